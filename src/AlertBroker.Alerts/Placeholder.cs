@@ -1,0 +1,2 @@
+namespace AlertBroker.Alerts;
+internal static class Placeholder { }

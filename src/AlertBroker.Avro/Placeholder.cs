@@ -1,0 +1,2 @@
+namespace AlertBroker.Avro;
+internal static class Placeholder { }

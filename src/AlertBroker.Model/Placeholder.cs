@@ -1,0 +1,2 @@
+namespace AlertBroker.Model;
+internal static class Placeholder { }
