@@ -1,1 +1,3 @@
-Console.WriteLine("bench");
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(AlertBroker.Benchmarks.BenchmarkData).Assembly).Run(args);

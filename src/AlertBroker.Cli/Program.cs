@@ -1,1 +1,3 @@
-Console.WriteLine("alertbroker");
+using AlertBroker.Cli;
+
+return await AlertBrokerCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

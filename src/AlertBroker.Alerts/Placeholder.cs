@@ -1,2 +1,0 @@
-namespace AlertBroker.Alerts;
-internal static class Placeholder { }

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using AlertBroker.Cli.Commands;
+
+namespace AlertBroker.Cli;
+
+/// <summary>The <c>alertbroker</c> root command: one sub-command per area.</summary>
+internal static class AlertBrokerCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("AlertBroker: decode, normalise, store and classify ZTF and Rubin/LSST alert streams.");
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+}

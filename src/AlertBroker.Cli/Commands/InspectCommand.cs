@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AlertBroker.Alerts;
+using AlertBroker.Alerts.Archives;
+using AlertBroker.Avro;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary><c>alertbroker inspect PATH…</c>: show what is in alert files.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
+        var json = new Option<bool>("--json") { Description = "One JSON object per Avro record per line, keyed by the Avro field names (bytes shown as their length)." };
+        var normalized = new Option<bool>("--normalized") { Description = "Print the normalised, survey-agnostic Alert instead (JSON lines)." };
+        var limit = new Option<long>("--limit") { Description = "Stop after N records." };
+        var registry = CliHelpers.SchemaRegistryOption();
+        var schemaDir = CliHelpers.SchemaDirOption();
+        var command = new Command("inspect", "Show the alerts in files: a one-line summary each, the raw Avro records (--json) or the normalised alerts (--normalized).")
+        {
+            paths, json, normalized, limit, registry, schemaDir,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(Run(
+            parse.GetValue(paths)!,
+            parse.GetValue(json),
+            parse.GetValue(normalized),
+            parse.GetValue(limit),
+            CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir)),
+            Console.Out,
+            ct)));
+        return command;
+    }
+
+    public static int Run(IReadOnlyList<string> paths, bool json, bool normalized, long limit, AlertDecoder decoder, TextWriter output, CancellationToken cancellationToken)
+    {
+        var printed = 0L;
+        var failures = 0;
+        using var stdout = new StreamWriterBridge(output);
+        using var writer = new Utf8JsonWriter(stdout.Stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var alerts = new List<Alert>();
+        foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
+        {
+            if (limit > 0 && printed >= limit)
+            {
+                break;
+            }
+
+            if (input.Error is not null)
+            {
+                failures++;
+                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(input.Source)}:[/] {Markup.Escape(input.Error.Message)}");
+                continue;
+            }
+
+            try
+            {
+                if (json && !normalized)
+                {
+                    printed += WriteRawRecords(input.Payload, decoder, writer, stdout, limit - printed);
+                    continue;
+                }
+
+                alerts.Clear();
+                decoder.Decode(input.Payload, alerts);
+                foreach (var alert in alerts)
+                {
+                    if (normalized)
+                    {
+                        AlertJson.Write(writer, alert);
+                        stdout.EndLine(writer);
+                    }
+                    else
+                    {
+                        output.WriteLine(Summary(input.Source, alert));
+                    }
+
+                    printed++;
+                }
+            }
+            catch (Exception e) when (e is AlertFormatException or AvroException)
+            {
+                failures++;
+                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(input.Source)}:[/] {Markup.Escape(e.Message)}");
+            }
+        }
+
+        output.Flush();
+        return printed == 0 && failures > 0 ? 1 : 0;
+    }
+
+    private static long WriteRawRecords(ReadOnlyMemory<byte> payload, AlertDecoder decoder, Utf8JsonWriter writer, StreamWriterBridge stdout, long budget)
+    {
+        var written = 0L;
+        switch (AlertDecoder.DetectFraming(payload.Span))
+        {
+            case MessageFraming.Container:
+                var container = AvroContainerReader.Open(payload, decoder.Options.SchemaCache, decoder.Options.Limits);
+                foreach (var record in container.ReadAll())
+                {
+                    AvroJson.WriteDatum(writer, record);
+                    stdout.EndLine(writer);
+                    if (++written >= budget && budget > 0)
+                    {
+                        break;
+                    }
+                }
+
+                return written;
+            case MessageFraming.ConfluentWire:
+                ConfluentWireFormat.TryReadHeader(payload.Span, out var id);
+                var lookup = decoder.Options.SchemaLookup ?? throw new AlertFormatException(AlertErrorKind.SchemaNotFound, $"schema id {id}: pass --schema-registry or --schema-dir");
+                var schema = lookup.GetSchemaAsync(id).AsTask().GetAwaiter().GetResult();
+                var position = ConfluentWireFormat.HeaderLength;
+                AvroJson.WriteDatum(writer, new GenericDatumReader(schema, null, decoder.Options.Limits).Read(payload, ref position));
+                stdout.EndLine(writer);
+                return 1;
+            default:
+                throw new AlertFormatException(AlertErrorKind.NotAvro, "not an Avro container or Confluent wire message");
+        }
+    }
+
+    private static string Summary(string source, Alert a) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{source}  {a.SchemaVersion}  object={a.ObjectId}  source={a.SourceId}  mjd={a.Mjd:F5}  band={Passbands.Letter(a.Band)}  mag={a.Candidate.Magnitude:F3}  detections={a.Detections.Length}  limits={a.UpperLimits.Length}  forced={a.ForcedPhotometry.Length}");
+
+    /// <summary>Lets a Utf8JsonWriter write JSON lines to a TextWriter (stdout, or a test's StringWriter).</summary>
+    private sealed class StreamWriterBridge(TextWriter target) : IDisposable
+    {
+        public MemoryStream Stream { get; } = new();
+
+        public void EndLine(Utf8JsonWriter writer)
+        {
+            writer.Flush();
+            target.WriteLine(System.Text.Encoding.UTF8.GetString(Stream.GetBuffer(), 0, (int)Stream.Length));
+            Stream.SetLength(0);
+            writer.Reset(Stream);
+        }
+
+        public void Dispose() => Stream.Dispose();
+    }
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using AlertBroker.Avro;
+using AlertBroker.Tests.Common;
+
+namespace AlertBroker.Alerts.Tests;
+
+public sealed class FramingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ab-framing-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [SharedDataFact]
+    public void Decode_ConfluentWire_WithSchemaDirectory_EqualsContainerDecode()
+    {
+        var container = File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro"));
+        var (schemaJson, datum) = SingleDatum(container);
+        File.WriteAllBytes(Path.Combine(_dir, "42.avsc"), schemaJson);
+
+        var wire = new byte[5 + datum.Length];
+        BinaryPrimitives.WriteInt32BigEndian(wire.AsSpan(1), 42);
+        datum.CopyTo(wire.AsSpan(5));
+
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new DirectorySchemaLookup(_dir) });
+        Assert.Equal(MessageFraming.ConfluentWire, AlertDecoder.DetectFraming(wire));
+        var fromWire = decoder.DecodeSingle(wire);
+        var fromContainer = decoder.DecodeSingle(container);
+        Assert.Equal(AlertJson.ToJson(fromContainer), AlertJson.ToJson(fromWire));
+    }
+
+    [SharedDataFact]
+    public void Decode_ConfluentWire_WithoutLookup_IsSchemaNotFound()
+    {
+        var (_, datum) = SingleDatum(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro")));
+        var wire = new byte[5 + datum.Length];
+        BinaryPrimitives.WriteInt32BigEndian(wire.AsSpan(1), 7);
+        datum.CopyTo(wire.AsSpan(5));
+
+        var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(wire));
+        Assert.Equal(AlertErrorKind.SchemaNotFound, e.Kind);
+        Assert.Contains("7", e.Message, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public void Decode_SingleObjectEncoding_UsesSchemaCacheByFingerprint()
+    {
+        var (schemaJson, datum) = SingleDatum(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v11_0", "fakeAlert.avro")));
+        var cache = new AvroSchemaCache();
+        var schema = cache.GetOrParse(schemaJson);
+        var buffer = new ArrayBufferWriter<byte>();
+        SingleObjectEncoding.WriteHeader(buffer, schema.Fingerprint);
+        buffer.Write(datum);
+
+        var alert = new AlertDecoder(new AlertDecoderOptions { SchemaCache = cache }).DecodeSingle(buffer.WrittenMemory);
+        Assert.Equal(281323062375219200, alert.SourceId);
+
+        var unknown = Assert.Throws<AlertFormatException>(() => new AlertDecoder(new AlertDecoderOptions { SchemaCache = new AvroSchemaCache() }).DecodeSingle(buffer.WrittenMemory));
+        Assert.Equal(AlertErrorKind.SchemaNotFound, unknown.Kind);
+    }
+
+    [Fact]
+    public void Decode_NotAvro_IsTypedError()
+    {
+        var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle("hello, world"u8.ToArray()));
+        Assert.Equal(AlertErrorKind.NotAvro, e.Kind);
+        Assert.Equal(AlertErrorKind.NotAvro, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Array.Empty<byte>())).Kind);
+    }
+
+    [Fact]
+    public void Decode_ValidAvroThatIsNotAnAlert_IsUnknownFormat()
+    {
+        var schema = AvroSchema.Parse("""{"type":"record","name":"Other","namespace":"acme","fields":[{"name":"x","type":"int"}]}""");
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
+        {
+            var record = new GenericRecord((RecordSchema)schema);
+            record[0] = 5;
+            writer.Write(record);
+        }
+
+        var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(stream.ToArray()));
+        Assert.Equal(AlertErrorKind.UnknownFormat, e.Kind);
+    }
+
+    [Fact]
+    public void Decode_ZtfAlertWithWrongFieldType_IsUnknownFormat()
+    {
+        var schema = AvroSchema.Parse("""
+            {"type":"record","name":"alert","namespace":"ztf","fields":[
+              {"name":"objectId","type":"string"},
+              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[{"name":"jd","type":"string"}]}}]}
+            """);
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
+        {
+            var candidate = new GenericRecord((RecordSchema)((RecordSchema)schema).Fields[1].Schema);
+            candidate[0] = "yesterday";
+            var record = new GenericRecord((RecordSchema)schema);
+            record[0] = "ZTF21aaaaaaa";
+            record[1] = candidate;
+            writer.Write(record);
+        }
+
+        var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(stream.ToArray()));
+        Assert.Equal(AlertErrorKind.UnknownFormat, e.Kind);
+        Assert.Contains("jd", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_ZtfAlertWithNaNTime_IsInvalidValue()
+    {
+        var schema = AvroSchema.Parse("""
+            {"type":"record","name":"alert","namespace":"ztf","fields":[
+              {"name":"objectId","type":"string"},
+              {"name":"candid","type":"long"},
+              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[
+                {"name":"jd","type":"double"},{"name":"fid","type":"int"},{"name":"candid","type":"long"},
+                {"name":"magpsf","type":"float"},{"name":"sigmapsf","type":"float"}]}}]}
+            """);
+        var candidateSchema = (RecordSchema)((RecordSchema)schema).Fields[2].Schema;
+        byte[] Encode(double jd, float mag)
+        {
+            using var stream = new MemoryStream();
+            using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
+            {
+                var candidate = new GenericRecord(candidateSchema);
+                candidate[0] = jd;
+                candidate[1] = 1;
+                candidate[2] = 77L;
+                candidate[3] = mag;
+                candidate[4] = 0.1f;
+                var record = new GenericRecord((RecordSchema)schema);
+                record[0] = "ZTF21aaaaaaa";
+                record[1] = 77L;
+                record[2] = candidate;
+                writer.Write(record);
+            }
+
+            return stream.ToArray();
+        }
+
+        Assert.Equal(AlertErrorKind.InvalidValue, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(double.NaN, 18f))).Kind);
+
+        // A NaN magnitude is represented as a NaN flux, not invented or rejected.
+        var alert = new AlertDecoder().DecodeSingle(Encode(2459000.5, float.NaN));
+        Assert.Equal(59000.0, alert.Mjd);
+        Assert.True(float.IsNaN(alert.Candidate.FluxMicroJy));
+        Assert.Equal(Passband.ZtfG, alert.Band);
+        Assert.True(float.IsNaN(alert.Metadata.StarGalaxyScore));
+    }
+
+    /// <summary>The writer schema JSON and the single encoded datum of a one-record container file.</summary>
+    internal static (byte[] SchemaJson, byte[] Datum) SingleDatum(byte[] container)
+    {
+        var reader = AvroContainerReader.Open(container);
+        Assert.True(reader.TryReadBlock(out var block));
+        Assert.Equal(1, block.Count);
+        return (reader.Header.SchemaJson.ToArray(), block.Data.ToArray());
+    }
+}
