@@ -1,0 +1,75 @@
+using System.Text.Json;
+using AlertBroker.Alerts;
+using AlertBroker.Cli.Commands;
+using AlertBroker.Tests.Common;
+
+namespace AlertBroker.Cli.Tests;
+
+public class InspectCommandTests
+{
+    [SharedDataFact]
+    public void Run_Json_WritesOneObjectPerRecordKeyedByAvroFieldNames()
+    {
+        var file = SharedData.Files("alert-samples/ztf-real-50")[0];
+        var output = new StringWriter();
+
+        var exit = InspectCommand.Run([file], json: true, normalized: false, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        Assert.Equal(Path.GetFileNameWithoutExtension(file), root.GetProperty("candid").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.StartsWith("ZTF", root.GetProperty("objectId").GetString(), StringComparison.Ordinal);
+
+        // Union values are plain JSON values; bytes are shown as their length.
+        Assert.Equal(JsonValueKind.Object, root.GetProperty("candidate").ValueKind);
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("candidate").GetProperty("magpsf").ValueKind);
+        var stamp = root.GetProperty("cutoutScience").GetProperty("stampData");
+        Assert.Equal(JsonValueKind.Number, stamp.ValueKind);
+        Assert.InRange(stamp.GetInt32(), 1000, 100_000);
+    }
+
+    [SharedDataFact]
+    public void Run_Normalized_WritesTheAlert()
+    {
+        var output = new StringWriter();
+        var exit = InspectCommand.Run([SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro")], json: false, normalized: true, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(output.ToString().Trim());
+        Assert.Equal("lsst", doc.RootElement.GetProperty("survey").GetString());
+        Assert.Equal(281323062375219200, doc.RootElement.GetProperty("sourceId").GetInt64());
+        Assert.Equal(1.241, doc.RootElement.GetProperty("candidate").GetProperty("fluxMicroJy").GetDouble(), 1e-6);
+        Assert.Equal(3, doc.RootElement.GetProperty("detections").GetArrayLength());
+    }
+
+    [SharedDataFact]
+    public void Run_Summary_OneLinePerAlertAndLimitHonoured()
+    {
+        var output = new StringWriter();
+        var exit = InspectCommand.Run([SharedData.Path("alert-samples", "ztf-real-50")], json: false, normalized: false, limit: 7, new AlertDecoder(), output, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(7, lines.Length);
+        Assert.All(lines, l => Assert.Contains("ztf 3.3", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_OnlyBadInput_ExitsNonZero()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "definitely not avro");
+            var exit = InspectCommand.Run([path], json: false, normalized: true, limit: 0, new AlertDecoder(), new StringWriter(), CancellationToken.None);
+            Assert.Equal(1, exit);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
