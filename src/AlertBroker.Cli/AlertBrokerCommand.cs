@@ -12,6 +12,8 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

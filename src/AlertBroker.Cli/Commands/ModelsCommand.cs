@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Onnx;
+using AlertBroker.Model.Packaging;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary><c>alertbroker models …</c>: model packages.</summary>
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var models = new Command("models", "Model packages: inspect (and, with the registry, push/list/promote/rollback).");
+        var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
+        var inspect = new Command("inspect", "Validate a model package and print its model card.") { dir };
+        inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console));
+        models.Subcommands.Add(inspect);
+        return models;
+    }
+
+    public static int Inspect(string directory, IAnsiConsole console)
+    {
+        ModelPackage package;
+        try
+        {
+            package = ModelPackage.Load(directory, LightCurveEncoding.Supported, new OnnxSessionOptions { IntraOpThreads = 1 });
+        }
+        catch (ModelPackageException e)
+        {
+            console.MarkupLine($"[red]invalid model package[/] {Markup.Escape(directory)}:");
+            foreach (var problem in e.Problems)
+            {
+                console.MarkupLine($"  [red]{problem.Kind}[/]: {Markup.Escape(problem.Message)}");
+            }
+
+            return 1;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            console.MarkupLine($"[red]ONNX Runtime:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
+        using (package)
+        {
+            WriteCard(console, package);
+        }
+
+        return 0;
+    }
+
+    private static void WriteCard(IAnsiConsole console, ModelPackage package)
+    {
+        var m = package.Manifest;
+        var inv = CultureInfo.InvariantCulture;
+        var card = new Table().Border(TableBorder.Rounded).Title($"[bold]model card: {Markup.Escape(m.Name)} {Markup.Escape(m.Version)}[/]");
+        card.AddColumn("field");
+        card.AddColumn("value");
+        card.AddRow("created", m.CreatedUtc.ToString("u", inv));
+        card.AddRow("classes", Markup.Escape(string.Join(", ", m.Classes)));
+        card.AddRow("encoding", Markup.Escape($"{m.Encoding.Name} v{m.Encoding.Version}"));
+        card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
+        card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
+        card.AddRow("bands (µm)", Markup.Escape(string.Join(", ", m.Encoding.BandWavelengthsMicron.OrderBy(kv => kv.Value).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F4}")))));
+        card.AddRow("network", Markup.Escape(string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
+        card.AddRow("inputs", Markup.Escape(string.Join("; ", m.Tensors.Inputs.Select(Describe))));
+        card.AddRow("outputs", Markup.Escape(string.Join("; ", m.Tensors.Outputs.Select(Describe))));
+        card.AddRow("onnx", Markup.Escape($"{m.Onnx.File}, opset {m.Onnx.Opset}, {m.Onnx.Producer}"));
+        card.AddRow("sha256", m.Onnx.Sha256);
+        card.AddRow("training data", Markup.Escape(m.Training.Data?.ToJsonString() ?? "(none)"));
+        card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:G4}")))));
+        console.Write(card);
+    }
+
+    private static string Describe(TensorSpec t) => $"{t.Name} {t.ElementType}[{string.Join(", ", t.Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]";
+}

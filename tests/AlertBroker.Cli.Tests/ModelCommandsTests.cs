@@ -1,0 +1,106 @@
+using System.Text.Json;
+using AlertBroker.Cli.Commands;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Tests.Common;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Tests;
+
+public sealed class ModelCommandsTests : IDisposable
+{
+    private static readonly string[] s_classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-models-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Inspect_ValidPackage_PrintsTheModelCard()
+    {
+        var dir = ExportRandomModel("card");
+        var (exit, text) = RunInspect(dir);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("test-gru", text, StringComparison.Ordinal);
+        Assert.Contains("alertbroker-lc v1", text, StringComparison.Ordinal);
+        Assert.Contains("SLSN-I", text, StringComparison.Ordinal);
+        Assert.Contains(ModelPackage.ComputeSha256(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_TamperedPackage_ListsTheProblemAndFails()
+    {
+        var dir = ExportRandomModel("tampered");
+        var onnx = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
+        onnx[^10] ^= 0xFF;
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), onnx);
+
+        var (exit, text) = RunInspect(dir);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("invalid model package", text, StringComparison.Ordinal);
+        Assert.Contains("sha", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [SharedDataFact]
+    public void Score_SampleAlerts_OneDistributionPerObject_IndependentOfBatching()
+    {
+        var dir = ExportRandomModel("score");
+        var output = new StringWriter();
+        var exit = ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "ztf"), SharedData.Path("alert-samples", "lsst-real-v7_4")], jsonl: true, output, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(lines.Count, lines.Select(l => l.GetProperty("survey").GetString() + l.GetProperty("objectId").GetString()).Distinct().Count());
+        Assert.True(lines.Count >= 50);
+        foreach (var line in lines)
+        {
+            var sum = line.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble());
+            Assert.Equal(1.0, sum, 1e-4);
+            Assert.Contains(line.GetProperty("topClass").GetString(), s_classes);
+            Assert.True(line.GetProperty("steps").GetInt32() >= 1);
+        }
+
+        // The 63-detection ZTF 2.0 sample scored alone gives the numbers it got inside the batch.
+        var alone = new StringWriter();
+        ScoreCommand.Run(dir, [SharedData.Files("alert-samples/ztf").Single(f => f.Contains("472263571115095000", StringComparison.Ordinal))], jsonl: true, alone, CancellationToken.None);
+        var single = JsonDocument.Parse(alone.ToString().Trim()).RootElement;
+        var inBatch = lines.Single(l => l.GetProperty("objectId").GetString() == single.GetProperty("objectId").GetString());
+        foreach (var p in single.GetProperty("probabilities").EnumerateObject())
+        {
+            Assert.Equal(p.Value.GetDouble(), inBatch.GetProperty("probabilities").GetProperty(p.Name).GetDouble(), 1e-5);
+        }
+    }
+
+    private string ExportRandomModel(string name)
+    {
+        var config = new GruClassifierConfig
+        {
+            InputFeatures = LightCurveEncoding.StepFeatureCount,
+            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
+            HiddenSize = 16,
+            Layers = 2,
+            DenseSize = 16,
+            MetaDenseSize = 4,
+            MergeSize = 16,
+            LatentSize = 16,
+            Classes = s_classes.Length,
+        };
+        var dir = Path.Combine(_root, name, "1");
+        GruClassifierExporter.ExportPackage(
+            GruClassifierWeights.Random(config, 7),
+            new ModelManifest { Name = "test-gru", Version = "1", Classes = s_classes, Encoding = LightCurveEncoding.Descriptor() },
+            dir);
+        return dir;
+    }
+
+    private static (int Exit, string Text) RunInspect(string dir)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 400;
+        var exit = ModelsCommand.Inspect(dir, console);
+        return (exit, writer.ToString());
+    }
+}
