@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using AlertBroker.Alerts.Archives;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Alerts.Tests;
 

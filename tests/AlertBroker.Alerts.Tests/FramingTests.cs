@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using AlertBroker.Avro;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Alerts.Tests;
 

@@ -1,4 +1,3 @@
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Alerts.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AlertBroker.Avro;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Alerts.Tests;
 

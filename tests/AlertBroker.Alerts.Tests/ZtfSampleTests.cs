@@ -1,5 +1,4 @@
 using AlertBroker.Avro;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Alerts.Tests;
 

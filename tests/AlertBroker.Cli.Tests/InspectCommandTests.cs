@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Cli.Tests;
 

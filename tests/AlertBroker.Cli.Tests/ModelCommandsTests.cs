@@ -3,7 +3,6 @@ using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
-using AlertBroker.Tests.Common;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Tests;

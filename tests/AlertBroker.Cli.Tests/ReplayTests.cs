@@ -2,7 +2,6 @@ using System.Text.Json;
 using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Cli.Replay;
-using AlertBroker.Tests.Common;
 
 namespace AlertBroker.Cli.Tests;
 

@@ -15,6 +15,17 @@ internal static class SharedData
     public static string Path(params string[] parts) =>
         System.IO.Path.Combine([Root ?? throw new InvalidOperationException("../shared is not available"), .. parts]);
 
+    /// <summary>A path under <c>alert-samples/</c>.</summary>
+    public static string Sample(params string[] parts) => Path(["alert-samples", .. parts]);
+
+    /// <summary>Every <c>.avro</c> file under <c>alert-samples/FOLDER</c>, recursively, in ordinal order.</summary>
+    public static IEnumerable<string> AvroFiles(string folder)
+    {
+        var files = Directory.GetFiles(Sample(folder), "*.avro", SearchOption.AllDirectories);
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+
     public static string[] Files(string relativeDirectory, string pattern = "*.avro")
     {
         var files = Directory.GetFiles(Path(relativeDirectory), pattern);

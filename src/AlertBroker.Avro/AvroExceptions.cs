@@ -1,0 +1,106 @@
+namespace AlertBroker.Avro;
+
+/// <summary>Base class of every error raised by AlertBroker.Avro.</summary>
+public class AvroException : Exception
+{
+    public AvroException()
+    {
+    }
+
+    public AvroException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The schema JSON is invalid: bad syntax, unknown type names, duplicate names, invalid names.</summary>
+public sealed class AvroSchemaException : AvroException
+{
+    public AvroSchemaException()
+    {
+    }
+
+    public AvroSchemaException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroSchemaException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The binary data does not decode under its schema; <see cref="Offset"/> is the absolute byte offset of the failure.</summary>
+public sealed class AvroFormatException : AvroException
+{
+    public AvroFormatException()
+    {
+    }
+
+    public AvroFormatException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroFormatException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public AvroFormatException(string message, long offset)
+        : base($"{message} (at byte offset {offset})")
+    {
+        Offset = offset;
+    }
+
+    public AvroFormatException(string message, long offset, Exception? innerException)
+        : base($"{message} (at byte offset {offset})", innerException)
+    {
+        Offset = offset;
+    }
+
+    /// <summary>Absolute byte offset where decoding failed.</summary>
+    public long Offset { get; }
+}
+
+/// <summary>A writer schema cannot be resolved against a reader schema; the message names the path of the mismatch.</summary>
+public sealed class AvroResolutionException : AvroException
+{
+    public AvroResolutionException()
+    {
+    }
+
+    public AvroResolutionException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroResolutionException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A schema id could not be found or fetched (schema registry or directory lookups).</summary>
+public sealed class AvroSchemaLookupException : AvroException
+{
+    public AvroSchemaLookupException()
+    {
+    }
+
+    public AvroSchemaLookupException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroSchemaLookupException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,2 +1,0 @@
-namespace AlertBroker.Avro;
-internal static class Placeholder { }

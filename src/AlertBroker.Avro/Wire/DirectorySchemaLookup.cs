@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace AlertBroker.Avro;
+
+/// <summary>
+/// Resolves schema ids from a directory: id N is the file <c>N.avsc</c> or <c>N-anything.avsc</c>; the other
+/// <c>.avsc</c> files provide named types those schemas may reference. Results are cached.
+/// </summary>
+public sealed class DirectorySchemaLookup : ISchemaLookup
+{
+    private readonly string _directory;
+    private readonly ConcurrentDictionary<int, Lazy<AvroSchema>> _cache = new();
+    private readonly Lazy<AvroSchemaSet> _sharedTypes;
+
+    public DirectorySchemaLookup(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        _directory = directory;
+        _sharedTypes = new Lazy<AvroSchemaSet>(LoadSharedTypes, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public string Directory => _directory;
+
+    public ValueTask<AvroSchema> GetSchemaAsync(int schemaId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var lazy = _cache.GetOrAdd(schemaId, id => new Lazy<AvroSchema>(() => Load(id), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return ValueTask.FromResult(lazy.Value);
+        }
+        catch
+        {
+            // A failure is not cached: the file may appear later.
+            _cache.TryRemove(new KeyValuePair<int, Lazy<AvroSchema>>(schemaId, lazy));
+            throw;
+        }
+    }
+
+    /// <summary>Synchronous form of <see cref="GetSchemaAsync"/>.</summary>
+    public AvroSchema GetSchema(int schemaId) => GetSchemaAsync(schemaId).Result;
+
+    private AvroSchema Load(int id)
+    {
+        var file = FindFile(id) ?? throw new AvroSchemaLookupException($"no schema file for id {id} in {_directory} (expected {id}.avsc or {id}-*.avsc)");
+        try
+        {
+            return AvroSchema.Parse(File.ReadAllBytes(file), _sharedTypes.Value);
+        }
+        catch (AvroSchemaException ex)
+        {
+            throw new AvroSchemaLookupException($"schema id {id} ({Path.GetFileName(file)}) is invalid: {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new AvroSchemaLookupException($"schema id {id}: cannot read {file}: {ex.Message}", ex);
+        }
+    }
+
+    private string? FindFile(int id)
+    {
+        if (!System.IO.Directory.Exists(_directory))
+        {
+            return null;
+        }
+
+        var exact = Path.Combine(_directory, id.ToString(CultureInfo.InvariantCulture) + ".avsc");
+        if (File.Exists(exact))
+        {
+            return exact;
+        }
+
+        var matches = System.IO.Directory.GetFiles(_directory, id.ToString(CultureInfo.InvariantCulture) + "-*.avsc");
+        Array.Sort(matches, StringComparer.Ordinal);
+        return matches.Length > 0 ? matches[0] : null;
+    }
+
+    private AvroSchemaSet LoadSharedTypes()
+    {
+        if (!System.IO.Directory.Exists(_directory))
+        {
+            return new AvroSchemaSet();
+        }
+
+        var files = System.IO.Directory.GetFiles(_directory, "*.avsc").Where(f => !IsIdFile(Path.GetFileNameWithoutExtension(f)));
+        try
+        {
+            return AvroSchemaSet.LoadFiles(files);
+        }
+        catch (AvroSchemaException ex)
+        {
+            throw new AvroSchemaLookupException($"the shared schema files in {_directory} do not load: {ex.Message}", ex);
+        }
+    }
+
+    private static bool IsIdFile(string name)
+    {
+        var dash = name.IndexOf('-', StringComparison.Ordinal);
+        var head = dash < 0 ? name : name[..dash];
+        return head.Length > 0 && int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    }
+}

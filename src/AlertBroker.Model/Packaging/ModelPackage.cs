@@ -1,0 +1,558 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using AlertBroker.Model.Onnx;
+using AlertBroker.Model.Onnx.Protobuf;
+
+namespace AlertBroker.Model.Packaging;
+
+/// <summary>
+/// A validated model: its manifest and a ready ONNX Runtime session. A package on disk is
+/// <c>models/&lt;name&gt;/&lt;version&gt;/model.json</c> + <c>model.onnx</c>; the same two byte arrays can come from anywhere
+/// (e.g. Redis), so loading needs no shared file system. Disposing the package disposes the session.
+/// </summary>
+public sealed class ModelPackage : IDisposable
+{
+    public const string ManifestFileName = "model.json";
+    public const string OnnxFileName = "model.onnx";
+
+    private ModelPackage(ModelManifest manifest, OnnxSession session, string sha256, string source)
+    {
+        Manifest = manifest;
+        Session = session;
+        Sha256 = sha256;
+        Source = source;
+    }
+
+    public ModelManifest Manifest { get; }
+
+    public OnnxSession Session { get; }
+
+    /// <summary>SHA-256 of the ONNX bytes that were loaded (equal to the manifest's).</summary>
+    public string Sha256 { get; }
+
+    /// <summary>The directory, or a description of where the bytes came from.</summary>
+    public string Source { get; }
+
+    /// <summary><c>root/name/version</c>.</summary>
+    public static string GetDirectory(string root, string name, string version) => Path.Combine(root, name, version);
+
+    /// <summary>
+    /// Loads and validates a package directory. Every problem found is reported in one <see cref="ModelPackageException"/>.
+    /// A missing native ONNX Runtime is not a package problem and surfaces as <see cref="OnnxRuntimeNotFoundException"/>.
+    /// </summary>
+    /// <param name="directory">The package directory holding <c>model.json</c> and the ONNX file.</param>
+    /// <param name="supportedEncodings">The feature encodings the caller implements; any other is refused.</param>
+    /// <param name="sessionOptions">ONNX Runtime session options (threads, CUDA).</param>
+    public static ModelPackage Load(string directory, IReadOnlyCollection<EncodingId> supportedEncodings, OnnxSessionOptions? sessionOptions = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(supportedEncodings);
+        var problems = new List<ModelPackageProblem>();
+        if (!Directory.Exists(directory))
+        {
+            problems.Add(new(ModelPackageProblemKind.MissingFile, $"package directory '{directory}' does not exist"));
+            throw new ModelPackageException(directory, problems);
+        }
+
+        var manifestPath = Path.Combine(directory, ManifestFileName);
+        ModelManifest? manifest = null;
+        if (!File.Exists(manifestPath))
+        {
+            problems.Add(new(ModelPackageProblemKind.MissingFile, $"{ManifestFileName} is missing"));
+        }
+        else
+        {
+            manifest = TryParseManifest(File.ReadAllBytes(manifestPath), problems);
+        }
+
+        var onnxName = manifest?.Onnx?.File is { Length: > 0 } named ? named : OnnxFileName;
+        byte[]? onnx = null;
+        if (!IsPlainFileName(onnxName))
+        {
+            problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{onnxName}' must be a file name inside the package directory"));
+        }
+        else if (!File.Exists(Path.Combine(directory, onnxName)))
+        {
+            problems.Add(new(ModelPackageProblemKind.MissingFile, $"{onnxName} is missing"));
+        }
+        else
+        {
+            onnx = File.ReadAllBytes(Path.Combine(directory, onnxName));
+        }
+
+        return Validate(directory, manifest, onnx, supportedEncodings, sessionOptions, problems);
+    }
+
+    /// <summary>Loads and validates a package from its two files' bytes (e.g. fetched from Redis).</summary>
+    public static ModelPackage Load(
+        ReadOnlySpan<byte> manifestJson,
+        ReadOnlySpan<byte> onnxBytes,
+        IReadOnlyCollection<EncodingId> supportedEncodings,
+        OnnxSessionOptions? sessionOptions = null,
+        string source = "(bytes)")
+    {
+        ArgumentNullException.ThrowIfNull(supportedEncodings);
+        var problems = new List<ModelPackageProblem>();
+        var manifest = TryParseManifest(manifestJson, problems);
+        return Validate(source, manifest, onnxBytes.ToArray(), supportedEncodings, sessionOptions, problems);
+    }
+
+    /// <summary>
+    /// Writes a package: the ONNX bytes and a manifest whose <c>onnx.sha256</c> is computed here (and whose
+    /// <c>onnx.opset</c>/<c>onnx.producer</c> are read from the file when left empty). Validates the manifest first
+    /// (without loading ONNX Runtime) and returns the manifest as written.
+    /// </summary>
+    public static ModelManifest Save(string directory, ModelManifest manifest, ReadOnlySpan<byte> onnxBytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var onnxInfo = manifest.Onnx ?? new OnnxFileDescriptor();
+        var opset = onnxInfo.Opset;
+        var producer = onnxInfo.Producer;
+        try
+        {
+            var header = OnnxModelReader.Parse(onnxBytes);
+            if (opset == 0)
+            {
+                opset = (int)header.DefaultOpset;
+            }
+
+            if (string.IsNullOrEmpty(producer))
+            {
+                producer = $"{header.ProducerName} {header.ProducerVersion}".Trim();
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new ModelPackageException(directory, [new(ModelPackageProblemKind.OnnxLoadFailed, $"the ONNX bytes are not a valid ModelProto: {e.Message}")]);
+        }
+
+        var final = manifest with
+        {
+            Onnx = onnxInfo with
+            {
+                File = string.IsNullOrEmpty(onnxInfo.File) ? OnnxFileName : onnxInfo.File,
+                Sha256 = ComputeSha256(onnxBytes),
+                Opset = opset,
+                Producer = producer,
+            },
+        };
+        var problems = new List<ModelPackageProblem>();
+        ValidateManifest(final, problems);
+        if (problems.Count > 0)
+        {
+            throw new ModelPackageException(directory, problems);
+        }
+
+        Directory.CreateDirectory(directory);
+        WriteAtomically(Path.Combine(directory, final.Onnx.File), onnxBytes);
+        WriteAtomically(Path.Combine(directory, ManifestFileName), SerializeManifest(final));
+        return final;
+    }
+
+    /// <summary>Lower-case hex SHA-256.</summary>
+    public static string ComputeSha256(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    public static byte[] SerializeManifest(ModelManifest manifest) =>
+        JsonSerializer.SerializeToUtf8Bytes(manifest, ModelManifestJsonContext.Default.ModelManifest);
+
+    /// <summary>Parses <c>model.json</c>; throws <see cref="ModelPackageException"/> (<see cref="ModelPackageProblemKind.InvalidJson"/>) on bad JSON.</summary>
+    public static ModelManifest ParseManifest(ReadOnlySpan<byte> json)
+    {
+        var problems = new List<ModelPackageProblem>();
+        return TryParseManifest(json, problems) ?? throw new ModelPackageException(ManifestFileName, problems);
+    }
+
+    public void Dispose() => Session.Dispose();
+
+    private static ModelManifest? TryParseManifest(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize(json, ModelManifestJsonContext.Default.ModelManifest);
+            if (manifest is null)
+            {
+                problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} holds null, not a manifest object"));
+            }
+
+            return manifest;
+        }
+        catch (JsonException e)
+        {
+            problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} is not a valid manifest: {e.Message}"));
+            return null;
+        }
+    }
+
+    private static ModelPackage Validate(
+        string source,
+        ModelManifest? manifest,
+        byte[]? onnx,
+        IReadOnlyCollection<EncodingId> supportedEncodings,
+        OnnxSessionOptions? sessionOptions,
+        List<ModelPackageProblem> problems)
+    {
+        if (manifest is not null)
+        {
+            ValidateManifest(manifest, problems);
+            var encoding = manifest.Encoding;
+            if (encoding is not null && !supportedEncodings.Contains(encoding.Id))
+            {
+                problems.Add(new(
+                    ModelPackageProblemKind.UnsupportedEncoding,
+                    $"feature encoding {encoding.Id} is not implemented here (supported: {(supportedEncodings.Count == 0 ? "none" : string.Join(", ", supportedEncodings))})"));
+            }
+        }
+
+        string? sha = null;
+        OnnxSession? session = null;
+        if (onnx is not null && manifest is not null)
+        {
+            sha = ComputeSha256(onnx);
+            var expected = manifest.Onnx?.Sha256;
+            if (string.IsNullOrEmpty(expected))
+            {
+                problems.Add(new(ModelPackageProblemKind.InvalidManifest, "onnx.sha256 is missing; the ONNX file cannot be verified and is not loaded"));
+            }
+            else if (!string.Equals(expected, sha, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add(new(
+                    ModelPackageProblemKind.HashMismatch,
+                    $"SHA-256 of the ONNX file is {sha} ({onnx.Length} bytes) but the manifest says {expected}; the file was modified or truncated and is not loaded"));
+            }
+            else
+            {
+                session = TryLoadSession(manifest, onnx, sessionOptions, problems);
+            }
+        }
+
+        if (session is not null && manifest is not null)
+        {
+            CheckTensors(manifest, session, problems);
+        }
+
+        if (problems.Count > 0 || manifest is null || session is null || sha is null)
+        {
+            session?.Dispose();
+            throw new ModelPackageException(source, problems);
+        }
+
+        return new ModelPackage(manifest, session, sha, source);
+    }
+
+    private static OnnxSession? TryLoadSession(ModelManifest manifest, byte[] onnx, OnnxSessionOptions? options, List<ModelPackageProblem> problems)
+    {
+        try
+        {
+            var header = OnnxModelReader.Parse(onnx);
+            if (manifest.Onnx.Opset != 0 && header.DefaultOpset != manifest.Onnx.Opset)
+            {
+                problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.opset is {manifest.Onnx.Opset} but the ONNX file imports opset {header.DefaultOpset}"));
+            }
+        }
+        catch (FormatException e)
+        {
+            problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, $"the ONNX file is not a valid ModelProto: {e.Message}"));
+            return null;
+        }
+
+        try
+        {
+            return OnnxSession.FromBytes(onnx, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, $"ONNX Runtime could not load the model: {e.Message}"));
+            return null;
+        }
+    }
+
+    // Checks the manifest on its own: required fields, ranges and internal consistency.
+    internal static void ValidateManifest(ModelManifest m, List<ModelPackageProblem> problems)
+    {
+        void Invalid(string message) => problems.Add(new(ModelPackageProblemKind.InvalidManifest, message));
+
+        if (!IsPathSegment(m.Name))
+        {
+            Invalid($"name '{m.Name}' must be a non-empty path segment (no '/', '\\', '..')");
+        }
+
+        if (!IsPathSegment(m.Version))
+        {
+            Invalid($"version '{m.Version}' must be a non-empty path segment (no '/', '\\', '..')");
+        }
+
+        var classes = m.Classes ?? [];
+        if (classes.Count == 0)
+        {
+            Invalid("classes is empty");
+        }
+        else if (new HashSet<string>(classes).Count != classes.Count)
+        {
+            Invalid("classes contains duplicates");
+        }
+
+        var network = m.Network;
+        if (network is null)
+        {
+            Invalid("network is missing");
+        }
+        else
+        {
+            if (network.Type != "gru")
+            {
+                Invalid($"network.type is '{network.Type}'; only 'gru' is served");
+            }
+
+            if (network.Layers <= 0)
+            {
+                Invalid($"network.layers must be positive, not {network.Layers}");
+            }
+
+            if (network.Hidden <= 0)
+            {
+                Invalid($"network.hidden must be positive, not {network.Hidden}");
+            }
+
+            if (network.InputFeatures <= 0)
+            {
+                Invalid($"network.inputFeatures must be positive, not {network.InputFeatures}");
+            }
+
+            if (network.MetaFeatures < 0)
+            {
+                Invalid($"network.metaFeatures must be 0 or positive, not {network.MetaFeatures}");
+            }
+
+            if (network.Classes != classes.Count)
+            {
+                Invalid($"network.classes is {network.Classes} but {classes.Count} class names are listed");
+            }
+        }
+
+        var encoding = m.Encoding;
+        if (encoding is null)
+        {
+            Invalid("encoding is missing");
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(encoding.Name))
+            {
+                Invalid("encoding.name is missing");
+            }
+
+            if (encoding.Version <= 0)
+            {
+                Invalid($"encoding.version must be positive, not {encoding.Version}");
+            }
+
+            var step = encoding.StepFeatures ?? [];
+            var meta = encoding.MetaFeatures ?? [];
+            if (network is not null && step.Count != network.InputFeatures)
+            {
+                Invalid($"encoding.stepFeatures lists {step.Count} names but network.inputFeatures is {network.InputFeatures}");
+            }
+
+            if (network is not null && meta.Count != network.MetaFeatures)
+            {
+                Invalid($"encoding.metaFeatures lists {meta.Count} names but network.metaFeatures is {network.MetaFeatures}");
+            }
+
+            foreach (var (band, micron) in encoding.BandWavelengthsMicron ?? new Dictionary<string, double>())
+            {
+                if (!(micron > 0) || !double.IsFinite(micron))
+                {
+                    Invalid($"encoding.bandWavelengthsMicron['{band}'] must be a positive wavelength, not {micron}");
+                }
+            }
+
+            foreach (var (name, value) in encoding.Scaling ?? new Dictionary<string, float>())
+            {
+                if (!float.IsFinite(value))
+                {
+                    Invalid($"encoding.scaling['{name}'] must be finite, not {value}");
+                }
+            }
+        }
+
+        var tensors = m.Tensors;
+        if (tensors is null || tensors.Inputs is null || tensors.Outputs is null || tensors.Inputs.Count == 0 || tensors.Outputs.Count == 0)
+        {
+            Invalid("tensors.inputs and tensors.outputs must list the graph's tensors");
+        }
+        else
+        {
+            foreach (var spec in tensors.Inputs.Concat(tensors.Outputs))
+            {
+                if (spec is null || string.IsNullOrEmpty(spec.Name))
+                {
+                    Invalid("a tensor entry has no name");
+                    continue;
+                }
+
+                if (!OnnxElementTypeNames.TryParse(spec.ElementType, out _))
+                {
+                    Invalid($"tensor '{spec.Name}' has unknown elementType '{spec.ElementType}'");
+                }
+
+                if (spec.Shape is null)
+                {
+                    Invalid($"tensor '{spec.Name}' has no shape");
+                }
+            }
+        }
+
+        var onnx = m.Onnx;
+        if (onnx is null)
+        {
+            Invalid("onnx is missing");
+        }
+        else if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
+        {
+            Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+        }
+    }
+
+    // Checks the session's real tensors against the manifest and against the scoring contract.
+    private static void CheckTensors(ModelManifest m, OnnxSession session, List<ModelPackageProblem> problems)
+    {
+        void Mismatch(string message) => problems.Add(new(ModelPackageProblemKind.TensorMismatch, message));
+
+        CompareWithManifest(m.Tensors?.Inputs ?? [], session.Inputs, "input", Mismatch);
+        CompareWithManifest(m.Tensors?.Outputs ?? [], session.Outputs, "output", Mismatch);
+
+        var network = m.Network;
+        if (network is null)
+        {
+            return;
+        }
+
+        var classes = m.Classes?.Count ?? 0;
+        Expect(session.Inputs, ModelTensorNames.X, OnnxElementType.Float, [-1, -1, network.InputFeatures], "input", Mismatch);
+        if (network.MetaFeatures > 0)
+        {
+            Expect(session.Inputs, ModelTensorNames.Meta, OnnxElementType.Float, [-1, network.MetaFeatures], "input", Mismatch);
+        }
+        else if (Find(session.Inputs, ModelTensorNames.Meta) is not null)
+        {
+            Mismatch("the graph has a 'meta' input but network.metaFeatures is 0");
+        }
+
+        Expect(session.Inputs, ModelTensorNames.H0, OnnxElementType.Float, [network.Layers, -1, network.Hidden], "input", Mismatch);
+        Expect(session.Inputs, ModelTensorNames.Lengths, OnnxElementType.Int32, [-1], "input", Mismatch);
+        Expect(session.Outputs, ModelTensorNames.Probs, OnnxElementType.Float, [-1, -1, classes], "output", Mismatch);
+        Expect(session.Outputs, ModelTensorNames.Hn, OnnxElementType.Float, [network.Layers, -1, network.Hidden], "output", Mismatch);
+    }
+
+    private static void CompareWithManifest(IReadOnlyList<TensorSpec> specs, IReadOnlyList<OnnxTensorInfo> actual, string kind, Action<string> mismatch)
+    {
+        foreach (var spec in specs)
+        {
+            if (spec?.Name is null)
+            {
+                continue;
+            }
+
+            var info = Find(actual, spec.Name);
+            if (info is null)
+            {
+                mismatch($"model.json lists {kind} '{spec.Name}' but the ONNX graph has no such {kind} (it has: {string.Join(", ", actual.Select(a => a.Name))})");
+                continue;
+            }
+
+            if (OnnxElementTypeNames.TryParse(spec.ElementType, out var type) && type != info.ElementType)
+            {
+                mismatch($"{kind} '{spec.Name}' is {OnnxElementTypeNames.ToName(info.ElementType)} in the ONNX graph but {spec.ElementType} in model.json");
+            }
+
+            if (spec.Shape is not null && !SameShape(spec.Shape, info.Shape))
+            {
+                mismatch($"{kind} '{spec.Name}' has shape [{string.Join(", ", info.Shape)}] in the ONNX graph but [{string.Join(", ", spec.Shape)}] in model.json");
+            }
+        }
+
+        foreach (var info in actual)
+        {
+            if (!specs.Any(s => s?.Name == info.Name))
+            {
+                mismatch($"the ONNX graph has {kind} '{info.Name}' that model.json does not list");
+            }
+        }
+    }
+
+    private static void Expect(IReadOnlyList<OnnxTensorInfo> infos, string name, OnnxElementType type, long[] shape, string kind, Action<string> mismatch)
+    {
+        var info = Find(infos, name);
+        if (info is null)
+        {
+            mismatch($"the ONNX graph has no '{name}' {kind}, which the scoring contract requires");
+            return;
+        }
+
+        if (info.ElementType != type)
+        {
+            mismatch($"{kind} '{name}' must be {OnnxElementTypeNames.ToName(type)}, the ONNX graph has {OnnxElementTypeNames.ToName(info.ElementType)}");
+        }
+
+        if (info.Shape.Count != shape.Length)
+        {
+            mismatch($"{kind} '{name}' must have rank {shape.Length}, the ONNX graph has [{string.Join(", ", info.Shape)}]");
+            return;
+        }
+
+        for (var d = 0; d < shape.Length; d++)
+        {
+            // -1 in the expectation: any size (dynamic batch/steps); otherwise the graph must fix that size.
+            if (shape[d] >= 0 && info.Shape[d] != shape[d])
+            {
+                mismatch($"{kind} '{name}' dimension {d} must be {shape[d]} per model.json's network/classes, the ONNX graph has {(info.Shape[d] < 0 ? "dynamic" : info.Shape[d])}");
+            }
+        }
+    }
+
+    private static OnnxTensorInfo? Find(IReadOnlyList<OnnxTensorInfo> infos, string name)
+    {
+        foreach (var info in infos)
+        {
+            if (info.Name == name)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SameShape(IReadOnlyList<long> manifest, IReadOnlyList<long> actual)
+    {
+        if (manifest.Count != actual.Count)
+        {
+            return false;
+        }
+
+        for (var d = 0; d < manifest.Count; d++)
+        {
+            var a = actual[d] < 0 ? -1 : actual[d];
+            var b = manifest[d] < 0 ? -1 : manifest[d];
+            if (a != b)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsPathSegment(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && value != "." && value != ".." && value.IndexOfAny(['/', '\\', '\0']) < 0;
+
+    private static bool IsPlainFileName(string value) => IsPathSegment(value);
+
+    private static void WriteAtomically(string path, ReadOnlySpan<byte> data)
+    {
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(temp, data.ToArray());
+        File.Move(temp, path, overwrite: true);
+    }
+}

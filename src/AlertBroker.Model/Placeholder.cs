@@ -1,2 +1,0 @@
-namespace AlertBroker.Model;
-internal static class Placeholder { }

@@ -1,7 +1,0 @@
-namespace AlertBroker.Avro.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Build_Works() => Assert.True(true);
-}

@@ -1,0 +1,361 @@
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+
+namespace AlertBroker.Model.Tests;
+
+public sealed class ModelPackageTests : IDisposable
+{
+    private static readonly EncodingId s_encoding = new("alertbroker-lc", 1);
+    private static readonly GruClassifierConfig s_config = TestData.Config(6, 2, 8, 2, 5);
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-package-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    internal static ModelManifest Template(GruClassifierConfig c) => new()
+    {
+        Name = "ztf-gru",
+        Version = "1.0.0",
+        Classes = Enumerable.Range(0, c.Classes).Select(i => $"class{i}").ToArray(),
+        Encoding = new FeatureEncodingDescriptor
+        {
+            Name = s_encoding.Name,
+            Version = s_encoding.Version,
+            StepFeatures = Enumerable.Range(0, c.InputFeatures).Select(i => $"f{i}").ToArray(),
+            MetaFeatures = Enumerable.Range(0, c.MetaFeatures).Select(i => $"m{i}").ToArray(),
+            BandWavelengthsMicron = new Dictionary<string, double> { ["ztf:g"] = 0.4746, ["ztf:r"] = 0.6366 },
+            Scaling = new Dictionary<string, float> { ["fluxMicroJansky"] = 1000f },
+        },
+        Training = new TrainingSummary
+        {
+            Data = new JsonObject { ["source"] = "simulated", ["objects"] = 1234 },
+            Metrics = new Dictionary<string, double> { ["macroAuroc"] = 0.91 },
+        },
+    };
+
+    private string Export(out ModelManifest manifest, GruClassifierConfig? config = null)
+    {
+        var dir = ModelPackage.GetDirectory(_root, "ztf-gru", "1.0.0");
+        config ??= s_config;
+        manifest = GruClassifierExporter.ExportPackage(GruClassifierWeights.Random(config, 21), Template(config), dir);
+        return dir;
+    }
+
+    private static ModelPackageException LoadFails(string dir, params EncodingId[] supported) =>
+        Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, supported.Length == 0 ? [s_encoding] : supported));
+
+    private static void RewriteManifest(string dir, Func<ModelManifest, ModelManifest> change)
+    {
+        var path = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(path));
+        File.WriteAllBytes(path, ModelPackage.SerializeManifest(change(manifest)));
+    }
+
+    [OnnxRuntimeFact]
+    public void ExportPackage_ThenLoad_ReturnsManifestAndWorkingSession()
+    {
+        var dir = Export(out var written);
+
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+
+        Assert.Equal("ztf-gru", package.Manifest.Name);
+        Assert.Equal(written.Onnx.Sha256, package.Sha256);
+        Assert.Equal(ModelPackage.ComputeSha256(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), package.Sha256);
+        Assert.Equal(GruClassifierExporter.Opset, package.Manifest.Onnx.Opset);
+        Assert.StartsWith("AlertBroker ", package.Manifest.Onnx.Producer, StringComparison.Ordinal);
+        Assert.Equal(["class0", "class1", "class2", "class3", "class4"], package.Manifest.Classes);
+        Assert.Equal(0.4746, package.Manifest.Encoding.BandWavelengthsMicron["ztf:g"]);
+        Assert.Equal(1000f, package.Manifest.Encoding.Scaling["fluxMicroJansky"]);
+        Assert.Equal(0.91, package.Manifest.Training.Metrics["macroAuroc"]);
+        Assert.Equal(1234, (int)package.Manifest.Training.Data!["objects"]!);
+        Assert.Equal(2, package.Manifest.Network.Layers);
+        Assert.Equal(8, package.Manifest.Network.Hidden);
+        Assert.Equal(["x", "meta", "h0", "lengths"], package.Session.Inputs.Select(i => i.Name));
+        Assert.NotEqual(default, package.Manifest.CreatedUtc);
+    }
+
+    [Fact]
+    public void SerializeManifest_Json_UsesCamelCaseFieldNames()
+    {
+        Export(out var manifest);
+
+        var json = System.Text.Encoding.UTF8.GetString(ModelPackage.SerializeManifest(manifest));
+
+        foreach (var field in new[] { "\"name\"", "\"createdUtc\"", "\"classes\"", "\"encoding\"", "\"stepFeatures\"", "\"metaFeatures\"",
+                     "\"bandWavelengthsMicron\"", "\"scaling\"", "\"network\"", "\"inputFeatures\"", "\"tensors\"", "\"elementType\"",
+                     "\"training\"", "\"metrics\"", "\"onnx\"", "\"sha256\"", "\"opset\"", "\"producer\"" })
+        {
+            Assert.Contains(field, json);
+        }
+
+        Assert.DoesNotContain("\"id\"", json);
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_FromBytes_ValidatesLikeDirectory()
+    {
+        var dir = Export(out _);
+
+        using var package = ModelPackage.Load(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")), [s_encoding]);
+
+        Assert.Equal("1.0.0", package.Manifest.Version);
+    }
+
+    [Fact]
+    public void Load_MissingDirectory_ReportsMissingFile()
+    {
+        var e = LoadFails(Path.Combine(_root, "nope"));
+
+        Assert.Equal(ModelPackageProblemKind.MissingFile, Assert.Single(e.Problems).Kind);
+    }
+
+    [Fact]
+    public void Load_BothFilesMissing_ReportsEach()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+
+        var e = LoadFails(dir);
+
+        Assert.Equal(2, e.Problems.Count(p => p.Kind == ModelPackageProblemKind.MissingFile));
+        Assert.Contains(e.Problems, p => p.Message.Contains("model.json", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Message.Contains("model.onnx", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_OnnxMissing_ReportsMissingFile()
+    {
+        var dir = Export(out _);
+        File.Delete(Path.Combine(dir, "model.onnx"));
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.MissingFile && p.Message.Contains("model.onnx", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_BadJson_ReportsInvalidJson()
+    {
+        var dir = Export(out _);
+        File.WriteAllText(Path.Combine(dir, "model.json"), "{ \"name\": \"x\", ");
+
+        var e = LoadFails(dir);
+
+        Assert.True(e.Has(ModelPackageProblemKind.InvalidJson));
+    }
+
+    [Fact]
+    public void Load_TamperedOnnx_ReportsHashMismatchAndDoesNotLoadIt()
+    {
+        var dir = Export(out _);
+        var path = Path.Combine(dir, "model.onnx");
+        var bytes = File.ReadAllBytes(path);
+        bytes[^10] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        var e = LoadFails(dir);
+
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ModelPackageProblemKind.HashMismatch, problem.Kind);
+        Assert.Contains("not loaded", problem.Message);
+    }
+
+    [Fact]
+    public void Load_TruncatedOnnx_ReportsHashMismatch()
+    {
+        var dir = Export(out _);
+        var path = Path.Combine(dir, "model.onnx");
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..1000]);
+
+        Assert.True(LoadFails(dir).Has(ModelPackageProblemKind.HashMismatch));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_OnnxRuntimeRejectsGraph_ReportsOnnxLoadFailed()
+    {
+        var dir = Export(out _);
+        // A well-formed ModelProto whose graph ONNX Runtime refuses (an operator that does not exist), with a matching hash.
+        var builder = new Onnx.Protobuf.OnnxModelBuilder();
+        builder.AddInput("x", Onnx.OnnxElementType.Float, Onnx.Protobuf.OnnxDimension.Fixed(1));
+        builder.AddOutput("probs", Onnx.OnnxElementType.Float, Onnx.Protobuf.OnnxDimension.Fixed(1));
+        builder.AddNode("NoSuchOperator", ["x"], ["probs"]);
+        var onnx = builder.ToBytes();
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), onnx);
+        RewriteManifest(dir, m => m with { Onnx = m.Onnx with { Sha256 = ModelPackage.ComputeSha256(onnx) } });
+
+        var e = LoadFails(dir);
+
+        Assert.True(e.Has(ModelPackageProblemKind.OnnxLoadFailed), e.Message);
+    }
+
+    [Fact]
+    public void Load_NotProtobufWithMatchingHash_ReportsOnnxLoadFailed()
+    {
+        var dir = Export(out _);
+        var garbage = new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), garbage);
+        RewriteManifest(dir, m => m with { Onnx = m.Onnx with { Sha256 = ModelPackage.ComputeSha256(garbage) } });
+
+        Assert.True(LoadFails(dir).Has(ModelPackageProblemKind.OnnxLoadFailed));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_ManifestTensorNameDiffers_ReportsTensorMismatch()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Tensors = m.Tensors with { Inputs = [.. m.Tensors.Inputs.Select(t => t.Name == "h0" ? t with { Name = "state" } : t)] },
+        });
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'state'", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'h0'", StringComparison.Ordinal));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_ManifestElementTypeDiffers_ReportsTensorMismatch()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Tensors = m.Tensors with { Inputs = [.. m.Tensors.Inputs.Select(t => t.Name == "lengths" ? t with { ElementType = "int64" } : t)] },
+        });
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("int64", StringComparison.Ordinal));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_ManifestShapeDiffers_ReportsTensorMismatch()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Tensors = m.Tensors with { Inputs = [.. m.Tensors.Inputs.Select(t => t.Name == "x" ? t with { Shape = [-1, 50, 6] } : t)] },
+        });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'x'", StringComparison.Ordinal));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_ClassCountDiffersFromOutput_ReportsTensorMismatch()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Classes = [.. m.Classes, "extra"],
+            Network = m.Network with { Classes = m.Classes.Count + 1 },
+        });
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'probs'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_ClassNamesDisagreeWithNetworkClasses_ReportsInvalidManifest()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Classes = [.. m.Classes, "extra"] });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("network.classes", StringComparison.Ordinal));
+    }
+
+    [OnnxRuntimeFact]
+    public void Load_HiddenOrLayersDifferFromH0_ReportsTensorMismatch()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Network = m.Network with { Hidden = 9, Layers = 3 } });
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'h0' dimension 0", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'h0' dimension 2", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'hn'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_EncodingNotSupported_ReportsUnsupportedEncoding()
+    {
+        var dir = Export(out _);
+
+        var e = LoadFails(dir, new EncodingId("alertbroker-lc", 2), new EncodingId("other", 1));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ModelPackageProblemKind.UnsupportedEncoding, problem.Kind);
+        Assert.Contains("alertbroker-lc v1", problem.Message);
+    }
+
+    [Fact]
+    public void Load_SeveralProblems_ReportsAllOfThem()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Name = "",
+            Encoding = m.Encoding with { StepFeatures = ["only-one"] },
+        });
+        var path = Path.Combine(dir, "model.onnx");
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..500]);
+
+        var e = LoadFails(dir, new EncodingId("something-else", 1));
+
+        Assert.True(e.Has(ModelPackageProblemKind.InvalidManifest));
+        Assert.True(e.Has(ModelPackageProblemKind.UnsupportedEncoding));
+        Assert.True(e.Has(ModelPackageProblemKind.HashMismatch));
+        Assert.True(e.Problems.Count >= 4, e.Message);
+        Assert.All(e.Problems, p => Assert.Contains(p.Message, e.Message));
+    }
+
+    [Fact]
+    public void Save_NameWithPathSeparator_IsRefused()
+    {
+        var manifest = Template(s_config) with { Name = "../escape" };
+
+        var e = Assert.Throws<ModelPackageException>(() => GruClassifierExporter.ExportPackage(GruClassifierWeights.Random(s_config, 1), manifest, Path.Combine(_root, "x")));
+
+        Assert.True(e.Has(ModelPackageProblemKind.InvalidManifest));
+        Assert.False(Directory.Exists(Path.Combine(_root, "x")));
+    }
+
+    [Fact]
+    public void Save_ClassCountDiffersFromNetwork_IsRefused()
+    {
+        var manifest = Template(s_config) with { Classes = ["a", "b"] };
+
+        Assert.Throws<ModelPackageException>(() => GruClassifierExporter.ExportPackage(GruClassifierWeights.Random(s_config, 1), manifest, Path.Combine(_root, "y")));
+    }
+
+    [Fact]
+    public void Save_AnyOnnxBytes_WritesTheirSha256()
+    {
+        var onnx = GruClassifierExporter.ToOnnx(GruClassifierWeights.Random(s_config, 1));
+        var manifest = Template(s_config) with
+        {
+            Network = GruClassifierExporter.Describe(s_config),
+            Tensors = TensorContract.Standard(2, 8, 6, 2, 5),
+        };
+
+        var written = ModelPackage.Save(Path.Combine(_root, "z"), manifest, onnx);
+
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(onnx)), written.Onnx.Sha256);
+        Assert.Equal(17, written.Onnx.Opset);
+        Assert.Equal(onnx, File.ReadAllBytes(Path.Combine(_root, "z", "model.onnx")));
+    }
+
+    [OnnxRuntimeFact]
+    public void FromOnnx_PackageModel_RestoresTheExportedWeights()
+    {
+        var dir = ModelPackage.GetDirectory(_root, "ztf-gru", "2");
+        var weights = GruClassifierWeights.Random(s_config, 5);
+        GruClassifierExporter.ExportPackage(weights, Template(s_config) with { Version = "2" }, dir);
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+
+        var restored = GruClassifierExporter.FromOnnx(File.ReadAllBytes(Path.Combine(dir, package.Manifest.Onnx.File)));
+
+        Assert.Equal(weights.Merge.Weight, restored.Merge.Weight);
+        Assert.Equal(weights.GruLayers[1].BiasHh, restored.GruLayers[1].BiasHh);
+    }
+}
