@@ -5,6 +5,15 @@ public static class BenchmarkData
 {
     public static string SharedDirectory()
     {
+        foreach (var attribute in typeof(BenchmarkData).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
+        {
+            if (attribute is System.Reflection.AssemblyMetadataAttribute { Key: "RepositoryRoot", Value: { } root }
+                && Directory.Exists(Path.Combine(root, "..", "shared", "alert-samples")))
+            {
+                return Path.GetFullPath(Path.Combine(root, "..", "shared"));
+            }
+        }
+
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "shared", "alert-samples");
