@@ -41,7 +41,7 @@ public sealed record AlertDecoderOptions
 public sealed class AlertDecoder
 {
     [ThreadStatic]
-    private static AlertBuilder? t_builder;
+    private static AlertBuilder? s_threadBuilder;
 
     private readonly AlertDecoderOptions _options;
     private readonly ConditionalWeakTable<AvroSchema, AlertPlan> _plans = [];
@@ -155,7 +155,7 @@ public sealed class AlertDecoder
         {
             var container = AvroContainerReader.Open(message, _options.SchemaCache, _options.Limits);
             var plan = GetPlan(container.Header.Schema);
-            var builder = t_builder ??= new AlertBuilder();
+            var builder = s_threadBuilder ??= new AlertBuilder();
             while (container.TryReadBlock(out var block))
             {
                 var reader = new AvroReader(block.Data.Span, _options.Limits, block.Offset);
@@ -189,7 +189,7 @@ public sealed class AlertDecoder
         try
         {
             var plan = GetPlan(schema);
-            var builder = t_builder ??= new AlertBuilder();
+            var builder = s_threadBuilder ??= new AlertBuilder();
             var reader = new AvroReader(message.Span[offset..], _options.Limits, offset);
             PlanReader.ReadAlert(ref reader, plan, builder);
             return builder.Build(plan);

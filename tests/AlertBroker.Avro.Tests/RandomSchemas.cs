@@ -42,8 +42,8 @@ internal static class RandomSchemas
     public static Gen<string> RecordSchema(int depth, string path) =>
         from count in Gen.Choose(0, 5)
         from fields in Gen.CollectToArray(Enumerable.Range(0, count).Select(i => Schema(depth - 1, path + "f" + i.ToString(CultureInfo.InvariantCulture))))
-        // An explicit null namespace ("") nested in a named namespace is left out: the Parsing Canonical Form cannot express it
-        // (the spec's form drops namespaces, so re-parsing inherits the enclosing one), a known limitation of the spec.
+            // An explicit null namespace ("") nested in a named namespace is left out: the Parsing Canonical Form cannot express it
+            // (the spec's form drops namespaces, so re-parsing inherits the enclosing one), a known limitation of the spec.
         from ns in Gen.Elements("", "\"namespace\":\"p.q\",", "\"namespace\":\"r.s\",")
         select $$"""{"type":"record","name":"R{{path}}",{{ns}}"fields":[{{string.Join(",", fields.Select((f, i) => $$"""{"name":"f{{i}}","type":{{f}}}"""))}}]}""";
 
@@ -101,55 +101,55 @@ internal static class RandomSchemas
 
                 return Text().Select(t => (object?)t);
             case AvroType.Enum:
-            {
-                var e = (EnumSchema)s;
-                return Gen.Choose(0, e.Symbols.Count - 1).Select(i => (object?)new GenericEnum(e, i));
-            }
+                {
+                    var e = (EnumSchema)s;
+                    return Gen.Choose(0, e.Symbols.Count - 1).Select(i => (object?)new GenericEnum(e, i));
+                }
 
             case AvroType.Fixed:
-            {
-                var f = (FixedSchema)s;
-                return Bytes(f.Size, f.Size).Select(b => (object?)new GenericFixed(f, b));
-            }
+                {
+                    var f = (FixedSchema)s;
+                    return Bytes(f.Size, f.Size).Select(b => (object?)new GenericFixed(f, b));
+                }
 
             case AvroType.Array:
-            {
-                var items = ((ArraySchema)s).Items;
-                return from n in Gen.Choose(0, depth > 3 ? 1 : 4)
-                       from list in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Datum(items, depth + 1)))
-                       select (object?)list.ToList();
-            }
+                {
+                    var items = ((ArraySchema)s).Items;
+                    return from n in Gen.Choose(0, depth > 3 ? 1 : 4)
+                           from list in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Datum(items, depth + 1)))
+                           select (object?)list.ToList();
+                }
 
             case AvroType.Map:
-            {
-                var values = ((MapSchema)s).Values;
-                return from n in Gen.Choose(0, depth > 3 ? 1 : 4)
-                       from keys in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Text()))
-                       from vals in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Datum(values, depth + 1)))
-                       select (object?)ToMap(keys.ToArray(), vals.ToArray());
-            }
+                {
+                    var values = ((MapSchema)s).Values;
+                    return from n in Gen.Choose(0, depth > 3 ? 1 : 4)
+                           from keys in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Text()))
+                           from vals in Gen.CollectToArray(Enumerable.Range(0, n).Select(_ => Datum(values, depth + 1)))
+                           select (object?)ToMap(keys.ToArray(), vals.ToArray());
+                }
 
             case AvroType.Record:
-            {
-                var r = (RecordSchema)s;
-                return Gen.CollectToArray(r.Fields.Select(f => Datum(f.Schema, depth + 1))).Select(values =>
                 {
-                    var record = new GenericRecord(r);
-                    var i = 0;
-                    foreach (var v in values)
+                    var r = (RecordSchema)s;
+                    return Gen.CollectToArray(r.Fields.Select(f => Datum(f.Schema, depth + 1))).Select(values =>
                     {
-                        record[i++] = v;
-                    }
+                        var record = new GenericRecord(r);
+                        var i = 0;
+                        foreach (var v in values)
+                        {
+                            record[i++] = v;
+                        }
 
-                    return (object?)record;
-                });
-            }
+                        return (object?)record;
+                    });
+                }
 
             case AvroType.Union:
-            {
-                var u = (UnionSchema)s;
-                return Gen.Choose(0, u.Branches.Count - 1).SelectMany(i => Datum(u.Branches[i], depth + 1));
-            }
+                {
+                    var u = (UnionSchema)s;
+                    return Gen.Choose(0, u.Branches.Count - 1).SelectMany(i => Datum(u.Branches[i], depth + 1));
+                }
 
             default:
                 throw new InvalidOperationException(s.Type.ToString());

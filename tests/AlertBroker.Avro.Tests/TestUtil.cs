@@ -32,41 +32,41 @@ internal static class TestUtil
                 Assert.True(datum is null, $"{path}: expected null, got {datum}");
                 return 1;
             case JsonValueKind.Object:
-            {
-                var record = Assert.IsType<GenericRecord>(datum);
-                var compared = 0;
-                // Duplicate keys: the last one wins, as in most JSON readers.
-                var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-                foreach (var p in json.EnumerateObject())
                 {
-                    last[p.Name] = p.Value;
-                }
-
-                foreach (var (name, element) in last)
-                {
-                    if (record.TryGetValue(name, out var value))
+                    var record = Assert.IsType<GenericRecord>(datum);
+                    var compared = 0;
+                    // Duplicate keys: the last one wins, as in most JSON readers.
+                    var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                    foreach (var p in json.EnumerateObject())
                     {
-                        compared += AssertMatchesJson(element, value, path + "." + name);
+                        last[p.Name] = p.Value;
                     }
-                }
 
-                return compared;
-            }
+                    foreach (var (name, element) in last)
+                    {
+                        if (record.TryGetValue(name, out var value))
+                        {
+                            compared += AssertMatchesJson(element, value, path + "." + name);
+                        }
+                    }
+
+                    return compared;
+                }
 
             case JsonValueKind.Array:
-            {
-                var list = Assert.IsType<List<object?>>(datum);
-                Assert.True(json.GetArrayLength() == list.Count, $"{path}: expected {json.GetArrayLength()} items, got {list.Count}");
-                var compared = 0;
-                var i = 0;
-                foreach (var item in json.EnumerateArray())
                 {
-                    compared += AssertMatchesJson(item, list[i], $"{path}[{i}]");
-                    i++;
-                }
+                    var list = Assert.IsType<List<object?>>(datum);
+                    Assert.True(json.GetArrayLength() == list.Count, $"{path}: expected {json.GetArrayLength()} items, got {list.Count}");
+                    var compared = 0;
+                    var i = 0;
+                    foreach (var item in json.EnumerateArray())
+                    {
+                        compared += AssertMatchesJson(item, list[i], $"{path}[{i}]");
+                        i++;
+                    }
 
-                return compared;
-            }
+                    return compared;
+                }
 
             case JsonValueKind.String:
                 Assert.True(json.GetString() == datum as string, $"{path}: expected '{json.GetString()}', got '{datum}'");

@@ -331,43 +331,43 @@ public ref struct AvroReader
                 ReadStringRange();
                 return;
             case AvroType.Union:
-            {
-                var union = (UnionSchema)schema;
-                var branch = ReadUnionIndex(union.BranchArray.Length);
-                SkipValue(union.BranchArray[branch]);
-                return;
-            }
+                {
+                    var union = (UnionSchema)schema;
+                    var branch = ReadUnionIndex(union.BranchArray.Length);
+                    SkipValue(union.BranchArray[branch]);
+                    return;
+                }
 
             case AvroType.Record:
-            {
-                EnterNested();
-                var plan = ((RecordSchema)schema).SkipPlan;
-                if (plan is null)
                 {
-                    foreach (var f in ((RecordSchema)schema).FieldArray)
+                    EnterNested();
+                    var plan = ((RecordSchema)schema).SkipPlan;
+                    if (plan is null)
                     {
-                        SkipValue(f.Schema);
-                    }
-                }
-                else
-                {
-                    foreach (var segment in plan)
-                    {
-                        if (segment.FixedBytes != 0)
+                        foreach (var f in ((RecordSchema)schema).FieldArray)
                         {
-                            Advance(segment.FixedBytes);
-                        }
-
-                        if (segment.Variable is { } variable)
-                        {
-                            SkipVariable(variable);
+                            SkipValue(f.Schema);
                         }
                     }
-                }
+                    else
+                    {
+                        foreach (var segment in plan)
+                        {
+                            if (segment.FixedBytes != 0)
+                            {
+                                Advance(segment.FixedBytes);
+                            }
 
-                ExitNested();
-                return;
-            }
+                            if (segment.Variable is { } variable)
+                            {
+                                SkipVariable(variable);
+                            }
+                        }
+                    }
+
+                    ExitNested();
+                    return;
+                }
 
             case AvroType.Array:
                 SkipBlocks(((ArraySchema)schema).Items, isMap: false);
@@ -387,12 +387,12 @@ public ref struct AvroReader
         switch (schema.SkipKind)
         {
             case SkipKind.SimpleUnion:
-            {
-                var union = Unsafe.As<UnionSchema>(schema);
-                var index = ReadUnionIndex(union.BranchArray.Length);
-                SkipSimple(union.BranchSkipKinds![index], union.BranchSizes![index]);
-                return;
-            }
+                {
+                    var union = Unsafe.As<UnionSchema>(schema);
+                    var index = ReadUnionIndex(union.BranchArray.Length);
+                    SkipSimple(union.BranchSkipKinds![index], union.BranchSizes![index]);
+                    return;
+                }
 
             case SkipKind.Complex:
                 SkipValue(schema);

@@ -114,95 +114,95 @@ internal static class DefaultValues
             case AvroType.Boolean:
                 return v.GetBoolean();
             case AvroType.Int:
-            {
-                var i = v.GetInt32();
-                return LogicalValues.IsSurfaced(s.Logical) ? Logical(s.Logical, i) : i;
-            }
+                {
+                    var i = v.GetInt32();
+                    return LogicalValues.IsSurfaced(s.Logical) ? Logical(s.Logical, i) : i;
+                }
 
             case AvroType.Long:
-            {
-                var l = v.GetInt64();
-                return LogicalValues.IsSurfaced(s.Logical) ? Logical(s.Logical, l) : l;
-            }
+                {
+                    var l = v.GetInt64();
+                    return LogicalValues.IsSurfaced(s.Logical) ? Logical(s.Logical, l) : l;
+                }
 
             case AvroType.Float:
                 return v.ValueKind == JsonValueKind.String ? (float)SpecialDouble(v.GetString()!) : v.GetSingle();
             case AvroType.Double:
                 return v.ValueKind == JsonValueKind.String ? SpecialDouble(v.GetString()!) : v.GetDouble();
             case AvroType.String:
-            {
-                var text = v.GetString()!;
-                if (s.Logical == LogicalKind.Uuid)
                 {
-                    return LogicalValues.UuidFromString(text) ?? throw new AvroResolutionException($"default '{text}' is not a UUID");
+                    var text = v.GetString()!;
+                    if (s.Logical == LogicalKind.Uuid)
+                    {
+                        return LogicalValues.UuidFromString(text) ?? throw new AvroResolutionException($"default '{text}' is not a UUID");
+                    }
+
+                    return text;
                 }
 
-                return text;
-            }
-
             case AvroType.Bytes:
-            {
-                var bytes = ToBytes(v.GetString()!);
-                return s.Logical == LogicalKind.Decimal
-                    ? LogicalValues.DecimalFromBytes(bytes, s.DecimalPrecision, s.DecimalScale)
-                    : new ReadOnlyMemory<byte>(bytes);
-            }
+                {
+                    var bytes = ToBytes(v.GetString()!);
+                    return s.Logical == LogicalKind.Decimal
+                        ? LogicalValues.DecimalFromBytes(bytes, s.DecimalPrecision, s.DecimalScale)
+                        : new ReadOnlyMemory<byte>(bytes);
+                }
 
             case AvroType.Fixed:
-            {
-                var bytes = ToBytes(v.GetString()!);
-                return s.Logical switch
                 {
-                    LogicalKind.Decimal => LogicalValues.DecimalFromBytes(bytes, s.DecimalPrecision, s.DecimalScale),
-                    LogicalKind.Uuid => LogicalValues.UuidFromFixed(bytes),
-                    _ => new GenericFixed((FixedSchema)s, bytes),
-                };
-            }
+                    var bytes = ToBytes(v.GetString()!);
+                    return s.Logical switch
+                    {
+                        LogicalKind.Decimal => LogicalValues.DecimalFromBytes(bytes, s.DecimalPrecision, s.DecimalScale),
+                        LogicalKind.Uuid => LogicalValues.UuidFromFixed(bytes),
+                        _ => new GenericFixed((FixedSchema)s, bytes),
+                    };
+                }
 
             case AvroType.Enum:
                 return new GenericEnum((EnumSchema)s, v.GetString()!);
             case AvroType.Array:
-            {
-                var items = ((ArraySchema)s).Items;
-                var list = new List<object?>(v.GetArrayLength());
-                foreach (var item in v.EnumerateArray())
                 {
-                    list.Add(Decode(item, items));
-                }
+                    var items = ((ArraySchema)s).Items;
+                    var list = new List<object?>(v.GetArrayLength());
+                    foreach (var item in v.EnumerateArray())
+                    {
+                        list.Add(Decode(item, items));
+                    }
 
-                return list;
-            }
+                    return list;
+                }
 
             case AvroType.Map:
-            {
-                var values = ((MapSchema)s).Values;
-                var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var p in v.EnumerateObject())
                 {
-                    map[p.Name] = Decode(p.Value, values);
-                }
+                    var values = ((MapSchema)s).Values;
+                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var p in v.EnumerateObject())
+                    {
+                        map[p.Name] = Decode(p.Value, values);
+                    }
 
-                return map;
-            }
+                    return map;
+                }
 
             case AvroType.Record:
-            {
-                var record = (RecordSchema)s;
-                var result = new GenericRecord(record);
-                foreach (var f in record.FieldArray)
                 {
-                    if (v.TryGetProperty(f.Name, out var fv))
+                    var record = (RecordSchema)s;
+                    var result = new GenericRecord(record);
+                    foreach (var f in record.FieldArray)
                     {
-                        result.Values[f.Position] = Decode(fv, f.Schema);
+                        if (v.TryGetProperty(f.Name, out var fv))
+                        {
+                            result.Values[f.Position] = Decode(fv, f.Schema);
+                        }
+                        else if (f.Default is { } d)
+                        {
+                            result.Values[f.Position] = Decode(d, f.Schema);
+                        }
                     }
-                    else if (f.Default is { } d)
-                    {
-                        result.Values[f.Position] = Decode(d, f.Schema);
-                    }
-                }
 
-                return result;
-            }
+                    return result;
+                }
 
             case AvroType.Union:
                 foreach (var b in ((UnionSchema)s).BranchArray)
@@ -267,37 +267,37 @@ internal static class DefaultValues
         switch (value)
         {
             case List<object?> list:
-            {
-                var copy = new List<object?>(list.Count);
-                foreach (var item in list)
                 {
-                    copy.Add(DeepCopy(item));
-                }
+                    var copy = new List<object?>(list.Count);
+                    foreach (var item in list)
+                    {
+                        copy.Add(DeepCopy(item));
+                    }
 
-                return copy;
-            }
+                    return copy;
+                }
 
             case Dictionary<string, object?> map:
-            {
-                var copy = new Dictionary<string, object?>(map.Count, StringComparer.Ordinal);
-                foreach (var (k, v) in map)
                 {
-                    copy[k] = DeepCopy(v);
-                }
+                    var copy = new Dictionary<string, object?>(map.Count, StringComparer.Ordinal);
+                    foreach (var (k, v) in map)
+                    {
+                        copy[k] = DeepCopy(v);
+                    }
 
-                return copy;
-            }
+                    return copy;
+                }
 
             case GenericRecord record:
-            {
-                var copy = new GenericRecord(record.Schema);
-                for (var i = 0; i < record.Values.Length; i++)
                 {
-                    copy.Values[i] = DeepCopy(record.Values[i]);
-                }
+                    var copy = new GenericRecord(record.Schema);
+                    for (var i = 0; i < record.Values.Length; i++)
+                    {
+                        copy.Values[i] = DeepCopy(record.Values[i]);
+                    }
 
-                return copy;
-            }
+                    return copy;
+                }
 
             default:
                 return value;

@@ -137,22 +137,22 @@ public sealed class GenericDatumWriter
                 WriteFixed(w, (FixedSchema)s, d);
                 return;
             case AvroType.Enum:
-            {
-                var e = (EnumSchema)s;
-                var index = d switch
                 {
-                    GenericEnum ge => e.IndexOf(ge.Symbol),
-                    string symbol => e.IndexOf(symbol),
-                    _ => throw Mismatch(s, d),
-                };
-                if (index < 0)
-                {
-                    throw new DatumPathException(string.Empty, $"'{d}' is not a symbol of enum {e.FullName}");
-                }
+                    var e = (EnumSchema)s;
+                    var index = d switch
+                    {
+                        GenericEnum ge => e.IndexOf(ge.Symbol),
+                        string symbol => e.IndexOf(symbol),
+                        _ => throw Mismatch(s, d),
+                    };
+                    if (index < 0)
+                    {
+                        throw new DatumPathException(string.Empty, $"'{d}' is not a symbol of enum {e.FullName}");
+                    }
 
-                w.WriteEnum(index);
-                return;
-            }
+                    w.WriteEnum(index);
+                    return;
+                }
 
             case AvroType.Array:
                 WriteArray(w, ((ArraySchema)s).Items, d, depth);
@@ -164,18 +164,18 @@ public sealed class GenericDatumWriter
                 WriteRecord(w, (RecordSchema)s, d, depth);
                 return;
             case AvroType.Union:
-            {
-                var u = (UnionSchema)s;
-                var index = SelectBranch(u, d);
-                if (index < 0)
                 {
-                    throw new DatumPathException(string.Empty, $"a {TypeOf(d)} matches no branch of the union [{string.Join(", ", u.BranchArray.Select(x => x.DisplayName))}]");
-                }
+                    var u = (UnionSchema)s;
+                    var index = SelectBranch(u, d);
+                    if (index < 0)
+                    {
+                        throw new DatumPathException(string.Empty, $"a {TypeOf(d)} matches no branch of the union [{string.Join(", ", u.BranchArray.Select(x => x.DisplayName))}]");
+                    }
 
-                w.WriteUnionIndex(index);
-                WriteValue(w, u.BranchArray[index], d, depth + 1);
-                return;
-            }
+                    w.WriteUnionIndex(index);
+                    WriteValue(w, u.BranchArray[index], d, depth + 1);
+                    return;
+                }
         }
     }
 
@@ -193,12 +193,12 @@ public sealed class GenericDatumWriter
                 w.WriteFixed(SignExtend(LogicalValues.DecimalToBytes(LogicalValues.DecimalFromClr(m, f.DecimalPrecision, f.DecimalScale), f.DecimalScale), f));
                 return;
             case Guid g when f.Logical == LogicalKind.Uuid:
-            {
-                Span<byte> bytes = stackalloc byte[16];
-                g.TryWriteBytes(bytes, bigEndian: true, out _);
-                w.WriteFixed(bytes);
-                return;
-            }
+                {
+                    Span<byte> bytes = stackalloc byte[16];
+                    g.TryWriteBytes(bytes, bigEndian: true, out _);
+                    w.WriteFixed(bytes);
+                    return;
+                }
 
             default:
                 var raw = AsBytes(d);

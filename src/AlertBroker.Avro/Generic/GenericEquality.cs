@@ -27,40 +27,40 @@ public static class GenericEquality
             case double da:
                 return b is double db && (da.Equals(db));
             case IList la when b is IList lb:
-            {
-                if (la.Count != lb.Count)
                 {
-                    return false;
-                }
-
-                for (var i = 0; i < la.Count; i++)
-                {
-                    if (!DeepEquals(la[i], lb[i]))
+                    if (la.Count != lb.Count)
                     {
                         return false;
                     }
-                }
 
-                return true;
-            }
+                    for (var i = 0; i < la.Count; i++)
+                    {
+                        if (!DeepEquals(la[i], lb[i]))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
 
             case IDictionary<string, object?> da2 when b is IDictionary<string, object?> db2:
-            {
-                if (da2.Count != db2.Count)
                 {
-                    return false;
-                }
-
-                foreach (var (k, v) in da2)
-                {
-                    if (!db2.TryGetValue(k, out var other) || !DeepEquals(v, other))
+                    if (da2.Count != db2.Count)
                     {
                         return false;
                     }
-                }
 
-                return true;
-            }
+                    foreach (var (k, v) in da2)
+                    {
+                        if (!db2.TryGetValue(k, out var other) || !DeepEquals(v, other))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
 
             default:
                 return a.Equals(b);

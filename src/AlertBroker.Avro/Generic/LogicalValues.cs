@@ -25,16 +25,16 @@ internal static class LogicalValues
         switch (kind)
         {
             case LogicalKind.Date:
-            {
-                var day = s_epochDayNumber + v;
-                if (day < DateOnly.MinValue.DayNumber || day > DateOnly.MaxValue.DayNumber)
                 {
-                    error = $"date {v} days from the epoch is out of range";
-                    return null;
-                }
+                    var day = s_epochDayNumber + v;
+                    if (day < DateOnly.MinValue.DayNumber || day > DateOnly.MaxValue.DayNumber)
+                    {
+                        error = $"date {v} days from the epoch is out of range";
+                        return null;
+                    }
 
-                return DateOnly.FromDayNumber((int)day);
-            }
+                    return DateOnly.FromDayNumber((int)day);
+                }
 
             case LogicalKind.TimeMillis:
                 if ((ulong)v >= MillisPerDay)
@@ -54,33 +54,33 @@ internal static class LogicalValues
                 return new TimeOnly(v * 10);
             case LogicalKind.TimestampMillis:
             case LogicalKind.LocalTimestampMillis:
-            {
-                if (v < s_minMillis || v > s_maxMillis)
                 {
-                    error = $"timestamp {v} ms is out of range";
-                    return null;
-                }
+                    if (v < s_minMillis || v > s_maxMillis)
+                    {
+                        error = $"timestamp {v} ms is out of range";
+                        return null;
+                    }
 
-                var ticks = s_epochTicks + (v * TicksPerMillisecond);
-                return kind == LogicalKind.TimestampMillis
-                    ? (object)new DateTimeOffset(ticks, TimeSpan.Zero)
-                    : (object)new DateTime(ticks, DateTimeKind.Unspecified);
-            }
+                    var ticks = s_epochTicks + (v * TicksPerMillisecond);
+                    return kind == LogicalKind.TimestampMillis
+                        ? (object)new DateTimeOffset(ticks, TimeSpan.Zero)
+                        : (object)new DateTime(ticks, DateTimeKind.Unspecified);
+                }
 
             case LogicalKind.TimestampMicros:
             case LogicalKind.LocalTimestampMicros:
-            {
-                if (v < s_minMillis * 1000 || v > (s_maxMillis * 1000) + 999)
                 {
-                    error = $"timestamp {v} µs is out of range";
-                    return null;
-                }
+                    if (v < s_minMillis * 1000 || v > (s_maxMillis * 1000) + 999)
+                    {
+                        error = $"timestamp {v} µs is out of range";
+                        return null;
+                    }
 
-                var ticks = s_epochTicks + (v * 10);
-                return kind == LogicalKind.TimestampMicros
-                    ? (object)new DateTimeOffset(ticks, TimeSpan.Zero)
-                    : (object)new DateTime(ticks, DateTimeKind.Unspecified);
-            }
+                    var ticks = s_epochTicks + (v * 10);
+                    return kind == LogicalKind.TimestampMicros
+                        ? (object)new DateTimeOffset(ticks, TimeSpan.Zero)
+                        : (object)new DateTime(ticks, DateTimeKind.Unspecified);
+                }
 
             default:
                 return null;

@@ -70,31 +70,31 @@ internal sealed class ResolutionCompiler
 
                 return new StringDecoder(w.Type == AvroType.Bytes);
             case AvroType.Fixed:
-            {
-                var rf = (FixedSchema)r;
-                if (((FixedSchema)w).Size != rf.Size)
                 {
-                    throw new AvroResolutionException($"{path}: fixed {rf.FullName} has size {rf.Size} but the writer's has {((FixedSchema)w).Size}");
-                }
+                    var rf = (FixedSchema)r;
+                    if (((FixedSchema)w).Size != rf.Size)
+                    {
+                        throw new AvroResolutionException($"{path}: fixed {rf.FullName} has size {rf.Size} but the writer's has {((FixedSchema)w).Size}");
+                    }
 
-                return new FixedDecoder(rf, LogicalApplies(w, r));
-            }
+                    return new FixedDecoder(rf, LogicalApplies(w, r));
+                }
 
             case AvroType.Enum:
                 // Symbols the reader lacks fail only when a datum uses them, so the decoder reports that at read time.
                 return new EnumDecoder((EnumSchema)w, (EnumSchema)r);
 
             case AvroType.Array:
-            {
-                var wi = ((ArraySchema)w).Items;
-                return new ArrayDecoder(Compile(wi, ((ArraySchema)r).Items, path + "[]"), wi.MinSize);
-            }
+                {
+                    var wi = ((ArraySchema)w).Items;
+                    return new ArrayDecoder(Compile(wi, ((ArraySchema)r).Items, path + "[]"), wi.MinSize);
+                }
 
             case AvroType.Map:
-            {
-                var wv = ((MapSchema)w).Values;
-                return new MapDecoder(Compile(wv, ((MapSchema)r).Values, path + "{}"), wv.MinSize);
-            }
+                {
+                    var wv = ((MapSchema)w).Values;
+                    return new MapDecoder(Compile(wv, ((MapSchema)r).Values, path + "{}"), wv.MinSize);
+                }
 
             case AvroType.Record:
                 return CompileRecord((RecordSchema)w, (RecordSchema)r, path);

@@ -231,24 +231,24 @@ internal sealed class SchemaParser
             case "fixed":
                 return ParseFixed(e, enclosingNs);
             case "array":
-            {
-                if (!e.TryGetProperty("items", out var items))
                 {
-                    throw new AvroSchemaException("array schema has no 'items'");
-                }
+                    if (!e.TryGetProperty("items", out var items))
+                    {
+                        throw new AvroSchemaException("array schema has no 'items'");
+                    }
 
-                return new ArraySchema(ParseNode(items, enclosingNs), CollectProperties(e, s_arrayReserved));
-            }
+                    return new ArraySchema(ParseNode(items, enclosingNs), CollectProperties(e, s_arrayReserved));
+                }
 
             case "map":
-            {
-                if (!e.TryGetProperty("values", out var values))
                 {
-                    throw new AvroSchemaException("map schema has no 'values'");
-                }
+                    if (!e.TryGetProperty("values", out var values))
+                    {
+                        throw new AvroSchemaException("map schema has no 'values'");
+                    }
 
-                return new MapSchema(ParseNode(values, enclosingNs), CollectProperties(e, s_mapReserved));
-            }
+                    return new MapSchema(ParseNode(values, enclosingNs), CollectProperties(e, s_mapReserved));
+                }
 
             default:
                 // A reference to a named type written as {"type": "Name"}.

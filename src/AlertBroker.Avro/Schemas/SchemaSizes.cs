@@ -74,19 +74,19 @@ internal static class SchemaSizes
                 schema.SizeState = Done;
                 break;
             case UnionSchema union:
-            {
-                var min = int.MaxValue;
-                foreach (var b in union.BranchArray)
                 {
-                    Compute(b);
-                    min = Math.Min(min, b.MinSize);
-                }
+                    var min = int.MaxValue;
+                    foreach (var b in union.BranchArray)
+                    {
+                        Compute(b);
+                        min = Math.Min(min, b.MinSize);
+                    }
 
-                schema.FixedSize = -1;
-                schema.MinSize = union.BranchArray.Length == 0 ? 1 : (int)Math.Min((long)min + 1, int.MaxValue);
-                schema.SizeState = Done;
-                break;
-            }
+                    schema.FixedSize = -1;
+                    schema.MinSize = union.BranchArray.Length == 0 ? 1 : (int)Math.Min((long)min + 1, int.MaxValue);
+                    schema.SizeState = Done;
+                    break;
+                }
 
             default:
                 schema.SizeState = Done;
