@@ -84,49 +84,28 @@ internal static class PlanCompiler
         ["diaObject"] = RecordKind.RubinObject,
     };
 
-    // Older Rubin schemas (lsst.v4–v6) spelled some fields differently; both spellings map.
-    private static readonly Dictionary<string, Target> s_rubinSource = new(StringComparer.Ordinal)
-    {
-        ["diaSourceId"] = Target.DiaSourceId,
-        ["diaObjectId"] = Target.DiaObjectId,
-        ["ssObjectId"] = Target.SsObjectId,
-        ["midpointMjdTai"] = Target.Mjd,
-        ["midPointTai"] = Target.Mjd,
-        ["midpointTai"] = Target.Mjd,
-        ["ra"] = Target.Ra,
-        ["dec"] = Target.Dec,
-        ["psfFlux"] = Target.Flux,
-        ["psfFluxErr"] = Target.FluxErr,
-        ["psFlux"] = Target.Flux,
-        ["psFluxErr"] = Target.FluxErr,
-        ["band"] = Target.BandName,
-        ["filterName"] = Target.BandName,
-        ["reliability"] = Target.Reliability,
-        ["extendedness"] = Target.Extendedness,
-    };
+    // Time, flux and band of every Rubin photometry record. Older schemas (lsst.v4–v6) spelled them
+    // differently; all spellings map.
+    private static readonly (string Name, Target Target)[] s_rubinPhotometry =
+    [
+        ("midpointMjdTai", Target.Mjd), ("midPointTai", Target.Mjd), ("midpointTai", Target.Mjd),
+        ("psfFlux", Target.Flux), ("psfFluxErr", Target.FluxErr), ("psFlux", Target.Flux), ("psFluxErr", Target.FluxErr),
+        ("band", Target.BandName), ("filterName", Target.BandName),
+    ];
 
-    private static readonly Dictionary<string, Target> s_rubinForced = new(StringComparer.Ordinal)
-    {
-        ["diaForcedSourceId"] = Target.DiaForcedSourceId,
-        ["midpointMjdTai"] = Target.Mjd,
-        ["midPointTai"] = Target.Mjd,
-        ["psfFlux"] = Target.Flux,
-        ["psfFluxErr"] = Target.FluxErr,
-        ["psFlux"] = Target.Flux,
-        ["psFluxErr"] = Target.FluxErr,
-        ["band"] = Target.BandName,
-        ["filterName"] = Target.BandName,
-    };
+    private static readonly Dictionary<string, Target> s_rubinSource = RubinTable(
+        ("diaSourceId", Target.DiaSourceId),
+        ("diaObjectId", Target.DiaObjectId),
+        ("ssObjectId", Target.SsObjectId),
+        ("ra", Target.Ra),
+        ("dec", Target.Dec),
+        ("reliability", Target.Reliability),
+        ("extendedness", Target.Extendedness));
 
-    private static readonly Dictionary<string, Target> s_rubinNondetection = new(StringComparer.Ordinal)
-    {
-        ["ccdVisitId"] = Target.CcdVisitId,
-        ["midpointMjdTai"] = Target.Mjd,
-        ["midPointTai"] = Target.Mjd,
-        ["band"] = Target.BandName,
-        ["filterName"] = Target.BandName,
-        ["diaNoise"] = Target.DiaNoise,
-    };
+    private static readonly Dictionary<string, Target> s_rubinForced = RubinTable(("diaForcedSourceId", Target.DiaForcedSourceId));
+
+    // Non-detection limits carry a noise level, not a flux; the flux spellings never occur there.
+    private static readonly Dictionary<string, Target> s_rubinNondetection = RubinTable(("ccdVisitId", Target.CcdVisitId), ("diaNoise", Target.DiaNoise));
 
     private static readonly Dictionary<string, Target> s_rubinObject = new(StringComparer.Ordinal)
     {
@@ -135,6 +114,22 @@ internal static class PlanCompiler
     };
 
     private static readonly Dictionary<string, RecordKind> s_noChildren = new(StringComparer.Ordinal);
+
+    private static Dictionary<string, Target> RubinTable(params (string Name, Target Target)[] own)
+    {
+        var table = new Dictionary<string, Target>(StringComparer.Ordinal);
+        foreach (var (name, target) in s_rubinPhotometry)
+        {
+            table[name] = target;
+        }
+
+        foreach (var (name, target) in own)
+        {
+            table[name] = target;
+        }
+
+        return table;
+    }
 
     public static AlertPlan Compile(AvroSchema writer)
     {
