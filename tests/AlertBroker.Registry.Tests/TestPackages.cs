@@ -1,0 +1,60 @@
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+
+namespace AlertBroker.Registry.Tests;
+
+/// <summary>Small model packages with random weights, and broken variants of them.</summary>
+internal static class TestPackages
+{
+    private static readonly string[] s_classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
+
+    public static ModelPackageBytes Valid(string name, string version, int seed = 1)
+    {
+        var config = new GruClassifierConfig
+        {
+            InputFeatures = LightCurveEncoding.StepFeatureCount,
+            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
+            HiddenSize = 8,
+            Layers = 2,
+            DenseSize = 8,
+            MetaDenseSize = 4,
+            MergeSize = 8,
+            LatentSize = 8,
+            Classes = s_classes.Length,
+        };
+        var dir = Directory.CreateTempSubdirectory("ab-pkg-").FullName;
+        try
+        {
+            GruClassifierExporter.ExportPackage(
+                GruClassifierWeights.Random(config, seed),
+                new ModelManifest { Name = name, Version = version, Classes = s_classes, Encoding = LightCurveEncoding.Descriptor() },
+                dir);
+            return new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>A package whose model.json matches its bytes, but the bytes are not an ONNX model.</summary>
+    public static ModelPackageBytes CorruptOnnx(string name, string version)
+    {
+        var valid = Valid(name, version);
+        var garbage = valid.Onnx[..(valid.Onnx.Length / 3)];
+        return WithManifest(valid, m => m with { Onnx = m.Onnx with { Sha256 = ModelPackage.ComputeSha256(garbage) } }, garbage);
+    }
+
+    public static ModelPackageBytes UnknownEncoding(string name, string version) =>
+        WithManifest(Valid(name, version), m => m with { Encoding = m.Encoding with { Name = "someone-elses-encoding" } });
+
+    public static ModelPackageBytes Renamed(string name, string version) =>
+        WithManifest(Valid("m", "1"), m => m with { Name = name, Version = version });
+
+    public static ModelPackageBytes WrongShapes(string name, string version) =>
+        WithManifest(Valid(name, version), m => m with { Network = m.Network with { Hidden = 16 } });
+
+    private static ModelPackageBytes WithManifest(ModelPackageBytes package, Func<ModelManifest, ModelManifest> change, byte[]? onnx = null) =>
+        new(ModelPackage.SerializeManifest(change(ModelPackage.ParseManifest(package.Manifest))), onnx ?? package.Onnx);
+}
