@@ -7,7 +7,7 @@ namespace AlertBroker.Registry;
 /// worker heartbeats under one key prefix. Pointer moves are Lua scripts (compare-and-set, history, audit and the
 /// pub/sub notification in one atomic step), so two operators promoting at once cannot lose each other's change.
 /// </summary>
-public sealed class RedisModelRegistry : IModelRegistry
+public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
     // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#.
     private const string IdentityLua = "local function ident(json) if not json then return '' end local m = cjson.decode(json) return m.name .. '@' .. m.version .. '#' .. m.sha256 end ";
