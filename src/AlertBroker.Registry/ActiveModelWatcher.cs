@@ -100,7 +100,7 @@ public sealed record ActiveModelWatcherOptions
 /// <summary>Registries that can push pointer changes (Redis pub/sub); others are polled.</summary>
 public interface IModelRegistryNotifications
 {
-    Task SubscribeAsync(Action<ActiveModel> onChange);
+    Task SubscribeAsync(Action<ActivePointer> onChange);
 }
 
 /// <summary>
@@ -249,7 +249,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private LoadedModel LoadAndWarm(ActiveModel active, CancellationToken cancellationToken)
+    private LoadedModel LoadAndWarm(ActivePointer active, CancellationToken cancellationToken)
     {
         var bytes = _registry.GetPackageAsync(active.Ref, cancellationToken).GetAwaiter().GetResult();
         var sha = ModelPackage.ComputeSha256(bytes.Onnx);

@@ -83,16 +83,16 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
     }
 
-    public Task<ActiveModel?> GetActiveAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(File.Exists(ActivePath) ? RegistryJson.Deserialize<ActiveModel>(File.ReadAllText(ActivePath)) : null);
+    public Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(File.Exists(ActivePath) ? RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(ActivePath)) : null);
 
-    public Task<ActiveModel?> GetPreviousAsync(CancellationToken cancellationToken = default)
+    public Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default)
     {
         var history = ReadLines(HistoryPath);
-        return Task.FromResult(history.Count == 0 ? null : RegistryJson.Deserialize<ActiveModel>(history[^1]));
+        return Task.FromResult(history.Count == 0 ? null : RegistryJson.Deserialize<ActivePointer>(history[^1]));
     }
 
-    public async Task SetActiveAsync(ActiveModel? expectedCurrent, ActiveModel next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(record);
@@ -112,7 +112,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         File.AppendAllText(AuditPath, RegistryJson.Serialize(record) + "\n");
     }
 
-    public async Task<ActiveModel> RollbackAsync(ActiveModel expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
@@ -129,7 +129,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             throw new RegistryException("there is no earlier model to roll back to");
         }
 
-        var previous = RegistryJson.Deserialize<ActiveModel>(history[^1]);
+        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1]);
         history.RemoveAt(history.Count - 1);
         WriteAtomically(HistoryPath, history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
         WriteAtomically(ActivePath, RegistryJson.Serialize(previous));

@@ -16,20 +16,20 @@ public interface IModelRegistry
     /// <summary>The package's bytes, verified against the SHA-256 recorded at push time.</summary>
     Task<ModelPackageBytes> GetPackageAsync(ModelRef model, CancellationToken cancellationToken = default);
 
-    Task<ActiveModel?> GetActiveAsync(CancellationToken cancellationToken = default);
+    Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Moves the active pointer to <paramref name="next"/> when the current pointer still equals
     /// <paramref name="expectedCurrent"/> (compare-and-set), remembers the old one for rollback, appends
     /// <paramref name="record"/> to the audit trail and notifies the workers — all or nothing.
     /// </summary>
-    Task SetActiveAsync(ActiveModel? expectedCurrent, ActiveModel next, PromotionRecord record, CancellationToken cancellationToken = default);
+    Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>The pointer a rollback would restore (the one before the current), or null.</summary>
-    Task<ActiveModel?> GetPreviousAsync(CancellationToken cancellationToken = default);
+    Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Restores the previous pointer when the current one still equals <paramref name="expectedCurrent"/>.</summary>
-    Task<ActiveModel> RollbackAsync(ActiveModel expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default);
+    Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default);
 

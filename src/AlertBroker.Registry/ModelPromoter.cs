@@ -118,7 +118,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
             Reason = options.Reason ?? string.Join("; ", findings),
             By = options.By,
         };
-        var next = new ActiveModel { Name = candidate.Name, Version = candidate.Version, Sha256 = registered.Sha256, SinceUtc = record.Utc };
+        var next = new ActivePointer { Name = candidate.Name, Version = candidate.Version, Sha256 = registered.Sha256, SinceUtc = record.Utc };
         await registry.SetActiveAsync(active, next, record, cancellationToken).ConfigureAwait(false);
         if (record.Forced)
         {

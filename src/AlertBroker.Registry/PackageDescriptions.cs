@@ -51,5 +51,5 @@ internal static class PackageDescriptions
     }
 
     /// <summary>"name@version#sha256": what compare-and-set compares.</summary>
-    public static string Identity(ActiveModel? active) => active is null ? string.Empty : $"{active.Name}@{active.Version}#{active.Sha256}";
+    public static string Identity(ActivePointer? active) => active is null ? string.Empty : $"{active.Name}@{active.Version}#{active.Sha256}";
 }

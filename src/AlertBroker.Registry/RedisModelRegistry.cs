@@ -136,19 +136,19 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         return PackageDescriptions.Verify(info, new ModelPackageBytes(values[0]!, values[1]!));
     }
 
-    public async Task<ActiveModel?> GetActiveAsync(CancellationToken cancellationToken = default)
+    public async Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default)
     {
         var v = await _db.StringGetAsync(Active).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<ActiveModel>(v!) : null;
+        return v.HasValue ? RegistryJson.Deserialize<ActivePointer>(v!) : null;
     }
 
-    public async Task<ActiveModel?> GetPreviousAsync(CancellationToken cancellationToken = default)
+    public async Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default)
     {
         var v = await _db.ListGetByIndexAsync(History, 0).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<ActiveModel>(v!) : null;
+        return v.HasValue ? RegistryJson.Deserialize<ActivePointer>(v!) : null;
     }
 
-    public async Task SetActiveAsync(ActiveModel? expectedCurrent, ActiveModel next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(record);
@@ -165,7 +165,7 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         }
     }
 
-    public async Task<ActiveModel> RollbackAsync(ActiveModel expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
@@ -176,7 +176,7 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
                 RollbackScript,
                 [Active, History, Audit],
                 [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record), EventsChannel]).ConfigureAwait(false);
-            return RegistryJson.Deserialize<ActiveModel>((string)result!);
+            return RegistryJson.Deserialize<ActivePointer>((string)result!);
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
         {
@@ -225,10 +225,10 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
     }
 
     /// <summary>Subscribes to pointer changes; the callback receives the new active model.</summary>
-    public Task SubscribeAsync(Action<ActiveModel> onChange)
+    public Task SubscribeAsync(Action<ActivePointer> onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        return _redis.GetSubscriber().SubscribeAsync(EventsChannel, (_, message) => onChange(RegistryJson.Deserialize<ActiveModel>(message!)));
+        return _redis.GetSubscriber().SubscribeAsync(EventsChannel, (_, message) => onChange(RegistryJson.Deserialize<ActivePointer>(message!)));
     }
 
     private RedisKey Key(string modelRef, string part) => _prefix + ":model:" + modelRef + ":" + part;

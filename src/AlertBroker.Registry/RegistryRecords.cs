@@ -47,7 +47,7 @@ public sealed record RegisteredModel
 }
 
 /// <summary>The active-model pointer every worker follows.</summary>
-public sealed record ActiveModel
+public sealed record ActivePointer
 {
     public required string Name { get; init; }
 

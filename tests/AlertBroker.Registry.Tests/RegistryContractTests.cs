@@ -106,9 +106,9 @@ public abstract class RegistryContractTests
         Assert.Equal("m@2", w.Model);
     }
 
-    internal static ActiveModel Active(RegisteredModel m) => new() { Name = m.Name, Version = m.Version, Sha256 = m.Sha256, SinceUtc = DateTimeOffset.UtcNow };
+    internal static ActivePointer Active(RegisteredModel m) => new() { Name = m.Name, Version = m.Version, Sha256 = m.Sha256, SinceUtc = DateTimeOffset.UtcNow };
 
-    internal static PromotionRecord Record(string action, ActiveModel? from, ActiveModel to) =>
+    internal static PromotionRecord Record(string action, ActivePointer? from, ActivePointer to) =>
         new() { Action = action, Utc = DateTimeOffset.UtcNow, From = from?.Ref.ToString(), To = to.Ref.ToString(), By = "test" };
 }
 
@@ -149,7 +149,7 @@ public sealed class RedisRegistryTests(RedisServerFixture redis) : RegistryContr
     public async Task SetActive_PublishesTheNewPointer()
     {
         var registry = (RedisModelRegistry)CreateRegistry();
-        var received = new TaskCompletionSource<ActiveModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = new TaskCompletionSource<ActivePointer>(TaskCreationOptions.RunContinuationsAsynchronously);
         await registry.SubscribeAsync(a => received.TrySetResult(a));
         var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
 
