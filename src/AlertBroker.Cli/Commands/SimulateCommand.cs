@@ -1,0 +1,277 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using AlertBroker.Simulation;
+using AlertBroker.Simulation.Output;
+using AlertBroker.Simulation.Populations;
+using AlertBroker.Simulation.Surveys;
+using AlertBroker.Simulation.Validation;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary><c>alertbroker simulate lightcurves|alerts|compare</c>: simulated labelled light curves and alert streams.</summary>
+internal static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("simulate", "Simulate labelled ZTF/LSST light curves and alert streams, and compare simulations with real data.");
+        command.Subcommands.Add(LightCurves());
+        command.Subcommands.Add(Alerts());
+        command.Subcommands.Add(Compare());
+        return command;
+    }
+
+    private static Option<string> SurveyOption() => new("--survey")
+    {
+        Description = "ztf or lsst.",
+        DefaultValueFactory = _ => "ztf",
+    };
+
+    private static Option<long> SeedOption() => new("--seed")
+    {
+        Description = "Random seed: the same seed and options give the same output.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private static Command LightCurves()
+    {
+        var survey = SurveyOption();
+        var n = new Option<long>("--n") { Description = "Number of light curves.", DefaultValueFactory = _ => 1000 };
+        var output = new Option<string>("--out") { Description = "Output directory for {prefix}_lightcurves.csv.gz and {prefix}_metadata.csv.", Required = true };
+        var seed = SeedOption();
+        var mix = new Option<string>("--mix") { Description = "Class mix: equal (default), natural (as a flux-limited survey sees them), or weights like SNIa=0.6,SNII=0.3,…", DefaultValueFactory = _ => "equal" };
+        var classes = new Option<string?>("--classes") { Description = "Comma-separated classes (default SNIa,SNII,SNIbc,SLSN-I,TDE; SNIIn also available)." };
+        var bts = new Option<bool>("--bts") { Description = "Apply a Bright-Transient-Survey-like spectroscopic selection (complete to 18.5 mag, none beyond 19)." };
+        var scatter = new Option<double>("--extra-scatter") { Description = "Extra Gaussian scatter (mag) on every true flux." };
+        var outliers = new Option<double>("--outliers") { Description = "Fraction of epochs made outliers." };
+        var missing = new Option<double>("--missing") { Description = "Fraction of epochs dropped." };
+        var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
+        var command = new Command("lightcurves", "Simulate N labelled light curves as a CSV pair (FLUXCAL, zero point 27.5, like the DES simulations).")
+        {
+            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var model = SurveyModel.ByName(parse.GetValue(survey)!);
+            var options = BuildOptions(model, parse.GetValue(seed), parse.GetValue(mix)!, parse.GetValue(classes)) with
+            {
+                Selection = parse.GetValue(bts) ? SpectroscopicSelection.Bts : null,
+                Realism = new RealismOptions(parse.GetValue(scatter), parse.GetValue(outliers), 8, parse.GetValue(missing)),
+            };
+            return Task.FromResult(RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct));
+        });
+        return command;
+    }
+
+    private static Command Alerts()
+    {
+        var survey = SurveyOption();
+        var nights = new Option<int>("--nights") { Description = "Number of nights.", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Output directory (or a .avro file with --format avro).", Required = true };
+        var seed = SeedOption();
+        var format = new Option<string>("--format") { Description = "files (one .avro per alert in a folder per night), tar (nightly .tar.gz archives) or avro (one container file).", DefaultValueFactory = _ => "files" };
+        var rate = new Option<double>("--objects-per-night") { Description = "Detectable transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 20 };
+        var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
+        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD); default the survey's." };
+        var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
+        var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent.", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId };
+        var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
+        {
+            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var model = SurveyModel.ByName(parse.GetValue(survey)!);
+            var layout = parse.GetValue(format)!.ToUpperInvariant() switch
+            {
+                "FILES" => AlertOutputLayout.Files,
+                "TAR" => AlertOutputLayout.NightlyTar,
+                "AVRO" => AlertOutputLayout.SingleFile,
+                var other => throw new ArgumentException($"unknown --format '{other}'"),
+            };
+            var options = new AlertStreamOptions
+            {
+                Simulation = new SimulationOptions { Survey = model, Seed = parse.GetValue(seed), ClassMix = ClassMixKind.Natural, MinDetections = 1, Classes = TransientClasses.All },
+                Nights = Math.Max(1, parse.GetValue(nights)),
+                ObjectsPerNight = parse.GetValue(rate),
+                StartMjd = parse.GetValue(start),
+            };
+            var messageFraming = parse.GetValue(framing)!.ToUpperInvariant() switch
+            {
+                "CONTAINER" => AlertFraming.Container,
+                "CONFLUENT" => AlertFraming.ConfluentWire,
+                var other => throw new ArgumentException($"unknown --framing '{other}'"),
+            };
+            return Task.FromResult(RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct));
+        });
+        return command;
+    }
+
+    private static Command Compare()
+    {
+        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
+        var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." };
+        var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 };
+        var seed = SeedOption();
+        var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" };
+        var command = new Command("compare", "Compare simulated ZTF light curves (after a BTS-like selection) with real BTS light curves, class by class: peak magnitude, detections, rise and decline times, g−r near peak, redshift.")
+        {
+            real, sim, n, seed, output,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(RunCompare(parse.GetValue(real), parse.GetValue(sim), parse.GetValue(n), parse.GetValue(seed), parse.GetValue(output)!, ct)));
+        return command;
+    }
+
+    internal static SimulationOptions BuildOptions(SurveyModel survey, long seed, string mix, string? classList)
+    {
+        var classes = TransientClasses.RealSetClasses;
+        if (!string.IsNullOrWhiteSpace(classList))
+        {
+            var list = new List<TransientClassModel>();
+            foreach (var name in classList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                list.Add(TransientClasses.ByName(name));
+            }
+
+            classes = list;
+        }
+
+        var options = new SimulationOptions { Survey = survey, Seed = seed, Classes = classes };
+        if (mix.Equals("equal", StringComparison.OrdinalIgnoreCase))
+        {
+            return options with { ClassMix = ClassMixKind.Equal };
+        }
+
+        if (mix.Equals("natural", StringComparison.OrdinalIgnoreCase))
+        {
+            return options with { ClassMix = ClassMixKind.Natural };
+        }
+
+        // Explicit weights: every class named gets its weight, the rest 0.
+        var weights = new double[classes.Count];
+        foreach (var part in mix.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=');
+            if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
+            {
+                throw new ArgumentException($"cannot read class weight '{part}' (expected NAME=WEIGHT)");
+            }
+
+            var found = false;
+            for (var i = 0; i < classes.Count; i++)
+            {
+                if (classes[i].Name.Equals(kv[0], StringComparison.OrdinalIgnoreCase))
+                {
+                    weights[i] = w;
+                    found = true;
+                }
+            }
+
+            if (!found)
+            {
+                throw new ArgumentException($"class '{kv[0]}' in --mix is not among the simulated classes");
+            }
+        }
+
+        return options with { ClassMix = ClassMixKind.Explicit, ClassFractions = weights };
+    }
+
+    internal static int RunLightCurves(SimulationOptions options, long count, string output, string prefix, CancellationToken cancellationToken)
+    {
+        var simulator = new LightCurveSimulator(options);
+        var watch = Stopwatch.StartNew();
+        using (var writer = new LabelledCsvWriter(output, prefix))
+        {
+            foreach (var curve in simulator.Simulate(count, 0, cancellationToken))
+            {
+                writer.Write(curve);
+            }
+
+            watch.Stop();
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{writer.ObjectsWritten} light curves ({writer.RowsWritten} epochs) in {watch.Elapsed.TotalSeconds:0.00} s: {writer.ObjectsWritten / watch.Elapsed.TotalSeconds:0} light curves/s")));
+            Console.WriteLine(writer.LightCurvesPath);
+            Console.WriteLine(writer.MetadataPath);
+        }
+
+        return 0;
+    }
+
+    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken)
+    {
+        var stream = new AlertStreamSimulator(options);
+        var watch = Stopwatch.StartNew();
+        using var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId);
+        var summary = writer.WriteStream(
+            stream,
+            (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
+            cancellationToken);
+        watch.Stop();
+        CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{summary.Alerts} alerts from {summary.Objects} objects over {summary.Nights} nights, {summary.Bytes / 1e6:0.0} MB ({(summary.Alerts > 0 ? summary.Bytes / summary.Alerts / 1024.0 : 0):0.0} KB/alert) in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Alerts / watch.Elapsed.TotalSeconds:0} alerts/s")));
+        Console.WriteLine(output);
+        return 0;
+    }
+
+    internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, CancellationToken cancellationToken)
+    {
+        realPath ??= CliHelpers.FindSharedDirectory() is { } shared ? Path.Combine(shared, "labelled", "ztf-bts") : null;
+        if (realPath is null || !Directory.Exists(realPath))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]no real set: pass --real DIR (e.g. ../shared/labelled/ztf-bts)[/]");
+            return 1;
+        }
+
+        var real = new List<LightCurveFeatures>();
+        foreach (var curve in LabelledSetReader.Read(realPath))
+        {
+            real.Add(LightCurveFeatures.From(curve));
+        }
+
+        var simulated = new List<LightCurveFeatures>();
+        string source;
+        if (simPath is not null)
+        {
+            foreach (var curve in LabelledSetReader.Read(simPath))
+            {
+                simulated.Add(LightCurveFeatures.From(curve));
+            }
+
+            source = $"Simulated set: `{simPath}`.";
+        }
+        else
+        {
+            var options = new SimulationOptions
+            {
+                Survey = ZtfSurvey.Model,
+                Seed = seed,
+                ClassMix = ClassMixKind.Equal,
+                Selection = SpectroscopicSelection.Bts,
+            };
+            foreach (var curve in new LightCurveSimulator(options).Simulate(count, 0, cancellationToken))
+            {
+                simulated.Add(LightCurveFeatures.From(curve));
+            }
+
+            var natural = new LightCurveSimulator(options with { ClassMix = ClassMixKind.Natural }).ClassFractions;
+            var fractions = string.Join(", ", TransientClasses.RealSetClasses.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {natural[i]:0.###}")));
+            source = string.Create(
+                CultureInfo.InvariantCulture,
+                $"Simulated: {count} ZTF light curves, equal class mix, BTS-like selection (complete to 18.5 mag, 35% at 19.0), seed {seed} (`alertbroker simulate compare --n {count} --seed {seed}`).\n\nNatural class fractions the simulator predicts for a flux-limited sample at this depth (before the soft 18.5–19 completeness): {fractions}.");
+        }
+
+        var classes = TransientClasses.RealSetClasses.Select(c => c.Name).ToList();
+        var report = new ComparisonReport(real, simulated, classes);
+        var path = report.Write(output, $"Real set: `{realPath}` ({real.Count} objects). {source}");
+        foreach (var row in report.Rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.ClassName,-7} {row.Quantity,-18} real {row.RealMedian,8:0.###} sim {row.SimulatedMedian,8:0.###}  KS {row.KsDistance:0.000}"));
+        }
+
+        CliHelpers.Stderr.MarkupLine(Markup.Escape("report: " + path));
+        return 0;
+    }
+}

@@ -1,0 +1,137 @@
+using AlertBroker.Simulation.Surveys;
+
+namespace AlertBroker.Simulation;
+
+/// <summary>One alert of a simulated stream: detection <see cref="PointIndex"/> of <see cref="Curve"/>.</summary>
+public readonly record struct SimulatedAlert(SimulatedLightCurve Curve, int PointIndex)
+{
+    public double Mjd => Curve.Points[PointIndex].Mjd;
+}
+
+/// <summary>Options of a simulated alert stream.</summary>
+public sealed record AlertStreamOptions
+{
+    /// <summary>Survey, seed, classes, realism. Selection is ignored (a stream carries every detection); class mix defaults to natural.</summary>
+    public SimulationOptions Simulation { get; init; } = new() { ClassMix = ClassMixKind.Natural, MinDetections = 1 };
+
+    /// <summary>Number of nights of alerts.</summary>
+    public int Nights { get; init; } = 1;
+
+    /// <summary>First night, MJD (integer part); null for the survey's default.</summary>
+    public double? StartMjd { get; init; }
+
+    /// <summary>Detectable transients peaking per night; sets the alert rate.</summary>
+    public double ObjectsPerNight { get; init; } = 20;
+
+    /// <summary>How long before (and after) a night objects may peak and still be detected in it, days.</summary>
+    public double LeadDays { get; init; } = 250;
+}
+
+/// <summary>
+/// Generates a time-ordered alert stream night by night. Objects are created in order of peak time as
+/// the stream advances and dropped once their last epoch has passed, so memory is bounded by the
+/// number of objects alive at once, not by the number of nights. Same options, same stream.
+/// </summary>
+public sealed class AlertStreamSimulator
+{
+    private readonly AlertStreamOptions _options;
+    private readonly LightCurveSimulator _simulator;
+    private readonly double _start;
+
+    public AlertStreamSimulator(AlertStreamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Nights < 1 || !(options.ObjectsPerNight > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "need at least one night and a positive object rate");
+        }
+
+        _options = options;
+        _simulator = new LightCurveSimulator(options.Simulation with { Selection = null });
+        _start = Math.Floor(options.StartMjd ?? options.Simulation.Survey.DefaultStartMjd);
+    }
+
+    public SurveyModel Survey => _options.Simulation.Survey;
+
+    public double StartMjd => _start;
+
+    /// <summary>The alerts of each night, in time order (ties broken by object), one list per night.</summary>
+    public IEnumerable<(double NightMjd, IReadOnlyList<SimulatedAlert> Alerts)> Nights(CancellationToken cancellationToken = default)
+    {
+        var active = new List<SimulatedLightCurve>();
+        var rate = _options.ObjectsPerNight;
+        var firstPeak = _start - _options.LeadDays;
+        long next = 0;
+        const int batch = 256;
+        var pending = new SimulatedLightCurve[batch];
+        for (var n = 0; n < _options.Nights; n++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var night = _start + n;
+
+            // Bring in every object that peaks before the look-ahead horizon (generated in parallel, kept in order).
+            while (firstPeak + (next / rate) <= night + 1 + _options.LeadDays)
+            {
+                var first = next;
+                Parallel.For(0, batch, i =>
+                {
+                    var index = first + i;
+                    var jitter = SimRandom.Hash01(_options.Simulation.Seed, index, 99);
+                    pending[i] = _simulator.SimulateAt(index, firstPeak + ((index + jitter) / rate));
+                });
+                // Objects with no detection inside the stream's nights never raise an alert: do not keep them.
+                foreach (var curve in pending)
+                {
+                    if (HasDetectionFrom(curve, _start, _start + _options.Nights))
+                    {
+                        active.Add(curve);
+                    }
+                }
+
+                next += batch;
+            }
+
+            var alerts = new List<SimulatedAlert>();
+            var kept = 0;
+            for (var a = 0; a < active.Count; a++)
+            {
+                var curve = active[a];
+                var points = curve.Points;
+                if (points.Length == 0 || points[^1].Mjd < night)
+                {
+                    continue;
+                }
+
+                active[kept++] = curve;
+                for (var i = 0; i < points.Length; i++)
+                {
+                    if (points[i].Detected && points[i].Mjd >= night && points[i].Mjd < night + 1)
+                    {
+                        alerts.Add(new SimulatedAlert(curve, i));
+                    }
+                }
+            }
+
+            active.RemoveRange(kept, active.Count - kept);
+            alerts.Sort(static (x, y) =>
+            {
+                var c = x.Mjd.CompareTo(y.Mjd);
+                return c != 0 ? c : x.Curve.Index.CompareTo(y.Curve.Index);
+            });
+            yield return (night, alerts);
+        }
+    }
+
+    private static bool HasDetectionFrom(SimulatedLightCurve curve, double from, double to)
+    {
+        foreach (var p in curve.Points)
+        {
+            if (p.Detected && p.Mjd >= from && p.Mjd < to)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,250 @@
+using System.Buffers;
+using System.Formats.Tar;
+using System.Globalization;
+using System.IO.Compression;
+using AlertBroker.Alerts;
+using AlertBroker.Avro;
+using AlertBroker.Simulation.Surveys;
+
+namespace AlertBroker.Simulation.Output;
+
+/// <summary>How a simulated alert stream is laid out on disk.</summary>
+public enum AlertOutputLayout
+{
+    /// <summary>One Avro container file per alert, in one folder per night (<c>OUT/yyyymmdd/candid.avro</c>), like the survey samples.</summary>
+    Files,
+
+    /// <summary>ZTF-style nightly archives: <c>OUT/{survey}_public_yyyymmdd.tar.gz</c> holding one container file per alert.</summary>
+    NightlyTar,
+
+    /// <summary>One Avro container file holding every alert as a record.</summary>
+    SingleFile,
+}
+
+/// <summary>How each alert message is framed.</summary>
+public enum AlertFraming
+{
+    /// <summary>An Avro container file with the schema in its header (ZTF's Kafka messages and archives).</summary>
+    Container,
+
+    /// <summary>Confluent wire format: byte 0, a 4-byte big-endian schema id, the datum (Rubin's Kafka stream). The schema is written to <c>OUT/schemas/{id}.avsc</c>.</summary>
+    ConfluentWire,
+}
+
+/// <summary>Totals of a written stream.</summary>
+public sealed record AlertStreamSummary(long Alerts, long Bytes, int Nights, long Objects);
+
+/// <summary>
+/// Writes simulated alerts in the survey's format (ZTF: container files with the candidate, 30-day
+/// history and cutouts; Rubin: diaSource, prvDiaSources, prvDiaForcedSources, cutouts), streaming:
+/// a message is encoded, written and forgotten. Each message is a complete Avro container file with the
+/// writer schema in its header, as ZTF distributes them.
+/// </summary>
+public sealed class AlertStreamWriter : IDisposable
+{
+    private static readonly DateTime s_mjdEpoch = new(1858, 11, 17, 0, 0, 0, DateTimeKind.Utc);
+
+    private readonly IAlertEncoder _encoder;
+    private readonly string _output;
+    private readonly AlertOutputLayout _layout;
+    private readonly bool _cutouts;
+    private readonly AlertFraming _framing;
+    private readonly int _schemaId;
+    private readonly ArrayBufferWriter<byte> _wire = new(128 * 1024);
+    private Stream? _tarStream;
+    private int _entriesThisNight;
+    private readonly MemoryStream _message = new(128 * 1024);
+    private readonly HashSet<long> _objects = [];
+    private AvroContainerWriter? _single;
+    private TarWriter? _tar;
+    private string? _nightDirectory;
+    private long _alerts;
+    private long _bytes;
+    private int _nights;
+
+    /// <summary>Schema id used for Confluent-framed messages unless another is given.</summary>
+    public const int DefaultSchemaId = 9001;
+
+    public AlertStreamWriter(
+        SurveyModel survey,
+        string output,
+        AlertOutputLayout layout,
+        long seed,
+        bool cutouts = true,
+        AlertFraming framing = AlertFraming.Container,
+        int schemaId = DefaultSchemaId)
+    {
+        ArgumentNullException.ThrowIfNull(survey);
+        ArgumentNullException.ThrowIfNull(output);
+        _encoder = survey.Survey == Survey.Ztf
+            ? new ZtfAlertEncoder(cutouts ? CutoutFactory.Ztf(seed) : null, survey.AlertHistoryDays)
+            : new RubinAlertEncoder(cutouts ? CutoutFactory.Lsst(seed) : null, survey.AlertHistoryDays);
+        SurveyName = survey.Name;
+        _cutouts = cutouts;
+        _output = output;
+        _layout = layout;
+        _framing = framing;
+        _schemaId = schemaId;
+        if (framing == AlertFraming.ConfluentWire && layout == AlertOutputLayout.SingleFile)
+        {
+            throw new ArgumentException("Confluent-framed messages are single datums: write them as files or nightly archives, not one container file", nameof(framing));
+        }
+
+        if (layout == AlertOutputLayout.SingleFile)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(output));
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            _single = new AvroContainerWriter(new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, "null", null, 256 * 1024);
+        }
+        else
+        {
+            Directory.CreateDirectory(output);
+        }
+
+        if (framing == AlertFraming.ConfluentWire)
+        {
+            // Where DirectorySchemaLookup (alertbroker replay --schema-dir OUT/schemas) finds the writer schema.
+            var schemas = Path.Combine(output, "schemas");
+            Directory.CreateDirectory(schemas);
+            File.WriteAllText(Path.Combine(schemas, schemaId.ToString(CultureInfo.InvariantCulture) + ".avsc"), AlertSchemas.Json(survey.Survey));
+        }
+    }
+
+    public string SurveyName { get; }
+
+    /// <summary>The writer schema of the messages.</summary>
+    public RecordSchema Schema => _encoder.Schema;
+
+    /// <summary>
+    /// Encodes one alert as a standalone message in this writer's framing: an Avro container file holding one
+    /// record, or a Confluent-wire datum. Valid until the next call.
+    /// </summary>
+    public ReadOnlyMemory<byte> EncodeMessage(SimulatedAlert alert)
+    {
+        if (_framing == AlertFraming.ConfluentWire)
+        {
+            _wire.ResetWrittenCount();
+            ConfluentWireFormat.WriteHeader(_wire, _schemaId);
+            _wire.Write(_encoder.Encode(alert.Curve, alert.PointIndex));
+            return _wire.WrittenMemory;
+        }
+
+        _message.SetLength(0);
+        using (var container = new AvroContainerWriter(_message, _encoder.Schema, "null", null, 256 * 1024, leaveOpen: true))
+        {
+            container.WriteEncoded(_encoder.Encode(alert.Curve, alert.PointIndex));
+        }
+
+        return _message.GetBuffer().AsMemory(0, (int)_message.Length);
+    }
+
+    /// <summary>Writes a whole stream night by night and returns the totals.</summary>
+    public AlertStreamSummary WriteStream(AlertStreamSimulator stream, Action<double, int>? onNight = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        foreach (var (night, alerts) in stream.Nights(cancellationToken))
+        {
+            BeginNight(night);
+            foreach (var alert in alerts)
+            {
+                Write(alert);
+            }
+
+            EndNight();
+            onNight?.Invoke(night, alerts.Count);
+        }
+
+        return Summary;
+    }
+
+    public AlertStreamSummary Summary => new(_alerts, _bytes, _nights, _objects.Count);
+
+    public void BeginNight(double nightMjd)
+    {
+        EndNight();
+        _nights++;
+        var date = s_mjdEpoch.AddDays(Math.Floor(nightMjd)).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        switch (_layout)
+        {
+            case AlertOutputLayout.Files:
+                _nightDirectory = Path.Combine(_output, date);
+                Directory.CreateDirectory(_nightDirectory);
+                break;
+            case AlertOutputLayout.NightlyTar:
+                var path = Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz");
+                // Stored, not compressed: the messages are dominated by already-gzipped cutouts, and deflating them
+                // again would cost most of the write time for a percent or two.
+                var gzip = new GZipStream(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _cutouts ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
+                _tarStream = gzip;
+                _tar = new TarWriter(gzip, TarEntryFormat.Ustar, leaveOpen: true);
+                _entriesThisNight = 0;
+                break;
+        }
+    }
+
+    public void Write(SimulatedAlert alert)
+    {
+        _objects.Add(alert.Curve.Index);
+        _alerts++;
+        if (_layout == AlertOutputLayout.SingleFile)
+        {
+            var datum = _encoder.Encode(alert.Curve, alert.PointIndex);
+            _bytes += datum.Length;
+            _single!.WriteEncoded(datum);
+            return;
+        }
+
+        var message = EncodeMessage(alert);
+        _bytes += message.Length;
+        var name = MessageName(alert) + ".avro";
+        if (_layout == AlertOutputLayout.Files)
+        {
+            using var file = new FileStream(Path.Combine(_nightDirectory ?? _output, name), FileMode.Create, FileAccess.Write, FileShare.None, 1);
+            file.Write(message.Span);
+            return;
+        }
+
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(message, out var segment))
+        {
+            segment = message.ToArray();
+        }
+
+        using var data = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        var entry = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = data };
+        _tar!.WriteEntry(entry);
+        _entriesThisNight++;
+    }
+
+    public void EndNight()
+    {
+        _tar?.Dispose();
+        _tar = null;
+        if (_tarStream is not null)
+        {
+            if (_entriesThisNight == 0)
+            {
+                // A night without alerts (clouds) still gets a valid, empty archive: two zero blocks.
+                _tarStream.Write(new byte[1024]);
+            }
+
+            _tarStream.Dispose();
+            _tarStream = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        EndNight();
+        _single?.Dispose();
+        _single = null;
+        _message.Dispose();
+    }
+
+    private string MessageName(SimulatedAlert alert) => _encoder.Survey == Survey.Ztf
+        ? ZtfAlertEncoder.Candid(alert.Curve.Index, alert.PointIndex).ToString(CultureInfo.InvariantCulture)
+        : RubinAlertEncoder.DiaSourceId(alert.Curve.Index, alert.PointIndex).ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,15 @@
+using AlertBroker.Alerts;
+using AlertBroker.Avro;
+
+namespace AlertBroker.Simulation.Output;
+
+/// <summary>Turns one detection of a simulated light curve into an encoded alert datum.</summary>
+internal interface IAlertEncoder
+{
+    RecordSchema Schema { get; }
+
+    Survey Survey { get; }
+
+    /// <summary>The Avro binary datum (valid until the next call).</summary>
+    ReadOnlySpan<byte> Encode(SimulatedLightCurve curve, int pointIndex);
+}

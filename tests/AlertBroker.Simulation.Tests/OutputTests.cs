@@ -1,0 +1,110 @@
+using AlertBroker.Simulation.Output;
+using AlertBroker.Simulation.Validation;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace AlertBroker.Simulation.Tests;
+
+public class OutputTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ab-sim-csv-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void LabelledCsv_WrittenAndReadBack_SameFluxesAndLabels()
+    {
+        var curves = new LightCurveSimulator(new SimulationOptions { Seed = 3 }).Simulate(40).ToList();
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            curves.ForEach(writer.Write);
+        }
+
+        var read = LabelledSetReader.Read(_dir);
+
+        Assert.Equal(curves.Count, read.Count);
+        for (var i = 0; i < curves.Count; i++)
+        {
+            Assert.Equal(curves[i].ObjectId, read[i].ObjectId);
+            Assert.Equal(curves[i].ClassName, read[i].ClassName);
+            Assert.Equal(curves[i].Redshift, read[i].Redshift, 1e-5);
+            Assert.Equal(curves[i].Points.Length, read[i].Points.Count);
+            for (var j = 0; j < curves[i].Points.Length; j++)
+            {
+                var p = curves[i].Points[j];
+                Assert.Equal(p.Mjd, read[i].Points[j].Mjd, 1e-5);
+                Assert.Equal(p.FluxMicroJy, read[i].Points[j].FluxMicroJy, Math.Abs(p.FluxMicroJy) * 1e-5 + 1e-6);
+                Assert.Equal(p.Detected, read[i].Points[j].Detected);
+            }
+        }
+    }
+
+    [Fact]
+    public void LabelledCsv_Header_MatchesTheSharedFluxLayout()
+    {
+        using (var writer = new LabelledCsvWriter(_dir, "x"))
+        {
+            writer.Write(new LightCurveSimulator(new SimulationOptions()).SimulateOne(0));
+        }
+
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(_dir, "x_lightcurves.csv.gz")), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gz);
+        Assert.Equal("object_id,mjd,band,flux,flux_err,detected", reader.ReadLine());
+        Assert.StartsWith("object_id,class,redshift,host_photoz,mwebv,peak_mag,n_obs,n_det", File.ReadLines(Path.Combine(_dir, "x_metadata.csv")).First(), StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public void LabelledSetReader_RealBtsSet_ReadsMagnitudesAsFluxes()
+    {
+        var real = LabelledSetReader.Read(SharedData.Path("labelled", "ztf-bts"));
+
+        Assert.Equal(1605, real.Count);
+        var features = LightCurveFeatures.From(real[0]);
+        Assert.Equal("TDE", features.ClassName);
+        Assert.Equal(15.2769, features.PeakMag, 3);
+    }
+
+    [Fact]
+    public void KolmogorovSmirnov_IdenticalAndDisjointSamples_ZeroAndOne()
+    {
+        double[] a = [1, 2, 3, 4, 5];
+        double[] b = [10, 11, 12];
+
+        Assert.Equal(0, Statistics.KolmogorovSmirnov(a, a).D);
+        Assert.Equal(1, Statistics.KolmogorovSmirnov(a, b).D);
+        Assert.True(Statistics.KolmogorovSmirnov(a, b).PValue < 0.1);
+    }
+
+    [Fact]
+    public void KolmogorovSmirnov_AnySamples_SymmetricAndWithinUnitInterval()
+    {
+        var sample = ArbMap.Default.GeneratorFor<int>().Select(i => (double)i).ArrayOf().Where(a => a.Length > 0);
+        Prop.ForAll(sample.Zip(sample).ToArbitrary(), pair =>
+        {
+            var (d1, _) = Statistics.KolmogorovSmirnov(pair.Item1, pair.Item2);
+            var (d2, _) = Statistics.KolmogorovSmirnov(pair.Item2, pair.Item1);
+            return d1 == d2 && d1 is >= 0 and <= 1;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void ComparisonReport_Write_ProducesReportAndOneFigurePerQuantity()
+    {
+        var sim = new LightCurveSimulator(new SimulationOptions { Seed = 8 }).Simulate(100).Select(LightCurveFeatures.From).ToList();
+        var report = new ComparisonReport(sim.Take(50), sim.Skip(50), ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"]);
+
+        var path = report.Write(_dir, "test");
+
+        Assert.Contains("| SNIa | peak_mag |", File.ReadAllText(path), StringComparison.Ordinal);
+        Assert.Equal(LightCurveFeatures.Quantities.Count, Directory.GetFiles(_dir, "*.svg").Length);
+        Assert.All(report.Rows, r => Assert.True(double.IsNaN(r.KsDistance) || r.KsDistance is >= 0 and <= 1));
+    }
+}
