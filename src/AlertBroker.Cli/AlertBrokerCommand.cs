@@ -15,6 +15,7 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         return root;
     }
 }

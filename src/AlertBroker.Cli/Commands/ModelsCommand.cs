@@ -17,6 +17,7 @@ internal static class ModelsCommand
         var inspect = new Command("inspect", "Validate a model package and print its model card.") { dir };
         inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console));
         models.Subcommands.Add(inspect);
+        RegistryCommands.AddTo(models);
         return models;
     }
 
