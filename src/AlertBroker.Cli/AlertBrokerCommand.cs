@@ -15,6 +15,10 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         return root;
     }

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Globalization;
+using AlertBroker.Training.Experiments;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary><c>alertbroker experiment transfer</c>: the transfer-learning experiment of docs/results/transfer-learning.md.</summary>
+internal static class ExperimentCommand
+{
+    public static Command Create()
+    {
+        var experiment = new Command("experiment", "Reproducible experiments.");
+        var ztfSim = new Option<string>("--ztf-sim") { Description = "Simulated ZTF light curves (CSV pair from 'alertbroker simulate lightcurves --survey ztf --bts'): the base training set.", Required = true };
+        var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." };
+        var bts = new Option<string?>("--bts") { Description = "Real ZTF BTS set (default ../shared/labelled/ztf-bts)." };
+        var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." };
+        var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one." };
+        var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results" };
+        var models = new Option<string?>("--models") { Description = "Export the base (ztf-sim-base) and the BTS fine-tuned model (ztf-bts) under this directory." };
+        var quick = new Option<bool>("--quick") { Description = "A small setting for CI that runs in minutes (small base, one seed, two sizes, few epochs)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Seeds per point (default 3)." };
+        var baseObjects = new Option<int?>("--base-objects") { Description = "Simulated objects for the base (default all)." };
+        var baseEpochs = new Option<int?>("--base-epochs") { Description = "Maximum base epochs (default 25)." };
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Maximum epochs per target run (default 60)." };
+        var pool = new Option<int?>("--max-pool") { Description = "Cap on the training pool of the DES and LSST targets (default 3000)." };
+        var sizes = new Option<string?>("--sizes") { Description = "Training sizes: counts (>1) or fractions of the pool, comma-separated (default 100,200,0.3,0.6,1)." };
+        var longScratch = new Option<bool>("--long-scratch") { Description = "Add the sanity baseline 'scratch, fixed epochs' (50 epochs, no early stopping, last weights)." };
+        var modes = new Option<string>("--modes") { Description = "Runs per size and seed: scratch, scratch-long, head (latent+output), all (all layers, lr 1e-4), all-fast (all layers, lr 1e-3).", DefaultValueFactory = _ => "scratch,head,all" };
+        var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
+        var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")
+        {
+            ztfSim, lsstSim, bts, des, baseModel, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads,
+        };
+        transfer.SetAction((parse, ct) =>
+        {
+            var shared = CliHelpers.FindSharedDirectory();
+            var btsPath = parse.GetValue(bts) ?? (shared is null ? null : Path.Combine(shared, "labelled", "ztf-bts"));
+            var desPath = parse.GetValue(des) ?? (shared is null ? null : Path.Combine(shared, "labelled", "des-snphotcc-sims"));
+            if (btsPath is null || !Directory.Exists(btsPath))
+            {
+                CliHelpers.Stderr.MarkupLine("[red]the real BTS set is needed: --bts DIR (or ../shared/labelled/ztf-bts)[/]");
+                return Task.FromResult(1);
+            }
+
+            var isQuick = parse.GetValue(quick);
+            var maxPool = parse.GetValue(pool) ?? (isQuick ? 300 : 3000);
+            string[] five = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
+            var targets = new List<TransferTarget>
+            {
+                new("ztf-bts", "Real ZTF Bright Transient Survey light curves (alert photometry, g and r), spectroscopic classes", btsPath, "ztf", five, isQuick ? maxPool : 0),
+            };
+            if (desPath is not null && Directory.Exists(desPath))
+            {
+                targets.Add(new("des-sims", "DES SNPhotCC simulations (SNANA, griz), detections at S/N ≥ 5, classes SNIa, SNII, SNIbc", desPath, "des", ["SNIa", "SNII", "SNIbc"], maxPool));
+            }
+
+            if (parse.GetValue(lsstSim) is { } lsst)
+            {
+                targets.Add(new("lsst-sims", "Our LSST simulations (ugrizy), detections at S/N ≥ 5, five classes", lsst, "lsst", five, maxPool));
+            }
+
+            var sizeSpec = parse.GetValue(sizes) is { } s
+                ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()
+                : isQuick ? [100, 1.0] : [100, 200, 0.3, 0.6, 1.0];
+            var options = new TransferExperimentOptions
+            {
+                BaseData = parse.GetValue(ztfSim)!,
+                BaseModel = parse.GetValue(baseModel),
+                BaseObjects = parse.GetValue(baseObjects) ?? (isQuick ? 1500 : 0),
+                BaseMaxEpochs = parse.GetValue(baseEpochs) ?? (isQuick ? 3 : 25),
+                Targets = targets,
+                Seeds = parse.GetValue(seeds) ?? (isQuick ? 1 : 3),
+                Sizes = sizeSpec,
+                MaxEpochs = parse.GetValue(maxEpochs) ?? (isQuick ? 5 : 60),
+                LongEpochs = isQuick ? 5 : 50,
+                Patience = isQuick ? 2 : 5,
+                Threads = parse.GetValue(threads),
+                Modes = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch)),
+                OutputDirectory = parse.GetValue(output)!,
+                ModelsDirectory = parse.GetValue(models),
+            };
+            var console = CliHelpers.Stderr;
+            var results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);
+            foreach (var h in results.Headlines)
+            {
+                console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{h.Target} / {h.Mode}: scratch-all {h.ScratchFullAuroc:0.000}, transfer-all {h.ModeFullAuroc:0.000}, data to match {(h.DataNeededFraction is { } f ? (f * 100).ToString("0", CultureInfo.InvariantCulture) + "%" : "not reached")}, share at 30% {h.ShareAt30 * 100:0.0}%, epochs {h.MedianEpochsScratch:0} → {h.MedianEpochsMode:0}")));
+            }
+
+            console.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(options.OutputDirectory, "transfer-summary.md"))}");
+            return Task.FromResult(0);
+        });
+        experiment.Subcommands.Add(transfer);
+        return experiment;
+    }
+
+    private static List<string> ParseModes(string text, bool longScratch)
+    {
+        var list = new List<string>();
+        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            list.Add(name switch
+            {
+                "scratch" => TransferExperiment.Scratch,
+                "scratch-long" => TransferExperiment.ScratchLong,
+                "head" => TransferExperiment.Head,
+                "all" => TransferExperiment.All,
+                "all-fast" => TransferExperiment.AllFast,
+                _ => throw new ArgumentException($"Unknown mode '{name}': use scratch, scratch-long, head, all or all-fast."),
+            });
+        }
+
+        if (longScratch && !list.Contains(TransferExperiment.ScratchLong))
+        {
+            list.Insert(Math.Min(1, list.Count), TransferExperiment.ScratchLong);
+        }
+
+        return list;
+    }
+}

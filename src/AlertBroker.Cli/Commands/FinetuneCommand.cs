@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using AlertBroker.Cli.Training;
+using AlertBroker.Training.Data;
+using AlertBroker.Training.Training;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary><c>alertbroker finetune --from MODEL</c>: transfer learning from a trained package to new data.</summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var cli = new TrainingCli();
+        var from = new Option<string>("--from") { Description = "Base model package directory (models/<name>/<version>).", Required = true };
+        var trainLayers = new Option<string>("--train") { Description = "Layers that train: e.g. latent,output | gru,output | all (groups: gru, gruN, dense, meta, merge, latent, output).", DefaultValueFactory = _ => "latent,output" };
+        var newHead = new Option<bool>("--new-head") { Description = "Replace the output layer with a freshly initialised one even for classes the base model knows." };
+        var command = new Command("finetune", "Fine-tune a trained model on new data (simulations → real data, one survey → another) and export it.");
+        cli.AddTo(command);
+        command.Options.Add(from);
+        command.Options.Add(trainLayers);
+        command.Options.Add(newHead);
+        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct)));
+        return command;
+    }
+
+    private static int Run(TrainingCli cli, ParseResult parse, string from, string layers, bool newHead, CancellationToken ct)
+    {
+        TrainedModel baseModel;
+        TrainableLayers trainable;
+        LabelledDataset data;
+        try
+        {
+            baseModel = ModelIo.LoadPackage(from);
+            trainable = TrainableLayers.Parse(layers);
+            data = cli.LoadData(parse, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
+        if (parse.GetValue(cli.NoMeta) != (baseModel.Weights.Config.MetaFeatures == 0))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--no-meta must match the base model's metadata branch[/]");
+            return 1;
+        }
+
+        var classList = parse.GetValue(cli.Classes);
+        IReadOnlyList<string> classes = classList is not null
+            ? classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : KeepsBaseClasses(baseModel.Classes, data) ? baseModel.Classes : EncodedDataset.DefaultClasses(data);
+        var seed = parse.GetValue(cli.Seed);
+        var provenance = new JsonObject
+        {
+            ["source"] = data.Name,
+            ["mode"] = "finetune",
+            ["base"] = new JsonObject { ["name"] = baseModel.Manifest?.Name, ["version"] = baseModel.Manifest?.Version, ["sha256"] = baseModel.Manifest?.Onnx.Sha256 },
+            ["newHead"] = newHead,
+        };
+        return cli.Run(parse, data, classes, c => ModelIo.AdaptHead(baseModel, c, newHead, seed), trainable, 1e-4f, provenance, ct);
+    }
+
+    // The base head is kept when every class in the new data is one the base model knows.
+    private static bool KeepsBaseClasses(IReadOnlyList<string> baseClasses, LabelledDataset data)
+    {
+        foreach (var cls in data.ClassCounts().Keys)
+        {
+            if (!baseClasses.Contains(cls))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using AlertBroker.Alerts;
+using AlertBroker.Alerts.Archives;
+
+namespace AlertBroker.Training.Data;
+
+/// <summary>
+/// Builds a labelled set from alert files, directories or nightly archives plus a labels CSV
+/// (<c>object_id,class</c>, optionally <c>redshift</c> and <c>mwebv</c>): each labelled object's detections and
+/// forced photometry are merged across its alerts (deduplicated later by source id); unlabelled objects are skipped.
+/// </summary>
+public static class AlertArchiveDatasetReader
+{
+    public static LabelledDataset Read(IReadOnlyList<string> paths, string labelsCsv, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(labelsCsv);
+        var labels = ReadLabels(labelsCsv);
+        var decoder = new AlertDecoder();
+        var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
+        var alerts = new List<Alert>();
+        foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
+        {
+            if (input.Error is not null)
+            {
+                continue;
+            }
+
+            alerts.Clear();
+            try
+            {
+                decoder.Decode(input.Payload, alerts);
+            }
+            catch (AlertFormatException)
+            {
+                continue;
+            }
+
+            foreach (var alert in alerts)
+            {
+                if (!labels.ContainsKey(alert.ObjectId))
+                {
+                    continue;
+                }
+
+                if (!observations.TryGetValue(alert.ObjectId, out var list))
+                {
+                    list = [];
+                    observations[alert.ObjectId] = list;
+                }
+
+                list.AddRange(alert.Detections);
+                list.AddRange(alert.ForcedPhotometry);
+            }
+        }
+
+        var objects = new List<LabelledObject>();
+        foreach (var (id, (cls, z, ebv)) in labels)
+        {
+            if (observations.TryGetValue(id, out var list))
+            {
+                objects.Add(new LabelledObject(id, cls, [.. list], z, ebv));
+            }
+        }
+
+        return new LabelledDataset(string.Join(';', paths), objects);
+    }
+
+    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path)
+    {
+        using var reader = LightCurveCsvReader.OpenText(path);
+        var header = LightCurveCsvReader.SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        var id = Array.IndexOf(header, "object_id");
+        var cls = Array.IndexOf(header, "class");
+        if (id < 0 || cls < 0)
+        {
+            throw new InvalidDataException($"{path}: needs object_id and class columns.");
+        }
+
+        var z = Array.IndexOf(header, "redshift");
+        var ebv = Array.IndexOf(header, "mwebv");
+        var result = new Dictionary<string, (string, double, double)>(StringComparer.Ordinal);
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            var f = LightCurveCsvReader.SplitLine(line);
+            if (f.Length <= Math.Max(id, cls))
+            {
+                continue;
+            }
+
+            result[f[id]] = (f[cls].Trim(), Value(f, z), Value(f, ebv));
+        }
+
+        return result;
+    }
+
+    private static double Value(string[] f, int i) =>
+        i >= 0 && i < f.Length && double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+}

@@ -1,0 +1,275 @@
+using AlertBroker.Alerts;
+using AlertBroker.Model.Features;
+
+namespace AlertBroker.Training.Data;
+
+/// <summary>How labelled objects become network inputs.</summary>
+public sealed record EncodingOptions
+{
+    /// <summary>Keep at most this many steps (the first ones); longer light curves are cut.</summary>
+    public int MaxSteps { get; init; } = 100;
+
+    /// <summary>Early-classification view: keep only points up to this many days after the first detection (null = all).</summary>
+    public double? DaysAfterFirstDetection { get; init; }
+
+    /// <summary>Whether the metadata vector (redshift, MW E(B−V)) is filled; otherwise both are flagged unknown.</summary>
+    public bool UseMetadata { get; init; } = true;
+}
+
+/// <summary>
+/// Objects encoded with <see cref="LightCurveEncoding"/> (the serving code, so training and serving cannot drift):
+/// per object its steps [length, 6], its metadata [4], its label index and the days since first detection of each step.
+/// </summary>
+public sealed class EncodedDataset
+{
+    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount)
+    {
+        MetaFeatures = metaFeatures;
+        Classes = classes;
+        ObjectIdsInternal = ids;
+        StepsInternal = steps;
+        DaysInternal = days;
+        LengthsInternal = lengths;
+        MetaInternal = meta;
+        LabelsInternal = labels;
+    }
+
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Metadata floats per object.</summary>
+    public int MetaFeatures { get; }
+
+    public int Count => LabelsInternal.Length;
+
+    public IReadOnlyList<string> ObjectIds => ObjectIdsInternal;
+
+    public IReadOnlyList<int> Labels => LabelsInternal;
+
+    public IReadOnlyList<int> Lengths => LengthsInternal;
+
+    internal string[] ObjectIdsInternal { get; }
+
+    internal float[][] StepsInternal { get; }
+
+    /// <summary>Observer-frame days since the first detection, per step.</summary>
+    internal float[][] DaysInternal { get; }
+
+    internal int[] LengthsInternal { get; }
+
+    internal float[] MetaInternal { get; }
+
+    internal int[] LabelsInternal { get; }
+
+    public long TotalSteps
+    {
+        get
+        {
+            long total = 0;
+            foreach (var l in LengthsInternal)
+            {
+                total += l;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Objects per class index.</summary>
+    public int[] ClassCounts()
+    {
+        var counts = new int[Classes.Count];
+        foreach (var l in LabelsInternal)
+        {
+            counts[l]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>The objects at <paramref name="indices"/>.</summary>
+    public EncodedDataset Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var n = indices.Count;
+        var ids = new string[n];
+        var steps = new float[n][];
+        var days = new float[n][];
+        var lengths = new int[n];
+        var labels = new int[n];
+        var m = MetaFeatures;
+        var meta = new float[n * m];
+        for (var i = 0; i < n; i++)
+        {
+            var j = indices[i];
+            ids[i] = ObjectIdsInternal[j];
+            steps[i] = StepsInternal[j];
+            days[i] = DaysInternal[j];
+            lengths[i] = LengthsInternal[j];
+            labels[i] = LabelsInternal[j];
+            MetaInternal.AsSpan(j * m, m).CopyTo(meta.AsSpan(i * m, m));
+        }
+
+        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="data"/> for a network over <paramref name="classes"/>; objects of other classes and
+    /// objects without a step are left out.
+    /// </summary>
+    public static EncodedDataset Encode(LabelledDataset data, IReadOnlyList<string> classes, EncodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(classes);
+        options ??= new EncodingOptions();
+        var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < classes.Count; i++)
+        {
+            classIndex[classes[i]] = i;
+        }
+
+        var f = LightCurveEncoding.StepFeatureCount;
+        var m = LightCurveEncoding.MetaFeatureCount;
+        var ids = new List<string>();
+        var steps = new List<float[]>();
+        var days = new List<float[]>();
+        var lengths = new List<int>();
+        var labels = new List<int>();
+        var meta = new List<float>();
+        Span<float> metaRow = stackalloc float[m];
+        foreach (var o in data.Objects)
+        {
+            if (!classIndex.TryGetValue(o.Class, out var label))
+            {
+                continue;
+            }
+
+            var points = LightCurveEncoding.SelectSteps(o.Observations);
+            if (points.Length == 0)
+            {
+                continue;
+            }
+
+            var t0 = LightCurveEncoding.ReferenceTime(points);
+            var length = Math.Min(points.Length, options.MaxSteps);
+            if (options.DaysAfterFirstDetection is { } limit)
+            {
+                var keep = 0;
+                while (keep < length && points[keep].Mjd <= t0 + limit)
+                {
+                    keep++;
+                }
+
+                length = keep;
+            }
+
+            if (length == 0)
+            {
+                continue;
+            }
+
+            var x = new float[length * f];
+            LightCurveEncoding.EncodeSteps(points.AsSpan(0, length), 0, t0, o.Redshift, x);
+            var d = new float[length];
+            for (var i = 0; i < length; i++)
+            {
+                d[i] = (float)(points[i].Mjd - t0);
+            }
+
+            if (options.UseMetadata)
+            {
+                LightCurveEncoding.EncodeMeta(o.Redshift, o.MwEbv, metaRow);
+            }
+            else
+            {
+                LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, metaRow);
+            }
+
+            ids.Add(o.ObjectId);
+            steps.Add(x);
+            days.Add(d);
+            lengths.Add(length);
+            labels.Add(label);
+            meta.AddRange(metaRow);
+        }
+
+        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels]);
+    }
+
+    /// <summary>Class names in order of decreasing count (ties by name): a stable default class order.</summary>
+    public static IReadOnlyList<string> DefaultClasses(LabelledDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var counts = new List<KeyValuePair<string, int>>(data.ClassCounts());
+        counts.Sort((a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : string.CompareOrdinal(a.Key, b.Key));
+        var names = new string[counts.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = counts[i].Key;
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// A fixed synthetic set for benchmarks: <paramref name="sequences"/> sequences of <paramref name="steps"/> steps of
+    /// uniform noise in [−0.5, 0.5), metadata uniform in [0, 1), labels cycling through <paramref name="classes"/>.
+    /// </summary>
+    public static EncodedDataset Synthetic(int sequences, int steps, int classes, int seed)
+    {
+        var random = new Random(seed);
+        var f = LightCurveEncoding.StepFeatureCount;
+        var m = LightCurveEncoding.MetaFeatureCount;
+        var x = new float[sequences][];
+        var labels = new int[sequences];
+        var meta = new float[sequences * m];
+        for (var i = 0; i < sequences; i++)
+        {
+            x[i] = new float[steps * f];
+            for (var j = 0; j < x[i].Length; j++)
+            {
+                x[i][j] = (float)(random.NextDouble() - 0.5);
+            }
+
+            labels[i] = i % classes;
+        }
+
+        for (var j = 0; j < meta.Length; j++)
+        {
+            meta[j] = (float)random.NextDouble();
+        }
+
+        var names = new string[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            names[c] = "class" + c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return FromArrays(names, x, meta, labels, m);
+    }
+
+    /// <summary>Builds a data set directly from encoded sequences (synthetic benchmarks and tests).</summary>
+    internal static EncodedDataset FromArrays(IReadOnlyList<string> classes, float[][] steps, float[] meta, int[] labels, int metaFeatures)
+    {
+        var n = labels.Length;
+        var ids = new string[n];
+        var days = new float[n][];
+        var lengths = new int[n];
+        var f = LightCurveEncoding.StepFeatureCount;
+        for (var i = 0; i < n; i++)
+        {
+            ids[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            lengths[i] = steps[i].Length / f;
+            days[i] = new float[lengths[i]];
+            for (var t = 0; t < lengths[i]; t++)
+            {
+                days[i][t] = t;
+            }
+        }
+
+        return new EncodedDataset(classes, ids, steps, days, lengths, meta, labels, metaFeatures);
+    }
+
+    /// <summary>Observations helper for readers: a detection when |flux| / error reaches <paramref name="threshold"/>.</summary>
+    internal static ObservationKind KindFor(double flux, double error, double threshold) =>
+        error > 0 && flux / error >= threshold ? ObservationKind.Detection : ObservationKind.Forced;
+}

@@ -1,0 +1,144 @@
+using AlertBroker.Alerts;
+
+namespace AlertBroker.Training.Data;
+
+/// <summary>One labelled object: its observations (any order, any kinds), class and metadata (NaN = unknown).</summary>
+public sealed record LabelledObject(string ObjectId, string Class, Observation[] Observations, double Redshift, double MwEbv);
+
+/// <summary>A labelled light-curve set as read from disk, before class mapping and encoding.</summary>
+public sealed class LabelledDataset
+{
+    public LabelledDataset(string name, IReadOnlyList<LabelledObject> objects)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        Name = name;
+        Objects = objects;
+    }
+
+    /// <summary>Where the set came from (a path or a description).</summary>
+    public string Name { get; }
+
+    public IReadOnlyList<LabelledObject> Objects { get; }
+
+    /// <summary>Objects per class, in order of first appearance.</summary>
+    public IReadOnlyDictionary<string, int> ClassCounts()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var o in Objects)
+        {
+            counts[o.Class] = counts.GetValueOrDefault(o.Class) + 1;
+        }
+
+        return counts;
+    }
+
+    /// <summary>Applies a class mapping: renamed classes take their new name, dropped classes leave the set.</summary>
+    public LabelledDataset Map(ClassMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var list = new List<LabelledObject>(Objects.Count);
+        foreach (var o in Objects)
+        {
+            var mapped = mapping.Map(o.Class);
+            if (mapped is not null)
+            {
+                list.Add(mapped == o.Class ? o : o with { Class = mapped });
+            }
+        }
+
+        return new LabelledDataset(Name, list);
+    }
+
+    /// <summary>Objects at the given indices, in that order.</summary>
+    public LabelledDataset Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var list = new LabelledObject[indices.Count];
+        for (var i = 0; i < list.Length; i++)
+        {
+            list[i] = Objects[indices[i]];
+        }
+
+        return new LabelledDataset(Name, list);
+    }
+
+    /// <summary>Concatenates sets (e.g. several simulation files).</summary>
+    public static LabelledDataset Concat(string name, IEnumerable<LabelledDataset> sets)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        var list = new List<LabelledObject>();
+        foreach (var s in sets)
+        {
+            list.AddRange(s.Objects);
+        }
+
+        return new LabelledDataset(name, list);
+    }
+}
+
+/// <summary>
+/// A class-mapping: merges subtypes into classes and drops classes. Text form, one rule per line:
+/// <c>from,to</c> (rename), <c>from,</c> or <c>from,-</c> (drop); <c>*,-</c> drops every class no rule names;
+/// <c>#</c> starts a comment. Classes without a rule keep their name unless <c>*</c> says otherwise.
+/// </summary>
+public sealed class ClassMapping
+{
+    private readonly Dictionary<string, string?> _rules;
+    private readonly bool _dropOthers;
+
+    public ClassMapping(IReadOnlyDictionary<string, string?> rules, bool dropOthers)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        _rules = new Dictionary<string, string?>(rules, StringComparer.Ordinal);
+        _dropOthers = dropOthers;
+    }
+
+    public static ClassMapping Identity { get; } = new(new Dictionary<string, string?>(), dropOthers: false);
+
+    /// <summary>The class an input class becomes, or null when it is dropped.</summary>
+    public string? Map(string cls) => _rules.TryGetValue(cls, out var to) ? to : _dropOthers ? null : cls;
+
+    public static ClassMapping Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var rules = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var dropOthers = false;
+        var lineNumber = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            lineNumber++;
+            var line = raw.Trim();
+            var hash = line.IndexOf('#', StringComparison.Ordinal);
+            if (hash >= 0)
+            {
+                line = line[..hash].Trim();
+            }
+
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var comma = line.IndexOf(',', StringComparison.Ordinal);
+            if (comma <= 0)
+            {
+                throw new FormatException($"Class mapping line {lineNumber}: expected 'from,to', got '{raw.Trim()}'.");
+            }
+
+            var from = line[..comma].Trim();
+            var to = line[(comma + 1)..].Trim();
+            var drop = to.Length == 0 || to == "-";
+            if (from == "*")
+            {
+                dropOthers = drop;
+                continue;
+            }
+
+            rules[from] = drop ? null : to;
+        }
+
+        return new ClassMapping(rules, dropOthers);
+    }
+
+    public static ClassMapping Load(string path) => Parse(File.ReadAllText(path));
+}

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.IO.Compression;
+using AlertBroker.Alerts;
+
+namespace AlertBroker.Training.Data;
+
+/// <summary>How to read a PLAsTiCC-style CSV pair.</summary>
+public sealed record CsvReadOptions
+{
+    /// <summary>"ztf", "lsst", "des" or null to infer from the file names and bands.</summary>
+    public string? Survey { get; init; }
+
+    /// <summary>Zero point of flux columns (SNANA FLUXCAL: 27.5).</summary>
+    public double FluxZeroPoint { get; init; } = 27.5;
+
+    /// <summary>S/N at or above which a flux point counts as a detection (files without a detection column).</summary>
+    public double DetectionThreshold { get; init; } = 5.0;
+
+    /// <summary>Drop points that are not detections (makes forced-photometry sets look like alert photometry).</summary>
+    public bool DetectionsOnly { get; init; }
+
+    /// <summary>Metadata column used as redshift ("redshift", "host_photoz", …); "none" leaves it unknown.</summary>
+    public string RedshiftColumn { get; init; } = "redshift";
+}
+
+/// <summary>
+/// Reads light-curve CSV pairs: <c>*_lightcurves.csv[.gz]</c> (<c>object_id, mjd, band, mag, mag_err</c> or
+/// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv</c> (<c>object_id, class</c>
+/// and optionally <c>redshift</c>, <c>host_photoz</c>, <c>mwebv</c> or <c>a_v</c> (E(B−V) = A_V / 3.1)).
+/// Magnitudes are AB; fluxes are on <see cref="CsvReadOptions.FluxZeroPoint"/>. All become µJy observations.
+/// </summary>
+public static class LightCurveCsvReader
+{
+    /// <summary>
+    /// Reads a pair given as a directory holding one pair, a light-curve file or a metadata file (its partner is
+    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv</c>).
+    /// </summary>
+    public static LabelledDataset Read(string path, CsvReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new CsvReadOptions();
+        var (lightCurves, metadata) = ResolvePair(path);
+        var survey = options.Survey ?? InferSurvey(lightCurves);
+        var meta = ReadMetadata(metadata, options);
+        var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
+        using (var reader = OpenText(lightCurves))
+        {
+            var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
+            int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
+            var mag = Array.IndexOf(header, "mag");
+            var magErr = Array.IndexOf(header, "mag_err");
+            var flux = Array.IndexOf(header, "flux");
+            var fluxErr = Array.IndexOf(header, "flux_err");
+            var detected = Array.IndexOf(header, "detected");
+            var useMag = mag >= 0 && magErr >= 0;
+            if (!useMag && (flux < 0 || fluxErr < 0))
+            {
+                throw new InvalidDataException($"{lightCurves}: needs mag,mag_err or flux,flux_err columns.");
+            }
+
+            var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
+            var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
+            string? line;
+            long row = 0;
+            while ((line = reader.ReadLine()) is not null)
+            {
+                row++;
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                var f = SplitLine(line);
+                if (f.Length < header.Length)
+                {
+                    continue;
+                }
+
+                if (!bandCache.TryGetValue(f[band], out var passband))
+                {
+                    passband = Passbands.Parse(survey, f[band].Trim());
+                    bandCache[f[band]] = passband;
+                }
+
+                if (passband == Passband.Unknown)
+                {
+                    continue;
+                }
+
+                var time = Parse(f[mjd]);
+                double microJy, error;
+                ObservationKind kind;
+                if (useMag)
+                {
+                    var m = Parse(f[mag]);
+                    microJy = Photometry.MagToMicroJy(m);
+                    error = Photometry.MagErrToFluxErr(microJy, Parse(f[magErr]));
+                    kind = ObservationKind.Detection;
+                }
+                else
+                {
+                    microJy = Parse(f[flux]) * fluxScale;
+                    error = Parse(f[fluxErr]) * fluxScale;
+                    kind = detected >= 0
+                        ? (f[detected].Trim() is "1" or "true" or "True" ? ObservationKind.Detection : ObservationKind.Forced)
+                        : EncodedDataset.KindFor(microJy, error, options.DetectionThreshold);
+                }
+
+                if (options.DetectionsOnly && kind != ObservationKind.Detection)
+                {
+                    continue;
+                }
+
+                var objectId = f[id];
+                if (!observations.TryGetValue(objectId, out var list))
+                {
+                    list = [];
+                    observations[objectId] = list;
+                }
+
+                list.Add(new Observation(row, time, passband, kind, (float)microJy, (float)error, float.NaN));
+            }
+        }
+
+        var objects = new List<LabelledObject>(meta.Count);
+        foreach (var (objectId, cls, z, ebv) in meta)
+        {
+            if (observations.TryGetValue(objectId, out var list))
+            {
+                objects.Add(new LabelledObject(objectId, cls, [.. list], z, ebv));
+            }
+        }
+
+        return new LabelledDataset(lightCurves, objects);
+    }
+
+    internal static (string LightCurves, string Metadata) ResolvePair(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path, "*_lightcurves.csv*");
+            Array.Sort(files, StringComparer.Ordinal);
+            if (files.Length != 1)
+            {
+                throw new FileNotFoundException($"{path}: expected exactly one *_lightcurves.csv[.gz], found {files.Length}.");
+            }
+
+            path = files[0];
+        }
+
+        string lightCurves, metadata;
+        var name = Path.GetFileName(path);
+        var dir = Path.GetDirectoryName(path) ?? ".";
+        var at = name.IndexOf("_metadata.csv", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            metadata = path;
+            var stem = name[..at];
+            lightCurves = File.Exists(Path.Combine(dir, stem + "_lightcurves.csv.gz"))
+                ? Path.Combine(dir, stem + "_lightcurves.csv.gz")
+                : Path.Combine(dir, stem + "_lightcurves.csv");
+        }
+        else
+        {
+            at = name.IndexOf("_lightcurves.csv", StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv file.");
+            }
+
+            lightCurves = path;
+            metadata = Path.Combine(dir, name[..at] + "_metadata.csv");
+        }
+
+        if (!File.Exists(lightCurves) || !File.Exists(metadata))
+        {
+            throw new FileNotFoundException($"Light-curve pair incomplete: {lightCurves}, {metadata}.");
+        }
+
+        return (lightCurves, metadata);
+    }
+
+    private static string InferSurvey(string path)
+    {
+        var name = Path.GetFileName(path).ToLowerInvariant();
+        var parent = (Path.GetFileName(Path.GetDirectoryName(path)) ?? string.Empty).ToLowerInvariant();
+        foreach (var s in new[] { name, parent })
+        {
+            if (s.Contains("des", StringComparison.Ordinal))
+            {
+                return "des";
+            }
+
+            if (s.Contains("lsst", StringComparison.Ordinal) || s.Contains("rubin", StringComparison.Ordinal))
+            {
+                return "lsst";
+            }
+
+            if (s.Contains("ztf", StringComparison.Ordinal))
+            {
+                return "ztf";
+            }
+        }
+
+        throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
+    }
+
+    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options)
+    {
+        using var reader = OpenText(path);
+        var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        int id = Column(header, "object_id", path), cls = Column(header, "class", path);
+        var z = options.RedshiftColumn == "none" ? -1 : Array.IndexOf(header, options.RedshiftColumn);
+        var ebv = Array.IndexOf(header, "mwebv");
+        var av = Array.IndexOf(header, "a_v");
+        var list = new List<(string, string, double, double)>();
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var f = SplitLine(line);
+            var redshift = z >= 0 && z < f.Length ? ParseOrNaN(f[z]) : double.NaN;
+            var e = ebv >= 0 && ebv < f.Length ? ParseOrNaN(f[ebv]) : av >= 0 && av < f.Length ? ParseOrNaN(f[av]) / 3.1 : double.NaN;
+            list.Add((f[id], f[cls].Trim(), redshift >= 0 ? redshift : double.NaN, e));
+        }
+
+        return list;
+    }
+
+    internal static TextReader OpenText(string path)
+    {
+        Stream stream = File.OpenRead(path);
+        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            stream = new GZipStream(stream, CompressionMode.Decompress);
+        }
+
+        return new StreamReader(stream, bufferSize: 1 << 16);
+    }
+
+    internal static string[] SplitLine(string line) => line.TrimEnd('\r').Split(',');
+
+    private static int Column(string[] header, string name, string path)
+    {
+        var i = Array.IndexOf(header, name);
+        return i >= 0 ? i : throw new InvalidDataException($"{path}: column '{name}' is missing.");
+    }
+
+    private static double Parse(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static double ParseOrNaN(string s) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+}

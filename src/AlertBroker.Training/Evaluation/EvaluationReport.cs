@@ -1,0 +1,160 @@
+using AlertBroker.Model.Network;
+using AlertBroker.Training.Data;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Training.Evaluation;
+
+/// <summary>Per-class figures.</summary>
+public sealed record ClassReport(string Class, int Support, double Precision, double Recall, double F1, double Auroc);
+
+/// <summary>A ROC curve of one class (downsampled to at most a few hundred points).</summary>
+public sealed record RocCurve(string Class, double[] FalsePositiveRate, double[] TruePositiveRate);
+
+/// <summary>Macro AUROC (and accuracy) of the predictions a given number of days after first detection.</summary>
+public sealed record EarlyPoint(double Days, int Objects, double MacroAuroc, double Accuracy);
+
+/// <summary>Everything <c>alertbroker evaluate</c> reports; serialised as JSON and drawn as HTML.</summary>
+public sealed record EvaluationReport
+{
+    public string Model { get; init; } = string.Empty;
+
+    public string Data { get; init; } = string.Empty;
+
+    public IReadOnlyList<string> Classes { get; init; } = [];
+
+    public int Objects { get; init; }
+
+    /// <summary>Mean one-vs-rest AUROC over classes (the paper's metric), on the full light curves.</summary>
+    public double MacroAuroc { get; init; }
+
+    public double MacroF1 { get; init; }
+
+    public double Accuracy { get; init; }
+
+    public IReadOnlyList<ClassReport> PerClass { get; init; } = [];
+
+    /// <summary>[true class][predicted class] counts.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> Confusion { get; init; } = [];
+
+    public IReadOnlyList<RocCurve> Roc { get; init; } = [];
+
+    public IReadOnlyList<EarlyPoint> Early { get; init; } = [];
+
+    /// <summary>Learning curves of the training run, when known.</summary>
+    public IReadOnlyList<EpochRecord> History { get; init; } = [];
+
+    /// <summary>Days after first detection at which the early-classification curve is evaluated.</summary>
+    public static IReadOnlyList<double> DefaultDays { get; } = [0, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150];
+
+    /// <summary>Evaluates <paramref name="weights"/> on <paramref name="data"/> (whose classes must be the network's).</summary>
+    public static EvaluationReport Evaluate(GruClassifierWeights weights, EncodedDataset data, int threads = 2)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(data);
+        var predictions = Predictor.Predict(weights, data, threads);
+        return FromPredictions(data, predictions);
+    }
+
+    public static EvaluationReport FromPredictions(EncodedDataset data, float[][] predictions)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var k = data.Classes.Count;
+        var labels = data.LabelsInternal;
+        var last = Predictor.LastStep(data, predictions);
+        var confusion = ClassificationMetrics.Confusion(last, labels, k);
+        var perClass = new List<ClassReport>();
+        var roc = new List<RocCurve>();
+        double f1Sum = 0;
+        var f1Count = 0;
+        for (var c = 0; c < k; c++)
+        {
+            int tp = confusion[c, c], support = 0, predicted = 0;
+            for (var j = 0; j < k; j++)
+            {
+                support += confusion[c, j];
+                predicted += confusion[j, c];
+            }
+
+            var precision = predicted == 0 ? 0 : (double)tp / predicted;
+            var recall = support == 0 ? double.NaN : (double)tp / support;
+            var f1 = support == 0 ? double.NaN : precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            if (support > 0)
+            {
+                f1Sum += f1;
+                f1Count++;
+            }
+
+            perClass.Add(new ClassReport(data.Classes[c], support, precision, recall, f1, ClassificationMetrics.Auroc(last, labels, k, c)));
+            if (support > 0)
+            {
+                var (fpr, tpr) = ClassificationMetrics.RocCurve(last, labels, k, c);
+                roc.Add(Downsample(data.Classes[c], fpr, tpr, 300));
+            }
+        }
+
+        var early = new List<EarlyPoint>();
+        foreach (var day in DefaultDays)
+        {
+            var probs = Predictor.AtDay(data, predictions, day, out var present);
+            var n = 0;
+            var right = 0;
+            for (var i = 0; i < present.Length; i++)
+            {
+                if (present[i])
+                {
+                    n++;
+                    if (ClassificationMetrics.ArgMax(probs.AsSpan(i * k, k)) == labels[i])
+                    {
+                        right++;
+                    }
+                }
+            }
+
+            early.Add(new EarlyPoint(day, n, ClassificationMetrics.MacroAuroc(probs, labels, k, present), n == 0 ? double.NaN : (double)right / n));
+        }
+
+        var matrix = new List<IReadOnlyList<int>>();
+        for (var c = 0; c < k; c++)
+        {
+            var row = new int[k];
+            for (var j = 0; j < k; j++)
+            {
+                row[j] = confusion[c, j];
+            }
+
+            matrix.Add(row);
+        }
+
+        return new EvaluationReport
+        {
+            Classes = data.Classes,
+            Objects = data.Count,
+            MacroAuroc = ClassificationMetrics.MacroAuroc(last, labels, k),
+            MacroF1 = f1Count == 0 ? double.NaN : f1Sum / f1Count,
+            Accuracy = ClassificationMetrics.Accuracy(last, labels, k),
+            PerClass = perClass,
+            Confusion = matrix,
+            Roc = roc,
+            Early = early,
+        };
+    }
+
+    private static RocCurve Downsample(string cls, double[] fpr, double[] tpr, int max)
+    {
+        if (fpr.Length <= max)
+        {
+            return new RocCurve(cls, fpr, tpr);
+        }
+
+        var f = new double[max];
+        var t = new double[max];
+        for (var i = 0; i < max; i++)
+        {
+            var j = (int)((long)i * (fpr.Length - 1) / (max - 1));
+            f[i] = fpr[j];
+            t[i] = tpr[j];
+        }
+
+        return new RocCurve(cls, f, t);
+    }
+}

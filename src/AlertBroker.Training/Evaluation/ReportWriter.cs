@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AlertBroker.Training.Evaluation;
+
+/// <summary>Writes an <see cref="EvaluationReport"/> as JSON and as one self-contained HTML page with SVG charts.</summary>
+public static class ReportWriter
+{
+    /// <summary>camelCase, indented, NaN written as "NaN".</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static string ToJson(EvaluationReport report) => JsonSerializer.Serialize(report, JsonOptions);
+
+    public static string ToHtml(EvaluationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>AlertBroker evaluation</title>");
+        sb.Append("<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>");
+        sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.</p>");
+        sb.Append(inv, $"<table><tr><th>macro AUROC</th><th>macro F1</th><th>accuracy</th></tr><tr><td>{N(report.MacroAuroc)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td></tr></table>");
+        sb.Append("<h2>Per class</h2><table><tr><th>class</th><th>support</th><th>precision</th><th>recall</th><th>F1</th><th>AUROC</th></tr>");
+        foreach (var c in report.PerClass)
+        {
+            sb.Append(inv, $"<tr><td>{E(c.Class)}</td><td>{c.Support}</td><td>{N(c.Precision)}</td><td>{N(c.Recall)}</td><td>{N(c.F1)}</td><td>{N(c.Auroc)}</td></tr>");
+        }
+
+        sb.Append("</table><h2>Charts</h2><div class='charts'>");
+        var roc = new List<ChartSeries>();
+        foreach (var r in report.Roc)
+        {
+            roc.Add(new ChartSeries(r.Class, r.FalsePositiveRate, r.TruePositiveRate));
+        }
+
+        roc.Add(new ChartSeries("chance", [0, 1], [0, 1], Dashed: true));
+        sb.Append(SvgChart.Lines("ROC curves (one vs rest)", "false-positive rate", "true-positive rate", roc, 0, 1, xMin: 0, xMax: 1));
+        sb.Append(SvgChart.Confusion("Confusion matrix (full light curves)", report.Classes, report.Confusion));
+        var days = new double[report.Early.Count];
+        var auc = new double[report.Early.Count];
+        var acc = new double[report.Early.Count];
+        for (var i = 0; i < days.Length; i++)
+        {
+            days[i] = report.Early[i].Days;
+            auc[i] = report.Early[i].MacroAuroc;
+            acc[i] = report.Early[i].Accuracy;
+        }
+
+        sb.Append(SvgChart.Lines("Early classification", "days since first detection", "score", [new("macro AUROC", days, auc), new("accuracy", days, acc)], 0, 1));
+        if (report.History.Count > 0)
+        {
+            var epochs = new double[report.History.Count];
+            var train = new double[epochs.Length];
+            var val = new double[epochs.Length];
+            var valAuc = new double[epochs.Length];
+            for (var i = 0; i < epochs.Length; i++)
+            {
+                epochs[i] = report.History[i].Epoch;
+                train[i] = report.History[i].TrainLoss;
+                val[i] = report.History[i].ValidationLoss;
+                valAuc[i] = report.History[i].ValidationMacroAuroc;
+            }
+
+            sb.Append(SvgChart.Lines("Learning curves", "epoch", "loss", [new("training loss", epochs, train), new("validation loss", epochs, val)], 0));
+            sb.Append(SvgChart.Lines("Validation macro AUROC", "epoch", "macro AUROC", [new("validation", epochs, valAuc)], null, 1));
+        }
+
+        sb.Append("</div><h2>Early classification</h2><table><tr><th>days</th><th>objects</th><th>macro AUROC</th><th>accuracy</th></tr>");
+        foreach (var p in report.Early)
+        {
+            sb.Append(inv, $"<tr><td>{p.Days}</td><td>{p.Objects}</td><td>{N(p.MacroAuroc)}</td><td>{N(p.Accuracy)}</td></tr>");
+        }
+
+        sb.Append("</table></body></html>");
+        return sb.ToString();
+    }
+
+    /// <summary>Writes <c>evaluation.json</c> and <c>evaluation.html</c> into <paramref name="directory"/>.</summary>
+    public static void Write(EvaluationReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "evaluation.json"), ToJson(report));
+        File.WriteAllText(Path.Combine(directory, "evaluation.html"), ToHtml(report));
+    }
+
+    private static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+}

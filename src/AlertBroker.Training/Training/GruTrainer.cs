@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using AlertBroker.Model.Network;
+using AlertBroker.Training.Data;
+using AlertBroker.Training.Evaluation;
+
+namespace AlertBroker.Training.Training;
+
+/// <summary>Settings of one training run.</summary>
+public sealed record TrainingOptions
+{
+    public int MaxEpochs { get; init; } = 50;
+
+    public int BatchSize { get; init; } = 128;
+
+    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>Epochs without a better validation loss before stopping (early stopping); 0 disables it.</summary>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Seed of the shuffling; weights come seeded from the caller.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Global gradient-norm clip (0 = none).</summary>
+    public float ClipNorm { get; init; } = 5f;
+
+    /// <summary>Which layers train; the rest stay bit-identical.</summary>
+    public TrainableLayers Trainable { get; init; } = TrainableLayers.All;
+
+    /// <summary>Threads (batch shards); the result does not depend on the machine's core count, only on this.</summary>
+    public int Threads { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 2);
+
+    /// <summary>Weight each class by N / N_c (the architecture's weighted cross-entropy); false = unweighted.</summary>
+    public bool WeightClasses { get; init; } = true;
+
+    /// <summary>Return the weights of the epoch with the lowest validation loss (true) or the last epoch's (false).</summary>
+    public bool RestoreBest { get; init; } = true;
+
+    /// <summary>When set, the latest and best weights are written here after every epoch.</summary>
+    public string? CheckpointDirectory { get; init; }
+}
+
+/// <summary>One epoch of a run.</summary>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double ValidationMacroAuroc, double Seconds);
+
+/// <summary>The outcome: the best weights (lowest validation loss; the last when there is no validation set) and the history.</summary>
+public sealed record TrainingResult(GruClassifierWeights Weights, IReadOnlyList<EpochRecord> History, int BestEpoch, bool StoppedEarly, IReadOnlyList<float> ClassWeights);
+
+/// <summary>Receives progress; called on the training thread.</summary>
+public interface ITrainingProgress
+{
+    void OnBatch(int epoch, int batch, int batches, double loss);
+
+    void OnEpoch(EpochRecord record);
+}
+
+/// <summary>
+/// Mini-batch training of the GRU classifier: weighted categorical cross-entropy over every valid step, Adam, global
+/// norm clipping, early stopping on validation loss with the best weights restored. Each batch is split into
+/// <see cref="TrainingOptions.Threads"/> contiguous shards run in parallel with their own gradient buffers, which are
+/// then summed in shard order — the same seed and thread count give bit-identical weights.
+/// </summary>
+public static class GruTrainer
+{
+    public static TrainingResult Train(
+        GruClassifierWeights initial,
+        EncodedDataset train,
+        EncodedDataset? validation,
+        TrainingOptions options,
+        ITrainingProgress? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        if (train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        var config = initial.Config;
+        if (config.Classes != train.Classes.Count || config.MetaFeatures != train.MetaFeatures)
+        {
+            throw new ArgumentException($"The network ({config.Classes} classes, {config.MetaFeatures} metadata features) does not fit the data ({train.Classes.Count} classes, {train.MetaFeatures}).", nameof(train));
+        }
+
+        var weights = initial.Clone();
+        var net = new NetworkView(weights);
+        var classWeights = ClassWeights(train, options.WeightClasses);
+        var threads = Math.Max(1, options.Threads);
+        var workspaces = new BackpropWorkspace[threads];
+        var grads = new GruClassifierWeights[threads];
+        for (var i = 0; i < threads; i++)
+        {
+            workspaces[i] = new BackpropWorkspace(config);
+            grads[i] = new GruClassifierWeights(config);
+        }
+
+        var adam = new AdamOptimizer(weights, options.Trainable, options.LearningRate);
+        var random = new SplitMix(options.Seed);
+        var order = new int[train.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        var history = new List<EpochRecord>();
+        var best = double.PositiveInfinity;
+        var bestEpoch = 0;
+        GruClassifierWeights? bestWeights = null;
+        var stale = 0;
+        var stoppedEarly = false;
+        var batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        var losses = new double[threads];
+        for (var epoch = 1; epoch <= options.MaxEpochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            random.Shuffle(order);
+            double epochLoss = 0;
+            long epochSteps = 0;
+            for (var bi = 0; bi < batches; bi++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var start = bi * options.BatchSize;
+                var size = Math.Min(options.BatchSize, order.Length - start);
+                var batch = order.AsSpan(start, size);
+                long steps = 0;
+                foreach (var idx in batch)
+                {
+                    steps += train.LengthsInternal[idx];
+                }
+
+                var shards = Math.Min(threads, size);
+                var orderArray = order;
+                Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = shards }, s =>
+                {
+                    var from = start + (int)((long)size * s / shards);
+                    var to = start + (int)((long)size * (s + 1) / shards);
+                    var ws = workspaces[s];
+                    ws.Load(train, orderArray.AsSpan(from, to - from));
+                    foreach (var p in grads[s].Parameters)
+                    {
+                        Array.Clear(p.Values);
+                    }
+
+                    losses[s] = ws.Forward(net, classWeights, steps);
+                    ws.Backward(net, grads[s], options.Trainable, classWeights, steps);
+                });
+
+                double loss = 0;
+                for (var s = 0; s < shards; s++)
+                {
+                    loss += losses[s];
+                    if (s > 0)
+                    {
+                        var target = grads[0].Parameters;
+                        var source = grads[s].Parameters;
+                        for (var p = 0; p < target.Count; p++)
+                        {
+                            TensorPrimitives.Add(target[p].Values, source[p].Values, target[p].Values);
+                        }
+                    }
+                }
+
+                adam.Step(grads[0], options.ClipNorm);
+                net.Refresh();
+                epochLoss += loss * steps;
+                epochSteps += steps;
+                progress?.OnBatch(epoch, bi + 1, batches, loss);
+            }
+
+            var trainLoss = epochLoss / Math.Max(1, epochSteps);
+            double valLoss = double.NaN, valAcc = double.NaN, valAuc = double.NaN;
+            if (validation is not null && validation.Count > 0)
+            {
+                var predictions = Predictor.Predict(net, validation, threads, classWeights, out valLoss);
+                var last = Predictor.LastStep(validation, predictions);
+                valAcc = ClassificationMetrics.Accuracy(last, validation.LabelsInternal, validation.Classes.Count);
+                valAuc = ClassificationMetrics.MacroAuroc(last, validation.LabelsInternal, validation.Classes.Count);
+            }
+
+            var record = new EpochRecord(epoch, trainLoss, valLoss, valAcc, valAuc, clock.Elapsed.TotalSeconds);
+            history.Add(record);
+            progress?.OnEpoch(record);
+
+            var score = double.IsNaN(valLoss) ? trainLoss : valLoss;
+            if (score < best)
+            {
+                best = score;
+                bestEpoch = epoch;
+                bestWeights = weights.Clone();
+                stale = 0;
+            }
+            else
+            {
+                stale++;
+            }
+
+            if (options.CheckpointDirectory is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                weights.Save(Path.Combine(dir, "last.weights"));
+                bestWeights?.Save(Path.Combine(dir, "best.weights"));
+            }
+
+            if (validation is not null && options.Patience > 0 && stale >= options.Patience)
+            {
+                stoppedEarly = true;
+                break;
+            }
+        }
+
+        return new TrainingResult(options.RestoreBest && validation is not null && bestWeights is not null ? bestWeights : weights, history, bestEpoch, stoppedEarly, classWeights);
+    }
+
+    /// <summary>w_c = N / N_c over the training set (0 for an absent class), or all ones.</summary>
+    public static float[] ClassWeights(EncodedDataset train, bool weighted)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var counts = train.ClassCounts();
+        var w = new float[counts.Length];
+        for (var c = 0; c < w.Length; c++)
+        {
+            w[c] = !weighted ? 1f : counts[c] == 0 ? 0f : (float)train.Count / counts[c];
+        }
+
+        return w;
+    }
+}
+
+/// <summary>Adam (Kingma and Ba) over the trainable parameters only; frozen arrays are never written.</summary>
+internal sealed class AdamOptimizer
+{
+    private const float Beta1 = 0.9f;
+    private const float Beta2 = 0.999f;
+    private const float Epsilon = 1e-7f;
+
+    private readonly GruClassifierWeights _weights;
+    private readonly bool[] _trainable;
+    private readonly float[][] _m;
+    private readonly float[][] _v;
+    private readonly float _learningRate;
+    private int _t;
+
+    public AdamOptimizer(GruClassifierWeights weights, TrainableLayers trainable, float learningRate)
+    {
+        _weights = weights;
+        _learningRate = learningRate;
+        var parameters = weights.Parameters;
+        _trainable = new bool[parameters.Count];
+        _m = new float[parameters.Count][];
+        _v = new float[parameters.Count][];
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            _trainable[i] = trainable.Includes(parameters[i].Name);
+            _m[i] = _trainable[i] ? new float[parameters[i].Values.Length] : [];
+            _v[i] = _trainable[i] ? new float[parameters[i].Values.Length] : [];
+        }
+    }
+
+    public void Step(GruClassifierWeights grads, float clipNorm)
+    {
+        var parameters = _weights.Parameters;
+        var g = grads.Parameters;
+        var scale = 1f;
+        if (clipNorm > 0)
+        {
+            double sum = 0;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                if (_trainable[i])
+                {
+                    var values = g[i].Values;
+                    sum += TensorPrimitives.Dot(values, values);
+                }
+            }
+
+            var norm = Math.Sqrt(sum);
+            if (norm > clipNorm)
+            {
+                scale = (float)(clipNorm / norm);
+            }
+        }
+
+        _t++;
+        var correction1 = 1 - Math.Pow(Beta1, _t);
+        var correction2 = 1 - Math.Pow(Beta2, _t);
+        var stepSize = (float)(_learningRate * Math.Sqrt(correction2) / correction1);
+        var epsHat = (float)(Epsilon * Math.Sqrt(correction2));
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (!_trainable[i])
+            {
+                continue;
+            }
+
+            var p = parameters[i].Values;
+            var gi = g[i].Values;
+            var m = _m[i];
+            var v = _v[i];
+            for (var j = 0; j < p.Length; j++)
+            {
+                var gj = gi[j] * scale;
+                m[j] = (Beta1 * m[j]) + ((1 - Beta1) * gj);
+                v[j] = (Beta2 * v[j]) + ((1 - Beta2) * gj * gj);
+                p[j] -= stepSize * m[j] / (MathF.Sqrt(v[j]) + epsHat);
+            }
+        }
+    }
+}
+
+/// <summary>SplitMix64 for shuffles and splits: the sequence is fixed by this code, not by the runtime.</summary>
+internal sealed class SplitMix(ulong seed)
+{
+    private ulong _state = seed;
+
+    public ulong Next()
+    {
+        var z = _state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    public int NextInt(int exclusiveMax) => (int)(Next() % (ulong)exclusiveMax);
+
+    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
+
+    public void Shuffle(Span<int> values)
+    {
+        for (var i = values.Length - 1; i > 0; i--)
+        {
+            var j = NextInt(i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+}

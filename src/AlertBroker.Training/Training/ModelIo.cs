@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Data;
+using AlertBroker.Training.Evaluation;
+
+namespace AlertBroker.Training.Training;
+
+/// <summary>A trained network and its class list, as read from a model package.</summary>
+public sealed record TrainedModel(GruClassifierWeights Weights, IReadOnlyList<string> Classes, ModelManifest? Manifest);
+
+/// <summary>Model packages in and out of the trainer, and transfer-learning surgery on the head.</summary>
+public static class ModelIo
+{
+    /// <summary>The default network for the project's feature encoding.</summary>
+    public static GruClassifierConfig DefaultConfig(int classes, bool metadata = true) => new()
+    {
+        InputFeatures = LightCurveEncoding.StepFeatureCount,
+        MetaFeatures = metadata ? LightCurveEncoding.MetaFeatureCount : 0,
+        Classes = classes,
+    };
+
+    /// <summary>Reads the weights of a package written by the trainer (its <c>model.onnx</c>) and its classes.</summary>
+    public static TrainedModel LoadPackage(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName)));
+        var weights = GruClassifierExporter.FromOnnx(File.ReadAllBytes(Path.Combine(directory, manifest.Onnx.File)));
+        if (weights.Config.Classes != manifest.Classes.Count)
+        {
+            throw new InvalidDataException($"{directory}: model.json lists {manifest.Classes.Count} classes, the network has {weights.Config.Classes}.");
+        }
+
+        return new TrainedModel(weights, manifest.Classes, manifest);
+    }
+
+    /// <summary>
+    /// Exports a package into <paramref name="directory"/> through the model core, with the training summary
+    /// (data description, metrics, learning curves) in <c>model.json</c>.
+    /// </summary>
+    public static ModelManifest Export(
+        GruClassifierWeights weights,
+        IReadOnlyList<string> classes,
+        string name,
+        string version,
+        string directory,
+        JsonObject data,
+        IReadOnlyDictionary<string, double> metrics,
+        IReadOnlyList<EpochRecord>? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(data);
+        if (history is { Count: > 0 })
+        {
+            var array = new JsonArray();
+            foreach (var e in history)
+            {
+                array.Add(new JsonObject
+                {
+                    ["epoch"] = e.Epoch,
+                    ["trainLoss"] = Finite(e.TrainLoss),
+                    ["validationLoss"] = Finite(e.ValidationLoss),
+                    ["validationAccuracy"] = Finite(e.ValidationAccuracy),
+                    ["validationMacroAuroc"] = Finite(e.ValidationMacroAuroc),
+                    ["seconds"] = Math.Round(e.Seconds, 2),
+                });
+            }
+
+            data["history"] = array;
+        }
+
+        var finite = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (k, v) in metrics)
+        {
+            if (double.IsFinite(v))
+            {
+                finite[k] = Math.Round(v, 5);
+            }
+        }
+
+        var manifest = new ModelManifest
+        {
+            Name = name,
+            Version = version,
+            Classes = classes,
+            Encoding = LightCurveEncoding.Descriptor(),
+            Training = new TrainingSummary { Data = data, Metrics = finite },
+        };
+        return GruClassifierExporter.ExportPackage(weights, manifest, directory);
+    }
+
+    /// <summary>The learning curves stored in a package's <c>model.json</c> by <see cref="Export"/>, if any.</summary>
+    public static IReadOnlyList<EpochRecord> History(ModelManifest? manifest)
+    {
+        var list = new List<EpochRecord>();
+        if (manifest?.Training.Data?["history"] is not JsonArray array)
+        {
+            return list;
+        }
+
+        foreach (var node in array)
+        {
+            if (node is JsonObject o)
+            {
+                list.Add(new EpochRecord(
+                    (int)(o["epoch"]?.GetValue<double>() ?? 0),
+                    Read(o, "trainLoss"),
+                    Read(o, "validationLoss"),
+                    Read(o, "validationAccuracy"),
+                    Read(o, "validationMacroAuroc"),
+                    Read(o, "seconds")));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// The starting point of a fine-tune: a copy of <paramref name="source"/> whose output layer serves
+    /// <paramref name="classes"/>. Rows of classes the base knows are kept (unless <paramref name="replaceHead"/>);
+    /// other rows, or all with <paramref name="replaceHead"/>, are freshly initialised from <paramref name="seed"/>.
+    /// </summary>
+    public static GruClassifierWeights AdaptHead(TrainedModel source, IReadOnlyList<string> classes, bool replaceHead, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(classes);
+        var sameClasses = !replaceHead && classes.SequenceEqual(source.Classes, StringComparer.Ordinal);
+        if (sameClasses)
+        {
+            return source.Weights.Clone();
+        }
+
+        var config = source.Weights.Config with { Classes = classes.Count };
+        var fresh = GruClassifierWeights.Random(config, unchecked((long)seed));
+        var target = new GruClassifierWeights(config);
+        for (var i = 0; i < target.Parameters.Count; i++)
+        {
+            var p = target.Parameters[i];
+            if (!p.Name.StartsWith("output.", StringComparison.Ordinal))
+            {
+                source.Weights.Parameters[i].Values.CopyTo(p.Values, 0);
+            }
+        }
+
+        var latent = config.LatentSize;
+        for (var c = 0; c < classes.Count; c++)
+        {
+            var old = replaceHead ? -1 : IndexOf(source.Classes, classes[c]);
+            if (old >= 0)
+            {
+                source.Weights.Output.Weight.AsSpan(old * latent, latent).CopyTo(target.Output.Weight.AsSpan(c * latent, latent));
+                target.Output.Bias[c] = source.Weights.Output.Bias[old];
+            }
+            else
+            {
+                fresh.Output.Weight.AsSpan(c * latent, latent).CopyTo(target.Output.Weight.AsSpan(c * latent, latent));
+                target.Output.Bias[c] = fresh.Output.Bias[c];
+            }
+        }
+
+        return target;
+    }
+
+    /// <summary>A JSON description of a data set for <c>model.json</c>.</summary>
+    public static JsonObject Describe(string source, EncodedDataset set, string part)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var counts = new JsonObject();
+        var c = set.ClassCounts();
+        for (var i = 0; i < c.Length; i++)
+        {
+            counts[set.Classes[i]] = c[i];
+        }
+
+        return new JsonObject
+        {
+            ["source"] = source,
+            ["part"] = part,
+            ["objects"] = set.Count,
+            ["steps"] = set.TotalSteps,
+            ["classCounts"] = counts,
+        };
+    }
+
+    public static string Format(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 5)) : null;
+
+    private static double Read(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
+
+    private static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], value, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Serialises an object with the report options (for the CLI's JSON outputs).</summary>
+    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, ReportWriter.JsonOptions);
+}

@@ -1,0 +1,65 @@
+using AlertBroker.Alerts;
+using AlertBroker.Model.Features;
+using AlertBroker.Training.Data;
+
+namespace AlertBroker.Training.Tests;
+
+public sealed class DataTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "abdata-" + Guid.NewGuid().ToString("N"));
+
+    public DataTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Read_FluxPair_ConvertsFluxCalAndFlagsDetections()
+    {
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_lightcurves.csv"), "object_id,mjd,band,flux,flux_err\nA,100.0,g,1000,10\nA,101.0,u,20,10\nB,100.5,y,-5,10\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class,redshift,host_photoz,mwebv\nA,SNIa,0.1,0.12,0.03\nB,SNII,-9,-9,0.01\n");
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(2, data.Objects.Count);
+        var a = data.Objects[0];
+        Assert.Equal("SNIa", a.Class);
+        Assert.Equal(0.1, a.Redshift, 10);
+        Assert.Equal(0.03, a.MwEbv, 10);
+        Assert.Equal(Passband.LsstG, a.Observations[0].Band);
+        // FLUXCAL 1000 at zero point 27.5 is magnitude 20, i.e. 10^((23.9 − 20) / 2.5) µJy.
+        Assert.Equal(Photometry.MagToMicroJy(20), a.Observations[0].FluxMicroJy, 2);
+        Assert.Equal(ObservationKind.Detection, a.Observations[0].Kind);
+        Assert.Equal(ObservationKind.Forced, a.Observations[1].Kind);
+        Assert.True(double.IsNaN(data.Objects[1].Redshift));
+
+        var onlyDetections = LightCurveCsvReader.Read(Path.Combine(_dir, "lsst_sim_metadata.csv"), new CsvReadOptions { DetectionsOnly = true });
+        Assert.Single(onlyDetections.Objects);
+    }
+
+    [Fact]
+    public void Encode_TruncatedView_KeepsOnlyEarlyPointsAndUsesServingEncoder()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,103,r,18.5,0.1\nA,120,g,18,0.05\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_x_metadata.csv"), "object_id,class,redshift,a_v\nA,SNIa,0.05,0.31\n");
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(0.1, data.Objects[0].MwEbv, 6);
+        var full = EncodedDataset.Encode(data, ["SNIa"]);
+        var early = EncodedDataset.Encode(data, ["SNIa"], new EncodingOptions { DaysAfterFirstDetection = 5 });
+        Assert.Equal(3, full.Lengths[0]);
+        Assert.Equal(2, early.Lengths[0]);
+
+        var points = LightCurveEncoding.SelectSteps(data.Objects[0].Observations);
+        var expected = new float[points.Length * LightCurveEncoding.StepFeatureCount];
+        LightCurveEncoding.EncodeSteps(points, 0, LightCurveEncoding.ReferenceTime(points), 0.05, expected);
+        Assert.Equal(expected, full.StepsInternal[0]);
+    }
+
+    [SharedDataFact]
+    public void Read_RealBtsSet_HasAllObjectsAndClasses()
+    {
+        var data = LightCurveCsvReader.Read(SharedData.Path("labelled", "ztf-bts"));
+        Assert.Equal(1605, data.Objects.Count);
+        var counts = data.ClassCounts();
+        Assert.Equal(1200, counts["SNIa"]);
+        Assert.Equal(9, counts["TDE"]);
+        Assert.All(data.Objects, o => Assert.All(o.Observations, p => Assert.True(p.Band is Passband.ZtfG or Passband.ZtfR)));
+    }
+}

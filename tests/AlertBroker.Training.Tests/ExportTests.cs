@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Model.Scoring;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Training.Tests;
+
+public sealed class ExportTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "abtrain-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [OnnxRuntimeFact]
+    public void Export_TrainedModel_OnnxOutputsEqualTrainerForwardPass()
+    {
+        var config = ModelIo.DefaultConfig(5) with { HiddenSize = 16, DenseSize = 12, MergeSize = 10, LatentSize = 9 };
+        var data = TestNetworks.RandomData([7, 3, 1, 9, 4, 6], 4, 5, 13);
+        var trained = GruTrainer.Train(GruClassifierWeights.Random(config, 1), data, null, new TrainingOptions { MaxEpochs = 2, BatchSize = 4 }).Weights;
+        var classes = new[] { "SNIa", "SNII", "SNIbc", "SLSN-I", "TDE" };
+        ModelIo.Export(trained, classes, "test", "1", _dir, new JsonObject(), new Dictionary<string, double> { ["testMacroAuroc"] = 0.5 });
+
+        var expected = Predictor.Predict(trained, data, threads: 1);
+        using var package = ModelPackage.Load(_dir, LightCurveEncoding.Supported);
+        Assert.Equal(classes, package.Manifest.Classes);
+        var scorer = new BatchScorer(package);
+        var requests = new ScoringRequest[data.Count];
+        for (var i = 0; i < data.Count; i++)
+        {
+            requests[i] = new ScoringRequest(data.StepsInternal[i], data.MetaInternal.AsMemory(i * 4, 4), ReadOnlyMemory<float>.Empty);
+        }
+
+        var results = scorer.Score(requests);
+        for (var i = 0; i < data.Count; i++)
+        {
+            Assert.Equal(expected[i].Length, results[i].Probabilities.Length);
+            for (var j = 0; j < expected[i].Length; j++)
+            {
+                Assert.Equal(expected[i][j], results[i].Probabilities[j], 5);
+            }
+        }
+
+        // And the package reads back into the same weights (what finetune starts from).
+        var back = ModelIo.LoadPackage(_dir);
+        for (var p = 0; p < trained.Parameters.Count; p++)
+        {
+            Assert.Equal(trained.Parameters[p].Values, back.Weights.Parameters[p].Values);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using AlertBroker.Training.Data;
+using AlertBroker.Training.Evaluation;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace AlertBroker.Training.Tests;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public void Auroc_PerfectReversedAndTied_AreOneZeroAndHalf()
+    {
+        float[] probs = [0.9f, 0.1f, 0.8f, 0.2f, 0.3f, 0.7f, 0.2f, 0.8f];
+        int[] labels = [0, 0, 1, 1];
+        Assert.Equal(1.0, ClassificationMetrics.Auroc(probs, labels, 2, 0), 10);
+        Assert.Equal(1.0, ClassificationMetrics.Auroc(probs, labels, 2, 1), 10);
+        int[] reversed = [1, 1, 0, 0];
+        Assert.Equal(0.0, ClassificationMetrics.Auroc(probs, reversed, 2, 0), 10);
+        float[] tied = [0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f];
+        Assert.Equal(0.5, ClassificationMetrics.MacroAuroc(tied, labels, 2), 10);
+    }
+
+    [Fact]
+    public void Auroc_RandomScores_EqualsPairCounting()
+    {
+        Prop.ForAll(Gen.Choose(2, 40).Select(n => n).ToArbitrary(), Gen.Choose(0, 10_000).ToArbitrary(), (n, seed) =>
+        {
+            var random = new Random(seed);
+            var probs = new float[n * 2];
+            var labels = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                probs[i * 2] = random.Next(0, 5) / 4f; // coarse, so ties happen
+                probs[(i * 2) + 1] = 1 - probs[i * 2];
+                labels[i] = random.Next(2);
+            }
+
+            double pairs = 0, wins = 0;
+            for (var i = 0; i < n; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    if (labels[i] == 0 && labels[j] != 0)
+                    {
+                        pairs++;
+                        wins += probs[i * 2] > probs[j * 2] ? 1 : probs[i * 2] == probs[j * 2] ? 0.5 : 0;
+                    }
+                }
+            }
+
+            var auc = ClassificationMetrics.Auroc(probs, labels, 2, 0);
+            return pairs == 0 ? double.IsNaN(auc) : Math.Abs(auc - (wins / pairs)) < 1e-12;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Confusion_CountsArgMax()
+    {
+        float[] probs = [0.6f, 0.4f, 0.3f, 0.7f, 0.9f, 0.1f];
+        int[] labels = [0, 0, 1];
+        var m = ClassificationMetrics.Confusion(probs, labels, 2);
+        Assert.Equal(1, m[0, 0]);
+        Assert.Equal(1, m[0, 1]);
+        Assert.Equal(1, m[1, 0]);
+        Assert.Equal(0, m[1, 1]);
+        Assert.Equal(1.0 / 3, ClassificationMetrics.Accuracy(probs, labels, 2), 10);
+    }
+
+    [Fact]
+    public void Report_HtmlAndJson_AreSelfContainedAndCarryTheNumbers()
+    {
+        var data = TestNetworks.RandomData([4, 2, 3, 5], 4, 2, 1);
+        var predictions = new float[data.Count][];
+        for (var i = 0; i < data.Count; i++)
+        {
+            predictions[i] = new float[data.Lengths[i] * 2];
+            for (var t = 0; t < data.Lengths[i]; t++)
+            {
+                predictions[i][(t * 2) + data.Labels[i]] = 1;
+            }
+        }
+
+        var report = EvaluationReport.FromPredictions(data, predictions);
+        Assert.Equal(1.0, report.MacroAuroc, 10);
+        Assert.Equal(1.0, report.Accuracy, 10);
+        var html = ReportWriter.ToHtml(report);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("\"macroAuroc\": 1", ReportWriter.ToJson(report), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stratified_Split_KeepsEveryClassInEveryPartAndIsSeeded()
+    {
+        var labels = new int[200];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            labels[i] = i < 150 ? 0 : i < 190 ? 1 : 2;
+        }
+
+        var a = DatasetSplit.Stratified(labels, 0.15, 0.15, 5);
+        var b = DatasetSplit.Stratified(labels, 0.15, 0.15, 5);
+        Assert.Equal(a.Test, b.Test);
+        Assert.Equal(200, a.Train.Length + a.Validation.Length + a.Test.Length);
+        Assert.Empty(a.Train.Intersect(a.Test));
+        Assert.Empty(a.Validation.Intersect(a.Test));
+        foreach (var part in new[] { a.Train, a.Validation, a.Test })
+        {
+            Assert.Equal(3, part.Select(i => labels[i]).Distinct().Count());
+        }
+
+        var small = DatasetSplit.Subsample(a.Train, labels, 20, 1);
+        var large = DatasetSplit.Subsample(a.Train, labels, 60, 1);
+        Assert.Equal(20, small.Length);
+        Assert.Equal(60, large.Length);
+        Assert.Subset(large.ToHashSet(), small.ToHashSet());
+        Assert.Equal(3, small.Select(i => labels[i]).Distinct().Count());
+    }
+
+    [Fact]
+    public void ClassMapping_Parse_MergesAndDrops()
+    {
+        var map = ClassMapping.Parse("# comment\nSN Ia,SNIa\nSN Ia-91T,SNIa\nAGN,-\n*,-\nSNII,SNII\n");
+        Assert.Equal("SNIa", map.Map("SN Ia-91T"));
+        Assert.Null(map.Map("AGN"));
+        Assert.Null(map.Map("CV"));
+        Assert.Equal("SNII", map.Map("SNII"));
+        Assert.Equal("X", ClassMapping.Parse("A,B").Map("X"));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Runtime.CompilerServices;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Onnx;
+using AlertBroker.Training.Data;
+
+namespace AlertBroker.Training.Tests;
+
+internal static class TestNetworks
+{
+    public static GruClassifierConfig Tiny(int meta = 4, int layers = 2, int classes = 3, int hidden = 4) => new()
+    {
+        InputFeatures = 6,
+        MetaFeatures = meta,
+        HiddenSize = hidden,
+        Layers = layers,
+        DenseSize = 3,
+        MetaDenseSize = 2,
+        MergeSize = 5,
+        LatentSize = 4,
+        Classes = classes,
+    };
+
+    /// <summary>Random sequences of the given lengths (6 features each), random metadata and labels.</summary>
+    public static EncodedDataset RandomData(int[] lengths, int meta, int classes, int seed)
+    {
+        var random = new Random(seed);
+        var steps = new float[lengths.Length][];
+        var labels = new int[lengths.Length];
+        var metaValues = new float[lengths.Length * meta];
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            steps[i] = new float[lengths[i] * 6];
+            for (var j = 0; j < steps[i].Length; j++)
+            {
+                steps[i][j] = (float)((random.NextDouble() * 2) - 1);
+            }
+
+            labels[i] = i % classes;
+        }
+
+        for (var j = 0; j < metaValues.Length; j++)
+        {
+            metaValues[j] = (float)random.NextDouble();
+        }
+
+        var names = new string[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            names[c] = "C" + c;
+        }
+
+        return EncodedDataset.FromArrays(names, steps, metaValues, labels, meta);
+    }
+}
+
+/// <summary>A fact that needs the native ONNX Runtime; skipped with the loader's reason when it is missing.</summary>
+internal sealed class OnnxRuntimeFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> s_skip = new(Probe);
+
+    public OnnxRuntimeFactAttribute()
+    {
+        if (s_skip.Value is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+
+    private static string? Probe()
+    {
+        if (Environment.GetEnvironmentVariable("ALERTBROKER_ONNXRUNTIME_PATH") is null && OnnxRuntime.LibraryPath is null)
+        {
+            for (var dir = new DirectoryInfo(SourceDirectory()); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, ".native", "onnxruntime", "libonnxruntime.so.1");
+                if (File.Exists(candidate))
+                {
+                    OnnxRuntime.LibraryPath = candidate;
+                    break;
+                }
+            }
+        }
+
+        return OnnxRuntime.TryInitialize(out var error) ? null : "ONNX Runtime native library not available: " + error;
+    }
+
+    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+}
