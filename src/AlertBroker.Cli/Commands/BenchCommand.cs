@@ -14,7 +14,38 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Measure throughput end to end.");
         bench.Subcommands.Add(CreateDecode());
+        bench.Subcommands.Add(CreatePipeline());
         return bench;
+    }
+
+    private static Command CreatePipeline()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Real alert files or directories (default: ../shared/alert-samples/ztf-real-50 and lsst-real-v7_4).", Arity = ArgumentArity.ZeroOrMore };
+        var mode = new Option<string>("--mode") { Description = "embedded (a: in-memory state), redis (b: Redis state), kafka (c: the mock Kafka cluster), or all.", DefaultValueFactory = _ => "all" };
+        var seconds = new Option<double>("--seconds") { Description = "How long to measure each in-process case.", DefaultValueFactory = _ => 10 };
+        var simNights = new Option<int>("--sim-nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 20 };
+        var simPerNight = new Option<double>("--sim-objects-per-night") { Description = "Simulator: transients peaking per night.", DefaultValueFactory = _ => 100 };
+        var objects = new Option<int>("--objects") { Description = "Objects in the small synthetic stream (0: none).", DefaultValueFactory = _ => 4000 };
+        var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
+        var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 };
+        var redis = new Option<string?>("--redis") { Description = "Redis configuration string for (b); default: start a local redis-server." };
+        var model = new Option<string?>("--model") { Description = "Model package (default: newest under models/, else random weights of the default shape)." };
+        var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 };
+        var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
+        {
+            paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, kafkaMessages,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var given = parse.GetValue(paths) ?? [];
+            if (given.Length == 0 && CliHelpers.FindSharedDirectory() is { } shared)
+            {
+                given = [Path.Combine(shared, "alert-samples", "ztf-real-50"), Path.Combine(shared, "alert-samples", "lsst-real-v7_4")];
+            }
+
+            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), parse.GetValue(model), parse.GetValue(kafkaMessages), ct).ConfigureAwait(false);
+        });
+        return command;
     }
 
     private static Command CreateDecode()

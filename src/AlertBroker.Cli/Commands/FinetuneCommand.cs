@@ -16,12 +16,34 @@ internal static class FinetuneCommand
         var from = new Option<string>("--from") { Description = "Base model package directory (models/<name>/<version>).", Required = true };
         var trainLayers = new Option<string>("--train") { Description = "Layers that train: e.g. latent,output | gru,output | all (groups: gru, gruN, dense, meta, merge, latent, output).", DefaultValueFactory = _ => "latent,output" };
         var newHead = new Option<bool>("--new-head") { Description = "Replace the output layer with a freshly initialised one even for classes the base model knows." };
+        var push = new Option<bool>("--push") { Description = "Register the exported package in the model registry (--redis / $ALERTBROKER_REDIS, else --registry)." };
+        var redis = new Option<string?>("--redis") { Description = "Redis connection of the model registry." };
+        var registry = new Option<string>("--registry") { Description = "Local registry directory (without --redis).", DefaultValueFactory = _ => "models" };
         var command = new Command("finetune", "Fine-tune a trained model on new data (simulations → real data, one survey → another) and export it.");
         cli.AddTo(command);
         command.Options.Add(from);
         command.Options.Add(trainLayers);
         command.Options.Add(newHead);
-        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct)));
+        command.Options.Add(push);
+        command.Options.Add(redis);
+        command.Options.Add(registry);
+        command.SetAction(async (parse, ct) =>
+        {
+            var exit = Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct);
+            var outDir = parse.GetValue(cli.Out);
+            if (exit != 0 || !parse.GetValue(push))
+            {
+                return exit;
+            }
+
+            if (outDir is null)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]--push needs --out[/]");
+                return 1;
+            }
+
+            return await RegistryCommands.PushTo(parse.GetValue(redis), "alertbroker", parse.GetValue(registry)!, outDir, ct).ConfigureAwait(false);
+        });
         return command;
     }
 

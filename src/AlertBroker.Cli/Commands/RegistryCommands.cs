@@ -35,13 +35,24 @@ internal static class RegistryCommands
         var force = new Option<bool>("--force") { Description = "Promote even if the metric check fails (recorded in the audit trail)." };
         var maxDrop = new Option<double>("--max-drop") { Description = "Largest allowed macro-AUROC drop against the active model on the holdout.", DefaultValueFactory = _ => 0.01 };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
-        var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, holdout metric) and make it active.") { model, force, maxDrop, reason, redis, prefix, directory };
-        promote.SetAction((p, ct) => Run(p, redis, prefix, directory, r => Promote(r, ModelRef.Parse(p.GetValue(model)!), new PromotionOptions
+        var holdout = new Option<string[]>("--holdout") { Description = "Labelled holdout data (CSV pair or alert archives, as for 'evaluate'): compare the candidate's macro AUROC with the active model's.", AllowMultipleArgumentsPerToken = true };
+        var holdoutLabels = new Option<string?>("--holdout-labels") { Description = "Labels CSV (object id → class) when the holdout is alert archives." };
+        var detectionsOnly = new Option<bool>("--detections-only") { Description = "Use only detections (S/N ≥ 5) of the holdout light curves, as the models were trained." };
+        var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, holdout metric) and make it active.")
         {
-            Force = p.GetValue(force),
-            MaxAurocDrop = p.GetValue(maxDrop),
-            Reason = p.GetValue(reason),
-        }, ct)));
+            model, force, maxDrop, reason, holdout, holdoutLabels, detectionsOnly, redis, prefix, directory,
+        };
+        promote.SetAction((p, ct) => Run(p, redis, prefix, directory, r =>
+        {
+            var holdoutPaths = p.GetValue(holdout) ?? [];
+            return Promote(r, ModelRef.Parse(p.GetValue(model)!), new PromotionOptions
+            {
+                Force = p.GetValue(force),
+                MaxAurocDrop = p.GetValue(maxDrop),
+                Reason = p.GetValue(reason),
+                Holdout = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct),
+            }, ct);
+        }));
 
         var rollback = new Command("rollback", "Make the previously active model active again.") { reason, redis, prefix, directory };
         rollback.SetAction((p, ct) => Run(p, redis, prefix, directory, r => Rollback(r, p.GetValue(reason), ct)));
@@ -51,6 +62,19 @@ internal static class RegistryCommands
         models.Subcommands.Add(status);
         models.Subcommands.Add(promote);
         models.Subcommands.Add(rollback);
+    }
+
+    /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
+    internal static async Task<int> PushTo(string? redisConfig, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
+    {
+        redisConfig ??= Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+        if (string.IsNullOrEmpty(redisConfig))
+        {
+            return await Push(new DirectoryModelRegistry(registryDirectory), packageDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redisConfig).ConfigureAwait(false);
+        return await Push(new RedisModelRegistry(connection, prefix), packageDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken)

@@ -18,12 +18,26 @@ internal static class ReplayCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
+        var toKafka = new Option<bool>("--to-kafka") { Description = "Publish the alerts to a Kafka topic in their survey's wire format instead of summarising them." };
+        var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers for --to-kafka (default: AlertBroker__Kafka__BootstrapServers)." };
+        var topic = new Option<string?>("--topic") { Description = "Topic for --to-kafka." };
+        var writeSchemas = new Option<string?>("--write-schemas") { Description = "With --to-kafka: where to write <id>.avsc for the Rubin schemas used (default ./replay-schemas)." };
+        var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "With --to-kafka: a librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
 
-        var command = new Command("replay", "Decode and normalise everything under the paths and print a summary (alerts, objects, schema versions, errors, alerts/s).")
+        var command = new Command("replay", "Decode and normalise everything under the paths and print a summary (alerts, objects, schema versions, errors, alerts/s), or publish them to Kafka with --to-kafka.")
         {
-            paths, rate, output, repeat, limit, quiet, registry, schemaDir,
+            paths, rate, output, repeat, limit, quiet, registry, schemaDir, toKafka, bootstrap, topic, writeSchemas, kafkaProperty,
         };
-        command.SetAction((parse, ct) => Task.FromResult(Run(
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(toKafka) && string.IsNullOrWhiteSpace(result.GetValue(topic)))
+            {
+                result.AddError("--to-kafka needs --topic T");
+            }
+        });
+        command.SetAction((parse, ct) => parse.GetValue(toKafka)
+            ? Task.FromResult(RunToKafka(parse.GetValue(paths)!, parse.GetValue(bootstrap), parse.GetValue(topic)!, parse.GetValue(rate), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(limit), parse.GetValue(writeSchemas), parse.GetValue(kafkaProperty) ?? [], parse.GetValue(quiet), ct))
+            : Task.FromResult(Run(
             parse.GetValue(paths)!,
             new ReplayOptions
             {
@@ -63,6 +77,31 @@ internal static class ReplayCommand
         }
 
         return 0;
+    }
+
+    private static int RunToKafka(string[] paths, string? bootstrap, string topic, double rate, int repeat, long limit, string? writeSchemas, string[] properties, bool quiet, CancellationToken ct)
+    {
+        bootstrap ??= Environment.GetEnvironmentVariable("AlertBroker__Kafka__BootstrapServers");
+        if (string.IsNullOrWhiteSpace(bootstrap))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--to-kafka needs --bootstrap-servers[/] (or AlertBroker__Kafka__BootstrapServers)");
+            return 2;
+        }
+
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in properties)
+        {
+            var eq = p.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]--kafka-property must be key=value:[/] {Markup.Escape(p)}");
+                return 2;
+            }
+
+            settings[p[..eq]] = p[(eq + 1)..];
+        }
+
+        return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, ct);
     }
 
     private static Action<ReplayStatistics> ProgressPrinter()

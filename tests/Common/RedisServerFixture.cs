@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AlertBroker.Registry.Tests;
+namespace AlertBroker.Tests.Common;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, without persistence, for the duration of a test class. Tests use

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using AlertBroker.Cli.Worker;
+using AlertBroker.Model.Onnx;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Worker.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary>
+/// <c>alertbroker run</c>: the streaming worker as a .NET Generic Host. Configuration, later sources winning:
+/// <c>appsettings.json</c> beside the program, <c>--config FILE</c>, environment variables (<c>AlertBroker__Kafka__BootstrapServers</c>, …),
+/// then the command-line options below. Everything is validated before the first message is fetched.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "An extra JSON configuration file (same shape as appsettings.json)." };
+        var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers (AlertBroker:Kafka:BootstrapServers)." };
+        var topics = new Option<string[]>("--topic") { Description = "Input topic; repeat for several (AlertBroker:Kafka:Topics).", AllowMultipleArgumentsPerToken = true };
+        var pattern = new Option<string?>("--topic-pattern") { Description = "Subscribe by regular expression, e.g. ^ztf_.* (AlertBroker:Kafka:TopicPattern)." };
+        var group = new Option<string?>("--group") { Description = "Consumer group id (AlertBroker:Kafka:GroupId)." };
+        var output = new Option<string?>("--output-topic") { Description = "Classification topic (AlertBroker:Kafka:OutputTopic)." };
+        var dead = new Option<string?>("--dead-letter-topic") { Description = "Dead-letter topic (AlertBroker:Kafka:DeadLetterTopic)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Most messages per batch (AlertBroker:Kafka:BatchSize)." };
+        var batchMs = new Option<int?>("--batch-timeout-ms") { Description = "Longest wait to fill a batch (AlertBroker:Kafka:BatchTimeoutMs)." };
+        var redis = new Option<string?>("--redis") { Description = "Redis configuration string (AlertBroker:State:Redis)." };
+        var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
+        var model = new Option<string?>("--model") { Description = "Model package directory with model.json and model.onnx (AlertBroker:Model:Path)." };
+        var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
+        var registry = CliHelpers.SchemaRegistryOption();
+        var schemaDir = CliHelpers.SchemaDirOption();
+        var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics on loopback; 0 disables (AlertBroker:Telemetry:HttpPort)." };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
+        var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
+        {
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, registry, schemaDir, httpPort, otlp,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+            void Set(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    overrides[key] = value;
+                }
+            }
+
+            Set("AlertBroker:Kafka:BootstrapServers", parse.GetValue(bootstrap));
+            var topicList = parse.GetValue(topics) ?? [];
+            for (var i = 0; i < topicList.Length; i++)
+            {
+                Set($"AlertBroker:Kafka:Topics:{i}", topicList[i]);
+            }
+
+            Set("AlertBroker:Kafka:TopicPattern", parse.GetValue(pattern));
+            Set("AlertBroker:Kafka:GroupId", parse.GetValue(group));
+            Set("AlertBroker:Kafka:OutputTopic", parse.GetValue(output));
+            Set("AlertBroker:Kafka:DeadLetterTopic", parse.GetValue(dead));
+            Set("AlertBroker:Kafka:BatchSize", parse.GetValue(batch)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Set("AlertBroker:Kafka:BatchTimeoutMs", parse.GetValue(batchMs)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Set("AlertBroker:State:Redis", parse.GetValue(redis));
+            if (parse.GetValue(inMemory))
+            {
+                Set("AlertBroker:State:Store", nameof(StateStoreKind.InMemory));
+            }
+
+            Set("AlertBroker:Model:Path", parse.GetValue(model));
+            if (parse.GetValue(randomModel))
+            {
+                Set("AlertBroker:Model:AllowRandom", "true");
+            }
+
+            Set("AlertBroker:Schemas:RegistryUrl", parse.GetValue(registry));
+            Set("AlertBroker:Schemas:SchemaDirectory", parse.GetValue(schemaDir));
+            Set("AlertBroker:Telemetry:HttpPort", parse.GetValue(httpPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Set("AlertBroker:Telemetry:OtlpEndpoint", parse.GetValue(otlp));
+            return await RunHostAsync(parse.GetValue(config), overrides, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model cannot be loaded.</summary>
+    public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
+    {
+        if (configFile is not null && !File.Exists(configFile))
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]configuration file not found:[/] {Markup.Escape(configFile)}");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+
+        // Environment variables are already in (the host's defaults); re-add them after --config so they win over it.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddInMemoryCollection(overrides);
+        // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        WorkerCli.ConfigureOnnxRuntime();
+        builder.Services.AddAlertBrokerWorker();
+        try
+        {
+            using var host = builder.Build();
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        catch (OptionsValidationException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/]");
+            foreach (var failure in e.Failures)
+            {
+                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(failure));
+            }
+
+            return 2;
+        }
+        catch (ModelPackageException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]model package:[/] " + Markup.Escape(e.Message));
+            return 3;
+        }
+        catch (OnnxRuntimeNotFoundException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]ONNX Runtime:[/] " + Markup.Escape(e.Message) + " (run eng/setup.sh)");
+            return 3;
+        }
+    }
+}

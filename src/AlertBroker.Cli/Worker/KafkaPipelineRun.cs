@@ -1,0 +1,356 @@
+using System.Diagnostics;
+using AlertBroker.Alerts;
+using AlertBroker.Alerts.Archives;
+using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Scoring;
+using AlertBroker.Worker.Simulation;
+using AlertBroker.Worker.Telemetry;
+using Confluent.Kafka;
+
+namespace AlertBroker.Cli.Worker;
+
+/// <summary>What a <see cref="KafkaPipelineRun"/> measured.</summary>
+internal sealed class PipelineRunResult
+{
+    public int MessagesProduced { get; set; }
+
+    public long MessagesProcessed { get; set; }
+
+    public long Alerts { get; set; }
+
+    public long DeadLetters { get; set; }
+
+    public long ObservationsAdded { get; set; }
+
+    public TimeSpan Elapsed { get; set; }
+
+    public List<double> EndToEndMs { get; } = [];
+
+    public List<double> BatchMs { get; } = [];
+
+    public Dictionary<string, long> ByTopClass { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<ScoringPath, long> ByPath { get; } = [];
+
+    public Dictionary<string, Classification> LatestByObject { get; } = new(StringComparer.Ordinal);
+
+    public int OutputTopicCount { get; set; } = -1;
+
+    /// <summary>Messages the mock cluster did not acknowledge.</summary>
+    public long ProduceFailures { get; set; }
+
+    /// <summary>The run ended because nothing moved for a while, not because every message was processed.</summary>
+    public bool Stalled { get; set; }
+
+    public double AlertsPerSecond => Alerts / Math.Max(1e-9, Elapsed.TotalSeconds);
+}
+
+/// <summary>
+/// The whole pipeline through librdkafka's mock Kafka cluster: replay messages into an input topic while a
+/// <see cref="KafkaAlertWorker"/> (the same class <c>alertbroker run</c> hosts) consumes, scores and publishes, and
+/// collect what it did. Used by <c>demo</c> and <c>bench pipeline</c>.
+/// </summary>
+internal sealed class KafkaPipelineRun
+{
+    public required ActiveModel Model { get; init; }
+
+    public required IObjectStateStore Store { get; init; }
+
+    public required IReadOnlyList<(string? Key, byte[] Value)> Messages { get; init; }
+
+    public AlertBroker.Avro.ISchemaLookup? Schemas { get; init; }
+
+    public int Partitions { get; init; } = 4;
+
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>Called about once a second with (produced, processed messages, alerts, dead letters).</summary>
+    public Action<int, long, long, long>? Progress { get; init; }
+
+    public bool VerifyOutputTopic { get; init; } = true;
+
+    /// <summary>How far (bytes) the producer may run ahead of the worker.</summary>
+    public long MaxBytesAhead { get; init; } = 2 * 1024 * 1024;
+
+    public async Task<PipelineRunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        using var cluster = MockKafkaCluster.Start();
+        const string Input = "alerts";
+        const string Output = "classifications";
+        const string Dead = "dead-letters";
+        cluster.CreateTopics(Partitions, Input, Output, Dead);
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
+        var metrics = new WorkerMetrics();
+        var processor = new AlertBatchProcessor(decoder, Store, () => Model, new ClassificationCodec(), metrics);
+        var options = new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            GroupId = "alertbroker-demo",
+            Topics = [Input],
+            OutputTopic = Output,
+            DeadLetterTopic = Dead,
+            BatchSize = BatchSize,
+            BatchTimeoutMs = 50,
+            CommitIntervalMs = 500,
+        };
+        var health = new WorkerHealth(Store);
+        var worker = new KafkaAlertWorker(options, new StateOptions(), processor, metrics, health);
+        var result = new PipelineRunResult { MessagesProduced = Messages.Count };
+        var gate = new Lock();
+        long processed = 0;
+        worker.BatchCompleted += batch =>
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            lock (gate)
+            {
+                processed += batch.Messages;
+                result.ObservationsAdded += batch.ObservationsAdded;
+                result.BatchMs.Add(batch.Timings.Total.TotalMilliseconds);
+                foreach (var o in batch.Outputs)
+                {
+                    var c = o.Classification;
+                    if (c.AlertTimestampMs is { } ts)
+                    {
+                        result.EndToEndMs.Add(now - ts);
+                    }
+
+                    var top = c.TopClass ?? "(no usable point yet)";
+                    result.ByTopClass[top] = result.ByTopClass.GetValueOrDefault(top) + 1;
+                    result.ByPath[c.Scoring] = result.ByPath.GetValueOrDefault(c.Scoring) + 1;
+                    result.LatestByObject[c.Survey + ":" + c.ObjectId] = c;
+                }
+            }
+        };
+
+        using var stop = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cancellationToken);
+        var run = worker.RunAsync(linked.Token);
+
+        // Join the group before producing, so latencies measure the pipeline rather than the first rebalance.
+        var joinClock = Stopwatch.StartNew();
+        while (health.AssignedPartitions == 0 && joinClock.Elapsed < TimeSpan.FromSeconds(30) && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var produced = 0;
+        long failures = 0;
+        var produce = Task.Run(
+            () =>
+            {
+                using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+                {
+                    BootstrapServers = cluster.BootstrapServers,
+                    LingerMs = 5,
+                    MessageMaxBytes = 16 * 1024 * 1024,
+                }).Build();
+                // librdkafka's mock broker keeps only a few MB per partition and drops the oldest data beyond that, so
+                // the producer stays at most a few MB ahead of what the worker has processed.
+                var prefix = new long[Messages.Count + 1];
+                for (var i = 0; i < Messages.Count; i++)
+                {
+                    prefix[i + 1] = prefix[i] + Messages[i].Value.Length + 64;
+                }
+
+                var index = 0;
+                foreach (var (key, value) in Messages)
+                {
+                    linked.Token.ThrowIfCancellationRequested();
+                    while (true)
+                    {
+                        long done;
+                        lock (gate)
+                        {
+                            done = processed;
+                        }
+
+                        if (prefix[index] - prefix[Math.Min(index, (int)done)] < MaxBytesAhead)
+                        {
+                            break;
+                        }
+
+                        producer.Poll(TimeSpan.FromMilliseconds(10));
+                        linked.Token.ThrowIfCancellationRequested();
+                    }
+
+                    index++;
+                    while (true)
+                    {
+                        try
+                        {
+                            producer.Produce(Input, new Message<byte[]?, byte[]> { Key = key is null ? null : System.Text.Encoding.UTF8.GetBytes(key), Value = value }, r =>
+                            {
+                                if (r.Error.IsError)
+                                {
+                                    Interlocked.Increment(ref failures);
+                                }
+                            });
+                            break;
+                        }
+                        catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                        {
+                            producer.Poll(TimeSpan.FromMilliseconds(20));
+                        }
+                    }
+
+                    Interlocked.Increment(ref produced);
+                }
+
+                producer.Flush(TimeSpan.FromSeconds(60));
+            },
+            linked.Token);
+
+        var lastProgress = TimeSpan.Zero;
+        var lastDone = -1L;
+        var lastMove = clock.Elapsed;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            long done;
+            lock (gate)
+            {
+                done = processed;
+            }
+
+            if (done != lastDone)
+            {
+                lastDone = done;
+                lastMove = clock.Elapsed;
+            }
+
+            if (done >= Messages.Count - Interlocked.Read(ref failures) || run.IsCompleted)
+            {
+                break;
+            }
+
+            // The mock cluster is a functional double that can drop data; do not wait forever for what it lost.
+            if (produce.IsCompleted && clock.Elapsed - lastMove > TimeSpan.FromSeconds(15))
+            {
+                result.Stalled = true;
+                break;
+            }
+
+            if (produce.IsFaulted)
+            {
+                await produce.ConfigureAwait(false);
+            }
+
+            if (Progress is not null && clock.Elapsed - lastProgress >= TimeSpan.FromSeconds(1))
+            {
+                lastProgress = clock.Elapsed;
+                Progress(Volatile.Read(ref produced), done, worker.Alerts, worker.DeadLetters);
+            }
+
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        result.Elapsed = clock.Elapsed;
+        await stop.CancelAsync().ConfigureAwait(false);
+        await run.ConfigureAwait(false);
+        try
+        {
+            await produce.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        result.MessagesProcessed = processed;
+        result.ProduceFailures = Interlocked.Read(ref failures);
+        result.Alerts = worker.Alerts;
+        result.DeadLetters = worker.DeadLetters;
+        if (VerifyOutputTopic)
+        {
+            result.OutputTopicCount = CountDecodable(cluster.BootstrapServers, Output, worker.Classifications, TimeSpan.FromSeconds(20));
+        }
+
+        metrics.Dispose();
+        return result;
+    }
+
+    /// <summary>The messages under the paths in their survey's wire format, keyed by object id (so an object's alerts stay in order on one partition).</summary>
+    public static List<(string? Key, byte[] Value)> ReadArchives(IEnumerable<string> paths, SurveyWireFormat wire, out int unreadable)
+    {
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
+        var list = new List<(string?, byte[])>();
+        var alerts = new List<Alert>(1);
+        unreadable = 0;
+        foreach (var input in AlertArchiveReader.Read(paths))
+        {
+            if (input.Error is not null)
+            {
+                unreadable++;
+                continue;
+            }
+
+            foreach (var message in wire.ToWire(input.Payload))
+            {
+                alerts.Clear();
+                string? key = null;
+                try
+                {
+                    decoder.Decode(message, alerts);
+                    key = alerts.Count > 0 ? alerts[0].ObjectId : null;
+                }
+                catch (AlertFormatException)
+                {
+                    // Still published: the worker's dead-letter path is part of what a replay exercises.
+                }
+
+                list.Add((key, message));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Synthetic ZTF-format alerts keyed by object.</summary>
+    public static List<(string? Key, byte[] Value)> Synthetic(int objects, int alertsPerObject, int seed)
+    {
+        var list = new List<(string?, byte[])>();
+        foreach (var a in SyntheticZtfAlerts.Generate(objects, alertsPerObject, seed))
+        {
+            list.Add((a.ObjectId, a.Message));
+        }
+
+        return list;
+    }
+
+    private static int CountDecodable(string bootstrap, string topic, long expected, TimeSpan timeout)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "demo-reader",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var count = 0;
+        var deadline = DateTime.UtcNow + timeout;
+        while (count < expected && DateTime.UtcNow < deadline)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (r is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                ClassificationCodec.Decode(r.Message.Value);
+                count++;
+            }
+            catch (AlertBroker.Avro.AvroException)
+            {
+            }
+        }
+
+        consumer.Close();
+        return count;
+    }
+}

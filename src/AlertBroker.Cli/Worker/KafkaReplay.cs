@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using AlertBroker.Worker.Kafka;
+using Confluent.Kafka;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Worker;
+
+/// <summary>
+/// <c>replay --to-kafka</c>: publishes archived alerts to a topic in their survey's wire format (ZTF: the container file;
+/// Rubin: Confluent wire), keyed by object id, optionally paced, for testing a deployment.
+/// </summary>
+internal static class KafkaReplay
+{
+    public static int Run(IReadOnlyList<string> paths, string bootstrapServers, string topic, double rate, int repeat, long limit, string? writeSchemas, IReadOnlyDictionary<string, string> properties, bool quiet, CancellationToken cancellationToken)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var wire = new SurveyWireFormat();
+        var messages = KafkaPipelineRun.ReadArchives(paths, wire, out var unreadable);
+        if (messages.Count == 0)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");
+            return 1;
+        }
+
+        if (wire.Schemas.Count > 0)
+        {
+            var dir = writeSchemas ?? Path.Combine(Environment.CurrentDirectory, "replay-schemas");
+            wire.WriteSchemaDirectory(dir);
+            Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format with schema ids {string.Join(", ", wire.Schemas.Keys)}; their schemas are in {dir} (give the worker --schema-dir {dir}, or register them under those ids)"));
+        }
+
+        var config = new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5, MessageMaxBytes = 16 * 1024 * 1024, Acks = Acks.All };
+        foreach (var (k, v) in properties)
+        {
+            config.Set(k, v);
+        }
+
+        long sent = 0, failed = 0;
+        string? firstError = null;
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(config).Build();
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested; pass++)
+        {
+            foreach (var (key, value) in messages)
+            {
+                if (cancellationToken.IsCancellationRequested || (limit > 0 && sent >= limit))
+                {
+                    break;
+                }
+
+                if (rate > 0)
+                {
+                    var due = TimeSpan.FromSeconds(sent / rate);
+                    var wait = due - clock.Elapsed;
+                    if (wait > TimeSpan.Zero)
+                    {
+                        Thread.Sleep(wait);
+                    }
+                }
+
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key is null ? null : System.Text.Encoding.UTF8.GetBytes(key), Value = value }, r =>
+                        {
+                            if (r.Error.IsError && Interlocked.Increment(ref failed) == 1)
+                            {
+                                firstError = r.Error.Reason;
+                            }
+                        });
+                        break;
+                    }
+                    catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(20));
+                    }
+                }
+
+                sent++;
+                if (!quiet && clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
+                {
+                    lastReport = clock.Elapsed;
+                    Console.Error.WriteLine(string.Create(inv, $"[replay] {sent:N0} messages sent ({sent / clock.Elapsed.TotalSeconds:N0}/s)"));
+                }
+            }
+        }
+
+        var left = producer.Flush(TimeSpan.FromSeconds(60));
+        Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(unreadable > 0 ? $"; {unreadable} unreadable inputs skipped" : string.Empty)}"));
+        if (failed > 0 || left > 0)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"{failed} messages failed ({firstError}), {left} still queued")));
+            return 1;
+        }
+
+        return 0;
+    }
+}

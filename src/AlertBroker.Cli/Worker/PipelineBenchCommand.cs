@@ -1,0 +1,120 @@
+using System.Globalization;
+using AlertBroker.State;
+using AlertBroker.Worker.Kafka;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Worker;
+
+/// <summary>The body of <c>bench pipeline</c>.</summary>
+internal static class PipelineBenchCommand
+{
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, string? modelDir, int kafkaMessages, CancellationToken ct)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var all = mode == "all";
+        using var model = DemoModel.Load(modelDir, out var modelDescription);
+        AnsiConsole.WriteLine($"model: {model.Name} {model.Version} ({model.Classes.Length} classes, {model.Scorer.Dimensions.Layers}×{model.Scorer.Dimensions.HiddenSize} GRU) from {modelDescription}");
+        AnsiConsole.WriteLine(string.Create(inv, $"machine: {Environment.ProcessorCount} cores, batches of {batchSize} messages; every pass starts from empty state"));
+
+        var wire = new SurveyWireFormat();
+        var datasets = new List<(string Name, List<byte[]> Messages)>();
+        if (paths.Length > 0)
+        {
+            var real = KafkaPipelineRun.ReadArchives(paths, wire, out _).ConvertAll(m => m.Value);
+            if (real.Count > 0)
+            {
+                datasets.Add(($"real samples ({real.Count} messages, mean {real.Sum(m => (long)m.Length) / real.Count / 1024.0:F0} KiB)", real));
+            }
+        }
+
+        if (simNights > 0)
+        {
+            try
+            {
+                var sim = SimulatedNights.Ztf(simNights, simPerNight, seed: 11, maxMessages: 20_000).ConvertAll(m => m.Value);
+                datasets.Add(($"survey simulator ZTF ({simNights} nights, {simPerNight:G} transients/night: {sim.Count} alerts, mean {sim.Sum(m => (long)m.Length) / Math.Max(1, sim.Count) / 1024.0:F1} KiB, no cutouts)", sim));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                AnsiConsole.WriteLine("survey simulator unavailable: " + e.Message);
+            }
+        }
+
+        if (objects > 0)
+        {
+            var synthetic = KafkaPipelineRun.Synthetic(objects, perObject, seed: 7).ConvertAll(m => m.Value);
+            datasets.Add(($"synthetic ZTF-format ({objects} objects × {perObject} alerts, mean {synthetic.Sum(m => (long)m.Length) / synthetic.Count / 1024.0:F1} KiB)", synthetic));
+        }
+
+        if (all || mode == "embedded")
+        {
+            foreach (var (name, messages) in datasets)
+            {
+                var r = await PipelineBench.RunAsync(messages, model, _ => new InMemoryObjectStateStore(), wire, batchSize, duration, ct).ConfigureAwait(false);
+                Report("(a) embedded, in-memory state", name, r);
+            }
+        }
+
+        if (all || mode == "redis")
+        {
+            LocalRedis? local = null;
+            if (redis is null)
+            {
+                local = LocalRedis.TryStart();
+                redis = local?.Configuration;
+            }
+
+            if (redis is null)
+            {
+                AnsiConsole.WriteLine("(b) skipped: no --redis given and redis-server not found (run eng/setup.sh)");
+            }
+            else
+            {
+                try
+                {
+                    var prefix = "bench" + Environment.ProcessId.ToString(inv);
+                    var redisOptions = new RedisStateOptions { Configuration = redis, KeyPrefix = prefix };
+                    using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(RedisObjectStateStore.CreateConfiguration(redisOptions)).ConfigureAwait(false);
+                    var set = 0;
+                    foreach (var (name, messages) in datasets)
+                    {
+                        set++;
+                        var r = await PipelineBench.RunAsync(
+                            messages,
+                            model,
+                            pass => new RedisObjectStateStore(connection, redisOptions with { KeyPrefix = prefix + "s" + set.ToString(inv) + "p" + pass.ToString(inv) }),
+                            wire,
+                            batchSize,
+                            duration,
+                            ct).ConfigureAwait(false);
+                        Report($"(b) Redis state at {redis}{(local is not null ? " (local redis-server)" : string.Empty)}", name, r);
+                    }
+                }
+                finally
+                {
+                    local?.Dispose();
+                }
+            }
+        }
+
+        if (all || mode == "kafka")
+        {
+            var perObj = Math.Max(1, perObject);
+            var messages = KafkaPipelineRun.Synthetic(Math.Max(1, kafkaMessages / perObj), perObj, seed: 8);
+            var run = new KafkaPipelineRun { Model = model, Store = new InMemoryObjectStateStore(), Messages = messages, BatchSize = batchSize, VerifyOutputTopic = false };
+            var r = await run.RunAsync(ct).ConfigureAwait(false);
+            AnsiConsole.WriteLine(string.Create(inv, $"(c) full Kafka path through librdkafka's MOCK cluster (in-process; a functional double, so this measures the mock broker more than the worker), in-memory state, {messages.Count} synthetic ZTF-format messages:"));
+            AnsiConsole.WriteLine(string.Create(inv, $"    {r.Alerts:N0} alerts in {r.Elapsed.TotalSeconds:F1} s = {r.AlertsPerSecond:N0} alerts/s (produce and consume concurrently); Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms; batch p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms"));
+        }
+
+        return 0;
+    }
+
+    private static void Report(string what, string dataset, PipelineBenchResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var paths = string.Join(", ", r.Paths.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value * 100.0 / Math.Max(1, r.Alerts):F0}%")));
+        AnsiConsole.WriteLine(string.Create(inv, $"{what}, {dataset}:"));
+        AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {r.DeadLetters} dead letters; scoring: {paths}"));
+    }
+}

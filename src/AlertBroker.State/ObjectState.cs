@@ -1,0 +1,45 @@
+using AlertBroker.Alerts;
+
+namespace AlertBroker.State;
+
+/// <summary>
+/// Everything the worker keeps about one object: its light curve (observations deduplicated by source id and kind,
+/// ordered by time, source id, kind), the GRU hidden state after the last scored step together with the model it belongs
+/// to, and the latest class probabilities. <see cref="Version"/> increases by one on every write; a store accepts a write
+/// only when the stored version is the one the writer read (check-and-set), so concurrent writers cannot lose points.
+/// </summary>
+public sealed record ObjectState
+{
+    /// <summary>Stored version; 0 for an object that has never been written.</summary>
+    public long Version { get; init; }
+
+    /// <summary>When the record was last written (Unix milliseconds).</summary>
+    public long UpdatedUnixMs { get; init; }
+
+    /// <summary>The light curve, ordered by (MJD, source id, kind) and unique by (source id, kind).</summary>
+    public Observation[] Observations { get; init; } = [];
+
+    /// <summary>Identity of the model the hidden state belongs to (<c>name/version/sha256-prefix</c>); empty when never scored.</summary>
+    public string ModelId { get; init; } = string.Empty;
+
+    /// <summary>Number of feature steps the hidden state has consumed.</summary>
+    public int ScoredSteps { get; init; }
+
+    /// <summary>Time and source id of the last scored step, to detect an insertion before it (out-of-order data).</summary>
+    public double LastStepMjd { get; init; } = double.NaN;
+
+    /// <summary>Source id of the last scored step.</summary>
+    public long LastStepSourceId { get; init; }
+
+    /// <summary>t₀ of the feature encoding when the hidden state was computed.</summary>
+    public double ReferenceMjd { get; init; } = double.NaN;
+
+    /// <summary>GRU hidden state after the last scored step, [layers × hidden]; empty when never scored.</summary>
+    public float[] HiddenState { get; init; } = [];
+
+    /// <summary>Class probabilities after the last scored step, in the model's class order; empty when never scored.</summary>
+    public float[] Probabilities { get; init; } = [];
+
+    /// <summary>A state for an object the store does not know.</summary>
+    public static ObjectState Empty { get; } = new();
+}

@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using System.Text;
+using AlertBroker.Alerts;
+
+namespace AlertBroker.State;
+
+/// <summary>
+/// The compact binary record stored per object (little-endian):
+/// <c>version i64 | magic "ABS1" | updated i64 | n i32 | n × (sourceId i64, mjd f64, band u8, kind u8, flux f32, fluxErr f32, limMag f32)
+/// | modelId (u16 length + UTF-8) | scoredSteps i32 | lastStepMjd f64 | lastStepSourceId i64 | referenceMjd f64
+/// | hidden (i32 count + f32s) | probabilities (i32 count + f32s)</c>.
+/// The version comes first so the Redis check-and-set script compares the first 8 bytes without parsing the rest.
+/// </summary>
+public static class ObjectStateCodec
+{
+    public const int ObservationSize = 30;
+    private const uint Magic = 0x31534241; // "ABS1"
+    private const int HeaderSize = 8 + 4 + 8 + 4;
+
+    /// <summary>The encoded length of a state.</summary>
+    public static int GetEncodedLength(ObjectState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return HeaderSize + (state.Observations.Length * ObservationSize) + 2 + Encoding.UTF8.GetByteCount(state.ModelId)
+            + 4 + 8 + 8 + 8 + 4 + (state.HiddenState.Length * 4) + 4 + (state.Probabilities.Length * 4);
+    }
+
+    public static byte[] Encode(ObjectState state)
+    {
+        var bytes = new byte[GetEncodedLength(state)];
+        Encode(state, bytes);
+        return bytes;
+    }
+
+    /// <summary>Writes the record into <paramref name="destination"/>, which must hold <see cref="GetEncodedLength"/> bytes.</summary>
+    public static void Encode(ObjectState state, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var s = destination;
+        BinaryPrimitives.WriteInt64LittleEndian(s, state.Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[8..], Magic);
+        BinaryPrimitives.WriteInt64LittleEndian(s[12..], state.UpdatedUnixMs);
+        BinaryPrimitives.WriteInt32LittleEndian(s[20..], state.Observations.Length);
+        var p = HeaderSize;
+        foreach (ref readonly var o in state.Observations.AsSpan())
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(s[p..], o.SourceId);
+            BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 8)..], o.Mjd);
+            s[p + 16] = (byte)o.Band;
+            s[p + 17] = (byte)o.Kind;
+            BinaryPrimitives.WriteSingleLittleEndian(s[(p + 18)..], o.FluxMicroJy);
+            BinaryPrimitives.WriteSingleLittleEndian(s[(p + 22)..], o.FluxErrMicroJy);
+            BinaryPrimitives.WriteSingleLittleEndian(s[(p + 26)..], o.LimitingMag);
+            p += ObservationSize;
+        }
+
+        var modelLength = Encoding.UTF8.GetBytes(state.ModelId, s[(p + 2)..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[p..], checked((ushort)modelLength));
+        p += 2 + modelLength;
+        BinaryPrimitives.WriteInt32LittleEndian(s[p..], state.ScoredSteps);
+        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 4)..], state.LastStepMjd);
+        BinaryPrimitives.WriteInt64LittleEndian(s[(p + 12)..], state.LastStepSourceId);
+        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 20)..], state.ReferenceMjd);
+        p += 28;
+        p = WriteFloats(s, p, state.HiddenState);
+        WriteFloats(s, p, state.Probabilities);
+    }
+
+    /// <summary>Reads a record; a record this codec did not write raises <see cref="InvalidDataException"/>.</summary>
+    public static ObjectState Decode(ReadOnlySpan<byte> s)
+    {
+        if (s.Length < HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(s[8..]) != Magic)
+        {
+            throw new InvalidDataException("not an AlertBroker object-state record (bad length or magic)");
+        }
+
+        var version = BinaryPrimitives.ReadInt64LittleEndian(s);
+        var updated = BinaryPrimitives.ReadInt64LittleEndian(s[12..]);
+        var n = BinaryPrimitives.ReadInt32LittleEndian(s[20..]);
+        var p = HeaderSize;
+        if (n < 0 || (long)n * ObservationSize > s.Length - p)
+        {
+            throw new InvalidDataException("object-state record: observation count out of range");
+        }
+
+        var observations = new Observation[n];
+        for (var i = 0; i < n; i++)
+        {
+            observations[i] = new Observation(
+                BinaryPrimitives.ReadInt64LittleEndian(s[p..]),
+                BinaryPrimitives.ReadDoubleLittleEndian(s[(p + 8)..]),
+                (Passband)s[p + 16],
+                (ObservationKind)s[p + 17],
+                BinaryPrimitives.ReadSingleLittleEndian(s[(p + 18)..]),
+                BinaryPrimitives.ReadSingleLittleEndian(s[(p + 22)..]),
+                BinaryPrimitives.ReadSingleLittleEndian(s[(p + 26)..]));
+            p += ObservationSize;
+        }
+
+        Need(s, p, 2);
+        var modelLength = BinaryPrimitives.ReadUInt16LittleEndian(s[p..]);
+        Need(s, p + 2, modelLength + 28);
+        var modelId = Encoding.UTF8.GetString(s.Slice(p + 2, modelLength));
+        p += 2 + modelLength;
+        var scored = BinaryPrimitives.ReadInt32LittleEndian(s[p..]);
+        var lastMjd = BinaryPrimitives.ReadDoubleLittleEndian(s[(p + 4)..]);
+        var lastSource = BinaryPrimitives.ReadInt64LittleEndian(s[(p + 12)..]);
+        var reference = BinaryPrimitives.ReadDoubleLittleEndian(s[(p + 20)..]);
+        p += 28;
+        var hidden = ReadFloats(s, ref p);
+        var probabilities = ReadFloats(s, ref p);
+        return new ObjectState
+        {
+            Version = version,
+            UpdatedUnixMs = updated,
+            Observations = observations,
+            ModelId = modelId,
+            ScoredSteps = scored,
+            LastStepMjd = lastMjd,
+            LastStepSourceId = lastSource,
+            ReferenceMjd = reference,
+            HiddenState = hidden,
+            Probabilities = probabilities,
+        };
+    }
+
+    /// <summary>The version in an encoded record's first 8 bytes.</summary>
+    public static long ReadVersion(ReadOnlySpan<byte> record) =>
+        record.Length >= 8 ? BinaryPrimitives.ReadInt64LittleEndian(record) : 0;
+
+    private static int WriteFloats(Span<byte> s, int p, float[] values)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(s[p..], values.Length);
+        p += 4;
+        foreach (var v in values)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(s[p..], v);
+            p += 4;
+        }
+
+        return p;
+    }
+
+    private static float[] ReadFloats(ReadOnlySpan<byte> s, ref int p)
+    {
+        Need(s, p, 4);
+        var n = BinaryPrimitives.ReadInt32LittleEndian(s[p..]);
+        p += 4;
+        if (n < 0 || (long)n * 4 > s.Length - p)
+        {
+            throw new InvalidDataException("object-state record: float count out of range");
+        }
+
+        var values = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(s[(p + (i * 4))..]);
+        }
+
+        p += n * 4;
+        return values;
+    }
+
+    private static void Need(ReadOnlySpan<byte> s, int p, int count)
+    {
+        if (p + count > s.Length)
+        {
+            throw new InvalidDataException("object-state record is truncated");
+        }
+    }
+}

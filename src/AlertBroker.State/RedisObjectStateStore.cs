@@ -1,0 +1,202 @@
+using StackExchange.Redis;
+
+namespace AlertBroker.State;
+
+/// <summary>Settings of <see cref="RedisObjectStateStore"/>.</summary>
+public sealed record RedisStateOptions
+{
+    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379,password=…,ssl=true</c>.</summary>
+    public string Configuration { get; init; } = "127.0.0.1:6379";
+
+    /// <summary>Key prefix: objects live at <c>{prefix}:{survey}:{objectId}</c>.</summary>
+    public string KeyPrefix { get; init; } = "ab";
+
+    /// <summary>Expire an object this long after its last write; zero keeps objects forever.</summary>
+    public TimeSpan Ttl { get; init; }
+
+    /// <summary>Time a command may take before it counts as a failure.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// <see cref="IObjectStateStore"/> on Redis: one key per object holding the <see cref="ObjectStateCodec"/> record. A batch
+/// read is one pipelined round trip of GETs; a batch write is one pipelined round trip of a Lua check-and-set script that
+/// compares the stored record's first 8 bytes (its version) with the version the writer read and only then SETs (with PX
+/// when a TTL is configured). Redis runs each script atomically.
+/// </summary>
+public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
+{
+    // GETRANGE of a missing key is "", which is what a writer that expects version 0 sends.
+    private const string CheckAndSetScript = """
+        local current = redis.call('GETRANGE', KEYS[1], 0, 7)
+        if current ~= ARGV[1] then return 0 end
+        if ARGV[3] ~= '0' then
+          redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        else
+          redis.call('SET', KEYS[1], ARGV[2])
+        end
+        return 1
+        """;
+
+    private readonly ConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
+    private readonly RedisStateOptions _options;
+    private readonly RedisValue _ttlArgument;
+
+    public RedisObjectStateStore(ConnectionMultiplexer connection, RedisStateOptions options, bool ownsConnection = false)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(options);
+        _connection = connection;
+        _options = options;
+        _ownsConnection = ownsConnection;
+        _ttlArgument = options.Ttl > TimeSpan.Zero ? ((long)options.Ttl.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
+    }
+
+    /// <summary>The options in force.</summary>
+    public RedisStateOptions Options => _options;
+
+    /// <summary>Connects without failing when Redis is down: the connection keeps retrying in the background.</summary>
+    public static async Task<RedisObjectStateStore> ConnectAsync(RedisStateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var connection = await ConnectionMultiplexer.ConnectAsync(CreateConfiguration(options)).ConfigureAwait(false);
+        return new RedisObjectStateStore(connection, options, ownsConnection: true);
+    }
+
+    /// <summary>The client configuration: never abort on a failed connect, time commands out as configured.</summary>
+    public static ConfigurationOptions CreateConfiguration(RedisStateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var configuration = ConfigurationOptions.Parse(options.Configuration);
+        configuration.AbortOnConnectFail = false;
+        var timeout = (int)options.CommandTimeout.TotalMilliseconds;
+        configuration.SyncTimeout = timeout;
+        configuration.ConnectTimeout = Math.Min(timeout, 5000);
+        configuration.ConnectRetry = 3;
+        return configuration;
+    }
+
+    public async Task ReadAsync(IReadOnlyList<ObjectKey> keys, ObjectState?[] results, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(results);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var tasks = new Task<RedisValue>[keys.Count];
+        try
+        {
+            var batch = _connection.GetDatabase().CreateBatch();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                tasks[i] = batch.StringGetAsync(keys[i].ToStorageKey(_options.KeyPrefix));
+            }
+
+            batch.Execute();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new StateStoreUnavailableException("Redis refused the batch: " + e.Message, e);
+        }
+
+        await AwaitAll(tasks, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var value = tasks[i].Result;
+            results[i] = value.IsNull ? null : DecodeOrReset((byte[])value!);
+        }
+    }
+
+    public async Task WriteAsync(IReadOnlyList<StateWrite> writes, bool[] committed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        ArgumentNullException.ThrowIfNull(committed);
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        var tasks = new Task<RedisResult>[writes.Count];
+        try
+        {
+            var batch = _connection.GetDatabase().CreateBatch();
+            for (var i = 0; i < writes.Count; i++)
+            {
+                var w = writes[i];
+                RedisValue expected = w.ExpectedVersion == 0 ? RedisValue.EmptyString : (RedisValue)BitConverter.GetBytes(w.ExpectedVersion);
+                tasks[i] = batch.ScriptEvaluateAsync(
+                    CheckAndSetScript,
+                    [w.Key.ToStorageKey(_options.KeyPrefix)],
+                    [expected, ObjectStateCodec.Encode(w.State), _ttlArgument]);
+            }
+
+            batch.Execute();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new StateStoreUnavailableException("Redis refused the batch: " + e.Message, e);
+        }
+
+        await AwaitAll(tasks, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            committed[i] = (int)tasks[i].Result == 1;
+        }
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _connection.GetDatabase().PingAsync().WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    // A record this codec cannot read (corrupted, or written by something else) must not block its object forever: it is
+    // treated as an empty state at the stored version, so the next write replaces it with a full re-run of what arrives.
+    private static ObjectState DecodeOrReset(byte[] record)
+    {
+        try
+        {
+            return ObjectStateCodec.Decode(record);
+        }
+        catch (InvalidDataException)
+        {
+            return new ObjectState { Version = ObjectStateCodec.ReadVersion(record) };
+        }
+    }
+
+    private async Task AwaitAll<T>(Task<T>[] tasks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(_options.CommandTimeout + _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Observe every task so none surfaces later as an unobserved exception.
+            foreach (var t in tasks)
+            {
+                _ = t.Exception;
+            }
+
+            throw new StateStoreUnavailableException("Redis did not complete the batch: " + e.Message, e);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Options;
+
+namespace AlertBroker.Worker.Hosting;
+
+/// <summary>Configuration section <c>AlertBroker:Kafka</c> (environment: <c>AlertBroker__Kafka__BootstrapServers</c>, …).</summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "AlertBroker:Kafka";
+
+    /// <summary>Comma-separated host:port list.</summary>
+    public string BootstrapServers { get; set; } = string.Empty;
+
+    public string GroupId { get; set; } = "alertbroker";
+
+    /// <summary>Input topics. Alternatively (or in addition) <see cref="TopicPattern"/>.</summary>
+    public List<string> Topics { get; set; } = [];
+
+    /// <summary>A regular expression for topic subscription (librdkafka: the pattern starts with <c>^</c>), e.g. <c>^ztf_.*</c>.</summary>
+    public string? TopicPattern { get; set; }
+
+    public string OutputTopic { get; set; } = "alertbroker-classifications";
+
+    public string DeadLetterTopic { get; set; } = "alertbroker-dead-letters";
+
+    /// <summary>Most messages per batch.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>Longest wait to fill a batch, milliseconds.</summary>
+    public int BatchTimeoutMs { get; set; } = 100;
+
+    /// <summary><c>auto.offset.reset</c> for a group without committed offsets: earliest or latest.</summary>
+    public string AutoOffsetReset { get; set; } = "earliest";
+
+    /// <summary>How often stored offsets are committed (they are also committed on revocation and shutdown).</summary>
+    public int CommitIntervalMs { get; set; } = 1000;
+
+    /// <summary>
+    /// Any other librdkafka setting, passed through to the consumer and producer: <c>security.protocol</c>,
+    /// <c>sasl.mechanism</c>, <c>sasl.username</c>, <c>sasl.password</c>, <c>ssl.ca.location</c>, …
+    /// </summary>
+    public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Section <c>AlertBroker:Schemas</c>: where Confluent-wire schema ids are resolved, and how output is framed.</summary>
+public sealed class SchemaOptions
+{
+    public const string Section = "AlertBroker:Schemas";
+
+    /// <summary>Schema registry base URL: input schema ids are resolved there, and the output schema is registered there (output then uses Confluent wire format).</summary>
+    public string? RegistryUrl { get; set; }
+
+    /// <summary>Directory of <c>&lt;id&gt;.avsc</c> files for input schema ids (when no registry is used).</summary>
+    public string? SchemaDirectory { get; set; }
+}
+
+/// <summary>Which state store.</summary>
+public enum StateStoreKind
+{
+    Redis,
+    InMemory,
+}
+
+/// <summary>Section <c>AlertBroker:State</c>.</summary>
+public sealed class StateOptions
+{
+    public const string Section = "AlertBroker:State";
+
+    public StateStoreKind Store { get; set; } = StateStoreKind.Redis;
+
+    /// <summary>StackExchange.Redis configuration string.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
+
+    public string KeyPrefix { get; set; } = "ab";
+
+    /// <summary>Forget an object this many hours after its last alert; 0 keeps objects forever.</summary>
+    public double TtlHours { get; set; }
+
+    /// <summary>First and longest wait between retries while the store is unreachable, milliseconds.</summary>
+    public int RetryInitialMs { get; set; } = 200;
+
+    public int RetryMaxMs { get; set; } = 5000;
+}
+
+/// <summary>Section <c>AlertBroker:Model</c>.</summary>
+public sealed class ModelOptions
+{
+    public const string Section = "AlertBroker:Model";
+
+    /// <summary>A model package directory (<c>model.json</c> + <c>model.onnx</c>), e.g. <c>models/ztf-gru/1.0.0</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>No trained model: export one with random weights into a temporary directory (demo and smoke tests only).</summary>
+    public bool AllowRandom { get; set; }
+}
+
+/// <summary>Section <c>AlertBroker:Telemetry</c>.</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "AlertBroker:Telemetry";
+
+    /// <summary>Port of the /healthz, /readyz and /metrics endpoints; 0 disables them.</summary>
+    public int HttpPort { get; set; } = 9464;
+
+    /// <summary>Address they listen on (loopback by default).</summary>
+    public string HttpAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>OTLP endpoint for metrics and traces (e.g. http://collector:4317); none when empty.</summary>
+    public string? OtlpEndpoint { get; set; }
+}
+
+/// <summary>Start-time checks with messages that say what to set.</summary>
+internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.BootstrapServers))
+        {
+            problems.Add("AlertBroker:Kafka:BootstrapServers is required (e.g. AlertBroker__Kafka__BootstrapServers=broker:9092 or --bootstrap-servers).");
+        }
+
+        if (options.Topics.Count == 0 && string.IsNullOrWhiteSpace(options.TopicPattern))
+        {
+            problems.Add("Set AlertBroker:Kafka:Topics (a list) or AlertBroker:Kafka:TopicPattern (a regular expression starting with ^).");
+        }
+
+        if (options.TopicPattern is { Length: > 0 } p && !p.StartsWith('^'))
+        {
+            problems.Add("AlertBroker:Kafka:TopicPattern must start with ^ (librdkafka treats only such names as regular expressions).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.GroupId))
+        {
+            problems.Add("AlertBroker:Kafka:GroupId is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.OutputTopic) || string.IsNullOrWhiteSpace(options.DeadLetterTopic))
+        {
+            problems.Add("AlertBroker:Kafka:OutputTopic and DeadLetterTopic must be set.");
+        }
+
+        if (options.BatchSize is < 1 or > 100_000)
+        {
+            problems.Add("AlertBroker:Kafka:BatchSize must be between 1 and 100000.");
+        }
+
+        if (options.BatchTimeoutMs is < 1 or > 60_000)
+        {
+            problems.Add("AlertBroker:Kafka:BatchTimeoutMs must be between 1 and 60000.");
+        }
+
+        if (options.AutoOffsetReset is not ("earliest" or "latest"))
+        {
+            problems.Add("AlertBroker:Kafka:AutoOffsetReset must be earliest or latest.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            return options.AllowRandom
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail("AlertBroker:Model:Path is required: a model package directory holding model.json and model.onnx (or --model DIR).");
+        }
+
+        return Directory.Exists(options.Path)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"AlertBroker:Model:Path '{options.Path}' is not a directory.");
+    }
+}
+
+internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StateOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Store == StateStoreKind.Redis && string.IsNullOrWhiteSpace(options.Redis))
+        {
+            problems.Add("AlertBroker:State:Redis is required when Store is Redis (e.g. 127.0.0.1:6379).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix))
+        {
+            problems.Add("AlertBroker:State:KeyPrefix must not be empty.");
+        }
+
+        if (options.TtlHours < 0)
+        {
+            problems.Add("AlertBroker:State:TtlHours must be 0 (keep forever) or positive.");
+        }
+
+        if (options.RetryInitialMs < 1 || options.RetryMaxMs < options.RetryInitialMs)
+        {
+            problems.Add("AlertBroker:State:RetryInitialMs must be positive and not above RetryMaxMs.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
+    {
+        if (options.HttpPort is < 0 or > 65535)
+        {
+            return ValidateOptionsResult.Fail("AlertBroker:Telemetry:HttpPort must be 0 (off) or a port number.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.HttpAddress, out _))
+        {
+            return ValidateOptionsResult.Fail("AlertBroker:Telemetry:HttpAddress must be an IP address (127.0.0.1 keeps the endpoints on loopback).");
+        }
+
+        return options.OtlpEndpoint is { Length: > 0 } e && !Uri.TryCreate(e, UriKind.Absolute, out _)
+            ? ValidateOptionsResult.Fail("AlertBroker:Telemetry:OtlpEndpoint must be an absolute URI.")
+            : ValidateOptionsResult.Success;
+    }
+}

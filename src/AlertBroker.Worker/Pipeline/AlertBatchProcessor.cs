@@ -1,0 +1,538 @@
+using System.Diagnostics;
+using System.Numerics;
+using AlertBroker.Alerts;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Scoring;
+using AlertBroker.State;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Scoring;
+using AlertBroker.Worker.Telemetry;
+
+namespace AlertBroker.Worker.Pipeline;
+
+/// <summary>Check-and-set writes kept losing to other writers; the batch may be retried as a whole.</summary>
+public sealed class StateConflictException : Exception
+{
+    public StateConflictException()
+    {
+    }
+
+    public StateConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public StateConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The worker's batch step, independent of Kafka: messages in, classifications and dead letters out. Per batch: decode every
+/// message (failures become dead letters), group the alerts by object, read the objects' states in one round trip, merge the
+/// new observations, score only the new steps from each stored hidden state (a full re-run when the data arrived out of
+/// order, the model changed or no state exists) in one scorer call per path, write the new states with check-and-set in
+/// one round trip (objects that lost a race are re-read and redone), then encode one classification per alert.
+/// A state store outage surfaces as <see cref="StateStoreUnavailableException"/> with nothing half-done that a retry of the
+/// same batch would not repair: merges are idempotent.
+/// </summary>
+public sealed class AlertBatchProcessor
+{
+    private readonly AlertDecoder _decoder;
+    private readonly IObjectStateStore _store;
+    private readonly Func<ActiveModel> _model;
+    private readonly ClassificationCodec _codec;
+    private readonly TimeProvider _time;
+    private readonly WorkerMetrics? _metrics;
+
+    public AlertBatchProcessor(AlertDecoder decoder, IObjectStateStore store, Func<ActiveModel> model, ClassificationCodec codec, WorkerMetrics? metrics = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(codec);
+        _decoder = decoder;
+        _store = store;
+        _model = model;
+        _codec = codec;
+        _metrics = metrics;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>How many times an object that lost a check-and-set is re-read and redone within one batch.</summary>
+    public int MaxCasAttempts { get; init; } = 20;
+
+    public async Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        using var activity = WorkerMetrics.ActivitySource.StartActivity("alertbroker.batch");
+        activity?.SetTag("alertbroker.batch.messages", messages.Count);
+        var model = _model();
+        var received = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var total = Stopwatch.StartNew();
+
+        // 1. Decode.
+        var clock = Stopwatch.StartNew();
+        var alerts = new List<Alert>(messages.Count);
+        var alertMessage = new List<int>(messages.Count);
+        var deadLetters = new List<DeadLetter>();
+        var decoded = new List<Alert>(2);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            decoded.Clear();
+            var error = await DecodeAsync(messages[i], decoded, cancellationToken).ConfigureAwait(false);
+            if (error is not null)
+            {
+                deadLetters.Add(error);
+                _metrics?.DeadLetter(error.Kind);
+                continue;
+            }
+
+            foreach (var a in decoded)
+            {
+                alerts.Add(a);
+                alertMessage.Add(i);
+            }
+        }
+
+        var decodeTime = clock.Elapsed;
+
+        // 2. Group by object.
+        var works = new Dictionary<ObjectKey, ObjectWork>(alerts.Count);
+        var workOfAlert = new ObjectWork[alerts.Count];
+        for (var j = 0; j < alerts.Count; j++)
+        {
+            var key = new ObjectKey(alerts[j].Survey, alerts[j].ObjectId);
+            if (!works.TryGetValue(key, out var work))
+            {
+                work = new ObjectWork(key);
+                works.Add(key, work);
+            }
+
+            work.Alerts.Add(alerts[j]);
+            workOfAlert[j] = work;
+        }
+
+        // 3–6. Read, merge, score, check-and-set write; redo the objects that lost a race.
+        var pending = new List<ObjectWork>(works.Values);
+        TimeSpan readTime = default, scoreTime = default, writeTime = default;
+        int written = 0, added = 0, retries = 0;
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            if (attempt >= MaxCasAttempts)
+            {
+                throw new StateConflictException($"{pending.Count} objects kept losing check-and-set writes after {attempt} attempts");
+            }
+
+            if (attempt > 0)
+            {
+                retries += pending.Count;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            clock.Restart();
+            var keys = new ObjectKey[pending.Count];
+            var states = new ObjectState?[pending.Count];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                keys[i] = pending[i].Key;
+            }
+
+            await _store.ReadAsync(keys, states, cancellationToken).ConfigureAwait(false);
+            readTime += clock.Elapsed;
+
+            clock.Restart();
+            for (var i = 0; i < pending.Count; i++)
+            {
+                pending[i].Prepare(states[i] ?? ObjectState.Empty, model);
+            }
+
+            ScoreNewSteps(pending, model);
+            scoreTime += clock.Elapsed;
+
+            clock.Restart();
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var writes = new List<StateWrite>(pending.Count);
+            var writers = new List<ObjectWork>(pending.Count);
+            foreach (var work in pending)
+            {
+                if (work.NeedsWrite)
+                {
+                    writes.Add(new StateWrite(work.Key, work.Current.Version, work.BuildState(model, now)));
+                    writers.Add(work);
+                }
+            }
+
+            var committed = new bool[writes.Count];
+            await _store.WriteAsync(writes, committed, cancellationToken).ConfigureAwait(false);
+            writeTime += clock.Elapsed;
+            pending.Clear();
+            for (var i = 0; i < writers.Count; i++)
+            {
+                if (committed[i])
+                {
+                    written++;
+                    added += writers[i].Added;
+                }
+                else
+                {
+                    pending.Add(writers[i]);
+                }
+            }
+        }
+
+        // 7. One classification per alert; re-delivered earlier alerts get the probabilities as of their own time.
+        clock.Restart();
+        var prefixes = new List<PrefixRequest>();
+        var picks = new AlertPick[alerts.Count];
+        for (var j = 0; j < alerts.Count; j++)
+        {
+            picks[j] = workOfAlert[j].Pick(alerts[j], model, prefixes);
+        }
+
+        ScorePrefixes(prefixes, model);
+        scoreTime += clock.Elapsed;
+
+        clock.Restart();
+        var classified = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var outputs = new List<OutputMessage>(alerts.Count);
+        for (var j = 0; j < alerts.Count; j++)
+        {
+            var a = alerts[j];
+            var pick = picks[j];
+            var probabilities = pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities;
+            var c = new Classification(
+                a.ObjectId,
+                a.SourceId,
+                a.AlertId != 0 ? a.AlertId : a.SourceId,
+                a.Survey,
+                a.Mjd,
+                model.Name,
+                model.Version,
+                model.Classes,
+                probabilities,
+                workOfAlert[j].Merged.Length,
+                pick.Steps,
+                pick.Path,
+                messages[alertMessage[j]].TimestampUnixMs,
+                received,
+                classified);
+            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c));
+        }
+
+        var encodeTime = clock.Elapsed;
+        var timings = new StageTimings(decodeTime, readTime, scoreTime, writeTime, encodeTime, total.Elapsed);
+        var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings);
+        _metrics?.RecordBatch(result);
+        activity?.SetTag("alertbroker.batch.alerts", alerts.Count);
+        activity?.SetTag("alertbroker.batch.dead_letters", deadLetters.Count);
+        return result;
+    }
+
+    private async ValueTask<DeadLetter?> DecodeAsync(InputMessage message, List<Alert> output, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var pending = _decoder.DecodeAsync(message.Value, output, cancellationToken);
+            var count = pending.IsCompletedSuccessfully ? pending.Result : await pending.ConfigureAwait(false);
+            if (count == 0)
+            {
+                return new DeadLetter(message, nameof(AlertErrorKind.InvalidValue), "the message holds no alert");
+            }
+
+            foreach (var a in output)
+            {
+                if (string.IsNullOrEmpty(a.ObjectId) || a.Survey == Survey.Unknown)
+                {
+                    return new DeadLetter(message, nameof(AlertErrorKind.InvalidValue), "alert without a survey or object id");
+                }
+            }
+
+            return null;
+        }
+        catch (AlertFormatException e)
+        {
+            return new DeadLetter(message, e.Kind.ToString(), e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Bad input must never stop the worker: anything the decoder throws is the message's fault until proven otherwise.
+            return new DeadLetter(message, "Internal", e.GetType().Name + ": " + e.Message);
+        }
+    }
+
+    private static void ScoreNewSteps(List<ObjectWork> works, ActiveModel model)
+    {
+        // Incremental updates (a step or two) and full re-runs (whole light curves) go in separate calls: padding costs
+        // N × longest, so mixing them would make every short request pay for the longest.
+        var incremental = new List<ObjectWork>();
+        var full = new List<ObjectWork>();
+        foreach (var w in works)
+        {
+            if (w.ScoreCount > 0)
+            {
+                (w.Path == ScoringPath.Incremental ? incremental : full).Add(w);
+            }
+        }
+
+        ScoreByLength(incremental, model);
+        ScoreByLength(full, model);
+    }
+
+    // Requests vary from one step to hundreds: group them by length (powers of two) so each call pads to at most twice its
+    // shortest request instead of to the batch's longest light curve.
+    private static void ScoreByLength(List<ObjectWork> works, ActiveModel model)
+    {
+        works.Sort(static (a, b) => a.ScoreCount.CompareTo(b.ScoreCount));
+        var start = 0;
+        for (var i = 1; i <= works.Count; i++)
+        {
+            if (i == works.Count || BitOperations.Log2((uint)works[i].ScoreCount) != BitOperations.Log2((uint)works[start].ScoreCount))
+            {
+                Score(works.GetRange(start, i - start), model);
+                start = i;
+            }
+        }
+    }
+
+    private static void Score(List<ObjectWork> works, ActiveModel model)
+    {
+        if (works.Count == 0)
+        {
+            return;
+        }
+
+        var d = model.Scorer.Dimensions;
+        var requests = new ScoringRequest[works.Count];
+        var outputs = new ScoringOutput[works.Count];
+        for (var i = 0; i < works.Count; i++)
+        {
+            var w = works[i];
+            var steps = new float[w.ScoreCount * LightCurveEncoding.StepFeatureCount];
+            LightCurveEncoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
+            w.StepProbabilities = new float[w.ScoreCount * d.Classes];
+            w.NewHidden = new float[d.StateSize];
+            requests[i] = new ScoringRequest(steps, model.Meta, w.StartHidden);
+            outputs[i] = new ScoringOutput(w.StepProbabilities, w.NewHidden);
+        }
+
+        model.Scorer.Score(requests, outputs);
+        foreach (var w in works)
+        {
+            w.FinalProbabilities = w.StepProbabilities.AsSpan((w.ScoreCount - 1) * d.Classes, d.Classes).ToArray();
+        }
+    }
+
+    private static void ScorePrefixes(List<PrefixRequest> prefixes, ActiveModel model)
+    {
+        if (prefixes.Count == 0)
+        {
+            return;
+        }
+
+        var d = model.Scorer.Dimensions;
+        var requests = new ScoringRequest[prefixes.Count];
+        var outputs = new ScoringOutput[prefixes.Count];
+        for (var i = 0; i < prefixes.Count; i++)
+        {
+            var p = prefixes[i];
+            var steps = new float[p.Steps * LightCurveEncoding.StepFeatureCount];
+            LightCurveEncoding.EncodeSteps(p.Work.Steps.AsSpan(0, p.Steps), 0, p.Work.ReferenceMjd, double.NaN, steps);
+            p.AllProbabilities = new float[p.Steps * d.Classes];
+            requests[i] = new ScoringRequest(steps, model.Meta, ReadOnlyMemory<float>.Empty);
+            outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
+        }
+
+        model.Scorer.Score(requests, outputs);
+        foreach (var p in prefixes)
+        {
+            p.Probabilities = p.AllProbabilities.AsSpan((p.Steps - 1) * d.Classes, d.Classes).ToArray();
+        }
+    }
+
+    private readonly record struct AlertPick(ScoringPath Path, int Steps, float[] Probabilities, PrefixRequest? Prefix);
+
+    private sealed class PrefixRequest(ObjectWork work, int steps)
+    {
+        public ObjectWork Work { get; } = work;
+
+        public int Steps { get; } = steps;
+
+        public float[] AllProbabilities { get; set; } = [];
+
+        public float[] Probabilities { get; set; } = [];
+    }
+
+    private sealed class ObjectWork(ObjectKey key)
+    {
+        public ObjectKey Key { get; } = key;
+
+        public List<Alert> Alerts { get; } = new(1);
+
+        public ObjectState Current { get; private set; } = ObjectState.Empty;
+
+        public Observation[] Merged { get; private set; } = [];
+
+        public int Added { get; private set; }
+
+        public Observation[] Steps { get; private set; } = [];
+
+        public double ReferenceMjd { get; private set; } = double.NaN;
+
+        public ScoringPath Path { get; private set; }
+
+        public int ScoreStart { get; private set; }
+
+        public int ScoreCount { get; private set; }
+
+        public ReadOnlyMemory<float> StartHidden { get; private set; }
+
+        public float[] StepProbabilities { get; set; } = [];
+
+        public float[] NewHidden { get; set; } = [];
+
+        public float[] FinalProbabilities { get; set; } = [];
+
+        public bool NeedsWrite => Added > 0 || ScoreCount > 0;
+
+        private Dictionary<int, PrefixRequest>? Prefixes { get; set; }
+
+        public void Prepare(ObjectState current, ActiveModel model)
+        {
+            Current = current;
+            Merged = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
+            Added = added;
+            Steps = SelectSteps(Merged);
+            ReferenceMjd = LightCurveEncoding.ReferenceTime(Steps);
+            StepProbabilities = [];
+            Prefixes = null;
+            var n = Steps.Length;
+            if (n == 0)
+            {
+                Path = ScoringPath.None;
+                ScoreStart = ScoreCount = 0;
+                NewHidden = [];
+                FinalProbabilities = [];
+                return;
+            }
+
+            if (CanContinue(current, model))
+            {
+                ScoreStart = current.ScoredSteps;
+                ScoreCount = n - ScoreStart;
+                Path = ScoreCount == 0 ? ScoringPath.Cached : ScoringPath.Incremental;
+                StartHidden = current.HiddenState;
+                NewHidden = current.HiddenState;
+                FinalProbabilities = current.Probabilities;
+                return;
+            }
+
+            Path = ScoringPath.Full;
+            ScoreStart = 0;
+            ScoreCount = n;
+            StartHidden = ReadOnlyMemory<float>.Empty;
+        }
+
+        public ObjectState BuildState(ActiveModel model, long now)
+        {
+            var scored = Steps.Length > 0;
+            return new ObjectState
+            {
+                Version = Current.Version + 1,
+                UpdatedUnixMs = now,
+                Observations = Merged,
+                ModelId = scored ? model.Id : string.Empty,
+                ScoredSteps = Steps.Length,
+                LastStepMjd = scored ? Steps[^1].Mjd : double.NaN,
+                LastStepSourceId = scored ? Steps[^1].SourceId : 0,
+                ReferenceMjd = ReferenceMjd,
+                HiddenState = scored ? NewHidden : [],
+                Probabilities = scored ? FinalProbabilities : [],
+            };
+        }
+
+        public AlertPick Pick(Alert alert, ActiveModel model, List<PrefixRequest> prefixes)
+        {
+            var n = Steps.Length;
+            var index = n;
+            while (index > 0 && Steps[index - 1].Mjd > alert.Mjd)
+            {
+                index--;
+            }
+
+            if (index == 0)
+            {
+                return new AlertPick(ScoringPath.None, 0, [], null);
+            }
+
+            if (index == n)
+            {
+                return new AlertPick(Path, n, FinalProbabilities, null);
+            }
+
+            if (ScoreCount > 0 && index - 1 >= ScoreStart)
+            {
+                var c = model.Classes.Length;
+                return new AlertPick(Path, index, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
+            }
+
+            Prefixes ??= [];
+            if (!Prefixes.TryGetValue(index, out var prefix))
+            {
+                prefix = new PrefixRequest(this, index);
+                Prefixes.Add(index, prefix);
+                prefixes.Add(prefix);
+            }
+
+            return new AlertPick(ScoringPath.Prefix, index, [], prefix);
+        }
+
+        private bool CanContinue(ObjectState current, ActiveModel model)
+        {
+            var s = current.ScoredSteps;
+            if (s <= 0 || s > Steps.Length || current.ModelId != model.Id
+                || current.HiddenState.Length != model.Scorer.Dimensions.StateSize
+                || current.Probabilities.Length != model.Classes.Length)
+            {
+                return false;
+            }
+
+            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale.
+            ref readonly var last = ref Steps[s - 1];
+            return last.Mjd.Equals(current.LastStepMjd)
+                && last.SourceId == current.LastStepSourceId
+                && ReferenceMjd.Equals(current.ReferenceMjd);
+        }
+
+        private static Observation[] SelectSteps(Observation[] merged)
+        {
+            var count = 0;
+            foreach (ref readonly var o in merged.AsSpan())
+            {
+                if (LightCurveEncoding.IsStep(o))
+                {
+                    count++;
+                }
+            }
+
+            if (count == merged.Length)
+            {
+                return merged;
+            }
+
+            var steps = new Observation[count];
+            var k = 0;
+            foreach (ref readonly var o in merged.AsSpan())
+            {
+                if (LightCurveEncoding.IsStep(o))
+                {
+                    steps[k++] = o;
+                }
+            }
+
+            return steps;
+        }
+    }
+}

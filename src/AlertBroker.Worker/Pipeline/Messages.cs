@@ -1,0 +1,34 @@
+using AlertBroker.Worker.Output;
+
+namespace AlertBroker.Worker.Pipeline;
+
+/// <summary>One input message: its bytes and where it came from.</summary>
+/// <param name="Value">The message value (a ZTF container file, a Confluent-wire or single-object Avro datum).</param>
+/// <param name="Topic">Source topic ("" when not from Kafka).</param>
+/// <param name="Partition">Source partition (-1 when not from Kafka).</param>
+/// <param name="Offset">Source offset (-1 when not from Kafka).</param>
+/// <param name="TimestampUnixMs">The message's Kafka timestamp, when it has one.</param>
+public readonly record struct InputMessage(ReadOnlyMemory<byte> Value, string Topic = "", int Partition = -1, long Offset = -1, long? TimestampUnixMs = null);
+
+/// <summary>A message for the output topic, keyed by object id.</summary>
+public sealed record OutputMessage(string Key, byte[] Value, Classification Classification);
+
+/// <summary>A message that could not be decoded or normalised: it goes to the dead-letter topic with the error.</summary>
+/// <param name="Message">The original message.</param>
+/// <param name="Kind">Error kind (an <c>AlertErrorKind</c> name, or <c>Internal</c>).</param>
+/// <param name="Error">The error text.</param>
+public sealed record DeadLetter(InputMessage Message, string Kind, string Error);
+
+/// <summary>Time spent in each stage of one batch.</summary>
+public sealed record StageTimings(TimeSpan Decode, TimeSpan StateRead, TimeSpan Score, TimeSpan StateWrite, TimeSpan Encode, TimeSpan Total);
+
+/// <summary>What one batch produced.</summary>
+public sealed record BatchResult(
+    int Messages,
+    int Alerts,
+    IReadOnlyList<OutputMessage> Outputs,
+    IReadOnlyList<DeadLetter> DeadLetters,
+    int ObjectsWritten,
+    int ObservationsAdded,
+    int CasRetries,
+    StageTimings Timings);

@@ -1,0 +1,88 @@
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Model.Scoring;
+
+namespace AlertBroker.Worker.Scoring;
+
+/// <summary>
+/// A loaded model ready to score: its package, a batched scorer and the identity stored beside each object's hidden
+/// state (<c>name/version/sha256[..12]</c>), so a state computed by another model is never continued.
+/// </summary>
+public sealed class ActiveModel : IDisposable
+{
+    public ActiveModel(ModelPackage package, BatchScorerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        Package = package;
+        Scorer = new BatchScorer(package, options);
+        var d = Scorer.Dimensions;
+        if (d.InputFeatures != LightCurveEncoding.StepFeatureCount)
+        {
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.InputFeatures} step features; {LightCurveEncoding.Name} v{LightCurveEncoding.Version} has {LightCurveEncoding.StepFeatureCount}")]);
+        }
+
+        if (d.MetaFeatures != 0 && d.MetaFeatures != LightCurveEncoding.MetaFeatureCount)
+        {
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.MetaFeatures} metadata features; the encoding has {LightCurveEncoding.MetaFeatureCount}")]);
+        }
+
+        Classes = [.. package.Manifest.Classes];
+        Id = string.Concat(package.Manifest.Name, "/", package.Manifest.Version, "/", package.Sha256[..Math.Min(12, package.Sha256.Length)]);
+        Meta = new float[d.MetaFeatures];
+        if (d.MetaFeatures > 0)
+        {
+            // Alerts carry neither host redshift nor MW extinction yet: both unknown, flagged as such.
+            LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, Meta);
+        }
+    }
+
+    public ModelPackage Package { get; }
+
+    public BatchScorer Scorer { get; }
+
+    public string Name => Package.Manifest.Name;
+
+    public string Version => Package.Manifest.Version;
+
+    /// <summary>Identity stored with hidden states.</summary>
+    public string Id { get; }
+
+    public string[] Classes { get; }
+
+    /// <summary>The metadata vector every request carries (empty when the model has no metadata branch).</summary>
+    public float[] Meta { get; }
+
+    public static ActiveModel Load(string directory) =>
+        new(ModelPackage.Load(directory, LightCurveEncoding.Supported));
+
+    /// <summary>
+    /// Exports a model with random weights (the default network shape) into <paramref name="directory"/> and loads it: for the
+    /// demo, tests and benchmarks until trained models ship in <c>models/</c>. Its probabilities mean nothing.
+    /// </summary>
+    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100)
+    {
+        classes ??= DefaultDemoClasses;
+        var config = new GruClassifierConfig
+        {
+            InputFeatures = LightCurveEncoding.StepFeatureCount,
+            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
+            Classes = classes.Count,
+            HiddenSize = hiddenSize,
+        };
+        var weights = GruClassifierWeights.Random(config, seed);
+        GruClassifierExporter.ExportPackage(weights, new ModelManifest
+        {
+            Name = "random-gru",
+            Version = "0.0.0-random",
+            Classes = [.. classes],
+            Encoding = LightCurveEncoding.Descriptor(),
+        }, directory);
+        return Load(directory);
+    }
+
+    /// <summary>Class names of the random demo model.</summary>
+    public static IReadOnlyList<string> DefaultDemoClasses { get; } = ["SN Ia", "SN II", "SN Ibc", "SLSN", "TDE", "AGN", "Variable star"];
+
+    public void Dispose() => Package.Dispose();
+}

@@ -1,0 +1,322 @@
+using AlertBroker.Alerts;
+using FsCheck.Fluent;
+
+namespace AlertBroker.State.Tests;
+
+/// <summary>The contract every <see cref="IObjectStateStore"/> keeps; run against each implementation.</summary>
+public abstract class StoreContractTests
+{
+    private static int s_counter;
+
+    protected abstract IObjectStateStore CreateStore(TimeSpan ttl = default);
+
+    protected static ObjectKey NewKey(Survey survey = Survey.Ztf) =>
+        new(survey, "ZTF" + Interlocked.Increment(ref s_counter).ToString("D8", System.Globalization.CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..6]);
+
+    internal static Observation Obs(long id, double mjd, ObservationKind kind = ObservationKind.Detection) =>
+        new(id, mjd, Passband.ZtfG, kind, 100f + id, 5f, 20.5f);
+
+    internal static ObjectState StateWith(long version, params Observation[] observations) => new()
+    {
+        Version = version,
+        UpdatedUnixMs = 1_700_000_000_000 + version,
+        Observations = observations,
+        ModelId = "m/1/abc",
+        ScoredSteps = observations.Length,
+        LastStepMjd = observations.Length > 0 ? observations[^1].Mjd : double.NaN,
+        LastStepSourceId = observations.Length > 0 ? observations[^1].SourceId : 0,
+        ReferenceMjd = observations.Length > 0 ? observations[0].Mjd : double.NaN,
+        HiddenState = [0.5f, -0.25f, 1e-7f],
+        Probabilities = [0.1f, 0.9f],
+    };
+
+    [Fact]
+    public async Task ReadAsync_UnknownKey_ReturnsNull()
+    {
+        var store = CreateStore();
+        var results = new ObjectState?[1];
+        await store.ReadAsync([NewKey()], results);
+        Assert.Null(results[0]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_NewObject_ReadsBackEqual()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var state = StateWith(1, Obs(1, 59000.1), Obs(2, 59001.2, ObservationKind.Forced));
+        var committed = new bool[1];
+        await store.WriteAsync([new StateWrite(key, 0, state)], committed);
+        Assert.True(committed[0]);
+
+        var results = new ObjectState?[1];
+        await store.ReadAsync([key], results);
+        AssertSame(state, results[0]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_StaleVersion_IsRejectedAndChangesNothing()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var committed = new bool[1];
+        await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(1, 59000)))], committed);
+        Assert.True(committed[0]);
+        await store.WriteAsync([new StateWrite(key, 1, StateWith(2, Obs(1, 59000), Obs(2, 59001)))], committed);
+        Assert.True(committed[0]);
+
+        // A writer that read version 1 (or nothing) loses.
+        await store.WriteAsync([new StateWrite(key, 1, StateWith(2, Obs(9, 59009)))], committed);
+        Assert.False(committed[0]);
+        await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(8, 59008)))], committed);
+        Assert.False(committed[0]);
+
+        var results = new ObjectState?[1];
+        await store.ReadAsync([key], results);
+        Assert.Equal(2, results[0]!.Version);
+        Assert.Equal([1L, 2L], Ids(results[0]!));
+    }
+
+    [Fact]
+    public async Task WriteAsync_ManyKeysOneBatch_EachIndependent()
+    {
+        var store = CreateStore();
+        var keys = new ObjectKey[50];
+        var writes = new StateWrite[50];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = NewKey(i % 2 == 0 ? Survey.Ztf : Survey.Lsst);
+            writes[i] = new StateWrite(keys[i], 0, StateWith(1, Obs(i, 59000 + i)));
+        }
+
+        var committed = new bool[50];
+        await store.WriteAsync(writes, committed);
+        Assert.All(committed, Assert.True);
+
+        // Half conflict (expect version 5), half succeed.
+        for (var i = 0; i < keys.Length; i++)
+        {
+            writes[i] = new StateWrite(keys[i], i % 2 == 0 ? 1 : 5, StateWith(2, Obs(i, 59000 + i), Obs(1000 + i, 59100 + i)));
+        }
+
+        await store.WriteAsync(writes, committed);
+        var results = new ObjectState?[50];
+        await store.ReadAsync(keys, results);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0, committed[i]);
+            Assert.Equal(i % 2 == 0 ? 2 : 1, results[i]!.Version);
+        }
+    }
+
+    [Fact]
+    public async Task WriteAsync_WithTtl_ObjectExpires()
+    {
+        var store = CreateStore(TimeSpan.FromMilliseconds(300));
+        var key = NewKey();
+        var committed = new bool[1];
+        await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(1, 59000)))], committed);
+        var results = new ObjectState?[1];
+        await store.ReadAsync([key], results);
+        Assert.NotNull(results[0]);
+        await AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await store.ReadAsync([key], results);
+        Assert.Null(results[0]);
+    }
+
+    [Fact]
+    public async Task ConcurrentWriters_MergingWithRetry_LoseNoObservation()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        const int Writers = 4;
+        const int PerWriter = 15;
+        var tasks = new Task[Writers];
+        for (var w = 0; w < Writers; w++)
+        {
+            var writer = w;
+            tasks[w] = Task.Run(async () =>
+            {
+                for (var n = 0; n < PerWriter; n++)
+                {
+                    var id = (writer * 1000) + n;
+                    await MergeWithRetryAsync(store, key, Obs(id, 59000 + (n * 0.5) + (writer * 0.01)));
+                }
+            });
+        }
+
+        await Task.WhenAll(tasks);
+        var results = new ObjectState?[1];
+        await store.ReadAsync([key], results);
+        Assert.Equal(Writers * PerWriter, results[0]!.Observations.Length);
+        Assert.Equal(Writers * PerWriter, results[0]!.Version);
+    }
+
+    [Fact]
+    public async Task Merge_SameAlertsTwice_StoresEachObservationOnce()
+    {
+        var store = CreateStore();
+        var gen = Gen.ListOf(Gen.Choose(0, 40)).Select(l => l.ToArray());
+        var samples = gen.Sample(20, 15);
+        foreach (var ids in samples)
+        {
+            var key = NewKey();
+            foreach (var pass in new[] { 0, 1 })
+            {
+                foreach (var id in ids)
+                {
+                    await MergeWithRetryAsync(store, key, Obs(id, 59000 + ((id * 7) % 13)));
+                }
+            }
+
+            var results = new ObjectState?[1];
+            await store.ReadAsync([key], results);
+            var distinct = new SortedSet<int>(ids);
+            Assert.Equal(distinct.Count, results[0]?.Observations.Length ?? 0);
+            for (var i = 1; i < (results[0]?.Observations.Length ?? 0); i++)
+            {
+                Assert.True(LightCurveMerge.Compare(results[0]!.Observations[i - 1], results[0]!.Observations[i]) < 0);
+            }
+        }
+    }
+
+    protected virtual Task AdvanceAsync(TimeSpan time) => Task.Delay(time);
+
+    internal static async Task MergeWithRetryAsync(IObjectStateStore store, ObjectKey key, Observation observation)
+    {
+        var alert = new Alert
+        {
+            Survey = key.Survey,
+            SchemaVersion = "test",
+            ObjectId = key.ObjectId,
+            SourceId = observation.SourceId,
+            Mjd = observation.Mjd,
+            Band = observation.Band,
+            Candidate = observation,
+            Detections = [observation],
+        };
+        var results = new ObjectState?[1];
+        var committed = new bool[1];
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            await store.ReadAsync([key], results);
+            var current = results[0] ?? ObjectState.Empty;
+            var merged = LightCurveMerge.Merge(current.Observations, [alert], out var added);
+            if (added == 0)
+            {
+                return;
+            }
+
+            await store.WriteAsync([new StateWrite(key, current.Version, current with { Version = current.Version + 1, Observations = merged })], committed);
+            if (committed[0])
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("merge did not converge");
+    }
+
+    private static long[] Ids(ObjectState state)
+    {
+        var ids = new long[state.Observations.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = state.Observations[i].SourceId;
+        }
+
+        return ids;
+    }
+
+    private static void AssertSame(ObjectState expected, ObjectState? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected.Version, actual.Version);
+        Assert.Equal(expected.UpdatedUnixMs, actual.UpdatedUnixMs);
+        Assert.Equal(expected.Observations, actual.Observations);
+        Assert.Equal(expected.ModelId, actual.ModelId);
+        Assert.Equal(expected.ScoredSteps, actual.ScoredSteps);
+        Assert.Equal(expected.LastStepMjd, actual.LastStepMjd);
+        Assert.Equal(expected.LastStepSourceId, actual.LastStepSourceId);
+        Assert.Equal(expected.ReferenceMjd, actual.ReferenceMjd);
+        Assert.Equal(expected.HiddenState, actual.HiddenState);
+        Assert.Equal(expected.Probabilities, actual.Probabilities);
+    }
+}
+
+public sealed class InMemoryStoreContractTests : StoreContractTests
+{
+    private readonly ManualTime _time = new();
+
+    protected override IObjectStateStore CreateStore(TimeSpan ttl = default) => new InMemoryObjectStateStore(ttl, _time);
+
+    protected override Task AdvanceAsync(TimeSpan time)
+    {
+        _time.Advance(time);
+        return Task.CompletedTask;
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks = DateTimeOffset.UnixEpoch.AddYears(50).UtcTicks;
+
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+}
+
+public sealed class RedisStoreContractTests : StoreContractTests, IClassFixture<RedisServerFixture>, IDisposable
+{
+    private readonly RedisServerFixture _redis;
+    private readonly List<RedisObjectStateStore> _stores = [];
+
+    public RedisStoreContractTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+        Assert.True(redis.Available, "redis-server is not installed (run eng/setup.sh)");
+    }
+
+    protected override IObjectStateStore CreateStore(TimeSpan ttl = default)
+    {
+        var store = RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+        {
+            Configuration = _redis.Configuration,
+            KeyPrefix = "t" + Guid.NewGuid().ToString("N")[..8],
+            Ttl = ttl,
+        }).GetAwaiter().GetResult();
+        _stores.Add(store);
+        return store;
+    }
+
+    [Fact]
+    public async Task ReadAsync_CorruptRecord_ReadsAsEmptyStateThatAWriteReplaces()
+    {
+        var store = (RedisObjectStateStore)CreateStore();
+        var key = NewKey();
+        using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration))
+        {
+            var garbage = new byte[40];
+            BitConverter.GetBytes(7L).CopyTo(garbage, 0);
+            await connection.GetDatabase().StringSetAsync(key.ToStorageKey(store.Options.KeyPrefix), garbage);
+        }
+
+        var results = new ObjectState?[1];
+        await store.ReadAsync([key], results);
+        Assert.Equal(7, results[0]!.Version);
+        Assert.Empty(results[0]!.Observations);
+        var committed = new bool[1];
+        await store.WriteAsync([new StateWrite(key, 7, StateWith(8, Obs(1, 59000)))], committed);
+        Assert.True(committed[0]);
+        await store.ReadAsync([key], results);
+        Assert.Single(results[0]!.Observations);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _stores)
+        {
+            s.Dispose();
+        }
+    }
+}
