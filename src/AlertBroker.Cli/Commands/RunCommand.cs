@@ -33,13 +33,15 @@ internal static class RunCommand
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
         var model = new Option<string?>("--model") { Description = "Model package directory with model.json and model.onnx (AlertBroker:Model:Path)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
+        var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
+        var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics on loopback; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, registry, schemaDir, httpPort, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, otlp,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -72,6 +74,8 @@ internal static class RunCommand
             }
 
             Set("AlertBroker:Model:Path", parse.GetValue(model));
+            Set("AlertBroker:Model:RegistryRedis", parse.GetValue(modelRegistryRedis));
+            Set("AlertBroker:Model:RegistryDirectory", parse.GetValue(modelRegistryDir));
             if (parse.GetValue(randomModel))
             {
                 Set("AlertBroker:Model:AllowRandom", "true");

@@ -1,5 +1,6 @@
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
+using AlertBroker.Registry;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
@@ -50,10 +51,24 @@ public static class ServiceCollectionExtensions
                     Ttl = TimeSpan.FromHours(o.TtlHours),
                 }).GetAwaiter().GetResult();
         });
-        services.AddSingleton(sp =>
+        services.AddSingleton<IBatchModelSource>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var logger = sp.GetRequiredService<ILogger<ActiveModel>>();
+            var metrics = sp.GetRequiredService<WorkerMetrics>();
+            var health = sp.GetRequiredService<WorkerHealth>();
+            void Announce(ActiveModel m)
+            {
+                Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
+                metrics.SetModel(m.Name, m.Version);
+                health.ModelLoaded = true;
+            }
+
+            if (o.UsesRegistry)
+            {
+                return CreateRegistrySource(o, sp.GetRequiredService<ILoggerFactory>(), Announce);
+            }
+
             ActiveModel model;
             if (string.IsNullOrWhiteSpace(o.Path))
             {
@@ -66,10 +81,8 @@ public static class ServiceCollectionExtensions
                 model = ActiveModel.Load(o.Path);
             }
 
-            Log.ModelLoaded(logger, model.Name, model.Version, model.Classes.Length, model.Id);
-            sp.GetRequiredService<WorkerMetrics>().SetModel(model.Name, model.Version);
-            sp.GetRequiredService<WorkerHealth>().ModelLoaded = true;
-            return model;
+            Announce(model);
+            return new FixedModelSource(model);
         });
         services.AddSingleton(sp =>
         {
@@ -95,11 +108,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WorkerHealth>();
         services.AddSingleton(sp =>
         {
-            var model = sp.GetRequiredService<ActiveModel>();
+            var models = sp.GetRequiredService<IBatchModelSource>();
             return new AlertBatchProcessor(
                 sp.GetRequiredService<AlertDecoder>(),
                 sp.GetRequiredService<IObjectStateStore>(),
-                () => model,
+                models.ForNextBatch,
                 sp.GetRequiredService<ClassificationCodec>(),
                 sp.GetRequiredService<WorkerMetrics>());
         });
@@ -115,10 +128,34 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<OtlpExportService>();
         return services;
     }
+
+    /// <summary>
+    /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
+    /// </summary>
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, ILoggerFactory loggers, Action<ActiveModel> announce)
+    {
+        IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
+            ? new DirectoryModelRegistry(o.RegistryDirectory!)
+            : new RedisModelRegistry(StackExchange.Redis.ConnectionMultiplexer.Connect(o.RegistryRedis), o.RegistryPrefix);
+        var watcher = new ActiveModelWatcher(
+            registry,
+            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds) },
+            loggers.CreateLogger<ActiveModelWatcher>());
+        watcher.StartAsync().GetAwaiter().GetResult();
+        if (watcher.Current is null)
+        {
+            throw new InvalidOperationException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
+                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
+        }
+
+        var source = new RegistryModelSource(watcher, announce);
+        source.ForNextBatch();
+        return source;
+    }
 }
 
 /// <summary>Runs <see cref="KafkaAlertWorker"/> for the host's lifetime; SIGTERM stops it gracefully.</summary>
-internal sealed class KafkaWorkerService(KafkaAlertWorker worker, ActiveModel model, IHostApplicationLifetime lifetime, ILogger<KafkaWorkerService> logger) : BackgroundService
+internal sealed class KafkaWorkerService(KafkaAlertWorker worker, IBatchModelSource model, IHostApplicationLifetime lifetime, ILogger<KafkaWorkerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -91,6 +91,23 @@ public sealed class ModelOptions
 
     /// <summary>No trained model: export one with random weights into a temporary directory (demo and smoke tests only).</summary>
     public bool AllowRandom { get; set; }
+
+    /// <summary>
+    /// Follow the model registry in this Redis (host:port[,options]) instead of a fixed <see cref="Path"/>: the worker
+    /// scores with the registry's active model and hot-swaps to each promoted one between batches.
+    /// </summary>
+    public string? RegistryRedis { get; set; }
+
+    /// <summary>Follow a local directory registry (embedded mode) instead of a fixed <see cref="Path"/>.</summary>
+    public string? RegistryDirectory { get; set; }
+
+    /// <summary>Key prefix of the Redis registry.</summary>
+    public string RegistryPrefix { get; set; } = "alertbroker";
+
+    /// <summary>How often the registry pointer is checked even without a notification.</summary>
+    public int RegistryPollSeconds { get; set; } = 10;
+
+    internal bool UsesRegistry => !string.IsNullOrWhiteSpace(RegistryRedis) || !string.IsNullOrWhiteSpace(RegistryDirectory);
 }
 
 /// <summary>Section <c>AlertBroker:Telemetry</c>.</summary>
@@ -162,6 +179,15 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
 {
     public ValidateOptionsResult Validate(string? name, ModelOptions options)
     {
+        if (options.UsesRegistry)
+        {
+            return !string.IsNullOrWhiteSpace(options.RegistryRedis) && !string.IsNullOrWhiteSpace(options.RegistryDirectory)
+                ? ValidateOptionsResult.Fail("AlertBroker:Model: set RegistryRedis or RegistryDirectory, not both.")
+                : options.RegistryPollSeconds <= 0
+                    ? ValidateOptionsResult.Fail("AlertBroker:Model:RegistryPollSeconds must be positive.")
+                    : ValidateOptionsResult.Success;
+        }
+
         if (string.IsNullOrWhiteSpace(options.Path))
         {
             return options.AllowRandom
