@@ -4,6 +4,7 @@ using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -107,6 +108,15 @@ internal static class RunCommand
         if (configFile is not null)
         {
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+
+        // The shipped model is the default, below every other source: any configured path, registry or --random-model wins.
+        if (!overrides.ContainsKey("AlertBroker:Model:AllowRandom") && DemoModel.FindNewestPackage() is { } shipped)
+        {
+            ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new MemoryConfigurationSource
+            {
+                InitialData = [new KeyValuePair<string, string?>("AlertBroker:Model:Path", shipped)],
+            });
         }
 
         // Environment variables are already in (the host's defaults); re-add them after --config so they win over it.

@@ -15,43 +15,55 @@ internal static class DemoModel
             return ActiveModel.Load(directory);
         }
 
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        if (FindNewestPackage() is { } package)
         {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var models = Path.Combine(dir.FullName, "models");
-                if (Directory.Exists(models) && File.Exists(Path.Combine(dir.FullName, "AlertBroker.sln")))
-                {
-                    string? newest = null;
-                    var newestTime = DateTimeOffset.MinValue;
-                    foreach (var manifest in Directory.GetFiles(models, "model.json", SearchOption.AllDirectories))
-                    {
-                        try
-                        {
-                            var created = ModelPackage.ParseManifest(File.ReadAllBytes(manifest)).CreatedUtc;
-                            if (newest is null || created > newestTime)
-                            {
-                                newest = manifest;
-                                newestTime = created;
-                            }
-                        }
-                        catch (Exception e) when (e is IOException or ModelPackageException or System.Text.Json.JsonException)
-                        {
-                        }
-                    }
-
-                    if (newest is not null)
-                    {
-                        var package = Path.GetDirectoryName(newest)!;
-                        description = package;
-                        return ActiveModel.Load(package);
-                    }
-                }
-            }
+            description = package;
+            return ActiveModel.Load(package);
         }
 
         var temp = Path.Combine(Path.GetTempPath(), "alertbroker-demo-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         description = "RANDOM WEIGHTS (no trained model in models/ yet), exported to " + temp + " — the class probabilities below mean nothing";
         return ActiveModel.CreateRandom(temp);
+    }
+
+    /// <summary>The most recently created package under the checkout's <c>models/</c>, or null.</summary>
+    public static string? FindNewestPackage()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var models = Path.Combine(dir.FullName, "models");
+                if (!Directory.Exists(models) || !File.Exists(Path.Combine(dir.FullName, "AlertBroker.sln")))
+                {
+                    continue;
+                }
+
+                string? newest = null;
+                var newestTime = DateTimeOffset.MinValue;
+                foreach (var manifest in Directory.GetFiles(models, "model.json", SearchOption.AllDirectories))
+                {
+                    try
+                    {
+                        var created = ModelPackage.ParseManifest(File.ReadAllBytes(manifest)).CreatedUtc;
+                        if (newest is null || created > newestTime)
+                        {
+                            newest = manifest;
+                            newestTime = created;
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or ModelPackageException or System.Text.Json.JsonException)
+                    {
+                    }
+                }
+
+                if (newest is not null)
+                {
+                    return Path.GetDirectoryName(newest)!;
+                }
+            }
+        }
+
+        return null;
     }
 }
