@@ -1,7 +1,5 @@
 using System.Text.Json;
 using AlertBroker.Cli.Commands;
-using AlertBroker.Model.Features;
-using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using Spectre.Console;
 
@@ -72,27 +70,8 @@ public sealed class ModelCommandsTests : IDisposable
         }
     }
 
-    private string ExportRandomModel(string name)
-    {
-        var config = new GruClassifierConfig
-        {
-            InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
-            HiddenSize = 16,
-            Layers = 2,
-            DenseSize = 16,
-            MetaDenseSize = 4,
-            MergeSize = 16,
-            LatentSize = 16,
-            Classes = s_classes.Length,
-        };
-        var dir = Path.Combine(_root, name, "1");
-        GruClassifierExporter.ExportPackage(
-            GruClassifierWeights.Random(config, 7),
-            new ModelManifest { Name = "test-gru", Version = "1", Classes = s_classes, Encoding = LightCurveEncoding.Descriptor() },
-            dir);
-        return dir;
-    }
+    private string ExportRandomModel(string name) =>
+        TestModelPackages.Export(Path.Combine(_root, name, "1"), "test-gru", "1", seed: 7, hidden: 16, classes: s_classes);
 
     private static (int Exit, string Text) RunInspect(string dir)
     {

@@ -1,7 +1,4 @@
 using AlertBroker.Cli.Commands;
-using AlertBroker.Model.Features;
-using AlertBroker.Model.Network;
-using AlertBroker.Model.Packaging;
 using AlertBroker.Registry;
 
 namespace AlertBroker.Cli.Tests;
@@ -35,24 +32,6 @@ public sealed class RegistryCommandsTests : IDisposable
         Assert.Equal("cli-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
     }
 
-    private string Export(string version, int seed)
-    {
-        var config = new GruClassifierConfig
-        {
-            InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
-            HiddenSize = 8,
-            DenseSize = 8,
-            MetaDenseSize = 4,
-            MergeSize = 8,
-            LatentSize = 8,
-            Classes = 3,
-        };
-        var dir = Path.Combine(_root, "export", version);
-        GruClassifierExporter.ExportPackage(
-            GruClassifierWeights.Random(config, seed),
-            new ModelManifest { Name = "cli-gru", Version = version, Classes = ["a", "b", "c"], Encoding = LightCurveEncoding.Descriptor() },
-            dir);
-        return dir;
-    }
+    private string Export(string version, int seed) =>
+        TestModelPackages.Export(Path.Combine(_root, "export", version), "cli-gru", version, seed, classes: ["a", "b", "c"]);
 }

@@ -1,5 +1,3 @@
-using AlertBroker.Model.Features;
-using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Registry.Tests;
@@ -7,29 +5,12 @@ namespace AlertBroker.Registry.Tests;
 /// <summary>Small model packages with random weights, and broken variants of them.</summary>
 internal static class TestPackages
 {
-    private static readonly string[] s_classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
-
     public static ModelPackageBytes Valid(string name, string version, int seed = 1)
     {
-        var config = new GruClassifierConfig
-        {
-            InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
-            HiddenSize = 8,
-            Layers = 2,
-            DenseSize = 8,
-            MetaDenseSize = 4,
-            MergeSize = 8,
-            LatentSize = 8,
-            Classes = s_classes.Length,
-        };
         var dir = Directory.CreateTempSubdirectory("ab-pkg-").FullName;
         try
         {
-            GruClassifierExporter.ExportPackage(
-                GruClassifierWeights.Random(config, seed),
-                new ModelManifest { Name = name, Version = version, Classes = s_classes, Encoding = LightCurveEncoding.Descriptor() },
-                dir);
+            TestModelPackages.Export(dir, name, version, seed);
             return new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
         }
         finally
