@@ -141,6 +141,9 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     /// <summary>Raised after a switch (from the watcher's thread).</summary>
     public event Action<LoadedModel>? Switched;
 
+    /// <summary>Raised when an active model is refused (hash mismatch, load failure, unsupported encoding); the argument says why.</summary>
+    public event Action<string>? Refused;
+
     /// <summary>Loads the active model (if any), then keeps watching in the background.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -196,6 +199,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 _refusedIdentity = identity;
                 LastError = $"{active.Ref}: {e.Message}";
                 Log.RefusedModel(_logger, active.Ref.ToString(), current?.Ref.ToString() ?? "(none)", e.Message);
+                Refused?.Invoke(LastError);
                 return;
             }
 

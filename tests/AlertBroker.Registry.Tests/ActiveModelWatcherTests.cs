@@ -59,6 +59,8 @@ public sealed class ActiveModelWatcherTests : IDisposable
         await _registry.PushAsync(TestPackages.Valid("m", "3", 3), "a");
         await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
         await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { WorkerId = "w1", PollInterval = TimeSpan.FromHours(1) });
+        var refusals = new List<string>();
+        watcher.Refused += refusals.Add;
         await watcher.StartAsync();
 
         // Bypass the promotion gate, as a hand-edited pointer would.
@@ -69,6 +71,11 @@ public sealed class ActiveModelWatcherTests : IDisposable
 
         Assert.Equal(new ModelRef("m", "1"), watcher.Current!.Ref);
         Assert.Contains("m@2", watcher.LastError, StringComparison.Ordinal);
+        Assert.Contains("m@2", Assert.Single(refusals), StringComparison.Ordinal);
+
+        // A refused pointer is not retried on every check: only a new pointer is loaded again.
+        await watcher.CheckNowAsync();
+        Assert.Single(refusals);
         await watcher.ReportHeartbeatAsync();
         var heartbeat = Assert.Single(await _registry.GetWorkersAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal("m@1", heartbeat.Model);

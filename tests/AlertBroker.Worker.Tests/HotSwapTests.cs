@@ -67,8 +67,11 @@ public sealed class HotSwapTests : IDisposable
         }
     }
 
-    [OnnxFact]
-    public async Task BrokenPromotion_IsRefusedByTheWatcher_AndScoringContinuesWithTheCurrentModel()
+    [OnnxTheory]
+    [InlineData("truncated")]
+    [InlineData("unknown-encoding")]
+    [InlineData("wrong-shapes")]
+    public async Task BrokenPromotion_IsRefusedByTheWatcher_AndScoringContinuesWithTheCurrentModel(string kind)
     {
         var registry = new DirectoryModelRegistry(Path.Combine(_root, "registry"));
         await Push(registry, Export("1", 11));
@@ -78,12 +81,17 @@ public sealed class HotSwapTests : IDisposable
         await source.Watcher.StartAsync();
         var processor = new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), source.ForNextBatch, new ClassificationCodec());
 
-        // A truncated model.onnx whose manifest hash matches it: pushed, then made active behind the gate's back.
+        // A broken package whose manifest hash matches its bytes: pushed, then made active behind the gate's back.
         var dir = Export("2", 22);
         var onnx = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
-        var truncated = onnx[..(onnx.Length / 2)];
         var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(dir, "model.json")));
-        var broken = await registry.PushAsync(new ModelPackageBytes(ModelPackage.SerializeManifest(manifest with { Onnx = manifest.Onnx with { Sha256 = ModelPackage.ComputeSha256(truncated) } }), truncated), "test");
+        (manifest, onnx) = kind switch
+        {
+            "truncated" => (manifest with { Onnx = manifest.Onnx with { Sha256 = ModelPackage.ComputeSha256(onnx[..(onnx.Length / 2)]) } }, onnx[..(onnx.Length / 2)]),
+            "unknown-encoding" => (manifest with { Encoding = manifest.Encoding with { Name = "another-encoding" } }, onnx),
+            _ => (manifest with { Network = manifest.Network with { Hidden = 32 } }, onnx),
+        };
+        var broken = await registry.PushAsync(new ModelPackageBytes(ModelPackage.SerializeManifest(manifest), onnx), "test");
         var current = await registry.GetActiveAsync();
         var next = new ActivePointer { Name = broken.Name, Version = broken.Version, Sha256 = broken.Sha256, SinceUtc = DateTimeOffset.UtcNow };
         await registry.SetActiveAsync(current, next, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = "swap@2", By = "test" });
@@ -115,4 +123,17 @@ public sealed class HotSwapTests : IDisposable
 
     private static Task Push(IModelRegistry registry, string dir) =>
         registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "test");
+}
+
+/// <summary>A theory that needs the native ONNX Runtime; skipped with the loader's reason when absent.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class OnnxTheoryAttribute : TheoryAttribute
+{
+    public OnnxTheoryAttribute()
+    {
+        if (!TestModels.OnnxRuntimeAvailable(out var reason))
+        {
+            Skip = reason;
+        }
+    }
 }

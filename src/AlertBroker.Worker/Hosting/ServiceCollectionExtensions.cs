@@ -66,7 +66,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<ILoggerFactory>(), Announce);
+                return CreateRegistrySource(o, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
             }
 
             ActiveModel model;
@@ -132,7 +132,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, ILoggerFactory loggers, Action<ActiveModel> announce)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
     {
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
             ? new DirectoryModelRegistry(o.RegistryDirectory!)
@@ -141,6 +141,7 @@ public static class ServiceCollectionExtensions
             registry,
             new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds) },
             loggers.CreateLogger<ActiveModelWatcher>());
+        watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
