@@ -1,6 +1,4 @@
 using AlertBroker.Alerts;
-using AlertBroker.Model.Features;
-using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Registry;
 using AlertBroker.State;
@@ -104,22 +102,8 @@ public sealed class HotSwapTests : IDisposable
         Assert.Contains("swap@2", source.Watcher.LastError, StringComparison.Ordinal);
     }
 
-    private string Export(string version, int seed)
-    {
-        var config = new GruClassifierConfig
-        {
-            InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
-            HiddenSize = 16,
-            DenseSize = 16,
-            MergeSize = 16,
-            LatentSize = 16,
-            Classes = s_classes.Length,
-        };
-        var dir = Path.Combine(_root, "export", version);
-        GruClassifierExporter.ExportPackage(GruClassifierWeights.Random(config, seed), new ModelManifest { Name = "swap", Version = version, Classes = s_classes, Encoding = LightCurveEncoding.Descriptor() }, dir);
-        return dir;
-    }
+    private string Export(string version, int seed) =>
+        TestModelPackages.Export(Path.Combine(_root, "export", version), "swap", version, seed, hidden: 16, classes: s_classes);
 
     private static Task Push(IModelRegistry registry, string dir) =>
         registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "test");

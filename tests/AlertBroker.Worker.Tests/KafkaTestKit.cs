@@ -2,6 +2,7 @@ using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Pipeline;
 using Confluent.Kafka;
 
 namespace AlertBroker.Worker.Tests;
@@ -62,6 +63,10 @@ internal sealed class TestTopics
 
     public KafkaAlertWorker Worker(IObjectStateStore store, int batchSize = 20) =>
         new(Options(batchSize), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 500 }, PipelineTestKit.Processor(store));
+
+    /// <summary>A worker around a given processor (e.g. one following a registry), optionally reporting its health.</summary>
+    public KafkaAlertWorker Worker(AlertBatchProcessor processor, int batchSize = 20, WorkerHealth? health = null) =>
+        new(Options(batchSize), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 500 }, processor, health: health);
 
     /// <summary>Produces the messages keyed by object (so an object's alerts stay in order on one partition), paced.</summary>
     public async Task ProduceAsync(IReadOnlyList<(string? Key, byte[] Value)> messages, int perSecond = 400, CancellationToken cancellationToken = default)

@@ -343,11 +343,14 @@ public sealed class KafkaAlertWorker
         var dead = new List<DeadLetter>();
         int alerts = 0, written = 0, added = 0, retries = 0;
         var clock = Stopwatch.StartNew();
+
+        // One model for the whole batch, even though its messages are retried one call at a time.
+        var model = _processor.CurrentModel();
         foreach (var message in inputs)
         {
             try
             {
-                var r = await _processor.ProcessAsync([message], abort).ConfigureAwait(false);
+                var r = await _processor.ProcessAsync([message], model, abort).ConfigureAwait(false);
                 outputs.AddRange(r.Outputs);
                 dead.AddRange(r.DeadLetters);
                 alerts += r.Alerts;

@@ -63,12 +63,22 @@ public sealed class AlertBatchProcessor
     /// <summary>How many times an object that lost a check-and-set is re-read and redone within one batch.</summary>
     public int MaxCasAttempts { get; init; } = 20;
 
-    public async Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default)
+    public Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default) =>
+        ProcessAsync(messages, _model(), cancellationToken);
+
+    /// <summary>The model the next batch would use (a caller that splits one batch into several calls takes it once).</summary>
+    public ActiveModel CurrentModel() => _model();
+
+    /// <summary>
+    /// Processes one batch with a given model: a caller that splits one logical batch into several calls (retrying
+    /// messages one by one) passes the same model to each, so the batch still uses one model version.
+    /// </summary>
+    public async Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, ActiveModel model, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(model);
         using var activity = WorkerMetrics.ActivitySource.StartActivity("alertbroker.batch");
         activity?.SetTag("alertbroker.batch.messages", messages.Count);
-        var model = _model();
         var received = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var total = Stopwatch.StartNew();
 
