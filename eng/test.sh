@@ -6,6 +6,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash eng/setup.sh
+
+# Every project must be in the solution, or its tests would silently not run.
+missing="$(comm -23 <(find src tests benchmarks -name '*.csproj' | sort) <(dotnet sln AlertBroker.sln list | grep '\.csproj$' | sort))"
+if [[ -n "$missing" ]]; then
+  echo "not in AlertBroker.sln (add with 'dotnet sln AlertBroker.sln add …'):" >&2
+  echo "$missing" >&2
+  exit 1
+fi
 dotnet build AlertBroker.sln -c Release --no-restore -nologo -clp:NoSummary
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
