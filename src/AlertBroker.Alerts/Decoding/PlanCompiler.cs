@@ -24,28 +24,7 @@ internal static class PlanCompiler
         ["fp_hists"] = RecordKind.ZtfForcedPhotometry,
     };
 
-    private static readonly Dictionary<string, Target> s_ztfCandidate = new(StringComparer.Ordinal)
-    {
-        ["jd"] = Target.Jd,
-        ["fid"] = Target.FilterId,
-        ["pid"] = Target.Pid,
-        ["candid"] = Target.Candid,
-        ["isdiffpos"] = Target.IsDiffPos,
-        ["magpsf"] = Target.MagPsf,
-        ["sigmapsf"] = Target.SigmaPsf,
-        ["diffmaglim"] = Target.DiffMagLim,
-        ["ra"] = Target.Ra,
-        ["dec"] = Target.Dec,
-        ["sgscore1"] = Target.SgScore1,
-        ["distpsnr1"] = Target.DistPsNr1,
-        ["drb"] = Target.Drb,
-        ["rb"] = Target.Rb,
-        ["ssdistnr"] = Target.SsDistNr,
-        ["ndethist"] = Target.NDetHist,
-        ["magnr"] = Target.MagNr,
-        ["distnr"] = Target.DistNr,
-    };
-
+    // The photometry every ZTF detection record carries; the triggering candidate adds context for the classifier.
     private static readonly Dictionary<string, Target> s_ztfPrvCandidate = new(StringComparer.Ordinal)
     {
         ["jd"] = Target.Jd,
@@ -56,6 +35,20 @@ internal static class PlanCompiler
         ["magpsf"] = Target.MagPsf,
         ["sigmapsf"] = Target.SigmaPsf,
         ["diffmaglim"] = Target.DiffMagLim,
+    };
+
+    private static readonly Dictionary<string, Target> s_ztfCandidate = new(s_ztfPrvCandidate, StringComparer.Ordinal)
+    {
+        ["ra"] = Target.Ra,
+        ["dec"] = Target.Dec,
+        ["sgscore1"] = Target.SgScore1,
+        ["distpsnr1"] = Target.DistPsNr1,
+        ["drb"] = Target.Drb,
+        ["rb"] = Target.Rb,
+        ["ssdistnr"] = Target.SsDistNr,
+        ["ndethist"] = Target.NDetHist,
+        ["magnr"] = Target.MagNr,
+        ["distnr"] = Target.DistNr,
     };
 
     private static readonly Dictionary<string, Target> s_ztfForced = new(StringComparer.Ordinal)

@@ -160,29 +160,19 @@ public sealed class PrimitiveSchema : AvroSchema
     internal PrimitiveSchema(AvroType type)
         : base(type, null)
     {
-        SizeState = 2;
-        (FixedSize, MinSize) = type switch
-        {
-            AvroType.Null => (0, 0),
-            AvroType.Boolean => (1, 1),
-            AvroType.Float => (4, 4),
-            AvroType.Double => (8, 8),
-            _ => (-1, 1),
-        };
-        SkipKind = type switch
-        {
-            AvroType.Int => SkipKind.Int,
-            AvroType.Long => SkipKind.Long,
-            AvroType.Bytes => SkipKind.Bytes,
-            AvroType.String => SkipKind.String,
-            _ => SkipKind.Fixed,
-        };
+        InitSizes(type);
     }
 
     internal PrimitiveSchema(AvroType type, string? rawLogicalType, LogicalKind kind, int precision, int scale, IReadOnlyDictionary<string, JsonElement>? properties)
         : base(type, properties)
     {
         SetLogicalType(rawLogicalType, kind, precision, scale);
+        InitSizes(type);
+    }
+
+    // A primitive's encoded size is known from its type alone: precomputed so Skip needs no schema walk.
+    private void InitSizes(AvroType type)
+    {
         SizeState = 2;
         (FixedSize, MinSize) = type switch
         {
