@@ -168,14 +168,14 @@ internal static class ApacheOracle
 internal sealed class OracleGuardException(string message) : Exception(message)
 {
     [ThreadStatic]
-    private static int t_count;
+    private static int s_count;
 
     /// <summary>Guard refusals on this thread so far (tests report it, so a guard that fires too often is visible).</summary>
-    public static int Count => t_count;
+    public static int Count => s_count;
 
     public static OracleGuardException Raise(string message)
     {
-        t_count++;
+        s_count++;
         return new OracleGuardException(message);
     }
 }

@@ -38,6 +38,13 @@ internal static class Disagreements
     /// block". Apache reads the size and ignores it when it decodes the items (it would use it only to skip).</summary>
     public const string BlockSizeIgnored = "ours refuses a block byte size that is not the size of the block; Apache ignores the size";
 
+    /// <summary>A timestamp-millis/micros beyond what .NET's <c>DateTime</c> holds (years 1–9999). The spec allows any
+    /// long, so here ours is the stricter one: its generic reader returns timestamps as <c>DateTimeOffset</c> and
+    /// refuses one it cannot represent, with an <c>AvroFormatException</c> (a documented limitation; the alert fast
+    /// path reads the plain long). Apache multiplies without overflow checking and returns a wrong date
+    /// (<c>long.MinValue</c> µs × 10 wraps to 0 ticks: 1970-01-01).</summary>
+    public const string TimestampBeyondClr = "ours refuses a timestamp outside DateTime's years 1-9999 (spec: any long); Apache's unchecked multiply returns a wrong date";
+
     /// <summary>A container block whose serialized objects do not fill it. Spec: a block is "a long indicating the
     /// count of objects in this block, a long indicating the size in bytes of the serialized objects in the current
     /// block, the serialized objects", so bytes beyond the counted objects are corruption. Apache's
@@ -113,6 +120,15 @@ internal static class Disagreements
         if (message.StartsWith("block count", StringComparison.Ordinal) && message.Contains("exceeds the limit", StringComparison.Ordinal))
         {
             return raw is { } v && BigInteger.Abs(v.Value) > int.MaxValue ? BlockCountTruncated : null;
+        }
+
+        if (message.StartsWith("timestamp ", StringComparison.Ordinal) && message.Contains(" is out of range", StringComparison.Ordinal))
+        {
+            // DateTime's range from the Unix epoch, in the unit ours names.
+            var perTick = message.Contains(" µs ", StringComparison.Ordinal) ? 10 : TimeSpan.TicksPerMillisecond;
+            var min = (DateTime.MinValue.Ticks - DateTime.UnixEpoch.Ticks) / perTick;
+            var max = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / perTick;
+            return raw is { } v && (v.Value < min || v.Value > max) ? TimestampBeyondClr : null;
         }
 
         if (message.StartsWith("block holds ", StringComparison.Ordinal) && message.Contains(" bytes beyond its ", StringComparison.Ordinal))

@@ -223,9 +223,13 @@ internal static class MutationCorpus
             mutations.Add(new Mutation($"truncate to {at} bytes", datum[..at]));
         }
 
+        // Targeted corruptions pick the kind of value first, so the few block counts and enum indexes of an alert get
+        // as much attention as its hundreds of union indexes.
+        var byKind = structural.GroupBy(s => s.Kind).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
         for (var i = 0; i < targeted; i++)
         {
-            var span = structural[random.Next(structural.Length)];
+            var ofKind = byKind[random.Next(byKind.Length)];
+            var span = ofKind[random.Next(ofKind.Length)];
             if (random.NextDouble() < 0.1)
             {
                 // Invalid UTF-8 in a string: both decoders must turn it into the same text (U+FFFD).
