@@ -71,12 +71,15 @@ internal static class PlanReader
             case OpKind.Array:
                 var items = op.Items!;
                 long count;
-                while ((count = reader.ReadBlockCount()) != 0)
+                while ((count = reader.ReadBlockHeader(out var byteSize)) != 0)
                 {
+                    var itemsStart = reader.Position;
                     for (long j = 0; j < count; j++)
                     {
                         ReadValue(ref reader, items, target, ref values, builder);
                     }
+
+                    reader.CheckBlockSize(byteSize, itemsStart);
                 }
 
                 return;

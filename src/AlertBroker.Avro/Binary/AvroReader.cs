@@ -259,8 +259,12 @@ public ref struct AvroReader
     /// </summary>
     public long ReadBlockCount() => ReadBlockHeader(out _);
 
-    /// <summary>Reads a block header; <paramref name="byteSize"/> is the declared byte size of the block, or -1 when absent.</summary>
-    internal long ReadBlockHeader(out long byteSize)
+    /// <summary>
+    /// Reads an array/map block header: the item count (0 at the end) and <paramref name="byteSize"/>, the byte size the
+    /// block declares for its items (a negative count carries one), or -1 when it declares none. A reader that decodes
+    /// the items calls <see cref="CheckBlockSize"/> after them.
+    /// </summary>
+    public long ReadBlockHeader(out long byteSize)
     {
         var start = _pos;
         var count = ReadLong();
@@ -287,6 +291,20 @@ public ref struct AvroReader
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// After decoding the items of a block read with <see cref="ReadBlockHeader"/>: throws when the block declared a byte
+    /// size (<paramref name="byteSize"/> ≥ 0) other than the bytes its items took since <paramref name="itemsStart"/>.
+    /// <see cref="Skip"/> jumps by the declared size, so a block whose size lies would decode differently when read and
+    /// when skipped; refusing it keeps the two in step.
+    /// </summary>
+    public readonly void CheckBlockSize(long byteSize, int itemsStart)
+    {
+        if (byteSize >= 0 && _pos - itemsStart != byteSize)
+        {
+            ThrowFormat($"block byte size {byteSize} does not match the {_pos - itemsStart} bytes its items take", itemsStart);
+        }
     }
 
     /// <summary>Skips one value of <paramref name="schema"/> without decoding it.</summary>

@@ -54,7 +54,7 @@ public sealed class AvroContainerReader
         while (true)
         {
             var blockStart = r.Position;
-            var count = r.ReadBlockCount();
+            var count = r.ReadBlockHeader(out var byteSize);
             if (count == 0)
             {
                 break;
@@ -66,6 +66,7 @@ public sealed class AvroContainerReader
                 throw new AvroFormatException($"header metadata block of {count} entries cannot fit in the file", blockStart);
             }
 
+            var entriesStart = r.Position;
             for (long i = 0; i < count; i++)
             {
                 var key = r.ReadStringUtf8();
@@ -81,6 +82,8 @@ public sealed class AvroContainerReader
                     codec = ContainerFormat.ResolveCodec(span.Slice(start, length), valueOffset);
                 }
             }
+
+            r.CheckBlockSize(byteSize, entriesStart);
         }
 
         if (schemaStart < 0)

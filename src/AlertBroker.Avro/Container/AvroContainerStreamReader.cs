@@ -61,10 +61,11 @@ public sealed class AvroContainerStreamReader : IDisposable
                 break;
             }
 
+            long byteSize = -1;
             if (count < 0)
             {
                 count = count == long.MinValue ? long.MaxValue : -count;
-                ReadVarLong();
+                byteSize = ReadVarLong();
             }
 
             total += count;
@@ -73,6 +74,7 @@ public sealed class AvroContainerStreamReader : IDisposable
                 throw new AvroFormatException($"header metadata has more than {_limits.MaxCollectionItems} entries", blockOffset);
             }
 
+            var entriesStart = _consumed;
             for (long i = 0; i < count; i++)
             {
                 var key = Encoding.UTF8.GetString(ReadLengthPrefixed(_limits.MaxStringLength, "metadata key"));
@@ -87,6 +89,12 @@ public sealed class AvroContainerStreamReader : IDisposable
                 {
                     codec = ContainerFormat.ResolveCodec(value, valueOffset);
                 }
+            }
+
+            // As for array and map blocks: a declared byte size must be the size of the entries.
+            if (byteSize >= 0 && _consumed - entriesStart != byteSize)
+            {
+                throw new AvroFormatException($"header metadata block byte size {byteSize} does not match the {_consumed - entriesStart} bytes its entries take", entriesStart);
             }
         }
 

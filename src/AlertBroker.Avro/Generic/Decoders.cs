@@ -212,7 +212,7 @@ internal sealed class ArrayDecoder(Decoder item, int writerItemMinSize) : Decode
         while (true)
         {
             var start = r.Position;
-            var count = r.ReadBlockHeader(out _);
+            var count = r.ReadBlockHeader(out var byteSize);
             if (count == 0)
             {
                 break;
@@ -231,10 +231,13 @@ internal sealed class ArrayDecoder(Decoder item, int writerItemMinSize) : Decode
 
             list.EnsureCapacity((int)Math.Min(total, writerItemMinSize > 0 ? total : 4096));
             var decoder = Item;
+            var itemsStart = r.Position;
             for (long i = 0; i < count; i++)
             {
                 list.Add(decoder.Read(ref r, src));
             }
+
+            r.CheckBlockSize(byteSize, itemsStart);
         }
 
         r.ExitNested();
@@ -256,7 +259,7 @@ internal sealed class MapDecoder(Decoder value, int writerValueMinSize) : Decode
         while (true)
         {
             var start = r.Position;
-            var count = r.ReadBlockHeader(out _);
+            var count = r.ReadBlockHeader(out var byteSize);
             if (count == 0)
             {
                 break;
@@ -275,11 +278,14 @@ internal sealed class MapDecoder(Decoder value, int writerValueMinSize) : Decode
 
             map.EnsureCapacity((int)total);
             var decoder = Value;
+            var itemsStart = r.Position;
             for (long i = 0; i < count; i++)
             {
                 var key = r.ReadString();
                 map[key] = decoder.Read(ref r, src);
             }
+
+            r.CheckBlockSize(byteSize, itemsStart);
         }
 
         r.ExitNested();
