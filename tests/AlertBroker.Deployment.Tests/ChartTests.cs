@@ -488,6 +488,7 @@ public sealed partial class ChartTests
     [InlineData("autoscaling.mode=hpa,autoscaling.minReplicas=0", "at least 1 with mode hpa")]
     [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=20,autoscaling.maxReplicas=10", "must not exceed autoscaling.maxReplicas")]
     [InlineData("podDisruptionBudget.minAvailable=1", "set exactly one of maxUnavailable and minAvailable")]
+    [InlineData("metrics.bindAddress=127.0.0.1", "metrics.bindAddress must be one of the following")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
