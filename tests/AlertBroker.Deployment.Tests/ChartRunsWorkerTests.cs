@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using YamlDotNet.RepresentationModel;
+
+namespace AlertBroker.Deployment.Tests;
+
+/// <summary>
+/// The worker started the way the chart starts it: the rendered ConfigMap's file given to <c>alertbroker run --config</c>,
+/// the Deployment's plain environment variables set, the probes' paths asked on the rendered port, then SIGTERM as the
+/// kubelet sends it. Kafka is librdkafka's mock cluster (<c>alertbroker mock-kafka</c>), Redis a local redis-server.
+/// </summary>
+public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, IDisposable
+{
+    private readonly RedisServerFixture _redis;
+    private readonly string _dir = Directory.CreateTempSubdirectory("ab-chart-run-").FullName;
+    private readonly List<ChildProcess> _processes = [];
+
+    public ChartRunsWorkerTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            p.Dispose();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [HelmFact]
+    public async Task Worker_StartedWithTheChartsConfigAndEnvironment_ServesItsProbesAndStopsCleanlyOnSigterm()
+    {
+        Assert.True(_redis.Available, "redis-server is not installed (run eng/setup.sh)");
+
+        var cli = CliPath();
+        var topic = "chart-" + Guid.NewGuid().ToString("N")[..8];
+        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
+        var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
+        Assert.Matches(@"^127\.0\.0\.1:\d+", bootstrap);
+
+        var port = FreePort();
+        var m = Helm.Template(
+            ["minimal"],
+            $"config.Kafka.BootstrapServers={bootstrap}",
+            $"config.Kafka.Topics={{{topic}}}",
+            "config.Kafka.GroupId=chart-test-" + topic,
+            $"config.Kafka.Properties.session\\.timeout\\.ms=6000",
+            $"config.State.Redis={_redis.Configuration}",
+            "config.State.KeyPrefix=chart-" + topic,
+            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "1.0.0"),
+            $"metrics.port={port}",
+            "drain.timeoutSeconds=20",
+            "terminationGracePeriodSeconds=30");
+
+        // The ConfigMap's file, and the container's plain (non-secret) variables, exactly as rendered.
+        var configFile = Path.Combine(_dir, "alertbroker.json");
+        await File.WriteAllTextAsync(configFile, m.Single("ConfigMap").Map("data").Str("alertbroker.json"));
+        var container = m.WorkerContainer();
+        var env = container.Env().Where(e => e.Value.Get("value") is not null).ToDictionary(e => e.Key, e => e.Value.Str("value")!, StringComparer.Ordinal);
+        Assert.Equal("0.0.0.0", env["AlertBroker__Telemetry__HttpAddress"]);
+        var args = container.Seq("args").Strings().Select(a => a == "/etc/alertbroker/config/alertbroker.json" ? configFile : a).ToArray();
+        Assert.Equal(["run", "--config", configFile], args);
+
+        var worker = Start(cli, _dir, args, env);
+        var probePort = int.Parse(container.Seq("ports").Cast<YamlMappingNode>().Single().Str("containerPort")!, CultureInfo.InvariantCulture);
+        Assert.Equal(port, probePort);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{probePort}"), Timeout = TimeSpan.FromSeconds(3) };
+
+        Assert.Equal(HttpStatusCode.OK, await PollAsync(http, container.Str("livenessProbe", "httpGet", "path")!, worker, TimeSpan.FromSeconds(60)));
+        Assert.Equal(HttpStatusCode.OK, await PollAsync(http, container.Str("readinessProbe", "httpGet", "path")!, worker, TimeSpan.FromSeconds(60)));
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("alertbroker_model_active{model=\"ztf-bts\",version=\"1.0.0\"} 1", metrics, StringComparison.Ordinal);
+
+        // SIGTERM, as the kubelet sends it: a clean stop (exit 0) well inside the grace period.
+        var clock = Stopwatch.StartNew();
+        worker.Signal("TERM");
+        Assert.True(worker.Process.WaitForExit(TimeSpan.FromSeconds(30)), "the worker did not stop within terminationGracePeriodSeconds");
+        Assert.True(worker.Process.ExitCode == 0, "exit code " + worker.Process.ExitCode + "\n" + worker.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "stopping took " + clock.Elapsed);
+        kafka.Signal("INT");
+        kafka.Process.WaitForExit(10_000);
+    }
+
+    private static string CliPath()
+    {
+        foreach (var attribute in typeof(ChartRunsWorkerTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
+        {
+            if (attribute is System.Reflection.AssemblyMetadataAttribute { Key: "AlertBrokerCliPath", Value: { Length: > 0 } path } && File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        throw new InvalidOperationException("alertbroker.dll not found: build src/AlertBroker.Cli first");
+    }
+
+    private ChildProcess Start(string cli, string workingDirectory, string[] args, IReadOnlyDictionary<string, string> env)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        info.ArgumentList.Add(cli);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            info.Environment[k] = v;
+        }
+
+        var child = new ChildProcess(info);
+        _processes.Add(child);
+        return child;
+    }
+
+    private static async Task<HttpStatusCode> PollAsync(HttpClient http, string path, ChildProcess worker, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode last = 0;
+        while (clock.Elapsed < timeout)
+        {
+            Assert.False(worker.Process.HasExited, "the worker exited:\n" + worker.Output);
+            try
+            {
+                using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+                last = response.StatusCode;
+                if (last == HttpStatusCode.OK)
+                {
+                    return last;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"{path} answered {last} for {timeout}:\n{worker.Output}");
+        return last;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A child process whose output is kept (for failure messages) and whose stdout lines can be read.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly StringBuilder _output = new();
+    private readonly System.Collections.Concurrent.BlockingCollection<string> _lines = [];
+
+    public ChildProcess(ProcessStartInfo info)
+    {
+        Process = new Process { StartInfo = info };
+        Process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Append(e.Data);
+                _lines.Add(e.Data);
+            }
+        };
+        Process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Append(e.Data);
+            }
+        };
+        Process.Start();
+        Process.BeginOutputReadLine();
+        Process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public string ReadLine(TimeSpan timeout) =>
+        _lines.TryTake(out var line, timeout) ? line : throw new TimeoutException("no output from " + Process.StartInfo.ArgumentList[1] + ":\n" + Output);
+
+    /// <summary>Sends a POSIX signal (TERM as the kubelet does, INT as Ctrl-C).</summary>
+    public void Signal(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            Process.WaitForExit(5000);
+        }
+
+        Process.Dispose();
+        _lines.Dispose();
+    }
+
+    private void Append(string line)
+    {
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

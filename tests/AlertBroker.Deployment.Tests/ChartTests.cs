@@ -1,0 +1,553 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace AlertBroker.Deployment.Tests;
+
+/// <summary><c>helm lint</c> and <c>helm template</c> of helm/alertbroker with the value sets in values/, asserting on the parsed objects.</summary>
+public sealed partial class ChartTests
+{
+    private const string ConfigPath = "/etc/alertbroker/config/alertbroker.json";
+
+    public static TheoryData<string> ValueSets => ["minimal", "keda", "hpa", "existing-secrets", "redis-cluster", "promote", "tls"];
+
+    [HelmTheory]
+    [MemberData(nameof(ValueSets))]
+    public void Lint_EveryValueSet_Passes(string valueSet)
+    {
+        var result = Helm.Run("lint", "--strict", Helm.Chart, "-f", Helm.Values(valueSet));
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("0 chart(s) failed", result.All, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The bare defaults lint (helm turns a template's fail into a lint message) but cannot be installed: without brokers
+    /// and topics the worker would only crash-loop, so rendering fails and names what to set.
+    /// </summary>
+    [HelmFact]
+    public void Template_WithoutKafkaSettings_FailsNamingWhatToSet()
+    {
+        var lint = Helm.Run("lint", "--strict", Helm.Chart);
+        Assert.True(lint.ExitCode == 0, lint.All);
+        Assert.Contains("config.Kafka.BootstrapServers is required", lint.All, StringComparison.Ordinal);
+
+        var result = Helm.TryTemplate([]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("config.Kafka.BootstrapServers is required", result.All, StringComparison.Ordinal);
+        Assert.Contains("config.Kafka.Topics", result.All, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.StandardOutput.Trim());
+    }
+
+    [HelmFact]
+    public void Template_Defaults_RenderAHardenedWorkerDeployment()
+    {
+        var m = Helm.Template(["minimal"]);
+        var deployment = m.Single("Deployment");
+        var pod = deployment.Map("spec", "template", "spec");
+        var worker = m.WorkerContainer();
+
+        Assert.Equal("2", deployment.Str("spec", "replicas"));
+        Assert.Equal("true", pod.Str("securityContext", "runAsNonRoot"));
+        Assert.Equal("10001", pod.Str("securityContext", "runAsUser"));
+        Assert.Equal("RuntimeDefault", pod.Str("securityContext", "seccompProfile", "type"));
+        Assert.Equal("false", pod.Str("automountServiceAccountToken"));
+        Assert.Equal("true", worker.Str("securityContext", "readOnlyRootFilesystem"));
+        Assert.Equal("false", worker.Str("securityContext", "allowPrivilegeEscalation"));
+        Assert.Equal("true", worker.Str("securityContext", "runAsNonRoot"));
+        Assert.Equal(["ALL"], worker.Map("securityContext", "capabilities").Seq("drop").Strings());
+
+        // The only port, named for the probes and the Service.
+        var port = Assert.Single(worker.Seq("ports").Cast<YamlMappingNode>());
+        Assert.Equal("http", port.Str("name"));
+        Assert.Equal("9464", port.Str("containerPort"));
+        Assert.Equal("/healthz", worker.Str("livenessProbe", "httpGet", "path"));
+        Assert.Equal("http", worker.Str("livenessProbe", "httpGet", "port"));
+        Assert.Equal("/healthz", worker.Str("startupProbe", "httpGet", "path"));
+        Assert.Equal("/readyz", worker.Str("readinessProbe", "httpGet", "path"));
+        Assert.Equal("http", worker.Str("readinessProbe", "httpGet", "port"));
+
+        // Bound beyond loopback inside the pod, so the kubelet can probe.
+        Assert.Equal("0.0.0.0", worker.Env()["AlertBroker__Telemetry__HttpAddress"].Str("value"));
+
+        // Drain: the grace period covers the host's shutdown timeout; no preStop pause by default.
+        var config = ConfigFile(m);
+        var grace = int.Parse(pod.Str("terminationGracePeriodSeconds")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(60, grace);
+        Assert.Equal(45, config.GetProperty("shutdownTimeoutSeconds").GetInt32());
+        Assert.True(grace >= config.GetProperty("shutdownTimeoutSeconds").GetInt32() + 5);
+        Assert.Null(worker.Get("lifecycle"));
+
+        foreach (var kind in new[] { "requests", "limits" })
+        {
+            Assert.False(string.IsNullOrEmpty(worker.Str("resources", kind, "cpu")), kind + ".cpu");
+            Assert.False(string.IsNullOrEmpty(worker.Str("resources", kind, "memory")), kind + ".memory");
+        }
+
+        // Read-only root: /tmp is an emptyDir; the configuration is the ConfigMap, read with run --config.
+        var mounts = worker.Seq("volumeMounts").Cast<YamlMappingNode>().ToDictionary(v => v.Str("name")!, v => v);
+        Assert.Equal("/tmp", mounts["tmp"].Str("mountPath"));
+        Assert.Equal("/etc/alertbroker/config", mounts["config"].Str("mountPath"));
+        var volumes = pod.Seq("volumes").Cast<YamlMappingNode>().ToDictionary(v => v.Str("name")!, v => v);
+        Assert.NotNull(volumes["tmp"].Get("emptyDir"));
+        Assert.Equal("ab-alertbroker", volumes["config"].Str("configMap", "name"));
+        Assert.Equal(["run", "--config", ConfigPath], worker.Seq("args").Strings());
+
+        // Rolling one at a time without a surge pod (an idle extra group member would stall the rollout).
+        Assert.Equal("0", deployment.Str("spec", "strategy", "rollingUpdate", "maxSurge"));
+
+        Assert.Empty(m.OfKind("ScaledObject"));
+        Assert.Empty(m.OfKind("HorizontalPodAutoscaler"));
+        Assert.Empty(m.OfKind("ServiceMonitor"));
+        Assert.Empty(m.OfKind("Job"));
+        Assert.Empty(m.OfKind("NetworkPolicy"));
+        Assert.Empty(m.OfKind("Secret"));
+    }
+
+    [HelmFact]
+    public void Template_Defaults_ExposeOnlyTheMetricsPortAndBudgetOneDisruption()
+    {
+        var m = Helm.Template(["minimal"]);
+        var podLabels = m.Single("Deployment").Map("spec", "template", "metadata", "labels");
+
+        var service = m.Single("Service");
+        var port = Assert.Single(service.Map("spec").Seq("ports").Cast<YamlMappingNode>());
+        Assert.Equal("metrics", port.Str("name"));
+        Assert.Equal("9464", port.Str("port"));
+        Assert.Equal("http", port.Str("targetPort"));
+        Assert.Equal("ClusterIP", service.Str("spec", "type"));
+        Assert.Equal("true", service.Str("spec", "publishNotReadyAddresses"));
+        AssertSelects(service.Map("spec", "selector"), podLabels);
+
+        var pdb = m.Single("PodDisruptionBudget");
+        Assert.Equal("policy/v1", pdb.Str("apiVersion"));
+        Assert.Equal("1", pdb.Str("spec", "maxUnavailable"));
+        Assert.Null(pdb.Map("spec").Get("minAvailable"));
+        Assert.Equal("AlwaysAllow", pdb.Str("spec", "unhealthyPodEvictionPolicy"));
+        AssertSelects(pdb.Map("spec", "selector", "matchLabels"), podLabels);
+        AssertSelects(m.Single("Deployment").Map("spec", "selector", "matchLabels"), podLabels);
+    }
+
+    [HelmFact]
+    public void Template_ConfigFile_CarriesTheWorkerSettingsUnderTheirOwnNames()
+    {
+        var m = Helm.Template(["minimal"], "config.Kafka.Properties.session\\.timeout\\.ms=45000", "config.State.TtlHours=720", "metrics.port=9500", "logLevel=Debug");
+        var config = ConfigFile(m);
+        var ab = config.GetProperty("AlertBroker");
+
+        Assert.Equal("kafka-0.kafka:9092,kafka-1.kafka:9092", ab.GetProperty("Kafka").GetProperty("BootstrapServers").GetString());
+        Assert.Equal(["ztf_20261121_programid1"], ab.GetProperty("Kafka").GetProperty("Topics").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(500, ab.GetProperty("Kafka").GetProperty("BatchSize").GetInt32());
+        Assert.Equal("45000", ab.GetProperty("Kafka").GetProperty("Properties").GetProperty("session.timeout.ms").GetString());
+        Assert.Equal("redis:6379", ab.GetProperty("State").GetProperty("Redis").GetString());
+        Assert.Equal(720, ab.GetProperty("State").GetProperty("TtlHours").GetInt32());
+        Assert.Equal("/app/models/ztf-bts/1.0.0", ab.GetProperty("Model").GetProperty("Path").GetString());
+        Assert.Equal(9500, ab.GetProperty("Telemetry").GetProperty("HttpPort").GetInt32());
+        Assert.Equal("Debug", config.GetProperty("Logging").GetProperty("LogLevel").GetProperty("Default").GetString());
+        Assert.Equal("9500", m.WorkerContainer().Seq("ports").Cast<YamlMappingNode>().Single().Str("containerPort"));
+
+        // Empty settings are left out so that the worker's defaults apply.
+        Assert.False(ab.GetProperty("Kafka").TryGetProperty("TopicPattern", out _));
+        Assert.False(ab.GetProperty("Model").TryGetProperty("RegistryRedis", out _));
+        Assert.False(ab.TryGetProperty("Schemas", out _));
+
+        // A changed configuration changes the pod template (so the workers restart and read it).
+        var other = Helm.Template(["minimal"], "config.Kafka.BatchSize=100");
+        Assert.NotEqual(Checksum(m), Checksum(other));
+        Assert.Equal(Checksum(m), Checksum(Helm.Template(["minimal"], "config.Kafka.Properties.session\\.timeout\\.ms=45000", "config.State.TtlHours=720", "metrics.port=9500", "logLevel=Debug")));
+    }
+
+    /// <summary>
+    /// Every setting of docs/worker.md is reachable from values: a `config` key of the same name, a key the chart owns
+    /// (the HTTP endpoint), or a credential/TLS key wired from Secrets. And every `config` key is one the worker knows.
+    /// A key added to the worker without a way to set it from the chart fails here.
+    /// </summary>
+    [HelmFact]
+    public void Values_ConfigBlock_MatchesTheWorkersDocumentedSettings()
+    {
+        var documented = DocumentedWorkerKeys();
+        var values = new YamlStream();
+        values.Load(new StringReader(File.ReadAllText(Path.Combine(Helm.Chart, "values.yaml"))));
+        var chartKeys = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (section, settings) in ((YamlMappingNode)values.Documents[0].RootNode).Map("config").Children)
+        {
+            foreach (var key in ((YamlMappingNode)settings).Children.Keys)
+            {
+                chartKeys.Add($"{section}:{key}");
+            }
+        }
+
+        string[] ownedByChart = ["Telemetry:HttpPort", "Telemetry:HttpAddress"];
+        var fromSecurity = ExpectedSecurityEnv.Select(e => e["AlertBroker__".Length..].Replace("__", ":", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(documented.Count >= 25, "docs/worker.md lists " + documented.Count + " keys; the table was not found?");
+        var unreachable = documented.Where(k => !chartKeys.Contains(k) && !ownedByChart.Contains(k) && !fromSecurity.Contains(k)).ToList();
+        Assert.True(unreachable.Count == 0, "settings in docs/worker.md the chart cannot set: " + string.Join(", ", unreachable));
+        var unknown = chartKeys.Where(k => !documented.Contains(k)).ToList();
+        Assert.True(unknown.Count == 0, "config keys the worker does not document: " + string.Join(", ", unknown));
+    }
+
+    /// <summary>The environment variables the chart sets for credentials and TLS (the agreed AlertBroker:* keys).</summary>
+    internal static readonly string[] ExpectedSecurityEnv =
+    [
+        "AlertBroker__Kafka__SecurityProtocol", "AlertBroker__Kafka__SaslMechanism", "AlertBroker__Kafka__SaslUsername",
+        "AlertBroker__Kafka__SaslPassword", "AlertBroker__Kafka__SslCaLocation", "AlertBroker__Kafka__SslCertificateLocation",
+        "AlertBroker__Kafka__SslKeyLocation", "AlertBroker__Kafka__SslKeyPassword",
+        "AlertBroker__Redis__User", "AlertBroker__Redis__Password", "AlertBroker__Redis__Tls",
+        "AlertBroker__Redis__TlsCaFile", "AlertBroker__Redis__TlsCertificateFile", "AlertBroker__Redis__TlsKeyFile",
+        "AlertBroker__Schemas__RegistryUsername", "AlertBroker__Schemas__RegistryPassword",
+    ];
+
+    [HelmFact]
+    public void Template_ExistingSecrets_TakeEveryCredentialFromSecretKeyRef()
+    {
+        var m = Helm.Template(["existing-secrets"]);
+        var env = m.WorkerContainer().Env();
+
+        (string Env, string Secret, string Key)[] fromSecrets =
+        [
+            ("AlertBroker__Kafka__SaslUsername", "alertbroker-kafka-user", "user"),
+            ("AlertBroker__Kafka__SaslPassword", "alertbroker-kafka-user", "password"),
+            ("AlertBroker__Kafka__SslKeyPassword", "kafka-cluster-ca", "user.password"),
+            ("AlertBroker__Redis__User", "alertbroker-redis", "username"),
+            ("AlertBroker__Redis__Password", "alertbroker-redis", "password"),
+            ("AlertBroker__Schemas__RegistryUsername", "alertbroker-schema-registry", "username"),
+            ("AlertBroker__Schemas__RegistryPassword", "alertbroker-schema-registry", "password"),
+        ];
+        foreach (var (name, secret, key) in fromSecrets)
+        {
+            Assert.True(env.ContainsKey(name), name + " is not set");
+            Assert.Null(env[name].Get("value"));
+            Assert.Equal(secret, env[name].Str("valueFrom", "secretKeyRef", "name"));
+            Assert.Equal(key, env[name].Str("valueFrom", "secretKeyRef", "key"));
+        }
+
+        Assert.Equal("SaslSsl", env["AlertBroker__Kafka__SecurityProtocol"].Str("value"));
+        Assert.Equal("ScramSha512", env["AlertBroker__Kafka__SaslMechanism"].Str("value"));
+        Assert.Equal("/etc/alertbroker/tls/kafka/ca.crt", env["AlertBroker__Kafka__SslCaLocation"].Str("value"));
+        Assert.Equal("/etc/alertbroker/tls/kafka/tls.crt", env["AlertBroker__Kafka__SslCertificateLocation"].Str("value"));
+        Assert.Equal("/etc/alertbroker/tls/kafka/tls.key", env["AlertBroker__Kafka__SslKeyLocation"].Str("value"));
+        Assert.Equal("true", env["AlertBroker__Redis__Tls"].Str("value"));
+        Assert.Equal("/etc/alertbroker/tls/redis/ca.crt", env["AlertBroker__Redis__TlsCaFile"].Str("value"));
+        Assert.False(env.ContainsKey("AlertBroker__Redis__TlsCertificateFile"));
+
+        // Every variable the chart sets is one of the agreed keys (or the HTTP bind address).
+        Assert.All(env.Keys, k => Assert.True(ExpectedSecurityEnv.Contains(k) || k == "AlertBroker__Telemetry__HttpAddress", k));
+
+        // The TLS files come from the Secrets, each key under a fixed name, mounted read-only.
+        var pod = m.Single("Deployment").Map("spec", "template", "spec");
+        var volumes = pod.Seq("volumes").Cast<YamlMappingNode>().ToDictionary(v => v.Str("name")!, v => v);
+        Assert.Equal("kafka-cluster-ca", volumes["kafka-tls"].Str("secret", "secretName"));
+        Assert.Equal(
+            ["ca.crt=ca.crt", "user.crt=tls.crt", "user.key=tls.key"],
+            volumes["kafka-tls"].Map("secret").Seq("items").Cast<YamlMappingNode>().Select(i => i.Str("key") + "=" + i.Str("path")));
+        Assert.Equal("redis-ca", volumes["redis-tls"].Str("secret", "secretName"));
+        var mounts = m.WorkerContainer().Seq("volumeMounts").Cast<YamlMappingNode>().ToDictionary(v => v.Str("name")!, v => v);
+        Assert.Equal("/etc/alertbroker/tls/kafka", mounts["kafka-tls"].Str("mountPath"));
+        Assert.Equal("true", mounts["kafka-tls"].Str("readOnly"));
+        Assert.Equal("/etc/alertbroker/tls/redis", mounts["redis-tls"].Str("mountPath"));
+
+        // Nothing secret in the ConfigMap, and no Secret objects: the chart never holds a credential.
+        var configMap = m.Single("ConfigMap").ToYamlString();
+        Assert.DoesNotContain("password", configMap, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(m.OfKind("Secret"));
+        Assert.Equal("https://schema-registry.kafka:8081", ConfigFile(m).GetProperty("AlertBroker").GetProperty("Schemas").GetProperty("RegistryUrl").GetString());
+    }
+
+    [HelmTheory]
+    [MemberData(nameof(ValueSets))]
+    public void Template_AnyValueSet_SetsCredentialsOnlyFromSecrets(string valueSet)
+    {
+        var m = Helm.Template([valueSet]);
+
+        foreach (var doc in m.OfKind("Deployment").Concat(m.OfKind("Job")))
+        {
+            foreach (var container in doc.Map("spec", "template", "spec").Seq("containers").Cast<YamlMappingNode>())
+            {
+                foreach (var (name, entry) in container.Env())
+                {
+                    if (CredentialName().IsMatch(name))
+                    {
+                        Assert.Null(entry.Get("value"));
+                        Assert.NotNull(entry.Map("valueFrom").Get("secretKeyRef"));
+                    }
+                }
+            }
+        }
+
+        Assert.DoesNotContain("password", ConfigFile(m).GetRawText(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Attempts to hand the chart a secret value: each is refused, and the secret is echoed nowhere (not even in the error).</summary>
+    [HelmTheory]
+    [InlineData("security.kafka.sasl.password=S3cret-kafka-7Q", "Additional property password is not allowed")]
+    [InlineData("security.redis.auth.password=S3cret-redis-7Q", "Additional property password is not allowed")]
+    [InlineData("security.schemaRegistry.auth.password=S3cret-sr-7Q", "Additional property password is not allowed")]
+    [InlineData("config.Kafka.SaslPassword=S3cret-cfg-7Q", "Additional property SaslPassword is not allowed")]
+    [InlineData("config.Redis.Password=S3cret-cfgr-7Q", "Additional property Redis is not allowed")]
+    [InlineData("config.Kafka.Properties.sasl\\.password=S3cret-prop-7Q", "sasl.password")]
+    [InlineData("config.Kafka.Properties.ssl\\.key\\.password=S3cret-prop2-7Q", "ssl.key.password")]
+    [InlineData("config.State.Redis=redis:6379\\,password=S3cret-conn-7Q", "config.State.Redis must name endpoints only")]
+    [InlineData("config.Model.RegistryRedis=redis:6379\\,user=ab\\,password=S3cret-reg-7Q", "config.Model.RegistryRedis must name endpoints only")]
+    [InlineData("config.Schemas.RegistryUrl=https://ab:S3cret-url-7Q@registry:8081", "config.Schemas.RegistryUrl")]
+    [InlineData("extraEnv[0].name=KAFKA_PASSWORD,extraEnv[0].value=S3cret-env-7Q", "extraEnv.0")]
+    public void Template_SecretGivenAsAValue_IsRefusedAndNotEchoed(string set, string expected)
+    {
+        var result = Helm.TryTemplate(["minimal"], set);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.All, StringComparison.Ordinal);
+        var secret = SecretInSet().Match(set).Value;
+        Assert.DoesNotContain(secret, result.All, StringComparison.Ordinal);
+    }
+
+    [HelmFact]
+    public void Template_Keda_RendersAKafkaLagTriggerAuthenticatedFromTheWorkersSecrets()
+    {
+        var m = Helm.Template(["keda"]);
+
+        Assert.Empty(m.OfKind("HorizontalPodAutoscaler"));
+        Assert.Null(m.Single("Deployment").Map("spec").Get("replicas"));
+        var scaled = m.Single("ScaledObject");
+        Assert.Equal("keda.sh/v1alpha1", scaled.Str("apiVersion"));
+        Assert.Equal("Deployment", scaled.Str("spec", "scaleTargetRef", "kind"));
+        Assert.Equal("ab-alertbroker", scaled.Str("spec", "scaleTargetRef", "name"));
+        Assert.Equal("1", scaled.Str("spec", "minReplicaCount"));
+        Assert.Equal("16", scaled.Str("spec", "maxReplicaCount"));
+        Assert.Equal("600", scaled.Str("spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds"));
+
+        var trigger = Assert.Single(scaled.Map("spec").Seq("triggers").Cast<YamlMappingNode>());
+        Assert.Equal("kafka", trigger.Str("type"));
+        var meta = trigger.Map("metadata");
+        Assert.Equal("kafka-0.kafka:9093", meta.Str("bootstrapServers"));
+        Assert.Equal("alertbroker-ztf", meta.Str("consumerGroup"));
+        Assert.Equal("ztf_20261121_programid1", meta.Str("topic"));
+        Assert.Equal("50000", meta.Str("lagThreshold"));
+        Assert.Equal("earliest", meta.Str("offsetResetPolicy"));
+        Assert.Equal("false", meta.Str("allowIdleConsumers"));
+        Assert.Equal("scram_sha256", meta.Str("sasl"));
+        Assert.Equal("enable", meta.Str("tls"));
+
+        var auth = m.Single("TriggerAuthentication");
+        Assert.Equal(auth.Str("metadata", "name"), trigger.Str("authenticationRef", "name"));
+        var refs = auth.Map("spec").Seq("secretTargetRef").Cast<YamlMappingNode>().ToDictionary(r => r.Str("parameter")!, r => (r.Str("name"), r.Str("key")));
+        Assert.Equal(("alertbroker-kafka-user", "username"), refs["username"]);
+        Assert.Equal(("alertbroker-kafka-user", "password"), refs["password"]);
+        Assert.Equal(("kafka-cluster-ca", "ca.crt"), refs["ca"]);
+        Assert.Equal(3, refs.Count);
+    }
+
+    [HelmFact]
+    public void Template_KedaWithoutKafkaCredentials_NeedsNoTriggerAuthentication()
+    {
+        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "autoscaling.minReplicas=0", "config.Kafka.Topics={a,b}");
+
+        Assert.Empty(m.OfKind("TriggerAuthentication"));
+        var trigger = m.Single("ScaledObject").Map("spec").Seq("triggers").Cast<YamlMappingNode>().Single();
+        Assert.Null(trigger.Get("authenticationRef"));
+        Assert.Equal("none", trigger.Str("metadata", "sasl"));
+        Assert.Equal("disable", trigger.Str("metadata", "tls"));
+        // Two input topics: KEDA sums the lag of every topic the group has committed offsets for.
+        Assert.Null(trigger.Map("metadata").Get("topic"));
+        Assert.Equal("0", m.Single("ScaledObject").Str("spec", "minReplicaCount"));
+    }
+
+    [HelmFact]
+    public void Template_Hpa_ScalesOnCpuAndNeverAlongsideKeda()
+    {
+        var m = Helm.Template(["hpa"]);
+
+        Assert.Empty(m.OfKind("ScaledObject"));
+        Assert.Null(m.Single("Deployment").Map("spec").Get("replicas"));
+        var hpa = m.Single("HorizontalPodAutoscaler");
+        Assert.Equal("autoscaling/v2", hpa.Str("apiVersion"));
+        Assert.Equal("ab-alertbroker", hpa.Str("spec", "scaleTargetRef", "name"));
+        Assert.Equal("2", hpa.Str("spec", "minReplicas"));
+        Assert.Equal("8", hpa.Str("spec", "maxReplicas"));
+        var metric = Assert.Single(hpa.Map("spec").Seq("metrics").Cast<YamlMappingNode>());
+        Assert.Equal("cpu", metric.Str("resource", "name"));
+        Assert.Equal("65", metric.Str("resource", "target", "averageUtilization"));
+        Assert.Equal("^ztf_.*", ConfigFile(m).GetProperty("AlertBroker").GetProperty("Kafka").GetProperty("TopicPattern").GetString());
+
+        // One mode at a time, by construction: the only way to ask for both is a value the schema refuses.
+        foreach (var set in ValueSets)
+        {
+            var kinds = Manifests.Kinds(Helm.Template([set])).ToList();
+            Assert.False(kinds.Contains("ScaledObject") && kinds.Contains("HorizontalPodAutoscaler"), set);
+        }
+    }
+
+    [HelmFact]
+    public void Template_RedisCluster_JoinsTheSeedNodesAndTakesThePasswordFromTheSecret()
+    {
+        var m = Helm.Template(["redis-cluster"]);
+        var ab = ConfigFile(m).GetProperty("AlertBroker");
+        const string nodes = "redis-cluster-0.redis-cluster:6379,redis-cluster-1.redis-cluster:6379,redis-cluster-2.redis-cluster:6379";
+
+        Assert.Equal(nodes, ab.GetProperty("State").GetProperty("Redis").GetString());
+        Assert.Equal(nodes, ab.GetProperty("Model").GetProperty("RegistryRedis").GetString());
+        var env = m.WorkerContainer().Env();
+        Assert.Equal("redis-cluster", env["AlertBroker__Redis__Password"].Str("valueFrom", "secretKeyRef", "name"));
+        Assert.Equal("redis-password", env["AlertBroker__Redis__Password"].Str("valueFrom", "secretKeyRef", "key"));
+        Assert.False(env.ContainsKey("AlertBroker__Redis__User"));
+        Assert.False(env.ContainsKey("AlertBroker__Redis__Tls"));
+    }
+
+    [HelmFact]
+    public void Template_Tls_MountsTheRedisClientCertificateAndUsesTheImageCaBundleForKafka()
+    {
+        var m = Helm.Template(["tls"]);
+        var worker = m.WorkerContainer();
+        var env = worker.Env();
+
+        Assert.Equal("Ssl", env["AlertBroker__Kafka__SecurityProtocol"].Str("value"));
+        Assert.False(env.ContainsKey("AlertBroker__Kafka__SslCaLocation"));
+        Assert.False(env.ContainsKey("AlertBroker__Kafka__SaslPassword"));
+        Assert.Equal("/etc/alertbroker/tls/redis/tls.crt", env["AlertBroker__Redis__TlsCertificateFile"].Str("value"));
+        Assert.Equal("/etc/alertbroker/tls/redis/tls.key", env["AlertBroker__Redis__TlsKeyFile"].Str("value"));
+        var volumes = m.Single("Deployment").Map("spec", "template", "spec").Seq("volumes").Cast<YamlMappingNode>().ToDictionary(v => v.Str("name")!, v => v);
+        Assert.False(volumes.ContainsKey("kafka-tls"));
+        Assert.Equal("0440", volumes["redis-tls"].Str("secret", "defaultMode"));
+
+        // Longer drain, with a preStop pause; the grace period covers both.
+        Assert.Equal(["sleep", "5"], worker.Map("lifecycle", "preStop", "exec").Seq("command").Strings());
+        Assert.Equal("120", m.Single("Deployment").Str("spec", "template", "spec", "terminationGracePeriodSeconds"));
+        Assert.Equal(90, ConfigFile(m).GetProperty("shutdownTimeoutSeconds").GetInt32());
+
+        var monitor = m.Single("ServiceMonitor");
+        Assert.Equal("kube-prometheus-stack", monitor.Str("metadata", "labels", "release"));
+        var endpoint = Assert.Single(monitor.Map("spec").Seq("endpoints").Cast<YamlMappingNode>());
+        Assert.Equal("metrics", endpoint.Str("port"));
+        Assert.Equal("/metrics", endpoint.Str("path"));
+        AssertSelects(monitor.Map("spec", "selector", "matchLabels"), m.Single("Service").Map("metadata", "labels"));
+
+        var policy = m.Single("NetworkPolicy");
+        Assert.Equal(["Ingress"], policy.Map("spec").Seq("policyTypes").Strings());
+        var rule = Assert.Single(policy.Map("spec").Seq("ingress").Cast<YamlMappingNode>());
+        Assert.Equal("http", Assert.Single(rule.Seq("ports").Cast<YamlMappingNode>()).Str("port"));
+        Assert.Equal("monitoring", rule.Seq("from").Cast<YamlMappingNode>().Single().Str("namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"));
+    }
+
+    [HelmFact]
+    public void Template_PromoteJob_RunsModelsPromoteAgainstTheRegistryWithoutSecretsInItsSpec()
+    {
+        var m = Helm.Template(["promote"]);
+        var job = m.Single("Job");
+        var pod = job.Map("spec", "template", "spec");
+        var container = Manifests.Containers(job, "promote");
+
+        Assert.Equal(
+            ["models", "promote", "ztf-bts@1.1.0", "--prefix", "alertbroker", "--max-drop", "0.02", "--reason", "fine-tuned on BTS, all layers", "--holdout", "/data/holdout/ztf-bts", "--detections-only"],
+            container.Seq("args").Strings());
+        Assert.Equal("Never", pod.Str("restartPolicy"));
+        Assert.Equal("0", job.Str("spec", "backoffLimit"));
+        Assert.Equal("promote", job.Str("spec", "template", "metadata", "labels", "app.kubernetes.io/component"));
+        Assert.Equal("true", container.Str("securityContext", "readOnlyRootFilesystem"));
+        Assert.Equal("true", pod.Str("securityContext", "runAsNonRoot"));
+
+        // The registry connection: endpoints from values, credentials expanded by Kubernetes from secretKeyRef variables.
+        var env = container.Env();
+        Assert.Equal("alertbroker-redis", env["AlertBroker__Redis__Password"].Str("valueFrom", "secretKeyRef", "name"));
+        Assert.Equal("redis:6379,user=$(AlertBroker__Redis__User),password=$(AlertBroker__Redis__Password)", env["ALERTBROKER_REDIS"].Str("value"));
+        var names = container.Seq("env").Cast<YamlMappingNode>().Select(e => e.Str("name")).ToList();
+        Assert.True(names.IndexOf("ALERTBROKER_REDIS") > names.IndexOf("AlertBroker__Redis__Password"), "a $(VAR) reference must follow the variable");
+
+        // Not a worker: the Service and the PDB do not select it.
+        var jobLabels = job.Map("spec", "template", "metadata", "labels");
+        Assert.False(Selects(m.Single("PodDisruptionBudget").Map("spec", "selector", "matchLabels"), jobLabels));
+
+        // One Job per promotion: the same values keep the name (no second promotion on an unrelated upgrade),
+        // another model gets a new Job.
+        var name = job.Str("metadata", "name")!;
+        Assert.Equal(name, Helm.Template(["promote"], "replicaCount=5").Single("Job").Str("metadata", "name"));
+        Assert.NotEqual(name, Helm.Template(["promote"], "promote.model=ztf-bts@1.2.0").Single("Job").Str("metadata", "name"));
+        Assert.True(name.Length <= 63, name);
+    }
+
+    [HelmTheory]
+    [InlineData("autoscaling.mode=both", "autoscaling.mode must be one of the following")]
+    [InlineData("security.kafka.securityProtocol=SASL_SSL", "security.kafka.securityProtocol must be one of the following")]
+    [InlineData("security.kafka.sasl.mechanism=GSSAPI", "security.kafka.sasl.mechanism must be one of the following")]
+    [InlineData("logLevel=Verbose", "logLevel must be one of the following")]
+    [InlineData("config.Kafka.BatchSizee=100", "Additional property BatchSizee is not allowed")]
+    [InlineData("config.Kafka.BatchSize=0", "config.Kafka.BatchSize")]
+    [InlineData("config.Kafka.TopicPattern=ztf_.*", "config.Kafka.TopicPattern")]
+    [InlineData("config.State.Store=Memory", "config.State.Store must be one of the following")]
+    [InlineData("metrics.port=0", "metrics.port")]
+    [InlineData("promote.model=ztf-bts", "promote.model")]
+    [InlineData("image.digest=latest", "image.digest")]
+    [InlineData("security.kafka.securityProtocol=SaslSsl", "security.kafka.sasl.existingSecret is required with securityProtocol SaslSsl")]
+    [InlineData("security.kafka.tls.existingSecret=ca", "does not use TLS")]
+    [InlineData("security.kafka.securityProtocol=Ssl,security.kafka.tls.existingSecret=c,security.kafka.tls.certificateKey=tls.crt", "set certificateKey and keyKey together")]
+    [InlineData("security.redis.tls.existingSecret=ca", "security.redis.tls.enabled is false")]
+    [InlineData("terminationGracePeriodSeconds=40", "terminationGracePeriodSeconds (40) must be at least")]
+    [InlineData("drain.preStopSleepSeconds=20", "must be at least drain.timeoutSeconds + drain.preStopSleepSeconds + 5 = 70")]
+    [InlineData("promote.enabled=true,promote.model=ztf-bts@1.1.0", "promote.enabled needs config.Model.RegistryRedis")]
+    [InlineData("config.State.Store=InMemory", "InMemory keeps state inside one process")]
+    [InlineData("autoscaling.mode=hpa,autoscaling.minReplicas=0", "at least 1 with mode hpa")]
+    [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=20,autoscaling.maxReplicas=10", "must not exceed autoscaling.maxReplicas")]
+    [InlineData("podDisruptionBudget.minAvailable=1", "set exactly one of maxUnavailable and minAvailable")]
+    [InlineData("metrics.bindAddress=127.0.0.1", "metrics.bindAddress must be one of the following")]
+    public void Template_InvalidValues_AreRefused(string set, string expected)
+    {
+        var result = Helm.TryTemplate(["minimal"], set);
+
+        Assert.True(result.ExitCode != 0, "accepted: " + set);
+        Assert.Contains(expected, result.All, StringComparison.Ordinal);
+    }
+
+    [HelmFact]
+    public void Template_ClusterOlderThanTheChartSupports_IsRefused()
+    {
+        var result = Helm.Run("template", "ab", Helm.Chart, "-f", Helm.Values("minimal"), "--kube-version", "1.26.0");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("kubeVersion", result.All, StringComparison.OrdinalIgnoreCase);
+    }
+
+    internal static JsonElement ConfigFile(Manifests m)
+    {
+        var json = m.Single("ConfigMap").Map("data").Str("alertbroker.json");
+        Assert.False(string.IsNullOrEmpty(json));
+        return JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    /// <summary>Every <c>Section:Key</c> in the configuration table of docs/worker.md.</summary>
+    internal static SortedSet<string> DocumentedWorkerKeys()
+    {
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(Path.Combine(Helm.RepositoryRoot, "docs", "worker.md")))
+        {
+            if (!line.StartsWith("| `", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var firstCell = line.Split('|')[1];
+            foreach (Match k in DocumentedKey().Matches(firstCell))
+            {
+                keys.Add(k.Groups[1].Value);
+            }
+        }
+
+        return keys;
+    }
+
+    private static string Checksum(Manifests m) => m.Single("Deployment").Str("spec", "template", "metadata", "annotations", "checksum/config")!;
+
+    private static bool Selects(YamlMappingNode selector, YamlMappingNode labels) =>
+        selector.Children.All(kv => labels.Get(((YamlScalarNode)kv.Key).Value!) is YamlScalarNode v && v.Value == ((YamlScalarNode)kv.Value).Value);
+
+    private static void AssertSelects(YamlMappingNode selector, YamlMappingNode labels) =>
+        Assert.True(Selects(selector, labels), "selector " + selector.ToYamlString() + " does not match " + labels.ToYamlString());
+
+    [GeneratedRegex("(?i)(password|passwd|secret|token|username|^AlertBroker__Redis__User$)")]
+    private static partial Regex CredentialName();
+
+    [GeneratedRegex(@"S3cret-[a-z0-9]+-7Q")]
+    private static partial Regex SecretInSet();
+
+    [GeneratedRegex(@"`([A-Z][A-Za-z]+:[A-Z][A-Za-z]+)(?::<[^>]+>)?`")]
+    private static partial Regex DocumentedKey();
+}
