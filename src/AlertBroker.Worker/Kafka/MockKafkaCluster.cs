@@ -29,14 +29,24 @@ public sealed class MockKafkaCluster : IDisposable
     public string BootstrapServers { get; }
 
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers and waits for its address.</summary>
+    /// <param name="brokers">Number of mock brokers.</param>
+    /// <param name="timeout">How long to wait for the brokers (default 10 s).</param>
+    /// <param name="settings">librdkafka settings for the client that owns the mock, e.g. <c>test.mock.broker.rtt</c> (ms added
+    /// to every broker response) or <c>debug=mock</c> (the brokers log each request).</param>
+    /// <param name="log">Receives the owner's log lines (the mock brokers' own with <c>debug=mock</c>).</param>
     /// <exception cref="InvalidOperationException">The mock brokers did not answer in time.</exception>
-    public static MockKafkaCluster Start(int brokers = 1, TimeSpan? timeout = null)
+    public static MockKafkaCluster Start(int brokers = 1, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? settings = null, Action<string>? log = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
         KafkaNativeLibrary.Load();
         var config = new ProducerConfig { BootstrapServers = "mock", LingerMs = 1 };
         config.Set("test.mock.num.brokers", brokers.ToString(CultureInfo.InvariantCulture));
-        var owner = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            config.Set(key, value);
+        }
+
+        var owner = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, m) => log?.Invoke(m.Message)).Build();
         var admin = new DependentAdminClientBuilder(owner.Handle).Build();
         try
         {
