@@ -9,7 +9,7 @@ cd "$root"
 
 ORT_VERSION="1.30.0"
 ORT_DIR="$root/.native/onnxruntime-$ORT_VERSION"
-APT_PACKAGES=(redis-server librdkafka-dev)
+APT_PACKAGES=(redis-server)
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -147,12 +147,13 @@ public static class KafkaNativeLibrary
         };
 
         var directories = new List<string>();
+        var runtimeDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory()));
         void Add(string? dir)
         {
             if (!string.IsNullOrEmpty(dir))
             {
-                var full = Path.GetFullPath(dir);
-                if (!directories.Contains(full))
+                var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+                if (!directories.Contains(full) && full != runtimeDirectory)
                 {
                     directories.Add(full);
                 }
