@@ -10,10 +10,21 @@ namespace AlertBroker.Cli;
 /// <summary>Options and helpers several commands share.</summary>
 internal static class CliHelpers
 {
-    public static Option<string?> SchemaRegistryOption() => new("--schema-registry")
+    public static Option<string?> SchemaRegistryOption()
     {
-        Description = "Schema registry URL for Confluent-wire messages (basic auth from AlertBroker__Schemas__RegistryUsername / RegistryPassword).",
-    };
+        var option = new Option<string?>("--schema-registry")
+        {
+            Description = "Schema registry URL for Confluent-wire messages (basic auth from AlertBroker__Schemas__RegistryUsername / RegistryPassword).",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } url && !SchemaRegistryClients.IsValidUrl(url))
+            {
+                result.AddError("--schema-registry must be an absolute http:// or https:// URL (several separated by commas).");
+            }
+        });
+        return option;
+    }
 
     public static Option<string?> SchemaDirOption() => new("--schema-dir")
     {
