@@ -10,7 +10,7 @@ cd "$root"
 
 ORT_VERSION="1.30.0"
 ORT_DIR="$root/.native/onnxruntime-$ORT_VERSION"
-APT_PACKAGES=(redis-server librdkafka-dev unzip)
+APT_PACKAGES=(redis-server unzip)
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Schemas;
 using Spectre.Console;
 
 namespace AlertBroker.Cli;
@@ -8,10 +10,21 @@ namespace AlertBroker.Cli;
 /// <summary>Options and helpers several commands share.</summary>
 internal static class CliHelpers
 {
-    public static Option<string?> SchemaRegistryOption() => new("--schema-registry")
+    public static Option<string?> SchemaRegistryOption()
     {
-        Description = "Schema registry base URL for Confluent-wire messages (GET /schemas/ids/{id}).",
-    };
+        var option = new Option<string?>("--schema-registry")
+        {
+            Description = "Schema registry URL for Confluent-wire messages (basic auth from AlertBroker__Schemas__RegistryUsername / RegistryPassword).",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } url && !SchemaRegistryClients.IsValidUrl(url))
+            {
+                result.AddError("--schema-registry must be an absolute http:// or https:// URL (several separated by commas).");
+            }
+        });
+        return option;
+    }
 
     public static Option<string?> SchemaDirOption() => new("--schema-dir")
     {
@@ -24,12 +37,35 @@ internal static class CliHelpers
         Arity = ArgumentArity.OneOrMore,
     };
 
+    /// <summary>
+    /// A decoder resolving Confluent-wire schema ids in a registry (Confluent's client; basic authentication from
+    /// <c>AlertBroker__Schemas__RegistryUsername</c> and <c>AlertBroker__Schemas__RegistryPassword</c>, as for <c>run</c>)
+    /// or a directory of <c>&lt;id&gt;.avsc</c> files.
+    /// </summary>
     public static AlertDecoder CreateDecoder(string? registry, string? schemaDir)
     {
         ISchemaLookup? lookup = registry is not null
-            ? new SchemaRegistryLookup(new Uri(registry))
+            ? ConfluentSchemaRegistryLookup.Create(
+                registry,
+                Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryUsername"),
+                Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryPassword"))
             : schemaDir is not null ? new DirectorySchemaLookup(schemaDir) : null;
         return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
+    }
+
+    /// <summary>Loads the packaged librdkafka for a command that uses Kafka; false (after saying why on stderr) when it cannot.</summary>
+    public static bool TryLoadKafka()
+    {
+        try
+        {
+            KafkaNativeLibrary.Load();
+            return true;
+        }
+        catch (KafkaNativeLibraryException e)
+        {
+            Stderr.MarkupLine("[red]librdkafka:[/] " + Markup.Escape(e.Message));
+            return false;
+        }
     }
 
     /// <summary>A console for progress and diagnostics on stderr, so stdout stays machine-readable.</summary>

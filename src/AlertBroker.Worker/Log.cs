@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Critical, "The worker stopped on an unexpected error: {Error}")]
     public static partial void WorkerFailed(ILogger logger, Exception exception, string error);
 
+    [LoggerMessage(18, LogLevel.Information, "Kafka client: librdkafka {Version} from {Path} (Confluent.Kafka {ClientVersion})")]
+    public static partial void KafkaLibrary(ILogger logger, string version, string path, string clientVersion);
+
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
 }

@@ -71,4 +71,44 @@ public class InspectCommandTests
             File.Delete(path);
         }
     }
+
+    [SharedDataFact]
+    public async Task Run_SchemaRegistry_DecodesConfluentWireFileThroughConfluentsClient()
+    {
+        // A real Rubin alert as its Kafka message (Confluent wire), its schema registered under the id the registry gives it.
+        var wire = new AlertBroker.Worker.Kafka.SurveyWireFormat();
+        var sample = SharedData.AvroFiles("lsst-real-v7_4").First();
+        var message = wire.ToWire(File.ReadAllBytes(sample)).First();
+        AlertBroker.Avro.ConfluentWireFormat.TryReadHeader(message, out var originalId);
+        await using var registry = await AlertBroker.Worker.Tests.FakeSchemaRegistry.StartAsync();
+        var id = registry.Add("lsst-value", wire.Schemas[originalId].ToString());
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
+        var path = Path.Combine(Path.GetTempPath(), "ab-inspect-wire-" + Guid.NewGuid().ToString("N") + ".avro");
+        File.WriteAllBytes(path, message);
+        try
+        {
+            var output = new StringWriter();
+            var exit = InspectCommand.Run([path], json: false, normalized: true, limit: 0, CliHelpers.CreateDecoder(registry.Url, null), output, CancellationToken.None);
+
+            Assert.Equal(0, exit);
+            var alert = JsonDocument.Parse(output.ToString().Trim()).RootElement;
+            Assert.Equal("lsst", alert.GetProperty("survey").GetString());
+            Assert.Equal(new AlertDecoder().DecodeSingle(File.ReadAllBytes(sample)).SourceId, alert.GetProperty("sourceId").GetInt64());
+            Assert.Equal(1, registry.CountRequests("GET", "/schemas/ids/" + id));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("registry:8081")]
+    [InlineData("file:///etc/passwd")]
+    public void Inspect_InvalidSchemaRegistryUrl_IsAParseError(string url)
+    {
+        var parse = AlertBrokerCommand.Create().Parse(["inspect", Path.GetTempPath(), "--schema-registry", url]);
+
+        Assert.Contains(parse.Errors, e => e.Message.Contains("--schema-registry must be an absolute http", StringComparison.Ordinal));
+    }
 }

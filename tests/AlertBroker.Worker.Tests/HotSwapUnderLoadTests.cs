@@ -49,7 +49,7 @@ public sealed class HotSwapUnderLoadTests : IClassFixture<MockKafkaFixture>, IDi
         var promoter = new ModelPromoter(registry);
         Assert.True((await promoter.PromoteAsync(new ModelRef("swap", "1"), new PromotionOptions { By = "test" })).Promoted);
 
-        var topics = new TestTopics(_kafka.Cluster, partitions: 4);
+        var topics = new TestTopics(_kafka.Cluster);
         var store = new InMemoryObjectStateStore();
         await using var a = new Rig("a", registry, topics, store);
         await using var b = new Rig("b", registry, topics, store);

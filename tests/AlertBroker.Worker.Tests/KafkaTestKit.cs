@@ -23,7 +23,8 @@ public sealed class MockKafkaFixture : IDisposable
 /// <summary>A worker run in the test process, with topics unique to the test.</summary>
 internal sealed class TestTopics
 {
-    public TestTopics(MockKafkaCluster cluster, int partitions = 2)
+    /// <summary>Creates the test's topics, each with <see cref="MockKafkaCluster.PartitionsPerTopic"/> partitions.</summary>
+    public TestTopics(MockKafkaCluster cluster)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         Input = "in-" + id;
@@ -31,7 +32,7 @@ internal sealed class TestTopics
         DeadLetters = "dlq-" + id;
         Group = "g-" + id;
         Cluster = cluster;
-        cluster.CreateTopics(partitions, Input, Output, DeadLetters);
+        cluster.CreateTopics(Input, Output, DeadLetters);
     }
 
     public MockKafkaCluster Cluster { get; }

@@ -208,7 +208,7 @@ public sealed class KafkaWorkerTests : IClassFixture<MockKafkaFixture>, IClassFi
     [OnnxFact]
     public async Task TwoWorkers_OneGroup_SharePartitionsAndTotalsAreRight()
     {
-        var topics = new TestTopics(_kafka.Cluster, partitions: 4);
+        var topics = new TestTopics(_kafka.Cluster);
         var alerts = SyntheticZtfAlerts.Generate(24, 3, seed: 14);
         var store = new InMemoryObjectStateStore();
         var a = topics.Worker(store, batchSize: 10);

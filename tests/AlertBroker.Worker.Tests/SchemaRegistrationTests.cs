@@ -1,66 +1,94 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
+using System.Buffers.Binary;
+using System.Text;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Tests;
 
 /// <summary>With a schema registry configured, the output schema is registered and classifications use Confluent wire format.</summary>
 public sealed class SchemaRegistrationTests
 {
-    [Fact]
-    public async Task Worker_WithRegistry_RegistersOutputSchemaAndFramesWithItsId()
+    private static IHost Host(string url, string? username = null, string? password = null)
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        string? subject = null;
-        string? schema = null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        await using var registry = builder.Build();
-        registry.MapPost("/subjects/{name}/versions", async (string name, HttpRequest request) =>
-        {
-            using var doc = await JsonDocument.ParseAsync(request.Body);
-            subject = name;
-            schema = doc.RootElement.GetProperty("schema").GetString();
-            return Results.Json(new { id = 4242 });
-        });
-        await registry.StartAsync();
-
-        var hostBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        var hostBuilder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         hostBuilder.Logging.ClearProviders();
         hostBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AlertBroker:Kafka:BootstrapServers"] = "127.0.0.1:1",
             ["AlertBroker:Kafka:Topics:0"] = "alerts",
             ["AlertBroker:Kafka:OutputTopic"] = "classes",
-            ["AlertBroker:Schemas:RegistryUrl"] = "http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AlertBroker:Schemas:RegistryUrl"] = url,
+            ["AlertBroker:Schemas:RegistryUsername"] = username,
+            ["AlertBroker:Schemas:RegistryPassword"] = password,
         });
         hostBuilder.Services.AddAlertBrokerWorker();
-        using var host = hostBuilder.Build();
+        return hostBuilder.Build();
+    }
+
+    [Fact]
+    public async Task Worker_WithAuthenticatedRegistry_RegistersOutputSchemaWithCredentialsAndFramesWithItsId()
+    {
+        await using var registry = await FakeSchemaRegistry.StartAsync("writer", "pw");
+        registry.Add("other-value", """{"type":"record","name":"Other","fields":[]}""");
+        using var host = Host(registry.Url, "writer", "pw");
+
         var codec = host.Services.GetRequiredService<ClassificationCodec>();
 
         Assert.Equal(OutputFraming.ConfluentWire, codec.Framing);
-        Assert.Equal("classes-value", subject);
-        Assert.Equal(ClassificationCodec.Schema.Fingerprint, AlertBroker.Avro.AvroSchema.Parse(schema!).Fingerprint);
+        var expectedAuth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("writer:pw"));
+        Assert.Contains(registry.Requests, r => r.Method == "POST" && r.Path == "/subjects/classes-value/versions" && r.Authorization == expectedAuth);
+        Assert.DoesNotContain(registry.Requests, r => r.Authorization != expectedAuth);
+
+        // The id the registry gave the schema (2: one schema was there before) frames every classification.
+        var (id, schema) = registry.Latest("classes-value") ?? throw new InvalidOperationException("nothing registered under classes-value");
+        Assert.Equal(2, id);
+        Assert.Equal(ClassificationCodec.Schema.Fingerprint, AlertBroker.Avro.AvroSchema.Parse(schema).Fingerprint);
         var c = new Classification("o", 1, 1, AlertBroker.Alerts.Survey.Lsst, 60000, "m", "1", ["A"], [1f], 1, 1, ScoringPath.Full, null, 0, 0);
         var bytes = codec.Encode(c);
-        Assert.Equal(new byte[] { 0, 0, 0, 0x10, 0x92 }, bytes.AsSpan(0, 5).ToArray());
+        Assert.Equal(0, bytes[0]);
+        Assert.Equal(id, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1)));
         Assert.Equal("o", ClassificationCodec.Decode(bytes).ObjectId);
-        await registry.StopAsync();
+    }
+
+    [Fact]
+    public async Task Worker_RegistryRefusesCredentials_StartFailsWithSchemaRegistrationException()
+    {
+        await using var registry = await FakeSchemaRegistry.StartAsync("writer", "pw");
+        using var host = Host(registry.Url, "writer", "not-the-password");
+
+        var e = Assert.Throws<SchemaRegistrationException>(() => host.Services.GetRequiredService<ClassificationCodec>());
+
+        Assert.Contains("401", e.Message, StringComparison.Ordinal);
+        Assert.Contains("classes-value", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("registry:8081", null, null, "RegistryUrl")]
+    [InlineData("ftp://registry", null, null, "RegistryUrl")]
+    [InlineData("http://registry:8081", null, "pw", "RegistryPassword")]
+    [InlineData(null, "user", "pw", "RegistryUsername")]
+    public void Options_InvalidRegistrySettings_FailValidationNamingTheKey(string? url, string? username, string? password, string key)
+    {
+        using var host = Host(url!, username, password);
+
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<SchemaOptions>>().Value);
+
+        Assert.Contains(e.Failures, f => f.Contains("AlertBroker:Schemas:" + key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Options_SeveralHttpsUrls_AreValid()
+    {
+        using var host = Host("https://a.example:8081, https://b.example:8081", "u", "p");
+
+        var o = host.Services.GetRequiredService<IOptions<SchemaOptions>>().Value;
+
+        Assert.Equal("u", o.RegistryUsername);
     }
 }

@@ -54,6 +54,11 @@ internal static class DemoCommand
     private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, string? modelDir, int batchSize, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
+        if (!CliHelpers.TryLoadKafka())
+        {
+            return 70;
+        }
+
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
         using var model = DemoModel.Load(modelDir, out var modelDescription);
         AnsiConsole.MarkupLine($"model:  [bold]{Markup.Escape(model.Name)} {Markup.Escape(model.Version)}[/] ({model.Classes.Length} classes) from {Markup.Escape(modelDescription)}");

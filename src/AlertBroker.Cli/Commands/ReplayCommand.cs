@@ -101,6 +101,11 @@ internal static class ReplayCommand
             settings[p[..eq]] = p[(eq + 1)..];
         }
 
+        if (!CliHelpers.TryLoadKafka())
+        {
+            return 70;
+        }
+
         return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, ct);
     }
 

@@ -3,6 +3,7 @@ using AlertBroker.Cli.Worker;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Output;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Hosting;
@@ -91,7 +92,10 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model cannot be loaded.</summary>
+    /// <summary>
+    /// Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model cannot be loaded, 4 when the
+    /// schema registry does not register the output schema at start, 70 when librdkafka cannot be loaded.
+    /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
         if (configFile is not null && !File.Exists(configFile))
@@ -125,6 +129,11 @@ internal static class RunCommand
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         WorkerCli.ConfigureOnnxRuntime();
+        if (!CliHelpers.TryLoadKafka())
+        {
+            return 70;
+        }
+
         builder.Services.AddAlertBrokerWorker();
         try
         {
@@ -146,6 +155,11 @@ internal static class RunCommand
         {
             CliHelpers.Stderr.MarkupLine("[red]model package:[/] " + Markup.Escape(e.Message));
             return 3;
+        }
+        catch (SchemaRegistrationException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]schema registry:[/] " + Markup.Escape(e.Message));
+            return 4;
         }
         catch (OnnxRuntimeNotFoundException e)
         {

@@ -64,8 +64,6 @@ internal sealed class KafkaPipelineRun
 
     public AlertBroker.Avro.ISchemaLookup? Schemas { get; init; }
 
-    public int Partitions { get; init; } = 4;
-
     public int BatchSize { get; init; } = 500;
 
     /// <summary>Called about once a second with (produced, processed messages, alerts, dead letters).</summary>
@@ -82,7 +80,7 @@ internal sealed class KafkaPipelineRun
         const string Input = "alerts";
         const string Output = "classifications";
         const string Dead = "dead-letters";
-        cluster.CreateTopics(Partitions, Input, Output, Dead);
+        cluster.CreateTopics(Input, Output, Dead);
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
         var metrics = new WorkerMetrics();
         var processor = new AlertBatchProcessor(decoder, Store, () => Model, new ClassificationCodec(), metrics);

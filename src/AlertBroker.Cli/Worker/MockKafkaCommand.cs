@@ -12,25 +12,29 @@ internal static class MockKafkaCommand
 {
     public static Command Create()
     {
-        var topics = new Option<string[]>("--topic") { Description = "Topics to create (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var partitions = new Option<int>("--partitions") { Description = "Partitions per created topic.", DefaultValueFactory = _ => 4 };
+        var topics = new Option<string[]>("--topic") { Description = "Topics to create (repeatable), with 4 partitions each (the mock's fixed count; producers also create topics on first use).", AllowMultipleArgumentsPerToken = true };
         var brokers = new Option<int>("--brokers") { Description = "Mock brokers.", DefaultValueFactory = _ => 1 };
         var command = new Command("mock-kafka", "Start librdkafka's mock Kafka cluster on 127.0.0.1 and print its bootstrap servers; runs until Ctrl-C.")
         {
-            topics, partitions, brokers,
+            topics, brokers,
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (!CliHelpers.TryLoadKafka())
+            {
+                return 70;
+            }
+
             using var cluster = MockKafkaCluster.Start(Math.Max(1, parse.GetValue(brokers)));
             var names = parse.GetValue(topics) ?? [];
             if (names.Length > 0)
             {
-                cluster.CreateTopics(Math.Max(1, parse.GetValue(partitions)), names);
+                cluster.CreateTopics(names);
             }
 
             Console.WriteLine(cluster.BootstrapServers);
             Console.Out.Flush();
-            Console.Error.WriteLine("[mock-kafka] running; Ctrl-C stops it");
+            Console.Error.WriteLine("[mock-kafka] librdkafka " + KafkaNativeLibrary.LoadedVersion + " from " + (KafkaNativeLibrary.LoadedPath ?? "the platform's default location") + "; running, Ctrl-C stops it");
             try
             {
                 await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

@@ -99,6 +99,11 @@ internal static class PipelineBenchCommand
 
         if (all || mode == "kafka")
         {
+            if (!CliHelpers.TryLoadKafka())
+            {
+                return 70;
+            }
+
             var perObj = Math.Max(1, perObject);
             var messages = KafkaPipelineRun.Synthetic(Math.Max(1, kafkaMessages / perObj), perObj, seed: 8);
             var run = new KafkaPipelineRun { Model = model, Store = new InMemoryObjectStateStore(), Messages = messages, BatchSize = batchSize, VerifyOutputTopic = false };

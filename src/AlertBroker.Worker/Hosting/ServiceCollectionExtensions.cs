@@ -5,6 +5,7 @@ using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Schemas;
 using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
@@ -84,25 +86,27 @@ public static class ServiceCollectionExtensions
             Announce(model);
             return new FixedModelSource(model);
         });
+        services.AddSingleton(sp => new SchemaRegistryConnection(sp.GetRequiredService<IOptions<SchemaOptions>>().Value));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<SchemaOptions>>().Value;
-            ISchemaLookup? lookup = !string.IsNullOrWhiteSpace(o.RegistryUrl)
-                ? new SchemaRegistryLookup(new Uri(o.RegistryUrl))
+            var registry = sp.GetRequiredService<SchemaRegistryConnection>();
+            ISchemaLookup? lookup = registry.Client is { } client
+                ? new ConfluentSchemaRegistryLookup(client)
                 : !string.IsNullOrWhiteSpace(o.SchemaDirectory) ? new DirectorySchemaLookup(o.SchemaDirectory) : null;
             return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
         });
         services.AddSingleton(sp =>
         {
-            var o = sp.GetRequiredService<IOptions<SchemaOptions>>().Value;
-            if (string.IsNullOrWhiteSpace(o.RegistryUrl))
+            var registry = sp.GetRequiredService<SchemaRegistryConnection>();
+            if (registry.Client is null)
             {
                 return new ClassificationCodec(OutputFraming.SingleObject);
             }
 
             var subject = sp.GetRequiredService<IOptions<KafkaOptions>>().Value.OutputTopic + "-value";
-            var id = SchemaRegistration.RegisterAsync(new Uri(o.RegistryUrl), subject, ClassificationCodec.SchemaJson).GetAwaiter().GetResult();
-            Log.SchemaRegistered(sp.GetRequiredService<ILogger<ClassificationCodec>>(), o.RegistryUrl, subject, id);
+            var id = SchemaRegistration.RegisterAsync(registry.Client, subject, ClassificationCodec.SchemaJson).GetAwaiter().GetResult();
+            Log.SchemaRegistered(sp.GetRequiredService<ILogger<ClassificationCodec>>(), registry.Url!, subject, id);
             return new ClassificationCodec(OutputFraming.ConfluentWire, id);
         });
         services.AddSingleton<WorkerHealth>();

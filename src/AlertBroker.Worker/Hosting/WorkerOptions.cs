@@ -46,8 +46,17 @@ public sealed class SchemaOptions
 {
     public const string Section = "AlertBroker:Schemas";
 
-    /// <summary>Schema registry base URL: input schema ids are resolved there, and the output schema is registered there (output then uses Confluent wire format).</summary>
+    /// <summary>
+    /// Schema registry base URL (several may be separated by commas; https for TLS): input schema ids are resolved there,
+    /// and the output schema is registered there (output then uses Confluent wire format).
+    /// </summary>
     public string? RegistryUrl { get; set; }
+
+    /// <summary>User name for the registry's HTTP basic authentication (none when empty).</summary>
+    public string? RegistryUsername { get; set; }
+
+    /// <summary>Password for the registry's HTTP basic authentication. Never logged.</summary>
+    public string? RegistryPassword { get; set; }
 
     /// <summary>Directory of <c>&lt;id&gt;.avsc</c> files for input schema ids (when no registry is used).</summary>
     public string? SchemaDirectory { get; set; }
@@ -169,6 +178,30 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (options.AutoOffsetReset is not ("earliest" or "latest"))
         {
             problems.Add("AlertBroker:Kafka:AutoOffsetReset must be earliest or latest.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+internal sealed class SchemaOptionsValidator : IValidateOptions<SchemaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SchemaOptions options)
+    {
+        var problems = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.RegistryUrl) && !Schemas.SchemaRegistryClients.IsValidUrl(options.RegistryUrl))
+        {
+            problems.Add("AlertBroker:Schemas:RegistryUrl must be an absolute http:// or https:// URL (several separated by commas).");
+        }
+
+        if (!string.IsNullOrEmpty(options.RegistryPassword) && string.IsNullOrEmpty(options.RegistryUsername))
+        {
+            problems.Add("AlertBroker:Schemas:RegistryPassword is set without AlertBroker:Schemas:RegistryUsername.");
+        }
+
+        if (!string.IsNullOrEmpty(options.RegistryUsername) && string.IsNullOrWhiteSpace(options.RegistryUrl))
+        {
+            problems.Add("AlertBroker:Schemas:RegistryUsername is set without AlertBroker:Schemas:RegistryUrl.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

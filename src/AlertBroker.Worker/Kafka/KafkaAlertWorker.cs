@@ -133,6 +133,8 @@ public sealed class KafkaAlertWorker
     private void Run(CancellationToken stoppingToken)
     {
         var abort = _abort.Token;
+        var version = KafkaNativeLibrary.Load();
+        Log.KafkaLibrary(_logger, version, KafkaNativeLibrary.LoadedPath ?? "the platform's default location", typeof(Library).Assembly.GetName().Version?.ToString(3) ?? "?");
         using var producer = new ProducerBuilder<byte[]?, byte[]>(CreateProducerConfig(_options))
             .SetErrorHandler((_, e) => Log.KafkaError(_logger, e.Reason))
             .SetLogHandler((_, _) => { })

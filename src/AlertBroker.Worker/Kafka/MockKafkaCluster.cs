@@ -1,3 +1,4 @@
+using System.Globalization;
 using Confluent.Kafka;
 
 namespace AlertBroker.Worker.Kafka;
@@ -6,70 +7,107 @@ namespace AlertBroker.Worker.Kafka;
 /// librdkafka's mock Kafka cluster, started in-process: a client created with <c>test.mock.num.brokers</c> starts brokers
 /// that speak the Kafka protocol on 127.0.0.1 and lives as long as this object. Other clients (in this process or another)
 /// connect to <see cref="BootstrapServers"/>. A functional double for tests and the demo — consumer groups and commits
-/// work — not a fast broker (roughly a thousand small messages a second).
+/// work — not a fast broker, and it keeps only about 5 MB per partition (older messages are dropped silently), so
+/// producers that feed it must stay bounded.
 /// </summary>
 public sealed class MockKafkaCluster : IDisposable
 {
-    private const string Marker = "replaced with ";
     private readonly IProducer<byte[], byte[]> _owner;
+    private readonly IAdminClient _admin;
 
-    private MockKafkaCluster(IProducer<byte[], byte[]> owner, string bootstrapServers)
+    private MockKafkaCluster(IProducer<byte[], byte[]> owner, IAdminClient admin, string bootstrapServers)
     {
         _owner = owner;
+        _admin = admin;
         BootstrapServers = bootstrapServers;
     }
+
+    /// <summary>Partitions of every topic the mock creates (librdkafka's default for its mock topics).</summary>
+    public const int PartitionsPerTopic = 4;
 
     /// <summary>host:port list of the mock brokers.</summary>
     public string BootstrapServers { get; }
 
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers and waits for its address.</summary>
-    public static MockKafkaCluster Start(int brokers = 1, TimeSpan? timeout = null)
+    /// <param name="brokers">Number of mock brokers.</param>
+    /// <param name="timeout">How long to wait for the brokers (default 10 s).</param>
+    /// <param name="settings">librdkafka settings for the client that owns the mock, e.g. <c>test.mock.broker.rtt</c> (ms added
+    /// to every broker response) or <c>debug=mock</c> (the brokers log each request).</param>
+    /// <param name="log">Receives the owner's log lines (the mock brokers' own with <c>debug=mock</c>).</param>
+    /// <exception cref="InvalidOperationException">The mock brokers did not answer in time.</exception>
+    public static MockKafkaCluster Start(int brokers = 1, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? settings = null, Action<string>? log = null)
     {
-        var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
+        KafkaNativeLibrary.Load();
         var config = new ProducerConfig { BootstrapServers = "mock", LingerMs = 1 };
-        config.Set("test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var owner = new ProducerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, m) =>
-            {
-                var i = m.Message.IndexOf(Marker, StringComparison.Ordinal);
-                if (i >= 0 && m.Message.Contains("Mock cluster", StringComparison.OrdinalIgnoreCase))
-                {
-                    address.TrySetResult(m.Message[(i + Marker.Length)..].Trim());
-                }
-            })
-            .Build();
+        config.Set("test.mock.num.brokers", brokers.ToString(CultureInfo.InvariantCulture));
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            config.Set(key, value);
+        }
 
-        // The log line is emitted while the client starts; a metadata request makes sure it has.
+        var owner = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, m) => log?.Invoke(m.Message)).Build();
+        var admin = new DependentAdminClientBuilder(owner.Handle).Build();
         try
         {
-            using var admin = new DependentAdminClientBuilder(owner.Handle).Build();
-            admin.GetMetadata(TimeSpan.FromSeconds(5));
-        }
-        catch (KafkaException)
-        {
-        }
+            // The owner's metadata names the mock brokers: their listeners are the cluster's bootstrap servers.
+            var metadata = admin.GetMetadata(timeout ?? TimeSpan.FromSeconds(10));
+            if (metadata.Brokers.Count == 0)
+            {
+                throw new InvalidOperationException("librdkafka's mock cluster reported no brokers");
+            }
 
-        if (!address.Task.Wait(timeout ?? TimeSpan.FromSeconds(10)))
+            var servers = string.Join(",", metadata.Brokers.OrderBy(b => b.BrokerId).Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Host}:{b.Port}")));
+            return new MockKafkaCluster(owner, admin, servers);
+        }
+        catch (KafkaException e)
         {
+            admin.Dispose();
             owner.Dispose();
-            throw new InvalidOperationException("librdkafka did not report the mock cluster's address (is librdkafka ≥ 1.4 installed?)");
+            throw new InvalidOperationException("librdkafka's mock cluster did not start: " + e.Error.Reason, e);
         }
-
-        return new MockKafkaCluster(owner, address.Task.Result);
+        catch
+        {
+            admin.Dispose();
+            owner.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Creates topics with the given partition count (ignoring ones that exist).</summary>
-    public void CreateTopics(int partitions, params string[] topics)
+    /// <summary>
+    /// Creates the topics (ones that exist are left as they are), each with <see cref="PartitionsPerTopic"/> partitions: the
+    /// mock auto-creates a topic when a producer asks for its metadata. librdkafka's mock implements neither the CreateTopics
+    /// API (it does not offer it in ApiVersions, and reports a controller id no broker has) nor a setting for the partition
+    /// count, so a count of one's own would take the native <c>rd_kafka_mock_topic_create</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A topic was not created.</exception>
+    public void CreateTopics(params string[] topics)
     {
         ArgumentNullException.ThrowIfNull(topics);
-        foreach (var t in topics)
+        foreach (var topic in topics)
         {
-            if (!Native.MockClusterNative.TryCreateTopic(_owner.Handle, t, partitions, out var error))
+            ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+            Metadata metadata;
+            try
             {
-                throw new InvalidOperationException($"could not create topic '{t}' in the mock cluster: {error}");
+                metadata = _admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+            }
+            catch (KafkaException e)
+            {
+                throw new InvalidOperationException($"could not create topic '{topic}' in the mock cluster: {e.Error.Reason}", e);
+            }
+
+            var created = metadata.Topics.Find(t => t.Topic == topic);
+            if (created is null || created.Error.IsError || created.Partitions.Count == 0)
+            {
+                throw new InvalidOperationException($"could not create topic '{topic}' in the mock cluster: {created?.Error.Reason ?? "not in the metadata"}");
             }
         }
     }
 
-    public void Dispose() => _owner.Dispose();
+    public void Dispose()
+    {
+        _admin.Dispose();
+        _owner.Dispose();
+    }
 }

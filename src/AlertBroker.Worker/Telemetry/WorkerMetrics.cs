@@ -7,7 +7,8 @@ namespace AlertBroker.Worker.Telemetry;
 
 /// <summary>
 /// The worker's instruments (meter and activity source <c>AlertBroker.Worker</c>): alerts in, classifications out, dead
-/// letters and errors by kind, batch size, stage and end-to-end latencies, consumer lag and the active model.
+/// letters and errors by kind, batch size, stage and end-to-end latencies, consumer lag, the active model and the loaded
+/// librdkafka version.
 /// </summary>
 public sealed class WorkerMetrics : IDisposable
 {
@@ -40,6 +41,7 @@ public sealed class WorkerMetrics : IDisposable
         _endToEndSeconds = _meter.CreateHistogram<double>("alertbroker.alert.latency", "s", "End to end: Kafka timestamp of the input message to classification produced.");
         _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch.");
         _meter.CreateObservableGauge("alertbroker.model.active", ObserveModel, "1", "1 for the active model, tagged with its name and version.");
+        _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
     }
 
     /// <summary>The traces: one activity per batch.</summary>
@@ -99,6 +101,15 @@ public sealed class WorkerMetrics : IDisposable
         foreach (var (key, lag) in _lag)
         {
             yield return new Measurement<long>(lag, new KeyValuePair<string, object?>("topic", key.Topic), new KeyValuePair<string, object?>("partition", key.Partition));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveLibrdkafka()
+    {
+        // Read from the loader, never from Confluent.Kafka: asking it would load a librdkafka of its own choosing.
+        if (Kafka.KafkaNativeLibrary.LoadedVersion is { } version)
+        {
+            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("version", version));
         }
     }
 
