@@ -50,7 +50,7 @@ public sealed class SchemaRegistrationTests
             ["AlertBroker:Kafka:OutputTopic"] = "classes",
             ["AlertBroker:Schemas:RegistryUrl"] = "http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        hostBuilder.Services.AddAlertBrokerWorker();
+        hostBuilder.AddAlertBrokerWorker();
         using var host = hostBuilder.Build();
         var codec = host.Services.GetRequiredService<ClassificationCodec>();
 
