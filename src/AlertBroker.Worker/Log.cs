@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Critical, "The worker stopped on an unexpected error: {Error}")]
     public static partial void WorkerFailed(ILogger logger, Exception exception, string error);
 
+    [LoggerMessage(18, LogLevel.Information, "State store: Redis at {Endpoints} (user {User}, TLS {Tls})")]
+    public static partial void RedisState(ILogger logger, string endpoints, string user, bool tls);
+
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
@@ -13,6 +14,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -59,15 +61,25 @@ public static class WorkerHostingExtensions
         services.AddSingleton<IObjectStateStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            return o.Store == StateStoreKind.InMemory
-                ? new InMemoryObjectStateStore(TimeSpan.FromHours(o.TtlHours))
-                : RedisObjectStateStore.ConnectAsync(new RedisStateOptions
-                {
-                    Configuration = o.Redis,
-                    Security = sp.GetRequiredService<IOptions<RedisOptions>>().Value,
-                    KeyPrefix = o.KeyPrefix,
-                    Ttl = TimeSpan.FromHours(o.TtlHours),
-                }).GetAwaiter().GetResult();
+            if (o.Store == StateStoreKind.InMemory)
+            {
+                return new InMemoryObjectStateStore(TimeSpan.FromHours(o.TtlHours));
+            }
+
+            var security = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            var store = RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+            {
+                Configuration = o.Redis,
+                Security = security,
+                KeyPrefix = o.KeyPrefix,
+                Ttl = TimeSpan.FromHours(o.TtlHours),
+            }).GetAwaiter().GetResult();
+            Log.RedisState(
+                sp.GetRequiredService<ILogger<RedisObjectStateStore>>(),
+                RedisConnectionFactory.DescribeEndpoints(RedisObjectStateStore.CreateConfiguration(store.Options)),
+                string.IsNullOrEmpty(security.User) ? "default" : security.User,
+                security.Tls);
+            return store;
         });
         services.AddSingleton<IBatchModelSource>(sp =>
         {
@@ -163,9 +175,19 @@ public static class WorkerHostingExtensions
             return builder;
         }
 
-        // Resolved when the server starts, after the options were validated.
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<TelemetryOptions>>((kestrel, telemetry) =>
-            kestrel.Listen(IPAddress.Parse(telemetry.Value.HttpAddress), telemetry.Value.HttpPort));
+        // Kestrel reads its options when the host resolves its hosted services, before options are validated: read the raw
+        // values here so that a bad one is reported by TelemetryOptionsValidator together with every other problem (the
+        // host then stops before the server starts).
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>((kestrel, configuration) =>
+        {
+            var section = configuration.GetSection(TelemetryOptions.Section);
+            var address = section[nameof(TelemetryOptions.HttpAddress)] ?? new TelemetryOptions().HttpAddress;
+            var port = section[nameof(TelemetryOptions.HttpPort)] ?? new TelemetryOptions().HttpPort.ToString(CultureInfo.InvariantCulture);
+            if (IPAddress.TryParse(address, out var ip) && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535)
+            {
+                kestrel.Listen(ip, p);
+            }
+        });
         builder.Services.AddHostedService<HttpListeningAnnouncer>();
         return builder;
     }
