@@ -59,6 +59,20 @@ public sealed class RedisRegistryCommandsTests : IClassFixture<SecureRedisServer
         Assert.Equal(2, await RunAsync(["models", "list", .. Connection(), "--redis-password", _redis.Password!, "--redis-key", _redis.ClientKeyFile!]));
     }
 
+    [Fact]
+    public async Task Run_WrongRedisPassword_ExitsWith4BeforeConsuming()
+    {
+        var exit = await RunAsync(["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--http-port", "0", "--redis", _redis.Configuration, "--redis-user", _redis.User!, "--redis-ca", _redis.CaFile!, "--redis-password", "not-it"]);
+        Assert.Equal(4, exit);
+    }
+
+    [Fact]
+    public async Task Run_SeveralInvalidSections_ExitsWith2()
+    {
+        // Kafka (no bootstrap servers) and Redis (a key without its certificate) both fail validation: one start reports both.
+        Assert.Equal(2, await RunAsync(["run", "--topic", "t", "--http-port", "0", "--redis-key", _redis.ClientKeyFile!]));
+    }
+
     private string[] Connection() =>
         ["--redis", _redis.Configuration, "--prefix", _prefix, "--redis-user", _redis.User!, "--redis-ca", _redis.CaFile!];
 
