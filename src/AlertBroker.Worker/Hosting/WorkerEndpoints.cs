@@ -14,7 +14,7 @@ public static class WorkerEndpoints
     /// Maps <c>/healthz</c> (liveness checks, tag <see cref="WorkerHealthChecks.LiveTag"/>), <c>/readyz</c> (readiness,
     /// tag <see cref="WorkerHealthChecks.ReadyTag"/>): 200 when all pass, 503 otherwise, a JSON body listing each check;
     /// and <c>/metrics</c> (OpenTelemetry's Prometheus exporter). Needs the services of
-    /// <see cref="WorkerHostingExtensions.AddAlertBrokerWorker"/> (or at least health checks and a meter provider with
+    /// <see cref="ServiceCollectionExtensions.AddAlertBrokerWorker"/> (or at least health checks and a meter provider with
     /// the Prometheus exporter).
     /// </summary>
     public static IEndpointRouteBuilder MapAlertBrokerWorkerEndpoints(this IEndpointRouteBuilder endpoints)

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Redis;
@@ -10,11 +8,6 @@ using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Telemetry;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -33,7 +26,7 @@ namespace AlertBroker.Worker.Hosting;
 /// app.MapAlertBrokerWorkerEndpoints();   // /healthz, /readyz, /metrics; other endpoints are mapped beside them
 /// </code>
 /// </summary>
-public static class WorkerHostingExtensions
+public static class ServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the worker: options (sections <c>AlertBroker:Kafka|Schemas|State|Model|Redis|Telemetry</c>, validated at start),
@@ -160,39 +153,6 @@ public static class WorkerHostingExtensions
     }
 
     /// <summary>
-    /// Binds the web server (Kestrel) to <c>AlertBroker:Telemetry:HttpAddress</c>:<c>HttpPort</c> (127.0.0.1:9464 by
-    /// default); with port 0 the application runs without any listener. Endpoints are mapped separately
-    /// (<see cref="WorkerEndpoints.MapAlertBrokerWorkerEndpoints"/>, and whatever else the application serves).
-    /// </summary>
-    public static WebApplicationBuilder AddAlertBrokerHttp(this WebApplicationBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>());
-        if (builder.Configuration[TelemetryOptions.Section + ":" + nameof(TelemetryOptions.HttpPort)]?.Trim() == "0")
-        {
-            builder.Services.AddSingleton<IServer, NoListenerServer>();
-            return builder;
-        }
-
-        // Kestrel reads its options when the host resolves its hosted services, before options are validated: read the raw
-        // values here so that a bad one is reported by TelemetryOptionsValidator together with every other problem (the
-        // host then stops before the server starts).
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>((kestrel, configuration) =>
-        {
-            var section = configuration.GetSection(TelemetryOptions.Section);
-            var address = section[nameof(TelemetryOptions.HttpAddress)] ?? new TelemetryOptions().HttpAddress;
-            var port = section[nameof(TelemetryOptions.HttpPort)] ?? new TelemetryOptions().HttpPort.ToString(CultureInfo.InvariantCulture);
-            if (IPAddress.TryParse(address, out var ip) && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535)
-            {
-                kestrel.Listen(ip, p);
-            }
-        });
-        builder.Services.AddHostedService<HttpListeningAnnouncer>();
-        return builder;
-    }
-
-    /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
     private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
@@ -250,31 +210,4 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
             lifetime.StopApplication();
         }
     }
-}
-
-/// <summary>With <c>HttpPort</c> 0 the application keeps its host but listens nowhere.</summary>
-internal sealed class NoListenerServer : IServer
-{
-    public IFeatureCollection Features { get; } = new FeatureCollection();
-
-    public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
-        where TContext : notnull => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public void Dispose()
-    {
-    }
-}
-
-/// <summary>Logs where the endpoints listen once the server has started.</summary>
-internal sealed class HttpListeningAnnouncer(IHostApplicationLifetime lifetime, IOptions<TelemetryOptions> options, ILogger<HttpListeningAnnouncer> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        lifetime.ApplicationStarted.Register(() => Log.HttpListening(logger, options.Value.HttpAddress, options.Value.HttpPort));
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
