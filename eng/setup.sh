@@ -11,6 +11,9 @@ cd "$root"
 ORT_VERSION="1.30.0"
 ORT_DIR="$root/.native/onnxruntime-$ORT_VERSION"
 APT_PACKAGES=(redis-server unzip)
+# openssl makes the CA and certificates of the Redis TLS tests (tests/Common/RedisServerFixture.cs); Debian's
+# redis-server 7.0 links OpenSSL, so --tls-port works.
+APT_PACKAGES+=(openssl)
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -48,11 +48,11 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         return prev
         """;
 
-    private readonly ConnectionMultiplexer _redis;
+    private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
 
-    public RedisModelRegistry(ConnectionMultiplexer redis, string prefix = "alertbroker")
+    public RedisModelRegistry(IConnectionMultiplexer redis, string prefix = "alertbroker")
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -228,7 +228,7 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
     public Task SubscribeAsync(Action<ActivePointer> onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        return _redis.GetSubscriber().SubscribeAsync(EventsChannel, (_, message) => onChange(RegistryJson.Deserialize<ActivePointer>(message!)));
+        return _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventsChannel), (_, message) => onChange(RegistryJson.Deserialize<ActivePointer>(message!)));
     }
 
     private RedisKey Key(string modelRef, string part) => _prefix + ":model:" + modelRef + ":" + part;

@@ -1,3 +1,4 @@
+using AlertBroker.Redis;
 using StackExchange.Redis;
 
 namespace AlertBroker.State;
@@ -5,8 +6,11 @@ namespace AlertBroker.State;
 /// <summary>Settings of <see cref="RedisObjectStateStore"/>.</summary>
 public sealed record RedisStateOptions
 {
-    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379,password=…,ssl=true</c>.</summary>
+    /// <summary>Endpoints: <c>host:port</c>, or several comma-separated (StackExchange.Redis options after them are accepted).</summary>
     public string Configuration { get; init; } = "127.0.0.1:6379";
+
+    /// <summary>ACL user, password and TLS (section <c>AlertBroker:Redis</c>); they win over the same settings in <see cref="Configuration"/>.</summary>
+    public RedisOptions Security { get; init; } = RedisOptions.None;
 
     /// <summary>Key prefix: objects live at <c>{prefix}:{survey}:{objectId}</c>.</summary>
     public string KeyPrefix { get; init; } = "ab";
@@ -38,12 +42,12 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         return 1
         """;
 
-    private readonly ConnectionMultiplexer _connection;
+    private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly RedisStateOptions _options;
     private readonly RedisValue _ttlArgument;
 
-    public RedisObjectStateStore(ConnectionMultiplexer connection, RedisStateOptions options, bool ownsConnection = false)
+    public RedisObjectStateStore(IConnectionMultiplexer connection, RedisStateOptions options, bool ownsConnection = false)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -56,25 +60,27 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     /// <summary>The options in force.</summary>
     public RedisStateOptions Options => _options;
 
-    /// <summary>Connects without failing when Redis is down: the connection keeps retrying in the background.</summary>
+    /// <summary>
+    /// Connects without failing when Redis is down (the connection keeps retrying in the background, and batches fail
+    /// with <see cref="StateStoreUnavailableException"/> until it is back), but fails at once when Redis refuses the
+    /// credentials or the TLS handshake.
+    /// </summary>
+    /// <exception cref="RedisConnectionFailedException">credentials or TLS refused.</exception>
     public static async Task<RedisObjectStateStore> ConnectAsync(RedisStateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var connection = await ConnectionMultiplexer.ConnectAsync(CreateConfiguration(options)).ConfigureAwait(false);
+        var connection = await RedisConnectionFactory.ConnectAsync(CreateConfiguration(options), waitForServer: true).ConfigureAwait(false);
         return new RedisObjectStateStore(connection, options, ownsConnection: true);
     }
 
-    /// <summary>The client configuration: never abort on a failed connect, time commands out as configured.</summary>
+    /// <summary>The client configuration (<see cref="RedisConnectionFactory"/>): keep retrying while the server is down, time commands out as configured.</summary>
     public static ConfigurationOptions CreateConfiguration(RedisStateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var configuration = ConfigurationOptions.Parse(options.Configuration);
-        configuration.AbortOnConnectFail = false;
-        var timeout = (int)options.CommandTimeout.TotalMilliseconds;
-        configuration.SyncTimeout = timeout;
-        configuration.ConnectTimeout = Math.Min(timeout, 5000);
-        configuration.ConnectRetry = 3;
-        return configuration;
+        return RedisConnectionFactory.CreateConfiguration(
+            options.Configuration,
+            options.Security,
+            new RedisClientSettings { CommandTimeout = options.CommandTimeout, WaitForServer = true });
     }
 
     public async Task ReadAsync(IReadOnlyList<ObjectKey> keys, ObjectState?[] results, CancellationToken cancellationToken = default)

@@ -55,6 +55,8 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Information, "Kafka client: librdkafka {Version} from {Path} (Confluent.Kafka {ClientVersion})")]
     public static partial void KafkaLibrary(ILogger logger, string version, string path, string clientVersion);
+    [LoggerMessage(19, LogLevel.Information, "State store: Redis at {Endpoints} (user {User}, TLS {Tls})")]
+    public static partial void RedisState(ILogger logger, string endpoints, string user, bool tls);
 
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);

@@ -119,11 +119,26 @@ public sealed class ActiveModelWatcherTests : IDisposable
     }
 }
 
-public sealed class RedisWatcherTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IDisposable
-{
-    private readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(redis.Configuration);
+public sealed class RedisWatcherTests(RedisServerFixture redis) : RedisWatcherTestsBase(redis), IClassFixture<RedisServerFixture>;
 
-    public void Dispose() => _connection.Dispose();
+/// <summary>Pub/sub notifications through an ACL user over TLS.</summary>
+public sealed class SecureRedisWatcherTests(SecureRedisServerFixture redis) : RedisWatcherTestsBase(redis), IClassFixture<SecureRedisServerFixture>;
+
+public abstract class RedisWatcherTestsBase : IDisposable
+{
+    private readonly ConnectionMultiplexer _connection;
+
+    protected RedisWatcherTestsBase(RedisServerFixture redis)
+    {
+        Assert.True(redis.Available, redis.UnavailableReason);
+        _connection = redis.Connect();
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Notification_SwitchesWithoutWaitingForThePoll()

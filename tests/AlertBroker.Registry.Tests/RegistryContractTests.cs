@@ -134,11 +134,27 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
     }
 }
 
-public sealed class RedisRegistryTests(RedisServerFixture redis) : RegistryContractTests, IClassFixture<RedisServerFixture>, IDisposable
-{
-    private readonly ConnectionMultiplexer _connection = ConnectionMultiplexer.Connect(redis.Configuration);
+/// <summary>The contract on a plain redis-server.</summary>
+public sealed class RedisRegistryTests(RedisServerFixture redis) : RedisRegistryTestsBase(redis), IClassFixture<RedisServerFixture>;
 
-    public void Dispose() => _connection.Dispose();
+/// <summary>The same contract (and pub/sub notifications) with an ACL user and password over TLS.</summary>
+public sealed class SecureRedisRegistryTests(SecureRedisServerFixture redis) : RedisRegistryTestsBase(redis), IClassFixture<SecureRedisServerFixture>;
+
+public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposable
+{
+    private readonly ConnectionMultiplexer _connection;
+
+    protected RedisRegistryTestsBase(RedisServerFixture redis)
+    {
+        Assert.True(redis.Available, redis.UnavailableReason);
+        _connection = redis.Connect();
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     protected override IModelRegistry CreateRegistry() => new RedisModelRegistry(_connection, "test-" + Guid.NewGuid().ToString("N"));
 

@@ -266,15 +266,36 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
     }
 }
 
-public sealed class RedisStoreContractTests : StoreContractTests, IClassFixture<RedisServerFixture>, IDisposable
+/// <summary>The contract on a plain redis-server.</summary>
+public sealed class RedisStoreContractTests(RedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<RedisServerFixture>;
+
+/// <summary>The same contract with an ACL user and password over TLS.</summary>
+public sealed class SecureRedisStoreContractTests(SecureRedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<SecureRedisServerFixture>
 {
-    private readonly RedisServerFixture _redis;
+    [Fact]
+    public async Task ConnectAsync_WrongPassword_FailsAtOnceWithATypedError()
+    {
+        var security = _redis.SecurityOptions();
+        security.Password = "not-the-password";
+        var e = await Assert.ThrowsAsync<AlertBroker.Redis.RedisConnectionFailedException>(() => RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+        {
+            Configuration = _redis.Configuration,
+            Security = security,
+        }));
+        Assert.Equal(AlertBroker.Redis.RedisConnectFailure.Authentication, e.Failure);
+        Assert.DoesNotContain("not-the-password", e.ToString(), StringComparison.Ordinal);
+    }
+}
+
+public abstract class RedisStoreContractTestsBase : StoreContractTests, IDisposable
+{
+    private protected readonly RedisServerFixture _redis;
     private readonly List<RedisObjectStateStore> _stores = [];
 
-    public RedisStoreContractTests(RedisServerFixture redis)
+    protected RedisStoreContractTestsBase(RedisServerFixture redis)
     {
         _redis = redis;
-        Assert.True(redis.Available, "redis-server is not installed (run eng/setup.sh)");
+        Assert.True(redis.Available, redis.UnavailableReason);
     }
 
     protected override IObjectStateStore CreateStore(TimeSpan ttl = default)
@@ -282,6 +303,7 @@ public sealed class RedisStoreContractTests : StoreContractTests, IClassFixture<
         var store = RedisObjectStateStore.ConnectAsync(new RedisStateOptions
         {
             Configuration = _redis.Configuration,
+            Security = _redis.SecurityOptions(),
             KeyPrefix = "t" + Guid.NewGuid().ToString("N")[..8],
             Ttl = ttl,
         }).GetAwaiter().GetResult();
@@ -294,7 +316,7 @@ public sealed class RedisStoreContractTests : StoreContractTests, IClassFixture<
     {
         var store = (RedisObjectStateStore)CreateStore();
         var key = NewKey();
-        using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration))
+        using (var connection = await _redis.ConnectAsync())
         {
             var garbage = new byte[40];
             BitConverter.GetBytes(7L).CopyTo(garbage, 0);
@@ -318,5 +340,7 @@ public sealed class RedisStoreContractTests : StoreContractTests, IClassFixture<
         {
             s.Dispose();
         }
+
+        GC.SuppressFinalize(this);
     }
 }

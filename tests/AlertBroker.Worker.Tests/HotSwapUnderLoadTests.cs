@@ -229,7 +229,7 @@ public sealed class HotSwapUnderLoadTests : IClassFixture<MockKafkaFixture>, IDi
                 }
             };
             _source = new RegistryModelSource(Watcher);
-            Health = new WorkerHealth(store);
+            Health = new WorkerHealth();
             Worker = topics.Worker(new AlertBatchProcessor(new AlertDecoder(), store, _source.ForNextBatch, new ClassificationCodec()), batchSize: 20, health: Health);
             Worker.BatchCompleted += r =>
             {

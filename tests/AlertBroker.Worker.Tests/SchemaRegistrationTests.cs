@@ -26,7 +26,7 @@ public sealed class SchemaRegistrationTests
             ["AlertBroker:Schemas:RegistryUsername"] = username,
             ["AlertBroker:Schemas:RegistryPassword"] = password,
         });
-        hostBuilder.Services.AddAlertBrokerWorker();
+        hostBuilder.AddAlertBrokerWorker();
         return hostBuilder.Build();
     }
 

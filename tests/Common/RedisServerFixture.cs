@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 
 namespace AlertBroker.Tests.Common;
 
@@ -9,30 +13,67 @@ namespace AlertBroker.Tests.Common;
 /// unique key prefixes so they never see each other's keys. When redis-server is not installed, <see cref="Available"/> is
 /// false and the Redis tests report that they were skipped.
 /// </summary>
-public sealed class RedisServerFixture : IAsyncLifetime
+/// <remarks>
+/// The secure variants (<see cref="SecureRedisServerFixture"/>, <see cref="MutualTlsRedisServerFixture"/>) switch the
+/// <c>default</c> user off, create an ACL user with a random password, and listen only on a TLS port, with a CA, a server
+/// certificate (for 127.0.0.1 and localhost), a client certificate and an unrelated CA made by <c>openssl</c> in the
+/// server's temporary directory.
+/// </remarks>
+public class RedisServerFixture : IAsyncLifetime
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "ab-redis-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly bool _secure;
+    private readonly bool _requireClientCertificate;
     private Process? _process;
 
+    public RedisServerFixture()
+        : this(secure: false, requireClientCertificate: false)
+    {
+    }
+
+    protected RedisServerFixture(bool secure, bool requireClientCertificate)
+    {
+        _secure = secure;
+        _requireClientCertificate = requireClientCertificate;
+        if (secure)
+        {
+            User = "alertbroker";
+            Password = "pw-" + Guid.NewGuid().ToString("N");
+        }
+    }
+
+    /// <summary>The port clients connect to (the TLS port for a secure server).</summary>
     public int Port { get; private set; }
 
     public bool Available => _process is { HasExited: false };
 
-    public string Configuration => "127.0.0.1:" + Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Why the server is not available (redis-server or openssl missing), when it is not.</summary>
+    public string UnavailableReason { get; private set; } = "redis-server is not installed (run eng/setup.sh)";
 
-    public static string? FindServer()
-    {
-        foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/usr/sbin" })
-        {
-            var path = Path.Combine(dir, "redis-server");
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
+    /// <summary>The endpoint, <c>127.0.0.1:PORT</c>; a secure server also needs <see cref="User"/>, <see cref="Password"/> and TLS.</summary>
+    public string Configuration => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
-        return null;
-    }
+    /// <summary>The ACL user (secure servers only; the <c>default</c> user is off there).</summary>
+    public string? User { get; }
+
+    public string? Password { get; }
+
+    public bool Tls => _secure;
+
+    /// <summary>PEM of the CA that issued the server's (and the client's) certificate.</summary>
+    public string? CaFile { get; private set; }
+
+    /// <summary>PEM of a CA that issued nothing this server shows: trusting only it must fail the handshake.</summary>
+    public string? OtherCaFile { get; private set; }
+
+    public string? ClientCertificateFile { get; private set; }
+
+    public string? ClientKeyFile { get; private set; }
+
+    /// <summary>Whether the server refuses TLS clients without a certificate issued by <see cref="CaFile"/>.</summary>
+    public bool RequiresClientCertificate => _requireClientCertificate;
+
+    public static string? FindServer() => FindProgram("redis-server");
 
     public async Task InitializeAsync()
     {
@@ -48,6 +89,12 @@ public sealed class RedisServerFixture : IAsyncLifetime
             return;
         }
 
+        Directory.CreateDirectory(_dataDir);
+        if (_secure && CaFile is null && !await MakeCertificatesAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         Port = port != 0 ? port : FreePort();
         var info = new ProcessStartInfo(server)
         {
@@ -55,19 +102,40 @@ public sealed class RedisServerFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        Directory.CreateDirectory(_dataDir);
-        foreach (var a in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir })
+        var portText = Port.ToString(CultureInfo.InvariantCulture);
+        var arguments = new List<string> { "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir };
+        if (_secure)
+        {
+            arguments.AddRange(["--port", "0", "--tls-port", portText]);
+            arguments.AddRange(["--tls-cert-file", Path.Combine(_dataDir, "server.crt"), "--tls-key-file", Path.Combine(_dataDir, "server.key")]);
+            arguments.AddRange(["--tls-ca-cert-file", CaFile!, "--tls-auth-clients", _requireClientCertificate ? "yes" : "no"]);
+            arguments.AddRange(["--user", "default", "off"]);
+            arguments.AddRange(["--user", User!, "on", ">" + Password, "~*", "&*", "+@all"]);
+        }
+        else
+        {
+            arguments.AddRange(["--port", portText]);
+        }
+
+        foreach (var a in arguments)
         {
             info.ArgumentList.Add(a);
         }
 
+        var log = new StringBuilder();
         _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         for (var i = 0; i < 100; i++)
         {
+            if (_process.HasExited)
+            {
+                UnavailableReason = "redis-server exited at start: " + Snapshot(log);
+                return;
+            }
+
             try
             {
                 using var client = new TcpClient();
@@ -80,7 +148,52 @@ public sealed class RedisServerFixture : IAsyncLifetime
             }
         }
 
-        throw new InvalidOperationException("redis-server did not start listening on port " + Port);
+        throw new InvalidOperationException("redis-server did not start listening on port " + Port + ": " + Snapshot(log));
+    }
+
+    /// <summary>
+    /// Sends one command as an administrator (over TLS and with the ACL user on a secure server) and returns the first
+    /// line of the reply.
+    /// </summary>
+    public async Task<string> ExecuteAsync(params string[] command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
+        Stream stream = client.GetStream();
+        SslStream? tls = null;
+        try
+        {
+            if (_secure)
+            {
+                // Our own server on loopback: the client checks nothing, but presents its certificate where one is required.
+#pragma warning disable CA5359 // the test administrator does not validate its own server's certificate
+                tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+#pragma warning restore CA5359
+                var options = new SslClientAuthenticationOptions { TargetHost = "localhost" };
+                if (_requireClientCertificate)
+                {
+                    options.ClientCertificates = [X509Certificate2.CreateFromPemFile(ClientCertificateFile!, ClientKeyFile)];
+                }
+
+                await tls.AuthenticateAsClientAsync(options).ConfigureAwait(false);
+                stream = tls;
+                var auth = await SendAsync(stream, ["AUTH", User!, Password!]).ConfigureAwait(false);
+                if (!auth.StartsWith("+OK", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException("AUTH failed: " + auth);
+                }
+            }
+
+            return await SendAsync(stream, command).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Kills the server at once (no save: it has no persistence, so everything is lost).</summary>
@@ -104,15 +217,16 @@ public sealed class RedisServerFixture : IAsyncLifetime
     {
         if (_process is { HasExited: false } p)
         {
-            using (var client = new TcpClient())
+            try
             {
-                await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
-                var stream = client.GetStream();
-                await stream.WriteAsync("SHUTDOWN SAVE\r\n"u8.ToArray()).ConfigureAwait(false);
-                await stream.FlushAsync().ConfigureAwait(false);
-                await p.WaitForExitAsync().ConfigureAwait(false);
+                await ExecuteAsync("SHUTDOWN", "SAVE").ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The server may close the connection before its reply arrives.
             }
 
+            await p.WaitForExitAsync().ConfigureAwait(false);
             p.Dispose();
             _process = null;
         }
@@ -133,10 +247,129 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
+    private static async Task<string> SendAsync(Stream stream, string[] command)
+    {
+        var request = new StringBuilder();
+        request.Append('*').Append(command.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        foreach (var part in command)
+        {
+            request.Append('$').Append(Encoding.UTF8.GetByteCount(part).ToString(CultureInfo.InvariantCulture)).Append("\r\n").Append(part).Append("\r\n");
+        }
+
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString())).ConfigureAwait(false);
+        await stream.FlushAsync().ConfigureAwait(false);
+        var buffer = new byte[4096];
+        var n = await stream.ReadAsync(buffer).ConfigureAwait(false);
+        var reply = Encoding.UTF8.GetString(buffer, 0, n);
+        var end = reply.IndexOf("\r\n", StringComparison.Ordinal);
+        return end < 0 ? reply : reply[..end];
+    }
+
+    private async Task<bool> MakeCertificatesAsync()
+    {
+        if (FindProgram("openssl") is not { } openssl)
+        {
+            UnavailableReason = "openssl is not installed (run eng/setup.sh)";
+            return false;
+        }
+
+        string F(string name) => Path.Combine(_dataDir, name);
+        await File.WriteAllTextAsync(F("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n").ConfigureAwait(false);
+        await File.WriteAllTextAsync(F("client.ext"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n").ConfigureAwait(false);
+        string[][] steps =
+        [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", F("ca.key"), "-out", F("ca.crt"), "-days", "2", "-subj", "/CN=AlertBroker test CA"],
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", F("other-ca.key"), "-out", F("other-ca.crt"), "-days", "2", "-subj", "/CN=AlertBroker unrelated CA"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", F("server.key"), "-out", F("server.csr"), "-subj", "/CN=localhost"],
+            ["x509", "-req", "-in", F("server.csr"), "-CA", F("ca.crt"), "-CAkey", F("ca.key"), "-CAcreateserial", "-out", F("server.crt"), "-days", "2", "-extfile", F("server.ext")],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", F("client.key"), "-out", F("client.csr"), "-subj", "/CN=alertbroker-test-client"],
+            ["x509", "-req", "-in", F("client.csr"), "-CA", F("ca.crt"), "-CAkey", F("ca.key"), "-CAcreateserial", "-out", F("client.crt"), "-days", "2", "-extfile", F("client.ext")],
+        ];
+        foreach (var step in steps)
+        {
+            var info = new ProcessStartInfo(openssl) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in step)
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            using var process = Process.Start(info)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            _ = await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException("openssl " + string.Join(' ', step) + " failed: " + await stderr.ConfigureAwait(false));
+            }
+        }
+
+        CaFile = F("ca.crt");
+        OtherCaFile = F("other-ca.crt");
+        ClientCertificateFile = F("client.crt");
+        ClientKeyFile = F("client.key");
+        return true;
+    }
+
+    private static string? FindProgram(string name)
+    {
+        foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/usr/sbin" })
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Append(StringBuilder log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            if (log.Length < 8192)
+            {
+                log.AppendLine(line);
+            }
+        }
+    }
+
+    private static string Snapshot(StringBuilder log)
+    {
+        lock (log)
+        {
+            return log.ToString();
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A redis-server with an ACL user and password (the <c>default</c> user off) that speaks only TLS.</summary>
+public sealed class SecureRedisServerFixture : RedisServerFixture
+{
+    public SecureRedisServerFixture()
+        : base(secure: true, requireClientCertificate: false)
+    {
+    }
+}
+
+/// <summary>As <see cref="SecureRedisServerFixture"/>, and the server requires a client certificate issued by its CA.</summary>
+public sealed class MutualTlsRedisServerFixture : RedisServerFixture
+{
+    public MutualTlsRedisServerFixture()
+        : base(secure: true, requireClientCertificate: true)
+    {
     }
 }

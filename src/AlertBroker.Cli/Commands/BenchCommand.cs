@@ -28,13 +28,15 @@ internal static class BenchCommand
         var objects = new Option<int>("--objects") { Description = "Objects in the small synthetic stream (0: none).", DefaultValueFactory = _ => 4000 };
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 };
-        var redis = new Option<string?>("--redis") { Description = "Redis configuration string for (b); default: start a local redis-server." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." };
+        var redisSecurity = new RedisCliOptions();
         var model = new Option<string?>("--model") { Description = "Model package (default: newest under models/, else random weights of the default shape)." };
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 };
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
         {
             paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, kafkaMessages,
         };
+        redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];
@@ -43,7 +45,13 @@ internal static class BenchCommand
                 given = [Path.Combine(shared, "alert-samples", "ztf-real-50"), Path.Combine(shared, "alert-samples", "lsst-real-v7_4")];
             }
 
-            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), parse.GetValue(model), parse.GetValue(kafkaMessages), ct).ConfigureAwait(false);
+            var security = redisSecurity.Read(parse);
+            if (security is null)
+            {
+                return 2;
+            }
+
+            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(kafkaMessages), ct).ConfigureAwait(false);
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AlertBroker.Cli.Worker;
+using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using Spectre.Console;
@@ -22,13 +23,15 @@ internal static class DemoCommand
         var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 40 };
         var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 };
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
-        var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: a configuration string, or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
+        var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
+        var redisSecurity = new RedisCliOptions();
         var model = new Option<string?>("--model") { Description = "Model package directory (default: the newest under models/, else random weights)." };
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 };
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
             paths, nights, perNight, objects, perObject, redis, model, batch,
         };
+        redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];
@@ -46,12 +49,18 @@ internal static class DemoCommand
             }
 
             var useRedis = parse.GetResult(redis) is not null;
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), parse.GetValue(model), parse.GetValue(batch), ct).ConfigureAwait(false);
+            var security = redisSecurity.Read(parse);
+            if (security is null)
+            {
+                return 2;
+            }
+
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, string? modelDir, int batchSize, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, string? modelDir, int batchSize, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
         if (!CliHelpers.TryLoadKafka())
@@ -108,10 +117,21 @@ internal static class DemoCommand
                 }
 
                 redisConfiguration = localRedis.Configuration;
+                redisSecurity = RedisOptions.None;
             }
 
-            store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = redisConfiguration, KeyPrefix = "demo" + Environment.ProcessId.ToString(inv) }).ConfigureAwait(false);
-            AnsiConsole.MarkupLine($"state:  Redis at {Markup.Escape(redisConfiguration)}{(localRedis is not null ? " (started for the demo)" : string.Empty)}");
+            try
+            {
+                store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = redisConfiguration, Security = redisSecurity, KeyPrefix = "demo" + Environment.ProcessId.ToString(inv) }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisConnectionFailedException or ArgumentException)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(e.Message));
+                localRedis?.Dispose();
+                return e is ArgumentException ? 2 : 4;
+            }
+
+            AnsiConsole.MarkupLine($"state:  Redis at {Markup.Escape(RedisConnectionFactory.Redact(redisConfiguration))}{(localRedis is not null ? " (started for the demo)" : string.Empty)}");
         }
         else
         {

@@ -26,6 +26,8 @@ internal static class FinetuneCommand
         command.Options.Add(newHead);
         command.Options.Add(push);
         command.Options.Add(redis);
+        var redisSecurity = new RedisCliOptions();
+        redisSecurity.AddTo(command);
         command.Options.Add(registry);
         command.SetAction(async (parse, ct) =>
         {
@@ -42,7 +44,8 @@ internal static class FinetuneCommand
                 return 1;
             }
 
-            return await RegistryCommands.PushTo(parse.GetValue(redis), "alertbroker", parse.GetValue(registry)!, outDir, ct).ConfigureAwait(false);
+            var security = redisSecurity.Read(parse);
+            return security is null ? 2 : await RegistryCommands.PushTo(parse.GetValue(redis), security, "alertbroker", parse.GetValue(registry)!, outDir, ct).ConfigureAwait(false);
         });
         return command;
     }

@@ -1,15 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
 using AlertBroker.Model.Packaging;
+using AlertBroker.Redis;
 using AlertBroker.Registry;
 using Spectre.Console;
-using StackExchange.Redis;
 
 namespace AlertBroker.Cli.Commands;
 
 /// <summary>
-/// <c>alertbroker models push|list|status|promote|rollback</c>: the model registry, in Redis (<c>--redis</c>) or in a
-/// local directory (<c>--registry</c>, default <c>models</c>).
+/// <c>alertbroker models push|list|status|promote|rollback</c>: the model registry, in Redis (<c>--redis</c>, with
+/// <c>--redis-user</c>, <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, …)
+/// or in a local directory (<c>--registry</c>, default <c>models</c>). Exit codes: 0 done, 1 refused or failed,
+/// 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
 /// </summary>
 internal static class RegistryCommands
 {
@@ -17,19 +19,23 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis connection (host:port[,options]); the registry lives there. Default: $ALERTBROKER_REDIS, else a local directory." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port); the registry lives there. Default: $ALERTBROKER_REDIS, else a local directory." };
+        var security = new RedisCliOptions();
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix.", DefaultValueFactory = _ => "alertbroker" };
         var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." };
         var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, redis, prefix, directory };
-        push.SetAction((p, ct) => Run(p, redis, prefix, directory, r => Push(r, p.GetValue(dir)!, ct)));
+        security.AddTo(push);
+        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct)));
 
         var list = new Command("list", "List registered model versions.") { redis, prefix, directory };
-        list.SetAction((p, ct) => Run(p, redis, prefix, directory, r => List(r, ct)));
+        security.AddTo(list);
+        list.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => List(r, ct)));
 
         var status = new Command("status", "The active model, the one a rollback would restore, live workers and their model versions, recent promotions.") { redis, prefix, directory };
-        status.SetAction((p, ct) => Run(p, redis, prefix, directory, r => Status(r, ct)));
+        security.AddTo(status);
+        status.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Status(r, ct)));
 
         var model = new Argument<string>("model") { Description = "NAME@VERSION" };
         var force = new Option<bool>("--force") { Description = "Promote even if the metric check fails (recorded in the audit trail)." };
@@ -42,7 +48,8 @@ internal static class RegistryCommands
         {
             model, force, maxDrop, reason, holdout, holdoutLabels, detectionsOnly, redis, prefix, directory,
         };
-        promote.SetAction((p, ct) => Run(p, redis, prefix, directory, r =>
+        security.AddTo(promote);
+        promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r =>
         {
             var holdoutPaths = p.GetValue(holdout) ?? [];
             return Promote(r, ModelRef.Parse(p.GetValue(model)!), new PromotionOptions
@@ -55,7 +62,8 @@ internal static class RegistryCommands
         }));
 
         var rollback = new Command("rollback", "Make the previously active model active again.") { reason, redis, prefix, directory };
-        rollback.SetAction((p, ct) => Run(p, redis, prefix, directory, r => Rollback(r, p.GetValue(reason), ct)));
+        security.AddTo(rollback);
+        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(reason), ct)));
 
         models.Subcommands.Add(push);
         models.Subcommands.Add(list);
@@ -65,7 +73,7 @@ internal static class RegistryCommands
     }
 
     /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
-    internal static async Task<int> PushTo(string? redisConfig, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
+    internal static async Task<int> PushTo(string? redisConfig, RedisOptions security, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
     {
         redisConfig ??= Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
         if (string.IsNullOrEmpty(redisConfig))
@@ -73,8 +81,7 @@ internal static class RegistryCommands
             return await Push(new DirectoryModelRegistry(registryDirectory), packageDirectory, cancellationToken).ConfigureAwait(false);
         }
 
-        using var connection = await ConnectionMultiplexer.ConnectAsync(redisConfig).ConfigureAwait(false);
-        return await Push(new RedisModelRegistry(connection, prefix), packageDirectory, cancellationToken).ConfigureAwait(false);
+        return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken)).ConfigureAwait(false);
     }
 
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken)
@@ -168,22 +175,47 @@ internal static class RegistryCommands
         return 0;
     }
 
-    private static async Task<int> Run(ParseResult parse, Option<string?> redis, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
+    private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
     {
         var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
-        try
+        if (string.IsNullOrEmpty(redisConfig))
         {
-            if (string.IsNullOrEmpty(redisConfig))
+            try
             {
                 return await action(new DirectoryModelRegistry(parse.GetValue(directory)!)).ConfigureAwait(false);
             }
-
-            using var connection = await ConnectionMultiplexer.ConnectAsync(redisConfig).ConfigureAwait(false);
-            return await action(new RedisModelRegistry(connection, parse.GetValue(prefix)!)).ConfigureAwait(false);
+            catch (Exception e) when (e is RegistryException or IOException or FormatException)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
+                return 1;
+            }
         }
-        catch (Exception e) when (e is RegistryException or RedisConnectionException or IOException or FormatException)
+
+        var security = securityOptions.Read(parse);
+        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, action).ConfigureAwait(false);
+    }
+
+    /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
+    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action)
+    {
+        try
+        {
+            using var connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
+            return await action(new RedisModelRegistry(connection, prefix)).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(e.Message));
+            return 2;
+        }
+        catch (RedisConnectionFailedException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
+            return 4;
+        }
+        catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
             return 1;
         }
     }

@@ -2,8 +2,10 @@ using System.CommandLine;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
+using AlertBroker.Redis;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Hosting;
@@ -31,7 +33,8 @@ internal static class RunCommand
         var dead = new Option<string?>("--dead-letter-topic") { Description = "Dead-letter topic (AlertBroker:Kafka:DeadLetterTopic)." };
         var batch = new Option<int?>("--batch-size") { Description = "Most messages per batch (AlertBroker:Kafka:BatchSize)." };
         var batchMs = new Option<int?>("--batch-timeout-ms") { Description = "Longest wait to fill a batch (AlertBroker:Kafka:BatchTimeoutMs)." };
-        var redis = new Option<string?>("--redis") { Description = "Redis configuration string (AlertBroker:State:Redis)." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." };
+        var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
         var model = new Option<string?>("--model") { Description = "Model package directory with model.json and model.onnx (AlertBroker:Model:Path)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
@@ -39,12 +42,14 @@ internal static class RunCommand
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
-        var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics on loopback; 0 disables (AlertBroker:Telemetry:HttpPort)." };
+        var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
+        var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, httpAddress, otlp,
         };
+        redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -70,6 +75,7 @@ internal static class RunCommand
             Set("AlertBroker:Kafka:BatchSize", parse.GetValue(batch)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Kafka:BatchTimeoutMs", parse.GetValue(batchMs)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:State:Redis", parse.GetValue(redis));
+            redisSecurity.AddOverrides(parse, overrides);
             if (parse.GetValue(inMemory))
             {
                 Set("AlertBroker:State:Store", nameof(StateStoreKind.InMemory));
@@ -86,6 +92,7 @@ internal static class RunCommand
             Set("AlertBroker:Schemas:RegistryUrl", parse.GetValue(registry));
             Set("AlertBroker:Schemas:SchemaDirectory", parse.GetValue(schemaDir));
             Set("AlertBroker:Telemetry:HttpPort", parse.GetValue(httpPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Set("AlertBroker:Telemetry:HttpAddress", parse.GetValue(httpAddress));
             Set("AlertBroker:Telemetry:OtlpEndpoint", parse.GetValue(otlp));
             return await RunHostAsync(parse.GetValue(config), overrides, ct).ConfigureAwait(false);
         });
@@ -93,8 +100,9 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model cannot be loaded, 4 when the
-    /// schema registry does not register the output schema at start, 70 when librdkafka cannot be loaded.
+    /// Builds and runs the worker host (an ASP.NET Core <see cref="WebApplication"/>: the worker's services plus its HTTP
+    /// endpoints). Exit codes: 0 clean stop, 2 invalid configuration, 3 model unusable, 4 Redis unreachable or refusing
+    /// the credentials at start, or the schema registry not registering the output schema, 70 when librdkafka cannot be loaded.
     /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
@@ -104,7 +112,7 @@ internal static class RunCommand
             return 2;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
@@ -128,27 +136,39 @@ internal static class RunCommand
         builder.Configuration.AddInMemoryCollection(overrides);
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
         WorkerCli.ConfigureOnnxRuntime();
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
         }
 
-        builder.Services.AddAlertBrokerWorker();
+        builder.AddAlertBrokerWorker();
+        builder.AddAlertBrokerHttp();
         try
         {
-            using var host = builder.Build();
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            await using var app = builder.Build();
+            app.MapAlertBrokerWorkerEndpoints();
+            await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }
         catch (OptionsValidationException e)
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/]");
-            foreach (var failure in e.Failures)
-            {
-                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(failure));
-            }
-
+            return InvalidConfiguration([e]);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OptionsValidationException))
+        {
+            // Several sections failed validation: the host reports each as its own exception.
+            return InvalidConfiguration(e.InnerExceptions.Cast<OptionsValidationException>());
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(e.Message));
+            return 2;
+        }
+        catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port, or 0 to disable the endpoints)");
             return 2;
         }
         catch (ModelPackageException e)
@@ -166,5 +186,24 @@ internal static class RunCommand
             CliHelpers.Stderr.MarkupLine("[red]ONNX Runtime:[/] " + Markup.Escape(e.Message) + " (run eng/setup.sh)");
             return 3;
         }
+        catch (RedisConnectionFailedException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]Redis:[/] " + Markup.Escape(e.Message));
+            return 4;
+        }
+    }
+
+    private static int InvalidConfiguration(IEnumerable<OptionsValidationException> errors)
+    {
+        CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/]");
+        foreach (var e in errors)
+        {
+            foreach (var failure in e.Failures)
+            {
+                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(failure));
+            }
+        }
+
+        return 2;
     }
 }

@@ -95,7 +95,7 @@ internal sealed class KafkaPipelineRun
             BatchTimeoutMs = 50,
             CommitIntervalMs = 500,
         };
-        var health = new WorkerHealth(Store);
+        var health = new WorkerHealth();
         var worker = new KafkaAlertWorker(options, new StateOptions(), processor, metrics, health);
         var result = new PipelineRunResult { MessagesProduced = Messages.Count };
         var gate = new Lock();

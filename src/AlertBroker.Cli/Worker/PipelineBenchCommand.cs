@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using Spectre.Console;
@@ -8,7 +9,7 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>The body of <c>bench pipeline</c>.</summary>
 internal static class PipelineBenchCommand
 {
-    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, string? modelDir, int kafkaMessages, CancellationToken ct)
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, string? modelDir, int kafkaMessages, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
         var all = mode == "all";
@@ -62,6 +63,7 @@ internal static class PipelineBenchCommand
             {
                 local = LocalRedis.TryStart();
                 redis = local?.Configuration;
+                redisSecurity = RedisOptions.None;
             }
 
             if (redis is null)
@@ -73,8 +75,8 @@ internal static class PipelineBenchCommand
                 try
                 {
                     var prefix = "bench" + Environment.ProcessId.ToString(inv);
-                    var redisOptions = new RedisStateOptions { Configuration = redis, KeyPrefix = prefix };
-                    using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(RedisObjectStateStore.CreateConfiguration(redisOptions)).ConfigureAwait(false);
+                    var redisOptions = new RedisStateOptions { Configuration = redis, Security = redisSecurity, KeyPrefix = prefix };
+                    using var connection = await RedisConnectionFactory.ConnectAsync(RedisObjectStateStore.CreateConfiguration(redisOptions), waitForServer: false).ConfigureAwait(false);
                     var set = 0;
                     foreach (var (name, messages) in datasets)
                     {
@@ -87,8 +89,13 @@ internal static class PipelineBenchCommand
                             batchSize,
                             duration,
                             ct).ConfigureAwait(false);
-                        Report($"(b) Redis state at {redis}{(local is not null ? " (local redis-server)" : string.Empty)}", name, r);
+                        Report($"(b) Redis state at {RedisConnectionFactory.Redact(redis)}{(local is not null ? " (local redis-server)" : string.Empty)}", name, r);
                     }
+                }
+                catch (RedisConnectionFailedException e)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red](b) Redis:[/] " + Markup.Escape(e.Message));
+                    return 4;
                 }
                 finally
                 {

@@ -1,5 +1,6 @@
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
+using AlertBroker.Redis;
 using AlertBroker.Registry;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
@@ -9,49 +10,71 @@ using AlertBroker.Worker.Schemas;
 using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace AlertBroker.Worker.Hosting;
 
-/// <summary>Registers the streaming worker in a host: <c>builder.Services.AddAlertBrokerWorker()</c>.</summary>
+/// <summary>
+/// Registers the streaming worker in a host. <c>alertbroker run</c> does
+/// <code>
+/// var builder = WebApplication.CreateSlimBuilder(…);
+/// builder.AddAlertBrokerWorker();   // services, options, health checks, OpenTelemetry
+/// builder.AddAlertBrokerHttp();     // Kestrel on AlertBroker:Telemetry:HttpAddress:HttpPort (none when the port is 0)
+/// var app = builder.Build();
+/// app.MapAlertBrokerWorkerEndpoints();   // /healthz, /readyz, /metrics; other endpoints are mapped beside them
+/// </code>
+/// </summary>
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the worker: options (sections <c>AlertBroker:Kafka|Schemas|State|Model|Telemetry</c>, validated at start), the
-    /// state store, the model, the batch processor, the Kafka loop as a hosted service, health/metrics endpoints and,
-    /// when <c>AlertBroker:Telemetry:OtlpEndpoint</c> is set, OTLP export of metrics and traces.
+    /// Adds the worker: options (sections <c>AlertBroker:Kafka|Schemas|State|Model|Redis|Telemetry</c>, validated at start),
+    /// the state store, the model, the batch processor, the Kafka loop as a hosted service, the health checks
+    /// (<see cref="WorkerHealthChecks"/>) and OpenTelemetry (<see cref="WorkerTelemetry"/>: metrics for the Prometheus
+    /// endpoint, and OTLP export of metrics and traces when <c>AlertBroker:Telemetry:OtlpEndpoint</c> is set).
     /// </summary>
-    public static IServiceCollection AddAlertBrokerWorker(this IServiceCollection services)
+    public static IHostApplicationBuilder AddAlertBrokerWorker(this IHostApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
         services.AddOptions<SchemaOptions>().BindConfiguration(SchemaOptions.Section).ValidateOnStart();
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateOnStart();
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
-        services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>());
 
         services.AddSingleton(sp => new WorkerMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.AddSingleton(_ => new PrometheusExporter(WorkerMetrics.MeterName));
         services.AddSingleton<IObjectStateStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            return o.Store == StateStoreKind.InMemory
-                ? new InMemoryObjectStateStore(TimeSpan.FromHours(o.TtlHours))
-                : RedisObjectStateStore.ConnectAsync(new RedisStateOptions
-                {
-                    Configuration = o.Redis,
-                    KeyPrefix = o.KeyPrefix,
-                    Ttl = TimeSpan.FromHours(o.TtlHours),
-                }).GetAwaiter().GetResult();
+            if (o.Store == StateStoreKind.InMemory)
+            {
+                return new InMemoryObjectStateStore(TimeSpan.FromHours(o.TtlHours));
+            }
+
+            var security = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            var store = RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+            {
+                Configuration = o.Redis,
+                Security = security,
+                KeyPrefix = o.KeyPrefix,
+                Ttl = TimeSpan.FromHours(o.TtlHours),
+            }).GetAwaiter().GetResult();
+            Log.RedisState(
+                sp.GetRequiredService<ILogger<RedisObjectStateStore>>(),
+                RedisConnectionFactory.DescribeEndpoints(RedisObjectStateStore.CreateConfiguration(store.Options)),
+                string.IsNullOrEmpty(security.User) ? "default" : security.User,
+                security.Tls);
+            return store;
         });
         services.AddSingleton<IBatchModelSource>(sp =>
         {
@@ -68,7 +91,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
             }
 
             ActiveModel model;
@@ -128,19 +151,20 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<WorkerHealth>(),
             sp.GetRequiredService<ILogger<KafkaAlertWorker>>()));
         services.AddHostedService<KafkaWorkerService>();
-        services.AddHostedService<HealthEndpoints>();
-        services.AddHostedService<OtlpExportService>();
-        return services;
+        services.AddHealthChecks().AddAlertBrokerWorkerChecks();
+        WorkerTelemetry.Add(services, builder.Configuration);
+        return builder;
     }
 
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
     {
+        // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
             ? new DirectoryModelRegistry(o.RegistryDirectory!)
-            : new RedisModelRegistry(StackExchange.Redis.ConnectionMultiplexer.Connect(o.RegistryRedis), o.RegistryPrefix);
+            : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
             new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds) },
@@ -159,59 +183,35 @@ public static class ServiceCollectionExtensions
     }
 }
 
-/// <summary>Runs <see cref="KafkaAlertWorker"/> for the host's lifetime; SIGTERM stops it gracefully.</summary>
-internal sealed class KafkaWorkerService(KafkaAlertWorker worker, IBatchModelSource model, IHostApplicationLifetime lifetime, ILogger<KafkaWorkerService> logger) : BackgroundService
+/// <summary>
+/// Runs <see cref="KafkaAlertWorker"/> for the host's lifetime; SIGTERM stops it gracefully. The worker, its model and its
+/// state store are resolved in <see cref="StartAsync"/>, not in the constructor: the host resolves hosted services before
+/// it validates options, and resolving them connects to Redis and loads the model, which must come after every option
+/// was checked (so one start reports all configuration problems).
+/// </summary>
+internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<KafkaWorkerService> logger) : BackgroundService
 {
+    private KafkaAlertWorker? _worker;
+    private IBatchModelSource? _model;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _model = services.GetRequiredService<IBatchModelSource>();
+        _worker = services.GetRequiredService<KafkaAlertWorker>();
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        GC.KeepAlive(model);
+        GC.KeepAlive(_model);
         try
         {
-            await worker.RunAsync(stoppingToken).ConfigureAwait(false);
+            await _worker!.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.WorkerFailed(logger, e, e.Message);
             lifetime.StopApplication();
         }
-    }
-}
-
-/// <summary>OTLP export of the worker's metrics and traces, only when an endpoint is configured.</summary>
-internal sealed class OtlpExportService(IOptions<TelemetryOptions> options) : IHostedService, IDisposable
-{
-    private MeterProvider? _meters;
-    private TracerProvider? _tracer;
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        var endpoint = options.Value.OtlpEndpoint;
-        if (!string.IsNullOrWhiteSpace(endpoint))
-        {
-            var uri = new Uri(endpoint);
-            _meters = Sdk.CreateMeterProviderBuilder()
-                .AddMeter(WorkerMetrics.MeterName)
-                .AddOtlpExporter(o => o.Endpoint = uri)
-                .Build();
-            _tracer = Sdk.CreateTracerProviderBuilder()
-                .AddSource(WorkerMetrics.MeterName)
-                .AddOtlpExporter(o => o.Endpoint = uri)
-                .Build();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _meters?.ForceFlush(2000);
-        _tracer?.ForceFlush(2000);
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        _meters?.Dispose();
-        _tracer?.Dispose();
     }
 }

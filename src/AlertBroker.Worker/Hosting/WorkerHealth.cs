@@ -1,9 +1,11 @@
-using AlertBroker.State;
-
 namespace AlertBroker.Worker.Hosting;
 
-/// <summary>What /healthz and /readyz report: Kafka partitions assigned, state store reachable, model loaded.</summary>
-public sealed class WorkerHealth(IObjectStateStore store)
+/// <summary>
+/// What the worker knows about itself, set by the consume loop and the model source and read by the health checks
+/// (<see cref="WorkerHealthChecks"/>): consume loop running, Kafka partitions assigned, model loaded, last state-store
+/// operation succeeded.
+/// </summary>
+public sealed class WorkerHealth
 {
     private volatile bool _modelLoaded;
     private int _assigned;
@@ -19,15 +21,4 @@ public sealed class WorkerHealth(IObjectStateStore store)
 
     /// <summary>The last state-store operation succeeded.</summary>
     public bool StateReachable { get => _stateReachable; set => _stateReachable = value; }
-
-    /// <summary>Ready: model loaded, at least one partition assigned, the state store answers a ping.</summary>
-    public async Task<(bool Ready, string Detail)> CheckReadyAsync(CancellationToken cancellationToken)
-    {
-        var storeUp = await store.PingAsync(cancellationToken).ConfigureAwait(false);
-        var ready = ModelLoaded && AssignedPartitions > 0 && storeUp;
-        var detail = string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"model_loaded={ModelLoaded} kafka_assigned_partitions={AssignedPartitions} state_reachable={storeUp}\n");
-        return (ready, detail);
-    }
 }

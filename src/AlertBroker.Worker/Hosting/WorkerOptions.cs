@@ -1,3 +1,4 @@
+using AlertBroker.Redis;
 using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Hosting;
@@ -76,7 +77,10 @@ public sealed class StateOptions
 
     public StateStoreKind Store { get; set; } = StateStoreKind.Redis;
 
-    /// <summary>StackExchange.Redis configuration string.</summary>
+    /// <summary>
+    /// Redis endpoints: <c>host:port</c>, or several comma-separated. User, password and TLS come from
+    /// <c>AlertBroker:Redis</c> (<see cref="RedisOptions"/>).
+    /// </summary>
     public string Redis { get; set; } = "127.0.0.1:6379";
 
     public string KeyPrefix { get; set; } = "ab";
@@ -102,8 +106,9 @@ public sealed class ModelOptions
     public bool AllowRandom { get; set; }
 
     /// <summary>
-    /// Follow the model registry in this Redis (host:port[,options]) instead of a fixed <see cref="Path"/>: the worker
-    /// scores with the registry's active model and hot-swaps to each promoted one between batches.
+    /// Follow the model registry in this Redis (endpoints, as <see cref="StateOptions.Redis"/>; user, password and TLS from
+    /// <c>AlertBroker:Redis</c>) instead of a fixed <see cref="Path"/>: the worker scores with the registry's active
+    /// model and hot-swaps to each promoted one between batches.
     /// </summary>
     public string? RegistryRedis { get; set; }
 
@@ -214,6 +219,11 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
     {
         if (options.UsesRegistry)
         {
+            if (RedisOptionsValidator.CheckEndpoints(ModelOptions.Section + ":RegistryRedis", options.RegistryRedis) is { } endpointProblem)
+            {
+                return ValidateOptionsResult.Fail(endpointProblem);
+            }
+
             return !string.IsNullOrWhiteSpace(options.RegistryRedis) && !string.IsNullOrWhiteSpace(options.RegistryDirectory)
                 ? ValidateOptionsResult.Fail("AlertBroker:Model: set RegistryRedis or RegistryDirectory, not both.")
                 : options.RegistryPollSeconds <= 0
@@ -243,6 +253,10 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         {
             problems.Add("AlertBroker:State:Redis is required when Store is Redis (e.g. 127.0.0.1:6379).");
         }
+        else if (options.Store == StateStoreKind.Redis && RedisOptionsValidator.CheckEndpoints(StateOptions.Section + ":Redis", options.Redis) is { } endpointProblem)
+        {
+            problems.Add(endpointProblem);
+        }
 
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))
         {
@@ -260,6 +274,35 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+/// <summary><c>AlertBroker:Redis</c>: <see cref="RedisOptions.Validate"/>.</summary>
+internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RedisOptions options)
+    {
+        var problems = options.Validate();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    /// <summary>A problem with a Redis endpoint string, or null when it parses (the message never shows a password).</summary>
+    internal static string? CheckEndpoints(string key, string? endpoints)
+    {
+        if (string.IsNullOrWhiteSpace(endpoints))
+        {
+            return null;
+        }
+
+        try
+        {
+            RedisConnectionFactory.CreateConfiguration(endpoints);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return key + ": " + e.Message;
+        }
     }
 }
 

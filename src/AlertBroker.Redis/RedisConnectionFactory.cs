@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Authentication;
+using System.Text.RegularExpressions;
+using StackExchange.Redis;
+
+namespace AlertBroker.Redis;
+
+/// <summary>
+/// The one place where a Redis connection is configured and opened: an endpoint string (one <c>host:port</c>, or several
+/// comma-separated, as for a cluster or a primary with replicas; StackExchange.Redis options after them are accepted) plus
+/// the typed <see cref="RedisOptions"/> (ACL user, password, TLS) plus <see cref="RedisClientSettings"/> (timeouts, what to do
+/// when the server is down). Every Redis connection of the project goes through here, so security settings apply to all
+/// of them and connect failures come out as one typed exception.
+/// </summary>
+public static partial class RedisConnectionFactory
+{
+    /// <summary>
+    /// The client configuration. Typed settings win over the same settings written in <paramref name="endpoints"/>
+    /// (<c>user=</c>, <c>password=</c>, <c>ssl=</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">the endpoint string cannot be parsed or names no endpoint (message redacted).</exception>
+    public static ConfigurationOptions CreateConfiguration(string endpoints, RedisOptions? security = null, RedisClientSettings? client = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpoints);
+        security ??= RedisOptions.None;
+        client ??= new RedisClientSettings();
+        ConfigurationOptions configuration;
+        try
+        {
+            configuration = ConfigurationOptions.Parse(endpoints);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' cannot be parsed: {Redact(e.Message)}", nameof(endpoints));
+        }
+
+        if (configuration.EndPoints.Count == 0)
+        {
+            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' name no host:port.", nameof(endpoints));
+        }
+
+        var timeout = (int)Math.Clamp(client.CommandTimeout.TotalMilliseconds, 1, int.MaxValue);
+        configuration.SyncTimeout = timeout;
+        configuration.AsyncTimeout = timeout;
+        configuration.ConnectTimeout = Math.Min(timeout, 5000);
+        configuration.ConnectRetry = Math.Max(1, client.ConnectRetry);
+        configuration.AbortOnConnectFail = !client.WaitForServer;
+        if (!string.IsNullOrEmpty(client.ClientName))
+        {
+            configuration.ClientName = client.ClientName;
+        }
+
+        if (!string.IsNullOrEmpty(security.User))
+        {
+            configuration.User = security.User;
+        }
+
+        if (!string.IsNullOrEmpty(security.Password))
+        {
+            configuration.Password = security.Password;
+        }
+
+        if (security.Tls)
+        {
+            configuration.Ssl = true;
+            if (!string.IsNullOrEmpty(security.TlsCaFile))
+            {
+                // Trusts certificates chaining to this CA (the server's name is still checked against its certificate).
+                configuration.TrustIssuer(security.TlsCaFile);
+            }
+
+            if (!string.IsNullOrEmpty(security.TlsCertificateFile))
+            {
+                configuration.SetUserPemCertificate(security.TlsCertificateFile, string.IsNullOrEmpty(security.TlsKeyFile) ? null : security.TlsKeyFile);
+            }
+        }
+
+        return configuration;
+    }
+
+    /// <summary>Configures (<see cref="CreateConfiguration"/>) and connects (<see cref="ConnectAsync(ConfigurationOptions, bool)"/>).</summary>
+    /// <exception cref="RedisConnectionFailedException">credentials or TLS refused, or (unless <see cref="RedisClientSettings.WaitForServer"/>) no endpoint reachable.</exception>
+    public static Task<ConnectionMultiplexer> ConnectAsync(string endpoints, RedisOptions? security = null, RedisClientSettings? client = null)
+    {
+        client ??= new RedisClientSettings();
+        return ConnectAsync(CreateConfiguration(endpoints, security, client), client.WaitForServer);
+    }
+
+    /// <summary>
+    /// Connects. A refused password or TLS handshake throws at once; an unreachable server throws too unless
+    /// <paramref name="waitForServer"/>, in which case the returned connection keeps retrying in the background.
+    /// Once connected, the connection reconnects by itself after any later outage.
+    /// </summary>
+    /// <exception cref="RedisConnectionFailedException">see above; the message never contains a password.</exception>
+    public static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration, bool waitForServer)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var first = configuration.Clone();
+        first.AbortOnConnectFail = true;
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(first).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+        {
+            var endpoints = DescribeEndpoints(configuration);
+            var cause = Redact(e.InnerException?.Message ?? e.Message);
+            throw e.InnerException is AuthenticationException
+                ? new RedisConnectionFailedException(
+                    RedisConnectFailure.Tls,
+                    endpoints,
+                    $"TLS handshake with Redis at {endpoints} failed: {cause} Check that the server's certificate is issued by the configured CA (TlsCaFile) for the host name used, and any client certificate the server requires.",
+                    e)
+                : new RedisConnectionFailedException(
+                    RedisConnectFailure.Authentication,
+                    endpoints,
+                    $"Redis at {endpoints} refused the credentials{(string.IsNullOrEmpty(configuration.User) ? string.Empty : " of user '" + configuration.User + "'")}: {cause} Check the Redis user and password.",
+                    e);
+        }
+        catch (RedisConnectionException) when (waitForServer)
+        {
+            var retrying = configuration.Clone();
+            retrying.AbortOnConnectFail = false;
+            return await ConnectionMultiplexer.ConnectAsync(retrying).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e)
+        {
+            var endpoints = DescribeEndpoints(configuration);
+            throw new RedisConnectionFailedException(
+                RedisConnectFailure.Unreachable,
+                endpoints,
+                $"Redis at {endpoints} is unreachable ({e.FailureType}): is it running and listening there{(configuration.Ssl ? ", with TLS" : ", without TLS (set Tls if it expects TLS)")}?",
+                e);
+        }
+    }
+
+    /// <summary>The endpoints of a configuration as <c>host:port,host:port</c> (no options, so no password).</summary>
+    public static string DescribeEndpoints(ConfigurationOptions configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var parts = new List<string>(configuration.EndPoints.Count);
+        foreach (var endpoint in configuration.EndPoints)
+        {
+            parts.Add(endpoint switch
+            {
+                DnsEndPoint d => d.Host + ":" + d.Port.ToString(CultureInfo.InvariantCulture),
+                IPEndPoint i => i.ToString(),
+                _ => endpoint.ToString() ?? "?",
+            });
+        }
+
+        return string.Join(",", parts);
+    }
+
+    /// <summary>
+    /// A configuration string or message fit to print or log: the value of every <c>password=</c> option and the password
+    /// of any <c>scheme://user:password@host</c> URI replaced by <c>*****</c>.
+    /// </summary>
+    public static string Redact(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        var redacted = PasswordOption().Replace(text, "$1*****");
+        return UriPassword().Replace(redacted, "$1*****@");
+    }
+
+    [GeneratedRegex(@"((?:^|[,\s])\s*password\s*=\s*)[^,\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordOption();
+
+    [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex UriPassword();
+}

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+
+namespace AlertBroker.Worker.Hosting;
+
+/// <summary>
+/// The worker's HTTP endpoints, mapped onto any <see cref="IEndpointRouteBuilder"/> (the <c>run</c> command's
+/// <c>WebApplication</c>; more endpoints, such as a web view, are mapped beside them the same way).
+/// </summary>
+public static class WorkerEndpoints
+{
+    /// <summary>
+    /// Maps <c>/healthz</c> (liveness checks, tag <see cref="WorkerHealthChecks.LiveTag"/>), <c>/readyz</c> (readiness,
+    /// tag <see cref="WorkerHealthChecks.ReadyTag"/>): 200 when all pass, 503 otherwise, a JSON body listing each check;
+    /// and <c>/metrics</c> (OpenTelemetry's Prometheus exporter). Needs the services of
+    /// <see cref="ServiceCollectionExtensions.AddAlertBrokerWorker"/> (or at least health checks and a meter provider with
+    /// the Prometheus exporter).
+    /// </summary>
+    public static IEndpointRouteBuilder MapAlertBrokerWorkerEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(WorkerHealthChecks.LiveTag),
+            ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
+        });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(WorkerHealthChecks.ReadyTag),
+            ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
+        });
+        endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        return endpoints;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using AlertBroker.State;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace AlertBroker.Worker.Hosting;
+
+/// <summary>
+/// The worker's health checks (<c>Microsoft.Extensions.Diagnostics.HealthChecks</c>). Liveness (tag <see cref="LiveTag"/>,
+/// served at <c>/healthz</c>): the consume loop is alive. Readiness (tag <see cref="ReadyTag"/>, <c>/readyz</c>): Kafka
+/// partitions assigned, the state store (Redis) answers a ping, a model is loaded. Other parts may add checks with these
+/// tags; they then count in the same endpoints.
+/// </summary>
+public static class WorkerHealthChecks
+{
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    public const string ConsumeLoop = "consume_loop";
+    public const string KafkaPartitions = "kafka_partitions";
+    public const string Redis = "redis";
+    public const string Model = "model";
+
+    /// <summary>Registers the four checks.</summary>
+    public static IHealthChecksBuilder AddAlertBrokerWorkerChecks(this IHealthChecksBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder
+            .AddCheck<ConsumeLoopCheck>(ConsumeLoop, HealthStatus.Unhealthy, [LiveTag])
+            .AddCheck<PartitionsAssignedCheck>(KafkaPartitions, HealthStatus.Unhealthy, [ReadyTag])
+            .AddCheck<StateStoreCheck>(Redis, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5))
+            .AddCheck<ModelLoadedCheck>(Model, HealthStatus.Unhealthy, [ReadyTag]);
+    }
+
+    /// <summary>
+    /// Writes a report as JSON: <c>{"status":"Unhealthy","checks":[{"name":"redis","status":"Unhealthy",
+    /// "description":"…","durationMs":1.2}, …]}</c>.
+    /// </summary>
+    public static async Task WriteJsonAsync(HttpContext context, HealthReport report)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(report);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var buffer = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", report.Status.ToString());
+            json.WriteNumber("durationMs", Math.Round(report.TotalDuration.TotalMilliseconds, 2));
+            json.WriteStartArray("checks");
+            foreach (var (name, entry) in report.Entries)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", name);
+                json.WriteString("status", entry.Status.ToString());
+                json.WriteString("description", entry.Description ?? entry.Exception?.Message ?? string.Empty);
+                json.WriteNumber("durationMs", Math.Round(entry.Duration.TotalMilliseconds, 2));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        buffer.WriteByte((byte)'\n');
+        buffer.Position = 0;
+        await buffer.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private sealed class ConsumeLoopCheck(WorkerHealth health) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(health.Running
+                ? HealthCheckResult.Healthy("the Kafka consume loop is running")
+                : HealthCheckResult.Unhealthy("the Kafka consume loop is not running"));
+    }
+
+    private sealed class PartitionsAssignedCheck(WorkerHealth health) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var n = health.AssignedPartitions;
+            return Task.FromResult(n > 0
+                ? HealthCheckResult.Healthy(n.ToString(CultureInfo.InvariantCulture) + " partition(s) assigned")
+                : HealthCheckResult.Unhealthy("no Kafka partition assigned"));
+        }
+    }
+
+    private sealed class StateStoreCheck(IServiceProvider services) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var store = services.GetRequiredService<IObjectStateStore>();
+            if (store is InMemoryObjectStateStore)
+            {
+                return HealthCheckResult.Healthy("state in process memory (no Redis)");
+            }
+
+            return await store.PingAsync(cancellationToken).ConfigureAwait(false)
+                ? HealthCheckResult.Healthy("Redis answers")
+                : HealthCheckResult.Unhealthy("Redis does not answer");
+        }
+    }
+
+    private sealed class ModelLoadedCheck(WorkerHealth health) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(health.ModelLoaded ? HealthCheckResult.Healthy("a model is loaded") : HealthCheckResult.Unhealthy("no model loaded"));
+    }
+}

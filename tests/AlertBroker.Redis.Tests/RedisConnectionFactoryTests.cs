@@ -1,0 +1,261 @@
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace AlertBroker.Redis.Tests;
+
+/// <summary>The configuration the factory builds, and what it does with passwords in text (no server needed).</summary>
+public sealed class RedisConnectionFactoryTests
+{
+    [Fact]
+    public void CreateConfiguration_TypedSettings_AreApplied()
+    {
+        var c = RedisConnectionFactory.CreateConfiguration(
+            "10.0.0.1:6380",
+            new RedisOptions { User = "alertbroker", Password = "s3cret", Tls = true },
+            new RedisClientSettings { CommandTimeout = TimeSpan.FromSeconds(2), WaitForServer = true, ClientName = "worker-1" });
+        Assert.Equal("alertbroker", c.User);
+        Assert.Equal("s3cret", c.Password);
+        Assert.True(c.Ssl);
+        Assert.Equal(2000, c.SyncTimeout);
+        Assert.Equal(2000, c.AsyncTimeout);
+        Assert.False(c.AbortOnConnectFail);
+        Assert.Equal("worker-1", c.ClientName);
+        Assert.Equal("10.0.0.1:6380", RedisConnectionFactory.DescribeEndpoints(c));
+    }
+
+    [Fact]
+    public void CreateConfiguration_TypedPasswordAndString_TypedWins()
+    {
+        var c = RedisConnectionFactory.CreateConfiguration("h:1,password=old,user=olduser", new RedisOptions { User = "new", Password = "newer" });
+        Assert.Equal("new", c.User);
+        Assert.Equal("newer", c.Password);
+
+        var fromString = RedisConnectionFactory.CreateConfiguration("h:1,password=kept");
+        Assert.Equal("kept", fromString.Password);
+        Assert.False(fromString.Ssl);
+    }
+
+    [Fact]
+    public void CreateConfiguration_SeveralEndpoints_KeepsThemAllForAClusterOrReplicas()
+    {
+        var c = RedisConnectionFactory.CreateConfiguration("n1:7000,n2:7001,n3:7002");
+        Assert.Equal("n1:7000,n2:7001,n3:7002", RedisConnectionFactory.DescribeEndpoints(c));
+    }
+
+    [Fact]
+    public void CreateConfiguration_UnknownOption_ThrowsWithoutThePassword()
+    {
+        var e = Assert.Throws<ArgumentException>(() => RedisConnectionFactory.CreateConfiguration("h:1,password=topsecret,bogus=1"));
+        Assert.DoesNotContain("topsecret", e.Message, StringComparison.Ordinal);
+        Assert.Contains("password=*****", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CreateConfiguration_NoEndpoint_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => RedisConnectionFactory.CreateConfiguration("password=x"));
+        Assert.Throws<ArgumentException>(() => RedisConnectionFactory.CreateConfiguration(" "));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379,password=abc", "127.0.0.1:6379,password=*****")]
+    [InlineData("h:1,Password = abc,ssl=true", "h:1,Password = *****,ssl=true")]
+    [InlineData("password=abc,h:1", "password=*****,h:1")]
+    [InlineData("connecting to rediss://user:pa55@host:6379 failed", "connecting to rediss://user:*****@host:6379 failed")]
+    [InlineData("h:1,user=alertbroker", "h:1,user=alertbroker")]
+    [InlineData("h:1,sslpassword=x", "h:1,sslpassword=x")]
+    [InlineData("", "")]
+    public void Redact_Text_HidesOnlyPasswords(string text, string expected)
+    {
+        Assert.Equal(expected, RedisConnectionFactory.Redact(text));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NothingListening_ThrowsUnreachable()
+    {
+        var port = FreePort();
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync("127.0.0.1:" + port, new RedisOptions { Password = "hunter2" }, new RedisClientSettings { ConnectRetry = 1 }));
+        Assert.Equal(RedisConnectFailure.Unreachable, e.Failure);
+        Assert.Equal("127.0.0.1:" + port, e.Endpoints);
+        Assert.DoesNotContain("hunter2", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WaitForServer_ConnectsOnceTheServerStarts()
+    {
+        Assert.NotNull(RedisServerFixture.FindServer());
+        var port = FreePort();
+        using var connection = await RedisConnectionFactory.ConnectAsync("127.0.0.1:" + port, client: new RedisClientSettings { WaitForServer = true, ConnectRetry = 1 });
+        Assert.False(connection.IsConnected);
+
+        var server = new RedisServerFixture();
+        try
+        {
+            await server.StartAsync(port);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!connection.IsConnected && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(connection.IsConnected);
+            Assert.True(await connection.GetDatabase().StringSetAsync("k", "v"));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>ACL user and password over TLS against a real redis-server (CA and certificates made by openssl).</summary>
+public sealed class SecureRedisConnectionTests : IClassFixture<SecureRedisServerFixture>
+{
+    private readonly SecureRedisServerFixture _redis;
+
+    public SecureRedisConnectionTests(SecureRedisServerFixture redis)
+    {
+        _redis = redis;
+        Assert.True(redis.Available, redis.UnavailableReason);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_AclUserOverTls_ReadsAndWrites()
+    {
+        using var connection = await RedisConnectionFactory.ConnectAsync(_redis.Configuration, _redis.SecurityOptions());
+        var db = connection.GetDatabase();
+        var key = "k" + Guid.NewGuid().ToString("N");
+        Assert.True(await db.StringSetAsync(key, "v"));
+        Assert.Equal("v", (string?)await db.StringGetAsync(key));
+        Assert.Equal(_redis.User, (string?)await db.ExecuteAsync("ACL", "WHOAMI"));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WrongPassword_ThrowsAuthenticationWithoutThePassword()
+    {
+        var options = _redis.SecurityOptions();
+        options.Password = "wrong-" + Guid.NewGuid().ToString("N");
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options));
+        Assert.Equal(RedisConnectFailure.Authentication, e.Failure);
+        Assert.Contains("refused the credentials of user 'alertbroker'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("WRONGPASS", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(options.Password, e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_redis.Password!, e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NoCredentials_ThrowsAuthentication()
+    {
+        var options = _redis.SecurityOptions();
+        options.User = null;
+        options.Password = null;
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options));
+        Assert.Equal(RedisConnectFailure.Authentication, e.Failure);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_ServerCertificateFromAnotherCa_ThrowsTls()
+    {
+        var options = _redis.SecurityOptions();
+        options.TlsCaFile = _redis.OtherCaFile;
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options));
+        Assert.Equal(RedisConnectFailure.Tls, e.Failure);
+        Assert.Contains("TLS handshake", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NoCaFile_ThrowsTlsBecauseTheTestCaIsNotTrusted()
+    {
+        var options = _redis.SecurityOptions();
+        options.TlsCaFile = null;
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options));
+        Assert.Equal(RedisConnectFailure.Tls, e.Failure);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_HostNameNotInTheCertificate_ThrowsTls()
+    {
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration + ",sslHost=redis.example.org", _redis.SecurityOptions()));
+        Assert.Equal(RedisConnectFailure.Tls, e.Failure);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_LocalhostName_MatchesTheCertificate()
+    {
+        using var connection = await RedisConnectionFactory.ConnectAsync("localhost:" + _redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), _redis.SecurityOptions());
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_PlainTextToTheTlsPort_ThrowsUnreachableAndSuggestsTls()
+    {
+        var options = _redis.SecurityOptions();
+        options.Tls = false;
+        options.TlsCaFile = null;
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options, new RedisClientSettings { ConnectRetry = 1 }));
+        Assert.Equal(RedisConnectFailure.Unreachable, e.Failure);
+        Assert.Contains("set Tls", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connection_ServerRestarted_ReconnectsWithTheSameCredentials()
+    {
+        using var connection = await _redis.ConnectAsync();
+        var key = "restart" + Guid.NewGuid().ToString("N");
+        await connection.GetDatabase().StringSetAsync(key, "kept");
+        await _redis.RestartAsync(TimeSpan.FromMilliseconds(300));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        RedisValue value = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                value = await connection.GetDatabase().StringGetAsync(key);
+                break;
+            }
+            catch (RedisConnectionException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal("kept", (string?)value);
+    }
+}
+
+/// <summary>A server that requires client certificates.</summary>
+public sealed class MutualTlsRedisConnectionTests : IClassFixture<MutualTlsRedisServerFixture>
+{
+    private readonly MutualTlsRedisServerFixture _redis;
+
+    public MutualTlsRedisConnectionTests(MutualTlsRedisServerFixture redis)
+    {
+        _redis = redis;
+        Assert.True(redis.Available, redis.UnavailableReason);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WithClientCertificate_Connects()
+    {
+        using var connection = await RedisConnectionFactory.ConnectAsync(_redis.Configuration, _redis.SecurityOptions());
+        Assert.True(await connection.GetDatabase().StringSetAsync("k" + Guid.NewGuid().ToString("N"), "v"));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_WithoutClientCertificate_Fails()
+    {
+        var options = _redis.SecurityOptions();
+        options.TlsCertificateFile = null;
+        options.TlsKeyFile = null;
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, options, new RedisClientSettings { ConnectRetry = 1 }));
+        Assert.NotEqual(RedisConnectFailure.Authentication, e.Failure);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>
+/// <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> over real HTTP (Kestrel on a free loopback port), with the worker's
+/// health state and instruments driven directly: no Kafka, no model needed.
+/// </summary>
+public sealed class WorkerEndpointsTests : IAsyncLifetime
+{
+    private readonly FakeStore _store = new();
+    private readonly WorkerHealth _health = new();
+    private WebApplication? _app;
+    private HttpClient? _http;
+
+    private HttpClient Http => _http!;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        builder.Services.AddSingleton(_health);
+        builder.Services.AddSingleton<IObjectStateStore>(_store);
+        builder.Services.AddSingleton(sp => new WorkerMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddHealthChecks().AddAlertBrokerWorkerChecks();
+        WorkerTelemetry.Add(builder.Services, builder.Configuration);
+        builder.AddAlertBrokerHttp();
+        _app = builder.Build();
+        _app.MapAlertBrokerWorkerEndpoints();
+        await _app.StartAsync();
+        _http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Readyz_EachCheck_FlipsTheStatusAndTheBodyListsEveryCheck()
+    {
+        _health.Running = true;
+        var (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
+        Assert.Equal(
+            new Dictionary<string, string> { ["kafka_partitions"] = "Unhealthy", ["redis"] = "Healthy", ["model"] = "Unhealthy" },
+            Checks(body));
+
+        _health.ModelLoaded = true;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+        _health.AssignedPartitions = 3;
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.All(Checks(body).Values, s => Assert.Equal("Healthy", s));
+        Assert.Contains("3 partition(s)", Description(body, "kafka_partitions"), StringComparison.Ordinal);
+
+        _store.Up = false;
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Equal("Unhealthy", Checks(body)["redis"]);
+        Assert.Equal("Healthy", Checks(body)["kafka_partitions"]);
+
+        _store.Up = true;
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+        _health.AssignedPartitions = 0;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+    }
+
+    [Fact]
+    public async Task Healthz_ConsumeLoop_FlipsAndChecksNothingElse()
+    {
+        _store.Up = false;
+        _health.Running = false;
+        var (code, body) = await GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Equal(new Dictionary<string, string> { ["consume_loop"] = "Unhealthy" }, Checks(body));
+
+        _health.Running = true;
+        (code, body) = await GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Equal(new Dictionary<string, string> { ["consume_loop"] = "Healthy" }, Checks(body));
+    }
+
+    [Fact]
+    public async Task Metrics_EveryInstrument_ScrapedUnderTheNameDocsWorkerMdGives()
+    {
+        var metrics = _app!.Services.GetRequiredService<WorkerMetrics>();
+        metrics.MessagesReceived(7);
+        metrics.DeadLetter("NotAvro");
+        metrics.DeadLetter("NotAvro");
+        metrics.Error("state_unavailable");
+        var timings = new StageTimings(TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(9));
+        metrics.RecordBatch(new BatchResult(7, 5, [], [], 2, 4, 0, timings));
+        metrics.SetLag("t", 0, 42);
+        metrics.SetModel("ztf-bts", "1.0.0");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var classification = new Classification("ZTF1", 1, 1, Alerts.Survey.Ztf, 60000, "ztf-bts", "1.0.0", ["a"], [1f], 1, 1, ScoringPath.Full, now - 1500, now - 10, now);
+        metrics.Published(new BatchResult(1, 1, [new OutputMessage("ZTF1", [], classification)], [], 1, 1, 0, timings), now);
+
+        var response = await Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
+        var scrape = PrometheusScrape.Parse(await response.Content.ReadAsStringAsync());
+
+        var documented = DocumentedMetricNames();
+        Assert.True(documented.Count >= 11, "docs/worker.md's telemetry table lists the metrics");
+        foreach (var (family, kind) in documented)
+        {
+            Assert.True(scrape.Types.TryGetValue(family, out var type), $"{family} (documented in docs/worker.md) is not in /metrics; families there: {string.Join(", ", scrape.Types.Keys)}");
+            Assert.Equal(kind, type);
+        }
+
+        Assert.Equal(7, scrape.Value("alertbroker_messages_received_total"));
+        Assert.Equal(5, scrape.Value("alertbroker_alerts_received_total"));
+        Assert.Equal(2, scrape.Value("alertbroker_dead_letters_total", "kind=NotAvro"));
+        Assert.Equal(2, scrape.Value("alertbroker_errors_total", "kind=decode_NotAvro"));
+        Assert.Equal(1, scrape.Value("alertbroker_errors_total", "kind=state_unavailable"));
+        Assert.Equal(4, scrape.Value("alertbroker_observations_added_total"));
+        Assert.Equal(1, scrape.Value("alertbroker_stage_duration_seconds_bucket", "stage=decode", "le=0.005"));
+        Assert.Equal(0, scrape.Value("alertbroker_stage_duration_seconds_bucket", "stage=decode", "le=0.0025"));
+        Assert.Equal(1, scrape.Value("alertbroker_stage_duration_seconds_count", "stage=decode"));
+        Assert.Equal(0.003, scrape.Value("alertbroker_stage_duration_seconds_sum", "stage=decode"), 6);
+        Assert.Equal(1, scrape.Value("alertbroker_batch_size_bucket", "le=10"));
+        Assert.Equal(42, scrape.Value("alertbroker_consumer_lag", "topic=t", "partition=0"));
+        Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=ztf-bts", "version=1.0.0"));
+        Assert.Equal(1, scrape.Value("alertbroker_classifications_published_total"));
+        Assert.Equal(1, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=2.5"));
+        Assert.Equal(0, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=1"));
+    }
+
+    [Fact]
+    public void AddAlertBrokerHttp_DefaultAddress_ListensOnLoopbackOnly()
+    {
+        var addresses = _app!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var address = Assert.Single(addresses);
+        Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddAlertBrokerHttp_PortZero_StartsWithoutAListener()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["AlertBroker:Telemetry:HttpPort"] = "0" });
+        builder.AddAlertBrokerHttp();
+        await using var app = builder.Build();
+        await app.StartAsync();
+        Assert.IsType<NoListenerServer>(app.Services.GetRequiredService<IServer>());
+        await app.StopAsync();
+    }
+
+    /// <summary>(Prometheus family, type) for every row of the table in docs/worker.md's "Telemetry" section.</summary>
+    private static List<(string Family, string Kind)> DocumentedMetricNames()
+    {
+        var root = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("repository root not found");
+        var lines = File.ReadAllLines(Path.Combine(root, "docs", "worker.md"));
+        var names = new List<(string, string)>();
+        var inTelemetry = false;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("## ", StringComparison.Ordinal))
+            {
+                inTelemetry = line.StartsWith("## Telemetry", StringComparison.Ordinal);
+                continue;
+            }
+
+            if (!inTelemetry || !line.StartsWith("| `alertbroker.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            var family = cells[2].Trim('`');
+            names.Add((family, cells[3].Split(' ')[0]));
+        }
+
+        return names;
+    }
+
+    private async Task<(HttpStatusCode Code, JsonElement Body)> GetAsync(string path)
+    {
+        using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, doc.RootElement.Clone());
+    }
+
+    private static Dictionary<string, string> Checks(JsonElement body) =>
+        body.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString()!);
+
+    private static string Description(JsonElement body, string check) =>
+        body.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("name").GetString() == check).GetProperty("description").GetString()!;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class FakeStore : IObjectStateStore
+    {
+        public volatile bool Up = true;
+
+        public Task ReadAsync(IReadOnlyList<ObjectKey> keys, ObjectState?[] results, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task WriteAsync(IReadOnlyList<StateWrite> writes, bool[] committed, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<bool> PingAsync(CancellationToken cancellationToken = default) => Task.FromResult(Up);
+    }
+}
