@@ -49,7 +49,6 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
     [OnnxFact]
     public async Task Host_AlertsFlow_HealthReadyAndMetricsEndpointsReport()
     {
-        TestModels.OnnxRuntimeAvailable(out _);
         var topics = new TestTopics(_kafka.Cluster);
         var port = FreePort();
         var modelDir = TestModels.A.Package.Source;

@@ -3,6 +3,7 @@ using AlertBroker.Cli.Worker;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Scoring;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Hosting;
@@ -36,13 +37,15 @@ internal static class RunCommand
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
+        var device = new Option<string?>("--device") { Description = "Where ONNX Runtime runs the model: cpu or cuda (AlertBroker:Model:ExecutionProvider; cuda needs the GPU build and CUDA 13 + cuDNN 9, and never falls back to cpu)." };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics on loopback; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, otlp,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -77,6 +80,7 @@ internal static class RunCommand
             Set("AlertBroker:Model:Path", parse.GetValue(model));
             Set("AlertBroker:Model:RegistryRedis", parse.GetValue(modelRegistryRedis));
             Set("AlertBroker:Model:RegistryDirectory", parse.GetValue(modelRegistryDir));
+            Set("AlertBroker:Model:ExecutionProvider", parse.GetValue(device));
             if (parse.GetValue(randomModel))
             {
                 Set("AlertBroker:Model:AllowRandom", "true");
@@ -91,7 +95,10 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model cannot be loaded.</summary>
+    /// <summary>
+    /// Builds and runs the worker host; exit code 2 for configuration problems, 3 when the model (or ONNX Runtime, or the
+    /// requested execution provider) cannot be used.
+    /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
         if (configFile is not null && !File.Exists(configFile))
@@ -124,7 +131,6 @@ internal static class RunCommand
         builder.Configuration.AddInMemoryCollection(overrides);
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        WorkerCli.ConfigureOnnxRuntime();
         builder.Services.AddAlertBrokerWorker();
         try
         {
@@ -142,15 +148,9 @@ internal static class RunCommand
 
             return 2;
         }
-        catch (ModelPackageException e)
+        catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is ModelUnavailableException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]model package:[/] " + Markup.Escape(e.Message));
-            return 3;
-        }
-        catch (OnnxRuntimeNotFoundException e)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]ONNX Runtime:[/] " + Markup.Escape(e.Message) + " (run eng/setup.sh)");
-            return 3;
+            return ModelCli.ReportModelUnusable(e);
         }
     }
 }
