@@ -42,7 +42,16 @@ internal static class ModelCli
             OnnxRuntimeException => "ONNX Runtime error",
             _ => "invalid model package",
         };
-        CliHelpers.Stderr.MarkupLine($"[red]model unusable ({kind}):[/] {Markup.Escape(OneLine(e, what))}");
+        // Redirected (a log, a supervisor): one plain line, never wrapped at a console width.
+        if (Console.IsErrorRedirected)
+        {
+            Console.Error.WriteLine($"model unusable ({kind}): {OneLine(e, what)}");
+        }
+        else
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]model unusable ({kind}):[/] {Markup.Escape(OneLine(e, what))}");
+        }
+
         return ModelUnusableExitCode;
     }
 

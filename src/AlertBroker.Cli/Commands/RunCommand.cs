@@ -1,7 +1,5 @@
 using System.CommandLine;
 using AlertBroker.Cli.Worker;
-using AlertBroker.Model.Onnx;
-using AlertBroker.Model.Packaging;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Scoring;
 using Microsoft.Extensions.Configuration;
