@@ -35,13 +35,7 @@ internal static class ModelCli
     /// <summary>Prints one line naming the kind of failure and returns <see cref="ModelUnusableExitCode"/>.</summary>
     public static int ReportModelUnusable(Exception e, string? what = null)
     {
-        var kind = e switch
-        {
-            OnnxRuntimeNotFoundException => "ONNX Runtime not found",
-            OnnxRuntimeException { ErrorCode: OnnxErrorCode.ExecutionProviderFailure } => "execution provider unavailable",
-            OnnxRuntimeException => "ONNX Runtime error",
-            _ => "invalid model package",
-        };
+        var kind = Kind(e);
         // Redirected (a log, a supervisor): one plain line, never wrapped at a console width.
         if (Console.IsErrorRedirected)
         {
@@ -54,6 +48,16 @@ internal static class ModelCli
 
         return ModelUnusableExitCode;
     }
+
+    /// <summary>What kind of "unusable" this is, in a few words.</summary>
+    public static string Kind(Exception e) => e switch
+    {
+        OnnxRuntimeNotFoundException => "ONNX Runtime not found",
+        OnnxRuntimeException { ErrorCode: OnnxErrorCode.ExecutionProviderFailure } => "execution provider unavailable",
+        OnnxRuntimeException => "ONNX Runtime error",
+        ModelPackageException => "invalid model package",
+        _ => "model unavailable",
+    };
 
     public static string OneLine(Exception e, string? what = null)
     {

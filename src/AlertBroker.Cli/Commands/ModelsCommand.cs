@@ -42,7 +42,7 @@ internal static class ModelsCommand
         }
         catch (OnnxRuntimeException e)
         {
-            console.MarkupLine($"[red]model unusable ({(e is OnnxRuntimeNotFoundException ? "ONNX Runtime not found" : "ONNX Runtime error")}):[/] {Markup.Escape(ModelCli.OneLine(e))}");
+            console.MarkupLine($"[red]model unusable ({ModelCli.Kind(e)}):[/] {Markup.Escape(ModelCli.OneLine(e))}");
             return ModelCli.ModelUnusableExitCode;
         }
 

@@ -198,7 +198,11 @@ public sealed class OnnxSession : IDisposable
         }
         catch (DllNotFoundException e)
         {
-            return " (" + OnnxErrors.OneLine(e.Message) + ")";
+            // .NET's message wraps the system loader's with advice (strace, LD_DEBUG); keep the part that names the library.
+            var missing = System.Text.RegularExpressions.Regex.Match(e.Message, @"([^\s:]+\.so[^\s:]*): cannot open shared object file");
+            return missing.Success
+                ? $" ({missing.Groups[1].Value}, needed by {Path.GetFileName(provider)}, cannot be found)"
+                : " (" + OnnxErrors.OneLine(e.Message) + ")";
         }
     }
 
