@@ -66,6 +66,7 @@ public sealed class LoadedModel : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            Scorer.Dispose();
             Package.Dispose();
         }
     }
@@ -266,8 +267,17 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         var model = new LoadedModel(active.Ref, package);
 
         // Warm: the first Run allocates ORT's arenas and JITs our paths; do it here, not in a live batch.
-        var d = model.Scorer.Dimensions;
-        model.Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
+        try
+        {
+            var d = model.Scorer.Dimensions;
+            model.Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
         return model;
     }
 

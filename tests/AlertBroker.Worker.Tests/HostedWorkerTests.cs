@@ -140,7 +140,6 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
     [OnnxFact]
     public async Task Host_AlertsFlow_HealthReadyAndMetricsEndpointsReport()
     {
-        TestModels.OnnxRuntimeAvailable(out _);
         var topics = new TestTopics(_kafka.Cluster);
         var port = WorkerHosts.FreePort();
         var settings = WorkerHosts.Settings(topics, port);

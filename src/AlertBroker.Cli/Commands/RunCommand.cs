@@ -1,10 +1,9 @@
 using System.CommandLine;
 using AlertBroker.Cli.Worker;
-using AlertBroker.Model.Onnx;
-using AlertBroker.Model.Packaging;
 using AlertBroker.Redis;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Scoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
@@ -40,6 +39,8 @@ internal static class RunCommand
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
+        var device = new Option<string?>("--device") { Description = "Where ONNX Runtime runs the model: cpu or cuda (AlertBroker:Model:ExecutionProvider; cuda needs the GPU build and CUDA 13 + cuDNN 9, and never falls back to cpu)." };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
@@ -47,7 +48,7 @@ internal static class RunCommand
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, httpAddress, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -84,6 +85,7 @@ internal static class RunCommand
             Set("AlertBroker:Model:Path", parse.GetValue(model));
             Set("AlertBroker:Model:RegistryRedis", parse.GetValue(modelRegistryRedis));
             Set("AlertBroker:Model:RegistryDirectory", parse.GetValue(modelRegistryDir));
+            Set("AlertBroker:Model:ExecutionProvider", parse.GetValue(device));
             if (parse.GetValue(randomModel))
             {
                 Set("AlertBroker:Model:AllowRandom", "true");
@@ -101,8 +103,9 @@ internal static class RunCommand
 
     /// <summary>
     /// Builds and runs the worker host (an ASP.NET Core <see cref="WebApplication"/>: the worker's services plus its HTTP
-    /// endpoints). Exit codes: 0 clean stop, 2 invalid configuration, 3 model unusable, 4 Redis unreachable or refusing
-    /// the credentials at start, or the schema registry not registering the output schema, 70 when librdkafka cannot be loaded.
+    /// endpoints). Exit codes: 0 clean stop, 2 invalid configuration, 3 model unusable (or ONNX Runtime, or the requested
+    /// execution provider), 4 Redis unreachable or refusing the credentials at start, or the schema registry not
+    /// registering the output schema, 70 when librdkafka cannot be loaded.
     /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
@@ -137,7 +140,6 @@ internal static class RunCommand
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
-        WorkerCli.ConfigureOnnxRuntime();
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
@@ -171,20 +173,14 @@ internal static class RunCommand
             CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port, or 0 to disable the endpoints)");
             return 2;
         }
-        catch (ModelPackageException e)
+        catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is ModelUnavailableException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]model package:[/] " + Markup.Escape(e.Message));
-            return 3;
+            return ModelCli.ReportModelUnusable(e);
         }
         catch (SchemaRegistrationException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]schema registry:[/] " + Markup.Escape(e.Message));
             return 4;
-        }
-        catch (OnnxRuntimeNotFoundException e)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]ONNX Runtime:[/] " + Markup.Escape(e.Message) + " (run eng/setup.sh)");
-            return 3;
         }
         catch (RedisConnectionFailedException e)
         {

@@ -38,7 +38,9 @@ public sealed class ModelPackage : IDisposable
 
     /// <summary>
     /// Loads and validates a package directory. Every problem found is reported in one <see cref="ModelPackageException"/>.
-    /// A missing native ONNX Runtime is not a package problem and surfaces as <see cref="OnnxRuntimeNotFoundException"/>.
+    /// Neither an unloadable native ONNX Runtime (<see cref="OnnxRuntimeNotFoundException"/>) nor an unusable execution
+    /// provider (<see cref="OnnxRuntimeException"/> with <see cref="OnnxErrorCode.ExecutionProviderFailure"/>, e.g. CUDA
+    /// requested where there is none) is a package problem: both surface as themselves.
     /// </summary>
     /// <param name="directory">The package directory holding <c>model.json</c> and the ONNX file.</param>
     /// <param name="supportedEncodings">The feature encodings the caller implements; any other is refused.</param>
@@ -260,7 +262,7 @@ public sealed class ModelPackage : IDisposable
         {
             return OnnxSession.FromBytes(onnx, options);
         }
-        catch (OnnxRuntimeException e)
+        catch (OnnxRuntimeException e) when (e is not OnnxRuntimeNotFoundException && e.ErrorCode != OnnxErrorCode.ExecutionProviderFailure)
         {
             problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, $"ONNX Runtime could not load the model: {e.Message}"));
             return null;

@@ -17,7 +17,7 @@ public static class OnnxEvaluation
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(data);
-        var scorer = new BatchScorer(package);
+        using var scorer = new BatchScorer(package);
         var d = scorer.Dimensions;
         var probs = new float[data.Count * d.Classes];
         var requests = new List<ScoringRequest>(BatchSize);

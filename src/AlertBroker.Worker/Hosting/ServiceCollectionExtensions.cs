@@ -98,12 +98,12 @@ public static class ServiceCollectionExtensions
             if (string.IsNullOrWhiteSpace(o.Path))
             {
                 var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                model = ActiveModel.CreateRandom(dir);
+                model = ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions());
                 Log.RandomModel(logger, dir);
             }
             else
             {
-                model = ActiveModel.Load(o.Path);
+                model = ActiveModel.Load(o.Path, o.ToSessionOptions());
             }
 
             Announce(model);
@@ -167,13 +167,13 @@ public static class ServiceCollectionExtensions
             : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
-            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds) },
+            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions() },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
-            throw new InvalidOperationException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
+            throw new ModelUnavailableException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
                 + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
         }
 
