@@ -204,7 +204,6 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
     [OnnxFact]
     public async Task Host_StateOverAclAndTls_ClassifiesAndReadyzFollowsRedis()
     {
-        TestModels.OnnxRuntimeAvailable(out _);
         var topics = new TestTopics(_kafka.Cluster);
         var port = WorkerHosts.FreePort();
         var settings = WorkerHosts.Settings(topics, port);
@@ -243,7 +242,6 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
     [OnnxFact]
     public async Task Host_WrongRedisPassword_FailsAtStartWithATypedErrorAndNoPassword()
     {
-        TestModels.OnnxRuntimeAvailable(out _);
         var topics = new TestTopics(_kafka.Cluster);
         var settings = WorkerHosts.Settings(topics, 0);
         settings["AlertBroker:State:Redis"] = _redis.Configuration;
@@ -259,7 +257,6 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
     [OnnxFact]
     public async Task Host_ModelRegistryOverAclAndTls_ScoresWithTheActiveModel()
     {
-        TestModels.OnnxRuntimeAvailable(out _);
         var prefix = "reg" + Guid.NewGuid().ToString("N")[..8];
         using (var connection = await _redis.ConnectAsync())
         {
