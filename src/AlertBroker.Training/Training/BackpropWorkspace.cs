@@ -14,8 +14,9 @@ namespace AlertBroker.Training.Training;
 /// grow; one workspace serves one thread.
 /// </summary>
 /// <remarks>
-/// Loss: Σ over valid steps of w_c · (−log p_c), divided by the caller's normaliser (the whole batch's valid steps),
-/// so the shards' losses and gradients add up to the batch's. Padded steps are never computed.
+/// Loss: Σ over valid steps of ω · w_c · (−log p_c), divided by the caller's normaliser (the whole batch's Σ ω,
+/// <see cref="Normaliser(StepLoss, IEnumerable{int})"/>), so the shards' losses and gradients add up to the batch's. ω is the step weight of the
+/// <see cref="StepLoss"/> mode. Padded steps are never computed.
 /// </remarks>
 internal sealed class BackpropWorkspace
 {
@@ -204,7 +205,7 @@ internal sealed class BackpropWorkspace
     /// Runs the network over the loaded shard. Returns the shard's share of the batch loss (see remarks), or 0 when
     /// <paramref name="classWeights"/> is empty (inference only).
     /// </summary>
-    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser)
+    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
     {
         var w = net.Weights;
         var c = _c;
@@ -306,8 +307,14 @@ internal sealed class BackpropWorkspace
             var off = _offset[t];
             for (var i = 0; i < _count[t]; i++)
             {
+                var omega = StepWeight(stepLoss, i, t);
+                if (omega == 0f)
+                {
+                    continue;
+                }
+
                 var label = _labels[i];
-                loss -= classWeights[label] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
+                loss -= omega * classWeights[label] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
             }
         }
 
@@ -318,7 +325,7 @@ internal sealed class BackpropWorkspace
     /// Backpropagates the loss of the last <see cref="Forward"/> into <paramref name="grads"/> (accumulated) for the
     /// trainable groups; stops below the lowest trainable layer. Overwrites the stored gate activations.
     /// </summary>
-    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser)
+    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
     {
         var w = net.Weights;
         var c = _c;
@@ -347,7 +354,7 @@ internal sealed class BackpropWorkspace
             for (var i = 0; i < _count[t]; i++)
             {
                 var row = (off + i) * k;
-                var scale = (float)(classWeights[_labels[i]] / normaliser);
+                var scale = (float)(StepWeight(stepLoss, i, t) * classWeights[_labels[i]] / normaliser);
                 TensorPrimitives.Multiply(p.Slice(row, k), scale, dLogits.Slice(row, k));
                 dLogits[row + _labels[i]] -= scale;
             }
@@ -570,6 +577,32 @@ internal sealed class BackpropWorkspace
             grad[i] *= 1f - (y[i] * y[i]);
         }
     }
+
+    /// <summary>Σ of the step weights ω over sequences of these lengths: the loss normaliser of a batch.</summary>
+    public static double Normaliser(StepLoss stepLoss, IEnumerable<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        double total = 0;
+        foreach (var length in lengths)
+        {
+            total += Normaliser(stepLoss, length);
+        }
+
+        return total;
+    }
+
+    /// <summary>Σ of the step weights ω over one sequence of this length.</summary>
+    public static double Normaliser(StepLoss stepLoss, int length) =>
+        length <= 0 ? 0 : stepLoss == StepLoss.AllSteps ? length : 1;
+
+    // ω of sorted row i at step t (t < its length).
+    private float StepWeight(StepLoss stepLoss, int row, int t) => stepLoss switch
+    {
+        StepLoss.AllSteps => 1f,
+        StepLoss.PerObject => 1f / _lengths[row],
+        StepLoss.LastStep => t == _lengths[row] - 1 ? 1f : 0f,
+        _ => throw new ArgumentOutOfRangeException(nameof(stepLoss)),
+    };
 
     internal static void Softmax(Span<float> values)
     {
