@@ -46,12 +46,14 @@ public sealed class BackpropTests
     [InlineData(StepLoss.PerObject, 0)]
     [InlineData(StepLoss.LastStep, 0)]
     [InlineData(StepLoss.PerObject, 4)]
+    [InlineData(StepLoss.Checkpoints, 0)]
     public void Backward_StepLossModes_MatchFiniteDifferences(StepLoss stepLoss, int meta) => CheckGradients(meta, 2, stepLoss);
 
     [Theory]
     [InlineData(StepLoss.AllSteps)]
     [InlineData(StepLoss.PerObject)]
     [InlineData(StepLoss.LastStep)]
+    [InlineData(StepLoss.Checkpoints)]
     public void Forward_StepLoss_IsTheWeightedMeanOfTheStepLosses(StepLoss stepLoss)
     {
         var config = TestNetworks.Tiny(0, 2);
@@ -60,7 +62,10 @@ public sealed class BackpropTests
         var classWeights = new float[] { 1f, 2.5f, 0.5f };
         var probs = Predictor.Predict(weights, data, threads: 1);
 
-        // By hand: ω = 1 per step (all), 1/length (object) or 1 on the last step (last); divided by Σ ω.
+        // By hand: ω = 1 per step (all), 1/length (object), 1 on the last step (last), or 1/9 per checkpoint day
+        // 0, 2, 5, 10, 15, 20, 30, 50 on the step current then (step t is at day t here) and 1/9 on the last step
+        // (checkpoints); divided by Σ ω.
+        int[] checkpoints = [0, 2, 5, 10, 15, 20, 30, 50];
         double expected = 0, omegaSum = 0;
         for (var i = 0; i < data.Count; i++)
         {
@@ -71,7 +76,8 @@ public sealed class BackpropTests
                 {
                     StepLoss.AllSteps => 1.0,
                     StepLoss.PerObject => 1.0 / length,
-                    _ => t == length - 1 ? 1.0 : 0.0,
+                    StepLoss.LastStep => t == length - 1 ? 1.0 : 0.0,
+                    _ => (checkpoints.Count(d => Math.Min(d, length - 1) == t) + (t == length - 1 ? 1 : 0)) / 9.0,
                 };
                 expected -= omega * classWeights[data.Labels[i]] * Math.Log(probs[i][(t * config.Classes) + data.Labels[i]]);
                 omegaSum += omega;

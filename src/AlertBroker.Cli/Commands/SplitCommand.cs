@@ -15,15 +15,56 @@ internal static class SplitCommand
     public static Command Create()
     {
         var cli = new TrainingCli();
-        var output = new Option<string>("--out") { Description = "File to write (one object id per line, '#' comments).", Required = true };
+        var output = new Option<string>("--out") { Description = "File to write (one object id per line, '#' comments); with --folds, a pattern containing {k} (fold 1…K).", Required = true };
+        var folds = new Option<int>("--folds") { Description = "Instead of one test part: K stratified, seeded, disjoint folds covering every object (cross-validation), one file each.", DefaultValueFactory = _ => 0 };
         var command = new Command("split", "Write the test object ids of a stratified (by class), seeded split of a labelled set: --data, --classes, --test, --seed.");
-        foreach (var o in new Option[] { cli.Data, cli.Labels, cli.Survey, cli.ClassMap, cli.Classes, cli.DetectionsOnly, cli.Test, cli.Seed, output })
+        foreach (var o in new Option[] { cli.Data, cli.Labels, cli.Survey, cli.ClassMap, cli.Classes, cli.DetectionsOnly, cli.Test, cli.Seed, cli.ExcludeIds, folds, output })
         {
             command.Options.Add(o);
         }
 
-        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(output)!, ct)));
+        command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(folds) > 0 ? RunFolds(cli, parse, parse.GetValue(output)!, parse.GetValue(folds), ct) : Run(cli, parse, parse.GetValue(output)!, ct)));
         return command;
+    }
+
+    private static int RunFolds(TrainingCli cli, ParseResult parse, string pattern, int folds, CancellationToken ct)
+    {
+        if (!pattern.Contains("{k}", StringComparison.Ordinal) || folds < 2)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--folds needs K ≥ 2 and an --out pattern containing {k}[/]");
+            return 1;
+        }
+
+        LabelledDataset data;
+        try
+        {
+            data = cli.LoadData(parse, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot read data:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
+        var classList = parse.GetValue(cli.Classes);
+        IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
+        var seed = parse.GetValue(cli.Seed);
+        var inv = CultureInfo.InvariantCulture;
+        var assigned = HoldoutIds.StratifiedFolds(encoded, folds, seed);
+        for (var k = 0; k < folds; k++)
+        {
+            var path = pattern.Replace("{k}", (k + 1).ToString(inv), StringComparison.Ordinal);
+            var written = HoldoutIds.Write(path, assigned[k],
+            [
+                string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
+                string.Create(inv, $"Rule: stratified by class (each class's objects shuffled with seed {seed} and dealt round-robin), classes {string.Join(',', classes)}."),
+                "Written by `alertbroker split --folds` (docs/training.md).",
+            ]);
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {written.Count} ids → {path}")));
+        }
+
+        return 0;
     }
 
     private static int Run(TrainingCli cli, ParseResult parse, string output, CancellationToken ct)

@@ -34,7 +34,9 @@ internal sealed class TrainingCli
 
     public Option<string?> TestIds { get; } = new("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." };
 
-    public Option<string> StepLoss { get; } = new("--step-loss") { Description = "Which steps carry the loss: all (every step weighs 1), object (every step 1/length: each light curve weighs 1), last (final step only, as Muthukrishna & Gupta's code).", DefaultValueFactory = _ => "all" };
+    public Option<string?> ExcludeIds { get; } = new("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." };
+
+    public Option<string> StepLoss { get; } = new("--step-loss") { Description = "Which steps carry the loss: all (every step weighs 1), object (every step 1/length: each light curve weighs 1), last (final step only, as Muthukrishna & Gupta's code), checkpoints (1/9 on each step current at 0, 2, 5, 10, 15, 20, 30, 50 days and on the last: weights time as the early-classification evaluation does).", DefaultValueFactory = _ => "all" };
 
     public Option<string> Select { get; } = new("--select") { Description = "Early stopping and the restored epoch go by: loss (validation loss), auroc (validation macro AUROC, whole light curves), early-auroc (mean validation macro AUROC at 0–50 days and whole).", DefaultValueFactory = _ => "loss" };
 
@@ -70,7 +72,7 @@ internal sealed class TrainingCli
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, Validation, Test, TestIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, Quiet })
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, Quiet })
         {
             command.Options.Add(o);
         }
@@ -91,7 +93,15 @@ internal sealed class TrainingCli
             DetectionsOnly = detectionsOnly ?? parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
-        return DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        var data = DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        if (parse.GetValue(ExcludeIds) is { } excluded)
+        {
+            var held = HoldoutIds.Read(excluded);
+            var kept = held.Select(data, inside: false);
+            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects);
+        }
+
+        return data;
     }
 
     public EncodingOptions Encoding(ParseResult parse) => new() { MaxSteps = parse.GetValue(MaxSteps), Metadata = parse.GetValue(NoMeta) ? MetadataUse.None : MetadataUse.Known };
@@ -101,7 +111,8 @@ internal sealed class TrainingCli
         "all" => AlertBroker.Training.Training.StepLoss.AllSteps,
         "object" => AlertBroker.Training.Training.StepLoss.PerObject,
         "last" => AlertBroker.Training.Training.StepLoss.LastStep,
-        _ => throw new ArgumentException($"--step-loss must be all, object or last, not '{text}'."),
+        "checkpoints" => AlertBroker.Training.Training.StepLoss.Checkpoints,
+        _ => throw new ArgumentException($"--step-loss must be all, object, last or checkpoints, not '{text}'."),
     };
 
     public static SelectionMetric ParseSelection(string text) => text.Trim().ToLowerInvariant() switch

@@ -109,6 +109,46 @@ public sealed class HoldoutIds
         return ids;
     }
 
+    /// <summary>
+    /// K disjoint folds covering every object, stratified: each class's objects are shuffled with <paramref name="seed"/>
+    /// and dealt round-robin, continuing where the previous class stopped, so fold sizes differ by at most one and every
+    /// class with K or more objects is in every fold.
+    /// </summary>
+    public static string[][] StratifiedFolds(EncodedDataset data, int folds, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
+        var result = new List<string>[folds];
+        for (var k = 0; k < folds; k++)
+        {
+            result[k] = [];
+        }
+
+        var random = new Training.SplitMix(seed);
+        var next = 0;
+        for (var c = 0; c < data.Classes.Count; c++)
+        {
+            var members = new List<int>();
+            for (var i = 0; i < data.Count; i++)
+            {
+                if (data.LabelsInternal[i] == c)
+                {
+                    members.Add(i);
+                }
+            }
+
+            var span = members.ToArray();
+            random.Shuffle(span);
+            foreach (var i in span)
+            {
+                result[next].Add(data.ObjectIdsInternal[i]);
+                next = (next + 1) % folds;
+            }
+        }
+
+        return [.. result.Select(r => r.ToArray())];
+    }
+
     /// <summary>Indices of <paramref name="data"/>'s objects that are (<paramref name="inside"/> true) or are not in the set.</summary>
     public int[] Select(EncodedDataset data, bool inside)
     {

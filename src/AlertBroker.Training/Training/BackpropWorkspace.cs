@@ -27,6 +27,8 @@ internal sealed class BackpropWorkspace
     private int[] _order = [];
     private int[] _lengths = [];
     private int[] _labels = [];
+    private float[][] _rowDays = [];
+    private float[] _omega = [];
     private int[] _count = [];
     private int[] _offset = [];
     private int _rows;
@@ -97,6 +99,7 @@ internal sealed class BackpropWorkspace
             _order = new int[capacity];
             _lengths = new int[capacity];
             _labels = new int[capacity];
+            _rowDays = new float[capacity][];
         }
 
         indices.CopyTo(_order);
@@ -114,6 +117,7 @@ internal sealed class BackpropWorkspace
         {
             _lengths[i] = lengths[order[i]];
             _labels[i] = data.LabelsInternal[order[i]];
+            _rowDays[i] = data.DaysInternal[order[i]];
             total += _lengths[i];
             steps = Math.Max(steps, _lengths[i]);
         }
@@ -299,6 +303,11 @@ internal sealed class BackpropWorkspace
         if (classWeights.IsEmpty)
         {
             return 0;
+        }
+
+        if (stepLoss == StepLoss.Checkpoints)
+        {
+            FillCheckpointWeights();
         }
 
         double loss = 0;
@@ -595,14 +604,47 @@ internal sealed class BackpropWorkspace
     public static double Normaliser(StepLoss stepLoss, int length) =>
         length <= 0 ? 0 : stepLoss == StepLoss.AllSteps ? length : 1;
 
-    // ω of sorted row i at step t (t < its length).
+    // ω of sorted row i at step t (t < its length). Checkpoints: filled by Forward (FillCheckpointWeights).
     private float StepWeight(StepLoss stepLoss, int row, int t) => stepLoss switch
     {
         StepLoss.AllSteps => 1f,
         StepLoss.PerObject => 1f / _lengths[row],
         StepLoss.LastStep => t == _lengths[row] - 1 ? 1f : 0f,
+        StepLoss.Checkpoints => _omega[_offset[t] + row],
         _ => throw new ArgumentOutOfRangeException(nameof(stepLoss)),
     };
+
+    // Checkpoint weights, packed like the activations: 1/(K + 1) on the step that is current at each of the K days of
+    // EarlyCurve.Days (the last one at or before t_first + d) and on the last step, so each light curve weighs 1.
+    private void FillCheckpointWeights()
+    {
+        if (_omega.Length < _total)
+        {
+            _omega = new float[_total + (_total / 4)];
+        }
+
+        Array.Clear(_omega, 0, _total);
+        var days = Evaluation.EarlyCurve.Days;
+        var share = 1f / (days.Count + 1);
+        for (var row = 0; row < _rows; row++)
+        {
+            var d = _rowDays[row];
+            var length = _lengths[row];
+            foreach (var day in days)
+            {
+                var step = -1;
+                while (step + 1 < length && d[step + 1] <= day)
+                {
+                    step++;
+                }
+
+                // Before the first detection there is no step to score; the share goes to the first step.
+                _omega[_offset[Math.Max(0, step)] + row] += share;
+            }
+
+            _omega[_offset[length - 1] + row] += share;
+        }
+    }
 
     internal static void Softmax(Span<float> values)
     {

@@ -60,6 +60,13 @@ public enum StepLoss
 
     /// <summary>Only the last step of each light curve (what Muthukrishna &amp; Gupta's code trains: a GRU returning its final state); divided by the objects.</summary>
     LastStep,
+
+    /// <summary>
+    /// The evaluation's checkpoints: 1/9 on each step that is current at 0, 2, 5, 10, 15, 20, 30, 50 days after the
+    /// first detection and 1/9 on the last step (a step current at several checkpoints gets several ninths); each light
+    /// curve weighs 1, divided by the objects. The loss weights time as <see cref="Evaluation.EarlyCurve.MeanMacroAuroc"/> does.
+    /// </summary>
+    Checkpoints,
 }
 
 /// <summary>The validation figure early stopping and the restored epoch go by.</summary>
