@@ -28,7 +28,48 @@ public sealed class TuningTests
             }
         }
 
-        Assert.Equal(doc.RootElement.GetProperty("survey").GetProperty("fieldNightProbability").GetDouble(), ZtfSurvey.Model.FieldNightProbability, 6);
+        var survey = doc.RootElement.GetProperty("survey");
+        Assert.Equal(survey.GetProperty("fieldNightProbability").GetDouble(), ZtfSurvey.Model.FieldNightProbability, 6);
+        Assert.Equal(survey.GetProperty("limitingMagOffset").GetDouble(), ZtfSurvey.Model.LimitingMagOffset, 6);
+    }
+
+    [Fact]
+    public void EarlyTemperature_ChangesTheColourBeforePeakButNotTheReferenceBand()
+    {
+        var cool = LiteraturePriors.SNII with { EarlyTemperatureK = 0 };
+        var hot = LiteraturePriors.SNII with { EarlyTemperatureK = 30_000 };
+        var a = new Transient(cool, 0.03, 35.5, 60_000, -17, 3, 100, 12_000, 0, 0);
+        var b = new Transient(hot, 0.03, 35.5, 60_000, -17, 3, 100, 12_000, 0, 0);
+
+        // Fifteen rest-frame days before peak (a fifth of the peak flux): hotter, so bluer; the reference (B) band is the
+        // same template flux.
+        Assert.True(b.TemperatureK(-15) > 20_000);
+        Assert.Equal(12_000, a.TemperatureK(-15));
+        Assert.Equal(a.AbsoluteMagnitude(0.44, -15), b.AbsoluteMagnitude(0.44, -15), 9);
+        var colourA = a.AbsoluteMagnitude(0.47, -15) - a.AbsoluteMagnitude(0.62, -15);
+        var colourB = b.AbsoluteMagnitude(0.47, -15) - b.AbsoluteMagnitude(0.62, -15);
+        Assert.True(colourB < colourA - 0.1, $"g − r {colourB} (hot) vs {colourA}");
+
+        // At and after peak nothing changes.
+        Assert.Equal(a.AbsoluteMagnitude(0.62, 0), b.AbsoluteMagnitude(0.62, 0), 9);
+        Assert.Equal(a.AbsoluteMagnitude(0.47, 20), b.AbsoluteMagnitude(0.47, 20), 9);
+    }
+
+    [Fact]
+    public void Features_FirstDays_ColourAndRiseRate()
+    {
+        var curve = new Output.LabelledLightCurve { ObjectId = "x", ClassName = "SNII" };
+        curve.Points.Add(new Output.LabelledPoint(100.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(19.5), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(100.5, 'g', AlertBroker.Alerts.Photometry.MagToMicroJy(19.3), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(103.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(18.9), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(110.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(18.0), 1, true));
+
+        var f = LightCurveFeatures.From(curve);
+
+        Assert.Equal(19.5, f.FirstMag, 6);
+        Assert.Equal(-0.2, f.EarlyGMinusR, 6);
+        Assert.Equal(-0.2, f.EarlyRiseRate, 6); // 19.5 → 18.9 over 3 days; the day-10 point is outside the first 5 days
+        Assert.Equal(10, LightCurveFeatures.Quantities.Count);
     }
 
     [Fact]

@@ -180,7 +180,11 @@ internal static class SimulateCommand
             ["real"] = description,
             ["objectiveBefore"] = Math.Round(result.ObjectiveBefore, 6),
             ["objectiveAfter"] = Math.Round(result.ObjectiveAfter, 6),
-            ["survey"] = new System.Text.Json.Nodes.JsonObject { ["fieldNightProbability"] = Math.Round(result.Survey.FieldNightProbability, 6) },
+            ["survey"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["fieldNightProbability"] = Math.Round(result.Survey.FieldNightProbability, 6),
+                ["limitingMagOffset"] = Math.Round(result.Survey.LimitingMagOffset, 6),
+            },
             ["classes"] = System.Text.Json.JsonSerializer.SerializeToNode(result.Classes, s_json),
         };
         File.WriteAllText(Path.Combine(output, "tuned-parameters.json"), json.ToJsonString(s_json) + "\n");

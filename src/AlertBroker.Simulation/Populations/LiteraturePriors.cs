@@ -26,6 +26,7 @@ public static class LiteraturePriors
         PeakTemperatureSigmaK = 800,
         LateTemperatureK = 6_000,
         CoolingDays = 40,
+        EarlyTemperatureK = 12_000,
         UvCutoffMicron = 0.34,
         RatePerMpc3Yr = 3.0e-5,
         RateEvolutionIndex = 1.5,
@@ -48,6 +49,7 @@ public static class LiteraturePriors
         PeakTemperatureSigmaK = 2_500,
         LateTemperatureK = 5_800,
         CoolingDays = 40,
+        EarlyTemperatureK = 25_000,
         UvCutoffMicron = 0.32,
         RatePerMpc3Yr = 7.5e-5,
         RateEvolutionIndex = 2.7,
@@ -71,6 +73,7 @@ public static class LiteraturePriors
         PeakTemperatureSigmaK = 1_000,
         LateTemperatureK = 5_000,
         CoolingDays = 30,
+        EarlyTemperatureK = 9_000,
         UvCutoffMicron = 0.38,
         RatePerMpc3Yr = 2.0e-5,
         RateEvolutionIndex = 2.7,
@@ -93,6 +96,7 @@ public static class LiteraturePriors
         PeakTemperatureSigmaK = 2_000,
         LateTemperatureK = 8_000,
         CoolingDays = 60,
+        EarlyTemperatureK = 15_000,
         UvCutoffMicron = 0.28,
         RatePerMpc3Yr = 3.0e-8,
         RateEvolutionIndex = 3.0,
@@ -114,6 +118,7 @@ public static class LiteraturePriors
         PeakTemperatureSigmaK = 5_000,
         LateTemperatureK = 18_000,
         CoolingDays = 100,
+        EarlyTemperatureK = 20_000,
         RatePerMpc3Yr = 1.0e-7,
         RateEvolutionIndex = 0.0,
         MaxRedshift = 1.0,
@@ -126,15 +131,17 @@ public static class LiteraturePriors
     /// The ZTF survey as the tuning starts: <see cref="ZtfSurvey.Model"/> with a field visited on 40% of clear nights
     /// (the public survey's two- to three-night cadence).
     /// </summary>
-    public static SurveyModel Ztf { get; } = ZtfSurvey.Model with { FieldNightProbability = 0.40 };
+    public static SurveyModel Ztf { get; } = ZtfSurvey.Model with { FieldNightProbability = 0.40, LimitingMagOffset = 0 };
 
     /// <summary>
     /// What the tuner may move, with prior widths: per class the peak magnitude (±σ mag), the rise and decline time
-    /// scales and the peak temperature (log-normal, σ in dex), the SN II plateau; the survey's field-night probability.
+    /// scales and the peak and early temperatures (log-normal, σ in dex), the SN II plateau; the survey's field-night
+    /// probability and a depth offset of every band.
     /// </summary>
     public static IReadOnlyList<TunableParameter> Tunable { get; } =
     [
         new("survey", nameof(SurveyModel.FieldNightProbability), 0.40, 0.10, Logarithmic: false, Step: 0.04, Min: 0.2, Max: 0.8),
+        new("survey", nameof(SurveyModel.LimitingMagOffset), 0, 0.3, Logarithmic: false, Step: 0.1, Min: -1.0, Max: 0.5),
         .. ClassParameters(SNIa, magSigma: 0.15),
         .. ClassParameters(SNII, magSigma: 0.3),
         new("SNII", nameof(TransientClassModel.PlateauEndDays), 80, 0.1, Logarithmic: true, Step: 0.05, Min: 40, Max: 140),
@@ -149,6 +156,7 @@ public static class LiteraturePriors
         new(c.Name, nameof(TransientClassModel.RiseDays), c.RiseDays, 0.2, Logarithmic: true, Step: 0.06, Min: c.RiseDays / 4, Max: c.RiseDays * 4),
         new(c.Name, nameof(TransientClassModel.DeclineDays), c.DeclineDays, 0.2, Logarithmic: true, Step: 0.06, Min: c.DeclineDays / 4, Max: c.DeclineDays * 4),
         new(c.Name, nameof(TransientClassModel.PeakTemperatureK), c.PeakTemperatureK, 0.1, Logarithmic: true, Step: 0.03, Min: 4_000, Max: 50_000),
+        new(c.Name, nameof(TransientClassModel.EarlyTemperatureK), c.EarlyTemperatureK, 0.15, Logarithmic: true, Step: 0.05, Min: 4_000, Max: 60_000),
     ];
 }
 
@@ -185,6 +193,7 @@ public sealed record TunableParameter(string Target, string Name, double Prior, 
             nameof(TransientClassModel.DeclineDays) => model.DeclineDays,
             nameof(TransientClassModel.PeakTemperatureK) => model.PeakTemperatureK,
             nameof(TransientClassModel.PlateauEndDays) => model.PlateauEndDays,
+            nameof(TransientClassModel.EarlyTemperatureK) => model.EarlyTemperatureK,
             _ => throw new InvalidOperationException($"{Key} is not a class parameter the tuner knows"),
         };
     }
@@ -199,6 +208,7 @@ public sealed record TunableParameter(string Target, string Name, double Prior, 
             nameof(TransientClassModel.DeclineDays) => model with { DeclineDays = value },
             nameof(TransientClassModel.PeakTemperatureK) => model with { PeakTemperatureK = value },
             nameof(TransientClassModel.PlateauEndDays) => model with { PlateauEndDays = value },
+            nameof(TransientClassModel.EarlyTemperatureK) => model with { EarlyTemperatureK = value },
             _ => throw new InvalidOperationException($"{Key} is not a class parameter the tuner knows"),
         };
     }
@@ -206,12 +216,22 @@ public sealed record TunableParameter(string Target, string Name, double Prior, 
     public double Get(SurveyModel survey)
     {
         ArgumentNullException.ThrowIfNull(survey);
-        return Name == nameof(SurveyModel.FieldNightProbability) ? survey.FieldNightProbability : throw new InvalidOperationException($"{Key} is not a survey parameter the tuner knows");
+        return Name switch
+        {
+            nameof(SurveyModel.FieldNightProbability) => survey.FieldNightProbability,
+            nameof(SurveyModel.LimitingMagOffset) => survey.LimitingMagOffset,
+            _ => throw new InvalidOperationException($"{Key} is not a survey parameter the tuner knows"),
+        };
     }
 
     public SurveyModel Set(SurveyModel survey, double value)
     {
         ArgumentNullException.ThrowIfNull(survey);
-        return Name == nameof(SurveyModel.FieldNightProbability) ? survey with { FieldNightProbability = value } : throw new InvalidOperationException($"{Key} is not a survey parameter the tuner knows");
+        return Name switch
+        {
+            nameof(SurveyModel.FieldNightProbability) => survey with { FieldNightProbability = value },
+            nameof(SurveyModel.LimitingMagOffset) => survey with { LimitingMagOffset = value },
+            _ => throw new InvalidOperationException($"{Key} is not a survey parameter the tuner knows"),
+        };
     }
 }

@@ -11,42 +11,48 @@ public static class TransientClasses
     /// <summary>Type Ia supernovae: M_B ≈ −19.3 ± 0.15 after the width–luminosity relation; ~18 d rise.</summary>
     public static TransientClassModel SNIa { get; } = LiteraturePriors.SNIa with
     {
-        PeakAbsMag = -19.275,
-        DeclineDays = 23.3314,
-        PeakTemperatureK = 16094.6,
+        PeakAbsMag = -19.2,
+        PeakTemperatureK = 16375,
+        EarlyTemperatureK = 11328.7,
     };
 
-    /// <summary>Type II (plateau and linear) supernovae: faint and diverse, hot at first, cooling in weeks.</summary>
+    /// <summary>Type II (plateau and linear) supernovae: faint and diverse, hot and blue when young, cooling in weeks.</summary>
     public static TransientClassModel SNII { get; } = LiteraturePriors.SNII with
     {
-        PeakAbsMag = -16.675,
-        PlateauEndDays = 92.3826,
+        PeakAbsMag = -16.45,
+        DeclineDays = 107.152,
+        PeakTemperatureK = 11592.6,
+        EarlyTemperatureK = 28050.5,
+        PlateauEndDays = 95.0802,
     };
 
     /// <summary>Stripped-envelope (Ib, Ic, Ic-BL) supernovae: fainter and redder than SNe Ia.</summary>
     public static TransientClassModel SNIbc { get; } = LiteraturePriors.SNIbc with
     {
-        PeakAbsMag = -17.45,
+        PeakAbsMag = -17.3,
         RiseDays = 3.44446,
         DeclineDays = 39.5477,
+        PeakTemperatureK = 9316.28,
+        EarlyTemperatureK = 11330.3,
     };
 
     /// <summary>Hydrogen-poor superluminous supernovae: M ≈ −21, slow (months), hot and blue.</summary>
     public static TransientClassModel SlsnI { get; } = LiteraturePriors.SlsnI with
     {
-        PeakAbsMag = -21.175,
-        RiseDays = 8.41395,
-        DeclineDays = 34.8385,
+        PeakAbsMag = -21.2,
+        RiseDays = 8.70964,
         PeakTemperatureK = 17222.3,
+        EarlyTemperatureK = 14160.9,
     };
 
     /// <summary>Tidal disruption events: M ≈ −19.5 ± 0.7, hot (≈ 2 × 10⁴ K) with little cooling.</summary>
     public static TransientClassModel Tde { get; } = LiteraturePriors.Tde with
     {
-        PeakAbsMag = -19.475,
+        PeakAbsMag = -19.4,
         RiseDays = 4.35482,
-        DeclineDays = 31.4094,
-        PeakTemperatureK = 18665.1,
+        DeclineDays = 30.3431,
+        PeakTemperatureK = 18031.4,
+        EarlyTemperatureK = 21185.1,
     };
 
     /// <summary>Interacting type IIn supernovae (optional class, not in the real set, so not tuned): bright, slow, blue.</summary>
