@@ -47,20 +47,62 @@ internal static class EvaluateCommand
         var splitInfo = model.Manifest?.Training.Data?["split"] as JsonObject;
         var encodingInfo = model.Manifest?.Training.Data?["encoding"] as JsonObject;
         var maxSteps = !Given(parse, cli.MaxSteps) && encodingInfo?["maxSteps"] is JsonValue ms ? ms.GetValue<int>() : parse.GetValue(cli.MaxSteps);
-        var encoded = EncodedDataset.Encode(data, model.Classes, new EncodingOptions { MaxSteps = maxSteps, UseMetadata = !parse.GetValue(cli.NoMeta) });
+
+        // Metadata: a model without the branch gets none; one with it gets the data's values, or with --no-meta none of
+        // them (every value flagged unknown, observer-frame times): what the worker gives it without a metadata source.
+        var metadata = model.Weights.Config.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
+        var encoded = EncodedDataset.Encode(data, model.Classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata });
         if (part != "all")
         {
+            if (part is not ("test" or "validation" or "train"))
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]--split must be all, train, validation or test, not '{Markup.Escape(part)}'[/]");
+                return 1;
+            }
+
             var seed = !Given(parse, cli.Seed) && splitInfo?["seed"] is JsonValue s ? s.GetValue<ulong>() : parse.GetValue(cli.Seed);
             var val = !Given(parse, cli.Validation) && splitInfo?["validationFraction"] is JsonValue v ? v.GetValue<double>() : parse.GetValue(cli.Validation);
-            var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
-            var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
-            encoded = encoded.Subset(part switch
+            var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? f.GetValue<string>() : null);
+            if (idsFile is not null)
             {
-                "test" => split.Test,
-                "validation" => split.Validation,
-                "train" => split.Train,
-                _ => throw new ArgumentException($"--split must be all, train, validation or test, not '{part}'."),
-            });
+                HoldoutIds holdout;
+                try
+                {
+                    holdout = HoldoutIds.Read(idsFile);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]cannot read the test ids:[/] {Markup.Escape(e.Message)}");
+                    return 1;
+                }
+
+                if (splitInfo?["testIdsSha256"] is JsonValue h && h.GetValue<string>() is { } recorded && parse.GetValue(cli.TestIds) is null && recorded != holdout.Sha256)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(idsFile)} has changed since the model was trained (sha256 {holdout.Sha256[..12]}…, model.json records {Markup.Escape(recorded[..Math.Min(12, recorded.Length)])}…)[/]");
+                    return 1;
+                }
+
+                var test = holdout.Select(encoded, inside: true);
+                var rest = holdout.Select(encoded, inside: false);
+                var inner = DatasetSplit.Stratified(rest.Select(i => encoded.Labels[i]).ToArray(), val, 0, seed);
+                encoded = encoded.Subset(part switch
+                {
+                    "test" => test,
+                    "validation" => [.. inner.Validation.Select(i => rest[i])],
+                    _ => [.. inner.Train.Select(i => rest[i])],
+                });
+            }
+            else
+            {
+                var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
+                var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
+                encoded = encoded.Subset(part switch
+                {
+                    "test" => split.Test,
+                    "validation" => split.Validation,
+                    _ => split.Train,
+                });
+            }
         }
 
         if (encoded.Count == 0)
@@ -72,7 +114,8 @@ internal static class EvaluateCommand
         var result = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads)) with
         {
             Model = modelDir,
-            Data = data.Name + (part == "all" ? string.Empty : $" ({part} split)"),
+            Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
+            Conditions = TrainingCli.Conditions(metadata, maxSteps),
             History = ModelIo.History(model.Manifest),
         };
         Print(result);
@@ -102,15 +145,17 @@ internal static class EvaluateCommand
         }
 
         AnsiConsole.Write(table);
-        var early = new Table().Border(TableBorder.Rounded).Title("early classification");
+        var early = new Table().Border(TableBorder.Rounded).Title($"early classification ({Markup.Escape(r.Conditions)})");
         early.AddColumn(new TableColumn("days").RightAligned());
         early.AddColumn(new TableColumn("objects").RightAligned());
+        early.AddColumn(new TableColumn("still observed").RightAligned());
         early.AddColumn(new TableColumn("macro AUROC").RightAligned());
         foreach (var p in r.Early)
         {
-            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.MacroAuroc:0.000}");
+            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", $"{p.MacroAuroc:0.000}");
         }
 
+        early.AddRow("whole", $"{r.Objects}", "–", $"{r.MacroAuroc:0.000}");
         AnsiConsole.Write(early);
     }
 }
