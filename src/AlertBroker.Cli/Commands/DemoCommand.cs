@@ -4,6 +4,7 @@ using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Scoring;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class DemoCommand
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string?>("--model") { Description = "Model package directory (default: the newest under models/, else random weights)." };
+        var model = new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights).", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 };
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
@@ -55,22 +56,39 @@ internal static class DemoCommand
                 return 2;
             }
 
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), ct).ConfigureAwait(false);
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, string? modelDir, int batchSize, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, CancellationToken ct)
     {
-        var inv = CultureInfo.InvariantCulture;
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
         }
 
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
-        using var model = DemoModel.Load(modelDir, out var modelDescription);
-        AnsiConsole.MarkupLine($"model:  [bold]{Markup.Escape(model.Name)} {Markup.Escape(model.Version)}[/] ({model.Classes.Length} classes) from {Markup.Escape(modelDescription)}");
+        var model = DemoModel.Load(modelDirs, out var modelDescription);
+        try
+        {
+            foreach (var (survey, m) in model.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                AnsiConsole.MarkupLine($"model:  {Markup.Escape(survey)} → [bold]{Markup.Escape(m.Name)} {Markup.Escape(m.Version)}[/] ({m.Classes.Length} classes)");
+            }
+
+            AnsiConsole.MarkupLine($"        from {Markup.Escape(modelDescription)}; alerts of other surveys are stored and classified with scoring NONE");
+            return await RunAsync(inputs, nights, perNight, objects, perObject, useRedis, redisConfiguration, redisSecurity, model, batchSize, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            DemoModel.Dispose(model);
+        }
+    }
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, CancellationToken ct)
+    {
+        var inv = CultureInfo.InvariantCulture;
 
         var wire = new SurveyWireFormat();
         var messages = KafkaPipelineRun.ReadArchives(inputs, wire, out var unreadable);
@@ -143,7 +161,7 @@ internal static class DemoCommand
         {
             var run = new KafkaPipelineRun
             {
-                Model = model,
+                Models = model,
                 Store = store,
                 Messages = messages,
                 Schemas = wire,
@@ -153,7 +171,7 @@ internal static class DemoCommand
                     $"[demo] produced {produced:N0}/{messages.Count:N0}, processed {processed:N0} messages: {alerts:N0} alerts classified, {dead:N0} dead letters")),
             };
             var result = await run.RunAsync(ct).ConfigureAwait(false);
-            Summary(result, model.Classes);
+            Summary(result);
             return result.Alerts > 0 ? 0 : 1;
         }
         finally
@@ -163,7 +181,7 @@ internal static class DemoCommand
         }
     }
 
-    private static void Summary(PipelineRunResult r, string[] classes)
+    private static void Summary(PipelineRunResult r)
     {
         var inv = CultureInfo.InvariantCulture;
         AnsiConsole.WriteLine();
@@ -178,6 +196,8 @@ internal static class DemoCommand
         AnsiConsole.WriteLine(string.Create(inv, $"batch:           processing p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms ({r.BatchMs.Count} batches)"));
         var paths = string.Join(", ", r.ByPath.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value:N0}")));
         AnsiConsole.WriteLine("scoring:         " + paths);
+        var byModel = string.Join(", ", r.ByModel.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key} {p.Value:N0}")));
+        AnsiConsole.WriteLine("models:          " + byModel);
         if (r.OutputTopicCount >= 0)
         {
             AnsiConsole.WriteLine(string.Create(inv, $"output topic:    {r.OutputTopicCount:N0} classification messages read back and decoded"));
@@ -193,7 +213,7 @@ internal static class DemoCommand
         var examples = new Table().AddColumn("object").AddColumn(new TableColumn("observations").RightAligned()).AddColumn(new TableColumn("steps").RightAligned()).AddColumn("top class").AddColumn("probabilities");
         foreach (var c in r.LatestByObject.Values.OrderByDescending(c => c.ObservationCount).ThenBy(c => c.ObjectId, StringComparer.Ordinal).Take(6))
         {
-            var probabilities = string.Join(" ", c.Probabilities.Select((p, i) => string.Create(inv, $"{classes[i]} {p:F2}")));
+            var probabilities = c.Probabilities.Length == 0 ? c.Reason ?? "-" : c.ModelName + " " + c.ModelVersion + ": " + string.Join(" ", c.Probabilities.Select((p, i) => string.Create(inv, $"{c.Classes[i]} {p:F2}")));
             examples.AddRow(Markup.Escape(c.Survey + " " + c.ObjectId), c.ObservationCount.ToString(inv), c.StepCount.ToString(inv), Markup.Escape(c.TopClass ?? "-"), Markup.Escape(probabilities));
         }
 

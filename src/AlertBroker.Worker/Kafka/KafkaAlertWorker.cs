@@ -342,18 +342,20 @@ public sealed class KafkaAlertWorker
         Exception? last = null;
         var failed = 0;
         var outputs = new List<OutputMessage>();
+        var shadows = new List<OutputMessage>();
         var dead = new List<DeadLetter>();
         int alerts = 0, written = 0, added = 0, retries = 0;
         var clock = Stopwatch.StartNew();
 
-        // One model for the whole batch, even though its messages are retried one call at a time.
-        var model = _processor.CurrentModel();
+        // One set of models for the whole batch, even though its messages are retried one call at a time.
+        var model = _processor.CurrentModels();
         foreach (var message in inputs)
         {
             try
             {
                 var r = await _processor.ProcessAsync([message], model, abort).ConfigureAwait(false);
                 outputs.AddRange(r.Outputs);
+                shadows.AddRange(r.ShadowOutputs);
                 dead.AddRange(r.DeadLetters);
                 alerts += r.Alerts;
                 written += r.ObjectsWritten;
@@ -379,7 +381,7 @@ public sealed class KafkaAlertWorker
         }
 
         var t = clock.Elapsed;
-        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t));
+        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows };
     }
 
     private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, CancellationToken abort)
@@ -400,6 +402,11 @@ public sealed class KafkaAlertWorker
         foreach (var o in result.Outputs)
         {
             ProduceWithBackpressure(producer, _options.OutputTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value }, OnDelivery, abort);
+        }
+
+        foreach (var o in result.ShadowOutputs)
+        {
+            ProduceWithBackpressure(producer, _options.ShadowTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value }, OnDelivery, abort);
         }
 
         foreach (var d in result.DeadLetters)

@@ -31,4 +31,8 @@ public sealed record BatchResult(
     int ObjectsWritten,
     int ObservationsAdded,
     int CasRetries,
-    StageTimings Timings);
+    StageTimings Timings)
+{
+    /// <summary>The shadow models' classifications (for the shadow topic), one per alert of a shadowed survey.</summary>
+    public IReadOnlyList<OutputMessage> ShadowOutputs { get; init; } = [];
+}

@@ -12,11 +12,27 @@ namespace AlertBroker.Worker.Scoring;
 /// </summary>
 public sealed class ActiveModel : IDisposable
 {
+    private readonly bool _ownsScorer;
+    private readonly int[][] _metaIndex;
+
     public ActiveModel(ModelPackage package, BatchScorerOptions? options = null)
+        : this(package, new BatchScorer(package ?? throw new ArgumentNullException(nameof(package)), options), ownsScorer: true)
+    {
+    }
+
+    /// <summary>Wraps a package and a scorer someone else owns (a registry-loaded model): disposing this wrapper disposes neither.</summary>
+    public ActiveModel(ModelPackage package, BatchScorer scorer)
+        : this(package, scorer, ownsScorer: false)
+    {
+    }
+
+    private ActiveModel(ModelPackage package, BatchScorer scorer, bool ownsScorer)
     {
         ArgumentNullException.ThrowIfNull(package);
+        ArgumentNullException.ThrowIfNull(scorer);
         Package = package;
-        Scorer = new BatchScorer(package, options);
+        Scorer = scorer;
+        _ownsScorer = ownsScorer;
         var d = Scorer.Dimensions;
         if (d.InputFeatures != LightCurveEncoding.StepFeatureCount)
         {
@@ -29,13 +45,88 @@ public sealed class ActiveModel : IDisposable
         }
 
         Classes = [.. package.Manifest.Classes];
-        Id = string.Concat(package.Manifest.Name, "/", package.Manifest.Version, "/", package.Sha256[..Math.Min(12, package.Sha256.Length)]);
-        Meta = new float[d.MetaFeatures];
-        if (d.MetaFeatures > 0)
+        var sha12 = package.Sha256[..Math.Min(12, package.Sha256.Length)];
+        Id = string.Concat(package.Manifest.Name, "/", package.Manifest.Version, "/", sha12);
+        ShortIdentity = string.Concat(package.Manifest.Name, "@", package.Manifest.Version, "#", sha12);
+        Surveys = package.Manifest.EffectiveSurveys;
+        Metadata = package.Manifest.EffectiveMetadata;
+        MetadataSources = [.. Metadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)];
+        var metaFeatures = package.Manifest.Encoding.MetaFeatures;
+        _metaIndex = new int[Metadata.Count][];
+        for (var e = 0; e < Metadata.Count; e++)
         {
-            // Alerts carry neither host redshift nor MW extinction yet: both unknown, flagged as such.
-            LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, Meta);
+            _metaIndex[e] = [.. Metadata[e].Features.Select(f => IndexOf(metaFeatures, f))];
         }
+
+        // The metadata vector of an object none of whose metadata is known: each value 0 with its known-flag 0.
+        Meta = new float[d.MetaFeatures];
+        EncodeMetadata(static _ => double.NaN, Meta, out _);
+    }
+
+    /// <summary>"name@version#sha256[..12]", as shadow statistics and the registry name the model.</summary>
+    public string ShortIdentity { get; }
+
+    /// <summary>The surveys the model declares (<c>model.json</c> <c>surveys</c>; <c>["ztf"]</c> when absent).</summary>
+    public IReadOnlyList<string> Surveys { get; }
+
+    /// <summary>The metadata the model needs (empty for a model that uses only what alerts carry).</summary>
+    public IReadOnlyList<MetadataRequirement> Metadata { get; }
+
+    /// <summary>The distinct <c>metadata[].source</c> names the model needs.</summary>
+    public IReadOnlyList<string> MetadataSources { get; }
+
+    public bool RequiresMetadata => Metadata.Count > 0;
+
+    /// <summary>
+    /// Fills an object's metadata vector from its source values (NaN: unknown) by the manifest's declaration: each entry's
+    /// value features get the value (0 when unknown), features named <c>…_known</c> get 1 or 0 — the encoding's rule, so an
+    /// unknown value is never confused with zero. <paramref name="redshift"/> receives the value of an entry with
+    /// <c>timeDilation</c> when known (the step times become rest-frame), else NaN. Returns whether any value was known.
+    /// </summary>
+    public bool EncodeMetadata(Func<string, double> valueOfSource, Span<float> meta, out double redshift)
+    {
+        ArgumentNullException.ThrowIfNull(valueOfSource);
+        redshift = double.NaN;
+        var anyKnown = false;
+        meta.Clear();
+        for (var e = 0; e < Metadata.Count; e++)
+        {
+            var entry = Metadata[e];
+            var value = valueOfSource(entry.Source);
+            var known = double.IsFinite(value);
+            anyKnown |= known;
+            if (known && entry.TimeDilation)
+            {
+                redshift = value;
+            }
+
+            for (var f = 0; f < entry.Features.Count; f++)
+            {
+                var index = _metaIndex[e][f];
+                if (index >= 0 && index < meta.Length)
+                {
+                    meta[index] = entry.Features[f].EndsWith("_known", StringComparison.Ordinal) ? (known ? 1f : 0f) : (known ? (float)value : 0f);
+                }
+            }
+        }
+
+        return anyKnown;
+    }
+
+    /// <summary>Whether the model declares <paramref name="survey"/>.</summary>
+    public bool Serves(string survey) => Surveys.Contains(survey, StringComparer.Ordinal);
+
+    private static int IndexOf(IReadOnlyList<string> list, string name)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public ModelPackage Package { get; }
@@ -73,23 +164,29 @@ public sealed class ActiveModel : IDisposable
     /// Exports a model with random weights (the default network shape) into <paramref name="directory"/> and loads it: for the
     /// demo, tests and benchmarks until trained models ship in <c>models/</c>. Its probabilities mean nothing.
     /// </summary>
-    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null)
+    /// <remarks>
+    /// The model declares <paramref name="surveys"/> (default ZTF and LSST, so it serves every alert) and has the metadata
+    /// branch only when <paramref name="metadata"/> is true (it then needs host redshift and E(B−V)).
+    /// </remarks>
+    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null, IReadOnlyList<string>? surveys = null, bool metadata = false, string name = "random-gru")
     {
         classes ??= DefaultDemoClasses;
         var config = new GruClassifierConfig
         {
             InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
+            MetaFeatures = metadata ? LightCurveEncoding.MetaFeatureCount : 0,
+            MetaDenseSize = metadata ? 10 : 0,
             Classes = classes.Count,
             HiddenSize = hiddenSize,
         };
         var weights = GruClassifierWeights.Random(config, seed);
         GruClassifierExporter.ExportPackage(weights, new ModelManifest
         {
-            Name = "random-gru",
+            Name = name,
             Version = "0.0.0-random",
             Classes = [.. classes],
-            Encoding = LightCurveEncoding.Descriptor(),
+            Surveys = surveys ?? [SurveyNames.Ztf, SurveyNames.Lsst],
+            Encoding = LightCurveEncoding.Descriptor(metadata),
         }, directory);
         return Load(directory, sessionOptions);
     }
@@ -99,8 +196,11 @@ public sealed class ActiveModel : IDisposable
 
     public void Dispose()
     {
-        Scorer.Dispose();
-        Package.Dispose();
+        if (_ownsScorer)
+        {
+            Scorer.Dispose();
+            Package.Dispose();
+        }
     }
 }
 
