@@ -227,6 +227,13 @@ public sealed class ModelPromoter(IModelRegistry registry)
 
             records.Add(record);
             findings.Add(record.Forced ? $"{survey}: FORCED: promoted although a check failed; the audit record says so" : $"{survey}: promoted");
+
+            // The shadowed candidate is now the active model: stop scoring it twice.
+            if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == candidate)
+            {
+                await ClearShadowAsync(survey, options.By, $"{candidate} was promoted", cancellationToken).ConfigureAwait(false);
+                findings.Add($"{survey}: the shadow {candidate} was promoted, so shadowing stops");
+            }
         }
 
         return new PromotionResult(records.Count == surveys.Count, findings, records.FirstOrDefault()) { Records = records };
