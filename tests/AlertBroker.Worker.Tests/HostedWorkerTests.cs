@@ -277,8 +277,9 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
         await host.StartAsync();
         using var http = WorkerHosts.Client(port);
         Assert.True(await WorkerHosts.WaitForStatusAsync(http, "/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(30)));
-        var model = host.Services.GetRequiredService<Scoring.IBatchModelSource>().ForNextBatch();
-        Assert.Equal(TestModels.B.Id, model.Id);
+        var models = host.Services.GetRequiredService<Scoring.IBatchModelSource>().ForNextBatch();
+        Assert.Equal(TestModels.B.Id, models.For("ztf")!.Id);
+        Assert.Equal(TestModels.B.Id, models.For("lsst")!.Id);
         await host.StopAsync();
     }
 }

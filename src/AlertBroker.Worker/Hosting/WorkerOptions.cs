@@ -329,10 +329,8 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
                 : ValidateOptionsResult.Fail("AlertBroker:Model:Path is required: a model package directory holding model.json and model.onnx (or --model DIR).");
         }
 
-        var missing = paths.Where(p => !Directory.Exists(p)).ToList();
-        return missing.Count == 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"AlertBroker:Model:Path{(options.Paths.Count > 0 ? "s" : string.Empty)}: '{string.Join("', '", missing)}' is not a directory.");
+        var missing = paths.Where(p => !Directory.Exists(p)).Select(p => $"AlertBroker:Model:{(p == options.Path ? "Path" : "Paths")} '{p}' is not a directory.").ToList();
+        return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
     }
 }
 
