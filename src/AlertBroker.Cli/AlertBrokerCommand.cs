@@ -21,6 +21,7 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
+        root.Subcommands.Add(SplitCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         return root;
     }

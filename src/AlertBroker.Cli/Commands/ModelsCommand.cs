@@ -66,6 +66,10 @@ internal static class ModelsCommand
         card.AddColumn("value");
         card.AddRow("created", m.CreatedUtc.ToString("u", inv));
         card.AddRow("classes", Markup.Escape(string.Join(", ", m.Classes)));
+        card.AddRow("surveys", Markup.Escape(string.Join(", ", m.EffectiveSurveys) + (m.Surveys is null ? " (default: the package does not say)" : string.Empty)));
+        card.AddRow("needs metadata", Markup.Escape(m.EffectiveRequiresMetadata
+            ? string.Join("; ", m.EffectiveMetadata.Select(e => $"{e.Name} from {e.Source}")) + (m.Metadata is null ? " (inferred from the metadata features)" : string.Empty)
+            : "no: only what alerts carry"));
         card.AddRow("encoding", Markup.Escape($"{m.Encoding.Name} v{m.Encoding.Version}"));
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));

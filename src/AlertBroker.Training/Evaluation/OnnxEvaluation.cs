@@ -51,7 +51,7 @@ public static class OnnxEvaluation
     {
         ArgumentNullException.ThrowIfNull(package);
         var classes = package.Manifest.Classes;
-        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, UseMetadata = package.Manifest.Network.MetaFeatures > 0 });
+        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = package.Manifest.Network.MetaFeatures > 0 ? MetadataUse.Known : MetadataUse.None });
         var probs = PredictLastStep(package, encoded);
         return ClassificationMetrics.MacroAuroc(probs, encoded.LabelsInternal, classes.Count);
     }
