@@ -52,7 +52,7 @@ public sealed class ModelMetadataTests : IDisposable
     private static ModelPackageException LoadFails(string dir) =>
         Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, LightCurveEncoding.Supported));
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_NoMetadataPackage_HasNoMetaInputAndDeclaresNoMetadata()
     {
         var dir = Export(metadata: false, out _, surveys: ["ztf"]);
@@ -74,7 +74,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Contains("\"metaFeatures\": []", json, StringComparison.Ordinal);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_NoMetadataPackage_OnnxRuntimeEqualsReferenceForward()
     {
         var dir = Export(metadata: false, out var weights);
@@ -103,7 +103,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Throws<ArgumentException>(() => scorer.Score([new ScoringRequest(new float[6], new float[4], ReadOnlyMemory<float>.Empty)]));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_MetadataPackage_DeclaresRedshiftAndExtinctionWithTheirSources()
     {
         var dir = Export(metadata: true, out _);
@@ -121,7 +121,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Contains("meta", package.Session.Inputs.Select(i => i.Name));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_PackageWithoutNewFields_DefaultsToZtfAndInfersTheMetadata()
     {
         var withMeta = Export(metadata: true, out _, name: "old-meta");
@@ -157,7 +157,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.DoesNotContain("\"requiresMetadata\"", json, StringComparison.Ordinal);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_SeveralSurveys_Kept()
     {
         var dir = Export(metadata: false, out _, surveys: ["ztf", "lsst"]);

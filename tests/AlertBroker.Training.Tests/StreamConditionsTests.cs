@@ -54,7 +54,7 @@ public sealed class StreamConditionsTests : IDisposable
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Finetune_NoMetadataPackage_LoadsTrainsExportsAndScoresLikeTheTrainer()
     {
         // A no-metadata base package, as `train --no-meta` writes it.
