@@ -65,7 +65,14 @@ internal static class DemoCommand
                 return 2;
             }
 
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), web, ct).ConfigureAwait(false);
+            // SIGTERM stops the demo as Ctrl-C does (exit code 0), which matters with --serve: it runs until stopped.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.Cancel();
+            });
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }

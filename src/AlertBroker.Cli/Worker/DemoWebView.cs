@@ -56,6 +56,9 @@ internal sealed class DemoWebView : IAsyncDisposable
 
         // The demo's command line owns Ctrl-C and SIGTERM: the host's console lifetime would take them and keep the demo waiting.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+
+        // Stop within a second even with a browser's connections open: the command line gives a stop two seconds.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         var modelName = model.Name + "@" + model.Version;
         builder.Services.AddAlertBrokerWeb(new WebSources
         {
@@ -93,7 +96,11 @@ internal sealed class DemoWebView : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            await _app.StopAsync(stop.Token).ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
         _statistics.Dispose();
         Metrics.Dispose();

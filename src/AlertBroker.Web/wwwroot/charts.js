@@ -127,8 +127,8 @@ export function probabilityChart(svg, steps, classes) {
 
 // Alerts per second over the last minutes.
 export function throughputChart(svg, points) {
-  const width = 860; const height = 160;
-  const box = frame(svg, width, height, { left: 60, right: 16, top: 10, bottom: 34 });
+  const width = 860; const height = 176;
+  const box = frame(svg, width, height, { left: 60, right: 16, top: 10, bottom: 44 });
   if (!points || points.length === 0) return;
   const t0 = points[0].unixSecond;
   const xs = points.map((p) => p.unixSecond - t0);

@@ -5,8 +5,8 @@ const params = new URLSearchParams(location.search);
 const survey = params.get('survey') || '';
 const id = params.get('id') || '';
 
-function card(label, value) {
-  return h('div', { class: 'card' }, h('div', { class: 'value', text: value }), h('div', { class: 'label', text: label }));
+function card(label, value, small = false) {
+  return h('div', { class: 'card' }, h('div', { class: small ? 'value small' : 'value', text: value }), h('div', { class: 'label', text: label }));
 }
 
 function swatch(colour) {
@@ -28,8 +28,8 @@ function renderObject(o) {
     card('observations', num(o.observations.length)),
     card('scored steps', o.latest ? num(o.latest.scoredSteps) : '0'),
     card('state version', num(o.version)),
-    card('updated', when(o.updatedUtc)),
-    card('model', o.modelId || '–'));
+    card('updated', when(o.updatedUtc), true),
+    card('model', o.modelId || '–', true));
   replace('bands', Object.entries(o.bands).map(([band, c]) => h('span', { 'data-band': band }, swatch(bandColour(band)),
     `${band}: ${c.detections} detections, ${c.forced} forced, ${c.upperLimits} non-detections`)));
   const plotted = lightCurve(document.getElementById('lightcurve'), o.observations);
