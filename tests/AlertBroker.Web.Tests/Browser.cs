@@ -108,10 +108,6 @@ public sealed class BrowserFactAttribute : FactAttribute
         {
             Skip = browser;
         }
-        else if (!WebTestKit.OnnxRuntimeAvailable(out var onnx))
-        {
-            Skip = onnx;
-        }
         else if (!SharedData.Available)
         {
             Skip = "../shared (the real alert samples) is not available";

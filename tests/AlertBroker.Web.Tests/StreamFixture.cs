@@ -41,12 +41,6 @@ public sealed class StreamFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!WebTestKit.OnnxRuntimeAvailable(out var reason))
-        {
-            Unavailable = reason;
-            return;
-        }
-
         if (!SharedData.Available)
         {
             Unavailable = "../shared (the real alert samples) is not available";

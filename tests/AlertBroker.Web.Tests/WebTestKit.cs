@@ -3,51 +3,18 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
-using AlertBroker.Model.Onnx;
 using AlertBroker.Worker.Kafka;
 using Confluent.Kafka;
 
 namespace AlertBroker.Web.Tests;
 
-/// <summary>A fact that needs the native ONNX Runtime (the worker scores); skipped with the loader's reason when absent.</summary>
+/// <summary>A fact that scores with ONNX Runtime (shipped with the package, so never skipped: a missing runtime fails the test).</summary>
 public sealed class OnnxFactAttribute : FactAttribute
 {
-    public OnnxFactAttribute()
-    {
-        if (!WebTestKit.OnnxRuntimeAvailable(out var reason))
-        {
-            Skip = reason;
-        }
-    }
 }
 
 internal static class WebTestKit
 {
-    public static bool OnnxRuntimeAvailable(out string? reason)
-    {
-        if (Environment.GetEnvironmentVariable("ALERTBROKER_ONNXRUNTIME_PATH") is null && OnnxRuntime.LibraryPath is null && !OnnxRuntime.TryInitialize(out _))
-        {
-            for (var dir = new DirectoryInfo(SourceDirectory() ?? AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var path = Path.Combine(dir.FullName, ".native", "onnxruntime", "libonnxruntime.so.1");
-                if (File.Exists(path))
-                {
-                    OnnxRuntime.LibraryPath = path;
-                    break;
-                }
-            }
-        }
-
-        if (OnnxRuntime.TryInitialize(out var error))
-        {
-            reason = null;
-            return true;
-        }
-
-        reason = "ONNX Runtime native library not available (run eng/setup.sh): " + error;
-        return false;
-    }
-
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

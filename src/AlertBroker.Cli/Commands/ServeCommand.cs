@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.Web;
 using AlertBroker.Worker.Hosting;
@@ -84,7 +83,6 @@ internal static class ServeCommand
 
         // It would announce /healthz, /readyz and /metrics, which only a worker serves; the address is printed below.
         builder.Logging.AddFilter("AlertBroker.Worker.Hosting.HttpListeningAnnouncer", LogLevel.None);
-        WorkerCli.ConfigureOnnxRuntime();
         if (builder.Configuration["AlertBroker:Telemetry:HttpPort"]?.Trim() == "0")
         {
             CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Telemetry:HttpPort 0 would serve nothing; give a port.");
