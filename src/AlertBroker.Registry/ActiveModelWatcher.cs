@@ -175,6 +175,8 @@ public sealed record ActiveModelWatcherOptions
 
     /// <summary>Shadow statistics recorded by the worker, flushed to the registry every <see cref="HeartbeatInterval"/>.</summary>
     public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
+    /// <summary>What the heartbeat reports of the worker's throughput (none when null).</summary>
+    public Func<HeartbeatStatistics?>? Statistics { get; init; }
 }
 
 /// <summary>One change the watcher applied: a survey's active or shadow model (null when a shadow was cleared).</summary>
@@ -390,6 +392,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 Shadows = models.Shadows.ToDictionary(kv => kv.Key, kv => kv.Value.Ref.ToString(), StringComparer.Ordinal),
                 LastError = LastError,
                 Utc = DateTimeOffset.UtcNow,
+                Statistics = _options.Statistics?.Invoke(),
             },
             cancellationToken);
     }

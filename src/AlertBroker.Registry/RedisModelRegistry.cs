@@ -10,12 +10,14 @@ namespace AlertBroker.Registry;
 /// operators promoting at once cannot lose each other's change.
 /// </summary>
 /// <remarks>
-/// Keys (P = the prefix): <c>P:models:index</c> (set of versions), <c>P:model:NAME@VERSION:info|manifest|onnx</c>,
-/// <c>P:models:surveys</c> (set of surveys with a pointer), <c>P:models:active:SURVEY</c>, <c>P:models:history:SURVEY</c>
-/// (list, newest first), <c>P:models:shadow:SURVEY</c>, <c>P:models:shadowstats:SURVEY:CANDIDATE:ACTIVE</c> (hash of
-/// additive fields), <c>P:models:metadata</c> (hash "SURVEY/SOURCE" → declaration), <c>P:models:audit</c>,
-/// <c>P:models:workers</c>; channel <c>P:models:events</c>. The single-pointer keys of older registries
-/// (<c>P:models:active</c>, <c>P:models:history</c>) are migrated on first use.
+/// Keys (T = the prefix in braces, <c>{prefix}</c>: a Redis Cluster hash tag, so the whole registry lives in one hash slot
+/// and every script and multi-key read may touch any of its keys, on a single server and in a cluster alike):
+/// <c>T:models:index</c> (set of versions), <c>T:model:NAME@VERSION:info|manifest|onnx</c>, <c>T:models:surveys</c> (set
+/// of surveys with a pointer), <c>T:models:active:SURVEY</c>, <c>T:models:history:SURVEY</c> (list, newest first),
+/// <c>T:models:shadow:SURVEY</c>, <c>T:models:shadowstats:SURVEY:CANDIDATE:ACTIVE</c> (hash of additive fields),
+/// <c>T:models:metadata</c> (hash "SURVEY/SOURCE" → declaration), <c>T:models:audit</c>, <c>T:models:workers</c>; channel
+/// <c>T:models:events</c>. The single-pointer keys of older registries (<c>T:models:active</c>, <c>T:models:history</c>)
+/// are migrated to per-survey pointers on first use.
 /// </remarks>
 public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
@@ -111,34 +113,39 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
+    private readonly string _tag;
     private volatile bool _migrated;
 
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains a brace (it becomes the hash tag).</exception>
     public RedisModelRegistry(IConnectionMultiplexer redis, string prefix = "alertbroker")
     {
         ArgumentNullException.ThrowIfNull(redis);
-        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        _tag = KeyTag(prefix);
         _redis = redis;
         _db = redis.GetDatabase();
         _prefix = prefix;
     }
 
     /// <summary>The pub/sub channel that carries a <see cref="RegistryEvent"/> (JSON) on every pointer or metadata change.</summary>
-    public string EventsChannel => _prefix + ":models:events";
+    public string EventsChannel => _tag + ":models:events";
 
-    private RedisKey Index => _prefix + ":models:index";
+    /// <summary>The key prefix as configured (without the braces).</summary>
+    public string Prefix => _prefix;
 
-    private RedisKey SurveysSet => _prefix + ":models:surveys";
+    private RedisKey Index => _tag + ":models:index";
 
-    private RedisKey Metadata => _prefix + ":models:metadata";
+    private RedisKey SurveysSet => _tag + ":models:surveys";
 
-    private RedisKey Audit => _prefix + ":models:audit";
+    private RedisKey Metadata => _tag + ":models:metadata";
 
-    private RedisKey Workers => _prefix + ":models:workers";
+    private RedisKey Audit => _tag + ":models:audit";
+
+    private RedisKey Workers => _tag + ":models:workers";
 
     // The keys of registries written before per-survey pointers.
-    private RedisKey LegacyActive => _prefix + ":models:active";
+    private RedisKey LegacyActive => _tag + ":models:active";
 
-    private RedisKey LegacyHistory => _prefix + ":models:history";
+    private RedisKey LegacyHistory => _tag + ":models:history";
 
     public async Task<RegisteredModel> PushAsync(ModelPackageBytes package, string pushedBy, CancellationToken cancellationToken = default)
     {
@@ -510,13 +517,29 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         throw new RegistryException("the registry's single active pointer kept changing while it was being migrated to per-survey pointers; try again");
     }
 
-    private RedisKey ActiveKey(string survey) => _prefix + ":models:active:" + survey;
+    /// <summary>
+    /// <c>{prefix}</c>: the start of every key of a registry, and its Redis Cluster hash tag (all its keys hash to one slot,
+    /// so every script may touch any of them: per-survey pointers, histories, shadows, shadow statistics, metadata declarations).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains <c>{</c> or <c>}</c>.</exception>
+    public static string KeyTag(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException($"the registry prefix '{prefix}' must not contain {{ or }}: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys", nameof(prefix));
+        }
 
-    private RedisKey HistoryKey(string survey) => _prefix + ":models:history:" + survey;
+        return "{" + prefix + "}";
+    }
 
-    private RedisKey ShadowKey(string survey) => _prefix + ":models:shadow:" + survey;
+    private RedisKey ActiveKey(string survey) => _tag + ":models:active:" + survey;
 
-    private RedisKey StatsKey(ShadowPair pair) => _prefix + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
+    private RedisKey HistoryKey(string survey) => _tag + ":models:history:" + survey;
 
-    private RedisKey Key(string modelRef, string part) => _prefix + ":model:" + modelRef + ":" + part;
+    private RedisKey ShadowKey(string survey) => _tag + ":models:shadow:" + survey;
+
+    private RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
+
+    private RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;
 }

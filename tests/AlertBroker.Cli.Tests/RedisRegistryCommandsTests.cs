@@ -38,7 +38,7 @@ public sealed class RedisRegistryCommandsTests : IClassFixture<SecureRedisServer
 
         using var connection = await _redis.ConnectAsync();
         var registry = new RedisModelRegistry(connection, _prefix);
-        Assert.Equal("cli-secure@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("cli-secure@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
     }
 
     [Fact]

@@ -347,6 +347,31 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         _connection.GetDatabase().StringSetAsync(((RedisModelRegistry)registry).EventsChannel.Replace(":models:events", ":model:" + model + ":onnx", StringComparison.Ordinal), onnx);
 
     [Fact]
+    public async Task EveryKey_PerSurveyPointersShadowsStatisticsAndMetadata_LiesUnderTheBracedPrefix()
+    {
+        var prefix = "tag-" + Guid.NewGuid().ToString("N")[..12];
+        var registry = new RedisModelRegistry(_connection, prefix);
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2, surveys: ["ztf", "lsst"]), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("lsst", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("lsst", v1, v2, Record("promote", v1, v2));
+        await registry.SetShadowAsync("ztf", v2, Record("shadow", null, v2));
+        await registry.AddShadowStatisticsAsync(ShadowPair.Of("ztf", v2, v1), new Dictionary<string, double> { ["alerts"] = 1, ["agreed"] = 1 });
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w", Utc = DateTimeOffset.UtcNow });
+
+        // One hash slot for the whole registry (a Redis Cluster runs every script on it), and no key outside the tag.
+        var server = _connection.GetServers().Single();
+        var keys = server.Keys(pattern: "*" + prefix + "*").Select(k => k.ToString()).ToList();
+        Assert.True(keys.Count >= 12, string.Join(", ", keys));
+        Assert.All(keys, k => Assert.StartsWith("{" + prefix + "}:", k, StringComparison.Ordinal));
+        Assert.Single(keys.Select(k => _connection.HashSlot(k)).Distinct());
+        Assert.Equal("{" + prefix + "}:models:events", registry.EventsChannel);
+        Assert.Throws<ArgumentException>(() => new RedisModelRegistry(_connection, "a{b}"));
+    }
+
+    [Fact]
     public async Task SetActive_PublishesTheNewPointerWithItsSurvey()
     {
         var registry = (RedisModelRegistry)CreateRegistry();

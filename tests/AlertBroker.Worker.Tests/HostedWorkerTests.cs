@@ -178,7 +178,8 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         Assert.Equal(alerts.Count, scrape.Value("alertbroker_classifications_published_total"));
         Assert.Equal(1, scrape.Value("alertbroker_dead_letters_total", "kind=NotAvro"));
         Assert.True(scrape.Value("alertbroker_stage_duration_seconds_count", "stage=score") >= 1);
-        Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=random-gru"));
+        Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=" + TestModels.A.Name));
+        Assert.Equal(1, scrape.Value("alertbroker_model_serving", "survey=ztf", "role=active", "model=" + TestModels.A.Name));
         Assert.Contains(scrape.Samples, s => s.Name == "alertbroker_consumer_lag" && s.Labels["topic"] == topics.Input);
 
         await host.StopAsync();
@@ -224,7 +225,8 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
         Assert.True(await TestTopics.WaitUntilAsync(() => worker.Alerts >= alerts.Count, TimeSpan.FromSeconds(40)));
         using (var direct = await _redis.ConnectAsync())
         {
-            var keys = direct.GetServers()[0].Keys(pattern: settings["AlertBroker:State:KeyPrefix"] + ":*").ToList();
+            // Object keys ({prefix}:{survey}:{id}); the prefix also holds the recent-classification list of the web view.
+            var keys = direct.GetServers()[0].Keys(pattern: settings["AlertBroker:State:KeyPrefix"] + ":ztf:*").ToList();
             Assert.Equal(alerts.Select(a => a.ObjectId).Distinct().Count(), keys.Count);
         }
 

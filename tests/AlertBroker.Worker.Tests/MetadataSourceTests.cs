@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using AlertBroker.Alerts;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
@@ -174,6 +175,35 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         var csvDeclared = declared with { RedisHash = null, Csv = csv, Column = "host-redshift" };
         Assert.Null(factory.CheckSupplied("ztf", needed, [csvDeclared]));
         Assert.NotNull(factory.CheckSupplied("lsst", needed, [csvDeclared]));
+    }
+
+    [OnnxFact]
+    public void Host_FixedModelThatRequiresMetadata_WithoutItsSources_IsRefused_AndWithCsvSourcesServes()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "required"), "z-meta", "1", 44, hidden: Hidden, classes: s_classes, metadata: true);
+        var settings = new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BootstrapServers"] = "127.0.0.1:9",
+            ["AlertBroker:Kafka:Topics:0"] = "in",
+            ["AlertBroker:State:Store"] = "InMemory",
+            ["AlertBroker:Model:Path"] = dir,
+            ["AlertBroker:Telemetry:HttpPort"] = "0",
+        };
+        using (var refused = WorkerHosts.Build(settings))
+        {
+            var e = Assert.Throws<ModelUnavailableException>(() => refused.Services.GetRequiredService<IBatchModelSource>());
+            Assert.Contains("z-meta 1 needs metadata host-redshift, mw-ebv for ztf", e.Message, StringComparison.Ordinal);
+            Assert.Contains("AlertBroker:Metadata:Sources:ztf:mw-ebv", e.Message, StringComparison.Ordinal);
+        }
+
+        var csv = Path.Combine(_root, "host.csv");
+        File.WriteAllLines(csv, ["object_id,host-redshift,mw-ebv", "ZTF1,0.1,0.02"]);
+        settings["AlertBroker:Metadata:Sources:ztf:host-redshift:Csv"] = csv;
+        settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv"] = csv;
+        using var served = WorkerHosts.Build(settings);
+        var models = served.Services.GetRequiredService<IBatchModelSource>().ForNextBatch();
+        Assert.Equal("z-meta", models.For("ztf")!.Name);
+        Assert.True(models.Metadata.Supplies("ztf", "host-redshift"));
     }
 
     /// <summary>A package with the metadata branch, and the same weights for the reference forward pass.</summary>

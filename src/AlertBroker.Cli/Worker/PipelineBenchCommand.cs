@@ -11,7 +11,7 @@ namespace AlertBroker.Cli.Worker;
 internal static class PipelineBenchCommand
 {
     /// <summary>The benchmark; shadowDirs null: no shadow; empty: each active model is shadowed by a second load of itself (a separate session and state); else these packages shadow the surveys they declare.</summary>
-    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct)
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
     {
         var all = mode == "all";
         var active = DemoModel.Load(modelDirs, out var modelDescription);
@@ -27,7 +27,7 @@ internal static class PipelineBenchCommand
                 model = active.WithShadows(shadowSet.Active);
             }
 
-            return await RunAsync(paths, mode, all, duration, simNights, simPerNight, objects, perObject, batchSize, redis, redisSecurity, model, modelDescription, kafkaMessages, ct).ConfigureAwait(false);
+            return await RunAsync(paths, mode, all, duration, simNights, simPerNight, objects, perObject, batchSize, redis, redisSecurity, model, modelDescription, kafkaMessages, observe, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -39,7 +39,7 @@ internal static class PipelineBenchCommand
         }
     }
 
-    private static async Task<int> RunAsync(string[] paths, string mode, bool all, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, ModelSet model, string modelDescription, int kafkaMessages, CancellationToken ct)
+    private static async Task<int> RunAsync(string[] paths, string mode, bool all, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, ModelSet model, string modelDescription, int kafkaMessages, PipelineObservation observe, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
         foreach (var m in model.Distinct)
@@ -85,7 +85,7 @@ internal static class PipelineBenchCommand
         {
             foreach (var (name, messages) in datasets)
             {
-                var r = await PipelineBench.RunAsync(messages, model, _ => new InMemoryObjectStateStore(), wire, batchSize, duration, ct).ConfigureAwait(false);
+                var r = await PipelineBench.RunAsync(messages, model, _ => new InMemoryObjectStateStore(), wire, batchSize, duration, ct, observe).ConfigureAwait(false);
                 Report("(a) embedded, in-memory state", name, r);
             }
         }
@@ -122,7 +122,8 @@ internal static class PipelineBenchCommand
                             wire,
                             batchSize,
                             duration,
-                            ct).ConfigureAwait(false);
+                            ct,
+                            observe).ConfigureAwait(false);
                         Report($"(b) Redis state at {RedisConnectionFactory.Redact(redis)}{(local is not null ? " (local redis-server)" : string.Empty)}", name, r);
                     }
                 }

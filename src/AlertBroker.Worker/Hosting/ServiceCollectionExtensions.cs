@@ -107,6 +107,7 @@ public static class ServiceCollectionExtensions
             var metrics = sp.GetRequiredService<WorkerMetrics>();
             var health = sp.GetRequiredService<WorkerHealth>();
             var factory = sp.GetRequiredService<MetadataSourceFactory>();
+            var statistics = sp.GetRequiredService<WorkerStatistics>();
             void Announce(ModelSet set)
             {
                 foreach (var m in set.Distinct)
@@ -146,7 +147,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error("model_refused"));
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
             }
 
             var metadata = factory.Build([]);
@@ -163,6 +164,17 @@ public static class ServiceCollectionExtensions
                     }
 
                     set = ModelSet.Of(models, metadata);
+
+                    // A model whose metadata is required serves a survey only where every source it needs is supplied here.
+                    var unsupplied = set.Active
+                        .Where(kv => kv.Value.MetadataRequired && metadata.Missing(kv.Key, kv.Value.MetadataSources).Count > 0)
+                        .Select(kv => $"{kv.Value.Name} {kv.Value.Version} needs metadata {string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources))} for {kv.Key}, which no source supplies here "
+                            + string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => $"(set AlertBroker:Metadata:Sources:{kv.Key}:{m}:Csv or :RedisHash)")))
+                        .ToList();
+                    if (unsupplied.Count > 0)
+                    {
+                        throw new ModelUnavailableException(string.Join("; ", unsupplied));
+                    }
                 }
                 catch (Exception e)
                 {
@@ -243,6 +255,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<WorkerMetrics>(),
             sp.GetRequiredService<WorkerHealth>(),
             sp.GetRequiredService<ILogger<KafkaAlertWorker>>()));
+        WorkerObservers.Add(services);
         services.AddHostedService<KafkaWorkerService>();
         services.AddHealthChecks().AddAlertBrokerWorkerChecks();
         WorkerTelemetry.Add(services, builder.Configuration);
@@ -252,7 +265,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, MetadataSourceFactory metadata, ShadowStatisticsAccumulator statistics, WorkerMetrics metrics, Action<ModelSet> announce, Action refused)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, MetadataSourceFactory metadata, ShadowStatisticsAccumulator statistics, WorkerMetrics metrics, Action<ModelSet> announce, Action refused, Func<HeartbeatStatistics?> heartbeatStatistics)
     {
         // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
@@ -268,6 +281,7 @@ public static class ServiceCollectionExtensions
                 // A model that needs metadata serves a survey only where every source it needs is available here.
                 CanServe = (survey, _, manifest, declarations) => metadata.CheckSupplied(survey, [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)], declarations),
                 ShadowStatistics = statistics,
+                Statistics = heartbeatStatistics,
             },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();

@@ -51,6 +51,7 @@ public sealed class ActiveModel : IDisposable
         Surveys = package.Manifest.EffectiveSurveys;
         Metadata = package.Manifest.EffectiveMetadata;
         MetadataSources = [.. Metadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)];
+        MetadataRequired = package.Manifest.EffectiveRequiresMetadata;
         var metaFeatures = package.Manifest.Encoding.MetaFeatures;
         _metaIndex = new int[Metadata.Count][];
         for (var e = 0; e < Metadata.Count; e++)
@@ -76,6 +77,13 @@ public sealed class ActiveModel : IDisposable
     public IReadOnlyList<string> MetadataSources { get; }
 
     public bool RequiresMetadata => Metadata.Count > 0;
+
+    /// <summary>
+    /// <c>model.json</c> says the metadata is required (<c>requiresMetadata</c>, by default whenever <c>metadata</c> lists
+    /// anything): the model may serve a survey only where every source it needs is supplied. A model whose metadata is
+    /// optional (<c>requiresMetadata: false</c>) is scored with the "unknown" encoding where a value is missing.
+    /// </summary>
+    public bool MetadataRequired { get; }
 
     /// <summary>
     /// Fills an object's metadata vector from its source values (NaN: unknown) by the manifest's declaration: each entry's

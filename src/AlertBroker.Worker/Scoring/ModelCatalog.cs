@@ -75,7 +75,11 @@ public static class ModelCatalog
                     break;
                 }
 
-                fallback ??= new SurveyChoice(survey, p, missing);
+                // A model whose metadata is optional may serve without it (scored as unknown); one that requires it may not.
+                if (!p.Manifest.EffectiveRequiresMetadata)
+                {
+                    fallback ??= new SurveyChoice(survey, p, missing);
+                }
             }
 
             if ((chosen ?? fallback) is { } choice)

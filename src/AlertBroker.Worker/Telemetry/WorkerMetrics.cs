@@ -64,6 +64,9 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.shadow.aggregate.auroc", ObserveShadowAuroc, "1", "Macro AUROC on labelled alerts over every worker (from the registry), role candidate or active.");
     }
 
+    /// <summary>This instance's meter (<see cref="WorkerStatistics"/> listens to it and to no other).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>The traces: one activity per batch.</summary>
     public static ActivitySource ActivitySource { get; } = new(MeterName);
 
