@@ -134,7 +134,7 @@ public sealed class StreamFixture : IAsyncLifetime
     {
         var registry = new DirectoryModelRegistry(RegistryDirectory);
         ActivePointer? current = null;
-        foreach (var (name, version) in new[] { ("ztf-sim-base", "1.0.0"), ("ztf-bts", "1.0.0") })
+        foreach (var (name, version) in new[] { ("ztf-sim-base", "2.0.0"), ("ztf-bts", "2.0.0") })
         {
             var dir = WebTestKit.ShippedModel(name, version);
             var bytes = new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
