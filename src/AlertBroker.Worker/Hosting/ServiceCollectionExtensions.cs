@@ -173,8 +173,10 @@ public static class ServiceCollectionExtensions
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
+            var legacy = registry is RedisModelRegistry redis ? redis.FindLegacyLayoutAsync().GetAwaiter().GetResult() : null;
             throw new InvalidOperationException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
-                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
+                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty)
+                + (legacy is not null ? $"; this Redis holds a registry in the key layout of an earlier release ({legacy.Models} version(s), active {legacy.Active ?? "(none)"}): run 'alertbroker models migrate' (docs/deployment.md)" : string.Empty));
         }
 
         var source = new RegistryModelSource(watcher, announce);
