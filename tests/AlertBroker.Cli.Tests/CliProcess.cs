@@ -14,6 +14,8 @@ internal sealed partial class CliProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private int? _exitCode;
+    private bool _disposed;
 
     private CliProcess(Process process)
     {
@@ -26,9 +28,10 @@ internal sealed partial class CliProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    /// <summary>The exit code (also after <see cref="Dispose"/>).</summary>
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
     /// <summary>Everything written so far, stdout and stderr interleaved as they arrived.</summary>
     public string Output => string.Join('\n', _lines);
@@ -115,12 +118,13 @@ internal sealed partial class CliProcess : IDisposable
 
         // The parameterless wait also waits for the redirected streams to reach their end.
         _process.WaitForExit();
+        _exitCode = _process.ExitCode;
     }
 
     /// <summary>Sends SIGTERM, as Kubernetes does to stop a pod.</summary>
     public void Terminate()
     {
-        if (!_process.HasExited && Kill(_process.Id, 15) != 0)
+        if (!HasExited && Kill(_process.Id, 15) != 0)
         {
             throw new InvalidOperationException("kill(SIGTERM) failed: " + Marshal.GetLastPInvokeError());
         }
@@ -128,14 +132,20 @@ internal sealed partial class CliProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!_disposed)
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
 
-        _process.Dispose();
+            _process.WaitForExit();
+            _exitCode = _process.ExitCode;
+            _process.Dispose();
+            _disposed = true;
+        }
     }
+
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -46,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
         services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
@@ -200,6 +201,9 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
     {
         _model = services.GetRequiredService<IBatchModelSource>();
         _worker = services.GetRequiredService<KafkaAlertWorker>();
+
+        // Refused Kafka credentials or TLS stop the start here (KafkaConnectionFailedException: exit code 4).
+        KafkaConnectionCheck.Verify(services.GetRequiredService<IOptions<KafkaOptions>>().Value, TimeSpan.FromSeconds(10), logger);
         return base.StartAsync(cancellationToken);
     }
 
