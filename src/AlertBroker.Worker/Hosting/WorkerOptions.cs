@@ -246,6 +246,11 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
                 return ValidateOptionsResult.Fail(endpointProblem);
             }
 
+            if (string.IsNullOrEmpty(options.RegistryPrefix) || options.RegistryPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                return ValidateOptionsResult.Fail("AlertBroker:Model:RegistryPrefix must be non-empty and contain no { or }: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys.");
+            }
+
             return !string.IsNullOrWhiteSpace(options.RegistryRedis) && !string.IsNullOrWhiteSpace(options.RegistryDirectory)
                 ? ValidateOptionsResult.Fail("AlertBroker:Model: set RegistryRedis or RegistryDirectory, not both.")
                 : options.RegistryPollSeconds <= 0
@@ -283,6 +288,10 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))
         {
             problems.Add("AlertBroker:State:KeyPrefix must not be empty.");
+        }
+        else if (options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            problems.Add("AlertBroker:State:KeyPrefix must not contain { or }: in a Redis Cluster a hash tag would put every object in one slot.");
         }
 
         if (options.TtlHours < 0)
