@@ -243,6 +243,14 @@ public sealed class KafkaSecurityTests : IClassFixture<MockKafkaFixture>, IDispo
     }
 
     [Fact]
+    public void Verify_PropertyLibrdkafkaDoesNotKnow_IsAConfigurationError()
+    {
+        var options = new KafkaOptions { BootstrapServers = _kafka.Cluster.BootstrapServers, Properties = { ["no.such.setting"] = "1" } };
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => KafkaConnectionCheck.Verify(options, TimeSpan.FromSeconds(5)));
+        Assert.Contains("no.such.setting", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verify_NoBrokerListening_ReturnsFalseWithoutWaitingTheFullTimeout()
     {
         var clock = Stopwatch.StartNew();

@@ -29,17 +29,18 @@ public sealed class TestCertificates : IDisposable
     public static TestCertificates Create(string keyPassword)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("ab-certs-").FullName;
+        var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=AlertBroker test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(2));
 
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var clientRequest = new CertificateRequest("CN=alertbroker-test-client", clientKey, HashAlgorithmName.SHA256);
         clientRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         clientRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var client = clientRequest.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2), [1, 2, 3, 4]);
+        using var client = clientRequest.Create(ca, now.AddHours(-1), now.AddDays(1), [1, 2, 3, 4]);
 
         var certificates = new TestCertificates(directory, keyPassword);
         File.WriteAllText(certificates.CaFile, ca.ExportCertificatePem());

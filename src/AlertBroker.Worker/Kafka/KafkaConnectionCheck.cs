@@ -2,6 +2,7 @@ using AlertBroker.Worker.Hosting;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Kafka;
 
@@ -58,6 +59,7 @@ public static class KafkaConnectionCheck
     /// <summary>Runs the check.</summary>
     /// <returns>true when a broker answered; false when none did within <paramref name="timeout"/> (not a security failure).</returns>
     /// <exception cref="KafkaConnectionFailedException">the brokers refused the credentials or the TLS handshake, or the TLS material could not be loaded.</exception>
+    /// <exception cref="OptionsValidationException">librdkafka refuses another setting (e.g. an unknown Properties key).</exception>
     public static bool Verify(KafkaOptions options, TimeSpan timeout, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -84,10 +86,18 @@ public static class KafkaConnectionCheck
                 .SetLogHandler((_, m) => KafkaAlertWorker.ForwardLog(logger, options, m))
                 .Build();
         }
+        catch (Exception e) when ((e is KafkaException or ArgumentException or InvalidOperationException) && e.Message.Contains("ssl", StringComparison.OrdinalIgnoreCase))
+        {
+            // librdkafka cannot use the TLS material: a key it cannot decrypt with SslKeyPassword, a CA or certificate it cannot parse.
+            throw new KafkaConnectionFailedException(KafkaConnectFailure.Tls, $"Kafka client configuration refused by librdkafka ({Describe(options)}): {KafkaSecurity.Redact(e.Message, options)}", e);
+        }
         catch (Exception e) when (e is KafkaException or ArgumentException or InvalidOperationException)
         {
-            // librdkafka refuses the configuration itself, e.g. a key it cannot decrypt with SslKeyPassword or a CA file it cannot parse.
-            throw new KafkaConnectionFailedException(KafkaConnectFailure.Tls, $"Kafka client configuration refused by librdkafka ({Describe(options)}): {KafkaSecurity.Redact(e.Message, options)}", e);
+            // Any other setting librdkafka does not accept (an unknown or malformed Properties entry) is a configuration error.
+            throw new OptionsValidationException(
+                KafkaOptions.Section,
+                typeof(KafkaOptions),
+                [$"{KafkaOptions.Section}: librdkafka does not accept the client configuration: {KafkaSecurity.Redact(e.Message, options)}"]);
         }
 
         using (admin)
