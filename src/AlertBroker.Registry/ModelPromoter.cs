@@ -65,6 +65,9 @@ public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findin
 {
     /// <summary>The audit records written, one per survey.</summary>
     public IReadOnlyList<PromotionRecord> Records { get; init; } = Record is null ? [] : [Record];
+
+    /// <summary>The candidate was already the active model (same bytes) of every survey asked for: nothing was changed or recorded.</summary>
+    public bool AlreadyActive { get; init; }
 }
 
 /// <summary>
@@ -110,7 +113,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
 
         if (surveys.Count == 0)
         {
-            return new PromotionResult(false, findings, null);
+            return new PromotionResult(false, findings, null) { AlreadyActive = true };
         }
 
         using var package = await TryLoadAsync(candidate, findings, cancellationToken).ConfigureAwait(false);

@@ -17,9 +17,12 @@ namespace AlertBroker.Registry;
 /// <c>T:models:shadow:SURVEY</c>, <c>T:models:shadowstats:SURVEY:CANDIDATE:ACTIVE</c> (hash of additive fields),
 /// <c>T:models:metadata</c> (hash "SURVEY/SOURCE" → declaration), <c>T:models:audit</c>, <c>T:models:workers</c>; channel
 /// <c>T:models:events</c>. The single-pointer keys of older registries (<c>T:models:active</c>, <c>T:models:history</c>)
-/// are migrated to per-survey pointers on first use.
+/// are migrated to per-survey pointers on first use. Notifications are a plain <c>PUBLISH</c> from the scripts, which a
+/// cluster forwards to every node. Registries written before the hash tag (keys without braces) are found by
+/// <see cref="FindLegacyLayoutAsync"/> and copied by <see cref="MigrateLegacyLayoutAsync"/> (into the single-pointer
+/// keys, which the first use then migrates to per-survey pointers).
 /// </remarks>
-public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
+public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
     // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#.
     private const string IdentityLua = "local function ident(json) if not json then return '' end local m = cjson.decode(json) return m.name .. '@' .. m.version .. '#' .. m.sha256 end ";
@@ -142,10 +145,26 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
 
     private RedisKey Workers => _tag + ":models:workers";
 
-    // The keys of registries written before per-survey pointers.
-    private RedisKey LegacyActive => _tag + ":models:active";
+    // The single-pointer keys of registries written before per-survey pointers (migrated to per-survey pointers on first
+    // use; MigrateLegacyLayoutAsync copies a registry from before the hash tag into these).
+    private RedisKey Active => _tag + ":models:active";
 
-    private RedisKey LegacyHistory => _tag + ":models:history";
+    private RedisKey History => _tag + ":models:history";
+
+    /// <summary>
+    /// <c>{prefix}</c>: the start of every key of a registry, and its Redis Cluster hash tag (all its keys hash to one slot).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains <c>{</c> or <c>}</c>.</exception>
+    public static string KeyTag(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException($"the registry prefix '{prefix}' must not contain {{ or }}: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys", nameof(prefix));
+        }
+
+        return "{" + prefix + "}";
+    }
 
     public async Task<RegisteredModel> PushAsync(ModelPackageBytes package, string pushedBy, CancellationToken cancellationToken = default)
     {
@@ -483,7 +502,7 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var legacyJson = await _db.StringGetAsync(LegacyActive).ConfigureAwait(false);
+            var legacyJson = await _db.StringGetAsync(Active).ConfigureAwait(false);
             if (!legacyJson.HasValue)
             {
                 _migrated = true;
@@ -492,7 +511,7 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
 
             var legacy = RegistryJson.Deserialize<ActivePointer>(legacyJson!);
             var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
-            var keys = new List<RedisKey> { LegacyActive, LegacyHistory, SurveysSet, Audit };
+            var keys = new List<RedisKey> { Active, History, SurveysSet, Audit };
             var args = new List<RedisValue> { PackageDescriptions.Identity(legacy), surveys.Count };
             foreach (var s in surveys)
             {
@@ -517,22 +536,6 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         throw new RegistryException("the registry's single active pointer kept changing while it was being migrated to per-survey pointers; try again");
     }
 
-    /// <summary>
-    /// <c>{prefix}</c>: the start of every key of a registry, and its Redis Cluster hash tag (all its keys hash to one slot,
-    /// so every script may touch any of them: per-survey pointers, histories, shadows, shadow statistics, metadata declarations).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains <c>{</c> or <c>}</c>.</exception>
-    public static string KeyTag(string prefix)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(prefix);
-        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
-        {
-            throw new ArgumentException($"the registry prefix '{prefix}' must not contain {{ or }}: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys", nameof(prefix));
-        }
-
-        return "{" + prefix + "}";
-    }
-
     private RedisKey ActiveKey(string survey) => _tag + ":models:active:" + survey;
 
     private RedisKey HistoryKey(string survey) => _tag + ":models:history:" + survey;
@@ -541,5 +544,6 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
 
     private RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
 
-    private RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;
+    /// <summary>The key of one part (<c>info</c>, <c>manifest</c>, <c>onnx</c>) of a pushed version.</summary>
+    internal RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;
 }

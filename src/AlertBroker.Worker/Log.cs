@@ -58,19 +58,25 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "State store: Redis at {Endpoints} (user {User}, TLS {Tls})")]
     public static partial void RedisState(ILogger logger, string endpoints, string user, bool tls);
 
-    [LoggerMessage(20, LogLevel.Information, "Survey {Survey}: {Role} model {Name} {Version}")]
+    [LoggerMessage(20, LogLevel.Debug, "librdkafka {Client} {Facility}: {Message}")]
+    public static partial void Librdkafka(ILogger logger, string client, string facility, string message);
+
+    [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the consumer keeps trying")]
+    public static partial void KafkaNotAnswering(ILogger logger, string bootstrapServers, double seconds);
+
+    [LoggerMessage(25, LogLevel.Information, "Survey {Survey}: {Role} model {Name} {Version}")]
     public static partial void ModelServes(ILogger logger, string survey, string role, string name, string version);
 
-    [LoggerMessage(21, LogLevel.Warning, "Model {Model} serves {Survey} but needs metadata ({Sources}) that no configured source supplies: those values are scored as unknown (configure AlertBroker:Metadata:Sources:{Survey}:<source>, or use a model without metadata)")]
+    [LoggerMessage(26, LogLevel.Warning, "Model {Model} serves {Survey} but needs metadata ({Sources}) that no configured source supplies; its metadata is optional, so those values are scored as unknown (configure AlertBroker:Metadata:Sources:{Survey}:<source>, or use a model without metadata)")]
     public static partial void MetadataMissing(ILogger logger, string model, string survey, string sources);
 
-    [LoggerMessage(22, LogLevel.Information, "Metadata source {Survey}/{Source}: {Description}")]
+    [LoggerMessage(27, LogLevel.Information, "Metadata source {Survey}/{Source}: {Description}")]
     public static partial void MetadataSource(ILogger logger, string survey, string source, string description);
 
-    [LoggerMessage(23, LogLevel.Warning, "Metadata source {Survey}/{Source} cannot be used: {Problem}")]
+    [LoggerMessage(28, LogLevel.Warning, "Metadata source {Survey}/{Source} cannot be used: {Problem}")]
     public static partial void MetadataSourceUnusable(ILogger logger, string survey, string source, string problem);
 
-    [LoggerMessage(24, LogLevel.Information, "Survey {Survey}: picked {Model} from {Directory} (the newest package declaring the survey)")]
+    [LoggerMessage(29, LogLevel.Information, "Survey {Survey}: picked {Model} from {Directory} (the newest package declaring the survey)")]
     public static partial void AutoPicked(ILogger logger, string survey, string model, string directory);
 
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]

@@ -8,10 +8,12 @@ using Spectre.Console;
 namespace AlertBroker.Cli.Commands;
 
 /// <summary>
-/// <c>alertbroker models push|list|status|promote|rollback|shadow|metadata</c>: the model registry, in Redis (<c>--redis</c>, with
-/// <c>--redis-user</c>, <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, …)
-/// or in a local directory (<c>--registry</c>, default <c>models</c>). Exit codes: 0 done, 1 refused or failed,
-/// 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
+/// <c>alertbroker models push|list|status|promote|rollback|shadow|metadata|migrate</c>: the model registry, in Redis (<c>--redis</c>, else
+/// <c>$ALERTBROKER_REDIS</c>, else <c>AlertBroker__Model__RegistryRedis</c>; user, password and TLS from <c>--redis-user</c>,
+/// <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, … over the worker's
+/// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
+/// several (a Redis Cluster's seed nodes). Exit codes: 0 done (including promoting the model that is already active),
+/// 1 refused or failed, 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
 /// </summary>
 internal static class RegistryCommands
 {
@@ -19,15 +21,16 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port); the registry lives there. Default: $ALERTBROKER_REDIS, else a local directory." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." };
         var security = new RedisCliOptions();
-        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix.", DefaultValueFactory = _ => "alertbroker" };
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() };
+        var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." };
         var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." };
-        var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, redis, prefix, directory };
+        var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
         security.AddTo(push);
-        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct)));
+        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor))));
 
         var list = new Command("list", "List registered model versions (and the surveys each is active or shadow for).") { redis, prefix, directory };
         security.AddTo(list);
@@ -50,7 +53,7 @@ internal static class RegistryCommands
         var minAgreement = new Option<double?>("--min-agreement") { Description = "Refuse unless the shadow statistics show at least this top-class agreement with the active model (0–1)." };
         var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, metadata sources declared, holdout metric, shadow statistics) and make it the active model of its surveys.")
         {
-            model, surveys, force, maxDrop, reason, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
+            model, surveys, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
         };
         security.AddTo(promote);
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r =>
@@ -64,26 +67,32 @@ internal static class RegistryCommands
                 Surveys = Surveys(p.GetValue(surveys)),
                 RequireShadowAlerts = p.GetValue(requireShadow),
                 MinShadowAgreement = p.GetValue(minAgreement),
+                By = Actor(p, actor),
                 Holdout = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct),
             }, ct);
         }));
 
         var oneSurvey = new Option<string?>("--survey") { Description = "The survey (default: the only survey the registry has a model for)." };
-        var rollback = new Command("rollback", "Make the survey's previously active model active again.") { oneSurvey, reason, redis, prefix, directory };
+        var rollback = new Command("rollback", "Make the survey's previously active model active again.") { oneSurvey, reason, actor, redis, prefix, directory };
         security.AddTo(rollback);
-        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(oneSurvey), p.GetValue(reason), ct)));
+        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(oneSurvey), p.GetValue(reason), ct, Actor(p, actor))));
 
         var shadowModel = new Argument<string?>("model") { Description = "NAME@VERSION of the candidate (omit with --clear).", Arity = ArgumentArity.ZeroOrOne };
         var clear = new Option<bool>("--clear") { Description = "Stop shadowing in the survey(s) given with --survey." };
         var shadowForce = new Option<bool>("--force") { Description = "Shadow a survey the model does not declare (recorded in the audit trail)." };
         var shadow = new Command("shadow", "Make workers score every alert of the survey(s) with a candidate as well, publish its classifications to the shadow topic and keep agreement statistics (models status); --clear stops it.")
         {
-            shadowModel, surveys, clear, shadowForce, reason, redis, prefix, directory,
+            shadowModel, surveys, clear, shadowForce, reason, actor, redis, prefix, directory,
         };
         security.AddTo(shadow);
         shadow.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => p.GetValue(clear)
-            ? ClearShadow(r, Surveys(p.GetValue(surveys)), p.GetValue(reason), ct)
-            : Shadow(r, p.GetValue(shadowModel), new ShadowOptions { Surveys = Surveys(p.GetValue(surveys)), Force = p.GetValue(shadowForce), Reason = p.GetValue(reason) }, ct)));
+            ? ClearShadow(r, Surveys(p.GetValue(surveys)), p.GetValue(reason), ct, Actor(p, actor))
+            : Shadow(r, p.GetValue(shadowModel), new ShadowOptions { Surveys = Surveys(p.GetValue(surveys)), Force = p.GetValue(shadowForce), Reason = p.GetValue(reason), By = Actor(p, actor) }, ct)));
+
+        var deleteLegacy = new Option<bool>("--delete-legacy") { Description = "Also delete the old keys (and old heartbeats) once their copies exist: after every worker runs this release." };
+        var migrate = new Command("migrate", "Copy a Redis registry written by a release before the Redis Cluster key layout (prefix:models:*) to the current one ({prefix}:models:*).") { deleteLegacy, redis, prefix };
+        security.AddTo(migrate);
+        migrate.SetAction((p, ct) => RunRedisOnly(p, redis, security, prefix, r => Migrate(r, p.GetValue(deleteLegacy), ct)));
 
         models.Subcommands.Add(push);
         models.Subcommands.Add(list);
@@ -91,10 +100,11 @@ internal static class RegistryCommands
         models.Subcommands.Add(promote);
         models.Subcommands.Add(rollback);
         models.Subcommands.Add(shadow);
-        models.Subcommands.Add(CreateMetadata(redis, security, prefix, directory));
+        models.Subcommands.Add(CreateMetadata(redis, security, prefix, directory, actor));
+        models.Subcommands.Add(migrate);
     }
 
-    private static Command CreateMetadata(Option<string?> redis, RedisCliOptions security, Option<string> prefix, Option<string> directory)
+    private static Command CreateMetadata(Option<string?> redis, RedisCliOptions security, Option<string> prefix, Option<string> directory, Option<string?> actor)
     {
         var survey = new Option<string>("--survey") { Description = "The survey (ztf, lsst, …).", Required = true };
         var source = new Option<string>("--source") { Description = "The metadata source a model.json names (host-redshift, mw-ebv, …), or 'label' for the class labels shadow statistics use.", Required = true };
@@ -102,7 +112,7 @@ internal static class RegistryCommands
         var column = new Option<string?>("--column") { Description = "The CSV column with the values (default: the source name)." };
         var hash = new Option<string?>("--redis-hash") { Description = "A Redis hash whose fields are object ids (in the workers' state Redis, or AlertBroker:Metadata:Redis)." };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
-        var set = new Command("set", "Declare where the survey's workers find a metadata source (the promotion gate checks these; workers following the registry use them).") { survey, source, csv, column, hash, reason, redis, prefix, directory };
+        var set = new Command("set", "Declare where the survey's workers find a metadata source (the promotion gate checks these; workers following the registry use them).") { survey, source, csv, column, hash, reason, actor, redis, prefix, directory };
         security.AddTo(set);
         set.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => SetMetadata(r, new MetadataSourceDeclaration
         {
@@ -111,13 +121,13 @@ internal static class RegistryCommands
             Csv = p.GetValue(csv) is { } path ? Path.GetFullPath(path) : null,
             Column = p.GetValue(column),
             RedisHash = p.GetValue(hash),
-            By = Environment.UserName,
+            By = Actor(p, actor),
             Utc = DateTimeOffset.UtcNow,
         }, p.GetValue(reason), ct)));
 
-        var remove = new Command("remove", "Remove a metadata source declaration.") { survey, source, reason, redis, prefix, directory };
+        var remove = new Command("remove", "Remove a metadata source declaration.") { survey, source, reason, actor, redis, prefix, directory };
         security.AddTo(remove);
-        remove.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => RemoveMetadata(r, p.GetValue(survey)!, p.GetValue(source)!, p.GetValue(reason), ct)));
+        remove.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => RemoveMetadata(r, p.GetValue(survey)!, p.GetValue(source)!, p.GetValue(reason), ct, Actor(p, actor))));
 
         var list = new Command("list", "List the declared metadata sources.") { redis, prefix, directory };
         security.AddTo(list);
@@ -136,7 +146,7 @@ internal static class RegistryCommands
     /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
     internal static async Task<int> PushTo(string? redisConfig, RedisOptions security, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
     {
-        redisConfig ??= Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+        redisConfig ??= DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
             return await Push(new DirectoryModelRegistry(registryDirectory), packageDirectory, cancellationToken).ConfigureAwait(false);
@@ -145,12 +155,12 @@ internal static class RegistryCommands
         return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken)).ConfigureAwait(false);
     }
 
-    internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken)
+    internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
     {
         var package = new ModelPackageBytes(
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.ManifestFileName), cancellationToken).ConfigureAwait(false),
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.OnnxFileName), cancellationToken).ConfigureAwait(false));
-        var model = await registry.PushAsync(package, Environment.UserName, cancellationToken).ConfigureAwait(false);
+        var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"pushed [bold]{Markup.Escape(model.Ref.ToString())}[/] sha256 {model.Sha256} ({Markup.Escape(model.Encoding)})");
         return 0;
     }
@@ -262,6 +272,13 @@ internal static class RegistryCommands
     internal static async Task<int> Promote(IModelRegistry registry, ModelRef model, PromotionOptions options, CancellationToken cancellationToken)
     {
         var result = await new ModelPromoter(registry).PromoteAsync(model, options, cancellationToken).ConfigureAwait(false);
+        if (result.AlreadyActive)
+        {
+            // A promotion Job that runs again (or a repeated command) finds its work done: that is success, not a refusal.
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape(model.ToString())} is already the active model[/] of every survey asked for: nothing to do");
+            return 0;
+        }
+
         WriteFindings(result);
         AnsiConsole.MarkupLine(result.Promoted
             ? $"[green]promoted {Markup.Escape(model.ToString())}[/] for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}"
@@ -269,10 +286,10 @@ internal static class RegistryCommands
         return result.Promoted ? 0 : 1;
     }
 
-    internal static async Task<int> Rollback(IModelRegistry registry, string? survey, string? reason, CancellationToken cancellationToken)
+    internal static async Task<int> Rollback(IModelRegistry registry, string? survey, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
         survey = await OneSurveyAsync(registry, survey, cancellationToken).ConfigureAwait(false);
-        var record = await new ModelPromoter(registry).RollbackAsync(survey, Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
+        var record = await new ModelPromoter(registry).RollbackAsync(survey, actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]rolled back[/] {Markup.Escape(survey)}: {Markup.Escape(record.From ?? "?")} → {Markup.Escape(record.To)}");
         return 0;
     }
@@ -291,7 +308,7 @@ internal static class RegistryCommands
         return result.Promoted ? 0 : 1;
     }
 
-    internal static async Task<int> ClearShadow(IModelRegistry registry, IReadOnlyList<string>? surveys, string? reason, CancellationToken cancellationToken)
+    internal static async Task<int> ClearShadow(IModelRegistry registry, IReadOnlyList<string>? surveys, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
         if (surveys is not { Count: > 0 })
         {
@@ -302,7 +319,7 @@ internal static class RegistryCommands
         var promoter = new ModelPromoter(registry);
         foreach (var survey in surveys)
         {
-            var record = await promoter.ClearShadowAsync(RegistryNames.CheckSurvey(survey), Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
+            var record = await promoter.ClearShadowAsync(RegistryNames.CheckSurvey(survey), actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
             AnsiConsole.MarkupLine(record is null ? $"{Markup.Escape(survey)}: no shadow to clear" : $"[green]{Markup.Escape(survey)}: stopped shadowing {Markup.Escape(record.From ?? "?")}[/]");
         }
 
@@ -328,9 +345,9 @@ internal static class RegistryCommands
         return 0;
     }
 
-    internal static async Task<int> RemoveMetadata(IModelRegistry registry, string survey, string source, string? reason, CancellationToken cancellationToken)
+    internal static async Task<int> RemoveMetadata(IModelRegistry registry, string survey, string source, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
-        var record = new PromotionRecord { Action = "metadata-remove", Survey = survey, Utc = DateTimeOffset.UtcNow, From = source, To = string.Empty, Reason = reason, By = Environment.UserName };
+        var record = new PromotionRecord { Action = "metadata-remove", Survey = survey, Utc = DateTimeOffset.UtcNow, From = source, To = string.Empty, Reason = reason, By = actor ?? Environment.UserName };
         var removed = await registry.RemoveMetadataSourceAsync(survey, source, record, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine(removed ? $"removed {Markup.Escape(survey)}/{Markup.Escape(source)}" : $"[yellow]{Markup.Escape(survey)}/{Markup.Escape(source)} was not declared[/]");
         return removed ? 0 : 1;
@@ -386,7 +403,7 @@ internal static class RegistryCommands
 
     private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
     {
-        var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+        var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
             try
@@ -404,17 +421,66 @@ internal static class RegistryCommands
         return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, action).ConfigureAwait(false);
     }
 
+    internal static async Task<int> Migrate(RedisModelRegistry registry, bool deleteLegacy, CancellationToken cancellationToken)
+    {
+        var legacy = await registry.FindLegacyLayoutAsync().ConfigureAwait(false);
+        if (legacy is null)
+        {
+            AnsiConsole.MarkupLine($"no registry in the old key layout under '{Markup.Escape(registry.Prefix)}:models:*': nothing to migrate");
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine($"old key layout found: {legacy.Models} version(s), active {Markup.Escape(legacy.Active ?? "(none)")}");
+        var result = await registry.MigrateLegacyLayoutAsync(deleteLegacy, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"copied {result.Copied.Count} key(s) to {{{Markup.Escape(registry.Prefix)}}}:…; left {result.Skipped.Count} that existed already" + (deleteLegacy ? $"; deleted {result.Deleted.Count} old key(s)" : string.Empty));
+        if (!deleteLegacy)
+        {
+            AnsiConsole.MarkupLine("the old keys are still there for workers of the previous release; once every worker runs this one: [bold]models migrate --delete-legacy[/]");
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RunRedisOnly(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Func<RedisModelRegistry, Task<int>> action)
+    {
+        var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
+        if (string.IsNullOrEmpty(redisConfig))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--redis is required[/] (or $ALERTBROKER_REDIS / $AlertBroker__Model__RegistryRedis): this command works on a Redis registry");
+            return 2;
+        }
+
+        var security = securityOptions.Read(parse);
+        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, r => action((RedisModelRegistry)r), legacyHint: false).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry's endpoints when --redis is not given: <c>$ALERTBROKER_REDIS</c>, else the worker's <c>AlertBroker__Model__RegistryRedis</c>.</summary>
+    private static string? DefaultEndpoints() =>
+        NullIfEmpty(Environment.GetEnvironmentVariable("ALERTBROKER_REDIS")) ?? NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryRedis"));
+
+    internal static string DefaultPrefix() => NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryPrefix")) ?? "alertbroker";
+
+    private static string Actor(ParseResult parse, Option<string?> actor) => NullIfEmpty(parse.GetValue(actor)) ?? Environment.UserName;
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
     /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
-    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action)
+    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true)
     {
         try
         {
             using var connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
-            return await action(new RedisModelRegistry(connection, prefix)).ConfigureAwait(false);
+            var registry = new RedisModelRegistry(connection, prefix);
+            if (legacyHint && (await registry.GetSurveysAsync().ConfigureAwait(false)).Count == 0 && await registry.FindLegacyLayoutAsync().ConfigureAwait(false) is { } legacy)
+            {
+                CliHelpers.Stderr.MarkupLine($"[yellow]this Redis holds a registry in the old key layout ({legacy.Models} version(s) under '{Markup.Escape(prefix)}:models:*', active {Markup.Escape(legacy.Active ?? "(none)")}), which this release does not read: run 'alertbroker models migrate' first (docs/deployment.md)[/]");
+            }
+
+            return await action(registry).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
-            CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(e.Message));
+            CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
             return 2;
         }
         catch (RedisConnectionFailedException e)
