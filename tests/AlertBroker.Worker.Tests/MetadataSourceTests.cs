@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using AlertBroker.Alerts;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
@@ -10,6 +9,7 @@ using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Simulation;
+using Microsoft.Extensions.DependencyInjection;
 using static AlertBroker.Worker.Tests.PipelineTestKit;
 
 namespace AlertBroker.Worker.Tests;
