@@ -377,8 +377,15 @@ public sealed class KafkaAlertWorker
 
         if (message.Level <= SyslogLevel.Warning && message.Facility == "OFFSET" && message.Message.Contains("offset reset", StringComparison.Ordinal))
         {
-            var bracket = message.Message.IndexOf(" [", StringComparison.Ordinal);
-            _metrics?.OffsetReset(bracket > 0 ? message.Message[..bracket] : "?");
+            // "[thrd:main]: TOPIC [PARTITION]: offset reset (at offset …) to …: fetch failed due to …"
+            var text = message.Message.AsSpan();
+            if (text.StartsWith("[thrd:") && text.IndexOf("]: ") is var end and > 0)
+            {
+                text = text[(end + 3)..];
+            }
+
+            var bracket = text.IndexOf(" [");
+            _metrics?.OffsetReset(bracket > 0 ? text[..bracket].ToString() : "?");
         }
     }
 
@@ -452,7 +459,10 @@ public sealed class KafkaAlertWorker
                 Log.KafkaError(_logger, "consumer", e.Error.Code.ToString(), e.Error.Reason);
                 _metrics?.Error("kafka_consume");
                 _metrics?.KafkaError("consumer", e.Error.Code.ToString());
-                if (e.ConsumerRecord is { } record)
+
+                // Only an error about one message carries its position; a consumer-level error (e.g. the maximum poll
+                // interval exceeded) comes with an empty record, which is not a message to dead-letter.
+                if (e.ConsumerRecord is { Topic: not null } record && record.Offset.Value >= 0)
                 {
                     batch.Add(new ConsumeResult<Ignore, byte[]>
                     {
@@ -776,7 +786,7 @@ public sealed class KafkaAlertWorker
         {
             { "alertbroker.error.kind", Encoding.UTF8.GetBytes(d.Kind) },
             { "alertbroker.error.message", Encoding.UTF8.GetBytes(d.Error.Length > 2000 ? d.Error[..2000] : d.Error) },
-            { SourceTopicHeader, Encoding.UTF8.GetBytes(d.Message.Topic) },
+            { SourceTopicHeader, Encoding.UTF8.GetBytes(d.Message.Topic ?? string.Empty) },
             { SourcePartitionHeader, Encoding.UTF8.GetBytes(d.Message.Partition.ToString(CultureInfo.InvariantCulture)) },
             { SourceOffsetHeader, Encoding.UTF8.GetBytes(d.Message.Offset.ToString(CultureInfo.InvariantCulture)) },
         };
