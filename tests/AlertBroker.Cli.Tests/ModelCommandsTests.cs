@@ -35,7 +35,7 @@ public sealed class ModelCommandsTests : IDisposable
 
         var (exit, text) = RunInspect(dir);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Contains("invalid model package", text, StringComparison.Ordinal);
         Assert.Contains("sha", text, StringComparison.OrdinalIgnoreCase);
     }

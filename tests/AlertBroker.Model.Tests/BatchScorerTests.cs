@@ -53,10 +53,14 @@ public class BatchScorerTests
             TestData.AssertClose(hn, result.HiddenState, what: what + " state");
         }
 
-        public void Dispose() => Session.Dispose();
+        public void Dispose()
+        {
+            Scorer.Dispose();
+            Session.Dispose();
+        }
     }
 
-    [OnnxRuntimeTheory]
+    [Theory]
     [MemberData(nameof(TestData.Configs), MemberType = typeof(TestData))]
     public void Score_RandomRaggedBatch_MatchesManagedForwardPassPerObject(int features, int meta, int hidden, int layers, int classes)
     {
@@ -75,7 +79,7 @@ public class BatchScorerTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_IncrementalFromReturnedState_EqualsScoringFromScratch()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -122,7 +126,7 @@ public class BatchScorerTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_MoreObjectsThanMaxBatchSize_SplitsCallsAndStillMatches()
     {
         using var f = new Fixture(TestData.Config(4, 0, 6, 1, 3), new BatchScorerOptions { MaxBatchSize = 4 });
@@ -136,7 +140,7 @@ public class BatchScorerTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_ConcurrentCallers_EachGetsTheSequentialResult()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -157,7 +161,7 @@ public class BatchScorerTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_OutputStateIsRequestState_UpdatesInPlace()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -173,7 +177,7 @@ public class BatchScorerTests
         Assert.Equal(expected.Probabilities, probs);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_WarmCallerProvidedOutputs_AllocatesNoManagedMemory()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -188,7 +192,51 @@ public class BatchScorerTests
         Assert.Equal(0, allocated);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
+    public void Score_ShapeChangesEveryCall_MatchesReferenceAndAllocatesLittle()
+    {
+        using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5), new BatchScorerOptions { MaxPooledBuffers = 1 });
+        var random = new Random(21);
+        var batches = new[] { 32, 7, 32, 1, 19 }.Select(n => f.RandomRequests(random, n, maxSteps: 1 + (n % 3), withState: true)).ToArray();
+        var outputs = batches.Select(b => b.Select(r => new ScoringOutput(new float[5 * r.Steps.Length / 6], new float[16])).ToArray()).ToArray();
+        for (var b = 0; b < batches.Length; b++)
+        {
+            f.Scorer.Score(batches[b], outputs[b]);
+        }
+
+        // Buffers are now grown; every call below has another shape than the one before it, so the binding rebinds.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var b = 0; b < batches.Length; b++)
+        {
+            f.Scorer.Score(batches[b], outputs[b]);
+        }
+
+        var perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / batches.Length;
+
+        Assert.InRange(perCall, 0, 2048);
+        for (var b = 0; b < batches.Length; b++)
+        {
+            for (var i = 0; i < batches[b].Length; i++)
+            {
+                var request = batches[b][i];
+                f.AssertMatchesReference(request, new ScoringResult(request.Steps.Length / 6, outputs[b][i].Probabilities.ToArray(), outputs[b][i].HiddenState.ToArray()), $"batch {b} object {i}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Score_AfterDispose_ThrowsObjectDisposedException()
+    {
+        using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
+        var request = new ScoringRequest(new float[6], new float[2], default);
+        f.Scorer.Score([request]);
+
+        f.Scorer.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => f.Scorer.Score([request]));
+    }
+
+    [Fact]
     public void Score_InvalidRequests_ThrowArgumentExceptionNamingTheObject()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -202,7 +250,7 @@ public class BatchScorerTests
         Assert.Throws<ArgumentException>(() => f.Scorer.Score([good], [new ScoringOutput(new float[5], new float[8])]));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Constructor_DimensionsDisagreeWithGraph_Throws()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));
@@ -210,7 +258,7 @@ public class BatchScorerTests
         Assert.Throws<ArgumentException>(() => new BatchScorer(f.Session, new ModelDimensions(6, 0, 2, 8, 5)));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Score_EmptyBatch_DoesNothing()
     {
         using var f = new Fixture(TestData.Config(6, 2, 8, 2, 5));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AlertBroker.Model.Network;
+using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Model.Tests;
@@ -51,7 +52,7 @@ public sealed class ModelPackageTests : IDisposable
         File.WriteAllBytes(path, ModelPackage.SerializeManifest(change(manifest)));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void ExportPackage_ThenLoad_ReturnsManifestAndWorkingSession()
     {
         var dir = Export(out var written);
@@ -91,7 +92,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.DoesNotContain("\"id\"", json);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_FromBytes_ValidatesLikeDirectory()
     {
         var dir = Export(out _);
@@ -169,7 +170,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.True(LoadFails(dir).Has(ModelPackageProblemKind.HashMismatch));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_OnnxRuntimeRejectsGraph_ReportsOnnxLoadFailed()
     {
         var dir = Export(out _);
@@ -198,7 +199,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.True(LoadFails(dir).Has(ModelPackageProblemKind.OnnxLoadFailed));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_ManifestTensorNameDiffers_ReportsTensorMismatch()
     {
         var dir = Export(out _);
@@ -213,7 +214,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'h0'", StringComparison.Ordinal));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_ManifestElementTypeDiffers_ReportsTensorMismatch()
     {
         var dir = Export(out _);
@@ -227,7 +228,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("int64", StringComparison.Ordinal));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_ManifestShapeDiffers_ReportsTensorMismatch()
     {
         var dir = Export(out _);
@@ -239,7 +240,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'x'", StringComparison.Ordinal));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_ClassCountDiffersFromOutput_ReportsTensorMismatch()
     {
         var dir = Export(out _);
@@ -263,7 +264,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("network.classes", StringComparison.Ordinal));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Load_HiddenOrLayersDifferFromH0_ReportsTensorMismatch()
     {
         var dir = Export(out _);
@@ -345,7 +346,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Equal(onnx, File.ReadAllBytes(Path.Combine(_root, "z", "model.onnx")));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromOnnx_PackageModel_RestoresTheExportedWeights()
     {
         var dir = ModelPackage.GetDirectory(_root, "ztf-gru", "2");
@@ -357,5 +358,15 @@ public sealed class ModelPackageTests : IDisposable
 
         Assert.Equal(weights.Merge.Weight, restored.Merge.Weight);
         Assert.Equal(weights.GruLayers[1].BiasHh, restored.GruLayers[1].BiasHh);
+    }
+
+    [Fact]
+    public void Load_CudaRequestedOnCpuBuild_ThrowsExecutionProviderFailureNotAPackageProblem()
+    {
+        var dir = Export(out _);
+
+        var e = Assert.Throws<OnnxRuntimeException>(() => ModelPackage.Load(dir, [s_encoding], new OnnxSessionOptions { UseCuda = true }));
+
+        Assert.Equal(OnnxErrorCode.ExecutionProviderFailure, e.ErrorCode);
     }
 }

@@ -31,7 +31,7 @@ public class OnnxExportTests
         session.Run(inputs, outputs);
     }
 
-    [OnnxRuntimeTheory]
+    [Theory]
     [MemberData(nameof(TestData.Configs), MemberType = typeof(TestData))]
     public void Run_RandomWeightsAndInputs_MatchesManagedForwardPass(int features, int meta, int hidden, int layers, int classes)
     {
@@ -57,7 +57,7 @@ public class OnnxExportTests
         TestData.AssertClose(expectedHn, hn, what: "hn");
     }
 
-    [OnnxRuntimeTheory]
+    [Theory]
     [MemberData(nameof(TestData.Configs), MemberType = typeof(TestData))]
     public void Run_OneStepAtATimeCarryingState_EqualsFullSequence(int features, int meta, int hidden, int layers, int classes)
     {
@@ -98,7 +98,7 @@ public class OnnxExportTests
         TestData.AssertClose(fullHn, state, what: "hn");
     }
 
-    [OnnxRuntimeTheory]
+    [Theory]
     [MemberData(nameof(TestData.Configs), MemberType = typeof(TestData))]
     public void Run_PaddedBatchWithLengths_EqualsEachRowAlone(int features, int meta, int hidden, int layers, int classes)
     {
@@ -190,7 +190,7 @@ public class OnnxExportTests
         Assert.Equal(pytorch, GruClassifierExporter.ReorderGates(onnx));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Session_ExportedModel_ExposesContractTensorsWithDynamicBatchAndSteps()
     {
         var c = TestData.Config(6, 2, 8, 2, 5);
@@ -207,7 +207,7 @@ public class OnnxExportTests
         Assert.All(session.Inputs.Take(3), i => Assert.Equal(OnnxElementType.Float, i.ElementType));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Session_NoMetadataBranch_HasNoMetaInput()
     {
         var c = TestData.Config(6, 0, 8, 1, 3);

@@ -39,36 +39,48 @@ public class OnnxSessionTests
 
         public float[] Hn { get; }
 
-        public void Run(OnnxSession session) => session.Run(
+        // Built once, so that a warm binding call allocates nothing here either.
+        private OnnxTensor[] Inputs => field ??=
             [
                 OnnxTensor.Create(X, [Batch, Steps, 6]),
                 OnnxTensor.Create(Meta, [Batch, 2]),
                 OnnxTensor.Create(H0, [2, Batch, 8]),
                 OnnxTensor.Create(Lengths, [Batch]),
-            ],
-            [OnnxTensor.Create(Probs, [Batch, Steps, 5]), OnnxTensor.Create(Hn, [2, Batch, 8])]);
+            ];
+
+        private OnnxTensor[] Outputs => field ??= [OnnxTensor.Create(Probs, [Batch, Steps, 5]), OnnxTensor.Create(Hn, [2, Batch, 8])];
+
+        public void Run(OnnxSession session) => session.Run(Inputs, Outputs);
+
+        public void Run(OnnxBinding binding) => binding.Run(Inputs, Outputs);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromBytes_CudaRequestedOnCpuOnlyBuild_ThrowsInsteadOfFallingBackToCpu()
     {
+        Assert.False(OnnxRuntime.IsGpuBuild, "this test runs on the default (CPU) build");
+
         var e = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.FromBytes(s_model, new OnnxSessionOptions { UseCuda = true }));
 
+        Assert.Equal(OnnxErrorCode.ExecutionProviderFailure, e.ErrorCode);
         Assert.Contains("CUDA", e.Message);
+        Assert.Contains("OnnxRuntimeFlavour=Gpu", e.Message);
         Assert.Contains("does not fall back", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromBytes_NotAModel_ThrowsWithRuntimeCodeAndMessage()
     {
         var e = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.FromBytes("definitely not protobuf"u8));
 
-        Assert.NotEqual(OnnxErrorCode.Ok, e.ErrorCode);
+        Assert.Equal(OnnxErrorCode.InvalidProtobuf, e.ErrorCode);
         Assert.False(string.IsNullOrWhiteSpace(e.NativeMessage));
+        Assert.DoesNotContain("[ErrorCode", e.NativeMessage);
         Assert.Contains(e.NativeMessage, e.Message);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromFile_MissingFile_ThrowsNoSuchFile()
     {
         var e = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.FromFile("/nonexistent/model.onnx"));
@@ -76,7 +88,7 @@ public class OnnxSessionTests
         Assert.Equal(OnnxErrorCode.NoSuchFile, e.ErrorCode);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromFile_ExportedModel_GivesSameResultsAsFromBytes()
     {
         var path = Path.Combine(Path.GetTempPath(), $"ab-session-{Guid.NewGuid():N}.onnx");
@@ -101,7 +113,7 @@ public class OnnxSessionTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_OutputBufferShapedDifferentlyFromResult_ThrowsRuntimeError()
     {
         using var session = OnnxSession.FromBytes(s_model);
@@ -117,10 +129,12 @@ public class OnnxSessionTests
             ],
             [OnnxTensor.Create(tooLong, [2, 4, 5]), OnnxTensor.Create(call.Hn, [2, 2, 8])]));
 
-        Assert.False(string.IsNullOrEmpty(e.NativeMessage));
+        Assert.Equal(OnnxErrorCode.InvalidArgument, e.ErrorCode);
+        Assert.Contains("probs", e.NativeMessage);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_WrongElementType_ThrowsArgumentExceptionBeforeCallingRuntime()
     {
         using var session = OnnxSession.FromBytes(s_model);
@@ -139,7 +153,7 @@ public class OnnxSessionTests
         Assert.Contains("lengths", e.Message);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_FixedDimensionDiffers_ThrowsArgumentException()
     {
         using var session = OnnxSession.FromBytes(s_model);
@@ -155,7 +169,7 @@ public class OnnxSessionTests
             [OnnxTensor.Create(call.Probs, [2, 3, 5]), OnnxTensor.Create(call.Hn, [2, 2, 8])]));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_WrongNumberOfInputs_ThrowsArgumentException()
     {
         using var session = OnnxSession.FromBytes(s_model);
@@ -174,7 +188,7 @@ public class OnnxSessionTests
     public void Create_RankAboveLimit_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => OnnxTensor.Create(new float[1], [1, 1, 1, 1, 1, 1, 1, 1, 1]));
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_ManyThreadsShareOneSession_EachGetsItsSequentialResult()
     {
         using var session = OnnxSession.FromBytes(s_model);
@@ -194,7 +208,7 @@ public class OnnxSessionTests
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_AfterDispose_ThrowsObjectDisposedException()
     {
         var session = OnnxSession.FromBytes(s_model);
@@ -203,7 +217,7 @@ public class OnnxSessionTests
         Assert.Throws<ObjectDisposedException>(() => new Call(1, 1, seed: 3).Run(session));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void FromBytes_SessionOptions_AreKept()
     {
         var options = new OnnxSessionOptions { IntraOpThreads = 2, InterOpThreads = 1, OptimizationLevel = OnnxGraphOptimizationLevel.Basic };
@@ -216,7 +230,7 @@ public class OnnxSessionTests
         Assert.All(call.Probs, p => Assert.InRange(p, 0f, 1f));
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Run_MoreTensorsThanStackLimit_PassesEveryTensor()
     {
         // Six inputs and six outputs (twelve tensors) take the pooled pin buffer instead of the stack one.
@@ -238,5 +252,102 @@ public class OnnxSessionTests
         {
             Assert.Equal([-i, -(i + 0.5f)], outputs[i]);
         }
+    }
+
+    [Fact]
+    public void Binding_SameBuffersNewContents_EachRunSeesTheCurrentContents()
+    {
+        using var session = OnnxSession.FromBytes(s_model);
+        using var binding = session.CreateBinding();
+        var call = new Call(3, 4, seed: 5);
+        var reference = new Call(3, 4, seed: 5);
+        for (var round = 0; round < 3; round++)
+        {
+            // New contents in the very same arrays: the bound native tensors alias them.
+            var random = new Random(100 + round);
+            for (var i = 0; i < call.X.Length; i++)
+            {
+                call.X[i] = reference.X[i] = (float)random.NextDouble();
+            }
+
+            for (var i = 0; i < call.H0.Length; i++)
+            {
+                call.H0[i] = reference.H0[i] = (float)random.NextDouble() - 0.5f;
+            }
+
+            call.Run(binding);
+            reference.Run(session);
+
+            Assert.Equal(reference.Probs, call.Probs);
+            Assert.Equal(reference.Hn, call.Hn);
+        }
+    }
+
+    [Fact]
+    public void Binding_ShapeChangesBetweenCalls_MatchesOneShotRuns()
+    {
+        using var session = OnnxSession.FromBytes(s_model);
+        using var binding = session.CreateBinding();
+        foreach (var (batch, steps) in new[] { (2, 3), (5, 1), (2, 3), (1, 7), (5, 1) })
+        {
+            var viaBinding = new Call(batch, steps, seed: batch * 10 + steps);
+            var oneShot = new Call(batch, steps, seed: batch * 10 + steps);
+
+            viaBinding.Run(binding);
+            oneShot.Run(session);
+
+            Assert.Equal(oneShot.Probs, viaBinding.Probs);
+            Assert.Equal(oneShot.Hn, viaBinding.Hn);
+        }
+    }
+
+    [Fact]
+    public void Binding_WarmWithSameBuffersAndShapes_AllocatesNoManagedMemory()
+    {
+        using var session = OnnxSession.FromBytes(s_model);
+        using var binding = session.CreateBinding();
+        var call = new Call(4, 2, seed: 6);
+        call.Run(binding);
+        call.Run(binding);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        call.Run(binding);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Binding_AfterDispose_ThrowsObjectDisposedException()
+    {
+        using var session = OnnxSession.FromBytes(s_model);
+        var binding = session.CreateBinding();
+        binding.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => new Call(1, 1, seed: 3).Run(binding));
+    }
+
+    [Fact]
+    public void Binding_SessionDisposed_ThrowsObjectDisposedException()
+    {
+        var session = OnnxSession.FromBytes(s_model);
+        using var binding = session.CreateBinding();
+        new Call(1, 1, seed: 3).Run(binding);
+        session.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => new Call(1, 1, seed: 3).Run(binding));
+    }
+
+    [Fact]
+    public void Inputs_ExportedGraph_DescribeNamesTypesAndDynamicDimensions()
+    {
+        using var session = OnnxSession.FromBytes(s_model);
+
+        Assert.Equal(["x", "meta", "h0", "lengths"], session.Inputs.Select(i => i.Name));
+        Assert.Equal(["probs", "hn"], session.Outputs.Select(o => o.Name));
+        Assert.Equal(new long[] { -1, -1, 6 }, session.Inputs[0].Shape);
+        Assert.Equal(OnnxElementType.Int32, session.Inputs[3].ElementType);
+        Assert.Equal(new long[] { 2, -1, 8 }, session.Outputs[1].Shape);
+        Assert.Equal("CPU", session.ExecutionProvider);
     }
 }

@@ -125,7 +125,7 @@ public class ProtobufTests
         Assert.Equal(["Add"], model.OperatorTypes);
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void ToBytes_HandBuiltGraph_RunsInOnnxRuntime()
     {
         var builder = new OnnxModelBuilder();

@@ -40,27 +40,79 @@ public sealed class BackpropTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Backward_EveryParameter_MatchesFiniteDifferences(int meta, int layers)
+    public void Backward_EveryParameter_MatchesFiniteDifferences(int meta, int layers) => CheckGradients(meta, layers, StepLoss.AllSteps);
+
+    [Theory]
+    [InlineData(StepLoss.PerObject, 0)]
+    [InlineData(StepLoss.LastStep, 0)]
+    [InlineData(StepLoss.PerObject, 4)]
+    [InlineData(StepLoss.Checkpoints, 0)]
+    public void Backward_StepLossModes_MatchFiniteDifferences(StepLoss stepLoss, int meta) => CheckGradients(meta, 2, stepLoss);
+
+    [Theory]
+    [InlineData(StepLoss.AllSteps)]
+    [InlineData(StepLoss.PerObject)]
+    [InlineData(StepLoss.LastStep)]
+    [InlineData(StepLoss.Checkpoints)]
+    public void Forward_StepLoss_IsTheWeightedMeanOfTheStepLosses(StepLoss stepLoss)
+    {
+        var config = TestNetworks.Tiny(0, 2);
+        var weights = GruClassifierWeights.Random(config, 5);
+        var data = TestNetworks.RandomData(s_lengths, 0, config.Classes, 6);
+        var classWeights = new float[] { 1f, 2.5f, 0.5f };
+        var probs = Predictor.Predict(weights, data, threads: 1);
+
+        // By hand: ω = 1 per step (all), 1/length (object), 1 on the last step (last), or 1/9 per checkpoint day
+        // 0, 2, 5, 10, 15, 20, 30, 50 on the step current then (step t is at day t here) and 1/9 on the last step
+        // (checkpoints); divided by Σ ω.
+        int[] checkpoints = [0, 2, 5, 10, 15, 20, 30, 50];
+        double expected = 0, omegaSum = 0;
+        for (var i = 0; i < data.Count; i++)
+        {
+            var length = data.Lengths[i];
+            for (var t = 0; t < length; t++)
+            {
+                var omega = stepLoss switch
+                {
+                    StepLoss.AllSteps => 1.0,
+                    StepLoss.PerObject => 1.0 / length,
+                    StepLoss.LastStep => t == length - 1 ? 1.0 : 0.0,
+                    _ => (checkpoints.Count(d => Math.Min(d, length - 1) == t) + (t == length - 1 ? 1 : 0)) / 9.0,
+                };
+                expected -= omega * classWeights[data.Labels[i]] * Math.Log(probs[i][(t * config.Classes) + data.Labels[i]]);
+                omegaSum += omega;
+            }
+        }
+
+        expected /= omegaSum;
+        var ws = new BackpropWorkspace(config);
+        ws.Load(data, Enumerable.Range(0, data.Count).ToArray());
+        var normaliser = BackpropWorkspace.Normaliser(stepLoss, data.Lengths);
+        Assert.Equal(omegaSum, normaliser, 9);
+        Assert.Equal(expected, ws.Forward(new NetworkView(weights), classWeights, normaliser, stepLoss), 5);
+    }
+
+    private static void CheckGradients(int meta, int layers, StepLoss stepLoss)
     {
         var config = TestNetworks.Tiny(meta, layers);
         var weights = GruClassifierWeights.Random(config, 11);
         var data = TestNetworks.RandomData(s_lengths, meta, config.Classes, 12);
         var classWeights = new float[] { 1f, 2.5f, 0.5f };
         var indices = Enumerable.Range(0, data.Count).ToArray();
-        var normaliser = (double)data.TotalSteps;
+        var normaliser = BackpropWorkspace.Normaliser(stepLoss, data.Lengths);
 
         var ws = new BackpropWorkspace(config);
         var net = new NetworkView(weights);
         var grads = new GruClassifierWeights(config);
         ws.Load(data, indices);
-        ws.Forward(net, classWeights, normaliser);
-        ws.Backward(net, grads, TrainableLayers.All, classWeights, normaliser);
+        ws.Forward(net, classWeights, normaliser, stepLoss);
+        ws.Backward(net, grads, TrainableLayers.All, classWeights, normaliser, stepLoss);
 
         double Loss()
         {
             net.Refresh();
             ws.Load(data, indices);
-            return ws.Forward(net, classWeights, normaliser);
+            return ws.Forward(net, classWeights, normaliser, stepLoss);
         }
 
         var failures = new List<string>();

@@ -19,7 +19,7 @@ public sealed class ExportTests : IDisposable
         }
     }
 
-    [OnnxRuntimeFact]
+    [Fact]
     public void Export_TrainedModel_OnnxOutputsEqualTrainerForwardPass()
     {
         var config = ModelIo.DefaultConfig(5) with { HiddenSize = 16, DenseSize = 12, MergeSize = 10, LatentSize = 9 };

@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using AlertBroker.Model.Network;
-using AlertBroker.Model.Onnx;
 using AlertBroker.Training.Data;
 
 namespace AlertBroker.Training.Tests;
@@ -51,38 +49,4 @@ internal static class TestNetworks
 
         return EncodedDataset.FromArrays(names, steps, metaValues, labels, meta);
     }
-}
-
-/// <summary>A fact that needs the native ONNX Runtime; skipped with the loader's reason when it is missing.</summary>
-internal sealed class OnnxRuntimeFactAttribute : FactAttribute
-{
-    private static readonly Lazy<string?> s_skip = new(Probe);
-
-    public OnnxRuntimeFactAttribute()
-    {
-        if (s_skip.Value is { } reason)
-        {
-            Skip = reason;
-        }
-    }
-
-    private static string? Probe()
-    {
-        if (Environment.GetEnvironmentVariable("ALERTBROKER_ONNXRUNTIME_PATH") is null && OnnxRuntime.LibraryPath is null)
-        {
-            for (var dir = new DirectoryInfo(SourceDirectory()); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, ".native", "onnxruntime", "libonnxruntime.so.1");
-                if (File.Exists(candidate))
-                {
-                    OnnxRuntime.LibraryPath = candidate;
-                    break;
-                }
-            }
-        }
-
-        return OnnxRuntime.TryInitialize(out var error) ? null : "ONNX Runtime native library not available: " + error;
-    }
-
-    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Scoring;
@@ -8,7 +7,7 @@ namespace AlertBroker.Benchmarks.Model;
 
 /// <summary>
 /// BatchScorer throughput on the default network (2 × 100 GRU, 6 step features, 2 metadata features, 5 classes) with
-/// ONNX Runtime on one core (intra- and inter-op threads = 1). <c>IncrementalUpdate</c> scores one new step per object
+/// ONNX Runtime (the Microsoft.ML.OnnxRuntime package) on one core (intra- and inter-op threads = 1). <c>IncrementalUpdate</c> scores one new step per object
 /// from a stored hidden state; <c>FullSequence50</c> re-runs 50 steps per object from zeros. Per-update figures are the
 /// mean divided by <see cref="BatchSize"/> (and by 50 steps for the full sequence).
 /// </summary>
@@ -33,7 +32,6 @@ public class ScorerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        UseRepositoryRuntimeIfNeeded();
         var config = new GruClassifierConfig { InputFeatures = StepFeatures, MetaFeatures = MetaFeatures, Classes = Classes };
         var weights = GruClassifierWeights.Random(config, seed: 2024);
         _session = OnnxSession.FromBytes(GruClassifierExporter.ToOnnx(weights), new OnnxSessionOptions { IntraOpThreads = 1, InterOpThreads = 1 });
@@ -56,7 +54,11 @@ public class ScorerBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _session?.Dispose();
+    public void Cleanup()
+    {
+        _scorer?.Dispose();
+        _session?.Dispose();
+    }
 
     [Benchmark]
     public void IncrementalUpdate() => _scorer!.Score(_incremental, _incrementalOutputs);
@@ -73,27 +75,5 @@ public class ScorerBenchmarks
         }
 
         return values;
-    }
-
-    /// <summary>
-    /// BenchmarkDotNet runs the benchmarks from its own build folder, which a walk up from the application folder may not
-    /// connect to the checkout; fall back to the checkout this file was compiled from when nothing else is configured.
-    /// </summary>
-    private static void UseRepositoryRuntimeIfNeeded([CallerFilePath] string sourcePath = "")
-    {
-        if (OnnxRuntime.IsAvailable || Environment.GetEnvironmentVariable("ALERTBROKER_ONNXRUNTIME_PATH") is not null)
-        {
-            return;
-        }
-
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(sourcePath) ?? "."); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, ".native", "onnxruntime", "libonnxruntime.so.1");
-            if (File.Exists(path))
-            {
-                OnnxRuntime.LibraryPath = path;
-                return;
-            }
-        }
     }
 }

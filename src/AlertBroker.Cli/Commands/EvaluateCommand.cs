@@ -17,16 +17,18 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true };
         var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
         cli.AddTo(command);
         command.Options.Add(model);
         command.Options.Add(split);
         command.Options.Add(report);
-        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), ct)));
+        command.Options.Add(bootstrap);
+        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), ct)));
         return command;
     }
 
-    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, CancellationToken ct)
+    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
     {
         TrainedModel model;
         LabelledDataset data;
@@ -47,20 +49,62 @@ internal static class EvaluateCommand
         var splitInfo = model.Manifest?.Training.Data?["split"] as JsonObject;
         var encodingInfo = model.Manifest?.Training.Data?["encoding"] as JsonObject;
         var maxSteps = !Given(parse, cli.MaxSteps) && encodingInfo?["maxSteps"] is JsonValue ms ? ms.GetValue<int>() : parse.GetValue(cli.MaxSteps);
-        var encoded = EncodedDataset.Encode(data, model.Classes, new EncodingOptions { MaxSteps = maxSteps, UseMetadata = !parse.GetValue(cli.NoMeta) });
+
+        // Metadata: a model without the branch gets none; one with it gets the data's values, or with --no-meta none of
+        // them (every value flagged unknown, observer-frame times): what the worker gives it without a metadata source.
+        var metadata = model.Weights.Config.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
+        var encoded = EncodedDataset.Encode(data, model.Classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata });
         if (part != "all")
         {
+            if (part is not ("test" or "validation" or "train"))
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]--split must be all, train, validation or test, not '{Markup.Escape(part)}'[/]");
+                return 1;
+            }
+
             var seed = !Given(parse, cli.Seed) && splitInfo?["seed"] is JsonValue s ? s.GetValue<ulong>() : parse.GetValue(cli.Seed);
             var val = !Given(parse, cli.Validation) && splitInfo?["validationFraction"] is JsonValue v ? v.GetValue<double>() : parse.GetValue(cli.Validation);
-            var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
-            var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
-            encoded = encoded.Subset(part switch
+            var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? f.GetValue<string>() : null);
+            if (idsFile is not null)
             {
-                "test" => split.Test,
-                "validation" => split.Validation,
-                "train" => split.Train,
-                _ => throw new ArgumentException($"--split must be all, train, validation or test, not '{part}'."),
-            });
+                HoldoutIds holdout;
+                try
+                {
+                    holdout = HoldoutIds.Read(idsFile);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]cannot read the test ids:[/] {Markup.Escape(e.Message)}");
+                    return 1;
+                }
+
+                if (splitInfo?["testIdsSha256"] is JsonValue h && h.GetValue<string>() is { } recorded && parse.GetValue(cli.TestIds) is null && recorded != holdout.Sha256)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(idsFile)} has changed since the model was trained (sha256 {holdout.Sha256[..12]}…, model.json records {Markup.Escape(recorded[..Math.Min(12, recorded.Length)])}…)[/]");
+                    return 1;
+                }
+
+                var test = holdout.Select(encoded, inside: true);
+                var rest = holdout.Select(encoded, inside: false);
+                var inner = DatasetSplit.Stratified(rest.Select(i => encoded.Labels[i]).ToArray(), val, 0, seed);
+                encoded = encoded.Subset(part switch
+                {
+                    "test" => test,
+                    "validation" => [.. inner.Validation.Select(i => rest[i])],
+                    _ => [.. inner.Train.Select(i => rest[i])],
+                });
+            }
+            else
+            {
+                var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
+                var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
+                encoded = encoded.Subset(part switch
+                {
+                    "test" => split.Test,
+                    "validation" => split.Validation,
+                    _ => split.Train,
+                });
+            }
         }
 
         if (encoded.Count == 0)
@@ -69,10 +113,11 @@ internal static class EvaluateCommand
             return 1;
         }
 
-        var result = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads)) with
+        var result = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads), Math.Max(0, bootstrap)) with
         {
             Model = modelDir,
-            Data = data.Name + (part == "all" ? string.Empty : $" ({part} split)"),
+            Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
+            Conditions = TrainingCli.Conditions(metadata, maxSteps),
             History = ModelIo.History(model.Manifest),
         };
         Print(result);
@@ -84,6 +129,8 @@ internal static class EvaluateCommand
 
         return 0;
     }
+
+    private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
@@ -102,15 +149,17 @@ internal static class EvaluateCommand
         }
 
         AnsiConsole.Write(table);
-        var early = new Table().Border(TableBorder.Rounded).Title("early classification");
+        var early = new Table().Border(TableBorder.Rounded).Title($"early classification ({Markup.Escape(r.Conditions)})");
         early.AddColumn(new TableColumn("days").RightAligned());
         early.AddColumn(new TableColumn("objects").RightAligned());
+        early.AddColumn(new TableColumn("still observed").RightAligned());
         early.AddColumn(new TableColumn("macro AUROC").RightAligned());
         foreach (var p in r.Early)
         {
-            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.MacroAuroc:0.000}");
+            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", $"{p.MacroAuroc:0.000}{Interval(p.MacroAurocInterval)}");
         }
 
+        early.AddRow("whole", $"{r.Objects}", "–", $"{r.MacroAuroc:0.000}{Interval(r.MacroAurocInterval)}");
         AnsiConsole.Write(early);
     }
 }

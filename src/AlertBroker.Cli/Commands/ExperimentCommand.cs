@@ -28,9 +28,12 @@ internal static class ExperimentCommand
         var longScratch = new Option<bool>("--long-scratch") { Description = "Add the sanity baseline 'scratch, fixed epochs' (50 epochs, no early stopping, last weights)." };
         var modes = new Option<string>("--modes") { Description = "Runs per size and seed: scratch, scratch-long, head (latent+output), all (all layers, lr 1e-4), all-fast (all layers, lr 1e-3).", DefaultValueFactory = _ => "scratch,head,all" };
         var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
+        var noMeta = new Option<bool>("--no-meta") { Description = "Stream conditions: networks without the metadata branch and data without redshift or MW E(B−V) (a reused base with the branch loses it)." };
+        var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
+        var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." };
         var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")
         {
-            ztfSim, lsstSim, bts, des, baseModel, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads,
+            ztfSim, lsstSim, bts, des, baseModel, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads, noMeta, stepLoss, btsTestIds,
         };
         transfer.SetAction((parse, ct) =>
         {
@@ -48,7 +51,7 @@ internal static class ExperimentCommand
             string[] five = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
             var targets = new List<TransferTarget>
             {
-                new("ztf-bts", "Real ZTF Bright Transient Survey light curves (alert photometry, g and r), spectroscopic classes", btsPath, "ztf", five, isQuick ? maxPool : 0),
+                new("ztf-bts", "Real ZTF Bright Transient Survey light curves (alert photometry, g and r), spectroscopic classes", btsPath, "ztf", five, isQuick ? maxPool : 0, parse.GetValue(btsTestIds)),
             };
             if (desPath is not null && Directory.Exists(desPath))
             {
@@ -79,6 +82,8 @@ internal static class ExperimentCommand
                 Modes = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch)),
                 OutputDirectory = parse.GetValue(output)!,
                 ModelsDirectory = parse.GetValue(models),
+                UseMetadata = !parse.GetValue(noMeta),
+                StepLoss = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!),
             };
             var console = CliHelpers.Stderr;
             var results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);

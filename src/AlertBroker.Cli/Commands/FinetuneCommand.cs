@@ -67,10 +67,19 @@ internal static class FinetuneCommand
             return 1;
         }
 
-        if (parse.GetValue(cli.NoMeta) != (baseModel.Weights.Config.MetaFeatures == 0))
+        var noMeta = parse.GetValue(cli.NoMeta);
+        var baseHasMeta = baseModel.Weights.Config.MetaFeatures > 0;
+        if (!noMeta && !baseHasMeta)
         {
-            CliHelpers.Stderr.MarkupLine("[red]--no-meta must match the base model's metadata branch[/]");
+            CliHelpers.Stderr.MarkupLine("[red]the base model has no metadata branch: fine-tune it with --no-meta[/]");
             return 1;
+        }
+
+        if (noMeta && baseHasMeta)
+        {
+            // Start from the base's function for unknown metadata, without the branch (ModelIo.WithoutMetadata).
+            CliHelpers.Stderr.MarkupLine("[grey]--no-meta: dropping the base's metadata branch (its output for unknown metadata moves into the merge bias)[/]");
+            baseModel = baseModel with { Weights = ModelIo.WithoutMetadata(baseModel.Weights) };
         }
 
         var classList = parse.GetValue(cli.Classes);
@@ -84,6 +93,7 @@ internal static class FinetuneCommand
             ["mode"] = "finetune",
             ["base"] = new JsonObject { ["name"] = baseModel.Manifest?.Name, ["version"] = baseModel.Manifest?.Version, ["sha256"] = baseModel.Manifest?.Onnx.Sha256 },
             ["newHead"] = newHead,
+            ["baseMetadataDropped"] = noMeta && baseHasMeta,
         };
         return cli.Run(parse, data, classes, c => ModelIo.AdaptHead(baseModel, c, newHead, seed), trainable, 1e-4f, provenance, ct);
     }

@@ -14,34 +14,36 @@ internal static class ModelsCommand
     {
         var models = new Command("models", "Model packages: inspect (and, with the registry, push/list/promote/rollback).");
         var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
-        var inspect = new Command("inspect", "Validate a model package and print its model card.") { dir };
-        inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console));
+        var device = ModelCli.DeviceOption();
+        var inspect = new Command("inspect", "Validate a model package and print its model card (exit 3 when it cannot be used).") { dir, device };
+        inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console, parse.GetValue(device)));
         models.Subcommands.Add(inspect);
         RegistryCommands.AddTo(models);
         return models;
     }
 
-    public static int Inspect(string directory, IAnsiConsole console)
+    /// <summary>Exit 0 with the model card, or 3 (model unusable) with the problems found.</summary>
+    public static int Inspect(string directory, IAnsiConsole console, string? device = null)
     {
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(directory, LightCurveEncoding.Supported, new OnnxSessionOptions { IntraOpThreads = 1 });
+            package = ModelPackage.Load(directory, LightCurveEncoding.Supported, ModelCli.SessionOptions(device, intraOpThreads: 1));
         }
         catch (ModelPackageException e)
         {
             console.MarkupLine($"[red]invalid model package[/] {Markup.Escape(directory)}:");
             foreach (var problem in e.Problems)
             {
-                console.MarkupLine($"  [red]{problem.Kind}[/]: {Markup.Escape(problem.Message)}");
+                console.MarkupLine($"  [red]{problem.Kind}[/]: {Markup.Escape(OnnxOneLine(problem.Message))}");
             }
 
-            return 1;
+            return ModelCli.ModelUnusableExitCode;
         }
         catch (OnnxRuntimeException e)
         {
-            console.MarkupLine($"[red]ONNX Runtime:[/] {Markup.Escape(e.Message)}");
-            return 1;
+            console.MarkupLine($"[red]model unusable ({ModelCli.Kind(e)}):[/] {Markup.Escape(ModelCli.OneLine(e))}");
+            return ModelCli.ModelUnusableExitCode;
         }
 
         using (package)
@@ -52,6 +54,9 @@ internal static class ModelsCommand
         return 0;
     }
 
+    private static string OnnxOneLine(string message) =>
+        string.Join(' ', message.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
     private static void WriteCard(IAnsiConsole console, ModelPackage package)
     {
         var m = package.Manifest;
@@ -61,6 +66,10 @@ internal static class ModelsCommand
         card.AddColumn("value");
         card.AddRow("created", m.CreatedUtc.ToString("u", inv));
         card.AddRow("classes", Markup.Escape(string.Join(", ", m.Classes)));
+        card.AddRow("surveys", Markup.Escape(string.Join(", ", m.EffectiveSurveys) + (m.Surveys is null ? " (default: the package does not say)" : string.Empty)));
+        card.AddRow("needs metadata", Markup.Escape(m.EffectiveRequiresMetadata
+            ? string.Join("; ", m.EffectiveMetadata.Select(e => $"{e.Name} from {e.Source}")) + (m.Metadata is null ? " (inferred from the metadata features)" : string.Empty)
+            : "no: only what alerts carry"));
         card.AddRow("encoding", Markup.Escape($"{m.Encoding.Name} v{m.Encoding.Version}"));
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
@@ -70,6 +79,7 @@ internal static class ModelsCommand
         card.AddRow("outputs", Markup.Escape(string.Join("; ", m.Tensors.Outputs.Select(Describe))));
         card.AddRow("onnx", Markup.Escape($"{m.Onnx.File}, opset {m.Onnx.Opset}, {m.Onnx.Producer}"));
         card.AddRow("sha256", m.Onnx.Sha256);
+        card.AddRow("loaded by", Markup.Escape($"ONNX Runtime {OnnxRuntime.Version} ({OnnxRuntime.PackageName}, {package.Session.ExecutionProvider}) from {OnnxRuntime.LibraryLocation ?? "(unknown)"}"));
         card.AddRow("training data", Markup.Escape(m.Training.Data?.ToJsonString() ?? "(none)"));
         card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:G4}")))));
         console.Write(card);

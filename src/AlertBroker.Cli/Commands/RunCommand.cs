@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using AlertBroker.Cli.Worker;
-using AlertBroker.Model.Onnx;
-using AlertBroker.Model.Packaging;
 using AlertBroker.Redis;
+using AlertBroker.Web;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Scoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
@@ -42,14 +42,17 @@ internal static class RunCommand
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
+        var device = new Option<string?>("--device") { Description = "Where ONNX Runtime runs the model: cpu or cuda (AlertBroker:Model:ExecutionProvider; cuda needs the GPU build and CUDA 13 + cuDNN 9, and never falls back to cpu)." };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
+        var web = new Option<bool>("--web") { Description = "Also serve the web view (pages under /ui/, JSON under /api/) on the same listener (AlertBroker:Web:Enabled)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, registry, schemaDir, httpPort, httpAddress, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -86,6 +89,7 @@ internal static class RunCommand
             Set("AlertBroker:Model:Path", parse.GetValue(model));
             Set("AlertBroker:Model:RegistryRedis", parse.GetValue(modelRegistryRedis));
             Set("AlertBroker:Model:RegistryDirectory", parse.GetValue(modelRegistryDir));
+            Set("AlertBroker:Model:ExecutionProvider", parse.GetValue(device));
             if (parse.GetValue(randomModel))
             {
                 Set("AlertBroker:Model:AllowRandom", "true");
@@ -96,6 +100,11 @@ internal static class RunCommand
             Set("AlertBroker:Telemetry:HttpPort", parse.GetValue(httpPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Telemetry:HttpAddress", parse.GetValue(httpAddress));
             Set("AlertBroker:Telemetry:OtlpEndpoint", parse.GetValue(otlp));
+            if (parse.GetValue(web))
+            {
+                Set("AlertBroker:Web:Enabled", "true");
+            }
+
             return await RunHostAsync(parse.GetValue(config), overrides, ct).ConfigureAwait(false);
         });
         return command;
@@ -166,7 +175,6 @@ internal static class RunCommand
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
-        WorkerCli.ConfigureOnnxRuntime();
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
@@ -174,10 +182,28 @@ internal static class RunCommand
 
         builder.AddAlertBrokerWorker();
         builder.AddAlertBrokerHttp();
+        var webEnabled = builder.Configuration["AlertBroker:Web:Enabled"];
+        if (webEnabled is not null && !bool.TryParse(webEnabled, out _))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Web:Enabled must be true or false.");
+            return 2;
+        }
+
+        var serveWeb = webEnabled is not null && bool.Parse(webEnabled);
+        if (serveWeb)
+        {
+            builder.AddAlertBrokerWebInWorker();
+        }
+
         try
         {
             await using var app = builder.Build();
             app.MapAlertBrokerWorkerEndpoints();
+            if (serveWeb)
+            {
+                app.MapAlertBrokerWeb();
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             var exit = app.Services.GetRequiredService<WorkerExit>();
             await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -212,20 +238,14 @@ internal static class RunCommand
             CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port, or 0 to disable the endpoints)");
             return 2;
         }
-        catch (ModelPackageException e)
+        catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is ModelUnavailableException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]model package:[/] " + Markup.Escape(e.Message));
-            return 3;
+            return ModelCli.ReportModelUnusable(e);
         }
         catch (SchemaRegistrationException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]schema registry:[/] " + Markup.Escape(e.Message));
             return 4;
-        }
-        catch (OnnxRuntimeNotFoundException e)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]ONNX Runtime:[/] " + Markup.Escape(e.Message) + " (run eng/setup.sh)");
-            return 3;
         }
         catch (RedisConnectionFailedException e)
         {

@@ -24,8 +24,9 @@ internal static class ScoreCommand
         var model = new Option<string>("--model") { Description = "Model package directory (models/<name>/<version>).", Required = true };
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities.") { model, paths, jsonl };
-        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct)));
+        var device = ModelCli.DeviceOption();
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities (exit 3 when the model cannot be used).") { model, paths, jsonl, device };
+        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device))));
         return command;
     }
 
@@ -35,23 +36,32 @@ internal static class ScoreCommand
     /// <summary>One object's score.</summary>
     internal sealed record ObjectScore(string ObjectId, Survey Survey, double LastMjd, int Observations, int Steps, float[] Probabilities);
 
-    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
+    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null)
     {
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(modelDirectory, LightCurveEncoding.Supported, new OnnxSessionOptions { IntraOpThreads = 0 });
+            package = ModelPackage.Load(modelDirectory, LightCurveEncoding.Supported, ModelCli.SessionOptions(device, intraOpThreads: 0));
         }
-        catch (Exception e) when (e is ModelPackageException or OnnxRuntimeException)
+        catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot load model:[/] {Markup.Escape(e.Message)}");
-            return 1;
+            return ModelCli.ReportModelUnusable(e);
         }
 
         using (package)
         {
             var objects = Collect(paths, cancellationToken, out var errors);
-            var scores = Score(package, objects.Values);
+            List<ObjectScore> scores;
+            try
+            {
+                scores = Score(package, objects.Values);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                return ModelCli.ReportModelUnusable(e, $"scoring with {modelDirectory}");
+            }
+
             if (jsonl)
             {
                 WriteJsonLines(output, package.Manifest.Classes, scores);
@@ -115,7 +125,7 @@ internal static class ScoreCommand
 
     internal static List<ObjectScore> Score(ModelPackage package, IEnumerable<ObjectObservations> objects)
     {
-        var scorer = new BatchScorer(package);
+        using var scorer = new BatchScorer(package);
         var d = scorer.Dimensions;
         var scores = new List<ObjectScore>();
         var requests = new List<ScoringRequest>(BatchSize);

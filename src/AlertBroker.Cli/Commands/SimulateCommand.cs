@@ -19,6 +19,7 @@ internal static class SimulateCommand
         command.Subcommands.Add(LightCurves());
         command.Subcommands.Add(Alerts());
         command.Subcommands.Add(Compare());
+        command.Subcommands.Add(Tune());
         return command;
     }
 
@@ -115,12 +116,126 @@ internal static class SimulateCommand
         var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 };
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" };
+        var exclude = ExcludeIdsOption();
         var command = new Command("compare", "Compare simulated ZTF light curves (after a BTS-like selection) with real BTS light curves, class by class: peak magnitude, detections, rise and decline times, g−r near peak, redshift.")
         {
-            real, sim, n, seed, output,
+            real, sim, n, seed, output, exclude,
         };
-        command.SetAction((parse, ct) => Task.FromResult(RunCompare(parse.GetValue(real), parse.GetValue(sim), parse.GetValue(n), parse.GetValue(seed), parse.GetValue(output)!, ct)));
+        command.SetAction((parse, ct) => Task.FromResult(RunCompare(parse.GetValue(real), parse.GetValue(sim), parse.GetValue(n), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(exclude), ct)));
         return command;
+    }
+
+    private static Option<string?> ExcludeIdsOption() => new("--exclude-ids")
+    {
+        Description = "Object ids to leave out of the real set (the held-out test part, e.g. data/splits/ztf-bts-test-ids.txt): compare with the tuning part only.",
+    };
+
+    private static Command Tune()
+    {
+        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
+        var exclude = ExcludeIdsOption();
+        exclude.Required = true;
+        var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 };
+        var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 };
+        var seed = SeedOption();
+        var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" };
+        var command = new Command("tune", "Tune the ZTF simulator's class parameters and cadence against the tuning part of the real BTS set (the test ids left out), starting from literature priors; records every step (docs/simulation.md).")
+        {
+            real, exclude, perClass, rounds, seed, output,
+        };
+        command.SetAction((parse, ct) => Task.FromResult(RunTune(parse.GetValue(real), parse.GetValue(exclude)!, parse.GetValue(perClass), parse.GetValue(rounds), parse.GetValue(seed), parse.GetValue(output)!, ct)));
+        return command;
+    }
+
+    internal static int RunTune(string? realPath, string excludeIds, int perClass, int rounds, long seed, string output, CancellationToken cancellationToken)
+    {
+        var real = ReadReal(realPath, excludeIds, out var description);
+        if (real is null)
+        {
+            return 1;
+        }
+
+        var console = CliHelpers.Stderr;
+        var clock = Stopwatch.StartNew();
+        var tuner = new SimulatorTuner(new TuningOptions { Real = real, PerClass = perClass, Rounds = rounds, Seed = seed });
+        var result = tuner.Run(line => console.WriteLine(line), cancellationToken);
+
+        // The same comparison with the simulator's current defaults, for the record.
+        var reference = new List<LightCurveFeatures>();
+        for (var c = 0; c < TransientClasses.RealSetClasses.Count; c++)
+        {
+            var options = new SimulationOptions { Survey = ZtfSurvey.Model, Seed = seed + (1000 * c), Classes = [TransientClasses.RealSetClasses[c]], Selection = SpectroscopicSelection.Bts };
+            reference.AddRange(new LightCurveSimulator(options).Simulate(perClass, 0, cancellationToken).Select(LightCurveFeatures.From));
+        }
+
+        var classes = TransientClasses.RealSetClasses.Select(c => c.Name).ToList();
+        var referenceReport = new ComparisonReport(real, reference, classes);
+        var defaultsObjective = classes.Select((c, i) => tuner.DataTerm(c, reference.Where(f => f.ClassName == c).ToList())).Sum();
+        var inv = CultureInfo.InvariantCulture;
+        var preamble = string.Create(inv, $"Written by `alertbroker simulate tune --exclude-ids {excludeIds} --per-class {perClass} --rounds {rounds} --seed {seed}` in {clock.Elapsed.TotalMinutes:0.0} min. Real set: {description}. Simulated: {perClass} ZTF light curves per class and evaluation, BTS-like selection, seed {seed} (+1000 per class). \"current defaults\": the simulator's built-in parameters when the command ran (data term Σ √n·KS {defaultsObjective:0.000}; no prior penalty applies to them).");
+        var path = SimulatorTuner.WriteReport(result, output, preamble, referenceReport, "current defaults");
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["command"] = $"alertbroker simulate tune --exclude-ids {excludeIds} --per-class {perClass} --rounds {rounds} --seed {seed}",
+            ["real"] = description,
+            ["objectiveBefore"] = Math.Round(result.ObjectiveBefore, 6),
+            ["objectiveAfter"] = Math.Round(result.ObjectiveAfter, 6),
+            ["survey"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["fieldNightProbability"] = Math.Round(result.Survey.FieldNightProbability, 6),
+                ["limitingMagOffset"] = Math.Round(result.Survey.LimitingMagOffset, 6),
+            },
+            ["classes"] = System.Text.Json.JsonSerializer.SerializeToNode(result.Classes, s_json),
+        };
+        File.WriteAllText(Path.Combine(output, "tuned-parameters.json"), json.ToJsonString(s_json) + "\n");
+        console.MarkupLine(Markup.Escape($"report: {path}; parameters: {Path.Combine(output, "tuned-parameters.json")}"));
+        return 0;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase };
+
+    // The real light curves' features, without the excluded ids; null (after a message) when they cannot be read.
+    private static List<LightCurveFeatures>? ReadReal(string? realPath, string? excludeIds, out string description)
+    {
+        description = string.Empty;
+        realPath ??= CliHelpers.FindSharedDirectory() is { } shared ? Path.Combine(shared, "labelled", "ztf-bts") : null;
+        if (realPath is null || !Directory.Exists(realPath))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]no real set: pass --real DIR (e.g. ../shared/labelled/ztf-bts)[/]");
+            return null;
+        }
+
+        AlertBroker.Training.Data.HoldoutIds? holdout = null;
+        if (excludeIds is not null)
+        {
+            try
+            {
+                holdout = AlertBroker.Training.Data.HoldoutIds.Read(excludeIds);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]cannot read {Markup.Escape(excludeIds)}:[/] {Markup.Escape(e.Message)}");
+                return null;
+            }
+        }
+
+        var real = new List<LightCurveFeatures>();
+        var all = 0;
+        foreach (var curve in LabelledSetReader.Read(realPath))
+        {
+            all++;
+            if (holdout is null || !holdout.Contains(curve.ObjectId))
+            {
+                real.Add(LightCurveFeatures.From(curve));
+            }
+        }
+
+        var shown = Path.IsPathRooted(realPath) ? Path.GetRelativePath(Environment.CurrentDirectory, realPath) : realPath;
+        realPath = shown;
+        description = holdout is null
+            ? string.Create(CultureInfo.InvariantCulture, $"`{realPath}` ({real.Count} objects)")
+            : string.Create(CultureInfo.InvariantCulture, $"`{realPath}` without the {all - real.Count} ids in `{excludeIds}` (sha256 {holdout.Sha256[..12]}…): {real.Count} objects");
+        return real;
     }
 
     internal static SimulationOptions BuildOptions(SurveyModel survey, long seed, string mix, string? classList)
@@ -216,19 +331,12 @@ internal static class SimulateCommand
         return 0;
     }
 
-    internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, CancellationToken cancellationToken)
+    internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, string? excludeIds, CancellationToken cancellationToken)
     {
-        realPath ??= CliHelpers.FindSharedDirectory() is { } shared ? Path.Combine(shared, "labelled", "ztf-bts") : null;
-        if (realPath is null || !Directory.Exists(realPath))
+        var real = ReadReal(realPath, excludeIds, out var realDescription);
+        if (real is null)
         {
-            CliHelpers.Stderr.MarkupLine("[red]no real set: pass --real DIR (e.g. ../shared/labelled/ztf-bts)[/]");
             return 1;
-        }
-
-        var real = new List<LightCurveFeatures>();
-        foreach (var curve in LabelledSetReader.Read(realPath))
-        {
-            real.Add(LightCurveFeatures.From(curve));
         }
 
         var simulated = new List<LightCurveFeatures>();
@@ -265,7 +373,7 @@ internal static class SimulateCommand
 
         var classes = TransientClasses.RealSetClasses.Select(c => c.Name).ToList();
         var report = new ComparisonReport(real, simulated, classes);
-        var path = report.Write(output, $"Real set: `{realPath}` ({real.Count} objects). {source}");
+        var path = report.Write(output, $"Real set: {realDescription}. {source}");
         foreach (var row in report.Rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.ClassName,-7} {row.Quantity,-18} real {row.RealMedian,8:0.###} sim {row.SimulatedMedian,8:0.###}  KS {row.KsDistance:0.000}"));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Evaluation;
 using AlertBroker.Training.Training;
@@ -29,7 +30,17 @@ internal sealed class TrainingCli
 
     public Option<string> RedshiftColumn { get; } = new("--redshift-column") { Description = "Metadata column used as redshift (redshift, host_photoz or none).", DefaultValueFactory = _ => "redshift" };
 
-    public Option<bool> NoMeta { get; } = new("--no-meta") { Description = "Train without the metadata branch (redshift, MW E(B−V))." };
+    public Option<bool> NoMeta { get; } = new("--no-meta") { Description = "No metadata (redshift, MW E(B−V)): train a network without the metadata branch and without a 'meta' input, using only what alerts carry (finetune: drops the base's branch, folding its unknown-metadata output into the merge bias)." };
+
+    public Option<string?> TestIds { get; } = new("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." };
+
+    public Option<string?> ExcludeIds { get; } = new("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." };
+
+    public Option<string> StepLoss { get; } = new("--step-loss") { Description = "Which steps carry the loss: all (every step weighs 1), object (every step 1/length: each light curve weighs 1), last (final step only, as Muthukrishna & Gupta's code), checkpoints (1/9 on each step current at 0, 2, 5, 10, 15, 20, 30, 50 days and on the last: weights time as the early-classification evaluation does).", DefaultValueFactory = _ => "all" };
+
+    public Option<string> Select { get; } = new("--select") { Description = "Early stopping and the restored epoch go by: loss (validation loss), auroc (validation macro AUROC, whole light curves), early-auroc (mean validation macro AUROC at 0–50 days and whole).", DefaultValueFactory = _ => "loss" };
+
+    public Option<string?> Surveys { get; } = new("--surveys") { Description = "Surveys the exported model is meant for (model.json 'surveys'), comma-separated, e.g. ztf or ztf,lsst (default: the surveys of the data's bands)." };
 
     public Option<double> Validation { get; } = new("--val") { Description = "Validation fraction (stratified by class, by object).", DefaultValueFactory = _ => 0.15 };
 
@@ -61,7 +72,7 @@ internal sealed class TrainingCli
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, Validation, Test, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, Out, Name, Version, Unweighted, Quiet })
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, Quiet })
         {
             command.Options.Add(o);
         }
@@ -82,10 +93,56 @@ internal sealed class TrainingCli
             DetectionsOnly = detectionsOnly ?? parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
-        return DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        var data = DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        if (parse.GetValue(ExcludeIds) is { } excluded)
+        {
+            var held = HoldoutIds.Read(excluded);
+            var kept = held.Select(data, inside: false);
+            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects);
+        }
+
+        return data;
     }
 
-    public EncodingOptions Encoding(ParseResult parse) => new() { MaxSteps = parse.GetValue(MaxSteps), UseMetadata = !parse.GetValue(NoMeta) };
+    public EncodingOptions Encoding(ParseResult parse) => new() { MaxSteps = parse.GetValue(MaxSteps), Metadata = parse.GetValue(NoMeta) ? MetadataUse.None : MetadataUse.Known };
+
+    public static StepLoss ParseStepLoss(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "all" => AlertBroker.Training.Training.StepLoss.AllSteps,
+        "object" => AlertBroker.Training.Training.StepLoss.PerObject,
+        "last" => AlertBroker.Training.Training.StepLoss.LastStep,
+        "checkpoints" => AlertBroker.Training.Training.StepLoss.Checkpoints,
+        _ => throw new ArgumentException($"--step-loss must be all, object, last or checkpoints, not '{text}'."),
+    };
+
+    public static SelectionMetric ParseSelection(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "loss" => SelectionMetric.Loss,
+        "auroc" => SelectionMetric.Auroc,
+        "early-auroc" => SelectionMetric.EarlyAuroc,
+        _ => throw new ArgumentException($"--select must be loss, auroc or early-auroc, not '{text}'."),
+    };
+
+    /// <summary>
+    /// The train / validation / test parts: with --test-ids, the listed objects are the test part and the validation part
+    /// is a stratified, seeded share of the rest; otherwise one stratified, seeded split with --val and --test.
+    /// </summary>
+    public (int[] Train, int[] Validation, int[] Test, HoldoutIds? Holdout) Split(ParseResult parse, EncodedDataset encoded)
+    {
+        var seed = parse.GetValue(Seed);
+        if (parse.GetValue(TestIds) is not { } file)
+        {
+            var split = DatasetSplit.Stratified(encoded.Labels, parse.GetValue(Validation), parse.GetValue(Test), seed);
+            return (split.Train, split.Validation, split.Test, null);
+        }
+
+        var holdout = HoldoutIds.Read(file);
+        var test = holdout.Select(encoded, inside: true);
+        var rest = holdout.Select(encoded, inside: false);
+        var restLabels = rest.Select(i => encoded.Labels[i]).ToArray();
+        var inner = DatasetSplit.Stratified(restLabels, parse.GetValue(Validation), 0, seed);
+        return ([.. inner.Train.Select(i => rest[i])], [.. inner.Validation.Select(i => rest[i])], test, holdout);
+    }
 
     /// <summary>
     /// Encodes, splits, trains from <paramref name="initial"/>, evaluates on the test part and exports the package.
@@ -101,7 +158,7 @@ internal sealed class TrainingCli
         }
 
         var seed = parse.GetValue(Seed);
-        var split = DatasetSplit.Stratified(encoded.Labels, parse.GetValue(Validation), parse.GetValue(Test), seed);
+        var split = Split(parse, encoded);
         var train = encoded.Subset(split.Train);
         var validation = split.Validation.Length > 0 ? encoded.Subset(split.Validation) : null;
         var test = split.Test.Length > 0 ? encoded.Subset(split.Test) : null;
@@ -119,8 +176,10 @@ internal sealed class TrainingCli
             Trainable = trainable,
             CheckpointDirectory = parse.GetValue(Checkpoints),
             WeightClasses = !parse.GetValue(Unweighted),
+            StepLoss = ParseStepLoss(parse.GetValue(StepLoss)!),
+            Selection = ParseSelection(parse.GetValue(Select)!),
         };
-        console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, {options.Threads} thread(s)[/]");
+        console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by {options.Selection}, {options.Threads} thread(s)[/]");
         var result = TrainWithProgress(weights, train, validation, options, parse.GetValue(Quiet), ct);
         console.MarkupLine($"[green]best epoch {result.BestEpoch}[/] of {result.History.Count}{(result.StoppedEarly ? " (early stop)" : string.Empty)}");
 
@@ -131,7 +190,13 @@ internal sealed class TrainingCli
             metrics["testMacroAuroc"] = report.MacroAuroc;
             metrics["testMacroF1"] = report.MacroF1;
             metrics["testAccuracy"] = report.Accuracy;
-            console.MarkupLine($"test: macro AUROC [bold]{report.MacroAuroc:0.000}[/], macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000} ({test!.Count} objects)");
+            metrics["testMeanEarlyMacroAuroc"] = report.MeanEarlyMacroAuroc;
+            foreach (var p in report.Early)
+            {
+                metrics[string.Create(CultureInfo.InvariantCulture, $"testMacroAurocDay{p.Days:0}")] = p.MacroAuroc;
+            }
+
+            console.MarkupLine($"test: macro AUROC [bold]{report.MacroAuroc:0.000}[/], macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000} ({test!.Count} objects); early: {string.Join(", ", report.Early.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Days:0} d {p.MacroAuroc:0.000}")))}");
         }
 
         var outDir = parse.GetValue(Out);
@@ -148,7 +213,9 @@ internal sealed class TrainingCli
         {
             ["seed"] = seed,
             ["validationFraction"] = parse.GetValue(Validation),
-            ["testFraction"] = parse.GetValue(Test),
+            ["testFraction"] = split.Holdout is null ? parse.GetValue(Test) : null,
+            ["testIds"] = split.Holdout?.Source,
+            ["testIdsSha256"] = split.Holdout?.Sha256,
             ["train"] = train.Count,
             ["validation"] = validation?.Count ?? 0,
             ["test"] = test?.Count ?? 0,
@@ -156,14 +223,21 @@ internal sealed class TrainingCli
         provenance["encoding"] = new JsonObject { ["maxSteps"] = parse.GetValue(MaxSteps), ["metadata"] = !parse.GetValue(NoMeta), ["detectionsOnly"] = parse.GetValue(DetectionsOnly) };
         provenance["trainable"] = trainable.ToString();
         provenance["learningRate"] = options.LearningRate;
+        provenance["batch"] = options.BatchSize;
+        provenance["stepLoss"] = parse.GetValue(StepLoss);
+        provenance["selection"] = parse.GetValue(Select);
+        provenance["classWeights"] = options.WeightClasses ? "N/N_c" : "none";
         provenance["classCounts"] = ModelIo.Describe(data.Name, encoded, "all")["classCounts"]!.DeepClone();
-        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History);
+        var surveys = parse.GetValue(Surveys) is { } list
+            ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : ModelIo.SurveysOf(data);
+        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History, surveys);
         if (report is not null)
         {
-            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test split)", History = result.History }, full);
+            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(parse.GetValue(NoMeta) ? MetadataUse.None : MetadataUse.Known, parse.GetValue(MaxSteps)), History = result.History }, full);
         }
 
-        File.WriteAllText(Path.Combine(full, "MODEL_CARD.md"), ModelCard(manifest.Name, manifest.Version, classes, data.Name, train, validation, test, options, result, report));
+        File.WriteAllText(Path.Combine(full, "MODEL_CARD.md"), ModelCard(manifest, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
         console.MarkupLine($"[green]exported[/] {Markup.Escape(full)} (sha256 {manifest.Onnx.Sha256[..12]}…)");
         return 0;
     }
@@ -189,6 +263,14 @@ internal sealed class TrainingCli
         return result!;
     }
 
+    /// <summary>A line for reports saying how the evaluated data were encoded.</summary>
+    public static string Conditions(MetadataUse metadata, int maxSteps) => (metadata switch
+    {
+        MetadataUse.Known => "metadata (redshift, MW E(B−V)) given where the data have it",
+        MetadataUse.Unknown => "metadata withheld (stream conditions: redshift and MW E(B−V) unknown)",
+        _ => "no metadata (the model has no metadata input)",
+    }) + string.Create(CultureInfo.InvariantCulture, $"; first {maxSteps} observations");
+
     public static string Counts(EncodedDataset data)
     {
         var counts = data.ClassCounts();
@@ -201,17 +283,24 @@ internal sealed class TrainingCli
         return string.Join(", ", parts);
     }
 
-    private static string ModelCard(string name, string version, IReadOnlyList<string> classes, string source, EncodedDataset train, EncodedDataset? validation, EncodedDataset? test, TrainingOptions options, TrainingResult result, EvaluationReport? report)
+    private static string ModelCard(ModelManifest manifest, IReadOnlyList<string> classes, string source, EncodedDataset train, EncodedDataset? validation, EncodedDataset? test, TrainingOptions options, TrainingResult result, EvaluationReport? report, HoldoutIds? holdout)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(inv, $"# Model card: {name} {version}\n\n");
-        sb.Append("GRU classifier (two GRU layers of 100 → dense 100 tanh; metadata → dense 10 tanh; merge 100 ReLU → latent 100 ReLU → softmax), ");
+        var meta = manifest.EffectiveRequiresMetadata;
+        sb.Append(inv, $"# Model card: {manifest.Name} {manifest.Version}\n\n");
+        sb.Append(meta
+            ? "GRU classifier (two GRU layers of 100 → dense 100 tanh; metadata → dense 10 tanh; merge 100 ReLU → latent 100 ReLU → softmax), "
+            : "GRU classifier (two GRU layers of 100 → dense 100 tanh → dense 100 ReLU → latent 100 ReLU → softmax; no metadata branch, no `meta` input), ");
         sb.Append("feature encoding `alertbroker-lc` v1, trained by `AlertBroker.Training`.\n\n");
+        sb.Append(inv, $"- surveys: {string.Join(", ", manifest.EffectiveSurveys)}\n");
+        sb.Append(meta
+            ? $"- needs metadata: {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}; alerts do not carry it, so the model is for places where a source supplies it\n"
+            : "- needs no metadata: uses only what alerts carry (time, band, flux and its error of each detection); step times are observer-frame\n");
         sb.Append(inv, $"- classes: {string.Join(", ", classes)}\n");
         sb.Append(inv, $"- data: `{source}`\n");
-        sb.Append(inv, $"- objects: train {train.Count} ({Counts(train)}), validation {validation?.Count ?? 0}, test {test?.Count ?? 0}\n");
-        sb.Append(inv, $"- training: layers `{options.Trainable}`, Adam lr {options.LearningRate}, batch {options.BatchSize}, seed {options.Seed}, best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stopping, patience " + options.Patience + ")" : string.Empty)}\n");
+        sb.Append(inv, $"- objects: train {train.Count} ({Counts(train)}), validation {validation?.Count ?? 0}, test {test?.Count ?? 0}{(holdout is null ? string.Empty : $" (the ids in `{holdout.Source}`, sha256 {holdout.Sha256[..12]}…)")}\n");
+        sb.Append(inv, $"- training: layers `{options.Trainable}`, Adam lr {options.LearningRate}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by validation {options.Selection}, class weights {(options.WeightClasses ? "N/N_c" : "none")}, seed {options.Seed}, best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stopping, patience " + options.Patience + ")" : string.Empty)}\n");
         if (report is not null)
         {
             sb.Append(inv, $"- test (held-out, full light curves): macro AUROC {report.MacroAuroc:0.000}, macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000}\n\n");
@@ -221,6 +310,25 @@ internal sealed class TrainingCli
                 sb.Append(inv, $"| {c.Class} | {c.Support} | {c.Precision:0.000} | {c.Recall:0.000} | {c.Auroc:0.000} |\n");
             }
 
+            sb.Append("\nMacro AUROC against days after first detection (probabilities after the last observation up to then):\n\n| days |");
+            foreach (var p in report.Early)
+            {
+                sb.Append(inv, $" {p.Days:0} |");
+            }
+
+            sb.Append(" whole |\n|---|");
+            foreach (var unused in report.Early)
+            {
+                sb.Append("---:|");
+            }
+
+            sb.Append("---:|\n| macro AUROC |");
+            foreach (var p in report.Early)
+            {
+                sb.Append(inv, $" {p.MacroAuroc:0.000} |");
+            }
+
+            sb.Append(inv, $" {report.MacroAuroc:0.000} |\n");
             sb.Append("\nThe full report with ROC curves, confusion matrix, learning curves and the early-classification curve is `evaluation.html` (numbers in `evaluation.json`).\n");
         }
 

@@ -8,7 +8,6 @@ internal static class DemoModel
 {
     public static ActiveModel Load(string? directory, out string description)
     {
-        WorkerCli.ConfigureOnnxRuntime();
         if (directory is not null)
         {
             description = directory;

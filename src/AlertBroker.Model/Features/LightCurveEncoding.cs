@@ -53,8 +53,18 @@ public static class LightCurveEncoding
 
     public static IReadOnlyList<string> MetaFeatureNames { get; } = ["redshift", "redshift_known", "mw_ebv", "mw_ebv_known"];
 
-    /// <summary>The descriptor written into <c>model.json</c>.</summary>
-    public static FeatureEncodingDescriptor Descriptor()
+    /// <summary>
+    /// The metadata declaration (<c>model.json</c> <c>metadata</c>) of a model on this encoding: host redshift (with time
+    /// dilation of the step times) and Milky Way E(B−V), or nothing for a model without the metadata branch.
+    /// </summary>
+    public static IReadOnlyList<MetadataRequirement> MetadataRequirements(bool metadata = true) =>
+        metadata ? [MetadataRequirement.Redshift, MetadataRequirement.MilkyWayEbv] : [];
+
+    /// <summary>
+    /// The descriptor written into <c>model.json</c>; <paramref name="metadata"/> false lists no metadata features
+    /// (a network without the metadata branch and without a <c>meta</c> input).
+    /// </summary>
+    public static FeatureEncodingDescriptor Descriptor(bool metadata = true)
     {
         var bands = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var b in s_bands)
@@ -67,7 +77,7 @@ public static class LightCurveEncoding
             Name = Name,
             Version = Version,
             StepFeatures = StepFeatureNames,
-            MetaFeatures = MetaFeatureNames,
+            MetaFeatures = metadata ? MetaFeatureNames : [],
             BandWavelengthsMicron = bands,
             Scaling = new Dictionary<string, float>(StringComparer.Ordinal)
             {

@@ -232,16 +232,22 @@ public static class GruClassifierExporter
     /// <summary>
     /// Exports weights as a package in <paramref name="directory"/> (usually <c>models/&lt;name&gt;/&lt;version&gt;</c>).
     /// <paramref name="manifest"/> supplies name, version, classes, encoding and training; this fills in
-    /// <c>network</c>, <c>tensors</c>, <c>onnx</c> (file, hash, opset, producer) and <c>createdUtc</c> when unset.
+    /// <c>network</c>, <c>tensors</c>, <c>onnx</c> (file, hash, opset, producer), and when unset <c>createdUtc</c>,
+    /// <c>surveys</c> (<see cref="ModelManifest.DefaultSurveys"/>), <c>metadata</c> (inferred from
+    /// <c>encoding.metaFeatures</c>) and <c>requiresMetadata</c>.
     /// </summary>
     public static ModelManifest ExportPackage(GruClassifierWeights weights, ModelManifest manifest, string directory)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(manifest);
         var c = weights.Config;
+        var metadata = manifest.Metadata ?? MetadataRequirement.Infer(manifest.Encoding?.MetaFeatures ?? []);
         var full = manifest with
         {
             CreatedUtc = manifest.CreatedUtc == default ? DateTimeOffset.UtcNow : manifest.CreatedUtc,
+            Surveys = manifest.Surveys ?? ModelManifest.DefaultSurveys,
+            Metadata = metadata,
+            RequiresMetadata = manifest.RequiresMetadata ?? metadata.Count > 0,
             Network = Describe(c),
             Tensors = TensorContract.Standard(c.Layers, c.HiddenSize, c.InputFeatures, c.MetaFeatures, c.Classes),
             Onnx = new OnnxFileDescriptor

@@ -1,6 +1,9 @@
+using System.Text.RegularExpressions;
+using Ort = Microsoft.ML.OnnxRuntime;
+
 namespace AlertBroker.Model.Onnx;
 
-/// <summary>ONNX Runtime's <c>OrtErrorCode</c>; values a newer library adds come through as their number.</summary>
+/// <summary>ONNX Runtime's <c>OrtErrorCode</c>, plus <see cref="ExecutionProviderFailure"/> for an execution provider (CUDA) that cannot be used.</summary>
 public enum OnnxErrorCode
 {
     Ok = 0,
@@ -17,11 +20,18 @@ public enum OnnxErrorCode
     ExecutionProviderFailure = 11,
 }
 
-/// <summary>An ONNX Runtime call failed; carries the runtime's error code and message.</summary>
+/// <summary>An ONNX Runtime call failed; carries the runtime's error code and its message on one line.</summary>
 public class OnnxRuntimeException : Exception
 {
     public OnnxRuntimeException(OnnxErrorCode errorCode, string message)
         : base($"ONNX Runtime error {errorCode}: {message}")
+    {
+        ErrorCode = errorCode;
+        NativeMessage = message;
+    }
+
+    public OnnxRuntimeException(OnnxErrorCode errorCode, string message, Exception? innerException)
+        : base($"ONNX Runtime error {errorCode}: {message}", innerException)
     {
         ErrorCode = errorCode;
         NativeMessage = message;
@@ -38,49 +48,62 @@ public class OnnxRuntimeException : Exception
     }
 
     public OnnxRuntimeException(string message, Exception innerException)
-        : base(message, innerException)
+        : this(OnnxErrorCode.Fail, message, innerException)
     {
-        ErrorCode = OnnxErrorCode.Fail;
-        NativeMessage = message;
     }
 
     /// <summary>The <c>OrtErrorCode</c> the runtime reported.</summary>
     public OnnxErrorCode ErrorCode { get; }
 
-    /// <summary>The runtime's own message, without the code prefix.</summary>
+    /// <summary>The runtime's own message, without the code prefix, on one line.</summary>
     public string NativeMessage { get; }
 }
 
-/// <summary>No usable ONNX Runtime library was found; <see cref="Attempts"/> lists every place tried and why it failed.</summary>
-public sealed class OnnxRuntimeNotFoundException : Exception
+/// <summary>
+/// The ONNX Runtime native library (<c>libonnxruntime.so</c>, shipped by the NuGet package beside the program) could not
+/// be loaded: the build or publish folder is incomplete, or was made for another platform.
+/// </summary>
+public sealed class OnnxRuntimeNotFoundException : OnnxRuntimeException
 {
-    public OnnxRuntimeNotFoundException(IReadOnlyList<string> attempts)
-        : base(FormatMessage(attempts)) => Attempts = attempts;
+    public OnnxRuntimeNotFoundException(string message, Exception? innerException)
+        : base(OnnxErrorCode.Fail, message, innerException)
+    {
+    }
 
     public OnnxRuntimeNotFoundException()
-        : this([])
+        : this("the ONNX Runtime native library could not be loaded", null)
     {
     }
 
     public OnnxRuntimeNotFoundException(string message)
-        : base(message) => Attempts = [];
-
-    public OnnxRuntimeNotFoundException(string message, Exception innerException)
-        : base(message, innerException) => Attempts = [];
-
-    /// <summary>One line per place tried, in lookup order: where, what, and why it failed.</summary>
-    public IReadOnlyList<string> Attempts { get; }
-
-    private static string FormatMessage(IReadOnlyList<string> attempts)
+        : this(message, null)
     {
-        var text = new System.Text.StringBuilder("The ONNX Runtime native library could not be loaded. Set OnnxRuntime.LibraryPath or the ")
-            .Append(Native.OrtLibraryLoader.EnvironmentVariable)
-            .Append(" environment variable to libonnxruntime's path, or run eng/setup.sh in a repository checkout. Tried:");
-        foreach (var attempt in attempts)
+    }
+}
+
+/// <summary>Turns the package's exceptions into <see cref="OnnxRuntimeException"/> with the runtime's code and a one-line message.</summary>
+internal static partial class OnnxErrors
+{
+    // The package formats its messages as "[ErrorCode:Name] text".
+    [GeneratedRegex(@"^\[ErrorCode:(?<code>[A-Za-z]+)\]\s*")]
+    private static partial Regex CodePrefix();
+
+    public static OnnxRuntimeException Wrap(Ort.OnnxRuntimeException e, string? context = null)
+    {
+        var message = e.Message;
+        var code = OnnxErrorCode.Fail;
+        var match = CodePrefix().Match(message);
+        if (match.Success)
         {
-            text.Append("\n  - ").Append(attempt);
+            code = Enum.TryParse<OnnxErrorCode>(match.Groups["code"].Value, out var parsed) ? parsed : OnnxErrorCode.Fail;
+            message = message[match.Length..];
         }
 
-        return text.ToString();
+        message = OneLine(message);
+        return new OnnxRuntimeException(code, context is null ? message : context + ": " + message, e);
     }
+
+    /// <summary>Runtime messages can span lines (source locations, loader hints); one line per error reads better in logs.</summary>
+    public static string OneLine(string message) =>
+        string.Join(' ', message.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,58 +1,43 @@
-using AlertBroker.Model.Onnx.Native;
+using System.Reflection;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace AlertBroker.Model.Onnx;
 
 /// <summary>
-/// The process-wide ONNX Runtime: the native library, its API table and the one <c>OrtEnv</c> every session shares.
-/// Loaded on first use. Lookup order: <see cref="LibraryPath"/>, the <c>ALERTBROKER_ONNXRUNTIME_PATH</c> environment
-/// variable (a file or a folder), the application folder, a <c>.native/onnxruntime</c> folder in the application folder
-/// or any parent (a repository checkout), then the system loader.
+/// The process-wide ONNX Runtime of the NuGet package this assembly was built with (<see cref="Flavour"/>): its native
+/// library ships beside the program (<c>libonnxruntime.so</c>, copied from the package's <c>runtimes/linux-x64/native</c>),
+/// so nothing is looked up or configured. Initialised on first use; the runtime logs only fatal errors, since every error
+/// reaches the caller as an <see cref="OnnxRuntimeException"/>.
 /// </summary>
 public static class OnnxRuntime
 {
     private static readonly Lock s_lock = new();
-    private static string? s_libraryPath;
     private static Loaded? s_loaded;
-    private static Exception? s_failure;
+    private static OnnxRuntimeNotFoundException? s_failure;
 
-    /// <summary>An explicit library path (file or folder), tried first. Set it before the first session is created.</summary>
-    public static string? LibraryPath
-    {
-        get => s_libraryPath;
-        set
-        {
-            lock (s_lock)
-            {
-                if (s_loaded is not null)
-                {
-                    throw new InvalidOperationException($"ONNX Runtime is already loaded from {s_loaded.Library.Location}; set LibraryPath before first use.");
-                }
+    /// <summary><c>Cpu</c> (package Microsoft.ML.OnnxRuntime) or <c>Gpu</c> (Microsoft.ML.OnnxRuntime.Gpu, built with <c>-p:OnnxRuntimeFlavour=Gpu</c>).</summary>
+    public static string Flavour { get; } =
+        typeof(OnnxRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "OnnxRuntimeFlavour")?.Value ?? "Cpu";
 
-                s_libraryPath = value;
-                s_failure = null;
-            }
-        }
-    }
+    /// <summary>True when this build carries the CUDA-enabled runtime (which still needs CUDA 13 and cuDNN 9 on the host to use CUDA).</summary>
+    public static bool IsGpuBuild => string.Equals(Flavour, "Gpu", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>True when the native library can be loaded (loading it if needed).</summary>
+    /// <summary>The NuGet package the native library comes from.</summary>
+    public static string PackageName => IsGpuBuild ? "Microsoft.ML.OnnxRuntime.Gpu" : "Microsoft.ML.OnnxRuntime";
+
+    /// <summary>True when the native library loads (loading it if needed).</summary>
     public static bool IsAvailable => TryInitialize(out _);
 
-    /// <summary>The version string the loaded library reports, e.g. "1.30.0".</summary>
-    public static string Version => Get().Library.Version;
+    /// <summary>The version the loaded native library reports, e.g. "1.31.1".</summary>
+    public static string Version => Get().Version;
 
-    /// <summary>The path or name the library was loaded from.</summary>
-    public static string LibraryLocation => Get().Library.Location;
+    /// <summary>The file the native library was loaded from (read from the process's memory map), or null where that cannot be read.</summary>
+    public static string? LibraryLocation => Get().Location;
 
-    internal static OrtApi Api => Get().Api;
-
-    internal static OrtEnvHandle Env => Get().Env;
-
-    internal static OrtMemoryInfoHandle CpuMemoryInfo => Get().CpuMemoryInfo;
-
-    /// <summary>Loads the library and creates the environment, or throws <see cref="OnnxRuntimeNotFoundException"/> / <see cref="OnnxRuntimeException"/>.</summary>
+    /// <summary>Loads the native library and creates the environment, or throws <see cref="OnnxRuntimeNotFoundException"/>.</summary>
     public static void EnsureInitialized() => Get();
 
-    /// <summary>Loads the library if possible; on failure returns false and the reason.</summary>
+    /// <summary>Loads the native library if possible; on failure returns false and the reason.</summary>
     public static bool TryInitialize(out string? error)
     {
         try
@@ -61,15 +46,20 @@ public static class OnnxRuntime
             error = null;
             return true;
         }
-        catch (Exception e) when (e is OnnxRuntimeNotFoundException or OnnxRuntimeException)
+        catch (OnnxRuntimeNotFoundException e)
         {
             error = e.Message;
             return false;
         }
     }
 
-    /// <summary>The execution providers this build was compiled with (a listed provider may still fail to load its dependencies).</summary>
-    public static IReadOnlyList<string> GetAvailableProviders() => Api.GetAvailableProviders();
+    /// <summary>
+    /// The execution providers the library was compiled with. A listed provider may still be unusable: the GPU build lists
+    /// CUDA on a host without CUDA; only creating a session with it (<see cref="OnnxSessionOptions.UseCuda"/>) tells.
+    /// </summary>
+    public static IReadOnlyList<string> GetAvailableProviders() => Get().Env.GetAvailableProviders();
+
+    internal static Ort.OrtEnv Env => Get().Env;
 
     private static Loaded Get()
     {
@@ -86,34 +76,63 @@ public static class OnnxRuntime
                 return s_loaded;
             }
 
-            // A failed lookup is remembered so that every call does not walk the file system again;
-            // setting LibraryPath clears it.
+            // A failed load is remembered: the package's native bindings cannot be initialised a second time anyway.
             if (s_failure is not null)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(s_failure);
+                throw s_failure;
             }
 
             try
             {
-                var candidates = OrtLibraryLoader.BuildCandidates(
-                    s_libraryPath,
-                    Environment.GetEnvironmentVariable(OrtLibraryLoader.EnvironmentVariable),
-                    AppContext.BaseDirectory);
-                var library = OrtLibraryLoader.Load(candidates);
-                var api = new OrtApi(library.ApiTable);
-                // ORT_LOGGING_LEVEL_ERROR: warnings (e.g. unused initializers) would otherwise go to stderr on every load.
-                var env = new OrtEnvHandle(api.CreateEnv(3, "AlertBroker"));
-                var memoryInfo = new OrtMemoryInfoHandle(api.CreateCpuMemoryInfo());
-                s_loaded = new Loaded(library, api, env, memoryInfo);
+                var env = Ort.OrtEnv.Instance();
+                env.EnvLogLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+                s_loaded = new Loaded(env, env.GetVersionString(), FindLoadedLibrary());
                 return s_loaded;
             }
-            catch (Exception e) when (e is OnnxRuntimeNotFoundException or OnnxRuntimeException)
+            catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException)
             {
-                s_failure = e;
-                throw;
+                var root = e;
+                while (root.InnerException is not null)
+                {
+                    root = root.InnerException;
+                }
+
+                s_failure = new OnnxRuntimeNotFoundException(
+                    $"the ONNX Runtime native library (libonnxruntime.so from the {PackageName} package) could not be loaded for {AppContext.BaseDirectory}: "
+                    + OnnxErrors.OneLine(root.Message)
+                    + " — the program's folder is incomplete or built for another platform; rebuild or republish it (dotnet publish src/AlertBroker.Cli -c Release -o DIR)",
+                    e);
+                throw s_failure;
             }
         }
     }
 
-    private sealed record Loaded(OrtLoadedLibrary Library, OrtApi Api, OrtEnvHandle Env, OrtMemoryInfoHandle CpuMemoryInfo);
+    // Which file the dynamic loader mapped: the proof that the library beside the program (not some other copy) is in use.
+    private static string? FindLoadedLibrary()
+    {
+        const string maps = "/proc/self/maps";
+        if (!OperatingSystem.IsLinux() || !File.Exists(maps))
+        {
+            return null;
+        }
+
+        try
+        {
+            foreach (var line in File.ReadLines(maps))
+            {
+                var slash = line.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0 && (line.EndsWith("/libonnxruntime.so", StringComparison.Ordinal) || line.Contains("/libonnxruntime.so.", StringComparison.Ordinal)))
+                {
+                    return line[slash..].Trim();
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return null;
+    }
+
+    private sealed record Loaded(Ort.OrtEnv Env, string Version, string? Location);
 }

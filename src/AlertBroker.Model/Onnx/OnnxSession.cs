@@ -1,55 +1,26 @@
-using System.Buffers;
-using System.Runtime.CompilerServices;
-using AlertBroker.Model.Onnx.Native;
+using System.Runtime.InteropServices;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace AlertBroker.Model.Onnx;
 
 /// <summary>
-/// An ONNX Runtime inference session. <see cref="Run"/> may be called from many threads at once (ONNX Runtime's
-/// <c>Run</c> is thread-safe for one session); disposing while a call is in flight defers the native release until it returns.
+/// An ONNX Runtime inference session (the package's <c>InferenceSession</c>) with the model's inputs and outputs described
+/// in the project's own types. <see cref="Run"/> may be called from many threads at once; for repeated calls with the same
+/// buffers, a per-thread <see cref="OnnxBinding"/> (<see cref="CreateBinding"/>) allocates nothing. Disposing while a call
+/// is in flight defers the native release until it returns; later calls throw <see cref="ObjectDisposedException"/>.
 /// </summary>
-public sealed unsafe class OnnxSession : IDisposable
+public sealed class OnnxSession : IDisposable
 {
-    private const int StackTensorLimit = 8;
-
-    private readonly OrtSessionHandle _handle;
+    private readonly SessionHandle _handle;
     private readonly OnnxTensorInfo[] _inputs;
     private readonly OnnxTensorInfo[] _outputs;
 
-    // UTF-8, NUL-terminated names and the pointer arrays ONNX Runtime's Run wants, pinned for the session's lifetime
-    // so that a call marshals nothing.
-    private readonly byte[] _nameBytes;
-    private readonly nint[] _namePointers;
-
-    private OnnxSession(OrtSessionHandle handle, OnnxSessionOptions options)
+    private OnnxSession(Ort.InferenceSession session, OnnxSessionOptions options)
     {
-        _handle = handle;
         Options = options;
-        var api = OnnxRuntime.Api;
-        var session = handle.DangerousGetHandle();
-        _inputs = ReadInfos(api, session, input: true);
-        _outputs = ReadInfos(api, session, input: false);
-
-        var total = 0;
-        foreach (var info in _inputs)
-        {
-            total += System.Text.Encoding.UTF8.GetByteCount(info.Name) + 1;
-        }
-
-        foreach (var info in _outputs)
-        {
-            total += System.Text.Encoding.UTF8.GetByteCount(info.Name) + 1;
-        }
-
-        _nameBytes = GC.AllocateArray<byte>(total, pinned: true);
-        _namePointers = GC.AllocateArray<nint>(_inputs.Length + _outputs.Length, pinned: true);
-        var offset = 0;
-        var index = 0;
-        foreach (var info in _inputs.Concat(_outputs))
-        {
-            _namePointers[index++] = (nint)Unsafe.AsPointer(ref _nameBytes[offset]);
-            offset += System.Text.Encoding.UTF8.GetBytes(info.Name, _nameBytes.AsSpan(offset)) + 1;
-        }
+        _inputs = ReadInfos(session.InputNames, session.InputMetadata);
+        _outputs = ReadInfos(session.OutputNames, session.OutputMetadata);
+        _handle = new SessionHandle(session, new Ort.RunOptions { LogSeverityLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL });
     }
 
     public OnnxSessionOptions Options { get; }
@@ -60,82 +31,55 @@ public sealed unsafe class OnnxSession : IDisposable
     /// <summary>The model's outputs, in the order <see cref="Run"/> takes them.</summary>
     public IReadOnlyList<OnnxTensorInfo> Outputs => _outputs;
 
+    /// <summary>The execution provider the session was created for: <c>CPU</c> or <c>CUDA</c>.</summary>
+    public string ExecutionProvider => Options.UseCuda ? "CUDA" : "CPU";
+
     public static OnnxSession FromFile(string path, OnnxSessionOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= OnnxSessionOptions.Default;
-        return Create(options, (api, env, opts) => api.CreateSession(env, Path.GetFullPath(path), opts));
+        var full = Path.GetFullPath(path);
+        return Create(options ?? OnnxSessionOptions.Default, o => new Ort.InferenceSession(full, o));
     }
 
-    public static OnnxSession FromBytes(ReadOnlySpan<byte> model, OnnxSessionOptions? options = null)
+    public static OnnxSession FromBytes(byte[] model, OnnxSessionOptions? options = null)
     {
-        options ??= OnnxSessionOptions.Default;
-        fixed (byte* p = model)
-        {
-            var pointer = (nint)p;
-            var length = model.Length;
-            return Create(options, (api, env, opts) => api.CreateSessionFromArray(env, new ReadOnlySpan<byte>((void*)pointer, length), opts));
-        }
+        ArgumentNullException.ThrowIfNull(model);
+        return Create(options ?? OnnxSessionOptions.Default, o => new Ort.InferenceSession(model, o));
     }
+
+    public static OnnxSession FromBytes(ReadOnlySpan<byte> model, OnnxSessionOptions? options = null) => FromBytes(model.ToArray(), options);
 
     public int GetInputIndex(string name) => IndexOf(_inputs, name);
 
     public int GetOutputIndex(string name) => IndexOf(_outputs, name);
 
     /// <summary>
-    /// Runs the model. <paramref name="inputs"/> and <paramref name="outputs"/> follow <see cref="Inputs"/> and
-    /// <see cref="Outputs"/> in order and count; outputs must be shaped exactly as the model produces them.
+    /// Runs the model once. <paramref name="inputs"/> and <paramref name="outputs"/> follow <see cref="Inputs"/> and
+    /// <see cref="Outputs"/> in order and count; outputs must be shaped exactly as the model produces them, and are written
+    /// in place. Thread-safe; each call binds its tensors afresh (a few hundred bytes of wrappers): for a hot loop use
+    /// <see cref="CreateBinding"/>.
     /// </summary>
     public void Run(ReadOnlySpan<OnnxTensor> inputs, ReadOnlySpan<OnnxTensor> outputs)
     {
-        Validate(inputs, _inputs, "input");
-        Validate(outputs, _outputs, "output");
+        using var binding = CreateBinding();
+        binding.Run(inputs, outputs);
+    }
 
-        var api = OnnxRuntime.Api;
-        var memoryInfo = OnnxRuntime.CpuMemoryInfo.DangerousGetHandle();
-        var total = inputs.Length + outputs.Length;
-
-        var stackPins = default(PinBuffer);
-        MemoryHandle[]? rentedPins = null;
-        var pins = total <= StackTensorLimit ? stackPins[..total] : (rentedPins = ArrayPool<MemoryHandle>.Shared.Rent(total)).AsSpan(0, total);
-        var values = stackalloc nint[total];
-        new Span<nint>(values, total).Clear();
-        var shape = stackalloc long[OnnxTensor.MaxRank];
-        var addedRef = false;
+    /// <summary>
+    /// A reusable binding of this session's inputs and outputs to caller buffers, for one thread at a time: a call whose
+    /// buffers and shapes equal the previous call's reuses its native tensors and allocates nothing.
+    /// </summary>
+    public OnnxBinding CreateBinding()
+    {
+        var added = false;
         try
         {
-            _handle.DangerousAddRef(ref addedRef);
-            for (var i = 0; i < total; i++)
-            {
-                ref readonly var tensor = ref i < inputs.Length ? ref inputs[i] : ref outputs[i - inputs.Length];
-                pins[i] = tensor.Pin(out var bytes);
-                tensor.CopyShape(new Span<long>(shape, OnnxTensor.MaxRank));
-                values[i] = api.CreateTensor(memoryInfo, pins[i].Pointer, bytes, shape, tensor.Rank, tensor.ElementType);
-            }
-
-            fixed (nint* names = _namePointers)
-            {
-                api.Run(_handle.DangerousGetHandle(), (byte**)names, values, inputs.Length, (byte**)(names + _inputs.Length), outputs.Length, values + inputs.Length);
-            }
+            _handle.DangerousAddRef(ref added);
+            return new OnnxBinding(this, _handle.Session.CreateIoBinding(), rebindInputsEveryCall: Options.UseCuda);
         }
         finally
         {
-            for (var i = 0; i < total; i++)
-            {
-                if (values[i] != 0)
-                {
-                    api.ReleaseValue(values[i]);
-                }
-
-                pins[i].Dispose();
-            }
-
-            if (rentedPins is not null)
-            {
-                ArrayPool<MemoryHandle>.Shared.Return(rentedPins, clearArray: true);
-            }
-
-            if (addedRef)
+            if (added)
             {
                 _handle.DangerousRelease();
             }
@@ -144,67 +88,133 @@ public sealed unsafe class OnnxSession : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
-    private static OnnxSession Create(OnnxSessionOptions options, Func<OrtApi, nint, nint, nint> create)
+    // Takes a reference on the native session for the length of one call; throws ObjectDisposedException after Dispose.
+    internal Ort.InferenceSession Enter(ref bool added)
+    {
+        _handle.DangerousAddRef(ref added);
+        return _handle.Session;
+    }
+
+    internal void Exit() => _handle.DangerousRelease();
+
+    internal Ort.RunOptions RunOptions => _handle.RunOptions;
+
+    internal void Validate(ReadOnlySpan<OnnxTensor> inputs, ReadOnlySpan<OnnxTensor> outputs)
+    {
+        Validate(inputs, _inputs, "input");
+        Validate(outputs, _outputs, "output");
+    }
+
+    private static OnnxSession Create(OnnxSessionOptions options, Func<Ort.SessionOptions, Ort.InferenceSession> create)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads);
         ArgumentOutOfRangeException.ThrowIfNegative(options.InterOpThreads);
-        var api = OnnxRuntime.Api;
-        using var sessionOptions = new OrtSessionOptionsHandle(api.CreateSessionOptions());
-        var opts = sessionOptions.DangerousGetHandle();
-        api.SetIntraOpNumThreads(opts, options.IntraOpThreads);
-        api.SetInterOpNumThreads(opts, options.InterOpThreads);
-        api.SetGraphOptimizationLevel(opts, (int)options.OptimizationLevel);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CudaDeviceId);
+        OnnxRuntime.EnsureInitialized();
+        using var sessionOptions = new Ort.SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = options.InterOpThreads,
+            GraphOptimizationLevel = options.OptimizationLevel switch
+            {
+                OnnxGraphOptimizationLevel.DisableAll => Ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+                OnnxGraphOptimizationLevel.Basic => Ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                OnnxGraphOptimizationLevel.Extended => Ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => Ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
+            LogSeverityLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
         if (options.UseCuda)
         {
-            AppendCuda(api, opts, options.CudaDeviceId);
+            AppendCuda(sessionOptions, options.CudaDeviceId);
         }
 
-        var handle = new OrtSessionHandle(create(api, OnnxRuntime.Env.DangerousGetHandle(), opts));
+        Ort.InferenceSession session;
         try
         {
-            return new OnnxSession(handle, options);
+            session = create(sessionOptions);
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            throw OnnxErrors.Wrap(e, options.UseCuda ? $"creating a session on CUDA device {options.CudaDeviceId}" : null);
+        }
+
+        try
+        {
+            return new OnnxSession(session, options);
         }
         catch
         {
-            handle.Dispose();
+            session.Dispose();
             throw;
         }
     }
 
-    private static void AppendCuda(OrtApi api, nint options, int deviceId)
+    /// <summary>
+    /// Enables the CUDA execution provider or throws: never a silent CPU fallback. The provider list the runtime reports
+    /// is not consulted (the GPU build lists CUDA on a host without CUDA); appending the provider is the real test.
+    /// </summary>
+    private static void AppendCuda(Ort.SessionOptions options, int deviceId)
     {
-        var providers = api.GetAvailableProviders();
-        var where = $"ONNX Runtime {OnnxRuntime.Version} at {OnnxRuntime.LibraryLocation}";
-        if (Array.IndexOf(providers, "CUDAExecutionProvider") < 0)
+        var runtime = $"ONNX Runtime {OnnxRuntime.Version} ({OnnxRuntime.PackageName})";
+        if (!OnnxRuntime.IsGpuBuild)
         {
             throw new OnnxRuntimeException(
                 OnnxErrorCode.ExecutionProviderFailure,
-                $"CUDA was requested (UseCuda) but {where} is built without the CUDA execution provider (it offers: {string.Join(", ", providers)}). " +
-                "Use a GPU build of ONNX Runtime or turn UseCuda off; AlertBroker does not fall back to CPU.");
+                $"CUDA was requested but this program carries the CPU-only {runtime}; build it with -p:OnnxRuntimeFlavour=Gpu "
+                + "(CUDA 13 and cuDNN 9 on the host) or run on the CPU. AlertBroker does not fall back to CPU.");
         }
 
         try
         {
-            api.AppendCudaExecutionProvider(options, deviceId);
+            options.AppendExecutionProvider_CUDA(deviceId);
         }
-        catch (OnnxRuntimeException e)
+        catch (Exception e) when (e is Ort.OnnxRuntimeException or EntryPointNotFoundException)
         {
+            var native = e is Ort.OnnxRuntimeException ort ? OnnxErrors.Wrap(ort).NativeMessage : OnnxErrors.OneLine(e.Message);
             throw new OnnxRuntimeException(
-                e.ErrorCode,
-                $"CUDA was requested (UseCuda, device {deviceId}) but the CUDA execution provider of {where} could not be enabled: {e.NativeMessage}. " +
-                "AlertBroker does not fall back to CPU.");
+                OnnxErrorCode.ExecutionProviderFailure,
+                $"CUDA was requested (device {deviceId}) but the CUDA execution provider of {runtime} could not be enabled: {native}{DescribeCudaProviderLoad()}. "
+                + "It needs CUDA 13 (libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10), cuDNN 9 and the NVIDIA driver (libcuda.so.1) on the host. "
+                + "AlertBroker does not fall back to CPU.",
+                e);
         }
     }
 
-    private static OnnxTensorInfo[] ReadInfos(OrtApi api, nint session, bool input)
+    // The runtime only says "failed to load shared library"; the system loader names the missing dependency.
+    private static string DescribeCudaProviderLoad()
     {
-        var count = input ? api.GetInputCount(session) : api.GetOutputCount(session);
-        var infos = new OnnxTensorInfo[count];
-        for (var i = 0; i < count; i++)
+        var folder = Path.GetDirectoryName(OnnxRuntime.LibraryLocation) ?? AppContext.BaseDirectory;
+        var provider = Path.Combine(folder, "libonnxruntime_providers_cuda.so");
+        if (!File.Exists(provider))
         {
-            var name = api.GetName(session, i, input);
-            var (type, shape) = api.GetTypeAndShape(session, i, input);
-            infos[i] = new OnnxTensorInfo(name, type, shape);
+            return $" ({provider} is missing)";
+        }
+
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(provider));
+            return string.Empty;
+        }
+        catch (DllNotFoundException e)
+        {
+            // .NET's message wraps the system loader's with advice (strace, LD_DEBUG); keep the part that names the library.
+            var missing = System.Text.RegularExpressions.Regex.Match(e.Message, @"([^\s:]+\.so[^\s:]*): cannot open shared object file");
+            return missing.Success
+                ? $" ({missing.Groups[1].Value}, needed by {Path.GetFileName(provider)}, cannot be found)"
+                : " (" + OnnxErrors.OneLine(e.Message) + ")";
+        }
+    }
+
+    private static OnnxTensorInfo[] ReadInfos(IReadOnlyList<string> names, IReadOnlyDictionary<string, Ort.NodeMetadata> metadata)
+    {
+        var infos = new OnnxTensorInfo[names.Count];
+        for (var i = 0; i < infos.Length; i++)
+        {
+            var meta = metadata[names[i]];
+            var type = meta.IsTensor ? (OnnxElementType)(int)meta.ElementDataType : OnnxElementType.Undefined;
+            var shape = meta.IsTensor ? Array.ConvertAll(meta.Dimensions, d => d < 0 ? -1L : d) : [];
+            infos[i] = new OnnxTensorInfo(names[i], type, shape);
         }
 
         return infos;
@@ -255,9 +265,28 @@ public sealed unsafe class OnnxSession : IDisposable
         }
     }
 
-    [InlineArray(StackTensorLimit)]
-    private struct PinBuffer
+    // Reference-counts the managed session so that Dispose during a call defers the native release until the call returns.
+    private sealed class SessionHandle : SafeHandle
     {
-        private MemoryHandle _element0;
+        public SessionHandle(Ort.InferenceSession session, Ort.RunOptions runOptions)
+            : base(IntPtr.Zero, ownsHandle: true)
+        {
+            Session = session;
+            RunOptions = runOptions;
+            SetHandle(1);
+        }
+
+        public Ort.InferenceSession Session { get; }
+
+        public Ort.RunOptions RunOptions { get; }
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        protected override bool ReleaseHandle()
+        {
+            RunOptions.Dispose();
+            Session.Dispose();
+            return true;
+        }
     }
 }

@@ -20,7 +20,11 @@ public sealed record OnnxSessionOptions
 
     public OnnxGraphOptimizationLevel OptimizationLevel { get; init; } = OnnxGraphOptimizationLevel.All;
 
-    /// <summary>Run on the CUDA execution provider. When the provider is unavailable, creating the session throws; it never falls back to CPU.</summary>
+    /// <summary>
+    /// Run on the CUDA execution provider. Needs the GPU build (<c>-p:OnnxRuntimeFlavour=Gpu</c>) and CUDA 13 with cuDNN 9 on
+    /// the host; otherwise creating the session throws <see cref="OnnxRuntimeException"/> with
+    /// <see cref="OnnxErrorCode.ExecutionProviderFailure"/>. It never falls back to CPU.
+    /// </summary>
     public bool UseCuda { get; init; }
 
     public int CudaDeviceId { get; init; }

@@ -20,6 +20,28 @@ public sealed record ModelManifest
     /// <summary>Class names in the order of the <c>probs</c> output's last dimension.</summary>
     public IReadOnlyList<string> Classes { get; init; } = [];
 
+    /// <summary>
+    /// Surveys the model is meant for ("ztf", "lsst"; several allowed), as written; null when the package predates the
+    /// field. Use <see cref="EffectiveSurveys"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Surveys { get; init; }
+
+    /// <summary>
+    /// Whether the model needs metadata that alerts do not carry (true iff <see cref="Metadata"/> lists any), as written;
+    /// null in packages that predate the field. Use <see cref="EffectiveRequiresMetadata"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? RequiresMetadata { get; init; }
+
+    /// <summary>
+    /// The metadata the model needs, one entry per quantity, naming the <c>encoding.metaFeatures</c> it fills and what
+    /// supplies it; empty for a model that uses only what alerts carry. Null in packages that predate the field: use
+    /// <see cref="EffectiveMetadata"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<MetadataRequirement>? Metadata { get; init; }
+
     public FeatureEncodingDescriptor Encoding { get; init; } = new();
 
     public NetworkDescriptor Network { get; init; } = new();
@@ -29,6 +51,123 @@ public sealed record ModelManifest
     public TrainingSummary Training { get; init; } = new();
 
     public OnnxFileDescriptor Onnx { get; init; } = new();
+
+    /// <summary>What <see cref="EffectiveSurveys"/> is for a package without <c>surveys</c>: ZTF, the only survey models were made for before the field existed.</summary>
+    public static IReadOnlyList<string> DefaultSurveys { get; } = [SurveyNames.Ztf];
+
+    /// <summary><see cref="Surveys"/>, or <see cref="DefaultSurveys"/> when the manifest has none.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> EffectiveSurveys => Surveys is { Count: > 0 } surveys ? surveys : DefaultSurveys;
+
+    /// <summary><see cref="Metadata"/>, or the declaration inferred from <c>encoding.metaFeatures</c> (<see cref="MetadataRequirement.Infer"/>).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<MetadataRequirement> EffectiveMetadata => Metadata ?? MetadataRequirement.Infer(Encoding?.MetaFeatures ?? []);
+
+    /// <summary><see cref="RequiresMetadata"/>, or whether <see cref="EffectiveMetadata"/> lists anything.</summary>
+    [JsonIgnore]
+    public bool EffectiveRequiresMetadata => RequiresMetadata ?? EffectiveMetadata.Count > 0;
+
+    /// <summary>Whether the model is meant for <paramref name="survey"/> (case-insensitive, e.g. "ztf").</summary>
+    public bool IsForSurvey(string survey)
+    {
+        foreach (var s in EffectiveSurveys)
+        {
+            if (string.Equals(s, survey, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Survey names used in <see cref="ModelManifest.Surveys"/>.</summary>
+public static class SurveyNames
+{
+    /// <summary>Zwicky Transient Facility alerts.</summary>
+    public const string Ztf = "ztf";
+
+    /// <summary>Vera C. Rubin Observatory (LSST) alerts.</summary>
+    public const string Lsst = "lsst";
+}
+
+/// <summary>What supplies a metadata quantity (<see cref="MetadataRequirement.Source"/>): the worker needs a configured source of that kind.</summary>
+public static class MetadataSources
+{
+    /// <summary>The host galaxy's redshift (spectroscopic or photometric), keyed by object; alerts do not carry it.</summary>
+    public const string HostRedshift = "host-redshift";
+
+    /// <summary>Milky Way dust reddening E(B−V) towards the object (e.g. from a dust map at its position).</summary>
+    public const string MilkyWayEbv = "mw-ebv";
+}
+
+/// <summary>
+/// One metadata quantity a model needs: its <see cref="Name"/>, the <c>encoding.metaFeatures</c> it fills
+/// (<see cref="Features"/>), what supplies it (<see cref="Source"/>, one of <see cref="MetadataSources"/> or another
+/// agreed name) and whether it also changes the step features (<see cref="TimeDilation"/>: step times divided by 1 + z).
+/// </summary>
+public sealed record MetadataRequirement
+{
+    public string Name { get; init; } = string.Empty;
+
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The redshift also makes the step times rest-frame ((t − t₀)/(1 + z)); unknown → observer frame.</summary>
+    public bool TimeDilation { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>The host-redshift entry of the project's encoding: features <c>redshift</c>, <c>redshift_known</c>; time dilation.</summary>
+    public static MetadataRequirement Redshift { get; } = new()
+    {
+        Name = "redshift",
+        Features = ["redshift", "redshift_known"],
+        Source = MetadataSources.HostRedshift,
+        TimeDilation = true,
+        Description = "host-galaxy redshift (spectroscopic or photometric); also makes the step times rest-frame",
+    };
+
+    /// <summary>The Milky Way reddening entry of the project's encoding: features <c>mw_ebv</c>, <c>mw_ebv_known</c>.</summary>
+    public static MetadataRequirement MilkyWayEbv { get; } = new()
+    {
+        Name = "mw_ebv",
+        Features = ["mw_ebv", "mw_ebv_known"],
+        Source = MetadataSources.MilkyWayEbv,
+        Description = "Milky Way dust reddening E(B−V) towards the object",
+    };
+
+    /// <summary>
+    /// The declaration a package without <c>metadata</c> is read with: <see cref="Redshift"/> and <see cref="MilkyWayEbv"/>
+    /// for their features, and for any other metadata feature an entry named after it whose source is its own name.
+    /// An empty list for a model without metadata features.
+    /// </summary>
+    public static IReadOnlyList<MetadataRequirement> Infer(IReadOnlyList<string> metaFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(metaFeatures);
+        var list = new List<MetadataRequirement>();
+        var covered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var standard in new[] { Redshift, MilkyWayEbv })
+        {
+            if (standard.Features.Any(metaFeatures.Contains))
+            {
+                list.Add(standard with { Features = [.. standard.Features.Where(metaFeatures.Contains)] });
+                covered.UnionWith(standard.Features);
+            }
+        }
+
+        foreach (var f in metaFeatures)
+        {
+            if (f is not null && covered.Add(f))
+            {
+                list.Add(new MetadataRequirement { Name = f, Features = [f], Source = f });
+            }
+        }
+
+        return list;
+    }
 }
 
 /// <summary>

@@ -38,7 +38,9 @@ public sealed class ModelPackage : IDisposable
 
     /// <summary>
     /// Loads and validates a package directory. Every problem found is reported in one <see cref="ModelPackageException"/>.
-    /// A missing native ONNX Runtime is not a package problem and surfaces as <see cref="OnnxRuntimeNotFoundException"/>.
+    /// Neither an unloadable native ONNX Runtime (<see cref="OnnxRuntimeNotFoundException"/>) nor an unusable execution
+    /// provider (<see cref="OnnxRuntimeException"/> with <see cref="OnnxErrorCode.ExecutionProviderFailure"/>, e.g. CUDA
+    /// requested where there is none) is a package problem: both surface as themselves.
     /// </summary>
     /// <param name="directory">The package directory holding <c>model.json</c> and the ONNX file.</param>
     /// <param name="supportedEncodings">The feature encodings the caller implements; any other is refused.</param>
@@ -260,7 +262,7 @@ public sealed class ModelPackage : IDisposable
         {
             return OnnxSession.FromBytes(onnx, options);
         }
-        catch (OnnxRuntimeException e)
+        catch (OnnxRuntimeException e) when (e is not OnnxRuntimeNotFoundException && e.ErrorCode != OnnxErrorCode.ExecutionProviderFailure)
         {
             problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, $"ONNX Runtime could not load the model: {e.Message}"));
             return null;
@@ -376,6 +378,8 @@ public sealed class ModelPackage : IDisposable
             }
         }
 
+        ValidateSurveysAndMetadata(m, Invalid);
+
         var tensors = m.Tensors;
         if (tensors is null || tensors.Inputs is null || tensors.Outputs is null || tensors.Inputs.Count == 0 || tensors.Outputs.Count == 0)
         {
@@ -411,6 +415,95 @@ public sealed class ModelPackage : IDisposable
         else if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
         {
             Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+        }
+    }
+
+    // surveys: absent (→ ["ztf"]) or a non-empty list of unique lower-case names. metadata: absent (→ inferred from
+    // encoding.metaFeatures) or entries that together name every metadata feature exactly once. requiresMetadata:
+    // absent or equal to "metadata lists anything".
+    private static void ValidateSurveysAndMetadata(ModelManifest m, Action<string> invalid)
+    {
+        if (m.Surveys is { } surveys)
+        {
+            if (surveys.Count == 0)
+            {
+                invalid("surveys is empty; list the surveys the model is meant for (e.g. [\"ztf\"]) or leave the field out");
+            }
+
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var survey in surveys)
+            {
+                if (string.IsNullOrEmpty(survey) || !survey.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '-'))
+                {
+                    invalid($"surveys entry '{survey}' must be a lower-case name such as 'ztf' or 'lsst'");
+                }
+                else if (!seen.Add(survey))
+                {
+                    invalid($"surveys lists '{survey}' twice");
+                }
+            }
+        }
+
+        var metaFeatures = m.Encoding?.MetaFeatures ?? [];
+        if (m.Metadata is { } metadata)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var filled = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in metadata)
+            {
+                if (entry is null || string.IsNullOrWhiteSpace(entry.Name))
+                {
+                    invalid("a metadata entry has no name");
+                    continue;
+                }
+
+                if (!names.Add(entry.Name))
+                {
+                    invalid($"metadata lists '{entry.Name}' twice");
+                }
+
+                if (string.IsNullOrWhiteSpace(entry.Source))
+                {
+                    invalid($"metadata '{entry.Name}' does not say what supplies it (source)");
+                }
+
+                var features = entry.Features ?? [];
+                if (features.Count == 0 && !entry.TimeDilation)
+                {
+                    invalid($"metadata '{entry.Name}' fills no metadata feature and does not dilate time: it is not used");
+                }
+
+                foreach (var f in features)
+                {
+                    if (!metaFeatures.Contains(f))
+                    {
+                        invalid($"metadata '{entry.Name}' fills '{f}', which encoding.metaFeatures does not list");
+                    }
+                    else if (filled.TryGetValue(f, out var other))
+                    {
+                        invalid($"metadata feature '{f}' is filled by both '{other}' and '{entry.Name}'");
+                    }
+                    else
+                    {
+                        filled[f] = entry.Name;
+                    }
+                }
+            }
+
+            foreach (var f in metaFeatures)
+            {
+                if (f is not null && !filled.ContainsKey(f))
+                {
+                    invalid($"encoding.metaFeatures lists '{f}' but no metadata entry says what supplies it");
+                }
+            }
+        }
+
+        if (m.RequiresMetadata is { } requires && requires != (m.EffectiveMetadata.Count > 0))
+        {
+            invalid(requires
+                ? "requiresMetadata is true but metadata lists nothing the model needs"
+                : $"requiresMetadata is false but the model needs metadata ({string.Join(", ", m.EffectiveMetadata.Select(e => e.Name))})");
         }
     }
 

@@ -52,13 +52,15 @@ public sealed record BatchScorerOptions
 /// <summary>
 /// Scores many objects with one ONNX Runtime call: each object brings its own new steps, metadata and starting hidden
 /// state; the batch is padded to the longest k with the per-row <c>lengths</c> input, so every object gets exactly the
-/// numbers it would get alone. Thread-safe: concurrent calls take separate buffer sets from a pool, and steady-state
-/// calls allocate nothing. The scorer does not own the session.
+/// numbers it would get alone. Thread-safe: concurrent calls take separate buffer sets from a pool. Each buffer set keeps
+/// pinned buffers and an <see cref="OnnxBinding"/> over them, so a call shaped like that set's previous call (same object
+/// count and longest k) allocates nothing; a differently shaped one rebinds the changed tensors (under 1 KB). The scorer
+/// does not own the session; disposing it releases its bindings (they are otherwise released by their finalizers).
 /// </summary>
 /// <remarks>
 /// Padding costs compute proportional to N × max k; keep long full re-runs and one-step updates in separate calls.
 /// </remarks>
-public sealed class BatchScorer
+public sealed class BatchScorer : IDisposable
 {
     private readonly OnnxSession _session;
     private readonly BatchScorerOptions _options;
@@ -70,6 +72,7 @@ public sealed class BatchScorer
     private readonly int _probsIndex;
     private readonly int _hnIndex;
     private int _pooled;
+    private bool _disposed;
 
     public BatchScorer(ModelPackage package, BatchScorerOptions? options = null)
         : this(package?.Session ?? throw new ArgumentNullException(nameof(package)), ModelDimensions.From(package.Manifest), options)
@@ -188,6 +191,7 @@ public sealed class BatchScorer
                 }
             }
 
+            buffers.Binding ??= _session.CreateBinding();
             var inputs = buffers.Inputs;
             inputs[_xIndex] = OnnxTensor.Create(buffers.X.AsMemory(0, x.Length), [n, maxK, f]);
             if (_metaIndex >= 0)
@@ -200,7 +204,7 @@ public sealed class BatchScorer
             var results = buffers.Outputs;
             results[_probsIndex] = OnnxTensor.Create(buffers.Probs.AsMemory(0, n * maxK * c), [n, maxK, c]);
             results[_hnIndex] = OnnxTensor.Create(buffers.Hn.AsMemory(0, layers * n * h), [layers, n, h]);
-            _session.Run(inputs, results);
+            buffers.Binding.Run(inputs, results);
 
             var probs = buffers.Probs.AsSpan(0, n * maxK * c);
             var hn = buffers.Hn.AsSpan(0, layers * n * h);
@@ -252,8 +256,16 @@ public sealed class BatchScorer
         }
     }
 
+    /// <summary>Releases the pooled buffer sets' native bindings; calls after this throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        DrainPool();
+    }
+
     private Buffers Rent()
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         if (_pool.TryDequeue(out var buffers))
         {
             Interlocked.Decrement(ref _pooled);
@@ -265,22 +277,43 @@ public sealed class BatchScorer
 
     private void Return(Buffers buffers)
     {
-        if (Interlocked.Increment(ref _pooled) <= _options.MaxPooledBuffers)
+        if (!Volatile.Read(ref _disposed))
         {
-            _pool.Enqueue(buffers);
+            if (Interlocked.Increment(ref _pooled) <= _options.MaxPooledBuffers)
+            {
+                _pool.Enqueue(buffers);
+                if (Volatile.Read(ref _disposed))
+                {
+                    DrainPool();
+                }
+
+                return;
+            }
+
+            Interlocked.Decrement(ref _pooled);
         }
-        else
+
+        buffers.Dispose();
+    }
+
+    private void DrainPool()
+    {
+        while (_pool.TryDequeue(out var buffers))
         {
             Interlocked.Decrement(ref _pooled);
+            buffers.Dispose();
         }
     }
 
     private static int Require(int index, string name) =>
         index >= 0 ? index : throw new ArgumentException($"The ONNX graph has no '{name}' tensor, which the scoring contract requires.");
 
-    // One call's worth of input/output buffers, grown on demand and reused.
-    private sealed class Buffers(int inputCount, int outputCount)
+    // One call's worth of input/output buffers on the pinned object heap (they never move, so the binding's native
+    // tensors stay valid), grown on demand and reused, with the binding over them.
+    private sealed class Buffers(int inputCount, int outputCount) : IDisposable
     {
+        public OnnxBinding? Binding { get; set; }
+
         public float[] X { get; private set; } = [];
 
         public float[] Meta { get; private set; } = [];
@@ -306,11 +339,13 @@ public sealed class BatchScorer
             Probs = Grow(Probs, probs);
             if (Lengths.Length < rows)
             {
-                Lengths = new int[Math.Max(rows, Lengths.Length * 2)];
+                Lengths = GC.AllocateArray<int>(Math.Max(rows, Lengths.Length * 2), pinned: true);
             }
         }
 
+        public void Dispose() => Binding?.Dispose();
+
         private static float[] Grow(float[] current, int needed) =>
-            current.Length >= needed ? current : new float[Math.Max(needed, current.Length * 2)];
+            current.Length >= needed ? current : GC.AllocateArray<float>(Math.Max(needed, current.Length * 2), pinned: true);
     }
 }

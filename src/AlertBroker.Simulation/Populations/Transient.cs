@@ -37,6 +37,7 @@ public sealed class Transient
         DeclineDays = Math.Max(declineDays, riseDays * 2.5);
         PeakTemperatureK = peakTemperatureK;
         LateTemperatureK = Math.Min(model.LateTemperatureK, peakTemperatureK);
+        EarlyTemperatureK = model.EarlyTemperatureK > 0 ? model.EarlyTemperatureK * (peakTemperatureK / model.PeakTemperatureK) : peakTemperatureK;
         MwEbv = mwEbv;
         HostAv = hostAv;
         PlateauEndDays = plateauEndDays;
@@ -69,6 +70,9 @@ public sealed class Transient
 
     public double LateTemperatureK { get; }
 
+    /// <summary>Temperature at the start of the rise (the object's share of the class's <see cref="TransientClassModel.EarlyTemperatureK"/>).</summary>
+    public double EarlyTemperatureK { get; }
+
     /// <summary>Milky Way E(B−V).</summary>
     public double MwEbv { get; }
 
@@ -78,14 +82,32 @@ public sealed class Transient
     /// <summary>Rest-frame days after peak at which a plateau ends (0: no plateau).</summary>
     public double PlateauEndDays { get; }
 
-    /// <summary>Temperature at a rest-frame time from peak.</summary>
-    public double TemperatureK(double restDays) =>
-        restDays <= 0 ? PeakTemperatureK : LateTemperatureK + ((PeakTemperatureK - LateTemperatureK) * Math.Exp(-restDays / Model.CoolingDays));
+    /// <summary>
+    /// Temperature at a rest-frame time from peak: before peak from <see cref="EarlyTemperatureK"/> to the peak
+    /// temperature in step with the rising flux (T = T_peak + (T_early − T_peak)(1 − f/f_peak)); after peak cooling
+    /// towards <see cref="LateTemperatureK"/>.
+    /// </summary>
+    public double TemperatureK(double restDays)
+    {
+        if (restDays > 0)
+        {
+            return LateTemperatureK + ((PeakTemperatureK - LateTemperatureK) * Math.Exp(-restDays / Model.CoolingDays));
+        }
+
+        if (EarlyTemperatureK == PeakTemperatureK)
+        {
+            return PeakTemperatureK;
+        }
+
+        var rising = Math.Clamp(Shape(restDays, DeclineDays), 0, 1);
+        return PeakTemperatureK + ((EarlyTemperatureK - PeakTemperatureK) * (1 - rising));
+    }
 
     /// <summary>Absolute AB magnitude at a rest-frame wavelength and rest-frame time from peak (no extinction).</summary>
     public double AbsoluteMagnitude(double restWavelengthMicron, double restDays)
     {
-        var ratio = Shape(restDays, DeclineAt(restWavelengthMicron)) * Sed(restWavelengthMicron, TemperatureK(restDays)) / _referenceSed;
+        var temperature = TemperatureK(restDays);
+        var ratio = Shape(restDays, DeclineAt(restWavelengthMicron)) * Sed(restWavelengthMicron, temperature) / ReferenceSed(restDays, temperature);
         return ratio > 0 ? PeakAbsMag - (2.5 * Math.Log10(ratio)) : double.PositiveInfinity;
     }
 
@@ -97,9 +119,15 @@ public sealed class Transient
     {
         var c = BandConstants(band);
         var restDays = (mjd - PeakMjd) / (1 + Redshift);
-        var ratio = Shape(restDays, c.Decline) * Sed(c.RestWavelength, TemperatureK(restDays), c.UvFactor) / _referenceSed;
+        var temperature = TemperatureK(restDays);
+        var ratio = Shape(restDays, c.Decline) * Sed(c.RestWavelength, temperature, c.UvFactor) / ReferenceSed(restDays, temperature);
         return ratio > 0 ? c.Scale * ratio : 0.0;
     }
+
+    // The SED at the reference wavelength the template is normalised by: the peak's, except during a rise whose
+    // temperature changes, when it is the current one (so the reference band follows the template and only colours change).
+    private double ReferenceSed(double restDays, double temperature) =>
+        restDays < 0 && EarlyTemperatureK != PeakTemperatureK ? Sed(Model.ReferenceWavelengthMicron, temperature) : _referenceSed;
 
     /// <summary>Rest-frame days after peak at which the reference band has faded by <paramref name="magnitudes"/> (ignoring cooling).</summary>
     public double RestDaysToFade(double magnitudes) => Math.Max(0, (magnitudes / 1.0857 * DeclineDays) + 2 * RiseDays);

@@ -48,6 +48,13 @@ public sealed record TransientClassModel
     /// <summary>E-folding time of the cooling after peak, rest-frame days.</summary>
     public required double CoolingDays { get; init; }
 
+    /// <summary>
+    /// Photospheric temperature at the start of the rise, K (0: the peak temperature throughout the rise). Before peak
+    /// the temperature moves from this to <see cref="PeakTemperatureK"/> as the flux rises, with the reference band kept
+    /// on the template: only the colour changes (e.g. hot, blue young SNe II after shock breakout).
+    /// </summary>
+    public double EarlyTemperatureK { get; init; }
+
     /// <summary>Wavelength below which line blanketing suppresses the flux, µm; 0 for none.</summary>
     public double UvCutoffMicron { get; init; }
 

@@ -37,6 +37,9 @@ public sealed record SurveyModel
     /// </summary>
     public double FieldNightProbability { get; init; } = 1.0;
 
+    /// <summary>Added to every band's median 5σ limiting magnitude (positive: deeper); 0 for the bands as defined.</summary>
+    public double LimitingMagOffset { get; init; }
+
     /// <summary>Fraction of nights with usable weather.</summary>
     public required double ClearNightFraction { get; init; }
 
@@ -104,7 +107,7 @@ public sealed record SurveyModel
                 deepest = Math.Max(deepest, b.MedianLimitingMag);
             }
 
-            return deepest;
+            return deepest + LimitingMagOffset;
         }
     }
 

@@ -18,7 +18,8 @@ public static class ZtfSurvey
             new BandModel(Passband.ZtfR, MedianLimitingMag: 20.5, LimitingMagSigma: 0.30, VisitProbability: 0.72, PairProbability: 0.50, MoonBrightening: 0.3),
             new BandModel(Passband.ZtfI, MedianLimitingMag: 19.9, LimitingMagSigma: 0.30, VisitProbability: 0.08, PairProbability: 0.0, MoonBrightening: 0.15),
         ],
-        FieldNightProbability = 0.42,
+        FieldNightProbability = 0.40, // simulate tune (docs/simulation.md) kept the prior
+        LimitingMagOffset = -0.05, // simulate tune (docs/simulation.md)
         ClearNightFraction = 0.72,
         LostSpells = (0.12, 5),
         SeasonLengthDays = 240,

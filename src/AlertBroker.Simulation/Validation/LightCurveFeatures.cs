@@ -16,6 +16,9 @@ namespace AlertBroker.Simulation.Validation;
 /// <param name="DurationDays">Days from the first to the last detection.</param>
 /// <param name="GMinusR">g − r from the g and r detections nearest the peak, each within 3 days of it.</param>
 /// <param name="Redshift">Redshift from the metadata.</param>
+/// <param name="FirstMag">Magnitude of the first detection.</param>
+/// <param name="EarlyGMinusR">g − r of the first g and r detections less than a day apart within 5 days of the first detection.</param>
+/// <param name="EarlyRiseRate">Magnitudes per day between the first and last r detections within 5 days of the first detection (negative: brightening), when they are more than a day apart.</param>
 public sealed record LightCurveFeatures(
     string ClassName,
     double PeakMag,
@@ -24,10 +27,13 @@ public sealed record LightCurveFeatures(
     double DeclineDays,
     double DurationDays,
     double GMinusR,
-    double Redshift)
+    double Redshift,
+    double FirstMag = double.NaN,
+    double EarlyGMinusR = double.NaN,
+    double EarlyRiseRate = double.NaN)
 {
-    /// <summary>The quantity names, in <see cref="Get"/> order.</summary>
-    public static IReadOnlyList<string> Quantities { get; } = ["peak_mag", "n_det", "rise_days", "decline_1mag_days", "duration_days", "g_minus_r", "redshift"];
+    /// <summary>The quantity names, in <see cref="Get"/> order: seven of the whole light curve, three of its first days.</summary>
+    public static IReadOnlyList<string> Quantities { get; } = ["peak_mag", "n_det", "rise_days", "decline_1mag_days", "duration_days", "g_minus_r", "redshift", "first_mag", "g_minus_r_first_5d", "r_rise_rate_first_5d"];
 
     public double Get(int quantity) => quantity switch
     {
@@ -38,6 +44,9 @@ public sealed record LightCurveFeatures(
         4 => DurationDays,
         5 => GMinusR,
         6 => Redshift,
+        7 => FirstMag,
+        8 => EarlyGMinusR,
+        9 => EarlyRiseRate,
         _ => throw new ArgumentOutOfRangeException(nameof(quantity)),
     };
 
@@ -125,6 +134,42 @@ public sealed record LightCurveFeatures(
             }
         }
 
-        return new LightCurveFeatures(className, peakMag, d.Count, tPeak - d[0].Mjd, decline, d[^1].Mjd - d[0].Mjd, g - r, redshift);
+        // The first days: colour from the first g and r less than a day apart, r-band brightening rate.
+        var t0 = d[0].Mjd;
+        var early = double.NaN;
+        for (var i = 0; i < d.Count && d[i].Mjd - t0 <= 5 && double.IsNaN(early); i++)
+        {
+            if (d[i].Band != 'g')
+            {
+                continue;
+            }
+
+            for (var j = 0; j < d.Count && d[j].Mjd - t0 <= 5; j++)
+            {
+                if (d[j].Band == 'r' && Math.Abs(d[j].Mjd - d[i].Mjd) < 1.0)
+                {
+                    early = d[i].Mag - d[j].Mag;
+                    break;
+                }
+            }
+        }
+
+        (double Mjd, double Mag)? firstR = null, lastR = null;
+        foreach (var (mjd, band, mag) in d)
+        {
+            if (mjd - t0 > 5)
+            {
+                break;
+            }
+
+            if (band == 'r')
+            {
+                firstR ??= (mjd, mag);
+                lastR = (mjd, mag);
+            }
+        }
+
+        var rate = firstR is { } a && lastR is { } b && b.Mjd - a.Mjd > 1.0 ? (b.Mag - a.Mag) / (b.Mjd - a.Mjd) : double.NaN;
+        return new LightCurveFeatures(className, peakMag, d.Count, tPeak - d[0].Mjd, decline, d[^1].Mjd - d[0].Mjd, g - r, redshift, d[0].Mag, early, rate);
     }
 }

@@ -12,8 +12,26 @@ public sealed record EncodingOptions
     /// <summary>Early-classification view: keep only points up to this many days after the first detection (null = all).</summary>
     public double? DaysAfterFirstDetection { get; init; }
 
-    /// <summary>Whether the metadata vector (redshift, MW E(B−V)) is filled; otherwise both are flagged unknown.</summary>
-    public bool UseMetadata { get; init; } = true;
+    /// <summary>
+    /// What the network gets of the metadata (redshift, MW E(B−V)): <see cref="MetadataUse.Known"/> (the default), the
+    /// vector flagged unknown (<see cref="MetadataUse.Unknown"/>, stream conditions for a model that has a metadata
+    /// branch) or no vector at all (<see cref="MetadataUse.None"/>, a model without one). Without known metadata the
+    /// step times stay in the observer frame, as the worker encodes them when it has no redshift.
+    /// </summary>
+    public MetadataUse Metadata { get; init; } = MetadataUse.Known;
+}
+
+/// <summary>How the metadata enters an encoded set; see <see cref="EncodingOptions.Metadata"/>.</summary>
+public enum MetadataUse
+{
+    /// <summary>The metadata vector with the data's values; redshift also makes the step times rest-frame.</summary>
+    Known,
+
+    /// <summary>The metadata vector with every value flagged unknown; observer-frame step times.</summary>
+    Unknown,
+
+    /// <summary>No metadata vector (a network without the metadata branch); observer-frame step times.</summary>
+    None,
 }
 
 /// <summary>
@@ -128,14 +146,15 @@ public sealed class EncodedDataset
         }
 
         var f = LightCurveEncoding.StepFeatureCount;
-        var m = LightCurveEncoding.MetaFeatureCount;
+        var m = options.Metadata == MetadataUse.None ? 0 : LightCurveEncoding.MetaFeatureCount;
+        var known = options.Metadata == MetadataUse.Known;
         var ids = new List<string>();
         var steps = new List<float[]>();
         var days = new List<float[]>();
         var lengths = new List<int>();
         var labels = new List<int>();
         var meta = new List<float>();
-        Span<float> metaRow = stackalloc float[m];
+        Span<float> metaRow = stackalloc float[LightCurveEncoding.MetaFeatureCount];
         foreach (var o in data.Objects)
         {
             if (!classIndex.TryGetValue(o.Class, out var label))
@@ -168,31 +187,24 @@ public sealed class EncodedDataset
             }
 
             var x = new float[length * f];
-            LightCurveEncoding.EncodeSteps(points.AsSpan(0, length), 0, t0, o.Redshift, x);
+            LightCurveEncoding.EncodeSteps(points.AsSpan(0, length), 0, t0, known ? o.Redshift : double.NaN, x);
             var d = new float[length];
             for (var i = 0; i < length; i++)
             {
                 d[i] = (float)(points[i].Mjd - t0);
             }
 
-            if (options.UseMetadata)
-            {
-                LightCurveEncoding.EncodeMeta(o.Redshift, o.MwEbv, metaRow);
-            }
-            else
-            {
-                LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, metaRow);
-            }
+            LightCurveEncoding.EncodeMeta(known ? o.Redshift : double.NaN, known ? o.MwEbv : double.NaN, metaRow);
 
             ids.Add(o.ObjectId);
             steps.Add(x);
             days.Add(d);
             lengths.Add(length);
             labels.Add(label);
-            meta.AddRange(metaRow);
+            meta.AddRange(metaRow[..m]);
         }
 
-        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels]);
+        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels], m);
     }
 
     /// <summary>Class names in order of decreasing count (ties by name): a stable default class order.</summary>
@@ -247,18 +259,23 @@ public sealed class EncodedDataset
         return FromArrays(names, x, meta, labels, m);
     }
 
-    /// <summary>Builds a data set directly from encoded sequences (synthetic benchmarks and tests).</summary>
-    internal static EncodedDataset FromArrays(IReadOnlyList<string> classes, float[][] steps, float[] meta, int[] labels, int metaFeatures)
+    /// <summary>Builds a data set directly from encoded sequences (synthetic benchmarks and tests); step i of each object is at day i unless <paramref name="stepDays"/> says otherwise.</summary>
+    internal static EncodedDataset FromArrays(IReadOnlyList<string> classes, float[][] steps, float[] meta, int[] labels, int metaFeatures, float[][]? stepDays = null)
     {
         var n = labels.Length;
         var ids = new string[n];
-        var days = new float[n][];
+        var days = stepDays ?? new float[n][];
         var lengths = new int[n];
         var f = LightCurveEncoding.StepFeatureCount;
         for (var i = 0; i < n; i++)
         {
             ids[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             lengths[i] = steps[i].Length / f;
+            if (stepDays is not null)
+            {
+                continue;
+            }
+
             days[i] = new float[lengths[i]];
             for (var t = 0; t < lengths[i]; t++)
             {

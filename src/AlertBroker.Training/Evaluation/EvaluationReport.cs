@@ -10,8 +10,14 @@ public sealed record ClassReport(string Class, int Support, double Precision, do
 /// <summary>A ROC curve of one class (downsampled to at most a few hundred points).</summary>
 public sealed record RocCurve(string Class, double[] FalsePositiveRate, double[] TruePositiveRate);
 
-/// <summary>Macro AUROC (and accuracy) of the predictions a given number of days after first detection.</summary>
-public sealed record EarlyPoint(double Days, int Objects, double MacroAuroc, double Accuracy);
+/// <summary>
+/// Scores of the predictions <see cref="Days"/> after first detection (the probabilities after each object's last
+/// observation at or before t_first + days; see <see cref="EarlyCurve"/>): over <see cref="Objects"/> objects, of which
+/// <see cref="StillObserved"/> had observations after that time (for the others this is their whole light curve).
+/// <see cref="PerClassAuroc"/> is in the order of the report's classes (NaN for a class without objects).
+/// </summary>
+/// <see cref="MacroAurocInterval"/> is the class-stratified bootstrap 95% interval (<see cref="Bootstrap"/>), when asked for.
+public sealed record EarlyPoint(double Days, int Objects, double MacroAuroc, double Accuracy, int StillObserved = 0, IReadOnlyList<double>? PerClassAuroc = null, IReadOnlyList<double>? MacroAurocInterval = null);
 
 /// <summary>Everything <c>alertbroker evaluate</c> reports; serialised as JSON and drawn as HTML.</summary>
 public sealed record EvaluationReport
@@ -38,24 +44,41 @@ public sealed record EvaluationReport
 
     public IReadOnlyList<RocCurve> Roc { get; init; } = [];
 
+    /// <summary>The early-classification curve at <see cref="EarlyCurve.Days"/>; the whole light curve is <see cref="MacroAuroc"/>.</summary>
     public IReadOnlyList<EarlyPoint> Early { get; init; } = [];
+
+    /// <summary>Mean of the macro AUROC at the early days and on the whole light curve (<see cref="EarlyCurve.MeanMacroAuroc"/>).</summary>
+    public double MeanEarlyMacroAuroc { get; init; } = double.NaN;
+
+    /// <summary>Class-stratified bootstrap 95% interval of <see cref="MacroAuroc"/> (<see cref="Bootstrap"/>); null unless asked for.</summary>
+    public IReadOnlyList<double>? MacroAurocInterval { get; init; }
+
+    /// <summary>Bootstrap resamples behind the intervals (0: none computed).</summary>
+    public int BootstrapResamples { get; init; }
+
+    /// <summary>What <see cref="Data"/> was evaluated with: metadata known/unknown/none, steps kept.</summary>
+    public string Conditions { get; init; } = string.Empty;
 
     /// <summary>Learning curves of the training run, when known.</summary>
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
 
-    /// <summary>Days after first detection at which the early-classification curve is evaluated.</summary>
-    public static IReadOnlyList<double> DefaultDays { get; } = [0, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150];
+    /// <summary>Days after first detection at which the early-classification curve is evaluated (<see cref="EarlyCurve.Days"/>).</summary>
+    public static IReadOnlyList<double> DefaultDays => EarlyCurve.Days;
 
     /// <summary>Evaluates <paramref name="weights"/> on <paramref name="data"/> (whose classes must be the network's).</summary>
-    public static EvaluationReport Evaluate(GruClassifierWeights weights, EncodedDataset data, int threads = 2)
+    /// <param name="weights">The network.</param>
+    /// <param name="data">The evaluated objects.</param>
+    /// <param name="threads">Threads of the forward pass.</param>
+    /// <param name="bootstrap">Stratified bootstrap resamples for the 95% intervals of the macro AUROC (0: none).</param>
+    public static EvaluationReport Evaluate(GruClassifierWeights weights, EncodedDataset data, int threads = 2, int bootstrap = 0)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(data);
         var predictions = Predictor.Predict(weights, data, threads);
-        return FromPredictions(data, predictions);
+        return FromPredictions(data, predictions, bootstrap);
     }
 
-    public static EvaluationReport FromPredictions(EncodedDataset data, float[][] predictions)
+    public static EvaluationReport FromPredictions(EncodedDataset data, float[][] predictions, int bootstrap = 0)
     {
         ArgumentNullException.ThrowIfNull(data);
         var k = data.Classes.Count;
@@ -96,8 +119,7 @@ public sealed record EvaluationReport
         foreach (var day in DefaultDays)
         {
             var probs = Predictor.AtDay(data, predictions, day, out var present);
-            var n = 0;
-            var right = 0;
+            int n = 0, right = 0, still = 0;
             for (var i = 0; i < present.Length; i++)
             {
                 if (present[i])
@@ -108,9 +130,22 @@ public sealed record EvaluationReport
                         right++;
                     }
                 }
+
+                var d = data.DaysInternal[i];
+                if (d.Length > 0 && d[^1] > day)
+                {
+                    still++;
+                }
             }
 
-            early.Add(new EarlyPoint(day, n, ClassificationMetrics.MacroAuroc(probs, labels, k, present), n == 0 ? double.NaN : (double)right / n));
+            var perClassEarly = new double[k];
+            for (var c = 0; c < k; c++)
+            {
+                perClassEarly[c] = ClassificationMetrics.Auroc(probs, labels, k, c, present);
+            }
+
+            early.Add(new EarlyPoint(day, n, ClassificationMetrics.MacroAuroc(probs, labels, k, present), n == 0 ? double.NaN : (double)right / n, still, perClassEarly,
+                bootstrap > 0 && n == labels.Length ? Bootstrap.MacroAurocInterval(probs, labels, k, bootstrap) : null));
         }
 
         var matrix = new List<IReadOnlyList<int>>();
@@ -136,6 +171,9 @@ public sealed record EvaluationReport
             Confusion = matrix,
             Roc = roc,
             Early = early,
+            MeanEarlyMacroAuroc = EarlyCurve.MeanMacroAuroc(data, predictions),
+            MacroAurocInterval = bootstrap > 0 ? Bootstrap.MacroAurocInterval(last, labels, k, bootstrap) : null,
+            BootstrapResamples = Math.Max(0, bootstrap),
         };
     }
 

@@ -17,7 +17,7 @@ public static class OnnxEvaluation
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(data);
-        var scorer = new BatchScorer(package);
+        using var scorer = new BatchScorer(package);
         var d = scorer.Dimensions;
         var probs = new float[data.Count * d.Classes];
         var requests = new List<ScoringRequest>(BatchSize);
@@ -51,7 +51,7 @@ public static class OnnxEvaluation
     {
         ArgumentNullException.ThrowIfNull(package);
         var classes = package.Manifest.Classes;
-        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, UseMetadata = package.Manifest.Network.MetaFeatures > 0 });
+        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = package.Manifest.Network.MetaFeatures > 0 ? MetadataUse.Known : MetadataUse.None });
         var probs = PredictLastStep(package, encoded);
         return ClassificationMetrics.MacroAuroc(probs, encoded.LabelsInternal, classes.Count);
     }

@@ -27,8 +27,13 @@ public static class ReportWriter
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>AlertBroker evaluation</title>");
         sb.Append("<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>");
-        sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.</p>");
-        sb.Append(inv, $"<table><tr><th>macro AUROC</th><th>macro F1</th><th>accuracy</th></tr><tr><td>{N(report.MacroAuroc)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td></tr></table>");
+        sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.{(report.Conditions.Length > 0 ? " Conditions: " + E(report.Conditions) + "." : string.Empty)}</p>");
+        sb.Append(inv, $"<table><tr><th>macro AUROC (whole light curve)</th><th>macro F1</th><th>accuracy</th><th>mean macro AUROC, days 0–50 and whole</th></tr><tr><td>{N(report.MacroAuroc)}{Interval(report.MacroAurocInterval)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td><td>{N(report.MeanEarlyMacroAuroc)}</td></tr></table>");
+        if (report.BootstrapResamples > 0)
+        {
+            sb.Append(inv, $"<p>[a, b]: 95% interval over {report.BootstrapResamples} class-stratified bootstrap resamples of the evaluated objects (how much the figure depends on which objects were drawn; widest where a class has few).</p>");
+        }
+
         sb.Append("<h2>Per class</h2><table><tr><th>class</th><th>support</th><th>precision</th><th>recall</th><th>F1</th><th>AUROC</th></tr>");
         foreach (var c in report.PerClass)
         {
@@ -55,7 +60,13 @@ public static class ReportWriter
             acc[i] = report.Early[i].Accuracy;
         }
 
-        sb.Append(SvgChart.Lines("Early classification", "days since first detection", "score", [new("macro AUROC", days, auc), new("accuracy", days, acc)], 0, 1));
+        var earlySeries = new List<ChartSeries> { new("macro AUROC", days, auc), new("accuracy", days, acc) };
+        if (days.Length > 1 && double.IsFinite(report.MacroAuroc))
+        {
+            earlySeries.Add(new ChartSeries("macro AUROC, whole light curve", [days[0], days[^1]], [report.MacroAuroc, report.MacroAuroc], Dashed: true));
+        }
+
+        sb.Append(SvgChart.Lines("Early classification", "days since first detection", "score", earlySeries, 0, 1));
         if (report.History.Count > 0)
         {
             var epochs = new double[report.History.Count];
@@ -74,13 +85,48 @@ public static class ReportWriter
             sb.Append(SvgChart.Lines("Validation macro AUROC", "epoch", "macro AUROC", [new("validation", epochs, valAuc)], null, 1));
         }
 
-        sb.Append("</div><h2>Early classification</h2><table><tr><th>days</th><th>objects</th><th>macro AUROC</th><th>accuracy</th></tr>");
-        foreach (var p in report.Early)
+        sb.Append("</div><h2>Early classification</h2>");
+        sb.Append("<p>At d days: the probabilities after each object's last observation at or before its first detection + d days. ");
+        sb.Append("\"still observed\": objects with observations after that time (for the others the point is their whole light curve). ");
+        sb.Append("Whole: every step kept (the first maxSteps observations). Per-class AUROC of classes with few objects is noisy.</p>");
+        sb.Append("<table><tr><th>days</th><th>objects</th><th>still observed</th><th>macro AUROC</th><th>accuracy</th>");
+        foreach (var c in report.Classes)
         {
-            sb.Append(inv, $"<tr><td>{p.Days}</td><td>{p.Objects}</td><td>{N(p.MacroAuroc)}</td><td>{N(p.Accuracy)}</td></tr>");
+            sb.Append(inv, $"<th>AUROC {E(c)}</th>");
         }
 
-        sb.Append("</table></body></html>");
+        sb.Append("</tr>");
+        foreach (var p in report.Early)
+        {
+            sb.Append(inv, $"<tr><td>{p.Days}</td><td>{p.Objects}</td><td>{p.StillObserved}</td><td>{N(p.MacroAuroc)}{Interval(p.MacroAurocInterval)}</td><td>{N(p.Accuracy)}</td>");
+            for (var c = 0; c < report.Classes.Count; c++)
+            {
+                sb.Append(inv, $"<td>{N(p.PerClassAuroc is { } pc && c < pc.Count ? pc[c] : double.NaN)}</td>");
+            }
+
+            sb.Append("</tr>");
+        }
+
+        sb.Append(inv, $"<tr><td>whole</td><td>{report.Objects}</td><td>–</td><td>{N(report.MacroAuroc)}{Interval(report.MacroAurocInterval)}</td><td>{N(report.Accuracy)}</td>");
+        foreach (var c in report.PerClass)
+        {
+            sb.Append(inv, $"<td>{N(c.Auroc)}</td>");
+        }
+
+        sb.Append("</tr></table>");
+        sb.Append("<h2>Objects per class</h2><table><tr>");
+        foreach (var c in report.PerClass)
+        {
+            sb.Append(inv, $"<th>{E(c.Class)}</th>");
+        }
+
+        sb.Append("</tr><tr>");
+        foreach (var c in report.PerClass)
+        {
+            sb.Append(inv, $"<td>{c.Support}</td>");
+        }
+
+        sb.Append("</tr></table></body></html>");
         return sb.ToString();
     }
 
@@ -93,6 +139,9 @@ public static class ReportWriter
     }
 
     private static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Interval(IReadOnlyList<double>? interval) =>
+        interval is { Count: 2 } i && double.IsFinite(i[0]) ? $" [{N(i[0])}, {N(i[1])}]" : string.Empty;
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Evaluation;
 using AlertBroker.Training.Training;
@@ -17,7 +18,8 @@ namespace AlertBroker.Training.Experiments;
 /// <param name="Survey">Survey of its bands (ztf, lsst, des).</param>
 /// <param name="Classes">Classes used, in order.</param>
 /// <param name="MaxPool">Cap on the training pool (objects outside the test set); 0 = no cap.</param>
-public sealed record TransferTarget(string Name, string Description, string Path, string Survey, IReadOnlyList<string> Classes, int MaxPool = 0);
+/// <param name="TestIds">File of held-out object ids (<see cref="HoldoutIds"/>) used as the fixed test part instead of the seeded 30% split.</param>
+public sealed record TransferTarget(string Name, string Description, string Path, string Survey, IReadOnlyList<string> Classes, int MaxPool = 0, string? TestIds = null);
 
 /// <summary>Settings of <see cref="TransferExperiment"/>.</summary>
 public sealed record TransferExperimentOptions
@@ -83,13 +85,19 @@ public sealed record TransferExperimentOptions
     public string? ModelsDirectory { get; init; }
 
     public string ModelVersion { get; init; } = "1.0.0";
+
+    /// <summary>Which steps carry the loss in every run (base and targets).</summary>
+    public StepLoss StepLoss { get; init; } = StepLoss.AllSteps;
+
+    /// <summary>False: networks without the metadata branch and data without metadata (stream conditions); a reused base with the branch loses it (<see cref="ModelIo.WithoutMetadata"/>).</summary>
+    public bool UseMetadata { get; init; } = true;
 }
 
-/// <summary>One training run of the experiment.</summary>
-public sealed record TransferRun(string Target, string Mode, int Size, int Seed, double TestMacroAuroc, double TestAccuracy, int BestEpoch, int Epochs, double Seconds);
+/// <summary>One training run of the experiment; <see cref="EarlyMacroAuroc"/> holds the test macro AUROC at <see cref="EarlyCurve.Days"/>.</summary>
+public sealed record TransferRun(string Target, string Mode, int Size, int Seed, double TestMacroAuroc, double TestAccuracy, int BestEpoch, int Epochs, double Seconds, IReadOnlyList<double>? EarlyMacroAuroc = null);
 
-/// <summary>Median and spread over seeds of one (target, mode, size).</summary>
-public sealed record TransferPoint(string Target, string Mode, int Size, double Median, double Min, double Max, double MedianBestEpoch, int Runs);
+/// <summary>Median and spread over seeds of one (target, mode, size); the early figures at <see cref="EarlyCurve.Days"/>.</summary>
+public sealed record TransferPoint(string Target, string Mode, int Size, double Median, double Min, double Max, double MedianBestEpoch, int Runs, IReadOnlyList<double>? EarlyMedian = null, IReadOnlyList<double>? EarlyMin = null, IReadOnlyList<double>? EarlyMax = null);
 
 /// <summary>
 /// The paper's three headline figures for one target and transfer mode: the share of the pool the transferred model
@@ -135,7 +143,7 @@ public static class TransferExperiment
         var started = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(options.OutputDirectory);
         var csv = new CsvReadOptions { DetectionsOnly = options.DetectionsOnly };
-        var encoding = new EncodingOptions { MaxSteps = options.MaxSteps };
+        var encoding = new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = options.UseMetadata ? MetadataUse.Known : MetadataUse.None };
 
         // 1. Base model on the ZTF simulations.
         TrainedModel baseModel;
@@ -143,6 +151,16 @@ public static class TransferExperiment
         if (options.BaseModel is not null && File.Exists(System.IO.Path.Combine(options.BaseModel, "model.json")))
         {
             baseModel = ModelIo.LoadPackage(options.BaseModel);
+            if (!options.UseMetadata && baseModel.Weights.Config.MetaFeatures > 0)
+            {
+                baseModel = baseModel with { Weights = ModelIo.WithoutMetadata(baseModel.Weights) };
+                baseInfo["metadataDropped"] = true;
+            }
+            else if (options.UseMetadata && baseModel.Weights.Config.MetaFeatures == 0)
+            {
+                throw new ArgumentException($"{options.BaseModel} has no metadata branch; run the experiment without metadata.");
+            }
+
             baseInfo["reused"] = options.BaseModel;
             baseInfo["metrics"] = JsonSerializer.SerializeToNode(baseModel.Manifest?.Training.Metrics);
             log($"base: reusing {options.BaseModel}");
@@ -163,8 +181,8 @@ public static class TransferExperiment
             var test = encoded.Subset(split.Test);
             log($"base: training on {train.Count} simulated ZTF objects ({encoded.TotalSteps} steps in all)");
             var clock = Stopwatch.StartNew();
-            var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(options.BaseClasses.Count), 1);
-            var result = GruTrainer.Train(weights, train, val, new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads }, new LogProgress(log, "base"), cancellationToken);
+            var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(options.BaseClasses.Count, options.UseMetadata), 1);
+            var result = GruTrainer.Train(weights, train, val, new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads, StepLoss = options.StepLoss }, new LogProgress(log, "base"), cancellationToken);
             var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
             baseModel = new TrainedModel(result.Weights, options.BaseClasses, null);
             baseInfo["objects"] = encoded.Count;
@@ -179,8 +197,9 @@ public static class TransferExperiment
                 var dir = System.IO.Path.Combine(options.ModelsDirectory, "ztf-sim-base", options.ModelVersion);
                 var data = ModelIo.Describe(options.BaseData, encoded, "all");
                 data["mode"] = "train";
-                data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = true, ["detectionsOnly"] = options.DetectionsOnly };
-                ModelIo.Export(result.Weights, options.BaseClasses, "ztf-sim-base", options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History);
+                data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = options.UseMetadata, ["detectionsOnly"] = options.DetectionsOnly };
+                data["stepLoss"] = options.StepLoss.ToString();
+                ModelIo.Export(result.Weights, options.BaseClasses, "ztf-sim-base", options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [SurveyNames.Ztf]);
                 ReportWriter.Write(report with { Model = "ztf-sim-base " + options.ModelVersion, Data = options.BaseData + " (simulated test split)", History = result.History }, dir);
                 baseInfo["exported"] = dir;
             }
@@ -196,9 +215,21 @@ public static class TransferExperiment
             var target = options.Targets[ti];
             var raw = LightCurveCsvReader.Read(target.Path, csv with { Survey = target.Survey });
             var encoded = EncodedDataset.Encode(raw, target.Classes, encoding);
-            var split = DatasetSplit.Stratified(encoded.Labels, 0, options.TestFraction, 12345);
-            var test = encoded.Subset(split.Test);
-            var pool = split.Train;
+            EncodedDataset test;
+            int[] pool;
+            if (target.TestIds is not null)
+            {
+                var holdout = HoldoutIds.Read(target.TestIds);
+                test = encoded.Subset(holdout.Select(encoded, inside: true));
+                pool = holdout.Select(encoded, inside: false);
+            }
+            else
+            {
+                var split = DatasetSplit.Stratified(encoded.Labels, 0, options.TestFraction, 12345);
+                test = encoded.Subset(split.Test);
+                pool = split.Train;
+            }
+
             if (target.MaxPool > 0 && pool.Length > target.MaxPool)
             {
                 pool = DatasetSplit.Subsample(pool, encoded.LabelsInternal, target.MaxPool, 777);
@@ -233,7 +264,7 @@ public static class TransferExperiment
                         cancellationToken.ThrowIfCancellationRequested();
                         var (initial, trainable, lr) = mode switch
                         {
-                            Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
+                            Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count, options.UseMetadata), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
                             Head => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.Parse("latent,output"), options.HeadLearningRate),
                             AllFast => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllFastLearningRate),
                             _ => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllLearningRate),
@@ -250,11 +281,12 @@ public static class TransferExperiment
                             Seed = (ulong)(3000 + seed),
                             Trainable = trainable,
                             Threads = options.Threads,
+                            StepLoss = options.StepLoss,
                         }, null, cancellationToken);
                         var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
-                        var run = new TransferRun(target.Name, mode, size, seed, report.MacroAuroc, report.Accuracy, result.BestEpoch, result.History.Count, clock.Elapsed.TotalSeconds);
+                        var run = new TransferRun(target.Name, mode, size, seed, report.MacroAuroc, report.Accuracy, result.BestEpoch, result.History.Count, clock.Elapsed.TotalSeconds, [.. report.Early.Select(p => p.MacroAuroc)]);
                         runs.Add(run);
-                        log(string.Create(CultureInfo.InvariantCulture, $"{target.Name} seed {seed} size {size,5} {mode,-24} AUROC {run.TestMacroAuroc:0.000} acc {run.TestAccuracy:0.000} best epoch {run.BestEpoch,3}/{run.Epochs,3} {run.Seconds,6:0.0} s"));
+                        log(string.Create(CultureInfo.InvariantCulture, $"{target.Name} seed {seed} size {size,5} {mode,-24} AUROC {run.TestMacroAuroc:0.000} (10 d {report.Early.FirstOrDefault(p => p.Days == 10)?.MacroAuroc ?? double.NaN:0.000}) acc {run.TestAccuracy:0.000} best epoch {run.BestEpoch,3}/{run.Epochs,3} {run.Seconds,6:0.0} s"));
 
                         if (ti == 0 && seed == 0 && size == pool.Length && mode == All && options.ModelsDirectory is not null)
                         {
@@ -265,9 +297,12 @@ public static class TransferExperiment
                             data["trainable"] = "all";
                             data["validation"] = val.Count;
                             data["test"] = test.Count;
-                            data["split"] = new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
-                            data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = true, ["detectionsOnly"] = options.DetectionsOnly };
-                            ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History);
+                            data["split"] = target.TestIds is not null
+                                ? new JsonObject { ["testIds"] = target.TestIds, ["testIdsSha256"] = HoldoutIds.Read(target.TestIds).Sha256, ["validationFraction"] = 0 }
+                                : new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
+                            data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = options.UseMetadata, ["detectionsOnly"] = options.DetectionsOnly };
+                            data["stepLoss"] = options.StepLoss.ToString();
+                            ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey]);
                             ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, dir);
                             log($"{target.Name}: exported the fine-tuned model to {dir}");
                         }
@@ -336,18 +371,36 @@ public static class TransferExperiment
                 {
                     var aucs = new List<double>();
                     var epochs = new List<double>();
+                    var early = new List<double>[EarlyCurve.Days.Count];
+                    for (var d = 0; d < early.Length; d++)
+                    {
+                        early[d] = [];
+                    }
+
                     foreach (var r in runs)
                     {
                         if (r.Target == target.Name && r.Mode == mode && r.Size == size && double.IsFinite(r.TestMacroAuroc))
                         {
                             aucs.Add(r.TestMacroAuroc);
                             epochs.Add(r.BestEpoch);
+                            for (var d = 0; d < early.Length && r.EarlyMacroAuroc is { } e && d < e.Count; d++)
+                            {
+                                if (double.IsFinite(e[d]))
+                                {
+                                    early[d].Add(e[d]);
+                                }
+                            }
                         }
                     }
 
                     if (aucs.Count > 0)
                     {
-                        points.Add(new TransferPoint(target.Name, mode, size, Median(aucs), aucs.Min(), aucs.Max(), Median(epochs), aucs.Count));
+                        var hasEarly = early.All(e => e.Count > 0);
+                        points.Add(new TransferPoint(
+                            target.Name, mode, size, Median(aucs), aucs.Min(), aucs.Max(), Median(epochs), aucs.Count,
+                            hasEarly ? [.. early.Select(Median)] : null,
+                            hasEarly ? [.. early.Select(e => e.Min())] : null,
+                            hasEarly ? [.. early.Select(e => e.Max())] : null));
                     }
                 }
             }
@@ -457,6 +510,18 @@ public static class TransferExperiment
 
             var svg = SvgChart.Lines($"{target.Name}: macro AUROC vs training size", "training objects (log scale)", "macro AUROC (held-out test)", series, null, 1.0, logX: true);
             File.WriteAllText(System.IO.Path.Combine(directory, $"transfer-{target.Name}.svg"), svg);
+            var earlySeries = new List<ChartSeries>();
+            foreach (var p in results.Points.Where(p => p.Target == target.Name && p.Size == pool && p.EarlyMedian is not null))
+            {
+                earlySeries.Add(new ChartSeries(p.Mode, [.. EarlyCurve.Days], [.. p.EarlyMedian!], [.. p.EarlyMin!], [.. p.EarlyMax!]));
+            }
+
+            if (earlySeries.Count > 0)
+            {
+                File.WriteAllText(
+                    System.IO.Path.Combine(directory, $"transfer-{target.Name}-early.svg"),
+                    SvgChart.Lines($"{target.Name}: early classification, all {pool} training objects", "days after first detection", "macro AUROC (held-out test)", earlySeries, null, 1.0));
+            }
 
             md.Append(inv, $"### {target.Name}\n\n{target.Description}. Test {results.TestSizes[target.Name]} objects (fixed), training pool {pool}. ");
             md.Append(inv, $"Base model without fine-tuning: macro AUROC {F(results.ZeroShot.GetValueOrDefault(target.Name, double.NaN))}.\n\n");
@@ -487,6 +552,35 @@ public static class TransferExperiment
             }
 
             md.Append('\n');
+            var last = results.Points.Where(p => p.Target == target.Name && p.Size == pool && p.EarlyMedian is not null).ToList();
+            if (last.Count > 0)
+            {
+                md.Append(inv, $"Early classification with all {pool} training objects: median macro AUROC over seeds [min, max] at d days after first detection (probabilities after the last observation up to then) and on the whole light curve.\n\n![{target.Name} early](transfer-{target.Name}-early.svg)\n\n| mode |");
+                foreach (var d in EarlyCurve.Days)
+                {
+                    md.Append(inv, $" {d:0} d |");
+                }
+
+                md.Append(" whole |\n|---|");
+                foreach (var unused in EarlyCurve.Days)
+                {
+                    md.Append("---|");
+                }
+
+                md.Append("---|\n");
+                foreach (var p in last)
+                {
+                    md.Append(inv, $"| {p.Mode} |");
+                    for (var d = 0; d < EarlyCurve.Days.Count; d++)
+                    {
+                        md.Append(inv, $" {p.EarlyMedian![d]:0.000} [{p.EarlyMin![d]:0.000}, {p.EarlyMax![d]:0.000}] |");
+                    }
+
+                    md.Append(inv, $" {p.Median:0.000} [{p.Min:0.000}, {p.Max:0.000}] |\n");
+                }
+
+                md.Append('\n');
+            }
         }
 
         md.Append("### Headline figures\n\n| target | transfer | scratch AUROC, all data | transfer AUROC, all data | data transfer needs to match scratch-on-all | AUROC at 30% data over scratch-on-all (transfer / scratch) | transfer at 30% over transfer at 100% | median best epoch, all data (scratch → transfer) |\n|---|---|---:|---:|---:|---:|---:|---:|\n");

@@ -14,8 +14,9 @@ namespace AlertBroker.Training.Training;
 /// grow; one workspace serves one thread.
 /// </summary>
 /// <remarks>
-/// Loss: Σ over valid steps of w_c · (−log p_c), divided by the caller's normaliser (the whole batch's valid steps),
-/// so the shards' losses and gradients add up to the batch's. Padded steps are never computed.
+/// Loss: Σ over valid steps of ω · w_c · (−log p_c), divided by the caller's normaliser (the whole batch's Σ ω,
+/// <see cref="Normaliser(StepLoss, IEnumerable{int})"/>), so the shards' losses and gradients add up to the batch's. ω is the step weight of the
+/// <see cref="StepLoss"/> mode. Padded steps are never computed.
 /// </remarks>
 internal sealed class BackpropWorkspace
 {
@@ -26,6 +27,8 @@ internal sealed class BackpropWorkspace
     private int[] _order = [];
     private int[] _lengths = [];
     private int[] _labels = [];
+    private float[][] _rowDays = [];
+    private float[] _omega = [];
     private int[] _count = [];
     private int[] _offset = [];
     private int _rows;
@@ -96,6 +99,7 @@ internal sealed class BackpropWorkspace
             _order = new int[capacity];
             _lengths = new int[capacity];
             _labels = new int[capacity];
+            _rowDays = new float[capacity][];
         }
 
         indices.CopyTo(_order);
@@ -113,6 +117,7 @@ internal sealed class BackpropWorkspace
         {
             _lengths[i] = lengths[order[i]];
             _labels[i] = data.LabelsInternal[order[i]];
+            _rowDays[i] = data.DaysInternal[order[i]];
             total += _lengths[i];
             steps = Math.Max(steps, _lengths[i]);
         }
@@ -204,7 +209,7 @@ internal sealed class BackpropWorkspace
     /// Runs the network over the loaded shard. Returns the shard's share of the batch loss (see remarks), or 0 when
     /// <paramref name="classWeights"/> is empty (inference only).
     /// </summary>
-    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser)
+    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
     {
         var w = net.Weights;
         var c = _c;
@@ -300,14 +305,25 @@ internal sealed class BackpropWorkspace
             return 0;
         }
 
+        if (stepLoss == StepLoss.Checkpoints)
+        {
+            FillCheckpointWeights();
+        }
+
         double loss = 0;
         for (var t = 0; t < _steps; t++)
         {
             var off = _offset[t];
             for (var i = 0; i < _count[t]; i++)
             {
+                var omega = StepWeight(stepLoss, i, t);
+                if (omega == 0f)
+                {
+                    continue;
+                }
+
                 var label = _labels[i];
-                loss -= classWeights[label] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
+                loss -= omega * classWeights[label] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
             }
         }
 
@@ -318,7 +334,7 @@ internal sealed class BackpropWorkspace
     /// Backpropagates the loss of the last <see cref="Forward"/> into <paramref name="grads"/> (accumulated) for the
     /// trainable groups; stops below the lowest trainable layer. Overwrites the stored gate activations.
     /// </summary>
-    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser)
+    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
     {
         var w = net.Weights;
         var c = _c;
@@ -347,7 +363,7 @@ internal sealed class BackpropWorkspace
             for (var i = 0; i < _count[t]; i++)
             {
                 var row = (off + i) * k;
-                var scale = (float)(classWeights[_labels[i]] / normaliser);
+                var scale = (float)(StepWeight(stepLoss, i, t) * classWeights[_labels[i]] / normaliser);
                 TensorPrimitives.Multiply(p.Slice(row, k), scale, dLogits.Slice(row, k));
                 dLogits[row + _labels[i]] -= scale;
             }
@@ -568,6 +584,65 @@ internal sealed class BackpropWorkspace
         for (var i = 0; i < grad.Length; i++)
         {
             grad[i] *= 1f - (y[i] * y[i]);
+        }
+    }
+
+    /// <summary>Σ of the step weights ω over sequences of these lengths: the loss normaliser of a batch.</summary>
+    public static double Normaliser(StepLoss stepLoss, IEnumerable<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        double total = 0;
+        foreach (var length in lengths)
+        {
+            total += Normaliser(stepLoss, length);
+        }
+
+        return total;
+    }
+
+    /// <summary>Σ of the step weights ω over one sequence of this length.</summary>
+    public static double Normaliser(StepLoss stepLoss, int length) =>
+        length <= 0 ? 0 : stepLoss == StepLoss.AllSteps ? length : 1;
+
+    // ω of sorted row i at step t (t < its length). Checkpoints: filled by Forward (FillCheckpointWeights).
+    private float StepWeight(StepLoss stepLoss, int row, int t) => stepLoss switch
+    {
+        StepLoss.AllSteps => 1f,
+        StepLoss.PerObject => 1f / _lengths[row],
+        StepLoss.LastStep => t == _lengths[row] - 1 ? 1f : 0f,
+        StepLoss.Checkpoints => _omega[_offset[t] + row],
+        _ => throw new ArgumentOutOfRangeException(nameof(stepLoss)),
+    };
+
+    // Checkpoint weights, packed like the activations: 1/(K + 1) on the step that is current at each of the K days of
+    // EarlyCurve.Days (the last one at or before t_first + d) and on the last step, so each light curve weighs 1.
+    private void FillCheckpointWeights()
+    {
+        if (_omega.Length < _total)
+        {
+            _omega = new float[_total + (_total / 4)];
+        }
+
+        Array.Clear(_omega, 0, _total);
+        var days = Evaluation.EarlyCurve.Days;
+        var share = 1f / (days.Count + 1);
+        for (var row = 0; row < _rows; row++)
+        {
+            var d = _rowDays[row];
+            var length = _lengths[row];
+            foreach (var day in days)
+            {
+                var step = -1;
+                while (step + 1 < length && d[step + 1] <= day)
+                {
+                    step++;
+                }
+
+                // Before the first detection there is no step to score; the share goes to the first step.
+                _omega[_offset[Math.Max(0, step)] + row] += share;
+            }
+
+            _omega[_offset[length - 1] + row] += share;
         }
     }
 

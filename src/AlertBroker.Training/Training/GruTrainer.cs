@@ -38,10 +38,52 @@ public sealed record TrainingOptions
 
     /// <summary>When set, the latest and best weights are written here after every epoch.</summary>
     public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Which steps carry the loss and with what weight (see <see cref="Training.StepLoss"/>).</summary>
+    public StepLoss StepLoss { get; init; } = StepLoss.AllSteps;
+
+    /// <summary>What early stopping and the restored "best" epoch are judged by.</summary>
+    public SelectionMetric Selection { get; init; } = SelectionMetric.Loss;
 }
 
-/// <summary>One epoch of a run.</summary>
-public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double ValidationMacroAuroc, double Seconds);
+/// <summary>
+/// Which steps of a light curve carry the training loss. The network is causal, so the probabilities after step t
+/// are those of the light curve truncated after t: a loss on every step trains every truncation at once.
+/// </summary>
+public enum StepLoss
+{
+    /// <summary>Every valid step weighs 1 (RAPID-style per-step loss); the batch loss is divided by its valid steps, so long light curves weigh more.</summary>
+    AllSteps,
+
+    /// <summary>Every valid step weighs 1/length: per-step loss in which each light curve weighs 1; divided by the objects in the batch.</summary>
+    PerObject,
+
+    /// <summary>Only the last step of each light curve (what Muthukrishna &amp; Gupta's code trains: a GRU returning its final state); divided by the objects.</summary>
+    LastStep,
+
+    /// <summary>
+    /// The evaluation's checkpoints: 1/9 on each step that is current at 0, 2, 5, 10, 15, 20, 30, 50 days after the
+    /// first detection and 1/9 on the last step (a step current at several checkpoints gets several ninths); each light
+    /// curve weighs 1, divided by the objects. The loss weights time as <see cref="Evaluation.EarlyCurve.MeanMacroAuroc"/> does.
+    /// </summary>
+    Checkpoints,
+}
+
+/// <summary>The validation figure early stopping and the restored epoch go by.</summary>
+public enum SelectionMetric
+{
+    /// <summary>Lowest validation loss (the loss of <see cref="TrainingOptions.StepLoss"/>).</summary>
+    Loss,
+
+    /// <summary>Highest validation macro AUROC on the whole light curves.</summary>
+    Auroc,
+
+    /// <summary>Highest mean of the validation macro AUROC at 0, 2, 5, 10, 15, 20, 30, 50 days after first detection and on the whole light curve.</summary>
+    EarlyAuroc,
+}
+
+/// <summary>One epoch of a run. <see cref="ValidationEarlyAuroc"/>: mean macro AUROC over the early-classification days and the whole light curve.</summary>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double ValidationMacroAuroc, double Seconds, double ValidationEarlyAuroc = double.NaN);
 
 /// <summary>The outcome: the best weights (lowest validation loss; the last when there is no validation set) and the history.</summary>
 public sealed record TrainingResult(GruClassifierWeights Weights, IReadOnlyList<EpochRecord> History, int BestEpoch, bool StoppedEarly, IReadOnlyList<float> ClassWeights);
@@ -55,8 +97,9 @@ public interface ITrainingProgress
 }
 
 /// <summary>
-/// Mini-batch training of the GRU classifier: weighted categorical cross-entropy over every valid step, Adam, global
-/// norm clipping, early stopping on validation loss with the best weights restored. Each batch is split into
+/// Mini-batch training of the GRU classifier: weighted categorical cross-entropy over the valid steps (weighted by
+/// <see cref="TrainingOptions.StepLoss"/>), Adam, global norm clipping, early stopping on a validation figure
+/// (<see cref="TrainingOptions.Selection"/>, by default the loss) with the best weights restored. Each batch is split into
 /// <see cref="TrainingOptions.Threads"/> contiguous shards run in parallel with their own gradient buffers, which are
 /// then summed in shard order — the same seed and thread count give bit-identical weights.
 /// </summary>
@@ -118,17 +161,17 @@ public static class GruTrainer
             var clock = Stopwatch.StartNew();
             random.Shuffle(order);
             double epochLoss = 0;
-            long epochSteps = 0;
+            double epochSteps = 0;
             for (var bi = 0; bi < batches; bi++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var start = bi * options.BatchSize;
                 var size = Math.Min(options.BatchSize, order.Length - start);
                 var batch = order.AsSpan(start, size);
-                long steps = 0;
+                double steps = 0;
                 foreach (var idx in batch)
                 {
-                    steps += train.LengthsInternal[idx];
+                    steps += BackpropWorkspace.Normaliser(options.StepLoss, train.LengthsInternal[idx]);
                 }
 
                 var shards = Math.Min(threads, size);
@@ -144,8 +187,8 @@ public static class GruTrainer
                         Array.Clear(p.Values);
                     }
 
-                    losses[s] = ws.Forward(net, classWeights, steps);
-                    ws.Backward(net, grads[s], options.Trainable, classWeights, steps);
+                    losses[s] = ws.Forward(net, classWeights, steps, options.StepLoss);
+                    ws.Backward(net, grads[s], options.Trainable, classWeights, steps, options.StepLoss);
                 });
 
                 double loss = 0;
@@ -171,20 +214,26 @@ public static class GruTrainer
             }
 
             var trainLoss = epochLoss / Math.Max(1, epochSteps);
-            double valLoss = double.NaN, valAcc = double.NaN, valAuc = double.NaN;
+            double valLoss = double.NaN, valAcc = double.NaN, valAuc = double.NaN, valEarly = double.NaN;
             if (validation is not null && validation.Count > 0)
             {
-                var predictions = Predictor.Predict(net, validation, threads, classWeights, out valLoss);
+                var predictions = Predictor.Predict(net, validation, threads, classWeights, options.StepLoss, out valLoss);
                 var last = Predictor.LastStep(validation, predictions);
                 valAcc = ClassificationMetrics.Accuracy(last, validation.LabelsInternal, validation.Classes.Count);
                 valAuc = ClassificationMetrics.MacroAuroc(last, validation.LabelsInternal, validation.Classes.Count);
+                valEarly = EarlyCurve.MeanMacroAuroc(validation, predictions);
             }
 
-            var record = new EpochRecord(epoch, trainLoss, valLoss, valAcc, valAuc, clock.Elapsed.TotalSeconds);
+            var record = new EpochRecord(epoch, trainLoss, valLoss, valAcc, valAuc, clock.Elapsed.TotalSeconds, valEarly);
             history.Add(record);
             progress?.OnEpoch(record);
 
-            var score = double.IsNaN(valLoss) ? trainLoss : valLoss;
+            var score = double.IsNaN(valLoss) ? trainLoss : options.Selection switch
+            {
+                SelectionMetric.Auroc when double.IsFinite(valAuc) => -valAuc,
+                SelectionMetric.EarlyAuroc when double.IsFinite(valEarly) => -valEarly,
+                _ => valLoss,
+            };
             if (score < best)
             {
                 best = score;

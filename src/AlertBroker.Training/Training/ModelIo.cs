@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AlertBroker.Alerts;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
@@ -49,7 +50,8 @@ public static class ModelIo
         string directory,
         JsonObject data,
         IReadOnlyDictionary<string, double> metrics,
-        IReadOnlyList<EpochRecord>? history = null)
+        IReadOnlyList<EpochRecord>? history = null,
+        IReadOnlyList<string>? surveys = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(data);
@@ -65,6 +67,7 @@ public static class ModelIo
                     ["validationLoss"] = Finite(e.ValidationLoss),
                     ["validationAccuracy"] = Finite(e.ValidationAccuracy),
                     ["validationMacroAuroc"] = Finite(e.ValidationMacroAuroc),
+                    ["validationMeanEarlyMacroAuroc"] = Finite(e.ValidationEarlyAuroc),
                     ["seconds"] = Math.Round(e.Seconds, 2),
                 });
             }
@@ -81,12 +84,16 @@ public static class ModelIo
             }
         }
 
+        var metadata = weights.Config.MetaFeatures > 0;
         var manifest = new ModelManifest
         {
             Name = name,
             Version = version,
             Classes = classes,
-            Encoding = LightCurveEncoding.Descriptor(),
+            Surveys = surveys is { Count: > 0 } ? surveys : ModelManifest.DefaultSurveys,
+            RequiresMetadata = metadata,
+            Metadata = LightCurveEncoding.MetadataRequirements(metadata),
+            Encoding = LightCurveEncoding.Descriptor(metadata),
             Training = new TrainingSummary { Data = data, Metrics = finite },
         };
         return GruClassifierExporter.ExportPackage(weights, manifest, directory);
@@ -111,7 +118,8 @@ public static class ModelIo
                     Read(o, "validationLoss"),
                     Read(o, "validationAccuracy"),
                     Read(o, "validationMacroAuroc"),
-                    Read(o, "seconds")));
+                    Read(o, "seconds"),
+                    Read(o, "validationMeanEarlyMacroAuroc")));
             }
         }
 
@@ -162,6 +170,99 @@ public static class ModelIo
         }
 
         return target;
+    }
+
+    /// <summary>
+    /// The network of <paramref name="source"/> without its metadata branch, computing exactly what the source computes
+    /// when every metadata value is unknown (the vector the worker sends without a metadata source: all zeros). The
+    /// metadata layer's output for that vector is a constant, tanh(b_meta), so its contribution to the merge layer,
+    /// W_merge,meta · tanh(b_meta), moves into the merge bias; every other weight is copied. The start of a no-metadata
+    /// fine-tune from a base trained with metadata.
+    /// </summary>
+    public static GruClassifierWeights WithoutMetadata(GruClassifierWeights source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var c = source.Config;
+        if (c.MetaFeatures == 0)
+        {
+            return source.Clone();
+        }
+
+        var config = c with { MetaFeatures = 0 };
+        var target = new GruClassifierWeights(config);
+        foreach (var p in target.Parameters)
+        {
+            if (p.Name is "merge.weight" or "merge.bias")
+            {
+                continue;
+            }
+
+            source.GetParameter(p.Name).Values.CopyTo(p.Values, 0);
+        }
+
+        int merge = c.MergeSize, dense = c.DenseSize, md = c.MetaDenseSize, width = c.ConcatSize;
+        var metaOut = new float[md];
+        for (var j = 0; j < md; j++)
+        {
+            metaOut[j] = MathF.Tanh(source.MetaDense!.Bias[j]);
+        }
+
+        for (var r = 0; r < merge; r++)
+        {
+            source.Merge.Weight.AsSpan(r * width, dense).CopyTo(target.Merge.Weight.AsSpan(r * dense, dense));
+            double bias = source.Merge.Bias[r];
+            for (var j = 0; j < md; j++)
+            {
+                bias += source.Merge.Weight[(r * width) + dense + j] * metaOut[j];
+            }
+
+            target.Merge.Bias[r] = (float)bias;
+        }
+
+        return target;
+    }
+
+    /// <summary>The surveys of a data set's passbands ("ztf", "lsst", "des"), in that order; empty when none is known.</summary>
+    public static IReadOnlyList<string> SurveysOf(LabelledDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        bool ztf = false, lsst = false, des = false;
+        foreach (var o in data.Objects)
+        {
+            foreach (var p in o.Observations)
+            {
+                switch (Passbands.SurveyOf(p.Band))
+                {
+                    case Survey.Ztf:
+                        ztf = true;
+                        break;
+                    case Survey.Lsst:
+                        lsst = true;
+                        break;
+                    default:
+                        des |= p.Band is >= Passband.DesG and <= Passband.DesZ;
+                        break;
+                }
+            }
+        }
+
+        var list = new List<string>();
+        if (ztf)
+        {
+            list.Add(SurveyNames.Ztf);
+        }
+
+        if (lsst)
+        {
+            list.Add(SurveyNames.Lsst);
+        }
+
+        if (des)
+        {
+            list.Add("des");
+        }
+
+        return list;
     }
 
     /// <summary>A JSON description of a data set for <c>model.json</c>.</summary>

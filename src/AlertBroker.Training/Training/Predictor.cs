@@ -12,10 +12,10 @@ public static class Predictor
     public static float[][] Predict(GruClassifierWeights weights, EncodedDataset data, int threads = 2)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        return Predict(new NetworkView(weights), data, threads, [], out _);
+        return Predict(new NetworkView(weights), data, threads, [], StepLoss.AllSteps, out _);
     }
 
-    internal static float[][] Predict(NetworkView net, EncodedDataset data, int threads, ReadOnlySpan<float> classWeights, out double loss)
+    internal static float[][] Predict(NetworkView net, EncodedDataset data, int threads, ReadOnlySpan<float> classWeights, StepLoss stepLoss, out double loss)
     {
         ArgumentNullException.ThrowIfNull(data);
         var k = net.Config.Classes;
@@ -23,7 +23,7 @@ public static class Predictor
         var chunks = (data.Count + Chunk - 1) / Chunk;
         var losses = new double[chunks];
         var weights = classWeights.ToArray();
-        var total = (double)Math.Max(1, data.TotalSteps);
+        var total = Math.Max(1, BackpropWorkspace.Normaliser(stepLoss, data.LengthsInternal));
         var workspaces = new System.Collections.Concurrent.ConcurrentBag<BackpropWorkspace>();
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, ci =>
         {
@@ -41,7 +41,7 @@ public static class Predictor
             }
 
             ws.Load(data, indices);
-            losses[ci] = ws.Forward(net, weights, total);
+            losses[ci] = ws.Forward(net, weights, total, stepLoss);
             for (var row = 0; row < ws.Rows; row++)
             {
                 var length = ws.Length(row);

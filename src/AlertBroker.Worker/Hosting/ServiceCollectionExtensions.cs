@@ -90,6 +90,7 @@ public static class ServiceCollectionExtensions
             var logger = sp.GetRequiredService<ILogger<ActiveModel>>();
             var metrics = sp.GetRequiredService<WorkerMetrics>();
             var health = sp.GetRequiredService<WorkerHealth>();
+            var statistics = sp.GetRequiredService<WorkerStatistics>();
             void Announce(ActiveModel m)
             {
                 Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
@@ -99,19 +100,19 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
             }
 
             ActiveModel model;
             if (string.IsNullOrWhiteSpace(o.Path))
             {
                 var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                model = ActiveModel.CreateRandom(dir);
+                model = ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions());
                 Log.RandomModel(logger, dir);
             }
             else
             {
-                model = ActiveModel.Load(o.Path);
+                model = ActiveModel.Load(o.Path, o.ToSessionOptions());
             }
 
             Announce(model);
@@ -164,6 +165,7 @@ public static class ServiceCollectionExtensions
         {
             DrainTimeout = DrainTimeoutFor(sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout),
         });
+        WorkerObservers.Add(services);
         services.AddHostedService<KafkaWorkerService>();
         services.AddHostedService<StateStoreMonitor>();
         services.AddHealthChecks().AddAlertBrokerWorkerChecks();
@@ -181,7 +183,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused, Func<HeartbeatStatistics?> statistics)
     {
         // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
@@ -189,13 +191,13 @@ public static class ServiceCollectionExtensions
             : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
-            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds) },
+            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions(), Statistics = statistics },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
-            throw new InvalidOperationException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
+            throw new ModelUnavailableException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
                 + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
         }
 

@@ -182,6 +182,21 @@ public sealed class ModelOptions
     /// <summary>How often the registry pointer is checked even without a notification.</summary>
     public int RegistryPollSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Where ONNX Runtime runs the model: <c>Cpu</c> (default) or <c>Cuda</c>. Cuda needs a build with
+    /// <c>-p:OnnxRuntimeFlavour=Gpu</c> (refused at start otherwise) and CUDA 13 + cuDNN 9 on the host (the model load fails
+    /// otherwise, exit 3); there is no silent fallback to the CPU.
+    /// </summary>
+    public string ExecutionProvider { get; set; } = "Cpu";
+
+    /// <summary>The CUDA device ordinal when <see cref="ExecutionProvider"/> is Cuda.</summary>
+    public int CudaDeviceId { get; set; }
+
+    internal bool UsesCuda => string.Equals(ExecutionProvider, "Cuda", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The ONNX Runtime session options these settings ask for.</summary>
+    public AlertBroker.Model.Onnx.OnnxSessionOptions ToSessionOptions() => new() { UseCuda = UsesCuda, CudaDeviceId = CudaDeviceId };
+
     internal bool UsesRegistry => !string.IsNullOrWhiteSpace(RegistryRedis) || !string.IsNullOrWhiteSpace(RegistryDirectory);
 }
 
@@ -296,6 +311,23 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
 {
     public ValidateOptionsResult Validate(string? name, ModelOptions options)
     {
+        if (!string.Equals(options.ExecutionProvider, "Cpu", StringComparison.OrdinalIgnoreCase) && !options.UsesCuda)
+        {
+            return ValidateOptionsResult.Fail($"AlertBroker:Model:ExecutionProvider '{options.ExecutionProvider}' must be Cpu or Cuda.");
+        }
+
+        if (options.UsesCuda && !AlertBroker.Model.Onnx.OnnxRuntime.IsGpuBuild)
+        {
+            return ValidateOptionsResult.Fail(
+                "AlertBroker:Model:ExecutionProvider is Cuda but this build carries the CPU-only ONNX Runtime (Microsoft.ML.OnnxRuntime); "
+                + "build with -p:OnnxRuntimeFlavour=Gpu (CUDA 13 and cuDNN 9 on the host) or use Cpu.");
+        }
+
+        if (options.CudaDeviceId < 0)
+        {
+            return ValidateOptionsResult.Fail("AlertBroker:Model:CudaDeviceId must be zero or positive.");
+        }
+
         if (options.UsesRegistry)
         {
             if (RedisOptionsValidator.CheckEndpoints(ModelOptions.Section + ":RegistryRedis", options.RegistryRedis) is { } endpointProblem)

@@ -1,5 +1,6 @@
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
+using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Model.Scoring;
 
@@ -53,14 +54,26 @@ public sealed class ActiveModel : IDisposable
     /// <summary>The metadata vector every request carries (empty when the model has no metadata branch).</summary>
     public float[] Meta { get; }
 
-    public static ActiveModel Load(string directory) =>
-        new(ModelPackage.Load(directory, LightCurveEncoding.Supported));
+    /// <summary>Loads a package directory; <paramref name="sessionOptions"/> chooses threads and the execution provider (CPU by default).</summary>
+    public static ActiveModel Load(string directory, OnnxSessionOptions? sessionOptions = null)
+    {
+        var package = ModelPackage.Load(directory, LightCurveEncoding.Supported, sessionOptions);
+        try
+        {
+            return new ActiveModel(package);
+        }
+        catch
+        {
+            package.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// Exports a model with random weights (the default network shape) into <paramref name="directory"/> and loads it: for the
     /// demo, tests and benchmarks until trained models ship in <c>models/</c>. Its probabilities mean nothing.
     /// </summary>
-    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100)
+    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null)
     {
         classes ??= DefaultDemoClasses;
         var config = new GruClassifierConfig
@@ -78,11 +91,33 @@ public sealed class ActiveModel : IDisposable
             Classes = [.. classes],
             Encoding = LightCurveEncoding.Descriptor(),
         }, directory);
-        return Load(directory);
+        return Load(directory, sessionOptions);
     }
 
     /// <summary>Class names of the random demo model.</summary>
     public static IReadOnlyList<string> DefaultDemoClasses { get; } = ["SN Ia", "SN II", "SN Ibc", "SLSN", "TDE", "AGN", "Variable star"];
 
-    public void Dispose() => Package.Dispose();
+    public void Dispose()
+    {
+        Scorer.Dispose();
+        Package.Dispose();
+    }
+}
+
+/// <summary>The worker has no model it can use (e.g. the registry's active model is refused); the worker exits with code 3.</summary>
+public sealed class ModelUnavailableException : Exception
+{
+    public ModelUnavailableException()
+    {
+    }
+
+    public ModelUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public ModelUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

@@ -60,6 +60,9 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.dependency.up", ObserveDependencies, "1", "1 while a dependency answers, 0 while it fails (tag dependency: redis, schema_registry).");
     }
 
+    /// <summary>This instance's meter (<see cref="WorkerStatistics"/> listens to it and to no other).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>The traces: one activity per batch.</summary>
     public static ActivitySource ActivitySource { get; } = new(MeterName);
 

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AlertBroker.Cli.Commands;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Packaging;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>train / finetune / evaluate / split through the command line, for a model without metadata.</summary>
+public sealed class TrainingCommandsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-traincli-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // 60 small ZTF light curves in three classes (rising, flat, falling magnitudes), with redshift and A_V columns.
+    private string WriteData()
+    {
+        var dir = Path.Combine(_root, "ztf-toy");
+        Directory.CreateDirectory(dir);
+        var random = new Random(5);
+        var lc = new StringBuilder("object_id,mjd,band,mag,mag_err\n");
+        var meta = new StringBuilder("object_id,class,redshift,a_v\n");
+        string[] classes = ["SNIa", "SNII", "TDE"];
+        for (var i = 0; i < 60; i++)
+        {
+            var cls = i % 3;
+            meta.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{classes[cls]},{0.05 + (0.001 * i)},0.1\n");
+            var n = random.Next(4, 15);
+            for (var t = 0; t < n; t++)
+            {
+                var mag = 18.5 + ((cls - 1) * 0.08 * t) + (0.05 * random.NextDouble());
+                lc.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{59000 + (2.5 * t) + random.NextDouble()},{(t % 2 == 0 ? "g" : "r")},{mag:0.000},0.05\n");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_lightcurves.csv"), lc.ToString());
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_metadata.csv"), meta.ToString());
+        return dir;
+    }
+
+    private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
+
+    [Fact]
+    public void TrainFinetuneEvaluate_NoMetadata_PackagesWithoutMetaInputAndEarlyCurves()
+    {
+        var data = WriteData();
+        var ids = Path.Combine(_root, "test-ids.txt");
+        Assert.Equal(0, Run("split", "--data", data, "--classes", "SNIa,SNII,TDE", "--test", "0.25", "--seed", "3", "--out", ids));
+        var idLines = File.ReadAllLines(ids).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(15, idLines.Count);
+
+        var baseDir = Path.Combine(_root, "models", "toy-base", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--test-ids", ids, "--val", "0.2", "--epochs", "3", "--batch", "8",
+            "--step-loss", "object", "--select", "early-auroc", "--threads", "1", "--quiet", "--out", baseDir));
+        using (var package = ModelPackage.Load(baseDir, LightCurveEncoding.Supported))
+        {
+            Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
+            Assert.False(package.Manifest.RequiresMetadata);
+            Assert.Equal(["ztf"], package.Manifest.Surveys);
+            var split = package.Manifest.Training.Data!["split"]!;
+            Assert.Equal(ids, (string)split["testIds"]!);
+            Assert.Equal(15, (int)split["test"]!);
+            Assert.Equal("object", (string)package.Manifest.Training.Data!["stepLoss"]!);
+            Assert.True(package.Manifest.Training.Metrics.ContainsKey("testMacroAurocDay10"));
+        }
+
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(baseDir, "evaluation.json"))).RootElement;
+        Assert.Equal(15, report.GetProperty("objects").GetInt32());
+        Assert.Equal(8, report.GetProperty("early").GetArrayLength());
+        Assert.Contains("no metadata", File.ReadAllText(Path.Combine(baseDir, "MODEL_CARD.md")), StringComparison.Ordinal);
+
+        var tunedDir = Path.Combine(_root, "models", "toy", "2.0.0");
+        Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "gru1,latent,output", "--test-ids", ids, "--val", "0.2",
+            "--epochs", "2", "--batch", "8", "--threads", "1", "--quiet", "--out", tunedDir));
+        using (var package = ModelPackage.Load(tunedDir, LightCurveEncoding.Supported))
+        {
+            Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
+        }
+
+        // Without --no-meta the base cannot be fine-tuned: it has no metadata branch to feed.
+        Assert.Equal(1, Run("finetune", "--from", baseDir, "--data", data, "--out", Path.Combine(_root, "models", "toy", "bad")));
+
+        var evalDir = Path.Combine(_root, "eval");
+        Assert.Equal(0, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test", "--report", evalDir));
+        var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
+        Assert.Equal(15, evaluation.GetProperty("objects").GetInt32());
+        Assert.Equal([0.0, 2, 5, 10, 15, 20, 30, 50], evaluation.GetProperty("early").EnumerateArray().Select(p => p.GetProperty("days").GetDouble()));
+        Assert.Contains("no metadata", evaluation.GetProperty("conditions").GetString(), StringComparison.Ordinal);
+
+        // A changed id file is refused rather than silently evaluating another test set.
+        File.AppendAllText(ids, "ZTFtoy999\n");
+        Assert.Equal(1, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test"));
+    }
+
+    [Fact]
+    public void Finetune_MetadataBaseWithNoMeta_DropsTheBranch()
+    {
+        var data = WriteData();
+        var baseDir = Path.Combine(_root, "models", "meta-base", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", baseDir));
+        using (var package = ModelPackage.Load(baseDir, LightCurveEncoding.Supported))
+        {
+            Assert.True(package.Manifest.RequiresMetadata);
+            Assert.Contains("meta", package.Session.Inputs.Select(i => i.Name));
+        }
+
+        var dir = Path.Combine(_root, "models", "no-meta", "1.0.0");
+        Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "all", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir));
+        using var tuned = ModelPackage.Load(dir, LightCurveEncoding.Supported);
+        Assert.DoesNotContain("meta", tuned.Session.Inputs.Select(i => i.Name));
+        Assert.False(tuned.Manifest.EffectiveRequiresMetadata);
+        Assert.True((bool)tuned.Manifest.Training.Data!["baseMetadataDropped"]!);
+
+        // The metadata model evaluated in stream conditions (--no-meta: metadata withheld).
+        var evalDir = Path.Combine(_root, "eval-meta");
+        Assert.Equal(0, Run("evaluate", "--model", baseDir, "--data", data, "--no-meta", "--report", evalDir));
+        var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
+        Assert.Contains("withheld", evaluation.GetProperty("conditions").GetString(), StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public void Score_NoMetadataModel_ScoresRealAlerts()
+    {
+        var data = WriteData();
+        var dir = Path.Combine(_root, "models", "score", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir));
+        var output = new StringWriter();
+
+        var exit = ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "ztf")], jsonl: true, output, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(1.0, JsonDocument.Parse(l).RootElement.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4));
+    }
+}

@@ -1,0 +1,40 @@
+using AlertBroker.Model.Onnx;
+
+namespace AlertBroker.Model.Tests;
+
+public class OnnxRuntimeTests
+{
+    [Fact]
+    public void LibraryLocation_DefaultBuild_IsTheLibraryBesideTheProgram()
+    {
+        // The package copies runtimes/linux-x64/native/libonnxruntime.so flat into the output folder (RuntimeIdentifier
+        // linux-x64); that copy, not another one on the system, is what the process maps. No variable or path is configured.
+        var location = OnnxRuntime.LibraryLocation;
+
+        Assert.NotNull(location);
+        Assert.Equal("libonnxruntime.so", Path.GetFileName(location));
+        Assert.Equal(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), Path.GetDirectoryName(location));
+    }
+
+    [Fact]
+    public void Version_DefaultBuild_IsThePinnedCpuPackage()
+    {
+        Assert.Equal("Cpu", OnnxRuntime.Flavour);
+        Assert.Equal("Microsoft.ML.OnnxRuntime", OnnxRuntime.PackageName);
+        Assert.Equal("1.31.1", OnnxRuntime.Version);
+        Assert.True(OnnxRuntime.IsAvailable);
+    }
+
+    [Fact]
+    public void GetAvailableProviders_CpuBuild_IncludesCpuProvider() =>
+        Assert.Contains("CPUExecutionProvider", OnnxRuntime.GetAvailableProviders());
+
+    [Fact]
+    public void OutputFolder_DefaultBuild_CarriesOnlyThisPlatformsNatives()
+    {
+        // RuntimeIdentifier linux-x64: no runtimes/<rid>/native tree with every platform's libraries (239 MB).
+        Assert.False(Directory.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "win-x64")), "win-x64 natives were copied");
+        Assert.False(Directory.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "osx-arm64")), "osx-arm64 natives were copied");
+        Assert.False(File.Exists(Path.Combine(AppContext.BaseDirectory, "onnxruntime.dll")), "the package's Windows DLL was copied");
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using AlertBroker.Simulation.Populations;
+using AlertBroker.Simulation.Surveys;
+using AlertBroker.Simulation.Validation;
+
+namespace AlertBroker.Simulation.Tests;
+
+public sealed class TuningTests
+{
+    [Fact]
+    public void TransientClasses_Defaults_AreTheRecordedTuningResult()
+    {
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(repo, "docs", "results", "simulation-tuning", "tuned-parameters.json")));
+        var classes = doc.RootElement.GetProperty("classes").EnumerateArray().ToList();
+        Assert.Equal(TransientClasses.RealSetClasses.Count, classes.Count);
+        for (var i = 0; i < classes.Count; i++)
+        {
+            var model = TransientClasses.RealSetClasses[i];
+            var recorded = classes[i];
+            Assert.Equal(recorded.GetProperty("name").GetString(), model.Name);
+            foreach (var p in typeof(TransientClassModel).GetProperties().Where(p => p.PropertyType == typeof(double)))
+            {
+                var name = char.ToLowerInvariant(p.Name[0]) + p.Name[1..];
+                var expected = recorded.GetProperty(name).GetDouble();
+                var actual = (double)p.GetValue(model)!;
+                Assert.True(Math.Abs(expected - actual) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"{model.Name}.{p.Name}: code {actual}, tuning {expected}");
+            }
+        }
+
+        var survey = doc.RootElement.GetProperty("survey");
+        Assert.Equal(survey.GetProperty("fieldNightProbability").GetDouble(), ZtfSurvey.Model.FieldNightProbability, 6);
+        Assert.Equal(survey.GetProperty("limitingMagOffset").GetDouble(), ZtfSurvey.Model.LimitingMagOffset, 6);
+    }
+
+    [Fact]
+    public void EarlyTemperature_ChangesTheColourBeforePeakButNotTheReferenceBand()
+    {
+        var cool = LiteraturePriors.SNII with { EarlyTemperatureK = 0 };
+        var hot = LiteraturePriors.SNII with { EarlyTemperatureK = 30_000 };
+        var a = new Transient(cool, 0.03, 35.5, 60_000, -17, 3, 100, 12_000, 0, 0);
+        var b = new Transient(hot, 0.03, 35.5, 60_000, -17, 3, 100, 12_000, 0, 0);
+
+        // Fifteen rest-frame days before peak (a fifth of the peak flux): hotter, so bluer; the reference (B) band is the
+        // same template flux.
+        Assert.True(b.TemperatureK(-15) > 20_000);
+        Assert.Equal(12_000, a.TemperatureK(-15));
+        Assert.Equal(a.AbsoluteMagnitude(0.44, -15), b.AbsoluteMagnitude(0.44, -15), 9);
+        var colourA = a.AbsoluteMagnitude(0.47, -15) - a.AbsoluteMagnitude(0.62, -15);
+        var colourB = b.AbsoluteMagnitude(0.47, -15) - b.AbsoluteMagnitude(0.62, -15);
+        Assert.True(colourB < colourA - 0.1, $"g − r {colourB} (hot) vs {colourA}");
+
+        // At and after peak nothing changes.
+        Assert.Equal(a.AbsoluteMagnitude(0.62, 0), b.AbsoluteMagnitude(0.62, 0), 9);
+        Assert.Equal(a.AbsoluteMagnitude(0.47, 20), b.AbsoluteMagnitude(0.47, 20), 9);
+    }
+
+    [Fact]
+    public void Features_FirstDays_ColourAndRiseRate()
+    {
+        var curve = new Output.LabelledLightCurve { ObjectId = "x", ClassName = "SNII" };
+        curve.Points.Add(new Output.LabelledPoint(100.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(19.5), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(100.5, 'g', AlertBroker.Alerts.Photometry.MagToMicroJy(19.3), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(103.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(18.9), 1, true));
+        curve.Points.Add(new Output.LabelledPoint(110.0, 'r', AlertBroker.Alerts.Photometry.MagToMicroJy(18.0), 1, true));
+
+        var f = LightCurveFeatures.From(curve);
+
+        Assert.Equal(19.5, f.FirstMag, 6);
+        Assert.Equal(-0.2, f.EarlyGMinusR, 6);
+        Assert.Equal(-0.2, f.EarlyRiseRate, 6); // 19.5 → 18.9 over 3 days; the day-10 point is outside the first 5 days
+        Assert.Equal(10, LightCurveFeatures.Quantities.Count);
+    }
+
+    [Fact]
+    public void TunableParameter_PenaltyMoveAndBounds()
+    {
+        var mag = new TunableParameter("SNIa", nameof(TransientClassModel.PeakAbsMag), -19.3, 0.1, Logarithmic: false, Step: 0.1, Min: -19.5, Max: -19.0);
+        Assert.Equal(0, mag.Penalty(-19.3), 12);
+        Assert.Equal(4, mag.Penalty(-19.1), 9);
+        Assert.Equal(-19.5, mag.Move(-19.45, 0.1, -1), 12);
+        var rise = new TunableParameter("SNIa", nameof(TransientClassModel.RiseDays), 3, 0.2, Logarithmic: true, Step: 0.1, Min: 1, Max: 10);
+        Assert.Equal(1, rise.Penalty(3 * Math.Pow(10, 0.2)), 9);
+        Assert.Equal(3 * Math.Pow(10, 0.1), rise.Move(3, 0.1, 1), 9);
+        Assert.Equal(4.5, rise.Get(rise.Set(LiteraturePriors.SNIa, 4.5)));
+        var survey = new TunableParameter("survey", nameof(SurveyModel.FieldNightProbability), 0.4, 0.1, false, 0.04, 0.2, 0.8);
+        Assert.Equal(0.5, survey.Get(survey.Set(ZtfSurvey.Model, 0.5)));
+    }
+
+    [Fact]
+    public void Tuner_SmallRun_IsDeterministicAndNeverWorsensTheObjective()
+    {
+        // "Real" data from the tuned defaults; start from the priors: the tuner must move towards them, or stay.
+        var real = new LightCurveSimulator(new SimulationOptions { Seed = 99, Classes = [TransientClasses.SNIa], Selection = SpectroscopicSelection.Bts })
+            .Simulate(150).Select(LightCurveFeatures.From).ToList();
+        var options = new TuningOptions
+        {
+            Real = real,
+            Classes = [LiteraturePriors.SNIa],
+            Parameters = [.. LiteraturePriors.Tunable.Where(p => p.Target == "SNIa" && p.Name == nameof(TransientClassModel.PeakTemperatureK))],
+            PerClass = 150,
+            Rounds = 2,
+        };
+
+        var a = new SimulatorTuner(options).Run(_ => { });
+        var b = new SimulatorTuner(options).Run(_ => { });
+
+        Assert.True(a.ObjectiveAfter <= a.ObjectiveBefore);
+        Assert.Equal(a.ObjectiveAfter, b.ObjectiveAfter);
+        Assert.Equal(a.Classes[0].PeakTemperatureK, b.Classes[0].PeakTemperatureK);
+        Assert.NotEmpty(a.Steps);
+        Assert.All(a.Steps.Where(s => s.Accepted), s => Assert.True(s.ObjectiveAfter < s.ObjectiveBefore));
+
+        // The real colours come from a hotter SN Ia (16 000 K against the 12 000 K prior): the tuned temperature moves up.
+        Assert.True(a.Classes[0].PeakTemperatureK > LiteraturePriors.SNIa.PeakTemperatureK);
+    }
+}
