@@ -6,7 +6,6 @@ using System.Text.Json;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Cli.Consume;
-using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Simulation;
@@ -247,7 +246,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         {
             var counts = outputs.ObservationCounts(newest[i].Candid);
             if (states[i] is { } s && counts.Count > 0 && counts.All(c => c == s.Observations.Length)
-                && s.Observations.Select(o => (o.Mjd, o.Band)).Distinct().Count() == s.Observations.Length)
+                && s.Observations.Distinct().Count() == s.Observations.Length)
             {
                 consistent++;
             }
