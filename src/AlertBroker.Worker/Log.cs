@@ -58,13 +58,19 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "State store: Redis at {Endpoints} (user {User}, TLS {Tls})")]
     public static partial void RedisState(ILogger logger, string endpoints, string user, bool tls);
 
+    [LoggerMessage(20, LogLevel.Debug, "librdkafka {Client} {Facility}: {Message}")]
+    public static partial void Librdkafka(ILogger logger, string client, string facility, string message);
+
+    [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the worker keeps trying until AlertBroker:Kafka:StartTimeoutMs")]
+    public static partial void KafkaNotAnswering(ILogger logger, string bootstrapServers, double seconds);
+
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
 
-    [LoggerMessage(EventId = 20, Message = "librdkafka {Client} {Facility}: {Message}")]
+    [LoggerMessage(EventId = 31, Message = "librdkafka {Client} {Facility}: {Message}")]
     public static partial void Librdkafka(ILogger logger, LogLevel level, string client, string facility, string message);
 
-    [LoggerMessage(21, LogLevel.Critical, "Kafka {Client} reported a fatal error {Code}: {Reason}; the worker stops (exit code 70)")]
+    [LoggerMessage(32, LogLevel.Critical, "Kafka {Client} reported a fatal error {Code}: {Reason}; the worker stops (exit code 70)")]
     public static partial void KafkaFatal(ILogger logger, string client, string code, string reason);
 
     [LoggerMessage(22, LogLevel.Warning, "Partitions lost (the group moved on without this member, e.g. after a long pause): {Partitions}; their uncommitted batches are re-delivered to the new owners")]

@@ -4,36 +4,43 @@ using System.Runtime.InteropServices;
 
 namespace AlertBroker.Cli.Tests;
 
-/// <summary>The built <c>alertbroker</c> program as a child process, its stdout and stderr lines kept.</summary>
+/// <summary>
+/// The real <c>alertbroker</c> program as a child process, as a container or a Kubernetes Job runs it: copied into the test's
+/// output by the project reference, started with the checkout as working directory (where the ONNX Runtime of
+/// eng/setup.sh is found), none of the test process's <c>AlertBroker__*</c> variables, only the ones given, and every line
+/// of its stdout and stderr kept.
+/// </summary>
 internal sealed partial class CliProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private int? _exitCode;
+    private bool _disposed;
 
     private CliProcess(Process process)
     {
         _process = process;
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, Stdout);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data, Stderr);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
-    public ConcurrentQueue<string> Stdout { get; } = new();
+    public int Id => _process.Id;
 
-    public ConcurrentQueue<string> Stderr { get; } = new();
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
-    public ConcurrentQueue<string> Lines { get; } = new();
+    /// <summary>The exit code (also after <see cref="Dispose"/>).</summary>
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>Everything written so far, stdout and stderr interleaved as they arrived.</summary>
+    public string Output => string.Join('\n', _lines);
 
-    public int ExitCode => _process.ExitCode;
+    public static string ProgramPath => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "alertbroker.exe" : "alertbroker");
 
-    public string Output => string.Join('\n', Lines);
-
-    /// <summary>Starts <c>alertbroker ARGS</c> from the test's output directory, without the caller's AlertBroker variables.</summary>
-    public static CliProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static CliProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "alertbroker.exe" : "alertbroker"))
+        var psi = new ProcessStartInfo(ProgramPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -45,35 +52,40 @@ internal sealed partial class CliProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("AlertBroker__", StringComparison.OrdinalIgnoreCase) || k.Equals("LD_LIBRARY_PATH", StringComparison.Ordinal)).ToList())
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("AlertBroker__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ALERTBROKER_REDIS", StringComparison.Ordinal) || k.Equals("LD_LIBRARY_PATH", StringComparison.Ordinal)).ToList())
         {
             psi.Environment.Remove(key);
         }
 
         psi.Environment["Logging__Console__FormatterName"] = "simple";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        psi.Environment["NO_COLOR"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
-            psi.Environment[k] = v;
+            psi.Environment[key] = value;
         }
 
         return new CliProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start " + psi.FileName));
     }
 
-    /// <summary>Runs <c>alertbroker ARGS</c> to its end (killed after <paramref name="timeout"/>).</summary>
-    public static async Task<(int Code, string Output, string Stdout)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    /// <summary>Runs the program to its end (killed after <paramref name="timeout"/>): its exit code and output.</summary>
+    public static async Task<(int Exit, string Output)> RunAsync(IReadOnlyDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
     {
-        using var p = Start(args, environment);
-        await p.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(120));
-        return (p.ExitCode, p.Output, string.Join('\n', p.Stdout));
+        using var process = Start(environment, args);
+        await process.WaitForExitAsync(timeout);
+        return (process.ExitCode, process.Output);
     }
 
-    /// <summary>Waits until a line of output contains <paramref name="text"/> (false on timeout or exit).</summary>
-    public async Task<bool> WaitForLineAsync(string text, TimeSpan timeout)
+    public bool Contains(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+
+    public int Count(string text) => _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Waits until a line contains <paramref name="text"/> (false when the time is up or the process ended first).</summary>
+    public async Task<bool> WaitForAsync(string text, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if (Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            if (Contains(text))
             {
                 return true;
             }
@@ -81,15 +93,16 @@ internal sealed partial class CliProcess : IDisposable
             if (_process.HasExited)
             {
                 await Task.Delay(200);
-                return Lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+                return Contains(text);
             }
 
             await Task.Delay(50);
         }
 
-        return false;
+        return Contains(text);
     }
 
+    /// <summary>Waits for the process to end (killing it after <paramref name="timeout"/>), then for its output to be read.</summary>
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
         try
@@ -99,43 +112,49 @@ internal sealed partial class CliProcess : IDisposable
         catch (TimeoutException)
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"alertbroker did not end within {timeout.TotalSeconds} s; output:\n{Output}");
+            await _process.WaitForExitAsync();
+            _lines.Enqueue($"[test] killed after {timeout.TotalSeconds:F0} s");
         }
 
-        _process.WaitForExit(); // the output's end
+        // The parameterless wait also waits for the redirected streams to reach their end.
+        _process.WaitForExit();
+        _exitCode = _process.ExitCode;
     }
 
-    /// <summary>Sends a signal (kill(2)): 9 SIGKILL, 15 SIGTERM.</summary>
-    public void Signal(int signal)
+    /// <summary>Sends SIGTERM, as Kubernetes does to stop a pod.</summary>
+    public void Terminate()
     {
-        if (Kill(_process.Id, signal) != 0)
+        if (!HasExited && Kill(_process.Id, 15) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException("kill(SIGTERM) failed: " + Marshal.GetLastPInvokeError());
         }
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!_disposed)
         {
-            _process.Kill(entireProcessTree: true);
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
             _process.WaitForExit();
+            _exitCode = _process.ExitCode;
+            _process.Dispose();
+            _disposed = true;
         }
-
-        _process.Dispose();
     }
 
-    private void OnLine(string? line, ConcurrentQueue<string> stream)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        stream.Enqueue(line);
-        Lines.Enqueue(line);
-    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    private void Add(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+        }
+    }
 }

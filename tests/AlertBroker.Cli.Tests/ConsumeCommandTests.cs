@@ -57,7 +57,7 @@ public sealed class ConsumeCommandTests : IDisposable
             await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Value = "not avro"u8.ToArray() });
         }
 
-        var (code, output, stdout) = await CliProcess.RunAsync(
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
             ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--jsonl", "--limit", "5", "--schema-dir", schemaDir]);
 
         Assert.True(code == 0, output);
@@ -97,7 +97,7 @@ public sealed class ConsumeCommandTests : IDisposable
             }
         }
 
-        var (code, output, stdout) = await CliProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--limit", "4"]);
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--limit", "4"]);
 
         Assert.True(code == 0, output);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -113,7 +113,7 @@ public sealed class ConsumeCommandTests : IDisposable
             await producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Value = SyntheticZtfAlerts.Generate(1, 1, seed: 63)[0].Message });
         }
 
-        var (code, output, stdout) = await CliProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--timeout", "3"]);
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--timeout", "3"]);
 
         Assert.True(code == 0, output);
         Assert.Equal(string.Empty, stdout.Trim());
@@ -123,7 +123,7 @@ public sealed class ConsumeCommandTests : IDisposable
     [Fact]
     public async Task Consume_KafkaUnreachable_ExitsFour()
     {
-        var (code, output, _) = await CliProcess.RunAsync(["consume", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--timeout", "1"], timeout: TimeSpan.FromSeconds(60));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--timeout", "1"], timeout: TimeSpan.FromSeconds(60));
 
         Assert.True(code == 4, $"exit code {code}: {output}");
     }
@@ -131,7 +131,7 @@ public sealed class ConsumeCommandTests : IDisposable
     [Fact]
     public async Task Consume_NoBootstrapServers_ExitsTwo()
     {
-        var (code, output, _) = await CliProcess.RunAsync(["consume", "--topic", "t"]);
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--topic", "t"]);
 
         Assert.True(code == 2, $"exit code {code}: {output}");
     }

@@ -138,7 +138,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         worker.Dispose();
 
         // Read both topics back as an operator would.
-        var (consumeCode, consumeOutput, jsonl) = await CliProcess.RunAsync(
+        var (consumeCode, consumeOutput, jsonl) = await AlertBrokerProcess.RunAsync(
             ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Output, "--topic", DeadLetters, "--from-beginning", "--jsonl", "--timeout", "5"]);
         var lines = jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var classifications = lines.Where(l => l.GetProperty("type").GetString() == "classification").ToList();
@@ -260,7 +260,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         return (newest.Count, consistent);
     }
 
-    private CliProcess StartWorker(string model) => CliProcess.Start(
+    private AlertBrokerProcess StartWorker(string model) => AlertBrokerProcess.Start(
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output, "--dead-letter-topic", DeadLetters,
             "--redis", _redis.Configuration, "--model", model, "--batch-size", "10", "--http-port", "0"],
         new Dictionary<string, string>

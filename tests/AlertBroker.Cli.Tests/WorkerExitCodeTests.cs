@@ -27,7 +27,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Fact]
     public async Task Run_BogusSecurityProtocol_ExitsTwoNamingTheSetting()
     {
-        var (code, output, _) = await CliProcess.RunAsync(
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
             Run("--in-memory", "--random-model"),
             new Dictionary<string, string> { ["AlertBroker__Kafka__Properties__security.protocol"] = "bogus" });
 
@@ -38,7 +38,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Fact]
     public async Task Run_ZeroBatchSize_ExitsTwo()
     {
-        var (code, output, _) = await CliProcess.RunAsync(Run("--in-memory", "--random-model", "--batch-size", "0"));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--batch-size", "0"));
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
         Assert.Contains("BatchSize", output, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Fact]
     public async Task Run_KafkaUnreachable_ExitsFour()
     {
-        var (code, output, _) = await CliProcess.RunAsync(
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
             ["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", _topic, "--in-memory", "--random-model", "--http-port", "0"],
             new Dictionary<string, string> { ["AlertBroker__Kafka__StartTimeoutMs"] = "3000" });
 
@@ -58,7 +58,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Fact]
     public async Task Run_RedisUnreachable_ExitsFour()
     {
-        var (code, output, _) = await CliProcess.RunAsync(Run("--redis", "127.0.0.1:1", "--random-model"));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--redis", "127.0.0.1:1", "--random-model"));
 
         Assert.True(code == 4, $"exit code {code}; output:\n{output}");
         Assert.Contains("Redis", output, StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class WorkerExitCodeTests : IDisposable
         var onnx = Path.Combine(dir, ModelPackage.OnnxFileName);
         File.WriteAllBytes(onnx, File.ReadAllBytes(onnx)[..100]);
 
-        var (code, output, _) = await CliProcess.RunAsync(Run("--in-memory", "--model", dir));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model", dir));
 
         Assert.True(code == 3, $"exit code {code}; output:\n{output}");
     }
@@ -79,7 +79,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Fact]
     public async Task Run_MissingConfigFile_ExitsTwo()
     {
-        var (code, output, _) = await CliProcess.RunAsync(Run("--in-memory", "--random-model", "--config", Path.Combine(_root, "none.json")));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--config", Path.Combine(_root, "none.json")));
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
     }

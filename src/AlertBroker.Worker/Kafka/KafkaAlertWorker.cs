@@ -162,9 +162,11 @@ public sealed class KafkaAlertWorker
             config.Set(k, v);
         }
 
+        KafkaSecurity.Apply(config, options);
         return config;
     }
 
+    /// <summary>The producer configuration (classifications, dead letters), with pass-through properties and the typed security settings.</summary>
     public static ProducerConfig CreateProducerConfig(KafkaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -180,7 +182,38 @@ public sealed class KafkaAlertWorker
             config.Set(k, v);
         }
 
+        KafkaSecurity.Apply(config, options);
         return config;
+    }
+
+    /// <summary>
+    /// The configuration of an admin client (the start-time check, tools): the brokers, the pass-through properties that
+    /// apply to every client, and the typed security settings.
+    /// </summary>
+    public static AdminClientConfig CreateAdminConfig(KafkaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new AdminClientConfig { BootstrapServers = options.BootstrapServers };
+        foreach (var (k, v) in options.Properties)
+        {
+            // Consumer- and producer-only settings would make librdkafka warn on an admin client.
+            if (!k.StartsWith("session.", StringComparison.Ordinal) && !k.StartsWith("heartbeat.", StringComparison.Ordinal) && !k.StartsWith("max.poll.", StringComparison.Ordinal))
+            {
+                config.Set(k, v);
+            }
+        }
+
+        KafkaSecurity.Apply(config, options);
+        return config;
+    }
+
+    /// <summary>librdkafka's own log lines (its <c>debug</c> output among them) to the worker's log at Debug, secrets redacted.</summary>
+    internal static void ForwardLog(ILogger logger, KafkaOptions options, LogMessage message)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Librdkafka(logger, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, options));
+        }
     }
 
     private void Run(CancellationToken stoppingToken)
@@ -354,12 +387,12 @@ public sealed class KafkaAlertWorker
         if (error.IsFatal)
         {
             _fatal ??= error;
-            Log.KafkaFatal(_logger, client, error.Code.ToString(), error.Reason);
+            Log.KafkaFatal(_logger, client, error.Code.ToString(), KafkaSecurity.Redact(error.Reason, _options));
         }
         else if (error.Code != ErrorCode.Local_Transport)
         {
             // A failed connection is already in librdkafka's own log (facility FAIL, error level): counted, not logged twice.
-            Log.KafkaError(_logger, client, error.Code.ToString(), error.Reason);
+            Log.KafkaError(_logger, client, error.Code.ToString(), KafkaSecurity.Redact(error.Reason, _options));
         }
     }
 
@@ -369,7 +402,7 @@ public sealed class KafkaAlertWorker
     private void OnLog(string client, LogMessage message)
     {
         var level = ToLogLevel(message.Level);
-        Log.Librdkafka(_logger, level, client, message.Facility, message.Message);
+        Log.Librdkafka(_logger, level, client, message.Facility, KafkaSecurity.Redact(message.Message, _options));
         if (message.Level <= SyslogLevel.Notice)
         {
             _metrics?.LibrdkafkaLog(message.Level.ToString().ToLowerInvariant());
@@ -456,7 +489,7 @@ public sealed class KafkaAlertWorker
             catch (ConsumeException e)
             {
                 // A broken message (e.g. failed CRC) must not stop the partition: dead-letter what can be had and move on.
-                Log.KafkaError(_logger, "consumer", e.Error.Code.ToString(), e.Error.Reason);
+                Log.KafkaError(_logger, "consumer", e.Error.Code.ToString(), KafkaSecurity.Redact(e.Error.Reason, _options));
                 _metrics?.Error("kafka_consume");
                 _metrics?.KafkaError("consumer", e.Error.Code.ToString());
 
