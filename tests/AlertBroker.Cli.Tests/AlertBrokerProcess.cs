@@ -105,6 +105,19 @@ internal sealed partial class AlertBrokerProcess : IDisposable
         _process.WaitForExit(); // the output's end
     }
 
+    /// <summary>The process's resident set (VmRSS of /proc/PID/status) in MB; NaN where there is no /proc.</summary>
+    public double ResidentMegabytes()
+    {
+        var path = $"/proc/{_process.Id}/status";
+        if (!File.Exists(path))
+        {
+            return double.NaN;
+        }
+
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
     /// <summary>Sends a signal (kill(2)): 9 SIGKILL, 15 SIGTERM.</summary>
     public void Signal(int signal)
     {

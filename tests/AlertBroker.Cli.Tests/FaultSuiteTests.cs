@@ -130,6 +130,33 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         Assert.True(await WaitUntilAsync(() => outputs.Covers(good.Keys), s_timeout), "phase 3 incomplete; worker output:\n" + worker.Output);
         var consistentAfterWipe = await CheckStateAsync(third, outputs);
 
+        // Phase 4: SIGTERM during a Redis outage is a clean stop that commits nothing unwritten: a new worker classifies
+        // what arrived during the outage once Redis is back.
+        await _redis.StopAsync();
+        var fourth = SyntheticZtfAlerts.Generate(10, 2, seed: 54, objectOffset: 3000);
+        await ProduceGood(fourth);
+        await Task.Delay(3000);
+        worker.Signal(15);
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var outageTermCode = worker.ExitCode;
+        var outageLog = worker.Output;
+        worker.Dispose();
+        await _redis.StartAsync(_redis.Port);
+        worker = StartWorker(model);
+        Assert.True(await WaitUntilAsync(() => outputs.Covers(good.Keys), s_timeout), "phase 4 incomplete; worker output:\n" + worker.Output);
+
+        // Memory: the worker's resident set once caught up, then after four alerts of 9,000 points each (accepted; each
+        // object keeps its newest 4,000), a full GC, and 200 ordinary alerts.
+        var rssBaseline = worker.ResidentMegabytes();
+        var longOnes = Enumerable.Range(0, 4).Select(i => SyntheticZtfAlerts.LongHistory(8_000_000 + i, 9_000, seed: 70 + i)).ToList();
+        await ProduceGood(longOnes);
+        Assert.True(await WaitUntilAsync(() => outputs.Covers(good.Keys), s_timeout), "long histories not classified; worker output:\n" + worker.Output);
+        var rssPeak = worker.ResidentMegabytes();
+        await ProduceGood(SyntheticZtfAlerts.Generate(50, 4, seed: 55, objectOffset: 4000));
+        Assert.True(await WaitUntilAsync(() => outputs.Covers(good.Keys), s_timeout), "phase 5 incomplete; worker output:\n" + worker.Output);
+        var rssAfter = worker.ResidentMegabytes();
+        var longStored = await StoredObservationsAsync(longOnes.Select(a => a.ObjectId));
+
         // SIGTERM: a clean stop.
         worker.Signal(15);
         await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -153,7 +180,8 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
 
         var report = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"fault suite: {good.Count + poison.Count} messages in ({good.Count} alerts, {poison.Count} poison), {classifications.Count} classifications out for {classifiedSources.Count} alerts, lost {lost}, duplicated {duplicated} (re-delivered after kill -9; {unfaithful} differing from the first)")
-            .AppendLine(CultureInfo.InvariantCulture, $"  kill -9 after {beforeKill} classifications ({stopwatch.Elapsed.TotalSeconds:F1} s), exit {killCode}; SIGTERM exit {termCode}; consume exit {consumeCode}")
+            .AppendLine(CultureInfo.InvariantCulture, $"  kill -9 after {beforeKill} classifications ({stopwatch.Elapsed.TotalSeconds:F1} s), exit {killCode}; SIGTERM during a Redis outage exit {outageTermCode}; SIGTERM exit {termCode}; consume exit {consumeCode}")
+            .AppendLine(CultureInfo.InvariantCulture, $"  worker RSS {rssBaseline:F0} MB caught up, {rssPeak:F0} MB after four 9,000-point alerts (stored: {string.Join("/", longStored)} points), {rssAfter:F0} MB after 200 more alerts")
             .AppendLine(CultureInfo.InvariantCulture, $"  {deadLetters.Count} dead letters for {deadBySource.Count} messages (a poison message read again after kill -9 is dead-lettered again); by kind: {string.Join(", ", kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))}")
             .AppendLine("  poison: " + string.Join(", ", poison.Select(p => $"{p.Value.Name} → {deadBySource.GetValueOrDefault(p.Key) ?? "NOT DEAD-LETTERED"}")))
             .AppendLine(CultureInfo.InvariantCulture, $"  state consistent after kill -9 and a Redis restart with persistence: {consistentWithPersistence.Consistent}/{consistentWithPersistence.Objects} objects; after a restart without persistence (new objects): {consistentAfterWipe.Consistent}/{consistentAfterWipe.Objects}");
@@ -164,6 +192,8 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         }
 
         Assert.True(termCode == 0, $"SIGTERM exit code {termCode}:\n{log}");
+        Assert.True(outageTermCode == 0, $"SIGTERM during a Redis outage: exit code {outageTermCode}:\n{outageLog}");
+        Assert.All(longStored, n => Assert.Equal(AlertBroker.Worker.Pipeline.AlertBatchProcessor.DefaultMaxObservationsPerObject, n));
         Assert.True(consumeCode == 0, consumeOutput);
         Assert.Equal(0, lost);
         Assert.Equal(0, unfaithful);
@@ -258,6 +288,15 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         }
 
         return (newest.Count, consistent);
+    }
+
+    private async Task<List<int>> StoredObservationsAsync(IEnumerable<string> objectIds)
+    {
+        var ids = objectIds.ToList();
+        using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = _redis.Configuration, KeyPrefix = Prefix });
+        var states = new ObjectState?[ids.Count];
+        await store.ReadAsync(ids.Select(id => new ObjectKey(Survey.Ztf, id)).ToList(), states);
+        return states.Select(s => s?.Observations.Length ?? 0).ToList();
     }
 
     private AlertBrokerProcess StartWorker(string model) => AlertBrokerProcess.Start(

@@ -237,8 +237,8 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Contains("127.0.0.1:1", e.Message, StringComparison.Ordinal);
         Assert.Contains("did not answer within 2 s", e.Message, StringComparison.Ordinal);
 
-        // librdkafka's own line ("Connect to ipv4#127.0.0.1:1 failed") reaches the worker's log at error level (syslog 3).
-        Assert.Contains(logs.Entries, x => x.Level == LogLevel.Error && x.Message.StartsWith("librdkafka producer FAIL", StringComparison.Ordinal) && x.Message.Contains("Connection refused", StringComparison.Ordinal));
+        // librdkafka's own line ("rdkafka#producer-1 FAIL: … Connect to ipv4#127.0.0.1:1 failed") reaches the worker's log at error level (syslog 3).
+        Assert.Contains(logs.Entries, x => x.Level == LogLevel.Error && x.Message.StartsWith("librdkafka rdkafka#producer", StringComparison.Ordinal) && x.Message.Contains(" FAIL: ", StringComparison.Ordinal) && x.Message.Contains("Connection refused", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -348,7 +348,8 @@ public sealed class KafkaAlertWorker
 
             try
             {
-                var metadata = admin.GetMetadata(TimeSpan.FromSeconds(1));
+                // Up to 5 s a request: a slow broker (or link) takes several round trips to connect and answer.
+                var metadata = admin.GetMetadata(TimeSpan.FromSeconds(Math.Clamp((limit - clock.Elapsed).TotalSeconds, 1, 5)));
                 if (metadata.Brokers.Count > 0)
                 {
                     Log.KafkaReachable(_logger, metadata.Brokers.Count, _options.BootstrapServers);
@@ -402,7 +403,7 @@ public sealed class KafkaAlertWorker
     private void OnLog(string client, LogMessage message)
     {
         var level = ToLogLevel(message.Level);
-        Log.Librdkafka(_logger, level, client, message.Facility, KafkaSecurity.Redact(message.Message, _options));
+        Log.Librdkafka(_logger, level, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, _options));
         if (message.Level <= SyslogLevel.Notice)
         {
             _metrics?.LibrdkafkaLog(message.Level.ToString().ToLowerInvariant());
