@@ -12,12 +12,13 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var models = new Command("models", "Model packages: inspect (and, with the registry, push/list/promote/rollback).");
+        var models = new Command("models", "Model packages: inspect, package (an ONNX graph trained elsewhere), verify (against reference outputs), and with the registry push/list/status/promote/rollback.");
         var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
         var device = ModelCli.DeviceOption();
         var inspect = new Command("inspect", "Validate a model package and print its model card (exit 3 when it cannot be used).") { dir, device };
         inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console, parse.GetValue(device)));
         models.Subcommands.Add(inspect);
+        ModelPackagingCommands.AddTo(models);
         RegistryCommands.AddTo(models);
         return models;
     }
@@ -28,7 +29,7 @@ internal static class ModelsCommand
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(directory, LightCurveEncoding.Supported, ModelCli.SessionOptions(device, intraOpThreads: 1));
+            package = ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1));
         }
         catch (ModelPackageException e)
         {
@@ -75,6 +76,10 @@ internal static class ModelsCommand
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
         card.AddRow("bands (µm)", Markup.Escape(string.Join(", ", m.Encoding.BandWavelengthsMicron.OrderBy(kv => kv.Value).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F4}")))));
         card.AddRow("network", Markup.Escape(string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
+        var roles = m.EffectiveRoles;
+        card.AddRow("tensor roles", Markup.Escape(roles + (m.Tensors.Roles is null ? " (standard names)" : string.Empty)));
+        card.AddRow("scoring", Markup.Escape((roles.HasState ? "incremental (new steps from the stored state)" : "full re-run on every update (no recurrent state)")
+            + (roles.Lengths is null ? "; rows of equal length batched, never padded" : "; padded batches with lengths")));
         card.AddRow("inputs", Markup.Escape(string.Join("; ", m.Tensors.Inputs.Select(Describe))));
         card.AddRow("outputs", Markup.Escape(string.Join("; ", m.Tensors.Outputs.Select(Describe))));
         card.AddRow("onnx", Markup.Escape($"{m.Onnx.File}, opset {m.Onnx.Opset}, {m.Onnx.Producer}"));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
 using AlertBroker.Alerts;
-using AlertBroker.Model.Features;
 using AlertBroker.Model.Scoring;
 using AlertBroker.State;
 using AlertBroker.Worker.Output;
@@ -320,8 +319,8 @@ public sealed class AlertBatchProcessor
         for (var i = 0; i < works.Count; i++)
         {
             var w = works[i];
-            var steps = new float[w.ScoreCount * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
+            var steps = new float[w.ScoreCount * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
             w.StepProbabilities = new float[w.ScoreCount * d.Classes];
             w.NewHidden = new float[d.StateSize];
             requests[i] = new ScoringRequest(steps, model.Meta, w.StartHidden);
@@ -348,8 +347,8 @@ public sealed class AlertBatchProcessor
         for (var i = 0; i < prefixes.Count; i++)
         {
             var p = prefixes[i];
-            var steps = new float[p.Steps * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(p.Work.Steps.AsSpan(0, p.Steps), 0, p.Work.ReferenceMjd, double.NaN, steps);
+            var steps = new float[p.Steps * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(p.Work.Steps.AsSpan(0, p.Steps), 0, p.Work.ReferenceMjd, double.NaN, steps);
             p.AllProbabilities = new float[p.Steps * d.Classes];
             requests[i] = new ScoringRequest(steps, model.Meta, ReadOnlyMemory<float>.Empty);
             outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
@@ -414,8 +413,9 @@ public sealed class AlertBatchProcessor
             Current = current;
             Merged = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
             Added = added;
-            Steps = SelectSteps(Merged);
-            ReferenceMjd = LightCurveEncoding.ReferenceTime(Steps);
+            // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
+            Steps = model.Encoding.SelectSteps(Merged, out var referenceMjd);
+            ReferenceMjd = referenceMjd;
             StepProbabilities = [];
             Prefixes = null;
             var n = Steps.Length;
@@ -428,7 +428,9 @@ public sealed class AlertBatchProcessor
                 return;
             }
 
-            if (CanContinue(current, model))
+            // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
+            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
+            if (CanContinue(current, model) && (model.IsIncremental || current.ScoredSteps == n))
             {
                 ScoreStart = current.ScoredSteps;
                 ScoreCount = n - ScoreStart;
@@ -509,40 +511,12 @@ public sealed class AlertBatchProcessor
                 return false;
             }
 
-            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale.
+            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale. A changed
+            // t₀ (an earlier detection arrived) changes every step's time feature and, with a window, which points are steps.
             ref readonly var last = ref Steps[s - 1];
             return last.Mjd.Equals(current.LastStepMjd)
                 && last.SourceId == current.LastStepSourceId
                 && ReferenceMjd.Equals(current.ReferenceMjd);
-        }
-
-        private static Observation[] SelectSteps(Observation[] merged)
-        {
-            var count = 0;
-            foreach (ref readonly var o in merged.AsSpan())
-            {
-                if (LightCurveEncoding.IsStep(o))
-                {
-                    count++;
-                }
-            }
-
-            if (count == merged.Length)
-            {
-                return merged;
-            }
-
-            var steps = new Observation[count];
-            var k = 0;
-            foreach (ref readonly var o in merged.AsSpan())
-            {
-                if (LightCurveEncoding.IsStep(o))
-                {
-                    steps[k++] = o;
-                }
-            }
-
-            return steps;
         }
     }
 }
