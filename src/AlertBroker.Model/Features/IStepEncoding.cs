@@ -64,12 +64,13 @@ public interface IStepEncoding
 
     /// <summary>
     /// The steps of a light curve that is already time-ordered (by MJD, then source id) and deduplicated, and its t₀.
-    /// Returns <paramref name="timeOrdered"/> itself when every point is a step.
+    /// Returns <paramref name="timeOrdered"/> itself when every point is a step. (For observations in any order, use the
+    /// <see cref="StepEncodings.SelectSteps"/> extension, which sorts and deduplicates first.)
     /// </summary>
-    Observation[] SelectSteps(Observation[] timeOrdered, out double referenceMjd);
+    Observation[] SelectOrderedSteps(Observation[] timeOrdered, out double referenceMjd);
 
     /// <summary>
-    /// Encodes steps <paramref name="start"/>.. of <paramref name="steps"/> (the output of <see cref="SelectSteps"/>) into
+    /// Encodes steps <paramref name="start"/>.. of <paramref name="steps"/> (the output of <see cref="SelectOrderedSteps"/>) into
     /// <paramref name="destination"/>, <see cref="StepFeatureCount"/> floats per step. <paramref name="redshift"/> is NaN
     /// when unknown; an encoding without time dilation ignores it.
     /// </summary>

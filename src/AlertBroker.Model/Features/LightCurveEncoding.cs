@@ -233,7 +233,7 @@ public static class LightCurveEncoding
 
         public bool IsCandidate(in Observation observation) => IsStep(observation);
 
-        public Observation[] SelectSteps(Observation[] timeOrdered, out double referenceMjd)
+        public Observation[] SelectOrderedSteps(Observation[] timeOrdered, out double referenceMjd)
         {
             ArgumentNullException.ThrowIfNull(timeOrdered);
             var steps = StepEncodings.Filter(timeOrdered, 0, static (o, _) => IsStep(o));

@@ -99,7 +99,7 @@ public sealed class Muthukrishna2025Encoding : IStepEncoding
         && double.IsFinite(observation.Mjd)
         && s_wavelengths.ContainsKey(observation.Band);
 
-    public Observation[] SelectSteps(Observation[] timeOrdered, out double referenceMjd)
+    public Observation[] SelectOrderedSteps(Observation[] timeOrdered, out double referenceMjd)
     {
         ArgumentNullException.ThrowIfNull(timeOrdered);
         var candidates = StepEncodings.Filter(timeOrdered, this, static (o, e) => e.IsCandidate(o));

@@ -74,7 +74,7 @@ public static class StepEncodings
 
     /// <summary>
     /// The steps of observations of any kinds and in any order: time-ordered (MJD, then source id), deduplicated by
-    /// (source id, kind), then <see cref="IStepEncoding.SelectSteps"/>.
+    /// (source id, kind), then <see cref="IStepEncoding.SelectOrderedSteps"/>.
     /// </summary>
     public static Observation[] SelectSteps(this IStepEncoding encoding, IEnumerable<Observation> observations, out double referenceMjd)
     {
@@ -104,7 +104,7 @@ public static class StepEncodings
         }
 
         list.RemoveRange(n, list.Count - n);
-        return encoding.SelectSteps([.. list], out referenceMjd);
+        return encoding.SelectOrderedSteps([.. list], out referenceMjd);
     }
 
     /// <summary>t₀ under <see cref="TimeZeroRule.FirstDetection"/>: the first detection's time, else the first point's, NaN for none.</summary>

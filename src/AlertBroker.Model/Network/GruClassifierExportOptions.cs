@@ -46,6 +46,21 @@ public sealed record GruClassifierExportOptions
     /// <summary>Whether the graph has the int32 <c>lengths</c> input (GRU <c>sequence_lens</c>).</summary>
     public bool Lengths { get; init; } = true;
 
+    /// <summary>
+    /// Whether the graph has the recurrent state input <c>h0</c> and output <c>hn</c>. Without them every row starts from
+    /// zeros and nothing can be continued: the worker re-runs the whole light curve on every update.
+    /// </summary>
+    public bool State { get; init; } = true;
+
+    /// <summary>
+    /// Test hook: declare the lengths input but do not wire it into the GRU (what "adding a dummy lengths input" to a
+    /// PyTorch export gives): the graph then runs over padding. Never set by the project's own exports.
+    /// </summary>
+    internal bool IgnoreLengths { get; init; }
+
+    /// <summary>Test hook: declare the state input but start every row from zeros (a graph whose state cannot be continued).</summary>
+    internal bool IgnoreStateInput { get; init; }
+
     /// <summary>Whether to write the <c>alertbroker.gru.sizes</c> metadata property that lets <see cref="GruClassifierExporter.FromOnnx"/> read the weights back.</summary>
     public bool SelfDescribing { get; init; } = true;
 

@@ -78,14 +78,22 @@ public static class GruClassifierExporter
             b.AddInput(names.Meta, OnnxElementType.Float, batch, OnnxDimension.Fixed(c.MetaFeatures));
         }
 
-        b.AddInput(names.H0, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        if (options.State)
+        {
+            b.AddInput(names.H0, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        }
+
         if (options.Lengths)
         {
             b.AddInput(names.Lengths, OnnxElementType.Int32, batch);
         }
 
         b.AddOutput(names.Probs, OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(c.Classes));
-        b.AddOutput(names.Hn, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        if (options.State)
+        {
+            b.AddOutput(names.Hn, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        }
+
         if (options.SelfDescribing)
         {
             b.AddMetadata(SizesMetadataKey, string.Join(',', GruClassifierWeights.ConfigSizes(c)));
@@ -109,14 +117,14 @@ public static class GruClassifierExporter
             b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.start", [l], 1));
             b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.end", [l + 1], 1));
 
-            var initial = b.Add("Slice", $"h0_l{l}", [names.H0, $"gru_l{l}.start", $"gru_l{l}.end", "axes_0"]);
+            // Without a state input the optional initial_h is left empty (zeros); without a lengths input (or with one that
+            // is ignored) sequence_lens is left empty and every row runs over all steps.
+            var initial = options.State && !options.IgnoreStateInput ? b.Add("Slice", $"h0_l{l}", [names.H0, $"gru_l{l}.start", $"gru_l{l}.end", "axes_0"]) : string.Empty;
             var y = $"gru_l{l}_y";
-            finalStates[l] = layers == 1 ? names.Hn : $"gru_l{l}_hn";
-
-            // Without a lengths input the optional sequence_lens input is left empty: every row runs over all steps.
+            finalStates[l] = layers == 1 && options.State ? names.Hn : $"gru_l{l}_hn";
             b.AddNode(
                 "GRU",
-                [sequence, $"gru_l{l}.W", $"gru_l{l}.R", $"gru_l{l}.B", options.Lengths ? names.Lengths : string.Empty, initial],
+                [sequence, $"gru_l{l}.W", $"gru_l{l}.R", $"gru_l{l}.B", options.Lengths && !options.IgnoreLengths ? names.Lengths : string.Empty, initial],
                 [y, finalStates[l]],
                 OnnxAttribute.Of("hidden_size", (long)h),
                 OnnxAttribute.Of("linear_before_reset", 1L),
@@ -126,7 +134,7 @@ public static class GruClassifierExporter
             sequence = b.Add("Squeeze", $"gru_l{l}_out", [y, "axes_1"]);
         }
 
-        if (layers > 1)
+        if (layers > 1 && options.State)
         {
             b.AddNode("Concat", finalStates, [names.Hn], OnnxAttribute.Of("axis", 0L));
         }
@@ -302,7 +310,11 @@ public static class GruClassifierExporter
             inputs.Add(new(n.Meta, "float32", [-1, c.MetaFeatures]));
         }
 
-        inputs.Add(new(n.H0, "float32", [c.Layers, -1, c.HiddenSize]));
+        if (options.State)
+        {
+            inputs.Add(new(n.H0, "float32", [c.Layers, -1, c.HiddenSize]));
+        }
+
         if (options.Lengths)
         {
             inputs.Add(new(n.Lengths, "int32", [-1]));
@@ -312,19 +324,21 @@ public static class GruClassifierExporter
         {
             Steps = n.X,
             Metadata = c.MetaFeatures > 0 ? n.Meta : null,
-            StateIn = n.H0,
-            StateOut = n.Hn,
+            StateIn = options.State ? n.H0 : null,
+            StateOut = options.State ? n.Hn : null,
             Lengths = options.Lengths ? n.Lengths : null,
             Probabilities = n.Probs,
         };
+        List<TensorSpec> outputs = [new(n.Probs, "float32", [-1, -1, c.Classes])];
+        if (options.State)
+        {
+            outputs.Add(new(n.Hn, "float32", [c.Layers, -1, c.HiddenSize]));
+        }
+
         return new TensorContract
         {
             Inputs = inputs,
-            Outputs =
-            [
-                new(n.Probs, "float32", [-1, -1, c.Classes]),
-                new(n.Hn, "float32", [c.Layers, -1, c.HiddenSize]),
-            ],
+            Outputs = outputs,
             Roles = roles == TensorRoles.Standard(c.MetaFeatures > 0) ? null : roles,
         };
     }

@@ -19,7 +19,10 @@ public sealed record ModelDimensions(int InputFeatures, int MetaFeatures, int La
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var n = manifest.Network;
-        return new(n.InputFeatures, n.MetaFeatures, n.Layers, n.Hidden, manifest.Classes.Count);
+
+        // A graph without a recurrent state has no state to carry, whatever network.layers/hidden describe.
+        var stateful = manifest.EffectiveRoles.HasState;
+        return new(n.InputFeatures, n.MetaFeatures, stateful ? n.Layers : 0, stateful ? n.Hidden : 0, manifest.Classes.Count);
     }
 
     public static ModelDimensions From(GruClassifierConfig config)

@@ -414,7 +414,7 @@ public sealed class AlertBatchProcessor
             Merged = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
             Added = added;
             // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
-            Steps = model.Encoding.SelectSteps(Merged, out var referenceMjd);
+            Steps = model.Encoding.SelectOrderedSteps(Merged, out var referenceMjd);
             ReferenceMjd = referenceMjd;
             StepProbabilities = [];
             Prefixes = null;
