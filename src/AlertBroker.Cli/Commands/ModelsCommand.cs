@@ -33,16 +33,23 @@ internal static class ModelsCommand
         }
         catch (ModelPackageException e)
         {
-            console.MarkupLine($"[red]invalid model package[/] {Markup.Escape(directory)}:");
+            // Redirected, the problems are plain lines (never wrapped at a console width): one problem, one line.
+            var plain = ReferenceEquals(console, AnsiConsole.Console) && Console.IsOutputRedirected;
+            WriteLine(console, plain, $"[red]invalid model package[/] {Markup.Escape(directory)}:", $"invalid model package {directory}:");
             foreach (var problem in e.Problems)
             {
-                console.MarkupLine($"  [red]{problem.Kind}[/]: {Markup.Escape(OnnxOneLine(problem.Message))}");
+                WriteLine(console, plain, $"  [red]{problem.Kind}[/]: {Markup.Escape(OnnxOneLine(problem.Message))}", $"  {problem.Kind}: {OnnxOneLine(problem.Message)}");
             }
 
             return ModelCli.ModelUnusableExitCode;
         }
         catch (OnnxRuntimeException e)
         {
+            if (ReferenceEquals(console, AnsiConsole.Console))
+            {
+                return ModelCli.ReportModelUnusable(e);
+            }
+
             console.MarkupLine($"[red]model unusable ({ModelCli.Kind(e)}):[/] {Markup.Escape(ModelCli.OneLine(e))}");
             return ModelCli.ModelUnusableExitCode;
         }
@@ -53,6 +60,18 @@ internal static class ModelsCommand
         }
 
         return 0;
+    }
+
+    private static void WriteLine(IAnsiConsole console, bool plain, string markup, string text)
+    {
+        if (plain)
+        {
+            Console.Out.WriteLine(text);
+        }
+        else
+        {
+            console.MarkupLine(markup);
+        }
     }
 
     private static string OnnxOneLine(string message) =>
