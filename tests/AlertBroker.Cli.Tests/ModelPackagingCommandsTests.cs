@@ -36,8 +36,8 @@ public sealed class ModelPackagingCommandsTests : IDisposable
 
         Assert.True(exit == 0, errors);
         Assert.Contains("packaged paper 2.0.0", output, StringComparison.Ordinal);
-        Assert.Contains("state in     h0 float32 [2, ?, 8]", output, StringComparison.Ordinal);
-        Assert.Contains("lengths      (none)", output, StringComparison.Ordinal);
+        Assert.Contains("state in      h0 float32 [2, ?, 8]", output, StringComparison.Ordinal);
+        Assert.Contains("lengths       (none)", output, StringComparison.Ordinal);
         Assert.Contains("the state continues exactly", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_root, "models", "paper", "2.0.0", "model.json")));
     }

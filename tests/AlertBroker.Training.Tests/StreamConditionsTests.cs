@@ -177,7 +177,7 @@ public sealed class StreamConditionsTests : IDisposable
     {
         var config = ModelIo.DefaultConfig(3, metadata: false) with { HiddenSize = 6, DenseSize = 5, MergeSize = 5, LatentSize = 4 };
         var data = TestNetworks.RandomData([9, 4, 12, 7, 3, 10], 0, 3, 8);
-        var report = EvaluationReport.Evaluate(GruClassifierWeights.Random(config, 1), data, threads: 1) with { Conditions = "no metadata" };
+        var report = EvaluationReport.Evaluate(GruClassifierWeights.Random(config, 1), data, threads: 1, bootstrap: 50) with { Conditions = "no metadata" };
 
         var json = JsonDocument.Parse(ReportWriter.ToJson(report)).RootElement;
         var early = json.GetProperty("early").EnumerateArray().ToList();
@@ -192,10 +192,46 @@ public sealed class StreamConditionsTests : IDisposable
         // Steps are one day apart (FromArrays): at day 5, objects longer than 6 steps are still observed.
         Assert.Equal(4, early[2].GetProperty("stillObserved").GetInt32());
         Assert.True(json.TryGetProperty("meanEarlyMacroAuroc", out _));
+        Assert.Equal(2, json.GetProperty("macroAurocInterval").GetArrayLength());
+        Assert.Equal(50, json.GetProperty("bootstrapResamples").GetInt32());
+        Assert.All(early, p => Assert.Equal(2, p.GetProperty("macroAurocInterval").GetArrayLength()));
         Assert.Equal("no metadata", json.GetProperty("conditions").GetString());
         var html = ReportWriter.ToHtml(report);
         Assert.Contains("Early classification", html, StringComparison.Ordinal);
         Assert.Contains("<td>whole</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bootstrap_Interval_IsDeterministicBracketsTheFigureAndIsWideForFewObjects()
+    {
+        // Two classes: 200 "A" scored by noise around 0.6, and a rare "B" of 3 objects, one of which looks like an A.
+        var random = new Random(2);
+        var labels = new int[203];
+        var probs = new float[203 * 2];
+        for (var i = 0; i < 203; i++)
+        {
+            labels[i] = i < 200 ? 0 : 1;
+            var pA = i < 200 ? 0.6f + (0.3f * (float)(random.NextDouble() - 0.5)) : i == 200 ? 0.7f : 0.2f;
+            probs[2 * i] = pA;
+            probs[(2 * i) + 1] = 1 - pA;
+        }
+
+        var point = ClassificationMetrics.MacroAuroc(probs, labels, 2);
+        var a = Bootstrap.MacroAurocInterval(probs, labels, 2, 500);
+        var b = Bootstrap.MacroAurocInterval(probs, labels, 2, 500);
+
+        Assert.Equal(a, b);
+        Assert.InRange(point, a[0], a[1]);
+        Assert.True(a[1] - a[0] > 0.1, $"[{a[0]}, {a[1]}]: three objects of a class make a wide interval");
+
+        // Perfectly separated classes: every resample is separated too.
+        for (var i = 200; i < 203; i++)
+        {
+            probs[2 * i] = 0.01f;
+            probs[(2 * i) + 1] = 0.99f;
+        }
+
+        Assert.Equal([1.0, 1.0], Bootstrap.MacroAurocInterval(probs, labels, 2, 100));
     }
 
     [Fact]

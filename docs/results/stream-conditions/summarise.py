@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Summarises evaluation.json files written by `alertbroker evaluate --report` / `train` / `finetune`.
 
-usage: summarise.py [--median] [--json FILE] [--per-class] DIR [DIR ...]
+usage: summarise.py [--median] [--json FILE] [--per-class] [--intervals] [--subset A,B,…] DIR [DIR ...]
   Each DIR holds one directory per run (cross-validation fold or seed) with an evaluation.json.
   Prints a Markdown table, one row per DIR: the mean (--median: the median) [min, max] over its runs of the macro
   AUROC on the whole light curve, at 0, 2, 5, 10, 15, 20, 30, 50 days after first detection, and the mean of those
   nine figures (the selection score). --per-class adds a table of per-class AUROC (whole and at 10 days) with the
-  objects per class. --json FILE also writes every run's figures (compact, no ROC curves).
+  objects per class. --intervals adds, per run, the class-stratified bootstrap 95% intervals that `evaluate
+  --bootstrap` wrote (whole, 5, 10, 20 days). --subset adds a table of the mean one-vs-rest AUROC of those classes
+  only (whole and every day), e.g. the three supernova classes without the 8 test SLSNe and TDEs. --json FILE also writes every run's figures (compact, no ROC curves).
 Standard library only.
 """
 import glob
@@ -18,12 +20,18 @@ import sys
 args = sys.argv[1:]
 median = "--median" in args
 per_class = "--per-class" in args
+intervals = "--intervals" in args
+subset = None
 json_out = None
 dirs = []
 i = 0
 while i < len(args):
     if args[i] == "--json":
         json_out = args[i + 1]
+        i += 2
+        continue
+    if args[i] == "--subset":
+        subset = args[i + 1].split(",")
         i += 2
         continue
     if not args[i].startswith("--"):
@@ -55,6 +63,9 @@ for d in dirs:
         rows.append(values + [sum(values) / len(values)])
         runs.append({
             "run": os.path.basename(os.path.dirname(f)),
+            "interval": r.get("macroAurocInterval"),
+            "earlyInterval": {str(x): early[x].get("macroAurocInterval") for x in DAYS},
+            "perClassEarly": {c["class"]: {str(x): early[x]["perClassAuroc"][k] for x in DAYS} for k, c in enumerate(r["perClass"])},
             "conditions": r.get("conditions", ""),
             "objects": r["objects"],
             "macroAuroc": round(r["macroAuroc"], 5),
@@ -80,6 +91,29 @@ if per_class and class_rows:
     print("| objects | " + " | ".join(str(s) for s in class_rows[0][2]) + " | " + " | ".join(str(s) for s in class_rows[0][2]) + " |")
     for name, _, _, whole, day10 in class_rows:
         print(f"| {name} | " + " | ".join(cell(v) for v in whole) + " | " + " | ".join(cell(v) for v in day10) + " |")
+
+if subset:
+    print()
+    print(f"| runs | n | mean AUROC of {', '.join(subset)}: whole | " + " | ".join(f"{d} d" for d in DAYS) + " |")
+    print("|---|---:|" + "---|" * (len(DAYS) + 1))
+    for name, runs in record.items():
+        cols = [[sum(run["perClass"][c]["auroc"] for c in subset) / len(subset) for run in runs]]
+        for d in DAYS:
+            cols.append([sum(run["perClassEarly"][c][str(d)] for c in subset) / len(subset) for run in runs])
+        print(f"| {name} | {len(runs)} | " + " | ".join(cell(c) for c in cols) + " |")
+
+if intervals:
+    print()
+    print("| runs | run | whole | 5 d | 10 d | 20 d |")
+    print("|---|---|---|---|---|---|")
+    for name, runs in record.items():
+        for run in runs:
+            if not run.get("interval"):
+                continue
+            def iv(v, i):
+                return f"{v:.3f} [{i[0]:.3f}, {i[1]:.3f}]" if i else f"{v:.3f}"
+            print(f"| {name} | {run['run']} | {iv(run['macroAuroc'], run['interval'])} | "
+                  + " | ".join(iv(run["early"][d], run["earlyInterval"][d]) for d in ["5", "10", "20"]) + " |")
 
 if json_out:
     with open(json_out, "w") as f:

@@ -20,16 +20,18 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true };
         var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
         cli.AddTo(command);
         command.Options.Add(model);
         command.Options.Add(split);
         command.Options.Add(report);
-        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), ct)));
+        command.Options.Add(bootstrap);
+        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), ct)));
         return command;
     }
 
-    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, CancellationToken ct)
+    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
     {
         ModelManifest manifest;
         TrainedModel? model;
@@ -131,14 +133,14 @@ internal static class EvaluateCommand
         EvaluationReport evaluated;
         if (model is not null)
         {
-            evaluated = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads));
+            evaluated = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads), Math.Max(0, bootstrap));
         }
         else
         {
             try
             {
                 using var package = ModelPackage.Load(modelDir, StepEncodings.Ids, ModelCli.SessionOptions("cpu", intraOpThreads: 0));
-                evaluated = EvaluationReport.FromPredictions(encoded, OnnxEvaluation.PredictSteps(package, encoded));
+                evaluated = EvaluationReport.FromPredictions(encoded, OnnxEvaluation.PredictSteps(package, encoded), Math.Max(0, bootstrap));
             }
             catch (Exception e) when (ModelCli.IsModelUnusable(e))
             {
@@ -164,6 +166,8 @@ internal static class EvaluateCommand
 
         return 0;
     }
+
+    private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
@@ -196,10 +200,10 @@ internal static class EvaluateCommand
         early.AddColumn(new TableColumn("macro AUROC").RightAligned());
         foreach (var p in r.Early)
         {
-            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", $"{p.MacroAuroc:0.000}");
+            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", $"{p.MacroAuroc:0.000}{Interval(p.MacroAurocInterval)}");
         }
 
-        early.AddRow("whole", $"{r.Objects}", "–", $"{r.MacroAuroc:0.000}");
+        early.AddRow("whole", $"{r.Objects}", "–", $"{r.MacroAuroc:0.000}{Interval(r.MacroAurocInterval)}");
         AnsiConsole.Write(early);
     }
 }

@@ -161,16 +161,16 @@ internal static class ModelPackagingCommands
         var roles = m.EffectiveRoles;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"packaged {m.Name} {m.Version} in {full}");
-        output.WriteLine($"  encoding     {m.Encoding.Name} v{m.Encoding.Version}: {string.Join(", ", m.Encoding.StepFeatures)}");
-        output.WriteLine($"  classes      {string.Join(", ", m.Classes)}");
-        output.WriteLine($"  surveys      {string.Join(", ", m.EffectiveSurveys)}{(arguments.Surveys is null ? " (default; --surveys to change)" : string.Empty)}");
+        output.WriteLine($"  encoding      {m.Encoding.Name} v{m.Encoding.Version}: {string.Join(", ", m.Encoding.StepFeatures)}");
+        output.WriteLine($"  classes       {string.Join(", ", m.Classes)}");
+        output.WriteLine($"  surveys       {string.Join(", ", m.EffectiveSurveys)}{(arguments.Surveys is null ? " (default; --surveys to change)" : string.Empty)}");
         foreach (var (role, tensor) in new[] { ("step features", roles.Steps), ("metadata", roles.Metadata), ("state in", roles.StateIn), ("state out", roles.StateOut), ("lengths", roles.Lengths), ("probabilities", roles.Probabilities) })
         {
             var spec = tensor is null ? null : m.Tensors.Inputs.Concat(m.Tensors.Outputs).FirstOrDefault(t => t.Name == tensor);
-            output.WriteLine(string.Create(inv, $"  {role,-13}{(spec is null ? "(none)" : $"{spec.Name} {spec.ElementType} [{string.Join(", ", spec.Shape.Select(d => d < 0 ? "?" : d.ToString(inv)))}]")}"));
+            output.WriteLine(string.Create(inv, $"  {role,-14}{(spec is null ? "(none)" : $"{spec.Name} {spec.ElementType} [{string.Join(", ", spec.Shape.Select(d => d < 0 ? "?" : d.ToString(inv)))}]")}"));
         }
 
-        output.WriteLine($"  onnx         opset {m.Onnx.Opset}, producer {m.Onnx.Producer}, sha256 {m.Onnx.Sha256}");
+        output.WriteLine($"  onnx          opset {m.Onnx.Opset}, producer {m.Onnx.Producer}, sha256 {m.Onnx.Sha256}");
         foreach (var note in result.Notes)
         {
             output.WriteLine("  note: " + note);

@@ -94,7 +94,9 @@ internal static class ModelsCommand
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
         card.AddRow("bands (µm)", Markup.Escape(string.Join(", ", m.Encoding.BandWavelengthsMicron.OrderBy(kv => kv.Value).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F4}")))));
-        card.AddRow("network", Markup.Escape(string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
+        card.AddRow("network", Markup.Escape(m.Network.Dense == 0 && m.Network.Merge == 0 && m.Network.Latent == 0
+            ? string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → {m.Network.Classes} classes (head not described: packaged from an external graph)")
+            : string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
         var roles = m.EffectiveRoles;
         card.AddRow("tensor roles", Markup.Escape(roles + (m.Tensors.Roles is null ? " (standard names)" : string.Empty)));
         card.AddRow("scoring", Markup.Escape((roles.HasState ? "incremental (new steps from the stored state)" : "full re-run on every update (no recurrent state)")

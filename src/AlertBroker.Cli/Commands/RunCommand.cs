@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
+using AlertBroker.Web;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Scoring;
@@ -46,9 +47,10 @@ internal static class RunCommand
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
+        var web = new Option<bool>("--web") { Description = "Also serve the web view (pages under /ui/, JSON under /api/) on the same listener (AlertBroker:Web:Enabled)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -96,6 +98,11 @@ internal static class RunCommand
             Set("AlertBroker:Telemetry:HttpPort", parse.GetValue(httpPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Telemetry:HttpAddress", parse.GetValue(httpAddress));
             Set("AlertBroker:Telemetry:OtlpEndpoint", parse.GetValue(otlp));
+            if (parse.GetValue(web))
+            {
+                Set("AlertBroker:Web:Enabled", "true");
+            }
+
             return await RunHostAsync(parse.GetValue(config), overrides, ct).ConfigureAwait(false);
         });
         return command;
@@ -147,10 +154,28 @@ internal static class RunCommand
 
         builder.AddAlertBrokerWorker();
         builder.AddAlertBrokerHttp();
+        var webEnabled = builder.Configuration["AlertBroker:Web:Enabled"];
+        if (webEnabled is not null && !bool.TryParse(webEnabled, out _))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Web:Enabled must be true or false.");
+            return 2;
+        }
+
+        var serveWeb = webEnabled is not null && bool.Parse(webEnabled);
+        if (serveWeb)
+        {
+            builder.AddAlertBrokerWebInWorker();
+        }
+
         try
         {
             await using var app = builder.Build();
             app.MapAlertBrokerWorkerEndpoints();
+            if (serveWeb)
+            {
+                app.MapAlertBrokerWeb();
+            }
+
             await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }

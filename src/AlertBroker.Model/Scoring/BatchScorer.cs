@@ -69,7 +69,7 @@ public sealed record BatchScorerOptions
 /// </summary>
 /// <remarks>
 /// Padding costs compute proportional to N × max k; keep long full re-runs and one-step updates in separate calls. Without
-/// a lengths input a batch costs one call per distinct length instead (docs/model-package.md has the measured cost).
+/// a lengths input a batch costs one call per distinct length instead (not benchmarked yet).
 /// </remarks>
 public sealed class BatchScorer : IDisposable
 {

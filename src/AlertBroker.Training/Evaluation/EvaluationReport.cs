@@ -16,7 +16,8 @@ public sealed record RocCurve(string Class, double[] FalsePositiveRate, double[]
 /// <see cref="StillObserved"/> had observations after that time (for the others this is their whole light curve).
 /// <see cref="PerClassAuroc"/> is in the order of the report's classes (NaN for a class without objects).
 /// </summary>
-public sealed record EarlyPoint(double Days, int Objects, double MacroAuroc, double Accuracy, int StillObserved = 0, IReadOnlyList<double>? PerClassAuroc = null);
+/// <see cref="MacroAurocInterval"/> is the class-stratified bootstrap 95% interval (<see cref="Bootstrap"/>), when asked for.
+public sealed record EarlyPoint(double Days, int Objects, double MacroAuroc, double Accuracy, int StillObserved = 0, IReadOnlyList<double>? PerClassAuroc = null, IReadOnlyList<double>? MacroAurocInterval = null);
 
 /// <summary>Everything <c>alertbroker evaluate</c> reports; serialised as JSON and drawn as HTML.</summary>
 public sealed record EvaluationReport
@@ -49,6 +50,12 @@ public sealed record EvaluationReport
     /// <summary>Mean of the macro AUROC at the early days and on the whole light curve (<see cref="EarlyCurve.MeanMacroAuroc"/>).</summary>
     public double MeanEarlyMacroAuroc { get; init; } = double.NaN;
 
+    /// <summary>Class-stratified bootstrap 95% interval of <see cref="MacroAuroc"/> (<see cref="Bootstrap"/>); null unless asked for.</summary>
+    public IReadOnlyList<double>? MacroAurocInterval { get; init; }
+
+    /// <summary>Bootstrap resamples behind the intervals (0: none computed).</summary>
+    public int BootstrapResamples { get; init; }
+
     /// <summary>What <see cref="Data"/> was evaluated with: metadata known/unknown/none, steps kept.</summary>
     public string Conditions { get; init; } = string.Empty;
 
@@ -59,15 +66,19 @@ public sealed record EvaluationReport
     public static IReadOnlyList<double> DefaultDays => EarlyCurve.Days;
 
     /// <summary>Evaluates <paramref name="weights"/> on <paramref name="data"/> (whose classes must be the network's).</summary>
-    public static EvaluationReport Evaluate(GruClassifierWeights weights, EncodedDataset data, int threads = 2)
+    /// <param name="weights">The network.</param>
+    /// <param name="data">The evaluated objects.</param>
+    /// <param name="threads">Threads of the forward pass.</param>
+    /// <param name="bootstrap">Stratified bootstrap resamples for the 95% intervals of the macro AUROC (0: none).</param>
+    public static EvaluationReport Evaluate(GruClassifierWeights weights, EncodedDataset data, int threads = 2, int bootstrap = 0)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(data);
         var predictions = Predictor.Predict(weights, data, threads);
-        return FromPredictions(data, predictions);
+        return FromPredictions(data, predictions, bootstrap);
     }
 
-    public static EvaluationReport FromPredictions(EncodedDataset data, float[][] predictions)
+    public static EvaluationReport FromPredictions(EncodedDataset data, float[][] predictions, int bootstrap = 0)
     {
         ArgumentNullException.ThrowIfNull(data);
         var k = data.Classes.Count;
@@ -133,7 +144,8 @@ public sealed record EvaluationReport
                 perClassEarly[c] = ClassificationMetrics.Auroc(probs, labels, k, c, present);
             }
 
-            early.Add(new EarlyPoint(day, n, ClassificationMetrics.MacroAuroc(probs, labels, k, present), n == 0 ? double.NaN : (double)right / n, still, perClassEarly));
+            early.Add(new EarlyPoint(day, n, ClassificationMetrics.MacroAuroc(probs, labels, k, present), n == 0 ? double.NaN : (double)right / n, still, perClassEarly,
+                bootstrap > 0 && n == labels.Length ? Bootstrap.MacroAurocInterval(probs, labels, k, bootstrap) : null));
         }
 
         var matrix = new List<IReadOnlyList<int>>();
@@ -160,6 +172,8 @@ public sealed record EvaluationReport
             Roc = roc,
             Early = early,
             MeanEarlyMacroAuroc = EarlyCurve.MeanMacroAuroc(data, predictions),
+            MacroAurocInterval = bootstrap > 0 ? Bootstrap.MacroAurocInterval(last, labels, k, bootstrap) : null,
+            BootstrapResamples = Math.Max(0, bootstrap),
         };
     }
 

@@ -28,7 +28,12 @@ public static class ReportWriter
         sb.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>AlertBroker evaluation</title>");
         sb.Append("<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>");
         sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.{(report.Conditions.Length > 0 ? " Conditions: " + E(report.Conditions) + "." : string.Empty)}</p>");
-        sb.Append(inv, $"<table><tr><th>macro AUROC (whole light curve)</th><th>macro F1</th><th>accuracy</th><th>mean macro AUROC, days 0–50 and whole</th></tr><tr><td>{N(report.MacroAuroc)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td><td>{N(report.MeanEarlyMacroAuroc)}</td></tr></table>");
+        sb.Append(inv, $"<table><tr><th>macro AUROC (whole light curve)</th><th>macro F1</th><th>accuracy</th><th>mean macro AUROC, days 0–50 and whole</th></tr><tr><td>{N(report.MacroAuroc)}{Interval(report.MacroAurocInterval)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td><td>{N(report.MeanEarlyMacroAuroc)}</td></tr></table>");
+        if (report.BootstrapResamples > 0)
+        {
+            sb.Append(inv, $"<p>[a, b]: 95% interval over {report.BootstrapResamples} class-stratified bootstrap resamples of the evaluated objects (how much the figure depends on which objects were drawn; widest where a class has few).</p>");
+        }
+
         sb.Append("<h2>Per class</h2><table><tr><th>class</th><th>support</th><th>precision</th><th>recall</th><th>F1</th><th>AUROC</th></tr>");
         foreach (var c in report.PerClass)
         {
@@ -93,7 +98,7 @@ public static class ReportWriter
         sb.Append("</tr>");
         foreach (var p in report.Early)
         {
-            sb.Append(inv, $"<tr><td>{p.Days}</td><td>{p.Objects}</td><td>{p.StillObserved}</td><td>{N(p.MacroAuroc)}</td><td>{N(p.Accuracy)}</td>");
+            sb.Append(inv, $"<tr><td>{p.Days}</td><td>{p.Objects}</td><td>{p.StillObserved}</td><td>{N(p.MacroAuroc)}{Interval(p.MacroAurocInterval)}</td><td>{N(p.Accuracy)}</td>");
             for (var c = 0; c < report.Classes.Count; c++)
             {
                 sb.Append(inv, $"<td>{N(p.PerClassAuroc is { } pc && c < pc.Count ? pc[c] : double.NaN)}</td>");
@@ -102,7 +107,7 @@ public static class ReportWriter
             sb.Append("</tr>");
         }
 
-        sb.Append(inv, $"<tr><td>whole</td><td>{report.Objects}</td><td>–</td><td>{N(report.MacroAuroc)}</td><td>{N(report.Accuracy)}</td>");
+        sb.Append(inv, $"<tr><td>whole</td><td>{report.Objects}</td><td>–</td><td>{N(report.MacroAuroc)}{Interval(report.MacroAurocInterval)}</td><td>{N(report.Accuracy)}</td>");
         foreach (var c in report.PerClass)
         {
             sb.Append(inv, $"<td>{N(c.Auroc)}</td>");
@@ -134,6 +139,9 @@ public static class ReportWriter
     }
 
     private static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Interval(IReadOnlyList<double>? interval) =>
+        interval is { Count: 2 } i && double.IsFinite(i[0]) ? $" [{N(i[0])}, {N(i[1])}]" : string.Empty;
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

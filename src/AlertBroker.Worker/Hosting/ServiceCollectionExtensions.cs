@@ -82,6 +82,7 @@ public static class ServiceCollectionExtensions
             var logger = sp.GetRequiredService<ILogger<ActiveModel>>();
             var metrics = sp.GetRequiredService<WorkerMetrics>();
             var health = sp.GetRequiredService<WorkerHealth>();
+            var statistics = sp.GetRequiredService<WorkerStatistics>();
             void Announce(ActiveModel m)
             {
                 Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
@@ -91,7 +92,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
             }
 
             ActiveModel model;
@@ -150,6 +151,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<WorkerMetrics>(),
             sp.GetRequiredService<WorkerHealth>(),
             sp.GetRequiredService<ILogger<KafkaAlertWorker>>()));
+        WorkerObservers.Add(services);
         services.AddHostedService<KafkaWorkerService>();
         services.AddHealthChecks().AddAlertBrokerWorkerChecks();
         WorkerTelemetry.Add(services, builder.Configuration);
@@ -159,7 +161,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused, Func<HeartbeatStatistics?> statistics)
     {
         // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
@@ -167,7 +169,7 @@ public static class ServiceCollectionExtensions
             : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
-            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions() },
+            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions(), Statistics = statistics },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
