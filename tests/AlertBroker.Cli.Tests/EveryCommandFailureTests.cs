@@ -45,6 +45,7 @@ public sealed partial class EveryCommandFailureTests : IDisposable
         ["models status"] = new(i => ["models", "status", "--registry", Path.Combine(i.Registry, "models.json.lock-is-a-file")], false, "Could not find a part of the path"),
         ["models promote"] = new(i => ["models", "promote", "every@1", "--registry", i.Registry], true, "refused"),
         ["models rollback"] = new(i => ["models", "rollback", "--registry", i.Registry], false, "no model is active"),
+        ["models migrate"] = new(_ => ["models", "migrate"], false, "--redis is required"),
         ["score"] = new(i => ["score", "--model", i.Package, i.Missing], true, "model unusable (invalid model package)"),
         ["bench decode"] = new(i => ["bench", "decode", i.Missing], false, "no messages read"),
         ["bench pipeline"] = new(i => ["bench", "pipeline", "--model", i.Package, "--objects", "10"], true, "model unusable (invalid model package)"),

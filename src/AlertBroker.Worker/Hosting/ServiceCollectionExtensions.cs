@@ -46,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
         services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
@@ -175,8 +176,10 @@ public static class ServiceCollectionExtensions
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
+            var legacy = registry is RedisModelRegistry redis ? redis.FindLegacyLayoutAsync().GetAwaiter().GetResult() : null;
             throw new ModelUnavailableException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
-                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
+                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty)
+                + (legacy is not null ? $"; this Redis holds a registry in the key layout of an earlier release ({legacy.Models} version(s), active {legacy.Active ?? "(none)"}): run 'alertbroker models migrate' (docs/deployment.md)" : string.Empty));
         }
 
         var source = new RegistryModelSource(watcher, announce);
@@ -200,6 +203,9 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
     {
         _model = services.GetRequiredService<IBatchModelSource>();
         _worker = services.GetRequiredService<KafkaAlertWorker>();
+
+        // Refused Kafka credentials or TLS stop the start here (KafkaConnectionFailedException: exit code 4).
+        KafkaConnectionCheck.Verify(services.GetRequiredService<IOptions<KafkaOptions>>().Value, TimeSpan.FromSeconds(10), logger);
         return base.StartAsync(cancellationToken);
     }
 
