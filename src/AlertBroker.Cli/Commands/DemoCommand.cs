@@ -86,7 +86,12 @@ internal static class DemoCommand
         }
 
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
-        var model = DemoModel.Load(modelDirs, out var modelDescription);
+        var model = DemoModel.TryLoad(modelDirs, out var modelDescription);
+        if (model is null)
+        {
+            return ModelCli.ModelUnusableExitCode;
+        }
+
         try
         {
             foreach (var (survey, m) in model.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal))

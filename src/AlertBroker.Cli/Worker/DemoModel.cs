@@ -8,6 +8,24 @@ namespace AlertBroker.Cli.Worker;
 /// </summary>
 internal static class DemoModel
 {
+    /// <summary>
+    /// <see cref="Load"/>, or null after reporting in one line why a model cannot be used (the caller exits with
+    /// <see cref="ModelCli.ModelUnusableExitCode"/>).
+    /// </summary>
+    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description)
+    {
+        description = "(none)";
+        try
+        {
+            return Load(directories, out description);
+        }
+        catch (Exception e) when (ModelCli.IsModelUnusable(e))
+        {
+            ModelCli.ReportModelUnusable(e);
+            return null;
+        }
+    }
+
     public static ModelSet Load(IReadOnlyList<string> directories, out string description)
     {
         ArgumentNullException.ThrowIfNull(directories);

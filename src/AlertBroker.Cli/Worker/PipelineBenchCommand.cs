@@ -14,7 +14,12 @@ internal static class PipelineBenchCommand
     public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
     {
         var all = mode == "all";
-        var active = DemoModel.Load(modelDirs, out var modelDescription);
+        var active = DemoModel.TryLoad(modelDirs, out var modelDescription);
+        if (active is null)
+        {
+            return ModelCli.ModelUnusableExitCode;
+        }
+
         ModelSet? shadowSet = null;
         try
         {
@@ -22,8 +27,13 @@ internal static class PipelineBenchCommand
             if (shadowDirs is not null)
             {
                 shadowSet = shadowDirs.Count > 0
-                    ? DemoModel.Load(shadowDirs, out _)
+                    ? DemoModel.TryLoad(shadowDirs, out _)
                     : ModelSet.Create(active.Active.ToDictionary(kv => kv.Key, kv => ActiveModel.Load(kv.Value.Package.Source)));
+                if (shadowSet is null)
+                {
+                    return ModelCli.ModelUnusableExitCode;
+                }
+
                 model = active.WithShadows(shadowSet.Active);
             }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using AlertBroker.Alerts;
-using AlertBroker.Model.Features;
+using AlertBroker.Avro;
 using AlertBroker.Model.Scoring;
 using AlertBroker.Registry;
 using AlertBroker.State;
@@ -80,6 +80,18 @@ public sealed class AlertBatchProcessor
     /// <summary>How many times an object that lost a check-and-set is re-read and redone within one batch.</summary>
     public int MaxCasAttempts { get; init; } = 20;
 
+    /// <summary>
+    /// Most observations kept per object (0: no limit). Beyond it the oldest points are dropped from the stored light curve
+    /// and from the scoring window: an object's window is the newest N points of everything it was ever sent, and t₀ is
+    /// the first detection inside the window. A classification uses the window as of the alert's time (the newest N points
+    /// at or before it). Default 4,000: five times the longest real light curve in the shared data (794 ZTF detections,
+    /// ZTF18acbwaxk in the BTS set) and 17 times the simulator's longest Rubin object (234 points).
+    /// </summary>
+    public int MaxObservationsPerObject { get; init; } = DefaultMaxObservationsPerObject;
+
+    /// <summary>The default of <see cref="MaxObservationsPerObject"/>.</summary>
+    public const int DefaultMaxObservationsPerObject = 4_000;
+
     /// <summary>Where shadow comparisons (candidate against active, per alert) are recorded; none when null.</summary>
     public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
 
@@ -154,7 +166,7 @@ public sealed class AlertBatchProcessor
         // 4–7. Read, merge, score, check-and-set write; redo the objects that lost a race.
         var pending = new List<ObjectWork>(works.Values);
         TimeSpan readTime = metadataStart, scoreTime = default, writeTime = default;
-        int written = 0, added = 0, retries = 0;
+        int written = 0, added = 0, retries = 0, dropped = 0;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt >= MaxCasAttempts)
@@ -187,7 +199,7 @@ public sealed class AlertBatchProcessor
             clock.Restart();
             for (var i = 0; i < pending.Count; i++)
             {
-                pending[i].Prepare(states[i] ?? ObjectState.Empty);
+                pending[i].Prepare(states[i] ?? ObjectState.Empty, MaxObservationsPerObject);
             }
 
             ScoreNewSteps(pending);
@@ -216,6 +228,7 @@ public sealed class AlertBatchProcessor
                 {
                     written++;
                     added += writers[i].Added;
+                    dropped += writers[i].Evicted;
                 }
                 else
                 {
@@ -224,7 +237,8 @@ public sealed class AlertBatchProcessor
             }
         }
 
-        // 8. One classification per alert; re-delivered earlier alerts get the probabilities as of their own time.
+        // 8. One classification per alert; re-delivered earlier alerts get the probabilities as of their own time (the
+        // object's window as of then, with its own observation count).
         clock.Restart();
         var prefixes = new List<PrefixRequest>();
         var picks = new AlertPick[alerts.Count];
@@ -248,7 +262,8 @@ public sealed class AlertBatchProcessor
         {
             var a = alerts[j];
             var work = workOfAlert[j];
-            var timestamp = messages[alertMessage[j]].TimestampUnixMs;
+            var source = messages[alertMessage[j]];
+            var timestamp = source.TimestampUnixMs;
             Classification c;
             if (work.Active is { } active)
             {
@@ -263,7 +278,7 @@ public sealed class AlertBatchProcessor
                     active.Model.Version,
                     active.Model.Classes,
                     pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
-                    work.Merged.Length,
+                    pick.Observations,
                     pick.Steps,
                     pick.Path,
                     timestamp,
@@ -272,14 +287,14 @@ public sealed class AlertBatchProcessor
             }
             else
             {
-                c = new Classification(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, string.Empty, string.Empty, [], [], work.Merged.Length, 0, ScoringPath.None, timestamp, received, classified)
+                c = new Classification(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, string.Empty, string.Empty, [], [], work.ObservationsAt(a.Mjd), 0, ScoringPath.None, timestamp, received, classified)
                 {
                     Reason = $"no model serves the survey {work.Survey}",
                 };
                 counts.Unserved(work.Survey);
             }
 
-            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c));
+            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c) { Source = source });
             if (work.Shadow is { } shadow)
             {
                 var pick = shadowPicks[j];
@@ -293,13 +308,13 @@ public sealed class AlertBatchProcessor
                     shadow.Model.Version,
                     shadow.Model.Classes,
                     pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
-                    work.Merged.Length,
+                    pick.Observations,
                     pick.Steps,
                     pick.Path,
                     timestamp,
                     received,
                     classified);
-                (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s));
+                (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
                 counts.Shadowed(work.Survey, shadow.Model);
 
                 // Agreement is counted once per alert as it first arrives: a re-delivered alert (CACHED or PREFIX) is not counted again.
@@ -317,6 +332,7 @@ public sealed class AlertBatchProcessor
         var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings)
         {
             ShadowOutputs = shadowOutputs ?? [],
+            ObservationsDropped = dropped,
         };
         _metrics?.RecordBatch(result);
         counts.Report(_metrics);
@@ -369,9 +385,10 @@ public sealed class AlertBatchProcessor
         {
             return new DeadLetter(message, e.Kind.ToString(), e.Message);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or SchemaLookupUnavailableException))
         {
-            // Bad input must never stop the worker: anything the decoder throws is the message's fault until proven otherwise.
+            // Bad input must never stop the worker: anything the decoder throws is the message's fault until proven otherwise
+            // (a schema registry that cannot answer now is not: the batch is retried, as for a state-store outage).
             return new DeadLetter(message, "Internal", e.GetType().Name + ": " + e.Message);
         }
     }
@@ -520,9 +537,8 @@ public sealed class AlertBatchProcessor
         for (var i = 0; i < tracks.Count; i++)
         {
             var t = tracks[i];
-            var w = t.Work;
-            var steps = new float[t.ScoreCount * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(w.Steps, t.ScoreStart, w.ReferenceMjd, t.Redshift, steps);
+            var steps = new float[t.ScoreCount * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(t.Steps, t.ScoreStart, t.ReferenceMjd, t.Redshift, steps);
             t.StepProbabilities = new float[t.ScoreCount * d.Classes];
             t.NewHidden = new float[d.StateSize];
             requests[i] = new ScoringRequest(steps, t.Meta, t.StartHidden);
@@ -553,8 +569,8 @@ public sealed class AlertBatchProcessor
             for (var i = 0; i < list.Count; i++)
             {
                 var p = list[i];
-                var steps = new float[p.Steps * LightCurveEncoding.StepFeatureCount];
-                LightCurveEncoding.EncodeSteps(p.Track.Work.Steps.AsSpan(0, p.Steps), 0, p.Track.Work.ReferenceMjd, p.Track.Redshift, steps);
+                var steps = new float[p.Steps * model.Encoding.StepFeatureCount];
+                model.Encoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, p.Track.Redshift, steps);
                 p.AllProbabilities = new float[p.Steps * d.Classes];
                 requests[i] = new ScoringRequest(steps, p.Track.Meta, ReadOnlyMemory<float>.Empty);
                 outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
@@ -570,13 +586,21 @@ public sealed class AlertBatchProcessor
 
     private sealed record MetadataLookup(string Survey, string Source, List<ObjectWork> Works, string?[] Results, Task Pending);
 
-    private readonly record struct AlertPick(ScoringPath Path, int Steps, float[] Probabilities, PrefixRequest? Prefix);
+    private readonly record struct AlertPick(ScoringPath Path, int Steps, int Observations, float[] Probabilities, PrefixRequest? Prefix);
 
-    private sealed class PrefixRequest(ScoreTrack track, int steps)
+    /// <summary>
+    /// Steps 0..<see cref="Steps"/> of <see cref="Points"/>, scored by the track's model from no state with t₀ =
+    /// <see cref="ReferenceMjd"/> (and the track's metadata).
+    /// </summary>
+    private sealed class PrefixRequest(ScoreTrack track, Observation[] points, int steps, double referenceMjd)
     {
         public ScoreTrack Track { get; } = track;
 
+        public Observation[] Points { get; } = points;
+
         public int Steps { get; } = steps;
+
+        public double ReferenceMjd { get; } = referenceMjd;
 
         public float[] AllProbabilities { get; set; } = [];
 
@@ -660,7 +684,10 @@ public sealed class AlertBatchProcessor
         }
     }
 
-    /// <summary>One model's scoring of one object in this batch: the active model's, or the shadow model's.</summary>
+    /// <summary>
+    /// One model's scoring of one object in this batch: the active model's, or the shadow model's. The model's encoding
+    /// decides which of the object's points are steps and t₀, so each track has its own steps.
+    /// </summary>
     private sealed class ScoreTrack(ObjectWork work, ActiveModel model, bool shadow)
     {
         public ObjectWork Work { get; } = work;
@@ -678,6 +705,10 @@ public sealed class AlertBatchProcessor
         /// <summary>The identity stored with the hidden state: the model's, plus the metadata when any is known.</summary>
         public string StateId { get; private set; } = model.Id;
 
+        public Observation[] Steps { get; private set; } = [];
+
+        public double ReferenceMjd { get; private set; } = double.NaN;
+
         public ScoringPath Path { get; private set; }
 
         public int ScoreStart { get; private set; }
@@ -692,7 +723,7 @@ public sealed class AlertBatchProcessor
 
         public float[] FinalProbabilities { get; set; } = [];
 
-        private Dictionary<int, PrefixRequest>? Prefixes { get; set; }
+        private Dictionary<(int Start, int End), PrefixRequest>? Prefixes { get; set; }
 
         public void ApplyMetadata(Func<string, double> valueOfSource)
         {
@@ -711,12 +742,14 @@ public sealed class AlertBatchProcessor
             }
         }
 
-        public void Prepare(ScoreState? stored)
+        public void Prepare(ScoreState? stored, bool windowMoved)
         {
+            // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
+            Steps = Model.Encoding.SelectOrderedSteps(Work.Merged, out var referenceMjd);
+            ReferenceMjd = referenceMjd;
             StepProbabilities = [];
             Prefixes = null;
-            var w = Work;
-            var n = w.Steps.Length;
+            var n = Steps.Length;
             if (n == 0)
             {
                 Path = ScoringPath.None;
@@ -726,7 +759,10 @@ public sealed class AlertBatchProcessor
                 return;
             }
 
-            if (stored is not null && CanContinue(stored))
+            // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
+            // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
+            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
+            if (!windowMoved && stored is not null && CanContinue(stored) && (Model.IsIncremental || stored.ScoredSteps == n))
             {
                 ScoreStart = stored.ScoredSteps;
                 ScoreCount = n - ScoreStart;
@@ -743,76 +779,103 @@ public sealed class AlertBatchProcessor
             StartHidden = ReadOnlyMemory<float>.Empty;
         }
 
-        public ScoreState? BuildState()
-        {
-            var steps = Work.Steps;
-            return steps.Length == 0
+        public ScoreState? BuildState() =>
+            Steps.Length == 0
                 ? null
                 : new ScoreState
                 {
                     ModelId = StateId,
-                    ScoredSteps = steps.Length,
-                    LastStepMjd = steps[^1].Mjd,
-                    LastStepSourceId = steps[^1].SourceId,
-                    ReferenceMjd = Work.ReferenceMjd,
+                    ScoredSteps = Steps.Length,
+                    LastStepMjd = Steps[^1].Mjd,
+                    LastStepSourceId = Steps[^1].SourceId,
+                    ReferenceMjd = ReferenceMjd,
                     HiddenState = NewHidden,
                     Probabilities = FinalProbabilities,
                 };
-        }
 
+        /// <summary>
+        /// The classification of one alert: the object's light curve as of the alert's time — the newest points (at most the
+        /// limit) at or before it — so an alert delivered again, or in another batch, gets what it got the first time.
+        /// </summary>
         public AlertPick Pick(Alert alert, List<PrefixRequest> prefixes)
         {
-            var steps = Work.Steps;
-            var n = steps.Length;
+            var (start, end) = Work.WindowAt(alert.Mjd);
+            var observations = end - start;
+            if (start < Work.DroppedFront)
+            {
+                // The alert's window reaches back before the stored one (an earlier alert of an object over the limit).
+                return PickWindow(start, end, observations, prefixes);
+            }
+
+            var n = Steps.Length;
             var index = n;
-            while (index > 0 && steps[index - 1].Mjd > alert.Mjd)
+            while (index > 0 && Steps[index - 1].Mjd > alert.Mjd)
             {
                 index--;
             }
 
             if (index == 0)
             {
-                return new AlertPick(ScoringPath.None, 0, [], null);
+                return new AlertPick(ScoringPath.None, 0, observations, [], null);
             }
 
             if (index == n)
             {
-                return new AlertPick(Path, n, FinalProbabilities, null);
+                return new AlertPick(Path, n, observations, FinalProbabilities, null);
             }
 
             if (ScoreCount > 0 && index - 1 >= ScoreStart)
             {
                 var c = Model.Classes.Length;
-                return new AlertPick(Path, index, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
+                return new AlertPick(Path, index, observations, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
             }
 
             Prefixes ??= [];
-            if (!Prefixes.TryGetValue(index, out var prefix))
+            if (!Prefixes.TryGetValue((-1, index), out var prefix))
             {
-                prefix = new PrefixRequest(this, index);
-                Prefixes.Add(index, prefix);
+                prefix = new PrefixRequest(this, Steps, index, ReferenceMjd);
+                Prefixes.Add((-1, index), prefix);
                 prefixes.Add(prefix);
             }
 
-            return new AlertPick(ScoringPath.Prefix, index, [], prefix);
+            return new AlertPick(ScoringPath.Prefix, index, observations, [], prefix);
+        }
+
+        private AlertPick PickWindow(int start, int end, int observations, List<PrefixRequest> prefixes)
+        {
+            Prefixes ??= [];
+            if (!Prefixes.TryGetValue((start, end), out var prefix))
+            {
+                var points = Model.Encoding.SelectOrderedSteps(Work.Combined[start..end], out var pointsReference);
+                if (points.Length == 0)
+                {
+                    return new AlertPick(ScoringPath.None, 0, observations, [], null);
+                }
+
+                prefix = new PrefixRequest(this, points, points.Length, pointsReference);
+                Prefixes.Add((start, end), prefix);
+                prefixes.Add(prefix);
+            }
+
+            return new AlertPick(ScoringPath.Prefix, prefix.Steps, observations, [], prefix);
         }
 
         private bool CanContinue(ScoreState stored)
         {
             var s = stored.ScoredSteps;
-            var steps = Work.Steps;
-            if (s <= 0 || s > steps.Length || stored.ModelId != StateId
+            if (s <= 0 || s > Steps.Length || stored.ModelId != StateId
                 || stored.HiddenState.Length != Model.Scorer.Dimensions.StateSize
                 || stored.Probabilities.Length != Model.Classes.Length)
             {
                 return false;
             }
 
-            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale.
-            ref readonly var last = ref steps[s - 1];
+            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale. A changed
+            // t₀ (an earlier detection arrived) changes every step's time feature and, with a window, which points are steps.
+            ref readonly var last = ref Steps[s - 1];
             return last.Mjd.Equals(stored.LastStepMjd)
                 && last.SourceId == stored.LastStepSourceId
-                && Work.ReferenceMjd.Equals(stored.ReferenceMjd);
+                && ReferenceMjd.Equals(stored.ReferenceMjd);
         }
     }
 
@@ -848,15 +911,24 @@ public sealed class AlertBatchProcessor
 
         public ObjectState Current { get; private set; } = ObjectState.Empty;
 
+        /// <summary>The stored curve merged with the batch's points, before the per-object limit.</summary>
+        public Observation[] Combined { get; private set; } = [];
+
+        /// <summary>How many of <see cref="Combined"/>'s oldest points fall outside the limit.</summary>
+        public int DroppedFront { get; private set; }
+
+        /// <summary>The light curve to store: the newest points of <see cref="Combined"/> within the limit.</summary>
         public Observation[] Merged { get; private set; } = [];
 
+        /// <summary>Points stored now that were not stored before.</summary>
         public int Added { get; private set; }
 
-        public Observation[] Steps { get; private set; } = [];
+        /// <summary>Points left out of the stored curve by the limit in this write (its oldest; stored before or not).</summary>
+        public int Evicted { get; private set; }
 
-        public double ReferenceMjd { get; private set; } = double.NaN;
+        public int Limit { get; private set; }
 
-        public bool NeedsWrite => Added > 0 || (Active?.ScoreCount ?? 0) > 0 || (Shadow?.ScoreCount ?? 0) > 0;
+        public bool NeedsWrite => Added > 0 || Evicted > 0 || (Active?.ScoreCount ?? 0) > 0 || (Shadow?.ScoreCount ?? 0) > 0;
 
         public void SetMetadata(string source, double value)
         {
@@ -868,24 +940,64 @@ public sealed class AlertBatchProcessor
             }
         }
 
-        public void Prepare(ObjectState current)
+        /// <summary>The alert's window in <see cref="Combined"/>: the newest points (at most the limit) at or before its time.</summary>
+        public (int Start, int End) WindowAt(double mjd)
+        {
+            // Points at or before the alert's time are a prefix of the combined curve (it is ordered by time first).
+            var end = Combined.Length;
+            while (end > 0 && Combined[end - 1].Mjd > mjd)
+            {
+                end--;
+            }
+
+            return (Limit > 0 ? Math.Max(0, end - Limit) : 0, end);
+        }
+
+        /// <summary>How many observations the object had as of <paramref name="mjd"/> (within the limit).</summary>
+        public int ObservationsAt(double mjd)
+        {
+            var (start, end) = WindowAt(mjd);
+            return end - start;
+        }
+
+        public void Prepare(ObjectState current, int limit)
         {
             Current = current;
-            Merged = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
-            Added = added;
-            Steps = SelectSteps(Merged);
-            ReferenceMjd = LightCurveEncoding.ReferenceTime(Steps);
-            Active?.Prepare(new ScoreState
+            Limit = limit;
+            Combined = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
+            DroppedFront = limit > 0 && Combined.Length > limit ? Combined.Length - limit : 0;
+            var windowMoved = false;
+            if (DroppedFront == 0)
             {
-                ModelId = current.ModelId,
-                ScoredSteps = current.ScoredSteps,
-                LastStepMjd = current.LastStepMjd,
-                LastStepSourceId = current.LastStepSourceId,
-                ReferenceMjd = current.ReferenceMjd,
-                HiddenState = current.HiddenState,
-                Probabilities = current.Probabilities,
-            });
-            Shadow?.Prepare(current.Shadow);
+                Merged = Combined;
+                Added = added;
+                Evicted = 0;
+            }
+            else
+            {
+                var kept = Combined.AsSpan(DroppedFront);
+                var fresh = CountNotIn(kept, current.Observations);
+
+                // Only re-sent old points, dropped again: the stored curve is unchanged (same points, same order).
+                windowMoved = fresh > 0 || kept.Length != current.Observations.Length;
+                Added = fresh;
+                Evicted = windowMoved ? DroppedFront : 0;
+                Merged = windowMoved ? kept.ToArray() : current.Observations;
+            }
+
+            Active?.Prepare(
+                new ScoreState
+                {
+                    ModelId = current.ModelId,
+                    ScoredSteps = current.ScoredSteps,
+                    LastStepMjd = current.LastStepMjd,
+                    LastStepSourceId = current.LastStepSourceId,
+                    ReferenceMjd = current.ReferenceMjd,
+                    HiddenState = current.HiddenState,
+                    Probabilities = current.Probabilities,
+                },
+                windowMoved);
+            Shadow?.Prepare(current.Shadow, windowMoved);
         }
 
         public ObjectState BuildState(long now)
@@ -916,42 +1028,37 @@ public sealed class AlertBatchProcessor
             return state with
             {
                 ModelId = active?.ModelId ?? string.Empty,
-                ScoredSteps = Steps.Length,
+                ScoredSteps = Active.Steps.Length,
                 LastStepMjd = active?.LastStepMjd ?? double.NaN,
                 LastStepSourceId = active?.LastStepSourceId ?? 0,
-                ReferenceMjd = ReferenceMjd,
+                ReferenceMjd = Active.ReferenceMjd,
                 HiddenState = active?.HiddenState ?? [],
                 Probabilities = active?.Probabilities ?? [],
             };
         }
 
-        private static Observation[] SelectSteps(Observation[] merged)
+        // How many of the points (ordered, unique) are not in the stored curve (ordered, unique, same order).
+        private static int CountNotIn(ReadOnlySpan<Observation> points, Observation[] stored)
         {
-            var count = 0;
-            foreach (ref readonly var o in merged.AsSpan())
+            int count = 0, j = 0;
+            foreach (ref readonly var p in points)
             {
-                if (LightCurveEncoding.IsStep(o))
+                while (j < stored.Length && LightCurveMerge.Compare(stored[j], p) < 0)
+                {
+                    j++;
+                }
+
+                if (j < stored.Length && stored[j].SourceId == p.SourceId && stored[j].Kind == p.Kind && stored[j].Mjd.Equals(p.Mjd))
+                {
+                    j++;
+                }
+                else
                 {
                     count++;
                 }
             }
 
-            if (count == merged.Length)
-            {
-                return merged;
-            }
-
-            var steps = new Observation[count];
-            var k = 0;
-            foreach (ref readonly var o in merged.AsSpan())
-            {
-                if (LightCurveEncoding.IsStep(o))
-                {
-                    steps[k++] = o;
-                }
-            }
-
-            return steps;
+            return count;
         }
     }
 }

@@ -7,8 +7,9 @@ using AlertBroker.Model.Scoring;
 namespace AlertBroker.Worker.Scoring;
 
 /// <summary>
-/// A loaded model ready to score: its package, a batched scorer and the identity stored beside each object's hidden
-/// state (<c>name/version/sha256[..12]</c>), so a state computed by another model is never continued.
+/// A loaded model ready to score: its package, its feature encoding (from <c>model.json</c>, looked up in
+/// <see cref="StepEncodings"/>), a batched scorer and the identity stored beside each object's hidden state
+/// (<c>name/version/sha256[..12]</c>), so a state computed by another model is never continued.
 /// </summary>
 public sealed class ActiveModel : IDisposable
 {
@@ -33,15 +34,26 @@ public sealed class ActiveModel : IDisposable
         Package = package;
         Scorer = scorer;
         _ownsScorer = ownsScorer;
-        var d = Scorer.Dimensions;
-        if (d.InputFeatures != LightCurveEncoding.StepFeatureCount)
+        var id = package.Manifest.Encoding.Id;
+        var encoding = StepEncodings.Find(id);
+        if (encoding is null)
         {
-            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.InputFeatures} step features; {LightCurveEncoding.Name} v{LightCurveEncoding.Version} has {LightCurveEncoding.StepFeatureCount}")]);
+            DisposeOwnedScorer();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.UnsupportedEncoding, $"feature encoding {id} is not implemented here (implemented: {StepEncodings.Describe()})")]);
         }
 
-        if (d.MetaFeatures != 0 && d.MetaFeatures != LightCurveEncoding.MetaFeatureCount)
+        Encoding = encoding;
+        var d = Scorer.Dimensions;
+        if (d.InputFeatures != Encoding.StepFeatureCount)
         {
-            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.MetaFeatures} metadata features; the encoding has {LightCurveEncoding.MetaFeatureCount}")]);
+            DisposeOwnedScorer();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.InputFeatures} step features; {Encoding.Id} has {Encoding.StepFeatureCount}")]);
+        }
+
+        if (d.MetaFeatures != 0 && d.MetaFeatures != Encoding.MetaFeatureCount)
+        {
+            DisposeOwnedScorer();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.MetaFeatures} metadata features; {Encoding.Id} has {Encoding.MetaFeatureCount}")]);
         }
 
         Classes = [.. package.Manifest.Classes];
@@ -141,6 +153,15 @@ public sealed class ActiveModel : IDisposable
 
     public BatchScorer Scorer { get; }
 
+    /// <summary>The feature encoding the model was trained with: which points become steps, t₀, the features.</summary>
+    public IStepEncoding Encoding { get; }
+
+    /// <summary>
+    /// Whether an object's stored state can be continued with only its new steps: the graph has a recurrent state and the
+    /// encoding is incremental-exact. Otherwise every update re-runs the object's whole light curve.
+    /// </summary>
+    public bool IsIncremental => Scorer.HasState && Encoding.IncrementalExact;
+
     public string Name => Package.Manifest.Name;
 
     public string Version => Package.Manifest.Version;
@@ -156,7 +177,7 @@ public sealed class ActiveModel : IDisposable
     /// <summary>Loads a package directory; <paramref name="sessionOptions"/> chooses threads and the execution provider (CPU by default).</summary>
     public static ActiveModel Load(string directory, OnnxSessionOptions? sessionOptions = null)
     {
-        var package = ModelPackage.Load(directory, LightCurveEncoding.Supported, sessionOptions);
+        var package = ModelPackage.Load(directory, StepEncodings.Ids, sessionOptions);
         try
         {
             return new ActiveModel(package);
@@ -201,6 +222,14 @@ public sealed class ActiveModel : IDisposable
 
     /// <summary>Class names of the random demo model.</summary>
     public static IReadOnlyList<string> DefaultDemoClasses { get; } = ["SN Ia", "SN II", "SN Ibc", "SLSN", "TDE", "AGN", "Variable star"];
+
+    private void DisposeOwnedScorer()
+    {
+        if (_ownsScorer)
+        {
+            Scorer.Dispose();
+        }
+    }
 
     public void Dispose()
     {

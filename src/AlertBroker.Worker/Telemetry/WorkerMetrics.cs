@@ -30,11 +30,19 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Counter<long> _shadowAgreed;
     private readonly Counter<double> _shadowAbsDiff;
     private readonly Counter<long> _metadataLookups;
+    private readonly Counter<long> _observationsDropped;
+    private readonly Counter<long> _deadLettersTruncated;
+    private readonly Counter<long> _kafkaErrors;
+    private readonly Counter<long> _offsetResets;
+    private readonly Counter<long> _partitionsLost;
+    private readonly Counter<long> _librdkafkaLog;
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
+    private readonly ConcurrentDictionary<string, int> _dependencies = new(StringComparer.Ordinal);
     private volatile (string Name, string Version)[] _models = [];
     private volatile (string Survey, string Role, string Name, string Version)[] _serving = [];
     private volatile (string Survey, string Model, string Source)[] _metadataMissing = [];
     private volatile ShadowGauge[] _shadowGauges = [];
+    private int _assigned;
 
     public WorkerMetrics(IMeterFactory? meterFactory = null)
     {
@@ -62,6 +70,14 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.shadow.aggregate.alerts", () => ObserveShadow(g => g.Alerts), "{alert}", "Alerts compared for the survey's shadow model, summed over every worker (from the registry).");
         _meter.CreateObservableGauge("alertbroker.shadow.aggregate.agreement", () => ObserveShadow(g => g.Agreement), "1", "Top-class agreement of the survey's shadow model with its active model, over every worker (from the registry).");
         _meter.CreateObservableGauge("alertbroker.shadow.aggregate.auroc", ObserveShadowAuroc, "1", "Macro AUROC on labelled alerts over every worker (from the registry), role candidate or active.");
+        _observationsDropped = _meter.CreateCounter<long>("alertbroker.observations.dropped", "{observation}", "Oldest observations left out of objects' light curves by the per-object limit.");
+        _deadLettersTruncated = _meter.CreateCounter<long>("alertbroker.dead_letters.truncated", "{message}", "Dead letters over the dead-letter topic's size limit, sent as a reference with the start of the payload.");
+        _kafkaErrors = _meter.CreateCounter<long>("alertbroker.kafka.errors", "{error}", "Errors librdkafka reported to the consumer or producer, by client and error code.");
+        _offsetResets = _meter.CreateCounter<long>("alertbroker.kafka.offset_resets", "{reset}", "Consumer offset resets after an error (e.g. the committed offset was deleted by retention), by topic.");
+        _partitionsLost = _meter.CreateCounter<long>("alertbroker.kafka.partitions_lost", "{partition}", "Partitions lost without a revocation (the group moved on without this member).");
+        _librdkafkaLog = _meter.CreateCounter<long>("alertbroker.kafka.log_messages", "{message}", "librdkafka log lines at notice level or above, by level.");
+        _meter.CreateObservableGauge("alertbroker.kafka.partitions_assigned", () => Volatile.Read(ref _assigned), "{partition}", "Input partitions assigned to this worker.");
+        _meter.CreateObservableGauge("alertbroker.dependency.up", ObserveDependencies, "1", "1 while a dependency answers, 0 while it fails (tag dependency: redis, schema_registry).");
     }
 
     /// <summary>This instance's meter (<see cref="WorkerStatistics"/> listens to it and to no other).</summary>
@@ -137,6 +153,30 @@ public sealed class WorkerMetrics : IDisposable
             _metadataLookups.Add(invalid, s, src, new KeyValuePair<string, object?>("result", "invalid"));
         }
     }
+    public void ObservationsDropped(int count)
+    {
+        if (count > 0)
+        {
+            _observationsDropped.Add(count);
+        }
+    }
+
+    public void DeadLetterTruncated() => _deadLettersTruncated.Add(1);
+
+    public void KafkaError(string client, string code) =>
+        _kafkaErrors.Add(1, new KeyValuePair<string, object?>("client", client), new KeyValuePair<string, object?>("code", code));
+
+    public void OffsetReset(string topic) => _offsetResets.Add(1, new KeyValuePair<string, object?>("topic", topic));
+
+    public void PartitionsLost(int count) => _partitionsLost.Add(count);
+
+    public void LibrdkafkaLog(string level) => _librdkafkaLog.Add(1, new KeyValuePair<string, object?>("level", level));
+
+    public void SetAssignedPartitions(int count) => Volatile.Write(ref _assigned, count);
+
+    /// <summary>Sets the <c>alertbroker.dependency.up</c> gauge of a dependency (redis, schema_registry).</summary>
+    public void SetDependency(string dependency, bool up) => _dependencies[dependency] = up ? 1 : 0;
+
 
     public void SetLag(string topic, int partition, long lag) => _lag[(topic, partition)] = lag;
 
@@ -163,6 +203,7 @@ public sealed class WorkerMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         _alertsIn.Add(batch.Alerts);
         _observationsAdded.Add(batch.ObservationsAdded);
+        ObservationsDropped(batch.ObservationsDropped);
         _batchSize.Record(batch.Messages);
         var t = batch.Timings;
         Stage("decode", t.Decode);
@@ -180,6 +221,14 @@ public sealed class WorkerMetrics : IDisposable
         foreach (var (key, lag) in _lag)
         {
             yield return new Measurement<long>(lag, new KeyValuePair<string, object?>("topic", key.Topic), new KeyValuePair<string, object?>("partition", key.Partition));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveDependencies()
+    {
+        foreach (var (name, up) in _dependencies)
+        {
+            yield return new Measurement<int>(up, new KeyValuePair<string, object?>("dependency", name));
         }
     }
 
