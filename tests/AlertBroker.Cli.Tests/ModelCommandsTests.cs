@@ -70,6 +70,23 @@ public sealed class ModelCommandsTests : IDisposable
         }
     }
 
+    [SharedDataFact]
+    public void Score_DetectionsOnly_LeavesOutTheForcedPhotometryOfRubinAlerts()
+    {
+        var dir = ExportRandomModel("score-detections");
+        var alert = SharedData.Files("alert-samples/lsst-real-v7_4").Single(f => f.Contains("58804293150441522", StringComparison.Ordinal));
+        int Steps(bool detectionsOnly)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, ScoreCommand.Run(dir, [alert], jsonl: true, output, CancellationToken.None, detectionsOnly: detectionsOnly));
+            return JsonDocument.Parse(output.ToString().Trim()).RootElement.GetProperty("steps").GetInt32();
+        }
+
+        // This real Rubin alert carries 3 diaSources and 2 forced-photometry points (inspect: detections=3, forced=2).
+        Assert.Equal(5, Steps(detectionsOnly: false));
+        Assert.Equal(3, Steps(detectionsOnly: true));
+    }
+
     private string ExportRandomModel(string name) =>
         TestModelPackages.Export(Path.Combine(_root, name, "1"), "test-gru", "1", seed: 7, hidden: 16, classes: s_classes);
 
