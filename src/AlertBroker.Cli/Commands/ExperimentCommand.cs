@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Experiments;
 using Spectre.Console;
 
@@ -123,9 +124,9 @@ internal static class ExperimentCommand
             {
                 results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException or ModelPackageException)
             {
-                console.MarkupLine($"[red]cannot run the experiment:[/] {Markup.Escape(e.Message)}");
+                console.MarkupLine($"[red]experiment transfer:[/] {Markup.Escape(ModelCli.OneLine(e))}");
                 return Task.FromResult(1);
             }
 
