@@ -25,8 +25,9 @@ internal static class ScoreCommand
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities (exit 3 when the model cannot be used).") { model, paths, jsonl, device };
-        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device))));
+        var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, leaving out the alerts' forced photometry (a diagnostic: the worker scores both)." };
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities (exit 3 when the model cannot be used).") { model, paths, jsonl, device, detectionsOnly };
+        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly))));
         return command;
     }
 
@@ -37,7 +38,7 @@ internal static class ScoreCommand
     internal sealed record ObjectScore(string ObjectId, Survey Survey, double LastMjd, int Observations, int Steps, float[] Probabilities);
 
     /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
-    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null)
+    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
     {
         ModelPackage package;
         try
@@ -51,7 +52,7 @@ internal static class ScoreCommand
 
         using (package)
         {
-            var objects = Collect(paths, cancellationToken, out var errors);
+            var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
             List<ObjectScore> scores;
             try
             {
@@ -81,7 +82,7 @@ internal static class ScoreCommand
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
-    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors)
+    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors, bool detectionsOnly = false)
     {
         var decoder = new AlertDecoder();
         var objects = new Dictionary<string, ObjectObservations>(StringComparer.Ordinal);
@@ -116,7 +117,10 @@ internal static class ScoreCommand
                 }
 
                 entry.Observations.AddRange(alert.Detections);
-                entry.Observations.AddRange(alert.ForcedPhotometry);
+                if (!detectionsOnly)
+                {
+                    entry.Observations.AddRange(alert.ForcedPhotometry);
+                }
             }
         }
 
