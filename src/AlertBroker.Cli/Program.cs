@@ -11,7 +11,7 @@ if (Console.IsOutputRedirected)
 // reported on one line with the exception's type, never as a stack trace, and exits with 70 (fatal runtime error).
 try
 {
-    return await AlertBrokerCommand.Create().Parse(args).InvokeAsync(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+    return await AlertBrokerCommand.InvokeAsync(args).ConfigureAwait(false);
 }
 catch (OperationCanceledException)
 {
