@@ -479,9 +479,9 @@ public sealed class AlertBatchProcessor
                 return;
             }
 
+            // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
             // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
-            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve). A
-            // window that lost its oldest points starts from another state: the stored hidden state does not continue it.
+            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
             if (!windowMoved && CanContinue(current, model) && (model.IsIncremental || current.ScoredSteps == n))
             {
                 ScoreStart = current.ScoredSteps;
@@ -577,13 +577,13 @@ public sealed class AlertBatchProcessor
             Prefixes ??= [];
             if (!Prefixes.TryGetValue((start, end), out var prefix))
             {
-                var points = model.Encoding.SelectOrderedSteps(Combined[start..end], out var referenceMjd);
+                var points = model.Encoding.SelectOrderedSteps(Combined[start..end], out var pointsReference);
                 if (points.Length == 0)
                 {
                     return new AlertPick(ScoringPath.None, 0, observations, [], null);
                 }
 
-                prefix = new PrefixRequest(points, points.Length, referenceMjd);
+                prefix = new PrefixRequest(points, points.Length, pointsReference);
                 Prefixes.Add((start, end), prefix);
                 prefixes.Add(prefix);
             }
