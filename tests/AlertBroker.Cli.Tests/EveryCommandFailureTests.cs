@@ -32,11 +32,12 @@ public sealed partial class EveryCommandFailureTests : IDisposable
     private static readonly Dictionary<string, Case> s_cases = new(StringComparer.Ordinal)
     {
         ["demo"] = new(i => ["demo", "--model", i.Package, "--nights", "0"], true, "model unusable (invalid model package)"),
-        ["run"] = new(i => ["run", "--model", i.Package, "--bootstrap-servers", "127.0.0.1:9", "--topic", "t", "--http-port", "0"], true, "model unusable (invalid model package)"),
+        ["run"] = new(i => ["run", "--model", i.Package, "--in-memory", "--bootstrap-servers", "127.0.0.1:9", "--topic", "t", "--http-port", "0"], true, "model unusable (invalid model package)"),
         ["mock-kafka"] = new(_ => ["mock-kafka", "--brokers", "0"], false, "--brokers must be between 1 and 16"),
         ["consume"] = new(_ => ["consume", "--topic", "t", "--bootstrap-servers", "127.0.0.1:9", "--kafka-property", "no-equals-sign"], false, "--kafka-property must be key=value"),
         ["inspect"] = new(i => ["inspect", i.Missing], false, "Could not find file"),
         ["replay"] = new(i => ["replay", i.Missing], false, "no such file or directory"),
+        ["consume"] = new(_ => ["consume", "--topic", "t"], false, "consume needs --bootstrap-servers"),
         ["serve"] = new(i => ["serve", "--config", i.Missing, "--http-port", "0"], false, "configuration file not found"),
         ["models inspect"] = new(i => ["models", "inspect", i.Package], true, "OnnxLoadFailed"),
         ["models package"] = new(i => ["models", "package", "--onnx", Path.Combine(i.Package, "model.onnx"), "--classes", "a,b,c,d,e", "--encoding", "alertbroker-lc", "--out", Path.Combine(i.Out, "packaged", "1")], true, "does not fit: model.onnx is not an ONNX model"),
