@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Checks, after the Release build (eng/test.sh runs it), what unit tests cannot:
 #  1. the CLI published to a folder outside the checkout finds ONNX Runtime in that folder, run from another directory
-#     with no ALERTBROKER_* or LD_LIBRARY_PATH variables: `models inspect` and `score` work;
+#     with no ALERTBROKER_* or LD_LIBRARY_PATH variables: `models inspect`, `score` and `demo` work;
 #  2. the GPU flavour (-p:OnnxRuntimeFlavour=Gpu: Microsoft.ML.OnnxRuntime.Gpu, CUDA 13) restores and builds into
 #     bin/gpu + obj/gpu, runs on the CPU, and `--device cuda` on a host without CUDA ends with exit 3 and one line that
 #     says so (on a host with CUDA it must succeed instead).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-model="$root/models/ztf-bts/1.0.0"
+model="$root/models/ztf-bts/2.0.0"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 log() { printf '[check-onnxruntime] %s\n' "$*"; }
@@ -26,7 +26,10 @@ if [[ -d "$root/../shared/alert-samples/ztf" ]]; then
   lines="$(cd "$work/elsewhere" && "${clean_env[@]}" "$work/publish/alertbroker" score --model "$model" --jsonl "$root/../shared/alert-samples/ztf" | wc -l)" \
     || fail "published score"
   ((lines > 0)) || fail "published score printed nothing"
-  log "published CLI ($(du -sh "$work/publish" | cut -f1)): models inspect and score ($lines objects) from another directory"
+  out="$(cd "$work/elsewhere" && "${clean_env[@]}" "$work/publish/alertbroker" demo --nights 1 --model "$model" "$root/../shared/alert-samples" 2>&1)" \
+    || fail "published demo: $out"
+  [[ "$out" == *"classifications"* ]] || fail "published demo printed no summary: $out"
+  log "published CLI ($(du -sh "$work/publish" | cut -f1)): models inspect, score ($lines objects) and demo from another directory"
 else
   log "published CLI ($(du -sh "$work/publish" | cut -f1)): models inspect from another directory (no ../shared: score not checked)"
 fi

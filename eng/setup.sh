@@ -11,6 +11,9 @@ APT_PACKAGES=(redis-server unzip)
 # openssl makes the CA and certificates of the Redis TLS tests (tests/Common/RedisServerFixture.cs); Debian's
 # redis-server 7.0 links OpenSSL, so --tls-port works.
 APT_PACKAGES+=(openssl)
+# The web view's browser tests (tests/AlertBroker.Web.Tests): Debian's headless Chromium and the chromedriver built from the
+# same source package, so the two always match (Selenium.WebDriver drives them by path; nothing is downloaded at run time).
+APT_PACKAGES+=(chromium chromium-driver)
 
 log() { printf '[setup] %s\n' "$*"; }
 

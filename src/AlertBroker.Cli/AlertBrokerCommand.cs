@@ -11,6 +11,7 @@ internal static class AlertBrokerCommand
         var root = new RootCommand("AlertBroker: decode, normalise, store and classify ZTF and Rubin/LSST alert streams.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(Worker.MockKafkaCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());

@@ -96,6 +96,9 @@ public sealed record ActiveModelWatcherOptions
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public OnnxSessionOptions SessionOptions { get; init; } = new();
+
+    /// <summary>What the heartbeat reports of the worker's throughput (none when null).</summary>
+    public Func<HeartbeatStatistics?>? Statistics { get; init; }
 }
 
 /// <summary>Registries that can push pointer changes (Redis pub/sub); others are polled.</summary>
@@ -230,6 +233,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 Sha256 = current?.Sha256,
                 LastError = LastError,
                 Utc = DateTimeOffset.UtcNow,
+                Statistics = _options.Statistics?.Invoke(),
             },
             cancellationToken);
     }

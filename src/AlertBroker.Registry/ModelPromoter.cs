@@ -35,7 +35,11 @@ public sealed record PromotionOptions
 }
 
 /// <summary>The outcome of a promotion attempt.</summary>
-public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findings, PromotionRecord? Record);
+public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findings, PromotionRecord? Record)
+{
+    /// <summary>The candidate was already the active model (same bytes): nothing was changed or recorded.</summary>
+    public bool AlreadyActive { get; init; }
+}
 
 /// <summary>
 /// Moves the active-model pointer only after the candidate has shown it can serve: it loads in ONNX Runtime, its
@@ -58,7 +62,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         var active = await registry.GetActiveAsync(cancellationToken).ConfigureAwait(false);
         if (active is not null && active.Ref == candidate && string.Equals(active.Sha256, registered.Sha256, StringComparison.OrdinalIgnoreCase))
         {
-            return new PromotionResult(false, [$"{candidate} is already the active model"], null);
+            return new PromotionResult(false, [$"{candidate} is already the active model"], null) { AlreadyActive = true };
         }
 
         using var package = await TryLoadAsync(candidate, findings, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,16 @@ namespace AlertBroker.Registry;
 /// worker heartbeats under one key prefix. Pointer moves are Lua scripts (compare-and-set, history, audit and the
 /// pub/sub notification in one atomic step), so two operators promoting at once cannot lose each other's change.
 /// </summary>
-public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
+/// <remarks>
+/// Every key starts with the prefix in braces, <c>{prefix}:models:active</c>, <c>{prefix}:model:NAME@VERSION:onnx</c>, …:
+/// the braces are a Redis Cluster hash tag, so the whole registry lives in one hash slot and every script and multi-key
+/// read (<c>MGET</c>) may touch any of its keys, on a single server and in a cluster alike. The registry is small (a few
+/// packages of about a megabyte, a pointer, two short lists, one heartbeat per worker) and rarely written, so one slot
+/// costs nothing. Notifications are a plain <c>PUBLISH</c> from the scripts, which a cluster forwards to every node, so a
+/// subscriber connected to any node receives them. Registries written before this layout (keys without braces) are found
+/// by <see cref="FindLegacyLayoutAsync"/> and copied by <see cref="MigrateLegacyLayoutAsync"/>.
+/// </remarks>
+public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
     // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#.
     private const string IdentityLua = "local function ident(json) if not json then return '' end local m = cjson.decode(json) return m.name .. '@' .. m.version .. '#' .. m.sha256 end ";
@@ -51,28 +60,48 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
+    private readonly string _tag;
 
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains a brace (it becomes the hash tag).</exception>
     public RedisModelRegistry(IConnectionMultiplexer redis, string prefix = "alertbroker")
     {
         ArgumentNullException.ThrowIfNull(redis);
-        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        _tag = KeyTag(prefix);
         _redis = redis;
         _db = redis.GetDatabase();
         _prefix = prefix;
     }
 
     /// <summary>The pub/sub channel that carries the new active pointer (JSON) on every promotion and rollback.</summary>
-    public string EventsChannel => _prefix + ":models:events";
+    public string EventsChannel => _tag + ":models:events";
 
-    private RedisKey Index => _prefix + ":models:index";
+    /// <summary>The key prefix as configured (without the braces).</summary>
+    public string Prefix => _prefix;
 
-    private RedisKey Active => _prefix + ":models:active";
+    private RedisKey Index => _tag + ":models:index";
 
-    private RedisKey History => _prefix + ":models:history";
+    private RedisKey Active => _tag + ":models:active";
 
-    private RedisKey Audit => _prefix + ":models:audit";
+    private RedisKey History => _tag + ":models:history";
 
-    private RedisKey Workers => _prefix + ":models:workers";
+    private RedisKey Audit => _tag + ":models:audit";
+
+    private RedisKey Workers => _tag + ":models:workers";
+
+    /// <summary>
+    /// <c>{prefix}</c>: the start of every key of a registry, and its Redis Cluster hash tag (all its keys hash to one slot).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains <c>{</c> or <c>}</c>.</exception>
+    public static string KeyTag(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new ArgumentException($"the registry prefix '{prefix}' must not contain {{ or }}: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys", nameof(prefix));
+        }
+
+        return "{" + prefix + "}";
+    }
 
     public async Task<RegisteredModel> PushAsync(ModelPackageBytes package, string pushedBy, CancellationToken cancellationToken = default)
     {
@@ -231,5 +260,6 @@ public sealed class RedisModelRegistry : IModelRegistry, IModelRegistryNotificat
         return _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventsChannel), (_, message) => onChange(RegistryJson.Deserialize<ActivePointer>(message!)));
     }
 
-    private RedisKey Key(string modelRef, string part) => _prefix + ":model:" + modelRef + ":" + part;
+    /// <summary>The key of one part (<c>info</c>, <c>manifest</c>, <c>onnx</c>) of a pushed version.</summary>
+    internal RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;
 }

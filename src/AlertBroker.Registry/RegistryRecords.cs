@@ -99,6 +99,9 @@ public sealed record WorkerHeartbeat
     public string? LastError { get; init; }
 
     public required DateTimeOffset Utc { get; init; }
+
+    /// <summary>The worker's throughput, latency, dead letters and lag at <see cref="Utc"/> (null from workers that do not report them).</summary>
+    public HeartbeatStatistics? Statistics { get; init; }
 }
 
 /// <summary>A model package's two files, as stored.</summary>

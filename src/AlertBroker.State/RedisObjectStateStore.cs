@@ -60,6 +60,9 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     /// <summary>The options in force.</summary>
     public RedisStateOptions Options => _options;
 
+    /// <summary>The connection (the worker also keeps its recent-classification list in this Redis).</summary>
+    public IConnectionMultiplexer Connection => _connection;
+
     /// <summary>
     /// Connects without failing when Redis is down (the connection keeps retrying in the background, and batches fail
     /// with <see cref="StateStoreUnavailableException"/> until it is back), but fails at once when Redis refuses the

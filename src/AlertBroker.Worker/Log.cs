@@ -58,6 +58,12 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "State store: Redis at {Endpoints} (user {User}, TLS {Tls})")]
     public static partial void RedisState(ILogger logger, string endpoints, string user, bool tls);
 
+    [LoggerMessage(20, LogLevel.Debug, "librdkafka {Client} {Facility}: {Message}")]
+    public static partial void Librdkafka(ILogger logger, string client, string facility, string message);
+
+    [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the consumer keeps trying")]
+    public static partial void KafkaNotAnswering(ILogger logger, string bootstrapServers, double seconds);
+
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
 }

@@ -78,3 +78,69 @@ public sealed class RedisRegistryCommandsTests : IClassFixture<SecureRedisServer
 
     private static Task<int> RunAsync(string[] args) => AlertBrokerCommand.Create().Parse(args).InvokeAsync();
 }
+
+/// <summary>
+/// The <c>models</c> commands configured the way the chart's promote Job and the worker are: environment variables only
+/// (<c>AlertBroker__Model__RegistryRedis</c>, <c>AlertBroker__Model__RegistryPrefix</c>, <c>AlertBroker__Redis__*</c>), no options.
+/// </summary>
+public sealed class RegistryCommandsEnvironmentTests : IClassFixture<SecureRedisServerFixture>, IDisposable
+{
+    private readonly SecureRedisServerFixture _redis;
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-redis-env-").FullName;
+
+    public RegistryCommandsEnvironmentTests(SecureRedisServerFixture redis)
+    {
+        _redis = redis;
+        Assert.True(redis.Available, redis.UnavailableReason);
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    /// <summary>
+    /// A password with a comma and an equals sign (which broke the connection string the chart used to assemble) and a
+    /// private CA (which that string could not name): both reach the connection through the typed keys.
+    /// </summary>
+    [Fact]
+    public async Task PushPromoteStatus_EnvironmentOnly_AclUserWithACommaInItsPasswordAndAPrivateCa_Work()
+    {
+        var user = "job" + Guid.NewGuid().ToString("N")[..6];
+        var password = "p,w=" + Guid.NewGuid().ToString("N")[..10] + ",ssl=false";
+        Assert.Equal("OK", (await _redis.ExecuteAsync("ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all"))[1..]);
+        var prefix = "env" + Guid.NewGuid().ToString("N")[..8];
+        var environment = new Dictionary<string, string?>
+        {
+            ["AlertBroker__Model__RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker__Model__RegistryPrefix"] = prefix,
+            ["AlertBroker__Redis__User"] = user,
+            ["AlertBroker__Redis__Password"] = password,
+            ["AlertBroker__Redis__Tls"] = "true",
+            ["AlertBroker__Redis__TlsCaFile"] = _redis.CaFile,
+        };
+        var package = TestModelPackages.Export(Path.Combine(_root, "v1"), "env-gru", "1", 3, classes: ["a", "b"]);
+
+        foreach (var args in new[] { new[] { "models", "push", package }, ["models", "promote", "env-gru@1", "--actor", "promote-job"], ["models", "status"] })
+        {
+            var (exit, output) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), args);
+            Assert.True(exit == 0, string.Join(' ', args) + " → " + exit + ":\n" + output);
+            Assert.DoesNotContain(password, output, StringComparison.Ordinal);
+        }
+
+        using var connection = await _redis.ConnectAsync();
+        var registry = new RedisModelRegistry(connection, prefix);
+        Assert.Equal("env-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("promote-job", Assert.Single(await registry.GetAuditAsync()).By);
+
+        // The same variables with a wrong password: refused credentials, exit code 4, the password not echoed.
+        environment["AlertBroker__Redis__Password"] = "wrong," + password;
+        var (refused, refusal) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), "models", "status");
+        Assert.True(refused == 4, refusal);
+        Assert.DoesNotContain(password, refusal, StringComparison.Ordinal);
+
+        // A variable naming a CA file that does not exist is reported by its name (exit code 2).
+        environment["AlertBroker__Redis__Password"] = password;
+        environment["AlertBroker__Redis__TlsCaFile"] = "/nonexistent/ca.pem";
+        var (invalid, message) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), "models", "status");
+        Assert.True(invalid == 2, message);
+        Assert.Contains("AlertBroker__Redis__TlsCaFile", message, StringComparison.Ordinal);
+    }
+}

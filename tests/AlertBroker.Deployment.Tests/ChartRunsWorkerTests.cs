@@ -87,6 +87,80 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         kafka.Process.WaitForExit(10_000);
     }
 
+    /// <summary>
+    /// The chart's Kafka security variables (SASL/SCRAM over TLS with a private CA and an encrypted client key, as rendered
+    /// from values, the Secrets' values and mounted files stood in for by local ones) are the worker's own keys: they bind
+    /// and validate (no exit code 2), reach librdkafka (which loads the encrypted key with its password) and, against the
+    /// mock's plaintext listener, end in the start-time refusal (exit code 4), with no secret in the output.
+    /// </summary>
+    [HelmFact]
+    public async Task Worker_WithTheChartsKafkaSaslSslVariables_BindsThemAndIsRefusedByAPlaintextBroker()
+    {
+        Assert.True(_redis.Available, "redis-server is not installed (run eng/setup.sh)");
+        const string SaslPassword = "chart-sasl-S3cret-19ab";
+        using var certificates = TestCertificates.Create("chart-key-S3cret-0c44");
+        var cli = CliPath();
+        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", "t"], new Dictionary<string, string>());
+        var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
+        var m = Helm.Template(
+            ["minimal"],
+            $"config.Kafka.BootstrapServers={bootstrap}",
+            $"config.State.Redis={_redis.Configuration}",
+            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "1.0.0"),
+            "metrics.port=" + FreePort().ToString(CultureInfo.InvariantCulture),
+            "security.kafka.securityProtocol=SaslSsl",
+            "security.kafka.sasl.mechanism=ScramSha256",
+            "security.kafka.sasl.existingSecret=kafka-user",
+            "security.kafka.tls.existingSecret=kafka-tls",
+            "security.kafka.tls.certificateKey=tls.crt",
+            "security.kafka.tls.keyKey=tls.key",
+            "security.kafka.tls.keyPasswordKey=key.password");
+        var configFile = Path.Combine(_dir, "alertbroker-sasl.json");
+        await File.WriteAllTextAsync(configFile, m.Single("ConfigMap").Map("data").Str("alertbroker.json"));
+        var container = m.WorkerContainer();
+        var mounted = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["/etc/alertbroker/tls/kafka/ca.crt"] = certificates.CaFile,
+            ["/etc/alertbroker/tls/kafka/tls.crt"] = certificates.CertificateFile,
+            ["/etc/alertbroker/tls/kafka/tls.key"] = certificates.EncryptedKeyFile,
+        };
+        var fromSecrets = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["AlertBroker__Kafka__SaslUsername"] = "alertbroker",
+            ["AlertBroker__Kafka__SaslPassword"] = SaslPassword,
+            ["AlertBroker__Kafka__SslKeyPassword"] = certificates.KeyPassword,
+        };
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, variable) in container.Env())
+        {
+            if (variable.Get("value") is not null)
+            {
+                var value = variable.Str("value")!;
+                env[name] = mounted.GetValueOrDefault(value, value);
+            }
+            else
+            {
+                Assert.Equal("secretKeyRef", ((YamlScalarNode)((YamlMappingNode)variable.Map("valueFrom")).Children.Keys.Single()).Value);
+                env[name] = fromSecrets[name];
+            }
+        }
+
+        Assert.Equal("SaslSsl", env["AlertBroker__Kafka__SecurityProtocol"]);
+        Assert.Equal("ScramSha256", env["AlertBroker__Kafka__SaslMechanism"]);
+        Assert.Equal(certificates.EncryptedKeyFile, env["AlertBroker__Kafka__SslKeyLocation"]);
+        env["Logging__LogLevel__Default"] = "Debug";
+        var worker = Start(cli, _dir, ["run", "--config", configFile], env);
+
+        Assert.True(worker.Process.WaitForExit(TimeSpan.FromSeconds(90)), "the worker did not stop:\n" + worker.Output);
+        worker.Process.WaitForExit();
+        Assert.True(worker.Process.ExitCode == 4, "exit code " + worker.Process.ExitCode + "\n" + worker.Output);
+        Assert.Contains("security protocol SaslSsl, SASL ScramSha256 as user 'alertbroker'", System.Text.RegularExpressions.Regex.Replace(worker.Output, @"\s+", " "), StringComparison.Ordinal);
+        Assert.DoesNotContain(SaslPassword, worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(certificates.KeyPassword, worker.Output, StringComparison.Ordinal);
+        kafka.Signal("INT");
+        kafka.Process.WaitForExit(10_000);
+    }
+
     private static string CliPath()
     {
         foreach (var attribute in typeof(ChartRunsWorkerTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))

@@ -438,7 +438,7 @@ public sealed partial class ChartTests
         var container = Manifests.Containers(job, "promote");
 
         Assert.Equal(
-            ["models", "promote", "ztf-bts@1.1.0", "--prefix", "alertbroker", "--max-drop", "0.02", "--reason", "fine-tuned on BTS, all layers", "--holdout", "/data/holdout/ztf-bts", "--detections-only"],
+            ["models", "promote", "ztf-bts@1.1.0", "--prefix", "alertbroker", "--max-drop", "0.02", "--actor", "helm:alerts/ab", "--reason", "fine-tuned on BTS, all layers", "--holdout", "/data/holdout/ztf-bts", "--detections-only"],
             container.Seq("args").Strings());
         Assert.Equal("Never", pod.Str("restartPolicy"));
         Assert.Equal("0", job.Str("spec", "backoffLimit"));
@@ -446,12 +446,15 @@ public sealed partial class ChartTests
         Assert.Equal("true", container.Str("securityContext", "readOnlyRootFilesystem"));
         Assert.Equal("true", pod.Str("securityContext", "runAsNonRoot"));
 
-        // The registry connection: endpoints from values, credentials expanded by Kubernetes from secretKeyRef variables.
+        // The registry connection: the workers' own variables (endpoints from values, credentials from the Secret), which
+        // `models` reads as `run` does; no connection string is assembled, so no credential is in any value.
         var env = container.Env();
+        Assert.Equal("redis:6379", env["AlertBroker__Model__RegistryRedis"].Str("value"));
         Assert.Equal("alertbroker-redis", env["AlertBroker__Redis__Password"].Str("valueFrom", "secretKeyRef", "name"));
-        Assert.Equal("redis:6379,user=$(AlertBroker__Redis__User),password=$(AlertBroker__Redis__Password)", env["ALERTBROKER_REDIS"].Str("value"));
-        var names = container.Seq("env").Cast<YamlMappingNode>().Select(e => e.Str("name")).ToList();
-        Assert.True(names.IndexOf("ALERTBROKER_REDIS") > names.IndexOf("AlertBroker__Redis__Password"), "a $(VAR) reference must follow the variable");
+        Assert.Equal("alertbroker-redis", env["AlertBroker__Redis__User"].Str("valueFrom", "secretKeyRef", "name"));
+        Assert.False(env.ContainsKey("ALERTBROKER_REDIS"));
+        Assert.All(container.Seq("env").Cast<YamlMappingNode>(), e => Assert.DoesNotContain("$(", e.Str("value") ?? string.Empty, StringComparison.Ordinal));
+        Assert.Equal("ops-team", Manifests.Containers(Helm.Template(["promote"], "promote.actor=ops-team").Single("Job"), "promote").Seq("args").Strings().SkipWhile(a => a != "--actor").ElementAt(1));
 
         // Not a worker: the Service and the PDB do not select it.
         var jobLabels = job.Map("spec", "template", "metadata", "labels");

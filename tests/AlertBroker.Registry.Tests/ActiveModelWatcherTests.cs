@@ -155,3 +155,6 @@ public abstract class RedisWatcherTestsBase : IDisposable
         Assert.Equal(new ModelRef("m", "1"), (await switched.Task.WaitAsync(TimeSpan.FromSeconds(30))).Ref);
     }
 }
+
+/// <summary>Promotions reaching a watcher through a three-master Redis Cluster.</summary>
+public sealed class ClusterRedisWatcherTests(RedisClusterFixture redis) : RedisWatcherTestsBase(redis), IClassFixture<RedisClusterFixture>;

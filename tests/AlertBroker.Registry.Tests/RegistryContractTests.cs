@@ -142,11 +142,13 @@ public sealed class SecureRedisRegistryTests(SecureRedisServerFixture redis) : R
 
 public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposable
 {
-    private readonly ConnectionMultiplexer _connection;
+    private protected readonly ConnectionMultiplexer _connection;
+    private protected readonly RedisServerFixture _redis;
 
     protected RedisRegistryTestsBase(RedisServerFixture redis)
     {
         Assert.True(redis.Available, redis.UnavailableReason);
+        _redis = redis;
         _connection = redis.Connect();
     }
 
@@ -159,7 +161,85 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
     protected override IModelRegistry CreateRegistry() => new RedisModelRegistry(_connection, "test-" + Guid.NewGuid().ToString("N"));
 
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx) =>
-        _connection.GetDatabase().StringSetAsync(((RedisModelRegistry)registry).EventsChannel.Replace(":models:events", ":model:" + model + ":onnx", StringComparison.Ordinal), onnx);
+        _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":onnx", onnx);
+
+    [Fact]
+    public async Task Keys_AllStartWithTheBracedPrefix_AndShareOneSlot()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+        await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w", Model = "m@2", Utc = DateTimeOffset.UtcNow });
+
+        var keys = new List<RedisKey>();
+        foreach (var endpoint in _connection.GetEndPoints())
+        {
+            keys.AddRange(_connection.GetServer(endpoint).Keys(pattern: "*" + registry.Prefix + "*", pageSize: 1000));
+        }
+
+        // index, active, history, audit, workers and three parts of two versions.
+        Assert.Equal(11, keys.Count);
+        Assert.All(keys, k => Assert.StartsWith("{" + registry.Prefix + "}:", k.ToString(), StringComparison.Ordinal));
+        Assert.Single(keys.Select(k => _connection.HashSlot(k)).Distinct());
+        Assert.Equal("{" + registry.Prefix + "}:models:events", registry.EventsChannel);
+    }
+
+    [Fact]
+    public void Constructor_PrefixWithABrace_IsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new RedisModelRegistry(_connection, "ab{x}"));
+        Assert.Contains("hash tag", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MigrateLegacyLayout_RegistryOfThePreviousRelease_IsCopiedAndKeepsWorking()
+    {
+        // A registry as the release before the hash tag wrote it: the same values under the names without braces.
+        var prefix = "legacy-" + Guid.NewGuid().ToString("N")[..8];
+        var writer = new RedisModelRegistry(_connection, prefix + "-w");
+        var v1 = Active(await writer.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        var v2 = Active(await writer.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+        await writer.SetActiveAsync(null, v1, Record("promote", null, v1));
+        await writer.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+        var db = _connection.GetDatabase();
+        var written = new List<RedisKey>();
+        foreach (var endpoint in _connection.GetEndPoints())
+        {
+            written.AddRange(_connection.GetServer(endpoint).Keys(pattern: "{" + prefix + "-w}:*", pageSize: 1000));
+        }
+
+        foreach (var key in written)
+        {
+            var rest = key.ToString()[("{" + prefix + "-w}").Length..];
+            await db.KeyRestoreAsync(prefix + rest, (await db.KeyDumpAsync(key))!);
+        }
+
+        var registry = new RedisModelRegistry(_connection, prefix);
+        Assert.Null(await registry.GetActiveAsync());
+        var legacy = await registry.FindLegacyLayoutAsync();
+        Assert.Equal(new LegacyRegistryLayout(2, "m@2"), legacy);
+
+        var result = await registry.MigrateLegacyLayoutAsync(deleteLegacy: false);
+        Assert.Equal(10, result.Copied.Count);
+        Assert.Empty(result.Skipped);
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync())!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync())!.Ref);
+        Assert.Equal(2, (await registry.ListAsync()).Count);
+        Assert.Equal(v1.Sha256, ModelPackageSha(await registry.GetPackageAsync(v1.Ref)));
+        Assert.Equal(["promote", "promote"], (await registry.GetAuditAsync()).Select(r => r.Action));
+
+        // Again: nothing to copy; then with deletion the legacy keys go and the new layout stays.
+        var again = await registry.MigrateLegacyLayoutAsync(deleteLegacy: true);
+        Assert.Empty(again.Copied);
+        Assert.Equal(10, again.Skipped.Count);
+        Assert.Equal(10, again.Deleted.Count);
+        Assert.Null(await registry.FindLegacyLayoutAsync());
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync())!.Ref);
+    }
+
+    private static string ModelPackageSha(ModelPackageBytes bytes) => ModelPackage.ComputeSha256(bytes.Onnx);
 
     [Fact]
     public async Task SetActive_PublishesTheNewPointer()
@@ -174,5 +254,112 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         var notified = await received.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(v1.Ref, notified.Ref);
         Assert.Equal(v1.Sha256, notified.Sha256);
+    }
+}
+
+/// <summary>
+/// The contract on a three-master Redis Cluster (every script touches several registry keys: they share the
+/// <c>{prefix}</c> hash tag), and notifications reaching subscribers on other masters.
+/// </summary>
+public sealed class ClusterRedisRegistryTests(RedisClusterFixture redis) : RedisRegistryTestsBase(redis), IClassFixture<RedisClusterFixture>
+{
+    [Fact]
+    public async Task SetActive_SubscriberConnectedToAnotherMaster_ReceivesTheNotification()
+    {
+        var cluster = (RedisClusterFixture)_redis;
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var owner = await cluster.MasterOfAsync("{" + registry.Prefix + "}:models:active");
+        var elsewhere = cluster.NodePorts.Where(p => p != owner).ToList();
+        Assert.Equal(RedisClusterFixture.Masters - 1, elsewhere.Count);
+
+        // Plain RESP subscribers, each bound to one master that does not hold the registry's slot.
+        var subscribers = new List<RawSubscriber>();
+        foreach (var port in elsewhere)
+        {
+            subscribers.Add(await RawSubscriber.StartAsync(port, registry.EventsChannel));
+        }
+
+        try
+        {
+            var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+            await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
+            foreach (var s in subscribers)
+            {
+                var message = await s.NextMessageAsync(TimeSpan.FromSeconds(10));
+                Assert.Contains(v1.Sha256, message, StringComparison.Ordinal);
+            }
+
+            var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+            await registry.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+            await registry.RollbackAsync(v2, Record("rollback", v2, v1));
+            foreach (var s in subscribers)
+            {
+                Assert.Contains(v2.Sha256, await s.NextMessageAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+                Assert.Contains(v1.Sha256, await s.NextMessageAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            foreach (var s in subscribers)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A subscriber speaking RESP over one TCP connection to one node, so the test decides which node it is on.</summary>
+    private sealed class RawSubscriber : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpClient _client;
+        private readonly StreamReader _reader;
+
+        private RawSubscriber(System.Net.Sockets.TcpClient client)
+        {
+            _client = client;
+            _reader = new StreamReader(client.GetStream(), System.Text.Encoding.UTF8);
+        }
+
+        public static async Task<RawSubscriber> StartAsync(int port, string channel)
+        {
+            var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            var request = $"*2\r\n$9\r\nSUBSCRIBE\r\n${System.Text.Encoding.UTF8.GetByteCount(channel)}\r\n{channel}\r\n";
+            await client.GetStream().WriteAsync(System.Text.Encoding.UTF8.GetBytes(request));
+            var subscriber = new RawSubscriber(client);
+
+            // *3 $9 subscribe $n channel :1
+            var confirmation = await subscriber.ReadArrayAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("subscribe", confirmation[0]);
+            return subscriber;
+        }
+
+        /// <summary>The payload of the next <c>message</c>.</summary>
+        public async Task<string> NextMessageAsync(TimeSpan timeout)
+        {
+            var push = await ReadArrayAsync(timeout);
+            Assert.Equal("message", push[0]);
+            return push[2];
+        }
+
+        public void Dispose()
+        {
+            _reader.Dispose();
+            _client.Dispose();
+        }
+
+        private async Task<List<string>> ReadArrayAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            var header = await _reader.ReadLineAsync(cts.Token) ?? throw new IOException("connection closed");
+            Assert.StartsWith("*", header, StringComparison.Ordinal);
+            var items = new List<string>();
+            for (var i = 0; i < int.Parse(header[1..], System.Globalization.CultureInfo.InvariantCulture); i++)
+            {
+                var line = await _reader.ReadLineAsync(cts.Token) ?? throw new IOException("connection closed");
+                items.Add(line.StartsWith('$') ? await _reader.ReadLineAsync(cts.Token) ?? string.Empty : line[1..]);
+            }
+
+            return items;
+        }
     }
 }

@@ -344,3 +344,57 @@ public abstract class RedisStoreContractTestsBase : StoreContractTests, IDisposa
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>
+/// The same contract on a three-master Redis Cluster: one key per object, so a batch's objects lie in many slots on every
+/// master; the batch read (GETs) and the batch check-and-set (one single-key script per object) are pipelined per node by
+/// the client, and no command names two keys.
+/// </summary>
+public sealed class RedisClusterStoreContractTests(RedisClusterFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<RedisClusterFixture>
+{
+    [Fact]
+    public async Task Batch_ObjectsOnEveryMaster_ReadAndCheckAndSetWorkAcrossSlots()
+    {
+        var store = (RedisObjectStateStore)CreateStore();
+        using var connection = await _redis.ConnectAsync();
+        var db = connection.GetDatabase();
+        var keys = new ObjectKey[120];
+        var writes = new StateWrite[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = NewKey(i % 3 == 0 ? Survey.Lsst : Survey.Ztf);
+            writes[i] = new StateWrite(keys[i], 0, StateWith(1, Obs(i, 59000 + i)));
+        }
+
+        var storageKeys = keys.Select(k => (StackExchange.Redis.RedisKey)k.ToStorageKey(store.Options.KeyPrefix)).ToArray();
+        var masters = storageKeys.Select(k => db.IdentifyEndpoint(k)!.ToString()).Distinct().Count();
+        Assert.Equal(RedisClusterFixture.Masters, masters);
+        Assert.True(storageKeys.Select(k => connection.HashSlot(k)).Distinct().Count() > 100, "the objects should spread over many slots");
+
+        var committed = new bool[keys.Length];
+        await store.WriteAsync(writes, committed);
+        Assert.All(committed, Assert.True);
+
+        // One batch mixing winners and losers on every node: each check-and-set is decided on its own object's node.
+        for (var i = 0; i < keys.Length; i++)
+        {
+            writes[i] = new StateWrite(keys[i], i % 2 == 0 ? 1 : 0, StateWith(2, Obs(i, 59000 + i), Obs(1000 + i, 59100 + i)));
+        }
+
+        await store.WriteAsync(writes, committed);
+        var results = new ObjectState?[keys.Length];
+        await store.ReadAsync(keys, results);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0, committed[i]);
+            Assert.Equal(i % 2 == 0 ? 2 : 1, results[i]!.Version);
+        }
+
+        // Every master holds some of the objects.
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endpoint);
+            Assert.NotEmpty(server.Keys(pattern: store.Options.KeyPrefix + ":*", pageSize: 1000));
+        }
+    }
+}

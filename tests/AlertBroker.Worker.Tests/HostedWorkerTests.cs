@@ -224,7 +224,8 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
         Assert.True(await TestTopics.WaitUntilAsync(() => worker.Alerts >= alerts.Count, TimeSpan.FromSeconds(40)));
         using (var direct = await _redis.ConnectAsync())
         {
-            var keys = direct.GetServers()[0].Keys(pattern: settings["AlertBroker:State:KeyPrefix"] + ":*").ToList();
+            // Object keys ({prefix}:{survey}:{id}); the prefix also holds the recent-classification list of the web view.
+            var keys = direct.GetServers()[0].Keys(pattern: settings["AlertBroker:State:KeyPrefix"] + ":ztf:*").ToList();
             Assert.Equal(alerts.Select(a => a.ObjectId).Distinct().Count(), keys.Count);
         }
 

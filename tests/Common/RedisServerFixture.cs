@@ -43,15 +43,15 @@ public class RedisServerFixture : IAsyncLifetime
     }
 
     /// <summary>The port clients connect to (the TLS port for a secure server).</summary>
-    public int Port { get; private set; }
+    public int Port { get; protected set; }
 
-    public bool Available => _process is { HasExited: false };
+    public virtual bool Available => _process is { HasExited: false };
 
     /// <summary>Why the server is not available (redis-server or openssl missing), when it is not.</summary>
-    public string UnavailableReason { get; private set; } = "redis-server is not installed (run eng/setup.sh)";
+    public string UnavailableReason { get; protected set; } = "redis-server is not installed (run eng/setup.sh)";
 
     /// <summary>The endpoint, <c>127.0.0.1:PORT</c>; a secure server also needs <see cref="User"/>, <see cref="Password"/> and TLS.</summary>
-    public string Configuration => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+    public virtual string Configuration => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The ACL user (secure servers only; the <c>default</c> user is off there).</summary>
     public string? User { get; }
@@ -75,7 +75,7 @@ public class RedisServerFixture : IAsyncLifetime
 
     public static string? FindServer() => FindProgram("redis-server");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await StartAsync(0).ConfigureAwait(false);
     }
@@ -235,7 +235,7 @@ public class RedisServerFixture : IAsyncLifetime
         await StartAsync(Port).ConfigureAwait(false);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
         try
@@ -310,7 +310,7 @@ public class RedisServerFixture : IAsyncLifetime
         return true;
     }
 
-    private static string? FindProgram(string name)
+    protected static string? FindProgram(string name)
     {
         foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/usr/sbin" })
         {
@@ -324,7 +324,7 @@ public class RedisServerFixture : IAsyncLifetime
         return null;
     }
 
-    private static void Append(StringBuilder log, string? line)
+    protected static void Append(StringBuilder log, string? line)
     {
         if (line is null)
         {
@@ -340,7 +340,7 @@ public class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    private static string Snapshot(StringBuilder log)
+    protected static string Snapshot(StringBuilder log)
     {
         lock (log)
         {
@@ -348,7 +348,7 @@ public class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    protected static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

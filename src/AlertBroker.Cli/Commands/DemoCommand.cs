@@ -27,9 +27,12 @@ internal static class DemoCommand
         var redisSecurity = new RedisCliOptions();
         var model = new Option<string?>("--model") { Description = "Model package directory (default: the newest under models/, else random weights)." };
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 };
+        var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
+        var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
+        var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
-            paths, nights, perNight, objects, perObject, redis, model, batch,
+            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -55,12 +58,26 @@ internal static class DemoCommand
                 return 2;
             }
 
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), ct).ConfigureAwait(false);
+            var web = parse.GetValue(serve) ? new WebViewRequest(parse.GetValue(httpAddress)!, parse.GetValue(httpPort)) : null;
+            if (web is not null && (!System.Net.IPAddress.TryParse(web.Address, out _) || web.Port is < 1 or > 65535))
+            {
+                CliHelpers.Stderr.MarkupLine("[red]--http-address/--http-port:[/] an IP address and a port from 1 to 65535");
+                return 2;
+            }
+
+            // SIGTERM stops the demo as Ctrl-C does (exit code 0), which matters with --serve: it runs until stopped.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.Cancel();
+            });
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, string? modelDir, int batchSize, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, string? modelDir, int batchSize, WebViewRequest? web, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
         if (!CliHelpers.TryLoadKafka())
@@ -139,8 +156,24 @@ internal static class DemoCommand
             AnsiConsole.MarkupLine("state:  in memory (use --redis for Redis)");
         }
 
+        DemoWebView? view = null;
         try
         {
+            if (web is not null)
+            {
+                try
+                {
+                    view = await DemoWebView.StartAsync(web.Address, web.Port, store, model, ct).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red]--serve:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port)");
+                    return 2;
+                }
+
+                AnsiConsole.MarkupLine("web:    [bold]" + Markup.Escape(view.Address) + "[/] (the pages stay up after the demo, until Ctrl-C)");
+            }
+
             var run = new KafkaPipelineRun
             {
                 Model = model,
@@ -148,16 +181,36 @@ internal static class DemoCommand
                 Messages = messages,
                 Schemas = wire,
                 BatchSize = batchSize,
+                Metrics = view?.Metrics,
+                BatchCompleted = view is null ? null : view.Recent.Add,
                 Progress = (produced, processed, alerts, dead) => Console.Error.WriteLine(string.Create(
                     inv,
                     $"[demo] produced {produced:N0}/{messages.Count:N0}, processed {processed:N0} messages: {alerts:N0} alerts classified, {dead:N0} dead letters")),
             };
             var result = await run.RunAsync(ct).ConfigureAwait(false);
             Summary(result, model.Classes);
-            return result.Alerts > 0 ? 0 : 1;
+            var code = result.Alerts > 0 ? 0 : 1;
+            if (view is not null && !ct.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLine("The demo has ended; the web view stays up at [bold]" + Markup.Escape(view.Address) + "[/] until Ctrl-C.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return code;
         }
         finally
         {
+            if (view is not null)
+            {
+                await view.DisposeAsync().ConfigureAwait(false);
+            }
+
             (store as IDisposable)?.Dispose();
             localRedis?.Dispose();
         }
@@ -199,4 +252,6 @@ internal static class DemoCommand
 
         AnsiConsole.Write(examples);
     }
+
+    private sealed record WebViewRequest(string Address, int Port);
 }

@@ -45,7 +45,7 @@ internal static class FinetuneCommand
             }
 
             var security = redisSecurity.Read(parse);
-            return security is null ? 2 : await RegistryCommands.PushTo(parse.GetValue(redis), security, "alertbroker", parse.GetValue(registry)!, outDir, ct).ConfigureAwait(false);
+            return security is null ? 2 : await RegistryCommands.PushTo(parse.GetValue(redis), security, RegistryCommands.DefaultPrefix(), parse.GetValue(registry)!, outDir, ct).ConfigureAwait(false);
         });
         return command;
     }

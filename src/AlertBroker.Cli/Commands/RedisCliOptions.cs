@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlertBroker.Redis;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -7,7 +8,8 @@ namespace AlertBroker.Cli.Commands;
 /// <summary>
 /// <c>--redis-user</c>, <c>--redis-password</c> (default <c>$ALERTBROKER_REDIS_PASSWORD</c>), <c>--redis-tls</c>,
 /// <c>--redis-ca</c>, <c>--redis-cert</c>, <c>--redis-key</c>: the <c>AlertBroker:Redis</c> settings on the command line of
-/// every command that takes <c>--redis</c>.
+/// every command that takes <c>--redis</c>, over the same settings from the environment (<c>AlertBroker__Redis__*</c>,
+/// as for <c>run</c>), so a Job or shell that sets the worker's variables needs no options.
 /// </summary>
 internal sealed class RedisCliOptions
 {
@@ -37,22 +39,61 @@ internal sealed class RedisCliOptions
         }
     }
 
-    /// <summary>The settings given, the password falling back to <c>$ALERTBROKER_REDIS_PASSWORD</c>; null (after printing every problem) when they are unusable.</summary>
+    /// <summary>
+    /// The settings in force for a command other than <c>run</c>: the <c>AlertBroker:Redis</c> section from the environment
+    /// (<c>AlertBroker__Redis__User</c>, <c>…__Password</c>, <c>…__Tls</c>, <c>…__TlsCaFile</c>, <c>…__TlsCertificateFile</c>,
+    /// <c>…__TlsKeyFile</c>, exactly as the worker reads them), then <c>$ALERTBROKER_REDIS_PASSWORD</c>, then the options
+    /// given on the command line, each winning over the ones before. Null (after printing every problem, each naming the
+    /// option or variable it came from) when they are unusable.
+    /// </summary>
     public RedisOptions? Read(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        var ca = parse.GetValue(Ca);
-        var certificate = parse.GetValue(Certificate);
-        var options = new RedisOptions
+        var fromEnvironment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        RedisOptions options;
+        try
         {
-            User = parse.GetValue(User),
-            Password = parse.GetValue(Password) ?? NullIfEmpty(Environment.GetEnvironmentVariable(PasswordVariable)),
-            Tls = parse.GetValue(Tls) || ca is not null || certificate is not null,
-            TlsCaFile = ca,
-            TlsCertificateFile = certificate,
-            TlsKeyFile = parse.GetValue(Key),
-        };
-        var problems = options.Validate(CliName);
+            options = FromEnvironment(fromEnvironment);
+        }
+        catch (InvalidOperationException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid Redis settings:[/] " + Markup.Escape(e.Message));
+            return null;
+        }
+
+        var origin = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (property, _) in fromEnvironment)
+        {
+            origin[property] = EnvironmentName(property);
+        }
+
+        if (NullIfEmpty(Environment.GetEnvironmentVariable(PasswordVariable)) is { } variablePassword)
+        {
+            options.Password = variablePassword;
+            origin[nameof(RedisOptions.Password)] = "$" + PasswordVariable;
+        }
+
+        void FromCommandLine<T>(Option<T> option, string property, Action<T> set)
+        {
+            if (parse.GetResult(option) is { Implicit: false })
+            {
+                set(parse.GetValue(option)!);
+                origin[property] = CliName(property);
+            }
+        }
+
+        FromCommandLine(User, nameof(RedisOptions.User), v => options.User = v);
+        FromCommandLine(Password, nameof(RedisOptions.Password), v => options.Password = v);
+        FromCommandLine(Ca, nameof(RedisOptions.TlsCaFile), v => options.TlsCaFile = v);
+        FromCommandLine(Certificate, nameof(RedisOptions.TlsCertificateFile), v => options.TlsCertificateFile = v);
+        FromCommandLine(Key, nameof(RedisOptions.TlsKeyFile), v => options.TlsKeyFile = v);
+        if (parse.GetValue(Tls) || parse.GetValue(Ca) is not null || parse.GetValue(Certificate) is not null)
+        {
+            options.Tls = true;
+            origin[nameof(RedisOptions.Tls)] = CliName(nameof(RedisOptions.Tls));
+        }
+
+        var problems = options.Validate(property => origin.GetValueOrDefault(property) ?? CliName(property));
         if (problems.Count == 0)
         {
             return options;
@@ -65,6 +106,20 @@ internal sealed class RedisCliOptions
         }
 
         return null;
+    }
+
+    /// <summary>The <c>AlertBroker:Redis</c> section of the process's environment variables; <paramref name="given"/> receives the properties set there.</summary>
+    /// <exception cref="InvalidOperationException">a value cannot be converted (e.g. <c>AlertBroker__Redis__Tls=yes</c>); the message names it.</exception>
+    internal static RedisOptions FromEnvironment(IDictionary<string, string?> given)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        var section = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(RedisOptions.Section);
+        foreach (var child in section.GetChildren())
+        {
+            given[child.Key] = child.Value;
+        }
+
+        return section.Get<RedisOptions>() ?? new RedisOptions();
     }
 
     /// <summary>For <c>run</c>: the options given on the command line as configuration overrides (validated with the rest of the configuration).</summary>
@@ -105,6 +160,8 @@ internal sealed class RedisCliOptions
         nameof(RedisOptions.TlsKeyFile) => "--redis-key",
         _ => property,
     };
+
+    private static string EnvironmentName(string property) => "AlertBroker__Redis__" + property;
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -8,10 +8,12 @@ using Spectre.Console;
 namespace AlertBroker.Cli.Commands;
 
 /// <summary>
-/// <c>alertbroker models push|list|status|promote|rollback</c>: the model registry, in Redis (<c>--redis</c>, with
-/// <c>--redis-user</c>, <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, …)
-/// or in a local directory (<c>--registry</c>, default <c>models</c>). Exit codes: 0 done, 1 refused or failed,
-/// 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
+/// <c>alertbroker models push|list|status|promote|rollback|migrate</c>: the model registry, in Redis (<c>--redis</c>, else
+/// <c>$ALERTBROKER_REDIS</c>, else <c>AlertBroker__Model__RegistryRedis</c>; user, password and TLS from <c>--redis-user</c>,
+/// <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, … over the worker's
+/// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
+/// several (a Redis Cluster's seed nodes). Exit codes: 0 done (including promoting the model that is already active),
+/// 1 refused or failed, 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
 /// </summary>
 internal static class RegistryCommands
 {
@@ -19,15 +21,16 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port); the registry lives there. Default: $ALERTBROKER_REDIS, else a local directory." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." };
         var security = new RedisCliOptions();
-        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix.", DefaultValueFactory = _ => "alertbroker" };
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() };
+        var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." };
         var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." };
-        var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, redis, prefix, directory };
+        var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
         security.AddTo(push);
-        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct)));
+        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor))));
 
         var list = new Command("list", "List registered model versions.") { redis, prefix, directory };
         security.AddTo(list);
@@ -46,7 +49,7 @@ internal static class RegistryCommands
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Use only detections (S/N ≥ 5) of the holdout light curves, as the models were trained." };
         var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, holdout metric) and make it active.")
         {
-            model, force, maxDrop, reason, holdout, holdoutLabels, detectionsOnly, redis, prefix, directory,
+            model, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, redis, prefix, directory,
         };
         security.AddTo(promote);
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r =>
@@ -57,25 +60,32 @@ internal static class RegistryCommands
                 Force = p.GetValue(force),
                 MaxAurocDrop = p.GetValue(maxDrop),
                 Reason = p.GetValue(reason),
+                By = Actor(p, actor),
                 Holdout = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct),
             }, ct);
         }));
 
-        var rollback = new Command("rollback", "Make the previously active model active again.") { reason, redis, prefix, directory };
+        var rollback = new Command("rollback", "Make the previously active model active again.") { reason, actor, redis, prefix, directory };
         security.AddTo(rollback);
-        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(reason), ct)));
+        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(reason), ct, Actor(p, actor))));
+
+        var deleteLegacy = new Option<bool>("--delete-legacy") { Description = "Also delete the old keys (and old heartbeats) once their copies exist: after every worker runs this release." };
+        var migrate = new Command("migrate", "Copy a Redis registry written by a release before the Redis Cluster key layout (prefix:models:*) to the current one ({prefix}:models:*).") { deleteLegacy, redis, prefix };
+        security.AddTo(migrate);
+        migrate.SetAction((p, ct) => RunRedisOnly(p, redis, security, prefix, r => Migrate(r, p.GetValue(deleteLegacy), ct)));
 
         models.Subcommands.Add(push);
         models.Subcommands.Add(list);
         models.Subcommands.Add(status);
         models.Subcommands.Add(promote);
         models.Subcommands.Add(rollback);
+        models.Subcommands.Add(migrate);
     }
 
     /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
     internal static async Task<int> PushTo(string? redisConfig, RedisOptions security, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
     {
-        redisConfig ??= Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+        redisConfig ??= DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
             return await Push(new DirectoryModelRegistry(registryDirectory), packageDirectory, cancellationToken).ConfigureAwait(false);
@@ -84,12 +94,12 @@ internal static class RegistryCommands
         return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken)).ConfigureAwait(false);
     }
 
-    internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken)
+    internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
     {
         var package = new ModelPackageBytes(
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.ManifestFileName), cancellationToken).ConfigureAwait(false),
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.OnnxFileName), cancellationToken).ConfigureAwait(false));
-        var model = await registry.PushAsync(package, Environment.UserName, cancellationToken).ConfigureAwait(false);
+        var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"pushed [bold]{Markup.Escape(model.Ref.ToString())}[/] sha256 {model.Sha256} ({Markup.Escape(model.Encoding)})");
         return 0;
     }
@@ -159,6 +169,13 @@ internal static class RegistryCommands
     internal static async Task<int> Promote(IModelRegistry registry, ModelRef model, PromotionOptions options, CancellationToken cancellationToken)
     {
         var result = await new ModelPromoter(registry).PromoteAsync(model, options, cancellationToken).ConfigureAwait(false);
+        if (result.AlreadyActive)
+        {
+            // A promotion Job that runs again (or a repeated command) finds its work done: that is success, not a refusal.
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape(model.ToString())} is already the active model[/]: nothing to do");
+            return 0;
+        }
+
         foreach (var finding in result.Findings)
         {
             AnsiConsole.MarkupLine((finding.StartsWith("refused", StringComparison.Ordinal) ? "[red]" : "  [grey]") + Markup.Escape(finding) + "[/]");
@@ -168,16 +185,16 @@ internal static class RegistryCommands
         return result.Promoted ? 0 : 1;
     }
 
-    internal static async Task<int> Rollback(IModelRegistry registry, string? reason, CancellationToken cancellationToken)
+    internal static async Task<int> Rollback(IModelRegistry registry, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
-        var record = await new ModelPromoter(registry).RollbackAsync(Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
+        var record = await new ModelPromoter(registry).RollbackAsync(actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]rolled back[/] {Markup.Escape(record.From ?? "?")} → {Markup.Escape(record.To)}");
         return 0;
     }
 
     private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
     {
-        var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+        var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
             try
@@ -195,17 +212,66 @@ internal static class RegistryCommands
         return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, action).ConfigureAwait(false);
     }
 
+    internal static async Task<int> Migrate(RedisModelRegistry registry, bool deleteLegacy, CancellationToken cancellationToken)
+    {
+        var legacy = await registry.FindLegacyLayoutAsync().ConfigureAwait(false);
+        if (legacy is null)
+        {
+            AnsiConsole.MarkupLine($"no registry in the old key layout under '{Markup.Escape(registry.Prefix)}:models:*': nothing to migrate");
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine($"old key layout found: {legacy.Models} version(s), active {Markup.Escape(legacy.Active ?? "(none)")}");
+        var result = await registry.MigrateLegacyLayoutAsync(deleteLegacy, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"copied {result.Copied.Count} key(s) to {{{Markup.Escape(registry.Prefix)}}}:…; left {result.Skipped.Count} that existed already" + (deleteLegacy ? $"; deleted {result.Deleted.Count} old key(s)" : string.Empty));
+        if (!deleteLegacy)
+        {
+            AnsiConsole.MarkupLine("the old keys are still there for workers of the previous release; once every worker runs this one: [bold]models migrate --delete-legacy[/]");
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RunRedisOnly(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Func<RedisModelRegistry, Task<int>> action)
+    {
+        var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
+        if (string.IsNullOrEmpty(redisConfig))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--redis is required[/] (or $ALERTBROKER_REDIS / $AlertBroker__Model__RegistryRedis): this command works on a Redis registry");
+            return 2;
+        }
+
+        var security = securityOptions.Read(parse);
+        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, r => action((RedisModelRegistry)r), legacyHint: false).ConfigureAwait(false);
+    }
+
+    /// <summary>The registry's endpoints when --redis is not given: <c>$ALERTBROKER_REDIS</c>, else the worker's <c>AlertBroker__Model__RegistryRedis</c>.</summary>
+    private static string? DefaultEndpoints() =>
+        NullIfEmpty(Environment.GetEnvironmentVariable("ALERTBROKER_REDIS")) ?? NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryRedis"));
+
+    internal static string DefaultPrefix() => NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryPrefix")) ?? "alertbroker";
+
+    private static string Actor(ParseResult parse, Option<string?> actor) => NullIfEmpty(parse.GetValue(actor)) ?? Environment.UserName;
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
     /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
-    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action)
+    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true)
     {
         try
         {
             using var connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
-            return await action(new RedisModelRegistry(connection, prefix)).ConfigureAwait(false);
+            var registry = new RedisModelRegistry(connection, prefix);
+            if (legacyHint && await registry.GetActiveAsync().ConfigureAwait(false) is null && await registry.FindLegacyLayoutAsync().ConfigureAwait(false) is { } legacy)
+            {
+                CliHelpers.Stderr.MarkupLine($"[yellow]this Redis holds a registry in the old key layout ({legacy.Models} version(s) under '{Markup.Escape(prefix)}:models:*', active {Markup.Escape(legacy.Active ?? "(none)")}), which this release does not read: run 'alertbroker models migrate' first (docs/deployment.md)[/]");
+            }
+
+            return await action(registry).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
-            CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(e.Message));
+            CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
             return 2;
         }
         catch (RedisConnectionFailedException e)

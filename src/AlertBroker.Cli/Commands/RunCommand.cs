@@ -1,7 +1,9 @@
 using System.CommandLine;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
+using AlertBroker.Web;
 using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Scoring;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +34,12 @@ internal static class RunCommand
         var dead = new Option<string?>("--dead-letter-topic") { Description = "Dead-letter topic (AlertBroker:Kafka:DeadLetterTopic)." };
         var batch = new Option<int?>("--batch-size") { Description = "Most messages per batch (AlertBroker:Kafka:BatchSize)." };
         var batchMs = new Option<int?>("--batch-timeout-ms") { Description = "Longest wait to fill a batch (AlertBroker:Kafka:BatchTimeoutMs)." };
+        var kafkaSecurity = new Option<KafkaSecurityProtocol?>("--kafka-security-protocol") { Description = "Plaintext, Ssl, SaslPlaintext or SaslSsl (AlertBroker:Kafka:SecurityProtocol)." };
+        var kafkaMechanism = new Option<KafkaSaslMechanism?>("--kafka-sasl-mechanism") { Description = "Plain, ScramSha256 or ScramSha512 (AlertBroker:Kafka:SaslMechanism); the password only from AlertBroker__Kafka__SaslPassword." };
+        var kafkaUser = new Option<string?>("--kafka-sasl-username") { Description = "SASL user (AlertBroker:Kafka:SaslUsername)." };
+        var kafkaCa = new Option<string?>("--kafka-ssl-ca") { Description = "PEM CA of the brokers' certificates (AlertBroker:Kafka:SslCaLocation)." };
+        var kafkaCert = new Option<string?>("--kafka-ssl-cert") { Description = "PEM client certificate for mutual TLS (AlertBroker:Kafka:SslCertificateLocation)." };
+        var kafkaKey = new Option<string?>("--kafka-ssl-key") { Description = "PEM private key of --kafka-ssl-cert (AlertBroker:Kafka:SslKeyLocation); its password only from AlertBroker__Kafka__SslKeyPassword." };
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." };
         var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
@@ -46,9 +54,11 @@ internal static class RunCommand
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
+        var web = new Option<bool>("--web") { Description = "Also serve the web view (pages under /ui/, JSON under /api/) on the same listener (AlertBroker:Web:Enabled)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp,
+            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, kafkaSecurity, kafkaMechanism, kafkaUser, kafkaCa, kafkaCert, kafkaKey,
+            redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -75,6 +85,12 @@ internal static class RunCommand
             Set("AlertBroker:Kafka:DeadLetterTopic", parse.GetValue(dead));
             Set("AlertBroker:Kafka:BatchSize", parse.GetValue(batch)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Kafka:BatchTimeoutMs", parse.GetValue(batchMs)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Set("AlertBroker:Kafka:SecurityProtocol", parse.GetValue(kafkaSecurity)?.ToString());
+            Set("AlertBroker:Kafka:SaslMechanism", parse.GetValue(kafkaMechanism)?.ToString());
+            Set("AlertBroker:Kafka:SaslUsername", parse.GetValue(kafkaUser));
+            Set("AlertBroker:Kafka:SslCaLocation", parse.GetValue(kafkaCa));
+            Set("AlertBroker:Kafka:SslCertificateLocation", parse.GetValue(kafkaCert));
+            Set("AlertBroker:Kafka:SslKeyLocation", parse.GetValue(kafkaKey));
             Set("AlertBroker:State:Redis", parse.GetValue(redis));
             redisSecurity.AddOverrides(parse, overrides);
             if (parse.GetValue(inMemory))
@@ -96,6 +112,11 @@ internal static class RunCommand
             Set("AlertBroker:Telemetry:HttpPort", parse.GetValue(httpPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Telemetry:HttpAddress", parse.GetValue(httpAddress));
             Set("AlertBroker:Telemetry:OtlpEndpoint", parse.GetValue(otlp));
+            if (parse.GetValue(web))
+            {
+                Set("AlertBroker:Web:Enabled", "true");
+            }
+
             return await RunHostAsync(parse.GetValue(config), overrides, ct).ConfigureAwait(false);
         });
         return command;
@@ -104,7 +125,8 @@ internal static class RunCommand
     /// <summary>
     /// Builds and runs the worker host (an ASP.NET Core <see cref="WebApplication"/>: the worker's services plus its HTTP
     /// endpoints). Exit codes: 0 clean stop, 2 invalid configuration, 3 model unusable (or ONNX Runtime, or the requested
-    /// execution provider), 4 Redis unreachable or refusing the credentials at start, or the schema registry not
+    /// execution provider), 4 Redis unreachable or refusing
+    /// the credentials at start, Kafka refusing the credentials or the TLS handshake at start, or the schema registry not
     /// registering the output schema, 70 when librdkafka cannot be loaded.
     /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
@@ -147,10 +169,28 @@ internal static class RunCommand
 
         builder.AddAlertBrokerWorker();
         builder.AddAlertBrokerHttp();
+        var webEnabled = builder.Configuration["AlertBroker:Web:Enabled"];
+        if (webEnabled is not null && !bool.TryParse(webEnabled, out _))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Web:Enabled must be true or false.");
+            return 2;
+        }
+
+        var serveWeb = webEnabled is not null && bool.Parse(webEnabled);
+        if (serveWeb)
+        {
+            builder.AddAlertBrokerWebInWorker();
+        }
+
         try
         {
             await using var app = builder.Build();
             app.MapAlertBrokerWorkerEndpoints();
+            if (serveWeb)
+            {
+                app.MapAlertBrokerWeb();
+            }
+
             await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }
@@ -185,6 +225,11 @@ internal static class RunCommand
         catch (RedisConnectionFailedException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]Redis:[/] " + Markup.Escape(e.Message));
+            return 4;
+        }
+        catch (KafkaConnectionFailedException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]Kafka:[/] " + Markup.Escape(e.Message));
             return 4;
         }
     }

@@ -71,6 +71,12 @@ internal sealed class KafkaPipelineRun
 
     public bool VerifyOutputTopic { get; init; } = true;
 
+    /// <summary>The worker's instruments; a new set (disposed at the end) when not given. The demo's web view reads the one it gives.</summary>
+    public WorkerMetrics? Metrics { get; init; }
+
+    /// <summary>Called on the consume thread after each batch (the demo's web view keeps the recent classifications).</summary>
+    public Action<BatchResult>? BatchCompleted { get; init; }
+
     /// <summary>How far (bytes) the producer may run ahead of the worker.</summary>
     public long MaxBytesAhead { get; init; } = 2 * 1024 * 1024;
 
@@ -82,7 +88,7 @@ internal sealed class KafkaPipelineRun
         const string Dead = "dead-letters";
         cluster.CreateTopics(Input, Output, Dead);
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
-        var metrics = new WorkerMetrics();
+        var metrics = Metrics ?? new WorkerMetrics();
         var processor = new AlertBatchProcessor(decoder, Store, () => Model, new ClassificationCodec(), metrics);
         var options = new KafkaOptions
         {
@@ -122,6 +128,8 @@ internal sealed class KafkaPipelineRun
                     result.LatestByObject[c.Survey + ":" + c.ObjectId] = c;
                 }
             }
+
+            BatchCompleted?.Invoke(batch);
         };
 
         using var stop = new CancellationTokenSource();
@@ -266,7 +274,11 @@ internal sealed class KafkaPipelineRun
             result.OutputTopicCount = CountDecodable(cluster.BootstrapServers, Output, worker.Classifications, TimeSpan.FromSeconds(20));
         }
 
-        metrics.Dispose();
+        if (Metrics is null)
+        {
+            metrics.Dispose();
+        }
+
         return result;
     }
 

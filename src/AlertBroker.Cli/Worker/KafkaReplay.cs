@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Worker;
@@ -12,6 +14,38 @@ namespace AlertBroker.Cli.Worker;
 /// </summary>
 internal static class KafkaReplay
 {
+    /// <summary>Applies <c>AlertBroker:Kafka:Security*/Sasl*/Ssl*</c> from the environment; false (after saying why) when they are invalid.</summary>
+    internal static bool TryApplySecurity(ClientConfig config, string bootstrapServers, IReadOnlyDictionary<string, string> properties)
+    {
+        KafkaOptions security;
+        try
+        {
+            security = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(e.Message));
+            return false;
+        }
+
+        security.BootstrapServers = bootstrapServers;
+        security.Properties = new Dictionary<string, string>(properties, StringComparer.Ordinal);
+        var problems = KafkaSecurity.Validate(security);
+        if (problems.Count > 0)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/]");
+            foreach (var p in problems)
+            {
+                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(p));
+            }
+
+            return false;
+        }
+
+        KafkaSecurity.Apply(config, security);
+        return true;
+    }
+
     public static int Run(IReadOnlyList<string> paths, string bootstrapServers, string topic, double rate, int repeat, long limit, string? writeSchemas, IReadOnlyDictionary<string, string> properties, bool quiet, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -34,6 +68,12 @@ internal static class KafkaReplay
         foreach (var (k, v) in properties)
         {
             config.Set(k, v);
+        }
+
+        // The worker's typed security settings from the environment (AlertBroker__Kafka__SecurityProtocol, …SaslPassword, …).
+        if (!TryApplySecurity(config, bootstrapServers, properties))
+        {
+            return 2;
         }
 
         long sent = 0, failed = 0;

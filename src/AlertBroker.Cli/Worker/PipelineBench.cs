@@ -4,6 +4,7 @@ using AlertBroker.State;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Scoring;
+using AlertBroker.Worker.Telemetry;
 
 namespace AlertBroker.Cli.Worker;
 
@@ -13,6 +14,19 @@ internal sealed record PipelineBenchResult(int Passes, long Messages, long Alert
     public double AlertsPerSecond => Alerts / Math.Max(1e-9, Elapsed.TotalSeconds);
 }
 
+/// <summary>What the benchmark attaches to the batch step, as a worker would.</summary>
+internal enum PipelineObservation
+{
+    /// <summary>Nothing: the batch step alone.</summary>
+    None,
+
+    /// <summary>The worker's instruments (<see cref="WorkerMetrics"/>), as every worker has them.</summary>
+    Metrics,
+
+    /// <summary>The instruments plus what the web view needs: <see cref="WorkerStatistics"/> listening to them, the recent-classification ring and, with Redis state, the capped Redis list.</summary>
+    Web,
+}
+
 /// <summary>
 /// Drives <see cref="AlertBatchProcessor"/> — the batch handler the Kafka consumer drives — from messages held in memory as
 /// Kafka message bytes. Every pass starts from empty state (a fresh in-memory store or a fresh Redis key prefix), so each
@@ -20,8 +34,11 @@ internal sealed record PipelineBenchResult(int Passes, long Messages, long Alert
 /// </summary>
 internal static class PipelineBench
 {
-    public static async Task<PipelineBenchResult> RunAsync(IReadOnlyList<byte[]> messages, ActiveModel model, Func<int, IObjectStateStore> newStore, AlertBroker.Avro.ISchemaLookup? schemas, int batchSize, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<PipelineBenchResult> RunAsync(IReadOnlyList<byte[]> messages, ActiveModel model, Func<int, IObjectStateStore> newStore, AlertBroker.Avro.ISchemaLookup? schemas, int batchSize, TimeSpan duration, CancellationToken cancellationToken, PipelineObservation observe = PipelineObservation.None)
     {
+        using var metrics = observe == PipelineObservation.None ? null : new WorkerMetrics();
+        using var statistics = observe == PipelineObservation.Web ? new WorkerStatistics(metrics!) : null;
+        var recent = observe == PipelineObservation.Web ? new RecentClassificationLog(500) : null;
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = schemas });
         var codec = new ClassificationCodec();
         var inputs = new InputMessage[messages.Count];
@@ -32,7 +49,7 @@ internal static class PipelineBench
         }
 
         // Warm-up pass (JIT, ONNX Runtime's first runs, schema plans), not measured.
-        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => model, codec), inputs, batchSize, null, null, cancellationToken).ConfigureAwait(false);
+        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => model, codec, metrics), inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
 
         var batchMs = new List<double>();
         var paths = new Dictionary<ScoringPath, long>();
@@ -42,8 +59,9 @@ internal static class PipelineBench
         while ((passes == 0 || clock.Elapsed < duration) && !cancellationToken.IsCancellationRequested)
         {
             var store = newStore(passes);
-            var processor = new AlertBatchProcessor(decoder, store, () => model, codec);
-            var (a, d) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken).ConfigureAwait(false);
+            var processor = new AlertBatchProcessor(decoder, store, () => model, codec, metrics);
+            var redisList = recent is not null && store is RedisObjectStateStore redis ? new RedisRecentClassifications(redis.Connection, redis.Options.KeyPrefix, recent.Capacity) : null;
+            var (a, d) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
             (store as IDisposable)?.Dispose();
             alerts += a;
             dead += d;
@@ -54,13 +72,24 @@ internal static class PipelineBench
         return new PipelineBenchResult(passes, count, alerts, dead, clock.Elapsed, batchMs, paths);
     }
 
-    private static async Task<(long Alerts, long Dead)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, CancellationToken cancellationToken)
+    private static async Task<(long Alerts, long Dead)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, CancellationToken cancellationToken, WorkerMetrics? metrics, RecentClassificationLog? recent, RedisRecentClassifications? redisList)
     {
         long alerts = 0, dead = 0;
         for (var i = 0; i < inputs.Length; i += batchSize)
         {
             var batch = new ArraySegment<InputMessage>(inputs, i, Math.Min(batchSize, inputs.Length - i));
+            var clock = Stopwatch.StartNew();
             var result = await processor.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+
+            // What the Kafka loop does after publishing: the end-to-end latencies, then the batch's observers.
+            metrics?.Published(result, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            recent?.Add(result);
+            redisList?.Add(result);
+            if (metrics is not null)
+            {
+                result = result with { Timings = result.Timings with { Total = clock.Elapsed } };
+            }
+
             alerts += result.Alerts;
             dead += result.DeadLetters.Count;
             batchMs?.Add(result.Timings.Total.TotalMilliseconds);

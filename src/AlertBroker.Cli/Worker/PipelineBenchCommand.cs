@@ -9,7 +9,7 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>The body of <c>bench pipeline</c>.</summary>
 internal static class PipelineBenchCommand
 {
-    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, string? modelDir, int kafkaMessages, CancellationToken ct)
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, string? modelDir, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
     {
         var inv = CultureInfo.InvariantCulture;
         var all = mode == "all";
@@ -51,7 +51,7 @@ internal static class PipelineBenchCommand
         {
             foreach (var (name, messages) in datasets)
             {
-                var r = await PipelineBench.RunAsync(messages, model, _ => new InMemoryObjectStateStore(), wire, batchSize, duration, ct).ConfigureAwait(false);
+                var r = await PipelineBench.RunAsync(messages, model, _ => new InMemoryObjectStateStore(), wire, batchSize, duration, ct, observe).ConfigureAwait(false);
                 Report("(a) embedded, in-memory state", name, r);
             }
         }
@@ -88,7 +88,8 @@ internal static class PipelineBenchCommand
                             wire,
                             batchSize,
                             duration,
-                            ct).ConfigureAwait(false);
+                            ct,
+                            observe).ConfigureAwait(false);
                         Report($"(b) Redis state at {RedisConnectionFactory.Redact(redis)}{(local is not null ? " (local redis-server)" : string.Empty)}", name, r);
                     }
                 }

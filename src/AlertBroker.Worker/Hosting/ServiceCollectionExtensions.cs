@@ -46,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
         services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
@@ -82,6 +83,7 @@ public static class ServiceCollectionExtensions
             var logger = sp.GetRequiredService<ILogger<ActiveModel>>();
             var metrics = sp.GetRequiredService<WorkerMetrics>();
             var health = sp.GetRequiredService<WorkerHealth>();
+            var statistics = sp.GetRequiredService<WorkerStatistics>();
             void Announce(ActiveModel m)
             {
                 Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
@@ -91,7 +93,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"));
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
             }
 
             ActiveModel model;
@@ -150,6 +152,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<WorkerMetrics>(),
             sp.GetRequiredService<WorkerHealth>(),
             sp.GetRequiredService<ILogger<KafkaAlertWorker>>()));
+        WorkerObservers.Add(services);
         services.AddHostedService<KafkaWorkerService>();
         services.AddHealthChecks().AddAlertBrokerWorkerChecks();
         WorkerTelemetry.Add(services, builder.Configuration);
@@ -159,7 +162,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused, Func<HeartbeatStatistics?> statistics)
     {
         // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
@@ -167,14 +170,16 @@ public static class ServiceCollectionExtensions
             : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
-            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions() },
+            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions(), Statistics = statistics },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Current is null)
         {
+            var legacy = registry is RedisModelRegistry redis ? redis.FindLegacyLayoutAsync().GetAwaiter().GetResult() : null;
             throw new ModelUnavailableException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
-                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty));
+                + (watcher.LastError is { } e ? "; last refusal: " + e : string.Empty)
+                + (legacy is not null ? $"; this Redis holds a registry in the key layout of an earlier release ({legacy.Models} version(s), active {legacy.Active ?? "(none)"}): run 'alertbroker models migrate' (docs/deployment.md)" : string.Empty));
         }
 
         var source = new RegistryModelSource(watcher, announce);
@@ -198,6 +203,9 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
     {
         _model = services.GetRequiredService<IBatchModelSource>();
         _worker = services.GetRequiredService<KafkaAlertWorker>();
+
+        // Refused Kafka credentials or TLS stop the start here (KafkaConnectionFailedException: exit code 4).
+        KafkaConnectionCheck.Verify(services.GetRequiredService<IOptions<KafkaOptions>>().Value, TimeSpan.FromSeconds(10), logger);
         return base.StartAsync(cancellationToken);
     }
 

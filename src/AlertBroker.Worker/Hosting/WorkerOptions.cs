@@ -36,10 +36,32 @@ public sealed class KafkaOptions
     public int CommitIntervalMs { get; set; } = 1000;
 
     /// <summary>
-    /// Any other librdkafka setting, passed through to the consumer and producer: <c>security.protocol</c>,
-    /// <c>sasl.mechanism</c>, <c>sasl.username</c>, <c>sasl.password</c>, <c>ssl.ca.location</c>, …
+    /// Any other librdkafka setting, passed through to the consumer and producers (e.g. <c>session.timeout.ms</c>). The
+    /// security settings have typed keys below; a Properties entry that contradicts one of them is refused at start.
     /// </summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>librdkafka <c>security.protocol</c>; unset: plaintext (or a Properties entry). See <see cref="KafkaSecurity"/>.</summary>
+    public KafkaSecurityProtocol? SecurityProtocol { get; set; }
+
+    /// <summary>librdkafka <c>sasl.mechanism</c>, required with SaslPlaintext and SaslSsl.</summary>
+    public KafkaSaslMechanism? SaslMechanism { get; set; }
+
+    public string? SaslUsername { get; set; }
+
+    /// <summary>Never logged.</summary>
+    public string? SaslPassword { get; set; }
+
+    /// <summary>PEM file (or directory) of the CA(s) that issued the brokers' certificates; unset: the system's trust store.</summary>
+    public string? SslCaLocation { get; set; }
+
+    /// <summary>PEM client certificate, for brokers that require one (mutual TLS); with <see cref="SslKeyLocation"/>.</summary>
+    public string? SslCertificateLocation { get; set; }
+
+    public string? SslKeyLocation { get; set; }
+
+    /// <summary>Password of an encrypted <see cref="SslKeyLocation"/>. Never logged.</summary>
+    public string? SslKeyPassword { get; set; }
 }
 
 /// <summary>Section <c>AlertBroker:Schemas</c>: where Confluent-wire schema ids are resolved, and how output is framed.</summary>
@@ -256,6 +278,11 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
                 return ValidateOptionsResult.Fail(endpointProblem);
             }
 
+            if (string.IsNullOrEmpty(options.RegistryPrefix) || options.RegistryPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                return ValidateOptionsResult.Fail("AlertBroker:Model:RegistryPrefix must be non-empty and contain no { or }: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys.");
+            }
+
             return !string.IsNullOrWhiteSpace(options.RegistryRedis) && !string.IsNullOrWhiteSpace(options.RegistryDirectory)
                 ? ValidateOptionsResult.Fail("AlertBroker:Model: set RegistryRedis or RegistryDirectory, not both.")
                 : options.RegistryPollSeconds <= 0
@@ -293,6 +320,10 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))
         {
             problems.Add("AlertBroker:State:KeyPrefix must not be empty.");
+        }
+        else if (options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            problems.Add("AlertBroker:State:KeyPrefix must not contain { or }: in a Redis Cluster a hash tag would put every object in one slot.");
         }
 
         if (options.TtlHours < 0)

@@ -109,9 +109,11 @@ public sealed class KafkaAlertWorker
             config.Set(k, v);
         }
 
+        KafkaSecurity.Apply(config, options);
         return config;
     }
 
+    /// <summary>The producer configuration (classifications, dead letters), with pass-through properties and the typed security settings.</summary>
     public static ProducerConfig CreateProducerConfig(KafkaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -127,7 +129,38 @@ public sealed class KafkaAlertWorker
             config.Set(k, v);
         }
 
+        KafkaSecurity.Apply(config, options);
         return config;
+    }
+
+    /// <summary>
+    /// The configuration of an admin client (the start-time check, tools): the brokers, the pass-through properties that
+    /// apply to every client, and the typed security settings.
+    /// </summary>
+    public static AdminClientConfig CreateAdminConfig(KafkaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new AdminClientConfig { BootstrapServers = options.BootstrapServers };
+        foreach (var (k, v) in options.Properties)
+        {
+            // Consumer- and producer-only settings would make librdkafka warn on an admin client.
+            if (!k.StartsWith("session.", StringComparison.Ordinal) && !k.StartsWith("heartbeat.", StringComparison.Ordinal) && !k.StartsWith("max.poll.", StringComparison.Ordinal))
+            {
+                config.Set(k, v);
+            }
+        }
+
+        KafkaSecurity.Apply(config, options);
+        return config;
+    }
+
+    /// <summary>librdkafka's own log lines (its <c>debug</c> output among them) to the worker's log at Debug, secrets redacted.</summary>
+    internal static void ForwardLog(ILogger logger, KafkaOptions options, LogMessage message)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Librdkafka(logger, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, options));
+        }
     }
 
     private void Run(CancellationToken stoppingToken)
@@ -136,12 +169,12 @@ public sealed class KafkaAlertWorker
         var version = KafkaNativeLibrary.Load();
         Log.KafkaLibrary(_logger, version, KafkaNativeLibrary.LoadedPath ?? "the platform's default location", typeof(Library).Assembly.GetName().Version?.ToString(3) ?? "?");
         using var producer = new ProducerBuilder<byte[]?, byte[]>(CreateProducerConfig(_options))
-            .SetErrorHandler((_, e) => Log.KafkaError(_logger, e.Reason))
-            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, e) => Log.KafkaError(_logger, KafkaSecurity.Redact(e.Reason, _options)))
+            .SetLogHandler((_, m) => ForwardLog(_logger, _options, m))
             .Build();
         var consumer = new ConsumerBuilder<Ignore, byte[]>(CreateConsumerConfig(_options))
-            .SetErrorHandler((_, e) => Log.KafkaError(_logger, e.Reason))
-            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, e) => Log.KafkaError(_logger, KafkaSecurity.Redact(e.Reason, _options)))
+            .SetLogHandler((_, m) => ForwardLog(_logger, _options, m))
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 Log.Assigned(_logger, string.Join(", ", partitions));

@@ -44,6 +44,9 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
     }
 
+    /// <summary>This instance's meter (<see cref="WorkerStatistics"/> listens to it and to no other).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>The traces: one activity per batch.</summary>
     public static ActivitySource ActivitySource { get; } = new(MeterName);
 

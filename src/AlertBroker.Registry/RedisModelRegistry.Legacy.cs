@@ -1,0 +1,96 @@
+using StackExchange.Redis;
+
+namespace AlertBroker.Registry;
+
+/// <summary>A registry found in the key layout used before the Redis Cluster hash tag (<c>prefix:models:*</c>, no braces).</summary>
+/// <param name="Models">Versions in its index.</param>
+/// <param name="Active">Its active model (NAME@VERSION), if any.</param>
+public sealed record LegacyRegistryLayout(int Models, string? Active);
+
+/// <summary>What <see cref="RedisModelRegistry.MigrateLegacyLayoutAsync"/> did.</summary>
+/// <param name="Copied">New keys written from their legacy originals.</param>
+/// <param name="Skipped">New keys that existed already and were left as they were (the new layout wins).</param>
+/// <param name="Deleted">Legacy keys deleted (only with <c>deleteLegacy</c>).</param>
+public sealed record LegacyMigrationResult(IReadOnlyList<string> Copied, IReadOnlyList<string> Skipped, IReadOnlyList<string> Deleted);
+
+public sealed partial class RedisModelRegistry
+{
+    /// <summary>The registry under this prefix in the layout before hash tags, or null when there is none.</summary>
+    public async Task<LegacyRegistryLayout?> FindLegacyLayoutAsync()
+    {
+        var models = await _db.SetLengthAsync(LegacyKey("models:index")).ConfigureAwait(false);
+        var active = await _db.StringGetAsync(LegacyKey("models:active")).ConfigureAwait(false);
+        if (models == 0 && active.IsNull && !await _db.KeyExistsAsync(LegacyKey("models:audit")).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new LegacyRegistryLayout((int)models, active.IsNull ? null : RegistryJson.Deserialize<ActivePointer>(active!).Ref.ToString());
+    }
+
+    /// <summary>
+    /// Copies a registry from the layout before hash tags (<c>prefix:models:active</c>, <c>prefix:model:NAME@VERSION:onnx</c>,
+    /// …) to the current one (<c>{prefix}:…</c>), key by key with <c>DUMP</c>/<c>RESTORE</c> (so it works on a single server
+    /// and in a cluster, where the old keys lie in different slots). The legacy keys stay, so workers of the previous
+    /// release keep their model during a rolling upgrade, unless <paramref name="deleteLegacy"/>, which deletes them (and
+    /// the old heartbeats) once their copies exist. Keys that already exist in the new layout are left alone, so running it
+    /// again is harmless. Not atomic: run it before the upgrade, not during a promotion.
+    /// </summary>
+    public async Task<LegacyMigrationResult> MigrateLegacyLayoutAsync(bool deleteLegacy, CancellationToken cancellationToken = default)
+    {
+        var pairs = new List<(RedisKey From, RedisKey To)>();
+        foreach (var member in await _db.SetMembersAsync(LegacyKey("models:index")).ConfigureAwait(false))
+        {
+            foreach (var part in new[] { "manifest", "onnx", "info" })
+            {
+                pairs.Add((LegacyKey("model:" + member + ":" + part), Key(member!, part)));
+            }
+        }
+
+        // The pointer last: a reader of the new layout never sees an active model whose bytes are not there yet.
+        pairs.Add((LegacyKey("models:index"), Index));
+        pairs.Add((LegacyKey("models:history"), History));
+        pairs.Add((LegacyKey("models:audit"), Audit));
+        pairs.Add((LegacyKey("models:active"), Active));
+
+        var copied = new List<string>();
+        var skipped = new List<string>();
+        var present = new List<RedisKey>();
+        foreach (var (from, to) in pairs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var dump = await _db.KeyDumpAsync(from).ConfigureAwait(false);
+            if (dump is null)
+            {
+                continue;
+            }
+
+            present.Add(from);
+            if (await _db.KeyExistsAsync(to).ConfigureAwait(false))
+            {
+                skipped.Add(to.ToString());
+                continue;
+            }
+
+            await _db.KeyRestoreAsync(to, dump).ConfigureAwait(false);
+            copied.Add(to.ToString());
+        }
+
+        var deleted = new List<string>();
+        if (deleteLegacy)
+        {
+            present.Add(LegacyKey("models:workers"));
+            foreach (var key in present)
+            {
+                if (await _db.KeyDeleteAsync(key).ConfigureAwait(false))
+                {
+                    deleted.Add(key.ToString());
+                }
+            }
+        }
+
+        return new LegacyMigrationResult(copied, skipped, deleted);
+    }
+
+    private RedisKey LegacyKey(string suffix) => _prefix + ":" + suffix;
+}

@@ -1,0 +1,127 @@
+using AlertBroker.Registry;
+using AlertBroker.State;
+using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Telemetry;
+using StackExchange.Redis;
+
+namespace AlertBroker.Web;
+
+/// <summary>Where the recent classifications come from.</summary>
+internal interface IRecentSource
+{
+    string Description { get; }
+
+    Task<IReadOnlyList<RecentClassification>> LatestAsync(int count, CancellationToken cancellationToken);
+}
+
+/// <summary>The recent classifications of the worker this web view runs in.</summary>
+internal sealed class InProcessRecentSource(RecentClassificationLog log) : IRecentSource
+{
+    public string Description => "this worker (in process)";
+
+    public Task<IReadOnlyList<RecentClassification>> LatestAsync(int count, CancellationToken cancellationToken) =>
+        Task.FromResult(log.Latest(count));
+}
+
+/// <summary>The capped list the workers keep in the state store's Redis (<see cref="RedisRecentClassifications"/>).</summary>
+internal sealed class RedisRecentSource(IConnectionMultiplexer redis, string keyPrefix) : IRecentSource
+{
+    public string Description => "Redis list " + RedisRecentClassifications.Key(keyPrefix);
+
+    public Task<IReadOnlyList<RecentClassification>> LatestAsync(int count, CancellationToken cancellationToken) =>
+        RedisRecentClassifications.ReadAsync(redis.GetDatabase(), keyPrefix, count);
+}
+
+/// <summary>No source: the list is empty (e.g. <c>serve</c> without a state store).</summary>
+internal sealed class NoRecentSource(string why) : IRecentSource
+{
+    public string Description => why;
+
+    public Task<IReadOnlyList<RecentClassification>> LatestAsync(int count, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<RecentClassification>>([]);
+}
+
+/// <summary>Where the overview's live numbers come from.</summary>
+internal interface IStatisticsSource
+{
+    /// <summary>"worker" (this process's metrics) or "heartbeats" (the registry's worker heartbeats).</summary>
+    string Kind { get; }
+
+    /// <summary>One entry per worker: its id and numbers (a worker without numbers has null statistics).</summary>
+    Task<IReadOnlyList<WorkerNumbers>> ReadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One worker's numbers: full in process, the heartbeat's summary otherwise.</summary>
+internal sealed record WorkerNumbers(string WorkerId, string? Model, DateTimeOffset Utc, HeartbeatStatistics? Summary, WorkerStatisticsSnapshot? Full, string? LastError);
+
+/// <summary>The statistics of the worker this web view runs in.</summary>
+internal sealed class InProcessStatisticsSource(WorkerStatistics statistics, string workerId) : IStatisticsSource
+{
+    public string Kind => "worker";
+
+    public Task<IReadOnlyList<WorkerNumbers>> ReadAsync(CancellationToken cancellationToken)
+    {
+        var s = statistics.Snapshot();
+        var model = s.ModelName is null ? null : s.ModelName + "@" + s.ModelVersion;
+        return Task.FromResult<IReadOnlyList<WorkerNumbers>>([new WorkerNumbers(workerId, model, s.Utc, s.ToHeartbeat(), s, null)]);
+    }
+}
+
+/// <summary>The fleet's numbers from the heartbeats workers write to the model registry every few seconds.</summary>
+internal sealed class HeartbeatStatisticsSource(IModelRegistry? registry) : IStatisticsSource
+{
+    /// <summary>Heartbeats older than this are not counted (a worker writes one every 5 s).</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
+    public string Kind => "heartbeats";
+
+    public async Task<IReadOnlyList<WorkerNumbers>> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (registry is null)
+        {
+            return [];
+        }
+
+        var workers = await registry.GetWorkersAsync(MaxAge, cancellationToken).ConfigureAwait(false);
+        return workers.Select(w => new WorkerNumbers(w.WorkerId, w.Model, w.Utc, w.Statistics, null, w.LastError)).ToList();
+    }
+}
+
+/// <summary>Everything the web view reads, chosen by how it runs (in a worker, alone, in the demo).</summary>
+internal sealed class WebSources : IDisposable
+{
+    /// <summary>"worker", "serve" or "demo".</summary>
+    public required string Mode { get; init; }
+
+    public required IStatisticsSource Statistics { get; init; }
+
+    public required IRecentSource Recent { get; init; }
+
+    /// <summary>The object states, or null when none is configured.</summary>
+    public IObjectStateStore? Store { get; init; }
+
+    public string StoreDescription { get; init; } = "none";
+
+    public IModelRegistry? Registry { get; init; }
+
+    public string? RegistryDescription { get; init; }
+
+    /// <summary>The model a worker without a registry runs (name@version), shown when there is no registry pointer.</summary>
+    public Func<string?>? FixedModel { get; init; }
+
+    public required ModelLibrary Models { get; init; }
+
+    public double RefreshSeconds { get; init; } = 2;
+
+    /// <summary>Disposed with the sources (connections and stores this view opened itself).</summary>
+    public IReadOnlyList<IDisposable> Owned { get; init; } = [];
+
+    public void Dispose()
+    {
+        Models.Dispose();
+        foreach (var d in Owned)
+        {
+            d.Dispose();
+        }
+    }
+}

@@ -1,0 +1,407 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlertBroker.Alerts;
+using AlertBroker.Model.Features;
+using AlertBroker.Registry;
+using AlertBroker.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AlertBroker.Web;
+
+/// <summary>
+/// The read-only JSON API behind every page (<c>docs/web.md</c>): only GET is mapped, every answer is JSON (or
+/// server-sent events of JSON), and a source that is down answers 503 with <c>{"error": "…"}</c>.
+/// </summary>
+internal static class WebApi
+{
+    public const int MaxObjectIdLength = 256;
+
+    /// <summary>Heartbeats newer than this count as live workers on the models page.</summary>
+    public static readonly TimeSpan LiveWorker = TimeSpan.FromSeconds(60);
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        // Never fail a response on a NaN that slipped through (a model's metrics, say): write it as a string.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+        {
+            var headers = context.HttpContext.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            try
+            {
+                return await next(context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsSourceFailure(e))
+            {
+                var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
+                Log.SourceFailed(logger, context.HttpContext.Request.Path, e.Message);
+                return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
+        api.MapGet("/overview", async (WebSources s, CancellationToken ct) => Results.Json(await OverviewAsync(s, ct).ConfigureAwait(false), Json));
+        api.MapGet("/overview/stream", (WebSources s, IHostApplicationLifetime life, HttpContext context) =>
+            TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview"));
+        api.MapGet("/models", async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
+        api.MapGet("/objects/recent", async (WebSources s, int? limit, CancellationToken ct) =>
+        {
+            var items = await s.Recent.LatestAsync(Math.Clamp(limit ?? 100, 1, 1000), ct).ConfigureAwait(false);
+            return Results.Json(new RecentDto(s.Recent.Description, items), Json);
+        });
+        api.MapGet("/objects/search", async (WebSources s, string? q, CancellationToken ct) => await SearchAsync(s, q, ct).ConfigureAwait(false));
+        api.MapGet("/objects/{survey}/{objectId}", async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
+        api.MapGet("/objects/{survey}/{objectId}/history", async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
+    }
+
+    public static async Task<OverviewDto> OverviewAsync(WebSources s, CancellationToken ct)
+    {
+        var numbers = await s.Statistics.ReadAsync(ct).ConfigureAwait(false);
+        var notes = new List<string>();
+        var active = s.Registry is null ? null : ModelPointerDto.From(await s.Registry.GetActiveAsync(ct).ConfigureAwait(false));
+        active ??= ModelPointerDto.Parse(s.FixedModel?.Invoke());
+        var models = new Dictionary<string, SurveyModelsDto>(StringComparer.Ordinal)
+        {
+            // One pointer serves every survey today; per-survey pointers will add "ztf", "lsst", … beside "*".
+            ["*"] = new SurveyModelsDto(active, null),
+        };
+        var rows = numbers.Select(n => new WorkerRowDto(
+            n.WorkerId,
+            n.Model,
+            n.Utc,
+            n.Summary?.AlertsPerSecond,
+            n.Summary?.Alerts,
+            n.Summary?.LatencyP50Ms,
+            n.Summary?.LatencyP99Ms,
+            n.Summary?.ConsumerLag,
+            n.Summary?.DeadLetters.Values.Sum(),
+            n.LastError)).ToList();
+        if (s.Statistics.Kind == "worker" && numbers.Count == 1 && numbers[0].Full is { } full)
+        {
+            return new OverviewDto(
+                "worker",
+                full.Utc,
+                1,
+                full.Alerts,
+                full.Classifications,
+                full.AlertsPerSecond,
+                full.AlertsPerSecondMinute,
+                full.PeakAlertsPerSecond,
+                new LatencyDto(full.Latency.P50, full.Latency.P90, full.Latency.P99, full.Latency.Samples),
+                new LatencyDto(full.Batch.P50, full.Batch.P90, full.Batch.P99, full.Batch.Samples),
+                full.DeadLetters,
+                new LagDto(full.ConsumerLag, full.Partitions),
+                full.Throughput,
+                models,
+                rows,
+                notes);
+        }
+
+        var reporting = numbers.Where(n => n.Summary is not null).Select(n => n.Summary!).ToList();
+        if (s.Registry is null)
+        {
+            notes.Add("No model registry is configured: the fleet's numbers come from the workers' registry heartbeats (start serve with --model-registry-redis or --model-registry-dir).");
+        }
+        else if (reporting.Count == 0)
+        {
+            notes.Add($"No worker reported its numbers in the last {HeartbeatStatisticsSource.MaxAge.TotalSeconds:F0} s (workers that follow the registry report them in their heartbeats every 5 s).");
+        }
+        else
+        {
+            notes.Add($"{reporting.Count} worker(s) reporting; latency percentiles are the highest of the workers' own.");
+        }
+
+        var dead = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var r in reporting)
+        {
+            foreach (var (kind, count) in r.DeadLetters)
+            {
+                dead[kind] = dead.GetValueOrDefault(kind) + count;
+            }
+        }
+
+        return new OverviewDto(
+            "heartbeats",
+            DateTimeOffset.UtcNow,
+            reporting.Count,
+            reporting.Sum(r => r.Alerts),
+            reporting.Sum(r => r.Classifications),
+            reporting.Sum(r => r.AlertsPerSecond),
+            reporting.Sum(r => r.AlertsPerSecondMinute),
+            null,
+            new LatencyDto(Max(reporting.Select(r => r.LatencyP50Ms)), Max(reporting.Select(r => r.LatencyP90Ms)), Max(reporting.Select(r => r.LatencyP99Ms)), reporting.Sum(r => r.LatencySamples)),
+            null,
+            dead,
+            new LagDto(reporting.Sum(r => r.ConsumerLag), []),
+            [],
+            models,
+            rows,
+            notes);
+    }
+
+    public static async Task<ModelsDto> ModelsAsync(WebSources s, CancellationToken ct)
+    {
+        var notes = new List<string>();
+        var local = s.Models.ListDirectoryPackages().Select(p => new LocalPackageDto(p.Name, p.Version, p.Sha256, p.Directory)).ToList();
+        if (s.Registry is null)
+        {
+            var fixedModel = ModelPointerDto.Parse(s.FixedModel?.Invoke());
+            notes.Add(fixedModel is null
+                ? "No model registry is configured."
+                : $"No model registry is configured: the worker runs the fixed model {fixedModel.Name}@{fixedModel.Version}.");
+            return new ModelsDto(null, [], new Dictionary<string, SurveyPointersDto> { ["*"] = new(fixedModel, null, null) }, [], [], local, notes);
+        }
+
+        var active = await s.Registry.GetActiveAsync(ct).ConfigureAwait(false);
+        var previous = await s.Registry.GetPreviousAsync(ct).ConfigureAwait(false);
+        var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))
+            .Select(m => new ModelVersionDto(m.Name, m.Version, m.Sha256, m.Encoding, m.Classes, m.Metrics, m.PushedBy, m.PushedUtc, Same(m, active), Same(m, previous)))
+            .ToList();
+        var audit = (await s.Registry.GetAuditAsync(ct).ConfigureAwait(false)).Reverse().ToList();
+        var workers = await s.Registry.GetWorkersAsync(LiveWorker, ct).ConfigureAwait(false);
+        if (active is null)
+        {
+            notes.Add("No model is active yet: push one and promote it (alertbroker models push / promote).");
+        }
+
+        var pointers = new Dictionary<string, SurveyPointersDto>(StringComparer.Ordinal)
+        {
+            ["*"] = new(ModelPointerDto.From(active), ModelPointerDto.From(previous), null),
+        };
+        return new ModelsDto(s.RegistryDescription, versions, pointers, audit, workers, local, notes);
+    }
+
+    private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
+        var ct = linked.Token;
+        var period = TimeSpan.FromSeconds(s.RefreshSeconds);
+        while (!ct.IsCancellationRequested)
+        {
+            string json;
+            try
+            {
+                json = JsonSerializer.Serialize(await OverviewAsync(s, ct).ConfigureAwait(false), Json);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            catch (Exception e) when (IsSourceFailure(e))
+            {
+                json = JsonSerializer.Serialize(new ErrorDto("a data source did not answer: " + e.Message), Json);
+            }
+
+            yield return json;
+            try
+            {
+                await Task.Delay(period, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static async Task<IResult> SearchAsync(WebSources s, string? q, CancellationToken ct)
+    {
+        var query = q?.Trim() ?? string.Empty;
+        if (query.Length == 0 || query.Length > MaxObjectIdLength)
+        {
+            return Results.Json(new ErrorDto($"give an object id (1 to {MaxObjectIdLength} characters) as ?q="), Json, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var matches = new List<SearchMatchDto>();
+        var notes = new List<string>();
+        if (s.Store is not null)
+        {
+            ObjectKey[] keys = [new(Survey.Ztf, query), new(Survey.Lsst, query)];
+            var states = new ObjectState?[keys.Length];
+            await s.Store.ReadAsync(keys, states, ct).ConfigureAwait(false);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (states[i] is { } state)
+                {
+                    matches.Add(new SearchMatchDto(keys[i].SurveyName, query, state.Observations.Length, "state"));
+                }
+            }
+        }
+        else
+        {
+            notes.Add("No state store is configured: only recent classifications are searched.");
+        }
+
+        // Partial ids: the recent classifications (the state store is keyed by exact id; scanning it would not scale).
+        foreach (var r in await s.Recent.LatestAsync(1000, ct).ConfigureAwait(false))
+        {
+            if (r.ObjectId.Contains(query, StringComparison.OrdinalIgnoreCase) && !matches.Any(m => m.Survey == r.Survey && m.ObjectId == r.ObjectId) && matches.Count < 50)
+            {
+                matches.Add(new SearchMatchDto(r.Survey, r.ObjectId, r.Observations, "recent"));
+            }
+        }
+
+        return Results.Json(new SearchDto(query, matches, notes), Json);
+    }
+
+    private static async Task<IResult> ObjectAsync(WebSources s, string survey, string objectId, CancellationToken ct)
+    {
+        var (state, key, problem) = await ReadStateAsync(s, survey, objectId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var lookup = string.IsNullOrEmpty(state!.ModelId) ? null : await s.Models.FindAsync(state.ModelId, ct).ConfigureAwait(false);
+        var bands = new SortedDictionary<string, BandCountsDto>(StringComparer.Ordinal);
+        var observations = new List<ObservationDto>(state.Observations.Length);
+        foreach (var o in state.Observations)
+        {
+            var band = LightCurveEncoding.BandKey(o.Band);
+            var counts = bands.GetValueOrDefault(band) ?? new BandCountsDto(0, 0, 0);
+            bands[band] = o.Kind switch
+            {
+                ObservationKind.Detection => counts with { Detections = counts.Detections + 1 },
+                ObservationKind.Forced => counts with { Forced = counts.Forced + 1 },
+                _ => counts with { UpperLimits = counts.UpperLimits + 1 },
+            };
+            var limitFlux = o.Kind == ObservationKind.UpperLimit
+                ? (float.IsFinite(o.LimitingMag) ? Photometry.MagToMicroJy(o.LimitingMag) : 5.0 * o.FluxErrMicroJy)
+                : double.NaN;
+            observations.Add(new ObservationDto(o.SourceId, Finite(o.Mjd), band, KindName(o.Kind), Finite(o.FluxMicroJy), Finite(o.FluxErrMicroJy), Finite(o.LimitingMag), Finite(limitFlux)));
+        }
+
+        LatestDto? latest = null;
+        if (state.Probabilities.Length > 0)
+        {
+            var top = 0;
+            for (var i = 1; i < state.Probabilities.Length; i++)
+            {
+                if (state.Probabilities[i] > state.Probabilities[top])
+                {
+                    top = i;
+                }
+            }
+
+            var classes = lookup?.Classes is { } c && c.Count == state.Probabilities.Length ? c : null;
+            latest = new LatestDto(classes, state.Probabilities.Select(p => Finite(p)).ToList(), classes?[top], Finite(state.Probabilities[top]), state.ScoredSteps, Finite(state.LastStepMjd));
+        }
+
+        return Results.Json(
+            new ObjectDto(key.SurveyName, key.ObjectId, state.Version, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedUnixMs), observations, bands, NullIfEmpty(state.ModelId), latest),
+            Json);
+    }
+
+    private static async Task<IResult> HistoryAsync(WebSources s, string survey, string objectId, CancellationToken ct)
+    {
+        var (state, key, problem) = await ReadStateAsync(s, survey, objectId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(state!.ModelId))
+        {
+            return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, null, false, null, "the object has not been scored yet (no usable observation)", null, [], null), Json);
+        }
+
+        var lookup = await s.Models.FindAsync(state.ModelId, ct).ConfigureAwait(false);
+        if (lookup.Model is not { } model)
+        {
+            return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, state.ModelId, false, null, lookup.Reason, lookup.Classes, [], null), Json);
+        }
+
+        var (steps, probabilities) = ProbabilityHistory.Compute(model, state.Observations);
+        var rows = new List<HistoryStepDto>(steps.Length);
+        for (var i = 0; i < steps.Length; i++)
+        {
+            rows.Add(new HistoryStepDto(i, steps[i].Mjd, LightCurveEncoding.BandKey(steps[i].Band), KindName(steps[i].Kind), probabilities[i].Select(p => Finite(p)).ToList()));
+        }
+
+        // The recomputed last step against the stored probabilities: they agree unless the state came from another path.
+        double? difference = null;
+        if (probabilities.Length > 0 && state.Probabilities.Length == probabilities[^1].Length && state.ScoredSteps == steps.Length)
+        {
+            var max = 0.0;
+            for (var c = 0; c < state.Probabilities.Length; c++)
+            {
+                max = Math.Max(max, Math.Abs(state.Probabilities[c] - probabilities[^1][c]));
+            }
+
+            difference = max;
+        }
+
+        return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, state.ModelId, true, lookup.Source, null, model.Classes, rows, difference), Json);
+    }
+
+    private static async Task<(ObjectState? State, ObjectKey Key, IResult? Problem)> ReadStateAsync(WebSources s, string survey, string objectId, CancellationToken ct)
+    {
+        var parsed = survey switch
+        {
+            "ztf" => Survey.Ztf,
+            "lsst" => Survey.Lsst,
+            _ => Survey.Unknown,
+        };
+        var key = new ObjectKey(parsed, objectId);
+        if (parsed == Survey.Unknown)
+        {
+            return (null, key, Results.Json(new ErrorDto("the survey must be ztf or lsst"), Json, statusCode: StatusCodes.Status404NotFound));
+        }
+
+        if (objectId.Length is 0 or > MaxObjectIdLength)
+        {
+            return (null, key, Results.Json(new ErrorDto($"an object id has 1 to {MaxObjectIdLength} characters"), Json, statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        if (s.Store is null)
+        {
+            return (null, key, Results.Json(new ErrorDto("no state store is configured (serve --redis HOST:PORT)"), Json, statusCode: StatusCodes.Status503ServiceUnavailable));
+        }
+
+        var states = new ObjectState?[1];
+        await s.Store.ReadAsync([key], states, ct).ConfigureAwait(false);
+        return states[0] is { } state
+            ? (state, key, null)
+            : (null, key, Results.Json(new ErrorDto("no such object in the state store"), Json, statusCode: StatusCodes.Status404NotFound));
+    }
+
+    private static bool Same(RegisteredModel m, ActivePointer? p) => p is not null && p.Name == m.Name && p.Version == m.Version && string.Equals(p.Sha256, m.Sha256, StringComparison.OrdinalIgnoreCase);
+
+    private static string KindName(ObservationKind kind) => kind switch
+    {
+        ObservationKind.Detection => "detection",
+        ObservationKind.Forced => "forced",
+        _ => "upper_limit",
+    };
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static double? Max(IEnumerable<double?> values)
+    {
+        double? max = null;
+        foreach (var v in values)
+        {
+            if (v is { } x && (max is null || x > max))
+            {
+                max = x;
+            }
+        }
+
+        return max;
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    private static bool IsSourceFailure(Exception e) =>
+        e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;
+}

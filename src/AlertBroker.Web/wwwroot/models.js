@@ -1,0 +1,50 @@
+import { h, getJson, num, status, table, replace, navigation, when, age, shortSha } from './common.js';
+
+function pointer(p) { return p ? `${p.name}@${p.version}` : '–'; }
+
+function render(m) {
+  document.getElementById('registry').textContent = m.registry ? `registry: ${m.registry}` : 'no model registry configured';
+  replace('pointers', table(['survey', 'active', 'since', 'rollback would restore', 'shadow'], Object.entries(m.pointers).map(([survey, p]) => h('tr', { 'data-survey': survey },
+    h('td', { text: survey === '*' ? 'all surveys' : survey }),
+    h('td', { text: pointer(p.active), title: p.active && p.active.sha256 ? `sha256 ${p.active.sha256}` : null }),
+    h('td', { text: p.active && p.active.sinceUtc ? when(p.active.sinceUtc) : '–' }),
+    h('td', { text: pointer(p.rollback) }),
+    h('td', { text: p.shadow ? pointer(p.shadow) : 'none' })))));
+  replace('versions', m.versions.length === 0 ? h('p', { class: 'muted', text: 'no version registered' }) :
+    table(['model', 'sha256', 'encoding', 'classes', 'metrics', 'pushed', ''], m.versions.map((v) => h('tr', { 'data-model': `${v.name}@${v.version}` },
+      h('td', { text: `${v.name}@${v.version}` }),
+      h('td', {}, h('code', { text: shortSha(v.sha256), title: v.sha256 })),
+      h('td', { text: v.encoding }),
+      h('td', { text: v.classes.join(', ') }),
+      h('td', { text: Object.entries(v.metrics || {}).map(([k, x]) => `${k} ${typeof x === 'number' ? x.toFixed(4) : x}`).join(', ') || '–' }),
+      h('td', { text: `${when(v.pushedUtc)} by ${v.pushedBy}` }),
+      h('td', {}, v.active ? h('span', { class: 'badge active', text: 'active' }) : null, ' ', v.rollback ? h('span', { class: 'badge rollback', text: 'rollback' }) : null)))));
+  replace('audit', m.audit.length === 0 ? h('p', { class: 'muted', text: 'no promotion or rollback yet' }) :
+    table(['when', 'action', 'from', 'to', 'by', 'why'], m.audit.map((a) => h('tr', {},
+      h('td', { text: when(a.utc) }), h('td', {}, a.action, a.forced ? h('span', { class: 'badge error', text: 'forced' }) : null),
+      h('td', { text: a.from || '–' }), h('td', { text: a.to }), h('td', { text: a.by }), h('td', { text: a.reason || '' })))));
+  const active = Object.values(m.pointers)[0]?.active;
+  replace('workers', m.workers.length === 0 ? h('p', { class: 'muted', text: 'no heartbeat in the last minute (workers that follow the registry report every 5 s)' }) :
+    table(['worker', 'model', 'state', 'alerts/s', 'alerts', 'last heartbeat'], m.workers.map((w) => {
+      const onActive = active && w.model === `${active.name}@${active.version}`;
+      const state = w.lastError ? h('span', { class: 'badge error', text: w.lastError }) : onActive ? 'ok' : 'not on the active model yet';
+      return h('tr', { 'data-worker': w.workerId },
+        h('td', { text: w.workerId }), h('td', { text: w.model || '(none)' }), h('td', {}, state),
+        h('td', { class: 'num', text: w.statistics ? num(w.statistics.alertsPerSecond, 1) : '–' }),
+        h('td', { class: 'num', text: w.statistics ? num(w.statistics.alerts) : '–' }),
+        h('td', { text: `${when(w.utc)} (${age(w.utc)})` }));
+    })));
+  replace('local', m.localPackages.length === 0 ? h('p', { class: 'muted', text: 'none found' }) :
+    table(['model', 'sha256', 'directory'], m.localPackages.map((p) => h('tr', {}, h('td', { text: `${p.name}@${p.version}` }), h('td', {}, h('code', { text: shortSha(p.sha256) })), h('td', {}, h('code', { text: p.directory }))))));
+  replace('notes', m.notes.map((n) => h('li', { text: n })));
+  status('');
+  document.body.dataset.loaded = 'true';
+}
+
+async function load() {
+  try { render(await getJson('/api/models')); } catch (e) { status(`could not load the models: ${e.message}`, 'error'); }
+}
+
+navigation();
+load();
+setInterval(load, 5000);

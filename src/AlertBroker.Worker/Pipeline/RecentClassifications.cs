@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text.Json;
+using AlertBroker.Alerts;
+using AlertBroker.Worker.Output;
+using StackExchange.Redis;
+
+namespace AlertBroker.Worker.Pipeline;
+
+/// <summary>One recent classification, as the web view lists it (the full record is on the output topic).</summary>
+public sealed record RecentClassification(
+    string ObjectId,
+    string Survey,
+    double Mjd,
+    string Model,
+    string? TopClass,
+    double TopProbability,
+    int Observations,
+    int Steps,
+    string Scoring,
+    long ClassifiedUnixMs)
+{
+    public static RecentClassification From(Classification c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new RecentClassification(
+            c.ObjectId,
+            SurveyName(c.Survey),
+            c.Mjd,
+            c.ModelName + "@" + c.ModelVersion,
+            c.TopClass,
+            c.TopProbability,
+            c.ObservationCount,
+            c.StepCount,
+            c.Scoring.ToString(),
+            c.ClassifiedTimestampMs);
+    }
+
+    /// <summary>"ztf", "lsst": the survey as in state keys and web addresses.</summary>
+    public static string SurveyName(Survey survey) => survey switch
+    {
+        Alerts.Survey.Ztf => "ztf",
+        Alerts.Survey.Lsst => "lsst",
+        _ => "unknown",
+    };
+}
+
+/// <summary>
+/// The most recent classifications of this process, newest last, in a fixed ring: adding a batch stores references to
+/// the batch's <see cref="Classification"/> records (already made for the output topic), so it allocates nothing.
+/// </summary>
+public sealed class RecentClassificationLog
+{
+    private readonly Classification?[] _ring;
+    private readonly Lock _gate = new();
+    private long _count;
+
+    public RecentClassificationLog(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        _ring = new Classification?[capacity];
+    }
+
+    public int Capacity => _ring.Length;
+
+    public void Add(BatchResult batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate)
+        {
+            foreach (var o in batch.Outputs)
+            {
+                _ring[(int)(_count++ % _ring.Length)] = o.Classification;
+            }
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> classifications, newest first.</summary>
+    public IReadOnlyList<RecentClassification> Latest(int count)
+    {
+        var picked = new List<Classification>(Math.Min(count, _ring.Length));
+        lock (_gate)
+        {
+            for (var i = _count - 1; i >= 0 && i >= _count - _ring.Length && picked.Count < count; i--)
+            {
+                picked.Add(_ring[(int)(i % _ring.Length)]!);
+            }
+        }
+
+        return picked.ConvertAll(RecentClassification.From);
+    }
+}
+
+/// <summary>
+/// Recent classifications in a capped Redis list beside the object states, for a web view that runs outside the workers
+/// (<c>alertbroker serve</c>). Per batch the worker sends one <c>LPUSH</c> of the batch's newest classifications (at most
+/// <see cref="PerBatch"/>) and one <c>LTRIM</c>, fire-and-forget: the consume loop never waits for them, and a lost entry
+/// only shortens a list that is a view, not a record (the output topic is the record).
+/// </summary>
+public sealed class RedisRecentClassifications
+{
+    /// <summary>Most entries one batch sends.</summary>
+    public const int PerBatch = 100;
+
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisKey _key;
+    private readonly int _capacity;
+
+    public RedisRecentClassifications(IConnectionMultiplexer redis, string keyPrefix, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        _redis = redis;
+        _key = Key(keyPrefix);
+        _capacity = capacity;
+    }
+
+    /// <summary><c>{prefix}:recent-classifications</c> (object keys are <c>{prefix}:{survey}:{id}</c>, so it cannot clash with one).</summary>
+    public static string Key(string keyPrefix) => keyPrefix + ":recent-classifications";
+
+    public void Add(BatchResult batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var outputs = batch.Outputs;
+        var n = Math.Min(outputs.Count, Math.Min(PerBatch, _capacity));
+        if (n == 0)
+        {
+            return;
+        }
+
+        // LPUSH puts its last argument at the head: oldest first, so the batch's newest ends up first.
+        var values = new RedisValue[n];
+        for (var i = 0; i < n; i++)
+        {
+            values[i] = JsonSerializer.SerializeToUtf8Bytes(RecentClassification.From(outputs[outputs.Count - n + i].Classification), s_json);
+        }
+
+        var db = _redis.GetDatabase();
+        _ = db.ListLeftPushAsync(_key, values, flags: CommandFlags.FireAndForget);
+        _ = db.ListTrimAsync(_key, 0, _capacity - 1, CommandFlags.FireAndForget);
+    }
+
+    /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries are skipped).</summary>
+    public static async Task<IReadOnlyList<RecentClassification>> ReadAsync(IDatabaseAsync db, string keyPrefix, int count)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var values = await db.ListRangeAsync(Key(keyPrefix), 0, Math.Max(0, count - 1)).ConfigureAwait(false);
+        var list = new List<RecentClassification>(values.Length);
+        foreach (var v in values)
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<RecentClassification>((byte[])v!, s_json) is { } r)
+                {
+                    list.Add(r);
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        return list;
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_key} (last {_capacity})");
+}

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using AlertBroker.Registry;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Simulation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AlertBroker.Web.Tests;
+
+/// <summary>
+/// <c>alertbroker serve</c> beside a worker that keeps its state and follows its model registry in Redis: the web view reads
+/// only Redis (states, the recent-classification list, the registry with the worker's heartbeat numbers).
+/// </summary>
+public sealed class ServeTests : IClassFixture<RedisServerFixture>
+{
+    private readonly RedisServerFixture _redis;
+
+    public ServeTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+    }
+
+    /// <summary>As <c>ServeCommand</c> builds it: the worker's HTTP wiring plus the standalone web view.</summary>
+    internal static WebApplication BuildServe(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddAlertBrokerHttp();
+        builder.AddAlertBrokerWebStandalone();
+        var app = builder.Build();
+        app.MapAlertBrokerWeb();
+        return app;
+    }
+
+    [OnnxFact]
+    public async Task Serve_WorkerFleetOnRedis_ShowsHeartbeatNumbersRecentObjectsHistoryAndModels()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var statePrefix = "ab" + id;
+        var registryPrefix = "reg" + id;
+
+        // The registry: ztf-bts pushed and promoted.
+        using (var connection = await _redis.ConnectAsync())
+        {
+            var registry = new RedisModelRegistry(connection, registryPrefix);
+            var dir = WebTestKit.ShippedModel("ztf-bts", "1.0.0");
+            var model = await registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "serve-test");
+            await registry.SetActiveAsync(null, new ActivePointer { Name = model.Name, Version = model.Version, Sha256 = model.Sha256, SinceUtc = DateTimeOffset.UtcNow }, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = model.Ref.ToString(), By = "serve-test" });
+        }
+
+        using var kafka = MockKafkaCluster.Start();
+        kafka.CreateTopics("in", "out", "dead");
+        var workerPort = WebTestKit.FreePort();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["AlertBroker:Kafka:Topics:0"] = "in",
+            ["AlertBroker:Kafka:OutputTopic"] = "out",
+            ["AlertBroker:Kafka:DeadLetterTopic"] = "dead",
+            ["AlertBroker:Kafka:BatchTimeoutMs"] = "50",
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = statePrefix,
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = workerPort.ToString(CultureInfo.InvariantCulture),
+        });
+        builder.AddAlertBrokerWorker();
+        builder.AddAlertBrokerHttp();
+        await using var worker = builder.Build();
+        worker.MapAlertBrokerWorkerEndpoints();
+        await worker.StartAsync();
+        var loop = worker.Services.GetRequiredService<KafkaAlertWorker>();
+        Assert.True(await WebTestKit.WaitUntilAsync(() => worker.Services.GetRequiredService<WorkerHealth>().AssignedPartitions > 0, TimeSpan.FromSeconds(60)));
+        var alerts = SyntheticZtfAlerts.Generate(8, 4, seed: 3);
+        await WebTestKit.ProduceAsync(kafka.BootstrapServers, "in", alerts.Select(a => ((string?)a.ObjectId, a.Message)));
+        Assert.True(await WebTestKit.WaitUntilAsync(() => loop.Alerts >= alerts.Count, TimeSpan.FromSeconds(60)));
+
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = statePrefix,
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        // The overview: the worker's numbers, from its heartbeat (every 5 s).
+        JsonElement overview = default;
+        Assert.True(await WebTestKit.WaitUntilAsync(
+            () =>
+            {
+                overview = Get(http, "/api/overview");
+                return overview.GetProperty("alerts").GetInt64() >= alerts.Count;
+            },
+            TimeSpan.FromSeconds(20)), overview.ToString());
+        Assert.Equal("heartbeats", overview.GetProperty("source").GetString());
+        Assert.Equal(1, overview.GetProperty("workers").GetInt32());
+        Assert.True(overview.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
+        Assert.Equal("ztf-bts", overview.GetProperty("models").GetProperty("*").GetProperty("active").GetProperty("name").GetString());
+
+        // Recent classifications: the list the worker keeps in the state store's Redis; each links to a readable object.
+        var recent = Get(http, "/api/objects/recent?limit=50");
+        var items = recent.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(alerts.Count, items.Count);
+        Assert.Equal(alerts.Select(a => a.ObjectId).ToHashSet(), items.Select(i => i.GetProperty("objectId").GetString()!).ToHashSet());
+        var objectId = items[0].GetProperty("objectId").GetString()!;
+        var state = Get(http, "/api/objects/ztf/" + objectId);
+        var decoder = new AlertBroker.Alerts.AlertDecoder();
+        var decoded = new List<AlertBroker.Alerts.Alert>();
+        foreach (var a in alerts.Where(a => a.ObjectId == objectId))
+        {
+            decoder.Decode(a.Message, decoded);
+        }
+
+        var distinct = decoded.SelectMany(a => a.Detections.Concat(a.UpperLimits).Concat(a.ForcedPhotometry))
+            .Where(o => double.IsFinite(o.Mjd)).Select(o => (o.SourceId, o.Kind)).Distinct().Count();
+        Assert.Equal(distinct, state.GetProperty("observations").GetArrayLength());
+        Assert.StartsWith("ztf-bts/1.0.0/", state.GetProperty("modelId").GetString(), StringComparison.Ordinal);
+
+        // The history, recomputed with the registry's package, ends where the worker's incremental scoring ended.
+        var history = Get(http, "/api/objects/ztf/" + objectId + "/history");
+        Assert.True(history.GetProperty("available").GetBoolean(), history.ToString());
+        Assert.Equal("the model registry", history.GetProperty("source").GetString());
+        Assert.InRange(history.GetProperty("storedDifference").GetDouble(), 0, 2e-5);
+        foreach (var step in history.GetProperty("steps").EnumerateArray())
+        {
+            Assert.InRange(step.GetProperty("probabilities").EnumerateArray().Sum(p => p.GetDouble()), 1 - 1e-4, 1 + 1e-4);
+        }
+
+        // Models: the version, the pointer and the live worker.
+        var models = Get(http, "/api/models");
+        Assert.Equal("ztf-bts", Assert.Single(models.GetProperty("versions").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Single(models.GetProperty("audit").EnumerateArray());
+        var heartbeat = Assert.Single(models.GetProperty("workers").EnumerateArray());
+        Assert.Equal("ztf-bts@1.0.0", heartbeat.GetProperty("model").GetString());
+
+        // Search: exact id from the state store.
+        var search = Get(http, "/api/objects/search?q=" + objectId);
+        Assert.Contains(search.GetProperty("matches").EnumerateArray(), m => m.GetProperty("source").GetString() == "state" && m.GetProperty("objectId").GetString() == objectId);
+
+        // Read-only and loopback.
+        using (var post = await http.PostAsync(new Uri("/api/overview", UriKind.Relative), new StringContent("{}")))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        }
+
+        var addresses = serve.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        Assert.All(addresses, a => Assert.StartsWith("http://127.0.0.1:", a, StringComparison.Ordinal));
+
+        await serve.StopAsync();
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Api_UnknownSurveyMissingObjectAndNoStore_AnswerJsonErrors()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = "empty" + Guid.NewGuid().ToString("N")[..6],
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+        using (var r = await http.GetAsync(new Uri("/api/objects/hsc/X1", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            Assert.Contains("ztf or lsst", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTFnothere", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            Assert.Equal("application/json; charset=utf-8", r.Content.Headers.ContentType?.ToString());
+        }
+
+        using (var r = await http.GetAsync(new Uri("/api/objects/search?q=", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        }
+
+        // No registry: the overview says where numbers would come from; the pages carry a strict CSP.
+        var overview = Get(http, "/api/overview");
+        Assert.Contains("No model registry", overview.GetProperty("notes")[0].GetString(), StringComparison.Ordinal);
+        using (var page = await http.GetAsync(new Uri("/ui/object?survey=ztf&id=x", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        }
+
+        using (var asset = await http.GetAsync(new Uri("/ui/assets/nothing.js", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, asset.StatusCode);
+        }
+
+        await serve.StopAsync();
+    }
+
+    private static JsonElement Get(HttpClient http, string path)
+    {
+        using var response = http.GetAsync(new Uri(path, UriKind.Relative)).GetAwaiter().GetResult();
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        Assert.True(response.IsSuccessStatusCode, path + ": " + (int)response.StatusCode + " " + body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}
