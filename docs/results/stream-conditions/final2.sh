@@ -11,7 +11,7 @@ OUT=${OUT:-/tmp/final2}
 BTS=${BTS:-../shared/labelled/ztf-bts}
 SEEDS=${SEEDS:-1 2 3 4 5}
 ids=data/splits/ztf-bts-test-ids.txt
-recipe=(--train all --lr 3e-4 --batch 32 --epochs 60 --patience 5 --step-loss all --select early-auroc RECIPE_CHANGE)
+recipe=(--train all --lr 3e-4 --batch 32 --epochs 60 --patience 5 --step-loss all --select early-auroc --class-weights sqrt)
 mkdir -p "$OUT"
 for s in $SEEDS; do
   dir="$OUT/ztf-bts-2.1.0/seed$s"
@@ -23,7 +23,7 @@ E=(--data "$BTS" --test-ids "$ids" --split test --bootstrap 1000)
 for s in $SEEDS; do
   dir="$OUT/ztf-bts-2.1.0/seed$s"
   [[ $s == 1 ]] && dir=models/ztf-bts/2.1.0
-  $A evaluate --model "$dir" "${E[@]}" --report "$OUT/eval/ztf-bts-2.1.0/seed$s" > /dev/null
+  [[ -f "$OUT/eval/ztf-bts-2.1.0/seed$s/evaluation.json" ]] || $A evaluate --model "$dir" "${E[@]}" --report "$OUT/eval/ztf-bts-2.1.0/seed$s" > /dev/null
 done
 python3 docs/results/stream-conditions/summarise.py --median --per-class --intervals --subset SNIa,SNII,SNIbc \
   --json docs/results/stream-conditions/test-results-2.1.0.json "$OUT/eval/ztf-bts-2.1.0"
