@@ -31,6 +31,9 @@ public sealed record AlertDecoderOptions
 
     /// <summary>Where Confluent-wire schema ids are resolved (a registry or a directory); null refuses wire messages.</summary>
     public ISchemaLookup? SchemaLookup { get; init; }
+
+    /// <summary>Value checks and the per-alert observation limit (<see cref="AlertValidation.Default"/>; <see cref="AlertValidation.None"/> turns them off).</summary>
+    public AlertValidation Validation { get; init; } = AlertValidation.Default;
 }
 
 /// <summary>
@@ -161,6 +164,7 @@ public sealed class AlertDecoder
                 var reader = new AvroReader(block.Data.Span, _options.Limits, block.Offset);
                 for (long i = 0; i < block.Count; i++)
                 {
+                    builder.Validation = _options.Validation;
                     PlanReader.ReadAlert(ref reader, plan, builder);
                     output.Add(builder.Build(plan));
                     added++;
@@ -191,6 +195,7 @@ public sealed class AlertDecoder
             var plan = GetPlan(schema);
             var builder = s_threadBuilder ??= new AlertBuilder();
             var reader = new AvroReader(message.Span[offset..], _options.Limits, offset);
+            builder.Validation = _options.Validation;
             PlanReader.ReadAlert(ref reader, plan, builder);
             return builder.Build(plan);
         }

@@ -20,6 +20,9 @@ public enum AlertErrorKind
 
     /// <summary>An archive (tar, gzip) entry could not be read.</summary>
     Archive,
+
+    /// <summary>The alert carries more observations than <see cref="AlertValidation.MaxObservationsPerAlert"/>.</summary>
+    HistoryTooLong,
 }
 
 /// <summary>A typed failure to decode or normalise one alert message.</summary>

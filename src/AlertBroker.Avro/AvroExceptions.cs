@@ -104,3 +104,25 @@ public sealed class AvroSchemaLookupException : AvroException
     {
     }
 }
+
+/// <summary>
+/// A schema lookup could not answer now (the registry is unreachable, overloaded, or refuses the credentials): unlike
+/// <see cref="AvroSchemaLookupException"/> it says nothing about the schema id, so a message that needs it is retried, not
+/// rejected. Deliberately not an <see cref="AvroException"/>: decoders let it through to their caller.
+/// </summary>
+public sealed class SchemaLookupUnavailableException : Exception
+{
+    public SchemaLookupUnavailableException()
+    {
+    }
+
+    public SchemaLookupUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public SchemaLookupUnavailableException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}

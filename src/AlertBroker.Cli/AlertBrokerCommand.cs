@@ -12,6 +12,7 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ConsumeCommand.Create());
         root.Subcommands.Add(Worker.MockKafkaCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
@@ -25,5 +26,17 @@ internal static class AlertBrokerCommand
         root.Subcommands.Add(SplitCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
         return root;
+    }
+
+    /// <summary>
+    /// Parses and runs. <c>run</c> handles SIGTERM and SIGINT itself (a clean stop that may take as long as a drain, exit
+    /// code 0); every other command gets System.CommandLine's handling (its token cancelled, 130/143 if it does not end
+    /// within two seconds).
+    /// </summary>
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var parse = Create().Parse(args);
+        var ownsSignals = parse.CommandResult.Command.Name is "run";
+        return parse.InvokeAsync(ownsSignals ? new InvocationConfiguration { ProcessTerminationTimeout = null } : new InvocationConfiguration());
     }
 }

@@ -1,3 +1,3 @@
 using AlertBroker.Cli;
 
-return await AlertBrokerCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await AlertBrokerCommand.InvokeAsync(args).ConfigureAwait(false);

@@ -169,6 +169,23 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="PingAsync"/>, but says why: null when Redis answers a PING in time, otherwise the failure in words
+    /// (no password in it: StackExchange.Redis names endpoints and the failure type only).
+    /// </summary>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _connection.GetDatabase().PingAsync().WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return e is TimeoutException ? $"no answer to PING within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message;
+        }
+    }
+
     public void Dispose()
     {
         if (_ownsConnection)

@@ -35,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Information, "Shutting down: finished the batch in hand, committed offsets, closed the consumer ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void Stopped(ILogger logger, long batches, long alerts, long deadLetters);
 
-    [LoggerMessage(11, LogLevel.Warning, "Kafka: {Reason}")]
-    public static partial void KafkaError(ILogger logger, string reason);
+    [LoggerMessage(11, LogLevel.Warning, "Kafka {Client} error {Code}: {Reason}")]
+    public static partial void KafkaError(ILogger logger, string client, string code, string reason);
 
     [LoggerMessage(12, LogLevel.Debug, "Batch: {Messages} messages, {Alerts} alerts, {DeadLetters} dead letters in {Milliseconds} ms")]
     public static partial void Batch(ILogger logger, int messages, int alerts, int deadLetters, double milliseconds);
@@ -61,9 +61,42 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Debug, "librdkafka {Client} {Facility}: {Message}")]
     public static partial void Librdkafka(ILogger logger, string client, string facility, string message);
 
-    [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the consumer keeps trying")]
+    [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the worker keeps trying until AlertBroker:Kafka:StartTimeoutMs")]
     public static partial void KafkaNotAnswering(ILogger logger, string bootstrapServers, double seconds);
 
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
+
+    [LoggerMessage(EventId = 31, Message = "librdkafka {Client} {Facility}: {Message}")]
+    public static partial void Librdkafka(ILogger logger, LogLevel level, string client, string facility, string message);
+
+    [LoggerMessage(32, LogLevel.Critical, "Kafka {Client} reported a fatal error {Code}: {Reason}; the worker stops (exit code 70)")]
+    public static partial void KafkaFatal(ILogger logger, string client, string code, string reason);
+
+    [LoggerMessage(22, LogLevel.Warning, "Partitions lost (the group moved on without this member, e.g. after a long pause): {Partitions}; their uncommitted batches are re-delivered to the new owners")]
+    public static partial void PartitionsLost(ILogger logger, string partitions);
+
+    [LoggerMessage(23, LogLevel.Information, "Kafka reachable: {Brokers} broker(s) answered ({BootstrapServers})")]
+    public static partial void KafkaReachable(ILogger logger, int brokers, string bootstrapServers);
+
+    [LoggerMessage(24, LogLevel.Warning, "Schema registry unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
+    public static partial void RegistryUnavailable(ILogger logger, string error, int delayMs, int attempt);
+
+    [LoggerMessage(25, LogLevel.Warning, "Dead letter from {Topic} [{Partition}] @{Offset} ({Size} bytes) is over the {Limit}-byte limit: sent as a reference (SHA-256 {Sha256}) with the first {Kept} bytes")]
+    public static partial void DeadLetterTruncated(ILogger logger, string topic, int partition, long offset, int size, int limit, string sha256, int kept);
+
+    [LoggerMessage(26, LogLevel.Warning, "Shutting down: the batch in hand was not acknowledged by Kafka within {Seconds} s; its offsets are not committed (it is re-delivered after a restart)")]
+    public static partial void DrainTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(27, LogLevel.Warning, "Redis unreachable {Outage}; consumption paused until it answers")]
+    public static partial void StateStillUnavailable(ILogger logger, string outage);
+
+    [LoggerMessage(30, LogLevel.Critical, "{Error}; the worker stops (exit code 4)")]
+    public static partial void KafkaUnavailableAtStart(ILogger logger, string error);
+
+    [LoggerMessage(28, LogLevel.Information, "Redis answers again after {Seconds} s")]
+    public static partial void StateBack(ILogger logger, double seconds);
+
+    [LoggerMessage(29, LogLevel.Information, "Schema registry answers again after {Seconds} s")]
+    public static partial void RegistryBack(ILogger logger, double seconds);
 }

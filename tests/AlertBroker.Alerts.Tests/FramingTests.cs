@@ -21,7 +21,7 @@ public sealed class FramingTests : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(wire.AsSpan(1), 42);
         datum.CopyTo(wire.AsSpan(5));
 
-        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new DirectorySchemaLookup(_dir) });
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new DirectorySchemaLookup(_dir), Validation = AlertValidation.None });
         Assert.Equal(MessageFraming.ConfluentWire, AlertDecoder.DetectFraming(wire));
         var fromWire = decoder.DecodeSingle(wire);
         var fromContainer = decoder.DecodeSingle(container);
@@ -141,8 +141,9 @@ public sealed class FramingTests : IDisposable
 
         Assert.Equal(AlertErrorKind.InvalidValue, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(double.NaN, 18f))).Kind);
 
-        // A NaN magnitude is represented as a NaN flux, not invented or rejected.
-        var alert = new AlertDecoder().DecodeSingle(Encode(2459000.5, float.NaN));
+        // A NaN magnitude on a detection is refused by the value checks; without them it is a NaN flux, never invented.
+        Assert.Equal(AlertErrorKind.InvalidValue, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(2459000.5, float.NaN))).Kind);
+        var alert = new AlertDecoder(new AlertDecoderOptions { Validation = AlertValidation.None }).DecodeSingle(Encode(2459000.5, float.NaN));
         Assert.Equal(59000.0, alert.Mjd);
         Assert.True(float.IsNaN(alert.Candidate.FluxMicroJy));
         Assert.Equal(Passband.ZtfG, alert.Band);

@@ -10,9 +10,12 @@ public class RubinSampleTests
     [SharedDataFact]
     public void Decode_FakeAlerts_MatchTheirJson()
     {
+        // The v7_4 fake alert's times are Unix seconds (midpointMjdTai 1480360995): normalisation is compared with the value
+        // checks off; Decode_FakeV7_4AlertWithUnixTimes_IsInvalidValue shows the default refusing it.
+        var lenient = new AlertDecoder(new AlertDecoderOptions { Validation = AlertValidation.None });
         foreach (var version in new[] { "v7_4", "v11_0" })
         {
-            var alert = _decoder.DecodeSingle(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", version, "fakeAlert.avro")));
+            var alert = lenient.DecodeSingle(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", version, "fakeAlert.avro")));
             using var json = JsonDocument.Parse(File.ReadAllText(SharedData.Path("alert-samples", "lsst", version, "alert.json")));
             var source = json.RootElement.GetProperty("diaSource");
 
@@ -32,6 +35,17 @@ public class RubinSampleTests
             Assert.Equal(previous + 1, alert.Detections.Length);
             Assert.Empty(alert.ForcedPhotometry);
         }
+    }
+
+    [SharedDataFact]
+    public void Decode_FakeV7_4AlertWithUnixTimes_IsInvalidValue()
+    {
+        var e = Assert.Throws<AlertFormatException>(() => _decoder.DecodeSingle(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro"))));
+        Assert.Equal(AlertErrorKind.InvalidValue, e.Kind);
+        Assert.Contains("outside the Rubin window", e.Message, StringComparison.Ordinal);
+
+        // The v11_0 fake alert has real MJDs and passes.
+        Assert.Equal(Survey.Lsst, _decoder.DecodeSingle(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v11_0", "fakeAlert.avro"))).Survey);
     }
 
     [SharedDataFact]

@@ -66,7 +66,8 @@ public sealed partial class RunProcessTests : IDisposable
         worker.BeginErrorReadLine();
         try
         {
-            await starting.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            var started = await Task.WhenAny(starting.Task, Task.Delay(TimeSpan.FromSeconds(90))) == starting.Task;
+            Assert.True(started, "the worker did not start within 90 s:\n" + string.Join('\n', output));
 
             // SIGTERM once the worker has the coordinator's JoinGroup answer (a member, protocol chosen) but no assignment yet.
             var elected = "Consumer group " + group + " with 1 member(s) is rebalancing";

@@ -164,6 +164,175 @@ public sealed class AlertBatchProcessorTests
     }
 
     [OnnxFact]
+    public void IncrementalScoring_AnyBatchingWithObjectLimit_EqualsFullRerunOverTheWindow()
+    {
+        // With a per-object limit below the objects' length, an object's window is the newest N points it was ever sent and
+        // t0 its first detection inside the window: any batching still gives, for the stored state and for every
+        // classification, a full re-run over the window (as of the alert's time: the newest N points at or before it).
+        var gen = from seed in Gen.Choose(1, 10_000)
+                  from batch in Gen.Choose(1, 9)
+                  from limit in Gen.Choose(2, 9)
+                  from reverse in Gen.Elements(false, false, true)
+                  select (seed, batch, limit, reverse);
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            var (seed, batchSize, limit, reverse) = t;
+            var alerts = SyntheticZtfAlerts.Generate(3, 7, seed: seed, maxHistory: 4);
+            var store = new InMemoryObjectStateStore();
+            var processor = Processor(store, limit: limit);
+            var inputs = Inputs(alerts);
+            var delivered = new List<byte[]>();
+            var dropped = 0;
+            for (var i = 0; i < inputs.Count; i += batchSize)
+            {
+                var batch = inputs.GetRange(i, Math.Min(batchSize, inputs.Count - i));
+                if (reverse)
+                {
+                    batch.Reverse();
+                }
+
+                var result = processor.ProcessAsync(batch).GetAwaiter().GetResult();
+                dropped += result.ObservationsDropped;
+                foreach (var m in batch)
+                {
+                    delivered.Add(m.Value.ToArray());
+                }
+
+                var curves = ExpectedLightCurves(delivered);
+                foreach (var o in result.Outputs)
+                {
+                    var c = o.Classification;
+                    var window = Newest(curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray(), limit);
+                    Assert.Equal(window.Length, c.ObservationCount);
+                    var full = FullRerun(TestModels.A, window, out var steps);
+                    Assert.Equal(steps, c.StepCount);
+                    if (steps > 0)
+                    {
+                        AssertClose(full.AsSpan((steps - 1) * 4, 4), c.Probabilities);
+                    }
+                }
+            }
+
+            var expected = ExpectedLightCurves(delivered);
+            Assert.True(dropped > 0 || expected.Values.All(v => v.Length <= limit));
+            var keys = expected.Keys.ToArray();
+            var states = new ObjectState?[keys.Length];
+            store.ReadAsync(keys, states).GetAwaiter().GetResult();
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var window = Newest(expected[keys[i]], limit);
+                Assert.Equal(window, states[i]!.Observations);
+                var full = FullRerun(TestModels.A, window, out var steps);
+                Assert.Equal(steps, states[i]!.ScoredSteps);
+                if (steps > 0)
+                {
+                    AssertClose(full.AsSpan((steps - 1) * 4, 4), states[i]!.Probabilities);
+                }
+            }
+
+            return true;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+    }
+
+    [OnnxFact]
+    public async Task ProcessAsync_AlertsDeliveredAgainInAnyBatching_SameClassificationsIncludingCounts()
+    {
+        var alerts = SyntheticZtfAlerts.Generate(4, 6, seed: 21);
+        var store = new InMemoryObjectStateStore();
+        var processor = Processor(store);
+        var inputs = Inputs(alerts);
+        var first = new List<Classification>();
+        foreach (var m in inputs)
+        {
+            first.Add((await processor.ProcessAsync([m])).Outputs.Single().Classification);
+        }
+
+        // The whole stream again, at once and then backwards one by one: every alert gets what it got the first time.
+        var again = (await processor.ProcessAsync(inputs)).Outputs.Select(o => o.Classification).ToList();
+        var backwards = new List<Classification>();
+        for (var i = inputs.Count - 1; i >= 0; i--)
+        {
+            backwards.Insert(0, (await processor.ProcessAsync([inputs[i]])).Outputs.Single().Classification);
+        }
+
+        foreach (var redelivered in new[] { again, backwards })
+        {
+            Assert.Equal(first.Count, redelivered.Count);
+            for (var i = 0; i < first.Count; i++)
+            {
+                Assert.Equal(first[i].SourceId, redelivered[i].SourceId);
+                Assert.Equal(first[i].ObservationCount, redelivered[i].ObservationCount);
+                Assert.Equal(first[i].StepCount, redelivered[i].StepCount);
+                AssertClose(first[i].Probabilities, redelivered[i].Probabilities);
+            }
+        }
+
+        Assert.Contains(first, c => c.ObservationCount > 1);
+    }
+
+    [OnnxFact]
+    public async Task ProcessAsync_IdenticalMessagesInOneBatch_OneClassificationEach()
+    {
+        var alerts = SyntheticZtfAlerts.Generate(2, 3, seed: 22);
+        var inputs = Inputs(alerts);
+        inputs.Add(new InputMessage(alerts[0].Message, "in", 0, 100, 1_700_000_000_000));
+        inputs.Add(new InputMessage(alerts[0].Message, "in", 1, 7, 1_700_000_000_000));
+
+        var result = await Processor(new InMemoryObjectStateStore()).ProcessAsync(inputs);
+
+        Assert.Equal(inputs.Count, result.Outputs.Count);
+        var copies = result.Outputs.Where(o => o.Classification.SourceId == alerts[0].Candid).ToList();
+        Assert.Equal(3, copies.Count);
+        Assert.Equal([0, 100, 7], copies.Select(o => o.Source.Offset));
+        Assert.All(copies, c => AssertClose(copies[0].Classification.Probabilities, c.Classification.Probabilities));
+        Assert.All(copies, c => Assert.Equal(copies[0].Classification.ObservationCount, c.Classification.ObservationCount));
+    }
+
+    [OnnxFact]
+    public async Task ProcessAsync_HistoryOverTheObjectLimit_KeepsTheNewestPointsAndScoresThem()
+    {
+        const int Limit = 4_000;
+        var store = new InMemoryObjectStateStore();
+        var processor = Processor(store, limit: Limit);
+        var alert = SyntheticZtfAlerts.LongHistory(1, 9_000);
+        var result = await processor.ProcessAsync([new InputMessage(alert.Message, "in", 0, 0)]);
+
+        var curve = ExpectedLightCurves([alert.Message]).Single();
+        var window = Newest(curve.Value, Limit);
+        var states = new ObjectState?[1];
+        await store.ReadAsync([curve.Key], states);
+        Assert.Equal(window, states[0]!.Observations);
+        Assert.Equal(9_000 - Limit, result.ObservationsDropped);
+        var c = result.Outputs.Single().Classification;
+        Assert.Equal(Limit, c.ObservationCount);
+        var full = FullRerun(TestModels.A, window, out var steps);
+        Assert.Equal(steps, c.StepCount);
+        AssertClose(full.AsSpan((steps - 1) * 4, 4), c.Probabilities);
+
+        // The same alert again changes nothing (its old points are dropped again) and gets the same answer.
+        var again = await processor.ProcessAsync([new InputMessage(alert.Message, "in", 0, 1)]);
+        Assert.Equal(0, again.ObjectsWritten);
+        Assert.Equal(ScoringPath.Cached, again.Outputs.Single().Classification.Scoring);
+        AssertClose(c.Probabilities, again.Outputs.Single().Classification.Probabilities);
+    }
+
+    [OnnxFact]
+    public async Task ProcessAsync_HistoryOverThePerAlertLimit_DeadLetteredAndNothingStored()
+    {
+        var store = new InMemoryObjectStateStore();
+        var alert = SyntheticZtfAlerts.LongHistory(2, 100_000);
+        var good = SyntheticZtfAlerts.Generate(1, 2, seed: 23);
+        var result = await Processor(store).ProcessAsync([new InputMessage(alert.Message, "in", 0, 0), .. Inputs(good)]);
+
+        var dead = Assert.Single(result.DeadLetters);
+        Assert.Equal(nameof(AlertBroker.Alerts.AlertErrorKind.HistoryTooLong), dead.Kind);
+        Assert.Equal(good.Count, result.Outputs.Count);
+        var states = new ObjectState?[1];
+        await store.ReadAsync([new ObjectKey(AlertBroker.Alerts.Survey.Ztf, alert.ObjectId)], states);
+        Assert.Null(states[0]);
+    }
+
+    [OnnxFact]
     public async Task ProcessAsync_ModelChanged_ReRunsFullLightCurve()
     {
         var alerts = SyntheticZtfAlerts.Generate(2, 4, seed: 8);

@@ -42,6 +42,9 @@ internal sealed class FakeSchemaRegistry : IAsyncDisposable
     /// <summary>Delay before answering <c>GET /schemas/ids/…</c> (to let concurrent callers pile up).</summary>
     public TimeSpan LookupDelay { get; set; }
 
+    /// <summary>While set, every request is answered with this HTTP status (an outage: 503, 500, …).</summary>
+    public int? FailStatus { get; set; }
+
     public int CountRequests(string method, string path) => Requests.Count(r => r.Method == method && r.Path == path);
 
     public static async Task<FakeSchemaRegistry> StartAsync(string? username = null, string? password = null)
@@ -103,6 +106,13 @@ internal sealed class FakeSchemaRegistry : IAsyncDisposable
         {
             var auth = context.Request.Headers.Authorization.FirstOrDefault();
             Requests.Enqueue((context.Request.Method, context.Request.Path.Value ?? string.Empty, auth));
+            if (FailStatus is { } status)
+            {
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new { error_code = (status * 100) + 1, message = "simulated outage" });
+                return;
+            }
+
             if (Username is not null)
             {
                 var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Username + ":" + Password));

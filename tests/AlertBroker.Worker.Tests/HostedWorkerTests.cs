@@ -152,7 +152,7 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         Assert.True(await TestTopics.WaitUntilAsync(() => host.Services.GetRequiredService<WorkerHealth>().AssignedPartitions > 0, TimeSpan.FromSeconds(30)));
         var (code, checks) = await WorkerHosts.GetChecksAsync(http, "/readyz");
         Assert.Equal(HttpStatusCode.OK, code);
-        Assert.Equal(["kafka_partitions", "model", "redis"], checks.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["kafka_partitions", "model", "redis", "schema_registry"], checks.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await WorkerHosts.GetChecksAsync(http, "/healthz")).Code);
 
         var alerts = SyntheticZtfAlerts.Generate(5, 3, seed: 21);

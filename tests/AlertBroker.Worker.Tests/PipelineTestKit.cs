@@ -12,11 +12,15 @@ namespace AlertBroker.Worker.Tests;
 /// <summary>Helpers shared by the pipeline tests: processors, expected light curves, reference (full re-run) scores.</summary>
 internal static class PipelineTestKit
 {
-    public static AlertBatchProcessor Processor(IObjectStateStore store, ActiveModel? model = null)
+    public static AlertBatchProcessor Processor(IObjectStateStore store, ActiveModel? model = null, int limit = AlertBatchProcessor.DefaultMaxObservationsPerObject, AlertDecoder? decoder = null)
     {
         var m = model ?? TestModels.A;
-        return new AlertBatchProcessor(new AlertDecoder(), store, () => m, new ClassificationCodec());
+        return new AlertBatchProcessor(decoder ?? new AlertDecoder(), store, () => m, new ClassificationCodec()) { MaxObservationsPerObject = limit };
     }
+
+    /// <summary>The newest <paramref name="limit"/> points (all when 0) of an ordered light curve: an object's window.</summary>
+    public static Observation[] Newest(Observation[] curve, int limit) =>
+        limit > 0 && curve.Length > limit ? curve[^limit..] : curve;
 
     public static List<InputMessage> Inputs(IEnumerable<SyntheticZtfAlerts.SyntheticAlert> alerts)
     {

@@ -63,20 +63,21 @@ public sealed class SchemaRegistryLookupTests
     }
 
     [Fact]
-    public async Task GetSchemaAsync_WrongPassword_ThrowsLookupExceptionNaming401()
+    public async Task GetSchemaAsync_WrongPassword_ThrowsUnavailableNaming401()
     {
+        // Refused credentials say nothing about the schema id: the message is retried, not dead-lettered.
         await using var registry = await FakeSchemaRegistry.StartAsync("reader", "right");
         var id = registry.Add("s-value", RecordS);
         using var lookup = ConfluentSchemaRegistryLookup.Create(registry.Url, "reader", "wrong");
 
-        var e = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(id));
+        var e = await Assert.ThrowsAsync<SchemaLookupUnavailableException>(async () => await lookup.GetSchemaAsync(id));
 
         Assert.Contains("401", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task GetSchemaAsync_UnreachableRegistry_ThrowsLookupException()
+    public async Task GetSchemaAsync_UnreachableRegistry_ThrowsUnavailable()
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -87,8 +88,23 @@ public sealed class SchemaRegistryLookupTests
 
         using var lookup = ConfluentSchemaRegistryLookup.Create("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        var e = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
+        var e = await Assert.ThrowsAsync<SchemaLookupUnavailableException>(async () => await lookup.GetSchemaAsync(1));
         Assert.Contains("schema id 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetSchemaAsync_RegistryFailingThenBack_UnavailableThenResolves()
+    {
+        await using var registry = await FakeSchemaRegistry.StartAsync();
+        var id = registry.Add("s-value", RecordS);
+        using var lookup = ConfluentSchemaRegistryLookup.Create(registry.Url);
+        registry.FailStatus = 503;
+
+        var e = await Assert.ThrowsAsync<SchemaLookupUnavailableException>(async () => await lookup.GetSchemaAsync(id));
+        Assert.Contains("503", e.Message, StringComparison.Ordinal);
+
+        registry.FailStatus = null;
+        Assert.Equal("S", ((RecordSchema)await lookup.GetSchemaAsync(id)).FullName);
     }
 
     [Fact]

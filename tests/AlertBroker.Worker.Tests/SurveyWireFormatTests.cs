@@ -47,7 +47,8 @@ public sealed class SurveyWireFormatTests
         var wire = new SurveyWireFormat();
         var message = Assert.Single(wire.ToWire(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro"))));
         Assert.Equal(new byte[] { 0, 0, 0, 2, 192 }, message.AsSpan(0, 5).ToArray()); // 704 = lsst.v7_4
-        var alert = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire }).DecodeSingle(message);
+        // The fake alert's times are Unix seconds: framing is what is tested here, so the value checks are off.
+        var alert = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire, Validation = AlertValidation.None }).DecodeSingle(message);
         Assert.Equal(Survey.Lsst, alert.Survey);
     }
 

@@ -67,8 +67,9 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
         Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
         Assert.Equal(
-            new Dictionary<string, string> { ["kafka_partitions"] = "Unhealthy", ["redis"] = "Healthy", ["model"] = "Unhealthy" },
+            new Dictionary<string, string> { ["kafka_partitions"] = "Unhealthy", ["redis"] = "Healthy", ["schema_registry"] = "Healthy", ["model"] = "Unhealthy" },
             Checks(body));
+        Assert.Contains("not a member of the consumer group", Description(body, "kafka_partitions"), StringComparison.Ordinal);
 
         _health.ModelLoaded = true;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
@@ -88,6 +89,20 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
         _health.AssignedPartitions = 0;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+
+        // A member of the group with no partition (more members than partitions) is ready: it stands by.
+        _health.InGroup = true;
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Contains("standing by", Description(body, "kafka_partitions"), StringComparison.Ordinal);
+
+        // A schema registry that stopped answering lookups: not ready, with the reason and since when.
+        _health.RegistryFailed("503 ServiceUnavailable", DateTimeOffset.UtcNow.AddSeconds(-42));
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Matches(@"for 4\d s \(since .*\): 503 ServiceUnavailable", Description(body, "schema_registry"));
+        _health.RegistryRecovered();
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
     }
 
     [Fact]
@@ -122,6 +137,14 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var classification = new Classification("ZTF1", 1, 1, Alerts.Survey.Ztf, 60000, "ztf-bts", "1.0.0", ["a"], [1f], 1, 1, ScoringPath.Full, now - 1500, now - 10, now);
         metrics.Published(new BatchResult(1, 1, [new OutputMessage("ZTF1", [], classification)], [], 1, 1, 0, timings), now);
+        metrics.ObservationsDropped(9);
+        metrics.DeadLetterTruncated();
+        metrics.KafkaError("consumer", "Local_AllBrokersDown");
+        metrics.OffsetReset("t");
+        metrics.PartitionsLost(2);
+        metrics.LibrdkafkaLog("warning");
+        metrics.SetAssignedPartitions(4);
+        metrics.SetDependency("redis", false);
 
         var response = await Http.GetAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -152,6 +175,14 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(1, scrape.Value("alertbroker_classifications_published_total"));
         Assert.Equal(1, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=2.5"));
         Assert.Equal(0, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=1"));
+        Assert.Equal(9, scrape.Value("alertbroker_observations_dropped_total"));
+        Assert.Equal(1, scrape.Value("alertbroker_dead_letters_truncated_total"));
+        Assert.Equal(1, scrape.Value("alertbroker_kafka_errors_total", "client=consumer", "code=Local_AllBrokersDown"));
+        Assert.Equal(1, scrape.Value("alertbroker_kafka_offset_resets_total", "topic=t"));
+        Assert.Equal(2, scrape.Value("alertbroker_kafka_partitions_lost_total"));
+        Assert.Equal(1, scrape.Value("alertbroker_kafka_log_messages_total", "level=warning"));
+        Assert.Equal(4, scrape.Value("alertbroker_kafka_partitions_assigned"));
+        Assert.Equal(0, scrape.Value("alertbroker_dependency_up", "dependency=redis"));
     }
 
     [Fact]

@@ -86,3 +86,16 @@ internal sealed class SharedDataFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that needs <c>../shared</c>; skipped with a clear message when it is absent.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class SharedDataTheoryAttribute : TheoryAttribute
+{
+    public SharedDataTheoryAttribute()
+    {
+        if (!SharedData.Available)
+        {
+            Skip = "needs ../shared (alert samples and labelled light curves) beside the checkout; not found";
+        }
+    }
+}

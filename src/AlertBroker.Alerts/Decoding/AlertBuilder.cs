@@ -113,9 +113,16 @@ internal sealed class AlertBuilder
     private double _dec;
     private AlertMetadata _metadata = AlertMetadata.Empty;
     private int? _nDiaSources;
+    private int _observations;
+    private string? _invalidTime;
+
+    /// <summary>The checks for the alert being read (set by the decoder before each alert: the builder is shared per thread).</summary>
+    public AlertValidation Validation { get; set; } = AlertValidation.Default;
 
     public void Reset()
     {
+        _observations = 0;
+        _invalidTime = null;
         _detections.Clear();
         _limits.Clear();
         _forced.Clear();
@@ -213,6 +220,14 @@ internal sealed class AlertBuilder
         }
 
         var metadata = _nDiaSources is null ? _metadata : _metadata with { DiaSourceCount = _nDiaSources };
+        var detections = _detections.ToSortedArray();
+        var limits = _limits.ToSortedArray();
+        var forced = _forced.ToSortedArray();
+        if (Validation.Enabled)
+        {
+            Validate(plan.Survey, detections, limits, forced);
+        }
+
         return new Alert
         {
             Survey = plan.Survey,
@@ -225,11 +240,85 @@ internal sealed class AlertBuilder
             Ra = _ra,
             Dec = _dec,
             Candidate = _trigger,
-            Detections = _detections.ToSortedArray(),
-            UpperLimits = _limits.ToSortedArray(),
-            ForcedPhotometry = _forced.ToSortedArray(),
+            Detections = detections,
+            UpperLimits = limits,
+            ForcedPhotometry = forced,
             Metadata = metadata,
         };
+    }
+
+    private void Validate(Survey survey, Observation[] detections, Observation[] limits, Observation[] forced)
+    {
+        if (_invalidTime is not null)
+        {
+            throw new AlertFormatException(AlertErrorKind.InvalidValue, _invalidTime);
+        }
+
+        var (min, max) = Validation.WindowOf(survey);
+        foreach (ref readonly var o in detections.AsSpan())
+        {
+            CheckTime(o, survey, min, max);
+            if (!float.IsFinite(o.FluxMicroJy) || !float.IsFinite(o.FluxErrMicroJy) || o.FluxErrMicroJy < 0)
+            {
+                throw Invalid(o, $"flux {Format(o.FluxMicroJy)} ± {Format(o.FluxErrMicroJy)} µJy (a detection needs a finite flux and a finite, non-negative error)");
+            }
+        }
+
+        foreach (ref readonly var o in forced.AsSpan())
+        {
+            CheckTime(o, survey, min, max);
+            if (float.IsInfinity(o.FluxMicroJy) || float.IsInfinity(o.FluxErrMicroJy) || o.FluxErrMicroJy < 0)
+            {
+                throw Invalid(o, $"flux {Format(o.FluxMicroJy)} ± {Format(o.FluxErrMicroJy)} µJy (forced photometry: a flux and an error that are finite or missing, the error not negative)");
+            }
+        }
+
+        foreach (ref readonly var o in limits.AsSpan())
+        {
+            CheckTime(o, survey, min, max);
+            if (float.IsInfinity(o.FluxErrMicroJy) || o.FluxErrMicroJy < 0 || float.IsInfinity(o.LimitingMag))
+            {
+                throw Invalid(o, $"noise {Format(o.FluxErrMicroJy)} µJy, limiting magnitude {Format(o.LimitingMag)} (finite or missing, the noise not negative)");
+            }
+        }
+    }
+
+    private static void CheckTime(in Observation o, Survey survey, double min, double max)
+    {
+        if (!(o.Mjd >= min && o.Mjd <= max))
+        {
+            throw Invalid(o, $"time MJD {o.Mjd.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is outside the {SurveyName(survey)} window {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}..{max.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static AlertFormatException Invalid(in Observation o, string what) =>
+        new(AlertErrorKind.InvalidValue, $"{KindName(o.Kind)} {o.SourceId.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {what}");
+
+    private static string KindName(ObservationKind kind) => kind switch
+    {
+        ObservationKind.Detection => "detection",
+        ObservationKind.UpperLimit => "non-detection",
+        _ => "forced photometry",
+    };
+
+    private static string SurveyName(Survey survey) => survey == Survey.Ztf ? "ZTF" : "Rubin";
+
+    private static string Format(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    // A time that is present but not a number cannot be placed on a light curve: the alert is refused (a missing one is
+    // skipped, as before; the surveys' schemas do not allow it to be missing).
+    private void NoteInvalidTime(string record, double value) =>
+        _invalidTime ??= $"{record} has a time that is not a finite number ({value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})";
+
+    // Counted while reading, so an absurdly long history is refused before its points are all held.
+    private void Count()
+    {
+        _observations++;
+        var max = Validation.MaxObservationsPerAlert;
+        if (max > 0 && _observations > max)
+        {
+            throw new AlertFormatException(AlertErrorKind.HistoryTooLong, $"the alert carries more than {max.ToString(System.Globalization.CultureInfo.InvariantCulture)} observations (the per-alert limit)");
+        }
     }
 
     private static double ZtfMjd(ref RecordValues v)
@@ -267,6 +356,7 @@ internal sealed class AlertBuilder
             return;
         }
 
+        Count();
         var obs = ZtfDetection(v.Long(Target.Candid) ?? 0, mjd, ref v);
         _trigger = obs;
         _hasTrigger = true;
@@ -292,9 +382,15 @@ internal sealed class AlertBuilder
         var mjd = ZtfMjd(ref v);
         if (double.IsNaN(mjd))
         {
+            if (v.Has(Target.Jd))
+            {
+                NoteInvalidTime("a ZTF prv_candidate", v.Doubles[(int)Target.Jd]);
+            }
+
             return;
         }
 
+        Count();
         if (v.Has(Target.MagPsf))
         {
             // Some schema versions (3.5) drop candid from prv_candidates; the image's pid identifies the point then.
@@ -318,9 +414,15 @@ internal sealed class AlertBuilder
         var mjd = ZtfMjd(ref v);
         if (double.IsNaN(mjd))
         {
+            if (v.Has(Target.Jd))
+            {
+                NoteInvalidTime("a ZTF forced-photometry point", v.Doubles[(int)Target.Jd]);
+            }
+
             return;
         }
 
+        Count();
         var zp = v.Double(Target.MagZpSci);
         var counts = v.Double(Target.ForcedFlux);
         var countsErr = v.Double(Target.ForcedFluxErr);
@@ -344,9 +446,15 @@ internal sealed class AlertBuilder
         var mjd = v.Double(Target.Mjd);
         if (!double.IsFinite(mjd))
         {
+            if (!trigger && v.Has(Target.Mjd))
+            {
+                NoteInvalidTime("a Rubin prvDiaSource", mjd);
+            }
+
             return;
         }
 
+        Count();
         var obs = new Observation(
             v.Long(Target.DiaSourceId) ?? 0,
             mjd,
@@ -379,9 +487,15 @@ internal sealed class AlertBuilder
         var mjd = v.Double(Target.Mjd);
         if (!double.IsFinite(mjd))
         {
+            if (v.Has(Target.Mjd))
+            {
+                NoteInvalidTime("a Rubin diaForcedSource", mjd);
+            }
+
             return;
         }
 
+        Count();
         _forced.Add(new Observation(
             v.Long(Target.DiaForcedSourceId) ?? 0,
             mjd,
@@ -397,9 +511,15 @@ internal sealed class AlertBuilder
         var mjd = v.Double(Target.Mjd);
         if (!double.IsFinite(mjd))
         {
+            if (v.Has(Target.Mjd))
+            {
+                NoteInvalidTime("a Rubin non-detection", mjd);
+            }
+
             return;
         }
 
+        Count();
         var noise = Photometry.NanoJyToMicroJy(v.Double(Target.DiaNoise));
         _limits.Add(new Observation(
             v.Long(Target.CcdVisitId) ?? 0,

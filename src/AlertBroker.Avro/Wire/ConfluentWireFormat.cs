@@ -31,7 +31,10 @@ public static class ConfluentWireFormat
     }
 }
 
-/// <summary>Finds the writer schema registered under a schema id.</summary>
+/// <summary>
+/// Finds the writer schema registered under a schema id: throws <see cref="AvroSchemaLookupException"/> when the id is
+/// unknown or its schema unusable, <see cref="SchemaLookupUnavailableException"/> when the lookup cannot answer now.
+/// </summary>
 public interface ISchemaLookup
 {
     ValueTask<AvroSchema> GetSchemaAsync(int schemaId, CancellationToken cancellationToken = default);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.Web;
@@ -9,6 +10,7 @@ using AlertBroker.Worker.Scoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -124,12 +126,38 @@ internal static class RunCommand
 
     /// <summary>
     /// Builds and runs the worker host (an ASP.NET Core <see cref="WebApplication"/>: the worker's services plus its HTTP
-    /// endpoints). Exit codes: 0 clean stop, 2 invalid configuration, 3 model unusable (or ONNX Runtime, or the requested
-    /// execution provider), 4 Redis unreachable or refusing
-    /// the credentials at start, Kafka refusing the credentials or the TLS handshake at start, or the schema registry not
-    /// registering the output schema, 70 when librdkafka cannot be loaded.
+    /// endpoints). Exit codes (<see cref="WorkerExit"/>): 0 clean stop (SIGTERM and SIGINT included, at any moment),
+    /// 2 invalid configuration, 3 model unusable (or ONNX Runtime, or the requested execution provider), 4 a dependency
+    /// unreachable or refusing the credentials at start (Kafka not answering or refusing the credentials or the TLS
+    /// handshake, Redis, the schema registry not registering the output schema), 70 fatal runtime error (librdkafka cannot
+    /// be loaded, the consume loop failed, anything unexpected).
     /// </summary>
     public static async Task<int> RunHostAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
+    {
+        // SIGTERM/SIGINT are a request to stop cleanly at any moment, from here on: before the host exists (nothing to
+        // undo), while it starts (it stops once started), and while it runs (drain, commit, leave the group). The host's
+        // own console lifetime handles them too once it starts; `run` is invoked without System.CommandLine's handler,
+        // which would end the process with 143 after two seconds, in the middle of a drain.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        try
+        {
+            return await RunHostCoreAsync(configFile, overrides, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return WorkerExit.CleanStop;
+        }
+    }
+
+    private static async Task<int> RunHostCoreAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
         if (configFile is not null && !File.Exists(configFile))
         {
@@ -191,8 +219,20 @@ internal static class RunCommand
                 app.MapAlertBrokerWeb();
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
+            var exit = app.Services.GetRequiredService<WorkerExit>();
             await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
+            if (exit.Code != WorkerExit.CleanStop)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]the worker stopped on an error (exit code {exit.Code}):[/] " + Markup.Escape(exit.Reason ?? "?"));
+            }
+
+            return exit.Code;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (SIGTERM) while starting: nothing was consumed yet.
+            return WorkerExit.CleanStop;
         }
         catch (OptionsValidationException e)
         {
@@ -224,6 +264,11 @@ internal static class RunCommand
         }
         catch (RedisConnectionFailedException e)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return WorkerExit.CleanStop;
+            }
+
             CliHelpers.Stderr.MarkupLine("[red]Redis:[/] " + Markup.Escape(e.Message));
             return 4;
         }
@@ -231,6 +276,12 @@ internal static class RunCommand
         {
             CliHelpers.Stderr.MarkupLine("[red]Kafka:[/] " + Markup.Escape(e.Message));
             return 4;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing ends in an unhandled exception: whatever else stops the start is a fatal error with a plain message.
+            CliHelpers.Stderr.MarkupLine("[red]fatal:[/] " + Markup.Escape(e.GetType().Name + ": " + e.Message));
+            return WorkerExit.FatalRuntimeError;
         }
     }
 

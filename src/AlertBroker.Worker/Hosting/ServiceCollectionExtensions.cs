@@ -45,6 +45,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
+        services.AddSingleton<WorkerExit>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
         services.AddSingleton<IValidateOptions<SchemaOptions>, SchemaOptionsValidator>();
@@ -63,13 +66,18 @@ public static class ServiceCollectionExtensions
             }
 
             var security = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
-            var store = RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+            var storeOptions = new RedisStateOptions
             {
                 Configuration = o.Redis,
                 Security = security,
                 KeyPrefix = o.KeyPrefix,
                 Ttl = TimeSpan.FromHours(o.TtlHours),
-            }).GetAwaiter().GetResult();
+            };
+
+            // Redis must answer at start (exit code 4 otherwise: unreachable, or refusing the credentials or TLS); after
+            // that the connection reconnects by itself and an outage pauses consumption until Redis is back.
+            var connection = RedisConnectionFactory.ConnectAsync(RedisObjectStateStore.CreateConfiguration(storeOptions), waitForServer: false).GetAwaiter().GetResult();
+            var store = new RedisObjectStateStore(connection, storeOptions, ownsConnection: true);
             Log.RedisState(
                 sp.GetRequiredService<ILogger<RedisObjectStateStore>>(),
                 RedisConnectionFactory.DescribeEndpoints(RedisObjectStateStore.CreateConfiguration(store.Options)),
@@ -119,7 +127,7 @@ public static class ServiceCollectionExtensions
             ISchemaLookup? lookup = registry.Client is { } client
                 ? new ConfluentSchemaRegistryLookup(client)
                 : !string.IsNullOrWhiteSpace(o.SchemaDirectory) ? new DirectorySchemaLookup(o.SchemaDirectory) : null;
-            return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
+            return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup, Validation = sp.GetRequiredService<IOptions<AlertOptions>>().Value.ToValidation() });
         });
         services.AddSingleton(sp =>
         {
@@ -143,7 +151,10 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<IObjectStateStore>(),
                 models.ForNextBatch,
                 sp.GetRequiredService<ClassificationCodec>(),
-                sp.GetRequiredService<WorkerMetrics>());
+                sp.GetRequiredService<WorkerMetrics>())
+            {
+                MaxObservationsPerObject = sp.GetRequiredService<IOptions<StateOptions>>().Value.MaxObservationsPerObject,
+            };
         });
         services.AddSingleton(sp => new KafkaAlertWorker(
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
@@ -151,13 +162,24 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<AlertBatchProcessor>(),
             sp.GetRequiredService<WorkerMetrics>(),
             sp.GetRequiredService<WorkerHealth>(),
-            sp.GetRequiredService<ILogger<KafkaAlertWorker>>()));
+            sp.GetRequiredService<ILogger<KafkaAlertWorker>>())
+        {
+            DrainTimeout = DrainTimeoutFor(sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout),
+        });
         WorkerObservers.Add(services);
         services.AddHostedService<KafkaWorkerService>();
+        services.AddHostedService<StateStoreMonitor>();
         services.AddHealthChecks().AddAlertBrokerWorkerChecks();
         WorkerTelemetry.Add(services, builder.Configuration);
         return builder;
     }
+
+    /// <summary>
+    /// How long the batch in hand may take to be acknowledged after SIGTERM: the host's shutdown timeout less 10 s for the
+    /// commit and the group leave (at least 1 s), so the host never cuts the drain short.
+    /// </summary>
+    internal static TimeSpan DrainTimeoutFor(TimeSpan shutdownTimeout) =>
+        TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, (shutdownTimeout - TimeSpan.FromSeconds(10)).Ticks));
 
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
@@ -194,7 +216,7 @@ public static class ServiceCollectionExtensions
 /// it validates options, and resolving them connects to Redis and loads the model, which must come after every option
 /// was checked (so one start reports all configuration problems).
 /// </summary>
-internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<KafkaWorkerService> logger) : BackgroundService
+internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplicationLifetime lifetime, WorkerExit exit, ILogger<KafkaWorkerService> logger) : BackgroundService
 {
     private KafkaAlertWorker? _worker;
     private IBatchModelSource? _model;
@@ -216,10 +238,103 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
         {
             await _worker!.RunAsync(stoppingToken).ConfigureAwait(false);
         }
+        catch (KafkaUnavailableException e)
+        {
+            // Kafka did not answer at start: a dependency problem, like Redis refusing the credentials (exit code 4).
+            exit.Fail(WorkerExit.DependencyUnavailable, "Kafka: " + e.Message);
+            Log.KafkaUnavailableAtStart(logger, e.Message);
+            lifetime.StopApplication();
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Whatever ends the consume loop other than a stop request is fatal: a supervisor must see a failure (70), not 0.
+            exit.Fail(WorkerExit.FatalRuntimeError, e.GetType().Name + ": " + e.Message);
             Log.WorkerFailed(logger, e, e.Message);
             lifetime.StopApplication();
         }
+    }
+}
+
+/// <summary>
+/// The process exit code the worker asks for (<c>alertbroker run</c> returns it after the host stops): 0 unless a
+/// background failure set another. The table: 0 clean stop (SIGTERM/SIGINT included), 2 invalid configuration, 3 model
+/// unusable, 4 a dependency (Kafka, Redis, the schema registry) unreachable or refusing the credentials at start,
+/// 70 fatal runtime error.
+/// </summary>
+public sealed class WorkerExit
+{
+    public const int CleanStop = 0;
+    public const int InvalidConfiguration = 2;
+    public const int ModelUnusable = 3;
+    public const int DependencyUnavailable = 4;
+    public const int FatalRuntimeError = 70;
+
+    private volatile string? _reason;
+    private int _code;
+
+    public int Code => Volatile.Read(ref _code);
+
+    /// <summary>Why the worker failed (null after a clean stop).</summary>
+    public string? Reason => _reason;
+
+    /// <summary>Records the first failure; later ones do not overwrite it.</summary>
+    public void Fail(int code, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _code, code, 0) == 0)
+        {
+            _reason = reason;
+        }
+    }
+}
+
+/// <summary>
+/// While the state store is Redis: pings it every 5 s, so an outage shows in readiness (with its reason and duration),
+/// in <c>alertbroker_dependency_up{dependency="redis"}</c> and in the log (every 30 s while it lasts) even when no batch is
+/// in hand; the consume loop logs each retry of a batch on its own.
+/// </summary>
+internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth health, WorkerMetrics metrics, ILogger<StateStoreMonitor> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_period = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_logEvery = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (services.GetRequiredService<IObjectStateStore>() is not RedisObjectStateStore store)
+        {
+            return;
+        }
+
+        var lastLog = DateTimeOffset.MinValue;
+        using var timer = new PeriodicTimer(s_period);
+        do
+        {
+            string? problem;
+            try
+            {
+                problem = await store.ProbeAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            metrics.SetDependency("redis", problem is null);
+            if (problem is not null)
+            {
+                health.StateFailed(problem, now);
+                var outage = health.StateOutage;
+                if (outage is not null && now - outage.Since >= s_logEvery && now - lastLog >= s_logEvery)
+                {
+                    Log.StateStillUnavailable(logger, outage.Describe(now));
+                    lastLog = now;
+                }
+            }
+            else if (health.StateOutage is not null && health.StateRecovered() is { } ended)
+            {
+                Log.StateBack(logger, (now - ended.Since).TotalSeconds);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 }

@@ -1,16 +1,20 @@
 namespace AlertBroker.Worker.Hosting;
 
 /// <summary>
-/// What the worker knows about itself, set by the consume loop and the model source and read by the health checks
-/// (<see cref="WorkerHealthChecks"/>): consume loop running, Kafka partitions assigned, model loaded, last state-store
-/// operation succeeded.
+/// What the worker knows about itself, set by the consume loop, the model source and the state-store monitor and read by
+/// the health checks (<see cref="WorkerHealthChecks"/>): consume loop running, group membership and partitions, model
+/// loaded, and for each dependency that can fail after start (the state store, the schema registry) whether its last
+/// use succeeded, since when it fails and why.
 /// </summary>
 public sealed class WorkerHealth
 {
+    private readonly Lock _lock = new();
     private volatile bool _modelLoaded;
     private int _assigned;
     private volatile bool _running;
-    private volatile bool _stateReachable = true;
+    private volatile bool _inGroup;
+    private Outage? _state;
+    private Outage? _registry;
 
     public bool ModelLoaded { get => _modelLoaded; set => _modelLoaded = value; }
 
@@ -19,6 +23,111 @@ public sealed class WorkerHealth
     /// <summary>The consume loop is alive.</summary>
     public bool Running { get => _running; set => _running = value; }
 
+    /// <summary>
+    /// The consumer is a member of its group: it received an assignment from the group (possibly empty, when the group has
+    /// more members than partitions) and has not lost it since.
+    /// </summary>
+    public bool InGroup { get => _inGroup; set => _inGroup = value; }
+
     /// <summary>The last state-store operation succeeded.</summary>
-    public bool StateReachable { get => _stateReachable; set => _stateReachable = value; }
+    public bool StateReachable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state is null;
+            }
+        }
+
+        set
+        {
+            if (value)
+            {
+                StateRecovered();
+            }
+            else
+            {
+                StateFailed("the state store did not answer");
+            }
+        }
+    }
+
+    /// <summary>The current state-store outage (null while it answers).</summary>
+    public Outage? StateOutage
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The current schema-registry outage (null while it answers, or when none is used).</summary>
+    public Outage? RegistryOutage
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _registry;
+            }
+        }
+    }
+
+    /// <summary>Records a failed state-store operation (the outage keeps its first time, takes the latest reason).</summary>
+    /// <returns>true when this starts a new outage.</returns>
+    public bool StateFailed(string reason, DateTimeOffset? now = null)
+    {
+        lock (_lock)
+        {
+            var started = _state is null;
+            _state = new Outage(_state?.Since ?? now ?? DateTimeOffset.UtcNow, reason);
+            return started;
+        }
+    }
+
+    /// <returns>the outage that ended, if there was one.</returns>
+    public Outage? StateRecovered()
+    {
+        lock (_lock)
+        {
+            var ended = _state;
+            _state = null;
+            return ended;
+        }
+    }
+
+    /// <summary>Records a schema-registry lookup that could not be answered.</summary>
+    /// <returns>true when this starts a new outage.</returns>
+    public bool RegistryFailed(string reason, DateTimeOffset? now = null)
+    {
+        lock (_lock)
+        {
+            var started = _registry is null;
+            _registry = new Outage(_registry?.Since ?? now ?? DateTimeOffset.UtcNow, reason);
+            return started;
+        }
+    }
+
+    /// <returns>the outage that ended, if there was one.</returns>
+    public Outage? RegistryRecovered()
+    {
+        lock (_lock)
+        {
+            var ended = _registry;
+            _registry = null;
+            return ended;
+        }
+    }
+}
+
+/// <summary>A dependency failing since <paramref name="Since"/>, for the reason last seen.</summary>
+public sealed record Outage(DateTimeOffset Since, string Reason)
+{
+    /// <summary>"for 42 s: reason".</summary>
+    public string Describe(DateTimeOffset now) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"for {Math.Max(0, (now - Since).TotalSeconds):F0} s (since {Since:HH:mm:ss}Z): {Reason}");
 }

@@ -9,9 +9,11 @@ namespace AlertBroker.Worker.Hosting;
 
 /// <summary>
 /// The worker's health checks (<c>Microsoft.Extensions.Diagnostics.HealthChecks</c>). Liveness (tag <see cref="LiveTag"/>,
-/// served at <c>/healthz</c>): the consume loop is alive. Readiness (tag <see cref="ReadyTag"/>, <c>/readyz</c>): Kafka
-/// partitions assigned, the state store (Redis) answers a ping, a model is loaded. Other parts may add checks with these
-/// tags; they then count in the same endpoints.
+/// served at <c>/healthz</c>): the consume loop is alive. Readiness (tag <see cref="ReadyTag"/>, <c>/readyz</c>): the
+/// consumer is a member of its group (with partitions, or standing by with none when the group has more members than
+/// partitions), the state store (Redis) answers a ping, the schema registry (when one is used) answered the last lookup,
+/// a model is loaded. Each failing check says why and since when. Other parts may add checks with these tags; they then
+/// count in the same endpoints.
 /// </summary>
 public static class WorkerHealthChecks
 {
@@ -21,16 +23,18 @@ public static class WorkerHealthChecks
     public const string ConsumeLoop = "consume_loop";
     public const string KafkaPartitions = "kafka_partitions";
     public const string Redis = "redis";
+    public const string SchemaRegistry = "schema_registry";
     public const string Model = "model";
 
-    /// <summary>Registers the four checks.</summary>
+    /// <summary>Registers the five checks.</summary>
     public static IHealthChecksBuilder AddAlertBrokerWorkerChecks(this IHealthChecksBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder
             .AddCheck<ConsumeLoopCheck>(ConsumeLoop, HealthStatus.Unhealthy, [LiveTag])
             .AddCheck<PartitionsAssignedCheck>(KafkaPartitions, HealthStatus.Unhealthy, [ReadyTag])
-            .AddCheck<StateStoreCheck>(Redis, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5))
+            .AddCheck<StateStoreCheck>(Redis, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(6))
+            .AddCheck<SchemaRegistryCheck>(SchemaRegistry, HealthStatus.Unhealthy, [ReadyTag])
             .AddCheck<ModelLoadedCheck>(Model, HealthStatus.Unhealthy, [ReadyTag]);
     }
 
@@ -77,6 +81,9 @@ public static class WorkerHealthChecks
                 : HealthCheckResult.Unhealthy("the Kafka consume loop is not running"));
     }
 
+    // A member with no partition (more members than partitions) is ready: it is doing what it should — standing by to take
+    // partitions at the next rebalance — and marking it unready would only stall rollouts and autoscalers. Not ready: not
+    // (yet, or any more) a member of the group.
     private sealed class PartitionsAssignedCheck(WorkerHealth health) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -84,11 +91,13 @@ public static class WorkerHealthChecks
             var n = health.AssignedPartitions;
             return Task.FromResult(n > 0
                 ? HealthCheckResult.Healthy(n.ToString(CultureInfo.InvariantCulture) + " partition(s) assigned")
-                : HealthCheckResult.Unhealthy("no Kafka partition assigned"));
+                : health.InGroup
+                    ? HealthCheckResult.Healthy("0 partitions assigned: a member of the consumer group standing by (the group has more members than partitions)")
+                    : HealthCheckResult.Unhealthy("not a member of the consumer group yet: no assignment received (joining, or the group coordinator is unreachable)"));
         }
     }
 
-    private sealed class StateStoreCheck(IServiceProvider services) : IHealthCheck
+    private sealed class StateStoreCheck(IServiceProvider services, WorkerHealth health) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
@@ -98,10 +107,26 @@ public static class WorkerHealthChecks
                 return HealthCheckResult.Healthy("state in process memory (no Redis)");
             }
 
-            return await store.PingAsync(cancellationToken).ConfigureAwait(false)
-                ? HealthCheckResult.Healthy("Redis answers")
-                : HealthCheckResult.Unhealthy("Redis does not answer");
+            var problem = store is RedisObjectStateStore redis
+                ? await redis.ProbeAsync(cancellationToken).ConfigureAwait(false)
+                : await store.PingAsync(cancellationToken).ConfigureAwait(false) ? null : "no answer to PING";
+            if (problem is null)
+            {
+                health.StateRecovered();
+                return HealthCheckResult.Healthy("Redis answers");
+            }
+
+            health.StateFailed(problem);
+            return HealthCheckResult.Unhealthy("Redis does not answer " + health.StateOutage!.Describe(DateTimeOffset.UtcNow) + "; consumption is paused until it does");
         }
+    }
+
+    private sealed class SchemaRegistryCheck(WorkerHealth health) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(health.RegistryOutage is { } outage
+                ? HealthCheckResult.Unhealthy("the schema registry does not answer lookups " + outage.Describe(DateTimeOffset.UtcNow) + "; the batch in hand is retried")
+                : HealthCheckResult.Healthy("no schema-registry lookup failing"));
     }
 
     private sealed class ModelLoadedCheck(WorkerHealth health) : IHealthCheck

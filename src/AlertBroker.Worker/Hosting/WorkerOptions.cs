@@ -23,6 +23,20 @@ public sealed class KafkaOptions
 
     public string DeadLetterTopic { get; set; } = "alertbroker-dead-letters";
 
+    /// <summary>
+    /// Largest dead letter sent whole, in bytes (default 1,000,000: under Kafka's default <c>message.max.bytes</c> of
+    /// 1,048,588). A larger message goes to the dead-letter topic as a reference — source topic, partition, offset, size,
+    /// SHA-256 and the error in headers — with as much of its start as fits; the producer's <c>message.max.bytes</c> and a
+    /// broker's "message too large" answer lower the size further, so a dead letter never blocks a partition.
+    /// </summary>
+    public int DeadLetterMaxBytes { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// How long the worker waits at start for Kafka to answer a metadata request before it gives up with exit code 4 (the
+    /// brokers unreachable, or refusing the connection or the credentials); 0 skips the check.
+    /// </summary>
+    public int StartTimeoutMs { get; set; } = 30_000;
+
     /// <summary>Most messages per batch.</summary>
     public int BatchSize { get; set; } = 500;
 
@@ -114,6 +128,53 @@ public sealed class StateOptions
     public int RetryInitialMs { get; set; } = 200;
 
     public int RetryMaxMs { get; set; } = 5000;
+
+    /// <summary>
+    /// Most observations kept per object; beyond it the oldest are dropped from the stored light curve and the scoring
+    /// window (see <see cref="Pipeline.AlertBatchProcessor.MaxObservationsPerObject"/>). 0: no limit.
+    /// </summary>
+    public int MaxObservationsPerObject { get; set; } = Pipeline.AlertBatchProcessor.DefaultMaxObservationsPerObject;
+}
+
+/// <summary>
+/// Section <c>AlertBroker:Alerts</c>: the value checks applied to every decoded alert (<see cref="AlertBroker.Alerts.AlertValidation"/>):
+/// each survey's time window and the most observations one alert may carry.
+/// </summary>
+public sealed class AlertOptions
+{
+    public const string Section = "AlertBroker:Alerts";
+
+    private static readonly AlertBroker.Alerts.AlertValidation s_defaults = AlertBroker.Alerts.AlertValidation.Default;
+
+    public double ZtfMinMjd { get; set; } = s_defaults.ZtfMinMjd;
+
+    public double ZtfMaxMjd { get; set; } = s_defaults.ZtfMaxMjd;
+
+    public double LsstMinMjd { get; set; } = s_defaults.LsstMinMjd;
+
+    public double LsstMaxMjd { get; set; } = s_defaults.LsstMaxMjd;
+
+    /// <summary>Most observations (all kinds) one alert may carry; an alert over it is dead-lettered (<c>HistoryTooLong</c>). 0: no limit.</summary>
+    public int MaxObservationsPerAlert { get; set; } = s_defaults.MaxObservationsPerAlert;
+
+    /// <summary>The checks as the decoder takes them.</summary>
+    public AlertBroker.Alerts.AlertValidation ToValidation() => new()
+    {
+        ZtfMinMjd = ZtfMinMjd,
+        ZtfMaxMjd = ZtfMaxMjd,
+        LsstMinMjd = LsstMinMjd,
+        LsstMaxMjd = LsstMaxMjd,
+        MaxObservationsPerAlert = MaxObservationsPerAlert,
+    };
+}
+
+internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AlertOptions options)
+    {
+        var problems = options.ToValidation().Problems();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => "AlertBroker:Alerts: " + p));
+    }
 }
 
 /// <summary>Section <c>AlertBroker:Model</c>.</summary>
@@ -220,6 +281,24 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (options.AutoOffsetReset is not ("earliest" or "latest"))
         {
             problems.Add("AlertBroker:Kafka:AutoOffsetReset must be earliest or latest.");
+        }
+
+        if (options.DeadLetterMaxBytes < 4096)
+        {
+            problems.Add("AlertBroker:Kafka:DeadLetterMaxBytes must be at least 4096 (bytes of a dead letter sent whole).");
+        }
+
+        if (options.StartTimeoutMs < 0)
+        {
+            problems.Add("AlertBroker:Kafka:StartTimeoutMs must be 0 (no check) or positive.");
+        }
+
+        // The settings librdkafka will get, checked by librdkafka itself: building a client applies every property (an
+        // unknown name, a bad value such as security.protocol=bogus, or a combination it refuses fails here, before anything
+        // is consumed). Building connects to nothing; the clients are disposed at once.
+        if (problems.Count == 0 && Kafka.KafkaClientConfigCheck.Check(options) is { } refused)
+        {
+            problems.Add("AlertBroker:Kafka: librdkafka refuses the client configuration: " + refused);
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
@@ -334,6 +413,11 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         if (options.RetryInitialMs < 1 || options.RetryMaxMs < options.RetryInitialMs)
         {
             problems.Add("AlertBroker:State:RetryInitialMs must be positive and not above RetryMaxMs.");
+        }
+
+        if (options.MaxObservationsPerObject < 0)
+        {
+            problems.Add("AlertBroker:State:MaxObservationsPerObject must be 0 (no limit) or positive.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

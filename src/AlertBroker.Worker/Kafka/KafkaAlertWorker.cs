@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using AlertBroker.Avro;
 using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Pipeline;
@@ -28,6 +30,42 @@ public sealed class PublishException : Exception
     }
 }
 
+/// <summary>Kafka did not answer at start (unreachable, or refusing the connection or the credentials): exit code 4.</summary>
+public sealed class KafkaUnavailableException : Exception
+{
+    public KafkaUnavailableException()
+    {
+    }
+
+    public KafkaUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public KafkaUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>librdkafka reported a fatal error: the client cannot go on (exit code 70).</summary>
+public sealed class KafkaFatalException : Exception
+{
+    public KafkaFatalException()
+    {
+    }
+
+    public KafkaFatalException(string message)
+        : base(message)
+    {
+    }
+
+    public KafkaFatalException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>
 /// The Kafka side of the worker: a consumer-group member (cooperative sticky assignment) whose blocking <c>Consume</c> loop
 /// runs on a dedicated thread, gathers batches of up to N messages or T ms, hands each to <see cref="AlertBatchProcessor"/>,
@@ -49,6 +87,12 @@ public sealed class KafkaAlertWorker
     private readonly ILogger _logger;
     private const int MaxUnexpectedFailures = 3;
     private readonly CancellationTokenSource _abort = new();
+    private readonly Lock _assignmentLock = new();
+    private readonly HashSet<TopicPartition> _assignment = [];
+    private readonly int _producerMessageMaxBytes;
+    private volatile Error? _fatal;
+    private volatile Error? _lastError;
+    private long _stopRequested;
     private long _batches;
     private long _alerts;
     private long _deadLetters;
@@ -65,7 +109,16 @@ public sealed class KafkaAlertWorker
         _metrics = metrics;
         _health = health;
         _logger = logger ?? NullLogger.Instance;
+        _producerMessageMaxBytes = CreateProducerConfig(options).MessageMaxBytes ?? 1_000_000;
     }
+
+    /// <summary>
+    /// After a stop is requested, how long the batch in hand may still take to be acknowledged by Kafka; past it, the batch
+    /// is abandoned uncommitted (re-delivered after a restart) and the worker closes. Keep it below the host's shutdown
+    /// timeout (the hosted service sets it so) and the pod's grace period; librdkafka's own <c>message.timeout.ms</c>
+    /// (300 s by default) would otherwise decide.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Raised on the consume thread after each batch is published and its offsets stored.</summary>
     public event Action<BatchResult>? BatchCompleted;
@@ -166,19 +219,21 @@ public sealed class KafkaAlertWorker
     private void Run(CancellationToken stoppingToken)
     {
         var abort = _abort.Token;
+        using var stopRegistration = stoppingToken.Register(() => Interlocked.CompareExchange(ref _stopRequested, Stopwatch.GetTimestamp(), 0));
         var version = KafkaNativeLibrary.Load();
         Log.KafkaLibrary(_logger, version, KafkaNativeLibrary.LoadedPath ?? "the platform's default location", typeof(Library).Assembly.GetName().Version?.ToString(3) ?? "?");
         using var producer = new ProducerBuilder<byte[]?, byte[]>(CreateProducerConfig(_options))
-            .SetErrorHandler((_, e) => Log.KafkaError(_logger, KafkaSecurity.Redact(e.Reason, _options)))
-            .SetLogHandler((_, m) => ForwardLog(_logger, _options, m))
+            .SetErrorHandler((_, e) => OnError("producer", e))
+            .SetLogHandler((_, m) => OnLog("producer", m))
             .Build();
         var consumer = new ConsumerBuilder<Ignore, byte[]>(CreateConsumerConfig(_options))
-            .SetErrorHandler((_, e) => Log.KafkaError(_logger, KafkaSecurity.Redact(e.Reason, _options)))
-            .SetLogHandler((_, m) => ForwardLog(_logger, _options, m))
-            .SetPartitionsAssignedHandler((c, partitions) =>
+            .SetErrorHandler((_, e) => OnError("consumer", e))
+            .SetLogHandler((_, m) => OnLog("consumer", m))
+            .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                // Cooperative-sticky hands out increments: the handler's list is what is added to the current assignment.
                 Log.Assigned(_logger, string.Join(", ", partitions));
-                UpdateAssigned(c);
+                ChangeAssignment(partitions, add: true);
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
@@ -188,12 +243,14 @@ public sealed class KafkaAlertWorker
                 }
 
                 Log.Revoked(_logger, string.Join(", ", partitions));
-                _health?.AssignedPartitions = Math.Max(0, c.Assignment.Count - partitions.Count);
+                ChangeAssignment(partitions.ConvertAll(p => p.TopicPartition), add: false);
             })
-            .SetPartitionsLostHandler((c, partitions) =>
+            .SetPartitionsLostHandler((_, partitions) =>
             {
-                Log.KafkaError(_logger, "partitions lost: " + string.Join(", ", partitions));
-                _health?.AssignedPartitions = 0;
+                Log.PartitionsLost(_logger, string.Join(", ", partitions));
+                _metrics?.PartitionsLost(partitions.Count);
+                ChangeAssignment(partitions.ConvertAll(p => p.TopicPartition), add: false);
+                _health?.InGroup = false;
             })
             .Build();
         try
@@ -204,16 +261,21 @@ public sealed class KafkaAlertWorker
                 topics.Add(_options.TopicPattern);
             }
 
+            _health?.Running = true;
+            if (!WaitForKafka(producer, stoppingToken, abort))
+            {
+                return;
+            }
+
             Log.Starting(_logger, _options.GroupId, string.Join(",", topics), _options.OutputTopic, _options.DeadLetterTopic, _options.BatchSize, _options.BatchTimeoutMs);
             consumer.Subscribe(topics);
-            _health?.Running = true;
             var batch = new List<ConsumeResult<Ignore, byte[]>>(_options.BatchSize);
             var inputs = new List<InputMessage>(_options.BatchSize);
-            while (!stoppingToken.IsCancellationRequested && !abort.IsCancellationRequested)
+            while (!stoppingToken.IsCancellationRequested && !abort.IsCancellationRequested && _fatal is null)
             {
                 batch.Clear();
                 Fill(consumer, batch, stoppingToken, abort);
-                if (batch.Count == 0 || abort.IsCancellationRequested)
+                if (batch.Count == 0 || abort.IsCancellationRequested || _fatal is not null)
                 {
                     continue;
                 }
@@ -237,24 +299,182 @@ public sealed class KafkaAlertWorker
 
             if (!abort.IsCancellationRequested)
             {
+                // Commits what was stored (only batches whose state writes and messages were acknowledged) and leaves the group.
                 TryCommit(consumer);
-                consumer.Close();
+                try
+                {
+                    consumer.Close();
+                }
+                catch (KafkaException e) when (_fatal is not null)
+                {
+                    Log.CommitFailed(_logger, e.Error.Reason);
+                }
+            }
+
+            if (_fatal is { } fatal)
+            {
+                throw new KafkaFatalException($"librdkafka reported a fatal error {fatal.Code}: {fatal.Reason}");
             }
         }
         finally
         {
             _health?.Running = false;
             _health?.AssignedPartitions = 0;
+            _health?.InGroup = false;
+            _metrics?.SetAssignedPartitions(0);
             consumer.Dispose();
             Log.Stopped(_logger, Batches, Alerts, DeadLetters);
         }
+    }
+
+    // At start, Kafka must answer a metadata request within StartTimeoutMs: otherwise the worker stops with exit code 4
+    // instead of waiting silently (librdkafka itself would retry forever). A stop request ends the wait cleanly (false).
+    private bool WaitForKafka(IProducer<byte[]?, byte[]> producer, CancellationToken stoppingToken, CancellationToken abort)
+    {
+        if (_options.StartTimeoutMs <= 0)
+        {
+            return true;
+        }
+
+        using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        var clock = Stopwatch.StartNew();
+        var limit = TimeSpan.FromMilliseconds(_options.StartTimeoutMs);
+        while (true)
+        {
+            if (stoppingToken.IsCancellationRequested || abort.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            try
+            {
+                // Up to 5 s a request: a slow broker (or link) takes several round trips to connect and answer.
+                var metadata = admin.GetMetadata(TimeSpan.FromSeconds(Math.Clamp((limit - clock.Elapsed).TotalSeconds, 1, 5)));
+                if (metadata.Brokers.Count > 0)
+                {
+                    Log.KafkaReachable(_logger, metadata.Brokers.Count, _options.BootstrapServers);
+                    return true;
+                }
+            }
+            catch (KafkaException e)
+            {
+                if (e.Error.Code != ErrorCode.Local_TimedOut || _lastError is null)
+                {
+                    _lastError = e.Error;
+                }
+            }
+
+            if (_fatal is { } fatal)
+            {
+                throw new KafkaUnavailableException($"Kafka at {_options.BootstrapServers}: {fatal.Reason}");
+            }
+
+            if (clock.Elapsed >= limit)
+            {
+                var last = _lastError;
+                var refused = last is not null && last.Code is ErrorCode.Local_Authentication or ErrorCode.SaslAuthenticationFailed
+                    or ErrorCode.ClusterAuthorizationFailed or ErrorCode.TopicAuthorizationFailed or ErrorCode.Local_Ssl;
+                throw new KafkaUnavailableException(refused
+                    ? $"Kafka at {_options.BootstrapServers} refused the connection or the credentials: {last!.Reason} (check AlertBroker:Kafka security settings)"
+                    : $"Kafka at {_options.BootstrapServers} did not answer within {limit.TotalSeconds:F0} s{(last is null ? string.Empty : " (last error: " + last.Reason + ")")}: are the bootstrap servers right and reachable? (AlertBroker:Kafka:StartTimeoutMs)");
+            }
+        }
+    }
+
+    private void OnError(string client, Error error)
+    {
+        _lastError = error;
+        _metrics?.KafkaError(client, error.Code.ToString());
+        if (error.IsFatal)
+        {
+            _fatal ??= error;
+            Log.KafkaFatal(_logger, client, error.Code.ToString(), KafkaSecurity.Redact(error.Reason, _options));
+        }
+        else if (error.Code != ErrorCode.Local_Transport)
+        {
+            // A failed connection is already in librdkafka's own log (facility FAIL, error level): counted, not logged twice.
+            Log.KafkaError(_logger, client, error.Code.ToString(), KafkaSecurity.Redact(error.Reason, _options));
+        }
+    }
+
+    // librdkafka's log in the worker's log, at the matching level (syslog levels: 0-2 critical, 3 error, 4 warning,
+    // 5 notice and 6 info: information, 7 debug). An offset reset after an error (e.g. the committed offset was deleted by
+    // retention: data skipped) is logged by librdkafka at warning level with facility OFFSET; it is counted per topic.
+    private void OnLog(string client, LogMessage message)
+    {
+        var level = ToLogLevel(message.Level);
+        Log.Librdkafka(_logger, level, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, _options));
+        if (message.Level <= SyslogLevel.Notice)
+        {
+            _metrics?.LibrdkafkaLog(message.Level.ToString().ToLowerInvariant());
+        }
+
+        if (message.Level <= SyslogLevel.Warning && message.Facility == "OFFSET" && message.Message.Contains("offset reset", StringComparison.Ordinal))
+        {
+            // "[thrd:main]: TOPIC [PARTITION]: offset reset (at offset …) to …: fetch failed due to …"
+            var text = message.Message.AsSpan();
+            if (text.StartsWith("[thrd:") && text.IndexOf("]: ") is var end and > 0)
+            {
+                text = text[(end + 3)..];
+            }
+
+            var bracket = text.IndexOf(" [");
+            _metrics?.OffsetReset(bracket > 0 ? text[..bracket].ToString() : "?");
+        }
+    }
+
+    /// <summary>librdkafka's syslog level as a <see cref="LogLevel"/>.</summary>
+    public static LogLevel ToLogLevel(SyslogLevel level) => level switch
+    {
+        SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
+        SyslogLevel.Error => LogLevel.Error,
+        SyslogLevel.Warning => LogLevel.Warning,
+        SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+        _ => LogLevel.Debug,
+    };
+
+    private void ChangeAssignment(List<TopicPartition> partitions, bool add)
+    {
+        int count;
+        lock (_assignmentLock)
+        {
+            foreach (var tp in partitions)
+            {
+                if (add)
+                {
+                    _assignment.Add(tp);
+                }
+                else
+                {
+                    _assignment.Remove(tp);
+                }
+            }
+
+            count = _assignment.Count;
+        }
+
+        _health?.AssignedPartitions = count;
+        if (add)
+        {
+            // An assignment, even an empty one (more members than partitions), means the group has this member.
+            _health?.InGroup = true;
+        }
+
+        _metrics?.SetAssignedPartitions(count);
+    }
+
+    private bool Draining(out TimeSpan sinceStop)
+    {
+        var stop = Interlocked.Read(ref _stopRequested);
+        sinceStop = stop == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(stop);
+        return stop != 0;
     }
 
     private void Fill(IConsumer<Ignore, byte[]> consumer, List<ConsumeResult<Ignore, byte[]>> batch, CancellationToken stoppingToken, CancellationToken abort)
     {
         var clock = Stopwatch.StartNew();
         var timeout = TimeSpan.FromMilliseconds(_options.BatchTimeoutMs);
-        while (batch.Count < _options.BatchSize && !stoppingToken.IsCancellationRequested && !abort.IsCancellationRequested)
+        while (batch.Count < _options.BatchSize && !stoppingToken.IsCancellationRequested && !abort.IsCancellationRequested && _fatal is null)
         {
             var remaining = batch.Count == 0 ? TimeSpan.FromMilliseconds(100) : timeout - clock.Elapsed;
             if (remaining <= TimeSpan.Zero)
@@ -270,9 +490,13 @@ public sealed class KafkaAlertWorker
             catch (ConsumeException e)
             {
                 // A broken message (e.g. failed CRC) must not stop the partition: dead-letter what can be had and move on.
-                Log.KafkaError(_logger, e.Error.Reason);
+                Log.KafkaError(_logger, "consumer", e.Error.Code.ToString(), KafkaSecurity.Redact(e.Error.Reason, _options));
                 _metrics?.Error("kafka_consume");
-                if (e.ConsumerRecord is { } record)
+                _metrics?.KafkaError("consumer", e.Error.Code.ToString());
+
+                // Only an error about one message carries its position; a consumer-level error (e.g. the maximum poll
+                // interval exceeded) comes with an empty record, which is not a message to dead-letter.
+                if (e.ConsumerRecord is { Topic: not null } record && record.Offset.Value >= 0)
                 {
                     batch.Add(new ConsumeResult<Ignore, byte[]>
                     {
@@ -318,12 +542,18 @@ public sealed class KafkaAlertWorker
                 var result = unexpected >= MaxUnexpectedFailures
                     ? ProcessOneByOneAsync(inputs, allMayFail: unexpected >= 3 * MaxUnexpectedFailures, abort).GetAwaiter().GetResult()
                     : _processor.ProcessAsync(inputs, abort).GetAwaiter().GetResult();
-                if (attempt > 1)
+                if (_health?.StateRecovered() is { } stateOutage)
                 {
+                    Log.StateBack(_logger, (DateTimeOffset.UtcNow - stateOutage.Since).TotalSeconds);
                     Log.StateRecovered(_logger, attempt);
                 }
 
-                _health?.StateReachable = true;
+                if (_health?.RegistryRecovered() is { } registryOutage)
+                {
+                    Log.RegistryBack(_logger, (DateTimeOffset.UtcNow - registryOutage.Since).TotalSeconds);
+                    _metrics?.SetDependency("schema_registry", true);
+                }
+
                 var clock = Stopwatch.StartNew();
                 Publish(producer, result, abort);
                 _metrics?.Stage("publish", clock.Elapsed);
@@ -340,11 +570,26 @@ public sealed class KafkaAlertWorker
             {
                 return false;
             }
+            catch (DrainTimeoutException)
+            {
+                Draining(out var since);
+                Log.DrainTimedOut(_logger, Math.Round(since.TotalSeconds, 1));
+                return false;
+            }
             catch (Exception e) when (e is StateStoreUnavailableException or StateConflictException)
             {
-                _health?.StateReachable = false;
+                _health?.StateFailed(e.Message);
                 _metrics?.Error(e is StateConflictException ? "state_conflict" : "state_unavailable");
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
+            }
+            catch (SchemaLookupUnavailableException e)
+            {
+                // A registry that cannot answer now (down, overloaded, refusing the credentials) says nothing about the
+                // message: the batch waits and is retried, as for a state-store outage; an unknown id is a dead letter.
+                _health?.RegistryFailed(e.Message);
+                _metrics?.SetDependency("schema_registry", false);
+                _metrics?.Error("schema_registry_unavailable");
+                Log.RegistryUnavailable(_logger, e.Message, delay, attempt);
             }
             catch (Exception e) when (e is PublishException or KafkaException)
             {
@@ -393,7 +638,7 @@ public sealed class KafkaAlertWorker
                 added += r.ObservationsAdded;
                 retries += r.CasRetries;
             }
-            catch (Exception e) when (e is not (OperationCanceledException or StateStoreUnavailableException or StateConflictException))
+            catch (Exception e) when (e is not (OperationCanceledException or StateStoreUnavailableException or StateConflictException or SchemaLookupUnavailableException))
             {
                 dead.Add(new DeadLetter(message, "Internal", e.GetType().Name + ": " + e.Message));
                 last = e;
@@ -419,45 +664,182 @@ public sealed class KafkaAlertWorker
     {
         var failures = 0;
         string? firstError = null;
+        void Failed(Error error)
+        {
+            if (Interlocked.Increment(ref failures) == 1)
+            {
+                firstError = error.Reason;
+            }
+        }
+
         void OnDelivery(DeliveryReport<byte[]?, byte[]> report)
         {
             if (report.Error.IsError)
             {
-                if (Interlocked.Increment(ref failures) == 1)
-                {
-                    firstError = report.Error.Reason;
-                }
+                Failed(report.Error);
             }
         }
 
+        // Each classification names the input message it answers (the same alert sent twice gets two, each traceable).
+        string? lastTopic = null;
+        byte[] topicBytes = [];
         foreach (var o in result.Outputs)
         {
-            ProduceWithBackpressure(producer, _options.OutputTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value }, OnDelivery, abort);
-        }
+            if (!ReferenceEquals(o.Source.Topic, lastTopic))
+            {
+                lastTopic = o.Source.Topic;
+                topicBytes = Encoding.UTF8.GetBytes(lastTopic ?? string.Empty);
+            }
 
-        foreach (var d in result.DeadLetters)
-        {
-            Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
             var headers = new Headers
             {
-                { "alertbroker.error.kind", Encoding.UTF8.GetBytes(d.Kind) },
-                { "alertbroker.error.message", Encoding.UTF8.GetBytes(d.Error.Length > 2000 ? d.Error[..2000] : d.Error) },
-                { "alertbroker.source.topic", Encoding.UTF8.GetBytes(d.Message.Topic) },
-                { "alertbroker.source.partition", Encoding.UTF8.GetBytes(d.Message.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                { "alertbroker.source.offset", Encoding.UTF8.GetBytes(d.Message.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                { SourceTopicHeader, topicBytes },
+                { SourcePartitionHeader, Encoding.UTF8.GetBytes(o.Source.Partition.ToString(CultureInfo.InvariantCulture)) },
+                { SourceOffsetHeader, Encoding.UTF8.GetBytes(o.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
             };
-            ProduceWithBackpressure(producer, _options.DeadLetterTopic, new Message<byte[]?, byte[]> { Key = null, Value = d.Message.Value.ToArray(), Headers = headers }, OnDelivery, abort);
+            ProduceWithBackpressure(producer, _options.OutputTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value, Headers = headers }, OnDelivery, abort);
         }
 
-        while (producer.Flush(TimeSpan.FromMilliseconds(200)) > 0)
+        // Dead letters: whole when they fit; over the limit, a reference plus the start of the payload. One refused as too
+        // large anyway (the producer's message.max.bytes, or the broker's or topic's limit in its answer) is sent again
+        // with less of the payload, and finally with none: a dead letter can always be written, so it never blocks.
+        var deadLetters = result.DeadLetters;
+        var kept = new int[deadLetters.Count];
+        var tooLarge = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        void ProduceDeadLetter(int index)
         {
-            abort.ThrowIfCancellationRequested();
+            var d = deadLetters[index];
+            var message = DeadLetterMessage(d, kept[index]);
+            try
+            {
+                ProduceWithBackpressure(producer, _options.DeadLetterTopic, message, report =>
+                {
+                    if (report.Error.Code is ErrorCode.MsgSizeTooLarge)
+                    {
+                        tooLarge.Enqueue(index);
+                    }
+                    else if (report.Error.IsError)
+                    {
+                        Failed(report.Error);
+                    }
+                }, abort);
+            }
+            catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code is ErrorCode.MsgSizeTooLarge)
+            {
+                tooLarge.Enqueue(index);
+            }
+        }
+
+        for (var i = 0; i < deadLetters.Count; i++)
+        {
+            var d = deadLetters[i];
+            Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
+            kept[i] = Math.Min(d.Message.Value.Length, DeadLetterBudget(d));
+            ProduceDeadLetter(i);
+        }
+
+        Flush(producer, abort);
+        for (var round = 1; !tooLarge.IsEmpty; round++)
+        {
+            var again = new List<int>();
+            while (tooLarge.TryDequeue(out var i))
+            {
+                again.Add(i);
+            }
+
+            foreach (var i in again)
+            {
+                kept[i] = round >= 3 ? 0 : Math.Min(kept[i], deadLetters[i].Message.Value.Length) / 4;
+                ProduceDeadLetter(i);
+            }
+
+            Flush(producer, abort);
+            if (round >= 3 && !tooLarge.IsEmpty)
+            {
+                Failed(new Error(ErrorCode.MsgSizeTooLarge, "a dead letter was refused as too large even without its payload"));
+                break;
+            }
+        }
+
+        for (var i = 0; i < deadLetters.Count; i++)
+        {
+            if (kept[i] < deadLetters[i].Message.Value.Length)
+            {
+                var d = deadLetters[i];
+                _metrics?.DeadLetterTruncated();
+                Log.DeadLetterTruncated(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Message.Value.Length, Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes), Sha256(d.Message.Value.Span), kept[i]);
+            }
         }
 
         if (failures > 0)
         {
             throw new PublishException($"{failures} messages were not delivered: {firstError}");
         }
+    }
+
+    // Waits for every message to be acknowledged; after a stop request, at most DrainTimeout (counted from the request).
+    private void Flush(IProducer<byte[]?, byte[]> producer, CancellationToken abort)
+    {
+        while (producer.Flush(TimeSpan.FromMilliseconds(200)) > 0)
+        {
+            abort.ThrowIfCancellationRequested();
+            if (Draining(out var since) && since > DrainTimeout)
+            {
+                throw new DrainTimeoutException();
+            }
+        }
+    }
+
+    /// <summary>Header names of the input message a classification or dead letter comes from.</summary>
+    public const string SourceTopicHeader = "alertbroker.source.topic";
+
+    public const string SourcePartitionHeader = "alertbroker.source.partition";
+
+    public const string SourceOffsetHeader = "alertbroker.source.offset";
+
+    /// <summary>A dead letter's original size, SHA-256 (hex) and how many of its first bytes the value holds, when it was cut.</summary>
+    public const string PayloadSizeHeader = "alertbroker.payload.size";
+
+    public const string PayloadSha256Header = "alertbroker.payload.sha256";
+
+    public const string PayloadKeptHeader = "alertbroker.payload.kept";
+
+    // Bytes of payload a dead letter may carry whole: the smaller of the configured limit and the producer's
+    // message.max.bytes, less what the headers and the record framing take.
+    private int DeadLetterBudget(DeadLetter d)
+    {
+        var limit = Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes);
+        var overhead = 1024 + Math.Min(d.Error.Length, 2000) * 3 + d.Message.Topic.Length + 256;
+        var budget = Math.Max(0, limit - overhead);
+        return d.Message.Value.Length <= budget ? d.Message.Value.Length : budget;
+    }
+
+    private static Message<byte[]?, byte[]> DeadLetterMessage(DeadLetter d, int kept)
+    {
+        var headers = new Headers
+        {
+            { "alertbroker.error.kind", Encoding.UTF8.GetBytes(d.Kind) },
+            { "alertbroker.error.message", Encoding.UTF8.GetBytes(d.Error.Length > 2000 ? d.Error[..2000] : d.Error) },
+            { SourceTopicHeader, Encoding.UTF8.GetBytes(d.Message.Topic ?? string.Empty) },
+            { SourcePartitionHeader, Encoding.UTF8.GetBytes(d.Message.Partition.ToString(CultureInfo.InvariantCulture)) },
+            { SourceOffsetHeader, Encoding.UTF8.GetBytes(d.Message.Offset.ToString(CultureInfo.InvariantCulture)) },
+        };
+        var payload = d.Message.Value;
+        if (kept < payload.Length)
+        {
+            headers.Add(PayloadSizeHeader, Encoding.UTF8.GetBytes(payload.Length.ToString(CultureInfo.InvariantCulture)));
+            headers.Add(PayloadSha256Header, Encoding.UTF8.GetBytes(Sha256(payload.Span)));
+            headers.Add(PayloadKeptHeader, Encoding.UTF8.GetBytes(kept.ToString(CultureInfo.InvariantCulture)));
+            payload = payload[..kept];
+        }
+
+        return new Message<byte[]?, byte[]> { Key = null, Value = payload.ToArray(), Headers = headers };
+    }
+
+    private static string Sha256(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+
+    private sealed class DrainTimeoutException : Exception
+    {
     }
 
     private static void ProduceWithBackpressure(IProducer<byte[]?, byte[]> producer, string topic, Message<byte[]?, byte[]> message, Action<DeliveryReport<byte[]?, byte[]>> onDelivery, CancellationToken abort)
@@ -518,12 +900,6 @@ public sealed class KafkaAlertWorker
         }
     }
 
-    private void UpdateAssigned(IConsumer<Ignore, byte[]> consumer)
-    {
-        // Called inside the assignment callback, before the incremental assignment is applied: count after a moment.
-        _health?.AssignedPartitions = Math.Max(1, consumer.Assignment.Count);
-    }
-
     private void UpdateLag(IConsumer<Ignore, byte[]> consumer)
     {
         if (_metrics is null && _health is null)
@@ -533,6 +909,7 @@ public sealed class KafkaAlertWorker
 
         var assignment = consumer.Assignment;
         _health?.AssignedPartitions = assignment.Count;
+        _metrics?.SetAssignedPartitions(assignment.Count);
         if (_metrics is null)
         {
             return;

@@ -105,6 +105,51 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the mock brokers answer the next <paramref name="errors"/>.Length requests of Kafka API <paramref name="apiKey"/>
+    /// (0 Produce, 1 Fetch, …) with these errors, one each, in order (librdkafka's
+    /// <c>rd_kafka_mock_push_request_errors_array</c>): a broker refusing a message as too large, for example.
+    /// </summary>
+    public unsafe void PushRequestErrors(short apiKey, params ErrorCode[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+
+        // Confluent.Kafka does not expose the mock's controls; the client's rd_kafka_t is its handle's internal SafeHandle.
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            ?? throw new NotSupportedException("this Confluent.Kafka has no Handle.LibrdkafkaHandle");
+        var handle = (System.Runtime.InteropServices.SafeHandle)property.GetValue(_owner.Handle)!;
+        var mockCluster = (delegate* unmanaged<IntPtr, IntPtr>)KafkaNativeLibrary.GetExport("rd_kafka_handle_mock_cluster");
+        var push = (delegate* unmanaged<IntPtr, short, nuint, int*, void>)KafkaNativeLibrary.GetExport("rd_kafka_mock_push_request_errors_array");
+        var codes = new int[errors.Length];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (int)errors[i];
+        }
+
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var cluster = mockCluster(handle.DangerousGetHandle());
+            if (cluster == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("the owner client has no mock cluster");
+            }
+
+            fixed (int* p = codes)
+            {
+                push(cluster, apiKey, (nuint)codes.Length, p);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     public void Dispose()
     {
         _admin.Dispose();

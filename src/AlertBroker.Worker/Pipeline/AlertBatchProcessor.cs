@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using AlertBroker.Alerts;
+using AlertBroker.Avro;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Scoring;
 using AlertBroker.State;
@@ -62,6 +63,18 @@ public sealed class AlertBatchProcessor
 
     /// <summary>How many times an object that lost a check-and-set is re-read and redone within one batch.</summary>
     public int MaxCasAttempts { get; init; } = 20;
+
+    /// <summary>
+    /// Most observations kept per object (0: no limit). Beyond it the oldest points are dropped from the stored light curve
+    /// and from the scoring window: an object's window is the newest N points of everything it was ever sent, and t₀ is
+    /// the first detection inside the window. A classification uses the window as of the alert's time (the newest N points
+    /// at or before it). Default 4,000: five times the longest real light curve in the shared data (794 ZTF detections,
+    /// ZTF18acbwaxk in the BTS set) and 17 times the simulator's longest Rubin object (234 points).
+    /// </summary>
+    public int MaxObservationsPerObject { get; init; } = DefaultMaxObservationsPerObject;
+
+    /// <summary>The default of <see cref="MaxObservationsPerObject"/>.</summary>
+    public const int DefaultMaxObservationsPerObject = 4_000;
 
     public Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default) =>
         ProcessAsync(messages, _model(), cancellationToken);
@@ -128,7 +141,7 @@ public sealed class AlertBatchProcessor
         // 3–6. Read, merge, score, check-and-set write; redo the objects that lost a race.
         var pending = new List<ObjectWork>(works.Values);
         TimeSpan readTime = default, scoreTime = default, writeTime = default;
-        int written = 0, added = 0, retries = 0;
+        int written = 0, added = 0, retries = 0, dropped = 0;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt >= MaxCasAttempts)
@@ -156,7 +169,7 @@ public sealed class AlertBatchProcessor
             clock.Restart();
             for (var i = 0; i < pending.Count; i++)
             {
-                pending[i].Prepare(states[i] ?? ObjectState.Empty, model);
+                pending[i].Prepare(states[i] ?? ObjectState.Empty, model, MaxObservationsPerObject);
             }
 
             ScoreNewSteps(pending, model);
@@ -185,6 +198,7 @@ public sealed class AlertBatchProcessor
                 {
                     written++;
                     added += writers[i].Added;
+                    dropped += writers[i].Evicted;
                 }
                 else
                 {
@@ -223,18 +237,18 @@ public sealed class AlertBatchProcessor
                 model.Version,
                 model.Classes,
                 probabilities,
-                workOfAlert[j].Merged.Length,
+                pick.Observations,
                 pick.Steps,
                 pick.Path,
                 messages[alertMessage[j]].TimestampUnixMs,
                 received,
                 classified);
-            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c));
+            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c) { Source = messages[alertMessage[j]] });
         }
 
         var encodeTime = clock.Elapsed;
         var timings = new StageTimings(decodeTime, readTime, scoreTime, writeTime, encodeTime, total.Elapsed);
-        var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings);
+        var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings) { ObservationsDropped = dropped };
         _metrics?.RecordBatch(result);
         activity?.SetTag("alertbroker.batch.alerts", alerts.Count);
         activity?.SetTag("alertbroker.batch.dead_letters", deadLetters.Count);
@@ -266,9 +280,10 @@ public sealed class AlertBatchProcessor
         {
             return new DeadLetter(message, e.Kind.ToString(), e.Message);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or SchemaLookupUnavailableException))
         {
-            // Bad input must never stop the worker: anything the decoder throws is the message's fault until proven otherwise.
+            // Bad input must never stop the worker: anything the decoder throws is the message's fault until proven otherwise
+            // (a schema registry that cannot answer now is not: the batch is retried, as for a state-store outage).
             return new DeadLetter(message, "Internal", e.GetType().Name + ": " + e.Message);
         }
     }
@@ -349,7 +364,7 @@ public sealed class AlertBatchProcessor
         {
             var p = prefixes[i];
             var steps = new float[p.Steps * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(p.Work.Steps.AsSpan(0, p.Steps), 0, p.Work.ReferenceMjd, double.NaN, steps);
+            LightCurveEncoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, double.NaN, steps);
             p.AllProbabilities = new float[p.Steps * d.Classes];
             requests[i] = new ScoringRequest(steps, model.Meta, ReadOnlyMemory<float>.Empty);
             outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
@@ -362,13 +377,16 @@ public sealed class AlertBatchProcessor
         }
     }
 
-    private readonly record struct AlertPick(ScoringPath Path, int Steps, float[] Probabilities, PrefixRequest? Prefix);
+    private readonly record struct AlertPick(ScoringPath Path, int Steps, int Observations, float[] Probabilities, PrefixRequest? Prefix);
 
-    private sealed class PrefixRequest(ObjectWork work, int steps)
+    /// <summary>Steps 0..<see cref="Steps"/> of <see cref="Points"/>, scored from no state with t₀ = <see cref="ReferenceMjd"/>.</summary>
+    private sealed class PrefixRequest(Observation[] points, int steps, double referenceMjd)
     {
-        public ObjectWork Work { get; } = work;
+        public Observation[] Points { get; } = points;
 
         public int Steps { get; } = steps;
+
+        public double ReferenceMjd { get; } = referenceMjd;
 
         public float[] AllProbabilities { get; set; } = [];
 
@@ -383,9 +401,22 @@ public sealed class AlertBatchProcessor
 
         public ObjectState Current { get; private set; } = ObjectState.Empty;
 
+        /// <summary>The stored curve merged with the batch's points, before the per-object limit.</summary>
+        public Observation[] Combined { get; private set; } = [];
+
+        /// <summary>How many of <see cref="Combined"/>'s oldest points fall outside the limit.</summary>
+        public int DroppedFront { get; private set; }
+
+        /// <summary>The light curve to store: the newest points of <see cref="Combined"/> within the limit.</summary>
         public Observation[] Merged { get; private set; } = [];
 
+        /// <summary>Points stored now that were not stored before.</summary>
         public int Added { get; private set; }
+
+        /// <summary>Points left out of the stored curve by the limit in this write (its oldest; stored before or not).</summary>
+        public int Evicted { get; private set; }
+
+        public int Limit { get; private set; }
 
         public Observation[] Steps { get; private set; } = [];
 
@@ -405,15 +436,35 @@ public sealed class AlertBatchProcessor
 
         public float[] FinalProbabilities { get; set; } = [];
 
-        public bool NeedsWrite => Added > 0 || ScoreCount > 0;
+        public bool NeedsWrite => Added > 0 || Evicted > 0 || ScoreCount > 0;
 
-        private Dictionary<int, PrefixRequest>? Prefixes { get; set; }
+        private Dictionary<(int Start, int End), PrefixRequest>? Prefixes { get; set; }
 
-        public void Prepare(ObjectState current, ActiveModel model)
+        public void Prepare(ObjectState current, ActiveModel model, int limit)
         {
             Current = current;
-            Merged = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
-            Added = added;
+            Limit = limit;
+            Combined = LightCurveMerge.Merge(current.Observations, Alerts, out var added);
+            DroppedFront = limit > 0 && Combined.Length > limit ? Combined.Length - limit : 0;
+            var windowMoved = false;
+            if (DroppedFront == 0)
+            {
+                Merged = Combined;
+                Added = added;
+                Evicted = 0;
+            }
+            else
+            {
+                var kept = Combined.AsSpan(DroppedFront);
+                var fresh = CountNotIn(kept, current.Observations);
+
+                // Only re-sent old points, dropped again: the stored curve is unchanged (same points, same order).
+                windowMoved = fresh > 0 || kept.Length != current.Observations.Length;
+                Added = fresh;
+                Evicted = windowMoved ? DroppedFront : 0;
+                Merged = windowMoved ? kept.ToArray() : current.Observations;
+            }
+
             Steps = SelectSteps(Merged);
             ReferenceMjd = LightCurveEncoding.ReferenceTime(Steps);
             StepProbabilities = [];
@@ -428,7 +479,8 @@ public sealed class AlertBatchProcessor
                 return;
             }
 
-            if (CanContinue(current, model))
+            // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
+            if (!windowMoved && CanContinue(current, model))
             {
                 ScoreStart = current.ScoredSteps;
                 ScoreCount = n - ScoreStart;
@@ -463,8 +515,27 @@ public sealed class AlertBatchProcessor
             };
         }
 
+        /// <summary>
+        /// The classification of one alert: the object's light curve as of the alert's time — the newest points (at most the
+        /// limit) at or before it — so an alert delivered again, or in another batch, gets what it got the first time.
+        /// </summary>
         public AlertPick Pick(Alert alert, ActiveModel model, List<PrefixRequest> prefixes)
         {
+            // Points at or before the alert's time are a prefix of the combined curve (it is ordered by time first).
+            var end = Combined.Length;
+            while (end > 0 && Combined[end - 1].Mjd > alert.Mjd)
+            {
+                end--;
+            }
+
+            var start = Limit > 0 ? Math.Max(0, end - Limit) : 0;
+            var observations = end - start;
+            if (start < DroppedFront)
+            {
+                // The alert's window reaches back before the stored one (an earlier alert of an object over the limit).
+                return PickWindow(start, end, observations, prefixes);
+            }
+
             var n = Steps.Length;
             var index = n;
             while (index > 0 && Steps[index - 1].Mjd > alert.Mjd)
@@ -474,29 +545,72 @@ public sealed class AlertBatchProcessor
 
             if (index == 0)
             {
-                return new AlertPick(ScoringPath.None, 0, [], null);
+                return new AlertPick(ScoringPath.None, 0, observations, [], null);
             }
 
             if (index == n)
             {
-                return new AlertPick(Path, n, FinalProbabilities, null);
+                return new AlertPick(Path, n, observations, FinalProbabilities, null);
             }
 
             if (ScoreCount > 0 && index - 1 >= ScoreStart)
             {
                 var c = model.Classes.Length;
-                return new AlertPick(Path, index, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
+                return new AlertPick(Path, index, observations, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
             }
 
             Prefixes ??= [];
-            if (!Prefixes.TryGetValue(index, out var prefix))
+            if (!Prefixes.TryGetValue((-1, index), out var prefix))
             {
-                prefix = new PrefixRequest(this, index);
-                Prefixes.Add(index, prefix);
+                prefix = new PrefixRequest(Steps, index, ReferenceMjd);
+                Prefixes.Add((-1, index), prefix);
                 prefixes.Add(prefix);
             }
 
-            return new AlertPick(ScoringPath.Prefix, index, [], prefix);
+            return new AlertPick(ScoringPath.Prefix, index, observations, [], prefix);
+        }
+
+        private AlertPick PickWindow(int start, int end, int observations, List<PrefixRequest> prefixes)
+        {
+            Prefixes ??= [];
+            if (!Prefixes.TryGetValue((start, end), out var prefix))
+            {
+                var points = SelectSteps(Combined[start..end]);
+                if (points.Length == 0)
+                {
+                    return new AlertPick(ScoringPath.None, 0, observations, [], null);
+                }
+
+                prefix = new PrefixRequest(points, points.Length, LightCurveEncoding.ReferenceTime(points));
+                Prefixes.Add((start, end), prefix);
+                prefixes.Add(prefix);
+            }
+
+            return new AlertPick(ScoringPath.Prefix, prefix.Steps, observations, [], prefix);
+        }
+
+        // How many of the points (ordered, unique) are not in the stored curve (ordered, unique, same order).
+        private static int CountNotIn(ReadOnlySpan<Observation> points, Observation[] stored)
+        {
+            int count = 0, j = 0;
+            foreach (ref readonly var p in points)
+            {
+                while (j < stored.Length && LightCurveMerge.Compare(stored[j], p) < 0)
+                {
+                    j++;
+                }
+
+                if (j < stored.Length && stored[j].SourceId == p.SourceId && stored[j].Kind == p.Kind && stored[j].Mjd.Equals(p.Mjd))
+                {
+                    j++;
+                }
+                else
+                {
+                    count++;
+                }
+            }
+
+            return count;
         }
 
         private bool CanContinue(ObjectState current, ActiveModel model)

@@ -11,7 +11,11 @@ namespace AlertBroker.Worker.Pipeline;
 public readonly record struct InputMessage(ReadOnlyMemory<byte> Value, string Topic = "", int Partition = -1, long Offset = -1, long? TimestampUnixMs = null);
 
 /// <summary>A message for the output topic, keyed by object id.</summary>
-public sealed record OutputMessage(string Key, byte[] Value, Classification Classification);
+public sealed record OutputMessage(string Key, byte[] Value, Classification Classification)
+{
+    /// <summary>The input message the classified alert came in (each input message gets its own classifications).</summary>
+    public InputMessage Source { get; init; }
+}
 
 /// <summary>A message that could not be decoded or normalised: it goes to the dead-letter topic with the error.</summary>
 /// <param name="Message">The original message.</param>
@@ -31,4 +35,8 @@ public sealed record BatchResult(
     int ObjectsWritten,
     int ObservationsAdded,
     int CasRetries,
-    StageTimings Timings);
+    StageTimings Timings)
+{
+    /// <summary>Observations left out of stored light curves by the per-object limit (the oldest points of those objects).</summary>
+    public int ObservationsDropped { get; init; }
+}

@@ -74,7 +74,9 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
         }
         catch (Exception e) when (e is SchemaRegistryException or HttpRequestException or TaskCanceledException or TimeoutException or AggregateException)
         {
-            throw new AvroSchemaLookupException($"schema registry lookup of schema id {id} failed: {SchemaRegistryClients.Describe(e)}", e);
+            throw SchemaRegistryClients.IsDefinitive(e)
+                ? new AvroSchemaLookupException($"schema registry lookup of schema id {id} failed: {SchemaRegistryClients.Describe(e)}", e)
+                : new SchemaLookupUnavailableException($"the schema registry did not answer the lookup of schema id {id}: {SchemaRegistryClients.Describe(e)}", e);
         }
 
         if (registered.SchemaType != SchemaType.Avro)
@@ -119,7 +121,8 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
             }
             catch (Exception e) when (e is SchemaRegistryException or HttpRequestException or TaskCanceledException or TimeoutException or AggregateException)
             {
-                throw new AvroSchemaLookupException($"schema id {id} references {reference.Name} ({reference.Subject} version {reference.Version}), which the registry did not return: {SchemaRegistryClients.Describe(e)}", e);
+                var message = $"schema id {id} references {reference.Name} ({reference.Subject} version {reference.Version}), which the registry did not return: {SchemaRegistryClients.Describe(e)}";
+                throw SchemaRegistryClients.IsDefinitive(e) ? new AvroSchemaLookupException(message, e) : new SchemaLookupUnavailableException(message, e);
             }
 
             if (referenced.Schema.References is { Count: > 0 } nested)

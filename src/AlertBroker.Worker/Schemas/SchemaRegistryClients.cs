@@ -49,6 +49,18 @@ public static class SchemaRegistryClients
         return true;
     }
 
+    /// <summary>
+    /// Whether a failed lookup says something about the schema itself (the registry answered that the id or subject is
+    /// unknown, or the request is invalid: a 4xx other than 401, 403, 408 and 429) rather than about the registry being
+    /// unreachable, overloaded or refusing the credentials, which may pass.
+    /// </summary>
+    internal static bool IsDefinitive(Exception e) => e switch
+    {
+        SchemaRegistryException r => (int)r.Status is >= 400 and < 500 and not (401 or 403 or 408 or 429),
+        AggregateException { InnerException: { } inner } => IsDefinitive(inner),
+        _ => false,
+    };
+
     /// <summary>The registry's answer in words (status and error code, or why no answer came).</summary>
     internal static string Describe(Exception e) => e switch
     {

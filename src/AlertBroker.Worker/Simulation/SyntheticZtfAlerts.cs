@@ -99,6 +99,33 @@ public sealed class SyntheticZtfAlerts
         return result;
     }
 
+    /// <summary>
+    /// One alert of object number <paramref name="objectNumber"/> (object id <c>ZTF26nnnnnnn</c>) carrying
+    /// <paramref name="points"/> − 1 earlier points in <c>prv_candidates</c> (every third a non-detection), spread over at
+    /// most 2,000 days from MJD 58,500 so every time stays inside ZTF's window: the oversized-history case of the limits
+    /// (tests, the fault suite and <c>bench memory</c>).
+    /// </summary>
+    public static SyntheticAlert LongHistory(int objectNumber, int points, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(points, 1);
+        var random = new Random(seed);
+        var step = Math.Min(0.5, 2000.0 / points);
+        var list = new Point[points];
+        var jd = 2458500.5;
+        for (var i = 0; i < points; i++)
+        {
+            jd += step * (0.5 + random.NextDouble());
+            var detected = i == 0 || i == points - 1 || i % 3 != 2;
+            list[i] = new Point(jd, 1 + random.Next(2), ((long)objectNumber * 1_000_000) + i, detected, (float)(18 + random.NextDouble()), (float)(0.05 + (random.NextDouble() * 0.1)), (float)(20.3 + (random.NextDouble() * 0.6)));
+        }
+
+        var curve = new Curve(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ZTF26{objectNumber:D7}"), random.NextDouble() * 360, (random.NextDouble() * 120) - 30, list);
+        var buffer = new ArrayBufferWriter<byte>(64 + (points * 48));
+        Write(buffer, curve, points - 1, int.MaxValue);
+        var last = list[^1];
+        return new SyntheticAlert(curve.ObjectId, last.Id, last.Jd - 2400000.5, Container(buffer.WrittenSpan));
+    }
+
     private static void Write(ArrayBufferWriter<byte> buffer, Curve c, int index, int maxHistory)
     {
         var w = new AvroWriter(buffer);

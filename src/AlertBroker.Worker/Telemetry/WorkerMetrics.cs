@@ -24,8 +24,16 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _stageSeconds;
     private readonly Histogram<double> _endToEndSeconds;
+    private readonly Counter<long> _observationsDropped;
+    private readonly Counter<long> _deadLettersTruncated;
+    private readonly Counter<long> _kafkaErrors;
+    private readonly Counter<long> _offsetResets;
+    private readonly Counter<long> _partitionsLost;
+    private readonly Counter<long> _librdkafkaLog;
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
+    private readonly ConcurrentDictionary<string, int> _dependencies = new(StringComparer.Ordinal);
     private volatile string[] _model = ["", ""];
+    private int _assigned;
 
     public WorkerMetrics(IMeterFactory? meterFactory = null)
     {
@@ -42,6 +50,14 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch.");
         _meter.CreateObservableGauge("alertbroker.model.active", ObserveModel, "1", "1 for the active model, tagged with its name and version.");
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
+        _observationsDropped = _meter.CreateCounter<long>("alertbroker.observations.dropped", "{observation}", "Oldest observations left out of objects' light curves by the per-object limit.");
+        _deadLettersTruncated = _meter.CreateCounter<long>("alertbroker.dead_letters.truncated", "{message}", "Dead letters over the dead-letter topic's size limit, sent as a reference with the start of the payload.");
+        _kafkaErrors = _meter.CreateCounter<long>("alertbroker.kafka.errors", "{error}", "Errors librdkafka reported to the consumer or producer, by client and error code.");
+        _offsetResets = _meter.CreateCounter<long>("alertbroker.kafka.offset_resets", "{reset}", "Consumer offset resets after an error (e.g. the committed offset was deleted by retention), by topic.");
+        _partitionsLost = _meter.CreateCounter<long>("alertbroker.kafka.partitions_lost", "{partition}", "Partitions lost without a revocation (the group moved on without this member).");
+        _librdkafkaLog = _meter.CreateCounter<long>("alertbroker.kafka.log_messages", "{message}", "librdkafka log lines at notice level or above, by level.");
+        _meter.CreateObservableGauge("alertbroker.kafka.partitions_assigned", () => Volatile.Read(ref _assigned), "{partition}", "Input partitions assigned to this worker.");
+        _meter.CreateObservableGauge("alertbroker.dependency.up", ObserveDependencies, "1", "1 while a dependency answers, 0 while it fails (tag dependency: redis, schema_registry).");
     }
 
     /// <summary>This instance's meter (<see cref="WorkerStatistics"/> listens to it and to no other).</summary>
@@ -59,6 +75,30 @@ public sealed class WorkerMetrics : IDisposable
     }
 
     public void Error(string kind) => _errors.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void ObservationsDropped(int count)
+    {
+        if (count > 0)
+        {
+            _observationsDropped.Add(count);
+        }
+    }
+
+    public void DeadLetterTruncated() => _deadLettersTruncated.Add(1);
+
+    public void KafkaError(string client, string code) =>
+        _kafkaErrors.Add(1, new KeyValuePair<string, object?>("client", client), new KeyValuePair<string, object?>("code", code));
+
+    public void OffsetReset(string topic) => _offsetResets.Add(1, new KeyValuePair<string, object?>("topic", topic));
+
+    public void PartitionsLost(int count) => _partitionsLost.Add(count);
+
+    public void LibrdkafkaLog(string level) => _librdkafkaLog.Add(1, new KeyValuePair<string, object?>("level", level));
+
+    public void SetAssignedPartitions(int count) => Volatile.Write(ref _assigned, count);
+
+    /// <summary>Sets the <c>alertbroker.dependency.up</c> gauge of a dependency (redis, schema_registry).</summary>
+    public void SetDependency(string dependency, bool up) => _dependencies[dependency] = up ? 1 : 0;
 
     public void SetModel(string name, string version) => _model = [name, version];
 
@@ -87,6 +127,7 @@ public sealed class WorkerMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         _alertsIn.Add(batch.Alerts);
         _observationsAdded.Add(batch.ObservationsAdded);
+        ObservationsDropped(batch.ObservationsDropped);
         _batchSize.Record(batch.Messages);
         var t = batch.Timings;
         Stage("decode", t.Decode);
@@ -104,6 +145,14 @@ public sealed class WorkerMetrics : IDisposable
         foreach (var (key, lag) in _lag)
         {
             yield return new Measurement<long>(lag, new KeyValuePair<string, object?>("topic", key.Topic), new KeyValuePair<string, object?>("partition", key.Partition));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveDependencies()
+    {
+        foreach (var (name, up) in _dependencies)
+        {
+            yield return new Measurement<int>(up, new KeyValuePair<string, object?>("dependency", name));
         }
     }
 

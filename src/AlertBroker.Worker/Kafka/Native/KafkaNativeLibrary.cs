@@ -105,6 +105,19 @@ public static class KafkaNativeLibrary
         }
     }
 
+    /// <summary>The address of a librdkafka function in the loaded library (for the mock cluster's test controls).</summary>
+    /// <exception cref="KafkaNativeLibraryException">not loaded through this loader, or no such export.</exception>
+    internal static IntPtr GetExport(string name)
+    {
+        Load();
+        if (s_handle == IntPtr.Zero || !NativeLibrary.TryGetExport(s_handle, name, out var address))
+        {
+            throw new KafkaNativeLibraryException($"librdkafka function {name} is not available" + (s_path is null ? " (the library was not loaded by path)" : " in " + s_path));
+        }
+
+        return address;
+    }
+
     /// <summary>The librdkafka files mapped into this process (Linux; empty elsewhere).</summary>
     public static IReadOnlyList<string> MappedFiles()
     {

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AlertBroker.Cli.Consume;
+using Spectre.Console;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary>
+/// <c>alertbroker consume --topic T [--from-beginning] [--limit N] [--jsonl]</c>: reads the worker's topics back for an
+/// operator — classifications, dead letters (their error headers and, for an oversized payload, the reference) and
+/// alerts — one line (or JSON object) per message. Without <c>--group</c> it commits nothing and leaves no group behind.
+/// Exit codes: 0 done (limit reached, idle timeout, Ctrl-C), 2 bad arguments, 4 Kafka unreachable, 70 librdkafka missing.
+/// </summary>
+internal static class ConsumeCommand
+{
+    public static Command Create()
+    {
+        var topics = new Option<string[]>("--topic") { Description = "Topic to read (repeatable): the output, dead-letter or an alert topic.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest message kept (default: only new messages)." };
+        var limit = new Option<long>("--limit") { Description = "Stop after N messages (0: no limit)." };
+        var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per message on stdout instead of a line of text." };
+        var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers (default: AlertBroker__Kafka__BootstrapServers)." };
+        var group = new Option<string?>("--group") { Description = "Consume as this group and commit its offsets (default: a throw-away group that commits nothing)." };
+        var idle = new Option<double>("--timeout") { Description = "Stop after this many seconds without a message (0: wait until Ctrl-C)." };
+        var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "A librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
+        var registry = CliHelpers.SchemaRegistryOption();
+        var schemaDir = CliHelpers.SchemaDirOption();
+        var command = new Command("consume", "Read the worker's output, dead-letter or alert topics and decode each message (classification, dead letter with its error and reference, alert).")
+        {
+            topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var servers = parse.GetValue(bootstrap) ?? Environment.GetEnvironmentVariable("AlertBroker__Kafka__BootstrapServers");
+            if (string.IsNullOrWhiteSpace(servers))
+            {
+                CliHelpers.Stderr.MarkupLine("[red]consume needs --bootstrap-servers[/] (or AlertBroker__Kafka__BootstrapServers)");
+                return 2;
+            }
+
+            var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in parse.GetValue(kafkaProperty) ?? [])
+            {
+                var eq = p.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]--kafka-property must be key=value:[/] {Markup.Escape(p)}");
+                    return 2;
+                }
+
+                properties[p[..eq]] = p[(eq + 1)..];
+            }
+
+            if (parse.GetValue(limit) < 0 || parse.GetValue(idle) < 0)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]--limit and --timeout must not be negative[/]");
+                return 2;
+            }
+
+            if (!CliHelpers.TryLoadKafka())
+            {
+                return 70;
+            }
+
+            var settings = new TopicReaderSettings
+            {
+                BootstrapServers = servers,
+                Topics = parse.GetValue(topics) ?? [],
+                FromBeginning = parse.GetValue(fromBeginning),
+                Limit = parse.GetValue(limit),
+                Group = parse.GetValue(group),
+                IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
+                Properties = properties,
+            };
+            var decoder = new TopicMessageDecoder(CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir)));
+            var asJson = parse.GetValue(jsonl);
+            var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            using var stdout = Console.OpenStandardOutput();
+            await using var json = new Utf8JsonWriter(stdout);
+            var exit = await TopicReader.ReadAsync(settings, decoder, message =>
+            {
+                var key = message.Type switch
+                {
+                    TopicMessageType.DeadLetter => "dead letters " + message.DeadLetter!.Kind,
+                    TopicMessageType.Classification => "classifications",
+                    TopicMessageType.Alert => "alerts",
+                    _ => "undecodable",
+                };
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+                if (asJson)
+                {
+                    TopicMessageDecoder.WriteJson(json, message);
+                    json.Flush();
+                    json.Reset();
+                    stdout.WriteByte((byte)'\n');
+                    stdout.Flush();
+                }
+                else
+                {
+                    Console.Out.WriteLine(TopicMessageDecoder.Describe(message));
+                }
+            }, ct).ConfigureAwait(false);
+            Console.Out.Flush();
+            var total = counts.Values.Sum();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[consume] {total} messages") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")))));
+            return exit;
+        });
+        return command;
+    }
+}

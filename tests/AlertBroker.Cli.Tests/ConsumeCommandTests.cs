@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.Json;
+using AlertBroker.Alerts;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Simulation;
+using Confluent.Kafka;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary><c>alertbroker consume</c> as a process against librdkafka's mock cluster: every kind of message it decodes.</summary>
+public sealed class ConsumeCommandTests : IDisposable
+{
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-consume-").FullName;
+    private readonly string _topic = "mixed-" + Guid.NewGuid().ToString("N")[..8];
+
+    public ConsumeCommandTests()
+    {
+        _kafka.CreateTopics(_topic);
+    }
+
+    public void Dispose()
+    {
+        _kafka.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [SharedDataFact]
+    public async Task Consume_FromBeginningJsonl_DecodesClassificationsDeadLettersAndAlertsInEveryFraming()
+    {
+        var ztf = SyntheticZtfAlerts.Generate(1, 1, seed: 61)[0];
+        var wire = new SurveyWireFormat();
+        var rubin = wire.ToWire(File.ReadAllBytes(SharedData.AvroFiles("lsst-real-v7_4").First())).First();
+        var schemaDir = Path.Combine(_root, "schemas");
+        wire.WriteSchemaDirectory(schemaDir);
+        var classification = new Classification("ZTF26aaaaaaa", 42, 42, Survey.Ztf, 60123.5, "consume-gru", "3", ["SNIa", "SNII"], [0.25f, 0.75f], 7, 3, ScoringPath.Incremental, 1000, 2000, 3000);
+        var deadLetterHeaders = new Headers
+        {
+            { "alertbroker.error.kind", "CorruptAvro"u8.ToArray() },
+            { "alertbroker.error.message", "block 1 ends early"u8.ToArray() },
+            { KafkaAlertWorker.SourceTopicHeader, "ztf-in"u8.ToArray() },
+            { KafkaAlertWorker.SourcePartitionHeader, "3"u8.ToArray() },
+            { KafkaAlertWorker.SourceOffsetHeader, "17"u8.ToArray() },
+            { KafkaAlertWorker.PayloadSizeHeader, "20971520"u8.ToArray() },
+            { KafkaAlertWorker.PayloadSha256Header, "ab12"u8.ToArray() },
+            { KafkaAlertWorker.PayloadKeptHeader, "1000"u8.ToArray() },
+        };
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            // One partition, so the order is known.
+            var tp = new TopicPartition(_topic, 0);
+            await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(classification.ObjectId), Value = new ClassificationCodec().Encode(classification) });
+            await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Value = new byte[1000], Headers = deadLetterHeaders });
+            await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Value = ztf.Message });
+            await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Value = rubin });
+            await producer.ProduceAsync(tp, new Message<byte[]?, byte[]> { Value = "not avro"u8.ToArray() });
+        }
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+            ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--jsonl", "--limit", "5", "--schema-dir", schemaDir]);
+
+        Assert.True(code == 0, output);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["classification", "dead_letter", "alert", "alert", "unknown"], lines.Select(l => l.GetProperty("type").GetString()));
+
+        var c = lines[0];
+        Assert.Equal("ZTF26aaaaaaa", c.GetProperty("objectId").GetString());
+        Assert.Equal("ZTF26aaaaaaa", c.GetProperty("key").GetString());
+        Assert.Equal(7, c.GetProperty("observationCount").GetInt32());
+        Assert.Equal("SNII", c.GetProperty("topClass").GetString());
+        Assert.Equal(0.75, c.GetProperty("probabilities").GetProperty("SNII").GetDouble(), 6);
+
+        var d = lines[1];
+        Assert.Equal("CorruptAvro", d.GetProperty("kind").GetString());
+        Assert.True(d.GetProperty("truncated").GetBoolean());
+        Assert.Equal(20971520, d.GetProperty("originalBytes").GetInt64());
+        Assert.Equal("ab12", d.GetProperty("sha256").GetString());
+        Assert.Equal(17, d.GetProperty("source").GetProperty("offset").GetInt64());
+
+        Assert.Equal(ztf.ObjectId, lines[2].GetProperty("objectId").GetString());
+        Assert.Equal("ztf", lines[2].GetProperty("survey").GetString());
+        Assert.Equal("lsst", lines[3].GetProperty("survey").GetString());
+        Assert.Contains("NotAvro", lines[4].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("[consume] 5 messages", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consume_TextWithLimit_StopsAfterNLines()
+    {
+        var alerts = SyntheticZtfAlerts.Generate(3, 2, seed: 62);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            foreach (var a in alerts)
+            {
+                await producer.ProduceAsync(new TopicPartition(_topic, 1), new Message<byte[]?, byte[]> { Value = a.Message });
+            }
+        }
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--limit", "4"]);
+
+        Assert.True(code == 0, output);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.All(lines, l => Assert.Matches(@"^mixed-\w+\[1\]@\d+ alert ztf 3\.3 ZTF\w+ source \d+ MJD", l));
+    }
+
+    [Fact]
+    public async Task Consume_NewMessagesOnlyWithIdleTimeout_SkipsOlderAndEndsZero()
+    {
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Value = SyntheticZtfAlerts.Generate(1, 1, seed: 63)[0].Message });
+        }
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--timeout", "3"]);
+
+        Assert.True(code == 0, output);
+        Assert.Equal(string.Empty, stdout.Trim());
+        Assert.Contains("[consume] 0 messages", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consume_KafkaUnreachable_ExitsFour()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--timeout", "1"], timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 4, $"exit code {code}: {output}");
+    }
+
+    [Fact]
+    public async Task Consume_NoBootstrapServers_ExitsTwo()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--topic", "t"]);
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+    }
+}

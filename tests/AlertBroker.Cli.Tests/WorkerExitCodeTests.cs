@@ -1,0 +1,89 @@
+using AlertBroker.Model.Packaging;
+using AlertBroker.Worker.Kafka;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// The exit codes of <c>alertbroker run</c>, checked on the real program as a child process (docs/operations.md): 2 invalid
+/// configuration, 3 model unusable, 4 a dependency unreachable at start; 0 for SIGTERM (RunProcessTests, FaultSuiteTests).
+/// </summary>
+public sealed class WorkerExitCodeTests : IDisposable
+{
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-exit-").FullName;
+    private readonly string _topic = "in-" + Guid.NewGuid().ToString("N")[..8];
+
+    public WorkerExitCodeTests()
+    {
+        _kafka.CreateTopics(_topic);
+    }
+
+    public void Dispose()
+    {
+        _kafka.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Run_BogusSecurityProtocol_ExitsTwoNamingTheSetting()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            Run("--in-memory", "--random-model"),
+            new Dictionary<string, string> { ["AlertBroker__Kafka__Properties__security.protocol"] = "bogus" });
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("security.protocol", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ZeroBatchSize_ExitsTwo()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--batch-size", "0"));
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("BatchSize", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_KafkaUnreachable_ExitsFour()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", _topic, "--in-memory", "--random-model", "--http-port", "0"],
+            new Dictionary<string, string> { ["AlertBroker__Kafka__StartTimeoutMs"] = "3000" });
+
+        Assert.True(code == 4, $"exit code {code}; output:\n{output}");
+        Assert.Contains("127.0.0.1:1", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_RedisUnreachable_ExitsFour()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--redis", "127.0.0.1:1", "--random-model"));
+
+        Assert.True(code == 4, $"exit code {code}; output:\n{output}");
+        Assert.Contains("Redis", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_TruncatedModelFile_ExitsThree()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "m", "1"), "exit-gru", "1", seed: 5);
+        var onnx = Path.Combine(dir, ModelPackage.OnnxFileName);
+        File.WriteAllBytes(onnx, File.ReadAllBytes(onnx)[..100]);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model", dir));
+
+        Assert.True(code == 3, $"exit code {code}; output:\n{output}");
+    }
+
+    [Fact]
+    public async Task Run_MissingConfigFile_ExitsTwo()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--config", Path.Combine(_root, "none.json")));
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+    }
+
+    private string[] Run(params string[] extra) =>
+        ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
+}

@@ -1,0 +1,392 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Text;
+using AlertBroker.Alerts;
+using AlertBroker.Avro;
+using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Schemas;
+using AlertBroker.Worker.Simulation;
+using AlertBroker.Worker.Telemetry;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using static AlertBroker.Worker.Tests.PipelineTestKit;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>
+/// The consume loop under failure, against librdkafka's mock cluster: oversized dead letters, exact partition counts and
+/// readiness without partitions, offset resets and lost partitions counted, librdkafka's log in the worker's log, Kafka
+/// unreachable at start, a schema registry outage retried.
+/// </summary>
+public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    private readonly MockKafkaFixture _kafka;
+
+    public KafkaReliabilityTests(MockKafkaFixture kafka)
+    {
+        _kafka = kafka;
+    }
+
+    [OnnxFact]
+    public async Task Worker_20MbMessageThenGoodAlerts_DeadLettersAReferenceAndClassifiesEveryGoodAlert()
+    {
+        // The mock keeps ~5 MB per partition and drops older messages when one arrives (a batch stored over 5 MB is dropped
+        // at once): the 20 MB message travels compressed (random 256 KB, then zeros: ~260 KB as zstd), as a real broker
+        // would store it; the worker gets all 20 MB. It is appended after the worker has read everything before it, and
+        // the alerts behind it only once it has been taken.
+        var topics = new TestTopics(_kafka.Cluster);
+        var store = new InMemoryObjectStateStore();
+        using var metrics = new WorkerMetrics();
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 500 }, Processor(store), metrics, logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var before = SyntheticZtfAlerts.Generate(3, 2, seed: 41);
+        await ProduceToPartitionAsync(topics, 0, before.Select(a => a.Message));
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= before.Count, s_timeout));
+
+        var huge = new byte[20 * 1024 * 1024];
+        new Random(7).NextBytes(huge.AsSpan(0, 256 * 1024));
+        "Obj\u0001"u8.CopyTo(huge); // an Avro container's magic: the decoder tries, and fails on, the whole 20 MB
+        await ProduceToPartitionAsync(topics, 0, [huge], messageMaxBytes: 32 * 1024 * 1024, compression: CompressionType.Zstd);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 1, s_timeout);
+
+        var after = SyntheticZtfAlerts.Generate(4, 3, seed: 42, objectOffset: 100);
+        await ProduceToPartitionAsync(topics, 0, after.Select(a => a.Message));
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= before.Count + after.Count, s_timeout), $"{worker.Classifications} classified, {worker.DeadLetters} dead letters; log:\n" + string.Join('\n', logs.Lines.TakeLast(30)));
+        await stop.CancelAsync();
+        await run;
+
+        var d = Assert.Single(dead);
+        Assert.True(d.Message.Value.Length <= 1_000_000, $"dead letter of {d.Message.Value.Length} bytes");
+        Assert.True(huge.AsSpan(0, d.Message.Value.Length).SequenceEqual(d.Message.Value), "the dead letter keeps the start of the payload");
+        Assert.Equal("CorruptAvro", Header(d, "alertbroker.error.kind"));
+        Assert.Equal(huge.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(d, KafkaAlertWorker.PayloadSizeHeader));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(huge)), Header(d, KafkaAlertWorker.PayloadSha256Header));
+        Assert.Equal(d.Message.Value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(d, KafkaAlertWorker.PayloadKeptHeader));
+        Assert.Equal(topics.Input, Header(d, KafkaAlertWorker.SourceTopicHeader));
+        Assert.Equal("0", Header(d, KafkaAlertWorker.SourcePartitionHeader));
+        var outputs = topics.ReadAll(topics.Output, r => r.Count >= before.Count + after.Count, s_timeout);
+        Assert.Equal(before.Concat(after).Select(a => a.Candid).ToHashSet(), TestTopics.SourceIds(outputs));
+    }
+
+    [OnnxFact]
+    public async Task Worker_BrokerRefusesDeadLetterAsTooLarge_SendsItAgainSmaller()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var junk = new byte[300_000];
+        new Random(8).NextBytes(junk);
+        await ProduceToPartitionAsync(topics, 1, [junk]);
+
+        // The broker answers the next produce request — the worker's dead letter — "message too large", as a topic with a
+        // smaller max.message.bytes would.
+        _kafka.Cluster.PushRequestErrors(0, ErrorCode.MsgSizeTooLarge);
+        var worker = topics.Worker(new InMemoryObjectStateStore());
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 1, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        var d = Assert.Single(dead);
+        Assert.True(d.Message.Value.Length < junk.Length, "sent again with less of the payload");
+        Assert.Equal("300000", Header(d, KafkaAlertWorker.PayloadSizeHeader));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(junk)), Header(d, KafkaAlertWorker.PayloadSha256Header));
+    }
+
+    [OnnxFact]
+    public async Task Worker_ProducerMessageMaxBytesBelowTheLimit_DeadLetterFitsTheProducer()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var options = topics.Options();
+        options.Properties["message.max.bytes"] = "100000";
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()));
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var junk = new byte[250_000];
+        new Random(9).NextBytes(junk);
+        await ProduceToPartitionAsync(topics, 2, [junk]);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 1, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        var d = Assert.Single(dead);
+        Assert.InRange(d.Message.Value.Length, 1, 100_000);
+        Assert.Equal("250000", Header(d, KafkaAlertWorker.PayloadSizeHeader));
+    }
+
+    [OnnxFact]
+    public async Task Worker_AssignedFourPartitions_ReportsFourBeforeAnyMessage()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var health = new WorkerHealth();
+        var worker = topics.Worker(Processor(new InMemoryObjectStateStore()), health: health);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        Assert.True(await TestTopics.WaitUntilAsync(() => health.InGroup, s_timeout));
+        await Task.Delay(500);
+        var assigned = health.AssignedPartitions;
+        await stop.CancelAsync();
+        await run;
+
+        // Cooperative-sticky assigns incrementally; the count is the whole assignment, not the first increment or "1".
+        Assert.Equal(MockKafkaCluster.PartitionsPerTopic, assigned);
+        Assert.Equal(0, worker.Batches);
+    }
+
+    [OnnxFact]
+    public async Task Workers_MoreThanPartitions_ExtraMemberIsInTheGroupWithNoPartitionAndReady()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var n = MockKafkaCluster.PartitionsPerTopic + 1;
+        var healths = Enumerable.Range(0, n).Select(_ => new WorkerHealth()).ToArray();
+        var workers = healths.Select(h => topics.Worker(Processor(new InMemoryObjectStateStore()), health: h)).ToArray();
+        using var stop = new CancellationTokenSource();
+        var runs = new List<Task>();
+        foreach (var w in workers)
+        {
+            runs.Add(w.RunAsync(stop.Token));
+            await Task.Delay(300);
+        }
+
+        var settled = await TestTopics.WaitUntilAsync(() => healths.All(h => h.InGroup) && healths.Sum(h => h.AssignedPartitions) == MockKafkaCluster.PartitionsPerTopic, s_timeout);
+        var snapshot = healths.Select(h => (h.InGroup, h.AssignedPartitions)).ToArray();
+        await stop.CancelAsync();
+        await Task.WhenAll(runs);
+
+        Assert.True(settled, "members: " + string.Join(", ", snapshot.Select(s => $"{s.InGroup}/{s.AssignedPartitions}")));
+        Assert.Contains(snapshot, s => s.InGroup && s.AssignedPartitions == 0);
+    }
+
+    [OnnxFact]
+    public async Task Worker_CommittedOffsetDeletedByRetention_CountsTheOffsetResetAndLogsIt()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+
+        // The group has committed offset 1 of partition 3; then more than the mock's ~5 MB arrive there, and the mock
+        // drops the oldest messages: offset 1 is gone, as after Kafka's retention deleted unconsumed data.
+        var tp = new TopicPartition(topics.Input, 3);
+        using (var committer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _kafka.Cluster.BootstrapServers, GroupId = topics.Group }).Build())
+        {
+            committer.Commit([new TopicPartitionOffset(tp, 1)]);
+        }
+
+        var filler = Enumerable.Range(0, 14).Select(i => new byte[512 * 1024]).ToList();
+        await ProduceToPartitionAsync(topics, 3, filler);
+        var resets = new ConcurrentBag<string>();
+        using var listener = Listen("alertbroker.kafka.offset_resets", (value, tags) => resets.Add((string)tags["topic"]!));
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var counted = await TestTopics.WaitUntilAsync(() => !resets.IsEmpty, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(counted, "no offset reset counted; log:\n" + string.Join('\n', logs.Lines));
+        Assert.Contains(topics.Input, resets);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("OFFSET", StringComparison.Ordinal) && e.Message.Contains("offset reset", StringComparison.Ordinal));
+    }
+
+    [OnnxFact]
+    public async Task Worker_StalledLongerThanMaxPollInterval_CountsLostPartitionsAndRecovers()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var options = topics.Options(batchSize: 5);
+        options.Properties["max.poll.interval.ms"] = "6000";
+        var store = new StallingStore(new InMemoryObjectStateStore());
+        var lost = 0L;
+        using var listener = Listen("alertbroker.kafka.partitions_lost", (value, _) => Interlocked.Add(ref lost, value));
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(options, new StateOptions { RetryInitialMs = 100, RetryMaxMs = 500 }, Processor(store), new WorkerMetrics(), logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var alerts = SyntheticZtfAlerts.Generate(4, 2, seed: 44);
+        store.StallFor = TimeSpan.FromSeconds(10);
+        await topics.ProduceAsync(alerts.Select(a => ((string?)a.ObjectId, a.Message)).ToList());
+        var counted = await TestTopics.WaitUntilAsync(() => Interlocked.Read(ref lost) > 0, s_timeout);
+        var classified = await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(counted, "no lost partitions counted; log:\n" + string.Join('\n', logs.Lines.TakeLast(40)));
+        Assert.True(classified, $"{worker.Classifications} of {alerts.Count} classified after the member rejoined; log:\n" + string.Join('\n', logs.Lines.TakeLast(60)));
+        Assert.Contains(logs.Entries, e => e.Message.StartsWith("Partitions lost", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Worker_KafkaUnreachableAtStart_FailsWithKafkaUnavailableAndLibrdkafkaLogIsVisible()
+    {
+        var options = new KafkaOptions
+        {
+            BootstrapServers = "127.0.0.1:1",
+            Topics = ["t"],
+            StartTimeoutMs = 2000,
+        };
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(options, new StateOptions(), new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => throw new InvalidOperationException("no model needed"), new ClassificationCodec()), new WorkerMetrics(), logger: logs);
+
+        var e = await Assert.ThrowsAsync<KafkaUnavailableException>(() => worker.RunAsync(CancellationToken.None).WaitAsync(s_timeout));
+
+        Assert.Contains("127.0.0.1:1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("did not answer within 2 s", e.Message, StringComparison.Ordinal);
+
+        // librdkafka's own line ("rdkafka#producer-1 FAIL: … Connect to ipv4#127.0.0.1:1 failed") reaches the worker's log at error level (syslog 3).
+        Assert.Contains(logs.Entries, x => x.Level == LogLevel.Error && x.Message.StartsWith("librdkafka rdkafka#producer", StringComparison.Ordinal) && x.Message.Contains(" FAIL: ", StringComparison.Ordinal) && x.Message.Contains("Connection refused", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(SyslogLevel.Emergency, LogLevel.Critical)]
+    [InlineData(SyslogLevel.Alert, LogLevel.Critical)]
+    [InlineData(SyslogLevel.Critical, LogLevel.Critical)]
+    [InlineData(SyslogLevel.Error, LogLevel.Error)]
+    [InlineData(SyslogLevel.Warning, LogLevel.Warning)]
+    [InlineData(SyslogLevel.Notice, LogLevel.Information)]
+    [InlineData(SyslogLevel.Info, LogLevel.Information)]
+    [InlineData(SyslogLevel.Debug, LogLevel.Debug)]
+    public void ToLogLevel_EverySyslogLevel_MapsToTheMatchingLogLevel(SyslogLevel syslog, LogLevel expected) =>
+        Assert.Equal(expected, KafkaAlertWorker.ToLogLevel(syslog));
+
+    [SharedDataFact]
+    public async Task Worker_SchemaRegistryDownWhileRunning_RetriesInsteadOfDeadLetteringAndReportsIt()
+    {
+        // A real Rubin alert in Confluent wire format; its schema registered in the fake registry.
+        var wire = new SurveyWireFormat();
+        var message = wire.ToWire(File.ReadAllBytes(SharedData.AvroFiles("lsst-real-v7_4").First())).First();
+        Assert.True(ConfluentWireFormat.TryReadHeader(message, out var originalId));
+        await using var registry = await FakeSchemaRegistry.StartAsync();
+        var id = registry.Add("lsst-value", wire.Schemas[originalId].ToString());
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
+        var unknown = (byte[])message.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(unknown.AsSpan(1), 9999);
+        using var lookup = ConfluentSchemaRegistryLookup.Create(registry.Url);
+
+        var topics = new TestTopics(_kafka.Cluster);
+        var health = new WorkerHealth();
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
+        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions { RetryInitialMs = 100, RetryMaxMs = 400 }, Processor(new InMemoryObjectStateStore(), decoder: decoder), health: health);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        registry.FailStatus = 503;
+        await ProduceToPartitionAsync(topics, 0, [message]);
+        var reported = await TestTopics.WaitUntilAsync(() => health.RegistryOutage is not null, s_timeout);
+        await Task.Delay(1000);
+        var deadDuringOutage = worker.DeadLetters;
+        var classifiedDuringOutage = worker.Classifications;
+        var reason = health.RegistryOutage?.Reason;
+        registry.FailStatus = null;
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= 1, s_timeout));
+        await ProduceToPartitionAsync(topics, 0, [unknown]);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 1, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(reported);
+        Assert.Contains("503", reason, StringComparison.Ordinal);
+        Assert.Equal(0, deadDuringOutage);
+        Assert.Equal(0, classifiedDuringOutage);
+        Assert.Null(health.RegistryOutage);
+
+        // A schema id the registry genuinely does not know is still a dead letter.
+        var d = Assert.Single(dead);
+        Assert.Equal("SchemaNotFound", Header(d, "alertbroker.error.kind"));
+    }
+
+    private static string? Header(ConsumeResult<byte[]?, byte[]> r, string name) =>
+        r.Message.Headers.TryGetLastBytes(name, out var b) ? Encoding.UTF8.GetString(b) : null;
+
+    private async Task ProduceToPartitionAsync(TestTopics topics, int partition, IEnumerable<byte[]> values, int messageMaxBytes = 1_000_000, CompressionType compression = CompressionType.None)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.Cluster.BootstrapServers, LingerMs = 5, MessageMaxBytes = messageMaxBytes, CompressionType = compression }).Build();
+        foreach (var v in values)
+        {
+            await producer.ProduceAsync(new TopicPartition(topics.Input, partition), new Message<byte[]?, byte[]> { Value = v });
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(10));
+    }
+
+    private static MeterListener Listen(string instrument, Action<long, Dictionary<string, object?>> onMeasurement)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == WorkerMetrics.MeterName && i.Name == instrument)
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var dict = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var t in tags)
+            {
+                dict[t.Key] = t.Value;
+            }
+
+            onMeasurement(value, dict);
+        });
+        listener.Start();
+        return listener;
+    }
+
+    /// <summary>A store whose reads fail as "unavailable" for a while once <see cref="StallFor"/> is set.</summary>
+    private sealed class StallingStore(IObjectStateStore inner) : IObjectStateStore
+    {
+        private DateTime _until = DateTime.MinValue;
+
+        public TimeSpan StallFor { get; set; }
+
+        public Task ReadAsync(IReadOnlyList<ObjectKey> keys, ObjectState?[] results, CancellationToken cancellationToken = default)
+        {
+            if (StallFor > TimeSpan.Zero && _until == DateTime.MinValue)
+            {
+                _until = DateTime.UtcNow + StallFor;
+            }
+
+            if (DateTime.UtcNow < _until)
+            {
+                throw new StateStoreUnavailableException("simulated outage");
+            }
+
+            return inner.ReadAsync(keys, results, cancellationToken);
+        }
+
+        public Task WriteAsync(IReadOnlyList<StateWrite> writes, bool[] committed, CancellationToken cancellationToken = default) => inner.WriteAsync(writes, committed, cancellationToken);
+
+        public Task<bool> PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
+    }
+}
+
+/// <summary>An <see cref="ILogger"/> that keeps every entry (level and formatted message).</summary>
+internal sealed class LogCapture : ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IEnumerable<string> Lines => Entries.Select(e => e.Level + ": " + e.Message);
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        Entries.Enqueue((logLevel, formatter(state, exception)));
+        if (Environment.GetEnvironmentVariable("AB_TEST_LOG") is { } file)
+        {
+            lock (Entries)
+            {
+                File.AppendAllText(file, DateTime.UtcNow.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + " " + logLevel + ": " + formatter(state, exception) + "\n");
+            }
+        }
+    }
+}
