@@ -31,12 +31,14 @@ internal static class AlertBrokerCommand
     /// <summary>
     /// Parses and runs. <c>run</c> handles SIGTERM and SIGINT itself (a clean stop that may take as long as a drain, exit
     /// code 0); every other command gets System.CommandLine's handling (its token cancelled, 130/143 if it does not end
-    /// within two seconds).
+    /// within two seconds). Exceptions are not caught here: <c>Program</c> reports them on one line with exit code 70.
     /// </summary>
     public static Task<int> InvokeAsync(string[] args)
     {
         var parse = Create().Parse(args);
         var ownsSignals = parse.CommandResult.Command.Name is "run";
-        return parse.InvokeAsync(ownsSignals ? new InvocationConfiguration { ProcessTerminationTimeout = null } : new InvocationConfiguration());
+        return parse.InvokeAsync(ownsSignals
+            ? new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }
+            : new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

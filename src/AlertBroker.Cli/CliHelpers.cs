@@ -68,11 +68,22 @@ internal static class CliHelpers
         }
     }
 
-    /// <summary>A console for progress and diagnostics on stderr, so stdout stays machine-readable.</summary>
-    public static IAnsiConsole Stderr { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>
+    /// A console for progress and diagnostics on stderr, so stdout stays machine-readable. Redirected (a log, a supervisor,
+    /// a test) it does not wrap lines at a console width: one message stays one line.
+    /// </summary>
+    public static IAnsiConsole Stderr { get; } = CreateStderr();
+
+    private static IAnsiConsole CreateStderr()
     {
-        Out = new AnsiConsoleOutput(Console.Error),
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        if (Console.IsErrorRedirected)
+        {
+            console.Profile.Width = 4096;
+        }
+
+        return console;
+    }
 
     /// <summary>
     /// The project's shared sample folder (<c>../shared</c> beside the checkout), found by walking up from the

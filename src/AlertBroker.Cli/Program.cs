@@ -1,3 +1,24 @@
 using AlertBroker.Cli;
+using Spectre.Console;
 
-return await AlertBrokerCommand.InvokeAsync(args).ConfigureAwait(false);
+// Redirected (a log, a supervisor, a test), stdout is not wrapped at a console width: one message stays one line.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 4096;
+}
+
+// Commands report their own failures (one line, a documented exit code). Anything that still escapes is a bug: it is
+// reported on one line with the exception's type, never as a stack trace, and exits with 70 (fatal runtime error).
+try
+{
+    return await AlertBrokerCommand.InvokeAsync(args).ConfigureAwait(false);
+}
+catch (OperationCanceledException)
+{
+    return 130;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"alertbroker: unexpected error ({e.GetType().Name}): {ModelCli.OneLine(e)}");
+    return 70;
+}

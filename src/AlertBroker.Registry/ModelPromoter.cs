@@ -2,7 +2,6 @@ using System.Globalization;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
-using AlertBroker.Model.Scoring;
 
 namespace AlertBroker.Registry;
 
@@ -43,7 +42,8 @@ public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findin
 
 /// <summary>
 /// Moves the active-model pointer only after the candidate has shown it can serve: it loads in ONNX Runtime, its
-/// feature encoding is one the workers implement, it produces valid probabilities, and on a holdout set it is not
+/// feature encoding is one the workers implement and its graph's step-feature size is that encoding's, it produces valid
+/// probabilities (and honours its lengths input and continues its state exactly), and on a holdout set it is not
 /// worse than the active model by more than a threshold (unless forced, which the audit trail records).
 /// </summary>
 public sealed class ModelPromoter(IModelRegistry registry)
@@ -164,7 +164,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         try
         {
             var bytes = await registry.GetPackageAsync(model, cancellationToken).ConfigureAwait(false);
-            return ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, new OnnxSessionOptions(), model.ToString());
+            return ModelPackage.Load(bytes.Manifest, bytes.Onnx, StepEncodings.Ids, new OnnxSessionOptions(), model.ToString());
         }
         catch (ModelPackageException e)
         {
@@ -178,21 +178,17 @@ public sealed class ModelPromoter(IModelRegistry registry)
         return null;
     }
 
-    /// <summary>One short light curve through the scorer: the probabilities must be finite and sum to one.</summary>
+    /// <summary>
+    /// The packager's smoke batch (<see cref="ModelPackager.SmokeTest"/>): light curves of 1, 3 and 6 steps encoded with the
+    /// model's encoding must give finite probabilities that sum to one, a padded batch must equal each row alone (a graph
+    /// that ignores its lengths input fails), and a recurrent state must continue exactly.
+    /// </summary>
     private static bool SmokeTest(ModelPackage package, List<string> findings)
     {
-        using var scorer = new BatchScorer(package);
-        var d = scorer.Dimensions;
-        var steps = new float[3 * d.InputFeatures];
-        for (var i = 0; i < steps.Length; i++)
-        {
-            steps[i] = 0.1f * ((i % 7) - 3);
-        }
-
-        ScoringResult result;
+        List<string> problems;
         try
         {
-            result = scorer.Score([new ScoringRequest(steps, new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)])[0];
+            problems = ModelPackager.SmokeTest(package, StepEncodings.Get(package.Manifest.Encoding.Id));
         }
         catch (OnnxRuntimeException e)
         {
@@ -200,28 +196,11 @@ public sealed class ModelPromoter(IModelRegistry registry)
             return false;
         }
 
-        for (var s = 0; s < result.Steps; s++)
+        foreach (var problem in problems)
         {
-            double sum = 0;
-            for (var c = 0; c < d.Classes; c++)
-            {
-                var p = result.Probabilities[(s * d.Classes) + c];
-                if (!float.IsFinite(p) || p < 0)
-                {
-                    findings.Add($"refused: the model produced an invalid probability {p}");
-                    return false;
-                }
-
-                sum += p;
-            }
-
-            if (Math.Abs(sum - 1) > 1e-3)
-            {
-                findings.Add(string.Create(CultureInfo.InvariantCulture, $"refused: probabilities sum to {sum:F4}, not 1"));
-                return false;
-            }
+            findings.Add("refused: " + problem);
         }
 
-        return true;
+        return problems.Count == 0;
     }
 }

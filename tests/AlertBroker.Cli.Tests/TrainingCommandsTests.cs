@@ -3,11 +3,12 @@ using System.Text;
 using System.Text.Json;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Cli.Tests;
 
-/// <summary>train / finetune / evaluate / split through the command line, for a model without metadata.</summary>
+/// <summary>train / finetune / evaluate / split / score through the command line, for models without metadata, on either encoding.</summary>
 public sealed class TrainingCommandsTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ab-traincli-").FullName;
@@ -175,5 +176,51 @@ public sealed class TrainingCommandsTests : IDisposable
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
         Assert.All(lines, l => Assert.Equal(1.0, JsonDocument.Parse(l).RootElement.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4));
+    }
+
+    [SharedDataFact]
+    public void TrainEvaluateScore_Muthukrishna2025_TheModelsOwnEncodingEverywhere()
+    {
+        var data = WriteData();
+        var dir = Path.Combine(_root, "models", "paper", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--encoding", "muthukrishna2025", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir));
+        using (var package = ModelPackage.Load(dir, StepEncodings.Ids))
+        {
+            Assert.Equal(Muthukrishna2025Encoding.EncodingId, package.Manifest.Encoding.Id);
+            Assert.Equal(["wavelength_um", "time_trigger", "flux", "flux_err"], package.Manifest.Encoding.StepFeatures);
+            Assert.Equal(4, package.Session.Inputs.Single(i => i.Name == "x").Shape[2]);
+            Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
+        }
+
+        // evaluate encodes with the model's own encoding, and refuses to be told another.
+        var evalDir = Path.Combine(_root, "eval-paper");
+        Assert.Equal(0, Run("evaluate", "--model", dir, "--data", data, "--report", evalDir));
+        Assert.Equal(60, JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement.GetProperty("objects").GetInt32());
+        Assert.Equal(1, Run("evaluate", "--model", dir, "--data", data, "--encoding", "alertbroker-lc"));
+
+        // score: real ZTF alerts encoded with it give valid probabilities.
+        var output = new StringWriter();
+        Assert.Equal(0, ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "ztf")], jsonl: true, output, CancellationToken.None));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(1.0, JsonDocument.Parse(l).RootElement.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4));
+    }
+
+    [Fact]
+    public void Evaluate_PackagedExternalGraph_ScoredThroughOnnxRuntime()
+    {
+        var data = WriteData();
+        var onnx = Path.Combine(_root, "external.onnx");
+        var config = new GruClassifierConfig { InputFeatures = 4, MetaFeatures = 0, HiddenSize = 16, Classes = 3 };
+        File.WriteAllBytes(onnx, GruClassifierExporter.ToOnnx(GruClassifierWeights.Random(config, 2), GruClassifierExportOptions.PyTorchStyle));
+        var dir = Path.Combine(_root, "models", "external", "1.0.0");
+        Assert.Equal(0, Run("models", "package", "--onnx", onnx, "--classes", "SNIa,SNII,TDE", "--encoding", "muthukrishna2025", "--out", dir));
+
+        var evalDir = Path.Combine(_root, "eval-external");
+        Assert.Equal(0, Run("evaluate", "--model", dir, "--data", data, "--report", evalDir));
+
+        var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
+        Assert.Equal(60, evaluation.GetProperty("objects").GetInt32());
+        Assert.InRange(evaluation.GetProperty("macroAuroc").GetDouble(), 0, 1);
     }
 }

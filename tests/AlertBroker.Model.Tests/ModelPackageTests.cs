@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
@@ -8,7 +9,7 @@ namespace AlertBroker.Model.Tests;
 public sealed class ModelPackageTests : IDisposable
 {
     private static readonly EncodingId s_encoding = new("alertbroker-lc", 1);
-    private static readonly GruClassifierConfig s_config = TestData.Config(6, 2, 8, 2, 5);
+    private static readonly GruClassifierConfig s_config = TestData.Config(6, 4, 8, 2, 5);
     private readonly string _root = Directory.CreateTempSubdirectory("ab-package-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -18,15 +19,7 @@ public sealed class ModelPackageTests : IDisposable
         Name = "ztf-gru",
         Version = "1.0.0",
         Classes = Enumerable.Range(0, c.Classes).Select(i => $"class{i}").ToArray(),
-        Encoding = new FeatureEncodingDescriptor
-        {
-            Name = s_encoding.Name,
-            Version = s_encoding.Version,
-            StepFeatures = Enumerable.Range(0, c.InputFeatures).Select(i => $"f{i}").ToArray(),
-            MetaFeatures = Enumerable.Range(0, c.MetaFeatures).Select(i => $"m{i}").ToArray(),
-            BandWavelengthsMicron = new Dictionary<string, double> { ["ztf:g"] = 0.4746, ["ztf:r"] = 0.6366 },
-            Scaling = new Dictionary<string, float> { ["fluxMicroJansky"] = 1000f },
-        },
+        Encoding = LightCurveEncoding.Descriptor(metadata: c.MetaFeatures > 0),
         Training = new TrainingSummary
         {
             Data = new JsonObject { ["source"] = "simulated", ["objects"] = 1234 },
@@ -66,7 +59,7 @@ public sealed class ModelPackageTests : IDisposable
         Assert.StartsWith("AlertBroker ", package.Manifest.Onnx.Producer, StringComparison.Ordinal);
         Assert.Equal(["class0", "class1", "class2", "class3", "class4"], package.Manifest.Classes);
         Assert.Equal(0.4746, package.Manifest.Encoding.BandWavelengthsMicron["ztf:g"]);
-        Assert.Equal(1000f, package.Manifest.Encoding.Scaling["fluxMicroJansky"]);
+        Assert.Equal(10f, package.Manifest.Encoding.Scaling["fluxSofteningMicroJy"]);
         Assert.Equal(0.91, package.Manifest.Training.Metrics["macroAuroc"]);
         Assert.Equal(1234, (int)package.Manifest.Training.Data!["objects"]!);
         Assert.Equal(2, package.Manifest.Network.Layers);
@@ -336,7 +329,7 @@ public sealed class ModelPackageTests : IDisposable
         var manifest = Template(s_config) with
         {
             Network = GruClassifierExporter.Describe(s_config),
-            Tensors = TensorContract.Standard(2, 8, 6, 2, 5),
+            Tensors = TensorContract.Standard(2, 8, 6, 4, 5),
         };
 
         var written = ModelPackage.Save(Path.Combine(_root, "z"), manifest, onnx);

@@ -89,18 +89,18 @@ internal static class PipelineTestKit
         return result;
     }
 
-    /// <summary>Probabilities after every step of a full re-run over the observations ([steps × classes]).</summary>
+    /// <summary>Probabilities after every step of a full re-run over the observations with the model's encoding ([steps × classes]).</summary>
     public static float[] FullRerun(ActiveModel model, Observation[] observations, out int steps)
     {
-        var points = LightCurveEncoding.SelectSteps(observations);
+        var points = model.Encoding.SelectSteps(observations, out var t0);
         steps = points.Length;
         if (steps == 0)
         {
             return [];
         }
 
-        var x = new float[steps * LightCurveEncoding.StepFeatureCount];
-        LightCurveEncoding.EncodeSteps(points, 0, LightCurveEncoding.ReferenceTime(points), double.NaN, x);
+        var x = new float[steps * model.Encoding.StepFeatureCount];
+        model.Encoding.EncodeSteps(points, 0, t0, double.NaN, x);
         var result = model.Scorer.Score([new ScoringRequest(x, model.Meta, ReadOnlyMemory<float>.Empty)]);
         return result[0].Probabilities;
     }

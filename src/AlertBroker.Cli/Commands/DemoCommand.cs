@@ -86,7 +86,12 @@ internal static class DemoCommand
         }
 
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
-        using var model = DemoModel.Load(modelDir, out var modelDescription);
+        using var model = DemoModel.TryLoad(modelDir, out var modelDescription);
+        if (model is null)
+        {
+            return ModelCli.ModelUnusableExitCode;
+        }
+
         AnsiConsole.MarkupLine($"model:  [bold]{Markup.Escape(model.Name)} {Markup.Escape(model.Version)}[/] ({model.Classes.Length} classes) from {Markup.Escape(modelDescription)}");
 
         var wire = new SurveyWireFormat();

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Training;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Onnx;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Evaluation;
 using AlertBroker.Training.Training;
@@ -30,30 +33,44 @@ internal static class EvaluateCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
     {
-        TrainedModel model;
+        ModelManifest manifest;
+        TrainedModel? model;
+        IStepEncoding encoding;
         LabelledDataset data;
         try
         {
-            model = ModelIo.LoadPackage(modelDir);
+            manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(modelDir, ModelPackage.ManifestFileName)));
+            encoding = ModelIo.EncodingOf(manifest);
+
+            // A graph exported by this project is evaluated with its weights (the trainer's forward pass); any other graph
+            // (packaged with `models package`) through ONNX Runtime, as the worker runs it.
+            model = IsOwnExport(modelDir, manifest) ? ModelIo.LoadPackage(modelDir) : null;
 
             // Evaluate the view the model was trained on (alert-like detections only) unless told otherwise.
-            var trainedOnDetections = model.Manifest?.Training.Data?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue d && d.GetValue<bool>();
+            var trainedOnDetections = manifest.Training.Data?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue d && d.GetValue<bool>();
             data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : trainedOnDetections);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException or UnauthorizedAccessException)
         {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
+            CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(ModelCli.OneLine(e))}");
             return 1;
         }
 
-        var splitInfo = model.Manifest?.Training.Data?["split"] as JsonObject;
-        var encodingInfo = model.Manifest?.Training.Data?["encoding"] as JsonObject;
+        if (parse.GetValue(cli.EncodingName) is { } named && StepEncodings.All.FirstOrDefault(x => x.Id.Name == named || $"{x.Id.Name}@{x.Id.Version}" == named)?.Id != encoding.Id)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]--encoding {Markup.Escape(named)}: the model was trained with {Markup.Escape(encoding.Id.ToString())}; evaluate encodes with the model's own encoding[/]");
+            return 1;
+        }
+
+        var splitInfo = manifest.Training.Data?["split"] as JsonObject;
+        var encodingInfo = manifest.Training.Data?["encoding"] as JsonObject;
         var maxSteps = !Given(parse, cli.MaxSteps) && encodingInfo?["maxSteps"] is JsonValue ms ? ms.GetValue<int>() : parse.GetValue(cli.MaxSteps);
 
         // Metadata: a model without the branch gets none; one with it gets the data's values, or with --no-meta none of
         // them (every value flagged unknown, observer-frame times): what the worker gives it without a metadata source.
-        var metadata = model.Weights.Config.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
-        var encoded = EncodedDataset.Encode(data, model.Classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata });
+        var metadata = manifest.Network.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
+        var classes = manifest.Classes;
+        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata, Encoding = encoding });
         if (part != "all")
         {
             if (part is not ("test" or "validation" or "train"))
@@ -113,12 +130,32 @@ internal static class EvaluateCommand
             return 1;
         }
 
-        var result = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads), Math.Max(0, bootstrap)) with
+        EvaluationReport evaluated;
+        if (model is not null)
+        {
+            evaluated = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads), Math.Max(0, bootstrap));
+        }
+        else
+        {
+            try
+            {
+                using var package = ModelPackage.Load(modelDir, StepEncodings.Ids, ModelCli.SessionOptions("cpu", intraOpThreads: 0));
+                evaluated = EvaluationReport.FromPredictions(encoded, OnnxEvaluation.PredictSteps(package, encoded), Math.Max(0, bootstrap));
+            }
+            catch (Exception e) when (ModelCli.IsModelUnusable(e))
+            {
+                return ModelCli.ReportModelUnusable(e);
+            }
+
+            CliHelpers.Stderr.MarkupLine("[grey]scored through ONNX Runtime (the graph was not exported by AlertBroker, so its weights are not read back)[/]");
+        }
+
+        var result = evaluated with
         {
             Model = modelDir,
             Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
             Conditions = TrainingCli.Conditions(metadata, maxSteps),
-            History = ModelIo.History(model.Manifest),
+            History = ModelIo.History(manifest),
         };
         Print(result);
         if (reportDir is not null)
@@ -133,6 +170,13 @@ internal static class EvaluateCommand
     private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    // An AlertBroker export carries its network sizes in the ONNX metadata (GruClassifierExporter.FromOnnx reads them).
+    private static bool IsOwnExport(string modelDir, ModelManifest manifest)
+    {
+        var info = OnnxGraphInfo.Read(File.ReadAllBytes(Path.Combine(modelDir, manifest.Onnx.File)));
+        return info.Metadata.ContainsKey("alertbroker.gru.sizes");
+    }
 
     private static void Print(EvaluationReport r)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Experiments;
 using Spectre.Console;
 
@@ -86,7 +87,17 @@ internal static class ExperimentCommand
                 StepLoss = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!),
             };
             var console = CliHelpers.Stderr;
-            var results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);
+            TransferResults results;
+            try
+            {
+                results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException or ModelPackageException)
+            {
+                console.MarkupLine($"[red]experiment transfer:[/] {Markup.Escape(ModelCli.OneLine(e))}");
+                return Task.FromResult(1);
+            }
+
             foreach (var h in results.Headlines)
             {
                 console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{h.Target} / {h.Mode}: scratch-all {h.ScratchFullAuroc:0.000}, transfer-all {h.ModeFullAuroc:0.000}, data to match {(h.DataNeededFraction is { } f ? (f * 100).ToString("0", CultureInfo.InvariantCulture) + "%" : "not reached")}, share at 30% {h.ShareAt30 * 100:0.0}%, epochs {h.MedianEpochsScratch:0} → {h.MedianEpochsMode:0}")));

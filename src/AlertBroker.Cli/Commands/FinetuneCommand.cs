@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Training;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Training;
 using Spectre.Console;
@@ -55,19 +57,28 @@ internal static class FinetuneCommand
         TrainedModel baseModel;
         TrainableLayers trainable;
         LabelledDataset data;
+        IStepEncoding encoding;
         try
         {
             baseModel = ModelIo.LoadPackage(from);
+            encoding = ModelIo.EncodingOf(baseModel.Manifest);
             trainable = TrainableLayers.Parse(layers);
             data = cli.LoadData(parse, ct);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
         {
             CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
             return 1;
         }
 
-        var noMeta = parse.GetValue(cli.NoMeta);
+        if (parse.GetValue(cli.EncodingName) is { } named && !(StepEncodings.All.FirstOrDefault(e => $"{e.Id.Name}@{e.Id.Version}" == named || e.Id.Name == named) is { } asked && asked.Id == encoding.Id))
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]--encoding {Markup.Escape(named)}: the base model was trained with {Markup.Escape(encoding.Id.ToString())}; fine-tuning keeps the base's encoding[/]");
+            return 1;
+        }
+
+        // An encoding without metadata features (muthukrishna2025) never has a metadata branch.
+        var noMeta = parse.GetValue(cli.NoMeta) || encoding.MetaFeatureCount == 0;
         var baseHasMeta = baseModel.Weights.Config.MetaFeatures > 0;
         if (!noMeta && !baseHasMeta)
         {
@@ -95,7 +106,7 @@ internal static class FinetuneCommand
             ["newHead"] = newHead,
             ["baseMetadataDropped"] = noMeta && baseHasMeta,
         };
-        return cli.Run(parse, data, classes, c => ModelIo.AdaptHead(baseModel, c, newHead, seed), trainable, 1e-4f, provenance, ct);
+        return cli.Run(parse, data, classes, c => ModelIo.AdaptHead(baseModel, c, newHead, seed), trainable, 1e-4f, provenance, encoding, ct);
     }
 
     // The base head is kept when every class in the new data is one the base model knows.

@@ -12,12 +12,13 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var models = new Command("models", "Model packages: inspect (and, with the registry, push/list/promote/rollback).");
+        var models = new Command("models", "Model packages: inspect, package (an ONNX graph trained elsewhere), verify (against reference outputs), and with the registry push/list/status/promote/rollback.");
         var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
         var device = ModelCli.DeviceOption();
         var inspect = new Command("inspect", "Validate a model package and print its model card (exit 3 when it cannot be used).") { dir, device };
         inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console, parse.GetValue(device)));
         models.Subcommands.Add(inspect);
+        ModelPackagingCommands.AddTo(models);
         RegistryCommands.AddTo(models);
         return models;
     }
@@ -28,20 +29,27 @@ internal static class ModelsCommand
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(directory, LightCurveEncoding.Supported, ModelCli.SessionOptions(device, intraOpThreads: 1));
+            package = ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1));
         }
         catch (ModelPackageException e)
         {
-            console.MarkupLine($"[red]invalid model package[/] {Markup.Escape(directory)}:");
+            // Redirected, the problems are plain lines (never wrapped at a console width): one problem, one line.
+            var plain = ReferenceEquals(console, AnsiConsole.Console) && Console.IsOutputRedirected;
+            WriteLine(console, plain, $"[red]invalid model package[/] {Markup.Escape(directory)}:", $"invalid model package {directory}:");
             foreach (var problem in e.Problems)
             {
-                console.MarkupLine($"  [red]{problem.Kind}[/]: {Markup.Escape(OnnxOneLine(problem.Message))}");
+                WriteLine(console, plain, $"  [red]{problem.Kind}[/]: {Markup.Escape(OnnxOneLine(problem.Message))}", $"  {problem.Kind}: {OnnxOneLine(problem.Message)}");
             }
 
             return ModelCli.ModelUnusableExitCode;
         }
         catch (OnnxRuntimeException e)
         {
+            if (ReferenceEquals(console, AnsiConsole.Console))
+            {
+                return ModelCli.ReportModelUnusable(e);
+            }
+
             console.MarkupLine($"[red]model unusable ({ModelCli.Kind(e)}):[/] {Markup.Escape(ModelCli.OneLine(e))}");
             return ModelCli.ModelUnusableExitCode;
         }
@@ -52,6 +60,18 @@ internal static class ModelsCommand
         }
 
         return 0;
+    }
+
+    private static void WriteLine(IAnsiConsole console, bool plain, string markup, string text)
+    {
+        if (plain)
+        {
+            Console.Out.WriteLine(text);
+        }
+        else
+        {
+            console.MarkupLine(markup);
+        }
     }
 
     private static string OnnxOneLine(string message) =>
@@ -74,7 +94,13 @@ internal static class ModelsCommand
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
         card.AddRow("bands (µm)", Markup.Escape(string.Join(", ", m.Encoding.BandWavelengthsMicron.OrderBy(kv => kv.Value).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F4}")))));
-        card.AddRow("network", Markup.Escape(string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
+        card.AddRow("network", Markup.Escape(m.Network.Dense == 0 && m.Network.Merge == 0 && m.Network.Latent == 0
+            ? string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → {m.Network.Classes} classes (head not described: packaged from an external graph)")
+            : string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")));
+        var roles = m.EffectiveRoles;
+        card.AddRow("tensor roles", Markup.Escape(roles + (m.Tensors.Roles is null ? " (standard names)" : string.Empty)));
+        card.AddRow("scoring", Markup.Escape((roles.HasState ? "incremental (new steps from the stored state)" : "full re-run on every update (no recurrent state)")
+            + (roles.Lengths is null ? "; rows of equal length batched, never padded" : "; padded batches with lengths")));
         card.AddRow("inputs", Markup.Escape(string.Join("; ", m.Tensors.Inputs.Select(Describe))));
         card.AddRow("outputs", Markup.Escape(string.Join("; ", m.Tensors.Outputs.Select(Describe))));
         card.AddRow("onnx", Markup.Escape($"{m.Onnx.File}, opset {m.Onnx.Opset}, {m.Onnx.Producer}"));

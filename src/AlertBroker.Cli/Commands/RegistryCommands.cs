@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Redis;
 using AlertBroker.Registry;
@@ -99,6 +100,22 @@ internal static class RegistryCommands
         var package = new ModelPackageBytes(
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.ManifestFileName), cancellationToken).ConfigureAwait(false),
             await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.OnnxFileName), cancellationToken).ConfigureAwait(false));
+
+        // Refuse what no worker could serve before it is stored: the manifest, the hash, the encoding (implemented, and its
+        // feature count, names and constants), and the graph's declared tensors against the scoring contract. Checked from the
+        // files alone (no ONNX Runtime), so pushing works on a machine that cannot run the model.
+        var problems = ModelPackage.Check(package.Manifest, package.Onnx, StepEncodings.Ids);
+        if (problems.Count > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]refused: {Markup.Escape(directory)} is not a package a worker can serve ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):[/]");
+            foreach (var problem in problems)
+            {
+                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(problem.ToString()));
+            }
+
+            return 1;
+        }
+
         var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"pushed [bold]{Markup.Escape(model.Ref.ToString())}[/] sha256 {model.Sha256} ({Markup.Escape(model.Encoding)})");
         return 0;

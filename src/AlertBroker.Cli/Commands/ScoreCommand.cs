@@ -13,7 +13,7 @@ namespace AlertBroker.Cli.Commands;
 
 /// <summary>
 /// <c>alertbroker score --model DIR PATH…</c>: decode alerts, group them by object, encode each object's whole light
-/// curve and score it from scratch with the model.
+/// curve with the model's encoding and score it from scratch with the model.
 /// </summary>
 internal static class ScoreCommand
 {
@@ -42,7 +42,7 @@ internal static class ScoreCommand
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(modelDirectory, LightCurveEncoding.Supported, ModelCli.SessionOptions(device, intraOpThreads: 0));
+            package = ModelPackage.Load(modelDirectory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0));
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
@@ -126,6 +126,7 @@ internal static class ScoreCommand
     internal static List<ObjectScore> Score(ModelPackage package, IEnumerable<ObjectObservations> objects)
     {
         using var scorer = new BatchScorer(package);
+        var encoding = StepEncodings.Get(package.Manifest.Encoding.Id);
         var d = scorer.Dimensions;
         var scores = new List<ObjectScore>();
         var requests = new List<ScoringRequest>(BatchSize);
@@ -134,7 +135,7 @@ internal static class ScoreCommand
         if (d.MetaFeatures > 0)
         {
             // Alerts carry neither a host redshift nor E(B−V): both are flagged unknown.
-            LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, meta);
+            encoding.EncodeMeta(double.NaN, double.NaN, meta);
         }
 
         void Flush()
@@ -158,14 +159,15 @@ internal static class ScoreCommand
 
         foreach (var (id, survey, observations) in objects)
         {
-            var steps = LightCurveEncoding.SelectSteps(observations);
+            // The model's encoding decides which points are steps (its window around t₀ included) and t₀.
+            var steps = encoding.SelectSteps(observations, out var t0);
             if (steps.Length == 0)
             {
                 continue;
             }
 
             var x = new float[steps.Length * d.InputFeatures];
-            LightCurveEncoding.EncodeSteps(steps, 0, LightCurveEncoding.ReferenceTime(steps), double.NaN, x);
+            encoding.EncodeSteps(steps, 0, t0, double.NaN, x);
             requests.Add(new ScoringRequest(x, meta, ReadOnlyMemory<float>.Empty));
             pending.Add((id, survey, steps, observations.Count));
             if (requests.Count == BatchSize)

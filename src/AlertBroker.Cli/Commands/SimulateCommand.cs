@@ -60,7 +60,7 @@ internal static class SimulateCommand
                 Selection = parse.GetValue(bts) ? SpectroscopicSelection.Bts : null,
                 Realism = new RealismOptions(parse.GetValue(scatter), parse.GetValue(outliers), 8, parse.GetValue(missing)),
             };
-            return Task.FromResult(RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct));
+            return Task.FromResult(Guard("simulate lightcurves", () => RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct)));
         });
         return command;
     }
@@ -104,7 +104,7 @@ internal static class SimulateCommand
                 "CONFLUENT" => AlertFraming.ConfluentWire,
                 var other => throw new ArgumentException($"unknown --framing '{other}'"),
             };
-            return Task.FromResult(RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct));
+            return Task.FromResult(Guard("simulate alerts", () => RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct)));
         });
         return command;
     }
@@ -290,6 +290,20 @@ internal static class SimulateCommand
         }
 
         return options with { ClassMix = ClassMixKind.Explicit, ClassFractions = weights };
+    }
+
+    // An output that cannot be written (a missing parent, no permission, a full disk) is one line and exit 1.
+    private static int Guard(string command, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{command}: cannot write the output:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
     }
 
     internal static int RunLightCurves(SimulationOptions options, long count, string output, string prefix, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Training;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Training;
@@ -43,12 +44,23 @@ internal static class TrainCommand
             return 1;
         }
 
+        IStepEncoding encoding;
+        try
+        {
+            encoding = cli.StepEncoding(parse);
+        }
+        catch (ArgumentException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]--encoding:[/] {Markup.Escape(e.Message)}");
+            return 2;
+        }
+
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var seed = parse.GetValue(cli.Seed);
-        var metadata = !parse.GetValue(cli.NoMeta);
+        var metadata = cli.UsesMetadata(parse, encoding);
         var provenance = new JsonObject { ["source"] = data.Name, ["mode"] = "train", ["seed"] = seed };
-        return cli.Run(parse, data, classes, c => GruClassifierWeights.Random(ModelIo.DefaultConfig(c.Count, metadata), unchecked((long)seed)), TrainableLayers.All, 1e-3f, provenance, ct);
+        return cli.Run(parse, data, classes, c => GruClassifierWeights.Random(ModelIo.DefaultConfig(c.Count, metadata, encoding), unchecked((long)seed)), TrainableLayers.All, 1e-3f, provenance, encoding, ct);
     }
 
     /// <summary>Seconds per epoch on a synthetic set: random features, five classes, the default network.</summary>

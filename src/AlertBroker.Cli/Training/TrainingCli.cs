@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
@@ -31,6 +32,8 @@ internal sealed class TrainingCli
     public Option<string> RedshiftColumn { get; } = new("--redshift-column") { Description = "Metadata column used as redshift (redshift, host_photoz or none).", DefaultValueFactory = _ => "redshift" };
 
     public Option<bool> NoMeta { get; } = new("--no-meta") { Description = "No metadata (redshift, MW E(B−V)): train a network without the metadata branch and without a 'meta' input, using only what alerts carry (finetune: drops the base's branch, folding its unknown-metadata output into the merge bias)." };
+
+    public Option<string?> EncodingName { get; } = new("--encoding") { Description = $"Feature encoding, NAME or NAME@VERSION: {StepEncodings.Describe()} (default alertbroker-lc; finetune and evaluate: the model's own). muthukrishna2025 has no metadata features, so its networks have no metadata branch." };
 
     public Option<string?> TestIds { get; } = new("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." };
 
@@ -96,7 +99,7 @@ internal sealed class TrainingCli
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, Quiet })
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, Quiet })
         {
             command.Options.Add(o);
         }
@@ -128,7 +131,19 @@ internal sealed class TrainingCli
         return data;
     }
 
-    public EncodingOptions Encoding(ParseResult parse) => new() { MaxSteps = parse.GetValue(MaxSteps), Metadata = parse.GetValue(NoMeta) ? MetadataUse.None : MetadataUse.Known };
+    /// <summary>The encoding named by <c>--encoding</c> (default alertbroker-lc); throws <see cref="ArgumentException"/> for an unknown one.</summary>
+    public IStepEncoding StepEncoding(ParseResult parse) =>
+        parse.GetValue(EncodingName) is { } name ? StepEncodings.Parse(name) : StepEncodings.Default;
+
+    /// <summary>Whether the network gets a metadata branch: not with --no-meta, nor with an encoding that has no metadata features.</summary>
+    public bool UsesMetadata(ParseResult parse, IStepEncoding encoding) => !parse.GetValue(NoMeta) && encoding.MetaFeatureCount > 0;
+
+    public EncodingOptions Encoding(ParseResult parse, IStepEncoding encoding) => new()
+    {
+        MaxSteps = parse.GetValue(MaxSteps),
+        Metadata = UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None,
+        Encoding = encoding,
+    };
 
     public static StepLoss ParseStepLoss(string text) => text.Trim().ToLowerInvariant() switch
     {
@@ -244,10 +259,10 @@ internal sealed class TrainingCli
     /// <summary>
     /// Encodes, splits, trains from <paramref name="initial"/>, evaluates on the test part and exports the package.
     /// </summary>
-    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, CancellationToken ct)
+    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct)
     {
         var console = CliHelpers.Stderr;
-        var encoded = EncodedDataset.Encode(data, classes, Encoding(parse));
+        var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
             console.MarkupLine("[red]no objects of the chosen classes have observations[/]");
@@ -346,7 +361,7 @@ internal sealed class TrainingCli
             ["validation"] = validation?.Count ?? 0,
             ["test"] = test?.Count ?? 0,
         };
-        provenance["encoding"] = new JsonObject { ["maxSteps"] = parse.GetValue(MaxSteps), ["metadata"] = !parse.GetValue(NoMeta), ["detectionsOnly"] = parse.GetValue(DetectionsOnly) };
+        provenance["encoding"] = new JsonObject { ["name"] = encoding.Id.Name, ["version"] = encoding.Id.Version, ["maxSteps"] = parse.GetValue(MaxSteps), ["metadata"] = UsesMetadata(parse, encoding), ["detectionsOnly"] = parse.GetValue(DetectionsOnly) };
         provenance["trainable"] = trainable.ToString();
         provenance["learningRate"] = options.LearningRate;
         provenance["batch"] = options.BatchSize;
@@ -389,10 +404,10 @@ internal sealed class TrainingCli
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);
-        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History, surveys);
+        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History, surveys, encoding);
         if (report is not null)
         {
-            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(parse.GetValue(NoMeta) ? MetadataUse.None : MetadataUse.Known, parse.GetValue(MaxSteps)), History = result.History }, full);
+            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, full);
         }
 
         File.WriteAllText(Path.Combine(full, "MODEL_CARD.md"), ModelCard(manifest, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
@@ -450,7 +465,7 @@ internal sealed class TrainingCli
         sb.Append(meta
             ? "GRU classifier (two GRU layers of 100 → dense 100 tanh; metadata → dense 10 tanh; merge 100 ReLU → latent 100 ReLU → softmax), "
             : "GRU classifier (two GRU layers of 100 → dense 100 tanh → dense 100 ReLU → latent 100 ReLU → softmax; no metadata branch, no `meta` input), ");
-        sb.Append("feature encoding `alertbroker-lc` v1, trained by `AlertBroker.Training`.\n\n");
+        sb.Append(inv, $"feature encoding `{manifest.Encoding.Name}` v{manifest.Encoding.Version}, trained by `AlertBroker.Training`.\n\n");
         sb.Append(inv, $"- surveys: {string.Join(", ", manifest.EffectiveSurveys)}\n");
         sb.Append(meta
             ? $"- needs metadata: {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}; alerts do not carry it, so the model is for places where a source supplies it\n"

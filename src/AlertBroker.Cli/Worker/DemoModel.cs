@@ -6,6 +6,24 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>Finds the model the demo and benchmarks use: the given package, else the most recently created package under <c>models/</c>, else a random-weight model.</summary>
 internal static class DemoModel
 {
+    /// <summary>
+    /// <see cref="Load"/>, or null after reporting in one line why the model cannot be used (the caller exits with
+    /// <see cref="ModelCli.ModelUnusableExitCode"/>).
+    /// </summary>
+    public static ActiveModel? TryLoad(string? directory, out string description)
+    {
+        description = directory ?? "(none)";
+        try
+        {
+            return Load(directory, out description);
+        }
+        catch (Exception e) when (ModelCli.IsModelUnusable(e))
+        {
+            ModelCli.ReportModelUnusable(e);
+            return null;
+        }
+    }
+
     public static ActiveModel Load(string? directory, out string description)
     {
         if (directory is not null)

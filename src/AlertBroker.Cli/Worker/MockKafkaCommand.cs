@@ -13,7 +13,14 @@ internal static class MockKafkaCommand
     public static Command Create()
     {
         var topics = new Option<string[]>("--topic") { Description = "Topics to create (repeatable), with 4 partitions each (the mock's fixed count; producers also create topics on first use).", AllowMultipleArgumentsPerToken = true };
-        var brokers = new Option<int>("--brokers") { Description = "Mock brokers.", DefaultValueFactory = _ => 1 };
+        var brokers = new Option<int>("--brokers") { Description = "Mock brokers (1–16).", DefaultValueFactory = _ => 1 };
+        brokers.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 16)
+            {
+                result.AddError("--brokers must be between 1 and 16.");
+            }
+        });
         var command = new Command("mock-kafka", "Start librdkafka's mock Kafka cluster on 127.0.0.1 and print its bootstrap servers; runs until Ctrl-C.")
         {
             topics, brokers,

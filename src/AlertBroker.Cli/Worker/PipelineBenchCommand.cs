@@ -13,7 +13,12 @@ internal static class PipelineBenchCommand
     {
         var inv = CultureInfo.InvariantCulture;
         var all = mode == "all";
-        using var model = DemoModel.Load(modelDir, out var modelDescription);
+        using var model = DemoModel.TryLoad(modelDir, out var modelDescription);
+        if (model is null)
+        {
+            return ModelCli.ModelUnusableExitCode;
+        }
+
         AnsiConsole.WriteLine($"model: {model.Name} {model.Version} ({model.Classes.Length} classes, {model.Scorer.Dimensions.Layers}×{model.Scorer.Dimensions.HiddenSize} GRU) from {modelDescription}");
         AnsiConsole.WriteLine(string.Create(inv, $"machine: {Environment.ProcessorCount} cores, batches of {batchSize} messages; every pass starts from empty state"));
 

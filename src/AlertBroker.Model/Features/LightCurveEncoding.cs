@@ -46,8 +46,14 @@ public static class LightCurveEncoding
     /// <summary>The encoding's identity, as recorded in <c>model.json</c>.</summary>
     public static EncodingId Id { get; } = new(Name, Version);
 
-    /// <summary>Encodings this build implements (a worker refuses models with any other).</summary>
-    public static IReadOnlyCollection<EncodingId> Supported { get; } = [Id];
+    /// <summary>
+    /// Every encoding this build implements (<see cref="StepEncodings.Ids"/>; kept for callers written before the registry):
+    /// a worker refuses models with any other.
+    /// </summary>
+    public static IReadOnlyCollection<EncodingId> Supported => StepEncodings.Ids;
+
+    /// <summary>This encoding behind the <see cref="IStepEncoding"/> abstraction.</summary>
+    public static IStepEncoding Instance { get; } = new StepEncoding();
 
     public static IReadOnlyList<string> StepFeatureNames { get; } = ["wavelength_um", "time_rest", "dt_prev", "flux", "flux_err", "detected"];
 
@@ -66,12 +72,7 @@ public static class LightCurveEncoding
     /// </summary>
     public static FeatureEncodingDescriptor Descriptor(bool metadata = true)
     {
-        var bands = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var b in s_bands)
-        {
-            bands[BandKey(b)] = Passbands.CentralWavelengthMicron(b);
-        }
-
+        var bands = BandTable();
         return new FeatureEncodingDescriptor
         {
             Name = Name,
@@ -193,16 +194,62 @@ public static class LightCurveEncoding
     }
 
     /// <summary>t₀: the time of the first detection among the points, or of the first point when none is a detection.</summary>
-    public static double ReferenceTime(ReadOnlySpan<Observation> points)
+    public static double ReferenceTime(ReadOnlySpan<Observation> points) => StepEncodings.FirstDetection(points);
+
+    /// <summary>Wavelength per band key ("ztf:g" → 0.4746), as in <see cref="Descriptor"/>.</summary>
+    private static Dictionary<string, double> BandTable()
     {
-        foreach (ref readonly var p in points)
+        var bands = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var b in s_bands)
         {
-            if (p.Kind == ObservationKind.Detection)
-            {
-                return p.Mjd;
-            }
+            bands[BandKey(b)] = Passbands.CentralWavelengthMicron(b);
         }
 
-        return points.Length > 0 ? points[0].Mjd : double.NaN;
+        return bands;
+    }
+
+    // alertbroker-lc v1 behind IStepEncoding: every call goes to the static members above.
+    private sealed class StepEncoding : IStepEncoding
+    {
+        private readonly Lazy<IReadOnlyDictionary<string, double>> _bands = new(BandTable);
+
+        public EncodingId Id => LightCurveEncoding.Id;
+
+        public int StepFeatureCount => LightCurveEncoding.StepFeatureCount;
+
+        public IReadOnlyList<string> StepFeatureNames => LightCurveEncoding.StepFeatureNames;
+
+        public int MetaFeatureCount => LightCurveEncoding.MetaFeatureCount;
+
+        public IReadOnlyList<string> MetaFeatureNames => LightCurveEncoding.MetaFeatureNames;
+
+        public bool IncrementalExact => true;
+
+        public TimeZeroRule TimeZero => TimeZeroRule.FirstDetection;
+
+        public StepWindow? Window => null;
+
+        public IReadOnlyDictionary<string, double> BandWavelengthsMicron => _bands.Value;
+
+        public bool IsCandidate(in Observation observation) => IsStep(observation);
+
+        public Observation[] SelectOrderedSteps(Observation[] timeOrdered, out double referenceMjd)
+        {
+            ArgumentNullException.ThrowIfNull(timeOrdered);
+            var steps = StepEncodings.Filter(timeOrdered, 0, static (o, _) => IsStep(o));
+            referenceMjd = ReferenceTime(steps);
+            return steps;
+        }
+
+        public void EncodeSteps(ReadOnlySpan<Observation> steps, int start, double referenceMjd, double redshift, Span<float> destination) =>
+            LightCurveEncoding.EncodeSteps(steps, start, referenceMjd, redshift, destination);
+
+        public void EncodeMeta(double redshift, double mwEbv, Span<float> destination) => LightCurveEncoding.EncodeMeta(redshift, mwEbv, destination);
+
+        public FeatureEncodingDescriptor Descriptor(bool metadata = true) => LightCurveEncoding.Descriptor(metadata);
+
+        public IReadOnlyList<MetadataRequirement> MetadataRequirements(bool metadata = true) => LightCurveEncoding.MetadataRequirements(metadata);
+
+        public override string ToString() => Id.ToString();
     }
 }

@@ -12,6 +12,8 @@ namespace AlertBroker.Model.Network;
 public static class GruClassifierExporter
 {
     public const int Opset = OnnxModelBuilder.DefaultOpset;
+    public const int MinimumOpset = 13;
+    public const int MaximumOpset = 17;
     public const string ProducerName = "AlertBroker";
 
     // Model metadata key holding the nine network sizes, so an exported file describes itself.
@@ -46,37 +48,62 @@ public static class GruClassifierExporter
     /// The merge layer on concat(step, meta) is written as MatMul(step, W_step) + Unsqueeze(MatMul(meta, W_meta)) + b,
     /// the same function without materialising the metadata tiled over every step.
     /// </summary>
-    public static byte[] ToOnnx(GruClassifierWeights weights)
+    public static byte[] ToOnnx(GruClassifierWeights weights) => ToOnnx(weights, GruClassifierExportOptions.Default);
+
+    /// <summary>
+    /// Builds the ONNX model with <paramref name="options"/>: the opset, the tensor names, whether the graph has a
+    /// <c>lengths</c> input (without it, every row runs to the end of the steps dimension, as a plain PyTorch export does) and
+    /// whether it describes itself (<c>alertbroker.gru.sizes</c>, which <see cref="FromOnnx"/> needs).
+    /// </summary>
+    public static byte[] ToOnnx(GruClassifierWeights weights, GruClassifierExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var c = weights.Config;
         int h = c.HiddenSize, layers = c.Layers;
         var b = new OnnxModelBuilder
         {
-            GraphName = "alertbroker_gru_classifier",
-            ProducerName = ProducerName,
-            ProducerVersion = ProducerVersion,
-            Opset = Opset,
+            GraphName = options.GraphName,
+            ProducerName = options.ProducerName,
+            ProducerVersion = options.ProducerVersion ?? ProducerVersion,
+            Opset = options.Opset,
         };
+        var names = options.Names;
         var batch = OnnxDimension.Dynamic("batch");
         var steps = OnnxDimension.Dynamic("steps");
-        b.AddInput(ModelTensorNames.X, OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(c.InputFeatures));
+        b.AddInput(names.X, OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(c.InputFeatures));
         if (c.MetaFeatures > 0)
         {
-            b.AddInput(ModelTensorNames.Meta, OnnxElementType.Float, batch, OnnxDimension.Fixed(c.MetaFeatures));
+            b.AddInput(names.Meta, OnnxElementType.Float, batch, OnnxDimension.Fixed(c.MetaFeatures));
         }
 
-        b.AddInput(ModelTensorNames.H0, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
-        b.AddInput(ModelTensorNames.Lengths, OnnxElementType.Int32, batch);
-        b.AddOutput(ModelTensorNames.Probs, OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(c.Classes));
-        b.AddOutput(ModelTensorNames.Hn, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
-        b.AddMetadata(SizesMetadataKey, string.Join(',', GruClassifierWeights.ConfigSizes(c)));
+        if (options.State)
+        {
+            b.AddInput(names.H0, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        }
+
+        if (options.Lengths)
+        {
+            b.AddInput(names.Lengths, OnnxElementType.Int32, batch);
+        }
+
+        b.AddOutput(names.Probs, OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(c.Classes));
+        if (options.State)
+        {
+            b.AddOutput(names.Hn, OnnxElementType.Float, OnnxDimension.Fixed(layers), batch, OnnxDimension.Fixed(h));
+        }
+
+        if (options.SelfDescribing)
+        {
+            b.AddMetadata(SizesMetadataKey, string.Join(',', GruClassifierWeights.ConfigSizes(c)));
+        }
 
         b.AddInitializer(OnnxInitializer.Int64("axes_0", [0L], 1));
         b.AddInitializer(OnnxInitializer.Int64("axes_1", [1L], 1));
 
         // GRU stack, time-major [steps, batch, features].
-        var sequence = b.Add("Transpose", "x_time_major", [ModelTensorNames.X], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
+        var sequence = b.Add("Transpose", "x_time_major", [names.X], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
         var finalStates = new string[layers];
         for (var l = 0; l < layers; l++)
         {
@@ -90,12 +117,14 @@ public static class GruClassifierExporter
             b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.start", [l], 1));
             b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.end", [l + 1], 1));
 
-            var initial = b.Add("Slice", $"h0_l{l}", [ModelTensorNames.H0, $"gru_l{l}.start", $"gru_l{l}.end", "axes_0"]);
+            // Without a state input the optional initial_h is left empty (zeros); without a lengths input (or with one that
+            // is ignored) sequence_lens is left empty and every row runs over all steps.
+            var initial = options.State && !options.IgnoreStateInput ? b.Add("Slice", $"h0_l{l}", [names.H0, $"gru_l{l}.start", $"gru_l{l}.end", "axes_0"]) : string.Empty;
             var y = $"gru_l{l}_y";
-            finalStates[l] = layers == 1 ? ModelTensorNames.Hn : $"gru_l{l}_hn";
+            finalStates[l] = layers == 1 && options.State ? names.Hn : $"gru_l{l}_hn";
             b.AddNode(
                 "GRU",
-                [sequence, $"gru_l{l}.W", $"gru_l{l}.R", $"gru_l{l}.B", ModelTensorNames.Lengths, initial],
+                [sequence, $"gru_l{l}.W", $"gru_l{l}.R", $"gru_l{l}.B", options.Lengths && !options.IgnoreLengths ? names.Lengths : string.Empty, initial],
                 [y, finalStates[l]],
                 OnnxAttribute.Of("hidden_size", (long)h),
                 OnnxAttribute.Of("linear_before_reset", 1L),
@@ -105,9 +134,9 @@ public static class GruClassifierExporter
             sequence = b.Add("Squeeze", $"gru_l{l}_out", [y, "axes_1"]);
         }
 
-        if (layers > 1)
+        if (layers > 1 && options.State)
         {
-            b.AddNode("Concat", finalStates, [ModelTensorNames.Hn], OnnxAttribute.Of("axis", 0L));
+            b.AddNode("Concat", finalStates, [names.Hn], OnnxAttribute.Of("axis", 0L));
         }
 
         var top = b.Add("Transpose", "gru_out", [sequence], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
@@ -125,7 +154,7 @@ public static class GruClassifierExporter
         merged = b.Add("Add", "merge_biased", [merged, "merge.bias"]);
         if (c.MetaFeatures > 0)
         {
-            var metaDense = Linear(b, "meta_dense", ModelTensorNames.Meta, weights.MetaDense!.Weight, weights.MetaDense.Bias, c.MetaFeatures, c.MetaDenseSize);
+            var metaDense = Linear(b, "meta_dense", names.Meta, weights.MetaDense!.Weight, weights.MetaDense.Bias, c.MetaFeatures, c.MetaDenseSize);
             metaDense = b.Add("Tanh", "meta_dense_tanh", [metaDense]);
             var metaColumns = new float[c.MetaDenseSize * c.MergeSize];
             TransposeColumns(merge.Weight, merge.InputSize, c.DenseSize, c.MetaDenseSize, c.MergeSize, metaColumns);
@@ -139,12 +168,12 @@ public static class GruClassifierExporter
         var latent = Linear(b, "latent", merged, weights.Latent.Weight, weights.Latent.Bias, c.MergeSize, c.LatentSize);
         latent = b.Add("Relu", "latent_relu", [latent]);
         var logits = Linear(b, "output", latent, weights.Output.Weight, weights.Output.Bias, c.LatentSize, c.Classes);
-        b.AddNode("Softmax", [logits], [ModelTensorNames.Probs], OnnxAttribute.Of("axis", -1L));
+        b.AddNode("Softmax", [logits], [names.Probs], OnnxAttribute.Of("axis", -1L));
         return b.ToBytes();
     }
 
     /// <summary>
-    /// Reads weights back from an ONNX file written by <see cref="ToOnnx"/> (e.g. a package's <c>model.onnx</c>, to
+    /// Reads weights back from an ONNX file written by <see cref="ToOnnx(GruClassifierWeights, GruClassifierExportOptions)"/> with <see cref="GruClassifierExportOptions.SelfDescribing"/> (e.g. a package's <c>model.onnx</c>, to
     /// fine-tune it). Throws <see cref="FormatException"/> for any other file; a network exported by another tool
     /// carries other initializer names and cannot be read this way.
     /// </summary>
@@ -236,10 +265,18 @@ public static class GruClassifierExporter
     /// <c>surveys</c> (<see cref="ModelManifest.DefaultSurveys"/>), <c>metadata</c> (inferred from
     /// <c>encoding.metaFeatures</c>) and <c>requiresMetadata</c>.
     /// </summary>
-    public static ModelManifest ExportPackage(GruClassifierWeights weights, ModelManifest manifest, string directory)
+    public static ModelManifest ExportPackage(GruClassifierWeights weights, ModelManifest manifest, string directory) =>
+        ExportPackage(weights, manifest, directory, GruClassifierExportOptions.Default);
+
+    /// <summary>
+    /// As <see cref="ExportPackage(GruClassifierWeights, ModelManifest, string)"/>, exporting with <paramref name="options"/>;
+    /// <c>tensors.roles</c> is written when the names or the lengths input differ from the standard contract.
+    /// </summary>
+    public static ModelManifest ExportPackage(GruClassifierWeights weights, ModelManifest manifest, string directory, GruClassifierExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(options);
         var c = weights.Config;
         var metadata = manifest.Metadata ?? MetadataRequirement.Infer(manifest.Encoding?.MetaFeatures ?? []);
         var full = manifest with
@@ -249,15 +286,61 @@ public static class GruClassifierExporter
             Metadata = metadata,
             RequiresMetadata = manifest.RequiresMetadata ?? metadata.Count > 0,
             Network = Describe(c),
-            Tensors = TensorContract.Standard(c.Layers, c.HiddenSize, c.InputFeatures, c.MetaFeatures, c.Classes),
+            Tensors = Contract(c, options),
             Onnx = new OnnxFileDescriptor
             {
                 File = ModelPackage.OnnxFileName,
-                Opset = Opset,
-                Producer = $"{ProducerName} {ProducerVersion}",
+                Opset = options.Opset,
+                Producer = $"{options.ProducerName} {options.ProducerVersion ?? ProducerVersion}",
             },
         };
-        return ModelPackage.Save(directory, full, ToOnnx(weights));
+        return ModelPackage.Save(directory, full, ToOnnx(weights, options));
+    }
+
+    /// <summary>The <c>tensors</c> section of a graph exported with <paramref name="options"/>.</summary>
+    public static TensorContract Contract(GruClassifierConfig config, GruClassifierExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        var c = config;
+        var n = options.Names;
+        var inputs = new List<TensorSpec> { new(n.X, "float32", [-1, -1, c.InputFeatures]) };
+        if (c.MetaFeatures > 0)
+        {
+            inputs.Add(new(n.Meta, "float32", [-1, c.MetaFeatures]));
+        }
+
+        if (options.State)
+        {
+            inputs.Add(new(n.H0, "float32", [c.Layers, -1, c.HiddenSize]));
+        }
+
+        if (options.Lengths)
+        {
+            inputs.Add(new(n.Lengths, "int32", [-1]));
+        }
+
+        var roles = new TensorRoles
+        {
+            Steps = n.X,
+            Metadata = c.MetaFeatures > 0 ? n.Meta : null,
+            StateIn = options.State ? n.H0 : null,
+            StateOut = options.State ? n.Hn : null,
+            Lengths = options.Lengths ? n.Lengths : null,
+            Probabilities = n.Probs,
+        };
+        List<TensorSpec> outputs = [new(n.Probs, "float32", [-1, -1, c.Classes])];
+        if (options.State)
+        {
+            outputs.Add(new(n.Hn, "float32", [c.Layers, -1, c.HiddenSize]));
+        }
+
+        return new TensorContract
+        {
+            Inputs = inputs,
+            Outputs = outputs,
+            Roles = roles == TensorRoles.Standard(c.MetaFeatures > 0) ? null : roles,
+        };
     }
 
     // Swaps the first two gate blocks: PyTorch's (r, z, n) ↔ ONNX's (z, r, h). The swap is its own inverse.

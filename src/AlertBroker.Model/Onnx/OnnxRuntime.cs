@@ -82,6 +82,16 @@ public static class OnnxRuntime
                 throw s_failure;
             }
 
+            // A truncated copy of the library (an interrupted copy or publish) would be mapped by the dynamic loader and crash
+            // the process with SIGBUS on first touch: refuse it before it is loaded.
+            if (TruncatedLibrary() is { } truncated)
+            {
+                s_failure = new OnnxRuntimeNotFoundException(
+                    $"the ONNX Runtime native library {truncated} is truncated or damaged and was not loaded — the program's folder is incomplete; rebuild or republish it (dotnet publish src/AlertBroker.Cli -c Release -o DIR)",
+                    null);
+                throw s_failure;
+            }
+
             try
             {
                 var env = Ort.OrtEnv.Instance();
@@ -105,6 +115,74 @@ public static class OnnxRuntime
                 throw s_failure;
             }
         }
+    }
+
+    // The library files the loader would take (beside the program, or in the portable runtimes/ layout) whose ELF headers
+    // point past the end of the file: "path (N bytes; its headers need M)", or null when every candidate is whole.
+    private static string? TruncatedLibrary()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        foreach (var path in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so"),
+                     Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libonnxruntime.so"),
+                 })
+        {
+            try
+            {
+                if (File.Exists(path) && ElfExtent(path) is { } extent && extent.Needed > extent.Length)
+                {
+                    return $"{path} ({extent.Length} bytes; its ELF headers need {extent.Needed})";
+                }
+            }
+            catch (IOException)
+            {
+                // Unreadable: let the loader report it.
+            }
+        }
+
+        return null;
+    }
+
+    // For a 64-bit little-endian ELF file: its length, and the end of the furthest program segment or section header table
+    // it declares. Null for anything else (the loader rejects non-ELF files with an error instead of a crash).
+    private static (long Length, long Needed)? ElfExtent(string path)
+    {
+        using var file = File.OpenRead(path);
+        Span<byte> header = stackalloc byte[64];
+        if (file.Read(header) < 64 || header[0] != 0x7F || header[1] != (byte)'E' || header[2] != (byte)'L' || header[3] != (byte)'F' || header[4] != 2 || header[5] != 1)
+        {
+            return null;
+        }
+
+        var phoff = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header[32..]);
+        var shoff = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header[40..]);
+        int phentsize = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[54..]);
+        int phnum = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[56..]);
+        int shentsize = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[58..]);
+        int shnum = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[60..]);
+        var length = file.Length;
+        var needed = Math.Max(phoff + ((long)phentsize * phnum), shoff + ((long)shentsize * shnum));
+        if (phoff <= 0 || phentsize < 56 || phoff + ((long)phentsize * phnum) > length)
+        {
+            return (length, needed);
+        }
+
+        var entry = new byte[phentsize];
+        for (var i = 0; i < phnum; i++)
+        {
+            file.Position = phoff + ((long)i * phentsize);
+            file.ReadExactly(entry);
+            var offset = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(entry.AsSpan(8));
+            var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(entry.AsSpan(32));
+            needed = Math.Max(needed, offset + size);
+        }
+
+        return (length, needed);
     }
 
     // Which file the dynamic loader mapped: the proof that the library beside the program (not some other copy) is in use.

@@ -86,6 +86,69 @@ public sealed class OnnxSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the model once on inputs given by name (float32 <c>float[]</c>, int32 <c>int[]</c> or int64 <c>long[]</c> with
+    /// their shapes) and returns every output as ONNX Runtime allocated it (shape and values as doubles). For checks such as
+    /// <c>models verify</c>, where output shapes are not known in advance; the scoring path uses <see cref="CreateBinding"/>.
+    /// </summary>
+    public IReadOnlyList<OnnxOutputValue> Evaluate(IReadOnlyList<OnnxInputValue> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var values = new List<Ort.OrtValue>(inputs.Count);
+        var added = false;
+        try
+        {
+            foreach (var input in inputs)
+            {
+                values.Add(input.Data switch
+                {
+                    float[] f => Ort.OrtValue.CreateTensorValueFromMemory(f, input.Shape),
+                    int[] i => Ort.OrtValue.CreateTensorValueFromMemory(i, input.Shape),
+                    long[] l => Ort.OrtValue.CreateTensorValueFromMemory(l, input.Shape),
+                    _ => throw new ArgumentException($"input '{input.Name}': only float[], int[] and long[] data can be fed", nameof(inputs)),
+                });
+            }
+
+            var session = Enter(ref added);
+            var outputNames = _outputs.Select(o => o.Name).ToArray();
+            using var results = session.Run(RunOptions, [.. inputs.Select(i => i.Name)], values, outputNames);
+            var list = new List<OnnxOutputValue>(outputNames.Length);
+            var k = 0;
+            foreach (var result in results)
+            {
+                var info = result.GetTensorTypeAndShape();
+                var type = (OnnxElementType)(int)info.ElementDataType;
+                double[] data = type switch
+                {
+                    OnnxElementType.Float => Array.ConvertAll(result.GetTensorDataAsSpan<float>().ToArray(), v => (double)v),
+                    OnnxElementType.Double => result.GetTensorDataAsSpan<double>().ToArray(),
+                    OnnxElementType.Int32 => Array.ConvertAll(result.GetTensorDataAsSpan<int>().ToArray(), v => (double)v),
+                    OnnxElementType.Int64 => Array.ConvertAll(result.GetTensorDataAsSpan<long>().ToArray(), v => (double)v),
+                    _ => [],
+                };
+                list.Add(new OnnxOutputValue(outputNames[k++], type, info.Shape, data));
+            }
+
+            return list;
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            throw OnnxErrors.Wrap(e);
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+
+            if (added)
+            {
+                Exit();
+            }
+        }
+    }
+
     public void Dispose() => _handle.Dispose();
 
     // Takes a reference on the native session for the length of one call; throws ObjectDisposedException after Dispose.

@@ -63,6 +63,14 @@ public sealed record ModelManifest
     [JsonIgnore]
     public IReadOnlyList<MetadataRequirement> EffectiveMetadata => Metadata ?? MetadataRequirement.Infer(Encoding?.MetaFeatures ?? []);
 
+    /// <summary>
+    /// Which graph tensor plays which part of the scoring contract: <c>tensors.roles</c>, or for a package without it the
+    /// standard names (<c>x</c>, <c>meta</c> when the network has metadata features, <c>h0</c>, <c>hn</c>, <c>lengths</c>,
+    /// <c>probs</c>).
+    /// </summary>
+    [JsonIgnore]
+    public TensorRoles EffectiveRoles => Tensors?.Roles ?? TensorRoles.Standard((Network?.MetaFeatures ?? 0) > 0);
+
     /// <summary><see cref="RequiresMetadata"/>, or whether <see cref="EffectiveMetadata"/> lists anything.</summary>
     [JsonIgnore]
     public bool EffectiveRequiresMetadata => RequiresMetadata ?? EffectiveMetadata.Count > 0;
@@ -231,12 +239,19 @@ public sealed record NetworkDescriptor
     public int Classes { get; init; }
 }
 
-/// <summary>The ONNX graph's input and output tensors.</summary>
+/// <summary>The ONNX graph's input and output tensors, and which of them plays which part of the scoring contract.</summary>
 public sealed record TensorContract
 {
     public IReadOnlyList<TensorSpec> Inputs { get; init; } = [];
 
     public IReadOnlyList<TensorSpec> Outputs { get; init; } = [];
+
+    /// <summary>
+    /// The role of each graph tensor; null (absent in packages written before the field, and in the standard contract) means
+    /// the standard names (<see cref="TensorRoles.Standard"/>).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TensorRoles? Roles { get; init; }
 
     /// <summary>
     /// The standard contract: inputs <c>x</c> [-1, -1, F], <c>meta</c> [-1, M] (only when M &gt; 0), <c>h0</c> [L, -1, H],
@@ -262,6 +277,52 @@ public sealed record TensorContract
             ],
         };
     }
+}
+
+/// <summary>
+/// Which graph tensor plays which part of the scoring contract (<c>tensors.roles</c>); null marks a part the graph does not
+/// have. <see cref="Steps"/> and <see cref="Probabilities"/> are required; <see cref="StateIn"/> and <see cref="StateOut"/>
+/// come together or not at all (without them every update re-runs the whole light curve); without <see cref="Lengths"/>
+/// rows of equal length are scored together and nothing is padded; <see cref="Metadata"/> only for a model with metadata
+/// features.
+/// </summary>
+public sealed record TensorRoles
+{
+    /// <summary>Input, float32 [batch, steps, F]: the encoded steps.</summary>
+    public string? Steps { get; init; }
+
+    /// <summary>Input, float32 [batch, M]: the metadata vector.</summary>
+    public string? Metadata { get; init; }
+
+    /// <summary>Input, float32 [layers, batch, hidden]: the recurrent state before the first step.</summary>
+    public string? StateIn { get; init; }
+
+    /// <summary>Output, float32 [layers, batch, hidden]: the recurrent state after each row's last (valid) step.</summary>
+    public string? StateOut { get; init; }
+
+    /// <summary>Input, int32 or int64 [batch]: valid steps per row.</summary>
+    public string? Lengths { get; init; }
+
+    /// <summary>Output, float32 [batch, steps, C]: class probabilities after every step.</summary>
+    public string? Probabilities { get; init; }
+
+    /// <summary>Both state tensors are present: the model can continue from a stored state.</summary>
+    [JsonIgnore]
+    public bool HasState => StateIn is not null && StateOut is not null;
+
+    /// <summary>The roles of the standard contract's names (what packages without <c>tensors.roles</c> mean).</summary>
+    public static TensorRoles Standard(bool metadata) => new()
+    {
+        Steps = ModelTensorNames.X,
+        Metadata = metadata ? ModelTensorNames.Meta : null,
+        StateIn = ModelTensorNames.H0,
+        StateOut = ModelTensorNames.Hn,
+        Lengths = ModelTensorNames.Lengths,
+        Probabilities = ModelTensorNames.Probs,
+    };
+
+    public override string ToString() =>
+        $"steps={Steps ?? "-"}, metadata={Metadata ?? "-"}, stateIn={StateIn ?? "-"}, stateOut={StateOut ?? "-"}, lengths={Lengths ?? "-"}, probabilities={Probabilities ?? "-"}";
 }
 
 /// <summary>One graph tensor: name, element type ("float32", "int32", …) and shape with -1 for a dynamic dimension.</summary>

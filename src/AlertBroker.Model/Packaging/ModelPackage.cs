@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Onnx.Protobuf;
 
@@ -165,7 +166,85 @@ public sealed class ModelPackage : IDisposable
         return TryParseManifest(json, problems) ?? throw new ModelPackageException(ManifestFileName, problems);
     }
 
+    /// <summary>
+    /// Every problem of a package's two files that can be found without ONNX Runtime: the manifest, the hash, the opset, the
+    /// encoding (supported, and its feature count, names and constants), and the graph's declared inputs and outputs (read
+    /// from the protobuf) against the manifest and the scoring contract. Empty when nothing is wrong; what only ONNX Runtime
+    /// can tell (operators it does not implement) is left to <see cref="Load(string, IReadOnlyCollection{EncodingId}, OnnxSessionOptions?)"/>.
+    /// </summary>
+    public static IReadOnlyList<ModelPackageProblem> Check(ReadOnlySpan<byte> manifestJson, ReadOnlySpan<byte> onnxBytes, IReadOnlyCollection<EncodingId> supportedEncodings)
+    {
+        ArgumentNullException.ThrowIfNull(supportedEncodings);
+        var problems = new List<ModelPackageProblem>();
+        var manifest = TryParseManifest(manifestJson, problems);
+        if (manifest is null)
+        {
+            return problems;
+        }
+
+        ValidateManifest(manifest, problems);
+        CheckEncoding(manifest, supportedEncodings, problems);
+        var sha = ComputeSha256(onnxBytes);
+        if (!string.Equals(manifest.Onnx?.Sha256, sha, StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add(new(ModelPackageProblemKind.HashMismatch, $"SHA-256 of the ONNX file is {sha} ({onnxBytes.Length} bytes) but the manifest says {manifest.Onnx?.Sha256}"));
+            return problems;
+        }
+
+        OnnxGraphInfo graph;
+        try
+        {
+            graph = OnnxGraphInfo.Read(onnxBytes);
+        }
+        catch (FormatException e)
+        {
+            problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, $"the ONNX file is not a valid ModelProto: {e.Message}"));
+            return problems;
+        }
+
+        if (manifest.Onnx is { Opset: not 0 } declared && graph.DefaultOpset != declared.Opset)
+        {
+            problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.opset is {declared.Opset} but the ONNX file imports opset {graph.DefaultOpset}"));
+        }
+
+        CheckTensors(manifest, [.. graph.Inputs.Select(ToInfo)], [.. graph.Outputs.Select(ToInfo)], problems);
+        return problems;
+    }
+
+    /// <summary>A declared graph tensor as the session would describe it (-1 for dynamic dimensions).</summary>
+    public static OnnxTensorInfo ToInfo(OnnxGraphTensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return new OnnxTensorInfo(tensor.Name, tensor.ElementType, tensor.Sizes);
+    }
+
     public void Dispose() => Session.Dispose();
+
+    // The encoding must be one the caller implements, and the manifest must describe it as it is implemented.
+    private static void CheckEncoding(ModelManifest manifest, IReadOnlyCollection<EncodingId> supportedEncodings, List<ModelPackageProblem> problems)
+    {
+        var encoding = manifest.Encoding;
+        if (encoding is null)
+        {
+            return;
+        }
+
+        if (!supportedEncodings.Contains(encoding.Id))
+        {
+            problems.Add(new(
+                ModelPackageProblemKind.UnsupportedEncoding,
+                $"feature encoding {encoding.Id} is not implemented here (supported: {(supportedEncodings.Count == 0 ? "none" : string.Join(", ", supportedEncodings))})"));
+            return;
+        }
+
+        if (StepEncodings.Find(encoding.Id) is { } implementation)
+        {
+            foreach (var message in ScoringContract.CheckEncoding(manifest, implementation))
+            {
+                problems.Add(new(ModelPackageProblemKind.EncodingMismatch, message));
+            }
+        }
+    }
 
     private static ModelManifest? TryParseManifest(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
     {
@@ -197,13 +276,7 @@ public sealed class ModelPackage : IDisposable
         if (manifest is not null)
         {
             ValidateManifest(manifest, problems);
-            var encoding = manifest.Encoding;
-            if (encoding is not null && !supportedEncodings.Contains(encoding.Id))
-            {
-                problems.Add(new(
-                    ModelPackageProblemKind.UnsupportedEncoding,
-                    $"feature encoding {encoding.Id} is not implemented here (supported: {(supportedEncodings.Count == 0 ? "none" : string.Join(", ", supportedEncodings))})"));
-            }
+            CheckEncoding(manifest, supportedEncodings, problems);
         }
 
         string? sha = null;
@@ -230,7 +303,7 @@ public sealed class ModelPackage : IDisposable
 
         if (session is not null && manifest is not null)
         {
-            CheckTensors(manifest, session, problems);
+            CheckTensors(manifest, session.Inputs, session.Outputs, problems);
         }
 
         if (problems.Count > 0 || manifest is null || session is null || sha is null)
@@ -306,14 +379,16 @@ public sealed class ModelPackage : IDisposable
                 Invalid($"network.type is '{network.Type}'; only 'gru' is served");
             }
 
-            if (network.Layers <= 0)
+            // A model without a recurrent state (no state in/out tensors) has no layers × hidden to store: 0 is allowed there.
+            var stateful = m.EffectiveRoles.HasState;
+            if (stateful ? network.Layers <= 0 : network.Layers < 0)
             {
-                Invalid($"network.layers must be positive, not {network.Layers}");
+                Invalid($"network.layers must be {(stateful ? "positive" : "0 or positive")}, not {network.Layers}");
             }
 
-            if (network.Hidden <= 0)
+            if (stateful ? network.Hidden <= 0 : network.Hidden < 0)
             {
-                Invalid($"network.hidden must be positive, not {network.Hidden}");
+                Invalid($"network.hidden must be {(stateful ? "positive" : "0 or positive")}, not {network.Hidden}");
             }
 
             if (network.InputFeatures <= 0)
@@ -507,13 +582,13 @@ public sealed class ModelPackage : IDisposable
         }
     }
 
-    // Checks the session's real tensors against the manifest and against the scoring contract.
-    private static void CheckTensors(ModelManifest m, OnnxSession session, List<ModelPackageProblem> problems)
+    // Checks the graph's real tensors against the manifest and against the scoring contract.
+    private static void CheckTensors(ModelManifest m, IReadOnlyList<OnnxTensorInfo> inputs, IReadOnlyList<OnnxTensorInfo> outputs, List<ModelPackageProblem> problems)
     {
         void Mismatch(string message) => problems.Add(new(ModelPackageProblemKind.TensorMismatch, message));
 
-        CompareWithManifest(m.Tensors?.Inputs ?? [], session.Inputs, "input", Mismatch);
-        CompareWithManifest(m.Tensors?.Outputs ?? [], session.Outputs, "output", Mismatch);
+        CompareWithManifest(m.Tensors?.Inputs ?? [], inputs, "input", Mismatch);
+        CompareWithManifest(m.Tensors?.Outputs ?? [], outputs, "output", Mismatch);
 
         var network = m.Network;
         if (network is null)
@@ -521,21 +596,20 @@ public sealed class ModelPackage : IDisposable
             return;
         }
 
+        var roles = m.EffectiveRoles;
         var classes = m.Classes?.Count ?? 0;
-        Expect(session.Inputs, ModelTensorNames.X, OnnxElementType.Float, [-1, -1, network.InputFeatures], "input", Mismatch);
-        if (network.MetaFeatures > 0)
+        foreach (var message in ScoringContract.Check(
+                     roles,
+                     inputs,
+                     outputs,
+                     network.InputFeatures,
+                     network.MetaFeatures,
+                     roles.HasState ? network.Layers : null,
+                     roles.HasState ? network.Hidden : null,
+                     classes))
         {
-            Expect(session.Inputs, ModelTensorNames.Meta, OnnxElementType.Float, [-1, network.MetaFeatures], "input", Mismatch);
+            Mismatch(message);
         }
-        else if (Find(session.Inputs, ModelTensorNames.Meta) is not null)
-        {
-            Mismatch("the graph has a 'meta' input but network.metaFeatures is 0");
-        }
-
-        Expect(session.Inputs, ModelTensorNames.H0, OnnxElementType.Float, [network.Layers, -1, network.Hidden], "input", Mismatch);
-        Expect(session.Inputs, ModelTensorNames.Lengths, OnnxElementType.Int32, [-1], "input", Mismatch);
-        Expect(session.Outputs, ModelTensorNames.Probs, OnnxElementType.Float, [-1, -1, classes], "output", Mismatch);
-        Expect(session.Outputs, ModelTensorNames.Hn, OnnxElementType.Float, [network.Layers, -1, network.Hidden], "output", Mismatch);
     }
 
     private static void CompareWithManifest(IReadOnlyList<TensorSpec> specs, IReadOnlyList<OnnxTensorInfo> actual, string kind, Action<string> mismatch)
@@ -570,36 +644,6 @@ public sealed class ModelPackage : IDisposable
             if (!specs.Any(s => s?.Name == info.Name))
             {
                 mismatch($"the ONNX graph has {kind} '{info.Name}' that model.json does not list");
-            }
-        }
-    }
-
-    private static void Expect(IReadOnlyList<OnnxTensorInfo> infos, string name, OnnxElementType type, long[] shape, string kind, Action<string> mismatch)
-    {
-        var info = Find(infos, name);
-        if (info is null)
-        {
-            mismatch($"the ONNX graph has no '{name}' {kind}, which the scoring contract requires");
-            return;
-        }
-
-        if (info.ElementType != type)
-        {
-            mismatch($"{kind} '{name}' must be {OnnxElementTypeNames.ToName(type)}, the ONNX graph has {OnnxElementTypeNames.ToName(info.ElementType)}");
-        }
-
-        if (info.Shape.Count != shape.Length)
-        {
-            mismatch($"{kind} '{name}' must have rank {shape.Length}, the ONNX graph has [{string.Join(", ", info.Shape)}]");
-            return;
-        }
-
-        for (var d = 0; d < shape.Length; d++)
-        {
-            // -1 in the expectation: any size (dynamic batch/steps); otherwise the graph must fix that size.
-            if (shape[d] >= 0 && info.Shape[d] != shape[d])
-            {
-                mismatch($"{kind} '{name}' dimension {d} must be {shape[d]} per model.json's network/classes, the ONNX graph has {(info.Shape[d] < 0 ? "dynamic" : info.Shape[d])}");
             }
         }
     }

@@ -23,6 +23,12 @@ public enum ModelPackageProblemKind
 
     /// <summary>The manifest's feature encoding is not one the caller implements.</summary>
     UnsupportedEncoding,
+
+    /// <summary>
+    /// The manifest describes its (implemented) encoding differently from the implementation: step feature count or names,
+    /// metadata features, band wavelengths or scaling constants. The worker would compute other numbers than the network expects.
+    /// </summary>
+    EncodingMismatch,
 }
 
 /// <summary>One problem found in a model package.</summary>

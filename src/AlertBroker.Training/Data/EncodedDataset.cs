@@ -19,6 +19,12 @@ public sealed record EncodingOptions
     /// step times stay in the observer frame, as the worker encodes them when it has no redshift.
     /// </summary>
     public MetadataUse Metadata { get; init; } = MetadataUse.Known;
+
+    /// <summary>
+    /// The feature encoding (default <c>alertbroker-lc</c> v1): which points become steps, t₀ and the features. An encoding
+    /// without metadata features gives no metadata vector whatever <see cref="Metadata"/> says.
+    /// </summary>
+    public IStepEncoding Encoding { get; init; } = StepEncodings.Default;
 }
 
 /// <summary>How the metadata enters an encoded set; see <see cref="EncodingOptions.Metadata"/>.</summary>
@@ -35,12 +41,12 @@ public enum MetadataUse
 }
 
 /// <summary>
-/// Objects encoded with <see cref="LightCurveEncoding"/> (the serving code, so training and serving cannot drift):
-/// per object its steps [length, 6], its metadata [4], its label index and the days since first detection of each step.
+/// Objects encoded with an <see cref="IStepEncoding"/> (the serving code, so training and serving cannot drift): per object
+/// its steps [length, F], its metadata [M], its label index and the days since first detection of each step.
 /// </summary>
 public sealed class EncodedDataset
 {
-    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, float[]? objectWeights = null)
+    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, int stepFeatures = LightCurveEncoding.StepFeatureCount, float[]? objectWeights = null)
     {
         if (objectWeights is not null && objectWeights.Length != labels.Length)
         {
@@ -49,6 +55,7 @@ public sealed class EncodedDataset
 
         ObjectWeightsInternal = objectWeights;
         MetaFeatures = metaFeatures;
+        StepFeatures = stepFeatures;
         Classes = classes;
         ObjectIdsInternal = ids;
         StepsInternal = steps;
@@ -62,6 +69,9 @@ public sealed class EncodedDataset
 
     /// <summary>Metadata floats per object.</summary>
     public int MetaFeatures { get; }
+
+    /// <summary>Features per step (the encoding's).</summary>
+    public int StepFeatures { get; }
 
     public int Count => LabelsInternal.Length;
 
@@ -96,7 +106,7 @@ public sealed class EncodedDataset
 
     /// <summary>The same objects (arrays shared, not copied) with per-object loss weights.</summary>
     public EncodedDataset WithObjectWeights(float[]? weights) =>
-        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, weights);
+        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, StepFeatures, weights);
 
     /// <summary>
     /// The objects of <paramref name="first"/> followed by those of <paramref name="second"/> (arrays shared, not copied).
@@ -135,6 +145,7 @@ public sealed class EncodedDataset
             [.. first.MetaInternal, .. second.MetaInternal],
             [.. first.LabelsInternal, .. second.LabelsInternal],
             first.MetaFeatures,
+            first.StepFeatures,
             weights);
     }
 
@@ -193,7 +204,7 @@ public sealed class EncodedDataset
             MetaInternal.AsSpan(j * m, m).CopyTo(meta.AsSpan(i * m, m));
         }
 
-        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, weights);
+        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, StepFeatures, weights);
     }
 
     /// <summary>
@@ -211,8 +222,9 @@ public sealed class EncodedDataset
             classIndex[classes[i]] = i;
         }
 
-        var f = LightCurveEncoding.StepFeatureCount;
-        var m = options.Metadata == MetadataUse.None ? 0 : LightCurveEncoding.MetaFeatureCount;
+        var encoding = options.Encoding;
+        var f = encoding.StepFeatureCount;
+        var m = options.Metadata == MetadataUse.None ? 0 : encoding.MetaFeatureCount;
         var known = options.Metadata == MetadataUse.Known;
         var ids = new List<string>();
         var steps = new List<float[]>();
@@ -220,7 +232,7 @@ public sealed class EncodedDataset
         var lengths = new List<int>();
         var labels = new List<int>();
         var meta = new List<float>();
-        Span<float> metaRow = stackalloc float[LightCurveEncoding.MetaFeatureCount];
+        Span<float> metaRow = stackalloc float[encoding.MetaFeatureCount];
         foreach (var o in data.Objects)
         {
             if (!classIndex.TryGetValue(o.Class, out var label))
@@ -228,13 +240,12 @@ public sealed class EncodedDataset
                 continue;
             }
 
-            var points = LightCurveEncoding.SelectSteps(o.Observations);
+            var points = encoding.SelectSteps(o.Observations, out var t0);
             if (points.Length == 0)
             {
                 continue;
             }
 
-            var t0 = LightCurveEncoding.ReferenceTime(points);
             var length = Math.Min(points.Length, options.MaxSteps);
             if (options.DaysAfterFirstDetection is { } limit)
             {
@@ -253,14 +264,14 @@ public sealed class EncodedDataset
             }
 
             var x = new float[length * f];
-            LightCurveEncoding.EncodeSteps(points.AsSpan(0, length), 0, t0, known ? o.Redshift : double.NaN, x);
+            encoding.EncodeSteps(points.AsSpan(0, length), 0, t0, known ? o.Redshift : double.NaN, x);
             var d = new float[length];
             for (var i = 0; i < length; i++)
             {
                 d[i] = (float)(points[i].Mjd - t0);
             }
 
-            LightCurveEncoding.EncodeMeta(known ? o.Redshift : double.NaN, known ? o.MwEbv : double.NaN, metaRow);
+            encoding.EncodeMeta(known ? o.Redshift : double.NaN, known ? o.MwEbv : double.NaN, metaRow);
 
             ids.Add(o.ObjectId);
             steps.Add(x);
@@ -270,7 +281,7 @@ public sealed class EncodedDataset
             meta.AddRange(metaRow[..m]);
         }
 
-        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels], m);
+        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels], m, f);
     }
 
     /// <summary>Class names in order of decreasing count (ties by name): a stable default class order.</summary>
@@ -326,13 +337,13 @@ public sealed class EncodedDataset
     }
 
     /// <summary>Builds a data set directly from encoded sequences (synthetic benchmarks and tests); step i of each object is at day i unless <paramref name="stepDays"/> says otherwise.</summary>
-    internal static EncodedDataset FromArrays(IReadOnlyList<string> classes, float[][] steps, float[] meta, int[] labels, int metaFeatures, float[][]? stepDays = null)
+    internal static EncodedDataset FromArrays(IReadOnlyList<string> classes, float[][] steps, float[] meta, int[] labels, int metaFeatures, float[][]? stepDays = null, int stepFeatures = LightCurveEncoding.StepFeatureCount)
     {
         var n = labels.Length;
         var ids = new string[n];
         var days = stepDays ?? new float[n][];
         var lengths = new int[n];
-        var f = LightCurveEncoding.StepFeatureCount;
+        var f = stepFeatures;
         for (var i = 0; i < n; i++)
         {
             ids[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -349,7 +360,7 @@ public sealed class EncodedDataset
             }
         }
 
-        return new EncodedDataset(classes, ids, steps, days, lengths, meta, labels, metaFeatures);
+        return new EncodedDataset(classes, ids, steps, days, lengths, meta, labels, metaFeatures, f);
     }
 
     /// <summary>Observations helper for readers: a detection when |flux| / error reaches <paramref name="threshold"/>.</summary>

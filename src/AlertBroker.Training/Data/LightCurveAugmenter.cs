@@ -83,6 +83,11 @@ public sealed class LightCurveAugmenter
     public EncodedDataset Augment(EncodedDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        if (data.StepFeatures != LightCurveEncoding.StepFeatureCount)
+        {
+            throw new ArgumentException($"Augmentation re-encodes alertbroker-lc steps ({LightCurveEncoding.StepFeatureCount} features); this data has {data.StepFeatures} per step.", nameof(data));
+        }
+
         var n = data.Count;
         var steps = new float[n][];
         var days = new float[n][];
@@ -93,7 +98,7 @@ public sealed class LightCurveAugmenter
             lengths[i] = days[i].Length;
         }
 
-        return new EncodedDataset(data.Classes, data.ObjectIdsInternal, steps, days, lengths, data.MetaInternal, data.LabelsInternal, data.MetaFeatures, data.ObjectWeightsInternal);
+        return new EncodedDataset(data.Classes, data.ObjectIdsInternal, steps, days, lengths, data.MetaInternal, data.LabelsInternal, data.MetaFeatures, data.StepFeatures, data.ObjectWeightsInternal);
     }
 
     /// <summary>One light curve: <paramref name="x"/> [length × 6] encoded steps, <paramref name="d"/> observer-frame days since the first detection.</summary>

@@ -16,13 +16,21 @@ public sealed record TrainedModel(GruClassifierWeights Weights, IReadOnlyList<st
 /// <summary>Model packages in and out of the trainer, and transfer-learning surgery on the head.</summary>
 public static class ModelIo
 {
-    /// <summary>The default network for the project's feature encoding.</summary>
-    public static GruClassifierConfig DefaultConfig(int classes, bool metadata = true) => new()
+    /// <summary>The default network for a feature encoding (default: the project's, <c>alertbroker-lc</c> v1).</summary>
+    public static GruClassifierConfig DefaultConfig(int classes, bool metadata = true, IStepEncoding? encoding = null)
     {
-        InputFeatures = LightCurveEncoding.StepFeatureCount,
-        MetaFeatures = metadata ? LightCurveEncoding.MetaFeatureCount : 0,
-        Classes = classes,
-    };
+        encoding ??= StepEncodings.Default;
+        return new GruClassifierConfig
+        {
+            InputFeatures = encoding.StepFeatureCount,
+            MetaFeatures = metadata ? encoding.MetaFeatureCount : 0,
+            Classes = classes,
+        };
+    }
+
+    /// <summary>The encoding a package was trained with (from its manifest), or the default for a package that names none implemented here.</summary>
+    public static IStepEncoding EncodingOf(ModelManifest? manifest) =>
+        manifest?.Encoding is { } e ? StepEncodings.Get(e.Id) : StepEncodings.Default;
 
     /// <summary>Reads the weights of a package written by the trainer (its <c>model.onnx</c>) and its classes.</summary>
     public static TrainedModel LoadPackage(string directory)
@@ -51,8 +59,10 @@ public static class ModelIo
         JsonObject data,
         IReadOnlyDictionary<string, double> metrics,
         IReadOnlyList<EpochRecord>? history = null,
-        IReadOnlyList<string>? surveys = null)
+        IReadOnlyList<string>? surveys = null,
+        IStepEncoding? encoding = null)
     {
+        encoding ??= StepEncodings.Default;
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(data);
         if (history is { Count: > 0 })
@@ -92,8 +102,8 @@ public static class ModelIo
             Classes = classes,
             Surveys = surveys is { Count: > 0 } ? surveys : ModelManifest.DefaultSurveys,
             RequiresMetadata = metadata,
-            Metadata = LightCurveEncoding.MetadataRequirements(metadata),
-            Encoding = LightCurveEncoding.Descriptor(metadata),
+            Metadata = encoding.MetadataRequirements(metadata),
+            Encoding = encoding.Descriptor(metadata),
             Training = new TrainingSummary { Data = data, Metrics = finite },
         };
         return GruClassifierExporter.ExportPackage(weights, manifest, directory);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Numerics;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
-using AlertBroker.Model.Features;
 using AlertBroker.Model.Scoring;
 using AlertBroker.State;
 using AlertBroker.Worker.Output;
@@ -335,8 +334,8 @@ public sealed class AlertBatchProcessor
         for (var i = 0; i < works.Count; i++)
         {
             var w = works[i];
-            var steps = new float[w.ScoreCount * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
+            var steps = new float[w.ScoreCount * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
             w.StepProbabilities = new float[w.ScoreCount * d.Classes];
             w.NewHidden = new float[d.StateSize];
             requests[i] = new ScoringRequest(steps, model.Meta, w.StartHidden);
@@ -363,8 +362,8 @@ public sealed class AlertBatchProcessor
         for (var i = 0; i < prefixes.Count; i++)
         {
             var p = prefixes[i];
-            var steps = new float[p.Steps * LightCurveEncoding.StepFeatureCount];
-            LightCurveEncoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, double.NaN, steps);
+            var steps = new float[p.Steps * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, double.NaN, steps);
             p.AllProbabilities = new float[p.Steps * d.Classes];
             requests[i] = new ScoringRequest(steps, model.Meta, ReadOnlyMemory<float>.Empty);
             outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
@@ -465,8 +464,9 @@ public sealed class AlertBatchProcessor
                 Merged = windowMoved ? kept.ToArray() : current.Observations;
             }
 
-            Steps = SelectSteps(Merged);
-            ReferenceMjd = LightCurveEncoding.ReferenceTime(Steps);
+            // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
+            Steps = model.Encoding.SelectOrderedSteps(Merged, out var referenceMjd);
+            ReferenceMjd = referenceMjd;
             StepProbabilities = [];
             Prefixes = null;
             var n = Steps.Length;
@@ -480,7 +480,9 @@ public sealed class AlertBatchProcessor
             }
 
             // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
-            if (!windowMoved && CanContinue(current, model))
+            // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
+            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
+            if (!windowMoved && CanContinue(current, model) && (model.IsIncremental || current.ScoredSteps == n))
             {
                 ScoreStart = current.ScoredSteps;
                 ScoreCount = n - ScoreStart;
@@ -533,7 +535,7 @@ public sealed class AlertBatchProcessor
             if (start < DroppedFront)
             {
                 // The alert's window reaches back before the stored one (an earlier alert of an object over the limit).
-                return PickWindow(start, end, observations, prefixes);
+                return PickWindow(start, end, observations, model, prefixes);
             }
 
             var n = Steps.Length;
@@ -570,18 +572,18 @@ public sealed class AlertBatchProcessor
             return new AlertPick(ScoringPath.Prefix, index, observations, [], prefix);
         }
 
-        private AlertPick PickWindow(int start, int end, int observations, List<PrefixRequest> prefixes)
+        private AlertPick PickWindow(int start, int end, int observations, ActiveModel model, List<PrefixRequest> prefixes)
         {
             Prefixes ??= [];
             if (!Prefixes.TryGetValue((start, end), out var prefix))
             {
-                var points = SelectSteps(Combined[start..end]);
+                var points = model.Encoding.SelectOrderedSteps(Combined[start..end], out var pointsReference);
                 if (points.Length == 0)
                 {
                     return new AlertPick(ScoringPath.None, 0, observations, [], null);
                 }
 
-                prefix = new PrefixRequest(points, points.Length, LightCurveEncoding.ReferenceTime(points));
+                prefix = new PrefixRequest(points, points.Length, pointsReference);
                 Prefixes.Add((start, end), prefix);
                 prefixes.Add(prefix);
             }
@@ -623,40 +625,12 @@ public sealed class AlertBatchProcessor
                 return false;
             }
 
-            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale.
+            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale. A changed
+            // t₀ (an earlier detection arrived) changes every step's time feature and, with a window, which points are steps.
             ref readonly var last = ref Steps[s - 1];
             return last.Mjd.Equals(current.LastStepMjd)
                 && last.SourceId == current.LastStepSourceId
                 && ReferenceMjd.Equals(current.ReferenceMjd);
-        }
-
-        private static Observation[] SelectSteps(Observation[] merged)
-        {
-            var count = 0;
-            foreach (ref readonly var o in merged.AsSpan())
-            {
-                if (LightCurveEncoding.IsStep(o))
-                {
-                    count++;
-                }
-            }
-
-            if (count == merged.Length)
-            {
-                return merged;
-            }
-
-            var steps = new Observation[count];
-            var k = 0;
-            foreach (ref readonly var o in merged.AsSpan())
-            {
-                if (LightCurveEncoding.IsStep(o))
-                {
-                    steps[k++] = o;
-                }
-            }
-
-            return steps;
         }
     }
 }

@@ -7,8 +7,9 @@ using AlertBroker.Model.Scoring;
 namespace AlertBroker.Worker.Scoring;
 
 /// <summary>
-/// A loaded model ready to score: its package, a batched scorer and the identity stored beside each object's hidden
-/// state (<c>name/version/sha256[..12]</c>), so a state computed by another model is never continued.
+/// A loaded model ready to score: its package, its feature encoding (from <c>model.json</c>, looked up in
+/// <see cref="StepEncodings"/>), a batched scorer and the identity stored beside each object's hidden state
+/// (<c>name/version/sha256[..12]</c>), so a state computed by another model is never continued.
 /// </summary>
 public sealed class ActiveModel : IDisposable
 {
@@ -16,16 +17,21 @@ public sealed class ActiveModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(package);
         Package = package;
+        var id = package.Manifest.Encoding.Id;
+        Encoding = StepEncodings.Find(id)
+            ?? throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.UnsupportedEncoding, $"feature encoding {id} is not implemented here (implemented: {StepEncodings.Describe()})")]);
         Scorer = new BatchScorer(package, options);
         var d = Scorer.Dimensions;
-        if (d.InputFeatures != LightCurveEncoding.StepFeatureCount)
+        if (d.InputFeatures != Encoding.StepFeatureCount)
         {
-            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.InputFeatures} step features; {LightCurveEncoding.Name} v{LightCurveEncoding.Version} has {LightCurveEncoding.StepFeatureCount}")]);
+            Scorer.Dispose();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.InputFeatures} step features; {Encoding.Id} has {Encoding.StepFeatureCount}")]);
         }
 
-        if (d.MetaFeatures != 0 && d.MetaFeatures != LightCurveEncoding.MetaFeatureCount)
+        if (d.MetaFeatures != 0 && d.MetaFeatures != Encoding.MetaFeatureCount)
         {
-            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.InvalidManifest, $"the network takes {d.MetaFeatures} metadata features; the encoding has {LightCurveEncoding.MetaFeatureCount}")]);
+            Scorer.Dispose();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.MetaFeatures} metadata features; {Encoding.Id} has {Encoding.MetaFeatureCount}")]);
         }
 
         Classes = [.. package.Manifest.Classes];
@@ -34,13 +40,22 @@ public sealed class ActiveModel : IDisposable
         if (d.MetaFeatures > 0)
         {
             // Alerts carry neither host redshift nor MW extinction yet: both unknown, flagged as such.
-            LightCurveEncoding.EncodeMeta(double.NaN, double.NaN, Meta);
+            Encoding.EncodeMeta(double.NaN, double.NaN, Meta);
         }
     }
 
     public ModelPackage Package { get; }
 
     public BatchScorer Scorer { get; }
+
+    /// <summary>The feature encoding the model was trained with: which points become steps, t₀, the features.</summary>
+    public IStepEncoding Encoding { get; }
+
+    /// <summary>
+    /// Whether an object's stored state can be continued with only its new steps: the graph has a recurrent state and the
+    /// encoding is incremental-exact. Otherwise every update re-runs the object's whole light curve.
+    /// </summary>
+    public bool IsIncremental => Scorer.HasState && Encoding.IncrementalExact;
 
     public string Name => Package.Manifest.Name;
 
@@ -57,7 +72,7 @@ public sealed class ActiveModel : IDisposable
     /// <summary>Loads a package directory; <paramref name="sessionOptions"/> chooses threads and the execution provider (CPU by default).</summary>
     public static ActiveModel Load(string directory, OnnxSessionOptions? sessionOptions = null)
     {
-        var package = ModelPackage.Load(directory, LightCurveEncoding.Supported, sessionOptions);
+        var package = ModelPackage.Load(directory, StepEncodings.Ids, sessionOptions);
         try
         {
             return new ActiveModel(package);

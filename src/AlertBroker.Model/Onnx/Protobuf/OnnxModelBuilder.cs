@@ -51,7 +51,7 @@ internal sealed record OnnxInitializer(string Name, OnnxElementType ElementType,
 internal sealed class OnnxModelBuilder
 {
     // IR version 8 goes with opset 17 (ONNX 1.12); ONNX Runtime 1.30 reads both.
-    public const long IrVersion = 8;
+    public const long DefaultIrVersion = 8;
     public const int DefaultOpset = 17;
 
     private readonly List<OnnxNode> _nodes = [];
@@ -67,6 +67,9 @@ internal sealed class OnnxModelBuilder
     public string ProducerVersion { get; init; } = "";
 
     public int Opset { get; init; } = DefaultOpset;
+
+    /// <summary>The IR version written: the one of the ONNX release that introduced <see cref="Opset"/> (7 for 13–14, 8 for 15–18).</summary>
+    public long IrVersion => Opset >= 15 ? DefaultIrVersion : 7;
 
     public void AddInput(string name, OnnxElementType type, params OnnxDimension[] shape) => _inputs.Add(new(name, type, shape));
 

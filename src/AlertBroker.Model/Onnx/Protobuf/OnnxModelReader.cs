@@ -5,7 +5,8 @@ namespace AlertBroker.Model.Onnx.Protobuf;
 // An initializer read back from a model: float or int64 data, whatever field the writer used.
 internal sealed record OnnxInitializerData(string Name, OnnxElementType ElementType, long[] Dims, float[] Floats, long[] Int64s);
 
-// The facts AlertBroker reads from an ONNX file: header, opsets, metadata, initializers and operator types.
+// The facts AlertBroker reads from an ONNX file: header, opsets, metadata, initializers, operator types and the graph's
+// declared inputs and outputs.
 internal sealed class OnnxModelReader
 {
     public long IrVersion { get; private set; }
@@ -22,6 +23,11 @@ internal sealed class OnnxModelReader
     public Dictionary<string, OnnxInitializerData> Initializers { get; } = [];
 
     public List<string> OperatorTypes { get; } = [];
+
+    /// <summary>The graph's inputs that are fed (declared inputs that are not also initializers, as older exporters list them).</summary>
+    public List<OnnxGraphTensor> Inputs { get; } = [];
+
+    public List<OnnxGraphTensor> Outputs { get; } = [];
 
     /// <summary>The default-domain opset, or 0 when the model imports none.</summary>
     public long DefaultOpset => Opsets.TryGetValue(string.Empty, out var v) ? v : Opsets.TryGetValue("ai.onnx", out v) ? v : 0;
@@ -65,6 +71,7 @@ internal sealed class OnnxModelReader
     private void ReadGraph(ReadOnlySpan<byte> graph)
     {
         var reader = new ProtoReader(graph);
+        var inputs = new List<OnnxGraphTensor>();
         while (reader.TryReadTag(out var field, out var wire))
         {
             if (field == 1 && wire == WireType.LengthDelimited)
@@ -76,11 +83,117 @@ internal sealed class OnnxModelReader
                 var tensor = ReadTensor(reader.ReadBytes());
                 Initializers[tensor.Name] = tensor;
             }
+            else if (field == 11 && wire == WireType.LengthDelimited)
+            {
+                inputs.Add(ReadValueInfo(reader.ReadBytes()));        // GraphProto.input
+            }
+            else if (field == 12 && wire == WireType.LengthDelimited)
+            {
+                Outputs.Add(ReadValueInfo(reader.ReadBytes()));       // GraphProto.output
+            }
             else
             {
                 reader.Skip(wire);
             }
         }
+
+        foreach (var input in inputs)
+        {
+            if (!Initializers.ContainsKey(input.Name))
+            {
+                Inputs.Add(input);
+            }
+        }
+    }
+
+    // ValueInfoProto: name (1), type (2: TypeProto, tensor_type 1: elem_type 1, shape 2: TensorShapeProto, dim 1:
+    // dim_value 1 | dim_param 2).
+    private static OnnxGraphTensor ReadValueInfo(ReadOnlySpan<byte> info)
+    {
+        var reader = new ProtoReader(info);
+        var name = string.Empty;
+        var type = OnnxElementType.Undefined;
+        var dims = new List<OnnxGraphDimension>();
+        var hasShape = false;
+        while (reader.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.LengthDelimited)
+            {
+                name = reader.ReadString();
+            }
+            else if (field == 2 && wire == WireType.LengthDelimited)
+            {
+                var typeReader = new ProtoReader(reader.ReadBytes());
+                while (typeReader.TryReadTag(out var tf, out var tw))
+                {
+                    if (tf != 1 || tw != WireType.LengthDelimited)
+                    {
+                        typeReader.Skip(tw);
+                        continue;
+                    }
+
+                    var tensor = new ProtoReader(typeReader.ReadBytes());
+                    while (tensor.TryReadTag(out var f, out var w))
+                    {
+                        if (f == 1 && w == WireType.Varint)
+                        {
+                            type = (OnnxElementType)tensor.ReadInt64();
+                        }
+                        else if (f == 2 && w == WireType.LengthDelimited)
+                        {
+                            hasShape = true;
+                            var shape = new ProtoReader(tensor.ReadBytes());
+                            while (shape.TryReadTag(out var sf, out var sw))
+                            {
+                                if (sf == 1 && sw == WireType.LengthDelimited)
+                                {
+                                    dims.Add(ReadDimension(shape.ReadBytes()));
+                                }
+                                else
+                                {
+                                    shape.Skip(sw);
+                                }
+                            }
+                        }
+                        else
+                        {
+                            tensor.Skip(w);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        return new OnnxGraphTensor(name, type, dims, hasShape);
+    }
+
+    private static OnnxGraphDimension ReadDimension(ReadOnlySpan<byte> dimension)
+    {
+        var reader = new ProtoReader(dimension);
+        long? value = null;
+        string? parameter = null;
+        while (reader.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.Varint)
+            {
+                value = reader.ReadInt64();
+            }
+            else if (field == 2 && wire == WireType.LengthDelimited)
+            {
+                parameter = reader.ReadString();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        // A negative dim_value is not valid ONNX; treat it as dynamic rather than as a size.
+        return value is >= 0 ? new OnnxGraphDimension(value, null) : new OnnxGraphDimension(null, parameter);
     }
 
     private static string ReadOpType(ReadOnlySpan<byte> node)

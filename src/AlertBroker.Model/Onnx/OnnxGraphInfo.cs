@@ -1,0 +1,45 @@
+using AlertBroker.Model.Onnx.Protobuf;
+
+namespace AlertBroker.Model.Onnx;
+
+/// <summary>
+/// What an ONNX file declares, read from its protobuf without ONNX Runtime: producer, IR version, the default-domain
+/// opset, metadata properties and the graph's fed inputs and outputs with their element types and (symbolic) shapes.
+/// </summary>
+public sealed record OnnxGraphInfo(
+    string ProducerName,
+    string ProducerVersion,
+    long IrVersion,
+    long DefaultOpset,
+    IReadOnlyDictionary<string, string> Metadata,
+    IReadOnlyList<OnnxGraphTensor> Inputs,
+    IReadOnlyList<OnnxGraphTensor> Outputs)
+{
+    /// <summary>"pytorch 2.3.0", or the name alone.</summary>
+    public string Producer => $"{ProducerName} {ProducerVersion}".Trim();
+
+    /// <summary>Reads the file's declarations; throws <see cref="FormatException"/> when the bytes are not an ONNX ModelProto.</summary>
+    public static OnnxGraphInfo Read(ReadOnlySpan<byte> model)
+    {
+        var reader = OnnxModelReader.Parse(model);
+        return new OnnxGraphInfo(reader.ProducerName, reader.ProducerVersion, reader.IrVersion, reader.DefaultOpset, reader.Metadata, reader.Inputs, reader.Outputs);
+    }
+}
+
+/// <summary>A graph input or output as the file declares it: name, element type and dimensions (a size, or a named/unnamed dynamic one).</summary>
+public sealed record OnnxGraphTensor(string Name, OnnxElementType ElementType, IReadOnlyList<OnnxGraphDimension> Shape, bool HasShape)
+{
+    /// <summary>The shape with -1 for every dynamic dimension.</summary>
+    public long[] Sizes => [.. Shape.Select(d => d.Value ?? -1)];
+
+    public override string ToString() =>
+        $"{Name}: {OnnxElementTypeNames.ToName(ElementType)} {(HasShape ? "[" + string.Join(", ", Shape) + "]" : "(no shape)")}";
+}
+
+/// <summary>A dimension of a declared tensor: <see cref="Value"/> when fixed, else dynamic with an optional <see cref="Parameter"/> name (e.g. "batch").</summary>
+public readonly record struct OnnxGraphDimension(long? Value, string? Parameter)
+{
+    public bool IsDynamic => Value is null;
+
+    public override string ToString() => Value is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : Parameter is { Length: > 0 } p ? p : "?";
+}

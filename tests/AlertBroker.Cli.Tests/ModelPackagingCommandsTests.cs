@@ -1,0 +1,126 @@
+using AlertBroker.Cli.Commands;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Registry;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary><c>models package</c> and <c>models verify</c> exit codes and messages, and the encoding/graph size check in inspect, push, promote and score.</summary>
+public sealed class ModelPackagingCommandsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-packaging-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Onnx(int features, GruClassifierExportOptions options, string name = "model.onnx")
+    {
+        var config = new GruClassifierConfig { InputFeatures = features, HiddenSize = 8, Layers = 2, DenseSize = 8, MergeSize = 8, LatentSize = 8, Classes = 3 };
+        var path = Path.Combine(_root, name);
+        File.WriteAllBytes(path, GruClassifierExporter.ToOnnx(GruClassifierWeights.Random(config, 1), options));
+        return path;
+    }
+
+    private static (int Exit, string Out, string Err) Package(string onnx, string encoding, string output, TensorRoles? overrides = null)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = ModelPackagingCommands.Package(new ModelPackagingCommands.PackageArguments(onnx, "A,B,C", encoding, null, null, null, output, overrides ?? new TensorRoles()), stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Package_PyTorchStyleGraph_ExitsZeroPrintingTheRolesAndWhatWasValidated()
+    {
+        var (exit, output, errors) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", Path.Combine(_root, "models", "paper", "2.0.0"));
+
+        Assert.True(exit == 0, errors);
+        Assert.Contains("packaged paper 2.0.0", output, StringComparison.Ordinal);
+        Assert.Contains("state in      h0 float32 [2, ?, 8]", output, StringComparison.Ordinal);
+        Assert.Contains("lengths       (none)", output, StringComparison.Ordinal);
+        Assert.Contains("the state continues exactly", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_root, "models", "paper", "2.0.0", "model.json")));
+    }
+
+    [Fact]
+    public void Package_UnknownEncoding_ExitsTwoNamingTheImplementedOnes()
+    {
+        var (exit, _, errors) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "paper", Path.Combine(_root, "x", "1"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown feature encoding 'paper'", errors, StringComparison.Ordinal);
+        Assert.Contains("muthukrishna2025@1", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Package_GraphThatDoesNotFit_ExitsOneWithOneLinePerProblemAndWritesNothing()
+    {
+        var output = Path.Combine(_root, "six", "1");
+
+        var (exit, _, errors) = Package(Onnx(6, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", output, new TensorRoles { Lengths = "seq_len" });
+
+        Assert.Equal(1, exit);
+        var lines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("does not fit: input 'x' has 6 features per step but encoding muthukrishna2025 v1 computes 4", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("does not fit: --lengths 'seq_len': the graph has no input of that name", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Package_OutputAlreadyHoldsAPackage_ExitsTwo()
+    {
+        var output = Path.Combine(_root, "twice", "1");
+        Assert.Equal(0, Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", output).Exit);
+
+        var (exit, _, errors) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("already holds a package", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"x\": [1, 2", "not valid JSON")]
+    [InlineData("{\"probs\": [[[0.3, 0.3, 0.4]]]}", "no value for inputs 'x' (float32 [?, ?, 4]), 'h0' (float32 [2, ?, 8])")]
+    public void Verify_UnusableReference_ExitsTwoWithOneLine(string json, string expected)
+    {
+        var package = Path.Combine(_root, "verify", "1");
+        Assert.Equal(0, Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", package).Exit);
+        var reference = Path.Combine(_root, "reference.json");
+        File.WriteAllText(reference, json);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var exit = ModelPackagingCommands.Verify(package, reference, 1e-4, stdout, stderr);
+
+        Assert.Equal(2, exit);
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ManifestClaimingTheSixFeatureEncodingForAFourFeatureGraph_InspectPushPromoteAndScoreRefuse()
+    {
+        // What the issue found: such a manifest passed inspect and promote, and score crashed ("destination holds 4 floats; 6 needed").
+        var dir = Path.Combine(_root, "four", "1");
+        var encoding = LightCurveEncoding.Descriptor(metadata: false);
+        GruClassifierExporter.ExportPackage(
+            GruClassifierWeights.Random(new GruClassifierConfig { InputFeatures = 4, HiddenSize = 8, Classes = 3 }, 1),
+            new ModelManifest { Name = "four", Version = "1", Classes = ["A", "B", "C"], Encoding = encoding with { StepFeatures = [.. encoding.StepFeatures.Take(4)] } },
+            dir);
+        var registry = Path.Combine(_root, "registry");
+
+        Assert.Equal(3, await RunAsync(["models", "inspect", dir]));
+        Assert.Equal(1, await RunAsync(["models", "push", dir, "--registry", registry]));
+
+        // Registered behind the CLI's back, it is still refused by the promotion gate.
+        await new DirectoryModelRegistry(registry).PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "test");
+        var promoted = await new ModelPromoter(new DirectoryModelRegistry(registry)).PromoteAsync(new ModelRef("four", "1"), new PromotionOptions());
+        Assert.False(promoted.Promoted);
+        Assert.Contains(promoted.Findings, f => f.Contains("EncodingMismatch", StringComparison.Ordinal) && f.Contains("computes 6", StringComparison.Ordinal));
+        Assert.Equal(1, await RunAsync(["models", "promote", "four@1", "--registry", registry]));
+
+        Assert.Equal(3, ScoreCommand.Run(dir, [Path.Combine(_root, "no-alerts")], jsonl: true, TextWriter.Null, CancellationToken.None));
+    }
+
+    private static Task<int> RunAsync(string[] args) => AlertBrokerCommand.Create().Parse(args).InvokeAsync();
+}
