@@ -203,7 +203,7 @@ internal sealed class TrainingCli
             objects.Add(o);
         }
 
-        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse));
+        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse, StepEncoding(parse)));
         if (encoded.Count == 0)
         {
             throw new ArgumentException($"--mix-data has no objects of the classes {string.Join(", ", keep)}.");
