@@ -32,10 +32,11 @@ public sealed partial class EveryCommandFailureTests : IDisposable
     private static readonly Dictionary<string, Case> s_cases = new(StringComparer.Ordinal)
     {
         ["demo"] = new(i => ["demo", "--model", i.Package, "--nights", "0"], true, "model unusable (invalid model package)"),
-        ["run"] = new(i => ["run", "--model", i.Package, "--bootstrap-servers", "127.0.0.1:9", "--topic", "t", "--http-port", "0"], true, "model unusable (invalid model package)"),
+        ["run"] = new(i => ["run", "--model", i.Package, "--in-memory", "--bootstrap-servers", "127.0.0.1:9", "--topic", "t", "--http-port", "0"], true, "model unusable (invalid model package)"),
         ["mock-kafka"] = new(_ => ["mock-kafka", "--brokers", "0"], false, "--brokers must be between 1 and 16"),
         ["inspect"] = new(i => ["inspect", i.Missing], false, "Could not find file"),
         ["replay"] = new(i => ["replay", i.Missing], false, "no such file or directory"),
+        ["consume"] = new(_ => ["consume", "--topic", "t"], false, "consume needs --bootstrap-servers"),
         ["serve"] = new(i => ["serve", "--config", i.Missing, "--http-port", "0"], false, "configuration file not found"),
         ["models inspect"] = new(i => ["models", "inspect", i.Package], true, "OnnxLoadFailed"),
         ["models package"] = new(i => ["models", "package", "--onnx", Path.Combine(i.Package, "model.onnx"), "--classes", "a,b,c,d,e", "--encoding", "alertbroker-lc", "--out", Path.Combine(i.Out, "packaged", "1")], true, "does not fit: model.onnx is not an ONNX model"),
@@ -45,6 +46,10 @@ public sealed partial class EveryCommandFailureTests : IDisposable
         ["models status"] = new(i => ["models", "status", "--registry", Path.Combine(i.Registry, "models.json.lock-is-a-file")], false, "Could not find a part of the path"),
         ["models promote"] = new(i => ["models", "promote", "every@1", "--registry", i.Registry], true, "refused"),
         ["models rollback"] = new(i => ["models", "rollback", "--registry", i.Registry], false, "no model is active"),
+        ["models shadow"] = new(i => ["models", "shadow", "--registry", i.Registry], false, "give NAME@VERSION, or --clear --survey S"),
+        ["models metadata set"] = new(i => ["models", "metadata", "set", "--survey", "ztf", "--source", "host-redshift", "--registry", i.Registry], false, "give exactly one of a CSV file or a Redis hash"),
+        ["models metadata remove"] = new(i => ["models", "metadata", "remove", "--survey", "ztf", "--source", "host-redshift", "--registry", i.Registry], false, "was not declared"),
+        ["models metadata list"] = new(i => ["models", "metadata", "list", "--registry", Path.Combine(i.Registry, "models.json.lock-is-a-file")], false, "Could not find a part of the path"),
         ["models migrate"] = new(_ => ["models", "migrate"], false, "--redis is required"),
         ["score"] = new(i => ["score", "--model", i.Package, i.Missing], true, "model unusable (invalid model package)"),
         ["bench decode"] = new(i => ["bench", "decode", i.Missing], false, "no messages read"),

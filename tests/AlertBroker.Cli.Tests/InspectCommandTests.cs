@@ -34,7 +34,7 @@ public class InspectCommandTests
     public void Run_Normalized_WritesTheAlert()
     {
         var output = new StringWriter();
-        var exit = InspectCommand.Run([SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro")], json: false, normalized: true, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+        var exit = InspectCommand.Run([SharedData.Path("alert-samples", "lsst", "v11_0", "fakeAlert.avro")], json: false, normalized: true, limit: 0, new AlertDecoder(), output, CancellationToken.None);
 
         Assert.Equal(0, exit);
         using var doc = JsonDocument.Parse(output.ToString().Trim());
@@ -42,6 +42,18 @@ public class InspectCommandTests
         Assert.Equal(281323062375219200, doc.RootElement.GetProperty("sourceId").GetInt64());
         Assert.Equal(1.241, doc.RootElement.GetProperty("candidate").GetProperty("fluxMicroJy").GetDouble(), 1e-6);
         Assert.Equal(3, doc.RootElement.GetProperty("detections").GetArrayLength());
+    }
+
+    [SharedDataFact]
+    public void Run_NormalizedImpossibleTime_RefusedWithExitOne()
+    {
+        // The lsst.v7_4 schema's fake alert dates its detections MJD 1480360995: normalisation refuses it (decode-time
+        // value checks) instead of writing an alert no model could use.
+        var output = new StringWriter();
+        var exit = InspectCommand.Run([SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro")], json: false, normalized: true, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        Assert.Equal(string.Empty, output.ToString().Trim());
     }
 
     [SharedDataFact]

@@ -70,6 +70,49 @@ public sealed class ModelCommandsTests : IDisposable
         }
     }
 
+    [SharedDataFact]
+    public void Score_DetectionsOnly_LeavesOutTheForcedPhotometryOfRubinAlerts()
+    {
+        var dir = ExportRandomModel("score-detections");
+        var alert = SharedData.Files("alert-samples/lsst-real-v7_4").Single(f => f.Contains("58804293150441522", StringComparison.Ordinal));
+        int Steps(bool detectionsOnly)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, ScoreCommand.Run(dir, [alert], jsonl: true, output, CancellationToken.None, detectionsOnly: detectionsOnly));
+            return JsonDocument.Parse(output.ToString().Trim()).RootElement.GetProperty("steps").GetInt32();
+        }
+
+        // This real Rubin alert carries 3 diaSources and 2 forced-photometry points (inspect: detections=3, forced=2).
+        Assert.Equal(5, Steps(detectionsOnly: false));
+        Assert.Equal(3, Steps(detectionsOnly: true));
+    }
+
+    [SharedDataFact]
+    public void ShippedLsstModel_DeclaresLsstWithoutMetadata_InspectsAndScoresTheRealRubinAlerts()
+    {
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        var dir = Path.Combine(repo, "models", "lsst-sim", "1.0.0");
+        using (var package = ModelPackage.Load(dir, AlertBroker.Model.Features.LightCurveEncoding.Supported))
+        {
+            Assert.Equal(["lsst"], package.Manifest.EffectiveSurveys);
+            Assert.False(package.Manifest.EffectiveRequiresMetadata);
+            Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
+        }
+
+        Assert.Equal(0, RunInspect(dir).Exit);
+        var output = new StringWriter();
+        Assert.Equal(0, ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "lsst-real-v7_4")], jsonl: true, output, CancellationToken.None));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(100, lines.Length);
+        foreach (var line in lines)
+        {
+            var root = JsonDocument.Parse(line).RootElement;
+            Assert.Equal("lsst", root.GetProperty("survey").GetString());
+            var sum = root.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble());
+            Assert.InRange(sum, 0.999, 1.001);
+        }
+    }
+
     private string ExportRandomModel(string name) =>
         TestModelPackages.Export(Path.Combine(_root, name, "1"), "test-gru", "1", seed: 7, hidden: 16, classes: s_classes);
 

@@ -121,6 +121,47 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Contains("withheld", evaluation.GetProperty("conditions").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Finetune_ReplayAugmentationAndRegularisers_AreRecordedAndBadValuesRefused()
+    {
+        var data = WriteData();
+        var pool = WriteData(); // the same toy set, standing in for simulations
+        var baseDir = Path.Combine(_root, "models", "aid-base", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", baseDir));
+
+        var dir = Path.Combine(_root, "models", "aid", "1.0.0");
+        Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "all", "--epochs", "2", "--batch", "8", "--threads", "1", "--quiet",
+            "--mix-data", pool, "--mix-ratio", "0.5", "--mix-classes", "TDE", "--mix-weight", "2", "--mix-max", "5",
+            "--augment-drop", "0.1", "--augment-noise", "0.5", "--augment-late-start", "0.5", "--augment-late-days", "5",
+            "--class-weights", "sqrt", "--l2-sp", "0.1", "--gru-lr-scale", "0.3", "--out", dir));
+        using (var package = ModelPackage.Load(dir, LightCurveEncoding.Supported))
+        {
+            var training = package.Manifest.Training.Data!;
+            Assert.Equal("sqrt(N/N_c)", (string)training["classWeights"]!);
+            Assert.Equal(0.1, (double)training["l2sp"]!, 5);
+            Assert.Equal(0.3, (double)training["gruLearningRateScale"]!, 5);
+            var replay = training["replay"]!;
+            Assert.Equal(0.5, (double)replay["ratio"]!);
+            Assert.Equal(2.0, (double)replay["weight"]!);
+            Assert.Equal(5, (int)replay["classes"]!["TDE"]!); // --mix-max 5 of the 20 toy TDEs, no other class
+            Assert.Equal(0, (int)replay["classes"]!["SNIa"]!);
+            Assert.Equal(0.5, (double)training["augmentation"]!["lateStartProbability"]!);
+        }
+
+        var card = File.ReadAllText(Path.Combine(dir, "MODEL_CARD.md"));
+        Assert.Contains("replay", card, StringComparison.Ordinal);
+        Assert.Contains("L2-SP", card, StringComparison.Ordinal);
+
+        string[] common = ["finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--threads", "1", "--quiet", "--out", Path.Combine(_root, "models", "aid", "bad")];
+        Assert.Equal(1, Run([.. common, "--class-weights", "cubic"]));
+        Assert.Equal(1, Run([.. common, "--mix-data", pool, "--mix-classes", "AGN"]));
+        Assert.Equal(1, Run([.. common, "--mix-data", pool, "--mix-ratio", "0"]));
+        Assert.Equal(1, Run([.. common, "--mix-data", Path.Combine(_root, "no-such-dir")]));
+        Assert.Equal(1, Run([.. common, "--augment-drop", "1.5"]));
+        Assert.Equal(1, Run([.. common, "--l2-sp", "-1"]));
+        Assert.False(Directory.Exists(Path.Combine(_root, "models", "aid", "bad")));
+    }
+
     [SharedDataFact]
     public void Score_NoMetadataModel_ScoresRealAlerts()
     {

@@ -2,6 +2,7 @@ using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
 using AlertBroker.Avro;
 using AlertBroker.Simulation.Output;
+using AlertBroker.Simulation.Populations;
 using AlertBroker.Simulation.Surveys;
 
 namespace AlertBroker.Simulation.Tests;
@@ -191,6 +192,41 @@ public class AlertOutputTests : IDisposable
         {
             Assert.True(alerts[i].Mjd >= alerts[i - 1].Mjd);
         }
+    }
+
+    [Theory]
+    [InlineData("ztf")]
+    [InlineData("lsst")]
+    public void WriteStream_WithLabels_OneTruthLinePerObject_KeyedByTheDecodedObjectIds(string surveyName)
+    {
+        var survey = SurveyModel.ByName(surveyName);
+        var options = new AlertStreamOptions
+        {
+            Simulation = new SimulationOptions { Survey = survey, Seed = 32, ClassMix = ClassMixKind.Natural, MinDetections = 1 },
+            Nights = 2,
+            ObjectsPerNight = 4,
+            LeadDays = 120,
+        };
+        var labels = new StringWriter();
+        using (var writer = new AlertStreamWriter(survey, _dir, AlertOutputLayout.Files, 32, cutouts: false) { Labels = labels })
+        {
+            writer.WriteStream(new AlertStreamSimulator(options));
+        }
+
+        var lines = labels.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("object_id,class,redshift,mwebv", lines[0]);
+        var truth = lines.Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[1]);
+        Assert.Equal(lines.Length - 1, truth.Count);
+        var decoder = new AlertDecoder();
+        var alerts = new List<Alert>();
+        foreach (var input in AlertArchiveReader.Read([_dir]))
+        {
+            decoder.Decode(input.Payload, alerts);
+        }
+
+        Assert.NotEmpty(alerts);
+        Assert.Equal(truth.Keys.Order(StringComparer.Ordinal), alerts.Select(a => a.ObjectId).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(truth.Values, c => Assert.Contains(c, TransientClasses.All.Select(m => m.Name)));
     }
 
     [Fact]

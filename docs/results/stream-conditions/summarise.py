@@ -43,7 +43,15 @@ centre = statistics.median if median else statistics.mean
 
 
 def cell(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
     return f"{centre(values):.3f} [{min(values):.3f}, {max(values):.3f}]"
+
+
+def r5(value):
+    """Rounded; None for what the report writes as text (e.g. "NaN": the AUROC of a class absent from the data)."""
+    return round(value, 5) if isinstance(value, (int, float)) else None
 
 
 record = {}
@@ -70,8 +78,8 @@ for d in dirs:
             "objects": r["objects"],
             "macroAuroc": round(r["macroAuroc"], 5),
             "early": {str(x): round(early[x]["macroAuroc"], 5) for x in DAYS},
-            "perClass": {c["class"]: {"support": c["support"], "auroc": round(c["auroc"], 5),
-                                      "aurocDay10": round(early[10]["perClassAuroc"][k], 5)}
+            "perClass": {c["class"]: {"support": c["support"], "auroc": r5(c["auroc"]),
+                                      "aurocDay10": r5(early[10]["perClassAuroc"][k])}
                          for k, c in enumerate(r["perClass"])},
         })
     record[name] = runs

@@ -16,10 +16,13 @@ internal static class ExperimentCommand
         var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." };
         var bts = new Option<string?>("--bts") { Description = "Real ZTF BTS set (default ../shared/labelled/ztf-bts)." };
         var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." };
-        var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one." };
-        var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results" };
+        var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." };
+        var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." };
+        var conditions = new Option<string?>("--conditions") { Description = "Conditions of every run, comma-separated: stream (no redshift or E(B−V): what alerts carry; networks without the metadata branch) and/or redshift (with the data's redshift and E(B−V)). Default: stream." };
+        var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 };
+        var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" };
         var models = new Option<string?>("--models") { Description = "Export the base (ztf-sim-base) and the BTS fine-tuned model (ztf-bts) under this directory." };
-        var quick = new Option<bool>("--quick") { Description = "A small setting for CI that runs in minutes (small base, one seed, two sizes, few epochs)." };
+        var quick = new Option<bool>("--quick") { Description = "A small setting that runs in minutes (small base, three seeds, two sizes, few epochs); its headline follows the same rule as the full experiment." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per point (default 3)." };
         var baseObjects = new Option<int?>("--base-objects") { Description = "Simulated objects for the base (default all)." };
         var baseEpochs = new Option<int?>("--base-epochs") { Description = "Maximum base epochs (default 25)." };
@@ -29,12 +32,13 @@ internal static class ExperimentCommand
         var longScratch = new Option<bool>("--long-scratch") { Description = "Add the sanity baseline 'scratch, fixed epochs' (50 epochs, no early stopping, last weights)." };
         var modes = new Option<string>("--modes") { Description = "Runs per size and seed: scratch, scratch-long, head (latent+output), all (all layers, lr 1e-4), all-fast (all layers, lr 1e-3).", DefaultValueFactory = _ => "scratch,head,all" };
         var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
-        var noMeta = new Option<bool>("--no-meta") { Description = "Stream conditions: networks without the metadata branch and data without redshift or MW E(B−V) (a reused base with the branch loses it)." };
+        var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
         var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
         var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." };
+        var targetsOption = new Option<string?>("--targets") { Description = "Targets to run, comma-separated: ztf-bts, des-sims, lsst-sims (default: all available)." };
         var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")
         {
-            ztfSim, lsstSim, bts, des, baseModel, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads, noMeta, stepLoss, btsTestIds,
+            ztfSim, lsstSim, bts, des, baseModel, baseRedshift, conditions, minSeeds, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads, noMeta, stepLoss, btsTestIds, targetsOption,
         };
         transfer.SetAction((parse, ct) =>
         {
@@ -64,6 +68,32 @@ internal static class ExperimentCommand
                 targets.Add(new("lsst-sims", "Our LSST simulations (ugrizy), detections at S/N ≥ 5, five classes", lsst, "lsst", five, maxPool));
             }
 
+            if (parse.GetValue(targetsOption) is { } only)
+            {
+                var names = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var unknown = names.Where(n => targets.All(t => t.Name != n)).ToList();
+                if (unknown.Count > 0)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]unknown or unavailable target(s): {Markup.Escape(string.Join(", ", unknown))} (available: {Markup.Escape(string.Join(", ", targets.Select(t => t.Name)))})[/]");
+                    return Task.FromResult(1);
+                }
+
+                targets = [.. targets.Where(t => names.Contains(t.Name))];
+            }
+
+            string[] conditionList;
+            List<string> modeList;
+            try
+            {
+                conditionList = ParseConditions(parse.GetValue(conditions), parse.GetValue(noMeta));
+                modeList = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch));
+            }
+            catch (ArgumentException e)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return Task.FromResult(1);
+            }
+
             var sizeSpec = parse.GetValue(sizes) is { } s
                 ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()
                 : isQuick ? [100, 1.0] : [100, 200, 0.3, 0.6, 1.0];
@@ -71,19 +101,21 @@ internal static class ExperimentCommand
             {
                 BaseData = parse.GetValue(ztfSim)!,
                 BaseModel = parse.GetValue(baseModel),
+                RedshiftBaseModel = parse.GetValue(baseRedshift),
                 BaseObjects = parse.GetValue(baseObjects) ?? (isQuick ? 1500 : 0),
                 BaseMaxEpochs = parse.GetValue(baseEpochs) ?? (isQuick ? 3 : 25),
                 Targets = targets,
-                Seeds = parse.GetValue(seeds) ?? (isQuick ? 1 : 3),
+                Seeds = parse.GetValue(seeds) ?? 3,
                 Sizes = sizeSpec,
                 MaxEpochs = parse.GetValue(maxEpochs) ?? (isQuick ? 5 : 60),
                 LongEpochs = isQuick ? 5 : 50,
                 Patience = isQuick ? 2 : 5,
                 Threads = parse.GetValue(threads),
-                Modes = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch)),
+                Modes = modeList,
                 OutputDirectory = parse.GetValue(output)!,
                 ModelsDirectory = parse.GetValue(models),
-                UseMetadata = !parse.GetValue(noMeta),
+                Conditions = conditionList,
+                MinSeedsForClaim = parse.GetValue(minSeeds),
                 StepLoss = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!),
             };
             var console = CliHelpers.Stderr;
@@ -98,9 +130,10 @@ internal static class ExperimentCommand
                 return Task.FromResult(1);
             }
 
+            // The headline: only what non-overlapping seed ranges support (TransferClaims), target by target.
             foreach (var h in results.Headlines)
             {
-                console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{h.Target} / {h.Mode}: scratch-all {h.ScratchFullAuroc:0.000}, transfer-all {h.ModeFullAuroc:0.000}, data to match {(h.DataNeededFraction is { } f ? (f * 100).ToString("0", CultureInfo.InvariantCulture) + "%" : "not reached")}, share at 30% {h.ShareAt30 * 100:0.0}%, epochs {h.MedianEpochsScratch:0} → {h.MedianEpochsMode:0}")));
+                console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{h.Target} / {TransferExperiment.ConditionLabel(h.Condition)} / {h.Mode}: scratch-all {h.ScratchAll.Median:0.000} [{h.ScratchAll.Min:0.000}, {h.ScratchAll.Max:0.000}], transfer-all {h.ModeAll.Median:0.000} [{h.ModeAll.Min:0.000}, {h.ModeAll.Max:0.000}]; {string.Join("; ", h.Claims)}")));
             }
 
             console.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(options.OutputDirectory, "transfer-summary.md"))}");
@@ -108,6 +141,27 @@ internal static class ExperimentCommand
         });
         experiment.Subcommands.Add(transfer);
         return experiment;
+    }
+
+    internal static string[] ParseConditions(string? text, bool noMeta)
+    {
+        if (text is null)
+        {
+            return [TransferExperiment.Stream];
+        }
+
+        var list = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
+        if (list.Length == 0 || list.Any(c => c is not (TransferExperiment.Stream or TransferExperiment.Redshift)))
+        {
+            throw new ArgumentException($"--conditions must list stream and/or redshift, not '{text}'.");
+        }
+
+        if (noMeta && list.Contains(TransferExperiment.Redshift))
+        {
+            throw new ArgumentException("--no-meta (= --conditions stream) contradicts --conditions with redshift.");
+        }
+
+        return list;
     }
 
     private static List<string> ParseModes(string text, bool longScratch)

@@ -415,7 +415,7 @@ internal static class RegistryCommands
         var surveys = await registry.GetSurveysAsync(cancellationToken).ConfigureAwait(false);
         return surveys.Count == 1
             ? surveys[0]
-            : throw new RegistryException(surveys.Count == 0 ? "no survey has an active model" : $"several surveys have models ({string.Join(", ", surveys)}): choose one with --survey");
+            : throw new RegistryException(surveys.Count == 0 ? "no model is active (no survey has an active model)" : $"several surveys have models ({string.Join(", ", surveys)}): choose one with --survey");
     }
 
     private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)

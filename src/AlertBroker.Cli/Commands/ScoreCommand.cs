@@ -23,7 +23,7 @@ internal static class ScoreCommand
 
     public static Command Create()
     {
-        var model = new Option<string[]>("--model") { Description = "Model package directory (models/<name>/<version>); one scores every object, several each score the surveys they declare. Default: per survey the registry's active model, else the newest package under models/ declaring it.", AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string[]>("--model") { Description = "Model package directory (models/<name>/<version>); one scores every object; repeat --model for several, each scoring the surveys it declares. Default: per survey the registry's active model, else the newest package under models/ declaring it." };
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
@@ -31,14 +31,15 @@ internal static class ScoreCommand
         var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" };
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
         var security = new RedisCliOptions();
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities and the model that gave them (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix };
+        var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, leaving out the alerts' forced photometry (a diagnostic: the worker scores both)." };
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities and the model that gave them (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
         security.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var models = parse.GetValue(model) ?? [];
             if (models.Length > 0)
             {
-                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device));
+                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly));
             }
 
             var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
@@ -48,7 +49,7 @@ internal static class ScoreCommand
                 return 2;
             }
 
-            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device)).ConfigureAwait(false);
+            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly)).ConfigureAwait(false);
         });
         return command;
     }
@@ -65,11 +66,11 @@ internal static class ScoreCommand
     }
 
     /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
-    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null) =>
-        Run([modelDirectory], paths, jsonl, output, cancellationToken, device);
+    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false) =>
+        Run([modelDirectory], paths, jsonl, output, cancellationToken, device, detectionsOnly);
 
     /// <summary>With one package: it scores every object. With several: each scores the surveys it declares.</summary>
-    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null)
+    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
     {
         var packages = new List<ModelPackage>();
         try
@@ -99,7 +100,7 @@ internal static class ScoreCommand
                 }
             }
 
-            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken);
+            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly);
         }
         finally
         {
@@ -111,9 +112,9 @@ internal static class ScoreCommand
     /// Without --model: per survey of the alerts, the registry's active model (Redis, or a directory registry that has
     /// pointers), else the newest package under the models directory that declares the survey.
     /// </summary>
-    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null)
+    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
     {
-        var objects = Collect(paths, cancellationToken, out var errors);
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
         var surveys = objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
         var loaded = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
@@ -194,9 +195,9 @@ internal static class ScoreCommand
         }
     }
 
-    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken)
+    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly)
     {
-        var objects = Collect(paths, cancellationToken, out var errors);
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
         var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
         foreach (var survey in objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal))
         {
@@ -252,7 +253,7 @@ internal static class ScoreCommand
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
-    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors)
+    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors, bool detectionsOnly = false)
     {
         var decoder = new AlertDecoder();
         var objects = new Dictionary<string, ObjectObservations>(StringComparer.Ordinal);
@@ -287,7 +288,10 @@ internal static class ScoreCommand
                 }
 
                 entry.Observations.AddRange(alert.Detections);
-                entry.Observations.AddRange(alert.ForcedPhotometry);
+                if (!detectionsOnly)
+                {
+                    entry.Observations.AddRange(alert.ForcedPhotometry);
+                }
             }
         }
 

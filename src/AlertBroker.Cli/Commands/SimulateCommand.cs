@@ -77,9 +77,10 @@ internal static class SimulateCommand
         var start = new Option<double?>("--start-mjd") { Description = "First night (MJD); default the survey's." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
         var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent.", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId };
+        var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." };
         var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
         {
-            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId,
+            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels,
         };
         command.SetAction((parse, ct) =>
         {
@@ -104,7 +105,7 @@ internal static class SimulateCommand
                 "CONFLUENT" => AlertFraming.ConfluentWire,
                 var other => throw new ArgumentException($"unknown --framing '{other}'"),
             };
-            return Task.FromResult(Guard("simulate alerts", () => RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct)));
+            return Task.FromResult(Guard("simulate alerts", () => RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels))));
         });
         return command;
     }
@@ -328,11 +329,12 @@ internal static class SimulateCommand
         return 0;
     }
 
-    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken)
+    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken, string? labelsPath = null)
     {
         var stream = new AlertStreamSimulator(options);
         var watch = Stopwatch.StartNew();
-        using var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId);
+        using var labels = labelsPath is null ? null : new StreamWriter(labelsPath);
+        using var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId) { Labels = labels };
         var summary = writer.WriteStream(
             stream,
             (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),

@@ -73,9 +73,33 @@ internal sealed class TrainingCli
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress display (one line per epoch on stderr)." };
 
+    public Option<string> ClassWeights { get; } = new("--class-weights") { Description = "Class weights of the loss: inverse (N/N_c), sqrt (√(N/N_c)) or none (as --unweighted).", DefaultValueFactory = _ => "inverse" };
+
+    public Option<float> L2Sp { get; } = new("--l2-sp") { Description = "L2-SP: add α/2·Σ(θ − θ₀)² over the trainable weights to the loss, θ₀ the starting (base) weights; 0 = off.", DefaultValueFactory = _ => 0f };
+
+    public Option<float> GruLrScale { get; } = new("--gru-lr-scale") { Description = "Learning-rate multiplier of the GRU layers (the head keeps --lr).", DefaultValueFactory = _ => 1f };
+
+    public Option<string[]> MixData { get; } = new("--mix-data") { Description = "Replay: light-curve CSV pairs (e.g. the simulations the base was trained on) of which --mix-ratio × N are mixed into every epoch; read with the same options as --data.", AllowMultipleArgumentsPerToken = true };
+
+    public Option<double> MixRatio { get; } = new("--mix-ratio") { Description = "Replay objects per training object, per epoch.", DefaultValueFactory = _ => 1.0 };
+
+    public Option<float> MixWeight { get; } = new("--mix-weight") { Description = "A replay object's loss weight relative to the mean (class-weighted) training object.", DefaultValueFactory = _ => 1f };
+
+    public Option<string?> MixClasses { get; } = new("--mix-classes") { Description = "Replay only these classes (comma-separated; default: all the model's classes)." };
+
+    public Option<int> MixMax { get; } = new("--mix-max") { Description = "Read at most this many replay objects per class (the first in the file); 0 = all.", DefaultValueFactory = _ => 0 };
+
+    public Option<double> AugmentDrop { get; } = new("--augment-drop") { Description = "Augmentation, drawn afresh every epoch: probability of dropping each point of a training light curve.", DefaultValueFactory = _ => 0.0 };
+
+    public Option<double> AugmentNoise { get; } = new("--augment-noise") { Description = "Augmentation: flux noise in units of each point's error (flux + s·σ·N(0,1)).", DefaultValueFactory = _ => 0.0 };
+
+    public Option<double> AugmentLateStart { get; } = new("--augment-late-start") { Description = "Augmentation: probability that a light curve loses its first δ days (δ uniform in [0, --augment-late-days]), times then counted from the new first detection.", DefaultValueFactory = _ => 0.0 };
+
+    public Option<double> AugmentLateDays { get; } = new("--augment-late-days") { Description = "Augmentation: the longest late start in days.", DefaultValueFactory = _ => 10.0 };
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, Quiet })
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, Quiet })
         {
             command.Options.Add(o);
         }
@@ -130,6 +154,79 @@ internal sealed class TrainingCli
         _ => throw new ArgumentException($"--step-loss must be all, object, last or checkpoints, not '{text}'."),
     };
 
+    public static double ParseClassWeightPower(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "inverse" => 1,
+        "sqrt" => 0.5,
+        "none" => 0,
+        _ => throw new ArgumentException($"--class-weights must be inverse, sqrt or none, not '{text}'."),
+    };
+
+    /// <summary>The replay pool of --mix-data, encoded like the training data (null without --mix-data).</summary>
+    public ReplayOptions? Replay(ParseResult parse, IReadOnlyList<string> classes, CancellationToken ct)
+    {
+        var paths = parse.GetValue(MixData) ?? [];
+        if (paths.Length == 0)
+        {
+            return null;
+        }
+
+        var options = new CsvReadOptions
+        {
+            Survey = parse.GetValue(Survey),
+            DetectionsOnly = parse.GetValue(DetectionsOnly),
+            RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
+        };
+        var pool = DatasetLoader.Load(paths, null, options, null, ct);
+        var keep = parse.GetValue(MixClasses) is { } list
+            ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
+            : classes.ToHashSet(StringComparer.Ordinal);
+        foreach (var name in keep)
+        {
+            if (!classes.Contains(name))
+            {
+                throw new ArgumentException($"--mix-classes names '{name}', which is not one of the model's classes ({string.Join(", ", classes)}).");
+            }
+        }
+
+        var max = parse.GetValue(MixMax);
+        var taken = new Dictionary<string, int>(StringComparer.Ordinal);
+        var objects = new List<LabelledObject>();
+        foreach (var o in pool.Objects)
+        {
+            if (!keep.Contains(o.Class) || (max > 0 && taken.GetValueOrDefault(o.Class) >= max))
+            {
+                continue;
+            }
+
+            taken[o.Class] = taken.GetValueOrDefault(o.Class) + 1;
+            objects.Add(o);
+        }
+
+        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse, StepEncoding(parse)));
+        if (encoded.Count == 0)
+        {
+            throw new ArgumentException($"--mix-data has no objects of the classes {string.Join(", ", keep)}.");
+        }
+
+        var replay = new ReplayOptions { Pool = encoded, Ratio = parse.GetValue(MixRatio), Weight = parse.GetValue(MixWeight) };
+        replay.Validate();
+        return replay;
+    }
+
+    public AugmentationOptions? Augmentation(ParseResult parse)
+    {
+        var options = new AugmentationOptions
+        {
+            DropProbability = parse.GetValue(AugmentDrop),
+            NoiseScale = parse.GetValue(AugmentNoise),
+            LateStartProbability = parse.GetValue(AugmentLateStart),
+            LateStartDays = parse.GetValue(AugmentLateDays),
+        };
+        options.Validate();
+        return options.IsActive ? options : null;
+    }
+
     public static SelectionMetric ParseSelection(string text) => text.Trim().ToLowerInvariant() switch
     {
         "loss" => SelectionMetric.Loss,
@@ -180,6 +277,30 @@ internal sealed class TrainingCli
         console.MarkupLine($"[grey]{encoded.Count} objects ({Counts(encoded)}); train {train.Count}, validation {validation?.Count ?? 0}, test {test?.Count ?? 0}; {encoded.TotalSteps} steps[/]");
 
         var weights = initial(classes);
+        ReplayOptions? replay;
+        AugmentationOptions? augmentation;
+        double classWeightPower;
+        try
+        {
+            replay = Replay(parse, classes, ct);
+            augmentation = Augmentation(parse);
+            classWeightPower = parse.GetValue(Unweighted) ? 0 : ParseClassWeightPower(parse.GetValue(ClassWeights)!);
+            if (!(parse.GetValue(L2Sp) is >= 0 and < 1e6f) || !(parse.GetValue(GruLrScale) is >= 0 and <= 100f))
+            {
+                throw new ArgumentException("--l2-sp must be in [0, 1e6) and --gru-lr-scale in [0, 100].");
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            console.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
+        if (replay is not null)
+        {
+            console.MarkupLine($"[grey]replay: {replay.Pool.Count} objects ({Counts(replay.Pool)}) from {Markup.Escape(string.Join(';', parse.GetValue(MixData) ?? []))}, {replay.Ratio.ToString(CultureInfo.InvariantCulture)} per training object per epoch, weight {replay.Weight.ToString(CultureInfo.InvariantCulture)}[/]");
+        }
+
         var options = new TrainingOptions
         {
             MaxEpochs = parse.GetValue(Epochs),
@@ -190,9 +311,14 @@ internal sealed class TrainingCli
             Threads = parse.GetValue(Threads),
             Trainable = trainable,
             CheckpointDirectory = parse.GetValue(Checkpoints),
-            WeightClasses = !parse.GetValue(Unweighted),
+            WeightClasses = classWeightPower > 0,
+            ClassWeightPower = classWeightPower,
             StepLoss = ParseStepLoss(parse.GetValue(StepLoss)!),
             Selection = ParseSelection(parse.GetValue(Select)!),
+            L2SpAlpha = parse.GetValue(L2Sp),
+            GruLearningRateScale = parse.GetValue(GruLrScale),
+            Replay = replay,
+            Augmentation = augmentation,
         };
         console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by {options.Selection}, {options.Threads} thread(s)[/]");
         var result = TrainWithProgress(weights, train, validation, options, parse.GetValue(Quiet), ct);
@@ -241,7 +367,39 @@ internal sealed class TrainingCli
         provenance["batch"] = options.BatchSize;
         provenance["stepLoss"] = parse.GetValue(StepLoss);
         provenance["selection"] = parse.GetValue(Select);
-        provenance["classWeights"] = options.WeightClasses ? "N/N_c" : "none";
+        provenance["classWeights"] = ClassWeightText(options);
+        if (options.L2SpAlpha > 0)
+        {
+            provenance["l2sp"] = options.L2SpAlpha;
+        }
+
+        if (options.GruLearningRateScale != 1)
+        {
+            provenance["gruLearningRateScale"] = options.GruLearningRateScale;
+        }
+
+        if (replay is not null)
+        {
+            provenance["replay"] = new JsonObject
+            {
+                ["data"] = string.Join(';', parse.GetValue(MixData) ?? []),
+                ["classes"] = ModelIo.Describe("replay", replay.Pool, "all")["classCounts"]!.DeepClone(),
+                ["ratio"] = replay.Ratio,
+                ["weight"] = replay.Weight,
+            };
+        }
+
+        if (augmentation is not null)
+        {
+            provenance["augmentation"] = new JsonObject
+            {
+                ["dropProbability"] = augmentation.DropProbability,
+                ["noiseScale"] = augmentation.NoiseScale,
+                ["lateStartProbability"] = augmentation.LateStartProbability,
+                ["lateStartDays"] = augmentation.LateStartDays,
+            };
+        }
+
         provenance["classCounts"] = ModelIo.Describe(data.Name, encoded, "all")["classCounts"]!.DeepClone();
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -315,7 +473,17 @@ internal sealed class TrainingCli
         sb.Append(inv, $"- classes: {string.Join(", ", classes)}\n");
         sb.Append(inv, $"- data: `{source}`\n");
         sb.Append(inv, $"- objects: train {train.Count} ({Counts(train)}), validation {validation?.Count ?? 0}, test {test?.Count ?? 0}{(holdout is null ? string.Empty : $" (the ids in `{holdout.Source}`, sha256 {holdout.Sha256[..12]}…)")}\n");
-        sb.Append(inv, $"- training: layers `{options.Trainable}`, Adam lr {options.LearningRate}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by validation {options.Selection}, class weights {(options.WeightClasses ? "N/N_c" : "none")}, seed {options.Seed}, best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stopping, patience " + options.Patience + ")" : string.Empty)}\n");
+        sb.Append(inv, $"- training: layers `{options.Trainable}`, Adam lr {options.LearningRate}{(options.GruLearningRateScale != 1 ? $" (GRU layers × {options.GruLearningRateScale})" : string.Empty)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by validation {options.Selection}, class weights {ClassWeightText(options)}{(options.L2SpAlpha > 0 ? $", L2-SP α {options.L2SpAlpha}" : string.Empty)}, seed {options.Seed}, best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stopping, patience " + options.Patience + ")" : string.Empty)}\n");
+        if (options.Replay is { } r)
+        {
+            sb.Append(inv, $"- replay: {r.Ratio} objects per training object mixed into every epoch, drawn from {r.Pool.Count} ({Counts(r.Pool)}), each weighted {r.Weight} × the mean training object\n");
+        }
+
+        if (options.Augmentation is { } a)
+        {
+            sb.Append(inv, $"- augmentation (every epoch): late start with probability {a.LateStartProbability} (up to {a.LateStartDays} d), points dropped with probability {a.DropProbability}, flux noise {a.NoiseScale} σ\n");
+        }
+
         if (report is not null)
         {
             sb.Append(inv, $"- test (held-out, full light curves): macro AUROC {report.MacroAuroc:0.000}, macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000}\n\n");
@@ -350,6 +518,9 @@ internal sealed class TrainingCli
         sb.Append("\nLimits: classes with few training objects (SLSN-I, TDE) have unstable scores; the test split is small. Scores are per light curve as observed, not calibrated probabilities.\n");
         return sb.ToString();
     }
+
+    private static string ClassWeightText(TrainingOptions options) =>
+        !options.WeightClasses || options.ClassWeightPower == 0 ? "none" : options.ClassWeightPower == 1 ? "N/N_c" : options.ClassWeightPower == 0.5 ? "sqrt(N/N_c)" : string.Create(CultureInfo.InvariantCulture, $"(N/N_c)^{options.ClassWeightPower}");
 
     private sealed class SpectreProgress(ProgressTask task, int maxEpochs) : ITrainingProgress
     {

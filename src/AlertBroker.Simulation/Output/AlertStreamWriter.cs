@@ -58,6 +58,7 @@ public sealed class AlertStreamWriter : IDisposable
     private AvroContainerWriter? _single;
     private TarWriter? _tar;
     private string? _nightDirectory;
+    private TextWriter? _labels;
     private long _alerts;
     private long _bytes;
     private int _nights;
@@ -163,6 +164,20 @@ public sealed class AlertStreamWriter : IDisposable
 
     public AlertStreamSummary Summary => new(_alerts, _bytes, _nights, _objects.Count);
 
+    /// <summary>
+    /// When set, each object's truth is written here on its first alert, as a labels CSV (<c>object_id,class,redshift,mwebv</c>,
+    /// header first) that <c>alertbroker evaluate --data OUT --labels FILE</c> reads: the object ids are the alerts' own.
+    /// </summary>
+    public TextWriter? Labels
+    {
+        get => _labels;
+        set
+        {
+            _labels = value;
+            _labels?.Write("object_id,class,redshift,mwebv\n");
+        }
+    }
+
     public void BeginNight(double nightMjd)
     {
         EndNight();
@@ -188,7 +203,12 @@ public sealed class AlertStreamWriter : IDisposable
 
     public void Write(SimulatedAlert alert)
     {
-        _objects.Add(alert.Curve.Index);
+        if (_objects.Add(alert.Curve.Index) && _labels is not null)
+        {
+            var c = alert.Curve;
+            _labels.Write(string.Create(CultureInfo.InvariantCulture, $"{_encoder.ObjectIdOf(c)},{c.ClassName},{c.Redshift:F5},{c.MwEbv:F4}\n"));
+        }
+
         _alerts++;
         if (_layout == AlertOutputLayout.SingleFile)
         {

@@ -10,6 +10,9 @@ internal interface IAlertEncoder
 
     Survey Survey { get; }
 
+    /// <summary>The object id the survey's alerts give the light curve (what a decoded alert's ObjectId is).</summary>
+    string ObjectIdOf(SimulatedLightCurve curve);
+
     /// <summary>The Avro binary datum (valid until the next call).</summary>
     ReadOnlySpan<byte> Encode(SimulatedLightCurve curve, int pointIndex);
 }

@@ -37,6 +37,12 @@ internal sealed class RubinAlertEncoder : IAlertEncoder
 
     public static long DiaObjectId(long objectIndex) => 1_000_000_000_000_000L + objectIndex;
 
+    public string ObjectIdOf(SimulatedLightCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return DiaObjectId(curve.Index).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static long DiaSourceId(long objectIndex, int pointIndex) => 2_000_000_000_000_000L + (objectIndex * 4096) + pointIndex;
 
     public static long DiaForcedSourceId(long objectIndex, int pointIndex) => 3_000_000_000_000_000L + (objectIndex * 4096) + pointIndex;

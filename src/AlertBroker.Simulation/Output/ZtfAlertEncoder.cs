@@ -55,6 +55,20 @@ internal sealed class ZtfAlertEncoder : IAlertEncoder
         return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ZTF{year:D2}{letters}");
     }
 
+    public string ObjectIdOf(SimulatedLightCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        foreach (var point in curve.Points)
+        {
+            if (point.Detected)
+            {
+                return ObjectName(curve.Index, point.Mjd);
+            }
+        }
+
+        return ObjectName(curve.Index, curve.Points.Length > 0 ? curve.Points[0].Mjd : 0);
+    }
+
     /// <summary>Image id of an epoch: unique within an object, the dedup key of ZTF limits.</summary>
     public static long Pid(long objectIndex, int pointIndex) => 1_000_000_000L + (objectIndex * 4096) + pointIndex;
 

@@ -7,11 +7,12 @@ namespace AlertBroker.Training.Data;
 /// <summary>
 /// Builds a labelled set from alert files, directories or nightly archives plus a labels CSV
 /// (<c>object_id,class</c>, optionally <c>redshift</c> and <c>mwebv</c>): each labelled object's detections and
-/// forced photometry are merged across its alerts (deduplicated later by source id); unlabelled objects are skipped.
+/// forced photometry are merged across its alerts (deduplicated later by source id) — with <c>detectionsOnly</c>, its
+/// detections alone; unlabelled objects are skipped.
 /// </summary>
 public static class AlertArchiveDatasetReader
 {
-    public static LabelledDataset Read(IReadOnlyList<string> paths, string labelsCsv, CancellationToken cancellationToken = default)
+    public static LabelledDataset Read(IReadOnlyList<string> paths, string labelsCsv, CancellationToken cancellationToken = default, bool detectionsOnly = false)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(labelsCsv);
@@ -50,7 +51,10 @@ public static class AlertArchiveDatasetReader
                 }
 
                 list.AddRange(alert.Detections);
-                list.AddRange(alert.ForcedPhotometry);
+                if (!detectionsOnly)
+                {
+                    list.AddRange(alert.ForcedPhotometry);
+                }
             }
         }
 

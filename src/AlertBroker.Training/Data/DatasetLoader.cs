@@ -5,7 +5,8 @@ public static class DatasetLoader
 {
     /// <summary>
     /// With <paramref name="labels"/>, <paramref name="paths"/> are alert files, directories or archives; without,
-    /// each path is a light-curve CSV pair (file or directory). The class mapping, if any, is applied last.
+    /// each path is a light-curve CSV pair (file or directory). <see cref="CsvReadOptions.DetectionsOnly"/> applies to both
+    /// (for alerts: their detections without the forced photometry). The class mapping, if any, is applied last.
     /// </summary>
     public static LabelledDataset Load(IReadOnlyList<string> paths, string? labels, CsvReadOptions? options, ClassMapping? mapping, CancellationToken cancellationToken = default)
     {
@@ -13,7 +14,7 @@ public static class DatasetLoader
         LabelledDataset data;
         if (labels is not null)
         {
-            data = AlertArchiveDatasetReader.Read(paths, labels, cancellationToken);
+            data = AlertArchiveDatasetReader.Read(paths, labels, cancellationToken, options?.DetectionsOnly ?? false);
         }
         else
         {

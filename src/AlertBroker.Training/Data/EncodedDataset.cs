@@ -46,8 +46,14 @@ public enum MetadataUse
 /// </summary>
 public sealed class EncodedDataset
 {
-    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, int stepFeatures = LightCurveEncoding.StepFeatureCount)
+    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, int stepFeatures = LightCurveEncoding.StepFeatureCount, float[]? objectWeights = null)
     {
+        if (objectWeights is not null && objectWeights.Length != labels.Length)
+        {
+            throw new ArgumentException($"{objectWeights.Length} object weights for {labels.Length} objects.", nameof(objectWeights));
+        }
+
+        ObjectWeightsInternal = objectWeights;
         MetaFeatures = metaFeatures;
         StepFeatures = stepFeatures;
         Classes = classes;
@@ -88,6 +94,61 @@ public sealed class EncodedDataset
 
     internal int[] LabelsInternal { get; }
 
+    /// <summary>
+    /// Per-object loss weights (null: every object weighs 1). The training loss of an object's steps is multiplied by its
+    /// weight and by its class weight; used by the epoch composer (<see cref="Training.EpochComposer"/>), which folds the
+    /// class weights of real objects and the replay weight of pool objects into one number per object.
+    /// </summary>
+    internal float[]? ObjectWeightsInternal { get; }
+
+    /// <summary>The loss weight of object <paramref name="index"/> (1 unless set by <see cref="WithObjectWeights"/>).</summary>
+    public float ObjectWeight(int index) => ObjectWeightsInternal?[index] ?? 1f;
+
+    /// <summary>The same objects (arrays shared, not copied) with per-object loss weights.</summary>
+    public EncodedDataset WithObjectWeights(float[]? weights) =>
+        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, StepFeatures, weights);
+
+    /// <summary>
+    /// The objects of <paramref name="first"/> followed by those of <paramref name="second"/> (arrays shared, not copied).
+    /// Both must have the same class list and metadata width; object weights are kept (1 where a part has none).
+    /// </summary>
+    public static EncodedDataset Concat(EncodedDataset first, EncodedDataset second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        if (!first.Classes.SequenceEqual(second.Classes, StringComparer.Ordinal) || first.MetaFeatures != second.MetaFeatures)
+        {
+            throw new ArgumentException("Only data sets with the same classes (in the same order) and metadata width can be joined.", nameof(second));
+        }
+
+        float[]? weights = null;
+        if (first.ObjectWeightsInternal is not null || second.ObjectWeightsInternal is not null)
+        {
+            weights = new float[first.Count + second.Count];
+            for (var i = 0; i < first.Count; i++)
+            {
+                weights[i] = first.ObjectWeight(i);
+            }
+
+            for (var i = 0; i < second.Count; i++)
+            {
+                weights[first.Count + i] = second.ObjectWeight(i);
+            }
+        }
+
+        return new EncodedDataset(
+            first.Classes,
+            [.. first.ObjectIdsInternal, .. second.ObjectIdsInternal],
+            [.. first.StepsInternal, .. second.StepsInternal],
+            [.. first.DaysInternal, .. second.DaysInternal],
+            [.. first.LengthsInternal, .. second.LengthsInternal],
+            [.. first.MetaInternal, .. second.MetaInternal],
+            [.. first.LabelsInternal, .. second.LabelsInternal],
+            first.MetaFeatures,
+            first.StepFeatures,
+            weights);
+    }
+
     public long TotalSteps
     {
         get
@@ -126,9 +187,15 @@ public sealed class EncodedDataset
         var labels = new int[n];
         var m = MetaFeatures;
         var meta = new float[n * m];
+        var weights = ObjectWeightsInternal is null ? null : new float[n];
         for (var i = 0; i < n; i++)
         {
             var j = indices[i];
+            if (weights is not null)
+            {
+                weights[i] = ObjectWeightsInternal![j];
+            }
+
             ids[i] = ObjectIdsInternal[j];
             steps[i] = StepsInternal[j];
             days[i] = DaysInternal[j];
@@ -137,7 +204,7 @@ public sealed class EncodedDataset
             MetaInternal.AsSpan(j * m, m).CopyTo(meta.AsSpan(i * m, m));
         }
 
-        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, StepFeatures);
+        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, StepFeatures, weights);
     }
 
     /// <summary>

@@ -89,23 +89,68 @@ public sealed record TransferExperimentOptions
     /// <summary>Which steps carry the loss in every run (base and targets).</summary>
     public StepLoss StepLoss { get; init; } = StepLoss.AllSteps;
 
-    /// <summary>False: networks without the metadata branch and data without metadata (stream conditions); a reused base with the branch loses it (<see cref="ModelIo.WithoutMetadata"/>).</summary>
-    public bool UseMetadata { get; init; } = true;
+    /// <summary>
+    /// The conditions every run is made in: <see cref="TransferExperiment.Stream"/> (networks without the metadata branch,
+    /// data without redshift or E(B−V): what alerts carry) and/or <see cref="TransferExperiment.Redshift"/> (with the data's
+    /// redshift and E(B−V)). Each has its own base (<see cref="BaseModel"/>, <see cref="RedshiftBaseModel"/>).
+    /// </summary>
+    public IReadOnlyList<string> Conditions { get; init; } = [TransferExperiment.Stream];
+
+    /// <summary>Base package for the <see cref="TransferExperiment.Redshift"/> condition (needs the metadata branch); null: <see cref="BaseModel"/>, else one is trained.</summary>
+    public string? RedshiftBaseModel { get; init; }
+
+    /// <summary>Seeds a point needs before it can carry a headline claim (<see cref="TransferClaims"/>).</summary>
+    public int MinSeedsForClaim { get; init; } = TransferClaims.DefaultMinSeeds;
 }
 
 /// <summary>One training run of the experiment; <see cref="EarlyMacroAuroc"/> holds the test macro AUROC at <see cref="EarlyCurve.Days"/>.</summary>
-public sealed record TransferRun(string Target, string Mode, int Size, int Seed, double TestMacroAuroc, double TestAccuracy, int BestEpoch, int Epochs, double Seconds, IReadOnlyList<double>? EarlyMacroAuroc = null);
+public sealed record TransferRun(string Target, string Mode, int Size, int Seed, double TestMacroAuroc, double TestAccuracy, int BestEpoch, int Epochs, double Seconds, IReadOnlyList<double>? EarlyMacroAuroc = null, string Condition = TransferExperiment.Stream);
 
-/// <summary>Median and spread over seeds of one (target, mode, size); the early figures at <see cref="EarlyCurve.Days"/>.</summary>
-public sealed record TransferPoint(string Target, string Mode, int Size, double Median, double Min, double Max, double MedianBestEpoch, int Runs, IReadOnlyList<double>? EarlyMedian = null, IReadOnlyList<double>? EarlyMin = null, IReadOnlyList<double>? EarlyMax = null);
+/// <summary>Median and spread over seeds of one (target, condition, mode, size); the early figures at <see cref="EarlyCurve.Days"/>.</summary>
+public sealed record TransferPoint(string Target, string Mode, int Size, double Median, double Min, double Max, double MedianBestEpoch, int Runs, IReadOnlyList<double>? EarlyMedian = null, IReadOnlyList<double>? EarlyMin = null, IReadOnlyList<double>? EarlyMax = null, string Condition = TransferExperiment.Stream, double MinBestEpoch = double.NaN, double MaxBestEpoch = double.NaN)
+{
+    /// <summary>The whole-light-curve macro AUROC over seeds.</summary>
+    public SeedRange Whole() => new(Median, Min, Max, Runs);
+
+    /// <summary>The macro AUROC over seeds <paramref name="days"/> after first detection (<see cref="SeedRange.None"/> when not measured).</summary>
+    public SeedRange AtDay(double days)
+    {
+        var i = EarlyCurve.Days.ToList().IndexOf(days);
+        return i < 0 || EarlyMedian is null || EarlyMin is null || EarlyMax is null ? SeedRange.None : new(EarlyMedian[i], EarlyMin[i], EarlyMax[i], Runs);
+    }
+
+    /// <summary>Epochs to the best validation over seeds.</summary>
+    public SeedRange BestEpochs() => new(MedianBestEpoch, MinBestEpoch, MaxBestEpoch, Runs);
+}
 
 /// <summary>
-/// The paper's three headline figures for one target and transfer mode: the share of the pool the transferred model
-/// needs to match scratch trained on all of it; at 30% of the pool, its median AUROC over scratch-on-all
-/// (<see cref="ShareAt30"/>), scratch's own (<see cref="ScratchShareAt30"/>) and over its own full-data AUROC
-/// (<see cref="OwnShareAt30"/>); median best epochs at full size.
+/// The comparison of one way of transferring with scratch, for one target and condition, on which the headline claims
+/// rest (<see cref="TransferClaims"/>): both with all data (whole light curve, 10 days, best epochs), the smallest size
+/// from which transfer is above scratch-on-all on every seed (whole, 10 days), the sizes where it is above/below
+/// scratch at the same size, the share of epochs saved where supported, and its own AUROC at 30% of the pool over its
+/// AUROC with all of it (a median ratio: descriptive, not a claim). <see cref="Claims"/>: the sentences.
 /// </summary>
-public sealed record TransferHeadline(string Target, string Mode, double ScratchFullAuroc, double ModeFullAuroc, double? DataNeededFraction, double ShareAt30, double ScratchShareAt30, double OwnShareAt30, double MedianEpochsScratch, double MedianEpochsMode);
+public sealed record TransferHeadline(
+    string Target,
+    string Condition,
+    string Mode,
+    int Pool,
+    int SmallestSize,
+    SeedRange ScratchAll,
+    SeedRange ModeAll,
+    SeedRange ScratchAllDay10,
+    SeedRange ModeAllDay10,
+    int? SizeBeatingScratchAll,
+    int? SizeBeatingScratchAllDay10,
+    IReadOnlyList<int> BetterAtSizes,
+    IReadOnlyList<int> WorseAtSizes,
+    SeedRange ScratchEpochs,
+    SeedRange ModeEpochs,
+    double? FewerEpochs,
+    double OwnShareAt30)
+{
+    public IReadOnlyList<string> Claims { get; init; } = [];
+}
 
 /// <summary>Everything the experiment measured.</summary>
 public sealed record TransferResults(
@@ -121,8 +166,10 @@ public sealed record TransferResults(
 
 /// <summary>
 /// The paper's experiment (Muthukrishna &amp; Gupta 2025) with our data: a base model trained on simulated ZTF light
-/// curves, then, for each target set and several training sizes and seeds, a model from scratch against the base
-/// fine-tuned (latent + output, and all layers), scored by macro AUROC on a fixed held-out part of the target.
+/// curves, then, for each target set, condition (no redshift / with redshift), training size and seed, a model from
+/// scratch against the base fine-tuned (latent + output, and all layers), scored by macro AUROC on a fixed held-out
+/// part of the target, on whole light curves and at days after first detection. Headline claims follow
+/// <see cref="TransferClaims"/>: only where the seeds' ranges do not overlap.
 /// </summary>
 public static class TransferExperiment
 {
@@ -136,76 +183,42 @@ public static class TransferExperiment
     /// <summary>A sanity baseline: from scratch for a fixed number of epochs, no early stopping, last weights.</summary>
     public const string ScratchLong = "scratch, fixed epochs";
 
+    /// <summary>Stream conditions: no metadata branch, no redshift or E(B−V) (what alerts carry).</summary>
+    public const string Stream = "stream";
+
+    /// <summary>With the data's redshift and Milky Way E(B−V) (networks with the metadata branch).</summary>
+    public const string Redshift = "redshift";
+
+    /// <summary>How a condition is named in tables.</summary>
+    public static string ConditionLabel(string condition) => condition == Redshift ? "with redshift" : "no redshift";
+
+    /// <summary>The key of <see cref="TransferResults.ZeroShot"/>: target and condition.</summary>
+    public static string Key(string target, string condition) => target + "/" + condition;
+
     public static TransferResults Run(TransferExperimentOptions options, Action<string> log, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
+        if (options.Conditions.Count == 0 || options.Conditions.Any(c => c is not (Stream or Redshift)))
+        {
+            throw new ArgumentException($"Conditions must be '{Stream}' and/or '{Redshift}'.");
+        }
+
         var started = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(options.OutputDirectory);
         var csv = new CsvReadOptions { DetectionsOnly = options.DetectionsOnly };
-        var encoding = new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = options.UseMetadata ? MetadataUse.Known : MetadataUse.None };
 
-        // 1. Base model on the ZTF simulations.
-        TrainedModel baseModel;
+        // 1. A base model per condition: reused, or trained on the ZTF simulations.
+        var bases = new Dictionary<string, TrainedModel>(StringComparer.Ordinal);
         var baseInfo = new JsonObject();
-        if (options.BaseModel is not null && File.Exists(System.IO.Path.Combine(options.BaseModel, "model.json")))
+        foreach (var condition in options.Conditions)
         {
-            baseModel = ModelIo.LoadPackage(options.BaseModel);
-            if (!options.UseMetadata && baseModel.Weights.Config.MetaFeatures > 0)
-            {
-                baseModel = baseModel with { Weights = ModelIo.WithoutMetadata(baseModel.Weights) };
-                baseInfo["metadataDropped"] = true;
-            }
-            else if (options.UseMetadata && baseModel.Weights.Config.MetaFeatures == 0)
-            {
-                throw new ArgumentException($"{options.BaseModel} has no metadata branch; run the experiment without metadata.");
-            }
-
-            baseInfo["reused"] = options.BaseModel;
-            baseInfo["metrics"] = JsonSerializer.SerializeToNode(baseModel.Manifest?.Training.Metrics);
-            log($"base: reusing {options.BaseModel}");
-        }
-        else
-        {
-            var sim = LightCurveCsvReader.Read(options.BaseData, csv with { Survey = "ztf" });
-            var encoded = EncodedDataset.Encode(sim, options.BaseClasses, encoding);
-            if (options.BaseObjects > 0 && options.BaseObjects < encoded.Count)
-            {
-                var all = Enumerable.Range(0, encoded.Count).ToArray();
-                encoded = encoded.Subset(DatasetSplit.Subsample(all, encoded.LabelsInternal, options.BaseObjects, 99));
-            }
-
-            var split = DatasetSplit.Stratified(encoded.Labels, 0.1, 0.1, 1);
-            var train = encoded.Subset(split.Train);
-            var val = encoded.Subset(split.Validation);
-            var test = encoded.Subset(split.Test);
-            log($"base: training on {train.Count} simulated ZTF objects ({encoded.TotalSteps} steps in all)");
-            var clock = Stopwatch.StartNew();
-            var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(options.BaseClasses.Count, options.UseMetadata), 1);
-            var result = GruTrainer.Train(weights, train, val, new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads, StepLoss = options.StepLoss }, new LogProgress(log, "base"), cancellationToken);
-            var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
-            baseModel = new TrainedModel(result.Weights, options.BaseClasses, null);
-            baseInfo["objects"] = encoded.Count;
-            baseInfo["train"] = train.Count;
-            baseInfo["bestEpoch"] = result.BestEpoch;
-            baseInfo["epochs"] = result.History.Count;
-            baseInfo["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-            baseInfo["testMacroAuroc"] = Math.Round(report.MacroAuroc, 4);
-            log($"base: best epoch {result.BestEpoch}, simulated test macro AUROC {report.MacroAuroc:0.000} ({clock.Elapsed.TotalMinutes:0.0} min)");
-            if (options.ModelsDirectory is not null)
-            {
-                var dir = System.IO.Path.Combine(options.ModelsDirectory, "ztf-sim-base", options.ModelVersion);
-                var data = ModelIo.Describe(options.BaseData, encoded, "all");
-                data["mode"] = "train";
-                data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = options.UseMetadata, ["detectionsOnly"] = options.DetectionsOnly };
-                data["stepLoss"] = options.StepLoss.ToString();
-                ModelIo.Export(result.Weights, options.BaseClasses, "ztf-sim-base", options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [SurveyNames.Ztf]);
-                ReportWriter.Write(report with { Model = "ztf-sim-base " + options.ModelVersion, Data = options.BaseData + " (simulated test split)", History = result.History }, dir);
-                baseInfo["exported"] = dir;
-            }
+            var info = new JsonObject();
+            bases[condition] = BaseFor(options, condition, condition == options.Conditions[0], csv, info, log, cancellationToken);
+            baseInfo[condition] = info;
         }
 
-        // 2. Each target: sizes × seeds × modes.
+        // 2. Each target: conditions × seeds × sizes × modes.
         var runs = new List<TransferRun>();
         var zeroShot = new Dictionary<string, double>(StringComparer.Ordinal);
         var pools = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -214,110 +227,182 @@ public static class TransferExperiment
         {
             var target = options.Targets[ti];
             var raw = LightCurveCsvReader.Read(target.Path, csv with { Survey = target.Survey });
-            var encoded = EncodedDataset.Encode(raw, target.Classes, encoding);
-            EncodedDataset test;
-            int[] pool;
-            if (target.TestIds is not null)
+            foreach (var condition in options.Conditions)
             {
-                var holdout = HoldoutIds.Read(target.TestIds);
-                test = encoded.Subset(holdout.Select(encoded, inside: true));
-                pool = holdout.Select(encoded, inside: false);
-            }
-            else
-            {
-                var split = DatasetSplit.Stratified(encoded.Labels, 0, options.TestFraction, 12345);
-                test = encoded.Subset(split.Test);
-                pool = split.Train;
-            }
+                var useMeta = condition == Redshift;
+                var baseModel = bases[condition];
+                var encoded = EncodedDataset.Encode(raw, target.Classes, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None });
+                var (test, pool) = TestAndPool(options, target, encoded);
+                pools[target.Name] = pool.Length;
+                tests[target.Name] = test.Count;
+                var sizes = Sizes(options.Sizes, pool.Length);
+                log($"{target.Name} ({ConditionLabel(condition)}): {encoded.Count} objects, test {test.Count}, pool {pool.Length}; sizes {string.Join(", ", sizes)}");
+                var zero = ModelIo.AdaptHead(baseModel, target.Classes, replaceHead: false, seed: 1);
+                var zeroReport = EvaluationReport.Evaluate(zero, test, options.Threads);
+                zeroShot[Key(target.Name, condition)] = zeroReport.MacroAuroc;
+                log($"{target.Name} ({ConditionLabel(condition)}): base model without fine-tuning: macro AUROC {zeroReport.MacroAuroc:0.000}");
 
-            if (target.MaxPool > 0 && pool.Length > target.MaxPool)
-            {
-                pool = DatasetSplit.Subsample(pool, encoded.LabelsInternal, target.MaxPool, 777);
-            }
-
-            pools[target.Name] = pool.Length;
-            tests[target.Name] = test.Count;
-            var sizes = Sizes(options.Sizes, pool.Length);
-            log($"{target.Name}: {encoded.Count} objects, test {test.Count}, pool {pool.Length}; sizes {string.Join(", ", sizes)}");
-            var zero = ModelIo.AdaptHead(baseModel, target.Classes, replaceHead: false, seed: 1);
-            var zeroReport = EvaluationReport.Evaluate(zero, test, options.Threads);
-            zeroShot[target.Name] = zeroReport.MacroAuroc;
-            log($"{target.Name}: base model without fine-tuning: macro AUROC {zeroReport.MacroAuroc:0.000}");
-
-            for (var seed = 0; seed < options.Seeds; seed++)
-            {
-                foreach (var size in sizes)
+                for (var seed = 0; seed < options.Seeds; seed++)
                 {
-                    var subset = DatasetSplit.Subsample(pool, encoded.LabelsInternal, size, (ulong)(1000 + seed));
-                    var subsetLabels = new int[subset.Length];
-                    for (var i = 0; i < subset.Length; i++)
+                    foreach (var size in sizes)
                     {
-                        subsetLabels[i] = encoded.LabelsInternal[subset[i]];
-                    }
+                        var subset = DatasetSplit.Subsample(pool, encoded.LabelsInternal, size, (ulong)(1000 + seed));
+                        var subsetLabels = new int[subset.Length];
+                        for (var i = 0; i < subset.Length; i++)
+                        {
+                            subsetLabels[i] = encoded.LabelsInternal[subset[i]];
+                        }
 
-                    var inner = DatasetSplit.Stratified(subsetLabels, options.ValidationFraction, 0, (ulong)(2000 + seed));
-                    var fit = encoded.Subset(Pick(subset, inner.Train));
-                    var val = encoded.Subset(Pick(subset, inner.Validation));
-                    var batch = options.TargetBatchSize;
-                    foreach (var mode in options.Modes)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        var (initial, trainable, lr) = mode switch
+                        var inner = DatasetSplit.Stratified(subsetLabels, options.ValidationFraction, 0, (ulong)(2000 + seed));
+                        var fit = encoded.Subset(Pick(subset, inner.Train));
+                        var val = encoded.Subset(Pick(subset, inner.Validation));
+                        foreach (var mode in options.Modes)
                         {
-                            Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count, options.UseMetadata), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
-                            Head => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.Parse("latent,output"), options.HeadLearningRate),
-                            AllFast => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllFastLearningRate),
-                            _ => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllLearningRate),
-                        };
-                        var clock = Stopwatch.StartNew();
-                        var longRun = mode == ScratchLong;
-                        var result = GruTrainer.Train(initial, fit, val, new TrainingOptions
-                        {
-                            MaxEpochs = longRun ? options.LongEpochs : options.MaxEpochs,
-                            Patience = longRun ? 0 : options.Patience,
-                            RestoreBest = !longRun,
-                            BatchSize = batch,
-                            LearningRate = lr,
-                            Seed = (ulong)(3000 + seed),
-                            Trainable = trainable,
-                            Threads = options.Threads,
-                            StepLoss = options.StepLoss,
-                        }, null, cancellationToken);
-                        var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
-                        var run = new TransferRun(target.Name, mode, size, seed, report.MacroAuroc, report.Accuracy, result.BestEpoch, result.History.Count, clock.Elapsed.TotalSeconds, [.. report.Early.Select(p => p.MacroAuroc)]);
-                        runs.Add(run);
-                        log(string.Create(CultureInfo.InvariantCulture, $"{target.Name} seed {seed} size {size,5} {mode,-24} AUROC {run.TestMacroAuroc:0.000} (10 d {report.Early.FirstOrDefault(p => p.Days == 10)?.MacroAuroc ?? double.NaN:0.000}) acc {run.TestAccuracy:0.000} best epoch {run.BestEpoch,3}/{run.Epochs,3} {run.Seconds,6:0.0} s"));
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var (initial, trainable, lr) = mode switch
+                            {
+                                Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count, useMeta), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
+                                Head => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.Parse("latent,output"), options.HeadLearningRate),
+                                AllFast => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllFastLearningRate),
+                                _ => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllLearningRate),
+                            };
+                            var clock = Stopwatch.StartNew();
+                            var longRun = mode == ScratchLong;
+                            var result = GruTrainer.Train(initial, fit, val, new TrainingOptions
+                            {
+                                MaxEpochs = longRun ? options.LongEpochs : options.MaxEpochs,
+                                Patience = longRun ? 0 : options.Patience,
+                                RestoreBest = !longRun,
+                                BatchSize = options.TargetBatchSize,
+                                LearningRate = lr,
+                                Seed = (ulong)(3000 + seed),
+                                Trainable = trainable,
+                                Threads = options.Threads,
+                                StepLoss = options.StepLoss,
+                            }, null, cancellationToken);
+                            var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
+                            var run = new TransferRun(target.Name, mode, size, seed, report.MacroAuroc, report.Accuracy, result.BestEpoch, result.History.Count, clock.Elapsed.TotalSeconds, [.. report.Early.Select(p => p.MacroAuroc)], condition);
+                            runs.Add(run);
+                            log(string.Create(CultureInfo.InvariantCulture, $"{target.Name} {condition} seed {seed} size {size,5} {mode,-24} AUROC {run.TestMacroAuroc:0.000} (10 d {report.Early.FirstOrDefault(p => p.Days == 10)?.MacroAuroc ?? double.NaN:0.000}) acc {run.TestAccuracy:0.000} best epoch {run.BestEpoch,3}/{run.Epochs,3} {run.Seconds,6:0.0} s"));
 
-                        if (ti == 0 && seed == 0 && size == pool.Length && mode == All && options.ModelsDirectory is not null)
-                        {
-                            var dir = System.IO.Path.Combine(options.ModelsDirectory, target.Name, options.ModelVersion);
-                            var data = ModelIo.Describe(target.Path, fit, "fit");
-                            data["mode"] = "finetune";
-                            data["base"] = "ztf-sim-base " + options.ModelVersion;
-                            data["trainable"] = "all";
-                            data["validation"] = val.Count;
-                            data["test"] = test.Count;
-                            data["split"] = target.TestIds is not null
-                                ? new JsonObject { ["testIds"] = target.TestIds, ["testIdsSha256"] = HoldoutIds.Read(target.TestIds).Sha256, ["validationFraction"] = 0 }
-                                : new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
-                            data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = options.UseMetadata, ["detectionsOnly"] = options.DetectionsOnly };
-                            data["stepLoss"] = options.StepLoss.ToString();
-                            ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey]);
-                            ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, dir);
-                            log($"{target.Name}: exported the fine-tuned model to {dir}");
+                            if (ti == 0 && seed == 0 && size == pool.Length && mode == All && condition == options.Conditions[0] && options.ModelsDirectory is not null)
+                            {
+                                var dir = System.IO.Path.Combine(options.ModelsDirectory, target.Name, options.ModelVersion);
+                                var data = ModelIo.Describe(target.Path, fit, "fit");
+                                data["mode"] = "finetune";
+                                data["base"] = "ztf-sim-base " + options.ModelVersion;
+                                data["trainable"] = "all";
+                                data["validation"] = val.Count;
+                                data["test"] = test.Count;
+                                data["split"] = target.TestIds is not null
+                                    ? new JsonObject { ["testIds"] = target.TestIds, ["testIdsSha256"] = HoldoutIds.Read(target.TestIds).Sha256, ["validationFraction"] = 0 }
+                                    : new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
+                                data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
+                                data["stepLoss"] = options.StepLoss.ToString();
+                                ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey]);
+                                ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, dir);
+                                log($"{target.Name}: exported the fine-tuned model to {dir}");
+                            }
                         }
                     }
-                }
 
-                // Partial results after every seed, so a long run that is stopped still leaves numbers.
-                var partial = Summarise(started, options, baseInfo, runs, zeroShot, pools, tests);
-                Write(partial, options.OutputDirectory);
+                    // Partial results after every seed, so a long run that is stopped still leaves numbers.
+                    var partial = Summarise(started, options, baseInfo, runs, zeroShot, pools, tests);
+                    Write(partial, options.OutputDirectory);
+                }
             }
         }
 
         var results = Summarise(started, options, baseInfo, runs, zeroShot, pools, tests);
         Write(results, options.OutputDirectory);
         return results;
+    }
+
+    private static TrainedModel BaseFor(TransferExperimentOptions options, string condition, bool export, CsvReadOptions csv, JsonObject info, Action<string> log, CancellationToken cancellationToken)
+    {
+        var useMeta = condition == Redshift;
+        var path = useMeta ? options.RedshiftBaseModel ?? options.BaseModel : options.BaseModel;
+        if (path is not null && File.Exists(System.IO.Path.Combine(path, "model.json")))
+        {
+            var model = ModelIo.LoadPackage(path);
+            if (!useMeta && model.Weights.Config.MetaFeatures > 0)
+            {
+                model = model with { Weights = ModelIo.WithoutMetadata(model.Weights) };
+                info["metadataDropped"] = true;
+            }
+            else if (useMeta && model.Weights.Config.MetaFeatures == 0)
+            {
+                throw new ArgumentException($"{path} has no metadata branch: the '{Redshift}' condition needs a base with one (--base-redshift).");
+            }
+
+            info["reused"] = path;
+            info["metrics"] = JsonSerializer.SerializeToNode(model.Manifest?.Training.Metrics);
+            log($"base ({ConditionLabel(condition)}): reusing {path}");
+            return model;
+        }
+
+        var sim = LightCurveCsvReader.Read(options.BaseData, csv with { Survey = "ztf" });
+        var encoded = EncodedDataset.Encode(sim, options.BaseClasses, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None });
+        if (options.BaseObjects > 0 && options.BaseObjects < encoded.Count)
+        {
+            var all = Enumerable.Range(0, encoded.Count).ToArray();
+            encoded = encoded.Subset(DatasetSplit.Subsample(all, encoded.LabelsInternal, options.BaseObjects, 99));
+        }
+
+        var split = DatasetSplit.Stratified(encoded.Labels, 0.1, 0.1, 1);
+        var train = encoded.Subset(split.Train);
+        var val = encoded.Subset(split.Validation);
+        var test = encoded.Subset(split.Test);
+        log($"base ({ConditionLabel(condition)}): training on {train.Count} simulated ZTF objects ({encoded.TotalSteps} steps in all)");
+        var clock = Stopwatch.StartNew();
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(options.BaseClasses.Count, useMeta), 1);
+        var result = GruTrainer.Train(weights, train, val, new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads, StepLoss = options.StepLoss }, new LogProgress(log, "base"), cancellationToken);
+        var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
+        info["objects"] = encoded.Count;
+        info["train"] = train.Count;
+        info["bestEpoch"] = result.BestEpoch;
+        info["epochs"] = result.History.Count;
+        info["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
+        info["testMacroAuroc"] = Math.Round(report.MacroAuroc, 4);
+        log($"base ({ConditionLabel(condition)}): best epoch {result.BestEpoch}, simulated test macro AUROC {report.MacroAuroc:0.000} ({clock.Elapsed.TotalMinutes:0.0} min)");
+        if (export && options.ModelsDirectory is not null)
+        {
+            var dir = System.IO.Path.Combine(options.ModelsDirectory, "ztf-sim-base", options.ModelVersion);
+            var data = ModelIo.Describe(options.BaseData, encoded, "all");
+            data["mode"] = "train";
+            data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
+            data["stepLoss"] = options.StepLoss.ToString();
+            ModelIo.Export(result.Weights, options.BaseClasses, "ztf-sim-base", options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [SurveyNames.Ztf]);
+            ReportWriter.Write(report with { Model = "ztf-sim-base " + options.ModelVersion, Data = options.BaseData + " (simulated test split)", History = result.History }, dir);
+            info["exported"] = dir;
+        }
+
+        return new TrainedModel(result.Weights, options.BaseClasses, null);
+    }
+
+    private static (EncodedDataset Test, int[] Pool) TestAndPool(TransferExperimentOptions options, TransferTarget target, EncodedDataset encoded)
+    {
+        EncodedDataset test;
+        int[] pool;
+        if (target.TestIds is not null)
+        {
+            var holdout = HoldoutIds.Read(target.TestIds);
+            test = encoded.Subset(holdout.Select(encoded, inside: true));
+            pool = holdout.Select(encoded, inside: false);
+        }
+        else
+        {
+            var split = DatasetSplit.Stratified(encoded.Labels, 0, options.TestFraction, 12345);
+            test = encoded.Subset(split.Test);
+            pool = split.Train;
+        }
+
+        if (target.MaxPool > 0 && pool.Length > target.MaxPool)
+        {
+            pool = DatasetSplit.Subsample(pool, encoded.LabelsInternal, target.MaxPool, 777);
+        }
+
+        return (test, pool);
     }
 
     internal static int[] Sizes(IReadOnlyList<double> spec, int pool)
@@ -365,108 +450,115 @@ public static class TransferExperiment
                 continue;
             }
 
-            foreach (var mode in options.Modes)
+            var sizes = Sizes(options.Sizes, pool);
+            foreach (var condition in options.Conditions)
             {
-                foreach (var size in Sizes(options.Sizes, pool))
+                foreach (var mode in options.Modes)
                 {
-                    var aucs = new List<double>();
-                    var epochs = new List<double>();
-                    var early = new List<double>[EarlyCurve.Days.Count];
-                    for (var d = 0; d < early.Length; d++)
+                    foreach (var size in sizes)
                     {
-                        early[d] = [];
-                    }
-
-                    foreach (var r in runs)
-                    {
-                        if (r.Target == target.Name && r.Mode == mode && r.Size == size && double.IsFinite(r.TestMacroAuroc))
+                        var selected = runs.Where(r => r.Target == target.Name && r.Condition == condition && r.Mode == mode && r.Size == size && double.IsFinite(r.TestMacroAuroc)).ToList();
+                        if (selected.Count > 0)
                         {
-                            aucs.Add(r.TestMacroAuroc);
-                            epochs.Add(r.BestEpoch);
-                            for (var d = 0; d < early.Length && r.EarlyMacroAuroc is { } e && d < e.Count; d++)
-                            {
-                                if (double.IsFinite(e[d]))
-                                {
-                                    early[d].Add(e[d]);
-                                }
-                            }
+                            points.Add(Point(target.Name, condition, mode, size, selected));
                         }
                     }
-
-                    if (aucs.Count > 0)
-                    {
-                        var hasEarly = early.All(e => e.Count > 0);
-                        points.Add(new TransferPoint(
-                            target.Name, mode, size, Median(aucs), aucs.Min(), aucs.Max(), Median(epochs), aucs.Count,
-                            hasEarly ? [.. early.Select(Median)] : null,
-                            hasEarly ? [.. early.Select(e => e.Min())] : null,
-                            hasEarly ? [.. early.Select(e => e.Max())] : null));
-                    }
-                }
-            }
-
-            var scratch = points.Where(p => p.Target == target.Name && p.Mode == Scratch).OrderBy(p => p.Size).ToList();
-            var full = scratch.FirstOrDefault(p => p.Size == pool);
-            if (full is null)
-            {
-                continue;
-            }
-
-            var size30 = (int)Math.Round(0.3 * pool);
-            foreach (var mode in options.Modes)
-            {
-                if (mode is Scratch or ScratchLong)
-                {
-                    continue;
                 }
 
-                var curve = points.Where(p => p.Target == target.Name && p.Mode == mode).OrderBy(p => p.Size).ToList();
-                var modeFull = curve.FirstOrDefault(p => p.Size == pool);
-                if (modeFull is null)
-                {
-                    continue;
-                }
-
-                var at30 = curve.FirstOrDefault(p => p.Size == size30);
-                var scratch30 = scratch.FirstOrDefault(p => p.Size == size30);
-                headlines.Add(new TransferHeadline(
-                    target.Name,
-                    mode,
-                    full.Median,
-                    modeFull.Median,
-                    SizeToMatch(curve, full.Median, pool),
-                    at30 is null ? double.NaN : at30.Median / full.Median,
-                    scratch30 is null ? double.NaN : scratch30.Median / full.Median,
-                    at30 is null ? double.NaN : at30.Median / modeFull.Median,
-                    full.MedianBestEpoch,
-                    modeFull.MedianBestEpoch));
+                headlines.AddRange(Headlines(options, target.Name, condition, pool, sizes, points));
             }
         }
 
         return new TransferResults(started, options, baseInfo, runs, points, headlines, zeroShot, pools, tests);
     }
 
-    // The smallest share of the pool at which the median curve reaches the reference (linear in log size between
-    // grid points); null when it never does.
-    private static double? SizeToMatch(List<TransferPoint> curve, double reference, int pool)
+    private static TransferPoint Point(string target, string condition, string mode, int size, List<TransferRun> selected)
     {
-        for (var i = 0; i < curve.Count; i++)
+        var aucs = selected.Select(r => r.TestMacroAuroc).ToList();
+        var epochs = selected.Select(r => (double)r.BestEpoch).ToList();
+        var early = new List<double>[EarlyCurve.Days.Count];
+        for (var d = 0; d < early.Length; d++)
         {
-            if (curve[i].Median >= reference)
-            {
-                if (i == 0)
-                {
-                    return (double)curve[0].Size / pool;
-                }
-
-                var (a, b) = (curve[i - 1], curve[i]);
-                var f = (reference - a.Median) / (b.Median - a.Median);
-                var logSize = Math.Log(a.Size) + (f * (Math.Log(b.Size) - Math.Log(a.Size)));
-                return Math.Exp(logSize) / pool;
-            }
+            early[d] = [.. selected.Where(r => r.EarlyMacroAuroc is { } e && d < e.Count && double.IsFinite(e[d])).Select(r => r.EarlyMacroAuroc![d])];
         }
 
-        return null;
+        // Early figures only when every run has them, so that the early range covers the same seeds as the whole one.
+        var hasEarly = early.All(e => e.Count == aucs.Count);
+        return new TransferPoint(
+            target, mode, size, Median(aucs), aucs.Min(), aucs.Max(), Median(epochs), aucs.Count,
+            hasEarly ? [.. early.Select(Median)] : null,
+            hasEarly ? [.. early.Select(e => e.Min())] : null,
+            hasEarly ? [.. early.Select(e => e.Max())] : null,
+            condition,
+            epochs.Min(),
+            epochs.Max());
+    }
+
+    private static List<TransferHeadline> Headlines(TransferExperimentOptions options, string target, string condition, int pool, int[] sizes, List<TransferPoint> points)
+    {
+        var list = new List<TransferHeadline>();
+        var scratch = points.Where(p => p.Target == target && p.Condition == condition && p.Mode == Scratch).ToDictionary(p => p.Size);
+        if (!scratch.TryGetValue(pool, out var scratchAll))
+        {
+            return list;
+        }
+
+        var size30 = (int)Math.Round(0.3 * pool);
+        foreach (var mode in options.Modes)
+        {
+            if (mode is Scratch or ScratchLong)
+            {
+                continue;
+            }
+
+            var curve = points.Where(p => p.Target == target && p.Condition == condition && p.Mode == mode).OrderBy(p => p.Size).ToList();
+            var modeAll = curve.FirstOrDefault(p => p.Size == pool);
+            if (modeAll is null)
+            {
+                continue;
+            }
+
+            var better = new List<int>();
+            var worse = new List<int>();
+            foreach (var p in curve)
+            {
+                if (scratch.TryGetValue(p.Size, out var s))
+                {
+                    switch (TransferClaims.Compare(p.Whole(), s.Whole(), options.MinSeedsForClaim))
+                    {
+                        case 1:
+                            better.Add(p.Size);
+                            break;
+                        case -1:
+                            worse.Add(p.Size);
+                            break;
+                    }
+                }
+            }
+
+            var at30 = curve.FirstOrDefault(p => p.Size == size30);
+            var headline = new TransferHeadline(
+                target,
+                condition,
+                mode,
+                pool,
+                sizes[0],
+                scratchAll.Whole(),
+                modeAll.Whole(),
+                scratchAll.AtDay(10),
+                modeAll.AtDay(10),
+                TransferClaims.SmallestSizeAbove([.. curve.Select(p => (p.Size, p.Whole()))], scratchAll.Whole(), options.MinSeedsForClaim),
+                TransferClaims.SmallestSizeAbove([.. curve.Select(p => (p.Size, p.AtDay(10)))], scratchAll.AtDay(10), options.MinSeedsForClaim),
+                better,
+                worse,
+                scratchAll.BestEpochs(),
+                modeAll.BestEpochs(),
+                TransferClaims.FewerEpochs(modeAll.BestEpochs(), scratchAll.BestEpochs(), options.MinSeedsForClaim),
+                at30 is null ? double.NaN : at30.Median / modeAll.Median);
+            list.Add(headline with { Claims = TransferClaims.Describe(headline, options.MinSeedsForClaim) });
+        }
+
+        return list;
     }
 
     private static double Median(List<double> values)
@@ -476,121 +568,130 @@ public static class TransferExperiment
         return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }
 
-    /// <summary>Writes <c>transfer-results.json</c>, <c>transfer-summary.md</c> and one SVG per target.</summary>
+    /// <summary>Writes <c>transfer-results.json</c>, <c>transfer-summary.md</c> and two SVGs per target.</summary>
     public static void Write(TransferResults results, string directory)
     {
         ArgumentNullException.ThrowIfNull(results);
         Directory.CreateDirectory(directory);
         File.WriteAllText(System.IO.Path.Combine(directory, "transfer-results.json"), JsonSerializer.Serialize(results, ReportWriter.JsonOptions));
         var inv = CultureInfo.InvariantCulture;
+        var options = results.Options;
+        var series = options.Conditions.SelectMany(c => options.Modes.Select(m => (Condition: c, Mode: m))).ToList();
+        var several = options.Conditions.Count > 1;
+        string Label((string Condition, string Mode) s) => several ? $"{s.Mode}, {ConditionLabel(s.Condition)}" : s.Mode;
         var md = new StringBuilder();
         md.Append(inv, $"<!-- written by `alertbroker experiment transfer` (started {results.Started}) -->\n\n");
-        foreach (var target in results.Options.Targets)
+        md.Append(inv, $"Cells: median over seeds [min, max]; {options.Seeds} seed(s) per point unless a cell says otherwise. Conditions: {string.Join(", ", options.Conditions.Select(ConditionLabel))}.\n\n");
+        foreach (var target in options.Targets)
         {
             if (!results.PoolSizes.TryGetValue(target.Name, out var pool))
             {
                 continue;
             }
 
-            var series = new List<ChartSeries>();
-            foreach (var mode in results.Options.Modes)
+            var sizes = Sizes(options.Sizes, pool);
+            TransferPoint? Find((string Condition, string Mode) s, int size) =>
+                results.Points.FirstOrDefault(x => x.Target == target.Name && x.Condition == s.Condition && x.Mode == s.Mode && x.Size == size);
+
+            // Plots: AUROC against size, and the early-classification curve with all data.
+            var chart = new List<ChartSeries>();
+            foreach (var s in series)
             {
-                var pts = results.Points.Where(p => p.Target == target.Name && p.Mode == mode).OrderBy(p => p.Size).ToList();
+                var pts = sizes.Select(n => Find(s, n)).OfType<TransferPoint>().ToList();
                 if (pts.Count > 0)
                 {
-                    series.Add(new ChartSeries(mode, [.. pts.Select(p => (double)p.Size)], [.. pts.Select(p => p.Median)], [.. pts.Select(p => p.Min)], [.. pts.Select(p => p.Max)]));
+                    chart.Add(new ChartSeries(Label(s), [.. pts.Select(p => (double)p.Size)], [.. pts.Select(p => p.Median)], [.. pts.Select(p => p.Min)], [.. pts.Select(p => p.Max)]));
                 }
             }
 
-            if (results.ZeroShot.TryGetValue(target.Name, out var zero) && double.IsFinite(zero) && series.Count > 0)
+            foreach (var condition in options.Conditions)
             {
-                var xs = series[0].X;
-                series.Add(new ChartSeries("base, no fine-tuning", [xs[0], xs[^1]], [zero, zero], Dashed: true));
+                if (results.ZeroShot.TryGetValue(Key(target.Name, condition), out var zero) && double.IsFinite(zero) && chart.Count > 0)
+                {
+                    var xs = chart[0].X;
+                    chart.Add(new ChartSeries(several ? $"base, no fine-tuning, {ConditionLabel(condition)}" : "base, no fine-tuning", [xs[0], xs[^1]], [zero, zero], Dashed: true));
+                }
             }
 
-            var svg = SvgChart.Lines($"{target.Name}: macro AUROC vs training size", "training objects (log scale)", "macro AUROC (held-out test)", series, null, 1.0, logX: true);
-            File.WriteAllText(System.IO.Path.Combine(directory, $"transfer-{target.Name}.svg"), svg);
-            var earlySeries = new List<ChartSeries>();
-            foreach (var p in results.Points.Where(p => p.Target == target.Name && p.Size == pool && p.EarlyMedian is not null))
-            {
-                earlySeries.Add(new ChartSeries(p.Mode, [.. EarlyCurve.Days], [.. p.EarlyMedian!], [.. p.EarlyMin!], [.. p.EarlyMax!]));
-            }
-
-            if (earlySeries.Count > 0)
+            File.WriteAllText(System.IO.Path.Combine(directory, $"transfer-{target.Name}.svg"), SvgChart.Lines($"{target.Name}: macro AUROC vs training size", "training objects (log scale)", "macro AUROC (held-out test)", chart, null, 1.0, logX: true));
+            var full = series.Select(s => (s, p: Find(s, pool))).Where(x => x.p?.EarlyMedian is not null).ToList();
+            if (full.Count > 0)
             {
                 File.WriteAllText(
                     System.IO.Path.Combine(directory, $"transfer-{target.Name}-early.svg"),
-                    SvgChart.Lines($"{target.Name}: early classification, all {pool} training objects", "days after first detection", "macro AUROC (held-out test)", earlySeries, null, 1.0));
+                    SvgChart.Lines($"{target.Name}: early classification, all {pool} training objects", "days after first detection", "macro AUROC (held-out test)", [.. full.Select(x => new ChartSeries(Label(x.s), [.. EarlyCurve.Days], [.. x.p!.EarlyMedian!], [.. x.p.EarlyMin!], [.. x.p.EarlyMax!]))], null, 1.0));
             }
 
-            md.Append(inv, $"### {target.Name}\n\n{target.Description}. Test {results.TestSizes[target.Name]} objects (fixed), training pool {pool}. ");
-            md.Append(inv, $"Base model without fine-tuning: macro AUROC {F(results.ZeroShot.GetValueOrDefault(target.Name, double.NaN))}.\n\n");
-            md.Append(inv, $"![{target.Name}](transfer-{target.Name}.svg)\n\n");
-            md.Append("| training objects |");
-            foreach (var mode in results.Options.Modes)
-            {
-                md.Append(inv, $" {mode} |");
-            }
+            md.Append(inv, $"### {target.Name}\n\n{target.Description}. Test {results.TestSizes[target.Name]} objects (fixed), training pool {pool}. Base model without fine-tuning: macro AUROC ");
+            md.Append(string.Join(", ", options.Conditions.Select(c => (several ? ConditionLabel(c) + " " : string.Empty) + F(results.ZeroShot.GetValueOrDefault(Key(target.Name, c), double.NaN)))));
+            md.Append(inv, $".\n\n![{target.Name}](transfer-{target.Name}.svg)\n\n");
 
-            md.Append("\n|---:|");
-            foreach (var mode in results.Options.Modes)
+            void Table(string caption, Func<TransferPoint, SeedRange> figure, string format)
             {
-                md.Append("---|");
-            }
-
-            md.Append('\n');
-            foreach (var size in Sizes(results.Options.Sizes, pool))
-            {
-                md.Append(inv, $"| {size} ");
-                foreach (var mode in results.Options.Modes)
+                md.Append(caption).Append("\n\n| training objects |");
+                foreach (var s in series)
                 {
-                    var p = results.Points.FirstOrDefault(x => x.Target == target.Name && x.Mode == mode && x.Size == size);
-                    md.Append(p is null ? "| – " : string.Create(inv, $"| {p.Median:0.000} [{p.Min:0.000}, {p.Max:0.000}] ({p.Runs} runs, best epoch {p.MedianBestEpoch:0}) "));
+                    md.Append(' ').Append(Label(s)).Append(" |");
                 }
 
-                md.Append("|\n");
+                md.Append("\n|---:|").Append(string.Concat(Enumerable.Repeat("---|", series.Count))).Append('\n');
+                foreach (var size in sizes)
+                {
+                    md.Append(inv, $"| {size} |");
+                    foreach (var s in series)
+                    {
+                        var p = Find(s, size);
+                        var r = p is null ? SeedRange.None : figure(p);
+                        md.Append(!r.IsKnown ? " – |" : string.Create(inv, $" {r.Median.ToString(format, inv)} [{r.Min.ToString(format, inv)}, {r.Max.ToString(format, inv)}]{(r.Runs != options.Seeds ? $" ({r.Runs} runs)" : string.Empty)} |"));
+                    }
+
+                    md.Append('\n');
+                }
+
+                md.Append('\n');
             }
 
-            md.Append('\n');
-            var last = results.Points.Where(p => p.Target == target.Name && p.Size == pool && p.EarlyMedian is not null).ToList();
-            if (last.Count > 0)
+            Table("Macro AUROC, whole light curve:", p => p.Whole(), "0.000");
+            Table("Macro AUROC 10 days after first detection (probabilities after the last observation up to then):", p => p.AtDay(10), "0.000");
+            Table("Epochs to the best validation loss (the restored epoch):", p => p.BestEpochs(), "0");
+            if (full.Count > 0)
             {
-                md.Append(inv, $"Early classification with all {pool} training objects: median macro AUROC over seeds [min, max] at d days after first detection (probabilities after the last observation up to then) and on the whole light curve.\n\n![{target.Name} early](transfer-{target.Name}-early.svg)\n\n| mode |");
+                md.Append(inv, $"Early classification with all {pool} training objects: macro AUROC at d days after first detection and on the whole light curve.\n\n![{target.Name} early](transfer-{target.Name}-early.svg)\n\n| run |");
                 foreach (var d in EarlyCurve.Days)
                 {
                     md.Append(inv, $" {d:0} d |");
                 }
 
-                md.Append(" whole |\n|---|");
-                foreach (var unused in EarlyCurve.Days)
+                md.Append(" whole |\n|---|").Append(string.Concat(Enumerable.Repeat("---|", EarlyCurve.Days.Count + 1))).Append('\n');
+                foreach (var (s, p) in full)
                 {
-                    md.Append("---|");
-                }
-
-                md.Append("---|\n");
-                foreach (var p in last)
-                {
-                    md.Append(inv, $"| {p.Mode} |");
+                    md.Append(inv, $"| {Label(s)} |");
                     for (var d = 0; d < EarlyCurve.Days.Count; d++)
                     {
-                        md.Append(inv, $" {p.EarlyMedian![d]:0.000} [{p.EarlyMin![d]:0.000}, {p.EarlyMax![d]:0.000}] |");
+                        md.Append(inv, $" {p!.EarlyMedian![d]:0.000} [{p.EarlyMin![d]:0.000}, {p.EarlyMax![d]:0.000}] |");
                     }
 
-                    md.Append(inv, $" {p.Median:0.000} [{p.Min:0.000}, {p.Max:0.000}] |\n");
+                    md.Append(inv, $" {p!.Median:0.000} [{p.Min:0.000}, {p.Max:0.000}] |\n");
                 }
 
                 md.Append('\n');
             }
         }
 
-        md.Append("### Headline figures\n\n| target | transfer | scratch AUROC, all data | transfer AUROC, all data | data transfer needs to match scratch-on-all | AUROC at 30% data over scratch-on-all (transfer / scratch) | transfer at 30% over transfer at 100% | median best epoch, all data (scratch → transfer) |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        md.Append(inv, $"### Headline figures\n\nA claim is made only where the ranges over seeds do not overlap (every seed of one above every seed of the other) and every point involved has at least {options.MinSeedsForClaim} seeds; \"smallest share\" is the smallest training size from which transfer is above scratch-on-all at that and every larger size. Medians alone are never claimed on. \"own 30%/100%\" is transfer's median AUROC at 30% of the pool over its median with all of it (descriptive).\n\n");
+        md.Append("| target | condition | transfer | seeds | scratch, all data | transfer, all data | smallest share beating scratch-on-all: whole | same: 10 d | same size as scratch: better at / worse at | best epoch, all data: scratch → transfer | own 30%/100% |\n|---|---|---|---:|---|---|---|---|---|---|---:|\n");
         foreach (var h in results.Headlines)
         {
-            var sizes = Sizes(results.Options.Sizes, results.PoolSizes[h.Target]);
-            var need = h.DataNeededFraction is not { } f ? "not reached"
-                : f <= (double)sizes[0] / results.PoolSizes[h.Target] + 1e-9 ? string.Create(inv, $"≤ {f * 100:0}% (≥ {(1 - f) * 100:0}% less; already at the smallest size)")
-                : string.Create(inv, $"{f * 100:0}% ({(1 - f) * 100:0}% less)");
-            md.Append(inv, $"| {h.Target} | {h.Mode} | {F(h.ScratchFullAuroc)} | {F(h.ModeFullAuroc)} | {need} | {P(h.ShareAt30)} / {P(h.ScratchShareAt30)} | {P(h.OwnShareAt30)} | {h.MedianEpochsScratch:0} → {h.MedianEpochsMode:0} |\n");
+            string Share(int? n) => n is { } v ? string.Create(inv, $"{(v == h.SmallestSize ? "≤ " : string.Empty)}{100.0 * v / h.Pool:0}% ({v})") : "no claim";
+            string R(SeedRange r, string f) => r.IsKnown ? string.Create(inv, $"{r.Median.ToString(f, inv)} [{r.Min.ToString(f, inv)}, {r.Max.ToString(f, inv)}]") : "–";
+            var seeds = Math.Min(h.ScratchAll.Runs, h.ModeAll.Runs);
+            md.Append(inv, $"| {h.Target} | {ConditionLabel(h.Condition)} | {h.Mode} | {seeds} | {R(h.ScratchAll, "0.000")} | {R(h.ModeAll, "0.000")} | {Share(h.SizeBeatingScratchAll)} | {Share(h.SizeBeatingScratchAllDay10)} | {(h.BetterAtSizes.Count == 0 ? "–" : string.Join(", ", h.BetterAtSizes))} / {(h.WorseAtSizes.Count == 0 ? "–" : string.Join(", ", h.WorseAtSizes))} | {R(h.ScratchEpochs, "0")} → {R(h.ModeEpochs, "0")}{(h.FewerEpochs is { } f ? string.Create(inv, $" ({f * 100:0}% fewer)") : string.Empty)} | {P(h.OwnShareAt30)} |\n");
+        }
+
+        md.Append("\nClaims:\n\n");
+        foreach (var h in results.Headlines)
+        {
+            md.Append(inv, $"- **{h.Target}, {ConditionLabel(h.Condition)}, {h.Mode}**: {string.Join("; ", h.Claims)}.\n");
         }
 
         File.WriteAllText(System.IO.Path.Combine(directory, "transfer-summary.md"), md.ToString());

@@ -14,7 +14,7 @@ namespace AlertBroker.Training.Training;
 /// grow; one workspace serves one thread.
 /// </summary>
 /// <remarks>
-/// Loss: Σ over valid steps of ω · w_c · (−log p_c), divided by the caller's normaliser (the whole batch's Σ ω,
+/// Loss: Σ over valid steps of ω · w_c · w_o · (−log p_c) (w_o the object's weight, <see cref="EncodedDataset.ObjectWeight"/>), divided by the caller's normaliser (the whole batch's Σ ω,
 /// <see cref="Normaliser(StepLoss, IEnumerable{int})"/>), so the shards' losses and gradients add up to the batch's. ω is the step weight of the
 /// <see cref="StepLoss"/> mode. Padded steps are never computed.
 /// </remarks>
@@ -27,6 +27,7 @@ internal sealed class BackpropWorkspace
     private int[] _order = [];
     private int[] _lengths = [];
     private int[] _labels = [];
+    private float[] _rowWeight = [];
     private float[][] _rowDays = [];
     private float[] _omega = [];
     private int[] _count = [];
@@ -99,6 +100,7 @@ internal sealed class BackpropWorkspace
             _order = new int[capacity];
             _lengths = new int[capacity];
             _labels = new int[capacity];
+            _rowWeight = new float[capacity];
             _rowDays = new float[capacity][];
         }
 
@@ -117,6 +119,7 @@ internal sealed class BackpropWorkspace
         {
             _lengths[i] = lengths[order[i]];
             _labels[i] = data.LabelsInternal[order[i]];
+            _rowWeight[i] = data.ObjectWeight(order[i]);
             _rowDays[i] = data.DaysInternal[order[i]];
             total += _lengths[i];
             steps = Math.Max(steps, _lengths[i]);
@@ -323,7 +326,7 @@ internal sealed class BackpropWorkspace
                 }
 
                 var label = _labels[i];
-                loss -= omega * classWeights[label] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
+                loss -= omega * classWeights[label] * _rowWeight[i] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
             }
         }
 
@@ -363,7 +366,7 @@ internal sealed class BackpropWorkspace
             for (var i = 0; i < _count[t]; i++)
             {
                 var row = (off + i) * k;
-                var scale = (float)(StepWeight(stepLoss, i, t) * classWeights[_labels[i]] / normaliser);
+                var scale = (float)(StepWeight(stepLoss, i, t) * classWeights[_labels[i]] * _rowWeight[i] / normaliser);
                 TensorPrimitives.Multiply(p.Slice(row, k), scale, dLogits.Slice(row, k));
                 dLogits[row + _labels[i]] -= scale;
             }

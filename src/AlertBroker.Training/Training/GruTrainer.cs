@@ -44,6 +44,28 @@ public sealed record TrainingOptions
 
     /// <summary>What early stopping and the restored "best" epoch are judged by.</summary>
     public SelectionMetric Selection { get; init; } = SelectionMetric.Loss;
+
+    /// <summary>
+    /// Class weights w_c = (N / N_c)^power when <see cref="WeightClasses"/>: 1 (the default) is N/N_c, 0.5 its square
+    /// root (rare classes count more than their numbers, less than equally), 0 none.
+    /// </summary>
+    public double ClassWeightPower { get; init; } = 1;
+
+    /// <summary>
+    /// L2-SP (Li, Grandvalet and Davoine 2018): α/2 · Σ (θ − θ₀)² over the trainable parameters added to the loss, θ₀ the
+    /// starting weights (the base model when fine-tuning), so fine-tuning on few objects stays near what the base learnt.
+    /// 0 = off.
+    /// </summary>
+    public float L2SpAlpha { get; init; }
+
+    /// <summary>Learning-rate multiplier of the GRU layers (the head keeps <see cref="LearningRate"/>); 1 = one rate for all.</summary>
+    public float GruLearningRateScale { get; init; } = 1;
+
+    /// <summary>Light curves from another set mixed into every epoch (null = none).</summary>
+    public ReplayOptions? Replay { get; init; }
+
+    /// <summary>Random changes to the training light curves, drawn afresh every epoch (null = none).</summary>
+    public AugmentationOptions? Augmentation { get; init; }
 }
 
 /// <summary>
@@ -128,8 +150,21 @@ public static class GruTrainer
         }
 
         var weights = initial.Clone();
+        var anchor = options.L2SpAlpha > 0 ? initial.Clone() : null;
         var net = new NetworkView(weights);
-        var classWeights = ClassWeights(train, options.WeightClasses);
+        var classWeights = ClassWeights(train, options.WeightClasses ? options.ClassWeightPower : 0);
+        var composer = options.Replay is not null || options.Augmentation is { IsActive: true }
+            ? new EpochComposer(train, classWeights, options.Replay, options.Augmentation, options.Seed)
+            : null;
+
+        // With a composer the class weights travel as object weights; the loss then runs with unit class weights.
+        var lossWeights = classWeights;
+        if (composer is not null)
+        {
+            lossWeights = new float[classWeights.Length];
+            Array.Fill(lossWeights, 1f);
+        }
+
         var threads = Math.Max(1, options.Threads);
         var workspaces = new BackpropWorkspace[threads];
         var grads = new GruClassifierWeights[threads];
@@ -139,7 +174,7 @@ public static class GruTrainer
             grads[i] = new GruClassifierWeights(config);
         }
 
-        var adam = new AdamOptimizer(weights, options.Trainable, options.LearningRate);
+        var adam = new AdamOptimizer(weights, options.Trainable, options.LearningRate, options.GruLearningRateScale);
         var random = new SplitMix(options.Seed);
         var order = new int[train.Count];
         for (var i = 0; i < order.Length; i++)
@@ -147,18 +182,34 @@ public static class GruTrainer
             order[i] = i;
         }
 
+        var epochData = train;
+
         var history = new List<EpochRecord>();
         var best = double.PositiveInfinity;
         var bestEpoch = 0;
         GruClassifierWeights? bestWeights = null;
         var stale = 0;
         var stoppedEarly = false;
-        var batches = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var losses = new double[threads];
         for (var epoch = 1; epoch <= options.MaxEpochs; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
+            if (composer is not null)
+            {
+                epochData = composer.Next();
+                if (order.Length != epochData.Count)
+                {
+                    order = new int[epochData.Count];
+                }
+
+                for (var i = 0; i < order.Length; i++)
+                {
+                    order[i] = i;
+                }
+            }
+
+            var batches = (epochData.Count + options.BatchSize - 1) / options.BatchSize;
             random.Shuffle(order);
             double epochLoss = 0;
             double epochSteps = 0;
@@ -171,24 +222,25 @@ public static class GruTrainer
                 double steps = 0;
                 foreach (var idx in batch)
                 {
-                    steps += BackpropWorkspace.Normaliser(options.StepLoss, train.LengthsInternal[idx]);
+                    steps += BackpropWorkspace.Normaliser(options.StepLoss, epochData.LengthsInternal[idx]);
                 }
 
                 var shards = Math.Min(threads, size);
                 var orderArray = order;
+                var data = epochData;
                 Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = shards }, s =>
                 {
                     var from = start + (int)((long)size * s / shards);
                     var to = start + (int)((long)size * (s + 1) / shards);
                     var ws = workspaces[s];
-                    ws.Load(train, orderArray.AsSpan(from, to - from));
+                    ws.Load(data, orderArray.AsSpan(from, to - from));
                     foreach (var p in grads[s].Parameters)
                     {
                         Array.Clear(p.Values);
                     }
 
-                    losses[s] = ws.Forward(net, classWeights, steps, options.StepLoss);
-                    ws.Backward(net, grads[s], options.Trainable, classWeights, steps, options.StepLoss);
+                    losses[s] = ws.Forward(net, lossWeights, steps, options.StepLoss);
+                    ws.Backward(net, grads[s], options.Trainable, lossWeights, steps, options.StepLoss);
                 });
 
                 double loss = 0;
@@ -204,6 +256,11 @@ public static class GruTrainer
                             TensorPrimitives.Add(target[p].Values, source[p].Values, target[p].Values);
                         }
                     }
+                }
+
+                if (anchor is not null)
+                {
+                    L2Sp.AddGradient(weights, anchor, grads[0], options.Trainable, options.L2SpAlpha);
                 }
 
                 adam.Step(grads[0], options.ClipNorm);
@@ -264,14 +321,18 @@ public static class GruTrainer
     }
 
     /// <summary>w_c = N / N_c over the training set (0 for an absent class), or all ones.</summary>
-    public static float[] ClassWeights(EncodedDataset train, bool weighted)
+    public static float[] ClassWeights(EncodedDataset train, bool weighted) => ClassWeights(train, weighted ? 1 : 0);
+
+    /// <summary>w_c = (N / N_c)^<paramref name="power"/> over the training set (0 for an absent class); power 0 gives all ones.</summary>
+    public static float[] ClassWeights(EncodedDataset train, double power)
     {
         ArgumentNullException.ThrowIfNull(train);
         var counts = train.ClassCounts();
         var w = new float[counts.Length];
         for (var c = 0; c < w.Length; c++)
         {
-            w[c] = !weighted ? 1f : counts[c] == 0 ? 0f : (float)train.Count / counts[c];
+            // power 1 stays the exact single-precision N / N_c it always was.
+            w[c] = power == 0 ? 1f : counts[c] == 0 ? 0f : power == 1 ? (float)train.Count / counts[c] : (float)Math.Pow((double)train.Count / counts[c], power);
         }
 
         return w;
@@ -290,19 +351,22 @@ internal sealed class AdamOptimizer
     private readonly float[][] _m;
     private readonly float[][] _v;
     private readonly float _learningRate;
+    private readonly float[] _rateScale;
     private int _t;
 
-    public AdamOptimizer(GruClassifierWeights weights, TrainableLayers trainable, float learningRate)
+    public AdamOptimizer(GruClassifierWeights weights, TrainableLayers trainable, float learningRate, float gruRateScale = 1)
     {
         _weights = weights;
         _learningRate = learningRate;
         var parameters = weights.Parameters;
         _trainable = new bool[parameters.Count];
+        _rateScale = new float[parameters.Count];
         _m = new float[parameters.Count][];
         _v = new float[parameters.Count][];
         for (var i = 0; i < parameters.Count; i++)
         {
             _trainable[i] = trainable.Includes(parameters[i].Name);
+            _rateScale[i] = parameters[i].Name.StartsWith("gru.", StringComparison.Ordinal) ? gruRateScale : 1f;
             _m[i] = _trainable[i] ? new float[parameters[i].Values.Length] : [];
             _v[i] = _trainable[i] ? new float[parameters[i].Values.Length] : [];
         }
@@ -346,6 +410,7 @@ internal sealed class AdamOptimizer
 
             var p = parameters[i].Values;
             var gi = g[i].Values;
+            var step = stepSize * _rateScale[i];
             var m = _m[i];
             var v = _v[i];
             for (var j = 0; j < p.Length; j++)
@@ -353,7 +418,57 @@ internal sealed class AdamOptimizer
                 var gj = gi[j] * scale;
                 m[j] = (Beta1 * m[j]) + ((1 - Beta1) * gj);
                 v[j] = (Beta2 * v[j]) + ((1 - Beta2) * gj * gj);
-                p[j] -= stepSize * m[j] / (MathF.Sqrt(v[j]) + epsHat);
+                p[j] -= step * m[j] / (MathF.Sqrt(v[j]) + epsHat);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The L2-SP penalty α/2 · Σ (θ − θ₀)² over the trainable parameters (Li, Grandvalet and Davoine 2018, "Explicit inductive
+/// bias for transfer learning with convolutional networks"): pulls fine-tuned weights towards the starting point θ₀.
+/// </summary>
+internal static class L2Sp
+{
+    /// <summary>The penalty's value.</summary>
+    public static double Value(GruClassifierWeights weights, GruClassifierWeights anchor, TrainableLayers trainable, float alpha)
+    {
+        double sum = 0;
+        for (var i = 0; i < weights.Parameters.Count; i++)
+        {
+            if (!trainable.Includes(weights.Parameters[i].Name))
+            {
+                continue;
+            }
+
+            var p = weights.Parameters[i].Values;
+            var a = anchor.Parameters[i].Values;
+            for (var j = 0; j < p.Length; j++)
+            {
+                double d = p[j] - a[j];
+                sum += d * d;
+            }
+        }
+
+        return 0.5 * alpha * sum;
+    }
+
+    /// <summary>Adds the penalty's gradient α(θ − θ₀) to <paramref name="grads"/> for the trainable parameters.</summary>
+    public static void AddGradient(GruClassifierWeights weights, GruClassifierWeights anchor, GruClassifierWeights grads, TrainableLayers trainable, float alpha)
+    {
+        for (var i = 0; i < weights.Parameters.Count; i++)
+        {
+            if (!trainable.Includes(weights.Parameters[i].Name))
+            {
+                continue;
+            }
+
+            var p = weights.Parameters[i].Values;
+            var a = anchor.Parameters[i].Values;
+            var g = grads.Parameters[i].Values;
+            for (var j = 0; j < p.Length; j++)
+            {
+                g[j] += alpha * (p[j] - a[j]);
             }
         }
     }
