@@ -29,6 +29,12 @@ public sealed class LoadedModel : IDisposable
 
     public string Sha256 => Package.Sha256;
 
+    /// <summary>"name@version#sha256", as compare-and-set names a pointer.</summary>
+    public string Identity => Ref + "#" + Sha256;
+
+    /// <summary>"name@version#sha256[..12]", as shadow statistics name a model (<see cref="ActivePointer.ShortIdentity"/>).</summary>
+    public string ShortIdentity => Ref + "#" + Sha256[..Math.Min(12, Sha256.Length)];
+
     internal bool TryAcquire()
     {
         Interlocked.Increment(ref _leases);
@@ -73,45 +79,122 @@ public sealed class LoadedModel : IDisposable
 }
 
 /// <summary>
-/// A batch's hold on the model it scores with: the model cannot be disposed while a batch uses it, and every
-/// classification of the batch is tagged with this one model — a batch never mixes versions.
+/// What a worker scores with at one moment: each survey's active model and shadow model, and the registry's metadata source
+/// declarations. Immutable; the watcher swaps in a new one when anything changes, so a batch that took a lease sees one
+/// consistent set for its whole run.
 /// </summary>
-public readonly struct ModelLease : IDisposable
+public sealed class WatchedModels
 {
-    internal ModelLease(LoadedModel model) => Model = model;
+    internal WatchedModels(IReadOnlyDictionary<string, LoadedModel> active, IReadOnlyDictionary<string, LoadedModel> shadows, IReadOnlyList<MetadataSourceDeclaration> metadataSources)
+    {
+        Active = active;
+        Shadows = shadows;
+        MetadataSources = metadataSources;
+        var distinct = new List<LoadedModel>();
+        foreach (var m in active.Values.Concat(shadows.Values))
+        {
+            if (!distinct.Contains(m))
+            {
+                distinct.Add(m);
+            }
+        }
 
-    public LoadedModel Model { get; }
+        Distinct = distinct;
+    }
 
-    public void Dispose() => Model?.Release();
+    /// <summary>Nothing loaded.</summary>
+    public static WatchedModels Empty { get; } = new(new Dictionary<string, LoadedModel>(), new Dictionary<string, LoadedModel>(), []);
+
+    /// <summary>Survey → the model its alerts are classified with.</summary>
+    public IReadOnlyDictionary<string, LoadedModel> Active { get; }
+
+    /// <summary>Survey → the candidate also scored on its alerts.</summary>
+    public IReadOnlyDictionary<string, LoadedModel> Shadows { get; }
+
+    /// <summary>The registry's metadata source declarations when the set was made.</summary>
+    public IReadOnlyList<MetadataSourceDeclaration> MetadataSources { get; }
+
+    /// <summary>Every model in the set once (a model serving several surveys is one session).</summary>
+    public IReadOnlyList<LoadedModel> Distinct { get; }
+
+    public bool IsEmpty => Distinct.Count == 0;
 }
+
+/// <summary>
+/// A batch's hold on the models it scores with: none of them can be disposed while the batch uses them, and every
+/// classification of the batch is tagged with the one model its survey had when the batch started — a batch never mixes
+/// versions of a survey's model.
+/// </summary>
+public sealed class ModelSetLease : IDisposable
+{
+    private List<LoadedModel>? _held;
+
+    internal ModelSetLease(WatchedModels models, List<LoadedModel> held)
+    {
+        Models = models;
+        _held = held;
+    }
+
+    public WatchedModels Models { get; }
+
+    public void Dispose()
+    {
+        var held = Interlocked.Exchange(ref _held, null);
+        if (held is not null)
+        {
+            foreach (var m in held)
+            {
+                m.Release();
+            }
+        }
+    }
+}
+
+/// <summary>Decides whether a model may serve a survey in this worker (e.g. its metadata sources are available); returns the problem, or null.</summary>
+/// <param name="survey">The survey.</param>
+/// <param name="role"><see cref="PointerRoles.Active"/> or <see cref="PointerRoles.Shadow"/>.</param>
+/// <param name="manifest">The model's manifest.</param>
+/// <param name="declarations">The registry's metadata source declarations.</param>
+public delegate string? ModelServeCheck(string survey, string role, ModelManifest manifest, IReadOnlyList<MetadataSourceDeclaration> declarations);
 
 /// <summary>Options for <see cref="ActiveModelWatcher"/>.</summary>
 public sealed record ActiveModelWatcherOptions
 {
     public string WorkerId { get; init; } = Environment.MachineName + "-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>How often the pointer is checked even without a notification, so a missed message cannot leave a worker behind.</summary>
+    /// <summary>How often the pointers are checked even without a notification, so a missed message cannot leave a worker behind.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the heartbeat is reported and shadow statistics are flushed to the registry.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public OnnxSessionOptions SessionOptions { get; init; } = new();
 
+    /// <summary>Whether a model may serve a survey here (the worker checks its metadata sources); null: every model may.</summary>
+    public ModelServeCheck? CanServe { get; init; }
+
+    /// <summary>Shadow statistics recorded by the worker, flushed to the registry every <see cref="HeartbeatInterval"/>.</summary>
+    public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
     /// <summary>What the heartbeat reports of the worker's throughput (none when null).</summary>
     public Func<HeartbeatStatistics?>? Statistics { get; init; }
 }
 
-/// <summary>Registries that can push pointer changes (Redis pub/sub); others are polled.</summary>
+/// <summary>One change the watcher applied: a survey's active or shadow model (null when a shadow was cleared).</summary>
+public sealed record ModelSwitch(string Survey, string Role, LoadedModel? Model, LoadedModel? Previous);
+
+/// <summary>Registries that can push changes (Redis pub/sub); others are polled.</summary>
 public interface IModelRegistryNotifications
 {
-    Task SubscribeAsync(Action<ActivePointer> onChange);
+    Task SubscribeAsync(Action<RegistryEvent> onChange);
 }
 
 /// <summary>
-/// Keeps a worker on the registry's active model: learns of promotions (notification, plus a periodic check),
-/// downloads and verifies the bytes, loads and warms the new session in the background, and makes it current for
-/// the next batch. A model that fails to load never replaces a working one; the failure is kept in
-/// <see cref="LastError"/>, logged, and reported in the worker's heartbeat.
+/// Keeps a worker on the registry's models, survey by survey: learns of promotions, rollbacks, shadows and metadata
+/// changes (notification, plus a periodic check), downloads and verifies the bytes, loads and warms a new session in the
+/// background, and makes it current for the next batch — only for the survey whose pointer moved; the other surveys keep
+/// their models (and so their incremental states). A model that fails to load, or that may not serve a survey here
+/// (<see cref="ActiveModelWatcherOptions.CanServe"/>), never replaces a working one; the failure is kept in
+/// <see cref="Errors"/>, logged, and reported in the worker's heartbeat. A model pointed to by several surveys is loaded once.
 /// </summary>
 public sealed class ActiveModelWatcher : IAsyncDisposable
 {
@@ -121,8 +204,10 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     private readonly SemaphoreSlim _checkLock = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
-    private LoadedModel? _current;
-    private string? _refusedIdentity;
+    private readonly Dictionary<(string Survey, string Role), string> _refused = [];
+    private readonly Dictionary<string, string> _errors = new(StringComparer.Ordinal);
+    private WatchedModels _models = WatchedModels.Empty;
+    private IReadOnlyDictionary<ShadowPair, ShadowStatistics> _statistics = new Dictionary<ShadowPair, ShadowStatistics>();
     private Task? _loop;
 
     public ActiveModelWatcher(IModelRegistry registry, ActiveModelWatcherOptions? options = null, ILogger? logger = null)
@@ -133,22 +218,55 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>The model now used for new batches, or null before the first successful load.</summary>
-    public LoadedModel? Current => Volatile.Read(ref _current);
+    public IModelRegistry Registry => _registry;
 
-    /// <summary>The last refusal (hash mismatch, load failure, unsupported encoding), cleared by the next successful switch.</summary>
-    public string? LastError { get; private set; }
+    /// <summary>The models used for new batches (empty before the first successful load).</summary>
+    public WatchedModels Models => Volatile.Read(ref _models);
 
-    /// <summary>How many times the current model changed.</summary>
+    /// <summary>The shadow statistics of the current comparisons, aggregated over all workers, as read after the last flush.</summary>
+    public IReadOnlyDictionary<ShadowPair, ShadowStatistics> ShadowStatistics => Volatile.Read(ref _statistics);
+
+    /// <summary>Refusals still in force, by survey ("ztf", or "ztf shadow"); cleared when that survey's next model loads.</summary>
+    public IReadOnlyDictionary<string, string> Errors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return new Dictionary<string, string>(_errors, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>The refusals in force, joined, or null.</summary>
+    public string? LastError
+    {
+        get
+        {
+            var errors = Errors;
+            return errors.Count == 0 ? null : string.Join("; ", errors.Values);
+        }
+    }
+
+    /// <summary>How many survey models (active or shadow) were switched.</summary>
     public int Switches { get; private set; }
 
-    /// <summary>Raised after a switch (from the watcher's thread).</summary>
-    public event Action<LoadedModel>? Switched;
+    /// <summary>Raised after each switch of one survey's model (from the watcher's thread).</summary>
+    public event Action<ModelSwitch>? Switched;
 
-    /// <summary>Raised when an active model is refused (hash mismatch, load failure, unsupported encoding); the argument says why.</summary>
+    /// <summary>Raised when a model is refused (hash mismatch, load failure, unsupported encoding, missing metadata source); the argument says why.</summary>
     public event Action<string>? Refused;
 
-    /// <summary>Loads the active model (if any), then keeps watching in the background.</summary>
+    /// <summary>Raised after the set of models or the metadata declarations changed.</summary>
+    public event Action<WatchedModels>? Changed;
+
+    /// <summary>The model the survey's alerts are classified with now, or null.</summary>
+    public LoadedModel? CurrentFor(string survey) => Models.Active.GetValueOrDefault(survey);
+
+    /// <summary>The survey's shadow model now, or null.</summary>
+    public LoadedModel? ShadowFor(string survey) => Models.Shadows.GetValueOrDefault(survey);
+
+    /// <summary>Loads the active models (if any), then keeps watching in the background.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await CheckNowAsync(cancellationToken).ConfigureAwait(false);
@@ -160,60 +278,97 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Takes a lease on the current model for one batch; null when no model is loaded.</summary>
-    public ModelLease? Acquire()
+    /// <summary>Takes a lease on every current model for one batch; null when no model is loaded.</summary>
+    public ModelSetLease? Acquire()
     {
         while (true)
         {
-            var model = Volatile.Read(ref _current);
-            if (model is null)
+            var models = Volatile.Read(ref _models);
+            if (models.IsEmpty)
             {
                 return null;
             }
 
-            if (model.TryAcquire())
+            var held = new List<LoadedModel>(models.Distinct.Count);
+            foreach (var m in models.Distinct)
             {
-                return new ModelLease(model);
+                if (!m.TryAcquire())
+                {
+                    break;
+                }
+
+                held.Add(m);
+            }
+
+            if (held.Count == models.Distinct.Count)
+            {
+                return new ModelSetLease(models, held);
+            }
+
+            // A model was retired between reading the set and leasing it: a newer set is in place; take that one.
+            foreach (var m in held)
+            {
+                m.Release();
             }
         }
     }
 
-    /// <summary>Compares the registry's pointer with the loaded model and switches if it changed.</summary>
+    /// <summary>Compares the registry's pointers with the loaded models and switches the surveys whose pointer changed.</summary>
     public async Task CheckNowAsync(CancellationToken cancellationToken = default)
     {
         await _checkLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var active = await _registry.GetActiveAsync(cancellationToken).ConfigureAwait(false);
-            var identity = PackageDescriptions.Identity(active);
-            var current = Current;
-            if (active is null || (current is not null && current.Ref == active.Ref && current.Sha256 == active.Sha256) || identity == _refusedIdentity)
+            var snapshot = await _registry.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            var current = Models;
+            var loaded = current.Distinct.ToDictionary(m => m.Identity, StringComparer.Ordinal);
+            var fresh = new List<LoadedModel>();
+            var active = new Dictionary<string, LoadedModel>(current.Active, StringComparer.Ordinal);
+            var shadows = new Dictionary<string, LoadedModel>(current.Shadows, StringComparer.Ordinal);
+            var switches = new List<ModelSwitch>();
+            foreach (var (survey, pointers) in snapshot.Surveys)
             {
+                await ApplyAsync(survey, PointerRoles.Active, pointers.Active, active, loaded, fresh, snapshot.MetadataSources, switches, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(survey, PointerRoles.Shadow, pointers.Shadow, shadows, loaded, fresh, snapshot.MetadataSources, switches, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var survey in shadows.Keys.Where(s => !snapshot.Surveys.ContainsKey(s)).ToList())
+            {
+                switches.Add(new ModelSwitch(survey, PointerRoles.Shadow, null, shadows[survey]));
+                shadows.Remove(survey);
+            }
+
+            var metadataChanged = RegistryJson.Serialize(snapshot.MetadataSources) != RegistryJson.Serialize(current.MetadataSources);
+            if (switches.Count == 0 && !metadataChanged)
+            {
+                foreach (var m in fresh)
+                {
+                    m.Retire();
+                }
+
                 return;
             }
 
-            Log.LoadingModel(_logger, active.Ref.ToString(), active.Sha256);
-            LoadedModel next;
-            try
+            var next = new WatchedModels(active, shadows, snapshot.MetadataSources);
+            Volatile.Write(ref _models, next);
+
+            // Sessions no survey uses any more are disposed once the batches holding them finish.
+            foreach (var m in current.Distinct.Concat(fresh))
             {
-                next = await Task.Run(() => LoadAndWarm(active, cancellationToken), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RegistryException or ModelPackageException or OnnxRuntimeException)
-            {
-                _refusedIdentity = identity;
-                LastError = $"{active.Ref}: {e.Message}";
-                Log.RefusedModel(_logger, active.Ref.ToString(), current?.Ref.ToString() ?? "(none)", e.Message);
-                Refused?.Invoke(LastError);
-                return;
+                if (!next.Distinct.Contains(m))
+                {
+                    m.Retire();
+                }
             }
 
-            var previous = Interlocked.Exchange(ref _current, next);
-            previous?.Retire();
-            _refusedIdentity = null;
-            LastError = null;
-            Switches++;
-            Log.SwitchedModel(_logger, next.Ref.ToString(), previous?.Ref.ToString() ?? "(none)");
-            Switched?.Invoke(next);
+            foreach (var change in switches)
+            {
+                Switches++;
+                Log.SwitchedModel(_logger, change.Survey + (change.Role == PointerRoles.Shadow ? " shadow" : string.Empty), change.Model?.Ref.ToString() ?? "(none)", change.Previous?.Ref.ToString() ?? "(none)");
+                Switched?.Invoke(change);
+            }
+
+            Changed?.Invoke(next);
         }
         finally
         {
@@ -221,21 +376,62 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Reports this worker's model (and any refusal) to the registry.</summary>
+    /// <summary>Reports this worker's models (and any refusal) to the registry.</summary>
     public Task ReportHeartbeatAsync(CancellationToken cancellationToken = default)
     {
-        var current = Current;
+        var models = Models;
+        var surveys = models.Active.ToDictionary(kv => kv.Key, kv => kv.Value.Ref.ToString(), StringComparer.Ordinal);
+        var single = models.Active.Values.Distinct().ToList();
         return _registry.ReportHeartbeatAsync(
             new WorkerHeartbeat
             {
                 WorkerId = _options.WorkerId,
-                Model = current?.Ref.ToString(),
-                Sha256 = current?.Sha256,
+                Model = single.Count == 0 ? null : single.Count == 1 ? single[0].Ref.ToString() : string.Join(", ", surveys.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
+                Sha256 = single.Count == 1 ? single[0].Sha256 : null,
+                Surveys = surveys,
+                Shadows = models.Shadows.ToDictionary(kv => kv.Key, kv => kv.Value.Ref.ToString(), StringComparer.Ordinal),
                 LastError = LastError,
                 Utc = DateTimeOffset.UtcNow,
                 Statistics = _options.Statistics?.Invoke(),
             },
             cancellationToken);
+    }
+
+    /// <summary>Adds the worker's shadow statistics to the registry's, then reads back the aggregated statistics of the current comparisons.</summary>
+    public async Task FlushShadowStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.ShadowStatistics is { } accumulator)
+        {
+            var drained = accumulator.Drain();
+            for (var i = 0; i < drained.Count; i++)
+            {
+                try
+                {
+                    await _registry.AddShadowStatisticsAsync(drained[i].Key, drained[i].Value, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    accumulator.Restore(drained.Skip(i));
+                    throw;
+                }
+            }
+        }
+
+        var models = Models;
+        var statistics = new Dictionary<ShadowPair, ShadowStatistics>();
+        foreach (var (survey, shadow) in models.Shadows)
+        {
+            if (models.Active.TryGetValue(survey, out var active))
+            {
+                var pair = new ShadowPair(survey, shadow.ShortIdentity, active.ShortIdentity);
+                if (await _registry.GetShadowStatisticsAsync(pair, cancellationToken).ConfigureAwait(false) is { } s)
+                {
+                    statistics[pair] = s;
+                }
+            }
+        }
+
+        Volatile.Write(ref _statistics, statistics);
     }
 
     public async ValueTask DisposeAsync()
@@ -252,10 +448,105 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             }
         }
 
-        Interlocked.Exchange(ref _current, null)?.Retire();
+        try
+        {
+            // What was recorded since the last flush is not lost on a clean stop.
+            await FlushShadowStatisticsAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.HeartbeatFailed(_logger, e.Message);
+        }
+
+        foreach (var m in Interlocked.Exchange(ref _models, WatchedModels.Empty).Distinct)
+        {
+            m.Retire();
+        }
+
         _stop.Dispose();
         _checkLock.Dispose();
         _wake.Dispose();
+    }
+
+    private async Task ApplyAsync(
+        string survey,
+        string role,
+        ActivePointer? pointer,
+        Dictionary<string, LoadedModel> map,
+        Dictionary<string, LoadedModel> loaded,
+        List<LoadedModel> fresh,
+        IReadOnlyList<MetadataSourceDeclaration> declarations,
+        List<ModelSwitch> switches,
+        CancellationToken cancellationToken)
+    {
+        map.TryGetValue(survey, out var have);
+        var key = role == PointerRoles.Shadow ? survey + " shadow" : survey;
+        if (pointer is null)
+        {
+            // A cleared shadow stops; an active pointer is never removed (a survey keeps its last model).
+            if (role == PointerRoles.Shadow && have is not null)
+            {
+                map.Remove(survey);
+                switches.Add(new ModelSwitch(survey, role, null, have));
+            }
+
+            ClearError(key);
+            return;
+        }
+
+        var identity = PackageDescriptions.Identity(pointer);
+        if ((have is not null && have.Identity == identity) || _refused.GetValueOrDefault((survey, role)) == identity)
+        {
+            return;
+        }
+
+        if (!loaded.TryGetValue(identity, out var model))
+        {
+            Log.LoadingModel(_logger, pointer.Ref.ToString(), pointer.Sha256);
+            try
+            {
+                model = await Task.Run(() => LoadAndWarm(pointer, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RegistryException or ModelPackageException or OnnxRuntimeException)
+            {
+                Refuse(survey, role, key, identity, $"{pointer.Ref}: {e.Message}", have);
+                return;
+            }
+
+            loaded[identity] = model;
+            fresh.Add(model);
+        }
+
+        if (_options.CanServe?.Invoke(survey, role, model.Package.Manifest, declarations) is { } problem)
+        {
+            Refuse(survey, role, key, identity, $"{pointer.Ref} may not serve {survey} here: {problem}", have);
+            return;
+        }
+
+        map[survey] = model;
+        _refused.Remove((survey, role));
+        ClearError(key);
+        switches.Add(new ModelSwitch(survey, role, model, have));
+    }
+
+    private void Refuse(string survey, string role, string key, string identity, string error, LoadedModel? current)
+    {
+        _refused[(survey, role)] = identity;
+        lock (_errors)
+        {
+            _errors[key] = error;
+        }
+
+        Log.RefusedModel(_logger, key, error, current?.Ref.ToString() ?? "(none)");
+        Refused?.Invoke(error);
+    }
+
+    private void ClearError(string key)
+    {
+        lock (_errors)
+        {
+            _errors.Remove(key);
+        }
     }
 
     private LoadedModel LoadAndWarm(ActivePointer active, CancellationToken cancellationToken)
@@ -264,7 +555,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         var sha = ModelPackage.ComputeSha256(bytes.Onnx);
         if (!string.Equals(sha, active.Sha256, StringComparison.OrdinalIgnoreCase))
         {
-            throw new RegistryException($"downloaded model.onnx has SHA-256 {sha}, the active pointer says {active.Sha256}");
+            throw new RegistryException($"downloaded model.onnx has SHA-256 {sha}, the pointer says {active.Sha256}");
         }
 
         var package = ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, _options.SessionOptions, active.Ref.ToString());
@@ -311,6 +602,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 try
                 {
                     await ReportHeartbeatAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushShadowStatisticsAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

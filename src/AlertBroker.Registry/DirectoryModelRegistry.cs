@@ -4,8 +4,11 @@ namespace AlertBroker.Registry;
 
 /// <summary>
 /// The registry in a local directory, for the embedded mode and single-machine use: packages in the usual
-/// <c>ROOT/&lt;name&gt;/&lt;version&gt;/</c> layout, registry records under <c>ROOT/.registry/</c>. Every change holds an
-/// exclusive lock file, so processes on one machine see each change whole. Workers poll (there is no pub/sub).
+/// <c>ROOT/&lt;name&gt;/&lt;version&gt;/</c> layout, registry records under <c>ROOT/.registry/</c>: <c>models/*.json</c>
+/// (descriptions), <c>surveys/SURVEY/active.json</c>, <c>history.jsonl</c>, <c>shadow.json</c>,
+/// <c>shadow-stats/CANDIDATE~ACTIVE.json</c>, <c>metadata.json</c>, <c>audit.jsonl</c>, <c>workers/*.json</c> (the
+/// single-pointer <c>active.json</c>/<c>history.jsonl</c> of older registries are migrated on first use). Every change
+/// holds an exclusive lock file, so processes on one machine see each change whole. Workers poll (there is no pub/sub).
 /// </summary>
 public sealed class DirectoryModelRegistry : IModelRegistry
 {
@@ -13,6 +16,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     private readonly string _root;
     private readonly string _meta;
+    private volatile bool _migrated;
 
     public DirectoryModelRegistry(string root)
     {
@@ -24,9 +28,12 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     public string Root => _root;
 
-    private string ActivePath => Path.Combine(_meta, "active.json");
+    // A registry written before per-survey pointers kept one pointer and one history here; migrated on first use.
+    private string LegacyActivePath => Path.Combine(_meta, "active.json");
 
-    private string HistoryPath => Path.Combine(_meta, "history.jsonl");
+    private string LegacyHistoryPath => Path.Combine(_meta, "history.jsonl");
+
+    private string MetadataPath => Path.Combine(_meta, "metadata.json");
 
     private string AuditPath => Path.Combine(_meta, "audit.jsonl");
 
@@ -83,58 +90,216 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
     }
 
-    public Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(File.Exists(ActivePath) ? RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(ActivePath)) : null);
-
-    public Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default)
+    public async Task<ModelManifest?> GetManifestAsync(ModelRef model, CancellationToken cancellationToken = default)
     {
-        var history = ReadLines(HistoryPath);
-        return Task.FromResult(history.Count == 0 ? null : RegistryJson.Deserialize<ActivePointer>(history[^1]));
+        if (ReadInfo(model) is null)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(PackageDirectory(model), ModelPackage.ManifestFileName);
+        try
+        {
+            return PackageDescriptions.ParseManifest(model, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+        }
+        catch (IOException e)
+        {
+            throw new RegistryException($"{model}: model.json cannot be read from {path}: {e.Message}", e);
+        }
     }
 
-    public async Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> GetSurveysAsync(CancellationToken cancellationToken = default)
     {
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var surveys = new List<string>();
+        var dir = Path.Combine(_meta, "surveys");
+        if (Directory.Exists(dir))
+        {
+            foreach (var d in Directory.GetDirectories(dir))
+            {
+                var survey = Path.GetFileName(d);
+                if (RegistryNames.IsSurvey(survey) && (File.Exists(ActivePath(survey)) || File.Exists(ShadowPath(survey))))
+                {
+                    surveys.Add(survey);
+                }
+            }
+        }
+
+        surveys.Sort(StringComparer.Ordinal);
+        return surveys;
+    }
+
+    public async Task<SurveyPointers> GetSurveyAsync(string survey, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var history = ReadLines(HistoryPath(survey));
+        return new SurveyPointers
+        {
+            Survey = survey,
+            Active = ReadPointer(ActivePath(survey), survey, PointerRoles.Active),
+            Shadow = ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow),
+            Previous = history.Count == 0 ? null : RegistryJson.Deserialize<ActivePointer>(history[^1]) with { Survey = survey, Role = PointerRoles.Active },
+        };
+    }
+
+    public async Task<RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        var map = new Dictionary<string, SurveyPointers>(StringComparer.Ordinal);
+        foreach (var survey in await GetSurveysAsync(cancellationToken).ConfigureAwait(false))
+        {
+            map[survey] = new SurveyPointers
+            {
+                Survey = survey,
+                Active = ReadPointer(ActivePath(survey), survey, PointerRoles.Active),
+                Shadow = ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow),
+            };
+        }
+
+        return new RegistrySnapshot { Surveys = map, MetadataSources = ReadMetadata() };
+    }
+
+    public async Task<ActivePointer?> GetActiveAsync(string survey, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        return ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
+    }
+
+    public async Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default) =>
+        (await GetSurveyAsync(survey, cancellationToken).ConfigureAwait(false)).Previous;
+
+    public async Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(record);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = await GetActiveAsync(cancellationToken).ConfigureAwait(false);
+        var current = ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
         if (PackageDescriptions.Identity(current) != PackageDescriptions.Identity(expectedCurrent))
         {
-            throw new RegistryException("the active model changed while this promotion was being checked; check again");
+            throw new RegistryException($"the active model of {survey} changed while this promotion was being checked; check again");
         }
 
+        Directory.CreateDirectory(SurveyDirectory(survey));
         if (current is not null)
         {
-            File.AppendAllText(HistoryPath, RegistryJson.Serialize(current) + "\n");
+            File.AppendAllText(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
         }
 
-        WriteAtomically(ActivePath, RegistryJson.Serialize(next));
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record) + "\n");
+        WriteAtomically(ActivePath(survey), RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active }));
+        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
     }
 
-    public async Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
     {
+        RegistryNames.CheckSurvey(survey);
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = await GetActiveAsync(cancellationToken).ConfigureAwait(false);
+        var current = ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
         if (PackageDescriptions.Identity(current) != PackageDescriptions.Identity(expectedCurrent))
         {
-            throw new RegistryException("the active model changed while rolling back; check again");
+            throw new RegistryException($"the active model of {survey} changed while rolling back; check again");
         }
 
-        var history = ReadLines(HistoryPath);
+        var history = ReadLines(HistoryPath(survey));
         if (history.Count == 0)
         {
-            throw new RegistryException("there is no earlier model to roll back to");
+            throw new RegistryException($"{survey} has no earlier model to roll back to");
         }
 
-        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1]);
+        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1]) with { Survey = survey, Role = PointerRoles.Active };
         history.RemoveAt(history.Count - 1);
-        WriteAtomically(HistoryPath, history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
-        WriteAtomically(ActivePath, RegistryJson.Serialize(previous));
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record) + "\n");
+        WriteAtomically(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
+        WriteAtomically(ActivePath(survey), RegistryJson.Serialize(previous));
+        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
         return previous;
+    }
+
+    public Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default) =>
+        Task.FromResult(ReadPointer(ShadowPath(RegistryNames.CheckSurvey(survey)), survey, PointerRoles.Shadow));
+
+    public async Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        ArgumentNullException.ThrowIfNull(record);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(SurveyDirectory(survey));
+        if (shadow is null)
+        {
+            File.Delete(ShadowPath(survey));
+        }
+        else
+        {
+            WriteAtomically(ShadowPath(survey), RegistryJson.Serialize(shadow with { Survey = survey, Role = PointerRoles.Shadow }));
+        }
+
+        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+    }
+
+    public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(increments);
+        if (increments.Count == 0)
+        {
+            return;
+        }
+
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        var path = StatsPath(pair);
+        var fields = File.Exists(path) ? RegistryJson.Deserialize<Dictionary<string, double>>(File.ReadAllText(path)) : new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (k, v) in increments)
+        {
+            fields[k] = fields.GetValueOrDefault(k) + v;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        WriteAtomically(path, RegistryJson.Serialize(fields));
+    }
+
+    public Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)
+    {
+        var path = StatsPath(pair);
+        return Task.FromResult(File.Exists(path) ? ShadowStatistics.FromFields(pair, RegistryJson.Deserialize<Dictionary<string, double>>(File.ReadAllText(path))) : null);
+    }
+
+    public Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MetadataSourceDeclaration>>(ReadMetadata());
+
+    public async Task SetMetadataSourceAsync(MetadataSourceDeclaration declaration, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(declaration);
+        ArgumentNullException.ThrowIfNull(record);
+        if (declaration.Validate() is { } problem)
+        {
+            throw new RegistryException(problem);
+        }
+
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        var list = ReadMetadata();
+        list.RemoveAll(d => d.Survey == declaration.Survey && d.Source == declaration.Source);
+        list.Add(declaration);
+        WriteMetadata(list);
+        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = declaration.Survey }) + "\n");
+    }
+
+    public async Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        var list = ReadMetadata();
+        if (list.RemoveAll(d => d.Survey == survey && d.Source == source) == 0)
+        {
+            return false;
+        }
+
+        WriteMetadata(list);
+        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+        return true;
     }
 
     public Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default)
@@ -174,6 +339,64 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         workers.Sort(static (a, b) => string.CompareOrdinal(a.WorkerId, b.WorkerId));
         return Task.FromResult<IReadOnlyList<WorkerHeartbeat>>(workers);
+    }
+
+    private string SurveyDirectory(string survey) => Path.Combine(_meta, "surveys", RegistryNames.CheckSurvey(survey));
+
+    private string ActivePath(string survey) => Path.Combine(SurveyDirectory(survey), "active.json");
+
+    private string HistoryPath(string survey) => Path.Combine(SurveyDirectory(survey), "history.jsonl");
+
+    private string ShadowPath(string survey) => Path.Combine(SurveyDirectory(survey), "shadow.json");
+
+    private string StatsPath(ShadowPair pair) =>
+        Path.Combine(SurveyDirectory(pair.Survey), "shadow-stats", SafeName(pair.Candidate) + "~" + SafeName(pair.Active) + ".json");
+
+    private static ActivePointer? ReadPointer(string path, string survey, string role) =>
+        File.Exists(path) ? RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(path)) with { Survey = survey, Role = role } : null;
+
+    private List<MetadataSourceDeclaration> ReadMetadata()
+    {
+        var list = File.Exists(MetadataPath) ? RegistryJson.Deserialize<List<MetadataSourceDeclaration>>(File.ReadAllText(MetadataPath)) : [];
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Survey + "/" + a.Source, b.Survey + "/" + b.Source));
+        return list;
+    }
+
+    private void WriteMetadata(List<MetadataSourceDeclaration> list) => WriteAtomically(MetadataPath, RegistryJson.Serialize(list));
+
+    /// <summary>Moves a single-pointer registry's pointer and history to the surveys its model declares (once per instance).</summary>
+    private async Task EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        if (_migrated)
+        {
+            return;
+        }
+
+        if (File.Exists(LegacyActivePath))
+        {
+            using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+            if (File.Exists(LegacyActivePath))
+            {
+                var legacy = RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(LegacyActivePath));
+                var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
+                var history = File.Exists(LegacyHistoryPath) ? File.ReadAllText(LegacyHistoryPath) : string.Empty;
+                foreach (var survey in surveys)
+                {
+                    if (!File.Exists(ActivePath(survey)))
+                    {
+                        Directory.CreateDirectory(SurveyDirectory(survey));
+                        WriteAtomically(HistoryPath(survey), history);
+                        WriteAtomically(ActivePath(survey), File.ReadAllText(LegacyActivePath));
+                    }
+                }
+
+                File.AppendAllText(AuditPath, RegistryJson.Serialize(PackageDescriptions.MigrationRecord(legacy, surveys)) + "\n");
+                File.Delete(LegacyHistoryPath);
+                File.Delete(LegacyActivePath);
+            }
+        }
+
+        _migrated = true;
     }
 
     private string PackageDirectory(ModelRef model) => Path.Combine(_root, SafeName(model.Name), SafeName(model.Version));

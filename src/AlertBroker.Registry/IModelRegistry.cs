@@ -1,9 +1,18 @@
+using AlertBroker.Model.Packaging;
+
 namespace AlertBroker.Registry;
 
 /// <summary>
-/// Where model versions, the active-model pointer, the promotion audit trail and worker heartbeats live.
-/// Redis in production (workers need no shared file system); a local directory for the embedded mode.
+/// Where model versions, each survey's active and shadow pointers (with the active pointer's rollback history), shadow
+/// statistics, metadata source declarations, the audit trail and worker heartbeats live. Redis in production (workers need
+/// no shared file system); a local directory for the embedded mode. Both implementations pass one contract-test suite.
 /// </summary>
+/// <remarks>
+/// Pointers are per survey ("ztf", "lsst", …: <see cref="RegistryNames.IsSurvey"/>). A registry written before per-survey
+/// pointers (one active pointer and one history) is migrated on first use: its pointer becomes the pointer of every survey
+/// the model declares (<c>["ztf"]</c> for packages without <c>surveys</c>), with the same history, and a "migrate" audit
+/// record says so.
+/// </remarks>
 public interface IModelRegistry
 {
     /// <summary>Stores a package's bytes and its description. Pushing the same version again with other bytes is refused.</summary>
@@ -16,20 +25,54 @@ public interface IModelRegistry
     /// <summary>The package's bytes, verified against the SHA-256 recorded at push time.</summary>
     Task<ModelPackageBytes> GetPackageAsync(ModelRef model, CancellationToken cancellationToken = default);
 
-    Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default);
+    /// <summary>The package's <c>model.json</c>, parsed (without reading the ONNX bytes), or null when the version is not registered.</summary>
+    Task<ModelManifest?> GetManifestAsync(ModelRef model, CancellationToken cancellationToken = default);
+
+    /// <summary>The surveys that have an active or a shadow pointer, sorted.</summary>
+    Task<IReadOnlyList<string>> GetSurveysAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One survey's active pointer, the pointer a rollback would restore, and its shadow pointer.</summary>
+    Task<SurveyPointers> GetSurveyAsync(string survey, CancellationToken cancellationToken = default);
+
+    /// <summary>Every survey's active and shadow pointers and the metadata source declarations (what a worker follows).</summary>
+    Task<RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The survey's active pointer, or null.</summary>
+    Task<ActivePointer?> GetActiveAsync(string survey, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Moves the active pointer to <paramref name="next"/> when the current pointer still equals
-    /// <paramref name="expectedCurrent"/> (compare-and-set), remembers the old one for rollback, appends
-    /// <paramref name="record"/> to the audit trail and notifies the workers — all or nothing.
+    /// Moves the survey's active pointer to <paramref name="next"/> when it still equals <paramref name="expectedCurrent"/>
+    /// (compare-and-set), remembers the old one for rollback, appends <paramref name="record"/> to the audit trail and
+    /// notifies the workers — all or nothing. Other surveys' pointers are not touched.
     /// </summary>
-    Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default);
+    Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default);
 
-    /// <summary>The pointer a rollback would restore (the one before the current), or null.</summary>
-    Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default);
+    /// <summary>The pointer a rollback of the survey would restore (the one before the current), or null.</summary>
+    Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default);
 
-    /// <summary>Restores the previous pointer when the current one still equals <paramref name="expectedCurrent"/>.</summary>
-    Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default);
+    /// <summary>Restores the survey's previous pointer when its current one still equals <paramref name="expectedCurrent"/>.</summary>
+    Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>The survey's shadow pointer (a candidate scored beside the active model), or null.</summary>
+    Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets (or, with null, clears) the survey's shadow pointer, appends <paramref name="record"/> and notifies the workers.</summary>
+    Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a worker's increments to the comparison's statistics (each field added atomically; see <see cref="ShadowStatistics"/>).</summary>
+    Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default);
+
+    /// <summary>The comparison's statistics aggregated over all workers, or null when nothing was recorded.</summary>
+    Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default);
+
+    /// <summary>Every survey's metadata source declarations, sorted by survey and source.</summary>
+    Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Declares (or replaces) where a survey's workers find one metadata source; audited and notified.</summary>
+    Task SetMetadataSourceAsync(MetadataSourceDeclaration declaration, PromotionRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a declaration; false when there was none. Audited and notified.</summary>
+    Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default);
 

@@ -7,11 +7,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Loading model {Model} (sha256 {Sha256}) in the background")]
     public static partial void LoadingModel(ILogger logger, string model, string sha256);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Switched to model {Model}; the previous model was {Previous}")]
-    public static partial void SwitchedModel(ILogger logger, string model, string previous);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "{Survey}: switched to model {Model}; the previous model was {Previous}")]
+    public static partial void SwitchedModel(ILogger logger, string survey, string model, string previous);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Refused model {Model}; still scoring with {Current}: {Error}")]
-    public static partial void RefusedModel(ILogger logger, string model, string current, string error);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "{Survey}: refused a model ({Error}); still scoring with {Current}")]
+    public static partial void RefusedModel(ILogger logger, string survey, string error, string current);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Model registry check failed; will retry: {Error}")]
     public static partial void RegistryCheckFailed(ILogger logger, string error);

@@ -26,25 +26,56 @@ public sealed record PromotionOptions
     /// <summary>The candidate may score at most this much below the active model's macro AUROC.</summary>
     public double MaxAurocDrop { get; init; } = 0.01;
 
-    /// <summary>Promote even when the metric check fails (recorded as forced). A package that does not load is never promoted.</summary>
+    /// <summary>
+    /// Promote even when the metric check or the shadow requirement fails, or for a survey the model does not declare (all
+    /// recorded as forced). A package that does not load, or that needs metadata the survey has no source for, is never promoted.
+    /// </summary>
     public bool Force { get; init; }
 
     /// <summary>The holdout for the metric check; without one only the load and encoding checks run.</summary>
     public IHoldoutEvaluator? Holdout { get; init; }
+
+    /// <summary>The surveys whose pointer moves; null: every survey the model declares (<c>model.json</c> <c>surveys</c>).</summary>
+    public IReadOnlyList<string>? Surveys { get; init; }
+
+    /// <summary>Refuse unless the candidate was shadowed beside the survey's active model on at least this many alerts (0: no requirement).</summary>
+    public long RequireShadowAlerts { get; init; }
+
+    /// <summary>Refuse unless the shadow statistics show at least this top-class agreement with the active model (null: no requirement).</summary>
+    public double? MinShadowAgreement { get; init; }
 }
 
-/// <summary>The outcome of a promotion attempt.</summary>
+/// <summary>How a shadow is set.</summary>
+public sealed record ShadowOptions
+{
+    public string By { get; init; } = Environment.UserName;
+
+    public string? Reason { get; init; }
+
+    /// <summary>The surveys to shadow; null: every survey the model declares.</summary>
+    public IReadOnlyList<string>? Surveys { get; init; }
+
+    /// <summary>Shadow a survey the model does not declare (recorded as forced).</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>The outcome of a promotion (or shadow) attempt: one record per survey whose pointer moved.</summary>
 public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findings, PromotionRecord? Record)
 {
-    /// <summary>The candidate was already the active model (same bytes): nothing was changed or recorded.</summary>
+    /// <summary>The audit records written, one per survey.</summary>
+    public IReadOnlyList<PromotionRecord> Records { get; init; } = Record is null ? [] : [Record];
+
+    /// <summary>The candidate was already the active model (same bytes) of every survey asked for: nothing was changed or recorded.</summary>
     public bool AlreadyActive { get; init; }
 }
 
 /// <summary>
-/// Moves the active-model pointer only after the candidate has shown it can serve: it loads in ONNX Runtime, its
+/// Moves a survey's active-model pointer only after the candidate has shown it can serve: it loads in ONNX Runtime, its
 /// feature encoding is one the workers implement and its graph's step-feature size is that encoding's, it produces valid
-/// probabilities (and honours its lengths input and continues its state exactly), and on a holdout set it is not
-/// worse than the active model by more than a threshold (unless forced, which the audit trail records).
+/// probabilities (and honours its lengths input and continues its state exactly), every metadata source it needs is
+/// declared for the survey, on a holdout set it is not worse than the survey's active model by more than a threshold, and
+/// (when asked) it was shadowed on enough alerts with enough agreement. The metric, shadow and survey-declaration checks
+/// can be overridden with <see cref="PromotionOptions.Force"/>, which the audit trail records.
 /// </summary>
 public sealed class ModelPromoter(IModelRegistry registry)
 {
@@ -52,32 +83,52 @@ public sealed class ModelPromoter(IModelRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(options);
         var findings = new List<string>();
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         var registered = await registry.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
         if (registered is null)
         {
             return new PromotionResult(false, [$"{candidate} is not registered; push it first"], null);
         }
 
-        var active = await registry.GetActiveAsync(cancellationToken).ConfigureAwait(false);
-        if (active is not null && active.Ref == candidate && string.Equals(active.Sha256, registered.Sha256, StringComparison.OrdinalIgnoreCase))
-        {
-            return new PromotionResult(false, [$"{candidate} is already the active model"], null) { AlreadyActive = true };
-        }
-
-        using var package = await TryLoadAsync(candidate, findings, cancellationToken).ConfigureAwait(false);
-        if (package is null)
+        var manifest = await registry.GetManifestAsync(candidate, cancellationToken).ConfigureAwait(false);
+        var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
+        if (surveys is null)
         {
             return new PromotionResult(false, findings, null);
         }
 
-        if (!SmokeTest(package, findings))
+        var candidatePointer = Pointer(registered, DateTimeOffset.UtcNow);
+        var actives = new Dictionary<string, ActivePointer?>(StringComparer.Ordinal);
+        foreach (var survey in surveys.Keys.ToList())
+        {
+            var active = await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false);
+            if (active is not null && active.Ref == candidate && string.Equals(active.Sha256, registered.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                findings.Add($"{candidate} is already the active model of {survey}");
+                surveys.Remove(survey);
+                continue;
+            }
+
+            actives[survey] = active;
+        }
+
+        if (surveys.Count == 0)
+        {
+            return new PromotionResult(false, findings, null) { AlreadyActive = true };
+        }
+
+        using var package = await TryLoadAsync(candidate, findings, cancellationToken).ConfigureAwait(false);
+        if (package is null || !SmokeTest(package, findings) || !await MetadataDeclaredAsync(candidate, package.Manifest, surveys.Keys, findings, cancellationToken).ConfigureAwait(false))
         {
             return new PromotionResult(false, findings, null);
         }
 
         findings.Add($"loads in ONNX Runtime; encoding {package.Manifest.Encoding.Id} is supported; scores valid probabilities");
-        var metricFailed = false;
+        var metrics = new Dictionary<string, Dictionary<string, double>>(StringComparer.Ordinal);
+        foreach (var survey in surveys.Keys)
+        {
+            metrics[survey] = new Dictionary<string, double>(StringComparer.Ordinal);
+        }
+
         if (options.Holdout is { } holdout)
         {
             double candidateAuroc;
@@ -91,22 +142,42 @@ public sealed class ModelPromoter(IModelRegistry registry)
                 return new PromotionResult(false, findings, null);
             }
 
-            metrics["candidateMacroAuroc"] = candidateAuroc;
             findings.Add(string.Create(CultureInfo.InvariantCulture, $"candidate macro AUROC {candidateAuroc:F4} on {holdout.Description}"));
-            if (active is not null)
+            var activeAurocs = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var survey in surveys.Keys)
             {
-                using var activePackage = await TryLoadAsync(active.Ref, [], cancellationToken).ConfigureAwait(false);
-                if (activePackage is not null)
+                metrics[survey]["candidateMacroAuroc"] = candidateAuroc;
+                if (actives[survey] is not { } active)
                 {
-                    var activeAuroc = holdout.MacroAuroc(activePackage);
-                    metrics["activeMacroAuroc"] = activeAuroc;
-                    var drop = activeAuroc - candidateAuroc;
-                    metricFailed = drop > options.MaxAurocDrop;
-                    findings.Add(string.Create(CultureInfo.InvariantCulture, $"active {active.Ref} macro AUROC {activeAuroc:F4}: the candidate is {(drop > 0 ? "worse" : "not worse")} by {Math.Abs(drop):F4} (allowed drop {options.MaxAurocDrop:F4})"));
+                    continue;
                 }
-                else
+
+                var key = PackageDescriptions.Identity(active);
+                if (!activeAurocs.TryGetValue(key, out var activeAuroc))
                 {
-                    findings.Add($"the active model {active.Ref} could not be loaded for comparison");
+                    using var activePackage = await TryLoadAsync(active.Ref, [], cancellationToken).ConfigureAwait(false);
+                    if (activePackage is null)
+                    {
+                        findings.Add($"the active model of {survey}, {active.Ref}, could not be loaded for comparison");
+                        continue;
+                    }
+
+                    activeAuroc = holdout.MacroAuroc(activePackage);
+                    activeAurocs[key] = activeAuroc;
+                }
+
+                metrics[survey]["activeMacroAuroc"] = activeAuroc;
+                var drop = activeAuroc - candidateAuroc;
+                if (drop > options.MaxAurocDrop)
+                {
+                    surveys[survey] = true;
+                }
+
+                findings.Add(string.Create(CultureInfo.InvariantCulture, $"{survey}: active {active.Ref} macro AUROC {activeAuroc:F4}: the candidate is {(drop > 0 ? "worse" : "not worse")} by {Math.Abs(drop):F4} (allowed drop {options.MaxAurocDrop:F4})"));
+                if (drop > options.MaxAurocDrop && !options.Force)
+                {
+                    findings.Add($"refused: for {survey} the candidate scores worse than the active model by more than the allowed drop (use --force to override)");
+                    return new PromotionResult(false, findings, null);
                 }
             }
         }
@@ -115,49 +186,251 @@ public sealed class ModelPromoter(IModelRegistry registry)
             findings.Add("no holdout given: the metric check was not run");
         }
 
-        if (metricFailed && !options.Force)
+        if (options.RequireShadowAlerts > 0 || options.MinShadowAgreement is not null)
         {
-            findings.Add("refused: the candidate scores worse than the active model by more than the allowed drop (use --force to override)");
+            foreach (var survey in surveys.Keys.ToList())
+            {
+                var ok = await ShadowRequirementMetAsync(survey, candidatePointer, actives[survey], options, metrics[survey], findings, cancellationToken).ConfigureAwait(false);
+                if (!ok)
+                {
+                    surveys[survey] = true;
+                    if (!options.Force)
+                    {
+                        findings.Add($"refused: the shadow requirement is not met for {survey} (use --force to override)");
+                        return new PromotionResult(false, findings, null);
+                    }
+                }
+            }
+        }
+
+        var records = new List<PromotionRecord>();
+        foreach (var (survey, forced) in surveys)
+        {
+            var record = new PromotionRecord
+            {
+                Action = "promote",
+                Survey = survey,
+                Utc = DateTimeOffset.UtcNow,
+                From = actives[survey]?.Ref.ToString(),
+                To = candidate.ToString(),
+                Metrics = metrics[survey],
+                Forced = forced && options.Force,
+                Reason = options.Reason ?? string.Join("; ", findings),
+                By = options.By,
+            };
+            try
+            {
+                await registry.SetActiveAsync(survey, actives[survey], candidatePointer with { SinceUtc = record.Utc }, record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RegistryException e)
+            {
+                findings.Add("refused: " + e.Message);
+                continue;
+            }
+
+            records.Add(record);
+            findings.Add(record.Forced ? $"{survey}: FORCED: promoted although a check failed; the audit record says so" : $"{survey}: promoted");
+
+            // The shadowed candidate is now the active model: stop scoring it twice.
+            if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == candidate)
+            {
+                await ClearShadowAsync(survey, options.By, $"{candidate} was promoted", cancellationToken).ConfigureAwait(false);
+                findings.Add($"{survey}: the shadow {candidate} was promoted, so shadowing stops");
+            }
+        }
+
+        return new PromotionResult(records.Count == surveys.Count, findings, records.FirstOrDefault()) { Records = records };
+    }
+
+    /// <summary>Makes <paramref name="candidate"/> the shadow of each survey (checked as for a promotion, without the metric checks).</summary>
+    public async Task<PromotionResult> ShadowAsync(ModelRef candidate, ShadowOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var findings = new List<string>();
+        var registered = await registry.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
+        if (registered is null)
+        {
+            return new PromotionResult(false, [$"{candidate} is not registered; push it first"], null);
+        }
+
+        var manifest = await registry.GetManifestAsync(candidate, cancellationToken).ConfigureAwait(false);
+        var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
+        if (surveys is null)
+        {
             return new PromotionResult(false, findings, null);
         }
 
-        var record = new PromotionRecord
+        foreach (var survey in surveys.Keys.ToList())
         {
-            Action = "promote",
-            Utc = DateTimeOffset.UtcNow,
-            From = active?.Ref.ToString(),
-            To = candidate.ToString(),
-            Metrics = metrics,
-            Forced = metricFailed && options.Force,
-            Reason = options.Reason ?? string.Join("; ", findings),
-            By = options.By,
-        };
-        var next = new ActivePointer { Name = candidate.Name, Version = candidate.Version, Sha256 = registered.Sha256, SinceUtc = record.Utc };
-        await registry.SetActiveAsync(active, next, record, cancellationToken).ConfigureAwait(false);
-        if (record.Forced)
-        {
-            findings.Add("FORCED: promoted although the metric check failed; the audit record says so");
+            var active = await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false);
+            if (active is not null && active.Ref == candidate)
+            {
+                findings.Add($"refused: {candidate} is the active model of {survey}; a shadow is a different model scored beside it");
+                return new PromotionResult(false, findings, null);
+            }
         }
 
-        return new PromotionResult(true, findings, record);
+        using var package = await TryLoadAsync(candidate, findings, cancellationToken).ConfigureAwait(false);
+        if (package is null || !SmokeTest(package, findings) || !await MetadataDeclaredAsync(candidate, package.Manifest, surveys.Keys, findings, cancellationToken).ConfigureAwait(false))
+        {
+            return new PromotionResult(false, findings, null);
+        }
+
+        findings.Add($"loads in ONNX Runtime; encoding {package.Manifest.Encoding.Id} is supported; scores valid probabilities");
+        var records = new List<PromotionRecord>();
+        foreach (var (survey, forced) in surveys)
+        {
+            var previous = await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false);
+            var record = new PromotionRecord
+            {
+                Action = "shadow",
+                Survey = survey,
+                Utc = DateTimeOffset.UtcNow,
+                From = previous?.Ref.ToString(),
+                To = candidate.ToString(),
+                Forced = forced,
+                Reason = options.Reason ?? string.Join("; ", findings),
+                By = options.By,
+            };
+            await registry.SetShadowAsync(survey, Pointer(registered, record.Utc), record, cancellationToken).ConfigureAwait(false);
+            records.Add(record);
+            findings.Add($"{survey}: workers now also score every alert with {candidate}{(forced ? " (FORCED: the model does not declare the survey)" : string.Empty)}");
+        }
+
+        return new PromotionResult(true, findings, records.FirstOrDefault()) { Records = records };
     }
 
-    public async Task<PromotionRecord> RollbackAsync(string by, string? reason, CancellationToken cancellationToken = default)
+    /// <summary>Stops shadowing in <paramref name="survey"/>; null when there was no shadow.</summary>
+    public async Task<PromotionRecord?> ClearShadowAsync(string survey, string by, string? reason, CancellationToken cancellationToken = default)
     {
-        var active = await registry.GetActiveAsync(cancellationToken).ConfigureAwait(false) ?? throw new RegistryException("no model is active");
-        var previous = await registry.GetPreviousAsync(cancellationToken).ConfigureAwait(false) ?? throw new RegistryException("there is no earlier model to roll back to");
+        var current = await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false);
+        if (current is null)
+        {
+            return null;
+        }
+
+        var record = new PromotionRecord { Action = "shadow-clear", Survey = survey, Utc = DateTimeOffset.UtcNow, From = current.Ref.ToString(), To = string.Empty, Reason = reason, By = by };
+        await registry.SetShadowAsync(survey, null, record, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
+
+    public async Task<PromotionRecord> RollbackAsync(string survey, string by, string? reason, CancellationToken cancellationToken = default)
+    {
+        var active = await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"no model is active for {survey}");
+        var previous = await registry.GetPreviousAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{survey} has no earlier model to roll back to");
         var record = new PromotionRecord
         {
             Action = "rollback",
+            Survey = survey,
             Utc = DateTimeOffset.UtcNow,
             From = active.Ref.ToString(),
             To = previous.Ref.ToString(),
             Reason = reason,
             By = by,
         };
-        await registry.RollbackAsync(active, record, cancellationToken).ConfigureAwait(false);
+        await registry.RollbackAsync(survey, active, record, cancellationToken).ConfigureAwait(false);
         return record;
     }
+
+    /// <summary>
+    /// The metadata sources a model needs that <paramref name="declarations"/> do not supply for <paramref name="survey"/>
+    /// (empty when the model needs none, or all are declared).
+    /// </summary>
+    public static IReadOnlyList<string> MissingMetadataSources(ModelManifest manifest, string survey, IEnumerable<MetadataSourceDeclaration> declarations)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(declarations);
+        var declared = declarations.Where(d => d.Survey == survey).Select(d => d.Source).ToHashSet(StringComparer.Ordinal);
+        return [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal).Where(s => !declared.Contains(s))];
+    }
+
+    // The surveys to move (value: whether a check was forced for it), or null when refused.
+    private async Task<Dictionary<string, bool>?> ChooseSurveysAsync(ModelRef candidate, ModelManifest? manifest, IReadOnlyList<string>? requested, bool force, List<string> findings, CancellationToken cancellationToken)
+    {
+        var declared = manifest?.EffectiveSurveys ?? await PackageDescriptions.SurveysOfAsync(registry, candidate, cancellationToken).ConfigureAwait(false);
+        var surveys = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var survey in requested is { Count: > 0 } ? requested : declared)
+        {
+            if (!RegistryNames.IsSurvey(survey))
+            {
+                findings.Add($"refused: '{survey}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
+                return null;
+            }
+
+            var isDeclared = declared.Contains(survey, StringComparer.Ordinal);
+            if (!isDeclared && !force)
+            {
+                findings.Add($"refused: {candidate} declares the surveys {string.Join(", ", declared)}, not {survey} (use --force to override; the audit record says so)");
+                return null;
+            }
+
+            surveys[survey] = !isDeclared;
+        }
+
+        return surveys;
+    }
+
+    private async Task<bool> MetadataDeclaredAsync(ModelRef candidate, ModelManifest manifest, IEnumerable<string> surveys, List<string> findings, CancellationToken cancellationToken)
+    {
+        if (!manifest.EffectiveRequiresMetadata)
+        {
+            return true;
+        }
+
+        var declarations = await registry.GetMetadataSourcesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var survey in surveys)
+        {
+            var missing = MissingMetadataSources(manifest, survey, declarations);
+            if (missing.Count > 0)
+            {
+                findings.Add($"refused: {candidate} needs metadata ({string.Join(", ", manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal))}) "
+                    + $"but the registry declares no source of {string.Join(", ", missing)} for {survey}: alerts do not carry it "
+                    + $"(alertbroker models metadata set --survey {survey} --source {missing[0]} --csv FILE | --redis-hash KEY)");
+                return false;
+            }
+        }
+
+        findings.Add($"every metadata source it needs ({string.Join(", ", manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal))}) is declared for {string.Join(", ", surveys)}");
+        return true;
+    }
+
+    private async Task<bool> ShadowRequirementMetAsync(string survey, ActivePointer candidate, ActivePointer? active, PromotionOptions options, Dictionary<string, double> metrics, List<string> findings, CancellationToken cancellationToken)
+    {
+        if (active is null)
+        {
+            findings.Add($"{survey}: no active model, so no shadow statistics to check");
+            return false;
+        }
+
+        var stats = await registry.GetShadowStatisticsAsync(ShadowPair.Of(survey, candidate, active), cancellationToken).ConfigureAwait(false);
+        var alerts = stats?.Alerts ?? 0;
+        metrics["shadowAlerts"] = alerts;
+        var ok = alerts >= options.RequireShadowAlerts && alerts > 0;
+        var text = string.Create(CultureInfo.InvariantCulture, $"{survey}: shadowed beside {active.Ref} on {alerts:N0} alerts (required {options.RequireShadowAlerts:N0})");
+        if (stats is not null && alerts > 0)
+        {
+            metrics["shadowAgreement"] = stats.Agreement;
+            text += string.Create(CultureInfo.InvariantCulture, $", top-class agreement {stats.Agreement:F4}");
+            if (options.MinShadowAgreement is { } min)
+            {
+                text += string.Create(CultureInfo.InvariantCulture, $" (required {min:F4})");
+                ok &= stats.Agreement >= min;
+            }
+
+            if (stats.Labelled > 0)
+            {
+                metrics["shadowCandidateMacroAuroc"] = stats.CandidateMacroAuroc;
+                metrics["shadowActiveMacroAuroc"] = stats.ActiveMacroAuroc;
+                text += string.Create(CultureInfo.InvariantCulture, $"; on {stats.Labelled:N0} labelled alerts macro AUROC candidate {stats.CandidateMacroAuroc:F4}, active {stats.ActiveMacroAuroc:F4}");
+            }
+        }
+
+        findings.Add(text);
+        return ok;
+    }
+
+    private static ActivePointer Pointer(RegisteredModel model, DateTimeOffset since) =>
+        new() { Name = model.Name, Version = model.Version, Sha256 = model.Sha256, SinceUtc = since };
 
     private async Task<ModelPackage?> TryLoadAsync(ModelRef model, List<string> findings, CancellationToken cancellationToken)
     {

@@ -34,7 +34,8 @@ public sealed partial class RedisModelRegistry
     /// and in a cluster, where the old keys lie in different slots). The legacy keys stay, so workers of the previous
     /// release keep their model during a rolling upgrade, unless <paramref name="deleteLegacy"/>, which deletes them (and
     /// the old heartbeats) once their copies exist. Keys that already exist in the new layout are left alone, so running it
-    /// again is harmless. Not atomic: run it before the upgrade, not during a promotion.
+    /// again is harmless (also after the single pointer was migrated to per-survey pointers: it is not copied again). Not
+    /// atomic: run it before the upgrade, not during a promotion.
     /// </summary>
     public async Task<LegacyMigrationResult> MigrateLegacyLayoutAsync(bool deleteLegacy, CancellationToken cancellationToken = default)
     {
@@ -56,6 +57,10 @@ public sealed partial class RedisModelRegistry
         var copied = new List<string>();
         var skipped = new List<string>();
         var present = new List<RedisKey>();
+
+        // Once the registry has per-survey pointers (a worker or command of this release migrated the single pointer to
+        // them), the old single pointer and history must not come back: they would only be migrated again.
+        var perSurvey = await _db.KeyExistsAsync(SurveysSet).ConfigureAwait(false);
         foreach (var (from, to) in pairs)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -66,7 +71,7 @@ public sealed partial class RedisModelRegistry
             }
 
             present.Add(from);
-            if (await _db.KeyExistsAsync(to).ConfigureAwait(false))
+            if (await _db.KeyExistsAsync(to).ConfigureAwait(false) || (perSurvey && (to == Active || to == History)))
             {
                 skipped.Add(to.ToString());
                 continue;
@@ -74,6 +79,12 @@ public sealed partial class RedisModelRegistry
 
             await _db.KeyRestoreAsync(to, dump).ConfigureAwait(false);
             copied.Add(to.ToString());
+        }
+
+        // A single pointer was copied: this instance migrates it to per-survey pointers on its next use.
+        if (copied.Contains(Active.ToString()))
+        {
+            _migrated = false;
         }
 
         var deleted = new List<string>();

@@ -1,20 +1,26 @@
+using AlertBroker.Model.Packaging;
 using StackExchange.Redis;
 
 namespace AlertBroker.Registry;
 
 /// <summary>
-/// The registry in Redis: package bytes, descriptions, the active pointer, the rollback history, the audit trail and
-/// worker heartbeats under one key prefix. Pointer moves are Lua scripts (compare-and-set, history, audit and the
-/// pub/sub notification in one atomic step), so two operators promoting at once cannot lose each other's change.
+/// The registry in Redis: package bytes, descriptions, each survey's active pointer, rollback history and shadow pointer,
+/// shadow statistics, metadata source declarations, the audit trail and worker heartbeats under one key prefix. Pointer
+/// moves are Lua scripts (compare-and-set, history, audit and the pub/sub notification in one atomic step), so two
+/// operators promoting at once cannot lose each other's change.
 /// </summary>
 /// <remarks>
-/// Every key starts with the prefix in braces, <c>{prefix}:models:active</c>, <c>{prefix}:model:NAME@VERSION:onnx</c>, …:
-/// the braces are a Redis Cluster hash tag, so the whole registry lives in one hash slot and every script and multi-key
-/// read (<c>MGET</c>) may touch any of its keys, on a single server and in a cluster alike. The registry is small (a few
-/// packages of about a megabyte, a pointer, two short lists, one heartbeat per worker) and rarely written, so one slot
-/// costs nothing. Notifications are a plain <c>PUBLISH</c> from the scripts, which a cluster forwards to every node, so a
-/// subscriber connected to any node receives them. Registries written before this layout (keys without braces) are found
-/// by <see cref="FindLegacyLayoutAsync"/> and copied by <see cref="MigrateLegacyLayoutAsync"/>.
+/// Keys (T = the prefix in braces, <c>{prefix}</c>: a Redis Cluster hash tag, so the whole registry lives in one hash slot
+/// and every script and multi-key read may touch any of its keys, on a single server and in a cluster alike):
+/// <c>T:models:index</c> (set of versions), <c>T:model:NAME@VERSION:info|manifest|onnx</c>, <c>T:models:surveys</c> (set
+/// of surveys with a pointer), <c>T:models:active:SURVEY</c>, <c>T:models:history:SURVEY</c> (list, newest first),
+/// <c>T:models:shadow:SURVEY</c>, <c>T:models:shadowstats:SURVEY:CANDIDATE:ACTIVE</c> (hash of additive fields),
+/// <c>T:models:metadata</c> (hash "SURVEY/SOURCE" → declaration), <c>T:models:audit</c>, <c>T:models:workers</c>; channel
+/// <c>T:models:events</c>. The single-pointer keys of older registries (<c>T:models:active</c>, <c>T:models:history</c>)
+/// are migrated to per-survey pointers on first use. Notifications are a plain <c>PUBLISH</c> from the scripts, which a
+/// cluster forwards to every node. Registries written before the hash tag (keys without braces) are found by
+/// <see cref="FindLegacyLayoutAsync"/> and copied by <see cref="MigrateLegacyLayoutAsync"/> (into the single-pointer
+/// keys, which the first use then migrates to per-survey pointers).
 /// </remarks>
 public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
@@ -35,16 +41,19 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return 1
         """;
 
+    // KEYS: active:S, history:S, audit, surveys. ARGV: expected identity, pointer, record, channel, survey, event.
     private const string SetActiveScript = IdentityLua + """
-        if ident(redis.call('GET', KEYS[1])) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         local cur = redis.call('GET', KEYS[1])
+        if ident(cur) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         if cur then redis.call('LPUSH', KEYS[2], cur) end
         redis.call('SET', KEYS[1], ARGV[2])
         redis.call('RPUSH', KEYS[3], ARGV[3])
-        redis.call('PUBLISH', ARGV[4], ARGV[2])
+        redis.call('SADD', KEYS[4], ARGV[5])
+        redis.call('PUBLISH', ARGV[4], ARGV[6])
         return 1
         """;
 
+    // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event.
     private const string RollbackScript = IdentityLua + """
         if ident(redis.call('GET', KEYS[1])) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         local prev = redis.call('LINDEX', KEYS[2], 0)
@@ -53,14 +62,62 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         redis.call('LPOP', KEYS[2])
         redis.call('SET', KEYS[1], prev)
         redis.call('RPUSH', KEYS[3], ARGV[3])
-        redis.call('PUBLISH', ARGV[4], prev)
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
         return prev
+        """;
+
+    // KEYS: shadow:S, audit, surveys. ARGV: pointer ('' clears), record, channel, survey, event.
+    private const string SetShadowScript = """
+        if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
+        redis.call('RPUSH', KEYS[2], ARGV[2])
+        redis.call('SADD', KEYS[3], ARGV[4])
+        redis.call('PUBLISH', ARGV[3], ARGV[5])
+        return 1
+        """;
+
+    // KEYS: metadata, audit. ARGV: field, declaration ('' removes), record, channel, event.
+    private const string SetMetadataScript = """
+        local changed
+        if ARGV[2] == '' then changed = redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) changed = 1 end
+        if changed == 0 then return 0 end
+        redis.call('RPUSH', KEYS[2], ARGV[3])
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
+        return 1
+        """;
+
+    // KEYS: stats hash. ARGV: field, increment, field, increment, …
+    private const string AddStatisticsScript = """
+        for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        return 1
+        """;
+
+    // KEYS: legacy active, legacy history, surveys, audit, then active:S and history:S per survey.
+    // ARGV: expected legacy identity, n, the n surveys, the audit record.
+    private const string MigrateScript = IdentityLua + """
+        local legacy = redis.call('GET', KEYS[1])
+        if not legacy then return 0 end
+        if ident(legacy) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
+        local history = redis.call('LRANGE', KEYS[2], 0, -1)
+        local n = tonumber(ARGV[2])
+        for i = 1, n do
+          local active, hist = KEYS[3 + (2 * i)], KEYS[4 + (2 * i)]
+          if redis.call('EXISTS', active) == 0 then
+            redis.call('SET', active, legacy)
+            redis.call('DEL', hist)
+            for _, h in ipairs(history) do redis.call('RPUSH', hist, h) end
+            redis.call('SADD', KEYS[3], ARGV[2 + i])
+          end
+        end
+        redis.call('DEL', KEYS[1], KEYS[2])
+        redis.call('RPUSH', KEYS[4], ARGV[3 + n])
+        return 1
         """;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
     private readonly string _tag;
+    private volatile bool _migrated;
 
     /// <exception cref="ArgumentException"><paramref name="prefix"/> is empty or contains a brace (it becomes the hash tag).</exception>
     public RedisModelRegistry(IConnectionMultiplexer redis, string prefix = "alertbroker")
@@ -72,7 +129,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         _prefix = prefix;
     }
 
-    /// <summary>The pub/sub channel that carries the new active pointer (JSON) on every promotion and rollback.</summary>
+    /// <summary>The pub/sub channel that carries a <see cref="RegistryEvent"/> (JSON) on every pointer or metadata change.</summary>
     public string EventsChannel => _tag + ":models:events";
 
     /// <summary>The key prefix as configured (without the braces).</summary>
@@ -80,13 +137,19 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     private RedisKey Index => _tag + ":models:index";
 
-    private RedisKey Active => _tag + ":models:active";
+    private RedisKey SurveysSet => _tag + ":models:surveys";
 
-    private RedisKey History => _tag + ":models:history";
+    private RedisKey Metadata => _tag + ":models:metadata";
 
     private RedisKey Audit => _tag + ":models:audit";
 
     private RedisKey Workers => _tag + ":models:workers";
+
+    // The single-pointer keys of registries written before per-survey pointers (migrated to per-survey pointers on first
+    // use; MigrateLegacyLayoutAsync copies a registry from before the hash tag into these).
+    private RedisKey Active => _tag + ":models:active";
+
+    private RedisKey History => _tag + ":models:history";
 
     /// <summary>
     /// <c>{prefix}</c>: the start of every key of a registry, and its Redis Cluster hash tag (all its keys hash to one slot).
@@ -165,60 +228,210 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return PackageDescriptions.Verify(info, new ModelPackageBytes(values[0]!, values[1]!));
     }
 
-    public async Task<ActivePointer?> GetActiveAsync(CancellationToken cancellationToken = default)
+    public async Task<ModelManifest?> GetManifestAsync(ModelRef model, CancellationToken cancellationToken = default)
     {
-        var v = await _db.StringGetAsync(Active).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<ActivePointer>(v!) : null;
+        var v = await _db.StringGetAsync(Key(model.ToString(), "manifest")).ConfigureAwait(false);
+        return v.HasValue ? PackageDescriptions.ParseManifest(model, v!) : null;
     }
 
-    public async Task<ActivePointer?> GetPreviousAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> GetSurveysAsync(CancellationToken cancellationToken = default)
     {
-        var v = await _db.ListGetByIndexAsync(History, 0).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<ActivePointer>(v!) : null;
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var members = await _db.SetMembersAsync(SurveysSet).ConfigureAwait(false);
+        var surveys = members.Select(m => (string)m!).ToList();
+        surveys.Sort(StringComparer.Ordinal);
+        return surveys;
     }
 
-    public async Task SetActiveAsync(ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<SurveyPointers> GetSurveyAsync(string survey, CancellationToken cancellationToken = default)
     {
+        RegistryNames.CheckSurvey(survey);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var pointers = _db.StringGetAsync([ActiveKey(survey), ShadowKey(survey)]);
+        var previous = _db.ListGetByIndexAsync(HistoryKey(survey), 0);
+        var values = await pointers.ConfigureAwait(false);
+        return new SurveyPointers
+        {
+            Survey = survey,
+            Active = Pointer(values[0], survey, PointerRoles.Active),
+            Shadow = Pointer(values[1], survey, PointerRoles.Shadow),
+            Previous = Pointer(await previous.ConfigureAwait(false), survey, PointerRoles.Active),
+        };
+    }
+
+    public async Task<RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        var surveys = await GetSurveysAsync(cancellationToken).ConfigureAwait(false);
+        var metadata = GetMetadataSourcesAsync(cancellationToken);
+        var keys = new RedisKey[surveys.Count * 2];
+        for (var i = 0; i < surveys.Count; i++)
+        {
+            keys[2 * i] = ActiveKey(surveys[i]);
+            keys[(2 * i) + 1] = ShadowKey(surveys[i]);
+        }
+
+        var values = keys.Length == 0 ? [] : await _db.StringGetAsync(keys).ConfigureAwait(false);
+        var map = new Dictionary<string, SurveyPointers>(StringComparer.Ordinal);
+        for (var i = 0; i < surveys.Count; i++)
+        {
+            map[surveys[i]] = new SurveyPointers
+            {
+                Survey = surveys[i],
+                Active = Pointer(values[2 * i], surveys[i], PointerRoles.Active),
+                Shadow = Pointer(values[(2 * i) + 1], surveys[i], PointerRoles.Shadow),
+            };
+        }
+
+        return new RegistrySnapshot { Surveys = map, MetadataSources = await metadata.ConfigureAwait(false) };
+    }
+
+    public async Task<ActivePointer?> GetActiveAsync(string survey, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        return Pointer(await _db.StringGetAsync(ActiveKey(survey)).ConfigureAwait(false), survey, PointerRoles.Active);
+    }
+
+    public async Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        return Pointer(await _db.ListGetByIndexAsync(HistoryKey(survey), 0).ConfigureAwait(false), survey, PointerRoles.Active);
+    }
+
+    public async Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(record);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        next = next with { Survey = survey, Role = PointerRoles.Active };
         try
         {
             await _db.ScriptEvaluateAsync(
                 SetActiveScript,
-                [Active, History, Audit],
-                [PackageDescriptions.Identity(expectedCurrent), RegistryJson.Serialize(next), RegistryJson.Serialize(record), EventsChannel]).ConfigureAwait(false);
+                [ActiveKey(survey), HistoryKey(survey), Audit, SurveysSet],
+                [PackageDescriptions.Identity(expectedCurrent), RegistryJson.Serialize(next), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, survey, Event(PointerRoles.Active, survey, next)]).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
         {
-            throw new RegistryException("the active model changed while this promotion was being checked; check again", e);
+            throw new RegistryException($"the active model of {survey} changed while this promotion was being checked; check again", e);
         }
     }
 
-    public async Task<ActivePointer> RollbackAsync(ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
-        var previous = await GetPreviousAsync(cancellationToken).ConfigureAwait(false) ?? throw new RegistryException("there is no earlier model to roll back to");
+        var previous = await GetPreviousAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{survey} has no earlier model to roll back to");
         try
         {
             var result = await _db.ScriptEvaluateAsync(
                 RollbackScript,
-                [Active, History, Audit],
-                [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record), EventsChannel]).ConfigureAwait(false);
-            return RegistryJson.Deserialize<ActivePointer>((string)result!);
+                [ActiveKey(survey), HistoryKey(survey), Audit],
+                [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous)]).ConfigureAwait(false);
+            return RegistryJson.Deserialize<ActivePointer>((string)result!) with { Survey = survey, Role = PointerRoles.Active };
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
         {
-            throw new RegistryException("the active model changed while rolling back; check again", e);
+            throw new RegistryException($"the active model of {survey} changed while rolling back; check again", e);
         }
         catch (RedisServerException e) when (e.Message.Contains("NOPREVIOUS", StringComparison.Ordinal))
         {
-            throw new RegistryException("there is no earlier model to roll back to", e);
+            throw new RegistryException($"{survey} has no earlier model to roll back to", e);
         }
+    }
+
+    public async Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        return Pointer(await _db.StringGetAsync(ShadowKey(survey)).ConfigureAwait(false), survey, PointerRoles.Shadow);
+    }
+
+    public async Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.CheckSurvey(survey);
+        ArgumentNullException.ThrowIfNull(record);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        shadow = shadow is null ? null : shadow with { Survey = survey, Role = PointerRoles.Shadow };
+        await _db.ScriptEvaluateAsync(
+            SetShadowScript,
+            [ShadowKey(survey), Audit, SurveysSet],
+            [shadow is null ? string.Empty : RegistryJson.Serialize(shadow), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, survey, Event(PointerRoles.Shadow, survey, shadow)]).ConfigureAwait(false);
+    }
+
+    public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(increments);
+        if (increments.Count == 0)
+        {
+            return;
+        }
+
+        var args = new RedisValue[increments.Count * 2];
+        var i = 0;
+        foreach (var (field, value) in increments)
+        {
+            args[i++] = field;
+            args[i++] = value;
+        }
+
+        await _db.ScriptEvaluateAsync(AddStatisticsScript, [StatsKey(pair)], args).ConfigureAwait(false);
+    }
+
+    public async Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)
+    {
+        var entries = await _db.HashGetAllAsync(StatsKey(pair)).ConfigureAwait(false);
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var fields = new Dictionary<string, double>(entries.Length, StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            fields[e.Name!] = (double)e.Value;
+        }
+
+        return ShadowStatistics.FromFields(pair, fields);
+    }
+
+    public async Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = await _db.HashGetAllAsync(Metadata).ConfigureAwait(false);
+        var list = entries.Select(e => RegistryJson.Deserialize<MetadataSourceDeclaration>(e.Value!)).ToList();
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Survey + "/" + a.Source, b.Survey + "/" + b.Source));
+        return list;
+    }
+
+    public async Task SetMetadataSourceAsync(MetadataSourceDeclaration declaration, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(declaration);
+        ArgumentNullException.ThrowIfNull(record);
+        if (declaration.Validate() is { } problem)
+        {
+            throw new RegistryException(problem);
+        }
+
+        await _db.ScriptEvaluateAsync(
+            SetMetadataScript,
+            [Metadata, Audit],
+            [declaration.Survey + "/" + declaration.Source, RegistryJson.Serialize(declaration), RegistryJson.Serialize(record with { Survey = declaration.Survey }), EventsChannel, Event("metadata", declaration.Survey, null)]).ConfigureAwait(false);
+    }
+
+    public async Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var result = await _db.ScriptEvaluateAsync(
+            SetMetadataScript,
+            [Metadata, Audit],
+            [survey + "/" + source, string.Empty, RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event("metadata", survey, null)]).ConfigureAwait(false);
+        return (int)result == 1;
     }
 
     public async Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default)
     {
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var values = await _db.ListRangeAsync(Audit).ConfigureAwait(false);
         var records = new List<PromotionRecord>(values.Length);
         foreach (var v in values)
@@ -253,12 +466,83 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return workers;
     }
 
-    /// <summary>Subscribes to pointer changes; the callback receives the new active model.</summary>
-    public Task SubscribeAsync(Action<ActivePointer> onChange)
+    /// <summary>Subscribes to registry changes (pointer moves, shadows, metadata sources).</summary>
+    public Task SubscribeAsync(Action<RegistryEvent> onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        return _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventsChannel), (_, message) => onChange(RegistryJson.Deserialize<ActivePointer>(message!)));
+        return _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventsChannel), (_, message) => onChange(ParseEvent(message)));
     }
+
+    private static RegistryEvent ParseEvent(RedisValue message)
+    {
+        try
+        {
+            return RegistryJson.Deserialize<RegistryEvent>(message!);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // An event from an older writer (a bare pointer) or anything else: still a reason to check.
+            return new RegistryEvent { Kind = "unknown" };
+        }
+    }
+
+    private static string Event(string kind, string survey, ActivePointer? pointer) =>
+        RegistryJson.Serialize(new RegistryEvent { Kind = kind, Survey = survey, Pointer = pointer });
+
+    private static ActivePointer? Pointer(RedisValue value, string survey, string role) =>
+        value.HasValue ? RegistryJson.Deserialize<ActivePointer>(value!) with { Survey = survey, Role = role } : null;
+
+    /// <summary>Moves a single-pointer registry's pointer and history to the surveys its model declares (once per instance).</summary>
+    private async Task EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        if (_migrated)
+        {
+            return;
+        }
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var legacyJson = await _db.StringGetAsync(Active).ConfigureAwait(false);
+            if (!legacyJson.HasValue)
+            {
+                _migrated = true;
+                return;
+            }
+
+            var legacy = RegistryJson.Deserialize<ActivePointer>(legacyJson!);
+            var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
+            var keys = new List<RedisKey> { Active, History, SurveysSet, Audit };
+            var args = new List<RedisValue> { PackageDescriptions.Identity(legacy), surveys.Count };
+            foreach (var s in surveys)
+            {
+                keys.Add(ActiveKey(s));
+                keys.Add(HistoryKey(s));
+                args.Add(s);
+            }
+
+            args.Add(RegistryJson.Serialize(PackageDescriptions.MigrationRecord(legacy, surveys)));
+            try
+            {
+                await _db.ScriptEvaluateAsync(MigrateScript, [.. keys], [.. args]).ConfigureAwait(false);
+                _migrated = true;
+                return;
+            }
+            catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
+            {
+                // An older writer moved the legacy pointer meanwhile: read it again.
+            }
+        }
+
+        throw new RegistryException("the registry's single active pointer kept changing while it was being migrated to per-survey pointers; try again");
+    }
+
+    private RedisKey ActiveKey(string survey) => _tag + ":models:active:" + survey;
+
+    private RedisKey HistoryKey(string survey) => _tag + ":models:history:" + survey;
+
+    private RedisKey ShadowKey(string survey) => _tag + ":models:shadow:" + survey;
+
+    private RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
 
     /// <summary>The key of one part (<c>info</c>, <c>manifest</c>, <c>onnx</c>) of a pushed version.</summary>
     internal RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;

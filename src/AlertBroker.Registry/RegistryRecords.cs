@@ -38,6 +38,12 @@ public sealed record RegisteredModel
 
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The surveys the model declares (<c>model.json</c> <c>surveys</c>, <c>["ztf"]</c> when absent); null in records pushed before the field (read the manifest).</summary>
+    public IReadOnlyList<string>? Surveys { get; init; }
+
+    /// <summary>The metadata sources the model needs (<c>metadata[].source</c>, e.g. <c>host-redshift</c>); empty for a model that uses only what alerts carry; null in records pushed before the field.</summary>
+    public IReadOnlyList<string>? MetadataSources { get; init; }
+
     public required string PushedBy { get; init; }
 
     public required DateTimeOffset PushedUtc { get; init; }
@@ -46,7 +52,10 @@ public sealed record RegisteredModel
     public ModelRef Ref => new(Name, Version);
 }
 
-/// <summary>The active-model pointer every worker follows.</summary>
+/// <summary>
+/// A pointer to one registered model version: a survey's active model (what its alerts are classified with) or its shadow
+/// model (a candidate scored beside the active one). Compare-and-set compares name, version and SHA-256.
+/// </summary>
 public sealed record ActivePointer
 {
     public required string Name { get; init; }
@@ -57,15 +66,150 @@ public sealed record ActivePointer
 
     public required DateTimeOffset SinceUtc { get; init; }
 
+    /// <summary>The survey the pointer belongs to ("ztf", "lsst"); set by the registry when it reads or publishes a pointer.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Survey { get; init; }
+
+    /// <summary><see cref="PointerRoles.Active"/> or <see cref="PointerRoles.Shadow"/>; null in pointers written before shadows existed (active).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
     [JsonIgnore]
     public ModelRef Ref => new(Name, Version);
+
+    /// <summary>"name@version#sha256[..12]": how statistics and state identities name the pointed-to model.</summary>
+    [JsonIgnore]
+    public string ShortIdentity => Name + "@" + Version + "#" + Sha256[..Math.Min(12, Sha256.Length)];
 }
 
-/// <summary>One promotion or rollback, as recorded in the audit trail.</summary>
+/// <summary>What a pointer is for.</summary>
+public static class PointerRoles
+{
+    public const string Active = "active";
+
+    public const string Shadow = "shadow";
+}
+
+/// <summary>One survey's pointers, as <c>models status</c> shows them.</summary>
+public sealed record SurveyPointers
+{
+    public required string Survey { get; init; }
+
+    /// <summary>The model the survey's alerts are classified with, or null.</summary>
+    public ActivePointer? Active { get; init; }
+
+    /// <summary>What a rollback would restore, or null.</summary>
+    public ActivePointer? Previous { get; init; }
+
+    /// <summary>The candidate scored beside the active model, or null.</summary>
+    public ActivePointer? Shadow { get; init; }
+}
+
+/// <summary>Everything a worker follows, read together: each survey's active and shadow pointers and the metadata sources.</summary>
+public sealed record RegistrySnapshot
+{
+    /// <summary>Survey → its pointers (<see cref="SurveyPointers.Previous"/> is not filled here).</summary>
+    public required IReadOnlyDictionary<string, SurveyPointers> Surveys { get; init; }
+
+    public required IReadOnlyList<MetadataSourceDeclaration> MetadataSources { get; init; }
+}
+
+/// <summary>
+/// Where a survey's workers find one metadata quantity (a <c>model.json</c> <c>metadata[].source</c> such as
+/// <c>host-redshift</c>, or <see cref="MetadataSourceDeclaration.LabelSource"/> for the class labels shadow statistics use):
+/// a CSV file (<see cref="Csv"/>, column <see cref="Column"/>) or a Redis hash whose fields are object ids
+/// (<see cref="RedisHash"/>, in the worker's state Redis unless the worker sets <c>AlertBroker:Metadata:Redis</c>).
+/// The promotion gate refuses a model for a survey that lacks a declaration for any source the model needs.
+/// </summary>
+public sealed record MetadataSourceDeclaration
+{
+    /// <summary>The source name shadow statistics read class labels from (values are class names).</summary>
+    public const string LabelSource = "label";
+
+    public required string Survey { get; init; }
+
+    /// <summary>The quantity supplied: <c>host-redshift</c>, <c>mw-ebv</c>, another agreed name, or <c>label</c>.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>A CSV file with a header row; the first column (or one named <c>object_id</c>) holds object ids.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Csv { get; init; }
+
+    /// <summary>The CSV column holding the values (default: the source name).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Column { get; init; }
+
+    /// <summary>A Redis hash: field = object id, value = the quantity.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RedisHash { get; init; }
+
+    public string? By { get; init; }
+
+    public DateTimeOffset Utc { get; init; }
+
+    /// <summary>"csv FILE (column C)" or "redis-hash KEY".</summary>
+    public string Describe() => Csv is not null ? $"csv {Csv} (column {Column ?? Source})" : $"redis-hash {RedisHash}";
+
+    /// <summary>A problem with the declaration, or null.</summary>
+    public string? Validate()
+    {
+        if (!RegistryNames.IsSurvey(Survey))
+        {
+            return $"'{Survey}' is not a survey name (lower-case letters, digits, '-')";
+        }
+
+        if (string.IsNullOrWhiteSpace(Source) || Source.Contains('/', StringComparison.Ordinal))
+        {
+            return "a metadata source needs a name (e.g. host-redshift, mw-ebv, label) without '/'";
+        }
+
+        return (Csv is null) == (RedisHash is null)
+            ? "give exactly one of a CSV file or a Redis hash"
+            : Csv is not null && string.IsNullOrWhiteSpace(Csv) ? "the CSV path is empty"
+            : RedisHash is not null && string.IsNullOrWhiteSpace(RedisHash) ? "the Redis hash key is empty"
+            : null;
+    }
+}
+
+/// <summary>Survey names as the registry keeps them.</summary>
+public static class RegistryNames
+{
+    /// <summary>The survey a registry written before per-survey pointers gave its one pointer to when the model declared none.</summary>
+    public const string DefaultSurvey = "ztf";
+
+    /// <summary>Lower-case letters, digits and '-', at most 32 characters (the manifest's rule for <c>surveys</c>).</summary>
+    public static bool IsSurvey(string? survey)
+    {
+        if (string.IsNullOrEmpty(survey) || survey.Length > 32)
+        {
+            return false;
+        }
+
+        foreach (var c in survey)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Throws <see cref="RegistryException"/> when <paramref name="survey"/> is not a survey name.</summary>
+    public static string CheckSurvey(string survey) =>
+        IsSurvey(survey) ? survey : throw new RegistryException($"'{survey}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
+}
+
+/// <summary>One change of a pointer or of a metadata source, as recorded in the audit trail.</summary>
 public sealed record PromotionRecord
 {
-    /// <summary>"promote" or "rollback".</summary>
+    /// <summary>"promote", "rollback", "shadow", "shadow-clear", "metadata-set", "metadata-remove" or "migrate".</summary>
     public required string Action { get; init; }
+
+    /// <summary>The survey whose pointer (or metadata source) changed; null in records written before per-survey pointers.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Survey { get; init; }
 
     public required DateTimeOffset Utc { get; init; }
 
@@ -90,10 +234,21 @@ public sealed record WorkerHeartbeat
 {
     public required string WorkerId { get; init; }
 
-    /// <summary>The model version the worker scores with now, or null while it has none.</summary>
+    /// <summary>
+    /// The model version the worker scores with now, or null while it has none; with several surveys, "survey=model"
+    /// pairs joined by ", " (<see cref="Surveys"/> has them one by one).
+    /// </summary>
     public string? Model { get; init; }
 
     public string? Sha256 { get; init; }
+
+    /// <summary>Survey → the model version the worker scores that survey's alerts with.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Surveys { get; init; }
+
+    /// <summary>Survey → the shadow model the worker also scores that survey's alerts with.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Shadows { get; init; }
 
     /// <summary>The last model load failure, if the worker refused a model.</summary>
     public string? LastError { get; init; }
@@ -102,6 +257,20 @@ public sealed record WorkerHeartbeat
 
     /// <summary>The worker's throughput, latency, dead letters and lag at <see cref="Utc"/> (null from workers that do not report them).</summary>
     public HeartbeatStatistics? Statistics { get; init; }
+}
+
+/// <summary>
+/// What the registry publishes on every change (Redis pub/sub channel <c>{prefix}:models:events</c>, JSON): the kind
+/// (<see cref="PointerRoles.Active"/>, <see cref="PointerRoles.Shadow"/> or "metadata"), the survey, and the new pointer
+/// (null when a shadow was cleared or for metadata changes). Workers treat any event as "check now".
+/// </summary>
+public sealed record RegistryEvent
+{
+    public required string Kind { get; init; }
+
+    public string? Survey { get; init; }
+
+    public ActivePointer? Pointer { get; init; }
 }
 
 /// <summary>A model package's two files, as stored.</summary>

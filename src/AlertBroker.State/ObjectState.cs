@@ -40,6 +40,34 @@ public sealed record ObjectState
     /// <summary>Class probabilities after the last scored step, in the model's class order; empty when never scored.</summary>
     public float[] Probabilities { get; init; } = [];
 
+    /// <summary>
+    /// The shadow model's own incremental scoring state for this object (a candidate scored beside the active model), or
+    /// null. Kept apart from the fields above so shadowing never disturbs the active model's state.
+    /// </summary>
+    public ScoreState? Shadow { get; init; }
+
     /// <summary>A state for an object the store does not know.</summary>
     public static ObjectState Empty { get; } = new();
+}
+
+/// <summary>
+/// One model's incremental scoring state for an object: the model identity, how many steps it consumed, the last scored
+/// step (to detect insertions before it), t₀, the GRU hidden state and the latest probabilities. Used for the shadow model
+/// (<see cref="ObjectState.Shadow"/>); the active model's state is kept in <see cref="ObjectState"/>'s own fields.
+/// </summary>
+public sealed record ScoreState
+{
+    public string ModelId { get; init; } = string.Empty;
+
+    public int ScoredSteps { get; init; }
+
+    public double LastStepMjd { get; init; } = double.NaN;
+
+    public long LastStepSourceId { get; init; }
+
+    public double ReferenceMjd { get; init; } = double.NaN;
+
+    public float[] HiddenState { get; init; } = [];
+
+    public float[] Probabilities { get; init; } = [];
 }

@@ -8,22 +8,30 @@ namespace AlertBroker.State;
 /// The compact binary record stored per object (little-endian):
 /// <c>version i64 | magic "ABS1" | updated i64 | n i32 | n × (sourceId i64, mjd f64, band u8, kind u8, flux f32, fluxErr f32, limMag f32)
 /// | modelId (u16 length + UTF-8) | scoredSteps i32 | lastStepMjd f64 | lastStepSourceId i64 | referenceMjd f64
-/// | hidden (i32 count + f32s) | probabilities (i32 count + f32s)</c>.
+/// | hidden (i32 count + f32s) | probabilities (i32 count + f32s)</c>, optionally followed by the shadow model's state:
+/// <c>magic "SHD1" | modelId | scoredSteps | lastStepMjd | lastStepSourceId | referenceMjd | hidden | probabilities</c>
+/// (the same layout as the active model's fields). Readers before the shadow section ignore it (they read up to the
+/// probabilities); a record without it has no shadow state.
 /// The version comes first so the Redis check-and-set script compares the first 8 bytes without parsing the rest.
 /// </summary>
 public static class ObjectStateCodec
 {
     public const int ObservationSize = 30;
     private const uint Magic = 0x31534241; // "ABS1"
+    private const uint ShadowMagic = 0x31444853; // "SHD1"
     private const int HeaderSize = 8 + 4 + 8 + 4;
 
     /// <summary>The encoded length of a state.</summary>
     public static int GetEncodedLength(ObjectState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return HeaderSize + (state.Observations.Length * ObservationSize) + 2 + Encoding.UTF8.GetByteCount(state.ModelId)
-            + 4 + 8 + 8 + 8 + 4 + (state.HiddenState.Length * 4) + 4 + (state.Probabilities.Length * 4);
+        return HeaderSize + (state.Observations.Length * ObservationSize)
+            + ScoreLength(state.ModelId, state.HiddenState, state.Probabilities)
+            + (state.Shadow is { } shadow ? 4 + ScoreLength(shadow.ModelId, shadow.HiddenState, shadow.Probabilities) : 0);
     }
+
+    private static int ScoreLength(string modelId, float[] hidden, float[] probabilities) =>
+        2 + Encoding.UTF8.GetByteCount(modelId) + 4 + 8 + 8 + 8 + 4 + (hidden.Length * 4) + 4 + (probabilities.Length * 4);
 
     public static byte[] Encode(ObjectState state)
     {
@@ -54,16 +62,26 @@ public static class ObjectStateCodec
             p += ObservationSize;
         }
 
-        var modelLength = Encoding.UTF8.GetBytes(state.ModelId, s[(p + 2)..]);
+        p = WriteScore(s, p, state.ModelId, state.ScoredSteps, state.LastStepMjd, state.LastStepSourceId, state.ReferenceMjd, state.HiddenState, state.Probabilities);
+        if (state.Shadow is { } shadow)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(s[p..], ShadowMagic);
+            WriteScore(s, p + 4, shadow.ModelId, shadow.ScoredSteps, shadow.LastStepMjd, shadow.LastStepSourceId, shadow.ReferenceMjd, shadow.HiddenState, shadow.Probabilities);
+        }
+    }
+
+    private static int WriteScore(Span<byte> s, int p, string modelId, int scoredSteps, double lastStepMjd, long lastStepSourceId, double referenceMjd, float[] hidden, float[] probabilities)
+    {
+        var modelLength = Encoding.UTF8.GetBytes(modelId, s[(p + 2)..]);
         BinaryPrimitives.WriteUInt16LittleEndian(s[p..], checked((ushort)modelLength));
         p += 2 + modelLength;
-        BinaryPrimitives.WriteInt32LittleEndian(s[p..], state.ScoredSteps);
-        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 4)..], state.LastStepMjd);
-        BinaryPrimitives.WriteInt64LittleEndian(s[(p + 12)..], state.LastStepSourceId);
-        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 20)..], state.ReferenceMjd);
+        BinaryPrimitives.WriteInt32LittleEndian(s[p..], scoredSteps);
+        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 4)..], lastStepMjd);
+        BinaryPrimitives.WriteInt64LittleEndian(s[(p + 12)..], lastStepSourceId);
+        BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 20)..], referenceMjd);
         p += 28;
-        p = WriteFloats(s, p, state.HiddenState);
-        WriteFloats(s, p, state.Probabilities);
+        p = WriteFloats(s, p, hidden);
+        return WriteFloats(s, p, probabilities);
     }
 
     /// <summary>Reads a record; a record this codec did not write raises <see cref="InvalidDataException"/>.</summary>
@@ -97,6 +115,32 @@ public static class ObjectStateCodec
             p += ObservationSize;
         }
 
+        var score = ReadScore(s, ref p);
+        ScoreState? shadow = null;
+        if (s.Length - p >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(s[p..]) == ShadowMagic)
+        {
+            p += 4;
+            shadow = ReadScore(s, ref p);
+        }
+
+        return new ObjectState
+        {
+            Version = version,
+            UpdatedUnixMs = updated,
+            Observations = observations,
+            ModelId = score.ModelId,
+            ScoredSteps = score.ScoredSteps,
+            LastStepMjd = score.LastStepMjd,
+            LastStepSourceId = score.LastStepSourceId,
+            ReferenceMjd = score.ReferenceMjd,
+            HiddenState = score.HiddenState,
+            Probabilities = score.Probabilities,
+            Shadow = shadow,
+        };
+    }
+
+    private static ScoreState ReadScore(ReadOnlySpan<byte> s, ref int p)
+    {
         Need(s, p, 2);
         var modelLength = BinaryPrimitives.ReadUInt16LittleEndian(s[p..]);
         Need(s, p + 2, modelLength + 28);
@@ -109,11 +153,8 @@ public static class ObjectStateCodec
         p += 28;
         var hidden = ReadFloats(s, ref p);
         var probabilities = ReadFloats(s, ref p);
-        return new ObjectState
+        return new ScoreState
         {
-            Version = version,
-            UpdatedUnixMs = updated,
-            Observations = observations,
             ModelId = modelId,
             ScoredSteps = scored,
             LastStepMjd = lastMjd,

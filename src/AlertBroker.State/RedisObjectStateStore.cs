@@ -60,7 +60,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     /// <summary>The options in force.</summary>
     public RedisStateOptions Options => _options;
 
-    /// <summary>The connection (the worker also keeps its recent-classification list in this Redis).</summary>
+    /// <summary>The connection: the worker keeps its recent-classification list in this Redis, and lookups in it (e.g. metadata hashes) are pipelined beside a batch read.</summary>
     public IConnectionMultiplexer Connection => _connection;
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed record LatencyDto(double? P50, double? P90, double? P99, int Sam
 
 internal sealed record LagDto(long Total, IReadOnlyList<PartitionLag> Partitions);
 
-/// <summary>The models of one survey: the active one and, when the registry has shadow scoring, the shadow.</summary>
+/// <summary>The models of one survey: the active one and the shadow (a candidate scored beside it), when there is one.</summary>
 internal sealed record SurveyModelsDto(ModelPointerDto? Active, ModelPointerDto? Shadow);
 
 internal sealed record ModelPointerDto(string Name, string Version, string? Sha256, DateTimeOffset? SinceUtc)
@@ -62,10 +62,17 @@ internal sealed record ModelsDto(
     IReadOnlyList<LocalPackageDto> LocalPackages,
     IReadOnlyList<string> Notes);
 
-internal sealed record ModelVersionDto(string Name, string Version, string Sha256, string Encoding, IReadOnlyList<string> Classes, IReadOnlyDictionary<string, double> Metrics, string PushedBy, DateTimeOffset PushedUtc, bool Active, bool Rollback);
+internal sealed record ModelVersionDto(string Name, string Version, string Sha256, string Encoding, IReadOnlyList<string> Classes, IReadOnlyDictionary<string, double> Metrics, string PushedBy, DateTimeOffset PushedUtc, bool Active, bool Rollback)
+{
+    /// <summary>The surveys this version is the active model of.</summary>
+    public IReadOnlyList<string> ActiveFor { get; init; } = [];
 
-/// <summary>A survey's pointers: active, what a rollback would restore, and the shadow (when the registry has one).</summary>
-internal sealed record SurveyPointersDto(ModelPointerDto? Active, ModelPointerDto? Rollback, ModelPointerDto? Shadow);
+    /// <summary>The surveys this version is the shadow model of.</summary>
+    public IReadOnlyList<string> ShadowFor { get; init; } = [];
+}
+
+/// <summary>A survey's pointers: active, what a rollback would restore, the shadow, and the shadow's agreement statistics (all workers).</summary>
+internal sealed record SurveyPointersDto(ModelPointerDto? Active, ModelPointerDto? Rollback, ModelPointerDto? Shadow, ShadowSummary? ShadowStatistics);
 
 internal sealed record LocalPackageDto(string Name, string Version, string Sha256, string Directory);
 

@@ -106,8 +106,8 @@ internal sealed class WebSources : IDisposable
 
     public string? RegistryDescription { get; init; }
 
-    /// <summary>The model a worker without a registry runs (name@version), shown when there is no registry pointer.</summary>
-    public Func<string?>? FixedModel { get; init; }
+    /// <summary>The models a worker without a registry serves, per survey and role (active, shadow): shown when there is no registry.</summary>
+    public Func<IReadOnlyList<ServingModel>>? FixedModels { get; init; }
 
     public required ModelLibrary Models { get; init; }
 

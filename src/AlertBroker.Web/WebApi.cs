@@ -68,13 +68,7 @@ internal static class WebApi
     {
         var numbers = await s.Statistics.ReadAsync(ct).ConfigureAwait(false);
         var notes = new List<string>();
-        var active = s.Registry is null ? null : ModelPointerDto.From(await s.Registry.GetActiveAsync(ct).ConfigureAwait(false));
-        active ??= ModelPointerDto.Parse(s.FixedModel?.Invoke());
-        var models = new Dictionary<string, SurveyModelsDto>(StringComparer.Ordinal)
-        {
-            // One pointer serves every survey today; per-survey pointers will add "ztf", "lsst", … beside "*".
-            ["*"] = new SurveyModelsDto(active, null),
-        };
+        var models = await SurveyModelsAsync(s, ct).ConfigureAwait(false);
         var rows = numbers.Select(n => new WorkerRowDto(
             n.WorkerId,
             n.Model,
@@ -155,30 +149,68 @@ internal static class WebApi
         var local = s.Models.ListDirectoryPackages().Select(p => new LocalPackageDto(p.Name, p.Version, p.Sha256, p.Directory)).ToList();
         if (s.Registry is null)
         {
-            var fixedModel = ModelPointerDto.Parse(s.FixedModel?.Invoke());
-            notes.Add(fixedModel is null
+            var serving = FixedSurveyModels(s);
+            notes.Add(serving.Count == 0
                 ? "No model registry is configured."
-                : $"No model registry is configured: the worker runs the fixed model {fixedModel.Name}@{fixedModel.Version}.");
-            return new ModelsDto(null, [], new Dictionary<string, SurveyPointersDto> { ["*"] = new(fixedModel, null, null) }, [], [], local, notes);
+                : "No model registry is configured: the worker runs fixed models (" + string.Join(", ", serving.Select(kv => kv.Key + " " + kv.Value.Active?.Name + "@" + kv.Value.Active?.Version)) + ").");
+            var fixedPointers = serving.ToDictionary(kv => kv.Key, kv => new SurveyPointersDto(kv.Value.Active, null, kv.Value.Shadow, null), StringComparer.Ordinal);
+            return new ModelsDto(null, [], fixedPointers, [], [], local, notes);
         }
 
-        var active = await s.Registry.GetActiveAsync(ct).ConfigureAwait(false);
-        var previous = await s.Registry.GetPreviousAsync(ct).ConfigureAwait(false);
+        var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: int.MaxValue, ct).ConfigureAwait(false);
         var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))
-            .Select(m => new ModelVersionDto(m.Name, m.Version, m.Sha256, m.Encoding, m.Classes, m.Metrics, m.PushedBy, m.PushedUtc, Same(m, active), Same(m, previous)))
+            .Select(m => new ModelVersionDto(
+                m.Name,
+                m.Version,
+                m.Sha256,
+                m.Encoding,
+                m.Classes,
+                m.Metrics,
+                m.PushedBy,
+                m.PushedUtc,
+                status.Surveys.Any(v => Same(m, v.Active)),
+                status.Surveys.Any(v => Same(m, v.Previous)))
+            {
+                ActiveFor = [.. status.Surveys.Where(v => Same(m, v.Active)).Select(v => v.Survey)],
+                ShadowFor = [.. status.Surveys.Where(v => Same(m, v.Shadow)).Select(v => v.Survey)],
+            })
             .ToList();
-        var audit = (await s.Registry.GetAuditAsync(ct).ConfigureAwait(false)).Reverse().ToList();
-        var workers = await s.Registry.GetWorkersAsync(LiveWorker, ct).ConfigureAwait(false);
-        if (active is null)
+        if (!status.Surveys.Any(v => v.Active is not null))
         {
-            notes.Add("No model is active yet: push one and promote it (alertbroker models push / promote).");
+            notes.Add("No model is active yet: push one and promote it (alertbroker models push / promote [--survey S]).");
         }
 
-        var pointers = new Dictionary<string, SurveyPointersDto>(StringComparer.Ordinal)
+        var pointers = status.Surveys
+            .Where(v => v.Active is not null || v.Previous is not null || v.Shadow is not null)
+            .ToDictionary(v => v.Survey, v => new SurveyPointersDto(ModelPointerDto.From(v.Active), ModelPointerDto.From(v.Previous), ModelPointerDto.From(v.Shadow), v.ShadowStatistics), StringComparer.Ordinal);
+        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. status.Audit.Reverse()], status.Workers, local, notes);
+    }
+
+    /// <summary>Per survey, the active and shadow models: the registry's pointers, else the fixed models the worker serves.</summary>
+    private static async Task<Dictionary<string, SurveyModelsDto>> SurveyModelsAsync(WebSources s, CancellationToken ct)
+    {
+        if (s.Registry is null)
         {
-            ["*"] = new(ModelPointerDto.From(active), ModelPointerDto.From(previous), null),
-        };
-        return new ModelsDto(s.RegistryDescription, versions, pointers, audit, workers, local, notes);
+            return FixedSurveyModels(s);
+        }
+
+        var snapshot = await s.Registry.GetSnapshotAsync(ct).ConfigureAwait(false);
+        return snapshot.Surveys
+            .Where(kv => kv.Value.Active is not null || kv.Value.Shadow is not null)
+            .ToDictionary(kv => kv.Key, kv => new SurveyModelsDto(ModelPointerDto.From(kv.Value.Active), ModelPointerDto.From(kv.Value.Shadow)), StringComparer.Ordinal);
+    }
+
+    private static Dictionary<string, SurveyModelsDto> FixedSurveyModels(WebSources s)
+    {
+        var models = new Dictionary<string, SurveyModelsDto>(StringComparer.Ordinal);
+        foreach (var m in s.FixedModels?.Invoke() ?? [])
+        {
+            var pointer = new ModelPointerDto(m.Name, m.Version, null, null);
+            var current = models.GetValueOrDefault(m.Survey) ?? new SurveyModelsDto(null, null);
+            models[m.Survey] = m.Role == "shadow" ? current with { Shadow = pointer } : current with { Active = pointer };
+        }
+
+        return models;
     }
 
     private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)

@@ -54,7 +54,7 @@ public static class WebHosting
                 StoreDescription = state.Store == StateStoreKind.InMemory ? "in process memory" : "Redis " + state.Redis + " prefix " + state.KeyPrefix,
                 Registry = registry,
                 RegistryDescription = description,
-                FixedModel = () => statistics.Snapshot() is { ModelName: { } name } s ? name + "@" + s.ModelVersion : null,
+                FixedModels = () => statistics.Snapshot().Serving,
                 Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
                 Owned = owned,

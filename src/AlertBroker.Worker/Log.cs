@@ -64,6 +64,21 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Warning, "Kafka at {BootstrapServers} did not answer at start (checked for {Seconds} s); the worker keeps trying until AlertBroker:Kafka:StartTimeoutMs")]
     public static partial void KafkaNotAnswering(ILogger logger, string bootstrapServers, double seconds);
 
+    [LoggerMessage(33, LogLevel.Information, "Survey {Survey}: {Role} model {Name} {Version}")]
+    public static partial void ModelServes(ILogger logger, string survey, string role, string name, string version);
+
+    [LoggerMessage(34, LogLevel.Warning, "Model {Model} serves {Survey} but needs metadata ({Sources}) that no configured source supplies; its metadata is optional, so those values are scored as unknown (configure AlertBroker:Metadata:Sources:{Survey}:<source>, or use a model without metadata)")]
+    public static partial void MetadataMissing(ILogger logger, string model, string survey, string sources);
+
+    [LoggerMessage(35, LogLevel.Information, "Metadata source {Survey}/{Source}: {Description}")]
+    public static partial void MetadataSource(ILogger logger, string survey, string source, string description);
+
+    [LoggerMessage(36, LogLevel.Warning, "Metadata source {Survey}/{Source} cannot be used: {Problem}")]
+    public static partial void MetadataSourceUnusable(ILogger logger, string survey, string source, string problem);
+
+    [LoggerMessage(37, LogLevel.Information, "Survey {Survey}: picked {Model} from {Directory} (the newest package declaring the survey)")]
+    public static partial void AutoPicked(ILogger logger, string survey, string model, string directory);
+
     [LoggerMessage(16, LogLevel.Information, "Output schema registered in {Registry} under subject {Subject} with id {SchemaId}")]
     public static partial void SchemaRegistered(ILogger logger, string registry, string subject, int schemaId);
 

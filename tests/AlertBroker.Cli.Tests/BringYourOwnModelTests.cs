@@ -83,7 +83,8 @@ public sealed class BringYourOwnModelTests : IClassFixture<RedisServerFixture>, 
         await source.Watcher.StartAsync();
         var store = new InMemoryObjectStateStore();
         var processor = new AlertBatchProcessor(new AlertDecoder(), store, source.ForNextBatch, new ClassificationCodec());
-        var model = source.ForNextBatch();
+        var model = source.ForNextBatch().For("ztf");
+        Assert.NotNull(model);
         Assert.Equal(("paper-gru", "1.0.0"), (model.Name, model.Version));
         Assert.Same(Muthukrishna2025Encoding.Instance, model.Encoding);
         Assert.True(model.IsIncremental);

@@ -36,7 +36,7 @@ public sealed class ClusterRegistryCommandsTests : IClassFixture<RedisClusterFix
 
         using var redis = await RedisConnectionFactory.ConnectAsync(_redis.Configuration);
         var registry = new RedisModelRegistry(redis, _prefix);
-        Assert.Equal("cluster-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("cluster-gru@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
         Assert.Equal("ci-bot", (await registry.GetAsync(new ModelRef("cluster-gru", "1")))!.PushedBy);
         Assert.Equal(Environment.UserName, (await registry.GetAsync(new ModelRef("cluster-gru", "2")))!.PushedBy);
         var audit = await registry.GetAuditAsync();

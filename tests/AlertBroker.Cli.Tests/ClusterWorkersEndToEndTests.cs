@@ -93,7 +93,7 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
                 await Task.Delay(200);
             }
 
-            Assert.All(workers, w => Assert.True(w.Contains("Switched to model e2e-gru@1"), w.Output));
+            Assert.All(workers, w => Assert.True(w.Contains("ztf: switched to model e2e-gru@1"), w.Output));
 
             // Phase 1 (v1 active): 24 objects, their first four alerts each; phase 2 after the promotion: their last two, and 8 new objects.
             var older = SyntheticZtfAlerts.Generate(24, 6, seed: 5);
@@ -111,7 +111,7 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             Assert.True(promoted == 0, promotion);
             foreach (var w in workers)
             {
-                Assert.True(await w.WaitForAsync("Switched to model e2e-gru@2", s_step), "a worker did not switch:\n" + w.Output);
+                Assert.True(await w.WaitForAsync("ztf: switched to model e2e-gru@2", s_step), "a worker did not switch:\n" + w.Output);
             }
 
             // Heartbeats show every worker on v2.

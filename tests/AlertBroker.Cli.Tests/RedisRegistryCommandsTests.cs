@@ -38,7 +38,7 @@ public sealed class RedisRegistryCommandsTests : IClassFixture<SecureRedisServer
 
         using var connection = await _redis.ConnectAsync();
         var registry = new RedisModelRegistry(connection, _prefix);
-        Assert.Equal("cli-secure@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("cli-secure@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class RegistryCommandsEnvironmentTests : IClassFixture<SecureRedis
 
         using var connection = await _redis.ConnectAsync();
         var registry = new RedisModelRegistry(connection, prefix);
-        Assert.Equal("env-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("env-gru@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
         Assert.Equal("promote-job", Assert.Single(await registry.GetAuditAsync()).By);
 
         // The same variables with a wrong password: refused credentials, exit code 4, the password not echoed.

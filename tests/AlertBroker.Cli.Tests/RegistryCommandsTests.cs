@@ -20,18 +20,71 @@ public sealed class RegistryCommandsTests : IDisposable
         Assert.Equal(0, await RegistryCommands.Push(registry, v2, CancellationToken.None));
         Assert.Equal(0, await RegistryCommands.Promote(registry, ModelRef.Parse("cli-gru@1"), new PromotionOptions(), CancellationToken.None));
         Assert.Equal(0, await RegistryCommands.Promote(registry, ModelRef.Parse("cli-gru@2"), new PromotionOptions(), CancellationToken.None));
-        Assert.Equal("cli-gru@2", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("cli-gru@2", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
 
-        Assert.Equal(0, await RegistryCommands.Rollback(registry, "testing", CancellationToken.None));
-        Assert.Equal("cli-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal(0, await RegistryCommands.Rollback(registry, null, "testing", CancellationToken.None));
+        Assert.Equal("cli-gru@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
         Assert.Equal(0, await RegistryCommands.Status(registry, CancellationToken.None));
         Assert.Equal(0, await RegistryCommands.List(registry, CancellationToken.None));
 
         // Promoting an unknown version fails with exit code 1 and leaves the pointer alone.
         Assert.Equal(1, await RegistryCommands.Promote(registry, ModelRef.Parse("cli-gru@9"), new PromotionOptions(), CancellationToken.None));
-        Assert.Equal("cli-gru@1", (await registry.GetActiveAsync())!.Ref.ToString());
+        Assert.Equal("cli-gru@1", (await registry.GetActiveAsync("ztf"))!.Ref.ToString());
     }
 
-    private string Export(string version, int seed) =>
-        TestModelPackages.Export(Path.Combine(_root, "export", version), "cli-gru", version, seed, classes: ["a", "b", "c"]);
+    [Fact]
+    public async Task PerSurveyPromoteShadowMetadataRollback_FromTheCommandLine_MoveOnlyTheNamedSurveysPointers()
+    {
+        var registry = Path.Combine(_root, "registry");
+        var ztf = Export("1", 1);
+        var lsst1 = Export("1", 2, name: "cli-lsst", surveys: ["lsst"]);
+        var lsst2 = Export("2", 3, name: "cli-lsst", surveys: ["lsst"]);
+        var meta = Export("1", 4, name: "cli-meta", surveys: ["ztf"], metadata: true);
+        foreach (var dir in new[] { ztf, lsst1, lsst2, meta })
+        {
+            Assert.Equal(0, await RunAsync(["models", "push", dir, "--registry", registry]));
+        }
+
+        Assert.Equal(0, await RunAsync(["models", "promote", "cli-gru@1", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "promote", "cli-lsst@1", "--survey", "lsst", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "promote", "cli-lsst@2", "--registry", registry]));
+        var r = new DirectoryModelRegistry(registry);
+        Assert.Equal("cli-gru@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
+        Assert.Equal("cli-lsst@2", (await r.GetActiveAsync("lsst"))!.Ref.ToString());
+
+        // A survey the model does not declare: refused (exit 1) unless forced.
+        Assert.Equal(1, await RunAsync(["models", "promote", "cli-lsst@1", "--survey", "ztf", "--registry", registry]));
+        Assert.Equal("cli-gru@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
+
+        // The metadata gate: refused while no source is declared for ztf, promoted once one is.
+        Assert.Equal(1, await RunAsync(["models", "promote", "cli-meta@1", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "metadata", "set", "--survey", "ztf", "--source", "host-redshift", "--csv", Path.Combine(_root, "z.csv"), "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "metadata", "set", "--survey", "ztf", "--source", "mw-ebv", "--redis-hash", "ebv", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "metadata", "list", "--registry", registry]));
+
+        // A shadow: set for lsst only; promotion that requires shadowed alerts is refused while none were compared.
+        Assert.Equal(0, await RunAsync(["models", "shadow", "cli-lsst@1", "--survey", "lsst", "--registry", registry]));
+        Assert.Equal("cli-lsst@1", (await r.GetShadowAsync("lsst"))!.Ref.ToString());
+        Assert.Null(await r.GetShadowAsync("ztf"));
+        Assert.Equal(1, await RunAsync(["models", "promote", "cli-lsst@1", "--require-shadow", "100", "--registry", registry]));
+        Assert.Equal("cli-lsst@2", (await r.GetActiveAsync("lsst"))!.Ref.ToString());
+        Assert.Equal(0, await RunAsync(["models", "status", "--json", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "shadow", "--clear", "--survey", "lsst", "--registry", registry]));
+        Assert.Null(await r.GetShadowAsync("lsst"));
+
+        Assert.Equal(0, await RunAsync(["models", "promote", "cli-meta@1", "--registry", registry]));
+        Assert.Equal("cli-meta@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
+
+        // Rollback needs --survey once two surveys have models; it moves only that survey's pointer.
+        Assert.NotEqual(0, await RunAsync(["models", "rollback", "--registry", registry]));
+        Assert.Equal(0, await RunAsync(["models", "rollback", "--survey", "lsst", "--registry", registry]));
+        Assert.Equal("cli-lsst@1", (await r.GetActiveAsync("lsst"))!.Ref.ToString());
+        Assert.Equal("cli-meta@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
+        Assert.Contains(await r.GetAuditAsync(), a => a.Action == "shadow" && a.Survey == "lsst");
+    }
+
+    private static Task<int> RunAsync(string[] args) => AlertBrokerCommand.Create().Parse(args).InvokeAsync();
+
+    private string Export(string version, int seed, string name = "cli-gru", IReadOnlyList<string>? surveys = null, bool metadata = false) =>
+        TestModelPackages.Export(Path.Combine(_root, "export", name + version), name, version, seed, classes: ["a", "b", "c"], metadata: metadata, surveys: surveys);
 }

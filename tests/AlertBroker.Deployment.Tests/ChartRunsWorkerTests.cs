@@ -106,7 +106,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
             ["minimal"],
             $"config.Kafka.BootstrapServers={bootstrap}",
             $"config.State.Redis={_redis.Configuration}",
-            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "1.0.0"),
+            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.1.0"),
             "metrics.port=" + FreePort().ToString(CultureInfo.InvariantCulture),
             "security.kafka.securityProtocol=SaslSsl",
             "security.kafka.sasl.mechanism=ScramSha256",

@@ -24,30 +24,30 @@ public sealed class ActiveModelWatcherTests : IDisposable
         await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
         await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1) });
         await watcher.StartAsync();
-        Assert.Null(watcher.Current);
+        Assert.Null(watcher.CurrentFor("ztf"));
 
         await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
         await watcher.CheckNowAsync();
         await watcher.CheckNowAsync();
-        Assert.Equal(new ModelRef("m", "1"), watcher.Current!.Ref);
+        Assert.Equal(new ModelRef("m", "1"), watcher.CurrentFor("ztf")!.Ref);
         Assert.Equal(1, watcher.Switches);
 
         // A batch in flight keeps its model across the switch, and can still score with it.
-        using (var lease = watcher.Acquire()!.Value)
+        using (var lease = watcher.Acquire()!)
         {
             await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
             await watcher.CheckNowAsync();
-            Assert.Equal(new ModelRef("m", "2"), watcher.Current!.Ref);
-            Assert.Equal(new ModelRef("m", "1"), lease.Model.Ref);
-            var d = lease.Model.Scorer.Dimensions;
-            var result = lease.Model.Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
+            Assert.Equal(new ModelRef("m", "2"), watcher.CurrentFor("ztf")!.Ref);
+            Assert.Equal(new ModelRef("m", "1"), lease.Models.Active["ztf"].Ref);
+            var d = lease.Models.Active["ztf"].Scorer.Dimensions;
+            var result = lease.Models.Active["ztf"].Scorer.Score([new ScoringRequest(new float[d.InputFeatures], new float[d.MetaFeatures], ReadOnlyMemory<float>.Empty)]);
             Assert.Single(result);
         }
 
         Assert.Equal(2, watcher.Switches);
-        await _promoter.RollbackAsync("t", null);
+        await _promoter.RollbackAsync("ztf", "t", null);
         await watcher.CheckNowAsync();
-        Assert.Equal(new ModelRef("m", "1"), watcher.Current!.Ref);
+        Assert.Equal(new ModelRef("m", "1"), watcher.CurrentFor("ztf")!.Ref);
         Assert.Equal(3, watcher.Switches);
     }
 
@@ -64,12 +64,12 @@ public sealed class ActiveModelWatcherTests : IDisposable
         await watcher.StartAsync();
 
         // Bypass the promotion gate, as a hand-edited pointer would.
-        var v1 = (await _registry.GetActiveAsync())!;
+        var v1 = (await _registry.GetActiveAsync("ztf"))!;
         var v2 = RegistryContractTests.Active((await _registry.GetAsync(new ModelRef("m", "2")))!);
-        await _registry.SetActiveAsync(v1, v2, RegistryContractTests.Record("promote", v1, v2));
+        await _registry.SetActiveAsync("ztf", v1, v2, RegistryContractTests.Record("promote", v1, v2));
         await watcher.CheckNowAsync();
 
-        Assert.Equal(new ModelRef("m", "1"), watcher.Current!.Ref);
+        Assert.Equal(new ModelRef("m", "1"), watcher.CurrentFor("ztf")!.Ref);
         Assert.Contains("m@2", watcher.LastError, StringComparison.Ordinal);
         Assert.Contains("m@2", Assert.Single(refusals), StringComparison.Ordinal);
 
@@ -84,7 +84,7 @@ public sealed class ActiveModelWatcherTests : IDisposable
         // The next good promotion goes through and clears the error.
         await _promoter.PromoteAsync(new ModelRef("m", "3"), new PromotionOptions());
         await watcher.CheckNowAsync();
-        Assert.Equal(new ModelRef("m", "3"), watcher.Current!.Ref);
+        Assert.Equal(new ModelRef("m", "3"), watcher.CurrentFor("ztf")!.Ref);
         Assert.Null(watcher.LastError);
     }
 
@@ -100,8 +100,124 @@ public sealed class ActiveModelWatcherTests : IDisposable
 
         await watcher.StartAsync();
 
-        Assert.Null(watcher.Current);
+        Assert.Null(watcher.CurrentFor("ztf"));
         Assert.Contains("SHA-256", watcher.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_PromotionForOneSurvey_SwapsThatSurveyOnly()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("l", "1", 2, surveys: ["lsst"]), "a");
+        await _registry.PushAsync(TestPackages.Valid("l", "2", 3, surveys: ["lsst"]), "a");
+        await _promoter.PromoteAsync(new ModelRef("z", "1"), new PromotionOptions());
+        await _promoter.PromoteAsync(new ModelRef("l", "1"), new PromotionOptions());
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1) });
+        var switches = new List<ModelSwitch>();
+        watcher.Switched += switches.Add;
+        await watcher.StartAsync();
+        var ztf = watcher.CurrentFor("ztf")!;
+        var before = watcher.Models;
+        Assert.Equal(2, switches.Count);
+
+        await _promoter.PromoteAsync(new ModelRef("l", "2"), new PromotionOptions());
+        await watcher.CheckNowAsync();
+
+        // Only lsst switched: ztf keeps the very same loaded session (so its stored states stay continuable).
+        var change = Assert.Single(switches.Skip(2));
+        Assert.Equal(("lsst", "l@2", "l@1"), (change.Survey, change.Model!.Ref.ToString(), change.Previous!.Ref.ToString()));
+        Assert.Same(ztf, watcher.CurrentFor("ztf"));
+        Assert.Equal(new ModelRef("l", "2"), watcher.CurrentFor("lsst")!.Ref);
+        Assert.NotSame(before, watcher.Models);
+
+        // A model promoted for both surveys is loaded once.
+        await _registry.PushAsync(TestPackages.Valid("both", "1", 4, surveys: ["ztf", "lsst"]), "a");
+        await _promoter.PromoteAsync(new ModelRef("both", "1"), new PromotionOptions());
+        await watcher.CheckNowAsync();
+        Assert.Same(watcher.CurrentFor("ztf"), watcher.CurrentFor("lsst"));
+        Assert.Single(watcher.Models.Distinct);
+    }
+
+    [Fact]
+    public async Task Check_ModelThatMayNotServeHere_IsRefusedForThatSurveyOnly_AndTheHeartbeatSaysWhy()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "2", 2, metadata: true), "a");
+        await _promoter.PromoteAsync(new ModelRef("z", "1"), new PromotionOptions());
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions
+        {
+            WorkerId = "w-meta",
+            PollInterval = TimeSpan.FromHours(1),
+            CanServe = (survey, _, manifest, _) => manifest.EffectiveRequiresMetadata ? "no metadata source here for " + survey : null,
+        });
+        await watcher.StartAsync();
+
+        // Made active behind the gate's back (the gate would refuse it without declared sources).
+        var v1 = (await _registry.GetActiveAsync("ztf"))!;
+        var v2 = RegistryContractTests.Active((await _registry.GetAsync(new ModelRef("z-meta", "2")))!);
+        await _registry.SetActiveAsync("ztf", v1, v2, RegistryContractTests.Record("promote", v1, v2));
+        await watcher.CheckNowAsync();
+
+        Assert.Equal(new ModelRef("z", "1"), watcher.CurrentFor("ztf")!.Ref);
+        Assert.Contains("no metadata source here for ztf", watcher.Errors["ztf"], StringComparison.Ordinal);
+        await watcher.ReportHeartbeatAsync();
+        var heartbeat = Assert.Single(await _registry.GetWorkersAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal("z@1", heartbeat.Surveys!["ztf"]);
+        Assert.Contains("z-meta@2", heartbeat.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_Shadow_LoadsTheCandidateBesideTheActiveModel_AndClearingStopsIt()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1) });
+        await watcher.StartAsync();
+        var active = watcher.CurrentFor("ztf");
+
+        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        await watcher.CheckNowAsync();
+        Assert.Same(active, watcher.CurrentFor("ztf"));
+        Assert.Equal(new ModelRef("m", "2"), watcher.ShadowFor("ztf")!.Ref);
+        using (var lease = watcher.Acquire()!)
+        {
+            Assert.Equal(2, lease.Models.Distinct.Count);
+        }
+
+        await watcher.ReportHeartbeatAsync();
+        Assert.Equal("m@2", Assert.Single(await _registry.GetWorkersAsync(TimeSpan.FromMinutes(1))).Shadows!["ztf"]);
+
+        await _promoter.ClearShadowAsync("ztf", "t", null);
+        await watcher.CheckNowAsync();
+        Assert.Null(watcher.ShadowFor("ztf"));
+        Assert.Same(active, watcher.CurrentFor("ztf"));
+    }
+
+    [Fact]
+    public async Task FlushShadowStatistics_AddsTheWorkersCounts_AndReadsBackTheAggregate()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
+        accumulator.Record(pair, classes, [0.3f, 0.7f], classes, [0.6f, 0.4f], null);
+
+        // Another worker's counts arrive in the registry too.
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 2, ["agreed"] = 2 });
+        await watcher.FlushShadowStatisticsAsync();
+
+        Assert.True(accumulator.IsEmpty);
+        var stats = watcher.ShadowStatistics[pair];
+        Assert.Equal(4, stats.Alerts);
+        Assert.Equal(3, stats.Agreed);
+        Assert.Equal((0.1 + 0.3) / 4, stats.MeanAbsDiff["a"], 6);
     }
 
     [Fact]
@@ -110,7 +226,7 @@ public sealed class ActiveModelWatcherTests : IDisposable
         await _registry.PushAsync(TestPackages.Valid("m", "1"), "a");
         await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(100), HeartbeatInterval = TimeSpan.FromMilliseconds(100) });
         var switched = new TaskCompletionSource<LoadedModel>(TaskCreationOptions.RunContinuationsAsynchronously);
-        watcher.Switched += m => switched.TrySetResult(m);
+        watcher.Switched += m => switched.TrySetResult(m.Model!);
         await watcher.StartAsync();
 
         await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
@@ -147,7 +263,7 @@ public abstract class RedisWatcherTestsBase : IDisposable
         await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
         await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), HeartbeatInterval = TimeSpan.FromHours(1) });
         var switched = new TaskCompletionSource<LoadedModel>(TaskCreationOptions.RunContinuationsAsynchronously);
-        watcher.Switched += m => switched.TrySetResult(m);
+        watcher.Switched += m => switched.TrySetResult(m.Model!);
         await watcher.StartAsync();
 
         await new ModelPromoter(registry).PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());

@@ -27,7 +27,7 @@ public sealed class ModelPromoterTests : IDisposable
 
         Assert.True(first.Promoted, string.Join("\n", first.Findings));
         Assert.True(second.Promoted, string.Join("\n", second.Findings));
-        Assert.Equal(new ModelRef("m", "2"), (await _registry.GetActiveAsync())!.Ref);
+        Assert.Equal(new ModelRef("m", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
         var audit = await _registry.GetAuditAsync();
         Assert.Equal([null, "m@1"], audit.Select(r => r.From));
         Assert.Equal("fine-tuned on BTS", audit[1].Reason);
@@ -56,7 +56,7 @@ public sealed class ModelPromoterTests : IDisposable
 
         Assert.False(result.Promoted);
         Assert.Contains(result.Findings, f => f.StartsWith("refused", StringComparison.Ordinal));
-        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync())!.Ref);
+        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
         Assert.Single(await _registry.GetAuditAsync());
     }
 
@@ -70,7 +70,7 @@ public sealed class ModelPromoterTests : IDisposable
 
         var refused = await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions { Holdout = holdout, MaxAurocDrop = 0.01 });
         Assert.False(refused.Promoted);
-        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync())!.Ref);
+        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
 
         var forced = await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions { Holdout = holdout, MaxAurocDrop = 0.01, Force = true });
         Assert.True(forced.Promoted);
@@ -101,12 +101,12 @@ public sealed class ModelPromoterTests : IDisposable
         await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
         await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
 
-        var record = await _promoter.RollbackAsync("carol", "regression seen in shadow");
+        var record = await _promoter.RollbackAsync("ztf", "carol", "regression seen in shadow");
 
         Assert.Equal("m@2", record.From);
         Assert.Equal("m@1", record.To);
-        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync())!.Ref);
-        await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("carol", null));
+        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("ztf", "carol", null));
     }
 
     [Fact]
@@ -114,7 +114,141 @@ public sealed class ModelPromoterTests : IDisposable
     {
         var result = await _promoter.PromoteAsync(new ModelRef("nope", "1"), new PromotionOptions());
         Assert.False(result.Promoted);
-        Assert.Null(await _registry.GetActiveAsync());
+        Assert.Null(await _registry.GetActiveAsync("ztf"));
+    }
+
+    [Fact]
+    public async Task Promote_WithoutSurvey_MovesEveryDeclaredSurveysPointer_AndOnlyThose()
+    {
+        await _registry.PushAsync(TestPackages.Valid("ztf-m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("both", "1", 2, surveys: ["ztf", "lsst"]), "a");
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("ztf-m", "1"), new PromotionOptions())).Promoted);
+
+        var result = await _promoter.PromoteAsync(new ModelRef("both", "1"), new PromotionOptions { Surveys = ["lsst"] });
+
+        Assert.True(result.Promoted, string.Join("\n", result.Findings));
+        Assert.Equal(["lsst"], result.Records.Select(r => r.Survey));
+        Assert.Equal(new ModelRef("ztf-m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(new ModelRef("both", "1"), (await _registry.GetActiveAsync("lsst"))!.Ref);
+
+        var all = await _promoter.PromoteAsync(new ModelRef("both", "1"), new PromotionOptions());
+        Assert.True(all.Promoted, string.Join("\n", all.Findings));
+        Assert.Equal(["ztf"], all.Records.Select(r => r.Survey));
+        Assert.Contains(all.Findings, f => f.Contains("already the active model of lsst", StringComparison.Ordinal));
+        Assert.Equal(new ModelRef("both", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+    }
+
+    [Fact]
+    public async Task Promote_SurveyTheModelDoesNotDeclare_IsRefused_UnlessForced_AndTheAuditSaysSo()
+    {
+        await _registry.PushAsync(TestPackages.Valid("ztf-m", "1", 1), "a");
+
+        var refused = await _promoter.PromoteAsync(new ModelRef("ztf-m", "1"), new PromotionOptions { Surveys = ["lsst"] });
+        Assert.False(refused.Promoted);
+        Assert.Contains(refused.Findings, f => f.StartsWith("refused", StringComparison.Ordinal) && f.Contains("not lsst", StringComparison.Ordinal));
+        Assert.Null(await _registry.GetActiveAsync("lsst"));
+
+        var forced = await _promoter.PromoteAsync(new ModelRef("ztf-m", "1"), new PromotionOptions { Surveys = ["lsst"], Force = true });
+        Assert.True(forced.Promoted);
+        var record = Assert.Single(await _registry.GetAuditAsync());
+        Assert.Equal("lsst", record.Survey);
+        Assert.True(record.Forced);
+    }
+
+    [Fact]
+    public async Task Promote_ModelNeedingMetadata_IsRefusedWithoutADeclaredSource_EvenForced_ThenPromotedOnceDeclared()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "1", 1, metadata: true), "a");
+
+        var refused = await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions { Force = true });
+        Assert.False(refused.Promoted);
+        Assert.Contains(refused.Findings, f => f.StartsWith("refused", StringComparison.Ordinal) && f.Contains("host-redshift", StringComparison.Ordinal) && f.Contains("mw-ebv", StringComparison.Ordinal));
+        Assert.Null(await _registry.GetActiveAsync("ztf"));
+
+        // One of the two sources is not enough.
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("ztf", "host-redshift", csv: "/data/z.csv"), RegistryContractTests.Record("metadata-set"));
+        var half = await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions());
+        Assert.False(half.Promoted);
+        Assert.Contains(half.Findings, f => f.StartsWith("refused", StringComparison.Ordinal) && f.Contains("mw-ebv", StringComparison.Ordinal));
+
+        // A source declared for another survey does not count.
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("lsst", "mw-ebv", hash: "ebv"), RegistryContractTests.Record("metadata-set"));
+        Assert.False((await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions())).Promoted);
+
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("ztf", "mw-ebv", hash: "ebv"), RegistryContractTests.Record("metadata-set"));
+        var promoted = await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions());
+        Assert.True(promoted.Promoted, string.Join("\n", promoted.Findings));
+        Assert.Equal(new ModelRef("z-meta", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+    }
+
+    [Fact]
+    public async Task Promote_RequireShadow_RefusesUntilEnoughAgreeingAlertsWereShadowed()
+    {
+        var v1 = await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(v1.Ref, new PromotionOptions());
+        var shadow = await _promoter.ShadowAsync(v2.Ref, new ShadowOptions());
+        Assert.True(shadow.Promoted, string.Join("\n", shadow.Findings));
+        var pair = ShadowPair.Of("ztf", RegistryContractTests.Active(v2), RegistryContractTests.Active(v1));
+        var require = new PromotionOptions { RequireShadowAlerts = 100, MinShadowAgreement = 0.9 };
+
+        Assert.False((await _promoter.PromoteAsync(v2.Ref, require)).Promoted);
+
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 60, ["agreed"] = 58 });
+        var few = await _promoter.PromoteAsync(v2.Ref, require);
+        Assert.False(few.Promoted);
+        Assert.Contains(few.Findings, f => f.Contains("60 alerts (required 100)", StringComparison.Ordinal));
+
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 60, ["agreed"] = 40 });
+        var disagreeing = await _promoter.PromoteAsync(v2.Ref, require);
+        Assert.False(disagreeing.Promoted);
+        Assert.Contains(disagreeing.Findings, f => f.Contains("agreement 0.8167", StringComparison.Ordinal));
+
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 200, ["agreed"] = 200 });
+        var enough = await _promoter.PromoteAsync(v2.Ref, require);
+        Assert.True(enough.Promoted, string.Join("\n", enough.Findings));
+        var audit = await _registry.GetAuditAsync();
+        var record = audit.Last(r => r.Action == "promote");
+        Assert.Equal(320, record.Metrics["shadowAlerts"]);
+        Assert.False(record.Forced);
+
+        // The promoted candidate is no longer shadowed (it would be scored twice).
+        Assert.Equal("shadow-clear", audit[^1].Action);
+        Assert.Null(await _registry.GetShadowAsync("ztf"));
+    }
+
+    [Fact]
+    public async Task Shadow_SetsTheShadowPointer_RefusesTheActiveModel_AndClears()
+    {
+        var v1 = await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(v1.Ref, new PromotionOptions());
+
+        Assert.False((await _promoter.ShadowAsync(v1.Ref, new ShadowOptions())).Promoted);
+        Assert.False((await _promoter.ShadowAsync(v2.Ref, new ShadowOptions { Surveys = ["lsst"] })).Promoted);
+        Assert.True((await _promoter.ShadowAsync(v2.Ref, new ShadowOptions { By = "dana" })).Promoted);
+        Assert.Equal(v2.Ref, (await _registry.GetShadowAsync("ztf"))!.Ref);
+        Assert.Equal(v1.Ref, (await _registry.GetActiveAsync("ztf"))!.Ref);
+
+        var cleared = await _promoter.ClearShadowAsync("ztf", "dana", "done");
+        Assert.Equal("m@2", cleared!.From);
+        Assert.Null(await _registry.GetShadowAsync("ztf"));
+        Assert.Null(await _promoter.ClearShadowAsync("ztf", "dana", null));
+    }
+
+    [Fact]
+    public async Task Rollback_OneSurvey_LeavesTheOthers()
+    {
+        await _registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a");
+        await _registry.PushAsync(TestPackages.Valid("both", "2", 2, surveys: ["ztf", "lsst"]), "a");
+        await _promoter.PromoteAsync(new ModelRef("both", "1"), new PromotionOptions());
+        await _promoter.PromoteAsync(new ModelRef("both", "2"), new PromotionOptions());
+
+        var record = await _promoter.RollbackAsync("lsst", "erin", "lsst regression");
+
+        Assert.Equal("lsst", record.Survey);
+        Assert.Equal(new ModelRef("both", "1"), (await _registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.Equal(new ModelRef("both", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
     }
 
     /// <summary>A holdout whose AUROC per model version is fixed by the test.</summary>

@@ -11,6 +11,9 @@ public abstract class RegistryContractTests
     /// <summary>Overwrites the stored ONNX bytes behind the registry's back.</summary>
     protected abstract Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx);
 
+    /// <summary>Writes the single pointer and history of a registry from before per-survey pointers, behind the registry's back.</summary>
+    protected abstract Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst);
+
     [Fact]
     public async Task Push_ThenGet_ReturnsDescriptionAndVerifiedBytes()
     {
@@ -72,24 +75,182 @@ public abstract class RegistryContractTests
         var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
         var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
 
-        await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
-        await registry.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
 
         // A promotion checked against a stale pointer must not land.
-        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync(v1, v1, Record("promote", v1, v1)));
-        Assert.Equal(v2.Ref, (await registry.GetActiveAsync())!.Ref);
-        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync())!.Ref);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("ztf", v1, v1, Record("promote", v1, v1)));
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
 
-        var restored = await registry.RollbackAsync(v2, Record("rollback", v2, v1));
+        var restored = await registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1));
         Assert.Equal(v1.Ref, restored.Ref);
-        Assert.Equal(v1.Ref, (await registry.GetActiveAsync())!.Ref);
-        Assert.Null(await registry.GetPreviousAsync());
-        await Assert.ThrowsAsync<RegistryException>(() => registry.RollbackAsync(v1, Record("rollback", v1, v1)));
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetPreviousAsync("ztf"));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.RollbackAsync("ztf", v1, Record("rollback", v1, v1)));
 
         var audit = await registry.GetAuditAsync();
         Assert.Equal(["promote", "promote", "rollback"], audit.Select(r => r.Action));
         Assert.Equal(["m@1", "m@2", "m@1"], audit.Select(r => r.To));
+        Assert.All(audit, r => Assert.Equal("ztf", r.Survey));
     }
+
+    [Fact]
+    public async Task PromoteAndRollback_PerSurvey_PointersAndHistoriesAreIndependent()
+    {
+        var registry = CreateRegistry();
+        var z1 = Active(await registry.PushAsync(TestPackages.Valid("ztf-m", "1", 1), "a"));
+        var z2 = Active(await registry.PushAsync(TestPackages.Valid("ztf-m", "2", 2), "a"));
+        var l1 = Active(await registry.PushAsync(TestPackages.Valid("lsst-m", "1", 3, surveys: ["lsst"]), "a"));
+        var l2 = Active(await registry.PushAsync(TestPackages.Valid("lsst-m", "2", 4, surveys: ["lsst"]), "a"));
+
+        await registry.SetActiveAsync("ztf", null, z1, Record("promote", null, z1));
+        await registry.SetActiveAsync("lsst", null, l1, Record("promote", null, l1));
+        await registry.SetActiveAsync("lsst", l1, l2, Record("promote", l1, l2));
+        await registry.SetActiveAsync("ztf", z1, z2, Record("promote", z1, z2));
+
+        Assert.Equal(["lsst", "ztf"], await registry.GetSurveysAsync());
+        Assert.Equal(z2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(l2.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.Null(await registry.GetActiveAsync("des"));
+
+        // The lsst pointer's compare-and-set knows nothing of ztf's.
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("lsst", z2, l1, Record("promote", z2, l1)));
+
+        // Rolling lsst back walks lsst's history only.
+        var restored = await registry.RollbackAsync("lsst", l2, Record("rollback", l2, l1));
+        Assert.Equal(l1.Ref, restored.Ref);
+        Assert.Equal("lsst", restored.Survey);
+        Assert.Equal(z2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(z1.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetPreviousAsync("lsst"));
+        var ztf = await registry.GetSurveyAsync("ztf");
+        Assert.Equal((z2.Ref, z1.Ref), (ztf.Active!.Ref, ztf.Previous!.Ref));
+
+        var audit = await registry.GetAuditAsync();
+        Assert.Equal(["ztf", "lsst", "lsst", "ztf", "lsst"], audit.Select(r => r.Survey));
+        var snapshot = await registry.GetSnapshotAsync();
+        Assert.Equal(z2.Ref, snapshot.Surveys["ztf"].Active!.Ref);
+        Assert.Equal(l1.Ref, snapshot.Surveys["lsst"].Active!.Ref);
+    }
+
+    [Fact]
+    public async Task SetActive_SurveyNameThatIsNotOne_IsRefused()
+    {
+        var registry = CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("../ztf", null, v1, Record("promote", null, v1)));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("ZTF", null, v1, Record("promote", null, v1)));
+    }
+
+    [Fact]
+    public async Task Migration_SinglePointerOfAMultiSurveyModel_BecomesEachDeclaredSurveysPointerWithItsHistory()
+    {
+        var registry = CreateRegistry();
+        var old = Active(await registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        var current = Active(await registry.PushAsync(TestPackages.Valid("both", "2", 2, surveys: ["ztf", "lsst"]), "a"));
+        await WriteLegacyPointerAsync(registry, current, [old]);
+
+        // A fresh instance (as a restarted worker or the CLI) sees the migrated layout.
+        Assert.Equal(["lsst", "ztf"], await registry.GetSurveysAsync());
+        foreach (var survey in new[] { "ztf", "lsst" })
+        {
+            var pointers = await registry.GetSurveyAsync(survey);
+            Assert.Equal(current.Ref, pointers.Active!.Ref);
+            Assert.Equal(current.Sha256, pointers.Active.Sha256);
+            Assert.Equal(old.Ref, pointers.Previous!.Ref);
+        }
+
+        // It keeps working: promote and roll back per survey.
+        await registry.RollbackAsync("lsst", current, Record("rollback", current, old));
+        Assert.Equal(old.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.Equal(current.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        var migrate = Assert.Single(await registry.GetAuditAsync(), r => r.Action == "migrate");
+        Assert.Contains("ztf", migrate.Reason, StringComparison.Ordinal);
+        Assert.Contains("lsst", migrate.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migration_PackageWithoutSurveys_BecomesTheZtfPointer()
+    {
+        var registry = CreateRegistry();
+        var old = Active(await registry.PushAsync(TestPackages.WithoutSurveys("old", "1"), "a"));
+        await WriteLegacyPointerAsync(registry, old, []);
+
+        Assert.Equal(old.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(["ztf"], await registry.GetSurveysAsync());
+        Assert.Null(await registry.GetActiveAsync("lsst"));
+        Assert.Null(await registry.GetPreviousAsync("ztf"));
+    }
+
+    [Fact]
+    public async Task Shadow_SetAndClear_PerSurvey_Audited()
+    {
+        var registry = CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+
+        await registry.SetShadowAsync("ztf", v2, Record("shadow", null, v2));
+        Assert.Equal(v2.Ref, (await registry.GetShadowAsync("ztf"))!.Ref);
+        Assert.Equal(PointerRoles.Shadow, (await registry.GetShadowAsync("ztf"))!.Role);
+        Assert.Null(await registry.GetShadowAsync("lsst"));
+        Assert.Equal(v2.Ref, (await registry.GetSnapshotAsync()).Surveys["ztf"].Shadow!.Ref);
+
+        // The shadow does not move the active pointer or its history.
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetPreviousAsync("ztf"));
+
+        await registry.SetShadowAsync("ztf", null, Record("shadow-clear", v2, v2));
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        Assert.Equal(["promote", "shadow", "shadow-clear"], (await registry.GetAuditAsync()).Select(r => r.Action));
+    }
+
+    [Fact]
+    public async Task ShadowStatistics_IncrementsFromSeveralWorkers_AddUp()
+    {
+        var registry = CreateRegistry();
+        var pair = new ShadowPair("ztf", "m@2#abc", "m@1#def");
+        var other = pair with { Active = "m@0#000" };
+        Assert.Null(await registry.GetShadowStatisticsAsync(pair));
+
+        await registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 3, ["agreed"] = 2, ["dp:SNIa"] = 0.25 });
+        await registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 5, ["agreed"] = 5, ["dp:SNIa"] = 0.5 });
+        await registry.AddShadowStatisticsAsync(other, new Dictionary<string, double> { ["alerts"] = 1 });
+
+        var stats = (await registry.GetShadowStatisticsAsync(pair))!;
+        Assert.Equal(8, stats.Alerts);
+        Assert.Equal(7, stats.Agreed);
+        Assert.Equal(7.0 / 8, stats.Agreement, 12);
+        Assert.Equal(0.75 / 8, stats.MeanAbsDiff["SNIa"], 12);
+        Assert.Equal(1, (await registry.GetShadowStatisticsAsync(other))!.Alerts);
+    }
+
+    [Fact]
+    public async Task MetadataSources_SetReplaceRemove()
+    {
+        var registry = CreateRegistry();
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.SetMetadataSourceAsync(Declaration("lsst", "host-redshift", hash: "meta:lsst:z"), Record("metadata-set"));
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", hash: "meta:ztf:z"), Record("metadata-set"));
+
+        var all = await registry.GetMetadataSourcesAsync();
+        Assert.Equal(["lsst/host-redshift", "ztf/host-redshift"], all.Select(d => d.Survey + "/" + d.Source));
+        Assert.Equal("meta:ztf:z", all[1].RedisHash);
+        Assert.Null(all[1].Csv);
+        Assert.Equal(all, (await registry.GetSnapshotAsync()).MetadataSources);
+
+        Assert.True(await registry.RemoveMetadataSourceAsync("ztf", "host-redshift", Record("metadata-remove")));
+        Assert.False(await registry.RemoveMetadataSourceAsync("ztf", "host-redshift", Record("metadata-remove")));
+        Assert.Equal(["lsst"], (await registry.GetMetadataSourcesAsync()).Select(d => d.Survey));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetMetadataSourceAsync(Declaration("ztf", "mw-ebv", csv: "a.csv", hash: "k"), Record("metadata-set")));
+        Assert.Equal(4, (await registry.GetAuditAsync()).Count);
+    }
+
+    internal static MetadataSourceDeclaration Declaration(string survey, string source, string? csv = null, string? hash = null) =>
+        new() { Survey = survey, Source = source, Csv = csv, RedisHash = hash, By = "test", Utc = DateTimeOffset.UtcNow };
+
+    internal static PromotionRecord Record(string action) => new() { Action = action, Utc = DateTimeOffset.UtcNow, To = string.Empty, By = "test" };
 
     [Fact]
     public async Task Heartbeats_OnlyRecentOnesAreReported()
@@ -126,6 +287,17 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         return Task.CompletedTask;
     }
 
+    protected override Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst)
+    {
+        // The layout before per-survey pointers: .registry/active.json and history.jsonl (oldest first).
+        var meta = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry");
+        File.WriteAllText(Path.Combine(meta, "active.json"), System.Text.Json.JsonSerializer.Serialize(active, s_web));
+        File.WriteAllLines(Path.Combine(meta, "history.jsonl"), historyNewestFirst.Reverse().Select(p => System.Text.Json.JsonSerializer.Serialize(p, s_web)));
+        return Task.CompletedTask;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_web = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     [Fact]
     public async Task Push_NameThatEscapesTheRoot_IsRefused()
     {
@@ -160,6 +332,19 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
 
     protected override IModelRegistry CreateRegistry() => new RedisModelRegistry(_connection, "test-" + Guid.NewGuid().ToString("N"));
 
+    protected override async Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst)
+    {
+        // The keys before per-survey pointers: PREFIX:models:active and PREFIX:models:history (newest first).
+        var prefix = ((RedisModelRegistry)registry).EventsChannel.Replace(":models:events", string.Empty, StringComparison.Ordinal);
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        var db = _connection.GetDatabase();
+        await db.StringSetAsync(prefix + ":models:active", System.Text.Json.JsonSerializer.Serialize(active, web));
+        foreach (var p in historyNewestFirst)
+        {
+            await db.ListRightPushAsync(prefix + ":models:history", System.Text.Json.JsonSerializer.Serialize(p, web));
+        }
+    }
+
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx) =>
         _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":onnx", onnx);
 
@@ -169,8 +354,8 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         var registry = (RedisModelRegistry)CreateRegistry();
         var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
         var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
-        await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
-        await registry.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
         await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w", Model = "m@2", Utc = DateTimeOffset.UtcNow });
 
         var keys = new List<RedisKey>();
@@ -179,8 +364,8 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
             keys.AddRange(_connection.GetServer(endpoint).Keys(pattern: "*" + registry.Prefix + "*", pageSize: 1000));
         }
 
-        // index, active, history, audit, workers and three parts of two versions.
-        Assert.Equal(11, keys.Count);
+        // index, the surveys set, ztf's active pointer and history, audit, workers and three parts of two versions.
+        Assert.Equal(12, keys.Count);
         Assert.All(keys, k => Assert.StartsWith("{" + registry.Prefix + "}:", k.ToString(), StringComparison.Ordinal));
         Assert.Single(keys.Select(k => _connection.HashSlot(k)).Distinct());
         Assert.Equal("{" + registry.Prefix + "}:models:events", registry.EventsChannel);
@@ -201,8 +386,8 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         var writer = new RedisModelRegistry(_connection, prefix + "-w");
         var v1 = Active(await writer.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
         var v2 = Active(await writer.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
-        await writer.SetActiveAsync(null, v1, Record("promote", null, v1));
-        await writer.SetActiveAsync(v1, v2, Record("promote", v1, v2));
+        await writer.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await writer.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
         var db = _connection.GetDatabase();
         var written = new List<RedisKey>();
         foreach (var endpoint in _connection.GetEndPoints())
@@ -210,50 +395,96 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
             written.AddRange(_connection.GetServer(endpoint).Keys(pattern: "{" + prefix + "-w}:*", pageSize: 1000));
         }
 
+        // That release had one active pointer and one history (models:active, models:history), not per-survey ones.
         foreach (var key in written)
         {
             var rest = key.ToString()[("{" + prefix + "-w}").Length..];
-            await db.KeyRestoreAsync(prefix + rest, (await db.KeyDumpAsync(key))!);
+            rest = rest switch
+            {
+                ":models:active:ztf" => ":models:active",
+                ":models:history:ztf" => ":models:history",
+                ":models:surveys" => string.Empty,
+                _ => rest,
+            };
+            if (rest.Length > 0)
+            {
+                await db.KeyRestoreAsync(prefix + rest, (await db.KeyDumpAsync(key))!);
+            }
         }
 
         var registry = new RedisModelRegistry(_connection, prefix);
-        Assert.Null(await registry.GetActiveAsync());
+        Assert.Empty(await registry.GetSurveysAsync());
         var legacy = await registry.FindLegacyLayoutAsync();
         Assert.Equal(new LegacyRegistryLayout(2, "m@2"), legacy);
 
         var result = await registry.MigrateLegacyLayoutAsync(deleteLegacy: false);
         Assert.Equal(10, result.Copied.Count);
         Assert.Empty(result.Skipped);
-        Assert.Equal(v2.Ref, (await registry.GetActiveAsync())!.Ref);
-        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync())!.Ref);
+
+        // The copied single pointer becomes the per-survey pointer of the surveys the model declares (ztf) on first use.
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
         Assert.Equal(2, (await registry.ListAsync()).Count);
         Assert.Equal(v1.Sha256, ModelPackageSha(await registry.GetPackageAsync(v1.Ref)));
-        Assert.Equal(["promote", "promote"], (await registry.GetAuditAsync()).Select(r => r.Action));
+        Assert.Equal(["promote", "promote", "migrate"], (await registry.GetAuditAsync()).Select(r => r.Action));
 
-        // Again: nothing to copy; then with deletion the legacy keys go and the new layout stays.
+        // Again: nothing to copy (the single pointer is not brought back beside the per-survey ones); then with deletion the
+        // legacy keys go and the new layout stays.
         var again = await registry.MigrateLegacyLayoutAsync(deleteLegacy: true);
         Assert.Empty(again.Copied);
         Assert.Equal(10, again.Skipped.Count);
         Assert.Equal(10, again.Deleted.Count);
         Assert.Null(await registry.FindLegacyLayoutAsync());
-        Assert.Equal(v2.Ref, (await registry.GetActiveAsync())!.Ref);
+        Assert.Equal(v2.Ref, (await new RedisModelRegistry(_connection, prefix).GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(["promote", "promote", "migrate"], (await registry.GetAuditAsync()).Select(r => r.Action));
     }
 
     private static string ModelPackageSha(ModelPackageBytes bytes) => ModelPackage.ComputeSha256(bytes.Onnx);
 
     [Fact]
-    public async Task SetActive_PublishesTheNewPointer()
+    public async Task EveryKey_PerSurveyPointersShadowsStatisticsAndMetadata_LiesUnderTheBracedPrefix()
+    {
+        var prefix = "tag-" + Guid.NewGuid().ToString("N")[..12];
+        var registry = new RedisModelRegistry(_connection, prefix);
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2, surveys: ["ztf", "lsst"]), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("lsst", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("lsst", v1, v2, Record("promote", v1, v2));
+        await registry.SetShadowAsync("ztf", v2, Record("shadow", null, v2));
+        await registry.AddShadowStatisticsAsync(ShadowPair.Of("ztf", v2, v1), new Dictionary<string, double> { ["alerts"] = 1, ["agreed"] = 1 });
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w", Utc = DateTimeOffset.UtcNow });
+
+        // One hash slot for the whole registry (a Redis Cluster runs every script on it), and no key outside the tag.
+        var keys = new List<string>();
+        foreach (var endpoint in _connection.GetEndPoints())
+        {
+            keys.AddRange(_connection.GetServer(endpoint).Keys(pattern: "*" + prefix + "*", pageSize: 1000).Select(k => k.ToString()));
+        }
+
+        Assert.True(keys.Count >= 12, string.Join(", ", keys));
+        Assert.All(keys, k => Assert.StartsWith("{" + prefix + "}:", k, StringComparison.Ordinal));
+        Assert.Single(keys.Select(k => _connection.HashSlot(k)).Distinct());
+        Assert.Equal("{" + prefix + "}:models:events", registry.EventsChannel);
+        Assert.Throws<ArgumentException>(() => new RedisModelRegistry(_connection, "a{b}"));
+    }
+
+    [Fact]
+    public async Task SetActive_PublishesTheNewPointerWithItsSurvey()
     {
         var registry = (RedisModelRegistry)CreateRegistry();
-        var received = new TaskCompletionSource<ActivePointer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = new TaskCompletionSource<RegistryEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         await registry.SubscribeAsync(a => received.TrySetResult(a));
         var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
 
-        await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("lsst", null, v1, Record("promote", null, v1));
 
         var notified = await received.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(v1.Ref, notified.Ref);
-        Assert.Equal(v1.Sha256, notified.Sha256);
+        Assert.Equal(PointerRoles.Active, notified.Kind);
+        Assert.Equal("lsst", notified.Survey);
+        Assert.Equal(v1.Ref, notified.Pointer!.Ref);
+        Assert.Equal(v1.Sha256, notified.Pointer.Sha256);
     }
 }
 
@@ -282,7 +513,7 @@ public sealed class ClusterRedisRegistryTests(RedisClusterFixture redis) : Redis
         try
         {
             var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
-            await registry.SetActiveAsync(null, v1, Record("promote", null, v1));
+            await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
             foreach (var s in subscribers)
             {
                 var message = await s.NextMessageAsync(TimeSpan.FromSeconds(10));
@@ -290,8 +521,8 @@ public sealed class ClusterRedisRegistryTests(RedisClusterFixture redis) : Redis
             }
 
             var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
-            await registry.SetActiveAsync(v1, v2, Record("promote", v1, v2));
-            await registry.RollbackAsync(v2, Record("rollback", v2, v1));
+            await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+            await registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1));
             foreach (var s in subscribers)
             {
                 Assert.Contains(v2.Sha256, await s.NextMessageAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);

@@ -5,12 +5,12 @@ namespace AlertBroker.Registry.Tests;
 /// <summary>Small model packages with random weights, and broken variants of them.</summary>
 internal static class TestPackages
 {
-    public static ModelPackageBytes Valid(string name, string version, int seed = 1)
+    public static ModelPackageBytes Valid(string name, string version, int seed = 1, IReadOnlyList<string>? surveys = null, bool metadata = false)
     {
         var dir = Directory.CreateTempSubdirectory("ab-pkg-").FullName;
         try
         {
-            TestModelPackages.Export(dir, name, version, seed);
+            TestModelPackages.Export(dir, name, version, seed, metadata: metadata, surveys: surveys);
             return new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
         }
         finally
@@ -32,6 +32,15 @@ internal static class TestPackages
 
     public static ModelPackageBytes Renamed(string name, string version) =>
         WithManifest(Valid("m", "1"), m => m with { Name = name, Version = version });
+
+    /// <summary>A package as written before model.json had <c>surveys</c> (the field removed).</summary>
+    public static ModelPackageBytes WithoutSurveys(string name, string version, int seed = 1)
+    {
+        var valid = Valid(name, version, seed);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(valid.Manifest)!.AsObject();
+        json.Remove("surveys");
+        return new ModelPackageBytes(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), valid.Onnx);
+    }
 
     public static ModelPackageBytes WrongShapes(string name, string version) =>
         WithManifest(Valid(name, version), m => m with { Network = m.Network with { Hidden = 16 } });

@@ -41,6 +41,45 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void EncodeDecode_WithShadowState_RoundTrips_AndARecordWithoutOneHasNone()
+    {
+        var state = StoreContractTests.StateWith(3, StoreContractTests.Obs(1, 59000), StoreContractTests.Obs(2, 59001)) with
+        {
+            ModelId = "active/1/abc",
+            ScoredSteps = 2,
+            HiddenState = [0.1f, -0.2f],
+            Probabilities = [0.4f, 0.6f],
+        };
+        var shadow = new ScoreState
+        {
+            ModelId = "candidate/2/def|meta=0.1,1,0,0",
+            ScoredSteps = 2,
+            LastStepMjd = 59001,
+            LastStepSourceId = 2,
+            ReferenceMjd = 59000,
+            HiddenState = [0.3f, 0.4f, 0.5f],
+            Probabilities = [0.9f, 0.1f],
+        };
+
+        var withShadow = ObjectStateCodec.Decode(ObjectStateCodec.Encode(state with { Shadow = shadow }));
+        var without = ObjectStateCodec.Decode(ObjectStateCodec.Encode(state));
+
+        Assert.Equal(shadow.ModelId, withShadow.Shadow!.ModelId);
+        Assert.Equal(shadow.HiddenState, withShadow.Shadow.HiddenState);
+        Assert.Equal(shadow.Probabilities, withShadow.Shadow.Probabilities);
+        Assert.Equal((shadow.ScoredSteps, shadow.LastStepMjd, shadow.LastStepSourceId, shadow.ReferenceMjd), (withShadow.Shadow.ScoredSteps, withShadow.Shadow.LastStepMjd, withShadow.Shadow.LastStepSourceId, withShadow.Shadow.ReferenceMjd));
+        Assert.Equal(state.HiddenState, withShadow.HiddenState);
+        Assert.Equal(state.ModelId, withShadow.ModelId);
+        Assert.Null(without.Shadow);
+
+        // The shadow section is appended: a record with it starts exactly as the same record without it (older readers stop before it).
+        var bytes = ObjectStateCodec.Encode(state with { Shadow = shadow });
+        var plain = ObjectStateCodec.Encode(state);
+        Assert.True(bytes.AsSpan(0, plain.Length).SequenceEqual(plain));
+        Assert.Equal(ObjectStateCodec.GetEncodedLength(state with { Shadow = shadow }), bytes.Length);
+    }
+
+    [Fact]
     public void Decode_TruncatedOrGarbage_ThrowsInvalidData()
     {
         var state = StoreContractTests.StateWith(3, StoreContractTests.Obs(1, 59000), StoreContractTests.Obs(2, 59001));

@@ -36,7 +36,7 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
         Assert.True(Number(d, "#peak .value") > 0);
         Assert.True(Number(d, "#latency-p50 .value") > 0, "latency p50: " + Text(d, "#latency-p50 .value"));
         Assert.True(Number(d, "#latency-p99 .value") > 0);
-        Assert.Contains("ztf-bts@1.0.0", Text(d, "#survey-models tr[data-survey='*']"), StringComparison.Ordinal);
+        Assert.Contains("ztf-bts@2.0.0", Text(d, "#survey-models tr[data-survey='ztf']"), StringComparison.Ordinal);
         Assert.Single(d.FindElements(By.CssSelector("#throughput polyline.throughput")));
         Assert.NotEmpty(d.FindElements(By.CssSelector("#lag tbody tr")));
         Assert.Contains("(this worker)", Text(d, "#source"), StringComparison.Ordinal);
@@ -54,18 +54,18 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
         _browser.Open(_stream.BaseUrl + "/ui/models");
         var d = _browser.Driver;
         var versions = d.FindElements(By.CssSelector("#versions tbody tr")).Select(r => r.GetDomAttribute("data-model")).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["ztf-bts@1.0.0", "ztf-sim-base@1.0.0"], versions);
-        Assert.Contains("active", Text(d, "#versions tr[data-model='ztf-bts@1.0.0']"), StringComparison.Ordinal);
-        Assert.Contains("rollback", Text(d, "#versions tr[data-model='ztf-sim-base@1.0.0']"), StringComparison.Ordinal);
-        var pointers = Text(d, "#pointers tr[data-survey='*']");
-        Assert.Contains("ztf-bts@1.0.0", pointers, StringComparison.Ordinal);
-        Assert.Contains("ztf-sim-base@1.0.0", pointers, StringComparison.Ordinal);
+        Assert.Equal(["ztf-bts@2.0.0", "ztf-sim-base@2.0.0"], versions);
+        Assert.Contains("active", Text(d, "#versions tr[data-model='ztf-bts@2.0.0']"), StringComparison.Ordinal);
+        Assert.Contains("rollback", Text(d, "#versions tr[data-model='ztf-sim-base@2.0.0']"), StringComparison.Ordinal);
+        var pointers = Text(d, "#pointers tr[data-survey='ztf']");
+        Assert.Contains("ztf-bts@2.0.0", pointers, StringComparison.Ordinal);
+        Assert.Contains("ztf-sim-base@2.0.0", pointers, StringComparison.Ordinal);
         Assert.Equal(2, d.FindElements(By.CssSelector("#audit tbody tr")).Count);
 
         // The worker's heartbeat (every 5 s; the page reloads its data every 5 s).
         new WebDriverWait(d, TimeSpan.FromSeconds(20)).Until(x => x.FindElements(By.CssSelector("#workers tr[data-worker]")).Count > 0);
         var worker = Text(d, "#workers tr[data-worker]");
-        Assert.Contains("ztf-bts@1.0.0", worker, StringComparison.Ordinal);
+        Assert.Contains("ztf-bts@2.0.0", worker, StringComparison.Ordinal);
         Assert.Contains("ok", worker, StringComparison.Ordinal);
         AssertNoConsoleErrors();
         _browser.Screenshot("web-models", 1100);

@@ -52,9 +52,9 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         using (var connection = await _redis.ConnectAsync())
         {
             var registry = new RedisModelRegistry(connection, registryPrefix);
-            var dir = WebTestKit.ShippedModel("ztf-bts", "1.0.0");
+            var dir = WebTestKit.ShippedModel("ztf-bts", "2.0.0");
             var model = await registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "serve-test");
-            await registry.SetActiveAsync(null, new ActivePointer { Name = model.Name, Version = model.Version, Sha256 = model.Sha256, SinceUtc = DateTimeOffset.UtcNow }, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = model.Ref.ToString(), By = "serve-test" });
+            await registry.SetActiveAsync("ztf", null, new ActivePointer { Name = model.Name, Version = model.Version, Sha256 = model.Sha256, SinceUtc = DateTimeOffset.UtcNow }, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = model.Ref.ToString(), By = "serve-test" });
         }
 
         using var kafka = MockKafkaCluster.Start();
@@ -110,7 +110,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         Assert.Equal("heartbeats", overview.GetProperty("source").GetString());
         Assert.Equal(1, overview.GetProperty("workers").GetInt32());
         Assert.True(overview.GetProperty("latencyMs").GetProperty("p50").GetDouble() > 0);
-        Assert.Equal("ztf-bts", overview.GetProperty("models").GetProperty("*").GetProperty("active").GetProperty("name").GetString());
+        Assert.Equal("ztf-bts", overview.GetProperty("models").GetProperty("ztf").GetProperty("active").GetProperty("name").GetString());
 
         // Recent classifications: the list the worker keeps in the state store's Redis; each links to a readable object.
         var recent = Get(http, "/api/objects/recent?limit=50");
@@ -129,7 +129,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var distinct = decoded.SelectMany(a => a.Detections.Concat(a.UpperLimits).Concat(a.ForcedPhotometry))
             .Where(o => double.IsFinite(o.Mjd)).Select(o => (o.SourceId, o.Kind)).Distinct().Count();
         Assert.Equal(distinct, state.GetProperty("observations").GetArrayLength());
-        Assert.StartsWith("ztf-bts/1.0.0/", state.GetProperty("modelId").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("ztf-bts/2.0.0/", state.GetProperty("modelId").GetString(), StringComparison.Ordinal);
 
         // The history, recomputed with the registry's package, ends where the worker's incremental scoring ended.
         var history = Get(http, "/api/objects/ztf/" + objectId + "/history");
@@ -146,7 +146,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         Assert.Equal("ztf-bts", Assert.Single(models.GetProperty("versions").EnumerateArray()).GetProperty("name").GetString());
         Assert.Single(models.GetProperty("audit").EnumerateArray());
         var heartbeat = Assert.Single(models.GetProperty("workers").EnumerateArray());
-        Assert.Equal("ztf-bts@1.0.0", heartbeat.GetProperty("model").GetString());
+        Assert.Equal("ztf-bts@2.0.0", heartbeat.GetProperty("model").GetString());
 
         // Search: exact id from the state store.
         var search = Get(http, "/api/objects/search?q=" + objectId);

@@ -134,13 +134,13 @@ public sealed class StreamFixture : IAsyncLifetime
     {
         var registry = new DirectoryModelRegistry(RegistryDirectory);
         ActivePointer? current = null;
-        foreach (var (name, version) in new[] { ("ztf-sim-base", "1.0.0"), ("ztf-bts", "1.0.0") })
+        foreach (var (name, version) in new[] { ("ztf-sim-base", "2.0.0"), ("ztf-bts", "2.0.0") })
         {
             var dir = WebTestKit.ShippedModel(name, version);
             var bytes = new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
             var registered = await registry.PushAsync(bytes, "web-tests");
             var next = new ActivePointer { Name = registered.Name, Version = registered.Version, Sha256 = registered.Sha256, SinceUtc = DateTimeOffset.UtcNow };
-            await registry.SetActiveAsync(current, next, new PromotionRecord
+            await registry.SetActiveAsync("ztf", current, next, new PromotionRecord
             {
                 Action = "promote",
                 Utc = DateTimeOffset.UtcNow,

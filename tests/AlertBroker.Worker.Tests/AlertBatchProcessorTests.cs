@@ -374,10 +374,12 @@ public sealed class AlertBatchProcessorTests
             Assert.Equal("B", record["topClass"]);
         }
 
-        var wire = new ClassificationCodec(OutputFraming.ConfluentWire, 77).Encode(c with { Probabilities = [], Classes = [] });
+        var wire = new ClassificationCodec(OutputFraming.ConfluentWire, 77).Encode(c with { Probabilities = [], Classes = [], ModelName = string.Empty, ModelVersion = string.Empty, Scoring = ScoringPath.None, Reason = "no model serves the survey lsst" });
         Assert.Equal(0, wire[0]);
         var empty = ClassificationCodec.Decode(wire);
         Assert.Null(empty.TopClass);
         Assert.Empty(empty.Probabilities);
+        Assert.Equal("no model serves the survey lsst", empty.Reason);
+        Assert.Null(back.Reason);
     }
 }

@@ -178,7 +178,8 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         Assert.Equal(alerts.Count, scrape.Value("alertbroker_classifications_published_total"));
         Assert.Equal(1, scrape.Value("alertbroker_dead_letters_total", "kind=NotAvro"));
         Assert.True(scrape.Value("alertbroker_stage_duration_seconds_count", "stage=score") >= 1);
-        Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=random-gru"));
+        Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=" + TestModels.A.Name));
+        Assert.Equal(1, scrape.Value("alertbroker_model_serving", "survey=ztf", "role=active", "model=" + TestModels.A.Name));
         Assert.Contains(scrape.Samples, s => s.Name == "alertbroker_consumer_lag" && s.Labels["topic"] == topics.Input);
 
         await host.StopAsync();
@@ -278,8 +279,9 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
         await host.StartAsync();
         using var http = WorkerHosts.Client(port);
         Assert.True(await WorkerHosts.WaitForStatusAsync(http, "/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(30)));
-        var model = host.Services.GetRequiredService<Scoring.IBatchModelSource>().ForNextBatch();
-        Assert.Equal(TestModels.B.Id, model.Id);
+        var models = host.Services.GetRequiredService<Scoring.IBatchModelSource>().ForNextBatch();
+        Assert.Equal(TestModels.B.Id, models.For("ztf")!.Id);
+        Assert.Equal(TestModels.B.Id, models.For("lsst")!.Id);
         await host.StopAsync();
     }
 }

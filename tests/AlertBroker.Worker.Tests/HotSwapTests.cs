@@ -90,9 +90,9 @@ public sealed class HotSwapTests : IDisposable
             _ => (manifest with { Network = manifest.Network with { Hidden = 32 } }, onnx),
         };
         var broken = await registry.PushAsync(new ModelPackageBytes(ModelPackage.SerializeManifest(manifest), onnx), "test");
-        var current = await registry.GetActiveAsync();
+        var current = await registry.GetActiveAsync("ztf");
         var next = new ActivePointer { Name = broken.Name, Version = broken.Version, Sha256 = broken.Sha256, SinceUtc = DateTimeOffset.UtcNow };
-        await registry.SetActiveAsync(current, next, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = "swap@2", By = "test" });
+        await registry.SetActiveAsync("ztf", current, next, new PromotionRecord { Action = "promote", Utc = DateTimeOffset.UtcNow, To = "swap@2", By = "test" });
         await source.Watcher.CheckNowAsync();
 
         var result = await processor.ProcessAsync(PipelineTestKit.Inputs(SyntheticZtfAlerts.Generate(objects: 4, alertsPerObject: 1, seed: 9)));

@@ -78,7 +78,7 @@ public sealed class HotSwapUnderLoadTests : IClassFixture<MockKafkaFixture>, IDi
                     Assert.True(result.Promoted, string.Join("; ", result.Findings));
                     break;
                 case "rollback":
-                    var record = await promoter.RollbackAsync("test", "under-load rollback");
+                    var record = await promoter.RollbackAsync("ztf", "test", "under-load rollback");
                     Assert.Equal("swap@" + version, record.To);
                     break;
                 default:
@@ -87,7 +87,7 @@ public sealed class HotSwapUnderLoadTests : IClassFixture<MockKafkaFixture>, IDi
 
             foreach (var rig in rigs)
             {
-                Assert.True(await TestTopics.WaitUntilAsync(() => rig.Watcher.Current?.Ref.Version == version, s_timeout), $"worker {rig.Name} never switched to v{version} ({rig.Watcher.LastError})");
+                Assert.True(await TestTopics.WaitUntilAsync(() => rig.Watcher.CurrentFor("ztf")?.Ref.Version == version, s_timeout), $"worker {rig.Name} never switched to v{version} ({rig.Watcher.LastError})");
             }
 
             // Let alerts flow under this version: enough of them produced, and each worker has scored some batches with it.
@@ -225,7 +225,7 @@ public sealed class HotSwapUnderLoadTests : IClassFixture<MockKafkaFixture>, IDi
             {
                 lock (_gate)
                 {
-                    _switches.Add(m.Ref.Version);
+                    _switches.Add(m.Model!.Ref.Version);
                 }
             };
             _source = new RegistryModelSource(Watcher);

@@ -10,6 +10,7 @@ using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Schemas;
+using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Simulation;
 using AlertBroker.Worker.Telemetry;
 using Confluent.Kafka;
@@ -230,7 +231,7 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
             StartTimeoutMs = 2000,
         };
         var logs = new LogCapture();
-        var worker = new KafkaAlertWorker(options, new StateOptions(), new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => throw new InvalidOperationException("no model needed"), new ClassificationCodec()), new WorkerMetrics(), logger: logs);
+        var worker = new KafkaAlertWorker(options, new StateOptions(), new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), (Func<ModelSet>)(() => throw new InvalidOperationException("no model needed")), new ClassificationCodec()), new WorkerMetrics(), logger: logs);
 
         var e = await Assert.ThrowsAsync<KafkaUnavailableException>(() => worker.RunAsync(CancellationToken.None).WaitAsync(s_timeout));
 

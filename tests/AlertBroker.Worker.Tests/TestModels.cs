@@ -10,7 +10,7 @@ public sealed class OnnxFactAttribute : FactAttribute
 {
 }
 
-/// <summary>Random-weight models exported once per test run (small hidden size keeps the tests quick).</summary>
+/// <summary>Random-weight models exported once per test run (small hidden size keeps the tests quick): "test-a" and "test-b", both for ZTF and LSST, without metadata.</summary>
 internal static class TestModels
 {
     private static readonly Lazy<ActiveModel> s_a = new(() => Create(1));
@@ -23,6 +23,6 @@ internal static class TestModels
     private static ActiveModel Create(int seed)
     {
         var dir = Path.Combine(Path.GetTempPath(), "ab-worker-tests-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-" + seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return ActiveModel.CreateRandom(dir, ["A", "B", "C", "D"], seed, hiddenSize: 16);
+        return ActiveModel.CreateRandom(dir, ["A", "B", "C", "D"], seed, hiddenSize: 16, name: "test-" + (char)('a' + seed - 1));
     }
 }

@@ -133,7 +133,12 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         var timings = new StageTimings(TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(9));
         metrics.RecordBatch(new BatchResult(7, 5, [], [], 2, 4, 0, timings));
         metrics.SetLag("t", 0, 42);
-        metrics.SetModel("ztf-bts", "1.0.0");
+        metrics.SetModels([("ztf", "active", "ztf-bts", "1.0.0"), ("ztf", "shadow", "ztf-bts", "1.1.0")]);
+        metrics.SetMetadataMissing([("lsst", "lsst-meta@1", "host-redshift")]);
+        metrics.Unserved("lsst", 3);
+        metrics.MetadataLookups("ztf", "host-redshift", 2, 1, 0);
+        metrics.Shadow("ztf", "ztf-bts", "1.1.0", ["a"], 1, 1, 1, [0.25]);
+        metrics.SetShadowStatistics([new ShadowGauge("ztf", "ztf-bts", "1.1.0", 10, 0.9, 0.8, 0.75)]);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var classification = new Classification("ZTF1", 1, 1, Alerts.Survey.Ztf, 60000, "ztf-bts", "1.0.0", ["a"], [1f], 1, 1, ScoringPath.Full, now - 1500, now - 10, now);
         metrics.Published(new BatchResult(1, 1, [new OutputMessage("ZTF1", [], classification)], [], 1, 1, 0, timings), now);
@@ -172,6 +177,10 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(1, scrape.Value("alertbroker_batch_size_bucket", "le=10"));
         Assert.Equal(42, scrape.Value("alertbroker_consumer_lag", "topic=t", "partition=0"));
         Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=ztf-bts", "version=1.0.0"));
+        Assert.Equal(1, scrape.Value("alertbroker_model_serving", "survey=ztf", "role=shadow", "version=1.1.0"));
+        Assert.Equal(3, scrape.Value("alertbroker_alerts_unserved_total", "survey=lsst"));
+        Assert.Equal(0.9, scrape.Value("alertbroker_shadow_aggregate_agreement", "survey=ztf"), 6);
+        Assert.Equal(0.25, scrape.Value("alertbroker_shadow_abs_diff_total", "survey=ztf", "class=a"), 6);
         Assert.Equal(1, scrape.Value("alertbroker_classifications_published_total"));
         Assert.Equal(1, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=2.5"));
         Assert.Equal(0, scrape.Value("alertbroker_alert_latency_seconds_bucket", "le=1"));

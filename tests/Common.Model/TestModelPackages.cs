@@ -9,26 +9,33 @@ internal static class TestModelPackages
 {
     public static readonly string[] Classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
 
-    /// <summary>Exports a package with the project's feature encoding and a small network into <paramref name="directory"/>.</summary>
-    public static string Export(string directory, string name, string version, long seed, int hidden = 8, IReadOnlyList<string>? classes = null)
+    /// <summary>
+    /// Exports a package with the project's feature encoding and a small network into <paramref name="directory"/>: by default
+    /// one that uses only what alerts carry (no metadata branch) and declares ZTF; <paramref name="metadata"/> adds the
+    /// metadata branch (host redshift and E(B−V), which then must be supplied by a source).
+    /// </summary>
+    public static string Export(string directory, string name, string version, long seed, int hidden = 8, IReadOnlyList<string>? classes = null, bool metadata = false, IReadOnlyList<string>? surveys = null)
     {
         classes ??= Classes;
-        var config = new GruClassifierConfig
-        {
-            InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
-            HiddenSize = hidden,
-            Layers = 2,
-            DenseSize = hidden,
-            MetaDenseSize = 4,
-            MergeSize = hidden,
-            LatentSize = hidden,
-            Classes = classes.Count,
-        };
+        var config = Config(hidden, classes.Count, metadata);
         GruClassifierExporter.ExportPackage(
             GruClassifierWeights.Random(config, seed),
-            new ModelManifest { Name = name, Version = version, Classes = [.. classes], Encoding = LightCurveEncoding.Descriptor() },
+            new ModelManifest { Name = name, Version = version, Classes = [.. classes], Surveys = surveys, Encoding = LightCurveEncoding.Descriptor(metadata) },
             directory);
         return directory;
     }
+
+    /// <summary>The network shape <see cref="Export"/> uses.</summary>
+    public static GruClassifierConfig Config(int hidden, int classes, bool metadata) => new()
+    {
+        InputFeatures = LightCurveEncoding.StepFeatureCount,
+        MetaFeatures = metadata ? LightCurveEncoding.MetaFeatureCount : 0,
+        HiddenSize = hidden,
+        Layers = 2,
+        DenseSize = hidden,
+        MetaDenseSize = 4,
+        MergeSize = hidden,
+        LatentSize = hidden,
+        Classes = classes,
+    };
 }

@@ -30,12 +30,13 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 };
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string?>("--model") { Description = "Model package (default: newest under models/, else random weights of the default shape)." };
+        var model = new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape).", AllowMultipleArgumentsPerToken = true };
+        var shadow = new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 };
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
         {
-            paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, kafkaMessages, observe,
+            paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, shadow, kafkaMessages, observe,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -58,7 +59,7 @@ internal static class BenchCommand
                 return 2;
             }
 
-            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(kafkaMessages), ct, observation).ConfigureAwait(false);
+            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetResult(shadow) is null ? null : parse.GetValue(shadow) ?? [], parse.GetValue(kafkaMessages), ct, observation).ConfigureAwait(false);
         });
         return command;
     }

@@ -4,6 +4,7 @@ using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Scoring;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class DemoCommand
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string?>("--model") { Description = "Model package directory (default: the newest under models/, else random weights)." };
+        var model = new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights).", AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 };
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
@@ -72,27 +73,44 @@ internal static class DemoCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model), parse.GetValue(batch), web, stop.Token).ConfigureAwait(false);
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, string? modelDir, int batchSize, WebViewRequest? web, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, WebViewRequest? web, CancellationToken ct)
     {
-        var inv = CultureInfo.InvariantCulture;
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
         }
 
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
-        using var model = DemoModel.TryLoad(modelDir, out var modelDescription);
+        var model = DemoModel.TryLoad(modelDirs, out var modelDescription);
         if (model is null)
         {
             return ModelCli.ModelUnusableExitCode;
         }
 
-        AnsiConsole.MarkupLine($"model:  [bold]{Markup.Escape(model.Name)} {Markup.Escape(model.Version)}[/] ({model.Classes.Length} classes) from {Markup.Escape(modelDescription)}");
+        try
+        {
+            foreach (var (survey, m) in model.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                AnsiConsole.MarkupLine($"model:  {Markup.Escape(survey)} → [bold]{Markup.Escape(m.Name)} {Markup.Escape(m.Version)}[/] ({m.Classes.Length} classes)");
+            }
+
+            AnsiConsole.MarkupLine($"        from {Markup.Escape(modelDescription)}; alerts of other surveys are stored and classified with scoring NONE");
+            return await RunAsync(inputs, nights, perNight, objects, perObject, useRedis, redisConfiguration, redisSecurity, model, batchSize, web, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            DemoModel.Dispose(model);
+        }
+    }
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, WebViewRequest? web, CancellationToken ct)
+    {
+        var inv = CultureInfo.InvariantCulture;
 
         var wire = new SurveyWireFormat();
         var messages = KafkaPipelineRun.ReadArchives(inputs, wire, out var unreadable);
@@ -181,7 +199,7 @@ internal static class DemoCommand
 
             var run = new KafkaPipelineRun
             {
-                Model = model,
+                Models = model,
                 Store = store,
                 Messages = messages,
                 Schemas = wire,
@@ -193,7 +211,7 @@ internal static class DemoCommand
                     $"[demo] produced {produced:N0}/{messages.Count:N0}, processed {processed:N0} messages: {alerts:N0} alerts classified, {dead:N0} dead letters")),
             };
             var result = await run.RunAsync(ct).ConfigureAwait(false);
-            Summary(result, model.Classes);
+            Summary(result);
             var code = result.Alerts > 0 ? 0 : 1;
             if (view is not null && !ct.IsCancellationRequested)
             {
@@ -221,7 +239,7 @@ internal static class DemoCommand
         }
     }
 
-    private static void Summary(PipelineRunResult r, string[] classes)
+    private static void Summary(PipelineRunResult r)
     {
         var inv = CultureInfo.InvariantCulture;
         AnsiConsole.WriteLine();
@@ -236,6 +254,8 @@ internal static class DemoCommand
         AnsiConsole.WriteLine(string.Create(inv, $"batch:           processing p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms ({r.BatchMs.Count} batches)"));
         var paths = string.Join(", ", r.ByPath.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value:N0}")));
         AnsiConsole.WriteLine("scoring:         " + paths);
+        var byModel = string.Join(", ", r.ByModel.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key} {p.Value:N0}")));
+        AnsiConsole.WriteLine("models:          " + byModel);
         if (r.OutputTopicCount >= 0)
         {
             AnsiConsole.WriteLine(string.Create(inv, $"output topic:    {r.OutputTopicCount:N0} classification messages read back and decoded"));
@@ -251,7 +271,7 @@ internal static class DemoCommand
         var examples = new Table().AddColumn("object").AddColumn(new TableColumn("observations").RightAligned()).AddColumn(new TableColumn("steps").RightAligned()).AddColumn("top class").AddColumn("probabilities");
         foreach (var c in r.LatestByObject.Values.OrderByDescending(c => c.ObservationCount).ThenBy(c => c.ObjectId, StringComparer.Ordinal).Take(6))
         {
-            var probabilities = string.Join(" ", c.Probabilities.Select((p, i) => string.Create(inv, $"{classes[i]} {p:F2}")));
+            var probabilities = c.Probabilities.Length == 0 ? c.Reason ?? "-" : c.ModelName + " " + c.ModelVersion + ": " + string.Join(" ", c.Probabilities.Select((p, i) => string.Create(inv, $"{c.Classes[i]} {p:F2}")));
             examples.AddRow(Markup.Escape(c.Survey + " " + c.ObjectId), c.ObservationCount.ToString(inv), c.StepCount.ToString(inv), Markup.Escape(c.TopClass ?? "-"), Markup.Escape(probabilities));
         }
 

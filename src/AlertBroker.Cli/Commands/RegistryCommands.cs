@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace AlertBroker.Cli.Commands;
 
 /// <summary>
-/// <c>alertbroker models push|list|status|promote|rollback|migrate</c>: the model registry, in Redis (<c>--redis</c>, else
+/// <c>alertbroker models push|list|status|promote|rollback|shadow|metadata|migrate</c>: the model registry, in Redis (<c>--redis</c>, else
 /// <c>$ALERTBROKER_REDIS</c>, else <c>AlertBroker__Model__RegistryRedis</c>; user, password and TLS from <c>--redis-user</c>,
 /// <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, … over the worker's
 /// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
@@ -33,24 +33,28 @@ internal static class RegistryCommands
         security.AddTo(push);
         push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor))));
 
-        var list = new Command("list", "List registered model versions.") { redis, prefix, directory };
+        var list = new Command("list", "List registered model versions (and the surveys each is active or shadow for).") { redis, prefix, directory };
         security.AddTo(list);
         list.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => List(r, ct)));
 
-        var status = new Command("status", "The active model, the one a rollback would restore, live workers and their model versions, recent promotions.") { redis, prefix, directory };
+        var json = new Option<bool>("--json") { Description = "Write the status as JSON (surveys, workers, recent audit records)." };
+        var status = new Command("status", "Per survey: the active model, what a rollback would restore, the shadow and its agreement statistics, metadata sources and live workers; then the workers and recent changes.") { json, redis, prefix, directory };
         security.AddTo(status);
-        status.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Status(r, ct)));
+        status.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Status(r, ct, p.GetValue(json))));
 
         var model = new Argument<string>("model") { Description = "NAME@VERSION" };
-        var force = new Option<bool>("--force") { Description = "Promote even if the metric check fails (recorded in the audit trail)." };
+        var surveys = new Option<string[]>("--survey") { Description = "Survey whose pointer moves (repeat for several; default: every survey the model declares in model.json).", AllowMultipleArgumentsPerToken = true };
+        var force = new Option<bool>("--force") { Description = "Promote even if the metric check or the shadow requirement fails, or for a survey the model does not declare (recorded in the audit trail)." };
         var maxDrop = new Option<double>("--max-drop") { Description = "Largest allowed macro-AUROC drop against the active model on the holdout.", DefaultValueFactory = _ => 0.01 };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
         var holdout = new Option<string[]>("--holdout") { Description = "Labelled holdout data (CSV pair or alert archives, as for 'evaluate'): compare the candidate's macro AUROC with the active model's.", AllowMultipleArgumentsPerToken = true };
         var holdoutLabels = new Option<string?>("--holdout-labels") { Description = "Labels CSV (object id → class) when the holdout is alert archives." };
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Use only detections (S/N ≥ 5) of the holdout light curves, as the models were trained." };
-        var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, holdout metric) and make it active.")
+        var requireShadow = new Option<long>("--require-shadow") { Description = "Refuse unless the candidate was shadowed beside the survey's active model on at least N alerts (models shadow).", DefaultValueFactory = _ => 0 };
+        var minAgreement = new Option<double?>("--min-agreement") { Description = "Refuse unless the shadow statistics show at least this top-class agreement with the active model (0–1)." };
+        var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, metadata sources declared, holdout metric, shadow statistics) and make it the active model of its surveys.")
         {
-            model, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, redis, prefix, directory,
+            model, surveys, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
         };
         security.AddTo(promote);
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r =>
@@ -61,14 +65,30 @@ internal static class RegistryCommands
                 Force = p.GetValue(force),
                 MaxAurocDrop = p.GetValue(maxDrop),
                 Reason = p.GetValue(reason),
+                Surveys = Surveys(p.GetValue(surveys)),
+                RequireShadowAlerts = p.GetValue(requireShadow),
+                MinShadowAgreement = p.GetValue(minAgreement),
                 By = Actor(p, actor),
                 Holdout = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct),
             }, ct);
         }));
 
-        var rollback = new Command("rollback", "Make the previously active model active again.") { reason, actor, redis, prefix, directory };
+        var oneSurvey = new Option<string?>("--survey") { Description = "The survey (default: the only survey the registry has a model for)." };
+        var rollback = new Command("rollback", "Make the survey's previously active model active again.") { oneSurvey, reason, actor, redis, prefix, directory };
         security.AddTo(rollback);
-        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(reason), ct, Actor(p, actor))));
+        rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(oneSurvey), p.GetValue(reason), ct, Actor(p, actor))));
+
+        var shadowModel = new Argument<string?>("model") { Description = "NAME@VERSION of the candidate (omit with --clear).", Arity = ArgumentArity.ZeroOrOne };
+        var clear = new Option<bool>("--clear") { Description = "Stop shadowing in the survey(s) given with --survey." };
+        var shadowForce = new Option<bool>("--force") { Description = "Shadow a survey the model does not declare (recorded in the audit trail)." };
+        var shadow = new Command("shadow", "Make workers score every alert of the survey(s) with a candidate as well, publish its classifications to the shadow topic and keep agreement statistics (models status); --clear stops it.")
+        {
+            shadowModel, surveys, clear, shadowForce, reason, actor, redis, prefix, directory,
+        };
+        security.AddTo(shadow);
+        shadow.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => p.GetValue(clear)
+            ? ClearShadow(r, Surveys(p.GetValue(surveys)), p.GetValue(reason), ct, Actor(p, actor))
+            : Shadow(r, p.GetValue(shadowModel), new ShadowOptions { Surveys = Surveys(p.GetValue(surveys)), Force = p.GetValue(shadowForce), Reason = p.GetValue(reason), By = Actor(p, actor) }, ct)));
 
         var deleteLegacy = new Option<bool>("--delete-legacy") { Description = "Also delete the old keys (and old heartbeats) once their copies exist: after every worker runs this release." };
         var migrate = new Command("migrate", "Copy a Redis registry written by a release before the Redis Cluster key layout (prefix:models:*) to the current one ({prefix}:models:*).") { deleteLegacy, redis, prefix };
@@ -80,8 +100,49 @@ internal static class RegistryCommands
         models.Subcommands.Add(status);
         models.Subcommands.Add(promote);
         models.Subcommands.Add(rollback);
+        models.Subcommands.Add(shadow);
+        models.Subcommands.Add(CreateMetadata(redis, security, prefix, directory, actor));
         models.Subcommands.Add(migrate);
     }
+
+    private static Command CreateMetadata(Option<string?> redis, RedisCliOptions security, Option<string> prefix, Option<string> directory, Option<string?> actor)
+    {
+        var survey = new Option<string>("--survey") { Description = "The survey (ztf, lsst, …).", Required = true };
+        var source = new Option<string>("--source") { Description = "The metadata source a model.json names (host-redshift, mw-ebv, …), or 'label' for the class labels shadow statistics use.", Required = true };
+        var csv = new Option<string?>("--csv") { Description = "A CSV file on the workers' machines: a header row, object ids in object_id (or the first column), values in --column." };
+        var column = new Option<string?>("--column") { Description = "The CSV column with the values (default: the source name)." };
+        var hash = new Option<string?>("--redis-hash") { Description = "A Redis hash whose fields are object ids (in the workers' state Redis, or AlertBroker:Metadata:Redis)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
+        var set = new Command("set", "Declare where the survey's workers find a metadata source (the promotion gate checks these; workers following the registry use them).") { survey, source, csv, column, hash, reason, actor, redis, prefix, directory };
+        security.AddTo(set);
+        set.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => SetMetadata(r, new MetadataSourceDeclaration
+        {
+            Survey = p.GetValue(survey)!,
+            Source = p.GetValue(source)!,
+            Csv = p.GetValue(csv) is { } path ? Path.GetFullPath(path) : null,
+            Column = p.GetValue(column),
+            RedisHash = p.GetValue(hash),
+            By = Actor(p, actor),
+            Utc = DateTimeOffset.UtcNow,
+        }, p.GetValue(reason), ct)));
+
+        var remove = new Command("remove", "Remove a metadata source declaration.") { survey, source, reason, actor, redis, prefix, directory };
+        security.AddTo(remove);
+        remove.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => RemoveMetadata(r, p.GetValue(survey)!, p.GetValue(source)!, p.GetValue(reason), ct, Actor(p, actor))));
+
+        var list = new Command("list", "List the declared metadata sources.") { redis, prefix, directory };
+        security.AddTo(list);
+        list.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => ListMetadata(r, ct)));
+
+        var metadata = new Command("metadata", "Per-survey metadata sources (host redshift, E(B−V), shadow labels): where workers find them.");
+        metadata.Subcommands.Add(set);
+        metadata.Subcommands.Add(remove);
+        metadata.Subcommands.Add(list);
+        return metadata;
+    }
+
+    private static IReadOnlyList<string>? Surveys(string[]? values) =>
+        values is { Length: > 0 } ? [.. values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(v => v.ToLowerInvariant())] : null;
 
     /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
     internal static async Task<int> PushTo(string? redisConfig, RedisOptions security, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
@@ -123,18 +184,22 @@ internal static class RegistryCommands
 
     internal static async Task<int> List(IModelRegistry registry, CancellationToken cancellationToken)
     {
-        var active = await registry.GetActiveAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = await registry.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var c in new[] { "model", "active", "encoding", "classes", "metrics", "pushed", "sha256" })
+        foreach (var c in new[] { "model", "surveys", "active for", "shadow for", "encoding", "classes", "metrics", "pushed", "sha256" })
         {
             table.AddColumn(c);
         }
 
         foreach (var m in await registry.ListAsync(cancellationToken).ConfigureAwait(false))
         {
+            var activeFor = snapshot.Surveys.Values.Where(p => p.Active?.Ref == m.Ref).Select(p => p.Survey);
+            var shadowFor = snapshot.Surveys.Values.Where(p => p.Shadow?.Ref == m.Ref).Select(p => p.Survey);
             table.AddRow(
                 Markup.Escape(m.Ref.ToString()),
-                active?.Ref == m.Ref ? "[green]active[/]" : string.Empty,
+                Markup.Escape(m.Surveys is null ? "(see model.json)" : string.Join(", ", m.Surveys)),
+                "[green]" + Markup.Escape(string.Join(", ", activeFor)) + "[/]",
+                "[blue]" + Markup.Escape(string.Join(", ", shadowFor)) + "[/]",
                 Markup.Escape(m.Encoding),
                 Markup.Escape(string.Join(", ", m.Classes)),
                 Markup.Escape(string.Join(", ", m.Metrics.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G4}")))),
@@ -146,38 +211,76 @@ internal static class RegistryCommands
         return 0;
     }
 
-    internal static async Task<int> Status(IModelRegistry registry, CancellationToken cancellationToken)
+    internal static async Task<int> Status(IModelRegistry registry, CancellationToken cancellationToken, bool json = false)
     {
-        var active = await registry.GetActiveAsync(cancellationToken).ConfigureAwait(false);
-        var previous = await registry.GetPreviousAsync(cancellationToken).ConfigureAwait(false);
-        AnsiConsole.MarkupLine(active is null
-            ? "active model: [yellow](none)[/]"
-            : $"active model: [bold]{Markup.Escape(active.Ref.ToString())}[/] since {active.SinceUtc.ToString("u", CultureInfo.InvariantCulture)} (sha256 {active.Sha256[..12]})");
-        AnsiConsole.MarkupLine("rollback would restore: " + (previous is null ? "(nothing)" : Markup.Escape(previous.Ref.ToString())));
+        var status = await RegistryStatus.ReadAsync(registry, s_liveWorker, auditTail: 10, cancellationToken).ConfigureAwait(false);
+        if (json)
+        {
+            Console.Out.WriteLine(status.ToJson());
+            return 0;
+        }
 
-        var workers = await registry.GetWorkersAsync(s_liveWorker, cancellationToken).ConfigureAwait(false);
+        var inv = CultureInfo.InvariantCulture;
+        if (status.Surveys.Count == 0)
+        {
+            AnsiConsole.MarkupLine("active model: [yellow](none)[/] — push and promote one (alertbroker models push DIR; models promote NAME@VERSION)");
+        }
+
+        foreach (var s in status.Surveys)
+        {
+            AnsiConsole.MarkupLine($"[bold]survey {Markup.Escape(s.Survey)}[/]");
+            AnsiConsole.MarkupLine(s.Active is null
+                ? "  active model: [yellow](none)[/]"
+                : $"  active model: [bold]{Markup.Escape(s.Active.Ref.ToString())}[/] since {s.Active.SinceUtc.ToString("u", inv)} (sha256 {s.Active.Sha256[..12]})");
+            AnsiConsole.MarkupLine("  rollback would restore: " + (s.Previous is null ? "(nothing)" : Markup.Escape(s.Previous.Ref.ToString())));
+            if (s.Shadow is { } shadow)
+            {
+                AnsiConsole.MarkupLine($"  shadow: [blue]{Markup.Escape(shadow.Ref.ToString())}[/] since {shadow.SinceUtc.ToString("u", inv)}: "
+                    + Markup.Escape(s.ShadowStatistics is { } st ? Describe(st) : "no alerts compared yet"));
+            }
+            else
+            {
+                AnsiConsole.MarkupLine("  shadow: (none)");
+            }
+
+            AnsiConsole.MarkupLine("  metadata sources: " + (s.MetadataSources.Count == 0 ? "(none)" : Markup.Escape(string.Join("; ", s.MetadataSources.Select(m => m.Source + ": " + m.Describe())))));
+            AnsiConsole.MarkupLine(string.Create(inv, $"  live workers: {s.Workers}") + (s.Active is null ? string.Empty : string.Create(inv, $", {s.WorkersOnActive} on the active model")));
+        }
+
+        var surveyNames = status.Surveys.Select(s => s.Survey).ToList();
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]live workers[/]");
         table.AddColumn("worker");
-        table.AddColumn("model");
+        foreach (var name in surveyNames)
+        {
+            table.AddColumn(name);
+        }
+
+        table.AddColumn("shadows");
         table.AddColumn("state");
         table.AddColumn("last heartbeat");
-        foreach (var w in workers)
+        foreach (var w in status.Workers)
         {
-            var behind = active is not null && w.Model != active.Ref.ToString();
-            table.AddRow(
-                Markup.Escape(w.WorkerId),
-                Markup.Escape(w.Model ?? "(none)"),
-                w.LastError is not null ? "[red]" + Markup.Escape(w.LastError) + "[/]" : behind ? "[yellow]not on the active model yet[/]" : "[green]ok[/]",
-                w.Utc.ToString("u", CultureInfo.InvariantCulture));
+            var cells = new List<string> { Markup.Escape(w.WorkerId) };
+            var behind = false;
+            foreach (var s in status.Surveys)
+            {
+                var m = RegistryStatus.ModelOf(w, s.Survey);
+                behind |= m is not null && s.Active is not null && m != s.Active.Ref.ToString();
+                cells.Add(Markup.Escape(m ?? "-"));
+            }
+
+            cells.Add(Markup.Escape(w.Shadows is { Count: > 0 } sh ? string.Join(", ", sh.Select(kv => kv.Key + "=" + kv.Value)) : "-"));
+            cells.Add(w.LastError is not null ? "[red]" + Markup.Escape(w.LastError) + "[/]" : behind ? "[yellow]not on the active model yet[/]" : "[green]ok[/]");
+            cells.Add(w.Utc.ToString("u", inv));
+            table.AddRow([.. cells]);
         }
 
         AnsiConsole.Write(table);
-        var audit = await registry.GetAuditAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var r in audit.Skip(Math.Max(0, audit.Count - 5)))
+        foreach (var r in status.Audit)
         {
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{r.Utc:u} {r.Action} {r.From ?? "(none)"} → {r.To} by {r.By}{(r.Forced ? " FORCED" : string.Empty)}: {r.Reason}")));
+                inv,
+                $"{r.Utc:u} {r.Survey ?? "-"} {r.Action} {r.From ?? "(none)"} → {(r.To.Length == 0 ? "(none)" : r.To)} by {r.By}{(r.Forced ? " FORCED" : string.Empty)}: {r.Reason}")));
         }
 
         return 0;
@@ -189,24 +292,130 @@ internal static class RegistryCommands
         if (result.AlreadyActive)
         {
             // A promotion Job that runs again (or a repeated command) finds its work done: that is success, not a refusal.
-            AnsiConsole.MarkupLine($"[green]{Markup.Escape(model.ToString())} is already the active model[/]: nothing to do");
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape(model.ToString())} is already the active model[/] of every survey asked for: nothing to do");
             return 0;
         }
 
+        WriteFindings(result);
+        AnsiConsole.MarkupLine(result.Promoted
+            ? $"[green]promoted {Markup.Escape(model.ToString())}[/] for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}"
+            : result.Records.Count > 0 ? $"[yellow]promoted {Markup.Escape(model.ToString())} only for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}[/]" : "[red]not promoted[/]");
+        return result.Promoted ? 0 : 1;
+    }
+
+    internal static async Task<int> Rollback(IModelRegistry registry, string? survey, string? reason, CancellationToken cancellationToken, string? actor = null)
+    {
+        survey = await OneSurveyAsync(registry, survey, cancellationToken).ConfigureAwait(false);
+        var record = await new ModelPromoter(registry).RollbackAsync(survey, actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"[green]rolled back[/] {Markup.Escape(survey)}: {Markup.Escape(record.From ?? "?")} → {Markup.Escape(record.To)}");
+        return 0;
+    }
+
+    internal static async Task<int> Shadow(IModelRegistry registry, string? model, ShadowOptions options, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            CliHelpers.Stderr.MarkupLine("[red]models shadow:[/] give NAME@VERSION, or --clear --survey S");
+            return 2;
+        }
+
+        var result = await new ModelPromoter(registry).ShadowAsync(ModelRef.Parse(model), options, cancellationToken).ConfigureAwait(false);
+        WriteFindings(result);
+        AnsiConsole.MarkupLine(result.Promoted ? $"[green]shadowing {Markup.Escape(model)}[/] in {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}" : "[red]not shadowed[/]");
+        return result.Promoted ? 0 : 1;
+    }
+
+    internal static async Task<int> ClearShadow(IModelRegistry registry, IReadOnlyList<string>? surveys, string? reason, CancellationToken cancellationToken, string? actor = null)
+    {
+        if (surveys is not { Count: > 0 })
+        {
+            CliHelpers.Stderr.MarkupLine("[red]models shadow --clear:[/] name the survey(s) with --survey");
+            return 2;
+        }
+
+        var promoter = new ModelPromoter(registry);
+        foreach (var survey in surveys)
+        {
+            var record = await promoter.ClearShadowAsync(RegistryNames.CheckSurvey(survey), actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
+            AnsiConsole.MarkupLine(record is null ? $"{Markup.Escape(survey)}: no shadow to clear" : $"[green]{Markup.Escape(survey)}: stopped shadowing {Markup.Escape(record.From ?? "?")}[/]");
+        }
+
+        return 0;
+    }
+
+    internal static async Task<int> SetMetadata(IModelRegistry registry, MetadataSourceDeclaration declaration, string? reason, CancellationToken cancellationToken)
+    {
+        if (declaration.Validate() is { } problem)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]models metadata set:[/] " + Markup.Escape(problem));
+            return 2;
+        }
+
+        if (declaration.Csv is { } csv && !File.Exists(csv))
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]note:[/] {Markup.Escape(csv)} does not exist here; it must exist on every worker's machine");
+        }
+
+        var record = new PromotionRecord { Action = "metadata-set", Survey = declaration.Survey, Utc = declaration.Utc, To = declaration.Source + ": " + declaration.Describe(), Reason = reason, By = declaration.By ?? Environment.UserName };
+        await registry.SetMetadataSourceAsync(declaration, record, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"[green]{Markup.Escape(declaration.Survey)}/{Markup.Escape(declaration.Source)}[/]: {Markup.Escape(declaration.Describe())}");
+        return 0;
+    }
+
+    internal static async Task<int> RemoveMetadata(IModelRegistry registry, string survey, string source, string? reason, CancellationToken cancellationToken, string? actor = null)
+    {
+        var record = new PromotionRecord { Action = "metadata-remove", Survey = survey, Utc = DateTimeOffset.UtcNow, From = source, To = string.Empty, Reason = reason, By = actor ?? Environment.UserName };
+        var removed = await registry.RemoveMetadataSourceAsync(survey, source, record, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLine(removed ? $"removed {Markup.Escape(survey)}/{Markup.Escape(source)}" : $"[yellow]{Markup.Escape(survey)}/{Markup.Escape(source)} was not declared[/]");
+        return removed ? 0 : 1;
+    }
+
+    internal static async Task<int> ListMetadata(IModelRegistry registry, CancellationToken cancellationToken)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("survey").AddColumn("source").AddColumn("where").AddColumn("declared");
+        foreach (var d in await registry.GetMetadataSourcesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            table.AddRow(Markup.Escape(d.Survey), Markup.Escape(d.Source), Markup.Escape(d.Describe()), Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{d.Utc:u} by {d.By}")));
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static string Describe(ShadowSummary s)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (s.Alerts == 0)
+        {
+            return "no alerts compared yet";
+        }
+
+        var text = string.Create(inv, $"{s.Alerts:N0} alerts compared, top-class agreement {s.Agreement:F3}; mean |Δp| ")
+            + string.Join(", ", s.MeanAbsDiff.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F3}")));
+        return s.Labelled > 0
+            ? text + string.Create(inv, $"; {s.Labelled:N0} labelled: macro AUROC candidate {s.CandidateMacroAuroc:F3}, active {s.ActiveMacroAuroc:F3}")
+            : text + "; no labelled alerts (declare a 'label' source for AUROC)";
+    }
+
+    private static void WriteFindings(PromotionResult result)
+    {
         foreach (var finding in result.Findings)
         {
             AnsiConsole.MarkupLine((finding.StartsWith("refused", StringComparison.Ordinal) ? "[red]" : "  [grey]") + Markup.Escape(finding) + "[/]");
         }
-
-        AnsiConsole.MarkupLine(result.Promoted ? $"[green]promoted {Markup.Escape(model.ToString())}[/]" : $"[red]not promoted[/]");
-        return result.Promoted ? 0 : 1;
     }
 
-    internal static async Task<int> Rollback(IModelRegistry registry, string? reason, CancellationToken cancellationToken, string? actor = null)
+    private static async Task<string> OneSurveyAsync(IModelRegistry registry, string? survey, CancellationToken cancellationToken)
     {
-        var record = await new ModelPromoter(registry).RollbackAsync(actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
-        AnsiConsole.MarkupLine($"[green]rolled back[/] {Markup.Escape(record.From ?? "?")} → {Markup.Escape(record.To)}");
-        return 0;
+        if (survey is not null)
+        {
+            return RegistryNames.CheckSurvey(survey.ToLowerInvariant());
+        }
+
+        var surveys = await registry.GetSurveysAsync(cancellationToken).ConfigureAwait(false);
+        return surveys.Count == 1
+            ? surveys[0]
+            : throw new RegistryException(surveys.Count == 0 ? "no model is active (no survey has an active model)" : $"several surveys have models ({string.Join(", ", surveys)}): choose one with --survey");
     }
 
     private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
@@ -279,7 +488,7 @@ internal static class RegistryCommands
         {
             using var connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
             var registry = new RedisModelRegistry(connection, prefix);
-            if (legacyHint && await registry.GetActiveAsync().ConfigureAwait(false) is null && await registry.FindLegacyLayoutAsync().ConfigureAwait(false) is { } legacy)
+            if (legacyHint && (await registry.GetSurveysAsync().ConfigureAwait(false)).Count == 0 && await registry.FindLegacyLayoutAsync().ConfigureAwait(false) is { } legacy)
             {
                 CliHelpers.Stderr.MarkupLine($"[yellow]this Redis holds a registry in the old key layout ({legacy.Models} version(s) under '{Markup.Escape(prefix)}:models:*', active {Markup.Escape(legacy.Active ?? "(none)")}), which this release does not read: run 'alertbroker models migrate' first (docs/deployment.md)[/]");
             }

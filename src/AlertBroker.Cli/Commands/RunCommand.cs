@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.Web;
 using AlertBroker.Worker.Hosting;
@@ -45,7 +44,8 @@ internal static class RunCommand
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." };
         var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
-        var model = new Option<string?>("--model") { Description = "Model package directory with model.json and model.onnx (AlertBroker:Model:Path)." };
+        var model = new Option<string[]>("--model") { Description = "Model package directory with model.json and model.onnx; repeat for several, each serving the surveys its model.json declares (AlertBroker:Model:Paths). Default: per survey the newest package under models/.", AllowMultipleArgumentsPerToken = true };
+        var shadowTopic = new Option<string?>("--shadow-topic") { Description = "Topic of the shadow models' classifications (AlertBroker:Kafka:ShadowTopic)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
@@ -59,7 +59,7 @@ internal static class RunCommand
         var web = new Option<bool>("--web") { Description = "Also serve the web view (pages under /ui/, JSON under /api/) on the same listener (AlertBroker:Web:Enabled)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
-            config, bootstrap, topics, pattern, group, output, dead, batch, batchMs, kafkaSecurity, kafkaMechanism, kafkaUser, kafkaCa, kafkaCert, kafkaKey,
+            config, bootstrap, topics, pattern, group, output, dead, shadowTopic, batch, batchMs, kafkaSecurity, kafkaMechanism, kafkaUser, kafkaCa, kafkaCert, kafkaKey,
             redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web,
         };
         redisSecurity.AddTo(command);
@@ -85,6 +85,7 @@ internal static class RunCommand
             Set("AlertBroker:Kafka:GroupId", parse.GetValue(group));
             Set("AlertBroker:Kafka:OutputTopic", parse.GetValue(output));
             Set("AlertBroker:Kafka:DeadLetterTopic", parse.GetValue(dead));
+            Set("AlertBroker:Kafka:ShadowTopic", parse.GetValue(shadowTopic));
             Set("AlertBroker:Kafka:BatchSize", parse.GetValue(batch)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Kafka:BatchTimeoutMs", parse.GetValue(batchMs)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set("AlertBroker:Kafka:SecurityProtocol", parse.GetValue(kafkaSecurity)?.ToString());
@@ -100,7 +101,12 @@ internal static class RunCommand
                 Set("AlertBroker:State:Store", nameof(StateStoreKind.InMemory));
             }
 
-            Set("AlertBroker:Model:Path", parse.GetValue(model));
+            var modelList = parse.GetValue(model) ?? [];
+            for (var i = 0; i < modelList.Length; i++)
+            {
+                Set($"AlertBroker:Model:Paths:{i}", modelList[i]);
+            }
+
             Set("AlertBroker:Model:RegistryRedis", parse.GetValue(modelRegistryRedis));
             Set("AlertBroker:Model:RegistryDirectory", parse.GetValue(modelRegistryDir));
             Set("AlertBroker:Model:ExecutionProvider", parse.GetValue(device));
@@ -175,12 +181,13 @@ internal static class RunCommand
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
         }
 
-        // The shipped model is the default, below every other source: any configured path, registry or --random-model wins.
-        if (!overrides.ContainsKey("AlertBroker:Model:AllowRandom") && DemoModel.FindNewestPackage() is { } shipped)
+        // The shipped models are the default, below every other source: any configured path, registry or --random-model
+        // wins. Per survey, the newest package under models/ that declares it is used.
+        if (!overrides.ContainsKey("AlertBroker:Model:AllowRandom") && ModelCatalog.FindModelsDirectory() is { } shipped)
         {
             ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new MemoryConfigurationSource
             {
-                InitialData = [new KeyValuePair<string, string?>("AlertBroker:Model:Path", shipped)],
+                InitialData = [new KeyValuePair<string, string?>("AlertBroker:Model:SearchDirectory", shipped)],
             });
         }
 

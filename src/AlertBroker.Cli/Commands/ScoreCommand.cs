@@ -7,6 +7,8 @@ using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Model.Scoring;
+using AlertBroker.Redis;
+using AlertBroker.Registry;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -21,64 +23,233 @@ internal static class ScoreCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model package directory (models/<name>/<version>).", Required = true };
+        var model = new Option<string[]>("--model") { Description = "Model package directory (models/<name>/<version>); one scores every object; repeat --model for several, each scoring the surveys it declares. Default: per survey the registry's active model, else the newest package under models/ declaring it." };
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
+        var registry = new Option<string>("--registry") { Description = "Directory registry whose active models are used without --model (when it has a .registry), and where packages are looked for.", DefaultValueFactory = _ => "models" };
+        var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" };
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
+        var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, leaving out the alerts' forced photometry (a diagnostic: the worker scores both)." };
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities (exit 3 when the model cannot be used).") { model, paths, jsonl, device, detectionsOnly };
-        command.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly))));
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities and the model that gave them (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
+        security.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var models = parse.GetValue(model) ?? [];
+            if (models.Length > 0)
+            {
+                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly));
+            }
+
+            var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+            var redisOptions = string.IsNullOrEmpty(redisConfig) ? RedisOptions.None : security.Read(parse);
+            if (redisOptions is null)
+            {
+                return 2;
+            }
+
+            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly)).ConfigureAwait(false);
+        });
         return command;
     }
 
     /// <summary>One object's observations gathered from its alerts.</summary>
     internal sealed record ObjectObservations(string ObjectId, Survey Survey, List<Observation> Observations);
 
-    /// <summary>One object's score.</summary>
-    internal sealed record ObjectScore(string ObjectId, Survey Survey, double LastMjd, int Observations, int Steps, float[] Probabilities);
+    /// <summary>One object's score, and the model that gave it.</summary>
+    internal sealed record ObjectScore(string ObjectId, Survey Survey, double LastMjd, int Observations, int Steps, float[] Probabilities)
+    {
+        public string Model { get; init; } = string.Empty;
+
+        public IReadOnlyList<string> Classes { get; init; } = [];
+    }
 
     /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
-    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
+    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false) =>
+        Run([modelDirectory], paths, jsonl, output, cancellationToken, device, detectionsOnly);
+
+    /// <summary>With one package: it scores every object. With several: each scores the surveys it declares.</summary>
+    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
     {
-        ModelPackage package;
+        var packages = new List<ModelPackage>();
         try
         {
-            package = ModelPackage.Load(modelDirectory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0));
+            foreach (var dir in modelDirectories)
+            {
+                packages.Add(ModelPackage.Load(dir, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0)));
+            }
+        }
+        catch (Exception e) when (ModelCli.IsModelUnusable(e))
+        {
+            packages.ForEach(p => p.Dispose());
+            return ModelCli.ReportModelUnusable(e);
+        }
+
+        try
+        {
+            var bySurvey = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
+            if (packages.Count > 1)
+            {
+                foreach (var p in packages)
+                {
+                    foreach (var survey in p.Manifest.EffectiveSurveys)
+                    {
+                        bySurvey.TryAdd(survey, p);
+                    }
+                }
+            }
+
+            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly);
+        }
+        finally
+        {
+            packages.ForEach(p => p.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Without --model: per survey of the alerts, the registry's active model (Redis, or a directory registry that has
+    /// pointers), else the newest package under the models directory that declares the survey.
+    /// </summary>
+    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
+    {
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        var surveys = objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
+        var loaded = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
+        StackExchange.Redis.IConnectionMultiplexer? connection = null;
+        try
+        {
+            IModelRegistry? registry = null;
+            if (!string.IsNullOrEmpty(redisConfig))
+            {
+                connection = await RedisConnectionFactory.ConnectAsync(redisConfig, redisSecurity).ConfigureAwait(false);
+                registry = new RedisModelRegistry(connection, prefix);
+            }
+            else if (Directory.Exists(Path.Combine(registryDirectory, ".registry")))
+            {
+                registry = new DirectoryModelRegistry(registryDirectory);
+            }
+
+            var catalog = AlertBroker.Worker.Scoring.ModelCatalog.Scan(Directory.Exists(registryDirectory) ? registryDirectory : AlertBroker.Worker.Scoring.ModelCatalog.FindModelsDirectory() ?? registryDirectory);
+            var choices = AlertBroker.Worker.Scoring.ModelCatalog.PickPerSurvey(catalog, static (_, _) => false).ToDictionary(c => c.Survey, StringComparer.Ordinal);
+            foreach (var survey in surveys)
+            {
+                if (registry is not null && await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false) is { } active)
+                {
+                    var key = "registry:" + active.Ref;
+                    if (!loaded.TryGetValue(key, out var package))
+                    {
+                        var bytes = await registry.GetPackageAsync(active.Ref, cancellationToken).ConfigureAwait(false);
+                        package = ModelPackage.Load(bytes.Manifest, bytes.Onnx, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0), active.Ref.ToString());
+                        loaded[key] = package;
+                    }
+
+                    packages[survey] = package;
+                    CliHelpers.Stderr.MarkupLine($"[grey]{Markup.Escape(survey)}: the registry's active model {Markup.Escape(active.Ref.ToString())}[/]");
+                }
+                else if (choices.TryGetValue(survey, out var choice))
+                {
+                    if (!loaded.TryGetValue(choice.Package.Directory, out var package))
+                    {
+                        package = ModelPackage.Load(choice.Package.Directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0));
+                        loaded[choice.Package.Directory] = package;
+                    }
+
+                    packages[survey] = package;
+                    CliHelpers.Stderr.MarkupLine($"[grey]{Markup.Escape(survey)}: the newest package declaring it, {Markup.Escape(choice.Package.Directory)}"
+                        + (choice.MissingMetadata.Count > 0 ? $" (needs {Markup.Escape(string.Join(", ", choice.MissingMetadata))}: scored as unknown)" : string.Empty) + "[/]");
+                }
+                else
+                {
+                    CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(survey)}: no model serves this survey; its objects are not scored[/]");
+                }
+            }
+
+            if (packages.Count == 0)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]no model found for any survey of these alerts:[/] give --model DIR");
+                return 1;
+            }
+
+            return Write(packages, objects, errors, jsonl, output);
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
             return ModelCli.ReportModelUnusable(e);
         }
-
-        using (package)
+        catch (Exception e) when (e is RegistryException or RedisConnectionFailedException or ArgumentException)
         {
-            var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
-            List<ObjectScore> scores;
-            try
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
+            return e is RedisConnectionFailedException ? 4 : 1;
+        }
+        finally
+        {
+            foreach (var p in loaded.Values)
             {
-                scores = Score(package, objects.Values);
-            }
-            catch (OnnxRuntimeException e)
-            {
-                return ModelCli.ReportModelUnusable(e, $"scoring with {modelDirectory}");
+                p.Dispose();
             }
 
-            if (jsonl)
+            connection?.Dispose();
+        }
+    }
+
+    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly)
+    {
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
+        foreach (var survey in objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal))
+        {
+            if (modelFor(survey) is { } p)
             {
-                WriteJsonLines(output, package.Manifest.Classes, scores);
+                packages[survey] = p;
             }
             else
             {
-                WriteTable(package.Manifest.Classes, scores);
+                CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(survey)}: none of the given models declares this survey; its objects are not scored[/]");
             }
-
-            if (errors > 0)
-            {
-                CliHelpers.Stderr.MarkupLine($"[yellow]{errors} message(s) could not be decoded and were skipped[/]");
-            }
-
-            return scores.Count == 0 ? 1 : 0;
         }
+
+        return Write(packages, objects, errors, jsonl, output);
+    }
+
+    private static int Write(Dictionary<string, ModelPackage> packages, Dictionary<string, ObjectObservations> objects, int errors, bool jsonl, TextWriter output)
+    {
+        var scores = new List<ObjectScore>();
+        foreach (var group in objects.Values.GroupBy(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).GroupBy(g => packages.GetValueOrDefault(g.Key)))
+        {
+            if (group.Key is not { } package)
+            {
+                continue;
+            }
+
+            try
+            {
+                var name = package.Manifest.Name + "@" + package.Manifest.Version;
+                scores.AddRange(Score(package, group.SelectMany(g => g)).Select(s => s with { Model = name, Classes = package.Manifest.Classes }));
+            }
+            catch (OnnxRuntimeException e)
+            {
+                return ModelCli.ReportModelUnusable(e, $"scoring with {package.Source}");
+            }
+        }
+
+        if (jsonl)
+        {
+            WriteJsonLines(output, scores);
+        }
+        else
+        {
+            WriteTable(scores);
+        }
+
+        if (errors > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{errors} message(s) could not be decoded and were skipped[/]");
+        }
+
+        return scores.Count == 0 ? 1 : 0;
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
@@ -184,7 +355,7 @@ internal static class ScoreCommand
         return scores;
     }
 
-    private static void WriteTable(IReadOnlyList<string> classes, List<ObjectScore> scores)
+    private static void WriteTable(List<ObjectScore> scores)
     {
         var inv = CultureInfo.InvariantCulture;
         var table = new Table().Border(TableBorder.Rounded);
@@ -194,16 +365,17 @@ internal static class ScoreCommand
         table.AddColumn(new TableColumn("steps").RightAligned());
         table.AddColumn("top class");
         table.AddColumn(new TableColumn("p").RightAligned());
+        table.AddColumn("model");
         foreach (var s in scores)
         {
             var top = ArgMax(s.Probabilities);
-            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), Markup.Escape(classes[top]), s.Probabilities[top].ToString("F3", inv));
+            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), Markup.Escape(s.Classes[top]), s.Probabilities[top].ToString("F3", inv), Markup.Escape(s.Model));
         }
 
         AnsiConsole.Write(table);
     }
 
-    private static void WriteJsonLines(TextWriter output, IReadOnlyList<string> classes, List<ObjectScore> scores)
+    private static void WriteJsonLines(TextWriter output, List<ObjectScore> scores)
     {
         foreach (var s in scores)
         {
@@ -213,10 +385,12 @@ internal static class ScoreCommand
                 w.WriteStartObject();
                 w.WriteString("objectId", s.ObjectId);
                 w.WriteString("survey", s.Survey.ToString().ToLowerInvariant());
+                w.WriteString("model", s.Model);
                 w.WriteNumber("lastMjd", s.LastMjd);
                 w.WriteNumber("observations", s.Observations);
                 w.WriteNumber("steps", s.Steps);
                 var top = ArgMax(s.Probabilities);
+                var classes = s.Classes;
                 w.WriteString("topClass", classes[top]);
                 w.WriteNumber("topProbability", s.Probabilities[top]);
                 w.WriteStartObject("probabilities");

@@ -1,21 +1,23 @@
-using AlertBroker.Model.Packaging;
 using AlertBroker.Worker.Scoring;
 
 namespace AlertBroker.Cli.Worker;
 
-/// <summary>Finds the model the demo and benchmarks use: the given package, else the most recently created package under <c>models/</c>, else a random-weight model.</summary>
+/// <summary>
+/// The models the demo and benchmarks use: the given packages (each serving the surveys its model.json declares), else per
+/// survey the newest package under <c>models/</c> that declares it, else a random-weight model for every survey.
+/// </summary>
 internal static class DemoModel
 {
     /// <summary>
-    /// <see cref="Load"/>, or null after reporting in one line why the model cannot be used (the caller exits with
+    /// <see cref="Load"/>, or null after reporting in one line why a model cannot be used (the caller exits with
     /// <see cref="ModelCli.ModelUnusableExitCode"/>).
     /// </summary>
-    public static ActiveModel? TryLoad(string? directory, out string description)
+    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description)
     {
-        description = directory ?? "(none)";
+        description = "(none)";
         try
         {
-            return Load(directory, out description);
+            return Load(directories, out description);
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
@@ -24,63 +26,59 @@ internal static class DemoModel
         }
     }
 
-    public static ActiveModel Load(string? directory, out string description)
+    public static ModelSet Load(IReadOnlyList<string> directories, out string description)
     {
-        if (directory is not null)
+        ArgumentNullException.ThrowIfNull(directories);
+        if (directories.Count > 0)
         {
-            description = directory;
-            return ActiveModel.Load(directory);
-        }
-
-        if (FindNewestPackage() is { } package)
-        {
-            description = package;
-            return ActiveModel.Load(package);
-        }
-
-        var temp = Path.Combine(Path.GetTempPath(), "alertbroker-demo-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        description = "RANDOM WEIGHTS (no trained model in models/ yet), exported to " + temp + " — the class probabilities below mean nothing";
-        return ActiveModel.CreateRandom(temp);
-    }
-
-    /// <summary>The most recently created package under the checkout's <c>models/</c>, or null.</summary>
-    public static string? FindNewestPackage()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            var models = new List<ActiveModel>();
+            try
             {
-                var models = Path.Combine(dir.FullName, "models");
-                if (!Directory.Exists(models) || !File.Exists(Path.Combine(dir.FullName, "AlertBroker.sln")))
+                foreach (var d in directories)
                 {
-                    continue;
+                    models.Add(ActiveModel.Load(d));
                 }
 
-                string? newest = null;
-                var newestTime = DateTimeOffset.MinValue;
-                foreach (var manifest in Directory.GetFiles(models, "model.json", SearchOption.AllDirectories))
-                {
-                    try
-                    {
-                        var created = ModelPackage.ParseManifest(File.ReadAllBytes(manifest)).CreatedUtc;
-                        if (newest is null || created > newestTime)
-                        {
-                            newest = manifest;
-                            newestTime = created;
-                        }
-                    }
-                    catch (Exception e) when (e is IOException or ModelPackageException or System.Text.Json.JsonException)
-                    {
-                    }
-                }
-
-                if (newest is not null)
-                {
-                    return Path.GetDirectoryName(newest)!;
-                }
+                var set = ModelSet.Of(models);
+                description = Describe(set, directories);
+                return set;
+            }
+            catch
+            {
+                models.ForEach(m => m.Dispose());
+                throw;
             }
         }
 
-        return null;
+        if (ModelCatalog.FindModelsDirectory() is { } root)
+        {
+            // The demo and benchmarks have no metadata sources: a package that needs metadata is used only when no other
+            // declares the survey, and its metadata is scored as unknown (said below).
+            var choices = ModelCatalog.PickPerSurvey(ModelCatalog.Scan(root), static (_, _) => false);
+            if (choices.Count > 0)
+            {
+                var set = ModelCatalog.Load(choices);
+                description = string.Join("; ", choices.Select(c => $"{c.Survey}: {c.Package.Directory}"
+                    + (c.MissingMetadata.Count > 0 ? $" (needs {string.Join(", ", c.MissingMetadata)}: no source here, scored as unknown)" : string.Empty)));
+                return set;
+            }
+        }
+
+        var temp = Path.Combine(Path.GetTempPath(), "alertbroker-demo-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        description = "RANDOM WEIGHTS for every survey (no trained model in models/ yet), exported to " + temp + " — the class probabilities below mean nothing";
+        return ModelSet.Of(ActiveModel.CreateRandom(temp));
     }
+
+    /// <summary>Disposes the models a <see cref="Load"/> created.</summary>
+    public static void Dispose(ModelSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        foreach (var m in set.Distinct)
+        {
+            m.Dispose();
+        }
+    }
+
+    private static string Describe(ModelSet set, IReadOnlyList<string> directories) =>
+        string.Join("; ", set.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value.Name} {kv.Value.Version}")) + " from " + string.Join(", ", directories);
 }

@@ -40,7 +40,7 @@ internal sealed class DemoWebView : IAsyncDisposable
     /// <summary>The pages' address, e.g. <c>http://127.0.0.1:9464/ui/</c>.</summary>
     public string Address { get; }
 
-    public static async Task<DemoWebView> StartAsync(string httpAddress, int httpPort, IObjectStateStore store, ActiveModel model, CancellationToken cancellationToken)
+    public static async Task<DemoWebView> StartAsync(string httpAddress, int httpPort, IObjectStateStore store, ModelSet models, CancellationToken cancellationToken)
     {
         var metrics = new WorkerMetrics();
         var statistics = new WorkerStatistics(metrics);
@@ -59,7 +59,7 @@ internal sealed class DemoWebView : IAsyncDisposable
 
         // Stop within a second even with a browser's connections open: the command line gives a stop two seconds.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        var modelName = model.Name + "@" + model.Version;
+        ServingModel[] serving = [.. models.Active.Select(kv => new ServingModel(kv.Key, "active", kv.Value.Name, kv.Value.Version)), .. models.Shadows.Select(kv => new ServingModel(kv.Key, "shadow", kv.Value.Name, kv.Value.Version))];
         builder.Services.AddAlertBrokerWeb(new WebSources
         {
             Mode = "demo",
@@ -67,8 +67,8 @@ internal sealed class DemoWebView : IAsyncDisposable
             Recent = new InProcessRecentSource(recent),
             Store = store,
             StoreDescription = store is InMemoryObjectStateStore ? "in process memory" : "Redis",
-            FixedModel = () => modelName,
-            Models = new ModelLibrary(null, [model.Package.Source, WebHosting.CheckoutModels()]),
+            FixedModels = () => serving,
+            Models = new ModelLibrary(null, [.. models.Distinct.Select(m => m.Package.Source).Distinct(StringComparer.Ordinal), WebHosting.CheckoutModels()]),
         });
         var app = builder.Build();
         app.MapAlertBrokerWeb();

@@ -36,6 +36,9 @@ internal sealed class PipelineRunResult
 
     public Dictionary<ScoringPath, long> ByPath { get; } = [];
 
+    /// <summary>Classifications per model ("name version", or "(no model for SURVEY)").</summary>
+    public Dictionary<string, long> ByModel { get; } = new(StringComparer.Ordinal);
+
     public Dictionary<string, Classification> LatestByObject { get; } = new(StringComparer.Ordinal);
 
     public int OutputTopicCount { get; set; } = -1;
@@ -56,7 +59,11 @@ internal sealed class PipelineRunResult
 /// </summary>
 internal sealed class KafkaPipelineRun
 {
-    public required ActiveModel Model { get; init; }
+    /// <summary>The models, by survey (and shadows).</summary>
+    public required ModelSet Models { get; init; }
+
+    /// <summary>Where shadow comparisons are recorded (none when null).</summary>
+    public AlertBroker.Registry.ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
 
     public required IObjectStateStore Store { get; init; }
 
@@ -89,7 +96,7 @@ internal sealed class KafkaPipelineRun
         cluster.CreateTopics(Input, Output, Dead);
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
         var metrics = Metrics ?? new WorkerMetrics();
-        var processor = new AlertBatchProcessor(decoder, Store, () => Model, new ClassificationCodec(), metrics);
+        var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics };
         var options = new KafkaOptions
         {
             BootstrapServers = cluster.BootstrapServers,
@@ -125,6 +132,8 @@ internal sealed class KafkaPipelineRun
                     var top = c.TopClass ?? "(no usable point yet)";
                     result.ByTopClass[top] = result.ByTopClass.GetValueOrDefault(top) + 1;
                     result.ByPath[c.Scoring] = result.ByPath.GetValueOrDefault(c.Scoring) + 1;
+                    var by = c.ModelName.Length > 0 ? c.ModelName + " " + c.ModelVersion : "(no model for " + c.Survey.ToString().ToLowerInvariant() + ")";
+                    result.ByModel[by] = result.ByModel.GetValueOrDefault(by) + 1;
                     result.LatestByObject[c.Survey + ":" + c.ObjectId] = c;
                 }
             }

@@ -11,6 +11,9 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>What one in-process pipeline measurement gave.</summary>
 internal sealed record PipelineBenchResult(int Passes, long Messages, long Alerts, long DeadLetters, TimeSpan Elapsed, List<double> BatchMs, Dictionary<ScoringPath, long> Paths)
 {
+    /// <summary>Shadow classifications produced (with shadow models).</summary>
+    public long ShadowClassifications { get; init; }
+
     public double AlertsPerSecond => Alerts / Math.Max(1e-9, Elapsed.TotalSeconds);
 }
 
@@ -34,7 +37,7 @@ internal enum PipelineObservation
 /// </summary>
 internal static class PipelineBench
 {
-    public static async Task<PipelineBenchResult> RunAsync(IReadOnlyList<byte[]> messages, ActiveModel model, Func<int, IObjectStateStore> newStore, AlertBroker.Avro.ISchemaLookup? schemas, int batchSize, TimeSpan duration, CancellationToken cancellationToken, PipelineObservation observe = PipelineObservation.None)
+    public static async Task<PipelineBenchResult> RunAsync(IReadOnlyList<byte[]> messages, ModelSet models, Func<int, IObjectStateStore> newStore, AlertBroker.Avro.ISchemaLookup? schemas, int batchSize, TimeSpan duration, CancellationToken cancellationToken, PipelineObservation observe = PipelineObservation.None)
     {
         using var metrics = observe == PipelineObservation.None ? null : new WorkerMetrics();
         using var statistics = observe == PipelineObservation.Web ? new WorkerStatistics(metrics!) : null;
@@ -49,32 +52,33 @@ internal static class PipelineBench
         }
 
         // Warm-up pass (JIT, ONNX Runtime's first runs, schema plans), not measured.
-        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => model, codec, metrics), inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
+        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator() }, inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
 
         var batchMs = new List<double>();
         var paths = new Dictionary<ScoringPath, long>();
-        long alerts = 0, dead = 0, count = 0;
+        long alerts = 0, dead = 0, count = 0, shadows = 0;
         var passes = 0;
         var clock = Stopwatch.StartNew();
         while ((passes == 0 || clock.Elapsed < duration) && !cancellationToken.IsCancellationRequested)
         {
             var store = newStore(passes);
-            var processor = new AlertBatchProcessor(decoder, store, () => model, codec, metrics);
+            var processor = new AlertBatchProcessor(decoder, store, () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator() };
             var redisList = recent is not null && store is RedisObjectStateStore redis ? new RedisRecentClassifications(redis.Connection, redis.Options.KeyPrefix, recent.Capacity) : null;
-            var (a, d) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
+            var (a, d, sh) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
             (store as IDisposable)?.Dispose();
             alerts += a;
             dead += d;
+            shadows += sh;
             count += inputs.Length;
             passes++;
         }
 
-        return new PipelineBenchResult(passes, count, alerts, dead, clock.Elapsed, batchMs, paths);
+        return new PipelineBenchResult(passes, count, alerts, dead, clock.Elapsed, batchMs, paths) { ShadowClassifications = shadows };
     }
 
-    private static async Task<(long Alerts, long Dead)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, CancellationToken cancellationToken, WorkerMetrics? metrics, RecentClassificationLog? recent, RedisRecentClassifications? redisList)
+    private static async Task<(long Alerts, long Dead, long Shadows)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, CancellationToken cancellationToken, WorkerMetrics? metrics, RecentClassificationLog? recent, RedisRecentClassifications? redisList)
     {
-        long alerts = 0, dead = 0;
+        long alerts = 0, dead = 0, shadows = 0;
         for (var i = 0; i < inputs.Length; i += batchSize)
         {
             var batch = new ArraySegment<InputMessage>(inputs, i, Math.Min(batchSize, inputs.Length - i));
@@ -92,6 +96,7 @@ internal static class PipelineBench
 
             alerts += result.Alerts;
             dead += result.DeadLetters.Count;
+            shadows += result.ShadowOutputs.Count;
             batchMs?.Add(result.Timings.Total.TotalMilliseconds);
             if (paths is not null)
             {
@@ -102,6 +107,6 @@ internal static class PipelineBench
             }
         }
 
-        return (alerts, dead);
+        return (alerts, dead, shadows);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Scoring;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Worker;
@@ -9,17 +10,55 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>The body of <c>bench pipeline</c>.</summary>
 internal static class PipelineBenchCommand
 {
-    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, string? modelDir, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
+    /// <summary>The benchmark; shadowDirs null: no shadow; empty: each active model is shadowed by a second load of itself (a separate session and state); else these packages shadow the surveys they declare.</summary>
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
     {
-        var inv = CultureInfo.InvariantCulture;
         var all = mode == "all";
-        using var model = DemoModel.TryLoad(modelDir, out var modelDescription);
-        if (model is null)
+        var active = DemoModel.TryLoad(modelDirs, out var modelDescription);
+        if (active is null)
         {
             return ModelCli.ModelUnusableExitCode;
         }
 
-        AnsiConsole.WriteLine($"model: {model.Name} {model.Version} ({model.Classes.Length} classes, {model.Scorer.Dimensions.Layers}×{model.Scorer.Dimensions.HiddenSize} GRU) from {modelDescription}");
+        ModelSet? shadowSet = null;
+        try
+        {
+            var model = active;
+            if (shadowDirs is not null)
+            {
+                shadowSet = shadowDirs.Count > 0
+                    ? DemoModel.TryLoad(shadowDirs, out _)
+                    : ModelSet.Create(active.Active.ToDictionary(kv => kv.Key, kv => ActiveModel.Load(kv.Value.Package.Source)));
+                if (shadowSet is null)
+                {
+                    return ModelCli.ModelUnusableExitCode;
+                }
+
+                model = active.WithShadows(shadowSet.Active);
+            }
+
+            return await RunAsync(paths, mode, all, duration, simNights, simPerNight, objects, perObject, batchSize, redis, redisSecurity, model, modelDescription, kafkaMessages, observe, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            DemoModel.Dispose(active);
+            if (shadowSet is not null)
+            {
+                DemoModel.Dispose(shadowSet);
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(string[] paths, string mode, bool all, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, ModelSet model, string modelDescription, int kafkaMessages, PipelineObservation observe, CancellationToken ct)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var m in model.Distinct)
+        {
+            var roles = string.Join(", ", model.Active.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key).Concat(model.Shadows.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key + " shadow")));
+            AnsiConsole.WriteLine($"model: {m.Name} {m.Version} ({m.Classes.Length} classes, {m.Scorer.Dimensions.Layers}×{m.Scorer.Dimensions.HiddenSize} GRU) for {roles}");
+        }
+
+        AnsiConsole.WriteLine("models from " + modelDescription);
         AnsiConsole.WriteLine(string.Create(inv, $"machine: {Environment.ProcessorCount} cores, batches of {batchSize} messages; every pass starts from empty state"));
 
         var wire = new SurveyWireFormat();
@@ -119,7 +158,7 @@ internal static class PipelineBenchCommand
 
             var perObj = Math.Max(1, perObject);
             var messages = KafkaPipelineRun.Synthetic(Math.Max(1, kafkaMessages / perObj), perObj, seed: 8);
-            var run = new KafkaPipelineRun { Model = model, Store = new InMemoryObjectStateStore(), Messages = messages, BatchSize = batchSize, VerifyOutputTopic = false };
+            var run = new KafkaPipelineRun { Models = model, Store = new InMemoryObjectStateStore(), Messages = messages, BatchSize = batchSize, VerifyOutputTopic = false };
             var r = await run.RunAsync(ct).ConfigureAwait(false);
             AnsiConsole.WriteLine(string.Create(inv, $"(c) full Kafka path through librdkafka's MOCK cluster (in-process; a functional double, so this measures the mock broker more than the worker), in-memory state, {messages.Count} synthetic ZTF-format messages:"));
             AnsiConsole.WriteLine(string.Create(inv, $"    {r.Alerts:N0} alerts in {r.Elapsed.TotalSeconds:F1} s = {r.AlertsPerSecond:N0} alerts/s (produce and consume concurrently); Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms; batch p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms"));
@@ -133,6 +172,7 @@ internal static class PipelineBenchCommand
         var inv = CultureInfo.InvariantCulture;
         var paths = string.Join(", ", r.Paths.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value * 100.0 / Math.Max(1, r.Alerts):F0}%")));
         AnsiConsole.WriteLine(string.Create(inv, $"{what}, {dataset}:"));
-        AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {r.DeadLetters} dead letters; scoring: {paths}"));
+        var shadows = r.ShadowClassifications > 0 ? string.Create(inv, $"; {r.ShadowClassifications:N0} shadow classifications") : string.Empty;
+        AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {r.DeadLetters} dead letters; scoring: {paths}{shadows}"));
     }
 }

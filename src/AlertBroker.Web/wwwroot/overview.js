@@ -22,8 +22,8 @@ function render(o) {
     card('consumer lag', num(o.lag.total), 'lag-total'));
   throughputChart(document.getElementById('throughput'), o.throughput);
   const surveys = Object.entries(o.models || {});
-  replace('survey-models', table(['survey', 'active', 'shadow'], surveys.map(([survey, m]) => h('tr', { 'data-survey': survey },
-    h('td', { text: survey === '*' ? 'all surveys' : survey }),
+  replace('survey-models', surveys.length === 0 ? h('p', { class: 'muted', text: 'no model serves any survey yet' }) : table(['survey', 'active', 'shadow'], surveys.map(([survey, m]) => h('tr', { 'data-survey': survey },
+    h('td', { text: survey }),
     h('td', { text: m.active ? `${m.active.name}@${m.active.version}` : '–', title: m.active && m.active.sha256 ? `sha256 ${m.active.sha256}` : null }),
     h('td', { text: m.shadow ? `${m.shadow.name}@${m.shadow.version}` : 'none' })))));
   const dead = Object.entries(o.deadLetters || {}).sort((a, b) => b[1] - a[1]);

@@ -3,6 +3,7 @@ using AlertBroker.Avro;
 using AlertBroker.Redis;
 using AlertBroker.Registry;
 using AlertBroker.State;
+using AlertBroker.Worker.Enrichment;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
@@ -14,6 +15,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AlertBroker.Worker.Hosting;
 
@@ -30,7 +32,7 @@ namespace AlertBroker.Worker.Hosting;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the worker: options (sections <c>AlertBroker:Kafka|Schemas|State|Model|Redis|Telemetry</c>, validated at start),
+    /// Adds the worker: options (sections <c>AlertBroker:Kafka|Schemas|State|Model|Metadata|Redis|Telemetry</c>, validated at start),
     /// the state store, the model, the batch processor, the Kafka loop as a hosted service, the health checks
     /// (<see cref="WorkerHealthChecks"/>) and OpenTelemetry (<see cref="WorkerTelemetry"/>: metrics for the Prometheus
     /// endpoint, and OTLP export of metrics and traces when <c>AlertBroker:Telemetry:OtlpEndpoint</c> is set).
@@ -45,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
+        services.AddOptions<MetadataOptions>().BindConfiguration(MetadataOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
         services.AddSingleton<WorkerExit>();
@@ -85,39 +89,136 @@ public static class ServiceCollectionExtensions
                 security.Tls);
             return store;
         });
+        services.AddSingleton(sp => new ShadowStatisticsAccumulator());
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<MetadataOptions>>().Value;
+            var logger = sp.GetRequiredService<ILogger<MetadataSourceSet>>();
+            IConnectionMultiplexer? metadataRedis = null;
+            return new MetadataSourceFactory(
+                o.Flatten(),
+                () =>
+                {
+                    if (!string.IsNullOrWhiteSpace(o.Redis))
+                    {
+                        return metadataRedis ??= RedisConnectionFactory.ConnectAsync(o.Redis, sp.GetRequiredService<IOptions<RedisOptions>>().Value).GetAwaiter().GetResult();
+                    }
+
+                    // The state store's own connection: a hash lookup issued beside the batch read shares its round trip.
+                    return (sp.GetRequiredService<IObjectStateStore>() as RedisObjectStateStore)?.Connection;
+                },
+                (survey, source, problem) => Log.MetadataSourceUnusable(logger, survey, source, problem));
+        });
         services.AddSingleton<IBatchModelSource>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var logger = sp.GetRequiredService<ILogger<ActiveModel>>();
             var metrics = sp.GetRequiredService<WorkerMetrics>();
             var health = sp.GetRequiredService<WorkerHealth>();
+            var factory = sp.GetRequiredService<MetadataSourceFactory>();
             var statistics = sp.GetRequiredService<WorkerStatistics>();
-            void Announce(ActiveModel m)
+            void Announce(ModelSet set)
             {
-                Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
-                metrics.SetModel(m.Name, m.Version);
-                health.ModelLoaded = true;
+                foreach (var m in set.Distinct)
+                {
+                    Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
+                }
+
+                var serving = new List<(string, string, string, string)>();
+                var missing = new List<(string, string, string)>();
+                foreach (var (survey, m) in set.Active)
+                {
+                    serving.Add((survey, "active", m.Name, m.Version));
+                    Log.ModelServes(logger, survey, "active", m.Name, m.Version);
+                    var lacking = set.Metadata.Missing(survey, m.MetadataSources);
+                    if (lacking.Count > 0)
+                    {
+                        Log.MetadataMissing(logger, m.Name + " " + m.Version, survey, string.Join(", ", lacking));
+                        missing.AddRange(lacking.Select(l => (survey, m.Name + "@" + m.Version, l)));
+                    }
+                }
+
+                foreach (var (survey, m) in set.Shadows)
+                {
+                    serving.Add((survey, "shadow", m.Name, m.Version));
+                    Log.ModelServes(logger, survey, "shadow", m.Name, m.Version);
+                }
+
+                foreach (var ((survey, source), src) in set.Metadata.All)
+                {
+                    Log.MetadataSource(logger, survey, source, src.Description);
+                }
+
+                metrics.SetModels(serving);
+                metrics.SetMetadataMissing(missing);
+                health.ModelLoaded = set.Active.Count > 0;
             }
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
             }
 
-            ActiveModel model;
-            if (string.IsNullOrWhiteSpace(o.Path))
+            var metadata = factory.Build([]);
+            ModelSet set;
+            var paths = o.AllPaths;
+            if (paths.Count > 0)
             {
-                var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                model = ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions());
-                Log.RandomModel(logger, dir);
+                var models = new List<ActiveModel>();
+                try
+                {
+                    foreach (var path in paths)
+                    {
+                        models.Add(ActiveModel.Load(path, o.ToSessionOptions()));
+                    }
+
+                    set = ModelSet.Of(models, metadata);
+
+                    // A model whose metadata is required serves a survey only where every source it needs is supplied here.
+                    var unsupplied = set.Active
+                        .Where(kv => kv.Value.MetadataRequired && metadata.Missing(kv.Key, kv.Value.MetadataSources).Count > 0)
+                        .Select(kv => $"{kv.Value.Name} {kv.Value.Version} needs metadata {string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources))} for {kv.Key}, which no source supplies here "
+                            + string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => $"(set AlertBroker:Metadata:Sources:{kv.Key}:{m}:Csv or :RedisHash)")))
+                        .ToList();
+                    if (unsupplied.Count > 0)
+                    {
+                        throw new ModelUnavailableException(string.Join("; ", unsupplied));
+                    }
+                }
+                catch (Exception e)
+                {
+                    foreach (var m in models)
+                    {
+                        m.Dispose();
+                    }
+
+                    throw e is ArgumentException ? new ModelUnavailableException(e.Message, e) : e;
+                }
+            }
+            else if (!o.AllowRandom && !string.IsNullOrWhiteSpace(o.SearchDirectory))
+            {
+                var choices = ModelCatalog.PickPerSurvey(ModelCatalog.Scan(o.SearchDirectory), metadata.Supplies);
+                if (choices.Count == 0)
+                {
+                    throw new ModelUnavailableException($"no model package under {o.SearchDirectory}: give --model DIR, a registry to follow, or --random-model");
+                }
+
+                foreach (var c in choices)
+                {
+                    Log.AutoPicked(logger, c.Survey, c.Package.Manifest.Name + " " + c.Package.Manifest.Version, c.Package.Directory);
+                }
+
+                set = ModelCatalog.Load(choices, o.ToSessionOptions(), metadata);
             }
             else
             {
-                model = ActiveModel.Load(o.Path, o.ToSessionOptions());
+                var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                set = ModelSet.Of(ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions()), metadata);
+                Log.RandomModel(logger, dir);
             }
 
-            Announce(model);
-            return new FixedModelSource(model);
+            Announce(set);
+            return new FixedModelSource(set);
         });
         services.AddSingleton(sp => new SchemaRegistryConnection(sp.GetRequiredService<IOptions<SchemaOptions>>().Value));
         services.AddSingleton(sp =>
@@ -153,6 +254,7 @@ public static class ServiceCollectionExtensions
                 sp.GetRequiredService<ClassificationCodec>(),
                 sp.GetRequiredService<WorkerMetrics>())
             {
+                ShadowStatistics = sp.GetRequiredService<ShadowStatisticsAccumulator>(),
                 MaxObservationsPerObject = sp.GetRequiredService<IOptions<StateOptions>>().Value.MaxObservationsPerObject,
             };
         });
@@ -184,7 +286,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Follows the registry: waits for its active model at start (the worker cannot score without one), then hot-swaps.
     /// </summary>
-    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, Action<ActiveModel> announce, Action refused, Func<HeartbeatStatistics?> statistics)
+    private static RegistryModelSource CreateRegistrySource(ModelOptions o, RedisOptions security, ILoggerFactory loggers, MetadataSourceFactory metadata, ShadowStatisticsAccumulator statistics, WorkerMetrics metrics, Action<ModelSet> announce, Action refused, Func<HeartbeatStatistics?> heartbeatStatistics)
     {
         // The registry's Redis must answer at start: the worker cannot score before it has the active model.
         IModelRegistry registry = string.IsNullOrWhiteSpace(o.RegistryRedis)
@@ -192,11 +294,20 @@ public static class ServiceCollectionExtensions
             : new RedisModelRegistry(RedisConnectionFactory.ConnectAsync(o.RegistryRedis, security).GetAwaiter().GetResult(), o.RegistryPrefix);
         var watcher = new ActiveModelWatcher(
             registry,
-            new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds), SessionOptions = o.ToSessionOptions(), Statistics = statistics },
+            new ActiveModelWatcherOptions
+            {
+                PollInterval = TimeSpan.FromSeconds(o.RegistryPollSeconds),
+                SessionOptions = o.ToSessionOptions(),
+
+                // A model that needs metadata serves a survey only where every source it needs is available here.
+                CanServe = (survey, _, manifest, declarations) => metadata.CheckSupplied(survey, [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)], declarations),
+                ShadowStatistics = statistics,
+                Statistics = heartbeatStatistics,
+            },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
         watcher.StartAsync().GetAwaiter().GetResult();
-        if (watcher.Current is null)
+        if (watcher.Models.Active.Count == 0)
         {
             var legacy = registry is RedisModelRegistry redis ? redis.FindLegacyLayoutAsync().GetAwaiter().GetResult() : null;
             throw new ModelUnavailableException("the model registry has no usable active model: push and promote one first (alertbroker models push / promote)"
@@ -204,7 +315,7 @@ public static class ServiceCollectionExtensions
                 + (legacy is not null ? $"; this Redis holds a registry in the key layout of an earlier release ({legacy.Models} version(s), active {legacy.Active ?? "(none)"}): run 'alertbroker models migrate' (docs/deployment.md)" : string.Empty));
         }
 
-        var source = new RegistryModelSource(watcher, announce);
+        var source = new RegistryModelSource(watcher, announce, metadata.Build, metrics);
         source.ForNextBatch();
         return source;
     }

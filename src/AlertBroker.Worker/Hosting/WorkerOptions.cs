@@ -23,6 +23,9 @@ public sealed class KafkaOptions
 
     public string DeadLetterTopic { get; set; } = "alertbroker-dead-letters";
 
+    /// <summary>Where shadow models' classifications go (same schema, keyed by object id).</summary>
+    public string ShadowTopic { get; set; } = "alertbroker-shadow-classifications";
+
     /// <summary>
     /// Largest dead letter sent whole, in bytes (default 1,000,000: under Kafka's default <c>message.max.bytes</c> of
     /// 1,048,588). A larger message goes to the dead-letter topic as a reference — source topic, partition, offset, size,
@@ -185,6 +188,16 @@ public sealed class ModelOptions
     /// <summary>A model package directory (<c>model.json</c> + <c>model.onnx</c>), e.g. <c>models/ztf-gru/1.0.0</c>.</summary>
     public string? Path { get; set; }
 
+    /// <summary>More model package directories (with <see cref="Path"/>, each serving the surveys its <c>model.json</c> declares; one model per survey).</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>
+    /// With no path, no registry and no random model: pick, per survey, the newest package under this directory that
+    /// declares the survey (preferring one whose metadata sources are all configured). <c>alertbroker run</c> sets it to the
+    /// checkout's <c>models/</c>.
+    /// </summary>
+    public string? SearchDirectory { get; set; }
+
     /// <summary>No trained model: export one with random weights into a temporary directory (demo and smoke tests only).</summary>
     public bool AllowRandom { get; set; }
 
@@ -220,6 +233,51 @@ public sealed class ModelOptions
     public AlertBroker.Model.Onnx.OnnxSessionOptions ToSessionOptions() => new() { UseCuda = UsesCuda, CudaDeviceId = CudaDeviceId };
 
     internal bool UsesRegistry => !string.IsNullOrWhiteSpace(RegistryRedis) || !string.IsNullOrWhiteSpace(RegistryDirectory);
+
+    /// <summary><see cref="Path"/> and <see cref="Paths"/>, non-empty ones.</summary>
+    internal List<string> AllPaths => [.. new[] { Path }.Concat(Paths).Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p!)];
+}
+
+/// <summary>
+/// Section <c>AlertBroker:Metadata</c>: where the worker finds the metadata models need (host redshift, E(B−V), …) and the
+/// class labels shadow statistics use, per survey and source name:
+/// <c>AlertBroker:Metadata:Sources:SURVEY:SOURCE:Csv</c> (+ <c>Column</c>) or <c>…:RedisHash</c>. A worker following a
+/// registry also uses the sources the registry declares (<c>alertbroker models metadata set</c>); these settings win.
+/// </summary>
+public sealed class MetadataOptions
+{
+    public const string Section = "AlertBroker:Metadata";
+
+    /// <summary>Redis endpoint(s) holding the hash sources; default: the state store's Redis (lookups then share its read round trip).</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Survey → source name (<c>host-redshift</c>, <c>mw-ebv</c>, <c>label</c>, …) → where.</summary>
+    public Dictionary<string, Dictionary<string, MetadataSourceOptions>> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every configured source as (survey, source, csv, column, redis hash), survey names lower-cased.</summary>
+    internal IEnumerable<(string Survey, string Source, string? Csv, string? Column, string? RedisHash)> Flatten()
+    {
+        foreach (var (survey, sources) in Sources)
+        {
+            foreach (var (source, o) in sources)
+            {
+                yield return (survey.ToLowerInvariant(), source.ToLowerInvariant(), string.IsNullOrWhiteSpace(o.Csv) ? null : o.Csv, string.IsNullOrWhiteSpace(o.Column) ? null : o.Column, string.IsNullOrWhiteSpace(o.RedisHash) ? null : o.RedisHash);
+            }
+        }
+    }
+}
+
+/// <summary>One metadata source: a CSV file (object id column + <see cref="Column"/>) or a Redis hash keyed by object id.</summary>
+public sealed class MetadataSourceOptions
+{
+    /// <summary>A CSV file with a header row: object ids in <c>object_id</c> (or the first column), values in <see cref="Column"/>.</summary>
+    public string? Csv { get; set; }
+
+    /// <summary>The CSV column holding the values; default: the source name.</summary>
+    public string? Column { get; set; }
+
+    /// <summary>A Redis hash: field = object id, value = the quantity (or class name for <c>label</c>).</summary>
+    public string? RedisHash { get; set; }
 }
 
 /// <summary>Section <c>AlertBroker:Telemetry</c>.</summary>
@@ -263,9 +321,9 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             problems.Add("AlertBroker:Kafka:GroupId is required.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.OutputTopic) || string.IsNullOrWhiteSpace(options.DeadLetterTopic))
+        if (string.IsNullOrWhiteSpace(options.OutputTopic) || string.IsNullOrWhiteSpace(options.DeadLetterTopic) || string.IsNullOrWhiteSpace(options.ShadowTopic))
         {
-            problems.Add("AlertBroker:Kafka:OutputTopic and DeadLetterTopic must be set.");
+            problems.Add("AlertBroker:Kafka:OutputTopic, DeadLetterTopic and ShadowTopic must be set.");
         }
 
         if (options.BatchSize is < 1 or > 100_000)
@@ -369,16 +427,48 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
                     : ValidateOptionsResult.Success;
         }
 
-        if (string.IsNullOrWhiteSpace(options.Path))
+        var paths = options.AllPaths;
+        if (paths.Count == 0)
         {
-            return options.AllowRandom
+            return options.AllowRandom || !string.IsNullOrWhiteSpace(options.SearchDirectory)
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail("AlertBroker:Model:Path is required: a model package directory holding model.json and model.onnx (or --model DIR).");
         }
 
-        return Directory.Exists(options.Path)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"AlertBroker:Model:Path '{options.Path}' is not a directory.");
+        var missing = paths.Where(p => !Directory.Exists(p)).Select(p => $"AlertBroker:Model:{(p == options.Path ? "Path" : "Paths")} '{p}' is not a directory.").ToList();
+        return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
+    }
+}
+
+internal sealed class MetadataOptionsValidator : IValidateOptions<MetadataOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MetadataOptions options)
+    {
+        var problems = new List<string>();
+        foreach (var (survey, source, csv, _, hash) in options.Flatten())
+        {
+            var key = $"{MetadataOptions.Section}:Sources:{survey}:{source}";
+            if (!AlertBroker.Registry.RegistryNames.IsSurvey(survey))
+            {
+                problems.Add($"{key}: '{survey}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst).");
+            }
+
+            if ((csv is null) == (hash is null))
+            {
+                problems.Add($"{key}: set exactly one of Csv (a file) or RedisHash (a key).");
+            }
+            else if (csv is not null && !File.Exists(csv))
+            {
+                problems.Add($"{key}:Csv '{csv}' is not a file.");
+            }
+        }
+
+        if (RedisOptionsValidator.CheckEndpoints(MetadataOptions.Section + ":Redis", options.Redis) is { } endpointProblem)
+        {
+            problems.Add(endpointProblem);
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }
 

@@ -620,23 +620,26 @@ public sealed class KafkaAlertWorker
         Exception? last = null;
         var failed = 0;
         var outputs = new List<OutputMessage>();
+        var shadows = new List<OutputMessage>();
         var dead = new List<DeadLetter>();
-        int alerts = 0, written = 0, added = 0, retries = 0;
+        int alerts = 0, written = 0, added = 0, retries = 0, dropped = 0;
         var clock = Stopwatch.StartNew();
 
-        // One model for the whole batch, even though its messages are retried one call at a time.
-        var model = _processor.CurrentModel();
+        // One set of models for the whole batch, even though its messages are retried one call at a time.
+        var model = _processor.CurrentModels();
         foreach (var message in inputs)
         {
             try
             {
                 var r = await _processor.ProcessAsync([message], model, abort).ConfigureAwait(false);
                 outputs.AddRange(r.Outputs);
+                shadows.AddRange(r.ShadowOutputs);
                 dead.AddRange(r.DeadLetters);
                 alerts += r.Alerts;
                 written += r.ObjectsWritten;
                 added += r.ObservationsAdded;
                 retries += r.CasRetries;
+                dropped += r.ObservationsDropped;
             }
             catch (Exception e) when (e is not (OperationCanceledException or StateStoreUnavailableException or StateConflictException or SchemaLookupUnavailableException))
             {
@@ -657,7 +660,7 @@ public sealed class KafkaAlertWorker
         }
 
         var t = clock.Elapsed;
-        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t));
+        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped };
     }
 
     private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, CancellationToken abort)
@@ -698,6 +701,24 @@ public sealed class KafkaAlertWorker
                 { SourceOffsetHeader, Encoding.UTF8.GetBytes(o.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
             };
             ProduceWithBackpressure(producer, _options.OutputTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value, Headers = headers }, OnDelivery, abort);
+        }
+
+        // Shadow classifications: same schema and source headers, on the shadow topic (active outputs are unchanged).
+        foreach (var o in result.ShadowOutputs)
+        {
+            if (!ReferenceEquals(o.Source.Topic, lastTopic))
+            {
+                lastTopic = o.Source.Topic;
+                topicBytes = Encoding.UTF8.GetBytes(lastTopic ?? string.Empty);
+            }
+
+            var headers = new Headers
+            {
+                { SourceTopicHeader, topicBytes },
+                { SourcePartitionHeader, Encoding.UTF8.GetBytes(o.Source.Partition.ToString(CultureInfo.InvariantCulture)) },
+                { SourceOffsetHeader, Encoding.UTF8.GetBytes(o.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
+            };
+            ProduceWithBackpressure(producer, _options.ShadowTopic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(o.Key), Value = o.Value, Headers = headers }, OnDelivery, abort);
         }
 
         // Dead letters: whole when they fit; over the limit, a reference plus the start of the payload. One refused as too

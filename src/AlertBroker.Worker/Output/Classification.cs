@@ -39,6 +39,9 @@ public sealed record Classification(
     long ReceivedTimestampMs,
     long ClassifiedTimestampMs)
 {
+    /// <summary>Why there are no probabilities when that is not simply "no usable observation yet" (e.g. no model serves the survey); null otherwise.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>Index of the most probable class, -1 when there are no probabilities.</summary>
     public int TopIndex
     {

@@ -107,6 +107,15 @@ public sealed class ClassificationCodec
 
         w.WriteLong(c.ReceivedTimestampMs);
         w.WriteLong(c.ClassifiedTimestampMs);
+        if (c.Reason is { } reason)
+        {
+            w.WriteUnionIndex(1);
+            w.WriteString(reason);
+        }
+        else
+        {
+            w.WriteUnionIndex(0);
+        }
     }
 
     /// <summary>Reads a message this codec (or any writer of the schema) produced, in either framing.</summary>
@@ -149,7 +158,10 @@ public sealed class ClassificationCodec
             (ScoringPath)((GenericEnum)record["scoring"]!).Index,
             ToMillis(record["alertTimestamp"]),
             ToMillis(record["receivedTimestamp"]) ?? 0,
-            ToMillis(record["classifiedTimestamp"]) ?? 0);
+            ToMillis(record["classifiedTimestamp"]) ?? 0)
+        {
+            Reason = (string?)record["reason"],
+        };
     }
 
     private static long? ToMillis(object? value) => value switch

@@ -1,9 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Numerics;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Model.Scoring;
+using AlertBroker.Registry;
 using AlertBroker.State;
+using AlertBroker.Worker.Enrichment;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Telemetry;
@@ -30,34 +33,48 @@ public sealed class StateConflictException : Exception
 
 /// <summary>
 /// The worker's batch step, independent of Kafka: messages in, classifications and dead letters out. Per batch: decode every
-/// message (failures become dead letters), group the alerts by object, read the objects' states in one round trip, merge the
-/// new observations, score only the new steps from each stored hidden state (a full re-run when the data arrived out of
-/// order, the model changed or no state exists) in one scorer call per path, write the new states with check-and-set in
-/// one round trip (objects that lost a race are re-read and redone), then encode one classification per alert.
+/// message (failures become dead letters), group the alerts by object and route each object to its survey's model (and
+/// shadow model) from the batch's <see cref="ModelSet"/>, start the metadata lookups the models need, read the objects'
+/// states in one round trip (Redis metadata lookups share it), merge the new observations, score only the new steps from
+/// each stored hidden state (a full re-run when the data arrived out of order, the model or its metadata changed, or no
+/// state exists) — each model scoring its own objects, in one scorer call per path and length group — write the new states
+/// with check-and-set in one round trip (objects that lost a race are re-read and redone), then encode one classification
+/// per alert (and one shadow classification per alert of a shadowed survey).
 /// A state store outage surfaces as <see cref="StateStoreUnavailableException"/> with nothing half-done that a retry of the
 /// same batch would not repair: merges are idempotent.
 /// </summary>
+/// <remarks>
+/// An alert of a survey no model of the set serves is merged into its object's state (so a model that serves the survey
+/// later scores the whole light curve) and classified with scoring NONE, no model, no probabilities and a reason; it is
+/// counted as <c>alertbroker.alerts.unserved</c>.
+/// </remarks>
 public sealed class AlertBatchProcessor
 {
     private readonly AlertDecoder _decoder;
     private readonly IObjectStateStore _store;
-    private readonly Func<ActiveModel> _model;
+    private readonly Func<ModelSet> _models;
     private readonly ClassificationCodec _codec;
     private readonly TimeProvider _time;
     private readonly WorkerMetrics? _metrics;
 
-    public AlertBatchProcessor(AlertDecoder decoder, IObjectStateStore store, Func<ActiveModel> model, ClassificationCodec codec, WorkerMetrics? metrics = null, TimeProvider? time = null)
+    public AlertBatchProcessor(AlertDecoder decoder, IObjectStateStore store, Func<ModelSet> models, ClassificationCodec codec, WorkerMetrics? metrics = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(codec);
         _decoder = decoder;
         _store = store;
-        _model = model;
+        _models = models;
         _codec = codec;
         _metrics = metrics;
         _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>One model for every survey it declares (<see cref="ModelSet.Of(ActiveModel, MetadataSourceSet?)"/>).</summary>
+    public AlertBatchProcessor(AlertDecoder decoder, IObjectStateStore store, Func<ActiveModel> model, ClassificationCodec codec, WorkerMetrics? metrics = null, TimeProvider? time = null)
+        : this(decoder, store, SingleModel(model), codec, metrics, time)
+    {
     }
 
     /// <summary>How many times an object that lost a check-and-set is re-read and redone within one batch.</summary>
@@ -75,20 +92,23 @@ public sealed class AlertBatchProcessor
     /// <summary>The default of <see cref="MaxObservationsPerObject"/>.</summary>
     public const int DefaultMaxObservationsPerObject = 4_000;
 
-    public Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default) =>
-        ProcessAsync(messages, _model(), cancellationToken);
+    /// <summary>Where shadow comparisons (candidate against active, per alert) are recorded; none when null.</summary>
+    public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
 
-    /// <summary>The model the next batch would use (a caller that splits one batch into several calls takes it once).</summary>
-    public ActiveModel CurrentModel() => _model();
+    public Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default) =>
+        ProcessAsync(messages, _models(), cancellationToken);
+
+    /// <summary>The models the next batch would use (a caller that splits one batch into several calls takes them once).</summary>
+    public ModelSet CurrentModels() => _models();
 
     /// <summary>
-    /// Processes one batch with a given model: a caller that splits one logical batch into several calls (retrying
-    /// messages one by one) passes the same model to each, so the batch still uses one model version.
+    /// Processes one batch with a given set of models: a caller that splits one logical batch into several calls (retrying
+    /// messages one by one) passes the same set to each, so the batch still uses one model version per survey.
     /// </summary>
-    public async Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, ActiveModel model, CancellationToken cancellationToken = default)
+    public async Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, ModelSet models, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         using var activity = WorkerMetrics.ActivitySource.StartActivity("alertbroker.batch");
         activity?.SetTag("alertbroker.batch.messages", messages.Count);
         var received = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -121,7 +141,7 @@ public sealed class AlertBatchProcessor
 
         var decodeTime = clock.Elapsed;
 
-        // 2. Group by object.
+        // 2. Group by object; each object goes to its survey's model (and shadow).
         var works = new Dictionary<ObjectKey, ObjectWork>(alerts.Count);
         var workOfAlert = new ObjectWork[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
@@ -129,7 +149,8 @@ public sealed class AlertBatchProcessor
             var key = new ObjectKey(alerts[j].Survey, alerts[j].ObjectId);
             if (!works.TryGetValue(key, out var work))
             {
-                work = new ObjectWork(key);
+                var survey = ModelSet.SurveyName(key.Survey);
+                work = new ObjectWork(key, survey, models.For(survey), models.ShadowFor(survey));
                 works.Add(key, work);
             }
 
@@ -137,9 +158,14 @@ public sealed class AlertBatchProcessor
             workOfAlert[j] = work;
         }
 
-        // 3–6. Read, merge, score, check-and-set write; redo the objects that lost a race.
+        // 3. Metadata the models need (and shadow labels), requested now so Redis lookups travel with the state read.
+        clock.Restart();
+        var lookups = StartMetadataLookups(works.Values, models.Metadata, cancellationToken);
+        var metadataStart = clock.Elapsed;
+
+        // 4–7. Read, merge, score, check-and-set write; redo the objects that lost a race.
         var pending = new List<ObjectWork>(works.Values);
-        TimeSpan readTime = default, scoreTime = default, writeTime = default;
+        TimeSpan readTime = metadataStart, scoreTime = default, writeTime = default;
         int written = 0, added = 0, retries = 0, dropped = 0;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
@@ -163,15 +189,20 @@ public sealed class AlertBatchProcessor
             }
 
             await _store.ReadAsync(keys, states, cancellationToken).ConfigureAwait(false);
+            if (attempt == 0)
+            {
+                await ApplyMetadataAsync(lookups).ConfigureAwait(false);
+            }
+
             readTime += clock.Elapsed;
 
             clock.Restart();
             for (var i = 0; i < pending.Count; i++)
             {
-                pending[i].Prepare(states[i] ?? ObjectState.Empty, model, MaxObservationsPerObject);
+                pending[i].Prepare(states[i] ?? ObjectState.Empty, MaxObservationsPerObject);
             }
 
-            ScoreNewSteps(pending, model);
+            ScoreNewSteps(pending);
             scoreTime += clock.Elapsed;
 
             clock.Restart();
@@ -182,7 +213,7 @@ public sealed class AlertBatchProcessor
             {
                 if (work.NeedsWrite)
                 {
-                    writes.Add(new StateWrite(work.Key, work.Current.Version, work.BuildState(model, now)));
+                    writes.Add(new StateWrite(work.Key, work.Current.Version, work.BuildState(now)));
                     writers.Add(work);
                 }
             }
@@ -206,52 +237,127 @@ public sealed class AlertBatchProcessor
             }
         }
 
-        // 7. One classification per alert; re-delivered earlier alerts get the probabilities as of their own time.
+        // 8. One classification per alert; re-delivered earlier alerts get the probabilities as of their own time (the
+        // object's window as of then, with its own observation count).
         clock.Restart();
         var prefixes = new List<PrefixRequest>();
         var picks = new AlertPick[alerts.Count];
+        var shadowPicks = new AlertPick[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
         {
-            picks[j] = workOfAlert[j].Pick(alerts[j], model, prefixes);
+            var work = workOfAlert[j];
+            picks[j] = work.Active?.Pick(alerts[j], prefixes) ?? default;
+            shadowPicks[j] = work.Shadow?.Pick(alerts[j], prefixes) ?? default;
         }
 
-        ScorePrefixes(prefixes, model);
+        ScorePrefixes(prefixes);
         scoreTime += clock.Elapsed;
 
         clock.Restart();
         var classified = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var outputs = new List<OutputMessage>(alerts.Count);
+        List<OutputMessage>? shadowOutputs = null;
+        var counts = new BatchCounts();
         for (var j = 0; j < alerts.Count; j++)
         {
             var a = alerts[j];
-            var pick = picks[j];
-            var probabilities = pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities;
-            var c = new Classification(
-                a.ObjectId,
-                a.SourceId,
-                a.AlertId != 0 ? a.AlertId : a.SourceId,
-                a.Survey,
-                a.Mjd,
-                model.Name,
-                model.Version,
-                model.Classes,
-                probabilities,
-                pick.Observations,
-                pick.Steps,
-                pick.Path,
-                messages[alertMessage[j]].TimestampUnixMs,
-                received,
-                classified);
-            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c) { Source = messages[alertMessage[j]] });
+            var work = workOfAlert[j];
+            var source = messages[alertMessage[j]];
+            var timestamp = source.TimestampUnixMs;
+            Classification c;
+            if (work.Active is { } active)
+            {
+                var pick = picks[j];
+                c = new Classification(
+                    a.ObjectId,
+                    a.SourceId,
+                    a.AlertId != 0 ? a.AlertId : a.SourceId,
+                    a.Survey,
+                    a.Mjd,
+                    active.Model.Name,
+                    active.Model.Version,
+                    active.Model.Classes,
+                    pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
+                    pick.Observations,
+                    pick.Steps,
+                    pick.Path,
+                    timestamp,
+                    received,
+                    classified);
+            }
+            else
+            {
+                c = new Classification(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, string.Empty, string.Empty, [], [], work.ObservationsAt(a.Mjd), 0, ScoringPath.None, timestamp, received, classified)
+                {
+                    Reason = $"no model serves the survey {work.Survey}",
+                };
+                counts.Unserved(work.Survey);
+            }
+
+            outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c) { Source = source });
+            if (work.Shadow is { } shadow)
+            {
+                var pick = shadowPicks[j];
+                var s = new Classification(
+                    a.ObjectId,
+                    a.SourceId,
+                    a.AlertId != 0 ? a.AlertId : a.SourceId,
+                    a.Survey,
+                    a.Mjd,
+                    shadow.Model.Name,
+                    shadow.Model.Version,
+                    shadow.Model.Classes,
+                    pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
+                    pick.Observations,
+                    pick.Steps,
+                    pick.Path,
+                    timestamp,
+                    received,
+                    classified);
+                (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
+                counts.Shadowed(work.Survey, shadow.Model);
+
+                // Agreement is counted once per alert as it first arrives: a re-delivered alert (CACHED or PREFIX) is not counted again.
+                if (work.Active is { } activeTrack && c.Probabilities.Length > 0 && s.Probabilities.Length > 0 && c.Scoring is ScoringPath.Incremental or ScoringPath.Full)
+                {
+                    var agreed = c.TopClass == s.TopClass;
+                    counts.Compared(work.Survey, shadow.Model, agreed, activeTrack.Model.Classes, c.Probabilities, s.Probabilities);
+                    ShadowStatistics?.Record(new ShadowPair(work.Survey, shadow.Model.ShortIdentity, activeTrack.Model.ShortIdentity), s.Classes, s.Probabilities, c.Classes, c.Probabilities, work.Label);
+                }
+            }
         }
 
         var encodeTime = clock.Elapsed;
         var timings = new StageTimings(decodeTime, readTime, scoreTime, writeTime, encodeTime, total.Elapsed);
-        var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings) { ObservationsDropped = dropped };
+        var result = new BatchResult(messages.Count, alerts.Count, outputs, deadLetters, written, added, retries, timings)
+        {
+            ShadowOutputs = shadowOutputs ?? [],
+            ObservationsDropped = dropped,
+        };
         _metrics?.RecordBatch(result);
+        counts.Report(_metrics);
         activity?.SetTag("alertbroker.batch.alerts", alerts.Count);
         activity?.SetTag("alertbroker.batch.dead_letters", deadLetters.Count);
         return result;
+    }
+
+    private static Func<ModelSet> SingleModel(Func<ActiveModel> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        (ActiveModel Model, ModelSet Set)? last = null;
+        return () =>
+        {
+            var m = model();
+            var cached = last;
+            if (cached is { } c && ReferenceEquals(c.Model, m))
+            {
+                return c.Set;
+            }
+
+            var set = ModelSet.Of(m);
+            last = (m, set);
+            return set;
+        };
     }
 
     private async ValueTask<DeadLetter?> DecodeAsync(InputMessage message, List<Alert> output, CancellationToken cancellationToken)
@@ -287,100 +393,209 @@ public sealed class AlertBatchProcessor
         }
     }
 
-    private static void ScoreNewSteps(List<ObjectWork> works, ActiveModel model)
+    // One lookup per (survey, source) the batch's models need, over the objects of that survey.
+    private static List<MetadataLookup> StartMetadataLookups(IEnumerable<ObjectWork> works, MetadataSourceSet sources, CancellationToken cancellationToken)
     {
-        // Incremental updates (a step or two) and full re-runs (whole light curves) go in separate calls: padding costs
-        // N × longest, so mixing them would make every short request pay for the longest.
-        var incremental = new List<ObjectWork>();
-        var full = new List<ObjectWork>();
+        var lookups = new List<MetadataLookup>();
+        if (sources.IsEmpty)
+        {
+            return lookups;
+        }
+
+        var bySource = new Dictionary<(string Survey, string Source), List<ObjectWork>>();
         foreach (var w in works)
         {
-            if (w.ScoreCount > 0)
+            var needed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var track in w.Tracks)
             {
-                (w.Path == ScoringPath.Incremental ? incremental : full).Add(w);
+                needed.UnionWith(track.Model.MetadataSources);
+            }
+
+            if (w.Shadow is not null)
+            {
+                needed.Add(MetadataSourceDeclaration.LabelSource);
+            }
+
+            foreach (var source in needed)
+            {
+                if (sources.Supplies(w.Survey, source))
+                {
+                    if (!bySource.TryGetValue((w.Survey, source), out var list))
+                    {
+                        list = [];
+                        bySource[(w.Survey, source)] = list;
+                    }
+
+                    list.Add(w);
+                }
             }
         }
 
-        ScoreByLength(incremental, model);
-        ScoreByLength(full, model);
+        foreach (var ((survey, source), list) in bySource)
+        {
+            var ids = new string[list.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = list[i].Key.ObjectId;
+            }
+
+            var results = new string?[ids.Length];
+            lookups.Add(new MetadataLookup(survey, source, list, results, sources.Get(survey, source)!.LookupAsync(ids, results, cancellationToken)));
+        }
+
+        return lookups;
+    }
+
+    private async Task ApplyMetadataAsync(List<MetadataLookup> lookups)
+    {
+        if (lookups.Count > 0)
+        {
+            await Task.WhenAll(lookups.Select(l => l.Pending)).ConfigureAwait(false);
+        }
+
+        foreach (var lookup in lookups)
+        {
+            int found = 0, invalid = 0;
+            for (var i = 0; i < lookup.Works.Count; i++)
+            {
+                var text = lookup.Results[i];
+                if (lookup.Source == MetadataSourceDeclaration.LabelSource)
+                {
+                    lookup.Works[i].Label = text;
+                    found += text is null ? 0 : 1;
+                    continue;
+                }
+
+                var value = MetadataSourceSet.ParseValue(text, out var bad);
+                invalid += bad ? 1 : 0;
+                found += double.IsFinite(value) ? 1 : 0;
+                lookup.Works[i].SetMetadata(lookup.Source, value);
+            }
+
+            _metrics?.MetadataLookups(lookup.Survey, lookup.Source, found, lookup.Works.Count - found - invalid, invalid);
+        }
+    }
+
+    // Each model scores its own objects: per model, incremental updates (a step or two) and full re-runs (whole light
+    // curves) go in separate calls, because padding costs N × longest and mixing them would make every short request pay
+    // for the longest.
+    private static void ScoreNewSteps(List<ObjectWork> works)
+    {
+        var byModel = new Dictionary<ActiveModel, (List<ScoreTrack> Incremental, List<ScoreTrack> Full)>(ReferenceEqualityComparer.Instance);
+        foreach (var w in works)
+        {
+            foreach (var track in w.Tracks)
+            {
+                if (track.ScoreCount == 0)
+                {
+                    continue;
+                }
+
+                if (!byModel.TryGetValue(track.Model, out var lists))
+                {
+                    lists = ([], []);
+                    byModel[track.Model] = lists;
+                }
+
+                (track.Path == ScoringPath.Incremental ? lists.Incremental : lists.Full).Add(track);
+            }
+        }
+
+        foreach (var (model, (incremental, full)) in byModel)
+        {
+            ScoreByLength(incremental, model);
+            ScoreByLength(full, model);
+        }
     }
 
     // Requests vary from one step to hundreds: group them by length (powers of two) so each call pads to at most twice its
     // shortest request instead of to the batch's longest light curve.
-    private static void ScoreByLength(List<ObjectWork> works, ActiveModel model)
+    private static void ScoreByLength(List<ScoreTrack> tracks, ActiveModel model)
     {
-        works.Sort(static (a, b) => a.ScoreCount.CompareTo(b.ScoreCount));
+        tracks.Sort(static (a, b) => a.ScoreCount.CompareTo(b.ScoreCount));
         var start = 0;
-        for (var i = 1; i <= works.Count; i++)
+        for (var i = 1; i <= tracks.Count; i++)
         {
-            if (i == works.Count || BitOperations.Log2((uint)works[i].ScoreCount) != BitOperations.Log2((uint)works[start].ScoreCount))
+            if (i == tracks.Count || BitOperations.Log2((uint)tracks[i].ScoreCount) != BitOperations.Log2((uint)tracks[start].ScoreCount))
             {
-                Score(works.GetRange(start, i - start), model);
+                Score(tracks.GetRange(start, i - start), model);
                 start = i;
             }
         }
     }
 
-    private static void Score(List<ObjectWork> works, ActiveModel model)
+    private static void Score(List<ScoreTrack> tracks, ActiveModel model)
     {
-        if (works.Count == 0)
+        if (tracks.Count == 0)
         {
             return;
         }
 
         var d = model.Scorer.Dimensions;
-        var requests = new ScoringRequest[works.Count];
-        var outputs = new ScoringOutput[works.Count];
-        for (var i = 0; i < works.Count; i++)
+        var requests = new ScoringRequest[tracks.Count];
+        var outputs = new ScoringOutput[tracks.Count];
+        for (var i = 0; i < tracks.Count; i++)
         {
-            var w = works[i];
-            var steps = new float[w.ScoreCount * model.Encoding.StepFeatureCount];
-            model.Encoding.EncodeSteps(w.Steps, w.ScoreStart, w.ReferenceMjd, double.NaN, steps);
-            w.StepProbabilities = new float[w.ScoreCount * d.Classes];
-            w.NewHidden = new float[d.StateSize];
-            requests[i] = new ScoringRequest(steps, model.Meta, w.StartHidden);
-            outputs[i] = new ScoringOutput(w.StepProbabilities, w.NewHidden);
+            var t = tracks[i];
+            var steps = new float[t.ScoreCount * model.Encoding.StepFeatureCount];
+            model.Encoding.EncodeSteps(t.Steps, t.ScoreStart, t.ReferenceMjd, t.Redshift, steps);
+            t.StepProbabilities = new float[t.ScoreCount * d.Classes];
+            t.NewHidden = new float[d.StateSize];
+            requests[i] = new ScoringRequest(steps, t.Meta, t.StartHidden);
+            outputs[i] = new ScoringOutput(t.StepProbabilities, t.NewHidden);
         }
 
         model.Scorer.Score(requests, outputs);
-        foreach (var w in works)
+        foreach (var t in tracks)
         {
-            w.FinalProbabilities = w.StepProbabilities.AsSpan((w.ScoreCount - 1) * d.Classes, d.Classes).ToArray();
+            t.FinalProbabilities = t.StepProbabilities.AsSpan((t.ScoreCount - 1) * d.Classes, d.Classes).ToArray();
         }
     }
 
-    private static void ScorePrefixes(List<PrefixRequest> prefixes, ActiveModel model)
+    private static void ScorePrefixes(List<PrefixRequest> prefixes)
     {
         if (prefixes.Count == 0)
         {
             return;
         }
 
-        var d = model.Scorer.Dimensions;
-        var requests = new ScoringRequest[prefixes.Count];
-        var outputs = new ScoringOutput[prefixes.Count];
-        for (var i = 0; i < prefixes.Count; i++)
+        foreach (var group in prefixes.GroupBy(p => p.Track.Model, ReferenceEqualityComparer.Instance))
         {
-            var p = prefixes[i];
-            var steps = new float[p.Steps * model.Encoding.StepFeatureCount];
-            model.Encoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, double.NaN, steps);
-            p.AllProbabilities = new float[p.Steps * d.Classes];
-            requests[i] = new ScoringRequest(steps, model.Meta, ReadOnlyMemory<float>.Empty);
-            outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
-        }
+            var model = (ActiveModel)group.Key!;
+            var list = group.ToList();
+            var d = model.Scorer.Dimensions;
+            var requests = new ScoringRequest[list.Count];
+            var outputs = new ScoringOutput[list.Count];
+            for (var i = 0; i < list.Count; i++)
+            {
+                var p = list[i];
+                var steps = new float[p.Steps * model.Encoding.StepFeatureCount];
+                model.Encoding.EncodeSteps(p.Points.AsSpan(0, p.Steps), 0, p.ReferenceMjd, p.Track.Redshift, steps);
+                p.AllProbabilities = new float[p.Steps * d.Classes];
+                requests[i] = new ScoringRequest(steps, p.Track.Meta, ReadOnlyMemory<float>.Empty);
+                outputs[i] = new ScoringOutput(p.AllProbabilities, new float[d.StateSize]);
+            }
 
-        model.Scorer.Score(requests, outputs);
-        foreach (var p in prefixes)
-        {
-            p.Probabilities = p.AllProbabilities.AsSpan((p.Steps - 1) * d.Classes, d.Classes).ToArray();
+            model.Scorer.Score(requests, outputs);
+            foreach (var p in list)
+            {
+                p.Probabilities = p.AllProbabilities.AsSpan((p.Steps - 1) * d.Classes, d.Classes).ToArray();
+            }
         }
     }
 
+    private sealed record MetadataLookup(string Survey, string Source, List<ObjectWork> Works, string?[] Results, Task Pending);
+
     private readonly record struct AlertPick(ScoringPath Path, int Steps, int Observations, float[] Probabilities, PrefixRequest? Prefix);
 
-    /// <summary>Steps 0..<see cref="Steps"/> of <see cref="Points"/>, scored from no state with t₀ = <see cref="ReferenceMjd"/>.</summary>
-    private sealed class PrefixRequest(Observation[] points, int steps, double referenceMjd)
+    /// <summary>
+    /// Steps 0..<see cref="Steps"/> of <see cref="Points"/>, scored by the track's model from no state with t₀ =
+    /// <see cref="ReferenceMjd"/> (and the track's metadata).
+    /// </summary>
+    private sealed class PrefixRequest(ScoreTrack track, Observation[] points, int steps, double referenceMjd)
     {
+        public ScoreTrack Track { get; } = track;
+
         public Observation[] Points { get; } = points;
 
         public int Steps { get; } = steps;
@@ -392,9 +607,305 @@ public sealed class AlertBatchProcessor
         public float[] Probabilities { get; set; } = [];
     }
 
-    private sealed class ObjectWork(ObjectKey key)
+    /// <summary>Per-batch tallies for the metrics (added once per batch, not per alert).</summary>
+    private sealed class BatchCounts
     {
-        public ObjectKey Key { get; } = key;
+        private Dictionary<string, long>? _unserved;
+        private Dictionary<(string Survey, ActiveModel Model), ShadowTally>? _shadow;
+
+        public void Unserved(string survey)
+        {
+            _unserved ??= new(StringComparer.Ordinal);
+            _unserved[survey] = _unserved.GetValueOrDefault(survey) + 1;
+        }
+
+        public void Shadowed(string survey, ActiveModel model) => Tally(survey, model).Classified++;
+
+        public void Compared(string survey, ActiveModel shadow, bool agreed, string[] activeClasses, float[] active, float[] candidate)
+        {
+            var t = Tally(survey, shadow);
+            t.Compared++;
+            t.Agreed += agreed ? 1 : 0;
+            for (var i = 0; i < shadow.Classes.Length; i++)
+            {
+                var k = Array.IndexOf(activeClasses, shadow.Classes[i]);
+                if (k >= 0)
+                {
+                    t.AbsDiff[i] += Math.Abs(candidate[i] - active[k]);
+                }
+            }
+        }
+
+        public void Report(WorkerMetrics? metrics)
+        {
+            if (metrics is null)
+            {
+                return;
+            }
+
+            if (_unserved is not null)
+            {
+                foreach (var (survey, n) in _unserved)
+                {
+                    metrics.Unserved(survey, n);
+                }
+            }
+
+            if (_shadow is not null)
+            {
+                foreach (var ((survey, model), t) in _shadow)
+                {
+                    metrics.Shadow(survey, model.Name, model.Version, model.Classes, t.Classified, t.Compared, t.Agreed, t.AbsDiff);
+                }
+            }
+        }
+
+        private ShadowTally Tally(string survey, ActiveModel model)
+        {
+            _shadow ??= [];
+            if (!_shadow.TryGetValue((survey, model), out var t))
+            {
+                t = new ShadowTally(model.Classes.Length);
+                _shadow[(survey, model)] = t;
+            }
+
+            return t;
+        }
+
+        private sealed class ShadowTally(int classes)
+        {
+            public long Classified { get; set; }
+
+            public long Compared { get; set; }
+
+            public long Agreed { get; set; }
+
+            public double[] AbsDiff { get; } = new double[classes];
+        }
+    }
+
+    /// <summary>
+    /// One model's scoring of one object in this batch: the active model's, or the shadow model's. The model's encoding
+    /// decides which of the object's points are steps and t₀, so each track has its own steps.
+    /// </summary>
+    private sealed class ScoreTrack(ObjectWork work, ActiveModel model, bool shadow)
+    {
+        public ObjectWork Work { get; } = work;
+
+        public ActiveModel Model { get; } = model;
+
+        public bool IsShadow { get; } = shadow;
+
+        /// <summary>The metadata vector this model gets for the object (the all-unknown one until metadata is applied).</summary>
+        public float[] Meta { get; private set; } = model.Meta;
+
+        /// <summary>The redshift that dilates the step times (NaN: observer frame).</summary>
+        public double Redshift { get; private set; } = double.NaN;
+
+        /// <summary>The identity stored with the hidden state: the model's, plus the metadata when any is known.</summary>
+        public string StateId { get; private set; } = model.Id;
+
+        public Observation[] Steps { get; private set; } = [];
+
+        public double ReferenceMjd { get; private set; } = double.NaN;
+
+        public ScoringPath Path { get; private set; }
+
+        public int ScoreStart { get; private set; }
+
+        public int ScoreCount { get; private set; }
+
+        public ReadOnlyMemory<float> StartHidden { get; private set; }
+
+        public float[] StepProbabilities { get; set; } = [];
+
+        public float[] NewHidden { get; set; } = [];
+
+        public float[] FinalProbabilities { get; set; } = [];
+
+        private Dictionary<(int Start, int End), PrefixRequest>? Prefixes { get; set; }
+
+        public void ApplyMetadata(Func<string, double> valueOfSource)
+        {
+            if (!Model.RequiresMetadata)
+            {
+                return;
+            }
+
+            var meta = new float[Model.Meta.Length];
+            if (Model.EncodeMetadata(valueOfSource, meta, out var redshift))
+            {
+                // A state computed with other metadata (or none) is not continued: the identity carries the values.
+                Meta = meta;
+                Redshift = redshift;
+                StateId = Model.Id + "|meta=" + string.Join(",", meta.Select(static f => f.ToString("R", CultureInfo.InvariantCulture)));
+            }
+        }
+
+        public void Prepare(ScoreState? stored, bool windowMoved)
+        {
+            // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
+            Steps = Model.Encoding.SelectOrderedSteps(Work.Merged, out var referenceMjd);
+            ReferenceMjd = referenceMjd;
+            StepProbabilities = [];
+            Prefixes = null;
+            var n = Steps.Length;
+            if (n == 0)
+            {
+                Path = ScoringPath.None;
+                ScoreStart = ScoreCount = 0;
+                NewHidden = [];
+                FinalProbabilities = [];
+                return;
+            }
+
+            // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
+            // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
+            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
+            if (!windowMoved && stored is not null && CanContinue(stored) && (Model.IsIncremental || stored.ScoredSteps == n))
+            {
+                ScoreStart = stored.ScoredSteps;
+                ScoreCount = n - ScoreStart;
+                Path = ScoreCount == 0 ? ScoringPath.Cached : ScoringPath.Incremental;
+                StartHidden = stored.HiddenState;
+                NewHidden = stored.HiddenState;
+                FinalProbabilities = stored.Probabilities;
+                return;
+            }
+
+            Path = ScoringPath.Full;
+            ScoreStart = 0;
+            ScoreCount = n;
+            StartHidden = ReadOnlyMemory<float>.Empty;
+        }
+
+        public ScoreState? BuildState() =>
+            Steps.Length == 0
+                ? null
+                : new ScoreState
+                {
+                    ModelId = StateId,
+                    ScoredSteps = Steps.Length,
+                    LastStepMjd = Steps[^1].Mjd,
+                    LastStepSourceId = Steps[^1].SourceId,
+                    ReferenceMjd = ReferenceMjd,
+                    HiddenState = NewHidden,
+                    Probabilities = FinalProbabilities,
+                };
+
+        /// <summary>
+        /// The classification of one alert: the object's light curve as of the alert's time — the newest points (at most the
+        /// limit) at or before it — so an alert delivered again, or in another batch, gets what it got the first time.
+        /// </summary>
+        public AlertPick Pick(Alert alert, List<PrefixRequest> prefixes)
+        {
+            var (start, end) = Work.WindowAt(alert.Mjd);
+            var observations = end - start;
+            if (start < Work.DroppedFront)
+            {
+                // The alert's window reaches back before the stored one (an earlier alert of an object over the limit).
+                return PickWindow(start, end, observations, prefixes);
+            }
+
+            var n = Steps.Length;
+            var index = n;
+            while (index > 0 && Steps[index - 1].Mjd > alert.Mjd)
+            {
+                index--;
+            }
+
+            if (index == 0)
+            {
+                return new AlertPick(ScoringPath.None, 0, observations, [], null);
+            }
+
+            if (index == n)
+            {
+                return new AlertPick(Path, n, observations, FinalProbabilities, null);
+            }
+
+            if (ScoreCount > 0 && index - 1 >= ScoreStart)
+            {
+                var c = Model.Classes.Length;
+                return new AlertPick(Path, index, observations, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
+            }
+
+            Prefixes ??= [];
+            if (!Prefixes.TryGetValue((-1, index), out var prefix))
+            {
+                prefix = new PrefixRequest(this, Steps, index, ReferenceMjd);
+                Prefixes.Add((-1, index), prefix);
+                prefixes.Add(prefix);
+            }
+
+            return new AlertPick(ScoringPath.Prefix, index, observations, [], prefix);
+        }
+
+        private AlertPick PickWindow(int start, int end, int observations, List<PrefixRequest> prefixes)
+        {
+            Prefixes ??= [];
+            if (!Prefixes.TryGetValue((start, end), out var prefix))
+            {
+                var points = Model.Encoding.SelectOrderedSteps(Work.Combined[start..end], out var pointsReference);
+                if (points.Length == 0)
+                {
+                    return new AlertPick(ScoringPath.None, 0, observations, [], null);
+                }
+
+                prefix = new PrefixRequest(this, points, points.Length, pointsReference);
+                Prefixes.Add((start, end), prefix);
+                prefixes.Add(prefix);
+            }
+
+            return new AlertPick(ScoringPath.Prefix, prefix.Steps, observations, [], prefix);
+        }
+
+        private bool CanContinue(ScoreState stored)
+        {
+            var s = stored.ScoredSteps;
+            if (s <= 0 || s > Steps.Length || stored.ModelId != StateId
+                || stored.HiddenState.Length != Model.Scorer.Dimensions.StateSize
+                || stored.Probabilities.Length != Model.Classes.Length)
+            {
+                return false;
+            }
+
+            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale. A changed
+            // t₀ (an earlier detection arrived) changes every step's time feature and, with a window, which points are steps.
+            ref readonly var last = ref Steps[s - 1];
+            return last.Mjd.Equals(stored.LastStepMjd)
+                && last.SourceId == stored.LastStepSourceId
+                && ReferenceMjd.Equals(stored.ReferenceMjd);
+        }
+    }
+
+    private sealed class ObjectWork
+    {
+        private Dictionary<string, double>? _metadata;
+
+        public ObjectWork(ObjectKey key, string survey, ActiveModel? active, ActiveModel? shadow)
+        {
+            Key = key;
+            Survey = survey;
+            Active = active is null ? null : new ScoreTrack(this, active, shadow: false);
+
+            // A shadow only runs beside an active model (its statistics compare the two).
+            Shadow = shadow is null || active is null ? null : new ScoreTrack(this, shadow, shadow: true);
+            Tracks = Active is null ? [] : Shadow is null ? [Active] : [Active, Shadow];
+        }
+
+        public ObjectKey Key { get; }
+
+        public string Survey { get; }
+
+        public ScoreTrack? Active { get; }
+
+        public ScoreTrack? Shadow { get; }
+
+        public ScoreTrack[] Tracks { get; }
+
+        /// <summary>The object's class label (shadow statistics), when a label source has one.</summary>
+        public string? Label { get; set; }
 
         public List<Alert> Alerts { get; } = new(1);
 
@@ -417,29 +928,39 @@ public sealed class AlertBatchProcessor
 
         public int Limit { get; private set; }
 
-        public Observation[] Steps { get; private set; } = [];
+        public bool NeedsWrite => Added > 0 || Evicted > 0 || (Active?.ScoreCount ?? 0) > 0 || (Shadow?.ScoreCount ?? 0) > 0;
 
-        public double ReferenceMjd { get; private set; } = double.NaN;
+        public void SetMetadata(string source, double value)
+        {
+            _metadata ??= new(StringComparer.Ordinal);
+            _metadata[source] = value;
+            foreach (var track in Tracks)
+            {
+                track.ApplyMetadata(s => _metadata.GetValueOrDefault(s, double.NaN));
+            }
+        }
 
-        public ScoringPath Path { get; private set; }
+        /// <summary>The alert's window in <see cref="Combined"/>: the newest points (at most the limit) at or before its time.</summary>
+        public (int Start, int End) WindowAt(double mjd)
+        {
+            // Points at or before the alert's time are a prefix of the combined curve (it is ordered by time first).
+            var end = Combined.Length;
+            while (end > 0 && Combined[end - 1].Mjd > mjd)
+            {
+                end--;
+            }
 
-        public int ScoreStart { get; private set; }
+            return (Limit > 0 ? Math.Max(0, end - Limit) : 0, end);
+        }
 
-        public int ScoreCount { get; private set; }
+        /// <summary>How many observations the object had as of <paramref name="mjd"/> (within the limit).</summary>
+        public int ObservationsAt(double mjd)
+        {
+            var (start, end) = WindowAt(mjd);
+            return end - start;
+        }
 
-        public ReadOnlyMemory<float> StartHidden { get; private set; }
-
-        public float[] StepProbabilities { get; set; } = [];
-
-        public float[] NewHidden { get; set; } = [];
-
-        public float[] FinalProbabilities { get; set; } = [];
-
-        public bool NeedsWrite => Added > 0 || Evicted > 0 || ScoreCount > 0;
-
-        private Dictionary<(int Start, int End), PrefixRequest>? Prefixes { get; set; }
-
-        public void Prepare(ObjectState current, ActiveModel model, int limit)
+        public void Prepare(ObjectState current, int limit)
         {
             Current = current;
             Limit = limit;
@@ -464,131 +985,56 @@ public sealed class AlertBatchProcessor
                 Merged = windowMoved ? kept.ToArray() : current.Observations;
             }
 
-            // The model's encoding decides which points are steps (its window around t₀ included) and t₀ itself.
-            Steps = model.Encoding.SelectOrderedSteps(Merged, out var referenceMjd);
-            ReferenceMjd = referenceMjd;
-            StepProbabilities = [];
-            Prefixes = null;
-            var n = Steps.Length;
-            if (n == 0)
-            {
-                Path = ScoringPath.None;
-                ScoreStart = ScoreCount = 0;
-                NewHidden = [];
-                FinalProbabilities = [];
-                return;
-            }
-
-            // A window that lost its oldest points starts from another state: the stored hidden state does not continue it.
-            // Unchanged steps reuse the stored result; new steps continue the stored state only when the model can (a graph
-            // without a recurrent state, or an encoding that is not incremental-exact, re-runs the whole light curve).
-            if (!windowMoved && CanContinue(current, model) && (model.IsIncremental || current.ScoredSteps == n))
-            {
-                ScoreStart = current.ScoredSteps;
-                ScoreCount = n - ScoreStart;
-                Path = ScoreCount == 0 ? ScoringPath.Cached : ScoringPath.Incremental;
-                StartHidden = current.HiddenState;
-                NewHidden = current.HiddenState;
-                FinalProbabilities = current.Probabilities;
-                return;
-            }
-
-            Path = ScoringPath.Full;
-            ScoreStart = 0;
-            ScoreCount = n;
-            StartHidden = ReadOnlyMemory<float>.Empty;
+            Active?.Prepare(
+                new ScoreState
+                {
+                    ModelId = current.ModelId,
+                    ScoredSteps = current.ScoredSteps,
+                    LastStepMjd = current.LastStepMjd,
+                    LastStepSourceId = current.LastStepSourceId,
+                    ReferenceMjd = current.ReferenceMjd,
+                    HiddenState = current.HiddenState,
+                    Probabilities = current.Probabilities,
+                },
+                windowMoved);
+            Shadow?.Prepare(current.Shadow, windowMoved);
         }
 
-        public ObjectState BuildState(ActiveModel model, long now)
+        public ObjectState BuildState(long now)
         {
-            var scored = Steps.Length > 0;
-            return new ObjectState
+            var c = Current;
+            var state = new ObjectState
             {
-                Version = Current.Version + 1,
+                Version = c.Version + 1,
                 UpdatedUnixMs = now,
                 Observations = Merged,
-                ModelId = scored ? model.Id : string.Empty,
-                ScoredSteps = Steps.Length,
-                LastStepMjd = scored ? Steps[^1].Mjd : double.NaN,
-                LastStepSourceId = scored ? Steps[^1].SourceId : 0,
-                ReferenceMjd = ReferenceMjd,
-                HiddenState = scored ? NewHidden : [],
-                Probabilities = scored ? FinalProbabilities : [],
+
+                // No model serves the survey: the light curve is kept, the last scoring state is left as it was.
+                ModelId = c.ModelId,
+                ScoredSteps = c.ScoredSteps,
+                LastStepMjd = c.LastStepMjd,
+                LastStepSourceId = c.LastStepSourceId,
+                ReferenceMjd = c.ReferenceMjd,
+                HiddenState = c.HiddenState,
+                Probabilities = c.Probabilities,
+                Shadow = Shadow?.BuildState(),
             };
-        }
-
-        /// <summary>
-        /// The classification of one alert: the object's light curve as of the alert's time — the newest points (at most the
-        /// limit) at or before it — so an alert delivered again, or in another batch, gets what it got the first time.
-        /// </summary>
-        public AlertPick Pick(Alert alert, ActiveModel model, List<PrefixRequest> prefixes)
-        {
-            // Points at or before the alert's time are a prefix of the combined curve (it is ordered by time first).
-            var end = Combined.Length;
-            while (end > 0 && Combined[end - 1].Mjd > alert.Mjd)
+            if (Active is null)
             {
-                end--;
+                return state;
             }
 
-            var start = Limit > 0 ? Math.Max(0, end - Limit) : 0;
-            var observations = end - start;
-            if (start < DroppedFront)
+            var active = Active.BuildState();
+            return state with
             {
-                // The alert's window reaches back before the stored one (an earlier alert of an object over the limit).
-                return PickWindow(start, end, observations, model, prefixes);
-            }
-
-            var n = Steps.Length;
-            var index = n;
-            while (index > 0 && Steps[index - 1].Mjd > alert.Mjd)
-            {
-                index--;
-            }
-
-            if (index == 0)
-            {
-                return new AlertPick(ScoringPath.None, 0, observations, [], null);
-            }
-
-            if (index == n)
-            {
-                return new AlertPick(Path, n, observations, FinalProbabilities, null);
-            }
-
-            if (ScoreCount > 0 && index - 1 >= ScoreStart)
-            {
-                var c = model.Classes.Length;
-                return new AlertPick(Path, index, observations, StepProbabilities.AsSpan((index - 1 - ScoreStart) * c, c).ToArray(), null);
-            }
-
-            Prefixes ??= [];
-            if (!Prefixes.TryGetValue((-1, index), out var prefix))
-            {
-                prefix = new PrefixRequest(Steps, index, ReferenceMjd);
-                Prefixes.Add((-1, index), prefix);
-                prefixes.Add(prefix);
-            }
-
-            return new AlertPick(ScoringPath.Prefix, index, observations, [], prefix);
-        }
-
-        private AlertPick PickWindow(int start, int end, int observations, ActiveModel model, List<PrefixRequest> prefixes)
-        {
-            Prefixes ??= [];
-            if (!Prefixes.TryGetValue((start, end), out var prefix))
-            {
-                var points = model.Encoding.SelectOrderedSteps(Combined[start..end], out var pointsReference);
-                if (points.Length == 0)
-                {
-                    return new AlertPick(ScoringPath.None, 0, observations, [], null);
-                }
-
-                prefix = new PrefixRequest(points, points.Length, pointsReference);
-                Prefixes.Add((start, end), prefix);
-                prefixes.Add(prefix);
-            }
-
-            return new AlertPick(ScoringPath.Prefix, prefix.Steps, observations, [], prefix);
+                ModelId = active?.ModelId ?? string.Empty,
+                ScoredSteps = Active.Steps.Length,
+                LastStepMjd = active?.LastStepMjd ?? double.NaN,
+                LastStepSourceId = active?.LastStepSourceId ?? 0,
+                ReferenceMjd = Active.ReferenceMjd,
+                HiddenState = active?.HiddenState ?? [],
+                Probabilities = active?.Probabilities ?? [],
+            };
         }
 
         // How many of the points (ordered, unique) are not in the stored curve (ordered, unique, same order).
@@ -613,24 +1059,6 @@ public sealed class AlertBatchProcessor
             }
 
             return count;
-        }
-
-        private bool CanContinue(ObjectState current, ActiveModel model)
-        {
-            var s = current.ScoredSteps;
-            if (s <= 0 || s > Steps.Length || current.ModelId != model.Id
-                || current.HiddenState.Length != model.Scorer.Dimensions.StateSize
-                || current.Probabilities.Length != model.Classes.Length)
-            {
-                return false;
-            }
-
-            // An observation inserted before the last scored step shifts it: then the stored hidden state is stale. A changed
-            // t₀ (an earlier detection arrived) changes every step's time feature and, with a window, which points are steps.
-            ref readonly var last = ref Steps[s - 1];
-            return last.Mjd.Equals(current.LastStepMjd)
-                && last.SourceId == current.LastStepSourceId
-                && ReferenceMjd.Equals(current.ReferenceMjd);
         }
     }
 }

@@ -37,6 +37,9 @@ public sealed record BatchResult(
     int CasRetries,
     StageTimings Timings)
 {
+    /// <summary>The shadow models' classifications (for the shadow topic), one per alert of a shadowed survey.</summary>
+    public IReadOnlyList<OutputMessage> ShadowOutputs { get; init; } = [];
+
     /// <summary>Observations left out of stored light curves by the per-object limit (the oldest points of those objects).</summary>
     public int ObservationsDropped { get; init; }
 }

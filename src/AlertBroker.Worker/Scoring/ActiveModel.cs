@@ -13,35 +13,140 @@ namespace AlertBroker.Worker.Scoring;
 /// </summary>
 public sealed class ActiveModel : IDisposable
 {
+    private readonly bool _ownsScorer;
+    private readonly int[][] _metaIndex;
+
     public ActiveModel(ModelPackage package, BatchScorerOptions? options = null)
+        : this(package, new BatchScorer(package ?? throw new ArgumentNullException(nameof(package)), options), ownsScorer: true)
+    {
+    }
+
+    /// <summary>Wraps a package and a scorer someone else owns (a registry-loaded model): disposing this wrapper disposes neither.</summary>
+    public ActiveModel(ModelPackage package, BatchScorer scorer)
+        : this(package, scorer, ownsScorer: false)
+    {
+    }
+
+    private ActiveModel(ModelPackage package, BatchScorer scorer, bool ownsScorer)
     {
         ArgumentNullException.ThrowIfNull(package);
+        ArgumentNullException.ThrowIfNull(scorer);
         Package = package;
+        Scorer = scorer;
+        _ownsScorer = ownsScorer;
         var id = package.Manifest.Encoding.Id;
-        Encoding = StepEncodings.Find(id)
-            ?? throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.UnsupportedEncoding, $"feature encoding {id} is not implemented here (implemented: {StepEncodings.Describe()})")]);
-        Scorer = new BatchScorer(package, options);
+        var encoding = StepEncodings.Find(id);
+        if (encoding is null)
+        {
+            DisposeOwnedScorer();
+            throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.UnsupportedEncoding, $"feature encoding {id} is not implemented here (implemented: {StepEncodings.Describe()})")]);
+        }
+
+        Encoding = encoding;
         var d = Scorer.Dimensions;
         if (d.InputFeatures != Encoding.StepFeatureCount)
         {
-            Scorer.Dispose();
+            DisposeOwnedScorer();
             throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.InputFeatures} step features; {Encoding.Id} has {Encoding.StepFeatureCount}")]);
         }
 
         if (d.MetaFeatures != 0 && d.MetaFeatures != Encoding.MetaFeatureCount)
         {
-            Scorer.Dispose();
+            DisposeOwnedScorer();
             throw new ModelPackageException(package.Source, [new(ModelPackageProblemKind.EncodingMismatch, $"the network takes {d.MetaFeatures} metadata features; {Encoding.Id} has {Encoding.MetaFeatureCount}")]);
         }
 
         Classes = [.. package.Manifest.Classes];
-        Id = string.Concat(package.Manifest.Name, "/", package.Manifest.Version, "/", package.Sha256[..Math.Min(12, package.Sha256.Length)]);
-        Meta = new float[d.MetaFeatures];
-        if (d.MetaFeatures > 0)
+        var sha12 = package.Sha256[..Math.Min(12, package.Sha256.Length)];
+        Id = string.Concat(package.Manifest.Name, "/", package.Manifest.Version, "/", sha12);
+        ShortIdentity = string.Concat(package.Manifest.Name, "@", package.Manifest.Version, "#", sha12);
+        Surveys = package.Manifest.EffectiveSurveys;
+        Metadata = package.Manifest.EffectiveMetadata;
+        MetadataSources = [.. Metadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)];
+        MetadataRequired = package.Manifest.EffectiveRequiresMetadata;
+        var metaFeatures = package.Manifest.Encoding.MetaFeatures;
+        _metaIndex = new int[Metadata.Count][];
+        for (var e = 0; e < Metadata.Count; e++)
         {
-            // Alerts carry neither host redshift nor MW extinction yet: both unknown, flagged as such.
-            Encoding.EncodeMeta(double.NaN, double.NaN, Meta);
+            _metaIndex[e] = [.. Metadata[e].Features.Select(f => IndexOf(metaFeatures, f))];
         }
+
+        // The metadata vector of an object none of whose metadata is known: each value 0 with its known-flag 0.
+        Meta = new float[d.MetaFeatures];
+        EncodeMetadata(static _ => double.NaN, Meta, out _);
+    }
+
+    /// <summary>"name@version#sha256[..12]", as shadow statistics and the registry name the model.</summary>
+    public string ShortIdentity { get; }
+
+    /// <summary>The surveys the model declares (<c>model.json</c> <c>surveys</c>; <c>["ztf"]</c> when absent).</summary>
+    public IReadOnlyList<string> Surveys { get; }
+
+    /// <summary>The metadata the model needs (empty for a model that uses only what alerts carry).</summary>
+    public IReadOnlyList<MetadataRequirement> Metadata { get; }
+
+    /// <summary>The distinct <c>metadata[].source</c> names the model needs.</summary>
+    public IReadOnlyList<string> MetadataSources { get; }
+
+    public bool RequiresMetadata => Metadata.Count > 0;
+
+    /// <summary>
+    /// <c>model.json</c> says the metadata is required (<c>requiresMetadata</c>, by default whenever <c>metadata</c> lists
+    /// anything): the model may serve a survey only where every source it needs is supplied. A model whose metadata is
+    /// optional (<c>requiresMetadata: false</c>) is scored with the "unknown" encoding where a value is missing.
+    /// </summary>
+    public bool MetadataRequired { get; }
+
+    /// <summary>
+    /// Fills an object's metadata vector from its source values (NaN: unknown) by the manifest's declaration: each entry's
+    /// value features get the value (0 when unknown), features named <c>…_known</c> get 1 or 0 — the encoding's rule, so an
+    /// unknown value is never confused with zero. <paramref name="redshift"/> receives the value of an entry with
+    /// <c>timeDilation</c> when known (the step times become rest-frame), else NaN. Returns whether any value was known.
+    /// </summary>
+    public bool EncodeMetadata(Func<string, double> valueOfSource, Span<float> meta, out double redshift)
+    {
+        ArgumentNullException.ThrowIfNull(valueOfSource);
+        redshift = double.NaN;
+        var anyKnown = false;
+        meta.Clear();
+        for (var e = 0; e < Metadata.Count; e++)
+        {
+            var entry = Metadata[e];
+            var value = valueOfSource(entry.Source);
+            var known = double.IsFinite(value);
+            anyKnown |= known;
+            if (known && entry.TimeDilation)
+            {
+                redshift = value;
+            }
+
+            for (var f = 0; f < entry.Features.Count; f++)
+            {
+                var index = _metaIndex[e][f];
+                if (index >= 0 && index < meta.Length)
+                {
+                    meta[index] = entry.Features[f].EndsWith("_known", StringComparison.Ordinal) ? (known ? 1f : 0f) : (known ? (float)value : 0f);
+                }
+            }
+        }
+
+        return anyKnown;
+    }
+
+    /// <summary>Whether the model declares <paramref name="survey"/>.</summary>
+    public bool Serves(string survey) => Surveys.Contains(survey, StringComparer.Ordinal);
+
+    private static int IndexOf(IReadOnlyList<string> list, string name)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public ModelPackage Package { get; }
@@ -88,23 +193,29 @@ public sealed class ActiveModel : IDisposable
     /// Exports a model with random weights (the default network shape) into <paramref name="directory"/> and loads it: for the
     /// demo, tests and benchmarks until trained models ship in <c>models/</c>. Its probabilities mean nothing.
     /// </summary>
-    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null)
+    /// <remarks>
+    /// The model declares <paramref name="surveys"/> (default ZTF and LSST, so it serves every alert) and has the metadata
+    /// branch only when <paramref name="metadata"/> is true (it then needs host redshift and E(B−V)).
+    /// </remarks>
+    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null, IReadOnlyList<string>? surveys = null, bool metadata = false, string name = "random-gru")
     {
         classes ??= DefaultDemoClasses;
         var config = new GruClassifierConfig
         {
             InputFeatures = LightCurveEncoding.StepFeatureCount,
-            MetaFeatures = LightCurveEncoding.MetaFeatureCount,
+            MetaFeatures = metadata ? LightCurveEncoding.MetaFeatureCount : 0,
+            MetaDenseSize = metadata ? 10 : 0,
             Classes = classes.Count,
             HiddenSize = hiddenSize,
         };
         var weights = GruClassifierWeights.Random(config, seed);
         GruClassifierExporter.ExportPackage(weights, new ModelManifest
         {
-            Name = "random-gru",
+            Name = name,
             Version = "0.0.0-random",
             Classes = [.. classes],
-            Encoding = LightCurveEncoding.Descriptor(),
+            Surveys = surveys ?? [SurveyNames.Ztf, SurveyNames.Lsst],
+            Encoding = LightCurveEncoding.Descriptor(metadata),
         }, directory);
         return Load(directory, sessionOptions);
     }
@@ -112,10 +223,21 @@ public sealed class ActiveModel : IDisposable
     /// <summary>Class names of the random demo model.</summary>
     public static IReadOnlyList<string> DefaultDemoClasses { get; } = ["SN Ia", "SN II", "SN Ibc", "SLSN", "TDE", "AGN", "Variable star"];
 
+    private void DisposeOwnedScorer()
+    {
+        if (_ownsScorer)
+        {
+            Scorer.Dispose();
+        }
+    }
+
     public void Dispose()
     {
-        Scorer.Dispose();
-        Package.Dispose();
+        if (_ownsScorer)
+        {
+            Scorer.Dispose();
+            Package.Dispose();
+        }
     }
 }
 

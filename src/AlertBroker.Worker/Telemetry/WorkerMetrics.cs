@@ -24,6 +24,12 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _stageSeconds;
     private readonly Histogram<double> _endToEndSeconds;
+    private readonly Counter<long> _unserved;
+    private readonly Counter<long> _shadowClassifications;
+    private readonly Counter<long> _shadowCompared;
+    private readonly Counter<long> _shadowAgreed;
+    private readonly Counter<double> _shadowAbsDiff;
+    private readonly Counter<long> _metadataLookups;
     private readonly Counter<long> _observationsDropped;
     private readonly Counter<long> _deadLettersTruncated;
     private readonly Counter<long> _kafkaErrors;
@@ -32,7 +38,10 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Counter<long> _librdkafkaLog;
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
     private readonly ConcurrentDictionary<string, int> _dependencies = new(StringComparer.Ordinal);
-    private volatile string[] _model = ["", ""];
+    private volatile (string Name, string Version)[] _models = [];
+    private volatile (string Survey, string Role, string Name, string Version)[] _serving = [];
+    private volatile (string Survey, string Model, string Source)[] _metadataMissing = [];
+    private volatile ShadowGauge[] _shadowGauges = [];
     private int _assigned;
 
     public WorkerMetrics(IMeterFactory? meterFactory = null)
@@ -50,6 +59,17 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch.");
         _meter.CreateObservableGauge("alertbroker.model.active", ObserveModel, "1", "1 for the active model, tagged with its name and version.");
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
+        _unserved = _meter.CreateCounter<long>("alertbroker.alerts.unserved", "{alert}", "Alerts of a survey no loaded model serves (stored, classified with scoring NONE and a reason), by survey.");
+        _shadowClassifications = _meter.CreateCounter<long>("alertbroker.shadow.classifications", "{classification}", "Shadow classifications produced (shadow topic), by survey and shadow model.");
+        _shadowCompared = _meter.CreateCounter<long>("alertbroker.shadow.compared", "{alert}", "Alerts both the active and the shadow model classified (first delivery), by survey and shadow model.");
+        _shadowAgreed = _meter.CreateCounter<long>("alertbroker.shadow.agreed", "{alert}", "Of the compared alerts, those whose top class was the same, by survey and shadow model.");
+        _shadowAbsDiff = _meter.CreateCounter<double>("alertbroker.shadow.abs_diff", "1", "Sum of |p_shadow - p_active| per class over compared alerts (divide by alertbroker.shadow.compared for the mean).");
+        _metadataLookups = _meter.CreateCounter<long>("alertbroker.metadata.lookups", "{object}", "Metadata lookups by survey, source and result (found, missing, invalid).");
+        _meter.CreateObservableGauge("alertbroker.model.serving", ObserveServing, "1", "1 per survey and role (active, shadow), tagged with the model name and version serving it.");
+        _meter.CreateObservableGauge("alertbroker.model.metadata_missing", ObserveMetadataMissing, "1", "1 for each metadata source a model serving a survey needs but the worker has no source for (scored as unknown).");
+        _meter.CreateObservableGauge("alertbroker.shadow.aggregate.alerts", () => ObserveShadow(g => g.Alerts), "{alert}", "Alerts compared for the survey's shadow model, summed over every worker (from the registry).");
+        _meter.CreateObservableGauge("alertbroker.shadow.aggregate.agreement", () => ObserveShadow(g => g.Agreement), "1", "Top-class agreement of the survey's shadow model with its active model, over every worker (from the registry).");
+        _meter.CreateObservableGauge("alertbroker.shadow.aggregate.auroc", ObserveShadowAuroc, "1", "Macro AUROC on labelled alerts over every worker (from the registry), role candidate or active.");
         _observationsDropped = _meter.CreateCounter<long>("alertbroker.observations.dropped", "{observation}", "Oldest observations left out of objects' light curves by the per-object limit.");
         _deadLettersTruncated = _meter.CreateCounter<long>("alertbroker.dead_letters.truncated", "{message}", "Dead letters over the dead-letter topic's size limit, sent as a reference with the start of the payload.");
         _kafkaErrors = _meter.CreateCounter<long>("alertbroker.kafka.errors", "{error}", "Errors librdkafka reported to the consumer or producer, by client and error code.");
@@ -76,6 +96,63 @@ public sealed class WorkerMetrics : IDisposable
 
     public void Error(string kind) => _errors.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
+    public void SetModel(string name, string version) => _models = [(name, version)];
+
+    /// <summary>The models in use: <c>alertbroker.model.active</c> per distinct active model, <c>alertbroker.model.serving</c> per survey and role.</summary>
+    public void SetModels(IEnumerable<(string Survey, string Role, string Name, string Version)> serving)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        var list = serving.ToArray();
+        _serving = list;
+        _models = [.. list.Where(s => s.Role == "active").Select(s => (s.Name, s.Version)).Distinct()];
+    }
+
+    /// <summary>The metadata sources models in use need but the worker does not have (scored as unknown).</summary>
+    public void SetMetadataMissing(IEnumerable<(string Survey, string Model, string Source)> missing)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
+        _metadataMissing = [.. missing];
+    }
+
+    /// <summary>Aggregated shadow statistics as last read from the registry.</summary>
+    public void SetShadowStatistics(IEnumerable<ShadowGauge> gauges)
+    {
+        ArgumentNullException.ThrowIfNull(gauges);
+        _shadowGauges = [.. gauges];
+    }
+
+    public void Unserved(string survey, long count) => _unserved.Add(count, new KeyValuePair<string, object?>("survey", survey));
+
+    public void Shadow(string survey, string model, string version, string[] classes, long classified, long compared, long agreed, double[] absDiff)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        ArgumentNullException.ThrowIfNull(absDiff);
+        var s = new KeyValuePair<string, object?>("survey", survey);
+        var m = new KeyValuePair<string, object?>("model", model);
+        var v = new KeyValuePair<string, object?>("version", version);
+        _shadowClassifications.Add(classified, s, m, v);
+        if (compared > 0)
+        {
+            _shadowCompared.Add(compared, s, m, v);
+            _shadowAgreed.Add(agreed, s, m, v);
+            for (var i = 0; i < classes.Length; i++)
+            {
+                _shadowAbsDiff.Add(absDiff[i], s, m, v, new KeyValuePair<string, object?>("class", classes[i]));
+            }
+        }
+    }
+
+    public void MetadataLookups(string survey, string source, long found, long missing, long invalid)
+    {
+        var s = new KeyValuePair<string, object?>("survey", survey);
+        var src = new KeyValuePair<string, object?>("source", source);
+        _metadataLookups.Add(found, s, src, new KeyValuePair<string, object?>("result", "found"));
+        _metadataLookups.Add(missing, s, src, new KeyValuePair<string, object?>("result", "missing"));
+        if (invalid > 0)
+        {
+            _metadataLookups.Add(invalid, s, src, new KeyValuePair<string, object?>("result", "invalid"));
+        }
+    }
     public void ObservationsDropped(int count)
     {
         if (count > 0)
@@ -100,7 +177,6 @@ public sealed class WorkerMetrics : IDisposable
     /// <summary>Sets the <c>alertbroker.dependency.up</c> gauge of a dependency (redis, schema_registry).</summary>
     public void SetDependency(string dependency, bool up) => _dependencies[dependency] = up ? 1 : 0;
 
-    public void SetModel(string name, string version) => _model = [name, version];
 
     public void SetLag(string topic, int partition, long lag) => _lag[(topic, partition)] = lag;
 
@@ -167,10 +243,62 @@ public sealed class WorkerMetrics : IDisposable
 
     private IEnumerable<Measurement<int>> ObserveModel()
     {
-        var m = _model;
-        if (m[0].Length > 0)
+        foreach (var (name, version) in _models)
         {
-            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("model", m[0]), new KeyValuePair<string, object?>("version", m[1]));
+            if (name.Length > 0)
+            {
+                yield return new Measurement<int>(1, new KeyValuePair<string, object?>("model", name), new KeyValuePair<string, object?>("version", version));
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveServing()
+    {
+        foreach (var (survey, role, name, version) in _serving)
+        {
+            yield return new Measurement<int>(
+                1,
+                new KeyValuePair<string, object?>("survey", survey),
+                new KeyValuePair<string, object?>("role", role),
+                new KeyValuePair<string, object?>("model", name),
+                new KeyValuePair<string, object?>("version", version));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveMetadataMissing()
+    {
+        foreach (var (survey, model, source) in _metadataMissing)
+        {
+            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("survey", survey), new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("source", source));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveShadow(Func<ShadowGauge, double> value)
+    {
+        foreach (var g in _shadowGauges)
+        {
+            var v = value(g);
+            if (double.IsFinite(v))
+            {
+                yield return new Measurement<double>(v, new KeyValuePair<string, object?>("survey", g.Survey), new KeyValuePair<string, object?>("model", g.Model), new KeyValuePair<string, object?>("version", g.Version));
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveShadowAuroc()
+    {
+        foreach (var g in _shadowGauges)
+        {
+            foreach (var (role, v) in new[] { ("candidate", g.CandidateMacroAuroc), ("active", g.ActiveMacroAuroc) })
+            {
+                if (double.IsFinite(v))
+                {
+                    yield return new Measurement<double>(v, new KeyValuePair<string, object?>("survey", g.Survey), new KeyValuePair<string, object?>("model", g.Model), new KeyValuePair<string, object?>("version", g.Version), new KeyValuePair<string, object?>("role", role));
+                }
+            }
         }
     }
 }
+
+/// <summary>One survey's aggregated shadow statistics for the <c>alertbroker.shadow.aggregate.*</c> gauges.</summary>
+public sealed record ShadowGauge(string Survey, string Model, string Version, double Alerts, double Agreement, double CandidateMacroAuroc, double ActiveMacroAuroc);

@@ -12,6 +12,9 @@ public sealed record PartitionLag(string Topic, int Partition, long Lag);
 /// <summary>Alerts decoded during one second (Unix seconds).</summary>
 public sealed record ThroughputPoint(long UnixSecond, long Alerts);
 
+/// <summary>A model a worker serves: the survey, its role there (active or shadow), and the model.</summary>
+public sealed record ServingModel(string Survey, string Role, string Name, string Version);
+
 /// <summary>What <see cref="WorkerStatistics"/> has counted, at one moment.</summary>
 public sealed record WorkerStatisticsSnapshot
 {
@@ -54,6 +57,9 @@ public sealed record WorkerStatisticsSnapshot
     public string? ModelName { get; init; }
 
     public string? ModelVersion { get; init; }
+
+    /// <summary>The models this worker serves, per survey and role (active, shadow).</summary>
+    public IReadOnlyList<ServingModel> Serving { get; init; } = [];
 
     /// <summary>The summary a heartbeat carries.</summary>
     public HeartbeatStatistics ToHeartbeat() => new()
@@ -106,6 +112,7 @@ public sealed class WorkerStatistics : IDisposable
     private long _messages;
     private long _alerts;
     private long _classifications;
+    private readonly List<ServingModel> _serving = [];
     private string? _modelName;
     private string? _modelVersion;
 
@@ -140,6 +147,7 @@ public sealed class WorkerStatistics : IDisposable
         {
             _lag.Clear();
             _modelName = _modelVersion = null;
+            _serving.Clear();
             _listener.RecordObservableInstruments();
             var throughput = new List<ThroughputPoint>(120);
             long last10 = 0, last60 = 0, peak = 0;
@@ -194,6 +202,7 @@ public sealed class WorkerStatistics : IDisposable
                 Partitions = partitions,
                 ModelName = _modelName,
                 ModelVersion = _modelVersion,
+                Serving = [.. _serving.OrderBy(m => m.Survey, StringComparer.Ordinal).ThenBy(m => m.Role, StringComparer.Ordinal)],
             };
         }
     }
@@ -202,7 +211,7 @@ public sealed class WorkerStatistics : IDisposable
 
     private static bool IsObserved(string name) => name is "alertbroker.messages.received" or "alertbroker.alerts.received"
         or "alertbroker.classifications.published" or "alertbroker.dead_letters" or "alertbroker.errors" or "alertbroker.alert.latency"
-        or "alertbroker.stage.duration" or "alertbroker.consumer.lag" or "alertbroker.model.active";
+        or "alertbroker.stage.duration" or "alertbroker.consumer.lag" or "alertbroker.model.active" or "alertbroker.model.serving";
 
     private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
     {
@@ -284,6 +293,13 @@ public sealed class WorkerStatistics : IDisposable
             {
                 _modelName = Tag(tags, "model");
                 _modelVersion = Tag(tags, "version");
+            }
+        }
+        else if (instrument.Name == "alertbroker.model.serving" && value == 1)
+        {
+            lock (_gate)
+            {
+                _serving.Add(new ServingModel(Tag(tags, "survey") ?? string.Empty, Tag(tags, "role") ?? string.Empty, Tag(tags, "model") ?? string.Empty, Tag(tags, "version") ?? string.Empty));
             }
         }
     }

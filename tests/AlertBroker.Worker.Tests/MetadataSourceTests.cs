@@ -1,0 +1,230 @@
+using System.Globalization;
+using AlertBroker.Alerts;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
+using AlertBroker.Registry;
+using AlertBroker.State;
+using AlertBroker.Worker.Enrichment;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Scoring;
+using AlertBroker.Worker.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using static AlertBroker.Worker.Tests.PipelineTestKit;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>
+/// Metadata a model declares (host redshift, E(B−V)) reaching the network from a configured source: a CSV file, or a Redis
+/// hash read beside the batch's state read. Checked against the reference forward pass in C#.
+/// </summary>
+public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServerFixture>
+{
+    private const int Hidden = 8;
+    private static readonly string[] s_classes = ["SNIa", "SNII", "TDE"];
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-metadata-").FullName;
+    private readonly RedisServerFixture _redis;
+
+    public MetadataSourceTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [OnnxFact]
+    public async Task CsvSource_ValuesReachTheModel_EqualTheReferenceForwardPass_AndUnknownObjectsGetTheUnknownEncoding()
+    {
+        var (model, reference) = MetadataModel(seed: 41);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 6, alertsPerObject: 4, seed: 8);
+        var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+
+        // Values for four of the six objects; one of them has a value that is not a number (counted, unknown).
+        var csv = Path.Combine(_root, "meta.csv");
+        File.WriteAllLines(csv, [
+            "object_id,redshift,ebv",
+            $"{ids[0]},0.05,0.03",
+            $"{ids[1]},0.31,",
+            $"{ids[2]},,0.12",
+            $"{ids[3]},nan-ish,0.02",
+        ]);
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new CsvObjectValueSource(csv, "redshift"),
+            [("ztf", "mw-ebv")] = new CsvObjectValueSource(csv, "ebv"),
+        });
+        var expected = new Dictionary<string, (double Z, double Ebv)>
+        {
+            [ids[0]] = (0.05, 0.03),
+            [ids[1]] = (0.31, double.NaN),
+            [ids[2]] = (double.NaN, 0.12),
+            [ids[3]] = (double.NaN, 0.02),
+            [ids[4]] = (double.NaN, double.NaN),
+            [ids[5]] = (double.NaN, double.NaN),
+        };
+        var store = new InMemoryObjectStateStore();
+        var processor = new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model, sources), new ClassificationCodec());
+
+        // Two batches: the second continues each object incrementally from the state the first stored with its metadata.
+        var inputs = Inputs(alerts);
+        var outputs = new List<Classification>();
+        outputs.AddRange((await processor.ProcessAsync(inputs.GetRange(0, 12))).Outputs.Select(o => o.Classification));
+        var second = await processor.ProcessAsync(inputs.GetRange(12, 12));
+        outputs.AddRange(second.Outputs.Select(o => o.Classification));
+        Assert.Contains(second.Outputs, o => o.Classification.Scoring == ScoringPath.Incremental);
+
+        var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+        foreach (var c in outputs)
+        {
+            var (z, ebv) = expected[c.ObjectId];
+            var points = curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray();
+            var probs = Reference(reference, points, z, ebv, out var steps);
+            Assert.Equal(steps, c.StepCount);
+            AssertClose(probs.AsSpan((steps - 1) * s_classes.Length, s_classes.Length), c.Probabilities, 1e-4f);
+        }
+
+        // Objects with a known value differ from the unknown encoding (the values did reach the network).
+        var withZ = outputs.Last(c => c.ObjectId == ids[0]);
+        var points0 = curves[new ObjectKey(Survey.Ztf, ids[0])].Where(p => p.Mjd <= withZ.Mjd).ToArray();
+        var unknown = Reference(reference, points0, double.NaN, double.NaN, out var n0);
+        Assert.True(Math.Abs(unknown[((n0 - 1) * 3) + 0] - withZ.Probabilities[0]) > 1e-4 || Math.Abs(unknown[((n0 - 1) * 3) + 1] - withZ.Probabilities[1]) > 1e-4);
+    }
+
+    [OnnxFact]
+    public async Task MetadataArrivingLater_TheStoredStateIsNotContinued_TheLightCurveIsReRunWithIt()
+    {
+        var (model, reference) = MetadataModel(seed: 42);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 4, seed: 9);
+        var store = new InMemoryObjectStateStore();
+        await new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model), new ClassificationCodec()).ProcessAsync(Inputs(alerts.Take(6)));
+
+        var csv = Path.Combine(_root, "later.csv");
+        File.WriteAllLines(csv, ["object_id,z", .. alerts.Select(a => a.ObjectId).Distinct().Select(id => id + ",0.2")]);
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource> { [("ztf", "host-redshift")] = new CsvObjectValueSource(csv, "z") });
+        var later = await new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model, sources), new ClassificationCodec()).ProcessAsync(Inputs(alerts.Skip(6)));
+
+        var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+        foreach (var c in later.Outputs.Select(o => o.Classification).Where(c => c.StepCount > 1))
+        {
+            Assert.Equal(ScoringPath.Full, c.Scoring);
+            var probs = Reference(reference, curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray(), 0.2, double.NaN, out var steps);
+            AssertClose(probs.AsSpan((steps - 1) * 3, 3), c.Probabilities, 1e-4f);
+        }
+    }
+
+    [OnnxFact]
+    public async Task RedisHashSource_InTheStateRedis_ValuesReachTheModel()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var (model, reference) = MetadataModel(seed: 43);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 4, alertsPerObject: 2, seed: 10);
+        var prefix = "meta" + Guid.NewGuid().ToString("N")[..8];
+        using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = _redis.Configuration, Security = _redis.SecurityOptions(), KeyPrefix = prefix });
+        var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+        var db = store.Connection.GetDatabase();
+        await db.HashSetAsync(prefix + ":z", ids[0], "0.12");
+        await db.HashSetAsync(prefix + ":z", ids[1], "0.4");
+        await db.HashSetAsync(prefix + ":ebv", ids[0], "0.05");
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new RedisHashObjectValueSource(store.Connection, prefix + ":z"),
+            [("ztf", "mw-ebv")] = new RedisHashObjectValueSource(store.Connection, prefix + ":ebv"),
+        });
+
+        var result = await new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model, sources), new ClassificationCodec()).ProcessAsync(Inputs(alerts));
+
+        var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+        var values = new Dictionary<string, (double, double)> { [ids[0]] = (0.12, 0.05), [ids[1]] = (0.4, double.NaN), [ids[2]] = (double.NaN, double.NaN), [ids[3]] = (double.NaN, double.NaN) };
+        foreach (var c in result.Outputs.Select(o => o.Classification))
+        {
+            var (z, ebv) = values[c.ObjectId];
+            var probs = Reference(reference, curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray(), z, ebv, out var steps);
+            AssertClose(probs.AsSpan((steps - 1) * 3, 3), c.Probabilities, 1e-4f);
+        }
+    }
+
+    [Fact]
+    public void CsvSource_MissingColumn_IsAClearError()
+    {
+        var csv = Path.Combine(_root, "bad.csv");
+        File.WriteAllLines(csv, ["object_id,redshift", "ZTF1,0.1"]);
+        var e = Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(csv, "ebv"));
+        Assert.Contains("no column 'ebv'", e.Message, StringComparison.Ordinal);
+        Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(Path.Combine(_root, "absent.csv"), "z"));
+    }
+
+    [Fact]
+    public void Factory_ModelNeedingASourceNeitherConfiguredNorDeclared_MayNotServe()
+    {
+        var csv = Path.Combine(_root, "z.csv");
+        File.WriteAllLines(csv, ["object_id,host-redshift", "ZTF1,0.1"]);
+        var factory = new MetadataSourceFactory([("ztf", "host-redshift", csv, null, null)], () => null);
+        string[] needed = ["host-redshift", "mw-ebv"];
+
+        var problem = factory.CheckSupplied("ztf", needed, []);
+        Assert.Contains("mw-ebv", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("host-redshift:", problem, StringComparison.Ordinal);
+
+        // Declared in the registry as a Redis hash, but this worker has no Redis: still not servable, and it says why.
+        var declared = new MetadataSourceDeclaration { Survey = "ztf", Source = "mw-ebv", RedisHash = "ebv" };
+        Assert.Contains("no Redis", factory.CheckSupplied("ztf", needed, [declared]), StringComparison.Ordinal);
+
+        var csvDeclared = declared with { RedisHash = null, Csv = csv, Column = "host-redshift" };
+        Assert.Null(factory.CheckSupplied("ztf", needed, [csvDeclared]));
+        Assert.NotNull(factory.CheckSupplied("lsst", needed, [csvDeclared]));
+    }
+
+    [OnnxFact]
+    public void Host_FixedModelThatRequiresMetadata_WithoutItsSources_IsRefused_AndWithCsvSourcesServes()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "required"), "z-meta", "1", 44, hidden: Hidden, classes: s_classes, metadata: true);
+        var settings = new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BootstrapServers"] = "127.0.0.1:9",
+            ["AlertBroker:Kafka:Topics:0"] = "in",
+            ["AlertBroker:State:Store"] = "InMemory",
+            ["AlertBroker:Model:Path"] = dir,
+            ["AlertBroker:Telemetry:HttpPort"] = "0",
+        };
+        using (var refused = WorkerHosts.Build(settings))
+        {
+            var e = Assert.Throws<ModelUnavailableException>(() => refused.Services.GetRequiredService<IBatchModelSource>());
+            Assert.Contains("z-meta 1 needs metadata host-redshift, mw-ebv for ztf", e.Message, StringComparison.Ordinal);
+            Assert.Contains("AlertBroker:Metadata:Sources:ztf:mw-ebv", e.Message, StringComparison.Ordinal);
+        }
+
+        var csv = Path.Combine(_root, "host.csv");
+        File.WriteAllLines(csv, ["object_id,host-redshift,mw-ebv", "ZTF1,0.1,0.02"]);
+        settings["AlertBroker:Metadata:Sources:ztf:host-redshift:Csv"] = csv;
+        settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv"] = csv;
+        using var served = WorkerHosts.Build(settings);
+        var models = served.Services.GetRequiredService<IBatchModelSource>().ForNextBatch();
+        Assert.Equal("z-meta", models.For("ztf")!.Name);
+        Assert.True(models.Metadata.Supplies("ztf", "host-redshift"));
+    }
+
+    /// <summary>A package with the metadata branch, and the same weights for the reference forward pass.</summary>
+    private (ActiveModel Model, GruClassifier Reference) MetadataModel(int seed)
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "m" + seed.ToString(CultureInfo.InvariantCulture)), "z-meta", "1", seed, hidden: Hidden, classes: s_classes, metadata: true);
+        var weights = GruClassifierWeights.Random(TestModelPackages.Config(Hidden, s_classes.Length, metadata: true), seed);
+        return (ActiveModel.Load(dir), new GruClassifier(weights));
+    }
+
+    /// <summary>The reference forward pass over an object's steps with its redshift (time dilation) and E(B−V).</summary>
+    private static float[] Reference(GruClassifier reference, Observation[] observations, double z, double ebv, out int steps)
+    {
+        var points = LightCurveEncoding.SelectSteps(observations);
+        steps = points.Length;
+        var x = new float[steps * LightCurveEncoding.StepFeatureCount];
+        LightCurveEncoding.EncodeSteps(points, 0, LightCurveEncoding.ReferenceTime(points), z, x);
+        var meta = new float[LightCurveEncoding.MetaFeatureCount];
+        LightCurveEncoding.EncodeMeta(z, ebv, meta);
+        var probs = new float[steps * s_classes.Length];
+        reference.Run(x, meta, [], probs, new float[2 * Hidden]);
+        return probs;
+    }
+}
