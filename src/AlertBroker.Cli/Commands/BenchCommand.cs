@@ -30,8 +30,8 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 };
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape).", AllowMultipleArgumentsPerToken = true };
-        var shadow = new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." };
+        var shadow = new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore };
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 };
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")

@@ -44,7 +44,7 @@ internal static class RunCommand
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." };
         var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
-        var model = new Option<string[]>("--model") { Description = "Model package directory with model.json and model.onnx; repeat for several, each serving the surveys its model.json declares (AlertBroker:Model:Paths). Default: per survey the newest package under models/.", AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string[]>("--model") { Description = "Model package directory with model.json and model.onnx; repeat for several, each serving the surveys its model.json declares (AlertBroker:Model:Paths). Default: per survey the newest package under models/." };
         var shadowTopic = new Option<string?>("--shadow-topic") { Description = "Topic of the shadow models' classifications (AlertBroker:Kafka:ShadowTopic)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
