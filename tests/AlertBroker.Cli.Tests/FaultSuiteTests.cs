@@ -112,6 +112,10 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
             await WaitUntilAsync(() => outputs.Covers(good.Keys) && outputs.DeadLettered(poison.Keys), s_timeout),
             "phase 1 incomplete; worker output:\n" + worker.Output);
 
+        // The first worker may have classified everything before the kill landed; then the phases below must not begin
+        // while the second one is still starting (Redis down at start is exit 4 by design, not the outage tested here).
+        Assert.True(await WaitUntilAsync(() => worker.Output.Contains("Partitions assigned", StringComparison.Ordinal), s_timeout), "the restarted worker did not start; output:\n" + worker.Output);
+
         // Phase 2: Redis restarted with its data (SHUTDOWN SAVE, 2 s down) while alerts arrive.
         var second = SyntheticZtfAlerts.Generate(20, 3, seed: 52, objectOffset: 1000);
         var during = ProduceGood(second, delayMs: 20);
