@@ -22,6 +22,7 @@ internal static class BenchCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "Real alert files or directories (default: ../shared/alert-samples/ztf-real-50 and lsst-real-v7_4).", Arity = ArgumentArity.ZeroOrMore };
         var mode = new Option<string>("--mode") { Description = "embedded (a: in-memory state), redis (b: Redis state), kafka (c: the mock Kafka cluster), or all.", DefaultValueFactory = _ => "all" };
+        mode.AcceptOnlyFromAmong("embedded", "redis", "kafka", "all");
         var seconds = new Option<double>("--seconds") { Description = "How long to measure each in-process case.", DefaultValueFactory = _ => 10 };
         var simNights = new Option<int>("--sim-nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 20 };
         var simPerNight = new Option<double>("--sim-objects-per-night") { Description = "Simulator: transients peaking per night.", DefaultValueFactory = _ => 100 };
