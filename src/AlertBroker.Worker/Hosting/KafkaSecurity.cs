@@ -192,7 +192,7 @@ public static partial class KafkaSecurity
         Add(options.SslKeyPassword);
         foreach (var (name, value) in options.Properties)
         {
-            if (Array.Exists(s_secretNames, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)))
+            if (IsSecretName(name))
             {
                 Add(value);
             }
@@ -201,6 +201,14 @@ public static partial class KafkaSecurity
         secrets.Sort(static (a, b) => b.Length.CompareTo(a.Length));
         return secrets;
     }
+
+    /// <summary>A librdkafka property that holds a secret: a known one, or a name that says so (password, secret, key, JAAS).</summary>
+    private static bool IsSecretName(string name) =>
+        Array.Exists(s_secretNames, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+        || name.Contains("password", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
+        || name.EndsWith(".key", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("jaas", StringComparison.OrdinalIgnoreCase);
 
     private static string? Value(KafkaOptions o, string key) => key switch
     {

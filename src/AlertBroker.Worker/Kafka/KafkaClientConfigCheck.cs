@@ -38,21 +38,7 @@ internal static class KafkaClientConfigCheck
         }
         catch (Exception e) when (e is KafkaException or ArgumentException or InvalidOperationException)
         {
-            return Redact(e is KafkaException k ? k.Error.Reason : e.Message, options);
+            return KafkaSecurity.Redact(e is KafkaException k ? k.Error.Reason : e.Message, options);
         }
-    }
-
-    /// <summary>Masks the value of every property whose name says it is a secret (password, secret, key).</summary>
-    internal static string Redact(string text, KafkaOptions options)
-    {
-        foreach (var (key, value) in options.Properties)
-        {
-            if (value.Length > 0 && (key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Contains("secret", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".key", StringComparison.OrdinalIgnoreCase) || key.Contains("jaas", StringComparison.OrdinalIgnoreCase)))
-            {
-                text = text.Replace(value, "*****", StringComparison.Ordinal);
-            }
-        }
-
-        return text;
     }
 }
