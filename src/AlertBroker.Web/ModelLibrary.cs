@@ -272,16 +272,17 @@ internal static class ProbabilityHistory
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(observations);
 
-        // The worker's selection: the merged light curve is already in (MJD, source id, kind) order; keep its steps.
-        var steps = observations.Where(o => LightCurveEncoding.IsStep(o)).ToArray();
+        // The worker's selection: the merged light curve is already in (MJD, source id, kind) order; the model's encoding
+        // keeps its steps (detections only for a model trained on them) and fixes t₀.
+        var steps = model.Encoding.SelectOrderedSteps(observations, out var referenceMjd);
         if (steps.Length == 0)
         {
             return (steps, []);
         }
 
         var d = model.Scorer.Dimensions;
-        var x = new float[steps.Length * LightCurveEncoding.StepFeatureCount];
-        LightCurveEncoding.EncodeSteps(steps, 0, LightCurveEncoding.ReferenceTime(steps), double.NaN, x);
+        var x = new float[steps.Length * model.Encoding.StepFeatureCount];
+        model.Encoding.EncodeSteps(steps, 0, referenceMjd, double.NaN, x);
         var probabilities = new float[steps.Length * d.Classes];
         model.Scorer.Score(
             [new ScoringRequest(x, model.Meta, ReadOnlyMemory<float>.Empty)],

@@ -21,11 +21,11 @@ public sealed class ModelPackagingCommandsTests : IDisposable
         return path;
     }
 
-    private static (int Exit, string Out, string Err) Package(string onnx, string encoding, string output, TensorRoles? overrides = null)
+    private static (int Exit, string Out, string Err) Package(string onnx, string encoding, string output, TensorRoles? overrides = null, bool detectionsOnly = false)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var exit = ModelPackagingCommands.Package(new ModelPackagingCommands.PackageArguments(onnx, "A,B,C", encoding, null, null, null, output, overrides ?? new TensorRoles()), stdout, stderr);
+        var exit = ModelPackagingCommands.Package(new ModelPackagingCommands.PackageArguments(onnx, "A,B,C", encoding, null, null, null, output, overrides ?? new TensorRoles(), DetectionsOnly: detectionsOnly), stdout, stderr);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
@@ -40,6 +40,20 @@ public sealed class ModelPackagingCommandsTests : IDisposable
         Assert.Contains("lengths       (none)", output, StringComparison.Ordinal);
         Assert.Contains("the state continues exactly", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_root, "models", "paper", "2.0.0", "model.json")));
+    }
+
+    [Fact]
+    public void Package_DetectionsOnly_IsWrittenIntoModelJson_AndTheDefaultFeedsEveryPoint()
+    {
+        var (exit, output, errors) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", Path.Combine(_root, "models", "det", "1"), detectionsOnly: true);
+        var (exitAll, outputAll, _) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", Path.Combine(_root, "models", "all", "1"));
+
+        Assert.True(exit == 0, errors);
+        Assert.Equal(0, exitAll);
+        Assert.Contains("fed detections only", output, StringComparison.Ordinal);
+        Assert.Contains("fed detections and forced photometry", outputAll, StringComparison.Ordinal);
+        Assert.True(ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(_root, "models", "det", "1", "model.json"))).Encoding.DetectionsOnly);
+        Assert.Null(ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(_root, "models", "all", "1", "model.json"))).Encoding.DetectionsOnly);
     }
 
     [Fact]

@@ -20,6 +20,71 @@ public class StepEncodingTests
         Assert.Equal(StepEncodings.Ids, LightCurveEncoding.Supported);
     }
 
+    [Fact]
+    public void DetectionsOnly_DropsForcedPhotometryBeforeTheInnerEncodingSelects_SameFeaturesAndTimeZero()
+    {
+        // A forced point before the first detection, one between two detections, an upper limit.
+        Observation[] curve =
+        [
+            Point(1, 100.0, Passband.LsstG, ObservationKind.Forced, 5f, 2f),
+            Point(2, 101.0, Passband.LsstR, ObservationKind.UpperLimit, float.NaN, float.NaN),
+            Point(3, 102.0, Passband.LsstR, ObservationKind.Detection, 300f, 10f),
+            Point(4, 103.0, Passband.LsstG, ObservationKind.Forced, 280f, 10f),
+            Point(5, 105.0, Passband.LsstG, ObservationKind.Detection, 500f, 12f),
+        ];
+        foreach (var inner in StepEncodings.All)
+        {
+            var e = StepEncodings.DetectionsOnly(inner);
+            Assert.Same(e, StepEncodings.DetectionsOnly(e));
+            Assert.Equal(inner.Id, e.Id);
+            Assert.True(e.Descriptor(metadata: false).DetectionsOnly);
+            Assert.Null(inner.Descriptor(metadata: false).DetectionsOnly);
+            Assert.False(e.IsCandidate(curve[0]));
+            Assert.True(e.IsCandidate(curve[2]) == inner.IsCandidate(curve[2]));
+
+            var steps = e.SelectOrderedSteps(curve, out var t0);
+            Assert.Equal([3L, 5L], steps.Select(p => p.SourceId));
+            Assert.Equal(102.0, t0);
+            var all = inner.SelectOrderedSteps(curve, out var allT0);
+            Assert.Contains(all, p => p.Kind == ObservationKind.Forced);
+            Assert.Equal(102.0, allT0);
+
+            // The features of the kept points are the inner encoding's over the same points.
+            var expected = new float[2 * inner.StepFeatureCount];
+            var actual = new float[2 * inner.StepFeatureCount];
+            inner.EncodeSteps(inner.SelectOrderedSteps([curve[2], curve[4]], out var t), 0, t, double.NaN, expected);
+            e.EncodeSteps(steps, 0, t0, double.NaN, actual);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void ForModel_DetectionsOnlyFromTheEncodingSection_ElseFromTheTrainingRecord_ElseEveryPoint()
+    {
+        var lc = LightCurveEncoding.Descriptor(metadata: false);
+        ModelManifest Manifest(bool? declared, bool? recorded) => new()
+        {
+            Encoding = lc with { DetectionsOnly = declared },
+            Training = new TrainingSummary
+            {
+                Data = recorded is null ? null : new System.Text.Json.Nodes.JsonObject { ["encoding"] = new System.Text.Json.Nodes.JsonObject { ["detectionsOnly"] = recorded.Value } },
+            },
+        };
+
+        Assert.IsType<DetectionsOnlyEncoding>(StepEncodings.ForModel(Manifest(true, null)));
+        Assert.IsType<DetectionsOnlyEncoding>(StepEncodings.ForModel(Manifest(null, true)));
+        Assert.Same(LightCurveEncoding.Instance, StepEncodings.ForModel(Manifest(false, true)));
+        Assert.Same(LightCurveEncoding.Instance, StepEncodings.ForModel(Manifest(null, false)));
+        Assert.Same(LightCurveEncoding.Instance, StepEncodings.ForModel(Manifest(null, null)));
+        Assert.Null(StepEncodings.ForModel(new ModelManifest { Encoding = new FeatureEncodingDescriptor { Name = "unknown", Version = 9 } }));
+
+        // The field round-trips through model.json and is left out when unset.
+        var json = ModelPackage.SerializeManifest(Manifest(true, null));
+        Assert.Contains("\"detectionsOnly\": true", System.Text.Encoding.UTF8.GetString(json), StringComparison.Ordinal);
+        Assert.True(ModelPackage.ParseManifest(json).Encoding.DetectionsOnly);
+        Assert.DoesNotContain("detectionsOnly", System.Text.Encoding.UTF8.GetString(ModelPackage.SerializeManifest(Manifest(null, null))), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("muthukrishna2024")]
     [InlineData("muthukrishna2025@2")]

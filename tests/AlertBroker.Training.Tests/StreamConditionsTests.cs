@@ -272,6 +272,43 @@ public sealed class StreamConditionsTests : IDisposable
         Assert.Throws<InvalidDataException>(() => HoldoutIds.Read(path));
     }
 
+    [Theory]
+    [InlineData("ztf-bts", "2.1.0", true)]
+    [InlineData("ztf-bts", "2.0.0", true)]
+    [InlineData("ztf-sim-base", "2.0.0", true)]
+    [InlineData("lsst-sim", "1.0.0", false)]
+    public void ShippedModels_AreFedThePointsTheyWereTrainedOn(string name, string version, bool detectionsOnly)
+    {
+        // The BTS models saw detections only (the alert photometry of the BTS set); the LSST model was trained on every
+        // point, forced photometry included. The worker must feed each what it saw (no forced photometry to the first).
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(repo, "models", name, version, "model.json")));
+
+        Assert.Equal(detectionsOnly, manifest.EffectiveDetectionsOnly);
+        Assert.Equal(detectionsOnly, StepEncodings.ForModel(manifest) is DetectionsOnlyEncoding);
+    }
+
+    [Fact]
+    public void Export_WritesDetectionsOnlyIntoTheEncodingSection_AsTheDataDescriptionRecordsIt()
+    {
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 8 }, 3);
+        foreach (var detectionsOnly in new[] { true, false })
+        {
+            var dir = Directory.CreateTempSubdirectory("ab-export-det-").FullName;
+            try
+            {
+                var data = new JsonObject { ["encoding"] = new JsonObject { ["detectionsOnly"] = detectionsOnly } };
+                var manifest = ModelIo.Export(weights, ["A", "B"], "t", "1", dir, data, new Dictionary<string, double>());
+                Assert.Equal(detectionsOnly, manifest.Encoding.DetectionsOnly);
+                Assert.Equal(detectionsOnly, ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(dir, ModelPackage.ManifestFileName))).EffectiveDetectionsOnly);
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     [SharedDataFact]
     public void CommittedBtsTestIds_AreTheRuleAppliedToTheSharedSet()
     {

@@ -161,8 +161,46 @@ public sealed class RoutingTests : IDisposable
         Assert.All(second.Outputs.Where(o => o.Classification.StepCount > 1), o => Assert.Equal(ScoringPath.Incremental, o.Classification.Scoring));
     }
 
-    private ActiveModel Model(string name, string[] surveys, string[] classes, int seed) =>
-        ActiveModel.CreateRandom(Path.Combine(_root, name), classes, seed, hiddenSize: 16, surveys: surveys, name: name);
+    [SharedDataFact]
+    public async Task AModelTrainedOnDetectionsOnly_IsFedDetectionsOnly_TheOtherModelInTheBatchEveryPoint()
+    {
+        // Real Rubin alerts carry forced photometry beside their detections; the ZTF 4.x-style model here is told (model.json
+        // encoding.detectionsOnly) that it was trained on detections only, the LSST one that it was trained on every point.
+        using var detections = Model("det-only", ["lsst"], ["A", "B", "C"], 21, detectionsOnly: true);
+        using var every = Model("every-point", ["lsst"], ["A", "B", "C"], 21);
+        Assert.True(detections.Package.Manifest.EffectiveDetectionsOnly);
+        Assert.False(every.Package.Manifest.EffectiveDetectionsOnly);
+        var inputs = SharedData.AvroFiles("lsst-real-v7_4").Take(30)
+            .Select((f, i) => new InputMessage(File.ReadAllBytes(f), "in", 0, i, 1_700_000_000_000)).ToList();
+        var curves = ExpectedLightCurves(inputs.Select(m => m.Value.ToArray()));
+        Assert.Contains(curves.Values, c => c.Any(p => p.Kind == ObservationKind.Forced));
+
+        var differ = 0;
+        foreach (var model in new[] { detections, every })
+        {
+            var result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => ModelSet.Of(model), new ClassificationCodec()).ProcessAsync(inputs);
+            Assert.Empty(result.DeadLetters);
+            foreach (var o in result.Outputs)
+            {
+                var c = ClassificationCodec.Decode(o.Value);
+                var points = curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray();
+                var detected = points.Count(p => p.Kind == ObservationKind.Detection && float.IsFinite(p.FluxMicroJy));
+                var stepPoints = points.Count(p => p.Kind != ObservationKind.UpperLimit && float.IsFinite(p.FluxMicroJy));
+                Assert.Equal(model == detections ? detected : stepPoints, c.StepCount);
+                differ += detected != stepPoints ? 1 : 0;
+
+                // The numbers are the full re-run of the points the model takes: detections only for the first model.
+                var full = FullRerun(model, model == detections ? [.. points.Where(p => p.Kind == ObservationKind.Detection)] : points, out var steps);
+                Assert.Equal(steps, c.StepCount);
+                AssertClose(full.AsSpan((steps - 1) * model.Classes.Length, model.Classes.Length), c.Probabilities);
+            }
+        }
+
+        Assert.True(differ > 0, "no object had forced photometry before its classification");
+    }
+
+    private ActiveModel Model(string name, string[] surveys, string[] classes, int seed, bool detectionsOnly = false) =>
+        ActiveModel.CreateRandom(Path.Combine(_root, name), classes, seed, hiddenSize: 16, surveys: surveys, name: name, detectionsOnly: detectionsOnly);
 
     /// <summary>Sums a counter's measurements by its survey tag.</summary>
     internal static Dictionary<string, long> CountMeasurements(string instrument, out MeterListener listener)

@@ -37,10 +37,11 @@ internal static class ModelPackagingCommands
         var probs = new Option<string?>("--probs") { Description = "Graph output holding the probabilities [batch, steps, classes] (default: 'probs' or found by shape)." };
         var lengths = new Option<string?>("--lengths") { Description = "Graph input holding per-row lengths [batch] (default: 'lengths' or the only integer input; none when absent)." };
         var meta = new Option<string?>("--meta") { Description = "Graph input holding the metadata vector [batch, M] (default: 'meta' or the only [batch, M] float input)." };
+        var detectionsOnly = new Option<bool>("--detections-only") { Description = "The network was trained on detections only: the worker then feeds it an object's detections, never its forced photometry (model.json encoding.detectionsOnly)." };
         var device = ModelCli.DeviceOption();
         var command = new Command("package", "Package an ONNX classifier trained elsewhere: map its tensors onto the scoring contract, write model.json, validate in ONNX Runtime with a smoke batch (exit 1 listing what does not fit).")
         {
-            onnx, classes, encoding, name, version, surveys, output, inputX, stateIn, stateOut, probs, lengths, meta, device,
+            onnx, classes, encoding, name, version, surveys, output, inputX, stateIn, stateOut, probs, lengths, meta, detectionsOnly, device,
         };
         command.SetAction(parse => Package(
             new PackageArguments(
@@ -60,7 +61,8 @@ internal static class ModelPackagingCommands
                     Lengths = parse.GetValue(lengths),
                     Metadata = parse.GetValue(meta),
                 },
-                parse.GetValue(device)),
+                parse.GetValue(device),
+                parse.GetValue(detectionsOnly)),
             Console.Out,
             Console.Error));
         return command;
@@ -94,7 +96,8 @@ internal static class ModelPackagingCommands
         string? Surveys,
         string Out,
         TensorRoles Overrides,
-        string? Device = null);
+        string? Device = null,
+        bool DetectionsOnly = false);
 
     /// <summary>Exit 0 with the package written, 1 listing what does not fit, 2 for unusable arguments, 3 when ONNX Runtime cannot be used.</summary>
     internal static int Package(PackageArguments arguments, TextWriter output, TextWriter errors)
@@ -104,6 +107,7 @@ internal static class ModelPackagingCommands
         try
         {
             encoding = StepEncodings.Parse(arguments.Encoding);
+            encoding = arguments.DetectionsOnly ? StepEncodings.DetectionsOnly(encoding) : encoding;
             bytes = File.ReadAllBytes(arguments.Onnx);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
@@ -161,7 +165,7 @@ internal static class ModelPackagingCommands
         var roles = m.EffectiveRoles;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"packaged {m.Name} {m.Version} in {full}");
-        output.WriteLine($"  encoding      {m.Encoding.Name} v{m.Encoding.Version}: {string.Join(", ", m.Encoding.StepFeatures)}");
+        output.WriteLine($"  encoding      {m.Encoding.Name} v{m.Encoding.Version}: {string.Join(", ", m.Encoding.StepFeatures)}; fed {(m.EffectiveDetectionsOnly ? "detections only (--detections-only)" : "detections and forced photometry")}");
         output.WriteLine($"  classes       {string.Join(", ", m.Classes)}");
         output.WriteLine($"  surveys       {string.Join(", ", m.EffectiveSurveys)}{(arguments.Surveys is null ? " (default; --surveys to change)" : string.Empty)}");
         foreach (var (role, tensor) in new[] { ("step features", roles.Steps), ("metadata", roles.Metadata), ("state in", roles.StateIn), ("state out", roles.StateOut), ("lengths", roles.Lengths), ("probabilities", roles.Probabilities) })

@@ -31,7 +31,7 @@ internal static class ScoreCommand
         var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" };
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
         var security = new RedisCliOptions();
-        var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, leaving out the alerts' forced photometry (a diagnostic: the worker scores both)." };
+        var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
         var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities and the model that gave them (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
         security.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -301,7 +301,8 @@ internal static class ScoreCommand
     internal static List<ObjectScore> Score(ModelPackage package, IEnumerable<ObjectObservations> objects)
     {
         using var scorer = new BatchScorer(package);
-        var encoding = StepEncodings.Get(package.Manifest.Encoding.Id);
+        // As the worker: a model trained on detections only is fed detections only.
+        var encoding = StepEncodings.ForModel(package.Manifest) ?? StepEncodings.Get(package.Manifest.Encoding.Id);
         var d = scorer.Dimensions;
         var scores = new List<ObjectScore>();
         var requests = new List<ScoringRequest>(BatchSize);

@@ -73,6 +73,25 @@ public static class StepEncodings
         string.Join(", ", s_all.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Id.Name}@{e.Id.Version} ({e.StepFeatureCount} step features)")));
 
     /// <summary>
+    /// The encoding a model is scored with: its <c>model.json</c> encoding, restricted to detections
+    /// (<see cref="DetectionsOnlyEncoding"/>) when the model was trained on detections only
+    /// (<see cref="ModelManifest.EffectiveDetectionsOnly"/>); null when the encoding is not implemented here.
+    /// </summary>
+    public static IStepEncoding? ForModel(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var encoding = Find(manifest.Encoding.Id);
+        return encoding is not null && manifest.EffectiveDetectionsOnly ? DetectionsOnly(encoding) : encoding;
+    }
+
+    /// <summary>The same encoding over detections only.</summary>
+    public static IStepEncoding DetectionsOnly(IStepEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        return encoding as DetectionsOnlyEncoding ?? new DetectionsOnlyEncoding(encoding);
+    }
+
+    /// <summary>
     /// The steps of observations of any kinds and in any order: time-ordered (MJD, then source id), deduplicated by
     /// (source id, kind), then <see cref="IStepEncoding.SelectOrderedSteps"/>.
     /// </summary>

@@ -75,6 +75,15 @@ public sealed record ModelManifest
     [JsonIgnore]
     public bool EffectiveRequiresMetadata => RequiresMetadata ?? EffectiveMetadata.Count > 0;
 
+    /// <summary>
+    /// Whether the model is fed detections only: <c>encoding.detectionsOnly</c>, else what the trainer recorded
+    /// (<c>training.data.encoding.detectionsOnly</c>), else false (every point, as before the field existed).
+    /// </summary>
+    [JsonIgnore]
+    public bool EffectiveDetectionsOnly =>
+        Encoding?.DetectionsOnly
+        ?? (Training?.Data?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue v && v.TryGetValue<bool>(out var recorded) ? recorded : false);
+
     /// <summary>Whether the model is meant for <paramref name="survey"/> (case-insensitive, e.g. "ztf").</summary>
     public bool IsForSurvey(string survey)
     {
@@ -199,6 +208,14 @@ public sealed record FeatureEncodingDescriptor
 
     /// <summary>Fixed scaling constants of the encoding (e.g. flux divisor); no per-object normalisation.</summary>
     public IReadOnlyDictionary<string, float> Scaling { get; init; } = new Dictionary<string, float>();
+
+    /// <summary>
+    /// Which points the model was trained on: true for detections only (the worker then leaves out an alert's forced
+    /// photometry for this model), false for every point the encoding takes. Null in packages that predate the field:
+    /// use <see cref="ModelManifest.EffectiveDetectionsOnly"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? DetectionsOnly { get; init; }
 
     [JsonIgnore]
     public EncodingId Id => new(Name, Version);

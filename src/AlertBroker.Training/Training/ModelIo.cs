@@ -103,10 +103,72 @@ public static class ModelIo
             Surveys = surveys is { Count: > 0 } ? surveys : ModelManifest.DefaultSurveys,
             RequiresMetadata = metadata,
             Metadata = encoding.MetadataRequirements(metadata),
-            Encoding = encoding.Descriptor(metadata),
+            Encoding = DescriptorOf(encoding, metadata, data),
             Training = new TrainingSummary { Data = data, Metrics = finite },
         };
         return GruClassifierExporter.ExportPackage(weights, manifest, directory);
+    }
+
+    /// <summary>
+    /// The element-wise mean of the weights of several networks of one architecture (a "model soup": fine-tunes of one
+    /// base with different seeds, whose weights stay close enough that their mean is itself a good network). Every model
+    /// must have the same network shape, classes, encoding, surveys and point selection; throws
+    /// <see cref="ArgumentException"/> naming the first difference otherwise.
+    /// </summary>
+    public static GruClassifierWeights Average(IReadOnlyList<TrainedModel> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count < 2)
+        {
+            throw new ArgumentException($"averaging needs at least two models ({models.Count} given)", nameof(models));
+        }
+
+        var first = models[0];
+        for (var m = 1; m < models.Count; m++)
+        {
+            var other = models[m];
+            string? difference =
+                other.Weights.Config != first.Weights.Config ? $"network {other.Weights.Config} vs {first.Weights.Config}"
+                : !other.Classes.SequenceEqual(first.Classes) ? $"classes {string.Join(',', other.Classes)} vs {string.Join(',', first.Classes)}"
+                : other.Manifest?.Encoding.Id != first.Manifest?.Encoding.Id ? $"encoding {other.Manifest?.Encoding.Id} vs {first.Manifest?.Encoding.Id}"
+                : other.Manifest?.EffectiveDetectionsOnly != first.Manifest?.EffectiveDetectionsOnly ? "one was trained on detections only, the other on every point"
+                : !(other.Manifest?.EffectiveSurveys ?? []).SequenceEqual(first.Manifest?.EffectiveSurveys ?? []) ? $"surveys {string.Join(',', other.Manifest?.EffectiveSurveys ?? [])} vs {string.Join(',', first.Manifest?.EffectiveSurveys ?? [])}"
+                : null;
+            if (difference is not null)
+            {
+                throw new ArgumentException($"model {m + 1} differs from model 1: {difference}", nameof(models));
+            }
+        }
+
+        var mean = new GruClassifierWeights(first.Weights.Config);
+        for (var p = 0; p < mean.Parameters.Count; p++)
+        {
+            var target = mean.Parameters[p].Values;
+            foreach (var model in models)
+            {
+                var source = model.Weights.Parameters[p].Values;
+                for (var i = 0; i < target.Length; i++)
+                {
+                    target[i] += source[i];
+                }
+            }
+
+            for (var i = 0; i < target.Length; i++)
+            {
+                target[i] /= models.Count;
+            }
+        }
+
+        return mean;
+    }
+
+    /// <summary>The <c>encoding</c> section, saying whether the model was trained on detections only (as the data description records it).</summary>
+    private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data)
+    {
+        var descriptor = encoding.Descriptor(metadata);
+        return descriptor.DetectionsOnly is null && data["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue v && v.TryGetValue<bool>(out var detectionsOnly)
+            ? descriptor with { DetectionsOnly = detectionsOnly }
+            : descriptor;
     }
 
     /// <summary>The learning curves stored in a package's <c>model.json</c> by <see cref="Export"/>, if any.</summary>

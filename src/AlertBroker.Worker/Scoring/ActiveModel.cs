@@ -35,7 +35,8 @@ public sealed class ActiveModel : IDisposable
         Scorer = scorer;
         _ownsScorer = ownsScorer;
         var id = package.Manifest.Encoding.Id;
-        var encoding = StepEncodings.Find(id);
+        // Detections only for a model trained on detections only (model.json): forced photometry is not fed to it.
+        var encoding = StepEncodings.ForModel(package.Manifest);
         if (encoding is null)
         {
             DisposeOwnedScorer();
@@ -195,9 +196,10 @@ public sealed class ActiveModel : IDisposable
     /// </summary>
     /// <remarks>
     /// The model declares <paramref name="surveys"/> (default ZTF and LSST, so it serves every alert) and has the metadata
-    /// branch only when <paramref name="metadata"/> is true (it then needs host redshift and E(B−V)).
+    /// branch only when <paramref name="metadata"/> is true (it then needs host redshift and E(B−V)); with
+    /// <paramref name="detectionsOnly"/> its <c>model.json</c> says it was trained on detections only.
     /// </remarks>
-    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null, IReadOnlyList<string>? surveys = null, bool metadata = false, string name = "random-gru")
+    public static ActiveModel CreateRandom(string directory, IReadOnlyList<string>? classes = null, long seed = 42, int hiddenSize = 100, OnnxSessionOptions? sessionOptions = null, IReadOnlyList<string>? surveys = null, bool metadata = false, string name = "random-gru", bool detectionsOnly = false)
     {
         classes ??= DefaultDemoClasses;
         var config = new GruClassifierConfig
@@ -215,7 +217,7 @@ public sealed class ActiveModel : IDisposable
             Version = "0.0.0-random",
             Classes = [.. classes],
             Surveys = surveys ?? [SurveyNames.Ztf, SurveyNames.Lsst],
-            Encoding = LightCurveEncoding.Descriptor(metadata),
+            Encoding = LightCurveEncoding.Descriptor(metadata) with { DetectionsOnly = detectionsOnly ? true : null },
         }, directory);
         return Load(directory, sessionOptions);
     }
