@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary>
+/// <c>alertbroker models average PACKAGE… --out DIR</c>: one package whose weights are the element-wise mean of several
+/// fine-tunes of one base (a weight average, "model soup"): one network, so it scores at the cost of one.
+/// </summary>
+internal static class AverageCommand
+{
+    public const int BadArguments = 2;
+
+    public static Command Create()
+    {
+        var packages = new Argument<string[]>("packages") { Description = "Two or more package directories of one architecture (e.g. one recipe fine-tuned with several seeds).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
+        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
+        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
+        var command = new Command("average", "Average the weights of several fine-tunes of one base (e.g. seeds of one recipe) into one package; evaluate it like any other (exit 2 when the packages cannot be averaged).")
+        {
+            packages, output, name, version,
+        };
+        command.SetAction(parse => Run(parse.GetValue(packages)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(version), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>Exit 0 with the package written; 2 (one line) when the packages cannot be read or averaged.</summary>
+    internal static int Run(IReadOnlyList<string> packages, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
+    {
+        var full = Path.GetFullPath(output);
+        if (File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
+        {
+            stderr.WriteLine($"models average: {full} already holds a package (model.json); write a new version directory");
+            return BadArguments;
+        }
+
+        var models = new List<TrainedModel>();
+        GruClassifierWeights weights;
+        try
+        {
+            foreach (var p in packages)
+            {
+                models.Add(ModelIo.LoadPackage(p));
+            }
+
+            weights = ModelIo.Average(models);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or ModelPackageException or System.Text.Json.JsonException)
+        {
+            stderr.WriteLine($"models average: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+
+        var first = models[0].Manifest!;
+        var data = first.Training.Data?.DeepClone() as JsonObject ?? [];
+        data.Remove("history");
+        var members = new JsonArray();
+        for (var i = 0; i < models.Count; i++)
+        {
+            var m = models[i].Manifest!;
+            members.Add(new JsonObject
+            {
+                ["name"] = m.Name,
+                ["version"] = m.Version,
+                ["sha256"] = m.Onnx.Sha256,
+                ["splitSeed"] = m.Training.Data?["split"]?["seed"]?.DeepClone(),
+            });
+        }
+
+        data["average"] = new JsonObject
+        {
+            ["rule"] = "element-wise mean of the members' weights",
+            ["members"] = members,
+            ["note"] = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all",
+        };
+        var manifest = ModelIo.Export(
+            weights,
+            first.Classes,
+            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
+            version ?? Path.GetFileName(full),
+            full,
+            data,
+            new Dictionary<string, double>(),
+            surveys: first.EffectiveSurveys,
+            encoding: ModelIo.EncodingOf(first));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {full} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {full} …"));
+        return 0;
+    }
+}

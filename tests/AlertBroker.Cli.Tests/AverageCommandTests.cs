@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using AlertBroker.Cli.Commands;
+using AlertBroker.Model.Network;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary><c>models average</c>: the weights' element-wise mean in a loadable package, refusals with one line and exit 2.</summary>
+public sealed class AverageCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-average-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Member(string name, long seed, IReadOnlyList<string>? classes = null, bool detectionsOnly = true, int hidden = 8)
+    {
+        classes ??= ["A", "B", "C"];
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(classes.Count, metadata: false) with { HiddenSize = hidden }, seed);
+        var dir = Path.Combine(_root, name);
+        var data = new JsonObject
+        {
+            ["mode"] = "finetune",
+            ["split"] = new JsonObject { ["seed"] = seed },
+            ["encoding"] = new JsonObject { ["detectionsOnly"] = detectionsOnly },
+            ["history"] = new JsonArray(),
+        };
+        ModelIo.Export(weights, classes, "m", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), dir, data, new Dictionary<string, double>(), surveys: ["ztf"]);
+        return dir;
+    }
+
+    private static (int Exit, string Out, string Err) Average(IReadOnlyList<string> packages, string output)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = AverageCommand.Run(packages, output, null, null, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Average_ThreeMembers_WritesTheElementWiseMeanWithTheMembersRecorded()
+    {
+        string[] members = [Member("s1", 1), Member("s2", 2), Member("s3", 3)];
+        var output = Path.Combine(_root, "soup", "2.0.0");
+
+        var (exit, stdout, stderr) = Average(members, output);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("averaged 3 models into soup 2.0.0", stdout, StringComparison.Ordinal);
+        var loaded = members.Select(ModelIo.LoadPackage).ToArray();
+        var mean = ModelIo.LoadPackage(output);
+        for (var p = 0; p < mean.Weights.Parameters.Count; p++)
+        {
+            var values = mean.Weights.Parameters[p].Values;
+            for (var i = 0; i < values.Length; i += 7)
+            {
+                var expected = loaded.Average(m => m.Weights.Parameters[p].Values[i]);
+                Assert.Equal(expected, values[i], 5);
+            }
+        }
+
+        var manifest = mean.Manifest!;
+        Assert.Equal(["A", "B", "C"], manifest.Classes);
+        Assert.Equal(["ztf"], manifest.EffectiveSurveys);
+        Assert.True(manifest.EffectiveDetectionsOnly);
+        var recorded = manifest.Training.Data!["average"]!["members"]!.AsArray();
+        Assert.Equal(["1", "2", "3"], recorded.Select(m => (string)m!["version"]!));
+        Assert.Equal(loaded[1].Manifest!.Onnx.Sha256, (string)recorded[1]!["sha256"]!);
+        Assert.Null(manifest.Training.Data["history"]);
+
+        // And it loads and scores in ONNX Runtime like any package.
+        using var package = ModelPackage.Load(output, AlertBroker.Model.Features.StepEncodings.Ids);
+        Assert.Equal(3, package.Manifest.Classes.Count);
+    }
+
+    [Fact]
+    public void Average_MembersThatDiffer_ExitTwoWithOneLineNamingTheDifference()
+    {
+        var a = Member("a", 1);
+        var cases = new (string Other, string Expected)[]
+        {
+            (Member("classes", 2, ["A", "B", "D"]), "classes A,B,D vs A,B,C"),
+            (Member("points", 3, detectionsOnly: false), "detections only"),
+            (Member("shape", 4, hidden: 16), "network"),
+        };
+        foreach (var (other, expected) in cases)
+        {
+            var (exit, _, stderr) = Average([a, other], Path.Combine(_root, "out-" + Path.GetFileName(other), "1"));
+
+            Assert.Equal(2, exit);
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        }
+
+        var (one, _, err) = Average([a], Path.Combine(_root, "single", "1"));
+        Assert.Equal(2, one);
+        Assert.Contains("at least two models", err, StringComparison.Ordinal);
+
+        var (missing, _, err2) = Average([a, Path.Combine(_root, "nope")], Path.Combine(_root, "missing", "1"));
+        Assert.Equal(2, missing);
+        Assert.StartsWith("models average: ", err2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Average_IntoAnExistingPackage_ExitsTwoAndLeavesItAlone()
+    {
+        var a = Member("x1", 1);
+        var b = Member("x2", 2);
+        var before = File.ReadAllBytes(Path.Combine(a, "model.json"));
+
+        var (exit, _, stderr) = Average([a, b], a);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("already holds a package", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(a, "model.json")));
+    }
+}
