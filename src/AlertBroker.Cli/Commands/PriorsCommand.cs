@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary>
+/// <c>alertbroker models priors PACKAGE --priors CLASS=P,… --out DIR</c>: the same network moved to the class mix of the
+/// stream it will score (<see cref="ClassPriors"/>): only the output bias changes.
+/// </summary>
+internal static class PriorsCommand
+{
+    public const int BadArguments = 2;
+
+    public static Command Create()
+    {
+        var package = new Argument<string>("package") { Description = "The package directory to adjust." };
+        var priors = new Option<string>("--priors") { Description = "The class mix of the stream the model will score, CLASS=VALUE for every class (normalised to sum 1), e.g. SNIa=0.75,SNII=0.18,SNIbc=0.055,SLSN-I=0.011,TDE=0.006.", Required = true };
+        var trainingPriors = new Option<string?>("--training-priors") { Description = "The mix the network was effectively trained on, when model.json does not say (default: the recorded class counts weighted by the recorded class weights)." };
+        var source = new Option<string?>("--source") { Description = "Where the --priors come from (kept in model.json)." };
+        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
+        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
+        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
+        var command = new Command("priors", "Move a model to the class mix of the stream it scores (Bayes' rule on the output bias; the network is otherwise unchanged), e.g. a model trained on an equal mix to a survey's natural mix (exit 2 when the priors cannot be set).")
+        {
+            package, priors, trainingPriors, source, output, name, version,
+        };
+        command.SetAction(parse => Run(parse.GetValue(package)!, parse.GetValue(priors)!, parse.GetValue(trainingPriors), parse.GetValue(source), parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(version), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>Exit 0 with the package written; 2 (one line) when the package cannot be read or the priors are unusable.</summary>
+    internal static int Run(string package, string priors, string? trainingPriors, string? source, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
+    {
+        var full = Path.GetFullPath(output);
+        if (File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
+        {
+            stderr.WriteLine($"models priors: {full} already holds a package (model.json); write a new version directory");
+            return BadArguments;
+        }
+
+        TrainedModel model;
+        IReadOnlyDictionary<string, double> deployment;
+        IReadOnlyDictionary<string, double> training;
+        try
+        {
+            model = ModelIo.LoadPackage(package);
+            var manifest = model.Manifest!;
+            deployment = ClassPriors.Parse(priors, model.Classes);
+            string? why = null;
+            training = trainingPriors is not null
+                ? ClassPriors.Parse(trainingPriors, model.Classes)
+                : ClassPriors.TrainingPriors(manifest, out why) ?? throw new ArgumentException($"{why}; give --training-priors");
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or ModelPackageException or System.Text.Json.JsonException)
+        {
+            stderr.WriteLine($"models priors: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+
+        var first = model.Manifest!;
+        var data = first.Training.Data?.DeepClone() as JsonObject ?? [];
+        data["priors"] = ClassPriors.Record(training, deployment, model.Classes, source ?? "given with --priors");
+        data["adjustedFrom"] = new JsonObject { ["name"] = first.Name, ["version"] = first.Version, ["sha256"] = first.Onnx.Sha256 };
+        var manifestOut = ModelIo.Export(
+            ClassPriors.Adjust(model.Weights, model.Classes, training, deployment),
+            model.Classes,
+            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
+            version ?? Path.GetFileName(full),
+            full,
+            data,
+            new Dictionary<string, double>(),
+            surveys: first.EffectiveSurveys,
+            encoding: ModelIo.EncodingOf(first));
+        var inv = CultureInfo.InvariantCulture;
+        stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {full} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
+        stdout.WriteLine($"  trained on   {ClassPriors.Describe(training, model.Classes)}");
+        stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
+        stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Math.Log(deployment[c] / training[c]):+0.000;-0.000}"))));
+        return 0;
+    }
+}
