@@ -68,6 +68,10 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Equal(loaded[1].Manifest!.Onnx.Sha256, (string)recorded[1]!["sha256"]!);
         Assert.Null(manifest.Training.Data["history"]);
 
+        var card = File.ReadAllText(Path.Combine(output, "MODEL_CARD.md"));
+        Assert.StartsWith("# Model card: soup 2.0.0", card, StringComparison.Ordinal);
+        Assert.Contains("models average` from 3 packages", card, StringComparison.Ordinal);
+
         // And it loads and scores in ONNX Runtime like any package.
         using var package = ModelPackage.Load(output, AlertBroker.Model.Features.StepEncodings.Ids);
         Assert.Equal(3, package.Manifest.Classes.Count);

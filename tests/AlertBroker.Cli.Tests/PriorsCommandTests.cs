@@ -82,6 +82,7 @@ public sealed class PriorsCommandTests : IDisposable
             Assert.Equal(unnormalised[k] / unnormalised.Sum(), after[k], 4);
         }
 
+        Assert.Contains("to the mix of the stream it scores (SNIa=0.7, SNII=0.25, TDE=0.05", File.ReadAllText(Path.Combine(output, "MODEL_CARD.md")), StringComparison.Ordinal);
         var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(output, ModelPackage.ManifestFileName)));
         Assert.Equal(0.05, (double)manifest.Training.Data!["priors"]!["deployment"]!["TDE"]!, 6);
         Assert.True(manifest.EffectiveDetectionsOnly);

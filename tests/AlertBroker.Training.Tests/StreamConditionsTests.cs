@@ -273,14 +273,16 @@ public sealed class StreamConditionsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ztf-bts", "2.2.0", true)]
     [InlineData("ztf-bts", "2.1.0", true)]
     [InlineData("ztf-bts", "2.0.0", true)]
     [InlineData("ztf-sim-base", "2.0.0", true)]
+    [InlineData("lsst-sim", "1.1.0", true)]
     [InlineData("lsst-sim", "1.0.0", false)]
     public void ShippedModels_AreFedThePointsTheyWereTrainedOn(string name, string version, bool detectionsOnly)
     {
-        // The BTS models saw detections only (the alert photometry of the BTS set); the LSST model was trained on every
-        // point, forced photometry included. The worker must feed each what it saw (no forced photometry to the first).
+        // The BTS models saw detections only (the alert photometry of the BTS set), as did lsst-sim 1.1.0; lsst-sim 1.0.0
+        // was trained on every point, forced photometry included. The worker must feed each what it saw.
         var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
         var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(repo, "models", name, version, "model.json")));
 

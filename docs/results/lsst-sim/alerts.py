@@ -37,7 +37,7 @@ def table(out, kind, title):
         cells = " | ".join(f"{tops.count(c)} ({100 * tops.count(c) / n:.0f}%)" for c in CLASSES)
         steps = statistics.median(r["steps"] for r in rows)
         top_p = statistics.median(r["topProbability"] for r in rows)
-        what = "detections only" if detections else "detections + forced photometry (as the worker)"
+        what = "detections only (score --detections-only)" if detections else "as the worker feeds it (model.json's choice)"
         print(f"| {model} | {what} | {n} | {steps:g} | {cells} | {top_p:.2f} |")
     print()
 

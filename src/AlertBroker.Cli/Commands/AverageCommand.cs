@@ -88,6 +88,12 @@ internal static class AverageCommand
             new Dictionary<string, double>(),
             surveys: first.EffectiveSurveys,
             encoding: ModelIo.EncodingOf(first));
+        DerivedModelCard.Write(
+            output,
+            manifest.Name,
+            manifest.Version,
+            string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker models average` from {models.Count} packages: the element-wise mean of their weights, one network scored at the cost of one. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
+            packages[0]);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {full} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {full} …"));
         return 0;
     }

@@ -75,6 +75,12 @@ internal static class PriorsCommand
             surveys: first.EffectiveSurveys,
             encoding: ModelIo.EncodingOf(first));
         var inv = CultureInfo.InvariantCulture;
+        DerivedModelCard.Write(
+            output,
+            manifestOut.Name,
+            manifestOut.Version,
+            $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Rankings within a class change little; the class named first follows the new mix.",
+            package);
         stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {full} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
         stdout.WriteLine($"  trained on   {ClassPriors.Describe(training, model.Classes)}");
         stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
