@@ -106,6 +106,22 @@ public sealed class AverageCommandTests : IDisposable
     }
 
     [Fact]
+    public void Average_APackageWhoseOnnxWasCut_ExitsTwoSayingWhichAndWhy()
+    {
+        var a = Member("whole", 1);
+        var cut = Member("cut", 2);
+        var onnx = Path.Combine(cut, "model.onnx");
+        File.WriteAllBytes(onnx, File.ReadAllBytes(onnx)[..2000]);
+
+        var (exit, _, stderr) = Average([a, cut], Path.Combine(_root, "from-cut", "1"));
+
+        Assert.Equal(2, exit);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("is not a sound model package", stderr, StringComparison.Ordinal);
+        Assert.Contains("cut", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Average_IntoAnExistingPackage_ExitsTwoAndLeavesItAlone()
     {
         var a = Member("x1", 1);

@@ -51,6 +51,8 @@ public sealed partial class EveryCommandFailureTests : IDisposable
         ["models metadata remove"] = new(i => ["models", "metadata", "remove", "--survey", "ztf", "--source", "host-redshift", "--registry", i.Registry], false, "was not declared"),
         ["models metadata list"] = new(i => ["models", "metadata", "list", "--registry", Path.Combine(i.Registry, "models.json.lock-is-a-file")], false, "Could not find a part of the path"),
         ["models migrate"] = new(_ => ["models", "migrate"], false, "--redis is required"),
+        ["models average"] = new(i => ["models", "average", i.Package, i.Missing, "--out", Path.Combine(i.Out, "average", "1")], false, "models average: "),
+        ["models priors"] = new(i => ["models", "priors", i.Package, "--priors", "not-a-class=1", "--out", Path.Combine(i.Out, "priors", "1")], false, "is not a sound model package"),
         ["score"] = new(i => ["score", "--model", i.Package, i.Missing], true, "model unusable (invalid model package)"),
         ["bench decode"] = new(i => ["bench", "decode", i.Missing], false, "no messages read"),
         ["bench pipeline"] = new(i => ["bench", "pipeline", "--model", i.Package, "--objects", "10"], true, "model unusable (invalid model package)"),

@@ -112,14 +112,15 @@ public abstract class StoreContractTests
     [Fact]
     public async Task WriteAsync_WithTtl_ObjectExpires()
     {
-        var store = CreateStore(TimeSpan.FromMilliseconds(300));
+        // 2 s: long enough that the write and the first read (over TLS, on a loaded CI machine) fit inside it (300 ms did not).
+        var store = CreateStore(TimeSpan.FromSeconds(2));
         var key = NewKey();
         var committed = new bool[1];
         await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(1, 59000)))], committed);
         var results = new ObjectState?[1];
         await store.ReadAsync([key], results);
         Assert.NotNull(results[0]);
-        await AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await AdvanceAsync(TimeSpan.FromSeconds(3));
         await store.ReadAsync([key], results);
         Assert.Null(results[0]);
     }

@@ -45,12 +45,12 @@ internal static class AverageCommand
         {
             foreach (var p in packages)
             {
-                models.Add(ModelIo.LoadPackage(p));
+                models.Add(DerivedPackages.Load(p));
             }
 
             weights = ModelIo.Average(models);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or ModelPackageException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException)
         {
             stderr.WriteLine($"models average: {ModelCli.OneLine(e)}");
             return BadArguments;
@@ -88,7 +88,7 @@ internal static class AverageCommand
             new Dictionary<string, double>(),
             surveys: first.EffectiveSurveys,
             encoding: ModelIo.EncodingOf(first));
-        DerivedModelCard.Write(
+        DerivedPackages.WriteCard(
             output,
             manifest.Name,
             manifest.Version,

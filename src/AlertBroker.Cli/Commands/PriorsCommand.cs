@@ -46,7 +46,7 @@ internal static class PriorsCommand
         IReadOnlyDictionary<string, double> training;
         try
         {
-            model = ModelIo.LoadPackage(package);
+            model = DerivedPackages.Load(package);
             var manifest = model.Manifest!;
             deployment = ClassPriors.Parse(priors, model.Classes);
             string? why = null;
@@ -54,7 +54,7 @@ internal static class PriorsCommand
                 ? ClassPriors.Parse(trainingPriors, model.Classes)
                 : ClassPriors.TrainingPriors(manifest, out why) ?? throw new ArgumentException($"{why}; give --training-priors");
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or ModelPackageException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException)
         {
             stderr.WriteLine($"models priors: {ModelCli.OneLine(e)}");
             return BadArguments;
@@ -75,7 +75,7 @@ internal static class PriorsCommand
             surveys: first.EffectiveSurveys,
             encoding: ModelIo.EncodingOf(first));
         var inv = CultureInfo.InvariantCulture;
-        DerivedModelCard.Write(
+        DerivedPackages.WriteCard(
             output,
             manifestOut.Name,
             manifestOut.Version,

@@ -1,0 +1,55 @@
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Commands;
+
+/// <summary>
+/// Packages made from other packages without training (<c>models average</c>, <c>models priors</c>): reading a source
+/// package checked as a worker would (manifest, hash, graph) without needing ONNX Runtime, and the new package's
+/// <c>MODEL_CARD.md</c>: what was done, how to evaluate it, then the card of the package it was made from.
+/// </summary>
+internal static class DerivedPackages
+{
+    public const string FileName = "MODEL_CARD.md";
+
+    /// <summary>
+    /// The weights and manifest of a trainer-written package, after <see cref="ModelPackage.Check"/> (hash, manifest,
+    /// graph); throws <see cref="InvalidDataException"/> naming the first problem of a package that is not sound.
+    /// </summary>
+    public static TrainedModel Load(string directory)
+    {
+        var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName));
+        var manifest = ModelPackage.ParseManifest(manifestBytes);
+        var onnx = File.ReadAllBytes(Path.Combine(directory, string.IsNullOrEmpty(manifest.Onnx.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File));
+        var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
+        }
+
+        return ModelIo.LoadPackage(directory);
+    }
+
+    public static void WriteCard(string directory, string name, string version, string whatWasDone, string source)
+    {
+        var card = new System.Text.StringBuilder();
+        card.Append("# Model card: ").Append(name).Append(' ').Append(version).Append("\n\n");
+        card.Append(whatWasDone.TrimEnd()).Append("\n\n");
+        card.Append("This command trains nothing and evaluates nothing: `model.json` has no test metrics. Evaluate the package with ")
+            .Append("`alertbroker evaluate --model ").Append(directory).Append(" --data … --split test --report ").Append(directory)
+            .Append("` (writes `evaluation.html` and `evaluation.json` beside it).\n");
+        var sourceCard = Path.Combine(source, FileName);
+        if (File.Exists(sourceCard))
+        {
+            card.Append("\n## Made from: ").Append(source).Append("\n\n");
+            foreach (var line in File.ReadAllLines(sourceCard))
+            {
+                // The source's headings one level down, so that its card nests under this one.
+                card.Append(line.StartsWith('#') ? "#" + line : line).Append('\n');
+            }
+        }
+
+        File.WriteAllText(Path.Combine(Path.GetFullPath(directory), FileName), card.ToString());
+    }
+}
