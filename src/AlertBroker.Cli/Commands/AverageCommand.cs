@@ -32,10 +32,8 @@ internal static class AverageCommand
     /// <summary>Exit 0 with the package written; 2 (one line) when the packages cannot be read or averaged.</summary>
     internal static int Run(IReadOnlyList<string> packages, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
     {
-        var full = Path.GetFullPath(output);
-        if (File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
+        if (DerivedPackages.AlreadyHoldsAPackage("models average", output, stderr))
         {
-            stderr.WriteLine($"models average: {full} already holds a package (model.json); write a new version directory");
             return BadArguments;
         }
 
@@ -78,23 +76,14 @@ internal static class AverageCommand
             ["members"] = members,
             ["note"] = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all",
         };
-        var manifest = ModelIo.Export(
-            weights,
-            first.Classes,
-            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
-            version ?? Path.GetFileName(full),
-            full,
-            data,
-            new Dictionary<string, double>(),
-            surveys: first.EffectiveSurveys,
-            encoding: ModelIo.EncodingOf(first));
+        var manifest = DerivedPackages.Export(weights, first, data, output, name, version);
         DerivedPackages.WriteCard(
             output,
             manifest.Name,
             manifest.Version,
             string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker models average` from {models.Count} packages: the element-wise mean of their weights, one network scored at the cost of one. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
             packages[0]);
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {full} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {full} …"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {output} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {output} …"));
         return 0;
     }
 }

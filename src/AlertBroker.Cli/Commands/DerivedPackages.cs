@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using AlertBroker.Model.Features;
+using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Training;
 
@@ -29,6 +31,38 @@ internal static class DerivedPackages
         }
 
         return ModelIo.LoadPackage(directory);
+    }
+
+    /// <summary>True (after one line on <paramref name="stderr"/>) when <paramref name="output"/> already holds a package.</summary>
+    public static bool AlreadyHoldsAPackage(string command, string output, TextWriter stderr)
+    {
+        var full = Path.GetFullPath(output);
+        if (!File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
+        {
+            return false;
+        }
+
+        stderr.WriteLine($"{command}: {full} already holds a package (model.json); write a new version directory");
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the derived package into <paramref name="output"/>: the classes, surveys, encoding and point selection of
+    /// <paramref name="source"/>, name and version from the options or from the path (models/&lt;name&gt;/&lt;version&gt;), no metrics.
+    /// </summary>
+    public static ModelManifest Export(GruClassifierWeights weights, ModelManifest source, JsonObject data, string output, string? name, string? version)
+    {
+        var full = Path.GetFullPath(output);
+        return ModelIo.Export(
+            weights,
+            source.Classes,
+            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
+            version ?? Path.GetFileName(full),
+            full,
+            data,
+            new Dictionary<string, double>(),
+            surveys: source.EffectiveSurveys,
+            encoding: ModelIo.EncodingOf(source));
     }
 
     public static void WriteCard(string directory, string name, string version, string whatWasDone, string source)

@@ -34,10 +34,8 @@ internal static class PriorsCommand
     /// <summary>Exit 0 with the package written; 2 (one line) when the package cannot be read or the priors are unusable.</summary>
     internal static int Run(string package, string priors, string? trainingPriors, string? source, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
     {
-        var full = Path.GetFullPath(output);
-        if (File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
+        if (DerivedPackages.AlreadyHoldsAPackage("models priors", output, stderr))
         {
-            stderr.WriteLine($"models priors: {full} already holds a package (model.json); write a new version directory");
             return BadArguments;
         }
 
@@ -64,16 +62,7 @@ internal static class PriorsCommand
         var data = first.Training.Data?.DeepClone() as JsonObject ?? [];
         data["priors"] = ClassPriors.Record(training, deployment, model.Classes, source ?? "given with --priors");
         data["adjustedFrom"] = new JsonObject { ["name"] = first.Name, ["version"] = first.Version, ["sha256"] = first.Onnx.Sha256 };
-        var manifestOut = ModelIo.Export(
-            ClassPriors.Adjust(model.Weights, model.Classes, training, deployment),
-            model.Classes,
-            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
-            version ?? Path.GetFileName(full),
-            full,
-            data,
-            new Dictionary<string, double>(),
-            surveys: first.EffectiveSurveys,
-            encoding: ModelIo.EncodingOf(first));
+        var manifestOut = DerivedPackages.Export(ClassPriors.Adjust(model.Weights, model.Classes, training, deployment), first, data, output, name, version);
         var inv = CultureInfo.InvariantCulture;
         DerivedPackages.WriteCard(
             output,
@@ -81,7 +70,7 @@ internal static class PriorsCommand
             manifestOut.Version,
             $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Rankings within a class change little; the class named first follows the new mix.",
             package);
-        stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {full} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
+        stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {output} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
         stdout.WriteLine($"  trained on   {ClassPriors.Describe(training, model.Classes)}");
         stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
         stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Math.Log(deployment[c] / training[c]):+0.000;-0.000}"))));

@@ -120,7 +120,7 @@ public static class ModelIo
         ArgumentNullException.ThrowIfNull(models);
         if (models.Count < 2)
         {
-            throw new ArgumentException($"averaging needs at least two models ({models.Count} given)", nameof(models));
+            throw new ArgumentException($"averaging needs at least two models ({models.Count} given)");
         }
 
         var first = models[0];
@@ -136,7 +136,7 @@ public static class ModelIo
                 : null;
             if (difference is not null)
             {
-                throw new ArgumentException($"model {m + 1} differs from model 1: {difference}", nameof(models));
+                throw new ArgumentException($"model {m + 1} differs from model 1: {difference}");
             }
         }
 
