@@ -273,6 +273,7 @@ public sealed class StreamConditionsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ztf-bts", "2.3.0", true)]
     [InlineData("ztf-bts", "2.2.0", true)]
     [InlineData("ztf-bts", "2.1.0", true)]
     [InlineData("ztf-bts", "2.0.0", true)]

@@ -66,7 +66,7 @@ for d in dirs:
     runs = {}
     for f in files:
         run = os.path.basename(os.path.dirname(f))
-        m = re.match(r"s(\d+)-fold(\d+)$", run)
+        m = re.match(r"s(\d+)-fold(\d+)(?:-without\d+)?$", run)
         fold = m.group(2) if m else run
         fig = figures(f)
         runs[run] = fig
