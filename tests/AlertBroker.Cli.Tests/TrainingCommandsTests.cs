@@ -93,6 +93,14 @@ public sealed class TrainingCommandsTests : IDisposable
         // A changed id file is refused rather than silently evaluating another test set.
         File.AppendAllText(ids, "ZTFtoy999\n");
         Assert.Equal(1, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test"));
+
+        // A model fitted on every object (--test 0) has no test part to evaluate: refused, not an empty report.
+        var allDir = Path.Combine(_root, "models", "toy", "3.0.0");
+        Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "all", "--test", "0", "--val", "0.2",
+            "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", allDir));
+        Assert.Equal(0, (int)ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(allDir, "model.json"))).Training.Data!["split"]!["test"]!);
+        Assert.Equal(1, Run("evaluate", "--model", allDir, "--data", data, "--split", "test"));
+        Assert.Equal(0, Run("evaluate", "--model", allDir, "--data", data, "--split", "validation"));
     }
 
     [Fact]

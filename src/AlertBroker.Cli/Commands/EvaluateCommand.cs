@@ -114,6 +114,12 @@ internal static class EvaluateCommand
             else
             {
                 var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
+                if (part == "test" && test <= 0)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red]the model was trained with no test part (model.json training.data.split: test fraction 0): every object of its data was in its training or validation part.[/] Evaluate it on objects it has not seen: --split all on other data.");
+                    return 1;
+                }
+
                 var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
                 encoded = encoded.Subset(part switch
                 {
