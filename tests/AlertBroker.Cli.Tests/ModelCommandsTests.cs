@@ -87,11 +87,13 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.Equal(3, Steps(detectionsOnly: true));
     }
 
-    [SharedDataFact]
-    public void ShippedLsstModel_DeclaresLsstWithoutMetadata_InspectsAndScoresTheRealRubinAlerts()
+    [SharedDataTheory]
+    [InlineData("1.0.0", "detections and forced photometry")]
+    [InlineData("1.1.0", "detections only (trained on detections; forced photometry is left out)")]
+    public void ShippedLsstModel_DeclaresLsstWithoutMetadata_InspectsAndScoresTheRealRubinAlerts(string version, string pointsFed)
     {
         var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
-        var dir = Path.Combine(repo, "models", "lsst-sim", "1.0.0");
+        var dir = Path.Combine(repo, "models", "lsst-sim", version);
         using (var package = ModelPackage.Load(dir, AlertBroker.Model.Features.LightCurveEncoding.Supported))
         {
             Assert.Equal(["lsst"], package.Manifest.EffectiveSurveys);
@@ -99,7 +101,9 @@ public sealed class ModelCommandsTests : IDisposable
             Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
         }
 
-        Assert.Equal(0, RunInspect(dir).Exit);
+        var (exit, text) = RunInspect(dir);
+        Assert.Equal(0, exit);
+        Assert.Contains(pointsFed, text, StringComparison.Ordinal);
         var output = new StringWriter();
         Assert.Equal(0, ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "lsst-real-v7_4")], jsonl: true, output, CancellationToken.None));
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -94,6 +94,7 @@ internal static class ModelsCommand
             : "no: only what alerts carry"));
         card.AddRow("encoding", Markup.Escape($"{m.Encoding.Name} v{m.Encoding.Version}"));
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
+        card.AddRow("points fed", m.EffectiveDetectionsOnly ? "detections only (trained on detections; forced photometry is left out)" : "detections and forced photometry");
         card.AddRow("metadata features", Markup.Escape(m.Encoding.MetaFeatures.Count == 0 ? "(none)" : string.Join(", ", m.Encoding.MetaFeatures)));
         card.AddRow("bands (µm)", Markup.Escape(string.Join(", ", m.Encoding.BandWavelengthsMicron.OrderBy(kv => kv.Value).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:F4}")))));
         card.AddRow("network", Markup.Escape(m.Network.Dense == 0 && m.Network.Merge == 0 && m.Network.Latent == 0
