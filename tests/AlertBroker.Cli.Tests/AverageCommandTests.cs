@@ -122,6 +122,21 @@ public sealed class AverageCommandTests : IDisposable
     }
 
     [Fact]
+    public void AverageAndPriors_OutputThatCannotBeWritten_ExitTwoWithOneLine()
+    {
+        var a = Member("w1", 1);
+        var b = Member("w2", 2);
+
+        var (exit, _, stderr) = Average([a, b], "/proc/alertbroker-cannot-write-here/1");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("models average: cannot write the output", stderr, StringComparison.Ordinal);
+
+        var err = new StringWriter();
+        Assert.Equal(2, PriorsCommand.Run(a, "A=1,B=1,C=1", "A=1,B=1,C=1", null, "/proc/alertbroker-cannot-write-here/2", null, null, new StringWriter(), err));
+        Assert.StartsWith("models priors: cannot write the output", err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Average_IntoAnExistingPackage_ExitsTwoAndLeavesItAlone()
     {
         var a = Member("x1", 1);

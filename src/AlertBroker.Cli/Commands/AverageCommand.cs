@@ -76,13 +76,23 @@ internal static class AverageCommand
             ["members"] = members,
             ["note"] = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all",
         };
-        var manifest = DerivedPackages.Export(weights, first, data, output, name, version);
-        DerivedPackages.WriteCard(
-            output,
-            manifest.Name,
-            manifest.Version,
-            string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker models average` from {models.Count} packages: the element-wise mean of their weights, one network scored at the cost of one. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
-            packages[0]);
+        ModelManifest manifest;
+        try
+        {
+            manifest = DerivedPackages.Export(weights, first, data, output, name, version);
+            DerivedPackages.WriteCard(
+                output,
+                manifest.Name,
+                manifest.Version,
+                string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker models average` from {models.Count} packages: the element-wise mean of their weights, one network scored at the cost of one. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
+                packages[0]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"models average: cannot write the output: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {output} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {output} …"));
         return 0;
     }

@@ -62,14 +62,24 @@ internal static class PriorsCommand
         var data = first.Training.Data?.DeepClone() as JsonObject ?? [];
         data["priors"] = ClassPriors.Record(training, deployment, model.Classes, source ?? "given with --priors");
         data["adjustedFrom"] = new JsonObject { ["name"] = first.Name, ["version"] = first.Version, ["sha256"] = first.Onnx.Sha256 };
-        var manifestOut = DerivedPackages.Export(ClassPriors.Adjust(model.Weights, model.Classes, training, deployment), first, data, output, name, version);
+        ModelManifest manifestOut;
         var inv = CultureInfo.InvariantCulture;
-        DerivedPackages.WriteCard(
-            output,
-            manifestOut.Name,
-            manifestOut.Version,
-            $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Rankings within a class change little; the class named first follows the new mix.",
-            package);
+        try
+        {
+            manifestOut = DerivedPackages.Export(ClassPriors.Adjust(model.Weights, model.Classes, training, deployment), first, data, output, name, version);
+            DerivedPackages.WriteCard(
+                output,
+                manifestOut.Name,
+                manifestOut.Version,
+                $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Each class probability is rescaled by deployment/training and all renormalised: the class named first follows the new mix.",
+                package);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"models priors: cannot write the output: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+
         stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {output} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
         stdout.WriteLine($"  trained on   {ClassPriors.Describe(training, model.Classes)}");
         stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
