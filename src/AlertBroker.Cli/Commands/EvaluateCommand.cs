@@ -47,8 +47,7 @@ internal static class EvaluateCommand
             model = IsOwnExport(modelDir, manifest) ? ModelIo.LoadPackage(modelDir) : null;
 
             // Evaluate the view the model was trained on (alert-like detections only) unless told otherwise.
-            var trainedOnDetections = manifest.Training.Data?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue d && d.GetValue<bool>();
-            data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : trainedOnDetections);
+            data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : manifest.EffectiveDetectionsOnly);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException or UnauthorizedAccessException)
         {

@@ -163,35 +163,7 @@ public static class LightCurveEncoding
     /// The step points of a light curve assembled from observations of any kinds: filtered by <see cref="IsStep"/>,
     /// time-ordered, deduplicated by (source id, kind).
     /// </summary>
-    public static Observation[] SelectSteps(IEnumerable<Observation> observations)
-    {
-        ArgumentNullException.ThrowIfNull(observations);
-        var list = new List<Observation>();
-        foreach (var o in observations)
-        {
-            if (IsStep(o))
-            {
-                list.Add(o);
-            }
-        }
-
-        list.Sort(static (a, b) =>
-        {
-            var c = a.Mjd.CompareTo(b.Mjd);
-            return c != 0 ? c : a.SourceId.CompareTo(b.SourceId);
-        });
-        var n = 0;
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (n == 0 || list[i].SourceId != list[n - 1].SourceId || list[i].Kind != list[n - 1].Kind)
-            {
-                list[n++] = list[i];
-            }
-        }
-
-        list.RemoveRange(n, list.Count - n);
-        return [.. list];
-    }
+    public static Observation[] SelectSteps(IEnumerable<Observation> observations) => Instance.SelectSteps(observations, out _);
 
     /// <summary>t₀: the time of the first detection among the points, or of the first point when none is a detection.</summary>
     public static double ReferenceTime(ReadOnlySpan<Observation> points) => StepEncodings.FirstDetection(points);

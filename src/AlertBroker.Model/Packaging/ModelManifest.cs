@@ -80,9 +80,11 @@ public sealed record ModelManifest
     /// (<c>training.data.encoding.detectionsOnly</c>), else false (every point, as before the field existed).
     /// </summary>
     [JsonIgnore]
-    public bool EffectiveDetectionsOnly =>
-        Encoding?.DetectionsOnly
-        ?? (Training?.Data?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue v && v.TryGetValue<bool>(out var recorded) ? recorded : false);
+    public bool EffectiveDetectionsOnly => Encoding?.DetectionsOnly ?? RecordedDetectionsOnly(Training?.Data) ?? false;
+
+    /// <summary>What a trainer's data description records (<c>encoding.detectionsOnly</c>), null when it says nothing.</summary>
+    public static bool? RecordedDetectionsOnly(JsonObject? trainingData) =>
+        trainingData?["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue v && v.TryGetValue<bool>(out var recorded) ? recorded : null;
 
     /// <summary>Whether the model is meant for <paramref name="survey"/> (case-insensitive, e.g. "ztf").</summary>
     public bool IsForSurvey(string survey)

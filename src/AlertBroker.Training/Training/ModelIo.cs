@@ -166,9 +166,7 @@ public static class ModelIo
     private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data)
     {
         var descriptor = encoding.Descriptor(metadata);
-        return descriptor.DetectionsOnly is null && data["encoding"] is JsonObject e && e["detectionsOnly"] is JsonValue v && v.TryGetValue<bool>(out var detectionsOnly)
-            ? descriptor with { DetectionsOnly = detectionsOnly }
-            : descriptor;
+        return descriptor with { DetectionsOnly = descriptor.DetectionsOnly ?? ModelManifest.RecordedDetectionsOnly(data) };
     }
 
     /// <summary>The learning curves stored in a package's <c>model.json</c> by <see cref="Export"/>, if any.</summary>
