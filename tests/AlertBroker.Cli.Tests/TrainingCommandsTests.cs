@@ -141,7 +141,7 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "all", "--epochs", "2", "--batch", "8", "--threads", "1", "--quiet",
             "--mix-data", pool, "--mix-ratio", "0.5", "--mix-classes", "TDE", "--mix-weight", "2", "--mix-max", "5",
             "--augment-drop", "0.1", "--augment-noise", "0.5", "--augment-late-start", "0.5", "--augment-late-days", "5",
-            "--class-weights", "sqrt", "--l2-sp", "0.1", "--gru-lr-scale", "0.3", "--out", dir));
+            "--augment-shift-mag", "0.75", "--class-weights", "sqrt", "--l2-sp", "0.1", "--gru-lr-scale", "0.3", "--out", dir));
         using (var package = ModelPackage.Load(dir, LightCurveEncoding.Supported))
         {
             var training = package.Manifest.Training.Data!;
@@ -154,11 +154,13 @@ public sealed class TrainingCommandsTests : IDisposable
             Assert.Equal(5, (int)replay["classes"]!["TDE"]!); // --mix-max 5 of the 20 toy TDEs, no other class
             Assert.Equal(0, (int)replay["classes"]!["SNIa"]!);
             Assert.Equal(0.5, (double)training["augmentation"]!["lateStartProbability"]!);
+            Assert.Equal(0.75, (double)training["augmentation"]!["magnitudeShift"]!);
         }
 
         var card = File.ReadAllText(Path.Combine(dir, "MODEL_CARD.md"));
         Assert.Contains("replay", card, StringComparison.Ordinal);
         Assert.Contains("L2-SP", card, StringComparison.Ordinal);
+        Assert.Contains("brightness shift up to ±0.75 mag", card, StringComparison.Ordinal);
 
         string[] common = ["finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--threads", "1", "--quiet", "--out", Path.Combine(_root, "models", "aid", "bad")];
         Assert.Equal(1, Run([.. common, "--class-weights", "cubic"]));
@@ -166,6 +168,7 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(1, Run([.. common, "--mix-data", pool, "--mix-ratio", "0"]));
         Assert.Equal(1, Run([.. common, "--mix-data", Path.Combine(_root, "no-such-dir")]));
         Assert.Equal(1, Run([.. common, "--augment-drop", "1.5"]));
+        Assert.Equal(1, Run([.. common, "--augment-shift-mag", "-1"]));
         Assert.Equal(1, Run([.. common, "--l2-sp", "-1"]));
         Assert.False(Directory.Exists(Path.Combine(_root, "models", "aid", "bad")));
     }

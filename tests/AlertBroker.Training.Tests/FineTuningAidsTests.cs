@@ -342,6 +342,42 @@ public sealed class FineTuningAidsTests
     }
 
     [Fact]
+    public void Augment_MagnitudeShift_ScalesFluxAndErrorByOneFactorPerCurveUniformInMagnitudes()
+    {
+        var points = LightCurve(30, seed: 4);
+        var data = Encode(points);
+        var augmenter = new LightCurveAugmenter(new AugmentationOptions { MagnitudeShift = 1.0 }, seed: 11);
+        var shifts = new List<double>();
+        for (var trial = 0; trial < 400; trial++)
+        {
+            var (steps, days) = augmenter.Augment(data.StepsInternal[0], data.DaysInternal[0], data.Lengths[0]);
+            Assert.Equal(data.DaysInternal[0], days);
+            var first = 10 * Math.Sinh(5 * steps[3]) / points[0].FluxMicroJy;
+            var deltaMag = -2.5 * Math.Log10(first);
+            Assert.InRange(deltaMag, -1.0001, 1.0001);
+            shifts.Add(deltaMag);
+            for (var t = 0; t < points.Length; t++)
+            {
+                // Flux and error by the same factor (so S/N and the detection flag stay); time, band, gaps untouched.
+                Assert.Equal(first, 10 * Math.Sinh(5 * steps[(t * 6) + 3]) / points[t].FluxMicroJy, tolerance: 1e-3);
+                Assert.Equal(first, 10 * Math.Sinh(5 * steps[(t * 6) + 4]) / points[t].FluxErrMicroJy, tolerance: 1e-3);
+                foreach (var k in new[] { 0, 1, 2, 5 })
+                {
+                    Assert.Equal((double)data.StepsInternal[0][(t * 6) + k], steps[(t * 6) + k], tolerance: 1e-5);
+                }
+            }
+        }
+
+        // Uniform in [−1, 1] mag: mean 0, variance 1/3, both ends reached.
+        Assert.InRange(shifts.Average(), -0.08, 0.08);
+        Assert.InRange(shifts.Select(m => m * m).Average(), 0.29, 0.38);
+        Assert.True(shifts.Min() < -0.9 && shifts.Max() > 0.9);
+        Assert.Throws<ArgumentException>(() => new AugmentationOptions { MagnitudeShift = -0.1 }.Validate());
+        Assert.Throws<ArgumentException>(() => new AugmentationOptions { MagnitudeShift = double.NaN }.Validate());
+        Assert.True(new AugmentationOptions { MagnitudeShift = 0.5 }.IsActive);
+    }
+
+    [Fact]
     public void Augment_SameSeed_SameLightCurvesAndLabelsKept()
     {
         var data = EncodedDataset.Encode(new LabelledDataset("t", [new LabelledObject("A", "x", LightCurve(20, 4), double.NaN, double.NaN), new LabelledObject("B", "y", LightCurve(12, 5), double.NaN, double.NaN)]), ["x", "y"], new EncodingOptions { Metadata = MetadataUse.None });

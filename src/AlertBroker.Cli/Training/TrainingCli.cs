@@ -97,9 +97,11 @@ internal sealed class TrainingCli
 
     public Option<double> AugmentLateDays { get; } = new("--augment-late-days") { Description = "Augmentation: the longest late start in days.", DefaultValueFactory = _ => 10.0 };
 
+    public Option<double> AugmentShiftMag { get; } = new("--augment-shift-mag") { Description = "Augmentation: each light curve made Δm fainter as a whole (flux and error × 10^(−0.4Δm): S/N kept), Δm uniform in [−s, s] magnitudes.", DefaultValueFactory = _ => 0.0 };
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, Quiet })
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, AugmentShiftMag, Quiet })
         {
             command.Options.Add(o);
         }
@@ -222,6 +224,7 @@ internal sealed class TrainingCli
             NoiseScale = parse.GetValue(AugmentNoise),
             LateStartProbability = parse.GetValue(AugmentLateStart),
             LateStartDays = parse.GetValue(AugmentLateDays),
+            MagnitudeShift = parse.GetValue(AugmentShiftMag),
         };
         options.Validate();
         return options.IsActive ? options : null;
@@ -397,6 +400,7 @@ internal sealed class TrainingCli
                 ["noiseScale"] = augmentation.NoiseScale,
                 ["lateStartProbability"] = augmentation.LateStartProbability,
                 ["lateStartDays"] = augmentation.LateStartDays,
+                ["magnitudeShift"] = augmentation.MagnitudeShift,
             };
         }
 
@@ -481,7 +485,7 @@ internal sealed class TrainingCli
 
         if (options.Augmentation is { } a)
         {
-            sb.Append(inv, $"- augmentation (every epoch): late start with probability {a.LateStartProbability} (up to {a.LateStartDays} d), points dropped with probability {a.DropProbability}, flux noise {a.NoiseScale} σ\n");
+            sb.Append(inv, $"- augmentation (every epoch): late start with probability {a.LateStartProbability} (up to {a.LateStartDays} d), points dropped with probability {a.DropProbability}, flux noise {a.NoiseScale} σ, brightness shift up to ±{a.MagnitudeShift} mag\n");
         }
 
         if (report is not null)

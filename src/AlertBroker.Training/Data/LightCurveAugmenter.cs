@@ -24,8 +24,15 @@ public sealed record AugmentationOptions
     /// <summary>The longest late start, in observer-frame days after the first detection.</summary>
     public double LateStartDays { get; init; } = 10;
 
+    /// <summary>
+    /// Brightness shift: every point of a light curve is made Δm magnitudes fainter (flux and error × 10^(−0.4·Δm), so
+    /// each point's S/N and detection flag stay), Δm uniform in [−s, s], one draw per light curve (0 = none): the same
+    /// object seen nearer or farther, against a training set whose survey selected it by brightness.
+    /// </summary>
+    public double MagnitudeShift { get; init; }
+
     /// <summary>Whether any change is switched on.</summary>
-    public bool IsActive => DropProbability > 0 || NoiseScale > 0 || LateStartProbability > 0;
+    public bool IsActive => DropProbability > 0 || NoiseScale > 0 || LateStartProbability > 0 || MagnitudeShift > 0;
 
     /// <summary>Throws for values outside their ranges.</summary>
     public void Validate()
@@ -49,12 +56,18 @@ public sealed record AugmentationOptions
         {
             throw new ArgumentException($"The late-start span must be in (0, 1000] days, not {LateStartDays}.");
         }
+
+        if (!(MagnitudeShift is >= 0 and <= 5))
+        {
+            throw new ArgumentException($"The magnitude shift must be in [0, 5] mag, not {MagnitudeShift}.");
+        }
     }
 }
 
 /// <summary>
 /// Augments encoded light curves (<see cref="LightCurveEncoding"/> steps) without going back to the observations:
-/// a late start (the first δ days removed), dropped points, and flux noise within each point's error. Times are then
+/// a late start (the first δ days removed), dropped points, flux noise within each point's error, and a brightness shift
+/// of the whole light curve. Times are then
 /// counted from the first remaining detection and <c>dt_prev</c> recomputed, so an augmented light curve is encoded
 /// exactly as the serving code would encode the same points (tested against <see cref="LightCurveEncoding.EncodeSteps"/>).
 /// The detection flag is kept as it was. Deterministic for a seed.
@@ -154,6 +167,8 @@ public sealed class LightCurveAugmenter
             reference = Array.IndexOf(keep, true);
         }
 
+        // One brightness factor per light curve; drawn only when switched on, so the other changes' draws are as before.
+        var scale = _options.MagnitudeShift > 0 ? Math.Pow(10, -0.4 * _options.MagnitudeShift * ((2 * _random.NextDouble()) - 1)) : 1.0;
         var timeOffset = x[(reference * F) + Time];
         var dayOffset = d[reference];
         var steps = new float[kept * F];
@@ -172,12 +187,20 @@ public sealed class LightCurveAugmenter
             row[Time] = x[(t * F) + Time] - timeOffset;
             row[DtPrev] = j == 0 ? 0f : (float)(Math.Log10(1.0 + (Math.Max(0.0, (double)row[Time] - previousTime) * LightCurveEncoding.TimeScaleDays)) / LightCurveEncoding.DtPrevDivisor);
             previousTime = row[Time];
-            if (_options.NoiseScale > 0)
+            if (_options.NoiseScale > 0 || scale != 1.0)
             {
-                var flux = LightCurveEncoding.FluxSofteningMicroJy * Math.Sinh(row[Flux] * LightCurveEncoding.FluxDivisor);
-                var error = LightCurveEncoding.FluxSofteningMicroJy * Math.Sinh(row[FluxErr] * LightCurveEncoding.FluxDivisor);
-                flux += _options.NoiseScale * error * Gaussian();
+                var flux = scale * LightCurveEncoding.FluxSofteningMicroJy * Math.Sinh(row[Flux] * LightCurveEncoding.FluxDivisor);
+                var error = scale * LightCurveEncoding.FluxSofteningMicroJy * Math.Sinh(row[FluxErr] * LightCurveEncoding.FluxDivisor);
+                if (_options.NoiseScale > 0)
+                {
+                    flux += _options.NoiseScale * error * Gaussian();
+                }
+
                 row[Flux] = (float)(Math.Asinh(flux / LightCurveEncoding.FluxSofteningMicroJy) / LightCurveEncoding.FluxDivisor);
+                if (scale != 1.0)
+                {
+                    row[FluxErr] = (float)(Math.Asinh(error / LightCurveEncoding.FluxSofteningMicroJy) / LightCurveEncoding.FluxDivisor);
+                }
             }
 
             days[j] = d[t] - dayOffset;
