@@ -291,6 +291,14 @@ public sealed class LightCurveSimulator
         }
 
         var reported = sigma / realism.ErrorUnderestimate;
+        var detected = measured >= _survey.DetectionSigma * reported;
+        if (detected && _survey.DetectionEfficiencyMag > 0)
+        {
+            // Drawn only when the efficiency is on, so that without it every simulation is as before.
+            var above = 2.5 * Math.Log10(measured / (_survey.DetectionSigma * reported));
+            detected = rng.Bernoulli(1 - Math.Exp(-above / _survey.DetectionEfficiencyMag));
+        }
+
         return new SimulatedPoint(
             mjd,
             band,
@@ -298,7 +306,7 @@ public sealed class LightCurveSimulator
             (float)reported,
             (float)trueFlux,
             (float)limitMag,
-            measured >= _survey.DetectionSigma * reported);
+            detected);
     }
 
     private (double PhotoZ, double Error) DrawPhotoZ(SimRandom rng, double z)

@@ -167,4 +167,51 @@ public class LightCurveSimulatorTests
 
         Assert.True(lossyEpochs < 0.8 * idealEpochs, $"{lossyEpochs} vs {idealEpochs}");
     }
+
+    [Fact]
+    public void Simulate_DetectionEfficiency_LosesPointsNearTheThresholdAsOneMinusExpAndNoneBelowIt()
+    {
+        const double delta = 0.3;
+        var model = ZtfSurvey.Model with { DetectionEfficiencyMag = delta };
+        var simulator = new LightCurveSimulator(new SimulationOptions { Survey = model, Seed = 21 });
+        var bins = new (double Lo, double Hi, int Points, int Detected)[] { (0, 0.1, 0, 0), (0.2, 0.3, 0, 0), (0.5, 0.7, 0, 0), (1.5, 10, 0, 0) };
+        foreach (var curve in simulator.Simulate(3000))
+        {
+            foreach (var p in curve.Points)
+            {
+                var snr = p.FluxMicroJy / p.FluxErrMicroJy;
+                if (snr < model.DetectionSigma)
+                {
+                    // (a hair's room for the float rounding of the stored flux and error)
+                    Assert.False(p.Detected && snr < model.DetectionSigma * (1 - 1e-5));
+                    continue;
+                }
+
+                var above = 2.5 * Math.Log10(snr / model.DetectionSigma);
+                for (var b = 0; b < bins.Length; b++)
+                {
+                    if (above >= bins[b].Lo && above < bins[b].Hi)
+                    {
+                        bins[b].Points++;
+                        bins[b].Detected += p.Detected ? 1 : 0;
+                    }
+                }
+            }
+        }
+
+        foreach (var (lo, hi, points, detected) in bins)
+        {
+            Assert.True(points > 200, $"[{lo}, {hi}): only {points} points");
+            // The expected fraction lies between the efficiency at the bin's two ends (a generous band for sampling).
+            var low = 1 - Math.Exp(-lo / delta);
+            var high = 1 - Math.Exp(-Math.Min(hi, 5) / delta);
+            Assert.InRange((double)detected / points, low - 0.03, high + 0.03);
+        }
+
+        // Off (the default): every point above the threshold is detected, and the draw is not made at all.
+        Assert.Equal(0, ZtfSurvey.Model.DetectionEfficiencyMag);
+        var off = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model with { DetectionEfficiencyMag = 0 }, Seed = 21 }).Simulate(100).ToList();
+        var standard = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model, Seed = 21 }).Simulate(100).ToList();
+        Assert.Equal(standard.SelectMany(c => c.Points), off.SelectMany(c => c.Points));
+    }
 }

@@ -48,20 +48,31 @@ internal static class SimulateCommand
         var outliers = new Option<double>("--outliers") { Description = "Fraction of epochs made outliers." };
         var missing = new Option<double>("--missing") { Description = "Fraction of epochs dropped." };
         var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
+        var efficiency = new Option<double?>("--detection-efficiency-mag") { Description = "Detection efficiency near the 5σ threshold, δ in mag: a point Δ mag above it is detected with probability 1 − exp(−Δ/δ) (default: the survey's, 0 = every point above the threshold)." };
         var command = new Command("lightcurves", "Simulate N labelled light curves as a CSV pair (FLUXCAL, zero point 27.5, like the DES simulations).")
         {
-            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix,
+            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency,
         };
-        command.SetAction((parse, ct) =>
+        command.SetAction((parse, ct) => Task.FromResult(Guard("simulate lightcurves", () =>
         {
             var model = SurveyModel.ByName(parse.GetValue(survey)!);
+            if (parse.GetValue(efficiency) is { } delta)
+            {
+                if (!(delta is >= 0 and <= 5))
+                {
+                    throw new ArgumentException($"--detection-efficiency-mag must be in [0, 5] mag, not {delta.ToString(CultureInfo.InvariantCulture)}.");
+                }
+
+                model = model with { DetectionEfficiencyMag = delta };
+            }
+
             var options = BuildOptions(model, parse.GetValue(seed), parse.GetValue(mix)!, parse.GetValue(classes)) with
             {
                 Selection = parse.GetValue(bts) ? SpectroscopicSelection.Bts : null,
                 Realism = new RealismOptions(parse.GetValue(scatter), parse.GetValue(outliers), 8, parse.GetValue(missing)),
             };
-            return Task.FromResult(Guard("simulate lightcurves", () => RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct)));
-        });
+            return RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct);
+        })));
         return command;
     }
 
@@ -82,7 +93,7 @@ internal static class SimulateCommand
         {
             survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels,
         };
-        command.SetAction((parse, ct) =>
+        command.SetAction((parse, ct) => Task.FromResult(Guard("simulate alerts", () =>
         {
             var model = SurveyModel.ByName(parse.GetValue(survey)!);
             var layout = parse.GetValue(format)!.ToUpperInvariant() switch
@@ -90,7 +101,7 @@ internal static class SimulateCommand
                 "FILES" => AlertOutputLayout.Files,
                 "TAR" => AlertOutputLayout.NightlyTar,
                 "AVRO" => AlertOutputLayout.SingleFile,
-                var other => throw new ArgumentException($"unknown --format '{other}'"),
+                _ => throw new ArgumentException($"unknown --format '{parse.GetValue(format)}' (expected files, tar or avro)"),
             };
             var options = new AlertStreamOptions
             {
@@ -103,10 +114,10 @@ internal static class SimulateCommand
             {
                 "CONTAINER" => AlertFraming.Container,
                 "CONFLUENT" => AlertFraming.ConfluentWire,
-                var other => throw new ArgumentException($"unknown --framing '{other}'"),
+                _ => throw new ArgumentException($"unknown --framing '{parse.GetValue(framing)}' (expected container or confluent)"),
             };
-            return Task.FromResult(Guard("simulate alerts", () => RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels))));
-        });
+            return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels));
+        })));
         return command;
     }
 
@@ -304,6 +315,12 @@ internal static class SimulateCommand
         {
             CliHelpers.Stderr.MarkupLine($"[red]{command}: cannot write the output:[/] {Markup.Escape(e.Message)}");
             return 1;
+        }
+        catch (ArgumentException e)
+        {
+            // A bad setting (--mix, --classes, --format, --framing, --survey, a value out of range): one line, usage exit code.
+            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(e.Message)}");
+            return 2;
         }
     }
 

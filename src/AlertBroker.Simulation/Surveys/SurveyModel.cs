@@ -64,6 +64,13 @@ public sealed record SurveyModel
     /// <summary>Signal-to-noise at which a difference-image source is detected (and an alert issued).</summary>
     public double DetectionSigma { get; init; } = 5.0;
 
+    /// <summary>
+    /// Detection efficiency near the threshold, in magnitudes (δ; 0 = none): a point measured Δ = 2.5·log10(S/N /
+    /// <see cref="DetectionSigma"/>) magnitudes above the threshold is detected with probability 1 − exp(−Δ/δ), as
+    /// difference imaging and its real/bogus vetting lose faint sources (half of them Δ = 0.69·δ above the threshold).
+    /// </summary>
+    public double DetectionEfficiencyMag { get; init; }
+
     /// <summary>Fractional calibration error added in quadrature to every flux error.</summary>
     public double CalibrationFloor { get; init; } = 0.01;
 

@@ -1,0 +1,52 @@
+using System.IO.Compression;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary><c>simulate lightcurves|alerts</c>: bad settings are one line and exit 2; the detection-efficiency option reaches the output.</summary>
+public sealed class SimulateCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-simulate-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
+
+    [Theory]
+    [InlineData("lightcurves", "--mix", "bogus")]
+    [InlineData("lightcurves", "--classes", "Foo")]
+    [InlineData("lightcurves", "--survey", "hst")]
+    [InlineData("lightcurves", "--detection-efficiency-mag", "-0.1")]
+    [InlineData("lightcurves", "--detection-efficiency-mag", "9")]
+    [InlineData("alerts", "--format", "zip")]
+    [InlineData("alerts", "--framing", "xml")]
+    public void BadSetting_ExitsTwoAndWritesNothing(string command, string option, string value)
+    {
+        var output = Path.Combine(_root, "out");
+        Assert.Equal(2, Run("simulate", command, "--out", output, option, value));
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any());
+    }
+
+    [Fact]
+    public void DetectionEfficiency_FewerDetectionsThanWithoutOnTheSameSeed()
+    {
+        int Detections(string dir)
+        {
+            using var gz = new GZipStream(File.OpenRead(Path.Combine(dir, "ztf_sim_lightcurves.csv.gz")), CompressionMode.Decompress);
+            using var reader = new StreamReader(gz);
+            Assert.Equal("object_id,mjd,band,flux,flux_err,detected", reader.ReadLine());
+            var count = 0;
+            while (reader.ReadLine() is { } line)
+            {
+                count += line.EndsWith(",1", StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            return count;
+        }
+
+        var off = Path.Combine(_root, "off");
+        var on = Path.Combine(_root, "on");
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "300", "--seed", "4", "--out", off));
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "300", "--seed", "4", "--detection-efficiency-mag", "0.5", "--out", on));
+        Assert.InRange(Detections(on), 1, Detections(off) - 1);
+    }
+}
