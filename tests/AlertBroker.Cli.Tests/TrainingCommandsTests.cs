@@ -173,6 +173,40 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_root, "models", "aid", "bad")));
     }
 
+    [Theory]
+    [InlineData("train", "--lr", "-1")]
+    [InlineData("train", "--lr", "NaN")]
+    [InlineData("train", "--epochs", "0")]
+    [InlineData("train", "--batch", "0")]
+    [InlineData("train", "--threads", "0")]
+    [InlineData("train", "--patience", "-1")]
+    [InlineData("train", "--val", "-0.1")]
+    [InlineData("train", "--test", "1")]
+    [InlineData("train", "--step-loss", "bogus")]
+    [InlineData("train", "--select", "bogus")]
+    [InlineData("finetune", "--lr", "0")]
+    [InlineData("finetune", "--max-steps", "0")]
+    [InlineData("evaluate", "--max-steps", "-1")]
+    [InlineData("evaluate", "--bootstrap", "-5")]
+    public void BadSetting_RefusedBeforeAnyDataIsRead_ExitTwoNothingWritten(string command, string option, string value)
+    {
+        var data = WriteData();
+        var baseDir = Path.Combine(_root, "models", "bad-setting-base", "1.0.0");
+        var output = Path.Combine(_root, "models", "bad-setting", "1.0.0");
+        string[] args = command switch
+        {
+            "train" => ["train", "--data", data, "--no-meta", "--quiet", "--out", output],
+            "finetune" => ["finetune", "--from", baseDir, "--data", data, "--no-meta", "--quiet", "--out", output],
+            _ => ["evaluate", "--model", baseDir, "--data", data, "--report", output],
+        };
+
+        // The base need not exist: the setting is refused first (every other setting at its default).
+        Assert.Equal(2, Run([.. args, option, value]));
+        Assert.False(Directory.Exists(output));
+        Assert.Equal(2, Run(["train", "--data", data, "--no-meta", "--quiet", "--val", "0.6", "--test", "0.5", "--out", output]));
+        Assert.Equal(2, Run(["train", "--benchmark", "--batch", "0"]));
+    }
+
     [SharedDataFact]
     public void Score_NoMetadataModel_ScoresRealAlerts()
     {

@@ -33,6 +33,12 @@ internal static class EvaluateCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
     {
+        if ((bootstrap < 0 ? $"--bootstrap must be 0 (none) or more, not {bootstrap}." : cli.SettingsProblem(parse)) is { } problem)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
+            return 2;
+        }
+
         ModelManifest manifest;
         TrainedModel? model;
         IStepEncoding encoding;

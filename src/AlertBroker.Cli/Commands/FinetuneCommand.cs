@@ -54,6 +54,12 @@ internal static class FinetuneCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, string from, string layers, bool newHead, CancellationToken ct)
     {
+        if (cli.SettingsProblem(parse) is { } problem)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
+            return 2;
+        }
+
         TrainedModel baseModel;
         TrainableLayers trainable;
         LabelledDataset data;

@@ -25,7 +25,7 @@ internal static class TrainCommand
         command.Options.Add(benchmark);
         command.Options.Add(sequences);
         command.Options.Add(steps);
-        command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(benchmark)
+        command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(benchmark) && cli.SettingsProblem(parse) is null
             ? Benchmark(parse.GetValue(sequences), parse.GetValue(steps), parse.GetValue(cli.Batch), parse.GetResult(cli.Epochs) is { Implicit: false } ? Math.Max(1, parse.GetValue(cli.Epochs)) : 3, parse.GetValue(cli.Threads), ct)
             : Run(cli, parse, ct)));
         return command;
@@ -33,6 +33,12 @@ internal static class TrainCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, CancellationToken ct)
     {
+        if (cli.SettingsProblem(parse) is { } problem)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
+            return 2;
+        }
+
         LabelledDataset data;
         try
         {

@@ -216,6 +216,43 @@ internal sealed class TrainingCli
         return replay;
     }
 
+    /// <summary>
+    /// The first setting that is out of its range, as one line (null: all fine). Checked before any data are read, so a
+    /// bad number is refused at once instead of training with it (a negative learning rate, zero epochs) or failing
+    /// deep inside (a zero batch, a negative step limit).
+    /// </summary>
+    public string? SettingsProblem(ParseResult parse)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var validation = parse.GetValue(Validation);
+        var test = parse.GetValue(Test);
+        var problem = parse.GetValue(MaxSteps) < 1 ? $"--max-steps must be at least 1, not {parse.GetValue(MaxSteps)}."
+            : !(validation is >= 0 and < 1) ? string.Create(inv, $"--val must be in [0, 1), not {validation}.")
+            : !(test is >= 0 and < 1) ? string.Create(inv, $"--test must be in [0, 1), not {test}.")
+            : validation + test >= 1 ? string.Create(inv, $"--val and --test leave no training objects ({validation} + {test} ≥ 1).")
+            : parse.GetValue(Epochs) < 1 ? $"--epochs must be at least 1, not {parse.GetValue(Epochs)}."
+            : parse.GetValue(Batch) < 1 ? $"--batch must be at least 1, not {parse.GetValue(Batch)}."
+            : parse.GetValue(Threads) is < 1 or > 256 ? $"--threads must be in [1, 256], not {parse.GetValue(Threads)}."
+            : parse.GetValue(Patience) < 0 ? $"--patience must be 0 (off) or more, not {parse.GetValue(Patience)}."
+            : parse.GetValue(LearningRate) is { } lr && !(float.IsFinite(lr) && lr > 0) ? string.Create(inv, $"--lr must be a positive number, not {lr}.")
+            : null;
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            _ = ParseStepLoss(parse.GetValue(StepLoss)!);
+            _ = ParseSelection(parse.GetValue(Select)!);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     public AugmentationOptions? Augmentation(ParseResult parse)
     {
         var options = new AugmentationOptions
