@@ -35,6 +35,46 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_RowsThatAreNotObservations_AreLeftOutCountedByReasonAndTheGoodRowsKept()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), string.Join('\n',
+            "object_id,mjd,band,mag,mag_err",
+            "A,100,g,19,0.1",
+            "A,101,g,NaN,0.1",       // line 3: not finite
+            "A,102,x,18,0.1",        // unknown band
+            "A,103,r,abc,0.1",       // not a number
+            "A,104,r",               // too few columns
+            "A,1e300,r,18,0.1",      // time out of range
+            "A,105,r,99,0.1",        // magnitude out of range (a "none" sentinel)
+            "A,106,r,18,-9",         // error not positive
+            "A,107,r,18,Infinity",   // not finite
+            "A,108,r,18.5,0.1",
+            "B,100,g,18,0.05") + "\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_bad_metadata.csv"), "object_id,class\nA,SNIa\nB,SNII\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal([2, 1], data.Objects.Select(o => o.Observations.Length));
+        Assert.Equal([100.0, 108.0], data.Objects[0].Observations.Select(o => o.Mjd));
+        Assert.Equal(8, data.Rejected.Total);
+        Assert.Equal(2, data.Rejected.ByReason["not finite"]);
+        foreach (var reason in new[] { "unknown band", "not a number", "too few columns", "time out of range", "magnitude out of range", "error not positive" })
+        {
+            Assert.Equal(1, data.Rejected.ByReason[reason]);
+        }
+
+        Assert.Equal(3, data.Rejected.FirstLine);
+        Assert.EndsWith("ztf_bad_lightcurves.csv", data.Rejected.FirstFile, StringComparison.Ordinal);
+        Assert.Contains("8 row(s) left out (2 not finite", data.Rejected.ToString(), StringComparison.Ordinal);
+
+        // Carried through a class mapping and added up by a concatenation; a clean file has none.
+        Assert.Equal(8, data.Map(ClassMapping.Parse("SNII,-")).Rejected.Total);
+        Assert.Equal(16, LabelledDataset.Concat("both", [data, data]).Rejected.Total);
+        File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        Assert.Equal(0, LightCurveCsvReader.Read(_dir).Rejected.Total);
+    }
+
+    [Fact]
     public void Encode_TruncatedView_KeepsOnlyEarlyPointsAndUsesServingEncoder()
     {
         File.WriteAllText(Path.Combine(_dir, "ztf_x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,103,r,18.5,0.1\nA,120,g,18,0.05\n");

@@ -127,7 +127,12 @@ internal sealed class TrainingCli
         {
             var held = HoldoutIds.Read(excluded);
             var kept = held.Select(data, inside: false);
-            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects);
+            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected };
+        }
+
+        if (data.Rejected.Total > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(data.Rejected.ToString())}[/]");
         }
 
         return data;
@@ -442,6 +447,17 @@ internal sealed class TrainingCli
         }
 
         provenance["classCounts"] = ModelIo.Describe(data.Name, encoded, "all")["classCounts"]!.DeepClone();
+        if (data.Rejected.Total > 0)
+        {
+            var rows = new JsonObject();
+            foreach (var (reason, count) in data.Rejected.ByReason)
+            {
+                rows[reason] = count;
+            }
+
+            provenance["rejectedRows"] = rows;
+        }
+
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);

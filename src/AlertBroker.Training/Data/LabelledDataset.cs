@@ -20,6 +20,9 @@ public sealed class LabelledDataset
 
     public IReadOnlyList<LabelledObject> Objects { get; }
 
+    /// <summary>Rows of the source files that were not observations and were left out, by reason (empty: none).</summary>
+    public RejectedRows Rejected { get; init; } = RejectedRows.None;
+
     /// <summary>Objects per class, in order of first appearance.</summary>
     public IReadOnlyDictionary<string, int> ClassCounts()
     {
@@ -46,7 +49,7 @@ public sealed class LabelledDataset
             }
         }
 
-        return new LabelledDataset(Name, list);
+        return new LabelledDataset(Name, list) { Rejected = Rejected };
     }
 
     /// <summary>Objects at the given indices, in that order.</summary>
@@ -67,13 +70,50 @@ public sealed class LabelledDataset
     {
         ArgumentNullException.ThrowIfNull(sets);
         var list = new List<LabelledObject>();
+        var rejected = RejectedRows.None;
         foreach (var s in sets)
         {
             list.AddRange(s.Objects);
+            rejected = rejected.Add(s.Rejected);
         }
 
-        return new LabelledDataset(name, list);
+        return new LabelledDataset(name, list) { Rejected = rejected };
     }
+}
+
+/// <summary>
+/// Rows of light-curve files left out because they are not observations, counted by reason, with the first such row
+/// (file and line number) so that a user can find it. Readers skip such rows rather than fail: one bad row does not
+/// lose the good ones, and the count says what was lost.
+/// </summary>
+public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, string? FirstFile, long FirstLine)
+{
+    public static RejectedRows None { get; } = new(new Dictionary<string, long>(), null, 0);
+
+    public long Total => ByReason.Values.Sum();
+
+    /// <summary>Both counts together (the first row kept from whichever has one, this one first).</summary>
+    public RejectedRows Add(RejectedRows other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Total == 0)
+        {
+            return this;
+        }
+
+        var merged = new Dictionary<string, long>(ByReason, StringComparer.Ordinal);
+        foreach (var (reason, count) in other.ByReason)
+        {
+            merged[reason] = merged.GetValueOrDefault(reason) + count;
+        }
+
+        return Total > 0 ? this with { ByReason = merged } : new RejectedRows(merged, other.FirstFile, other.FirstLine);
+    }
+
+    /// <summary>One line: "12 row(s) left out (8 unknown band, 4 error not positive); the first: FILE line 731".</summary>
+    public override string ToString() => Total == 0
+        ? "no rows left out"
+        : $"{Total} row(s) left out ({string.Join(", ", ByReason.OrderByDescending(p => p.Value).Select(p => $"{p.Value} {p.Key}"))}); the first: {FirstFile} line {FirstLine}";
 }
 
 /// <summary>

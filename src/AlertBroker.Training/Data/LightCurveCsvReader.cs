@@ -43,6 +43,7 @@ public static class LightCurveCsvReader
         var survey = options.Survey ?? InferSurvey(lightCurves);
         var meta = ReadMetadata(metadata, options);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
+        RejectedRows rejected;
         using (var reader = OpenText(lightCurves))
         {
             var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
@@ -60,6 +61,14 @@ public static class LightCurveCsvReader
 
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
+            var rejections = new Dictionary<string, long>(StringComparer.Ordinal);
+            long firstRejected = 0;
+            void Reject(string reason, long at)
+            {
+                rejections[reason] = rejections.GetValueOrDefault(reason) + 1;
+                firstRejected = firstRejected == 0 ? at : firstRejected;
+            }
+
             string? line;
             long row = 0;
             while ((line = reader.ReadLine()) is not null)
@@ -73,6 +82,7 @@ public static class LightCurveCsvReader
                 var f = SplitLine(line);
                 if (f.Length < header.Length)
                 {
+                    Reject("too few columns", row + 1);
                     continue;
                 }
 
@@ -84,6 +94,13 @@ public static class LightCurveCsvReader
 
                 if (passband == Passband.Unknown)
                 {
+                    Reject("unknown band", row + 1);
+                    continue;
+                }
+
+                if (Problem(f, mjd, useMag ? mag : flux, useMag ? magErr : fluxErr, useMag) is { } problem)
+                {
+                    Reject(problem, row + 1);
                     continue;
                 }
 
@@ -120,6 +137,8 @@ public static class LightCurveCsvReader
 
                 list.Add(new Observation(row, time, passband, kind, (float)microJy, (float)error, float.NaN));
             }
+
+            rejected = rejections.Count == 0 ? RejectedRows.None : new RejectedRows(rejections, lightCurves, firstRejected);
         }
 
         var objects = new List<LabelledObject>(meta.Count);
@@ -131,7 +150,28 @@ public static class LightCurveCsvReader
             }
         }
 
-        return new LabelledDataset(lightCurves, objects);
+        return new LabelledDataset(lightCurves, objects) { Rejected = rejected };
+    }
+
+    /// <summary>
+    /// Why a row is not an observation (null: it is one): a time, value or error that is not a number, not finite, out
+    /// of range (|MJD| ≥ 10⁶; a magnitude outside [−10, 40], such as the 99 some files use for "none"), or an error that
+    /// is not positive (the −9 of SNANA's "no measurement").
+    /// </summary>
+    internal static string? Problem(string[] f, int time, int value, int error, bool magnitudes)
+    {
+        if (!double.TryParse(f[time], NumberStyles.Float, CultureInfo.InvariantCulture, out var t)
+            || !double.TryParse(f[value], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+            || !double.TryParse(f[error], NumberStyles.Float, CultureInfo.InvariantCulture, out var e))
+        {
+            return "not a number";
+        }
+
+        return !double.IsFinite(t) || !double.IsFinite(v) || !double.IsFinite(e) ? "not finite"
+            : Math.Abs(t) >= 1e6 ? "time out of range"
+            : magnitudes && v is < -10 or > 40 ? "magnitude out of range"
+            : e <= 0 ? "error not positive"
+            : null;
     }
 
     internal static (string LightCurves, string Metadata) ResolvePair(string path)
