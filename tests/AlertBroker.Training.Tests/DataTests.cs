@@ -74,6 +74,36 @@ public sealed class DataTests : IDisposable
         Assert.Equal(0, LightCurveCsvReader.Read(_dir).Rejected.Total);
     }
 
+    [SharedDataFact]
+    public void ReadAlerts_CorruptMessages_AreLeftOutAndCountedAndTheGoodAlertsKept()
+    {
+        var alerts = Path.Combine(_dir, "alerts");
+        Directory.CreateDirectory(alerts);
+        var files = Directory.GetFiles(SharedData.Path("alert-samples", "ztf-real-50"), "*.avro").Order(StringComparer.Ordinal).Take(12).ToArray();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var decoder = new AlertDecoder();
+        foreach (var file in files)
+        {
+            File.Copy(file, Path.Combine(alerts, Path.GetFileName(file)));
+            var decoded = new List<Alert>();
+            decoder.Decode(File.ReadAllBytes(file), decoded);
+            ids.UnionWith(decoded.Select(a => a.ObjectId));
+        }
+
+        File.WriteAllBytes(Path.Combine(alerts, "zz-cut.avro"), File.ReadAllBytes(files[0])[..2000]);
+        File.WriteAllBytes(Path.Combine(alerts, "zz-noise.avro"), [.. Enumerable.Range(0, 3000).Select(i => (byte)((i * 37) + 11))]);
+        var labels = Path.Combine(_dir, "labels.csv");
+        File.WriteAllLines(labels, ["object_id,class", .. ids.Select(id => id + ",SNIa")]);
+
+        var data = DatasetLoader.Load([alerts], labels, null, null);
+
+        Assert.Equal(ids.Count, data.Objects.Count);
+        Assert.Equal(2, data.Rejected.Total);
+        Assert.Equal(2, data.Rejected.ByReason["not a decodable alert"]);
+        Assert.EndsWith("zz-cut.avro", data.Rejected.FirstFile, StringComparison.Ordinal);
+        Assert.StartsWith("2 message(s) left out (2 not a decodable alert); the first: ", data.Rejected.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Encode_TruncatedView_KeepsOnlyEarlyPointsAndUsesServingEncoder()
     {

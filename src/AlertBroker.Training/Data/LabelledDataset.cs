@@ -88,6 +88,9 @@ public sealed class LabelledDataset
 /// </summary>
 public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, string? FirstFile, long FirstLine)
 {
+    /// <summary>What was left out: CSV rows, or alert messages of archives (<see cref="FirstLine"/> 0 there).</summary>
+    public string Unit { get; init; } = "row";
+
     public static RejectedRows None { get; } = new(new Dictionary<string, long>(), null, 0);
 
     public long Total => ByReason.Values.Sum();
@@ -113,7 +116,7 @@ public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, st
     /// <summary>One line: "12 row(s) left out (8 unknown band, 4 error not positive); the first: FILE line 731".</summary>
     public override string ToString() => Total == 0
         ? "no rows left out"
-        : $"{Total} row(s) left out ({string.Join(", ", ByReason.OrderByDescending(p => p.Value).Select(p => $"{p.Value} {p.Key}"))}); the first: {FirstFile} line {FirstLine}";
+        : $"{Total} {Unit}(s) left out ({string.Join(", ", ByReason.OrderByDescending(p => p.Value).Select(p => $"{p.Value} {p.Key}"))}); the first: {FirstFile}{(FirstLine > 0 ? $" line {FirstLine}" : string.Empty)}";
 }
 
 /// <summary>
