@@ -138,6 +138,11 @@ public sealed class LightCurveSimulator
 
             var seasonPhase = rng.Uniform(0, 365.25);
             MakeSchedule(transient, rng, seasonPhase, points);
+            if (_survey.FirstDetectionSigma > _survey.DetectionSigma)
+            {
+                RequireFirstDetectionSigma(points, _survey.FirstDetectionSigma);
+            }
+
             var first = -1;
             var last = -1;
             var detections = 0;
@@ -273,6 +278,24 @@ public sealed class LightCurveSimulator
 
         // Bands are visited in a random order within a night, so sort; lists are short.
         points.Sort(static (a, b) => a.Mjd.CompareTo(b.Mjd));
+    }
+
+    /// <summary>Points before the first one measured at S/N ≥ <paramref name="sigma"/> stop being detections.</summary>
+    private static void RequireFirstDetectionSigma(List<SimulatedPoint> points, double sigma)
+    {
+        for (var i = 0; i < points.Count; i++)
+        {
+            var p = points[i];
+            if (p.Detected && p.FluxMicroJy >= sigma * p.FluxErrMicroJy)
+            {
+                return;
+            }
+
+            if (p.Detected)
+            {
+                points[i] = p with { Detected = false };
+            }
+        }
     }
 
     private SimulatedPoint Measure(Transient transient, Passband band, double mjd, double limitMag, SimRandom rng)

@@ -17,6 +17,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("lightcurves", "--survey", "hst")]
     [InlineData("lightcurves", "--detection-efficiency-mag", "-0.1")]
     [InlineData("lightcurves", "--detection-efficiency-mag", "9")]
+    [InlineData("lightcurves", "--first-detection-sigma", "-1")]
     [InlineData("alerts", "--format", "zip")]
     [InlineData("alerts", "--framing", "xml")]
     public void BadSetting_ExitsTwoAndWritesNothing(string command, string option, string value)

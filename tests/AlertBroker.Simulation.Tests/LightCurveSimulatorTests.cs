@@ -214,4 +214,26 @@ public class LightCurveSimulatorTests
         var standard = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model, Seed = 21 }).Simulate(100).ToList();
         Assert.Equal(standard.SelectMany(c => c.Points), off.SelectMany(c => c.Points));
     }
+
+    [Fact]
+    public void Simulate_FirstDetectionSigma_NoDetectionBeforeTheFirstPointAtThatSignalToNoise()
+    {
+        var strict = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model with { FirstDetectionSigma = 10 }, Seed = 22 });
+        var later = 0;
+        foreach (var curve in strict.Simulate(500))
+        {
+            var first = Array.FindIndex(curve.Points, p => p.Detected);
+            Assert.True(first >= 0);
+            Assert.True(curve.Points[first].FluxMicroJy >= 10 * curve.Points[first].FluxErrMicroJy * (1 - 1e-6));
+            later += curve.Points.Skip(first + 1).Count(p => p.Detected && p.FluxMicroJy < 10 * p.FluxErrMicroJy);
+        }
+
+        // Only the first detection needs 10σ: later ones at 5–10σ remain.
+        Assert.True(later > 100, $"{later} later detections below 10σ");
+
+        // At or below the 5σ of every point it changes nothing (and draws no random number).
+        var same = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model with { FirstDetectionSigma = 5 }, Seed = 22 }).Simulate(100).ToList();
+        var standard = new LightCurveSimulator(new SimulationOptions { Survey = ZtfSurvey.Model, Seed = 22 }).Simulate(100).ToList();
+        Assert.Equal(standard.SelectMany(c => c.Points), same.SelectMany(c => c.Points));
+    }
 }

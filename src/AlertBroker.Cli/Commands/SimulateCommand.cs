@@ -49,9 +49,10 @@ internal static class SimulateCommand
         var missing = new Option<double>("--missing") { Description = "Fraction of epochs dropped." };
         var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
         var efficiency = new Option<double?>("--detection-efficiency-mag") { Description = "Detection efficiency near the 5σ threshold, δ in mag: a point Δ mag above it is detected with probability 1 − exp(−Δ/δ) (default: the survey's, 0 = every point above the threshold)." };
+        var firstSigma = new Option<double?>("--first-detection-sigma") { Description = "S/N an object's first detection needs (points before the first one at this S/N are not detections; later ones need 5σ). Default: the survey's (5σ for every point)." };
         var command = new Command("lightcurves", "Simulate N labelled light curves as a CSV pair (FLUXCAL, zero point 27.5, like the DES simulations).")
         {
-            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency,
+            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency, firstSigma,
         };
         command.SetAction((parse, ct) => Task.FromResult(Guard("simulate lightcurves", () =>
         {
@@ -64,6 +65,16 @@ internal static class SimulateCommand
                 }
 
                 model = model with { DetectionEfficiencyMag = delta };
+            }
+
+            if (parse.GetValue(firstSigma) is { } first)
+            {
+                if (!(first is >= 0 and <= 100))
+                {
+                    throw new ArgumentException($"--first-detection-sigma must be in [0, 100], not {first.ToString(CultureInfo.InvariantCulture)}.");
+                }
+
+                model = model with { FirstDetectionSigma = first };
             }
 
             var options = BuildOptions(model, parse.GetValue(seed), parse.GetValue(mix)!, parse.GetValue(classes)) with

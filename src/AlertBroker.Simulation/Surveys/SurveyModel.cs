@@ -71,6 +71,13 @@ public sealed record SurveyModel
     /// </summary>
     public double DetectionEfficiencyMag { get; init; }
 
+    /// <summary>
+    /// Signal-to-noise an object's first detection needs (0: <see cref="DetectionSigma"/>, as every later one): points
+    /// before the first one at this S/N are not detections, as a new source must stand out more than one already known
+    /// before a survey's pipeline reports it. Later points need only <see cref="DetectionSigma"/>.
+    /// </summary>
+    public double FirstDetectionSigma { get; init; }
+
     /// <summary>Fractional calibration error added in quadrature to every flux error.</summary>
     public double CalibrationFloor { get; init; } = 0.01;
 
