@@ -105,6 +105,22 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_NameWithoutSurvey_UsesTheFallbackSurveyElseSaysSo()
+    {
+        File.WriteAllText(Path.Combine(_dir, "held_out_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101,r,18.5,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, "held_out_metadata.csv"), "object_id,class\nA,SNIa\n");
+
+        var error = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+        Assert.Contains("cannot tell the survey from the name", error.Message, StringComparison.Ordinal);
+
+        var data = LightCurveCsvReader.Read(_dir, new CsvReadOptions { FallbackSurvey = "ztf" });
+        Assert.Equal([Passband.ZtfG, Passband.ZtfR], data.Objects[0].Observations.Select(o => o.Band));
+
+        // A survey given, or one the name says, wins over the fallback.
+        Assert.Equal(Passband.LsstG, LightCurveCsvReader.Read(_dir, new CsvReadOptions { Survey = "lsst", FallbackSurvey = "ztf" }).Objects[0].Observations[0].Band);
+    }
+
+    [Fact]
     public void Encode_TruncatedView_KeepsOnlyEarlyPointsAndUsesServingEncoder()
     {
         File.WriteAllText(Path.Combine(_dir, "ztf_x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,103,r,18.5,0.1\nA,120,g,18,0.05\n");

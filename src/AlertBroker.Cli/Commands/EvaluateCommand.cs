@@ -53,7 +53,7 @@ internal static class EvaluateCommand
             model = IsOwnExport(modelDir, manifest) ? ModelIo.LoadPackage(modelDir) : null;
 
             // Evaluate the view the model was trained on (alert-like detections only) unless told otherwise.
-            data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : manifest.EffectiveDetectionsOnly);
+            data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : manifest.EffectiveDetectionsOnly, modelSurveys: manifest.EffectiveSurveys);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException or UnauthorizedAccessException)
         {

@@ -107,7 +107,11 @@ internal sealed class TrainingCli
         }
     }
 
-    public LabelledDataset LoadData(ParseResult parse, CancellationToken ct, bool? detectionsOnly = null)
+    /// <summary>
+    /// Reads --data (CSV pairs, or alerts with --labels). <paramref name="modelSurveys"/>: the surveys of the model the
+    /// data are for; when it is one survey, it is the survey of CSV bands whose file and folder names do not say.
+    /// </summary>
+    public LabelledDataset LoadData(ParseResult parse, CancellationToken ct, bool? detectionsOnly = null, IReadOnlyList<string>? modelSurveys = null)
     {
         var paths = parse.GetValue(Data) ?? [];
         if (paths.Length == 0)
@@ -119,6 +123,7 @@ internal sealed class TrainingCli
         var options = new CsvReadOptions
         {
             Survey = parse.GetValue(Survey),
+            FallbackSurvey = modelSurveys is [var only] ? only : null,
             DetectionsOnly = detectionsOnly ?? parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };

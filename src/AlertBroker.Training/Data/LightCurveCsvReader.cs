@@ -10,6 +10,9 @@ public sealed record CsvReadOptions
     /// <summary>"ztf", "lsst", "des" or null to infer from the file names and bands.</summary>
     public string? Survey { get; init; }
 
+    /// <summary>The survey when <see cref="Survey"/> is null and the file and folder names do not say (e.g. the model's own).</summary>
+    public string? FallbackSurvey { get; init; }
+
     /// <summary>Zero point of flux columns (SNANA FLUXCAL: 27.5).</summary>
     public double FluxZeroPoint { get; init; } = 27.5;
 
@@ -40,7 +43,7 @@ public static class LightCurveCsvReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= new CsvReadOptions();
         var (lightCurves, metadata) = ResolvePair(path);
-        var survey = options.Survey ?? InferSurvey(lightCurves);
+        var survey = options.Survey ?? InferSurvey(lightCurves, options.FallbackSurvey);
         var meta = ReadMetadata(metadata, options);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         RejectedRows rejected;
@@ -220,7 +223,7 @@ public static class LightCurveCsvReader
         return (lightCurves, metadata);
     }
 
-    private static string InferSurvey(string path)
+    private static string InferSurvey(string path, string? fallback)
     {
         var name = Path.GetFileName(path).ToLowerInvariant();
         var parent = (Path.GetFileName(Path.GetDirectoryName(path)) ?? string.Empty).ToLowerInvariant();
@@ -242,7 +245,7 @@ public static class LightCurveCsvReader
             }
         }
 
-        throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
+        return fallback ?? throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
     }
 
     private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options)
