@@ -83,7 +83,9 @@ internal static class ModelsCommand
     {
         var m = package.Manifest;
         var inv = CultureInfo.InvariantCulture;
+        // At most 140 columns, also when redirected (where the console is 4,096 wide): the training record wraps.
         var card = new Table().Border(TableBorder.Rounded).Title($"[bold]model card: {Markup.Escape(m.Name)} {Markup.Escape(m.Version)}[/]");
+        card.Width = Math.Min(console.Profile.Width, 140);
         card.AddColumn("field");
         card.AddColumn("value");
         card.AddRow("created", m.CreatedUtc.ToString("u", inv));
