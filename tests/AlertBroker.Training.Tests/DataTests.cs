@@ -72,6 +72,15 @@ public sealed class DataTests : IDisposable
         Assert.Equal(16, LabelledDataset.Concat("both", [data, data]).Rejected.Total);
         File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
         Assert.Equal(0, LightCurveCsvReader.Read(_dir).Rejected.Total);
+
+        // Metadata rows without an id or class, or repeating an id, are left out too (a short row was an IndexOutOfRange).
+        File.WriteAllText(Path.Combine(_dir, "ztf_bad_metadata.csv"), "object_id,class\nA,SNIa\nB\n,SNII\nA,SNII\n");
+        var meta = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(["A"], meta.Objects.Select(o => o.ObjectId));
+        Assert.Equal("SNIa", meta.Objects[0].Class);
+        Assert.Equal(2, meta.Rejected.ByReason["metadata without an id or class"]);
+        Assert.Equal(1, meta.Rejected.ByReason["metadata repeating an object id"]);
+        Assert.Equal(3, meta.Rejected.FirstLine);
     }
 
     [SharedDataFact]

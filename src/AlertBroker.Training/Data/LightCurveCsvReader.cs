@@ -44,7 +44,7 @@ public static class LightCurveCsvReader
         options ??= new CsvReadOptions();
         var (lightCurves, metadata) = ResolvePair(path);
         var survey = options.Survey ?? InferSurvey(lightCurves, options.FallbackSurvey);
-        var meta = ReadMetadata(metadata, options);
+        var meta = ReadMetadata(metadata, options, out var rejectedMetadata);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         RejectedRows rejected;
         using (var reader = OpenText(lightCurves))
@@ -153,7 +153,7 @@ public static class LightCurveCsvReader
             }
         }
 
-        return new LabelledDataset(lightCurves, objects) { Rejected = rejected };
+        return new LabelledDataset(lightCurves, objects) { Rejected = rejectedMetadata.Add(rejected) };
     }
 
     /// <summary>
@@ -248,8 +248,11 @@ public static class LightCurveCsvReader
         return fallback ?? throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
     }
 
-    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options)
+    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, out RejectedRows rejected)
     {
+        var rejections = new Dictionary<string, long>(StringComparer.Ordinal);
+        long first = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         using var reader = OpenText(path);
         var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
@@ -258,19 +261,32 @@ public static class LightCurveCsvReader
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
         string? line;
+        long number = 1;
         while ((line = reader.ReadLine()) is not null)
         {
+            number++;
             if (line.Length == 0)
             {
                 continue;
             }
 
             var f = SplitLine(line);
+            var problem = f.Length <= Math.Max(id, cls) || f[id].Trim().Length == 0 || f[cls].Trim().Length == 0 ? "metadata without an id or class"
+                : !seen.Add(f[id]) ? "metadata repeating an object id"
+                : null;
+            if (problem is not null)
+            {
+                rejections[problem] = rejections.GetValueOrDefault(problem) + 1;
+                first = first == 0 ? number : first;
+                continue;
+            }
+
             var redshift = z >= 0 && z < f.Length ? ParseOrNaN(f[z]) : double.NaN;
             var e = ebv >= 0 && ebv < f.Length ? ParseOrNaN(f[ebv]) : av >= 0 && av < f.Length ? ParseOrNaN(f[av]) / 3.1 : double.NaN;
             list.Add((f[id], f[cls].Trim(), redshift >= 0 ? redshift : double.NaN, e));
         }
 
+        rejected = rejections.Count == 0 ? RejectedRows.None : new RejectedRows(rejections, path, first);
         return list;
     }
 
