@@ -88,13 +88,35 @@ internal static class BenchCommand
                 given = [Path.Combine(shared, "alert-samples", "ztf-real-50")];
             }
 
+            // Only messages that decode are timed; the others are counted and named, never thrown.
             var messages = new List<byte[]>();
+            var decoder = new AlertDecoder();
+            var probe = new List<Alert>(4);
+            var skipped = 0;
+            string? firstSkipped = null;
             foreach (var input in AlertArchiveReader.Read(given))
             {
-                if (input.Error is null)
+                try
                 {
+                    if (input.Error is not null)
+                    {
+                        throw input.Error;
+                    }
+
+                    probe.Clear();
+                    decoder.Decode(input.Payload, probe);
                     messages.Add(input.Payload.ToArray());
                 }
+                catch (AlertFormatException)
+                {
+                    skipped++;
+                    firstSkipped ??= input.Source;
+                }
+            }
+
+            if (skipped > 0)
+            {
+                CliHelpers.Stderr.MarkupLine($"[yellow]{skipped} message(s) that do not decode left out; the first: {Markup.Escape(firstSkipped!)}[/]");
             }
 
             if (messages.Count == 0)

@@ -144,7 +144,7 @@ internal static class SimulateCommand
         {
             real, sim, n, seed, output, exclude,
         };
-        command.SetAction((parse, ct) => Task.FromResult(RunCompare(parse.GetValue(real), parse.GetValue(sim), parse.GetValue(n), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(exclude), ct)));
+        command.SetAction((parse, ct) => Task.FromResult(Files("simulate compare", () => RunCompare(parse.GetValue(real), parse.GetValue(sim), parse.GetValue(n), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(exclude), ct))));
         return command;
     }
 
@@ -166,7 +166,7 @@ internal static class SimulateCommand
         {
             real, exclude, perClass, rounds, seed, output,
         };
-        command.SetAction((parse, ct) => Task.FromResult(RunTune(parse.GetValue(real), parse.GetValue(exclude)!, parse.GetValue(perClass), parse.GetValue(rounds), parse.GetValue(seed), parse.GetValue(output)!, ct)));
+        command.SetAction((parse, ct) => Task.FromResult(Files("simulate tune", () => RunTune(parse.GetValue(real), parse.GetValue(exclude)!, parse.GetValue(perClass), parse.GetValue(rounds), parse.GetValue(seed), parse.GetValue(output)!, ct))));
         return command;
     }
 
@@ -316,6 +316,21 @@ internal static class SimulateCommand
     }
 
     // An output that cannot be written (a missing parent, no permission, a full disk) is one line and exit 1.
+    // compare and tune read sets and write reports: a set that is missing or unreadable, or a report that cannot be
+    // written, is one line and exit 1.
+    private static int Files(string command, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+    }
+
     private static int Guard(string command, Func<int> action)
     {
         try

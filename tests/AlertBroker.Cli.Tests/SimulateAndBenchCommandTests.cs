@@ -2,8 +2,8 @@ using System.IO.Compression;
 
 namespace AlertBroker.Cli.Tests;
 
-/// <summary><c>simulate lightcurves|alerts</c>: bad settings are one line and exit 2; the detection-efficiency option reaches the output.</summary>
-public sealed class SimulateCommandTests : IDisposable
+/// <summary><c>simulate</c> and <c>bench decode</c> on bad settings and bad inputs: one line and a non-zero exit (2 for a setting, 1 for an input), never an unexpected error; the simulator options reach the output.</summary>
+public sealed class SimulateAndBenchCommandTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ab-simulate-").FullName;
 
@@ -49,5 +49,26 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(0, Run("simulate", "lightcurves", "--n", "300", "--seed", "4", "--out", off));
         Assert.Equal(0, Run("simulate", "lightcurves", "--n", "300", "--seed", "4", "--detection-efficiency-mag", "0.5", "--out", on));
         Assert.InRange(Detections(on), 1, Detections(off) - 1);
+    }
+
+    [Fact]
+    public void CompareWithoutASimulatedPair_ExitsOneWithOneLine()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        Assert.Equal(1, Run("simulate", "compare", "--real", empty, "--sim", empty, "--out", Path.Combine(_root, "cmp")));
+    }
+
+    [Fact]
+    public void BenchDecode_MessagesThatDoNotDecode_AreLeftOutNotThrown()
+    {
+        var garbage = Path.Combine(_root, "garbage.avro");
+        File.WriteAllBytes(garbage, [.. Enumerable.Range(0, 3000).Select(i => (byte)((i * 37) + 11))]);
+        Assert.Equal(1, Run("bench", "decode", garbage)); // nothing left to time
+
+        if (SharedData.Root is not null)
+        {
+            var sample = Directory.GetFiles(SharedData.Path("alert-samples", "ztf"), "*.avro")[0];
+            Assert.Equal(0, Run("bench", "decode", garbage, sample, "--seconds", "0.2"));
+        }
     }
 }
