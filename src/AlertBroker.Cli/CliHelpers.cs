@@ -69,6 +69,31 @@ internal static class CliHelpers
     }
 
     /// <summary>
+    /// Adds a JSON configuration file; a file that is not valid JSON is reported as invalid configuration (one line,
+    /// with the parser's position) and false returned, so the caller exits with 2 instead of an unexpected error.
+    /// </summary>
+    public static bool TryAddJsonConfiguration(Microsoft.Extensions.Configuration.IConfigurationBuilder configuration, string file)
+    {
+        try
+        {
+            Microsoft.Extensions.Configuration.JsonConfigurationExtensions.AddJsonFile(configuration, Path.GetFullPath(file), optional: false);
+            _ = configuration.Build();
+            return true;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            var detail = e.Message;
+            for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            {
+                detail += " " + inner.Message;
+            }
+
+            Stderr.MarkupLine($"[red]invalid configuration:[/] {Markup.Escape(detail)}");
+            return false;
+        }
+    }
+
+    /// <summary>
     /// A console for progress and diagnostics on stderr, so stdout stays machine-readable. Redirected (a log, a supervisor,
     /// a test) it does not wrap lines at a console width: one message stays one line.
     /// </summary>

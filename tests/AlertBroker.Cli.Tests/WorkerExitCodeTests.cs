@@ -84,6 +84,23 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
     }
 
+    [Fact]
+    public async Task RunAndServe_ConfigFileThatIsNotJson_ExitTwoWithTheParsersPosition()
+    {
+        var file = Path.Combine(_root, "broken.json");
+        await File.WriteAllTextAsync(file, "{ \"AlertBroker\": { garbage");
+
+        foreach (var args in new[] { Run("--in-memory", "--random-model", "--config", file), ["serve", "--config", file, "--http-port", "0"] })
+        {
+            var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+            Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+            Assert.Contains("invalid configuration", output, StringComparison.Ordinal);
+            Assert.Contains("LineNumber", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+        }
+    }
+
     private string[] Run(params string[] extra) =>
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
 }

@@ -176,9 +176,9 @@ internal static class RunCommand
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        if (configFile is not null)
+        if (configFile is not null && !CliHelpers.TryAddJsonConfiguration(builder.Configuration, configFile))
         {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+            return 2;
         }
 
         // The shipped models are the default, below every other source: any configured path, registry or --random-model

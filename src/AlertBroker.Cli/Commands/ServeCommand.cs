@@ -71,9 +71,9 @@ internal static class ServeCommand
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        if (configFile is not null)
+        if (configFile is not null && !CliHelpers.TryAddJsonConfiguration(builder.Configuration, configFile))
         {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+            return 2;
         }
 
         builder.Configuration.AddEnvironmentVariables();
