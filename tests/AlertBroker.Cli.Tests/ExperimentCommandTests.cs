@@ -24,7 +24,18 @@ public sealed class ExperimentCommandTests : IDisposable
     [Theory]
     [InlineData("--targets", "lsst-sims")]
     [InlineData("--conditions", "stream,host")]
-    public void Transfer_UnknownTargetOrCondition_ExitsOneBeforeTraining(string option, string value)
+    [InlineData("--sizes", "bogus")]
+    [InlineData("--sizes", "100,1.5")]
+    [InlineData("--sizes", "-0.3")]
+    [InlineData("--seeds", "0")]
+    [InlineData("--min-seeds", "-1")]
+    [InlineData("--max-epochs", "0")]
+    [InlineData("--base-epochs", "0")]
+    [InlineData("--base-objects", "-5")]
+    [InlineData("--max-pool", "-1")]
+    [InlineData("--threads", "0")]
+    [InlineData("--step-loss", "bogus")]
+    public void Transfer_BadSetting_ExitsOneBeforeTraining(string option, string value)
     {
         var output = Path.Combine(_root, "out");
         var code = AlertBrokerCommand.Create().Parse(["experiment", "transfer", "--bts", _root, "--ztf-sim", _root, option, value, "--out", output]).Invoke();

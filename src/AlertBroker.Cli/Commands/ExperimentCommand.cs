@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Experiments;
+using AlertBroker.Training.Training;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -83,10 +84,22 @@ internal static class ExperimentCommand
 
             string[] conditionList;
             List<string> modeList;
+            double[] sizeSpec;
+            StepLoss stepLossKind;
             try
             {
                 conditionList = ParseConditions(parse.GetValue(conditions), parse.GetValue(noMeta));
                 modeList = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch));
+                sizeSpec = parse.GetValue(sizes) is { } s ? ParseSizes(s) : isQuick ? [100, 1.0] : [100, 200, 0.3, 0.6, 1.0];
+                stepLossKind = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!);
+                CheckCounts(
+                    ("--seeds", parse.GetValue(seeds) ?? 3, 1),
+                    ("--min-seeds", parse.GetValue(minSeeds), 1),
+                    ("--max-epochs", parse.GetValue(maxEpochs) ?? 1, 1),
+                    ("--base-epochs", parse.GetValue(baseEpochs) ?? 1, 1),
+                    ("--base-objects", parse.GetValue(baseObjects) ?? 0, 0),
+                    ("--max-pool", maxPool, 0),
+                    ("--threads", parse.GetValue(threads), 1));
             }
             catch (ArgumentException e)
             {
@@ -94,9 +107,6 @@ internal static class ExperimentCommand
                 return Task.FromResult(1);
             }
 
-            var sizeSpec = parse.GetValue(sizes) is { } s
-                ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()
-                : isQuick ? [100, 1.0] : [100, 200, 0.3, 0.6, 1.0];
             var options = new TransferExperimentOptions
             {
                 BaseData = parse.GetValue(ztfSim)!,
@@ -116,7 +126,7 @@ internal static class ExperimentCommand
                 ModelsDirectory = parse.GetValue(models),
                 Conditions = conditionList,
                 MinSeedsForClaim = parse.GetValue(minSeeds),
-                StepLoss = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!),
+                StepLoss = stepLossKind,
             };
             var console = CliHelpers.Stderr;
             TransferResults results;
@@ -141,6 +151,34 @@ internal static class ExperimentCommand
         });
         experiment.Subcommands.Add(transfer);
         return experiment;
+    }
+
+    /// <summary>Training sizes: counts (&gt; 1, whole) or fractions of the pool (0, 1], comma-separated.</summary>
+    internal static double[] ParseSizes(string text)
+    {
+        var sizes = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v <= 0 || (v > 1 && v != Math.Floor(v)))
+            {
+                throw new ArgumentException($"--sizes: '{part}' is neither a count (a whole number above 1) nor a fraction in (0, 1].");
+            }
+
+            sizes.Add(v);
+        }
+
+        return sizes.Count > 0 ? [.. sizes] : throw new ArgumentException("--sizes lists no size.");
+    }
+
+    private static void CheckCounts(params (string Option, int Value, int Minimum)[] counts)
+    {
+        foreach (var (option, value, minimum) in counts)
+        {
+            if (value < minimum)
+            {
+                throw new ArgumentException($"{option} must be at least {minimum}, not {value}.");
+            }
+        }
     }
 
     internal static string[] ParseConditions(string? text, bool noMeta)
