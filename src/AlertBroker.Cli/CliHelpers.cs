@@ -26,6 +26,25 @@ internal static class CliHelpers
         return option;
     }
 
+    /// <summary>
+    /// Refuses (a parse error: one line naming the option, exit 1) a value below <paramref name="minimum"/>, or at or
+    /// below it when <paramref name="exclusive"/>; NaN is always refused. Returns the option, for use in initialisers.
+    /// </summary>
+    public static Option<T> AtLeast<T>(this Option<T> option, T minimum, bool exclusive = false)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<T>();
+            if (T.IsNaN(value) || value < minimum || (exclusive && value == minimum))
+            {
+                result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be {(exclusive ? "above" : "at least")} {minimum}, not {value}."));
+            }
+        });
+        return option;
+    }
+
     public static Option<string?> SchemaDirOption() => new("--schema-dir")
     {
         Description = "Directory of <id>.avsc files for Confluent-wire messages.",

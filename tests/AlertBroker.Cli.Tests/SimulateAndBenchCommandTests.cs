@@ -71,4 +71,30 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
             Assert.Equal(0, Run("bench", "decode", garbage, sample, "--seconds", "0.2"));
         }
     }
+
+    [Theory]
+    [InlineData("bench", "pipeline", "--objects", "-5")]
+    [InlineData("bench", "pipeline", "--batch-size", "0")]
+    [InlineData("bench", "pipeline", "--seconds", "-1")]
+    [InlineData("bench", "decode", "--seconds", "NaN")]
+    [InlineData("replay", null, "--rate", "-1")]
+    [InlineData("replay", null, "--repeat", "0")]
+    [InlineData("demo", null, "--nights", "-1")]
+    [InlineData("demo", null, "--objects-per-night", "0")]
+    [InlineData("simulate", "lightcurves", "--n", "0")]
+    [InlineData("simulate", "alerts", "--nights", "-2")]
+    [InlineData("simulate", "compare", "--n", "-5")]
+    [InlineData("simulate", "tune", "--per-class", "0")]
+    public void CountOrRateOutOfRange_IsAParseErrorNamingTheOption(string command, string? sub, string option, string value)
+    {
+        var args = new List<string> { command };
+        if (sub is not null)
+        {
+            args.Add(sub);
+        }
+
+        args.AddRange([option, value]);
+        var parse = AlertBrokerCommand.Create().Parse(args);
+        Assert.Contains(parse.Errors, e => e.Message.StartsWith(option + " must be ", StringComparison.Ordinal));
+    }
 }

@@ -20,14 +20,14 @@ internal static class DemoCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore };
-        var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 5 };
-        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 40 };
-        var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 };
-        var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 };
+        var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 5 }.AtLeast(0);
+        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 40 }.AtLeast(0, exclusive: true);
+        var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
         var redisSecurity = new RedisCliOptions();
         var model = new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." };
-        var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 };
+        var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 }.AtLeast(1);
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };

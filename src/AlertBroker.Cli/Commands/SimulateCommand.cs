@@ -38,7 +38,7 @@ internal static class SimulateCommand
     private static Command LightCurves()
     {
         var survey = SurveyOption();
-        var n = new Option<long>("--n") { Description = "Number of light curves.", DefaultValueFactory = _ => 1000 };
+        var n = new Option<long>("--n") { Description = "Number of light curves.", DefaultValueFactory = _ => 1000 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Output directory for {prefix}_lightcurves.csv.gz and {prefix}_metadata.csv.", Required = true };
         var seed = SeedOption();
         var mix = new Option<string>("--mix") { Description = "Class mix: equal (default), natural (as a flux-limited survey sees them), or weights like SNIa=0.6,SNII=0.3,…", DefaultValueFactory = _ => "equal" };
@@ -90,7 +90,7 @@ internal static class SimulateCommand
     private static Command Alerts()
     {
         var survey = SurveyOption();
-        var nights = new Option<int>("--nights") { Description = "Number of nights.", DefaultValueFactory = _ => 1 };
+        var nights = new Option<int>("--nights") { Description = "Number of nights.", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Output directory (or a .avro file with --format avro).", Required = true };
         var seed = SeedOption();
         var format = new Option<string>("--format") { Description = "files (one .avro per alert in a folder per night), tar (nightly .tar.gz archives) or avro (one container file).", DefaultValueFactory = _ => "files" };
@@ -136,7 +136,7 @@ internal static class SimulateCommand
     {
         var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
         var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." };
-        var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 };
+        var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 }.AtLeast(1);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" };
         var exclude = ExcludeIdsOption();
@@ -158,8 +158,8 @@ internal static class SimulateCommand
         var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
         var exclude = ExcludeIdsOption();
         exclude.Required = true;
-        var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 };
-        var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 };
+        var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 }.AtLeast(1);
+        var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" };
         var command = new Command("tune", "Tune the ZTF simulator's class parameters and cadence against the tuning part of the real BTS set (the test ids left out), starting from literature priors; records every step (docs/simulation.md).")
