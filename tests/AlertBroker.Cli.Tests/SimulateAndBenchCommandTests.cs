@@ -79,6 +79,8 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     [InlineData("bench", "decode", "--seconds", "NaN")]
     [InlineData("replay", null, "--rate", "-1")]
     [InlineData("replay", null, "--repeat", "0")]
+    [InlineData("replay", null, "--limit", "-1")]
+    [InlineData("inspect", null, "--limit", "0")]
     [InlineData("demo", null, "--nights", "-1")]
     [InlineData("demo", null, "--objects-per-night", "0")]
     [InlineData("simulate", "lightcurves", "--n", "0")]

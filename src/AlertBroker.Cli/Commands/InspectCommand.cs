@@ -16,7 +16,7 @@ internal static class InspectCommand
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var json = new Option<bool>("--json") { Description = "One JSON object per Avro record per line, keyed by the Avro field names (bytes shown as their length)." };
         var normalized = new Option<bool>("--normalized") { Description = "Print the normalised, survey-agnostic Alert instead (JSON lines)." };
-        var limit = new Option<long>("--limit") { Description = "Stop after N records." };
+        var limit = new Option<long>("--limit") { Description = "Stop after N records." }.AtLeast(1);
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var command = new Command("inspect", "Show the alerts in files: a one-line summary each, the raw Avro records (--json) or the normalised alerts (--normalized).")

@@ -14,7 +14,7 @@ internal static class ReplayCommand
         var rate = new Option<double>("--rate") { Description = "Pace at N alerts per second (default: as fast as possible)." }.AtLeast(0, exclusive: true);
         var output = new Option<string?>("--out") { Description = "Write the normalised alerts to this JSON-lines file." };
         var repeat = new Option<int>("--repeat") { Description = "Go through the inputs N times (passes after the first replay from memory).", DefaultValueFactory = _ => 1 }.AtLeast(1);
-        var limit = new Option<long>("--limit") { Description = "Stop after N alerts." };
+        var limit = new Option<long>("--limit") { Description = "Stop after N alerts." }.AtLeast(1);
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
