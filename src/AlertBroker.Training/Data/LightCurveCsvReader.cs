@@ -101,26 +101,24 @@ public static class LightCurveCsvReader
                     continue;
                 }
 
-                if (Problem(f, mjd, useMag ? mag : flux, useMag ? magErr : fluxErr, useMag) is { } problem)
+                if (Problem(f, mjd, useMag ? mag : flux, useMag ? magErr : fluxErr, useMag, out var time, out var value, out var valueError) is { } problem)
                 {
                     Reject(problem, row + 1);
                     continue;
                 }
 
-                var time = Parse(f[mjd]);
                 double microJy, error;
                 ObservationKind kind;
                 if (useMag)
                 {
-                    var m = Parse(f[mag]);
-                    microJy = Photometry.MagToMicroJy(m);
-                    error = Photometry.MagErrToFluxErr(microJy, Parse(f[magErr]));
+                    microJy = Photometry.MagToMicroJy(value);
+                    error = Photometry.MagErrToFluxErr(microJy, valueError);
                     kind = ObservationKind.Detection;
                 }
                 else
                 {
-                    microJy = Parse(f[flux]) * fluxScale;
-                    error = Parse(f[fluxErr]) * fluxScale;
+                    microJy = value * fluxScale;
+                    error = valueError * fluxScale;
                     kind = detected >= 0
                         ? (f[detected].Trim() is "1" or "true" or "True" ? ObservationKind.Detection : ObservationKind.Forced)
                         : EncodedDataset.KindFor(microJy, error, options.DetectionThreshold);
@@ -161,11 +159,12 @@ public static class LightCurveCsvReader
     /// of range (|MJD| ≥ 10⁶; a magnitude outside [−10, 40], such as the 99 some files use for "none"), or an error that
     /// is not positive (the −9 of SNANA's "no measurement").
     /// </summary>
-    internal static string? Problem(string[] f, int time, int value, int error, bool magnitudes)
+    internal static string? Problem(string[] f, int time, int value, int error, bool magnitudes, out double t, out double v, out double e)
     {
-        if (!double.TryParse(f[time], NumberStyles.Float, CultureInfo.InvariantCulture, out var t)
-            || !double.TryParse(f[value], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-            || !double.TryParse(f[error], NumberStyles.Float, CultureInfo.InvariantCulture, out var e))
+        v = e = double.NaN;
+        if (!double.TryParse(f[time], NumberStyles.Float, CultureInfo.InvariantCulture, out t)
+            || !double.TryParse(f[value], NumberStyles.Float, CultureInfo.InvariantCulture, out v)
+            || !double.TryParse(f[error], NumberStyles.Float, CultureInfo.InvariantCulture, out e))
         {
             return "not a number";
         }
@@ -308,8 +307,6 @@ public static class LightCurveCsvReader
         var i = Array.IndexOf(header, name);
         return i >= 0 ? i : throw new InvalidDataException($"{path}: column '{name}' is missing.");
     }
-
-    private static double Parse(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static double ParseOrNaN(string s) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
