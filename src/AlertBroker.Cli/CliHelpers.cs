@@ -45,6 +45,21 @@ internal static class CliHelpers
         return option;
     }
 
+    /// <summary>As <see cref="AtLeast{T}(Option{T}, T, bool)"/> for an option without a default (checked when given).</summary>
+    public static Option<T?> AtLeast<T>(this Option<T?> option, T minimum)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<T?>() is { } value && (T.IsNaN(value) || value < minimum))
+            {
+                result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be at least {minimum}, not {value}."));
+            }
+        });
+        return option;
+    }
+
     public static Option<string?> SchemaDirOption() => new("--schema-dir")
     {
         Description = "Directory of <id>.avsc files for Confluent-wire messages.",

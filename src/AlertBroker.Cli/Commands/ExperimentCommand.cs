@@ -20,19 +20,19 @@ internal static class ExperimentCommand
         var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." };
         var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." };
         var conditions = new Option<string?>("--conditions") { Description = "Conditions of every run, comma-separated: stream (no redshift or E(B−V): what alerts carry; networks without the metadata branch) and/or redshift (with the data's redshift and E(B−V)). Default: stream." };
-        var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 };
+        var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" };
         var models = new Option<string?>("--models") { Description = "Export the base (ztf-sim-base) and the BTS fine-tuned model (ztf-bts) under this directory." };
         var quick = new Option<bool>("--quick") { Description = "A small setting that runs in minutes (small base, three seeds, two sizes, few epochs); its headline follows the same rule as the full experiment." };
-        var seeds = new Option<int?>("--seeds") { Description = "Seeds per point (default 3)." };
-        var baseObjects = new Option<int?>("--base-objects") { Description = "Simulated objects for the base (default all)." };
-        var baseEpochs = new Option<int?>("--base-epochs") { Description = "Maximum base epochs (default 25)." };
-        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Maximum epochs per target run (default 60)." };
-        var pool = new Option<int?>("--max-pool") { Description = "Cap on the training pool of the DES and LSST targets (default 3000)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Seeds per point (default 3)." }.AtLeast(1);
+        var baseObjects = new Option<int?>("--base-objects") { Description = "Simulated objects for the base (default all)." }.AtLeast(0);
+        var baseEpochs = new Option<int?>("--base-epochs") { Description = "Maximum base epochs (default 25)." }.AtLeast(1);
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Maximum epochs per target run (default 60)." }.AtLeast(1);
+        var pool = new Option<int?>("--max-pool") { Description = "Cap on the training pool of the DES and LSST targets (default 3000)." }.AtLeast(0);
         var sizes = new Option<string?>("--sizes") { Description = "Training sizes: counts (>1) or fractions of the pool, comma-separated (default 100,200,0.3,0.6,1)." };
         var longScratch = new Option<bool>("--long-scratch") { Description = "Add the sanity baseline 'scratch, fixed epochs' (50 epochs, no early stopping, last weights)." };
         var modes = new Option<string>("--modes") { Description = "Runs per size and seed: scratch, scratch-long, head (latent+output), all (all layers, lr 1e-4), all-fast (all layers, lr 1e-3).", DefaultValueFactory = _ => "scratch,head,all" };
-        var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
+        var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) }.AtLeast(1);
         var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
         var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
         var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." };
@@ -92,14 +92,6 @@ internal static class ExperimentCommand
                 modeList = ParseModes(parse.GetValue(modes)!, parse.GetValue(longScratch));
                 sizeSpec = parse.GetValue(sizes) is { } s ? ParseSizes(s) : isQuick ? [100, 1.0] : [100, 200, 0.3, 0.6, 1.0];
                 stepLossKind = Training.TrainingCli.ParseStepLoss(parse.GetValue(stepLoss)!);
-                CheckCounts(
-                    ("--seeds", parse.GetValue(seeds) ?? 3, 1),
-                    ("--min-seeds", parse.GetValue(minSeeds), 1),
-                    ("--max-epochs", parse.GetValue(maxEpochs) ?? 1, 1),
-                    ("--base-epochs", parse.GetValue(baseEpochs) ?? 1, 1),
-                    ("--base-objects", parse.GetValue(baseObjects) ?? 0, 0),
-                    ("--max-pool", maxPool, 0),
-                    ("--threads", parse.GetValue(threads), 1));
             }
             catch (ArgumentException e)
             {
@@ -168,17 +160,6 @@ internal static class ExperimentCommand
         }
 
         return sizes.Count > 0 ? [.. sizes] : throw new ArgumentException("--sizes lists no size.");
-    }
-
-    private static void CheckCounts(params (string Option, int Value, int Minimum)[] counts)
-    {
-        foreach (var (option, value, minimum) in counts)
-        {
-            if (value < minimum)
-            {
-                throw new ArgumentException($"{option} must be at least {minimum}, not {value}.");
-            }
-        }
     }
 
     internal static string[] ParseConditions(string? text, bool noMeta)
