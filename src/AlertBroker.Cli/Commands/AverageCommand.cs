@@ -48,7 +48,7 @@ internal static class AverageCommand
 
             weights = ModelIo.Average(models);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException)
+        catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
             stderr.WriteLine($"models average: {ModelCli.OneLine(e)}");
             return BadArguments;

@@ -30,8 +30,12 @@ internal static class DerivedPackages
             throw new InvalidDataException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
         }
 
-        return ModelIo.LoadPackage(directory);
+        return ModelIo.FromPackage(directory, manifest, onnx);
     }
+
+    /// <summary>The failures of reading, checking or combining source packages that are the user's input, not a bug.</summary>
+    public static bool IsInputProblem(Exception e) =>
+        e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException;
 
     /// <summary>True (after one line on <paramref name="stderr"/>) when <paramref name="output"/> already holds a package.</summary>
     public static bool AlreadyHoldsAPackage(string command, string output, TextWriter stderr)

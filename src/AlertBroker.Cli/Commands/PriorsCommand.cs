@@ -52,7 +52,7 @@ internal static class PriorsCommand
                 ? ClassPriors.Parse(trainingPriors, model.Classes)
                 : ClassPriors.TrainingPriors(manifest, out why) ?? throw new ArgumentException($"{why}; give --training-priors");
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException)
+        catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
             stderr.WriteLine($"models priors: {ModelCli.OneLine(e)}");
             return BadArguments;

@@ -20,19 +20,13 @@ public static class AlertArchiveDatasetReader
         var decoder = new AlertDecoder();
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
-        var rejections = new Dictionary<string, long>(StringComparer.Ordinal);
-        string? firstRejected = null;
-        void Reject(string reason, string source)
-        {
-            rejections[reason] = rejections.GetValueOrDefault(reason) + 1;
-            firstRejected ??= source;
-        }
+        var rejections = new RejectionCounter();
 
         foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
         {
             if (input.Error is not null)
             {
-                Reject("unreadable", input.Source);
+                rejections.Add("unreadable", input.Source);
                 continue;
             }
 
@@ -43,7 +37,7 @@ public static class AlertArchiveDatasetReader
             }
             catch (AlertFormatException)
             {
-                Reject("not a decodable alert", input.Source);
+                rejections.Add("not a decodable alert", input.Source);
                 continue;
             }
 
@@ -77,8 +71,7 @@ public static class AlertArchiveDatasetReader
             }
         }
 
-        var rejected = rejections.Count == 0 ? RejectedRows.None : new RejectedRows(rejections, firstRejected, 0) { Unit = "message" };
-        return new LabelledDataset(string.Join(';', paths), objects) { Rejected = rejected };
+        return new LabelledDataset(string.Join(';', paths), objects) { Rejected = rejections.ToRejected("message") };
     }
 
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path)

@@ -185,3 +185,26 @@ public sealed class ClassMapping
 
     public static ClassMapping Load(string path) => Parse(File.ReadAllText(path));
 }
+
+/// <summary>Counts what a reader leaves out, by reason, and remembers where the first one was (<see cref="RejectedRows"/>).</summary>
+public sealed class RejectionCounter
+{
+    private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private string? _firstFile;
+    private long _firstLine;
+
+    /// <summary>One more left out for <paramref name="reason"/>, in <paramref name="file"/> at <paramref name="line"/> (0: not line-based).</summary>
+    public void Add(string reason, string file, long line = 0)
+    {
+        _counts[reason] = _counts.GetValueOrDefault(reason) + 1;
+        if (_firstFile is null)
+        {
+            _firstFile = file;
+            _firstLine = line;
+        }
+    }
+
+    /// <summary>The counts so far (<see cref="RejectedRows.None"/> when nothing was left out), in units of <paramref name="unit"/>.</summary>
+    public RejectedRows ToRejected(string unit = "row") =>
+        _counts.Count == 0 ? RejectedRows.None : new RejectedRows(new Dictionary<string, long>(_counts, StringComparer.Ordinal), _firstFile, _firstLine) { Unit = unit };
+}

@@ -44,9 +44,9 @@ public static class LightCurveCsvReader
         options ??= new CsvReadOptions();
         var (lightCurves, metadata) = ResolvePair(path);
         var survey = options.Survey ?? InferSurvey(lightCurves, options.FallbackSurvey);
-        var meta = ReadMetadata(metadata, options, out var rejectedMetadata);
+        var rejections = new RejectionCounter();
+        var meta = ReadMetadata(metadata, options, rejections);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
-        RejectedRows rejected;
         using (var reader = OpenText(lightCurves))
         {
             var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
@@ -64,14 +64,6 @@ public static class LightCurveCsvReader
 
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
-            var rejections = new Dictionary<string, long>(StringComparer.Ordinal);
-            long firstRejected = 0;
-            void Reject(string reason, long at)
-            {
-                rejections[reason] = rejections.GetValueOrDefault(reason) + 1;
-                firstRejected = firstRejected == 0 ? at : firstRejected;
-            }
-
             string? line;
             long row = 0;
             while ((line = reader.ReadLine()) is not null)
@@ -85,7 +77,7 @@ public static class LightCurveCsvReader
                 var f = SplitLine(line);
                 if (f.Length < header.Length)
                 {
-                    Reject("too few columns", row + 1);
+                    rejections.Add("too few columns", lightCurves, row + 1);
                     continue;
                 }
 
@@ -97,13 +89,13 @@ public static class LightCurveCsvReader
 
                 if (passband == Passband.Unknown)
                 {
-                    Reject("unknown band", row + 1);
+                    rejections.Add("unknown band", lightCurves, row + 1);
                     continue;
                 }
 
                 if (Problem(f, mjd, useMag ? mag : flux, useMag ? magErr : fluxErr, useMag, out var time, out var value, out var valueError) is { } problem)
                 {
-                    Reject(problem, row + 1);
+                    rejections.Add(problem, lightCurves, row + 1);
                     continue;
                 }
 
@@ -138,8 +130,6 @@ public static class LightCurveCsvReader
 
                 list.Add(new Observation(row, time, passband, kind, (float)microJy, (float)error, float.NaN));
             }
-
-            rejected = rejections.Count == 0 ? RejectedRows.None : new RejectedRows(rejections, lightCurves, firstRejected);
         }
 
         var objects = new List<LabelledObject>(meta.Count);
@@ -151,7 +141,7 @@ public static class LightCurveCsvReader
             }
         }
 
-        return new LabelledDataset(lightCurves, objects) { Rejected = rejectedMetadata.Add(rejected) };
+        return new LabelledDataset(lightCurves, objects) { Rejected = rejections.ToRejected() };
     }
 
     /// <summary>
@@ -247,10 +237,8 @@ public static class LightCurveCsvReader
         return fallback ?? throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
     }
 
-    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, out RejectedRows rejected)
+    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, RejectionCounter rejections)
     {
-        var rejections = new Dictionary<string, long>(StringComparer.Ordinal);
-        long first = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var reader = OpenText(path);
         var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
@@ -275,8 +263,7 @@ public static class LightCurveCsvReader
                 : null;
             if (problem is not null)
             {
-                rejections[problem] = rejections.GetValueOrDefault(problem) + 1;
-                first = first == 0 ? number : first;
+                rejections.Add(problem, path, number);
                 continue;
             }
 
@@ -285,7 +272,6 @@ public static class LightCurveCsvReader
             list.Add((f[id], f[cls].Trim(), redshift >= 0 ? redshift : double.NaN, e));
         }
 
-        rejected = rejections.Count == 0 ? RejectedRows.None : new RejectedRows(rejections, path, first);
         return list;
     }
 

@@ -37,7 +37,14 @@ public static class ModelIo
     {
         ArgumentNullException.ThrowIfNull(directory);
         var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName)));
-        var weights = GruClassifierExporter.FromOnnx(File.ReadAllBytes(Path.Combine(directory, manifest.Onnx.File)));
+        return FromPackage(directory, manifest, File.ReadAllBytes(Path.Combine(directory, manifest.Onnx.File)));
+    }
+
+    /// <summary>A package's network from its parsed manifest and ONNX bytes already read (<paramref name="directory"/> names it in errors).</summary>
+    public static TrainedModel FromPackage(string directory, ModelManifest manifest, byte[] onnx)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var weights = GruClassifierExporter.FromOnnx(onnx);
         if (weights.Config.Classes != manifest.Classes.Count)
         {
             throw new InvalidDataException($"{directory}: model.json lists {manifest.Classes.Count} classes, the network has {weights.Config.Classes}.");
