@@ -52,6 +52,35 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void Parameters_AFileFromTune_ChangesTheSimulation_AndABrokenOneExitsOne()
+    {
+        var file = Path.Combine(_root, "tuned.json");
+        File.WriteAllText(file, """
+            {"survey": {"fieldNightProbability": 0.4, "limitingMagOffset": -0.05},
+             "classes": [{"name": "SNIa", "peakAbsMag": -19.2, "peakAbsMagSigma": 0.15, "referenceWavelengthMicron": 0.44, "riseDays": 3,
+                          "declineDays": 25, "peakTemperatureK": 16375, "lateTemperatureK": 6000, "coolingDays": 40,
+                          "ratePerMpc3Yr": 3e-5, "riseShape": 1.8}]}
+            """);
+        var plain = Path.Combine(_root, "plain");
+        var shaped = Path.Combine(_root, "shaped");
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "50", "--seed", "4", "--classes", "SNIa", "--out", plain));
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "50", "--seed", "4", "--classes", "SNIa", "--parameters", file, "--out", shaped));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "ztf_sim_lightcurves.csv.gz")), File.ReadAllBytes(Path.Combine(shaped, "ztf_sim_lightcurves.csv.gz")));
+
+        File.WriteAllText(file, "{\"classes\": 3}");
+        var output = Path.Combine(_root, "broken");
+        Assert.Equal(1, Run("simulate", "lightcurves", "--n", "5", "--parameters", file, "--out", output));
+        Assert.Equal(1, Run("simulate", "lightcurves", "--n", "5", "--parameters", Path.Combine(_root, "missing.json"), "--out", output));
+        Assert.False(Directory.Exists(output));
+
+        // simulate tune --start with a file that is not one: one line, exit 1, before any real data are read.
+        var ids = Path.Combine(_root, "ids.txt");
+        File.WriteAllText(ids, "ZTF00000000\n");
+        Assert.Equal(1, Run("simulate", "tune", "--exclude-ids", ids, "--start", file, "--out", Path.Combine(_root, "tune")));
+        Assert.False(Directory.Exists(Path.Combine(_root, "tune")));
+    }
+
+    [Fact]
     public void CompareWithoutASimulatedPair_ExitsOneWithOneLine()
     {
         var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;

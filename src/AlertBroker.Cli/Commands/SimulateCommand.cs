@@ -50,9 +50,10 @@ internal static class SimulateCommand
         var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
         var efficiency = new Option<double?>("--detection-efficiency-mag") { Description = "Detection efficiency near the 5σ threshold, δ in mag: a point Δ mag above it is detected with probability 1 − exp(−Δ/δ) (default: the survey's, 0 = every point above the threshold)." };
         var firstSigma = new Option<double?>("--first-detection-sigma") { Description = "S/N an object's first detection needs (points before the first one at this S/N are not detections; later ones need 5σ). Default: the survey's (5σ for every point)." };
+        var parameters = new Option<string?>("--parameters") { Description = "A tuned-parameters.json written by 'simulate tune': its classes replace the built-in ones of the same name, and (with --survey ztf) its field-night probability and depth offset the survey's." };
         var command = new Command("lightcurves", "Simulate N labelled light curves as a CSV pair (FLUXCAL, zero point 27.5, like the DES simulations).")
         {
-            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency, firstSigma,
+            survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency, firstSigma, parameters,
         };
         command.SetAction((parse, ct) => Task.FromResult(Guard("simulate lightcurves", () =>
         {
@@ -77,11 +78,32 @@ internal static class SimulateCommand
                 model = model with { FirstDetectionSigma = first };
             }
 
+            TunedParameters? tuned = null;
+            if (parse.GetValue(parameters) is { } file)
+            {
+                try
+                {
+                    tuned = TunedParameters.Read(file);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]simulate lightcurves: cannot use --parameters:[/] {Markup.Escape(e.Message)}");
+                    return 1;
+                }
+
+                model = model.Name == ZtfSurvey.Model.Name ? tuned.Apply(model) : model;
+            }
+
             var options = BuildOptions(model, parse.GetValue(seed), parse.GetValue(mix)!, parse.GetValue(classes)) with
             {
                 Selection = parse.GetValue(bts) ? SpectroscopicSelection.Bts : null,
                 Realism = new RealismOptions(parse.GetValue(scatter), parse.GetValue(outliers), 8, parse.GetValue(missing)),
             };
+            if (tuned is not null)
+            {
+                options = options with { Classes = tuned.Apply(options.Classes) };
+            }
+
             return RunLightCurves(options, parse.GetValue(n), parse.GetValue(output)!, parse.GetValue(prefix) ?? model.Name + "_sim", ct);
         })));
         return command;
@@ -162,16 +184,19 @@ internal static class SimulateCommand
         var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" };
+        var riseShape = new Option<bool>("--rise-shape") { Description = "Also tune every class's rise shape ν (a Richards rise; prior 1, Bazin's curve, σ 0.3 dex). Simulate with the result by 'simulate lightcurves --parameters OUT/tuned-parameters.json'." };
+        var start = new Option<string?>("--start") { Description = "Start from a tuned-parameters.json of an earlier run instead of the priors (the prior penalty is still measured from the literature priors)." };
         var command = new Command("tune", "Tune the ZTF simulator's class parameters and cadence against the tuning part of the real BTS set (the test ids left out), starting from literature priors; records every step (docs/simulation.md).")
         {
-            real, exclude, perClass, rounds, seed, output,
+            real, exclude, perClass, rounds, seed, output, riseShape, start,
         };
-        command.SetAction((parse, ct) => Task.FromResult(Files("simulate tune", () => RunTune(parse.GetValue(real), parse.GetValue(exclude)!, parse.GetValue(perClass), parse.GetValue(rounds), parse.GetValue(seed), parse.GetValue(output)!, ct))));
+        command.SetAction((parse, ct) => Task.FromResult(Files("simulate tune", () => RunTune(parse.GetValue(real), parse.GetValue(exclude)!, parse.GetValue(perClass), parse.GetValue(rounds), parse.GetValue(seed), parse.GetValue(output)!, ct, parse.GetValue(riseShape), parse.GetValue(start)))));
         return command;
     }
 
-    internal static int RunTune(string? realPath, string excludeIds, int perClass, int rounds, long seed, string output, CancellationToken cancellationToken)
+    internal static int RunTune(string? realPath, string excludeIds, int perClass, int rounds, long seed, string output, CancellationToken cancellationToken, bool riseShape = false, string? startFile = null)
     {
+        var startFrom = startFile is null ? null : TunedParameters.Read(startFile);
         var real = ReadReal(realPath, excludeIds, out var description);
         if (real is null)
         {
@@ -180,7 +205,15 @@ internal static class SimulateCommand
 
         var console = CliHelpers.Stderr;
         var clock = Stopwatch.StartNew();
-        var tuner = new SimulatorTuner(new TuningOptions { Real = real, PerClass = perClass, Rounds = rounds, Seed = seed });
+        var tunable = riseShape ? [.. LiteraturePriors.Tunable, .. LiteraturePriors.RiseShapes] : LiteraturePriors.Tunable;
+        var tuning = new TuningOptions { Real = real, PerClass = perClass, Rounds = rounds, Seed = seed, Parameters = tunable };
+        if (startFrom is not null)
+        {
+            tuning = tuning with { Classes = startFrom.Apply(tuning.Classes), Survey = startFrom.Apply(tuning.Survey) };
+        }
+
+        var tuner = new SimulatorTuner(tuning);
+        var invocation = $"alertbroker simulate tune --exclude-ids {excludeIds} --per-class {perClass} --rounds {rounds} --seed {seed}{(riseShape ? " --rise-shape" : string.Empty)}{(startFile is null ? string.Empty : " --start " + startFile)}";
         var result = tuner.Run(line => console.WriteLine(line), cancellationToken);
 
         // The same comparison with the simulator's current defaults, for the record.
@@ -195,11 +228,11 @@ internal static class SimulateCommand
         var referenceReport = new ComparisonReport(real, reference, classes);
         var defaultsObjective = classes.Select((c, i) => tuner.DataTerm(c, reference.Where(f => f.ClassName == c).ToList())).Sum();
         var inv = CultureInfo.InvariantCulture;
-        var preamble = string.Create(inv, $"Written by `alertbroker simulate tune --exclude-ids {excludeIds} --per-class {perClass} --rounds {rounds} --seed {seed}` in {clock.Elapsed.TotalMinutes:0.0} min. Real set: {description}. Simulated: {perClass} ZTF light curves per class and evaluation, BTS-like selection, seed {seed} (+1000 per class). \"current defaults\": the simulator's built-in parameters when the command ran (data term Σ √n·KS {defaultsObjective:0.000}; no prior penalty applies to them).");
-        var path = SimulatorTuner.WriteReport(result, output, preamble, referenceReport, "current defaults");
+        var preamble = string.Create(inv, $"Written by `{invocation}` in {clock.Elapsed.TotalMinutes:0.0} min. Real set: {description}. Simulated: {perClass} ZTF light curves per class and evaluation, BTS-like selection, seed {seed} (+1000 per class). \"current defaults\": the simulator's built-in parameters when the command ran (data term Σ √n·KS {defaultsObjective:0.000}; no prior penalty applies to them).");
+        var path = SimulatorTuner.WriteReport(result, output, preamble, referenceReport, "current defaults", startFrom is null ? "priors" : "start");
         var json = new System.Text.Json.Nodes.JsonObject
         {
-            ["command"] = $"alertbroker simulate tune --exclude-ids {excludeIds} --per-class {perClass} --rounds {rounds} --seed {seed}",
+            ["command"] = invocation,
             ["real"] = description,
             ["objectiveBefore"] = Math.Round(result.ObjectiveBefore, 6),
             ["objectiveAfter"] = Math.Round(result.ObjectiveAfter, 6),

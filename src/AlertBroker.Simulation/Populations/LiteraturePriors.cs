@@ -150,6 +150,13 @@ public static class LiteraturePriors
         .. ClassParameters(Tde, magSigma: 0.3),
     ];
 
+    /// <summary>
+    /// The rise shape ν of every real-set class (<see cref="TransientClassModel.RiseShape"/>; prior 1, Bazin's curve,
+    /// σ 0.3 dex), for <c>simulate tune --rise-shape</c>: not in <see cref="Tunable"/>, so the recorded tuning reruns as it was.
+    /// </summary>
+    public static IReadOnlyList<TunableParameter> RiseShapes { get; } =
+        [.. new[] { SNIa, SNII, SNIbc, SlsnI, Tde }.Select(c => new TunableParameter(c.Name, nameof(TransientClassModel.RiseShape), 1.0, 0.3, Logarithmic: true, Step: 0.1, Min: 0.05, Max: 2.0))];
+
     private static IEnumerable<TunableParameter> ClassParameters(TransientClassModel c, double magSigma) =>
     [
         new(c.Name, nameof(TransientClassModel.PeakAbsMag), c.PeakAbsMag, magSigma, Logarithmic: false, Step: 0.1, Min: c.PeakAbsMag - 1.0, Max: c.PeakAbsMag + 1.0),
@@ -194,6 +201,7 @@ public sealed record TunableParameter(string Target, string Name, double Prior, 
             nameof(TransientClassModel.PeakTemperatureK) => model.PeakTemperatureK,
             nameof(TransientClassModel.PlateauEndDays) => model.PlateauEndDays,
             nameof(TransientClassModel.EarlyTemperatureK) => model.EarlyTemperatureK,
+            nameof(TransientClassModel.RiseShape) => model.RiseShape,
             _ => throw new InvalidOperationException($"{Key} is not a class parameter the tuner knows"),
         };
     }
@@ -209,6 +217,7 @@ public sealed record TunableParameter(string Target, string Name, double Prior, 
             nameof(TransientClassModel.PeakTemperatureK) => model with { PeakTemperatureK = value },
             nameof(TransientClassModel.PlateauEndDays) => model with { PlateauEndDays = value },
             nameof(TransientClassModel.EarlyTemperatureK) => model with { EarlyTemperatureK = value },
+            nameof(TransientClassModel.RiseShape) => model with { RiseShape = value },
             _ => throw new InvalidOperationException($"{Key} is not a class parameter the tuner knows"),
         };
     }

@@ -10,6 +10,7 @@ namespace AlertBroker.Simulation.Populations;
 public sealed class Transient
 {
     private readonly double _t0;
+    private readonly double _riseShape;
     private readonly double _shapeNorm;
     private readonly double _referenceSed;
     private readonly BandConstant?[] _bands = new BandConstant?[32];
@@ -42,8 +43,10 @@ public sealed class Transient
         HostAv = hostAv;
         PlateauEndDays = plateauEndDays;
 
-        // Bazin's curve peaks at t0 + τr ln(τf/τr − 1); shift it so the reference-band peak is at t = 0.
-        _t0 = -RiseDays * Math.Log((DeclineDays / RiseDays) - 1.0);
+        // The curve (Bazin's for ν = 1) peaks at t0 + τr ln(τf/τr − ν); shift it so the reference-band peak is at t = 0.
+        // τf ≥ 2.5 τr and ν ≤ 2 keep the logarithm's argument positive.
+        _riseShape = Math.Clamp(model.RiseShape, 0.05, 2.0);
+        _t0 = -RiseDays * Math.Log((DeclineDays / RiseDays) - _riseShape);
         _shapeNorm = Bazin(0, DeclineDays);
         _referenceSed = Sed(model.ReferenceWavelengthMicron, PeakTemperatureK);
     }
@@ -132,14 +135,15 @@ public sealed class Transient
     /// <summary>Rest-frame days after peak at which the reference band has faded by <paramref name="magnitudes"/> (ignoring cooling).</summary>
     public double RestDaysToFade(double magnitudes) => Math.Max(0, (magnitudes / 1.0857 * DeclineDays) + 2 * RiseDays);
 
-    /// <summary>Rest-frame days before peak at which the flux is negligible (7 e-folds of the rise).</summary>
-    public double RestDaysBeforePeak => -_t0 + (7 * RiseDays);
+    /// <summary>Rest-frame days before peak at which the flux is negligible (7 e-folds of the rise, whose e-folding time long before peak is ν τ_rise).</summary>
+    public double RestDaysBeforePeak => -_t0 + (7 * Math.Max(1.0, _riseShape) * RiseDays);
 
-    // Kept above 1.5 τ_rise: a Bazin curve whose decline is faster than its rise would grow into the past.
+    // Kept above (ν + 0.5) τ_rise (1.5 τ_rise for Bazin's curve): a curve whose decline is faster than its early rise
+    // (e-folding ν τ_rise) would grow into the past.
     private double DeclineAt(double restWavelengthMicron) =>
         Model.DeclineWavelengthIndex == 0
             ? DeclineDays
-            : Math.Max(1.5 * RiseDays, DeclineDays * Math.Pow(restWavelengthMicron / Model.ReferenceWavelengthMicron, Model.DeclineWavelengthIndex));
+            : Math.Max(Math.Max(1.5, _riseShape + 0.5) * RiseDays, DeclineDays * Math.Pow(restWavelengthMicron / Model.ReferenceWavelengthMicron, Model.DeclineWavelengthIndex));
 
     private double Shape(double t, double decline)
     {
@@ -162,7 +166,13 @@ public sealed class Transient
             return 0;
         }
 
-        return Math.Exp(-x / decline) / (1 + Math.Exp(-x / RiseDays));
+        if (_riseShape == 1.0)
+        {
+            return Math.Exp(-x / decline) / (1 + Math.Exp(-x / RiseDays));
+        }
+
+        // Richards rise: (1 + ν e^(−x/τr))^(−1/ν).
+        return Math.Exp((-x / decline) - (Math.Log(1 + (_riseShape * Math.Exp(-x / RiseDays))) / _riseShape));
     }
 
     // The Bazin curve scales the flux density at the reference wavelength (a per-class template); the blackbody

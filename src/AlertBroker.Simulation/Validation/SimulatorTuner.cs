@@ -235,14 +235,14 @@ public sealed class SimulatorTuner
     }
 
     /// <summary>Writes <c>tuning.md</c> (parameters prior → tuned, accepted steps, KS before/after) into <paramref name="directory"/>.</summary>
-    public static string WriteReport(TuningResult result, string directory, string preamble, ComparisonReport? reference = null, string? referenceName = null)
+    public static string WriteReport(TuningResult result, string directory, string preamble, ComparisonReport? reference = null, string? referenceName = null, string startName = "priors")
     {
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(directory);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.Append("# Simulator tuning\n\n").Append(preamble).Append("\n\n");
-        md.Append(inv, $"Objective (Σ √n·KS over classes and quantities + Σ prior penalties): {result.ObjectiveBefore:0.000} at the priors → {result.ObjectiveAfter:0.000} tuned.\n\n");
+        md.Append(inv, $"Objective (Σ √n·KS over classes and quantities + Σ prior penalties): {result.ObjectiveBefore:0.000} at the {startName} → {result.ObjectiveAfter:0.000} tuned.\n\n");
         md.Append("## Parameters\n\n| parameter | prior | tuned |\n| --- | ---: | ---: |\n");
         foreach (var (key, (prior, tuned)) in result.Values)
         {
@@ -258,8 +258,8 @@ public sealed class SimulatorTuner
 
         md.Append(inv, $"\n{result.Steps.Count} steps tried, {result.Steps.Count(s => s.Accepted)} accepted (every step is in `tuning-steps.csv`).\n\n");
         md.Append("## KS distances on the tuning part, before and after\n\n");
-        md.Append(reference is null ? "| class | quantity | n real | median real | KS priors | KS tuned | median sim, priors | median sim, tuned |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-            : $"| class | quantity | n real | median real | KS priors | KS tuned | KS {referenceName} | median sim, priors | median sim, tuned | median sim, {referenceName} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        md.Append(reference is null ? $"| class | quantity | n real | median real | KS {startName} | KS tuned | median sim, {startName} | median sim, tuned |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+            : $"| class | quantity | n real | median real | KS {startName} | KS tuned | KS {referenceName} | median sim, {startName} | median sim, tuned | median sim, {referenceName} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (var i = 0; i < result.Before.Rows.Count; i++)
         {
             var b = result.Before.Rows[i];
