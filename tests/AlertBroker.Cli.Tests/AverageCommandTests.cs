@@ -149,4 +149,53 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Contains("already holds a package", stderr, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(a, "model.json")));
     }
+
+    [Fact]
+    public void Ensemble_TwoMembers_ScoresTheirMeanLogitsInOnePackage()
+    {
+        string[] members = [Member("e1", 1), Member("e2", 2)];
+        var output = Path.Combine(_root, "ens", "3.0.0");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var exit = AverageCommand.Run(members, output, null, null, stdout, stderr, AverageCommand.Combination.Ensemble);
+
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Contains("combined 2 models into ens 3.0.0", stdout.ToString(), StringComparison.Ordinal);
+        var manifest = ModelIo.LoadPackage(output).Manifest!;
+        Assert.Equal(16, manifest.Network!.Hidden); // two members of 8 side by side
+        Assert.Contains("mean of the members' class logits", (string)manifest.Training.Data!["ensemble"]!["rule"]!, StringComparison.Ordinal);
+        Assert.Equal(2, manifest.Training.Data["ensemble"]!["members"]!.AsArray().Count);
+        Assert.Contains("models ensemble` from 2 packages", File.ReadAllText(Path.Combine(output, "MODEL_CARD.md")), StringComparison.Ordinal);
+
+        // In ONNX Runtime, what the worker runs: every step's probabilities are softmax(mean of the members' log p).
+        var steps = new float[5 * 6];
+        for (var i = 0; i < steps.Length; i++)
+        {
+            steps[i] = (float)Math.Sin(i * 0.7);
+        }
+
+        float[] Score(string dir)
+        {
+            using var package = ModelPackage.Load(dir, AlertBroker.Model.Features.StepEncodings.Ids);
+            using var scorer = new AlertBroker.Model.Scoring.BatchScorer(package);
+            return scorer.Score([new AlertBroker.Model.Scoring.ScoringRequest(steps, ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty)])[0].Probabilities;
+        }
+
+        var p1 = Score(members[0]);
+        var p2 = Score(members[1]);
+        var together = Score(output);
+        var logMean = Enumerable.Range(0, 3).Select(c => (Math.Log(p1[c]) + Math.Log(p2[c])) / 2).ToArray();
+        var norm = logMean.Sum(Math.Exp);
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Equal(Math.Exp(logMean[c]) / norm, together[c], 5);
+        }
+
+        // Refusals: members of another kind, one line, exit 2.
+        var err = new StringWriter();
+        Assert.Equal(2, AverageCommand.Run([members[0], Member("e3", 3, ["A", "B", "D"])], Path.Combine(_root, "ens-bad", "1"), null, null, new StringWriter(), err, AverageCommand.Combination.Ensemble));
+        Assert.StartsWith("models ensemble: ", err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("classes A,B,D vs A,B,C", err.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -52,6 +52,7 @@ public sealed partial class EveryCommandFailureTests : IDisposable
         ["models metadata list"] = new(i => ["models", "metadata", "list", "--registry", Path.Combine(i.Registry, "models.json.lock-is-a-file")], false, "Could not find a part of the path"),
         ["models migrate"] = new(_ => ["models", "migrate"], false, "--redis is required"),
         ["models average"] = new(i => ["models", "average", i.Package, i.Missing, "--out", Path.Combine(i.Out, "average", "1")], false, "models average: "),
+        ["models ensemble"] = new(i => ["models", "ensemble", i.Package, i.Missing, "--out", Path.Combine(i.Out, "ensemble", "1")], false, "models ensemble: "),
         ["models priors"] = new(i => ["models", "priors", i.Package, "--priors", "not-a-class=1", "--out", Path.Combine(i.Out, "priors", "1")], false, "is not a sound model package"),
         ["score"] = new(i => ["score", "--model", i.Package, i.Missing], true, "model unusable (invalid model package)"),
         ["bench decode"] = new(i => ["bench", "decode", i.Missing], false, "no messages read"),

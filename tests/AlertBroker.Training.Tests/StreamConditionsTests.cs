@@ -273,11 +273,14 @@ public sealed class StreamConditionsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ztf-bts", "2.5.0", true)]
+    [InlineData("ztf-bts", "2.4.0", true)]
     [InlineData("ztf-bts", "2.3.0", true)]
     [InlineData("ztf-bts", "2.2.0", true)]
     [InlineData("ztf-bts", "2.1.0", true)]
     [InlineData("ztf-bts", "2.0.0", true)]
     [InlineData("ztf-sim-base", "2.0.0", true)]
+    [InlineData("ztf-sim-base", "2.1.0", true)]
     [InlineData("lsst-sim", "1.1.0", true)]
     [InlineData("lsst-sim", "1.0.0", false)]
     public void ShippedModels_AreFedThePointsTheyWereTrainedOn(string name, string version, bool detectionsOnly)

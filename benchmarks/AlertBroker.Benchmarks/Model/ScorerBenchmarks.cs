@@ -9,7 +9,9 @@ namespace AlertBroker.Benchmarks.Model;
 /// BatchScorer throughput on the default network (2 × 100 GRU, 6 step features, 2 metadata features, 5 classes) with
 /// ONNX Runtime (the Microsoft.ML.OnnxRuntime package) on one core (intra- and inter-op threads = 1). <c>IncrementalUpdate</c> scores one new step per object
 /// from a stored hidden state; <c>FullSequence50</c> re-runs 50 steps per object from zeros. Per-update figures are the
-/// mean divided by <see cref="BatchSize"/> (and by 50 steps for the full sequence).
+/// mean divided by <see cref="BatchSize"/> (and by 50 steps for the full sequence). <see cref="Members"/> = 2 is the
+/// network `models ensemble` makes of two such networks (every width doubled, block-diagonal weights; the cost does not
+/// depend on the zeros).
 /// </summary>
 [MemoryDiagnoser]
 public class ScorerBenchmarks
@@ -29,10 +31,21 @@ public class ScorerBenchmarks
     [Params(1, 64, 512)]
     public int BatchSize { get; set; }
 
+    [Params(1, 2)]
+    public int Members { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        var config = new GruClassifierConfig { InputFeatures = StepFeatures, MetaFeatures = MetaFeatures, Classes = Classes };
+        var one = new GruClassifierConfig { InputFeatures = StepFeatures, MetaFeatures = MetaFeatures, Classes = Classes };
+        var config = one with
+        {
+            HiddenSize = one.HiddenSize * Members,
+            DenseSize = one.DenseSize * Members,
+            MetaDenseSize = one.MetaDenseSize * Members,
+            MergeSize = one.MergeSize * Members,
+            LatentSize = one.LatentSize * Members,
+        };
         var weights = GruClassifierWeights.Random(config, seed: 2024);
         _session = OnnxSession.FromBytes(GruClassifierExporter.ToOnnx(weights), new OnnxSessionOptions { IntraOpThreads = 1, InterOpThreads = 1 });
         _scorer = new BatchScorer(_session, ModelDimensions.From(config));

@@ -10,29 +10,63 @@ namespace AlertBroker.Cli.Commands;
 /// <summary>
 /// <c>alertbroker models average PACKAGE… --out DIR</c>: one package whose weights are the element-wise mean of several
 /// fine-tunes of one base (a weight average, "model soup"): one network, so it scores at the cost of one.
+/// <c>alertbroker models ensemble PACKAGE… --out DIR</c>: one package that is the members side by side (block-diagonal
+/// weights, <see cref="ModelIo.Ensemble"/>) and outputs the mean of their logits: for members trained from different
+/// bases, whose weights cannot be averaged; it scores at about K² the cost of one member.
 /// </summary>
 internal static class AverageCommand
 {
     public const int BadArguments = 2;
 
-    public static Command Create()
+    /// <summary>What one of the two commands does with its members (the card nests the first member's card for an average, every member's for an ensemble).</summary>
+    internal sealed record Combination(string Command, string Verb, string Rule, Func<IReadOnlyList<TrainedModel>, GruClassifierWeights> Combine, string Card)
     {
-        var packages = new Argument<string[]>("packages") { Description = "Two or more package directories of one architecture (e.g. one recipe fine-tuned with several seeds).", Arity = ArgumentArity.OneOrMore };
+        public static Combination Average { get; } = new(
+            "models average",
+            "averaged",
+            "element-wise mean of the members' weights",
+            ModelIo.Average,
+            "the element-wise mean of their weights, one network scored at the cost of one");
+
+        public static Combination Ensemble { get; } = new(
+            "models ensemble",
+            "combined",
+            "mean of the members' class logits: the members side by side in one network of block-diagonal weights",
+            ModelIo.Ensemble,
+            "the members side by side in one network (block-diagonal weights) whose output is the mean of their class logits, so its probabilities are softmax(mean log p) of the members at every step; it scores at about K² the multiply–adds of one member");
+    }
+
+    public static Command Create() => Create(
+        Combination.Average,
+        "average",
+        "Average the weights of several fine-tunes of one base (e.g. seeds of one recipe) into one package; evaluate it like any other (exit 2 when the packages cannot be averaged).",
+        "Two or more package directories of one architecture (e.g. one recipe fine-tuned with several seeds).");
+
+    public static Command CreateEnsemble() => Create(
+        Combination.Ensemble,
+        "ensemble",
+        "Combine several models of one architecture, e.g. fine-tuned from different bases, into one package that outputs the mean of their logits (one wider network); evaluate it like any other (exit 2 when the packages cannot be combined).",
+        "Two or more package directories of one architecture, classes, encoding and surveys.");
+
+    private static Command Create(Combination combination, string name, string description, string packagesDescription)
+    {
+        var packages = new Argument<string[]>("packages") { Description = packagesDescription, Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
-        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
+        var modelName = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
         var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
-        var command = new Command("average", "Average the weights of several fine-tunes of one base (e.g. seeds of one recipe) into one package; evaluate it like any other (exit 2 when the packages cannot be averaged).")
+        var command = new Command(name, description)
         {
-            packages, output, name, version,
+            packages, output, modelName, version,
         };
-        command.SetAction(parse => Run(parse.GetValue(packages)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(version), Console.Out, Console.Error));
+        command.SetAction(parse => Run(parse.GetValue(packages)!, parse.GetValue(output)!, parse.GetValue(modelName), parse.GetValue(version), Console.Out, Console.Error, combination));
         return command;
     }
 
-    /// <summary>Exit 0 with the package written; 2 (one line) when the packages cannot be read or averaged.</summary>
-    internal static int Run(IReadOnlyList<string> packages, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit 0 with the package written; 2 (one line) when the packages cannot be read or combined.</summary>
+    internal static int Run(IReadOnlyList<string> packages, string output, string? name, string? version, TextWriter stdout, TextWriter stderr, Combination? combination = null)
     {
-        if (DerivedPackages.AlreadyHoldsAPackage("models average", output, stderr))
+        combination ??= Combination.Average;
+        if (DerivedPackages.AlreadyHoldsAPackage(combination.Command, output, stderr))
         {
             return BadArguments;
         }
@@ -46,11 +80,11 @@ internal static class AverageCommand
                 models.Add(DerivedPackages.Load(p));
             }
 
-            weights = ModelIo.Average(models);
+            weights = combination.Combine(models);
         }
         catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
-            stderr.WriteLine($"models average: {ModelCli.OneLine(e)}");
+            stderr.WriteLine($"{combination.Command}: {ModelCli.OneLine(e)}");
             return BadArguments;
         }
 
@@ -67,12 +101,13 @@ internal static class AverageCommand
                 ["version"] = m.Version,
                 ["sha256"] = m.Onnx.Sha256,
                 ["splitSeed"] = m.Training.Data?["split"]?["seed"]?.DeepClone(),
+                ["base"] = m.Training.Data?["base"]?.DeepClone(),
             });
         }
 
-        data["average"] = new JsonObject
+        data[combination == Combination.Average ? "average" : "ensemble"] = new JsonObject
         {
-            ["rule"] = "element-wise mean of the members' weights",
+            ["rule"] = combination.Rule,
             ["members"] = members,
             ["note"] = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all",
         };
@@ -84,16 +119,16 @@ internal static class AverageCommand
                 output,
                 manifest.Name,
                 manifest.Version,
-                string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker models average` from {models.Count} packages: the element-wise mean of their weights, one network scored at the cost of one. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
-                packages[0]);
+                string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker {combination.Command}` from {models.Count} packages: {combination.Card}. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
+                combination == Combination.Average ? [packages[0]] : packages);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"models average: cannot write the output: {ModelCli.OneLine(e)}");
+            stderr.WriteLine($"{combination.Command}: cannot write the output: {ModelCli.OneLine(e)}");
             return BadArguments;
         }
 
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"averaged {models.Count} models into {manifest.Name} {manifest.Version} in {output} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {output} …"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{combination.Verb} {models.Count} models into {manifest.Name} {manifest.Version} in {output} (sha256 {manifest.Onnx.Sha256[..12]}; {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}); evaluate it with: alertbroker evaluate --model {output} …"));
         return 0;
     }
 }

@@ -69,7 +69,7 @@ internal static class DerivedPackages
             encoding: ModelIo.EncodingOf(source));
     }
 
-    public static void WriteCard(string directory, string name, string version, string whatWasDone, string source)
+    public static void WriteCard(string directory, string name, string version, string whatWasDone, params IReadOnlyList<string> sources)
     {
         var card = new System.Text.StringBuilder();
         card.Append("# Model card: ").Append(name).Append(' ').Append(version).Append("\n\n");
@@ -77,14 +77,17 @@ internal static class DerivedPackages
         card.Append("This command trains nothing and evaluates nothing: `model.json` has no test metrics. Evaluate the package with ")
             .Append("`alertbroker evaluate --model ").Append(directory).Append(" --data … --split test --report ").Append(directory)
             .Append("` (writes `evaluation.html` and `evaluation.json` beside it).\n");
-        var sourceCard = Path.Combine(source, FileName);
-        if (File.Exists(sourceCard))
+        foreach (var source in sources)
         {
-            card.Append("\n## Made from: ").Append(source).Append("\n\n");
-            foreach (var line in File.ReadAllLines(sourceCard))
+            var sourceCard = Path.Combine(source, FileName);
+            if (File.Exists(sourceCard))
             {
-                // The source's headings one level down, so that its card nests under this one.
-                card.Append(line.StartsWith('#') ? "#" + line : line).Append('\n');
+                card.Append("\n## Made from: ").Append(source).Append("\n\n");
+                foreach (var line in File.ReadAllLines(sourceCard))
+                {
+                    // The source's headings one level down, so that its card nests under this one.
+                    card.Append(line.StartsWith('#') ? "#" + line : line).Append('\n');
+                }
             }
         }
 

@@ -12,7 +12,7 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var models = new Command("models", "Model packages: inspect, package (an ONNX graph trained elsewhere), verify (against reference outputs), average (the weights of several fine-tunes), priors (move a model to a stream's class mix), and with the registry push/list/status/promote/rollback.");
+        var models = new Command("models", "Model packages: inspect, package (an ONNX graph trained elsewhere), verify (against reference outputs), average (the weights of several fine-tunes), ensemble (several models as one), priors (move a model to a stream's class mix), and with the registry push/list/status/promote/rollback.");
         var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
         var device = ModelCli.DeviceOption();
         var inspect = new Command("inspect", "Validate a model package and print its model card (exit 3 when it cannot be used).") { dir, device };
@@ -20,6 +20,7 @@ internal static class ModelsCommand
         models.Subcommands.Add(inspect);
         ModelPackagingCommands.AddTo(models);
         models.Subcommands.Add(AverageCommand.Create());
+        models.Subcommands.Add(AverageCommand.CreateEnsemble());
         models.Subcommands.Add(PriorsCommand.Create());
         RegistryCommands.AddTo(models);
         return models;
