@@ -18,22 +18,29 @@ internal static class AverageCommand
 {
     public const int BadArguments = 2;
 
-    /// <summary>What one of the two commands does with its members (the card nests the first member's card for an average, every member's for an ensemble).</summary>
-    internal sealed record Combination(string Command, string Verb, string Rule, Func<IReadOnlyList<TrainedModel>, GruClassifierWeights> Combine, string Card)
+    /// <summary>
+    /// What one of the two commands does with its members: <see cref="Key"/> names the record in <c>training.data</c>;
+    /// the card nests the first member's card, or every member's when <see cref="EveryMemberCard"/>.
+    /// </summary>
+    internal sealed record Combination(string Command, string Key, string Verb, string Rule, Func<IReadOnlyList<TrainedModel>, GruClassifierWeights> Combine, string Card, bool EveryMemberCard)
     {
         public static Combination Average { get; } = new(
             "models average",
+            "average",
             "averaged",
             "element-wise mean of the members' weights",
             ModelIo.Average,
-            "the element-wise mean of their weights, one network scored at the cost of one");
+            "the element-wise mean of their weights, one network scored at the cost of one",
+            EveryMemberCard: false);
 
         public static Combination Ensemble { get; } = new(
             "models ensemble",
+            "ensemble",
             "combined",
             "mean of the members' class logits: the members side by side in one network of block-diagonal weights",
             ModelIo.Ensemble,
-            "the members side by side in one network (block-diagonal weights) whose output is the mean of their class logits, so its probabilities are softmax(mean log p) of the members at every step; it scores at about K² the multiply–adds of one member");
+            "the members side by side in one network (block-diagonal weights) whose output is the mean of their class logits, so its probabilities are softmax(mean log p) of the members at every step; it scores at about K² the multiply–adds of one member",
+            EveryMemberCard: true);
     }
 
     public static Command Create() => Create(
@@ -105,7 +112,7 @@ internal static class AverageCommand
             });
         }
 
-        data[combination == Combination.Average ? "average" : "ensemble"] = new JsonObject
+        data[combination.Key] = new JsonObject
         {
             ["rule"] = combination.Rule,
             ["members"] = members,
@@ -120,7 +127,7 @@ internal static class AverageCommand
                 manifest.Name,
                 manifest.Version,
                 string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker {combination.Command}` from {models.Count} packages: {combination.Card}. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
-                combination == Combination.Average ? [packages[0]] : packages);
+                combination.EveryMemberCard ? packages : [packages[0]]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
