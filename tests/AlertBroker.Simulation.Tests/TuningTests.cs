@@ -172,6 +172,7 @@ public sealed class TuningTests
         var applied = tuned.Apply([.. TransientClasses.RealSetClasses, TransientClasses.SNIIn]);
         Assert.Equal(TransientClasses.SNIa.PeakTemperatureK, applied[0].PeakTemperatureK, 1e-5 * TransientClasses.SNIa.PeakTemperatureK);
         Assert.Same(TransientClasses.SNIIn, applied[^1]); // not in the file: the built-in one
+        Assert.Equal(tuned.Classes, TunedParameters.Read(Path.Combine(repo, "docs", "results", "simulation-tuning")).Classes); // a run's directory names its file
 
         var dir = Directory.CreateTempSubdirectory("ab-tuned-").FullName;
         try
@@ -183,6 +184,9 @@ public sealed class TuningTests
                 File.WriteAllText(path, broken);
                 Assert.Throws<InvalidDataException>(() => TunedParameters.Read(path));
             }
+
+            File.Delete(Path.Combine(dir, "t.json"));
+            Assert.Contains("directory without a tuned-parameters.json", Assert.Throws<InvalidDataException>(() => TunedParameters.Read(dir)).Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -13,10 +13,19 @@ public sealed record TunedParameters(IReadOnlyList<TransientClassModel> Classes,
 {
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    /// <summary>Reads and checks a file; <see cref="InvalidDataException"/> naming the problem when it is not one.</summary>
+    /// <summary>
+    /// Reads and checks a file, or the <c>tuned-parameters.json</c> in a directory (a tuning run's output);
+    /// <see cref="InvalidDataException"/> naming the problem when it is not one.
+    /// </summary>
     public static TunedParameters Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            var inside = Path.Combine(path, "tuned-parameters.json");
+            path = File.Exists(inside) ? inside : throw new InvalidDataException($"{path} is a directory without a tuned-parameters.json");
+        }
+
         var text = File.ReadAllText(path);
         try
         {

@@ -232,6 +232,10 @@ public static class ModelIo
         }
     }
 
+    private static string Describe(GruClassifierConfig c) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{c.Layers} × {c.HiddenSize} GRU on {c.InputFeatures} step features, dense {c.DenseSize}, {(c.MetaFeatures > 0 ? $"metadata {c.MetaFeatures} → {c.MetaDenseSize}, " : string.Empty)}merge {c.MergeSize}, latent {c.LatentSize}, {c.Classes} classes");
+
     // Copies rows × columns of a row-major matrix (sourceColumns wide) from (sourceRow, sourceColumn) into another
     // (targetColumns wide) at (targetRow, targetColumn).
     private static void CopyBlock(float[] source, int sourceColumns, int sourceRow, int sourceColumn, int rows, int columns, float[] target, int targetColumns, int targetRow, int targetColumn)
@@ -257,7 +261,7 @@ public static class ModelIo
         {
             var other = models[m];
             string? difference =
-                other.Weights.Config != first.Weights.Config ? $"network {other.Weights.Config} vs {first.Weights.Config}"
+                other.Weights.Config != first.Weights.Config ? $"network {Describe(other.Weights.Config)} vs {Describe(first.Weights.Config)}"
                 : !other.Classes.SequenceEqual(first.Classes) ? $"classes {string.Join(',', other.Classes)} vs {string.Join(',', first.Classes)}"
                 : other.Manifest?.Encoding.Id != first.Manifest?.Encoding.Id ? $"encoding {other.Manifest?.Encoding.Id} vs {first.Manifest?.Encoding.Id}"
                 : other.Manifest?.EffectiveDetectionsOnly != first.Manifest?.EffectiveDetectionsOnly ? "one was trained on detections only, the other on every point"
