@@ -10,8 +10,7 @@ namespace AlertBroker.Benchmarks.Model;
 /// ONNX Runtime (the Microsoft.ML.OnnxRuntime package) on one core (intra- and inter-op threads = 1). <c>IncrementalUpdate</c> scores one new step per object
 /// from a stored hidden state; <c>FullSequence50</c> re-runs 50 steps per object from zeros. Per-update figures are the
 /// mean divided by <see cref="BatchSize"/> (and by 50 steps for the full sequence). <see cref="Members"/> = 2 is the
-/// network `models ensemble` makes of two such networks (every width doubled, block-diagonal weights; the cost does not
-/// depend on the zeros).
+/// network `models ensemble` makes of two such networks (side by side; exported as one GRU stack and head per member).
 /// </summary>
 [MemoryDiagnoser]
 public class ScorerBenchmarks
@@ -38,15 +37,10 @@ public class ScorerBenchmarks
     public void Setup()
     {
         var one = new GruClassifierConfig { InputFeatures = StepFeatures, MetaFeatures = MetaFeatures, Classes = Classes };
-        var config = one with
-        {
-            HiddenSize = one.HiddenSize * Members,
-            DenseSize = one.DenseSize * Members,
-            MetaDenseSize = one.MetaDenseSize * Members,
-            MergeSize = one.MergeSize * Members,
-            LatentSize = one.LatentSize * Members,
-        };
-        var weights = GruClassifierWeights.Random(config, seed: 2024);
+        var weights = Members == 1
+            ? GruClassifierWeights.Random(one, seed: 2024)
+            : GruClassifierWeights.SideBySide([.. Enumerable.Range(0, Members).Select(m => GruClassifierWeights.Random(one, seed: 2024 + m))]);
+        var config = weights.Config;
         _session = OnnxSession.FromBytes(GruClassifierExporter.ToOnnx(weights), new OnnxSessionOptions { IntraOpThreads = 1, InterOpThreads = 1 });
         _scorer = new BatchScorer(_session, ModelDimensions.From(config));
 

@@ -7,7 +7,7 @@
 # Rule, fixed before the runs: the ensemble replaces the single-base recipe only if (a) its mean of the nine is above
 # r7-sqrt-soup4-priors' 0.826 (the better member), (b) its 10-day figure is at least r7's 0.846, and (c) it beats r7 at
 # 10 days in at least three of the four folds — a gain larger than the spread one base's seed puts on the figures
-# (select6.sh), since it costs about four times the scoring of one network.
+# (select6.sh), since it costs about twice the scoring of one network (four times as first exported, block-diagonal).
 set -euo pipefail
 A=${A:-alertbroker}
 OUT=${OUT:-/tmp/cv3}

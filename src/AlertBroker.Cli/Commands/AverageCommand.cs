@@ -12,7 +12,7 @@ namespace AlertBroker.Cli.Commands;
 /// fine-tunes of one base (a weight average, "model soup"): one network, so it scores at the cost of one.
 /// <c>alertbroker models ensemble PACKAGE… --out DIR</c>: one package that is the members side by side (block-diagonal
 /// weights, <see cref="ModelIo.Ensemble"/>) and outputs the mean of their logits: for members trained from different
-/// bases, whose weights cannot be averaged; it scores at about K² the cost of one member.
+/// bases, whose weights cannot be averaged; it scores at about K times the cost of one member.
 /// </summary>
 internal static class AverageCommand
 {
@@ -39,7 +39,7 @@ internal static class AverageCommand
             "combined",
             "mean of the members' class logits: the members side by side in one network of block-diagonal weights",
             ModelIo.Ensemble,
-            "the members side by side in one network (block-diagonal weights) whose output is the mean of their class logits, so its probabilities are softmax(mean log p) of the members at every step; it scores at about K² the multiply–adds of one member",
+            "the members side by side in one network (block-diagonal weights) whose output is the mean of their class logits, so its probabilities are softmax(mean log p) of the members at every step; its ONNX graph runs one GRU stack and head per member, about K times the cost of one",
             EveryMemberCard: true);
     }
 

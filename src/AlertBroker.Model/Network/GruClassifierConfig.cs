@@ -32,6 +32,14 @@ public sealed record GruClassifierConfig
 
     public required int Classes { get; init; }
 
+    /// <summary>
+    /// The network is this many independent members side by side (<c>models ensemble</c>): every width is the members'
+    /// total, and every weight matrix but the output layer's is block-diagonal, member k's block at rows and columns
+    /// k·(width/Members). The exporter writes one GRU stack and head per member (K times, not K², the arithmetic of
+    /// one) when the weights are block-diagonal, and the whole as one network otherwise (e.g. after training them).
+    /// </summary>
+    public int Members { get; init; } = 1;
+
     /// <summary>Width of the concatenation fed to the merge layer.</summary>
     public int ConcatSize => DenseSize + (MetaFeatures > 0 ? MetaDenseSize : 0);
 
@@ -48,6 +56,13 @@ public sealed record GruClassifierConfig
         if (MetaFeatures < 0)
         {
             throw new ArgumentException($"{nameof(MetaFeatures)} must be 0 or positive, not {MetaFeatures}.");
+        }
+
+        Positive(Members, nameof(Members));
+        if (HiddenSize % Members != 0 || DenseSize % Members != 0 || MergeSize % Members != 0 || LatentSize % Members != 0
+            || (MetaFeatures > 0 && MetaDenseSize % Members != 0))
+        {
+            throw new ArgumentException($"every width must be a multiple of {nameof(Members)} ({Members}).");
         }
 
         if (MetaFeatures > 0)

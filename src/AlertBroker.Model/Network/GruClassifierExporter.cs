@@ -19,6 +19,9 @@ public static class GruClassifierExporter
     // Model metadata key holding the nine network sizes, so an exported file describes itself.
     internal const string SizesMetadataKey = "alertbroker.gru.sizes";
 
+    // Model metadata key holding the number of side-by-side members when the graph has one GRU stack and head per member.
+    internal const string MembersMetadataKey = "alertbroker.gru.members";
+
     public static string ProducerVersion { get; } =
         typeof(GruClassifierExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -99,77 +102,147 @@ public static class GruClassifierExporter
             b.AddMetadata(SizesMetadataKey, string.Join(',', GruClassifierWeights.ConfigSizes(c)));
         }
 
+        // A network of several members side by side (models ensemble) is written as one GRU stack and head per member
+        // when its weights are block-diagonal — K times the arithmetic of one member instead of K² — else as one network.
+        GruClassifierWeights[] members = c.Members > 1 && weights.IsBlockDiagonal()
+            ? [.. Enumerable.Range(0, c.Members).Select(weights.Block)]
+            : [weights];
+        if (members.Length > 1)
+        {
+            b.AddMetadata(MembersMetadataKey, members.Length.ToString(CultureInfo.InvariantCulture));
+        }
+
         b.AddInitializer(OnnxInitializer.Int64("axes_0", [0L], 1));
         b.AddInitializer(OnnxInitializer.Int64("axes_1", [1L], 1));
 
         // GRU stack, time-major [steps, batch, features].
         var sequence = b.Add("Transpose", "x_time_major", [names.X], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
-        var finalStates = new string[layers];
+        if (members.Length == 1)
+        {
+            var logits = AddNetwork(b, weights, options, sequence, member: -1, out _);
+            b.AddNode("Softmax", [logits], [names.Probs], OnnxAttribute.Of("axis", -1L));
+            return b.ToBytes();
+        }
+
+        b.AddInitializer(OnnxInitializer.Int64("axes_0_2", [0L, 2L], 2));
+        var memberLogits = new string[members.Length];
+        var memberStates = new string[members.Length][];
+        for (var k = 0; k < members.Length; k++)
+        {
+            memberLogits[k] = AddNetwork(b, members[k], options, sequence, k, out memberStates[k]);
+        }
+
+        // The members' logits add up to the network's (each member carries 1/K of the output bias).
+        var sum = memberLogits[0];
+        for (var k = 1; k < members.Length; k++)
+        {
+            sum = b.Add("Add", $"logits_sum_{k}", [sum, memberLogits[k]]);
+        }
+
+        b.AddNode("Softmax", [sum], [names.Probs], OnnxAttribute.Of("axis", -1L));
+        if (options.State)
+        {
+            // Each layer's final state: the members' side by side on the hidden axis; then the layers stacked.
+            var layerStates = new string[layers];
+            for (var l = 0; l < layers; l++)
+            {
+                var parts = memberStates.Select(m => m[l]).ToArray();
+                layerStates[l] = layers == 1 ? names.Hn : $"gru_l{l}_hn";
+                b.AddNode("Concat", parts, [layerStates[l]], OnnxAttribute.Of("axis", 2L));
+            }
+
+            if (layers > 1)
+            {
+                b.AddNode("Concat", layerStates, [names.Hn], OnnxAttribute.Of("axis", 0L));
+            }
+        }
+
+        return b.ToBytes();
+    }
+
+    // One network's GRU stack and head; returns its logits. member −1: the whole graph's only network (names and layout as
+    // always: h0 sliced by layer, the final states concatenated into hn here). member k ≥ 0: member k of several, its
+    // tensors named "m{k}." and its h0 the k-th slice of the hidden axis; its final states are returned for the caller.
+    private static string AddNetwork(OnnxModelBuilder b, GruClassifierWeights weights, GruClassifierExportOptions options, string sequence, int member, out string[] finalStates)
+    {
+        var c = weights.Config;
+        var names = options.Names;
+        int h = c.HiddenSize, layers = c.Layers;
+        var p = member < 0 ? string.Empty : $"m{member}.";
+        finalStates = new string[layers];
         for (var l = 0; l < layers; l++)
         {
             var layer = weights.GruLayers[l];
-            b.AddInitializer(OnnxInitializer.Float($"gru_l{l}.W", ReorderGates(layer.WeightIh), 1, 3 * h, layer.InputSize));
-            b.AddInitializer(OnnxInitializer.Float($"gru_l{l}.R", ReorderGates(layer.WeightHh), 1, 3 * h, h));
+            b.AddInitializer(OnnxInitializer.Float($"{p}gru_l{l}.W", ReorderGates(layer.WeightIh), 1, 3 * h, layer.InputSize));
+            b.AddInitializer(OnnxInitializer.Float($"{p}gru_l{l}.R", ReorderGates(layer.WeightHh), 1, 3 * h, h));
             var bias = new float[6 * h];
             ReorderGates(layer.BiasIh).CopyTo(bias, 0);
             ReorderGates(layer.BiasHh).CopyTo(bias, 3 * h);
-            b.AddInitializer(OnnxInitializer.Float($"gru_l{l}.B", bias, 1, 6 * h));
-            b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.start", [l], 1));
-            b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.end", [l + 1], 1));
+            b.AddInitializer(OnnxInitializer.Float($"{p}gru_l{l}.B", bias, 1, 6 * h));
+            if (member < 0)
+            {
+                b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.start", [l], 1));
+                b.AddInitializer(OnnxInitializer.Int64($"gru_l{l}.end", [l + 1], 1));
+            }
+            else
+            {
+                b.AddInitializer(OnnxInitializer.Int64($"{p}gru_l{l}.start", [l, (long)member * h], 2));
+                b.AddInitializer(OnnxInitializer.Int64($"{p}gru_l{l}.end", [l + 1, ((long)member + 1) * h], 2));
+            }
 
             // Without a state input the optional initial_h is left empty (zeros); without a lengths input (or with one that
             // is ignored) sequence_lens is left empty and every row runs over all steps.
-            var initial = options.State && !options.IgnoreStateInput ? b.Add("Slice", $"h0_l{l}", [names.H0, $"gru_l{l}.start", $"gru_l{l}.end", "axes_0"]) : string.Empty;
-            var y = $"gru_l{l}_y";
-            finalStates[l] = layers == 1 && options.State ? names.Hn : $"gru_l{l}_hn";
+            var initial = options.State && !options.IgnoreStateInput
+                ? b.Add("Slice", $"{p}h0_l{l}", [names.H0, $"{p}gru_l{l}.start", $"{p}gru_l{l}.end", member < 0 ? "axes_0" : "axes_0_2"])
+                : string.Empty;
+            var y = $"{p}gru_l{l}_y";
+            finalStates[l] = member < 0 && layers == 1 && options.State ? names.Hn : $"{p}gru_l{l}_hn";
             b.AddNode(
                 "GRU",
-                [sequence, $"gru_l{l}.W", $"gru_l{l}.R", $"gru_l{l}.B", options.Lengths && !options.IgnoreLengths ? names.Lengths : string.Empty, initial],
+                [sequence, $"{p}gru_l{l}.W", $"{p}gru_l{l}.R", $"{p}gru_l{l}.B", options.Lengths && !options.IgnoreLengths ? names.Lengths : string.Empty, initial],
                 [y, finalStates[l]],
                 OnnxAttribute.Of("hidden_size", (long)h),
                 OnnxAttribute.Of("linear_before_reset", 1L),
                 OnnxAttribute.Of("direction", "forward"));
 
             // Y is [steps, num_directions = 1, batch, hidden].
-            sequence = b.Add("Squeeze", $"gru_l{l}_out", [y, "axes_1"]);
+            sequence = b.Add("Squeeze", $"{p}gru_l{l}_out", [y, "axes_1"]);
         }
 
-        if (layers > 1 && options.State)
+        if (member < 0 && layers > 1 && options.State)
         {
             b.AddNode("Concat", finalStates, [names.Hn], OnnxAttribute.Of("axis", 0L));
         }
 
-        var top = b.Add("Transpose", "gru_out", [sequence], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
+        var top = b.Add("Transpose", $"{p}gru_out", [sequence], OnnxAttribute.Of("perm", [1L, 0L, 2L]));
 
         // Head on [batch, steps, *]; weights are stored transposed ([in, out]) for MatMul.
-        var stepDense = Linear(b, "step_dense", top, weights.StepDense.Weight, weights.StepDense.Bias, weights.StepDense.InputSize, weights.StepDense.OutputSize);
-        stepDense = b.Add("Tanh", "step_dense_tanh", [stepDense]);
+        var stepDense = Linear(b, $"{p}step_dense", top, weights.StepDense.Weight, weights.StepDense.Bias, weights.StepDense.InputSize, weights.StepDense.OutputSize);
+        stepDense = b.Add("Tanh", $"{p}step_dense_tanh", [stepDense]);
 
         var merge = weights.Merge;
         var stepColumns = new float[c.DenseSize * c.MergeSize];
         TransposeColumns(merge.Weight, merge.InputSize, 0, c.DenseSize, c.MergeSize, stepColumns);
-        b.AddInitializer(OnnxInitializer.Float("merge.weight_step_t", stepColumns, c.DenseSize, c.MergeSize));
-        b.AddInitializer(OnnxInitializer.Float("merge.bias", merge.Bias, c.MergeSize));
-        var merged = b.Add("MatMul", "merge_step", [stepDense, "merge.weight_step_t"]);
-        merged = b.Add("Add", "merge_biased", [merged, "merge.bias"]);
+        b.AddInitializer(OnnxInitializer.Float($"{p}merge.weight_step_t", stepColumns, c.DenseSize, c.MergeSize));
+        b.AddInitializer(OnnxInitializer.Float($"{p}merge.bias", merge.Bias, c.MergeSize));
+        var merged = b.Add("MatMul", $"{p}merge_step", [stepDense, $"{p}merge.weight_step_t"]);
+        merged = b.Add("Add", $"{p}merge_biased", [merged, $"{p}merge.bias"]);
         if (c.MetaFeatures > 0)
         {
-            var metaDense = Linear(b, "meta_dense", names.Meta, weights.MetaDense!.Weight, weights.MetaDense.Bias, c.MetaFeatures, c.MetaDenseSize);
-            metaDense = b.Add("Tanh", "meta_dense_tanh", [metaDense]);
+            var metaDense = Linear(b, $"{p}meta_dense", names.Meta, weights.MetaDense!.Weight, weights.MetaDense.Bias, c.MetaFeatures, c.MetaDenseSize);
+            metaDense = b.Add("Tanh", $"{p}meta_dense_tanh", [metaDense]);
             var metaColumns = new float[c.MetaDenseSize * c.MergeSize];
             TransposeColumns(merge.Weight, merge.InputSize, c.DenseSize, c.MetaDenseSize, c.MergeSize, metaColumns);
-            b.AddInitializer(OnnxInitializer.Float("merge.weight_meta_t", metaColumns, c.MetaDenseSize, c.MergeSize));
-            var metaMerge = b.Add("MatMul", "merge_meta", [metaDense, "merge.weight_meta_t"]);
-            metaMerge = b.Add("Unsqueeze", "merge_meta_per_step", [metaMerge, "axes_1"]);
-            merged = b.Add("Add", "merge_sum", [merged, metaMerge]);
+            b.AddInitializer(OnnxInitializer.Float($"{p}merge.weight_meta_t", metaColumns, c.MetaDenseSize, c.MergeSize));
+            var metaMerge = b.Add("MatMul", $"{p}merge_meta", [metaDense, $"{p}merge.weight_meta_t"]);
+            metaMerge = b.Add("Unsqueeze", $"{p}merge_meta_per_step", [metaMerge, "axes_1"]);
+            merged = b.Add("Add", $"{p}merge_sum", [merged, metaMerge]);
         }
 
-        merged = b.Add("Relu", "merge_relu", [merged]);
-        var latent = Linear(b, "latent", merged, weights.Latent.Weight, weights.Latent.Bias, c.MergeSize, c.LatentSize);
-        latent = b.Add("Relu", "latent_relu", [latent]);
-        var logits = Linear(b, "output", latent, weights.Output.Weight, weights.Output.Bias, c.LatentSize, c.Classes);
-        b.AddNode("Softmax", [logits], [names.Probs], OnnxAttribute.Of("axis", -1L));
-        return b.ToBytes();
+        merged = b.Add("Relu", $"{p}merge_relu", [merged]);
+        var latent = Linear(b, $"{p}latent", merged, weights.Latent.Weight, weights.Latent.Bias, c.MergeSize, c.LatentSize);
+        latent = b.Add("Relu", $"{p}latent_relu", [latent]);
+        return Linear(b, $"{p}output", latent, weights.Output.Weight, weights.Output.Bias, c.LatentSize, c.Classes);
     }
 
     /// <summary>
@@ -200,11 +273,27 @@ public static class GruClassifierExporter
             }
         }
 
-        GruClassifierWeights weights;
+        var members = 1;
+        if (model.Metadata.TryGetValue(MembersMetadataKey, out var membersText)
+            && (!int.TryParse(membersText, NumberStyles.Integer, CultureInfo.InvariantCulture, out members) || members < 2))
+        {
+            throw new FormatException($"Metadata '{MembersMetadataKey}' must be a member count of at least 2, found '{membersText}'.");
+        }
+
+        GruClassifierConfig memberConfig;
         try
         {
-            var config = GruClassifierWeights.ConfigFromSizes(sizes);
+            var config = GruClassifierWeights.ConfigFromSizes(sizes) with { Members = members };
             config.Validate();
+            memberConfig = config with
+            {
+                HiddenSize = config.HiddenSize / members,
+                DenseSize = config.DenseSize / members,
+                MetaDenseSize = config.MetaFeatures > 0 ? config.MetaDenseSize / members : config.MetaDenseSize,
+                MergeSize = config.MergeSize / members,
+                LatentSize = config.LatentSize / members,
+                Members = 1,
+            };
 
             // The sizes come from the file: every parameter must be present in its initializers before we allocate.
             long available = 0;
@@ -213,48 +302,58 @@ public static class GruClassifierExporter
                 available += tensor.Floats.Length;
             }
 
-            if (GruClassifierWeights.CountParameters(config) > available)
+            if (GruClassifierWeights.CountParameters(memberConfig) * members > available)
             {
                 throw new FormatException($"Metadata '{SizesMetadataKey}' describes more parameters than the file's initializers hold.");
             }
-
-            weights = new GruClassifierWeights(config);
         }
         catch (ArgumentException e)
         {
             throw new FormatException($"Metadata '{SizesMetadataKey}' describes an invalid network: {e.Message}", e);
         }
 
+        if (members == 1)
+        {
+            return ReadNetwork(model, string.Empty, new GruClassifierWeights(memberConfig));
+        }
+
+        // One GRU stack and head per member: read each, then put them side by side again.
+        return GruClassifierWeights.SideBySide([.. Enumerable.Range(0, members).Select(k => ReadNetwork(model, $"m{k}.", new GruClassifierWeights(memberConfig)))]);
+    }
+
+    // Fills one network's weights from the initializers written by AddNetwork with the same prefix.
+    private static GruClassifierWeights ReadNetwork(OnnxModelReader model, string p, GruClassifierWeights weights)
+    {
         var c = weights.Config;
         var h = c.HiddenSize;
         for (var l = 0; l < c.Layers; l++)
         {
             var layer = weights.GruLayers[l];
-            ReorderGates(Floats(model, $"gru_l{l}.W", layer.WeightIh.Length)).CopyTo(layer.WeightIh, 0);
-            ReorderGates(Floats(model, $"gru_l{l}.R", layer.WeightHh.Length)).CopyTo(layer.WeightHh, 0);
-            var bias = Floats(model, $"gru_l{l}.B", 6 * h);
+            ReorderGates(Floats(model, $"{p}gru_l{l}.W", layer.WeightIh.Length)).CopyTo(layer.WeightIh, 0);
+            ReorderGates(Floats(model, $"{p}gru_l{l}.R", layer.WeightHh.Length)).CopyTo(layer.WeightHh, 0);
+            var bias = Floats(model, $"{p}gru_l{l}.B", 6 * h);
             ReorderGates(bias.AsSpan(0, 3 * h)).CopyTo(layer.BiasIh, 0);
             ReorderGates(bias.AsSpan(3 * h, 3 * h)).CopyTo(layer.BiasHh, 0);
         }
 
-        ReadLinear(model, "step_dense", weights.StepDense);
+        ReadLinear(model, $"{p}step_dense", weights.StepDense);
         if (weights.MetaDense is not null)
         {
-            ReadLinear(model, "meta_dense", weights.MetaDense);
+            ReadLinear(model, $"{p}meta_dense", weights.MetaDense);
         }
 
         var merge = weights.Merge;
-        var stepColumns = Floats(model, "merge.weight_step_t", c.DenseSize * c.MergeSize);
+        var stepColumns = Floats(model, $"{p}merge.weight_step_t", c.DenseSize * c.MergeSize);
         UntransposeColumns(stepColumns, c.DenseSize, c.MergeSize, merge.Weight, merge.InputSize, 0);
         if (c.MetaFeatures > 0)
         {
-            var metaColumns = Floats(model, "merge.weight_meta_t", c.MetaDenseSize * c.MergeSize);
+            var metaColumns = Floats(model, $"{p}merge.weight_meta_t", c.MetaDenseSize * c.MergeSize);
             UntransposeColumns(metaColumns, c.MetaDenseSize, c.MergeSize, merge.Weight, merge.InputSize, c.DenseSize);
         }
 
-        Floats(model, "merge.bias", c.MergeSize).CopyTo(merge.Bias, 0);
-        ReadLinear(model, "latent", weights.Latent);
-        ReadLinear(model, "output", weights.Output);
+        Floats(model, $"{p}merge.bias", c.MergeSize).CopyTo(merge.Bias, 0);
+        ReadLinear(model, $"{p}latent", weights.Latent);
+        ReadLinear(model, $"{p}output", weights.Output);
         return weights;
     }
 

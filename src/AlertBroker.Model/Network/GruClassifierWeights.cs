@@ -164,6 +164,173 @@ public sealed class GruClassifierWeights
         return weights;
     }
 
+    /// <summary>
+    /// Networks of one shape side by side as one network of <see cref="GruClassifierConfig.Members"/> = the members'
+    /// total: every layer block-diagonal (member k's units see only member k's units; the step features and the metadata
+    /// vector are shared inputs), and an output layer whose columns are the members' side by side with the sum of their
+    /// biases, so its logits are the sum of the members' logits. <see cref="Block"/> is the inverse.
+    /// </summary>
+    public static GruClassifierWeights SideBySide(IReadOnlyList<GruClassifierWeights> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0)
+        {
+            throw new ArgumentException("no members", nameof(members));
+        }
+
+        var c = members[0].Config;
+        if (members.Any(m => m.Config != c))
+        {
+            throw new ArgumentException("members of different shapes cannot be put side by side", nameof(members));
+        }
+
+        var k = members.Count;
+        var meta = c.MetaFeatures > 0;
+        var wide = new GruClassifierWeights(c with
+        {
+            HiddenSize = checked(c.HiddenSize * k),
+            DenseSize = checked(c.DenseSize * k),
+            MetaDenseSize = meta ? checked(c.MetaDenseSize * k) : c.MetaDenseSize,
+            MergeSize = checked(c.MergeSize * k),
+            LatentSize = checked(c.LatentSize * k),
+            Members = checked(c.Members * k),
+        });
+        for (var m = 0; m < k; m++)
+        {
+            MapBlock(members[m], wide, m, toWide: true);
+        }
+
+        return wide;
+    }
+
+    /// <summary>
+    /// Member <paramref name="k"/> of a network of <see cref="GruClassifierConfig.Members"/> side-by-side members, as a
+    /// network of its own: its rows and columns of every block-diagonal layer, its columns of the output layer and
+    /// 1/Members of the output bias (so that the members' logits add up to this network's). Weights outside the diagonal
+    /// blocks are not part of any member (<see cref="IsBlockDiagonal"/> says whether there are any).
+    /// </summary>
+    public GruClassifierWeights Block(int k)
+    {
+        var c = Config;
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, c.Members);
+        var n = c.Members;
+        var member = new GruClassifierWeights(c with
+        {
+            HiddenSize = c.HiddenSize / n,
+            DenseSize = c.DenseSize / n,
+            MetaDenseSize = c.MetaFeatures > 0 ? c.MetaDenseSize / n : c.MetaDenseSize,
+            MergeSize = c.MergeSize / n,
+            LatentSize = c.LatentSize / n,
+            Members = 1,
+        });
+        MapBlock(member, this, k, toWide: false);
+        for (var i = 0; i < member.Output.Bias.Length; i++)
+        {
+            member.Output.Bias[i] = Output.Bias[i] / n;
+        }
+
+        return member;
+    }
+
+    /// <summary>True when every weight outside the <see cref="GruClassifierConfig.Members"/> diagonal blocks is zero (always for one member).</summary>
+    public bool IsBlockDiagonal()
+    {
+        if (Config.Members == 1)
+        {
+            return true;
+        }
+
+        var rebuilt = SideBySide([.. Enumerable.Range(0, Config.Members).Select(Block)]);
+        for (var p = 0; p < Parameters.Count; p++)
+        {
+            // The output layer is not block-diagonal by construction (a sum over members), and its bias is split and re-added.
+            if (Parameters[p].Name.StartsWith("output.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!Parameters[p].Values.AsSpan().SequenceEqual(rebuilt.Parameters[p].Values))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Copies member m's block between a member network and the wide one (toWide: member → wide; else wide → member).
+    // Output layer: member m's columns; its bias is summed into the wide one (toWide) and left to the caller otherwise.
+    private static void MapBlock(GruClassifierWeights member, GruClassifierWeights wide, int m, bool toWide)
+    {
+        var c = member.Config;
+        var w = wide.Config;
+        var h = c.HiddenSize;
+        void Copy(float[] small, int smallColumns, int smallRow, int smallColumn, int rows, int columns, float[] large, int largeColumns, int largeRow, int largeColumn)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                var a = ((smallRow + r) * smallColumns) + smallColumn;
+                var b = ((largeRow + r) * largeColumns) + largeColumn;
+                if (toWide)
+                {
+                    Array.Copy(small, a, large, b, columns);
+                }
+                else
+                {
+                    Array.Copy(large, b, small, a, columns);
+                }
+            }
+        }
+
+        void Dense(DenseLayerWeights small, DenseLayerWeights large, int columnOffset)
+        {
+            Copy(small.Weight, small.InputSize, 0, 0, small.OutputSize, small.InputSize, large.Weight, large.InputSize, m * small.OutputSize, columnOffset);
+            Copy(small.Bias, 1, 0, 0, small.OutputSize, 1, large.Bias, 1, m * small.OutputSize, 0);
+        }
+
+        for (var l = 0; l < c.Layers; l++)
+        {
+            var small = member.GruLayers[l];
+            var large = wide.GruLayers[l];
+            var inputOffset = l == 0 ? 0 : m * h; // the first layer's input (the step features) is shared
+            for (var gate = 0; gate < 3; gate++)
+            {
+                var smallRow = gate * h;
+                var largeRow = (gate * w.HiddenSize) + (m * h);
+                Copy(small.WeightIh, small.InputSize, smallRow, 0, h, small.InputSize, large.WeightIh, large.InputSize, largeRow, inputOffset);
+                Copy(small.WeightHh, h, smallRow, 0, h, h, large.WeightHh, w.HiddenSize, largeRow, m * h);
+                Copy(small.BiasIh, 1, smallRow, 0, h, 1, large.BiasIh, 1, largeRow, 0);
+                Copy(small.BiasHh, 1, smallRow, 0, h, 1, large.BiasHh, 1, largeRow, 0);
+            }
+        }
+
+        Dense(member.StepDense, wide.StepDense, m * h);
+        if (c.MetaFeatures > 0)
+        {
+            Dense(member.MetaDense!, wide.MetaDense!, 0); // the metadata vector is shared
+        }
+
+        // Merge reads concat(step dense, meta dense): member m's step columns and, after all step columns, its meta columns.
+        var merge = member.Merge;
+        Copy(merge.Weight, merge.InputSize, 0, 0, c.MergeSize, c.DenseSize, wide.Merge.Weight, w.ConcatSize, m * c.MergeSize, m * c.DenseSize);
+        if (c.MetaFeatures > 0)
+        {
+            Copy(merge.Weight, merge.InputSize, 0, c.DenseSize, c.MergeSize, c.MetaDenseSize, wide.Merge.Weight, w.ConcatSize, m * c.MergeSize, w.DenseSize + (m * c.MetaDenseSize));
+        }
+
+        Copy(merge.Bias, 1, 0, 0, c.MergeSize, 1, wide.Merge.Bias, 1, m * c.MergeSize, 0);
+        Dense(member.Latent, wide.Latent, m * c.MergeSize);
+        Copy(member.Output.Weight, c.LatentSize, 0, 0, c.Classes, c.LatentSize, wide.Output.Weight, w.LatentSize, 0, m * c.LatentSize);
+        if (toWide)
+        {
+            for (var i = 0; i < c.Classes; i++)
+            {
+                wide.Output.Bias[i] += member.Output.Bias[i];
+            }
+        }
+    }
+
     public WeightTensor GetParameter(string name)
     {
         foreach (var p in Parameters)

@@ -152,99 +152,44 @@ public static class ModelIo
     /// weights block-diagonal (member k's GRU units, dense units and latent units see only member k's), and an output
     /// layer that takes the mean of the members' class logits — so the ensemble's probabilities are
     /// softmax(mean over k of log p_k) at every step, exactly, and it scores, exports, hot-swaps and keeps its per-object
-    /// state like any other package. Unlike <see cref="Average"/> the members need not be fine-tunes of one base (networks
-    /// trained from different starts are not close enough to average their weights); the price is a network K times as
-    /// wide, about K² times the multiply–adds of one member with these dense block-diagonal matrices. Same checks as
-    /// <see cref="Average"/>.
+    /// state like any other package (<see cref="GruClassifierWeights.SideBySide"/>, <see cref="GruClassifierConfig.Members"/>:
+    /// the export runs each member's own GRU stack and head, K times the arithmetic of one). Unlike <see cref="Average"/>
+    /// the members need not be fine-tunes of one base (networks trained from different starts are not close enough to
+    /// average their weights). Same checks as <see cref="Average"/>; a member that is itself an ensemble brings its members.
     /// </summary>
     public static GruClassifierWeights Ensemble(IReadOnlyList<TrainedModel> models)
     {
-        var first = CheckSameKind(models, "an ensemble");
-        var c = first.Weights.Config;
+        CheckSameKind(models, "an ensemble");
         var k = models.Count;
-        var meta = c.MetaFeatures > 0;
-        var wide = c with
+
+        // Each member's own blocks (one, unless it is an ensemble itself) with its logits scaled by 1/K: side by side, the
+        // logits add up to the mean of the members'.
+        var blocks = new List<GruClassifierWeights>();
+        foreach (var model in models)
         {
-            HiddenSize = checked(c.HiddenSize * k),
-            DenseSize = checked(c.DenseSize * k),
-            MetaDenseSize = meta ? checked(c.MetaDenseSize * k) : c.MetaDenseSize,
-            MergeSize = checked(c.MergeSize * k),
-            LatentSize = checked(c.LatentSize * k),
-        };
-        var ensemble = new GruClassifierWeights(wide);
-        for (var m = 0; m < k; m++)
-        {
-            var member = models[m].Weights;
-            for (var l = 0; l < c.Layers; l++)
+            for (var b = 0; b < model.Weights.Config.Members; b++)
             {
-                var source = member.GruLayers[l];
-                var target = ensemble.GruLayers[l];
-                var h = c.HiddenSize;
-                var inputOffset = l == 0 ? 0 : m * h; // the first layer's input (the step features) is shared
-                for (var gate = 0; gate < 3; gate++)
+                var block = model.Weights.Config.Members == 1 ? model.Weights.Clone() : model.Weights.Block(b);
+                for (var i = 0; i < block.Output.Weight.Length; i++)
                 {
-                    var sourceRow = gate * h;
-                    var targetRow = (gate * wide.HiddenSize) + (m * h);
-                    CopyBlock(source.WeightIh, source.InputSize, sourceRow, 0, h, source.InputSize, target.WeightIh, target.InputSize, targetRow, inputOffset);
-                    CopyBlock(source.WeightHh, h, sourceRow, 0, h, h, target.WeightHh, wide.HiddenSize, targetRow, m * h);
-                    Array.Copy(source.BiasIh, sourceRow, target.BiasIh, targetRow, h);
-                    Array.Copy(source.BiasHh, sourceRow, target.BiasHh, targetRow, h);
-                }
-            }
-
-            Diagonal(member.StepDense, ensemble.StepDense, m, m * c.HiddenSize);
-            if (meta)
-            {
-                Diagonal(member.MetaDense!, ensemble.MetaDense!, m, 0); // the metadata vector is shared
-            }
-
-            // Merge reads concat(step dense, meta dense): member m's step columns and, after all step columns, its meta columns.
-            var merge = member.Merge;
-            CopyBlock(merge.Weight, merge.InputSize, 0, 0, c.MergeSize, c.DenseSize, ensemble.Merge.Weight, wide.ConcatSize, m * c.MergeSize, m * c.DenseSize);
-            if (meta)
-            {
-                CopyBlock(merge.Weight, merge.InputSize, 0, c.DenseSize, c.MergeSize, c.MetaDenseSize, ensemble.Merge.Weight, wide.ConcatSize, m * c.MergeSize, wide.DenseSize + (m * c.MetaDenseSize));
-            }
-
-            Array.Copy(merge.Bias, 0, ensemble.Merge.Bias, m * c.MergeSize, c.MergeSize);
-            Diagonal(member.Latent, ensemble.Latent, m, m * c.MergeSize);
-
-            // Output: the mean of the members' logits.
-            var output = member.Output;
-            for (var row = 0; row < c.Classes; row++)
-            {
-                for (var col = 0; col < c.LatentSize; col++)
-                {
-                    ensemble.Output.Weight[(row * wide.LatentSize) + (m * c.LatentSize) + col] = output.Weight[(row * c.LatentSize) + col] / k;
+                    block.Output.Weight[i] /= k;
                 }
 
-                ensemble.Output.Bias[row] += output.Bias[row] / k;
+                for (var i = 0; i < block.Output.Bias.Length; i++)
+                {
+                    block.Output.Bias[i] /= k;
+                }
+
+                blocks.Add(block);
             }
         }
 
-        return ensemble;
-
-        // Member m's layer as the m-th diagonal block (rows m·out, columns from columnOffset).
-        static void Diagonal(DenseLayerWeights source, DenseLayerWeights target, int m, int columnOffset)
-        {
-            CopyBlock(source.Weight, source.InputSize, 0, 0, source.OutputSize, source.InputSize, target.Weight, target.InputSize, m * source.OutputSize, columnOffset);
-            Array.Copy(source.Bias, 0, target.Bias, m * source.OutputSize, source.OutputSize);
-        }
+        return GruClassifierWeights.SideBySide(blocks);
     }
 
     private static string Describe(GruClassifierConfig c) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{c.Layers} × {c.HiddenSize} GRU on {c.InputFeatures} step features, dense {c.DenseSize}, {(c.MetaFeatures > 0 ? $"metadata {c.MetaFeatures} → {c.MetaDenseSize}, " : string.Empty)}merge {c.MergeSize}, latent {c.LatentSize}, {c.Classes} classes");
-
-    // Copies rows × columns of a row-major matrix (sourceColumns wide) from (sourceRow, sourceColumn) into another
-    // (targetColumns wide) at (targetRow, targetColumn).
-    private static void CopyBlock(float[] source, int sourceColumns, int sourceRow, int sourceColumn, int rows, int columns, float[] target, int targetColumns, int targetRow, int targetColumn)
-    {
-        for (var r = 0; r < rows; r++)
-        {
-            Array.Copy(source, ((sourceRow + r) * sourceColumns) + sourceColumn, target, ((targetRow + r) * targetColumns) + targetColumn, columns);
-        }
-    }
+        $"{c.Layers} × {c.HiddenSize} GRU on {c.InputFeatures} step features, dense {c.DenseSize}, {(c.MetaFeatures > 0 ? $"metadata {c.MetaFeatures} → {c.MetaDenseSize}, " : string.Empty)}merge {c.MergeSize}, latent {c.LatentSize}, {c.Classes} classes{(c.Members > 1 ? $", {c.Members} members" : string.Empty)}");
 
     // The first model, after checking that every model has its network shape, classes, encoding, point selection and
     // surveys; ArgumentException naming the first difference otherwise.
