@@ -40,6 +40,18 @@ public sealed record GruClassifierConfig
     /// </summary>
     public int Members { get; init; } = 1;
 
+    /// <summary>The shape of one of the <see cref="Members"/> (every width divided by their number; this one for one member).</summary>
+    /// <remarks>A method, not a property: a record prints its properties, and this one would print itself.</remarks>
+    public GruClassifierConfig MemberConfig() => Members == 1 ? this : this with
+    {
+        HiddenSize = HiddenSize / Members,
+        DenseSize = DenseSize / Members,
+        MetaDenseSize = MetaFeatures > 0 ? MetaDenseSize / Members : MetaDenseSize,
+        MergeSize = MergeSize / Members,
+        LatentSize = LatentSize / Members,
+        Members = 1,
+    };
+
     /// <summary>Width of the concatenation fed to the merge layer.</summary>
     public int ConcatSize => DenseSize + (MetaFeatures > 0 ? MetaDenseSize : 0);
 

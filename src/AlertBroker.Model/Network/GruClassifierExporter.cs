@@ -285,15 +285,7 @@ public static class GruClassifierExporter
         {
             var config = GruClassifierWeights.ConfigFromSizes(sizes) with { Members = members };
             config.Validate();
-            memberConfig = config with
-            {
-                HiddenSize = config.HiddenSize / members,
-                DenseSize = config.DenseSize / members,
-                MetaDenseSize = config.MetaFeatures > 0 ? config.MetaDenseSize / members : config.MetaDenseSize,
-                MergeSize = config.MergeSize / members,
-                LatentSize = config.LatentSize / members,
-                Members = 1,
-            };
+            memberConfig = config.MemberConfig();
 
             // The sizes come from the file: every parameter must be present in its initializers before we allocate.
             long available = 0;

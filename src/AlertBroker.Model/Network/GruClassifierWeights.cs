@@ -215,15 +215,7 @@ public sealed class GruClassifierWeights
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, c.Members);
         var n = c.Members;
-        var member = new GruClassifierWeights(c with
-        {
-            HiddenSize = c.HiddenSize / n,
-            DenseSize = c.DenseSize / n,
-            MetaDenseSize = c.MetaFeatures > 0 ? c.MetaDenseSize / n : c.MetaDenseSize,
-            MergeSize = c.MergeSize / n,
-            LatentSize = c.LatentSize / n,
-            Members = 1,
-        });
+        var member = new GruClassifierWeights(c.MemberConfig());
         MapBlock(member, this, k, toWide: false);
         for (var i = 0; i < member.Output.Bias.Length; i++)
         {
