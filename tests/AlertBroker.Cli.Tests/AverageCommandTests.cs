@@ -167,6 +167,11 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Contains("mean of the members' class logits", (string)manifest.Training.Data!["ensemble"]!["rule"]!, StringComparison.Ordinal);
         Assert.Equal(2, manifest.Training.Data["ensemble"]!["members"]!.AsArray().Count);
         Assert.Contains("models ensemble` from 2 packages", File.ReadAllText(Path.Combine(output, "MODEL_CARD.md")), StringComparison.Ordinal);
+        var inspect = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(inspect) });
+        console.Profile.Width = 400;
+        Assert.Equal(0, ModelsCommand.Inspect(output, console));
+        Assert.Contains("an ensemble: 2 members side by side", inspect.ToString(), StringComparison.Ordinal);
 
         // In ONNX Runtime, what the worker runs: every step's probabilities are softmax(mean of the members' log p).
         var steps = new float[5 * 6];
