@@ -45,6 +45,17 @@ public sealed class WorkerExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_CandidateThresholdOutOfRange_ExitsTwoNamingTheSetting()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            Run("--in-memory", "--random-model"),
+            new Dictionary<string, string> { ["AlertBroker__Candidates__ZtfMinRealBogus"] = "1.5" });
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("AlertBroker:Candidates: ZtfMinRealBogus must be in [0, 1]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_KafkaUnreachable_ExitsFour()
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(

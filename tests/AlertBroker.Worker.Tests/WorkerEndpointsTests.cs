@@ -136,6 +136,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         metrics.SetModels([("ztf", "active", "ztf-bts", "1.0.0"), ("ztf", "shadow", "ztf-bts", "1.1.0")]);
         metrics.SetMetadataMissing([("lsst", "lsst-meta@1", "host-redshift")]);
         metrics.Unserved("lsst", 3);
+        metrics.Filtered("ztf", "negative-flux", 5);
         metrics.MetadataLookups("ztf", "host-redshift", 2, 1, 0);
         metrics.Shadow("ztf", "ztf-bts", "1.1.0", ["a"], 1, 1, 1, [0.25]);
         metrics.SetShadowStatistics([new ShadowGauge("ztf", "ztf-bts", "1.1.0", 10, 0.9, 0.8, 0.75)]);
@@ -179,6 +180,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(1, scrape.Value("alertbroker_model_active", "model=ztf-bts", "version=1.0.0"));
         Assert.Equal(1, scrape.Value("alertbroker_model_serving", "survey=ztf", "role=shadow", "version=1.1.0"));
         Assert.Equal(3, scrape.Value("alertbroker_alerts_unserved_total", "survey=lsst"));
+        Assert.Equal(5, scrape.Value("alertbroker_alerts_filtered_total", "survey=ztf", "reason=negative-flux"));
         Assert.Equal(0.9, scrape.Value("alertbroker_shadow_aggregate_agreement", "survey=ztf"), 6);
         Assert.Equal(0.25, scrape.Value("alertbroker_shadow_abs_diff_total", "survey=ztf", "class=a"), 6);
         Assert.Equal(1, scrape.Value("alertbroker_classifications_published_total"));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlertBroker.Alerts;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
 using AlertBroker.State;
@@ -31,9 +32,10 @@ internal static class DemoCommand
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
+        var allAlerts = new Option<bool>("--all-alerts") { Description = "Publish probabilities for every alert, not only for transient candidates (as run --all-alerts)." };
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
-            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress,
+            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -73,12 +75,12 @@ internal static class DemoCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), web, stop.Token).ConfigureAwait(false);
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), parse.GetValue(allAlerts) ? CandidateFilter.None : CandidateFilter.Default, web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, WebViewRequest? web, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
     {
         if (!CliHelpers.TryLoadKafka())
         {
@@ -100,7 +102,7 @@ internal static class DemoCommand
             }
 
             AnsiConsole.MarkupLine($"        from {Markup.Escape(modelDescription)}; alerts of other surveys are stored and classified with scoring NONE");
-            return await RunAsync(inputs, nights, perNight, objects, perObject, useRedis, redisConfiguration, redisSecurity, model, batchSize, web, ct).ConfigureAwait(false);
+            return await RunAsync(inputs, nights, perNight, objects, perObject, useRedis, redisConfiguration, redisSecurity, model, batchSize, candidates, web, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -108,7 +110,7 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, WebViewRequest? web, CancellationToken ct)
+    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
 
@@ -204,6 +206,7 @@ internal static class DemoCommand
                 Messages = messages,
                 Schemas = wire,
                 BatchSize = batchSize,
+                Candidates = candidates,
                 Metrics = view?.Metrics,
                 BatchCompleted = view is null ? null : view.Recent.Add,
                 Progress = (produced, processed, alerts, dead) => Console.Error.WriteLine(string.Create(
@@ -252,6 +255,12 @@ internal static class DemoCommand
         AnsiConsole.WriteLine(string.Create(inv, $"alerts:          {r.Alerts:N0} classified, {r.AlertsPerSecond:N0} alerts/s end to end; {r.DeadLetters:N0} dead letters; {r.ObservationsAdded:N0} observations stored"));
         AnsiConsole.WriteLine(string.Create(inv, $"latency:         Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p90 {Percentiles.Of(r.EndToEndMs, 90):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms"));
         AnsiConsole.WriteLine(string.Create(inv, $"batch:           processing p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms ({r.BatchMs.Count} batches)"));
+        if (r.Withheld.Count > 0)
+        {
+            var reasons = string.Join(", ", r.Withheld.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{CandidateFilter.Tag(p.Key)} {p.Value:N0}")));
+            AnsiConsole.WriteLine(string.Create(inv, $"withheld:        {r.Withheld.Values.Sum():N0} alerts are not transient candidates, published without probabilities ({reasons}; --all-alerts to score them too)"));
+        }
+
         var paths = string.Join(", ", r.ByPath.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value:N0}")));
         AnsiConsole.WriteLine("scoring:         " + paths);
         var byModel = string.Join(", ", r.ByModel.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key} {p.Value:N0}")));

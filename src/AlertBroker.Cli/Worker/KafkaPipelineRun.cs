@@ -41,6 +41,9 @@ internal sealed class PipelineRunResult
 
     public Dictionary<string, Classification> LatestByObject { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Alerts published without probabilities because they are not transient candidates, by reason.</summary>
+    public Dictionary<CandidateRejectionKind, long> Withheld { get; } = [];
+
     public int OutputTopicCount { get; set; } = -1;
 
     /// <summary>Messages the mock cluster did not acknowledge.</summary>
@@ -73,6 +76,9 @@ internal sealed class KafkaPipelineRun
 
     public int BatchSize { get; init; } = 500;
 
+    /// <summary>Which alerts' classifications carry probabilities (<see cref="AlertBatchProcessor.Candidates"/>).</summary>
+    public CandidateFilter Candidates { get; init; } = CandidateFilter.Default;
+
     /// <summary>Called about once a second with (produced, processed messages, alerts, dead letters).</summary>
     public Action<int, long, long, long>? Progress { get; init; }
 
@@ -96,7 +102,7 @@ internal sealed class KafkaPipelineRun
         cluster.CreateTopics(Input, Output, Dead);
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
         var metrics = Metrics ?? new WorkerMetrics();
-        var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics };
+        var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics, Candidates = Candidates };
         var options = new KafkaOptions
         {
             BootstrapServers = cluster.BootstrapServers,
@@ -129,7 +135,12 @@ internal sealed class KafkaPipelineRun
                         result.EndToEndMs.Add(now - ts);
                     }
 
-                    var top = c.TopClass ?? "(no usable point yet)";
+                    if (c.Rejection is { } rejected)
+                    {
+                        result.Withheld[rejected] = result.Withheld.GetValueOrDefault(rejected) + 1;
+                    }
+
+                    var top = c.TopClass ?? (c.Rejection is null ? "(no usable point yet)" : "(not a transient candidate)");
                     result.ByTopClass[top] = result.ByTopClass.GetValueOrDefault(top) + 1;
                     result.ByPath[c.Scoring] = result.ByPath.GetValueOrDefault(c.Scoring) + 1;
                     var by = c.ModelName.Length > 0 ? c.ModelName + " " + c.ModelVersion : "(no model for " + c.Survey.ToString().ToLowerInvariant() + ")";

@@ -51,6 +51,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
+        services.AddOptions<CandidateOptions>().BindConfiguration(CandidateOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CandidateOptions>, CandidateOptionsValidator>();
         services.AddSingleton<WorkerExit>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
@@ -256,6 +258,7 @@ public static class ServiceCollectionExtensions
             {
                 ShadowStatistics = sp.GetRequiredService<ShadowStatisticsAccumulator>(),
                 MaxObservationsPerObject = sp.GetRequiredService<IOptions<StateOptions>>().Value.MaxObservationsPerObject,
+                Candidates = sp.GetRequiredService<IOptions<CandidateOptions>>().Value.ToFilter(),
             };
         });
         services.AddSingleton(sp => new KafkaAlertWorker(

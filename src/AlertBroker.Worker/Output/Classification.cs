@@ -42,6 +42,9 @@ public sealed record Classification(
     /// <summary>Why there are no probabilities when that is not simply "no usable observation yet" (e.g. no model serves the survey); null otherwise.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>Why the alert is not a transient candidate, when that is why there are no probabilities (in process only: the published record carries <see cref="Reason"/>).</summary>
+    public CandidateRejectionKind? Rejection { get; init; }
+
     /// <summary>Index of the most probable class, -1 when there are no probabilities.</summary>
     public int TopIndex
     {

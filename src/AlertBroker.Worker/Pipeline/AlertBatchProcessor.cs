@@ -46,7 +46,8 @@ public sealed class StateConflictException : Exception
 /// <remarks>
 /// An alert of a survey no model of the set serves is merged into its object's state (so a model that serves the survey
 /// later scores the whole light curve) and classified with scoring NONE, no model, no probabilities and a reason; it is
-/// counted as <c>alertbroker.alerts.unserved</c>.
+/// counted as <c>alertbroker.alerts.unserved</c>. An alert that is not a transient candidate (<see cref="Candidates"/>) is
+/// stored and scored, and classified with scoring NONE, its model, no probabilities and the rejection as the reason.
 /// </remarks>
 public sealed class AlertBatchProcessor
 {
@@ -91,6 +92,15 @@ public sealed class AlertBatchProcessor
 
     /// <summary>The default of <see cref="MaxObservationsPerObject"/>.</summary>
     public const int DefaultMaxObservationsPerObject = 4_000;
+
+    /// <summary>
+    /// Which alerts are transient candidates (<see cref="CandidateFilter"/>; default <see cref="CandidateFilter.Default"/>).
+    /// Any other alert is stored and its steps scored as usual — the object's light curve and hidden state stay whole, so
+    /// its next candidate alert is scored incrementally — but its classification (and shadow classification) is published
+    /// with scoring NONE, the model, no probabilities and the rejection as its reason, and counted as
+    /// <c>alertbroker.alerts.filtered</c> by survey and reason.
+    /// </summary>
+    public CandidateFilter Candidates { get; init; } = CandidateFilter.Default;
 
     /// <summary>Where shadow comparisons (candidate against active, per alert) are recorded; none when null.</summary>
     public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
@@ -243,9 +253,16 @@ public sealed class AlertBatchProcessor
         var prefixes = new List<PrefixRequest>();
         var picks = new AlertPick[alerts.Count];
         var shadowPicks = new AlertPick[alerts.Count];
+        var rejections = new CandidateRejection?[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
         {
             var work = workOfAlert[j];
+            rejections[j] = Candidates.Check(alerts[j]);
+            if (rejections[j] is not null)
+            {
+                continue;
+            }
+
             picks[j] = work.Active?.Pick(alerts[j], prefixes) ?? default;
             shadowPicks[j] = work.Shadow?.Pick(alerts[j], prefixes) ?? default;
         }
@@ -265,7 +282,13 @@ public sealed class AlertBatchProcessor
             var source = messages[alertMessage[j]];
             var timestamp = source.TimestampUnixMs;
             Classification c;
-            if (work.Active is { } active)
+            var rejection = rejections[j];
+            if (work.Active is { } filtered && rejection is not null)
+            {
+                c = Withheld(a, filtered.Model, work, rejection, timestamp, received, classified);
+                counts.Filtered(work.Survey, rejection.Kind);
+            }
+            else if (work.Active is { } active)
             {
                 var pick = picks[j];
                 c = new Classification(
@@ -295,7 +318,13 @@ public sealed class AlertBatchProcessor
             }
 
             outputs.Add(new OutputMessage(a.ObjectId, _codec.Encode(c), c) { Source = source });
-            if (work.Shadow is { } shadow)
+            if (work.Shadow is { } withheldShadow && rejection is not null)
+            {
+                var s = Withheld(a, withheldShadow.Model, work, rejection, timestamp, received, classified);
+                (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
+                counts.Shadowed(work.Survey, withheldShadow.Model);
+            }
+            else if (work.Shadow is { } shadow)
             {
                 var pick = shadowPicks[j];
                 var s = new Classification(
@@ -340,6 +369,14 @@ public sealed class AlertBatchProcessor
         activity?.SetTag("alertbroker.batch.dead_letters", deadLetters.Count);
         return result;
     }
+
+    // An alert that is not a transient candidate: the model that serves it, no probabilities, the rejection as the reason.
+    private static Classification Withheld(Alert a, ActiveModel model, ObjectWork work, CandidateRejection rejection, long? timestamp, long received, long classified) =>
+        new(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, model.Name, model.Version, [], [], work.ObservationsAt(a.Mjd), 0, ScoringPath.None, timestamp, received, classified)
+        {
+            Reason = rejection.Message,
+            Rejection = rejection.Kind,
+        };
 
     private static Func<ModelSet> SingleModel(Func<ActiveModel> model)
     {
@@ -611,12 +648,20 @@ public sealed class AlertBatchProcessor
     private sealed class BatchCounts
     {
         private Dictionary<string, long>? _unserved;
+        private Dictionary<(string Survey, CandidateRejectionKind Kind), long>? _filtered;
         private Dictionary<(string Survey, ActiveModel Model), ShadowTally>? _shadow;
 
         public void Unserved(string survey)
         {
             _unserved ??= new(StringComparer.Ordinal);
             _unserved[survey] = _unserved.GetValueOrDefault(survey) + 1;
+        }
+
+        public void Filtered(string survey, CandidateRejectionKind kind)
+        {
+            _filtered ??= [];
+            var key = (survey, kind);
+            _filtered[key] = _filtered.GetValueOrDefault(key) + 1;
         }
 
         public void Shadowed(string survey, ActiveModel model) => Tally(survey, model).Classified++;
@@ -641,6 +686,14 @@ public sealed class AlertBatchProcessor
             if (metrics is null)
             {
                 return;
+            }
+
+            if (_filtered is not null)
+            {
+                foreach (var ((survey, kind), n) in _filtered)
+                {
+                    metrics.Filtered(survey, CandidateFilter.Tag(kind), n);
+                }
             }
 
             if (_unserved is not null)

@@ -25,6 +25,7 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Histogram<double> _stageSeconds;
     private readonly Histogram<double> _endToEndSeconds;
     private readonly Counter<long> _unserved;
+    private readonly Counter<long> _filtered;
     private readonly Counter<long> _shadowClassifications;
     private readonly Counter<long> _shadowCompared;
     private readonly Counter<long> _shadowAgreed;
@@ -59,6 +60,7 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch.");
         _meter.CreateObservableGauge("alertbroker.model.active", ObserveModel, "1", "1 for the active model, tagged with its name and version.");
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
+        _filtered = _meter.CreateCounter<long>("alertbroker.alerts.filtered", "{alert}", "Alerts that are not transient candidates (low real/bogus, negative difference flux, solar-system object, star): stored and scored, published without probabilities, by survey and reason.");
         _unserved = _meter.CreateCounter<long>("alertbroker.alerts.unserved", "{alert}", "Alerts of a survey no loaded model serves (stored, classified with scoring NONE and a reason), by survey.");
         _shadowClassifications = _meter.CreateCounter<long>("alertbroker.shadow.classifications", "{classification}", "Shadow classifications produced (shadow topic), by survey and shadow model.");
         _shadowCompared = _meter.CreateCounter<long>("alertbroker.shadow.compared", "{alert}", "Alerts both the active and the shadow model classified (first delivery), by survey and shadow model.");
@@ -120,6 +122,8 @@ public sealed class WorkerMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(gauges);
         _shadowGauges = [.. gauges];
     }
+
+    public void Filtered(string survey, string reason, long count) => _filtered.Add(count, new KeyValuePair<string, object?>("survey", survey), new KeyValuePair<string, object?>("reason", reason));
 
     public void Unserved(string survey, long count) => _unserved.Add(count, new KeyValuePair<string, object?>("survey", survey));
 

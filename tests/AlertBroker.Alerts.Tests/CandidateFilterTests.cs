@@ -1,0 +1,145 @@
+namespace AlertBroker.Alerts.Tests;
+
+/// <summary>
+/// <see cref="CandidateFilter"/>: which alerts are transient candidates. Each check on its own, at and beyond its threshold;
+/// a value the alert does not carry is never a reason; the first failing check is the one reported.
+/// </summary>
+public sealed class CandidateFilterTests
+{
+    private static readonly CandidateFilter s_filter = CandidateFilter.Default;
+
+    [Fact]
+    public void Check_AGoodZtfCandidate_Passes()
+    {
+        Assert.Null(s_filter.Check(Ztf(flux: 120, realBogus: 0.97f, starScore: 0.03f, ps1Arcsec: 0.8f)));
+    }
+
+    [Fact]
+    public void Check_AnAlertCarryingNoVettingAtAll_IsNotJudged()
+    {
+        // Every metadata value missing (NaN / null): nothing the alert says rejects it.
+        Assert.Null(s_filter.Check(Ztf(flux: 50)));
+        Assert.Null(s_filter.Check(Rubin(flux: 3)));
+    }
+
+    [Theory]
+    [InlineData(0.49f, true)]
+    [InlineData(0.5f, false)]
+    [InlineData(0.0034f, true)]
+    public void Check_ZtfRealBogus_RejectsBelowTheThreshold(float realBogus, bool rejected)
+    {
+        var r = s_filter.Check(Ztf(flux: 120, realBogus: realBogus));
+        Assert.Equal(rejected, r is not null);
+        if (rejected)
+        {
+            Assert.Equal(CandidateRejectionKind.LowReliability, r!.Kind);
+            Assert.StartsWith("not a transient candidate: real/bogus", r.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Check_RubinReliability_UsesItsOwnThreshold()
+    {
+        var strict = CandidateFilter.Default with { LsstMinReliability = 0.9, ZtfMinRealBogus = 0.1 };
+        Assert.Equal(CandidateRejectionKind.LowReliability, strict.Check(Rubin(flux: 3, reliability: 0.8f))!.Kind);
+        Assert.Contains("reliability 0.8 < 0.9", strict.Check(Rubin(flux: 3, reliability: 0.8f))!.Message, StringComparison.Ordinal);
+        Assert.Null(strict.Check(Ztf(flux: 3, realBogus: 0.8f)));
+    }
+
+    [Fact]
+    public void Check_NegativeDifferenceFlux_IsRejectedUnlessSwitchedOff()
+    {
+        var r = s_filter.Check(Ztf(flux: -5369.75f, realBogus: 0.9f));
+        Assert.Equal(CandidateRejectionKind.NegativeFlux, r!.Kind);
+        Assert.Contains("negative difference flux", r.Message, StringComparison.Ordinal);
+        Assert.Null((s_filter with { RequirePositiveFlux = false }).Check(Ztf(flux: -5369.75f, realBogus: 0.9f)));
+    }
+
+    [Fact]
+    public void Check_TheFirstFailingCheckIsTheReason()
+    {
+        // Bogus, negative, on a star: reported as bogus.
+        Assert.Equal(CandidateRejectionKind.LowReliability, s_filter.Check(Ztf(flux: -10, realBogus: 0.01f, starScore: 1f, ps1Arcsec: 0.3f))!.Kind);
+        Assert.Equal(CandidateRejectionKind.NegativeFlux, s_filter.Check(Ztf(flux: -10, realBogus: 0.7f, starScore: 1f, ps1Arcsec: 0.3f))!.Kind);
+    }
+
+    [Theory]
+    [InlineData(4.9f, true)]
+    [InlineData(5f, true)]
+    [InlineData(5.1f, false)]
+    public void Check_ZtfKnownSolarSystemObjectNearby_IsRejectedWithinTheRadius(float distance, bool rejected)
+    {
+        var r = s_filter.Check(Ztf(flux: 80, realBogus: 0.9f, solarSystemArcsec: distance));
+        Assert.Equal(rejected, r?.Kind == CandidateRejectionKind.SolarSystemObject);
+        Assert.Null((s_filter with { SolarSystemRadiusArcsec = 0 }).Check(Ztf(flux: 80, realBogus: 0.9f, solarSystemArcsec: distance)));
+    }
+
+    [Fact]
+    public void Check_RubinSourceOfASolarSystemObject_IsRejected()
+    {
+        var r = s_filter.Check(Rubin(flux: 3, reliability: 0.99f, solarSystemObject: 12345));
+        Assert.Equal(CandidateRejectionKind.SolarSystemObject, r!.Kind);
+        Assert.Contains("12345", r.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.95f, 0.3f, true)]
+    [InlineData(0.95f, 1.5f, false)]
+    [InlineData(0.5f, 0.3f, false)]
+    [InlineData(0.9f, 1.0f, true)]
+    public void Check_ZtfOnAPanStarrsStar_IsRejected(float starScore, float distance, bool rejected)
+    {
+        var r = s_filter.Check(Ztf(flux: 80, realBogus: 0.9f, starScore: starScore, ps1Arcsec: distance));
+        Assert.Equal(rejected, r?.Kind == CandidateRejectionKind.Star);
+    }
+
+    [Fact]
+    public void Check_None_AcceptsEverything()
+    {
+        Assert.Null(CandidateFilter.None.Check(Ztf(flux: -10, realBogus: 0.01f, starScore: 1f, ps1Arcsec: 0.3f, solarSystemArcsec: 1)));
+        Assert.Null(CandidateFilter.None.Check(Rubin(flux: -3, reliability: 0f, solarSystemObject: 7)));
+    }
+
+    [Fact]
+    public void Problems_NameEveryBadSetting()
+    {
+        Assert.Empty(CandidateFilter.Default.Problems());
+        var bad = new CandidateFilter { ZtfMinRealBogus = 1.5, LsstMinReliability = double.NaN, MinStarScore = -0.1, SolarSystemRadiusArcsec = -1, StarRadiusArcsec = double.PositiveInfinity };
+        var problems = bad.Problems();
+        Assert.Equal(5, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("ZtfMinRealBogus", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("LsstMinReliability", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("MinStarScore", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("SolarSystemRadiusArcsec", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("StarRadiusArcsec", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Tag_IsStableForEveryKind()
+    {
+        Assert.Equal(["reliability", "negative-flux", "solar-system", "star"], Enum.GetValues<CandidateRejectionKind>().Select(CandidateFilter.Tag));
+    }
+
+    private static Alert Ztf(float flux, float realBogus = float.NaN, float starScore = float.NaN, float ps1Arcsec = float.NaN, float solarSystemArcsec = float.NaN) =>
+        Make(Survey.Ztf, Passband.ZtfR, flux, new AlertMetadata { RealBogus = realBogus, StarGalaxyScore = starScore, DistanceToNearestPs1Arcsec = ps1Arcsec, SolarSystemDistanceArcsec = solarSystemArcsec });
+
+    private static Alert Rubin(float flux, float reliability = float.NaN, long? solarSystemObject = null) =>
+        Make(Survey.Lsst, Passband.LsstI, flux, new AlertMetadata { RealBogus = reliability, SolarSystemObjectId = solarSystemObject });
+
+    private static Alert Make(Survey survey, Passband band, float flux, AlertMetadata metadata)
+    {
+        var candidate = new Observation(1, 60776.8, band, ObservationKind.Detection, flux, 0.3f, float.NaN);
+        return new Alert
+        {
+            Survey = survey,
+            SchemaVersion = "test",
+            ObjectId = "obj",
+            SourceId = 1,
+            Mjd = candidate.Mjd,
+            Band = band,
+            Candidate = candidate,
+            Detections = [candidate],
+            Metadata = metadata,
+        };
+    }
+}
