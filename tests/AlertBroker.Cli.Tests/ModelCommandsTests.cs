@@ -26,6 +26,30 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_EvaluationJsonBeside_ShowsItsHeadline_UnreadableOneIsSaidSo()
+    {
+        var dir = ExportRandomModel("evaluated");
+        Assert.DoesNotContain("evaluation.json", RunInspect(dir).Text, StringComparison.Ordinal);
+
+        // As `evaluate --report DIR` writes it (trimmed to the fields the card reads).
+        File.WriteAllText(Path.Combine(dir, "evaluation.json"), """
+            {"model": "models/test-gru/1.0.0", "data": "some.csv (test part)", "objects": 482, "macroAuroc": 0.9324,
+             "early": [{"days": 0, "macroAuroc": 0.4879}, {"days": 10, "macroAuroc": 0.7221}, {"days": 15, "macroAuroc": null}]}
+            """);
+        var (exit, text) = RunInspect(dir);
+        Assert.Equal(0, exit);
+        var line = ModelsCommand.EvaluationBeside(dir);
+        Assert.Equal("macro AUROC 0.932 on whole light curves; 0 d 0.488, 10 d 0.722; 482 objects of some.csv (test part), evaluated as models/test-gru/1.0.0", line);
+        Assert.Contains("macro AUROC 0.932", text, StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(dir, "evaluation.json"), "{\"macroAuroc\": \"high\"}");
+        Assert.StartsWith("present but not readable: ", ModelsCommand.EvaluationBeside(dir), StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(dir, "evaluation.json"), "not json");
+        Assert.StartsWith("present but not readable: ", ModelsCommand.EvaluationBeside(dir), StringComparison.Ordinal);
+        Assert.Equal(0, RunInspect(dir).Exit);
+    }
+
+    [Fact]
     public void Inspect_TamperedPackage_ListsTheProblemAndFails()
     {
         var dir = ExportRandomModel("tampered");

@@ -117,7 +117,46 @@ internal static class ModelsCommand
         card.AddRow("loaded by", Markup.Escape($"ONNX Runtime {OnnxRuntime.Version} ({OnnxRuntime.PackageName}, {package.Session.ExecutionProvider}) from {OnnxRuntime.LibraryLocation ?? "(unknown)"}"));
         card.AddRow("training data", Markup.Escape(m.Training.Data?.ToJsonString() ?? "(none)"));
         card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:G4}")))));
+        if (EvaluationBeside(package.Source) is { } evaluation)
+        {
+            card.AddRow("evaluation.json", Markup.Escape(evaluation));
+        }
+
         console.Write(card);
+    }
+
+    /// <summary>
+    /// The headline of an <c>evaluation.json</c> that <c>evaluate --report</c> wrote into the package directory (packages
+    /// made by <c>models average|ensemble|priors</c> carry no metrics in <c>model.json</c>): null when there is none.
+    /// </summary>
+    internal static string? EvaluationBeside(string directory)
+    {
+        var path = Path.Combine(directory, "evaluation.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        try
+        {
+            var e = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+            if (e?["macroAuroc"]?.GetValue<double>() is not double whole)
+            {
+                return "present but without a macroAuroc";
+            }
+
+            var early = e["early"] is System.Text.Json.Nodes.JsonArray points
+                ? string.Join(", ", points.Select(p => (Days: p?["days"]?.GetValue<double>(), Auroc: p?["macroAuroc"]?.GetValue<double>()))
+                    .Where(p => p.Days is not null && p.Auroc is not null)
+                    .Select(p => string.Create(inv, $"{p.Days:0} d {p.Auroc:F3}")))
+                : string.Empty;
+            return string.Create(inv, $"macro AUROC {whole:F3} on whole light curves{(early.Length == 0 ? string.Empty : "; " + early)}; {e["objects"]?.GetValue<int>()} objects of {e["data"]?.GetValue<string>() ?? "?"}, evaluated as {e["model"]?.GetValue<string>() ?? "?"}");
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            return "present but not readable: " + ex.Message;
+        }
     }
 
     private static string Describe(TensorSpec t) => $"{t.Name} {t.ElementType}[{string.Join(", ", t.Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]";
