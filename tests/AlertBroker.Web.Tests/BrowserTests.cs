@@ -130,6 +130,10 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
         Assert.All(d.FindElements(By.CssSelector("#matches a.object-link")), a => Assert.StartsWith("ZTF18", a.GetDomProperty("textContent"), StringComparison.Ordinal));
         var recent = d.FindElements(By.CssSelector("#recent tbody tr"));
         Assert.InRange(recent.Count, 10, 100);
+
+        // A row without probabilities says why: here the real Rubin samples, which no model of this worker serves (and
+        // most of which are not transient candidates either: the unserved reason comes first).
+        Assert.Contains(recent, r => r.GetDomProperty("textContent")!.Contains("no model serves the survey lsst", StringComparison.Ordinal));
         AssertNoConsoleErrors();
         _browser.Screenshot("web-objects", 1100);
 

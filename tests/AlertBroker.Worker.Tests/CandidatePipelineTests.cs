@@ -95,6 +95,7 @@ public sealed class CandidatePipelineTests : IDisposable
                 Assert.Empty(c.Classes);
                 Assert.Equal(0, c.StepCount);
                 Assert.Equal(plain.ObservationCount, c.ObservationCount);
+                Assert.Equal(c.Reason, RecentClassification.From(withFilter.Outputs[i].Classification).Reason);
                 Assert.StartsWith("not a transient candidate: " + (bogus ? (a.Survey == Survey.Lsst ? "reliability" : "real/bogus") : "negative difference flux"), c.Reason, StringComparison.Ordinal);
                 var survey = a.Survey.ToString().ToLowerInvariant();
                 withheld[survey] = withheld.GetValueOrDefault(survey) + 1;

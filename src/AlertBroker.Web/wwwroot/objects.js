@@ -27,7 +27,7 @@ async function recent() {
     replace('recent', r.items.length === 0 ? h('p', { class: 'muted', text: 'no classification yet' }) :
       table(['object', 'survey', 'MJD', 'top class', 'p', 'observations', 'scoring', 'model', 'classified'], r.items.map((c) => h('tr', { 'data-object': c.objectId },
         h('td', {}, link(c.survey, c.objectId)), h('td', { text: c.survey }), h('td', { class: 'num', text: mjd(c.mjd) }),
-        h('td', { text: c.topClass || '–' }), h('td', { class: 'num', text: c.topClass ? num(c.topProbability, 3) : '–' }),
+        c.topClass ? h('td', { text: c.topClass }) : h('td', { class: 'muted', text: c.reason || '–' }), h('td', { class: 'num', text: c.topClass ? num(c.topProbability, 3) : '–' }),
         h('td', { class: 'num', text: c.observations }), h('td', { text: c.scoring.toLowerCase() }), h('td', { text: c.model }),
         h('td', { text: when(c.classifiedUnixMs) })))));
     document.body.dataset.loaded = 'true';

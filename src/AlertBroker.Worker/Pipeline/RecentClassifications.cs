@@ -6,7 +6,7 @@ using StackExchange.Redis;
 
 namespace AlertBroker.Worker.Pipeline;
 
-/// <summary>One recent classification, as the web view lists it (the full record is on the output topic).</summary>
+/// <summary>One recent classification, as the web view lists it (the full record is on the output topic); <see cref="Reason"/> says why there are no probabilities, when there are none for a reason.</summary>
 public sealed record RecentClassification(
     string ObjectId,
     string Survey,
@@ -17,7 +17,8 @@ public sealed record RecentClassification(
     int Observations,
     int Steps,
     string Scoring,
-    long ClassifiedUnixMs)
+    long ClassifiedUnixMs,
+    string? Reason = null)
 {
     public static RecentClassification From(Classification c)
     {
@@ -32,7 +33,8 @@ public sealed record RecentClassification(
             c.ObservationCount,
             c.StepCount,
             c.Scoring.ToString(),
-            c.ClassifiedTimestampMs);
+            c.ClassifiedTimestampMs,
+            c.Reason);
     }
 
     /// <summary>"ztf", "lsst": the survey as in state keys and web addresses.</summary>
