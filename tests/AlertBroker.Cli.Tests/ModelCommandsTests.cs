@@ -81,7 +81,20 @@ public sealed class ModelCommandsTests : IDisposable
             Assert.Equal(1.0, sum, 1e-4);
             Assert.Contains(line.GetProperty("topClass").GetString(), s_classes);
             Assert.True(line.GetProperty("steps").GetInt32() >= 1);
+
+            // Every object is scored; each says whether its newest alert is a transient candidate, and why not.
+            var candidate = line.GetProperty("candidate").GetBoolean();
+            Assert.Equal(!candidate, line.TryGetProperty("candidateReason", out var reason));
+            if (!candidate)
+            {
+                Assert.StartsWith("not a transient candidate: ", reason.GetString(), StringComparison.Ordinal);
+            }
         }
+
+        // The real Rubin samples hold both: candidates, and negative subtractions among the rest.
+        var rubin = lines.Where(l => l.GetProperty("survey").GetString() == "lsst").ToList();
+        Assert.Contains(rubin, l => l.GetProperty("candidate").GetBoolean());
+        Assert.Contains(rubin, l => l.TryGetProperty("candidateReason", out var r) && r.GetString()!.Contains("negative difference flux", StringComparison.Ordinal));
 
         // The 63-detection ZTF 2.0 sample scored alone gives the numbers it got inside the batch.
         var alone = new StringWriter();

@@ -32,7 +32,7 @@ internal static class ScoreCommand
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
         var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities and the model that gave them (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
         security.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -55,12 +55,19 @@ internal static class ScoreCommand
     }
 
     /// <summary>One object's observations gathered from its alerts.</summary>
-    internal sealed record ObjectObservations(string ObjectId, Survey Survey, List<Observation> Observations);
+    internal sealed record ObjectObservations(string ObjectId, Survey Survey, List<Observation> Observations)
+    {
+        /// <summary>The object's newest alert (by MJD): what the worker's transient-candidate check would judge now.</summary>
+        public Alert? Latest { get; set; }
+    }
 
     /// <summary>One object's score, and the model that gave it.</summary>
     internal sealed record ObjectScore(string ObjectId, Survey Survey, double LastMjd, int Observations, int Steps, float[] Probabilities)
     {
         public string Model { get; init; } = string.Empty;
+
+        /// <summary>Why the object's newest alert is not a transient candidate (the worker would publish it without probabilities); null when it is.</summary>
+        public CandidateRejection? NotCandidate { get; init; }
 
         public IReadOnlyList<string> Classes { get; init; } = [];
     }
@@ -287,6 +294,11 @@ internal static class ScoreCommand
                     objects[key] = entry;
                 }
 
+                if (entry.Latest is null || alert.Mjd >= entry.Latest.Mjd)
+                {
+                    entry.Latest = alert;
+                }
+
                 entry.Observations.AddRange(alert.Detections);
                 if (!detectionsOnly)
                 {
@@ -306,7 +318,7 @@ internal static class ScoreCommand
         var d = scorer.Dimensions;
         var scores = new List<ObjectScore>();
         var requests = new List<ScoringRequest>(BatchSize);
-        var pending = new List<(string Id, Survey Survey, Observation[] Steps, int Observations)>(BatchSize);
+        var pending = new List<(string Id, Survey Survey, Observation[] Steps, int Observations, CandidateRejection? NotCandidate)>(BatchSize);
         var meta = new float[d.MetaFeatures];
         if (d.MetaFeatures > 0)
         {
@@ -324,17 +336,18 @@ internal static class ScoreCommand
             var results = scorer.Score(requests.ToArray());
             for (var i = 0; i < results.Length; i++)
             {
-                var (id, survey, steps, n) = pending[i];
+                var (id, survey, steps, n, notCandidate) = pending[i];
                 var last = results[i].Probabilities.AsSpan((results[i].Steps - 1) * d.Classes, d.Classes).ToArray();
-                scores.Add(new ObjectScore(id, survey, steps[^1].Mjd, n, steps.Length, last));
+                scores.Add(new ObjectScore(id, survey, steps[^1].Mjd, n, steps.Length, last) { NotCandidate = notCandidate });
             }
 
             requests.Clear();
             pending.Clear();
         }
 
-        foreach (var (id, survey, observations) in objects)
+        foreach (var o in objects)
         {
+            var (id, survey, observations) = o;
             // The model's encoding decides which points are steps (its window around t₀ included) and t₀.
             var steps = encoding.SelectSteps(observations, out var t0);
             if (steps.Length == 0)
@@ -345,7 +358,7 @@ internal static class ScoreCommand
             var x = new float[steps.Length * d.InputFeatures];
             encoding.EncodeSteps(steps, 0, t0, double.NaN, x);
             requests.Add(new ScoringRequest(x, meta, ReadOnlyMemory<float>.Empty));
-            pending.Add((id, survey, steps, observations.Count));
+            pending.Add((id, survey, steps, observations.Count, o.Latest is { } latest ? CandidateFilter.Default.Check(latest) : null));
             if (requests.Count == BatchSize)
             {
                 Flush();
@@ -367,10 +380,11 @@ internal static class ScoreCommand
         table.AddColumn("top class");
         table.AddColumn(new TableColumn("p").RightAligned());
         table.AddColumn("model");
+        table.AddColumn("candidate");
         foreach (var s in scores)
         {
             var top = ArgMax(s.Probabilities);
-            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), Markup.Escape(s.Classes[top]), s.Probabilities[top].ToString("F3", inv), Markup.Escape(s.Model));
+            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), Markup.Escape(s.Classes[top]), s.Probabilities[top].ToString("F3", inv), Markup.Escape(s.Model), s.NotCandidate is { } r ? "[yellow]no: " + CandidateFilter.Tag(r.Kind) + "[/]" : "yes");
         }
 
         AnsiConsole.Write(table);
@@ -387,6 +401,12 @@ internal static class ScoreCommand
                 w.WriteString("objectId", s.ObjectId);
                 w.WriteString("survey", s.Survey.ToString().ToLowerInvariant());
                 w.WriteString("model", s.Model);
+                w.WriteBoolean("candidate", s.NotCandidate is null);
+                if (s.NotCandidate is { } notCandidate)
+                {
+                    w.WriteString("candidateReason", notCandidate.Message);
+                }
+
                 w.WriteNumber("lastMjd", s.LastMjd);
                 w.WriteNumber("observations", s.Observations);
                 w.WriteNumber("steps", s.Steps);
