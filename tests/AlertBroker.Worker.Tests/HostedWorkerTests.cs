@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using AlertBroker.Alerts;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Redis;
 using AlertBroker.Registry;
@@ -118,6 +119,24 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         Assert.Contains("AlertBroker:Redis:Password", all, StringComparison.Ordinal);
         Assert.Contains("AlertBroker:Redis:TlsCaFile", all, StringComparison.Ordinal);
         Assert.Contains("AlertBroker:Model:Path '/definitely/not/here' is not a directory", all, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Candidates_BoundFromConfiguration_ReachTheBatchProcessor_DefaultsOtherwise()
+    {
+        using var defaults = WorkerHosts.Build(new Dictionary<string, string?> { ["AlertBroker:Model:AllowRandom"] = "true" });
+        Assert.Equal(CandidateFilter.Default, defaults.Services.GetRequiredService<IOptions<CandidateFilter>>().Value);
+
+        using var host = WorkerHosts.Build(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Store"] = "InMemory",
+            ["AlertBroker:Model:AllowRandom"] = "true",
+            ["AlertBroker:Candidates:Enabled"] = "false",
+            ["AlertBroker:Candidates:ZtfMinRealBogus"] = "0.65",
+            ["AlertBroker:Candidates:StarRadiusArcsec"] = "0",
+        });
+        var processor = host.Services.GetRequiredService<AlertBroker.Worker.Pipeline.AlertBatchProcessor>();
+        Assert.Equal(CandidateFilter.Default with { Enabled = false, ZtfMinRealBogus = 0.65, StarRadiusArcsec = 0 }, processor.Candidates);
     }
 
     [Fact]

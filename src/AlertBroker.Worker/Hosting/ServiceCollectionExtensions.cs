@@ -51,8 +51,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
-        services.AddOptions<CandidateOptions>().BindConfiguration(CandidateOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CandidateOptions>, CandidateOptionsValidator>();
+        services.AddOptions<CandidateFilter>().BindConfiguration(CandidateFilterValidator.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CandidateFilter>, CandidateFilterValidator>();
         services.AddSingleton<WorkerExit>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaSecurityValidator>();
@@ -258,7 +258,7 @@ public static class ServiceCollectionExtensions
             {
                 ShadowStatistics = sp.GetRequiredService<ShadowStatisticsAccumulator>(),
                 MaxObservationsPerObject = sp.GetRequiredService<IOptions<StateOptions>>().Value.MaxObservationsPerObject,
-                Candidates = sp.GetRequiredService<IOptions<CandidateOptions>>().Value.ToFilter(),
+                Candidates = sp.GetRequiredService<IOptions<CandidateFilter>>().Value,
             };
         });
         services.AddSingleton(sp => new KafkaAlertWorker(

@@ -181,49 +181,18 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
 }
 
 /// <summary>
-/// Section <c>AlertBroker:Candidates</c>: which alerts are transient candidates whose classifications carry probabilities
-/// (<see cref="AlertBroker.Alerts.CandidateFilter"/>; the others are stored, scored and published without probabilities).
+/// Section <c>AlertBroker:Candidates</c>, bound straight onto <see cref="AlertBroker.Alerts.CandidateFilter"/> (its
+/// properties are the keys, its defaults the defaults): which alerts are transient candidates whose classifications carry
+/// probabilities; the others are stored, scored and published without probabilities.
 /// </summary>
-public sealed class CandidateOptions
+internal sealed class CandidateFilterValidator : IValidateOptions<AlertBroker.Alerts.CandidateFilter>
 {
     public const string Section = "AlertBroker:Candidates";
 
-    private static readonly AlertBroker.Alerts.CandidateFilter s_defaults = AlertBroker.Alerts.CandidateFilter.Default;
-
-    /// <summary>false: every alert's classification carries probabilities.</summary>
-    public bool Enabled { get; set; } = s_defaults.Enabled;
-
-    public double ZtfMinRealBogus { get; set; } = s_defaults.ZtfMinRealBogus;
-
-    public double LsstMinReliability { get; set; } = s_defaults.LsstMinReliability;
-
-    public bool RequirePositiveFlux { get; set; } = s_defaults.RequirePositiveFlux;
-
-    public double SolarSystemRadiusArcsec { get; set; } = s_defaults.SolarSystemRadiusArcsec;
-
-    public double StarRadiusArcsec { get; set; } = s_defaults.StarRadiusArcsec;
-
-    public double MinStarScore { get; set; } = s_defaults.MinStarScore;
-
-    /// <summary>The filter these settings describe.</summary>
-    public AlertBroker.Alerts.CandidateFilter ToFilter() => new()
+    public ValidateOptionsResult Validate(string? name, AlertBroker.Alerts.CandidateFilter options)
     {
-        Enabled = Enabled,
-        ZtfMinRealBogus = ZtfMinRealBogus,
-        LsstMinReliability = LsstMinReliability,
-        RequirePositiveFlux = RequirePositiveFlux,
-        SolarSystemRadiusArcsec = SolarSystemRadiusArcsec,
-        StarRadiusArcsec = StarRadiusArcsec,
-        MinStarScore = MinStarScore,
-    };
-}
-
-internal sealed class CandidateOptionsValidator : IValidateOptions<CandidateOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CandidateOptions options)
-    {
-        var problems = options.ToFilter().Problems();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => "AlertBroker:Candidates: " + p));
+        var problems = options.Problems();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => Section + ": " + p));
     }
 }
 
