@@ -16,6 +16,9 @@ public sealed record HeartbeatStatistics
     /// <summary>Classifications published since <see cref="SinceUtc"/>.</summary>
     public long Classifications { get; init; }
 
+    /// <summary>Of those, published without probabilities because their alert was not a transient candidate (0 from workers older than the field).</summary>
+    public long Withheld { get; init; }
+
     /// <summary>Alerts per second over the last 10 s.</summary>
     public double AlertsPerSecond { get; init; }
 

@@ -15,6 +15,7 @@ internal sealed record OverviewDto(
     int Workers,
     long Alerts,
     long Classifications,
+    long Withheld,
     double AlertsPerSecond,
     double AlertsPerSecondMinute,
     long? PeakAlertsPerSecond,

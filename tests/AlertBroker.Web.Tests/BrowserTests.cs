@@ -33,6 +33,7 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
         var d = _browser.Driver;
         Assert.True(Number(d, "#alerts .value") >= _stream.MessagesFed - 10, "alerts: " + Text(d, "#alerts .value"));
         Assert.True(Number(d, "#classifications .value") > 0);
+        Assert.True(Number(d, "#withheld .value") > 0, "withheld (the real ZTF samples are mostly not transient candidates): " + Text(d, "#withheld .value"));
         Assert.True(Number(d, "#peak .value") > 0);
         Assert.True(Number(d, "#latency-p50 .value") > 0, "latency p50: " + Text(d, "#latency-p50 .value"));
         Assert.True(Number(d, "#latency-p99 .value") > 0);

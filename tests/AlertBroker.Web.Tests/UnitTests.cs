@@ -22,14 +22,19 @@ public sealed class WorkerStatisticsTests
         metrics.Published(batch, now);
         metrics.SetLag("alerts", 2, 40);
         metrics.SetModel("m", "1.0");
+        metrics.Filtered("ztf", "reliability", 7);
+        metrics.Filtered("lsst", "negative-flux", 2);
 
         // Another worker's instruments in the same process are not counted.
         other.RecordBatch(batch);
+        other.Filtered("ztf", "star", 5);
 
         var s = statistics.Snapshot();
         Assert.Equal(101, s.Messages);
         Assert.Equal(100, s.Alerts);
         Assert.Equal(100, s.Classifications);
+        Assert.Equal(9, s.Withheld);
+        Assert.Equal(9, s.ToHeartbeat().Withheld);
         Assert.Equal(1, s.DeadLetters["NotAvro"]);
         Assert.Equal(100, s.Latency.Samples);
         Assert.Equal(500, s.Latency.P50);

@@ -28,6 +28,9 @@ public sealed record WorkerStatisticsSnapshot
 
     public long Classifications { get; init; }
 
+    /// <summary>Classifications published without probabilities because their alert was not a transient candidate.</summary>
+    public long Withheld { get; init; }
+
     /// <summary>Alerts per second over the last 10 s.</summary>
     public double AlertsPerSecond { get; init; }
 
@@ -67,6 +70,7 @@ public sealed record WorkerStatisticsSnapshot
         SinceUtc = SinceUtc,
         Alerts = Alerts,
         Classifications = Classifications,
+        Withheld = Withheld,
         AlertsPerSecond = AlertsPerSecond,
         AlertsPerSecondMinute = AlertsPerSecondMinute,
         LatencyP50Ms = Latency.P50,
@@ -112,6 +116,7 @@ public sealed class WorkerStatistics : IDisposable
     private long _messages;
     private long _alerts;
     private long _classifications;
+    private long _withheld;
     private readonly List<ServingModel> _serving = [];
     private string? _modelName;
     private string? _modelVersion;
@@ -190,6 +195,7 @@ public sealed class WorkerStatistics : IDisposable
                 Messages = _messages,
                 Alerts = _alerts,
                 Classifications = _classifications,
+                Withheld = _withheld,
                 AlertsPerSecond = last10 / 10.0,
                 AlertsPerSecondMinute = last60 / 60.0,
                 PeakAlertsPerSecond = peak,
@@ -210,7 +216,7 @@ public sealed class WorkerStatistics : IDisposable
     public void Dispose() => _listener.Dispose();
 
     private static bool IsObserved(string name) => name is "alertbroker.messages.received" or "alertbroker.alerts.received"
-        or "alertbroker.classifications.published" or "alertbroker.dead_letters" or "alertbroker.errors" or "alertbroker.alert.latency"
+        or "alertbroker.classifications.published" or "alertbroker.alerts.filtered" or "alertbroker.dead_letters" or "alertbroker.errors" or "alertbroker.alert.latency"
         or "alertbroker.stage.duration" or "alertbroker.consumer.lag" or "alertbroker.model.active" or "alertbroker.model.serving";
 
     private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
@@ -266,6 +272,9 @@ public sealed class WorkerStatistics : IDisposable
                     break;
                 case "alertbroker.classifications.published":
                     _classifications += value;
+                    break;
+                case "alertbroker.alerts.filtered":
+                    _withheld += value;
                     break;
                 case "alertbroker.dead_letters":
                     var kind = Tag(tags, "kind") ?? "unknown";
