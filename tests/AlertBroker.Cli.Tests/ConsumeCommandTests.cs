@@ -26,6 +26,27 @@ public sealed class ConsumeCommandTests : IDisposable
         Directory.Delete(_root, recursive: true);
     }
 
+    [Fact]
+    public void AClassificationWithoutProbabilities_SaysWhy_InTextAndJson()
+    {
+        var c = new Classification("ZTF18aaxjdyr", 1, 1, Survey.Ztf, 59415.38, "ztf-bts", "2.5.0", [], [], 24, 0, ScoringPath.None, 1, 2, 3)
+        {
+            Reason = "not a transient candidate: negative difference flux (-2180.011 µJy), fainter than the template",
+        };
+        var m = new AlertBroker.Cli.Consume.TopicMessage("out", 0, 5, 1, c.ObjectId, AlertBroker.Cli.Consume.TopicMessageType.Classification) { Classification = c };
+
+        Assert.Contains("MJD 59415.38000 not a transient candidate: negative difference flux", AlertBroker.Cli.Consume.TopicMessageDecoder.Describe(m), StringComparison.Ordinal);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            AlertBroker.Cli.Consume.TopicMessageDecoder.WriteJson(w, m);
+        }
+
+        var json = JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+        Assert.Equal(c.Reason, json.GetProperty("reason").GetString());
+        Assert.Equal("NONE", json.GetProperty("scoring").GetString());
+    }
+
     [SharedDataFact]
     public async Task Consume_FromBeginningJsonl_DecodesClassificationsDeadLettersAndAlertsInEveryFraming()
     {

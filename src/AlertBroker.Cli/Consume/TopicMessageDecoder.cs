@@ -166,7 +166,7 @@ internal sealed class TopicMessageDecoder(AlertDecoder alerts)
             case TopicMessageType.Classification:
                 var c = m.Classification!;
                 s.Append(CultureInfo.InvariantCulture, $" classification {c.ObjectId} source {c.SourceId} MJD {c.Mjd:F5} ");
-                s.Append(c.TopClass is null ? "no probabilities yet" : string.Create(CultureInfo.InvariantCulture, $"{c.TopClass} {c.TopProbability:F3}"));
+                s.Append(c.TopClass is null ? c.Reason ?? "no probabilities yet" : string.Create(CultureInfo.InvariantCulture, $"{c.TopClass} {c.TopProbability:F3}"));
                 s.Append(CultureInfo.InvariantCulture, $" ({c.ObservationCount} observations, {c.StepCount} steps, {c.Scoring}, {c.ModelName}@{c.ModelVersion})");
                 break;
             case TopicMessageType.DeadLetter:
@@ -249,6 +249,10 @@ internal sealed class TopicMessageDecoder(AlertDecoder alerts)
             json.WriteNumber("observationCount", c.ObservationCount);
             json.WriteNumber("stepCount", c.StepCount);
             json.WriteString("scoring", c.Scoring.ToString().ToUpperInvariant());
+            if (c.Reason is { } reason)
+            {
+                json.WriteString("reason", reason);
+            }
             if (c.AlertTimestampMs is { } alertTs)
             {
                 json.WriteNumber("alertTimestampMs", alertTs);
