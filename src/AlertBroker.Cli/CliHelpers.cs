@@ -36,7 +36,11 @@ internal static class CliHelpers
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<T>();
+            if (!TryGetValue(result, out T value))
+            {
+                return;
+            }
+
             if (T.IsNaN(value) || value < minimum || (exclusive && value == minimum))
             {
                 result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be {(exclusive ? "above" : "at least")} {minimum}, not {value}."));
@@ -52,12 +56,28 @@ internal static class CliHelpers
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T?>() is { } value && (T.IsNaN(value) || value < minimum))
+            if (TryGetValue(result, out T? given) && given is { } value && (T.IsNaN(value) || value < minimum))
             {
                 result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be at least {minimum}, not {value}."));
             }
         });
         return option;
+    }
+
+    // A validator runs even when the token did not convert ("--nights many"): the parser reports that error itself, and
+    // reading the value would throw, so such a value is left to it.
+    internal static bool TryGetValue<T>(System.CommandLine.Parsing.OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 
     public static Option<string?> SchemaDirOption() => new("--schema-dir")

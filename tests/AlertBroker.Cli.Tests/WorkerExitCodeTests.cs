@@ -44,6 +44,22 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.Contains("BatchSize", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run", "--batch-size", "x")]
+    [InlineData("run", "--bogus")]
+    [InlineData("consume", "--limit", "-3")]
+    [InlineData("demo", "--nights", "many")]
+    [InlineData("replay", "--rate", "x", ".")]
+    [InlineData("mock-kafka", "--brokers", "two")]
+    [InlineData("models", "verify", ".", "--reference", "r.json", "--tolerance", "tiny")]
+    public async Task CommandLineThatDoesNotParse_ExitsOne(params string[] args)
+    {
+        // docs/operations.md: a parse error is 1 in every command; a bad value through configuration is 2 (below).
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+        Assert.True(code == 1, $"exit code {code}; output:\n{output}");
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_CandidateThresholdOutOfRange_ExitsTwoNamingTheSetting()
     {

@@ -75,8 +75,7 @@ internal static class ModelPackagingCommands
         var tolerance = new Option<double>("--tolerance") { Description = "Largest allowed |difference| per element.", DefaultValueFactory = _ => 1e-4 };
         tolerance.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value >= 0) || double.IsInfinity(value))
+            if (CliHelpers.TryGetValue(result, out double value) && (!(value >= 0) || double.IsInfinity(value)))
             {
                 result.AddError("--tolerance must be a finite number ≥ 0.");
             }

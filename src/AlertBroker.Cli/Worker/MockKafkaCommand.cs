@@ -16,7 +16,7 @@ internal static class MockKafkaCommand
         var brokers = new Option<int>("--brokers") { Description = "Mock brokers (1–16).", DefaultValueFactory = _ => 1 };
         brokers.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 16)
+            if (CliHelpers.TryGetValue(result, out int value) && value is < 1 or > 16)
             {
                 result.AddError("--brokers must be between 1 and 16.");
             }
