@@ -94,7 +94,8 @@ internal sealed record ObjectDto(
     IReadOnlyList<ObservationDto> Observations,
     IReadOnlyDictionary<string, BandCountsDto> Bands,
     string? ModelId,
-    LatestDto? Latest);
+    LatestDto? Latest,
+    string? Withheld = null);
 
 internal sealed record ObservationDto(long SourceId, double? Mjd, string Band, string Kind, double? Flux, double? FluxErr, double? LimitingMag, double? UpperLimitFlux);
 

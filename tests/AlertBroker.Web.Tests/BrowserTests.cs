@@ -73,6 +73,27 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
     }
 
     [BrowserFact]
+    public void ObjectPage_NewestAlertNotATransientCandidate_SaysSoAboveTheProbabilities()
+    {
+        // ZTF objects as fed, each with its newest alert; most real samples are bogus or negative subtractions.
+        var newest = _stream.AlertsByObject.Where(p => p.Value[0].Survey == Survey.Ztf)
+            .Select(p => (Id: p.Key, Alert: p.Value.MaxBy(a => a.Mjd)!)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+        var withheld = newest.First(p => CandidateFilter.Default.Check(p.Alert) is not null);
+        var candidate = newest.First(p => CandidateFilter.Default.Check(p.Alert) is null);
+        var d = _browser.Driver;
+
+        _browser.Open(_stream.BaseUrl + "/ui/object?survey=ztf&id=" + Uri.EscapeDataString(withheld.Id));
+        new WebDriverWait(d, TimeSpan.FromSeconds(20)).Until(x => x.FindElements(By.Id("withheld")).Count > 0);
+        Assert.StartsWith("Its newest classification was published without probabilities (not a transient candidate: ", Text(d, "#withheld"), StringComparison.Ordinal);
+        Assert.NotEmpty(d.FindElements(By.Id("top-class")));
+
+        _browser.Open(_stream.BaseUrl + "/ui/object?survey=ztf&id=" + Uri.EscapeDataString(candidate.Id));
+        new WebDriverWait(d, TimeSpan.FromSeconds(20)).Until(x => x.FindElements(By.Id("top-class")).Count > 0);
+        Assert.Empty(d.FindElements(By.Id("withheld")));
+        AssertNoConsoleErrors();
+    }
+
+    [BrowserFact]
     public void ObjectPage_KnownObject_PlotsEveryObservationPerBandAndProbabilitiesSumToOneAtEveryStep()
     {
         // The real ZTF object with the longest light curve, counted from the alerts as fed (independently of the worker).

@@ -41,6 +41,7 @@ function renderObject(o) {
   const classes = o.latest.classes || o.latest.probabilities.map((_, i) => `class ${i + 1}`);
   const order = o.latest.probabilities.map((p, i) => [p, i]).sort((a, b) => (b[0] ?? 0) - (a[0] ?? 0));
   replace('latest',
+    o.withheld ? h('p', { class: 'status warning', id: 'withheld', text: `Its newest classification was published without probabilities (${o.withheld}). What follows is what the network computed from the stored light curve.` }) : null,
     h('p', {}, 'Top class: ', h('strong', { id: 'top-class', text: o.latest.topClass || classes[order[0][1]] }), ` (${num(o.latest.topProbability, 4)}) after ${o.latest.scoredSteps} steps, the last at MJD ${mjd(o.latest.lastStepMjd)}.`),
     table(['class', 'probability', ''], order.map(([p, i]) => h('tr', { 'data-class': classes[i] },
       h('td', { text: classes[i] }), h('td', { class: 'num', text: num(p, 4) }), h('td', {}, bar(p))))),
