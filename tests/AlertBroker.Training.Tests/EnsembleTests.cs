@@ -15,9 +15,7 @@ public sealed class EnsembleTests
     public void Ensemble_EveryStep_IsTheSoftmaxOfTheMembersMeanLogProbabilities(int meta, int layers, int members)
     {
         var config = TestNetworks.Tiny(meta: meta, layers: layers, classes: 3, hidden: 5);
-        var models = Enumerable.Range(0, members)
-            .Select(m => new TrainedModel(GruClassifierWeights.Random(config, 10 + m), ["A", "B", "C"], null))
-            .ToList();
+        var models = Members(config, ["A", "B", "C"], 10, members);
         var data = TestNetworks.RandomData([1, 4, 9, 2], meta, 3, 7);
 
         var ensemble = ModelIo.Ensemble(models);
@@ -64,9 +62,7 @@ public sealed class EnsembleTests
     public void Export_MembersAsTheirOwnGraphs_ScoreAndStateExactlyAsTheWholeNetwork(int meta, int layers, int members)
     {
         var config = TestNetworks.Tiny(meta: meta, layers: layers, classes: 4, hidden: 5);
-        var models = Enumerable.Range(0, members)
-            .Select(m => new TrainedModel(GruClassifierWeights.Random(config, 40 + m), ["A", "B", "C", "D"], null))
-            .ToList();
+        var models = Members(config, ["A", "B", "C", "D"], 40, members);
         var ensemble = ModelIo.Ensemble(models);
         Assert.Equal(members, ensemble.Config.Members);
         Assert.True(ensemble.IsBlockDiagonal());
@@ -172,4 +168,8 @@ public sealed class EnsembleTests
             }
         }
     }
+
+    // Members of one shape with random weights, seeds firstSeed, firstSeed + 1, ….
+    private static List<TrainedModel> Members(GruClassifierConfig config, string[] classes, int firstSeed, int members) =>
+        [.. Enumerable.Range(0, members).Select(m => new TrainedModel(GruClassifierWeights.Random(config, firstSeed + m), classes, null))];
 }

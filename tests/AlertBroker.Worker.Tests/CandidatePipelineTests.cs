@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using AlertBroker.Alerts;
 using AlertBroker.State;
 using AlertBroker.Worker.Output;
@@ -32,36 +31,12 @@ public sealed class CandidatePipelineTests : IDisposable
         var allStore = new InMemoryObjectStateStore();
         // Counted on this processor's own instruments only (other tests' workers publish under the same meter name).
         using var metrics = new WorkerMetrics();
-        var filtered = new Dictionary<string, int>(StringComparer.Ordinal);
-        var reasons = new HashSet<string>(StringComparer.Ordinal);
+        var filtered = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var bySurvey, only: metrics);
+        var reasons = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var byReason, "reason", metrics);
         BatchResult withFilter, without;
-        using (var listener = new MeterListener())
+        using (bySurvey)
+        using (byReason)
         {
-            listener.InstrumentPublished = (i, l) =>
-            {
-                if (ReferenceEquals(i.Meter, metrics.Meter) && i.Name == "alertbroker.alerts.filtered")
-                {
-                    l.EnableMeasurementEvents(i);
-                }
-            };
-            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                var survey = string.Empty;
-                foreach (var t in tags)
-                {
-                    if (t.Key == "survey")
-                    {
-                        survey = (string)t.Value!;
-                    }
-                    else if (t.Key == "reason")
-                    {
-                        reasons.Add((string)t.Value!);
-                    }
-                }
-
-                filtered[survey] = filtered.GetValueOrDefault(survey) + (int)value;
-            });
-            listener.Start();
             withFilter = await new AlertBatchProcessor(new AlertDecoder(), filteredStore, () => ModelSet.Of([ztf, lsst]), new ClassificationCodec(), metrics).ProcessAsync(inputs);
         }
 
@@ -76,7 +51,7 @@ public sealed class CandidatePipelineTests : IDisposable
             new AlertDecoder().Decode(m.Value, alerts);
         }
 
-        var withheld = new Dictionary<string, int>(StringComparer.Ordinal);
+        var withheld = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < alerts.Count; i++)
         {
             var a = alerts[i];
@@ -122,7 +97,7 @@ public sealed class CandidatePipelineTests : IDisposable
         Assert.Contains(withFilter.Outputs, o => o.Classification.Survey == Survey.Ztf && o.Classification.Probabilities.Length > 0);
         Assert.Contains(withFilter.Outputs, o => o.Classification.Survey == Survey.Lsst && o.Classification.Probabilities.Length > 0);
         Assert.Equal(withheld, filtered);
-        Assert.Superset(new HashSet<string>(["reliability", "negative-flux"]), reasons);
+        Assert.Superset(new HashSet<string>(["reliability", "negative-flux"]), reasons.Keys.ToHashSet());
         Assert.All(withFilter.Outputs, o => Assert.Equal(o.Classification.Reason is not null, o.Classification.Rejection is not null));
 
         // Stored: the same points, hidden states and scored steps as without the filter, so later alerts score incrementally.

@@ -203,15 +203,18 @@ public sealed class RoutingTests : IDisposable
     private ActiveModel Model(string name, string[] surveys, string[] classes, int seed, bool detectionsOnly = false) =>
         ActiveModel.CreateRandom(Path.Combine(_root, name), classes, seed, hiddenSize: 16, surveys: surveys, name: name, detectionsOnly: detectionsOnly);
 
-    /// <summary>Sums a counter's measurements by its survey tag.</summary>
-    internal static Dictionary<string, long> CountMeasurements(string instrument, out MeterListener listener)
+    /// <summary>
+    /// Sums a counter's measurements by one of its tags (the survey unless told), from every worker's instruments or only
+    /// from those of <paramref name="only"/> (other tests' workers publish under the same meter name).
+    /// </summary>
+    internal static Dictionary<string, long> CountMeasurements(string instrument, out MeterListener listener, string tag = "survey", WorkerMetrics? only = null)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         listener = new MeterListener
         {
             InstrumentPublished = (i, l) =>
             {
-                if (i.Meter.Name == WorkerMetrics.MeterName && i.Name == instrument)
+                if ((only is null ? i.Meter.Name == WorkerMetrics.MeterName : ReferenceEquals(i.Meter, only.Meter)) && i.Name == instrument)
                 {
                     l.EnableMeasurementEvents(i);
                 }
@@ -221,7 +224,7 @@ public sealed class RoutingTests : IDisposable
         {
             foreach (var t in tags)
             {
-                if (t.Key == "survey")
+                if (t.Key == tag)
                 {
                     lock (counts)
                     {

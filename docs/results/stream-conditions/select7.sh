@@ -12,15 +12,8 @@ set -euo pipefail
 A=${A:-alertbroker}
 OUT=${OUT:-/tmp/cv3}
 BTS=${BTS:-../shared/labelled/ztf-bts}
+export A OUT BTS
 D=docs/results/stream-conditions
 new=r12-ensemble2
-for k in 1 2 3 4; do
-  dir="$OUT/$new/s0-fold$k"
-  [[ -f "$dir/evaluation.json" ]] && continue
-  rm -rf "$dir/pkg"
-  $A models ensemble "$OUT/r7-sqrt-soup4-priors/s0-fold$k/pkg" "$OUT/r11-base2-soup4-priors/s0-fold$k/pkg" \
-    --out "$dir/pkg" --name "$new" --version "fold$k" > /dev/null
-  $A evaluate --model "$dir/pkg" --data "$BTS" --detections-only --test-ids "data/splits/ztf-bts-cv/fold$k.txt" \
-    --split test --report "$dir" > /dev/null
-done
+$D/cvensemble.sh "$new" r7-sqrt-soup4-priors r11-base2-soup4-priors
 python3 $D/cvsummary.py --json $D/cv7-results.json "$OUT/r7-sqrt-soup4-priors" "$OUT/r11-base2-soup4-priors" "$OUT/$new"

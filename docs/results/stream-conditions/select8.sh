@@ -9,19 +9,8 @@ set -euo pipefail
 A=${A:-alertbroker}
 OUT=${OUT:-/tmp/cv3}
 BTS=${BTS:-../shared/labelled/ztf-bts}
+export A OUT BTS
 D=docs/results/stream-conditions
-for k in 1 2 3 4; do
-  for combo in "r13-ens-r7-r10:r7-sqrt-soup4-priors r10-rise-soup4-priors" \
-               "r13-ens3:r7-sqrt-soup4-priors r11-base2-soup4-priors r10-rise-soup4-priors"; do
-    name=${combo%%:*}
-    dir="$OUT/$name/s0-fold$k"
-    [[ -f "$dir/evaluation.json" ]] && continue
-    packages=()
-    for m in ${combo#*:}; do packages+=("$OUT/$m/s0-fold$k/pkg"); done
-    rm -rf "$dir/pkg"
-    $A models ensemble "${packages[@]}" --out "$dir/pkg" --name "$name" --version "fold$k" > /dev/null
-    $A evaluate --model "$dir/pkg" --data "$BTS" --detections-only --test-ids "data/splits/ztf-bts-cv/fold$k.txt" \
-      --split test --report "$dir" > /dev/null
-  done
-done
+$D/cvensemble.sh r13-ens-r7-r10 r7-sqrt-soup4-priors r10-rise-soup4-priors
+$D/cvensemble.sh r13-ens3 r7-sqrt-soup4-priors r11-base2-soup4-priors r10-rise-soup4-priors
 python3 $D/cvsummary.py --json $D/cv8-results.json "$OUT/r7-sqrt-soup4-priors" "$OUT/r12-ensemble2" "$OUT/r13-ens-r7-r10" "$OUT/r13-ens3"
