@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Registry;
@@ -81,7 +80,7 @@ public sealed partial class EveryCommandFailureTests : IDisposable
     public async Task EveryCommand_BrokenPackageAndInputs_OneClearLineAndNonZeroExit()
     {
         var inputs = Prepare(valid: false);
-        var failures = await RunAllAsync(Path.Combine(AppContext.BaseDirectory, "alertbroker"), inputs, (name, c, exit, output) =>
+        var failures = await RunAllAsync(BuiltProgram.Path, inputs, (name, c, exit, output) =>
         {
             if (exit == 0)
             {
@@ -214,41 +213,8 @@ public sealed partial class EveryCommandFailureTests : IDisposable
 
     private async Task<(int Exit, string Output)> RunAsync(string program, string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = _root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ALERTBROKER", StringComparison.OrdinalIgnoreCase) || k == "LD_LIBRARY_PATH").ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"did not finish within 2 minutes: {await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, Ansi().Replace(await stdout + await stderr, string.Empty));
+        var (exit, stdout, stderr) = await BuiltProgram.RunAsync(_root, arguments, program);
+        return (exit, stdout + stderr);
     }
 
     // A copy of the built program whose libonnxruntime.so is cut to 4 KB: the apphost, alertbroker.dll and its json files are
@@ -294,7 +260,4 @@ public sealed partial class EveryCommandFailureTests : IDisposable
 
     [GeneratedRegex(@"^\s+at \S+.*\(", RegexOptions.Multiline)]
     private static partial Regex StackFrame();
-
-    [GeneratedRegex(@"\x1B\[[0-9;]*m")]
-    private static partial Regex Ansi();
 }

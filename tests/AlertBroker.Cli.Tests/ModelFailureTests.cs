@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Packaging;
 using Spectre.Console;
@@ -160,33 +159,7 @@ public sealed class ModelFailureTests : IDisposable
         ["AlertBroker:Telemetry:HttpPort"] = "0",
     };
 
-    private (int Exit, string Stdout, string Stderr) RunProgram(string[] arguments)
-    {
-        var program = Path.Combine(AppContext.BaseDirectory, "alertbroker");
-        Assert.True(File.Exists(program), $"{program} was not built");
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = _root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ALERTBROKER", StringComparison.OrdinalIgnoreCase) || k == "LD_LIBRARY_PATH").ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the program did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private (int Exit, string Stdout, string Stderr) RunProgram(string[] arguments) => BuiltProgram.Run(_root, arguments);
 
     private static (int Exit, string Text) RunInspect(string dir, string? device = null)
     {

@@ -267,5 +267,26 @@ public sealed class TrainingCommandsTests : IDisposable
         var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
         Assert.Equal(60, evaluation.GetProperty("objects").GetInt32());
         Assert.InRange(evaluation.GetProperty("macroAuroc").GetDouble(), 0, 1);
+        Assert.Equal(0, evaluation.GetProperty("leftOut").GetProperty("total").GetInt32());
+
+        // Someone else's held-out set with labels the model does not have (or spells otherwise): the objects it could
+        // score are evaluated, and the rest are counted by reason on stderr, in evaluation.json and in the HTML report.
+        var meta = Path.Combine(data, "ztf_toy_metadata.csv");
+        File.WriteAllText(meta, File.ReadAllText(meta).Replace("ZTFtoy000,SNIa", "ZTFtoy000,snia", StringComparison.Ordinal)
+            .Replace("ZTFtoy001,SNII", "ZTFtoy001,SNIIn", StringComparison.Ordinal) + "ZTFtoyNone,SNIa,0.1,0.1\n");
+        var (exit, _, stderr) = BuiltProgram.Run(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
+        Assert.Equal(0, exit);
+
+        evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
+        Assert.Equal(58, evaluation.GetProperty("objects").GetInt32());
+        var leftOut = evaluation.GetProperty("leftOut");
+        Assert.Equal(3, leftOut.GetProperty("total").GetInt32());
+        Assert.Equal(1, leftOut.GetProperty("withoutObservations").GetInt32());
+        Assert.Equal(1, leftOut.GetProperty("otherClasses").GetProperty("snia").GetInt32());
+        Assert.Equal(1, leftOut.GetProperty("otherClasses").GetProperty("SNIIn").GetInt32());
+        var said = stderr.ReplaceLineEndings(" ");
+        Assert.Contains("3 object(s) of the data left out: 2 of classes the model does not have", said, StringComparison.Ordinal);
+        Assert.Contains("'snia' is not 'SNIa'", said, StringComparison.Ordinal);
+        Assert.Contains("Not evaluated: 3 object(s)", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
     }
 }

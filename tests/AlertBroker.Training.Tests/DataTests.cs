@@ -83,6 +83,50 @@ public sealed class DataTests : IDisposable
         Assert.Equal(3, meta.Rejected.FirstLine);
     }
 
+    [Fact]
+    public void LeftOut_ObjectsNotUsed_AreCountedOnceEachByReasonThroughReadingAndEncoding()
+    {
+        File.WriteAllText(Path.Combine(_dir, "lsst_held_lightcurves.csv"), string.Join('\n',
+            "object_id,mjd,band,flux,flux_err,detected",
+            "A,100,g,1000,10,1",
+            "B,100,r,900,10,1",
+            "C,100,i,800,10,1",   // class in another spelling
+            "D,100,z,700,10,1",   // a class the model does not have
+            "E,100,g,5,10,0",     // only a forced point: nothing a detections-only model reads
+            "F,100,g,NaN,10,1",   // its only row is not an observation
+            "U,100,g,1000,10,1",  // no metadata row
+            "U,101,r,1000,10,1") + "\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_held_metadata.csv"), "object_id,class\nA,SNIa\nB,SNII\nC,snia\nD,SNIIn\nE,SNIa\nF,SNII\nG,SNIa\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(["A", "B", "C", "D", "E"], data.Objects.Select(o => o.ObjectId));
+        Assert.Equal(2, data.LeftOut.WithoutObservations); // F (its row rejected) and G (no rows)
+        Assert.Equal(1, data.LeftOut.WithoutLabel);         // U, counted once for two rows
+
+        var encoding = StepEncodings.DetectionsOnly(StepEncodings.Default);
+        var encoded = EncodedDataset.Encode(data, ["SNIa", "SNII"], new EncodingOptions { Metadata = MetadataUse.None, Encoding = encoding });
+        Assert.Equal(["A", "B"], encoded.ObjectIds);
+        var leftOut = encoded.LeftOut;
+        Assert.Equal(new Dictionary<string, int> { ["snia"] = 1, ["SNIIn"] = 1 }, leftOut.OtherClasses);
+        Assert.Equal(1, leftOut.WithoutSteps);
+        Assert.Equal(6, leftOut.Total);
+        Assert.Equal(data.Objects.Count + data.LeftOut.Total, encoded.Count + leftOut.Total); // every object accounted for once
+        var line = leftOut.Describe(encoded.Classes);
+        Assert.StartsWith("6 object(s) of the data left out: 2 of classes the model does not have (SNIIn 1, snia 1; its classes: SNIa, SNII; 'snia' is not 'SNIa'", line, StringComparison.Ordinal);
+        Assert.Contains("2 labelled without a usable observation", line, StringComparison.Ordinal);
+        Assert.Contains("1 observed without a metadata row", line, StringComparison.Ordinal);
+        Assert.Contains("1 without a point the model's encoding reads", line, StringComparison.Ordinal);
+
+        // A class mapping that renames the other spelling brings the object back; the account survives mapping and
+        // concatenation, and a subset (a deliberate choice, not a loss) has none.
+        var mapped = EncodedDataset.Encode(data.Map(ClassMapping.Parse("snia,SNIa")), ["SNIa", "SNII"], new EncodingOptions { Metadata = MetadataUse.None, Encoding = encoding });
+        Assert.Equal(["A", "B", "C"], mapped.ObjectIds);
+        Assert.Equal(5, mapped.LeftOut.Total);
+        Assert.Equal(6, LabelledDataset.Concat("both", [data, data]).LeftOut.Total);
+        Assert.Same(LeftOutObjects.None, encoded.Subset([0]).LeftOut);
+        Assert.Equal(0, EncodedDataset.Encode(data.Subset([0, 1]), ["SNIa", "SNII"]).LeftOut.Total);
+    }
+
     [SharedDataFact]
     public void ReadAlerts_CorruptMessages_AreLeftOutAndCountedAndTheGoodAlertsKept()
     {

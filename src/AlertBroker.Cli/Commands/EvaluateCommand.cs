@@ -76,6 +76,8 @@ internal static class EvaluateCommand
         var metadata = manifest.Network.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
         var classes = manifest.Classes;
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata, Encoding = encoding });
+        var leftOut = encoded.LeftOut;
+        TrainingCli.ReportLeftOut(encoded);
         if (part != "all")
         {
             if (part is not ("test" or "validation" or "train"))
@@ -167,6 +169,7 @@ internal static class EvaluateCommand
             Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
             Conditions = TrainingCli.Conditions(metadata, maxSteps),
             History = ModelIo.History(manifest),
+            LeftOut = leftOut,
         };
         Print(result);
         if (reportDir is not null)

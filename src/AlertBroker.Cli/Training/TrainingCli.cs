@@ -132,7 +132,7 @@ internal sealed class TrainingCli
         {
             var held = HoldoutIds.Read(excluded);
             var kept = held.Select(data, inside: false);
-            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected };
+            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut };
         }
 
         if (data.Rejected.Total > 0)
@@ -141,6 +141,15 @@ internal sealed class TrainingCli
         }
 
         return data;
+    }
+
+    /// <summary>Says on stderr which objects of the data were left out of <paramref name="encoded"/> and why, if any were.</summary>
+    public static void ReportLeftOut(EncodedDataset encoded)
+    {
+        if (encoded.LeftOut.Total > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(encoded.LeftOut.Describe(encoded.Classes))}[/]");
+        }
     }
 
     /// <summary>The encoding named by <c>--encoding</c> (default alertbroker-lc); throws <see cref="ArgumentException"/> for an unknown one.</summary>
@@ -324,6 +333,7 @@ internal sealed class TrainingCli
         var train = encoded.Subset(split.Train);
         var validation = split.Validation.Length > 0 ? encoded.Subset(split.Validation) : null;
         var test = split.Test.Length > 0 ? encoded.Subset(split.Test) : null;
+        ReportLeftOut(encoded);
         console.MarkupLine($"[grey]{encoded.Count} objects ({Counts(encoded)}); train {train.Count}, validation {validation?.Count ?? 0}, test {test?.Count ?? 0}; {encoded.TotalSteps} steps[/]");
 
         var weights = initial(classes);

@@ -71,7 +71,11 @@ public static class AlertArchiveDatasetReader
             }
         }
 
-        return new LabelledDataset(string.Join(';', paths), objects) { Rejected = rejections.ToRejected("message") };
+        return new LabelledDataset(string.Join(';', paths), objects)
+        {
+            Rejected = rejections.ToRejected("message"),
+            LeftOut = new LeftOutObjects { WithoutObservations = labels.Count - objects.Count },
+        };
     }
 
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path)

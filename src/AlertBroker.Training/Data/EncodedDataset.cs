@@ -67,6 +67,12 @@ public sealed class EncodedDataset
 
     public IReadOnlyList<string> Classes { get; }
 
+    /// <summary>
+    /// Objects of the labelled set that <see cref="Encode"/> could not use, with the reader's own (no observation, no
+    /// label); <see cref="LeftOutObjects.None"/> for a subset or a set not made by <see cref="Encode"/>.
+    /// </summary>
+    public LeftOutObjects LeftOut { get; private init; } = LeftOutObjects.None;
+
     /// <summary>Metadata floats per object.</summary>
     public int MetaFeatures { get; }
 
@@ -233,16 +239,20 @@ public sealed class EncodedDataset
         var labels = new List<int>();
         var meta = new List<float>();
         Span<float> metaRow = stackalloc float[encoding.MetaFeatureCount];
+        var otherClasses = new Dictionary<string, int>(StringComparer.Ordinal);
+        var withoutSteps = 0;
         foreach (var o in data.Objects)
         {
             if (!classIndex.TryGetValue(o.Class, out var label))
             {
+                otherClasses[o.Class] = otherClasses.GetValueOrDefault(o.Class) + 1;
                 continue;
             }
 
             var points = encoding.SelectSteps(o.Observations, out var t0);
             if (points.Length == 0)
             {
+                withoutSteps++;
                 continue;
             }
 
@@ -281,7 +291,10 @@ public sealed class EncodedDataset
             meta.AddRange(metaRow[..m]);
         }
 
-        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels], m, f);
+        return new EncodedDataset(classes, [.. ids], [.. steps], [.. days], [.. lengths], [.. meta], [.. labels], m, f)
+        {
+            LeftOut = data.LeftOut.Add(new LeftOutObjects { OtherClasses = otherClasses, WithoutSteps = withoutSteps }),
+        };
     }
 
     /// <summary>Class names in order of decreasing count (ties by name): a stable default class order.</summary>

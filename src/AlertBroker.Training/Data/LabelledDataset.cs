@@ -23,6 +23,9 @@ public sealed class LabelledDataset
     /// <summary>Rows of the source files that were not observations and were left out, by reason (empty: none).</summary>
     public RejectedRows Rejected { get; init; } = RejectedRows.None;
 
+    /// <summary>Objects of the source files that are not in <see cref="Objects"/> (no observation, no label), counted.</summary>
+    public LeftOutObjects LeftOut { get; init; } = LeftOutObjects.None;
+
     /// <summary>Objects per class, in order of first appearance.</summary>
     public IReadOnlyDictionary<string, int> ClassCounts()
     {
@@ -49,7 +52,7 @@ public sealed class LabelledDataset
             }
         }
 
-        return new LabelledDataset(Name, list) { Rejected = Rejected };
+        return new LabelledDataset(Name, list) { Rejected = Rejected, LeftOut = LeftOut };
     }
 
     /// <summary>Objects at the given indices, in that order.</summary>
@@ -71,13 +74,15 @@ public sealed class LabelledDataset
         ArgumentNullException.ThrowIfNull(sets);
         var list = new List<LabelledObject>();
         var rejected = RejectedRows.None;
+        var leftOut = LeftOutObjects.None;
         foreach (var s in sets)
         {
             list.AddRange(s.Objects);
             rejected = rejected.Add(s.Rejected);
+            leftOut = leftOut.Add(s.LeftOut);
         }
 
-        return new LabelledDataset(name, list) { Rejected = rejected };
+        return new LabelledDataset(name, list) { Rejected = rejected, LeftOut = leftOut };
     }
 }
 

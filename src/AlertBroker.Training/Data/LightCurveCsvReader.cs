@@ -133,15 +133,22 @@ public static class LightCurveCsvReader
         }
 
         var objects = new List<LabelledObject>(meta.Count);
+        var labelled = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (objectId, cls, z, ebv) in meta)
         {
+            labelled.Add(objectId);
             if (observations.TryGetValue(objectId, out var list))
             {
                 objects.Add(new LabelledObject(objectId, cls, [.. list], z, ebv));
             }
         }
 
-        return new LabelledDataset(lightCurves, objects) { Rejected = rejections.ToRejected() };
+        var leftOut = new LeftOutObjects
+        {
+            WithoutObservations = meta.Count - objects.Count,
+            WithoutLabel = observations.Keys.Count(id => !labelled.Contains(id)),
+        };
+        return new LabelledDataset(lightCurves, objects) { Rejected = rejections.ToRejected(), LeftOut = leftOut };
     }
 
     /// <summary>

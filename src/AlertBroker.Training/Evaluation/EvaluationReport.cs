@@ -59,6 +59,9 @@ public sealed record EvaluationReport
     /// <summary>What <see cref="Data"/> was evaluated with: metadata known/unknown/none, steps kept.</summary>
     public string Conditions { get; init; } = string.Empty;
 
+    /// <summary>Objects of the data that were not evaluated, and why (a class the model does not have, no observation, …).</summary>
+    public LeftOutObjects LeftOut { get; init; } = LeftOutObjects.None;
+
     /// <summary>Learning curves of the training run, when known.</summary>
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
 
