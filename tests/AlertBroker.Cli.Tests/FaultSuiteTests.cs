@@ -342,7 +342,11 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
             _loop = Task.Run(() => TopicReader.ReadAsync(
                 new TopicReaderSettings { BootstrapServers = bootstrap, Topics = topics, FromBeginning = true },
                 new TopicMessageDecoder(new AlertDecoder()),
-                Add,
+                m =>
+                {
+                    Add(m);
+                    return true;
+                },
                 _stop.Token));
         }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AlertBroker.Cli.Consume;
+using Confluent.Kafka;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -10,7 +11,9 @@ namespace AlertBroker.Cli.Commands;
 /// <c>alertbroker consume --topic T [--from-beginning] [--limit N] [--jsonl]</c>: reads the worker's topics back for an
 /// operator — classifications, dead letters (their error headers and, for an oversized payload, the reference) and
 /// alerts — one line (or JSON object) per message. Without <c>--group</c> it commits nothing and leaves no group behind.
-/// Exit codes: 0 done (limit reached, idle timeout, Ctrl-C), 2 bad arguments, 4 Kafka unreachable, 70 librdkafka missing.
+/// With <c>--kind</c> it takes only dead letters of those kinds and can save their payloads or re-drive them to an alert
+/// topic (<see cref="DeadLetterRedrive"/>). Exit codes: 0 done (limit reached, idle timeout, Ctrl-C), 1 a payload could
+/// not be saved or re-driven, 2 bad arguments, 4 Kafka unreachable, 70 librdkafka missing.
 /// </summary>
 internal static class ConsumeCommand
 {
@@ -26,9 +29,12 @@ internal static class ConsumeCommand
         var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "A librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
-        var command = new Command("consume", "Read the worker's output, dead-letter or alert topics and decode each message (classification, dead letter with its error and reference, alert).")
+        var kinds = new Option<string[]>("--kind") { Description = $"Only dead letters of these kinds (repeatable or comma-separated: {string.Join(", ", DeadLetterRedrive.Kinds)}); other messages are passed over.", AllowMultipleArgumentsPerToken = true };
+        var savePayloads = new Option<string?>("--save-payloads") { Description = "With --kind: write each dead letter's whole payload to DIR/<source topic>-<partition>-<offset>.avro (readable by inspect and replay)." };
+        var redrive = new Option<string?>("--redrive") { Description = "With --kind: publish each dead letter's whole payload unchanged to this alert topic (keyed by object id), once its cause is fixed; with --group a rerun goes on where the last stopped." };
+        var command = new Command("consume", "Read the worker's output, dead-letter or alert topics and decode each message (classification, dead letter with its error and reference, alert); with --kind, save or re-drive dead letters.")
         {
-            topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir,
+            topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir, kinds, savePayloads, redrive,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -58,6 +64,15 @@ internal static class ConsumeCommand
                 return 2;
             }
 
+            var kindNames = parse.GetValue(kinds) ?? [];
+            var chosen = DeadLetterRedrive.ParseKinds(kindNames, out var kindProblem);
+            if (chosen is null || (chosen.Count == 0 && (parse.GetValue(savePayloads) is not null || parse.GetValue(redrive) is not null)))
+            {
+                // Re-driving every kind would send corrupt messages round again: the operator names the kinds whose cause is fixed.
+                CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(kindProblem ?? "--save-payloads and --redrive need --kind K: the dead-letter kinds to take (" + string.Join(", ", DeadLetterRedrive.Kinds) + ")") + "[/]");
+                return 2;
+            }
+
             if (!CliHelpers.TryLoadKafka())
             {
                 return 70;
@@ -73,13 +88,52 @@ internal static class ConsumeCommand
                 IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
                 Properties = properties,
             };
-            var decoder = new TopicMessageDecoder(CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir)));
+            var alertDecoder = CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir));
+            var decoder = new TopicMessageDecoder(alertDecoder);
+            DeadLetterRedrive? handler = null;
+            if (chosen.Count > 0)
+            {
+                try
+                {
+                    handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, alertDecoder);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or KafkaException or ArgumentException)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red]cannot start:[/] " + Markup.Escape(e.Message));
+                    return e is KafkaException or ArgumentException ? 2 : 1;
+                }
+            }
+
+            using var redriving = handler;
+            string? failure = null;
             var asJson = parse.GetValue(jsonl);
             var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
             using var stdout = Console.OpenStandardOutput();
             await using var json = new Utf8JsonWriter(stdout);
             var exit = await TopicReader.ReadAsync(settings, decoder, message =>
             {
+                if (handler is not null)
+                {
+                    if (!handler.Selects(message))
+                    {
+                        return true;
+                    }
+
+                    try
+                    {
+                        if (handler.Handle(message) is { } note)
+                        {
+                            CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(note) + "[/]");
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or KafkaException)
+                    {
+                        // Stop before this message's offset is stored: a rerun with the same --group starts with it.
+                        failure = $"{message.Position}: {(e is KafkaException k ? "not re-driven: " + k.Error.Reason : "not saved: " + e.Message)}";
+                        return false;
+                    }
+                }
+
                 var key = message.Type switch
                 {
                     TopicMessageType.DeadLetter => "dead letters " + message.DeadLetter!.Kind,
@@ -100,10 +154,23 @@ internal static class ConsumeCommand
                 {
                     Console.Out.WriteLine(TopicMessageDecoder.Describe(message));
                 }
+
+                return true;
             }, ct).ConfigureAwait(false);
             Console.Out.Flush();
             var total = counts.Values.Sum();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[consume] {total} messages") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")))));
+            if (handler is not null)
+            {
+                Console.Error.WriteLine(handler.Summary(parse.GetValue(redrive), parse.GetValue(savePayloads)));
+            }
+
+            if (failure is not null)
+            {
+                CliHelpers.Stderr.MarkupLine("[red]stopped:[/] " + Markup.Escape(failure));
+                return 1;
+            }
+
             return exit;
         });
         return command;

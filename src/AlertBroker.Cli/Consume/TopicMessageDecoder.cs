@@ -47,6 +47,9 @@ internal sealed record TopicMessage(string Topic, int Partition, long Offset, lo
     /// <summary>Why an alert or other message could not be decoded.</summary>
     public string? Error { get; init; }
 
+    /// <summary>The message's value as read (for a dead letter: the input message's payload, or its first bytes when cut).</summary>
+    public ReadOnlyMemory<byte> Payload { get; init; }
+
     public string Position => string.Create(CultureInfo.InvariantCulture, $"{Topic}[{Partition}]@{Offset}");
 }
 
@@ -74,6 +77,7 @@ internal sealed class TopicMessageDecoder(AlertDecoder alerts)
             TopicMessageType.Unknown)
         {
             Source = Source(m.Headers),
+            Payload = value,
         };
 
         if (Text(m.Headers, "alertbroker.error.kind") is { } kind)

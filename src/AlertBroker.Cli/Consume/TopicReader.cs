@@ -30,8 +30,13 @@ internal sealed record TopicReaderSettings
 /// <summary>Reads topics with a plain consumer and hands each decoded message on; used by <c>consume</c> and the fault suite.</summary>
 internal static class TopicReader
 {
-    /// <returns>0 when done (limit, idle timeout or cancellation), 4 when Kafka does not answer within 15 s.</returns>
-    public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Action<TopicMessage> onMessage, CancellationToken cancellationToken)
+    /// <param name="settings">What to read.</param>
+    /// <param name="decoder">Decodes each message.</param>
+    /// <param name="onMessage">Called with each message; false stops the reading before that message's offset is stored, so a
+    /// group (<see cref="TopicReaderSettings.Group"/>) commits only messages that were handled.</param>
+    /// <param name="cancellationToken">Stops the reading.</param>
+    /// <returns>0 when done (limit, idle timeout, cancellation or <paramref name="onMessage"/> false), 4 when Kafka does not answer within 15 s.</returns>
+    public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Func<TopicMessage, bool> onMessage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(decoder);
@@ -41,6 +46,7 @@ internal static class TopicReader
             BootstrapServers = settings.BootstrapServers,
             GroupId = settings.Group ?? "alertbroker-consume-" + Guid.NewGuid().ToString("N")[..12],
             EnableAutoCommit = settings.Group is not null,
+            EnableAutoOffsetStore = false,
             AutoOffsetReset = settings.FromBeginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
             EnablePartitionEof = false,
             FetchMaxBytes = 64 * 1024 * 1024,
@@ -99,7 +105,13 @@ internal static class TopicReader
                 }
 
                 idle.Restart();
-                onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false));
+                if (!onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false)))
+                {
+                    break;
+                }
+
+                // Committed (with a group) only once handled: the next poll's auto-commit or the close commits it.
+                consumer.StoreOffset(r);
                 count++;
             }
         }

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Text;
+using AlertBroker.Alerts;
+using Confluent.Kafka;
+
+namespace AlertBroker.Cli.Consume;
+
+/// <summary>
+/// What <c>consume --kind K … [--save-payloads DIR] [--redrive TOPIC]</c> does with the dead letters of the chosen kinds:
+/// writes each whole payload to a file, publishes it unchanged to an alert topic, or both. A dead letter whose payload was
+/// over the dead-letter limit holds only its first bytes: it is neither saved nor re-driven, and is counted (its
+/// original is fetched by the source position while retention keeps it).
+/// </summary>
+internal sealed class DeadLetterRedrive : IDisposable
+{
+    /// <summary>The dead-letter kinds the worker writes: the decoder's error kinds, and <c>Internal</c>.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = [.. Enum.GetNames<AlertErrorKind>().Where(k => k != nameof(AlertErrorKind.Archive)), "Internal"];
+
+    /// <summary>Header on a re-driven message: the dead letter's own position (topic[partition]@offset).</summary>
+    public const string RedrivenFromHeader = "alertbroker.redriven.from";
+
+    private readonly HashSet<string> _kinds;
+    private readonly string? _directory;
+    private readonly string? _topic;
+    private readonly IProducer<byte[]?, byte[]>? _producer;
+    private readonly AlertDecoder _decoder;
+    private readonly List<Alert> _alerts = new(1);
+
+    private DeadLetterRedrive(HashSet<string> kinds, string? directory, string? topic, IProducer<byte[]?, byte[]>? producer, AlertDecoder decoder)
+    {
+        _kinds = kinds;
+        _directory = directory;
+        _topic = topic;
+        _producer = producer;
+        _decoder = decoder;
+    }
+
+    /// <summary>Dead letters of the chosen kinds read.</summary>
+    public long Matched { get; private set; }
+
+    /// <summary>Whole payloads written to files.</summary>
+    public long Saved { get; private set; }
+
+    /// <summary>Whole payloads published again and acknowledged.</summary>
+    public long Redriven { get; private set; }
+
+    /// <summary>Dead letters that hold only the first bytes of their payload (a reference): not saved, not re-driven.</summary>
+    public long ReferencesOnly { get; private set; }
+
+    /// <summary>Messages of other kinds, or not dead letters, passed over.</summary>
+    public long Skipped { get; private set; }
+
+    /// <summary>
+    /// The canonical kind names for <paramref name="given"/> (repeatable, comma-separated, any case); null with
+    /// <paramref name="problem"/> when one is not a kind the worker writes.
+    /// </summary>
+    public static HashSet<string>? ParseKinds(IEnumerable<string> given, out string? problem)
+    {
+        var kinds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in given.SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (Kinds.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)) is not { } kind)
+            {
+                problem = $"--kind {name}: not a dead-letter kind (the worker writes {string.Join(", ", Kinds)})";
+                return null;
+            }
+
+            kinds.Add(kind);
+        }
+
+        problem = null;
+        return kinds;
+    }
+
+    /// <summary>
+    /// Prepares the output: creates <paramref name="directory"/> and, for <paramref name="topic"/>, a producer (acks=all,
+    /// idempotent) with <paramref name="properties"/>. Throws <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/>
+    /// for a directory it cannot create, <see cref="KafkaException"/>/<see cref="ArgumentException"/> for settings librdkafka refuses.
+    /// </summary>
+    public static DeadLetterRedrive Create(HashSet<string> kinds, string? directory, string? topic, string bootstrapServers, IReadOnlyDictionary<string, string> properties, AlertDecoder decoder)
+    {
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        IProducer<byte[]?, byte[]>? producer = null;
+        if (topic is not null)
+        {
+            var config = new ProducerConfig { BootstrapServers = bootstrapServers, Acks = Acks.All, EnableIdempotence = true, MessageMaxBytes = 16 * 1024 * 1024 };
+            foreach (var (k, v) in properties)
+            {
+                config.Set(k, v);
+            }
+
+            producer = new ProducerBuilder<byte[]?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        }
+
+        return new DeadLetterRedrive(kinds, directory, topic, producer, decoder);
+    }
+
+    /// <summary>Whether <paramref name="message"/> is a dead letter of a chosen kind (the others are counted as skipped).</summary>
+    public bool Selects(TopicMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.DeadLetter is { } d && _kinds.Contains(d.Kind))
+        {
+            return true;
+        }
+
+        Skipped++;
+        return false;
+    }
+
+    /// <summary>
+    /// Saves and re-drives one selected dead letter; returns a line for the operator when it was not whole. The publish is
+    /// waited for, so that a committed consumer offset (<c>--group</c>) never runs ahead of what was re-driven.
+    /// </summary>
+    /// <exception cref="IOException">the payload could not be written.</exception>
+    /// <exception cref="ProduceException{TKey, TValue}">the broker did not take the message.</exception>
+    public string? Handle(TopicMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var d = message.DeadLetter!;
+        Matched++;
+        if (d.Truncated)
+        {
+            ReferencesOnly++;
+            return string.Create(CultureInfo.InvariantCulture, $"{message.Position}: only the first {d.KeptBytes ?? d.PayloadBytes} of {d.OriginalBytes} bytes are in the dead letter: not saved or re-driven; the original is {(message.Source is { } s ? s.ToString() : "at its source position")} (SHA-256 {d.Sha256})");
+        }
+
+        var payload = message.Payload;
+        if (_directory is not null)
+        {
+            var name = message.Source is { } source ? $"{source.Topic}-{source.Partition}-{source.Offset}" : $"{message.Topic}-{message.Partition}-{message.Offset}";
+            File.WriteAllBytes(Path.Combine(_directory, SafeName(name) + ".avro"), payload.ToArray());
+            Saved++;
+        }
+
+        if (_producer is not null)
+        {
+            var headers = new Headers { { RedrivenFromHeader, Encoding.UTF8.GetBytes(message.Position) } };
+            var key = ObjectId(payload);
+            _producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Key = key is null ? null : Encoding.UTF8.GetBytes(key), Value = payload.ToArray(), Headers = headers })
+                .GetAwaiter().GetResult();
+            Redriven++;
+        }
+
+        return null;
+    }
+
+    /// <summary>One line: what was done.</summary>
+    public string Summary(string? topic, string? directory)
+    {
+        var parts = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{Matched} dead letters of kind {string.Join(", ", _kinds.Order(StringComparer.Ordinal))}") };
+        if (topic is not null)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Redriven} re-driven to {topic}"));
+        }
+
+        if (directory is not null)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Saved} saved in {directory}"));
+        }
+
+        if (ReferencesOnly > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{ReferencesOnly} held only a reference to an over-size payload (not saved or re-driven)"));
+        }
+
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Skipped} other messages passed over"));
+        return "[consume] " + string.Join("; ", parts);
+    }
+
+    public void Dispose()
+    {
+        _producer?.Flush(TimeSpan.FromSeconds(30));
+        _producer?.Dispose();
+    }
+
+    // The same key as the alert topics get from replay --to-kafka (the object id), when the payload decodes; none otherwise.
+    private string? ObjectId(ReadOnlyMemory<byte> payload)
+    {
+        _alerts.Clear();
+        try
+        {
+            _decoder.Decode(payload, _alerts);
+            return _alerts.Count > 0 && _alerts[0].ObjectId.Length > 0 ? _alerts[0].ObjectId : null;
+        }
+        catch (Exception e) when (e is AlertFormatException or AlertBroker.Avro.SchemaLookupUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private static string SafeName(string name)
+    {
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (!(char.IsAsciiLetterOrDigit(chars[i]) || chars[i] is '-' or '_' or '.'))
+            {
+                chars[i] = '_';
+            }
+        }
+
+        return new string(chars);
+    }
+}

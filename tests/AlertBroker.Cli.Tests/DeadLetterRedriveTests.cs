@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Text;
+using AlertBroker.Cli.Consume;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Simulation;
+using Confluent.Kafka;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// Dead letters taken up again once their cause is fixed: <c>consume --kind … --save-payloads … --redrive …</c> between two
+/// runs of the real worker against librdkafka's mock cluster.
+/// </summary>
+public sealed class DeadLetterRedriveTests : IDisposable
+{
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-redrive-").FullName;
+    private readonly string _id = Guid.NewGuid().ToString("N")[..8];
+
+    public void Dispose()
+    {
+        _kafka.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private string Input => "in-" + _id;
+
+    private string Output => "out-" + _id;
+
+    private string DeadLetters => "dlq-" + _id;
+
+    [Fact]
+    public async Task Redrive_AfterTheCauseIsFixed_TheWorkerClassifiesTheAlertsItHadDeadLettered()
+    {
+        _kafka.CreateTopics(Input, Output, DeadLetters);
+        var alerts = SyntheticZtfAlerts.Generate(3, 2, seed: 71);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            foreach (var a in alerts)
+            {
+                await producer.ProduceAsync(Input, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(a.ObjectId), Value = a.Message });
+            }
+
+            await producer.ProduceAsync(Input, new Message<byte[]?, byte[]> { Value = "not avro"u8.ToArray() });
+        }
+
+        // A window that ends before these alerts (a misconfiguration): each is dead-lettered InvalidValue, the junk NotAvro.
+        using (var worker = StartWorker(new Dictionary<string, string> { ["AlertBroker__Alerts__ZtfMaxMjd"] = "59000" }))
+        {
+            var dead = await ReadAsync(DeadLetters, 7, TimeSpan.FromSeconds(90));
+            Assert.True(dead.Count == 7, $"{dead.Count} dead letters:\n{worker.Output}");
+            Assert.Equal(6, dead.Count(m => Kind(m) == "InvalidValue"));
+            await StopAsync(worker);
+        }
+
+        // One more, cut to a reference (as the worker writes one over the size limit): counted, neither saved nor re-driven.
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(DeadLetters, new Message<byte[]?, byte[]>
+            {
+                Value = alerts[0].Message.AsSpan(0, 100).ToArray(),
+                Headers = new Headers
+                {
+                    { "alertbroker.error.kind", "InvalidValue"u8.ToArray() },
+                    { "alertbroker.error.message", "too big"u8.ToArray() },
+                    { KafkaAlertWorker.SourceTopicHeader, Encoding.UTF8.GetBytes(Input) },
+                    { KafkaAlertWorker.SourcePartitionHeader, "0"u8.ToArray() },
+                    { KafkaAlertWorker.SourceOffsetHeader, "99"u8.ToArray() },
+                    { KafkaAlertWorker.PayloadSizeHeader, "20000000"u8.ToArray() },
+                    { KafkaAlertWorker.PayloadSha256Header, "abcd"u8.ToArray() },
+                    { KafkaAlertWorker.PayloadKeptHeader, "100"u8.ToArray() },
+                },
+            });
+        }
+
+        var saved = Path.Combine(_root, "saved");
+        string[] redrive = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "4",
+            "--kind", "invalidvalue", "--save-payloads", saved, "--redrive", Input, "--group", "redrive-" + _id];
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(redrive);
+        Assert.True(code == 0, output);
+        Assert.Contains("[consume] 7 dead letters of kind InvalidValue; 6 re-driven to " + Input + "; 6 saved in " + saved + "; 1 held only a reference", output, StringComparison.Ordinal);
+        Assert.Contains("1 other messages passed over", output, StringComparison.Ordinal);
+        Assert.Contains("only the first 100 of 20000000 bytes", output, StringComparison.Ordinal);
+        Assert.Equal(7, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the NotAvro dead letter is not shown
+
+        // The saved files are the original messages, byte for byte, named by where they were read.
+        var files = Directory.GetFiles(saved);
+        Assert.Equal(6, files.Length);
+        Assert.All(files, f => Assert.Matches(@"in-\w+-\d-\d+\.avro$", f));
+        Assert.Equal(
+            alerts.Select(a => Convert.ToHexString(a.Message)).Order(StringComparer.Ordinal),
+            files.Select(f => Convert.ToHexString(File.ReadAllBytes(f))).Order(StringComparer.Ordinal));
+
+        // Re-driven unchanged, keyed by object id, with the dead letter's position in a header.
+        var redriven = (await ReadAsync(Input, 13, TimeSpan.FromSeconds(30))).Where(m => m.Message.Headers?.TryGetLastBytes(DeadLetterRedrive.RedrivenFromHeader, out _) == true).ToList();
+        Assert.Equal(6, redriven.Count);
+        Assert.Equal(alerts.Select(a => a.ObjectId).Order(StringComparer.Ordinal), redriven.Select(m => Encoding.UTF8.GetString(m.Message.Key!)).Order(StringComparer.Ordinal));
+
+        // The same group again: nothing is re-driven twice.
+        (code, output, _) = await AlertBrokerProcess.RunAsync(redrive);
+        Assert.True(code == 0, output);
+        Assert.Contains("[consume] 0 dead letters of kind InvalidValue; 0 re-driven", output, StringComparison.Ordinal);
+
+        // The fixed worker, in the same group, goes on after what it had read: the six re-driven alerts are classified,
+        // and nothing new is dead-lettered.
+        using (var worker = StartWorker([]))
+        {
+            var classified = await ReadAsync(Output, 6, TimeSpan.FromSeconds(90));
+            Assert.True(classified.Count == 6, $"{classified.Count} classifications:\n{worker.Output}");
+            Assert.Equal(
+                alerts.Select(a => a.Candid).Order(),
+                classified.Select(m => ClassificationCodec.Decode(m.Message.Value).SourceId).Order());
+            await StopAsync(worker);
+        }
+
+        Assert.Equal(8, (await ReadAsync(DeadLetters, 9, TimeSpan.FromSeconds(15))).Count);
+    }
+
+    [Theory]
+    [InlineData("--redrive", "t")]
+    [InlineData("--save-payloads", "dir")]
+    [InlineData("--kind", "Bogus")]
+    public async Task Redrive_WithoutAKindOrWithAnUnknownOne_ExitsTwo(string option, string value)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", option, value]);
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Contains("InvalidValue", output, StringComparison.Ordinal); // the line names the kinds there are
+    }
+
+    [Fact]
+    public async Task SavePayloads_WhereNothingCanBeWritten_CannotStartExitOne()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--kind", "InvalidValue", "--save-payloads", "/proc/alertbroker-cannot-write-here"]);
+
+        Assert.True(code == 1, $"exit code {code}: {output}");
+        Assert.Contains("cannot start:", output, StringComparison.Ordinal);
+    }
+
+    private AlertBrokerProcess StartWorker(Dictionary<string, string> environment) => AlertBrokerProcess.Start(
+        ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output, "--dead-letter-topic", DeadLetters,
+            "--in-memory", "--random-model", "--batch-size", "10", "--http-port", "0"],
+        new Dictionary<string, string>(environment) { ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000" });
+
+    private static async Task StopAsync(AlertBrokerProcess worker)
+    {
+        worker.Signal(15);
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}:\n{worker.Output}");
+    }
+
+    private static string? Kind(ConsumeResult<byte[]?, byte[]> m) =>
+        m.Message.Headers?.TryGetLastBytes("alertbroker.error.kind", out var kind) == true ? Encoding.UTF8.GetString(kind) : null;
+
+    // Every message of a topic from its beginning, until there are `count` of them or the time is up.
+    private async Task<List<ConsumeResult<byte[]?, byte[]>>> ReadAsync(string topic, int count, TimeSpan timeout)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = "read-" + Guid.NewGuid().ToString("N")[..8],
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        consumer.Subscribe(topic);
+        var messages = new List<ConsumeResult<byte[]?, byte[]>>();
+        var clock = Stopwatch.StartNew();
+        while (messages.Count < count && clock.Elapsed < timeout)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
+            {
+                messages.Add(r);
+            }
+        }
+
+        consumer.Close();
+        await Task.Yield();
+        return messages;
+    }
+}
