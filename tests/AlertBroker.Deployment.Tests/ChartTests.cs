@@ -9,7 +9,7 @@ public sealed partial class ChartTests
 {
     private const string ConfigPath = "/etc/alertbroker/config/alertbroker.json";
 
-    public static TheoryData<string> ValueSets => ["minimal", "keda", "hpa", "existing-secrets", "redis-cluster", "promote", "tls"];
+    public static TheoryData<string> ValueSets => ["minimal", "keda", "hpa", "existing-secrets", "redis-cluster", "promote", "tls", "monitoring"];
 
     [HelmTheory]
     [MemberData(nameof(ValueSets))]
