@@ -166,6 +166,66 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
     }
 
     [OnnxFact]
+    public async Task Workers_SecondMemberJoins_FirstReportsLagOnlyForThePartitionsItKeeps()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        using var metrics = new WorkerMetrics();
+        var healthA = new WorkerHealth();
+        var healthB = new WorkerHealth();
+        var a = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), metrics, healthA);
+        var b = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), healthB);
+        using var stop = new CancellationTokenSource();
+        var runA = a.RunAsync(stop.Token);
+        var alerts = SyntheticZtfAlerts.Generate(24, 1, seed: 43);
+        await topics.ProduceAsync([.. alerts.Select(x => ((string?)x.ObjectId, x.Message))]);
+        Assert.True(await TestTopics.WaitUntilAsync(() => a.Classifications >= alerts.Count, s_timeout));
+        var alone = LagPartitions(metrics);
+
+        var runB = b.RunAsync(stop.Token);
+        var shared = await TestTopics.WaitUntilAsync(() => healthA.AssignedPartitions + healthB.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic && healthB.AssignedPartitions > 0, s_timeout);
+        var kept = healthA.AssignedPartitions;
+        var afterwards = LagPartitions(metrics);
+        await stop.CancelAsync();
+        await Task.WhenAll(runA, runB);
+
+        // Keyed alerts reach all four partitions, so the lone worker reports each; once the newcomer has some, the first
+        // reports only what it kept (no batch has run since: the revocation itself drops the others).
+        Assert.Equal(MockKafkaCluster.PartitionsPerTopic, alone.Count);
+        Assert.True(shared, $"assignment never split: {healthA.AssignedPartitions} + {healthB.AssignedPartitions}");
+        Assert.Equal(kept, afterwards.Count);
+        Assert.True(afterwards.IsSubsetOf(alone));
+    }
+
+    // The partitions the consumer-lag gauge of this worker's metrics reports now.
+    private static HashSet<int> LagPartitions(WorkerMetrics metrics)
+    {
+        var partitions = new HashSet<int>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (i, l) =>
+            {
+                if (ReferenceEquals(i.Meter, metrics.Meter) && i.Name == "alertbroker.consumer.lag")
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == "partition")
+                {
+                    partitions.Add(Convert.ToInt32(t.Value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return partitions;
+    }
+
+    [OnnxFact]
     public async Task Worker_CommittedOffsetDeletedByRetention_CountsTheOffsetResetAndLogsIt()
     {
         var topics = new TestTopics(_kafka.Cluster);

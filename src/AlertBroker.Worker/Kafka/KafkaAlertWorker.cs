@@ -447,6 +447,7 @@ public sealed class KafkaAlertWorker
                 else
                 {
                     _assignment.Remove(tp);
+                    _metrics?.RemoveLag(tp.Topic, tp.Partition.Value);
                 }
             }
 

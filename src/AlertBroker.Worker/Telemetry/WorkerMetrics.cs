@@ -181,10 +181,14 @@ public sealed class WorkerMetrics : IDisposable
     /// <summary>Sets the <c>alertbroker.dependency.up</c> gauge of a dependency (redis, schema_registry).</summary>
     public void SetDependency(string dependency, bool up) => _dependencies[dependency] = up ? 1 : 0;
 
-
+    /// <summary>Sets the <c>alertbroker.consumer.lag</c> gauge of one partition.</summary>
     public void SetLag(string topic, int partition, long lag) => _lag[(topic, partition)] = lag;
 
-    public void ClearLag() => _lag.Clear();
+    /// <summary>
+    /// Drops the lag of partitions this worker no longer has (revoked or lost): a partition's lag is then reported by its
+    /// new owner only, not also frozen at its last value here.
+    /// </summary>
+    public void RemoveLag(string topic, int partition) => _lag.TryRemove((topic, partition), out _);
 
     public void Stage(string stage, TimeSpan duration) =>
         _stageSeconds.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
