@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK and npm:
-# apt packages, helm (for the chart's tests) and NuGet restore (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime).
+# apt packages, helm and the PromQL grammar (for the chart's tests) and NuGet restore (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime).
 # A second run finds everything in place and only re-checks (seconds).
 set -euo pipefail
 
@@ -61,6 +61,21 @@ else
   log "helm $HELM_VERSION installed in ${HELM_DIR#"$root"/}"
 fi
 ln -sfn "helm-$HELM_VERSION" "$root/.tools/helm"
+
+# 2b. Prometheus's own PromQL grammar (the lezer parser of its web UI) for the chart's tests, which parse every expression
+#     of the alerting rules and the Grafana dashboard (tests/AlertBroker.Deployment.Tests/promql-check.cjs). Needs node.
+PROMQL_VERSION="0.315.0"
+PROMQL_DIR="$root/.tools/promql-$PROMQL_VERSION"
+if [[ -f "$PROMQL_DIR/node_modules/@prometheus-io/lezer-promql/package.json" && -d "$PROMQL_DIR/node_modules/@lezer/lr" ]]; then
+  log "PromQL grammar $PROMQL_VERSION present in ${PROMQL_DIR#"$root"/}"
+else
+  log "fetching the PromQL grammar (npm package @prometheus-io/lezer-promql@$PROMQL_VERSION)"
+  rm -rf "$PROMQL_DIR.partial"
+  npm install --prefix "$PROMQL_DIR.partial" --silent --no-audit --no-fund --no-save "@prometheus-io/lezer-promql@$PROMQL_VERSION" >/dev/null
+  rm -rf "$PROMQL_DIR" && mv "$PROMQL_DIR.partial" "$PROMQL_DIR"
+  log "PromQL grammar $PROMQL_VERSION installed in ${PROMQL_DIR#"$root"/}"
+fi
+ln -sfn "promql-$PROMQL_VERSION" "$root/.tools/promql"
 
 # 3. NuGet restore (incremental: a no-op restore takes a few seconds).
 log "dotnet restore"

@@ -34,6 +34,7 @@ public sealed partial class MonitoringChartTests
                 "AlertBrokerMetadataMissing", "AlertBrokerNotPublishing", "AlertBrokerOffsetReset", "AlertBrokerPartitionsLost", "AlertBrokerWorkerDown"],
             alerts.Keys.Order(StringComparer.Ordinal));
         var documented = DocumentedMetricFamilies();
+        AssertParses(alerts.Values.Select(a => a.Str("expr")!));
         foreach (var (name, alert) in alerts)
         {
             var expr = alert.Str("expr")!;
@@ -89,6 +90,7 @@ public sealed partial class MonitoringChartTests
         Assert.True(panels.Count >= 12, $"{panels.Count} panels");
         Assert.Equal(panels.Count, panels.Select(p => p.GetProperty("id").GetInt32()).Distinct().Count());
         var used = new HashSet<string>(StringComparer.Ordinal);
+        AssertParses(panels.SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!));
         foreach (var panel in panels)
         {
             var title = panel.GetProperty("title").GetString()!;
@@ -117,6 +119,40 @@ public sealed partial class MonitoringChartTests
 
     // A histogram's series are its family plus _bucket, _sum or _count.
     private static string Family(string series) => Regex.Replace(series, "_(bucket|sum|count)$", string.Empty);
+
+    // Every expression parses with Prometheus's own PromQL grammar (its web UI's lezer parser, run by node).
+    private static void AssertParses(IEnumerable<string> expressions)
+    {
+        var list = expressions.ToList();
+        var modules = Path.Combine(Helm.RepositoryRoot, ".tools", "promql", "node_modules");
+        Assert.True(Directory.Exists(Path.Combine(modules, "@prometheus-io", "lezer-promql")), $"the PromQL grammar is not in {modules}: run eng/setup.sh");
+        var info = new System.Diagnostics.ProcessStartInfo("node")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "promql-check.cjs"));
+        info.Environment["NODE_PATH"] = modules;
+        using var node = System.Diagnostics.Process.Start(info)!;
+        foreach (var e in list)
+        {
+            node.StandardInput.WriteLine(JsonSerializer.Serialize(e));
+        }
+
+        node.StandardInput.Close();
+        var output = node.StandardOutput.ReadToEndAsync();
+        var errors = node.StandardError.ReadToEndAsync();
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(60)), "node did not finish");
+        Assert.True(node.ExitCode == 0, "node: " + errors.Result);
+        var verdicts = output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(list.Count, verdicts.Length);
+        for (var i = 0; i < list.Count; i++)
+        {
+            Assert.True(verdicts[i] == "ok", $"{verdicts[i]}\n  in: {list[i]}");
+        }
+    }
 
     // Brackets and quotes balance: a template slip (a lost brace, a stray quote) shows here rather than in Prometheus.
     private static void AssertWellFormed(string expr, string where)
