@@ -511,7 +511,8 @@ public sealed partial class ChartTests
 
     internal static JsonElement ConfigFile(Manifests m)
     {
-        var json = m.Single("ConfigMap").Map("data").Str("alertbroker.json");
+        // The worker's configuration (the dashboard, when enabled, is another ConfigMap).
+        var json = Assert.Single(m.OfKind("ConfigMap"), c => c.Map("data").Get("alertbroker.json") is not null).Map("data").Str("alertbroker.json");
         Assert.False(string.IsNullOrEmpty(json));
         return JsonDocument.Parse(json).RootElement.Clone();
     }
