@@ -142,6 +142,24 @@ public sealed class ConsumeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Consume_IdleTimeoutShorterThanTheGroupJoin_StillReadsWhatIsThere()
+    {
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            foreach (var a in SyntheticZtfAlerts.Generate(3, 1, seed: 64))
+            {
+                await producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Value = a.Message });
+            }
+        }
+
+        // Joining the group takes the broker's initial rebalance delay (3 s); the idle second counts from the assignment.
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--timeout", "1"]);
+
+        Assert.True(code == 0, output);
+        Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public async Task Consume_KafkaUnreachable_ExitsFour()
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--timeout", "1"], timeout: TimeSpan.FromSeconds(60));

@@ -345,7 +345,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
                 m =>
                 {
                     Add(m);
-                    return true;
+                    return Task.CompletedTask;
                 },
                 _stop.Token));
         }

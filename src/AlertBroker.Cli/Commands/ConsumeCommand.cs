@@ -20,7 +20,7 @@ internal static class ConsumeCommand
     public static Command Create()
     {
         var topics = new Option<string[]>("--topic") { Description = "Topic to read (repeatable): the output, dead-letter or an alert topic.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest message kept (default: only new messages)." };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest message kept (default: only new messages); with --group, only where the group has committed nothing (a rerun goes on where it stopped)." };
         var limit = new Option<long>("--limit") { Description = "Stop after N messages (0: no limit)." };
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per message on stdout instead of a line of text." };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers (default: AlertBroker__Kafka__BootstrapServers)." };
@@ -95,7 +95,8 @@ internal static class ConsumeCommand
             {
                 try
                 {
-                    handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, alertDecoder);
+                    handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, alertDecoder,
+                        note => CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(note) + "[/]"));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or KafkaException or ArgumentException)
                 {
@@ -110,28 +111,28 @@ internal static class ConsumeCommand
             var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
             using var stdout = Console.OpenStandardOutput();
             await using var json = new Utf8JsonWriter(stdout);
-            var exit = await TopicReader.ReadAsync(settings, decoder, message =>
+            var exit = 0;
+            try
             {
+                exit = await TopicReader.ReadAsync(settings, decoder, Show, ct).ConfigureAwait(false);
+            }
+            catch (DeadLetterRedriveException e)
+            {
+                // The reading stopped there, that message's offset not stored: a rerun with the same --group starts with it.
+                failure = e.Message;
+            }
+
+            Task Show(TopicMessage message)
+            {
+                var handled = Task.CompletedTask;
                 if (handler is not null)
                 {
                     if (!handler.Selects(message))
                     {
-                        return true;
+                        return handled;
                     }
 
-                    try
-                    {
-                        if (handler.Handle(message) is { } note)
-                        {
-                            CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(note) + "[/]");
-                        }
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or KafkaException)
-                    {
-                        // Stop before this message's offset is stored: a rerun with the same --group starts with it.
-                        failure = $"{message.Position}: {(e is KafkaException k ? "not re-driven: " + k.Error.Reason : "not saved: " + e.Message)}";
-                        return false;
-                    }
+                    handled = handler.Handle(message);
                 }
 
                 var key = message.Type switch
@@ -155,13 +156,15 @@ internal static class ConsumeCommand
                     Console.Out.WriteLine(TopicMessageDecoder.Describe(message));
                 }
 
-                return true;
-            }, ct).ConfigureAwait(false);
+                return handled;
+            }
+
             Console.Out.Flush();
             var total = counts.Values.Sum();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[consume] {total} messages") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")))));
             if (handler is not null)
             {
+                handler.Flush();
                 Console.Error.WriteLine(handler.Summary(parse.GetValue(redrive), parse.GetValue(savePayloads)));
             }
 

@@ -24,15 +24,18 @@ internal sealed class DeadLetterRedrive : IDisposable
     private readonly string? _topic;
     private readonly IProducer<byte[]?, byte[]>? _producer;
     private readonly AlertDecoder _decoder;
+    private readonly Action<string> _note;
     private readonly List<Alert> _alerts = new(1);
+    private long _redriven;
 
-    private DeadLetterRedrive(HashSet<string> kinds, string? directory, string? topic, IProducer<byte[]?, byte[]>? producer, AlertDecoder decoder)
+    private DeadLetterRedrive(HashSet<string> kinds, string? directory, string? topic, IProducer<byte[]?, byte[]>? producer, AlertDecoder decoder, Action<string> note)
     {
         _kinds = kinds;
         _directory = directory;
         _topic = topic;
         _producer = producer;
         _decoder = decoder;
+        _note = note;
     }
 
     /// <summary>Dead letters of the chosen kinds read.</summary>
@@ -42,7 +45,7 @@ internal sealed class DeadLetterRedrive : IDisposable
     public long Saved { get; private set; }
 
     /// <summary>Whole payloads published again and acknowledged.</summary>
-    public long Redriven { get; private set; }
+    public long Redriven => Interlocked.Read(ref _redriven);
 
     /// <summary>Dead letters that hold only the first bytes of their payload (a reference): not saved, not re-driven.</summary>
     public long ReferencesOnly { get; private set; }
@@ -77,7 +80,7 @@ internal sealed class DeadLetterRedrive : IDisposable
     /// idempotent) with <paramref name="properties"/>. Throws <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/>
     /// for a directory it cannot create, <see cref="KafkaException"/>/<see cref="ArgumentException"/> for settings librdkafka refuses.
     /// </summary>
-    public static DeadLetterRedrive Create(HashSet<string> kinds, string? directory, string? topic, string bootstrapServers, IReadOnlyDictionary<string, string> properties, AlertDecoder decoder)
+    public static DeadLetterRedrive Create(HashSet<string> kinds, string? directory, string? topic, string bootstrapServers, IReadOnlyDictionary<string, string> properties, AlertDecoder decoder, Action<string> note)
     {
         if (directory is not null)
         {
@@ -96,7 +99,7 @@ internal sealed class DeadLetterRedrive : IDisposable
             producer = new ProducerBuilder<byte[]?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         }
 
-        return new DeadLetterRedrive(kinds, directory, topic, producer, decoder);
+        return new DeadLetterRedrive(kinds, directory, topic, producer, decoder, note);
     }
 
     /// <summary>Whether <paramref name="message"/> is a dead letter of a chosen kind (the others are counted as skipped).</summary>
@@ -113,12 +116,13 @@ internal sealed class DeadLetterRedrive : IDisposable
     }
 
     /// <summary>
-    /// Saves and re-drives one selected dead letter; returns a line for the operator when it was not whole. The publish is
-    /// waited for, so that a committed consumer offset (<c>--group</c>) never runs ahead of what was re-driven.
+    /// Saves and re-drives one selected dead letter (one that holds only a reference is counted and said, through the
+    /// note callback). Returns a task that completes when the broker has acknowledged the re-driven message (at once
+    /// without <c>--redrive</c>), so that a committed consumer offset (<c>--group</c>) never runs ahead of what was
+    /// re-driven; it fails with <see cref="DeadLetterRedriveException"/> when the payload could not be written or the
+    /// broker did not take it. Publishes are pipelined: many may be in flight.
     /// </summary>
-    /// <exception cref="IOException">the payload could not be written.</exception>
-    /// <exception cref="ProduceException{TKey, TValue}">the broker did not take the message.</exception>
-    public string? Handle(TopicMessage message)
+    public Task Handle(TopicMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         var d = message.DeadLetter!;
@@ -126,27 +130,66 @@ internal sealed class DeadLetterRedrive : IDisposable
         if (d.Truncated)
         {
             ReferencesOnly++;
-            return string.Create(CultureInfo.InvariantCulture, $"{message.Position}: only the first {d.KeptBytes ?? d.PayloadBytes} of {d.OriginalBytes} bytes are in the dead letter: not saved or re-driven; the original is {(message.Source is { } s ? s.ToString() : "at its source position")} (SHA-256 {d.Sha256})");
+            _note(string.Create(CultureInfo.InvariantCulture, $"{message.Position}: only the first {d.KeptBytes ?? d.PayloadBytes} of {d.OriginalBytes} bytes are in the dead letter: not saved or re-driven; the original is {(message.Source is { } s ? s.ToString() : "at its source position")} (SHA-256 {d.Sha256})"));
+            return Task.CompletedTask;
         }
 
-        var payload = message.Payload;
+        var payload = message.Payload.ToArray();
         if (_directory is not null)
         {
             var name = message.Source is { } source ? $"{source.Topic}-{source.Partition}-{source.Offset}" : $"{message.Topic}-{message.Partition}-{message.Offset}";
-            File.WriteAllBytes(Path.Combine(_directory, SafeName(name) + ".avro"), payload.ToArray());
+            try
+            {
+                File.WriteAllBytes(Path.Combine(_directory, SafeName(name) + ".avro"), payload);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Task.FromException(new DeadLetterRedriveException($"{message.Position}: not saved: {e.Message}", e));
+            }
+
             Saved++;
         }
 
-        if (_producer is not null)
-        {
-            var headers = new Headers { { RedrivenFromHeader, Encoding.UTF8.GetBytes(message.Position) } };
-            var key = ObjectId(payload);
-            _producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Key = key is null ? null : Encoding.UTF8.GetBytes(key), Value = payload.ToArray(), Headers = headers })
-                .GetAwaiter().GetResult();
-            Redriven++;
-        }
+        return _producer is null ? Task.CompletedTask : Publish(message.Position, payload);
+    }
 
-        return null;
+    private Task Publish(string position, byte[] payload)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var key = ObjectId(payload);
+        var message = new Message<byte[]?, byte[]>
+        {
+            Key = key is null ? null : Encoding.UTF8.GetBytes(key),
+            Value = payload,
+            Headers = new Headers { { RedrivenFromHeader, Encoding.UTF8.GetBytes(position) } },
+        };
+        while (true)
+        {
+            try
+            {
+                _producer!.Produce(_topic, message, report =>
+                {
+                    if (report.Error.IsError)
+                    {
+                        done.TrySetException(new DeadLetterRedriveException($"{position}: not re-driven: {report.Error.Reason}"));
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _redriven);
+                        done.TrySetResult();
+                    }
+                });
+                return done.Task;
+            }
+            catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                _producer!.Poll(TimeSpan.FromMilliseconds(20));
+            }
+            catch (KafkaException e)
+            {
+                return Task.FromException(new DeadLetterRedriveException($"{position}: not re-driven: {e.Error.Reason}", e));
+            }
+        }
     }
 
     /// <summary>One line: what was done.</summary>
@@ -172,14 +215,17 @@ internal sealed class DeadLetterRedrive : IDisposable
         return "[consume] " + string.Join("; ", parts);
     }
 
+    /// <summary>Waits (up to 30 s) for the publishes still in flight, e.g. after a failure stopped the reading.</summary>
+    public void Flush() => _producer?.Flush(TimeSpan.FromSeconds(30));
+
     public void Dispose()
     {
-        _producer?.Flush(TimeSpan.FromSeconds(30));
+        Flush();
         _producer?.Dispose();
     }
 
     // The same key as the alert topics get from replay --to-kafka (the object id), when the payload decodes; none otherwise.
-    private string? ObjectId(ReadOnlyMemory<byte> payload)
+    private string? ObjectId(byte[] payload)
     {
         _alerts.Clear();
         try
@@ -205,5 +251,23 @@ internal sealed class DeadLetterRedrive : IDisposable
         }
 
         return new string(chars);
+    }
+}
+
+/// <summary>A dead letter could not be saved or re-driven; the message names its position.</summary>
+internal sealed class DeadLetterRedriveException : Exception
+{
+    public DeadLetterRedriveException()
+    {
+    }
+
+    public DeadLetterRedriveException(string message)
+        : base(message)
+    {
+    }
+
+    public DeadLetterRedriveException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

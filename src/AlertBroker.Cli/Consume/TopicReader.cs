@@ -11,7 +11,8 @@ internal sealed record TopicReaderSettings
 
     public required IReadOnlyList<string> Topics { get; init; }
 
-    /// <summary>From the oldest kept message (otherwise only messages that arrive after the start).</summary>
+    /// <summary>From the oldest kept message (otherwise only messages that arrive after the start); for a group with
+    /// committed offsets, from those.</summary>
     public bool FromBeginning { get; init; }
 
     /// <summary>Stop after this many messages (0: no limit).</summary>
@@ -30,13 +31,19 @@ internal sealed record TopicReaderSettings
 /// <summary>Reads topics with a plain consumer and hands each decoded message on; used by <c>consume</c> and the fault suite.</summary>
 internal static class TopicReader
 {
+    /// <summary>Most messages whose handling may be in flight at once (their offsets not yet stored).</summary>
+    public const int MaxInFlight = 10_000;
+
     /// <param name="settings">What to read.</param>
     /// <param name="decoder">Decodes each message.</param>
-    /// <param name="onMessage">Called with each message; false stops the reading before that message's offset is stored, so a
-    /// group (<see cref="TopicReaderSettings.Group"/>) commits only messages that were handled.</param>
+    /// <param name="onMessage">Called with each message, in order; returns a task that completes when the message is
+    /// handled (a completed task: handled now; a pending one, e.g. a publish awaiting its acknowledgement: reading goes on,
+    /// up to <see cref="MaxInFlight"/> in flight). A message's offset is stored — and, with a group
+    /// (<see cref="TopicReaderSettings.Group"/>), committed — only once it and every message before it were handled. A
+    /// failed task stops the reading: what was in flight is waited for, and the first failure is thrown.</param>
     /// <param name="cancellationToken">Stops the reading.</param>
-    /// <returns>0 when done (limit, idle timeout, cancellation or <paramref name="onMessage"/> false), 4 when Kafka does not answer within 15 s.</returns>
-    public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Func<TopicMessage, bool> onMessage, CancellationToken cancellationToken)
+    /// <returns>0 when done (limit, idle timeout or cancellation), 4 when Kafka does not answer within 15 s.</returns>
+    public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Func<TopicMessage, Task> onMessage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(decoder);
@@ -57,11 +64,22 @@ internal static class TopicReader
         }
 
         string? lastError = null;
+
+        // The idle timeout counts from the assignment: joining the group takes seconds (a broker's initial rebalance
+        // delay is 3 s by default), and that is not idleness. Without any assignment it gives up 30 s later than that.
+        var idle = Stopwatch.StartNew();
+        var assigned = false;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
             .SetErrorHandler((_, e) => lastError = e.Reason)
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, partitions) =>
-                settings.FromBeginning ? partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Beginning)) : partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset)))
+            {
+                assigned = true;
+                idle.Restart();
+                // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
+                // else auto.offset.reset: earliest with --from-beginning, latest without.
+                return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
+            })
             .Build();
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
@@ -78,7 +96,31 @@ internal static class TopicReader
 
         consumer.Subscribe(settings.Topics);
         long count = 0;
-        var idle = Stopwatch.StartNew();
+        idle.Restart();
+        var inFlight = new Queue<(ConsumeResult<byte[]?, byte[]> Result, Task Handled)>();
+        Exception? failure = null;
+
+        // Stores the offsets of the handled messages at the head of the queue; with wait, waits for the head first.
+        async Task StoreHandledAsync(bool wait)
+        {
+            while (inFlight.Count > 0 && failure is null && (wait || inFlight.Peek().Handled.IsCompleted))
+            {
+                var (result, handled) = inFlight.Peek();
+                try
+                {
+                    await handled.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failure = e;
+                    return;
+                }
+
+                inFlight.Dequeue();
+                consumer.StoreOffset(result);
+            }
+        }
+
         try
         {
             while (!cancellationToken.IsCancellationRequested && (settings.Limit == 0 || count < settings.Limit))
@@ -96,7 +138,7 @@ internal static class TopicReader
 
                 if (r is null)
                 {
-                    if (settings.IdleTimeout > TimeSpan.Zero && idle.Elapsed >= settings.IdleTimeout)
+                    if (settings.IdleTimeout > TimeSpan.Zero && idle.Elapsed >= settings.IdleTimeout + (assigned ? TimeSpan.Zero : TimeSpan.FromSeconds(30)))
                     {
                         break;
                     }
@@ -105,15 +147,19 @@ internal static class TopicReader
                 }
 
                 idle.Restart();
-                if (!onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false)))
+                var handled = onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false));
+                inFlight.Enqueue((r, handled));
+                count++;
+
+                // Committed (with a group) only once handled: the next poll's auto-commit or the close commits it.
+                await StoreHandledAsync(wait: inFlight.Count >= MaxInFlight).ConfigureAwait(false);
+                if (failure is not null || handled.IsFaulted)
                 {
                     break;
                 }
-
-                // Committed (with a group) only once handled: the next poll's auto-commit or the close commits it.
-                consumer.StoreOffset(r);
-                count++;
             }
+
+            await StoreHandledAsync(wait: true).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -121,6 +167,11 @@ internal static class TopicReader
         finally
         {
             consumer.Close();
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return 0;
