@@ -65,13 +65,15 @@ public sealed partial class MonitoringChartTests
         Assert.All(fewer.Values, a => Assert.Null(a.Map("annotations").Get("runbook_url")));
     }
 
-    [HelmFact]
-    public void Template_PrometheusRuleWithoutTheMetricsService_FailsSayingWhy()
+    [HelmTheory]
+    [InlineData("metrics.service.enabled=false", "metrics.serviceMonitor.enabled=false")]
+    [InlineData("metrics.serviceMonitor.enabled=false", "metrics.service.enabled=true")]
+    public void Template_PrometheusRuleWithoutTheScrapeItSelects_FailsSayingWhy(string first, string second)
     {
-        var result = Helm.TryTemplate(["monitoring"], "metrics.service.enabled=false", "metrics.serviceMonitor.enabled=false");
+        var result = Helm.TryTemplate(["monitoring"], first, second);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("metrics.prometheusRule.enabled needs metrics.service.enabled", result.All, StringComparison.Ordinal);
+        Assert.Contains("metrics.prometheusRule.enabled needs metrics.service.enabled and metrics.serviceMonitor.enabled", result.All, StringComparison.Ordinal);
     }
 
     [HelmFact]
