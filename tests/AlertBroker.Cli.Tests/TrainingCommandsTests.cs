@@ -207,6 +207,27 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(2, Run(["train", "--benchmark", "--batch", "0"]));
     }
 
+    [Fact]
+    public void Train_AClassNoObjectHasOrNamedTwice_RefusedNothingWritten_FinetuneKeepsTheBasesClass()
+    {
+        var data = WriteData();
+        var output = Path.Combine(_root, "models", "classes", "1.0.0");
+        string[] train = ["train", "--data", data, "--no-meta", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", output];
+
+        // A typo in --classes would otherwise train a network with a class it never saw, and name it.
+        Assert.Equal(1, Run([.. train, "--classes", "SNIa,SNII,TDEE"]));
+        Assert.Equal(2, Run([.. train, "--classes", "SNIa,SNII,SNIa"]));
+        Assert.False(Directory.Exists(output));
+
+        // Fine-tuning on data without one of the base's classes keeps that class (the base knew it) and says so.
+        Assert.Equal(0, Run([.. train, "--classes", "SNIa,SNII,TDE"]));
+        var meta = Path.Combine(data, "ztf_toy_metadata.csv");
+        File.WriteAllLines(meta, File.ReadAllLines(meta).Where(l => !l.Contains(",TDE,", StringComparison.Ordinal)));
+        var tuned = Path.Combine(_root, "models", "classes-tuned", "1.0.0");
+        Assert.Equal(0, Run("finetune", "--from", output, "--data", data, "--no-meta", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", tuned));
+        Assert.Equal(["SNIa", "SNII", "TDE"], ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(tuned, ModelPackage.ManifestFileName))).Classes);
+    }
+
     [SharedDataFact]
     public void Score_NoMetadataModel_ScoresRealAlerts()
     {

@@ -66,7 +66,7 @@ internal static class TrainCommand
         var seed = parse.GetValue(cli.Seed);
         var metadata = cli.UsesMetadata(parse, encoding);
         var provenance = new JsonObject { ["source"] = data.Name, ["mode"] = "train", ["seed"] = seed };
-        return cli.Run(parse, data, classes, c => GruClassifierWeights.Random(ModelIo.DefaultConfig(c.Count, metadata, encoding), unchecked((long)seed)), TrainableLayers.All, 1e-3f, provenance, encoding, ct);
+        return cli.Run(parse, data, classes, c => GruClassifierWeights.Random(ModelIo.DefaultConfig(c.Count, metadata, encoding), unchecked((long)seed)), TrainableLayers.All, 1e-3f, provenance, encoding, ct, fromScratch: true);
     }
 
     /// <summary>Seconds per epoch on a synthetic set: random features, five classes, the default network.</summary>

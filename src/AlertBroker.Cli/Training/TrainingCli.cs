@@ -317,15 +317,39 @@ internal sealed class TrainingCli
 
     /// <summary>
     /// Encodes, splits, trains from <paramref name="initial"/>, evaluates on the test part and exports the package.
+    /// Refuses <paramref name="classes"/> naming one twice (exit 2) and, <paramref name="fromScratch"/>, a class no object
+    /// of the data has (exit 1); fine-tuning keeps such a class from the base and says so.
     /// </summary>
-    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct)
+    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct, bool fromScratch = false)
     {
         var console = CliHelpers.Stderr;
+        if (classes.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            console.MarkupLine($"[red]--classes names {Markup.Escape(repeated.Key)} twice[/]");
+            return 2;
+        }
+
         var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
             console.MarkupLine("[red]no objects of the chosen classes have observations[/]");
             return 1;
+        }
+
+        // A class without one object: from scratch a typo (the network would learn nothing of it and still name it); in
+        // fine-tuning the base's class is kept as the base knew it, which is said.
+        var counts = encoded.ClassCounts();
+        var absent = classes.Where((_, i) => counts[i] == 0).ToList();
+        if (absent.Count > 0)
+        {
+            var inData = string.Join(", ", data.ClassCounts().OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
+            if (fromScratch)
+            {
+                console.MarkupLine($"[red]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}[/] (the data's classes: {Markup.Escape(inData)}; names are case-sensitive; --class-map renames)");
+                return 1;
+            }
+
+            console.MarkupLine($"[yellow]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}: kept as the base model knew it, not trained here[/] (the data's classes: {Markup.Escape(inData)})");
         }
 
         var seed = parse.GetValue(Seed);
