@@ -309,5 +309,12 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Contains("3 object(s) of the data left out: 2 of classes the model does not have", said, StringComparison.Ordinal);
         Assert.Contains("'snia' is not 'SNIa'", said, StringComparison.Ordinal);
         Assert.Contains("Not evaluated: 3 object(s)", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
+
+        // A class of the model with no object in the data has no AUROC: the macro figures average the others, as said.
+        File.WriteAllLines(meta, File.ReadAllLines(meta).Where(l => !l.Contains(",TDE,", StringComparison.Ordinal)));
+        (exit, _, stderr) = BuiltProgram.Run(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
+        Assert.Equal(0, exit);
+        Assert.Contains("no object of class TDE in the data: the macro figures average the other 2 classes", stderr.ReplaceLineEndings(" "), StringComparison.Ordinal);
+        Assert.Contains("No object of class TDE: the macro figures average the other classes.", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
     }
 }

@@ -27,7 +27,7 @@ public static class ReportWriter
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>AlertBroker evaluation</title>");
         sb.Append("<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}.charts{display:flex;flex-wrap:wrap;gap:16px}</style></head><body>");
-        sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.{(report.Conditions.Length > 0 ? " Conditions: " + E(report.Conditions) + "." : string.Empty)}{(report.LeftOut.Total > 0 ? " Not evaluated: " + E(report.LeftOut.Describe(report.Classes)) + "." : string.Empty)}</p>");
+        sb.Append(inv, $"<h1>Evaluation of {E(report.Model)}</h1><p>Data: {E(report.Data)} — {report.Objects} objects.{(report.Conditions.Length > 0 ? " Conditions: " + E(report.Conditions) + "." : string.Empty)}{(report.LeftOut.Total > 0 ? " Not evaluated: " + E(report.LeftOut.Describe(report.Classes)) + "." : string.Empty)}{(report.PerClass.Any(c => c.Support == 0) ? " No object of class " + E(string.Join(", ", report.PerClass.Where(c => c.Support == 0).Select(c => c.Class))) + ": the macro figures average the other classes." : string.Empty)}</p>");
         sb.Append(inv, $"<table><tr><th>macro AUROC (whole light curve)</th><th>macro F1</th><th>accuracy</th><th>mean macro AUROC, days 0–50 and whole</th></tr><tr><td>{N(report.MacroAuroc)}{Interval(report.MacroAurocInterval)}</td><td>{N(report.MacroF1)}</td><td>{N(report.Accuracy)}</td><td>{N(report.MeanEarlyMacroAuroc)}</td></tr></table>");
         if (report.BootstrapResamples > 0)
         {
