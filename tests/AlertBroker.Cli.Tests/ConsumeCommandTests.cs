@@ -167,6 +167,27 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.True(code == 4, $"exit code {code}: {output}");
     }
 
+    [SharedDataTheory]
+    [InlineData("consume")]
+    [InlineData("consume-redrive")]
+    [InlineData("replay")]
+    public async Task KafkaPropertyLibrdkafkaRefuses_ExitsTwoSayingSo(string command)
+    {
+        string[] args = command switch
+        {
+            "consume" => ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic],
+            "consume-redrive" => ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--kind", "InvalidValue", "--redrive", "t2"],
+            _ => ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", _topic, "--bootstrap-servers", _kafka.BootstrapServers],
+        };
+
+        // An unknown librdkafka key was the last-resort "unexpected error" (exit 70).
+        var (code, output, _) = await AlertBrokerProcess.RunAsync([.. args, "--kafka-property", "bogus.prop=1"]);
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Contains("librdkafka does not accept the client configuration:", output, StringComparison.Ordinal);
+        Assert.Contains("No such configuration property: \"bogus.prop\"", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Consume_NoBootstrapServers_ExitsTwo()
     {

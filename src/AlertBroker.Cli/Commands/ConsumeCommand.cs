@@ -98,10 +98,15 @@ internal static class ConsumeCommand
                     handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, alertDecoder,
                         note => CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(note) + "[/]"));
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or KafkaException or ArgumentException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     CliHelpers.Stderr.MarkupLine("[red]cannot start:[/] " + Markup.Escape(e.Message));
-                    return e is KafkaException or ArgumentException ? 2 : 1;
+                    return 1;
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+                    return 2;
                 }
             }
 

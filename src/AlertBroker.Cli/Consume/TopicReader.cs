@@ -42,7 +42,7 @@ internal static class TopicReader
     /// (<see cref="TopicReaderSettings.Group"/>), committed — only once it and every message before it were handled. A
     /// failed task stops the reading: what was in flight is waited for, and the first failure is thrown.</param>
     /// <param name="cancellationToken">Stops the reading.</param>
-    /// <returns>0 when done (limit, idle timeout or cancellation), 4 when Kafka does not answer within 15 s.</returns>
+    /// <returns>0 when done (limit, idle timeout or cancellation), 2 when librdkafka refuses the configuration, 4 when Kafka does not answer within 15 s.</returns>
     public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Func<TopicMessage, Task> onMessage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -69,18 +69,30 @@ internal static class TopicReader
         // delay is 3 s by default), and that is not idleness. Without any assignment it gives up 30 s later than that.
         var idle = Stopwatch.StartNew();
         var assigned = false;
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
-            .SetErrorHandler((_, e) => lastError = e.Reason)
-            .SetLogHandler((_, _) => { })
-            .SetPartitionsAssignedHandler((_, partitions) =>
-            {
-                assigned = true;
-                idle.Restart();
-                // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
-                // else auto.offset.reset: earliest with --from-beginning, latest without.
-                return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
-            })
-            .Build();
+        IConsumer<byte[]?, byte[]> built;
+        try
+        {
+            built = new ConsumerBuilder<byte[]?, byte[]>(config)
+                .SetErrorHandler((_, e) => lastError = e.Reason)
+                .SetLogHandler((_, _) => { })
+                .SetPartitionsAssignedHandler((_, partitions) =>
+                {
+                    assigned = true;
+                    idle.Restart();
+                    // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
+                    // else auto.offset.reset: earliest with --from-beginning, latest without.
+                    return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
+                })
+                .Build();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
+        {
+            // An unknown or malformed --kafka-property: a setting problem, not an unexpected error.
+            CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+            return 2;
+        }
+
+        using var consumer = built;
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
             try

@@ -78,7 +78,19 @@ internal static class KafkaReplay
 
         long sent = 0, failed = 0;
         string? firstError = null;
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(config).Build();
+        IProducer<byte[]?, byte[]> built;
+        try
+        {
+            built = new ProducerBuilder<byte[]?, byte[]>(config).Build();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
+        {
+            // An unknown or malformed --kafka-property: a setting problem, not an unexpected error.
+            CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+            return 2;
+        }
+
+        using var producer = built;
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested; pass++)
