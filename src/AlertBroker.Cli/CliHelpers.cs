@@ -107,6 +107,35 @@ internal static class CliHelpers
         return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
     }
 
+    /// <summary>
+    /// Builds a Kafka client from settings a user gave (<c>--kafka-property</c>); null (after saying why on stderr) when
+    /// librdkafka refuses them — an unknown key or a bad value is a setting problem (exit 2), not an unexpected error.
+    /// </summary>
+    public static T? TryBuildKafkaClient<T>(Func<T> build)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        try
+        {
+            return build();
+        }
+        catch (Exception e) when (IsKafkaConfigurationError(e))
+        {
+            ReportKafkaConfigurationError(e);
+            return null;
+        }
+    }
+
+    /// <summary>What librdkafka throws when it refuses a client configuration.</summary>
+    public static bool IsKafkaConfigurationError(Exception e) => e is InvalidOperationException or ArgumentException or Confluent.Kafka.KafkaException;
+
+    /// <summary>Says on stderr that librdkafka refused the client configuration, and why.</summary>
+    public static void ReportKafkaConfigurationError(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+    }
+
     /// <summary>Loads the packaged librdkafka for a command that uses Kafka; false (after saying why on stderr) when it cannot.</summary>
     public static bool TryLoadKafka()
     {

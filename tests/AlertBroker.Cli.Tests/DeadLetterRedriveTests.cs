@@ -172,13 +172,14 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.True(output.Contains(DeadLetters + "[0]@0: not re-driven: Broker: Message size too large", StringComparison.Ordinal), output);
         Assert.Contains("stopped:", output, StringComparison.Ordinal);
 
-        // The same group then starts with that dead letter: all three go round. The two publishes in flight behind the
-        // refused one had gone through, so they go twice (at least once; the worker adds a point once).
+        // The same group then starts with that dead letter: all three go round. Publishes in flight behind the refused one
+        // (none, one or two, as the producer batched them) had gone through and go twice: at least once (the worker adds
+        // a point once).
         (code, output, _) = await AlertBrokerProcess.RunAsync(Redrive(Input));
         Assert.True(code == 0, output);
         Assert.True(output.Contains("3 dead letters of kind SchemaNotFound; 3 re-driven to " + Input, StringComparison.Ordinal), output);
-        var redriven = await ReadAsync(Input, 5, TimeSpan.FromSeconds(30));
-        Assert.Equal(5, redriven.Count);
+        var redriven = await ReadAsync(Input, 5, TimeSpan.FromSeconds(10));
+        Assert.InRange(redriven.Count, 3, 5);
         Assert.Equal(
             alerts.Select(a => Convert.ToHexString(a.Message)).Order(StringComparer.Ordinal),
             redriven.Select(m => Convert.ToHexString(m.Message.Value)).Distinct().Order(StringComparer.Ordinal));

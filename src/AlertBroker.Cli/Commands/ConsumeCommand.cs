@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AlertBroker.Cli.Consume;
-using Confluent.Kafka;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -103,9 +102,9 @@ internal static class ConsumeCommand
                     CliHelpers.Stderr.MarkupLine("[red]cannot start:[/] " + Markup.Escape(e.Message));
                     return 1;
                 }
-                catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
+                catch (Exception e) when (CliHelpers.IsKafkaConfigurationError(e))
                 {
-                    CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+                    CliHelpers.ReportKafkaConfigurationError(e);
                     return 2;
                 }
             }

@@ -69,26 +69,21 @@ internal static class TopicReader
         // delay is 3 s by default), and that is not idleness. Without any assignment it gives up 30 s later than that.
         var idle = Stopwatch.StartNew();
         var assigned = false;
-        IConsumer<byte[]?, byte[]> built;
-        try
+        var built = CliHelpers.TryBuildKafkaClient(() => new ConsumerBuilder<byte[]?, byte[]>(config)
+            .SetErrorHandler((_, e) => lastError = e.Reason)
+            .SetLogHandler((_, _) => { })
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                assigned = true;
+                idle.Restart();
+
+                // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
+                // else auto.offset.reset: earliest with --from-beginning, latest without.
+                return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
+            })
+            .Build());
+        if (built is null)
         {
-            built = new ConsumerBuilder<byte[]?, byte[]>(config)
-                .SetErrorHandler((_, e) => lastError = e.Reason)
-                .SetLogHandler((_, _) => { })
-                .SetPartitionsAssignedHandler((_, partitions) =>
-                {
-                    assigned = true;
-                    idle.Restart();
-                    // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
-                    // else auto.offset.reset: earliest with --from-beginning, latest without.
-                    return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
-                })
-                .Build();
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
-        {
-            // An unknown or malformed --kafka-property: a setting problem, not an unexpected error.
-            CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
             return 2;
         }
 

@@ -78,15 +78,8 @@ internal static class KafkaReplay
 
         long sent = 0, failed = 0;
         string? firstError = null;
-        IProducer<byte[]?, byte[]> built;
-        try
+        if (CliHelpers.TryBuildKafkaClient(() => new ProducerBuilder<byte[]?, byte[]>(config).Build()) is not { } built)
         {
-            built = new ProducerBuilder<byte[]?, byte[]>(config).Build();
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KafkaException)
-        {
-            // An unknown or malformed --kafka-property: a setting problem, not an unexpected error.
-            CliHelpers.Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
             return 2;
         }
 
