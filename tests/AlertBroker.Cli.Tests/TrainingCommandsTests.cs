@@ -219,6 +219,12 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(2, Run([.. train, "--classes", "SNIa,SNII,SNIa"]));
         Assert.False(Directory.Exists(output));
 
+        // The same for split: a held-out list without the class one meant to hold out.
+        var ids = Path.Combine(_root, "typo-ids.txt");
+        Assert.Equal(1, Run("split", "--data", data, "--classes", "SNIa,SNII,TDEE", "--test", "0.3", "--out", ids));
+        Assert.Equal(1, Run("split", "--data", data, "--classes", "SNIa,SNII,TDEE", "--folds", "3", "--out", Path.Combine(_root, "typo-fold{k}.txt")));
+        Assert.False(File.Exists(ids));
+
         // Fine-tuning on data without one of the base's classes keeps that class (the base knew it) and says so.
         Assert.Equal(0, Run([.. train, "--classes", "SNIa,SNII,TDE"]));
         var meta = Path.Combine(data, "ztf_toy_metadata.csv");

@@ -49,6 +49,11 @@ internal static class SplitCommand
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
+        if (TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) is { } refused)
+        {
+            return refused;
+        }
+
         var seed = parse.GetValue(cli.Seed);
         var inv = CultureInfo.InvariantCulture;
         var assigned = HoldoutIds.StratifiedFolds(encoded, folds, seed);
@@ -83,6 +88,11 @@ internal static class SplitCommand
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
+        if (TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) is { } refused)
+        {
+            return refused;
+        }
+
         var test = parse.GetValue(cli.Test);
         var seed = parse.GetValue(cli.Seed);
         if (!(test > 0 && test < 1))

@@ -316,19 +316,47 @@ internal sealed class TrainingCli
     }
 
     /// <summary>
-    /// Encodes, splits, trains from <paramref name="initial"/>, evaluates on the test part and exports the package.
-    /// Refuses <paramref name="classes"/> naming one twice (exit 2) and, <paramref name="fromScratch"/>, a class no object
-    /// of the data has (exit 1); fine-tuning keeps such a class from the base and says so.
+    /// Checks a class list against the data it was encoded from: a name given twice is refused (exit 2); a class no object
+    /// has is refused (exit 1, the data's classes listed: a typo would otherwise go unnoticed) when
+    /// <paramref name="refuseAbsent"/>, else said (fine-tuning keeps it as the base knew it). Null when all is well.
     /// </summary>
-    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct, bool fromScratch = false)
+    public static int? CheckClasses(LabelledDataset data, EncodedDataset encoded, bool refuseAbsent)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(encoded);
         var console = CliHelpers.Stderr;
+        var classes = encoded.Classes;
         if (classes.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
         {
             console.MarkupLine($"[red]--classes names {Markup.Escape(repeated.Key)} twice[/]");
             return 2;
         }
 
+        var counts = encoded.ClassCounts();
+        var absent = classes.Where((_, i) => counts[i] == 0).ToList();
+        if (absent.Count == 0)
+        {
+            return null;
+        }
+
+        var inData = string.Join(", ", data.ClassCounts().OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
+        if (refuseAbsent)
+        {
+            console.MarkupLine($"[red]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}[/] (the data's classes: {Markup.Escape(inData)}; names are case-sensitive; --class-map renames)");
+            return 1;
+        }
+
+        console.MarkupLine($"[yellow]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}: kept as the base model knew it, not trained here[/] (the data's classes: {Markup.Escape(inData)})");
+        return null;
+    }
+
+    /// <summary>
+    /// Encodes, splits, trains from <paramref name="initial"/>, evaluates on the test part and exports the package.
+    /// The class list is checked first (<see cref="CheckClasses"/>; <paramref name="fromScratch"/> refuses an absent class).
+    /// </summary>
+    public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct, bool fromScratch = false)
+    {
+        var console = CliHelpers.Stderr;
         var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
@@ -336,20 +364,9 @@ internal sealed class TrainingCli
             return 1;
         }
 
-        // A class without one object: from scratch a typo (the network would learn nothing of it and still name it); in
-        // fine-tuning the base's class is kept as the base knew it, which is said.
-        var counts = encoded.ClassCounts();
-        var absent = classes.Where((_, i) => counts[i] == 0).ToList();
-        if (absent.Count > 0)
+        if (CheckClasses(data, encoded, refuseAbsent: fromScratch) is { } refused)
         {
-            var inData = string.Join(", ", data.ClassCounts().OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
-            if (fromScratch)
-            {
-                console.MarkupLine($"[red]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}[/] (the data's classes: {Markup.Escape(inData)}; names are case-sensitive; --class-map renames)");
-                return 1;
-            }
-
-            console.MarkupLine($"[yellow]no object of the data is of class {Markup.Escape(string.Join(", ", absent))}: kept as the base model knew it, not trained here[/] (the data's classes: {Markup.Escape(inData)})");
+            return refused;
         }
 
         var seed = parse.GetValue(Seed);
