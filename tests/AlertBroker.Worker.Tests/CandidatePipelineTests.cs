@@ -31,8 +31,8 @@ public sealed class CandidatePipelineTests : IDisposable
         var allStore = new InMemoryObjectStateStore();
         // Counted on this processor's own instruments only (other tests' workers publish under the same meter name).
         using var metrics = new WorkerMetrics();
-        var filtered = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var bySurvey, only: metrics);
-        var reasons = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var byReason, "reason", metrics);
+        var filtered = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var bySurvey, metrics);
+        var reasons = RoutingTests.CountMeasurements("alertbroker.alerts.filtered", out var byReason, metrics, "reason");
         BatchResult withFilter, without;
         using (bySurvey)
         using (byReason)

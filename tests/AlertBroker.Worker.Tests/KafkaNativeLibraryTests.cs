@@ -78,7 +78,7 @@ public sealed class KafkaNativeLibraryTests
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == WorkerMetrics.MeterName && instrument.Name == "alertbroker.librdkafka.info")
+                if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "alertbroker.librdkafka.info")
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -241,9 +241,10 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         var filler = Enumerable.Range(0, 14).Select(i => new byte[512 * 1024]).ToList();
         await ProduceToPartitionAsync(topics, 3, filler);
         var resets = new ConcurrentBag<string>();
-        using var listener = Listen("alertbroker.kafka.offset_resets", (value, tags) => resets.Add((string)tags["topic"]!));
+        using var metrics = new WorkerMetrics();
+        using var listener = Listen(metrics, "alertbroker.kafka.offset_resets", (value, tags) => resets.Add((string)tags["topic"]!));
         var logs = new LogCapture();
-        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs);
+        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), metrics, logger: logs);
         using var stop = new CancellationTokenSource();
         var run = worker.RunAsync(stop.Token);
         var counted = await TestTopics.WaitUntilAsync(() => !resets.IsEmpty, s_timeout);
@@ -263,9 +264,10 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         options.Properties["max.poll.interval.ms"] = "6000";
         var store = new StallingStore(new InMemoryObjectStateStore());
         var lost = 0L;
-        using var listener = Listen("alertbroker.kafka.partitions_lost", (value, _) => Interlocked.Add(ref lost, value));
+        using var metrics = new WorkerMetrics();
+        using var listener = Listen(metrics, "alertbroker.kafka.partitions_lost", (value, _) => Interlocked.Add(ref lost, value));
         var logs = new LogCapture();
-        var worker = new KafkaAlertWorker(options, new StateOptions { RetryInitialMs = 100, RetryMaxMs = 500 }, Processor(store), new WorkerMetrics(), logger: logs);
+        var worker = new KafkaAlertWorker(options, new StateOptions { RetryInitialMs = 100, RetryMaxMs = 500 }, Processor(store), metrics, logger: logs);
         using var stop = new CancellationTokenSource();
         var run = worker.RunAsync(stop.Token);
         var alerts = SyntheticZtfAlerts.Generate(4, 2, seed: 44);
@@ -373,13 +375,15 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         producer.Flush(TimeSpan.FromSeconds(10));
     }
 
-    private static MeterListener Listen(string instrument, Action<long, Dictionary<string, object?>> onMeasurement)
+    // Measurements of this worker's instruments only: other tests' workers, running in parallel, record under the same
+    // meter name (a reset of topic "t" from WorkerEndpointsTests once ended the offset-reset test's wait).
+    private static MeterListener Listen(WorkerMetrics metrics, string instrument, Action<long, Dictionary<string, object?>> onMeasurement)
     {
         var listener = new MeterListener
         {
             InstrumentPublished = (i, l) =>
             {
-                if (i.Meter.Name == WorkerMetrics.MeterName && i.Name == instrument)
+                if (ReferenceEquals(i.Meter, metrics.Meter) && i.Name == instrument)
                 {
                     l.EnableMeasurementEvents(i);
                 }

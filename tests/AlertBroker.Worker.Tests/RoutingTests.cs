@@ -85,7 +85,7 @@ public sealed class RoutingTests : IDisposable
         var alerts = SyntheticZtfAlerts.Generate(objects: 5, alertsPerObject: 3, seed: 21);
         var store = new InMemoryObjectStateStore();
         using var metrics = new WorkerMetrics();
-        var unserved = CountMeasurements("alertbroker.alerts.unserved", out var listener);
+        var unserved = CountMeasurements("alertbroker.alerts.unserved", out var listener, metrics);
         using (listener)
         {
             var first = await new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(lsst), new ClassificationCodec(), metrics).ProcessAsync(Inputs(alerts.Take(10)));
@@ -207,14 +207,15 @@ public sealed class RoutingTests : IDisposable
     /// Sums a counter's measurements by one of its tags (the survey unless told), from every worker's instruments or only
     /// from those of <paramref name="only"/> (other tests' workers publish under the same meter name).
     /// </summary>
-    internal static Dictionary<string, long> CountMeasurements(string instrument, out MeterListener listener, string tag = "survey", WorkerMetrics? only = null)
+    internal static Dictionary<string, long> CountMeasurements(string instrument, out MeterListener listener, WorkerMetrics only, string tag = "survey")
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         listener = new MeterListener
         {
             InstrumentPublished = (i, l) =>
             {
-                if ((only is null ? i.Meter.Name == WorkerMetrics.MeterName : ReferenceEquals(i.Meter, only.Meter)) && i.Name == instrument)
+                // This worker's instruments only: tests running in parallel record under the same meter name.
+                if (ReferenceEquals(i.Meter, only.Meter) && i.Name == instrument)
                 {
                     l.EnableMeasurementEvents(i);
                 }
