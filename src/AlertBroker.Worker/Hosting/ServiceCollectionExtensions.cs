@@ -340,8 +340,21 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
         _model = services.GetRequiredService<IBatchModelSource>();
         _worker = services.GetRequiredService<KafkaAlertWorker>();
 
-        // Refused Kafka credentials or TLS stop the start here (KafkaConnectionFailedException: exit code 4).
-        KafkaConnectionCheck.Verify(services.GetRequiredService<IOptions<KafkaOptions>>().Value, TimeSpan.FromSeconds(10), logger);
+        // Refused Kafka credentials or TLS stop the start here (KafkaConnectionFailedException: exit code 4). The check's
+        // wait counts against StartTimeoutMs: Kafka that does not answer stops the worker after StartTimeoutMs in all.
+        var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var check = TimeSpan.FromSeconds(10);
+        if (kafka.StartTimeoutMs > 0 && kafka.StartTimeoutMs < check.TotalMilliseconds)
+        {
+            check = TimeSpan.FromMilliseconds(kafka.StartTimeoutMs);
+        }
+
+        if (!KafkaConnectionCheck.Verify(kafka, check, logger))
+        {
+            _worker.StartWaitSpent = clock.Elapsed;
+        }
+
         return base.StartAsync(cancellationToken);
     }
 

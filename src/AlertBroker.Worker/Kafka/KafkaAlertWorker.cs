@@ -157,13 +157,7 @@ public sealed class KafkaAlertWorker
             EnablePartitionEof = false,
             FetchMaxBytes = 64 * 1024 * 1024,
         };
-        foreach (var (k, v) in options.Properties)
-        {
-            config.Set(k, v);
-        }
-
-        KafkaSecurity.Apply(config, options);
-        return config;
+        return WithSettings(config, options, static _ => true);
     }
 
     /// <summary>The producer configuration (classifications, dead letters), with pass-through properties and the typed security settings.</summary>
@@ -177,13 +171,7 @@ public sealed class KafkaAlertWorker
             LingerMs = 5,
             MessageMaxBytes = 16 * 1024 * 1024,
         };
-        foreach (var (k, v) in options.Properties)
-        {
-            config.Set(k, v);
-        }
-
-        KafkaSecurity.Apply(config, options);
-        return config;
+        return WithSettings(config, options, static _ => true);
     }
 
     /// <summary>
@@ -194,10 +182,17 @@ public sealed class KafkaAlertWorker
     {
         ArgumentNullException.ThrowIfNull(options);
         var config = new AdminClientConfig { BootstrapServers = options.BootstrapServers };
+        // Consumer- and producer-only settings would make librdkafka warn on an admin client.
+        return WithSettings(config, options, static k => !k.StartsWith("session.", StringComparison.Ordinal) && !k.StartsWith("heartbeat.", StringComparison.Ordinal) && !k.StartsWith("max.poll.", StringComparison.Ordinal));
+    }
+
+    // The pass-through properties (those <paramref name="applies"/> to this kind of client), then the typed security settings.
+    private static T WithSettings<T>(T config, KafkaOptions options, Func<string, bool> applies)
+        where T : ClientConfig
+    {
         foreach (var (k, v) in options.Properties)
         {
-            // Consumer- and producer-only settings would make librdkafka warn on an admin client.
-            if (!k.StartsWith("session.", StringComparison.Ordinal) && !k.StartsWith("heartbeat.", StringComparison.Ordinal) && !k.StartsWith("max.poll.", StringComparison.Ordinal))
+            if (applies(k))
             {
                 config.Set(k, v);
             }
@@ -327,6 +322,12 @@ public sealed class KafkaAlertWorker
         }
     }
 
+    /// <summary>
+    /// How long a check before <see cref="RunAsync"/> already waited for Kafka without an answer
+    /// (<see cref="KafkaConnectionCheck"/>): it counts against <see cref="KafkaOptions.StartTimeoutMs"/>.
+    /// </summary>
+    public TimeSpan StartWaitSpent { get; set; }
+
     // At start, Kafka must answer a metadata request within StartTimeoutMs: otherwise the worker stops with exit code 4
     // instead of waiting silently (librdkafka itself would retry forever). A stop request ends the wait cleanly (false).
     private bool WaitForKafka(IProducer<byte[]?, byte[]> producer, CancellationToken stoppingToken, CancellationToken abort)
@@ -337,8 +338,11 @@ public sealed class KafkaAlertWorker
         }
 
         using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        var timeout = TimeSpan.FromMilliseconds(_options.StartTimeoutMs);
         var clock = Stopwatch.StartNew();
-        var limit = TimeSpan.FromMilliseconds(_options.StartTimeoutMs);
+
+        // What a start-time check already waited comes off the limit (at least one request is always made).
+        var limit = timeout - StartWaitSpent;
         while (true)
         {
             if (stoppingToken.IsCancellationRequested || abort.IsCancellationRequested)
@@ -376,7 +380,7 @@ public sealed class KafkaAlertWorker
                     or ErrorCode.ClusterAuthorizationFailed or ErrorCode.TopicAuthorizationFailed or ErrorCode.Local_Ssl;
                 throw new KafkaUnavailableException(refused
                     ? $"Kafka at {_options.BootstrapServers} refused the connection or the credentials: {last!.Reason} (check AlertBroker:Kafka security settings)"
-                    : $"Kafka at {_options.BootstrapServers} did not answer within {limit.TotalSeconds:F0} s{(last is null ? string.Empty : " (last error: " + last.Reason + ")")}: are the bootstrap servers right and reachable? (AlertBroker:Kafka:StartTimeoutMs)");
+                    : $"Kafka at {_options.BootstrapServers} did not answer within {timeout.TotalSeconds:F0} s{(last is null ? string.Empty : " (last error: " + last.Reason + ")")}: are the bootstrap servers right and reachable? (AlertBroker:Kafka:StartTimeoutMs)");
             }
         }
     }

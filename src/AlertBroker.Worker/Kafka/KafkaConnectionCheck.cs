@@ -110,7 +110,8 @@ public static class KafkaConnectionCheck
             {
                 try
                 {
-                    if (admin.GetMetadata(TimeSpan.FromMilliseconds(500)).Brokers.Count > 0)
+                    var left = timeout - clock.Elapsed;
+                    if (admin.GetMetadata(TimeSpan.FromMilliseconds(Math.Clamp(left.TotalMilliseconds, 100, 500))).Brokers.Count > 0)
                     {
                         answered = true;
                         break;
