@@ -35,23 +35,10 @@ internal static class SplitCommand
             return 1;
         }
 
-        LabelledDataset data;
-        try
+        var (data, encoded, classes, exit) = Load(cli, parse, ct);
+        if (exit != 0)
         {
-            data = cli.LoadData(parse, ct);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
-        {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot read data:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
-
-        var classList = parse.GetValue(cli.Classes);
-        IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
-        if (TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) is { } refused)
-        {
-            return refused;
+            return exit;
         }
 
         var seed = parse.GetValue(cli.Seed);
@@ -74,23 +61,10 @@ internal static class SplitCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, string output, CancellationToken ct)
     {
-        LabelledDataset data;
-        try
+        var (data, encoded, classes, exit) = Load(cli, parse, ct);
+        if (exit != 0)
         {
-            data = cli.LoadData(parse, ct);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
-        {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot read data:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
-
-        var classList = parse.GetValue(cli.Classes);
-        IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
-        if (TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) is { } refused)
-        {
-            return refused;
+            return exit;
         }
 
         var test = parse.GetValue(cli.Test);
@@ -123,5 +97,25 @@ internal static class SplitCommand
         ]);
         CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"{written.Count} test ids ({perClass}) → {output} (sha256 {written.Sha256[..12]}…)")));
         return 0;
+    }
+
+    // The labelled set, encoded with the classes asked for (all of the data's by default), or the exit code of why not.
+    private static (LabelledDataset Data, EncodedDataset Encoded, IReadOnlyList<string> Classes, int Exit) Load(TrainingCli cli, ParseResult parse, CancellationToken ct)
+    {
+        LabelledDataset data;
+        try
+        {
+            data = cli.LoadData(parse, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot read data:[/] {Markup.Escape(e.Message)}");
+            return (null!, null!, [], 1);
+        }
+
+        var classList = parse.GetValue(cli.Classes);
+        IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
+        return (data, encoded, classes, TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) ?? 0);
     }
 }
