@@ -53,7 +53,7 @@ public sealed class ClusterRegistryCommandsTests : IClassFixture<RedisClusterFix
         Assert.Equal(0, await RunAsync(["models", "push", v1, .. connection]));
         Assert.Equal(0, await RunAsync(["models", "promote", "again-gru@1", .. connection]));
 
-        var (exit, output) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(120), ["models", "promote", "again-gru@1", .. connection]);
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "promote", "again-gru@1", .. connection], timeout: TimeSpan.FromSeconds(120));
 
         Assert.True(exit == 0, output);
         Assert.Contains("again-gru@1 is already the active model", output, StringComparison.Ordinal);
@@ -64,7 +64,7 @@ public sealed class ClusterRegistryCommandsTests : IClassFixture<RedisClusterFix
     [Fact]
     public async Task Migrate_NoOldLayout_SaysSoAndExitsZero()
     {
-        var (exit, output) = await CliProcess.RunAsync(null, TimeSpan.FromSeconds(60), "models", "migrate", "--redis", _redis.Configuration, "--prefix", _prefix + "m");
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "migrate", "--redis", _redis.Configuration, "--prefix", _prefix + "m"], timeout: TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, output);
         Assert.Contains("nothing to migrate", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "), StringComparison.Ordinal);
     }

@@ -65,16 +65,18 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000",
             ["AlertBroker__Kafka__Properties__heartbeat.interval.ms"] = "500",
         };
-        var workers = new List<CliProcess>();
+        var workers = new List<AlertBrokerProcess>();
         try
         {
             for (var w = 0; w < Workers; w++)
             {
-                workers.Add(CliProcess.Start(
-                    environment,
-                    "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", input, "--group", group, "--output-topic", output,
-                    "--dead-letter-topic", deadLetters, "--redis", _redis.Configuration, "--model-registry-redis", _redis.Configuration,
-                    "--batch-size", "50", "--batch-timeout-ms", "50", "--http-port", "0"));
+                workers.Add(AlertBrokerProcess.Start(
+                    [
+                        "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", input, "--group", group, "--output-topic", output,
+                        "--dead-letter-topic", deadLetters, "--redis", _redis.Configuration, "--model-registry-redis", _redis.Configuration,
+                        "--batch-size", "50", "--batch-timeout-ms", "50", "--http-port", "0",
+                    ],
+                    environment));
             }
 
             // The group settles: the mock's four partitions split over the three workers, each holding at least one.
@@ -107,11 +109,11 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             Assert.All(outputs, o => Assert.Equal("1", o.ModelVersion));
 
             // The promotion, as an operator (or the chart's Job) makes it: the real command against the cluster-hosted registry.
-            var (promoted, promotion) = await CliProcess.RunAsync(null, s_step, ["models", "promote", "e2e-gru@2", .. registry, "--actor", "e2e", "--reason", "test"]);
+            var (promoted, promotion, _) = await AlertBrokerProcess.RunAsync(["models", "promote", "e2e-gru@2", .. registry, "--actor", "e2e", "--reason", "test"], timeout: s_step);
             Assert.True(promoted == 0, promotion);
             foreach (var w in workers)
             {
-                Assert.True(await w.WaitForAsync("ztf: switched to model e2e-gru@2", s_step), "a worker did not switch:\n" + w.Output);
+                Assert.True(await w.WaitForLineAsync("ztf: switched to model e2e-gru@2", s_step), "a worker did not switch:\n" + w.Output);
             }
 
             // Heartbeats show every worker on v2.
@@ -132,7 +134,7 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
                 await Task.Delay(250);
             }
 
-            var (_, status) = await CliProcess.RunAsync(null, s_step, ["models", "status", .. registry]);
+            var (_, status, _) = await AlertBrokerProcess.RunAsync(["models", "status", .. registry], timeout: s_step);
             Assert.All(ids, i => Assert.Contains(i, status, StringComparison.Ordinal));
 
             await ProduceAsync(input, phase2, partitionOf);
@@ -196,11 +198,11 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
 
     private static HashSet<long> SourceIds(IEnumerable<Classification> outputs) => outputs.Select(o => o.SourceId).ToHashSet();
 
-    private static string Logs(List<CliProcess> workers) =>
+    private static string Logs(List<AlertBrokerProcess> workers) =>
         string.Join("\n----\n", workers.Select((w, i) => $"worker {i} (pid {w.Id}):\n{w.Output}"));
 
     /// <summary>Each worker's partitions of <paramref name="topic"/> now, from its log of assignments and revocations (keyed by pid).</summary>
-    private static Dictionary<int, int[]> CurrentAssignment(List<CliProcess> workers, string topic)
+    private static Dictionary<int, int[]> CurrentAssignment(List<AlertBrokerProcess> workers, string topic)
     {
         var result = new Dictionary<int, int[]>();
         var partition = new Regex(Regex.Escape(topic) + @" \[+(\d+)\]+");

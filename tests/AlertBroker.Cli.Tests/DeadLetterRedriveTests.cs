@@ -50,7 +50,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
         }
 
         // A window that ends before these alerts (a misconfiguration): each is dead-lettered InvalidValue, the junk NotAvro.
-        using (var worker = StartWorker(new Dictionary<string, string> { ["AlertBroker__Alerts__ZtfMaxMjd"] = "59000" }))
+        using (var worker = StartWorker(new Dictionary<string, string?> { ["AlertBroker__Alerts__ZtfMaxMjd"] = "59000" }))
         {
             var dead = await ReadAsync(DeadLetters, 7, TimeSpan.FromSeconds(90));
             Assert.True(dead.Count == 7, $"{dead.Count} dead letters:\n{worker.Output}");
@@ -194,10 +194,10 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.Contains("cannot start:", output, StringComparison.Ordinal);
     }
 
-    private AlertBrokerProcess StartWorker(Dictionary<string, string> environment) => AlertBrokerProcess.Start(
+    private AlertBrokerProcess StartWorker(Dictionary<string, string?> environment) => AlertBrokerProcess.Start(
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output, "--dead-letter-topic", DeadLetters,
             "--in-memory", "--random-model", "--batch-size", "10", "--http-port", "0"],
-        new Dictionary<string, string>(environment) { ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000" });
+        new Dictionary<string, string?>(environment) { ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000" });
 
     private static async Task StopAsync(AlertBrokerProcess worker)
     {

@@ -80,7 +80,7 @@ public sealed partial class EveryCommandFailureTests : IDisposable
     public async Task EveryCommand_BrokenPackageAndInputs_OneClearLineAndNonZeroExit()
     {
         var inputs = Prepare(valid: false);
-        var failures = await RunAllAsync(BuiltProgram.Path, inputs, (name, c, exit, output) =>
+        var failures = await RunAllAsync(AlertBrokerProcess.ProgramPath, inputs, (name, c, exit, output) =>
         {
             if (exit == 0)
             {
@@ -213,8 +213,8 @@ public sealed partial class EveryCommandFailureTests : IDisposable
 
     private async Task<(int Exit, string Output)> RunAsync(string program, string[] arguments)
     {
-        var (exit, stdout, stderr) = await BuiltProgram.RunAsync(_root, arguments, program);
-        return (exit, stdout + stderr);
+        var finished = await AlertBrokerProcess.RunToEndAsync(arguments, workingDirectory: _root, program: program);
+        return (finished.Code, finished.Stdout + finished.Stderr);
     }
 
     // A copy of the built program whose libonnxruntime.so is cut to 4 KB: the apphost, alertbroker.dll and its json files are

@@ -306,7 +306,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
     private AlertBrokerProcess StartWorker(string model) => AlertBrokerProcess.Start(
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output, "--dead-letter-topic", DeadLetters,
             "--redis", _redis.Configuration, "--model", model, "--batch-size", "10", "--http-port", "0"],
-        new Dictionary<string, string>
+        new Dictionary<string, string?>
         {
             ["AlertBroker__State__KeyPrefix"] = Prefix,
             ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000",

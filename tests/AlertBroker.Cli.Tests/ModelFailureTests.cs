@@ -159,7 +159,11 @@ public sealed class ModelFailureTests : IDisposable
         ["AlertBroker:Telemetry:HttpPort"] = "0",
     };
 
-    private (int Exit, string Stdout, string Stderr) RunProgram(string[] arguments) => BuiltProgram.Run(_root, arguments);
+    private (int Exit, string Stdout, string Stderr) RunProgram(string[] arguments)
+    {
+        var finished = AlertBrokerProcess.RunToEnd(_root, arguments);
+        return (finished.Code, finished.Stdout, finished.Stderr);
+    }
 
     private static (int Exit, string Text) RunInspect(string dir, string? device = null)
     {

@@ -120,7 +120,7 @@ public sealed class RegistryCommandsEnvironmentTests : IClassFixture<SecureRedis
 
         foreach (var args in new[] { new[] { "models", "push", package }, ["models", "promote", "env-gru@1", "--actor", "promote-job"], ["models", "status"] })
         {
-            var (exit, output) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), args);
+            var (exit, output, _) = await AlertBrokerProcess.RunAsync(args, environment, TimeSpan.FromSeconds(120));
             Assert.True(exit == 0, string.Join(' ', args) + " → " + exit + ":\n" + output);
             Assert.DoesNotContain(password, output, StringComparison.Ordinal);
         }
@@ -132,14 +132,14 @@ public sealed class RegistryCommandsEnvironmentTests : IClassFixture<SecureRedis
 
         // The same variables with a wrong password: refused credentials, exit code 4, the password not echoed.
         environment["AlertBroker__Redis__Password"] = "wrong," + password;
-        var (refused, refusal) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), "models", "status");
+        var (refused, refusal, _) = await AlertBrokerProcess.RunAsync(["models", "status"], environment, TimeSpan.FromSeconds(120));
         Assert.True(refused == 4, refusal);
         Assert.DoesNotContain(password, refusal, StringComparison.Ordinal);
 
         // A variable naming a CA file that does not exist is reported by its name (exit code 2).
         environment["AlertBroker__Redis__Password"] = password;
         environment["AlertBroker__Redis__TlsCaFile"] = "/nonexistent/ca.pem";
-        var (invalid, message) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), "models", "status");
+        var (invalid, message, _) = await AlertBrokerProcess.RunAsync(["models", "status"], environment, TimeSpan.FromSeconds(120));
         Assert.True(invalid == 2, message);
         Assert.Contains("AlertBroker__Redis__TlsCaFile", message, StringComparison.Ordinal);
     }

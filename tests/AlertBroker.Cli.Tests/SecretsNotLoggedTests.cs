@@ -61,14 +61,16 @@ public sealed class SecretsNotLoggedTests : IClassFixture<SecureRedisServerFixtu
 
         // A password in the pass-through (unused with plaintext, but librdkafka holds it and its configuration dump lists it).
         environment["AlertBroker__Kafka__Properties__sasl.password"] = PassThroughPassword;
-        using var worker = CliProcess.Start(
-            environment,
-            "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", input, "--group", "g-" + id, "--output-topic", output,
-            "--dead-letter-topic", "dlq-" + id, "--redis", _redis.Configuration, "--model-registry-redis", _redis.Configuration,
-            "--batch-timeout-ms", "50", "--http-port", "0");
+        using var worker = AlertBrokerProcess.Start(
+            [
+                "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", input, "--group", "g-" + id, "--output-topic", output,
+                "--dead-letter-topic", "dlq-" + id, "--redis", _redis.Configuration, "--model-registry-redis", _redis.Configuration,
+                "--batch-timeout-ms", "50", "--http-port", "0",
+            ],
+            environment);
         try
         {
-            Assert.True(await worker.WaitForAsync("Partitions assigned", TimeSpan.FromSeconds(90)), worker.Output);
+            Assert.True(await worker.WaitForLineAsync("Partitions assigned", TimeSpan.FromSeconds(90)), worker.Output);
             var alerts = SyntheticZtfAlerts.Generate(5, 3, seed: 9);
             using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
             {
@@ -113,10 +115,7 @@ public sealed class SecretsNotLoggedTests : IClassFixture<SecureRedisServerFixtu
         environment["AlertBroker__Kafka__SslKeyLocation"] = _certificates.EncryptedKeyFile;
         environment["AlertBroker__Kafka__SslKeyPassword"] = KeyPassword;
 
-        var (exit, log) = await CliProcess.RunAsync(
-            environment,
-            TimeSpan.FromSeconds(120),
-            "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--redis", _redis.Configuration, "--random-model", "--http-port", "0");
+        var (exit, log, _) = await AlertBrokerProcess.RunAsync(["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--redis", _redis.Configuration, "--random-model", "--http-port", "0"], environment, TimeSpan.FromSeconds(120));
 
         Assert.True(exit == 4, $"exit code {exit}:\n{log}");
         Assert.Contains("SSL handshake failed", log, StringComparison.Ordinal);
@@ -130,11 +129,13 @@ public sealed class SecretsNotLoggedTests : IClassFixture<SecureRedisServerFixtu
             environment.Remove("AlertBroker__Kafka__" + key);
         }
 
-        var (saslExit, saslLog) = await CliProcess.RunAsync(
+        var (saslExit, saslLog, _) = await AlertBrokerProcess.RunAsync(
+            [
+                "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--redis", _redis.Configuration, "--random-model", "--http-port", "0",
+                "--kafka-security-protocol", "SaslPlaintext", "--kafka-sasl-mechanism", "ScramSha256", "--kafka-sasl-username", "alertbroker",
+            ],
             environment,
-            TimeSpan.FromSeconds(120),
-            "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--redis", _redis.Configuration, "--random-model", "--http-port", "0",
-            "--kafka-security-protocol", "SaslPlaintext", "--kafka-sasl-mechanism", "ScramSha256", "--kafka-sasl-username", "alertbroker");
+            TimeSpan.FromSeconds(120));
         Assert.True(saslExit == 4, $"exit code {saslExit}:\n{saslLog}");
         Assert.Contains("SASL Handshake not supported by broker (required by mechanism SCRAM-SHA-256)", System.Text.RegularExpressions.Regex.Replace(saslLog, @"\s+", " "), StringComparison.Ordinal);
         AssertNoSecret(saslLog, SaslPassword, _redis.Password!, SchemaPassword);
@@ -151,7 +152,7 @@ public sealed class SecretsNotLoggedTests : IClassFixture<SecureRedisServerFixtu
         var all = new StringBuilder();
         foreach (var args in new[] { new[] { "models", "push", package }, ["models", "promote", "secret-gru@1"], ["models", "status"], ["models", "list"] })
         {
-            var (exit, log) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), args);
+            var (exit, log, _) = await AlertBrokerProcess.RunAsync(args, environment, TimeSpan.FromSeconds(120));
             Assert.True(exit == 0, string.Join(' ', args) + ":\n" + log);
             all.AppendLine(log);
         }
@@ -159,7 +160,7 @@ public sealed class SecretsNotLoggedTests : IClassFixture<SecureRedisServerFixtu
         // SASL settings with a plaintext protocol: refused at start, naming the key, not echoing the password.
         environment["AlertBroker__Kafka__SaslPassword"] = SaslPassword;
         environment["AlertBroker__Kafka__SslKeyPassword"] = KeyPassword;
-        var (invalid, message) = await CliProcess.RunAsync(environment, TimeSpan.FromSeconds(120), "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--in-memory", "--random-model", "--http-port", "0");
+        var (invalid, message, _) = await AlertBrokerProcess.RunAsync(["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", "t", "--in-memory", "--random-model", "--http-port", "0"], environment, TimeSpan.FromSeconds(120));
         Assert.True(invalid == 2, message);
         Assert.Contains("AlertBroker:Kafka:SaslPassword is set but AlertBroker:Kafka:SecurityProtocol is not set", System.Text.RegularExpressions.Regex.Replace(message, @"\s+", " "), StringComparison.Ordinal);
         all.AppendLine(message);

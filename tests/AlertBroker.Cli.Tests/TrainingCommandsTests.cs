@@ -301,7 +301,7 @@ public sealed class TrainingCommandsTests : IDisposable
         var meta = Path.Combine(data, "ztf_toy_metadata.csv");
         File.WriteAllText(meta, File.ReadAllText(meta).Replace("ZTFtoy000,SNIa", "ZTFtoy000,snia", StringComparison.Ordinal)
             .Replace("ZTFtoy001,SNII", "ZTFtoy001,SNIIn", StringComparison.Ordinal) + "ZTFtoyNone,SNIa,0.1,0.1\n");
-        var (exit, _, stderr) = BuiltProgram.Run(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
+        var (exit, _, _, stderr) = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
         Assert.Equal(0, exit);
 
         evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
@@ -318,7 +318,7 @@ public sealed class TrainingCommandsTests : IDisposable
 
         // A class of the model with no object in the data has no AUROC: the macro figures average the others, as said.
         File.WriteAllLines(meta, File.ReadAllLines(meta).Where(l => !l.Contains(",TDE,", StringComparison.Ordinal)));
-        (exit, _, stderr) = BuiltProgram.Run(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
+        (exit, _, _, stderr) = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
         Assert.Equal(0, exit);
         Assert.Contains("no object of class TDE in the data: the macro figures average the other 2 classes", stderr.ReplaceLineEndings(" "), StringComparison.Ordinal);
         Assert.Contains("No object of class TDE: the macro figures average the other classes.", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);

@@ -29,7 +29,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(
             Run("--in-memory", "--random-model"),
-            new Dictionary<string, string> { ["AlertBroker__Kafka__Properties__security.protocol"] = "bogus" });
+            new Dictionary<string, string?> { ["AlertBroker__Kafka__Properties__security.protocol"] = "bogus" });
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
         Assert.Contains("security.protocol", output, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(
             Run("--in-memory", "--random-model"),
-            new Dictionary<string, string> { ["AlertBroker__Candidates__ZtfMinRealBogus"] = "1.5" });
+            new Dictionary<string, string?> { ["AlertBroker__Candidates__ZtfMinRealBogus"] = "1.5" });
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
         Assert.Contains("AlertBroker:Candidates: ZtfMinRealBogus must be in [0, 1]", output, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class WorkerExitCodeTests : IDisposable
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(
             ["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", _topic, "--in-memory", "--random-model", "--http-port", "0"],
-            new Dictionary<string, string> { ["AlertBroker__Kafka__StartTimeoutMs"] = "3000" });
+            new Dictionary<string, string?> { ["AlertBroker__Kafka__StartTimeoutMs"] = "3000" });
 
         Assert.True(code == 4, $"exit code {code}; output:\n{output}");
         Assert.Contains("127.0.0.1:1", output, StringComparison.Ordinal);
