@@ -197,6 +197,33 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_RareEventCountersOfAssignedTopics_ExportedAtZeroBeforeTheirFirstEvent()
+    {
+        // Prometheus's increase() sees nothing in a counter that first appears at 1: the chart's offset-reset and
+        // lost-partition alerts need the series at 0 from the assignment on (the worker calls StartCounting then).
+        var metrics = _app!.Services.GetRequiredService<WorkerMetrics>();
+        metrics.StartCounting(["ztf_a", "ztf_b", "ztf_a"]);
+
+        var before = PrometheusScrape.Parse(await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_a"));
+        Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_b"));
+        Assert.Equal(0, before.Value("alertbroker_kafka_partitions_lost_total"));
+
+        // A reset adds 1 to the 0 (a second assignment adds nothing); the exporter caches a scrape for a moment.
+        metrics.OffsetReset("ztf_b");
+        metrics.StartCounting(["ztf_b"]);
+        var after = before;
+        for (var i = 0; i < 50 && after.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_b") == 0; i++)
+        {
+            await Task.Delay(100);
+            after = PrometheusScrape.Parse(await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        }
+
+        Assert.Equal(1, after.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_b"));
+        Assert.Equal(0, after.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_a"));
+    }
+
+    [Fact]
     public void AddAlertBrokerHttp_DefaultAddress_ListensOnLoopbackOnly()
     {
         var addresses = _app!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

@@ -463,6 +463,7 @@ public sealed class KafkaAlertWorker
         {
             // An assignment, even an empty one (more members than partitions), means the group has this member.
             _health?.InGroup = true;
+            _metrics?.StartCounting(partitions.Select(p => p.Topic));
         }
 
         _metrics?.SetAssignedPartitions(count);

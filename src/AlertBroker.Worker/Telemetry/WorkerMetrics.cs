@@ -174,6 +174,21 @@ public sealed class WorkerMetrics : IDisposable
 
     public void PartitionsLost(int count) => _partitionsLost.Add(count);
 
+    /// <summary>
+    /// Exports the rare-event counters of the assigned topics at 0 (offset resets by topic, lost partitions), so that their
+    /// first event is an increase from 0: a counter series that first appears at 1 has no increase for Prometheus's
+    /// <c>increase()</c>/<c>rate()</c>, and the chart's alerts on these counters would miss a worker's first reset.
+    /// </summary>
+    public void StartCounting(IEnumerable<string> topics)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        _partitionsLost.Add(0);
+        foreach (var topic in topics.Distinct(StringComparer.Ordinal))
+        {
+            _offsetResets.Add(0, new KeyValuePair<string, object?>("topic", topic));
+        }
+    }
+
     public void LibrdkafkaLog(string level) => _librdkafkaLog.Add(1, new KeyValuePair<string, object?>("level", level));
 
     public void SetAssignedPartitions(int count) => Volatile.Write(ref _assigned, count);
