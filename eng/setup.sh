@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK and npm:
-# apt packages, helm and the PromQL grammar (for the chart's tests) and NuGet restore (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime).
+# apt packages, helm, the PromQL grammar and promtool (for the chart's tests) and NuGet restore (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime).
 # A second run finds everything in place and only re-checks (seconds).
 set -euo pipefail
 
@@ -76,6 +76,37 @@ else
   log "PromQL grammar $PROMQL_VERSION installed in ${PROMQL_DIR#"$root"/}"
 fi
 ln -sfn "promql-$PROMQL_VERSION" "$root/.tools/promql"
+
+# 2c. Prometheus's promtool and server (Debian's package prometheus 2.42, unpacked into .tools/, never installed as a
+#     service) for the chart's tests: `promtool test rules` runs the alerting rules' unit tests
+#     (tests/AlertBroker.Deployment.Tests/alert-rules.test.yaml), and a real Prometheus scrapes a real worker.
+PROMETHEUS_VERSION="2.42.0"
+PROMETHEUS_DIR="$root/.tools/prometheus-$PROMETHEUS_VERSION"
+if [[ -x "$PROMETHEUS_DIR/promtool" && -x "$PROMETHEUS_DIR/prometheus" ]]; then
+  log "prometheus $PROMETHEUS_VERSION present in ${PROMETHEUS_DIR#"$root"/}"
+else
+  log "fetching prometheus $PROMETHEUS_VERSION (Debian package prometheus, unpacked)"
+  ptmp="$(mktemp -d)"
+  chmod 0755 "$ptmp"
+  if ! (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    "${sudo_cmd[@]}" apt-get update -qq
+    (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1)
+  fi
+  dpkg-deb -x "$ptmp"/prometheus_*.deb "$ptmp/x"
+  mkdir -p "$PROMETHEUS_DIR.partial"
+  cp "$ptmp/x/usr/bin/promtool" "$ptmp/x/usr/bin/prometheus" "$PROMETHEUS_DIR.partial/"
+  rm -rf "$ptmp"
+  found="$("$PROMETHEUS_DIR.partial/promtool" --version 2>&1 | head -1)"
+  if [[ "$found" != "promtool, version $PROMETHEUS_VERSION"* ]]; then
+    echo "[setup] expected promtool $PROMETHEUS_VERSION in Debian's prometheus package, found: $found" >&2
+    exit 1
+  fi
+  rm -rf "$PROMETHEUS_DIR" && mv "$PROMETHEUS_DIR.partial" "$PROMETHEUS_DIR"
+  log "prometheus $PROMETHEUS_VERSION installed in ${PROMETHEUS_DIR#"$root"/}"
+fi
+ln -sfn "prometheus-$PROMETHEUS_VERSION" "$root/.tools/prometheus"
 
 # 3. NuGet restore (incremental: a no-op restore takes a few seconds).
 log "dotnet restore"

@@ -161,6 +161,141 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         kafka.Process.WaitForExit(10_000);
     }
 
+    /// <summary>
+    /// A real Prometheus (Debian's 2.42, from eng/setup.sh) scrapes the worker the chart starts, with the labels the chart's
+    /// ServiceMonitor gives the scrape, and loads the chart's rendered alerting rules: alerts flow through the worker, then
+    /// every rule evaluates without error and every query of the chart's Grafana dashboard answers (with data where the
+    /// worker has had something to count). What no unit test shows: that the exposition, names and labels are what the
+    /// rules and panels select, as Prometheus itself reads them.
+    /// </summary>
+    [HelmFact]
+    public async Task Prometheus_ScrapingTheChartsWorkerWithItsRules_EveryRuleEvaluatesAndEveryDashboardQueryAnswers()
+    {
+        Assert.True(_redis.Available, "redis-server is not installed (run eng/setup.sh)");
+        var prometheus = Path.Combine(Helm.RepositoryRoot, ".tools", "prometheus", "prometheus");
+        Assert.True(File.Exists(prometheus), $"prometheus is not at {prometheus}: run eng/setup.sh");
+
+        var cli = CliPath();
+        var topic = "prom-" + Guid.NewGuid().ToString("N")[..8];
+        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
+        var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
+        var port = FreePort();
+        var m = Helm.Template(
+            ["monitoring"],
+            $"config.Kafka.BootstrapServers={bootstrap}",
+            $"config.Kafka.Topics={{{topic}}}",
+            "config.Kafka.GroupId=prom-test-" + topic,
+            $"config.Kafka.Properties.session\\.timeout\\.ms=6000",
+            $"config.State.Redis={_redis.Configuration}",
+            "config.State.KeyPrefix=prom-" + topic,
+            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
+            $"metrics.port={port}");
+        var configFile = Path.Combine(_dir, "alertbroker-prom.json");
+        await File.WriteAllTextAsync(configFile, m.OfKind("ConfigMap").Single(c => c.Get("data") is YamlMappingNode data && data.Get("alertbroker.json") is not null).Str("data", "alertbroker.json"));
+        var container = m.WorkerContainer();
+        var env = container.Env().Where(e => e.Value.Get("value") is not null).ToDictionary(e => e.Key, e => e.Value.Str("value")!, StringComparer.Ordinal);
+        var worker = Start(cli, _dir, ["run", "--config", configFile], env);
+        using var workerHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(3) };
+        Assert.Equal(HttpStatusCode.OK, await PollAsync(workerHttp, "/readyz", worker, TimeSpan.FromSeconds(60)));
+
+        // Prometheus with the chart's rules (the PrometheusRule's spec is a rules file) and the ServiceMonitor's target labels.
+        var rule = m.Single("PrometheusRule");
+        var alertNames = rule.Map("spec").Seq("groups").Cast<YamlMappingNode>().SelectMany(g => g.Seq("rules").Cast<YamlMappingNode>()).Select(r => r.Str("alert")!).Order(StringComparer.Ordinal).ToList();
+        var promDir = Directory.CreateDirectory(Path.Combine(_dir, "prometheus")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(promDir, "rules.yaml"), rule.Map("spec").ToYamlString());
+        var promPort = FreePort();
+        await File.WriteAllTextAsync(Path.Combine(promDir, "prometheus.yml"), string.Join('\n',
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}",
+            "rule_files: [rules.yaml]",
+            "scrape_configs:",
+            "  - job_name: alertbroker",
+            $"    static_configs: [{{targets: ['127.0.0.1:{port}'], labels: {{namespace: alerts, service: ab-alertbroker-metrics, pod: ab-alertbroker-0}}}}]",
+            string.Empty));
+        var server = StartProgram(prometheus, promDir, ["--config.file=prometheus.yml", "--storage.tsdb.path=data", $"--web.listen-address=127.0.0.1:{promPort}", "--log.level=warn"]);
+        using var prom = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{promPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Equal(HttpStatusCode.OK, await PollAsync(prom, "/-/ready", server, TimeSpan.FromSeconds(60)));
+
+        // Alerts through the worker: a simulated night of ZTF alerts published to its topic.
+        var sim = Path.Combine(_dir, "sim-" + topic);
+        await RunToEndAsync(cli, ["simulate", "alerts", "--survey", "ztf", "--nights", "3", "--no-cutouts", "--out", sim, "--seed", "3"]);
+        await RunToEndAsync(cli, ["replay", sim, "--to-kafka", "--bootstrap-servers", bootstrap, "--topic", topic, "--quiet"]);
+
+        const string Release = "namespace=\"alerts\", service=\"ab-alertbroker-metrics\"";
+        var published = 0.0;
+        var clock = Stopwatch.StartNew();
+        while (published <= 0 && clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            await Task.Delay(500);
+            var answer = await QueryAsync(prom, $"sum(alertbroker_classifications_published_total{{{Release}}})");
+            published = answer.Count == 0 ? 0 : answer[0].Value;
+        }
+
+        Assert.True(published > 0, "Prometheus saw no published classification\nworker:\n" + worker.Output + "\nprometheus:\n" + server.Output);
+        Assert.Equal(1, (await QueryAsync(prom, $"up{{{Release}}}")).Single().Value);
+
+        // The rare-event counters are there at 0 before their first event, so the alerts on increase() see the first one.
+        Assert.Equal(0, (await QueryAsync(prom, $"alertbroker_kafka_offset_resets_total{{{Release}, topic=\"{topic}\"}}")).Single().Value);
+        Assert.Equal(0, (await QueryAsync(prom, $"alertbroker_kafka_partitions_lost_total{{{Release}}}")).Single().Value);
+
+        // Every rule evaluated (Prometheus evaluates each group every second) without error.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        using var rules = System.Text.Json.JsonDocument.Parse(await prom.GetStringAsync(new Uri("/api/v1/rules", UriKind.Relative)));
+        var evaluated = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("rules").EnumerateArray()).ToList();
+        Assert.Equal(alertNames, evaluated.Select(r => r.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
+        foreach (var r in evaluated)
+        {
+            Assert.True(r.GetProperty("health").GetString() == "ok", $"{r.GetProperty("name")}: {r}");
+        }
+
+        // Every dashboard query answers as Grafana would ask it (its variables set to this release); the panels on what a
+        // working worker counts have data.
+        using var dashboard = System.Text.Json.JsonDocument.Parse(m.OfKind("ConfigMap").Single(c => c.Str("metadata", "name") == "ab-alertbroker-dashboard").Str("data", "alertbroker-workers.json")!);
+        var withData = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                var expr = target.GetProperty("expr").GetString()!.Replace("$namespace", "alerts", StringComparison.Ordinal).Replace("$service", "ab-alertbroker-metrics", StringComparison.Ordinal);
+                if ((await QueryAsync(prom, expr)).Count > 0)
+                {
+                    withData.Add(expr);
+                }
+            }
+        }
+
+        foreach (var family in new[] { "alertbroker_alerts_received_total", "alertbroker_classifications_published_total", "alertbroker_alert_latency_seconds_bucket", "alertbroker_consumer_lag", "alertbroker_dependency_up", "alertbroker_model_serving", "alertbroker_kafka_partitions_assigned" })
+        {
+            Assert.True(withData.Any(e => e.Contains(family + "{", StringComparison.Ordinal)), $"no dashboard query on {family} has data; with data:\n{string.Join('\n', withData)}");
+        }
+
+        worker.Signal("TERM");
+        Assert.True(worker.Process.WaitForExit(TimeSpan.FromSeconds(30)), "the worker did not stop");
+        kafka.Signal("INT");
+        kafka.Process.WaitForExit(10_000);
+    }
+
+    // An instant query's answer: each series's labels and value (an error fails the test with Prometheus's message).
+    private static async Task<List<(Dictionary<string, string> Labels, double Value)>> QueryAsync(HttpClient prom, string query)
+    {
+        using var response = await prom.GetAsync(new Uri("/api/v1/query?query=" + Uri.EscapeDataString(query), UriKind.Relative));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: {response.StatusCode} {body}");
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        var data = json.RootElement.GetProperty("data");
+        Assert.Equal("vector", data.GetProperty("resultType").GetString());
+        return data.GetProperty("result").EnumerateArray()
+            .Select(r => (r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal), double.Parse(r.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture)))
+            .ToList();
+    }
+
+    private async Task RunToEndAsync(string cli, string[] args)
+    {
+        var child = Start(cli, _dir, args, new Dictionary<string, string>());
+        await child.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        child.Process.WaitForExit();
+        Assert.True(child.Process.ExitCode == 0, string.Join(' ', args) + ": exit " + child.Process.ExitCode + "\n" + child.Output);
+    }
+
     private static string CliPath()
     {
         foreach (var attribute in typeof(ChartRunsWorkerTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
@@ -174,22 +309,24 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         throw new InvalidOperationException("alertbroker.dll not found: build src/AlertBroker.Cli first");
     }
 
-    private ChildProcess Start(string cli, string workingDirectory, string[] args, IReadOnlyDictionary<string, string> env)
+    private ChildProcess Start(string cli, string workingDirectory, string[] args, IReadOnlyDictionary<string, string> env) =>
+        StartProgram("dotnet", workingDirectory, [cli, .. args], env);
+
+    private ChildProcess StartProgram(string program, string workingDirectory, string[] args, IReadOnlyDictionary<string, string>? env = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        info.ArgumentList.Add(cli);
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
         }
 
-        foreach (var (k, v) in env)
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
             info.Environment[k] = v;
         }

@@ -65,6 +65,51 @@ public sealed partial class MonitoringChartTests
         Assert.All(fewer.Values, a => Assert.Null(a.Map("annotations").Get("runbook_url")));
     }
 
+    [HelmFact]
+    public void PrometheusRule_PromtoolChecksItAndItsUnitTestsPass_EveryAlertRaisedAndQuietWhenHealthy()
+    {
+        // The rules as Prometheus loads them from the PrometheusRule (its spec is a rules file), checked and unit-tested by
+        // Prometheus's own promtool: synthetic series under the worker's metric names, the alerts each rule must raise
+        // with their rendered labels and annotations, and none on a healthy stream (alert-rules.test.yaml).
+        var rule = Helm.Template(["monitoring"]).Single("PrometheusRule");
+        var dir = Directory.CreateTempSubdirectory("ab-rules-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "rules.yaml"), rule.Map("spec").ToYamlString());
+
+            var tests = Path.Combine(dir, "alert-rules.test.yaml");
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "alert-rules.test.yaml"), tests);
+
+            var check = Promtool(dir, "check", "rules", "rules.yaml");
+            Assert.True(check.Exit == 0, check.Output);
+            Assert.Contains("SUCCESS: 10 rules found", check.Output, StringComparison.Ordinal);
+            var run = Promtool(dir, "test", "rules", "alert-rules.test.yaml");
+            Assert.True(run.Exit == 0, run.Output);
+            Assert.Contains("SUCCESS", run.Output, StringComparison.Ordinal);
+
+            // Every alert of the chart is unit-tested: raised in some test, and checked quiet on the healthy stream.
+            var yaml = new YamlStream();
+            using (var reader = new StreamReader(tests))
+            {
+                yaml.Load(reader);
+            }
+
+            var groups = ((YamlMappingNode)yaml.Documents[0].RootNode).Seq("tests").Cast<YamlMappingNode>().ToList();
+            var cases = groups.SelectMany(g => g.Seq("alert_rule_test").Cast<YamlMappingNode>().Select(c => (Group: g.Str("name")!, Case: c))).ToList();
+            var raised = cases.Where(c => c.Case.Get("exp_alerts") is YamlSequenceNode { Children.Count: > 0 }).Select(c => c.Case.Str("alertname")!).ToHashSet(StringComparer.Ordinal);
+            var quietWhenHealthy = cases.Where(c => c.Group == "a healthy stream raises nothing" && c.Case.Get("exp_alerts") is null).Select(c => c.Case.Str("alertname")!).ToHashSet(StringComparer.Ordinal);
+            foreach (var alert in Alerts(rule).Keys)
+            {
+                Assert.True(raised.Contains(alert), $"{alert} is raised by no test of alert-rules.test.yaml");
+                Assert.True(quietWhenHealthy.Contains(alert), $"{alert} is not checked quiet on the healthy stream of alert-rules.test.yaml");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [HelmTheory]
     [InlineData("metrics.service.enabled=false", "metrics.serviceMonitor.enabled=false")]
     [InlineData("metrics.serviceMonitor.enabled=false", "metrics.service.enabled=true")]
@@ -154,6 +199,30 @@ public sealed partial class MonitoringChartTests
         {
             Assert.True(verdicts[i] == "ok", $"{verdicts[i]}\n  in: {list[i]}");
         }
+    }
+
+    // Prometheus's promtool (eng/setup.sh unpacks Debian's prometheus 2.42 into .tools/prometheus) in a directory.
+    private static (int Exit, string Output) Promtool(string directory, params string[] arguments)
+    {
+        var path = Path.Combine(Helm.RepositoryRoot, ".tools", "prometheus", "promtool");
+        Assert.True(File.Exists(path), $"promtool is not at {path}: run eng/setup.sh");
+        var info = new System.Diagnostics.ProcessStartInfo(path)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "promtool did not finish");
+        return (process.ExitCode, output.Result + errors.Result);
     }
 
     // Brackets and quotes balance: a template slip (a lost brace, a stray quote) shows here rather than in Prometheus.
