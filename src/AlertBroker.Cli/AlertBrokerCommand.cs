@@ -33,12 +33,49 @@ internal static class AlertBrokerCommand
     /// code 0); every other command gets System.CommandLine's handling (its token cancelled, 130/143 if it does not end
     /// within two seconds). Exceptions are not caught here: <c>Program</c> reports them on one line with exit code 70.
     /// </summary>
-    public static Task<int> InvokeAsync(string[] args)
+    public static Task<int> InvokeAsync(string[] args) => InvokeAsync(args, Console.Error);
+
+    /// <summary>
+    /// <see cref="InvokeAsync(string[])"/>; a command line that does not parse (an unknown option, a value of the wrong
+    /// type or out of range, a required option missing) is a usage error: one line per error on <paramref name="errors"/>,
+    /// a pointer to the command's help, exit code 2 (as for an invalid setting), nothing run. <c>alertbroker</c> alone
+    /// prints the help.
+    /// </summary>
+    public static Task<int> InvokeAsync(string[] args, TextWriter errors)
     {
+        ArgumentNullException.ThrowIfNull(errors);
         var parse = Create().Parse(args);
+        if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            var names = new List<string>();
+            for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            {
+                names.Insert(0, result.Command is RootCommand ? "alertbroker" : result.Command.Name);
+            }
+
+            var command = string.Join(' ', names);
+            foreach (var error in parse.Errors)
+            {
+                errors.WriteLine($"{command}: {Readable(error.Message)}");
+            }
+
+            errors.WriteLine($"(the options: {command} --help)");
+            return Task.FromResult(2);
+        }
+
         var ownsSignals = parse.CommandResult.Command.Name is "run";
         return parse.InvokeAsync(ownsSignals
             ? new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }
             : new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
+
+    // System.CommandLine names the .NET type a value failed to parse as ('System.Nullable`1[System.Int32]'): say what it is.
+    private static string Readable(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '(?:System\.Nullable`1\[)?System\.(\w+)\]?'", m => m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" or "Int16" or "UInt32" or "UInt64" => "as an integer",
+            "Double" or "Single" or "Decimal" => "as a number",
+            "Boolean" => "as true or false",
+            var other => $"as {other}",
+        });
 }

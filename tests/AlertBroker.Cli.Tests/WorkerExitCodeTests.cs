@@ -52,11 +52,13 @@ public sealed class WorkerExitCodeTests : IDisposable
     [InlineData("replay", "--rate", "x", ".")]
     [InlineData("mock-kafka", "--brokers", "two")]
     [InlineData("models", "verify", ".", "--reference", "r.json", "--tolerance", "tiny")]
-    public async Task CommandLineThatDoesNotParse_ExitsOne(params string[] args)
+    public async Task CommandLineThatDoesNotParse_ExitsTwo(params string[] args)
     {
-        // docs/operations.md: a parse error is 1 in every command; a bad value through configuration is 2 (below).
-        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
-        Assert.True(code == 1, $"exit code {code}; output:\n{output}");
+        // docs/operations.md: a command line that does not parse is 2 in every command, as a bad value through configuration.
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(args);
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Equal(string.Empty, stdout);
+        Assert.StartsWith("(the options: alertbroker " + args[0], output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 
@@ -69,6 +71,22 @@ public sealed class WorkerExitCodeTests : IDisposable
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
         Assert.Contains("AlertBroker:Candidates: ZtfMinRealBogus must be in [0, 1]", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("alertbroker run: Cannot parse argument 'x' for option '--batch-size' as an integer.", "run", "--batch-size", "x")]
+    [InlineData("alertbroker split: Cannot parse argument 'x' for option '--folds' as an integer.", "split", "--folds", "x", "--out", "f{k}.txt")]
+    [InlineData("alertbroker models: Unrecognized command or argument 'bogus'.", "models", "bogus")]
+    [InlineData("alertbroker models promote: Required argument missing for command: 'promote'.", "models", "promote")]
+    public async Task CommandLineThatDoesNotParse_OneLinePerErrorNothingRunExitsTwo(string expected, params string[] args)
+    {
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(args);
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Equal(string.Empty, stdout);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(expected, lines);
+        Assert.Equal($"(the options: {expected[..expected.IndexOf(':', StringComparison.Ordinal)]} --help)", lines[^1]);
     }
 
     [Fact]
