@@ -16,6 +16,7 @@ APT_PACKAGES+=(openssl)
 APT_PACKAGES+=(chromium chromium-driver)
 
 log() { printf '[setup] %s\n' "$*"; }
+as_root() { if [[ $(id -u) -ne 0 ]]; then sudo "$@"; else "$@"; fi; }
 
 # 1. apt packages: install only what is missing, so a second run never touches apt.
 missing=()
@@ -26,11 +27,9 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
   log "installing apt packages: ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   log "apt packages present: ${APT_PACKAGES[*]}"
 fi
@@ -89,9 +88,7 @@ else
   ptmp="$(mktemp -d)"
   chmod 0755 "$ptmp"
   if ! (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
-    sudo_cmd=()
-    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-    "${sudo_cmd[@]}" apt-get update -qq
+    as_root apt-get update -qq
     (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1)
   fi
   dpkg-deb -x "$ptmp"/prometheus_*.deb "$ptmp/x"
