@@ -197,7 +197,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metrics_RareEventCountersOfAssignedTopics_ExportedAtZeroBeforeTheirFirstEvent()
+    public async Task Metrics_RareEventCounters_ExportedAtZeroBeforeTheirFirstEvent()
     {
         // Prometheus's increase() sees nothing in a counter that first appears at 1: the chart's offset-reset and
         // lost-partition alerts need the series at 0 from the assignment on (the worker calls StartCounting then).
@@ -208,6 +208,9 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_a"));
         Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_b"));
         Assert.Equal(0, before.Value("alertbroker_kafka_partitions_lost_total"));
+        Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=CorruptAvro"));
+        Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=Internal"));
+        Assert.Equal(0, before.Value("alertbroker_errors_total", "kind=decode_NotAvro"));
 
         // A reset adds 1 to the 0 (a second assignment adds nothing); the exporter caches a scrape for a moment.
         metrics.OffsetReset("ztf_b");

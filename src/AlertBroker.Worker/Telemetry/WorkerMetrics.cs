@@ -175,9 +175,10 @@ public sealed class WorkerMetrics : IDisposable
     public void PartitionsLost(int count) => _partitionsLost.Add(count);
 
     /// <summary>
-    /// Exports the rare-event counters of the assigned topics at 0 (offset resets by topic, lost partitions), so that their
-    /// first event is an increase from 0: a counter series that first appears at 1 has no increase for Prometheus's
-    /// <c>increase()</c>/<c>rate()</c>, and the chart's alerts on these counters would miss a worker's first reset.
+    /// Exports the counters of rare events at 0 — offset resets of the assigned topics, lost partitions, dead letters and
+    /// decode errors of every kind — so that their first event is an increase from 0: a counter series that first appears
+    /// at N has no increase for Prometheus's <c>increase()</c>/<c>rate()</c>, so the chart's alerts on these counters
+    /// would miss a worker's first reset or loss, and a dashboard's rate panel a first burst of dead letters.
     /// </summary>
     public void StartCounting(IEnumerable<string> topics)
     {
@@ -187,7 +188,16 @@ public sealed class WorkerMetrics : IDisposable
         {
             _offsetResets.Add(0, new KeyValuePair<string, object?>("topic", topic));
         }
+
+        foreach (var kind in DeadLetterKinds)
+        {
+            _deadLetters.Add(0, new KeyValuePair<string, object?>("kind", kind));
+            _errors.Add(0, new KeyValuePair<string, object?>("kind", "decode_" + kind));
+        }
     }
+
+    /// <summary>Every kind a dead letter can have: the decode error kinds, and <c>Internal</c>.</summary>
+    public static IReadOnlyList<string> DeadLetterKinds { get; } = [.. Enum.GetNames<AlertBroker.Alerts.AlertErrorKind>(), "Internal"];
 
     public void LibrdkafkaLog(string level) => _librdkafkaLog.Add(1, new KeyValuePair<string, object?>("level", level));
 
