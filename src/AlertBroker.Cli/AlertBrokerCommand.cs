@@ -33,17 +33,13 @@ internal static class AlertBrokerCommand
     /// code 0); every other command gets System.CommandLine's handling (its token cancelled, 130/143 if it does not end
     /// within two seconds). Exceptions are not caught here: <c>Program</c> reports them on one line with exit code 70.
     /// </summary>
-    public static Task<int> InvokeAsync(string[] args) => InvokeAsync(args, Console.Error);
-
-    /// <summary>
-    /// <see cref="InvokeAsync(string[])"/>; a command line that does not parse (an unknown option, a value of the wrong
-    /// type or out of range, a required option missing) is a usage error: one line per error on <paramref name="errors"/>,
-    /// a pointer to the command's help, exit code 2 (as for an invalid setting), nothing run. <c>alertbroker</c> alone
-    /// prints the help.
-    /// </summary>
-    public static Task<int> InvokeAsync(string[] args, TextWriter errors)
+    /// <remarks>
+    /// A command line that does not parse (an unknown option, a value of the wrong type or out of range, a required option
+    /// missing) is a usage error: one line per error on stderr, a pointer to the command's help, exit code 2 (as for an
+    /// invalid setting), nothing run. <c>alertbroker</c> alone prints the help.
+    /// </remarks>
+    public static Task<int> InvokeAsync(string[] args)
     {
-        ArgumentNullException.ThrowIfNull(errors);
         var parse = Create().Parse(args);
         if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
         {
@@ -56,10 +52,10 @@ internal static class AlertBrokerCommand
             var command = string.Join(' ', names);
             foreach (var error in parse.Errors)
             {
-                errors.WriteLine($"{command}: {Readable(error.Message)}");
+                Console.Error.WriteLine($"{command}: {Readable(error.Message)}");
             }
 
-            errors.WriteLine($"(the options: {command} --help)");
+            Console.Error.WriteLine($"(the options: {command} --help)");
             return Task.FromResult(2);
         }
 

@@ -45,18 +45,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         Assert.Matches(@"^127\.0\.0\.1:\d+", bootstrap);
 
         var port = FreePort();
-        var m = Helm.Template(
-            ["minimal"],
-            $"config.Kafka.BootstrapServers={bootstrap}",
-            $"config.Kafka.Topics={{{topic}}}",
-            "config.Kafka.GroupId=chart-test-" + topic,
-            $"config.Kafka.Properties.session\\.timeout\\.ms=6000",
-            $"config.State.Redis={_redis.Configuration}",
-            "config.State.KeyPrefix=chart-" + topic,
-            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
-            $"metrics.port={port}",
-            "drain.timeoutSeconds=20",
-            "terminationGracePeriodSeconds=30");
+        var m = Helm.Template(["minimal"], [.. WorkerSettings(bootstrap, topic, port), "drain.timeoutSeconds=20", "terminationGracePeriodSeconds=30"]);
 
         // The ConfigMap's file, and the container's plain (non-secret) variables, exactly as rendered.
         var configFile = Path.Combine(_dir, "alertbroker.json");
@@ -180,16 +169,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
         var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
         var port = FreePort();
-        var m = Helm.Template(
-            ["monitoring"],
-            $"config.Kafka.BootstrapServers={bootstrap}",
-            $"config.Kafka.Topics={{{topic}}}",
-            "config.Kafka.GroupId=prom-test-" + topic,
-            $"config.Kafka.Properties.session\\.timeout\\.ms=6000",
-            $"config.State.Redis={_redis.Configuration}",
-            "config.State.KeyPrefix=prom-" + topic,
-            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
-            $"metrics.port={port}");
+        var m = Helm.Template(["monitoring"], WorkerSettings(bootstrap, topic, port));
         var configFile = Path.Combine(_dir, "alertbroker-prom.json");
         await File.WriteAllTextAsync(configFile, m.OfKind("ConfigMap").Single(c => c.Get("data") is YamlMappingNode data && data.Get("alertbroker.json") is not null).Str("data", "alertbroker.json"));
         var container = m.WorkerContainer();
@@ -295,6 +275,20 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         child.Process.WaitForExit();
         Assert.True(child.Process.ExitCode == 0, string.Join(' ', args) + ": exit " + child.Process.ExitCode + "\n" + child.Output);
     }
+
+    // The chart's settings for a worker of its own group on the mock cluster and the local Redis, with the shipped ZTF
+    // model and the metrics port.
+    private string[] WorkerSettings(string bootstrap, string topic, int port) =>
+    [
+        $"config.Kafka.BootstrapServers={bootstrap}",
+        $"config.Kafka.Topics={{{topic}}}",
+        "config.Kafka.GroupId=chart-test-" + topic,
+        "config.Kafka.Properties.session\\.timeout\\.ms=6000",
+        $"config.State.Redis={_redis.Configuration}",
+        "config.State.KeyPrefix=chart-" + topic,
+        "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
+        $"metrics.port={port}",
+    ];
 
     private static string CliPath()
     {

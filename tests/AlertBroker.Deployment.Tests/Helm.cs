@@ -23,34 +23,21 @@ internal static class Helm
 
     public static HelmResult Run(params string[] args)
     {
-        var info = new ProcessStartInfo(Path ?? throw new InvalidOperationException("helm not found"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
-        };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
         // Helm must not read or write the user's configuration, caches or a cluster's kubeconfig.
         var home = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ab-helm-home");
-        info.Environment["HELM_CONFIG_HOME"] = System.IO.Path.Combine(home, "config");
-        info.Environment["HELM_CACHE_HOME"] = System.IO.Path.Combine(home, "cache");
-        info.Environment["HELM_DATA_HOME"] = System.IO.Path.Combine(home, "data");
-        info.Environment["KUBECONFIG"] = System.IO.Path.Combine(home, "no-kubeconfig");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("helm " + string.Join(' ', args) + " did not finish in 60 s");
-        }
-
-        return new HelmResult(process.ExitCode, stdout.Result, stderr.Result);
+        var (exit, stdout, stderr) = Tool.Run(
+            Path ?? throw new InvalidOperationException("helm not found"),
+            RepositoryRoot,
+            args,
+            new Dictionary<string, string>
+            {
+                ["HELM_CONFIG_HOME"] = System.IO.Path.Combine(home, "config"),
+                ["HELM_CACHE_HOME"] = System.IO.Path.Combine(home, "cache"),
+                ["HELM_DATA_HOME"] = System.IO.Path.Combine(home, "data"),
+                ["KUBECONFIG"] = System.IO.Path.Combine(home, "no-kubeconfig"),
+            },
+            TimeSpan.FromSeconds(60));
+        return new HelmResult(exit, stdout, stderr);
     }
 
     /// <summary><c>helm template</c> with values files (from values/) and <c>--set</c> pairs; fails the test if helm fails.</summary>
@@ -223,5 +210,42 @@ internal static class YamlExtensions
         var builder = new StringBuilder();
         new YamlStream(new YamlDocument(node)).Save(new StringWriter(builder), assignAnchors: false);
         return builder.ToString();
+    }
+}
+
+/// <summary>A command-line tool (helm, promtool) run to its end.</summary>
+internal static class Tool
+{
+    /// <summary>Runs <paramref name="program"/> in <paramref name="workingDirectory"/>; its exit code, stdout and stderr.</summary>
+    /// <exception cref="TimeoutException">it did not finish within <paramref name="timeout"/> (it is then killed).</exception>
+    public static (int Exit, string Stdout, string Stderr) Run(string program, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{System.IO.Path.GetFileName(program)} {string.Join(' ', args)} did not finish in {timeout.TotalSeconds:F0} s");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

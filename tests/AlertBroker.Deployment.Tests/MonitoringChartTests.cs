@@ -206,23 +206,8 @@ public sealed partial class MonitoringChartTests
     {
         var path = Path.Combine(Helm.RepositoryRoot, ".tools", "prometheus", "promtool");
         Assert.True(File.Exists(path), $"promtool is not at {path}: run eng/setup.sh");
-        var info = new System.Diagnostics.ProcessStartInfo(path)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "promtool did not finish");
-        return (process.ExitCode, output.Result + errors.Result);
+        var (exit, stdout, stderr) = Tool.Run(path, directory, arguments, null, TimeSpan.FromSeconds(120));
+        return (exit, stdout + stderr);
     }
 
     // Brackets and quotes balance: a template slip (a lost brace, a stray quote) shows here rather than in Prometheus.

@@ -207,7 +207,7 @@ internal static class EvaluateCommand
         }
 
         AnsiConsole.Write(table);
-        if (r.PerClass.Where(c => c.Support == 0).Select(c => c.Class).ToList() is { Count: > 0 } absent)
+        if (r.ClassesWithoutObjects() is { Count: > 0 } absent)
         {
             // Macro AUROC averages the classes that have objects (a class without one has no AUROC); say which were left.
             CliHelpers.Stderr.MarkupLine($"[yellow]no object of class {Markup.Escape(string.Join(", ", absent))} in the data: the macro figures average the other {r.PerClass.Count - absent.Count} classes[/]");

@@ -39,6 +39,9 @@ public sealed record EvaluationReport
 
     public IReadOnlyList<ClassReport> PerClass { get; init; } = [];
 
+    /// <summary>The model's classes no evaluated object has: no AUROC; the macro figures average the others.</summary>
+    public IReadOnlyList<string> ClassesWithoutObjects() => [.. PerClass.Where(c => c.Support == 0).Select(c => c.Class)];
+
     /// <summary>[true class][predicted class] counts.</summary>
     public IReadOnlyList<IReadOnlyList<int>> Confusion { get; init; } = [];
 

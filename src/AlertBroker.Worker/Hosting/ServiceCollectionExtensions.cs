@@ -344,12 +344,7 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
         // wait counts against StartTimeoutMs: Kafka that does not answer stops the worker after StartTimeoutMs in all.
         var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var check = TimeSpan.FromSeconds(10);
-        if (kafka.StartTimeoutMs > 0 && kafka.StartTimeoutMs < check.TotalMilliseconds)
-        {
-            check = TimeSpan.FromMilliseconds(kafka.StartTimeoutMs);
-        }
-
+        var check = TimeSpan.FromMilliseconds(kafka.StartTimeoutMs > 0 ? Math.Min(kafka.StartTimeoutMs, 10_000) : 10_000);
         if (!KafkaConnectionCheck.Verify(kafka, check, logger))
         {
             _worker.StartWaitSpent = clock.Elapsed;
