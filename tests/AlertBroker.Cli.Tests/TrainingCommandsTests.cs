@@ -173,6 +173,45 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_root, "models", "aid", "bad")));
     }
 
+    [Fact]
+    public void Finetune_DistillFrom_ATeacherWithRedshift_IsRecordedAndWhatItCannotUseIsRefused()
+    {
+        var data = WriteData();
+        var teacherDir = Path.Combine(_root, "models", "teacher", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", teacherDir));
+        var baseDir = Path.Combine(_root, "models", "student-base", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", baseDir));
+
+        var dir = Path.Combine(_root, "models", "student", "1.0.0");
+        Assert.Equal(0, Run("finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", "all", "--epochs", "2", "--batch", "8", "--threads", "1", "--quiet",
+            "--distill-from", teacherDir, "--distill-weight", "0.7", "--distill-temperature", "2", "--out", dir));
+        using (var package = ModelPackage.Load(dir, LightCurveEncoding.Supported))
+        {
+            // The student needs no metadata even though its teacher did.
+            Assert.False(package.Manifest.RequiresMetadata);
+            Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
+            var distillation = package.Manifest.Training.Data!["distillation"]!;
+            Assert.Equal("teacher", (string)distillation["teacher"]!["name"]!);
+            Assert.Equal("1.0.0", (string)distillation["teacher"]!["version"]!);
+            Assert.Equal(0.7, (double)distillation["weight"]!, 5);
+            Assert.Equal(2.0, (double)distillation["temperature"]!);
+        }
+
+        Assert.Contains("distillation: each step's target (1 − 0.7)·label + 0.7·the probabilities of teacher `teacher` 1.0.0", File.ReadAllText(Path.Combine(dir, "MODEL_CARD.md")), StringComparison.Ordinal);
+
+        string[] common = ["finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--threads", "1", "--quiet", "--out", Path.Combine(_root, "models", "student", "bad")];
+        Assert.Equal(1, Run([.. common, "--distill-from", teacherDir, "--augment-drop", "0.1"]));
+        Assert.Equal(1, Run([.. common, "--distill-from", Path.Combine(_root, "no-such-teacher")]));
+        Assert.Equal(2, Run([.. common, "--distill-from", teacherDir, "--distill-weight", "0"]));
+        Assert.Equal(2, Run([.. common, "--distill-from", teacherDir, "--distill-temperature", "-1"]));
+
+        // A teacher over the same classes in another order would give each class another's probability: refused.
+        var reordered = Path.Combine(_root, "models", "teacher", "2.0.0");
+        Assert.Equal(0, Run("train", "--data", data, "--classes", "TDE,SNII,SNIa", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", reordered));
+        Assert.Equal(1, Run([.. common, "--distill-from", reordered]));
+        Assert.False(Directory.Exists(Path.Combine(_root, "models", "student", "bad")));
+    }
+
     [Theory]
     [InlineData("train", "--lr", "-1")]
     [InlineData("train", "--lr", "NaN")]

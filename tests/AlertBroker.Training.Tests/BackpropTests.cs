@@ -50,6 +50,11 @@ public sealed class BackpropTests
     public void Backward_StepLossModes_MatchFiniteDifferences(StepLoss stepLoss, int meta) => CheckGradients(meta, 2, stepLoss);
 
     [Theory]
+    [InlineData(StepLoss.AllSteps, 0, 0.6f)]
+    [InlineData(StepLoss.Checkpoints, 4, 1f)]
+    public void Backward_SoftTargets_MatchFiniteDifferences(StepLoss stepLoss, int meta, float softWeight) => CheckGradients(meta, 2, stepLoss, softWeight);
+
+    [Theory]
     [InlineData(StepLoss.AllSteps)]
     [InlineData(StepLoss.PerObject)]
     [InlineData(StepLoss.LastStep)]
@@ -92,11 +97,16 @@ public sealed class BackpropTests
         Assert.Equal(expected, ws.Forward(new NetworkView(weights), classWeights, normaliser, stepLoss), 5);
     }
 
-    private static void CheckGradients(int meta, int layers, StepLoss stepLoss)
+    private static void CheckGradients(int meta, int layers, StepLoss stepLoss, float softWeight = 0)
     {
         var config = TestNetworks.Tiny(meta, layers);
         var weights = GruClassifierWeights.Random(config, 11);
         var data = TestNetworks.RandomData(s_lengths, meta, config.Classes, 12);
+        if (softWeight > 0)
+        {
+            data = data.WithSoftTargets(TestNetworks.RandomDistributions(data, 13));
+        }
+
         var classWeights = new float[] { 1f, 2.5f, 0.5f };
         var indices = Enumerable.Range(0, data.Count).ToArray();
         var normaliser = BackpropWorkspace.Normaliser(stepLoss, data.Lengths);
@@ -105,14 +115,14 @@ public sealed class BackpropTests
         var net = new NetworkView(weights);
         var grads = new GruClassifierWeights(config);
         ws.Load(data, indices);
-        ws.Forward(net, classWeights, normaliser, stepLoss);
-        ws.Backward(net, grads, TrainableLayers.All, classWeights, normaliser, stepLoss);
+        ws.Forward(net, classWeights, normaliser, stepLoss, softWeight);
+        ws.Backward(net, grads, TrainableLayers.All, classWeights, normaliser, stepLoss, softWeight);
 
         double Loss()
         {
             net.Refresh();
             ws.Load(data, indices);
-            return ws.Forward(net, classWeights, normaliser, stepLoss);
+            return ws.Forward(net, classWeights, normaliser, stepLoss, softWeight);
         }
 
         var failures = new List<string>();

@@ -49,4 +49,32 @@ internal static class TestNetworks
 
         return EncodedDataset.FromArrays(names, steps, metaValues, labels, meta);
     }
+
+    /// <summary>A random probability distribution over the classes for every step of every object (soft targets).</summary>
+    public static float[][] RandomDistributions(EncodedDataset data, int seed)
+    {
+        var random = new Random(seed);
+        var k = data.Classes.Count;
+        var result = new float[data.Count][];
+        for (var i = 0; i < data.Count; i++)
+        {
+            result[i] = new float[data.Lengths[i] * k];
+            for (var row = 0; row < result[i].Length; row += k)
+            {
+                double sum = 0;
+                for (var c = 0; c < k; c++)
+                {
+                    result[i][row + c] = (float)(0.05 + random.NextDouble());
+                    sum += result[i][row + c];
+                }
+
+                for (var c = 0; c < k; c++)
+                {
+                    result[i][row + c] = (float)(result[i][row + c] / sum);
+                }
+            }
+        }
+
+        return result;
+    }
 }

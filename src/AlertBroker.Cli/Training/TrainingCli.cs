@@ -99,9 +99,15 @@ internal sealed class TrainingCli
 
     public Option<double> AugmentShiftMag { get; } = new("--augment-shift-mag") { Description = "Augmentation: each light curve made Δm fainter as a whole (flux and error × 10^(−0.4Δm): S/N kept), Δm uniform in [−s, s] magnitudes.", DefaultValueFactory = _ => 0.0 };
 
+    public Option<string?> DistillFrom { get; } = new("--distill-from") { Description = "Distillation with privileged information: a teacher package (e.g. one trained with redshift) scores every step of the training light curves with its own encoding and metadata, and the network learns from its probabilities beside the labels (not with replay or augmentation)." };
+
+    public Option<float> DistillWeight { get; } = new("--distill-weight") { Description = "Distillation: weight α of the teacher's probabilities in each step's target ((1 − α)·label + α·teacher), in (0, 1].", DefaultValueFactory = _ => 0.5f };
+
+    public Option<double> DistillTemperature { get; } = new("--distill-temperature") { Description = "Distillation: temperature T softening the teacher's probabilities (softmax of its logits / T), in (0, 100].", DefaultValueFactory = _ => 1.0 };
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, AugmentShiftMag, Quiet })
+        foreach (var o in new Option[] { DistillFrom, DistillWeight, DistillTemperature, Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, AugmentShiftMag, Quiet })
         {
             command.Options.Add(o);
         }
@@ -254,6 +260,8 @@ internal sealed class TrainingCli
             : parse.GetValue(Threads) is < 1 or > 256 ? $"--threads must be in [1, 256], not {parse.GetValue(Threads)}."
             : parse.GetValue(Patience) < 0 ? $"--patience must be 0 (off) or more, not {parse.GetValue(Patience)}."
             : parse.GetValue(LearningRate) is { } lr && !(float.IsFinite(lr) && lr > 0) ? string.Create(inv, $"--lr must be a positive number, not {lr}.")
+            : !(parse.GetValue(DistillWeight) is > 0 and <= 1) ? string.Create(inv, $"--distill-weight must be in (0, 1], not {parse.GetValue(DistillWeight)}.")
+            : !(parse.GetValue(DistillTemperature) is > 0 and <= 100) ? string.Create(inv, $"--distill-temperature must be in (0, 100], not {parse.GetValue(DistillTemperature)}.")
             : null;
         if (problem is not null)
         {
@@ -385,13 +393,33 @@ internal sealed class TrainingCli
         {
             replay = Replay(parse, classes, ct);
             augmentation = Augmentation(parse);
+            if (parse.GetValue(DistillFrom) is { } teacherDir)
+            {
+                if (replay is not null || augmentation is not null)
+                {
+                    throw new ArgumentException("--distill-from cannot be combined with --mix-data or --augment-*: the teacher's probabilities are for the light curves as they are.");
+                }
+
+                var teacher = ModelIo.LoadPackage(teacherDir);
+                var temperature = parse.GetValue(DistillTemperature);
+                encoded = encoded.WithSoftTargets(Distillation.TeacherTargets(teacher, data, encoded, parse.GetValue(MaxSteps), temperature, parse.GetValue(Threads)));
+                train = encoded.Subset(split.Train);
+                var withRedshift = data.Objects.Count(o => double.IsFinite(o.Redshift));
+                console.MarkupLine($"[grey]distillation: teacher {Markup.Escape($"{teacher.Manifest?.Name} {teacher.Manifest?.Version}")} ({(teacher.Weights.Config.MetaFeatures > 0 ? $"with metadata; redshift known for {withRedshift} of {data.Objects.Count} objects" : "no metadata")}), weight {parse.GetValue(DistillWeight).ToString(CultureInfo.InvariantCulture)}, temperature {temperature.ToString(CultureInfo.InvariantCulture)}[/]");
+                provenance["distillation"] = new JsonObject
+                {
+                    ["teacher"] = new JsonObject { ["name"] = teacher.Manifest?.Name, ["version"] = teacher.Manifest?.Version, ["sha256"] = teacher.Manifest?.Onnx.Sha256, ["path"] = teacherDir },
+                    ["weight"] = parse.GetValue(DistillWeight),
+                    ["temperature"] = temperature,
+                };
+            }
             classWeightPower = parse.GetValue(Unweighted) ? 0 : ParseClassWeightPower(parse.GetValue(ClassWeights)!);
             if (!(parse.GetValue(L2Sp) is >= 0 and < 1e6f) || !(parse.GetValue(GruLrScale) is >= 0 and <= 100f))
             {
                 throw new ArgumentException("--l2-sp must be in [0, 1e6) and --gru-lr-scale in [0, 100].");
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
         {
             console.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
             return 1;
@@ -420,6 +448,7 @@ internal sealed class TrainingCli
             GruLearningRateScale = parse.GetValue(GruLrScale),
             Replay = replay,
             Augmentation = augmentation,
+            DistillationWeight = train.HasSoftTargets ? parse.GetValue(DistillWeight) : 0,
         };
         console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by {options.Selection}, {options.Threads} thread(s)[/]");
         var result = TrainWithProgress(weights, train, validation, options, parse.GetValue(Quiet), ct);
@@ -595,6 +624,11 @@ internal sealed class TrainingCli
         if (options.Augmentation is { } a)
         {
             sb.Append(inv, $"- augmentation (every epoch): late start with probability {a.LateStartProbability} (up to {a.LateStartDays} d), points dropped with probability {a.DropProbability}, flux noise {a.NoiseScale} σ, brightness shift up to ±{a.MagnitudeShift} mag\n");
+        }
+
+        if (options.DistillationWeight > 0 && manifest.Training.Data?["distillation"]?["teacher"] is { } teacher)
+        {
+            sb.Append(inv, $"- distillation: each step's target (1 − {options.DistillationWeight})·label + {options.DistillationWeight}·the probabilities of teacher `{teacher["name"]}` {teacher["version"]} (sha256 {((string?)teacher["sha256"])?[..12]}…; it saw its own metadata, this model did not), temperature {manifest.Training.Data["distillation"]!["temperature"]}\n");
         }
 
         if (report is not null)

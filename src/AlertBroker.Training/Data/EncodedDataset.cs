@@ -46,14 +46,31 @@ public enum MetadataUse
 /// </summary>
 public sealed class EncodedDataset
 {
-    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, int stepFeatures = LightCurveEncoding.StepFeatureCount, float[]? objectWeights = null)
+    internal EncodedDataset(IReadOnlyList<string> classes, string[] ids, float[][] steps, float[][] days, int[] lengths, float[] meta, int[] labels, int metaFeatures = LightCurveEncoding.MetaFeatureCount, int stepFeatures = LightCurveEncoding.StepFeatureCount, float[]? objectWeights = null, float[][]? softTargets = null)
     {
         if (objectWeights is not null && objectWeights.Length != labels.Length)
         {
             throw new ArgumentException($"{objectWeights.Length} object weights for {labels.Length} objects.", nameof(objectWeights));
         }
 
+        if (softTargets is not null)
+        {
+            if (softTargets.Length != labels.Length)
+            {
+                throw new ArgumentException($"{softTargets.Length} soft-target rows for {labels.Length} objects.", nameof(softTargets));
+            }
+
+            for (var i = 0; i < softTargets.Length; i++)
+            {
+                if (softTargets[i].Length != lengths[i] * classes.Count)
+                {
+                    throw new ArgumentException($"Object {ids[i]}: {softTargets[i].Length} soft-target values for {lengths[i]} steps × {classes.Count} classes.", nameof(softTargets));
+                }
+            }
+        }
+
         ObjectWeightsInternal = objectWeights;
+        SoftTargetsInternal = softTargets;
         MetaFeatures = metaFeatures;
         StepFeatures = stepFeatures;
         Classes = classes;
@@ -110,9 +127,25 @@ public sealed class EncodedDataset
     /// <summary>The loss weight of object <paramref name="index"/> (1 unless set by <see cref="WithObjectWeights"/>).</summary>
     public float ObjectWeight(int index) => ObjectWeightsInternal?[index] ?? 1f;
 
+    /// <summary>
+    /// Per-object soft targets for distillation (null: none): for object i, [length × classes] class probabilities a
+    /// teacher gave after each of its steps (<see cref="Training.Distillation"/>); row-major by step.
+    /// </summary>
+    internal float[][]? SoftTargetsInternal { get; }
+
+    /// <summary>Whether every object carries soft targets (<see cref="WithSoftTargets"/>).</summary>
+    public bool HasSoftTargets => SoftTargetsInternal is not null;
+
     /// <summary>The same objects (arrays shared, not copied) with per-object loss weights.</summary>
     public EncodedDataset WithObjectWeights(float[]? weights) =>
-        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, StepFeatures, weights);
+        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, StepFeatures, weights, SoftTargetsInternal);
+
+    /// <summary>
+    /// The same objects (arrays shared, not copied) with soft targets: for each object, [length × classes] probabilities
+    /// (a teacher's after each step). Throws <see cref="ArgumentException"/> when a row does not fit its object.
+    /// </summary>
+    public EncodedDataset WithSoftTargets(float[][]? targets) =>
+        new(Classes, ObjectIdsInternal, StepsInternal, DaysInternal, LengthsInternal, MetaInternal, LabelsInternal, MetaFeatures, StepFeatures, ObjectWeightsInternal, targets);
 
     /// <summary>
     /// The objects of <paramref name="first"/> followed by those of <paramref name="second"/> (arrays shared, not copied).
@@ -125,6 +158,11 @@ public sealed class EncodedDataset
         if (!first.Classes.SequenceEqual(second.Classes, StringComparer.Ordinal) || first.MetaFeatures != second.MetaFeatures)
         {
             throw new ArgumentException("Only data sets with the same classes (in the same order) and metadata width can be joined.", nameof(second));
+        }
+
+        if (first.HasSoftTargets || second.HasSoftTargets)
+        {
+            throw new ArgumentException("Data sets with soft targets (distillation) cannot be joined.", nameof(second));
         }
 
         float[]? weights = null;
@@ -194,9 +232,15 @@ public sealed class EncodedDataset
         var m = MetaFeatures;
         var meta = new float[n * m];
         var weights = ObjectWeightsInternal is null ? null : new float[n];
+        var targets = SoftTargetsInternal is null ? null : new float[n][];
         for (var i = 0; i < n; i++)
         {
             var j = indices[i];
+            if (targets is not null)
+            {
+                targets[i] = SoftTargetsInternal![j];
+            }
+
             if (weights is not null)
             {
                 weights[i] = ObjectWeightsInternal![j];
@@ -210,7 +254,7 @@ public sealed class EncodedDataset
             MetaInternal.AsSpan(j * m, m).CopyTo(meta.AsSpan(i * m, m));
         }
 
-        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, StepFeatures, weights);
+        return new EncodedDataset(Classes, ids, steps, days, lengths, meta, labels, m, StepFeatures, weights, targets);
     }
 
     /// <summary>

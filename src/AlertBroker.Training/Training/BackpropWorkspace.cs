@@ -16,7 +16,9 @@ namespace AlertBroker.Training.Training;
 /// <remarks>
 /// Loss: Σ over valid steps of ω · w_c · w_o · (−log p_c) (w_o the object's weight, <see cref="EncodedDataset.ObjectWeight"/>), divided by the caller's normaliser (the whole batch's Σ ω,
 /// <see cref="Normaliser(StepLoss, IEnumerable{int})"/>), so the shards' losses and gradients add up to the batch's. ω is the step weight of the
-/// <see cref="StepLoss"/> mode. Padded steps are never computed.
+/// <see cref="StepLoss"/> mode. Padded steps are never computed. With a soft-target weight α &gt; 0 (distillation,
+/// <see cref="TrainingOptions.DistillationWeight"/>) the one-hot target of each step becomes (1 − α)·onehot + α·q, q the
+/// step's soft target (<see cref="EncodedDataset.SoftTargetsInternal"/>): −Σ_c target_c log p_c, gradient p − target.
 /// </remarks>
 internal sealed class BackpropWorkspace
 {
@@ -29,6 +31,7 @@ internal sealed class BackpropWorkspace
     private int[] _labels = [];
     private float[] _rowWeight = [];
     private float[][] _rowDays = [];
+    private float[]?[] _rowTargets = [];
     private float[] _omega = [];
     private int[] _count = [];
     private int[] _offset = [];
@@ -102,6 +105,7 @@ internal sealed class BackpropWorkspace
             _labels = new int[capacity];
             _rowWeight = new float[capacity];
             _rowDays = new float[capacity][];
+            _rowTargets = new float[capacity][];
         }
 
         indices.CopyTo(_order);
@@ -121,6 +125,7 @@ internal sealed class BackpropWorkspace
             _labels[i] = data.LabelsInternal[order[i]];
             _rowWeight[i] = data.ObjectWeight(order[i]);
             _rowDays[i] = data.DaysInternal[order[i]];
+            _rowTargets[i] = data.SoftTargetsInternal?[order[i]];
             total += _lengths[i];
             steps = Math.Max(steps, _lengths[i]);
         }
@@ -212,7 +217,7 @@ internal sealed class BackpropWorkspace
     /// Runs the network over the loaded shard. Returns the shard's share of the batch loss (see remarks), or 0 when
     /// <paramref name="classWeights"/> is empty (inference only).
     /// </summary>
-    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
+    public double Forward(NetworkView net, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps, float softWeight = 0)
     {
         var w = net.Weights;
         var c = _c;
@@ -326,7 +331,23 @@ internal sealed class BackpropWorkspace
                 }
 
                 var label = _labels[i];
-                loss -= omega * classWeights[label] * _rowWeight[i] * Math.Log(Math.Max(p[((off + i) * k) + label], 1e-30f));
+                var scale = omega * classWeights[label] * _rowWeight[i];
+                var row = (off + i) * k;
+                if (softWeight > 0 && _rowTargets[i] is { } q)
+                {
+                    // −Σ_c ((1 − α)·onehot_c + α·q_c) · log p_c
+                    var qt = q.AsSpan(t * k, k);
+                    double cross = (1 - softWeight) * Math.Log(Math.Max(p[row + label], 1e-30f));
+                    for (var cls = 0; cls < k; cls++)
+                    {
+                        cross += softWeight * qt[cls] * Math.Log(Math.Max(p[row + cls], 1e-30f));
+                    }
+
+                    loss -= scale * cross;
+                    continue;
+                }
+
+                loss -= scale * Math.Log(Math.Max(p[row + label], 1e-30f));
             }
         }
 
@@ -337,7 +358,7 @@ internal sealed class BackpropWorkspace
     /// Backpropagates the loss of the last <see cref="Forward"/> into <paramref name="grads"/> (accumulated) for the
     /// trainable groups; stops below the lowest trainable layer. Overwrites the stored gate activations.
     /// </summary>
-    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps)
+    public void Backward(NetworkView net, GruClassifierWeights grads, TrainableLayers trainable, ReadOnlySpan<float> classWeights, double normaliser, StepLoss stepLoss = StepLoss.AllSteps, float softWeight = 0)
     {
         var w = net.Weights;
         var c = _c;
@@ -368,6 +389,19 @@ internal sealed class BackpropWorkspace
                 var row = (off + i) * k;
                 var scale = (float)(StepWeight(stepLoss, i, t) * classWeights[_labels[i]] * _rowWeight[i] / normaliser);
                 TensorPrimitives.Multiply(p.Slice(row, k), scale, dLogits.Slice(row, k));
+                if (softWeight > 0 && _rowTargets[i] is { } q)
+                {
+                    // gradient p − ((1 − α)·onehot + α·q)
+                    dLogits[row + _labels[i]] -= scale * (1 - softWeight);
+                    var qt = q.AsSpan(t * k, k);
+                    for (var cls = 0; cls < k; cls++)
+                    {
+                        dLogits[row + cls] -= scale * softWeight * qt[cls];
+                    }
+
+                    continue;
+                }
+
                 dLogits[row + _labels[i]] -= scale;
             }
         }

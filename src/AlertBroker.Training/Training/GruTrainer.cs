@@ -66,6 +66,13 @@ public sealed record TrainingOptions
 
     /// <summary>Random changes to the training light curves, drawn afresh every epoch (null = none).</summary>
     public AugmentationOptions? Augmentation { get; init; }
+
+    /// <summary>
+    /// Distillation: the weight α in [0, 1] of the soft targets the training set carries (<see cref="EncodedDataset.WithSoftTargets"/>,
+    /// <see cref="Distillation"/>); each step's target is (1 − α)·its label + α·the teacher's probabilities. 0 = off.
+    /// Needs soft targets on the training set and no replay or augmentation (which change the steps the targets are for).
+    /// </summary>
+    public float DistillationWeight { get; init; }
 }
 
 /// <summary>
@@ -147,6 +154,24 @@ public static class GruTrainer
         if (config.Classes != train.Classes.Count || config.MetaFeatures != train.MetaFeatures)
         {
             throw new ArgumentException($"The network ({config.Classes} classes, {config.MetaFeatures} metadata features) does not fit the data ({train.Classes.Count} classes, {train.MetaFeatures}).", nameof(train));
+        }
+
+        if (options.DistillationWeight != 0)
+        {
+            if (!(options.DistillationWeight is > 0 and <= 1))
+            {
+                throw new ArgumentException($"The distillation weight must be in [0, 1], not {options.DistillationWeight}.", nameof(options));
+            }
+
+            if (!train.HasSoftTargets)
+            {
+                throw new ArgumentException("Distillation needs soft targets on the training set.", nameof(train));
+            }
+
+            if (options.Replay is not null || options.Augmentation is { IsActive: true })
+            {
+                throw new ArgumentException("Distillation cannot be combined with replay or augmentation: the teacher's targets are for the light curves as they are.", nameof(options));
+            }
         }
 
         var weights = initial.Clone();
@@ -239,8 +264,8 @@ public static class GruTrainer
                         Array.Clear(p.Values);
                     }
 
-                    losses[s] = ws.Forward(net, lossWeights, steps, options.StepLoss);
-                    ws.Backward(net, grads[s], options.Trainable, lossWeights, steps, options.StepLoss);
+                    losses[s] = ws.Forward(net, lossWeights, steps, options.StepLoss, options.DistillationWeight);
+                    ws.Backward(net, grads[s], options.Trainable, lossWeights, steps, options.StepLoss, options.DistillationWeight);
                 });
 
                 double loss = 0;
