@@ -129,7 +129,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         metrics.MessagesReceived(7);
         metrics.DeadLetter("NotAvro");
         metrics.DeadLetter("NotAvro");
-        metrics.Error("state_unavailable");
+        metrics.Error(WorkerError.StateUnavailable);
         var timings = new StageTimings(TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(9));
         metrics.RecordBatch(new BatchResult(7, 5, [], [], 2, 4, 0, timings));
         metrics.SetLag("t", 0, 42);
@@ -211,6 +211,13 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=CorruptAvro"));
         Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=Internal"));
         Assert.Equal(0, before.Value("alertbroker_errors_total", "kind=decode_NotAvro"));
+        foreach (var kind in Enum.GetValues<WorkerError>())
+        {
+            Assert.Equal(0, before.Value("alertbroker_errors_total", "kind=" + WorkerMetrics.Label(kind)));
+        }
+
+        Assert.Equal("model_refused", WorkerMetrics.Label(WorkerError.ModelRefused));
+        Assert.Equal("schema_registry_unavailable", WorkerMetrics.Label(WorkerError.SchemaRegistryUnavailable));
 
         // A reset adds 1 to the 0 (a second assignment adds nothing); the exporter caches a scrape for a moment.
         metrics.OffsetReset("ztf_b");

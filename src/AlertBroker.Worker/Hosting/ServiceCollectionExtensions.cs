@@ -158,7 +158,7 @@ public static class ServiceCollectionExtensions
 
             if (o.UsesRegistry)
             {
-                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error("model_refused"), () => statistics.Snapshot().ToHeartbeat());
+                return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error(WorkerError.ModelRefused), () => statistics.Snapshot().ToHeartbeat());
             }
 
             var metadata = factory.Build([]);

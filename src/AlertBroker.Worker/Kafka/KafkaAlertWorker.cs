@@ -497,7 +497,7 @@ public sealed class KafkaAlertWorker
             {
                 // A broken message (e.g. failed CRC) must not stop the partition: dead-letter what can be had and move on.
                 Log.KafkaError(_logger, "consumer", e.Error.Code.ToString(), KafkaSecurity.Redact(e.Error.Reason, _options));
-                _metrics?.Error("kafka_consume");
+                _metrics?.Error(WorkerError.KafkaConsume);
                 _metrics?.KafkaError("consumer", e.Error.Code.ToString());
 
                 // Only an error about one message carries its position; a consumer-level error (e.g. the maximum poll
@@ -585,7 +585,7 @@ public sealed class KafkaAlertWorker
             catch (Exception e) when (e is StateStoreUnavailableException or StateConflictException)
             {
                 _health?.StateFailed(e.Message);
-                _metrics?.Error(e is StateConflictException ? "state_conflict" : "state_unavailable");
+                _metrics?.Error(e is StateConflictException ? WorkerError.StateConflict : WorkerError.StateUnavailable);
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
             }
             catch (SchemaLookupUnavailableException e)
@@ -594,18 +594,18 @@ public sealed class KafkaAlertWorker
                 // message: the batch waits and is retried, as for a state-store outage; an unknown id is a dead letter.
                 _health?.RegistryFailed(e.Message);
                 _metrics?.SetDependency("schema_registry", false);
-                _metrics?.Error("schema_registry_unavailable");
+                _metrics?.Error(WorkerError.SchemaRegistryUnavailable);
                 Log.RegistryUnavailable(_logger, e.Message, delay, attempt);
             }
             catch (Exception e) when (e is PublishException or KafkaException)
             {
-                _metrics?.Error("publish");
+                _metrics?.Error(WorkerError.Publish);
                 Log.PublishFailed(_logger, e.Message);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 unexpected++;
-                _metrics?.Error("internal");
+                _metrics?.Error(WorkerError.Internal);
                 Log.BatchFailed(_logger, e, e.Message);
             }
 
@@ -922,7 +922,7 @@ public sealed class KafkaAlertWorker
         }
         catch (KafkaException e)
         {
-            _metrics?.Error("commit");
+            _metrics?.Error(WorkerError.Commit);
             Log.CommitFailed(_logger, e.Error.Reason);
         }
     }

@@ -96,7 +96,21 @@ public sealed class WorkerMetrics : IDisposable
         _errors.Add(1, new KeyValuePair<string, object?>("kind", "decode_" + kind));
     }
 
-    public void Error(string kind) => _errors.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    public void Error(WorkerError kind) => _errors.Add(1, new KeyValuePair<string, object?>("kind", Label(kind)));
+
+    /// <summary>The <c>kind</c> label of an error: its name in snake case (<c>state_unavailable</c>, <c>model_refused</c>, …).</summary>
+    public static string Label(WorkerError kind) => kind switch
+    {
+        WorkerError.StateUnavailable => "state_unavailable",
+        WorkerError.StateConflict => "state_conflict",
+        WorkerError.SchemaRegistryUnavailable => "schema_registry_unavailable",
+        WorkerError.Publish => "publish",
+        WorkerError.Commit => "commit",
+        WorkerError.KafkaConsume => "kafka_consume",
+        WorkerError.ModelRefused => "model_refused",
+        WorkerError.Internal => "internal",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
 
     public void SetModel(string name, string version) => _models = [(name, version)];
 
@@ -157,6 +171,7 @@ public sealed class WorkerMetrics : IDisposable
             _metadataLookups.Add(invalid, s, src, new KeyValuePair<string, object?>("result", "invalid"));
         }
     }
+
     public void ObservationsDropped(int count)
     {
         if (count > 0)
@@ -175,8 +190,8 @@ public sealed class WorkerMetrics : IDisposable
     public void PartitionsLost(int count) => _partitionsLost.Add(count);
 
     /// <summary>
-    /// Exports the counters of rare events at 0 — offset resets of the assigned topics, lost partitions, dead letters and
-    /// decode errors of every kind — so that their first event is an increase from 0: a counter series that first appears
+    /// Exports the counters of rare events at 0 — offset resets of the assigned topics, lost partitions, dead letters,
+    /// and errors of every kind (decode errors and every <see cref="WorkerError"/>) — so that their first event is an increase from 0: a counter series that first appears
     /// at N has no increase for Prometheus's <c>increase()</c>/<c>rate()</c>, so the chart's alerts on these counters
     /// would miss a worker's first reset or loss, and a dashboard's rate panel a first burst of dead letters.
     /// </summary>
@@ -193,6 +208,11 @@ public sealed class WorkerMetrics : IDisposable
         {
             _deadLetters.Add(0, new KeyValuePair<string, object?>("kind", kind));
             _errors.Add(0, new KeyValuePair<string, object?>("kind", "decode_" + kind));
+        }
+
+        foreach (var kind in Enum.GetValues<WorkerError>())
+        {
+            _errors.Add(0, new KeyValuePair<string, object?>("kind", Label(kind)));
         }
     }
 
@@ -335,3 +355,31 @@ public sealed class WorkerMetrics : IDisposable
 
 /// <summary>One survey's aggregated shadow statistics for the <c>alertbroker.shadow.aggregate.*</c> gauges.</summary>
 public sealed record ShadowGauge(string Survey, string Model, string Version, double Alerts, double Agreement, double CandidateMacroAuroc, double ActiveMacroAuroc);
+
+/// <summary>The worker's errors other than decode errors: the <c>kind</c> label of <c>alertbroker.errors</c> (<see cref="WorkerMetrics.Label"/>).</summary>
+public enum WorkerError
+{
+    /// <summary>Redis (object state) could not be read or written for a batch.</summary>
+    StateUnavailable,
+
+    /// <summary>Check-and-set writes of object state kept losing to other writers; the batch is retried as a whole.</summary>
+    StateConflict,
+
+    /// <summary>The schema registry could not be reached for a Confluent-framed alert's schema.</summary>
+    SchemaRegistryUnavailable,
+
+    /// <summary>A classification or dead letter could not be published.</summary>
+    Publish,
+
+    /// <summary>An offset commit failed.</summary>
+    Commit,
+
+    /// <summary>The consumer reported an error (a broken message, a consumer-level failure).</summary>
+    KafkaConsume,
+
+    /// <summary>A registry pointer named a model the worker refused (it keeps its current model).</summary>
+    ModelRefused,
+
+    /// <summary>An unexpected failure in a batch (a bug), caught so the worker goes on.</summary>
+    Internal,
+}
