@@ -35,6 +35,23 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_RedshiftColumn_PicksTheColumn_AndOneNamedButAbsentIsAnError()
+    {
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_lightcurves.csv"), "object_id,mjd,band,flux,flux_err\nA,100.0,g,1000,10\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class,redshift,host_photoz,mwebv\nA,SNIa,0.1,0.12,0.03\n");
+        Assert.Equal(0.12, LightCurveCsvReader.Read(_dir, new CsvReadOptions { RedshiftColumn = "host_photoz" }).Objects[0].Redshift, 10);
+        Assert.True(double.IsNaN(LightCurveCsvReader.Read(_dir, new CsvReadOptions { RedshiftColumn = "none" }).Objects[0].Redshift));
+
+        // A typo would otherwise leave every redshift unknown without a word.
+        var error = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir, new CsvReadOptions { RedshiftColumn = "host_photz" }));
+        Assert.Contains("no column 'host_photz' for the redshift", error.Message, StringComparison.Ordinal);
+
+        // The default column is optional: a set without it is a set without metadata.
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class\nA,SNIa\n");
+        Assert.True(double.IsNaN(LightCurveCsvReader.Read(_dir).Objects[0].Redshift));
+    }
+
+    [Fact]
     public void Read_RowsThatAreNotObservations_AreLeftOutCountedByReasonAndTheGoodRowsKept()
     {
         File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), string.Join('\n',
@@ -155,6 +172,12 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, data.Rejected.ByReason["not a decodable alert"]);
         Assert.EndsWith("zz-cut.avro", data.Rejected.FirstFile, StringComparison.Ordinal);
         Assert.StartsWith("2 message(s) left out (2 not a decodable alert); the first: ", data.Rejected.ToString(), StringComparison.Ordinal);
+
+        // The labels' redshift column follows --redshift-column as the CSV pairs' does.
+        File.WriteAllLines(labels, ["object_id,class,host_photoz", .. ids.Select(id => id + ",SNIa,0.07")]);
+        Assert.All(DatasetLoader.Load([alerts], labels, new CsvReadOptions { RedshiftColumn = "host_photoz" }, null).Objects, o => Assert.Equal(0.07, o.Redshift, 10));
+        Assert.All(DatasetLoader.Load([alerts], labels, null, null).Objects, o => Assert.True(double.IsNaN(o.Redshift)));
+        Assert.Throws<InvalidDataException>(() => DatasetLoader.Load([alerts], labels, new CsvReadOptions { RedshiftColumn = "photoz" }, null));
     }
 
     [Fact]

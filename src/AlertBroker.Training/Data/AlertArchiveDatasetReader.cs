@@ -6,17 +6,17 @@ namespace AlertBroker.Training.Data;
 
 /// <summary>
 /// Builds a labelled set from alert files, directories or nightly archives plus a labels CSV
-/// (<c>object_id,class</c>, optionally <c>redshift</c> and <c>mwebv</c>): each labelled object's detections and
+/// (<c>object_id,class</c>, optionally <c>redshift</c> — or the column <c>redshiftColumn</c> names — and <c>mwebv</c>): each labelled object's detections and
 /// forced photometry are merged across its alerts (deduplicated later by source id) — with <c>detectionsOnly</c>, its
 /// detections alone; unlabelled objects are skipped.
 /// </summary>
 public static class AlertArchiveDatasetReader
 {
-    public static LabelledDataset Read(IReadOnlyList<string> paths, string labelsCsv, CancellationToken cancellationToken = default, bool detectionsOnly = false)
+    public static LabelledDataset Read(IReadOnlyList<string> paths, string labelsCsv, CancellationToken cancellationToken = default, bool detectionsOnly = false, string redshiftColumn = "redshift")
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(labelsCsv);
-        var labels = ReadLabels(labelsCsv);
+        var labels = ReadLabels(labelsCsv, redshiftColumn);
         var decoder = new AlertDecoder();
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
@@ -78,7 +78,7 @@ public static class AlertArchiveDatasetReader
         };
     }
 
-    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path)
+    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
     {
         using var reader = LightCurveCsvReader.OpenText(path);
         var header = LightCurveCsvReader.SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
@@ -89,7 +89,7 @@ public static class AlertArchiveDatasetReader
             throw new InvalidDataException($"{path}: needs object_id and class columns.");
         }
 
-        var z = Array.IndexOf(header, "redshift");
+        var z = LightCurveCsvReader.RedshiftIndex(header, redshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
         var result = new Dictionary<string, (string, double, double)>(StringComparer.Ordinal);
         string? line;

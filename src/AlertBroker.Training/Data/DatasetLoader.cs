@@ -14,7 +14,7 @@ public static class DatasetLoader
         LabelledDataset data;
         if (labels is not null)
         {
-            data = AlertArchiveDatasetReader.Read(paths, labels, cancellationToken, options?.DetectionsOnly ?? false);
+            data = AlertArchiveDatasetReader.Read(paths, labels, cancellationToken, options?.DetectionsOnly ?? false, options?.RedshiftColumn ?? "redshift");
         }
         else
         {

@@ -250,7 +250,7 @@ public static class LightCurveCsvReader
         using var reader = OpenText(path);
         var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
-        var z = options.RedshiftColumn == "none" ? -1 : Array.IndexOf(header, options.RedshiftColumn);
+        var z = RedshiftIndex(header, options.RedshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
@@ -280,6 +280,22 @@ public static class LightCurveCsvReader
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The index of the redshift column <paramref name="column"/> in <paramref name="header"/> (−1: none). "none" means
+    /// none; "redshift" is optional (a set without it is a set without metadata); any other name must be there —
+    /// a typo would otherwise train or evaluate with every redshift unknown and say nothing (<see cref="InvalidDataException"/>).
+    /// </summary>
+    internal static int RedshiftIndex(string[] header, string column, string path)
+    {
+        var z = column == "none" ? -1 : Array.IndexOf(header, column);
+        if (z < 0 && column is not ("none" or "redshift"))
+        {
+            throw new InvalidDataException($"{path} has no column '{column}' for the redshift (its columns: {string.Join(", ", header)}).");
+        }
+
+        return z;
     }
 
     internal static TextReader OpenText(string path)
