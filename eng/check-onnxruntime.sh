@@ -8,7 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-model="$root/models/ztf-bts/2.5.0"
+model="$root/models/ztf-bts/2.7.0"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 log() { printf '[check-onnxruntime] %s\n' "$*"; }

@@ -64,7 +64,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         Assert.Equal(HttpStatusCode.OK, await PollAsync(http, container.Str("livenessProbe", "httpGet", "path")!, worker, TimeSpan.FromSeconds(60)));
         Assert.Equal(HttpStatusCode.OK, await PollAsync(http, container.Str("readinessProbe", "httpGet", "path")!, worker, TimeSpan.FromSeconds(60)));
         var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Contains("alertbroker_model_active{model=\"ztf-bts\",version=\"2.5.0\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("alertbroker_model_active{model=\"ztf-bts\",version=\"2.7.0\"} 1", metrics, StringComparison.Ordinal);
 
         // SIGTERM, as the kubelet sends it: a clean stop (exit 0) well inside the grace period.
         var clock = Stopwatch.StartNew();
@@ -95,7 +95,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
             ["minimal"],
             $"config.Kafka.BootstrapServers={bootstrap}",
             $"config.State.Redis={_redis.Configuration}",
-            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
+            "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.7.0"),
             "metrics.port=" + FreePort().ToString(CultureInfo.InvariantCulture),
             "security.kafka.securityProtocol=SaslSsl",
             "security.kafka.sasl.mechanism=ScramSha256",
@@ -286,7 +286,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         "config.Kafka.Properties.session\\.timeout\\.ms=6000",
         $"config.State.Redis={_redis.Configuration}",
         "config.State.KeyPrefix=chart-" + topic,
-        "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.5.0"),
+        "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.7.0"),
         $"metrics.port={port}",
     ];
 

@@ -142,7 +142,7 @@ public sealed partial class ChartTests
         Assert.Equal("45000", ab.GetProperty("Kafka").GetProperty("Properties").GetProperty("session.timeout.ms").GetString());
         Assert.Equal("redis:6379", ab.GetProperty("State").GetProperty("Redis").GetString());
         Assert.Equal(720, ab.GetProperty("State").GetProperty("TtlHours").GetInt32());
-        Assert.Equal("/app/models/ztf-bts/2.5.0", ab.GetProperty("Model").GetProperty("Path").GetString());
+        Assert.Equal("/app/models/ztf-bts/2.7.0", ab.GetProperty("Model").GetProperty("Path").GetString());
         Assert.Equal(9500, ab.GetProperty("Telemetry").GetProperty("HttpPort").GetInt32());
         Assert.Equal("Debug", config.GetProperty("Logging").GetProperty("LogLevel").GetProperty("Default").GetString());
         Assert.Equal("9500", m.WorkerContainer().Seq("ports").Cast<YamlMappingNode>().Single().Str("containerPort"));

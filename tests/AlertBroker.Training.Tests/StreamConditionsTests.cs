@@ -273,6 +273,8 @@ public sealed class StreamConditionsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ztf-bts", "2.7.0", true)]
+    [InlineData("ztf-bts", "2.6.0", true)]
     [InlineData("ztf-bts", "2.5.0", true)]
     [InlineData("ztf-bts", "2.4.0", true)]
     [InlineData("ztf-bts", "2.3.0", true)]
