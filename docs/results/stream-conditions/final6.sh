@@ -10,15 +10,11 @@
 #    figure of its own here, like 2.3.0 and 2.5.0). Made last: the newest package wins.
 # 3. both stream-checked (streamcheck.sh) beside 2.4.0 and 2.5.0.
 set -euo pipefail
-A=${A:-alertbroker}
 OUT=${OUT:-/tmp/final6}
 FINAL5=${FINAL5:-/tmp/final5}
-BTS=${BTS:-../shared/labelled/ztf-bts}
-D=docs/results/stream-conditions
+source docs/results/stream-conditions/common.sh
 ids=data/splits/ztf-bts-test-ids.txt
-recipe=(--train all --lr 3e-4 --batch 32 --epochs 60 --patience 5 --step-loss all --select early-auroc --class-weights sqrt --augment-shift-mag 0.5)
-natural=SNIa=840,SNII=203,SNIbc=62,SLSN-I=12,TDE=6
-natural_all=SNIa=1200,SNII=290,SNIbc=89,SLSN-I=17,TDE=9
+recipe+=(--augment-shift-mag 0.5)
 declare -A bases=([b1]=models/ztf-sim-base/2.0.0 [b2]=models/ztf-sim-base/2.1.0)
 for b in b1 b2; do
   for s in $(seq 1 15); do

@@ -10,14 +10,8 @@
 #   usage (from the repository root, with select3.sh's and select11.sh's runs under the same OUT):
 #   A=alertbroker OUT=/tmp/cv3 docs/results/stream-conditions/photoz.sh
 set -euo pipefail
-A=${A:-alertbroker}
-OUT=${OUT:-/tmp/cv3}
-export A OUT
-D=docs/results/stream-conditions
-sims="$OUT/sims/ztf"
-[[ -f "$sims/ztf_sim_metadata.csv" ]] || $A simulate lightcurves --survey ztf --n 30000 --out "$sims" --seed 1 --bts
-recipe=(--train all --lr 3e-4 --step-loss all --select early-auroc --patience 5 --batch 32 --epochs 60 --class-weights sqrt)
-natural=SNIa=840,SNII=203,SNIbc=62,SLSN-I=12,TDE=6
+source docs/results/stream-conditions/common.sh
+ensure_sims
 base="$OUT/ztf-sim-base-photoz-seed1"
 [[ -f "$base/model.json" ]] || $A train --data "$sims" --redshift-column host_photoz --detections-only \
   --classes SNIa,SNII,SNIbc,SLSN-I,TDE --epochs 30 --val 0.1 --test 0.1 --seed 1 --step-loss checkpoints --surveys ztf \

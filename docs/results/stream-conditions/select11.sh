@@ -15,15 +15,8 @@
 # 11), (b) it is better than r7 at 10 days in at least three of the four folds and (c) its mean of the nine is not below
 # r7's 0.826. Otherwise the round is written down as not adopted and the test part is not read.
 set -euo pipefail
-A=${A:-alertbroker}
-OUT=${OUT:-/tmp/cv3}
-BTS=${BTS:-../shared/labelled/ztf-bts}
-export A OUT BTS
-D=docs/results/stream-conditions
-sims="$OUT/sims/ztf"
-[[ -f "$sims/ztf_sim_metadata.csv" ]] || $A simulate lightcurves --survey ztf --n 30000 --out "$sims" --seed 1 --bts
-recipe=(--train all --lr 3e-4 --step-loss all --select early-auroc --patience 5 --batch 32 --epochs 60 --class-weights sqrt)
-natural=SNIa=840,SNII=203,SNIbc=62,SLSN-I=12,TDE=6
+source docs/results/stream-conditions/common.sh
+ensure_sims
 teacher_base="$OUT/ztf-sim-base-meta-seed1"
 [[ -f "$teacher_base/model.json" ]] || $A train --data "$sims" --detections-only --classes SNIa,SNII,SNIbc,SLSN-I,TDE \
   --epochs 30 --val 0.1 --test 0.1 --seed 1 --step-loss checkpoints --surveys ztf --quiet --out "$teacher_base"

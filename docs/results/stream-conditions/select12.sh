@@ -14,13 +14,7 @@
 # (round 12's ensemble: level within what one base's seed moves), and (b) on the simulated stream its whole-curve macro
 # AUROC is higher and its share of objects named SLSN-I lower than r12-ensemble2's in each of the four folds.
 set -euo pipefail
-A=${A:-alertbroker}
-OUT=${OUT:-/tmp/cv3}
-BTS=${BTS:-../shared/labelled/ztf-bts}
-export A OUT BTS
-D=docs/results/stream-conditions
-recipe=(--train all --lr 3e-4 --step-loss all --select early-auroc --patience 5 --batch 32 --epochs 60 --class-weights sqrt)
-natural=SNIa=840,SNII=203,SNIbc=62,SLSN-I=12,TDE=6
+source docs/results/stream-conditions/common.sh
 $D/cv2.sh r19-base2-shift-0.5 models/ztf-sim-base/2.1.0 "1 2 3 4" "${recipe[@]}" --augment-shift-mag 0.5
 $D/cvsoup.sh r19-base2-shift-0.5 "1 2 3 4" r19-base2-shift-0.5-soup4
 $D/cvpriors.sh r19-base2-shift-0.5-soup4 "$natural" r19-base2-shift-0.5-soup4-priors
