@@ -308,24 +308,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
 
     private ChildProcess StartProgram(string program, string workingDirectory, string[] args, IReadOnlyDictionary<string, string>? env = null)
     {
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-        {
-            info.Environment[k] = v;
-        }
-
-        var child = new ChildProcess(info);
+        var child = new ChildProcess(Tool.StartInfo(program, workingDirectory, args, env));
         _processes.Add(child);
         return child;
     }

@@ -220,6 +220,21 @@ internal static class Tool
     /// <exception cref="TimeoutException">it did not finish within <paramref name="timeout"/> (it is then killed).</exception>
     public static (int Exit, string Stdout, string Stderr) Run(string program, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
     {
+        using var process = Process.Start(StartInfo(program, workingDirectory, args, environment))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{System.IO.Path.GetFileName(program)} {string.Join(' ', args)} did not finish in {timeout.TotalSeconds:F0} s");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>How to start <paramref name="program"/>: arguments as given, stdout and stderr redirected, extra environment.</summary>
+    public static ProcessStartInfo StartInfo(string program, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -237,15 +252,6 @@ internal static class Tool
             info.Environment[key] = value;
         }
 
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{System.IO.Path.GetFileName(program)} {string.Join(' ', args)} did not finish in {timeout.TotalSeconds:F0} s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return info;
     }
 }

@@ -402,8 +402,7 @@ internal sealed class TrainingCli
 
                 var teacher = ModelIo.LoadPackage(teacherDir);
                 var temperature = parse.GetValue(DistillTemperature);
-                encoded = encoded.WithSoftTargets(Distillation.TeacherTargets(teacher, data, encoded, parse.GetValue(MaxSteps), temperature, parse.GetValue(Threads)));
-                train = encoded.Subset(split.Train);
+                train = train.WithSoftTargets(Distillation.TeacherTargets(teacher, data, train, parse.GetValue(MaxSteps), temperature, parse.GetValue(Threads)));
                 var withRedshift = data.Objects.Count(o => double.IsFinite(o.Redshift));
                 console.MarkupLine($"[grey]distillation: teacher {Markup.Escape($"{teacher.Manifest?.Name} {teacher.Manifest?.Version}")} ({(teacher.Weights.Config.MetaFeatures > 0 ? $"with metadata; redshift known for {withRedshift} of {data.Objects.Count} objects" : "no metadata")}), weight {parse.GetValue(DistillWeight).ToString(CultureInfo.InvariantCulture)}, temperature {temperature.ToString(CultureInfo.InvariantCulture)}[/]");
                 provenance["distillation"] = new JsonObject
