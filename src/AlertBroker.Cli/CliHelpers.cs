@@ -85,11 +85,31 @@ internal static class CliHelpers
         Description = "Directory of <id>.avsc files for Confluent-wire messages.",
     };
 
-    public static Argument<string[]> PathsArgument(string description) => new("paths")
+    public static Argument<string[]> PathsArgument(string description) => ExistingPaths(new("paths")
     {
         Description = description,
         Arity = ArgumentArity.OneOrMore,
-    };
+    });
+
+    /// <summary>
+    /// Input paths given on the command line must exist (a file or a directory): a typo is a usage error (exit 2) naming
+    /// the path, before anything runs — not an empty run that looks like "no alerts" or silently replays the defaults.
+    /// </summary>
+    public static Argument<string[]> ExistingPaths(Argument<string[]> argument)
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        argument.Validators.Add(result =>
+        {
+            foreach (var path in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!File.Exists(path) && !Directory.Exists(path))
+                {
+                    result.AddError($"no such file or directory: {path}");
+                }
+            }
+        });
+        return argument;
+    }
 
     /// <summary>
     /// A decoder resolving Confluent-wire schema ids in a registry (Confluent's client; basic authentication from

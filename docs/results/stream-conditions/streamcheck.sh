@@ -7,14 +7,17 @@
 #   usage (from the repository root): A=alertbroker OUT=/tmp/cv3 docs/results/stream-conditions/streamcheck.sh JSON CANDIDATE…
 #   CANDIDATE: a directory $OUT/NAME with s0-fold{1..4}/pkg (cvsoup/cvpriors/cvensemble) or a package directory.
 #   writes JSON: per candidate and fold {whole, day10, slsnTopShare}.
+#   STREAM_SEED (default 5): the simulated stream's seed; other seeds go to $OUT/stream-ztf-seedN.
 set -euo pipefail
 A=${A:-alertbroker}
 OUT=${OUT:-/tmp/cv3}
 json=$1
 shift
-stream="$OUT/stream-ztf"
-labels="$OUT/stream-ztf-labels.csv"
-[[ -f "$labels" ]] || $A simulate alerts --survey ztf --nights 30 --objects-per-night 40 --seed 5 --no-cutouts --format tar \
+seed=${STREAM_SEED:-5}
+suffix=$([[ $seed == 5 ]] || echo "-seed$seed")
+stream="$OUT/stream-ztf$suffix"
+labels="$OUT/stream-ztf$suffix-labels.csv"
+[[ -f "$labels" ]] || $A simulate alerts --survey ztf --nights 30 --objects-per-night 40 --seed "$seed" --no-cutouts --format tar \
   --out "$stream" --labels "$labels" > /dev/null 2>&1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -38,7 +41,7 @@ print(json.dumps({"key": key, "objects": len(rows), "whole": report["macroAuroc"
 PY
   done
 done
-python3 - "$tmp/rows.jsonl" "$json" <<'PY'
+python3 - "$tmp/rows.jsonl" "$json" "$seed" <<'PY'
 import json, sys, statistics
 rows = [json.loads(l) for l in open(sys.argv[1])]
 out = {}
@@ -47,7 +50,7 @@ for r in rows:
     out.setdefault(name, {})[fold] = {k: round(r[k], 4) for k in ("whole", "day10", "slsnTopShare")}
     out[name][fold]["objects"] = r["objects"]
 true_share = round(rows[0]["slsnTrueShare"], 4)
-json.dump({"stream": "simulate alerts --survey ztf --nights 30 --objects-per-night 40 --seed 5", "slsnTrueShare": true_share, "candidates": out}, open(sys.argv[2], "w"), indent=1)
+json.dump({"stream": f"simulate alerts --survey ztf --nights 30 --objects-per-night 40 --seed {sys.argv[3]}", "slsnTrueShare": true_share, "candidates": out}, open(sys.argv[2], "w"), indent=1)
 print(f"| candidate | packages | stream macro AUROC, whole | at 10 d | share named SLSN-I (true {true_share:.3f}) |")
 print("|---|---:|---|---|---|")
 for name, folds in out.items():

@@ -20,7 +20,7 @@ internal static class BenchCommand
 
     private static Command CreatePipeline()
     {
-        var paths = new Argument<string[]>("paths") { Description = "Real alert files or directories (default: ../shared/alert-samples/ztf-real-50 and lsst-real-v7_4).", Arity = ArgumentArity.ZeroOrMore };
+        var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Real alert files or directories (default: ../shared/alert-samples/ztf-real-50 and lsst-real-v7_4).", Arity = ArgumentArity.ZeroOrMore });
         var mode = new Option<string>("--mode") { Description = "embedded (a: in-memory state), redis (b: Redis state), kafka (c: the mock Kafka cluster), or all.", DefaultValueFactory = _ => "all" };
         mode.AcceptOnlyFromAmong("embedded", "redis", "kafka", "all");
         var seconds = new Option<double>("--seconds") { Description = "How long to measure each in-process case.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true);
@@ -67,7 +67,7 @@ internal static class BenchCommand
 
     private static Command CreateDecode()
     {
-        var paths = new Argument<string[]>("paths") { Description = "Alert files or directories (default: ../shared/alert-samples/ztf-real-50).", Arity = ArgumentArity.ZeroOrMore };
+        var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files or directories (default: ../shared/alert-samples/ztf-real-50).", Arity = ArgumentArity.ZeroOrMore });
         var seconds = new Option<double>("--seconds") { Description = "How long to measure.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true);
         var command = new Command("decode", "Decode alert messages one by one, as they arrive from Kafka, into Alerts on one thread; report alerts/s, MB/s and bytes allocated per alert.")
         {

@@ -20,7 +20,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore };
+        var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore });
         var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 5 }.AtLeast(0);
         var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 40 }.AtLeast(0, exclusive: true);
         var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 }.AtLeast(0);

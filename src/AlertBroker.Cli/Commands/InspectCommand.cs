@@ -88,7 +88,13 @@ internal static class InspectCommand
         }
 
         output.Flush();
-        return printed == 0 && failures > 0 ? 1 : 0;
+        if (printed == 0 && failures == 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]no alerts found in[/] {Markup.Escape(string.Join(", ", paths))}");
+            return 1;
+        }
+
+        return printed == 0 ? 1 : 0;
     }
 
     private static long WriteRawRecords(ReadOnlyMemory<byte> payload, AlertDecoder decoder, Utf8JsonWriter writer, StreamWriterBridge stdout, long budget)

@@ -31,7 +31,7 @@ internal static class RegistryCommands
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." };
         var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
         security.AddTo(push);
-        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor))));
+        push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor)), creates: true));
 
         var list = new Command("list", "List registered model versions (and the surveys each is active or shadow for).") { redis, prefix, directory };
         security.AddTo(list);
@@ -418,14 +418,23 @@ internal static class RegistryCommands
             : throw new RegistryException(surveys.Count == 0 ? "no model is active (no survey has an active model)" : $"several surveys have models ({string.Join(", ", surveys)}): choose one with --survey");
     }
 
-    private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action)
+    // creates: the command makes the directory registry when it does not exist yet (push); the others refuse a missing one.
+    private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action, bool creates = false)
     {
         var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
+            var path = parse.GetValue(directory)!;
+            if (!creates && !Directory.Exists(path))
+            {
+                // A mistyped --registry would otherwise read as an empty registry (or be created by a write).
+                CliHelpers.Stderr.MarkupLine($"[red]no registry directory {Markup.Escape(path)}[/] (models push creates one; or give --redis)");
+                return 1;
+            }
+
             try
             {
-                return await action(new DirectoryModelRegistry(parse.GetValue(directory)!)).ConfigureAwait(false);
+                return await action(new DirectoryModelRegistry(path)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is RegistryException or IOException or FormatException)
             {

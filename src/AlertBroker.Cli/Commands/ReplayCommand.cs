@@ -56,14 +56,6 @@ internal static class ReplayCommand
     /// <summary>Runs a replay and prints its report; exit code 1 when nothing could be read.</summary>
     public static int Run(IReadOnlyList<string> paths, ReplayOptions options, bool quiet, string? registry, string? schemaDir, CancellationToken cancellationToken)
     {
-        foreach (var p in paths)
-        {
-            if (!File.Exists(p) && !Directory.Exists(p))
-            {
-                CliHelpers.Stderr.MarkupLine($"[red]no such file or directory:[/] {Markup.Escape(p)}");
-            }
-        }
-
         var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), options)
         {
             Progress = quiet ? null : ProgressPrinter(),

@@ -122,6 +122,11 @@ internal static class ScoreCommand
     public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
     {
         var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        if (objects.Count == 0)
+        {
+            return NothingToScore(paths, errors);
+        }
+
         var surveys = objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
         var loaded = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
@@ -205,6 +210,11 @@ internal static class ScoreCommand
     private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly)
     {
         var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        if (objects.Count == 0)
+        {
+            return NothingToScore(paths, errors);
+        }
+
         var packages = new Dictionary<string, ModelPackage>(StringComparer.Ordinal);
         foreach (var survey in objects.Values.Select(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).Distinct(StringComparer.Ordinal))
         {
@@ -257,6 +267,14 @@ internal static class ScoreCommand
         }
 
         return scores.Count == 0 ? 1 : 0;
+    }
+
+    // No object at all: say so (an empty table, or "no model for any survey", would hide that nothing was read).
+    private static int NothingToScore(IReadOnlyList<string> paths, int errors)
+    {
+        var why = errors > 0 ? $" ({errors} message(s) could not be decoded)" : string.Empty;
+        CliHelpers.Stderr.MarkupLine($"[red]no alert could be read from[/] {Markup.Escape(string.Join(", ", paths) + why)}");
+        return 1;
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>

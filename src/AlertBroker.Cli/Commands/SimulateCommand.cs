@@ -23,11 +23,16 @@ internal static class SimulateCommand
         return command;
     }
 
-    private static Option<string> SurveyOption() => new("--survey")
+    private static Option<string> SurveyOption()
     {
-        Description = "ztf or lsst.",
-        DefaultValueFactory = _ => "ztf",
-    };
+        var option = new Option<string>("--survey")
+        {
+            Description = "ztf or lsst.",
+            DefaultValueFactory = _ => "ztf",
+        };
+        option.AcceptOnlyFromAmong("ztf", "lsst");
+        return option;
+    }
 
     private static Option<long> SeedOption() => new("--seed")
     {
