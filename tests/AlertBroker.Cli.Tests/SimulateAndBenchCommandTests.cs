@@ -9,7 +9,8 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
+    // The program's own entry (a command line that does not parse exits 2, as in a shell).
+    private static int Run(params string[] args) => AlertBrokerCommand.InvokeAsync(args).GetAwaiter().GetResult();
 
     [Theory]
     [InlineData("lightcurves", "--mix", "bogus")]

@@ -35,6 +35,20 @@ public class DecoderFuzzTests
     }
 
     [Fact]
+    public void LoadWeights_HiddenSizeWhoseParameterCountOverflows_InvalidData()
+    {
+        // The case the property above once found (byte 23 := 103): a hidden size of about 1.7e9 whose 3·H² parameters
+        // overflow a long, so the size check saw a negative count and the layer constructor overflowed.
+        using var stream = new MemoryStream();
+        GruClassifierWeights.Random(s_config, 1).Save(stream);
+        var bytes = stream.ToArray();
+        bytes[23] = 103;
+
+        var e = Assert.Throws<InvalidDataException>(() => GruClassifierWeights.Load(new MemoryStream(bytes)));
+        Assert.IsType<OverflowException>(e.InnerException);
+    }
+
+    [Fact]
     public void LoadWeights_HugeDeclaredSizes_RefusedBeforeAllocating()
     {
         using var stream = new MemoryStream();

@@ -22,7 +22,7 @@ internal static class EvaluateCommand
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
-        cli.AddTo(command);
+        cli.AddEvaluationOptionsTo(command);
         command.Options.Add(model);
         command.Options.Add(split);
         command.Options.Add(report);
@@ -33,7 +33,10 @@ internal static class EvaluateCommand
 
     private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
     {
-        if ((bootstrap < 0 ? $"--bootstrap must be 0 (none) or more, not {bootstrap}." : cli.SettingsProblem(parse)) is { } problem)
+        var splitOnly = new Option[] { cli.TestIds, cli.Validation, cli.Test }.FirstOrDefault(o => part == "all" && Given(parse, o));
+        if ((bootstrap < 0 ? $"--bootstrap must be 0 (none) or more, not {bootstrap}."
+            : splitOnly is not null ? $"{splitOnly.Name} picks a part of --data: give --split test, validation or train with it (--split all evaluates every object)."
+            : cli.DataSettingsProblem(parse)) is { } problem)
         {
             CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
             return 2;

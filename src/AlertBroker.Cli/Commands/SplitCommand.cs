@@ -47,16 +47,35 @@ internal static class SplitCommand
         for (var k = 0; k < folds; k++)
         {
             var path = pattern.Replace("{k}", (k + 1).ToString(inv), StringComparison.Ordinal);
-            var written = HoldoutIds.Write(path, assigned[k],
+            var written = TryWrite(path, assigned[k],
             [
                 string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
                 string.Create(inv, $"Rule: stratified by class (each class's objects shuffled with seed {seed} and dealt round-robin), classes {string.Join(',', classes)}."),
                 "Written by `alertbroker split --folds` (docs/training.md).",
             ]);
+            if (written is null)
+            {
+                return 1;
+            }
+
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {written.Count} ids → {path}")));
         }
 
         return 0;
+    }
+
+    // The ids file, or null after saying on stderr why it cannot be written (a missing or read-only directory).
+    private static HoldoutIds? TryWrite(string path, IEnumerable<string> ids, IEnumerable<string> header)
+    {
+        try
+        {
+            return HoldoutIds.Write(path, ids, header);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
+            return null;
+        }
     }
 
     private static int Run(TrainingCli cli, ParseResult parse, string output, CancellationToken ct)
@@ -88,13 +107,18 @@ internal static class SplitCommand
         }
 
         var perClass = string.Join(", ", classes.Select((c, i) => string.Create(inv, $"{c} {counts[i]}")));
-        var written = HoldoutIds.Write(output, ids,
+        var written = TryWrite(output, ids,
         [
             string.Create(inv, $"Held-out test objects of {data.Name}: {ids.Length} of {encoded.Count} ({perClass})."),
             string.Create(inv, $"Rule: stratified by class, test fraction {test}, seed {seed}, classes {string.Join(',', classes)}{(parse.GetValue(cli.DetectionsOnly) ? ", detections only" : string.Empty)}; objects in reading order."),
             "Written by `alertbroker split` (docs/training.md, \"The BTS test set\").",
             "Never train, fine-tune, tune the simulator or select models on these objects.",
         ]);
+        if (written is null)
+        {
+            return 1;
+        }
+
         CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"{written.Count} test ids ({perClass}) → {output} (sha256 {written.Sha256[..12]}…)")));
         return 0;
     }

@@ -105,6 +105,32 @@ internal sealed class TrainingCli
 
     public Option<double> DistillTemperature { get; } = new("--distill-temperature") { Description = "Distillation: temperature T softening the teacher's probabilities (softmax of its logits / T), in (0, 100].", DefaultValueFactory = _ => 1.0 };
 
+    /// <summary>
+    /// The options <c>evaluate</c> reads: the data (as train and finetune read it) and the split that picks a part of it —
+    /// not the training settings, which it would only ignore.
+    /// </summary>
+    public void AddEvaluationOptionsTo(Command command)
+    {
+        foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Threads })
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    /// <summary>The checks of <see cref="SettingsProblem"/> on the options <see cref="AddEvaluationOptionsTo"/> adds.</summary>
+    public string? DataSettingsProblem(ParseResult parse)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var validation = parse.GetValue(Validation);
+        var test = parse.GetValue(Test);
+        return parse.GetValue(MaxSteps) < 1 ? $"--max-steps must be at least 1, not {parse.GetValue(MaxSteps)}."
+            : !(validation is >= 0 and < 1) ? string.Create(inv, $"--val must be in [0, 1), not {validation}.")
+            : !(test is >= 0 and < 1) ? string.Create(inv, $"--test must be in [0, 1), not {test}.")
+            : validation + test >= 1 ? string.Create(inv, $"--val and --test leave no training objects ({validation} + {test} ≥ 1).")
+            : parse.GetValue(Threads) is < 1 or > 256 ? $"--threads must be in [1, 256], not {parse.GetValue(Threads)}."
+            : null;
+    }
+
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { DistillFrom, DistillWeight, DistillTemperature, Data, Labels, Survey, ClassMap, Classes, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Epochs, Batch, LearningRate, Patience, Threads, Checkpoints, StepLoss, Select, Out, Name, Version, Surveys, Unweighted, ClassWeights, L2Sp, GruLrScale, MixData, MixRatio, MixWeight, MixClasses, MixMax, AugmentDrop, AugmentNoise, AugmentLateStart, AugmentLateDays, AugmentShiftMag, Quiet })
@@ -123,6 +149,12 @@ internal sealed class TrainingCli
         if (paths.Length == 0)
         {
             throw new ArgumentException("--data is required.");
+        }
+
+        // --data takes several paths, so an unknown option after it arrives here as one (System.CommandLine reads it so).
+        if (paths.FirstOrDefault(p => p.StartsWith('-') && !File.Exists(p) && !Directory.Exists(p)) is { } stray)
+        {
+            throw new ArgumentException($"{stray}: not an option of this command (read as a --data path; see --help)");
         }
 
         var mapFile = parse.GetValue(ClassMap);
@@ -249,20 +281,14 @@ internal sealed class TrainingCli
     public string? SettingsProblem(ParseResult parse)
     {
         var inv = CultureInfo.InvariantCulture;
-        var validation = parse.GetValue(Validation);
-        var test = parse.GetValue(Test);
-        var problem = parse.GetValue(MaxSteps) < 1 ? $"--max-steps must be at least 1, not {parse.GetValue(MaxSteps)}."
-            : !(validation is >= 0 and < 1) ? string.Create(inv, $"--val must be in [0, 1), not {validation}.")
-            : !(test is >= 0 and < 1) ? string.Create(inv, $"--test must be in [0, 1), not {test}.")
-            : validation + test >= 1 ? string.Create(inv, $"--val and --test leave no training objects ({validation} + {test} ≥ 1).")
-            : parse.GetValue(Epochs) < 1 ? $"--epochs must be at least 1, not {parse.GetValue(Epochs)}."
+        var problem = DataSettingsProblem(parse)
+            ?? (parse.GetValue(Epochs) < 1 ? $"--epochs must be at least 1, not {parse.GetValue(Epochs)}."
             : parse.GetValue(Batch) < 1 ? $"--batch must be at least 1, not {parse.GetValue(Batch)}."
-            : parse.GetValue(Threads) is < 1 or > 256 ? $"--threads must be in [1, 256], not {parse.GetValue(Threads)}."
             : parse.GetValue(Patience) < 0 ? $"--patience must be 0 (off) or more, not {parse.GetValue(Patience)}."
             : parse.GetValue(LearningRate) is { } lr && !(float.IsFinite(lr) && lr > 0) ? string.Create(inv, $"--lr must be a positive number, not {lr}.")
             : !(parse.GetValue(DistillWeight) is > 0 and <= 1) ? string.Create(inv, $"--distill-weight must be in (0, 1], not {parse.GetValue(DistillWeight)}.")
             : !(parse.GetValue(DistillTemperature) is > 0 and <= 100) ? string.Create(inv, $"--distill-temperature must be in (0, 100], not {parse.GetValue(DistillTemperature)}.")
-            : null;
+            : null);
         if (problem is not null)
         {
             return problem;

@@ -424,7 +424,7 @@ public sealed class GruClassifierWeights
 
                 weights = new GruClassifierWeights(config);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or OverflowException)
             {
                 throw new InvalidDataException($"Invalid network sizes in weights file: {e.Message}", e);
             }
@@ -493,25 +493,29 @@ public sealed class GruClassifierWeights
     internal const long MaxParameters = 1L << 28;
 
     /// <summary>Parameter count of a configuration, in 64-bit arithmetic so that absurd sizes cannot overflow.</summary>
+    /// <exception cref="OverflowException">The sizes (e.g. read from a damaged file) count more than a long holds.</exception>
     public static long CountParameters(GruClassifierConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        long h = config.HiddenSize, total = 0;
-        for (var l = 0; l < config.Layers; l++)
+        checked
         {
-            long input = l == 0 ? config.InputFeatures : h;
-            total += (3 * h * input) + (3 * h * h) + (6 * h);
-        }
+            long h = config.HiddenSize, total = 0;
+            for (var l = 0; l < config.Layers; l++)
+            {
+                long input = l == 0 ? config.InputFeatures : h;
+                total += (3 * h * input) + (3 * h * h) + (6 * h);
+            }
 
-        static long Dense(long input, long output) => (input * output) + output;
-        total += Dense(h, config.DenseSize);
-        if (config.MetaFeatures > 0)
-        {
-            total += Dense(config.MetaFeatures, config.MetaDenseSize);
-        }
+            static long Dense(long input, long output) => checked((input * output) + output);
+            total += Dense(h, config.DenseSize);
+            if (config.MetaFeatures > 0)
+            {
+                total += Dense(config.MetaFeatures, config.MetaDenseSize);
+            }
 
-        total += Dense(config.ConcatSize, config.MergeSize) + Dense(config.MergeSize, config.LatentSize) + Dense(config.LatentSize, config.Classes);
-        return total;
+            total += Dense(config.ConcatSize, config.MergeSize) + Dense(config.MergeSize, config.LatentSize) + Dense(config.LatentSize, config.Classes);
+            return total;
+        }
     }
 
     internal static int[] ConfigSizes(GruClassifierConfig c) =>

@@ -4,9 +4,10 @@ namespace AlertBroker.Cli.Tests;
 /// What a newcomer's typo does: an input path that does not exist is a usage error naming it (exit 2) for every command
 /// that reads alert files — never a run over nothing, or over the defaults, that ends in exit 0; a directory without
 /// alerts says so (exit 1); a registry directory that does not exist is not read as an empty registry; a bad --survey is
-/// one line without .NET's parameter suffix. Run as the built program (stderr and exit code as a shell sees them).
+/// one line without .NET's parameter suffix; evaluate takes no training settings and does not evaluate every object when
+/// it was given the ids of a part; split says when it cannot write its output. Run as the built program (stderr and exit code as a shell sees them).
 /// </summary>
-public sealed class InputPathTests : IDisposable
+public sealed class CommandLineMistakesTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ab-input-paths-").FullName;
 
@@ -66,6 +67,50 @@ public sealed class InputPathTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("no registry directory " + missing, output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(missing));
+    }
+
+    [Theory]
+    [InlineData("--epochs", "3")]
+    [InlineData("--distill-from", "x")]
+    [InlineData("--augment-shift-mag", "0.5")]
+    public async Task Evaluate_TrainingSetting_IsNotAnOption(string option, string value)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", option, value, "--model", "m", "--data", "d"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"Unrecognized command or argument '{option}'", output, StringComparison.Ordinal);
+
+        // After --data (which takes several paths) the parser hands it over as a path: still named, still refused.
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", "models/ztf-bts/2.7.0", "--data", "d", option, value]);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{option}: not an option of this command", output, StringComparison.Ordinal);
+    }
+
+    [SharedDataTheory]
+    [InlineData("--test-ids", "data/splits/ztf-bts-test-ids.txt")]
+    [InlineData("--test", "0.3")]
+    public async Task Evaluate_SplitOptionWithSplitAll_RefusedNotIgnored(string option, string value)
+    {
+        // Started in the checkout: the relative model and ids paths are the repository's.
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", "models/ztf-bts/2.7.0", "--data", SharedData.Path("labelled", "ztf-bts"), option, value]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{option} picks a part of --data: give --split test", output, StringComparison.Ordinal);
+        Assert.Empty(stdout);
+    }
+
+    [SharedDataTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Split_OutputNotWritable_ExitOneNamingIt(bool folds)
+    {
+        var target = folds ? "/proc/alertbroker-no/fold{k}.txt" : "/proc/alertbroker-no/test-ids.txt";
+        string[] args = ["split", "--data", SharedData.Path("labelled", "ztf-bts"), "--classes", "SNIa,SNII,SNIbc,SLSN-I,TDE", "--out", target];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(folds ? [.. args, "--folds", "4"] : [.. args, "--test", "0.3"]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("cannot write /proc/alertbroker-no/", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 
     [Fact]
