@@ -46,6 +46,18 @@ public sealed record ObjectState
     /// </summary>
     public ScoreState? Shadow { get; init; }
 
+    /// <summary>
+    /// Time (MJD) of the object's newest alert as the worker saw it, or NaN when no alert recorded it (a state written
+    /// before this field existed).
+    /// </summary>
+    public double NewestAlertMjd { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Why the classification of the object's newest alert went out without probabilities (it was not a transient
+    /// candidate: the rejection's message), or empty when it was published with them.
+    /// </summary>
+    public string NewestAlertWithheld { get; init; } = string.Empty;
+
     /// <summary>A state for an object the store does not know.</summary>
     public static ObjectState Empty { get; } = new();
 }

@@ -10,8 +10,11 @@ namespace AlertBroker.State;
 /// | modelId (u16 length + UTF-8) | scoredSteps i32 | lastStepMjd f64 | lastStepSourceId i64 | referenceMjd f64
 /// | hidden (i32 count + f32s) | probabilities (i32 count + f32s)</c>, optionally followed by the shadow model's state:
 /// <c>magic "SHD1" | modelId | scoredSteps | lastStepMjd | lastStepSourceId | referenceMjd | hidden | probabilities</c>
-/// (the same layout as the active model's fields). Readers before the shadow section ignore it (they read up to the
-/// probabilities); a record without it has no shadow state.
+/// (the same layout as the active model's fields), then optionally by the newest alert's publication:
+/// <c>magic "CND1" | newestAlertMjd f64 | withheld reason (u16 length + UTF-8, empty when published with probabilities)</c>.
+/// Readers ignore trailing sections they do not know (a reader before the shadow section reads up to the probabilities,
+/// one before the publication section up to the shadow); a record without a section has no shadow state, or an unknown
+/// newest alert.
 /// The version comes first so the Redis check-and-set script compares the first 8 bytes without parsing the rest.
 /// </summary>
 public static class ObjectStateCodec
@@ -19,6 +22,7 @@ public static class ObjectStateCodec
     public const int ObservationSize = 30;
     private const uint Magic = 0x31534241; // "ABS1"
     private const uint ShadowMagic = 0x31444853; // "SHD1"
+    private const uint NewestAlertMagic = 0x31444E43; // "CND1"
     private const int HeaderSize = 8 + 4 + 8 + 4;
 
     /// <summary>The encoded length of a state.</summary>
@@ -27,7 +31,8 @@ public static class ObjectStateCodec
         ArgumentNullException.ThrowIfNull(state);
         return HeaderSize + (state.Observations.Length * ObservationSize)
             + ScoreLength(state.ModelId, state.HiddenState, state.Probabilities)
-            + (state.Shadow is { } shadow ? 4 + ScoreLength(shadow.ModelId, shadow.HiddenState, shadow.Probabilities) : 0);
+            + (state.Shadow is { } shadow ? 4 + ScoreLength(shadow.ModelId, shadow.HiddenState, shadow.Probabilities) : 0)
+            + (double.IsNaN(state.NewestAlertMjd) ? 0 : 4 + 8 + 2 + Encoding.UTF8.GetByteCount(state.NewestAlertWithheld));
     }
 
     private static int ScoreLength(string modelId, float[] hidden, float[] probabilities) =>
@@ -66,7 +71,15 @@ public static class ObjectStateCodec
         if (state.Shadow is { } shadow)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(s[p..], ShadowMagic);
-            WriteScore(s, p + 4, shadow.ModelId, shadow.ScoredSteps, shadow.LastStepMjd, shadow.LastStepSourceId, shadow.ReferenceMjd, shadow.HiddenState, shadow.Probabilities);
+            p = WriteScore(s, p + 4, shadow.ModelId, shadow.ScoredSteps, shadow.LastStepMjd, shadow.LastStepSourceId, shadow.ReferenceMjd, shadow.HiddenState, shadow.Probabilities);
+        }
+
+        if (!double.IsNaN(state.NewestAlertMjd))
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(s[p..], NewestAlertMagic);
+            BinaryPrimitives.WriteDoubleLittleEndian(s[(p + 4)..], state.NewestAlertMjd);
+            var reasonLength = Encoding.UTF8.GetBytes(state.NewestAlertWithheld, s[(p + 14)..]);
+            BinaryPrimitives.WriteUInt16LittleEndian(s[(p + 12)..], checked((ushort)reasonLength));
         }
     }
 
@@ -123,6 +136,17 @@ public static class ObjectStateCodec
             shadow = ReadScore(s, ref p);
         }
 
+        var newestMjd = double.NaN;
+        var withheld = string.Empty;
+        if (s.Length - p >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(s[p..]) == NewestAlertMagic)
+        {
+            Need(s, p + 4, 10);
+            newestMjd = BinaryPrimitives.ReadDoubleLittleEndian(s[(p + 4)..]);
+            var reasonLength = BinaryPrimitives.ReadUInt16LittleEndian(s[(p + 12)..]);
+            Need(s, p + 14, reasonLength);
+            withheld = Encoding.UTF8.GetString(s.Slice(p + 14, reasonLength));
+        }
+
         return new ObjectState
         {
             Version = version,
@@ -136,6 +160,8 @@ public static class ObjectStateCodec
             HiddenState = score.HiddenState,
             Probabilities = score.Probabilities,
             Shadow = shadow,
+            NewestAlertMjd = newestMjd,
+            NewestAlertWithheld = withheld,
         };
     }
 

@@ -331,10 +331,9 @@ internal static class WebApi
             latest = new LatestDto(classes, state.Probabilities.Select(p => Finite(p)).ToList(), classes?[top], Finite(state.Probabilities[top]), state.ScoredSteps, Finite(state.LastStepMjd));
         }
 
-        // Whether the object's newest classification among the recent ones went out without probabilities, and why
-        // (e.g. its alert was not a transient candidate): the state keeps the network's numbers either way.
-        var newest = (await s.Recent.LatestAsync(1000, ct).ConfigureAwait(false)).FirstOrDefault(r => r.Survey == key.SurveyName && r.ObjectId == key.ObjectId);
-        var withheld = newest is { TopClass: null, Reason: { } reason } ? reason : null;
+        // Whether the object's newest alert went out without probabilities, and why (it was not a transient candidate),
+        // as the worker recorded it in the state: the state keeps the network's numbers either way.
+        var withheld = NullIfEmpty(state.NewestAlertWithheld);
         return Results.Json(
             new ObjectDto(key.SurveyName, key.ObjectId, state.Version, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedUnixMs), observations, bands, NullIfEmpty(state.ModelId), latest, withheld),
             Json);

@@ -79,6 +79,43 @@ public sealed class CodecTests
         Assert.Equal(ObjectStateCodec.GetEncodedLength(state with { Shadow = shadow }), bytes.Length);
     }
 
+    [Theory]
+    [InlineData(false, "")]
+    [InlineData(false, "not a transient candidate: solar-system object ünï 2026 AB")]
+    [InlineData(true, "not a transient candidate: real/bogus 0.003 < 0.5")]
+    public void EncodeDecode_NewestAlert_RoundTrips_AndARecordWithoutItHasNone(bool withShadow, string withheld)
+    {
+        var state = StoreContractTests.StateWith(3, StoreContractTests.Obs(1, 59000), StoreContractTests.Obs(2, 59001)) with
+        {
+            ModelId = "active/1/abc",
+            Probabilities = [0.4f, 0.6f],
+            Shadow = withShadow ? new ScoreState { ModelId = "candidate/2/def", Probabilities = [0.9f, 0.1f] } : null,
+        };
+
+        var recorded = state with { NewestAlertMjd = 59001.25, NewestAlertWithheld = withheld };
+        var bytes = ObjectStateCodec.Encode(recorded);
+        var back = ObjectStateCodec.Decode(bytes);
+        var without = ObjectStateCodec.Decode(ObjectStateCodec.Encode(state));
+
+        Assert.Equal(59001.25, back.NewestAlertMjd);
+        Assert.Equal(withheld, back.NewestAlertWithheld);
+        Assert.Equal(withShadow, back.Shadow is not null);
+        Assert.Equal(state.Probabilities, back.Probabilities);
+        Assert.Equal(ObjectStateCodec.GetEncodedLength(recorded), bytes.Length);
+        Assert.True(double.IsNaN(without.NewestAlertMjd));
+        Assert.Empty(without.NewestAlertWithheld);
+
+        // Appended after everything else: the record starts exactly as the same record without it (older readers stop
+        // before it), and a cut inside the section is refused, not read as a shorter reason.
+        var plain = ObjectStateCodec.Encode(state);
+        Assert.True(bytes.AsSpan(0, plain.Length).SequenceEqual(plain));
+        for (var n = plain.Length + 4; n < bytes.Length; n++)
+        {
+            var cut = bytes.AsSpan(0, n).ToArray();
+            Assert.Throws<InvalidDataException>(() => ObjectStateCodec.Decode(cut));
+        }
+    }
+
     [Fact]
     public void Decode_TruncatedOrGarbage_ThrowsInvalidData()
     {

@@ -226,7 +226,21 @@ public sealed class BrowserTests : IClassFixture<StreamFixture>, IClassFixture<B
     }
 
     // textContent, not Selenium's rendered text: rows of a closed <details> or a scrolled table count too.
-    private static string Text(ISearchContext d, string css) => (d.FindElement(By.CssSelector(css)).GetDomProperty("textContent") ?? string.Empty).Trim();
+    // The overview re-renders on every server-sent update (each second): an element found may be replaced before it is
+    // read, so a stale one is looked up again.
+    private static string Text(ISearchContext d, string css)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (d.FindElement(By.CssSelector(css)).GetDomProperty("textContent") ?? string.Empty).Trim();
+            }
+            catch (StaleElementReferenceException) when (attempt < 5)
+            {
+            }
+        }
+    }
 
     private static double Number(ISearchContext d, string css)
     {

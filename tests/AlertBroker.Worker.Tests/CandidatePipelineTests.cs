@@ -3,6 +3,7 @@ using AlertBroker.State;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Scoring;
+using AlertBroker.Worker.Simulation;
 using AlertBroker.Worker.Telemetry;
 
 namespace AlertBroker.Worker.Tests;
@@ -113,5 +114,38 @@ public sealed class CandidatePipelineTests : IDisposable
             Assert.Equal(a2[i]!.ModelId, a1[i]!.ModelId);
             Assert.Equal(a2[i]!.HiddenState, a1[i]!.HiddenState);
         }
+    }
+
+    [Fact]
+    public async Task State_RecordsWhetherTheNewestAlertWasWithheld_AnOlderAlertLeavesIt_ANewerCandidateClearsIt()
+    {
+        var alerts = SyntheticZtfAlerts.Generate(objects: 1, alertsPerObject: 3, seed: 5);
+        var store = new InMemoryObjectStateStore();
+        var key = new ObjectKey(Survey.Ztf, alerts[0].ObjectId);
+        var rejectAll = new CandidateFilter { ZtfMinRealBogus = 2 };
+        async Task<ObjectState> Process(SyntheticZtfAlerts.SyntheticAlert alert, CandidateFilter filter)
+        {
+            var processor = new AlertBatchProcessor(new AlertDecoder(), store, () => TestModels.A, new ClassificationCodec()) { Candidates = filter };
+            await processor.ProcessAsync(PipelineTestKit.Inputs([alert]));
+            var states = new ObjectState?[1];
+            await store.ReadAsync([key], states);
+            return states[0]!;
+        }
+
+        // The second alert, not a candidate: recorded with its reason.
+        var withheld = await Process(alerts[1], rejectAll);
+        Assert.Equal(alerts[1].Mjd, withheld.NewestAlertMjd, 6);
+        Assert.StartsWith("not a transient candidate: real/bogus", withheld.NewestAlertWithheld, StringComparison.Ordinal);
+
+        // The first (older) alert arriving late, a candidate: the newest alert is still the withheld one.
+        var late = await Process(alerts[0], CandidateFilter.None);
+        Assert.Equal(withheld.NewestAlertMjd, late.NewestAlertMjd);
+        Assert.Equal(withheld.NewestAlertWithheld, late.NewestAlertWithheld);
+
+        // The third (newer) alert, a candidate: published with probabilities, so nothing is withheld any more.
+        var newer = await Process(alerts[2], CandidateFilter.None);
+        Assert.Equal(alerts[2].Mjd, newer.NewestAlertMjd, 6);
+        Assert.Empty(newer.NewestAlertWithheld);
+        Assert.NotEmpty(newer.Probabilities);
     }
 }

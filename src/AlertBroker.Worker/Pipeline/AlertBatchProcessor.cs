@@ -151,11 +151,14 @@ public sealed class AlertBatchProcessor
 
         var decodeTime = clock.Elapsed;
 
-        // 2. Group by object; each object goes to its survey's model (and shadow).
+        // 2. Group by object; each object goes to its survey's model (and shadow). Whether each alert is a transient
+        // candidate is known from the alert alone; the state records it for the object's newest alert.
         var works = new Dictionary<ObjectKey, ObjectWork>(alerts.Count);
         var workOfAlert = new ObjectWork[alerts.Count];
+        var rejections = new CandidateRejection?[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
         {
+            rejections[j] = Candidates.Check(alerts[j]);
             var key = new ObjectKey(alerts[j].Survey, alerts[j].ObjectId);
             if (!works.TryGetValue(key, out var work))
             {
@@ -164,7 +167,7 @@ public sealed class AlertBatchProcessor
                 works.Add(key, work);
             }
 
-            work.Alerts.Add(alerts[j]);
+            work.Add(alerts[j], rejections[j]);
             workOfAlert[j] = work;
         }
 
@@ -253,11 +256,9 @@ public sealed class AlertBatchProcessor
         var prefixes = new List<PrefixRequest>();
         var picks = new AlertPick[alerts.Count];
         var shadowPicks = new AlertPick[alerts.Count];
-        var rejections = new CandidateRejection?[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
         {
             var work = workOfAlert[j];
-            rejections[j] = Candidates.Check(alerts[j]);
             if (rejections[j] is not null)
             {
                 continue;
@@ -962,6 +963,21 @@ public sealed class AlertBatchProcessor
 
         public List<Alert> Alerts { get; } = new(1);
 
+        // The batch's newest alert of the object (the last of equal times) and why it is withheld ("" when it is not).
+        private double _newestMjd = double.NaN;
+        private string _newestWithheld = string.Empty;
+
+        public void Add(Alert alert, CandidateRejection? rejection)
+        {
+            Alerts.Add(alert);
+            if (!(alert.Mjd < _newestMjd))
+            {
+                _newestMjd = alert.Mjd;
+                // At most 300 characters (the message can quote an alert's own text, e.g. a solar-system object's name).
+                _newestWithheld = rejection?.Message is { } m ? (m.Length > 300 ? m[..300] : m) : string.Empty;
+            }
+        }
+
         public ObjectState Current { get; private set; } = ObjectState.Empty;
 
         /// <summary>The stored curve merged with the batch's points, before the per-object limit.</summary>
@@ -1071,6 +1087,10 @@ public sealed class AlertBatchProcessor
                 HiddenState = c.HiddenState,
                 Probabilities = c.Probabilities,
                 Shadow = Shadow?.BuildState(),
+
+                // An alert older than the stored newest one (a re-delivery, a late alert) leaves the record as it was.
+                NewestAlertMjd = c.NewestAlertMjd > _newestMjd ? c.NewestAlertMjd : _newestMjd,
+                NewestAlertWithheld = c.NewestAlertMjd > _newestMjd ? c.NewestAlertWithheld : _newestWithheld,
             };
             if (Active is null)
             {
