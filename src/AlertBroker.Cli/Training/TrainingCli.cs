@@ -151,11 +151,7 @@ internal sealed class TrainingCli
             throw new ArgumentException("--data is required.");
         }
 
-        // --data takes several paths, so an unknown option after it arrives here as one (System.CommandLine reads it so).
-        if (paths.FirstOrDefault(p => p.StartsWith('-') && !File.Exists(p) && !Directory.Exists(p)) is { } stray)
-        {
-            throw new ArgumentException($"{stray}: not an option of this command (read as a --data path; see --help)");
-        }
+        RefuseStrayOption(paths, "--data");
 
         var mapFile = parse.GetValue(ClassMap);
         var options = new CsvReadOptions
@@ -179,6 +175,16 @@ internal sealed class TrainingCli
         }
 
         return data;
+    }
+
+    // --data and --mix-data take several paths, so an unknown option after one arrives as a path (System.CommandLine
+    // reads it so): name it as what it is.
+    private static void RefuseStrayOption(string[] paths, string option)
+    {
+        if (paths.FirstOrDefault(p => p.StartsWith('-') && !File.Exists(p) && !Directory.Exists(p)) is { } stray)
+        {
+            throw new ArgumentException($"{stray}: not an option of this command (read as a {option} path; see --help)");
+        }
     }
 
     /// <summary>Says on stderr which objects of the data were left out of <paramref name="encoded"/> and why, if any were.</summary>
@@ -229,6 +235,8 @@ internal sealed class TrainingCli
         {
             return null;
         }
+
+        RefuseStrayOption(paths, "--mix-data");
 
         var options = new CsvReadOptions
         {
