@@ -16,6 +16,12 @@ public enum CandidateRejectionKind
 
     /// <summary>ZTF: the nearest Pan-STARRS1 source lies within the set radius and is a star (<c>sgscore1</c> at or above the threshold).</summary>
     Star,
+
+    /// <summary>
+    /// The alert carries fewer detections of its object than <see cref="CandidateFilter.MinDetections"/>: too few to classify
+    /// (a network given one or two points reads its class prior).
+    /// </summary>
+    TooFewDetections,
 }
 
 /// <summary>One rejection: its kind (also the metric tag, <see cref="CandidateFilter.Tag"/>) and a sentence with the values.</summary>
@@ -34,7 +40,8 @@ public sealed record CandidateRejection(CandidateRejectionKind Kind, string Mess
 /// <item>a triggering flux below zero, when <see cref="RequirePositiveFlux"/> (ZTF <c>isdiffpos</c> = f, a Rubin
 /// <c>psfFlux</c> below zero);</item>
 /// <item>a solar-system object: Rubin <c>ssObjectId</c> set, ZTF <c>ssdistnr</c> within <see cref="SolarSystemRadiusArcsec"/>;</item>
-/// <item>ZTF: <c>distpsnr1</c> within <see cref="StarRadiusArcsec"/> and <c>sgscore1</c> at least <see cref="MinStarScore"/>.</item>
+/// <item>ZTF: <c>distpsnr1</c> within <see cref="StarRadiusArcsec"/> and <c>sgscore1</c> at least <see cref="MinStarScore"/>;</item>
+/// <item>fewer detections in the alert than <see cref="MinDetections"/> (default 1: never).</item>
 /// </list>
 /// </summary>
 public sealed record CandidateFilter
@@ -63,19 +70,27 @@ public sealed record CandidateFilter
     /// <summary>ZTF: the <c>sgscore1</c> from which the nearest Pan-STARRS1 source counts as a star (default 0.9).</summary>
     public double MinStarScore { get; init; } = 0.9;
 
+    /// <summary>
+    /// Fewest detections of the object the alert must carry — its triggering detection and those of its history in the
+    /// packet (ZTF: the last 30 days; Rubin: the last 12 months) — for its classification to carry probabilities (default
+    /// 1: every candidate is classified from its first detection). Checked after the other checks.
+    /// </summary>
+    public int MinDetections { get; init; } = 1;
+
     /// <summary>The defaults above.</summary>
     public static CandidateFilter Default { get; } = new();
 
     /// <summary>No checks: every alert is a candidate.</summary>
     public static CandidateFilter None { get; } = new() { Enabled = false };
 
-    /// <summary>The metric tag of a rejection kind: <c>reliability</c>, <c>negative-flux</c>, <c>solar-system</c>, <c>star</c>.</summary>
+    /// <summary>The metric tag of a rejection kind: <c>reliability</c>, <c>negative-flux</c>, <c>solar-system</c>, <c>star</c>, <c>too-few-detections</c>.</summary>
     public static string Tag(CandidateRejectionKind kind) => kind switch
     {
         CandidateRejectionKind.LowReliability => "reliability",
         CandidateRejectionKind.NegativeFlux => "negative-flux",
         CandidateRejectionKind.SolarSystemObject => "solar-system",
         CandidateRejectionKind.Star => "star",
+        CandidateRejectionKind.TooFewDetections => "too-few-detections",
         _ => "other",
     };
 
@@ -122,6 +137,11 @@ public sealed record CandidateFilter
             return new(CandidateRejectionKind.Star, Invariant($"not a transient candidate: on a Pan-STARRS1 star (sgscore1 {m.StarGalaxyScore:0.###} ≥ {MinStarScore:0.###}, {m.DistanceToNearestPs1Arcsec:0.##}″ away)"));
         }
 
+        if (alert.Detections.Length < MinDetections)
+        {
+            return new(CandidateRejectionKind.TooFewDetections, Invariant($"not classified yet: {alert.Detections.Length} detection(s) in the alert, fewer than {MinDetections}"));
+        }
+
         return null;
     }
 
@@ -152,6 +172,11 @@ public sealed record CandidateFilter
         if (!(StarRadiusArcsec is >= 0 and <= 3600))
         {
             problems.Add(Invariant($"StarRadiusArcsec must be in [0, 3600] arcsec, not {StarRadiusArcsec}"));
+        }
+
+        if (MinDetections is < 1 or > 1000)
+        {
+            problems.Add(Invariant($"MinDetections must be in [1, 1000], not {MinDetections}"));
         }
 
         return problems;

@@ -93,6 +93,28 @@ public sealed class CandidateFilterTests
         Assert.Equal(rejected, r?.Kind == CandidateRejectionKind.Star);
     }
 
+    [Theory]
+    [InlineData(1, 1, false)]
+    [InlineData(2, 3, true)]
+    [InlineData(3, 3, false)]
+    [InlineData(7, 3, false)]
+    public void Check_TooFewDetectionsInTheAlert_NotClassifiedYet(int detections, int minimum, bool rejected)
+    {
+        var alert = Make(Survey.Ztf, Passband.ZtfR, 120, new AlertMetadata { RealBogus = 0.97f }, detections);
+
+        var r = (CandidateFilter.Default with { MinDetections = minimum }).Check(alert);
+
+        Assert.Equal(rejected, r is not null);
+        if (r is not null)
+        {
+            Assert.Equal(CandidateRejectionKind.TooFewDetections, r.Kind);
+            Assert.Equal($"not classified yet: {detections} detection(s) in the alert, fewer than {minimum}", r.Message);
+        }
+
+        // The vetting checks come first: a bogus alert is rejected as bogus, whatever its detections.
+        Assert.Equal(CandidateRejectionKind.LowReliability, (CandidateFilter.Default with { MinDetections = 50 }).Check(Ztf(flux: 120, realBogus: 0.1f))!.Kind);
+    }
+
     [Fact]
     public void Check_None_AcceptsEverything()
     {
@@ -104,9 +126,10 @@ public sealed class CandidateFilterTests
     public void Problems_NameEveryBadSetting()
     {
         Assert.Empty(CandidateFilter.Default.Problems());
-        var bad = new CandidateFilter { ZtfMinRealBogus = 1.5, LsstMinReliability = double.NaN, MinStarScore = -0.1, SolarSystemRadiusArcsec = -1, StarRadiusArcsec = double.PositiveInfinity };
+        var bad = new CandidateFilter { ZtfMinRealBogus = 1.5, LsstMinReliability = double.NaN, MinStarScore = -0.1, SolarSystemRadiusArcsec = -1, StarRadiusArcsec = double.PositiveInfinity, MinDetections = 0 };
         var problems = bad.Problems();
-        Assert.Equal(5, problems.Count);
+        Assert.Equal(6, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("MinDetections", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("ZtfMinRealBogus", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("LsstMinReliability", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("MinStarScore", StringComparison.Ordinal));
@@ -117,7 +140,7 @@ public sealed class CandidateFilterTests
     [Fact]
     public void Tag_IsStableForEveryKind()
     {
-        Assert.Equal(["reliability", "negative-flux", "solar-system", "star"], Enum.GetValues<CandidateRejectionKind>().Select(CandidateFilter.Tag));
+        Assert.Equal(["reliability", "negative-flux", "solar-system", "star", "too-few-detections"], Enum.GetValues<CandidateRejectionKind>().Select(CandidateFilter.Tag));
     }
 
     private static Alert Ztf(float flux, float realBogus = float.NaN, float starScore = float.NaN, float ps1Arcsec = float.NaN, float solarSystemArcsec = float.NaN) =>
@@ -126,19 +149,20 @@ public sealed class CandidateFilterTests
     private static Alert Rubin(float flux, float reliability = float.NaN, long? solarSystemObject = null) =>
         Make(Survey.Lsst, Passband.LsstI, flux, new AlertMetadata { RealBogus = reliability, SolarSystemObjectId = solarSystemObject });
 
-    private static Alert Make(Survey survey, Passband band, float flux, AlertMetadata metadata)
+    // detections: the trigger and detections - 1 earlier ones, a day apart.
+    private static Alert Make(Survey survey, Passband band, float flux, AlertMetadata metadata, int detections = 1)
     {
-        var candidate = new Observation(1, 60776.8, band, ObservationKind.Detection, flux, 0.3f, float.NaN);
+        var candidate = new Observation(detections, 60776.8, band, ObservationKind.Detection, flux, 0.3f, float.NaN);
         return new Alert
         {
             Survey = survey,
             SchemaVersion = "test",
             ObjectId = "obj",
-            SourceId = 1,
+            SourceId = candidate.SourceId,
             Mjd = candidate.Mjd,
             Band = band,
             Candidate = candidate,
-            Detections = [candidate],
+            Detections = [.. Enumerable.Range(1, detections - 1).Select(i => candidate with { SourceId = i, Mjd = candidate.Mjd - (detections - i) }), candidate],
             Metadata = metadata,
         };
     }

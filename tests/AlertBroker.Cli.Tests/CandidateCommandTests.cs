@@ -2,8 +2,9 @@ namespace AlertBroker.Cli.Tests;
 
 /// <summary>
 /// <c>demo</c> on the 100 real Rubin samples: the summary says how many alerts were withheld as not transient candidates
-/// and why (facts of those files: 46 negative subtractions, 33 more with a reliability below 0.5); <c>--all-alerts</c>
-/// publishes probabilities for all of them.
+/// and why (facts of those files: 46 negative subtractions, 33 more with a reliability below 0.5); with
+/// <c>--min-detections</c> candidates with too few detections are withheld too; <c>--all-alerts</c> publishes
+/// probabilities for all of them.
 /// </summary>
 public sealed class CandidateCommandTests
 {
@@ -17,6 +18,12 @@ public sealed class CandidateCommandTests
         Assert.Contains("withheld:        79 alerts are not transient candidates, published without probabilities (negative-flux 46, reliability 33;", output, StringComparison.Ordinal);
         Assert.Contains("(not a transient candidate)", output, StringComparison.Ordinal);
         Assert.Contains("none 79", output, StringComparison.Ordinal);
+
+        // With --min-detections 3, candidates whose alert carries one or two detections are withheld too, named apart.
+        var (minExit, min, _) = await AlertBrokerProcess.RunAsync(["demo", samples, "--nights", "0", "--min-detections", "3"], environment, TimeSpan.FromSeconds(180));
+        Assert.True(minExit == 0, $"exit {minExit}:\n{min}");
+        Assert.Matches(@"withheld: +(\d+) alerts are not transient candidates or carry too few detections, published without probabilities \(negative-flux 46, reliability 33, too-few-detections \d+;", min);
+        Assert.Contains("(too few detections yet)", min, StringComparison.Ordinal);
 
         var (allExit, all, _) = await AlertBrokerProcess.RunAsync(["demo", samples, "--nights", "0", "--all-alerts"], environment, TimeSpan.FromSeconds(180));
         Assert.True(allExit == 0, $"exit {allExit}:\n{all}");

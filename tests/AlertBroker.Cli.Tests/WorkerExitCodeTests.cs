@@ -73,6 +73,15 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.Contains("AlertBroker:Candidates: ZtfMinRealBogus must be in [0, 1]", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_MinDetectionsZero_ExitsTwoNamingTheSetting()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--min-detections", "0"));
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("AlertBroker:Candidates: MinDetections must be in [1, 1000], not 0", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("alertbroker run: Cannot parse argument 'x' for option '--batch-size' as an integer.", "run", "--batch-size", "x")]
     [InlineData("alertbroker split: Cannot parse argument 'x' for option '--folds' as an integer.", "split", "--folds", "x", "--out", "f{k}.txt")]

@@ -180,12 +180,14 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         await topics.ProduceAsync([(null, poison[0])]);
         Assert.True(await TestTopics.WaitUntilAsync(() => worker.Alerts >= alerts.Count && worker.DeadLetters >= 1, TimeSpan.FromSeconds(40)));
 
-        // The Prometheus exporter caches a scrape for a moment: poll until the counters have caught up.
+        // The Prometheus exporter caches a scrape for a moment, and the lag gauge follows librdkafka's statistics
+        // (periodic): poll until the counters and the gauge have caught up.
         PrometheusScrape? scrape = null;
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; i < 100; i++)
         {
             scrape = PrometheusScrape.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
-            if (scrape.Samples.Any(s => s.Name == "alertbroker_classifications_published_total" && s.Value >= alerts.Count))
+            if (scrape.Samples.Any(s => s.Name == "alertbroker_classifications_published_total" && s.Value >= alerts.Count)
+                && scrape.Samples.Any(s => s.Name == "alertbroker_consumer_lag"))
             {
                 break;
             }

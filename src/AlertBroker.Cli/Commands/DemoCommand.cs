@@ -33,9 +33,10 @@ internal static class DemoCommand
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var allAlerts = new Option<bool>("--all-alerts") { Description = "Publish probabilities for every alert, not only for transient candidates (as run --all-alerts)." };
+        var minDetections = new Option<int>("--min-detections") { Description = "Publish probabilities only once an alert carries at least N detections of its object (as run --min-detections).", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
-            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts,
+            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -75,7 +76,7 @@ internal static class DemoCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), parse.GetValue(allAlerts) ? CandidateFilter.None : CandidateFilter.Default, web, stop.Token).ConfigureAwait(false);
+            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), parse.GetValue(allAlerts) ? CandidateFilter.None : CandidateFilter.Default with { MinDetections = parse.GetValue(minDetections) }, web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
@@ -258,7 +259,10 @@ internal static class DemoCommand
         if (r.Withheld.Count > 0)
         {
             var reasons = string.Join(", ", r.Withheld.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{CandidateFilter.Tag(p.Key)} {p.Value:N0}")));
-            AnsiConsole.WriteLine(string.Create(inv, $"withheld:        {r.Withheld.Values.Sum():N0} alerts are not transient candidates, published without probabilities ({reasons}; --all-alerts to score them too)"));
+            var what = r.Withheld.Keys.All(k => k == CandidateRejectionKind.TooFewDetections) ? "carry too few detections"
+                : r.Withheld.ContainsKey(CandidateRejectionKind.TooFewDetections) ? "are not transient candidates or carry too few detections"
+                : "are not transient candidates";
+            AnsiConsole.WriteLine(string.Create(inv, $"withheld:        {r.Withheld.Values.Sum():N0} alerts {what}, published without probabilities ({reasons}; --all-alerts to score them too)"));
         }
 
         var paths = string.Join(", ", r.ByPath.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value:N0}")));

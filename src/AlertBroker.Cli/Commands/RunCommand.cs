@@ -57,11 +57,12 @@ internal static class RunCommand
         var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
         var allAlerts = new Option<bool>("--all-alerts") { Description = "Publish probabilities for every alert, not only for transient candidates (AlertBroker:Candidates:Enabled=false; by default an alert with a low real/bogus score, a negative difference flux, on a known asteroid or a star is stored and scored but published without probabilities; thresholds under AlertBroker:Candidates)." };
+        var minDetections = new Option<int?>("--min-detections") { Description = "Publish probabilities only once an alert carries at least N detections of its object (AlertBroker:Candidates:MinDetections; default 1: from the first detection); fewer are stored, scored and published without probabilities, reason too-few-detections." };
         var web = new Option<bool>("--web") { Description = "Also serve the web view (pages under /ui/, JSON under /api/) on the same listener (AlertBroker:Web:Enabled)." };
         var command = new Command("run", "Run the streaming worker: consume alerts from Kafka, keep object state, classify, publish classifications (Ctrl-C or SIGTERM stops it gracefully).")
         {
             config, bootstrap, topics, pattern, group, output, dead, shadowTopic, batch, batchMs, kafkaSecurity, kafkaMechanism, kafkaUser, kafkaCa, kafkaCert, kafkaKey,
-            redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web, allAlerts,
+            redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web, allAlerts, minDetections,
         };
         redisSecurity.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -120,6 +121,8 @@ internal static class RunCommand
             {
                 Set("AlertBroker:Candidates:Enabled", "false");
             }
+
+            Set("AlertBroker:Candidates:MinDetections", parse.GetValue(minDetections)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             Set("AlertBroker:Schemas:RegistryUrl", parse.GetValue(registry));
             Set("AlertBroker:Schemas:SchemaDirectory", parse.GetValue(schemaDir));

@@ -140,7 +140,12 @@ internal sealed class KafkaPipelineRun
                         result.Withheld[rejected] = result.Withheld.GetValueOrDefault(rejected) + 1;
                     }
 
-                    var top = c.TopClass ?? (c.Rejection is null ? "(no usable point yet)" : "(not a transient candidate)");
+                    var top = c.TopClass ?? c.Rejection switch
+                    {
+                        null => "(no usable point yet)",
+                        CandidateRejectionKind.TooFewDetections => "(too few detections yet)",
+                        _ => "(not a transient candidate)",
+                    };
                     result.ByTopClass[top] = result.ByTopClass.GetValueOrDefault(top) + 1;
                     result.ByPath[c.Scoring] = result.ByPath.GetValueOrDefault(c.Scoring) + 1;
                     var by = c.ModelName.Length > 0 ? c.ModelName + " " + c.ModelVersion : "(no model for " + c.Survey.ToString().ToLowerInvariant() + ")";
