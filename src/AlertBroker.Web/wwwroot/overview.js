@@ -15,7 +15,7 @@ function render(o) {
     o.peakAlertsPerSecond !== null && o.peakAlertsPerSecond !== undefined ? card('peak alerts/s (5 min)', num(o.peakAlertsPerSecond), 'peak') : null,
     card('alerts', num(o.alerts), 'alerts'),
     card('classifications', num(o.classifications), 'classifications'),
-    card('of those, not transient candidates (no probabilities)', num(o.withheld), 'withheld'),
+    card('of those, published without probabilities (not transient candidates, too few detections)', num(o.withheld), 'withheld'),
     card('latency p50', ms(o.latencyMs.p50), 'latency-p50'),
     card('latency p90', ms(o.latencyMs.p90), 'latency-p90'),
     card('latency p99', ms(o.latencyMs.p99), 'latency-p99'),
