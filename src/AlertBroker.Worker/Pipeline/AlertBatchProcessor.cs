@@ -973,7 +973,7 @@ public sealed class AlertBatchProcessor
             if (!(alert.Mjd < _newestMjd))
             {
                 _newestMjd = alert.Mjd;
-                // At most 300 characters (the message can quote an alert's own text, e.g. a solar-system object's name).
+                // The messages are short (numbers and fixed words); bounded anyway, far inside the record's u16 length.
                 _newestWithheld = rejection?.Message is { } m ? (m.Length > 300 ? m[..300] : m) : string.Empty;
             }
         }
