@@ -5,7 +5,7 @@ namespace AlertBroker.Cli.Tests;
 /// that reads alert files — never a run over nothing, or over the defaults, that ends in exit 0; a directory without
 /// alerts says so (exit 1); a registry directory that does not exist is not read as an empty registry; a bad --survey is
 /// one line without .NET's parameter suffix; evaluate takes no training settings and does not evaluate every object when
-/// it was given the ids of a part; split says when it cannot write its output. Run as the built program (stderr and exit code as a shell sees them).
+/// it was given the ids of a part; split says when it cannot write its output; train refuses a single class. Run as the built program (stderr and exit code as a shell sees them).
 /// </summary>
 public sealed class CommandLineMistakesTests : IDisposable
 {
@@ -113,13 +113,26 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task UnknownSurvey_OneLineUsageError()
+    [SharedDataFact]
+    public async Task Train_OneClass_RefusedBeforeTraining()
     {
-        var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", "lightcurves", "--survey", "foo", "--n", "5", "--out", Path.Combine(_root, "sims")]);
+        var outDir = Path.Combine(_root, "one-class");
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["train", "--data", SharedData.Path("labelled", "ztf-bts"), "--classes", "SNIa", "--epochs", "1", "--out", outDir]);
 
         Assert.Equal(2, code);
-        Assert.Contains("foo", output, StringComparison.Ordinal);
+        Assert.Contains("a classifier needs at least two classes, not 1", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("lightcurves", "--survey", "foo", "foo")]
+    [InlineData("alerts", "--objects-per-night", "-1", "positive object rate")]
+    public async Task Simulate_BadSetting_UsageErrorWithoutDotNetsParameterSuffix(string command, string option, string value, string message)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", command, option, value, "--out", Path.Combine(_root, "sims")]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, output, StringComparison.Ordinal);
         Assert.DoesNotContain("(Parameter", output, StringComparison.Ordinal);
     }
 }

@@ -383,7 +383,9 @@ internal static class SimulateCommand
         catch (ArgumentException e)
         {
             // A bad setting (--mix, --classes, --format, --framing, --survey, a value out of range): one line, usage exit code.
-            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(e.Message)}");
+            // The library's ArgumentException names its parameter ("(Parameter 'options')"): not the user's concern.
+            var message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
+            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(message)}");
             return 2;
         }
     }

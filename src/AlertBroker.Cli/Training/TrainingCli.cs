@@ -399,6 +399,13 @@ internal sealed class TrainingCli
     public int Run(ParseResult parse, LabelledDataset data, IReadOnlyList<string> classes, Func<IReadOnlyList<string>, GruClassifierWeights> initial, TrainableLayers trainable, float defaultLearningRate, JsonObject provenance, IStepEncoding encoding, CancellationToken ct, bool fromScratch = false)
     {
         var console = CliHelpers.Stderr;
+        if (classes.Count < 2)
+        {
+            // One class has nothing to tell apart: the network would learn a constant and its AUROC is undefined.
+            console.MarkupLine($"[red]a classifier needs at least two classes, not {classes.Count}[/] ({Markup.Escape(string.Join(", ", classes))}; from --classes, else the data's classes)");
+            return 2;
+        }
+
         var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
