@@ -95,20 +95,70 @@ internal static class CliHelpers
     /// Input paths given on the command line must exist (a file or a directory): a typo is a usage error (exit 2) naming
     /// the path, before anything runs — not an empty run that looks like "no alerts" or silently replays the defaults.
     /// </summary>
-    public static Argument<string[]> ExistingPaths(Argument<string[]> argument)
+    public static Argument<string[]> ExistingPaths(Argument<string[]> argument) => argument.MustExist(PathKind.FileOrDirectory);
+
+    /// <summary>
+    /// The input path(s) an option or argument names must exist, as <paramref name="kind"/> says: otherwise a usage error
+    /// (exit 2) naming the path and the option, before anything runs — not .NET's "Could not find a part of the path …"
+    /// or "Access to the path … is denied" (a directory where a file is wanted) from deep inside the command. A value
+    /// that starts with '-' and is no path is an option the command does not have, handed over as a path by an option
+    /// that takes several (<c>--data a b --epochs 3</c>): named as such.
+    /// </summary>
+    public static Option<T> MustExist<T>(this Option<T> option, PathKind kind)
     {
-        ArgumentNullException.ThrowIfNull(argument);
-        argument.Validators.Add(result =>
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
         {
-            foreach (var path in result.GetValueOrDefault<string[]>() ?? [])
+            if (!result.Implicit)
             {
-                if (!File.Exists(path) && !Directory.Exists(path))
-                {
-                    result.AddError($"no such file or directory: {path}");
-                }
+                // A default (e.g. score's --registry models) may be absent: the command has its own fallback for it.
+                CheckPaths(result.GetValueOrDefault<T>(), kind, option.Name, result.AddError);
             }
         });
+        return option;
+    }
+
+    /// <inheritdoc cref="MustExist{T}(Option{T}, PathKind)"/>
+    public static Argument<T> MustExist<T>(this Argument<T> argument, PathKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        argument.Validators.Add(result => CheckPaths(result.GetValueOrDefault<T>(), kind, $"<{argument.Name}>", result.AddError));
         return argument;
+    }
+
+    private static void CheckPaths(object? value, PathKind kind, string symbol, Action<string> error)
+    {
+        IEnumerable<string> paths = value switch
+        {
+            string one => [one],
+            IEnumerable<string> several => several,
+            _ => [],
+        };
+        var option = symbol.StartsWith('-');
+        var named = option ? $" ({symbol})" : string.Empty;
+        foreach (var path in paths)
+        {
+            var isFile = File.Exists(path);
+            var isDirectory = Directory.Exists(path);
+            var problem = (isFile, isDirectory, kind) switch
+            {
+                (false, false, _) when option && path.StartsWith('-') => $"{path}: not an option of this command (read as a {symbol} value; see --help)",
+                (false, false, PathKind.File) => $"no such file: {path}{named}",
+                (false, false, PathKind.Directory) => $"no such directory: {path}{named}",
+                (false, false, _) => $"no such file or directory: {path}{named}",
+                (false, true, PathKind.File) => $"{path} is a directory; {symbol} takes a file",
+                (true, false, PathKind.Directory) => $"{path} is a file; {symbol} takes a directory",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                error(problem);
+                if (option && path.StartsWith('-'))
+                {
+                    return; // what follows a stray option is its value, not a path
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -233,4 +283,17 @@ internal static class CliHelpers
 
         return null;
     }
+}
+
+/// <summary>What an input path given on the command line must be (<see cref="CliHelpers.MustExist{T}(Option{T}, PathKind)"/>).</summary>
+internal enum PathKind
+{
+    /// <summary>A file or a directory (alert paths, labelled data: a CSV pair's directory or one of its files).</summary>
+    FileOrDirectory,
+
+    /// <summary>A file (ids lists, labels, class maps, reference outputs, an ONNX graph).</summary>
+    File,
+
+    /// <summary>A directory (a model package).</summary>
+    Directory,
 }

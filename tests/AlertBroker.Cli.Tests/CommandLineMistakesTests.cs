@@ -135,4 +135,69 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Contains(message, output, StringComparison.Ordinal);
         Assert.DoesNotContain("(Parameter", output, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Every input path an option or argument names is checked before the command runs: a path that does not exist, or a
+    /// directory where a file is wanted (and the reverse), is a usage error (exit 2) naming the path and the option —
+    /// before, `train --test-ids typo` ended in "unexpected error" (exit 70), `finetune --distill-from typo` said the base
+    /// had no metadata branch, `--test-ids DIR` said "Access to the path … is denied", `score --registry typo` silently
+    /// used the shipped models, and others passed .NET's "Could not find a part of the path …" on.
+    /// </summary>
+    [Theory]
+    [InlineData("train --data {data} --test-ids {missing} --out {out}", "no such file: {missing} (--test-ids)")]
+    [InlineData("train --data {data} --test-ids {dir} --out {out}", "{dir} is a directory; --test-ids takes a file")]
+    [InlineData("train --data {data} --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
+    [InlineData("train --data {data} --class-map {missing} --out {out}", "no such file: {missing} (--class-map)")]
+    [InlineData("train --data {data} --labels {missing} --out {out}", "no such file: {missing} (--labels)")]
+    [InlineData("train --data {data} {missing} --out {out}", "no such file or directory: {missing} (--data)")]
+    [InlineData("train --data {data} --mix-data {missing} --out {out}", "no such file or directory: {missing} (--mix-data)")]
+    [InlineData("finetune --from {missing} --data {data} --out {out}", "no such directory: {missing} (--from)")]
+    [InlineData("finetune --from {file} --data {data} --out {out}", "{file} is a file; --from takes a directory")]
+    [InlineData("finetune --from {dir} --data {data} --out {out} --distill-from {missing}", "no such directory: {missing} (--distill-from)")]
+    [InlineData("evaluate --model {missing} --data {data}", "no such directory: {missing} (--model)")]
+    [InlineData("split --data {data} --classes A,B --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
+    [InlineData("models push {missing}", "no such directory: {missing}")]
+    [InlineData("models ensemble {dir} {missing} --out {out}", "no such directory: {missing}")]
+    [InlineData("models average {dir} {file} --out {out}", "{file} is a file; <packages> takes a directory")]
+    [InlineData("models priors {missing} --priors A=1 --out {out}", "no such directory: {missing}")]
+    [InlineData("models package --onnx {missing} --classes A,B --encoding alertbroker-lc --out {out}", "no such file: {missing} (--onnx)")]
+    [InlineData("models verify {dir} --reference {dir}", "{dir} is a directory; --reference takes a file")]
+    [InlineData("models promote a@1 --registry {dir} --holdout {missing}", "no such file or directory: {missing} (--holdout)")]
+    [InlineData("score {dir} --registry {missing}", "no such directory: {missing} (--registry)")]
+    [InlineData("experiment transfer --ztf-sim {missing} --quick", "no such file or directory: {missing} (--ztf-sim)")]
+    [InlineData("experiment transfer --ztf-sim {dir} --base {file} --quick", "{file} is a file; --base takes a directory")]
+    [InlineData("simulate lightcurves --parameters {missing} --out {out}", "no such file or directory: {missing} (--parameters)")]
+    [InlineData("simulate compare --real {missing} --out {out}", "no such file or directory: {missing} (--real)")]
+    [InlineData("simulate tune --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
+    public async Task InputPathOfTheWrongKindOrMissing_UsageErrorNamingPathAndOption(string commandLine, string message)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "a-dir")).FullName;
+        var file = Path.Combine(_root, "a-file.txt");
+        await File.WriteAllTextAsync(file, "x\n");
+        string Fill(string text) => text
+            .Replace("{data}", dir, StringComparison.Ordinal)
+            .Replace("{missing}", Path.Combine(_root, "typo"), StringComparison.Ordinal)
+            .Replace("{dir}", dir, StringComparison.Ordinal)
+            .Replace("{file}", file, StringComparison.Ordinal)
+            .Replace("{out}", Path.Combine(_root, "out"), StringComparison.Ordinal);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Fill(commandLine).Split(' '));
+
+        Assert.Equal(2, code);
+        Assert.Contains(Fill(message), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Could not find", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "out")));
+    }
+
+    [Fact]
+    public async Task StrayOptionAfterSeveralPaths_NamedOnceNotReadAsPaths()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["train", "--data", dir, "--epoch", "3", "--out", Path.Combine(_root, "out")]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--epoch: not an option of this command (read as a --data value; see --help)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("no such file or directory: 3", output, StringComparison.Ordinal);
+    }
 }

@@ -71,7 +71,7 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         File.WriteAllText(file, "{\"classes\": 3}");
         var output = Path.Combine(_root, "broken");
         Assert.Equal(1, Run("simulate", "lightcurves", "--n", "5", "--parameters", file, "--out", output));
-        Assert.Equal(1, Run("simulate", "lightcurves", "--n", "5", "--parameters", Path.Combine(_root, "missing.json"), "--out", output));
+        Assert.Equal(2, Run("simulate", "lightcurves", "--n", "5", "--parameters", Path.Combine(_root, "missing.json"), "--out", output)); // a usage error
         Assert.False(Directory.Exists(output));
 
         // simulate tune --start with a file that is not one: one line, exit 1, before any real data are read.

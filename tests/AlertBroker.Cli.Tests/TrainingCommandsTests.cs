@@ -230,7 +230,7 @@ public sealed class TrainingCommandsTests : IDisposable
     public void BadSetting_RefusedBeforeAnyDataIsRead_ExitTwoNothingWritten(string command, string option, string value)
     {
         var data = WriteData();
-        var baseDir = Path.Combine(_root, "models", "bad-setting-base", "1.0.0");
+        var baseDir = Directory.CreateDirectory(Path.Combine(_root, "models", "bad-setting-base", "1.0.0")).FullName;
         var output = Path.Combine(_root, "models", "bad-setting", "1.0.0");
         string[] args = command switch
         {
@@ -239,7 +239,8 @@ public sealed class TrainingCommandsTests : IDisposable
             _ => ["evaluate", "--model", baseDir, "--data", data, "--report", output],
         };
 
-        // The base need not exist: the setting is refused first (every other setting at its default).
+        // The base is an empty directory (a path that does not exist is refused while parsing): the setting is refused
+        // before the package is read (every other setting at its default).
         Assert.Equal(2, Run([.. args, option, value]));
         Assert.False(Directory.Exists(output));
         Assert.Equal(2, Run(["train", "--data", data, "--no-meta", "--quiet", "--val", "0.6", "--test", "0.5", "--out", output]));

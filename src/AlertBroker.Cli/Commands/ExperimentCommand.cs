@@ -13,12 +13,12 @@ internal static class ExperimentCommand
     public static Command Create()
     {
         var experiment = new Command("experiment", "Reproducible experiments.");
-        var ztfSim = new Option<string>("--ztf-sim") { Description = "Simulated ZTF light curves (CSV pair from 'alertbroker simulate lightcurves --survey ztf --bts'): the base training set.", Required = true };
-        var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." };
-        var bts = new Option<string?>("--bts") { Description = "Real ZTF BTS set (default ../shared/labelled/ztf-bts)." };
-        var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." };
-        var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." };
-        var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." };
+        var ztfSim = new Option<string>("--ztf-sim") { Description = "Simulated ZTF light curves (CSV pair from 'alertbroker simulate lightcurves --survey ztf --bts'): the base training set.", Required = true }.MustExist(PathKind.FileOrDirectory);
+        var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." }.MustExist(PathKind.FileOrDirectory);
+        var bts = new Option<string?>("--bts") { Description = "Real ZTF BTS set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
+        var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." }.MustExist(PathKind.FileOrDirectory);
+        var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." }.MustExist(PathKind.Directory);
+        var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." }.MustExist(PathKind.Directory);
         var conditions = new Option<string?>("--conditions") { Description = "Conditions of every run, comma-separated: stream (no redshift or E(B−V): what alerts carry; networks without the metadata branch) and/or redshift (with the data's redshift and E(B−V)). Default: stream." };
         var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" };
@@ -35,7 +35,7 @@ internal static class ExperimentCommand
         var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) }.AtLeast(1);
         var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
         var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
-        var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." };
+        var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." }.MustExist(PathKind.File);
         var targetsOption = new Option<string?>("--targets") { Description = "Targets to run, comma-separated: ztf-bts, des-sims, lsst-sims (default: all available)." };
         var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")
         {

@@ -15,7 +15,7 @@ internal static class FinetuneCommand
     public static Command Create()
     {
         var cli = new TrainingCli();
-        var from = new Option<string>("--from") { Description = "Base model package directory (models/<name>/<version>).", Required = true };
+        var from = new Option<string>("--from") { Description = "Base model package directory (models/<name>/<version>).", Required = true }.MustExist(PathKind.Directory);
         var trainLayers = new Option<string>("--train") { Description = "Layers that train: e.g. latent,output | gru,output | all (groups: gru, gruN, dense, meta, merge, latent, output).", DefaultValueFactory = _ => "latent,output" };
         var newHead = new Option<bool>("--new-head") { Description = "Replace the output layer with a freshly initialised one even for classes the base model knows." };
         var push = new Option<bool>("--push") { Description = "Register the exported package in the model registry (--redis / $ALERTBROKER_REDIS, else --registry)." };

@@ -24,7 +24,7 @@ internal static class ModelPackagingCommands
 
     private static Command CreatePackage()
     {
-        var onnx = new Option<string>("--onnx") { Description = "The ONNX file (e.g. from torch.onnx.export).", Required = true };
+        var onnx = new Option<string>("--onnx") { Description = "The ONNX file (e.g. from torch.onnx.export).", Required = true }.MustExist(PathKind.File);
         var classes = new Option<string>("--classes") { Description = "Class names, comma-separated, in the order of the probabilities' last dimension.", Required = true };
         var encoding = new Option<string>("--encoding") { Description = $"Feature encoding the network was trained with, NAME or NAME@VERSION: {StepEncodings.Describe()}.", Required = true };
         var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
@@ -71,7 +71,7 @@ internal static class ModelPackagingCommands
     private static Command CreateVerify()
     {
         var dir = new Argument<string>("dir") { Description = "The package directory (model.json and model.onnx)." };
-        var reference = new Option<string>("--reference") { Description = "JSON object: keys naming graph inputs are fed (nested arrays), keys naming outputs are compared, other keys ignored.", Required = true };
+        var reference = new Option<string>("--reference") { Description = "JSON object: keys naming graph inputs are fed (nested arrays), keys naming outputs are compared, other keys ignored.", Required = true }.MustExist(PathKind.File);
         var tolerance = new Option<double>("--tolerance") { Description = "Largest allowed |difference| per element.", DefaultValueFactory = _ => 1e-4 };
         tolerance.Validators.Add(result =>
         {

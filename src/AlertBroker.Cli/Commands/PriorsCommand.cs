@@ -16,7 +16,7 @@ internal static class PriorsCommand
 
     public static Command Create()
     {
-        var package = new Argument<string>("package") { Description = "The package directory to adjust." };
+        var package = new Argument<string>("package") { Description = "The package directory to adjust." }.MustExist(PathKind.Directory);
         var priors = new Option<string>("--priors") { Description = "The class mix of the stream the model will score, CLASS=VALUE for every class (normalised to sum 1), e.g. SNIa=0.75,SNII=0.18,SNIbc=0.055,SLSN-I=0.011,TDE=0.006.", Required = true };
         var trainingPriors = new Option<string?>("--training-priors") { Description = "The mix the network was effectively trained on, when model.json does not say (default: the recorded class counts weighted by the recorded class weights)." };
         var source = new Option<string?>("--source") { Description = "Where the --priors come from (kept in model.json)." };

@@ -28,7 +28,7 @@ internal static class RegistryCommands
         var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." };
         var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
 
-        var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." };
+        var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." }.MustExist(PathKind.Directory);
         var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
         security.AddTo(push);
         push.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Push(r, p.GetValue(dir)!, ct, Actor(p, actor)), creates: true));
@@ -47,8 +47,8 @@ internal static class RegistryCommands
         var force = new Option<bool>("--force") { Description = "Promote even if the metric check or the shadow requirement fails, or for a survey the model does not declare (recorded in the audit trail)." };
         var maxDrop = new Option<double>("--max-drop") { Description = "Largest allowed macro-AUROC drop against the active model on the holdout.", DefaultValueFactory = _ => 0.01 };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
-        var holdout = new Option<string[]>("--holdout") { Description = "Labelled holdout data (CSV pair or alert archives, as for 'evaluate'): compare the candidate's macro AUROC with the active model's.", AllowMultipleArgumentsPerToken = true };
-        var holdoutLabels = new Option<string?>("--holdout-labels") { Description = "Labels CSV (object id → class) when the holdout is alert archives." };
+        var holdout = new Option<string[]>("--holdout") { Description = "Labelled holdout data (CSV pair or alert archives, as for 'evaluate'): compare the candidate's macro AUROC with the active model's.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
+        var holdoutLabels = new Option<string?>("--holdout-labels") { Description = "Labels CSV (object id → class) when the holdout is alert archives." }.MustExist(PathKind.File);
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Use only detections (S/N ≥ 5) of the holdout light curves, as the models were trained." };
         var requireShadow = new Option<long>("--require-shadow") { Description = "Refuse unless the candidate was shadowed beside the survey's active model on at least N alerts (models shadow).", DefaultValueFactory = _ => 0 };
         var minAgreement = new Option<double?>("--min-agreement") { Description = "Refuse unless the shadow statistics show at least this top-class agreement with the active model (0–1)." };

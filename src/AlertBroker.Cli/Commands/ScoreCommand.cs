@@ -27,7 +27,7 @@ internal static class ScoreCommand
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
-        var registry = new Option<string>("--registry") { Description = "Directory registry whose active models are used without --model (when it has a .registry), and where packages are looked for.", DefaultValueFactory = _ => "models" };
+        var registry = new Option<string>("--registry") { Description = "Directory registry whose active models are used without --model (when it has a .registry), and where packages are looked for.", DefaultValueFactory = _ => "models" }.MustExist(PathKind.Directory);
         var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" };
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
         var security = new RedisCliOptions();

@@ -55,7 +55,7 @@ internal static class SimulateCommand
         var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
         var efficiency = new Option<double?>("--detection-efficiency-mag") { Description = "Detection efficiency near the 5σ threshold, δ in mag: a point Δ mag above it is detected with probability 1 − exp(−Δ/δ) (default: the survey's, 0 = every point above the threshold)." };
         var firstSigma = new Option<double?>("--first-detection-sigma") { Description = "S/N an object's first detection needs (points before the first one at this S/N are not detections; later ones need 5σ). Default: the survey's (5σ for every point)." };
-        var parameters = new Option<string?>("--parameters") { Description = "A tuned-parameters.json written by 'simulate tune' (or the run's directory): its classes replace the built-in ones of the same name, and (with --survey ztf) its field-night probability and depth offset the survey's." };
+        var parameters = new Option<string?>("--parameters") { Description = "A tuned-parameters.json written by 'simulate tune' (or the run's directory): its classes replace the built-in ones of the same name, and (with --survey ztf) its field-night probability and depth offset the survey's." }.MustExist(PathKind.FileOrDirectory);
         var command = new Command("lightcurves", "Simulate N labelled light curves as a CSV pair (FLUXCAL, zero point 27.5, like the DES simulations).")
         {
             survey, n, output, seed, mix, classes, bts, scatter, outliers, missing, prefix, efficiency, firstSigma, parameters,
@@ -161,8 +161,8 @@ internal static class SimulateCommand
 
     private static Command Compare()
     {
-        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
-        var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." };
+        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
+        var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." }.MustExist(PathKind.FileOrDirectory);
         var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 }.AtLeast(1);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" };
@@ -175,14 +175,14 @@ internal static class SimulateCommand
         return command;
     }
 
-    private static Option<string?> ExcludeIdsOption() => new("--exclude-ids")
+    private static Option<string?> ExcludeIdsOption() => new Option<string?>("--exclude-ids")
     {
         Description = "Object ids to leave out of the real set (the held-out test part, e.g. data/splits/ztf-bts-test-ids.txt): compare with the tuning part only.",
-    };
+    }.MustExist(PathKind.File);
 
     private static Command Tune()
     {
-        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." };
+        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
         var exclude = ExcludeIdsOption();
         exclude.Required = true;
         var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 }.AtLeast(1);
@@ -190,7 +190,7 @@ internal static class SimulateCommand
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" };
         var riseShape = new Option<bool>("--rise-shape") { Description = "Also tune every class's rise shape ν (a Richards rise; prior 1, Bazin's curve, σ 0.3 dex). Simulate with the result by 'simulate lightcurves --parameters OUT/tuned-parameters.json'." };
-        var start = new Option<string?>("--start") { Description = "Start from a tuned-parameters.json (or the directory) of an earlier run instead of the priors (the prior penalty is still measured from the literature priors)." };
+        var start = new Option<string?>("--start") { Description = "Start from a tuned-parameters.json (or the directory) of an earlier run instead of the priors (the prior penalty is still measured from the literature priors)." }.MustExist(PathKind.FileOrDirectory);
         var command = new Command("tune", "Tune the ZTF simulator's class parameters and cadence against the tuning part of the real BTS set (the test ids left out), starting from literature priors; records every step (docs/simulation.md).")
         {
             real, exclude, perClass, rounds, seed, output, riseShape, start,

@@ -15,13 +15,13 @@ namespace AlertBroker.Cli.Training;
 /// <summary>Options and the shared train → evaluate → export flow of <c>train</c> and <c>finetune</c>.</summary>
 internal sealed class TrainingCli
 {
-    public Option<string[]> Data { get; } = new("--data") { Description = "Light-curve CSV pairs (a *_lightcurves.csv[.gz] file or a directory holding one), or alert files/directories/archives with --labels.", AllowMultipleArgumentsPerToken = true };
+    public Option<string[]> Data { get; } = new Option<string[]>("--data") { Description = "Light-curve CSV pairs (a *_lightcurves.csv[.gz] file or a directory holding one), or alert files/directories/archives with --labels.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
 
-    public Option<string?> Labels { get; } = new("--labels") { Description = "Labels CSV (object_id,class[,redshift,mwebv]): --data are then alert files, directories or archives." };
+    public Option<string?> Labels { get; } = new Option<string?>("--labels") { Description = "Labels CSV (object_id,class[,redshift,mwebv]): --data are then alert files, directories or archives." }.MustExist(PathKind.File);
 
     public Option<string?> Survey { get; } = new("--survey") { Description = "Survey of the CSV bands: ztf, lsst or des (default: from the file name)." };
 
-    public Option<string?> ClassMap { get; } = new("--class-map") { Description = "Class-mapping file: lines 'from,to' (merge) or 'from,-' (drop); '*,-' drops unnamed classes." };
+    public Option<string?> ClassMap { get; } = new Option<string?>("--class-map") { Description = "Class-mapping file: lines 'from,to' (merge) or 'from,-' (drop); '*,-' drops unnamed classes." }.MustExist(PathKind.File);
 
     public Option<string?> Classes { get; } = new("--classes") { Description = "Comma-separated class list and order (default: by frequency, or the base model's)." };
 
@@ -35,9 +35,9 @@ internal sealed class TrainingCli
 
     public Option<string?> EncodingName { get; } = new("--encoding") { Description = $"Feature encoding, NAME or NAME@VERSION: {StepEncodings.Describe()} (default alertbroker-lc; finetune and evaluate: the model's own). muthukrishna2025 has no metadata features, so its networks have no metadata branch." };
 
-    public Option<string?> TestIds { get; } = new("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." };
+    public Option<string?> TestIds { get; } = new Option<string?>("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." }.MustExist(PathKind.File);
 
-    public Option<string?> ExcludeIds { get; } = new("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." };
+    public Option<string?> ExcludeIds { get; } = new Option<string?>("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." }.MustExist(PathKind.File);
 
     public Option<string> StepLoss { get; } = new("--step-loss") { Description = "Which steps carry the loss: all (every step weighs 1), object (every step 1/length: each light curve weighs 1), last (final step only, as Muthukrishna & Gupta's code), checkpoints (1/9 on each step current at 0, 2, 5, 10, 15, 20, 30, 50 days and on the last: weights time as the early-classification evaluation does).", DefaultValueFactory = _ => "all" };
 
@@ -79,7 +79,7 @@ internal sealed class TrainingCli
 
     public Option<float> GruLrScale { get; } = new("--gru-lr-scale") { Description = "Learning-rate multiplier of the GRU layers (the head keeps --lr).", DefaultValueFactory = _ => 1f };
 
-    public Option<string[]> MixData { get; } = new("--mix-data") { Description = "Replay: light-curve CSV pairs (e.g. the simulations the base was trained on) of which --mix-ratio × N are mixed into every epoch; read with the same options as --data.", AllowMultipleArgumentsPerToken = true };
+    public Option<string[]> MixData { get; } = new Option<string[]>("--mix-data") { Description = "Replay: light-curve CSV pairs (e.g. the simulations the base was trained on) of which --mix-ratio × N are mixed into every epoch; read with the same options as --data.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
 
     public Option<double> MixRatio { get; } = new("--mix-ratio") { Description = "Replay objects per training object, per epoch.", DefaultValueFactory = _ => 1.0 };
 
@@ -99,7 +99,7 @@ internal sealed class TrainingCli
 
     public Option<double> AugmentShiftMag { get; } = new("--augment-shift-mag") { Description = "Augmentation: each light curve made Δm fainter as a whole (flux and error × 10^(−0.4Δm): S/N kept), Δm uniform in [−s, s] magnitudes.", DefaultValueFactory = _ => 0.0 };
 
-    public Option<string?> DistillFrom { get; } = new("--distill-from") { Description = "Distillation with privileged information: a teacher package (e.g. one trained with redshift) scores every step of the training light curves with its own encoding and metadata, and the network learns from its probabilities beside the labels (not with replay or augmentation)." };
+    public Option<string?> DistillFrom { get; } = new Option<string?>("--distill-from") { Description = "Distillation with privileged information: a teacher package (e.g. one trained with redshift) scores every step of the training light curves with its own encoding and metadata, and the network learns from its probabilities beside the labels (not with replay or augmentation)." }.MustExist(PathKind.Directory);
 
     public Option<float> DistillWeight { get; } = new("--distill-weight") { Description = "Distillation: weight α of the teacher's probabilities in each step's target ((1 − α)·label + α·teacher), in (0, 1].", DefaultValueFactory = _ => 0.5f };
 
@@ -151,8 +151,6 @@ internal sealed class TrainingCli
             throw new ArgumentException("--data is required.");
         }
 
-        RefuseStrayOption(paths, "--data");
-
         var mapFile = parse.GetValue(ClassMap);
         var options = new CsvReadOptions
         {
@@ -175,16 +173,6 @@ internal sealed class TrainingCli
         }
 
         return data;
-    }
-
-    // --data and --mix-data take several paths, so an unknown option after one arrives as a path (System.CommandLine
-    // reads it so): name it as what it is.
-    private static void RefuseStrayOption(string[] paths, string option)
-    {
-        if (paths.FirstOrDefault(p => p.StartsWith('-') && !File.Exists(p) && !Directory.Exists(p)) is { } stray)
-        {
-            throw new ArgumentException($"{stray}: not an option of this command (read as a {option} path; see --help)");
-        }
     }
 
     /// <summary>Says on stderr which objects of the data were left out of <paramref name="encoded"/> and why, if any were.</summary>
@@ -235,8 +223,6 @@ internal sealed class TrainingCli
         {
             return null;
         }
-
-        RefuseStrayOption(paths, "--mix-data");
 
         var options = new CsvReadOptions
         {

@@ -291,23 +291,7 @@ public sealed class AlertBatchProcessor
             }
             else if (work.Active is { } active)
             {
-                var pick = picks[j];
-                c = new Classification(
-                    a.ObjectId,
-                    a.SourceId,
-                    a.AlertId != 0 ? a.AlertId : a.SourceId,
-                    a.Survey,
-                    a.Mjd,
-                    active.Model.Name,
-                    active.Model.Version,
-                    active.Model.Classes,
-                    pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
-                    pick.Observations,
-                    pick.Steps,
-                    pick.Path,
-                    timestamp,
-                    received,
-                    classified);
+                c = Scored(a, active.Model, picks[j], timestamp, received, classified);
             }
             else
             {
@@ -327,23 +311,7 @@ public sealed class AlertBatchProcessor
             }
             else if (work.Shadow is { } shadow)
             {
-                var pick = shadowPicks[j];
-                var s = new Classification(
-                    a.ObjectId,
-                    a.SourceId,
-                    a.AlertId != 0 ? a.AlertId : a.SourceId,
-                    a.Survey,
-                    a.Mjd,
-                    shadow.Model.Name,
-                    shadow.Model.Version,
-                    shadow.Model.Classes,
-                    pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities,
-                    pick.Observations,
-                    pick.Steps,
-                    pick.Path,
-                    timestamp,
-                    received,
-                    classified);
+                var s = Scored(a, shadow.Model, shadowPicks[j], timestamp, received, classified);
                 (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
                 counts.Shadowed(work.Survey, shadow.Model);
 
@@ -370,6 +338,11 @@ public sealed class AlertBatchProcessor
         activity?.SetTag("alertbroker.batch.dead_letters", deadLetters.Count);
         return result;
     }
+
+    // An alert scored by a model (the active or the shadow one): its probabilities, from a prefix run when it took one.
+    private static Classification Scored(Alert a, ActiveModel model, AlertPick pick, long? timestamp, long received, long classified) =>
+        new(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, model.Name, model.Version, model.Classes,
+            pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities, pick.Observations, pick.Steps, pick.Path, timestamp, received, classified);
 
     // An alert that is not a transient candidate: the model that serves it, no probabilities, the rejection as the reason.
     private static Classification Withheld(Alert a, ActiveModel model, ObjectWork work, CandidateRejection rejection, long? timestamp, long received, long classified) =>
