@@ -197,6 +197,27 @@ internal static class CliHelpers
     }
 
     /// <summary>What librdkafka throws when it refuses a client configuration.</summary>
+    /// <summary>
+    /// Before a command reads or writes a topic, a broker must answer a metadata request within 15 s: otherwise one line
+    /// naming the brokers and the client's last error, and false (the command exits 4) — not a producer or consumer that
+    /// queues or waits for ever while librdkafka prints its retries.
+    /// </summary>
+    public static bool KafkaAnswers(Confluent.Kafka.Handle handle, string bootstrapServers, Func<string?> lastError)
+    {
+        ArgumentNullException.ThrowIfNull(lastError);
+        using var admin = new Confluent.Kafka.DependentAdminClientBuilder(handle).Build();
+        try
+        {
+            admin.GetMetadata(TimeSpan.FromSeconds(15));
+            return true;
+        }
+        catch (Confluent.Kafka.KafkaException e)
+        {
+            Stderr.MarkupLine("[red]Kafka at " + Markup.Escape(bootstrapServers) + " did not answer:[/] " + Markup.Escape(lastError() ?? e.Error.Reason));
+            return false;
+        }
+    }
+
     public static bool IsKafkaConfigurationError(Exception e) => e is InvalidOperationException or ArgumentException or Confluent.Kafka.KafkaException;
 
     /// <summary>Says on stderr that librdkafka refused the client configuration, and why.</summary>

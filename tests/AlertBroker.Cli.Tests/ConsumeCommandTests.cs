@@ -165,6 +165,21 @@ public sealed class ConsumeCommandTests : IDisposable
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--timeout", "1"], timeout: TimeSpan.FromSeconds(60));
 
         Assert.True(code == 4, $"exit code {code}: {output}");
+        Assert.Contains("Kafka at 127.0.0.1:1 did not answer:", output, StringComparison.Ordinal);
+    }
+
+    // replay --to-kafka queued every message, flushed for a minute, then said "published 0 of N" (exit 1) between pages of
+    // librdkafka's raw connection errors: now the brokers must answer first, as for consume.
+    [SharedDataFact]
+    public async Task ReplayToKafka_KafkaUnreachable_ExitsFourInOneLine()
+    {
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+            ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", "t", "--bootstrap-servers", "127.0.0.1:1"], timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 4, $"exit code {code}: {output}");
+        Assert.Contains("Kafka at 127.0.0.1:1 did not answer:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("%3|", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("published", stdout, StringComparison.Ordinal);
     }
 
     [SharedDataTheory]

@@ -88,17 +88,9 @@ internal static class TopicReader
         }
 
         using var consumer = built;
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+        if (!CliHelpers.KafkaAnswers(consumer.Handle, settings.BootstrapServers, () => lastError))
         {
-            try
-            {
-                admin.GetMetadata(TimeSpan.FromSeconds(15));
-            }
-            catch (KafkaException e)
-            {
-                CliHelpers.Stderr.MarkupLine("[red]Kafka at " + Markup.Escape(settings.BootstrapServers) + " did not answer:[/] " + Markup.Escape(lastError ?? e.Error.Reason));
-                return 4;
-            }
+            return 4;
         }
 
         consumer.Subscribe(settings.Topics);

@@ -77,13 +77,22 @@ internal static class KafkaReplay
         }
 
         long sent = 0, failed = 0;
-        string? firstError = null;
-        if (CliHelpers.TryBuildKafkaClient(() => new ProducerBuilder<byte[]?, byte[]>(config).Build()) is not { } built)
+        string? firstError = null, lastError = null;
+        if (CliHelpers.TryBuildKafkaClient(() => new ProducerBuilder<byte[]?, byte[]>(config)
+            .SetErrorHandler((_, e) => lastError = e.Reason)
+            .SetLogHandler((_, _) => { })
+            .Build()) is not { } built)
         {
             return 2;
         }
 
         using var producer = built;
+
+        // Brokers that do not answer: exit 4 after 15 s, not a queue that fills and a minute's flush reporting "0 of N".
+        if (!CliHelpers.KafkaAnswers(producer.Handle, bootstrapServers, () => lastError))
+        {
+            return 4;
+        }
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested; pass++)
