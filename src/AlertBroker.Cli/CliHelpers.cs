@@ -242,6 +242,20 @@ internal static class CliHelpers
         }
     }
 
+    /// <summary>True (after one line saying so) when a <c>--config</c> file was given and is not a file: missing, or a directory.</summary>
+    public static bool ConfigFileProblem(string? configFile)
+    {
+        if (configFile is null || File.Exists(configFile))
+        {
+            return false;
+        }
+
+        Stderr.MarkupLine(Directory.Exists(configFile)
+            ? $"[red]configuration file not found:[/] {Markup.Escape(configFile)} is a directory; --config takes a JSON file"
+            : $"[red]configuration file not found:[/] {Markup.Escape(configFile)}");
+        return true;
+    }
+
     /// <summary>
     /// Adds a JSON configuration file; a file that is not valid JSON is reported as invalid configuration (one line,
     /// with the parser's position) and false returned, so the caller exits with 2 instead of an unexpected error.

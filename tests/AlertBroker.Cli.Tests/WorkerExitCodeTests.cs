@@ -136,6 +136,19 @@ public sealed class WorkerExitCodeTests : IDisposable
         var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--config", Path.Combine(_root, "none.json")));
 
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("configuration file not found: " + Path.Combine(_root, "none.json"), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAndServe_ConfigDirectory_ExitTwoSayingItIsADirectory()
+    {
+        foreach (var args in new[] { Run("--in-memory", "--random-model", "--config", _root), ["serve", "--config", _root, "--http-port", "0"] })
+        {
+            var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+            Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+            Assert.Contains($"{_root} is a directory; --config takes a JSON file", output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -174,9 +174,8 @@ internal static class RunCommand
 
     private static async Task<int> RunHostCoreAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        if (configFile is not null && !File.Exists(configFile))
+        if (CliHelpers.ConfigFileProblem(configFile))
         {
-            CliHelpers.Stderr.MarkupLine($"[red]configuration file not found:[/] {Markup.Escape(configFile)}");
             return 2;
         }
 

@@ -64,9 +64,8 @@ internal static class ServeCommand
     /// <summary>Builds and runs the web host. Exit codes: 0 on Ctrl-C/SIGTERM, 2 invalid configuration, 4 Redis refusing the credentials or the registry's Redis unreachable.</summary>
     public static async Task<int> RunAsync(string? configFile, IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        if (configFile is not null && !File.Exists(configFile))
+        if (CliHelpers.ConfigFileProblem(configFile))
         {
-            CliHelpers.Stderr.MarkupLine($"[red]configuration file not found:[/] {Markup.Escape(configFile)}");
             return 2;
         }
 
