@@ -50,7 +50,8 @@ internal static class DemoModel
             }
         }
 
-        if (ModelCatalog.FindModelsDirectory() is { } root)
+        var root = ModelCatalog.FindModelsDirectory();
+        if (root is not null)
         {
             // The demo and benchmarks have no metadata sources: a package that needs metadata is used only when no other
             // declares the survey, and its metadata is scored as unknown (said below).
@@ -65,7 +66,10 @@ internal static class DemoModel
         }
 
         var temp = Path.Combine(Path.GetTempPath(), "alertbroker-demo-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        description = "RANDOM WEIGHTS for every survey (no trained model in models/ yet), exported to " + temp + " — the class probabilities below mean nothing";
+        var why = root is null
+            ? $"no checkout's models/ found from {Environment.CurrentDirectory} or {AppContext.BaseDirectory}: run it in the checkout or give --model models/<name>/<version>"
+            : $"no trained model in {root} yet";
+        description = $"RANDOM WEIGHTS for every survey ({why}), exported to {temp} — the class probabilities below mean nothing";
         return ModelSet.Of(ActiveModel.CreateRandom(temp));
     }
 
