@@ -196,7 +196,6 @@ internal static class CliHelpers
         }
     }
 
-    /// <summary>What librdkafka throws when it refuses a client configuration.</summary>
     /// <summary>
     /// Before a command reads or writes a topic, a broker must answer a metadata request within 15 s: otherwise one line
     /// naming the brokers and the client's last error, and false (the command exits 4) — not a producer or consumer that
@@ -218,6 +217,7 @@ internal static class CliHelpers
         }
     }
 
+    /// <summary>What librdkafka throws when it refuses a client configuration.</summary>
     public static bool IsKafkaConfigurationError(Exception e) => e is InvalidOperationException or ArgumentException or Confluent.Kafka.KafkaException;
 
     /// <summary>Says on stderr that librdkafka refused the client configuration, and why.</summary>
