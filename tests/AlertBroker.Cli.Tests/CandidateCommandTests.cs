@@ -30,4 +30,17 @@ public sealed class CandidateCommandTests
         Assert.DoesNotContain("withheld:", all, StringComparison.Ordinal);
         Assert.DoesNotContain("not a transient candidate", all, StringComparison.Ordinal);
     }
+
+    // The summary said "1 dead letters" and nothing more: now it names the kind and the first error.
+    [SharedDataFact]
+    public async Task Demo_SchemaSampleWithAnImpossibleTime_SummaryNamesTheDeadLettersKindAndError()
+    {
+        var samples = SharedData.Path("alert-samples", "lsst");
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["demo", samples, "--nights", "0"], new Dictionary<string, string?> { ["COLUMNS"] = "400" }, TimeSpan.FromSeconds(180));
+
+        Assert.True(exit == 0, $"exit {exit}:\n{output}");
+        Assert.Contains("1 dead letters", output, StringComparison.Ordinal);
+        Assert.Matches(@"dead letters: +1 InvalidValue, the first: detection \d+: time MJD \d+ is outside the Rubin window", output);
+        Assert.Contains("(on a deployment: alertbroker consume --kind InvalidValue)", output, StringComparison.Ordinal);
+    }
 }

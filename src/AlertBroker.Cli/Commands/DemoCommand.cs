@@ -254,6 +254,12 @@ internal static class DemoCommand
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv, $"warning:         the mock cluster did not acknowledge {r.ProduceFailures} messages and {(r.Stalled ? "stopped delivering some it had acknowledged (a known limit of librdkafka's mock broker, not of the worker)" : "delivered the rest")}")));
         }
         AnsiConsole.WriteLine(string.Create(inv, $"alerts:          {r.Alerts:N0} classified, {r.AlertsPerSecond:N0} alerts/s end to end; {r.DeadLetters:N0} dead letters; {r.ObservationsAdded:N0} observations stored"));
+        foreach (var (kind, (count, first)) in r.DeadLetterKinds.OrderByDescending(p => p.Value.Count))
+        {
+            var line = first.Length > 200 ? first[..200] + "…" : first;
+            AnsiConsole.WriteLine(string.Create(inv, $"dead letters:    {count:N0} {kind}, the first: {line} (on a deployment: alertbroker consume --kind {kind})"));
+        }
+
         AnsiConsole.WriteLine(string.Create(inv, $"latency:         Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p90 {Percentiles.Of(r.EndToEndMs, 90):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms"));
         AnsiConsole.WriteLine(string.Create(inv, $"batch:           processing p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms ({r.BatchMs.Count} batches)"));
         if (r.Withheld.Count > 0)

@@ -41,6 +41,9 @@ internal sealed class PipelineRunResult
 
     public Dictionary<string, Classification> LatestByObject { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Dead letters by kind: how many, and the first one's error (what a user of the demo asks first).</summary>
+    public Dictionary<string, (long Count, string FirstError)> DeadLetterKinds { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Alerts published without probabilities because they are not transient candidates, by reason.</summary>
     public Dictionary<CandidateRejectionKind, long> Withheld { get; } = [];
 
@@ -127,6 +130,11 @@ internal sealed class KafkaPipelineRun
                 processed += batch.Messages;
                 result.ObservationsAdded += batch.ObservationsAdded;
                 result.BatchMs.Add(batch.Timings.Total.TotalMilliseconds);
+                foreach (var d in batch.DeadLetters)
+                {
+                    result.DeadLetterKinds[d.Kind] = result.DeadLetterKinds.TryGetValue(d.Kind, out var seen) ? (seen.Count + 1, seen.FirstError) : (1, d.Error);
+                }
+
                 foreach (var o in batch.Outputs)
                 {
                     var c = o.Classification;
