@@ -84,9 +84,18 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(1, Run("finetune", "--from", baseDir, "--data", data, "--out", Path.Combine(_root, "models", "toy", "bad")));
 
         var evalDir = Path.Combine(_root, "eval");
-        Assert.Equal(0, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test", "--report", evalDir));
+        var predictions = Path.Combine(_root, "predictions", "test.csv");
+        Assert.Equal(0, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test", "--report", evalDir, "--predictions", predictions));
         var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
         Assert.Equal(15, evaluation.GetProperty("objects").GetInt32());
+
+        // --predictions: a row per test object and view, the objects those of the test ids, probabilities summing to 1.
+        var rows = File.ReadAllLines(predictions);
+        Assert.Equal("object_id,class,view,steps,p_SNIa,p_SNII,p_TDE", rows[0]);
+        var whole = rows.Skip(1).Select(r => r.Split(',')).Where(r => r[2] == "whole").ToList();
+        Assert.Equal(idLines.Order(StringComparer.Ordinal), whole.Select(r => r[0]).Order(StringComparer.Ordinal));
+        Assert.All(rows.Skip(1).Select(r => r.Split(',')), r => Assert.Equal(1.0, r[4..].Sum(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)), 4));
+        Assert.Equal(1, Run("evaluate", "--model", tunedDir, "--data", data, "--split", "test", "--predictions", "/proc/alertbroker-cannot-write/p.csv"));
         Assert.Equal([0.0, 2, 5, 10, 15, 20, 30, 50], evaluation.GetProperty("early").EnumerateArray().Select(p => p.GetProperty("days").GetDouble()));
         Assert.Contains("no metadata", evaluation.GetProperty("conditions").GetString(), StringComparison.Ordinal);
 

@@ -91,6 +91,40 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void PredictionTable_RowsPerObjectAndView_RecomputeTheReportsFigures()
+    {
+        // Six objects whose steps fall on different days, so that the views take different numbers of steps.
+        float[][] days = [[0, 3, 12, 40], [0, 1], [0, 6, 7, 8, 60], [0], [0, 25, 26], [0, 2, 4, 9, 14, 19]];
+        var steps = days.Select(d => new float[d.Length * 6]).ToArray();
+        var data = EncodedDataset.FromArrays(["A", "B", "C"], steps, [], [0, 1, 2, 0, 1, 2], 0, days);
+        var predictions = TestNetworks.RandomDistributions(data, 4);
+        var report = EvaluationReport.FromPredictions(data, predictions);
+
+        using var writer = new StringWriter();
+        PredictionTable.Write(writer, data, predictions);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("object_id,class,view,steps,p_A,p_B,p_C", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(6 * 9, rows.Count);
+
+        // The first object: 0 → 1 step, 2 → 1, 5 → 2, 10 → 2, 15 → 3, 20 → 3, 30 → 3, 50 → 4, whole → 4.
+        var first = rows.Where(r => r[0] == data.ObjectIds[0]).ToList();
+        Assert.Equal(["0", "2", "5", "10", "15", "20", "30", "50", "whole"], first.Select(r => r[2]));
+        Assert.Equal(["1", "1", "2", "2", "3", "3", "3", "4", "4"], first.Select(r => r[3]));
+
+        // Each view's rows give the report's macro AUROC for that view.
+        int[] labels = [.. rows.Where(r => r[2] == "whole").Select(r => r[1] switch { "A" => 0, "B" => 1, _ => 2 })];
+        float[] Probabilities(string view) => [.. rows.Where(r => r[2] == view).SelectMany(r => r[4..].Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)))];
+        Assert.Equal(report.MacroAuroc, ClassificationMetrics.MacroAuroc(Probabilities("whole"), labels, 3), 12);
+        foreach (var point in report.Early)
+        {
+            Assert.Equal(point.MacroAuroc, ClassificationMetrics.MacroAuroc(Probabilities(point.Days.ToString(System.Globalization.CultureInfo.InvariantCulture)), labels, 3), 12);
+        }
+
+        Assert.Throws<ArgumentException>(() => PredictionTable.Write(TextWriter.Null, data, predictions[..5]));
+    }
+
+    [Fact]
     public void Stratified_Split_KeepsEveryClassInEveryPartAndIsSeeded()
     {
         var labels = new int[200];

@@ -20,6 +20,7 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true }.MustExist(PathKind.Directory);
         var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
+        var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
         cli.AddEvaluationOptionsTo(command);
@@ -27,11 +28,12 @@ internal static class EvaluateCommand
         command.Options.Add(split);
         command.Options.Add(report);
         command.Options.Add(bootstrap);
-        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), ct)));
+        command.Options.Add(predictions);
+        command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), parse.GetValue(predictions), ct)));
         return command;
     }
 
-    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, CancellationToken ct)
+    private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, string? predictionsFile, CancellationToken ct)
     {
         var splitOnly = new Option[] { cli.TestIds, cli.Validation, cli.Test }.FirstOrDefault(o => part == "all" && Given(parse, o));
         if ((bootstrap < 0 ? $"--bootstrap must be 0 (none) or more, not {bootstrap}."
@@ -146,17 +148,17 @@ internal static class EvaluateCommand
             return 1;
         }
 
-        EvaluationReport evaluated;
+        float[][] steps;
         if (model is not null)
         {
-            evaluated = EvaluationReport.Evaluate(model.Weights, encoded, parse.GetValue(cli.Threads), Math.Max(0, bootstrap));
+            steps = Predictor.Predict(model.Weights, encoded, parse.GetValue(cli.Threads));
         }
         else
         {
             try
             {
                 using var package = ModelPackage.Load(modelDir, StepEncodings.Ids, ModelCli.SessionOptions("cpu", intraOpThreads: 0));
-                evaluated = EvaluationReport.FromPredictions(encoded, OnnxEvaluation.PredictSteps(package, encoded), Math.Max(0, bootstrap));
+                steps = OnnxEvaluation.PredictSteps(package, encoded);
             }
             catch (Exception e) when (ModelCli.IsModelUnusable(e))
             {
@@ -165,6 +167,8 @@ internal static class EvaluateCommand
 
             CliHelpers.Stderr.MarkupLine("[grey]scored through ONNX Runtime (the graph was not exported by AlertBroker, so its weights are not read back)[/]");
         }
+
+        var evaluated = EvaluationReport.FromPredictions(encoded, steps, Math.Max(0, bootstrap));
 
         var result = evaluated with
         {
@@ -181,7 +185,31 @@ internal static class EvaluateCommand
             CliHelpers.Stderr.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(reportDir, "evaluation.html"))} and evaluation.json");
         }
 
-        return 0;
+        return predictionsFile is null || WritePredictions(predictionsFile, encoded, steps) ? 0 : 1;
+    }
+
+    private static bool WritePredictions(string file, EncodedDataset encoded, float[][] steps)
+    {
+        try
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            using (var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false)))
+            {
+                PredictionTable.Write(writer, encoded, steps);
+            }
+
+            CliHelpers.Stderr.MarkupLine($"[green]wrote[/] {Markup.Escape(file)} ({encoded.Count} objects × up to {EarlyCurve.Days.Count + 1} views)");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
     }
 
     private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
