@@ -126,6 +126,20 @@ internal static class CliHelpers
         return argument;
     }
 
+    /// <summary>An output file option must not name an existing directory (a usage error, before any work is done).</summary>
+    public static Option<string?> OutputFile(this Option<string?> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } path && Directory.Exists(path))
+            {
+                result.AddError($"{path} is a directory; {option.Name} takes a file to write");
+            }
+        });
+        return option;
+    }
+
     private static void CheckPaths(object? value, PathKind kind, string symbol, Action<string> error)
     {
         IEnumerable<string> paths = value switch

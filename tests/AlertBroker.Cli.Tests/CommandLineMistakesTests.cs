@@ -155,6 +155,7 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("finetune --from {file} --data {data} --out {out}", "{file} is a file; --from takes a directory")]
     [InlineData("finetune --from {dir} --data {data} --out {out} --distill-from {missing}", "no such directory: {missing} (--distill-from)")]
     [InlineData("evaluate --model {missing} --data {data}", "no such directory: {missing} (--model)")]
+    [InlineData("evaluate --model {dir} --data {data} --predictions {dir}", "{dir} is a directory; --predictions takes a file to write")]
     [InlineData("split --data {data} --classes A,B --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
     [InlineData("models push {missing}", "no such directory: {missing}")]
     [InlineData("models ensemble {dir} {missing} --out {out}", "no such directory: {missing}")]

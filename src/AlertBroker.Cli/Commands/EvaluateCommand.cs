@@ -20,7 +20,7 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true }.MustExist(PathKind.Directory);
         var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
-        var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." };
+        var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." }.OutputFile();
         var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
         cli.AddEvaluationOptionsTo(command);
@@ -42,6 +42,11 @@ internal static class EvaluateCommand
         {
             CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
             return 2;
+        }
+
+        if (predictionsFile is not null && !CanCreateParent(predictionsFile))
+        {
+            return 1;
         }
 
         ModelManifest manifest;
@@ -188,7 +193,9 @@ internal static class EvaluateCommand
         return predictionsFile is null || WritePredictions(predictionsFile, encoded, steps) ? 0 : 1;
     }
 
-    private static bool WritePredictions(string file, EncodedDataset encoded, float[][] steps)
+    // The folder of an output file is made before the evaluation runs, so that a place that cannot be written is said
+    // at once, not after the whole evaluation.
+    private static bool CanCreateParent(string file)
     {
         try
         {
@@ -197,6 +204,19 @@ internal static class EvaluateCommand
                 Directory.CreateDirectory(dir);
             }
 
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
+    }
+
+    private static bool WritePredictions(string file, EncodedDataset encoded, float[][] steps)
+    {
+        try
+        {
             using (var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false)))
             {
                 PredictionTable.Write(writer, encoded, steps);
