@@ -127,17 +127,92 @@ internal static class CliHelpers
     }
 
     /// <summary>An output file option must not name an existing directory (a usage error, before any work is done).</summary>
-    public static Option<string?> OutputFile(this Option<string?> option)
+    public static Option<T> OutputFile<T>(this Option<T> option) => option.NotExisting(PathKind.Directory, "a file to write");
+
+    /// <summary>An output directory option must not name an existing file (a usage error, before any work is done).</summary>
+    public static Option<T> OutputDirectory<T>(this Option<T> option) => option.NotExisting(PathKind.File, "a directory to write");
+
+    private static Option<T> NotExisting<T>(this Option<T> option, PathKind wrong, string takes)
     {
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } path && Directory.Exists(path))
+            if (result.GetValueOrDefault<T>() is string path && (wrong == PathKind.Directory ? Directory.Exists(path) : File.Exists(path)))
             {
-                result.AddError($"{path} is a directory; {option.Name} takes a file to write");
+                result.AddError($"{path} is a {(wrong == PathKind.Directory ? "directory" : "file")}; {option.Name} takes {takes}");
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="directory"/> can be made (null: yes, or it exists; else why not), tried before a command
+    /// does its work so that an output place it cannot write is said at once, not after a training or an evaluation. What
+    /// the probe makes it removes again.
+    /// </summary>
+    public static string? CannotCreateDirectory(string? directory)
+    {
+        if (string.IsNullOrEmpty(directory) || Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        try
+        {
+            var full = Path.GetFullPath(directory);
+            var top = full;
+            while (Path.GetDirectoryName(top) is { } parent && !Directory.Exists(parent))
+            {
+                top = parent;
+            }
+
+            Directory.CreateDirectory(full);
+            Directory.Delete(top, recursive: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Makes the folder an output file goes in (true), or says on stderr why it cannot ("cannot write FILE: why") — before
+    /// the command does its work, so that a place it cannot write is said at once.
+    /// </summary>
+    public static bool CanWriteFileIn(string? file)
+    {
+        if (file is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
+            return false;
+        }
+    }
+
+    /// <summary>As <see cref="CannotCreateDirectory"/> for an output directory; says so on stderr ("cannot write DIR: why").</summary>
+    public static bool CanWriteDirectory(string? directory)
+    {
+        if (CannotCreateDirectory(directory) is not { } problem)
+        {
+            return true;
+        }
+
+        Stderr.MarkupLine($"[red]cannot write {Markup.Escape(directory!)}:[/] {Markup.Escape(problem)}");
+        return false;
     }
 
     private static void CheckPaths(object? value, PathKind kind, string symbol, Action<string> error)

@@ -156,6 +156,12 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("finetune --from {dir} --data {data} --out {out} --distill-from {missing}", "no such directory: {missing} (--distill-from)")]
     [InlineData("evaluate --model {missing} --data {data}", "no such directory: {missing} (--model)")]
     [InlineData("evaluate --model {dir} --data {data} --predictions {dir}", "{dir} is a directory; --predictions takes a file to write")]
+    [InlineData("evaluate --model {dir} --data {data} --report {file}", "{file} is a file; --report takes a directory to write")]
+    [InlineData("train --data {data} --out {file}", "{file} is a file; --out takes a directory to write")]
+    [InlineData("replay {dir} --out {dir}", "{dir} is a directory; --out takes a file to write")]
+    [InlineData("split --data {data} --classes A,B --out {dir}", "{dir} is a directory; --out takes a file to write")]
+    [InlineData("simulate lightcurves --n 5 --out {file}", "{file} is a file; --out takes a directory to write")]
+    [InlineData("models priors {dir} --priors A=1 --out {file}", "{file} is a file; --out takes a directory to write")]
     [InlineData("split --data {data} --classes A,B --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
     [InlineData("models push {missing}", "no such directory: {missing}")]
     [InlineData("models ensemble {dir} {missing} --out {out}", "no such directory: {missing}")]
@@ -200,5 +206,23 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--epoch: not an option of this command (read as a --data value; see --help)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("no such file or directory: 3", output, StringComparison.Ordinal);
+    }
+
+    // An output place that cannot be made is said before the work, not after it: train trained, evaluate evaluated, and
+    // then ended in "unexpected error" (exit 70); replay --out into a missing place did the same.
+    [Theory]
+    [InlineData("train --data {data} --out /proc/alertbroker-no/m/1.0.0")]
+    [InlineData("finetune --from {dir} --data {data} --out /proc/alertbroker-no/m/1.0.0")]
+    [InlineData("evaluate --model {dir} --data {data} --report /proc/alertbroker-no/report")]
+    [InlineData("replay {dir} --out /proc/alertbroker-no/alerts.jsonl")]
+    public async Task OutputPlaceThatCannotBeMade_SaidFirstExitOne(string commandLine)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(commandLine.Replace("{data}", dir, StringComparison.Ordinal).Replace("{dir}", dir, StringComparison.Ordinal).Split(' '));
+
+        Assert.Equal(1, code);
+        Assert.Contains("cannot write /proc/alertbroker-no/", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot read", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 }

@@ -58,7 +58,7 @@ internal static class AverageCommand
     private static Command Create(Combination combination, string name, string description, string packagesDescription)
     {
         var packages = new Argument<string[]>("packages") { Description = packagesDescription, Arity = ArgumentArity.OneOrMore }.MustExist(PathKind.Directory);
-        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
+        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
         var modelName = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
         var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
         var command = new Command(name, description)

@@ -29,7 +29,7 @@ internal static class ConsumeCommand
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption();
         var kinds = new Option<string[]>("--kind") { Description = $"Only dead letters of these kinds (repeatable or comma-separated: {string.Join(", ", DeadLetterRedrive.Kinds)}); other messages are passed over.", AllowMultipleArgumentsPerToken = true };
-        var savePayloads = new Option<string?>("--save-payloads") { Description = "With --kind: write each dead letter's whole payload to DIR/<source topic>-<partition>-<offset>.avro (readable by inspect and replay)." };
+        var savePayloads = new Option<string?>("--save-payloads") { Description = "With --kind: write each dead letter's whole payload to DIR/<source topic>-<partition>-<offset>.avro (readable by inspect and replay)." }.OutputDirectory();
         var redrive = new Option<string?>("--redrive") { Description = "With --kind: publish each dead letter's whole payload unchanged to this alert topic (keyed by object id), once its cause is fixed; with --group a rerun goes on where the last stopped." };
         var command = new Command("consume", "Read the worker's output, dead-letter or alert topics and decode each message (classification, dead letter with its error and reference, alert); with --kind, save or re-drive dead letters.")
         {

@@ -19,7 +19,7 @@ internal static class EvaluateCommand
         var cli = new TrainingCli();
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true }.MustExist(PathKind.Directory);
         var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
-        var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." };
+        var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." }.OutputDirectory();
         var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." }.OutputFile();
         var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
@@ -44,7 +44,8 @@ internal static class EvaluateCommand
             return 2;
         }
 
-        if (predictionsFile is not null && !CanCreateParent(predictionsFile))
+        // Places that cannot be written are said before the evaluation runs, not after it.
+        if (!CliHelpers.CanWriteFileIn(predictionsFile) || !CliHelpers.CanWriteDirectory(reportDir))
         {
             return 1;
         }
@@ -191,26 +192,6 @@ internal static class EvaluateCommand
         }
 
         return predictionsFile is null || WritePredictions(predictionsFile, encoded, steps) ? 0 : 1;
-    }
-
-    // The folder of an output file is made before the evaluation runs, so that a place that cannot be written is said
-    // at once, not after the whole evaluation.
-    private static bool CanCreateParent(string file)
-    {
-        try
-        {
-            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } dir)
-            {
-                Directory.CreateDirectory(dir);
-            }
-
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
-            return false;
-        }
     }
 
     private static bool WritePredictions(string file, EncodedDataset encoded, float[][] steps)

@@ -21,7 +21,7 @@ internal static class ExperimentCommand
         var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." }.MustExist(PathKind.Directory);
         var conditions = new Option<string?>("--conditions") { Description = "Conditions of every run, comma-separated: stream (no redshift or E(B−V): what alerts carry; networks without the metadata branch) and/or redshift (with the data's redshift and E(B−V)). Default: stream." };
         var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 }.AtLeast(1);
-        var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" };
+        var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" }.OutputDirectory();
         var models = new Option<string?>("--models") { Description = "Export the base (ztf-sim-base) and the BTS fine-tuned model (ztf-bts) under this directory." };
         var quick = new Option<bool>("--quick") { Description = "A small setting that runs in minutes (small base, three seeds, two sizes, few epochs); its headline follows the same rule as the full experiment." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per point (default 3)." }.AtLeast(1);

@@ -60,6 +60,11 @@ internal static class FinetuneCommand
             return 2;
         }
 
+        if (!cli.CanWriteOutputs(parse))
+        {
+            return 1;
+        }
+
         TrainedModel baseModel;
         TrainableLayers trainable;
         LabelledDataset data;

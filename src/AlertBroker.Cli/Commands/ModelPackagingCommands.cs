@@ -30,7 +30,7 @@ internal static class ModelPackagingCommands
         var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
         var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
         var surveys = new Option<string?>("--surveys") { Description = "Surveys the model is for, comma-separated (ztf, lsst; default ztf)." };
-        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
+        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
         var inputX = new Option<string?>("--input-x") { Description = "Graph input holding the step features [batch, steps, F] (default: found by name 'x' or shape)." };
         var stateIn = new Option<string?>("--state-in") { Description = "Graph input holding the recurrent state [layers, batch, hidden] (default: 'h0' or found by shape; none when the graph has no state)." };
         var stateOut = new Option<string?>("--state-out") { Description = "Graph output holding the state after the last step (default: 'hn' or the output shaped like the state in)." };

@@ -20,7 +20,7 @@ internal static class PriorsCommand
         var priors = new Option<string>("--priors") { Description = "The class mix of the stream the model will score, CLASS=VALUE for every class (normalised to sum 1), e.g. SNIa=0.75,SNII=0.18,SNIbc=0.055,SLSN-I=0.011,TDE=0.006.", Required = true };
         var trainingPriors = new Option<string?>("--training-priors") { Description = "The mix the network was effectively trained on, when model.json does not say (default: the recorded class counts weighted by the recorded class weights)." };
         var source = new Option<string?>("--source") { Description = "Where the --priors come from (kept in model.json)." };
-        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true };
+        var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
         var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
         var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
         var command = new Command("priors", "Move a model to the class mix of the stream it scores (Bayes' rule on the output bias; the network is otherwise unchanged), e.g. a model trained on an equal mix to a survey's natural mix (exit 2 when the priors cannot be set).")

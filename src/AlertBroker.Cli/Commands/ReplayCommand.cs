@@ -12,7 +12,7 @@ internal static class ReplayCommand
     {
         var paths = CliHelpers.PathsArgument("Alert files (.avro), directories (searched recursively) and nightly archives (.tar.gz).");
         var rate = new Option<double>("--rate") { Description = "Pace at N alerts per second (default: as fast as possible)." }.AtLeast(0, exclusive: true);
-        var output = new Option<string?>("--out") { Description = "Write the normalised alerts to this JSON-lines file." };
+        var output = new Option<string?>("--out") { Description = "Write the normalised alerts to this JSON-lines file." }.OutputFile();
         var repeat = new Option<int>("--repeat") { Description = "Go through the inputs N times (passes after the first replay from memory).", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var limit = new Option<long>("--limit") { Description = "Stop after N alerts." }.AtLeast(1);
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
@@ -56,11 +56,27 @@ internal static class ReplayCommand
     /// <summary>Runs a replay and prints its report; exit code 1 when nothing could be read.</summary>
     public static int Run(IReadOnlyList<string> paths, ReplayOptions options, bool quiet, string? registry, string? schemaDir, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!CliHelpers.CanWriteFileIn(options.OutPath))
+        {
+            return 1;
+        }
+
         var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), options)
         {
             Progress = quiet ? null : ProgressPrinter(),
         };
-        var stats = replayer.Run(paths, cancellationToken);
+        ReplayStatistics stats;
+        try
+        {
+            stats = replayer.Run(paths, cancellationToken);
+        }
+        catch (Exception e) when (options.OutPath is not null && e is IOException or UnauthorizedAccessException)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(options.OutPath)}:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
         ReplayReport.Write(AnsiConsole.Console, stats);
         if (stats.Alerts == 0)
         {

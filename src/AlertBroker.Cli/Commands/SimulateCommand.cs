@@ -44,7 +44,7 @@ internal static class SimulateCommand
     {
         var survey = SurveyOption();
         var n = new Option<long>("--n") { Description = "Number of light curves.", DefaultValueFactory = _ => 1000 }.AtLeast(1);
-        var output = new Option<string>("--out") { Description = "Output directory for {prefix}_lightcurves.csv.gz and {prefix}_metadata.csv.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output directory for {prefix}_lightcurves.csv.gz and {prefix}_metadata.csv.", Required = true }.OutputDirectory();
         var seed = SeedOption();
         var mix = new Option<string>("--mix") { Description = "Class mix: equal (default), natural (as a flux-limited survey sees them), or weights like SNIa=0.6,SNII=0.3,…", DefaultValueFactory = _ => "equal" };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated classes (default SNIa,SNII,SNIbc,SLSN-I,TDE; SNIIn also available)." };
@@ -126,7 +126,7 @@ internal static class SimulateCommand
         var start = new Option<double?>("--start-mjd") { Description = "First night (MJD); default the survey's." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
         var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent.", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId };
-        var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." };
+        var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." }.OutputFile();
         var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
         {
             survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels,
@@ -165,7 +165,7 @@ internal static class SimulateCommand
         var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." }.MustExist(PathKind.FileOrDirectory);
         var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 }.AtLeast(1);
         var seed = SeedOption();
-        var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" };
+        var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" }.OutputDirectory();
         var exclude = ExcludeIdsOption();
         var command = new Command("compare", "Compare simulated ZTF light curves (after a BTS-like selection) with real BTS light curves, class by class: peak magnitude, detections, rise and decline times, g−r near peak, redshift.")
         {
@@ -188,7 +188,7 @@ internal static class SimulateCommand
         var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 }.AtLeast(1);
         var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = SeedOption();
-        var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" };
+        var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" }.OutputDirectory();
         var riseShape = new Option<bool>("--rise-shape") { Description = "Also tune every class's rise shape ν (a Richards rise; prior 1, Bazin's curve, σ 0.3 dex). Simulate with the result by 'simulate lightcurves --parameters OUT/tuned-parameters.json'." };
         var start = new Option<string?>("--start") { Description = "Start from a tuned-parameters.json (or the directory) of an earlier run instead of the priors (the prior penalty is still measured from the literature priors)." }.MustExist(PathKind.FileOrDirectory);
         var command = new Command("tune", "Tune the ZTF simulator's class parameters and cadence against the tuning part of the real BTS set (the test ids left out), starting from literature priors; records every step (docs/simulation.md).")

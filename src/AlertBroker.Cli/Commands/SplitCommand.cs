@@ -15,7 +15,7 @@ internal static class SplitCommand
     public static Command Create()
     {
         var cli = new TrainingCli();
-        var output = new Option<string>("--out") { Description = "File to write (one object id per line, '#' comments); with --folds, a pattern containing {k} (fold 1…K).", Required = true };
+        var output = new Option<string>("--out") { Description = "File to write (one object id per line, '#' comments); with --folds, a pattern containing {k} (fold 1…K).", Required = true }.OutputFile();
         var folds = new Option<int>("--folds") { Description = "Instead of one test part: K stratified, seeded, disjoint folds covering every object (cross-validation), one file each.", DefaultValueFactory = _ => 0 };
         var command = new Command("split", "Write the test object ids of a stratified (by class), seeded split of a labelled set: --data, --classes, --test, --seed.");
         foreach (var o in new Option[] { cli.Data, cli.Labels, cli.Survey, cli.ClassMap, cli.Classes, cli.DetectionsOnly, cli.Test, cli.Seed, cli.ExcludeIds, folds, output })

@@ -39,6 +39,11 @@ internal static class TrainCommand
             return 2;
         }
 
+        if (!cli.CanWriteOutputs(parse))
+        {
+            return 1;
+        }
+
         LabelledDataset data;
         try
         {

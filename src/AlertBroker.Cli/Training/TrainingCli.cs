@@ -61,9 +61,9 @@ internal sealed class TrainingCli
 
     public Option<int> Threads { get; } = new("--threads") { Description = "Threads (batch shards).", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) };
 
-    public Option<string?> Checkpoints { get; } = new("--checkpoints") { Description = "Directory for per-epoch checkpoints (last.weights, best.weights)." };
+    public Option<string?> Checkpoints { get; } = new Option<string?>("--checkpoints") { Description = "Directory for per-epoch checkpoints (last.weights, best.weights)." }.OutputDirectory();
 
-    public Option<string?> Out { get; } = new("--out") { Description = "Package directory to write (models/<name>/<version>)." };
+    public Option<string?> Out { get; } = new Option<string?>("--out") { Description = "Package directory to write (models/<name>/<version>)." }.OutputDirectory();
 
     public Option<string?> Name { get; } = new("--name") { Description = "Model name (default: from --out)." };
 
@@ -299,6 +299,9 @@ internal sealed class TrainingCli
             return e.Message;
         }
     }
+
+    /// <summary>Whether --out and --checkpoints can be written (said on stderr when not), checked before any training.</summary>
+    public bool CanWriteOutputs(ParseResult parse) => CliHelpers.CanWriteDirectory(parse.GetValue(Out)) && CliHelpers.CanWriteDirectory(parse.GetValue(Checkpoints));
 
     public AugmentationOptions? Augmentation(ParseResult parse)
     {
