@@ -225,4 +225,19 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("cannot read", output, StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
+
+    // A holdout labels file without the needed columns ended in "unexpected error" (exit 70).
+    [Fact]
+    public async Task Promote_HoldoutThatCannotBeRead_ExitOneSayingSo()
+    {
+        var registry = Directory.CreateDirectory(Path.Combine(_root, "registry")).FullName;
+        var labels = Path.Combine(_root, "labels.csv");
+        await File.WriteAllTextAsync(labels, "id,type\nZTF1,SNIa\n");
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["models", "promote", "a@1", "--registry", registry, "--holdout", registry, "--holdout-labels", labels]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("cannot read the holdout:", output, StringComparison.Ordinal);
+        Assert.Contains("needs object_id and class columns", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
 }

@@ -57,10 +57,22 @@ internal static class RegistryCommands
             model, surveys, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
         };
         security.AddTo(promote);
-        promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r =>
+        promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, async r =>
         {
             var holdoutPaths = p.GetValue(holdout) ?? [];
-            return Promote(r, ModelRef.Parse(p.GetValue(model)!), new PromotionOptions
+            DatasetHoldout? holdoutData = null;
+            try
+            {
+                holdoutData = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException or UnauthorizedAccessException)
+            {
+                // A holdout that cannot be read ended in "unexpected error" (exit 70).
+                CliHelpers.Stderr.MarkupLine($"[red]cannot read the holdout:[/] {Markup.Escape(ModelCli.OneLine(e))}");
+                return 1;
+            }
+
+            return await Promote(r, ModelRef.Parse(p.GetValue(model)!), new PromotionOptions
             {
                 Force = p.GetValue(force),
                 MaxAurocDrop = p.GetValue(maxDrop),
@@ -69,8 +81,8 @@ internal static class RegistryCommands
                 RequireShadowAlerts = p.GetValue(requireShadow),
                 MinShadowAgreement = p.GetValue(minAgreement),
                 By = Actor(p, actor),
-                Holdout = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct),
-            }, ct);
+                Holdout = holdoutData,
+            }, ct).ConfigureAwait(false);
         }));
 
         var oneSurvey = new Option<string?>("--survey") { Description = "The survey (default: the only survey the registry has a model for)." };
