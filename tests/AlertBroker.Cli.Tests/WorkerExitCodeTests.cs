@@ -130,6 +130,28 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.True(code == 3, $"exit code {code}; output:\n{output}");
     }
 
+    // demo --redis with an unreachable Redis waited ~90 s with every batch failing, then printed an empty summary.
+    [Fact]
+    public async Task Demo_RedisUnreachable_ExitsFourAtOnce()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["demo", "--redis", "127.0.0.1:1", "--nights", "0", "--objects", "10"], timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 4, $"exit code {code}; output:\n{output}");
+        Assert.Contains("Redis at 127.0.0.1:1 is unreachable", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Summary", output, StringComparison.Ordinal);
+    }
+
+    // The same connection path with a reachable Redis: demo starts a local redis-server and keeps its state there.
+    [SharedDataFact]
+    public async Task Demo_LocalRedis_StateThereExitZero()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["demo", SharedData.Sample("ztf-real-50"), "--redis", "--nights", "0", "--objects", "0"], timeout: TimeSpan.FromSeconds(120));
+
+        Assert.True(code == 0, $"exit code {code}; output:\n{output}");
+        Assert.Contains("(started for the demo)", output, StringComparison.Ordinal);
+        Assert.Matches(@"alerts: +50 classified", output);
+    }
+
     [Fact]
     public async Task Run_MissingConfigFile_ExitsTwo()
     {

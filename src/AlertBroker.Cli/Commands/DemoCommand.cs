@@ -165,7 +165,11 @@ internal static class DemoCommand
 
             try
             {
-                store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = redisConfiguration, Security = redisSecurity, KeyPrefix = "demo" + Environment.ProcessId.ToString(inv) }).ConfigureAwait(false);
+                // A demo is a bounded run: an unreachable Redis is exit 4 at once (as for score and bench), not a worker
+                // that waits for it while every batch fails and then reports nothing processed.
+                var options = new RedisStateOptions { Configuration = redisConfiguration, Security = redisSecurity, KeyPrefix = "demo" + Environment.ProcessId.ToString(inv) };
+                var connection = await RedisConnectionFactory.ConnectAsync(RedisObjectStateStore.CreateConfiguration(options), waitForServer: false).ConfigureAwait(false);
+                store = new RedisObjectStateStore(connection, options, ownsConnection: true);
             }
             catch (Exception e) when (e is RedisConnectionFailedException or ArgumentException)
             {
