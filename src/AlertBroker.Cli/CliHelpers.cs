@@ -198,7 +198,7 @@ internal static class CliHelpers
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
+            CannotWrite(file, e.Message);
             return false;
         }
     }
@@ -211,9 +211,12 @@ internal static class CliHelpers
             return true;
         }
 
-        Stderr.MarkupLine($"[red]cannot write {Markup.Escape(directory!)}:[/] {Markup.Escape(problem)}");
+        CannotWrite(directory!, problem);
         return false;
     }
+
+    /// <summary>Says on stderr that <paramref name="path"/> cannot be written, and why (one line: "cannot write PATH: why").</summary>
+    public static void CannotWrite(string path, string why) => Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why)}");
 
     private static void CheckPaths(object? value, PathKind kind, string symbol, Action<string> error)
     {

@@ -208,7 +208,7 @@ internal static class EvaluateCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(file)}:[/] {Markup.Escape(e.Message)}");
+            CliHelpers.CannotWrite(file, e.Message);
             return false;
         }
     }

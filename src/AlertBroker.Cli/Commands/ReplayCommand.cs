@@ -73,7 +73,7 @@ internal static class ReplayCommand
         }
         catch (Exception e) when (options.OutPath is not null && e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(options.OutPath)}:[/] {Markup.Escape(e.Message)}");
+            CliHelpers.CannotWrite(options.OutPath, e.Message);
             return 1;
         }
 

@@ -73,7 +73,7 @@ internal static class SplitCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(e.Message)}");
+            CliHelpers.CannotWrite(path, e.Message);
             return null;
         }
     }
