@@ -218,6 +218,10 @@ internal static class CliHelpers
     /// <summary>Says on stderr that <paramref name="path"/> cannot be written, and why (one line: "cannot write PATH: why").</summary>
     public static void CannotWrite(string path, string why) => Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why)}");
 
+    /// <summary>A count and its noun, singular for one: <c>1 dead letter</c>, <c>1,204 dead letters</c> (invariant digit grouping).</summary>
+    public static string Counted(long count, string singular, string? plural = null) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{count:N0} {(count == 1 ? singular : plural ?? singular + "s")}");
+
     private static void CheckPaths(object? value, PathKind kind, string symbol, Action<string> error)
     {
         IEnumerable<string> paths = value switch

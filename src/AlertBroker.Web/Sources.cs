@@ -116,6 +116,14 @@ internal sealed class WebSources : IDisposable
     /// <summary>Disposed with the sources (connections and stores this view opened itself).</summary>
     public IReadOnlyList<IDisposable> Owned { get; init; } = [];
 
+    /// <summary>
+    /// Why the pages that read the state store cannot answer now (its Redis does not answer: they answer 503 until it does,
+    /// the connection is retried in the background), or null. <c>serve</c> says it at start.
+    /// </summary>
+    public string? StoreNotAnswering() => Store is RedisObjectStateStore { Connection.IsConnected: false }
+        ? "the state store (" + StoreDescription + ") does not answer yet: object pages and recent classifications answer 503 until it does (retried in the background)"
+        : null;
+
     public void Dispose()
     {
         Models.Dispose();

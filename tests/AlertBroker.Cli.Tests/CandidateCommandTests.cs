@@ -39,7 +39,7 @@ public sealed class CandidateCommandTests
         var (exit, output, _) = await AlertBrokerProcess.RunAsync(["demo", samples, "--nights", "0"], new Dictionary<string, string?> { ["COLUMNS"] = "400" }, TimeSpan.FromSeconds(180));
 
         Assert.True(exit == 0, $"exit {exit}:\n{output}");
-        Assert.Contains("1 dead letters", output, StringComparison.Ordinal);
+        Assert.Contains("1 dead letter;", output, StringComparison.Ordinal);
         Assert.Matches(@"dead letters: +1 InvalidValue, the first: detection \d+: time MJD \d+ is outside the Rubin window", output);
         Assert.Contains("(on a deployment: alertbroker consume --kind InvalidValue)", output, StringComparison.Ordinal);
     }

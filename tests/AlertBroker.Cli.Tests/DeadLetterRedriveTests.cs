@@ -114,7 +114,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
 
         (code, output, _) = await AlertBrokerProcess.RunAsync(redrive);
         Assert.True(code == 0, output);
-        Assert.True(output.Contains("[consume] 1 dead letters of kind InvalidValue; 1 re-driven to " + Input, StringComparison.Ordinal), output);
+        Assert.True(output.Contains("[consume] 1 dead letter of kind InvalidValue; 1 re-driven to " + Input, StringComparison.Ordinal), output);
 
         // The fixed worker, in the same group, goes on after what it had read: the seven re-driven alerts are classified,
         // and nothing new is dead-lettered.

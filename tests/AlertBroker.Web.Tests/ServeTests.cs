@@ -177,6 +177,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
         });
         await serve.StartAsync();
+        Assert.Null(serve.Services.GetRequiredService<WebSources>().StoreNotAnswering());
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
         using (var r = await http.GetAsync(new Uri("/api/objects/hsc/X1", UriKind.Relative)))
         {
@@ -212,6 +213,50 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         }
 
         await serve.StopAsync();
+    }
+
+    // serve against a state Redis that is down said nothing: it printed its address and every object page answered 503.
+    // It now says so at start (StoreNotAnswering, printed by ServeCommand), answers 503 meanwhile and recovers when the
+    // Redis comes up, without a restart.
+    [Fact]
+    public async Task Serve_StateRedisDownAtStart_SaysSoAnswers503AndRecoversWhenItComesUp()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var redisPort = WebTestKit.FreePort();
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = "127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture),
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        var sources = serve.Services.GetRequiredService<WebSources>();
+        var why = sources.StoreNotAnswering();
+        Assert.NotNull(why);
+        Assert.Contains("127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture), why, StringComparison.Ordinal);
+        Assert.Contains("503", why, StringComparison.Ordinal);
+
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.Contains("\"error\"", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var late = new RedisServerFixture();
+        try
+        {
+            await late.StartAsync(redisPort);
+            Assert.True(late.Available, late.UnavailableReason);
+            Assert.True(await WebTestKit.WaitUntilAsync(() => sources.StoreNotAnswering() is null, TimeSpan.FromSeconds(30)), "the store did not reconnect");
+            using var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+        finally
+        {
+            await serve.StopAsync();
+            await late.DisposeAsync();
+        }
     }
 
     private static JsonElement Get(HttpClient http, string path)

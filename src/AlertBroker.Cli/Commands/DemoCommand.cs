@@ -216,7 +216,7 @@ internal static class DemoCommand
                 BatchCompleted = view is null ? null : view.Recent.Add,
                 Progress = (produced, processed, alerts, dead) => Console.Error.WriteLine(string.Create(
                     inv,
-                    $"[demo] produced {produced:N0}/{messages.Count:N0}, processed {processed:N0} messages: {alerts:N0} alerts classified, {dead:N0} dead letters")),
+                    $"[demo] produced {produced:N0}/{messages.Count:N0}, processed {processed:N0} messages: {alerts:N0} alerts classified, {CliHelpers.Counted(dead, "dead letter")}")),
             };
             var result = await run.RunAsync(ct).ConfigureAwait(false);
             Summary(result);
@@ -257,7 +257,7 @@ internal static class DemoCommand
         {
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(inv, $"warning:         the mock cluster did not acknowledge {r.ProduceFailures} messages and {(r.Stalled ? "stopped delivering some it had acknowledged (a known limit of librdkafka's mock broker, not of the worker)" : "delivered the rest")}")));
         }
-        AnsiConsole.WriteLine(string.Create(inv, $"alerts:          {r.Alerts:N0} classified, {r.AlertsPerSecond:N0} alerts/s end to end; {r.DeadLetters:N0} dead letters; {r.ObservationsAdded:N0} observations stored"));
+        AnsiConsole.WriteLine(string.Create(inv, $"alerts:          {r.Alerts:N0} classified, {r.AlertsPerSecond:N0} alerts/s end to end; {CliHelpers.Counted(r.DeadLetters, "dead letter")}; {r.ObservationsAdded:N0} observations stored"));
         foreach (var (kind, (count, first)) in r.DeadLetterKinds.OrderByDescending(p => p.Value.Count))
         {
             var line = first.Length > 200 ? first[..200] + "…" : first;

@@ -97,6 +97,10 @@ internal static class ServeCommand
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var telemetry = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
             AnsiConsole.MarkupLine("web view: [bold]" + Markup.Escape(Address(telemetry.HttpAddress, telemetry.HttpPort)) + "[/] (read-only; Ctrl-C stops it)");
+            if (app.Services.GetRequiredService<WebSources>().StoreNotAnswering() is { } why)
+            {
+                CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(why) + "[/]");
+            }
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }

@@ -195,7 +195,7 @@ internal sealed class DeadLetterRedrive : IDisposable
     /// <summary>One line: what was done.</summary>
     public string Summary(string? topic, string? directory)
     {
-        var parts = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{Matched} dead letters of kind {string.Join(", ", _kinds.Order(StringComparer.Ordinal))}") };
+        var parts = new List<string> { CliHelpers.Counted(Matched, "dead letter") + " of kind " + string.Join(", ", _kinds.Order(StringComparer.Ordinal)) };
         if (topic is not null)
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Redriven} re-driven to {topic}"));

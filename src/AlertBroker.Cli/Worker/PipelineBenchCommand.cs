@@ -173,6 +173,6 @@ internal static class PipelineBenchCommand
         var paths = string.Join(", ", r.Paths.OrderByDescending(p => p.Value).Select(p => string.Create(inv, $"{p.Key.ToString().ToLowerInvariant()} {p.Value * 100.0 / Math.Max(1, r.Alerts):F0}%")));
         AnsiConsole.WriteLine(string.Create(inv, $"{what}, {dataset}:"));
         var shadows = r.ShadowClassifications > 0 ? string.Create(inv, $"; {r.ShadowClassifications:N0} shadow classifications") : string.Empty;
-        AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {r.DeadLetters} dead letters; scoring: {paths}{shadows}"));
+        AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {CliHelpers.Counted(r.DeadLetters, "dead letter")}; scoring: {paths}{shadows}"));
     }
 }
