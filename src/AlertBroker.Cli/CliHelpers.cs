@@ -64,6 +64,64 @@ internal static class CliHelpers
         return option;
     }
 
+    /// <summary>
+    /// Refuses (a parse error naming the option, exit 2) a value outside [<paramref name="minimum"/>, <paramref name="maximum"/>];
+    /// NaN and infinities are always refused. Checked only when the option is given.
+    /// </summary>
+    public static Option<T> InRange<T>(this Option<T> option, T minimum, T maximum)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && TryGetValue(result, out T value) && OutOfRange(value, minimum, maximum))
+            {
+                result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be in [{minimum}, {maximum}], not {value}."));
+            }
+        });
+        return option;
+    }
+
+    /// <inheritdoc cref="InRange{T}(Option{T}, T, T)"/>
+    public static Option<T?> InRange<T>(this Option<T?> option, T minimum, T maximum)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out T? given) && given is { } value && OutOfRange(value, minimum, maximum))
+            {
+                result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be in [{minimum}, {maximum}], not {value}."));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A text option, when given, must not be empty or blank, nor hold a control character (a line break would forge lines in the outputs that show it).</summary>
+    public static Option<string?> NotBlank(this Option<string?> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && TryGetValue(result, out string? value) && value is not null)
+            {
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    result.AddError($"{option.Name} needs a value, not an empty string.");
+                }
+                else if (value.Any(char.IsControl))
+                {
+                    result.AddError($"{option.Name} must not hold a line break or another control character.");
+                }
+            }
+        });
+        return option;
+    }
+
+    private static bool OutOfRange<T>(T value, T minimum, T maximum)
+        where T : struct, System.Numerics.INumber<T> =>
+        T.IsNaN(value) || T.IsInfinity(value) || value < minimum || value > maximum;
+
     // A validator runs even when the token did not convert ("--nights many"): the parser reports that error itself, and
     // reading the value would throw, so such a value is left to it.
     internal static bool TryGetValue<T>(System.CommandLine.Parsing.OptionResult result, out T value)
@@ -137,7 +195,11 @@ internal static class CliHelpers
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<T>() is string path && (wrong == PathKind.Directory ? Directory.Exists(path) : File.Exists(path)))
+            if (result.GetValueOrDefault<T>() is string blank && string.IsNullOrWhiteSpace(blank))
+            {
+                result.AddError($"{option.Name} needs a path, not an empty string");
+            }
+            else if (result.GetValueOrDefault<T>() is string path && (wrong == PathKind.Directory ? Directory.Exists(path) : File.Exists(path)))
             {
                 result.AddError($"{path} is a {(wrong == PathKind.Directory ? "directory" : "file")}; {option.Name} takes {takes}");
             }
@@ -234,6 +296,12 @@ internal static class CliHelpers
         var named = option ? $" ({symbol})" : string.Empty;
         foreach (var path in paths)
         {
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                error($"{symbol} needs a path, not an empty string");
+                continue;
+            }
+
             var isFile = File.Exists(path);
             var isDirectory = Directory.Exists(path);
             var problem = (isFile, isDirectory, kind) switch
