@@ -23,7 +23,9 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         ArgumentException.ThrowIfNullOrEmpty(root);
         _root = Path.GetFullPath(root);
         _meta = Path.Combine(_root, ".registry");
-        Directory.CreateDirectory(Path.Combine(_meta, "models"));
+
+        // Nothing is made here: reading (models list, status) must not leave a .registry behind in whatever directory it
+        // was pointed at; the first change makes it (LockAsync).
     }
 
     public string Root => _root;
@@ -54,6 +56,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         var dir = PackageDirectory(model.Ref);
         Directory.CreateDirectory(dir);
+        Directory.CreateDirectory(Path.GetDirectoryName(InfoPath(model.Ref))!);
         await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.OnnxFileName), package.Onnx, cancellationToken).ConfigureAwait(false);
         await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.ManifestFileName), package.Manifest, cancellationToken).ConfigureAwait(false);
         WriteAtomically(InfoPath(model.Ref), RegistryJson.Serialize(model));
@@ -63,9 +66,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken = default)
     {
         var models = new List<RegisteredModel>();
-        foreach (var file in Directory.GetFiles(Path.Combine(_meta, "models"), "*.json"))
+        var dir = Path.Combine(_meta, "models");
+        foreach (var file in Directory.Exists(dir) ? Directory.GetFiles(dir, "*.json") : [])
         {
-            models.Add(RegistryJson.Deserialize<RegisteredModel>(File.ReadAllText(file)));
+            models.Add(ReadJson<RegisteredModel>(file));
         }
 
         models.Sort(static (a, b) => a.PushedUtc.CompareTo(b.PushedUtc));
@@ -139,7 +143,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             Survey = survey,
             Active = ReadPointer(ActivePath(survey), survey, PointerRoles.Active),
             Shadow = ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow),
-            Previous = history.Count == 0 ? null : RegistryJson.Deserialize<ActivePointer>(history[^1]) with { Survey = survey, Role = PointerRoles.Active },
+            Previous = history.Count == 0 ? null : RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active },
         };
     }
 
@@ -182,14 +186,17 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             throw new RegistryException($"the active model of {survey} changed while this promotion was being checked; check again");
         }
 
+        // Everything is serialised before anything is written: the pointer never moves without its audit record.
+        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
+        var pointer = RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active });
         Directory.CreateDirectory(SurveyDirectory(survey));
         if (current is not null)
         {
             File.AppendAllText(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
         }
 
-        WriteAtomically(ActivePath(survey), RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active }));
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+        WriteAtomically(ActivePath(survey), pointer);
+        File.AppendAllText(AuditPath, audit);
     }
 
     public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -211,11 +218,12 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             throw new RegistryException($"{survey} has no earlier model to roll back to");
         }
 
-        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1]) with { Survey = survey, Role = PointerRoles.Active };
+        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active };
+        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
         history.RemoveAt(history.Count - 1);
         WriteAtomically(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
         WriteAtomically(ActivePath(survey), RegistryJson.Serialize(previous));
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+        File.AppendAllText(AuditPath, audit);
         return previous;
     }
 
@@ -227,18 +235,20 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         RegistryNames.CheckSurvey(survey);
         ArgumentNullException.ThrowIfNull(record);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
+        var pointer = shadow is null ? null : RegistryJson.Serialize(shadow with { Survey = survey, Role = PointerRoles.Shadow });
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(SurveyDirectory(survey));
-        if (shadow is null)
+        if (pointer is null)
         {
             File.Delete(ShadowPath(survey));
         }
         else
         {
-            WriteAtomically(ShadowPath(survey), RegistryJson.Serialize(shadow with { Survey = survey, Role = PointerRoles.Shadow }));
+            WriteAtomically(ShadowPath(survey), pointer);
         }
 
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+        File.AppendAllText(AuditPath, audit);
     }
 
     public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)
@@ -251,7 +261,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var path = StatsPath(pair);
-        var fields = File.Exists(path) ? RegistryJson.Deserialize<Dictionary<string, double>>(File.ReadAllText(path)) : new Dictionary<string, double>(StringComparer.Ordinal);
+        var fields = File.Exists(path) ? ReadJson<Dictionary<string, double>>(path) : new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (k, v) in increments)
         {
             fields[k] = fields.GetValueOrDefault(k) + v;
@@ -264,7 +274,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)
     {
         var path = StatsPath(pair);
-        return Task.FromResult(File.Exists(path) ? ShadowStatistics.FromFields(pair, RegistryJson.Deserialize<Dictionary<string, double>>(File.ReadAllText(path))) : null);
+        return Task.FromResult(File.Exists(path) ? ShadowStatistics.FromFields(pair, ReadJson<Dictionary<string, double>>(path)) : null);
     }
 
     public Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default) =>
@@ -279,17 +289,19 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             throw new RegistryException(problem);
         }
 
+        var audit = RegistryJson.Serialize(record with { Survey = declaration.Survey }) + "\n";
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var list = ReadMetadata();
         list.RemoveAll(d => d.Survey == declaration.Survey && d.Source == declaration.Source);
         list.Add(declaration);
         WriteMetadata(list);
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = declaration.Survey }) + "\n");
+        File.AppendAllText(AuditPath, audit);
     }
 
     public async Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
+        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var list = ReadMetadata();
         if (list.RemoveAll(d => d.Survey == survey && d.Source == source) == 0)
@@ -298,16 +310,17 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
 
         WriteMetadata(list);
-        File.AppendAllText(AuditPath, RegistryJson.Serialize(record with { Survey = survey }) + "\n");
+        File.AppendAllText(AuditPath, audit);
         return true;
     }
 
     public Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default)
     {
         var records = new List<PromotionRecord>();
-        foreach (var line in ReadLines(AuditPath))
+        var lines = ReadLines(AuditPath);
+        for (var i = 0; i < lines.Count; i++)
         {
-            records.Add(RegistryJson.Deserialize<PromotionRecord>(line));
+            records.Add(RegistryJson.Deserialize<PromotionRecord>(lines[i], $"{AuditPath} (record {i + 1})"));
         }
 
         return Task.FromResult<IReadOnlyList<PromotionRecord>>(records);
@@ -329,7 +342,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             var cutoff = DateTimeOffset.UtcNow - maxAge;
             foreach (var file in Directory.GetFiles(WorkersPath, "*.json"))
             {
-                var heartbeat = RegistryJson.Deserialize<WorkerHeartbeat>(File.ReadAllText(file));
+                var heartbeat = ReadJson<WorkerHeartbeat>(file);
                 if (heartbeat.Utc >= cutoff)
                 {
                     workers.Add(heartbeat);
@@ -353,11 +366,11 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         Path.Combine(SurveyDirectory(pair.Survey), "shadow-stats", SafeName(pair.Candidate) + "~" + SafeName(pair.Active) + ".json");
 
     private static ActivePointer? ReadPointer(string path, string survey, string role) =>
-        File.Exists(path) ? RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(path)) with { Survey = survey, Role = role } : null;
+        File.Exists(path) ? ReadJson<ActivePointer>(path) with { Survey = survey, Role = role } : null;
 
     private List<MetadataSourceDeclaration> ReadMetadata()
     {
-        var list = File.Exists(MetadataPath) ? RegistryJson.Deserialize<List<MetadataSourceDeclaration>>(File.ReadAllText(MetadataPath)) : [];
+        var list = File.Exists(MetadataPath) ? ReadJson<List<MetadataSourceDeclaration>>(MetadataPath) : [];
         list.Sort(static (a, b) => string.CompareOrdinal(a.Survey + "/" + a.Source, b.Survey + "/" + b.Source));
         return list;
     }
@@ -377,7 +390,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
             if (File.Exists(LegacyActivePath))
             {
-                var legacy = RegistryJson.Deserialize<ActivePointer>(File.ReadAllText(LegacyActivePath));
+                var legacy = ReadJson<ActivePointer>(LegacyActivePath);
                 var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
                 var history = File.Exists(LegacyHistoryPath) ? File.ReadAllText(LegacyHistoryPath) : string.Empty;
                 foreach (var survey in surveys)
@@ -406,8 +419,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     private RegisteredModel? ReadInfo(ModelRef model)
     {
         var path = InfoPath(model);
-        return File.Exists(path) ? RegistryJson.Deserialize<RegisteredModel>(File.ReadAllText(path)) : null;
+        return File.Exists(path) ? ReadJson<RegisteredModel>(path) : null;
     }
+
+    private static T ReadJson<T>(string path) => RegistryJson.Deserialize<T>(File.ReadAllText(path), path);
 
     private static List<string> ReadLines(string path)
     {
@@ -446,6 +461,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     private async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(_meta);
         var path = Path.Combine(_meta, "lock");
         var deadline = DateTime.UtcNow + s_lockTimeout;
         while (true)

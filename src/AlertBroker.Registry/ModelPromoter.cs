@@ -13,6 +13,22 @@ public interface IHoldoutEvaluator
 
     /// <summary>Macro one-vs-rest AUROC of <paramref name="package"/> on the holdout.</summary>
     double MacroAuroc(ModelPackage package);
+
+    /// <summary>Objects per class label in the holdout; null when the evaluator cannot tell (the class coverage check is skipped).</summary>
+    IReadOnlyDictionary<string, int>? ClassCounts => null;
+}
+
+/// <summary>Why a promotion or shadow was refused.</summary>
+public enum PromotionRefusal
+{
+    /// <summary>Not refused (or only partly done: see <see cref="PromotionResult.Records"/>).</summary>
+    None,
+
+    /// <summary>A check failed (the gate, the package, the registry): exit 1.</summary>
+    Check,
+
+    /// <summary>What was asked cannot be done as asked (a survey the model does not declare, or no survey at all): a usage error, exit 2.</summary>
+    Request,
 }
 
 /// <summary>How a promotion is checked and recorded.</summary>
@@ -67,6 +83,9 @@ public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findin
 
     /// <summary>The candidate was already the active model (same bytes) of every survey asked for: nothing was changed or recorded.</summary>
     public bool AlreadyActive { get; init; }
+
+    /// <summary>Why nothing was changed, when it was refused.</summary>
+    public PromotionRefusal Refusal { get; init; } = Promoted ? PromotionRefusal.None : PromotionRefusal.Check;
 }
 
 /// <summary>
@@ -93,7 +112,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
         if (surveys is null)
         {
-            return new PromotionResult(false, findings, null);
+            return new PromotionResult(false, findings, null) { Refusal = PromotionRefusal.Request };
         }
 
         var candidatePointer = Pointer(registered, DateTimeOffset.UtcNow);
@@ -143,10 +162,35 @@ public sealed class ModelPromoter(IModelRegistry registry)
             }
 
             findings.Add(string.Create(CultureInfo.InvariantCulture, $"candidate macro AUROC {candidateAuroc:F4} on {holdout.Description}"));
+            var coverageOk = HoldoutCoversClasses(holdout, package.Manifest.Classes, findings);
+            if (!double.IsFinite(candidateAuroc) || !coverageOk)
+            {
+                // NaN compares false with everything: "drop > allowed" was false, so a holdout of one class passed the gate.
+                if (coverageOk)
+                {
+                    findings.Add($"the candidate's macro AUROC on {holdout.Description} is not a number: the holdout lacks the classes to compare (an AUROC needs objects of at least two of the model's classes)");
+                }
+
+                if (!options.Force)
+                {
+                    findings.Add("refused: the metric check cannot be run on this holdout: give a holdout with objects of at least two of the model's classes (use --force to override)");
+                    return new PromotionResult(false, findings, null);
+                }
+
+                foreach (var survey in surveys.Keys.ToList())
+                {
+                    surveys[survey] = true;
+                }
+            }
+
             var activeAurocs = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var survey in surveys.Keys)
             {
-                metrics[survey]["candidateMacroAuroc"] = candidateAuroc;
+                if (double.IsFinite(candidateAuroc))
+                {
+                    metrics[survey]["candidateMacroAuroc"] = candidateAuroc;
+                }
+
                 if (actives[survey] is not { } active)
                 {
                     continue;
@@ -162,11 +206,38 @@ public sealed class ModelPromoter(IModelRegistry registry)
                         continue;
                     }
 
-                    activeAuroc = holdout.MacroAuroc(activePackage);
+                    try
+                    {
+                        activeAuroc = holdout.MacroAuroc(activePackage);
+                    }
+                    catch (OnnxRuntimeException e)
+                    {
+                        findings.Add($"the active model of {survey}, {active.Ref}, failed while scoring {holdout.Description}: {e.Message}");
+                        continue;
+                    }
+
                     activeAurocs[key] = activeAuroc;
                 }
 
-                metrics[survey]["activeMacroAuroc"] = activeAuroc;
+                if (double.IsFinite(activeAuroc))
+                {
+                    metrics[survey]["activeMacroAuroc"] = activeAuroc;
+                }
+
+                if (!double.IsFinite(candidateAuroc) || !double.IsFinite(activeAuroc))
+                {
+                    // Only reached with --force (or when the active model alone has no AUROC): nothing to compare.
+                    findings.Add(string.Create(CultureInfo.InvariantCulture, $"{survey}: active {active.Ref} macro AUROC {activeAuroc:F4}: no comparison is possible"));
+                    if (!options.Force)
+                    {
+                        findings.Add($"refused: for {survey} the active model's macro AUROC on the holdout is not a number, so the candidate cannot be compared with it (use --force to override)");
+                        return new PromotionResult(false, findings, null);
+                    }
+
+                    surveys[survey] = true;
+                    continue;
+                }
+
                 var drop = activeAuroc - candidateAuroc;
                 if (drop > options.MaxAurocDrop)
                 {
@@ -257,7 +328,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
         if (surveys is null)
         {
-            return new PromotionResult(false, findings, null);
+            return new PromotionResult(false, findings, null) { Refusal = PromotionRefusal.Request };
         }
 
         foreach (var survey in surveys.Keys.ToList())
@@ -318,6 +389,27 @@ public sealed class ModelPromoter(IModelRegistry registry)
     {
         var active = await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"no model is active for {survey}");
         var previous = await registry.GetPreviousAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{survey} has no earlier model to roll back to");
+
+        // As a promotion: the model rolled back to must still be one a worker can serve (its stored bytes match their hash,
+        // it loads and scores). Before, a rollback to corrupted bytes reported success and every worker refused the model.
+        var findings = new List<string>();
+        using (var package = await TryLoadAsync(previous.Ref, findings, cancellationToken).ConfigureAwait(false))
+        {
+            if (package is not null && !string.Equals(package.Manifest.Onnx.Sha256, previous.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                findings.Add($"refused: {previous.Ref} is registered now with other bytes (sha256 {package.Manifest.Onnx.Sha256}) than the pointer a rollback would restore ({previous.Sha256})");
+            }
+            else if (package is not null)
+            {
+                SmokeTest(package, findings);
+            }
+        }
+
+        if (findings.Count > 0)
+        {
+            throw new RegistryException($"cannot roll back {survey} to {previous.Ref}; {active.Ref} stays active: " + string.Join("; ", findings.Select(f => f.StartsWith("refused: ", StringComparison.Ordinal) ? f["refused: ".Length..] : f)));
+        }
+
         var record = new PromotionRecord
         {
             Action = "rollback",
@@ -358,6 +450,13 @@ public sealed class ModelPromoter(IModelRegistry registry)
             }
 
             var isDeclared = declared.Contains(survey, StringComparer.Ordinal);
+            if (!isDeclared && !RegistryNames.KnownSurveys.Contains(survey, StringComparer.Ordinal))
+            {
+                // Forced, a typo became a permanent survey with a pointer (after which rollback demanded --survey).
+                findings.Add($"refused: {candidate} declares the surveys {string.Join(", ", declared)}, not {survey}, and {survey} is not a survey the workers route alerts of ({string.Join(", ", RegistryNames.KnownSurveys)}); --force cannot override this");
+                return null;
+            }
+
             if (!isDeclared && !force)
             {
                 findings.Add($"refused: {candidate} declares the surveys {string.Join(", ", declared)}, not {survey} (use --force to override; the audit record says so)");
@@ -368,6 +467,40 @@ public sealed class ModelPromoter(IModelRegistry registry)
         }
 
         return surveys;
+    }
+
+    /// <summary>
+    /// Says which of the model's classes the holdout lacks (a macro AUROC over fewer classes than the model's says less than
+    /// it seems: a DES set passed a ZTF model's gate on three classes of five); false when fewer than two are present, where
+    /// a macro AUROC is undefined.
+    /// </summary>
+    private static bool HoldoutCoversClasses(IHoldoutEvaluator holdout, IReadOnlyList<string> classes, List<string> findings)
+    {
+        if (holdout.ClassCounts is not { } counts)
+        {
+            return true;
+        }
+
+        var present = classes.Where(c => counts.GetValueOrDefault(c) > 0).ToList();
+        var missing = classes.Where(c => counts.GetValueOrDefault(c) == 0).ToList();
+        var foreign = counts.Where(kv => kv.Value > 0 && !classes.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => kv.Key).ToList();
+        if (foreign.Count > 0)
+        {
+            findings.Add($"warning: the holdout's classes {string.Join(", ", foreign)} are not classes of the model; those objects are left out of the AUROC");
+        }
+
+        if (present.Count < 2)
+        {
+            findings.Add($"the holdout has objects of {(present.Count == 0 ? "none" : "only one")} of the model's classes ({string.Join(", ", classes)}){(present.Count == 1 ? ": " + present[0] : string.Empty)}; a macro AUROC needs at least two");
+            return false;
+        }
+
+        if (missing.Count > 0)
+        {
+            findings.Add($"warning: the holdout has no objects of {missing.Count} of the model's {classes.Count} classes ({string.Join(", ", missing)}): the macro AUROC compares the models on {string.Join(", ", present)} only");
+        }
+
+        return true;
     }
 
     private async Task<bool> MetadataDeclaredAsync(ModelRef candidate, ModelManifest manifest, IEnumerable<string> surveys, List<string> findings, CancellationToken cancellationToken)
@@ -406,6 +539,17 @@ public sealed class ModelPromoter(IModelRegistry registry)
         var alerts = stats?.Alerts ?? 0;
         metrics["shadowAlerts"] = alerts;
         var ok = alerts >= options.RequireShadowAlerts && alerts > 0;
+        if (alerts == 0)
+        {
+            // "shadowed on 0 alerts (required 0)" and then "refused" read as a contradiction: say what is missing.
+            var asked = options.RequireShadowAlerts > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"--require-shadow asks for {options.RequireShadowAlerts:N0}")
+                : string.Create(CultureInfo.InvariantCulture, $"--min-agreement {options.MinShadowAgreement:F4} needs shadowed alerts to measure agreement on");
+            findings.Add($"{survey}: no shadow statistics: {candidate.Ref} has not been scored beside the active model {active.Ref} on any alert ({asked}; "
+                + $"alertbroker models shadow {candidate.Ref} --survey {survey}, then let the workers score alerts)");
+            return false;
+        }
+
         var text = string.Create(CultureInfo.InvariantCulture, $"{survey}: shadowed beside {active.Ref} on {alerts:N0} alerts (required {options.RequireShadowAlerts:N0})");
         if (stats is not null && alerts > 0)
         {
@@ -445,7 +589,8 @@ public sealed class ModelPromoter(IModelRegistry registry)
         }
         catch (Exception e) when (e is RegistryException or OnnxRuntimeException)
         {
-            findings.Add($"refused: {model}: {e.Message}");
+            // Registry messages often start with the reference already ("m@1: stored model.onnx has …"): say it once.
+            findings.Add(e.Message.StartsWith(model + ":", StringComparison.Ordinal) ? "refused: " + e.Message : $"refused: {model}: {e.Message}");
         }
 
         return null;

@@ -25,7 +25,7 @@ public sealed partial class RedisModelRegistry
             return null;
         }
 
-        return new LegacyRegistryLayout((int)models, active.IsNull ? null : RegistryJson.Deserialize<ActivePointer>(active!).Ref.ToString());
+        return new LegacyRegistryLayout((int)models, active.IsNull ? null : RegistryJson.Deserialize<ActivePointer>(active!, $"Redis key {LegacyKey("models:active")}").Ref.ToString());
     }
 
     /// <summary>

@@ -197,11 +197,11 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
         var values = keys.Length == 0 ? [] : await _db.StringGetAsync(keys).ConfigureAwait(false);
         var models = new List<RegisteredModel>(values.Length);
-        foreach (var v in values)
+        for (var i = 0; i < values.Length; i++)
         {
-            if (v.HasValue)
+            if (values[i].HasValue)
             {
-                models.Add(RegistryJson.Deserialize<RegisteredModel>(v!));
+                models.Add(RegistryJson.Deserialize<RegisteredModel>(values[i]!, $"Redis key {keys[i]}"));
             }
         }
 
@@ -211,8 +211,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     public async Task<RegisteredModel?> GetAsync(ModelRef model, CancellationToken cancellationToken = default)
     {
-        var v = await _db.StringGetAsync(Key(model.ToString(), "info")).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<RegisteredModel>(v!) : null;
+        var key = Key(model.ToString(), "info");
+        var v = await _db.StringGetAsync(key).ConfigureAwait(false);
+        return v.HasValue ? RegistryJson.Deserialize<RegisteredModel>(v!, $"Redis key {key}") : null;
     }
 
     public async Task<ModelPackageBytes> GetPackageAsync(ModelRef model, CancellationToken cancellationToken = default)
@@ -253,9 +254,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return new SurveyPointers
         {
             Survey = survey,
-            Active = Pointer(values[0], survey, PointerRoles.Active),
-            Shadow = Pointer(values[1], survey, PointerRoles.Shadow),
-            Previous = Pointer(await previous.ConfigureAwait(false), survey, PointerRoles.Active),
+            Active = Pointer(values[0], survey, PointerRoles.Active, ActiveKey(survey)),
+            Shadow = Pointer(values[1], survey, PointerRoles.Shadow, ShadowKey(survey)),
+            Previous = Pointer(await previous.ConfigureAwait(false), survey, PointerRoles.Active, HistoryKey(survey)),
         };
     }
 
@@ -277,8 +278,8 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             map[surveys[i]] = new SurveyPointers
             {
                 Survey = surveys[i],
-                Active = Pointer(values[2 * i], surveys[i], PointerRoles.Active),
-                Shadow = Pointer(values[(2 * i) + 1], surveys[i], PointerRoles.Shadow),
+                Active = Pointer(values[2 * i], surveys[i], PointerRoles.Active, keys[2 * i]),
+                Shadow = Pointer(values[(2 * i) + 1], surveys[i], PointerRoles.Shadow, keys[(2 * i) + 1]),
             };
         }
 
@@ -289,14 +290,14 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         RegistryNames.CheckSurvey(survey);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        return Pointer(await _db.StringGetAsync(ActiveKey(survey)).ConfigureAwait(false), survey, PointerRoles.Active);
+        return Pointer(await _db.StringGetAsync(ActiveKey(survey)).ConfigureAwait(false), survey, PointerRoles.Active, ActiveKey(survey));
     }
 
     public async Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default)
     {
         RegistryNames.CheckSurvey(survey);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        return Pointer(await _db.ListGetByIndexAsync(HistoryKey(survey), 0).ConfigureAwait(false), survey, PointerRoles.Active);
+        return Pointer(await _db.ListGetByIndexAsync(HistoryKey(survey), 0).ConfigureAwait(false), survey, PointerRoles.Active, HistoryKey(survey));
     }
 
     public async Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -330,7 +331,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
                 RollbackScript,
                 [ActiveKey(survey), HistoryKey(survey), Audit],
                 [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous)]).ConfigureAwait(false);
-            return RegistryJson.Deserialize<ActivePointer>((string)result!) with { Survey = survey, Role = PointerRoles.Active };
+            return RegistryJson.Deserialize<ActivePointer>((string)result!, $"Redis list {HistoryKey(survey)} (first entry)") with { Survey = survey, Role = PointerRoles.Active };
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
         {
@@ -345,7 +346,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     public async Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default)
     {
         RegistryNames.CheckSurvey(survey);
-        return Pointer(await _db.StringGetAsync(ShadowKey(survey)).ConfigureAwait(false), survey, PointerRoles.Shadow);
+        return Pointer(await _db.StringGetAsync(ShadowKey(survey)).ConfigureAwait(false), survey, PointerRoles.Shadow, ShadowKey(survey));
     }
 
     public async Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -399,7 +400,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     public async Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default)
     {
         var entries = await _db.HashGetAllAsync(Metadata).ConfigureAwait(false);
-        var list = entries.Select(e => RegistryJson.Deserialize<MetadataSourceDeclaration>(e.Value!)).ToList();
+        var list = entries.Select(e => RegistryJson.Deserialize<MetadataSourceDeclaration>(e.Value!, $"Redis hash {Metadata} field {e.Name}")).ToList();
         list.Sort(static (a, b) => string.CompareOrdinal(a.Survey + "/" + a.Source, b.Survey + "/" + b.Source));
         return list;
     }
@@ -434,9 +435,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var values = await _db.ListRangeAsync(Audit).ConfigureAwait(false);
         var records = new List<PromotionRecord>(values.Length);
-        foreach (var v in values)
+        for (var i = 0; i < values.Length; i++)
         {
-            records.Add(RegistryJson.Deserialize<PromotionRecord>(v!));
+            records.Add(RegistryJson.Deserialize<PromotionRecord>(values[i]!, $"Redis list {Audit} (record {i + 1})"));
         }
 
         return records;
@@ -455,7 +456,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         var workers = new List<WorkerHeartbeat>();
         foreach (var e in entries)
         {
-            var heartbeat = RegistryJson.Deserialize<WorkerHeartbeat>(e.Value!);
+            var heartbeat = RegistryJson.Deserialize<WorkerHeartbeat>(e.Value!, $"Redis hash {Workers} field {e.Name}");
             if (heartbeat.Utc >= cutoff)
             {
                 workers.Add(heartbeat);
@@ -477,9 +478,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         try
         {
-            return RegistryJson.Deserialize<RegistryEvent>(message!);
+            return RegistryJson.Deserialize<RegistryEvent>(message!, "a registry event");
         }
-        catch (System.Text.Json.JsonException)
+        catch (RegistryException)
         {
             // An event from an older writer (a bare pointer) or anything else: still a reason to check.
             return new RegistryEvent { Kind = "unknown" };
@@ -489,8 +490,8 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     private static string Event(string kind, string survey, ActivePointer? pointer) =>
         RegistryJson.Serialize(new RegistryEvent { Kind = kind, Survey = survey, Pointer = pointer });
 
-    private static ActivePointer? Pointer(RedisValue value, string survey, string role) =>
-        value.HasValue ? RegistryJson.Deserialize<ActivePointer>(value!) with { Survey = survey, Role = role } : null;
+    private static ActivePointer? Pointer(RedisValue value, string survey, string role, RedisKey key) =>
+        value.HasValue ? RegistryJson.Deserialize<ActivePointer>(value!, $"Redis key {key}") with { Survey = survey, Role = role } : null;
 
     /// <summary>Moves a single-pointer registry's pointer and history to the surveys its model declares (once per instance).</summary>
     private async Task EnsureMigratedAsync(CancellationToken cancellationToken)
@@ -509,7 +510,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
                 return;
             }
 
-            var legacy = RegistryJson.Deserialize<ActivePointer>(legacyJson!);
+            var legacy = RegistryJson.Deserialize<ActivePointer>(legacyJson!, $"Redis key {Active}");
             var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
             var keys = new List<RedisKey> { Active, History, SurveysSet, Audit };
             var args = new List<RedisValue> { PackageDescriptions.Identity(legacy), surveys.Count };

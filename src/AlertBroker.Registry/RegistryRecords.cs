@@ -177,6 +177,9 @@ public static class RegistryNames
     /// <summary>The survey a registry written before per-survey pointers gave its one pointer to when the model declared none.</summary>
     public const string DefaultSurvey = "ztf";
 
+    /// <summary>The surveys whose alerts workers decode and route to a model: only these may be forced onto a model that does not declare them.</summary>
+    public static IReadOnlyList<string> KnownSurveys { get; } = ["ztf", "lsst"];
+
     /// <summary>Lower-case letters, digits and '-', at most 32 characters (the manifest's rule for <c>surveys</c>).</summary>
     public static bool IsSurvey(string? survey)
     {
@@ -278,12 +281,34 @@ public sealed record ModelPackageBytes(byte[] Manifest, byte[] Onnx);
 
 internal static class RegistryJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+    // Named floating-point literals: a metric that is NaN or infinite (an AUROC on a holdout of one class) is written as
+    // "NaN"/"Infinity" and read back, so a record can always be serialised (before, writing it threw after the pointer moved).
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = false,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 
-    public static T Deserialize<T>(string json) =>
-        JsonSerializer.Deserialize<T>(json, Options) ?? throw new RegistryException($"registry record is empty: {json}");
+    /// <summary>
+    /// Parses a registry record read from <paramref name="source"/> (a file path or a Redis key, named in the error): text
+    /// that is not valid JSON of the record's shape is a <see cref="RegistryException"/>, never a bare <see cref="JsonException"/>.
+    /// </summary>
+    public static T Deserialize<T>(string json, string source)
+    {
+        T? value;
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(json, Options);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new RegistryException($"registry record {source} is not valid JSON ({e.Message}): repair it, or remove it to forget what it held", e);
+        }
+
+        return value ?? throw new RegistryException($"registry record {source} is empty (JSON null): repair it, or remove it to forget what it held");
+    }
 }
 
 /// <summary>A registry operation failed: unknown model, hash mismatch, a concurrent change, an unreachable store.</summary>

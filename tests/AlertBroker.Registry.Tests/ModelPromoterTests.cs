@@ -251,11 +251,131 @@ public sealed class ModelPromoterTests : IDisposable
         Assert.Equal(new ModelRef("both", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
     }
 
+    [Fact]
+    public async Task Promote_HoldoutGivesNoAuroc_IsRefused_AndForcedTheAuditRecordIsWrittenWithThePointer()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var holdout = new FixedHoldout(new Dictionary<string, double> { ["1"] = double.NaN, ["2"] = double.NaN });
+
+        // Before: "drop > allowed" is false for NaN, so the gate passed, the pointer moved and the audit record failed to serialise.
+        var refused = await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions { Holdout = holdout });
+        Assert.False(refused.Promoted);
+        Assert.Contains(refused.Findings, f => f.StartsWith("refused", StringComparison.Ordinal) && f.Contains("at least two of the model's classes", StringComparison.Ordinal));
+        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Single(await _registry.GetAuditAsync());
+
+        var forced = await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions { Holdout = holdout, Force = true });
+        Assert.True(forced.Promoted, string.Join("\n", forced.Findings));
+        var record = (await _registry.GetAuditAsync())[^1];
+        Assert.Equal("m@2", record.To);
+        Assert.True(record.Forced);
+        Assert.DoesNotContain("candidateMacroAuroc", record.Metrics.Keys);
+    }
+
+    [Fact]
+    public async Task Promote_HoldoutWithOneOfTheModelsClasses_IsRefusedUnlessForced()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var holdout = new FixedHoldout(new Dictionary<string, double> { ["1"] = 0.7 }) { Counts = new Dictionary<string, int> { ["SNIa"] = 20 } };
+
+        var refused = await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions { Holdout = holdout });
+
+        Assert.False(refused.Promoted);
+        Assert.Contains(refused.Findings, f => f.Contains("only one of the model's classes", StringComparison.Ordinal) && f.Contains("SNIa", StringComparison.Ordinal));
+        Assert.Null(await _registry.GetActiveAsync("ztf"));
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions { Holdout = holdout, Force = true })).Promoted);
+        Assert.True((await _registry.GetAuditAsync())[^1].Forced);
+    }
+
+    [Fact]
+    public async Task Promote_HoldoutLackingSomeOfTheModelsClasses_WarnsNamingThem()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var holdout = new FixedHoldout(new Dictionary<string, double> { ["1"] = 0.5000, ["2"] = 0.5067 })
+        {
+            Counts = new Dictionary<string, int> { ["SNIa"] = 50, ["SNII"] = 30, ["SNIbc"] = 10, ["SNIax"] = 5 },
+        };
+
+        var result = await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions { Holdout = holdout });
+
+        // A DES set passed a ZTF model's gate on three classes of five without a word.
+        Assert.True(result.Promoted, string.Join("\n", result.Findings));
+        Assert.Contains(result.Findings, f => f.StartsWith("warning: the holdout has no objects of 2 of the model's 5 classes (SLSN-I, TDE)", StringComparison.Ordinal));
+        Assert.Contains(result.Findings, f => f.StartsWith("warning: the holdout's classes SNIax are not classes of the model", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Promote_SurveyNoWorkerRoutes_IsARequestRefusal_EvenForced()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+
+        // Before: --survey bogus --force made a permanent "bogus" survey, after which rollback demanded --survey.
+        var result = await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions { Surveys = ["bogus"], Force = true });
+
+        Assert.False(result.Promoted);
+        Assert.Equal(PromotionRefusal.Request, result.Refusal);
+        Assert.Empty(await _registry.GetSurveysAsync());
+        Assert.Equal(PromotionRefusal.Request, (await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions { Surveys = ["lsst"] })).Refusal);
+    }
+
+    [Fact]
+    public async Task Rollback_TargetWithCorruptStoredBytes_IsRefusedAndTheActiveModelStays()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
+        await File.AppendAllTextAsync(Path.Combine(_root, "m", "1", "model.onnx"), "xx");
+
+        // Before: the rollback reported success and every worker refused the model it pointed at.
+        var e = await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("ztf", "carol", null));
+
+        Assert.Contains("cannot roll back ztf to m@1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("stored model.onnx has SHA-256", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new ModelRef("m", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(2, (await _registry.GetAuditAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Promote_CandidateWithCorruptStoredBytes_NamesTheReferenceOnce()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await File.AppendAllTextAsync(Path.Combine(_root, "m", "1", "model.onnx"), "xx");
+
+        var result = await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+
+        var refusal = Assert.Single(result.Findings, f => f.StartsWith("refused", StringComparison.Ordinal));
+        Assert.StartsWith("refused: m@1: stored model.onnx", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Promote_RequireShadowWithoutShadowStatistics_SaysWhatIsMissing()
+    {
+        var v1 = await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(v1.Ref, new PromotionOptions());
+
+        var result = await _promoter.PromoteAsync(v2.Ref, new PromotionOptions { MinShadowAgreement = 0.9 });
+
+        // Before: "shadowed beside m@1 on 0 alerts (required 0)", then "refused".
+        Assert.False(result.Promoted);
+        Assert.DoesNotContain(result.Findings, f => f.Contains("(required 0)", StringComparison.Ordinal));
+        Assert.Contains(result.Findings, f => f.Contains("no shadow statistics: m@2 has not been scored beside the active model m@1 on any alert", StringComparison.Ordinal));
+    }
+
     /// <summary>A holdout whose AUROC per model version is fixed by the test.</summary>
     private sealed class FixedHoldout(Dictionary<string, double> aurocByVersion) : IHoldoutEvaluator
     {
         public string Description => "fixed test holdout";
 
         public double MacroAuroc(ModelPackage package) => aurocByVersion[package.Manifest.Version];
+
+        public IReadOnlyDictionary<string, int>? Counts { get; init; }
+
+        IReadOnlyDictionary<string, int>? IHoldoutEvaluator.ClassCounts => Counts;
     }
 }

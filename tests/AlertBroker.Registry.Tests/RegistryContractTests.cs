@@ -14,6 +14,41 @@ public abstract class RegistryContractTests
     /// <summary>Writes the single pointer and history of a registry from before per-survey pointers, behind the registry's back.</summary>
     protected abstract Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst);
 
+    /// <summary>Overwrites the survey's active pointer with text that is not JSON, behind the registry's back; returns the file or key the error must name.</summary>
+    protected abstract Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey);
+
+    [Fact]
+    public async Task Read_ActivePointerNotJson_IsARegistryErrorNamingWhere()
+    {
+        var registry = CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var where = await CorruptActivePointerAsync(registry, "ztf");
+
+        // Before: a bare JsonException, which the commands reported as "unexpected error (JsonException)", exit 70.
+        foreach (var read in new Func<Task>[] { () => registry.GetActiveAsync("ztf"), () => registry.GetSnapshotAsync(), () => registry.GetSurveyAsync("ztf") })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Contains(where, e.Message, StringComparison.Ordinal);
+            Assert.Contains("is not valid JSON", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task SetActive_RecordWithANonFiniteMetric_MovesThePointerWithItsAuditRecord()
+    {
+        var registry = CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var record = Record("promote", null, v1) with { Metrics = new Dictionary<string, double> { ["candidateMacroAuroc"] = double.NaN, ["x"] = double.PositiveInfinity } };
+
+        // Before: the pointer moved, then writing the record threw ("… cannot be written as valid JSON"): no audit record.
+        await registry.SetActiveAsync("ztf", null, v1, record);
+
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        var audit = Assert.Single(await registry.GetAuditAsync());
+        Assert.True(double.IsNaN(audit.Metrics["candidateMacroAuroc"]));
+    }
+
     [Fact]
     public async Task Push_ThenGet_ReturnsDescriptionAndVerifiedBytes()
     {
@@ -296,6 +331,43 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         return Task.CompletedTask;
     }
 
+    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey)
+    {
+        var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "surveys", survey, "active.json");
+        await File.WriteAllTextAsync(path, "garbage{");
+        return path;
+    }
+
+    [Fact]
+    public async Task ReadOnlyCalls_OnAPlainDirectory_CreateNothing()
+    {
+        // Before: constructing the registry made .registry/models, so `models list` left one in any directory it was pointed at.
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "plain")).FullName;
+        var registry = new DirectoryModelRegistry(dir);
+
+        Assert.Empty(await registry.ListAsync());
+        Assert.Empty(await registry.GetSurveysAsync());
+        Assert.Empty((await registry.GetSnapshotAsync()).Surveys);
+        Assert.Null(await registry.GetActiveAsync("ztf"));
+        Assert.Empty(await registry.GetAuditAsync());
+        Assert.Empty(await registry.GetWorkersAsync(TimeSpan.FromMinutes(1)));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public async Task Read_MetadataFileNotJson_IsARegistryErrorNamingTheFile()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        var path = Path.Combine(registry.Root, ".registry", "metadata.json");
+        await File.WriteAllTextAsync(path, "[{\"survey\": ");
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetMetadataSourcesAsync());
+
+        Assert.Contains(path + " is not valid JSON", e.Message, StringComparison.Ordinal);
+    }
+
     private static readonly System.Text.Json.JsonSerializerOptions s_web = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     [Fact]
@@ -347,6 +419,13 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
 
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx) =>
         _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":onnx", onnx);
+
+    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey)
+    {
+        var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:active:" + survey;
+        await _connection.GetDatabase().StringSetAsync(key, "garbage{");
+        return key;
+    }
 
     [Fact]
     public async Task Keys_AllStartWithTheBracedPrefix_AndShareOneSlot()
