@@ -106,11 +106,12 @@ public static partial class RedisConnectionFactory
         {
             var endpoints = DescribeEndpoints(configuration);
             var cause = Redact(e.InnerException?.Message ?? e.Message);
-            throw e.InnerException is AuthenticationException
+            throw IsTlsFailure(e, configuration)
                 ? new RedisConnectionFailedException(
                     RedisConnectFailure.Tls,
                     endpoints,
-                    $"TLS handshake with Redis at {endpoints} failed: {cause} Check that the server's certificate is issued by the configured CA (TlsCaFile) for the host name used, and any client certificate the server requires.",
+                    $"TLS handshake with Redis at {endpoints} failed: {cause} The server may not speak TLS (then leave TLS off: no --redis-tls, AlertBroker__Redis__Tls=false); "
+                        + "if it does, check that its certificate is issued by the configured CA (TlsCaFile) for the host name used, and any client certificate it requires.",
                     e)
                 : new RedisConnectionFailedException(
                     RedisConnectFailure.Authentication,
@@ -133,6 +134,27 @@ public static partial class RedisConnectionFactory
                 $"Redis at {endpoints} is unreachable ({e.FailureType}): is it running and listening there{(configuration.Ssl ? ", with TLS" : ", without TLS (set Tls if it expects TLS)")}?",
                 e);
         }
+    }
+
+    // StackExchange.Redis reports a TLS handshake that fails as an authentication failure. Against a server without TLS the
+    // cause is an IOException (the server answers the ClientHello with a RESP error, or closes), not an
+    // AuthenticationException, which read as "refused the credentials … check the user and password".
+    private static bool IsTlsFailure(RedisConnectionException e, ConfigurationOptions configuration)
+    {
+        if (!configuration.Ssl)
+        {
+            return false;
+        }
+
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AuthenticationException or IOException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The endpoints of a configuration as <c>host:port,host:port</c> (no options, so no password).</summary>
