@@ -52,8 +52,8 @@ public sealed class RegistryCommandsTests : IDisposable
         Assert.Equal("cli-gru@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
         Assert.Equal("cli-lsst@2", (await r.GetActiveAsync("lsst"))!.Ref.ToString());
 
-        // A survey the model does not declare: refused (exit 1) unless forced.
-        Assert.Equal(1, await RunAsync(["models", "promote", "cli-lsst@1", "--survey", "ztf", "--registry", registry]));
+        // A survey the model does not declare: refused as a usage error (exit 2) unless forced.
+        Assert.Equal(2, await RunAsync(["models", "promote", "cli-lsst@1", "--survey", "ztf", "--registry", registry]));
         Assert.Equal("cli-gru@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
 
         // The metadata gate: refused while no source is declared for ztf, promoted once one is.

@@ -13,7 +13,7 @@ internal static class ModelsCommand
     public static Command Create()
     {
         var models = new Command("models", "Model packages: inspect, package (an ONNX graph trained elsewhere), verify (against reference outputs), average (the weights of several fine-tunes), ensemble (several models as one), priors (move a model to a stream's class mix), and with the registry push/list/status/promote/rollback.");
-        var dir = new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." };
+        var dir = PackageDirectory(new Argument<string>("dir") { Description = "A package directory (models/<name>/<version>) holding model.json and model.onnx." });
         var device = ModelCli.DeviceOption();
         var inspect = new Command("inspect", "Validate a model package and print its model card (exit 3 when it cannot be used).") { dir, device };
         inspect.SetAction(parse => Inspect(parse.GetValue(dir)!, AnsiConsole.Console, parse.GetValue(device)));
@@ -24,6 +24,51 @@ internal static class ModelsCommand
         models.Subcommands.Add(PriorsCommand.Create());
         RegistryCommands.AddTo(models);
         return models;
+    }
+
+    /// <summary>
+    /// A model package path is checked when the command line is parsed: empty, or a file (model.onnx, model.json), is a usage
+    /// error (exit 2) saying that a package is a directory holding model.json and model.onnx — not "package directory … does
+    /// not exist" (exit 3), which read as a typo. A path that does not exist is left to the package loader.
+    /// </summary>
+    internal static Argument<T> PackageDirectory<T>(Argument<T> argument)
+    {
+        argument.Validators.Add(result => CheckPackagePaths(result.GetValueOrDefault<T>(), $"<{argument.Name}>", result.AddError));
+        return argument;
+    }
+
+    /// <inheritdoc cref="PackageDirectory{T}(Argument{T})"/>
+    internal static Option<T> PackageDirectory<T>(Option<T> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit)
+            {
+                CheckPackagePaths(result.GetValueOrDefault<T>(), option.Name, result.AddError);
+            }
+        });
+        return option;
+    }
+
+    private static void CheckPackagePaths(object? value, string name, Action<string> error)
+    {
+        IEnumerable<string> paths = value switch
+        {
+            string one => [one],
+            IEnumerable<string> several => several,
+            _ => [],
+        };
+        foreach (var path in paths)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                error($"{name} needs a model package directory, not an empty string");
+            }
+            else if (File.Exists(path))
+            {
+                error($"{path} is a file ({name}): a model package is a directory holding {ModelPackage.ManifestFileName} and {ModelPackage.OnnxFileName}");
+            }
+        }
     }
 
     /// <summary>Exit 0 with the model card, or 3 (model unusable) with the problems found.</summary>

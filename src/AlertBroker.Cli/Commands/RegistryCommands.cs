@@ -14,7 +14,9 @@ namespace AlertBroker.Cli.Commands;
 /// <c>--redis-password</c>/<c>$ALERTBROKER_REDIS_PASSWORD</c>, <c>--redis-tls</c>, <c>--redis-ca</c>, … over the worker's
 /// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
 /// several (a Redis Cluster's seed nodes). Exit codes: 0 done (including promoting the model that is already active),
-/// 1 refused or failed, 2 invalid Redis settings, 4 Redis unreachable or refusing the credentials.
+/// 1 refused or failed (a registry record that is not JSON included), 2 usage errors (bad options, references or surveys,
+/// a survey the model does not declare, invalid Redis settings, a --registry that is a file), 3 a pushed package no worker
+/// can serve, 4 Redis unreachable or refusing the credentials or the TLS handshake.
 /// </summary>
 internal static class RegistryCommands
 {
@@ -25,7 +27,7 @@ internal static class RegistryCommands
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." };
         var security = new RedisCliOptions();
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() };
-        var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." };
+        var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." }.NotBlank();
         var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." }.MustExist(PathKind.Directory);
@@ -42,16 +44,16 @@ internal static class RegistryCommands
         security.AddTo(status);
         status.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Status(r, ct, p.GetValue(json))));
 
-        var model = new Argument<string>("model") { Description = "NAME@VERSION" };
-        var surveys = new Option<string[]>("--survey") { Description = "Survey whose pointer moves (repeat for several; default: every survey the model declares in model.json).", AllowMultipleArgumentsPerToken = true };
+        var model = ModelReference(new Argument<string>("model") { Description = "NAME@VERSION" });
+        var surveys = SurveyNames(new Option<string[]>("--survey") { Description = "Survey whose pointer moves (repeat for several; default: every survey the model declares in model.json).", AllowMultipleArgumentsPerToken = true });
         var force = new Option<bool>("--force") { Description = "Promote even if the metric check or the shadow requirement fails, or for a survey the model does not declare (recorded in the audit trail)." };
-        var maxDrop = new Option<double>("--max-drop") { Description = "Largest allowed macro-AUROC drop against the active model on the holdout.", DefaultValueFactory = _ => 0.01 };
-        var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
+        var maxDrop = new Option<double>("--max-drop") { Description = "Largest allowed macro-AUROC drop against the active model on the holdout (0–1).", DefaultValueFactory = _ => 0.01 }.InRange(0.0, 1.0);
+        var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." }.NotBlank();
         var holdout = new Option<string[]>("--holdout") { Description = "Labelled holdout data (CSV pair or alert archives, as for 'evaluate'): compare the candidate's macro AUROC with the active model's.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
         var holdoutLabels = new Option<string?>("--holdout-labels") { Description = "Labels CSV (object id → class) when the holdout is alert archives." }.MustExist(PathKind.File);
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Use only detections (S/N ≥ 5) of the holdout light curves, as the models were trained." };
-        var requireShadow = new Option<long>("--require-shadow") { Description = "Refuse unless the candidate was shadowed beside the survey's active model on at least N alerts (models shadow).", DefaultValueFactory = _ => 0 };
-        var minAgreement = new Option<double?>("--min-agreement") { Description = "Refuse unless the shadow statistics show at least this top-class agreement with the active model (0–1)." };
+        var requireShadow = new Option<long>("--require-shadow") { Description = "Refuse unless the candidate was shadowed beside the survey's active model on at least N alerts (models shadow).", DefaultValueFactory = _ => 0 }.AtLeast(0L);
+        var minAgreement = new Option<double?>("--min-agreement") { Description = "Refuse unless the shadow statistics show at least this top-class agreement with the active model (0–1)." }.InRange(0.0, 1.0);
         var promote = new Command("promote", "Check a registered model (loads, encoding supported, valid probabilities, metadata sources declared, holdout metric, shadow statistics) and make it the active model of its surveys.")
         {
             model, surveys, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
@@ -60,10 +62,10 @@ internal static class RegistryCommands
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, async r =>
         {
             var holdoutPaths = p.GetValue(holdout) ?? [];
-            DatasetHoldout? holdoutData = null;
+            GateHoldout? holdoutData = null;
             try
             {
-                holdoutData = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct);
+                holdoutData = holdoutPaths.Length == 0 ? null : GateHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException or UnauthorizedAccessException)
             {
@@ -85,12 +87,19 @@ internal static class RegistryCommands
             }, ct).ConfigureAwait(false);
         }));
 
-        var oneSurvey = new Option<string?>("--survey") { Description = "The survey (default: the only survey the registry has a model for)." };
+        var oneSurvey = new Option<string?>("--survey") { Description = "The survey (default: the only survey the registry has a model for)." }.NotBlank();
+        oneSurvey.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && value is not null && !string.IsNullOrWhiteSpace(value) && !RegistryNames.IsSurvey(value.ToLowerInvariant()))
+            {
+                result.AddError($"--survey: '{value}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
+            }
+        });
         var rollback = new Command("rollback", "Make the survey's previously active model active again.") { oneSurvey, reason, actor, redis, prefix, directory };
         security.AddTo(rollback);
         rollback.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => Rollback(r, p.GetValue(oneSurvey), p.GetValue(reason), ct, Actor(p, actor))));
 
-        var shadowModel = new Argument<string?>("model") { Description = "NAME@VERSION of the candidate (omit with --clear).", Arity = ArgumentArity.ZeroOrOne };
+        var shadowModel = ModelReference(new Argument<string?>("model") { Description = "NAME@VERSION of the candidate (omit with --clear).", Arity = ArgumentArity.ZeroOrOne });
         var clear = new Option<bool>("--clear") { Description = "Stop shadowing in the survey(s) given with --survey." };
         var shadowForce = new Option<bool>("--force") { Description = "Shadow a survey the model does not declare (recorded in the audit trail)." };
         var shadow = new Command("shadow", "Make workers score every alert of the survey(s) with a candidate as well, publish its classifications to the shadow topic and keep agreement statistics (models status); --clear stops it.")
@@ -124,7 +133,7 @@ internal static class RegistryCommands
         var csv = new Option<string?>("--csv") { Description = "A CSV file on the workers' machines: a header row, object ids in object_id (or the first column), values in --column." };
         var column = new Option<string?>("--column") { Description = "The CSV column with the values (default: the source name)." };
         var hash = new Option<string?>("--redis-hash") { Description = "A Redis hash whose fields are object ids (in the workers' state Redis, or AlertBroker:Metadata:Redis)." };
-        var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit trail)." }.NotBlank();
         var set = new Command("set", "Declare where the survey's workers find a metadata source (the promotion gate checks these; workers following the registry use them).") { survey, source, csv, column, hash, reason, actor, redis, prefix, directory };
         security.AddTo(set);
         set.SetAction((p, ct) => Run(p, redis, security, prefix, directory, r => SetMetadata(r, new MetadataSourceDeclaration
@@ -151,6 +160,52 @@ internal static class RegistryCommands
         metadata.Subcommands.Add(remove);
         metadata.Subcommands.Add(list);
         return metadata;
+    }
+
+    /// <summary>NAME@VERSION is checked when the command line is parsed: a malformed reference is a usage error (exit 2), as a bad option is.</summary>
+    private static Argument<T> ModelReference<T>(Argument<T> argument)
+    {
+        argument.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<T>() is string text && !IsModelRef(text))
+            {
+                result.AddError($"'{text}' is not NAME@VERSION (e.g. ztf-bts@2.7.0)");
+            }
+        });
+        return argument;
+    }
+
+    private static bool IsModelRef(string text)
+    {
+        var at = text.LastIndexOf('@');
+        return at > 0 && at < text.Length - 1 && !text.Any(char.IsControl) && !string.IsNullOrWhiteSpace(text[..at]) && !string.IsNullOrWhiteSpace(text[(at + 1)..]);
+    }
+
+    /// <summary>Every --survey value (comma-separated or repeated) must be a survey name: a usage error (exit 2) otherwise.</summary>
+    private static Option<string[]> SurveyNames(Option<string[]> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !CliHelpers.TryGetValue(result, out string[]? values) || values is null)
+            {
+                return;
+            }
+
+            foreach (var value in values)
+            {
+                var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (names.Length == 0)
+                {
+                    result.AddError("--survey needs a survey name, not an empty string");
+                }
+
+                foreach (var name in names.Where(n => !RegistryNames.IsSurvey(n.ToLowerInvariant())))
+                {
+                    result.AddError($"--survey: '{name}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
+                }
+            }
+        });
+        return option;
     }
 
     private static IReadOnlyList<string>? Surveys(string[]? values) =>
@@ -186,7 +241,8 @@ internal static class RegistryCommands
                 CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(problem.ToString()));
             }
 
-            return 1;
+            // A package no worker can serve is "a model cannot be used" (exit 3), as for every command that loads one.
+            return ModelCli.ModelUnusableExitCode;
         }
 
         var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
@@ -312,7 +368,7 @@ internal static class RegistryCommands
         AnsiConsole.MarkupLine(result.Promoted
             ? $"[green]promoted {Markup.Escape(model.ToString())}[/] for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}"
             : result.Records.Count > 0 ? $"[yellow]promoted {Markup.Escape(model.ToString())} only for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}[/]" : "[red]not promoted[/]");
-        return result.Promoted ? 0 : 1;
+        return result.Promoted ? 0 : result.Refusal == PromotionRefusal.Request ? 2 : 1;
     }
 
     internal static async Task<int> Rollback(IModelRegistry registry, string? survey, string? reason, CancellationToken cancellationToken, string? actor = null)
@@ -334,7 +390,7 @@ internal static class RegistryCommands
         var result = await new ModelPromoter(registry).ShadowAsync(ModelRef.Parse(model), options, cancellationToken).ConfigureAwait(false);
         WriteFindings(result);
         AnsiConsole.MarkupLine(result.Promoted ? $"[green]shadowing {Markup.Escape(model)}[/] in {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}" : "[red]not shadowed[/]");
-        return result.Promoted ? 0 : 1;
+        return result.Promoted ? 0 : result.Refusal == PromotionRefusal.Request ? 2 : 1;
     }
 
     internal static async Task<int> ClearShadow(IModelRegistry registry, IReadOnlyList<string>? surveys, string? reason, CancellationToken cancellationToken, string? actor = null)
@@ -437,6 +493,13 @@ internal static class RegistryCommands
         if (string.IsNullOrEmpty(redisConfig))
         {
             var path = parse.GetValue(directory)!;
+            if (File.Exists(path))
+            {
+                // Before: "no registry directory X" (it exists), or .NET's "Could not find a part of the path …/.registry/models".
+                CliHelpers.Stderr.MarkupLine($"[red]--registry {Markup.Escape(path)} is a file:[/] no registry directory there (a directory registry is a directory: models push creates one; or give --redis)");
+                return 2;
+            }
+
             if (!creates && !Directory.Exists(path))
             {
                 // A mistyped --registry would otherwise read as an empty registry (or be created by a write).
@@ -505,21 +568,29 @@ internal static class RegistryCommands
     /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
     private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true)
     {
+        StackExchange.Redis.IConnectionMultiplexer? connection = null;
         try
         {
-            using var connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
-            var registry = new RedisModelRegistry(connection, prefix);
+            RedisModelRegistry registry;
+            try
+            {
+                connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
+                registry = new RedisModelRegistry(connection, prefix);
+            }
+            catch (ArgumentException e)
+            {
+                // Only the endpoints and the prefix are blamed: an ArgumentException from the command's own work (a record
+                // that could not be written) was reported as "--redis: …", exit 2.
+                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
+                return 2;
+            }
+
             if (legacyHint && (await registry.GetSurveysAsync().ConfigureAwait(false)).Count == 0 && await registry.FindLegacyLayoutAsync().ConfigureAwait(false) is { } legacy)
             {
                 CliHelpers.Stderr.MarkupLine($"[yellow]this Redis holds a registry in the old key layout ({legacy.Models} version(s) under '{Markup.Escape(prefix)}:models:*', active {Markup.Escape(legacy.Active ?? "(none)")}), which this release does not read: run 'alertbroker models migrate' first (docs/deployment.md)[/]");
             }
 
             return await action(registry).ConfigureAwait(false);
-        }
-        catch (ArgumentException e)
-        {
-            CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
-            return 2;
         }
         catch (RedisConnectionFailedException e)
         {
@@ -531,5 +602,25 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
             return 1;
         }
+        finally
+        {
+            connection?.Dispose();
+        }
     }
+}
+
+/// <summary>
+/// The promotion gate's holdout: a labelled data set, read once, on which each package's macro AUROC is measured through
+/// ONNX Runtime; it also tells the gate which classes it holds, so a holdout lacking the model's classes is said (or refused).
+/// </summary>
+internal sealed class GateHoldout(IReadOnlyList<string> paths, string? labels, AlertBroker.Training.Data.LabelledDataset data) : IHoldoutEvaluator
+{
+    public string Description => string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", paths)}{(labels is null ? string.Empty : " with labels " + labels)} ({data.Objects.Count} objects)");
+
+    public IReadOnlyDictionary<string, int>? ClassCounts { get; } = data.ClassCounts();
+
+    public static GateHoldout Load(IReadOnlyList<string> paths, string? labels, bool detectionsOnly, CancellationToken cancellationToken) =>
+        new(paths, labels, AlertBroker.Training.Data.DatasetLoader.Load(paths, labels, new AlertBroker.Training.Data.CsvReadOptions { DetectionsOnly = detectionsOnly }, null, cancellationToken));
+
+    public double MacroAuroc(ModelPackage package) => AlertBroker.Training.Evaluation.OnnxEvaluation.MacroAuroc(package, data);
 }

@@ -23,7 +23,7 @@ internal static class ScoreCommand
 
     public static Command Create()
     {
-        var model = new Option<string[]>("--model") { Description = "Model package directory (models/<name>/<version>); one scores every object; repeat --model for several, each scoring the surveys it declares. Default: per survey the registry's active model, else the newest package under models/ declaring it." };
+        var model = ModelsCommand.PackageDirectory(new Option<string[]>("--model") { Description = "Model package directory (models/<name>/<version>); one scores every object; repeat --model for several, each scoring the surveys it declares (two declaring the same survey are refused). Default: per survey the registry's active model, else the newest package under models/ declaring it." });
         var paths = CliHelpers.PathsArgument("Alert files, directories or nightly archives.");
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
@@ -102,7 +102,12 @@ internal static class ScoreCommand
                 {
                     foreach (var survey in p.Manifest.EffectiveSurveys)
                     {
-                        bySurvey.TryAdd(survey, p);
+                        if (!bySurvey.TryAdd(survey, p))
+                        {
+                            // The first one silently won; bench and demo refuse this too.
+                            CliHelpers.Stderr.MarkupLine($"[red]--model {Markup.Escape(bySurvey[survey].Source)} and --model {Markup.Escape(p.Source)} both declare the survey {Markup.Escape(survey)}:[/] give one model per survey");
+                            return 2;
+                        }
                     }
                 }
             }
@@ -153,7 +158,17 @@ internal static class ScoreCommand
                     var key = "registry:" + active.Ref;
                     if (!loaded.TryGetValue(key, out var package))
                     {
-                        var bytes = await registry.GetPackageAsync(active.Ref, cancellationToken).ConfigureAwait(false);
+                        ModelPackageBytes bytes;
+                        try
+                        {
+                            bytes = await registry.GetPackageAsync(active.Ref, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (RegistryException e)
+                        {
+                            // The active model's stored bytes cannot be had (hash mismatch, missing, unreadable): the model cannot be used.
+                            return ModelCli.ReportModelUnusable(e, $"{survey}: the registry's active model");
+                        }
+
                         package = ModelPackage.Load(bytes.Manifest, bytes.Onnx, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0), active.Ref.ToString());
                         loaded[key] = package;
                     }

@@ -1,0 +1,225 @@
+using AlertBroker.Registry;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// What a tester's mistakes with the model registry commands do, run as the built program (stderr and exit code as a shell
+/// sees them): a gate option out of range, a malformed reference or survey and a survey the model does not declare are
+/// usage errors (exit 2); a registry file that is not JSON is one line naming it (exit 1), never "unexpected error"
+/// (exit 70); a --registry that is a file says so; read-only commands create nothing; score with two models for one
+/// survey, or a package path that is a file, is refused (exit 2); a stored model whose bytes do not match is exit 3.
+/// </summary>
+public sealed class RegistryMistakesTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-registry-mistakes-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("--max-drop", "NaN")]
+    [InlineData("--max-drop", "-1")]
+    [InlineData("--require-shadow", "-5")]
+    [InlineData("--min-agreement", "2")]
+    [InlineData("--actor", "alice\nroot promoted evil@1")]
+    [InlineData("--reason", "ok\n2026-01-01 ztf promote a → b by root: forged")]
+    [InlineData("--survey", "a b/../c")]
+    public async Task Promote_BadGateOrRecordOption_UsageErrorBeforeAnyChange(string option, string value)
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync("models", "promote", "mistake@1", "--registry", registry, option, value);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains(option, run.Output, StringComparison.Ordinal);
+        Assert.Null(await new DirectoryModelRegistry(registry).GetActiveAsync("ztf"));
+    }
+
+    [Fact]
+    public async Task Promote_NotNameAtVersion_UsageError()
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync("models", "promote", "mistake", "--registry", registry);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains("'mistake' is not NAME@VERSION", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bogus", true)]
+    [InlineData("lsst", false)]
+    public async Task Promote_SurveyTheModelDoesNotDeclare_UsageErrorAndNoSurveyIsMade(string survey, bool force)
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync(["models", "promote", "mistake@1", "--survey", survey, "--registry", registry, .. force ? new[] { "--force" } : []]);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains("not " + survey, run.Output, StringComparison.Ordinal);
+        Assert.Empty(await new DirectoryModelRegistry(registry).GetSurveysAsync());
+    }
+
+    [Fact]
+    public async Task Promote_RefusedCandidate_NamesTheReferenceOnce()
+    {
+        var registry = await RegistryWithAsync("1");
+        await File.AppendAllTextAsync(Path.Combine(registry, "mistake", "1", "model.onnx"), "xx");
+
+        var run = await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+
+        Assert.Equal(1, run.Code);
+        Assert.Contains("refused: mistake@1: stored model.onnx", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("mistake@1: mistake@1", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("surveys/ztf/active.json", "list")]
+    [InlineData("surveys/ztf/active.json", "status")]
+    [InlineData("surveys/ztf/active.json", "promote mistake@2")]
+    [InlineData("surveys/ztf/active.json", "rollback")]
+    [InlineData("metadata.json", "metadata list")]
+    public async Task CorruptRegistryFile_OneLineNamingTheFile_ExitOne(string file, string command)
+    {
+        var registry = await RegistryWithAsync("1", "2");
+        await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+        var path = Path.Combine(registry, ".registry", file);
+        await File.WriteAllTextAsync(path, "garbage");
+
+        var run = await RunAsync([.. "models".Split(' '), .. command.Split(' '), "--registry", registry]);
+
+        // Before: "unexpected error (JsonException)", exit 70, without naming the file.
+        Assert.Equal(1, run.Code);
+        Assert.Contains(path + " is not valid JSON", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_CorruptActivePointer_NamesTheFile_ExitOne()
+    {
+        var registry = await RegistryWithAsync("1");
+        await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+        var path = Path.Combine(registry, ".registry", "surveys", "ztf", "active.json");
+        await File.WriteAllTextAsync(path, "garbage");
+
+        var run = await RunAsync("score", SharedData.Sample("ztf-real-50"), "--registry", registry);
+
+        Assert.Equal(1, run.Code);
+        Assert.Contains(path + " is not valid JSON", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_ActiveModelsStoredBytesDoNotMatch_ModelUnusableExitThree()
+    {
+        var registry = await RegistryWithAsync("1");
+        await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+        await File.AppendAllTextAsync(Path.Combine(registry, "mistake", "1", "model.onnx"), "xx");
+
+        var run = await RunAsync("score", SharedData.Sample("ztf-real-50"), "--registry", registry);
+
+        Assert.Equal(3, run.Code);
+        Assert.Contains("stored model.onnx has SHA-256", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollback_TargetsStoredBytesDoNotMatch_RefusedAndTheActiveModelStays()
+    {
+        var registry = await RegistryWithAsync("1", "2");
+        Assert.Equal(0, (await RunAsync("models", "promote", "mistake@1", "--registry", registry)).Code);
+        Assert.Equal(0, (await RunAsync("models", "promote", "mistake@2", "--registry", registry)).Code);
+        await File.AppendAllTextAsync(Path.Combine(registry, "mistake", "1", "model.onnx"), "xx");
+
+        var run = await RunAsync("models", "rollback", "--registry", registry);
+
+        Assert.Equal(1, run.Code);
+        Assert.Contains("cannot roll back ztf to mistake@1", run.Output, StringComparison.Ordinal);
+        Assert.Equal("mistake@2", (await new DirectoryModelRegistry(registry).GetActiveAsync("ztf"))!.Ref.ToString());
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("status")]
+    [InlineData("push")]
+    public async Task RegistryIsAFile_SaysSo(string command)
+    {
+        var file = Path.Combine(_root, "registry.txt");
+        await File.WriteAllTextAsync(file, "not a registry");
+        var package = Export("1");
+
+        var run = await RunAsync([.. command == "push" ? new[] { "models", "push", package } : ["models", command], "--registry", file]);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains("--registry " + file + " is a file", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Could not find a part of the path", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("status")]
+    [InlineData("metadata list")]
+    public async Task ReadOnlyCommand_OnAnExistingDirectory_CreatesNothing(string command)
+    {
+        var package = Export("1");
+
+        var run = await RunAsync([.. "models".Split(' '), .. command.Split(' '), "--registry", package]);
+
+        Assert.Equal(0, run.Code);
+        Assert.False(Directory.Exists(Path.Combine(package, ".registry")));
+    }
+
+    [Fact]
+    public async Task Push_PackageNoWorkerCanServe_ModelUnusableExitThree()
+    {
+        var package = Export("1");
+        await File.WriteAllBytesAsync(Path.Combine(package, "model.onnx"), [1, 2, 3]);
+
+        var run = await RunAsync("models", "push", package, "--registry", Path.Combine(_root, "new-registry"));
+
+        Assert.Equal(3, run.Code);
+        Assert.Contains("refused", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_TwoModelsDeclaringOneSurvey_UsageErrorNamingBoth()
+    {
+        var a = Export("1");
+        var b = Export("2");
+
+        var run = await RunAsync("score", SharedData.Sample("ztf-real-50"), "--model", a, "--model", b);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains($"--model {a} and --model {b} both declare the survey ztf", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("models inspect")]
+    [InlineData("score")]
+    public async Task PackagePathIsAFileOrEmpty_UsageErrorSayingWhatAPackageIs(string command)
+    {
+        var onnx = Path.Combine(Export("1"), "model.onnx");
+        string[] Args(string path) => command == "score" ? ["score", SharedData.Sample("ztf-real-50"), "--model", path] : ["models", "inspect", path];
+
+        var file = await RunAsync(Args(onnx));
+        var empty = await RunAsync(Args(string.Empty));
+
+        Assert.Equal(2, file.Code);
+        Assert.Contains(onnx + " is a file", file.Output, StringComparison.Ordinal);
+        Assert.Contains("a model package is a directory holding model.json and model.onnx", file.Output, StringComparison.Ordinal);
+        Assert.Equal(2, empty.Code);
+    }
+
+    private static Task<AlertBrokerProcess.Finished> RunAsync(params string[] args) => AlertBrokerProcess.RunToEndAsync(args);
+
+    private string Export(string version) =>
+        TestModelPackages.Export(Path.Combine(_root, "export", "mistake" + version), "mistake", version, seed: int.Parse(version, System.Globalization.CultureInfo.InvariantCulture));
+
+    private async Task<string> RegistryWithAsync(params string[] versions)
+    {
+        var registry = Path.Combine(_root, "registry");
+        foreach (var version in versions)
+        {
+            Assert.Equal(0, (await RunAsync("models", "push", Export(version), "--registry", registry)).Code);
+        }
+
+        return registry;
+    }
+}
