@@ -62,10 +62,10 @@ internal static class RegistryCommands
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, async r =>
         {
             var holdoutPaths = p.GetValue(holdout) ?? [];
-            GateHoldout? holdoutData = null;
+            DatasetHoldout? holdoutData = null;
             try
             {
-                holdoutData = holdoutPaths.Length == 0 ? null : GateHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct);
+                holdoutData = holdoutPaths.Length == 0 ? null : DatasetHoldout.Load(holdoutPaths, p.GetValue(holdoutLabels), p.GetValue(detectionsOnly), ct);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException or UnauthorizedAccessException)
             {
@@ -607,20 +607,4 @@ internal static class RegistryCommands
             connection?.Dispose();
         }
     }
-}
-
-/// <summary>
-/// The promotion gate's holdout: a labelled data set, read once, on which each package's macro AUROC is measured through
-/// ONNX Runtime; it also tells the gate which classes it holds, so a holdout lacking the model's classes is said (or refused).
-/// </summary>
-internal sealed class GateHoldout(IReadOnlyList<string> paths, string? labels, AlertBroker.Training.Data.LabelledDataset data) : IHoldoutEvaluator
-{
-    public string Description => string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", paths)}{(labels is null ? string.Empty : " with labels " + labels)} ({data.Objects.Count} objects)");
-
-    public IReadOnlyDictionary<string, int>? ClassCounts { get; } = data.ClassCounts();
-
-    public static GateHoldout Load(IReadOnlyList<string> paths, string? labels, bool detectionsOnly, CancellationToken cancellationToken) =>
-        new(paths, labels, AlertBroker.Training.Data.DatasetLoader.Load(paths, labels, new AlertBroker.Training.Data.CsvReadOptions { DetectionsOnly = detectionsOnly }, null, cancellationToken));
-
-    public double MacroAuroc(ModelPackage package) => AlertBroker.Training.Evaluation.OnnxEvaluation.MacroAuroc(package, data);
 }
