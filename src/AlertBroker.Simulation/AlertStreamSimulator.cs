@@ -1,3 +1,4 @@
+using AlertBroker.Alerts;
 using AlertBroker.Simulation.Surveys;
 
 namespace AlertBroker.Simulation;
@@ -41,15 +42,51 @@ public sealed class AlertStreamSimulator
     public AlertStreamSimulator(AlertStreamOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Nights < 1 || !(options.ObjectsPerNight > 0))
+        // An infinite (or astronomically large) rate brought objects in for ever: the stream never reached its first night.
+        if (options.Nights < 1 || !(options.ObjectsPerNight > 0 && options.ObjectsPerNight <= MaxObjectsPerNight))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "need at least one night and a positive object rate");
+            throw new ArgumentOutOfRangeException(nameof(options), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"need at least one night and a positive object rate of at most {MaxObjectsPerNight:0} per night"));
+        }
+
+        var survey = options.Simulation.Survey;
+        var (first, last) = StartMjdRange(survey, options.Nights);
+        var start = options.StartMjd ?? survey.DefaultStartMjd;
+        if (last < first)
+        {
+            throw new ArgumentException(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{options.Nights} nights of {survey.Name} alerts do not fit in the window the decoder accepts (MJD {first:0} to {last + options.Nights:0}, after {survey.AlertHistoryDays:0} days of history)"),
+                nameof(options));
+        }
+
+        if (!(start >= first && start <= last))
+        {
+            // NaN made 0 alerts and exit 0; an MJD far outside the window made alerts the broker refuses, or overflowed a
+            // date ("Value to add was out of range").
+            throw new ArgumentException(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"the first night must be MJD {first:0} to {last:0} for {options.Nights} night(s) of {survey.Name} alerts (the {survey.Name} window the decoder accepts, after {survey.AlertHistoryDays:0} days of history), not {start}"),
+                nameof(options));
         }
 
         _options = options;
         _simulator = new LightCurveSimulator(options.Simulation with { Selection = null });
-        _start = Math.Floor(options.StartMjd ?? options.Simulation.Survey.DefaultStartMjd);
+        _start = Math.Floor(start);
     }
+
+    /// <summary>
+    /// The first nights (MJD) a stream of <paramref name="nights"/> nights may start on: every alert, its history
+    /// included, inside the time window the decoder accepts for the survey (<see cref="AlertValidation"/>).
+    /// </summary>
+    public static (double First, double Last) StartMjdRange(SurveyModel survey, int nights)
+    {
+        ArgumentNullException.ThrowIfNull(survey);
+        var (min, max) = AlertValidation.Default.WindowOf(survey.Survey);
+        return (Math.Ceiling(min + survey.AlertHistoryDays), Math.Floor(max - Math.Max(1, nights)));
+    }
+
+    /// <summary>The most transients peaking per night a stream is made with (about 100 times Rubin's).</summary>
+    public const double MaxObjectsPerNight = 1_000_000;
 
     public SurveyModel Survey => _options.Simulation.Survey;
 
@@ -73,7 +110,7 @@ public sealed class AlertStreamSimulator
             while (firstPeak + (next / rate) <= night + 1 + _options.LeadDays)
             {
                 var first = next;
-                Parallel.For(0, batch, i =>
+                LightCurveSimulator.RunParallel(batch, i =>
                 {
                     var index = first + i;
                     var jitter = SimRandom.Hash01(_options.Simulation.Seed, index, 99);

@@ -31,6 +31,11 @@ public sealed class LightCurveSimulator
             throw new ArgumentException("no classes to simulate", nameof(options));
         }
 
+        if (RealismProblem(options.Realism) is { } realism)
+        {
+            throw new ArgumentException(realism, nameof(options));
+        }
+
         _options = options;
         _survey = options.Survey;
         _startMjd = options.StartMjd ?? _survey.DefaultStartMjd;
@@ -86,7 +91,7 @@ public sealed class LightCurveSimulator
             cancellationToken.ThrowIfCancellationRequested();
             var n = (int)Math.Min(batchSize, count - start);
             var offset = firstIndex + start;
-            Parallel.For(0, n, i => batch[i] = SimulateOne(offset + i));
+            RunParallel(n, i => batch[i] = SimulateOne(offset + i));
             for (var i = 0; i < n; i++)
             {
                 yield return batch[i];
@@ -193,7 +198,7 @@ public sealed class LightCurveSimulator
             };
         }
 
-        throw new InvalidOperationException($"object {index}: no {sampler.Model.Name} passed the selection in {MaxAttempts} attempts; the selection is too strict for this survey");
+        throw new SimulationSelectionException($"object {index}: no {sampler.Model.Name} passed the selection in {MaxAttempts} attempts; the selection (or the dropped epochs) is too strict for this survey");
     }
 
     private double BrightestModelMag(Transient transient)
@@ -386,32 +391,90 @@ public sealed class LightCurveSimulator
         throw new ArgumentException($"class {model.Name} is not part of this simulation", nameof(model));
     }
 
+    /// <summary>
+    /// Why <paramref name="realism"/> cannot be simulated (null: it can): every knob finite; scatter 0–5 mag; outlier
+    /// fraction 0–1; missing-epoch fraction 0 up to but not 1 (every epoch dropped leaves nothing to detect).
+    /// </summary>
+    public static string? RealismProblem(RealismOptions realism)
+    {
+        ArgumentNullException.ThrowIfNull(realism);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return realism switch
+        {
+            { ExtraScatterMag: not (>= 0 and <= 5) } => string.Create(inv, $"the extra scatter must be in [0, 5] mag, not {realism.ExtraScatterMag}"),
+            { OutlierFraction: not (>= 0 and <= 1) } => string.Create(inv, $"the outlier fraction must be in [0, 1], not {realism.OutlierFraction}"),
+            { OutlierSigma: not (>= 0 and <= 1000) } => string.Create(inv, $"the outlier size must be in [0, 1000] σ, not {realism.OutlierSigma}"),
+            { MissingEpochFraction: not (>= 0 and < 1) } => string.Create(inv, $"the missing-epoch fraction must be in [0, 1), not {realism.MissingEpochFraction}"),
+            { ErrorUnderestimate: not (> 0 and <= 1000) } => string.Create(inv, $"the error underestimate must be in (0, 1000], not {realism.ErrorUnderestimate}"),
+            _ => null,
+        };
+    }
+
+    // Parallel.For wraps what the bodies throw in an AggregateException: the first of them is what went wrong.
+    internal static void RunParallel(int count, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, count, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    // Weights are divided by the largest before they are summed: two weights of 1e308 summed to infinity, every
+    // cumulative fraction became 0 and every object the last class.
     private static double[] Cumulative(double[] weights)
     {
+        var largest = 0.0;
+        foreach (var w in weights)
+        {
+            if (!(w >= 0) || double.IsInfinity(w))
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"class fractions must be finite and non-negative, not {w}"), nameof(weights));
+            }
+
+            largest = Math.Max(largest, w);
+        }
+
+        if (!(largest > 0))
+        {
+            throw new ArgumentException("class fractions sum to zero", nameof(weights));
+        }
+
         var total = 0.0;
         foreach (var w in weights)
         {
-            if (!(w >= 0))
-            {
-                throw new ArgumentException("class fractions must be non-negative", nameof(weights));
-            }
-
-            total += w;
-        }
-
-        if (!(total > 0))
-        {
-            throw new ArgumentException("class fractions sum to zero", nameof(weights));
+            total += w / largest;
         }
 
         var result = new double[weights.Length];
         var sum = 0.0;
         for (var i = 0; i < weights.Length; i++)
         {
-            sum += weights[i];
+            sum += weights[i] / largest;
             result[i] = sum / total;
         }
 
         return result;
+    }
+}
+
+/// <summary>No object of a class passed the selection (or kept enough detections) in the attempts allowed: the options ask for what the survey cannot deliver.</summary>
+public sealed class SimulationSelectionException : InvalidOperationException
+{
+    public SimulationSelectionException()
+    {
+    }
+
+    public SimulationSelectionException(string message)
+        : base(message)
+    {
+    }
+
+    public SimulationSelectionException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

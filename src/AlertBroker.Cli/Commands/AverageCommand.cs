@@ -59,8 +59,8 @@ internal static class AverageCommand
     {
         var packages = new Argument<string[]>("packages") { Description = packagesDescription, Arity = ArgumentArity.OneOrMore }.MustExist(PathKind.Directory);
         var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
-        var modelName = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
-        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
+        var modelName = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." }.PathSegment();
+        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." }.PathSegment();
         var command = new Command(name, description)
         {
             packages, output, modelName, version,
@@ -132,6 +132,12 @@ internal static class AverageCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"{combination.Command}: cannot write the output: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+        catch (ModelPackageException e)
+        {
+            // A name or version taken from --out that model.json does not accept (e.g. --out /).
+            stderr.WriteLine($"{combination.Command}: {ModelCli.OneLine(e)}; give --name and --version");
             return BadArguments;
         }
 

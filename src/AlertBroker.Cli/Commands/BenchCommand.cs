@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
+using AlertBroker.Simulation;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Commands;
@@ -23,16 +24,16 @@ internal static class BenchCommand
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Real alert files or directories (default: ../shared/alert-samples/ztf-real-50 and lsst-real-v7_4).", Arity = ArgumentArity.ZeroOrMore });
         var mode = new Option<string>("--mode") { Description = "embedded (a: in-memory state), redis (b: Redis state), kafka (c: the mock Kafka cluster), or all.", DefaultValueFactory = _ => "all" };
         mode.AcceptOnlyFromAmong("embedded", "redis", "kafka", "all");
-        var seconds = new Option<double>("--seconds") { Description = "How long to measure each in-process case.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true);
-        var simNights = new Option<int>("--sim-nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 20 }.AtLeast(0);
-        var simPerNight = new Option<double>("--sim-objects-per-night") { Description = "Simulator: transients peaking per night.", DefaultValueFactory = _ => 100 }.AtLeast(0, exclusive: true);
+        var seconds = Seconds("How long to measure each in-process case");
+        var simNights = new Option<int>("--sim-nights") { Description = "Nights of ZTF alerts from the survey simulator, 0 (none) to 1000.", DefaultValueFactory = _ => 20 }.InRange(0, 1000);
+        var simPerNight = new Option<double>("--sim-objects-per-night") { Description = "Simulator: transients peaking per night (up to 1e6).", DefaultValueFactory = _ => 100 }.AtLeast(0, exclusive: true).InRange(0, AlertStreamSimulator.MaxObjectsPerNight);
         var objects = new Option<int>("--objects") { Description = "Objects in the small synthetic stream (0: none).", DefaultValueFactory = _ => 4000 }.AtLeast(0);
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 }.AtLeast(1);
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." };
-        var shadow = new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore };
+        var model = NoBlankPaths(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
+        var shadow = NoBlankPaths(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 }.AtLeast(1);
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
@@ -68,7 +69,7 @@ internal static class BenchCommand
     private static Command CreateDecode()
     {
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files or directories (default: ../shared/alert-samples/ztf-real-50).", Arity = ArgumentArity.ZeroOrMore });
-        var seconds = new Option<double>("--seconds") { Description = "How long to measure.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true);
+        var seconds = Seconds("How long to measure");
         var command = new Command("decode", "Decode alert messages one by one, as they arrive from Kafka, into Alerts on one thread; report alerts/s, MB/s and bytes allocated per alert.")
         {
             paths, seconds,
@@ -134,6 +135,26 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    // Above 0 and at most a day: 1e300 s overflowed a TimeSpan ("unexpected error").
+    private static Option<double> Seconds(string what) =>
+        new Option<double>("--seconds") { Description = what + ", in seconds: above 0, at most 86400.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true).InRange(0, 86_400);
+
+    /// <summary>
+    /// Model directories given must not be empty strings (a usage error naming the option, exit 2): "" reached the
+    /// loader as "The value cannot be an empty string (Parameter 'directory')", an unexpected error.
+    /// </summary>
+    internal static Option<string[]> NoBlankPaths(Option<string[]> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (CliHelpers.TryGetValue(result, out string[]? values) && values is not null && values.Any(string.IsNullOrWhiteSpace))
+            {
+                result.AddError($"{option.Name} needs a path, not an empty string");
+            }
+        });
+        return option;
     }
 
     internal readonly record struct DecodeResult(long Messages, long Alerts, long Bytes, long AllocatedBytes, TimeSpan Elapsed);

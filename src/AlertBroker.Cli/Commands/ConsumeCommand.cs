@@ -19,18 +19,26 @@ internal static class ConsumeCommand
     public static Command Create()
     {
         var topics = new Option<string[]>("--topic") { Description = "Topic to read (repeatable): the output, dead-letter or an alert topic.", Required = true, AllowMultipleArgumentsPerToken = true };
+        topics.Validators.Add(result =>
+        {
+            // An empty topic name went to librdkafka, which read nothing and said nothing.
+            if (CliHelpers.TryGetValue(result, out string[]? names) && names is not null && names.Any(string.IsNullOrWhiteSpace))
+            {
+                result.AddError("--topic needs a topic name, not an empty string.");
+            }
+        });
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest message kept (default: only new messages); with --group, only where the group has committed nothing (a rerun goes on where it stopped)." };
         var limit = new Option<long>("--limit") { Description = "Stop after N messages (0: no limit)." };
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per message on stdout instead of a line of text." };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers (default: AlertBroker__Kafka__BootstrapServers)." };
         var group = new Option<string?>("--group") { Description = "Consume as this group and commit its offsets (default: a throw-away group that commits nothing)." };
-        var idle = new Option<double>("--timeout") { Description = "Stop after this many seconds without a message (0: wait until Ctrl-C)." };
+        var idle = new Option<double>("--timeout") { Description = "Stop after this many seconds without a message, up to 86400 (0: wait until Ctrl-C)." }.InRange(0.0, 86_400.0);
         var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "A librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
         var registry = CliHelpers.SchemaRegistryOption();
-        var schemaDir = CliHelpers.SchemaDirOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var kinds = new Option<string[]>("--kind") { Description = $"Only dead letters of these kinds (repeatable or comma-separated: {string.Join(", ", DeadLetterRedrive.Kinds)}); other messages are passed over.", AllowMultipleArgumentsPerToken = true };
         var savePayloads = new Option<string?>("--save-payloads") { Description = "With --kind: write each dead letter's whole payload to DIR/<source topic>-<partition>-<offset>.avro (readable by inspect and replay)." }.OutputDirectory();
-        var redrive = new Option<string?>("--redrive") { Description = "With --kind: publish each dead letter's whole payload unchanged to this alert topic (keyed by object id), once its cause is fixed; with --group a rerun goes on where the last stopped." };
+        var redrive = new Option<string?>("--redrive") { Description = "With --kind: publish each dead letter's whole payload unchanged to this alert topic (keyed by object id), once its cause is fixed; with --group a rerun goes on where the last stopped." }.NotBlank();
         var command = new Command("consume", "Read the worker's output, dead-letter or alert topics and decode each message (classification, dead letter with its error and reference, alert); with --kind, save or re-drive dead letters.")
         {
             topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir, kinds, savePayloads, redrive,

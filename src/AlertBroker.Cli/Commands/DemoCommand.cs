@@ -3,6 +3,7 @@ using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
+using AlertBroker.Simulation;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Scoring;
@@ -21,13 +22,13 @@ internal static class DemoCommand
     public static Command Create()
     {
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore });
-        var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator (0: none).", DefaultValueFactory = _ => 5 }.AtLeast(0);
-        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 40 }.AtLeast(0, exclusive: true);
+        var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator, 0 (none) to 1000.", DefaultValueFactory = _ => 5 }.InRange(0, 1000);
+        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate; up to 1e6).", DefaultValueFactory = _ => 40 }.AtLeast(0, exclusive: true).InRange(0, AlertStreamSimulator.MaxObjectsPerNight);
         var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
         var redisSecurity = new RedisCliOptions();
-        var model = new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." };
+        var model = BenchCommand.NoBlankPaths(new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." });
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 }.AtLeast(1);
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
@@ -89,10 +90,10 @@ internal static class DemoCommand
         }
 
         AnsiConsole.MarkupLine("[bold]AlertBroker demo[/]: mock Kafka cluster → worker → classifications");
-        var model = DemoModel.TryLoad(modelDirs, out var modelDescription);
+        var model = PipelineBenchCommand.LoadModels(modelDirs, out var modelDescription, out var exit);
         if (model is null)
         {
-            return ModelCli.ModelUnusableExitCode;
+            return exit;
         }
 
         try

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
@@ -36,6 +37,26 @@ internal static class DerivedPackages
     /// <summary>The failures of reading, checking or combining source packages that are the user's input, not a bug.</summary>
     public static bool IsInputProblem(Exception e) =>
         e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException;
+
+    /// <summary>
+    /// A package's <c>--name</c> or <c>--version</c>, when given, must be what <c>model.json</c> accepts: one path segment
+    /// (not empty, no '/', '\', '.' or '..', no control character) — a usage error naming the option (exit 2), not
+    /// the manifest check's exception after the work ("unexpected error", exit 70).
+    /// </summary>
+    public static Option<string?> PathSegment(this Option<string?> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.NotBlank();
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && !string.IsNullOrWhiteSpace(value)
+                && (value is "." or ".." || value.IndexOfAny(['/', '\\']) >= 0))
+            {
+                result.AddError($"{option.Name} must be one path segment (no '/', '\\', '.' or '..'), not '{value}'.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>True (after one line on <paramref name="stderr"/>) when <paramref name="output"/> already holds a package.</summary>
     public static bool AlreadyHoldsAPackage(string command, string output, TextWriter stderr)

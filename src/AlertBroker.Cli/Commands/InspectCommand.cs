@@ -18,11 +18,19 @@ internal static class InspectCommand
         var normalized = new Option<bool>("--normalized") { Description = "Print the normalised, survey-agnostic Alert instead (JSON lines)." };
         var limit = new Option<long>("--limit") { Description = "Stop after N records." }.AtLeast(1);
         var registry = CliHelpers.SchemaRegistryOption();
-        var schemaDir = CliHelpers.SchemaDirOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var command = new Command("inspect", "Show the alerts in files: a one-line summary each, the raw Avro records (--json) or the normalised alerts (--normalized).")
         {
             paths, json, normalized, limit, registry, schemaDir,
         };
+        command.Validators.Add(result =>
+        {
+            // Two outputs asked for, one given: --normalized was used quietly.
+            if (result.GetValue(json) && result.GetValue(normalized))
+            {
+                result.AddError("--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs: give one.");
+            }
+        });
         command.SetAction((parse, ct) => Task.FromResult(Run(
             parse.GetValue(paths)!,
             parse.GetValue(json),

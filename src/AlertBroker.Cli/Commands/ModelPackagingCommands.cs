@@ -27,9 +27,23 @@ internal static class ModelPackagingCommands
         var onnx = new Option<string>("--onnx") { Description = "The ONNX file (e.g. from torch.onnx.export).", Required = true }.MustExist(PathKind.File);
         var classes = new Option<string>("--classes") { Description = "Class names, comma-separated, in the order of the probabilities' last dimension.", Required = true };
         var encoding = new Option<string>("--encoding") { Description = $"Feature encoding the network was trained with, NAME or NAME@VERSION: {StepEncodings.Describe()}.", Required = true };
-        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
-        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
+        classes.Validators.Add(result =>
+        {
+            if (CliHelpers.TryGetValue(result, out string? list) && list is not null && ClassesProblem(list) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
+        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." }.PathSegment();
+        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." }.PathSegment();
         var surveys = new Option<string?>("--surveys") { Description = "Surveys the model is for, comma-separated (ztf, lsst; default ztf)." };
+        surveys.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? list) && list is not null && SurveysProblem(list) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
         var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
         var inputX = new Option<string?>("--input-x") { Description = "Graph input holding the step features [batch, steps, F] (default: found by name 'x' or shape)." };
         var stateIn = new Option<string?>("--state-in") { Description = "Graph input holding the recurrent state [layers, batch, hidden] (default: 'h0' or found by shape; none when the graph has no state)." };
@@ -234,6 +248,62 @@ internal static class ModelPackagingCommands
             output.WriteLine(result.Passed ? "verified: every compared output is within the tolerance" : "NOT verified: outputs differ beyond the tolerance");
             return result.Passed ? 0 : DoesNotFit;
         }
+    }
+
+    // The arguments model.json would refuse are said as the argument that is wrong (exit 2), not as a graph that "does
+    // not fit the scoring contract" (exit 1).
+    internal static string? ClassesProblem(string list)
+    {
+        var names = Split(list);
+        if (names.Length == 0)
+        {
+            return "--classes needs the class names, comma-separated, not an empty list.";
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in names)
+        {
+            if (n.Any(char.IsControl))
+            {
+                return "--classes must not hold a line break or another control character.";
+            }
+
+            if (!seen.Add(n))
+            {
+                return $"--classes names '{n}' twice; each class once, in the order of the probabilities.";
+            }
+        }
+
+        return null;
+    }
+
+    internal static string? SurveysProblem(string list)
+    {
+        string[] known = [SurveyNames.Ztf, SurveyNames.Lsst];
+        var names = Split(list);
+        if (names.Length == 0)
+        {
+            return "--surveys needs survey names (ztf, lsst), not an empty list.";
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in names)
+        {
+            if (!known.Contains(n, StringComparer.Ordinal))
+            {
+                var lower = n.ToLowerInvariant();
+                return known.Contains(lower, StringComparer.Ordinal)
+                    ? $"--surveys: '{n}' is written '{lower}' (survey names are lower-case)."
+                    : $"--surveys: '{n}' is not a survey the broker scores ({string.Join(", ", known)}).";
+            }
+
+            if (!seen.Add(n))
+            {
+                return $"--surveys names '{n}' twice.";
+            }
+        }
+
+        return null;
     }
 
     private static string[] Split(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

@@ -21,8 +21,8 @@ internal static class PriorsCommand
         var trainingPriors = new Option<string?>("--training-priors") { Description = "The mix the network was effectively trained on, when model.json does not say (default: the recorded class counts weighted by the recorded class weights)." };
         var source = new Option<string?>("--source") { Description = "Where the --priors come from (kept in model.json)." };
         var output = new Option<string>("--out") { Description = "Package directory to write (models/<name>/<version>); must not hold a package yet.", Required = true }.OutputDirectory();
-        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." };
-        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." };
+        var name = new Option<string?>("--name") { Description = "Model name (default: the parent folder of --out)." }.PathSegment();
+        var version = new Option<string?>("--version") { Description = "Model version (default: the last folder of --out)." }.PathSegment();
         var command = new Command("priors", "Move a model to the class mix of the stream it scores (Bayes' rule on the output bias; the network is otherwise unchanged), e.g. a model trained on an equal mix to a survey's natural mix (exit 2 when the priors cannot be set).")
         {
             package, priors, trainingPriors, source, output, name, version,
@@ -42,6 +42,7 @@ internal static class PriorsCommand
         TrainedModel model;
         IReadOnlyDictionary<string, double> deployment;
         IReadOnlyDictionary<string, double> training;
+        Model.Network.GruClassifierWeights adjusted;
         try
         {
             model = DerivedPackages.Load(package);
@@ -51,6 +52,7 @@ internal static class PriorsCommand
             training = trainingPriors is not null
                 ? ClassPriors.Parse(trainingPriors, model.Classes)
                 : ClassPriors.TrainingPriors(manifest, out why) ?? throw new ArgumentException($"{why}; give --training-priors");
+            adjusted = ClassPriors.Adjust(model.Weights, model.Classes, training, deployment);
         }
         catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
@@ -66,7 +68,7 @@ internal static class PriorsCommand
         var inv = CultureInfo.InvariantCulture;
         try
         {
-            manifestOut = DerivedPackages.Export(ClassPriors.Adjust(model.Weights, model.Classes, training, deployment), first, data, output, name, version);
+            manifestOut = DerivedPackages.Export(adjusted, first, data, output, name, version);
             DerivedPackages.WriteCard(
                 output,
                 manifestOut.Name,
@@ -77,6 +79,12 @@ internal static class PriorsCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"models priors: cannot write the output: {ModelCli.OneLine(e)}");
+            return BadArguments;
+        }
+        catch (ModelPackageException e)
+        {
+            // A name or version taken from --out that model.json does not accept (e.g. --out /).
+            stderr.WriteLine($"models priors: {ModelCli.OneLine(e)}; give --name and --version");
             return BadArguments;
         }
 

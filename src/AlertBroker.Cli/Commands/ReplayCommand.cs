@@ -8,16 +8,21 @@ namespace AlertBroker.Cli.Commands;
 /// <summary><c>alertbroker replay PATH…</c>: decode and normalise archived alerts, print a summary.</summary>
 internal static class ReplayCommand
 {
+    // One alert in 1,000 s at the slowest (a pace below that is a typo, and its waits overflowed a wait handle's timeout);
+    // a billion a second is beyond any decoder.
+    private const double MinRate = 0.001;
+    private const double MaxRate = 1e9;
+
     public static Command Create()
     {
         var paths = CliHelpers.PathsArgument("Alert files (.avro), directories (searched recursively) and nightly archives (.tar.gz).");
-        var rate = new Option<double>("--rate") { Description = "Pace at N alerts per second (default: as fast as possible)." }.AtLeast(0, exclusive: true);
+        var rate = new Option<double>("--rate") { Description = "Pace at N alerts per second, 0.001 to 1e9 (default: as fast as possible)." }.InRange(MinRate, MaxRate);
         var output = new Option<string?>("--out") { Description = "Write the normalised alerts to this JSON-lines file." }.OutputFile();
         var repeat = new Option<int>("--repeat") { Description = "Go through the inputs N times (passes after the first replay from memory).", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var limit = new Option<long>("--limit") { Description = "Stop after N alerts." }.AtLeast(1);
         var quiet = new Option<bool>("--quiet") { Description = "No progress display." };
         var registry = CliHelpers.SchemaRegistryOption();
-        var schemaDir = CliHelpers.SchemaDirOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var toKafka = new Option<bool>("--to-kafka") { Description = "Publish the alerts to a Kafka topic in their survey's wire format instead of summarising them." };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers for --to-kafka (default: AlertBroker__Kafka__BootstrapServers)." };
         var topic = new Option<string?>("--topic") { Description = "Topic for --to-kafka." };

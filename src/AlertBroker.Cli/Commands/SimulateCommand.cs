@@ -49,10 +49,26 @@ internal static class SimulateCommand
         var mix = new Option<string>("--mix") { Description = "Class mix: equal (default), natural (as a flux-limited survey sees them), or weights like SNIa=0.6,SNII=0.3,…", DefaultValueFactory = _ => "equal" };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated classes (default SNIa,SNII,SNIbc,SLSN-I,TDE; SNIIn also available)." };
         var bts = new Option<bool>("--bts") { Description = "Apply a Bright-Transient-Survey-like spectroscopic selection (complete to 18.5 mag, none beyond 19)." };
-        var scatter = new Option<double>("--extra-scatter") { Description = "Extra Gaussian scatter (mag) on every true flux." };
-        var outliers = new Option<double>("--outliers") { Description = "Fraction of epochs made outliers." };
-        var missing = new Option<double>("--missing") { Description = "Fraction of epochs dropped." };
-        var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim)." };
+        var scatter = new Option<double>("--extra-scatter") { Description = "Extra Gaussian scatter (mag) on every true flux, 0 to 5." }.InRange(0.0, 5.0);
+        var outliers = new Option<double>("--outliers") { Description = "Fraction of epochs made outliers, 0 to 1." }.InRange(0.0, 1.0);
+        var missing = new Option<double>("--missing") { Description = "Fraction of epochs dropped, from 0 up to (not including) 1." };
+        missing.Validators.Add(result =>
+        {
+            // 1 drops every epoch: nothing is ever detected, and the simulator gave up with "unexpected error".
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out double value) && !(value is >= 0 and < 1))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--missing must be a fraction from 0 up to (not including) 1, not {value}."));
+            }
+        });
+        var prefix = new Option<string?>("--prefix") { Description = "File prefix (default {survey}_sim): a file name, not a path." }.NotBlank();
+        prefix.Validators.Add(result =>
+        {
+            // A prefix is part of a file name in --out: '../../x' wrote outside it.
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && value is not null && !LabelledCsvWriter.IsPlainPrefix(value) && !string.IsNullOrWhiteSpace(value))
+            {
+                result.AddError($"--prefix is part of a file name in --out: no '/', '\\' or '..', not '{value}'.");
+            }
+        });
         var efficiency = new Option<double?>("--detection-efficiency-mag") { Description = "Detection efficiency near the 5σ threshold, δ in mag: a point Δ mag above it is detected with probability 1 − exp(−Δ/δ) (default: the survey's, 0 = every point above the threshold)." };
         var firstSigma = new Option<double?>("--first-detection-sigma") { Description = "S/N an object's first detection needs (points before the first one at this S/N are not detections; later ones need 5σ). Default: the survey's (5σ for every point)." };
         var parameters = new Option<string?>("--parameters") { Description = "A tuned-parameters.json written by 'simulate tune' (or the run's directory): its classes replace the built-in ones of the same name, and (with --survey ztf) its field-night probability and depth offset the survey's." }.MustExist(PathKind.FileOrDirectory);
@@ -119,13 +135,20 @@ internal static class SimulateCommand
         var survey = SurveyOption();
         var nights = new Option<int>("--nights") { Description = "Number of nights.", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Output directory (or a .avro file with --format avro).", Required = true };
+        output.Validators.Add(result =>
+        {
+            if (CliHelpers.TryGetValue(result, out string? value) && string.IsNullOrWhiteSpace(value))
+            {
+                result.AddError("--out needs a path, not an empty string");
+            }
+        });
         var seed = SeedOption();
         var format = new Option<string>("--format") { Description = "files (one .avro per alert in a folder per night), tar (nightly .tar.gz archives) or avro (one container file).", DefaultValueFactory = _ => "files" };
         var rate = new Option<double>("--objects-per-night") { Description = "Detectable transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 20 };
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
-        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD); default the survey's." };
+        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
-        var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent.", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId };
+        var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent (a registry id: 1 or more).", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId }.InRange(1, int.MaxValue);
         var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." }.OutputFile();
         var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
         {
@@ -379,6 +402,12 @@ internal static class SimulateCommand
         {
             CliHelpers.Stderr.MarkupLine($"[red]{command}: cannot write the output:[/] {Markup.Escape(e.Message)}");
             return 1;
+        }
+        catch (SimulationSelectionException e)
+        {
+            // Settings under which no object of a class can be made (e.g. almost every epoch dropped): one line, exit 2.
+            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(e.Message)}");
+            return 2;
         }
         catch (ArgumentException e)
         {

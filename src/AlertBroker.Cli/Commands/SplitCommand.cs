@@ -16,29 +16,76 @@ internal static class SplitCommand
     {
         var cli = new TrainingCli();
         var output = new Option<string>("--out") { Description = "File to write (one object id per line, '#' comments); with --folds, a pattern containing {k} (fold 1…K).", Required = true }.OutputFile();
-        var folds = new Option<int>("--folds") { Description = "Instead of one test part: K stratified, seeded, disjoint folds covering every object (cross-validation), one file each.", DefaultValueFactory = _ => 0 };
+        var folds = new Option<int>("--folds") { Description = $"Instead of one test part: K stratified, seeded, disjoint folds covering every object (cross-validation), one file each; K from 2 to {MaxFolds}, at most the number of objects.", DefaultValueFactory = _ => 0 }.InRange(2, MaxFolds);
+        RefuseOddValues(cli);
         var command = new Command("split", "Write the test object ids of a stratified (by class), seeded split of a labelled set: --data, --classes, --test, --seed.");
         foreach (var o in new Option[] { cli.Data, cli.Labels, cli.Survey, cli.ClassMap, cli.Classes, cli.DetectionsOnly, cli.Test, cli.Seed, cli.ExcludeIds, folds, output })
         {
             command.Options.Add(o);
         }
 
+        command.Validators.Add(result =>
+        {
+            // A pattern without {k} would write every fold to one file, each over the last.
+            if (result.GetResult(folds) is { Implicit: false } && result.GetValue(output) is { } pattern && !pattern.Contains("{k}", StringComparison.Ordinal))
+            {
+                result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
+            }
+        });
         command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(folds) > 0 ? RunFolds(cli, parse, parse.GetValue(output)!, parse.GetValue(folds), ct) : Run(cli, parse, parse.GetValue(output)!, ct)));
         return command;
     }
 
+    // Cross-validation beyond 100 folds is leave-one-out in all but name; --folds 100000 wrote 1,605 files and then
+    // ended in "unexpected error".
+    private const int MaxFolds = 100;
+
+    // The shared training options, as split reads them: values it cannot use are usage errors (exit 2) said before the
+    // data is read — not exit 1 after it, "unexpected error" (an empty --classes, a --survey whose bands match nothing:
+    // "no object ids"), or .NET's "Cannot parse '-1' … as an integer" for a seed.
+    private static void RefuseOddValues(TrainingCli cli)
+    {
+        cli.Test.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out double test) && !(test > 0 && test < 1))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--test must be a fraction strictly between 0 and 1, not {test}."));
+            }
+        });
+        cli.Classes.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? list) && list is not null
+                && list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Length == 0)
+            {
+                result.AddError("--classes needs class names, comma-separated (e.g. SNIa,SNII), not an empty list.");
+            }
+        });
+        cli.Survey.AcceptOnlyFromAmong("ztf", "lsst", "des");
+        cli.Seed.CustomParser = result =>
+        {
+            var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "1";
+            if (ulong.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+            {
+                return seed;
+            }
+
+            result.AddError($"--seed takes a whole number from 0 to {ulong.MaxValue.ToString(CultureInfo.InvariantCulture)}, not '{token}'.");
+            return 0;
+        };
+    }
+
     private static int RunFolds(TrainingCli cli, ParseResult parse, string pattern, int folds, CancellationToken ct)
     {
-        if (!pattern.Contains("{k}", StringComparison.Ordinal) || folds < 2)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]--folds needs K ≥ 2 and an --out pattern containing {k}[/]");
-            return 1;
-        }
-
         var (data, encoded, classes, exit) = Load(cli, parse, ct);
         if (exit != 0)
         {
             return exit;
+        }
+
+        if (folds > encoded.Count)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"--folds {folds} is more folds than the {encoded.Count} objects: every fold needs at least one")));
+            return 2;
         }
 
         var seed = parse.GetValue(cli.Seed);
@@ -88,13 +135,13 @@ internal static class SplitCommand
 
         var test = parse.GetValue(cli.Test);
         var seed = parse.GetValue(cli.Seed);
-        if (!(test > 0 && test < 1))
+        var ids = HoldoutIds.StratifiedTestIds(encoded, test, seed);
+        if (ids.Length == 0)
         {
-            CliHelpers.Stderr.MarkupLine("[red]--test must be a fraction between 0 and 1[/]");
-            return 1;
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"--test {test} of {encoded.Count} objects holds no object; give a larger fraction")));
+            return 2;
         }
 
-        var ids = HoldoutIds.StratifiedTestIds(encoded, test, seed);
         var inv = CultureInfo.InvariantCulture;
         var counts = new int[classes.Count];
         var set = new HashSet<string>(ids, StringComparer.Ordinal);
@@ -140,6 +187,14 @@ internal static class SplitCommand
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
-        return (data, encoded, classes, TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) ?? 0);
+        var exit = TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) ?? 0;
+        if (exit == 0 && encoded.Count == 0)
+        {
+            // Nothing left to split (every row left out, e.g. bands that are not the survey's): said, not "no object ids".
+            CliHelpers.Stderr.MarkupLine("[red]no labelled object to split in --data[/] (see the lines above for what was left out)");
+            exit = 1;
+        }
+
+        return (data, encoded, classes, exit);
     }
 }

@@ -91,14 +91,17 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
             }
         }
 
-        for (var pass = 1; cached is not null && pass < options.Repeat; pass++)
+        // The limit ends every pass: a flag, not "pass = Repeat", whose pass++ overflowed at --repeat 2147483647 and went
+        // round for ever.
+        var limitReached = false;
+        for (var pass = 1; cached is not null && !limitReached && pass < options.Repeat; pass++)
         {
             foreach (var (source, payload) in cached)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!Process(source, payload))
                 {
-                    pass = options.Repeat;
+                    limitReached = true;
                     break;
                 }
             }
@@ -115,12 +118,14 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
             return;
         }
 
-        var due = TimeSpan.FromSeconds(alertsSoFar / options.Rate);
-        var ahead = due - clock.Elapsed;
-        if (ahead > TimeSpan.FromMilliseconds(1))
+        // In seconds, and waited in pieces of at most an hour: a wait handle takes at most int.MaxValue ms, and a TimeSpan
+        // of alerts/rate can overflow.
+        var ahead = (alertsSoFar / options.Rate) - clock.Elapsed.TotalSeconds;
+        while (ahead > 0.001)
         {
-            cancellationToken.WaitHandle.WaitOne(ahead);
+            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Min(ahead, 3600)));
             cancellationToken.ThrowIfCancellationRequested();
+            ahead = (alertsSoFar / options.Rate) - clock.Elapsed.TotalSeconds;
         }
     }
 }

@@ -14,10 +14,10 @@ internal static class PipelineBenchCommand
     public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
     {
         var all = mode == "all";
-        var active = DemoModel.TryLoad(modelDirs, out var modelDescription);
+        var active = LoadModels(modelDirs, out var modelDescription, out var exit);
         if (active is null)
         {
-            return ModelCli.ModelUnusableExitCode;
+            return exit;
         }
 
         ModelSet? shadowSet = null;
@@ -27,11 +27,11 @@ internal static class PipelineBenchCommand
             if (shadowDirs is not null)
             {
                 shadowSet = shadowDirs.Count > 0
-                    ? DemoModel.TryLoad(shadowDirs, out _)
+                    ? LoadModels(shadowDirs, out _, out exit, "--shadow")
                     : ModelSet.Create(active.Active.ToDictionary(kv => kv.Key, kv => ActiveModel.Load(kv.Value.Package.Source)));
                 if (shadowSet is null)
                 {
-                    return ModelCli.ModelUnusableExitCode;
+                    return exit;
                 }
 
                 model = active.WithShadows(shadowSet.Active);
@@ -46,6 +46,29 @@ internal static class PipelineBenchCommand
             {
                 DemoModel.Dispose(shadowSet);
             }
+        }
+    }
+
+    /// <summary>
+    /// The models of <c>--model</c> (or <c>--shadow</c>) (<see cref="DemoModel.TryLoad"/>), or null with the exit code: 3 when a package cannot
+    /// be used; 2 when the packages given do not make a model set (two declare one survey) — a usage error said in one
+    /// line, not "unexpected error" (exit 70).
+    /// </summary>
+    internal static ModelSet? LoadModels(IReadOnlyList<string> directories, out string description, out int exit, string option = "--model")
+    {
+        description = "(none)";
+        try
+        {
+            var set = DemoModel.TryLoad(directories, out description);
+            exit = set is null ? ModelCli.ModelUnusableExitCode : 0;
+            return set;
+        }
+        catch (ArgumentException e)
+        {
+            var message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
+            CliHelpers.Stderr.MarkupLine($"[red]{option}:[/] " + Markup.Escape(message));
+            exit = 2;
+            return null;
         }
     }
 

@@ -28,6 +28,11 @@ public sealed class LabelledCsvWriter : IDisposable
     public LabelledCsvWriter(string directory, string prefix)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        if (!IsPlainPrefix(prefix))
+        {
+            throw new ArgumentException($"the file prefix must be part of a file name (no '/', '\\' or '..'), not '{prefix}'", nameof(prefix));
+        }
+
         Directory.CreateDirectory(directory);
         LightCurvesPath = Path.Combine(directory, prefix + "_lightcurves.csv.gz");
         MetadataPath = Path.Combine(directory, prefix + "_metadata.csv");
@@ -37,6 +42,10 @@ public sealed class LabelledCsvWriter : IDisposable
         _lightCurves.Write("object_id,mjd,band,flux,flux_err,detected\n");
         _metadata.Write(MetadataHeader + "\n");
     }
+
+    /// <summary>Whether <paramref name="prefix"/> names files inside the directory: not empty, no directory separator, no "..".</summary>
+    public static bool IsPlainPrefix(string? prefix) =>
+        !string.IsNullOrWhiteSpace(prefix) && prefix.IndexOfAny(['/', '\\', '\0']) < 0 && !prefix.Contains("..", StringComparison.Ordinal);
 
     public string LightCurvesPath { get; }
 

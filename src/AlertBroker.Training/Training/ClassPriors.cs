@@ -59,7 +59,10 @@ public static class ClassPriors
         return Normalise(manifest.Classes, c => counts[c] is JsonValue v && v.TryGetValue<double>(out var n) && n > 0 ? Math.Pow(n, 1 - power.Value) : double.NaN, out reason);
     }
 
-    /// <summary>Parses "SNIa=0.75,SNII=0.18,…": every class of the model once, each value finite and &gt; 0; normalised to sum 1.</summary>
+    /// <summary>
+    /// Parses "SNIa=0.75,SNII=0.18,…": every class of the model once, each value finite and &gt; 0; normalised to sum 1
+    /// (safely for values near double's largest); <see cref="ArgumentException"/> naming the first problem otherwise.
+    /// </summary>
     public static IReadOnlyDictionary<string, double> Parse(string text, IReadOnlyList<string> classes)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -107,7 +110,15 @@ public static class ClassPriors
         var adjusted = weights.Clone();
         for (var c = 0; c < classes.Count; c++)
         {
-            adjusted.Output.Bias[c] += (float)(Math.Log(deployment[classes[c]]) - Math.Log(training[classes[c]]));
+            // Priors that bypassed Normalise (0, ∞, NaN) would give a bias of ±∞ or NaN: a package whose scores are NaN.
+            var shift = Math.Log(deployment[classes[c]]) - Math.Log(training[classes[c]]);
+            var bias = adjusted.Output.Bias[c] + (float)shift;
+            if (!double.IsFinite(shift) || !float.IsFinite(bias))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the priors of class '{classes[c]}' (training {training[classes[c]]}, deployment {deployment[classes[c]]}) do not give a finite output bias"));
+            }
+
+            adjusted.Output.Bias[c] = bias;
         }
 
         return adjusted;
@@ -137,26 +148,43 @@ public static class ClassPriors
         };
     }
 
+    // Divided by the largest before summing: priors of 1e308 each summed to infinity, every normalised prior became 0 and
+    // every bias −∞ (a package whose scores are NaN). A value so much smaller than the largest that its share is 0 is
+    // refused too: its log, the bias shift, would be −∞.
     private static Dictionary<string, double>? Normalise(IReadOnlyList<string> classes, Func<string, double> value, out string? reason)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        var sum = 0.0;
+        var largest = 0.0;
         foreach (var c in classes)
         {
             var v = value(c);
             if (!double.IsFinite(v) || v <= 0)
             {
-                reason = $"no positive prior for class '{c}'";
+                reason = double.IsNaN(v)
+                    ? $"no positive prior for class '{c}'"
+                    : string.Create(CultureInfo.InvariantCulture, $"no positive prior for class '{c}': it must be a finite number above 0, not {v}");
                 return null;
             }
 
             values[c] = v;
-            sum += v;
+            largest = Math.Max(largest, v);
+        }
+
+        var sum = 0.0;
+        foreach (var c in classes)
+        {
+            values[c] /= largest;
+            sum += values[c];
         }
 
         foreach (var c in classes)
         {
             values[c] /= sum;
+            if (!(values[c] > 0) || !double.IsFinite(Math.Log(values[c])))
+            {
+                reason = $"the prior for class '{c}' is too small beside the others to be represented (its share is 0)";
+                return null;
+            }
         }
 
         reason = null;

@@ -1,0 +1,170 @@
+using System.Text.Json.Nodes;
+using AlertBroker.Alerts;
+using AlertBroker.Cli.Commands;
+using AlertBroker.Cli.Replay;
+using AlertBroker.Model.Network;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// Odd values a tester gave the published build: each is refused as a usage error naming the option (exit 2) before any
+/// work — not "unexpected error" (exit 70), not exit 1, not silently accepted (a file named <c>g{k}.txt</c>, a prefix that
+/// writes outside --out, a stream of 0 alerts at MJD NaN) — and a replay whose limit ends a long --repeat returns.
+/// Run as the built program, as a shell sees it.
+/// </summary>
+public sealed class OddValuesTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-odd-values-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("models average {pkg} {pkg} --out {out} --name ", "--name needs a value, not an empty string")]
+    [InlineData("models ensemble {pkg} {pkg} --out {out} --version ", "--version needs a value, not an empty string")]
+    [InlineData("models average {pkg} {pkg} --out {out} --name bad/x", "--name must be one path segment")]
+    [InlineData("models priors {pkg} --priors A=1 --out {out} --version ..", "--version must be one path segment")]
+    [InlineData("models average {pkg} {pkg} --out ", "--out needs a path, not an empty string")]
+    [InlineData("models ensemble {pkg} {pkg} --out ", "--out needs a path, not an empty string")]
+    [InlineData("models priors {pkg} --priors A=1 --out ", "--out needs a path, not an empty string")]
+    [InlineData("models package --onnx {file} --classes A,B --encoding alertbroker-lc --out ", "--out needs a path, not an empty string")]
+    [InlineData("models package --onnx {file} --classes A,A,B --encoding alertbroker-lc --out {out}", "--classes names 'A' twice")]
+    [InlineData("models package --onnx {file} --classes A,B --surveys ZTF --encoding alertbroker-lc --out {out}", "--surveys: 'ZTF' is written 'ztf'")]
+    [InlineData("models package --onnx {file} --classes A,B --surveys foo --encoding alertbroker-lc --out {out}", "--surveys: 'foo' is not a survey the broker scores")]
+    [InlineData("models package --onnx {file} --classes A,B --name  --encoding alertbroker-lc --out {out}", "--name needs a value, not an empty string")]
+    [InlineData("split --data {pkg} --classes A,B --out ", "--out needs a path, not an empty string")]
+    [InlineData("split --data {pkg} --classes  --out {out}", "--classes needs class names")]
+    [InlineData("split --data {pkg} --survey bogus --out {out}", "bogus")]
+    [InlineData("split --data {pkg} --test 0 --out {out}", "--test must be a fraction strictly between 0 and 1, not 0")]
+    [InlineData("split --data {pkg} --test 1 --out {out}", "--test must be a fraction strictly between 0 and 1, not 1")]
+    [InlineData("split --data {pkg} --test NaN --out {out}", "--test must be a fraction strictly between 0 and 1, not NaN")]
+    [InlineData("split --data {pkg} --folds 1 --out {out}{k}", "--folds must be in [2, 100], not 1")]
+    [InlineData("split --data {pkg} --folds -2 --out {out}{k}", "--folds must be in [2, 100], not -2")]
+    [InlineData("split --data {pkg} --folds 100000 --out {out}{k}", "--folds must be in [2, 100], not 100000")]
+    [InlineData("split --data {pkg} --folds 3 --out {out}", "--folds needs an --out pattern containing {k}")]
+    [InlineData("split --data {pkg} --seed -1 --out {out}", "--seed takes a whole number from 0 to 18446744073709551615, not '-1'")]
+    [InlineData("simulate lightcurves --n 5 --missing 1 --out {out}", "--missing must be a fraction from 0 up to (not including) 1, not 1")]
+    [InlineData("simulate lightcurves --n 5 --missing NaN --out {out}", "--missing must be a fraction from 0 up to (not including) 1, not NaN")]
+    [InlineData("simulate lightcurves --n 5 --extra-scatter NaN --out {out}", "--extra-scatter must be in [0, 5], not NaN")]
+    [InlineData("simulate lightcurves --n 5 --extra-scatter -1 --out {out}", "--extra-scatter must be in [0, 5], not -1")]
+    [InlineData("simulate lightcurves --n 5 --outliers 2 --out {out}", "--outliers must be in [0, 1], not 2")]
+    [InlineData("simulate lightcurves --n 5 --prefix ../../escape --out {out}", "--prefix is part of a file name in --out")]
+    [InlineData("simulate lightcurves --n 5 --mix SNIa=Infinity --out {out}", "class fractions must be finite and non-negative, not Infinity")]
+    [InlineData("simulate alerts --start-mjd NaN --out {out}", "the first night must be MJD 58030 to 62999 for 1 night(s) of ztf alerts")]
+    [InlineData("simulate alerts --start-mjd -100000 --out {out}", "not -100000")]
+    [InlineData("simulate alerts --start-mjd 1e12 --out {out}", "not 1000000000000")]
+    [InlineData("simulate alerts --survey lsst --start-mjd 60100 --out {out}", "MJD 60365 to 65999 for 1 night(s) of lsst alerts")]
+    [InlineData("simulate alerts --schema-id -1 --framing confluent --out {out}", "--schema-id must be in [1, 2147483647], not -1")]
+    [InlineData("simulate alerts --out ", "--out needs a path, not an empty string")]
+    [InlineData("replay {pkg} --rate 1e-9 --limit 1", "--rate must be in [0.001, 1000000000], not 1E-09")]
+    [InlineData("replay {pkg} --schema-dir {missing}", "no such directory: {missing} (--schema-dir)")]
+    [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
+    [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
+    [InlineData("bench pipeline --model  {pkg}", "--model needs a path, not an empty string")]
+    [InlineData("inspect --json --normalized {pkg}", "--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs")]
+    [InlineData("inspect --schema-dir {file} {pkg}", "{file} is a file; --schema-dir takes a directory")]
+    [InlineData("consume --topic  --bootstrap-servers localhost:1", "--topic needs a topic name, not an empty string")]
+    [InlineData("consume --topic x --kind decode --redrive  --bootstrap-servers localhost:1", "--redrive needs a value, not an empty string")]
+    [InlineData("consume --topic x --kind NotAvro --save-payloads  --bootstrap-servers localhost:1", "--save-payloads needs a path, not an empty string")]
+    [InlineData("consume --topic x --schema-dir {missing} --bootstrap-servers localhost:1", "no such directory: {missing} (--schema-dir)")]
+    [InlineData("consume --topic x --timeout NaN --bootstrap-servers localhost:1", "--timeout must be in [0, 86400], not NaN")]
+    public async Task OddValue_UsageErrorNamingIt(string commandLine, string message)
+    {
+        var pkg = Directory.CreateDirectory(Path.Combine(_root, "a-dir")).FullName;
+        var file = Path.Combine(_root, "a-file.onnx");
+        await File.WriteAllTextAsync(file, "x\n");
+        string Fill(string text) => text
+            .Replace("{pkg}", pkg, StringComparison.Ordinal)
+            .Replace("{file}", file, StringComparison.Ordinal)
+            .Replace("{missing}", Path.Combine(_root, "typo"), StringComparison.Ordinal)
+            .Replace("{out}", Path.Combine(_root, "out"), StringComparison.Ordinal);
+
+        // A trailing space stands for an empty value: "--name " is ["--name", ""].
+        string[] args = [.. Fill(commandLine).Split(' ')];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Contains(Fill(message), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "out")));
+        Assert.False(File.Exists(Path.Combine(_root, "escape_metadata.csv")));
+    }
+
+    [SharedDataFact]
+    public async Task Split_MoreFoldsThanObjects_UsageErrorNoFiles()
+    {
+        var pattern = Path.Combine(_root, "fold{k}.txt");
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["split", "--data", SharedData.Path("labelled", "ztf-bts"), "--classes", "TDE", "--folds", "100", "--out", pattern]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--folds 100 is more folds than the", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
+    [Fact]
+    public async Task TwoModelsForOneSurvey_UsageErrorNotUnexpected()
+    {
+        var a = Path.Combine(_root, "m", "1");
+        var b = Path.Combine(_root, "m", "2");
+        foreach (var dir in new[] { a, b })
+        {
+            var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 4 }, 3);
+            ModelIo.Export(weights, ["A", "B"], "m", Path.GetFileName(dir), dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        }
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["bench", "pipeline", "--model", a, "--model", b, "--mode", "embedded", "--seconds", "1", "--sim-nights", "0", "--objects", "1", _root]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("declare the survey ztf; give one model per survey", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
+    // The limit set pass = Repeat to end the loop, and pass++ then overflowed: with --repeat 2147483647 it never returned.
+    [SharedDataFact]
+    public void Replay_LimitWithLargestRepeat_Returns()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var replayer = new AlertReplayer(new AlertDecoder(), new Replay.ReplayOptions { Repeat = int.MaxValue, Limit = 100 });
+
+        var stats = replayer.Run([SharedData.Path("alert-samples", "ztf-real-50")], timeout.Token);
+
+        Assert.Equal(100, stats.Alerts);
+    }
+
+    // Priors of 1e308 each summed to infinity: every prior became 0, every bias −∞, and the package scored NaN (exit 0).
+    [Fact]
+    public void Priors_HugeValues_NormalisedSafelyAndFinite()
+    {
+        var dir = Path.Combine(_root, "base");
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(3, metadata: false) with { HiddenSize = 4 }, 5);
+        var data = new JsonObject { ["classWeights"] = "none", ["classCounts"] = new JsonObject { ["A"] = 10, ["B"] = 10, ["C"] = 10 } };
+        ModelIo.Export(weights, ["A", "B", "C"], "m", "1", dir, data, new Dictionary<string, double>(), surveys: ["ztf"]);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var exit = PriorsCommand.Run(dir, "A=1e308,B=1e308,C=1e308", null, null, Path.Combine(_root, "m", "2"), null, null, stdout, stderr);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("deployed to  A=0.333, B=0.333, C=0.333", stdout.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Infinity", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("A=Infinity,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not Infinity")]
+    [InlineData("A=0,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not 0")]
+    [InlineData("A=-1,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not -1")]
+    [InlineData("A=1e308,B=1e-320,C=1", "the prior for class 'B' is too small beside the others")]
+    public void Priors_UnusableValue_ExitTwoNamingTheClass(string priors, string message)
+    {
+        var dir = Path.Combine(_root, "base");
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(3, metadata: false) with { HiddenSize = 4 }, 5);
+        ModelIo.Export(weights, ["A", "B", "C"], "m", "1", dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        var stderr = new StringWriter();
+
+        var exit = PriorsCommand.Run(dir, priors, "A=1,B=1,C=1", null, Path.Combine(_root, "m", "2"), null, null, TextWriter.Null, stderr);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "m", "2")));
+    }
+}
