@@ -27,7 +27,7 @@ internal static class CliHelpers
     }
 
     /// <summary>
-    /// Refuses (a parse error: one line naming the option, exit 1) a value below <paramref name="minimum"/>, or at or
+    /// Refuses (a parse error: one line naming the option, exit 2) a value below <paramref name="minimum"/>, or at or
     /// below it when <paramref name="exclusive"/>; NaN is always refused. Returns the option, for use in initialisers.
     /// </summary>
     public static Option<T> AtLeast<T>(this Option<T> option, T minimum, bool exclusive = false)
