@@ -342,7 +342,12 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             var cutoff = DateTimeOffset.UtcNow - maxAge;
             foreach (var file in Directory.GetFiles(WorkersPath, "*.json"))
             {
-                var heartbeat = ReadJson<WorkerHeartbeat>(file);
+                // A damaged heartbeat is one worker's ephemeral note: left out, as in the Redis registry.
+                if (RedisModelRegistry.TryHeartbeat(() => ReadJson<WorkerHeartbeat>(file)) is not { } heartbeat)
+                {
+                    continue;
+                }
+
                 if (heartbeat.Utc >= cutoff)
                 {
                     workers.Add(heartbeat);

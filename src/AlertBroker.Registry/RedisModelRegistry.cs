@@ -391,7 +391,10 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         var fields = new Dictionary<string, double>(entries.Length, StringComparer.Ordinal);
         foreach (var e in entries)
         {
-            fields[e.Name!] = (double)e.Value;
+            // Written by HINCRBYFLOAT only; anything else (a hand edit) is named, not an InvalidCastException (exit 70).
+            fields[e.Name!] = e.Value.TryParse(out double value)
+                ? value
+                : throw new RegistryException($"registry record Redis hash {StatsKey(pair)} field {e.Name} is not a number");
         }
 
         return ShadowStatistics.FromFields(pair, fields);
@@ -456,7 +459,13 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         var workers = new List<WorkerHeartbeat>();
         foreach (var e in entries)
         {
-            var heartbeat = RegistryJson.Deserialize<WorkerHeartbeat>(e.Value!, $"Redis hash {Workers} field {e.Name}");
+            // A damaged heartbeat is one worker's ephemeral note (rewritten every few seconds while it lives): it is left
+            // out, not a failure of every status and web-view page of the fleet.
+            if (TryHeartbeat(() => RegistryJson.Deserialize<WorkerHeartbeat>(e.Value!, $"Redis hash {Workers} field {e.Name}")) is not { } heartbeat)
+            {
+                continue;
+            }
+
             if (heartbeat.Utc >= cutoff)
             {
                 workers.Add(heartbeat);
@@ -465,6 +474,19 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
         workers.Sort(static (a, b) => string.CompareOrdinal(a.WorkerId, b.WorkerId));
         return workers;
+    }
+
+    /// <summary>A heartbeat record, or null when it cannot be read (damaged, or its file gone since it was listed).</summary>
+    internal static WorkerHeartbeat? TryHeartbeat(Func<WorkerHeartbeat> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is RegistryException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Subscribes to registry changes (pointer moves, shadows, metadata sources).</summary>

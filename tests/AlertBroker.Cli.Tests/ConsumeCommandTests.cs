@@ -203,6 +203,19 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.Contains("No such configuration property: \"bogus.prop\"", output, StringComparison.Ordinal);
     }
 
+    // With the largest --repeat and a --limit, the passes went on (empty) after the limit: 2^31 of them.
+    [SharedDataFact]
+    public async Task ReplayToKafka_LimitWithHugeRepeat_StopsAtTheLimit()
+    {
+        var topic = "limit-" + Guid.NewGuid().ToString("N")[..8];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--repeat", "2147483647", "--limit", "5", "--quiet"],
+            timeout: TimeSpan.FromSeconds(120));
+
+        Assert.True(code == 0, $"exit code {code}: {output}");
+        Assert.Contains("published 5 of 5 messages to " + topic, output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Consume_NoBootstrapServers_ExitsTwo()
     {

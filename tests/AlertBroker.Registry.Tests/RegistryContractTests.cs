@@ -34,6 +34,23 @@ public abstract class RegistryContractTests
         }
     }
 
+    /// <summary>Overwrites one worker's heartbeat with text that is not JSON, behind the registry's back.</summary>
+    protected abstract Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId);
+
+    [Fact]
+    public async Task GetWorkers_OneHeartbeatDamaged_LeavesItOutAndListsTheOthers()
+    {
+        var registry = CreateRegistry();
+        var now = DateTimeOffset.UtcNow;
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w1", Model = "m@1", Utc = now });
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "w2", Model = "m@1", Utc = now });
+        await CorruptHeartbeatAsync(registry, "w1");
+
+        // Before: one damaged heartbeat failed every status and web-view read of the fleet (exit 1 naming it).
+        var worker = Assert.Single(await registry.GetWorkersAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal("w2", worker.WorkerId);
+    }
+
     [Fact]
     public async Task SetActive_RecordWithANonFiniteMetric_MovesThePointerWithItsAuditRecord()
     {
@@ -338,6 +355,9 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         return path;
     }
 
+    protected override Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId) =>
+        File.WriteAllTextAsync(Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "workers", workerId + ".json"), "garbage{");
+
     [Fact]
     public async Task ReadOnlyCalls_OnAPlainDirectory_CreateNothing()
     {
@@ -425,6 +445,24 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:active:" + survey;
         await _connection.GetDatabase().StringSetAsync(key, "garbage{");
         return key;
+    }
+
+    protected override Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId) =>
+        _connection.GetDatabase().HashSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:models:workers", workerId, "garbage{");
+
+    [Fact]
+    public async Task GetShadowStatistics_FieldNotANumber_IsARegistryErrorNamingTheKey()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var pair = new ShadowPair("ztf", "m@2#abc", "m@1#def");
+        await registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 3, ["agreed"] = 2 });
+        var key = "{" + registry.Prefix + "}:models:shadowstats:ztf:m@2#abc:m@1#def";
+        await _connection.GetDatabase().HashSetAsync(key, "agreed", "lots");
+
+        // Before: an InvalidCastException, "unexpected error" (exit 70) in models status.
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetShadowStatisticsAsync(pair));
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        Assert.Contains("agreed", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

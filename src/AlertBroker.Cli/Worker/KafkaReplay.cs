@@ -95,7 +95,8 @@ internal static class KafkaReplay
         }
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested; pass++)
+        // The limit ends the passes too: with --repeat 2147483647 --limit N it ran that many empty passes after the Nth message.
+        for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested && !(limit > 0 && sent >= limit); pass++)
         {
             foreach (var (key, value) in messages)
             {
@@ -107,10 +108,15 @@ internal static class KafkaReplay
                 if (rate > 0)
                 {
                     var due = TimeSpan.FromSeconds(sent / rate);
-                    var wait = due - clock.Elapsed;
-                    if (wait > TimeSpan.Zero)
+                    // In steps of at most a minute that Ctrl-C ends (a slow --rate waits days; Thread.Sleep takes at most ~24 days).
+                    for (var wait = due - clock.Elapsed; wait > TimeSpan.Zero && !cancellationToken.IsCancellationRequested; wait = due - clock.Elapsed)
                     {
-                        Thread.Sleep(wait);
+                        cancellationToken.WaitHandle.WaitOne(wait < TimeSpan.FromMinutes(1) ? wait : TimeSpan.FromMinutes(1));
+                    }
+
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
                     }
                 }
 
