@@ -10,7 +10,8 @@ namespace AlertBroker.Cli.Tests;
 /// <summary>
 /// Odd values a tester gave the published build: each is refused as a usage error naming the option (exit 2) before any
 /// work — not "unexpected error" (exit 70), not exit 1, not silently accepted (a file named <c>g{k}.txt</c>, a prefix that
-/// writes outside --out, a stream of 0 alerts at MJD NaN) — and a replay whose limit ends a long --repeat returns.
+/// writes outside --out, a stream of 0 alerts at MJD NaN; train's --surveys ZTF or --name bad/x, refused by the export
+/// after the whole training) — and a replay whose limit ends a long --repeat returns.
 /// Run as the built program, as a shell sees it.
 /// </summary>
 public sealed class OddValuesTests : IDisposable
@@ -68,6 +69,13 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("consume --topic x --kind NotAvro --save-payloads  --bootstrap-servers localhost:1", "--save-payloads needs a path, not an empty string")]
     [InlineData("consume --topic x --schema-dir {missing} --bootstrap-servers localhost:1", "no such directory: {missing} (--schema-dir)")]
     [InlineData("consume --topic x --timeout NaN --bootstrap-servers localhost:1", "--timeout must be in [0, 86400], not NaN")]
+    [InlineData("train --data {pkg} --survey bogus --out {out}", "--survey must be ztf, lsst or des, not 'bogus'")]
+    [InlineData("train --data {pkg} --surveys ZTF --out {out}", "--surveys: 'ZTF' is written 'ztf'")]
+    [InlineData("train --data {pkg} --name bad/x --out {out}", "--name must be one path segment")]
+    [InlineData("finetune --from {pkg} --data {pkg} --version  --out {out}", "--version needs a value, not an empty string")]
+    [InlineData("train --data {pkg} --l2-sp NaN --out {out}", "--l2-sp must be in [0, 1000000], not NaN")]
+    [InlineData("finetune --from {pkg} --data {pkg} --gru-lr-scale -1 --out {out}", "--gru-lr-scale must be in [0, 100], not -1")]
+    [InlineData("train --data {pkg} --class-weights bogus --out {out}", "Argument 'bogus' not recognized")]
     public async Task OddValue_UsageErrorNamingIt(string commandLine, string message)
     {
         var pkg = Directory.CreateDirectory(Path.Combine(_root, "a-dir")).FullName;

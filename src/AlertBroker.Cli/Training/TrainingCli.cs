@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
@@ -19,7 +20,7 @@ internal sealed class TrainingCli
 
     public Option<string?> Labels { get; } = new Option<string?>("--labels") { Description = "Labels CSV (object_id,class[,redshift,mwebv]): --data are then alert files, directories or archives." }.MustExist(PathKind.File);
 
-    public Option<string?> Survey { get; } = new("--survey") { Description = "Survey of the CSV bands: ztf, lsst or des (default: from the file name)." };
+    public Option<string?> Survey { get; } = KnownSurvey(new Option<string?>("--survey") { Description = "Survey of the CSV bands: ztf, lsst or des (default: from the file name)." });
 
     public Option<string?> ClassMap { get; } = new Option<string?>("--class-map") { Description = "Class-mapping file: lines 'from,to' (merge) or 'from,-' (drop); '*,-' drops unnamed classes." }.MustExist(PathKind.File);
 
@@ -43,7 +44,7 @@ internal sealed class TrainingCli
 
     public Option<string> Select { get; } = new("--select") { Description = "Early stopping and the restored epoch go by: loss (validation loss), auroc (validation macro AUROC, whole light curves), early-auroc (mean validation macro AUROC at 0–50 days and whole).", DefaultValueFactory = _ => "loss" };
 
-    public Option<string?> Surveys { get; } = new("--surveys") { Description = "Surveys the exported model is meant for (model.json 'surveys'), comma-separated, e.g. ztf or ztf,lsst (default: the surveys of the data's bands)." };
+    public Option<string?> Surveys { get; } = SurveyList(new Option<string?>("--surveys") { Description = "Surveys the exported model is meant for (model.json 'surveys'), comma-separated, e.g. ztf or ztf,lsst (default: the surveys of the data's bands)." });
 
     public Option<double> Validation { get; } = new("--val") { Description = "Validation fraction (stratified by class, by object).", DefaultValueFactory = _ => 0.15 };
 
@@ -65,19 +66,19 @@ internal sealed class TrainingCli
 
     public Option<string?> Out { get; } = new Option<string?>("--out") { Description = "Package directory to write (models/<name>/<version>)." }.OutputDirectory();
 
-    public Option<string?> Name { get; } = new("--name") { Description = "Model name (default: from --out)." };
+    public Option<string?> Name { get; } = new Option<string?>("--name") { Description = "Model name (default: from --out)." }.PathSegment();
 
-    public Option<string?> Version { get; } = new("--version") { Description = "Model version (default: from --out)." };
+    public Option<string?> Version { get; } = new Option<string?>("--version") { Description = "Model version (default: from --out)." }.PathSegment();
 
     public Option<bool> Unweighted { get; } = new("--unweighted") { Description = "Plain cross-entropy instead of the class-weighted one (weight N/N_c)." };
 
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "No progress display (one line per epoch on stderr)." };
 
-    public Option<string> ClassWeights { get; } = new("--class-weights") { Description = "Class weights of the loss: inverse (N/N_c), sqrt (√(N/N_c)) or none (as --unweighted).", DefaultValueFactory = _ => "inverse" };
+    public Option<string> ClassWeights { get; } = new Option<string>("--class-weights") { Description = "Class weights of the loss: inverse (N/N_c), sqrt (√(N/N_c)) or none (as --unweighted).", DefaultValueFactory = _ => "inverse" }.AcceptOnlyFromAmong("inverse", "sqrt", "none");
 
-    public Option<float> L2Sp { get; } = new("--l2-sp") { Description = "L2-SP: add α/2·Σ(θ − θ₀)² over the trainable weights to the loss, θ₀ the starting (base) weights; 0 = off.", DefaultValueFactory = _ => 0f };
+    public Option<float> L2Sp { get; } = new Option<float>("--l2-sp") { Description = "L2-SP: add α/2·Σ(θ − θ₀)² over the trainable weights to the loss, θ₀ the starting (base) weights; 0 = off.", DefaultValueFactory = _ => 0f }.InRange(0f, 1e6f);
 
-    public Option<float> GruLrScale { get; } = new("--gru-lr-scale") { Description = "Learning-rate multiplier of the GRU layers (the head keeps --lr).", DefaultValueFactory = _ => 1f };
+    public Option<float> GruLrScale { get; } = new Option<float>("--gru-lr-scale") { Description = "Learning-rate multiplier of the GRU layers (the head keeps --lr).", DefaultValueFactory = _ => 1f }.InRange(0f, 100f);
 
     public Option<string[]> MixData { get; } = new Option<string[]>("--mix-data") { Description = "Replay: light-curve CSV pairs (e.g. the simulations the base was trained on) of which --mix-ratio × N are mixed into every epoch; read with the same options as --data.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
 
@@ -443,9 +444,9 @@ internal sealed class TrainingCli
                 };
             }
             classWeightPower = parse.GetValue(Unweighted) ? 0 : ParseClassWeightPower(parse.GetValue(ClassWeights)!);
-            if (!(parse.GetValue(L2Sp) is >= 0 and < 1e6f) || !(parse.GetValue(GruLrScale) is >= 0 and <= 100f))
+            if (!(parse.GetValue(L2Sp) is >= 0 and <= 1e6f) || !(parse.GetValue(GruLrScale) is >= 0 and <= 100f))
             {
-                throw new ArgumentException("--l2-sp must be in [0, 1e6) and --gru-lr-scale in [0, 100].");
+                throw new ArgumentException("--l2-sp must be in [0, 1e6] and --gru-lr-scale in [0, 100].");
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
@@ -723,5 +724,30 @@ internal sealed class TrainingCli
 
         public void OnEpoch(EpochRecord r) =>
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train loss {r.TrainLoss:0.0000}, val loss {r.ValidationLoss:0.0000}, val acc {r.ValidationAccuracy:0.000}, val macro AUROC {r.ValidationMacroAuroc:0.000}, {r.Seconds:0.0} s"));
+    }
+    /// <summary>--survey, when given, must name a survey whose bands the reader knows (ztf, lsst, des): a usage error before the data are read (every row was left out as "unknown band", then "needs at least two classes").</summary>
+    private static Option<string?> KnownSurvey(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && value is not null && value is not ("ztf" or "lsst" or "des"))
+            {
+                result.AddError($"--survey must be ztf, lsst or des, not '{value}'.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>--surveys is checked as models package checks it (lower-case known names, no repeats): before, a bad name failed the export after the whole training ("unexpected error", exit 70).</summary>
+    private static Option<string?> SurveyList(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? list) && list is not null && ModelPackagingCommands.SurveysProblem(list) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
+        return option;
     }
 }
