@@ -130,6 +130,26 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.True(code == 3, $"exit code {code}; output:\n{output}");
     }
 
+    // A damaged registry record at start ended in "fatal: RegistryException: …", exit 70 (the code of a bug).
+    [Fact]
+    public async Task Run_RegistryRecordDamaged_ExitsThreeNamingIt()
+    {
+        var registry = Path.Combine(_root, "damaged-registry");
+        var dir = TestModelPackages.Export(Path.Combine(_root, "dm", "1"), "exit-gru", "1", seed: 5);
+        var (pushed, pushOutput, _) = await AlertBrokerProcess.RunAsync(["models", "push", dir, "--registry", registry]);
+        Assert.True(pushed == 0, pushOutput);
+        var (promoted, promoteOutput, _) = await AlertBrokerProcess.RunAsync(["models", "promote", "exit-gru@1", "--registry", registry, "--survey", "ztf"]);
+        Assert.True(promoted == 0, promoteOutput);
+        var pointer = Path.Combine(registry, ".registry", "surveys", "ztf", "active.json");
+        await File.WriteAllTextAsync(pointer, "garbage{");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model-registry-dir", registry));
+
+        Assert.True(code == 3, $"exit code {code}; output:\n{output}");
+        Assert.Contains("model registry:", output, StringComparison.Ordinal);
+        Assert.Contains(pointer, output, StringComparison.Ordinal);
+    }
+
     // demo --redis with an unreachable Redis waited ~90 s with every batch failing, then printed an empty summary.
     [Fact]
     public async Task Demo_RedisUnreachable_ExitsFourAtOnce()

@@ -272,6 +272,13 @@ internal static class RunCommand
         {
             return ModelCli.ReportModelUnusable(e);
         }
+        catch (AlertBroker.Registry.RegistryException e)
+        {
+            // A registry record that cannot be read (hand-edited, truncated) leaves the worker without a model it can
+            // trust: "a model cannot be used" (3), naming the record — not "fatal" (70), which means a bug or librdkafka.
+            CliHelpers.Stderr.MarkupLine("[red]model registry:[/] " + Markup.Escape(e.Message));
+            return WorkerExit.ModelUnusable;
+        }
         catch (SchemaRegistrationException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]schema registry:[/] " + Markup.Escape(e.Message));
