@@ -457,9 +457,17 @@ internal static class CliHelpers
         if (Console.IsErrorRedirected)
         {
             console.Profile.Width = 4096;
+            Plain(console.Profile);
         }
 
         return console;
+    }
+
+    /// <summary>No ANSI escape codes (colours, styles) on a console that is not a terminal.</summary>
+    internal static void Plain(Profile profile)
+    {
+        profile.Capabilities.Ansi = false;
+        profile.Capabilities.ColorSystem = ColorSystem.NoColors;
     }
 
     /// <summary>

@@ -1,10 +1,12 @@
 using AlertBroker.Cli;
 using Spectre.Console;
 
-// Redirected (a log, a supervisor, a test), stdout is not wrapped at a console width: one message stays one line.
+// Redirected (a log, a supervisor, a test), stdout is not wrapped at a console width: one message stays one line; and it
+// carries no colour escape codes, which a log file or a pipe would keep as "[38;5;9m" noise.
 if (Console.IsOutputRedirected)
 {
     AnsiConsole.Profile.Width = 4096;
+    CliHelpers.Plain(AnsiConsole.Profile);
 }
 
 // Commands report their own failures (one line, a documented exit code). Anything that still escapes is a bug: it is

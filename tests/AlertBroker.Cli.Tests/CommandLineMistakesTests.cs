@@ -13,6 +13,21 @@ public sealed class CommandLineMistakesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // Redirected to a file or a pipe, stderr and stdout carried colour escape codes ("\u001b[38;5;9m…") into every log.
+    [Fact]
+    public async Task Redirected_NoColourEscapeCodes()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["split", "--data", Path.Combine(_root, "typo"), "--classes", "A,B", "--out", Path.Combine(_root, "ids.txt")]);
+        Assert.Equal(2, code);
+        Assert.DoesNotContain('\u001b', output);
+
+        var model = Path.Combine(SharedData.RepositoryRoot()!, "models", "ztf-bts", "2.7.0");
+        var (inspected, inspectOutput, stdout) = await AlertBrokerProcess.RunAsync(["models", "inspect", model]);
+        Assert.True(inspected == 0, inspectOutput);
+        Assert.Contains("ztf-bts", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', inspectOutput);
+    }
+
     [Theory]
     [InlineData("inspect")]
     [InlineData("replay")]
