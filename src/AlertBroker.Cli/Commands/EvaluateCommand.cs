@@ -18,10 +18,10 @@ internal static class EvaluateCommand
     {
         var cli = new TrainingCli();
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true }.MustExist(PathKind.Directory);
-        var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" };
+        var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" }.AcceptOnlyFromAmong("all", "test", "validation", "train");
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." }.OutputDirectory();
         var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." }.OutputFile();
-        var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none.", DefaultValueFactory = _ => 0 };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none; at most 100000.", DefaultValueFactory = _ => 0 }.InRange(0, 100_000);
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
         cli.AddEvaluationOptionsTo(command);
         command.Options.Add(model);
@@ -120,6 +120,14 @@ internal static class EvaluateCommand
                 }
 
                 var test = holdout.Select(encoded, inside: true);
+                if (test.Length == 0)
+                {
+                    // Every part came out wrong: test empty (macro AUROC of nothing), train and validation the whole data.
+                    var given = parse.GetValue(cli.TestIds) is not null;
+                    CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(TrainingCli.NoneOfTheIds(holdout))}[/]{(given ? string.Empty : " (the test ids model.json records)")}");
+                    return given ? 2 : 1;
+                }
+
                 var rest = holdout.Select(encoded, inside: false);
                 var inner = DatasetSplit.Stratified(rest.Select(i => encoded.Labels[i]).ToArray(), val, 0, seed);
                 encoded = encoded.Subset(part switch

@@ -15,11 +15,14 @@ internal static class ExperimentCommand
         var experiment = new Command("experiment", "Reproducible experiments.");
         var ztfSim = new Option<string>("--ztf-sim") { Description = "Simulated ZTF light curves (CSV pair from 'alertbroker simulate lightcurves --survey ztf --bts'): the base training set.", Required = true }.MustExist(PathKind.FileOrDirectory);
         var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." }.MustExist(PathKind.FileOrDirectory);
-        var bts = new Option<string?>("--bts") { Description = "Real ZTF BTS set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
+        var bts = BtsDirectory(new Option<string?>("--bts") { Description = "Real ZTF BTS set: the directory holding its CSV pair (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory));
         var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." }.MustExist(PathKind.FileOrDirectory);
         var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." }.MustExist(PathKind.Directory);
+        MustBePackage(baseModel);
         var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." }.MustExist(PathKind.Directory);
+        MustBePackage(baseRedshift);
         var conditions = new Option<string?>("--conditions") { Description = "Conditions of every run, comma-separated: stream (no redshift or E(B−V): what alerts carry; networks without the metadata branch) and/or redshift (with the data's redshift and E(B−V)). Default: stream." };
+        ParsedBy(conditions, text => ParseConditions(text, noMeta: false));
         var minSeeds = new Option<int>("--min-seeds") { Description = "Seeds every point needs before it can carry a headline claim (claims also need non-overlapping seed ranges).", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Directory for transfer-results.json, transfer-summary.md and the SVG plots.", DefaultValueFactory = _ => "docs/results/transfer" }.OutputDirectory();
         var models = new Option<string?>("--models") { Description = "Export the base (ztf-sim-base) and the BTS fine-tuned model (ztf-bts) under this directory." };
@@ -30,13 +33,17 @@ internal static class ExperimentCommand
         var maxEpochs = new Option<int?>("--max-epochs") { Description = "Maximum epochs per target run (default 60)." }.AtLeast(1);
         var pool = new Option<int?>("--max-pool") { Description = "Cap on the training pool of the DES and LSST targets (default 3000)." }.AtLeast(0);
         var sizes = new Option<string?>("--sizes") { Description = "Training sizes: counts (>1) or fractions of the pool, comma-separated (default 100,200,0.3,0.6,1)." };
+        ParsedBy(sizes, ParseSizes);
         var longScratch = new Option<bool>("--long-scratch") { Description = "Add the sanity baseline 'scratch, fixed epochs' (50 epochs, no early stopping, last weights)." };
         var modes = new Option<string>("--modes") { Description = "Runs per size and seed: scratch, scratch-long, head (latent+output), all (all layers, lr 1e-4), all-fast (all layers, lr 1e-3).", DefaultValueFactory = _ => "scratch,head,all" };
+        ParsedBy(modes, text => ParseModes(text, longScratch: false));
         var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) }.AtLeast(1);
         var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
         var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
+        ParsedBy(stepLoss, Training.TrainingCli.ParseStepLoss);
         var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." }.MustExist(PathKind.File);
         var targetsOption = new Option<string?>("--targets") { Description = "Targets to run, comma-separated: ztf-bts, des-sims, lsst-sims (default: all available)." };
+        ParsedBy(targetsOption, ParseTargets);
         var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")
         {
             ztfSim, lsstSim, bts, des, baseModel, baseRedshift, conditions, minSeeds, output, models, quick, seeds, baseObjects, baseEpochs, maxEpochs, pool, sizes, longScratch, modes, threads, noMeta, stepLoss, btsTestIds, targetsOption,
@@ -75,8 +82,8 @@ internal static class ExperimentCommand
                 var unknown = names.Where(n => targets.All(t => t.Name != n)).ToList();
                 if (unknown.Count > 0)
                 {
-                    CliHelpers.Stderr.MarkupLine($"[red]unknown or unavailable target(s): {Markup.Escape(string.Join(", ", unknown))} (available: {Markup.Escape(string.Join(", ", targets.Select(t => t.Name)))})[/]");
-                    return Task.FromResult(1);
+                    CliHelpers.Stderr.MarkupLine($"[red]unavailable target(s): {Markup.Escape(string.Join(", ", unknown))} (available: {Markup.Escape(string.Join(", ", targets.Select(t => t.Name)))}; des-sims needs --des DIR, lsst-sims --lsst-sim)[/]");
+                    return Task.FromResult(2);
                 }
 
                 targets = [.. targets.Where(t => names.Contains(t.Name))];
@@ -96,7 +103,7 @@ internal static class ExperimentCommand
             catch (ArgumentException e)
             {
                 CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-                return Task.FromResult(1);
+                return Task.FromResult(2);
             }
 
             var options = new TransferExperimentOptions
@@ -145,6 +152,69 @@ internal static class ExperimentCommand
         return experiment;
     }
 
+    /// <summary>Runs <paramref name="parser"/> on the option's text while parsing: what it refuses is a usage error (exit 2) before any data are read.</summary>
+    private static void ParsedBy<T, TResult>(Option<T> option, Func<string, TResult> parser)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out T value) && value is string text)
+            {
+                try
+                {
+                    _ = parser(text);
+                }
+                catch (ArgumentException e)
+                {
+                    result.AddError(e.Message);
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// A given --base or --base-redshift must be a package (NAME/VERSION with model.json): a directory without one, such as
+    /// models/ztf-sim-base instead of models/ztf-sim-base/2.1.0, silently trained a new base.
+    /// </summary>
+    private static void MustBePackage(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !CliHelpers.TryGetValue(result, out string? dir) || dir is null || !Directory.Exists(dir) || File.Exists(Path.Combine(dir, ModelPackage.ManifestFileName)))
+            {
+                return;
+            }
+
+            var versions = Directory.EnumerateDirectories(dir).Where(d => File.Exists(Path.Combine(d, ModelPackage.ManifestFileName))).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            result.AddError(versions.Count > 0
+                ? $"{option.Name} {dir} is not a model package (no {ModelPackage.ManifestFileName}); it holds the versions {string.Join(", ", versions)}: give {Path.Combine(dir, versions[^1]!)}."
+                : $"{option.Name} {dir} is not a model package: it needs a NAME/VERSION directory holding {ModelPackage.ManifestFileName}.");
+        });
+    }
+
+    /// <summary>--bts takes the directory holding the CSV pair; a file of the pair was refused later as if --bts were missing.</summary>
+    private static Option<string?> BtsDirectory(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? path) && path is not null && File.Exists(path))
+            {
+                result.AddError($"--bts takes the directory holding the BTS CSV pair (*_lightcurves.csv[.gz] and *_metadata.csv), not a file: --bts {Path.GetDirectoryName(Path.GetFullPath(path))}.");
+            }
+        });
+        return option;
+    }
+
+    private static string[] ParseTargets(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0 || names.FirstOrDefault(n => n is not ("ztf-bts" or "des-sims" or "lsst-sims")) is { } unknown)
+        {
+            throw new ArgumentException($"--targets must list ztf-bts, des-sims and/or lsst-sims, not '{text}'.");
+        }
+
+        return names;
+    }
+
     /// <summary>Training sizes: counts (&gt; 1, whole) or fractions of the pool (0, 1], comma-separated.</summary>
     internal static double[] ParseSizes(string text)
     {
@@ -183,7 +253,7 @@ internal static class ExperimentCommand
         return list;
     }
 
-    private static List<string> ParseModes(string text, bool longScratch)
+    internal static List<string> ParseModes(string text, bool longScratch)
     {
         var list = new List<string>();
         foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

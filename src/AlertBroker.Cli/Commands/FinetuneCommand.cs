@@ -17,6 +17,20 @@ internal static class FinetuneCommand
         var cli = new TrainingCli();
         var from = new Option<string>("--from") { Description = "Base model package directory (models/<name>/<version>).", Required = true }.MustExist(PathKind.Directory);
         var trainLayers = new Option<string>("--train") { Description = "Layers that train: e.g. latent,output | gru,output | all (groups: gru, gruN, dense, meta, merge, latent, output).", DefaultValueFactory = _ => "latent,output" };
+        trainLayers.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out string? text) && text is not null)
+            {
+                try
+                {
+                    _ = TrainableLayers.Parse(text);
+                }
+                catch (FormatException e)
+                {
+                    result.AddError($"--train: {e.Message}");
+                }
+            }
+        });
         var newHead = new Option<bool>("--new-head") { Description = "Replace the output layer with a freshly initialised one even for classes the base model knows." };
         var push = new Option<bool>("--push") { Description = "Register the exported package in the model registry (--redis / $ALERTBROKER_REDIS, else --registry)." };
         var redis = new Option<string?>("--redis") { Description = "Redis connection of the model registry." };
@@ -108,6 +122,14 @@ internal static class FinetuneCommand
         IReadOnlyList<string> classes = classList is not null
             ? classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : KeepsBaseClasses(baseModel.Classes, data) ? baseModel.Classes : EncodedDataset.DefaultClasses(data);
+        var inData = data.ClassCounts();
+        if (classes.FirstOrDefault(c => !baseModel.Classes.Contains(c) && !inData.ContainsKey(c)) is { } unknown)
+        {
+            // It was added as a class "kept as the base model knew it", which the base never had: a typo became an untrained output.
+            CliHelpers.Stderr.MarkupLine($"[red]--classes names {Markup.Escape(unknown)}, a class neither the base model nor the data has[/] (the base's: {Markup.Escape(string.Join(", ", baseModel.Classes))}; the data's: {Markup.Escape(string.Join(", ", inData.OrderByDescending(kv => kv.Value).Select(kv => kv.Key)))}; names are case-sensitive)");
+            return 2;
+        }
+
         var seed = parse.GetValue(cli.Seed);
         var provenance = new JsonObject
         {

@@ -186,7 +186,7 @@ internal static class SimulateCommand
     {
         var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
         var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." }.MustExist(PathKind.FileOrDirectory);
-        var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given.", DefaultValueFactory = _ => 20_000 }.AtLeast(1);
+        var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given (at most 1000000).", DefaultValueFactory = _ => 20_000 }.InRange(1L, 1_000_000L);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" }.OutputDirectory();
         var exclude = ExcludeIdsOption();
@@ -229,6 +229,11 @@ internal static class SimulateCommand
         if (real is null)
         {
             return 1;
+        }
+
+        if (NothingLeft(real, excludeIds) is { } refused)
+        {
+            return refused;
         }
 
         var console = CliHelpers.Stderr;
@@ -277,6 +282,20 @@ internal static class SimulateCommand
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase };
+
+    // With every real object excluded, tune wrote tuned-parameters.json from "objective 0.000 → 0.000" and compare a table of NaNs.
+    private static int? NothingLeft(List<LightCurveFeatures> real, string? excludeIds)
+    {
+        if (real.Count > 0)
+        {
+            return null;
+        }
+
+        CliHelpers.Stderr.MarkupLine(excludeIds is null
+            ? "[red]the real set has no object to compare with[/]"
+            : $"[red]no real object is left: --exclude-ids {Markup.Escape(excludeIds)} lists every object of the real set[/]");
+        return 2;
+    }
 
     // The real light curves' features, without the excluded ids; null (after a message) when they cannot be read.
     private static List<LightCurveFeatures>? ReadReal(string? realPath, string? excludeIds, out string description)
@@ -465,6 +484,11 @@ internal static class SimulateCommand
         if (real is null)
         {
             return 1;
+        }
+
+        if (NothingLeft(real, excludeIds) is { } refused)
+        {
+            return refused;
         }
 
         var simulated = new List<LightCurveFeatures>();

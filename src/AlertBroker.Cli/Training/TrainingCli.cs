@@ -24,17 +24,17 @@ internal sealed class TrainingCli
 
     public Option<string?> ClassMap { get; } = new Option<string?>("--class-map") { Description = "Class-mapping file: lines 'from,to' (merge) or 'from,-' (drop); '*,-' drops unnamed classes." }.MustExist(PathKind.File);
 
-    public Option<string?> Classes { get; } = new("--classes") { Description = "Comma-separated class list and order (default: by frequency, or the base model's)." };
+    public Option<string?> Classes { get; } = ClassList(new Option<string?>("--classes") { Description = "Comma-separated class list and order (default: by frequency, or the base model's)." });
 
     public Option<int> MaxSteps { get; } = new("--max-steps") { Description = "Keep at most the first N observations of each light curve.", DefaultValueFactory = _ => 100 };
 
     public Option<bool> DetectionsOnly { get; } = new("--detections-only") { Description = "Drop points below the detection threshold (S/N 5), as in alert photometry." };
 
-    public Option<string> RedshiftColumn { get; } = new("--redshift-column") { Description = "Metadata column used as redshift (redshift, host_photoz or none).", DefaultValueFactory = _ => "redshift" };
+    public Option<string> RedshiftColumn { get; } = new Option<string>("--redshift-column") { Description = "Metadata column used as redshift (redshift, host_photoz or none): a numeric column.", DefaultValueFactory = _ => "redshift" };
 
     public Option<bool> NoMeta { get; } = new("--no-meta") { Description = "No metadata (redshift, MW E(B−V)): train a network without the metadata branch and without a 'meta' input, using only what alerts carry (finetune: drops the base's branch, folding its unknown-metadata output into the merge bias)." };
 
-    public Option<string?> EncodingName { get; } = new("--encoding") { Description = $"Feature encoding, NAME or NAME@VERSION: {StepEncodings.Describe()} (default alertbroker-lc; finetune and evaluate: the model's own). muthukrishna2025 has no metadata features, so its networks have no metadata branch." };
+    public Option<string?> EncodingName { get; } = KnownEncoding(new Option<string?>("--encoding") { Description = $"Feature encoding, NAME or NAME@VERSION: {StepEncodings.Describe()} (default alertbroker-lc; finetune and evaluate: the model's own). muthukrishna2025 has no metadata features, so its networks have no metadata branch." });
 
     public Option<string?> TestIds { get; } = new Option<string?>("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." }.MustExist(PathKind.File);
 
@@ -82,29 +82,29 @@ internal sealed class TrainingCli
 
     public Option<string[]> MixData { get; } = new Option<string[]>("--mix-data") { Description = "Replay: light-curve CSV pairs (e.g. the simulations the base was trained on) of which --mix-ratio × N are mixed into every epoch; read with the same options as --data.", AllowMultipleArgumentsPerToken = true }.MustExist(PathKind.FileOrDirectory);
 
-    public Option<double> MixRatio { get; } = new("--mix-ratio") { Description = "Replay objects per training object, per epoch.", DefaultValueFactory = _ => 1.0 };
+    public Option<double> MixRatio { get; } = Within(new Option<double>("--mix-ratio") { Description = "Replay objects per training object, per epoch, in (0, 100].", DefaultValueFactory = _ => 1.0 }, 0, 100, lowOpen: true);
 
-    public Option<float> MixWeight { get; } = new("--mix-weight") { Description = "A replay object's loss weight relative to the mean (class-weighted) training object.", DefaultValueFactory = _ => 1f };
+    public Option<float> MixWeight { get; } = Within(new Option<float>("--mix-weight") { Description = "A replay object's loss weight relative to the mean (class-weighted) training object, in (0, 1000].", DefaultValueFactory = _ => 1f }, 0f, 1000f, lowOpen: true);
 
-    public Option<string?> MixClasses { get; } = new("--mix-classes") { Description = "Replay only these classes (comma-separated; default: all the model's classes)." };
+    public Option<string?> MixClasses { get; } = ClassList(new Option<string?>("--mix-classes") { Description = "Replay only these classes (comma-separated; default: all the model's classes)." });
 
-    public Option<int> MixMax { get; } = new("--mix-max") { Description = "Read at most this many replay objects per class (the first in the file); 0 = all.", DefaultValueFactory = _ => 0 };
+    public Option<int> MixMax { get; } = new Option<int>("--mix-max") { Description = "Read at most this many replay objects per class (the first in the file); 0 = all.", DefaultValueFactory = _ => 0 }.AtLeast(0);
 
-    public Option<double> AugmentDrop { get; } = new("--augment-drop") { Description = "Augmentation, drawn afresh every epoch: probability of dropping each point of a training light curve.", DefaultValueFactory = _ => 0.0 };
+    public Option<double> AugmentDrop { get; } = Within(new Option<double>("--augment-drop") { Description = "Augmentation, drawn afresh every epoch: probability of dropping each point of a training light curve, in [0, 1).", DefaultValueFactory = _ => 0.0 }, 0, 1, highOpen: true);
 
-    public Option<double> AugmentNoise { get; } = new("--augment-noise") { Description = "Augmentation: flux noise in units of each point's error (flux + s·σ·N(0,1)).", DefaultValueFactory = _ => 0.0 };
+    public Option<double> AugmentNoise { get; } = Within(new Option<double>("--augment-noise") { Description = "Augmentation: flux noise in units of each point's error (flux + s·σ·N(0,1)), in [0, 10].", DefaultValueFactory = _ => 0.0 }, 0, 10);
 
-    public Option<double> AugmentLateStart { get; } = new("--augment-late-start") { Description = "Augmentation: probability that a light curve loses its first δ days (δ uniform in [0, --augment-late-days]), times then counted from the new first detection.", DefaultValueFactory = _ => 0.0 };
+    public Option<double> AugmentLateStart { get; } = Within(new Option<double>("--augment-late-start") { Description = "Augmentation: probability that a light curve loses its first δ days (δ uniform in [0, --augment-late-days]), times then counted from the new first detection.", DefaultValueFactory = _ => 0.0 }, 0, 1);
 
-    public Option<double> AugmentLateDays { get; } = new("--augment-late-days") { Description = "Augmentation: the longest late start in days.", DefaultValueFactory = _ => 10.0 };
+    public Option<double> AugmentLateDays { get; } = Within(new Option<double>("--augment-late-days") { Description = "Augmentation: the longest late start in days, in (0, 1000].", DefaultValueFactory = _ => 10.0 }, 0, 1000, lowOpen: true);
 
-    public Option<double> AugmentShiftMag { get; } = new("--augment-shift-mag") { Description = "Augmentation: each light curve made Δm fainter as a whole (flux and error × 10^(−0.4Δm): S/N kept), Δm uniform in [−s, s] magnitudes.", DefaultValueFactory = _ => 0.0 };
+    public Option<double> AugmentShiftMag { get; } = Within(new Option<double>("--augment-shift-mag") { Description = "Augmentation: each light curve made Δm fainter as a whole (flux and error × 10^(−0.4Δm): S/N kept), Δm uniform in [−s, s] magnitudes, s in [0, 5].", DefaultValueFactory = _ => 0.0 }, 0, 5);
 
     public Option<string?> DistillFrom { get; } = new Option<string?>("--distill-from") { Description = "Distillation with privileged information: a teacher package (e.g. one trained with redshift) scores every step of the training light curves with its own encoding and metadata, and the network learns from its probabilities beside the labels (not with replay or augmentation)." }.MustExist(PathKind.Directory);
 
-    public Option<float> DistillWeight { get; } = new("--distill-weight") { Description = "Distillation: weight α of the teacher's probabilities in each step's target ((1 − α)·label + α·teacher), in (0, 1].", DefaultValueFactory = _ => 0.5f };
+    public Option<float> DistillWeight { get; } = Within(new Option<float>("--distill-weight") { Description = "Distillation: weight α of the teacher's probabilities in each step's target ((1 − α)·label + α·teacher), in (0, 1].", DefaultValueFactory = _ => 0.5f }, 0f, 1f, lowOpen: true);
 
-    public Option<double> DistillTemperature { get; } = new("--distill-temperature") { Description = "Distillation: temperature T softening the teacher's probabilities (softmax of its logits / T), in (0, 100].", DefaultValueFactory = _ => 1.0 };
+    public Option<double> DistillTemperature { get; } = Within(new Option<double>("--distill-temperature") { Description = "Distillation: temperature T softening the teacher's probabilities (softmax of its logits / T), in (0, 100].", DefaultValueFactory = _ => 1.0 }, 0, 100, lowOpen: true);
 
     /// <summary>
     /// The options <c>evaluate</c> reads: the data (as train and finetune read it) and the split that picks a part of it —
@@ -284,9 +284,9 @@ internal sealed class TrainingCli
             : !(parse.GetValue(DistillWeight) is > 0 and <= 1) ? string.Create(inv, $"--distill-weight must be in (0, 1], not {parse.GetValue(DistillWeight)}.")
             : !(parse.GetValue(DistillTemperature) is > 0 and <= 100) ? string.Create(inv, $"--distill-temperature must be in (0, 100], not {parse.GetValue(DistillTemperature)}.")
             : null);
-        if (problem is not null)
+        if ((problem ?? DependencyProblem(parse)) is { } found)
         {
-            return problem;
+            return found;
         }
 
         try
@@ -300,6 +300,35 @@ internal sealed class TrainingCli
             return e.Message;
         }
     }
+
+    /// <summary>
+    /// Options that only mean something beside another: --mix-* without --mix-data and --distill-weight/--distill-temperature
+    /// without --distill-from were silently ignored; distillation with replay or augmentation was refused only after the
+    /// data were read.
+    /// </summary>
+    private string? DependencyProblem(ParseResult parse)
+    {
+        var mixing = (parse.GetValue(MixData) ?? []).Length > 0;
+        var distilling = parse.GetValue(DistillFrom) is not null;
+        if (!mixing && new Option[] { MixRatio, MixWeight, MixClasses, MixMax }.FirstOrDefault(o => Given(parse, o)) is { } mix)
+        {
+            return $"{mix.Name} sets up replay: it needs --mix-data.";
+        }
+
+        if (!distilling && new Option[] { DistillWeight, DistillTemperature }.FirstOrDefault(o => Given(parse, o)) is { } distill)
+        {
+            return $"{distill.Name} sets up distillation: it needs --distill-from.";
+        }
+
+        if (distilling && (mixing || new Option[] { AugmentDrop, AugmentNoise, AugmentLateStart, AugmentShiftMag }.Any(o => Given(parse, o) && parse.GetValue((Option<double>)o) > 0)))
+        {
+            return "--distill-from cannot be combined with --mix-data or --augment-*: the teacher's probabilities are for the light curves as they are.";
+        }
+
+        return null;
+    }
+
+    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>Whether --out and --checkpoints can be written (said on stderr when not), checked before any training.</summary>
     public bool CanWriteOutputs(ParseResult parse) => CliHelpers.CanWriteDirectory(parse.GetValue(Out)) && CliHelpers.CanWriteDirectory(parse.GetValue(Checkpoints));
@@ -346,6 +375,9 @@ internal sealed class TrainingCli
         var inner = DatasetSplit.Stratified(restLabels, parse.GetValue(Validation), 0, seed);
         return ([.. inner.Train.Select(i => rest[i])], [.. inner.Validation.Select(i => rest[i])], test, holdout);
     }
+
+    /// <summary>The refusal of a --test-ids file that picks no object of the data.</summary>
+    public static string NoneOfTheIds(HoldoutIds ids) => $"none of the {ids.Count} ids in {ids.Source} is in the data";
 
     /// <summary>
     /// Checks a class list against the data it was encoded from: a name given twice is refused (exit 2); a class no object
@@ -409,12 +441,35 @@ internal sealed class TrainingCli
         }
 
         var seed = parse.GetValue(Seed);
-        var split = Split(parse, encoded);
+        (int[] Train, int[] Validation, int[] Test, HoldoutIds? Holdout) split;
+        try
+        {
+            split = Split(parse, encoded);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            console.MarkupLine($"[red]cannot read the test ids:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+
+        if (split.Holdout is { } ids && split.Test.Length == 0)
+        {
+            // It trained with "test 0" and exported a package whose provenance names a test set it never saw.
+            console.MarkupLine($"[red]{Markup.Escape(NoneOfTheIds(ids))}[/] (ids are matched exactly against the object_id column, after --class-map and the class list)");
+            return 2;
+        }
+
         var train = encoded.Subset(split.Train);
         var validation = split.Validation.Length > 0 ? encoded.Subset(split.Validation) : null;
         var test = split.Test.Length > 0 ? encoded.Subset(split.Test) : null;
         ReportLeftOut(encoded);
         console.MarkupLine($"[grey]{encoded.Count} objects ({Counts(encoded)}); train {train.Count}, validation {validation?.Count ?? 0}, test {test?.Count ?? 0}; {encoded.TotalSteps} steps[/]");
+
+        if (parse.GetValue(MixClasses) is { } mixList && mixList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(n => !classes.Contains(n)) is { } notModel)
+        {
+            console.MarkupLine($"[red]--mix-classes names '{Markup.Escape(notModel)}', which is not one of the model's classes[/] ({Markup.Escape(string.Join(", ", classes))}; names are case-sensitive)");
+            return 2;
+        }
 
         var weights = initial(classes);
         ReplayOptions? replay;
@@ -432,6 +487,16 @@ internal sealed class TrainingCli
                 }
 
                 var teacher = ModelIo.LoadPackage(teacherDir);
+                if (!teacher.Classes.SequenceEqual(classes, StringComparer.Ordinal))
+                {
+                    // Distillation.TeacherTargets refused this with a raw "(Parameter 'teacher')" after the data were encoded.
+                    var sameSet = teacher.Classes.Count == classes.Count && teacher.Classes.All(classes.Contains);
+                    console.MarkupLine(sameSet
+                        ? $"[red]--distill-from {Markup.Escape(teacherDir)}: the teacher's classes are in another order[/] ({Markup.Escape(string.Join(", ", teacher.Classes))}; here {Markup.Escape(string.Join(", ", classes))}): give --classes {Markup.Escape(string.Join(',', teacher.Classes))}"
+                        : $"[red]--distill-from {Markup.Escape(teacherDir)}: the teacher's classes ({Markup.Escape(string.Join(", ", teacher.Classes))}) are not the classes trained here ({Markup.Escape(string.Join(", ", classes))})[/]: distil from a teacher with the same classes");
+                    return 2;
+                }
+
                 var temperature = parse.GetValue(DistillTemperature);
                 train = train.WithSoftTargets(Distillation.TeacherTargets(teacher, data, train, parse.GetValue(MaxSteps), temperature, parse.GetValue(Threads)));
                 var withRedshift = data.Objects.Count(o => double.IsFinite(o.Redshift));
@@ -746,6 +811,66 @@ internal sealed class TrainingCli
             if (!result.Implicit && CliHelpers.TryGetValue(result, out string? list) && list is not null && ModelPackagingCommands.SurveysProblem(list) is { } problem)
             {
                 result.AddError(problem);
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A number in a range whose ends may be open ("(0, 100]"), checked while parsing (exit 2) when given; NaN and infinities are refused.</summary>
+    private static Option<T> Within<T>(Option<T> option, T minimum, T maximum, bool lowOpen = false, bool highOpen = false)
+        where T : struct, System.Numerics.IFloatingPoint<T>
+    {
+        option.Validators.Add(result =>
+        {
+            if (!result.Implicit && CliHelpers.TryGetValue(result, out T value)
+                && (!T.IsFinite(value) || value < minimum || value > maximum || (lowOpen && value == minimum) || (highOpen && value == maximum)))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be in {(lowOpen ? '(' : '[')}{minimum}, {maximum}{(highOpen ? ')' : ']')}, not {value}."));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A comma-separated class list, when given: at least one name, none twice.</summary>
+    private static Option<string?> ClassList(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !CliHelpers.TryGetValue(result, out string? list) || list is null)
+            {
+                return;
+            }
+
+            var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length == 0)
+            {
+                result.AddError($"{option.Name} needs class names, not '{list}'.");
+            }
+            else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                result.AddError($"{option.Name} names '{twice.Key}' twice.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>--encoding must name an implemented encoding (a usage error listing them; it was exit 1 after reading the data, and evaluate did not say the name was unknown).</summary>
+    private static Option<string?> KnownEncoding(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !CliHelpers.TryGetValue(result, out string? name) || name is null)
+            {
+                return;
+            }
+
+            try
+            {
+                _ = StepEncodings.Parse(name);
+            }
+            catch (ArgumentException e)
+            {
+                result.AddError($"--encoding: {e.Message}.");
             }
         });
         return option;

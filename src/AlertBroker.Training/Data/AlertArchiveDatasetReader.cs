@@ -92,6 +92,7 @@ public static class AlertArchiveDatasetReader
         var z = LightCurveCsvReader.RedshiftIndex(header, redshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
         var result = new Dictionary<string, (string, double, double)>(StringComparer.Ordinal);
+        var redshiftValues = new LightCurveCsvReader.RedshiftValues(redshiftColumn, path);
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
@@ -101,7 +102,12 @@ public static class AlertArchiveDatasetReader
                 continue;
             }
 
-            result[f[id]] = (f[cls].Trim(), Value(f, z), Value(f, ebv));
+            result[f[id]] = (f[cls].Trim(), z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN, Value(f, ebv));
+        }
+
+        if (z >= 0)
+        {
+            redshiftValues.Check();
         }
 
         return result;

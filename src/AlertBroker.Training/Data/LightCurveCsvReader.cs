@@ -254,6 +254,7 @@ public static class LightCurveCsvReader
         var ebv = Array.IndexOf(header, "mwebv");
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
+        var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
         string? line;
         long number = 1;
         while ((line = reader.ReadLine()) is not null)
@@ -274,9 +275,14 @@ public static class LightCurveCsvReader
                 continue;
             }
 
-            var redshift = z >= 0 && z < f.Length ? ParseOrNaN(f[z]) : double.NaN;
+            var redshift = z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN;
             var e = ebv >= 0 && ebv < f.Length ? ParseOrNaN(f[ebv]) : av >= 0 && av < f.Length ? ParseOrNaN(f[av]) / 3.1 : double.NaN;
             list.Add((f[id], f[cls].Trim(), redshift >= 0 ? redshift : double.NaN, e));
+        }
+
+        if (z >= 0)
+        {
+            redshiftValues.Check();
         }
 
         return list;
@@ -296,6 +302,56 @@ public static class LightCurveCsvReader
         }
 
         return z;
+    }
+
+    /// <summary>
+    /// Counts the cells of the redshift column: a column that is mostly not numbers (say <c>--redshift-column class</c>),
+    /// or a named one without one finite number, is refused (<see cref="InvalidDataException"/> naming it). Read as
+    /// unknown, every redshift would be NaN: a package equal to one trained without it that still declared a metadata
+    /// input, refused later by <c>run</c>.
+    /// </summary>
+    internal sealed class RedshiftValues(string column, string path)
+    {
+        private int _filled;
+        private int _numbers;
+        private string? _sample;
+
+        public double Add(string cell)
+        {
+            var text = cell.Trim();
+            if (text.Length == 0)
+            {
+                return double.NaN;
+            }
+
+            _filled++;
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v))
+            {
+                _numbers++;
+                return v;
+            }
+
+            if (!text.Equals("nan", StringComparison.OrdinalIgnoreCase) && !text.Equals("null", StringComparison.OrdinalIgnoreCase) && !text.Equals("na", StringComparison.OrdinalIgnoreCase))
+            {
+                _sample ??= text;
+            }
+
+            return double.NaN;
+        }
+
+        public void Check()
+        {
+            var words = _filled - _numbers;
+            if (_sample is not null && words * 2 > _filled)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the redshift column '{column}' is not numeric ({words} of {_filled} values are not numbers, e.g. '{_sample}'); name a numeric column with --redshift-column, or none."));
+            }
+
+            if (_numbers == 0 && column != "redshift")
+            {
+                throw new InvalidDataException($"{path}: the redshift column '{column}' holds no finite number; name a numeric column with --redshift-column, or none.");
+            }
+        }
     }
 
     internal static TextReader OpenText(string path)

@@ -322,7 +322,13 @@ public static class TransferExperiment
     {
         var useMeta = condition == Redshift;
         var path = useMeta ? options.RedshiftBaseModel ?? options.BaseModel : options.BaseModel;
-        if (path is not null && File.Exists(System.IO.Path.Combine(path, "model.json")))
+        if (path is not null && !File.Exists(System.IO.Path.Combine(path, "model.json")))
+        {
+            // It fell back to training a new base: a given base that is not a package is a mistake, not a request.
+            throw new ArgumentException($"{path} is not a model package: a base needs a NAME/VERSION directory holding model.json.");
+        }
+
+        if (path is not null)
         {
             var model = ModelIo.LoadPackage(path);
             if (!useMeta && model.Weights.Config.MetaFeatures > 0)
@@ -389,6 +395,10 @@ public static class TransferExperiment
             var holdout = HoldoutIds.Read(target.TestIds);
             test = encoded.Subset(holdout.Select(encoded, inside: true));
             pool = holdout.Select(encoded, inside: false);
+            if (test.Count == 0)
+            {
+                throw new ArgumentException($"{target.Name}: none of the {holdout.Count} ids in {target.TestIds} is in the data.");
+            }
         }
         else
         {

@@ -30,7 +30,14 @@ public sealed record TrainableLayers
         ArgumentNullException.ThrowIfNull(text);
         var gru = new bool[8];
         bool dense = false, meta = false, merge = false, latent = false, output = false;
-        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0)
+        {
+            // An empty list trained nothing: the "fine-tuned" package was the base, unchanged.
+            throw new FormatException("No layer group named: use gru, gruN, dense, meta, merge, latent, output or all (e.g. latent,output).");
+        }
+
+        foreach (var raw in names)
         {
             var name = raw.ToLowerInvariant();
             switch (name)

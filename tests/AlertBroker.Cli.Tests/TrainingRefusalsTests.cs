@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Network;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// What a tester gave train, finetune, evaluate, experiment transfer and simulate that they accepted or refused in the
+/// wrong way: each is now refused with a message naming the mistake, before any training. Bases and teachers are
+/// exported with random weights (no training); the data are 30 tiny light curves. Run as the built program.
+/// </summary>
+public sealed class TrainingRefusalsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-train-refusals-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string WriteData()
+    {
+        var dir = Path.Combine(_root, "ztf-toy");
+        Directory.CreateDirectory(dir);
+        var lc = new StringBuilder("object_id,mjd,band,mag,mag_err\n");
+        var meta = new StringBuilder("object_id,class,redshift,a_v\n");
+        string[] classes = ["SNIa", "SNII", "TDE"];
+        for (var i = 0; i < 30; i++)
+        {
+            var cls = i % 3;
+            meta.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{classes[cls]},{0.05 + (0.001 * i)},0.1\n");
+            for (var t = 0; t < 6; t++)
+            {
+                lc.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{59000 + (2.5 * t)},{(t % 2 == 0 ? "g" : "r")},{18.5 + ((cls - 1) * 0.1 * t):0.000},0.05\n");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_lightcurves.csv"), lc.ToString());
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_metadata.csv"), meta.ToString());
+        return dir;
+    }
+
+    private string Package(string name, string version, params string[] classes)
+    {
+        var dir = Path.Combine(_root, "models", name, version);
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(classes.Length, metadata: false) with { HiddenSize = 4 }, 3);
+        ModelIo.Export(weights, classes, name, version, dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        return dir;
+    }
+
+    private string Ids(params string[] ids)
+    {
+        var file = Path.Combine(_root, $"ids-{ids.Length}-{Guid.NewGuid():N}.txt");
+        File.WriteAllLines(file, ids);
+        return file;
+    }
+
+    private string Out => Path.Combine(_root, "out", "1.0.0");
+
+    private async Task<string> Refused(int expected, params string[] args)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+        Assert.True(expected == code, $"exit {code}, not {expected}: {output}");
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Out));
+        return output;
+    }
+
+    [Fact]
+    public async Task Finetune_ClassesNamesOneNeitherBaseNorDataHas_ExitTwoNamingIt()
+    {
+        var data = WriteData();
+        var baseDir = Package("base", "1", "SNIa", "SNII", "TDE");
+
+        var output = await Refused(2, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--classes", "SNIa,SNII,Foo", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("--classes names Foo, a class neither the base model nor the data has", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Finetune_TeacherClassesInAnotherOrder_ExitTwoPlainMessage()
+    {
+        var data = WriteData();
+        var baseDir = Package("base", "1", "SNIa", "SNII", "TDE");
+        var teacher = Package("teacher", "1", "TDE", "SNII", "SNIa");
+
+        var output = await Refused(2, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--distill-from", teacher, "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("the teacher's classes are in another order", output, StringComparison.Ordinal);
+        Assert.Contains("give --classes TDE,SNII,SNIa", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainAndEvaluate_TestIdsNoneInTheData_ExitTwo()
+    {
+        var data = WriteData();
+        var ids = Ids("ZTFnot1", "ZTFnot2");
+
+        var train = await Refused(2, "train", "--data", data, "--no-meta", "--test-ids", ids, "--epochs", "1", "--quiet", "--out", Out);
+        var evaluate = await Refused(2, "evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, "--split", "test", "--test-ids", ids);
+
+        Assert.Contains($"none of the 2 ids in {ids} is in the data", train, StringComparison.Ordinal);
+        Assert.Contains($"none of the 2 ids in {ids} is in the data", evaluate, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_RedshiftColumnNotNumeric_ExitOneNamingIt()
+    {
+        var data = WriteData();
+
+        var output = await Refused(1, "train", "--data", data, "--redshift-column", "class", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("the redshift column 'class' is not numeric", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExperimentTransfer_BaseNotAPackage_ExitTwoNamingItsVersions()
+    {
+        var data = WriteData();
+        Package("ztf-sim-base", "2.1.0", "SNIa", "SNII", "TDE");
+
+        var output = await Refused(2, "experiment", "transfer", "--ztf-sim", data, "--bts", data, "--base", Path.Combine(_root, "models", "ztf-sim-base"), "--out", Out);
+
+        Assert.Contains("is not a model package (no model.json); it holds the versions 2.1.0", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tune")]
+    [InlineData("compare")]
+    public async Task Simulate_ExcludeIdsListsEveryRealObject_ExitTwo(string command)
+    {
+        var data = WriteData();
+        var all = Ids([.. Enumerable.Range(0, 30).Select(i => $"ZTFtoy{i:D3}")]);
+
+        string[] size = command == "tune" ? ["--per-class", "10"] : ["--n", "10"];
+
+        var output = await Refused(2, ["simulate", command, "--real", data, "--exclude-ids", all, .. size, "--out", Out]);
+
+        Assert.Contains("no real object is left", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Out, "tuned-parameters.json")));
+    }
+}
