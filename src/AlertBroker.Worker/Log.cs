@@ -114,4 +114,7 @@ internal static partial class Log
 
     [LoggerMessage(29, LogLevel.Information, "Schema registry answers again after {Seconds} s")]
     public static partial void RegistryBack(ILogger logger, double seconds);
+
+    [LoggerMessage(60, LogLevel.Warning, "Configuration key {Key} is not a setting and is ignored{Hint}")]
+    public static partial void UnknownConfigurationKey(ILogger logger, string key, string hint);
 }

@@ -19,17 +19,32 @@ namespace AlertBroker.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
+    internal const int MaxSyntheticObjects = 100_000;
+
+    internal const int MaxAlertsPerObject = 1000;
+
+    internal const long MaxSyntheticAlerts = 500_000;
+
     public static Command Create()
     {
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore });
         var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator, 0 (none) to 1000.", DefaultValueFactory = _ => 5 }.InRange(0, 1000);
-        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate; up to 1e6).", DefaultValueFactory = _ => 40 }.AtLeast(0, exclusive: true).InRange(0, AlertStreamSimulator.MaxObjectsPerNight);
-        var objects = new Option<int>("--objects") { Description = "Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none).", DefaultValueFactory = _ => 0 }.AtLeast(0);
-        var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
+        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate; up to 1e6).", DefaultValueFactory = _ => 40 };
+        perNight.Validators.Add(result =>
+        {
+            // One message for both ends (AtLeast and InRange each named only their own bound).
+            var v = result.GetValueOrDefault<double>();
+            if (!(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects-per-night must be above 0 and at most {AlertStreamSimulator.MaxObjectsPerNight}, not {v}."));
+            }
+        });
+        var objects = new Option<int>("--objects") { Description = $"Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none; at most {MaxSyntheticObjects}).", DefaultValueFactory = _ => 0 }.InRange(0, MaxSyntheticObjects);
+        var perObject = new Option<int>("--alerts-per-object") { Description = $"Alerts per synthetic object (1 to {MaxAlertsPerObject}; objects × alerts at most {MaxSyntheticAlerts}).", DefaultValueFactory = _ => 5 }.InRange(1, MaxAlertsPerObject);
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne };
         var redisSecurity = new RedisCliOptions();
         var model = BenchCommand.NoBlankPaths(new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." });
-        var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 200 }.AtLeast(1);
+        var batch = new Option<int>("--batch-size") { Description = "Messages per batch (1 to 100000, as run).", DefaultValueFactory = _ => 200 }.InRange(1, 100_000);
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
@@ -40,6 +55,14 @@ internal static class DemoCommand
             paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections,
         };
         redisSecurity.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            // The synthetic stream is held in memory (and again in the mock broker) before it is replayed.
+            if (result.GetValue(objects) is > 0 and var n && (long)n * result.GetValue(perObject) > MaxSyntheticAlerts)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects × --alerts-per-object must be at most {MaxSyntheticAlerts} synthetic alerts, not {(long)n * result.GetValue(perObject)}."));
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];
@@ -199,6 +222,11 @@ internal static class DemoCommand
                 catch (IOException e)
                 {
                     CliHelpers.Stderr.MarkupLine("[red]--serve:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port)");
+                    return 2;
+                }
+                catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
+                {
+                    CliHelpers.Stderr.MarkupLine("[red]--http-address:[/] " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)");
                     return 2;
                 }
 

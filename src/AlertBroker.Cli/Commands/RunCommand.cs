@@ -48,11 +48,11 @@ internal static class RunCommand
         var shadowTopic = new Option<string?>("--shadow-topic") { Description = "Topic of the shadow models' classifications (AlertBroker:Kafka:ShadowTopic)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
         var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
-        var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." };
+        var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." }.MustExist(PathKind.Directory);
         var device = new Option<string?>("--device") { Description = "Where ONNX Runtime runs the model: cpu or cuda (AlertBroker:Model:ExecutionProvider; cuda needs the GPU build and CUDA 13 + cuDNN 9, and never falls back to cpu)." };
         device.AcceptOnlyFromAmong("cpu", "cuda");
         var registry = CliHelpers.SchemaRegistryOption();
-        var schemaDir = CliHelpers.SchemaDirOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var httpPort = new Option<int?>("--http-port") { Description = "Port of /healthz, /readyz and /metrics; 0 disables (AlertBroker:Telemetry:HttpPort)." };
         var httpAddress = new Option<string?>("--http-address") { Description = "Address they listen on, 127.0.0.1 by default (AlertBroker:Telemetry:HttpAddress)." };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP collector endpoint for metrics and traces (AlertBroker:Telemetry:OtlpEndpoint)." };
@@ -228,6 +228,9 @@ internal static class RunCommand
         try
         {
             await using var app = builder.Build();
+
+            // A mistyped key would otherwise be ignored without a word (its setting keeping the default); warn, don't fail.
+            ConfigurationKeyCheck.Warn(app.Configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Configuration"));
             app.MapAlertBrokerWorkerEndpoints();
             if (serveWeb)
             {
@@ -266,6 +269,12 @@ internal static class RunCommand
         catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
         {
             CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port, or 0 to disable the endpoints)");
+            return 2;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
+        {
+            // An address that is not this host's: a configuration error like a taken port, not a fatal one.
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Telemetry:HttpAddress: " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)");
             return 2;
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is ModelUnavailableException)

@@ -126,6 +126,11 @@ internal static class ServeCommand
             CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port)");
             return 2;
         }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Telemetry:HttpAddress: " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)");
+            return 2;
+        }
         catch (RedisConnectionFailedException e)
         {
             CliHelpers.Stderr.MarkupLine("[red]Redis:[/] " + Markup.Escape(e.Message));

@@ -70,6 +70,7 @@ internal static class DemoModel
             ? $"no checkout's models/ found from {Environment.CurrentDirectory} or {AppContext.BaseDirectory}: run it in the checkout or give --model models/<name>/<version>"
             : $"no trained model in {root} yet";
         description = $"RANDOM WEIGHTS for every survey ({why}), exported to {temp} — the class probabilities below mean nothing";
+        TemporaryModelDirectory.DeleteOnExit(temp);
         return ModelSet.Of(ActiveModel.CreateRandom(temp));
     }
 

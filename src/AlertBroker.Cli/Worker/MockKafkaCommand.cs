@@ -13,6 +13,17 @@ internal static class MockKafkaCommand
     public static Command Create()
     {
         var topics = new Option<string[]>("--topic") { Description = "Topics to create (repeatable), with 4 partitions each (the mock's fixed count; producers also create topics on first use).", AllowMultipleArgumentsPerToken = true };
+        topics.Validators.Add(result =>
+        {
+            // Kafka's own rule for topic names; an empty one reached librdkafka as an ArgumentException (exit 70).
+            foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (name.Length is 0 or > 249 || name is "." or ".." || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                {
+                    result.AddError($"--topic '{name}' is not a Kafka topic name (1 to 249 characters: letters, digits, '.', '_' and '-').");
+                }
+            }
+        });
         var brokers = new Option<int>("--brokers") { Description = "Mock brokers (1–16).", DefaultValueFactory = _ => 1 };
         brokers.Validators.Add(result =>
         {

@@ -20,6 +20,9 @@ public sealed class MetadataSourceException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The CSV file opened but its header lacks the value column (the fix is the source's <c>Column</c> setting).</summary>
+    public bool ColumnMissing { get; init; }
 }
 
 /// <summary>One quantity keyed by object id (a host redshift, E(B−V), a class label): values as text, null when unknown.</summary>
@@ -71,7 +74,7 @@ public sealed class CsvObjectValueSource : IObjectValueSource
         var valueIndex = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
         if (valueIndex < 0)
         {
-            throw new MetadataSourceException($"{Description}: no column '{column}' in the header ({string.Join(", ", header)})");
+            throw new MetadataSourceException($"{Description}: no column '{column}' in the header ({string.Join(", ", header)})") { ColumnMissing = true };
         }
 
         var idIndex = Math.Max(0, Array.FindIndex(header, h => s_idColumns.Contains(h.ToLowerInvariant())));
@@ -256,6 +259,36 @@ public sealed class MetadataSourceFactory
 
         return $"it needs metadata {string.Join(", ", missing)} for {survey}, which no source supplies here: "
             + string.Join("; ", missing.Select(m => problems.TryGetValue((survey, m), out var p) ? m + ": " + p : m + ": not declared (alertbroker models metadata set --survey " + survey + " --source " + m + " …) nor configured (AlertBroker:Metadata:Sources:" + survey + ":" + m + ")"));
+    }
+
+    /// <summary>
+    /// Why the configured source <paramref name="source"/> of <paramref name="survey"/> cannot be opened, naming the setting
+    /// to change; null when it is not configured or opens.
+    /// </summary>
+    public string? ConfiguredProblem(string survey, string source)
+    {
+        foreach (var (s, name, csv, column, hash) in _configured)
+        {
+            if (s != survey || name != source)
+            {
+                continue;
+            }
+
+            try
+            {
+                Open(csv, column ?? source, hash);
+                return null;
+            }
+            catch (MetadataSourceException e)
+            {
+                var key = $"AlertBroker:Metadata:Sources:{survey}:{source}";
+                return e.ColumnMissing
+                    ? $"{e.Message}: the CSV lacks the column; set {key}:Column to the column holding the values (default: the source name '{source}')"
+                    : $"{e.Message} (check {key}:{(csv is not null ? "Csv" : "RedisHash")})";
+            }
+        }
+
+        return null;
     }
 
     private MetadataSourceSet Build(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations, Dictionary<(string, string), string>? problems)

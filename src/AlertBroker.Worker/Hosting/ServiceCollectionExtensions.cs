@@ -174,13 +174,21 @@ public static class ServiceCollectionExtensions
                         models.Add(ActiveModel.Load(path, o.ToSessionOptions()));
                     }
 
-                    set = ModelSet.Of(models, metadata);
+                    try
+                    {
+                        set = ModelSet.Of(models, metadata);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // Two packages declaring one survey is a usage error (exit 2), not a model that cannot be used.
+                        throw new OptionsValidationException(ModelOptions.Section, typeof(ModelOptions), [$"AlertBroker:Model:Path/Paths (--model): {e.Message}"]);
+                    }
 
                     // A model whose metadata is required serves a survey only where every source it needs is supplied here.
                     var unsupplied = set.Active
                         .Where(kv => kv.Value.MetadataRequired && metadata.Missing(kv.Key, kv.Value.MetadataSources).Count > 0)
                         .Select(kv => $"{kv.Value.Name} {kv.Value.Version} needs metadata {string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources))} for {kv.Key}, which no source supplies here "
-                            + string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => $"(set AlertBroker:Metadata:Sources:{kv.Key}:{m}:Csv or :RedisHash)")))
+                            + string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => factory.ConfiguredProblem(kv.Key, m) is { } problem ? $"({problem})" : $"(set AlertBroker:Metadata:Sources:{kv.Key}:{m}:Csv or :RedisHash)")))
                         .ToList();
                     if (unsupplied.Count > 0)
                     {
@@ -194,7 +202,12 @@ public static class ServiceCollectionExtensions
                         m.Dispose();
                     }
 
-                    throw e is ArgumentException ? new ModelUnavailableException(e.Message, e) : e;
+                    if (e is ArgumentException)
+                    {
+                        throw new ModelUnavailableException(e.Message, e);
+                    }
+
+                    throw;
                 }
             }
             else if (!o.AllowRandom && !string.IsNullOrWhiteSpace(o.SearchDirectory))
@@ -215,6 +228,7 @@ public static class ServiceCollectionExtensions
             else
             {
                 var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                TemporaryModelDirectory.DeleteOnExit(dir);
                 set = ModelSet.Of(ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions()), metadata);
                 Log.RandomModel(logger, dir);
             }

@@ -127,6 +127,9 @@ public sealed class StateOptions
     /// <summary>Forget an object this many hours after its last alert; 0 keeps objects forever.</summary>
     public double TtlHours { get; set; }
 
+    /// <summary>Largest <see cref="TtlHours"/>: 10 years (a TimeSpan of much more overflows; NaN and infinity are refused too).</summary>
+    internal const double MaxTtlHours = 87_600;
+
     /// <summary>First and longest wait between retries while the store is unreachable, milliseconds.</summary>
     public int RetryInitialMs { get; set; } = 200;
 
@@ -327,9 +330,43 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             problems.Add("Set AlertBroker:Kafka:Topics (a list) or AlertBroker:Kafka:TopicPattern (a regular expression starting with ^).");
         }
 
-        if (options.TopicPattern is { Length: > 0 } p && !p.StartsWith('^'))
+        System.Text.RegularExpressions.Regex? pattern = null;
+        if (options.TopicPattern is { Length: > 0 } p)
         {
-            problems.Add("AlertBroker:Kafka:TopicPattern must start with ^ (librdkafka treats only such names as regular expressions).");
+            if (!p.StartsWith('^'))
+            {
+                problems.Add("AlertBroker:Kafka:TopicPattern must start with ^ (librdkafka treats only such names as regular expressions).");
+            }
+            else
+            {
+                try
+                {
+                    pattern = new System.Text.RegularExpressions.Regex(p, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                }
+                catch (ArgumentException e)
+                {
+                    problems.Add($"AlertBroker:Kafka:TopicPattern '{p}' is not a valid regular expression: {e.Message}");
+                }
+            }
+        }
+
+        // A topic the worker writes to that it also reads loops: every dead letter (or classification) is consumed again,
+        // fails again and is written again, without end.
+        foreach (var (key, topic) in new[] { ("OutputTopic", options.OutputTopic), ("DeadLetterTopic", options.DeadLetterTopic), ("ShadowTopic", options.ShadowTopic) })
+        {
+            if (string.IsNullOrWhiteSpace(topic))
+            {
+                continue;
+            }
+
+            if (options.Topics.Contains(topic, StringComparer.Ordinal))
+            {
+                problems.Add($"AlertBroker:Kafka:{key} '{topic}' is also an input topic (AlertBroker:Kafka:Topics): the worker would read back what it writes, without end. Choose another topic.");
+            }
+            else if (pattern is not null && MatchesPattern(pattern, topic))
+            {
+                problems.Add($"AlertBroker:Kafka:{key} '{topic}' matches AlertBroker:Kafka:TopicPattern '{options.TopicPattern}': the worker would read back what it writes, without end. Choose another topic or a narrower pattern.");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.GroupId))
@@ -367,6 +404,13 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             problems.Add("AlertBroker:Kafka:StartTimeoutMs must be 0 (no check) or positive.");
         }
 
+        // Offsets are stored after each batch and committed by librdkafka's auto-commit every CommitIntervalMs; 0 would
+        // turn that off, leaving commits to revocation and shutdown only (a crash would replay everything since the start).
+        if (options.CommitIntervalMs is < 1 or > 86_400_000)
+        {
+            problems.Add("AlertBroker:Kafka:CommitIntervalMs must be between 1 and 86400000 (milliseconds between commits of processed offsets).");
+        }
+
         // The settings librdkafka will get, checked by librdkafka itself: building a client applies every property (an
         // unknown name, a bad value such as security.protocol=bogus, or a combination it refuses fails here, before anything
         // is consumed). Building connects to nothing; the clients are disposed at once.
@@ -376,6 +420,18 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static bool MatchesPattern(System.Text.RegularExpressions.Regex pattern, string topic)
+    {
+        try
+        {
+            return pattern.IsMatch(topic);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 }
 
@@ -397,6 +453,12 @@ internal sealed class SchemaOptionsValidator : IValidateOptions<SchemaOptions>
         if (!string.IsNullOrEmpty(options.RegistryUsername) && string.IsNullOrWhiteSpace(options.RegistryUrl))
         {
             problems.Add("AlertBroker:Schemas:RegistryUsername is set without AlertBroker:Schemas:RegistryUrl.");
+        }
+
+        // A missing directory would be accepted and every Confluent-wire alert then dead-lettered as SchemaNotFound.
+        if (!string.IsNullOrWhiteSpace(options.SchemaDirectory) && !Directory.Exists(options.SchemaDirectory))
+        {
+            problems.Add($"AlertBroker:Schemas:SchemaDirectory '{options.SchemaDirectory}' is not a directory.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
@@ -434,6 +496,13 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             if (string.IsNullOrEmpty(options.RegistryPrefix) || options.RegistryPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
             {
                 return ValidateOptionsResult.Fail("AlertBroker:Model:RegistryPrefix must be non-empty and contain no { or }: the registry puts it in braces itself, as the Redis Cluster hash tag of all its keys.");
+            }
+
+            if (string.IsNullOrWhiteSpace(options.RegistryRedis) && !Directory.Exists(options.RegistryDirectory))
+            {
+                return ValidateOptionsResult.Fail(File.Exists(options.RegistryDirectory)
+                    ? $"AlertBroker:Model:RegistryDirectory '{options.RegistryDirectory}' is a file, not a registry directory."
+                    : $"AlertBroker:Model:RegistryDirectory '{options.RegistryDirectory}' does not exist (give the directory of an existing local model registry).");
             }
 
             return !string.IsNullOrWhiteSpace(options.RegistryRedis) && !string.IsNullOrWhiteSpace(options.RegistryDirectory)
@@ -511,9 +580,9 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
             problems.Add("AlertBroker:State:KeyPrefix must not contain { or }: in a Redis Cluster a hash tag would put every object in one slot.");
         }
 
-        if (options.TtlHours < 0)
+        if (!(options.TtlHours is >= 0 and <= StateOptions.MaxTtlHours))
         {
-            problems.Add("AlertBroker:State:TtlHours must be 0 (keep forever) or positive.");
+            problems.Add($"AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to {StateOptions.MaxTtlHours} (10 years).");
         }
 
         if (options.RetryInitialMs < 1 || options.RetryMaxMs < options.RetryInitialMs)
@@ -573,8 +642,10 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
             return ValidateOptionsResult.Fail("AlertBroker:Telemetry:HttpAddress must be an IP address (127.0.0.1 keeps the endpoints on loopback).");
         }
 
-        return options.OtlpEndpoint is { Length: > 0 } e && !Uri.TryCreate(e, UriKind.Absolute, out _)
-            ? ValidateOptionsResult.Fail("AlertBroker:Telemetry:OtlpEndpoint must be an absolute URI.")
+        // "collector:4317" parses as an absolute URI with scheme "collector"; the OTLP exporter needs http or https.
+        return options.OtlpEndpoint is { Length: > 0 } e
+            && !(Uri.TryCreate(e, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0)
+            ? ValidateOptionsResult.Fail($"AlertBroker:Telemetry:OtlpEndpoint '{e}' must be an http:// or https:// URL (e.g. http://collector:4317).")
             : ValidateOptionsResult.Success;
     }
 }

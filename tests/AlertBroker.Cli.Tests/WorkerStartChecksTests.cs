@@ -1,0 +1,198 @@
+using AlertBroker.Worker.Kafka;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// Settings of <c>run</c>, <c>serve</c>, <c>demo</c> and <c>mock-kafka</c> that looped, crashed (exit 70), ran out of memory
+/// or failed later are refused at start with exit 2 naming the setting; typos are warned about; temporary models go.
+/// </summary>
+public sealed class WorkerStartChecksTests : IDisposable
+{
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-start-").FullName;
+    private readonly string _topic = "in-" + Guid.NewGuid().ToString("N")[..8];
+
+    public WorkerStartChecksTests()
+    {
+        _kafka.CreateTopics(_topic);
+    }
+
+    public void Dispose()
+    {
+        _kafka.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    // --dead-letter-topic equal to an input topic read every dead letter back and dead-lettered it again, without end.
+    [Fact]
+    public async Task Run_DeadLetterTopicIsAnInputTopic_ExitsTwoNamingTheKeys()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--dead-letter-topic", _topic));
+
+        AssertExitTwo(code, output);
+        Assert.Contains($"AlertBroker:Kafka:DeadLetterTopic '{_topic}' is also an input topic (AlertBroker:Kafka:Topics)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_InvalidTopicPattern_ExitsTwoNamingTheKey()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--topic-pattern", "^ztf["));
+
+        AssertExitTwo(code, output);
+        Assert.Contains("AlertBroker:Kafka:TopicPattern '^ztf[' is not a valid regular expression", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    public async Task Run_TtlHoursNotASaneNumber_ExitsTwoNamingTheKey(string hours)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model"), new Dictionary<string, string?> { ["AlertBroker__State__TtlHours"] = hours });
+
+        AssertExitTwo(code, output);
+        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to 87600", output, StringComparison.Ordinal);
+    }
+
+    // An address not on this host was "fatal: SocketException" (run, exit 70) or "unexpected error" (serve, demo).
+    [Fact]
+    public async Task RunServeDemo_HttpAddressNotOnThisHost_ExitTwoNamingIt()
+    {
+        const string Elsewhere = "192.0.2.1";
+        var (run, runOutput, _) = await AlertBrokerProcess.RunAsync(["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--in-memory", "--random-model", "--http-port", "19999", "--http-address", Elsewhere, "--web"]);
+        var (serve, serveOutput, _) = await AlertBrokerProcess.RunAsync(["serve", "--http-address", Elsewhere, "--http-port", "19999"]);
+        var (demo, demoOutput, _) = await AlertBrokerProcess.RunAsync(["demo", "--nights", "0", "--objects", "5", "--serve", "--http-address", Elsewhere, "--http-port", "19999"]);
+
+        AssertExitTwo(run, runOutput);
+        Assert.Contains("AlertBroker:Telemetry:HttpAddress", runOutput, StringComparison.Ordinal);
+        AssertExitTwo(serve, serveOutput);
+        Assert.Contains("AlertBroker:Telemetry:HttpAddress", serveOutput, StringComparison.Ordinal);
+        AssertExitTwo(demo, demoOutput);
+        Assert.Contains("--http-address", demoOutput, StringComparison.Ordinal);
+    }
+
+    // demo --objects 1000000 --alerts-per-object 100000000 grew to 24 GB and was OOM-killed.
+    [Theory]
+    [InlineData("--objects × --alerts-per-object must be at most 500000", "--objects", "100000", "--alerts-per-object", "1000")]
+    [InlineData("--objects must be in [0, 100000], not 1000000", "--objects", "1000000")]
+    [InlineData("--alerts-per-object must be in [1, 1000], not 100000000", "--alerts-per-object", "100000000")]
+    [InlineData("--batch-size must be in [1, 100000], not 100001", "--batch-size", "100001")]
+    [InlineData("--objects-per-night must be above 0 and at most 1000000, not 0", "--objects-per-night", "0")]
+    [InlineData("--objects-per-night must be above 0 and at most 1000000, not 2000000", "--objects-per-night", "2000000")]
+    public async Task Demo_UnboundedSizes_ExitTwo(string expected, params string[] args)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["demo", .. args]);
+
+        AssertExitTwo(code, output);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    // A missing schema directory was accepted, and every Confluent-wire alert then dead-lettered as SchemaNotFound.
+    [Fact]
+    public async Task Run_SchemaDirectoryMissing_ExitsTwoAsOptionAndAsSetting()
+    {
+        var missing = Path.Combine(_root, "no-schemas");
+
+        var (option, optionOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--schema-dir", missing));
+        var (setting, settingOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model"), new Dictionary<string, string?> { ["AlertBroker__Schemas__SchemaDirectory"] = missing });
+
+        AssertExitTwo(option, optionOutput);
+        Assert.Contains("--schema-dir", optionOutput, StringComparison.Ordinal);
+        AssertExitTwo(setting, settingOutput);
+        Assert.Contains($"AlertBroker:Schemas:SchemaDirectory '{missing}' is not a directory", settingOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_TwoModelsForOneSurvey_ExitsTwoKeepingTheMessage()
+    {
+        var a = TestModelPackages.Export(Path.Combine(_root, "a", "1"), "a-gru", "1", seed: 1, surveys: ["ztf"]);
+        var b = TestModelPackages.Export(Path.Combine(_root, "b", "1"), "b-gru", "1", seed: 2, surveys: ["ztf"]);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model", a, "--model", b));
+
+        AssertExitTwo(code, output);
+        Assert.Contains("both a-gru 1 and b-gru 1 declare the survey ztf; give one model per survey", output, StringComparison.Ordinal);
+    }
+
+    // "push and promote one first", exit 3, for a directory that is not there (serve said so, exit 2).
+    [Fact]
+    public async Task Run_ModelRegistryDirectoryMissing_ExitsTwoSayingItDoesNotExist()
+    {
+        var missing = Path.Combine(_root, "no-registry");
+
+        var (option, optionOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model-registry-dir", missing));
+        var (setting, settingOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory"), new Dictionary<string, string?> { ["AlertBroker__Model__RegistryDirectory"] = missing });
+
+        AssertExitTwo(option, optionOutput);
+        Assert.Contains("--model-registry-dir", optionOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("push and promote", optionOutput, StringComparison.Ordinal);
+        AssertExitTwo(setting, settingOutput);
+        Assert.Contains($"AlertBroker:Model:RegistryDirectory '{missing}' does not exist", settingOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MockKafka_EmptyTopicName_ExitsTwo()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["mock-kafka", "--topic", ""]);
+
+        AssertExitTwo(code, output);
+        Assert.Contains("--topic '' is not a Kafka topic name", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("AlertBroker__Kafka__CommitIntervalMs", "0", "AlertBroker:Kafka:CommitIntervalMs must be between 1 and 86400000")]
+    [InlineData("AlertBroker__Telemetry__OtlpEndpoint", "collector:4317", "AlertBroker:Telemetry:OtlpEndpoint 'collector:4317' must be an http:// or https:// URL")]
+    public async Task Run_SettingOutOfItsDomain_ExitsTwoNamingIt(string variable, string value, string expected)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model"), new Dictionary<string, string?> { [variable] = value });
+
+        AssertExitTwo(code, output);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    // Mistyped keys were ignored without a word; now one warning each, naming the likely key, and the worker starts.
+    [Fact]
+    public async Task Run_MistypedKeys_WarnsNamingEachAndStarts()
+    {
+        using var worker = AlertBrokerProcess.Start(Run("--in-memory", "--random-model"), new Dictionary<string, string?>
+        {
+            ["AlertBroker__Kafka__BatchSzie"] = "5",
+            ["AlertBroker__Kafak__BatchSize"] = "5",
+        });
+
+        Assert.True(await worker.WaitForLineAsync("Partitions assigned", TimeSpan.FromSeconds(60)), worker.Output);
+        worker.Terminate();
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}; output:\n{worker.Output}");
+        Assert.Contains("Configuration key AlertBroker:Kafka:BatchSzie is not a setting and is ignored (did you mean AlertBroker:Kafka:BatchSize?)", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("Configuration key AlertBroker:Kafak is not a setting and is ignored (did you mean AlertBroker:Kafka?)", worker.Output, StringComparison.Ordinal);
+        Assert.Equal(2, worker.Count("is not a setting and is ignored"));
+    }
+
+    // Every --random-model run left /tmp/alertbroker-random-model-PID behind.
+    [Fact]
+    public async Task Run_RandomModel_TemporaryDirectoryRemovedAtExit()
+    {
+        using var worker = AlertBrokerProcess.Start(Run("--in-memory", "--random-model"));
+        var directory = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + worker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(await worker.WaitForLineAsync("Partitions assigned", TimeSpan.FromSeconds(60)), worker.Output);
+        Assert.True(Directory.Exists(directory), directory + " was not created:\n" + worker.Output);
+        worker.Terminate();
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}; output:\n{worker.Output}");
+        Assert.False(Directory.Exists(directory), directory + " is still there");
+    }
+
+    private static void AssertExitTwo(int code, string output)
+    {
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fatal:", output, StringComparison.Ordinal);
+    }
+
+    private string[] Run(params string[] extra) =>
+        ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
+}

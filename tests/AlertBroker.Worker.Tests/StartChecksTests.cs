@@ -1,0 +1,241 @@
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Scoring;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>Settings refused at start (exit 2, naming the key) that used to loop, overflow or fail later.</summary>
+public sealed class StartChecksTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-start-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private Dictionary<string, string?> Settings(params string[] models)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BootstrapServers"] = "127.0.0.1:9",
+            ["AlertBroker:Kafka:Topics:0"] = "in",
+            ["AlertBroker:State:Store"] = "InMemory",
+            ["AlertBroker:Telemetry:HttpPort"] = "0",
+        };
+        for (var i = 0; i < models.Length; i++)
+        {
+            settings[$"AlertBroker:Model:Paths:{i}"] = models[i];
+        }
+
+        return settings;
+    }
+
+    // Two --model for one survey was "model unusable", exit 3; docs/worker.md calls it a usage error (2).
+    [OnnxFact]
+    public void Host_TwoModelsDeclaringOneSurvey_IsAConfigurationError()
+    {
+        var a = TestModelPackages.Export(Path.Combine(_root, "a"), "a-gru", "1", 1, surveys: ["ztf"]);
+        var b = TestModelPackages.Export(Path.Combine(_root, "b"), "b-gru", "1", 2, surveys: ["ztf"]);
+        using var host = WorkerHosts.Build(Settings(a, b));
+
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IBatchModelSource>());
+
+        Assert.Contains("AlertBroker:Model:Path/Paths (--model): both a-gru 1 and b-gru 1 declare the survey ztf; give one model per survey", e.Failures, StringComparer.Ordinal);
+    }
+
+    // A configured CSV without the column said "(set …:Csv or :RedisHash)" — but Csv was set.
+    [OnnxFact]
+    public void Host_MetadataCsvWithoutTheColumn_SaysSoAndNamesColumn()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "meta"), "z-meta", "1", 3, metadata: true, surveys: ["ztf"]);
+        var csv = Path.Combine(_root, "host.csv");
+        File.WriteAllLines(csv, ["object_id,redshift,mw-ebv", "ZTF1,0.1,0.02"]);
+        var settings = Settings(dir);
+        settings["AlertBroker:Metadata:Sources:ztf:host-redshift:Csv"] = csv;
+        settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv"] = csv;
+        using var host = WorkerHosts.Build(settings);
+
+        var e = Assert.Throws<ModelUnavailableException>(() => host.Services.GetRequiredService<IBatchModelSource>());
+
+        Assert.Contains("no column 'host-redshift' in the header (object_id, redshift, mw-ebv)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set AlertBroker:Metadata:Sources:ztf:host-redshift:Column", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(":Csv or :RedisHash", e.Message, StringComparison.Ordinal);
+    }
+    private static KafkaOptions Kafka(Action<KafkaOptions> change)
+    {
+        var o = new KafkaOptions { BootstrapServers = "127.0.0.1:9092", Topics = ["ztf"] };
+        change(o);
+        return o;
+    }
+
+    private static string Failure(KafkaOptions o)
+    {
+        var result = new KafkaOptionsValidator().Validate(null, o);
+        Assert.True(result.Failed, "accepted");
+        return result.FailureMessage;
+    }
+
+    // The worker read its own dead letters back and dead-lettered them again, without end.
+    [Theory]
+    [InlineData("DeadLetterTopic")]
+    [InlineData("OutputTopic")]
+    [InlineData("ShadowTopic")]
+    public void Validate_OutputTopicIsAnInputTopic_FailsNamingBoth(string key)
+    {
+        var o = Kafka(o => typeof(KafkaOptions).GetProperty(key)!.SetValue(o, "ztf"));
+
+        var message = Failure(o);
+
+        Assert.Contains($"AlertBroker:Kafka:{key} 'ztf' is also an input topic (AlertBroker:Kafka:Topics)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PatternMatchesDeadLetterTopic_FailsNamingThePattern()
+    {
+        var message = Failure(Kafka(o =>
+        {
+            o.Topics = [];
+            o.TopicPattern = "^alertbroker-.*";
+        }));
+
+        Assert.Contains("AlertBroker:Kafka:DeadLetterTopic 'alertbroker-dead-letters' matches AlertBroker:Kafka:TopicPattern '^alertbroker-.*'", message, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker:Kafka:OutputTopic 'alertbroker-classifications' matches", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PatternNotMatchingOutputs_NoLoopReported()
+    {
+        var result = new KafkaOptionsValidator().Validate(null, Kafka(o =>
+        {
+            o.Topics = [];
+            o.TopicPattern = "^ztf_.*";
+        }));
+
+        Assert.DoesNotContain("without end", result.FailureMessage ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_InvalidTopicPattern_FailsNamingTheKey()
+    {
+        var message = Failure(Kafka(o => o.TopicPattern = "^ztf["));
+
+        Assert.Contains("AlertBroker:Kafka:TopicPattern '^ztf[' is not a valid regular expression", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Validate_CommitIntervalNotPositive_Fails(int ms)
+    {
+        Assert.Contains("AlertBroker:Kafka:CommitIntervalMs must be between 1 and 86400000", Failure(Kafka(o => o.CommitIntervalMs = ms)), StringComparison.Ordinal);
+    }
+
+    // TtlHours=1e300 ended in "fatal: OverflowException: TimeSpan overflowed", exit 70.
+    [Theory]
+    [InlineData(1e300)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(87_601)]
+    [InlineData(-1)]
+    public void Validate_TtlHoursNotFiniteOrTooLarge_Fails(double hours)
+    {
+        var result = new StateOptionsValidator().Validate(null, new StateOptions { TtlHours = hours });
+
+        Assert.True(result.Failed);
+        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to 87600", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(24)]
+    [InlineData(87_600)]
+    public void Validate_TtlHoursInRange_Succeeds(double hours)
+    {
+        Assert.True(new StateOptionsValidator().Validate(null, new StateOptions { TtlHours = hours }).Succeeded);
+        Assert.True(TimeSpan.FromHours(hours) >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Validate_SchemaDirectoryMissing_FailsNamingTheKey()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "ab-none-" + Guid.NewGuid().ToString("N"));
+
+        var result = new SchemaOptionsValidator().Validate(null, new SchemaOptions { SchemaDirectory = missing });
+
+        Assert.True(result.Failed);
+        Assert.Contains($"AlertBroker:Schemas:SchemaDirectory '{missing}' is not a directory", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new SchemaOptionsValidator().Validate(null, new SchemaOptions { SchemaDirectory = Path.GetTempPath() }).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_RegistryDirectoryMissing_FailsSayingItDoesNotExist()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "ab-none-" + Guid.NewGuid().ToString("N"));
+
+        var result = new ModelOptionsValidator().Validate(null, new ModelOptions { RegistryDirectory = missing });
+
+        Assert.True(result.Failed);
+        Assert.Contains($"AlertBroker:Model:RegistryDirectory '{missing}' does not exist", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("collector:4317")]
+    [InlineData("ftp://collector:4317")]
+    [InlineData("collector")]
+    public void Validate_OtlpEndpointWithoutHttpScheme_Fails(string endpoint)
+    {
+        var result = new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { OtlpEndpoint = endpoint });
+
+        Assert.True(result.Failed);
+        Assert.Contains("AlertBroker:Telemetry:OtlpEndpoint", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { OtlpEndpoint = "http://collector:4317" }).Succeeded);
+    }
+
+    // Mistyped keys were ignored without a word.
+    [Fact]
+    public void Find_MistypedKeys_NamesEachWithTheLikelyKey()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BatchSzie"] = "5",
+            ["AlertBroker:Kafak:BatchSize"] = "5",
+            ["AlertBroker:Candidates:MinDetection"] = "3",
+            ["AlertBroker:Metadata:Sources:ztf:host-redshift:Colum"] = "z",
+            ["AlertBroker:State:Zzzzzzzz"] = "1",
+        }).Build();
+
+        var found = ConfigurationKeyCheck.Find(configuration).ToDictionary(f => f.Key, f => f.DidYouMean);
+
+        Assert.Equal("AlertBroker:Kafka:BatchSize", found["AlertBroker:Kafka:BatchSzie"]);
+        Assert.Equal("AlertBroker:Kafka", found["AlertBroker:Kafak"]);
+        Assert.Equal("AlertBroker:Candidates:MinDetections", found["AlertBroker:Candidates:MinDetection"]);
+        Assert.Equal("AlertBroker:Metadata:Sources:ztf:host-redshift:Column", found["AlertBroker:Metadata:Sources:ztf:host-redshift:Colum"]);
+        Assert.Null(found["AlertBroker:State:Zzzzzzzz"]);
+        Assert.Equal(5, found.Count);
+    }
+
+    [Fact]
+    public void Find_EveryKindOfValidKey_NothingReported()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BatchSize"] = "5",
+            ["AlertBroker:kafka:groupid"] = "g",
+            ["AlertBroker:Kafka:Topics:0"] = "ztf",
+            ["AlertBroker:Kafka:Properties:session.timeout.ms"] = "6000",
+            ["AlertBroker:Model:Paths:1"] = "models/x/1",
+            ["AlertBroker:Metadata:Sources:ztf:host-redshift:Csv"] = "z.csv",
+            ["AlertBroker:Metadata:Sources:lsst:mw-ebv:RedisHash"] = "ebv",
+            ["AlertBroker:Candidates:MinDetections"] = "3",
+            ["AlertBroker:Redis:Tls"] = "true",
+            ["AlertBroker:Web:RefreshSeconds"] = "2",
+            ["AlertBroker:Alerts:ZtfMinMjd"] = "58000",
+            ["AlertBroker:Telemetry:HttpPort"] = "0",
+            ["AlertBroker:Schemas:SchemaDirectory"] = "/tmp",
+            ["AlertBroker:State:TtlHours"] = "24",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }).Build();
+
+        Assert.Empty(ConfigurationKeyCheck.Find(configuration));
+    }
+}
