@@ -509,10 +509,6 @@ internal sealed class TrainingCli
                 };
             }
             classWeightPower = parse.GetValue(Unweighted) ? 0 : ParseClassWeightPower(parse.GetValue(ClassWeights)!);
-            if (!(parse.GetValue(L2Sp) is >= 0 and <= 1e6f) || !(parse.GetValue(GruLrScale) is >= 0 and <= 100f))
-            {
-                throw new ArgumentException("--l2-sp must be in [0, 1e6] and --gru-lr-scale in [0, 100].");
-            }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
         {
