@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace AlertBroker.Tests.Common;
@@ -50,34 +48,36 @@ public sealed class RedisClusterFixture : RedisServerFixture
         Directory.CreateDirectory(_dataDir);
         for (var i = 0; i < Masters; i++)
         {
-            var port = FreePort();
-            var bus = FreePort();
-            var info = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[]
+            // A free port can be taken between FreePort and redis-server's bind (tests run in parallel): try other ports.
+            for (var attempt = 1; ; attempt++)
             {
-                "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--cluster-enabled", "yes",
-                "--cluster-port", bus.ToString(CultureInfo.InvariantCulture), "--cluster-config-file", Path.Combine(_dataDir, $"nodes-{port}.conf"),
-                "--cluster-node-timeout", "5000", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir,
-            })
-            {
-                info.ArgumentList.Add(a);
-            }
+                var port = FreePort();
+                var bus = FreePort();
+                string[] arguments =
+                [
+                    "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--cluster-enabled", "yes",
+                    "--cluster-port", bus.ToString(CultureInfo.InvariantCulture), "--cluster-config-file", Path.Combine(_dataDir, $"nodes-{port}.conf"),
+                    "--cluster-node-timeout", "5000", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir,
+                ];
+                var log = new StringBuilder();
+                var (process, portTaken) = await LaunchAsync(server, arguments, log).ConfigureAwait(false);
+                Append(_log, Snapshot(log));
+                if (process is not null)
+                {
+                    _processes.Add(process);
+                    _ports.Add(port);
+                    break;
+                }
 
-            var process = Process.Start(info)!;
-            process.OutputDataReceived += (_, e) => Append(_log, e.Data);
-            process.ErrorDataReceived += (_, e) => Append(_log, e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            _processes.Add(process);
-            _ports.Add(port);
+                if (!portTaken || attempt == MaxStartAttempts)
+                {
+                    UnavailableReason = "redis-server exited at start: " + Snapshot(log);
+                    throw new InvalidOperationException(UnavailableReason);
+                }
+            }
         }
 
         Port = _ports[0];
-        foreach (var port in _ports)
-        {
-            await WaitForListenerAsync(port).ConfigureAwait(false);
-        }
-
         var create = new List<string> { "--cluster", "create" };
         create.AddRange(_ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
         create.AddRange(["--cluster-replicas", "0", "--cluster-yes"]);
@@ -164,31 +164,6 @@ public sealed class RedisClusterFixture : RedisServerFixture
         catch (IOException)
         {
         }
-    }
-
-    private async Task WaitForListenerAsync(int port)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (_processes.Exists(p => p.HasExited))
-            {
-                UnavailableReason = "redis-server exited at start: " + Snapshot(_log);
-                throw new InvalidOperationException(UnavailableReason);
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port).ConfigureAwait(false);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50).ConfigureAwait(false);
-            }
-        }
-
-        throw new InvalidOperationException("redis-server did not start listening on port " + port + ": " + Snapshot(_log));
     }
 
     private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args)

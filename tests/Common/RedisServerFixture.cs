@@ -95,60 +95,89 @@ public class RedisServerFixture : IAsyncLifetime
             return;
         }
 
-        Port = port != 0 ? port : FreePort();
-        var info = new ProcessStartInfo(server)
+        // A free port can be taken by another process between FreePort and redis-server's bind (tests run in parallel):
+        // a server that could not bind a port it was not asked for is started again on another one.
+        for (var attempt = 1; ; attempt++)
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var portText = Port.ToString(CultureInfo.InvariantCulture);
-        var arguments = new List<string> { "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir };
-        if (_secure)
-        {
-            arguments.AddRange(["--port", "0", "--tls-port", portText]);
-            arguments.AddRange(["--tls-cert-file", Path.Combine(_dataDir, "server.crt"), "--tls-key-file", Path.Combine(_dataDir, "server.key")]);
-            arguments.AddRange(["--tls-ca-cert-file", CaFile!, "--tls-auth-clients", _requireClientCertificate ? "yes" : "no"]);
-            arguments.AddRange(["--user", "default", "off"]);
-            arguments.AddRange(["--user", User!, "on", ">" + Password, "~*", "&*", "+@all"]);
-        }
-        else
-        {
-            arguments.AddRange(["--port", portText]);
-        }
+            Port = port != 0 ? port : FreePort();
+            var portText = Port.ToString(CultureInfo.InvariantCulture);
+            var arguments = new List<string> { "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir };
+            if (_secure)
+            {
+                arguments.AddRange(["--port", "0", "--tls-port", portText]);
+                arguments.AddRange(["--tls-cert-file", Path.Combine(_dataDir, "server.crt"), "--tls-key-file", Path.Combine(_dataDir, "server.key")]);
+                arguments.AddRange(["--tls-ca-cert-file", CaFile!, "--tls-auth-clients", _requireClientCertificate ? "yes" : "no"]);
+                arguments.AddRange(["--user", "default", "off"]);
+                arguments.AddRange(["--user", User!, "on", ">" + Password, "~*", "&*", "+@all"]);
+            }
+            else
+            {
+                arguments.AddRange(["--port", portText]);
+            }
 
+            var log = new StringBuilder();
+            var (process, portTaken) = await LaunchAsync(server, arguments, log).ConfigureAwait(false);
+            if (process is not null)
+            {
+                _process = process;
+                return;
+            }
+
+            if (!portTaken || port != 0 || attempt == MaxStartAttempts)
+            {
+                UnavailableReason = "redis-server exited at start: " + Snapshot(log);
+                return;
+            }
+        }
+    }
+
+    /// <summary>How many free ports a fixture tries before it gives up.</summary>
+    protected const int MaxStartAttempts = 5;
+
+    /// <summary>
+    /// Starts <paramref name="server"/> with <paramref name="arguments"/> and waits for its own "Ready to accept connections"
+    /// line (a connection alone could reach another process on a taken port). Returns the running process, or null when it
+    /// exited; <c>PortTaken</c> says it exited because a port it was to bind was in use.
+    /// </summary>
+    protected static async Task<(Process? Process, bool PortTaken)> LaunchAsync(string server, IEnumerable<string> arguments, StringBuilder log)
+    {
+        var info = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments)
         {
             info.ArgumentList.Add(a);
         }
 
-        var log = new StringBuilder();
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        for (var i = 0; i < 100; i++)
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) =>
         {
-            if (_process.HasExited)
+            Append(log, e.Data);
+            if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
             {
-                UnavailableReason = "redis-server exited at start: " + Snapshot(log);
-                return;
+                ready.TrySetResult();
             }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50).ConfigureAwait(false);
-            }
+        };
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(20))).ConfigureAwait(false);
+        if (first == ready.Task)
+        {
+            return (process, false);
         }
 
-        throw new InvalidOperationException("redis-server did not start listening on port " + Port + ": " + Snapshot(log));
+        if (first == exited)
+        {
+            await Task.Delay(50).ConfigureAwait(false); // the last lines of its output
+            process.Dispose();
+            return (null, Snapshot(log).Contains("Address already in use", StringComparison.Ordinal));
+        }
+
+        process.Kill();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        process.Dispose();
+        throw new InvalidOperationException("redis-server did not become ready within 20 s: " + Snapshot(log));
     }
 
     /// <summary>
