@@ -76,6 +76,29 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("--classes names Foo, a class neither the base model nor the data has", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("gru5,output", "gru5")]
+    [InlineData("meta", "meta")]
+    public async Task Finetune_TrainNamesALayerTheBaseLacks_ExitTwoNamingIt(string layers, string named)
+    {
+        // A two-layer base without a metadata branch: gru5 or meta trained nothing, and the "fine-tuned" package was the base.
+        var data = WriteData();
+        var baseDir = Package("base", "1", "SNIa", "SNII", "TDE");
+
+        var output = await Refused(2, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--train", layers, "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains($"--train names {named}, which the base model does not have", output, StringComparison.Ordinal);
+        Assert.Contains("gru0, gru1", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_AugmentLateDaysWithoutLateStart_ExitTwo()
+    {
+        var output = await Refused(2, "train", "--data", WriteData(), "--augment-late-days", "5", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("--augment-late-days sets the longest late start: it needs --augment-late-start above 0", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Finetune_TeacherClassesInAnotherOrder_ExitTwoPlainMessage()
     {

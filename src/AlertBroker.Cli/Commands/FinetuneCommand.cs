@@ -118,6 +118,15 @@ internal static class FinetuneCommand
             baseModel = baseModel with { Weights = ModelIo.WithoutMetadata(baseModel.Weights) };
         }
 
+        if (TrainableLayers.AbsentFrom(layers, baseModel.Weights.Config) is { Count: > 0 } absent)
+        {
+            // gru5 on a two-layer base, or meta on a base without (or stripped of) its metadata branch, trained nothing.
+            var config = baseModel.Weights.Config;
+            var has = string.Join(", ", Enumerable.Range(0, config.Layers).Select(l => $"gru{l}").Concat(config.MetaFeatures > 0 ? ["meta"] : []));
+            CliHelpers.Stderr.MarkupLine($"[red]--train names {Markup.Escape(string.Join(", ", absent))}, which the base model does not have[/] (its GRU layers and branches: {Markup.Escape(has)}; also dense, merge, latent, output, gru, all)");
+            return 2;
+        }
+
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is not null
             ? classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -302,9 +302,9 @@ internal sealed class TrainingCli
     }
 
     /// <summary>
-    /// Options that only mean something beside another: --mix-* without --mix-data and --distill-weight/--distill-temperature
-    /// without --distill-from were silently ignored; distillation with replay or augmentation was refused only after the
-    /// data were read.
+    /// Options that only mean something beside another: --mix-* without --mix-data, --distill-weight/--distill-temperature
+    /// without --distill-from and --augment-late-days without --augment-late-start were silently ignored; distillation with
+    /// replay or augmentation was refused only after the data were read.
     /// </summary>
     private string? DependencyProblem(ParseResult parse)
     {
@@ -318,6 +318,12 @@ internal sealed class TrainingCli
         if (!distilling && new Option[] { DistillWeight, DistillTemperature }.FirstOrDefault(o => Given(parse, o)) is { } distill)
         {
             return $"{distill.Name} sets up distillation: it needs --distill-from.";
+        }
+
+        if (Given(parse, AugmentLateDays) && !(parse.GetValue(AugmentLateStart) > 0))
+        {
+            // Without a late-start probability the longest late start was read and ignored.
+            return "--augment-late-days sets the longest late start: it needs --augment-late-start above 0.";
         }
 
         if (distilling && (mixing || new Option[] { AugmentDrop, AugmentNoise, AugmentLateStart, AugmentShiftMag }.Any(o => Given(parse, o) && parse.GetValue((Option<double>)o) > 0)))

@@ -76,6 +76,29 @@ public sealed record TrainableLayers
         return new TrainableLayers { Gru = gru, StepDense = dense, MetaDense = meta, Merge = merge, Latent = latent, Output = output };
     }
 
+    /// <summary>
+    /// The groups named in <paramref name="text"/> (as <see cref="Parse"/> reads it) that a network of
+    /// <paramref name="config"/> does not have: a GRU layer beyond its <see cref="Model.Network.GruClassifierConfig.Layers"/>,
+    /// or <c>meta</c> without a metadata branch. Training them would change nothing.
+    /// </summary>
+    public static IReadOnlyList<string> AbsentFrom(string text, Model.Network.GruClassifierConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(config);
+        var absent = new List<string>();
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = raw.ToLowerInvariant();
+            if ((name is "meta" or "meta_dense" && config.MetaFeatures == 0)
+                || (name.StartsWith("gru", StringComparison.Ordinal) && int.TryParse(name.AsSpan(3), out var l) && l >= config.Layers))
+            {
+                absent.Add(raw);
+            }
+        }
+
+        return absent;
+    }
+
     /// <summary>Whether the parameter with this <see cref="Model.Network.GruClassifierWeights.Parameters"/> name trains.</summary>
     public bool Includes(string parameterName)
     {
