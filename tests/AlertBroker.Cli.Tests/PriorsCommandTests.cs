@@ -57,6 +57,26 @@ public sealed class PriorsCommandTests : IDisposable
         return r.Probabilities[^3..];
     }
 
+    [Fact]
+    public void Priors_ARareClass_RecordedUnrounded_AndMovingBackRestores()
+    {
+        // Recorded to 6 decimals, a prior of 1e-7 was 0, and moving the package again started from a mix without that class.
+        var source = Model("m-rare", "N/N_c");
+        var output = Path.Combine(_root, "moved-rare", "2");
+        Assert.Equal(0, Priors(source, "SNIa=0.6,SNII=0.3999999,TDE=1e-7", output).Exit);
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(output, ModelPackage.ManifestFileName)));
+        Assert.Equal(1e-7, (double)manifest.Training.Data!["priors"]!["deployment"]!["TDE"]!, 12);
+
+        var back = Path.Combine(_root, "back-rare", "3");
+        Assert.Equal(0, Priors(output, "SNIa=1,SNII=1,TDE=1", back).Exit);
+        var before = LastProbabilities(source);
+        var restored = LastProbabilities(back);
+        for (var k = 0; k < 3; k++)
+        {
+            Assert.Equal(before[k], restored[k], 4);
+        }
+    }
+
     [Theory]
     [InlineData("N/N_c", 1.0, 1.0, 1.0)]               // an equal effective mix whatever the counts
     [InlineData("none", 900.0, 400.0, 100.0)]          // the counts themselves

@@ -91,12 +91,6 @@ internal static class EvaluateCommand
         TrainingCli.ReportLeftOut(encoded);
         if (part != "all")
         {
-            if (part is not ("test" or "validation" or "train"))
-            {
-                CliHelpers.Stderr.MarkupLine($"[red]--split must be all, train, validation or test, not '{Markup.Escape(part)}'[/]");
-                return 1;
-            }
-
             var seed = !Given(parse, cli.Seed) && splitInfo?["seed"] is JsonValue s ? s.GetValue<ulong>() : parse.GetValue(cli.Seed);
             var val = !Given(parse, cli.Validation) && splitInfo?["validationFraction"] is JsonValue v ? v.GetValue<double>() : parse.GetValue(cli.Validation);
             var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? f.GetValue<string>() : null);

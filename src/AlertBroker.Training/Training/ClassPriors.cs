@@ -135,8 +135,9 @@ public static class ClassPriors
         var d = new JsonObject();
         foreach (var c in classes)
         {
-            t[c] = Math.Round(training[c], 6);
-            d[c] = Math.Round(deployment[c], 6);
+            // Unrounded: a later adjustment starts from these deployment priors, and a prior of 1e-7 rounded to 6 decimals was 0.
+            t[c] = training[c];
+            d[c] = deployment[c];
         }
 
         return new JsonObject
