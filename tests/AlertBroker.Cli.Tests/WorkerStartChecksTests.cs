@@ -170,6 +170,28 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.Equal(2, worker.Count("is not a setting and is ignored"));
     }
 
+    // serve read the same configuration without the check: a mistyped key there was ignored without a word.
+    [Fact]
+    public async Task Serve_MistypedKey_WarnsNamingItAndServes()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        using var serve = AlertBrokerProcess.Start(["serve", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?> { ["AlertBroker__Web__RefreshSecnds"] = "5" });
+
+        Assert.True(await serve.WaitForLineAsync("web view:", TimeSpan.FromSeconds(60)), serve.Output);
+        serve.Terminate();
+        await serve.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(serve.ExitCode == 0, $"exit code {serve.ExitCode}; output:\n{serve.Output}");
+        Assert.Contains("Configuration key AlertBroker:Web:RefreshSecnds is not a setting and is ignored (did you mean AlertBroker:Web:RefreshSeconds?)", serve.Output, StringComparison.Ordinal);
+        Assert.Equal(1, serve.Count("is not a setting and is ignored"));
+    }
+
     // Every --random-model run left /tmp/alertbroker-random-model-PID behind.
     [Fact]
     public async Task Run_RandomModel_TemporaryDirectoryRemovedAtExit()

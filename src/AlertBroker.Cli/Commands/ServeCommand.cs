@@ -93,6 +93,9 @@ internal static class ServeCommand
         try
         {
             await using var app = builder.Build();
+
+            // As run does: a mistyped key would otherwise be ignored without a word.
+            ConfigurationKeyCheck.Warn(app.Configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Configuration"));
             app.MapAlertBrokerWeb();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var telemetry = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
