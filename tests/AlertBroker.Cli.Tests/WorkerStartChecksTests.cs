@@ -208,6 +208,28 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.False(Directory.Exists(directory), directory + " is still there");
     }
 
+    // A run killed outright (SIGKILL) cannot remove its directory; the next --random-model run removes it.
+    [Fact]
+    public async Task Run_RandomModel_DirectoryOfAKilledRunRemovedByTheNext()
+    {
+        string killedDirectory;
+        using (var killed = AlertBrokerProcess.Start(Run("--in-memory", "--random-model")))
+        {
+            killedDirectory = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + killed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(await killed.WaitForLineAsync("Partitions assigned", TimeSpan.FromSeconds(60)), killed.Output);
+            killed.Signal(9);
+            await killed.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.True(Directory.Exists(killedDirectory), killedDirectory + " should be left by the killed run");
+        using var next = AlertBrokerProcess.Start(Run("--in-memory", "--random-model"));
+        Assert.True(await next.WaitForLineAsync("Partitions assigned", TimeSpan.FromSeconds(60)), next.Output);
+        next.Terminate();
+        await next.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.False(Directory.Exists(killedDirectory), killedDirectory + " is still there");
+    }
+
     private static void AssertExitTwo(int code, string output)
     {
         Assert.True(code == 2, $"exit code {code}; output:\n{output}");

@@ -65,12 +65,11 @@ internal static class DemoModel
             }
         }
 
-        var temp = Path.Combine(Path.GetTempPath(), "alertbroker-demo-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var temp = TemporaryModelDirectory.ForThisProcess("alertbroker-demo-random-model");
         var why = root is null
             ? $"no checkout's models/ found from {Environment.CurrentDirectory} or {AppContext.BaseDirectory}: run it in the checkout or give --model models/<name>/<version>"
             : $"no trained model in {root} yet";
         description = $"RANDOM WEIGHTS for every survey ({why}), exported to {temp} — the class probabilities below mean nothing";
-        TemporaryModelDirectory.DeleteOnExit(temp);
         return ModelSet.Of(ActiveModel.CreateRandom(temp));
     }
 

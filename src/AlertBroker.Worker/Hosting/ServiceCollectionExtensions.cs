@@ -227,8 +227,7 @@ public static class ServiceCollectionExtensions
             }
             else
             {
-                var dir = Path.Combine(Path.GetTempPath(), "alertbroker-random-model-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                TemporaryModelDirectory.DeleteOnExit(dir);
+                var dir = TemporaryModelDirectory.ForThisProcess("alertbroker-random-model");
                 set = ModelSet.Of(ActiveModel.CreateRandom(dir, sessionOptions: o.ToSessionOptions()), metadata);
                 Log.RandomModel(logger, dir);
             }
