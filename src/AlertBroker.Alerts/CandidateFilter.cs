@@ -18,7 +18,7 @@ public enum CandidateRejectionKind
     Star,
 
     /// <summary>
-    /// The alert carries fewer detections of its object than <see cref="CandidateFilter.MinDetections"/>: too few to classify
+    /// The object has fewer detections up to the alert than <see cref="CandidateFilter.MinDetections"/>: too few to classify
     /// (a network given one or two points reads its class prior).
     /// </summary>
     TooFewDetections,
@@ -41,7 +41,8 @@ public sealed record CandidateRejection(CandidateRejectionKind Kind, string Mess
 /// <c>psfFlux</c> below zero);</item>
 /// <item>a solar-system object: Rubin <c>ssObjectId</c> set, ZTF <c>ssdistnr</c> within <see cref="SolarSystemRadiusArcsec"/>;</item>
 /// <item>ZTF: <c>distpsnr1</c> within <see cref="StarRadiusArcsec"/> and <c>sgscore1</c> at least <see cref="MinStarScore"/>;</item>
-/// <item>fewer detections in the alert than <see cref="MinDetections"/> (default 1: never).</item>
+/// <item>fewer detections of the object than <see cref="MinDetections"/> (default 1: never): those the alert carries, or
+/// those its stored light curve has up to the alert's time when the worker knows them and they are more.</item>
 /// </list>
 /// </summary>
 public sealed record CandidateFilter
@@ -71,9 +72,10 @@ public sealed record CandidateFilter
     public double MinStarScore { get; init; } = 0.9;
 
     /// <summary>
-    /// Fewest detections of the object the alert must carry — its triggering detection and those of its history in the
-    /// packet (ZTF: the last 30 days; Rubin: the last 12 months) — for its classification to carry probabilities (default
-    /// 1: every candidate is classified from its first detection). Checked after the other checks.
+    /// Fewest detections of the object up to the alert — its triggering detection and those of its history, in the packet
+    /// (ZTF: the last 30 days; Rubin: the last 12 months) or, in the worker, in its stored light curve when that has more —
+    /// for its classification to carry probabilities (default 1: every candidate is classified from its first detection).
+    /// Checked after the other checks.
     /// </summary>
     public int MinDetections { get; init; } = 1;
 
@@ -95,7 +97,14 @@ public sealed record CandidateFilter
     };
 
     /// <summary>Null when the alert is a transient candidate, else why not (values compared in the alert's own float precision, so 0.9 means 0.9f).</summary>
-    public CandidateRejection? Check(Alert alert)
+    public CandidateRejection? Check(Alert alert) => Check(alert, 0);
+
+    /// <summary>
+    /// As <see cref="Check(Alert)"/>, counting toward <see cref="MinDetections"/> the object's detections up to the alert's
+    /// time as its stored light curve has them (<paramref name="objectDetections"/>) when they are more than the alert carries
+    /// (a ZTF packet holds only the last 30 days).
+    /// </summary>
+    public CandidateRejection? Check(Alert alert, int objectDetections)
     {
         ArgumentNullException.ThrowIfNull(alert);
         if (!Enabled)
@@ -137,9 +146,10 @@ public sealed record CandidateFilter
             return new(CandidateRejectionKind.Star, Invariant($"not a transient candidate: on a Pan-STARRS1 star (sgscore1 {m.StarGalaxyScore:0.###} ≥ {MinStarScore:0.###}, {m.DistanceToNearestPs1Arcsec:0.##}″ away)"));
         }
 
-        if (alert.Detections.Length < MinDetections)
+        var detections = Math.Max(alert.Detections.Length, objectDetections);
+        if (detections < MinDetections)
         {
-            return new(CandidateRejectionKind.TooFewDetections, Invariant($"not classified yet: {alert.Detections.Length} detection(s) in the alert, fewer than {MinDetections}"));
+            return new(CandidateRejectionKind.TooFewDetections, Invariant($"not classified yet: {detections} detection(s) of the object, fewer than {MinDetections}"));
         }
 
         return null;

@@ -108,11 +108,26 @@ public sealed class CandidateFilterTests
         if (r is not null)
         {
             Assert.Equal(CandidateRejectionKind.TooFewDetections, r.Kind);
-            Assert.Equal($"not classified yet: {detections} detection(s) in the alert, fewer than {minimum}", r.Message);
+            Assert.Equal($"not classified yet: {detections} detection(s) of the object, fewer than {minimum}", r.Message);
         }
 
         // The vetting checks come first: a bogus alert is rejected as bogus, whatever its detections.
         Assert.Equal(CandidateRejectionKind.LowReliability, (CandidateFilter.Default with { MinDetections = 50 }).Check(Ztf(flux: 120, realBogus: 0.1f))!.Kind);
+    }
+
+    [Theory]
+    [InlineData(1, 0, true)]
+    [InlineData(1, 2, true)]
+    [InlineData(1, 3, false)]
+    [InlineData(4, 2, false)]
+    public void Check_ObjectDetectionsBeyondThePacket_CountTowardTheMinimum(int inAlert, int ofObject, bool rejected)
+    {
+        var alert = Make(Survey.Ztf, Passband.ZtfR, 120, new AlertMetadata { RealBogus = 0.97f }, inAlert);
+
+        var r = (CandidateFilter.Default with { MinDetections = 3 }).Check(alert, ofObject);
+
+        Assert.Equal(rejected, r is not null);
+        Assert.Equal(rejected ? $"not classified yet: {Math.Max(inAlert, ofObject)} detection(s) of the object, fewer than 3" : null, r?.Message);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class CandidateCommandTests
         Assert.Contains("(not a transient candidate)", output, StringComparison.Ordinal);
         Assert.Contains("none 79", output, StringComparison.Ordinal);
 
-        // With --min-detections 3, candidates whose alert carries one or two detections are withheld too, named apart.
+        // With --min-detections 3, candidates whose object has one or two detections so far are withheld too, named apart.
         var (minExit, min, _) = await AlertBrokerProcess.RunAsync(["demo", samples, "--nights", "0", "--min-detections", "3"], environment, TimeSpan.FromSeconds(180));
         Assert.True(minExit == 0, $"exit {minExit}:\n{min}");
         Assert.Matches(@"withheld: +(\d+) alerts are not transient candidates or carry too few detections, published without probabilities \(negative-flux 46, reliability 33, too-few-detections \d+;", min);

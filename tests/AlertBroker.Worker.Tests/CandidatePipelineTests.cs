@@ -148,4 +148,52 @@ public sealed class CandidatePipelineTests : IDisposable
         Assert.Empty(newer.NewestAlertWithheld);
         Assert.NotEmpty(newer.Probabilities);
     }
+
+    // MinDetections counted the packet's detections only: a ZTF packet holds 30 days, so an object with many detections
+    // could be withheld as "too few". Now the object's detections up to the alert, stored or in the same batch, count.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task MinDetections_CountsTheObjectsStoredDetections_NotOnlyThePackets(bool oneBatchPerAlert)
+    {
+        // Packets without history: each carries its own detection only.
+        var alerts = SyntheticZtfAlerts.Generate(objects: 6, alertsPerObject: 4, seed: 9, maxHistory: 0);
+        var processor = new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => TestModels.A, new ClassificationCodec())
+        {
+            Candidates = CandidateFilter.Default with { MinDetections = 3 },
+        };
+        var outputs = new List<Classification>();
+        if (oneBatchPerAlert)
+        {
+            foreach (var a in alerts)
+            {
+                var result = await processor.ProcessAsync(PipelineTestKit.Inputs([a]));
+                outputs.AddRange(result.Outputs.Select(o => ClassificationCodec.Decode(o.Value)));
+            }
+        }
+        else
+        {
+            var result = await processor.ProcessAsync(PipelineTestKit.Inputs(alerts));
+            outputs.AddRange(result.Outputs.Select(o => ClassificationCodec.Decode(o.Value)));
+        }
+
+        Assert.Equal(alerts.Count, outputs.Count);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in outputs.OrderBy(c => c.Mjd))
+        {
+            var n = seen[c.ObjectId] = seen.GetValueOrDefault(c.ObjectId) + 1;
+            if (n < 3)
+            {
+                Assert.Equal(ScoringPath.None, c.Scoring);
+                Assert.Equal($"not classified yet: {n} detection(s) of the object, fewer than 3", c.Reason);
+            }
+            else
+            {
+                Assert.NotEqual(ScoringPath.None, c.Scoring);
+                Assert.NotEmpty(c.Probabilities);
+            }
+        }
+
+        Assert.Equal(6, seen.Count);
+    }
 }

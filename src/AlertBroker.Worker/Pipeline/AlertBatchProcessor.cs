@@ -152,13 +152,15 @@ public sealed class AlertBatchProcessor
         var decodeTime = clock.Elapsed;
 
         // 2. Group by object; each object goes to its survey's model (and shadow). Whether each alert is a transient
-        // candidate is known from the alert alone; the state records it for the object's newest alert.
+        // candidate is known from the alert alone, except too few detections in the packet: the object's stored light
+        // curve may have more (step 5). The state records it for the object's newest alert.
         var works = new Dictionary<ObjectKey, ObjectWork>(alerts.Count);
         var workOfAlert = new ObjectWork[alerts.Count];
+        var fromAlerts = new CandidateRejection?[alerts.Count];
         var rejections = new CandidateRejection?[alerts.Count];
         for (var j = 0; j < alerts.Count; j++)
         {
-            rejections[j] = Candidates.Check(alerts[j]);
+            fromAlerts[j] = Candidates.Check(alerts[j]);
             var key = new ObjectKey(alerts[j].Survey, alerts[j].ObjectId);
             if (!works.TryGetValue(key, out var work))
             {
@@ -167,7 +169,7 @@ public sealed class AlertBatchProcessor
                 works.Add(key, work);
             }
 
-            work.Add(alerts[j], rejections[j]);
+            work.Add(j, alerts[j]);
             workOfAlert[j] = work;
         }
 
@@ -213,6 +215,7 @@ public sealed class AlertBatchProcessor
             for (var i = 0; i < pending.Count; i++)
             {
                 pending[i].Prepare(states[i] ?? ObjectState.Empty, MaxObservationsPerObject);
+                pending[i].Vet(Candidates, fromAlerts, rejections);
             }
 
             ScoreNewSteps(pending);
@@ -936,19 +939,66 @@ public sealed class AlertBatchProcessor
 
         public List<Alert> Alerts { get; } = new(1);
 
+        // Each alert's index in the batch.
+        private readonly List<int> _indices = new(1);
+
         // The batch's newest alert of the object (the last of equal times) and why it is withheld ("" when it is not).
         private double _newestMjd = double.NaN;
         private string _newestWithheld = string.Empty;
 
-        public void Add(Alert alert, CandidateRejection? rejection)
+        public void Add(int index, Alert alert)
         {
             Alerts.Add(alert);
-            if (!(alert.Mjd < _newestMjd))
+            _indices.Add(index);
+        }
+
+        /// <summary>
+        /// Each alert's final candidate check, after <see cref="Prepare"/>: an alert whose packet carries too few detections
+        /// is checked again counting the object's detections up to its time in the merged light curve (a ZTF packet holds
+        /// 30 days; the stored curve may have more). Also what the state records for the newest alert.
+        /// </summary>
+        public void Vet(CandidateFilter filter, CandidateRejection?[] fromAlerts, CandidateRejection?[] rejections)
+        {
+            _newestMjd = double.NaN;
+            _newestWithheld = string.Empty;
+            for (var k = 0; k < Alerts.Count; k++)
             {
-                _newestMjd = alert.Mjd;
-                // The messages are short (numbers and fixed words); bounded anyway, far inside the record's u16 length.
-                _newestWithheld = rejection?.Message is { } m ? (m.Length > 300 ? m[..300] : m) : string.Empty;
+                var alert = Alerts[k];
+                var j = _indices[k];
+                var rejection = fromAlerts[j];
+                if (rejection is { Kind: CandidateRejectionKind.TooFewDetections })
+                {
+                    rejection = filter.Check(alert, DetectionsAt(alert.Mjd));
+                }
+
+                rejections[j] = rejection;
+                if (!(alert.Mjd < _newestMjd))
+                {
+                    _newestMjd = alert.Mjd;
+                    // The messages are short (numbers and fixed words); bounded anyway, far inside the record's u16 length.
+                    _newestWithheld = rejection?.Message is { } m ? (m.Length > 300 ? m[..300] : m) : string.Empty;
+                }
             }
+        }
+
+        /// <summary>How many detections the merged light curve has at or before <paramref name="mjd"/>.</summary>
+        private int DetectionsAt(double mjd)
+        {
+            var n = 0;
+            foreach (ref readonly var o in Combined.AsSpan())
+            {
+                if (o.Mjd > mjd)
+                {
+                    break;
+                }
+
+                if (o.Kind == ObservationKind.Detection)
+                {
+                    n++;
+                }
+            }
+
+            return n;
         }
 
         public ObjectState Current { get; private set; } = ObjectState.Empty;
