@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -15,12 +16,21 @@ using Microsoft.Extensions.Logging;
 namespace AlertBroker.Web;
 
 /// <summary>
-/// The read-only JSON API behind every page (<c>docs/web.md</c>): only GET is mapped, every answer is JSON (or
-/// server-sent events of JSON), and a source that is down answers 503 with <c>{"error": "…"}</c>.
+/// The read-only JSON API behind every page (<c>docs/web.md</c>): only GET (and HEAD) is mapped, every answer is JSON
+/// (or server-sent events of JSON), errors included (<c>{"error": "…"}</c>: 400, 404, 405, and 503 for a source that is
+/// down).
 /// </summary>
 internal static class WebApi
 {
     public const int MaxObjectIdLength = 256;
+
+    /// <summary>The most recent classifications one request may ask for (<c>/api/objects/recent?limit=</c>).</summary>
+    public const int MaxRecent = 1000;
+
+    /// <summary>The methods every page, asset and API route answers (HEAD as GET without the body); any other is 405.</summary>
+    public static readonly string[] ReadMethods = [HttpMethods.Get, HttpMethods.Head];
+
+    private const string AllowedMethods = "GET, HEAD";
 
     /// <summary>Heartbeats newer than this count as live workers on the models page.</summary>
     public static readonly TimeSpan LiveWorker = TimeSpan.FromSeconds(60);
@@ -50,18 +60,42 @@ internal static class WebApi
                 return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
-        api.MapGet("/overview", async (WebSources s, CancellationToken ct) => Results.Json(await OverviewAsync(s, ct).ConfigureAwait(false), Json));
-        api.MapGet("/overview/stream", (WebSources s, IHostApplicationLifetime life, HttpContext context) =>
-            TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview"));
-        api.MapGet("/models", async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
-        api.MapGet("/objects/recent", async (WebSources s, int? limit, CancellationToken ct) =>
+        api.MapMethods("/overview", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await OverviewAsync(s, ct).ConfigureAwait(false), Json));
+        api.MapMethods("/overview/stream", ReadMethods, (WebSources s, IHostApplicationLifetime life, HttpContext context) =>
+            HttpMethods.IsHead(context.Request.Method)
+                // A HEAD gets the stream's headers only: a stream that writes nowhere would run until the connection closes.
+                ? Results.Text(string.Empty, "text/event-stream")
+                : (IResult)TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview"));
+        api.MapMethods("/models", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
+        api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, string? limit, CancellationToken ct) =>
         {
-            var items = await s.Recent.LatestAsync(Math.Clamp(limit ?? 100, 1, 1000), ct).ConfigureAwait(false);
+            // Bound here rather than as int?: a value that is not a number would otherwise answer 400 with no body at all.
+            var count = 100;
+            if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRecent))
+            {
+                return Results.Json(new ErrorDto($"limit must be a whole number from 1 to {MaxRecent}"), Json, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var items = await s.Recent.LatestAsync(count, ct).ConfigureAwait(false);
             return Results.Json(new RecentDto(s.Recent.Description, items), Json);
         });
-        api.MapGet("/objects/search", async (WebSources s, string? q, CancellationToken ct) => await SearchAsync(s, q, ct).ConfigureAwait(false));
-        api.MapGet("/objects/{survey}/{objectId}", async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
-        api.MapGet("/objects/{survey}/{objectId}/history", async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/search", ReadMethods, async (WebSources s, string? q, CancellationToken ct) => await SearchAsync(s, q, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/{survey}/{objectId}", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/{survey}/{objectId}/history", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
+
+        // Everything else under /api, any method: the routes above win wherever they match (a catch-all has the lowest
+        // precedence), so this answers unknown routes (404) and methods that change state (405, on any route: the API is
+        // read-only) with the same JSON error and headers, where the framework would answer an empty body.
+        api.Map("/{**rest}", (HttpContext context) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+            {
+                return Results.Json(new ErrorDto("no such API route (docs/web.md lists them)"), Json, statusCode: StatusCodes.Status404NotFound);
+            }
+
+            context.Response.Headers.Allow = AllowedMethods;
+            return Results.Json(new ErrorDto("the API is read-only: only GET and HEAD are allowed"), Json, statusCode: StatusCodes.Status405MethodNotAllowed);
+        });
     }
 
     public static async Task<OverviewDto> OverviewAsync(WebSources s, CancellationToken ct)

@@ -32,7 +32,7 @@ internal static class WebAssets
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", () => Results.Redirect("/ui/"));
+        endpoints.MapMethods("/", WebApi.ReadMethods, () => Results.Redirect("/ui/"));
         var ui = endpoints.MapGroup("/ui").AddEndpointFilter(async (context, next) =>
         {
             var headers = context.HttpContext.Response.Headers;
@@ -46,10 +46,10 @@ internal static class WebAssets
         foreach (var (route, file) in s_pages)
         {
             var asset = s_assets[file];
-            ui.MapGet(route["/ui".Length..], (HttpContext context) => Serve(context, asset));
+            ui.MapMethods(route["/ui".Length..], WebApi.ReadMethods, (HttpContext context) => Serve(context, asset));
         }
 
-        ui.MapGet("/assets/{name}", (HttpContext context, string name) =>
+        ui.MapMethods("/assets/{name}", WebApi.ReadMethods, (HttpContext context, string name) =>
             s_assets.TryGetValue(name, out var asset) && !name.EndsWith(".html", StringComparison.Ordinal) ? Serve(context, asset) : Results.NotFound());
     }
 

@@ -27,7 +27,7 @@ namespace AlertBroker.Web;
 /// the state store's Redis.</item>
 /// <item><see cref="AddAlertBrokerWeb(IServiceCollection, WebSources)"/> with sources built by the caller (the demo).</item>
 /// </list>
-/// Then <see cref="MapAlertBrokerWeb"/> maps the pages and the API (GET only).
+/// Then <see cref="MapAlertBrokerWeb"/> maps the pages and the API (GET and HEAD only).
 /// </summary>
 public static class WebHosting
 {

@@ -233,6 +233,35 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(0, after.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_a"));
     }
 
+    // Every method was answered as a GET: DELETE /healthz and POST /metrics answered 200 with the checks and the scrape.
+    [Theory]
+    [InlineData("POST", "/healthz")]
+    [InlineData("DELETE", "/healthz")]
+    [InlineData("PUT", "/readyz")]
+    [InlineData("OPTIONS", "/readyz")]
+    [InlineData("POST", "/metrics")]
+    [InlineData("PATCH", "/metrics")]
+    public async Task Endpoints_MethodOtherThanGetOrHead_Answers405WithAllow(string method, string path)
+    {
+        using var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = new StringContent("{}") });
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+    }
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    [InlineData("/metrics")]
+    public async Task Endpoints_Head_AnswersAsGetWithoutABody(string path)
+    {
+        _health.Running = true;
+        using var get = await Http.GetAsync(new Uri(path, UriKind.Relative));
+        using var head = await Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri(path, UriKind.Relative)));
+        Assert.Equal(get.StatusCode, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public void AddAlertBrokerHttp_DefaultAddress_ListensOnLoopbackOnly()
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
 namespace AlertBroker.Worker.Hosting;
@@ -10,12 +11,15 @@ namespace AlertBroker.Worker.Hosting;
 /// </summary>
 public static class WorkerEndpoints
 {
+    private static readonly string[] s_readMethods = [HttpMethods.Get, HttpMethods.Head];
+
     /// <summary>
     /// Maps <c>/healthz</c> (liveness checks, tag <see cref="WorkerHealthChecks.LiveTag"/>), <c>/readyz</c> (readiness,
     /// tag <see cref="WorkerHealthChecks.ReadyTag"/>): 200 when all pass, 503 otherwise, a JSON body listing each check;
     /// and <c>/metrics</c> (OpenTelemetry's Prometheus exporter). Needs the services of
     /// <see cref="ServiceCollectionExtensions.AddAlertBrokerWorker"/> (or at least health checks and a meter provider with
-    /// the Prometheus exporter).
+    /// the Prometheus exporter). Each answers GET and HEAD only (405 otherwise): the health-check and exporter middleware
+    /// would otherwise answer every method, a DELETE included, with 200.
     /// </summary>
     public static IEndpointRouteBuilder MapAlertBrokerWorkerEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -24,13 +28,13 @@ public static class WorkerEndpoints
         {
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.LiveTag),
             ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
-        });
+        }).WithMetadata(new HttpMethodMetadata(s_readMethods));
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.ReadyTag),
             ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
-        });
-        endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        }).WithMetadata(new HttpMethodMetadata(s_readMethods));
+        endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata(s_readMethods));
         return endpoints;
     }
 }
