@@ -58,6 +58,12 @@ public sealed record ObjectState
     /// </summary>
     public string NewestAlertWithheld { get; init; } = string.Empty;
 
+    /// <summary>
+    /// Set by a store when the stored record could not be decoded (damaged, or written by another program), never stored:
+    /// this state is then empty at the record's version, and the next write replaces the record with what arrives.
+    /// </summary>
+    public bool Unreadable { get; init; }
+
     /// <summary>A state for an object the store does not know.</summary>
     public static ObjectState Empty { get; } = new();
 }

@@ -195,7 +195,8 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     }
 
     // A record this codec cannot read (corrupted, or written by something else) must not block its object forever: it is
-    // treated as an empty state at the stored version, so the next write replaces it with a full re-run of what arrives.
+    // treated as an empty state at the stored version, so the next write replaces it with a full re-run of what arrives;
+    // the state says so (Unreadable), and the worker counts and logs it.
     private static ObjectState DecodeOrReset(byte[] record)
     {
         try
@@ -204,7 +205,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
         catch (InvalidDataException)
         {
-            return new ObjectState { Version = ObjectStateCodec.ReadVersion(record) };
+            return new ObjectState { Version = ObjectStateCodec.ReadVersion(record), Unreadable = true };
         }
     }
 

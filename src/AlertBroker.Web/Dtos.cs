@@ -95,7 +95,8 @@ internal sealed record ObjectDto(
     IReadOnlyDictionary<string, BandCountsDto> Bands,
     string? ModelId,
     LatestDto? Latest,
-    string? Withheld = null);
+    string? Withheld = null,
+    string? Unreadable = null);
 
 internal sealed record ObservationDto(long SourceId, double? Mjd, string Band, string Kind, double? Flux, double? FluxErr, double? LimitingMag, double? UpperLimitFlux);
 

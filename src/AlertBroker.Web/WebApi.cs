@@ -368,8 +368,11 @@ internal static class WebApi
         // Whether the object's newest alert went out without probabilities, and why (it was not a transient candidate),
         // as the worker recorded it in the state: the state keeps the network's numbers either way.
         var withheld = NullIfEmpty(state.NewestAlertWithheld);
+        var unreadable = state.Unreadable
+            ? "the stored record could not be read (damaged, or written by another program): the worker starts the object's light curve again from its next alert"
+            : null;
         return Results.Json(
-            new ObjectDto(key.SurveyName, key.ObjectId, state.Version, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedUnixMs), observations, bands, NullIfEmpty(state.ModelId), latest, withheld),
+            new ObjectDto(key.SurveyName, key.ObjectId, state.Version, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedUnixMs), observations, bands, NullIfEmpty(state.ModelId), latest, withheld, unreadable),
             Json);
     }
 

@@ -115,6 +115,9 @@ internal static partial class Log
     [LoggerMessage(29, LogLevel.Information, "Schema registry answers again after {Seconds} s")]
     public static partial void RegistryBack(ILogger logger, double seconds);
 
+    [LoggerMessage(38, LogLevel.Warning, "The stored record of {Survey} object {ObjectId} could not be read (damaged, or written by another program): its light curve starts again from this alert ({More} more such objects in the batch)")]
+    public static partial void StateUnreadable(ILogger logger, string survey, string objectId, int more);
+
     [LoggerMessage(60, LogLevel.Warning, "Configuration key {Key} is not a setting and is ignored{Hint}")]
     public static partial void UnknownConfigurationKey(ILogger logger, string key, string hint);
 }

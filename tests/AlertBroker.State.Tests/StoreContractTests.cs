@@ -328,11 +328,13 @@ public abstract class RedisStoreContractTestsBase : StoreContractTests, IDisposa
         await store.ReadAsync([key], results);
         Assert.Equal(7, results[0]!.Version);
         Assert.Empty(results[0]!.Observations);
+        Assert.True(results[0]!.Unreadable);
         var committed = new bool[1];
         await store.WriteAsync([new StateWrite(key, 7, StateWith(8, Obs(1, 59000)))], committed);
         Assert.True(committed[0]);
         await store.ReadAsync([key], results);
         Assert.Single(results[0]!.Observations);
+        Assert.False(results[0]!.Unreadable);
     }
 
     public void Dispose()

@@ -215,6 +215,30 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // A damaged record was shown as an ordinary empty object (version 0, updated 1970) without a word.
+    [Fact]
+    public async Task Api_DamagedStateRecord_SaysItCouldNotBeRead()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var port = WebTestKit.FreePort();
+        var prefix = "damaged" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("SET", new AlertBroker.State.ObjectKey(AlertBroker.Alerts.Survey.Ztf, "ZTF26damaged").ToStorageKey(prefix), "not a state record at all");
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var o = Get(http, "/api/objects/ztf/ZTF26damaged");
+
+        Assert.StartsWith("the stored record could not be read", o.GetProperty("unreadable").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, o.GetProperty("observations").GetArrayLength());
+        await serve.StopAsync();
+    }
+
     // serve against a state Redis that is down said nothing: it printed its address and every object page answered 503.
     // It now says so at start (StoreNotAnswering, printed by ServeCommand), answers 503 meanwhile and recovers when the
     // Redis comes up, without a restart.

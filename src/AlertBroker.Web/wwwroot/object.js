@@ -35,7 +35,10 @@ function renderObject(o) {
   const plotted = lightCurve(document.getElementById('lightcurve'), o.observations);
   document.getElementById('lightcurve').dataset.points = plotted;
   if (!o.latest) {
-    replace('latest', h('p', { class: 'muted', text: 'not scored yet (no usable observation)' }));
+    replace('latest',
+      o.unreadable ? h('p', { class: 'status warning', id: 'unreadable', text: `The object's state is empty here: ${o.unreadable}.` }) : null,
+      o.withheld ? h('p', { class: 'status warning', id: 'withheld', text: `Its newest classification was published without probabilities (${o.withheld}).` }) : null,
+      h('p', { class: 'muted', text: 'not scored yet (no usable observation)' }));
     return;
   }
   const classes = o.latest.classes || o.latest.probabilities.map((_, i) => `class ${i + 1}`);

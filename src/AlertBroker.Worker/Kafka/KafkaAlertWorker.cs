@@ -5,6 +5,7 @@ using AlertBroker.Avro;
 using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Pipeline;
+using AlertBroker.Worker.Scoring;
 using AlertBroker.Worker.Telemetry;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -569,6 +570,11 @@ public sealed class KafkaAlertWorker
                 Interlocked.Add(ref _deadLetters, result.DeadLetters.Count);
                 Interlocked.Add(ref _classifications, result.Outputs.Count);
                 Log.Batch(_logger, result.Messages, result.Alerts, result.DeadLetters.Count, result.Timings.Total.TotalMilliseconds);
+                if (result.UnreadableStates is [var first, ..] unreadable)
+                {
+                    Log.StateUnreadable(_logger, ModelSet.SurveyName(first.Survey), first.ObjectId, unreadable.Count - 1);
+                }
+
                 BatchCompleted?.Invoke(result);
                 return true;
             }
@@ -629,6 +635,7 @@ public sealed class KafkaAlertWorker
         var shadows = new List<OutputMessage>();
         var dead = new List<DeadLetter>();
         int alerts = 0, written = 0, added = 0, retries = 0, dropped = 0;
+        var unreadable = new List<ObjectKey>();
         var clock = Stopwatch.StartNew();
 
         // One set of models for the whole batch, even though its messages are retried one call at a time.
@@ -646,6 +653,7 @@ public sealed class KafkaAlertWorker
                 added += r.ObservationsAdded;
                 retries += r.CasRetries;
                 dropped += r.ObservationsDropped;
+                unreadable.AddRange(r.UnreadableStates);
             }
             catch (Exception e) when (e is not (OperationCanceledException or StateStoreUnavailableException or StateConflictException or SchemaLookupUnavailableException))
             {
@@ -666,7 +674,7 @@ public sealed class KafkaAlertWorker
         }
 
         var t = clock.Elapsed;
-        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped };
+        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped, UnreadableStates = unreadable };
     }
 
     private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, CancellationToken abort)

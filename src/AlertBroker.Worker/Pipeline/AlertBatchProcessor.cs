@@ -182,6 +182,7 @@ public sealed class AlertBatchProcessor
         var pending = new List<ObjectWork>(works.Values);
         TimeSpan readTime = metadataStart, scoreTime = default, writeTime = default;
         int written = 0, added = 0, retries = 0, dropped = 0;
+        List<ObjectKey>? unreadable = null;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt >= MaxCasAttempts)
@@ -207,6 +208,13 @@ public sealed class AlertBatchProcessor
             if (attempt == 0)
             {
                 await ApplyMetadataAsync(lookups).ConfigureAwait(false);
+                for (var i = 0; i < states.Length; i++)
+                {
+                    if (states[i] is { Unreadable: true })
+                    {
+                        (unreadable ??= []).Add(keys[i]);
+                    }
+                }
             }
 
             readTime += clock.Elapsed;
@@ -334,6 +342,7 @@ public sealed class AlertBatchProcessor
         {
             ShadowOutputs = shadowOutputs ?? [],
             ObservationsDropped = dropped,
+            UnreadableStates = unreadable ?? [],
         };
         _metrics?.RecordBatch(result);
         counts.Report(_metrics);

@@ -42,4 +42,10 @@ public sealed record BatchResult(
 
     /// <summary>Observations left out of stored light curves by the per-object limit (the oldest points of those objects).</summary>
     public int ObservationsDropped { get; init; }
+
+    /// <summary>
+    /// Objects whose stored record could not be read (<see cref="AlertBroker.State.ObjectState.Unreadable"/>): their light
+    /// curves start again from this batch's alerts.
+    /// </summary>
+    public IReadOnlyList<AlertBroker.State.ObjectKey> UnreadableStates { get; init; } = [];
 }

@@ -32,6 +32,7 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Counter<double> _shadowAbsDiff;
     private readonly Counter<long> _metadataLookups;
     private readonly Counter<long> _observationsDropped;
+    private readonly Counter<long> _statesUnreadable;
     private readonly Counter<long> _deadLettersTruncated;
     private readonly Counter<long> _kafkaErrors;
     private readonly Counter<long> _offsetResets;
@@ -54,6 +55,7 @@ public sealed class WorkerMetrics : IDisposable
         _deadLetters = _meter.CreateCounter<long>("alertbroker.dead_letters", "{message}", "Messages sent to the dead-letter topic, by error kind.");
         _errors = _meter.CreateCounter<long>("alertbroker.errors", "{error}", "Errors by kind (state_unavailable, state_conflict, produce, kafka, dead letters by decode kind).");
         _observationsAdded = _meter.CreateCounter<long>("alertbroker.observations.added", "{observation}", "New observations merged into object state.");
+        _statesUnreadable = _meter.CreateCounter<long>("alertbroker.state.unreadable", "{object}", "Stored object records that could not be read (damaged, or written by another program), by survey: each object's light curve starts again from the alert that found it.");
         _batchSize = _meter.CreateHistogram<int>("alertbroker.batch.size", "{message}", "Messages per batch.");
         _stageSeconds = _meter.CreateHistogram<double>("alertbroker.stage.duration", "s", "Time per batch stage (decode, state_read, score, state_write, encode, publish, total).");
         _endToEndSeconds = _meter.CreateHistogram<double>("alertbroker.alert.latency", "s", "End to end: Kafka timestamp of the input message to classification produced.");
@@ -257,6 +259,11 @@ public sealed class WorkerMetrics : IDisposable
         _alertsIn.Add(batch.Alerts);
         _observationsAdded.Add(batch.ObservationsAdded);
         ObservationsDropped(batch.ObservationsDropped);
+        foreach (var survey in batch.UnreadableStates.GroupBy(k => k.Survey))
+        {
+            _statesUnreadable.Add(survey.Count(), new KeyValuePair<string, object?>("survey", Scoring.ModelSet.SurveyName(survey.Key)));
+        }
+
         _batchSize.Record(batch.Messages);
         var t = batch.Timings;
         Stage("decode", t.Decode);
