@@ -31,7 +31,7 @@ public sealed partial class MonitoringChartTests
 
         Assert.Equal(
             ["AlertBrokerConsumerLagHigh", "AlertBrokerDeadLettersHigh", "AlertBrokerDependencyDown", "AlertBrokerErrors", "AlertBrokerLatencyHigh",
-                "AlertBrokerMetadataMissing", "AlertBrokerNotPublishing", "AlertBrokerOffsetReset", "AlertBrokerPartitionsLost", "AlertBrokerWorkerDown"],
+                "AlertBrokerMetadataMissing", "AlertBrokerNotPublishing", "AlertBrokerOffsetReset", "AlertBrokerPartitionsLost", "AlertBrokerStateUnreadable", "AlertBrokerWorkerDown"],
             alerts.Keys.Order(StringComparer.Ordinal));
         var documented = DocumentedMetricFamilies();
         AssertParses(alerts.Values.Select(a => a.Str("expr")!));
@@ -59,7 +59,7 @@ public sealed partial class MonitoringChartTests
 
         // A threshold of 0 leaves its alert out; without a runbook URL there is no such annotation.
         var fewer = Alerts(Helm.Template(["monitoring"], "metrics.prometheusRule.consumerLagMessages=0", "metrics.prometheusRule.latencyP99Seconds=0", "metrics.prometheusRule.runbookUrl=").Single("PrometheusRule"));
-        Assert.Equal(8, fewer.Count);
+        Assert.Equal(9, fewer.Count);
         Assert.DoesNotContain("AlertBrokerConsumerLagHigh", fewer.Keys);
         Assert.DoesNotContain("AlertBrokerLatencyHigh", fewer.Keys);
         Assert.All(fewer.Values, a => Assert.Null(a.Map("annotations").Get("runbook_url")));
@@ -82,7 +82,7 @@ public sealed partial class MonitoringChartTests
 
             var check = Promtool(dir, "check", "rules", "rules.yaml");
             Assert.True(check.Exit == 0, check.Output);
-            Assert.Contains("SUCCESS: 10 rules found", check.Output, StringComparison.Ordinal);
+            Assert.Contains("SUCCESS: 11 rules found", check.Output, StringComparison.Ordinal);
             var run = Promtool(dir, "test", "rules", "alert-rules.test.yaml");
             Assert.True(run.Exit == 0, run.Output);
             Assert.Contains("SUCCESS", run.Output, StringComparison.Ordinal);

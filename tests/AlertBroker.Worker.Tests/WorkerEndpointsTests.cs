@@ -131,7 +131,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         metrics.DeadLetter("NotAvro");
         metrics.Error(WorkerError.StateUnavailable);
         var timings = new StageTimings(TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(9));
-        metrics.RecordBatch(new BatchResult(7, 5, [], [], 2, 4, 0, timings));
+        metrics.RecordBatch(new BatchResult(7, 5, [], [], 2, 4, 0, timings) { UnreadableStates = [new AlertBroker.State.ObjectKey(Alerts.Survey.Ztf, "ZTF1")] });
         metrics.SetLag("t", 0, 42);
         metrics.SetModels([("ztf", "active", "ztf-bts", "1.0.0"), ("ztf", "shadow", "ztf-bts", "1.1.0")]);
         metrics.SetMetadataMissing([("lsst", "lsst-meta@1", "host-redshift")]);
@@ -208,6 +208,8 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_a"));
         Assert.Equal(0, before.Value("alertbroker_kafka_offset_resets_total", "topic=ztf_b"));
         Assert.Equal(0, before.Value("alertbroker_kafka_partitions_lost_total"));
+        Assert.Equal(0, before.Value("alertbroker_state_unreadable_total", "survey=ztf"));
+        Assert.Equal(0, before.Value("alertbroker_state_unreadable_total", "survey=lsst"));
         Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=CorruptAvro"));
         Assert.Equal(0, before.Value("alertbroker_dead_letters_total", "kind=Internal"));
         Assert.Equal(0, before.Value("alertbroker_errors_total", "kind=decode_NotAvro"));

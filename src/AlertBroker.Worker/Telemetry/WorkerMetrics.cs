@@ -201,6 +201,11 @@ public sealed class WorkerMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(topics);
         _partitionsLost.Add(0);
+        foreach (var survey in new[] { "ztf", "lsst" })
+        {
+            _statesUnreadable.Add(0, new KeyValuePair<string, object?>("survey", survey));
+        }
+
         foreach (var topic in topics.Distinct(StringComparer.Ordinal))
         {
             _offsetResets.Add(0, new KeyValuePair<string, object?>("topic", topic));
