@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
 
 namespace AlertBroker.Web;
 
@@ -56,9 +57,23 @@ internal static class WebAssets
     private static IResult Serve(HttpContext context, Asset asset)
     {
         context.Response.Headers.ETag = asset.ETag;
-        return context.Request.Headers.IfNoneMatch == asset.ETag
+        return NotModified(context.Request, asset.ETag)
             ? Results.StatusCode(StatusCodes.Status304NotModified)
             : Results.Bytes(asset.Bytes, asset.ContentType);
+    }
+
+    // If-None-Match as RFC 9110 reads it: "*", or a list of tags of which one matches by weak comparison (W/"x" matches
+    // "x"). An exact string comparison missed lists and weak tags, so such clients got the whole asset every time.
+    private static bool NotModified(HttpRequest request, string etag)
+    {
+        var tags = request.GetTypedHeaders().IfNoneMatch;
+        if (tags.Count == 0)
+        {
+            return false;
+        }
+
+        var ours = EntityTagHeaderValue.Parse(etag);
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(ours, useStrongComparison: false));
     }
 
     private static FrozenDictionary<string, Asset> Load()

@@ -196,6 +196,26 @@ public sealed class ApiRequestTests : IAsyncLifetime
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 
+    // If-None-Match was compared as one exact string: "*", a list of tags or a weak tag got the whole asset again.
+    [Theory]
+    [InlineData("{0}", true)]
+    [InlineData("W/{0}", true)]
+    [InlineData("\"other\", {0}", true)]
+    [InlineData("*", true)]
+    [InlineData("\"other\"", false)]
+    public async Task Assets_IfNoneMatch_ReadAsRfc9110(string header, bool notModified)
+    {
+        using var first = await Http.GetAsync(new Uri("/ui/assets/common.js", UriKind.Relative));
+        var etag = first.Headers.ETag!.Tag;
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/ui/assets/common.js", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("If-None-Match", string.Format(CultureInfo.InvariantCulture, header, etag));
+
+        using var response = await Http.SendAsync(request);
+
+        Assert.Equal(notModified ? HttpStatusCode.NotModified : HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(notModified ? 0 : (await first.Content.ReadAsByteArrayAsync()).Length, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
     private Task<HttpResponseMessage> SendAsync(string method, string path, HttpContent? content = null) =>
         Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = content });
 
