@@ -59,10 +59,22 @@ internal static class AlertBrokerCommand
             return Task.FromResult(2);
         }
 
+        if (args.Length == 0 && parse.Errors.Count > 0)
+        {
+            // No command: the help, and the usage-error code every command group without a subcommand gives (was 1).
+            return InvokeThenAsync(parse, 2);
+        }
+
         var ownsSignals = parse.CommandResult.Command.Name is "run";
         return parse.InvokeAsync(ownsSignals
             ? new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }
             : new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    private static async Task<int> InvokeThenAsync(ParseResult parse, int exitCode)
+    {
+        await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        return exitCode;
     }
 
     // System.CommandLine names the .NET type a value failed to parse as ('System.Nullable`1[System.Int32]'): say what it is.

@@ -218,7 +218,8 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             throw new RegistryException($"{survey} has no earlier model to roll back to");
         }
 
-        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active };
+        // Active again since the rollback (the history entry keeps the time it was first promoted).
+        var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active, SinceUtc = record.Utc };
         var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
         history.RemoveAt(history.Count - 1);
         WriteAtomically(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");

@@ -53,17 +53,17 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return 1
         """;
 
-    // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event.
+    // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event, restored pointer.
     private const string RollbackScript = IdentityLua + """
         if ident(redis.call('GET', KEYS[1])) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         local prev = redis.call('LINDEX', KEYS[2], 0)
         if not prev then return redis.error_reply('NOPREVIOUS') end
         if ident(prev) ~= ARGV[2] then return redis.error_reply('CONFLICT') end
         redis.call('LPOP', KEYS[2])
-        redis.call('SET', KEYS[1], prev)
+        redis.call('SET', KEYS[1], ARGV[6])
         redis.call('RPUSH', KEYS[3], ARGV[3])
         redis.call('PUBLISH', ARGV[4], ARGV[5])
-        return prev
+        return ARGV[6]
         """;
 
     // KEYS: shadow:S, audit, surveys. ARGV: pointer ('' clears), record, channel, survey, event.
@@ -325,12 +325,15 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
         var previous = await GetPreviousAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{survey} has no earlier model to roll back to");
+
+        // Active again since the rollback (the history entry keeps the time it was first promoted).
+        var restored = previous with { SinceUtc = record.Utc };
         try
         {
             var result = await _db.ScriptEvaluateAsync(
                 RollbackScript,
                 [ActiveKey(survey), HistoryKey(survey), Audit],
-                [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous)]).ConfigureAwait(false);
+                [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous), RegistryJson.Serialize(restored)]).ConfigureAwait(false);
             return RegistryJson.Deserialize<ActivePointer>((string)result!, $"Redis list {HistoryKey(survey)} (first entry)") with { Survey = survey, Role = PointerRoles.Active };
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))

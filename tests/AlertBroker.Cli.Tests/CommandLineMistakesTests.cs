@@ -14,6 +14,23 @@ public sealed class CommandLineMistakesTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     // Redirected to a file or a pipe, stderr and stdout carried colour escape codes ("\u001b[38;5;9m…") into every log.
+    // alertbroker alone exited 1 while every command group alone (alertbroker models) exits 2: both are usage errors.
+    [Theory]
+    [InlineData]
+    [InlineData("models")]
+    [InlineData("simulate")]
+    public async Task NoCommand_SaysSo_ExitTwo(params string[] args)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains("Required command was not provided", output, StringComparison.Ordinal);
+        if (args.Length == 0)
+        {
+            Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Redirected_NoColourEscapeCodes()
     {

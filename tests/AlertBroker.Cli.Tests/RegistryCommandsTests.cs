@@ -62,6 +62,14 @@ public sealed class RegistryCommandsTests : IDisposable
         Assert.Equal(0, await RunAsync(["models", "metadata", "set", "--survey", "ztf", "--source", "mw-ebv", "--redis-hash", "ebv", "--registry", registry]));
         Assert.Equal(0, await RunAsync(["models", "metadata", "list", "--registry", registry]));
 
+        // Replacing a declaration: the audit names what it replaced (it said "(none)").
+        Assert.Equal(0, await RunAsync(["models", "metadata", "set", "--survey", "ztf", "--source", "mw-ebv", "--redis-hash", "ebv2", "--registry", registry]));
+        var replaced = (await r.GetAuditAsync()).Last(a => a.Action == "metadata-set");
+        Assert.Contains("ebv", replaced.From, StringComparison.Ordinal);
+        Assert.DoesNotContain("ebv2", replaced.From, StringComparison.Ordinal);
+        Assert.Contains("ebv2", replaced.To, StringComparison.Ordinal);
+        Assert.Null((await r.GetAuditAsync()).First(a => a.Action == "metadata-set").From);
+
         // A shadow: set for lsst only; promotion that requires shadowed alerts is refused while none were compared.
         Assert.Equal(0, await RunAsync(["models", "shadow", "cli-lsst@1", "--survey", "lsst", "--registry", registry]));
         Assert.Equal("cli-lsst@1", (await r.GetShadowAsync("lsst"))!.Ref.ToString());

@@ -147,6 +147,26 @@ public abstract class RegistryContractTests
         Assert.All(audit, r => Assert.Equal("ztf", r.Survey));
     }
 
+    // A rollback restored the history entry as it was, so status said the model rolled back to was active since its first
+    // promotion, days before the rollback.
+    [Fact]
+    public async Task Rollback_RestoredModelIsActiveSinceTheRollback()
+    {
+        var registry = CreateRegistry();
+        var first = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a")) with { SinceUtc = first };
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a")) with { SinceUtc = first.AddDays(1) };
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+        var rollback = Record("rollback", v2, v1) with { Utc = first.AddDays(3) };
+
+        var restored = await registry.RollbackAsync("ztf", v2, rollback);
+
+        Assert.Equal(first.AddDays(3), restored.SinceUtc);
+        Assert.Equal(first.AddDays(3), (await registry.GetActiveAsync("ztf"))!.SinceUtc);
+        Assert.Equal(v1.Sha256, (await registry.GetActiveAsync("ztf"))!.Sha256);
+    }
+
     [Fact]
     public async Task PromoteAndRollback_PerSurvey_PointersAndHistoriesAreIndependent()
     {

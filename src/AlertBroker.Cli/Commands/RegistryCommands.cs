@@ -424,7 +424,10 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine($"[yellow]note:[/] {Markup.Escape(csv)} does not exist here; it must exist on every worker's machine");
         }
 
-        var record = new PromotionRecord { Action = "metadata-set", Survey = declaration.Survey, Utc = declaration.Utc, To = declaration.Source + ": " + declaration.Describe(), Reason = reason, By = declaration.By ?? Environment.UserName };
+        // The audit names what a replaced declaration said (it read "(none) →" before).
+        var existing = (await registry.GetMetadataSourcesAsync(cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(d => d.Survey == declaration.Survey && d.Source == declaration.Source);
+        var record = new PromotionRecord { Action = "metadata-set", Survey = declaration.Survey, Utc = declaration.Utc, From = existing is null ? null : existing.Source + ": " + existing.Describe(), To = declaration.Source + ": " + declaration.Describe(), Reason = reason, By = declaration.By ?? Environment.UserName };
         await registry.SetMetadataSourceAsync(declaration, record, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]{Markup.Escape(declaration.Survey)}/{Markup.Escape(declaration.Source)}[/]: {Markup.Escape(declaration.Describe())}");
         return 0;
