@@ -208,6 +208,44 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.False(Directory.Exists(directory), directory + " is still there");
     }
 
+    // Every /readyz probe while the worker was not ready logged the framework's own "fail:" line: with a Kubernetes probe
+    // every few seconds, the log filled with them. /readyz still answers 503 naming the check.
+    [Fact]
+    public async Task Run_NotReady_ReadyzAnswers503_WithoutALogLinePerProbe()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        // Kafka that never answers: the worker waits for it (AlertBroker:Kafka:StartTimeoutMs) with /readyz up and failing.
+        using var worker = AlertBrokerProcess.Start(["run", "--bootstrap-servers", "127.0.0.1:9", "--topic", _topic, "--in-memory", "--random-model", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)), Timeout = TimeSpan.FromSeconds(5) };
+        var notReady = 0;
+        for (var i = 0; i < 100 && notReady < 4 && !worker.HasExited; i++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                notReady += response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable ? 1 : 0;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        worker.Terminate();
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(notReady == 4, $"/readyz answered 503 {notReady} times; output:\n{worker.Output}");
+        Assert.DoesNotContain("Health check", worker.Output, StringComparison.Ordinal);
+    }
+
     // A run killed outright (SIGKILL) cannot remove its directory; the next --random-model run removes it.
     [Fact]
     public async Task Run_RandomModel_DirectoryOfAKilledRunRemovedByTheNext()

@@ -205,6 +205,10 @@ internal static class RunCommand
         // Start-up failures are reported below in plain words; the host's own stack-trace log of them would bury that.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
+
+        // Every /readyz probe while not ready logged a framework "fail:" line (a Kubernetes probe every few seconds); the
+        // worker says why it is not ready in its own warnings, and /readyz's body names the failing check.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;
