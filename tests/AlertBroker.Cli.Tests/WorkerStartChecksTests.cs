@@ -174,12 +174,7 @@ public sealed class WorkerStartChecksTests : IDisposable
     [Fact]
     public async Task Serve_MistypedKey_WarnsNamingItAndServes()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = FreePort();
 
         using var serve = AlertBrokerProcess.Start(["serve", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?> { ["AlertBroker__Web__RefreshSecnds"] = "5" });
 
@@ -213,12 +208,7 @@ public sealed class WorkerStartChecksTests : IDisposable
     [Fact]
     public async Task Run_NotReady_ReadyzAnswers503_WithoutALogLinePerProbe()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = FreePort();
 
         // Kafka that never answers: the worker waits for it (AlertBroker:Kafka:StartTimeoutMs) with /readyz up and failing.
         using var worker = AlertBrokerProcess.Start(["run", "--bootstrap-servers", "127.0.0.1:9", "--topic", _topic, "--in-memory", "--random-model", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -266,6 +256,13 @@ public sealed class WorkerStartChecksTests : IDisposable
         await next.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.False(Directory.Exists(killedDirectory), killedDirectory + " is still there");
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static void AssertExitTwo(int code, string output)
