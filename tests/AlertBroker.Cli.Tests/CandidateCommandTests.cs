@@ -31,6 +31,19 @@ public sealed class CandidateCommandTests
         Assert.DoesNotContain("not a transient candidate", all, StringComparison.Ordinal);
     }
 
+    // demo took --min-detections 5000 (run refuses above 1000); score had no --min-detections at all.
+    [Theory]
+    [InlineData("demo", "0")]
+    [InlineData("demo", "1001")]
+    [InlineData("score", "0")]
+    [InlineData("score", "1001")]
+    public void MinDetections_OutsideOneToAThousand_IsAUsageError(string command, string value)
+    {
+        var parse = AlertBrokerCommand.Create().Parse([command, "--min-detections", value, "x"]);
+
+        Assert.Contains(parse.Errors, e => e.Message.Contains("--min-detections", StringComparison.Ordinal));
+    }
+
     // The summary said "1 dead letters" and nothing more: now it names the kind and the first error.
     [SharedDataFact]
     public async Task Demo_SchemaSampleWithAnImpossibleTime_SummaryNamesTheDeadLettersKindAndError()

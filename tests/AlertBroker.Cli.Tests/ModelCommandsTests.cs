@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Packaging;
 using Spectre.Console;
@@ -105,6 +106,50 @@ public sealed class ModelCommandsTests : IDisposable
         {
             Assert.Equal(p.Value.GetDouble(), inBatch.GetProperty("probabilities").GetProperty(p.Name).GetDouble(), 1e-5);
         }
+    }
+
+    [SharedDataFact]
+    public void Score_MinDetections_CountsTheObjectsDetectionsAsRunDoes()
+    {
+        var dir = ExportRandomModel("score-min-detections");
+        // A real Rubin alert that is a transient candidate, its packet carrying the object's earlier diaSources too.
+        var alert = SharedData.Files("alert-samples/lsst-real-v7_4").Single(f => f.Contains("58804302898003989", StringComparison.Ordinal));
+        JsonElement Scored(int minDetections)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, ScoreCommand.Run(dir, [alert], jsonl: true, output, CancellationToken.None, minDetections: minDetections));
+            return JsonDocument.Parse(output.ToString().Trim()).RootElement;
+        }
+
+        var detections = ScoreCommand.Collect([alert], CancellationToken.None, out _).Values.Single().Observations
+            .Where(o => o.Kind == ObservationKind.Detection).Select(o => o.SourceId).Distinct().Count();
+        Assert.True(detections > 5);
+        Assert.True(Scored(1).GetProperty("candidate").GetBoolean());
+        Assert.True(Scored(detections).GetProperty("candidate").GetBoolean());
+        var tooFew = Scored(detections + 1);
+        Assert.False(tooFew.GetProperty("candidate").GetBoolean());
+        Assert.Equal($"not classified yet: {detections} detection(s) of the object, fewer than {detections + 1}", tooFew.GetProperty("candidateReason").GetString());
+
+        // The probabilities do not depend on the check (score scores every object).
+        Assert.Equal(Scored(1).GetProperty("probabilities").ToString(), tooFew.GetProperty("probabilities").ToString());
+    }
+
+    [Fact]
+    public void Score_DetectionsUpTo_CountsDistinctDetectionsAtOrBeforeTheTime()
+    {
+        List<Observation> observations =
+        [
+            new(1, 100, Passband.ZtfG, ObservationKind.Detection, 10, 1, 20),
+            new(1, 100, Passband.ZtfG, ObservationKind.Detection, 10, 1, 20), // the same detection from a second alert
+            new(2, 101, Passband.ZtfR, ObservationKind.Detection, 10, 1, 20),
+            new(3, 101, Passband.ZtfR, ObservationKind.UpperLimit, float.NaN, 1, 20),
+            new(4, 101, Passband.ZtfR, ObservationKind.Forced, 5, 1, 20),
+            new(5, 103, Passband.ZtfG, ObservationKind.Detection, 10, 1, 20), // after the alert
+        ];
+
+        Assert.Equal(2, ScoreCommand.DetectionsUpTo(observations, 102));
+        Assert.Equal(3, ScoreCommand.DetectionsUpTo(observations, 103));
+        Assert.Equal(0, ScoreCommand.DetectionsUpTo(observations, 99));
     }
 
     [SharedDataFact]

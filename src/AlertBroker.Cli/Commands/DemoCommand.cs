@@ -49,7 +49,7 @@ internal static class DemoCommand
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var allAlerts = new Option<bool>("--all-alerts") { Description = "Publish probabilities for every alert, not only for transient candidates (as run --all-alerts)." };
-        var minDetections = new Option<int>("--min-detections") { Description = "Publish probabilities only once the object has at least N detections up to the alert, in the packet or its stored light curve (as run --min-detections).", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var minDetections = new Option<int>("--min-detections") { Description = "Publish probabilities only once the object has at least N detections up to the alert, in the packet or its stored light curve (as run --min-detections: 1 to 1000).", DefaultValueFactory = _ => 1 }.InRange(1, 1000);
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
             paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections,

@@ -32,14 +32,15 @@ internal static class ScoreCommand
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
         var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly };
+        var minDetections = new Option<int>("--min-detections") { Description = "Call an object a transient candidate only once it has at least N detections up to its newest alert, in all its alerts read (as run --min-detections: 1 to 1000; default 1).", DefaultValueFactory = _ => 1 }.InRange(1, 1000);
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly, minDetections };
         security.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var models = parse.GetValue(model) ?? [];
             if (models.Length > 0)
             {
-                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly));
+                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections));
             }
 
             var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
@@ -49,7 +50,7 @@ internal static class ScoreCommand
                 return 2;
             }
 
-            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly)).ConfigureAwait(false);
+            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections)).ConfigureAwait(false);
         });
         return command;
     }
@@ -73,11 +74,11 @@ internal static class ScoreCommand
     }
 
     /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
-    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false) =>
-        Run([modelDirectory], paths, jsonl, output, cancellationToken, device, detectionsOnly);
+    public static int Run(string modelDirectory, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1) =>
+        Run([modelDirectory], paths, jsonl, output, cancellationToken, device, detectionsOnly, minDetections);
 
     /// <summary>With one package: it scores every object. With several: each scores the surveys it declares.</summary>
-    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
+    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1)
     {
         var packages = new List<ModelPackage>();
         try
@@ -112,7 +113,7 @@ internal static class ScoreCommand
                 }
             }
 
-            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly);
+            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly, minDetections);
         }
         finally
         {
@@ -124,7 +125,7 @@ internal static class ScoreCommand
     /// Without --model: per survey of the alerts, the registry's active model (Redis, or a directory registry that has
     /// pointers), else the newest package under the models directory that declares the survey.
     /// </summary>
-    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false)
+    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1)
     {
         var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
         if (objects.Count == 0)
@@ -200,7 +201,7 @@ internal static class ScoreCommand
                 return 1;
             }
 
-            return Write(packages, objects, errors, jsonl, output);
+            return Write(packages, objects, errors, jsonl, output, minDetections);
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
@@ -222,7 +223,7 @@ internal static class ScoreCommand
         }
     }
 
-    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly)
+    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly, int minDetections)
     {
         var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
         if (objects.Count == 0)
@@ -243,11 +244,12 @@ internal static class ScoreCommand
             }
         }
 
-        return Write(packages, objects, errors, jsonl, output);
+        return Write(packages, objects, errors, jsonl, output, minDetections);
     }
 
-    private static int Write(Dictionary<string, ModelPackage> packages, Dictionary<string, ObjectObservations> objects, int errors, bool jsonl, TextWriter output)
+    private static int Write(Dictionary<string, ModelPackage> packages, Dictionary<string, ObjectObservations> objects, int errors, bool jsonl, TextWriter output, int minDetections)
     {
+        var candidates = CandidateFilter.Default with { MinDetections = minDetections };
         var scores = new List<ObjectScore>();
         foreach (var group in objects.Values.GroupBy(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)).GroupBy(g => packages.GetValueOrDefault(g.Key)))
         {
@@ -259,7 +261,7 @@ internal static class ScoreCommand
             try
             {
                 var name = package.Manifest.Name + "@" + package.Manifest.Version;
-                scores.AddRange(Score(package, group.SelectMany(g => g)).Select(s => s with { Model = name, Classes = package.Manifest.Classes }));
+                scores.AddRange(Score(package, group.SelectMany(g => g), candidates).Select(s => s with { Model = name, Classes = package.Manifest.Classes }));
             }
             catch (OnnxRuntimeException e)
             {
@@ -290,6 +292,21 @@ internal static class ScoreCommand
         var why = errors > 0 ? $" ({errors} message(s) could not be decoded)" : string.Empty;
         CliHelpers.Stderr.MarkupLine($"[red]no alert could be read from[/] {Markup.Escape(string.Join(", ", paths) + why)}");
         return 1;
+    }
+
+    /// <summary>The object's distinct detections at or before <paramref name="mjd"/> among all its alerts read (as the worker counts its stored light curve).</summary>
+    internal static int DetectionsUpTo(List<Observation> observations, double mjd)
+    {
+        var seen = new HashSet<long>();
+        foreach (var o in observations)
+        {
+            if (o.Kind == ObservationKind.Detection && o.Mjd <= mjd)
+            {
+                seen.Add(o.SourceId);
+            }
+        }
+
+        return seen.Count;
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
@@ -343,8 +360,9 @@ internal static class ScoreCommand
         return objects;
     }
 
-    internal static List<ObjectScore> Score(ModelPackage package, IEnumerable<ObjectObservations> objects)
+    internal static List<ObjectScore> Score(ModelPackage package, IEnumerable<ObjectObservations> objects, CandidateFilter? candidates = null)
     {
+        candidates ??= CandidateFilter.Default;
         using var scorer = new BatchScorer(package);
         // As the worker: a model trained on detections only is fed detections only.
         var encoding = StepEncodings.ForModel(package.Manifest) ?? StepEncodings.Get(package.Manifest.Encoding.Id);
@@ -391,7 +409,7 @@ internal static class ScoreCommand
             var x = new float[steps.Length * d.InputFeatures];
             encoding.EncodeSteps(steps, 0, t0, double.NaN, x);
             requests.Add(new ScoringRequest(x, meta, ReadOnlyMemory<float>.Empty));
-            pending.Add((id, survey, steps, observations.Count, o.Latest is { } latest ? CandidateFilter.Default.Check(latest) : null));
+            pending.Add((id, survey, steps, observations.Count, o.Latest is { } latest ? candidates.Check(latest, DetectionsUpTo(observations, latest.Mjd)) : null));
             if (requests.Count == BatchSize)
             {
                 Flush();
