@@ -327,6 +327,20 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         return Task.FromResult<IReadOnlyList<PromotionRecord>>(records);
     }
 
+    public Task<AuditTail> GetRecentAuditAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var lines = TailLines(AuditPath, (long)count + 1);
+        var older = lines.Count > count ? 1 : 0;
+        var records = new List<PromotionRecord>(lines.Count - older);
+        for (var i = older; i < lines.Count; i++)
+        {
+            records.Add(RegistryJson.Deserialize<PromotionRecord>(lines[i], $"{AuditPath} (record {lines.Count - i} from the end)"));
+        }
+
+        return Task.FromResult(new AuditTail(records, older == 1));
+    }
+
     public Task ReportHeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
@@ -441,6 +455,88 @@ public sealed class DirectoryModelRegistry : IModelRegistry
                 {
                     lines.Add(line);
                 }
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// The last <paramref name="count"/> non-empty lines of the file (oldest first), read backwards from its end in blocks:
+    /// a long file costs what those lines cost, not what the whole file does.
+    /// </summary>
+    private static List<string> TailLines(string path, long count)
+    {
+        const int Block = 64 * 1024;
+        var lines = new List<string>();
+        if (!File.Exists(path))
+        {
+            return lines;
+        }
+
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var start = RandomAccess.GetLength(file);
+
+        // The bytes from start to the end of the file; before start == 0, its first line may be cut.
+        var tail = Array.Empty<byte>();
+        while (start > 0)
+        {
+            var size = (int)Math.Min(Block, start);
+            start -= size;
+            var grown = new byte[size + tail.Length];
+            var read = 0;
+            while (read < size)
+            {
+                var n = RandomAccess.Read(file, grown.AsSpan(read, size - read), start + read);
+                if (n == 0)
+                {
+                    throw new IOException($"{path} became shorter while it was read");
+                }
+
+                read += n;
+            }
+
+            tail.CopyTo(grown, size);
+            tail = grown;
+            if (CompleteLines(tail, start == 0) > count)
+            {
+                break;
+            }
+        }
+
+        ReadOnlySpan<byte> text = tail;
+        if (start > 0)
+        {
+            text = text[(text.IndexOf((byte)'\n') + 1)..];
+        }
+
+        foreach (var range in text.Split((byte)'\n'))
+        {
+            var line = text[range].TrimEnd((byte)'\r');
+            if (line.Length > 0)
+            {
+                lines.Add(System.Text.Encoding.UTF8.GetString(line));
+            }
+        }
+
+        return lines.Count > count ? lines.GetRange(lines.Count - (int)count, (int)count) : lines;
+    }
+
+    /// <summary>How many non-empty lines lie wholly in <paramref name="bytes"/> (the first counts only at the start of the file).</summary>
+    private static long CompleteLines(ReadOnlySpan<byte> bytes, bool atStart)
+    {
+        if (!atStart)
+        {
+            var first = bytes.IndexOf((byte)'\n');
+            bytes = first < 0 ? [] : bytes[(first + 1)..];
+        }
+
+        long lines = 0;
+        foreach (var range in bytes.Split((byte)'\n'))
+        {
+            if (!bytes[range].TrimEnd((byte)'\r').IsEmpty)
+            {
+                lines++;
             }
         }
 

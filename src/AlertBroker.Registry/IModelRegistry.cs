@@ -74,7 +74,14 @@ public interface IModelRegistry
     /// <summary>Removes a declaration; false when there was none. Audited and notified.</summary>
     Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>The whole audit trail, oldest first.</summary>
     Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The newest <paramref name="count"/> (at least 1) records of the audit trail, oldest first, and whether older ones
+    /// exist; reads (and deserialises) those records only, however long the trail has grown.
+    /// </summary>
+    Task<AuditTail> GetRecentAuditAsync(int count, CancellationToken cancellationToken = default);
 
     Task ReportHeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default);
 

@@ -449,6 +449,23 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return records;
     }
 
+    public async Task<AuditTail> GetRecentAuditAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+
+        // The list is appended to (RPUSH): the newest count + 1 in one LRANGE; the one more says whether older ones exist.
+        var values = await _db.ListRangeAsync(Audit, -(long)count - 1, -1).ConfigureAwait(false);
+        var older = values.Length > count ? 1 : 0;
+        var records = new List<PromotionRecord>(values.Length - older);
+        for (var i = older; i < values.Length; i++)
+        {
+            records.Add(RegistryJson.Deserialize<PromotionRecord>(values[i]!, $"Redis list {Audit} (record {values.Length - i} from the end)"));
+        }
+
+        return new AuditTail(records, older == 1);
+    }
+
     public Task ReportHeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);

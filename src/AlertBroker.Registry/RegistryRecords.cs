@@ -232,6 +232,9 @@ public sealed record PromotionRecord
     public required string By { get; init; }
 }
 
+/// <summary>The newest records of the audit trail, oldest first, and whether the trail holds older ones than these.</summary>
+public sealed record AuditTail(IReadOnlyList<PromotionRecord> Records, bool HasOlder);
+
 /// <summary>A worker's periodic report of the model it is running.</summary>
 public sealed record WorkerHeartbeat
 {

@@ -90,7 +90,10 @@ public sealed record RegistryStatus
 
     public required IReadOnlyList<PromotionRecord> Audit { get; init; }
 
-    /// <summary>Reads the status; workers count as live when their last heartbeat is younger than <paramref name="liveWorker"/>.</summary>
+    /// <summary>
+    /// Reads the status; workers count as live when their last heartbeat is younger than <paramref name="liveWorker"/>;
+    /// the newest <paramref name="auditTail"/> audit records (none for 0).
+    /// </summary>
     public static async Task<RegistryStatus> ReadAsync(IModelRegistry registry, TimeSpan liveWorker, int auditTail = 20, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -122,8 +125,8 @@ public sealed record RegistryStatus
             });
         }
 
-        var audit = await registry.GetAuditAsync(cancellationToken).ConfigureAwait(false);
-        return new RegistryStatus { Surveys = surveys, Workers = workers, Audit = [.. audit.Skip(Math.Max(0, audit.Count - auditTail))] };
+        var audit = auditTail > 0 ? (await registry.GetRecentAuditAsync(auditTail, cancellationToken).ConfigureAwait(false)).Records : [];
+        return new RegistryStatus { Surveys = surveys, Workers = workers, Audit = audit };
     }
 
     /// <summary>The model a worker reports for a survey (its per-survey map; a worker from before per-survey heartbeats: its one model).</summary>

@@ -26,7 +26,11 @@ internal sealed record OverviewDto(
     IReadOnlyList<ThroughputPoint> Throughput,
     IReadOnlyDictionary<string, SurveyModelsDto> Models,
     IReadOnlyList<WorkerRowDto> PerWorker,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>How often the numbers are refreshed (the event stream's period; a page that polls waits as long).</summary>
+    public double RefreshSeconds { get; init; }
+}
 
 internal sealed record LatencyDto(double? P50, double? P90, double? P99, int Samples);
 
@@ -61,7 +65,11 @@ internal sealed record ModelsDto(
     IReadOnlyList<PromotionRecord> Audit,
     IReadOnlyList<WorkerHeartbeat> Workers,
     IReadOnlyList<LocalPackageDto> LocalPackages,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The trail holds older records than <see cref="Audit"/> (which is the newest <see cref="WebApi.MaxAuditRecords"/>).</summary>
+    public bool AuditTruncated { get; init; }
+}
 
 internal sealed record ModelVersionDto(string Name, string Version, string Sha256, string Encoding, IReadOnlyList<string> Classes, IReadOnlyDictionary<string, double> Metrics, string PushedBy, DateTimeOffset PushedUtc, bool Active, bool Rollback)
 {

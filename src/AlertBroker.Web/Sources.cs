@@ -90,6 +90,9 @@ internal sealed class HeartbeatStatisticsSource(IModelRegistry? registry) : ISta
 /// <summary>Everything the web view reads, chosen by how it runs (in a worker, alone, in the demo).</summary>
 internal sealed class WebSources : IDisposable
 {
+    private OverviewSnapshot? _overview;
+    private int _streams;
+
     /// <summary>"worker", "serve" or "demo".</summary>
     public required string Mode { get; init; }
 
@@ -113,6 +116,27 @@ internal sealed class WebSources : IDisposable
 
     public double RefreshSeconds { get; init; } = 2;
 
+    /// <summary>The most overview event streams open at once (<c>AlertBroker:Web:MaxStreamClients</c>); more are answered 503.</summary>
+    public int MaxStreamClients { get; init; } = 100;
+
+    /// <summary>The clock the shared overview's age is measured with.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The overview every client shares (computed at most once at a time, reused for <see cref="RefreshSeconds"/>).</summary>
+    public OverviewSnapshot Overview => LazyInitializer.EnsureInitialized(ref _overview, () => new OverviewSnapshot(ct => WebApi.OverviewAsync(this, ct), TimeSpan.FromSeconds(RefreshSeconds), Time));
+
+    /// <summary>Takes one of the <see cref="MaxStreamClients"/> stream slots, or null when all are taken; disposing it frees the slot.</summary>
+    public IDisposable? TryOpenStream()
+    {
+        if (Interlocked.Increment(ref _streams) > MaxStreamClients)
+        {
+            Interlocked.Decrement(ref _streams);
+            return null;
+        }
+
+        return new StreamSlot(this);
+    }
+
     /// <summary>Disposed with the sources (connections and stores this view opened itself).</summary>
     public IReadOnlyList<IDisposable> Owned { get; init; } = [];
 
@@ -130,6 +154,19 @@ internal sealed class WebSources : IDisposable
         foreach (var d in Owned)
         {
             d.Dispose();
+        }
+    }
+
+    private sealed class StreamSlot(WebSources sources) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref sources._streams);
+            }
         }
     }
 }

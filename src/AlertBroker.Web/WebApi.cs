@@ -27,6 +27,12 @@ internal static class WebApi
     /// <summary>The most recent classifications one request may ask for (<c>/api/objects/recent?limit=</c>).</summary>
     public const int MaxRecent = 1000;
 
+    /// <summary>The newest audit records <c>/api/models</c> answers (the trail grows without bound).</summary>
+    public const int MaxAuditRecords = 200;
+
+    /// <summary>The <c>Retry-After</c> of a refused overview stream (all <see cref="WebSources.MaxStreamClients"/> slots taken).</summary>
+    public const int StreamRetryAfterSeconds = 30;
+
     /// <summary>The methods every page, asset and API route answers (HEAD as GET without the body); any other is 405.</summary>
     public static readonly string[] ReadMethods = [HttpMethods.Get, HttpMethods.Head];
 
@@ -60,12 +66,30 @@ internal static class WebApi
                 return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
-        api.MapMethods("/overview", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await OverviewAsync(s, ct).ConfigureAwait(false), Json));
+        api.MapMethods("/overview", ReadMethods, async (WebSources s, IHostApplicationLifetime life, CancellationToken ct) =>
+            Results.Json((await s.Overview.GetAsync(life.ApplicationStopping, ct).ConfigureAwait(false)).Overview, Json));
         api.MapMethods("/overview/stream", ReadMethods, (WebSources s, IHostApplicationLifetime life, HttpContext context) =>
-            HttpMethods.IsHead(context.Request.Method)
+        {
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
                 // A HEAD gets the stream's headers only: a stream that writes nowhere would run until the connection closes.
-                ? Results.Text(string.Empty, "text/event-stream")
-                : (IResult)TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview"));
+                return Results.Text(string.Empty, "text/event-stream");
+            }
+
+            if (s.TryOpenStream() is not { } slot)
+            {
+                // EventSource gives up on a 503 (it reconnects only after a network error); the page then polls /api/overview.
+                context.Response.Headers.RetryAfter = StreamRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Results.Json(
+                    new ErrorDto($"too many live overview streams open ({s.MaxStreamClients}, AlertBroker:Web:MaxStreamClients): poll /api/overview instead, or retry later"),
+                    Json,
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            // Freed when the request ends, however it ends (the client goes, the server stops, the stream never started).
+            context.Response.RegisterForDispose(slot);
+            return TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview");
+        });
         api.MapMethods("/models", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
         api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, string? limit, CancellationToken ct) =>
         {
@@ -133,7 +157,8 @@ internal static class WebApi
                 full.Throughput,
                 models,
                 rows,
-                notes);
+                notes)
+            { RefreshSeconds = s.RefreshSeconds };
         }
 
         var reporting = numbers.Where(n => n.Summary is not null).Select(n => n.Summary!).ToList();
@@ -176,7 +201,8 @@ internal static class WebApi
             [],
             models,
             rows,
-            notes);
+            notes)
+        { RefreshSeconds = s.RefreshSeconds };
     }
 
     public static async Task<ModelsDto> ModelsAsync(WebSources s, CancellationToken ct)
@@ -193,7 +219,8 @@ internal static class WebApi
             return new ModelsDto(null, [], fixedPointers, [], [], local, notes);
         }
 
-        var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: int.MaxValue, ct).ConfigureAwait(false);
+        var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: 0, ct).ConfigureAwait(false);
+        var audit = await s.Registry.GetRecentAuditAsync(MaxAuditRecords, ct).ConfigureAwait(false);
         var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))
             .Select(m => new ModelVersionDto(
                 m.Name,
@@ -219,7 +246,7 @@ internal static class WebApi
         var pointers = status.Surveys
             .Where(v => v.Active is not null || v.Previous is not null || v.Shadow is not null)
             .ToDictionary(v => v.Survey, v => new SurveyPointersDto(ModelPointerDto.From(v.Active), ModelPointerDto.From(v.Previous), ModelPointerDto.From(v.Shadow), v.ShadowStatistics), StringComparer.Ordinal);
-        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. status.Audit.Reverse()], status.Workers, local, notes);
+        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. audit.Records.Reverse()], status.Workers, local, notes) { AuditTruncated = audit.HasOlder };
     }
 
     /// <summary>Per survey, the active and shadow models: the registry's pointers, else the fixed models the worker serves.</summary>
@@ -259,7 +286,8 @@ internal static class WebApi
             string json;
             try
             {
-                json = JsonSerializer.Serialize(await OverviewAsync(s, ct).ConfigureAwait(false), Json);
+                // The overview every client shares; computed under the stopping token, so this client going cancels only its wait.
+                json = (await s.Overview.GetAsync(stopping, ct).ConfigureAwait(false)).Json;
             }
             catch (OperationCanceledException)
             {

@@ -57,6 +57,7 @@ public static class WebHosting
                 FixedModels = () => statistics.Snapshot().Serving,
                 Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
+                MaxStreamClients = web.MaxStreamClients,
                 Owned = owned,
             };
         });
@@ -105,6 +106,7 @@ public static class WebHosting
                 RegistryDescription = description,
                 Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
+                MaxStreamClients = web.MaxStreamClients,
                 Owned = [.. owned, store],
             };
         });

@@ -319,6 +319,69 @@ public abstract class RegistryContractTests
         Assert.Equal(4, (await registry.GetAuditAsync()).Count);
     }
 
+    [Fact]
+    public async Task GetRecentAudit_TrailLongerThanAsked_TheNewestOldestFirstAndSaysOlderOnesExist()
+    {
+        var registry = CreateRegistry();
+        var empty = await registry.GetRecentAuditAsync(3);
+        Assert.Empty(empty.Records);
+        Assert.False(empty.HasOlder);
+
+        // Long records (longer than one read of the directory back-end's file tail) and short ones, mixed.
+        for (var i = 0; i < 7; i++)
+        {
+            await registry.SetShadowAsync("ztf", null, Record("shadow-clear") with { Reason = i + new string('x', i % 2 == 0 ? 100_000 : 10) });
+        }
+
+        var all = await registry.GetAuditAsync();
+        Assert.Equal(7, all.Count);
+        foreach (var (count, older) in new[] { (1, true), (3, true), (6, true), (7, false), (8, false), (int.MaxValue, false) })
+        {
+            var tail = await registry.GetRecentAuditAsync(count);
+            Assert.Equal(all.Skip(Math.Max(0, all.Count - count)).Select(r => r.Reason), tail.Records.Select(r => r.Reason));
+            Assert.Equal(older, tail.HasOlder);
+        }
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => registry.GetRecentAuditAsync(0));
+    }
+
+    /// <summary>Overwrites the oldest audit record with text that is not JSON, behind the registry's back; returns the file or key the error must name.</summary>
+    protected abstract Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry);
+
+    [Fact]
+    public async Task GetRecentAudit_OlderRecordDamaged_ReadsTheNewestWithoutIt_ADamagedOneIsNamed()
+    {
+        var registry = CreateRegistry();
+        for (var i = 0; i < 4; i++)
+        {
+            await registry.SetShadowAsync("ztf", null, Record("shadow-clear") with { Reason = "r" + i });
+        }
+
+        var where = await CorruptOldestAuditRecordAsync(registry);
+
+        // The bounded read never looks at (let alone deserialises) the records older than it was asked for.
+        var tail = await registry.GetRecentAuditAsync(3);
+        Assert.Equal(["r1", "r2", "r3"], tail.Records.Select(r => r.Reason));
+        Assert.True(tail.HasOlder);
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetRecentAuditAsync(4));
+        Assert.Contains(where, e.Message, StringComparison.Ordinal);
+        Assert.Contains("is not valid JSON", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RegistryStatus_AuditTail_IsTheNewestRecords()
+    {
+        var registry = CreateRegistry();
+        for (var i = 0; i < 5; i++)
+        {
+            await registry.SetShadowAsync("ztf", null, Record("shadow-clear") with { Reason = "r" + i });
+        }
+
+        var status = await RegistryStatus.ReadAsync(registry, TimeSpan.FromMinutes(1), auditTail: 2);
+        Assert.Equal(["r3", "r4"], status.Audit.Select(r => r.Reason));
+        Assert.Empty((await RegistryStatus.ReadAsync(registry, TimeSpan.FromMinutes(1), auditTail: 0)).Audit);
+    }
+
     internal static MetadataSourceDeclaration Declaration(string survey, string source, string? csv = null, string? hash = null) =>
         new() { Survey = survey, Source = source, Csv = csv, RedisHash = hash, By = "test", Utc = DateTimeOffset.UtcNow };
 
@@ -372,6 +435,15 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
     {
         var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "surveys", survey, "active.json");
         await File.WriteAllTextAsync(path, "garbage{");
+        return path;
+    }
+
+    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry)
+    {
+        var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "audit.jsonl");
+        var lines = await File.ReadAllLinesAsync(path);
+        lines[0] = "garbage{";
+        await File.WriteAllLinesAsync(path, lines);
         return path;
     }
 
@@ -464,6 +536,13 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
     {
         var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:active:" + survey;
         await _connection.GetDatabase().StringSetAsync(key, "garbage{");
+        return key;
+    }
+
+    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry)
+    {
+        var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:audit";
+        await _connection.GetDatabase().ListSetByIndexAsync(key, 0, "garbage{");
         return key;
     }
 

@@ -68,6 +68,35 @@ public sealed class SurveyModelsApiTests : IDisposable
         Assert.Contains(models.Notes, n => n.Contains("lsst lsst-sim@1.0.0", StringComparison.Ordinal));
     }
 
+    // The models page read (and deserialised) the whole audit trail on every request, however long it had grown.
+    [Fact]
+    public async Task Models_AuditLongerThanThePage_AnswersTheNewestRecordsAndSaysOlderOnesExist()
+    {
+        var registry = new DirectoryModelRegistry(Path.Combine(_root, "registry"));
+        var total = WebApi.MaxAuditRecords + 50;
+        for (var i = 0; i < total; i++)
+        {
+            await registry.SetShadowAsync("ztf", null, new PromotionRecord { Action = "shadow-clear", Survey = "ztf", Utc = DateTimeOffset.UtcNow, To = "-", By = "web-tests", Reason = "r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+
+        using var metrics = new WorkerMetrics();
+        using var statistics = new WorkerStatistics(metrics);
+        using var sources = Sources(statistics, registry);
+
+        var models = await WebApi.ModelsAsync(sources, CancellationToken.None);
+        Assert.Equal(WebApi.MaxAuditRecords, models.Audit.Count);
+        Assert.True(models.AuditTruncated);
+        Assert.Equal("r" + (total - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), models.Audit[0].Reason);
+        Assert.Equal("r50", models.Audit[^1].Reason);
+
+        var small = new DirectoryModelRegistry(Path.Combine(_root, "short"));
+        await small.SetShadowAsync("lsst", null, new PromotionRecord { Action = "shadow-clear", Survey = "lsst", Utc = DateTimeOffset.UtcNow, To = "-", By = "web-tests" });
+        using var fewer = Sources(statistics, small);
+        var all = await WebApi.ModelsAsync(fewer, CancellationToken.None);
+        Assert.Equal("lsst", Assert.Single(all.Audit).Survey);
+        Assert.False(all.AuditTruncated);
+    }
+
     private static WebSources Sources(WorkerStatistics statistics, IModelRegistry? registry) => new()
     {
         Mode = "worker",

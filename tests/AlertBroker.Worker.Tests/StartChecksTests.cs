@@ -61,6 +61,31 @@ public sealed class StartChecksTests : IDisposable
         Assert.Contains("set AlertBroker:Metadata:Sources:ztf:host-redshift:Column", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(":Csv or :RedisHash", e.Message, StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    public void Host_MaxStreamClientsBelowOne_IsAConfigurationErrorNamingTheKey(string value)
+    {
+        var settings = Settings();
+        settings["AlertBroker:Web:MaxStreamClients"] = value;
+        using var host = WorkerHosts.Build(settings);
+
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<WebOptions>>().Value);
+
+        Assert.Contains(e.Failures, f => f.StartsWith($"AlertBroker:Web:MaxStreamClients must be at least 1 (it is {value})", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Host_MaxStreamClients_BoundFromTheWebSection()
+    {
+        var settings = Settings();
+        settings["AlertBroker:Web:MaxStreamClients"] = "7";
+        using var host = WorkerHosts.Build(settings);
+
+        Assert.Equal(7, host.Services.GetRequiredService<IOptions<WebOptions>>().Value.MaxStreamClients);
+        Assert.Equal(100, new WebOptions().MaxStreamClients);
+    }
+
     private static KafkaOptions Kafka(Action<KafkaOptions> change)
     {
         var o = new KafkaOptions { BootstrapServers = "127.0.0.1:9092", Topics = ["ztf"] };

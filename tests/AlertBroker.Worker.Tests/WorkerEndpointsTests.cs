@@ -264,6 +264,25 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
+    // /metrics had neither (the health checks sent no nosniff): a browser could sniff the scrape as HTML, a proxy cache it.
+    [Theory]
+    [InlineData("GET", "/healthz")]
+    [InlineData("GET", "/readyz")]
+    [InlineData("GET", "/metrics")]
+    [InlineData("HEAD", "/metrics")]
+    public async Task Endpoints_Answer_NosniffAndNoStore(string method, string path)
+    {
+        _health.Running = true;
+        using var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)));
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.True(response.Headers.CacheControl?.NoStore, "Cache-Control: no-store");
+        if (path == "/metrics" && method == "GET")
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void AddAlertBrokerHttp_DefaultAddress_ListensOnLoopbackOnly()
     {

@@ -41,8 +41,9 @@ function render(m) {
       h('td', {}, ...(v.activeFor || []).map((s) => h('span', { class: 'badge active', text: `active ${s}` })), ' ',
         ...(v.shadowFor || []).map((s) => h('span', { class: 'badge shadow', text: `shadow ${s}` })), ' ',
         v.rollback ? h('span', { class: 'badge rollback', text: 'rollback' }) : null)))));
-  replace('audit', m.audit.length === 0 ? h('p', { class: 'muted', text: 'no promotion or rollback yet' }) :
-    table(['when', 'survey', 'action', 'from', 'to', 'by', 'why'], m.audit.map((a) => h('tr', {},
+  replace('audit', m.audit.length === 0 ? h('p', { class: 'muted', text: 'no promotion or rollback yet' }) : null,
+    m.auditTruncated ? h('p', { class: 'muted', id: 'audit-truncated', text: `the newest ${m.audit.length} records; the registry keeps older ones (not shown here)` }) : null,
+    m.audit.length === 0 ? null : table(['when', 'survey', 'action', 'from', 'to', 'by', 'why'], m.audit.map((a) => h('tr', {},
       h('td', { text: when(a.utc) }), h('td', { text: a.survey || '–' }), h('td', {}, a.action, a.forced ? h('span', { class: 'badge error', text: 'forced' }) : null),
       h('td', { text: a.from || '–' }), h('td', { text: a.to }), h('td', { text: a.by }), h('td', { text: a.reason || '' })))));
   replace('workers', m.workers.length === 0 ? h('p', { class: 'muted', text: 'no heartbeat in the last minute (workers that follow the registry report every 5 s)' }) :

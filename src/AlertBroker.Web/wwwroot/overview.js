@@ -51,13 +51,42 @@ async function start() {
   } catch (e) {
     status(`could not load the overview: ${e.message}`, 'error');
   }
-  // Live: the server pushes a fresh overview every few seconds (server-sent events); EventSource reconnects by itself.
+  live();
+}
+
+// Live: the server pushes a fresh overview every few seconds (server-sent events); EventSource reconnects by itself after
+// a network error. A stream the server refuses (503: too many open, AlertBroker:Web:MaxStreamClients) closes it for good:
+// the page then polls /api/overview every refresh period and tries the stream again after a while.
+let refreshSeconds = 2;
+
+function live() {
   const events = new EventSource('/api/overview/stream');
   events.addEventListener('overview', (e) => {
-    try { render(JSON.parse(e.data)); } catch (err) { status(`bad update: ${err.message}`, 'error'); }
+    try {
+      const o = JSON.parse(e.data);
+      if (o.refreshSeconds) refreshSeconds = o.refreshSeconds;
+      render(o);
+    } catch (err) { status(`bad update: ${err.message}`, 'error'); }
   });
-  events.onerror = () => status('live updates interrupted; reconnecting…', 'warning');
-  window.addEventListener('pagehide', () => events.close());
+  events.onerror = () => {
+    if (events.readyState !== EventSource.CLOSED) { status('live updates interrupted; reconnecting…', 'warning'); return; }
+    events.close();
+    poll(Date.now() + 60_000);
+  };
+  window.addEventListener('pagehide', () => events.close(), { once: true });
+}
+
+async function poll(retryStreamAt) {
+  if (Date.now() >= retryStreamAt) { live(); return; }
+  try {
+    const o = await getJson('/api/overview');
+    if (o.refreshSeconds) refreshSeconds = o.refreshSeconds;
+    render(o);
+    status(`updated ${new Date(o.utc).toLocaleTimeString('en-GB')} (polling: the server has no live stream free)`);
+  } catch (e) {
+    status(`could not load the overview: ${e.message}`, 'error');
+  }
+  setTimeout(() => poll(retryStreamAt), refreshSeconds * 1000);
 }
 
 start();

@@ -29,6 +29,12 @@ public sealed class WebOptions
 
     /// <summary>How often the overview page is sent fresh numbers (server-sent events), in seconds.</summary>
     public double RefreshSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// The most overview pages that get live updates (server-sent events) at once; a further stream is answered 503 with
+    /// <c>Retry-After</c>, and the page polls <c>/api/overview</c> every <see cref="RefreshSeconds"/> instead.
+    /// </summary>
+    public int MaxStreamClients { get; set; } = 100;
 }
 
 internal sealed class WebOptionsValidator : IValidateOptions<WebOptions>
@@ -49,6 +55,11 @@ internal sealed class WebOptionsValidator : IValidateOptions<WebOptions>
         if (!(options.RefreshSeconds is >= 0.2 and <= 3600))
         {
             problems.Add("AlertBroker:Web:RefreshSeconds must be between 0.2 and 3600.");
+        }
+
+        if (options.MaxStreamClients < 1)
+        {
+            problems.Add($"AlertBroker:Web:MaxStreamClients must be at least 1 (it is {options.MaxStreamClients}): the most overview pages with live updates at once; further pages poll.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

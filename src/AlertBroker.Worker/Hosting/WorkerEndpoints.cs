@@ -28,13 +28,29 @@ public static class WorkerEndpoints
         {
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.LiveTag),
             ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
-        }).WithMetadata(new HttpMethodMetadata(s_readMethods));
+        }).WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.ReadyTag),
             ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
-        }).WithMetadata(new HttpMethodMetadata(s_readMethods));
-        endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata(s_readMethods));
+        }).WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
+        endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
         return endpoints;
+    }
+
+    /// <summary>
+    /// The headers the web view's API sends, set before the endpoint runs (the health-check and exporter middleware take
+    /// no filters): no browser sniffs a scrape or a health answer as something else, and no cache keeps a stale one.
+    /// </summary>
+    private static void NoSniffNoStore(EndpointBuilder endpoint)
+    {
+        var next = endpoint.RequestDelegate ?? throw new InvalidOperationException("the endpoint " + endpoint.DisplayName + " has no request delegate");
+        endpoint.RequestDelegate = context =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            return next(context);
+        };
     }
 }
