@@ -123,4 +123,27 @@ public class InspectCommandTests
 
         Assert.Contains(parse.Errors, e => e.Message.Contains("--schema-registry must be an absolute http", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_LimitInsideAContainerOfManyAlerts_PrintsThatMany(bool normalized)
+    {
+        // A night in one container file is one message of many alerts: --limit 3 printed every one of them (not --json).
+        var dir = Directory.CreateTempSubdirectory("ab-inspect-night-").FullName;
+        try
+        {
+            var night = NightContainer.Write(dir);
+            var output = new StringWriter();
+
+            var exit = InspectCommand.Run([night], json: false, normalized, limit: 3, new AlertDecoder(), output, CancellationToken.None);
+
+            Assert.Equal(0, exit);
+            Assert.Equal(3, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -80,4 +80,28 @@ public sealed class ReplayTests : IDisposable
         Assert.Equal(1, ReplayCommand.Run([path], new ReplayOptions(), quiet: true, null, null, CancellationToken.None));
         Assert.Equal(1, ReplayCommand.Run([Path.Combine(_dir, "missing")], new ReplayOptions(), quiet: true, null, null, CancellationToken.None));
     }
+
+    [Fact]
+    public void Run_LimitInsideAContainerOfManyAlerts_StopsAtTheLimit()
+    {
+        // One night in one container file is one message of many alerts: --limit 3 replayed (and wrote) all of them.
+        var night = NightContainer.Write(_dir);
+        var outPath = Path.Combine(_dir, "alerts.jsonl");
+        Assert.True(new AlertReplayer(new AlertDecoder(), new ReplayOptions()).Run([night], CancellationToken.None).Alerts > 3);
+
+        var stats = new AlertReplayer(new AlertDecoder(), new ReplayOptions { Limit = 3, OutPath = outPath }).Run([night], CancellationToken.None);
+
+        Assert.Equal(3, stats.Alerts);
+        Assert.Equal(3, File.ReadAllLines(outPath).Length);
+    }
+
+    [SharedDataFact]
+    public void Run_LimitWithRepeat_StopsAtTheLimit()
+    {
+        // The first pass stopped at the limit, then the second pass replayed one alert more (--limit 3 --repeat 2: 4).
+        var stats = new AlertReplayer(new AlertDecoder(), new ReplayOptions { Limit = 3, Repeat = 2 })
+            .Run([SharedData.Path("alert-samples", "ztf-real-50")], CancellationToken.None);
+
+        Assert.Equal(3, stats.Alerts);
+    }
 }

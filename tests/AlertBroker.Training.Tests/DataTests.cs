@@ -224,4 +224,58 @@ public sealed class DataTests : IDisposable
         Assert.Equal(9, counts["TDE"]);
         Assert.All(data.Objects, o => Assert.All(o.Observations, p => Assert.True(p.Band is Passband.ZtfG or Passband.ZtfR)));
     }
+
+    // A pair whose light curves are gzip-compressed, as each member's bytes in order (several: a multi-member file).
+    private void WriteGzipPair(int objects, int members, out byte[] compressed)
+    {
+        var csv = new System.Text.StringBuilder("object_id,mjd,band,mag,mag_err\n");
+        var metadata = new System.Text.StringBuilder("object_id,class\n");
+        for (var o = 0; o < objects; o++)
+        {
+            metadata.Append(System.Globalization.CultureInfo.InvariantCulture, $"ZTF{o:D6},SNIa\n");
+            for (var k = 0; k < 20; k++)
+            {
+                csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"ZTF{o:D6},{59000 + k},{(k % 2 == 0 ? "g" : "r")},{18 + (0.01 * k)},0.05\n");
+            }
+        }
+
+        var text = System.Text.Encoding.UTF8.GetBytes(csv.ToString());
+        using var all = new MemoryStream();
+        var cut = text.Length / members;
+        for (var m = 0; m < members; m++)
+        {
+            // Members split at a line end so that each holds whole rows.
+            var start = m == 0 ? 0 : Array.IndexOf(text, (byte)'\n', m * cut) + 1;
+            var end = m == members - 1 ? text.Length : Array.IndexOf(text, (byte)'\n', (m + 1) * cut) + 1;
+            using var gzip = new System.IO.Compression.GZipStream(all, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true);
+            gzip.Write(text, start, end - start);
+        }
+
+        compressed = all.ToArray();
+        File.WriteAllText(Path.Combine(_dir, "ztf_sim_metadata.csv"), metadata.ToString());
+        File.WriteAllBytes(Path.Combine(_dir, "ztf_sim_lightcurves.csv.gz"), compressed);
+    }
+
+    [Fact]
+    public void Read_TruncatedGzipLightCurves_IsAnErrorNamingTheFile()
+    {
+        // Cut in half (an interrupted copy), the file read as half the objects, and split/evaluate went on without a word.
+        WriteGzipPair(2000, members: 1, out var compressed);
+        Assert.Equal(2000, LightCurveCsvReader.Read(_dir).Objects.Count);
+        var path = Path.Combine(_dir, "ztf_sim_lightcurves.csv.gz");
+        File.WriteAllBytes(path, compressed[..(compressed.Length / 2)]);
+
+        var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("cut short", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MultiMemberGzipLightCurves_ReadsEveryMember()
+    {
+        // Concatenated gzip members (bgzip, or files joined with cat) are one whole file, not a cut one.
+        WriteGzipPair(300, members: 3, out _);
+
+        Assert.Equal(300, LightCurveCsvReader.Read(_dir).Objects.Count);
+    }
 }

@@ -22,7 +22,7 @@ internal static class EvaluateCommand
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." }.OutputDirectory();
         var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." }.OutputFile();
         var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none; at most 100000.", DefaultValueFactory = _ => 0 }.InRange(0, 100_000);
-        var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification.");
+        var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification (exit 3 when the package cannot be used, 1 when the data cannot be read).");
         cli.AddEvaluationOptionsTo(command);
         command.Options.Add(model);
         command.Options.Add(split);
@@ -56,13 +56,23 @@ internal static class EvaluateCommand
         LabelledDataset data;
         try
         {
-            manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(modelDir, ModelPackage.ManifestFileName)));
+            // The package checked as a worker would check it (both files there, the ONNX file's SHA-256 the one model.json
+            // records, the graph's tensors): a model.onnx swapped or cut was evaluated, and its figures reported under
+            // model.json's name. A package that is not sound is "model unusable", exit 3, as for every command.
+            (manifest, var onnx) = ReadCheckedPackage(modelDir);
             encoding = ModelIo.EncodingOf(manifest);
 
             // A graph exported by this project is evaluated with its weights (the trainer's forward pass); any other graph
             // (packaged with `models package`) through ONNX Runtime, as the worker runs it.
-            model = IsOwnExport(modelDir, manifest) ? ModelIo.LoadPackage(modelDir) : null;
+            model = IsOwnExport(onnx) ? ModelIo.FromPackage(modelDir, manifest, onnx) : null;
+        }
+        catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        {
+            return ModelCli.ReportModelUnusable(e, e is ModelPackageException ? null : modelDir);
+        }
 
+        try
+        {
             // Evaluate the view the model was trained on (alert-like detections only) unless told otherwise.
             data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : manifest.EffectiveDetectionsOnly, modelSurveys: manifest.EffectiveSurveys);
         }
@@ -93,7 +103,7 @@ internal static class EvaluateCommand
         {
             var seed = !Given(parse, cli.Seed) && splitInfo?["seed"] is JsonValue s ? s.GetValue<ulong>() : parse.GetValue(cli.Seed);
             var val = !Given(parse, cli.Validation) && splitInfo?["validationFraction"] is JsonValue v ? v.GetValue<double>() : parse.GetValue(cli.Validation);
-            var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? f.GetValue<string>() : null);
+            var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? RecordedPath(f.GetValue<string>(), modelDir) : null);
             if (idsFile is not null)
             {
                 HoldoutIds holdout;
@@ -103,7 +113,8 @@ internal static class EvaluateCommand
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
                 {
-                    CliHelpers.Stderr.MarkupLine($"[red]cannot read the test ids:[/] {Markup.Escape(e.Message)}");
+                    var hint = parse.GetValue(cli.TestIds) is null ? " (the file model.json records; give it with --test-ids FILE)" : string.Empty;
+                    CliHelpers.Stderr.MarkupLine($"[red]cannot read the test ids:[/] {Markup.Escape(e.Message + hint)}");
                     return 1;
                 }
 
@@ -219,11 +230,53 @@ internal static class EvaluateCommand
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
-    // An AlertBroker export carries its network sizes in the ONNX metadata (GruClassifierExporter.FromOnnx reads them).
-    private static bool IsOwnExport(string modelDir, ModelManifest manifest)
+    // model.json records the test ids file as it was given to finetune, relative to the directory it ran in (the
+    // repository's root for the shipped models: data/splits/…). Run from anywhere else (a published build, as the README
+    // says), that path named nothing; it is looked for in the model's ancestors too (the sha256 check still applies).
+    private static string RecordedPath(string path, string modelDir)
     {
-        var info = OnnxGraphInfo.Read(File.ReadAllBytes(Path.Combine(modelDir, manifest.Onnx.File)));
-        return info.Metadata.ContainsKey("alertbroker.gru.sizes");
+        if (Path.IsPathRooted(path) || File.Exists(path))
+        {
+            return path;
+        }
+
+        for (var dir = new DirectoryInfo(Path.GetFullPath(modelDir)); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, path);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return path;
+    }
+
+    // An AlertBroker export carries its network sizes in the ONNX metadata (GruClassifierExporter.FromOnnx reads them).
+    private static bool IsOwnExport(byte[] onnx) => OnnxGraphInfo.Read(onnx).Metadata.ContainsKey("alertbroker.gru.sizes");
+
+    // The manifest and ONNX bytes of a package, or a ModelPackageException listing every problem ModelPackage.Check finds
+    // without ONNX Runtime (what only ONNX Runtime can tell is found when a foreign graph is loaded to be scored).
+    private static (ModelManifest Manifest, byte[] Onnx) ReadCheckedPackage(string modelDir)
+    {
+        var manifestPath = Path.Combine(modelDir, ModelPackage.ManifestFileName);
+        if (!File.Exists(manifestPath))
+        {
+            throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{ModelPackage.ManifestFileName} is missing")]);
+        }
+
+        var manifestBytes = File.ReadAllBytes(manifestPath);
+        var manifest = ModelPackage.ParseManifest(manifestBytes);
+        var onnxName = string.IsNullOrEmpty(manifest.Onnx?.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File;
+        var onnxPath = Path.Combine(modelDir, onnxName);
+        if (Path.GetFileName(onnxName) != onnxName || !File.Exists(onnxPath))
+        {
+            throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{onnxName} is missing")]);
+        }
+
+        var onnx = File.ReadAllBytes(onnxPath);
+        var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
+        return problems.Count > 0 ? throw new ModelPackageException(modelDir, problems) : (manifest, onnx);
     }
 
     private static void Print(EvaluationReport r)

@@ -75,6 +75,12 @@ internal static class InspectCommand
                 decoder.Decode(input.Payload, alerts);
                 foreach (var alert in alerts)
                 {
+                    // A container file can hold many alerts: --limit counts records, as --json does.
+                    if (limit > 0 && printed >= limit)
+                    {
+                        break;
+                    }
+
                     if (normalized)
                     {
                         AlertJson.Write(writer, alert);

@@ -54,6 +54,12 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
 
             foreach (var alert in alerts)
             {
+                // One message can hold many alerts (a container file of a night): the limit counts alerts, not messages.
+                if (options.Limit > 0 && stats.Alerts >= options.Limit)
+                {
+                    break;
+                }
+
                 stats.AddAlert(alert);
                 if (json is not null)
                 {
@@ -76,6 +82,9 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
             return options.Limit <= 0 || stats.Alerts < options.Limit;
         }
 
+        // The limit ends every pass, the first included (a later pass after it went one alert over): a flag, not
+        // "pass = Repeat", whose pass++ overflowed at --repeat 2147483647 and went round for ever.
+        var limitReached = false;
         foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
         {
             if (input.Error is not null)
@@ -87,13 +96,11 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
             cached?.Add((input.Source, input.Payload.ToArray()));
             if (!Process(input.Source, input.Payload))
             {
+                limitReached = true;
                 break;
             }
         }
 
-        // The limit ends every pass: a flag, not "pass = Repeat", whose pass++ overflowed at --repeat 2147483647 and went
-        // round for ever.
-        var limitReached = false;
         for (var pass = 1; cached is not null && !limitReached && pass < options.Repeat; pass++)
         {
             foreach (var (source, payload) in cached)

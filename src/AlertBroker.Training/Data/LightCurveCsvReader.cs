@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using AlertBroker.Alerts;
 
 namespace AlertBroker.Training.Data;
@@ -356,12 +355,7 @@ public static class LightCurveCsvReader
 
     internal static TextReader OpenText(string path)
     {
-        Stream stream = File.OpenRead(path);
-        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-        {
-            stream = new GZipStream(stream, CompressionMode.Decompress);
-        }
-
+        Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(path) : File.OpenRead(path);
         return new StreamReader(stream, bufferSize: 1 << 16);
     }
 

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using AlertBroker.Model.Network;
+using AlertBroker.Training.Training;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// <c>evaluate</c> on model packages that are not what model.json says (a swapped or missing file: model unusable, exit 3,
+/// never figures under the wrong name), and on a shipped model's recorded test part from outside the checkout. Run as the
+/// built program.
+/// </summary>
+public sealed class EvaluatePackageTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-evaluate-package-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string WriteData()
+    {
+        var dir = Path.Combine(_root, "ztf-toy");
+        Directory.CreateDirectory(dir);
+        var lc = new StringBuilder("object_id,mjd,band,mag,mag_err\n");
+        var meta = new StringBuilder("object_id,class\n");
+        for (var i = 0; i < 12; i++)
+        {
+            meta.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{(i % 2 == 0 ? "SNIa" : "SNII")}\n");
+            for (var t = 0; t < 5; t++)
+            {
+                lc.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{59000 + (2.5 * t)},{(t % 2 == 0 ? "g" : "r")},{18.5 + (0.05 * t * (i % 2)):0.000},0.05\n");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_lightcurves.csv"), lc.ToString());
+        File.WriteAllText(Path.Combine(dir, "ztf_toy_metadata.csv"), meta.ToString());
+        return dir;
+    }
+
+    private string Package(string version, long seed)
+    {
+        var dir = Path.Combine(_root, "models", "toy", version);
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 4 }, seed);
+        ModelIo.Export(weights, ["SNIa", "SNII"], "toy", version, dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        return dir;
+    }
+
+    [Fact]
+    public async Task Evaluate_OnnxSwappedForAnotherNetwork_ModelUnusableExitThree()
+    {
+        // model.json says 1.0.0, model.onnx is 2.0.0's network: it was evaluated, its figures printed as 1.0.0's.
+        var data = WriteData();
+        var one = Package("1.0.0", 1);
+        var two = Package("2.0.0", 2);
+        File.Copy(Path.Combine(two, "model.onnx"), Path.Combine(one, "model.onnx"), overwrite: true);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", one, "--data", data]);
+
+        Assert.True(code == 3, $"exit {code}: {output}");
+        Assert.Contains("model unusable (invalid model package)", output, StringComparison.Ordinal);
+        Assert.Contains("HashMismatch", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("macro AUROC", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("model.json")]
+    [InlineData("model.onnx")]
+    public async Task Evaluate_PackageMissingAFile_ModelUnusableExitThreeNamingIt(string missing)
+    {
+        // Was "cannot start: Could not find file '…/model.json'", exit 1 (the README: a model that cannot be used is 3).
+        var data = WriteData();
+        var package = Package("1.0.0", 1);
+        File.Delete(Path.Combine(package, missing));
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", data]);
+
+        Assert.True(code == 3, $"exit {code}: {output}");
+        Assert.Contains($"MissingFile: {missing} is missing", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public void Evaluate_ShippedModelTestSplitFromAnotherDirectory_FindsTheRecordedTestIds()
+    {
+        // model.json records data/splits/ztf-bts-test-ids.txt, relative to the checkout: run from anywhere else (a
+        // published build), --split test ended in "cannot read the test ids: Could not find a part of the path".
+        var root = SharedData.RepositoryRoot();
+        Assert.NotNull(root);
+        var model = Path.Combine(root, "models", "ztf-bts", "2.6.0");
+
+        var run = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", model, "--data", SharedData.Path("labelled", "ztf-bts"), "--split", "test");
+
+        Assert.True(run.Code == 0, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("482 objects", run.Output, StringComparison.Ordinal);
+    }
+}
