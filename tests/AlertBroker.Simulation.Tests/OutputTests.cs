@@ -72,6 +72,22 @@ public class OutputTests : IDisposable
         Assert.Equal(15.2769, features.PeakMag, 3);
     }
 
+    [SharedDataFact]
+    public void LabelledSetReader_LightCurvesCutShort_IsAnErrorNamingTheFile()
+    {
+        // simulate compare read half a cut *_lightcurves.csv.gz as a smaller real set, without a word.
+        var source = SharedData.Path("labelled", "ztf-bts");
+        Directory.CreateDirectory(_dir);
+        File.Copy(Path.Combine(source, "ztf_bts_train_metadata.csv"), Path.Combine(_dir, "ztf_bts_train_metadata.csv"));
+        var bytes = File.ReadAllBytes(Path.Combine(source, "ztf_bts_train_lightcurves.csv.gz"));
+        var cut = Path.Combine(_dir, "ztf_bts_train_lightcurves.csv.gz");
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+
+        var e = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));
+        Assert.Contains(cut, e.Message, StringComparison.Ordinal);
+        Assert.Contains("cut short", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void KolmogorovSmirnov_IdenticalAndDisjointSamples_ZeroAndOne()
     {

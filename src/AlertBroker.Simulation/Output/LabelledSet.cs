@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.IO.Compression;
+using AlertBroker.Alerts.Archives;
 
 namespace AlertBroker.Simulation.Output;
 
@@ -70,7 +70,7 @@ public static class LabelledSetReader
         }
 
         using var stream = curvesPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-            ? (Stream)new GZipStream(File.OpenRead(curvesPath), CompressionMode.Decompress)
+            ? (Stream)new CheckedGZipStream(curvesPath)
             : File.OpenRead(curvesPath);
         using var lines = new StreamReader(stream);
         var columns = Split(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));

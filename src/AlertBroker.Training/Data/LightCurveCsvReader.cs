@@ -1,5 +1,6 @@
 using System.Globalization;
 using AlertBroker.Alerts;
+using AlertBroker.Alerts.Archives;
 
 namespace AlertBroker.Training.Data;
 

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace AlertBroker.Training.Data;
+namespace AlertBroker.Alerts.Archives;
 
 /// <summary>
-/// A gzip file decompressed and, at its end, checked against its trailer. .NET's <see cref="GZipStream"/> ends quietly
+/// A gzip file decompressed and, at its end, checked against its trailer (the labelled light-curve readers of training and of `simulate compare`). .NET's <see cref="GZipStream"/> ends quietly
 /// where a truncated file ends (a half-copied download, a <c>simulate lightcurves</c> stopped with Ctrl-C): read through
 /// it, a cut <c>*_lightcurves.csv.gz</c> was a smaller labelled set that split, trained and evaluated without a word.
 /// </summary>
@@ -13,7 +13,7 @@ namespace AlertBroker.Training.Data;
 /// decompresses to exactly that; a file of several members (concatenated, bgzip) to more; a cut file ends in compressed
 /// bytes, which almost always read as a size above what was decompressed: that alone is refused.
 /// </remarks>
-internal sealed class CheckedGZipStream : Stream
+public sealed class CheckedGZipStream : Stream
 {
     private readonly string _path;
     private readonly GZipStream _gzip;
