@@ -17,6 +17,25 @@ public sealed class EvaluatePackageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // evaluate shares its data options with train: its help said --no-meta trains a network and --seed seeds weights.
+    [Fact]
+    public void Help_DataOptionsSayWhatEvaluateDoesWithThem()
+    {
+        var evaluate = AlertBrokerCommand.Create().Subcommands.Single(c => c.Name == "evaluate");
+        string Description(string name) => evaluate.Options.Single(o => o.Name == name).Description!;
+
+        Assert.DoesNotContain("train", Description("--no-meta"), StringComparison.Ordinal);
+        Assert.Contains("unknown", Description("--no-meta"), StringComparison.Ordinal);
+        foreach (var name in new[] { "--seed", "--val", "--test" })
+        {
+            Assert.StartsWith("With --split:", Description(name), StringComparison.Ordinal);
+        }
+
+        // train's own help is unchanged.
+        var train = AlertBrokerCommand.Create().Subcommands.Single(c => c.Name == "train");
+        Assert.Contains("initial weights", train.Options.Single(o => o.Name == "--seed").Description!, StringComparison.Ordinal);
+    }
+
     private string WriteData()
     {
         var dir = Path.Combine(_root, "ztf-toy");

@@ -112,6 +112,11 @@ internal sealed class TrainingCli
     /// </summary>
     public void AddEvaluationOptionsTo(Command command)
     {
+        // The same options as training's, read as evaluate reads them (this instance serves one command).
+        NoMeta.Description = "Score a model that has a metadata branch with every metadata value unknown, as a worker without a metadata source does (a model without the branch gets none anyway).";
+        Seed.Description = "With --split: the seed of the split to rebuild (default: the model's, from model.json; the default shown when it records none).";
+        Validation.Description = "With --split: the validation fraction of the split to rebuild (default: the model's, from model.json; the default shown when it records none).";
+        Test.Description = "With --split: the test fraction of the split to rebuild (default: the model's, from model.json; the default shown when it records none).";
         foreach (var o in new Option[] { Data, Labels, Survey, ClassMap, MaxSteps, DetectionsOnly, RedshiftColumn, NoMeta, EncodingName, Validation, Test, TestIds, ExcludeIds, Seed, Threads })
         {
             command.Options.Add(o);
