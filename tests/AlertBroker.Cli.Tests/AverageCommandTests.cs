@@ -37,6 +37,33 @@ public sealed class AverageCommandTests : IDisposable
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
+    // models average M M (or a copy of M beside it) was accepted: M weighed twice in the mean.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AverageAndEnsemble_TheSameModelTwice_IsRefused(bool ensemble)
+    {
+        var one = Member("d1", 1);
+        var copy = Path.Combine(_root, "d1-copy");
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(one))
+        {
+            File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        }
+
+        foreach (var pair in new[] { new[] { one, Member("d2", 2), one }, new[] { one, copy } })
+        {
+            var err = new StringWriter();
+            var output = Path.Combine(_root, "dup-" + Guid.NewGuid().ToString("N"), "1");
+            var exit = AverageCommand.Run(pair, output, null, null, new StringWriter(), err, ensemble ? AverageCommand.Combination.Ensemble : AverageCommand.Combination.Average);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("are the same model", err.ToString(), StringComparison.Ordinal);
+            Assert.Contains(pair[^1], err.ToString(), StringComparison.Ordinal);
+            Assert.False(Directory.Exists(output));
+        }
+    }
+
     [Fact]
     public void Average_ThreeMembers_WritesTheElementWiseMeanWithTheMembersRecorded()
     {

@@ -87,6 +87,17 @@ internal static class AverageCommand
                 models.Add(DerivedPackages.Load(p));
             }
 
+            // The same network given twice (one path twice, or a copy) would weigh twice: a mistake, never a recipe.
+            for (var i = 1; i < models.Count; i++)
+            {
+                var j = models.FindIndex(0, i, m => m.Manifest!.Onnx.Sha256 == models[i].Manifest!.Onnx.Sha256);
+                if (j >= 0)
+                {
+                    stderr.WriteLine($"{combination.Command}: {packages[j]} and {packages[i]} are the same model (ONNX sha256 {models[i].Manifest!.Onnx.Sha256[..12]}…): each package may be given once");
+                    return BadArguments;
+                }
+            }
+
             weights = combination.Combine(models);
         }
         catch (Exception e) when (DerivedPackages.IsInputProblem(e))
