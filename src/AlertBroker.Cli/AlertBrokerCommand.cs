@@ -30,8 +30,9 @@ internal static class AlertBrokerCommand
 
     /// <summary>
     /// Parses and runs. <c>run</c> handles SIGTERM and SIGINT itself (a clean stop that may take as long as a drain, exit
-    /// code 0); every other command gets System.CommandLine's handling (its token cancelled, 130/143 if it does not end
-    /// within two seconds). Exceptions are not caught here: <c>Program</c> reports them on one line with exit code 70.
+    /// code 0); every other command gets <see cref="InvokeStoppableAsync"/> (its token cancelled, 130/143, the process
+    /// ended if it has not stopped within <see cref="StopGrace"/>). Exceptions are not caught here: <c>Program</c> reports
+    /// them on one line with exit code 70.
     /// </summary>
     /// <remarks>
     /// A command line that does not parse (an unknown option, a value of the wrong type or out of range, a required option
@@ -65,10 +66,61 @@ internal static class AlertBrokerCommand
             return InvokeThenAsync(parse, 2);
         }
 
-        var ownsSignals = parse.CommandResult.Command.Name is "run";
-        return parse.InvokeAsync(ownsSignals
-            ? new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }
-            : new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        // run handles SIGTERM/SIGINT itself (a drain may take longer than any grace period here).
+        return parse.CommandResult.Command.Name is "run"
+            ? parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false })
+            : InvokeStoppableAsync(parse);
+    }
+
+    /// <summary>How long a command has to end after SIGINT or SIGTERM before the process ends without it.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Runs every command but <c>run</c> with SIGINT (Ctrl-C) and SIGTERM as a stop request: the command's token is
+    /// cancelled, so it stops where it checks it and cleans up (a partial output removed); the exit code is then 130
+    /// (SIGINT) or 143 (SIGTERM) unless it had finished with 0. A command still running <see cref="StopGrace"/> later,
+    /// or a second signal, ends the process with that code.
+    /// </summary>
+    /// <remarks>
+    /// System.CommandLine's own handler is not used: its default is off (ProcessTerminationTimeout null: a signal
+    /// killed the process in the middle of writing), and it is registered only once the action has returned its task,
+    /// which for a command that does its work synchronously is after the work.
+    /// </remarks>
+    private static async Task<int> InvokeStoppableAsync(ParseResult parse)
+    {
+        using var stop = new CancellationTokenSource();
+        var signalled = 0;
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            var code = context.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+            if (Interlocked.CompareExchange(ref signalled, code, 0) != 0)
+            {
+                // A second signal: end now (the runtime's default for it).
+                return;
+            }
+
+            context.Cancel = true;
+            stop.Cancel();
+            _ = Task.Delay(StopGrace).ContinueWith(
+                _ =>
+                {
+                    Console.Error.WriteLine($"alertbroker: still running {StopGrace.TotalSeconds:0} s after the stop request; ending now");
+                    Environment.Exit(code);
+                },
+                TaskScheduler.Default);
+        }
+
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            var result = await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stop.Token).ConfigureAwait(false);
+            return Volatile.Read(ref signalled) is var code and not 0 && result != 0 ? code : result;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return Volatile.Read(ref signalled);
+        }
     }
 
     private static async Task<int> InvokeThenAsync(ParseResult parse, int exitCode)

@@ -26,6 +26,7 @@ public class OutputTests : IDisposable
         using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
         {
             curves.ForEach(writer.Write);
+            writer.Complete();
         }
 
         var read = LabelledSetReader.Read(_dir);
@@ -53,6 +54,7 @@ public class OutputTests : IDisposable
         using (var writer = new LabelledCsvWriter(_dir, "x"))
         {
             writer.Write(new LightCurveSimulator(new SimulationOptions()).SimulateOne(0));
+            writer.Complete();
         }
 
         using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(_dir, "x_lightcurves.csv.gz")), System.IO.Compression.CompressionMode.Decompress);
@@ -70,6 +72,35 @@ public class OutputTests : IDisposable
         var features = LightCurveFeatures.From(real[0]);
         Assert.Equal("TDE", features.ClassName);
         Assert.Equal(15.2769, features.PeakMag, 3);
+    }
+
+    // simulate lightcurves stopped part-way left a pair that read as a smaller labelled set (its metadata cut mid-row).
+    [Fact]
+    public void LabelledCsv_NotCompleted_LeavesNoFilesAndKeepsAnEarlierPair()
+    {
+        var curves = new LightCurveSimulator(new SimulationOptions { Seed = 4 }).Simulate(5).ToList();
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            curves.ForEach(writer.Write);
+            Assert.False(File.Exists(writer.LightCurvesPath));
+        }
+
+        Assert.Empty(Directory.GetFiles(_dir));
+
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            curves.ForEach(writer.Write);
+            writer.Complete();
+        }
+
+        // A second run stopped part-way: the first run's whole pair is still there, and nothing else.
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            writer.Write(curves[0]);
+        }
+
+        Assert.Equal(["ztf_sim_lightcurves.csv.gz", "ztf_sim_metadata.csv"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(5, LabelledSetReader.Read(_dir).Count);
     }
 
     [SharedDataFact]

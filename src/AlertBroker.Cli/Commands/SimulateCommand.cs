@@ -442,13 +442,31 @@ internal static class SimulateCommand
     {
         var simulator = new LightCurveSimulator(options);
         var watch = Stopwatch.StartNew();
+        try
+        {
+            return WriteLightCurves(simulator, count, output, prefix, watch, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Returned, not thrown: the command line waits for a result, and the partial files are gone by now.
+            CliHelpers.Stderr.MarkupLine("[yellow]simulate lightcurves: stopped; nothing written (the partial files were removed)[/]");
+            return 130;
+        }
+    }
+
+    private static int WriteLightCurves(LightCurveSimulator simulator, long count, string output, string prefix, Stopwatch watch, CancellationToken cancellationToken)
+    {
         using (var writer = new LabelledCsvWriter(output, prefix))
         {
             foreach (var curve in simulator.Simulate(count, 0, cancellationToken))
             {
+                // Per curve, not per batch of 2,048: a stop must reach the writer's clean-up well inside the 2 s the
+                // command line gives a cancelled command.
+                cancellationToken.ThrowIfCancellationRequested();
                 writer.Write(curve);
             }
 
+            writer.Complete();
             watch.Stop();
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
                 CultureInfo.InvariantCulture,

@@ -10,6 +10,9 @@ namespace AlertBroker.Simulation.Output;
 /// <c>../shared/labelled</c>): <c>{prefix}_lightcurves.csv.gz</c> with
 /// <c>object_id,mjd,band,flux,flux_err,detected</c> in SNANA FLUXCAL (zero point 27.5, like the DES
 /// simulations; every epoch, with the survey's detection flag 1/0) and <c>{prefix}_metadata.csv</c> with one row per object, streamed.
+/// Both are written under <c>.partial</c> names and take their own names only at <see cref="Complete"/>: a run stopped
+/// part-way (Ctrl-C, a full disk) leaves no pair that reads as a smaller labelled set, and a complete pair already there
+/// stays until the new one is whole.
 /// </summary>
 public sealed class LabelledCsvWriter : IDisposable
 {
@@ -24,6 +27,8 @@ public sealed class LabelledCsvWriter : IDisposable
     private readonly StreamWriter _lightCurves;
     private readonly StreamWriter _metadata;
     private readonly char[] _line = new char[256];
+    private bool _completed;
+    private bool _disposed;
 
     public LabelledCsvWriter(string directory, string prefix)
     {
@@ -36,9 +41,9 @@ public sealed class LabelledCsvWriter : IDisposable
         Directory.CreateDirectory(directory);
         LightCurvesPath = Path.Combine(directory, prefix + "_lightcurves.csv.gz");
         MetadataPath = Path.Combine(directory, prefix + "_metadata.csv");
-        var gzip = new GZipStream(new FileStream(LightCurvesPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), CompressionLevel.Fastest);
+        var gzip = new GZipStream(new FileStream(LightCurvesPath + PartialSuffix, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), CompressionLevel.Fastest);
         _lightCurves = new StreamWriter(gzip, new UTF8Encoding(false), 1 << 16);
-        _metadata = new StreamWriter(MetadataPath, false, new UTF8Encoding(false), 1 << 16);
+        _metadata = new StreamWriter(MetadataPath + PartialSuffix, false, new UTF8Encoding(false), 1 << 16);
         _lightCurves.Write("object_id,mjd,band,flux,flux_err,detected\n");
         _metadata.Write(MetadataHeader + "\n");
     }
@@ -46,6 +51,9 @@ public sealed class LabelledCsvWriter : IDisposable
     /// <summary>Whether <paramref name="prefix"/> names files inside the directory: not empty, no directory separator, no "..".</summary>
     public static bool IsPlainPrefix(string? prefix) =>
         !string.IsNullOrWhiteSpace(prefix) && prefix.IndexOfAny(['/', '\\', '\0']) < 0 && !prefix.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>What the files are called until <see cref="Complete"/>.</summary>
+    public const string PartialSuffix = ".partial";
 
     public string LightCurvesPath { get; }
 
@@ -91,9 +99,42 @@ public sealed class LabelledCsvWriter : IDisposable
         ObjectsWritten++;
     }
 
-    public void Dispose()
+    /// <summary>Closes both files and gives them their names (replacing a pair of the same names).</summary>
+    public void Complete()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _lightCurves.Dispose();
         _metadata.Dispose();
+        File.Move(LightCurvesPath + PartialSuffix, LightCurvesPath, overwrite: true);
+        File.Move(MetadataPath + PartialSuffix, MetadataPath, overwrite: true);
+        _completed = true;
+    }
+
+    /// <summary>Without <see cref="Complete"/> (an exception, a cancellation), removes the partial files.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_completed)
+        {
+            return;
+        }
+
+        try
+        {
+            _lightCurves.Dispose();
+            _metadata.Dispose();
+        }
+        catch (IOException)
+        {
+            // A full disk fails the last flush too: the files go anyway.
+        }
+
+        File.Delete(LightCurvesPath + PartialSuffix);
+        File.Delete(MetadataPath + PartialSuffix);
     }
 }

@@ -1,0 +1,50 @@
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// SIGTERM (and Ctrl-C's SIGINT) to a command other than <c>run</c>: a stop request its token carries. Before, no handler
+/// was registered at all (System.CommandLine's is off by default), so the signal ended the process in the middle of
+/// writing: <c>simulate lightcurves</c> left a half-written pair that read as a smaller labelled set.
+/// </summary>
+public sealed class StopSignalTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-stop-signal-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task SimulateLightCurves_Sigterm_StopsWith143AndLeavesNoFiles()
+    {
+        var output = Path.Combine(_root, "sims");
+        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "50000000", "--out", output, "--seed", "1"]);
+
+        // Stop it once it is writing (the partial files exist).
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!p.HasExited && !(Directory.Exists(output) && Directory.GetFiles(output).Length > 0) && waited.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(p.HasExited, p.Output);
+        p.Signal(15);
+        await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{p.Output}");
+        Assert.Contains("simulate lightcurves: stopped; nothing written", p.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(output));
+        Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public async Task PacedReplay_Sigterm_StopsWith143()
+    {
+        using var p = AlertBrokerProcess.Start(["replay", SharedData.Sample("ztf-real-50"), "--rate", "1"]);
+        Assert.True(await p.WaitForLineAsync("[replay]", TimeSpan.FromMinutes(1)), p.Output);
+
+        p.Signal(15);
+        await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{p.Output}");
+        Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("still running", p.Output, StringComparison.Ordinal);
+    }
+}
