@@ -89,6 +89,7 @@ internal static class AlertBrokerCommand
     private static async Task<int> InvokeStoppableAsync(ParseResult parse)
     {
         using var stop = new CancellationTokenSource();
+        using var finished = new CancellationTokenSource();
         var signalled = 0;
         void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
@@ -101,11 +102,15 @@ internal static class AlertBrokerCommand
 
             context.Cancel = true;
             stop.Cancel();
-            _ = Task.Delay(StopGrace).ContinueWith(
-                _ =>
+            var ended = finished.Token;
+            _ = Task.Delay(StopGrace, ended).ContinueWith(
+                t =>
                 {
-                    Console.Error.WriteLine($"alertbroker: still running {StopGrace.TotalSeconds:0} s after the stop request; ending now");
-                    Environment.Exit(code);
+                    if (!t.IsCanceled)
+                    {
+                        Console.Error.WriteLine($"alertbroker: still running {StopGrace.TotalSeconds:0} s after the stop request; ending now");
+                        Environment.Exit(code);
+                    }
                 },
                 TaskScheduler.Default);
         }
@@ -120,6 +125,11 @@ internal static class AlertBrokerCommand
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             return Volatile.Read(ref signalled);
+        }
+        finally
+        {
+            // The command has returned: what is left of the process's exit is not cut short with another code.
+            await finished.CancelAsync().ConfigureAwait(false);
         }
     }
 
