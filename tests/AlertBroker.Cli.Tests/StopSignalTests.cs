@@ -34,16 +34,24 @@ public sealed class StopSignalTests : IDisposable
         Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
     }
 
+    // A paced replay stopped by a signal ended without a word: now the summary up to there, and --out holds whole lines.
     [SharedDataFact]
-    public async Task PacedReplay_Sigterm_StopsWith143()
+    public async Task PacedReplay_Sigterm_PrintsTheSummarySoFarAndStopsWith143()
     {
-        using var p = AlertBrokerProcess.Start(["replay", SharedData.Sample("ztf-real-50"), "--rate", "1"]);
+        var output = Path.Combine(_root, "replayed.jsonl");
+        using var p = AlertBrokerProcess.Start(["replay", SharedData.Sample("ztf-real-50"), "--rate", "2", "--out", output]);
         Assert.True(await p.WaitForLineAsync("[replay]", TimeSpan.FromMinutes(1)), p.Output);
 
         p.Signal(15);
         await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{p.Output}");
+        var stopped = System.Text.RegularExpressions.Regex.Match(p.Output, @"replay: stopped after (\d+) alert\(s\); the summary is up to there");
+        Assert.True(stopped.Success, p.Output);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(int.Parse(stopped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), lines.Length);
+        Assert.InRange(lines.Length, 1, 49);
+        Assert.All(lines, l => System.Text.Json.JsonDocument.Parse(l).Dispose());
         Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("still running", p.Output, StringComparison.Ordinal);
     }

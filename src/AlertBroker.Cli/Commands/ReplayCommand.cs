@@ -83,6 +83,12 @@ internal static class ReplayCommand
         }
 
         ReplayReport.Write(AnsiConsole.Console, stats);
+        if (stats.Stopped)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]replay: stopped after {stats.Alerts:N0} alert(s); the summary is up to there[/]");
+            return 130;
+        }
+
         if (stats.Alerts == 0)
         {
             CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");

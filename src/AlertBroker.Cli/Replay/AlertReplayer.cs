@@ -85,37 +85,50 @@ internal sealed class AlertReplayer(AlertDecoder decoder, ReplayOptions options)
         // The limit ends every pass, the first included (a later pass after it went one alert over): a flag, not
         // "pass = Repeat", whose pass++ overflowed at --repeat 2147483647 and went round for ever.
         var limitReached = false;
-        foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
+        try
         {
-            if (input.Error is not null)
-            {
-                stats.AddError(input.Source, input.Error);
-                continue;
-            }
-
-            cached?.Add((input.Source, input.Payload.ToArray()));
-            if (!Process(input.Source, input.Payload))
-            {
-                limitReached = true;
-                break;
-            }
+            Replay();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (Ctrl-C, SIGTERM): the totals so far are the report; every line written to --out is whole.
+            stats.Stopped = true;
         }
 
-        for (var pass = 1; cached is not null && !limitReached && pass < options.Repeat; pass++)
+        stats.Elapsed = clock.Elapsed;
+        return stats;
+
+        void Replay()
         {
-            foreach (var (source, payload) in cached)
+            foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!Process(source, payload))
+                if (input.Error is not null)
+                {
+                    stats.AddError(input.Source, input.Error);
+                    continue;
+                }
+
+                cached?.Add((input.Source, input.Payload.ToArray()));
+                if (!Process(input.Source, input.Payload))
                 {
                     limitReached = true;
                     break;
                 }
             }
-        }
 
-        stats.Elapsed = clock.Elapsed;
-        return stats;
+            for (var pass = 1; cached is not null && !limitReached && pass < options.Repeat; pass++)
+            {
+                foreach (var (source, payload) in cached)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!Process(source, payload))
+                    {
+                        limitReached = true;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     private void Pace(long alertsSoFar, Stopwatch clock, CancellationToken cancellationToken)

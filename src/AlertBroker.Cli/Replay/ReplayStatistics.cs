@@ -14,6 +14,9 @@ internal sealed class ReplayStatistics
 
     public long Messages { get; private set; }
 
+    /// <summary>The replay was stopped by a signal before its end: these are the totals up to there.</summary>
+    public bool Stopped { get; set; }
+
     public long Alerts { get; private set; }
 
     public long Bytes { get; private set; }
