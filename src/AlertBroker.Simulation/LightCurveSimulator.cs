@@ -94,6 +94,8 @@ public sealed class LightCurveSimulator
             RunParallel(n, i => batch[i] = SimulateOne(offset + i));
             for (var i = 0; i < n; i++)
             {
+                // Per curve, not only per batch: a consumer that writes each curve stops within one curve of a stop request.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return batch[i];
                 batch[i] = null!;
             }
