@@ -109,6 +109,8 @@ public sealed class AlertStreamSimulator
             // Bring in every object that peaks before the look-ahead horizon (generated in parallel, kept in order).
             while (firstPeak + (next / rate) <= night + 1 + _options.LeadDays)
             {
+                // At a high rate the first night's look-back alone is minutes of simulation: a stop is seen between batches.
+                cancellationToken.ThrowIfCancellationRequested();
                 var first = next;
                 LightCurveSimulator.RunParallel(batch, i =>
                 {

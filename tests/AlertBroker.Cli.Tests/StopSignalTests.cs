@@ -34,6 +34,43 @@ public sealed class StopSignalTests : IDisposable
         Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
     }
 
+    // simulate alerts saw a stop only between nights, so a long night ran into the grace period and was cut mid-archive
+    // (a truncated .tar.gz), without a word. Now it stops between alerts, closes the night's archive and says how far it got.
+    [Fact]
+    public async Task SimulateAlerts_Sigterm_LeavesWholeArchivesHoldingTheAlertsItReports()
+    {
+        var output = Path.Combine(_root, "stream");
+        var labels = Path.Combine(_root, "labels.csv");
+        using var p = AlertBrokerProcess.Start(["simulate", "alerts", "--survey", "ztf", "--nights", "400", "--objects-per-night", "100", "--no-cutouts", "--format", "tar", "--out", output, "--labels", labels]);
+        Assert.True(await p.WaitForLineAsync("night ", TimeSpan.FromMinutes(2)), p.Output);
+
+        p.Signal(15);
+        await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{p.Output}");
+        var stopped = System.Text.RegularExpressions.Regex.Match(p.Output, @"simulate alerts: stopped after (\d+) alert\(s\) from (\d+) object\(s\) in (\d+) night\(s\)");
+        Assert.True(stopped.Success, p.Output);
+        Assert.DoesNotContain("still running", p.Output, StringComparison.Ordinal);
+        var archives = Directory.GetFiles(output, "*.tar.gz");
+        Assert.Equal(int.Parse(stopped.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), archives.Length);
+        Assert.InRange(archives.Length, 1, 399);
+        var entries = 0;
+        foreach (var archive in archives)
+        {
+            // Read to the end: a cut archive throws here (gzip or tar), a whole one ends cleanly.
+            using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(archive), System.IO.Compression.CompressionMode.Decompress);
+            using var tar = new System.Formats.Tar.TarReader(gzip);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                Assert.True(entry.Length > 0, archive);
+                entries++;
+            }
+        }
+
+        Assert.Equal(int.Parse(stopped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), entries);
+        Assert.Equal(int.Parse(stopped.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1, File.ReadAllLines(labels).Length);
+    }
+
     // A paced replay stopped by a signal ended without a word: now the summary up to there, and --out holds whole lines.
     [SharedDataFact]
     public async Task PacedReplay_Sigterm_PrintsTheSummarySoFarAndStopsWith143()

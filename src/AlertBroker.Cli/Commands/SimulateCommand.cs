@@ -479,12 +479,32 @@ internal static class SimulateCommand
     {
         var stream = new AlertStreamSimulator(options);
         var watch = Stopwatch.StartNew();
-        using var labels = labelsPath is null ? null : new StreamWriter(labelsPath);
-        using var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId) { Labels = labels };
-        var summary = writer.WriteStream(
-            stream,
-            (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
-            cancellationToken);
+        AlertStreamSummary summary;
+        using (var labels = labelsPath is null ? null : new StreamWriter(labelsPath))
+        using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId) { Labels = labels })
+        {
+            try
+            {
+                summary = writer.WriteStream(
+                    stream,
+                    (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
+                    cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped between two alerts: disposing the writer closes the night's archive (or the container) after
+                // its last whole alert, so everything in OUT reads; say how far it got (it ended without a word, or
+                // was cut mid-archive by the grace period when a night took longer than that).
+                summary = writer.Summary;
+                writer.Dispose();
+                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
+                Console.WriteLine(output);
+                return 130;
+            }
+        }
+
         watch.Stop();
         CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
             CultureInfo.InvariantCulture,

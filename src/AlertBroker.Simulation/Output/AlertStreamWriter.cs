@@ -143,7 +143,12 @@ public sealed class AlertStreamWriter : IDisposable
         return _message.GetBuffer().AsMemory(0, (int)_message.Length);
     }
 
-    /// <summary>Writes a whole stream night by night and returns the totals.</summary>
+    /// <summary>
+    /// Writes a whole stream night by night and returns the totals. A stop request is seen between alerts
+    /// (<see cref="OperationCanceledException"/>): what was written up to there stays whole once the writer is disposed
+    /// (every message file complete, the night's archive or the container closed after its last alert), and
+    /// <see cref="Summary"/> counts it.
+    /// </summary>
     public AlertStreamSummary WriteStream(AlertStreamSimulator stream, Action<double, int>? onNight = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -152,6 +157,7 @@ public sealed class AlertStreamWriter : IDisposable
             BeginNight(night);
             foreach (var alert in alerts)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 Write(alert);
             }
 
