@@ -68,6 +68,36 @@ public class InspectCommandTests
         Assert.All(lines, l => Assert.Contains("ztf 3.3", l, StringComparison.Ordinal));
     }
 
+    // 42 of the 50 real ZTF samples are negative subtractions; their summary said mag=NaN. Now the magnitude the
+    // survey quotes (magpsf, of the difference flux's size) and the sign (isdiffpos), checked against the raw records.
+    [SharedDataFact]
+    public void Run_Summary_NegativeSubtractionShowsMagpsfAndSign()
+    {
+        var path = SharedData.Path("alert-samples", "ztf-real-50");
+        var summary = new StringWriter();
+        var raw = new StringWriter();
+        Assert.Equal(0, InspectCommand.Run([path], json: false, normalized: false, limit: 0, new AlertDecoder(), summary, CancellationToken.None));
+        Assert.Equal(0, InspectCommand.Run([path], json: true, normalized: false, limit: 0, new AlertDecoder(), raw, CancellationToken.None));
+
+        var lines = summary.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var records = raw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(records.Length, lines.Length);
+        var negatives = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(records[i]);
+            var candidate = doc.RootElement.GetProperty("candidate");
+            var match = System.Text.RegularExpressions.Regex.Match(lines[i], @"  mag=(\d+\.\d{3})  diff=(positive|negative)  ");
+            Assert.True(match.Success, lines[i]);
+            Assert.Equal(candidate.GetProperty("magpsf").GetDouble(), double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.002);
+            var positive = candidate.GetProperty("isdiffpos").GetString() is "t" or "1";
+            Assert.Equal(positive ? "positive" : "negative", match.Groups[2].Value);
+            negatives += positive ? 0 : 1;
+        }
+
+        Assert.InRange(negatives, 1, lines.Length - 1);
+    }
+
     [Fact]
     public void Run_OnlyBadInput_ExitsNonZero()
     {

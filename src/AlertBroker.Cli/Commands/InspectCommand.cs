@@ -144,7 +144,14 @@ internal static class InspectCommand
 
     private static string Summary(string source, Alert a) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{source}  {a.SchemaVersion}  object={a.ObjectId}  source={a.SourceId}  mjd={a.Mjd:F5}  band={Passbands.Letter(a.Band)}  mag={a.Candidate.Magnitude:F3}  detections={a.Detections.Length}  limits={a.UpperLimits.Length}  forced={a.ForcedPhotometry.Length}");
+        $"{source}  {a.SchemaVersion}  object={a.ObjectId}  source={a.SourceId}  mjd={a.Mjd:F5}  band={Passbands.Letter(a.Band)}  {Brightness(a.Candidate.FluxMicroJy)}  detections={a.Detections.Length}  limits={a.UpperLimits.Length}  forced={a.ForcedPhotometry.Length}");
+
+    // The difference flux's magnitude and sign, as surveys quote them (ZTF's magpsf with isdiffpos): a negative
+    // subtraction (a source fainter than in the template: a variable star near minimum) has a magnitude too. It was
+    // printed as mag=NaN, which most of the real ZTF samples are.
+    private static string Brightness(float fluxMicroJy) => float.IsFinite(fluxMicroJy) && fluxMicroJy != 0
+        ? string.Create(CultureInfo.InvariantCulture, $"mag={Photometry.MicroJyToMag(Math.Abs(fluxMicroJy)):F3}  diff={(fluxMicroJy > 0 ? "positive" : "negative")}")
+        : "mag=none";
 
     /// <summary>Lets a Utf8JsonWriter write JSON lines to a TextWriter (stdout, or a test's StringWriter).</summary>
     private sealed class StreamWriterBridge(TextWriter target) : IDisposable
