@@ -55,7 +55,6 @@ internal static class TopicReader
             EnableAutoCommit = settings.Group is not null,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = settings.FromBeginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
-            EnablePartitionEof = false,
             FetchMaxBytes = 64 * 1024 * 1024,
         };
         foreach (var (k, v) in settings.Properties)
@@ -63,24 +62,42 @@ internal static class TopicReader
             config.Set(k, v);
         }
 
+        // The end-of-partition events tell when the reader has caught up with what the topic holds (set after the extra
+        // settings: the idle timeout depends on them).
+        config.EnablePartitionEof = true;
+
         string? lastError = null;
 
-        // The idle timeout counts from the assignment: joining the group takes seconds (a broker's initial rebalance
-        // delay is 3 s by default), and that is not idleness. Without any assignment it gives up 30 s later than that.
+        // The idle timeout counts only once every assigned partition is read to its end: joining the group takes seconds
+        // (a broker's initial rebalance delay is 3 s by default) and the first fetch of each partition waits for its start
+        // offset to be looked up; neither is idleness. Until caught up it gives up 30 s later than the timeout.
         var idle = Stopwatch.StartNew();
-        var assigned = false;
+        var assignment = new HashSet<TopicPartition>();
+        var atEnd = new HashSet<TopicPartition>();
+        void Drop(List<TopicPartitionOffset> partitions)
+        {
+            foreach (var p in partitions)
+            {
+                assignment.Remove(p.TopicPartition);
+                atEnd.Remove(p.TopicPartition);
+            }
+        }
+
         var built = CliHelpers.TryBuildKafkaClient(() => new ConsumerBuilder<byte[]?, byte[]>(config)
             .SetErrorHandler((_, e) => lastError = e.Reason)
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
-                assigned = true;
+                assignment.UnionWith(partitions);
+                atEnd.ExceptWith(partitions);
                 idle.Restart();
 
                 // The group's committed offsets where it has them (a rerun with --group goes on after what it handled),
                 // else auto.offset.reset: earliest with --from-beginning, latest without.
                 return partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
             })
+            .SetPartitionsRevokedHandler((_, partitions) => Drop(partitions))
+            .SetPartitionsLostHandler((_, partitions) => Drop(partitions))
             .Build());
         if (built is null)
         {
@@ -135,9 +152,17 @@ internal static class TopicReader
                     continue;
                 }
 
+                if (r is not null && r.IsPartitionEOF)
+                {
+                    atEnd.Add(r.TopicPartition);
+                    idle.Restart();
+                    continue;
+                }
+
                 if (r is null)
                 {
-                    if (settings.IdleTimeout > TimeSpan.Zero && idle.Elapsed >= settings.IdleTimeout + (assigned ? TimeSpan.Zero : TimeSpan.FromSeconds(30)))
+                    var caughtUp = assignment.Count > 0 && atEnd.IsSupersetOf(assignment);
+                    if (settings.IdleTimeout > TimeSpan.Zero && idle.Elapsed >= settings.IdleTimeout + (caughtUp ? TimeSpan.Zero : TimeSpan.FromSeconds(30)))
                     {
                         break;
                     }
@@ -146,6 +171,7 @@ internal static class TopicReader
                 }
 
                 idle.Restart();
+                atEnd.Remove(r.TopicPartition);
                 var handled = onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false));
                 inFlight.Enqueue((r, handled));
                 count++;
