@@ -45,6 +45,8 @@ public sealed class ConsumeCommandTests : IDisposable
         var json = JsonDocument.Parse(buffer.WrittenMemory).RootElement;
         Assert.Equal(c.Reason, json.GetProperty("reason").GetString());
         Assert.Equal("NONE", json.GetProperty("scoring").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("topClass").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("topProbability").ValueKind);
     }
 
     [SharedDataFact]

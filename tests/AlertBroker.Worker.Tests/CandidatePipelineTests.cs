@@ -71,7 +71,10 @@ public sealed class CandidatePipelineTests : IDisposable
                 Assert.Empty(c.Classes);
                 Assert.Equal(0, c.StepCount);
                 Assert.Equal(plain.ObservationCount, c.ObservationCount);
-                Assert.Equal(c.Reason, RecentClassification.From(withFilter.Outputs[i].Classification).Reason);
+                var recent = RecentClassification.From(withFilter.Outputs[i].Classification);
+                Assert.Equal(c.Reason, recent.Reason);
+                Assert.Null(recent.TopClass);
+                Assert.Null(recent.TopProbability);
                 Assert.StartsWith("not a transient candidate: " + (bogus ? (a.Survey == Survey.Lsst ? "reliability" : "real/bogus") : "negative difference flux"), c.Reason, StringComparison.Ordinal);
                 var survey = a.Survey.ToString().ToLowerInvariant();
                 withheld[survey] = withheld.GetValueOrDefault(survey) + 1;

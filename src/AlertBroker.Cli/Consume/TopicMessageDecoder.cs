@@ -242,7 +242,15 @@ internal sealed class TopicMessageDecoder(AlertDecoder alerts)
             json.WriteString("model", c.ModelName);
             json.WriteString("modelVersion", c.ModelVersion);
             json.WriteString("topClass", c.TopClass);
-            json.WriteNumber("topProbability", c.TopProbability);
+            if (c.TopClass is null)
+            {
+                json.WriteNull("topProbability");
+            }
+            else
+            {
+                json.WriteNumber("topProbability", c.TopProbability);
+            }
+
             json.WriteStartObject("probabilities");
             for (var i = 0; i < c.Classes.Length && i < c.Probabilities.Length; i++)
             {

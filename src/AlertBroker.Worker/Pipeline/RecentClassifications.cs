@@ -6,14 +6,14 @@ using StackExchange.Redis;
 
 namespace AlertBroker.Worker.Pipeline;
 
-/// <summary>One recent classification, as the web view lists it (the full record is on the output topic); <see cref="Reason"/> says why there are no probabilities, when there are none for a reason.</summary>
+/// <summary>One recent classification, as the web view lists it (the full record is on the output topic); <see cref="Reason"/> says why there are no probabilities, when there are none for a reason (<see cref="TopClass"/> and <see cref="TopProbability"/> are then null).</summary>
 public sealed record RecentClassification(
     string ObjectId,
     string Survey,
     double Mjd,
     string Model,
     string? TopClass,
-    double TopProbability,
+    double? TopProbability,
     int Observations,
     int Steps,
     string Scoring,
@@ -29,7 +29,7 @@ public sealed record RecentClassification(
             c.Mjd,
             c.ModelName + "@" + c.ModelVersion,
             c.TopClass,
-            c.TopProbability,
+            c.TopClass is null ? null : c.TopProbability,
             c.ObservationCount,
             c.StepCount,
             c.Scoring.ToString(),
