@@ -101,6 +101,30 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.False(Directory.Exists(missing));
     }
 
+    // An empty value (what `--redis "$REDIS"` gives when the variable is unset) was read as "not given": models list fell
+    // back to the local directory registry ("no registry directory models", exit 1), run to "AlertBroker:State:Redis is
+    // required" or, for --model-registry-redis, to no registry at all; an empty --prefix reached Redis.
+    [Theory]
+    [InlineData("models list --redis", "--redis")]
+    [InlineData("models status --registry", "--registry")]
+    [InlineData("models promote m@1 --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("models migrate --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("score x.avro --redis", "--redis")]
+    [InlineData("score x.avro --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("run --random-model --redis", "--redis")]
+    [InlineData("run --random-model --model-registry-redis", "--model-registry-redis")]
+    [InlineData("serve --redis", "--redis")]
+    [InlineData("finetune --registry", "--registry")]
+    public async Task EmptyEndpointRegistryOrPrefix_UsageErrorNamingTheOption(string command, string option)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync([.. command.Split(' '), string.Empty]);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains($"{option} needs a value, not an empty string", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("no registry directory", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--epochs", "3")]
     [InlineData("--distill-from", "x")]

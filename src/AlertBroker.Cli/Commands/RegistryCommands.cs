@@ -24,11 +24,11 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." }.NotBlank();
         var security = new RedisCliOptions();
-        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() };
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() }.NotBlank();
         var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." }.NotBlank();
-        var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
+        var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" }.NotBlank();
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." }.MustExist(PathKind.Directory);
         var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
