@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using AlertBroker.Alerts;
 using AlertBroker.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Tests;
@@ -42,6 +44,25 @@ public sealed partial class DocumentedSettingsTests
     {
         var unknown = DocumentedKeys().Where(k => !IsBound(k)).ToList();
         Assert.True(unknown.Count == 0, "keys in docs/worker.md that no options class binds: " + string.Join(", ", unknown));
+    }
+
+    // docs/worker.md's /readyz row lacked schema_registry: a 503 naming it was a check the operator had not been told of.
+    [Fact]
+    public void EveryHealthCheck_IsInItsEndpointsRowOfTheDocs()
+    {
+        var services = new ServiceCollection();
+        services.AddHealthChecks().AddAlertBrokerWorkerChecks();
+        var registrations = services.BuildServiceProvider().GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
+        var root = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("repository root not found");
+        var rows = File.ReadLines(Path.Combine(root, "docs", "worker.md")).Where(l => l.StartsWith("| `/", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(5, registrations.Count);
+        foreach (var check in registrations)
+        {
+            var endpoint = check.Tags.Contains(WorkerHealthChecks.ReadyTag) ? "/readyz" : "/healthz";
+            var row = Assert.Single(rows, r => r.StartsWith($"| `{endpoint}` |", StringComparison.Ordinal));
+            Assert.True(row.Split('|')[2].Contains($"`{check.Name}`", StringComparison.Ordinal), $"docs/worker.md's {endpoint} row does not list the check {check.Name}: {row}");
+        }
     }
 
     /// <summary>Values the worker refuses at start (exit 2); the chart's schema must refuse each of them as well.</summary>

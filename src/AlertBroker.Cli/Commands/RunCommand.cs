@@ -214,6 +214,7 @@ internal static class RunCommand
             return 70;
         }
 
+        WarnModelIgnoredForRegistry(builder.Configuration, overrides);
         builder.AddAlertBrokerWorker();
         builder.AddAlertBrokerHttp();
         var webEnabled = builder.Configuration["AlertBroker:Web:Enabled"];
@@ -318,6 +319,29 @@ internal static class RunCommand
             CliHelpers.Stderr.MarkupLine("[red]fatal:[/] " + Markup.Escape(e.GetType().Name + ": " + e.Message));
             return WorkerExit.FatalRuntimeError;
         }
+    }
+
+    /// <summary>
+    /// A worker that follows a model registry scores with the registry's active models and never loads
+    /// <c>AlertBroker:Model:Path</c>/<c>Paths</c>: <c>--model</c> beside a registry (given as an option, in a file or in the
+    /// environment) was dropped without a word, and the operator believed the worker served that package.
+    /// </summary>
+    internal static void WarnModelIgnoredForRegistry(IConfiguration configuration, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var registry = NullIfBlank(configuration["AlertBroker:Model:RegistryRedis"]) is { } redis ? $"the registry in Redis {redis}"
+            : NullIfBlank(configuration["AlertBroker:Model:RegistryDirectory"]) is { } directory ? $"the registry directory {directory}"
+            : null;
+        if (registry is null || !overrides.Keys.Any(k => k.StartsWith("AlertBroker:Model:Paths:", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        CliHelpers.Stderr.MarkupLine("[yellow]warning:[/] " + Markup.Escape(
+            $"--model is ignored: the worker follows {registry} and scores with its active models (each promotion and rollback applies). "
+            + "To serve a fixed package, run without a model registry (--model-registry-redis/--model-registry-dir, AlertBroker:Model:RegistryRedis/RegistryDirectory); "
+            + "to serve this one through the registry: alertbroker models push, then models promote."));
+
+        static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
     }
 
     private static int InvalidConfiguration(IEnumerable<OptionsValidationException> errors)
