@@ -65,6 +65,22 @@ public sealed partial class DocumentedSettingsTests
         }
     }
 
+    // The metric exported a kind=Archive series (a failure of reading tar/gzip files, which the worker never does) and the
+    // docs' list of dead-letter kinds lacked HistoryTooLong, which the worker sends.
+    [Fact]
+    public void DeadLetterKinds_AreTheDocumentedOnes()
+    {
+        var root = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("repository root not found");
+        var text = File.ReadAllText(Path.Combine(root, "docs", "worker.md"));
+        var list = Regex.Match(text, @"`alertbroker\.error\.kind` \(([^)]*)\)");
+        Assert.True(list.Success, "docs/worker.md no longer lists the dead-letter kinds after `alertbroker.error.kind`");
+        var documented = Regex.Matches(list.Groups[1].Value, "`([A-Za-z]+)`").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal);
+
+        Assert.Equal(documented, Telemetry.WorkerMetrics.DeadLetterKinds.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(nameof(AlertErrorKind.Archive), Telemetry.WorkerMetrics.DeadLetterKinds);
+        Assert.Contains(nameof(AlertErrorKind.HistoryTooLong), Telemetry.WorkerMetrics.DeadLetterKinds);
+    }
+
     /// <summary>Values the worker refuses at start (exit 2); the chart's schema must refuse each of them as well.</summary>
     public static TheoryData<string, string> RefusedValues => new()
     {
