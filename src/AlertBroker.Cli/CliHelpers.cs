@@ -123,6 +123,16 @@ internal static class CliHelpers
         return option;
     }
 
+    /// <summary>
+    /// An exception's message as an operator should read it: an <see cref="ArgumentException"/>'s without the
+    /// " (Parameter 'name')" .NET appends (the name of a library method's parameter, not an option of the command).
+    /// </summary>
+    public static string PlainMessage(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
+    }
+
     private static bool OutOfRange<T>(T value, T minimum, T maximum)
         where T : struct, System.Numerics.INumber<T> =>
         T.IsNaN(value) || T.IsInfinity(value) || value < minimum || value > maximum;

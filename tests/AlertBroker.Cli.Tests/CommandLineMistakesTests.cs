@@ -125,6 +125,23 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
     }
 
+    // "… must be less than or equal to '65535'. (Parameter 'port')\nActual value was 99999. (Parameter 'endpoints')": the
+    // names of .NET parameters and a second line, shown to the operator as they were.
+    [Theory]
+    [InlineData("models list --redis host:99999", "--redis: Redis endpoints 'host:99999' cannot be parsed")]
+    [InlineData("models list --redis x=y", "--redis: Redis endpoints 'x=y' cannot be parsed")]
+    [InlineData("run --in-memory --random-model --bootstrap-servers b:9092 --topic t --http-port 0 --model-registry-redis host:99999", "AlertBroker:Model:RegistryRedis: Redis endpoints 'host:99999' cannot be parsed")]
+    public async Task UnparsableRedisEndpoints_OneLineWithoutDotNetParameterNames(string command, string expected)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(command.Split(' '));
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        var line = Assert.Single(output.Split('\n'), l => l.Contains(expected, StringComparison.Ordinal));
+        Assert.DoesNotContain("(Parameter", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Actual value was", output, StringComparison.Ordinal);
+        Assert.EndsWith(".", line.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--epochs", "3")]
     [InlineData("--distill-from", "x")]

@@ -197,7 +197,7 @@ internal static class DemoCommand
             }
             catch (Exception e) when (e is RedisConnectionFailedException or ArgumentException)
             {
-                CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(e.Message));
+                CliHelpers.Stderr.MarkupLine("[red]--redis:[/] " + Markup.Escape(CliHelpers.PlainMessage(e)));
                 localRedis?.Dispose();
                 return e is ArgumentException ? 2 : 4;
             }

@@ -584,7 +584,7 @@ internal static class RegistryCommands
             {
                 // Only the endpoints and the prefix are blamed: an ArgumentException from the command's own work (a record
                 // that could not be written) was reported as "--redis: …", exit 2.
-                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
+                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(CliHelpers.PlainMessage(e)));
                 return 2;
             }
 

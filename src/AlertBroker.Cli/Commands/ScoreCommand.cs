@@ -209,7 +209,7 @@ internal static class ScoreCommand
         }
         catch (Exception e) when (e is RegistryException or RedisConnectionFailedException or ArgumentException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(CliHelpers.PlainMessage(e))) + "[/]");
             return e is RedisConnectionFailedException ? 4 : 1;
         }
         finally
