@@ -91,12 +91,13 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("list")]
     [InlineData("status")]
     [InlineData("rollback")]
-    public async Task RegistryDirectoryMissing_NotReadAsEmpty(string command)
+    public async Task RegistryDirectoryMissing_NotReadAsEmpty_UsageError(string command)
     {
+        // Exit 2 as run --model-registry-dir and score --registry give for the same mistake (it was 1).
         var missing = Path.Combine(_root, "registry-typo");
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["models", command, "--registry", missing]);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("no registry directory " + missing, output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(missing));
     }

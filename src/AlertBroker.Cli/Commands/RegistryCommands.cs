@@ -15,7 +15,7 @@ namespace AlertBroker.Cli.Commands;
 /// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
 /// several (a Redis Cluster's seed nodes). Exit codes: 0 done (including promoting the model that is already active),
 /// 1 refused or failed (a registry record that is not JSON included), 2 usage errors (bad options, references or surveys,
-/// a survey the model does not declare, invalid Redis settings, a --registry that is a file), 3 a pushed package no worker
+/// a survey the model does not declare, invalid Redis settings, a --registry that is a file or does not exist), 3 a pushed package no worker
 /// can serve, 4 Redis unreachable or refusing the credentials or the TLS handshake.
 /// </summary>
 internal static class RegistryCommands
@@ -505,9 +505,10 @@ internal static class RegistryCommands
 
             if (!creates && !Directory.Exists(path))
             {
-                // A mistyped --registry would otherwise read as an empty registry (or be created by a write).
+                // A mistyped --registry would otherwise read as an empty registry (or be created by a write). A usage
+                // error (2), as run's --model-registry-dir and score's --registry say of the same mistake (it was 1).
                 CliHelpers.Stderr.MarkupLine($"[red]no registry directory {Markup.Escape(path)}[/] (models push creates one; or give --redis)");
-                return 1;
+                return 2;
             }
 
             try
