@@ -97,8 +97,13 @@ internal static class CliHelpers
         return option;
     }
 
-    /// <summary>A text option, when given, must not be empty or blank, nor hold a control character (a line break would forge lines in the outputs that show it).</summary>
-    public static Option<string?> NotBlank(this Option<string?> option)
+    /// <summary>
+    /// A text option, when given, must not be empty or blank, nor hold a control character (a line break would forge lines
+    /// in the outputs that show it). An empty value is what <c>--redis "$REDIS"</c> gives when the variable is unset: it is
+    /// refused here (exit 2, naming the option) rather than read as "not given" and answered later by a fallback (a local
+    /// registry directory, the default Redis) or a message that does not name the option.
+    /// </summary>
+    public static Option<T> NotBlank<T>(this Option<T> option)
     {
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>
@@ -116,6 +121,16 @@ internal static class CliHelpers
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// An exception's message as an operator should read it: an <see cref="ArgumentException"/>'s without the
+    /// " (Parameter 'name')" .NET appends (the name of a library method's parameter, not an option of the command).
+    /// </summary>
+    public static string PlainMessage(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
     }
 
     private static bool OutOfRange<T>(T value, T minimum, T maximum)

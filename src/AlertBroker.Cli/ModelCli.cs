@@ -63,7 +63,7 @@ internal static class ModelCli
     {
         var text = e is ModelPackageException { Problems.Count: > 0 } p
             ? $"{p.PackageSource}: {string.Join("; ", p.Problems)}"
-            : e.Message;
+            : CliHelpers.PlainMessage(e);
         text = string.Join(' ', text.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return what is null ? text : what + ": " + text;
     }

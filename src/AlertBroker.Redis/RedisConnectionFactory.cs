@@ -32,12 +32,14 @@ public static partial class RedisConnectionFactory
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' cannot be parsed: {Redact(e.Message)}", nameof(endpoints));
+            // No parameter name, here or from the parser's message: ArgumentException appends it ("(Parameter 'port')
+            // Actual value was 99999. (Parameter 'endpoints')"), and these messages are shown to operators as they are.
+            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' cannot be parsed: {Redact(WithoutParameterNames(e.Message))}");
         }
 
         if (configuration.EndPoints.Count == 0)
         {
-            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' name no host:port.", nameof(endpoints));
+            throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' name no host:port.");
         }
 
         var timeout = (int)Math.Clamp(client.CommandTimeout.TotalMilliseconds, 1, int.MaxValue);
@@ -189,6 +191,14 @@ public static partial class RedisConnectionFactory
         var redacted = PasswordOption().Replace(text, "$1*****");
         return UriPassword().Replace(redacted, "$1*****@");
     }
+
+    /// <summary>An exception message without .NET's " (Parameter 'name')" suffixes and "Actual value was …" lines, on one line.</summary>
+    internal static string WithoutParameterNames(string message) =>
+        string.Join(' ', ParameterSuffix().Replace(message, string.Empty).Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => !line.StartsWith("Actual value was ", StringComparison.Ordinal)));
+
+    [GeneratedRegex(@" ?\(Parameter '[^']*'\)")]
+    private static partial Regex ParameterSuffix();
 
     [GeneratedRegex(@"((?:^|[,\s])\s*password\s*=\s*)[^,\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PasswordOption();

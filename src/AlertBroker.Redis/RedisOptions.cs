@@ -67,7 +67,10 @@ public sealed class RedisOptions
         {
             if (!string.IsNullOrEmpty(value) && !File.Exists(value))
             {
-                problems.Add($"{name(property)}: file '{value}' not found.");
+                // A directory (a Secret's mount point instead of the file in it) was "file '/etc' not found".
+                problems.Add(Directory.Exists(value)
+                    ? $"{name(property)}: '{value}' is a directory, not a PEM file (name the file in it, e.g. {Path.Combine(value, "ca.crt")})."
+                    : $"{name(property)}: file '{value}' not found.");
                 missing = true;
             }
         }

@@ -91,14 +91,56 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("list")]
     [InlineData("status")]
     [InlineData("rollback")]
-    public async Task RegistryDirectoryMissing_NotReadAsEmpty(string command)
+    public async Task RegistryDirectoryMissing_NotReadAsEmpty_UsageError(string command)
     {
+        // Exit 2 as run --model-registry-dir and score --registry give for the same mistake (it was 1).
         var missing = Path.Combine(_root, "registry-typo");
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["models", command, "--registry", missing]);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("no registry directory " + missing, output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(missing));
+    }
+
+    // An empty value (what `--redis "$REDIS"` gives when the variable is unset) was read as "not given": models list fell
+    // back to the local directory registry ("no registry directory models", exit 1), run to "AlertBroker:State:Redis is
+    // required" or, for --model-registry-redis, to no registry at all; an empty --prefix reached Redis.
+    [Theory]
+    [InlineData("models list --redis", "--redis")]
+    [InlineData("models status --registry", "--registry")]
+    [InlineData("models promote m@1 --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("models migrate --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("score x.avro --redis", "--redis")]
+    [InlineData("score x.avro --redis 127.0.0.1:1 --prefix", "--prefix")]
+    [InlineData("run --random-model --redis", "--redis")]
+    [InlineData("run --random-model --model-registry-redis", "--model-registry-redis")]
+    [InlineData("serve --redis", "--redis")]
+    [InlineData("finetune --registry", "--registry")]
+    public async Task EmptyEndpointRegistryOrPrefix_UsageErrorNamingTheOption(string command, string option)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync([.. command.Split(' '), string.Empty]);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains($"{option} needs a value, not an empty string", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("no registry directory", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
+    }
+
+    // "… must be less than or equal to '65535'. (Parameter 'port')\nActual value was 99999. (Parameter 'endpoints')": the
+    // names of .NET parameters and a second line, shown to the operator as they were.
+    [Theory]
+    [InlineData("models list --redis host:99999", "--redis: Redis endpoints 'host:99999' cannot be parsed")]
+    [InlineData("models list --redis x=y", "--redis: Redis endpoints 'x=y' cannot be parsed")]
+    [InlineData("run --in-memory --random-model --bootstrap-servers b:9092 --topic t --http-port 0 --model-registry-redis host:99999", "AlertBroker:Model:RegistryRedis: Redis endpoints 'host:99999' cannot be parsed")]
+    public async Task UnparsableRedisEndpoints_OneLineWithoutDotNetParameterNames(string command, string expected)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(command.Split(' '));
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        var line = Assert.Single(output.Split('\n'), l => l.Contains(expected, StringComparison.Ordinal));
+        Assert.DoesNotContain("(Parameter", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Actual value was", output, StringComparison.Ordinal);
+        Assert.EndsWith(".", line.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Theory]

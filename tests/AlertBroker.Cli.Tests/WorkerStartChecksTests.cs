@@ -130,6 +130,29 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.Contains($"AlertBroker:Model:RegistryDirectory '{missing}' does not exist", settingOutput, StringComparison.Ordinal);
     }
 
+    // The worker follows the registry and never loads --model; the package given was dropped without a word. (TtlHours=-1
+    // ends each run at start, exit 2, after the warning.)
+    [Fact]
+    public async Task Run_ModelWithARegistry_WarnsTheModelIsIgnored()
+    {
+        var model = TestModelPackages.Export(Path.Combine(_root, "a", "1"), "a-gru", "1", seed: 1, surveys: ["ztf"]);
+        var registry = Directory.CreateDirectory(Path.Combine(_root, "registry")).FullName;
+        var stopAtStart = new Dictionary<string, string?> { ["AlertBroker__State__TtlHours"] = "-1" };
+
+        var (option, optionOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model", model, "--model-registry-dir", registry), stopAtStart);
+        var (setting, settingOutput, _) = await AlertBrokerProcess.RunAsync(
+            Run("--in-memory", "--model", model),
+            new Dictionary<string, string?>(stopAtStart) { ["AlertBroker__Model__RegistryDirectory"] = registry });
+        var (alone, aloneOutput, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--model", model), stopAtStart);
+
+        AssertExitTwo(option, optionOutput);
+        Assert.Contains($"warning: --model is ignored: the worker follows the registry directory {registry}", optionOutput, StringComparison.Ordinal);
+        AssertExitTwo(setting, settingOutput);
+        Assert.Contains($"warning: --model is ignored: the worker follows the registry directory {registry}", settingOutput, StringComparison.Ordinal);
+        AssertExitTwo(alone, aloneOutput);
+        Assert.DoesNotContain("--model is ignored", aloneOutput, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MockKafka_EmptyTopicName_ExitsTwo()
     {

@@ -161,9 +161,11 @@ public sealed partial class ChartTests
     /// <summary>
     /// Every setting of docs/worker.md is reachable from values: a `config` key of the same name, a key the chart owns
     /// (the HTTP endpoint), or a credential/TLS key wired from Secrets. And every `config` key is one the worker knows.
-    /// A key added to the worker without a way to set it from the chart fails here.
+    /// A key added to the worker without a way to set it from the chart fails here (and a key the worker reads but
+    /// docs/worker.md does not list fails AlertBroker.Worker.Tests' DocumentedSettingsTests). It reads files only, so it
+    /// runs without helm.
     /// </summary>
-    [HelmFact]
+    [Fact]
     public void Values_ConfigBlock_MatchesTheWorkersDocumentedSettings()
     {
         var documented = DocumentedWorkerKeys();
@@ -186,6 +188,39 @@ public sealed partial class ChartTests
         Assert.True(unreachable.Count == 0, "settings in docs/worker.md the chart cannot set: " + string.Join(", ", unreachable));
         var unknown = chartKeys.Where(k => !documented.Contains(k)).ToList();
         Assert.True(unknown.Count == 0, "config keys the worker does not document: " + string.Join(", ", unknown));
+    }
+
+    /// <summary>
+    /// values.schema.json refuses properties it does not list (additionalProperties false): every key of the config block
+    /// must have a property there, or helm refuses the chart's own values. Reads files only, so it runs without helm.
+    /// </summary>
+    [Fact]
+    public void Schema_ListsEveryConfigKeyOfTheValues()
+    {
+        var values = new YamlStream();
+        values.Load(new StringReader(File.ReadAllText(Path.Combine(Helm.Chart, "values.yaml"))));
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Helm.Chart, "values.schema.json")));
+        var sections = schema.RootElement.GetProperty("properties").GetProperty("config").GetProperty("properties");
+        var missing = new List<string>();
+        foreach (var (section, settings) in ((YamlMappingNode)values.Documents[0].RootNode).Map("config").Children)
+        {
+            var name = ((YamlScalarNode)section).Value!;
+            if (!sections.TryGetProperty(name, out var sectionSchema))
+            {
+                missing.Add(name);
+                continue;
+            }
+
+            foreach (var key in ((YamlMappingNode)settings).Children.Keys)
+            {
+                if (!sectionSchema.GetProperty("properties").TryGetProperty(((YamlScalarNode)key).Value!, out _))
+                {
+                    missing.Add($"{name}:{key}");
+                }
+            }
+        }
+
+        Assert.True(missing.Count == 0, "config keys of values.yaml that values.schema.json does not list (helm would refuse them): " + string.Join(", ", missing));
     }
 
     /// <summary>The environment variables the chart sets for credentials and TLS (the agreed AlertBroker:* keys).</summary>

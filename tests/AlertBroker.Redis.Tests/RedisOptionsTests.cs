@@ -41,6 +41,23 @@ public sealed class RedisOptionsTests : IClassFixture<SecureRedisServerFixture>
         Assert.Contains(problems, p => p.Contains("TlsKeyFile is set without AlertBroker:Redis:TlsCertificateFile", StringComparison.Ordinal));
     }
 
+    // A Secret's mount point given instead of the file in it was "file '/etc' not found": it exists.
+    [Fact]
+    public void Validate_DirectoryForAFile_SaysItIsADirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("ab-redis-tls-").FullName;
+        try
+        {
+            var problem = Assert.Single(new RedisOptions { Tls = true, TlsCaFile = directory }.Validate());
+            Assert.Contains($"TlsCaFile: '{directory}' is a directory, not a PEM file", problem, StringComparison.Ordinal);
+            Assert.DoesNotContain("not found", problem, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
+    }
+
     [Fact]
     public void Validate_FileThatIsNotPem_IsRefusedAtStart()
     {

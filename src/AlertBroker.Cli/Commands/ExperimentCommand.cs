@@ -102,7 +102,7 @@ internal static class ExperimentCommand
             }
             catch (ArgumentException e)
             {
-                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(CliHelpers.PlainMessage(e))}[/]");
                 return Task.FromResult(2);
             }
 
@@ -165,7 +165,7 @@ internal static class ExperimentCommand
                 }
                 catch (ArgumentException e)
                 {
-                    result.AddError(e.Message);
+                    result.AddError(CliHelpers.PlainMessage(e));
                 }
             }
         });

@@ -33,8 +33,8 @@ internal static class FinetuneCommand
         });
         var newHead = new Option<bool>("--new-head") { Description = "Replace the output layer with a freshly initialised one even for classes the base model knows." };
         var push = new Option<bool>("--push") { Description = "Register the exported package in the model registry (--redis / $ALERTBROKER_REDIS, else --registry)." };
-        var redis = new Option<string?>("--redis") { Description = "Redis connection of the model registry." };
-        var registry = new Option<string>("--registry") { Description = "Local registry directory (without --redis).", DefaultValueFactory = _ => "models" };
+        var redis = new Option<string?>("--redis") { Description = "Redis connection of the model registry." }.NotBlank();
+        var registry = new Option<string>("--registry") { Description = "Local registry directory (without --redis).", DefaultValueFactory = _ => "models" }.NotBlank();
         var command = new Command("finetune", "Fine-tune a trained model on new data (simulations → real data, one survey → another) and export it.");
         cli.AddTo(command);
         command.Options.Add(from);

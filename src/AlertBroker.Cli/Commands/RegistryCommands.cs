@@ -15,7 +15,7 @@ namespace AlertBroker.Cli.Commands;
 /// <c>AlertBroker__Redis__*</c> variables) or in a local directory (<c>--registry</c>, default <c>models</c>). One endpoint or
 /// several (a Redis Cluster's seed nodes). Exit codes: 0 done (including promoting the model that is already active),
 /// 1 refused or failed (a registry record that is not JSON included), 2 usage errors (bad options, references or surveys,
-/// a survey the model does not declare, invalid Redis settings, a --registry that is a file), 3 a pushed package no worker
+/// a survey the model does not declare, invalid Redis settings, a --registry that is a file or does not exist), 3 a pushed package no worker
 /// can serve, 4 Redis unreachable or refusing the credentials or the TLS handshake.
 /// </summary>
 internal static class RegistryCommands
@@ -24,11 +24,11 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." }.NotBlank();
         var security = new RedisCliOptions();
-        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() };
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() }.NotBlank();
         var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." }.NotBlank();
-        var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" };
+        var directory = new Option<string>("--registry") { Description = "Local registry directory (used without --redis).", DefaultValueFactory = _ => "models" }.NotBlank();
 
         var dir = new Argument<string>("dir") { Description = "Package directory holding model.json and model.onnx." }.MustExist(PathKind.Directory);
         var push = new Command("push", "Register a model package (bytes, model.json, SHA-256, who and when).") { dir, actor, redis, prefix, directory };
@@ -505,9 +505,10 @@ internal static class RegistryCommands
 
             if (!creates && !Directory.Exists(path))
             {
-                // A mistyped --registry would otherwise read as an empty registry (or be created by a write).
+                // A mistyped --registry would otherwise read as an empty registry (or be created by a write). A usage
+                // error (2), as run's --model-registry-dir and score's --registry say of the same mistake (it was 1).
                 CliHelpers.Stderr.MarkupLine($"[red]no registry directory {Markup.Escape(path)}[/] (models push creates one; or give --redis)");
-                return 1;
+                return 2;
             }
 
             try
@@ -584,7 +585,7 @@ internal static class RegistryCommands
             {
                 // Only the endpoints and the prefix are blamed: an ArgumentException from the command's own work (a record
                 // that could not be written) was reported as "--redis: …", exit 2.
-                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(e.Message));
+                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(CliHelpers.PlainMessage(e)));
                 return 2;
             }
 

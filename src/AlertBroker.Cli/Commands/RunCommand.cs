@@ -41,13 +41,13 @@ internal static class RunCommand
         var kafkaCa = new Option<string?>("--kafka-ssl-ca") { Description = "PEM CA of the brokers' certificates (AlertBroker:Kafka:SslCaLocation)." };
         var kafkaCert = new Option<string?>("--kafka-ssl-cert") { Description = "PEM client certificate for mutual TLS (AlertBroker:Kafka:SslCertificateLocation)." };
         var kafkaKey = new Option<string?>("--kafka-ssl-key") { Description = "PEM private key of --kafka-ssl-cert (AlertBroker:Kafka:SslKeyLocation); its password only from AlertBroker__Kafka__SslKeyPassword." };
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." };
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." }.NotBlank();
         var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
         var model = new Option<string[]>("--model") { Description = "Model package directory with model.json and model.onnx; repeat for several, each serving the surveys its model.json declares (AlertBroker:Model:Paths). Default: per survey the newest package under models/." };
         var shadowTopic = new Option<string?>("--shadow-topic") { Description = "Topic of the shadow models' classifications (AlertBroker:Kafka:ShadowTopic)." };
         var randomModel = new Option<bool>("--random-model") { Description = "No trained model: use one with random weights (smoke tests only; its classes mean nothing)." };
-        var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." };
+        var modelRegistryRedis = new Option<string?>("--model-registry-redis") { Description = "Follow the model registry in this Redis and hot-swap to each promoted model (AlertBroker:Model:RegistryRedis)." }.NotBlank();
         var modelRegistryDir = new Option<string?>("--model-registry-dir") { Description = "Follow a local directory model registry (AlertBroker:Model:RegistryDirectory)." }.MustExist(PathKind.Directory);
         var device = new Option<string?>("--device") { Description = "Where ONNX Runtime runs the model: cpu or cuda (AlertBroker:Model:ExecutionProvider; cuda needs the GPU build and CUDA 13 + cuDNN 9, and never falls back to cpu)." };
         device.AcceptOnlyFromAmong("cpu", "cuda");
@@ -214,6 +214,7 @@ internal static class RunCommand
             return 70;
         }
 
+        WarnModelIgnoredForRegistry(builder.Configuration, overrides);
         builder.AddAlertBrokerWorker();
         builder.AddAlertBrokerHttp();
         var webEnabled = builder.Configuration["AlertBroker:Web:Enabled"];
@@ -318,6 +319,29 @@ internal static class RunCommand
             CliHelpers.Stderr.MarkupLine("[red]fatal:[/] " + Markup.Escape(e.GetType().Name + ": " + e.Message));
             return WorkerExit.FatalRuntimeError;
         }
+    }
+
+    /// <summary>
+    /// A worker that follows a model registry scores with the registry's active models and never loads
+    /// <c>AlertBroker:Model:Path</c>/<c>Paths</c>: <c>--model</c> beside a registry (given as an option, in a file or in the
+    /// environment) was dropped without a word, and the operator believed the worker served that package.
+    /// </summary>
+    internal static void WarnModelIgnoredForRegistry(IConfiguration configuration, IReadOnlyDictionary<string, string?> overrides)
+    {
+        var registry = NullIfBlank(configuration["AlertBroker:Model:RegistryRedis"]) is { } redis ? $"the registry in Redis {redis}"
+            : NullIfBlank(configuration["AlertBroker:Model:RegistryDirectory"]) is { } directory ? $"the registry directory {directory}"
+            : null;
+        if (registry is null || !overrides.Keys.Any(k => k.StartsWith("AlertBroker:Model:Paths:", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        CliHelpers.Stderr.MarkupLine("[yellow]warning:[/] " + Markup.Escape(
+            $"--model is ignored: the worker follows {registry} and scores with its active models (each promotion and rollback applies). "
+            + "To serve a fixed package, run without a model registry (--model-registry-redis/--model-registry-dir, AlertBroker:Model:RegistryRedis/RegistryDirectory); "
+            + "to serve this one through the registry: alertbroker models push, then models promote."));
+
+        static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
     }
 
     private static int InvalidConfiguration(IEnumerable<OptionsValidationException> errors)

@@ -28,8 +28,8 @@ internal static class ScoreCommand
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
         var registry = new Option<string>("--registry") { Description = "Directory registry whose active models are used without --model (when it has a .registry), and where packages are looked for.", DefaultValueFactory = _ => "models" }.MustExist(PathKind.Directory);
-        var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" };
-        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" };
+        var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" }.NotBlank();
+        var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" }.NotBlank();
         var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
         var minDetections = new Option<int>("--min-detections") { Description = "Call an object a transient candidate only once it has at least N detections up to its newest alert, in all its alerts read (as run --min-detections: 1 to 1000; default 1).", DefaultValueFactory = _ => 1 }.InRange(1, 1000);
@@ -209,7 +209,7 @@ internal static class ScoreCommand
         }
         catch (Exception e) when (e is RegistryException or RedisConnectionFailedException or ArgumentException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(CliHelpers.PlainMessage(e))) + "[/]");
             return e is RedisConnectionFailedException ? 4 : 1;
         }
         finally

@@ -432,8 +432,7 @@ internal static class SimulateCommand
         {
             // A bad setting (--mix, --classes, --format, --framing, --survey, a value out of range): one line, usage exit code.
             // The library's ArgumentException names its parameter ("(Parameter 'options')"): not the user's concern.
-            var message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
-            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(message)}");
+            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(CliHelpers.PlainMessage(e))}");
             return 2;
         }
     }

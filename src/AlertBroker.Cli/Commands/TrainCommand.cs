@@ -62,7 +62,7 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            CliHelpers.Stderr.MarkupLine($"[red]--encoding:[/] {Markup.Escape(e.Message)}");
+            CliHelpers.Stderr.MarkupLine($"[red]--encoding:[/] {Markup.Escape(CliHelpers.PlainMessage(e))}");
             return 2;
         }
 

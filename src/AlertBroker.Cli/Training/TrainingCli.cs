@@ -302,7 +302,7 @@ internal sealed class TrainingCli
         }
         catch (ArgumentException e)
         {
-            return e.Message;
+            return CliHelpers.PlainMessage(e);
         }
     }
 

@@ -65,8 +65,7 @@ internal static class PipelineBenchCommand
         }
         catch (ArgumentException e)
         {
-            var message = e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
-            CliHelpers.Stderr.MarkupLine($"[red]{option}:[/] " + Markup.Escape(message));
+            CliHelpers.Stderr.MarkupLine($"[red]{option}:[/] " + Markup.Escape(CliHelpers.PlainMessage(e)));
             exit = 2;
             return null;
         }

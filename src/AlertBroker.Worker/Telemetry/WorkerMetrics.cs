@@ -223,8 +223,13 @@ public sealed class WorkerMetrics : IDisposable
         }
     }
 
-    /// <summary>Every kind a dead letter can have: the decode error kinds, and <c>Internal</c>.</summary>
-    public static IReadOnlyList<string> DeadLetterKinds { get; } = [.. Enum.GetNames<AlertBroker.Alerts.AlertErrorKind>(), "Internal"];
+    /// <summary>
+    /// Every kind a dead letter can have: the decode error kinds, and <c>Internal</c>. Not <c>Archive</c>: the worker
+    /// decodes Kafka messages, never tar or gzip archives, and a series exported at 0 for it named a failure that cannot
+    /// occur (as <c>consume --kind</c> does not take it).
+    /// </summary>
+    public static IReadOnlyList<string> DeadLetterKinds { get; } =
+        [.. Enum.GetNames<AlertBroker.Alerts.AlertErrorKind>().Where(k => k != nameof(AlertBroker.Alerts.AlertErrorKind.Archive)), "Internal"];
 
     public void LibrdkafkaLog(string level) => _librdkafkaLog.Add(1, new KeyValuePair<string, object?>("level", level));
 
