@@ -34,6 +34,42 @@ public sealed class DataTests : IDisposable
         Assert.Single(onlyDetections.Objects);
     }
 
+    [Theory]
+    [InlineData("1.0", "0.0")]
+    [InlineData("TRUE", "FALSE")]
+    [InlineData("True", "False")]
+    [InlineData("true", "false")]
+    [InlineData("1", "0")]
+    public void Read_DetectedColumnAsFloatOrWord_IsReadAsTheFlag(string yes, string no)
+    {
+        // Bright (S/N 100) but flagged not detected, faint (S/N 1) but flagged detected: only the column decides.
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_lightcurves.csv"), $"object_id,mjd,band,flux,flux_err,detected\nA,100.0,g,1000,10,{no}\nA,101.0,g,10,10,{yes}\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class\nA,SNIa\n");
+        var a = LightCurveCsvReader.Read(_dir).Objects[0];
+        Assert.Equal(ObservationKind.Forced, a.Observations[0].Kind);
+        Assert.Equal(ObservationKind.Detection, a.Observations[1].Kind);
+    }
+
+    [Fact]
+    public void Read_QuotedHeaderAndCells_AreReadAsPlainOnes()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_q_lightcurves.csv"), "\"object_id\",\"mjd\",\"band\",\"mag\",\"mag_err\"\n\"ZTF1, a\",100,\"g\",19,0.1\nB,101,r,18,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_q_metadata.csv"), "\"object_id\", \"class\"\n\"ZTF1, a\",SNIa\nB,\"SNII\"\n");
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(["ZTF1, a", "B"], data.Objects.Select(o => o.ObjectId));
+        Assert.Equal(["SNIa", "SNII"], data.Objects.Select(o => o.Class));
+        Assert.Equal(Passband.ZtfG, data.Objects[0].Observations[0].Band);
+    }
+
+    [Fact]
+    public void HoldoutIdsRead_FileWithUtf8Bom_MatchesTheFirstId()
+    {
+        var path = Path.Combine(_dir, "ids.txt");
+        File.WriteAllText(path, "0\n2\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        var data = EncodedDataset.FromArrays(["X"], [new float[6], new float[6], new float[6]], [], [0, 0, 0], 0);
+        Assert.Equal([0, 2], HoldoutIds.Read(path).Select(data, inside: true));
+    }
+
     [Fact]
     public void Read_RedshiftColumn_PicksTheColumn_AndOneNamedButAbsentIsAnError()
     {
