@@ -254,14 +254,181 @@ public sealed class ModelPackage : IDisposable
             if (manifest is null)
             {
                 problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} holds null, not a manifest object"));
+                return null;
             }
 
-            return manifest;
+            // The serializer fills a JSON null into a property the record declares non-null; every reader of a manifest
+            // (the worker, every CLI command) would then fail on it with a NullReferenceException. Such a manifest is
+            // refused here, once, naming each null.
+            var before = problems.Count;
+            CheckNulls(manifest, problems);
+            return problems.Count == before ? manifest : null;
         }
         catch (JsonException e)
         {
             problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} is not a valid manifest: {e.Message}"));
             return null;
+        }
+    }
+
+    // Nulls where the manifest's records declare non-null values, and an onnx.file that leaves the package directory.
+    private static void CheckNulls(ModelManifest m, List<ModelPackageProblem> problems)
+    {
+        void Null(string field) => problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"{field} is null in {ManifestFileName}"));
+
+        void Strings(IReadOnlyList<string>? list, string field, bool required = true)
+        {
+            if (list is null)
+            {
+                if (required)
+                {
+                    Null(field);
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i] is null)
+                {
+                    Null($"{field}[{i}]");
+                }
+            }
+        }
+
+        if (m.Name is null)
+        {
+            Null("name");
+        }
+
+        if (m.Version is null)
+        {
+            Null("version");
+        }
+
+        Strings(m.Classes, "classes");
+        Strings(m.Surveys, "surveys", required: false);
+        if (m.Metadata is { } metadata)
+        {
+            for (var i = 0; i < metadata.Count; i++)
+            {
+                if (metadata[i] is not { } requirement)
+                {
+                    Null($"metadata[{i}]");
+                    continue;
+                }
+
+                if (requirement.Name is null)
+                {
+                    Null($"metadata[{i}].name");
+                }
+
+                if (requirement.Source is null)
+                {
+                    Null($"metadata[{i}].source");
+                }
+
+                Strings(requirement.Features, $"metadata[{i}].features");
+            }
+        }
+
+        if (m.Encoding is not { } encoding)
+        {
+            Null("encoding");
+        }
+        else
+        {
+            if (encoding.Name is null)
+            {
+                Null("encoding.name");
+            }
+
+            Strings(encoding.StepFeatures, "encoding.stepFeatures");
+            Strings(encoding.MetaFeatures, "encoding.metaFeatures");
+            if (encoding.BandWavelengthsMicron is null)
+            {
+                Null("encoding.bandWavelengthsMicron");
+            }
+
+            if (encoding.Scaling is null)
+            {
+                Null("encoding.scaling");
+            }
+        }
+
+        if (m.Network is not { } network)
+        {
+            Null("network");
+        }
+        else if (network.Type is null)
+        {
+            Null("network.type");
+        }
+
+        if (m.Tensors is not { } tensors)
+        {
+            Null("tensors");
+        }
+        else
+        {
+            foreach (var (list, field) in new[] { (tensors.Inputs, "tensors.inputs"), (tensors.Outputs, "tensors.outputs") })
+            {
+                if (list is null)
+                {
+                    Null(field);
+                    continue;
+                }
+
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is not { } spec)
+                    {
+                        Null($"{field}[{i}]");
+                    }
+                    else if (spec.Name is null || spec.ElementType is null || spec.Shape is null)
+                    {
+                        Null($"{field}[{i}].{(spec.Name is null ? "name" : spec.ElementType is null ? "elementType" : "shape")}");
+                    }
+                }
+            }
+        }
+
+        if (m.Training is not { } training)
+        {
+            Null("training");
+        }
+        else if (training.Metrics is null)
+        {
+            Null("training.metrics");
+        }
+
+        if (m.Onnx is not { } onnx)
+        {
+            Null("onnx");
+        }
+        else
+        {
+            if (onnx.File is null)
+            {
+                Null("onnx.file");
+            }
+            else if (onnx.File.Length > 0 && !IsPlainFileName(onnx.File))
+            {
+                // Read by every command as directory/onnx.file: "../x.onnx" or "/abs/x.onnx" would load (and hash, and
+                // serve) a file from outside the package.
+                problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{onnx.File}' must be a file name inside the package directory"));
+            }
+
+            if (onnx.Sha256 is null)
+            {
+                Null("onnx.sha256");
+            }
+
+            if (onnx.Producer is null)
+            {
+                Null("onnx.producer");
+            }
         }
     }
 
@@ -487,9 +654,17 @@ public sealed class ModelPackage : IDisposable
         {
             Invalid("onnx is missing");
         }
-        else if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
+        else
         {
-            Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+            if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
+            {
+                Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+            }
+
+            if (!string.IsNullOrEmpty(onnx.File) && !IsPlainFileName(onnx.File))
+            {
+                Invalid($"onnx.file '{onnx.File}' must be a file name inside the package directory");
+            }
         }
     }
 
