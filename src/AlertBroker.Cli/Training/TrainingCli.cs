@@ -166,6 +166,13 @@ internal sealed class TrainingCli
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
         var data = DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        if (data.Objects.Count == 0)
+        {
+            // A file with a header and no rows (or no object both labelled and observed) went on to fail later with a
+            // message about classes or an empty split that did not say the data were empty.
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{data.Name}: no labelled light curve to read ({data.LeftOut.WithoutObservations} labelled objects without a usable observation, {data.LeftOut.WithoutLabel} light curves without a label{(data.Rejected.Total > 0 ? $", {data.Rejected.Total} rows left out" : string.Empty)})."));
+        }
+
         if (parse.GetValue(ExcludeIds) is { } excluded)
         {
             var held = HoldoutIds.Read(excluded);
@@ -852,6 +859,11 @@ internal sealed class TrainingCli
             if (names.Length == 0)
             {
                 result.AddError($"{option.Name} needs class names, not '{list}'.");
+            }
+            else if (names.Length != list.Split(',').Length)
+            {
+                // "A,,C" was read as A,C: a class dropped without a word (a name lost in editing, or a stray comma).
+                result.AddError($"{option.Name} '{list}' has an empty class name; list the names separated by single commas.");
             }
             else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
             {
