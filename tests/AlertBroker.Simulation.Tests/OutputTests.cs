@@ -67,6 +67,22 @@ public class OutputTests : IDisposable
     }
 
     [Fact]
+    public void LabelledSetReader_MetadataCompressed_IsFoundAndRead()
+    {
+        Directory.CreateDirectory(_dir);
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(_dir, "x_metadata.csv.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("object_id,class,redshift\nA,SNIa,0.05\n"u8);
+        }
+
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+
+        var curve = Assert.Single(LabelledSetReader.Read(_dir));
+        Assert.Equal("SNIa", curve.ClassName);
+        Assert.Single(curve.Points);
+    }
+
+    [Fact]
     public void LabelledCsv_Header_MatchesTheSharedFluxLayout()
     {
         using (var writer = new LabelledCsvWriter(_dir, "x"))

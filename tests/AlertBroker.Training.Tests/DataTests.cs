@@ -62,6 +62,23 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_MetadataCompressed_IsFoundFromTheDirectoryEitherFileAndRead()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_gz_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(_dir, "ztf_gz_metadata.csv.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("object_id,class,redshift\nA,SNIa,0.05\n"u8);
+        }
+
+        foreach (var path in new[] { _dir, Path.Combine(_dir, "ztf_gz_lightcurves.csv"), Path.Combine(_dir, "ztf_gz_metadata.csv.gz") })
+        {
+            var a = Assert.Single(LightCurveCsvReader.Read(path).Objects);
+            Assert.Equal("SNIa", a.Class);
+            Assert.Equal(0.05, a.Redshift, 10);
+        }
+    }
+
+    [Fact]
     public void HoldoutIdsRead_FileWithUtf8Bom_MatchesTheFirstId()
     {
         var path = Path.Combine(_dir, "ids.txt");

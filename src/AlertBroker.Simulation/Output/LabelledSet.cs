@@ -29,7 +29,7 @@ public sealed class LabelledLightCurve
 }
 
 /// <summary>
-/// Reads a labelled CSV pair (<c>*_metadata.csv</c> + <c>*_lightcurves.csv[.gz]</c>) in either layout of
+/// Reads a labelled CSV pair (<c>*_metadata.csv[.gz]</c> + <c>*_lightcurves.csv[.gz]</c>) in either layout of
 /// <c>../shared/labelled</c>: magnitudes (<c>mag,mag_err</c>, AB) or fluxes (<c>flux,flux_err</c>, FLUXCAL at
 /// zero point 27.5, with an optional <c>detected</c> column). Used by <c>simulate compare</c>; small sets only (everything is held in memory).
 /// </summary>
@@ -38,11 +38,11 @@ public static class LabelledSetReader
     public static IReadOnlyList<LabelledLightCurve> Read(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var metadataPath = FindOne(directory, "*_metadata.csv");
+        var metadataPath = FindOne(directory, "*_metadata.csv", "*_metadata.csv.gz");
         var curvesPath = FindOne(directory, "*_lightcurves.csv.gz", "*_lightcurves.csv");
         var byId = new Dictionary<string, LabelledLightCurve>(StringComparer.Ordinal);
         var ordered = new List<LabelledLightCurve>();
-        using (var reader = new StreamReader(metadataPath))
+        using (var reader = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
             var header = Header(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
             var idCol = Column(header, metadataPath, "object_id");

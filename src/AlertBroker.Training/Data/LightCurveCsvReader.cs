@@ -28,7 +28,7 @@ public sealed record CsvReadOptions
 
 /// <summary>
 /// Reads light-curve CSV pairs: <c>*_lightcurves.csv[.gz]</c> (<c>object_id, mjd, band, mag, mag_err</c> or
-/// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv</c> (<c>object_id, class</c>
+/// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv[.gz]</c> (<c>object_id, class</c>
 /// and optionally <c>redshift</c>, <c>host_photoz</c>, <c>mwebv</c> or <c>a_v</c> (E(B−V) = A_V / 3.1)).
 /// Magnitudes are AB; fluxes are on <see cref="CsvReadOptions.FluxZeroPoint"/>. All become µJy observations.
 /// </summary>
@@ -36,7 +36,7 @@ public static class LightCurveCsvReader
 {
     /// <summary>
     /// Reads a pair given as a directory holding one pair, a light-curve file or a metadata file (its partner is
-    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv</c>).
+    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv(.gz)</c>; an uncompressed one first).
     /// </summary>
     public static LabelledDataset Read(string path, CsvReadOptions? options = null)
     {
@@ -204,11 +204,15 @@ public static class LightCurveCsvReader
             at = name.IndexOf("_lightcurves.csv", StringComparison.Ordinal);
             if (at < 0)
             {
-                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv file.");
+                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv[.gz] file.");
             }
 
             lightCurves = path;
             metadata = Path.Combine(dir, name[..at] + "_metadata.csv");
+            if (!File.Exists(metadata) && File.Exists(metadata + ".gz"))
+            {
+                metadata += ".gz";
+            }
         }
 
         if (!File.Exists(lightCurves) || !File.Exists(metadata))
