@@ -655,13 +655,20 @@ internal sealed class TrainingCli
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);
-        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History, surveys, encoding);
-        if (report is not null)
+        // Written beside --out and moved into place (model.json last): a run that fails or is stopped here leaves no
+        // half-written package.
+        var manifest = StagedPackage.Write(full, staging =>
         {
-            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, full);
-        }
+            var written = ModelIo.Export(result.Weights, classes, name, version, staging, provenance, metrics, result.History, surveys, encoding);
+            if (report is not null)
+            {
+                ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
+            }
 
-        File.WriteAllText(Path.Combine(full, "MODEL_CARD.md"), ModelCard(manifest, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+            File.WriteAllText(Path.Combine(staging, "MODEL_CARD.md"), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+            ct.ThrowIfCancellationRequested();
+            return written;
+        });
         console.MarkupLine($"[green]exported[/] {Markup.Escape(full)} (sha256 {manifest.Onnx.Sha256[..12]}…)");
         return 0;
     }
