@@ -83,6 +83,17 @@ public class OutputTests : IDisposable
     }
 
     [Fact]
+    public void LabelledSetReader_BandLettersInUpperCase_AreReadAsTheLowerCaseBands()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,G,19,0.1\nA,101,R,19,0.1\nA,102,g,19,0.1\n");
+
+        var curve = Assert.Single(LabelledSetReader.Read(_dir));
+        Assert.Equal(['g', 'r', 'g'], curve.Points.Select(p => p.Band));
+    }
+
+    [Fact]
     public void LabelledCsv_Header_MatchesTheSharedFluxLayout()
     {
         using (var writer = new LabelledCsvWriter(_dir, "x"))

@@ -78,6 +78,21 @@ public sealed class DataTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("ztf", "G", "R", Passband.ZtfG, Passband.ZtfR)]
+    [InlineData("lsst", "U", "Y", Passband.LsstU, Passband.LsstY)]
+    [InlineData("des", "Z", "i", Passband.DesZ, Passband.DesI)]
+    public void Read_BandLettersInUpperCase_AreTheSameBands(string survey, string first, string second, Passband firstBand, Passband secondBand)
+    {
+        File.WriteAllText(Path.Combine(_dir, $"{survey}_case_lightcurves.csv"), $"object_id,mjd,band,mag,mag_err\nA,100,{first},19,0.1\nA,101,{second},19,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, $"{survey}_case_metadata.csv"), "object_id,class\nA,SNIa\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal(0, data.Rejected.Total);
+        Assert.Equal([firstBand, secondBand], data.Objects[0].Observations.Select(o => o.Band));
+    }
+
     [Fact]
     public void HoldoutIdsRead_FileWithUtf8Bom_MatchesTheFirstId()
     {

@@ -5,7 +5,7 @@ namespace AlertBroker.Simulation.Output;
 
 /// <summary>One observation of a labelled light curve as read from CSV: flux in µJy whatever the file's unit.</summary>
 /// <param name="Mjd">Time, MJD.</param>
-/// <param name="Band">Band letter (g, r, …).</param>
+/// <param name="Band">Band letter, lower case (g, r, …, whatever the file's case).</param>
 /// <param name="FluxMicroJy">Flux, µJy.</param>
 /// <param name="FluxErrMicroJy">Flux error, µJy.</param>
 /// <param name="Detected">The file's <c>detected</c> flag; else true for magnitude tables (they hold detections) and S/N ≥ 5 for flux tables.</param>
@@ -112,7 +112,7 @@ public static class LabelledSetReader
             var detected = detectedCol >= 0 && detectedCol < cells.Length
                 ? IsDetectedFlag(cells[detectedCol])
                 : isMag || flux >= 5 * fluxErr;
-            curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? cells[band][0] : '?', flux, fluxErr, detected));
+            curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? char.ToLowerInvariant(cells[band][0]) : '?', flux, fluxErr, detected));
         }
 
         foreach (var curve in ordered)
