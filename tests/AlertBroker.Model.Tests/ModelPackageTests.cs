@@ -310,6 +310,24 @@ public sealed class ModelPackageTests : IDisposable
         Assert.True(parsed.Has(ModelPackageProblemKind.InvalidManifest));
     }
 
+    [Fact]
+    public void Load_OptionalFieldsLeftOut_LoadsWithTheirDefaults()
+    {
+        var dir = Export(out _);
+        var file = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root.Remove("training");
+        root["onnx"]!.AsObject().Remove("file");
+        root["onnx"]!.AsObject().Remove("producer");
+        File.WriteAllText(file, root.ToJsonString());
+
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+
+        Assert.Equal(ModelPackage.OnnxFileName, package.Manifest.Onnx.File);
+        Assert.Null(package.Manifest.Training.Data);
+        Assert.Empty(package.Manifest.Training.Metrics);
+    }
+
     [Theory]
     [InlineData("../model.onnx")]
     [InlineData("sub/model.onnx")]
