@@ -80,7 +80,7 @@ public static class Passbands
     public static Passband FromLsstBand(ReadOnlySpan<byte> utf8) =>
         utf8.Length == 1 ? FromLetter(Survey.Lsst, (char)utf8[0]) : Passband.Unknown;
 
-    /// <summary>A band letter in a named survey ("ztf", "lsst", "des").</summary>
+    /// <summary>A band letter in a named survey ("ztf", "lsst", "des"), in either case.</summary>
     public static Passband Parse(string survey, string letter)
     {
         ArgumentNullException.ThrowIfNull(survey);
@@ -90,11 +90,13 @@ public static class Passbands
             return Passband.Unknown;
         }
 
+        // Files name bands either way (G/g, R/r); the letter is the band whatever its case.
+        var c = char.ToLowerInvariant(letter[0]);
         return survey.ToUpperInvariant() switch
         {
-            "ZTF" => FromLetter(Survey.Ztf, letter[0]),
-            "LSST" or "RUBIN" => FromLetter(Survey.Lsst, letter[0]),
-            "DES" => letter[0] switch
+            "ZTF" => FromLetter(Survey.Ztf, c),
+            "LSST" or "RUBIN" => FromLetter(Survey.Lsst, c),
+            "DES" => c switch
             {
                 'g' => Passband.DesG,
                 'r' => Passband.DesR,

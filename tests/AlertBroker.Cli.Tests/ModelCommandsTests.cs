@@ -109,6 +109,22 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [SharedDataFact]
+    public async Task Score_RubinAlertsWithAZtfOnlyModel_WarnsOnceThatTheModelWasNotTrainedForTheSurvey()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "ztf-only", "1"), "test-gru", "1", seed: 7, classes: s_classes, surveys: ["ztf"]);
+
+        var rubin = await AlertBrokerProcess.RunToEndAsync(["score", "--model", dir, "--jsonl", SharedData.Path("alert-samples", "lsst-real-v7_4")]);
+        var ztf = await AlertBrokerProcess.RunToEndAsync(["score", "--model", dir, "--jsonl", SharedData.Path("alert-samples", "ztf")]);
+
+        Assert.Equal(0, rubin.Code);
+        var warning = Assert.Single(rubin.Stderr.Split('\n'), l => l.Contains("was not trained for the lsst survey", StringComparison.Ordinal));
+        Assert.Contains("declares ztf", warning, StringComparison.Ordinal);
+        Assert.NotEmpty(rubin.Stdout.Trim());
+        Assert.Equal(0, ztf.Code);
+        Assert.DoesNotContain("not trained for", ztf.Stderr, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
     public void Score_MinDetections_CountsTheObjectsDetectionsAsRunDoes()
     {
         var dir = ExportRandomModel("score-min-detections");

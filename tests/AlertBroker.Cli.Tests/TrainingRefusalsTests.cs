@@ -126,6 +126,49 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains($"none of the 2 ids in {ids} is in the data", evaluate, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SNIa,,TDE")]
+    [InlineData("SNIa,SNII,")]
+    public async Task Train_ClassesWithAnEmptyName_ExitTwo(string classes)
+    {
+        var data = WriteData();
+
+        var output = await Refused(2, "train", "--data", data, "--no-meta", "--classes", classes, "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("has an empty class name", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_CsvWithHeadersOnly_ExitOneSayingTheDataAreEmpty()
+    {
+        var data = Path.Combine(_root, "ztf-empty");
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "ztf_empty_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\n");
+        File.WriteAllText(Path.Combine(data, "ztf_empty_metadata.csv"), "object_id,class\n");
+
+        var output = await Refused(1, "train", "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("no labelled light curve", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"seed\":\"42\",\"validationFraction\":0.2,\"testFraction\":0.2}", "training.data.split.seed")]
+    [InlineData("{\"seed\":42,\"validationFraction\":0.2,\"testFraction\":\"a fifth\"}", "training.data.split.testFraction")]
+    [InlineData("\"test\"", "training.data.split is")]
+    public async Task Evaluate_RecordedSplitOfAnotherType_ExitOneNamingTheField(string split, string named)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var manifestPath = Path.Combine(model, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        manifest["training"]!["data"] = new JsonObject { ["split"] = JsonNode.Parse(split) };
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--split", "test");
+
+        Assert.Contains(named, output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Train_RedshiftColumnNotNumeric_ExitOneNamingIt()
     {

@@ -150,9 +150,9 @@ public class DecoderFuzzTests
     }
 
     [Fact]
-    public void ValidateManifest_NullSections_ReportsProblemsInsteadOfThrowing()
+    public void ValidateManifest_MissingSections_ReportsProblemsInsteadOfThrowing()
     {
-        var manifest = ModelPackage.ParseManifest("""{"encoding":null,"network":null,"tensors":null,"onnx":null,"classes":null}"""u8);
+        var manifest = ModelPackage.ParseManifest("""{"name":"m"}"""u8);
         var problems = new List<ModelPackageProblem>();
 
         ModelPackage.ValidateManifest(manifest, problems);
@@ -160,5 +160,19 @@ public class DecoderFuzzTests
         Assert.Contains(problems, p => p.Message.Contains("network is missing", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Message.Contains("encoding is missing", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Message.Contains("onnx is missing", StringComparison.Ordinal));
+
+        // The optional parts left out read as their defaults, never as null.
+        Assert.NotNull(manifest.Training.Metrics);
+        Assert.Empty(manifest.Classes);
+        Assert.Equal(string.Empty, manifest.Version);
+    }
+
+    [Fact]
+    public void ParseManifest_NullSections_IsInvalidManifestNamingEach()
+    {
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.ParseManifest("""{"encoding":null,"network":null,"tensors":null,"onnx":null,"classes":null}"""u8));
+
+        Assert.All(e.Problems, p => Assert.Equal(ModelPackageProblemKind.InvalidManifest, p.Kind));
+        Assert.Equal(["classes", "encoding", "network", "tensors", "onnx"], e.Problems.Select(p => p.Message.Split(' ')[0]));
     }
 }

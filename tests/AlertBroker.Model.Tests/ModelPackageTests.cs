@@ -282,6 +282,100 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains("alertbroker-lc v1", problem.Message);
     }
 
+    [Theory]
+    [InlineData("classes", "classes")]
+    [InlineData("classes[0]", "classes[0]")]
+    [InlineData("network", "network")]
+    [InlineData("encoding", "encoding")]
+    [InlineData("encoding.stepFeatures", "encoding.stepFeatures")]
+    [InlineData("encoding.scaling", "encoding.scaling")]
+    [InlineData("tensors", "tensors")]
+    [InlineData("tensors.inputs", "tensors.inputs")]
+    [InlineData("tensors.outputs[0]", "tensors.outputs[0]")]
+    [InlineData("training", "training")]
+    [InlineData("onnx", "onnx")]
+    [InlineData("onnx.file", "onnx.file")]
+    [InlineData("name", "name")]
+    [InlineData("surveys[0]", "surveys[0]")]
+    [InlineData("metadata[0]", "metadata[0]")]
+    public void Load_JsonNullWhereAValueIsExpected_IsInvalidManifestNamingTheField(string path, string field)
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Surveys = ["ztf"], Metadata = [MetadataRequirement.Redshift] });
+        SetJson(dir, path, null);
+
+        var e = LoadFails(dir);
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains(field + " is null", StringComparison.Ordinal));
+        var parsed = Assert.Throws<ModelPackageException>(() => ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(dir, ModelPackage.ManifestFileName))));
+        Assert.True(parsed.Has(ModelPackageProblemKind.InvalidManifest));
+    }
+
+    [Fact]
+    public void Load_OptionalFieldsLeftOut_LoadsWithTheirDefaults()
+    {
+        var dir = Export(out _);
+        var file = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root.Remove("training");
+        root["onnx"]!.AsObject().Remove("file");
+        root["onnx"]!.AsObject().Remove("producer");
+        File.WriteAllText(file, root.ToJsonString());
+
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+
+        Assert.Equal(ModelPackage.OnnxFileName, package.Manifest.Onnx.File);
+        Assert.Null(package.Manifest.Training.Data);
+        Assert.Empty(package.Manifest.Training.Metrics);
+    }
+
+    [Theory]
+    [InlineData("../model.onnx")]
+    [InlineData("sub/model.onnx")]
+    [InlineData("/tmp/model.onnx")]
+    public void Load_OnnxFileOutsideThePackage_IsInvalidManifest(string file)
+    {
+        var dir = Export(out _);
+        File.Copy(Path.Combine(dir, "model.onnx"), Path.Combine(dir, "..", "model.onnx"));
+        SetJson(dir, "onnx.file", file);
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("onnx.file", StringComparison.Ordinal));
+        Assert.Throws<ModelPackageException>(() => ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(dir, ModelPackage.ManifestFileName))));
+    }
+
+    // Sets the value at a dotted path with [i] indices ("tensors.outputs[0]") in the package's model.json.
+    private static void SetJson(string dir, string path, string? value)
+    {
+        var file = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var root = JsonNode.Parse(File.ReadAllText(file))!;
+        var parts = path.Split('.');
+        JsonNode parent = root;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var (name, index) = parts[i].IndexOf('[', StringComparison.Ordinal) is var at and >= 0
+                ? (parts[i][..at], int.Parse(parts[i][(at + 1)..^1], System.Globalization.CultureInfo.InvariantCulture))
+                : (parts[i], -1);
+            var last = i == parts.Length - 1;
+            if (index < 0 && last)
+            {
+                parent[name] = value is null ? null : JsonValue.Create(value);
+            }
+            else if (index < 0)
+            {
+                parent = parent[name]!;
+            }
+            else if (last)
+            {
+                parent[name]![index] = value is null ? null : JsonValue.Create(value);
+            }
+            else
+            {
+                parent = parent[name]![index]!;
+            }
+        }
+
+        File.WriteAllText(file, root.ToJsonString());
+    }
+
     [Fact]
     public void Load_SeveralProblems_ReportsAllOfThem()
     {

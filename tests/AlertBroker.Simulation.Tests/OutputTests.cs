@@ -49,6 +49,51 @@ public class OutputTests : IDisposable
     }
 
     [Fact]
+    public void LabelledSetReader_QuotedHeaderAndDetectedAsFloatOrWord_ReadsTheFlags()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "\"object_id\",\"class\"\nA,SNIa\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), string.Join('\n',
+            "\"object_id\",\"mjd\",\"band\",\"flux\",\"flux_err\",\"detected\"",
+            "A,100,g,10,10,1.0",
+            "A,101,g,10,10,TRUE",
+            "A,102,g,10,10,True",
+            "A,103,g,1000,10,0.0",
+            "A,104,g,1000,10,FALSE",
+            string.Empty));
+
+        var curve = Assert.Single(LabelledSetReader.Read(_dir));
+        Assert.Equal([true, true, true, false, false], curve.Points.Select(p => p.Detected));
+    }
+
+    [Fact]
+    public void LabelledSetReader_MetadataCompressed_IsFoundAndRead()
+    {
+        Directory.CreateDirectory(_dir);
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(_dir, "x_metadata.csv.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("object_id,class,redshift\nA,SNIa,0.05\n"u8);
+        }
+
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+
+        var curve = Assert.Single(LabelledSetReader.Read(_dir));
+        Assert.Equal("SNIa", curve.ClassName);
+        Assert.Single(curve.Points);
+    }
+
+    [Fact]
+    public void LabelledSetReader_BandLettersInUpperCase_AreReadAsTheLowerCaseBands()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,G,19,0.1\nA,101,R,19,0.1\nA,102,g,19,0.1\n");
+
+        var curve = Assert.Single(LabelledSetReader.Read(_dir));
+        Assert.Equal(['g', 'r', 'g'], curve.Points.Select(p => p.Band));
+    }
+
+    [Fact]
     public void LabelledCsv_Header_MatchesTheSharedFluxLayout()
     {
         using (var writer = new LabelledCsvWriter(_dir, "x"))

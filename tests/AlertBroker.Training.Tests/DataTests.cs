@@ -34,6 +34,74 @@ public sealed class DataTests : IDisposable
         Assert.Single(onlyDetections.Objects);
     }
 
+    [Theory]
+    [InlineData("1.0", "0.0")]
+    [InlineData("TRUE", "FALSE")]
+    [InlineData("True", "False")]
+    [InlineData("true", "false")]
+    [InlineData("1", "0")]
+    public void Read_DetectedColumnAsFloatOrWord_IsReadAsTheFlag(string yes, string no)
+    {
+        // Bright (S/N 100) but flagged not detected, faint (S/N 1) but flagged detected: only the column decides.
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_lightcurves.csv"), $"object_id,mjd,band,flux,flux_err,detected\nA,100.0,g,1000,10,{no}\nA,101.0,g,10,10,{yes}\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class\nA,SNIa\n");
+        var a = LightCurveCsvReader.Read(_dir).Objects[0];
+        Assert.Equal(ObservationKind.Forced, a.Observations[0].Kind);
+        Assert.Equal(ObservationKind.Detection, a.Observations[1].Kind);
+    }
+
+    [Fact]
+    public void Read_QuotedHeaderAndCells_AreReadAsPlainOnes()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_q_lightcurves.csv"), "\"object_id\",\"mjd\",\"band\",\"mag\",\"mag_err\"\n\"ZTF1, a\",100,\"g\",19,0.1\nB,101,r,18,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_q_metadata.csv"), "\"object_id\", \"class\"\n\"ZTF1, a\",SNIa\nB,\"SNII\"\n");
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(["ZTF1, a", "B"], data.Objects.Select(o => o.ObjectId));
+        Assert.Equal(["SNIa", "SNII"], data.Objects.Select(o => o.Class));
+        Assert.Equal(Passband.ZtfG, data.Objects[0].Observations[0].Band);
+    }
+
+    [Fact]
+    public void Read_MetadataCompressed_IsFoundFromTheDirectoryEitherFileAndRead()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_gz_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(_dir, "ztf_gz_metadata.csv.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("object_id,class,redshift\nA,SNIa,0.05\n"u8);
+        }
+
+        foreach (var path in new[] { _dir, Path.Combine(_dir, "ztf_gz_lightcurves.csv"), Path.Combine(_dir, "ztf_gz_metadata.csv.gz") })
+        {
+            var a = Assert.Single(LightCurveCsvReader.Read(path).Objects);
+            Assert.Equal("SNIa", a.Class);
+            Assert.Equal(0.05, a.Redshift, 10);
+        }
+    }
+
+    [Theory]
+    [InlineData("ztf", "G", "R", Passband.ZtfG, Passband.ZtfR)]
+    [InlineData("lsst", "U", "Y", Passband.LsstU, Passband.LsstY)]
+    [InlineData("des", "Z", "i", Passband.DesZ, Passband.DesI)]
+    public void Read_BandLettersInUpperCase_AreTheSameBands(string survey, string first, string second, Passband firstBand, Passband secondBand)
+    {
+        File.WriteAllText(Path.Combine(_dir, $"{survey}_case_lightcurves.csv"), $"object_id,mjd,band,mag,mag_err\nA,100,{first},19,0.1\nA,101,{second},19,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, $"{survey}_case_metadata.csv"), "object_id,class\nA,SNIa\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal(0, data.Rejected.Total);
+        Assert.Equal([firstBand, secondBand], data.Objects[0].Observations.Select(o => o.Band));
+    }
+
+    [Fact]
+    public void HoldoutIdsRead_FileWithUtf8Bom_MatchesTheFirstId()
+    {
+        var path = Path.Combine(_dir, "ids.txt");
+        File.WriteAllText(path, "0\n2\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        var data = EncodedDataset.FromArrays(["X"], [new float[6], new float[6], new float[6]], [], [0, 0, 0], 0);
+        Assert.Equal([0, 2], HoldoutIds.Read(path).Select(data, inside: true));
+    }
+
     [Fact]
     public void Read_RedshiftColumn_PicksTheColumn_AndOneNamedButAbsentIsAnError()
     {

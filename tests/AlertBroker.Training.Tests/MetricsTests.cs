@@ -125,6 +125,25 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void PredictionTable_ClassNamesWithCommasAndQuotes_AreQuotedWholeFieldsPerRfc4180()
+    {
+        float[][] days = [[0, 3], [0]];
+        var steps = days.Select(d => new float[d.Length * 6]).ToArray();
+        var data = EncodedDataset.FromArrays(["SN Ia, normal", "TDE \"x\"", "C"], steps, [], [0, 1], 0, days);
+        var predictions = TestNetworks.RandomDistributions(data, 4);
+
+        using var writer = new StringWriter();
+        PredictionTable.Write(writer, data, predictions);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal("object_id,class,view,steps,\"p_SN Ia, normal\",\"p_TDE \"\"x\"\"\",p_C", lines[0].TrimEnd('\r'));
+        Assert.Equal(["object_id", "class", "view", "steps", "p_SN Ia, normal", "p_TDE \"x\"", "p_C"], LightCurveCsvReader.SplitLine(lines[0]));
+        Assert.All(lines.Skip(1), l => Assert.Equal(7, LightCurveCsvReader.SplitLine(l).Length));
+        Assert.Equal("SN Ia, normal", LightCurveCsvReader.SplitLine(lines[1])[1]);
+        Assert.Equal("TDE \"x\"", LightCurveCsvReader.SplitLine(lines.Last())[1]);
+    }
+
+    [Fact]
     public void Stratified_Split_KeepsEveryClassInEveryPartAndIsSeeded()
     {
         var labels = new int[200];

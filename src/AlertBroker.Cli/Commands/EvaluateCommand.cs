@@ -88,9 +88,24 @@ internal static class EvaluateCommand
             return 1;
         }
 
-        var splitInfo = manifest.Training.Data?["split"] as JsonObject;
-        var encodingInfo = manifest.Training.Data?["encoding"] as JsonObject;
-        var maxSteps = !Given(parse, cli.MaxSteps) && encodingInfo?["maxSteps"] is JsonValue ms ? ms.GetValue<int>() : parse.GetValue(cli.MaxSteps);
+        // What model.json records of the training split and encoding. A value of another type (a seed written as text,
+        // a split that is not an object) was a crash (InvalidOperationException) or, for the split, silently the default
+        // split: another test part, reported as the model's. Either is refused, naming the field.
+        JsonObject? splitInfo, encodingInfo;
+        int? recordedMaxSteps;
+        try
+        {
+            splitInfo = part == "all" ? null : Section(manifest.Training.Data, "split");
+            encodingInfo = Section(manifest.Training.Data, "encoding");
+            recordedMaxSteps = Recorded<int>(encodingInfo, "encoding", "maxSteps");
+        }
+        catch (InvalidDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 1;
+        }
+
+        var maxSteps = !Given(parse, cli.MaxSteps) && recordedMaxSteps is { } ms ? ms : parse.GetValue(cli.MaxSteps);
 
         // Metadata: a model without the branch gets none; one with it gets the data's values, or with --no-meta none of
         // them (every value flagged unknown, observer-frame times): what the worker gives it without a metadata source.
@@ -101,9 +116,26 @@ internal static class EvaluateCommand
         TrainingCli.ReportLeftOut(encoded);
         if (part != "all")
         {
-            var seed = !Given(parse, cli.Seed) && splitInfo?["seed"] is JsonValue s ? s.GetValue<ulong>() : parse.GetValue(cli.Seed);
-            var val = !Given(parse, cli.Validation) && splitInfo?["validationFraction"] is JsonValue v ? v.GetValue<double>() : parse.GetValue(cli.Validation);
-            var idsFile = parse.GetValue(cli.TestIds) ?? (splitInfo?["testIds"] is JsonValue f ? RecordedPath(f.GetValue<string>(), modelDir) : null);
+            ulong? recordedSeed;
+            double? recordedVal, recordedTest;
+            string? recordedIds, recordedSha;
+            try
+            {
+                recordedSeed = Recorded<ulong>(splitInfo, "split", "seed");
+                recordedVal = Recorded<double>(splitInfo, "split", "validationFraction");
+                recordedTest = Recorded<double>(splitInfo, "split", "testFraction");
+                recordedIds = RecordedText(splitInfo, "split", "testIds");
+                recordedSha = RecordedText(splitInfo, "split", "testIdsSha256");
+            }
+            catch (InvalidDataException e)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return 1;
+            }
+
+            var seed = !Given(parse, cli.Seed) && recordedSeed is { } s ? s : parse.GetValue(cli.Seed);
+            var val = !Given(parse, cli.Validation) && recordedVal is { } v ? v : parse.GetValue(cli.Validation);
+            var idsFile = parse.GetValue(cli.TestIds) ?? (recordedIds is { } f ? RecordedPath(f, modelDir) : null);
             if (idsFile is not null)
             {
                 HoldoutIds holdout;
@@ -118,7 +150,7 @@ internal static class EvaluateCommand
                     return 1;
                 }
 
-                if (splitInfo?["testIdsSha256"] is JsonValue h && h.GetValue<string>() is { } recorded && parse.GetValue(cli.TestIds) is null && recorded != holdout.Sha256)
+                if (recordedSha is { } recorded && parse.GetValue(cli.TestIds) is null && recorded != holdout.Sha256)
                 {
                     CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(idsFile)} has changed since the model was trained (sha256 {holdout.Sha256[..12]}…, model.json records {Markup.Escape(recorded[..Math.Min(12, recorded.Length)])}…)[/]");
                     return 1;
@@ -144,7 +176,7 @@ internal static class EvaluateCommand
             }
             else
             {
-                var test = !Given(parse, cli.Test) && splitInfo?["testFraction"] is JsonValue t ? t.GetValue<double>() : parse.GetValue(cli.Test);
+                var test = !Given(parse, cli.Test) && recordedTest is { } t ? t : parse.GetValue(cli.Test);
                 if (part == "test" && test <= 0)
                 {
                     CliHelpers.Stderr.MarkupLine("[red]the model was trained with no test part (model.json training.data.split: test fraction 0): every object of its data was in its training or validation part.[/] Evaluate it on objects it has not seen: --split all on other data.");
@@ -229,6 +261,30 @@ internal static class EvaluateCommand
     private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    // training.data.{name} of model.json: null when absent or null, else an object (InvalidDataException naming it).
+    private static JsonObject? Section(JsonObject? data, string name) => data?[name] switch
+    {
+        null => null,
+        JsonObject o => o,
+        var other => throw new InvalidDataException($"model.json training.data.{name} is {other.ToJsonString()}, not an object; remove it (evaluate then uses --seed, --val, --test) or fix it"),
+    };
+
+    // A number model.json records under training.data.{section}: null when absent or null, else of type T.
+    private static T? Recorded<T>(JsonObject? section, string name, string key)
+        where T : struct => section?[key] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue<T>(out var x) => x,
+            var other => throw new InvalidDataException($"model.json training.data.{name}.{key} is {other.ToJsonString()}, not {(typeof(T) == typeof(double) ? "a number" : "a whole number")} in range"),
+        };
+
+    private static string? RecordedText(JsonObject? section, string name, string key) => section?[key] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+        var other => throw new InvalidDataException($"model.json training.data.{name}.{key} is {other.ToJsonString()}, not a string"),
+    };
 
     // model.json records the test ids file as it was given to finetune, relative to the directory it ran in (the
     // repository's root for the shipped models: data/splits/…). Run from anywhere else (a published build, as the README

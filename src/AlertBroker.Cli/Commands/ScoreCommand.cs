@@ -237,6 +237,13 @@ internal static class ScoreCommand
             if (modelFor(survey) is { } p)
             {
                 packages[survey] = p;
+                if (!p.Manifest.IsForSurvey(survey))
+                {
+                    // One --model scores every object; a model made for other surveys' bands and cadence still gives
+                    // numbers, which must not pass for its figures.
+                    var count = objects.Values.Count(o => AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey) == survey);
+                    CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(p.Manifest.Name)} {Markup.Escape(p.Manifest.Version)} was not trained for the {Markup.Escape(survey)} survey (it declares {Markup.Escape(string.Join(", ", p.Manifest.EffectiveSurveys))}); its scores of the {count} {Markup.Escape(survey)} object(s) are not what it was evaluated on[/]");
+                }
             }
             else
             {

@@ -166,6 +166,13 @@ internal sealed class TrainingCli
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
         var data = DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
+        if (data.Objects.Count == 0)
+        {
+            // A file with a header and no rows (or no object both labelled and observed) went on to fail later with a
+            // message about classes or an empty split that did not say the data were empty.
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{data.Name}: no labelled light curve to read ({data.LeftOut.WithoutObservations} labelled objects without a usable observation, {data.LeftOut.WithoutLabel} light curves without a label{(data.Rejected.Total > 0 ? $", {data.Rejected.Total} rows left out" : string.Empty)})."));
+        }
+
         if (parse.GetValue(ExcludeIds) is { } excluded)
         {
             var held = HoldoutIds.Read(excluded);
@@ -648,13 +655,20 @@ internal sealed class TrainingCli
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);
-        var manifest = ModelIo.Export(result.Weights, classes, name, version, full, provenance, metrics, result.History, surveys, encoding);
-        if (report is not null)
+        // Written beside --out and moved into place (model.json last): a run that fails or is stopped here leaves no
+        // half-written package.
+        var manifest = StagedPackage.Write(full, staging =>
         {
-            ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, full);
-        }
+            var written = ModelIo.Export(result.Weights, classes, name, version, staging, provenance, metrics, result.History, surveys, encoding);
+            if (report is not null)
+            {
+                ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
+            }
 
-        File.WriteAllText(Path.Combine(full, "MODEL_CARD.md"), ModelCard(manifest, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+            File.WriteAllText(Path.Combine(staging, "MODEL_CARD.md"), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+            ct.ThrowIfCancellationRequested();
+            return written;
+        });
         console.MarkupLine($"[green]exported[/] {Markup.Escape(full)} (sha256 {manifest.Onnx.Sha256[..12]}…)");
         return 0;
     }
@@ -852,6 +866,11 @@ internal sealed class TrainingCli
             if (names.Length == 0)
             {
                 result.AddError($"{option.Name} needs class names, not '{list}'.");
+            }
+            else if (names.Length != list.Split(',').Length)
+            {
+                // "A,,C" was read as A,C: a class dropped without a word (a name lost in editing, or a stray comma).
+                result.AddError($"{option.Name} '{list}' has an empty class name; list the names separated by single commas.");
             }
             else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
             {

@@ -254,9 +254,22 @@ public sealed class ModelPackage : IDisposable
             if (manifest is null)
             {
                 problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} holds null, not a manifest object"));
+                return null;
             }
 
-            return manifest;
+            // The serializer fills a JSON null into a property the record declares non-null; every reader of a manifest
+            // (the worker, every CLI command) would then fail on it with a NullReferenceException. Such a manifest is
+            // refused here, once, naming each null; so is an onnx.file that leaves the package directory.
+            var before = problems.Count;
+            CheckNulls(json, problems);
+            if (manifest.Onnx?.File is { Length: > 0 } file && !IsPlainFileName(file))
+            {
+                // Read by every command as directory/onnx.file: "../x.onnx" or "/abs/x.onnx" would load (and hash, and
+                // serve) a file from outside the package.
+                problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{file}' must be a file name inside the package directory"));
+            }
+
+            return problems.Count == before ? WithDefaults(manifest) : null;
         }
         catch (JsonException e)
         {
@@ -264,6 +277,138 @@ public sealed class ModelPackage : IDisposable
             return null;
         }
     }
+
+    // Explicit JSON nulls where the manifest's records declare non-null values (a section, a list, a name, an entry),
+    // each named by its path.
+    private static void CheckNulls(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
+    {
+        using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        void Null(string field) => problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"{field} is null in {ManifestFileName}"));
+
+        // The member's value when present and not null; a present null is reported.
+        JsonElement? Member(JsonElement parent, string name, string path)
+        {
+            if (parent.ValueKind != JsonValueKind.Object || !parent.TryGetProperty(name, out var value))
+            {
+                return null;
+            }
+
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                Null(path);
+                return null;
+            }
+
+            return value;
+        }
+
+        void Members(JsonElement? parent, string path, params string[] names)
+        {
+            foreach (var name in names)
+            {
+                if (parent is { } p)
+                {
+                    Member(p, name, $"{path}.{name}");
+                }
+            }
+        }
+
+        // A list's entries (null entries reported); entries that are objects are handed to check.
+        void Items(JsonElement? list, string path, Action<JsonElement, string>? check = null)
+        {
+            if (list is not { ValueKind: JsonValueKind.Array } array)
+            {
+                return;
+            }
+
+            var i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Null)
+                {
+                    Null($"{path}[{i}]");
+                }
+                else
+                {
+                    check?.Invoke(item, $"{path}[{i}]");
+                }
+
+                i++;
+            }
+        }
+
+        Member(root, "name", "name");
+        Member(root, "version", "version");
+        Items(Member(root, "classes", "classes"), "classes");
+
+        // surveys and metadata may be absent or null (packages that predate them); their entries may not.
+        if (root.TryGetProperty("surveys", out var surveys))
+        {
+            Items(surveys, "surveys");
+        }
+
+        if (root.TryGetProperty("metadata", out var metadata))
+        {
+            Items(metadata, "metadata", (entry, path) =>
+            {
+                Members(entry, path, "name", "source");
+                Items(Member(entry, "features", $"{path}.features"), $"{path}.features");
+            });
+        }
+
+        if (Member(root, "encoding", "encoding") is { } encoding)
+        {
+            Members(encoding, "encoding", "name", "bandWavelengthsMicron", "scaling");
+            Items(Member(encoding, "stepFeatures", "encoding.stepFeatures"), "encoding.stepFeatures");
+            Items(Member(encoding, "metaFeatures", "encoding.metaFeatures"), "encoding.metaFeatures");
+        }
+
+        Members(Member(root, "network", "network"), "network", "type");
+        if (Member(root, "tensors", "tensors") is { } tensors)
+        {
+            foreach (var side in new[] { "inputs", "outputs" })
+            {
+                Items(Member(tensors, side, $"tensors.{side}"), $"tensors.{side}", (spec, path) => Members(spec, path, "name", "elementType", "shape"));
+            }
+        }
+
+        Members(Member(root, "training", "training"), "training", "metrics");
+        Members(Member(root, "onnx", "onnx"), "onnx", "file", "sha256", "producer");
+    }
+
+    // Source-generated deserialisation sets an init-only property the JSON leaves out to null, not to the record's
+    // default: the optional parts are given their defaults here (onnx.file is documented to default to model.onnx),
+    // so that no reader meets a null. A missing required section (encoding, network, tensors, onnx) stays null for
+    // ValidateManifest to report as missing.
+    private static ModelManifest WithDefaults(ModelManifest m) => m with
+    {
+        Name = m.Name ?? string.Empty,
+        Version = m.Version ?? string.Empty,
+        Classes = m.Classes ?? [],
+        Encoding = m.Encoding is null ? null! : m.Encoding with
+        {
+            Name = m.Encoding.Name ?? string.Empty,
+            StepFeatures = m.Encoding.StepFeatures ?? [],
+            MetaFeatures = m.Encoding.MetaFeatures ?? [],
+            BandWavelengthsMicron = m.Encoding.BandWavelengthsMicron ?? new Dictionary<string, double>(),
+            Scaling = m.Encoding.Scaling ?? new Dictionary<string, float>(),
+        },
+        Network = m.Network is null ? null! : m.Network with { Type = m.Network.Type ?? string.Empty },
+        Tensors = m.Tensors is null ? null! : m.Tensors with { Inputs = m.Tensors.Inputs ?? [], Outputs = m.Tensors.Outputs ?? [] },
+        Training = m.Training is null ? new TrainingSummary() : m.Training with { Metrics = m.Training.Metrics ?? new Dictionary<string, double>() },
+        Onnx = m.Onnx is null ? null! : m.Onnx with
+        {
+            File = m.Onnx.File ?? OnnxFileName,
+            Sha256 = m.Onnx.Sha256 ?? string.Empty,
+            Producer = m.Onnx.Producer ?? string.Empty,
+        },
+    };
 
     private static ModelPackage Validate(
         string source,
@@ -487,9 +632,17 @@ public sealed class ModelPackage : IDisposable
         {
             Invalid("onnx is missing");
         }
-        else if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
+        else
         {
-            Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+            if (string.IsNullOrEmpty(onnx.Sha256) || onnx.Sha256.Length != 64 || !onnx.Sha256.All(char.IsAsciiHexDigit))
+            {
+                Invalid($"onnx.sha256 '{onnx.Sha256}' must be 64 hex digits");
+            }
+
+            if (!string.IsNullOrEmpty(onnx.File) && !IsPlainFileName(onnx.File))
+            {
+                Invalid($"onnx.file '{onnx.File}' must be a file name inside the package directory");
+            }
         }
     }
 

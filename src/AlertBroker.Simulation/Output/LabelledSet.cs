@@ -5,7 +5,7 @@ namespace AlertBroker.Simulation.Output;
 
 /// <summary>One observation of a labelled light curve as read from CSV: flux in µJy whatever the file's unit.</summary>
 /// <param name="Mjd">Time, MJD.</param>
-/// <param name="Band">Band letter (g, r, …).</param>
+/// <param name="Band">Band letter, lower case (g, r, …, whatever the file's case).</param>
 /// <param name="FluxMicroJy">Flux, µJy.</param>
 /// <param name="FluxErrMicroJy">Flux error, µJy.</param>
 /// <param name="Detected">The file's <c>detected</c> flag; else true for magnitude tables (they hold detections) and S/N ≥ 5 for flux tables.</param>
@@ -29,7 +29,7 @@ public sealed class LabelledLightCurve
 }
 
 /// <summary>
-/// Reads a labelled CSV pair (<c>*_metadata.csv</c> + <c>*_lightcurves.csv[.gz]</c>) in either layout of
+/// Reads a labelled CSV pair (<c>*_metadata.csv[.gz]</c> + <c>*_lightcurves.csv[.gz]</c>) in either layout of
 /// <c>../shared/labelled</c>: magnitudes (<c>mag,mag_err</c>, AB) or fluxes (<c>flux,flux_err</c>, FLUXCAL at
 /// zero point 27.5, with an optional <c>detected</c> column). Used by <c>simulate compare</c>; small sets only (everything is held in memory).
 /// </summary>
@@ -38,13 +38,13 @@ public static class LabelledSetReader
     public static IReadOnlyList<LabelledLightCurve> Read(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var metadataPath = FindOne(directory, "*_metadata.csv");
+        var metadataPath = FindOne(directory, "*_metadata.csv", "*_metadata.csv.gz");
         var curvesPath = FindOne(directory, "*_lightcurves.csv.gz", "*_lightcurves.csv");
         var byId = new Dictionary<string, LabelledLightCurve>(StringComparer.Ordinal);
         var ordered = new List<LabelledLightCurve>();
-        using (var reader = new StreamReader(metadataPath))
+        using (var reader = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
-            var header = Split(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
+            var header = Header(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
             var idCol = Column(header, metadataPath, "object_id");
             var classCol = Column(header, metadataPath, "class");
             var zCol = Array.IndexOf(header, "redshift");
@@ -73,7 +73,7 @@ public static class LabelledSetReader
             ? (Stream)new CheckedGZipStream(curvesPath)
             : File.OpenRead(curvesPath);
         using var lines = new StreamReader(stream);
-        var columns = Split(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));
+        var columns = Header(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));
         var id = Column(columns, curvesPath, "object_id");
         var mjd = Column(columns, curvesPath, "mjd");
         var band = Column(columns, curvesPath, "band");
@@ -110,9 +110,9 @@ public static class LabelledSetReader
             }
 
             var detected = detectedCol >= 0 && detectedCol < cells.Length
-                ? cells[detectedCol] is "1" or "true" or "True"
+                ? IsDetectedFlag(cells[detectedCol])
                 : isMag || flux >= 5 * fluxErr;
-            curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? cells[band][0] : '?', flux, fluxErr, detected));
+            curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? char.ToLowerInvariant(cells[band][0]) : '?', flux, fluxErr, detected));
         }
 
         foreach (var curve in ordered)
@@ -144,7 +144,39 @@ public static class LabelledSetReader
         return i >= 0 ? i : throw new InvalidDataException($"{path}: no '{name}' column");
     }
 
-    private static string[] Split(string line) => line.Split(',');
+    // Cells as spreadsheets and pandas' QUOTE_ALL write them ("object_id", "g") read as plain ones.
+    private static string[] Split(string line)
+    {
+        var cells = line.TrimEnd('\r').Split(',');
+        if (line.Contains('"', StringComparison.Ordinal))
+        {
+            for (var i = 0; i < cells.Length; i++)
+            {
+                cells[i] = cells[i].Trim().Trim('"');
+            }
+        }
+
+        return cells;
+    }
+
+    private static string[] Header(string line)
+    {
+        var names = Split(line);
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = names[i].Trim();
+        }
+
+        return names;
+    }
+
+    // 1, 1.0, true, True, TRUE: a detection; anything else is not.
+    private static bool IsDetectedFlag(string cell)
+    {
+        var text = cell.AsSpan().Trim();
+        return text.Equals("true", StringComparison.OrdinalIgnoreCase)
+            || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
+    }
 
     private static double ParseOrNaN(string s) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;

@@ -81,7 +81,7 @@ public static class AlertArchiveDatasetReader
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
     {
         using var reader = LightCurveCsvReader.OpenText(path);
-        var header = LightCurveCsvReader.SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = LightCurveCsvReader.SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         var id = Array.IndexOf(header, "object_id");
         var cls = Array.IndexOf(header, "class");
         if (id < 0 || cls < 0)

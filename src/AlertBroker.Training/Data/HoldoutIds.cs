@@ -38,7 +38,9 @@ public sealed class HoldoutIds
         var bytes = File.ReadAllBytes(path);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var lineNumber = 0;
-        foreach (var raw in Encoding.UTF8.GetString(bytes).Split('\n'))
+        // A BOM (Windows editors write one) is not part of the first id: left in, that id would match no object.
+        var text = Encoding.UTF8.GetString(bytes);
+        foreach (var raw in (text.StartsWith('\uFEFF') ? text[1..] : text).Split('\n'))
         {
             lineNumber++;
             var hash = raw.IndexOf('#', StringComparison.Ordinal);

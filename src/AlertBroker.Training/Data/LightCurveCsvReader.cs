@@ -28,7 +28,7 @@ public sealed record CsvReadOptions
 
 /// <summary>
 /// Reads light-curve CSV pairs: <c>*_lightcurves.csv[.gz]</c> (<c>object_id, mjd, band, mag, mag_err</c> or
-/// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv</c> (<c>object_id, class</c>
+/// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv[.gz]</c> (<c>object_id, class</c>
 /// and optionally <c>redshift</c>, <c>host_photoz</c>, <c>mwebv</c> or <c>a_v</c> (E(B−V) = A_V / 3.1)).
 /// Magnitudes are AB; fluxes are on <see cref="CsvReadOptions.FluxZeroPoint"/>. All become µJy observations.
 /// </summary>
@@ -36,7 +36,7 @@ public static class LightCurveCsvReader
 {
     /// <summary>
     /// Reads a pair given as a directory holding one pair, a light-curve file or a metadata file (its partner is
-    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv</c>).
+    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv(.gz)</c>; an uncompressed one first).
     /// </summary>
     public static LabelledDataset Read(string path, CsvReadOptions? options = null)
     {
@@ -49,7 +49,7 @@ public static class LightCurveCsvReader
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         using (var reader = OpenText(lightCurves))
         {
-            var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
+            var header = SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
             int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
             var mag = Array.IndexOf(header, "mag");
             var magErr = Array.IndexOf(header, "mag_err");
@@ -112,7 +112,7 @@ public static class LightCurveCsvReader
                     microJy = value * fluxScale;
                     error = valueError * fluxScale;
                     kind = detected >= 0
-                        ? (f[detected].Trim() is "1" or "true" or "True" ? ObservationKind.Detection : ObservationKind.Forced)
+                        ? (IsDetectedFlag(f[detected]) ? ObservationKind.Detection : ObservationKind.Forced)
                         : EncodedDataset.KindFor(microJy, error, options.DetectionThreshold);
                 }
 
@@ -204,11 +204,15 @@ public static class LightCurveCsvReader
             at = name.IndexOf("_lightcurves.csv", StringComparison.Ordinal);
             if (at < 0)
             {
-                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv file.");
+                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv[.gz] file.");
             }
 
             lightCurves = path;
             metadata = Path.Combine(dir, name[..at] + "_metadata.csv");
+            if (!File.Exists(metadata) && File.Exists(metadata + ".gz"))
+            {
+                metadata += ".gz";
+            }
         }
 
         if (!File.Exists(lightCurves) || !File.Exists(metadata))
@@ -248,7 +252,7 @@ public static class LightCurveCsvReader
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var reader = OpenText(path);
-        var header = SplitLine(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
         var z = RedshiftIndex(header, options.RedshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
@@ -360,7 +364,82 @@ public static class LightCurveCsvReader
         return new StreamReader(stream, bufferSize: 1 << 16);
     }
 
-    internal static string[] SplitLine(string line) => line.TrimEnd('\r').Split(',');
+    /// <summary>
+    /// True when a <c>detected</c> cell says so: a non-zero number (1, 1.0) or true in any case (pandas writes True,
+    /// spreadsheets TRUE, float columns 1.0); anything else is a forced point.
+    /// </summary>
+    internal static bool IsDetectedFlag(string cell)
+    {
+        var text = cell.AsSpan().Trim();
+        return text.Equals("true", StringComparison.OrdinalIgnoreCase) || text.Equals("t", StringComparison.OrdinalIgnoreCase)
+            || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
+    }
+
+    /// <summary>
+    /// One CSV record's cells. Lines without a quote are split on commas (the common case, no extra work); a line with
+    /// quotes is read as RFC 4180 (<c>"a,b"</c> one cell, <c>""</c> a quote), so files written with every cell
+    /// quoted (pandas <c>QUOTE_ALL</c>, spreadsheets) read the same as plain ones.
+    /// </summary>
+    internal static string[] SplitLine(string line)
+    {
+        line = line.TrimEnd('\r');
+        if (!line.Contains('"', StringComparison.Ordinal))
+        {
+            return line.Split(',');
+        }
+
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c != '"')
+                {
+                    cell.Append(c);
+                }
+                else if (i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    cell.Append('"');
+                    i++;
+                }
+                else
+                {
+                    quoted = false;
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                cells.Add(cell.ToString());
+                cell.Clear();
+            }
+            else
+            {
+                cell.Append(c);
+            }
+        }
+
+        cells.Add(cell.ToString());
+        return [.. cells];
+    }
+
+    /// <summary>A header line's column names: cells unquoted and trimmed (<c>"object_id", mjd</c> names <c>object_id</c> and <c>mjd</c>).</summary>
+    internal static string[] SplitHeader(string line)
+    {
+        var names = SplitLine(line);
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = names[i].Trim();
+        }
+
+        return names;
+    }
 
     private static int Column(string[] header, string name, string path)
     {

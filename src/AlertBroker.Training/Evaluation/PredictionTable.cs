@@ -37,8 +37,9 @@ public static class PredictionTable
         output.Write("object_id,class,view,steps");
         foreach (var c in data.Classes)
         {
-            output.Write(",p_");
-            output.Write(Csv(c));
+            // The whole field is quoted ("p_S,N"), not the name inside it (p_"S,N" is not a CSV field).
+            output.Write(',');
+            output.Write(Csv("p_" + c));
         }
 
         output.WriteLine();
