@@ -98,6 +98,28 @@ public class InspectCommandTests
         Assert.InRange(negatives, 1, lines.Length - 1);
     }
 
+    // As replay: a bad file among good ones is reported and skipped, the good ones are shown, and the exit code is 0.
+    [SharedDataFact]
+    public void Run_BadFileAmongGoodOnes_ShowsTheGoodOnesAndExitsZero()
+    {
+        var good = SharedData.Files("alert-samples/ztf-real-50")[0];
+        var bad = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(bad, "definitely not avro");
+            var output = new StringWriter();
+            var exit = InspectCommand.Run([bad, good], json: false, normalized: false, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+
+            Assert.Equal(0, exit);
+            var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith(good, line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
     [Fact]
     public void Run_OnlyBadInput_ExitsNonZero()
     {
