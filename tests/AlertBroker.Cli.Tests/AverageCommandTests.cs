@@ -64,6 +64,40 @@ public sealed class AverageCommandTests : IDisposable
         }
     }
 
+    // The derived package's model.json and model.onnx were written straight into --out and MODEL_CARD.md after them:
+    // a failure writing the card (here a directory in its place) left a package that looked whole.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AverageAndEnsemble_TheCardCannotBeWritten_LeavesNoPackageAndNoStaging(bool ensemble)
+    {
+        string[] members = [Member("c1", 1), Member("c2", 2)];
+        var output = Path.Combine(_root, "cardless", ensemble ? "e" : "a");
+        Directory.CreateDirectory(Path.Combine(output, "MODEL_CARD.md"));
+        var err = new StringWriter();
+
+        var exit = AverageCommand.Run(members, output, null, null, new StringWriter(), err, ensemble ? AverageCommand.Combination.Ensemble : AverageCommand.Combination.Average);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot write the output", err.ToString(), StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(output, "MODEL_CARD.md")], Directory.GetFileSystemEntries(output));
+        Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));
+    }
+
+    [Fact]
+    public void Average_Written_TheCardNamesOutNotTheStagingDirectory()
+    {
+        var output = Path.Combine(_root, "named", "1.0.0");
+
+        var (exit, _, stderr) = Average([Member("n1", 1), Member("n2", 2)], output);
+
+        Assert.True(exit == 0, stderr);
+        var card = File.ReadAllText(Path.Combine(output, "MODEL_CARD.md"));
+        Assert.Contains($"--model {output} ", card, StringComparison.Ordinal);
+        Assert.DoesNotContain(".staging-", card, StringComparison.Ordinal);
+        Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));
+    }
+
     [Fact]
     public void Average_ThreeMembers_WritesTheElementWiseMeanWithTheMembersRecorded()
     {

@@ -57,6 +57,22 @@ public sealed class PriorsCommandTests : IDisposable
         return r.Probabilities[^3..];
     }
 
+    // As for models average: model.json used to land in --out before MODEL_CARD.md, so a failed card left a package.
+    [Fact]
+    public void Priors_TheCardCannotBeWritten_LeavesNoPackageAndNoStaging()
+    {
+        var model = Model("src", "N/N_c");
+        var output = Path.Combine(_root, "cardless", "1");
+        Directory.CreateDirectory(Path.Combine(output, "MODEL_CARD.md"));
+
+        var (exit, _, err) = Priors(model, "SNIa=0.7,SNII=0.25,TDE=0.05", output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot write the output", err, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(output, "MODEL_CARD.md")], Directory.GetFileSystemEntries(output));
+        Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));
+    }
+
     [Fact]
     public void Priors_ARareClass_RecordedUnrounded_AndMovingBackRestores()
     {

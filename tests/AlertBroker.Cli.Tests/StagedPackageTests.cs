@@ -80,4 +80,28 @@ public sealed class StagedPackageTests : IDisposable
         Assert.True(File.Exists(Path.Combine(Target, "checkpoints", "best.weights")));
         Assert.Equal([Target], Directory.GetFileSystemEntries(Path.GetDirectoryName(Target)!));
     }
+
+    // A run killed outright leaves its hidden staging directory; nothing ever removed it, so they piled up beside --out.
+    [Fact]
+    public void Write_StaleStagingBesideTheTarget_IsRemovedAndAYoungOneAndOtherDirectoriesAreKept()
+    {
+        var parent = Path.GetDirectoryName(Target)!;
+        var stale = Directory.CreateDirectory(Path.Combine(parent, ".0.9.0.staging-aaaa")).FullName;
+        File.WriteAllText(Path.Combine(stale, "model.onnx"), "half");
+        Directory.SetLastWriteTimeUtc(stale, DateTime.UtcNow - StagedPackage.StaleAfter - TimeSpan.FromHours(1));
+        var young = Directory.CreateDirectory(Path.Combine(parent, ".0.9.1.staging-bbbb")).FullName;
+        var other = Directory.CreateDirectory(Path.Combine(parent, ".cache")).FullName;
+        Directory.SetLastWriteTimeUtc(other, DateTime.UtcNow - TimeSpan.FromDays(30));
+
+        StagedPackage.Write(Target, dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "model.json"), "{}");
+            return 0;
+        });
+
+        Assert.False(Directory.Exists(stale));
+        Assert.True(Directory.Exists(young));
+        Assert.True(Directory.Exists(other));
+        Assert.True(File.Exists(Path.Combine(Target, "model.json")));
+    }
 }

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
+using AlertBroker.Cli.Training;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
+using AlertBroker.Training.Data;
 
 namespace AlertBroker.Cli.Tests;
 
@@ -136,6 +139,40 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Equal(0, Run("evaluate", "--model", baseDir, "--data", data, "--no-meta", "--report", evalDir));
         var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement;
         Assert.Contains("withheld", evaluation.GetProperty("conditions").GetString(), StringComparison.Ordinal);
+    }
+
+    // --mix-data was read with --survey: ZTF light curves replayed while training on LSST (--survey lsst) became LSST g
+    // and r, at LSST's wavelengths, without a word. Now the mix data's own names say its survey, and the record says it.
+    [Fact]
+    public void Train_MixDataOfAnotherSurvey_KeepsItsOwnSurveyAndIsRecorded()
+    {
+        var ztf = WriteData();
+        var plain = Path.Combine(_root, "plain");
+        Directory.CreateDirectory(plain);
+        File.Copy(Path.Combine(ztf, "ztf_toy_lightcurves.csv"), Path.Combine(plain, "toy_lightcurves.csv"));
+        File.Copy(Path.Combine(ztf, "ztf_toy_metadata.csv"), Path.Combine(plain, "toy_metadata.csv"));
+        var dir = Path.Combine(_root, "models", "lsst-mixed", "1.0.0");
+
+        Assert.Equal(0, Run("train", "--data", plain, "--survey", "lsst", "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet",
+            "--mix-data", ztf, "--mix-ratio", "0.5", "--out", dir));
+
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(dir, ModelPackage.ManifestFileName)));
+        Assert.Equal(["ztf"], manifest.Training.Data!["replay"]!["surveys"]!.AsArray().Select(n => (string)n!));
+    }
+
+    [Fact]
+    public void MixSurveyNote_OtherSurveyIsOneLine_SameIsNothing_BandsTheEncodingLacksAreRefused()
+    {
+        Observation Point(Passband band) => new(1, 59000, band, ObservationKind.Detection, 100, 10, float.NaN);
+        LabelledDataset Set(params Passband[] bands) => new("pool", [new LabelledObject("o1", "SNIa", [.. bands.Select(Point)], double.NaN, double.NaN)]);
+
+        var note = TrainingCli.MixSurveyNote(["lsst"], Set(Passband.ZtfG, Passband.ZtfR), LightCurveEncoding.Instance);
+        Assert.NotNull(note);
+        Assert.Contains("--mix-data holds ztf bands and --data lsst bands", note, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', note);
+        Assert.Null(TrainingCli.MixSurveyNote(["ztf"], Set(Passband.ZtfG, Passband.ZtfR), LightCurveEncoding.Instance));
+        var refused = Assert.Throws<ArgumentException>(() => TrainingCli.MixSurveyNote(["lsst"], Set(Passband.DesG), Muthukrishna2025Encoding.Instance));
+        Assert.Contains("des:g", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -328,6 +328,67 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Empty(package.Manifest.Training.Metrics);
     }
 
+    // docs/model-package.md listed checks for these three fields without saying that a manifest may leave them out: they
+    // describe constants the worker takes from its own encoding (and the opset the file itself declares), so absent they
+    // default to those, and present they must agree.
+    [Fact]
+    public void Load_EncodingConstantsAndOpsetLeftOut_LoadsAndScoresAsWithThem()
+    {
+        var dir = Export(out _);
+        using var full = ModelPackage.Load(dir, [s_encoding]);
+        var x = new float[3 * s_config.InputFeatures];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = MathF.Sin(i * 0.3f);
+        }
+
+        using var fullScorer = new Scoring.BatchScorer(full);
+        var expected = fullScorer.Score([new Scoring.ScoringRequest(x, new float[s_config.MetaFeatures], ReadOnlyMemory<float>.Empty)])[0].Probabilities.ToArray();
+        var file = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root["encoding"]!.AsObject().Remove("bandWavelengthsMicron");
+        root["encoding"]!.AsObject().Remove("scaling");
+        root["onnx"]!.AsObject().Remove("opset");
+        File.WriteAllText(file, root.ToJsonString());
+
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+        using var scorer = new Scoring.BatchScorer(package);
+
+        Assert.Empty(package.Manifest.Encoding.BandWavelengthsMicron);
+        Assert.Empty(package.Manifest.Encoding.Scaling);
+        Assert.Equal(0, package.Manifest.Onnx.Opset);
+        Assert.Equal(expected, scorer.Score([new Scoring.ScoringRequest(x, new float[s_config.MetaFeatures], ReadOnlyMemory<float>.Empty)])[0].Probabilities.ToArray());
+    }
+
+    [Theory]
+    [InlineData("bandWavelengthsMicron", "ztf:g", 0.5, ModelPackageProblemKind.EncodingMismatch, "encoding.bandWavelengthsMicron['ztf:g'] is 0.5")]
+    [InlineData("bandWavelengthsMicron", "ztf:g", -1, ModelPackageProblemKind.InvalidManifest, "encoding.bandWavelengthsMicron['ztf:g'] must be a positive wavelength")]
+    [InlineData("scaling", "timeScaleDays", 7, ModelPackageProblemKind.EncodingMismatch, "encoding.scaling['timeScaleDays'] is 7")]
+    [InlineData("scaling", "noSuchConstant", 1, ModelPackageProblemKind.EncodingMismatch, "encoding.scaling['noSuchConstant'] is not a constant")]
+    public void Load_EncodingConstantThatDisagrees_IsRefusedNamingIt(string field, string key, double value, ModelPackageProblemKind kind, string message)
+    {
+        var dir = Export(out _);
+        var file = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root["encoding"]![field]![key] = value;
+        File.WriteAllText(file, root.ToJsonString());
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == kind && p.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_OpsetThatDisagreesWithTheFile_IsInvalidManifest()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Onnx = m.Onnx with { Opset = GruClassifierExporter.Opset + 1 } });
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("onnx.opset is", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("../model.onnx")]
     [InlineData("sub/model.onnx")]

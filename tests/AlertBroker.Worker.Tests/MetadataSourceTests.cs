@@ -146,6 +146,41 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         }
     }
 
+    // Read with a plain Split(','): the quoted header had no column "redshift" ("\"redshift\"") and quoted ids matched nothing.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CsvSource_QuotedCellsAndAByteOrderMark_ReadAsAPlainFile(bool byteOrderMark)
+    {
+        var csv = Path.Combine(_root, "quoted.csv");
+        var text = "\"object_id\",\"note\",\"redshift\"\r\n\"ZTF1\",\"host, \"\"bright\"\"\",\"0.1\"\r\n\"ZTF2\",\"\",\"\"\r\nZTF3, plain ,0.3\r\n";
+        File.WriteAllText(csv, text, new System.Text.UTF8Encoding(byteOrderMark));
+
+        var redshift = new CsvObjectValueSource(csv, "redshift");
+        var note = new CsvObjectValueSource(csv, "note");
+        var values = new string?[4];
+        await redshift.LookupAsync(["ZTF1", "ZTF2", "ZTF3", "\"ZTF1\""], values);
+        var notes = new string?[1];
+        await note.LookupAsync(["ZTF1"], notes);
+
+        Assert.Equal(new string?[] { "0.1", null, "0.3", null }, values.AsEnumerable());
+        Assert.Equal(2, redshift.Count);
+        Assert.Equal("host, \"bright\"", notes[0]);
+    }
+
+    [Fact]
+    public async Task CsvSource_ByteOrderMarkBeforeAnUnquotedHeader_TheFirstColumnIsNamed()
+    {
+        var csv = Path.Combine(_root, "bom.csv");
+        File.WriteAllText(csv, "z,oid\n0.2,ZTF9\n", new System.Text.UTF8Encoding(true));
+
+        var source = new CsvObjectValueSource(csv, "z");
+        var values = new string?[1];
+        await source.LookupAsync(["ZTF9"], values);
+
+        Assert.Equal("0.2", values[0]);
+    }
+
     [Fact]
     public void CsvSource_MissingColumn_IsAClearError()
     {

@@ -132,15 +132,17 @@ internal static class AverageCommand
         ModelManifest manifest;
         try
         {
-            manifest = DerivedPackages.Export(weights, first, data, output, name, version);
-            DerivedPackages.WriteCard(
+            manifest = DerivedPackages.Write(
+                weights,
+                first,
+                data,
                 output,
-                manifest.Name,
-                manifest.Version,
-                string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker {combination.Command}` from {models.Count} packages: {combination.Card}. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(manifest.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
+                name,
+                version,
+                written => string.Create(CultureInfo.InvariantCulture, $"Made by `alertbroker {combination.Command}` from {models.Count} packages: {combination.Card}. Members: {string.Join(", ", models.Select(m => $"{m.Manifest!.Name} {m.Manifest.Version} (ONNX sha256 {m.Manifest.Onnx.Sha256[..12]}…)"))}. {(written.EffectiveDetectionsOnly ? "Fed detections only, as its members." : "Fed every point, as its members.")}"),
                 combination.EveryMemberCard ? packages : [packages[0]]);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             stderr.WriteLine($"{combination.Command}: cannot write the output: {ModelCli.OneLine(e)}");
             return BadArguments;

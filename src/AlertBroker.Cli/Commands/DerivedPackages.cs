@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using AlertBroker.Cli.Training;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
@@ -73,30 +74,44 @@ internal static class DerivedPackages
 
     /// <summary>
     /// Writes the derived package into <paramref name="output"/>: the classes, surveys, encoding and point selection of
-    /// <paramref name="source"/>, name and version from the options or from the path (models/&lt;name&gt;/&lt;version&gt;), no metrics.
+    /// <paramref name="source"/>, name and version from the options or from the path (models/&lt;name&gt;/&lt;version&gt;), no metrics,
+    /// and its <c>MODEL_CARD.md</c> (<paramref name="whatWasDone"/>, then the cards of <paramref name="sources"/>). Everything
+    /// goes through <see cref="StagedPackage"/>, <c>model.json</c> last: a run that fails or is stopped while it writes leaves
+    /// no package (before, <c>model.json</c> and <c>model.onnx</c> were written straight into <c>--out</c> and the card after
+    /// them, so a failure writing the card left a package that looked whole).
     /// </summary>
-    public static ModelManifest Export(GruClassifierWeights weights, ModelManifest source, JsonObject data, string output, string? name, string? version)
+    public static ModelManifest Write(GruClassifierWeights weights, ModelManifest source, JsonObject data, string output, string? name, string? version, Func<ModelManifest, string> whatWasDone, params IReadOnlyList<string> sources)
     {
-        var full = Path.GetFullPath(output);
-        return ModelIo.Export(
-            weights,
-            source.Classes,
-            name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
-            version ?? Path.GetFileName(full),
-            full,
-            data,
-            new Dictionary<string, double>(),
-            surveys: source.EffectiveSurveys,
-            encoding: ModelIo.EncodingOf(source));
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(whatWasDone);
+        var full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
+        name ??= Path.GetFileName(Path.GetDirectoryName(full)) ?? "model";
+        version ??= Path.GetFileName(full);
+        return StagedPackage.Write(full, staging =>
+        {
+            var manifest = ModelIo.Export(
+                weights,
+                source.Classes,
+                name,
+                version,
+                staging,
+                data,
+                new Dictionary<string, double>(),
+                surveys: source.EffectiveSurveys,
+                encoding: ModelIo.EncodingOf(source));
+            WriteCard(staging, output, manifest.Name, manifest.Version, whatWasDone(manifest), sources);
+            return manifest;
+        });
     }
 
-    public static void WriteCard(string directory, string name, string version, string whatWasDone, params IReadOnlyList<string> sources)
+    /// <summary>Writes the card into <paramref name="directory"/>; <paramref name="shownAs"/> is the package's path the card tells the reader to evaluate.</summary>
+    private static void WriteCard(string directory, string shownAs, string name, string version, string whatWasDone, IReadOnlyList<string> sources)
     {
         var card = new System.Text.StringBuilder();
         card.Append("# Model card: ").Append(name).Append(' ').Append(version).Append("\n\n");
         card.Append(whatWasDone.TrimEnd()).Append("\n\n");
         card.Append("This command trains nothing and evaluates nothing: `model.json` has no test metrics. Evaluate the package with ")
-            .Append("`alertbroker evaluate --model ").Append(directory).Append(" --data … --split test --report ").Append(directory)
+            .Append("`alertbroker evaluate --model ").Append(shownAs).Append(" --data … --split test --report ").Append(shownAs)
             .Append("` (writes `evaluation.html` and `evaluation.json` beside it).\n");
         foreach (var source in sources)
         {

@@ -68,15 +68,17 @@ internal static class PriorsCommand
         var inv = CultureInfo.InvariantCulture;
         try
         {
-            manifestOut = DerivedPackages.Export(adjusted, first, data, output, name, version);
-            DerivedPackages.WriteCard(
+            manifestOut = DerivedPackages.Write(
+                adjusted,
+                first,
+                data,
                 output,
-                manifestOut.Name,
-                manifestOut.Version,
-                $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Each class probability is rescaled by deployment/training and all renormalised: the class named first follows the new mix.",
+                name,
+                version,
+                _ => $"Made by `alertbroker models priors` from {first.Name} {first.Version} (ONNX sha256 {first.Onnx.Sha256[..12]}…): the same network with its output bias moved by Bayes' rule from the class mix it was effectively trained on ({ClassPriors.Describe(training, model.Classes)}) to the mix of the stream it scores ({ClassPriors.Describe(deployment, model.Classes)}; source: {source ?? "given with --priors"}). Each class probability is rescaled by deployment/training and all renormalised: the class named first follows the new mix.",
                 package);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             stderr.WriteLine($"models priors: cannot write the output: {ModelCli.OneLine(e)}");
             return BadArguments;

@@ -17,6 +17,7 @@ internal static class StagedPackage
         var full = Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{target} has no parent directory.", nameof(target));
         Directory.CreateDirectory(parent);
+        RemoveStale(parent, DateTime.UtcNow - StaleAfter);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.staging-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -32,6 +33,42 @@ internal static class StagedPackage
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>How old a staging directory must be before a later run removes it as left by a killed run.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Removes the hidden staging directories (<c>.NAME.staging-…</c>, any NAME) in <paramref name="parent"/> last written
+    /// before <paramref name="olderThan"/>: what a run killed outright leaves. A younger one may be another run's, still
+    /// writing, so it stays. Returns how many went; one that cannot be removed is left.
+    /// </summary>
+    internal static int RemoveStale(string parent, DateTime olderThan)
+    {
+        var removed = 0;
+        try
+        {
+            foreach (var directory in Directory.EnumerateDirectories(parent, ".*.staging-*"))
+            {
+                try
+                {
+                    if (Directory.GetLastWriteTimeUtc(directory) < olderThan)
+                    {
+                        Directory.Delete(directory, recursive: true);
+                        removed++;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Being removed by another run, or not ours to remove: leave it.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return removed;
     }
 
     private static void MoveInto(string staging, string target)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
@@ -228,9 +229,15 @@ internal sealed class TrainingCli
         _ => throw new ArgumentException($"--class-weights must be inverse, sqrt or none, not '{text}'."),
     };
 
-    /// <summary>The replay pool of --mix-data, encoded like the training data (null without --mix-data).</summary>
-    public ReplayOptions? Replay(ParseResult parse, IReadOnlyList<string> classes, CancellationToken ct)
+    /// <summary>
+    /// The replay pool of --mix-data, encoded like the training data (null without --mix-data). Its survey comes from its
+    /// own file or folder names, <c>--survey</c> only where they do not say: <c>--survey</c> describes <c>--data</c>, and
+    /// before, ZTF simulations replayed while fine-tuning on LSST (<c>--survey lsst</c>) were read as LSST g and r, at
+    /// LSST's wavelengths, without a word. <paramref name="mixSurveys"/> are the surveys whose bands the pool holds.
+    /// </summary>
+    public ReplayOptions? Replay(ParseResult parse, IReadOnlyList<string> classes, LabelledDataset data, out IReadOnlyList<string> mixSurveys, CancellationToken ct)
     {
+        mixSurveys = [];
         var paths = parse.GetValue(MixData) ?? [];
         if (paths.Length == 0)
         {
@@ -239,11 +246,18 @@ internal sealed class TrainingCli
 
         var options = new CsvReadOptions
         {
-            Survey = parse.GetValue(Survey),
+            FallbackSurvey = parse.GetValue(Survey),
             DetectionsOnly = parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
         var pool = DatasetLoader.Load(paths, null, options, null, ct);
+        var encoding = StepEncoding(parse);
+        mixSurveys = SurveysOf(pool);
+        if (MixSurveyNote(SurveysOf(data), pool, encoding) is { } note)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
+        }
+
         var keep = parse.GetValue(MixClasses) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
             : classes.ToHashSet(StringComparer.Ordinal);
@@ -269,7 +283,7 @@ internal sealed class TrainingCli
             objects.Add(o);
         }
 
-        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse, StepEncoding(parse)));
+        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
             throw new ArgumentException($"--mix-data has no objects of the classes {string.Join(", ", keep)}.");
@@ -278,6 +292,45 @@ internal sealed class TrainingCli
         var replay = new ReplayOptions { Pool = encoded, Ratio = parse.GetValue(MixRatio), Weight = parse.GetValue(MixWeight) };
         replay.Validate();
         return replay;
+    }
+
+    /// <summary>The surveys ("ztf", "lsst", "des") whose bands the light curves of <paramref name="data"/> hold, sorted.</summary>
+    public static IReadOnlyList<string> SurveysOf(LabelledDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var bands = new HashSet<Passband>();
+        foreach (var o in data.Objects)
+        {
+            foreach (var observation in o.Observations)
+            {
+                bands.Add(observation.Band);
+            }
+        }
+
+        return [.. bands.Select(b => LightCurveEncoding.BandKey(b).Split(':')[0]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// One line when the replay pool's bands are another survey's than the training data's (null when they are the same):
+    /// each keeps its own survey's wavelengths, which the user should know. Throws <see cref="ArgumentException"/> when the
+    /// encoding has no wavelength for a band of the pool (it could not represent those points).
+    /// </summary>
+    public static string? MixSurveyNote(IReadOnlyList<string> dataSurveys, LabelledDataset pool, IStepEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(dataSurveys);
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(encoding);
+        var unknown = pool.Objects.SelectMany(o => o.Observations).Select(o => LightCurveEncoding.BandKey(o.Band))
+            .Where(k => !encoding.BandWavelengthsMicron.ContainsKey(k)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"--mix-data {pool.Name} has bands {string.Join(", ", unknown)}, which the encoding {encoding.Id} cannot represent (it knows {string.Join(", ", encoding.BandWavelengthsMicron.Keys)}).");
+        }
+
+        var mix = SurveysOf(pool);
+        return mix.SequenceEqual(dataSurveys, StringComparer.Ordinal)
+            ? null
+            : $"replay: --mix-data holds {string.Join("+", mix)} bands and --data {string.Join("+", dataSurveys)} bands; each keeps its own survey's wavelengths (the mix data's survey comes from its file or folder names, --survey only where they do not say).";
     }
 
     /// <summary>
@@ -491,11 +544,12 @@ internal sealed class TrainingCli
 
         var weights = initial(classes);
         ReplayOptions? replay;
+        IReadOnlyList<string> mixSurveys;
         AugmentationOptions? augmentation;
         double classWeightPower;
         try
         {
-            replay = Replay(parse, classes, ct);
+            replay = Replay(parse, classes, data, out mixSurveys, ct);
             augmentation = Augmentation(parse);
             if (parse.GetValue(DistillFrom) is { } teacherDir)
             {
@@ -622,6 +676,7 @@ internal sealed class TrainingCli
             provenance["replay"] = new JsonObject
             {
                 ["data"] = string.Join(';', parse.GetValue(MixData) ?? []),
+                ["surveys"] = new JsonArray([.. mixSurveys.Select(x => (JsonNode?)x)]),
                 ["classes"] = ModelIo.Describe("replay", replay.Pool, "all")["classCounts"]!.DeepClone(),
                 ["ratio"] = replay.Ratio,
                 ["weight"] = replay.Weight,

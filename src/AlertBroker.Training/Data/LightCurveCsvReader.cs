@@ -1,6 +1,7 @@
 using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
+using AlertBroker.Model.Csv;
 
 namespace AlertBroker.Training.Data;
 
@@ -375,71 +376,11 @@ public static class LightCurveCsvReader
             || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
     }
 
-    /// <summary>
-    /// One CSV record's cells. Lines without a quote are split on commas (the common case, no extra work); a line with
-    /// quotes is read as RFC 4180 (<c>"a,b"</c> one cell, <c>""</c> a quote), so files written with every cell
-    /// quoted (pandas <c>QUOTE_ALL</c>, spreadsheets) read the same as plain ones.
-    /// </summary>
-    internal static string[] SplitLine(string line)
-    {
-        line = line.TrimEnd('\r');
-        if (!line.Contains('"', StringComparison.Ordinal))
-        {
-            return line.Split(',');
-        }
-
-        var cells = new List<string>();
-        var cell = new System.Text.StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c != '"')
-                {
-                    cell.Append(c);
-                }
-                else if (i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    cell.Append('"');
-                    i++;
-                }
-                else
-                {
-                    quoted = false;
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                cells.Add(cell.ToString());
-                cell.Clear();
-            }
-            else
-            {
-                cell.Append(c);
-            }
-        }
-
-        cells.Add(cell.ToString());
-        return [.. cells];
-    }
+    /// <summary>One CSV record's cells, RFC 4180 quoting understood: <see cref="CsvLine.Split"/>.</summary>
+    internal static string[] SplitLine(string line) => CsvLine.Split(line);
 
     /// <summary>A header line's column names: cells unquoted and trimmed (<c>"object_id", mjd</c> names <c>object_id</c> and <c>mjd</c>).</summary>
-    internal static string[] SplitHeader(string line)
-    {
-        var names = SplitLine(line);
-        for (var i = 0; i < names.Length; i++)
-        {
-            names[i] = names[i].Trim();
-        }
-
-        return names;
-    }
+    internal static string[] SplitHeader(string line) => CsvLine.SplitTrimmed(line);
 
     private static int Column(string[] header, string name, string path)
     {

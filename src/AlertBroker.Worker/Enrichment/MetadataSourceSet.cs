@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlertBroker.Model.Csv;
 using AlertBroker.State;
 using StackExchange.Redis;
 
@@ -43,7 +44,9 @@ public interface IObjectValueSource
 /// <summary>
 /// A CSV file read once when the source is opened: a header row, the object id in the column named <c>object_id</c>
 /// (or <c>objectId</c>, <c>object</c>, <c>id</c>; else the first column), the value in the given column.
-/// Plain comma-separated, no quoted fields (as the labelled data in <c>../shared</c>); empty cells are unknown.
+/// Comma-separated, RFC 4180 quoting understood (<see cref="CsvLine"/>: a file with every cell quoted, as pandas
+/// <c>QUOTE_ALL</c> or a spreadsheet writes it, reads as a plain one), a UTF-8 byte order mark ignored, one record a line;
+/// cells are trimmed and empty cells are unknown.
 /// </summary>
 public sealed class CsvObjectValueSource : IObjectValueSource
 {
@@ -111,16 +114,8 @@ public sealed class CsvObjectValueSource : IObjectValueSource
         return Task.CompletedTask;
     }
 
-    private static string[] Split(string line)
-    {
-        var cells = line.TrimEnd('\r').Split(',');
-        for (var i = 0; i < cells.Length; i++)
-        {
-            cells[i] = cells[i].Trim();
-        }
-
-        return cells;
-    }
+    // Before, a plain Split(','): a quoted header named no column ("\"z\"") and quoted ids matched no object.
+    private static string[] Split(string line) => CsvLine.SplitTrimmed(line);
 }
 
 /// <summary>

@@ -30,7 +30,10 @@ public static class ModelCatalog
 
         foreach (var manifest in Directory.GetFiles(root, ModelPackage.ManifestFileName, SearchOption.AllDirectories))
         {
-            if (manifest.Contains(Path.DirectorySeparatorChar + ".registry" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            // Hidden directories are not packages: the registry's own files (.registry), and a hidden staging directory
+            // (.VERSION.staging-…) left by a train or finetune that was killed, which holds a model.json once the run had
+            // written it and, being the newest, was picked over the real packages.
+            if (InHiddenDirectory(root, manifest))
             {
                 continue;
             }
@@ -46,6 +49,20 @@ public static class ModelCatalog
 
         list.Sort(static (a, b) => b.Manifest.CreatedUtc.CompareTo(a.Manifest.CreatedUtc));
         return list;
+    }
+
+    private static bool InHiddenDirectory(string root, string manifest)
+    {
+        var relative = Path.GetRelativePath(root, Path.GetDirectoryName(manifest)!);
+        foreach (var segment in relative.Split(Path.DirectorySeparatorChar))
+        {
+            if (segment.StartsWith('.') && segment is not "." and not "..")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The choice for every survey some package declares, sorted by survey.</summary>
