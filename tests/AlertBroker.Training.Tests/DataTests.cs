@@ -34,6 +34,29 @@ public sealed class DataTests : IDisposable
         Assert.Single(onlyDetections.Objects);
     }
 
+    // The survey is a whole word of the file's name, else its folder's: 'candidates' is not DES, 'ztfish' not ZTF.
+    [Theory]
+    [InlineData("/d/des_sims_train_lightcurves.csv.gz", "des")]
+    [InlineData("/d/des-snphotcc-sims/x_lightcurves.csv", "des")]
+    [InlineData("/d/ztf_bts_train_lightcurves.csv.gz", "ztf")]
+    [InlineData("/d/lsst-sims/held_out_lightcurves.csv", "lsst")]
+    [InlineData("/d/ZTF2026_lightcurves.csv", "ztf")]
+    [InlineData("/ztf/candidates_lightcurves.csv", "ztf")]
+    [InlineData("/d/modes/candidates_lightcurves.csv", null)]
+    [InlineData("/d/ztfish_lightcurves.csv", null)]
+    public void InferSurvey_WholeWordsOfTheNameOrFolder(string path, string? expected)
+    {
+        if (expected is null)
+        {
+            Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.InferSurvey(path, null));
+            Assert.Equal("lsst", LightCurveCsvReader.InferSurvey(path, "lsst"));
+        }
+        else
+        {
+            Assert.Equal(expected, LightCurveCsvReader.InferSurvey(path, null));
+        }
+    }
+
     [Theory]
     [InlineData("1.0", "0.0")]
     [InlineData("TRUE", "FALSE")]

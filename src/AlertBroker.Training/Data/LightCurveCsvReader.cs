@@ -224,23 +224,29 @@ public static class LightCurveCsvReader
         return (lightCurves, metadata);
     }
 
-    private static string InferSurvey(string path, string? fallback)
+    /// <summary>
+    /// The survey a file's name, else its folder's, names as a whole word (<c>des_sims_train</c>, <c>lsst-sims</c>,
+    /// <c>ztf_bts</c>; words split at anything but a letter). A word inside another one is not a survey: the old substring
+    /// test read <c>candidates_lightcurves.csv</c> as DES, <c>ztfish</c> as ZTF, and went on with the wrong bands.
+    /// </summary>
+    internal static string InferSurvey(string path, string? fallback)
     {
         var name = Path.GetFileName(path).ToLowerInvariant();
         var parent = (Path.GetFileName(Path.GetDirectoryName(path)) ?? string.Empty).ToLowerInvariant();
         foreach (var s in new[] { name, parent })
         {
-            if (s.Contains("des", StringComparison.Ordinal))
+            var words = s.Split(s.Where(c => !char.IsAsciiLetterLower(c)).Distinct().ToArray(), StringSplitOptions.RemoveEmptyEntries);
+            if (words.Contains("des"))
             {
                 return "des";
             }
 
-            if (s.Contains("lsst", StringComparison.Ordinal) || s.Contains("rubin", StringComparison.Ordinal))
+            if (words.Contains("lsst") || words.Contains("rubin"))
             {
                 return "lsst";
             }
 
-            if (s.Contains("ztf", StringComparison.Ordinal))
+            if (words.Contains("ztf"))
             {
                 return "ztf";
             }
