@@ -413,8 +413,11 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
 
         // The settings librdkafka will get, checked by librdkafka itself: building a client applies every property (an
         // unknown name, a bad value such as security.protocol=bogus, or a combination it refuses fails here, before anything
-        // is consumed). Building connects to nothing; the clients are disposed at once.
-        if (problems.Count == 0 && Kafka.KafkaClientConfigCheck.Check(options) is { } refused)
+        // is consumed). Building connects to nothing; the clients are disposed at once. Not when the typed security settings
+        // are wrong (KafkaSecurityValidator says which and why): librdkafka would only add its own wording of the same
+        // mistake ("ssl.ca.location failed: … BIO lib" beside "SslCaLocation: file … not found", or "No provider for SASL
+        // mechanism GSSAPI" for a mechanism left out).
+        if (problems.Count == 0 && KafkaSecurity.Validate(options).Count == 0 && Kafka.KafkaClientConfigCheck.Check(options) is { } refused)
         {
             problems.Add("AlertBroker:Kafka: librdkafka refuses the client configuration: " + refused);
         }
