@@ -172,6 +172,23 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Contains("AlertBroker:State:Redis: Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
     }
 
+    // An empty AlertBroker__State__Redis said "AlertBroker:State:Redis is required when Store is Redis", naming neither the
+    // environment variable's spelling nor the --redis option of run.
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public async Task RedisStateVariableEmpty_NamesTheKeyAndTheOption(string value)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["run", "--random-model", "--bootstrap-servers", "b:9092", "--topic", "t", "--http-port", "0"],
+            new Dictionary<string, string?> { ["AlertBroker__State__Redis"] = value });
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("AlertBroker:State:Redis is empty", StringComparison.Ordinal));
+        Assert.Contains("--redis", line, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker__State__Redis", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RedisHostWithoutPort_UnreachableMessageShowsTheDefaultPort()
     {

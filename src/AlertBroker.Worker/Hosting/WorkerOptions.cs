@@ -567,7 +567,10 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         var problems = new List<string>();
         if (options.Store == StateStoreKind.Redis && string.IsNullOrWhiteSpace(options.Redis))
         {
-            problems.Add("AlertBroker:State:Redis is required when Store is Redis (e.g. 127.0.0.1:6379).");
+            // Typically AlertBroker__State__Redis set but empty (a template whose variable was not filled in): the key and
+            // the command-line option are both named, as either may be where the operator meant to give it.
+            problems.Add("AlertBroker:State:Redis is empty but Store is Redis: give the Redis endpoint (host:port, e.g. 127.0.0.1:6379) "
+                + "with --redis or AlertBroker__State__Redis (a single worker can instead keep state in memory: run --in-memory, AlertBroker:State:Store=InMemory).");
         }
         else if (options.Store == StateStoreKind.Redis && RedisOptionsValidator.CheckEndpoints(StateOptions.Section + ":Redis", options.Redis) is { } endpointProblem)
         {
