@@ -161,6 +161,23 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
     }
 
+    // score with $ALERTBROKER_REDIS="a,,b" read its input and then exited 1 ("refused or failed"); models list exits 2.
+    [Theory]
+    [InlineData("models list")]
+    [InlineData("score INPUT")]
+    public async Task RedisVariableWithAnEmptyEntry_UsageError(string command)
+    {
+        var input = Path.Combine(_root, "a.avro");
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--out", input, "--format", "avro", "--no-cutouts", "--objects-per-night", "2"])).Code);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            command.Replace("INPUT", input, StringComparison.Ordinal).Split(' '),
+            new Dictionary<string, string?> { ["ALERTBROKER_REDIS"] = "a,,b" });
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains("Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RedisStateVariableWithAnEmptyEntry_UsageErrorNamingTheKey()
     {

@@ -142,7 +142,18 @@ internal static class ScoreCommand
             IModelRegistry? registry = null;
             if (!string.IsNullOrEmpty(redisConfig))
             {
-                connection = await RedisConnectionFactory.ConnectAsync(redisConfig, redisSecurity).ConfigureAwait(false);
+                try
+                {
+                    connection = await RedisConnectionFactory.ConnectAsync(redisConfig, redisSecurity).ConfigureAwait(false);
+                }
+                catch (ArgumentException e)
+                {
+                    // A bad endpoint string from $ALERTBROKER_REDIS (--redis is checked when parsed) is a bad setting, as
+                    // for models list, not "refused or failed" (exit 1).
+                    CliHelpers.Stderr.MarkupLine("[red]--redis ($ALERTBROKER_REDIS):[/] " + Markup.Escape(CliHelpers.PlainMessage(e)));
+                    return 2;
+                }
+
                 registry = new RedisModelRegistry(connection, prefix);
             }
             else if (Directory.Exists(Path.Combine(registryDirectory, ".registry")))
