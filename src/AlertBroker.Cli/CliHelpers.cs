@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
+using AlertBroker.Redis;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Schemas;
 using Spectre.Console;
@@ -92,6 +93,29 @@ internal static class CliHelpers
             if (TryGetValue(result, out T? given) && given is { } value && OutOfRange(value, minimum, maximum))
             {
                 result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be in [{minimum}, {maximum}], not {value}."));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// <see cref="NotBlank{T}"/>, and the value must be a Redis endpoint string (<see cref="RedisConnectionFactory.CreateConfiguration"/>):
+    /// a mistake such as an empty entry (<c>a:1,,b:1</c>) is a usage error (exit 2) that names the option, before any work.
+    /// </summary>
+    public static Option<string?> RedisEndpoints(this Option<string?> option)
+    {
+        option.NotBlank().Validators.Add(result =>
+        {
+            if (!result.Implicit && TryGetValue(result, out string? value) && !string.IsNullOrWhiteSpace(value) && !value.Any(char.IsControl))
+            {
+                try
+                {
+                    RedisConnectionFactory.CreateConfiguration(value);
+                }
+                catch (ArgumentException e)
+                {
+                    result.AddError($"{option.Name}: {e.Message}");
+                }
             }
         });
         return option;

@@ -8,7 +8,8 @@ namespace AlertBroker.Redis;
 
 /// <summary>
 /// The one place where a Redis connection is configured and opened: an endpoint string (one <c>host:port</c>, or several
-/// comma-separated, as for a cluster or a primary with replicas; StackExchange.Redis options after them are accepted) plus
+/// comma-separated, as for a cluster or a primary with replicas; a host without a port means 6379, or 6380 with TLS;
+/// StackExchange.Redis options after them are accepted) plus
 /// the typed <see cref="RedisOptions"/> (ACL user, password, TLS) plus <see cref="RedisClientSettings"/> (timeouts, what to do
 /// when the server is down). Every Redis connection of the project goes through here, so security settings apply to all
 /// of them and connect failures come out as one typed exception.
@@ -19,10 +20,21 @@ public static partial class RedisConnectionFactory
     /// The client configuration. Typed settings win over the same settings written in <paramref name="endpoints"/>
     /// (<c>user=</c>, <c>password=</c>, <c>ssl=</c>).
     /// </summary>
-    /// <exception cref="ArgumentException">the endpoint string cannot be parsed or names no endpoint (message redacted).</exception>
+    /// <exception cref="ArgumentException">the endpoint string cannot be parsed, has an empty entry or names no endpoint (message redacted).</exception>
     public static ConfigurationOptions CreateConfiguration(string endpoints, RedisOptions? security = null, RedisClientSettings? client = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoints);
+
+        // The parser skips empty entries, so "a:1,,b:1" (a host left out of a template) would connect to the others
+        // without a word; an empty entry is a mistake in the setting.
+        foreach (var entry in endpoints.Split(','))
+        {
+            if (string.IsNullOrWhiteSpace(entry))
+            {
+                throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' have an empty entry (two commas in a row, or a comma at the start or end): write host:port entries separated by single commas.");
+            }
+        }
+
         security ??= RedisOptions.None;
         client ??= new RedisClientSettings();
         ConfigurationOptions configuration;
@@ -78,6 +90,9 @@ public static partial class RedisConnectionFactory
             }
         }
 
+        // A host without a port gets StackExchange.Redis's default (6379, 6380 with TLS, 26379 for a sentinel), which the
+        // client would only fill in when connecting: set here, so messages and logs show the port really used, not ":0".
+        configuration.SetDefaultPorts();
         return configuration;
     }
 

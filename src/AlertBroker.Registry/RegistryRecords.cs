@@ -147,6 +147,32 @@ public sealed record MetadataSourceDeclaration
 
     public DateTimeOffset Utc { get; init; }
 
+    /// <summary>The longest source name <see cref="IsSourceName"/> accepts.</summary>
+    public const int MaxSourceNameLength = 64;
+
+    /// <summary>
+    /// A well-formed source name: lower-case ASCII letters, digits, '-', '_' and '.', starting with a letter or digit, like
+    /// the names models use (<c>host-redshift</c>, <c>mw-ebv</c>, <c>label</c>). A source is matched to a model's
+    /// <c>metadata[].source</c> exactly, so "Host-Redshift" or "host redshift" would be a declaration no model ever uses.
+    /// </summary>
+    public static bool IsSourceName(string? source)
+    {
+        if (string.IsNullOrEmpty(source) || source.Length > MaxSourceNameLength || source[0] is '-' or '_' or '.')
+        {
+            return false;
+        }
+
+        foreach (var c in source)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>"csv FILE (column C)" or "redis-hash KEY".</summary>
     public string Describe() => Csv is not null ? $"csv {Csv} (column {Column ?? Source})" : $"redis-hash {RedisHash}";
 
@@ -158,9 +184,16 @@ public sealed record MetadataSourceDeclaration
             return $"'{Survey}' is not a survey name (lower-case letters, digits, '-')";
         }
 
-        if (string.IsNullOrWhiteSpace(Source) || Source.Contains('/', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(Source))
         {
-            return "a metadata source needs a name (e.g. host-redshift, mw-ebv, label) without '/'";
+            return "a metadata source needs a name (e.g. host-redshift, mw-ebv, label)";
+        }
+
+        if (!IsSourceName(Source))
+        {
+            // The name is echoed without its control characters: a line break would forge a line of the output.
+            var shown = string.Concat(Source.Select(c => char.IsControl(c) ? '?' : c));
+            return $"'{shown}' is not a metadata source name: up to {MaxSourceNameLength} lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. host-redshift, mw-ebv, label)";
         }
 
         return (Csv is null) == (RedisHash is null)

@@ -143,6 +143,78 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.EndsWith(".", line.TrimEnd(), StringComparison.Ordinal);
     }
 
+    // "a,,b" was read as the two hosts a and b, each "a:0": "Redis at a:0,b:0 is unreachable", exit 4 (score read its
+    // input first and then exited 1). An empty entry is a bad setting; a host without a port means 6379.
+    [Theory]
+    [InlineData("models list --redis a,,b", "--redis: Redis endpoints 'a,,b' have an empty entry")]
+    [InlineData("models list --redis 127.0.0.1:1,", "--redis: Redis endpoints '127.0.0.1:1,' have an empty entry")]
+    [InlineData("score no-such-input --redis a,,b", "--redis: Redis endpoints 'a,,b' have an empty entry")]
+    [InlineData("run --random-model --redis ,a", "--redis: Redis endpoints ',a' have an empty entry")]
+    [InlineData("serve --redis a,,b", "--redis: Redis endpoints 'a,,b' have an empty entry")]
+    public async Task RedisEndpointsWithAnEmptyEntry_UsageErrorNamingTheOption(string command, string expected)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(command.Split(' '));
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(":0", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
+    }
+
+    // score with $ALERTBROKER_REDIS="a,,b" read its input and then exited 1 ("refused or failed"); models list exits 2.
+    [Theory]
+    [InlineData("models list")]
+    [InlineData("score INPUT")]
+    public async Task RedisVariableWithAnEmptyEntry_UsageError(string command)
+    {
+        var input = Path.Combine(_root, "a.avro");
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--out", input, "--format", "avro", "--no-cutouts", "--objects-per-night", "2"])).Code);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            command.Replace("INPUT", input, StringComparison.Ordinal).Split(' '),
+            new Dictionary<string, string?> { ["ALERTBROKER_REDIS"] = "a,,b" });
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains("Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisStateVariableWithAnEmptyEntry_UsageErrorNamingTheKey()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["run", "--random-model", "--bootstrap-servers", "b:9092", "--topic", "t", "--http-port", "0"],
+            new Dictionary<string, string?> { ["AlertBroker__State__Redis"] = "a,,b" });
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains("AlertBroker:State:Redis: Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
+    }
+
+    // An empty AlertBroker__State__Redis said "AlertBroker:State:Redis is required when Store is Redis", naming neither the
+    // environment variable's spelling nor the --redis option of run.
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public async Task RedisStateVariableEmpty_NamesTheKeyAndTheOption(string value)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["run", "--random-model", "--bootstrap-servers", "b:9092", "--topic", "t", "--http-port", "0"],
+            new Dictionary<string, string?> { ["AlertBroker__State__Redis"] = value });
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("AlertBroker:State:Redis is empty", StringComparison.Ordinal));
+        Assert.Contains("--redis", line, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker__State__Redis", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisHostWithoutPort_UnreachableMessageShowsTheDefaultPort()
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["models", "list", "--redis", "nohost.invalid"]);
+
+        Assert.True(code == 4, $"exit {code}: {output}");
+        Assert.Contains("Redis at nohost.invalid:6379 is unreachable", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--epochs", "3")]
     [InlineData("--distill-from", "x")]

@@ -207,6 +207,42 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.Equal(2, empty.Code);
     }
 
+    // Any text was accepted as a source ("Host Redshift", "HOST-REDSHIFT", a tab…): a declaration no model's
+    // metadata[].source could ever match, and a name that forged lines in 'metadata list'.
+    [Theory]
+    [InlineData("Host Redshift")]
+    [InlineData("HOST-REDSHIFT")]
+    [InlineData("host\tredshift")]
+    [InlineData("host\nztf/mw-ebv: redis-hash forged")]
+    [InlineData("-redshift")]
+    [InlineData("a/b")]
+    public async Task MetadataSet_SourceNotAName_UsageErrorNothingDeclared(string source)
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync("models", "metadata", "set", "--survey", "ztf", "--source", source.Replace("\\t", "\t", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal), "--redis-hash", "h", "--registry", registry);
+
+        Assert.True(run.Code == 2, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("is not a metadata source name", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Output.Split('\n'), l => l.Contains("forged", StringComparison.Ordinal) && !l.Contains("is not a metadata source name", StringComparison.Ordinal));
+        Assert.Empty(await new DirectoryModelRegistry(registry).GetMetadataSourcesAsync());
+    }
+
+    [Theory]
+    [InlineData("host-redhsift", true)]
+    [InlineData("host-redshift", false)]
+    [InlineData("label", false)]
+    public async Task MetadataSet_SourceNoModelDeclares_WarnsButDeclares(string source, bool warned)
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync("models", "metadata", "set", "--survey", "ztf", "--source", source, "--redis-hash", "h", "--registry", registry);
+
+        Assert.True(run.Code == 0, $"exit {run.Code}: {run.Output}");
+        Assert.Equal(warned, run.Output.Contains($"no model in this registry declares the metadata source '{source}'", StringComparison.Ordinal));
+        Assert.Equal(source, Assert.Single(await new DirectoryModelRegistry(registry).GetMetadataSourcesAsync()).Source);
+    }
+
     private static Task<AlertBrokerProcess.Finished> RunAsync(params string[] args) => AlertBrokerProcess.RunToEndAsync(args);
 
     private string Export(string version) =>

@@ -33,6 +33,25 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.Contains($"AlertBroker:Kafka:DeadLetterTopic '{_topic}' is also an input topic (AlertBroker:Kafka:Topics)", output, StringComparison.Ordinal);
     }
 
+    // A typed security mistake was followed by librdkafka's own wording of it: "librdkafka refuses the client
+    // configuration: ssl.ca.location failed: error:05880020:x509 certificate routines::BIO lib" beside "SslCaLocation: file
+    // … not found", and "No provider for SASL mechanism GSSAPI: recompile librdkafka …" beside "SaslMechanism is required".
+    [Theory]
+    [InlineData("--kafka-security-protocol Ssl --kafka-ssl-ca MISSING", "AlertBroker:Kafka:SslCaLocation: file '")]
+    [InlineData("--kafka-security-protocol SaslSsl --kafka-sasl-username u", "AlertBroker:Kafka:SaslMechanism is required with SecurityProtocol SaslSsl")]
+    public async Task Run_TypedKafkaSecurityMistake_OnlyTheTypedMessage(string options, string expected)
+    {
+        var args = options.Replace("MISSING", Path.Combine(_root, "no-ca.pem"), StringComparison.Ordinal).Split(' ');
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run(["--in-memory", "--random-model", .. args]), new Dictionary<string, string?> { ["AlertBroker__Kafka__SaslPassword"] = "pw" });
+
+        AssertExitTwo(code, output);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("librdkafka", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ssl.ca.location", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("GSSAPI", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("%3|", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_InvalidTopicPattern_ExitsTwoNamingTheKey()
     {

@@ -59,6 +59,28 @@ public sealed class RedisConnectionFactoryTests
     }
 
     [Theory]
+    [InlineData("a,,b")]
+    [InlineData("a:1,")]
+    [InlineData(",a:1")]
+    [InlineData("a:1, ,b:1,password=topsecret")]
+    public void CreateConfiguration_EmptyEntry_ThrowsNamingIt(string endpoints)
+    {
+        var e = Assert.Throws<ArgumentException>(() => RedisConnectionFactory.CreateConfiguration(endpoints));
+        Assert.Contains("empty entry", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("topsecret", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a,b", false, "a:6379,b:6379")]
+    [InlineData("a,b:7000", true, "a:6380,b:7000")]
+    [InlineData("10.0.0.1", false, "10.0.0.1:6379")]
+    public void CreateConfiguration_HostWithoutPort_GetsTheDefaultPortNotZero(string endpoints, bool tls, string expected)
+    {
+        var c = RedisConnectionFactory.CreateConfiguration(endpoints, new RedisOptions { Tls = tls });
+        Assert.Equal(expected, RedisConnectionFactory.DescribeEndpoints(c));
+    }
+
+    [Theory]
     [InlineData("127.0.0.1:6379,password=abc", "127.0.0.1:6379,password=*****")]
     [InlineData("h:1,Password = abc,ssl=true", "h:1,Password = *****,ssl=true")]
     [InlineData("password=abc,h:1", "password=*****,h:1")]

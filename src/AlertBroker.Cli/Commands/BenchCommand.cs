@@ -30,7 +30,7 @@ internal static class BenchCommand
         var objects = new Option<int>("--objects") { Description = "Objects in the small synthetic stream (0: none).", DefaultValueFactory = _ => 4000 }.AtLeast(0);
         var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 }.AtLeast(1);
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
         var model = NoBlankPaths(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
         var shadow = NoBlankPaths(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });

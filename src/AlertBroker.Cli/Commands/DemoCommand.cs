@@ -41,7 +41,7 @@ internal static class DemoCommand
         });
         var objects = new Option<int>("--objects") { Description = $"Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none; at most {MaxSyntheticObjects}).", DefaultValueFactory = _ => 0 }.InRange(0, MaxSyntheticObjects);
         var perObject = new Option<int>("--alerts-per-object") { Description = $"Alerts per synthetic object (1 to {MaxAlertsPerObject}; objects × alerts at most {MaxSyntheticAlerts}).", DefaultValueFactory = _ => 5 }.InRange(1, MaxAlertsPerObject);
-        var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
         var model = BenchCommand.NoBlankPaths(new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." });
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch (1 to 100000, as run).", DefaultValueFactory = _ => 200 }.InRange(1, 100_000);

@@ -24,7 +24,7 @@ internal static class RegistryCommands
 
     public static void AddTo(Command models)
     {
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) (host:port, or a cluster's nodes comma-separated); the registry lives there. Default: $ALERTBROKER_REDIS, else $AlertBroker__Model__RegistryRedis, else a local directory." }.RedisEndpoints();
         var security = new RedisCliOptions();
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix (default: $AlertBroker__Model__RegistryPrefix, else alertbroker).", DefaultValueFactory = _ => DefaultPrefix() }.NotBlank();
         var actor = new Option<string?>("--actor") { Description = "Who does this, as recorded in the registry (pushed by / the audit trail). Default: the OS user." }.NotBlank();
@@ -129,7 +129,7 @@ internal static class RegistryCommands
     private static Command CreateMetadata(Option<string?> redis, RedisCliOptions security, Option<string> prefix, Option<string> directory, Option<string?> actor)
     {
         var survey = new Option<string>("--survey") { Description = "The survey (ztf, lsst, …).", Required = true };
-        var source = new Option<string>("--source") { Description = "The metadata source a model.json names (host-redshift, mw-ebv, …), or 'label' for the class labels shadow statistics use.", Required = true };
+        var source = new Option<string>("--source") { Description = "The metadata source a model.json names (host-redshift, mw-ebv, …; lower-case letters, digits, '-', '_', '.'), or 'label' for the class labels shadow statistics use.", Required = true };
         var csv = new Option<string?>("--csv") { Description = "A CSV file on the workers' machines: a header row, object ids in object_id (or the first column), values in --column." };
         var column = new Option<string?>("--column") { Description = "The CSV column with the values (default: the source name)." };
         var hash = new Option<string?>("--redis-hash") { Description = "A Redis hash whose fields are object ids (in the workers' state Redis, or AlertBroker:Metadata:Redis)." };
@@ -422,6 +422,14 @@ internal static class RegistryCommands
         if (declaration.Csv is { } csv && !File.Exists(csv))
         {
             CliHelpers.Stderr.MarkupLine($"[yellow]note:[/] {Markup.Escape(csv)} does not exist here; it must exist on every worker's machine");
+        }
+
+        // Not refused: a model pushed later (an external one) may declare a source of its own. But a name that neither the
+        // project nor any model in the registry uses is most likely a typo, and its declaration would serve nothing.
+        if (declaration.Source is not (MetadataSourceDeclaration.LabelSource or MetadataSources.HostRedshift or MetadataSources.MilkyWayEbv)
+            && !(await registry.ListAsync(cancellationToken).ConfigureAwait(false)).Any(m => m.MetadataSources?.Contains(declaration.Source, StringComparer.Ordinal) == true))
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]warning:[/] no model in this registry declares the metadata source '{Markup.Escape(declaration.Source)}' (known: host-redshift, mw-ebv, label); declared anyway, for a model still to be pushed");
         }
 
         // The audit names what a replaced declaration said (it read "(none) →" before).

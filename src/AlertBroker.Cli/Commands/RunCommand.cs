@@ -41,7 +41,7 @@ internal static class RunCommand
         var kafkaCa = new Option<string?>("--kafka-ssl-ca") { Description = "PEM CA of the brokers' certificates (AlertBroker:Kafka:SslCaLocation)." };
         var kafkaCert = new Option<string?>("--kafka-ssl-cert") { Description = "PEM client certificate for mutual TLS (AlertBroker:Kafka:SslCertificateLocation)." };
         var kafkaKey = new Option<string?>("--kafka-ssl-key") { Description = "PEM private key of --kafka-ssl-cert (AlertBroker:Kafka:SslKeyLocation); its password only from AlertBroker__Kafka__SslKeyPassword." };
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep object state in process memory instead of Redis (single worker, lost on exit)." };
         var model = new Option<string[]>("--model") { Description = "Model package directory with model.json and model.onnx; repeat for several, each serving the surveys its model.json declares (AlertBroker:Model:Paths). Default: per survey the newest package under models/." };

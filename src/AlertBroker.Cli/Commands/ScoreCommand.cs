@@ -28,7 +28,7 @@ internal static class ScoreCommand
         var jsonl = new Option<bool>("--jsonl") { Description = "One JSON object per object per line instead of a table." };
         var device = ModelCli.DeviceOption();
         var registry = new Option<string>("--registry") { Description = "Directory registry whose active models are used without --model (when it has a .registry), and where packages are looked for.", DefaultValueFactory = _ => "models" }.MustExist(PathKind.Directory);
-        var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Use the active models of the registry in this Redis (default: $ALERTBROKER_REDIS) without --model; with --redis-user, --redis-tls, …" }.RedisEndpoints();
         var prefix = new Option<string>("--prefix") { Description = "Redis key prefix of the registry.", DefaultValueFactory = _ => "alertbroker" }.NotBlank();
         var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
@@ -142,7 +142,18 @@ internal static class ScoreCommand
             IModelRegistry? registry = null;
             if (!string.IsNullOrEmpty(redisConfig))
             {
-                connection = await RedisConnectionFactory.ConnectAsync(redisConfig, redisSecurity).ConfigureAwait(false);
+                try
+                {
+                    connection = await RedisConnectionFactory.ConnectAsync(redisConfig, redisSecurity).ConfigureAwait(false);
+                }
+                catch (ArgumentException e)
+                {
+                    // A bad endpoint string from $ALERTBROKER_REDIS (--redis is checked when parsed) is a bad setting, as
+                    // for models list, not "refused or failed" (exit 1).
+                    CliHelpers.Stderr.MarkupLine("[red]--redis ($ALERTBROKER_REDIS):[/] " + Markup.Escape(CliHelpers.PlainMessage(e)));
+                    return 2;
+                }
+
                 registry = new RedisModelRegistry(connection, prefix);
             }
             else if (Directory.Exists(Path.Combine(registryDirectory, ".registry")))

@@ -24,7 +24,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "An extra JSON configuration file (same shape as appsettings.json)." };
-        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the workers' state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." }.NotBlank();
+        var redis = new Option<string?>("--redis") { Description = "Redis endpoint(s) of the workers' state store (AlertBroker:State:Redis); user, password and TLS: --redis-user, --redis-tls, … or AlertBroker:Redis." }.RedisEndpoints();
         var keyPrefix = new Option<string?>("--key-prefix") { Description = "Key prefix of the state store (AlertBroker:State:KeyPrefix, default ab)." };
         var redisSecurity = new RedisCliOptions();
         var registryRedis = new Option<string?>("--model-registry-redis") { Description = "The model registry in this Redis (AlertBroker:Model:RegistryRedis): versions, pointers, audit, the workers' heartbeats and their numbers." };

@@ -413,8 +413,11 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
 
         // The settings librdkafka will get, checked by librdkafka itself: building a client applies every property (an
         // unknown name, a bad value such as security.protocol=bogus, or a combination it refuses fails here, before anything
-        // is consumed). Building connects to nothing; the clients are disposed at once.
-        if (problems.Count == 0 && Kafka.KafkaClientConfigCheck.Check(options) is { } refused)
+        // is consumed). Building connects to nothing; the clients are disposed at once. Not when the typed security settings
+        // are wrong (KafkaSecurityValidator says which and why): librdkafka would only add its own wording of the same
+        // mistake ("ssl.ca.location failed: … BIO lib" beside "SslCaLocation: file … not found", or "No provider for SASL
+        // mechanism GSSAPI" for a mechanism left out).
+        if (problems.Count == 0 && KafkaSecurity.Validate(options).Count == 0 && Kafka.KafkaClientConfigCheck.Check(options) is { } refused)
         {
             problems.Add("AlertBroker:Kafka: librdkafka refuses the client configuration: " + refused);
         }
@@ -564,7 +567,10 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
         var problems = new List<string>();
         if (options.Store == StateStoreKind.Redis && string.IsNullOrWhiteSpace(options.Redis))
         {
-            problems.Add("AlertBroker:State:Redis is required when Store is Redis (e.g. 127.0.0.1:6379).");
+            // Typically AlertBroker__State__Redis set but empty (a template whose variable was not filled in): the key and
+            // the command-line option are both named, as either may be where the operator meant to give it.
+            problems.Add("AlertBroker:State:Redis is empty but Store is Redis: give the Redis endpoint (host:port, e.g. 127.0.0.1:6379) "
+                + "with --redis or AlertBroker__State__Redis (a single worker can instead keep state in memory: run --in-memory, AlertBroker:State:Store=InMemory).");
         }
         else if (options.Store == StateStoreKind.Redis && RedisOptionsValidator.CheckEndpoints(StateOptions.Section + ":Redis", options.Redis) is { } endpointProblem)
         {
