@@ -148,30 +148,10 @@ public sealed record MetadataSourceDeclaration
     public DateTimeOffset Utc { get; init; }
 
     /// <summary>The longest source name <see cref="IsSourceName"/> accepts.</summary>
-    public const int MaxSourceNameLength = 64;
+    public const int MaxSourceNameLength = AlertBroker.Model.Packaging.MetadataSources.MaxNameLength;
 
-    /// <summary>
-    /// A well-formed source name: lower-case ASCII letters, digits, '-', '_' and '.', starting with a letter or digit, like
-    /// the names models use (<c>host-redshift</c>, <c>mw-ebv</c>, <c>label</c>). A source is matched to a model's
-    /// <c>metadata[].source</c> exactly, so "Host-Redshift" or "host redshift" would be a declaration no model ever uses.
-    /// </summary>
-    public static bool IsSourceName(string? source)
-    {
-        if (string.IsNullOrEmpty(source) || source.Length > MaxSourceNameLength || source[0] is '-' or '_' or '.')
-        {
-            return false;
-        }
-
-        foreach (var c in source)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>A well-formed source name (<see cref="AlertBroker.Model.Packaging.MetadataSources.IsName"/>), the rule model.json's <c>metadata[].source</c> follows too.</summary>
+    public static bool IsSourceName(string? source) => AlertBroker.Model.Packaging.MetadataSources.IsName(source);
 
     /// <summary>"csv FILE (column C)" or "redis-hash KEY".</summary>
     public string Describe() => Csv is not null ? $"csv {Csv} (column {Column ?? Source})" : $"redis-hash {RedisHash}";

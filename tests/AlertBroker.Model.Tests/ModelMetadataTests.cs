@@ -187,6 +187,7 @@ public sealed class ModelMetadataTests : IDisposable
         { "metadata: []", "no metadata entry says what supplies it" },
         { "metadata-unknown-feature", "which encoding.metaFeatures does not list" },
         { "metadata-no-source", "does not say what supplies it" },
+        { "metadata-source-not-a-name", "source 'Host Redshift' is not a source name" },
         { "metadata-twice", "filled by both" },
     };
 
@@ -221,6 +222,10 @@ public sealed class ModelMetadataTests : IDisposable
                     break;
                 case "metadata-no-source":
                     metadata[1]!["source"] = "";
+                    break;
+                case "metadata-source-not-a-name":
+                    // No operator could declare it: models metadata set --source takes names only.
+                    metadata[0]!["source"] = "Host Redshift";
                     break;
                 case "metadata-twice":
                     metadata[1]!["features"]!.AsArray().Add("redshift");

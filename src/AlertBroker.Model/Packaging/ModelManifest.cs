@@ -119,6 +119,33 @@ public static class MetadataSources
 
     /// <summary>Milky Way dust reddening E(B−V) towards the object (e.g. from a dust map at its position).</summary>
     public const string MilkyWayEbv = "mw-ebv";
+
+    /// <summary>The longest source name <see cref="IsName"/> accepts.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>
+    /// A well-formed source name: lower-case ASCII letters, digits, '-', '_' and '.', starting with a letter or digit
+    /// (<c>host-redshift</c>, <c>mw-ebv</c>, <c>label</c>). A model's <c>metadata[].source</c> is matched exactly to the
+    /// sources an operator declares (<c>models metadata set --source</c>), which must be such names: a model naming
+    /// "Host Redshift" could never be given its source.
+    /// </summary>
+    public static bool IsName(string? source)
+    {
+        if (string.IsNullOrEmpty(source) || source.Length > MaxNameLength || source[0] is '-' or '_' or '.')
+        {
+            return false;
+        }
+
+        foreach (var c in source)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
 
 /// <summary>

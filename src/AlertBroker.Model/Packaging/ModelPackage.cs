@@ -694,6 +694,12 @@ public sealed class ModelPackage : IDisposable
                 {
                     invalid($"metadata '{entry.Name}' does not say what supplies it (source)");
                 }
+                else if (!MetadataSources.IsName(entry.Source))
+                {
+                    // Matched exactly to what operators declare (models metadata set --source), which must be such a name.
+                    var shown = string.Concat(entry.Source.Select(c => char.IsControl(c) ? '?' : c));
+                    invalid($"metadata '{entry.Name}' source '{shown}' is not a source name: up to {MetadataSources.MaxNameLength} lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. {MetadataSources.HostRedshift})");
+                }
 
                 var features = entry.Features ?? [];
                 if (features.Count == 0 && !entry.TimeDilation)
