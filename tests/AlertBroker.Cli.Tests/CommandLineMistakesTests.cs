@@ -175,7 +175,7 @@ public sealed class CommandLineMistakesTests : IDisposable
             new Dictionary<string, string?> { ["ALERTBROKER_REDIS"] = "a,,b" });
 
         Assert.True(code == 2, $"exit {code}: {output}");
-        Assert.Contains("Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
+        Assert.Contains("--redis ($ALERTBROKER_REDIS): Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
     }
 
     [Fact]

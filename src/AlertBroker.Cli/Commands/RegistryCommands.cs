@@ -214,13 +214,14 @@ internal static class RegistryCommands
     /// <summary>Pushes a package directory to the registry named by --redis / $ALERTBROKER_REDIS, else the directory registry.</summary>
     internal static async Task<int> PushTo(string? redisConfig, RedisOptions security, string prefix, string registryDirectory, string packageDirectory, CancellationToken cancellationToken)
     {
+        var origin = EndpointsOrigin(redisConfig);
         redisConfig ??= DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
             return await Push(new DirectoryModelRegistry(registryDirectory), packageDirectory, cancellationToken).ConfigureAwait(false);
         }
 
-        return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken)).ConfigureAwait(false);
+        return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken), origin: origin).ConfigureAwait(false);
     }
 
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
@@ -531,7 +532,7 @@ internal static class RegistryCommands
         }
 
         var security = securityOptions.Read(parse);
-        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, action).ConfigureAwait(false);
+        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, action, origin: EndpointsOrigin(parse.GetValue(redis))).ConfigureAwait(false);
     }
 
     internal static async Task<int> Migrate(RedisModelRegistry registry, bool deleteLegacy, CancellationToken cancellationToken)
@@ -564,12 +565,18 @@ internal static class RegistryCommands
         }
 
         var security = securityOptions.Read(parse);
-        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, r => action((RedisModelRegistry)r), legacyHint: false).ConfigureAwait(false);
+        return security is null ? 2 : await WithRedisRegistry(redisConfig, security, parse.GetValue(prefix)!, r => action((RedisModelRegistry)r), legacyHint: false, origin: EndpointsOrigin(parse.GetValue(redis))).ConfigureAwait(false);
     }
 
     /// <summary>The registry's endpoints when --redis is not given: <c>$ALERTBROKER_REDIS</c>, else the worker's <c>AlertBroker__Model__RegistryRedis</c>.</summary>
     private static string? DefaultEndpoints() =>
         NullIfEmpty(Environment.GetEnvironmentVariable("ALERTBROKER_REDIS")) ?? NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryRedis"));
+
+    /// <summary>Where the endpoints came from, as an error message names it: the option, else the variable that supplied them.</summary>
+    private static string EndpointsOrigin(string? given) =>
+        given is not null ? "--redis"
+        : NullIfEmpty(Environment.GetEnvironmentVariable("ALERTBROKER_REDIS")) is not null ? "--redis ($ALERTBROKER_REDIS)"
+        : "--redis ($AlertBroker__Model__RegistryRedis)";
 
     internal static string DefaultPrefix() => NullIfEmpty(Environment.GetEnvironmentVariable("AlertBroker__Model__RegistryPrefix")) ?? "alertbroker";
 
@@ -578,7 +585,7 @@ internal static class RegistryCommands
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
     /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
-    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true)
+    private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true, string origin = "--redis")
     {
         StackExchange.Redis.IConnectionMultiplexer? connection = null;
         try
@@ -593,7 +600,7 @@ internal static class RegistryCommands
             {
                 // Only the endpoints and the prefix are blamed: an ArgumentException from the command's own work (a record
                 // that could not be written) was reported as "--redis: …", exit 2.
-                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : "[red]--redis:[/] ") + Markup.Escape(CliHelpers.PlainMessage(e)));
+                CliHelpers.Stderr.MarkupLine((e.ParamName == "prefix" ? "[red]--prefix:[/] " : $"[red]{Markup.Escape(origin)}:[/] ") + Markup.Escape(CliHelpers.PlainMessage(e)));
                 return 2;
             }
 
