@@ -137,10 +137,10 @@ public sealed class MetricsTests
         var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal("object_id,class,view,steps,\"p_SN Ia, normal\",\"p_TDE \"\"x\"\"\",p_C", lines[0].TrimEnd('\r'));
-        Assert.Equal(["object_id", "class", "view", "steps", "p_SN Ia, normal", "p_TDE \"x\"", "p_C"], LightCurveCsvReader.SplitLine(lines[0]));
-        Assert.All(lines.Skip(1), l => Assert.Equal(7, LightCurveCsvReader.SplitLine(l).Length));
-        Assert.Equal("SN Ia, normal", LightCurveCsvReader.SplitLine(lines[1])[1]);
-        Assert.Equal("TDE \"x\"", LightCurveCsvReader.SplitLine(lines.Last())[1]);
+        Assert.Equal(["object_id", "class", "view", "steps", "p_SN Ia, normal", "p_TDE \"x\"", "p_C"], AlertBroker.Alerts.Csv.CsvLine.Split(lines[0]));
+        Assert.All(lines.Skip(1), l => Assert.Equal(7, AlertBroker.Alerts.Csv.CsvLine.Split(l).Length));
+        Assert.Equal("SN Ia, normal", AlertBroker.Alerts.Csv.CsvLine.Split(lines[1])[1]);
+        Assert.Equal("TDE \"x\"", AlertBroker.Alerts.Csv.CsvLine.Split(lines.Last())[1]);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AlertBroker.Alerts.Archives;
+using AlertBroker.Alerts.Csv;
 
 namespace AlertBroker.Simulation.Output;
 
@@ -44,7 +45,7 @@ public static class LabelledSetReader
         var ordered = new List<LabelledLightCurve>();
         using (var reader = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
-            var header = Header(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
+            var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
             var idCol = Column(header, metadataPath, "object_id");
             var classCol = Column(header, metadataPath, "class");
             var zCol = Array.IndexOf(header, "redshift");
@@ -55,7 +56,7 @@ public static class LabelledSetReader
                     continue;
                 }
 
-                var cells = Split(line);
+                var cells = CsvLine.SplitTrimmed(line);
                 var curve = new LabelledLightCurve
                 {
                     ObjectId = cells[idCol],
@@ -73,7 +74,7 @@ public static class LabelledSetReader
             ? (Stream)new CheckedGZipStream(curvesPath)
             : File.OpenRead(curvesPath);
         using var lines = new StreamReader(stream);
-        var columns = Header(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));
+        var columns = CsvLine.SplitTrimmed(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));
         var id = Column(columns, curvesPath, "object_id");
         var mjd = Column(columns, curvesPath, "mjd");
         var band = Column(columns, curvesPath, "band");
@@ -89,7 +90,7 @@ public static class LabelledSetReader
                 continue;
             }
 
-            var cells = Split(line);
+            var cells = CsvLine.SplitTrimmed(line);
             if (!byId.TryGetValue(cells[id], out var curve))
             {
                 continue;
@@ -110,7 +111,7 @@ public static class LabelledSetReader
             }
 
             var detected = detectedCol >= 0 && detectedCol < cells.Length
-                ? IsDetectedFlag(cells[detectedCol])
+                ? CsvLine.IsTrue(cells[detectedCol])
                 : isMag || flux >= 5 * fluxErr;
             curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? char.ToLowerInvariant(cells[band][0]) : '?', flux, fluxErr, detected));
         }
@@ -142,40 +143,6 @@ public static class LabelledSetReader
     {
         var i = Array.IndexOf(header, name);
         return i >= 0 ? i : throw new InvalidDataException($"{path}: no '{name}' column");
-    }
-
-    // Cells as spreadsheets and pandas' QUOTE_ALL write them ("object_id", "g") read as plain ones.
-    private static string[] Split(string line)
-    {
-        var cells = line.TrimEnd('\r').Split(',');
-        if (line.Contains('"', StringComparison.Ordinal))
-        {
-            for (var i = 0; i < cells.Length; i++)
-            {
-                cells[i] = cells[i].Trim().Trim('"');
-            }
-        }
-
-        return cells;
-    }
-
-    private static string[] Header(string line)
-    {
-        var names = Split(line);
-        for (var i = 0; i < names.Length; i++)
-        {
-            names[i] = names[i].Trim();
-        }
-
-        return names;
-    }
-
-    // 1, 1.0, true, True, TRUE: a detection; anything else is not.
-    private static bool IsDetectedFlag(string cell)
-    {
-        var text = cell.AsSpan().Trim();
-        return text.Equals("true", StringComparison.OrdinalIgnoreCase)
-            || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
     }
 
     private static double ParseOrNaN(string s) =>

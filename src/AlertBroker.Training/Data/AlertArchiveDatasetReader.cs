@@ -1,6 +1,7 @@
 using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
+using AlertBroker.Alerts.Csv;
 
 namespace AlertBroker.Training.Data;
 
@@ -81,7 +82,7 @@ public static class AlertArchiveDatasetReader
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
     {
         using var reader = LightCurveCsvReader.OpenText(path);
-        var header = LightCurveCsvReader.SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         var id = Array.IndexOf(header, "object_id");
         var cls = Array.IndexOf(header, "class");
         if (id < 0 || cls < 0)
@@ -96,7 +97,7 @@ public static class AlertArchiveDatasetReader
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
-            var f = LightCurveCsvReader.SplitLine(line);
+            var f = CsvLine.Split(line);
             if (f.Length <= Math.Max(id, cls))
             {
                 continue;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
-using AlertBroker.Model.Csv;
+using AlertBroker.Alerts.Csv;
 
 namespace AlertBroker.Training.Data;
 
@@ -50,7 +50,7 @@ public static class LightCurveCsvReader
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         using (var reader = OpenText(lightCurves))
         {
-            var header = SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
+            var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
             int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
             var mag = Array.IndexOf(header, "mag");
             var magErr = Array.IndexOf(header, "mag_err");
@@ -75,7 +75,7 @@ public static class LightCurveCsvReader
                     continue;
                 }
 
-                var f = SplitLine(line);
+                var f = CsvLine.Split(line);
                 if (f.Length < header.Length)
                 {
                     rejections.Add("too few columns", lightCurves, row + 1);
@@ -113,7 +113,7 @@ public static class LightCurveCsvReader
                     microJy = value * fluxScale;
                     error = valueError * fluxScale;
                     kind = detected >= 0
-                        ? (IsDetectedFlag(f[detected]) ? ObservationKind.Detection : ObservationKind.Forced)
+                        ? (CsvLine.IsTrue(f[detected]) ? ObservationKind.Detection : ObservationKind.Forced)
                         : EncodedDataset.KindFor(microJy, error, options.DetectionThreshold);
                 }
 
@@ -259,7 +259,7 @@ public static class LightCurveCsvReader
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var reader = OpenText(path);
-        var header = SplitHeader(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
         var z = RedshiftIndex(header, options.RedshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
@@ -276,7 +276,7 @@ public static class LightCurveCsvReader
                 continue;
             }
 
-            var f = SplitLine(line);
+            var f = CsvLine.Split(line);
             var problem = f.Length <= Math.Max(id, cls) || f[id].Trim().Length == 0 || f[cls].Trim().Length == 0 ? "metadata without an id or class"
                 : !seen.Add(f[id]) ? "metadata repeating an object id"
                 : null;
@@ -370,23 +370,6 @@ public static class LightCurveCsvReader
         Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(path) : File.OpenRead(path);
         return new StreamReader(stream, bufferSize: 1 << 16);
     }
-
-    /// <summary>
-    /// True when a <c>detected</c> cell says so: a non-zero number (1, 1.0) or true in any case (pandas writes True,
-    /// spreadsheets TRUE, float columns 1.0); anything else is a forced point.
-    /// </summary>
-    internal static bool IsDetectedFlag(string cell)
-    {
-        var text = cell.AsSpan().Trim();
-        return text.Equals("true", StringComparison.OrdinalIgnoreCase) || text.Equals("t", StringComparison.OrdinalIgnoreCase)
-            || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
-    }
-
-    /// <summary>One CSV record's cells, RFC 4180 quoting understood: <see cref="CsvLine.Split"/>.</summary>
-    internal static string[] SplitLine(string line) => CsvLine.Split(line);
-
-    /// <summary>A header line's column names: cells unquoted and trimmed (<c>"object_id", mjd</c> names <c>object_id</c> and <c>mjd</c>).</summary>
-    internal static string[] SplitHeader(string line) => CsvLine.SplitTrimmed(line);
 
     private static int Column(string[] header, string name, string path)
     {

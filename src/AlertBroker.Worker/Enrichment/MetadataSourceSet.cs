@@ -1,5 +1,5 @@
 using System.Globalization;
-using AlertBroker.Model.Csv;
+using AlertBroker.Alerts.Csv;
 using AlertBroker.State;
 using StackExchange.Redis;
 

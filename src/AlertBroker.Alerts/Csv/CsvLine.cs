@@ -1,9 +1,11 @@
-namespace AlertBroker.Model.Csv;
+using System.Globalization;
+
+namespace AlertBroker.Alerts.Csv;
 
 /// <summary>
 /// One CSV record's cells, for every reader of the project's CSV files: the trainer's light curves and metadata
-/// (AlertBroker.Training) and the worker's metadata sources (AlertBroker.Worker). It lives here because both reference
-/// this assembly and neither references the other.
+/// (AlertBroker.Training), the simulator's comparison with real light curves (AlertBroker.Simulation) and the worker's
+/// metadata sources (AlertBroker.Worker). It lives here because all three reference this assembly.
 /// </summary>
 public static class CsvLine
 {
@@ -77,5 +79,17 @@ public static class CsvLine
         }
 
         return cells;
+    }
+
+    /// <summary>
+    /// True when a flag cell (a light curve's <c>detected</c>) says so: a non-zero number (1, 1.0) or true in any case,
+    /// or t (pandas writes True, spreadsheets TRUE, float columns 1.0); anything else is false.
+    /// </summary>
+    public static bool IsTrue(string cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        var text = cell.AsSpan().Trim();
+        return text.Equals("true", StringComparison.OrdinalIgnoreCase) || text.Equals("t", StringComparison.OrdinalIgnoreCase)
+            || (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v != 0 && !double.IsNaN(v));
     }
 }
