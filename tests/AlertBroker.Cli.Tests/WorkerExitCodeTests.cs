@@ -210,6 +210,20 @@ public sealed class WorkerExitCodeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("AlertBroker__Kafka__SaslMechanism", "Gssapi", "AlertBroker:Kafka:SaslMechanism: 'Gssapi' is not one of Plain, ScramSha256 or ScramSha512 (GSSAPI/Kerberos is not offered")]
+    [InlineData("AlertBroker__Kafka__SecurityProtocol", "Tls", "AlertBroker:Kafka:SecurityProtocol: 'Tls' is not one of Plaintext, Ssl, SaslPlaintext or SaslSsl")]
+    [InlineData("AlertBroker__Kafka__BatchSize", "many", "AlertBroker:Kafka:BatchSize: 'many' is not a whole number")]
+    [InlineData("AlertBroker__Candidates__Enabled", "maybe", "AlertBroker:Candidates:Enabled: 'maybe' is not true or false")]
+    public async Task Run_UnconvertibleSetting_ExitsTwoSayingWhatTheKeyAccepts(string variable, string value, string expected)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model"), new Dictionary<string, string?> { [variable] = value });
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Failed to convert", output, StringComparison.Ordinal);
+    }
+
     private string[] Run(params string[] extra) =>
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
 }

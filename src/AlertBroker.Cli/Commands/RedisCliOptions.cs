@@ -57,7 +57,7 @@ internal sealed class RedisCliOptions
         }
         catch (InvalidOperationException e)
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid Redis settings:[/] " + Markup.Escape(e.Message));
+            CliHelpers.Stderr.MarkupLine("[red]invalid Redis settings:[/] " + Markup.Escape(ConfigurationErrors.Describe(e)));
             return null;
         }
 

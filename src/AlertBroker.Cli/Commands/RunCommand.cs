@@ -266,9 +266,9 @@ internal static class RunCommand
             // Several sections failed validation: the host reports each as its own exception.
             return InvalidConfiguration(e.InnerExceptions.Cast<OptionsValidationException>());
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (InvalidOperationException e) when (ConfigurationErrors.IsConversionFailure(e))
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(e.Message));
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(ConfigurationErrors.Describe(e)));
             return 2;
         }
         catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))

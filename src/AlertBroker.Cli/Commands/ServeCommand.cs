@@ -119,9 +119,9 @@ internal static class ServeCommand
         {
             return Invalid(e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(x => x.Failures));
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (InvalidOperationException e) when (ConfigurationErrors.IsConversionFailure(e))
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(e.Message));
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(ConfigurationErrors.Describe(e)));
             return 2;
         }
         catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
