@@ -270,6 +270,31 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Fact]
+    public async Task Train_DataOfOneClass_DataErrorExitOne()
+    {
+        var data = Path.Combine(_root, "one-class-data");
+        Directory.CreateDirectory(data);
+        var lines = new List<string> { "object_id,mjd,band,flux,flux_err,detected" };
+        for (var o = 0; o < 4; o++)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                lines.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"obj{o},{59000 + i},{(i % 2 == 0 ? "g" : "r")},{100 + 10 * i},5,1"));
+            }
+        }
+
+        await File.WriteAllLinesAsync(Path.Combine(data, "set_lightcurves.csv"), lines);
+        await File.WriteAllLinesAsync(Path.Combine(data, "set_metadata.csv"), ["object_id,class", "obj0,SNIa", "obj1,SNIa", "obj2,SNIa", "obj3,SNIa"]);
+        var outDir = Path.Combine(_root, "one-class-out");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["train", "--data", data, "--survey", "ztf", "--epochs", "1", "--out", outDir]);
+
+        Assert.True(code == 1, $"exit code {code}; output:\n{output}");
+        Assert.Contains("a classifier needs at least two classes; the data hold 1", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData("lightcurves", "--survey", "foo", "foo")]
     [InlineData("alerts", "--objects-per-night", "-1", "positive object rate")]

@@ -494,9 +494,16 @@ internal sealed class TrainingCli
         var console = CliHelpers.Stderr;
         if (classes.Count < 2)
         {
-            // One class has nothing to tell apart: the network would learn a constant and its AUROC is undefined.
-            console.MarkupLine($"[red]a classifier needs at least two classes, not {classes.Count}[/] ({Markup.Escape(string.Join(", ", classes))}; from --classes, else the data's classes)");
-            return 2;
+            // One class has nothing to tell apart: the network would learn a constant and its AUROC is undefined. A
+            // usage error when --classes named one, a data problem when the data hold only one.
+            if (Given(parse, Classes))
+            {
+                console.MarkupLine($"[red]a classifier needs at least two classes, not {classes.Count}[/] ({Markup.Escape(string.Join(", ", classes))}; from --classes)");
+                return 2;
+            }
+
+            console.MarkupLine($"[red]a classifier needs at least two classes; the data hold {classes.Count}[/] ({Markup.Escape(string.Join(", ", classes))}; --class-map may have merged them)");
+            return 1;
         }
 
         var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
