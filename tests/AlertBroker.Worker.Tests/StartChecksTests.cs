@@ -43,9 +43,10 @@ public sealed class StartChecksTests : IDisposable
         Assert.Contains("AlertBroker:Model:Path/Paths (--model): both a-gru 1 and b-gru 1 declare the survey ztf; give one model per survey", e.Failures, StringComparer.Ordinal);
     }
 
-    // A configured CSV without the column said "(set …:Csv or :RedisHash)" — but Csv was set.
+    // A configured CSV without the column said "(set …:Csv or :RedisHash)" — but Csv was set; and it was "model unusable"
+    // (exit 3) though the settings are what is wrong (exit 2).
     [OnnxFact]
-    public void Host_MetadataCsvWithoutTheColumn_SaysSoAndNamesColumn()
+    public void Host_MetadataCsvWithoutTheColumn_IsAConfigurationErrorNamingTheColumnKey()
     {
         var dir = TestModelPackages.Export(Path.Combine(_root, "meta"), "z-meta", "1", 3, metadata: true, surveys: ["ztf"]);
         var csv = Path.Combine(_root, "host.csv");
@@ -55,12 +56,28 @@ public sealed class StartChecksTests : IDisposable
         settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv"] = csv;
         using var host = WorkerHosts.Build(settings);
 
-        var e = Assert.Throws<ModelUnavailableException>(() => host.Services.GetRequiredService<IBatchModelSource>());
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IBatchModelSource>());
 
         Assert.Contains("no column 'host-redshift' in the header (object_id, redshift, mw-ebv)", e.Message, StringComparison.Ordinal);
         Assert.Contains("set AlertBroker:Metadata:Sources:ztf:host-redshift:Column", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(":Csv or :RedisHash", e.Message, StringComparison.Ordinal);
     }
+    // The other half of the rule: a source nobody configured leaves the model unusable here (exit 3), as before.
+    [OnnxFact]
+    public void Host_MetadataSourceNotConfigured_ModelUnavailable()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "meta-none"), "z-meta", "1", 3, metadata: true, surveys: ["ztf"]);
+        var csv = Path.Combine(_root, "host-only-ebv.csv");
+        File.WriteAllLines(csv, ["object_id,mw-ebv", "ZTF1,0.02"]);
+        var settings = Settings(dir);
+        settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv"] = csv;
+        using var host = WorkerHosts.Build(settings);
+
+        var e = Assert.Throws<ModelUnavailableException>(() => host.Services.GetRequiredService<IBatchModelSource>());
+
+        Assert.Contains("set AlertBroker:Metadata:Sources:ztf:host-redshift:Csv or :RedisHash", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("-3")]

@@ -187,12 +187,21 @@ public static class ServiceCollectionExtensions
                     // A model whose metadata is required serves a survey only where every source it needs is supplied here.
                     var unsupplied = set.Active
                         .Where(kv => kv.Value.MetadataRequired && metadata.Missing(kv.Key, kv.Value.MetadataSources).Count > 0)
-                        .Select(kv => $"{kv.Value.Name} {kv.Value.Version} needs metadata {string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources))} for {kv.Key}, which no source supplies here "
-                            + string.Join(", ", metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => factory.ConfiguredProblem(kv.Key, m) is { } problem ? $"({problem})" : $"(set AlertBroker:Metadata:Sources:{kv.Key}:{m}:Csv or :RedisHash)")))
+                        .Select(kv => (kv.Key, kv.Value, Problems: metadata.Missing(kv.Key, kv.Value.MetadataSources).Select(m => (Source: m, Problem: factory.ConfiguredProblem(kv.Key, m))).ToList()))
                         .ToList();
                     if (unsupplied.Count > 0)
                     {
-                        throw new ModelUnavailableException(string.Join("; ", unsupplied));
+                        var text = string.Join("; ", unsupplied.Select(u => $"{u.Value.Name} {u.Value.Version} needs metadata {string.Join(", ", u.Problems.Select(p => p.Source))} for {u.Key}, which no source supplies here "
+                            + string.Join(", ", u.Problems.Select(p => p.Problem is { } problem ? $"({problem})" : $"(set AlertBroker:Metadata:Sources:{u.Key}:{p.Source}:Csv or :RedisHash)"))));
+
+                        // Every missing source configured but unusable (a CSV without the column, a file that is not
+                        // there): the settings are wrong, not the model (exit 2). A source nobody configured: exit 3.
+                        if (unsupplied.All(u => u.Problems.All(p => p.Problem is not null)))
+                        {
+                            throw new OptionsValidationException(MetadataOptions.Section, typeof(MetadataOptions), [text]);
+                        }
+
+                        throw new ModelUnavailableException(text);
                     }
                 }
                 catch (Exception e)
