@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AlertBroker.Worker.Hosting;
+using Spectre.Console;
 
 namespace AlertBroker.Cli;
 
@@ -16,6 +17,31 @@ internal static partial class ConfigurationErrors
     /// <summary>Whether <paramref name="e"/> is the configuration binder's "cannot convert this value" failure.</summary>
     public static bool IsConversionFailure(Exception e) =>
         e is InvalidOperationException && e.Message.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether <paramref name="e"/>, thrown while a host (<c>run</c>, <c>serve</c>) starts, is a setting to fix: a value
+    /// the binder cannot convert, an HTTP port that cannot be bound, an address that is not this host's.
+    /// </summary>
+    public static bool IsHostStartError(Exception e) =>
+        IsConversionFailure(e)
+        || (e is IOException && e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+        || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable };
+
+    /// <summary>Prints the line for an <see cref="IsHostStartError"/> exception and returns its exit code (2).</summary>
+    public static int ReportHostStartError(Exception e, string portAdvice)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var line = e switch
+        {
+            InvalidOperationException conversion when IsConversionFailure(conversion) => "[red]invalid configuration:[/] " + Markup.Escape(Describe(conversion)),
+            IOException => "[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " " + Markup.Escape(portAdvice),
+
+            // An address that is not this host's: a configuration error like a taken port, not a fatal one.
+            _ => "[red]invalid configuration:[/] AlertBroker:Telemetry:HttpAddress: " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)",
+        };
+        CliHelpers.Stderr.MarkupLine(line);
+        return 2;
+    }
 
     /// <summary>"KEY: 'VALUE' is not …; one of A, B or C", or the binder's own message when it has another shape.</summary>
     public static string Describe(InvalidOperationException e)

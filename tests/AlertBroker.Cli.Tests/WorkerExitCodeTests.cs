@@ -224,6 +224,35 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.DoesNotContain("Failed to convert", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAndServe_HttpPortTaken_ExitTwoNamingTheSetting()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] run = ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--in-memory", "--random-model", "--http-port", port];
+
+        foreach (var args in new[] { run, ["serve", "--http-port", port] })
+        {
+            var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+            Assert.True(code == 2, $"{args[0]}: exit code {code}; output:\n{output}");
+            Assert.Contains("AlertBroker:Telemetry:HttpAddress/HttpPort:", output, StringComparison.Ordinal);
+            Assert.Contains("choose another port with --http-port", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Run_HttpAddressNotOfThisHost_ExitsTwo()
+    {
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+        string[] run = ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--in-memory", "--random-model", "--http-port", "19464", "--http-address", "192.0.2.1"];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(run);
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("not an address of this host", output, StringComparison.Ordinal);
+    }
+
     private string[] Run(params string[] extra) =>
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
 }

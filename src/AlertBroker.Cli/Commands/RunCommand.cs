@@ -266,21 +266,9 @@ internal static class RunCommand
             // Several sections failed validation: the host reports each as its own exception.
             return InvalidConfiguration(e.InnerExceptions.Cast<OptionsValidationException>());
         }
-        catch (InvalidOperationException e) when (ConfigurationErrors.IsConversionFailure(e))
+        catch (Exception e) when (ConfigurationErrors.IsHostStartError(e))
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(ConfigurationErrors.Describe(e)));
-            return 2;
-        }
-        catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
-        {
-            CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port, or 0 to disable the endpoints)");
-            return 2;
-        }
-        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
-        {
-            // An address that is not this host's: a configuration error like a taken port, not a fatal one.
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Telemetry:HttpAddress: " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)");
-            return 2;
+            return ConfigurationErrors.ReportHostStartError(e, "(choose another port with --http-port, or 0 to disable the endpoints)");
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is ModelUnavailableException)
         {

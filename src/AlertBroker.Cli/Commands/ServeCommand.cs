@@ -119,20 +119,9 @@ internal static class ServeCommand
         {
             return Invalid(e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(x => x.Failures));
         }
-        catch (InvalidOperationException e) when (ConfigurationErrors.IsConversionFailure(e))
+        catch (Exception e) when (ConfigurationErrors.IsHostStartError(e))
         {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] " + Markup.Escape(ConfigurationErrors.Describe(e)));
-            return 2;
-        }
-        catch (IOException e) when (e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
-        {
-            CliHelpers.Stderr.MarkupLine("[red]AlertBroker:Telemetry:HttpAddress/HttpPort:[/] " + Markup.Escape(e.Message) + " (choose another port with --http-port)");
-            return 2;
-        }
-        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Telemetry:HttpAddress: " + Markup.Escape(e.Message) + " (not an address of this host; 127.0.0.1 for loopback, 0.0.0.0 for every interface)");
-            return 2;
+            return ConfigurationErrors.ReportHostStartError(e, "(choose another port with --http-port)");
         }
         catch (RedisConnectionFailedException e)
         {
