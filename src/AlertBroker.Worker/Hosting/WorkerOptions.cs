@@ -347,6 +347,12 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
                 {
                     problems.Add($"AlertBroker:Kafka:TopicPattern '{p}' is not a valid regular expression: {e.Message}");
                 }
+
+                if (pattern is not null && PosixTopicPattern.Problem(p) is { } posix)
+                {
+                    problems.Add($"AlertBroker:Kafka:TopicPattern '{p}': librdkafka matches topics with POSIX extended regular expressions, not .NET's: {posix}.");
+                    pattern = null;
+                }
             }
         }
 
