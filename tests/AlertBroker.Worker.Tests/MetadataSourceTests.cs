@@ -181,6 +181,37 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.Equal("0.2", values[0]);
     }
 
+    // A host-galaxy catalogue with a multi-line comment: one record a line split it, and the value column read a comment.
+    [Fact]
+    public async Task CsvSource_QuotedCellHoldingLineBreaks_IsOneRecord()
+    {
+        var csv = Path.Combine(_root, "hosts.csv");
+        File.WriteAllText(csv, "object_id,comment,redshift\r\nZTF1,\"spiral host,\r\nz from \"\"SDSS\"\"\r\n\",0.1\r\nZTF2,plain,0.2\r\n");
+
+        var redshift = new CsvObjectValueSource(csv, "redshift");
+        var comment = new CsvObjectValueSource(csv, "comment");
+        var values = new string?[3];
+        await redshift.LookupAsync(["ZTF1", "ZTF2", "z from \"SDSS\""], values);
+        var comments = new string?[1];
+        await comment.LookupAsync(["ZTF1"], comments);
+
+        Assert.Equal(new string?[] { "0.1", "0.2", null }, values.AsEnumerable());
+        Assert.Equal(2, redshift.Count);
+        Assert.Equal("spiral host,\nz from \"SDSS\"", comments[0]);
+    }
+
+    [Fact]
+    public void CsvSource_QuoteLeftOpenAtTheEnd_IsAMetadataSourceExceptionNamingTheLine()
+    {
+        var csv = Path.Combine(_root, "open.csv");
+        File.WriteAllText(csv, "object_id,comment,redshift\nZTF1,ok,0.1\nZTF2,\"never closed,0.2\nZTF3,x,0.3\n");
+
+        var e = Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(csv, "redshift"));
+
+        Assert.Contains("open.csv: line 3: a quoted cell is not closed", e.Message, StringComparison.Ordinal);
+        Assert.False(e.ColumnMissing);
+    }
+
     [Fact]
     public void CsvSource_MissingColumn_IsAClearError()
     {
