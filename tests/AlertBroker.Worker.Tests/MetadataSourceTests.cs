@@ -243,6 +243,35 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.NotNull(factory.CheckSupplied("lsst", needed, [csvDeclared]));
     }
 
+    // An external model whose metadata feature is Host_Z, without a metadata list: its inferred source was "Host_Z", a name
+    // no declaration may have and no configured source has (their names are lower-cased), so it could never serve.
+    [Fact]
+    public void InferredSourceOfAnUpperCaseFeature_IsRefusedWithoutASource_AndServedByTheConfiguredOrDeclaredOne()
+    {
+        var manifest = new AlertBroker.Model.Packaging.ModelManifest { Encoding = new() { MetaFeatures = ["Host_Z"] } };
+        string[] needed = [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)];
+        Assert.Equal(["host_z"], needed);
+        var csv = Path.Combine(_root, "hostz.csv");
+        File.WriteAllLines(csv, ["object_id,Host_Z", "ZTF1,0.1"]);
+
+        // Neither configured nor declared: refused by the worker and by the promotion gate, naming the source to give.
+        var none = new MetadataSourceFactory([], () => null);
+        Assert.Contains("--source host_z", none.CheckSupplied("ztf", needed, []), StringComparison.Ordinal);
+        Assert.Equal(["host_z"], ModelPromoter.MissingMetadataSources(manifest, "ztf", []));
+
+        // Configured under the feature's own spelling (AlertBroker:Metadata:Sources:ztf:Host_Z:Csv): the column defaults to
+        // the source name, which the header matches in any case.
+        var options = new AlertBroker.Worker.Hosting.MetadataOptions();
+        options.Sources["ztf"] = new(StringComparer.OrdinalIgnoreCase) { ["Host_Z"] = new() { Csv = csv } };
+        Assert.Null(new MetadataSourceFactory(options.Flatten(), () => null).CheckSupplied("ztf", needed, []));
+
+        // Declared in the registry (models metadata set --survey ztf --source host_z): a valid declaration that serves.
+        var declared = new MetadataSourceDeclaration { Survey = "ztf", Source = "host_z", Csv = csv };
+        Assert.True(MetadataSourceDeclaration.IsSourceName(declared.Source));
+        Assert.Null(none.CheckSupplied("ztf", needed, [declared]));
+        Assert.Empty(ModelPromoter.MissingMetadataSources(manifest, "ztf", [declared]));
+    }
+
     [OnnxFact]
     public void Host_FixedModelThatRequiresMetadata_WithoutItsSources_IsRefused_AndWithCsvSourcesServes()
     {
