@@ -178,6 +178,50 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Empty(MetadataRequirement.Infer([]));
     }
 
+    // The feature's own name was the source: Host_Z, which no source could ever be given (models metadata set --source
+    // and model.json refuse it, the worker's configured names are lower-cased).
+    [Fact]
+    public void MetadataRequirement_Infer_UpperCaseFeatureNames_GetTheSourceNameTheyNormaliseTo()
+    {
+        var inferred = MetadataRequirement.Infer(["Host_Z", "HOSTZ", "Host Mass (dex)", "redshift"]);
+
+        Assert.Equal(["redshift", "Host_Z", "HOSTZ", "Host Mass (dex)"], inferred.Select(e => e.Name));
+        Assert.Equal([MetadataSources.HostRedshift, "host_z", "hostz", "host-mass-dex"], inferred.Select(e => e.Source));
+        Assert.Equal(["Host_Z"], inferred[1].Features);
+        Assert.All(inferred, e => Assert.True(MetadataSources.IsName(e.Source)));
+    }
+
+    [Theory]
+    [InlineData("host_mass", "host_mass")]
+    [InlineData("host-redshift", "host-redshift")]
+    [InlineData("Host_Z", "host_z")]
+    [InlineData("HOSTZ", "hostz")]
+    [InlineData("Host Redshift", "host-redshift")]
+    [InlineData("  _Host  Z / σ_ ", "host-z")]
+    [InlineData("M*/L", "m-l")]
+    [InlineData("Ĥost", "ost")]
+    [InlineData("___", null)]
+    [InlineData("σ", null)]
+    [InlineData("", null)]
+    public void MetadataSources_ToName_LowerCasesAndReplacesWhatASourceNameCannotHold(string name, string? expected)
+    {
+        var result = MetadataSources.ToName(name);
+
+        Assert.Equal(expected, result);
+        Assert.True(result is null || MetadataSources.IsName(result));
+    }
+
+    [Fact]
+    public void MetadataRequirement_Infer_FeatureWithoutASourceName_KeepsItsOwnNameAsTheSource()
+    {
+        var tooLong = "Z" + new string('a', MetadataSources.MaxNameLength);
+
+        var inferred = MetadataRequirement.Infer(["σ", tooLong]);
+
+        Assert.Equal(["σ", tooLong], inferred.Select(e => e.Source));
+        Assert.Null(MetadataSources.ToName(tooLong));
+    }
+
     public static TheoryData<string, string> BadDeclarations => new()
     {
         { "surveys: []", "surveys is empty" },

@@ -67,6 +67,38 @@ public class OutputTests : IDisposable
     }
 
     [Fact]
+    public void LabelledSetReader_QuotedCellsHoldingLineBreaks_AreOneRecord()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,comment,class,redshift\r\nA,\"host:\r\nspiral, \"\"arm\"\"\",SNIa,0.05\r\nB,,SNII,0.02\r\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err,note\nA,100,g,19,0.1,\"a\n\nb\"\nA,101,r,18,0.1,\nB,100,g,18,0.1,x\n");
+
+        var curves = LabelledSetReader.Read(_dir);
+
+        Assert.Equal(["A", "B"], curves.Select(c => c.ObjectId));
+        Assert.Equal(["SNIa", "SNII"], curves.Select(c => c.ClassName));
+        Assert.Equal(0.05, curves[0].Redshift, 1e-12);
+        Assert.Equal([100.0, 101.0], curves[0].Points.Select(p => p.Mjd));
+        Assert.Equal(['g', 'r'], curves[0].Points.Select(p => p.Band));
+        Assert.Single(curves[1].Points);
+    }
+
+    [Fact]
+    public void LabelledSetReader_QuoteLeftOpenOrTooFewColumns_IsAnInvalidDataExceptionNamingTheLine()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101,\"g,19,0.1\nA,102,g,19,0.1\n");
+
+        var open = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));
+        Assert.Contains("x_lightcurves.csv: line 3: a quoted cell is not closed", open.Message, StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101\n");
+        var shortRow = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));
+        Assert.Contains("x_lightcurves.csv: line 3: too few columns", shortRow.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LabelledSetReader_MetadataCompressed_IsFoundAndRead()
     {
         Directory.CreateDirectory(_dir);

@@ -1,4 +1,5 @@
 using AlertBroker.Alerts;
+using AlertBroker.Alerts.Csv;
 using AlertBroker.Model.Features;
 using AlertBroker.Training.Data;
 
@@ -189,6 +190,63 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, meta.Rejected.ByReason["metadata without an id or class"]);
         Assert.Equal(1, meta.Rejected.ByReason["metadata repeating an object id"]);
         Assert.Equal(3, meta.Rejected.FirstLine);
+    }
+
+    // One record was one line: a catalogue's multi-line comment split its record, and the rest read as rows of garbage.
+    [Fact]
+    public void Read_QuotedCellsHoldingLineBreaks_AreOneRecord_AndLaterRowsAreNamedByTheirOwnLine()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_ml_lightcurves.csv"), string.Join("\r\n",
+            "object_id,mjd,band,mag,mag_err,note",
+            "A,100,g,19,0.1,\"seeing poor,",
+            "re-reduced\"",
+            "A,101,r,18,0.1,",
+            "A,102,x,18,0.1,\"two",          // line 5: unknown band
+            "",
+            "lines\"",
+            "B,100,g,18,0.05,plain") + "\r\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_ml_metadata.csv"), string.Join('\n',
+            "object_id,class,comment,redshift",
+            "A,SNIa,\"host: spiral,",
+            "arm \"\"B\"\"\",0.05",
+            "B,SNII,,0.02") + "\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal(["A", "B"], data.Objects.Select(o => o.ObjectId));
+        Assert.Equal(["SNIa", "SNII"], data.Objects.Select(o => o.Class));
+        Assert.Equal([0.05, 0.02], data.Objects.Select(o => o.Redshift));
+        Assert.Equal([100.0, 101.0], data.Objects[0].Observations.Select(o => o.Mjd));
+        Assert.Single(data.Objects[1].Observations);
+        Assert.Equal(1, data.Rejected.Total);
+        Assert.Equal(1, data.Rejected.ByReason["unknown band"]);
+        Assert.Equal(5, data.Rejected.FirstLine);
+    }
+
+    [Theory]
+    [InlineData("lightcurves", "object_id,mjd,band,mag,mag_err,note\nA,100,g,19,0.1,ok\nA,101,g,19,0.1,\"open\nA,102,g,19,0.1,x\n", 3)]
+    [InlineData("metadata", "object_id,class,comment\nA,SNIa,\"never closed\n", 2)]
+    public void Read_QuoteLeftOpenAtTheEnd_IsAnInvalidDataExceptionNamingTheFileAndTheLineTheRecordStarts(string file, string text, int line)
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_open_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_open_metadata.csv"), "object_id,class\nA,SNIa\n");
+        File.WriteAllText(Path.Combine(_dir, $"ztf_open_{file}.csv"), text);
+
+        var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+
+        Assert.Contains($"ztf_open_{file}.csv: line {line}: a quoted cell is not closed", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_RecordOverTheLineLimit_IsAnInvalidDataExceptionNamingWhereItStarts()
+    {
+        var rows = string.Concat(Enumerable.Repeat("A,100,g,19,0.1\n", CsvRecordReader.DefaultMaxRecordLines + 5));
+        File.WriteAllText(Path.Combine(_dir, "ztf_long_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,\"19,0.1\n" + rows);
+        File.WriteAllText(Path.Combine(_dir, "ztf_long_metadata.csv"), "object_id,class\nA,SNIa\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+
+        Assert.Contains("ztf_long_lightcurves.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

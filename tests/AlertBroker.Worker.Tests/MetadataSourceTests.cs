@@ -181,6 +181,37 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.Equal("0.2", values[0]);
     }
 
+    // A host-galaxy catalogue with a multi-line comment: one record a line split it, and the value column read a comment.
+    [Fact]
+    public async Task CsvSource_QuotedCellHoldingLineBreaks_IsOneRecord()
+    {
+        var csv = Path.Combine(_root, "hosts.csv");
+        File.WriteAllText(csv, "object_id,comment,redshift\r\nZTF1,\"spiral host,\r\nz from \"\"SDSS\"\"\r\n\",0.1\r\nZTF2,plain,0.2\r\n");
+
+        var redshift = new CsvObjectValueSource(csv, "redshift");
+        var comment = new CsvObjectValueSource(csv, "comment");
+        var values = new string?[3];
+        await redshift.LookupAsync(["ZTF1", "ZTF2", "z from \"SDSS\""], values);
+        var comments = new string?[1];
+        await comment.LookupAsync(["ZTF1"], comments);
+
+        Assert.Equal(new string?[] { "0.1", "0.2", null }, values.AsEnumerable());
+        Assert.Equal(2, redshift.Count);
+        Assert.Equal("spiral host,\nz from \"SDSS\"", comments[0]);
+    }
+
+    [Fact]
+    public void CsvSource_QuoteLeftOpenAtTheEnd_IsAMetadataSourceExceptionNamingTheLine()
+    {
+        var csv = Path.Combine(_root, "open.csv");
+        File.WriteAllText(csv, "object_id,comment,redshift\nZTF1,ok,0.1\nZTF2,\"never closed,0.2\nZTF3,x,0.3\n");
+
+        var e = Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(csv, "redshift"));
+
+        Assert.Contains("open.csv: line 3: a quoted cell is not closed", e.Message, StringComparison.Ordinal);
+        Assert.False(e.ColumnMissing);
+    }
+
     [Fact]
     public void CsvSource_MissingColumn_IsAClearError()
     {
@@ -210,6 +241,35 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         var csvDeclared = declared with { RedisHash = null, Csv = csv, Column = "host-redshift" };
         Assert.Null(factory.CheckSupplied("ztf", needed, [csvDeclared]));
         Assert.NotNull(factory.CheckSupplied("lsst", needed, [csvDeclared]));
+    }
+
+    // An external model whose metadata feature is Host_Z, without a metadata list: its inferred source was "Host_Z", a name
+    // no declaration may have and no configured source has (their names are lower-cased), so it could never serve.
+    [Fact]
+    public void InferredSourceOfAnUpperCaseFeature_IsRefusedWithoutASource_AndServedByTheConfiguredOrDeclaredOne()
+    {
+        var manifest = new AlertBroker.Model.Packaging.ModelManifest { Encoding = new() { MetaFeatures = ["Host_Z"] } };
+        string[] needed = [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)];
+        Assert.Equal(["host_z"], needed);
+        var csv = Path.Combine(_root, "hostz.csv");
+        File.WriteAllLines(csv, ["object_id,Host_Z", "ZTF1,0.1"]);
+
+        // Neither configured nor declared: refused by the worker and by the promotion gate, naming the source to give.
+        var none = new MetadataSourceFactory([], () => null);
+        Assert.Contains("--source host_z", none.CheckSupplied("ztf", needed, []), StringComparison.Ordinal);
+        Assert.Equal(["host_z"], ModelPromoter.MissingMetadataSources(manifest, "ztf", []));
+
+        // Configured under the feature's own spelling (AlertBroker:Metadata:Sources:ztf:Host_Z:Csv): the column defaults to
+        // the source name, which the header matches in any case.
+        var options = new AlertBroker.Worker.Hosting.MetadataOptions();
+        options.Sources["ztf"] = new(StringComparer.OrdinalIgnoreCase) { ["Host_Z"] = new() { Csv = csv } };
+        Assert.Null(new MetadataSourceFactory(options.Flatten(), () => null).CheckSupplied("ztf", needed, []));
+
+        // Declared in the registry (models metadata set --survey ztf --source host_z): a valid declaration that serves.
+        var declared = new MetadataSourceDeclaration { Survey = "ztf", Source = "host_z", Csv = csv };
+        Assert.True(MetadataSourceDeclaration.IsSourceName(declared.Source));
+        Assert.Null(none.CheckSupplied("ztf", needed, [declared]));
+        Assert.Empty(ModelPromoter.MissingMetadataSources(manifest, "ztf", [declared]));
     }
 
     [OnnxFact]

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AlertBroker.Alerts.Csv;
 
 /// <summary>
-/// One CSV record's cells, for every reader of the project's CSV files: the trainer's light curves and metadata
+/// One CSV record's cells (a record as <see cref="CsvRecordReader"/> reads it), for every reader of the project's CSV files: the trainer's light curves and metadata
 /// (AlertBroker.Training), the simulator's comparison with real light curves (AlertBroker.Simulation) and the worker's
 /// metadata sources (AlertBroker.Worker). It lives here because all three reference this assembly.
 /// </summary>
@@ -12,8 +12,9 @@ public static class CsvLine
     /// <summary>
     /// The cells of <paramref name="line"/> (a trailing '\r' dropped). Lines without a quote are split on commas (the
     /// common case, no extra work); a line with quotes is read as RFC 4180 (<c>"a,b"</c> one cell, <c>""</c> a quote), so
-    /// files written with every cell quoted (pandas <c>QUOTE_ALL</c>, spreadsheets) read the same as plain ones. A
-    /// record is one line: a quoted cell holding a line break is not supported.
+    /// files written with every cell quoted (pandas <c>QUOTE_ALL</c>, spreadsheets) read the same as plain ones. A record
+    /// whose quoted cell holds a line break spans lines: read records with <see cref="CsvRecordReader"/>, which joins them
+    /// (the cell then holds <c>\n</c>).
     /// </summary>
     public static string[] Split(string line)
     {

@@ -146,6 +146,42 @@ public static class MetadataSources
 
         return true;
     }
+
+    /// <summary>
+    /// <paramref name="name"/> made a source name (<see cref="IsName"/>): lower-cased, each run of other characters
+    /// (a space, '/', a non-ASCII letter) one '-', separators at either end dropped: <c>Host_Z</c> → <c>host_z</c>,
+    /// <c>HOSTZ</c> → <c>hostz</c>, <c>Host Redshift</c> → <c>host-redshift</c>. Null when nothing is left or the result is
+    /// longer than <see cref="MaxNameLength"/>. A name that already is one comes back unchanged.
+    /// </summary>
+    public static string? ToName(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        if (IsName(name))
+        {
+            return name;
+        }
+
+        var text = new System.Text.StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            var lower = char.ToLowerInvariant(c);
+            if (lower is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.')
+            {
+                text.Append(lower);
+            }
+            else if (text.Length > 0 && text[^1] != '-')
+            {
+                text.Append('-');
+            }
+        }
+
+        var result = text.ToString().Trim('-', '_', '.');
+        return IsName(result) ? result : null;
+    }
 }
 
 /// <summary>
@@ -187,8 +223,12 @@ public sealed record MetadataRequirement
 
     /// <summary>
     /// The declaration a package without <c>metadata</c> is read with: <see cref="Redshift"/> and <see cref="MilkyWayEbv"/>
-    /// for their features, and for any other metadata feature an entry named after it whose source is its own name.
-    /// An empty list for a model without metadata features.
+    /// for their features, and for any other metadata feature an entry named after it whose source is its name made a
+    /// source name (<see cref="MetadataSources.ToName"/>: an external model's <c>Host_Z</c> needs source <c>host_z</c>,
+    /// the name <c>models metadata set --source</c> and the worker's <c>Metadata:Sources</c> settings can give; the
+    /// feature's own name could never be given). A feature with no such name (nothing but punctuation, over 64
+    /// characters) keeps its own name as the source, which no source can supply: such a package needs an explicit
+    /// <c>metadata</c> list. An empty list for a model without metadata features.
     /// </summary>
     public static IReadOnlyList<MetadataRequirement> Infer(IReadOnlyList<string> metaFeatures)
     {
@@ -208,7 +248,7 @@ public sealed record MetadataRequirement
         {
             if (f is not null && covered.Add(f))
             {
-                list.Add(new MetadataRequirement { Name = f, Features = [f], Source = f });
+                list.Add(new MetadataRequirement { Name = f, Features = [f], Source = MetadataSources.ToName(f) ?? f });
             }
         }
 

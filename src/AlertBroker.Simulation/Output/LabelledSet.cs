@@ -43,13 +43,14 @@ public static class LabelledSetReader
         var curvesPath = FindOne(directory, "*_lightcurves.csv.gz", "*_lightcurves.csv");
         var byId = new Dictionary<string, LabelledLightCurve>(StringComparer.Ordinal);
         var ordered = new List<LabelledLightCurve>();
-        using (var reader = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
+        using (var text = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
-            var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{metadataPath} is empty"));
+            var reader = new CsvRecordReader(text, metadataPath);
+            var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{metadataPath} is empty"));
             var idCol = Column(header, metadataPath, "object_id");
             var classCol = Column(header, metadataPath, "class");
             var zCol = Array.IndexOf(header, "redshift");
-            while (reader.ReadLine() is { } line)
+            while (reader.ReadRecord() is { } line)
             {
                 if (line.Length == 0)
                 {
@@ -57,6 +58,11 @@ public static class LabelledSetReader
                 }
 
                 var cells = CsvLine.SplitTrimmed(line);
+                if (cells.Length <= Math.Max(idCol, classCol))
+                {
+                    throw TooFewColumns(metadataPath, reader.Line);
+                }
+
                 var curve = new LabelledLightCurve
                 {
                     ObjectId = cells[idCol],
@@ -73,8 +79,9 @@ public static class LabelledSetReader
         using var stream = curvesPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
             ? (Stream)new CheckedGZipStream(curvesPath)
             : File.OpenRead(curvesPath);
-        using var lines = new StreamReader(stream);
-        var columns = CsvLine.SplitTrimmed(lines.ReadLine() ?? throw new InvalidDataException($"{curvesPath} is empty"));
+        using var curvesText = new StreamReader(stream);
+        var lines = new CsvRecordReader(curvesText, curvesPath);
+        var columns = CsvLine.SplitTrimmed(lines.ReadRecord() ?? throw new InvalidDataException($"{curvesPath} is empty"));
         var id = Column(columns, curvesPath, "object_id");
         var mjd = Column(columns, curvesPath, "mjd");
         var band = Column(columns, curvesPath, "band");
@@ -83,7 +90,7 @@ public static class LabelledSetReader
         var value = isMag ? magCol : Column(columns, curvesPath, "flux");
         var error = Column(columns, curvesPath, isMag ? "mag_err" : "flux_err");
         var detectedCol = Array.IndexOf(columns, "detected");
-        while (lines.ReadLine() is { } line)
+        while (lines.ReadRecord() is { } line)
         {
             if (line.Length == 0)
             {
@@ -91,6 +98,11 @@ public static class LabelledSetReader
             }
 
             var cells = CsvLine.SplitTrimmed(line);
+            if (cells.Length <= Math.Max(Math.Max(id, mjd), Math.Max(band, Math.Max(value, error))))
+            {
+                throw TooFewColumns(curvesPath, lines.Line);
+            }
+
             if (!byId.TryGetValue(cells[id], out var curve))
             {
                 continue;
@@ -144,6 +156,10 @@ public static class LabelledSetReader
         var i = Array.IndexOf(header, name);
         return i >= 0 ? i : throw new InvalidDataException($"{path}: no '{name}' column");
     }
+
+    // Before, an IndexOutOfRangeException that no command caught.
+    private static InvalidDataException TooFewColumns(string path, long line) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{path}: line {line}: too few columns"));
 
     private static double ParseOrNaN(string s) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;

@@ -81,8 +81,9 @@ public static class AlertArchiveDatasetReader
 
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
     {
-        using var reader = LightCurveCsvReader.OpenText(path);
-        var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        using var text = LightCurveCsvReader.OpenText(path);
+        var reader = new CsvRecordReader(text, path);
+        var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{path} is empty."));
         var id = Array.IndexOf(header, "object_id");
         var cls = Array.IndexOf(header, "class");
         if (id < 0 || cls < 0)
@@ -95,7 +96,7 @@ public static class AlertArchiveDatasetReader
         var result = new Dictionary<string, (string, double, double)>(StringComparer.Ordinal);
         var redshiftValues = new LightCurveCsvReader.RedshiftValues(redshiftColumn, path);
         string? line;
-        while ((line = reader.ReadLine()) is not null)
+        while ((line = reader.ReadRecord()) is not null)
         {
             var f = CsvLine.Split(line);
             if (f.Length <= Math.Max(id, cls))

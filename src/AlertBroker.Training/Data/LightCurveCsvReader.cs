@@ -48,9 +48,10 @@ public static class LightCurveCsvReader
         var rejections = new RejectionCounter();
         var meta = ReadMetadata(metadata, options, rejections);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
-        using (var reader = OpenText(lightCurves))
+        using (var text = OpenText(lightCurves))
         {
-            var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{lightCurves} is empty."));
+            var reader = new CsvRecordReader(text, lightCurves);
+            var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{lightCurves} is empty."));
             int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
             var mag = Array.IndexOf(header, "mag");
             var magErr = Array.IndexOf(header, "mag_err");
@@ -66,10 +67,12 @@ public static class LightCurveCsvReader
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
             string? line;
-            long row = 0;
-            while ((line = reader.ReadLine()) is not null)
+            while ((line = reader.ReadRecord()) is not null)
             {
-                row++;
+                // Where the record starts (a record may span lines: a quoted cell holding a line break); its row number
+                // (the observation's id) is the line before, as when every record was one line.
+                var at = reader.Line;
+                var row = at - 1;
                 if (line.Length == 0)
                 {
                     continue;
@@ -78,7 +81,7 @@ public static class LightCurveCsvReader
                 var f = CsvLine.Split(line);
                 if (f.Length < header.Length)
                 {
-                    rejections.Add("too few columns", lightCurves, row + 1);
+                    rejections.Add("too few columns", lightCurves, at);
                     continue;
                 }
 
@@ -90,13 +93,13 @@ public static class LightCurveCsvReader
 
                 if (passband == Passband.Unknown)
                 {
-                    rejections.Add("unknown band", lightCurves, row + 1);
+                    rejections.Add("unknown band", lightCurves, at);
                     continue;
                 }
 
                 if (Problem(f, mjd, useMag ? mag : flux, useMag ? magErr : fluxErr, useMag, out var time, out var value, out var valueError) is { } problem)
                 {
-                    rejections.Add(problem, lightCurves, row + 1);
+                    rejections.Add(problem, lightCurves, at);
                     continue;
                 }
 
@@ -258,8 +261,9 @@ public static class LightCurveCsvReader
     private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, RejectionCounter rejections)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = OpenText(path);
-        var header = CsvLine.SplitTrimmed(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty."));
+        using var text = OpenText(path);
+        var reader = new CsvRecordReader(text, path);
+        var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{path} is empty."));
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
         var z = RedshiftIndex(header, options.RedshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
@@ -267,10 +271,9 @@ public static class LightCurveCsvReader
         var list = new List<(string, string, double, double)>();
         var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
         string? line;
-        long number = 1;
-        while ((line = reader.ReadLine()) is not null)
+        while ((line = reader.ReadRecord()) is not null)
         {
-            number++;
+            var number = reader.Line;
             if (line.Length == 0)
             {
                 continue;

@@ -45,8 +45,9 @@ public interface IObjectValueSource
 /// A CSV file read once when the source is opened: a header row, the object id in the column named <c>object_id</c>
 /// (or <c>objectId</c>, <c>object</c>, <c>id</c>; else the first column), the value in the given column.
 /// Comma-separated, RFC 4180 quoting understood (<see cref="CsvLine"/>: a file with every cell quoted, as pandas
-/// <c>QUOTE_ALL</c> or a spreadsheet writes it, reads as a plain one), a UTF-8 byte order mark ignored, one record a line;
-/// cells are trimmed and empty cells are unknown.
+/// <c>QUOTE_ALL</c> or a spreadsheet writes it, reads as a plain one; <see cref="CsvRecordReader"/>: a quoted cell may
+/// hold a line break, as a catalogue's comment column may), a UTF-8 byte order mark ignored; cells are trimmed and empty
+/// cells are unknown. A quote left open at the end of the file is a <see cref="MetadataSourceException"/> naming the line.
 /// </summary>
 public sealed class CsvObjectValueSource : IObjectValueSource
 {
@@ -58,42 +59,43 @@ public sealed class CsvObjectValueSource : IObjectValueSource
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(column);
         Description = $"csv {path} (column {column})";
-        string[] lines;
         try
         {
-            lines = File.ReadAllLines(path);
+            // StreamReader as File.ReadAllLines read it: UTF-8, or the encoding a byte order mark names (the mark dropped).
+            using var text = new StreamReader(path);
+            var records = new CsvRecordReader(text, path);
+            var first = records.ReadRecord() ?? throw new MetadataSourceException($"{Description}: the file is empty (a header row is needed)");
+            var header = Split(first);
+            var valueIndex = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
+            if (valueIndex < 0)
+            {
+                throw new MetadataSourceException($"{Description}: no column '{column}' in the header ({string.Join(", ", header)})") { ColumnMissing = true };
+            }
+
+            var idIndex = Math.Max(0, Array.FindIndex(header, h => s_idColumns.Contains(h.ToLowerInvariant())));
+            _values = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (records.ReadRecord() is { } record)
+            {
+                if (record.Length == 0)
+                {
+                    continue;
+                }
+
+                var cells = Split(record);
+                if (cells.Length > Math.Max(idIndex, valueIndex) && cells[idIndex].Length > 0 && cells[valueIndex].Length > 0)
+                {
+                    _values[cells[idIndex]] = cells[valueIndex];
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            // From CsvRecordReader: a quote left open, a record over its limits; the message names the line it starts at.
+            throw new MetadataSourceException($"{Description}: {e.Message}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new MetadataSourceException($"{Description}: {e.Message}", e);
-        }
-
-        if (lines.Length == 0)
-        {
-            throw new MetadataSourceException($"{Description}: the file is empty (a header row is needed)");
-        }
-
-        var header = Split(lines[0]);
-        var valueIndex = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
-        if (valueIndex < 0)
-        {
-            throw new MetadataSourceException($"{Description}: no column '{column}' in the header ({string.Join(", ", header)})") { ColumnMissing = true };
-        }
-
-        var idIndex = Math.Max(0, Array.FindIndex(header, h => s_idColumns.Contains(h.ToLowerInvariant())));
-        _values = new Dictionary<string, string>(lines.Length, StringComparer.Ordinal);
-        for (var i = 1; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
-            var cells = Split(lines[i]);
-            if (cells.Length > Math.Max(idIndex, valueIndex) && cells[idIndex].Length > 0 && cells[valueIndex].Length > 0)
-            {
-                _values[cells[idIndex]] = cells[valueIndex];
-            }
         }
     }
 
