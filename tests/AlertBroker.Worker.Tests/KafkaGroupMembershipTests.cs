@@ -3,6 +3,7 @@ using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Simulation;
+using Confluent.Kafka;
 using static AlertBroker.Worker.Tests.PipelineTestKit;
 
 namespace AlertBroker.Worker.Tests;
@@ -77,6 +78,36 @@ public sealed class KafkaGroupMembershipTests
         await run;
 
         Assert.False(LeftGroup(leaves, topics.Group));
+    }
+
+    [Fact]
+    public void CreateConfigs_GroupInstanceIdAndSessionTimeout_ConsumerGetsThemAndProducerAndAdminStartWithoutWarnings()
+    {
+        // Static membership for StatefulSet pods is a pass-through setting; only the consumer is a group member.
+        var options = new KafkaOptions { BootstrapServers = "127.0.0.1:1", Topics = ["t"] };
+        options.Properties["group.instance.id"] = "alertbroker-0";
+        options.Properties["session.timeout.ms"] = "60000";
+        options.Properties["linger.ms"] = "7";
+        var warnings = new ConcurrentQueue<string>();
+        KafkaNativeLibrary.Load();
+        using (new ProducerBuilder<Null, Null>(KafkaAlertWorker.CreateProducerConfig(options)).SetLogHandler((_, m) => Warned(m)).Build())
+        using (new ProducerBuilder<Null, Null>(KafkaAlertWorker.CreateAdminConfig(options)).SetLogHandler((_, m) => Warned(m)).Build())
+        {
+        }
+
+        var consumer = KafkaAlertWorker.CreateConsumerConfig(options);
+        Assert.Equal("alertbroker-0", consumer.GroupInstanceId);
+        Assert.Equal(60000, consumer.SessionTimeoutMs);
+        Assert.Equal("7", KafkaAlertWorker.CreateProducerConfig(options).Get("linger.ms"));
+        Assert.Empty(warnings);
+
+        void Warned(LogMessage m)
+        {
+            if (m.Facility == "CONFWARN")
+            {
+                warnings.Enqueue(m.Message);
+            }
+        }
     }
 
     private static MockKafkaCluster StartLoggingCluster(ConcurrentQueue<string> leaves) =>
