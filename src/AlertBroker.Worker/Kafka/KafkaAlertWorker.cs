@@ -161,7 +161,7 @@ public sealed class KafkaAlertWorker
         return WithSettings(config, options, static _ => true);
     }
 
-    /// <summary>The producer configuration (classifications, dead letters), with pass-through properties and the typed security settings.</summary>
+    /// <summary>The producer configuration (classifications, dead letters), with the pass-through properties that are not consumer-only and the typed security settings.</summary>
     public static ProducerConfig CreateProducerConfig(KafkaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -172,7 +172,7 @@ public sealed class KafkaAlertWorker
             LingerMs = 5,
             MessageMaxBytes = 16 * 1024 * 1024,
         };
-        return WithSettings(config, options, static _ => true);
+        return WithSettings(config, options, static k => !IsConsumerOnly(k));
     }
 
     /// <summary>
@@ -183,9 +183,13 @@ public sealed class KafkaAlertWorker
     {
         ArgumentNullException.ThrowIfNull(options);
         var config = new AdminClientConfig { BootstrapServers = options.BootstrapServers };
-        // Consumer- and producer-only settings would make librdkafka warn on an admin client.
-        return WithSettings(config, options, static k => !k.StartsWith("session.", StringComparison.Ordinal) && !k.StartsWith("heartbeat.", StringComparison.Ordinal) && !k.StartsWith("max.poll.", StringComparison.Ordinal));
+        return WithSettings(config, options, static k => !IsConsumerOnly(k));
     }
+
+    // Group-membership settings (session.timeout.ms, group.instance.id, …) mean nothing to a producer or an admin client,
+    // and librdkafka logs a warning for each one such a client is given.
+    private static bool IsConsumerOnly(string key) =>
+        key.StartsWith("session.", StringComparison.Ordinal) || key.StartsWith("heartbeat.", StringComparison.Ordinal) || key.StartsWith("max.poll.", StringComparison.Ordinal) || key.StartsWith("group.", StringComparison.Ordinal);
 
     // The pass-through properties (those <paramref name="applies"/> to this kind of client), then the typed security settings.
     private static T WithSettings<T>(T config, KafkaOptions options, Func<string, bool> applies)

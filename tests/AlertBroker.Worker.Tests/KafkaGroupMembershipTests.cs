@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Simulation;
+using Confluent.Kafka;
+using static AlertBroker.Worker.Tests.PipelineTestKit;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>
+/// How a worker leaves its consumer group, seen from the broker: each test starts its own mock cluster with
+/// <c>debug=mock</c>, whose brokers log every LeaveGroup request they handle ("Member … is leaving group …").
+/// </summary>
+/// <remarks>
+/// The restart delay itself is not asserted: librdkafka's mock coordinator, unlike a Kafka broker, answers the last
+/// member's LeaveGroup by waiting <c>session.timeout.ms</c> − 1 s before it admits the next member (docs/operations.md,
+/// "Restarts and consumer-group membership"), so on the mock a clean stop and a session expiry differ only in how long
+/// the newcomer waits.
+/// </remarks>
+public sealed class KafkaGroupMembershipTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+
+    [OnnxFact]
+    public async Task Worker_StoppedCleanlyThenRestarted_LeavesTheGroupAndTheNextMemberReadsOnlyWhatFollows()
+    {
+        var leaves = new ConcurrentQueue<string>();
+        using var cluster = StartLoggingCluster(leaves);
+        var topics = new TestTopics(cluster);
+        var store = new InMemoryObjectStateStore();
+        var health = new WorkerHealth();
+        var first = topics.Worker(Processor(store), health: health);
+        using var stopFirst = new CancellationTokenSource();
+        var runFirst = first.RunAsync(stopFirst.Token);
+        var before = SyntheticZtfAlerts.Generate(6, 2, seed: 51);
+        await topics.ProduceAsync(Keyed(before));
+        Assert.True(await TestTopics.WaitUntilAsync(() => first.Classifications >= before.Count, s_timeout), $"{first.Classifications} of {before.Count} classified");
+        var leftWhileRunning = LeftGroup(leaves, topics.Group);
+
+        // The way every command stops: the token fires, the batch in hand is finished, offsets are committed, Close().
+        await stopFirst.CancelAsync();
+        await runFirst;
+        var leftAfterStop = LeftGroup(leaves, topics.Group);
+
+        var second = topics.Worker(Processor(store));
+        using var stopSecond = new CancellationTokenSource();
+        var runSecond = second.RunAsync(stopSecond.Token);
+        var after = SyntheticZtfAlerts.Generate(5, 2, seed: 52, objectOffset: 100);
+        await topics.ProduceAsync(Keyed(after));
+        var resumed = await TestTopics.WaitUntilAsync(() => second.Classifications >= after.Count, s_timeout);
+        await stopSecond.CancelAsync();
+        await runSecond;
+
+        Assert.False(leftWhileRunning);
+        Assert.True(leftAfterStop, "the broker saw no LeaveGroup from the stopped worker");
+        Assert.True(resumed, $"the restarted member classified {second.Classifications} of {after.Count}");
+
+        // What the first member processed was committed as it closed: none of it is delivered again.
+        Assert.Equal(after.Count, second.Alerts);
+    }
+
+    [OnnxFact]
+    public async Task Worker_Aborted_DoesNotLeaveTheGroup()
+    {
+        // Abort stands for a crash (kill -9): the broker learns of it only when the session times out. This is what makes
+        // the LeaveGroup seen after a clean stop the worker's doing rather than the mock's.
+        var leaves = new ConcurrentQueue<string>();
+        using var cluster = StartLoggingCluster(leaves);
+        var topics = new TestTopics(cluster);
+        var health = new WorkerHealth();
+        var worker = topics.Worker(Processor(new InMemoryObjectStateStore()), health: health);
+        using var never = new CancellationTokenSource();
+        var run = worker.RunAsync(never.Token);
+        Assert.True(await TestTopics.WaitUntilAsync(() => health.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "never assigned");
+
+        worker.Abort();
+        await run;
+
+        Assert.False(LeftGroup(leaves, topics.Group));
+    }
+
+    [Fact]
+    public void CreateConfigs_GroupInstanceIdAndSessionTimeout_ConsumerGetsThemAndProducerAndAdminStartWithoutWarnings()
+    {
+        // Static membership for StatefulSet pods is a pass-through setting; only the consumer is a group member.
+        var options = new KafkaOptions { BootstrapServers = "127.0.0.1:1", Topics = ["t"] };
+        options.Properties["group.instance.id"] = "alertbroker-0";
+        options.Properties["session.timeout.ms"] = "60000";
+        options.Properties["linger.ms"] = "7";
+        var warnings = new ConcurrentQueue<string>();
+        KafkaNativeLibrary.Load();
+        using (new ProducerBuilder<Null, Null>(KafkaAlertWorker.CreateProducerConfig(options)).SetLogHandler((_, m) => Warned(m)).Build())
+        using (new ProducerBuilder<Null, Null>(KafkaAlertWorker.CreateAdminConfig(options)).SetLogHandler((_, m) => Warned(m)).Build())
+        {
+        }
+
+        var consumer = KafkaAlertWorker.CreateConsumerConfig(options);
+        Assert.Equal("alertbroker-0", consumer.GroupInstanceId);
+        Assert.Equal(60000, consumer.SessionTimeoutMs);
+        Assert.Equal("7", KafkaAlertWorker.CreateProducerConfig(options).Get("linger.ms"));
+        Assert.Empty(warnings);
+
+        void Warned(LogMessage m)
+        {
+            if (m.Facility == "CONFWARN")
+            {
+                warnings.Enqueue(m.Message);
+            }
+        }
+    }
+
+    private static MockKafkaCluster StartLoggingCluster(ConcurrentQueue<string> leaves) =>
+        MockKafkaCluster.Start(settings: new Dictionary<string, string>(StringComparer.Ordinal) { ["debug"] = "mock" }, log: line =>
+        {
+            if (line.Contains(" is leaving group ", StringComparison.Ordinal))
+            {
+                leaves.Enqueue(line);
+            }
+        });
+
+    private static bool LeftGroup(ConcurrentQueue<string> leaves, string group) =>
+        leaves.Any(l => l.EndsWith(" is leaving group " + group, StringComparison.Ordinal));
+
+    private static List<(string? Key, byte[] Value)> Keyed(List<SyntheticZtfAlerts.SyntheticAlert> alerts) =>
+        [.. alerts.Select(a => ((string?)a.ObjectId, a.Message))];
+}
