@@ -35,6 +35,20 @@ public sealed class DataTests : IDisposable
         Assert.Single(onlyDetections.Objects);
     }
 
+    // It said "Light-curve pair incomplete: A, B." without which of the two was not there.
+    [Theory]
+    [InlineData("ztf_x_lightcurves.csv", "ztf_x_metadata.csv")]
+    [InlineData("ztf_x_metadata.csv", "ztf_x_lightcurves.csv")]
+    public void Read_HalfOfThePair_NamesTheMissingFile(string present, string missing)
+    {
+        File.WriteAllText(Path.Combine(_dir, present), "object_id,class\nA,SNIa\n");
+
+        var e = Assert.Throws<FileNotFoundException>(() => LightCurveCsvReader.Read(Path.Combine(_dir, present)));
+
+        Assert.StartsWith(Path.Combine(_dir, missing) + "[.gz] is missing", e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(_dir, present), e.Message, StringComparison.Ordinal);
+    }
+
     // The survey is a whole word of the file's name, else its folder's: 'candidates' is not DES, 'ztfish' not ZTF.
     [Theory]
     [InlineData("/d/des_sims_train_lightcurves.csv.gz", "des")]

@@ -221,7 +221,8 @@ public static class LightCurveCsvReader
 
         if (!File.Exists(lightCurves) || !File.Exists(metadata))
         {
-            throw new FileNotFoundException($"Light-curve pair incomplete: {lightCurves}, {metadata}.");
+            var (missing, present) = File.Exists(lightCurves) ? (metadata, lightCurves) : (lightCurves, metadata);
+            throw new FileNotFoundException($"{missing}[.gz] is missing: a light-curve set is a pair, *_lightcurves.csv[.gz] (object_id, mjd, band, flux or mag …) with *_metadata.csv[.gz] (object_id, class …) beside it ({present}).", missing);
         }
 
         return (lightCurves, metadata);
