@@ -295,6 +295,34 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
+    // An extra digit in --n wrote 785 MB in four minutes on its way to filling the disk.
+    [Theory]
+    [InlineData("simulate lightcurves: --n 99999999999 would write about 250 TB", "lightcurves", "--n", "99999999999")]
+    [InlineData("simulate alerts: 1000000 night(s) of 1000 object(s) would write about 650 TB", "alerts", "--nights", "1000000", "--objects-per-night", "1000")]
+    public async Task Simulate_MoreThanTheDiskHolds_RefusedBeforeWritingAnything(string expected, string command, params string[] options)
+    {
+        var outDir = Path.Combine(_root, "too-much-" + command);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", command, .. options, "--out", outDir]);
+
+        Assert.True(code == 1, $"exit code {code}; output:\n{output}");
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.Contains("free; nothing written", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(), "something was written");
+    }
+
+    [Fact]
+    public void OutputSpace_PathNotYetMade_IsMeasuredOnItsNearestExistingDirectory()
+    {
+        var free = OutputSpace.Free(Path.Combine(_root, "not", "yet", "made"));
+
+        Assert.NotNull(free);
+        Assert.Equal(_root, free.Value.Directory);
+        Assert.True(free.Value.Bytes > 0);
+        Assert.Null(OutputSpace.Shortfall(Path.Combine(_root, "x"), 1));
+        Assert.Equal("250 TB", OutputSpace.Size(2.5e14));
+    }
+
     [Theory]
     [InlineData("lightcurves", "--survey", "foo", "foo")]
     [InlineData("alerts", "--objects-per-night", "-1", "positive object rate")]

@@ -437,8 +437,20 @@ internal static class SimulateCommand
         }
     }
 
+    /// <summary>Bytes per simulated light curve, both files (measured: 0.9–2.4 kB; LSST with --bts the most).</summary>
+    internal const double LightCurveBytes = 2500;
+
+    /// <summary>Alerts per object a night brings (measured 9–10 over ten nights) and bytes per alert (ZTF 63 kB, Rubin 124 kB with cutouts; 6 kB without).</summary>
+    internal const double AlertsPerObjectNight = 10, ZtfAlertBytes = 65_000, RubinAlertBytes = 130_000, AlertBytesWithoutCutouts = 6_000;
+
     internal static int RunLightCurves(SimulationOptions options, long count, string output, string prefix, CancellationToken cancellationToken)
     {
+        if (OutputSpace.Shortfall(output, count * LightCurveBytes) is { } shortfall)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"simulate lightcurves: --n {count} {shortfall}; nothing written (ask for fewer, or write elsewhere with --out)")));
+            return 1;
+        }
+
         var simulator = new LightCurveSimulator(options);
         var watch = Stopwatch.StartNew();
         try
@@ -476,6 +488,13 @@ internal static class SimulateCommand
 
     internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken, string? labelsPath = null)
     {
+        var estimate = options.Nights * options.ObjectsPerNight * AlertsPerObjectNight * (!cutouts ? AlertBytesWithoutCutouts : options.Simulation.Survey.Name == ZtfSurvey.Model.Name ? ZtfAlertBytes : RubinAlertBytes);
+        if (OutputSpace.Shortfall(output, estimate) is { } shortfall)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"simulate alerts: {options.Nights} night(s) of {options.ObjectsPerNight} object(s) {shortfall}; nothing written (fewer --nights or --objects-per-night, --no-cutouts, or another --out)")));
+            return 1;
+        }
+
         var stream = new AlertStreamSimulator(options);
         var watch = Stopwatch.StartNew();
         AlertStreamSummary summary;
