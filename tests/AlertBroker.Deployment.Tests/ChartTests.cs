@@ -511,6 +511,7 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.BatchSizee=100", "Additional property BatchSizee is not allowed")]
     [InlineData("config.Kafka.BatchSize=0", "config.Kafka.BatchSize")]
     [InlineData("config.Kafka.TopicPattern=ztf_.*", "config.Kafka.TopicPattern")]
+    [InlineData("config.Kafka.TopicPattern=^(?:ztf|lsst)_.*", "config.Kafka.TopicPattern")]
     [InlineData("config.State.Store=Memory", "config.State.Store must be one of the following")]
     [InlineData("metrics.port=0", "metrics.port")]
     [InlineData("promote.model=ztf-bts", "promote.model")]
