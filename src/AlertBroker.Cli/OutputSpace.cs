@@ -38,7 +38,9 @@ internal static class OutputSpace
                 }
             }
 
-            return (directory, new DriveInfo(directory).AvailableFreeSpace);
+            // A pseudo file system (/proc, /sys) reports no size at all: nothing to say, the write itself will fail.
+            var drive = new DriveInfo(directory);
+            return drive.TotalSize > 0 ? (directory, drive.AvailableFreeSpace) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -15,7 +15,7 @@ public sealed class StopSignalTests : IDisposable
     public async Task SimulateLightCurves_Sigterm_StopsWith143AndLeavesNoFiles()
     {
         var output = Path.Combine(_root, "sims");
-        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "50000000", "--out", output, "--seed", "1"]);
+        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "2000000", "--out", output, "--seed", "1"]);
 
         // Stop it once it is writing (the partial files exist).
         var waited = System.Diagnostics.Stopwatch.StartNew();
