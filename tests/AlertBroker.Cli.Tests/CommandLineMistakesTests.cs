@@ -297,7 +297,8 @@ public sealed class CommandLineMistakesTests : IDisposable
 
     // An extra digit in --n wrote 785 MB in four minutes on its way to filling the disk.
     [Theory]
-    [InlineData("simulate lightcurves: --n 99999999999 would write about 250 TB", "lightcurves", "--n", "99999999999")]
+    [InlineData("simulate lightcurves: --n 99999999999 would write about 130 TB", "lightcurves", "--n", "99999999999")]
+    [InlineData("simulate lightcurves: --n 99999999999 would write about 260 TB", "lightcurves", "--n", "99999999999", "--bts")]
     [InlineData("simulate alerts: 1000000 night(s) of 1000 object(s) would write about 650 TB", "alerts", "--nights", "1000000", "--objects-per-night", "1000")]
     public async Task Simulate_MoreThanTheDiskHolds_RefusedBeforeWritingAnything(string expected, string command, params string[] options)
     {
