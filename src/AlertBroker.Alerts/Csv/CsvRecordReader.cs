@@ -114,6 +114,11 @@ public sealed class CsvRecordReader
         return record;
     }
 
+    /// <summary>The first record's cells, trimmed (<see cref="CsvLine.SplitTrimmed"/>): the header every reader starts with.</summary>
+    /// <exception cref="InvalidDataException">the file is empty, or its first record breaks the limits.</exception>
+    public string[] ReadHeader() =>
+        CsvLine.SplitTrimmed(ReadRecord() ?? throw new InvalidDataException($"{Path} is empty."));
+
     private InvalidDataException TooLong() =>
         new(string.Create(CultureInfo.InvariantCulture, $"{Path}: line {Line}: the record starting there is longer than {MaxRecordChars} characters or {MaxRecordLines} lines (a quoted cell not closed?)"));
 }

@@ -46,7 +46,7 @@ public static class LabelledSetReader
         using (var text = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
             var reader = new CsvRecordReader(text, metadataPath);
-            var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{metadataPath} is empty"));
+            var header = reader.ReadHeader();
             var idCol = Column(header, metadataPath, "object_id");
             var classCol = Column(header, metadataPath, "class");
             var zCol = Array.IndexOf(header, "redshift");
@@ -81,7 +81,7 @@ public static class LabelledSetReader
             : File.OpenRead(curvesPath);
         using var curvesText = new StreamReader(stream);
         var lines = new CsvRecordReader(curvesText, curvesPath);
-        var columns = CsvLine.SplitTrimmed(lines.ReadRecord() ?? throw new InvalidDataException($"{curvesPath} is empty"));
+        var columns = lines.ReadHeader();
         var id = Column(columns, curvesPath, "object_id");
         var mjd = Column(columns, curvesPath, "mjd");
         var band = Column(columns, curvesPath, "band");

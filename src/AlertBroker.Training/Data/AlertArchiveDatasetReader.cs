@@ -83,7 +83,7 @@ public static class AlertArchiveDatasetReader
     {
         using var text = LightCurveCsvReader.OpenText(path);
         var reader = new CsvRecordReader(text, path);
-        var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = reader.ReadHeader();
         var id = Array.IndexOf(header, "object_id");
         var cls = Array.IndexOf(header, "class");
         if (id < 0 || cls < 0)

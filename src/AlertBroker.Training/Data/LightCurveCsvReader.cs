@@ -51,7 +51,7 @@ public static class LightCurveCsvReader
         using (var text = OpenText(lightCurves))
         {
             var reader = new CsvRecordReader(text, lightCurves);
-            var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{lightCurves} is empty."));
+            var header = reader.ReadHeader();
             int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
             var mag = Array.IndexOf(header, "mag");
             var magErr = Array.IndexOf(header, "mag_err");
@@ -264,7 +264,7 @@ public static class LightCurveCsvReader
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var text = OpenText(path);
         var reader = new CsvRecordReader(text, path);
-        var header = CsvLine.SplitTrimmed(reader.ReadRecord() ?? throw new InvalidDataException($"{path} is empty."));
+        var header = reader.ReadHeader();
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
         var z = RedshiftIndex(header, options.RedshiftColumn, path);
         var ebv = Array.IndexOf(header, "mwebv");
