@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using AlertBroker.Alerts.Archives;
 
 namespace AlertBroker.Alerts.Tests;
@@ -85,4 +86,47 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Single(inputs);
         Assert.Equal(AlertErrorKind.Archive, inputs[0].Error!.Kind);
     }
+
+    [Fact]
+    public async Task Read_Pipe_IsReadToItsEnd()
+    {
+        // `inspect /dev/stdin`, a shell's `<(zcat …)`: a FIFO has no length and cannot seek ("Stream does not support
+        // seeking" ended the command as an unexpected error).
+        var fifo = Path.Combine(_dir, "alerts.fifo");
+        Assert.Equal(0, MakeFifo(fifo, 0b110_000_000));
+        var payload = new byte[300_000]; // larger than the reader's first buffer and than one pipe write
+        new Random(7).NextBytes(payload);
+        var writer = Task.Run(() =>
+        {
+            using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            for (var offset = 0; offset < payload.Length; offset += 10_000)
+            {
+                stream.Write(payload, offset, Math.Min(10_000, payload.Length - offset));
+                stream.Flush();
+            }
+        });
+
+        var inputs = AlertArchiveReader.Read([fifo]).Select(i => (Bytes: i.Payload.ToArray(), i.Error)).ToList();
+        await writer;
+
+        var input = Assert.Single(inputs);
+        Assert.Null(input.Error);
+        Assert.Equal(payload, input.Bytes);
+    }
+
+    [Fact]
+    public void Read_DeviceWithoutEnd_StopsAtTheMessageLimit()
+    {
+        // A character device says its length is 0 and seeks: /dev/zero is read up to one byte past the limit, then refused.
+        var inputs = AlertArchiveReader.Read(["/dev/zero", "/dev/null"]).Select(i => (i.Source, Length: i.Payload.Length, i.Error)).ToList();
+
+        Assert.Equal(2, inputs.Count);
+        Assert.Equal(AlertErrorKind.Archive, inputs[0].Error?.Kind);
+        Assert.Contains("message limit", inputs[0].Error!.Message, StringComparison.Ordinal);
+        Assert.Null(inputs[1].Error); // empty: the decoder says so, as for an empty file
+        Assert.Equal(0, inputs[1].Length);
+    }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, uint mode);
 }

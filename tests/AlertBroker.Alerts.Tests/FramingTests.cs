@@ -64,6 +64,12 @@ public sealed class FramingTests : IDisposable
         var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle("hello, world"u8.ToArray()));
         Assert.Equal(AlertErrorKind.NotAvro, e.Kind);
         Assert.Equal(AlertErrorKind.NotAvro, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Array.Empty<byte>())).Kind);
+
+        // A nightly archive reached through a name without .tar.gz (a pipe: `replay <(cat night.tar.gz)`) says what it is.
+        var gzip = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(new byte[] { 0x1f, 0x8b, 8, 0, 0, 0 }));
+        Assert.Equal(AlertErrorKind.NotAvro, gzip.Kind);
+        Assert.Contains("gzip-compressed data", gzip.Message, StringComparison.Ordinal);
+        Assert.Contains(".tar.gz", gzip.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
@@ -6,6 +7,39 @@ namespace AlertBroker.Cli.Tests;
 
 public class InspectCommandTests
 {
+    [SharedDataFact]
+    public async Task Inspect_Pipe_ReadsTheAlert()
+    {
+        // `alertbroker inspect <(zcat alert.avro.gz)` or `… | alertbroker inspect /dev/stdin` hand the program a pipe: it
+        // ended in "unexpected error (NotSupportedException): Stream does not support seeking" (exit 70).
+        var file = SharedData.Files("alert-samples/ztf-real-50")[0];
+        var directory = Directory.CreateTempSubdirectory("ab-inspect-pipe-").FullName;
+        try
+        {
+            var fifo = Path.Combine(directory, "alert.pipe");
+            Assert.Equal(0, MakeFifo(fifo, 0b110_000_000));
+            var writer = Task.Run(async () =>
+            {
+                await using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+                await stream.WriteAsync(await File.ReadAllBytesAsync(file));
+            });
+
+            var run = await AlertBrokerProcess.RunToEndAsync(["inspect", fifo]);
+            await writer;
+
+            Assert.True(run.Code == 0, run.Output);
+            Assert.Contains("ZTF", run.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, uint mode);
+
     [SharedDataFact]
     public void Run_Json_WritesOneObjectPerRecordKeyedByAvroFieldNames()
     {

@@ -87,7 +87,18 @@ public static class AlertArchiveReader
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            if (stream.Length > MaxMessageBytes)
+            if (!stream.CanSeek || stream.Length == 0)
+            {
+                // A pipe (`inspect /dev/stdin`, a shell's `<(zcat …)`) or a device has no length to read up front (seeking
+                // fails, or it says 0): read it to its end, at most one byte past the limit.
+                length = ReadToEnd(stream, buffer);
+                if (length > MaxMessageBytes)
+                {
+                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: more than the {MaxMessageBytes}-byte message limit (a stream without an end?)");
+                    length = 0;
+                }
+            }
+            else if (stream.Length > MaxMessageBytes)
             {
                 error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
             }
@@ -105,6 +116,37 @@ public static class AlertArchiveReader
         yield return error is null
             ? new AlertInput(path, buffer.Memory(length))
             : new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
+    }
+
+    // Reads the stream to its end into the buffer, growing it up to MaxMessageBytes. Returns the bytes read, or
+    // MaxMessageBytes + 1 when there is more than that.
+    private static int ReadToEnd(Stream stream, PooledBuffer buffer)
+    {
+        var length = 0;
+        var array = buffer.Get(64 * 1024);
+        while (true)
+        {
+            var room = Math.Min(array.Length, MaxMessageBytes);
+            if (length == room)
+            {
+                if (room == MaxMessageBytes)
+                {
+                    Span<byte> probe = stackalloc byte[1];
+                    return stream.Read(probe) == 0 ? length : MaxMessageBytes + 1;
+                }
+
+                array = buffer.Grow(length, Math.Min(length * 2, MaxMessageBytes));
+                room = Math.Min(array.Length, MaxMessageBytes);
+            }
+
+            var read = stream.Read(array, length, room - length);
+            if (read == 0)
+            {
+                return length;
+            }
+
+            length += read;
+        }
     }
 
     private static IEnumerable<AlertInput> ReadTar(string path, PooledBuffer buffer, CancellationToken cancellationToken)
@@ -366,6 +408,16 @@ public static class AlertArchiveReader
                 _array = ArrayPool<byte>.Shared.Rent(length);
             }
 
+            return _array;
+        }
+
+        /// <summary>A larger array holding the first <paramref name="used"/> bytes of the current one.</summary>
+        public byte[] Grow(int used, int length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(length);
+            _array.AsSpan(0, used).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = larger;
             return _array;
         }
 
