@@ -1,6 +1,9 @@
 using AlertBroker.Cli;
 using Spectre.Console;
 
+// A standard output that cannot be written (a full disk, /dev/full) is said to be one: exit 1, not "unexpected error".
+StandardOutput.Install();
+
 // Redirected (a log, a supervisor, a test), stdout is not wrapped at a console width: one message stays one line; and it
 // carries no colour escape codes, which a log file or a pipe would keep as "[38;5;9m" noise.
 if (Console.IsOutputRedirected)
@@ -18,6 +21,11 @@ try
 catch (OperationCanceledException)
 {
     return 130;
+}
+catch (StandardOutputException e)
+{
+    Console.Error.WriteLine($"alertbroker: {e.Message}");
+    return 1;
 }
 catch (Exception e)
 {

@@ -128,6 +128,30 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.All(lines, l => Assert.Matches(@"^mixed-\w+\[1\]@\d+ alert ztf 3\.3 ZTF\w+ source \d+ MJD", l));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Consume_StandardOutputFull_ExitsOneSayingSo(bool jsonl)
+    {
+        // `consume > /dev/full` (a full disk behind a redirection): "unexpected error (IOException)", exit 70, before.
+        Assert.True(File.Exists("/dev/full"), "Linux's /dev/full");
+        var alerts = SyntheticZtfAlerts.Generate(2, 1, seed: 63);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            foreach (var a in alerts)
+            {
+                await producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<byte[]?, byte[]> { Value = a.Message });
+            }
+        }
+
+        string[] consume = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--limit", "2", .. jsonl ? new[] { "--jsonl" } : []];
+        var run = await AlertBrokerProcess.RunToEndAsync(["-c", "exec \"$0\" \"$@\" > /dev/full", AlertBrokerProcess.ProgramPath, .. consume], program: "/bin/bash");
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("alertbroker: cannot write standard output: No space left on device", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Consume_NewMessagesOnlyWithIdleTimeout_SkipsOlderAndEndsZero()
     {

@@ -157,11 +157,19 @@ internal static class ConsumeCommand
                 counts[key] = counts.GetValueOrDefault(key) + 1;
                 if (asJson)
                 {
-                    TopicMessageDecoder.WriteJson(json, message);
-                    json.Flush();
-                    json.Reset();
-                    stdout.WriteByte((byte)'\n');
-                    stdout.Flush();
+                    try
+                    {
+                        TopicMessageDecoder.WriteJson(json, message);
+                        json.Flush();
+                        json.Reset();
+                        stdout.WriteByte((byte)'\n');
+                        stdout.Flush();
+                    }
+                    catch (IOException e)
+                    {
+                        // The message is not counted as handled: with --group, its offset is not stored.
+                        throw new StandardOutputException(e);
+                    }
                 }
                 else
                 {
