@@ -25,11 +25,41 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         set => inner.NewLine = value;
     }
 
-    public override void Write(char value) => Guard(() => inner.Write(value));
+    public override void Write(char value)
+    {
+        try
+        {
+            inner.Write(value);
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
-    public override void Write(string? value) => Guard(() => inner.Write(value));
+    public override void Write(string? value)
+    {
+        try
+        {
+            inner.Write(value);
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
-    public override void Write(char[] buffer, int index, int count) => Guard(() => inner.Write(buffer, index, count));
+    public override void Write(char[] buffer, int index, int count)
+    {
+        try
+        {
+            inner.Write(buffer, index, count);
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
     public override void Write(ReadOnlySpan<char> buffer)
     {
@@ -43,9 +73,29 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         }
     }
 
-    public override void WriteLine() => Guard(inner.WriteLine);
+    public override void WriteLine()
+    {
+        try
+        {
+            inner.WriteLine();
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
-    public override void WriteLine(string? value) => Guard(() => inner.WriteLine(value));
+    public override void WriteLine(string? value)
+    {
+        try
+        {
+            inner.WriteLine(value);
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
     public override void WriteLine(ReadOnlySpan<char> buffer)
     {
@@ -59,7 +109,17 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         }
     }
 
-    public override void Flush() => Guard(inner.Flush);
+    public override void Flush()
+    {
+        try
+        {
+            inner.Flush();
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
     public override Task WriteAsync(char value) => GuardAsync(() => inner.WriteAsync(value));
 
@@ -74,18 +134,6 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         GuardAsync(() => inner.WriteLineAsync(buffer, cancellationToken));
 
     public override Task FlushAsync() => GuardAsync(inner.FlushAsync);
-
-    private static void Guard(Action write)
-    {
-        try
-        {
-            write();
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
 
     private static async Task GuardAsync(Func<Task> write)
     {
