@@ -127,6 +127,6 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal(0, inputs[1].Length);
     }
 
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo(string path, uint mode);
 }

@@ -37,7 +37,7 @@ public class InspectCommandTests
         }
     }
 
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo(string path, uint mode);
 
     [SharedDataFact]
