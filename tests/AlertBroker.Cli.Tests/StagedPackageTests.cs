@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using AlertBroker.Cli.Native;
 using AlertBroker.Cli.Training;
+using AlertBroker.Model.Packaging;
+using AlertBroker.Worker.Scoring;
 
 namespace AlertBroker.Cli.Tests;
 
@@ -245,6 +247,35 @@ public sealed class StagedPackageTests : IDisposable
         Assert.True(reads.Checked > 0, "the reader checked nothing");
         Assert.True(reads.Versions > 1, "the reader saw one version only");
         Assert.Equal(reads.Writes, _swaps);
+    }
+
+    // Nothing watches package directories: the worker's search directory, models list and score find packages by scanning
+    // for model.json, the registry watcher reads a package's files by path. Right after the swap, with the old tree still
+    // at the hidden staging path, a scan finds the new package once, where the old one was, and never the old tree.
+    [Fact]
+    public void Write_OverAPackageInTheSearchDirectory_AScanRightAfterTheSwapFindsTheNewPackageOnly()
+    {
+        var models = Path.Combine(_root, "models");
+        StagedPackage.Write(Target, dir => TestModelPackages.Export(dir, "m", "1.0.0", seed: 1));
+        var oldSha = Assert.Single(ModelCatalog.Scan(models)).Manifest.Onnx.Sha256;
+        IReadOnlyList<CatalogPackage>? atTheSwap = null;
+
+        StagedPackage.Write(Target, dir => TestModelPackages.Export(dir, "m", "1.0.0", seed: 2), (staging, target) =>
+        {
+            var swapped = Exchange(staging, target);
+            Assert.True(File.Exists(Path.Combine(staging, ModelPackage.ManifestFileName)));
+            atTheSwap = ModelCatalog.Scan(models);
+            return swapped;
+        });
+
+        var newSha = ModelPackage.ComputeSha256(File.ReadAllBytes(Path.Combine(Target, ModelPackage.OnnxFileName)));
+        Assert.NotEqual(oldSha, newSha);
+        foreach (var scan in new[] { atTheSwap!, ModelCatalog.Scan(models) })
+        {
+            var found = Assert.Single(scan);
+            Assert.Equal(Target, found.Directory);
+            Assert.Equal(newSha, found.Manifest.Onnx.Sha256);
+        }
     }
 
     [Fact]
