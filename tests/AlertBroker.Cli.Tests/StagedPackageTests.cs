@@ -114,6 +114,7 @@ public sealed class StagedPackageTests : IDisposable
         File.WriteAllBytes(Path.Combine(checkpoints, "weights.bin"), [1, 2, 3]);
         File.WriteAllText(Path.Combine(Target, "checkpoints", "best.txt"), "epoch-3");
         File.WriteAllText(Path.Combine(Target, "README"), "kept");
+        File.WriteAllText(Path.Combine(Target, ".hidden"), "kept too");
         File.CreateSymbolicLink(Path.Combine(Target, "latest"), "checkpoints/epoch-3");
         Directory.CreateDirectory(Path.Combine(Target, "empty"));
         if (!OperatingSystem.IsWindows())
@@ -129,6 +130,7 @@ public sealed class StagedPackageTests : IDisposable
         Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(Target, "checkpoints", "epoch-3", "weights.bin")));
         Assert.Equal("epoch-3", File.ReadAllText(Path.Combine(Target, "checkpoints", "best.txt")));
         Assert.Equal("kept", File.ReadAllText(Path.Combine(Target, "README")));
+        Assert.Equal("kept too", File.ReadAllText(Path.Combine(Target, ".hidden")));
         Assert.Equal("checkpoints/epoch-3", new FileInfo(Path.Combine(Target, "latest")).LinkTarget);
         Assert.True(Directory.Exists(Path.Combine(Target, "empty")));
         if (!OperatingSystem.IsWindows())
@@ -136,6 +138,29 @@ public sealed class StagedPackageTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(Target, "checkpoints", "epoch-3")));
         }
 
+        Assert.Equal([Target], Directory.GetFileSystemEntries(Path.GetDirectoryName(Target)!));
+    }
+
+    // Another process writes into the target after its files were linked and before the swap: what it wrote is in the old
+    // tree, and is moved across before that tree is removed.
+    [Fact]
+    public void Write_AFileAppearsInTheTargetJustBeforeTheSwap_IsMovedAcross()
+    {
+        WritePackage(Target, "old");
+        Directory.CreateDirectory(Path.Combine(Target, "checkpoints"));
+
+        StagedPackage.Write(Target, dir => WritePackage(dir, "new"), (staging, target) =>
+        {
+            File.WriteAllText(Path.Combine(target, "checkpoints", "late.weights"), "late");
+            Directory.CreateDirectory(Path.Combine(target, "late"));
+            File.WriteAllText(Path.Combine(target, "late", "a"), "a");
+            return Exchange(staging, target);
+        });
+
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, _swaps);
+        Assert.Equal("new onnx", File.ReadAllText(Path.Combine(Target, "model.onnx")));
+        Assert.Equal("late", File.ReadAllText(Path.Combine(Target, "checkpoints", "late.weights")));
+        Assert.Equal("a", File.ReadAllText(Path.Combine(Target, "late", "a")));
         Assert.Equal([Target], Directory.GetFileSystemEntries(Path.GetDirectoryName(Target)!));
     }
 
