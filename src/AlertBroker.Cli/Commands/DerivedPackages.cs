@@ -76,9 +76,9 @@ internal static class DerivedPackages
     /// Writes the derived package into <paramref name="output"/>: the classes, surveys, encoding and point selection of
     /// <paramref name="source"/>, name and version from the options or from the path (models/&lt;name&gt;/&lt;version&gt;), no metrics,
     /// and its <c>MODEL_CARD.md</c> (<paramref name="whatWasDone"/>, then the cards of <paramref name="sources"/>). Everything
-    /// goes through <see cref="StagedPackage"/>, <c>model.json</c> last: a run that fails or is stopped while it writes leaves
-    /// no package (before, <c>model.json</c> and <c>model.onnx</c> were written straight into <c>--out</c> and the card after
-    /// them, so a failure writing the card left a package that looked whole).
+    /// goes through <see cref="StagedPackage"/> (written beside the target, put in place in one step): a run that fails or
+    /// is stopped while it writes leaves no package (before, <c>model.json</c> and <c>model.onnx</c> were written straight
+    /// into <c>--out</c> and the card after them, so a failure writing the card left a package that looked whole).
     /// </summary>
     public static ModelManifest Write(GruClassifierWeights weights, ModelManifest source, JsonObject data, string output, string? name, string? version, Func<ModelManifest, string> whatWasDone, params IReadOnlyList<string> sources)
     {

@@ -717,7 +717,7 @@ internal sealed class TrainingCli
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);
-        // Written beside --out and moved into place (model.json last): a run that fails or is stopped here leaves no
+        // Written beside --out and put in place in one step (StagedPackage): a run that fails or is stopped here leaves no
         // half-written package.
         var manifest = StagedPackage.Write(full, staging =>
         {
