@@ -274,6 +274,71 @@ public sealed class StagedPackageTests : IDisposable
         Assert.Equal(reads.Writes, _swaps);
     }
 
+    // A real package loaded (ModelPackage.Load: what run --model, score and models list do) while it is rewritten in
+    // place, alternately with two versions: a load whose model.json is the old version's and whose model.onnx is the new
+    // one's (or, with two rewrites during the read, model.json the same before and after) would be refused as
+    // "HashMismatch" although the package is whole on disk at every moment. Load reads both again while they disagree.
+    [Fact]
+    public void Load_WhileThePackageIsRewritten_NeverRefusesAWholePackage()
+    {
+        var root = SharedData.RepositoryRoot();
+        if (root is null || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        string[] versions = [Path.Combine(root, "models", "ztf-bts", "2.6.0"), Path.Combine(root, "models", "ztf-bts", "2.7.0")];
+        int Copy(string staging, string from)
+        {
+            foreach (var name in new[] { "model.onnx", "model.json" })
+            {
+                File.Copy(Path.Combine(from, name), Path.Combine(staging, name));
+            }
+
+            return 0;
+        }
+
+        StagedPackage.Write(Target, dir => Copy(dir, versions[0]));
+        var done = 0;
+        var (loads, refused) = (0, new List<string>());
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var reader = new Thread(() =>
+        {
+            while (Volatile.Read(ref done) == 0 || loads < 20)
+            {
+                try
+                {
+                    using var package = ModelPackage.Load(Target, AlertBroker.Model.Features.StepEncodings.Ids);
+                    seen.Add(package.Manifest.Version);
+                }
+                catch (ModelPackageException e)
+                {
+                    refused.Add(e.Message);
+                }
+
+                Volatile.Write(ref loads, loads + 1);
+            }
+        });
+        reader.Start();
+        var writes = 0;
+        try
+        {
+            while (Volatile.Read(ref loads) < 20 && writes < 20_000)
+            {
+                StagedPackage.Write(Target, dir => Copy(dir, versions[++writes % 2]));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref done, 1);
+            reader.Join();
+        }
+
+        Assert.True(refused.Count == 0, $"{refused.Count} of {loads} loads refused during {writes} rewrites: {string.Join(" | ", refused.Take(3))}");
+        Assert.True(writes > loads, $"{writes} rewrites for {loads} loads: the package hardly changed under the reader");
+        Assert.Equal(2, seen.Count);
+    }
+
     // Nothing watches package directories: the worker's search directory, models list and score find packages by scanning
     // for model.json, the registry watcher reads a package's files by path. Right after the swap, with the old tree still
     // at the hidden staging path, a scan finds the new package once, where the old one was, and never the old tree.

@@ -57,6 +57,27 @@ public sealed class ModelPackage : IDisposable
             throw new ModelPackageException(directory, problems);
         }
 
+        // A package replaced while it is read (train --out over it swaps the directory in one step) can give the old
+        // model.json and the new ONNX file: while the ONNX file's hash is not the one its model.json names, both are read
+        // again (at most four times), rather than refuse a package that is whole on disk. A package that is broken on disk
+        // is refused as before, after those reads.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (manifest, onnx) = ReadFiles(directory, problems);
+            var sha = onnx is null ? null : ComputeSha256(onnx);
+            if (attempt < 5 && sha is not null && manifest?.Onnx?.Sha256 is { Length: > 0 } expected
+                && !string.Equals(expected, sha, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Clear();
+                continue;
+            }
+
+            return Validate(directory, manifest, onnx, supportedEncodings, sessionOptions, problems, sha);
+        }
+    }
+
+    private static (ModelManifest? Manifest, byte[]? Onnx) ReadFiles(string directory, List<ModelPackageProblem> problems)
+    {
         var manifestPath = Path.Combine(directory, ManifestFileName);
         ModelManifest? manifest = null;
         if (!File.Exists(manifestPath))
@@ -83,7 +104,7 @@ public sealed class ModelPackage : IDisposable
             onnx = File.ReadAllBytes(Path.Combine(directory, onnxName));
         }
 
-        return Validate(directory, manifest, onnx, supportedEncodings, sessionOptions, problems);
+        return (manifest, onnx);
     }
 
     /// <summary>Loads and validates a package from its two files' bytes (e.g. fetched from Redis).</summary>
@@ -416,7 +437,8 @@ public sealed class ModelPackage : IDisposable
         byte[]? onnx,
         IReadOnlyCollection<EncodingId> supportedEncodings,
         OnnxSessionOptions? sessionOptions,
-        List<ModelPackageProblem> problems)
+        List<ModelPackageProblem> problems,
+        string? onnxSha256 = null)
     {
         if (manifest is not null)
         {
@@ -428,7 +450,7 @@ public sealed class ModelPackage : IDisposable
         OnnxSession? session = null;
         if (onnx is not null && manifest is not null)
         {
-            sha = ComputeSha256(onnx);
+            sha = onnxSha256 ?? ComputeSha256(onnx);
             var expected = manifest.Onnx?.Sha256;
             if (string.IsNullOrEmpty(expected))
             {
