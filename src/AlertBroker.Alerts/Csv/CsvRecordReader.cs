@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -30,7 +31,7 @@ public sealed class CsvRecordReader
     private const int BufferChars = 16 * 1024;
 
     private readonly TextReader _reader;
-    private readonly char[] _small = new char[BufferChars];
+    private char[] _small = ArrayPool<char>.Shared.Rent(BufferChars); // given back at the end of the text
     private char[] _buffer;
     private int _start; // the first character not yet returned
     private int _end; // the end of the characters read
@@ -202,7 +203,13 @@ public sealed class CsvRecordReader
                     throw TooLong();
                 }
 
-                return length > 0;
+                if (length > 0)
+                {
+                    return true;
+                }
+
+                Release();
+                return false;
             }
 
             if (scanned > maxChars)
@@ -245,6 +252,17 @@ public sealed class CsvRecordReader
         else
         {
             _end += read;
+        }
+    }
+
+    /// <summary>At the end of the text: the buffer goes back to the pool (a reader left before its end leaves it to the GC).</summary>
+    private void Release()
+    {
+        if (_small.Length > 0)
+        {
+            ArrayPool<char>.Shared.Return(_small);
+            _small = _buffer = [];
+            _start = _end = 0;
         }
     }
 
