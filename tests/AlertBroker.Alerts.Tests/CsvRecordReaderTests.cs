@@ -450,5 +450,9 @@ public class CsvRecordReaderTests
             CharsRead += n;
             return n;
         }
+
+        public override int Read() => CharsRead < text.Length ? text[CharsRead++] : -1;
+
+        public override int Peek() => CharsRead < text.Length ? text[CharsRead] : -1;
     }
 }
