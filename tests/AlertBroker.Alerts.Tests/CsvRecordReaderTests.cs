@@ -86,7 +86,118 @@ public class CsvRecordReaderTests
 
         var e = Assert.Throws<InvalidDataException>(() => reader.ReadRecord());
         Assert.Contains("line 2:", e.Message, StringComparison.Ordinal);
-        Assert.Equal(CsvRecordReader.DefaultMaxRecordLines + 1, counting.Lines);
+
+        // Read as far as the limit and a buffer ahead (16 Ki characters; 64 Ki allowed), not to the end.
+        var upToTheLimit = "h\n\"open\n".Length + ((CsvRecordReader.DefaultMaxRecordLines - 1) * "a,b,c\n".Length);
+        Assert.InRange(counting.CharsRead, upToTheLimit, upToTheLimit + (64 * 1024));
+    }
+
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("h\r\nA,1\r\n", 3)]
+    [InlineData("h\nA,\"two\nlines\"\r", 4)]
+    public void ReadRecord_PhysicalLineWithoutEnd_IsRefusedAfterReadingAboutTheLimitNotTheWholeLine(string before, int line)
+    {
+        // A 2 GB file of one line, a binary file given as CSV: refused once the line passes the limit, never read whole.
+        var endless = new EndlessLineReader(before);
+        var reader = new CsvRecordReader(endless, "one-line.csv");
+
+        var e = Assert.Throws<InvalidDataException>(() =>
+        {
+            while (reader.ReadRecord() is not null)
+            {
+            }
+        });
+
+        Assert.Equal($"one-line.csv: line {line}: the record starting there is longer than {CsvRecordReader.DefaultMaxRecordChars} characters or {CsvRecordReader.DefaultMaxRecordLines} lines (a quoted cell not closed?)", e.Message);
+        Assert.InRange(endless.CharsRead, CsvRecordReader.DefaultMaxRecordChars, CsvRecordReader.DefaultMaxRecordChars + (64 * 1024));
+    }
+
+    [Fact]
+    public void ReadRecord_QuotedCellRunningIntoALineWithoutEnd_IsRefusedAtTheRecordsLimitNamingWhereItStarts()
+    {
+        var endless = new EndlessLineReader("h\nA,\"open\n" + new string('y', 1000) + "\n");
+        var reader = new CsvRecordReader(endless, "f.csv");
+        reader.ReadRecord();
+
+        var e = Assert.Throws<InvalidDataException>(() => reader.ReadRecord());
+
+        Assert.StartsWith("f.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
+        Assert.InRange(endless.CharsRead, CsvRecordReader.DefaultMaxRecordChars, CsvRecordReader.DefaultMaxRecordChars + (64 * 1024));
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    [InlineData("")]
+    public void ReadRecord_LineExactlyAtTheLimit_IsAcceptedAndOneMoreIsNot(string end)
+    {
+        foreach (var limit in new[] { 100, CsvRecordReader.DefaultMaxRecordChars })
+        {
+            var atLimit = new CsvRecordReader(new StringReader("h\n" + new string('x', limit) + end), "f.csv") { MaxRecordChars = limit };
+            Assert.Equal("h", atLimit.ReadRecord());
+            Assert.Equal(limit, atLimit.ReadRecord()?.Length);
+            Assert.Equal(2, atLimit.Line);
+            Assert.Null(atLimit.ReadRecord());
+
+            var over = new CsvRecordReader(new StringReader("h\n" + new string('x', limit + 1) + end), "f.csv") { MaxRecordChars = limit };
+            Assert.Equal("h", over.ReadRecord());
+            var e = Assert.Throws<InvalidDataException>(() => over.ReadRecord());
+            Assert.StartsWith("f.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public void ReadRecord_QuotedRecordSpanningLinesExactlyAtTheLimit_IsAcceptedAndOneMoreIsNot(string end)
+    {
+        // 100 characters as returned: the lines and the LFs that join them, whatever the line ends in the file.
+        var atLimit = "\"" + new string('x', 40) + end + new string('y', 40) + end + new string('z', 16) + "\"";
+        var reader = new CsvRecordReader(new StringReader(atLimit + end + "next"), "f.csv") { MaxRecordChars = 100 };
+        Assert.Equal(100, reader.ReadRecord()?.Length);
+        Assert.Equal("next", reader.ReadRecord());
+        Assert.Equal(4, reader.Line);
+
+        var over = new CsvRecordReader(new StringReader("h" + end + atLimit.Insert(1, "x") + end), "f.csv") { MaxRecordChars = 100 };
+        over.ReadRecord();
+        var e = Assert.Throws<InvalidDataException>(() => over.ReadRecord());
+        Assert.StartsWith("f.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadRecord_CrLfAndCrAndLf_AreLineBreaksAsReadLineHasThem()
+    {
+        var reader = new CsvRecordReader(new StringReader("a\r\nb\rc\nd\n\re\r\r\nf"), "f.csv");
+        var records = new List<(long, string)>();
+        while (reader.ReadRecord() is { } record)
+        {
+            records.Add((reader.Line, record));
+        }
+
+        Assert.Equal([(1L, "a"), (2L, "b"), (3L, "c"), (4L, "d"), (5L, string.Empty), (6L, "e"), (7L, string.Empty), (8L, "f")], records);
+        Assert.Equal(8, reader.Line); // the last record's, after the end too
+        Assert.Null(reader.ReadRecord());
+    }
+
+    [Theory]
+    [InlineData("a\nb", new[] { "a", "b" })]
+    [InlineData("a\r\nb", new[] { "a", "b" })]
+    [InlineData("a\r\n\"b\r\nc\"", new[] { "a", "\"b\nc\"" })]
+    [InlineData("a\n\"\"", new[] { "a", "\"\"" })]
+    [InlineData("\r", new[] { "" })]
+    public void ReadRecord_LastLineWithoutALineBreak_IsARecord(string text, string[] expected)
+    {
+        var reader = new CsvRecordReader(new StringReader(text), "f.csv");
+        var records = new List<string>();
+        while (reader.ReadRecord() is { } record)
+        {
+            records.Add(record);
+        }
+
+        Assert.Equal(expected, records);
     }
 
     /// <summary>Property: on text without quotes, records are exactly the lines (and their numbers), whatever the line ends.</summary>
@@ -188,6 +299,55 @@ public class CsvRecordReaderTests
         }
     }
 
+    /// <summary>
+    /// Property: lines up to tens of thousands of characters (longer than the reader's buffer), every line end, handed out
+    /// a few characters or thousands at a time as a decompressing stream does: records and line numbers as ReadLine reads them.
+    /// </summary>
+    [Fact]
+    public void ReadRecord_LongLinesInUnevenReads_EqualsReadLine()
+    {
+        var random = new Random(1310);
+        string[] ends = ["\n", "\r\n", "\r"];
+        for (var trial = 0; trial < 60; trial++)
+        {
+            var text = new StringBuilder();
+            for (var l = random.Next(0, 40); l > 0; l--)
+            {
+                var length = random.Next(4) switch { 0 => 0, 1 => random.Next(1, 50), 2 => random.Next(16_000, 16_800), _ => random.Next(1, 70_000) };
+                for (var k = 0; k < length; k++)
+                {
+                    text.Append((char)('a' + random.Next(26)));
+                }
+
+                text.Append(ends[random.Next(ends.Length)]);
+            }
+
+            if (random.Next(2) == 0)
+            {
+                text.Append("last");
+            }
+
+            var expected = new List<string>();
+            using (var plain = new StringReader(text.ToString()))
+            {
+                while (plain.ReadLine() is { } line)
+                {
+                    expected.Add(line);
+                }
+            }
+
+            var reader = new CsvRecordReader(new UnevenReader(text.ToString(), random), "u.csv");
+            var actual = new List<string>();
+            while (reader.ReadRecord() is { } record)
+            {
+                actual.Add(record);
+                Assert.Equal(actual.Count, reader.Line);
+            }
+
+            Assert.Equal(expected, actual);
+        }
+    }
+
     /// <summary>Random text with quotes anywhere: a record or a typed error, never anything else, and never more than the file.</summary>
     [Fact]
     public void ReadRecord_RandomText_OnlyRecordsOrTypedErrors()
@@ -220,31 +380,79 @@ public class CsvRecordReaderTests
         }
     }
 
+    /// <summary>One line that never ends (after some text first), counting the characters it hands out.</summary>
+    private sealed class EndlessLineReader(string before) : TextReader
+    {
+        // Far past what a bounded reader may take, far short of what would exhaust the test's memory.
+        private const long GiveUpAt = 64L << 20;
+
+        public long CharsRead { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            if (CharsRead >= GiveUpAt)
+            {
+                throw new InvalidOperationException($"read {CharsRead} characters of one line: the line is being read whole");
+            }
+
+            for (var i = 0; i < buffer.Length; i++)
+            {
+                var at = CharsRead + i;
+                buffer[i] = at < before.Length ? before[(int)at] : (char)('0' + (at % 10));
+            }
+
+            CharsRead += buffer.Length;
+            return buffer.Length;
+        }
+
+        public override int Read()
+        {
+            Span<char> one = stackalloc char[1];
+            Read(one);
+            return one[0];
+        }
+
+        public override int Peek() => CharsRead < before.Length ? before[(int)CharsRead] : '0';
+    }
+
+    /// <summary>Text handed out in reads of random size, 1 character to 20,000.</summary>
+    private sealed class UnevenReader(string text, Random random) : TextReader
+    {
+        private int _at;
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            var n = Math.Min(Math.Min(buffer.Length, text.Length - _at), random.Next(3) == 0 ? random.Next(1, 8) : random.Next(1, 20_000));
+            text.AsSpan(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
+        }
+
+        public override int Read() => _at < text.Length ? text[_at++] : -1;
+
+        public override int Peek() => _at < text.Length ? text[_at] : -1;
+    }
+
     private sealed class CountingReader(string text) : TextReader
     {
-        private readonly StringReader _inner = new(text);
+        public int CharsRead { get; private set; }
 
-        public int Lines { get; private set; }
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
 
-        public override string? ReadLine()
+        public override int Read(Span<char> buffer)
         {
-            var line = _inner.ReadLine();
-            if (line is not null)
-            {
-                Lines++;
-            }
-
-            return line;
+            var n = Math.Min(buffer.Length, text.Length - CharsRead);
+            text.AsSpan(CharsRead, n).CopyTo(buffer);
+            CharsRead += n;
+            return n;
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
+        public override int Read() => CharsRead < text.Length ? text[CharsRead++] : -1;
 
-            base.Dispose(disposing);
-        }
+        public override int Peek() => CharsRead < text.Length ? text[CharsRead] : -1;
     }
 }

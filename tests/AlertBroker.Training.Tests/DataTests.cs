@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Csv;
 using AlertBroker.Model.Features;
@@ -261,6 +262,31 @@ public sealed class DataTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
 
         Assert.Contains("ztf_long_lightcurves.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MetadataOfOneGiantLine_IsAnInvalidDataExceptionAfterTheLimitNotTheWholeLine()
+    {
+        // A binary file given as CSV: 4 GiB of zero bytes without a line break (gzip members of 1 MiB each, 4 MB on disk),
+        // more than a string holds: read whole into one line, it was an OutOfMemoryException after minutes.
+        File.WriteAllText(Path.Combine(_dir, "ztf_giant_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        var member = new MemoryStream();
+        using (var gzip = new GZipStream(member, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(new byte[1 << 20]);
+        }
+
+        using (var file = File.Create(Path.Combine(_dir, "ztf_giant_metadata.csv.gz")))
+        {
+            for (var i = 0; i < 4096; i++)
+            {
+                file.Write(member.GetBuffer().AsSpan(0, (int)member.Length));
+            }
+        }
+
+        var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+
+        Assert.Contains($"ztf_giant_metadata.csv.gz: line 1: the record starting there is longer than {CsvRecordReader.DefaultMaxRecordChars} characters", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

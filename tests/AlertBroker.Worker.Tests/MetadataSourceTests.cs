@@ -213,6 +213,26 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
     }
 
     [Fact]
+    public void CsvSource_BinaryFileWithoutLineBreaks_IsAMetadataSourceExceptionNamingTheLine()
+    {
+        // A binary file given as the CSV: 3 MB with no CR or LF after the header, refused at the record limit.
+        var csv = Path.Combine(_root, "binary.csv");
+        var bytes = new byte[3 << 20];
+        new Random(3).NextBytes(bytes);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = bytes[i] is (byte)'\r' or (byte)'\n' ? (byte)0 : bytes[i];
+        }
+
+        File.WriteAllBytes(csv, [.. "object_id,redshift\n"u8, .. bytes]);
+
+        var e = Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(csv, "redshift"));
+
+        Assert.Contains("binary.csv: line 2: the record starting there is longer than", e.Message, StringComparison.Ordinal);
+        Assert.False(e.ColumnMissing);
+    }
+
+    [Fact]
     public void CsvSource_MissingColumn_IsAClearError()
     {
         var csv = Path.Combine(_root, "bad.csv");

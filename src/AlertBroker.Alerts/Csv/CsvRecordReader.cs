@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -11,9 +12,12 @@ namespace AlertBroker.Alerts.Csv;
 /// </summary>
 /// <remarks>
 /// A record is bounded (<see cref="MaxRecordChars"/>, <see cref="MaxRecordLines"/>): an unterminated quote would otherwise
-/// make the rest of the file one record, read whole into memory. Both, and a quote still open at the end of the file, are
-/// an <see cref="InvalidDataException"/> (what the readers throw for a malformed file) naming the file and the line where the
-/// record starts.
+/// make the rest of the file one record, read whole into memory, and so would one physical line without a line break (a
+/// file of one 2 GB line, a binary file given as CSV): lines are read through a buffer of this reader's own, refused once
+/// they pass the limit, never read whole first. Both, and a quote still open at the end of the file, are an
+/// <see cref="InvalidDataException"/> (what the readers throw for a malformed file) naming the file and the line where the
+/// record starts. The reader reads ahead of the record it returns: read the <see cref="TextReader"/> through it alone.
+/// Lines end as <see cref="TextReader.ReadLine"/> ends them: CRLF, LF or CR.
 /// </remarks>
 public sealed class CsvRecordReader
 {
@@ -23,7 +27,16 @@ public sealed class CsvRecordReader
     /// <summary>The most physical lines one record may span: 10,000.</summary>
     public const int DefaultMaxRecordLines = 10_000;
 
+    // What one Read asks of the TextReader (32 KB, rented): line ends are found in it with one vectorised IndexOfAny.
+    private const int BufferChars = 16 * 1024;
+
     private readonly TextReader _reader;
+    private char[] _small = ArrayPool<char>.Shared.Rent(BufferChars); // given back at the end of the text
+    private char[] _buffer;
+    private int _start; // the first character not yet returned
+    private int _end; // the end of the characters read
+    private bool _atEnd; // the TextReader has no more
+    private bool _skipLf; // the last line ended with a CR at the end of the buffer: a LF after it is part of its line break
     private long _nextLine = 1;
     private StringBuilder? _joined;
 
@@ -34,6 +47,7 @@ public sealed class CsvRecordReader
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(path);
         _reader = reader;
+        _buffer = _small;
         Path = path;
     }
 
@@ -55,22 +69,20 @@ public sealed class CsvRecordReader
     /// <exception cref="InvalidDataException">a quoted cell is still open at the end of the file, or the record is longer than the limits.</exception>
     public string? ReadRecord()
     {
-        var line = _reader.ReadLine();
-        if (line is null)
+        var previous = Line;
+        Line = _nextLine; // the line a refusal names
+        if (!TryReadLine(MaxRecordChars, out var start, out var length))
         {
+            Line = previous;
             return null;
         }
 
-        Line = _nextLine++;
-        var quotes = line.AsSpan().Count('"');
+        _nextLine++;
+        var line = _buffer.AsSpan(start, length);
+        var quotes = line.Count('"');
         if ((quotes & 1) == 0)
         {
-            if (line.Length > MaxRecordChars)
-            {
-                throw TooLong();
-            }
-
-            return line;
+            return new string(line);
         }
 
         // An odd number of quotes leaves a quoted cell open: each quote opens or closes one, and a doubled quote inside
@@ -80,14 +92,25 @@ public sealed class CsvRecordReader
         var lines = 1;
         while ((quotes & 1) != 0)
         {
-            if (joined.Length > MaxRecordChars || lines >= MaxRecordLines)
+            if (lines >= MaxRecordLines)
             {
                 joined.Clear();
                 throw TooLong();
             }
 
-            var next = _reader.ReadLine();
-            if (next is null)
+            // The next line may have what is left of the record's characters after the LF that joins it.
+            bool more;
+            try
+            {
+                more = TryReadLine(MaxRecordChars - joined.Length - 1, out start, out length);
+            }
+            catch (InvalidDataException)
+            {
+                joined.Clear();
+                throw;
+            }
+
+            if (!more)
             {
                 joined.Clear();
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{Path}: line {Line}: a quoted cell is not closed before the end of the file (the record starting there runs on over {lines} line(s)); close the quote, or double a quote inside a quoted cell (\"\")"));
@@ -95,14 +118,9 @@ public sealed class CsvRecordReader
 
             _nextLine++;
             lines++;
-            quotes += next.AsSpan().Count('"');
+            var next = _buffer.AsSpan(start, length);
+            quotes += next.Count('"');
             joined.Append('\n').Append(next);
-        }
-
-        if (joined.Length > MaxRecordChars)
-        {
-            joined.Clear();
-            throw TooLong();
         }
 
         var record = joined.ToString();
@@ -118,6 +136,135 @@ public sealed class CsvRecordReader
     /// <exception cref="InvalidDataException">the file is empty, or its first record breaks the limits.</exception>
     public string[] ReadHeader() =>
         CsvLine.SplitTrimmed(ReadRecord() ?? throw new InvalidDataException($"{Path} is empty."));
+
+    /// <summary>
+    /// The next physical line, its line break left out, as <c>_buffer[start..(start + length)]</c> (valid until the next
+    /// call); false at the end of the text. A line longer than <paramref name="maxChars"/> is refused (<see cref="TooLong"/>)
+    /// once that many characters and one more are read, whatever the rest of it.
+    /// </summary>
+    private bool TryReadLine(int maxChars, out int start, out int length)
+    {
+        if (_skipLf)
+        {
+            _skipLf = false;
+            if (_start == _end && !_atEnd)
+            {
+                Fill(maxChars);
+            }
+
+            if (_start < _end && _buffer[_start] == '\n')
+            {
+                _start++;
+            }
+        }
+
+        var scanned = 0; // characters from _start known to hold no line break
+        while (true)
+        {
+            var found = _buffer.AsSpan(_start + scanned, _end - _start - scanned).IndexOfAny('\r', '\n');
+            if (found >= 0)
+            {
+                length = scanned + found;
+                if (length > maxChars)
+                {
+                    throw TooLong();
+                }
+
+                start = _start;
+                var lineBreak = start + length;
+                _start = lineBreak + 1;
+                if (_buffer[lineBreak] == '\r')
+                {
+                    if (_start < _end)
+                    {
+                        if (_buffer[_start] == '\n')
+                        {
+                            _start++;
+                        }
+                    }
+                    else
+                    {
+                        _skipLf = true;
+                    }
+                }
+
+                return true;
+            }
+
+            scanned = _end - _start;
+            if (_atEnd)
+            {
+                // The last line, without a line break (ReadLine's too); nothing left is the end.
+                start = _start;
+                length = scanned;
+                _start = _end;
+                if (length > maxChars)
+                {
+                    throw TooLong();
+                }
+
+                if (length > 0)
+                {
+                    return true;
+                }
+
+                Release();
+                return false;
+            }
+
+            if (scanned > maxChars)
+            {
+                throw TooLong();
+            }
+
+            Fill(maxChars);
+        }
+    }
+
+    /// <summary>Reads more after the characters not yet returned: moved to the buffer's start, or a larger buffer when they fill it.</summary>
+    private void Fill(int maxChars)
+    {
+        var kept = _end - _start;
+        if (_start > 0)
+        {
+            // Back to the small buffer once a long line is behind.
+            var target = kept < _small.Length ? _small : _buffer;
+            _buffer.AsSpan(_start, kept).CopyTo(target);
+            _buffer = target;
+        }
+        else if (kept == _buffer.Length)
+        {
+            // A line longer than the buffer (and not over maxChars, or it would have been refused): grow to what the limit
+            // needs to tell, the line and one character after it.
+            var size = (int)Math.Min(Math.Min(2L * _buffer.Length, (long)maxChars + 1), Array.MaxLength);
+            var larger = new char[size];
+            _buffer.AsSpan(0, kept).CopyTo(larger);
+            _buffer = larger;
+        }
+
+        _start = 0;
+        _end = kept;
+        var read = _reader.Read(_buffer.AsSpan(kept));
+        if (read == 0)
+        {
+            _atEnd = true;
+        }
+        else
+        {
+            _end += read;
+        }
+    }
+
+    /// <summary>At the end of the text: the buffer goes back to the pool (a reader left before its end leaves it to the GC).</summary>
+    private void Release()
+    {
+        if (_small.Length > 0)
+        {
+            ArrayPool<char>.Shared.Return(_small);
+            _small = _buffer = [];
+            _start = _end = 0;
+        }
+    }
 
     private InvalidDataException TooLong() =>
         new(string.Create(CultureInfo.InvariantCulture, $"{Path}: line {Line}: the record starting there is longer than {MaxRecordChars} characters or {MaxRecordLines} lines (a quoted cell not closed?)"));
