@@ -114,6 +114,83 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal(payload, input.Bytes);
     }
 
+    [SharedDataTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Read_ArchiveThroughAPipe_IsReadEntryByEntry(bool gzip)
+    {
+        // `curl …/ztf_public_20210101.tar.gz | alertbroker replay /dev/stdin`: a pipe has no name to go by; its bytes say it
+        // is gzip and, inside, a tar archive (ustar magic), read entry by entry as a named archive is.
+        var sources = SharedData.Files("alert-samples/ztf-real-50").Take(5).ToArray();
+        var archive = new MemoryStream();
+        using (Stream outer = gzip ? new GZipStream(archive, CompressionLevel.Fastest, leaveOpen: true) : archive)
+        using (var tar = new TarWriter(outer, TarEntryFormat.Pax, leaveOpen: gzip ? false : true))
+        {
+            foreach (var file in sources)
+            {
+                await tar.WriteEntryAsync(file, "night/" + Path.GetFileName(file));
+            }
+        }
+
+        var inputs = await ReadThroughFifo(archive.ToArray());
+
+        Assert.Equal(sources.Length, inputs.Count);
+        Assert.All(inputs, i => Assert.Null(i.Error));
+        for (var i = 0; i < sources.Length; i++)
+        {
+            Assert.EndsWith("!night/" + Path.GetFileName(sources[i]), inputs[i].Source, StringComparison.Ordinal);
+            Assert.Equal(await File.ReadAllBytesAsync(sources[i]), inputs[i].Bytes);
+        }
+    }
+
+    [SharedDataFact]
+    public async Task Read_GzipMessageThroughAPipe_IsDecompressed()
+    {
+        // `alertbroker inspect <(cat alert.avro.gz)`: one gzip-compressed message, not an archive.
+        var file = SharedData.Files("alert-samples/ztf-real-50")[0];
+        var compressed = new MemoryStream();
+        using (var gz = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gz.Write(await File.ReadAllBytesAsync(file));
+        }
+
+        var input = Assert.Single(await ReadThroughFifo(compressed.ToArray()));
+
+        Assert.Null(input.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(file), input.Bytes);
+    }
+
+    [Fact]
+    public async Task Read_CorruptGzipThroughAPipe_IsAnArchiveError()
+    {
+        var input = Assert.Single(await ReadThroughFifo([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+
+        Assert.Equal(AlertErrorKind.Archive, input.Error?.Kind);
+        Assert.Empty(input.Bytes);
+    }
+
+    // Writes the bytes into a FIFO from another task while AlertArchiveReader reads it.
+    private async Task<List<(string Source, byte[] Bytes, AlertFormatException? Error)>> ReadThroughFifo(byte[] bytes)
+    {
+        var fifo = Path.Combine(_dir, "in-" + Guid.NewGuid().ToString("N")[..8]);
+        Assert.Equal(0, MakeFifo(fifo, 0b110_000_000));
+        var writer = Task.Run(() =>
+        {
+            using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            try
+            {
+                stream.Write(bytes);
+            }
+            catch (IOException)
+            {
+                // The reader stopped early (a corrupt stream): a closed pipe.
+            }
+        });
+        var inputs = AlertArchiveReader.Read([fifo]).Select(i => (i.Source, i.Payload.ToArray(), i.Error)).ToList();
+        await writer;
+        return inputs;
+    }
+
     [Fact]
     public void Read_DeviceWithoutEnd_StopsAtTheMessageLimit()
     {

@@ -74,7 +74,7 @@ public static class AlertArchiveReader
         cancellationToken.ThrowIfCancellationRequested();
         if (IsArchive(path))
         {
-            foreach (var input in ReadTar(path, buffer, cancellationToken))
+            foreach (var input in ReadTar(path, null, buffer, cancellationToken))
             {
                 yield return input;
             }
@@ -84,33 +84,49 @@ public static class AlertArchiveReader
 
         AlertFormatException? error = null;
         var length = 0;
+        Stream? archive = null;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            if (!stream.CanSeek || stream.Length == 0)
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            try
             {
-                // A pipe (`inspect /dev/stdin`, a shell's `<(zcat …)`) or a device has no length to read up front (seeking
-                // fails, or it says 0): read it to its end, at most one byte past the limit.
-                length = ReadToEnd(stream, buffer);
-                if (length > MaxMessageBytes)
+                if (!stream.CanSeek || stream.Length == 0)
                 {
-                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: more than the {MaxMessageBytes}-byte message limit (a stream without an end?)");
-                    length = 0;
+                    // A pipe (`inspect /dev/stdin`, a shell's `<(zcat …)`, `curl … |`) or a device has no length to read up
+                    // front (seeking fails, or it says 0) and no name to go by: what it holds says what it is.
+                    archive = ReadStreamed(path, stream, buffer, out length, out error);
+                }
+                else if (stream.Length > MaxMessageBytes)
+                {
+                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
+                }
+                else
+                {
+                    length = (int)stream.Length;
+                    stream.ReadExactly(buffer.Get(length), 0, length);
                 }
             }
-            else if (stream.Length > MaxMessageBytes)
+            finally
             {
-                error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
-            }
-            else
-            {
-                length = (int)stream.Length;
-                stream.ReadExactly(buffer.Get(length), 0, length);
+                if (archive is null)
+                {
+                    stream.Dispose();
+                }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {e.Message}", -1, e);
+        }
+
+        if (archive is not null)
+        {
+            foreach (var input in ReadTar(path, archive, buffer, cancellationToken))
+            {
+                yield return input;
+            }
+
+            yield break;
         }
 
         yield return error is null
@@ -118,11 +134,68 @@ public static class AlertArchiveReader
             : new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
     }
 
-    // Reads the stream to its end into the buffer, growing it up to MaxMessageBytes. Returns the bytes read, or
-    // MaxMessageBytes + 1 when there is more than that.
-    private static int ReadToEnd(Stream stream, PooledBuffer buffer)
+    /// <summary>
+    /// A pipe or device: gzip-compressed data is decompressed; a tar archive (ustar magic at byte 257) is returned to be read
+    /// entry by entry (a nightly archive straight from <c>curl</c>, never held whole); anything else is read to its end as
+    /// one message, at most <see cref="MaxMessageBytes"/>.
+    /// </summary>
+    private static Stream? ReadStreamed(string path, Stream stream, PooledBuffer buffer, out int length, out AlertFormatException? error)
     {
-        var length = 0;
+        error = null;
+        length = 0;
+        Span<byte> head = stackalloc byte[TarBlock];
+        var seen = ReadAtMost(stream, head);
+        Stream source = stream;
+        if (seen >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        {
+            source = new GZipStream(new PrefixedStream(head[..seen].ToArray(), stream), CompressionMode.Decompress);
+            seen = ReadAtMost(source, head);
+        }
+
+        if (seen == TarBlock && head.Slice(257, 5).SequenceEqual("ustar"u8))
+        {
+            return new PrefixedStream(head.ToArray(), source);
+        }
+
+        head[..seen].CopyTo(buffer.Get(Math.Max(seen, 1)));
+        length = ReadToEnd(source, buffer, seen);
+        if (!ReferenceEquals(source, stream))
+        {
+            source.Dispose();
+        }
+
+        if (length > MaxMessageBytes)
+        {
+            error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: more than the {MaxMessageBytes}-byte message limit (a stream without an end?)");
+            length = 0;
+        }
+
+        return null;
+    }
+
+    // Reads until the span is full or the stream ends; returns the bytes read.
+    private static int ReadAtMost(Stream stream, Span<byte> into)
+    {
+        var read = 0;
+        while (read < into.Length)
+        {
+            var n = stream.Read(into[read..]);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return read;
+    }
+
+    // Reads the stream to its end into the buffer after the first `already` bytes there, growing it up to MaxMessageBytes.
+    // Returns the bytes held, or MaxMessageBytes + 1 when there is more than that.
+    private static int ReadToEnd(Stream stream, PooledBuffer buffer, int already)
+    {
+        var length = already;
         var array = buffer.Get(64 * 1024);
         while (true)
         {
@@ -149,14 +222,21 @@ public static class AlertArchiveReader
         }
     }
 
-    private static IEnumerable<AlertInput> ReadTar(string path, PooledBuffer buffer, CancellationToken cancellationToken)
+    private static IEnumerable<AlertInput> ReadTar(string path, Stream? opened, PooledBuffer buffer, CancellationToken cancellationToken)
     {
-        Stream? stream = null;
+        Stream? stream = opened;
         AlertFormatException? openError = null;
         try
         {
-            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            stream = path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? file : new GZipStream(file, CompressionMode.Decompress);
+            if (stream is not null)
+            {
+                // Opened and decompressed by the caller (a pipe).
+            }
+            else
+            {
+                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                stream = path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? file : new GZipStream(file, CompressionMode.Decompress);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -396,6 +476,61 @@ public static class AlertArchiveReader
     }
 
     /// <summary>One growing buffer reused for every message of an enumeration.</summary>
+    /// <summary>A read-only stream of some bytes already read, then the rest of the stream they came from.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - _position);
+                prefix.AsSpan(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            return rest.Read(buffer);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                rest.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
     private sealed class PooledBuffer : IDisposable
     {
         private byte[] _array = ArrayPool<byte>.Shared.Rent(128 * 1024);
