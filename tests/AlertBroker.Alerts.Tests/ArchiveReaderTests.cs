@@ -52,6 +52,34 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal([Path.Combine(sub, "y.avro"), Path.Combine(_dir, "z.avro")], inputs);
     }
 
+    // A pipe has no length: `score <(zcat alert.avro.gz)` (or /dev/stdin, a FIFO) ended in "Stream does not support
+    // seeking" (exit 70). It is read to its end, past the first buffer.
+    [Fact]
+    public async Task Read_Pipe_ReadsItToItsEnd()
+    {
+        var fifo = Path.Combine(_dir, "alert.avro");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var bytes = new byte[300_000];
+        new Random(7).NextBytes(bytes);
+        var writer = Task.Run(() =>
+        {
+            using var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            pipe.Write(bytes);
+        });
+
+        var inputs = AlertArchiveReader.Read([fifo]).Select(i => (Bytes: i.Payload.ToArray(), i.Error)).ToList();
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var input = Assert.Single(inputs);
+        Assert.Null(input.Error);
+        Assert.Equal(bytes, input.Bytes);
+    }
+
     [Fact]
     public void Read_CorruptGzip_YieldsAnErrorAndContinues()
     {

@@ -133,6 +133,32 @@ public sealed class OddValuesTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root));
     }
 
+    // `inspect <(zcat alert.avro.gz)`: the shell hands over a pipe, and reading it ended in "unexpected error
+    // (NotSupportedException): Stream does not support seeking" (exit 70).
+    [SharedDataFact]
+    public async Task Inspect_AlertFromAPipe_Shown()
+    {
+        var fifo = Path.Combine(_root, "alert.avro");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var alert = await File.ReadAllBytesAsync(SharedData.Path("alert-samples", "ztf-real-50", "1095578115815010001.avro"));
+        var writer = Task.Run(async () =>
+        {
+            await using var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            await pipe.WriteAsync(alert);
+        });
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["inspect", fifo]);
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == 0, output);
+        Assert.Contains("object=ZTF20aabaesm", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TwoModelsForOneSurvey_UsageErrorNotUnexpected()
     {

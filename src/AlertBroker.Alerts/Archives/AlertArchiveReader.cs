@@ -87,7 +87,18 @@ public static class AlertArchiveReader
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            if (stream.Length > MaxMessageBytes)
+            if (!stream.CanSeek)
+            {
+                // A pipe (a shell's <(…), /dev/stdin, a FIFO) has no length to ask for ("Stream does not support
+                // seeking", exit 70): it is read to its end, up to the same limit.
+                length = ReadToEnd(stream, buffer);
+                if (length < 0)
+                {
+                    length = 0;
+                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: over the {MaxMessageBytes}-byte message limit");
+                }
+            }
+            else if (stream.Length > MaxMessageBytes)
             {
                 error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
             }
@@ -105,6 +116,37 @@ public static class AlertArchiveReader
         yield return error is null
             ? new AlertInput(path, buffer.Memory(length))
             : new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
+    }
+
+    // The bytes of a stream without a length, in the pooled buffer; -1 past MaxMessageBytes.
+    private static int ReadToEnd(Stream stream, PooledBuffer buffer)
+    {
+        var array = buffer.Get(0);
+        var length = 0;
+        while (true)
+        {
+            if (length == array.Length)
+            {
+                if (length > MaxMessageBytes)
+                {
+                    return -1;
+                }
+
+                array = buffer.Grow(length, (int)Math.Min(2L * length, MaxMessageBytes + 1L));
+            }
+
+            var n = stream.Read(array, length, array.Length - length);
+            if (n == 0)
+            {
+                return length;
+            }
+
+            length += n;
+            if (length > MaxMessageBytes)
+            {
+                return -1;
+            }
+        }
     }
 
     private static IEnumerable<AlertInput> ReadTar(string path, PooledBuffer buffer, CancellationToken cancellationToken)
@@ -366,6 +408,16 @@ public static class AlertArchiveReader
                 _array = ArrayPool<byte>.Shared.Rent(length);
             }
 
+            return _array;
+        }
+
+        /// <summary>A larger array holding the first <paramref name="used"/> bytes of the current one.</summary>
+        public byte[] Grow(int used, int length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(length);
+            _array.AsSpan(0, used).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = larger;
             return _array;
         }
 
