@@ -247,6 +247,129 @@ internal static class CliHelpers
     }
 
     /// <summary>
+    /// An output file must not be a file the command reads: an input path itself, the other half of a light-curve CSV pair
+    /// (<c>x_lightcurves.csv[.gz]</c> ↔ <c>x_metadata.csv[.gz]</c>), or, inside an input directory, an alert file or archive
+    /// it would read or a CSV pair file directly in it. A usage error (exit 2) naming both, before anything runs: before,
+    /// <c>replay F --out F</c> emptied F and then reported it as an empty message, and <c>split --data D --out
+    /// D/x_metadata.csv</c> wrote the test ids over the labels it had just read (exit 0).
+    /// </summary>
+    public static void RefuseOutputThatIsAnInput(this Command command, Option output, params Symbol[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Validators.Add(result =>
+        {
+            if (ValueOf(result, output) is not string path || string.IsNullOrWhiteSpace(path))
+            {
+                return;
+            }
+
+            string target;
+            try
+            {
+                target = Canonical(path);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
+            {
+                return;
+            }
+
+            foreach (var input in inputs)
+            {
+                var given = ValueOf(result, input) switch
+                {
+                    string one => [one],
+                    IEnumerable<string> several => several,
+                    _ => [],
+                };
+                foreach (var source in given)
+                {
+                    if (!string.IsNullOrWhiteSpace(source) && Reads(source, target))
+                    {
+                        var name = input is Argument argument ? $"<{argument.Name}>" : input.Name;
+                        result.AddError($"{output.Name} {path} is also read by this command ({name} {source}): writing it would overwrite the input; give another path");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    private static object? ValueOf(System.CommandLine.Parsing.CommandResult result, Symbol symbol) => symbol switch
+    {
+        Option option => result.GetResult(option)?.GetValueOrDefault<object?>(),
+        Argument argument => result.GetResult(argument)?.GetValueOrDefault<object?>(),
+        _ => null,
+    };
+
+    // Whether writing target (a full path) would write over what reading source takes in.
+    private static bool Reads(string source, string target)
+    {
+        string full;
+        try
+        {
+            full = Canonical(source);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
+        {
+            return false;
+        }
+
+        if (Directory.Exists(full))
+        {
+            var relative = Path.GetRelativePath(full, target);
+            if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+            {
+                return false;
+            }
+
+            var name = Path.GetFileName(target);
+            return name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || Alerts.Archives.AlertArchiveReader.IsArchive(name)
+                || (Path.GetDirectoryName(relative) is null or "" && PairStem(name) is not null);
+        }
+
+        if (string.Equals(full, target, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        // One half of a light-curve pair names the other: reading one reads both.
+        return PairStem(Path.GetFileName(full)) is { } stem
+            && string.Equals(stem, PairStem(Path.GetFileName(target)), StringComparison.Ordinal)
+            && string.Equals(Path.GetDirectoryName(full), Path.GetDirectoryName(target), StringComparison.Ordinal);
+    }
+
+    private static string? PairStem(string name)
+    {
+        foreach (var half in (ReadOnlySpan<string>)["_lightcurves.csv", "_metadata.csv"])
+        {
+            var at = name.IndexOf(half, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                return name[..at];
+            }
+        }
+
+        return null;
+    }
+
+    // The full path, through a symbolic link at its end (`ln -s data.csv out.csv`, then --out out.csv).
+    private static string Canonical(string path)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            var link = File.Exists(full) ? File.ResolveLinkTarget(full, returnFinalTarget: true)
+                : Directory.Exists(full) ? Directory.ResolveLinkTarget(full, returnFinalTarget: true)
+                : null;
+            return link?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
+    }
+
+    /// <summary>
     /// Whether <paramref name="directory"/> can be made (null: yes, or it exists; else why not), tried before a command
     /// does its work so that an output place it cannot write is said at once, not after a training or an evaluation. What
     /// the probe makes it removes again.

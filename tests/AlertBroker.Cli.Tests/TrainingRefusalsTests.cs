@@ -169,6 +169,55 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
 
+    // An output that is also an input: split wrote the test ids over the metadata it had just read (exit 0), evaluate
+    // --predictions its CSV over the light curves, replay --out emptied the alert file before reading it.
+    [Theory]
+    [InlineData("split --data {data} --out {data}/ztf_toy_metadata.csv", "--out {data}/ztf_toy_metadata.csv is also read by this command (--data {data})")]
+    [InlineData("split --data {data}/ztf_toy_lightcurves.csv --out {data}/ztf_toy_metadata.csv", "is also read by this command (--data {data}/ztf_toy_lightcurves.csv)")]
+    [InlineData("split --data {data} --exclude-ids {ids} --out {ids}", "is also read by this command (--exclude-ids {ids})")]
+    [InlineData("evaluate --model {model} --data {data} --predictions {data}/ztf_toy_lightcurves.csv", "--predictions {data}/ztf_toy_lightcurves.csv is also read by this command (--data {data})")]
+    [InlineData("replay {data}/alert.avro --out {data}/alert.avro", "--out {data}/alert.avro is also read by this command (<paths> {data}/alert.avro)")]
+    [InlineData("replay {data} --out {data}/night/alert.avro", "is also read by this command (<paths> {data})")]
+    public async Task OutputIsAnInput_UsageErrorAndTheInputKept(string commandLine, string message)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var ids = Ids("ZTFtoy000");
+        Directory.CreateDirectory(Path.Combine(data, "night"));
+        File.WriteAllText(Path.Combine(data, "alert.avro"), "not really an alert");
+        File.WriteAllText(Path.Combine(data, "night", "alert.avro"), "not really an alert");
+        string Fill(string text) => text.Replace("{data}", data, StringComparison.Ordinal).Replace("{model}", model, StringComparison.Ordinal).Replace("{ids}", ids, StringComparison.Ordinal);
+        var before = Directory.GetFiles(_root, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
+
+        var output = await Refused(2, Fill(commandLine).Split(' '));
+
+        Assert.Contains(Fill(message), output, StringComparison.Ordinal);
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllText(file.Key)));
+    }
+
+    [Fact]
+    public async Task SimulateAlerts_LabelsIsOut_UsageErrorNothingWritten()
+    {
+        var path = Path.Combine(_root, "night.avro");
+
+        var output = await Refused(2, "simulate", "alerts", "--format", "avro", "--no-cutouts", "--out", path, "--labels", path);
+
+        Assert.Contains($"--labels {path} is also --out", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+    }
+
+    // The labels' folder was not made (the alerts' was): "Could not find a part of the path", exit 1.
+    [Fact]
+    public async Task SimulateAlerts_LabelsInAFolderNotYetMade_Written()
+    {
+        var labels = Path.Combine(_root, "sim", "truth", "labels.csv");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--no-cutouts", "--objects-per-night", "2", "--out", Path.Combine(_root, "sim", "alerts"), "--labels", labels]);
+
+        Assert.True(code == 0, output);
+        Assert.StartsWith("object_id,class", File.ReadAllText(labels), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Train_RedshiftColumnNotNumeric_ExitOneNamingIt()
     {
