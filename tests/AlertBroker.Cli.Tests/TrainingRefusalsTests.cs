@@ -169,6 +169,28 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
 
+    // Of the right type but out of range: maxSteps -3 ended in OverflowException (exit 70), 0 in "no objects of the
+    // model's classes", a validation fraction of 5 evaluated every object as the "validation part" (exit 0).
+    [Theory]
+    [InlineData("{\"encoding\":{\"maxSteps\":-3}}", "all", "training.data.encoding.maxSteps is -3, not in [1, 2147483647]")]
+    [InlineData("{\"encoding\":{\"maxSteps\":0}}", "all", "training.data.encoding.maxSteps is 0, not in [1, 2147483647]")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":5,\"testFraction\":0.2}}", "validation", "training.data.split.validationFraction is 5, not in [0, 1)")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":0.2,\"testFraction\":-0.5}}", "test", "training.data.split.testFraction is -0.5, not in [0, 1)")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":0.6,\"testFraction\":0.6}}", "train", "the validation and test fractions (0.6 + 0.6, from model.json unless given) leave no training objects")]
+    public async Task Evaluate_RecordedValueOutOfRange_ExitOneNamingIt(string recorded, string part, string message)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var manifestPath = Path.Combine(model, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        manifest["training"]!["data"] = JsonNode.Parse(recorded);
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--split", part);
+
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
     // An output that is also an input: split wrote the test ids over the metadata it had just read (exit 0), evaluate
     // --predictions its CSV over the light curves, replay --out emptied the alert file before reading it.
     [Theory]
