@@ -191,6 +191,28 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(message, output, StringComparison.Ordinal);
     }
 
+    // Every reader took the first of two columns of one name: a second 'mag' (or 'class') was ignored without a word.
+    [Theory]
+    [InlineData("lightcurves", "object_id,mjd,band,mag,mag_err,mag")]
+    [InlineData("metadata", "object_id,class,redshift,a_v,class")]
+    public async Task Train_HeaderNamesAColumnTwice_ExitOneNamingIt(string file, string header)
+    {
+        var data = WriteData();
+        var path = Path.Combine(data, $"ztf_toy_{file}.csv");
+        var lines = File.ReadAllLines(path);
+        lines[0] = header;
+        for (var i = 1; i < lines.Length; i++)
+        {
+            lines[i] += file == "metadata" ? ",SNIa" : ",21.0";
+        }
+
+        File.WriteAllLines(path, lines);
+
+        var output = await Refused(1, "train", "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains($"the header names the column '{header[(header.LastIndexOf(',') + 1)..]}' twice", output, StringComparison.Ordinal);
+    }
+
     // An output that is also an input: split wrote the test ids over the metadata it had just read (exit 0), evaluate
     // --predictions its CSV over the light curves, replay --out emptied the alert file before reading it.
     [Theory]
