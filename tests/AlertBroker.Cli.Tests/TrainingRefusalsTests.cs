@@ -239,6 +239,29 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllText(file.Key)));
     }
 
+    // Another set's ids (or a CSV whose lines are not ids) left nothing out, and the objects meant to be held out took
+    // part in the run without a word (exit 0).
+    [Theory]
+    [InlineData("split")]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    public async Task ExcludeIdsNoneInTheData_ExitTwo(string command)
+    {
+        var data = WriteData();
+        var ids = Ids("ZTF18nothere", "ZTF19nothere");
+        string[] args = command switch
+        {
+            "split" => ["split", "--data", data, "--exclude-ids", ids, "--out", Path.Combine(_root, "test-ids.txt")],
+            "train" => ["train", "--data", data, "--exclude-ids", ids, "--no-meta", "--epochs", "1", "--quiet", "--out", Out],
+            _ => ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, "--exclude-ids", ids, "--no-meta"],
+        };
+
+        var output = await Refused(2, args);
+
+        Assert.Contains($"--exclude-ids: none of the 2 ids in {ids} is in the data, so it would leave nothing out", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "test-ids.txt")));
+    }
+
     [Fact]
     public async Task SimulateAlerts_LabelsIsOut_UsageErrorNothingWritten()
     {

@@ -104,7 +104,7 @@ internal static class EvaluateCommand
         {
             splitInfo = part == "all" ? null : Section(manifest.Training.Data, "split");
             encodingInfo = Section(manifest.Training.Data, "encoding");
-            recordedMaxSteps = Recorded<int>(encodingInfo, "encoding", "maxSteps");
+            recordedMaxSteps = InRange(Recorded<int>(encodingInfo, "encoding", "maxSteps"), "encoding", "maxSteps", 1, int.MaxValue);
         }
         catch (InvalidDataException e)
         {

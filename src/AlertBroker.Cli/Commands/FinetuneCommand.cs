@@ -90,6 +90,11 @@ internal static class FinetuneCommand
             trainable = TrainableLayers.Parse(layers);
             data = cli.LoadData(parse, ct);
         }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
         {
             CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");

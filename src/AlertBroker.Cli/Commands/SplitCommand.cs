@@ -179,6 +179,11 @@ internal static class SplitCommand
         {
             data = cli.LoadData(parse, ct);
         }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return (null!, null!, [], 2);
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
         {
             CliHelpers.Stderr.MarkupLine($"[red]cannot read data:[/] {Markup.Escape(e.Message)}");
