@@ -100,6 +100,7 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("evaluate --model {pkg} --data {pkg} --bootstrap 100000000", "--bootstrap must be in [0, 100000], not 100000000")]
     [InlineData("simulate compare --n 100000000 --out {out}", "--n must be in [1, 1000000], not 100000000")]
     [InlineData("experiment transfer --ztf-sim {pkg} --sizes 0 --out {out}", "--sizes: '0' is neither a count")]
+    [InlineData("experiment transfer --ztf-sim {pkg} --threads 100000 --out {out}", "--threads must be in [1, 256], not 100000")]
     [InlineData("experiment transfer --ztf-sim {pkg} --conditions foo --out {out}", "--conditions must list stream and/or redshift, not 'foo'")]
     [InlineData("experiment transfer --ztf-sim {pkg} --modes foo --out {out}", "Unknown mode 'foo': use scratch, scratch-long, head, all or all-fast")]
     [InlineData("experiment transfer --ztf-sim {pkg} --targets foo --out {out}", "--targets must list ztf-bts, des-sims and/or lsst-sims, not 'foo'")]
