@@ -247,18 +247,23 @@ internal static class CliHelpers
     }
 
     /// <summary>
-    /// An output file must not be a file the command reads: an input path itself, the other half of a light-curve CSV pair
+    /// An output must not be what the command reads: an input path itself (a file, or a package directory), the other half of a light-curve CSV pair
     /// (<c>x_lightcurves.csv[.gz]</c> ↔ <c>x_metadata.csv[.gz]</c>), or, inside an input directory, an alert file or archive
     /// it would read or a CSV pair file directly in it. A usage error (exit 2) naming both, before anything runs: before,
     /// <c>replay F --out F</c> emptied F and then reported it as an empty message, and <c>split --data D --out
     /// D/x_metadata.csv</c> wrote the test ids over the labels it had just read (exit 0).
     /// </summary>
-    public static void RefuseOutputThatIsAnInput(this Command command, Option output, params Symbol[] inputs)
+    /// <param name="command">The command.</param>
+    /// <param name="output">The output option.</param>
+    /// <param name="kind">What the output is (a file or a directory): an existing path of the other kind is left to <see cref="OutputFile{T}"/> or <see cref="OutputDirectory{T}"/> to name.</param>
+    /// <param name="inputs">The options and arguments naming what the command reads.</param>
+    public static void RefuseOutputThatIsAnInput(this Command command, Option output, PathKind kind, params Symbol[] inputs)
     {
         ArgumentNullException.ThrowIfNull(command);
         command.Validators.Add(result =>
         {
-            if (ValueOf(result, output) is not string path || string.IsNullOrWhiteSpace(path))
+            if (ValueOf(result, output) is not string path || string.IsNullOrWhiteSpace(path)
+                || (kind == PathKind.File ? Directory.Exists(path) : File.Exists(path)))
             {
                 return;
             }
@@ -316,6 +321,12 @@ internal static class CliHelpers
 
         if (Directory.Exists(full))
         {
+            if (string.Equals(full, target, StringComparison.Ordinal))
+            {
+                // A package directory read and written (finetune --from P --out P wrote the fine-tune over its base).
+                return true;
+            }
+
             var relative = Path.GetRelativePath(full, target);
             if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
             {
@@ -355,7 +366,7 @@ internal static class CliHelpers
     // The full path, through a symbolic link at its end (`ln -s data.csv out.csv`, then --out out.csv).
     private static string Canonical(string path)
     {
-        var full = Path.GetFullPath(path);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         try
         {
             var link = File.Exists(full) ? File.ResolveLinkTarget(full, returnFinalTarget: true)

@@ -220,6 +220,8 @@ public sealed class TrainingRefusalsTests : IDisposable
     [InlineData("split --data {data}/ztf_toy_lightcurves.csv --out {data}/ztf_toy_metadata.csv", "is also read by this command (--data {data}/ztf_toy_lightcurves.csv)")]
     [InlineData("split --data {data} --exclude-ids {ids} --out {ids}", "is also read by this command (--exclude-ids {ids})")]
     [InlineData("evaluate --model {model} --data {data} --predictions {data}/ztf_toy_lightcurves.csv", "--predictions {data}/ztf_toy_lightcurves.csv is also read by this command (--data {data})")]
+    [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --out {model}", "--out {model} is also read by this command (--from {model})")]
+    [InlineData("finetune --from {model} --distill-from {model}/../../m/1 --data {data} --no-meta --epochs 1 --quiet --out {model}/", "is also read by this command (--from {model})")]
     [InlineData("replay {data}/alert.avro --out {data}/alert.avro", "--out {data}/alert.avro is also read by this command (<paths> {data}/alert.avro)")]
     [InlineData("replay {data} --out {data}/night/alert.avro", "is also read by this command (<paths> {data})")]
     public async Task OutputIsAnInput_UsageErrorAndTheInputKept(string commandLine, string message)

@@ -30,7 +30,7 @@ internal static class EvaluateCommand
         command.Options.Add(report);
         command.Options.Add(bootstrap);
         command.Options.Add(predictions);
-        command.RefuseOutputThatIsAnInput(predictions, cli.Data, cli.Labels, cli.TestIds, cli.ExcludeIds, cli.ClassMap);
+        command.RefuseOutputThatIsAnInput(predictions, PathKind.File, cli.Data, cli.Labels, cli.TestIds, cli.ExcludeIds, cli.ClassMap);
         command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), parse.GetValue(predictions), ct)));
         return command;
     }

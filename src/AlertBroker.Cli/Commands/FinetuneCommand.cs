@@ -45,6 +45,7 @@ internal static class FinetuneCommand
         var redisSecurity = new RedisCliOptions();
         redisSecurity.AddTo(command);
         command.Options.Add(registry);
+        command.RefuseOutputThatIsAnInput(cli.Out, PathKind.Directory, from, cli.DistillFrom);
         command.SetAction(async (parse, ct) =>
         {
             var exit = Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct);

@@ -32,7 +32,7 @@ internal static class SplitCommand
                 result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
             }
         });
-        command.RefuseOutputThatIsAnInput(output, cli.Data, cli.Labels, cli.ExcludeIds, cli.ClassMap);
+        command.RefuseOutputThatIsAnInput(output, PathKind.File, cli.Data, cli.Labels, cli.ExcludeIds, cli.ClassMap);
         command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(folds) > 0 ? RunFolds(cli, parse, parse.GetValue(output)!, parse.GetValue(folds), ct) : Run(cli, parse, parse.GetValue(output)!, ct)));
         return command;
     }
