@@ -475,6 +475,14 @@ internal static class CliHelpers
                 continue;
             }
 
+            if (BrokenLinkTarget(path) is { } nowhere)
+            {
+                // .NET says a symbolic link whose target is gone exists (as a file): the command then failed to open it,
+                // exit 1 ("Could not find file"), where a path that does not exist is a usage error.
+                error($"{path} is a symbolic link to {nowhere}, which does not exist{named}");
+                continue;
+            }
+
             var isFile = File.Exists(path);
             var isDirectory = Directory.Exists(path);
             var problem = (isFile, isDirectory, kind) switch
@@ -495,6 +503,20 @@ internal static class CliHelpers
                     return; // what follows a stray option is its value, not a path
                 }
             }
+        }
+    }
+
+    // The target of a symbolic link that leads nowhere (null: not a link, or its target exists).
+    private static string? BrokenLinkTarget(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: false } ? target : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
         }
     }
 
