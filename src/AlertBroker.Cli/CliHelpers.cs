@@ -247,6 +247,140 @@ internal static class CliHelpers
     }
 
     /// <summary>
+    /// An output must not be what the command reads: an input path itself (a file, or a package directory), the other half of a light-curve CSV pair
+    /// (<c>x_lightcurves.csv[.gz]</c> ↔ <c>x_metadata.csv[.gz]</c>), or, inside an input directory, an alert file or archive
+    /// it would read or a CSV pair file directly in it. A usage error (exit 2) naming both, before anything runs: before,
+    /// <c>replay F --out F</c> emptied F and then reported it as an empty message, and <c>split --data D --out
+    /// D/x_metadata.csv</c> wrote the test ids over the labels it had just read (exit 0).
+    /// </summary>
+    /// <param name="command">The command.</param>
+    /// <param name="output">The output option.</param>
+    /// <param name="kind">What the output is (a file or a directory): an existing path of the other kind is left to <see cref="OutputFile{T}"/> or <see cref="OutputDirectory{T}"/> to name.</param>
+    /// <param name="inputs">The options and arguments naming what the command reads.</param>
+    public static void RefuseOutputThatIsAnInput(this Command command, Option output, PathKind kind, params Symbol[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Validators.Add(result =>
+        {
+            if (ValueOf(result, output) is not string path || string.IsNullOrWhiteSpace(path)
+                || (kind == PathKind.File ? Directory.Exists(path) : File.Exists(path)))
+            {
+                return;
+            }
+
+            string target;
+            try
+            {
+                target = Canonical(path);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
+            {
+                return;
+            }
+
+            foreach (var input in inputs)
+            {
+                var given = ValueOf(result, input) switch
+                {
+                    string one => [one],
+                    IEnumerable<string> several => several,
+                    _ => [],
+                };
+                foreach (var source in given)
+                {
+                    if (!string.IsNullOrWhiteSpace(source) && Reads(source, target))
+                    {
+                        var name = input is Argument argument ? $"<{argument.Name}>" : input.Name;
+                        result.AddError($"{output.Name} {path} is also read by this command ({name} {source}): writing it would overwrite the input; give another path");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    private static object? ValueOf(System.CommandLine.Parsing.CommandResult result, Symbol symbol) => symbol switch
+    {
+        Option option => result.GetResult(option)?.GetValueOrDefault<object?>(),
+        Argument argument => result.GetResult(argument)?.GetValueOrDefault<object?>(),
+        _ => null,
+    };
+
+    // Whether writing target (a full path) would write over what reading source takes in.
+    private static bool Reads(string source, string target)
+    {
+        string full;
+        try
+        {
+            full = Canonical(source);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
+        {
+            return false;
+        }
+
+        if (Directory.Exists(full))
+        {
+            if (string.Equals(full, target, StringComparison.Ordinal))
+            {
+                // A package directory read and written (finetune --from P --out P wrote the fine-tune over its base).
+                return true;
+            }
+
+            var relative = Path.GetRelativePath(full, target);
+            if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+            {
+                return false;
+            }
+
+            var name = Path.GetFileName(target);
+            return name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || Alerts.Archives.AlertArchiveReader.IsArchive(name)
+                || (Path.GetDirectoryName(relative) is null or "" && PairStem(name) is not null);
+        }
+
+        if (string.Equals(full, target, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        // One half of a light-curve pair names the other: reading one reads both.
+        return PairStem(Path.GetFileName(full)) is { } stem
+            && string.Equals(stem, PairStem(Path.GetFileName(target)), StringComparison.Ordinal)
+            && string.Equals(Path.GetDirectoryName(full), Path.GetDirectoryName(target), StringComparison.Ordinal);
+    }
+
+    private static string? PairStem(string name)
+    {
+        foreach (var half in (ReadOnlySpan<string>)["_lightcurves.csv", "_metadata.csv"])
+        {
+            var at = name.IndexOf(half, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                return name[..at];
+            }
+        }
+
+        return null;
+    }
+
+    // The full path, through a symbolic link at its end (`ln -s data.csv out.csv`, then --out out.csv).
+    private static string Canonical(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        try
+        {
+            var link = File.Exists(full) ? File.ResolveLinkTarget(full, returnFinalTarget: true)
+                : Directory.Exists(full) ? Directory.ResolveLinkTarget(full, returnFinalTarget: true)
+                : null;
+            return link?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
+    }
+
+    /// <summary>
     /// Whether <paramref name="directory"/> can be made (null: yes, or it exists; else why not), tried before a command
     /// does its work so that an output place it cannot write is said at once, not after a training or an evaluation. What
     /// the probe makes it removes again.
@@ -341,6 +475,14 @@ internal static class CliHelpers
                 continue;
             }
 
+            if (BrokenLinkTarget(path) is { } nowhere)
+            {
+                // .NET says a symbolic link whose target is gone exists (as a file): the command then failed to open it,
+                // exit 1 ("Could not find file"), where a path that does not exist is a usage error.
+                error($"{path} is a symbolic link to {nowhere}, which does not exist{named}");
+                continue;
+            }
+
             var isFile = File.Exists(path);
             var isDirectory = Directory.Exists(path);
             var problem = (isFile, isDirectory, kind) switch
@@ -361,6 +503,20 @@ internal static class CliHelpers
                     return; // what follows a stray option is its value, not a path
                 }
             }
+        }
+    }
+
+    // The target of a symbolic link that leads nowhere (null: not a link, or its target exists).
+    private static string? BrokenLinkTarget(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: false } ? target : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
         }
     }
 

@@ -26,6 +26,26 @@ public class CsvRecordReaderTests
         Assert.Equal(["B", "plain", "0.2"], records[2].Cells);
     }
 
+    [Theory]
+    [InlineData("object_id,mjd,band,mag,mag_err,mag", "'mag' twice (columns 4 and 6)")]
+    [InlineData("object_id, class ,\"class\"", "'class' twice (columns 2 and 3)")]
+    public void ReadHeader_ANameTwice_IsAnErrorNamingTheColumns(string header, string message)
+    {
+        var reader = new CsvRecordReader(new StringReader(header + "\nA,1,g,18,0.1,19\n"), "lc.csv");
+
+        var e = Assert.Throws<InvalidDataException>(reader.ReadHeader);
+
+        Assert.Contains("lc.csv: the header names the column " + message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadHeader_EmptyNamesRepeated_AreNotLookedUpAndPass()
+    {
+        var reader = new CsvRecordReader(new StringReader(",object_id,class,,\n0,A,SNIa,,\n"), "meta.csv");
+
+        Assert.Equal(["", "object_id", "class", "", ""], reader.ReadHeader());
+    }
+
     [Fact]
     public void ReadRecord_EmptyLinesAndQuotesClosedOnTheirLine_AreLinesAsRead()
     {

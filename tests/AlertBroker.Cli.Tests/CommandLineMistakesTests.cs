@@ -379,12 +379,21 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("simulate lightcurves --parameters {missing} --out {out}", "no such file or directory: {missing} (--parameters)")]
     [InlineData("simulate compare --real {missing} --out {out}", "no such file or directory: {missing} (--real)")]
     [InlineData("simulate tune --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
+    [InlineData("score {broken}", "{broken} is a symbolic link to {missing}, which does not exist")]
+    [InlineData("train --data {broken} --out {out}", "{broken} is a symbolic link to {missing}, which does not exist (--data)")]
     public async Task InputPathOfTheWrongKindOrMissing_UsageErrorNamingPathAndOption(string commandLine, string message)
     {
         var dir = Directory.CreateDirectory(Path.Combine(_root, "a-dir")).FullName;
         var file = Path.Combine(_root, "a-file.txt");
         await File.WriteAllTextAsync(file, "x\n");
+        var broken = Path.Combine(_root, "broken.avro");
+        if (!File.Exists(broken))
+        {
+            File.CreateSymbolicLink(broken, Path.Combine(_root, "typo"));
+        }
+
         string Fill(string text) => text
+            .Replace("{broken}", broken, StringComparison.Ordinal)
             .Replace("{data}", dir, StringComparison.Ordinal)
             .Replace("{missing}", Path.Combine(_root, "typo"), StringComparison.Ordinal)
             .Replace("{dir}", dir, StringComparison.Ordinal)

@@ -169,6 +169,124 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
 
+    // Of the right type but out of range: maxSteps -3 ended in OverflowException (exit 70), 0 in "no objects of the
+    // model's classes", a validation fraction of 5 evaluated every object as the "validation part" (exit 0).
+    [Theory]
+    [InlineData("{\"encoding\":{\"maxSteps\":-3}}", "all", "training.data.encoding.maxSteps is -3, not in [1, 2147483647]")]
+    [InlineData("{\"encoding\":{\"maxSteps\":0}}", "all", "training.data.encoding.maxSteps is 0, not in [1, 2147483647]")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":5,\"testFraction\":0.2}}", "validation", "training.data.split.validationFraction is 5, not in [0, 1)")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":0.2,\"testFraction\":-0.5}}", "test", "training.data.split.testFraction is -0.5, not in [0, 1)")]
+    [InlineData("{\"split\":{\"seed\":1,\"validationFraction\":0.6,\"testFraction\":0.6}}", "train", "the validation and test fractions (0.6 + 0.6, from model.json unless given) leave no training objects")]
+    public async Task Evaluate_RecordedValueOutOfRange_ExitOneNamingIt(string recorded, string part, string message)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var manifestPath = Path.Combine(model, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        manifest["training"]!["data"] = JsonNode.Parse(recorded);
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--split", part);
+
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    // Every reader took the first of two columns of one name: a second 'mag' (or 'class') was ignored without a word.
+    [Theory]
+    [InlineData("lightcurves", "object_id,mjd,band,mag,mag_err,mag")]
+    [InlineData("metadata", "object_id,class,redshift,a_v,class")]
+    public async Task Train_HeaderNamesAColumnTwice_ExitOneNamingIt(string file, string header)
+    {
+        var data = WriteData();
+        var path = Path.Combine(data, $"ztf_toy_{file}.csv");
+        var lines = File.ReadAllLines(path);
+        lines[0] = header;
+        for (var i = 1; i < lines.Length; i++)
+        {
+            lines[i] += file == "metadata" ? ",SNIa" : ",21.0";
+        }
+
+        File.WriteAllLines(path, lines);
+
+        var output = await Refused(1, "train", "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains($"the header names the column '{header[(header.LastIndexOf(',') + 1)..]}' twice", output, StringComparison.Ordinal);
+    }
+
+    // An output that is also an input: split wrote the test ids over the metadata it had just read (exit 0), evaluate
+    // --predictions its CSV over the light curves, replay --out emptied the alert file before reading it.
+    [Theory]
+    [InlineData("split --data {data} --out {data}/ztf_toy_metadata.csv", "--out {data}/ztf_toy_metadata.csv is also read by this command (--data {data})")]
+    [InlineData("split --data {data}/ztf_toy_lightcurves.csv --out {data}/ztf_toy_metadata.csv", "is also read by this command (--data {data}/ztf_toy_lightcurves.csv)")]
+    [InlineData("split --data {data} --exclude-ids {ids} --out {ids}", "is also read by this command (--exclude-ids {ids})")]
+    [InlineData("evaluate --model {model} --data {data} --predictions {data}/ztf_toy_lightcurves.csv", "--predictions {data}/ztf_toy_lightcurves.csv is also read by this command (--data {data})")]
+    [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --out {model}", "--out {model} is also read by this command (--from {model})")]
+    [InlineData("finetune --from {model} --distill-from {model}/../../m/1 --data {data} --no-meta --epochs 1 --quiet --out {model}/", "is also read by this command (--from {model})")]
+    [InlineData("replay {data}/alert.avro --out {data}/alert.avro", "--out {data}/alert.avro is also read by this command (<paths> {data}/alert.avro)")]
+    [InlineData("replay {data} --out {data}/night/alert.avro", "is also read by this command (<paths> {data})")]
+    public async Task OutputIsAnInput_UsageErrorAndTheInputKept(string commandLine, string message)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var ids = Ids("ZTFtoy000");
+        Directory.CreateDirectory(Path.Combine(data, "night"));
+        File.WriteAllText(Path.Combine(data, "alert.avro"), "not really an alert");
+        File.WriteAllText(Path.Combine(data, "night", "alert.avro"), "not really an alert");
+        string Fill(string text) => text.Replace("{data}", data, StringComparison.Ordinal).Replace("{model}", model, StringComparison.Ordinal).Replace("{ids}", ids, StringComparison.Ordinal);
+        var before = Directory.GetFiles(_root, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
+
+        var output = await Refused(2, Fill(commandLine).Split(' '));
+
+        Assert.Contains(Fill(message), output, StringComparison.Ordinal);
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllText(file.Key)));
+    }
+
+    // Another set's ids (or a CSV whose lines are not ids) left nothing out, and the objects meant to be held out took
+    // part in the run without a word (exit 0).
+    [Theory]
+    [InlineData("split")]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    public async Task ExcludeIdsNoneInTheData_ExitTwo(string command)
+    {
+        var data = WriteData();
+        var ids = Ids("ZTF18nothere", "ZTF19nothere");
+        string[] args = command switch
+        {
+            "split" => ["split", "--data", data, "--exclude-ids", ids, "--out", Path.Combine(_root, "test-ids.txt")],
+            "train" => ["train", "--data", data, "--exclude-ids", ids, "--no-meta", "--epochs", "1", "--quiet", "--out", Out],
+            _ => ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, "--exclude-ids", ids, "--no-meta"],
+        };
+
+        var output = await Refused(2, args);
+
+        Assert.Contains($"--exclude-ids: none of the 2 ids in {ids} is in the data, so it would leave nothing out", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "test-ids.txt")));
+    }
+
+    [Fact]
+    public async Task SimulateAlerts_LabelsIsOut_UsageErrorNothingWritten()
+    {
+        var path = Path.Combine(_root, "night.avro");
+
+        var output = await Refused(2, "simulate", "alerts", "--format", "avro", "--no-cutouts", "--out", path, "--labels", path);
+
+        Assert.Contains($"--labels {path} is also --out", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+    }
+
+    // The labels' folder was not made (the alerts' was): "Could not find a part of the path", exit 1.
+    [Fact]
+    public async Task SimulateAlerts_LabelsInAFolderNotYetMade_Written()
+    {
+        var labels = Path.Combine(_root, "sim", "truth", "labels.csv");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--no-cutouts", "--objects-per-night", "2", "--out", Path.Combine(_root, "sim", "alerts"), "--labels", labels]);
+
+        Assert.True(code == 0, output);
+        Assert.StartsWith("object_id,class", File.ReadAllText(labels), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Train_RedshiftColumnNotNumeric_ExitOneNamingIt()
     {

@@ -138,6 +138,18 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
+    public void Load_ManifestWithAByteOrderMark_Loads()
+    {
+        var dir = Export(out var written);
+        var path = Path.Combine(dir, "model.json");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(path)]);
+
+        using var package = ModelPackage.Load(dir, [s_encoding]);
+
+        Assert.Equal(written.Onnx.Sha256, package.Sha256);
+    }
+
+    [Fact]
     public void Load_TamperedOnnx_ReportsHashMismatchAndDoesNotLoadIt()
     {
         var dir = Export(out _);

@@ -133,9 +133,26 @@ public sealed class CsvRecordReader
     }
 
     /// <summary>The first record's cells, trimmed (<see cref="CsvLine.SplitTrimmed"/>): the header every reader starts with.</summary>
-    /// <exception cref="InvalidDataException">the file is empty, or its first record breaks the limits.</exception>
-    public string[] ReadHeader() =>
-        CsvLine.SplitTrimmed(ReadRecord() ?? throw new InvalidDataException($"{Path} is empty."));
+    /// <remarks>
+    /// A name given to two columns is refused: every reader takes the first, so a second <c>mag</c> or <c>class</c> (a
+    /// join that kept both sides, a column pasted twice) was read or ignored without a word, whichever held the values
+    /// meant. Empty names (an unnamed index column, a trailing comma) may repeat: no reader looks them up.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">the file is empty, its first record breaks the limits, or it names a column twice.</exception>
+    public string[] ReadHeader()
+    {
+        var header = CsvLine.SplitTrimmed(ReadRecord() ?? throw new InvalidDataException($"{Path} is empty."));
+        var seen = new Dictionary<string, int>(header.Length, StringComparer.Ordinal);
+        for (var i = 0; i < header.Length; i++)
+        {
+            if (header[i].Length > 0 && !seen.TryAdd(header[i], i))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{Path}: the header names the column '{header[i]}' twice (columns {seen[header[i]] + 1} and {i + 1}); which one is meant is not clear: rename or remove one."));
+            }
+        }
+
+        return header;
+    }
 
     /// <summary>
     /// The next physical line, its line break left out, as <c>_buffer[start..(start + length)]</c> (valid until the next

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Training;
 using AlertBroker.Model.Features;
@@ -29,6 +30,7 @@ internal static class EvaluateCommand
         command.Options.Add(report);
         command.Options.Add(bootstrap);
         command.Options.Add(predictions);
+        command.RefuseOutputThatIsAnInput(predictions, PathKind.File, cli.Data, cli.Labels, cli.TestIds, cli.ExcludeIds, cli.ClassMap);
         command.SetAction((parse, ct) => Task.FromResult(Run(cli, parse, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(bootstrap), parse.GetValue(predictions), ct)));
         return command;
     }
@@ -76,6 +78,11 @@ internal static class EvaluateCommand
             // Evaluate the view the model was trained on (alert-like detections only) unless told otherwise.
             data = cli.LoadData(parse, ct, detectionsOnly: Given(parse, cli.DetectionsOnly) ? null : manifest.EffectiveDetectionsOnly, modelSurveys: manifest.EffectiveSurveys);
         }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException or UnauthorizedAccessException)
         {
             CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(ModelCli.OneLine(e))}");
@@ -97,7 +104,7 @@ internal static class EvaluateCommand
         {
             splitInfo = part == "all" ? null : Section(manifest.Training.Data, "split");
             encodingInfo = Section(manifest.Training.Data, "encoding");
-            recordedMaxSteps = Recorded<int>(encodingInfo, "encoding", "maxSteps");
+            recordedMaxSteps = InRange(Recorded<int>(encodingInfo, "encoding", "maxSteps"), "encoding", "maxSteps", 1, int.MaxValue);
         }
         catch (InvalidDataException e)
         {
@@ -122,8 +129,8 @@ internal static class EvaluateCommand
             try
             {
                 recordedSeed = Recorded<ulong>(splitInfo, "split", "seed");
-                recordedVal = Recorded<double>(splitInfo, "split", "validationFraction");
-                recordedTest = Recorded<double>(splitInfo, "split", "testFraction");
+                recordedVal = InRange(Recorded<double>(splitInfo, "split", "validationFraction"), "split", "validationFraction", 0, 1, highOpen: true);
+                recordedTest = InRange(Recorded<double>(splitInfo, "split", "testFraction"), "split", "testFraction", 0, 1, highOpen: true);
                 recordedIds = RecordedText(splitInfo, "split", "testIds");
                 recordedSha = RecordedText(splitInfo, "split", "testIdsSha256");
             }
@@ -180,6 +187,13 @@ internal static class EvaluateCommand
                 if (part == "test" && test <= 0)
                 {
                     CliHelpers.Stderr.MarkupLine("[red]the model was trained with no test part (model.json training.data.split: test fraction 0): every object of its data was in its training or validation part.[/] Evaluate it on objects it has not seen: --split all on other data.");
+                    return 1;
+                }
+
+                if (val + test >= 1)
+                {
+                    // Recorded values (given ones are checked with the options): model.json's 0.6 + 0.6 split nothing off for training.
+                    CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"the validation and test fractions ({val} + {test}, from model.json unless given) leave no training objects: they must add up to less than 1")));
                     return 1;
                 }
 
@@ -278,6 +292,15 @@ internal static class EvaluateCommand
             JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue<T>(out var x) => x,
             var other => throw new InvalidDataException($"model.json training.data.{name}.{key} is {other.ToJsonString()}, not {(typeof(T) == typeof(double) ? "a number" : "a whole number")} in range"),
         };
+
+    // A recorded number of the right type but outside what the option accepts: --max-steps -3 from model.json ended in
+    // OverflowException (exit 70), 0 in "no objects of the model's classes in the data", a validation fraction of 5
+    // evaluated a "validation part" of every object (exit 0).
+    private static T? InRange<T>(T? value, string name, string key, T minimum, T maximum, bool highOpen = false)
+        where T : struct, System.Numerics.INumber<T> =>
+        value is not { } v || (v >= minimum && (highOpen ? v < maximum : v <= maximum))
+            ? value
+            : throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"model.json training.data.{name}.{key} is {v}, not in [{minimum}, {maximum}{(highOpen ? ')' : ']')}"));
 
     private static string? RecordedText(JsonObject? section, string name, string key) => section?[key] switch
     {

@@ -45,6 +45,7 @@ internal static class FinetuneCommand
         var redisSecurity = new RedisCliOptions();
         redisSecurity.AddTo(command);
         command.Options.Add(registry);
+        command.RefuseOutputThatIsAnInput(cli.Out, PathKind.Directory, from, cli.DistillFrom);
         command.SetAction(async (parse, ct) =>
         {
             var exit = Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct);
@@ -89,6 +90,11 @@ internal static class FinetuneCommand
             encoding = ModelIo.EncodingOf(baseModel.Manifest);
             trainable = TrainableLayers.Parse(layers);
             data = cli.LoadData(parse, ct);
+        }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
         {

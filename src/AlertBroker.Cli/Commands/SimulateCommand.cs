@@ -154,6 +154,15 @@ internal static class SimulateCommand
         {
             survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels,
         };
+        command.Validators.Add(result =>
+        {
+            // One path for both was opened twice: exit 1 ("being used by another process", or "already exists" for a
+            // folder of nights), with an empty file left behind.
+            if (result.GetValue(labels) is { } labelsPath && result.GetValue(output) is { } outPath && SamePath(labelsPath, outPath))
+            {
+                result.AddError($"--labels {labelsPath} is also --out: the labels are a CSV of their own; give another path");
+            }
+        });
         command.SetAction((parse, ct) => Task.FromResult(Guard("simulate alerts", () =>
         {
             var model = SurveyModel.ByName(parse.GetValue(survey)!);
@@ -180,6 +189,19 @@ internal static class SimulateCommand
             return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels));
         })));
         return command;
+    }
+
+    private static bool SamePath(string a, string b)
+    {
+        try
+        {
+            return !string.IsNullOrWhiteSpace(a) && !string.IsNullOrWhiteSpace(b)
+                && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
     }
 
     private static Command Compare()
@@ -495,6 +517,11 @@ internal static class SimulateCommand
         if (OutputSpace.Shortfall(output, estimate) is { } shortfall)
         {
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"simulate alerts: {options.Nights} night(s) of {options.ObjectsPerNight} object(s) {shortfall}; nothing written (fewer --nights or --objects-per-night, --no-cutouts, or another --out)")));
+            return 1;
+        }
+
+        if (!CliHelpers.CanWriteFileIn(labelsPath))
+        {
             return 1;
         }
 

@@ -32,6 +32,7 @@ internal static class SplitCommand
                 result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
             }
         });
+        command.RefuseOutputThatIsAnInput(output, PathKind.File, cli.Data, cli.Labels, cli.ExcludeIds, cli.ClassMap);
         command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(folds) > 0 ? RunFolds(cli, parse, parse.GetValue(output)!, parse.GetValue(folds), ct) : Run(cli, parse, parse.GetValue(output)!, ct)));
         return command;
     }
@@ -177,6 +178,11 @@ internal static class SplitCommand
         try
         {
             data = cli.LoadData(parse, ct);
+        }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return (null!, null!, [], 2);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
         {

@@ -18,18 +18,32 @@ internal static class TrainCommand
     {
         var cli = new TrainingCli();
         var benchmark = new Option<bool>("--benchmark") { Description = "Time training epochs on a fixed synthetic set instead (--sequences × --steps, default network, --batch; 3 epochs unless --epochs)." };
-        var sequences = new Option<int>("--sequences") { Description = "Benchmark: sequences.", DefaultValueFactory = _ => 10_000 };
-        var steps = new Option<int>("--steps") { Description = "Benchmark: steps per sequence.", DefaultValueFactory = _ => 40 };
+        var sequences = new Option<int>("--sequences") { Description = "Benchmark: sequences, 1 to 10,000,000.", DefaultValueFactory = _ => 10_000 }.InRange(1, MaxBenchmarkSequences);
+        var steps = new Option<int>("--steps") { Description = "Benchmark: steps per sequence, 1 to 10,000; --sequences × --steps at most 20,000,000.", DefaultValueFactory = _ => 40 }.InRange(1, MaxBenchmarkSteps);
         var command = new Command("train", "Train the GRU classifier on labelled light curves, evaluate it on a held-out split and export it (ONNX + model.json).");
         cli.AddTo(command);
         command.Options.Add(benchmark);
         command.Options.Add(sequences);
         command.Options.Add(steps);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(benchmark) && (long)result.GetValue(sequences) * result.GetValue(steps) is var cells and > MaxBenchmarkCells)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--sequences × --steps must be at most {MaxBenchmarkCells:N0} steps in all, not {cells:N0}."));
+            }
+        });
         command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(benchmark) && cli.SettingsProblem(parse) is null
             ? Benchmark(parse.GetValue(sequences), parse.GetValue(steps), parse.GetValue(cli.Batch), parse.GetResult(cli.Epochs) is { Implicit: false } ? Math.Max(1, parse.GetValue(cli.Epochs)) : 3, parse.GetValue(cli.Threads), ct)
             : Run(cli, parse, ct)));
         return command;
     }
+
+    // The synthetic set is held in memory (six floats a step, and the trainer's buffers beside them): --sequences
+    // 2147483647 ended in OutOfMemoryException and --steps 2147483647 in OverflowException (exit 70), --sequences 0 in
+    // "The training set is empty" (exit 70), --steps 0 timed epochs of nothing (loss NaN, exit 0), and 100,000 × 100,000
+    // allocated until the machine ran out.
+    internal const int MaxBenchmarkSequences = 10_000_000, MaxBenchmarkSteps = 10_000;
+    internal const long MaxBenchmarkCells = 20_000_000;
 
     private static int Run(TrainingCli cli, ParseResult parse, CancellationToken ct)
     {
@@ -48,6 +62,11 @@ internal static class TrainCommand
         try
         {
             data = cli.LoadData(parse, ct);
+        }
+        catch (TrainingCli.IdsNotInDataException e)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
         {

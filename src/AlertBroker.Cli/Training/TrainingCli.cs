@@ -178,6 +178,13 @@ internal sealed class TrainingCli
         {
             var held = HoldoutIds.Read(excluded);
             var kept = held.Select(data, inside: false);
+            if (kept.Objects.Count == data.Objects.Count)
+            {
+                // Nothing left out: the wrong file (another set's ids, a CSV whose lines are not ids), and the objects
+                // meant to be held out took part without a word, as a --test-ids file none of whose ids matched did.
+                throw new IdsNotInDataException($"--exclude-ids: {NoneOfTheIds(held)}, so it would leave nothing out (ids are matched exactly against the object_id column)");
+            }
+
             data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut };
         }
 
@@ -448,6 +455,9 @@ internal sealed class TrainingCli
     }
 
     /// <summary>The refusal of a --test-ids file that picks no object of the data.</summary>
+    /// <summary>An ids file none of whose ids is in the data: a usage error (exit 2), as for --test-ids.</summary>
+    internal sealed class IdsNotInDataException(string message) : IOException(message);
+
     public static string NoneOfTheIds(HoldoutIds ids) => $"none of the {ids.Count} ids in {ids.Source} is in the data";
 
     /// <summary>

@@ -269,6 +269,14 @@ public sealed class ModelPackage : IDisposable
 
     private static ModelManifest? TryParseManifest(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
     {
+        // A model.json saved with a UTF-8 byte order mark (Windows PowerShell's Set-Content -Encoding UTF8, some editors)
+        // is JSON all the same, and every text reader of it skips the mark; the serializer, reading bytes, refused it
+        // ("'0xEF' is an invalid start of a value", exit 3).
+        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            json = json[3..];
+        }
+
         try
         {
             var manifest = JsonSerializer.Deserialize(json, ModelManifestJsonContext.Default.ModelManifest);
