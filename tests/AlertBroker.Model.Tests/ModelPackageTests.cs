@@ -269,6 +269,18 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("network.classes", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Load_AClassWithoutAName_ReportsInvalidManifest(string blank)
+    {
+        // A class named "" passed models inspect (train refuses one): it cannot be told apart in a classification.
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Classes = [.. m.Classes.Take(1), blank, .. m.Classes.Skip(2)] });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("classes[1] is empty: every class needs a name", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Load_HiddenOrLayersDifferFromH0_ReportsTensorMismatch()
     {

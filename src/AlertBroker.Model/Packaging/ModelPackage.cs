@@ -267,6 +267,19 @@ public sealed class ModelPackage : IDisposable
         }
     }
 
+    private static int IndexOfBlank(IReadOnlyList<string> names)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(names[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     private static ModelManifest? TryParseManifest(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
     {
         // A model.json saved with a UTF-8 byte order mark (Windows PowerShell's Set-Content -Encoding UTF8, some editors)
@@ -536,6 +549,11 @@ public sealed class ModelPackage : IDisposable
         if (classes.Count == 0)
         {
             Invalid("classes is empty");
+        }
+        else if (IndexOfBlank(classes) is >= 0 and var blank)
+        {
+            // A class without a name cannot be told apart in a classification, a report or a promotion (train refuses one).
+            Invalid($"classes[{blank}] is {(classes[blank] is null ? "null" : "empty")}: every class needs a name");
         }
         else if (new HashSet<string>(classes).Count != classes.Count)
         {
