@@ -67,7 +67,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     {
         var models = new List<RegisteredModel>();
         var dir = Path.Combine(_meta, "models");
-        foreach (var file in Directory.Exists(dir) ? Directory.GetFiles(dir, "*.json") : [])
+        foreach (var file in FolderExists(dir) ? Directory.GetFiles(dir, "*.json") : [])
         {
             models.Add(ReadJson<RegisteredModel>(file));
         }
@@ -117,12 +117,12 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var surveys = new List<string>();
         var dir = Path.Combine(_meta, "surveys");
-        if (Directory.Exists(dir))
+        if (FolderExists(dir))
         {
             foreach (var d in Directory.GetDirectories(dir))
             {
                 var survey = Path.GetFileName(d);
-                if (RegistryNames.IsSurvey(survey) && (File.Exists(ActivePath(survey)) || File.Exists(ShadowPath(survey))))
+                if (RegistryNames.IsSurvey(survey) && (RecordExists(ActivePath(survey)) || RecordExists(ShadowPath(survey))))
                 {
                     surveys.Add(survey);
                 }
@@ -262,7 +262,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var path = StatsPath(pair);
-        var fields = File.Exists(path) ? ReadJson<Dictionary<string, double>>(path) : new Dictionary<string, double>(StringComparer.Ordinal);
+        var fields = RecordExists(path) ? ReadJson<Dictionary<string, double>>(path) : new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (k, v) in increments)
         {
             fields[k] = fields.GetValueOrDefault(k) + v;
@@ -275,7 +275,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)
     {
         var path = StatsPath(pair);
-        return Task.FromResult(File.Exists(path) ? ShadowStatistics.FromFields(pair, ReadJson<Dictionary<string, double>>(path)) : null);
+        return Task.FromResult(RecordExists(path) ? ShadowStatistics.FromFields(pair, ReadJson<Dictionary<string, double>>(path)) : null);
     }
 
     public Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default) =>
@@ -352,7 +352,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<IReadOnlyList<WorkerHeartbeat>> GetWorkersAsync(TimeSpan maxAge, CancellationToken cancellationToken = default)
     {
         var workers = new List<WorkerHeartbeat>();
-        if (Directory.Exists(WorkersPath))
+        if (FolderExists(WorkersPath))
         {
             var cutoff = DateTimeOffset.UtcNow - maxAge;
             foreach (var file in Directory.GetFiles(WorkersPath, "*.json"))
@@ -386,11 +386,11 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         Path.Combine(SurveyDirectory(pair.Survey), "shadow-stats", SafeName(pair.Candidate) + "~" + SafeName(pair.Active) + ".json");
 
     private static ActivePointer? ReadPointer(string path, string survey, string role) =>
-        File.Exists(path) ? ReadJson<ActivePointer>(path) with { Survey = survey, Role = role } : null;
+        RecordExists(path) ? ReadJson<ActivePointer>(path) with { Survey = survey, Role = role } : null;
 
     private List<MetadataSourceDeclaration> ReadMetadata()
     {
-        var list = File.Exists(MetadataPath) ? ReadJson<List<MetadataSourceDeclaration>>(MetadataPath) : [];
+        var list = RecordExists(MetadataPath) ? ReadJson<List<MetadataSourceDeclaration>>(MetadataPath) : [];
         list.Sort(static (a, b) => string.CompareOrdinal(a.Survey + "/" + a.Source, b.Survey + "/" + b.Source));
         return list;
     }
@@ -405,17 +405,17 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             return;
         }
 
-        if (File.Exists(LegacyActivePath))
+        if (RecordExists(LegacyActivePath))
         {
             using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-            if (File.Exists(LegacyActivePath))
+            if (RecordExists(LegacyActivePath))
             {
                 var legacy = ReadJson<ActivePointer>(LegacyActivePath);
                 var surveys = await PackageDescriptions.SurveysOfAsync(this, legacy.Ref, cancellationToken).ConfigureAwait(false);
-                var history = File.Exists(LegacyHistoryPath) ? File.ReadAllText(LegacyHistoryPath) : string.Empty;
+                var history = RecordExists(LegacyHistoryPath) ? File.ReadAllText(LegacyHistoryPath) : string.Empty;
                 foreach (var survey in surveys)
                 {
-                    if (!File.Exists(ActivePath(survey)))
+                    if (!RecordExists(ActivePath(survey)))
                     {
                         Directory.CreateDirectory(SurveyDirectory(survey));
                         WriteAtomically(HistoryPath(survey), history);
@@ -439,15 +439,31 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     private RegisteredModel? ReadInfo(ModelRef model)
     {
         var path = InfoPath(model);
-        return File.Exists(path) ? ReadJson<RegisteredModel>(path) : null;
+        return RecordExists(path) ? ReadJson<RegisteredModel>(path) : null;
     }
+
+    /// <summary>
+    /// Whether a registry record file is there. Something else in its place (a directory where <c>active.json</c> belongs)
+    /// is a damaged registry, said as one: read as "no record", it showed no active model and <c>score --registry</c> fell
+    /// back without a word to the newest package.
+    /// </summary>
+    private static bool RecordExists(string path) =>
+        File.Exists(path) || (Directory.Exists(path)
+            ? throw new RegistryException($"registry record {path} is a directory, not a file: repair it, or remove it to forget what it held")
+            : false);
+
+    /// <summary>Whether a registry folder is there; a file in its place is a damaged registry (<see cref="RecordExists"/>).</summary>
+    private static bool FolderExists(string path) =>
+        Directory.Exists(path) || (File.Exists(path)
+            ? throw new RegistryException($"registry folder {path} is a file, not a directory: repair it, or remove it to forget what it held")
+            : false);
 
     private static T ReadJson<T>(string path) => RegistryJson.Deserialize<T>(File.ReadAllText(path), path);
 
     private static List<string> ReadLines(string path)
     {
         var lines = new List<string>();
-        if (File.Exists(path))
+        if (RecordExists(path))
         {
             foreach (var line in File.ReadAllLines(path))
             {
@@ -469,7 +485,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     {
         const int Block = 64 * 1024;
         var lines = new List<string>();
-        if (!File.Exists(path))
+        if (!RecordExists(path))
         {
             return lines;
         }

@@ -107,6 +107,59 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.Contains(path + " is not valid JSON", run.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("surveys/ztf/active.json", true, "list")]
+    [InlineData("surveys/ztf/active.json", true, "status")]
+    [InlineData("surveys", false, "list")]
+    [InlineData("surveys", false, "status")]
+    [InlineData("metadata.json", true, "metadata list")]
+    public async Task RegistryEntryOfTheWrongKind_OneLineNamingIt_ExitOne(string entry, bool directoryWhereAFileBelongs, string command)
+    {
+        // A directory where active.json belongs, or a file where surveys/ belongs, read as "nothing there": no active
+        // model in list and status, and score --registry fell back to the newest package without a word.
+        var registry = await RegistryWithAsync("1");
+        await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+        var path = Path.Combine(registry, ".registry", entry);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        else
+        {
+            File.Delete(path);
+        }
+
+        if (directoryWhereAFileBelongs)
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(path, "not a folder");
+        }
+
+        var run = await RunAsync([.. "models".Split(' '), .. command.Split(' '), "--registry", registry]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains(path + (directoryWhereAFileBelongs ? " is a directory, not a file" : " is a file, not a directory"), run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_ActivePointerIsADirectory_NamesIt_ExitOne()
+    {
+        var registry = await RegistryWithAsync("1");
+        await RunAsync("models", "promote", "mistake@1", "--registry", registry);
+        var path = Path.Combine(registry, ".registry", "surveys", "ztf", "active.json");
+        File.Delete(path);
+        Directory.CreateDirectory(path);
+
+        var run = await RunAsync("score", SharedData.Sample("ztf-real-50"), "--registry", registry);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains(path + " is a directory, not a file", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Score_ActiveModelsStoredBytesDoNotMatch_ModelUnusableExitThree()
     {
