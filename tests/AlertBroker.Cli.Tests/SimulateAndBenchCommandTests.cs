@@ -102,6 +102,22 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SimulateAlerts_NoAlertInTheNights_ExitsOneSayingWhy()
+    {
+        // LSST's default first night (MJD 61000) is clouded out for the default seed: the defaults wrote no alert, exit 0.
+        var output = Path.Combine(_root, "lsst-night");
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--out", output]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("simulate alerts: no alert in 1 night(s): nothing was observed", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("give more --nights", run.Stderr, StringComparison.Ordinal);
+
+        // The next night has alerts: two nights are a stream.
+        var two = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--nights", "2", "--out", Path.Combine(_root, "lsst-nights")]);
+        Assert.True(two.Code == 0, two.Output);
+    }
+
     [Theory]
     [InlineData("bench", "pipeline", "--objects", "-5")]
     [InlineData("bench", "pipeline", "--batch-size", "0")]

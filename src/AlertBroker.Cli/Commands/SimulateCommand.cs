@@ -558,6 +558,16 @@ internal static class SimulateCommand
             CultureInfo.InvariantCulture,
             $"{summary.Alerts} alerts from {summary.Objects} objects over {summary.Nights} nights, {summary.Bytes / 1e6:0.0} MB ({(summary.Alerts > 0 ? summary.Bytes / summary.Alerts / 1024.0 : 0):0.0} KB/alert) in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Alerts / watch.Elapsed.TotalSeconds:0} alerts/s")));
         Console.WriteLine(output);
+        if (summary.Alerts == 0)
+        {
+            // `simulate alerts --survey lsst` with the defaults (one night, MJD 61000, clouded out for the default seed)
+            // wrote nothing and ended 0: a stream sample without a single alert.
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"simulate alerts: no alert in {summary.Nights} night(s): nothing was observed (the simulated weather closes about a quarter of the nights, and a night outside the survey's season has no visits); give more --nights, another --start-mjd or --seed")));
+            return 1;
+        }
+
         return 0;
     }
 
