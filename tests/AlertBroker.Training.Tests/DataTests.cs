@@ -446,6 +446,24 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_GzipNameOverOtherBytes_IsAnErrorNamingTheFile()
+    {
+        // A .gz whose bytes are not gzip data past its magic: .NET's "The archive entry was compressed using an unsupported
+        // compression method." reached the user without the file's name.
+        WriteGzipPair(10, members: 1, out _);
+        var path = Path.Combine(_dir, "ztf_sim_lightcurves.csv.gz");
+        var bytes = new byte[4096];
+        new Random(3).NextBytes(bytes);
+        bytes[0] = 0x1f;
+        bytes[1] = 0x8b;
+        bytes[2] = 0x07; // not deflate
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
+        Assert.Contains(path + " is not readable gzip data", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_TruncatedGzipLightCurves_IsAnErrorNamingTheFile()
     {
         // Cut in half (an interrupted copy), the file read as half the objects, and split/evaluate went on without a word.

@@ -51,7 +51,17 @@ public sealed class CheckedGZipStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var n = _gzip.Read(buffer);
+        int n;
+        try
+        {
+            n = _gzip.Read(buffer);
+        }
+        catch (InvalidDataException e)
+        {
+            // .NET's message names no file ("The archive entry was compressed using an unsupported compression method.").
+            throw new InvalidDataException($"{_path} is not readable gzip data ({_decompressed:N0} bytes decompressed before): {e.Message}", e);
+        }
+
         _decompressed += n;
         if (n == 0 && buffer.Length > 0 && _recordedSize is { } size && _decompressed < (1L << 32) && size > _decompressed)
         {
