@@ -85,6 +85,10 @@ public sealed class ArchiveReaderTests : IDisposable
         var inputs = AlertArchiveReader.Read([archive]).ToList();
         Assert.Single(inputs);
         Assert.Equal(AlertErrorKind.Archive, inputs[0].Error!.Kind);
+
+        // The source is named once, by whoever reports it ("cut.tar: cut.tar: corrupt archive …" before).
+        Assert.Equal(archive, inputs[0].Source);
+        Assert.StartsWith("corrupt archive after 0 entries", inputs[0].Error!.Message, StringComparison.Ordinal);
     }
 
     [Fact]

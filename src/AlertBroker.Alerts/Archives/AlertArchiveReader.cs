@@ -98,7 +98,7 @@ public static class AlertArchiveReader
                 }
                 else if (stream.Length > MaxMessageBytes)
                 {
-                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
+                    error = new AlertFormatException(AlertErrorKind.Archive, $"{stream.Length} bytes is over the {MaxMessageBytes}-byte message limit");
                 }
                 else
                 {
@@ -116,7 +116,7 @@ public static class AlertArchiveReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {e.Message}", -1, e);
+            error = new AlertFormatException(AlertErrorKind.Archive, e.Message, -1, e);
         }
 
         if (archive is not null)
@@ -166,7 +166,7 @@ public static class AlertArchiveReader
 
         if (length > MaxMessageBytes)
         {
-            error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: more than the {MaxMessageBytes}-byte message limit (a stream without an end?)");
+            error = new AlertFormatException(AlertErrorKind.Archive, $"more than the {MaxMessageBytes}-byte message limit (a stream without an end?)");
             length = 0;
         }
 
@@ -240,7 +240,7 @@ public static class AlertArchiveReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            openError = new AlertFormatException(AlertErrorKind.Archive, $"{path}: {e.Message}", -1, e);
+            openError = new AlertFormatException(AlertErrorKind.Archive, e.Message, -1, e);
         }
 
         if (openError is not null)
@@ -266,7 +266,7 @@ public static class AlertArchiveReader
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or FormatException or EndOfStreamException)
                 {
-                    error = new AlertFormatException(AlertErrorKind.Archive, $"{path}: corrupt archive after {tar.EntriesRead} entries: {e.Message}", tar.Position, e);
+                    error = new AlertFormatException(AlertErrorKind.Archive, $"corrupt archive after {tar.EntriesRead} entries: {e.Message}", tar.Position, e);
                     entry = default;
                 }
 
@@ -279,7 +279,7 @@ public static class AlertArchiveReader
                 if (entry.Name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase))
                 {
                     yield return entry.TooLarge
-                        ? new AlertInput(path + "!" + entry.Name, ReadOnlyMemory<byte>.Empty, new AlertFormatException(AlertErrorKind.Archive, $"{entry.Name}: entry over the {MaxMessageBytes}-byte limit"))
+                        ? new AlertInput(path + "!" + entry.Name, ReadOnlyMemory<byte>.Empty, new AlertFormatException(AlertErrorKind.Archive, $"entry over the {MaxMessageBytes}-byte limit"))
                         : new AlertInput(path + "!" + entry.Name, buffer.Memory(entry.Length));
                 }
             }

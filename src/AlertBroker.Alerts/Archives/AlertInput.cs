@@ -6,5 +6,5 @@ namespace AlertBroker.Alerts.Archives;
 /// </summary>
 /// <param name="Source">Where it came from: a path, or "archive.tar.gz!entry.avro".</param>
 /// <param name="Payload">The message bytes (an Avro container file, or a Confluent/single-object message).</param>
-/// <param name="Error">Set when the source could not be read; the payload is then empty.</param>
+/// <param name="Error">Set when the source could not be read; the payload is then empty. Its message does not repeat <paramref name="Source"/>: whoever reports it names the source.</param>
 public readonly record struct AlertInput(string Source, ReadOnlyMemory<byte> Payload, AlertFormatException? Error = null);
