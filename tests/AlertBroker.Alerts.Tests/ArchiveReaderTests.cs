@@ -88,7 +88,7 @@ public sealed class ArchiveReaderTests : IDisposable
 
         // The source is named once, by whoever reports it ("cut.tar: cut.tar: corrupt archive …" before).
         Assert.Equal(archive, inputs[0].Source);
-        Assert.StartsWith("corrupt archive after 0 entries", inputs[0].Error!.Message, StringComparison.Ordinal);
+        Assert.StartsWith("corrupt archive after ", inputs[0].Error!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
