@@ -77,6 +77,25 @@ public sealed class TrainingRefusalsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("hidden", "is not a sound model package")] // in the graph's tensors (h0): the package check sees it
+    [InlineData("merge", "model.json's network is not the ONNX graph's: merge")] // inside the graph only
+    public async Task Finetune_BaseWhoseModelJsonDescribesAnotherNetwork_ExitOneSayingWhat(string field, string message)
+    {
+        // model.json says 200 hidden units over a 100-unit graph (its hash left right): models inspect refuses it
+        // (TensorMismatch); finetune trained from it and exported, exit 0.
+        var data = WriteData();
+        var baseDir = Package("base", "1", "SNIa", "SNII", "TDE");
+        var manifestPath = Path.Combine(baseDir, "model.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!;
+        manifest["network"]![field] = manifest["network"]![field]!.GetValue<int>() * 2;
+        await File.WriteAllTextAsync(manifestPath, manifest.ToJsonString());
+
+        var output = await Refused(1, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("gru5,output", "gru5")]
     [InlineData("meta", "meta")]
     public async Task Finetune_TrainNamesALayerTheBaseLacks_ExitTwoNamingIt(string layers, string named)

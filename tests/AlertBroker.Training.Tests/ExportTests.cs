@@ -20,6 +20,26 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
+    public void LoadPackage_EveryShippedPackage_LoadsAsABase()
+    {
+        // LoadPackage (finetune --from, --distill-from, models average|ensemble|priors, experiment transfer) checks the
+        // package as a worker would and its model.json's network against the graph: every package in models/ passes.
+        var root = SharedData.RepositoryRoot();
+        if (root is null)
+        {
+            return;
+        }
+
+        var packages = Directory.GetFiles(Path.Combine(root, "models"), ModelPackage.ManifestFileName, SearchOption.AllDirectories);
+        Assert.NotEmpty(packages);
+        foreach (var manifest in packages)
+        {
+            var model = ModelIo.LoadPackage(Path.GetDirectoryName(manifest)!);
+            Assert.Equal(model.Manifest!.Network.Hidden, model.Weights.Config.HiddenSize);
+        }
+    }
+
+    [Fact]
     public void Export_TrainedModel_OnnxOutputsEqualTrainerForwardPass()
     {
         var config = ModelIo.DefaultConfig(5) with { HiddenSize = 16, DenseSize = 12, MergeSize = 10, LatentSize = 9 };

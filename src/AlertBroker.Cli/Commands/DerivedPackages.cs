@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Training;
-using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Training;
@@ -21,19 +20,7 @@ internal static class DerivedPackages
     /// The weights and manifest of a trainer-written package, after <see cref="ModelPackage.Check"/> (hash, manifest,
     /// graph); throws <see cref="InvalidDataException"/> naming the first problem of a package that is not sound.
     /// </summary>
-    public static TrainedModel Load(string directory)
-    {
-        var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName));
-        var manifest = ModelPackage.ParseManifest(manifestBytes);
-        var onnx = File.ReadAllBytes(Path.Combine(directory, string.IsNullOrEmpty(manifest.Onnx.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File));
-        var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
-        if (problems.Count > 0)
-        {
-            throw new InvalidDataException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
-        }
-
-        return ModelIo.FromPackage(directory, manifest, onnx);
-    }
+    public static TrainedModel Load(string directory) => ModelIo.LoadPackage(directory);
 
     /// <summary>The failures of reading, checking or combining source packages that are the user's input, not a bug.</summary>
     public static bool IsInputProblem(Exception e) =>

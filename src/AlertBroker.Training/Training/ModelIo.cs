@@ -36,8 +36,19 @@ public static class ModelIo
     public static TrainedModel LoadPackage(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName)));
-        return FromPackage(directory, manifest, File.ReadAllBytes(Path.Combine(directory, manifest.Onnx.File)));
+        var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName));
+        var manifest = ModelPackage.ParseManifest(manifestBytes);
+        var onnx = File.ReadAllBytes(Path.Combine(directory, string.IsNullOrEmpty(manifest.Onnx.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File));
+
+        // What a worker would refuse is not a base to fine-tune or a teacher to distil from (finetune --from trained from a
+        // package models inspect refuses): the manifest, the hash, the encoding, the graph's tensors.
+        var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
+        }
+
+        return FromPackage(directory, manifest, onnx);
     }
 
     /// <summary>A package's network from its parsed manifest and ONNX bytes already read (<paramref name="directory"/> names it in errors).</summary>
@@ -50,7 +61,37 @@ public static class ModelIo
             throw new InvalidDataException($"{directory}: model.json lists {manifest.Classes.Count} classes, the network has {weights.Config.Classes}.");
         }
 
+        // The weights come from the ONNX graph; a model.json describing another network (a 200-unit network over a
+        // 100-unit graph) is a package a worker refuses (TensorMismatch), not one to train from.
+        if (manifest.Network is { } declared && GruClassifierExporter.Describe(weights.Config) is var actual
+            && Differences(declared, actual) is { Length: > 0 } differences)
+        {
+            throw new InvalidDataException($"{directory}: model.json's network is not the ONNX graph's: {differences}.");
+        }
+
         return new TrainedModel(weights, manifest.Classes, manifest);
+    }
+
+    private static string Differences(NetworkDescriptor declared, NetworkDescriptor actual)
+    {
+        var differences = new List<string>();
+        void Compare(string name, int said, int graph)
+        {
+            if (said != graph)
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {said} in model.json, {graph} in the graph"));
+            }
+        }
+
+        Compare("layers", declared.Layers, actual.Layers);
+        Compare("hidden", declared.Hidden, actual.Hidden);
+        Compare("dense", declared.Dense, actual.Dense);
+        Compare("metaDense", declared.MetaDense, actual.MetaDense);
+        Compare("merge", declared.Merge, actual.Merge);
+        Compare("latent", declared.Latent, actual.Latent);
+        Compare("inputFeatures", declared.InputFeatures, actual.InputFeatures);
+        Compare("metaFeatures", declared.MetaFeatures, actual.MetaFeatures);
+        return string.Join(", ", differences);
     }
 
     /// <summary>
