@@ -13,7 +13,7 @@ namespace AlertBroker.Alerts.Archives;
 /// decompresses to exactly that; a file of several members (concatenated, bgzip) to more; a cut file ends in compressed
 /// bytes, which almost always read as a size above what was decompressed: that alone is refused.
 /// </remarks>
-public sealed class CheckedGZipStream : Stream
+public sealed class CheckedGZipStream : ReadOnlyStream
 {
     private readonly string _path;
     private readonly GZipStream _gzip;
@@ -37,17 +37,11 @@ public sealed class CheckedGZipStream : Stream
         _gzip = new GZipStream(file, CompressionMode.Decompress);
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => _decompressed; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override long Position
+    {
+        get => _decompressed;
+        set => throw new NotSupportedException();
+    }
 
     public override int Read(Span<byte> buffer)
     {
@@ -70,16 +64,6 @@ public sealed class CheckedGZipStream : Stream
 
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
