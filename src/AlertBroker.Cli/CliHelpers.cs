@@ -2,6 +2,7 @@ using System.CommandLine;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Redis;
+using AlertBroker.Training.Data;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Schemas;
 using Spectre.Console;
@@ -335,7 +336,7 @@ internal static class CliHelpers
 
             var name = Path.GetFileName(target);
             return name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || Alerts.Archives.AlertArchiveReader.IsArchive(name)
-                || (Path.GetDirectoryName(relative) is null or "" && PairStem(name) is not null);
+                || (Path.GetDirectoryName(relative) is null or "" && LightCurveCsvReader.PairStem(name) is not null);
         }
 
         if (string.Equals(full, target, StringComparison.Ordinal))
@@ -344,23 +345,9 @@ internal static class CliHelpers
         }
 
         // One half of a light-curve pair names the other: reading one reads both.
-        return PairStem(Path.GetFileName(full)) is { } stem
-            && string.Equals(stem, PairStem(Path.GetFileName(target)), StringComparison.Ordinal)
+        return LightCurveCsvReader.PairStem(Path.GetFileName(full)) is { } stem
+            && string.Equals(stem, LightCurveCsvReader.PairStem(Path.GetFileName(target)), StringComparison.Ordinal)
             && string.Equals(Path.GetDirectoryName(full), Path.GetDirectoryName(target), StringComparison.Ordinal);
-    }
-
-    private static string? PairStem(string name)
-    {
-        foreach (var half in (ReadOnlySpan<string>)["_lightcurves.csv", "_metadata.csv"])
-        {
-            var at = name.IndexOf(half, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                return name[..at];
-            }
-        }
-
-        return null;
     }
 
     // The full path, through a symbolic link at its end (`ln -s data.csv out.csv`, then --out out.csv).

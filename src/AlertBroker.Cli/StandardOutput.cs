@@ -25,41 +25,12 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         set => inner.NewLine = value;
     }
 
-    public override void Write(char value)
-    {
-        try
-        {
-            inner.Write(value);
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void Write(char value) => Guard(value, static (w, v) => w.Write(v));
 
-    public override void Write(string? value)
-    {
-        try
-        {
-            inner.Write(value);
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void Write(string? value) => Guard(value, static (w, v) => w.Write(v));
 
-    public override void Write(char[] buffer, int index, int count)
-    {
-        try
-        {
-            inner.Write(buffer, index, count);
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void Write(char[] buffer, int index, int count) =>
+        Guard((buffer, index, count), static (w, v) => w.Write(v.buffer, v.index, v.count));
 
     public override void Write(ReadOnlySpan<char> buffer)
     {
@@ -73,29 +44,9 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         }
     }
 
-    public override void WriteLine()
-    {
-        try
-        {
-            inner.WriteLine();
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void WriteLine() => Guard(0, static (w, _) => w.WriteLine());
 
-    public override void WriteLine(string? value)
-    {
-        try
-        {
-            inner.WriteLine(value);
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void WriteLine(string? value) => Guard(value, static (w, v) => w.WriteLine(v));
 
     public override void WriteLine(ReadOnlySpan<char> buffer)
     {
@@ -109,17 +60,7 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         }
     }
 
-    public override void Flush()
-    {
-        try
-        {
-            inner.Flush();
-        }
-        catch (IOException e)
-        {
-            throw new StandardOutputException(e);
-        }
-    }
+    public override void Flush() => Guard(0, static (w, _) => w.Flush());
 
     public override Task WriteAsync(char value) => GuardAsync(() => inner.WriteAsync(value));
 
@@ -134,6 +75,19 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         GuardAsync(() => inner.WriteLineAsync(buffer, cancellationToken));
 
     public override Task FlushAsync() => GuardAsync(inner.FlushAsync);
+
+    // One write through to the console, an IOException said to be standard output's (static lambdas: no closure a call).
+    private void Guard<T>(T value, Action<TextWriter, T> write)
+    {
+        try
+        {
+            write(inner, value);
+        }
+        catch (IOException e)
+        {
+            throw new StandardOutputException(e);
+        }
+    }
 
     private static async Task GuardAsync(Func<Task> write)
     {

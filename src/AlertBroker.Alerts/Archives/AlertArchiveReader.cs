@@ -15,6 +15,9 @@ public static class AlertArchiveReader
 
     private const int TarBlock = 512;
 
+    // The buffer size a streamed message starts with (ReadStreamed and ReadToEnd ask the same, so get the same array).
+    private const int ReadToEndStart = 64 * 1024;
+
     /// <summary>True for the file names treated as tar archives.</summary>
     public static bool IsArchive(string path) =>
         path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase)
@@ -157,7 +160,7 @@ public static class AlertArchiveReader
             return new PrefixedStream(head.ToArray(), source);
         }
 
-        head[..seen].CopyTo(buffer.Get(Math.Max(seen, 1)));
+        head[..seen].CopyTo(buffer.Get(ReadToEndStart));
         length = ReadToEnd(source, buffer, seen);
         if (!ReferenceEquals(source, stream))
         {
@@ -196,7 +199,7 @@ public static class AlertArchiveReader
     private static int ReadToEnd(Stream stream, PooledBuffer buffer, int already)
     {
         var length = already;
-        var array = buffer.Get(64 * 1024);
+        var array = buffer.Get(ReadToEndStart); // the array the first `already` bytes were put in: same size asked, same array
         while (true)
         {
             var room = Math.Min(array.Length, MaxMessageBytes);

@@ -36,33 +36,8 @@ internal static partial class LinuxFileSystem
     /// <c>renameat2</c> in the C library, <c>EINVAL</c>/<c>ENOSYS</c>/<c>EOPNOTSUPP</c>), the two are on different file systems
     /// (<c>EXDEV</c>) or one is a mount point (<c>EBUSY</c>); nothing moved then.
     /// </summary>
-    public static bool TryExchange(string a, string b)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
-        int result;
-        try
-        {
-            result = RenameAt2(AtFdCwd, a, AtFdCwd, b, RenameExchange);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-
-        if (result == 0)
-        {
-            return true;
-        }
-
-        var errno = Marshal.GetLastPInvokeError();
-        return errno is EINVAL or ENOSYS or EOPNOTSUPP or EXDEV or EBUSY
-            ? false
-            : throw Failure($"cannot swap {a} and {b}", errno);
-    }
+    public static bool TryExchange(string a, string b) =>
+        TryCall(() => RenameAt2(AtFdCwd, a, AtFdCwd, b, RenameExchange), static errno => errno is EINVAL or ENOSYS or EOPNOTSUPP or EXDEV or EBUSY, $"cannot swap {a} and {b}");
 
     /// <summary>
     /// Makes <paramref name="link"/> a second name of the file <paramref name="existing"/> (a symbolic link is linked itself,
@@ -70,7 +45,12 @@ internal static partial class LinuxFileSystem
     /// <c>EXDEV</c>, <c>EOPNOTSUPP</c>, not Linux); <see cref="NativeFileSystemException"/> for anything else (an
     /// <c>ENOENT</c> there means <paramref name="existing"/> went meanwhile).
     /// </summary>
-    public static bool TryLink(string existing, string link)
+    public static bool TryLink(string existing, string link) =>
+        TryCall(() => Link(existing, link), static errno => errno is EPERM or EMLINK or EXDEV or EOPNOTSUPP or ENOSYS, $"cannot link {link} to {existing}");
+
+    // The call's result: true when it succeeded, false where it is not to be had (not Linux, not in the C library, an
+    // errno that means "not here"), NativeFileSystemException with the C library's message for any other errno.
+    private static bool TryCall(Func<int> call, Func<int, bool> unavailable, string what)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -80,7 +60,7 @@ internal static partial class LinuxFileSystem
         int result;
         try
         {
-            result = Link(existing, link);
+            result = call();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -93,9 +73,7 @@ internal static partial class LinuxFileSystem
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        return errno is EPERM or EMLINK or EXDEV or EOPNOTSUPP or ENOSYS
-            ? false
-            : throw Failure($"cannot link {link} to {existing}", errno);
+        return unavailable(errno) ? false : throw Failure(what, errno);
     }
 
     private static NativeFileSystemException Failure(string what, int errno) =>

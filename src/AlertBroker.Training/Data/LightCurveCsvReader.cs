@@ -177,6 +177,22 @@ public static class LightCurveCsvReader
             : null;
     }
 
+    /// <summary>
+    /// The name a light-curve pair's two files share (<c>ztf_bts_train</c> for <c>ztf_bts_train_metadata.csv</c> or
+    /// <c>ztf_bts_train_lightcurves.csv.gz</c>); null for a file of neither half.
+    /// </summary>
+    public static string? PairStem(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        var at = fileName.IndexOf("_metadata.csv", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            at = fileName.IndexOf("_lightcurves.csv", StringComparison.Ordinal);
+        }
+
+        return at < 0 ? null : fileName[..at];
+    }
+
     internal static (string LightCurves, string Metadata) ResolvePair(string path)
     {
         if (Directory.Exists(path))
@@ -194,25 +210,18 @@ public static class LightCurveCsvReader
         string lightCurves, metadata;
         var name = Path.GetFileName(path);
         var dir = Path.GetDirectoryName(path) ?? ".";
-        var at = name.IndexOf("_metadata.csv", StringComparison.Ordinal);
-        if (at >= 0)
+        var stem = PairStem(name) ?? throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv[.gz] file.");
+        if (name.AsSpan(stem.Length).StartsWith("_metadata.csv", StringComparison.Ordinal))
         {
             metadata = path;
-            var stem = name[..at];
             lightCurves = File.Exists(Path.Combine(dir, stem + "_lightcurves.csv.gz"))
                 ? Path.Combine(dir, stem + "_lightcurves.csv.gz")
                 : Path.Combine(dir, stem + "_lightcurves.csv");
         }
         else
         {
-            at = name.IndexOf("_lightcurves.csv", StringComparison.Ordinal);
-            if (at < 0)
-            {
-                throw new FileNotFoundException($"{path}: not a *_lightcurves.csv[.gz] or *_metadata.csv[.gz] file.");
-            }
-
             lightCurves = path;
-            metadata = Path.Combine(dir, name[..at] + "_metadata.csv");
+            metadata = Path.Combine(dir, stem + "_metadata.csv");
             if (!File.Exists(metadata) && File.Exists(metadata + ".gz"))
             {
                 metadata += ".gz";
