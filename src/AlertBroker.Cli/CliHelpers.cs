@@ -499,7 +499,25 @@ internal static class CliHelpers
         try
         {
             var info = new FileInfo(path);
-            return info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: false } ? target : null;
+            if (info.LinkTarget is not { } target)
+            {
+                return null;
+            }
+
+            // Followed link by link: /dev/stdin, /dev/fd/63 (a shell's <(…)) lead into /proc, where the kernel's links name
+            // a pipe ("pipe:[976947]") that no path holds but that opens all the same; those are not broken.
+            FileSystemInfo step = info;
+            for (var hops = 0; hops < 40 && step.LinkTarget is { } next; hops++)
+            {
+                if (step.FullName.StartsWith("/proc/", StringComparison.Ordinal) || step.FullName.StartsWith("/dev/fd/", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+
+                step = new FileInfo(Path.IsPathRooted(next) ? next : Path.Combine(Path.GetDirectoryName(step.FullName) ?? "/", next));
+            }
+
+            return File.Exists(step.FullName) || Directory.Exists(step.FullName) ? null : target;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

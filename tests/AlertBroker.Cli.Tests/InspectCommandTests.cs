@@ -37,6 +37,21 @@ public class InspectCommandTests
         }
     }
 
+    [SharedDataFact]
+    public async Task Inspect_StandardInputAndProcessSubstitution_ReadTheAlert()
+    {
+        // /dev/stdin and a shell's <(…) are links into /proc naming a pipe ("pipe:[976947]") that no path holds: the
+        // dangling-link check took them for broken links (exit 2).
+        var file = SharedData.Files("alert-samples/ztf-real-50")[0];
+        foreach (var script in new[] { "exec \"$0\" inspect /dev/stdin < \"$1\"", "exec \"$0\" inspect <(cat \"$1\")" })
+        {
+            var run = await AlertBrokerProcess.RunToEndAsync(["-c", script, AlertBrokerProcess.ProgramPath, file], program: "/bin/bash");
+
+            Assert.True(run.Code == 0, $"{script}: exit {run.Code}: {run.Output}");
+            Assert.Contains("object=ZTF", run.Stdout, StringComparison.Ordinal);
+        }
+    }
+
     [DllImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MakeFifo(string path, uint mode);
 
