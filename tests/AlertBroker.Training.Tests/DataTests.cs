@@ -159,6 +159,20 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Read_FluxesBeyondSinglePrecision_AreLeftOutAsOutOfRange()
+    {
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_lightcurves.csv"),
+            "object_id,mjd,band,flux,flux_err\nA,100,g,1e300,10\nA,101,g,-1e300,10\nA,102,g,100,1e300\nA,103,g,100,1e-60\nA,104,g,100,10\n");
+        File.WriteAllText(Path.Combine(_dir, "lsst_sim_metadata.csv"), "object_id,class\nA,SNIa\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal([104.0], data.Objects[0].Observations.Select(o => o.Mjd));
+        Assert.Equal(2, data.Rejected.ByReason["flux out of range"]);
+        Assert.Equal(2, data.Rejected.ByReason["error out of range"]);
+    }
+
+    [Fact]
     public void Read_RowsThatAreNotObservations_AreLeftOutCountedByReasonAndTheGoodRowsKept()
     {
         File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), string.Join('\n',
@@ -172,6 +186,8 @@ public sealed class DataTests : IDisposable
             "A,105,r,99,0.1",        // magnitude out of range (a "none" sentinel)
             "A,106,r,18,-9",         // error not positive
             "A,107,r,18,Infinity",   // not finite
+            "A,107.5,r,18,1e308",    // error out of range (infinite once a flux error)
+            "A,107.6,r,18,1e-60",    // error out of range (zero in single precision)
             "A,108,r,18.5,0.1",
             "B,100,g,18,0.05") + "\n");
         File.WriteAllText(Path.Combine(_dir, "ztf_bad_metadata.csv"), "object_id,class\nA,SNIa\nB,SNII\n");
@@ -180,8 +196,9 @@ public sealed class DataTests : IDisposable
 
         Assert.Equal([2, 1], data.Objects.Select(o => o.Observations.Length));
         Assert.Equal([100.0, 108.0], data.Objects[0].Observations.Select(o => o.Mjd));
-        Assert.Equal(8, data.Rejected.Total);
+        Assert.Equal(10, data.Rejected.Total);
         Assert.Equal(2, data.Rejected.ByReason["not finite"]);
+        Assert.Equal(2, data.Rejected.ByReason["error out of range"]);
         foreach (var reason in new[] { "unknown band", "not a number", "too few columns", "time out of range", "magnitude out of range", "error not positive" })
         {
             Assert.Equal(1, data.Rejected.ByReason[reason]);
@@ -189,11 +206,11 @@ public sealed class DataTests : IDisposable
 
         Assert.Equal(3, data.Rejected.FirstLine);
         Assert.EndsWith("ztf_bad_lightcurves.csv", data.Rejected.FirstFile, StringComparison.Ordinal);
-        Assert.Contains("8 row(s) left out (2 not finite", data.Rejected.ToString(), StringComparison.Ordinal);
+        Assert.Contains("10 row(s) left out (", data.Rejected.ToString(), StringComparison.Ordinal);
 
         // Carried through a class mapping and added up by a concatenation; a clean file has none.
-        Assert.Equal(8, data.Map(ClassMapping.Parse("SNII,-")).Rejected.Total);
-        Assert.Equal(16, LabelledDataset.Concat("both", [data, data]).Rejected.Total);
+        Assert.Equal(10, data.Map(ClassMapping.Parse("SNII,-")).Rejected.Total);
+        Assert.Equal(20, LabelledDataset.Concat("both", [data, data]).Rejected.Total);
         File.WriteAllText(Path.Combine(_dir, "ztf_bad_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
         Assert.Equal(0, LightCurveCsvReader.Read(_dir).Rejected.Total);
 

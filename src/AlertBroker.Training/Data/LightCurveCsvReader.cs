@@ -120,6 +120,20 @@ public static class LightCurveCsvReader
                         : EncodedDataset.KindFor(microJy, error, options.DetectionThreshold);
                 }
 
+                // Held in single precision: a value or error beyond it (a flux of 1e300, a magnitude error of 1e308 made
+                // infinite) or an error that rounds to zero would be a point no encoder can use.
+                if (!float.IsFinite((float)microJy))
+                {
+                    rejections.Add("flux out of range", lightCurves, at);
+                    continue;
+                }
+
+                if (!float.IsFinite((float)error) || (float)error <= 0)
+                {
+                    rejections.Add("error out of range", lightCurves, at);
+                    continue;
+                }
+
                 if (options.DetectionsOnly && kind != ObservationKind.Detection)
                 {
                     continue;
