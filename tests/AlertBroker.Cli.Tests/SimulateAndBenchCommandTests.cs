@@ -103,6 +103,27 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchPipeline_FilesOfWhichNothingDecodes_ExitsOneInsteadOfMeasuringDeadLetters()
+    {
+        // Was exit 0 with "0 alerts/s (0 alerts …); 1 dead letter" reported as the measurement.
+        var garbage = Path.Combine(_root, "garbage.avro");
+        File.WriteAllBytes(garbage, [.. Enumerable.Range(0, 3000).Select(i => (byte)((i * 37) + 11))]);
+        string[] quick = ["bench", "pipeline", "--mode", "embedded", "--seconds", "0.2", "--sim-nights", "0", "--objects", "0"];
+        var run = await AlertBrokerProcess.RunToEndAsync([.. quick, garbage]);
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("bench pipeline: no alert decodes in " + garbage + " (1 message read): nothing to measure", run.Stderr, StringComparison.Ordinal);
+
+        if (SharedData.Root is not null)
+        {
+            var sample = Directory.GetFiles(SharedData.Path("alert-samples", "ztf"), "*.avro")[0];
+            var mixed = await AlertBrokerProcess.RunToEndAsync([.. quick, garbage, sample]);
+            Assert.True(mixed.Code == 0, $"exit {mixed.Code}: {mixed.Output}");
+            Assert.Contains("1 of 2 messages do not decode (measured as the dead letters they are to the worker)", mixed.Stderr, StringComparison.Ordinal);
+            Assert.Contains("real samples (2 messages", mixed.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task SimulateAlerts_NoAlertInTheNights_ExitsOneSayingWhy()
     {
         // LSST's default first night (MJD 61000) is clouded out for the default seed: the defaults wrote no alert, exit 0.

@@ -316,12 +316,16 @@ internal sealed class KafkaPipelineRun
     }
 
     /// <summary>The messages under the paths in their survey's wire format, keyed by object id (so an object's alerts stay in order on one partition).</summary>
-    public static List<(string? Key, byte[] Value)> ReadArchives(IEnumerable<string> paths, SurveyWireFormat wire, out int unreadable)
+    public static List<(string? Key, byte[] Value)> ReadArchives(IEnumerable<string> paths, SurveyWireFormat wire, out int unreadable) =>
+        ReadArchives(paths, wire, out unreadable, out _);
+
+    /// <summary>As above; <paramref name="undecodable"/>: how many of the messages returned do not decode (kept: they are dead letters to the worker).</summary>
+    public static List<(string? Key, byte[] Value)> ReadArchives(IEnumerable<string> paths, SurveyWireFormat wire, out int unreadable, out int undecodable)
     {
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
         var list = new List<(string?, byte[])>();
         var alerts = new List<Alert>(1);
-        unreadable = 0;
+        unreadable = undecodable = 0;
         foreach (var input in AlertArchiveReader.Read(paths))
         {
             if (input.Error is not null)
@@ -342,6 +346,7 @@ internal sealed class KafkaPipelineRun
                 catch (AlertFormatException)
                 {
                     // Still published: the worker's dead-letter path is part of what a replay exercises.
+                    undecodable++;
                 }
 
                 list.Add((key, message));

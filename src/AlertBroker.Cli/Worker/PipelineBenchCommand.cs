@@ -87,11 +87,21 @@ internal static class PipelineBenchCommand
         var datasets = new List<(string Name, List<byte[]> Messages)>();
         if (paths.Length > 0)
         {
-            var real = KafkaPipelineRun.ReadArchives(paths, wire, out _).ConvertAll(m => m.Value);
-            if (real.Count > 0)
+            // Files of which no message decodes would be measured as 0 alerts/s of dead letters, and reported as a result.
+            var real = KafkaPipelineRun.ReadArchives(paths, wire, out var unreadable, out var undecodable).ConvertAll(m => m.Value);
+            var unread = unreadable > 0 ? string.Create(inv, $"; {CliHelpers.Counted(unreadable, "file or entry", "files or entries")} could not be read") : string.Empty;
+            if (real.Count == undecodable)
             {
-                datasets.Add(($"real samples ({real.Count} messages, mean {real.Sum(m => (long)m.Length) / real.Count / 1024.0:F0} KiB)", real));
+                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"bench pipeline: no alert decodes in {string.Join(", ", paths)} ({CliHelpers.Counted(real.Count, "message")} read{unread}): nothing to measure")));
+                return 1;
             }
+
+            if (undecodable > 0 || unreadable > 0)
+            {
+                CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(string.Create(inv, $"{undecodable} of {real.Count} messages do not decode (measured as the dead letters they are to the worker){unread}")) + "[/]");
+            }
+
+            datasets.Add(($"real samples ({real.Count} messages, mean {real.Sum(m => (long)m.Length) / real.Count / 1024.0:F0} KiB)", real));
         }
 
         if (simNights > 0)
