@@ -344,16 +344,16 @@ internal static class EvaluateCommand
             throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{ModelPackage.ManifestFileName} is missing")]);
         }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
-        var manifest = ModelPackage.ParseManifest(manifestBytes);
+        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(manifestPath));
         var onnxName = string.IsNullOrEmpty(manifest.Onnx?.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File;
-        var onnxPath = Path.Combine(modelDir, onnxName);
-        if (Path.GetFileName(onnxName) != onnxName || !File.Exists(onnxPath))
+        if (Path.GetFileName(onnxName) != onnxName || !File.Exists(Path.Combine(modelDir, onnxName)))
         {
             throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{onnxName} is missing")]);
         }
 
-        var onnx = File.ReadAllBytes(onnxPath);
+        // Both files again, together: a package swapped in since model.json was read is read whole, not refused.
+        var (manifestBytes, onnx) = ModelPackage.ReadFiles(modelDir);
+        manifest = ModelPackage.ParseManifest(manifestBytes);
         var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
         return problems.Count > 0 ? throw new ModelPackageException(modelDir, problems) : (manifest, onnx);
     }

@@ -226,9 +226,9 @@ internal static class RegistryCommands
 
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
     {
-        var package = new ModelPackageBytes(
-            await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.ManifestFileName), cancellationToken).ConfigureAwait(false),
-            await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.OnnxFileName), cancellationToken).ConfigureAwait(false));
+        // Read together: a package swapped in while it is read (train --out over it) is read whole.
+        var (manifestBytes, onnxBytes) = ModelPackage.ReadFiles(directory);
+        var package = new ModelPackageBytes(manifestBytes, onnxBytes);
 
         // Refuse what no worker could serve before it is stored: the manifest, the hash, the encoding (implemented, and its
         // feature count, names and constants), and the graph's declared tensors against the scoring contract. Checked from the

@@ -65,8 +65,7 @@ public sealed class ModelPackage : IDisposable
         {
             var (manifest, onnx) = ReadFiles(directory, problems);
             var sha = onnx is null ? null : ComputeSha256(onnx);
-            if (attempt < 5 && sha is not null && manifest?.Onnx?.Sha256 is { Length: > 0 } expected
-                && !string.Equals(expected, sha, StringComparison.OrdinalIgnoreCase))
+            if (attempt <= MaxRereads && IsStale(manifest, sha))
             {
                 problems.Clear();
                 continue;
@@ -75,6 +74,39 @@ public sealed class ModelPackage : IDisposable
             return Validate(directory, manifest, onnx, supportedEncodings, sessionOptions, problems, sha);
         }
     }
+
+    /// <summary>
+    /// A package directory's <c>model.json</c> and ONNX file (the one its <c>onnx.file</c> names, else
+    /// <c>model.onnx</c>) as bytes, read again — at most four more times — while the ONNX file's hash is not the one the
+    /// <c>model.json</c> read names, as <see cref="Load(string, IReadOnlyCollection{EncodingId}, OnnxSessionOptions?)"/>
+    /// does: a package swapped in while it is read is read whole. Nothing is validated (see <see cref="Check"/>); a file
+    /// that cannot be read throws as <see cref="File.ReadAllBytes(string)"/> does.
+    /// </summary>
+    public static (byte[] Manifest, byte[] Onnx) ReadFiles(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        for (var attempt = 1; ; attempt++)
+        {
+            var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ManifestFileName));
+            var manifest = TryParseManifest(manifestBytes, []);
+            var onnxName = manifest?.Onnx?.File is { Length: > 0 } named && IsPlainFileName(named) ? named : OnnxFileName;
+            var onnx = File.ReadAllBytes(Path.Combine(directory, onnxName));
+            if (attempt <= MaxRereads && IsStale(manifest, ComputeSha256(onnx)))
+            {
+                continue;
+            }
+
+            return (manifestBytes, onnx);
+        }
+    }
+
+    // How many times more a package's files are read while they do not belong together.
+    private const int MaxRereads = 4;
+
+    // The ONNX file read is not the one the model.json read names (a package swapped between the two reads, or broken).
+    private static bool IsStale(ModelManifest? manifest, string? onnxSha256) =>
+        onnxSha256 is not null && manifest?.Onnx?.Sha256 is { Length: > 0 } expected
+        && !string.Equals(expected, onnxSha256, StringComparison.OrdinalIgnoreCase);
 
     private static (ModelManifest? Manifest, byte[]? Onnx) ReadFiles(string directory, List<ModelPackageProblem> problems)
     {

@@ -36,9 +36,8 @@ public static class ModelIo
     public static TrainedModel LoadPackage(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFileName));
+        var (manifestBytes, onnx) = ModelPackage.ReadFiles(directory);
         var manifest = ModelPackage.ParseManifest(manifestBytes);
-        var onnx = File.ReadAllBytes(Path.Combine(directory, string.IsNullOrEmpty(manifest.Onnx.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File));
 
         // What a worker would refuse is not a base to fine-tune or a teacher to distil from (finetune --from trained from a
         // package models inspect refuses): the manifest, the hash, the encoding, the graph's tensors.
