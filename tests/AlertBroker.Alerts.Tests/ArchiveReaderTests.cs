@@ -118,6 +118,30 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal(payload, input.Bytes);
     }
 
+    [Fact]
+    public void Read_APipeInsideADirectory_IsAnUnreadableFileNotAWaitForAWriter()
+    {
+        // Opening a FIFO waits until a writer comes: one named like an alert file inside a directory hung replay/score of the
+        // whole directory. It is now one unreadable input; the regular files around it are read.
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, "night")).FullName;
+        File.WriteAllBytes(Path.Combine(dir, "a.avro"), [1, 2, 3]);
+        Assert.Equal(0, MakeFifo(Path.Combine(dir, "b.avro"), 0b110_000_000));
+        File.WriteAllBytes(Path.Combine(dir, "c.avro"), [4, 5]);
+
+        var inputs = AlertArchiveReader.Read([dir]).Select(i => (i.Source, Bytes: i.Payload.ToArray(), i.Error)).ToList();
+
+        Assert.Equal(["a.avro", "b.avro", "c.avro"], inputs.Select(i => Path.GetFileName(i.Source)));
+        Assert.Equal([1, 2, 3], inputs[0].Bytes);
+        Assert.Equal(AlertErrorKind.Archive, inputs[1].Error?.Kind);
+        Assert.Equal("a named pipe, not a regular file: inside a directory only regular files are read", inputs[1].Error?.Message);
+        Assert.Equal([4, 5], inputs[2].Bytes);
+        Assert.Equal(FileKind.NamedPipe, FileType.Of(Path.Combine(dir, "b.avro")));
+        Assert.Equal(FileKind.Regular, FileType.Of(Path.Combine(dir, "a.avro")));
+        Assert.Equal(FileKind.Directory, FileType.Of(dir));
+        Assert.Equal(FileKind.CharacterDevice, FileType.Of("/dev/null"));
+        Assert.Equal(FileKind.Unknown, FileType.Of(Path.Combine(dir, "missing.avro")));
+    }
+
     [SharedDataTheory]
     [InlineData(true)]
     [InlineData(false)]

@@ -51,6 +51,16 @@ public static class AlertArchiveReader
                 {
                     foreach (var file in ExpandDirectory(path))
                     {
+                        // A pipe, socket or device named like an alert file inside a directory would block the whole read
+                        // (opening a FIFO waits for a writer) or never end (a device): named on the command line it is read
+                        // as a stream, found in a directory it is a file that cannot be read.
+                        if (FileType.Of(file) is var kind and not (FileKind.Regular or FileKind.Unknown))
+                        {
+                            yield return new AlertInput(file, ReadOnlyMemory<byte>.Empty, new AlertFormatException(
+                                AlertErrorKind.Archive, $"{FileType.Describe(kind)}, not a regular file: inside a directory only regular files are read"));
+                            continue;
+                        }
+
                         foreach (var input in ReadFile(file, buffer, cancellationToken))
                         {
                             yield return input;
