@@ -11,30 +11,21 @@ namespace AlertBroker.Alerts.Archives;
 /// <remarks>
 /// The last four bytes of a gzip file are the size of its last member's data (mod 2³²). A whole single-member file
 /// decompresses to exactly that; a file of several members (concatenated, bgzip) to more; a cut file ends in compressed
-/// bytes, which almost always read as a size above what was decompressed: that alone is refused.
+/// bytes, which almost always read as a size above what was decompressed: that alone is refused. The compressed bytes'
+/// last four are kept as they pass (nothing seeks), so a named pipe is read and checked as a file is.
 /// </remarks>
 public sealed class CheckedGZipStream : ReadOnlyStream
 {
     private readonly string _path;
+    private readonly TailKeeper _compressed;
     private readonly GZipStream _gzip;
-    private readonly uint? _recordedSize;
     private long _decompressed;
 
     public CheckedGZipStream(string path)
     {
         _path = path;
-        var file = File.OpenRead(path);
-        if (file.Length >= 18)
-        {
-            // Header (10 bytes) + trailer (8 bytes) at the least; anything shorter is left to the decompressor.
-            Span<byte> trailer = stackalloc byte[4];
-            file.Seek(-4, SeekOrigin.End);
-            file.ReadExactly(trailer);
-            file.Seek(0, SeekOrigin.Begin);
-            _recordedSize = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-        }
-
-        _gzip = new GZipStream(file, CompressionMode.Decompress);
+        _compressed = new TailKeeper(File.OpenRead(path));
+        _gzip = new GZipStream(_compressed, CompressionMode.Decompress);
     }
 
     public override long Position
@@ -57,7 +48,12 @@ public sealed class CheckedGZipStream : ReadOnlyStream
         }
 
         _decompressed += n;
-        if (n == 0 && buffer.Length > 0 && _recordedSize is { } size && _decompressed < (1L << 32) && size > _decompressed)
+
+        // Header (10 bytes) + trailer (8 bytes) at the least; anything shorter is left to the decompressor. The check is
+        // made once the compressed bytes have all been read (the decompressor reads on to the end, looking for a further
+        // member), with the size their last four bytes record.
+        if (n == 0 && buffer.Length > 0 && _compressed.Ended && _compressed.Total >= 18 && _decompressed < (1L << 32)
+            && _compressed.LastFour is var size && size > _decompressed)
         {
             throw new InvalidDataException($"{_path} is cut short: it ends before the end of its gzip data ({_decompressed:N0} bytes decompressed, its last bytes say {size:N0}); copy or download it again.");
         }
@@ -73,5 +69,51 @@ public sealed class CheckedGZipStream : ReadOnlyStream
         }
 
         base.Dispose(disposing);
+    }
+
+    // The compressed stream, passing its bytes through and keeping the last four of them.
+    private sealed class TailKeeper(Stream inner) : ReadOnlyStream
+    {
+        private readonly byte[] _tail = new byte[4];
+
+        public long Total { get; private set; }
+
+        public bool Ended { get; private set; }
+
+        public uint LastFour => BinaryPrimitives.ReadUInt32LittleEndian(_tail);
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            if (n == 0)
+            {
+                Ended |= buffer.Length > 0;
+                return 0;
+            }
+
+            var read = buffer[..n];
+            if (n >= _tail.Length)
+            {
+                read[^_tail.Length..].CopyTo(_tail);
+            }
+            else
+            {
+                _tail.AsSpan(n).CopyTo(_tail);
+                read.CopyTo(_tail.AsSpan(_tail.Length - n));
+            }
+
+            Total += n;
+            return n;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
