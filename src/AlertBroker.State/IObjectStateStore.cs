@@ -32,6 +32,12 @@ public interface IObjectStateStore
 /// <summary>The state store could not be reached or did not answer in time; the operation may be retried.</summary>
 public sealed class StateStoreUnavailableException : Exception
 {
+    /// <summary>
+    /// The store answers but refuses writes (Redis full under a no-eviction policy, a read-only replica, a failing
+    /// snapshot): an outage that lasts until a write succeeds, whatever a PING says.
+    /// </summary>
+    public bool WritesRefused { get; init; }
+
     public StateStoreUnavailableException()
     {
     }
@@ -46,3 +52,6 @@ public sealed class StateStoreUnavailableException : Exception
     {
     }
 }
+
+/// <summary>Why the state store cannot be used now, in words (<see cref="Reason"/>), and whether it answers but refuses writes.</summary>
+public sealed record StateStoreProblem(string Reason, bool WritesRefused = false);

@@ -170,20 +170,62 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     }
 
     /// <summary>
-    /// Like <see cref="PingAsync"/>, but says why: null when Redis answers a PING in time, otherwise the failure in words
-    /// (no password in it: StackExchange.Redis names endpoints and the failure type only).
+    /// Like <see cref="PingAsync"/>, but also writes (one expiring key under the prefix) and says why: null when Redis
+    /// answers a PING and takes the write in time, otherwise the failure in words (no password in it: StackExchange.Redis
+    /// names endpoints and the failure type only), marked when Redis answers but refuses writes.
     /// </summary>
-    public async Task<string?> ProbeAsync(CancellationToken cancellationToken = default)
+    public async Task<StateStoreProblem?> ProbeAsync(CancellationToken cancellationToken = default)
     {
+        var db = _connection.GetDatabase();
         try
         {
-            await _connection.GetDatabase().PingAsync().WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            await db.PingAsync().WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return new(e is TimeoutException ? $"no answer to PING within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message);
+        }
+
+        // A server that answers may still refuse every write (full under noeviction, a replica after a failover, a failing
+        // snapshot): one short-lived key under the prefix (where the worker may write) says whether it takes one. With
+        // Redis Cluster that is one shard's answer; a batch refused by another keeps the outage open (WorkerHealth).
+        try
+        {
+            await db.StringSetAsync(_options.KeyPrefix + ":probe", 1, TimeSpan.FromMinutes(1)).WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            return e is TimeoutException ? $"no answer to PING within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message;
+            return WriteRefusal(e) is { } refusal
+                ? new(refusal, WritesRefused: true)
+                : new(e is TimeoutException ? $"no answer to a write within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message);
         }
+    }
+
+    /// <summary>
+    /// Why Redis refused a write although it answers — full under a no-eviction policy (<c>OOM</c>), a read-only replica
+    /// (<c>READONLY</c>), a failing snapshot with stop-writes-on-bgsave-error (<c>MISCONF</c>) — in words with what to do;
+    /// null for any other failure.
+    /// </summary>
+    internal static string? WriteRefusal(Exception e)
+    {
+        if (e is not RedisServerException server)
+        {
+            return null;
+        }
+
+        // Redis's own words without the script's name and line ("…'maxmemory'. script: a5fd…, on @user_script:6.").
+        var said = server.Message;
+        var at = said.IndexOf(". script:", StringComparison.Ordinal);
+        said = at > 0 ? said[..(at + 1)] : said;
+        var advice = said.StartsWith("OOM", StringComparison.Ordinal)
+            ? "it is full (used memory over maxmemory, with a policy that evicts nothing): raise maxmemory, let old objects expire (AlertBroker:State:Ttl) or add shards"
+            : said.StartsWith("READONLY", StringComparison.Ordinal)
+                ? "it is a read-only replica: point AlertBroker:State:Redis at the primary"
+                : said.StartsWith("MISCONF", StringComparison.Ordinal)
+                    ? "it cannot write its snapshot and stops writes until it can: see the Redis server's log"
+                    : null;
+        return advice is null ? null : $"Redis refuses writes: {advice} ({said})";
     }
 
     public void Dispose()
@@ -223,7 +265,8 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
                 _ = t.Exception;
             }
 
-            throw new StateStoreUnavailableException("Redis did not complete the batch: " + e.Message, e);
+            var refusal = WriteRefusal(e);
+            throw new StateStoreUnavailableException(refusal ?? "Redis did not complete the batch: " + e.Message, e) { WritesRefused = refusal is not null };
         }
     }
 }

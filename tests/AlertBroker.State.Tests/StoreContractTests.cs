@@ -268,7 +268,46 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
 }
 
 /// <summary>The contract on a plain redis-server.</summary>
-public sealed class RedisStoreContractTests(RedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<RedisServerFixture>;
+public sealed class RedisStoreContractTests(RedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<RedisServerFixture>
+{
+    [Fact]
+    public async Task Redis_FullUnderNoEviction_WritesAreRefusedSaidSoAndTheProbeSeesIt()
+    {
+        // A Redis at maxmemory with the default policy (noeviction) answers PING and reads but refuses every write: the
+        // worker said "State store unavailable (… OOM command not allowed … script: a5fd…, on @user_script:6.)" and its
+        // readiness "Redis answers" while the batch in hand was retried for ever.
+        var store = (RedisObjectStateStore)CreateStore();
+        var key = NewKey();
+        var committed = new bool[1];
+        await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(1, 59000)))], committed);
+        Assert.Null(await store.ProbeAsync());
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "1"), StringComparison.Ordinal);
+        try
+        {
+            var e = await Assert.ThrowsAsync<StateStoreUnavailableException>(() => store.WriteAsync([new StateWrite(key, 1, StateWith(2, Obs(2, 59001)))], committed));
+            Assert.True(e.WritesRefused);
+            Assert.StartsWith("Redis refuses writes: it is full (used memory over maxmemory", e.Message, StringComparison.Ordinal);
+            Assert.EndsWith("(OOM command not allowed when used memory > 'maxmemory'.)", e.Message, StringComparison.Ordinal);
+
+            var problem = await store.ProbeAsync();
+            Assert.True(problem is { WritesRefused: true }, problem?.ToString());
+            Assert.StartsWith("Redis refuses writes: it is full", problem!.Reason, StringComparison.Ordinal);
+
+            // Reads go on: nothing was lost, the stored state is the first write's.
+            var results = new ObjectState?[1];
+            await store.ReadAsync([key], results);
+            Assert.Equal(1, results[0]!.Version);
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+        }
+
+        Assert.Null(await store.ProbeAsync());
+        await store.WriteAsync([new StateWrite(key, 1, StateWith(2, Obs(2, 59001)))], committed);
+        Assert.True(committed[0]);
+    }
+}
 
 /// <summary>The same contract with an ACL user and password over TLS.</summary>
 public sealed class SecureRedisStoreContractTests(SecureRedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<SecureRedisServerFixture>

@@ -87,6 +87,17 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
 
         _store.Up = true;
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+
+        // A batch whose writes Redis refused (full, a replica): a PING that answers does not make the worker ready again
+        // (it was: "Redis answers" while the batch in hand was refused for ever); the next batch that goes through does.
+        _health.StateFailed("Redis refuses writes: it is full (OOM command not allowed when used memory > 'maxmemory'.)", writesRefused: true);
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Contains("Redis refuses the worker's writes for ", Description(body, "redis"), StringComparison.Ordinal);
+        Assert.Contains("it is full", Description(body, "redis"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+        Assert.NotNull(_health.StateRecovered());
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
         _health.AssignedPartitions = 0;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
 

@@ -452,7 +452,7 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
         using var timer = new PeriodicTimer(s_period);
         do
         {
-            string? problem;
+            StateStoreProblem? problem;
             try
             {
                 problem = await store.ProbeAsync(stoppingToken).ConfigureAwait(false);
@@ -463,20 +463,22 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
             }
 
             var now = DateTimeOffset.UtcNow;
-            metrics.SetDependency("redis", problem is null);
             if (problem is not null)
             {
-                health.StateFailed(problem, now);
-                var outage = health.StateOutage;
-                if (outage is not null && now - outage.Since >= s_logEvery && now - lastLog >= s_logEvery)
-                {
-                    Log.StateStillUnavailable(logger, outage.Describe(now));
-                    lastLog = now;
-                }
+                health.StateFailed(problem.Reason, now, problem.WritesRefused);
             }
-            else if (health.StateOutage is not null && health.StateRecovered() is { } ended)
+            else if (health.StateOutage is not null && health.StateRecovered(byProbe: true) is { } ended)
             {
                 Log.StateBack(logger, (now - ended.Since).TotalSeconds);
+            }
+
+            // Down while an outage lasts, including one of refused writes that a probe of another shard cannot end.
+            var outage = health.StateOutage;
+            metrics.SetDependency("redis", outage is null);
+            if (outage is not null && now - outage.Since >= s_logEvery && now - lastLog >= s_logEvery)
+            {
+                Log.StateStillUnavailable(logger, outage.Describe(now));
+                lastLog = now;
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));

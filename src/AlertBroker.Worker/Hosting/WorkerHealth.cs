@@ -77,24 +77,37 @@ public sealed class WorkerHealth
         }
     }
 
-    /// <summary>Records a failed state-store operation (the outage keeps its first time, takes the latest reason).</summary>
+    /// <summary>
+    /// Records a failed state-store operation (the outage keeps its first time, takes the latest reason, and stays one of
+    /// refused writes once one was refused).
+    /// </summary>
     /// <returns>true when this starts a new outage.</returns>
-    public bool StateFailed(string reason, DateTimeOffset? now = null)
+    public bool StateFailed(string reason, DateTimeOffset? now = null, bool writesRefused = false)
     {
         lock (_lock)
         {
             var started = _state is null;
-            _state = new Outage(_state?.Since ?? now ?? DateTimeOffset.UtcNow, reason);
+            _state = new Outage(_state?.Since ?? now ?? DateTimeOffset.UtcNow, reason) { WritesRefused = writesRefused || _state?.WritesRefused == true };
             return started;
         }
     }
 
+    /// <summary>
+    /// Ends the state-store outage: after a batch went through, or (<paramref name="byProbe"/>) after the monitor's probe
+    /// did — which does not end an outage of refused writes (a Redis Cluster shard that is full while the probed one is
+    /// not would otherwise be called well every few seconds while the batch in hand stays refused).
+    /// </summary>
     /// <returns>the outage that ended, if there was one.</returns>
-    public Outage? StateRecovered()
+    public Outage? StateRecovered(bool byProbe = false)
     {
         lock (_lock)
         {
             var ended = _state;
+            if (byProbe && ended?.WritesRefused == true)
+            {
+                return null;
+            }
+
             _state = null;
             return ended;
         }
@@ -127,6 +140,9 @@ public sealed class WorkerHealth
 /// <summary>A dependency failing since <paramref name="Since"/>, for the reason last seen.</summary>
 public sealed record Outage(DateTimeOffset Since, string Reason)
 {
+    /// <summary>The state store answers but refused a write: only a write that goes through ends the outage.</summary>
+    public bool WritesRefused { get; init; }
+
     /// <summary>"for 42 s: reason".</summary>
     public string Describe(DateTimeOffset now) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"for {Math.Max(0, (now - Since).TotalSeconds):F0} s (since {Since:HH:mm:ss}Z): {Reason}");

@@ -109,15 +109,22 @@ public static class WorkerHealthChecks
 
             var problem = store is RedisObjectStateStore redis
                 ? await redis.ProbeAsync(cancellationToken).ConfigureAwait(false)
-                : await store.PingAsync(cancellationToken).ConfigureAwait(false) ? null : "no answer to PING";
+                : await store.PingAsync(cancellationToken).ConfigureAwait(false) ? null : new StateStoreProblem("no answer to PING");
             if (problem is null)
             {
-                health.StateRecovered();
-                return HealthCheckResult.Healthy("Redis answers");
+                health.StateRecovered(byProbe: true);
+            }
+            else
+            {
+                health.StateFailed(problem.Reason, writesRefused: problem.WritesRefused);
             }
 
-            health.StateFailed(problem);
-            return HealthCheckResult.Unhealthy("Redis does not answer " + health.StateOutage!.Describe(DateTimeOffset.UtcNow) + "; consumption is paused until it does");
+            return health.StateOutage switch
+            {
+                null => HealthCheckResult.Healthy("Redis answers and takes writes"),
+                { WritesRefused: true } outage => HealthCheckResult.Unhealthy("Redis refuses the worker's writes " + outage.Describe(DateTimeOffset.UtcNow) + "; consumption is paused until a write goes through"),
+                var outage => HealthCheckResult.Unhealthy("Redis does not answer " + outage.Describe(DateTimeOffset.UtcNow) + "; consumption is paused until it does"),
+            };
         }
     }
 

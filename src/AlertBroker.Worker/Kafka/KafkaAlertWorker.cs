@@ -594,7 +594,7 @@ public sealed class KafkaAlertWorker
             }
             catch (Exception e) when (e is StateStoreUnavailableException or StateConflictException)
             {
-                _health?.StateFailed(e.Message);
+                _health?.StateFailed(e.Message, writesRefused: e is StateStoreUnavailableException { WritesRefused: true });
                 _metrics?.Error(e is StateConflictException ? WorkerError.StateConflict : WorkerError.StateUnavailable);
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
             }
