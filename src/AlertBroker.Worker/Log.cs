@@ -94,6 +94,9 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Information, "Kafka reachable: {Brokers} broker(s) answered ({BootstrapServers})")]
     public static partial void KafkaReachable(ILogger logger, int brokers, string bootstrapServers);
 
+    [LoggerMessage(61, LogLevel.Warning, "Kafka has no topic {Topics} yet: it is made at its first use only where the brokers create topics themselves (auto.create.topics.enable); otherwise create it, or {Consequence}")]
+    public static partial void TopicsMissing(ILogger logger, string topics, string consequence);
+
     [LoggerMessage(24, LogLevel.Warning, "Schema registry unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
     public static partial void RegistryUnavailable(ILogger logger, string error, int delayMs, int attempt);
 

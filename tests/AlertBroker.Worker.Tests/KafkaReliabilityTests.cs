@@ -290,6 +290,29 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Contains(logs.Entries, e => e.Message.StartsWith("Partitions lost", StringComparison.Ordinal));
     }
 
+    [OnnxFact]
+    public async Task Worker_OutputTopicMissingAtStart_SaysSoOnceNamingIt()
+    {
+        // A cluster that does not create topics itself (auto.create.topics.enable=false) left a worker whose output topic
+        // was never made retrying its first batch with nothing at start to say why.
+        var topics = new TestTopics(_kafka.Cluster);
+        var options = topics.Options();
+        options.OutputTopic = "never-made-" + topics.Group;
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var started = await TestTopics.WaitUntilAsync(() => logs.Entries.Any(e => e.Message.StartsWith("Partitions assigned", StringComparison.Ordinal)), s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(started, "never assigned; log:\n" + string.Join('\n', logs.Lines));
+        var warning = Assert.Single(logs.Entries, e => e.Message.StartsWith("Kafka has no topic", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.StartsWith($"Kafka has no topic {options.OutputTopic} yet: it is made at its first use only where the brokers create topics themselves", warning.Message, StringComparison.Ordinal);
+        Assert.EndsWith("every batch is held and retried until it exists (nothing is committed meanwhile)", warning.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Worker_KafkaUnreachableAtStart_FailsWithKafkaUnavailableAndLibrdkafkaLogIsVisible()
     {

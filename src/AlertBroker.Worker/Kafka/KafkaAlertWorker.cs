@@ -362,6 +362,7 @@ public sealed class KafkaAlertWorker
                 if (metadata.Brokers.Count > 0)
                 {
                     Log.KafkaReachable(_logger, metadata.Brokers.Count, _options.BootstrapServers);
+                    WarnOfMissingTopics(metadata);
                     return true;
                 }
             }
@@ -387,6 +388,26 @@ public sealed class KafkaAlertWorker
                     ? $"Kafka at {_options.BootstrapServers} refused the connection or the credentials: {last!.Reason} (check AlertBroker:Kafka security settings)"
                     : $"Kafka at {_options.BootstrapServers} did not answer within {timeout.TotalSeconds:F0} s{(last is null ? string.Empty : " (last error: " + last.Reason + ")")}: are the bootstrap servers right and reachable? (AlertBroker:Kafka:StartTimeoutMs)");
             }
+        }
+    }
+
+    // A cluster that does not create topics itself (auto.create.topics.enable=false, usual in production) leaves a worker
+    // whose output topic was never made retrying its first batch for ever, and one whose input topic was never made
+    // waiting: said once at start, from the metadata the start already fetched (one request for every topic).
+    private void WarnOfMissingTopics(Metadata metadata)
+    {
+        var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal);
+        string[] outputs = [_options.OutputTopic, _options.DeadLetterTopic];
+        var missingOutputs = outputs.Where(t => !existing.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
+        var missingInputs = _options.Topics.Where(t => !existing.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
+        if (missingOutputs.Count > 0)
+        {
+            Log.TopicsMissing(_logger, string.Join(", ", missingOutputs), "every batch is held and retried until it exists (nothing is committed meanwhile)");
+        }
+
+        if (missingInputs.Count > 0)
+        {
+            Log.TopicsMissing(_logger, string.Join(", ", missingInputs), "the worker reads nothing from it until it exists");
         }
     }
 
