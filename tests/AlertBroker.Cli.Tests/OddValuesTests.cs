@@ -62,6 +62,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
     [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
     [InlineData("bench pipeline --model  {pkg}", "--model needs a path, not an empty string")]
+    [InlineData("demo --objects NaN", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
+    [InlineData("demo --objects 10 --alerts-per-object many", "Cannot parse argument 'many' for option '--alerts-per-object' as an integer")]
     [InlineData("inspect --json --normalized {pkg}", "--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs")]
     [InlineData("inspect --schema-dir {file} {pkg}", "{file} is a file; --schema-dir takes a directory")]
     [InlineData("consume --topic  --bootstrap-servers localhost:1", "--topic needs a topic name, not an empty string")]
