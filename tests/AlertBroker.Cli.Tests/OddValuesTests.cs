@@ -171,6 +171,30 @@ public sealed class OddValuesTests : IDisposable
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 
+    // A CSV given as alerts was measured as "0 alerts/s (0 alerts, …); 113,708 dead letters", exit 0, and a directory
+    // without alerts printed the header and exited 0: nothing was measured.
+    [Theory]
+    [InlineData("alerts.avro", "a,b\n1,2\n", "messages that do not decode: 1; files that cannot be read: 0")]
+    [InlineData(null, null, "messages that do not decode: 0; files that cannot be read: 0")]
+    public async Task BenchPipeline_NoAlertInThePaths_ExitsOneSayingSo(string? name, string? content, string counts)
+    {
+        var input = Directory.CreateDirectory(Path.Combine(_root, "in")).FullName;
+        if (name is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(input, name), content);
+        }
+
+        var model = Path.Combine(_root, "m", "1");
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 4 }, 3);
+        ModelIo.Export(weights, ["A", "B"], "m", "1", model, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["bench", "pipeline", input, "--model", model, "--mode", "embedded", "--seconds", "1", "--sim-nights", "0", "--objects", "0"]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains($"no alert read from {input} ({counts}; inspect PATH says why): nothing to measure", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("alerts/s", run.Stdout, StringComparison.Ordinal);
+    }
+
     // The limit set pass = Repeat to end the loop, and pass++ then overflowed: with --repeat 2147483647 it never returned.
     [SharedDataFact]
     public void Replay_LimitWithLargestRepeat_Returns()

@@ -87,7 +87,17 @@ internal static class PipelineBenchCommand
         var datasets = new List<(string Name, List<byte[]> Messages)>();
         if (paths.Length > 0)
         {
-            var real = KafkaPipelineRun.ReadArchives(paths, wire, out _).ConvertAll(m => m.Value);
+            var read = KafkaPipelineRun.ReadArchives(paths, wire, out var unreadable);
+
+            // Nothing to measure was exit 0 with "0 alerts/s" (every message a dead letter) or with no figure at all (a
+            // directory without alerts); bench decode says "no messages read", exit 1.
+            if (!read.Exists(m => m.Key is not null))
+            {
+                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"no alert read from {string.Join(", ", paths)} (messages that do not decode: {read.Count}; files that cannot be read: {unreadable}; inspect PATH says why): nothing to measure")));
+                return 1;
+            }
+
+            var real = read.ConvertAll(m => m.Value);
             if (real.Count > 0)
             {
                 datasets.Add(($"real samples ({real.Count} messages, mean {real.Sum(m => (long)m.Length) / real.Count / 1024.0:F0} KiB)", real));
