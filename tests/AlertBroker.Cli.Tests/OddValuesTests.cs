@@ -195,6 +195,23 @@ public sealed class OddValuesTests : IDisposable
         Assert.DoesNotContain("alerts/s", run.Stdout, StringComparison.Ordinal);
     }
 
+    // A schema registry that did not answer ended these commands as "unexpected error (SchemaLookupUnavailableException)",
+    // exit 70; it is a service unreachable, exit 4, as Kafka and Redis are.
+    [Theory]
+    [InlineData("inspect")]
+    [InlineData("replay")]
+    public async Task ConfluentWireFile_SchemaRegistryUnreachable_ExitsFourSayingSo(string command)
+    {
+        var file = Path.Combine(_root, "wire.avro");
+        await File.WriteAllBytesAsync(file, [0, 0, 0, 0, 5, 1, 2, 3]);
+
+        var run = await AlertBrokerProcess.RunToEndAsync([command, file, "--schema-registry", "http://127.0.0.1:1"]);
+
+        Assert.True(run.Code == 4, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("alertbroker: the schema registry did not answer the lookup of schema id 5", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+    }
+
     // The limit set pass = Repeat to end the loop, and pass++ then overflowed: with --repeat 2147483647 it never returned.
     [SharedDataFact]
     public void Replay_LimitWithLargestRepeat_Returns()
