@@ -164,6 +164,24 @@ internal static class CliHelpers
 
     // A validator runs even when the token did not convert ("--nights many"): the parser reports that error itself, and
     // reading the value would throw, so such a value is left to it.
+    /// <summary>
+    /// An option's value from a command's validator, false when the option's own token does not parse (its parse error is
+    /// already reported; GetValue would throw, and the throw ended the command as "unexpected error", exit 70).
+    /// </summary>
+    internal static bool TryGetValue<T>(System.CommandLine.Parsing.CommandResult result, Option<T> option, out T value)
+    {
+        try
+        {
+            value = result.GetValue(option)!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
     internal static bool TryGetValue<T>(System.CommandLine.Parsing.OptionResult result, out T value)
     {
         try

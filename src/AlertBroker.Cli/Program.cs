@@ -27,6 +27,13 @@ catch (StandardOutputException e)
     Console.Error.WriteLine($"alertbroker: {e.Message}");
     return 1;
 }
+catch (AlertBroker.Avro.SchemaLookupUnavailableException e)
+{
+    // A schema registry that does not answer (inspect, replay, score, bench of Confluent-wire files) is a service
+    // unreachable, exit 4 as for Kafka and Redis; it was "unexpected error (SchemaLookupUnavailableException)", exit 70.
+    Console.Error.WriteLine($"alertbroker: {ModelCli.OneLine(e)}");
+    return 4;
+}
 catch (Exception e)
 {
     Console.Error.WriteLine($"alertbroker: unexpected error ({e.GetType().Name}): {ModelCli.OneLine(e)}");

@@ -57,11 +57,25 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("simulate alerts --survey lsst --start-mjd 60100 --out {out}", "MJD 60365 to 65999 for 1 night(s) of lsst alerts")]
     [InlineData("simulate alerts --schema-id -1 --framing confluent --out {out}", "--schema-id must be in [1, 2147483647], not -1")]
     [InlineData("simulate alerts --out ", "--out needs a path, not an empty string")]
+    [InlineData("simulate alerts --objects-per-night NaN --out {out}", "--objects-per-night must be above 0 and at most 1000000, not NaN.")]
+    [InlineData("simulate alerts --objects-per-night 1e400 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not Infinity.")]
+    [InlineData("simulate alerts --objects-per-night 1e7 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not 10000000.")]
+    [InlineData("simulate alerts --format avro --out {pkg}", "{pkg} is a directory; --out with --format avro takes a file to write")]
+    [InlineData("simulate alerts --format tar --out {file}", "{file} is a file; --out takes a directory to write (or a .avro file with --format avro)")]
     [InlineData("replay {pkg} --rate 1e-9 --limit 1", "--rate must be in [0.001, 1000000000], not 1E-09")]
     [InlineData("replay {pkg} --schema-dir {missing}", "no such directory: {missing} (--schema-dir)")]
     [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
     [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
     [InlineData("bench pipeline --model  {pkg}", "--model needs a path, not an empty string")]
+    [InlineData("bench pipeline --objects 2000000 --alerts-per-object 1000 {pkg}", "--objects × --alerts-per-object must be at most 500000 synthetic alerts, not 2000000000.")]
+    [InlineData("bench pipeline --objects 200000 --alerts-per-object 1 {pkg}", "--objects must be in [0, 100000], not 200000")]
+    [InlineData("bench pipeline --alerts-per-object 100000000 {pkg}", "--alerts-per-object must be in [1, 1000], not 100000000")]
+    [InlineData("bench pipeline --objects 100000 --alerts-per-object 1000 {pkg}", "--objects × --alerts-per-object must be at most 500000 synthetic alerts, not 100000000.")]
+    [InlineData("bench pipeline --objects NaN {pkg}", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
+    [InlineData("bench pipeline --kafka-messages 2147483647 {pkg}", "--kafka-messages must be in [1, 500000], not 2147483647")]
+    [InlineData("bench pipeline --batch-size 100001 {pkg}", "--batch-size must be in [1, 100000], not 100001")]
+    [InlineData("demo --objects NaN", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
+    [InlineData("demo --objects 10 --alerts-per-object many", "Cannot parse argument 'many' for option '--alerts-per-object' as an integer")]
     [InlineData("inspect --json --normalized {pkg}", "--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs")]
     [InlineData("inspect --schema-dir {file} {pkg}", "{file} is a file; --schema-dir takes a directory")]
     [InlineData("consume --topic  --bootstrap-servers localhost:1", "--topic needs a topic name, not an empty string")]
@@ -155,6 +169,47 @@ public sealed class OddValuesTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("declare the survey ztf; give one model per survey", output, StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
+    // A CSV given as alerts was measured as "0 alerts/s (0 alerts, …); 113,708 dead letters", exit 0, and a directory
+    // without alerts printed the header and exited 0: nothing was measured.
+    [Theory]
+    [InlineData("alerts.avro", "a,b\n1,2\n", "1 message read")]
+    [InlineData(null, null, "0 messages read")]
+    public async Task BenchPipeline_NoAlertInThePaths_ExitsOneSayingSo(string? name, string? content, string counts)
+    {
+        var input = Directory.CreateDirectory(Path.Combine(_root, "in")).FullName;
+        if (name is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(input, name), content);
+        }
+
+        var model = Path.Combine(_root, "m", "1");
+        var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 4 }, 3);
+        ModelIo.Export(weights, ["A", "B"], "m", "1", model, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["bench", "pipeline", input, "--model", model, "--mode", "embedded", "--seconds", "1", "--sim-nights", "0", "--objects", "0"]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains($"bench pipeline: no alert decodes in {input} ({counts}): nothing to measure", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("alerts/s", run.Stdout, StringComparison.Ordinal);
+    }
+
+    // A schema registry that did not answer ended these commands as "unexpected error (SchemaLookupUnavailableException)",
+    // exit 70; it is a service unreachable, exit 4, as Kafka and Redis are.
+    [Theory]
+    [InlineData("inspect")]
+    [InlineData("replay")]
+    public async Task ConfluentWireFile_SchemaRegistryUnreachable_ExitsFourSayingSo(string command)
+    {
+        var file = Path.Combine(_root, "wire.avro");
+        await File.WriteAllBytesAsync(file, [0, 0, 0, 0, 5, 1, 2, 3]);
+
+        var run = await AlertBrokerProcess.RunToEndAsync([command, file, "--schema-registry", "http://127.0.0.1:1"]);
+
+        Assert.True(run.Code == 4, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("alertbroker: the schema registry did not answer the lookup of schema id 5", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
     }
 
     // The limit set pass = Repeat to end the loop, and pass++ then overflowed: with --repeat 2147483647 it never returned.

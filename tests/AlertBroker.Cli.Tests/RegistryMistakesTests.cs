@@ -231,6 +231,25 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.Contains("refused", run.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("model.json")]
+    [InlineData("model.onnx")]
+    public async Task Push_PackageMissingAFile_RefusedModelUnusableExitThree(string file)
+    {
+        // It was .NET's "Could not find file '…/model.json'", exit 1, where a corrupt file was refused with exit 3.
+        var package = Export("1");
+        File.Delete(Path.Combine(package, file));
+        var registry = Path.Combine(_root, "new-registry");
+
+        var run = await RunAsync("models", "push", package, "--registry", registry);
+
+        Assert.Equal(3, run.Code);
+        Assert.Contains($"refused: {package} is not a package a worker can serve (1 problem):", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"MissingFile: {file} is missing", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Could not find file", run.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(registry, ".registry", "1")));
+    }
+
     [Fact]
     public async Task Score_TwoModelsDeclaringOneSurvey_UsageErrorNamingBoth()
     {

@@ -83,6 +83,37 @@ public sealed class WorkerExitCodeTests : IDisposable
     }
 
     [Theory]
+    [InlineData("AlertBroker:Kafka:Topics: '' is not a Kafka topic name", "--topic", "")]
+    [InlineData("AlertBroker:Kafka:Topics: ' ' is not a Kafka topic name", "--topic", " ")]
+    [InlineData("AlertBroker:Kafka:Topics: 'a b' is not a Kafka topic name", "--topic", "a b")]
+    [InlineData("AlertBroker:Kafka:OutputTopic: 'bad/out' is not a Kafka topic name", "--output-topic", "bad/out")]
+    [InlineData("AlertBroker:Kafka:DeadLetterTopic: '..' is not a Kafka topic name", "--dead-letter-topic", "..")]
+    public async Task Run_TopicThatIsNotAKafkaTopicName_ExitsTwoNamingIt(string expected, string option, string value)
+    {
+        // An empty --topic reached librdkafka's Subscribe: exit 70 with a stack trace, after the model had loaded.
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", option, value));
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("replay", "{sample}", "--to-kafka", "--bootstrap-servers", "{kafka}", "--topic", "a b")]
+    [InlineData("consume", "--bootstrap-servers", "{kafka}", "--topic", "a b", "--timeout", "1")]
+    public async Task ReplayAndConsume_TopicThatIsNotAKafkaTopicName_ExitTwoBeforeConnecting(params string[] args)
+    {
+        // The mock cluster took the name (replay "published 1 of 1", consume "0 messages", both exit 0); a broker refuses it.
+        var sample = Path.Combine(_root, "x.avro");
+        File.WriteAllBytes(sample, [1]);
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync([.. args.Select(a => a.Replace("{sample}", sample, StringComparison.Ordinal).Replace("{kafka}", _kafka.BootstrapServers, StringComparison.Ordinal))]);
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("--topic 'a b' is not a Kafka topic name (1 to 249 characters: letters, digits, '.', '_' and '-')", output, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Theory]
     [InlineData("alertbroker run: Cannot parse argument 'x' for option '--batch-size' as an integer.", "run", "--batch-size", "x")]
     [InlineData("alertbroker split: Cannot parse argument 'x' for option '--folds' as an integer.", "split", "--folds", "x", "--out", "f{k}.txt")]
     [InlineData("alertbroker models: Unrecognized command or argument 'bogus'.", "models", "bogus")]

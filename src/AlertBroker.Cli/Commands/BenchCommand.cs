@@ -27,20 +27,29 @@ internal static class BenchCommand
         var seconds = Seconds("How long to measure each in-process case");
         var simNights = new Option<int>("--sim-nights") { Description = "Nights of ZTF alerts from the survey simulator, 0 (none) to 1000.", DefaultValueFactory = _ => 20 }.InRange(0, 1000);
         var simPerNight = new Option<double>("--sim-objects-per-night") { Description = "Simulator: transients peaking per night (up to 1e6).", DefaultValueFactory = _ => 100 }.AtLeast(0, exclusive: true).InRange(0, AlertStreamSimulator.MaxObjectsPerNight);
-        var objects = new Option<int>("--objects") { Description = "Objects in the small synthetic stream (0: none).", DefaultValueFactory = _ => 4000 }.AtLeast(0);
-        var perObject = new Option<int>("--alerts-per-object") { Description = "Alerts per synthetic object.", DefaultValueFactory = _ => 5 }.AtLeast(1);
-        var batch = new Option<int>("--batch-size") { Description = "Messages per batch.", DefaultValueFactory = _ => 500 }.AtLeast(1);
+        // The synthetic streams are built in memory before they are measured, as demo's (whose bounds they share): without
+        // a bound, --objects 2000000 --alerts-per-object 1000 allocated until the machine ran out of memory.
+        var objects = new Option<int>("--objects") { Description = $"Objects in the small synthetic stream (0: none; at most {DemoCommand.MaxSyntheticObjects}).", DefaultValueFactory = _ => 4000 }.InRange(0, DemoCommand.MaxSyntheticObjects);
+        var perObject = new Option<int>("--alerts-per-object") { Description = $"Alerts per synthetic object (1 to {DemoCommand.MaxAlertsPerObject}; objects × alerts at most {DemoCommand.MaxSyntheticAlerts}).", DefaultValueFactory = _ => 5 }.InRange(1, DemoCommand.MaxAlertsPerObject);
+        var batch = new Option<int>("--batch-size") { Description = "Messages per batch (1 to 100000, as run).", DefaultValueFactory = _ => 500 }.InRange(1, 100_000);
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
         var model = NoBlankPaths(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
         var shadow = NoBlankPaths(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
-        var kafkaMessages = new Option<int>("--kafka-messages") { Description = "Simulated messages pushed through the mock cluster in (c).", DefaultValueFactory = _ => 3000 }.AtLeast(1);
+        var kafkaMessages = new Option<int>("--kafka-messages") { Description = $"Simulated messages pushed through the mock cluster in (c) (1 to {DemoCommand.MaxSyntheticAlerts}).", DefaultValueFactory = _ => 3000 }.InRange(1, (int)DemoCommand.MaxSyntheticAlerts);
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
         {
             paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, shadow, kafkaMessages, observe,
         };
         redisSecurity.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (CliHelpers.TryGetValue(result, objects, out var n) && n > 0 && CliHelpers.TryGetValue(result, perObject, out var each) && (long)n * each > DemoCommand.MaxSyntheticAlerts)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects × --alerts-per-object must be at most {DemoCommand.MaxSyntheticAlerts} synthetic alerts, not {(long)n * each}."));
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             var given = parse.GetValue(paths) ?? [];

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AlertBroker.Cli.Consume;
 using Spectre.Console;
+using KafkaTopicName = AlertBroker.Worker.Kafka.KafkaTopicName;
 
 namespace AlertBroker.Cli.Commands;
 
@@ -25,6 +26,11 @@ internal static class ConsumeCommand
             if (CliHelpers.TryGetValue(result, out string[]? names) && names is not null && names.Any(string.IsNullOrWhiteSpace))
             {
                 result.AddError("--topic needs a topic name, not an empty string.");
+            }
+            else if (names?.FirstOrDefault(n => !KafkaTopicName.IsValid(n)) is { } bad)
+            {
+                // A broker knows no such topic; the consumer then read nothing and said "0 messages".
+                result.AddError($"--topic '{bad}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
             }
         });
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest message kept (default: only new messages); with --group, only where the group has committed nothing (a rerun goes on where it stopped)." };

@@ -58,9 +58,9 @@ internal static class DemoCommand
         command.Validators.Add(result =>
         {
             // The synthetic stream is held in memory (and again in the mock broker) before it is replayed.
-            if (result.GetValue(objects) is > 0 and var n && (long)n * result.GetValue(perObject) > MaxSyntheticAlerts)
+            if (CliHelpers.TryGetValue(result, objects, out var n) && n > 0 && CliHelpers.TryGetValue(result, perObject, out var each) && (long)n * each > MaxSyntheticAlerts)
             {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects × --alerts-per-object must be at most {MaxSyntheticAlerts} synthetic alerts, not {(long)n * result.GetValue(perObject)}."));
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects × --alerts-per-object must be at most {MaxSyntheticAlerts} synthetic alerts, not {(long)n * each}."));
             }
         });
         command.SetAction(async (parse, ct) =>

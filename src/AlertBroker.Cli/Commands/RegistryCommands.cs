@@ -226,29 +226,44 @@ internal static class RegistryCommands
 
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
     {
-        // Read together: a package swapped in while it is read (train --out over it) is read whole.
-        var (manifestBytes, onnxBytes) = ModelPackage.ReadFiles(directory);
-        var package = new ModelPackageBytes(manifestBytes, onnxBytes);
-
-        // Refuse what no worker could serve before it is stored: the manifest, the hash, the encoding (implemented, and its
-        // feature count, names and constants), and the graph's declared tensors against the scoring contract. Checked from the
-        // files alone (no ONNX Runtime), so pushing works on a machine that cannot run the model.
-        var problems = ModelPackage.Check(package.Manifest, package.Onnx, StepEncodings.Ids);
-        if (problems.Count > 0)
+        // A directory without one of the two files was .NET's "Could not find file '…/model.json'", exit 1; it is a package
+        // no worker can serve, refused as the others below.
+        var missing = new List<ModelPackageProblem>();
+        foreach (var name in new[] { ModelPackage.ManifestFileName, ModelPackage.OnnxFileName })
         {
-            CliHelpers.Stderr.MarkupLine($"[red]refused: {Markup.Escape(directory)} is not a package a worker can serve ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):[/]");
-            foreach (var problem in problems)
+            if (!File.Exists(Path.Combine(directory, name)))
             {
-                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(problem.ToString()));
+                missing.Add(new(ModelPackageProblemKind.MissingFile, $"{name} is missing"));
             }
-
-            // A package no worker can serve is "a model cannot be used" (exit 3), as for every command that loads one.
-            return ModelCli.ModelUnusableExitCode;
         }
 
-        var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
-        AnsiConsole.MarkupLine($"pushed [bold]{Markup.Escape(model.Ref.ToString())}[/] sha256 {model.Sha256} ({Markup.Escape(model.Encoding)})");
-        return 0;
+        var problems = missing;
+        if (missing.Count == 0)
+        {
+            // Read together: a package swapped in while it is read (train --out over it) is read whole.
+            var (manifestBytes, onnxBytes) = ModelPackage.ReadFiles(directory);
+            var package = new ModelPackageBytes(manifestBytes, onnxBytes);
+
+            // Refuse what no worker could serve before it is stored: the manifest, the hash, the encoding (implemented, and its
+            // feature count, names and constants), and the graph's declared tensors against the scoring contract. Checked from the
+            // files alone (no ONNX Runtime), so pushing works on a machine that cannot run the model.
+            problems = [.. ModelPackage.Check(package.Manifest, package.Onnx, StepEncodings.Ids)];
+            if (problems.Count == 0)
+            {
+                var model = await registry.PushAsync(package, actor ?? Environment.UserName, cancellationToken).ConfigureAwait(false);
+                AnsiConsole.MarkupLine($"pushed [bold]{Markup.Escape(model.Ref.ToString())}[/] sha256 {model.Sha256} ({Markup.Escape(model.Encoding)})");
+                return 0;
+            }
+        }
+
+        CliHelpers.Stderr.MarkupLine($"[red]refused: {Markup.Escape(directory)} is not a package a worker can serve ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):[/]");
+        foreach (var problem in problems)
+        {
+            CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(problem.ToString()));
+        }
+
+        // A package no worker can serve is "a model cannot be used" (exit 3), as for every command that loads one.
+        return ModelCli.ModelUnusableExitCode;
     }
 
     internal static async Task<int> List(IModelRegistry registry, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using AlertBroker.Cli.Replay;
 using Spectre.Console;
+using KafkaTopicName = AlertBroker.Worker.Kafka.KafkaTopicName;
 
 namespace AlertBroker.Cli.Commands;
 
@@ -38,6 +39,11 @@ internal static class ReplayCommand
             if (result.GetValue(toKafka) && string.IsNullOrWhiteSpace(result.GetValue(topic)))
             {
                 result.AddError("--to-kafka needs --topic T");
+            }
+            else if (result.GetValue(topic) is { } name && !KafkaTopicName.IsValid(name))
+            {
+                // The mock cluster took any name, a broker refuses it message by message.
+                result.AddError($"--topic '{name}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
             }
         });
         command.RefuseOutputThatIsAnInput(output, PathKind.File, paths);

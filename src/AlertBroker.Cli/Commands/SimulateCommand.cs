@@ -145,6 +145,15 @@ internal static class SimulateCommand
         var seed = SeedOption();
         var format = new Option<string>("--format") { Description = "files (one .avro per alert in a folder per night), tar (nightly .tar.gz archives) or avro (one container file).", DefaultValueFactory = _ => "files" };
         var rate = new Option<double>("--objects-per-night") { Description = "Detectable transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 20 };
+        rate.Validators.Add(result =>
+        {
+            // NaN, infinities and rates above the simulator's bound reached the disk-space estimate first: exit 1, "would
+            // write about NaN kB".
+            if (CliHelpers.TryGetValue(result, out double v) && !(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects-per-night must be above 0 and at most {AlertStreamSimulator.MaxObjectsPerNight}, not {v}."));
+            }
+        });
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
         var start = new Option<double?>("--start-mjd") { Description = "First night (MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
@@ -161,6 +170,21 @@ internal static class SimulateCommand
             if (result.GetValue(labels) is { } labelsPath && result.GetValue(output) is { } outPath && SamePath(labelsPath, outPath))
             {
                 result.AddError($"--labels {labelsPath} is also --out: the labels are a CSV of their own; give another path");
+            }
+
+            // An existing path of the other kind was found only when writing began: exit 1, "Access to the path … is
+            // denied" (a directory for --format avro) or "The file … already exists" (a file for a folder of nights).
+            if (result.GetValue(output) is { Length: > 0 } place)
+            {
+                var oneFile = string.Equals(result.GetValue(format), "avro", StringComparison.OrdinalIgnoreCase);
+                if (oneFile && Directory.Exists(place))
+                {
+                    result.AddError($"{place} is a directory; --out with --format avro takes a file to write");
+                }
+                else if (!oneFile && File.Exists(place))
+                {
+                    result.AddError($"{place} is a file; --out takes a directory to write (or a .avro file with --format avro)");
+                }
             }
         });
         command.SetAction((parse, ct) => Task.FromResult(Guard("simulate alerts", () =>

@@ -18,9 +18,9 @@ internal static class MockKafkaCommand
             // Kafka's own rule for topic names; an empty one reached librdkafka as an ArgumentException (exit 70).
             foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
             {
-                if (name.Length is 0 or > 249 || name is "." or ".." || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                if (!KafkaTopicName.IsValid(name))
                 {
-                    result.AddError($"--topic '{name}' is not a Kafka topic name (1 to 249 characters: letters, digits, '.', '_' and '-').");
+                    result.AddError($"--topic '{name}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
                 }
             }
         });

@@ -330,6 +330,14 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             problems.Add("Set AlertBroker:Kafka:Topics (a list) or AlertBroker:Kafka:TopicPattern (a regular expression starting with ^).");
         }
 
+        foreach (var topic in options.Topics)
+        {
+            if (!Kafka.KafkaTopicName.IsValid(topic))
+            {
+                problems.Add($"AlertBroker:Kafka:Topics: '{topic}' is not a Kafka topic name ({Kafka.KafkaTopicName.Rule}).");
+            }
+        }
+
         System.Text.RegularExpressions.Regex? pattern = null;
         if (options.TopicPattern is { Length: > 0 } p)
         {
@@ -365,7 +373,11 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
                 continue;
             }
 
-            if (options.Topics.Contains(topic, StringComparer.Ordinal))
+            if (!Kafka.KafkaTopicName.IsValid(topic))
+            {
+                problems.Add($"AlertBroker:Kafka:{key}: '{topic}' is not a Kafka topic name ({Kafka.KafkaTopicName.Rule}).");
+            }
+            else if (options.Topics.Contains(topic, StringComparer.Ordinal))
             {
                 problems.Add($"AlertBroker:Kafka:{key} '{topic}' is also an input topic (AlertBroker:Kafka:Topics): the worker would read back what it writes, without end. Choose another topic.");
             }
