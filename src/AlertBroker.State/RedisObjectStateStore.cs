@@ -202,31 +202,8 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
     }
 
-    /// <summary>
-    /// Why Redis refused a write although it answers — full under a no-eviction policy (<c>OOM</c>), a read-only replica
-    /// (<c>READONLY</c>), a failing snapshot with stop-writes-on-bgsave-error (<c>MISCONF</c>) — in words with what to do;
-    /// null for any other failure.
-    /// </summary>
-    internal static string? WriteRefusal(Exception e)
-    {
-        if (e is not RedisServerException server)
-        {
-            return null;
-        }
-
-        // Redis's own words without the script's name and line ("…'maxmemory'. script: a5fd…, on @user_script:6.").
-        var said = server.Message;
-        var at = said.IndexOf(". script:", StringComparison.Ordinal);
-        said = at > 0 ? said[..(at + 1)] : said;
-        var advice = said.StartsWith("OOM", StringComparison.Ordinal)
-            ? "it is full (used memory over maxmemory, with a policy that evicts nothing): raise maxmemory, let old objects expire (AlertBroker:State:Ttl) or add shards"
-            : said.StartsWith("READONLY", StringComparison.Ordinal)
-                ? "it is a read-only replica: point AlertBroker:State:Redis at the primary"
-                : said.StartsWith("MISCONF", StringComparison.Ordinal)
-                    ? "it cannot write its snapshot and stops writes until it can: see the Redis server's log"
-                    : null;
-        return advice is null ? null : $"Redis refuses writes: {advice} ({said})";
-    }
+    // Why Redis refused a write although it answers, with what to do; null for any other failure.
+    private static string? WriteRefusal(Exception e) => RedisWriteRefusal.Describe(e, "let old objects expire (AlertBroker:State:Ttl)");
 
     public void Dispose()
     {

@@ -633,7 +633,7 @@ internal static class RegistryCommands
         }
         catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(e.Message)) + "[/]");
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisWriteRefusal.Describe(e) ?? RedisConnectionFactory.Redact(e.Message)) + "[/]");
             return 1;
         }
         finally
