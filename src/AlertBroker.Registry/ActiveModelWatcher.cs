@@ -455,7 +455,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.HeartbeatFailed(_logger, e.Message);
+            Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? e.Message);
         }
 
         foreach (var m in Interlocked.Exchange(ref _models, WatchedModels.Empty).Distinct)
@@ -606,7 +606,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    Log.HeartbeatFailed(_logger, e.Message);
+                    Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? e.Message);
                 }
             }
         }
