@@ -90,13 +90,21 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
 
         // A batch whose writes Redis refused (full, a replica): a PING that answers does not make the worker ready again
         // (it was: "Redis answers" while the batch in hand was refused for ever); the next batch that goes through does.
-        _health.StateFailed("Redis refuses writes: it is full (OOM command not allowed when used memory > 'maxmemory'.)", writesRefused: true);
+        const string Full = "Redis refuses writes: it is full (OOM command not allowed when used memory > 'maxmemory'.)";
+        _health.StateFailed(Full, writesRefused: true, byBatch: true);
         (code, body) = await GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
         Assert.Contains("Redis refuses the worker's writes for ", Description(body, "redis"), StringComparison.Ordinal);
         Assert.Contains("it is full", Description(body, "redis"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
         Assert.NotNull(_health.StateRecovered());
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+
+        // A batch refused longer ago than the hold (the batch is no longer in hand: partitions moved, the worker idle): a
+        // probe that goes through ends it; so does it at once an outage only the probe saw.
+        _health.StateFailed(Full, DateTimeOffset.UtcNow - WorkerHealth.BatchRefusalHold - TimeSpan.FromSeconds(1), writesRefused: true, byBatch: true);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+        _health.StateFailed(Full, writesRefused: true);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
         _health.AssignedPartitions = 0;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);

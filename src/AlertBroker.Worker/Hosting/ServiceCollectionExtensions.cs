@@ -467,12 +467,12 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
             {
                 health.StateFailed(problem.Reason, now, problem.WritesRefused);
             }
-            else if (health.StateOutage is not null && health.StateRecovered(byProbe: true) is { } ended)
+            else if (health.StateOutage is not null && health.StateRecovered(byProbe: true, now) is { } ended)
             {
                 Log.StateBack(logger, (now - ended.Since).TotalSeconds);
             }
 
-            // Down while an outage lasts, including one of refused writes that a probe of another shard cannot end.
+            // Down while an outage lasts, including one of a batch's refused writes that a probe cannot end yet.
             var outage = health.StateOutage;
             metrics.SetDependency("redis", outage is null);
             if (outage is not null && now - outage.Since >= s_logEvery && now - lastLog >= s_logEvery)

@@ -78,32 +78,45 @@ public sealed class WorkerHealth
     }
 
     /// <summary>
-    /// Records a failed state-store operation (the outage keeps its first time, takes the latest reason, and stays one of
-    /// refused writes once one was refused).
+    /// How long after a batch's writes were refused a probe that goes through does not end the outage: while the batch is
+    /// in hand it is retried at least every <c>AlertBroker:State:RetryMaxMs</c> (5 s by default), so a refusal this recent
+    /// means it is still refused — by a Redis Cluster shard the probe's key does not live on, for one.
+    /// </summary>
+    public static readonly TimeSpan BatchRefusalHold = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Records a failed state-store operation (the outage keeps its first time and takes the latest reason;
+    /// <paramref name="writesRefused"/>: the store answers but refused a write; <paramref name="byBatch"/>: a batch's).
     /// </summary>
     /// <returns>true when this starts a new outage.</returns>
-    public bool StateFailed(string reason, DateTimeOffset? now = null, bool writesRefused = false)
+    public bool StateFailed(string reason, DateTimeOffset? now = null, bool writesRefused = false, bool byBatch = false)
     {
         lock (_lock)
         {
             var started = _state is null;
-            _state = new Outage(_state?.Since ?? now ?? DateTimeOffset.UtcNow, reason) { WritesRefused = writesRefused || _state?.WritesRefused == true };
+            var at = now ?? DateTimeOffset.UtcNow;
+            _state = new Outage(_state?.Since ?? at, reason)
+            {
+                WritesRefused = writesRefused,
+                BatchRefusedAt = writesRefused && byBatch ? at : _state?.BatchRefusedAt,
+            };
             return started;
         }
     }
 
     /// <summary>
-    /// Ends the state-store outage: after a batch went through, or (<paramref name="byProbe"/>) after the monitor's probe
-    /// did — which does not end an outage of refused writes (a Redis Cluster shard that is full while the probed one is
-    /// not would otherwise be called well every few seconds while the batch in hand stays refused).
+    /// Ends the state-store outage: after a batch went through, or (<paramref name="byProbe"/>) after the monitor's or the
+    /// readiness check's probe did — which does not end it within <see cref="BatchRefusalHold"/> of a batch's refused
+    /// writes (a full shard that the probe does not write to would otherwise be called well every few seconds while the
+    /// batch in hand stays refused).
     /// </summary>
     /// <returns>the outage that ended, if there was one.</returns>
-    public Outage? StateRecovered(bool byProbe = false)
+    public Outage? StateRecovered(bool byProbe = false, DateTimeOffset? now = null)
     {
         lock (_lock)
         {
             var ended = _state;
-            if (byProbe && ended?.WritesRefused == true)
+            if (byProbe && ended?.BatchRefusedAt is { } refused && (now ?? DateTimeOffset.UtcNow) - refused < BatchRefusalHold)
             {
                 return null;
             }
@@ -140,8 +153,11 @@ public sealed class WorkerHealth
 /// <summary>A dependency failing since <paramref name="Since"/>, for the reason last seen.</summary>
 public sealed record Outage(DateTimeOffset Since, string Reason)
 {
-    /// <summary>The state store answers but refused a write: only a write that goes through ends the outage.</summary>
+    /// <summary>The state store answers but refused the last write tried.</summary>
     public bool WritesRefused { get; init; }
+
+    /// <summary>When a batch's writes were last refused during this outage (null: never).</summary>
+    public DateTimeOffset? BatchRefusedAt { get; init; }
 
     /// <summary>"for 42 s: reason".</summary>
     public string Describe(DateTimeOffset now) =>

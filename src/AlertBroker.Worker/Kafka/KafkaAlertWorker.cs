@@ -615,7 +615,7 @@ public sealed class KafkaAlertWorker
             }
             catch (Exception e) when (e is StateStoreUnavailableException or StateConflictException)
             {
-                _health?.StateFailed(e.Message, writesRefused: e is StateStoreUnavailableException { WritesRefused: true });
+                _health?.StateFailed(e.Message, writesRefused: e is StateStoreUnavailableException { WritesRefused: true }, byBatch: true);
                 _metrics?.Error(e is StateConflictException ? WorkerError.StateConflict : WorkerError.StateUnavailable);
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
             }
