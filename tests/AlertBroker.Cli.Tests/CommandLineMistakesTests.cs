@@ -329,7 +329,7 @@ public sealed class CommandLineMistakesTests : IDisposable
 
     [Theory]
     [InlineData("lightcurves", "--survey", "foo", "foo")]
-    [InlineData("alerts", "--objects-per-night", "-1", "positive object rate")]
+    [InlineData("alerts", "--objects-per-night", "-1", "--objects-per-night must be above 0 and at most 1000000, not -1.")]
     public async Task Simulate_BadSetting_UsageErrorWithoutDotNetsParameterSuffix(string command, string option, string value, string message)
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["simulate", command, option, value, "--out", Path.Combine(_root, "sims")]);
