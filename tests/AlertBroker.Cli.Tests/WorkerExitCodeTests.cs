@@ -116,6 +116,8 @@ public sealed class WorkerExitCodeTests : IDisposable
     [Theory]
     [InlineData("alertbroker run: Cannot parse argument 'x' for option '--batch-size' as an integer.", "run", "--batch-size", "x")]
     [InlineData("alertbroker split: Cannot parse argument 'x' for option '--folds' as an integer.", "split", "--folds", "x", "--out", "f{k}.txt")]
+    [InlineData("alertbroker run: --in-memory and --redis are two state stores: give one (--in-memory keeps state in this process, --redis in that Redis)", "run", "--in-memory", "--redis", "127.0.0.1:1", "--random-model")]
+    [InlineData("alertbroker run: --random-model and --model are two model sources: give one (--model serves that package, --random-model random weights)", "run", "--in-memory", "--model", "m", "--random-model")]
     [InlineData("alertbroker models: Unrecognized command or argument 'bogus'.", "models", "bogus")]
     [InlineData("alertbroker models promote: Required argument missing for command: 'promote'.", "models", "promote")]
     public async Task CommandLineThatDoesNotParse_OneLinePerErrorNothingRunExitsTwo(string expected, params string[] args)
