@@ -40,10 +40,29 @@ internal static class ReplayCommand
             {
                 result.AddError("--to-kafka needs --topic T");
             }
+            else if (result.GetValue(toKafka) && result.GetResult(output) is { Implicit: false })
+            {
+                // --out was ignored: the alerts went to Kafka and no file was written.
+                result.AddError("--out writes the normalised alerts to a file and --to-kafka publishes them: give one");
+            }
             else if (result.GetValue(topic) is { } name && !KafkaTopicName.IsValid(name))
             {
                 // The mock cluster took any name, a broker refuses it message by message.
                 result.AddError($"--topic '{name}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
+            }
+        });
+        command.Validators.Add(result =>
+        {
+            // Without --to-kafka these were ignored without a word (a replay meant for a topic only summarised).
+            if (!result.GetValue(toKafka))
+            {
+                foreach (var option in new Option[] { topic, bootstrap, writeSchemas, kafkaProperty })
+                {
+                    if (result.GetResult(option) is { Implicit: false })
+                    {
+                        result.AddError($"{option.Name} is for --to-kafka (publishing the alerts); without it replay only reads them");
+                    }
+                }
             }
         });
         command.RefuseOutputThatIsAnInput(output, PathKind.File, paths);
