@@ -63,6 +63,17 @@ public sealed class WorkerExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_WebWithoutAListener_ExitsTwoNamingTheSettings()
+    {
+        // Run() gives --http-port 0: the web view had no listener, and the log still said "Web view: worker mode".
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model", "--web"));
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("AlertBroker:Web:Enabled (--web) needs AlertBroker:Telemetry:HttpPort", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Web view:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_CandidateThresholdOutOfRange_ExitsTwoNamingTheSetting()
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(

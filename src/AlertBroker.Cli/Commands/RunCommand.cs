@@ -239,6 +239,15 @@ internal static class RunCommand
         }
 
         var serveWeb = webEnabled is not null && bool.Parse(webEnabled);
+
+        // The web view is served on the endpoints' listener; with HttpPort 0 there is none, and --web served nothing while
+        // the log said "Web view: worker mode".
+        if (serveWeb && builder.Configuration["AlertBroker:Telemetry:HttpPort"] is { } port && port.Trim() == "0")
+        {
+            CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/] AlertBroker:Web:Enabled (--web) needs AlertBroker:Telemetry:HttpPort: the web view is served on that listener, and 0 turns it off; give a port.");
+            return 2;
+        }
+
         if (serveWeb)
         {
             builder.AddAlertBrokerWebInWorker();
