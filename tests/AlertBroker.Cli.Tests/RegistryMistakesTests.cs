@@ -250,6 +250,26 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(registry, ".registry", "1")));
     }
 
+    [Theory]
+    [InlineData("push {pkg}")]
+    [InlineData("list")]
+    [InlineData("status")]
+    [InlineData("promote mistake@1")]
+    [InlineData("rollback")]
+    public async Task RedisAndRegistryDirectoryBoth_UsageErrorNothingDone(string command)
+    {
+        // push put the package in Redis and left --registry as it was, without a word; the others read Redis.
+        var registry = Path.Combine(_root, "dir-registry");
+        string[] args = [.. "models".Split(' '), .. command.Replace("{pkg}", Export("1"), StringComparison.Ordinal).Split(' '), "--redis", "127.0.0.1:1", "--registry", registry];
+
+        var run = await RunAsync(args);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains("--redis and --registry are two registries: give one", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unreachable", run.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(registry));
+    }
+
     [Fact]
     public async Task Score_TwoModelsDeclaringOneSurvey_UsageErrorNamingBoth()
     {

@@ -516,6 +516,14 @@ internal static class RegistryCommands
     // creates: the command makes the directory registry when it does not exist yet (push); the others refuse a missing one.
     private static async Task<int> Run(ParseResult parse, Option<string?> redis, RedisCliOptions securityOptions, Option<string> prefix, Option<string> directory, Func<IModelRegistry, Task<int>> action, bool creates = false)
     {
+        // Both on the command line: the Redis registry was used and --registry ignored without a word (models push put the
+        // package in Redis, not in the directory named).
+        if (parse.GetValue(redis) is not null && parse.GetResult(directory) is { Implicit: false })
+        {
+            CliHelpers.Stderr.MarkupLine("[red]--redis and --registry are two registries:[/] give one (--redis for the registry in Redis, --registry for a directory registry)");
+            return 2;
+        }
+
         var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
         if (string.IsNullOrEmpty(redisConfig))
         {
