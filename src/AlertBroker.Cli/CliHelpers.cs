@@ -512,7 +512,7 @@ internal static class CliHelpers
     }
 
     // The target of a symbolic link that leads nowhere (null: not a link, or its target exists).
-    private static string? BrokenLinkTarget(string path)
+    internal static string? BrokenLinkTarget(string path)
     {
         try
         {

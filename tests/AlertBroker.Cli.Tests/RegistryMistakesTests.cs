@@ -285,6 +285,23 @@ public sealed class RegistryMistakesTests : IDisposable
     [Theory]
     [InlineData("models inspect")]
     [InlineData("score")]
+    public async Task PackagePathIsADanglingLink_UsageErrorSayingSo(string command)
+    {
+        // .NET says such a link exists as a file: it was "… is a file (--model): a model package is a directory …".
+        var link = Path.Combine(_root, "gone-package");
+        File.CreateSymbolicLink(link, Path.Combine(_root, "nowhere"));
+        string[] args = command == "score" ? ["score", SharedData.Sample("ztf-real-50"), "--model", link] : ["models", "inspect", link];
+
+        var run = await RunAsync(args);
+
+        Assert.Equal(2, run.Code);
+        Assert.Contains($"{link} is a symbolic link to {Path.Combine(_root, "nowhere")}, which does not exist", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("is a file", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("models inspect")]
+    [InlineData("score")]
     public async Task PackagePathIsAFileOrEmpty_UsageErrorSayingWhatAPackageIs(string command)
     {
         var onnx = Path.Combine(Export("1"), "model.onnx");

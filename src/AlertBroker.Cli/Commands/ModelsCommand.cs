@@ -64,6 +64,11 @@ internal static class ModelsCommand
             {
                 error($"{name} needs a model package directory, not an empty string");
             }
+            else if (CliHelpers.BrokenLinkTarget(path) is { } nowhere)
+            {
+                // .NET says such a link exists as a file: it was "dangling.avro is a file (--model)".
+                error($"{path} is a symbolic link to {nowhere}, which does not exist ({name})");
+            }
             else if (File.Exists(path))
             {
                 error($"{path} is a file ({name}): a model package is a directory holding {ModelPackage.ManifestFileName} and {ModelPackage.OnnxFileName}");
