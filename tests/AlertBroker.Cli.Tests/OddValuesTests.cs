@@ -80,6 +80,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("bench pipeline --kafka-messages 2147483647 {pkg}", "--kafka-messages must be in [1, 500000], not 2147483647")]
     [InlineData("bench pipeline --batch-size 100001 {pkg}", "--batch-size must be in [1, 100000], not 100001")]
     [InlineData("demo --objects NaN", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
+    [InlineData("demo --http-port 1234 --nights 0 --objects 5", "--http-port is for --serve (the web view); without it the demo serves nothing")]
+    [InlineData("demo --http-address 0.0.0.0 --nights 0 --objects 5", "--http-address is for --serve (the web view); without it the demo serves nothing")]
     [InlineData("demo --objects 10 --alerts-per-object many", "Cannot parse argument 'many' for option '--alerts-per-object' as an integer")]
     [InlineData("inspect --json --normalized {pkg}", "--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs")]
     [InlineData("inspect --schema-dir {file} {pkg}", "{file} is a file; --schema-dir takes a directory")]
