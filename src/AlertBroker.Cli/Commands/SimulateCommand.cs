@@ -172,6 +172,12 @@ internal static class SimulateCommand
                 result.AddError($"--labels {labelsPath} is also --out: the labels are a CSV of their own; give another path");
             }
 
+            // Container framing carries no schema id: --schema-id was ignored without a word.
+            if (result.GetResult(schemaId) is { Implicit: false } && !string.Equals(result.GetValue(framing), "confluent", StringComparison.OrdinalIgnoreCase))
+            {
+                result.AddError("--schema-id is the schema id of --framing confluent; container framing (the default) carries none");
+            }
+
             // An existing path of the other kind was found only when writing began: exit 1, "Access to the path … is
             // denied" (a directory for --format avro) or "The file … already exists" (a file for a folder of nights).
             if (result.GetValue(output) is { Length: > 0 } place)
