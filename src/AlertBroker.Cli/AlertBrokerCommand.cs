@@ -41,7 +41,9 @@ internal static class AlertBrokerCommand
     /// </remarks>
     public static Task<int> InvokeAsync(string[] args)
     {
-        var parse = Create().Parse(args);
+        // No response files: "@2.7.0" (models promote with the name left out) was read as a file of arguments and said
+        // "Response file not found '2.7.0'"; nothing here documents or needs them.
+        var parse = Create().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
         {
             var names = new List<string>();

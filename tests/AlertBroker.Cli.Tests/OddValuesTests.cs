@@ -128,6 +128,7 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("experiment transfer --ztf-sim {pkg} --targets foo --out {out}", "--targets must list ztf-bts, des-sims and/or lsst-sims, not 'foo'")]
     [InlineData("experiment transfer --ztf-sim {pkg} --base {pkg} --out {out}", "is not a model package: it needs a NAME/VERSION directory holding model.json")]
     [InlineData("experiment transfer --ztf-sim {pkg} --bts {file} --out {out}", "--bts takes the directory holding the BTS CSV pair")]
+    [InlineData("models promote @2.7.0", "'@2.7.0' is not NAME@VERSION (e.g. ztf-bts@2.7.0)")] // was "Response file not found '2.7.0'"
     public async Task OddValue_UsageErrorNamingIt(string commandLine, string message)
     {
         var pkg = Directory.CreateDirectory(Path.Combine(_root, "a-dir")).FullName;

@@ -131,6 +131,22 @@ public sealed class StartChecksTests : IDisposable
         Assert.Contains($"AlertBroker:Kafka:{key} 'ztf' is also an input topic (AlertBroker:Kafka:Topics)", message, StringComparison.Ordinal);
     }
 
+    // run --output-topic o --dead-letter-topic o was accepted: classifications and dead letters in one topic.
+    [Theory]
+    [InlineData("OutputTopic", "DeadLetterTopic")]
+    [InlineData("OutputTopic", "ShadowTopic")]
+    [InlineData("DeadLetterTopic", "ShadowTopic")]
+    public void Validate_TwoOutputsInOneTopic_FailsNamingBoth(string first, string second)
+    {
+        var o = Kafka(o =>
+        {
+            typeof(KafkaOptions).GetProperty(first)!.SetValue(o, "shared");
+            typeof(KafkaOptions).GetProperty(second)!.SetValue(o, "shared");
+        });
+
+        Assert.Contains($"AlertBroker:Kafka:{first} and {second} are both 'shared'", Failure(o), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_PatternMatchesDeadLetterTopic_FailsNamingThePattern()
     {

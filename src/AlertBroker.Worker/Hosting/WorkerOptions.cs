@@ -387,6 +387,20 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             }
         }
 
+        // Two kinds of output in one topic: a reader of classifications would take dead letters (or a shadow model's
+        // classifications) for the active model's.
+        (string Key, string Topic)[] outputs = [("OutputTopic", options.OutputTopic), ("DeadLetterTopic", options.DeadLetterTopic), ("ShadowTopic", options.ShadowTopic)];
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            for (var j = i + 1; j < outputs.Length; j++)
+            {
+                if (!string.IsNullOrWhiteSpace(outputs[i].Topic) && string.Equals(outputs[i].Topic, outputs[j].Topic, StringComparison.Ordinal))
+                {
+                    problems.Add($"AlertBroker:Kafka:{outputs[i].Key} and {outputs[j].Key} are both '{outputs[i].Topic}': a reader of one would take the other's messages for its own. Give each its own topic.");
+                }
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.GroupId))
         {
             problems.Add("AlertBroker:Kafka:GroupId is required.");
