@@ -455,8 +455,12 @@ internal static class CliHelpers
         return false;
     }
 
-    /// <summary>Says on stderr that <paramref name="path"/> cannot be written, and why (one line: "cannot write PATH: why").</summary>
-    public static void CannotWrite(string path, string why) => Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why)}");
+    /// <summary>
+    /// Says on stderr that <paramref name="path"/> cannot be written, and why (one line: "cannot write PATH: why"; the
+    /// " : 'PATH'" .NET appends to some I/O messages is left out, the path being said already).
+    /// </summary>
+    public static void CannotWrite(string path, string why) =>
+        Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why.EndsWith($" : '{path}'", StringComparison.Ordinal) ? why[..^($" : '{path}'".Length)] : why)}");
 
     /// <summary>A count and its noun, singular for one: <c>1 dead letter</c>, <c>1,204 dead letters</c> (invariant digit grouping).</summary>
     public static string Counted(long count, string singular, string? plural = null) =>

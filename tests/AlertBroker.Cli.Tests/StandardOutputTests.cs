@@ -41,4 +41,20 @@ public sealed class StandardOutputTests
         Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
     }
+
+    [SharedDataFact]
+    public async Task OutputFileOnAFullDevice_SaysItOnceWithoutDotNetsPathSuffix()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return; // Linux's; CI runs there
+        }
+
+        // Was "cannot write /dev/full: No space left on device : '/dev/full'".
+        var sample = Directory.GetFiles(SharedData.Path("alert-samples", "ztf"), "*.avro")[0];
+        var run = await AlertBrokerProcess.RunToEndAsync(["replay", sample, "--out", "/dev/full"]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Equal("cannot write /dev/full: No space left on device", run.Stderr.Trim());
+    }
 }
