@@ -312,10 +312,27 @@ internal static class RegistryCommands
     internal static async Task<int> Status(IModelRegistry registry, CancellationToken cancellationToken, bool json = false)
     {
         var status = await RegistryStatus.ReadAsync(registry, s_liveWorker, auditTail: 10, cancellationToken).ConfigureAwait(false);
+
+        // An active model whose stored package no worker could load (a damaged or deleted key) looked like any other: the
+        // package is read and checked as a worker would, and such a model makes the exit code 1.
+        var damaged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var active in status.Surveys.Select(s => s.Active).OfType<ActivePointer>().DistinctBy(a => a.Ref.ToString()))
+        {
+            if (await PackageProblemAsync(registry, active.Ref, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                damaged[active.Ref.ToString()] = problem;
+            }
+        }
+
         if (json)
         {
             Console.Out.WriteLine(status.ToJson());
-            return 0;
+            foreach (var (model, problem) in damaged)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]active model {Markup.Escape(model)} cannot be served:[/] {Markup.Escape(problem)}");
+            }
+
+            return damaged.Count > 0 ? 1 : 0;
         }
 
         var inv = CultureInfo.InvariantCulture;
@@ -329,7 +346,8 @@ internal static class RegistryCommands
             AnsiConsole.MarkupLine($"[bold]survey {Markup.Escape(s.Survey)}[/]");
             AnsiConsole.MarkupLine(s.Active is null
                 ? "  active model: [yellow](none)[/]"
-                : $"  active model: [bold]{Markup.Escape(s.Active.Ref.ToString())}[/] since {s.Active.SinceUtc.ToString("u", inv)} (sha256 {s.Active.Sha256[..12]})");
+                : $"  active model: [bold]{Markup.Escape(s.Active.Ref.ToString())}[/] since {s.Active.SinceUtc.ToString("u", inv)} (sha256 {s.Active.Sha256[..12]})"
+                    + (damaged.TryGetValue(s.Active.Ref.ToString(), out var problem) ? $" [red]— its stored package cannot be served: {Markup.Escape(problem)}[/]" : string.Empty));
             AnsiConsole.MarkupLine("  rollback would restore: " + (s.Previous is null ? "(nothing)" : Markup.Escape(s.Previous.Ref.ToString())));
             if (s.Shadow is { } shadow)
             {
@@ -381,7 +399,23 @@ internal static class RegistryCommands
                 $"{r.Utc:u} {r.Survey ?? "-"} {r.Action} {r.From ?? "(none)"} → {(r.To.Length == 0 ? "(none)" : r.To)} by {r.By}{(r.Forced ? " FORCED" : string.Empty)}: {r.Reason}")));
         }
 
-        return 0;
+        return damaged.Count > 0 ? 1 : 0;
+    }
+
+    // Why a registered model's stored package could not be served (null: it could), checked from its bytes as push checks a
+    // directory: readable and whole (the registry's hash), manifest, encoding, the graph's tensors.
+    private static async Task<string?> PackageProblemAsync(IModelRegistry registry, ModelRef model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var package = await registry.GetPackageAsync(model, cancellationToken).ConfigureAwait(false);
+            var problems = ModelPackage.Check(package.Manifest, package.Onnx, StepEncodings.Ids);
+            return problems.Count == 0 ? null : problems[0] + (problems.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {problems.Count - 1} more)") : string.Empty);
+        }
+        catch (RegistryException e)
+        {
+            return e.Message;
+        }
     }
 
     internal static async Task<int> Promote(IModelRegistry registry, ModelRef model, PromotionOptions options, CancellationToken cancellationToken)

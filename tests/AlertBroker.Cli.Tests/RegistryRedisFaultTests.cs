@@ -1,0 +1,68 @@
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// A registry Redis that answers but refuses writes (at maxmemory under noeviction), or that holds a damaged package: said
+/// as such, exit 1.
+/// </summary>
+public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>, IDisposable
+{
+    private readonly RedisServerFixture _redis;
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-full-redis-").FullName;
+
+    public RegistryRedisFaultTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+        Assert.True(redis.Available, redis.UnavailableReason);
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task ModelsPush_RedisFull_SaysItRefusesWritesAndWhatToDo()
+    {
+        // Was Redis's raw "OOM command not allowed when used memory > 'maxmemory'. script: 6872…, on @user_script:7.".
+        var package = TestModelPackages.Export(Path.Combine(_root, "v1"), "full", "1", 3, classes: ["a", "b"]);
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "1"), StringComparison.Ordinal);
+        AlertBrokerProcess.Finished run;
+        try
+        {
+            run = await AlertBrokerProcess.RunToEndAsync(["models", "push", package, "--redis", _redis.Configuration]);
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+        }
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("Redis refuses writes: it is full (used memory over maxmemory, with a policy that evicts nothing): raise maxmemory or add shards (OOM command not allowed when used memory > 'maxmemory'.)", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("script:", run.Stderr, StringComparison.Ordinal);
+
+        // Room again: the same push goes through.
+        var again = await AlertBrokerProcess.RunToEndAsync(["models", "push", package, "--redis", _redis.Configuration]);
+        Assert.True(again.Code == 0, again.Output);
+    }
+
+    [Fact]
+    public async Task ModelsStatus_ActiveModelsPackageDamaged_SaysSoAndExitsOne()
+    {
+        // A damaged manifest key left status and list at exit 0 with nothing to see; workers refused the model meanwhile.
+        var prefix = "dmg" + Guid.NewGuid().ToString("N")[..8];
+        string[] registry = ["--redis", _redis.Configuration, "--prefix", prefix];
+        var package = TestModelPackages.Export(Path.Combine(_root, "v1"), "dmg", "1", 3, classes: ["a", "b"]);
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. registry])).Code);
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", "dmg@1", .. registry])).Code);
+        var whole = await AlertBrokerProcess.RunToEndAsync(["models", "status", .. registry]);
+        Assert.True(whole.Code == 0, whole.Output);
+        Assert.DoesNotContain("cannot be served", whole.Output, StringComparison.Ordinal);
+
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", "{" + prefix + "}:model:dmg@1:manifest", "xx"), StringComparison.Ordinal);
+        var status = await AlertBrokerProcess.RunToEndAsync(["models", "status", .. registry]);
+        Assert.True(status.Code == 1, $"exit {status.Code}: {status.Output}");
+        Assert.Contains("active model: dmg@1", status.Stdout, StringComparison.Ordinal);
+        Assert.Contains("its stored package cannot be served: InvalidJson: model.json is not a valid manifest", status.Stdout, StringComparison.Ordinal);
+
+        var json = await AlertBrokerProcess.RunToEndAsync(["models", "status", "--json", .. registry]);
+        Assert.True(json.Code == 1, $"exit {json.Code}: {json.Output}");
+        Assert.Contains("active model dmg@1 cannot be served: InvalidJson", json.Stderr, StringComparison.Ordinal);
+    }
+}
