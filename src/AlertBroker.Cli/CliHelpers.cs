@@ -201,6 +201,19 @@ internal static class CliHelpers
         Description = "Directory of <id>.avsc files for Confluent-wire messages.",
     };
 
+    /// <summary>
+    /// Refuses <paramref name="registry"/> and <paramref name="directory"/> together on <paramref name="command"/>: the
+    /// registry was used and the directory ignored without a word.
+    /// </summary>
+    public static void OneSchemaSource(Command command, Option<string?> registry, Option<string?> directory) =>
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(registry) is { Implicit: false } && result.GetResult(directory) is { Implicit: false })
+            {
+                result.AddError("--schema-registry and --schema-dir are two sources of schemas: give one");
+            }
+        });
+
     public static Argument<string[]> PathsArgument(string description) => ExistingPaths(new("paths")
     {
         Description = description,

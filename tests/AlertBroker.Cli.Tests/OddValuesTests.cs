@@ -129,6 +129,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("experiment transfer --ztf-sim {pkg} --base {pkg} --out {out}", "is not a model package: it needs a NAME/VERSION directory holding model.json")]
     [InlineData("experiment transfer --ztf-sim {pkg} --bts {file} --out {out}", "--bts takes the directory holding the BTS CSV pair")]
     [InlineData("models promote @2.7.0", "'@2.7.0' is not NAME@VERSION (e.g. ztf-bts@2.7.0)")] // was "Response file not found '2.7.0'"
+    [InlineData("inspect {file} --schema-dir {pkg} --schema-registry http://127.0.0.1:1", "--schema-registry and --schema-dir are two sources of schemas: give one")] // the directory was ignored
+    [InlineData("replay {file} --schema-dir {pkg} --schema-registry http://127.0.0.1:1", "--schema-registry and --schema-dir are two sources of schemas: give one")]
     [InlineData("models promote m@1 --holdout-labels {file} --registry {pkg}", "--holdout-labels is for --holdout (the metric check on labelled data); without it no holdout is read")] // was ignored: promoted, exit 0
     [InlineData("models promote m@1 --detections-only --registry {pkg}", "--detections-only is for --holdout")]
     public async Task OddValue_UsageErrorNamingIt(string commandLine, string message)

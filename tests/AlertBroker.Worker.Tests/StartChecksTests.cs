@@ -223,6 +223,10 @@ public sealed class StartChecksTests : IDisposable
         Assert.True(result.Failed);
         Assert.Contains($"AlertBroker:Schemas:SchemaDirectory '{missing}' is not a directory", result.FailureMessage, StringComparison.Ordinal);
         Assert.True(new SchemaOptionsValidator().Validate(null, new SchemaOptions { SchemaDirectory = Path.GetTempPath() }).Succeeded);
+
+        // Both sources: the registry was used and the directory ignored without a word.
+        var both = new SchemaOptionsValidator().Validate(null, new SchemaOptions { SchemaDirectory = Path.GetTempPath(), RegistryUrl = "http://127.0.0.1:8081" });
+        Assert.Contains("RegistryUrl (--schema-registry) and SchemaDirectory (--schema-dir) are two sources of schemas: set one", both.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]

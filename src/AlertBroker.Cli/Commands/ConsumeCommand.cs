@@ -49,6 +49,7 @@ internal static class ConsumeCommand
         {
             topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir, kinds, savePayloads, redrive,
         };
+        CliHelpers.OneSchemaSource(command, registry, schemaDir);
         command.SetAction(async (parse, ct) =>
         {
             var servers = parse.GetValue(bootstrap) ?? Environment.GetEnvironmentVariable("AlertBroker__Kafka__BootstrapServers");

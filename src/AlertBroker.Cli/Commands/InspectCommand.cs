@@ -31,6 +31,7 @@ internal static class InspectCommand
                 result.AddError("--json (the raw Avro records) and --normalized (the normalised alerts) are two outputs: give one.");
             }
         });
+        CliHelpers.OneSchemaSource(command, registry, schemaDir);
         command.SetAction((parse, ct) => Task.FromResult(Run(
             parse.GetValue(paths)!,
             parse.GetValue(json),

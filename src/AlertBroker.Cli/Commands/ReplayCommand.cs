@@ -66,6 +66,7 @@ internal static class ReplayCommand
             }
         });
         command.RefuseOutputThatIsAnInput(output, PathKind.File, paths);
+        CliHelpers.OneSchemaSource(command, registry, schemaDir);
         command.SetAction((parse, ct) => parse.GetValue(toKafka)
             ? Task.FromResult(RunToKafka(parse.GetValue(paths)!, parse.GetValue(bootstrap), parse.GetValue(topic)!, parse.GetValue(rate), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(limit), parse.GetValue(writeSchemas), parse.GetValue(kafkaProperty) ?? [], parse.GetValue(quiet), ct))
             : Task.FromResult(Run(

@@ -490,6 +490,12 @@ internal sealed class SchemaOptionsValidator : IValidateOptions<SchemaOptions>
             problems.Add("AlertBroker:Schemas:RegistryUsername is set without AlertBroker:Schemas:RegistryUrl.");
         }
 
+        // With both, the registry was used and the directory ignored without a word.
+        if (!string.IsNullOrWhiteSpace(options.RegistryUrl) && !string.IsNullOrWhiteSpace(options.SchemaDirectory))
+        {
+            problems.Add("AlertBroker:Schemas:RegistryUrl (--schema-registry) and SchemaDirectory (--schema-dir) are two sources of schemas: set one.");
+        }
+
         // A missing directory would be accepted and every Confluent-wire alert then dead-lettered as SchemaNotFound.
         if (!string.IsNullOrWhiteSpace(options.SchemaDirectory) && !Directory.Exists(options.SchemaDirectory))
         {
