@@ -213,6 +213,7 @@ public sealed class OddValuesTests : IDisposable
     [Theory]
     [InlineData("inspect")]
     [InlineData("replay")]
+    [InlineData("score")]
     public async Task ConfluentWireFile_SchemaRegistryUnreachable_ExitsFourSayingSo(string command)
     {
         var file = Path.Combine(_root, "wire.avro");
@@ -223,6 +224,32 @@ public sealed class OddValuesTests : IDisposable
         Assert.True(run.Code == 4, $"exit {run.Code}: {run.Output}");
         Assert.Contains("alertbroker: the schema registry did not answer the lookup of schema id 5", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+    }
+
+    // score had no --schema-dir or --schema-registry: a Rubin alert saved from Kafka (Confluent wire) could not be scored.
+    [SharedDataFact]
+    public async Task Score_ConfluentWireRubinAlert_ScoredWithItsSchemaDirectory()
+    {
+        var wire = new AlertBroker.Worker.Kafka.SurveyWireFormat();
+        var archived = await File.ReadAllBytesAsync(SharedData.AvroFiles("lsst-real-v7_4").First());
+        var file = Path.Combine(_root, "rubin-wire.avro");
+        await File.WriteAllBytesAsync(file, wire.ToWire(archived).First());
+        var schemas = Path.Combine(_root, "schemas");
+        wire.WriteSchemaDirectory(schemas);
+        var package = SharedData.RepositoryRoot() is { } root ? Path.Combine(root, "models", "lsst-sim", "1.1.0") : null;
+        if (package is null)
+        {
+            return;
+        }
+
+        var without = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", package]);
+        Assert.NotEqual(0, without.Code);
+        Assert.Contains("Confluent wire message with schema id ", without.Output, StringComparison.Ordinal);
+        Assert.Contains("no schema registry or schema directory is configured", without.Output, StringComparison.Ordinal);
+
+        var with = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", package, "--schema-dir", schemas, "--jsonl"]);
+        Assert.True(with.Code == 0, $"exit {with.Code}: {with.Output}");
+        Assert.Contains("\"model\":\"lsst-sim@1.1.0\"", with.Stdout, StringComparison.Ordinal);
     }
 
     // The limit set pass = Repeat to end the loop, and pass++ then overflowed: with --repeat 2147483647 it never returned.

@@ -33,14 +33,19 @@ internal static class ScoreCommand
         var security = new RedisCliOptions();
         var detectionsOnly = new Option<bool>("--detections-only") { Description = "Score each object's detections only, whatever the model was trained on (a diagnostic; by default every model is fed what the worker feeds it: detections only when model.json says it was trained on detections only, else detections and forced photometry)." };
         var minDetections = new Option<int>("--min-detections") { Description = "Call an object a transient candidate only once it has at least N detections up to its newest alert, in all its alerts read (as run --min-detections: 1 to 1000; default 1).", DefaultValueFactory = _ => 1 }.InRange(1, 1000);
-        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly, minDetections };
+        var schemaRegistry = CliHelpers.SchemaRegistryOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
+        var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly, minDetections, schemaRegistry, schemaDir };
         security.AddTo(command);
+        CliHelpers.OneSchemaSource(command, schemaRegistry, schemaDir);
         command.SetAction(async (parse, ct) =>
         {
+            // Confluent-wire files (Rubin alerts saved from Kafka) need their schemas, as for inspect and replay.
+            var decoder = CliHelpers.CreateDecoder(parse.GetValue(schemaRegistry), parse.GetValue(schemaDir));
             var models = parse.GetValue(model) ?? [];
             if (models.Length > 0)
             {
-                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections));
+                return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections), decoder);
             }
 
             var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
@@ -50,7 +55,7 @@ internal static class ScoreCommand
                 return 2;
             }
 
-            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections)).ConfigureAwait(false);
+            return await RunDefaultAsync(parse.GetValue(registry)!, redisConfig, redisOptions, parse.GetValue(prefix)!, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections), decoder).ConfigureAwait(false);
         });
         return command;
     }
@@ -78,7 +83,7 @@ internal static class ScoreCommand
         Run([modelDirectory], paths, jsonl, output, cancellationToken, device, detectionsOnly, minDetections);
 
     /// <summary>With one package: it scores every object. With several: each scores the surveys it declares.</summary>
-    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1)
+    public static int Run(IReadOnlyList<string> modelDirectories, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1, AlertDecoder? decoder = null)
     {
         var packages = new List<ModelPackage>();
         try
@@ -113,7 +118,7 @@ internal static class ScoreCommand
                 }
             }
 
-            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly, minDetections);
+            return ScoreAndWrite(packages.Count == 1 ? _ => packages[0] : survey => bySurvey.GetValueOrDefault(survey), paths, jsonl, output, cancellationToken, detectionsOnly, minDetections, decoder);
         }
         finally
         {
@@ -125,9 +130,9 @@ internal static class ScoreCommand
     /// Without --model: per survey of the alerts, the registry's active model (Redis, or a directory registry that has
     /// pointers), else the newest package under the models directory that declares the survey.
     /// </summary>
-    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1)
+    public static async Task<int> RunDefaultAsync(string registryDirectory, string? redisConfig, RedisOptions redisSecurity, string prefix, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, string? device = null, bool detectionsOnly = false, int minDetections = 1, AlertDecoder? decoder = null)
     {
-        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly, decoder);
         if (objects.Count == 0)
         {
             return NothingToScore(paths, errors);
@@ -234,9 +239,9 @@ internal static class ScoreCommand
         }
     }
 
-    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly, int minDetections)
+    private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly, int minDetections, AlertDecoder? decoder)
     {
-        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly);
+        var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly, decoder);
         if (objects.Count == 0)
         {
             return NothingToScore(paths, errors);
@@ -328,9 +333,9 @@ internal static class ScoreCommand
     }
 
     /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
-    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors, bool detectionsOnly = false)
+    internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors, bool detectionsOnly = false, AlertDecoder? decoder = null)
     {
-        var decoder = new AlertDecoder();
+        decoder ??= new AlertDecoder();
         var objects = new Dictionary<string, ObjectObservations>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
         errors = 0;
