@@ -129,6 +129,9 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("experiment transfer --ztf-sim {pkg} --base {pkg} --out {out}", "is not a model package: it needs a NAME/VERSION directory holding model.json")]
     [InlineData("experiment transfer --ztf-sim {pkg} --bts {file} --out {out}", "--bts takes the directory holding the BTS CSV pair")]
     [InlineData("models promote @2.7.0", "'@2.7.0' is not NAME@VERSION (e.g. ztf-bts@2.7.0)")] // was "Response file not found '2.7.0'"
+    [InlineData("bench pipeline --mode embedded --redis 127.0.0.1:1", "--redis is for --mode redis or all (Redis state); --mode embedded uses none")] // were ignored
+    [InlineData("bench pipeline --mode kafka --observe web", "--observe is for --mode embedded, redis or all; --mode kafka attaches nothing")]
+    [InlineData("replay {file} --to-kafka --topic t --bootstrap-servers 127.0.0.1:1 --write-schemas {file}", "--write-schemas")]
     [InlineData("inspect {file} --schema-dir {pkg} --schema-registry http://127.0.0.1:1", "--schema-registry and --schema-dir are two sources of schemas: give one")] // the directory was ignored
     [InlineData("replay {file} --schema-dir {pkg} --schema-registry http://127.0.0.1:1", "--schema-registry and --schema-dir are two sources of schemas: give one")]
     [InlineData("models promote m@1 --holdout-labels {file} --registry {pkg}", "--holdout-labels is for --holdout (the metric check on labelled data); without it no holdout is read")] // was ignored: promoted, exit 0

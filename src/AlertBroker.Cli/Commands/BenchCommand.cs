@@ -45,6 +45,17 @@ internal static class BenchCommand
         redisSecurity.AddTo(command);
         command.Validators.Add(result =>
         {
+            // Each was ignored without a word in the modes that do not use it.
+            if (CliHelpers.TryGetValue(result, mode, out var chosen) && chosen is "embedded" or "kafka" && result.GetResult(redis) is { Implicit: false })
+            {
+                result.AddError($"--redis is for --mode redis or all (Redis state); --mode {chosen} uses none");
+            }
+
+            if (CliHelpers.TryGetValue(result, mode, out chosen) && chosen == "kafka" && result.GetResult(observe) is { Implicit: false })
+            {
+                result.AddError("--observe is for --mode embedded, redis or all; --mode kafka attaches nothing");
+            }
+
             if (CliHelpers.TryGetValue(result, objects, out var n) && n > 0 && CliHelpers.TryGetValue(result, perObject, out var each) && (long)n * each > DemoCommand.MaxSyntheticAlerts)
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects × --alerts-per-object must be at most {DemoCommand.MaxSyntheticAlerts} synthetic alerts, not {(long)n * each}."));

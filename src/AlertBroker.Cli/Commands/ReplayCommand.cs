@@ -27,7 +27,7 @@ internal static class ReplayCommand
         var toKafka = new Option<bool>("--to-kafka") { Description = "Publish the alerts to a Kafka topic in their survey's wire format instead of summarising them." };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers for --to-kafka (default: AlertBroker__Kafka__BootstrapServers)." };
         var topic = new Option<string?>("--topic") { Description = "Topic for --to-kafka." };
-        var writeSchemas = new Option<string?>("--write-schemas") { Description = "With --to-kafka: where to write <id>.avsc for the Rubin schemas used (default ./replay-schemas)." };
+        var writeSchemas = new Option<string?>("--write-schemas") { Description = "With --to-kafka: where to write <id>.avsc for the Rubin schemas used (default ./replay-schemas)." }.OutputDirectory();
         var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "With --to-kafka: a librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("replay", "Decode and normalise everything under the paths and print a summary (alerts, objects, schema versions, errors, alerts/s), or publish them to Kafka with --to-kafka.")
