@@ -194,6 +194,12 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
             await db.StringSetAsync(_options.KeyPrefix + ":probe", 1, TimeSpan.FromMinutes(1)).WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             return null;
         }
+        catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission)
+        {
+            // An ACL that lets the worker write its objects' keys only (~ab:ztf:* ~ab:lsst:*) refuses the probe's key: that
+            // says nothing of the state, so the PING's answer stands (a refused batch still says what it must).
+            return null;
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             return WriteRefusal(e) is { } refusal

@@ -271,6 +271,34 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
 public sealed class RedisStoreContractTests(RedisServerFixture redis) : RedisStoreContractTestsBase(redis), IClassFixture<RedisServerFixture>
 {
     [Fact]
+    public async Task Probe_AclThatRefusesTheProbesKey_IsNotAnOutage()
+    {
+        // A user allowed only its objects' keys: the probe's write is refused (NOPERM), which must not keep the worker
+        // unready while every batch goes through.
+        var prefix = "acl" + Guid.NewGuid().ToString("N")[..8];
+        var user = "u" + prefix;
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw-" + prefix, $"~{prefix}:ztf:*", "+@all"), StringComparison.Ordinal);
+        try
+        {
+            using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+            {
+                Configuration = _redis.Configuration,
+                Security = new AlertBroker.Redis.RedisOptions { User = user, Password = "pw-" + prefix },
+                KeyPrefix = prefix,
+            });
+            var committed = new bool[1];
+            await store.WriteAsync([new StateWrite(new ObjectKey(Survey.Ztf, "ZTF26acl"), 0, StateWith(1, Obs(1, 59000)))], committed);
+            Assert.True(committed[0]);
+
+            Assert.Null(await store.ProbeAsync());
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+
+    [Fact]
     public async Task Redis_FullUnderNoEviction_WritesAreRefusedSaidSoAndTheProbeSeesIt()
     {
         // A Redis at maxmemory with the default policy (noeviction) answers PING and reads but refuses every write: the
