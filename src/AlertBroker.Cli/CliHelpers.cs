@@ -206,11 +206,34 @@ internal static class CliHelpers
     /// registry was used and the directory ignored without a word.
     /// </summary>
     public static void OneSchemaSource(Command command, Option<string?> registry, Option<string?> directory) =>
+        NotBoth(command, registry, directory, "--schema-registry and --schema-dir are two sources of schemas: give one");
+
+    /// <summary>
+    /// Refuses <paramref name="a"/> and <paramref name="b"/> both given on the command line, with
+    /// <paramref name="message"/>: two answers to one question, one of which would be dropped without a word.
+    /// </summary>
+    public static void NotBoth(Command command, Option a, Option b, string message) =>
         command.Validators.Add(result =>
         {
-            if (result.GetResult(registry) is { Implicit: false } && result.GetResult(directory) is { Implicit: false })
+            if (result.GetResult(a) is { Implicit: false } && result.GetResult(b) is { Implicit: false })
             {
-                result.AddError("--schema-registry and --schema-dir are two sources of schemas: give one");
+                result.AddError(message);
+            }
+        });
+
+    /// <summary>
+    /// Refuses each of <paramref name="dependents"/> given on the command line while <paramref name="enabled"/> is false
+    /// (it would be ignored without a word), with <paramref name="message"/>(the option's name).
+    /// </summary>
+    public static void OnlyWith(Command command, Option[] dependents, Func<System.CommandLine.Parsing.CommandResult, bool> enabled, Func<string, string> message) =>
+        command.Validators.Add(result =>
+        {
+            if (dependents.Any(o => result.GetResult(o) is { Implicit: false }) && !enabled(result))
+            {
+                foreach (var option in dependents.Where(o => result.GetResult(o) is { Implicit: false }))
+                {
+                    result.AddError(message(option.Name));
+                }
             }
         });
 
@@ -473,7 +496,7 @@ internal static class CliHelpers
     /// " : 'PATH'" .NET appends to some I/O messages is left out, the path being said already).
     /// </summary>
     public static void CannotWrite(string path, string why) =>
-        Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why.EndsWith($" : '{path}'", StringComparison.Ordinal) ? why[..^($" : '{path}'".Length)] : why)}");
+        Stderr.MarkupLine($"[red]cannot write {Markup.Escape(path)}:[/] {Markup.Escape(why.Replace($" : '{path}'", string.Empty, StringComparison.Ordinal))}");
 
     /// <summary>A count and its noun, singular for one: <c>1 dead letter</c>, <c>1,204 dead letters</c> (invariant digit grouping).</summary>
     public static string Counted(long count, string singular, string? plural = null) =>

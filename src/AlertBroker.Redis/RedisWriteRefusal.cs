@@ -18,7 +18,8 @@ public static class RedisWriteRefusal
     /// <param name="freeing">A further way to free memory, said among the remedies of a full server (e.g. a TTL setting).</param>
     public static string? Describe(Exception e, string? freeing = null)
     {
-        var server = e as RedisServerException ?? e?.InnerException as RedisServerException;
+        ArgumentNullException.ThrowIfNull(e);
+        var server = e as RedisServerException ?? e.InnerException as RedisServerException;
         if (server is null)
         {
             return null;

@@ -55,17 +55,11 @@ internal static class DemoCommand
             paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections,
         };
         redisSecurity.AddTo(command);
+
+        // Without --serve no web view is started: the port or address given was ignored without a word.
+        CliHelpers.OnlyWith(command, [httpPort, httpAddress], r => r.GetValue(serve), name => $"{name} is for --serve (the web view); without it the demo serves nothing");
         command.Validators.Add(result =>
         {
-            // Without --serve no web view is started: the port or address given was ignored without a word.
-            foreach (var option in new Option[] { httpPort, httpAddress })
-            {
-                if (result.GetResult(option) is { Implicit: false } && !result.GetValue(serve))
-                {
-                    result.AddError($"{option.Name} is for --serve (the web view); without it the demo serves nothing");
-                }
-            }
-
             // The synthetic stream is held in memory (and again in the mock broker) before it is replayed.
             if (CliHelpers.TryGetValue(result, objects, out var n) && n > 0 && CliHelpers.TryGetValue(result, perObject, out var each) && (long)n * each > MaxSyntheticAlerts)
             {

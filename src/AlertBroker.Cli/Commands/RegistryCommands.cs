@@ -59,20 +59,9 @@ internal static class RegistryCommands
             model, surveys, force, maxDrop, reason, actor, holdout, holdoutLabels, detectionsOnly, requireShadow, minAgreement, redis, prefix, directory,
         };
         security.AddTo(promote);
-        promote.Validators.Add(result =>
-        {
-            // Without --holdout these were ignored: the promotion went ahead with no metric check at all.
-            if ((result.GetValue(holdout) ?? []).Length == 0)
-            {
-                foreach (var option in new Option[] { holdoutLabels, detectionsOnly })
-                {
-                    if (result.GetResult(option) is { Implicit: false })
-                    {
-                        result.AddError($"{option.Name} is for --holdout (the metric check on labelled data); without it no holdout is read");
-                    }
-                }
-            }
-        });
+
+        // Without --holdout these were ignored: the promotion went ahead with no metric check at all.
+        CliHelpers.OnlyWith(promote, [holdoutLabels, detectionsOnly], r => (r.GetValue(holdout) ?? []).Length > 0, name => $"{name} is for --holdout (the metric check on labelled data); without it no holdout is read");
         promote.SetAction((p, ct) => Run(p, redis, security, prefix, directory, async r =>
         {
             var holdoutPaths = p.GetValue(holdout) ?? [];

@@ -51,20 +51,9 @@ internal static class ReplayCommand
                 result.AddError($"--topic '{name}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
             }
         });
-        command.Validators.Add(result =>
-        {
-            // Without --to-kafka these were ignored without a word (a replay meant for a topic only summarised).
-            if (!result.GetValue(toKafka))
-            {
-                foreach (var option in new Option[] { topic, bootstrap, writeSchemas, kafkaProperty })
-                {
-                    if (result.GetResult(option) is { Implicit: false })
-                    {
-                        result.AddError($"{option.Name} is for --to-kafka (publishing the alerts); without it replay only reads them");
-                    }
-                }
-            }
-        });
+
+        // Without --to-kafka these were ignored without a word (a replay meant for a topic only summarised).
+        CliHelpers.OnlyWith(command, [topic, bootstrap, writeSchemas, kafkaProperty], r => r.GetValue(toKafka), name => $"{name} is for --to-kafka (publishing the alerts); without it replay only reads them");
         command.RefuseOutputThatIsAnInput(output, PathKind.File, paths);
         CliHelpers.OneSchemaSource(command, registry, schemaDir);
         command.SetAction((parse, ct) => parse.GetValue(toKafka)

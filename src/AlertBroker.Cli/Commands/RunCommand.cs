@@ -65,20 +65,11 @@ internal static class RunCommand
             redis, inMemory, model, randomModel, modelRegistryRedis, modelRegistryDir, device, registry, schemaDir, httpPort, httpAddress, otlp, web, allAlerts, minDetections,
         };
         redisSecurity.AddTo(command);
-        command.Validators.Add(result =>
-        {
-            // Each pair is two answers to one question, and one of them was dropped without a word: --in-memory kept state
-            // in the process while --redis named a store; --model's package was served and --random-model ignored.
-            if (result.GetResult(inMemory) is { Implicit: false } && result.GetResult(redis) is { Implicit: false })
-            {
-                result.AddError("--in-memory and --redis are two state stores: give one (--in-memory keeps state in this process, --redis in that Redis)");
-            }
 
-            if (result.GetResult(randomModel) is { Implicit: false } && result.GetResult(model) is { Implicit: false })
-            {
-                result.AddError("--random-model and --model are two model sources: give one (--model serves that package, --random-model random weights)");
-            }
-        });
+        // Each pair is two answers to one question, and one of them was dropped without a word: --in-memory kept state in
+        // the process while --redis named a store; --model's package was served and --random-model ignored.
+        CliHelpers.NotBoth(command, inMemory, redis, "--in-memory and --redis are two state stores: give one (--in-memory keeps state in this process, --redis in that Redis)");
+        CliHelpers.NotBoth(command, randomModel, model, "--random-model and --model are two model sources: give one (--model serves that package, --random-model random weights)");
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);

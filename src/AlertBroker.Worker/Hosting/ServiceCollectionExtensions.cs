@@ -463,11 +463,7 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
             }
 
             var now = DateTimeOffset.UtcNow;
-            if (problem is not null)
-            {
-                health.StateFailed(problem.Reason, now, problem.WritesRefused);
-            }
-            else if (health.StateOutage is not null && health.StateRecovered(byProbe: true, now) is { } ended)
+            if (health.StateProbed(problem, now) is { } ended)
             {
                 Log.StateBack(logger, (now - ended.Since).TotalSeconds);
             }

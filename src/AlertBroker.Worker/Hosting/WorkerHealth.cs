@@ -126,6 +126,22 @@ public sealed class WorkerHealth
         }
     }
 
+    /// <summary>
+    /// Records what a probe of the state store found (the monitor's every few seconds, the readiness check's): a problem
+    /// is a failure, none a recovery as far as <see cref="StateRecovered"/> lets a probe end one.
+    /// </summary>
+    /// <returns>the outage the probe ended, if it ended one.</returns>
+    public Outage? StateProbed(AlertBroker.State.StateStoreProblem? problem, DateTimeOffset? now = null)
+    {
+        if (problem is not null)
+        {
+            StateFailed(problem.Reason, now, problem.WritesRefused);
+            return null;
+        }
+
+        return StateRecovered(byProbe: true, now);
+    }
+
     /// <summary>Records a schema-registry lookup that could not be answered.</summary>
     /// <returns>true when this starts a new outage.</returns>
     public bool RegistryFailed(string reason, DateTimeOffset? now = null)

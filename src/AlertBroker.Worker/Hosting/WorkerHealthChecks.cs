@@ -110,15 +110,7 @@ public static class WorkerHealthChecks
             var problem = store is RedisObjectStateStore redis
                 ? await redis.ProbeAsync(cancellationToken).ConfigureAwait(false)
                 : await store.PingAsync(cancellationToken).ConfigureAwait(false) ? null : new StateStoreProblem("no answer to PING");
-            if (problem is null)
-            {
-                health.StateRecovered(byProbe: true);
-            }
-            else
-            {
-                health.StateFailed(problem.Reason, writesRefused: problem.WritesRefused);
-            }
-
+            health.StateProbed(problem);
             return health.StateOutage switch
             {
                 null => HealthCheckResult.Healthy("Redis answers and takes writes"),
