@@ -244,6 +244,70 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.Contains("published 5 of 5 messages to " + topic, output, StringComparison.Ordinal);
     }
 
+    // A container of many alerts (simulate alerts --format avro) went out as one message of every alert: librdkafka
+    // refused it ("Broker: Message size too large") and replay ended as an unexpected error, exit 70. ZTF publishes one
+    // container per alert: it is split, and every message is one alert the worker decodes.
+    [Fact]
+    public async Task ReplayToKafka_ContainerOfManyAlerts_PublishesOneMessagePerAlert()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ab-replay-many-" + Guid.NewGuid().ToString("N")[..8]);
+        var file = Path.Combine(dir, "night.avro");
+        try
+        {
+            var (made, madeOutput, _) = await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--format", "avro", "--out", file, "--nights", "3", "--objects-per-night", "10", "--no-cutouts"]);
+            Assert.True(made == 0, madeOutput);
+            var all = new List<Alert>();
+            var alerts = new AlertDecoder().Decode(File.ReadAllBytes(file), all);
+            Assert.True(alerts > 10, madeOutput);
+            var topic = "many-" + Guid.NewGuid().ToString("N")[..8];
+
+            var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+                ["replay", file, "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--quiet"], timeout: TimeSpan.FromSeconds(120));
+
+            Assert.True(code == 0, $"exit code {code}: {output}");
+            Assert.Contains($"published {alerts:N0} of {alerts:N0} messages to {topic}", stdout, StringComparison.Ordinal);
+            using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = "g-" + topic, AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
+            consumer.Subscribe(topic);
+            var decoder = new AlertDecoder();
+            var objects = new HashSet<string>(StringComparer.Ordinal);
+            for (var read = 0; read < alerts;)
+            {
+                var result = consumer.Consume(TimeSpan.FromSeconds(30));
+                Assert.NotNull(result);
+                var one = new List<Alert>();
+                decoder.Decode(result.Message.Value, one);
+                var alert = Assert.Single(one);
+                Assert.Equal(alert.ObjectId, result.Message.Key);
+                objects.Add(alert.ObjectId);
+                read++;
+            }
+
+            Assert.True(objects.Count > 1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // A message over message.max.bytes was refused by Produce itself (not in a delivery report): the replay ended there
+    // as an unexpected error (exit 70). It is counted as failed, the others are sent, exit 1 saying which setting.
+    [SharedDataFact]
+    public async Task ReplayToKafka_MessageOverMessageMaxBytes_IsCountedAndTheRestSent()
+    {
+        var topic = "big-" + Guid.NewGuid().ToString("N")[..8];
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+            ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--kafka-property", "message.max.bytes=70000", "--quiet"],
+            timeout: TimeSpan.FromSeconds(120));
+
+        // The samples are 61–84 kB: the two over 70 kB are refused.
+        Assert.True(code == 1, $"exit code {code}: {output}");
+        Assert.Contains("published 3 of 5 messages to " + topic, stdout, StringComparison.Ordinal);
+        Assert.Contains("2 messages failed (a message of ", output, StringComparison.Ordinal);
+        Assert.Contains(" bytes is over the producer's message.max.bytes (70,000;", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Consume_NoBootstrapServers_ExitsTwo()
     {

@@ -64,4 +64,79 @@ public sealed class SurveyWireFormatTests
 
         Assert.Empty(wire.Schemas);
     }
+
+    // A ZTF container of several alerts (simulate alerts --format avro, a night in one file) was sent as one message of
+    // every alert, over the broker's message.max.bytes; ZTF publishes one container per alert.
+    [SharedDataFact]
+    public void ToWire_ZtfContainerOfSeveralAlerts_IsSplitIntoOneContainerPerAlert()
+    {
+        var (combined, expected) = CombinedZtfContainer();
+        var wire = new SurveyWireFormat();
+        var decoder = new AlertDecoder();
+
+        var messages = wire.ToWire(combined).ToList();
+
+        Assert.Equal(expected.Count, messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var reader = AlertBroker.Avro.AvroContainerReader.Open(messages[i]);
+            Assert.True(reader.TryReadBlock(out var block));
+            Assert.Equal(1, block.Count);
+            Assert.False(reader.TryReadBlock(out _));
+            var alert = decoder.DecodeSingle(messages[i]);
+            Assert.Equal(expected[i].ObjectId, alert.ObjectId);
+            Assert.Equal(expected[i].SourceId, alert.SourceId);
+            Assert.Equal(expected[i].Detections, alert.Detections);
+        }
+
+        Assert.Empty(wire.Schemas);
+    }
+
+    // Cut inside its last record: nothing to split, so it goes as archived (the worker dead-letters it) and nothing throws.
+    [SharedDataFact]
+    public void ToWire_CorruptContainerOfSeveralAlerts_PassesThroughWhole()
+    {
+        var (combined, _) = CombinedZtfContainer();
+        var corrupt = combined.AsSpan(0, combined.Length - 100).ToArray();
+
+        var message = Assert.Single(new SurveyWireFormat().ToWire(corrupt));
+
+        Assert.True(corrupt.AsSpan().SequenceEqual(message));
+    }
+
+    // The real ZTF samples that share the first one's schema, re-encoded into one container (their records as they are).
+    private static (byte[] Container, List<Alert> Alerts) CombinedZtfContainer()
+    {
+        AlertBroker.Avro.AvroSchema? schema = null;
+        var alerts = new List<Alert>();
+        var buffer = new MemoryStream();
+        AlertBroker.Avro.AvroContainerWriter? writer = null;
+        var decoder = new AlertDecoder();
+        foreach (var input in AlertArchiveReader.Read([SharedData.Path("alert-samples", "ztf-real-50")]))
+        {
+            var reader = AlertBroker.Avro.AvroContainerReader.Open(input.Payload);
+            schema ??= reader.Header.Schema;
+            if (reader.Header.Schema.ToJson() != schema.ToJson())
+            {
+                continue;
+            }
+
+            writer ??= new AlertBroker.Avro.AvroContainerWriter(buffer, schema, leaveOpen: true);
+            while (reader.TryReadBlock(out var block))
+            {
+                Assert.Equal(1, block.Count);
+                writer.WriteEncoded(block.Data.Span);
+            }
+
+            alerts.Add(decoder.DecodeSingle(input.Payload));
+            if (alerts.Count == 8)
+            {
+                break;
+            }
+        }
+
+        writer!.Dispose();
+        Assert.True(alerts.Count > 2);
+        return (buffer.ToArray(), alerts);
+    }
 }

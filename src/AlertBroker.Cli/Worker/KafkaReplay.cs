@@ -137,6 +137,19 @@ internal static class KafkaReplay
                     {
                         producer.Poll(TimeSpan.FromMilliseconds(20));
                     }
+                    catch (ProduceException<byte[]?, byte[]> e)
+                    {
+                        // Refused before it was queued (a message over message.max.bytes, …): counted as failed like a
+                        // refused delivery; the rest are still sent (it ended the replay as an unexpected error, exit 70).
+                        if (Interlocked.Increment(ref failed) == 1)
+                        {
+                            firstError = e.Error.Code == ErrorCode.MsgSizeTooLarge
+                                ? string.Create(inv, $"a message of {value.Length:N0} bytes is over the producer's message.max.bytes ({config.MessageMaxBytes:N0}; raise it with --kafka-property message.max.bytes=N, and the topic's max.message.bytes on the brokers)")
+                                : e.Error.Reason;
+                        }
+
+                        break;
+                    }
                 }
 
                 sent++;

@@ -5,8 +5,8 @@ using AlertBroker.Avro;
 namespace AlertBroker.Worker.Kafka;
 
 /// <summary>
-/// Turns archived alerts into the messages their survey publishes: ZTF's Kafka messages are Avro container files (passed
-/// through as they are); Rubin's are Confluent wire format (0x00, a 4-byte schema id, one datum), so a Rubin container file
+/// Turns archived alerts into the messages their survey publishes: ZTF's Kafka messages are Avro container files of one
+/// alert each (passed through as they are; a container of several alerts is split into one per alert); Rubin's are Confluent wire format (0x00, a 4-byte schema id, one datum), so a Rubin container file
 /// is split into one wire message per record. The schema id is the registry id Rubin's convention gives the schema version
 /// (<c>lsst.v7_4</c> → 704), or a stable id from the schema fingerprint; <see cref="Schemas"/> collects the schemas so a
 /// worker can resolve them (write them with <see cref="WriteSchemaDirectory"/> for <c>--schema-dir</c>).
@@ -22,35 +22,35 @@ public sealed class SurveyWireFormat : ISchemaLookup
             ? ValueTask.FromResult(s)
             : ValueTask.FromException<AvroSchema>(new AvroSchemaLookupException($"schema id {schemaId} is unknown"));
 
-    /// <summary>The wire messages for one archived message (usually one).</summary>
+    /// <summary>
+    /// The wire messages for one archived message (usually one). A container that cannot be split (corrupt) is returned
+    /// whole, as it was archived: what the worker makes of it (a dead letter) is part of what a replay exercises.
+    /// </summary>
     public IEnumerable<byte[]> ToWire(ReadOnlyMemory<byte> archived)
     {
         if (!AvroContainerReader.IsContainer(archived.Span))
         {
-            yield return archived.ToArray();
-            yield break;
+            return [archived.ToArray()];
         }
 
-        AvroContainerReader reader;
         try
         {
-            reader = AvroContainerReader.Open(archived);
+            var reader = AvroContainerReader.Open(archived);
+            return IsRubin(reader.Header.Schema) ? ToConfluentWire(reader) : ToSingleAlertContainers(reader, archived);
         }
         catch (AvroException)
         {
-            reader = null!;
+            return [archived.ToArray()];
         }
+    }
 
-        if (reader is null || !IsRubin(reader.Header.Schema))
-        {
-            yield return archived.ToArray();
-            yield break;
-        }
-
+    // Rubin: one Confluent-wire message per record.
+    private List<byte[]> ToConfluentWire(AvroContainerReader reader)
+    {
         var schema = reader.Header.Schema;
         var id = SchemaId(schema);
-        _schemas.TryAdd(id, schema);
         var datumReader = new GenericDatumReader(schema);
+        var messages = new List<byte[]>();
         while (reader.TryReadBlock(out var block))
         {
             var data = block.Data;
@@ -63,9 +63,55 @@ public sealed class SurveyWireFormat : ISchemaLookup
                 message[0] = 0;
                 BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
                 data.Span[start..position].CopyTo(message.AsSpan(ConfluentWireFormat.HeaderLength));
-                yield return message;
+                messages.Add(message);
             }
         }
+
+        _schemas.TryAdd(id, schema);
+        return messages;
+    }
+
+    // ZTF publishes one container file per alert: a container of one record passes through byte for byte; one of several
+    // (simulate alerts --format avro, a night concatenated into one file) becomes one container per record, with the same
+    // schema and metadata (uncompressed). Sent whole it was one message of every alert, over a broker's message.max.bytes.
+    private static List<byte[]> ToSingleAlertContainers(AvroContainerReader reader, ReadOnlyMemory<byte> archived)
+    {
+        var records = new List<ReadOnlyMemory<byte>>();
+        var datumReader = new GenericDatumReader(reader.Header.Schema);
+        while (reader.TryReadBlock(out var block))
+        {
+            var data = block.Data;
+            var position = 0;
+            for (long i = 0; i < block.Count; i++)
+            {
+                var start = position;
+                datumReader.Read(data, ref position);
+                records.Add(data[start..position]);
+            }
+        }
+
+        if (records.Count <= 1)
+        {
+            return [archived.ToArray()];
+        }
+
+        var metadata = reader.Header.Metadata
+            .Where(m => m.Key is not ("avro.schema" or "avro.codec"))
+            .ToDictionary(m => m.Key, m => m.Value.ToArray(), StringComparer.Ordinal);
+        var messages = new List<byte[]>(records.Count);
+        using var buffer = new MemoryStream();
+        foreach (var record in records)
+        {
+            buffer.SetLength(0);
+            using (var writer = new AvroContainerWriter(buffer, reader.Header.Schema, metadata: metadata, leaveOpen: true))
+            {
+                writer.WriteEncoded(record.Span);
+            }
+
+            messages.Add(buffer.ToArray());
+        }
+
+        return messages;
     }
 
     /// <summary>Writes <c>&lt;id&gt;.avsc</c> for every schema seen.</summary>
