@@ -76,9 +76,23 @@ public sealed class SurveyWireFormat : ISchemaLookup
     // schema and metadata (uncompressed). Sent whole it was one message of every alert, over a broker's message.max.bytes.
     private static List<byte[]> ToSingleAlertContainers(AvroContainerReader reader, ReadOnlyMemory<byte> archived)
     {
+        var blocks = new List<AvroBlock>();
+        long count = 0;
+        while (reader.TryReadBlock(out var block))
+        {
+            blocks.Add(block);
+            count += block.Count;
+        }
+
+        // The usual case, one alert: passed through without decoding its record.
+        if (count <= 1)
+        {
+            return [archived.ToArray()];
+        }
+
         var records = new List<ReadOnlyMemory<byte>>();
         var datumReader = new GenericDatumReader(reader.Header.Schema);
-        while (reader.TryReadBlock(out var block))
+        foreach (var block in blocks)
         {
             var data = block.Data;
             var position = 0;
@@ -88,11 +102,6 @@ public sealed class SurveyWireFormat : ISchemaLookup
                 datumReader.Read(data, ref position);
                 records.Add(data[start..position]);
             }
-        }
-
-        if (records.Count <= 1)
-        {
-            return [archived.ToArray()];
         }
 
         var metadata = reader.Header.Metadata
