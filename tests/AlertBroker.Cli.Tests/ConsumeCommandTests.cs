@@ -290,6 +290,46 @@ public sealed class ConsumeCommandTests : IDisposable
         }
     }
 
+    // Rubin alerts go out in Confluent wire; the schema of each id is written to --write-schemas before the first message
+    // that needs it (the replay now reads as it sends), and every message decodes through that directory.
+    [SharedDataFact]
+    public async Task ReplayToKafka_RubinAlerts_SchemasWrittenAndEveryMessageDecodes()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ab-replay-rubin-" + Guid.NewGuid().ToString("N")[..8]);
+        var topic = "rubin-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+                ["replay", SharedData.Path("alert-samples", "lsst-real-v7_4"), "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--write-schemas", dir, "--quiet"],
+                timeout: TimeSpan.FromSeconds(120));
+
+            Assert.True(code == 0, $"exit code {code}: {output}");
+            var sent = int.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"published (\d+) of \1 messages").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(sent > 10, stdout);
+            Assert.NotEmpty(Directory.GetFiles(dir, "*.avsc"));
+            Assert.Contains("Rubin schema ids used: ", output, StringComparison.Ordinal);
+            var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new AlertBroker.Avro.DirectorySchemaLookup(dir) });
+            using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = "g-" + topic, AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
+            consumer.Subscribe(topic);
+            for (var read = 0; read < sent; read++)
+            {
+                var result = consumer.Consume(TimeSpan.FromSeconds(30));
+                Assert.NotNull(result);
+                Assert.Equal(MessageFraming.ConfluentWire, AlertDecoder.DetectFraming(result.Message.Value));
+                var alert = decoder.DecodeSingle(result.Message.Value);
+                Assert.Equal(Survey.Lsst, alert.Survey);
+                Assert.Equal(alert.ObjectId, result.Message.Key);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     // A message over message.max.bytes was refused by Produce itself (not in a delivery report): the replay ended there
     // as an unexpected error (exit 70). It is counted as failed, the others are sent, exit 1 saying which setting.
     [SharedDataFact]

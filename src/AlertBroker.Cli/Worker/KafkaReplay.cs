@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using AlertBroker.Alerts;
+using AlertBroker.Alerts.Archives;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using Confluent.Kafka;
@@ -50,21 +52,77 @@ internal static class KafkaReplay
     {
         var inv = CultureInfo.InvariantCulture;
         var wire = new SurveyWireFormat();
-        var messages = KafkaPipelineRun.ReadArchives(paths, wire, out var unreadable);
-        if (messages.Count == 0)
+        var schemaDirectory = writeSchemas ?? Path.Combine(Environment.CurrentDirectory, "replay-schemas");
+        var unreadable = 0;
+        var schemasWritten = 0;
+
+        // Read as sent, not all at first: a ZTF night's archive is tens of GB. Only with --repeat are the messages kept
+        // for the later passes (as the summary replay does).
+        List<(string? Key, byte[] Value)>? kept = repeat > 1 ? [] : null;
+        IEnumerable<(string? Key, byte[] Value)> FirstPass()
+        {
+            var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
+            var alerts = new List<Alert>(1);
+            foreach (var input in AlertArchiveReader.Read(paths))
+            {
+                if (input.Error is not null)
+                {
+                    unreadable++;
+                    continue;
+                }
+
+                foreach (var message in wire.ToWire(input.Payload))
+                {
+                    alerts.Clear();
+                    string? key = null;
+                    try
+                    {
+                        decoder.Decode(message, alerts);
+                        key = alerts.Count > 0 ? alerts[0].ObjectId : null;
+                    }
+                    catch (AlertFormatException)
+                    {
+                        // Still published: the worker's dead-letter path is part of what a replay exercises.
+                    }
+
+                    // A Rubin schema's file is there before the first message that needs it is sent.
+                    if (wire.Schemas.Count > schemasWritten)
+                    {
+                        wire.WriteSchemaDirectory(schemaDirectory);
+                        if (schemasWritten == 0)
+                        {
+                            Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format; their schemas are written to {schemaDirectory} as <id>.avsc (give the worker --schema-dir {schemaDirectory}, or register them under those ids)"));
+                        }
+
+                        schemasWritten = wire.Schemas.Count;
+                    }
+
+                    kept?.Add((key, message));
+                    yield return (key, message);
+                }
+            }
+        }
+
+        // The first message is read before anything is connected: inputs of which nothing reads are exit 1 whatever Kafka does.
+        using var first = FirstPass().GetEnumerator();
+        if (!first.MoveNext())
         {
             CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");
             return 1;
         }
 
-        if (wire.Schemas.Count > 0)
+        IEnumerable<(string? Key, byte[] Value)> FromFirst()
         {
-            var dir = writeSchemas ?? Path.Combine(Environment.CurrentDirectory, "replay-schemas");
-            wire.WriteSchemaDirectory(dir);
-            Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format with schema ids {string.Join(", ", wire.Schemas.Keys)}; their schemas are in {dir} (give the worker --schema-dir {dir}, or register them under those ids)"));
+            do
+            {
+                yield return first.Current;
+            }
+            while (first.MoveNext());
         }
 
-        var config = new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5, MessageMaxBytes = 16 * 1024 * 1024, Acks = Acks.All };
+        // At most 64 MB queued ahead of the brokers (librdkafka's default is 1 GB): the memory a replay takes stays small
+        // whatever the archive's size; a full queue waits for deliveries.
+        var config = new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5, MessageMaxBytes = 16 * 1024 * 1024, QueueBufferingMaxKbytes = 64 * 1024, Acks = Acks.All };
         foreach (var (k, v) in properties)
         {
             config.Set(k, v);
@@ -98,7 +156,7 @@ internal static class KafkaReplay
         // The limit ends the passes too: with --repeat 2147483647 --limit N it ran that many empty passes after the Nth message.
         for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested && !(limit > 0 && sent >= limit); pass++)
         {
-            foreach (var (key, value) in messages)
+            foreach (var (key, value) in pass == 0 ? FromFirst() : kept!)
             {
                 if (cancellationToken.IsCancellationRequested || (limit > 0 && sent >= limit))
                 {
@@ -163,6 +221,11 @@ internal static class KafkaReplay
 
         var left = producer.Flush(TimeSpan.FromSeconds(60));
         Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(unreadable > 0 ? $"; {unreadable} unreadable inputs skipped" : string.Empty)}"));
+        if (schemasWritten > 0)
+        {
+            Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin schema ids used: {string.Join(", ", wire.Schemas.Keys.Order())} (in {schemaDirectory})"));
+        }
+
         if (failed > 0 || left > 0)
         {
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"{failed} messages failed ({firstError}), {left} still queued")));
