@@ -17,8 +17,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Partitions assigned: {Partitions}")]
     public static partial void Assigned(ILogger logger, string partitions);
 
-    [LoggerMessage(5, LogLevel.Information, "Partitions revoked: {Partitions}; committed stored offsets")]
-    public static partial void Revoked(ILogger logger, string partitions);
+    // The positions are how far the consumer had read, not what was committed: only the alerts processed are.
+    [LoggerMessage(5, LogLevel.Information, "Partitions revoked: {Partitions}; {Commit}")]
+    public static partial void Revoked(ILogger logger, string partitions, string commit);
 
     [LoggerMessage(6, LogLevel.Warning, "State store unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
     public static partial void StateUnavailable(ILogger logger, string error, int delayMs, int attempt);

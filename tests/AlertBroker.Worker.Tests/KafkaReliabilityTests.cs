@@ -391,6 +391,41 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Equal("SchemaNotFound", Header(d, "alertbroker.error.kind"));
     }
 
+    // Stopped while Redis was down, the worker logged "Partitions revoked: t [[0]] @3; committed stored offsets": read as
+    // offset 3 committed, while nothing had been (checked by hand against a stopped redis-server, then here): the next
+    // member of the group classifies every alert the stopped one had read.
+    [OnnxFact]
+    public async Task Worker_StoppedDuringStateOutage_CommitsNothingAndSaysWhatThePositionsAre()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 43);
+        var down = new StallingStore(new InMemoryObjectStateStore()) { StallFor = TimeSpan.FromDays(1) };
+        var logs = new LogCapture();
+        var first = new KafkaAlertWorker(topics.Options(), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 200 }, Processor(down), logger: logs);
+        using (var stop = new CancellationTokenSource())
+        {
+            var run = first.RunAsync(stop.Token);
+            await ProduceToPartitionAsync(topics, 0, alerts.Select(a => a.Message));
+            Assert.True(await TestTopics.WaitUntilAsync(() => logs.Lines.Count(l => l.Contains("State store unavailable", StringComparison.Ordinal)) >= 2, s_timeout));
+            await stop.CancelAsync();
+            await run;
+        }
+
+        var revoked = Assert.Single(logs.Lines, l => l.Contains("Partitions revoked:", StringComparison.Ordinal));
+        Assert.Contains(topics.Input + " [[0]] (read to 3)", revoked, StringComparison.Ordinal);
+        Assert.Contains("committed the offsets of the alerts processed", revoked, StringComparison.Ordinal);
+        Assert.DoesNotContain("@", revoked, StringComparison.Ordinal);
+        Assert.Equal(0, first.Classifications);
+
+        var second = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()));
+        using var stop2 = new CancellationTokenSource();
+        var run2 = second.RunAsync(stop2.Token);
+        var all = await TestTopics.WaitUntilAsync(() => second.Classifications >= alerts.Count, s_timeout);
+        await stop2.CancelAsync();
+        await run2;
+        Assert.True(all, $"{second.Classifications} of {alerts.Count} classified by the next member");
+    }
+
     private static string? Header(ConsumeResult<byte[]?, byte[]> r, string name) =>
         r.Message.Headers.TryGetLastBytes(name, out var b) ? Encoding.UTF8.GetString(b) : null;
 

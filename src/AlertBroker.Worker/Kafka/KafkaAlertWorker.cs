@@ -237,12 +237,17 @@ public sealed class KafkaAlertWorker
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                if (!abort.IsCancellationRequested)
+                var committing = !abort.IsCancellationRequested;
+                if (committing)
                 {
                     TryCommit(c);
                 }
 
-                Log.Revoked(_logger, string.Join(", ", partitions));
+                // "@103" beside "committed" read as offset 103 committed while a batch held back by a Redis outage was not.
+                Log.Revoked(
+                    _logger,
+                    string.Join(", ", partitions.Select(p => p.Offset.IsSpecial ? p.TopicPartition.ToString() : $"{p.TopicPartition} (read to {p.Offset.Value})")),
+                    committing ? "committed the offsets of the alerts processed (what was read and not processed is read again by the next owner)" : "not committed (the worker is aborting)");
                 ChangeAssignment(partitions.ConvertAll(p => p.TopicPartition), add: false);
             })
             .SetPartitionsLostHandler((_, partitions) =>
