@@ -322,15 +322,26 @@ internal sealed class KafkaPipelineRun
     /// <summary>As above; <paramref name="undecodable"/>: how many of the messages returned do not decode (kept: they are dead letters to the worker).</summary>
     public static List<(string? Key, byte[] Value)> ReadArchives(IEnumerable<string> paths, SurveyWireFormat wire, out int unreadable, out int undecodable)
     {
+        var counts = new ArchiveCounts();
+        var list = EnumerateArchives(paths, wire, counts).ToList();
+        unreadable = counts.Unreadable;
+        undecodable = counts.Undecodable;
+        return list;
+    }
+
+    /// <summary>
+    /// As <see cref="ReadArchives(IEnumerable{string}, SurveyWireFormat, out int)"/>, one message at a time as the archives
+    /// are read (a night's archive need not fit in memory); <paramref name="counts"/> grows as it goes.
+    /// </summary>
+    public static IEnumerable<(string? Key, byte[] Value)> EnumerateArchives(IEnumerable<string> paths, SurveyWireFormat wire, ArchiveCounts counts)
+    {
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
-        var list = new List<(string?, byte[])>();
         var alerts = new List<Alert>(1);
-        unreadable = undecodable = 0;
         foreach (var input in AlertArchiveReader.Read(paths))
         {
             if (input.Error is not null)
             {
-                unreadable++;
+                counts.Unreadable++;
                 continue;
             }
 
@@ -346,14 +357,20 @@ internal sealed class KafkaPipelineRun
                 catch (AlertFormatException)
                 {
                     // Still published: the worker's dead-letter path is part of what a replay exercises.
-                    undecodable++;
+                    counts.Undecodable++;
                 }
 
-                list.Add((key, message));
+                yield return (key, message);
             }
         }
+    }
 
-        return list;
+    /// <summary>What <see cref="EnumerateArchives"/> could not read (inputs) or decode (messages, still returned).</summary>
+    public sealed class ArchiveCounts
+    {
+        public int Unreadable { get; set; }
+
+        public int Undecodable { get; set; }
     }
 
     /// <summary>Synthetic ZTF-format alerts keyed by object.</summary>

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using AlertBroker.Alerts;
-using AlertBroker.Alerts.Archives;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using Confluent.Kafka;
@@ -53,53 +51,30 @@ internal static class KafkaReplay
         var inv = CultureInfo.InvariantCulture;
         var wire = new SurveyWireFormat();
         var schemaDirectory = writeSchemas ?? Path.Combine(Environment.CurrentDirectory, "replay-schemas");
-        var unreadable = 0;
         var schemasWritten = 0;
 
         // Read as sent, not all at first: a ZTF night's archive is tens of GB. Only with --repeat are the messages kept
         // for the later passes (as the summary replay does).
         List<(string? Key, byte[] Value)>? kept = repeat > 1 ? [] : null;
+        var counts = new KafkaPipelineRun.ArchiveCounts();
         IEnumerable<(string? Key, byte[] Value)> FirstPass()
         {
-            var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
-            var alerts = new List<Alert>(1);
-            foreach (var input in AlertArchiveReader.Read(paths))
+            foreach (var message in KafkaPipelineRun.EnumerateArchives(paths, wire, counts))
             {
-                if (input.Error is not null)
+                // A Rubin schema's file is there before the first message that needs it is sent.
+                if (wire.Schemas.Count > schemasWritten)
                 {
-                    unreadable++;
-                    continue;
+                    wire.WriteSchemaDirectory(schemaDirectory);
+                    if (schemasWritten == 0)
+                    {
+                        Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format; their schemas are written to {schemaDirectory} as <id>.avsc (give the worker --schema-dir {schemaDirectory}, or register them under those ids)"));
+                    }
+
+                    schemasWritten = wire.Schemas.Count;
                 }
 
-                foreach (var message in wire.ToWire(input.Payload))
-                {
-                    alerts.Clear();
-                    string? key = null;
-                    try
-                    {
-                        decoder.Decode(message, alerts);
-                        key = alerts.Count > 0 ? alerts[0].ObjectId : null;
-                    }
-                    catch (AlertFormatException)
-                    {
-                        // Still published: the worker's dead-letter path is part of what a replay exercises.
-                    }
-
-                    // A Rubin schema's file is there before the first message that needs it is sent.
-                    if (wire.Schemas.Count > schemasWritten)
-                    {
-                        wire.WriteSchemaDirectory(schemaDirectory);
-                        if (schemasWritten == 0)
-                        {
-                            Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format; their schemas are written to {schemaDirectory} as <id>.avsc (give the worker --schema-dir {schemaDirectory}, or register them under those ids)"));
-                        }
-
-                        schemasWritten = wire.Schemas.Count;
-                    }
-
-                    kept?.Add((key, message));
-                    yield return (key, message);
-                }
+                kept?.Add(message);
+                yield return message;
             }
         }
 
@@ -220,7 +195,7 @@ internal static class KafkaReplay
         }
 
         var left = producer.Flush(TimeSpan.FromSeconds(60));
-        Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(unreadable > 0 ? $"; {unreadable} unreadable inputs skipped" : string.Empty)}"));
+        Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(counts.Unreadable > 0 ? $"; {counts.Unreadable} unreadable inputs skipped" : string.Empty)}"));
         if (schemasWritten > 0)
         {
             Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin schema ids used: {string.Join(", ", wire.Schemas.Keys.Order())} (in {schemaDirectory})"));
