@@ -148,7 +148,7 @@ public sealed class AlertDecoder
                 throw new AlertFormatException(
                     AlertErrorKind.NotAvro,
                     message.Length == 0 ? "empty message"
-                    : message.Span.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? "gzip-compressed data, not an Avro message (a nightly archive is read as one when its name ends in .tar.gz or .tgz)"
+                    : message.Span.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? "gzip-compressed data, not an Avro message (read as a nightly archive when its name ends in .tar.gz or .tgz, as one alert when it ends in .avro.gz)"
                     : $"not an Avro container, Confluent wire or single-object message (first byte 0x{message.Span[0]:x2})");
         }
     }

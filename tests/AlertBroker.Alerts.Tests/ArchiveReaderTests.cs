@@ -53,6 +53,35 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal([Path.Combine(sub, "y.avro"), Path.Combine(_dir, "z.avro")], inputs);
     }
 
+    // An alert stored gzip-compressed (alert.avro.gz) was skipped without a word inside a directory, and named alone it
+    // was "gzip-compressed data, not an Avro message": it is read decompressed, as through a pipe; a corrupt one is an
+    // archive error and the files after it are read.
+    [SharedDataFact]
+    public void Read_AvroGzFiles_AreDecompressedInADirectoryAndAlone()
+    {
+        var files = SharedData.Files("alert-samples/ztf-real-50").Take(3).ToArray();
+        File.Copy(files[0], Path.Combine(_dir, "a.avro"));
+        using (var gz = new GZipStream(File.Create(Path.Combine(_dir, "b.avro.gz")), CompressionLevel.Fastest))
+        {
+            gz.Write(File.ReadAllBytes(files[1]));
+        }
+
+        File.WriteAllBytes(Path.Combine(_dir, "c.avro.gz"), [0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        File.Copy(files[2], Path.Combine(_dir, "d.avro"));
+
+        var inputs = AlertArchiveReader.Read([_dir]).Select(i => (i.Source, Bytes: i.Payload.ToArray(), i.Error)).ToList();
+
+        Assert.Equal(["a.avro", "b.avro.gz", "c.avro.gz", "d.avro"], inputs.Select(i => Path.GetFileName(i.Source)));
+        Assert.Equal(File.ReadAllBytes(files[0]), inputs[0].Bytes);
+        Assert.Null(inputs[1].Error);
+        Assert.Equal(File.ReadAllBytes(files[1]), inputs[1].Bytes);
+        Assert.Equal(AlertErrorKind.Archive, inputs[2].Error?.Kind);
+        Assert.Equal(File.ReadAllBytes(files[2]), inputs[3].Bytes);
+        var alone = Assert.Single(AlertArchiveReader.Read([Path.Combine(_dir, "b.avro.gz")]));
+        Assert.Null(alone.Error);
+        Assert.Equal(File.ReadAllBytes(files[1]), alone.Payload.ToArray());
+    }
+
     [Fact]
     public void Read_CorruptGzip_YieldsAnErrorAndContinues()
     {

@@ -24,14 +24,17 @@ public static class AlertArchiveReader
         || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
         || path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The files a directory contributes: Avro files and archives, in a stable order.</summary>
+    /// <summary>True for a gzip-compressed alert file (<c>.avro.gz</c>): read decompressed, as one message (or as a tar archive when it holds one).</summary>
+    public static bool IsCompressedMessage(string path) => path.EndsWith(".avro.gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The files a directory contributes: Avro files (<c>.avro</c>, <c>.avro.gz</c>) and archives, in a stable order.</summary>
     public static IEnumerable<string> ExpandDirectory(string directory)
     {
         var files = Directory.GetFiles(directory, "*", SearchOption.AllDirectories);
         Array.Sort(files, StringComparer.Ordinal);
         foreach (var f in files)
         {
-            if (f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || IsArchive(f))
+            if (f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || IsCompressedMessage(f) || IsArchive(f))
             {
                 yield return f;
             }
@@ -103,10 +106,11 @@ public static class AlertArchiveReader
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             try
             {
-                if (!stream.CanSeek || stream.Length == 0)
+                if (!stream.CanSeek || stream.Length == 0 || IsCompressedMessage(path))
                 {
                     // A pipe (`inspect /dev/stdin`, a shell's `<(zcat …)`, `curl … |`) or a device has no length to read up
-                    // front (seeking fails, or it says 0) and no name to go by: what it holds says what it is.
+                    // front (seeking fails, or it says 0) and no name to go by: what it holds says what it is. An .avro.gz
+                    // is read the same way (decompressed; it was skipped in a directory and "not an Avro message" alone).
                     archive = ReadStreamed(path, stream, buffer, out length, out error);
                 }
                 else if (stream.Length > MaxMessageBytes)
@@ -148,7 +152,7 @@ public static class AlertArchiveReader
     }
 
     /// <summary>
-    /// A pipe or device: gzip-compressed data is decompressed; a tar archive (ustar magic at byte 257) is returned to be read
+    /// A pipe, device or <c>.avro.gz</c>: gzip-compressed data is decompressed; a tar archive (ustar magic at byte 257) is returned to be read
     /// entry by entry (a nightly archive straight from <c>curl</c>, never held whole); anything else is read to its end as
     /// one message, at most <see cref="MaxMessageBytes"/>.
     /// </summary>
