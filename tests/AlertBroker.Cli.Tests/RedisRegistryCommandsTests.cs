@@ -136,6 +136,18 @@ public sealed class RegistryCommandsEnvironmentTests : IClassFixture<SecureRedis
         Assert.True(refused == 4, refusal);
         Assert.DoesNotContain(password, refusal, StringComparison.Ordinal);
 
+        // An explicit --registry DIR beats the variables: the package goes to the directory, Redis is not touched (with
+        // the variables set it went to Redis).
+        environment["AlertBroker__Redis__Password"] = password;
+        var directoryRegistry = Path.Combine(_root, "dir-registry");
+        var (pushed, pushOutput, _) = await AlertBrokerProcess.RunAsync(["models", "push", package, "--registry", directoryRegistry], environment, TimeSpan.FromSeconds(120));
+        Assert.True(pushed == 0, pushOutput);
+        Assert.NotEmpty(Directory.GetFileSystemEntries(directoryRegistry));
+        Assert.Single(await registry.GetAuditAsync());
+        var (listed, list, _) = await AlertBrokerProcess.RunAsync(["models", "list", "--registry", directoryRegistry], environment, TimeSpan.FromSeconds(120));
+        Assert.True(listed == 0, list);
+        Assert.Contains("env-gru", list, StringComparison.Ordinal);
+
         // A variable naming a CA file that does not exist is reported by its name (exit code 2).
         environment["AlertBroker__Redis__Password"] = password;
         environment["AlertBroker__Redis__TlsCaFile"] = "/nonexistent/ca.pem";

@@ -561,7 +561,9 @@ internal static class RegistryCommands
             return 2;
         }
 
-        var redisConfig = parse.GetValue(redis) ?? DefaultEndpoints();
+        // A --registry on the command line wins over $ALERTBROKER_REDIS / AlertBroker__Model__RegistryRedis, as every option
+        // wins over the environment (with the variable set, 'models push X --registry DIR' pushed to Redis).
+        var redisConfig = parse.GetValue(redis) ?? (parse.GetResult(directory) is { Implicit: false } ? null : DefaultEndpoints());
         if (string.IsNullOrEmpty(redisConfig))
         {
             var path = parse.GetValue(directory)!;
