@@ -178,6 +178,26 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Contains("--redis ($ALERTBROKER_REDIS): Redis endpoints 'a,,b' have an empty entry", output, StringComparison.Ordinal);
     }
 
+    // An explicit --registry wins over the variable (it was used even so: here, its bad value was the error).
+    [Theory]
+    [InlineData("models list --registry REG")]
+    [InlineData("score INPUT --registry REG")]
+    public async Task RedisVariableSet_ExplicitRegistryDirectoryIsUsed(string command)
+    {
+        var input = Path.Combine(_root, "b.avro");
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--out", input, "--format", "avro", "--no-cutouts", "--objects-per-night", "2"])).Code);
+        var registry = Directory.CreateDirectory(Path.Combine(_root, "reg-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        var package = TestModelPackages.Export(Path.Combine(_root, "pkg-" + Guid.NewGuid().ToString("N")[..6]), "dir-gru", "1", 3, classes: ["a", "b"]);
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["models", "push", package, "--registry", registry])).Code);
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+            command.Replace("INPUT", input, StringComparison.Ordinal).Replace("REG", registry, StringComparison.Ordinal).Split(' '),
+            new Dictionary<string, string?> { ["ALERTBROKER_REDIS"] = "a,,b" });
+
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("dir-gru", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RedisStateVariableWithAnEmptyEntry_UsageErrorNamingTheKey()
     {

@@ -48,7 +48,8 @@ internal static class ScoreCommand
                 return Run(models, parse.GetValue(paths)!, parse.GetValue(jsonl), Console.Out, ct, parse.GetValue(device), parse.GetValue(detectionsOnly), parse.GetValue(minDetections), decoder);
             }
 
-            var redisConfig = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("ALERTBROKER_REDIS");
+            // An explicit --registry wins over $ALERTBROKER_REDIS, as in the models commands.
+            var redisConfig = parse.GetValue(redis) ?? (parse.GetResult(registry) is { Implicit: false } ? null : Environment.GetEnvironmentVariable("ALERTBROKER_REDIS"));
             var redisOptions = string.IsNullOrEmpty(redisConfig) ? RedisOptions.None : security.Read(parse);
             if (redisOptions is null)
             {
