@@ -587,6 +587,50 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     private RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
 
+    /// <summary>
+    /// The registry's keys that hold another kind of value than the registry keeps there, as "KEY is a list where the
+    /// registry keeps a string": Redis's WRONGTYPE error names no key. Every key of a registry shares its hash tag, so one
+    /// node holds them all (a Cluster included); keys the registry does not know are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindMistypedKeysAsync(CancellationToken cancellationToken = default)
+    {
+        var endpoint = await _db.IdentifyEndpointAsync(Index).ConfigureAwait(false);
+        var server = endpoint is null ? _redis.GetServers()[0] : _redis.GetServer(endpoint);
+        var found = new List<string>();
+        await foreach (var key in server.KeysAsync(_db.Database, _tag + ":*", pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (ExpectedType((string)key!) is not { } expected)
+            {
+                continue;
+            }
+
+            var actual = await _db.KeyTypeAsync(key).ConfigureAwait(false);
+            if (actual != expected && actual != RedisType.None)
+            {
+                found.Add($"{key} is a {actual.ToString().ToLowerInvariant()} where the registry keeps a {expected.ToString().ToLowerInvariant()}");
+            }
+        }
+
+        return found;
+    }
+
+    private RedisType? ExpectedType(string key)
+    {
+        var rest = key[_tag.Length..];
+        return rest switch
+        {
+            ":models:index" or ":models:surveys" => RedisType.Set,
+            ":models:metadata" or ":models:workers" => RedisType.Hash,
+            ":models:audit" or ":models:history" => RedisType.List,
+            ":models:active" => RedisType.String,
+            _ when rest.StartsWith(":models:active:", StringComparison.Ordinal) || rest.StartsWith(":models:shadow:", StringComparison.Ordinal) => RedisType.String,
+            _ when rest.StartsWith(":models:history:", StringComparison.Ordinal) => RedisType.List,
+            _ when rest.StartsWith(":models:shadowstats:", StringComparison.Ordinal) => RedisType.Hash,
+            _ when rest.StartsWith(":model:", StringComparison.Ordinal) && (rest.EndsWith(":info", StringComparison.Ordinal) || rest.EndsWith(":manifest", StringComparison.Ordinal) || rest.EndsWith(":onnx", StringComparison.Ordinal)) => RedisType.String,
+            _ => null,
+        };
+    }
+
     /// <summary>The key of one part (<c>info</c>, <c>manifest</c>, <c>onnx</c>) of a pushed version.</summary>
     internal RedisKey Key(string modelRef, string part) => _tag + ":model:" + modelRef + ":" + part;
 }

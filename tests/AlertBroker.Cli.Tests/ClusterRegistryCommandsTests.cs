@@ -18,6 +18,25 @@ public sealed class ClusterRegistryCommandsTests : IClassFixture<RedisClusterFix
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // In a Cluster the key is found on the node that holds the registry's hash tag.
+    [Fact]
+    public async Task ModelsList_RegistryKeyOfTheWrongTypeInACluster_NamesTheKey()
+    {
+        var v1 = TestModelPackages.Export(Path.Combine(_root, "wt"), "wt-gru", "1", 3, classes: ["a", "b"]);
+        string[] connection = ["--redis", _redis.Configuration, "--prefix", _prefix];
+        Assert.Equal(0, await RunAsync(["models", "push", v1, .. connection]));
+        var key = "{" + _prefix + "}:models:index";
+        using var redis = await RedisConnectionFactory.ConnectAsync(_redis.Configuration);
+        var db = redis.GetDatabase();
+        await db.KeyDeleteAsync(key);
+        await db.ListRightPushAsync(key, "not a set");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["models", "list", .. connection]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains(key + " is a list where the registry keeps a set", run.Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Before the hash tag, <c>models push</c> died here with <c>Multi-key operations must involve a single slot</c>.</summary>
     [Fact]
     public async Task PushPromoteStatus_RegistryInARedisCluster_WorkAndRecordTheActor()

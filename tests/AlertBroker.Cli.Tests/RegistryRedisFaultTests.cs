@@ -17,6 +17,28 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // Another program's string where the registry keeps a set: Redis's "WRONGTYPE Operation against a key holding the
+    // wrong kind of value" named no key; the key, both types and the way out are said.
+    [Fact]
+    public async Task ModelsStatus_RegistryKeyOfTheWrongType_NamesTheKey()
+    {
+        var prefix = "wt" + Guid.NewGuid().ToString("N")[..8];
+        var package = TestModelPackages.Export(Path.Combine(_root, "wt"), "wt-gru", "1", 3, classes: ["a", "b"]);
+        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", "wt-gru@1", "--force", .. connection])).Code);
+        var key = "{" + prefix + "}:models:surveys";
+        await _redis.ExecuteAsync("DEL", key);
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", key, "not a set"), StringComparison.Ordinal);
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["models", "status", .. connection]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("WRONGTYPE", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(key + " is a string where the registry keeps a set", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Another program writes under the registry's prefix '{prefix}'", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ModelsPush_RedisFull_SaysItRefusesWritesAndWhatToDo()
     {

@@ -646,13 +646,26 @@ internal static class RegistryCommands
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
+    private static async Task<IReadOnlyList<string>> FindMistypedKeysQuietlyAsync(RedisModelRegistry registry)
+    {
+        try
+        {
+            return await registry.FindMistypedKeysAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // A user whose ACL forbids KEYS or SCAN: the error is said without the key.
+            return [];
+        }
+    }
+
     /// <summary>Connects through the one connection factory, runs the action, and turns failures into messages and exit codes.</summary>
     private static async Task<int> WithRedisRegistry(string endpoints, RedisOptions security, string prefix, Func<IModelRegistry, Task<int>> action, bool legacyHint = true, string origin = "--redis")
     {
         StackExchange.Redis.IConnectionMultiplexer? connection = null;
+        RedisModelRegistry? registry = null;
         try
         {
-            RedisModelRegistry registry;
             try
             {
                 connection = await RedisConnectionFactory.ConnectAsync(endpoints, security).ConfigureAwait(false);
@@ -677,6 +690,19 @@ internal static class RegistryCommands
         {
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
             return 4;
+        }
+        catch (StackExchange.Redis.RedisServerException e) when (registry is not null && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            // "WRONGTYPE Operation against a key holding the wrong kind of value" names no key: find it.
+            var mistyped = await FindMistypedKeysQuietlyAsync(registry).ConfigureAwait(false);
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
+            foreach (var line in mistyped)
+            {
+                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(line));
+            }
+
+            CliHelpers.Stderr.MarkupLine(Markup.Escape($"Another program writes under the registry's prefix '{prefix}': give the registry a prefix of its own (--prefix, AlertBroker:Model:RegistryPrefix), or delete the key if it is not needed."));
+            return 1;
         }
         catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
         {
