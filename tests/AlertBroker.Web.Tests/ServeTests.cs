@@ -239,6 +239,56 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // A heartbeat that is valid JSON but that no worker writes ("deadLetters": null, "workerId": null) passed the registry's
+    // damaged-heartbeat filter, and the overview failed on it with a NullReferenceException: /api/overview answered an
+    // empty 500 and every event stream closed, for the whole fleet, until the record was removed.
+    [Fact]
+    public async Task Serve_HeartbeatWithNullFields_IsLeftOutAndTheOverviewAnswers()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "hb" + Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        using (var connection = await _redis.ConnectAsync())
+        {
+            var registry = new RedisModelRegistry(connection, registryPrefix);
+            await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "good-1", Utc = now, Statistics = new HeartbeatStatistics { Alerts = 42 } });
+        }
+
+        var utc = now.ToString("O", CultureInfo.InvariantCulture);
+        var workers = "{" + registryPrefix + "}:models:workers";
+        await _redis.ExecuteAsync("HSET", workers, "dead-letters-null", "{\"workerId\":\"bad-1\",\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":5,\"deadLetters\":null}}");
+        await _redis.ExecuteAsync("HSET", workers, "worker-id-null", "{\"workerId\":null,\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":7}}");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = registryPrefix,
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var overview = Get(http, "/api/overview");
+        Assert.Equal(1, overview.GetProperty("workers").GetInt32());
+        Assert.Equal(42, overview.GetProperty("alerts").GetInt64());
+        Assert.Equal("good-1", Assert.Single(overview.GetProperty("perWorker").EnumerateArray()).GetProperty("workerId").GetString());
+        var models = Get(http, "/api/models");
+        Assert.Equal("good-1", Assert.Single(models.GetProperty("workers").EnumerateArray()).GetProperty("workerId").GetString());
+
+        using (var stream = await http.GetAsync(new Uri("/api/overview/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+            Assert.Equal("event: overview", await reader.ReadLineAsync());
+            var data = await reader.ReadLineAsync();
+            Assert.StartsWith("data: {\"source\":\"heartbeats\"", data, StringComparison.Ordinal);
+        }
+
+        await serve.StopAsync();
+    }
+
     // serve against a state Redis that is down said nothing: it printed its address and every object page answered 503.
     // It now says so at start (StoreNotAnswering, printed by ServeCommand), answers 503 meanwhile and recovers when the
     // Redis comes up, without a restart.
