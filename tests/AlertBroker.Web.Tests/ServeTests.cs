@@ -289,6 +289,34 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // An entry of the recent-classification list that was valid JSON without an object id was listed with null fields,
+    // and /api/objects/search failed on it with a NullReferenceException (an empty 500 for every query) until it aged out.
+    [Fact]
+    public async Task Serve_RecentEntryWithoutObjectId_IsSkippedAndSearchAnswers()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var prefix = "recent" + Guid.NewGuid().ToString("N")[..8];
+        const string Good = "{\"objectId\":\"ZTF26good\",\"survey\":\"ztf\",\"mjd\":60000.5,\"model\":\"ztf-bts@2.0.0\",\"topClass\":\"SNIa\",\"topProbability\":0.9,\"observations\":3,\"steps\":2,\"scoring\":\"Full\",\"classifiedUnixMs\":1}";
+        await _redis.ExecuteAsync("LPUSH", prefix + ":recent-classifications", Good, "{}", "{\"objectId\":null,\"survey\":\"ztf\"}", "{\"objectId\":\"ZTF26nosurvey\"}", "not json");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var recent = Get(http, "/api/objects/recent");
+        Assert.Equal("ZTF26good", Assert.Single(recent.GetProperty("items").EnumerateArray()).GetProperty("objectId").GetString());
+        var search = Get(http, "/api/objects/search?q=ZTF26");
+        var match = Assert.Single(search.GetProperty("matches").EnumerateArray());
+        Assert.Equal("ZTF26good", match.GetProperty("objectId").GetString());
+        Assert.Equal("recent", match.GetProperty("source").GetString());
+        await serve.StopAsync();
+    }
+
     // serve against a state Redis that is down said nothing: it printed its address and every object page answered 503.
     // It now says so at start (StoreNotAnswering, printed by ServeCommand), answers 503 meanwhile and recovers when the
     // Redis comes up, without a restart.
