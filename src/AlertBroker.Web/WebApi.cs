@@ -103,7 +103,14 @@ internal static class WebApi
             var items = await s.Recent.LatestAsync(count, ct).ConfigureAwait(false);
             return Results.Json(new RecentDto(s.Recent.Description, items), Json);
         });
-        api.MapMethods("/objects/search", ReadMethods, async (WebSources s, string? q, CancellationToken ct) => await SearchAsync(s, q, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/search", ReadMethods, async (WebSources s, HttpRequest request, CancellationToken ct) =>
+        {
+            // Read here rather than bound as string: a repeated q (?q=a&q=b) was bound as "a,b" and searched for that.
+            var q = request.Query["q"];
+            return q.Count > 1
+                ? Results.Json(new ErrorDto("give q once (one object id per search)"), Json, statusCode: StatusCodes.Status400BadRequest)
+                : await SearchAsync(s, q.ToString(), ct).ConfigureAwait(false);
+        });
         api.MapMethods("/objects/{survey}/{objectId}", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
         api.MapMethods("/objects/{survey}/{objectId}/history", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
 
