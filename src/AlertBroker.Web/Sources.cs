@@ -92,6 +92,7 @@ internal sealed class WebSources : IDisposable
 {
     private OverviewSnapshot? _overview;
     private int _streams;
+    private Exception? _lastReported;
 
     /// <summary>"worker", "serve" or "demo".</summary>
     public required string Mode { get; init; }
@@ -136,6 +137,12 @@ internal sealed class WebSources : IDisposable
 
         return new StreamSlot(this);
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> was not reported before: the shared overview's failure reaches every open stream as the
+    /// same exception, which is logged once.
+    /// </summary>
+    public bool FirstReportOf(Exception e) => !ReferenceEquals(Interlocked.Exchange(ref _lastReported, e), e);
 
     /// <summary>Disposed with the sources (connections and stores this view opened itself).</summary>
     public IReadOnlyList<IDisposable> Owned { get; init; } = [];

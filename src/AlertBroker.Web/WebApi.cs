@@ -61,9 +61,14 @@ internal static class WebApi
             }
             catch (Exception e) when (IsSourceFailure(e))
             {
-                var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
-                Log.SourceFailed(logger, context.HttpContext.Request.Path, e.Message);
+                Log.SourceFailed(Logger(context.HttpContext), context.HttpContext.Request.Path, e.Message);
                 return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A bug or a record no writer makes: the framework answered an empty 500 (no JSON, none of these headers).
+                Log.Unexpected(Logger(context.HttpContext), context.HttpContext.Request.Path, e);
+                return Results.Json(new ErrorDto(InternalError), Json, statusCode: StatusCodes.Status500InternalServerError);
             }
         });
         api.MapMethods("/overview", ReadMethods, async (WebSources s, IHostApplicationLifetime life, CancellationToken ct) =>
@@ -88,7 +93,7 @@ internal static class WebApi
 
             // Freed when the request ends, however it ends (the client goes, the server stops, the stream never started).
             context.Response.RegisterForDispose(slot);
-            return TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview");
+            return TypedResults.ServerSentEvents(StreamOverviewAsync(s, Logger(context), life.ApplicationStopping, context.RequestAborted), eventType: "overview");
         });
         api.MapMethods("/models", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
         api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, string? limit, CancellationToken ct) =>
@@ -283,7 +288,7 @@ internal static class WebApi
         return models;
     }
 
-    private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
+    private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, ILogger logger, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
         var ct = linked.Token;
@@ -303,6 +308,17 @@ internal static class WebApi
             catch (Exception e) when (IsSourceFailure(e))
             {
                 json = JsonSerializer.Serialize(new ErrorDto("a data source did not answer: " + e.Message), Json);
+            }
+            catch (Exception e)
+            {
+                // Any other failure ended the stream with an unhandled exception, and the page lost its live updates. Every
+                // stream gets the one shared computation's exception: logged once, not once per stream and period.
+                if (s.FirstReportOf(e))
+                {
+                    Log.Unexpected(logger, "/api/overview/stream", e);
+                }
+
+                json = JsonSerializer.Serialize(new ErrorDto(InternalError), Json);
             }
 
             yield return json;
@@ -510,6 +526,10 @@ internal static class WebApi
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    private const string InternalError = "internal error (the server's log says what failed)";
+
+    private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;
