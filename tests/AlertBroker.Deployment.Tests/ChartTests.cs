@@ -528,12 +528,33 @@ public sealed partial class ChartTests
     [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=20,autoscaling.maxReplicas=10", "must not exceed autoscaling.maxReplicas")]
     [InlineData("podDisruptionBudget.minAvailable=1", "set exactly one of maxUnavailable and minAvailable")]
     [InlineData("metrics.bindAddress=127.0.0.1", "metrics.bindAddress must be one of the following")]
+
+    // Quantities Kubernetes refuses at apply time (a negative number, a suffix it does not know) were rendered.
+    [InlineData("resources.requests.cpu=-1", "resources.requests.cpu: Must be greater than or equal to 0")]
+    [InlineData("resources.limits.memory=2GB", "resources.limits.memory: Does not match pattern")]
+    [InlineData("resources.requests.cpu=1.2.3", "resources.requests.cpu: Does not match pattern")]
+    [InlineData("promote.resources.limits.cpu=-0.5", "promote.resources.limits.cpu")]
+    [InlineData("tmpDir.sizeLimit=-1", "tmpDir.sizeLimit: Must be greater than or equal to 0")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
 
         Assert.True(result.ExitCode != 0, "accepted: " + set);
         Assert.Contains(expected, result.All, StringComparison.Ordinal);
+    }
+
+    [HelmTheory]
+    [InlineData("resources.requests.cpu=0.5")]
+    [InlineData("resources.requests.cpu=250m")]
+    [InlineData("resources.limits.memory=1.5Gi")]
+    [InlineData("resources.limits.memory=1e9")]
+    [InlineData("resources.requests.memory=100M")]
+    [InlineData("tmpDir.sizeLimit=0")]
+    public void Template_KubernetesQuantities_AreAccepted(string set)
+    {
+        var result = Helm.TryTemplate(["minimal"], set);
+
+        Assert.True(result.ExitCode == 0, set + ": " + result.All);
     }
 
     [HelmFact]
