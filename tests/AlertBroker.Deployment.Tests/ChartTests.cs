@@ -388,6 +388,17 @@ public sealed partial class ChartTests
         Assert.Equal("0", m.Single("ScaledObject").Str("spec", "minReplicaCount"));
     }
 
+    // "Topics:" left empty (null) beside a TopicPattern failed to render with "len of nil pointer" from the KEDA helper.
+    [HelmFact]
+    public void Template_KedaWithTopicPatternAndNullTopics_ReadsTheGroupsLagOverAllItsTopics()
+    {
+        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "config.Kafka.TopicPattern=^ztf_.*", "config.Kafka.Topics=null");
+
+        var trigger = m.Single("ScaledObject").Map("spec").Seq("triggers").Cast<YamlMappingNode>().Single();
+        Assert.Null(trigger.Map("metadata").Get("topic"));
+        Assert.Equal("^ztf_.*", ConfigFile(m).GetProperty("AlertBroker").GetProperty("Kafka").GetProperty("TopicPattern").GetString());
+    }
+
     [HelmFact]
     public void Template_Hpa_ScalesOnCpuAndNeverAlongsideKeda()
     {

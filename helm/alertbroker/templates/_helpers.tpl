@@ -271,7 +271,7 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- define "alertbroker.kedaTopic" -}}
 {{- if .Values.autoscaling.keda.topic -}}
 {{- .Values.autoscaling.keda.topic -}}
-{{- else if and (eq (len .Values.config.Kafka.Topics) 1) (not .Values.config.Kafka.TopicPattern) -}}
+{{- else if and (eq (len (.Values.config.Kafka.Topics | default list)) 1) (not .Values.config.Kafka.TopicPattern) -}}
 {{- first .Values.config.Kafka.Topics -}}
 {{- end -}}
 {{- end -}}
