@@ -546,6 +546,11 @@ public sealed partial class ChartTests
     [InlineData("resources.requests.cpu=1.2.3", "resources.requests.cpu: Does not match pattern")]
     [InlineData("promote.resources.limits.cpu=-0.5", "promote.resources.limits.cpu")]
     [InlineData("tmpDir.sizeLimit=-1", "tmpDir.sizeLimit: Must be greater than or equal to 0")]
+
+    // Rendered before, and refused by Kubernetes at apply time (a budget below 0 or over 100%).
+    [InlineData("podDisruptionBudget.maxUnavailable=-1", "podDisruptionBudget.maxUnavailable: Must be greater than or equal to 0")]
+    [InlineData("podDisruptionBudget.maxUnavailable=150%", "podDisruptionBudget.maxUnavailable: Does not match pattern")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=101%", "podDisruptionBudget.minAvailable: Does not match pattern")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -561,7 +566,9 @@ public sealed partial class ChartTests
     [InlineData("resources.limits.memory=1e9")]
     [InlineData("resources.requests.memory=100M")]
     [InlineData("tmpDir.sizeLimit=0")]
-    public void Template_KubernetesQuantities_AreAccepted(string set)
+    [InlineData("podDisruptionBudget.maxUnavailable=100%")]
+    [InlineData("podDisruptionBudget.maxUnavailable=0")]
+    public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);
 
