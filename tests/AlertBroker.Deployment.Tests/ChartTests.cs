@@ -399,6 +399,16 @@ public sealed partial class ChartTests
         Assert.Equal("^ztf_.*", ConfigFile(m).GetProperty("AlertBroker").GetProperty("Kafka").GetProperty("TopicPattern").GetString());
     }
 
+    // updateStrategy.type=Recreate kept the default rollingUpdate block, which Kubernetes refuses beside Recreate.
+    [HelmFact]
+    public void Template_RecreateStrategy_RendersNoRollingUpdate()
+    {
+        var strategy = Helm.Template(["minimal"], "updateStrategy.type=Recreate").Single("Deployment").Map("spec", "strategy");
+
+        Assert.Equal("Recreate", strategy.Str("type"));
+        Assert.Null(strategy.Get("rollingUpdate"));
+    }
+
     [HelmFact]
     public void Template_Hpa_ScalesOnCpuAndNeverAlongsideKeda()
     {
@@ -547,10 +557,15 @@ public sealed partial class ChartTests
     [InlineData("promote.resources.limits.cpu=-0.5", "promote.resources.limits.cpu")]
     [InlineData("tmpDir.sizeLimit=-1", "tmpDir.sizeLimit: Must be greater than or equal to 0")]
 
-    // Rendered before, and refused by Kubernetes at apply time (a budget below 0 or over 100%).
+    // Rendered before, and refused by Kubernetes at apply time (a budget below 0 or over 100%, a rollout that may replace
+    // no pod).
     [InlineData("podDisruptionBudget.maxUnavailable=-1", "podDisruptionBudget.maxUnavailable: Must be greater than or equal to 0")]
     [InlineData("podDisruptionBudget.maxUnavailable=150%", "podDisruptionBudget.maxUnavailable: Does not match pattern")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=101%", "podDisruptionBudget.minAvailable: Does not match pattern")]
+    [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0", "maxSurge and maxUnavailable cannot both be 0")]
+    [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0%", "maxSurge and maxUnavailable cannot both be 0")]
+    [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
+    [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -568,6 +583,7 @@ public sealed partial class ChartTests
     [InlineData("tmpDir.sizeLimit=0")]
     [InlineData("podDisruptionBudget.maxUnavailable=100%")]
     [InlineData("podDisruptionBudget.maxUnavailable=0")]
+    [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);

@@ -346,6 +346,10 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and .Values.podDisruptionBudget.enabled (eq (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) -}}
 {{- $errors = append $errors "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable (the other null)" -}}
 {{- end -}}
+{{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
+{{- if and (eq .Values.updateStrategy.type "RollingUpdate") (regexMatch "^0+%?$" (toString (get $ru "maxSurge"))) (regexMatch "^0+%?$" (toString (get $ru "maxUnavailable"))) -}}
+{{- $errors = append $errors "updateStrategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never replace a worker; Kubernetes refuses it)" -}}
+{{- end -}}
 {{- if .Values.promote.enabled -}}
 {{- if not .Values.promote.model -}}
 {{- $errors = append $errors "promote.model is required when promote.enabled (NAME@VERSION, pushed with alertbroker models push)" -}}
