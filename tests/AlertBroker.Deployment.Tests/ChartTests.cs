@@ -558,7 +558,7 @@ public sealed partial class ChartTests
     [InlineData("tmpDir.sizeLimit=-1", "tmpDir.sizeLimit: Must be greater than or equal to 0")]
 
     // Rendered before, and refused by Kubernetes at apply time (a budget below 0 or over 100%, a rollout that may replace
-    // no pod).
+    // no pod, object names that are not DNS labels).
     [InlineData("podDisruptionBudget.maxUnavailable=-1", "podDisruptionBudget.maxUnavailable: Must be greater than or equal to 0")]
     [InlineData("podDisruptionBudget.maxUnavailable=150%", "podDisruptionBudget.maxUnavailable: Does not match pattern")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=101%", "podDisruptionBudget.minAvailable: Does not match pattern")]
@@ -566,6 +566,9 @@ public sealed partial class ChartTests
     [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0%", "maxSurge and maxUnavailable cannot both be 0")]
     [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
+    [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
+    [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
+    [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -584,6 +587,8 @@ public sealed partial class ChartTests
     [InlineData("podDisruptionBudget.maxUnavailable=100%")]
     [InlineData("podDisruptionBudget.maxUnavailable=0")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
+    [InlineData("nameOverride=ab-2")]
+    [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);
