@@ -566,6 +566,7 @@ public sealed partial class ChartTests
     [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0%", "maxSurge and maxUnavailable cannot both be 0")]
     [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
+    [InlineData("config.Kafka.BootstrapServers=\\ \\ ", "config.Kafka.BootstrapServers is required")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]

@@ -283,7 +283,7 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- define "alertbroker.validate" -}}
 {{- $c := .Values.config -}}
 {{- $errors := list -}}
-{{- if not $c.Kafka.BootstrapServers -}}
+{{- if not (trim (toString $c.Kafka.BootstrapServers)) -}}
 {{- $errors = append $errors "config.Kafka.BootstrapServers is required (the brokers, host:port[,host:port])" -}}
 {{- end -}}
 {{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
