@@ -567,6 +567,13 @@ public sealed partial class ChartTests
     [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
     [InlineData("config.Kafka.BootstrapServers=\\ \\ ", "config.Kafka.BootstrapServers is required")]
+
+    // Settings the worker refuses at start were rendered, and the pods could only crash-loop.
+    [InlineData("config.Kafka.OutputTopic=ztf_20261121_programid1", "config.Kafka.OutputTopic 'ztf_20261121_programid1' is also an input topic")]
+    [InlineData("config.Kafka.DeadLetterTopic=alertbroker-classifications", "config.Kafka.OutputTopic and DeadLetterTopic are both 'alertbroker-classifications'")]
+    [InlineData("config.Kafka.ShadowTopic=alertbroker-dead-letters", "config.Kafka.DeadLetterTopic and ShadowTopic are both 'alertbroker-dead-letters'")]
+    [InlineData("config.Kafka.Topics[0]=ztf 2026", "config.Kafka.Topics.0: Does not match pattern")]
+    [InlineData("config.Kafka.OutputTopic=out/put", "config.Kafka.OutputTopic: Does not match pattern")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -588,6 +595,7 @@ public sealed partial class ChartTests
     [InlineData("podDisruptionBudget.maxUnavailable=100%")]
     [InlineData("podDisruptionBudget.maxUnavailable=0")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
+    [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

@@ -289,6 +289,17 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
 {{- $errors = append $errors "set config.Kafka.Topics (a list) or config.Kafka.TopicPattern (a regular expression starting with ^)" -}}
 {{- end -}}
+{{- $outputs := list (list "OutputTopic" $c.Kafka.OutputTopic) (list "DeadLetterTopic" $c.Kafka.DeadLetterTopic) (list "ShadowTopic" $c.Kafka.ShadowTopic) -}}
+{{- range $i, $o := $outputs -}}
+{{- if has (index $o 1) ($c.Kafka.Topics | default list) -}}
+{{- $errors = append $errors (printf "config.Kafka.%s '%s' is also an input topic (config.Kafka.Topics): the worker would read back what it writes, without end" (index $o 0) (index $o 1)) -}}
+{{- end -}}
+{{- range $j, $other := $outputs -}}
+{{- if and (lt $i $j) (eq (index $o 1) (index $other 1)) -}}
+{{- $errors = append $errors (printf "config.Kafka.%s and %s are both '%s': give each its own topic" (index $o 0) (index $other 0) (index $o 1)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq $c.State.Store "Redis") (not (include "alertbroker.endpoints" $c.State.Redis)) -}}
 {{- $errors = append $errors "config.State.Redis is required when config.State.Store is Redis" -}}
 {{- end -}}
