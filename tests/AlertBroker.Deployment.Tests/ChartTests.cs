@@ -574,6 +574,8 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.ShadowTopic=alertbroker-dead-letters", "config.Kafka.DeadLetterTopic and ShadowTopic are both 'alertbroker-dead-letters'")]
     [InlineData("config.Kafka.Topics[0]=ztf 2026", "config.Kafka.Topics.0: Does not match pattern")]
     [InlineData("config.Kafka.OutputTopic=out/put", "config.Kafka.OutputTopic: Does not match pattern")]
+    [InlineData("config.Schemas.RegistryUrl=http://sr:8081,config.Schemas.SchemaDirectory=/schemas", "config.Schemas: set RegistryUrl or SchemaDirectory, not both")]
+    [InlineData("security.schemaRegistry.auth.existingSecret=sr-user", "security.schemaRegistry.auth.existingSecret is set without config.Schemas.RegistryUrl")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -596,6 +598,7 @@ public sealed partial class ChartTests
     [InlineData("podDisruptionBudget.maxUnavailable=0")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
     [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]
+    [InlineData("config.Schemas.RegistryUrl=http://sr:8081,security.schemaRegistry.auth.existingSecret=sr-user")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

@@ -314,6 +314,12 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
 {{- end -}}
 {{- end -}}
+{{- if and $c.Schemas.RegistryUrl $c.Schemas.SchemaDirectory -}}
+{{- $errors = append $errors "config.Schemas: set RegistryUrl or SchemaDirectory, not both (two sources of schemas; the worker refuses them together)" -}}
+{{- end -}}
+{{- if and .Values.security.schemaRegistry.auth.existingSecret (not $c.Schemas.RegistryUrl) -}}
+{{- $errors = append $errors "security.schemaRegistry.auth.existingSecret is set without config.Schemas.RegistryUrl (credentials for no registry; the worker refuses them)" -}}
+{{- end -}}
 {{- $k := .Values.security.kafka -}}
 {{- if and (include "alertbroker.kafkaUsesSasl" .) (not $k.sasl.existingSecret) -}}
 {{- $errors = append $errors (printf "security.kafka.sasl.existingSecret is required with securityProtocol %s (a Secret with keys %s and %s)" $k.securityProtocol $k.sasl.usernameKey $k.sasl.passwordKey) -}}
