@@ -576,6 +576,9 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.OutputTopic=out/put", "config.Kafka.OutputTopic: Does not match pattern")]
     [InlineData("config.Schemas.RegistryUrl=http://sr:8081,config.Schemas.SchemaDirectory=/schemas", "config.Schemas: set RegistryUrl or SchemaDirectory, not both")]
     [InlineData("security.schemaRegistry.auth.existingSecret=sr-user", "security.schemaRegistry.auth.existingSecret is set without config.Schemas.RegistryUrl")]
+    [InlineData("config.Alerts.ZtfMinMjd=70000", "config.Alerts.ZtfMinMjd (70000) must be below ZtfMaxMjd (63000)")]
+    [InlineData("config.Alerts.LsstMaxMjd=60000", "config.Alerts.LsstMinMjd (60000) must be below LsstMaxMjd (60000)")]
+    [InlineData("config.State.RetryInitialMs=10000,config.State.RetryMaxMs=100", "config.State.RetryInitialMs (10000) must not be above RetryMaxMs (100)")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -599,6 +602,7 @@ public sealed partial class ChartTests
     [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
     [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]
     [InlineData("config.Schemas.RegistryUrl=http://sr:8081,security.schemaRegistry.auth.existingSecret=sr-user")]
+    [InlineData("config.State.RetryInitialMs=100,config.State.RetryMaxMs=100")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

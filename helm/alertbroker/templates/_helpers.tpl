@@ -314,6 +314,16 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
 {{- end -}}
 {{- end -}}
+{{- range $survey := list "Ztf" "Lsst" -}}
+{{- $min := get $c.Alerts (printf "%sMinMjd" $survey) -}}
+{{- $max := get $c.Alerts (printf "%sMaxMjd" $survey) -}}
+{{- if not (lt (float64 $min) (float64 $max)) -}}
+{{- $errors = append $errors (printf "config.Alerts.%sMinMjd (%v) must be below %sMaxMjd (%v): the worker refuses an empty time window" $survey $min $survey $max) -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (int $c.State.RetryInitialMs) (int $c.State.RetryMaxMs) -}}
+{{- $errors = append $errors (printf "config.State.RetryInitialMs (%v) must not be above RetryMaxMs (%v)" $c.State.RetryInitialMs $c.State.RetryMaxMs) -}}
+{{- end -}}
 {{- if and $c.Schemas.RegistryUrl $c.Schemas.SchemaDirectory -}}
 {{- $errors = append $errors "config.Schemas: set RegistryUrl or SchemaDirectory, not both (two sources of schemas; the worker refuses them together)" -}}
 {{- end -}}
