@@ -579,6 +579,8 @@ public sealed partial class ChartTests
     [InlineData("config.Alerts.ZtfMinMjd=70000", "config.Alerts.ZtfMinMjd (70000) must be below ZtfMaxMjd (63000)")]
     [InlineData("config.Alerts.LsstMaxMjd=60000", "config.Alerts.LsstMinMjd (60000) must be below LsstMaxMjd (60000)")]
     [InlineData("config.State.RetryInitialMs=10000,config.State.RetryMaxMs=100", "config.State.RetryInitialMs (10000) must not be above RetryMaxMs (100)")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Column=z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -603,6 +605,8 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]
     [InlineData("config.Schemas.RegistryUrl=http://sr:8081,security.schemaRegistry.auth.existingSecret=sr-user")]
     [InlineData("config.State.RetryInitialMs=100,config.State.RetryMaxMs=100")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.Column=z")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

@@ -324,6 +324,13 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if gt (int $c.State.RetryInitialMs) (int $c.State.RetryMaxMs) -}}
 {{- $errors = append $errors (printf "config.State.RetryInitialMs (%v) must not be above RetryMaxMs (%v)" $c.State.RetryInitialMs $c.State.RetryMaxMs) -}}
 {{- end -}}
+{{- range $survey, $sources := $c.Metadata.Sources -}}
+{{- range $source, $s := $sources -}}
+{{- if eq (empty $s.Csv) (empty $s.RedisHash) -}}
+{{- $errors = append $errors (printf "config.Metadata.Sources.%s.%s: set exactly one of Csv (a file in the pod) or RedisHash (a key)" $survey $source) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and $c.Schemas.RegistryUrl $c.Schemas.SchemaDirectory -}}
 {{- $errors = append $errors "config.Schemas: set RegistryUrl or SchemaDirectory, not both (two sources of schemas; the worker refuses them together)" -}}
 {{- end -}}
