@@ -581,6 +581,9 @@ public sealed partial class ChartTests
     [InlineData("config.State.RetryInitialMs=10000,config.State.RetryMaxMs=100", "config.State.RetryInitialMs (10000) must not be above RetryMaxMs (100)")]
     [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
     [InlineData("config.Metadata.Sources.ztf.host-redshift.Column=z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
+    [InlineData("image.tag=1.0 rc", "image.tag: Does not match pattern")]
+    [InlineData("image.repository=alertbroker:1.0", "image.repository: Does not match pattern")]
+    [InlineData("image.repository=Alert\\ Broker", "image.repository: Does not match pattern")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -607,6 +610,8 @@ public sealed partial class ChartTests
     [InlineData("config.State.RetryInitialMs=100,config.State.RetryMaxMs=100")]
     [InlineData("config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z")]
     [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.Column=z")]
+    [InlineData("image.tag=1.0.0-rc.1")]
+    [InlineData("image.repository=registry.example.org:5000/astro/alert_broker")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
