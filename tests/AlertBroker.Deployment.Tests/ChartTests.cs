@@ -584,6 +584,8 @@ public sealed partial class ChartTests
     [InlineData("image.tag=1.0 rc", "image.tag: Does not match pattern")]
     [InlineData("image.repository=alertbroker:1.0", "image.repository: Does not match pattern")]
     [InlineData("image.repository=Alert\\ Broker", "image.repository: Does not match pattern")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=60s", "metrics.serviceMonitor.scrapeTimeout (60s) must not exceed its interval (30s)")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1m,metrics.serviceMonitor.scrapeTimeout=61s", "metrics.serviceMonitor.scrapeTimeout (61s) must not exceed its interval (1m)")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -612,6 +614,8 @@ public sealed partial class ChartTests
     [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.Column=z")]
     [InlineData("image.tag=1.0.0-rc.1")]
     [InlineData("image.repository=registry.example.org:5000/astro/alert_broker")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=30s")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1h,metrics.serviceMonitor.scrapeTimeout=59m")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

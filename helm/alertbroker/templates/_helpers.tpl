@@ -384,6 +384,19 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (eq .Values.updateStrategy.type "RollingUpdate") (regexMatch "^0+%?$" (toString (get $ru "maxSurge"))) (regexMatch "^0+%?$" (toString (get $ru "maxUnavailable"))) -}}
 {{- $errors = append $errors "updateStrategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never replace a worker; Kubernetes refuses it)" -}}
 {{- end -}}
+{{- $sm := .Values.metrics.serviceMonitor -}}
+{{- if $sm.enabled -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
+{{- $ms := dict -}}
+{{- range $key := list "interval" "scrapeTimeout" -}}
+{{- $text := toString (get $sm $key) -}}
+{{- $number := regexFind "^[0-9]+" $text -}}
+{{- $_ := set $ms $key (mul (atoi $number) (get $units (trimPrefix $number $text))) -}}
+{{- end -}}
+{{- if gt (get $ms "scrapeTimeout") (get $ms "interval") -}}
+{{- $errors = append $errors (printf "metrics.serviceMonitor.scrapeTimeout (%s) must not exceed its interval (%s): Prometheus refuses such a scrape configuration, and the workers' metrics would never arrive" $sm.scrapeTimeout $sm.interval) -}}
+{{- end -}}
+{{- end -}}
 {{- if .Values.promote.enabled -}}
 {{- if not .Values.promote.model -}}
 {{- $errors = append $errors "promote.model is required when promote.enabled (NAME@VERSION, pushed with alertbroker models push)" -}}
