@@ -155,6 +155,18 @@ internal sealed class WebSources : IDisposable
         ? "the state store (" + StoreDescription + ") does not answer yet: object pages and recent classifications answer 503 until it does (retried in the background)"
         : null;
 
+    /// <summary>
+    /// Fails at once while the state store's Redis is not connected (a 503 through the API's filter): every read would
+    /// otherwise wait out the client's timeout (5 s) before failing, each page request holding a connection meanwhile.
+    /// </summary>
+    public void ThrowIfStoreDisconnected()
+    {
+        if (Store is RedisObjectStateStore { Connection.IsConnected: false })
+        {
+            throw new StateStoreUnavailableException("the state store (" + StoreDescription + ") is not connected (reconnecting in the background)");
+        }
+    }
+
     public void Dispose()
     {
         Models.Dispose();

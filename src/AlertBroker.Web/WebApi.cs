@@ -105,6 +105,7 @@ internal static class WebApi
                 return Results.Json(new ErrorDto($"limit must be a whole number from 1 to {MaxRecent}"), Json, statusCode: StatusCodes.Status400BadRequest);
             }
 
+            s.ThrowIfStoreDisconnected();
             var items = await s.Recent.LatestAsync(count, ct).ConfigureAwait(false);
             return Results.Json(new RecentDto(s.Recent.Description, items), Json);
         });
@@ -341,6 +342,7 @@ internal static class WebApi
             return Results.Json(new ErrorDto($"give an object id (1 to {MaxObjectIdLength} characters) as ?q="), Json, statusCode: StatusCodes.Status400BadRequest);
         }
 
+        s.ThrowIfStoreDisconnected();
         var matches = new List<SearchMatchDto>();
         var notes = new List<string>();
         if (s.Store is not null)
@@ -493,6 +495,7 @@ internal static class WebApi
             return (null, key, Results.Json(new ErrorDto("no state store is configured (serve --redis HOST:PORT)"), Json, statusCode: StatusCodes.Status503ServiceUnavailable));
         }
 
+        s.ThrowIfStoreDisconnected();
         var states = new ObjectState?[1];
         await s.Store.ReadAsync([key], states, ct).ConfigureAwait(false);
         return states[0] is { } state
