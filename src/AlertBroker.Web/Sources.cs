@@ -110,6 +110,9 @@ internal sealed class WebSources : IDisposable
 
     public string? RegistryDescription { get; init; }
 
+    /// <summary>The registry's own Redis connection, when the registry is in Redis (to fail at once while it is down).</summary>
+    public IConnectionMultiplexer? RegistryConnection { get; init; }
+
     /// <summary>The models a worker without a registry serves, per survey and role (active, shadow): shown when there is no registry.</summary>
     public Func<IReadOnlyList<ServingModel>>? FixedModels { get; init; }
 
@@ -164,6 +167,15 @@ internal sealed class WebSources : IDisposable
         if (Store is RedisObjectStateStore { Connection.IsConnected: false })
         {
             throw new StateStoreUnavailableException("the state store (" + StoreDescription + ") is not connected (reconnecting in the background)");
+        }
+    }
+
+    /// <summary>As <see cref="ThrowIfStoreDisconnected"/>, for the model registry's Redis.</summary>
+    public void ThrowIfRegistryDisconnected()
+    {
+        if (RegistryConnection is { IsConnected: false })
+        {
+            throw new RegistryException("the model registry (" + RegistryDescription + ") is not connected (reconnecting in the background)");
         }
     }
 

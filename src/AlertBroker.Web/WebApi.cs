@@ -137,6 +137,7 @@ internal static class WebApi
 
     public static async Task<OverviewDto> OverviewAsync(WebSources s, CancellationToken ct)
     {
+        s.ThrowIfRegistryDisconnected();
         var numbers = await s.Statistics.ReadAsync(ct).ConfigureAwait(false);
         var notes = new List<string>();
         var models = await SurveyModelsAsync(s, ct).ConfigureAwait(false);
@@ -232,6 +233,7 @@ internal static class WebApi
             return new ModelsDto(null, [], fixedPointers, [], [], local, notes);
         }
 
+        s.ThrowIfRegistryDisconnected();
         var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: 0, ct).ConfigureAwait(false);
         var audit = await s.Registry.GetRecentAuditAsync(MaxAuditRecords, ct).ConfigureAwait(false);
         var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))

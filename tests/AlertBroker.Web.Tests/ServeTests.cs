@@ -367,6 +367,57 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         }
     }
 
+    // A registry Redis gone while serving made every /api/models request (and each overview computation) wait out the Redis
+    // client's 5 s timeout and answer its diagnostics dump; now they answer 503 at once, saying which registry is down.
+    [Fact]
+    public async Task Serve_RegistryRedisGoneWhileServing_ModelsAndOverviewAnswer503SayingSo()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryRedis = new RedisServerFixture();
+        var port = WebTestKit.FreePort();
+        try
+        {
+            await registryRedis.InitializeAsync();
+            Assert.True(registryRedis.Available, registryRedis.UnavailableReason);
+            await using var serve = BuildServe(new Dictionary<string, string?>
+            {
+                ["AlertBroker:State:Redis"] = _redis.Configuration,
+                ["AlertBroker:Model:RegistryRedis"] = registryRedis.Configuration,
+                ["AlertBroker:Model:RegistryPrefix"] = "gone",
+                ["AlertBroker:Web:RefreshSeconds"] = "0.2",
+                ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+            });
+            await serve.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+            Get(http, "/api/models");
+
+            await registryRedis.StopAsync();
+            var sources = serve.Services.GetRequiredService<WebSources>();
+            Assert.True(await WebTestKit.WaitUntilAsync(() => sources.RegistryConnection is { IsConnected: false }, TimeSpan.FromSeconds(30)), "the client did not notice the registry Redis was gone");
+
+            var expected = "a data source did not answer: the model registry (Redis " + registryRedis.Configuration + " prefix gone) is not connected (reconnecting in the background)";
+            foreach (var path in new[] { "/api/models", "/api/overview" })
+            {
+                using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+                Assert.Equal(expected, body.RootElement.GetProperty("error").GetString());
+            }
+
+            // Objects come from the state store, which is up.
+            using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26none", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            }
+
+            await serve.StopAsync();
+        }
+        finally
+        {
+            await registryRedis.DisposeAsync();
+        }
+    }
+
     private static JsonElement Get(HttpClient http, string path)
     {
         using var response = http.GetAsync(new Uri(path, UriKind.Relative)).GetAwaiter().GetResult();
