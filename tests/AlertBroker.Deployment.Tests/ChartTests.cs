@@ -586,6 +586,8 @@ public sealed partial class ChartTests
     [InlineData("image.repository=Alert\\ Broker", "image.repository: Does not match pattern")]
     [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=60s", "metrics.serviceMonitor.scrapeTimeout (60s) must not exceed its interval (30s)")]
     [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1m,metrics.serviceMonitor.scrapeTimeout=61s", "metrics.serviceMonitor.scrapeTimeout (61s) must not exceed its interval (1m)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Telemetry__HttpAddress,extraEnv[0].value=127.0.0.1", "extraEnv[0] sets AlertBroker__Telemetry__HttpAddress, which the chart sets itself")]
+    [InlineData("security.redis.tls.enabled=true,extraEnv[0].name=AlertBroker__Redis__Tls,extraEnv[0].value=off", "extraEnv[0] sets AlertBroker__Redis__Tls, which the chart sets itself")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -616,6 +618,7 @@ public sealed partial class ChartTests
     [InlineData("image.repository=registry.example.org:5000/astro/alert_broker")]
     [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=30s")]
     [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1h,metrics.serviceMonitor.scrapeTimeout=59m")]
+    [InlineData("extraEnv[0].name=DOTNET_GCHeapHardLimitPercent,extraEnv[0].value=0x4B")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

@@ -384,6 +384,16 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (eq .Values.updateStrategy.type "RollingUpdate") (regexMatch "^0+%?$" (toString (get $ru "maxSurge"))) (regexMatch "^0+%?$" (toString (get $ru "maxUnavailable"))) -}}
 {{- $errors = append $errors "updateStrategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never replace a worker; Kubernetes refuses it)" -}}
 {{- end -}}
+{{- $chartEnv := printf "- name: AlertBroker__Telemetry__HttpAddress\n%s\n%s\n%s" (include "alertbroker.env.kafka" .) (include "alertbroker.env.redis" .) (include "alertbroker.env.schemaRegistry" .) -}}
+{{- $chartEnvNames := list -}}
+{{- range regexFindAll "(?m)^- name: \\S+" $chartEnv -1 -}}
+{{- $chartEnvNames = append $chartEnvNames (trimPrefix "- name: " .) -}}
+{{- end -}}
+{{- range $i, $e := .Values.extraEnv -}}
+{{- if has $e.name $chartEnvNames -}}
+{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from config, security or metrics): set it there; a second definition would silently replace the chart's" $i $e.name) -}}
+{{- end -}}
+{{- end -}}
 {{- $sm := .Values.metrics.serviceMonitor -}}
 {{- if $sm.enabled -}}
 {{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
