@@ -105,7 +105,12 @@ internal static class WebApi
                 return Results.Json(new ErrorDto($"limit must be a whole number from 1 to {MaxRecent}"), Json, statusCode: StatusCodes.Status400BadRequest);
             }
 
-            s.ThrowIfStoreDisconnected();
+            if (s.Recent is RedisRecentSource)
+            {
+                // serve's list lives beside the states; a worker's own list is in its memory and answers without Redis.
+                s.ThrowIfStoreDisconnected();
+            }
+
             var items = await s.Recent.LatestAsync(count, ct).ConfigureAwait(false);
             return Results.Json(new RecentDto(s.Recent.Description, items), Json);
         });

@@ -418,6 +418,46 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         }
     }
 
+    // A worker's web view keeps its recent classifications in memory: its Redis state store being down must not take that
+    // list away (only the pages that read the store answer 503).
+    [Fact]
+    public async Task WorkerView_StateRedisDown_RecentListStillAnswersFromMemory_ObjectsAnswer503()
+    {
+        var redisPort = WebTestKit.FreePort();
+        var port = WebTestKit.FreePort();
+        var store = await AlertBroker.State.RedisObjectStateStore.ConnectAsync(new AlertBroker.State.RedisStateOptions { Configuration = "127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture), KeyPrefix = "ab" });
+        using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
+        using var statistics = new AlertBroker.Worker.Telemetry.WorkerStatistics(metrics);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        builder.AddAlertBrokerHttp();
+        builder.Services.AddAlertBrokerWeb(new WebSources
+        {
+            Mode = "worker",
+            Statistics = new InProcessStatisticsSource(statistics, "test"),
+            Recent = new InProcessRecentSource(new AlertBroker.Worker.Pipeline.RecentClassificationLog(10)),
+            Store = store,
+            StoreDescription = "Redis 127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture) + " prefix ab",
+            Models = new ModelLibrary(null, []),
+            Owned = [store],
+        });
+        await using var app = builder.Build();
+        app.MapAlertBrokerWeb();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var recent = Get(http, "/api/objects/recent");
+        Assert.Equal("this worker (in process)", recent.GetProperty("source").GetString());
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.Contains("is not connected", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await app.StopAsync();
+    }
+
     private static JsonElement Get(HttpClient http, string path)
     {
         using var response = http.GetAsync(new Uri(path, UriKind.Relative)).GetAwaiter().GetResult();
