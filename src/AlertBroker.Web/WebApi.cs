@@ -62,7 +62,7 @@ internal static class WebApi
             catch (Exception e) when (IsSourceFailure(e))
             {
                 Log.SourceFailed(Logger(context.HttpContext), context.HttpContext.Request.Path, e.Message);
-                return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Json(new ErrorDto(SourceError(e)), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -315,7 +315,7 @@ internal static class WebApi
             }
             catch (Exception e) when (IsSourceFailure(e))
             {
-                json = JsonSerializer.Serialize(new ErrorDto("a data source did not answer: " + e.Message), Json);
+                json = JsonSerializer.Serialize(new ErrorDto(SourceError(e)), Json);
             }
             catch (Exception e)
             {
@@ -540,6 +540,15 @@ internal static class WebApi
     private const string InternalError = "internal error (the server's log says what failed)";
 
     private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
+
+    /// <summary>
+    /// The error of a source failure. An error reply (WRONGTYPE, NOPERM for a user without read rights, …) came from a Redis
+    /// that answered: it was reported as "did not answer", which sends an operator looking for an outage.
+    /// </summary>
+    private static string SourceError(Exception e) =>
+        (e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
+            ? "a data source refused the request: "
+            : "a data source did not answer: ") + e.Message;
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;

@@ -458,6 +458,38 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await app.StopAsync();
     }
 
+    // An error reply from a Redis that answers (here WRONGTYPE; NOPERM for a user without read rights) was reported as
+    // "a data source did not answer", which sends an operator looking for an outage.
+    [Fact]
+    public async Task Serve_RedisErrorReply_Answers503SayingTheSourceRefused()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var prefix = "wrongtype" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("HSET", new AlertBroker.State.ObjectKey(AlertBroker.Alerts.Survey.Ztf, "ZTF26hash").ToStorageKey(prefix), "a", "b");
+        await _redis.ExecuteAsync("HSET", prefix + ":recent-classifications", "a", "b");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        foreach (var path in new[] { "/api/objects/ztf/ZTF26hash", "/api/objects/recent" })
+        {
+            using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            var error = body.RootElement.GetProperty("error").GetString();
+            Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
+            Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
+        }
+
+        await serve.StopAsync();
+    }
+
     private static JsonElement Get(HttpClient http, string path)
     {
         using var response = http.GetAsync(new Uri(path, UriKind.Relative)).GetAwaiter().GetResult();
