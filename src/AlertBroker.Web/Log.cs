@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "Web view: {Operation} failed: {Error}")]
     public static partial void SourceFailed(ILogger logger, string operation, string error);
+
+    [LoggerMessage(5, LogLevel.Error, "Web view: {Operation} failed unexpectedly")]
+    public static partial void Unexpected(ILogger logger, string operation, Exception exception);
 }

@@ -92,6 +92,7 @@ internal sealed class WebSources : IDisposable
 {
     private OverviewSnapshot? _overview;
     private int _streams;
+    private Exception? _lastReported;
 
     /// <summary>"worker", "serve" or "demo".</summary>
     public required string Mode { get; init; }
@@ -108,6 +109,9 @@ internal sealed class WebSources : IDisposable
     public IModelRegistry? Registry { get; init; }
 
     public string? RegistryDescription { get; init; }
+
+    /// <summary>The registry's own Redis connection, when the registry is in Redis (to fail at once while it is down).</summary>
+    public IConnectionMultiplexer? RegistryConnection { get; init; }
 
     /// <summary>The models a worker without a registry serves, per survey and role (active, shadow): shown when there is no registry.</summary>
     public Func<IReadOnlyList<ServingModel>>? FixedModels { get; init; }
@@ -137,6 +141,12 @@ internal sealed class WebSources : IDisposable
         return new StreamSlot(this);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> was not reported before: the shared overview's failure reaches every open stream as the
+    /// same exception, which is logged once.
+    /// </summary>
+    public bool FirstReportOf(Exception e) => !ReferenceEquals(Interlocked.Exchange(ref _lastReported, e), e);
+
     /// <summary>Disposed with the sources (connections and stores this view opened itself).</summary>
     public IReadOnlyList<IDisposable> Owned { get; init; } = [];
 
@@ -147,6 +157,27 @@ internal sealed class WebSources : IDisposable
     public string? StoreNotAnswering() => Store is RedisObjectStateStore { Connection.IsConnected: false }
         ? "the state store (" + StoreDescription + ") does not answer yet: object pages and recent classifications answer 503 until it does (retried in the background)"
         : null;
+
+    /// <summary>
+    /// Fails at once while the state store's Redis is not connected (a 503 through the API's filter): every read would
+    /// otherwise wait out the client's timeout (5 s) before failing, each page request holding a connection meanwhile.
+    /// </summary>
+    public void ThrowIfStoreDisconnected()
+    {
+        if (Store is RedisObjectStateStore { Connection.IsConnected: false })
+        {
+            throw new StateStoreUnavailableException("the state store (" + StoreDescription + ") is not connected (reconnecting in the background)");
+        }
+    }
+
+    /// <summary>As <see cref="ThrowIfStoreDisconnected"/>, for the model registry's Redis.</summary>
+    public void ThrowIfRegistryDisconnected()
+    {
+        if (RegistryConnection is { IsConnected: false })
+        {
+            throw new RegistryException("the model registry (" + RegistryDescription + ") is not connected (reconnecting in the background)");
+        }
+    }
 
     public void Dispose()
     {

@@ -61,9 +61,14 @@ internal static class WebApi
             }
             catch (Exception e) when (IsSourceFailure(e))
             {
-                var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
-                Log.SourceFailed(logger, context.HttpContext.Request.Path, e.Message);
-                return Results.Json(new ErrorDto("a data source did not answer: " + e.Message), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+                Log.SourceFailed(Logger(context.HttpContext), context.HttpContext.Request.Path, e.Message);
+                return Results.Json(new ErrorDto(SourceError(e)), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A bug or a record no writer makes: the framework answered an empty 500 (no JSON, none of these headers).
+                Log.Unexpected(Logger(context.HttpContext), context.HttpContext.Request.Path, e);
+                return Results.Json(new ErrorDto(InternalError), Json, statusCode: StatusCodes.Status500InternalServerError);
             }
         });
         api.MapMethods("/overview", ReadMethods, async (WebSources s, IHostApplicationLifetime life, CancellationToken ct) =>
@@ -88,7 +93,7 @@ internal static class WebApi
 
             // Freed when the request ends, however it ends (the client goes, the server stops, the stream never started).
             context.Response.RegisterForDispose(slot);
-            return TypedResults.ServerSentEvents(StreamOverviewAsync(s, life.ApplicationStopping, context.RequestAborted), eventType: "overview");
+            return TypedResults.ServerSentEvents(StreamOverviewAsync(s, Logger(context), life.ApplicationStopping, context.RequestAborted), eventType: "overview");
         });
         api.MapMethods("/models", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
         api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, string? limit, CancellationToken ct) =>
@@ -100,10 +105,23 @@ internal static class WebApi
                 return Results.Json(new ErrorDto($"limit must be a whole number from 1 to {MaxRecent}"), Json, statusCode: StatusCodes.Status400BadRequest);
             }
 
+            if (s.Recent is RedisRecentSource)
+            {
+                // serve's list lives beside the states; a worker's own list is in its memory and answers without Redis.
+                s.ThrowIfStoreDisconnected();
+            }
+
             var items = await s.Recent.LatestAsync(count, ct).ConfigureAwait(false);
             return Results.Json(new RecentDto(s.Recent.Description, items), Json);
         });
-        api.MapMethods("/objects/search", ReadMethods, async (WebSources s, string? q, CancellationToken ct) => await SearchAsync(s, q, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/search", ReadMethods, async (WebSources s, HttpRequest request, CancellationToken ct) =>
+        {
+            // Read here rather than bound as string: a repeated q (?q=a&q=b) was bound as "a,b" and searched for that.
+            var q = request.Query["q"];
+            return q.Count > 1
+                ? Results.Json(new ErrorDto("give q once (one object id per search)"), Json, statusCode: StatusCodes.Status400BadRequest)
+                : await SearchAsync(s, q.ToString(), ct).ConfigureAwait(false);
+        });
         api.MapMethods("/objects/{survey}/{objectId}", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
         api.MapMethods("/objects/{survey}/{objectId}/history", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
 
@@ -124,6 +142,7 @@ internal static class WebApi
 
     public static async Task<OverviewDto> OverviewAsync(WebSources s, CancellationToken ct)
     {
+        s.ThrowIfRegistryDisconnected();
         var numbers = await s.Statistics.ReadAsync(ct).ConfigureAwait(false);
         var notes = new List<string>();
         var models = await SurveyModelsAsync(s, ct).ConfigureAwait(false);
@@ -219,6 +238,7 @@ internal static class WebApi
             return new ModelsDto(null, [], fixedPointers, [], [], local, notes);
         }
 
+        s.ThrowIfRegistryDisconnected();
         var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: 0, ct).ConfigureAwait(false);
         var audit = await s.Registry.GetRecentAuditAsync(MaxAuditRecords, ct).ConfigureAwait(false);
         var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))
@@ -276,7 +296,7 @@ internal static class WebApi
         return models;
     }
 
-    private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
+    private static async IAsyncEnumerable<string> StreamOverviewAsync(WebSources s, ILogger logger, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
         var ct = linked.Token;
@@ -295,7 +315,18 @@ internal static class WebApi
             }
             catch (Exception e) when (IsSourceFailure(e))
             {
-                json = JsonSerializer.Serialize(new ErrorDto("a data source did not answer: " + e.Message), Json);
+                json = JsonSerializer.Serialize(new ErrorDto(SourceError(e)), Json);
+            }
+            catch (Exception e)
+            {
+                // Any other failure ended the stream with an unhandled exception, and the page lost its live updates. Every
+                // stream gets the one shared computation's exception: logged once, not once per stream and period.
+                if (s.FirstReportOf(e))
+                {
+                    Log.Unexpected(logger, "/api/overview/stream", e);
+                }
+
+                json = JsonSerializer.Serialize(new ErrorDto(InternalError), Json);
             }
 
             yield return json;
@@ -318,6 +349,7 @@ internal static class WebApi
             return Results.Json(new ErrorDto($"give an object id (1 to {MaxObjectIdLength} characters) as ?q="), Json, statusCode: StatusCodes.Status400BadRequest);
         }
 
+        s.ThrowIfStoreDisconnected();
         var matches = new List<SearchMatchDto>();
         var notes = new List<string>();
         if (s.Store is not null)
@@ -470,6 +502,7 @@ internal static class WebApi
             return (null, key, Results.Json(new ErrorDto("no state store is configured (serve --redis HOST:PORT)"), Json, statusCode: StatusCodes.Status503ServiceUnavailable));
         }
 
+        s.ThrowIfStoreDisconnected();
         var states = new ObjectState?[1];
         await s.Store.ReadAsync([key], states, ct).ConfigureAwait(false);
         return states[0] is { } state
@@ -503,6 +536,19 @@ internal static class WebApi
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    private const string InternalError = "internal error (the server's log says what failed)";
+
+    private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
+
+    /// <summary>
+    /// The error of a source failure. An error reply (WRONGTYPE, NOPERM for a user without read rights, …) came from a Redis
+    /// that answered: it was reported as "did not answer", which sends an operator looking for an outage.
+    /// </summary>
+    private static string SourceError(Exception e) =>
+        (e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
+            ? "a data source refused the request: "
+            : "a data source did not answer: ") + e.Message;
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AlertBroker.Web;
 
@@ -40,7 +41,7 @@ public static class WebHosting
             var web = sp.GetRequiredService<IOptions<WebOptions>>().Value;
             var model = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            var (registry, description, owned) = OpenRegistry(model, sp.GetRequiredService<IOptions<RedisOptions>>().Value);
+            var (registry, description, owned, registryConnection) = OpenRegistry(model, sp.GetRequiredService<IOptions<RedisOptions>>().Value);
             var statistics = sp.GetRequiredService<WorkerStatistics>();
             var workerId = Environment.MachineName + "-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return new WebSources
@@ -54,6 +55,7 @@ public static class WebHosting
                 StoreDescription = state.Store == StateStoreKind.InMemory ? "in process memory" : "Redis " + state.Redis + " prefix " + state.KeyPrefix,
                 Registry = registry,
                 RegistryDescription = description,
+                RegistryConnection = registryConnection,
                 FixedModels = () => statistics.Snapshot().Serving,
                 Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
@@ -89,7 +91,7 @@ public static class WebHosting
             var model = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
             var security = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
-            var (registry, description, owned) = OpenRegistry(model, security);
+            var (registry, description, owned, registryConnection) = OpenRegistry(model, security);
 
             // Like the worker's store: a Redis that is down is retried in the background (pages answer 503 meanwhile);
             // refused credentials or TLS stop the start (RedisConnectionFailedException).
@@ -104,6 +106,7 @@ public static class WebHosting
                 StoreDescription = "Redis " + state.Redis + " prefix " + state.KeyPrefix,
                 Registry = registry,
                 RegistryDescription = description,
+                RegistryConnection = registryConnection,
                 Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
                 MaxStreamClients = web.MaxStreamClients,
@@ -154,21 +157,21 @@ public static class WebHosting
     internal static string? PackageRoot(string? packageDirectory) =>
         !string.IsNullOrWhiteSpace(packageDirectory) && Directory.Exists(packageDirectory) ? packageDirectory : null;
 
-    private static (IModelRegistry? Registry, string? Description, IReadOnlyList<IDisposable> Owned) OpenRegistry(ModelOptions model, RedisOptions security)
+    private static (IModelRegistry? Registry, string? Description, IReadOnlyList<IDisposable> Owned, IConnectionMultiplexer? Connection) OpenRegistry(ModelOptions model, RedisOptions security)
     {
         if (!string.IsNullOrWhiteSpace(model.RegistryRedis))
         {
             // The worker's own watcher holds another connection: the web view's reads never queue behind its work.
             var connection = RedisConnectionFactory.ConnectAsync(model.RegistryRedis, security).GetAwaiter().GetResult();
-            return (new RedisModelRegistry(connection, model.RegistryPrefix), "Redis " + model.RegistryRedis + " prefix " + model.RegistryPrefix, [connection]);
+            return (new RedisModelRegistry(connection, model.RegistryPrefix), "Redis " + model.RegistryRedis + " prefix " + model.RegistryPrefix, [connection], connection);
         }
 
         if (!string.IsNullOrWhiteSpace(model.RegistryDirectory))
         {
-            return (new DirectoryModelRegistry(model.RegistryDirectory), "directory " + Path.GetFullPath(model.RegistryDirectory), []);
+            return (new DirectoryModelRegistry(model.RegistryDirectory), "directory " + Path.GetFullPath(model.RegistryDirectory), [], null);
         }
 
-        return (null, null, []);
+        return (null, null, [], null);
     }
 }
 

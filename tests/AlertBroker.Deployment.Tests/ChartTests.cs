@@ -388,6 +388,27 @@ public sealed partial class ChartTests
         Assert.Equal("0", m.Single("ScaledObject").Str("spec", "minReplicaCount"));
     }
 
+    // "Topics:" left empty (null) beside a TopicPattern failed to render with "len of nil pointer" from the KEDA helper.
+    [HelmFact]
+    public void Template_KedaWithTopicPatternAndNullTopics_ReadsTheGroupsLagOverAllItsTopics()
+    {
+        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "config.Kafka.TopicPattern=^ztf_.*", "config.Kafka.Topics=null");
+
+        var trigger = m.Single("ScaledObject").Map("spec").Seq("triggers").Cast<YamlMappingNode>().Single();
+        Assert.Null(trigger.Map("metadata").Get("topic"));
+        Assert.Equal("^ztf_.*", ConfigFile(m).GetProperty("AlertBroker").GetProperty("Kafka").GetProperty("TopicPattern").GetString());
+    }
+
+    // updateStrategy.type=Recreate kept the default rollingUpdate block, which Kubernetes refuses beside Recreate.
+    [HelmFact]
+    public void Template_RecreateStrategy_RendersNoRollingUpdate()
+    {
+        var strategy = Helm.Template(["minimal"], "updateStrategy.type=Recreate").Single("Deployment").Map("spec", "strategy");
+
+        Assert.Equal("Recreate", strategy.Str("type"));
+        Assert.Null(strategy.Get("rollingUpdate"));
+    }
+
     [HelmFact]
     public void Template_Hpa_ScalesOnCpuAndNeverAlongsideKeda()
     {
@@ -528,12 +549,83 @@ public sealed partial class ChartTests
     [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=20,autoscaling.maxReplicas=10", "must not exceed autoscaling.maxReplicas")]
     [InlineData("podDisruptionBudget.minAvailable=1", "set exactly one of maxUnavailable and minAvailable")]
     [InlineData("metrics.bindAddress=127.0.0.1", "metrics.bindAddress must be one of the following")]
+
+    // Quantities Kubernetes refuses at apply time (a negative number, a suffix it does not know) were rendered.
+    [InlineData("resources.requests.cpu=-1", "resources.requests.cpu: Must be greater than or equal to 0")]
+    [InlineData("resources.limits.memory=2GB", "resources.limits.memory: Does not match pattern")]
+    [InlineData("resources.requests.cpu=1.2.3", "resources.requests.cpu: Does not match pattern")]
+    [InlineData("promote.resources.limits.cpu=-0.5", "promote.resources.limits.cpu")]
+    [InlineData("tmpDir.sizeLimit=-1", "tmpDir.sizeLimit: Must be greater than or equal to 0")]
+
+    // Rendered before, and refused by Kubernetes at apply time (a budget below 0 or over 100%, a rollout that may replace
+    // no pod, object names that are not DNS labels).
+    [InlineData("podDisruptionBudget.maxUnavailable=-1", "podDisruptionBudget.maxUnavailable: Must be greater than or equal to 0")]
+    [InlineData("podDisruptionBudget.maxUnavailable=150%", "podDisruptionBudget.maxUnavailable: Does not match pattern")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=101%", "podDisruptionBudget.minAvailable: Does not match pattern")]
+    [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0", "maxSurge and maxUnavailable cannot both be 0")]
+    [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0%", "maxSurge and maxUnavailable cannot both be 0")]
+    [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
+    [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
+    [InlineData("config.Kafka.BootstrapServers=\\ \\ ", "config.Kafka.BootstrapServers is required")]
+
+    // Settings the worker refuses at start were rendered, and the pods could only crash-loop.
+    [InlineData("config.Kafka.OutputTopic=ztf_20261121_programid1", "config.Kafka.OutputTopic 'ztf_20261121_programid1' is also an input topic")]
+    [InlineData("config.Kafka.DeadLetterTopic=alertbroker-classifications", "config.Kafka.OutputTopic and DeadLetterTopic are both 'alertbroker-classifications'")]
+    [InlineData("config.Kafka.ShadowTopic=alertbroker-dead-letters", "config.Kafka.DeadLetterTopic and ShadowTopic are both 'alertbroker-dead-letters'")]
+    [InlineData("config.Kafka.Topics[0]=ztf 2026", "config.Kafka.Topics.0: Does not match pattern")]
+    [InlineData("config.Kafka.OutputTopic=out/put", "config.Kafka.OutputTopic: Does not match pattern")]
+    [InlineData("config.Schemas.RegistryUrl=http://sr:8081,config.Schemas.SchemaDirectory=/schemas", "config.Schemas: set RegistryUrl or SchemaDirectory, not both")]
+    [InlineData("security.schemaRegistry.auth.existingSecret=sr-user", "security.schemaRegistry.auth.existingSecret is set without config.Schemas.RegistryUrl")]
+    [InlineData("config.Alerts.ZtfMinMjd=70000", "config.Alerts.ZtfMinMjd (70000) must be below ZtfMaxMjd (63000)")]
+    [InlineData("config.Alerts.LsstMaxMjd=60000", "config.Alerts.LsstMinMjd (60000) must be below LsstMaxMjd (60000)")]
+    [InlineData("config.State.RetryInitialMs=10000,config.State.RetryMaxMs=100", "config.State.RetryInitialMs (10000) must not be above RetryMaxMs (100)")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Column=z", "config.Metadata.Sources.ztf.host-redshift: set exactly one of Csv")]
+    [InlineData("image.tag=1.0 rc", "image.tag: Does not match pattern")]
+    [InlineData("image.repository=alertbroker:1.0", "image.repository: Does not match pattern")]
+    [InlineData("image.repository=Alert\\ Broker", "image.repository: Does not match pattern")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=60s", "metrics.serviceMonitor.scrapeTimeout (60s) must not exceed its interval (30s)")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1m,metrics.serviceMonitor.scrapeTimeout=61s", "metrics.serviceMonitor.scrapeTimeout (61s) must not exceed its interval (1m)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Telemetry__HttpAddress,extraEnv[0].value=127.0.0.1", "extraEnv[0] sets AlertBroker__Telemetry__HttpAddress, which the chart sets itself")]
+    [InlineData("security.redis.tls.enabled=true,extraEnv[0].name=AlertBroker__Redis__Tls,extraEnv[0].value=off", "extraEnv[0] sets AlertBroker__Redis__Tls, which the chart sets itself")]
+    [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
+    [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
+    [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
 
         Assert.True(result.ExitCode != 0, "accepted: " + set);
         Assert.Contains(expected, result.All, StringComparison.Ordinal);
+    }
+
+    [HelmTheory]
+    [InlineData("resources.requests.cpu=0.5")]
+    [InlineData("resources.requests.cpu=250m")]
+    [InlineData("resources.limits.memory=1.5Gi")]
+    [InlineData("resources.limits.memory=1e9")]
+    [InlineData("resources.requests.memory=100M")]
+    [InlineData("tmpDir.sizeLimit=0")]
+    [InlineData("podDisruptionBudget.maxUnavailable=100%")]
+    [InlineData("podDisruptionBudget.maxUnavailable=0")]
+    [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
+    [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]
+    [InlineData("config.Schemas.RegistryUrl=http://sr:8081,security.schemaRegistry.auth.existingSecret=sr-user")]
+    [InlineData("config.State.RetryInitialMs=100,config.State.RetryMaxMs=100")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.Csv=/meta/z.csv,config.Metadata.Sources.ztf.host-redshift.Column=z")]
+    [InlineData("image.tag=1.0.0-rc.1")]
+    [InlineData("image.repository=registry.example.org:5000/astro/alert_broker")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.scrapeTimeout=30s")]
+    [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1h,metrics.serviceMonitor.scrapeTimeout=59m")]
+    [InlineData("extraEnv[0].name=DOTNET_GCHeapHardLimitPercent,extraEnv[0].value=0x4B")]
+    [InlineData("nameOverride=ab-2")]
+    [InlineData("fullnameOverride=broker-ztf")]
+    public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
+    {
+        var result = Helm.TryTemplate(["minimal"], set);
+
+        Assert.True(result.ExitCode == 0, set + ": " + result.All);
     }
 
     [HelmFact]

@@ -123,6 +123,29 @@ public sealed class ApiRequestTests : IAsyncLifetime
         Assert.Contains("limit must be a whole number from 1 to 1000", Error(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
     }
 
+    // A repeated q was bound as one string joined with a comma ("a,b") and searched for that, with a 200.
+    [Theory]
+    [InlineData("q=ZTF1&q=ZTF2")]
+    [InlineData("q=&q=ZTF2")]
+    public async Task Search_RepeatedQ_AnswersJson400(string query)
+    {
+        using var response = await Http.GetAsync(new Uri("/api/objects/search?" + query, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertApiHeaders(response);
+        Assert.Contains("give q once", Error(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("q=ZTF1", HttpStatusCode.OK)]
+    [InlineData("q=", HttpStatusCode.BadRequest)]
+    [InlineData("", HttpStatusCode.BadRequest)]
+    public async Task Search_OneOrNoQ_AnswersAsBefore(string query, HttpStatusCode expected)
+    {
+        using var response = await Http.GetAsync(new Uri("/api/objects/search?" + query, UriKind.Relative));
+        Assert.Equal(expected, response.StatusCode);
+        AssertApiHeaders(response);
+    }
+
     [Theory]
     [InlineData("1")]
     [InlineData("1000")]

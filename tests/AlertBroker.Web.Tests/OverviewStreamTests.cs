@@ -87,6 +87,43 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
         Assert.Equal(1, source.Calls);
     }
 
+    // A failure other than a source's (a bug, a record no writer makes) ended every stream with an unhandled exception
+    // (the pages lost their live updates) and answered /api/overview an empty 500, logged by Kestrel as unhandled.
+    [Fact]
+    public async Task Stream_UnexpectedFailure_EveryClientGetsAJsonErrorEvent_OverviewAJson500_LoggedOncePerAnswer()
+    {
+        var source = new CountingStatisticsSource { Failure = new InvalidOperationException("a bug") };
+        var log = new CapturingLoggerProvider();
+        var http = await StartAsync(source, refreshSeconds: 3600, logs: log);
+
+        var streams = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => OpenStreamAsync(http)));
+        try
+        {
+            foreach (var (_, reader) in streams)
+            {
+                using var data = await ReadEventAsync(reader);
+                Assert.StartsWith("internal error", data.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+            }
+
+            using var response = await http.GetAsync(new Uri("/api/overview", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+            Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.StartsWith("internal error", body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Close(streams);
+        }
+
+        Assert.Equal(1, source.Calls);
+        var errors = log.Entries.Where(e => e.Level >= LogLevel.Error).ToList();
+        Assert.All(errors, e => Assert.Equal("AlertBroker.Web", e.Category));
+        Assert.All(errors, e => Assert.Equal("a bug", e.Exception?.Message));
+        Assert.Equal(["/api/overview", "/api/overview/stream"], errors.Select(e => e.Message.Split(' ')[2]).Order(StringComparer.Ordinal));
+    }
+
     // Nothing bounded the open streams: every open tab held a connection and a loop, however many there were.
     [Fact]
     public async Task Stream_BeyondMaxStreamClients_Answers503WithRetryAfter_AClosedStreamFreesItsSlot()
@@ -267,11 +304,16 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
         Time = time,
     };
 
-    private async Task<HttpClient> StartAsync(IStatisticsSource statistics, double refreshSeconds, int? maxStreamClients = null)
+    private async Task<HttpClient> StartAsync(IStatisticsSource statistics, double refreshSeconds, int? maxStreamClients = null, ILoggerProvider? logs = null)
     {
         var port = WebTestKit.FreePort();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
@@ -354,4 +396,31 @@ internal sealed class ManualClock : TimeProvider
     public override long GetTimestamp() => Interlocked.Read(ref _ticks);
 
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>Keeps every log entry (category, level, message, exception) in memory.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<LogEntry> _entries = new();
+
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
+
+    public void Dispose()
+    {
+    }
+
+    internal sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception);
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<LogEntry> entries) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            entries.Enqueue(new LogEntry(category, logLevel, formatter(state, exception), exception));
+    }
 }

@@ -239,6 +239,84 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // A heartbeat that is valid JSON but that no worker writes ("deadLetters": null, "workerId": null) passed the registry's
+    // damaged-heartbeat filter, and the overview failed on it with a NullReferenceException: /api/overview answered an
+    // empty 500 and every event stream closed, for the whole fleet, until the record was removed.
+    [Fact]
+    public async Task Serve_HeartbeatWithNullFields_IsLeftOutAndTheOverviewAnswers()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "hb" + Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        using (var connection = await _redis.ConnectAsync())
+        {
+            var registry = new RedisModelRegistry(connection, registryPrefix);
+            await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "good-1", Utc = now, Statistics = new HeartbeatStatistics { Alerts = 42 } });
+        }
+
+        var utc = now.ToString("O", CultureInfo.InvariantCulture);
+        var workers = "{" + registryPrefix + "}:models:workers";
+        await _redis.ExecuteAsync("HSET", workers, "dead-letters-null", "{\"workerId\":\"bad-1\",\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":5,\"deadLetters\":null}}");
+        await _redis.ExecuteAsync("HSET", workers, "worker-id-null", "{\"workerId\":null,\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":7}}");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = registryPrefix,
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var overview = Get(http, "/api/overview");
+        Assert.Equal(1, overview.GetProperty("workers").GetInt32());
+        Assert.Equal(42, overview.GetProperty("alerts").GetInt64());
+        Assert.Equal("good-1", Assert.Single(overview.GetProperty("perWorker").EnumerateArray()).GetProperty("workerId").GetString());
+        var models = Get(http, "/api/models");
+        Assert.Equal("good-1", Assert.Single(models.GetProperty("workers").EnumerateArray()).GetProperty("workerId").GetString());
+
+        using (var stream = await http.GetAsync(new Uri("/api/overview/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+            Assert.Equal("event: overview", await reader.ReadLineAsync());
+            var data = await reader.ReadLineAsync();
+            Assert.StartsWith("data: {\"source\":\"heartbeats\"", data, StringComparison.Ordinal);
+        }
+
+        await serve.StopAsync();
+    }
+
+    // An entry of the recent-classification list that was valid JSON without an object id was listed with null fields,
+    // and /api/objects/search failed on it with a NullReferenceException (an empty 500 for every query) until it aged out.
+    [Fact]
+    public async Task Serve_RecentEntryWithoutObjectId_IsSkippedAndSearchAnswers()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var prefix = "recent" + Guid.NewGuid().ToString("N")[..8];
+        const string Good = "{\"objectId\":\"ZTF26good\",\"survey\":\"ztf\",\"mjd\":60000.5,\"model\":\"ztf-bts@2.0.0\",\"topClass\":\"SNIa\",\"topProbability\":0.9,\"observations\":3,\"steps\":2,\"scoring\":\"Full\",\"classifiedUnixMs\":1}";
+        await _redis.ExecuteAsync("LPUSH", prefix + ":recent-classifications", Good, "{}", "{\"objectId\":null,\"survey\":\"ztf\"}", "{\"objectId\":\"ZTF26nosurvey\"}", "not json");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var recent = Get(http, "/api/objects/recent");
+        Assert.Equal("ZTF26good", Assert.Single(recent.GetProperty("items").EnumerateArray()).GetProperty("objectId").GetString());
+        var search = Get(http, "/api/objects/search?q=ZTF26");
+        var match = Assert.Single(search.GetProperty("matches").EnumerateArray());
+        Assert.Equal("ZTF26good", match.GetProperty("objectId").GetString());
+        Assert.Equal("recent", match.GetProperty("source").GetString());
+        await serve.StopAsync();
+    }
+
     // serve against a state Redis that is down said nothing: it printed its address and every object page answered 503.
     // It now says so at start (StoreNotAnswering, printed by ServeCommand), answers 503 meanwhile and recovers when the
     // Redis comes up, without a restart.
@@ -261,10 +339,16 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         Assert.Contains("503", why, StringComparison.Ordinal);
 
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
-        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative)))
+
+        // Each answered only after the Redis client's 5 s timeout, with its diagnostics dump; now at once, saying what is down.
+        foreach (var path in new[] { "/api/objects/ztf/ZTF26aaaaaaa", "/api/objects/ztf/ZTF26aaaaaaa/history", "/api/objects/search?q=ZTF26", "/api/objects/recent" })
         {
+            using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
-            Assert.Contains("\"error\"", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            Assert.Equal(
+                "a data source did not answer: the state store (Redis 127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture) + " prefix ab) is not connected (reconnecting in the background)",
+                body.RootElement.GetProperty("error").GetString());
         }
 
         var late = new RedisServerFixture();
@@ -281,6 +365,129 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             await serve.StopAsync();
             await late.DisposeAsync();
         }
+    }
+
+    // A registry Redis gone while serving made every /api/models request (and each overview computation) wait out the Redis
+    // client's 5 s timeout and answer its diagnostics dump; now they answer 503 at once, saying which registry is down.
+    [Fact]
+    public async Task Serve_RegistryRedisGoneWhileServing_ModelsAndOverviewAnswer503SayingSo()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryRedis = new RedisServerFixture();
+        var port = WebTestKit.FreePort();
+        try
+        {
+            await registryRedis.InitializeAsync();
+            Assert.True(registryRedis.Available, registryRedis.UnavailableReason);
+            await using var serve = BuildServe(new Dictionary<string, string?>
+            {
+                ["AlertBroker:State:Redis"] = _redis.Configuration,
+                ["AlertBroker:Model:RegistryRedis"] = registryRedis.Configuration,
+                ["AlertBroker:Model:RegistryPrefix"] = "gone",
+                ["AlertBroker:Web:RefreshSeconds"] = "0.2",
+                ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+            });
+            await serve.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+            Get(http, "/api/models");
+
+            await registryRedis.StopAsync();
+            var sources = serve.Services.GetRequiredService<WebSources>();
+            Assert.True(await WebTestKit.WaitUntilAsync(() => sources.RegistryConnection is { IsConnected: false }, TimeSpan.FromSeconds(30)), "the client did not notice the registry Redis was gone");
+
+            var expected = "a data source did not answer: the model registry (Redis " + registryRedis.Configuration + " prefix gone) is not connected (reconnecting in the background)";
+            foreach (var path in new[] { "/api/models", "/api/overview" })
+            {
+                using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+                Assert.Equal(expected, body.RootElement.GetProperty("error").GetString());
+            }
+
+            // Objects come from the state store, which is up.
+            using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26none", UriKind.Relative)))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            }
+
+            await serve.StopAsync();
+        }
+        finally
+        {
+            await registryRedis.DisposeAsync();
+        }
+    }
+
+    // A worker's web view keeps its recent classifications in memory: its Redis state store being down must not take that
+    // list away (only the pages that read the store answer 503).
+    [Fact]
+    public async Task WorkerView_StateRedisDown_RecentListStillAnswersFromMemory_ObjectsAnswer503()
+    {
+        var redisPort = WebTestKit.FreePort();
+        var port = WebTestKit.FreePort();
+        var store = await AlertBroker.State.RedisObjectStateStore.ConnectAsync(new AlertBroker.State.RedisStateOptions { Configuration = "127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture), KeyPrefix = "ab" });
+        using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
+        using var statistics = new AlertBroker.Worker.Telemetry.WorkerStatistics(metrics);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        builder.AddAlertBrokerHttp();
+        builder.Services.AddAlertBrokerWeb(new WebSources
+        {
+            Mode = "worker",
+            Statistics = new InProcessStatisticsSource(statistics, "test"),
+            Recent = new InProcessRecentSource(new AlertBroker.Worker.Pipeline.RecentClassificationLog(10)),
+            Store = store,
+            StoreDescription = "Redis 127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture) + " prefix ab",
+            Models = new ModelLibrary(null, []),
+            Owned = [store],
+        });
+        await using var app = builder.Build();
+        app.MapAlertBrokerWeb();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var recent = Get(http, "/api/objects/recent");
+        Assert.Equal("this worker (in process)", recent.GetProperty("source").GetString());
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.Contains("is not connected", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await app.StopAsync();
+    }
+
+    // An error reply from a Redis that answers (here WRONGTYPE; NOPERM for a user without read rights) was reported as
+    // "a data source did not answer", which sends an operator looking for an outage.
+    [Fact]
+    public async Task Serve_RedisErrorReply_Answers503SayingTheSourceRefused()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var prefix = "wrongtype" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("HSET", new AlertBroker.State.ObjectKey(AlertBroker.Alerts.Survey.Ztf, "ZTF26hash").ToStorageKey(prefix), "a", "b");
+        await _redis.ExecuteAsync("HSET", prefix + ":recent-classifications", "a", "b");
+        var port = WebTestKit.FreePort();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        foreach (var path in new[] { "/api/objects/ztf/ZTF26hash", "/api/objects/recent" })
+        {
+            using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            var error = body.RootElement.GetProperty("error").GetString();
+            Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
+            Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
+        }
+
+        await serve.StopAsync();
     }
 
     private static JsonElement Get(HttpClient http, string path)

@@ -271,7 +271,7 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- define "alertbroker.kedaTopic" -}}
 {{- if .Values.autoscaling.keda.topic -}}
 {{- .Values.autoscaling.keda.topic -}}
-{{- else if and (eq (len .Values.config.Kafka.Topics) 1) (not .Values.config.Kafka.TopicPattern) -}}
+{{- else if and (eq (len (.Values.config.Kafka.Topics | default list)) 1) (not .Values.config.Kafka.TopicPattern) -}}
 {{- first .Values.config.Kafka.Topics -}}
 {{- end -}}
 {{- end -}}
@@ -283,11 +283,22 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- define "alertbroker.validate" -}}
 {{- $c := .Values.config -}}
 {{- $errors := list -}}
-{{- if not $c.Kafka.BootstrapServers -}}
+{{- if not (trim (toString $c.Kafka.BootstrapServers)) -}}
 {{- $errors = append $errors "config.Kafka.BootstrapServers is required (the brokers, host:port[,host:port])" -}}
 {{- end -}}
 {{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
 {{- $errors = append $errors "set config.Kafka.Topics (a list) or config.Kafka.TopicPattern (a regular expression starting with ^)" -}}
+{{- end -}}
+{{- $outputs := list (list "OutputTopic" $c.Kafka.OutputTopic) (list "DeadLetterTopic" $c.Kafka.DeadLetterTopic) (list "ShadowTopic" $c.Kafka.ShadowTopic) -}}
+{{- range $i, $o := $outputs -}}
+{{- if has (index $o 1) ($c.Kafka.Topics | default list) -}}
+{{- $errors = append $errors (printf "config.Kafka.%s '%s' is also an input topic (config.Kafka.Topics): the worker would read back what it writes, without end" (index $o 0) (index $o 1)) -}}
+{{- end -}}
+{{- range $j, $other := $outputs -}}
+{{- if and (lt $i $j) (eq (index $o 1) (index $other 1)) -}}
+{{- $errors = append $errors (printf "config.Kafka.%s and %s are both '%s': give each its own topic" (index $o 0) (index $other 0) (index $o 1)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $c.State.Store "Redis") (not (include "alertbroker.endpoints" $c.State.Redis)) -}}
 {{- $errors = append $errors "config.State.Redis is required when config.State.Store is Redis" -}}
@@ -302,6 +313,29 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if regexMatch "(?i)(password|user|pwd)\\s*=" (include "alertbroker.endpoints" $value) -}}
 {{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
 {{- end -}}
+{{- end -}}
+{{- range $survey := list "Ztf" "Lsst" -}}
+{{- $min := get $c.Alerts (printf "%sMinMjd" $survey) -}}
+{{- $max := get $c.Alerts (printf "%sMaxMjd" $survey) -}}
+{{- if not (lt (float64 $min) (float64 $max)) -}}
+{{- $errors = append $errors (printf "config.Alerts.%sMinMjd (%v) must be below %sMaxMjd (%v): the worker refuses an empty time window" $survey $min $survey $max) -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (int $c.State.RetryInitialMs) (int $c.State.RetryMaxMs) -}}
+{{- $errors = append $errors (printf "config.State.RetryInitialMs (%v) must not be above RetryMaxMs (%v)" $c.State.RetryInitialMs $c.State.RetryMaxMs) -}}
+{{- end -}}
+{{- range $survey, $sources := $c.Metadata.Sources -}}
+{{- range $source, $s := $sources -}}
+{{- if eq (empty $s.Csv) (empty $s.RedisHash) -}}
+{{- $errors = append $errors (printf "config.Metadata.Sources.%s.%s: set exactly one of Csv (a file in the pod) or RedisHash (a key)" $survey $source) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $c.Schemas.RegistryUrl $c.Schemas.SchemaDirectory -}}
+{{- $errors = append $errors "config.Schemas: set RegistryUrl or SchemaDirectory, not both (two sources of schemas; the worker refuses them together)" -}}
+{{- end -}}
+{{- if and .Values.security.schemaRegistry.auth.existingSecret (not $c.Schemas.RegistryUrl) -}}
+{{- $errors = append $errors "security.schemaRegistry.auth.existingSecret is set without config.Schemas.RegistryUrl (credentials for no registry; the worker refuses them)" -}}
 {{- end -}}
 {{- $k := .Values.security.kafka -}}
 {{- if and (include "alertbroker.kafkaUsesSasl" .) (not $k.sasl.existingSecret) -}}
@@ -345,6 +379,33 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- end -}}
 {{- if and .Values.podDisruptionBudget.enabled (eq (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) -}}
 {{- $errors = append $errors "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable (the other null)" -}}
+{{- end -}}
+{{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
+{{- if and (eq .Values.updateStrategy.type "RollingUpdate") (regexMatch "^0+%?$" (toString (get $ru "maxSurge"))) (regexMatch "^0+%?$" (toString (get $ru "maxUnavailable"))) -}}
+{{- $errors = append $errors "updateStrategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never replace a worker; Kubernetes refuses it)" -}}
+{{- end -}}
+{{- $chartEnv := printf "- name: AlertBroker__Telemetry__HttpAddress\n%s\n%s\n%s" (include "alertbroker.env.kafka" .) (include "alertbroker.env.redis" .) (include "alertbroker.env.schemaRegistry" .) -}}
+{{- $chartEnvNames := list -}}
+{{- range regexFindAll "(?m)^- name: \\S+" $chartEnv -1 -}}
+{{- $chartEnvNames = append $chartEnvNames (trimPrefix "- name: " .) -}}
+{{- end -}}
+{{- range $i, $e := .Values.extraEnv -}}
+{{- if has $e.name $chartEnvNames -}}
+{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from config, security or metrics): set it there; a second definition would silently replace the chart's" $i $e.name) -}}
+{{- end -}}
+{{- end -}}
+{{- $sm := .Values.metrics.serviceMonitor -}}
+{{- if $sm.enabled -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 -}}
+{{- $ms := dict -}}
+{{- range $key := list "interval" "scrapeTimeout" -}}
+{{- $text := toString (get $sm $key) -}}
+{{- $number := regexFind "^[0-9]+" $text -}}
+{{- $_ := set $ms $key (mul (atoi $number) (get $units (trimPrefix $number $text))) -}}
+{{- end -}}
+{{- if gt (get $ms "scrapeTimeout") (get $ms "interval") -}}
+{{- $errors = append $errors (printf "metrics.serviceMonitor.scrapeTimeout (%s) must not exceed its interval (%s): Prometheus refuses such a scrape configuration, and the workers' metrics would never arrive" $sm.scrapeTimeout $sm.interval) -}}
+{{- end -}}
 {{- end -}}
 {{- if .Values.promote.enabled -}}
 {{- if not .Values.promote.model -}}

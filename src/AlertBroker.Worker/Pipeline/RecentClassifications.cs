@@ -143,7 +143,7 @@ public sealed class RedisRecentClassifications
         _ = db.ListTrimAsync(_key, 0, _capacity - 1, CommandFlags.FireAndForget);
     }
 
-    /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries are skipped).</summary>
+    /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries, and entries without an object id, survey, model or scoring, are skipped).</summary>
     public static async Task<IReadOnlyList<RecentClassification>> ReadAsync(IDatabaseAsync db, string keyPrefix, int count)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -153,7 +153,10 @@ public sealed class RedisRecentClassifications
         {
             try
             {
-                if (JsonSerializer.Deserialize<RecentClassification>((byte[])v!, s_json) is { } r)
+                // Valid JSON without an object id or survey (damaged, or written by another program) is as unreadable as
+                // invalid JSON: it was listed with null fields, and the search failed on it (a 500 for every query).
+                if (JsonSerializer.Deserialize<RecentClassification>((byte[])v!, s_json) is { } r
+                    && !string.IsNullOrEmpty(r.ObjectId) && !string.IsNullOrEmpty(r.Survey) && r.Model is not null && r.Scoring is not null)
                 {
                     list.Add(r);
                 }
