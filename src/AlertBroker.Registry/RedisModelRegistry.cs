@@ -239,7 +239,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var members = await _db.SetMembersAsync(SurveysSet).ConfigureAwait(false);
-        var surveys = members.Select(m => (string)m!).ToList();
+        // A member no writer makes ('BAD SURVEY', added by hand) is left out: reading its pointers threw, and every
+        // survey's status (models status, serve's /api/models) failed on it. Workers route only named surveys.
+        var surveys = members.Select(m => (string)m!).Where(RegistryNames.IsSurvey).ToList();
         surveys.Sort(StringComparer.Ordinal);
         return surveys;
     }

@@ -549,6 +549,20 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
     protected override Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId) =>
         _connection.GetDatabase().HashSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:models:workers", workerId, "garbage{");
 
+    // Found by the web sweep: one member that is not a survey name made /api/models a 503 for every survey.
+    [Fact]
+    public async Task GetSurveys_MemberThatIsNotASurveyName_IsLeftOutAndTheStatusReads()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await _connection.GetDatabase().SetAddAsync("{" + registry.Prefix + "}:models:surveys", "BAD SURVEY");
+
+        Assert.Equal(["ztf"], await registry.GetSurveysAsync());
+        var status = await RegistryStatus.ReadAsync(registry, TimeSpan.FromSeconds(30));
+        Assert.Equal("m@1", Assert.Single(status.Surveys).Active!.Ref.ToString());
+    }
+
     [Fact]
     public async Task GetShadowStatistics_FieldNotANumber_IsARegistryErrorNamingTheKey()
     {
