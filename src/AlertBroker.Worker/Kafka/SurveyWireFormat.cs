@@ -49,22 +49,14 @@ public sealed class SurveyWireFormat : ISchemaLookup
     {
         var schema = reader.Header.Schema;
         var id = SchemaId(schema);
-        var datumReader = new GenericDatumReader(schema);
         var messages = new List<byte[]>();
-        while (reader.TryReadBlock(out var block))
+        foreach (var record in Records(Blocks(reader, out _), schema))
         {
-            var data = block.Data;
-            var position = 0;
-            for (long i = 0; i < block.Count; i++)
-            {
-                var start = position;
-                datumReader.Read(data, ref position);
-                var message = new byte[ConfluentWireFormat.HeaderLength + (position - start)];
-                message[0] = 0;
-                BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
-                data.Span[start..position].CopyTo(message.AsSpan(ConfluentWireFormat.HeaderLength));
-                messages.Add(message);
-            }
+            var message = new byte[ConfluentWireFormat.HeaderLength + record.Length];
+            message[0] = 0;
+            BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
+            record.Span.CopyTo(message.AsSpan(ConfluentWireFormat.HeaderLength));
+            messages.Add(message);
         }
 
         _schemas.TryAdd(id, schema);
@@ -76,13 +68,7 @@ public sealed class SurveyWireFormat : ISchemaLookup
     // schema and metadata (uncompressed). Sent whole it was one message of every alert, over a broker's message.max.bytes.
     private static List<byte[]> ToSingleAlertContainers(AvroContainerReader reader, ReadOnlyMemory<byte> archived)
     {
-        var blocks = new List<AvroBlock>();
-        long count = 0;
-        while (reader.TryReadBlock(out var block))
-        {
-            blocks.Add(block);
-            count += block.Count;
-        }
+        var blocks = Blocks(reader, out var count);
 
         // The usual case, one alert: passed through without decoding its record.
         if (count <= 1)
@@ -90,19 +76,7 @@ public sealed class SurveyWireFormat : ISchemaLookup
             return [archived.ToArray()];
         }
 
-        var records = new List<ReadOnlyMemory<byte>>();
-        var datumReader = new GenericDatumReader(reader.Header.Schema);
-        foreach (var block in blocks)
-        {
-            var data = block.Data;
-            var position = 0;
-            for (long i = 0; i < block.Count; i++)
-            {
-                var start = position;
-                datumReader.Read(data, ref position);
-                records.Add(data[start..position]);
-            }
-        }
+        var records = Records(blocks, reader.Header.Schema);
 
         var metadata = reader.Header.Metadata
             .Where(m => m.Key is not ("avro.schema" or "avro.codec"))
@@ -121,6 +95,40 @@ public sealed class SurveyWireFormat : ISchemaLookup
         }
 
         return messages;
+    }
+
+    // Every block of the container (checked against its sync marker) and how many records they hold.
+    private static List<AvroBlock> Blocks(AvroContainerReader reader, out long records)
+    {
+        var blocks = new List<AvroBlock>();
+        records = 0;
+        while (reader.TryReadBlock(out var block))
+        {
+            blocks.Add(block);
+            records += block.Count;
+        }
+
+        return blocks;
+    }
+
+    // Each record's encoded bytes, its end found by decoding it (Avro records carry no length).
+    private static List<ReadOnlyMemory<byte>> Records(List<AvroBlock> blocks, AvroSchema schema)
+    {
+        var records = new List<ReadOnlyMemory<byte>>();
+        var datumReader = new GenericDatumReader(schema);
+        foreach (var block in blocks)
+        {
+            var data = block.Data;
+            var position = 0;
+            for (long i = 0; i < block.Count; i++)
+            {
+                var start = position;
+                datumReader.Read(data, ref position);
+                records.Add(data[start..position]);
+            }
+        }
+
+        return records;
     }
 
     /// <summary>Writes <c>&lt;id&gt;.avsc</c> for every schema seen.</summary>
