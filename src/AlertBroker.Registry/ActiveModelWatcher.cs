@@ -267,9 +267,19 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     public LoadedModel? ShadowFor(string survey) => Models.Shadows.GetValueOrDefault(survey);
 
     /// <summary>Loads the active models (if any), then keeps watching in the background.</summary>
+    /// <exception cref="RegistryException">a registry key holds a value of the wrong Redis type (named, with the way out).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await CheckNowAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CheckNowAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (StackExchange.Redis.RedisServerException e) when (IsWrongType(e))
+        {
+            // A worker started on such a registry ended "fatal: RedisServerException: WRONGTYPE …" (exit 70), naming no key.
+            throw new RegistryException(await DescribeCheckFailureAsync(e, cancellationToken).ConfigureAwait(false), e);
+        }
+
         if (_registry is IModelRegistryNotifications notifications)
         {
             await notifications.SubscribeAsync(_ => _wake.Release()).ConfigureAwait(false);
@@ -455,7 +465,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? e.Message);
+            Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? AlertBroker.Redis.RedisErrors.Brief(e));
         }
 
         foreach (var m in Interlocked.Exchange(ref _models, WatchedModels.Empty).Distinct)
@@ -576,6 +586,34 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         return model;
     }
 
+    /// <summary>
+    /// A failed check in one line: the client's diagnostics left out; Redis's WRONGTYPE (which names no key) with the
+    /// registry keys of the wrong type, as <c>models</c> commands say it.
+    /// </summary>
+    private async Task<string> DescribeCheckFailureAsync(Exception e, CancellationToken cancellationToken)
+    {
+        var said = AlertBroker.Redis.RedisErrors.Brief(e);
+        if (!IsWrongType(e) || _registry is not RedisModelRegistry redis)
+        {
+            return said;
+        }
+
+        try
+        {
+            var mistyped = await redis.FindMistypedKeysAsync(cancellationToken).ConfigureAwait(false);
+            return mistyped.Count == 0
+                ? said
+                : $"{said}: {string.Join("; ", mistyped)} (another program writes under the registry's prefix: give the registry a prefix of its own, AlertBroker:Model:RegistryPrefix)";
+        }
+        catch (Exception e2) when (e2 is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // A user whose ACL forbids SCAN or TYPE: the error is said without the key.
+            return said;
+        }
+    }
+
+    private static bool IsWrongType(Exception e) => e is StackExchange.Redis.RedisServerException && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
+
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
         var nextHeartbeat = DateTime.UtcNow;
@@ -593,7 +631,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Log.RegistryCheckFailed(_logger, e.Message);
+                Log.RegistryCheckFailed(_logger, await DescribeCheckFailureAsync(e, cancellationToken).ConfigureAwait(false));
             }
 
             if (DateTime.UtcNow >= nextHeartbeat)
@@ -606,7 +644,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? e.Message);
+                    Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? AlertBroker.Redis.RedisErrors.Brief(e));
                 }
             }
         }

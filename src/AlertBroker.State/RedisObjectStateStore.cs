@@ -108,7 +108,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            throw new StateStoreUnavailableException("Redis refused the batch: " + e.Message, e);
+            throw new StateStoreUnavailableException("Redis refused the batch: " + RedisErrors.Brief(e), e);
         }
 
         await AwaitAll(tasks, cancellationToken).ConfigureAwait(false);
@@ -146,7 +146,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            throw new StateStoreUnavailableException("Redis refused the batch: " + e.Message, e);
+            throw new StateStoreUnavailableException("Redis refused the batch: " + RedisErrors.Brief(e), e);
         }
 
         await AwaitAll(tasks, cancellationToken).ConfigureAwait(false);
@@ -183,7 +183,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            return new(e is TimeoutException ? $"no answer to PING within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message);
+            return new(e is TimeoutException ? $"no answer to PING within {_options.CommandTimeout.TotalSeconds:F0} s" : RedisErrors.Brief(e));
         }
 
         // A server that answers may still refuse every write (full under noeviction, a replica after a failover, a failing
@@ -204,7 +204,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         {
             return WriteRefusal(e) is { } refusal
                 ? new(refusal, WritesRefused: true)
-                : new(e is TimeoutException ? $"no answer to a write within {_options.CommandTimeout.TotalSeconds:F0} s" : e.Message);
+                : new(e is TimeoutException ? $"no answer to a write within {_options.CommandTimeout.TotalSeconds:F0} s" : RedisErrors.Brief(e));
         }
     }
 
@@ -249,7 +249,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
             }
 
             var refusal = WriteRefusal(e);
-            throw new StateStoreUnavailableException(refusal ?? "Redis did not complete the batch: " + e.Message, e) { WritesRefused = refusal is not null };
+            throw new StateStoreUnavailableException(refusal ?? "Redis did not complete the batch: " + RedisErrors.Brief(e), e) { WritesRefused = refusal is not null };
         }
     }
 }

@@ -176,7 +176,7 @@ internal sealed class ModelLibrary : IDisposable
             }
             catch (Exception e) when (IsModelProblem(e))
             {
-                reasons.Add("the registry's package cannot be used: " + e.Message);
+                reasons.Add("the registry's package cannot be used: " + AlertBroker.Redis.RedisErrors.Brief(e));
             }
         }
 

@@ -548,7 +548,7 @@ internal static class WebApi
     private static string SourceError(Exception e) =>
         (e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
             ? "a data source refused the request: "
-            : "a data source did not answer: ") + e.Message;
+            : "a data source did not answer: ") + AlertBroker.Redis.RedisErrors.Brief(e);
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;

@@ -24,6 +24,10 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "State store unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
     public static partial void StateUnavailable(ILogger logger, string error, int delayMs, int attempt);
 
+    // The Redis client's full diagnostics (queue lengths, thread pool, connection state), left out of the warning above.
+    [LoggerMessage(62, LogLevel.Debug, "State store failure in full")]
+    public static partial void StateUnavailableDetail(ILogger logger, Exception exception);
+
     [LoggerMessage(7, LogLevel.Information, "State store reachable again after {Attempts} attempts; resuming")]
     public static partial void StateRecovered(ILogger logger, int attempts);
 

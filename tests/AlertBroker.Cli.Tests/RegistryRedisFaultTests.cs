@@ -39,6 +39,30 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
         Assert.Contains($"Another program writes under the registry's prefix '{prefix}'", run.Stderr, StringComparison.Ordinal);
     }
 
+    // A worker started on such a registry ended "fatal: RedisServerException: WRONGTYPE …", exit 70 (a bug or librdkafka),
+    // naming no key: it is a registry the worker cannot trust, exit 3, with the key and the way out.
+    [Fact]
+    public async Task Run_RegistryKeyOfTheWrongType_ExitThreeNamingTheKey()
+    {
+        var prefix = "wr" + Guid.NewGuid().ToString("N")[..8];
+        var package = TestModelPackages.Export(Path.Combine(_root, "wr"), "wr-gru", "1", 3, classes: ["a", "b"]);
+        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", "wr-gru@1", "--force", .. connection])).Code);
+        var key = "{" + prefix + "}:models:surveys";
+        await _redis.ExecuteAsync("DEL", key);
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", key, "not a set"), StringComparison.Ordinal);
+
+        var run = await AlertBrokerProcess.RunToEndAsync(
+            ["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", "ztf", "--in-memory", "--model-registry-redis", _redis.Configuration, "--http-port", "0"],
+            new Dictionary<string, string?> { ["AlertBroker__Model__RegistryPrefix"] = prefix });
+
+        Assert.True(run.Code == 3, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("model registry: WRONGTYPE", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(key + " is a string where the registry keeps a set", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("fatal", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ModelsPush_RedisFull_SaysItRefusesWritesAndWhatToDo()
     {

@@ -270,6 +270,64 @@ public abstract class RedisWatcherTestsBase : IDisposable
 
         Assert.Equal(new ModelRef("m", "1"), (await switched.Task.WaitAsync(TimeSpan.FromSeconds(30))).Ref);
     }
+
+    // Another program's string where the registry keeps a set: the worker's watcher logged Redis's "WRONGTYPE Operation
+    // against a key holding the wrong kind of value" on every poll, naming no key (the models commands named it).
+    [Fact]
+    public async Task Poll_RegistryKeyOfTheWrongType_LogNamesTheKey()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var registry = new RedisModelRegistry(_connection, prefix);
+        await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        await new ModelPromoter(registry).PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var log = new MessageLog();
+        await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromHours(1) }, log);
+        await watcher.StartAsync();
+        var key = RedisModelRegistry.KeyTag(prefix) + ":models:surveys";
+        var db = _connection.GetDatabase();
+        await db.KeyDeleteAsync(key);
+        await db.StringSetAsync(key, "not a set");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!log.Messages.Any(m => m.Contains("WRONGTYPE", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var said = log.Messages.First(m => m.Contains("WRONGTYPE", StringComparison.Ordinal));
+        Assert.Contains(key + " is a string where the registry keeps a set", said, StringComparison.Ordinal);
+        Assert.Contains("give the registry a prefix of its own", said, StringComparison.Ordinal);
+    }
+    [Fact]
+    public async Task Start_RegistryKeyOfTheWrongType_IsARegistryErrorNamingTheKey()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var registry = new RedisModelRegistry(_connection, prefix);
+        var key = RedisModelRegistry.KeyTag(prefix) + ":models:surveys";
+        await _connection.GetDatabase().StringSetAsync(key, "not a set");
+        await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), HeartbeatInterval = TimeSpan.FromHours(1) });
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => watcher.StartAsync());
+
+        Assert.StartsWith("WRONGTYPE", e.Message, StringComparison.Ordinal);
+        Assert.Contains(key + " is a string where the registry keeps a set", e.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Keeps the formatted messages of one logger.</summary>
+internal sealed class MessageLog : Microsoft.Extensions.Logging.ILogger
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _messages = new();
+
+    public IReadOnlyCollection<string> Messages => _messages;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        _messages.Enqueue(formatter(state, exception));
 }
 
 /// <summary>Promotions reaching a watcher through a three-master Redis Cluster.</summary>

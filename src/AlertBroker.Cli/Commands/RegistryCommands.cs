@@ -706,7 +706,7 @@ internal static class RegistryCommands
         }
         catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
         {
-            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisWriteRefusal.Describe(e) ?? RedisConnectionFactory.Redact(e.Message)) + "[/]");
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisWriteRefusal.Describe(e) ?? RedisErrors.Brief(e)) + "[/]");
             return 1;
         }
         finally

@@ -149,7 +149,7 @@ public sealed class RedisHashObjectValueSource(IConnectionMultiplexer redis, str
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            throw new StateStoreUnavailableException($"metadata {Description}: {e.Message}", e);
+            throw new StateStoreUnavailableException($"metadata {Description}: {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
         }
 
         for (var i = 0; i < values.Length; i++)

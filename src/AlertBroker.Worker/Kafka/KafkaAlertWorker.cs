@@ -623,6 +623,7 @@ public sealed class KafkaAlertWorker
                 _health?.StateFailed(e.Message, writesRefused: e is StateStoreUnavailableException { WritesRefused: true }, byBatch: true);
                 _metrics?.Error(e is StateConflictException ? WorkerError.StateConflict : WorkerError.StateUnavailable);
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
+                Log.StateUnavailableDetail(_logger, e);
             }
             catch (SchemaLookupUnavailableException e)
             {
