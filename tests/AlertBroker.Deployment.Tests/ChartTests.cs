@@ -591,6 +591,13 @@ public sealed partial class ChartTests
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
+
+    // Rendered before: a CUDA worker without a GPU limit is scheduled where there is no GPU and stops at start; a Redis
+    // endpoint of spaces counted as set (the worker reads it as unset).
+    [InlineData("config.Model.ExecutionProvider=Cuda", "config.Model.ExecutionProvider Cuda needs a GPU: set resources.limits.\"nvidia.com/gpu\"")]
+    [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=0", "config.Model.ExecutionProvider Cuda needs a GPU")]
+    [InlineData("config.Model.Path=null,config.Model.RegistryRedis=\\ \\ ", "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis")]
+    [InlineData("config.State.Redis=\\ ", "config.State.Redis is required when config.State.Store is Redis")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -621,11 +628,22 @@ public sealed partial class ChartTests
     [InlineData("extraEnv[0].name=DOTNET_GCHeapHardLimitPercent,extraEnv[0].value=0x4B")]
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
+    [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=1")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);
 
         Assert.True(result.ExitCode == 0, set + ": " + result.All);
+    }
+
+    // A promotion Job was rendered with a registry of spaces, which the promote command reads as no registry at all.
+    [HelmFact]
+    public void Template_PromoteWithARegistryOfSpaces_IsRefused()
+    {
+        var result = Helm.TryTemplate(["promote"], "config.Model.RegistryRedis=\\ \\ ");
+
+        Assert.True(result.ExitCode != 0, "accepted: " + result.All);
+        Assert.Contains("promote.enabled needs config.Model.RegistryRedis", result.All, StringComparison.Ordinal);
     }
 
     [HelmFact]

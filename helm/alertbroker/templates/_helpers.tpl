@@ -55,9 +55,15 @@ app.kubernetes.io/component: worker
 {{/* Redis endpoints: a string, or a list of host:port joined with commas (Redis Cluster seed nodes). */}}
 {{- define "alertbroker.endpoints" -}}
 {{- if kindIs "slice" . -}}
-{{- join "," . -}}
+{{- $parts := list -}}
+{{- range . -}}
+{{- if trim (toString (. | default "")) -}}
+{{- $parts = append $parts (trim (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $parts -}}
 {{- else -}}
-{{- . | default "" -}}
+{{- . | default "" | toString | trim -}}
 {{- end -}}
 {{- end -}}
 
@@ -308,6 +314,12 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- end -}}
 {{- if not (or $c.Model.Path (include "alertbroker.endpoints" $c.Model.RegistryRedis) $c.Model.RegistryDirectory $c.Model.AllowRandom) -}}
 {{- $errors = append $errors "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis (follow the model registry)" -}}
+{{- end -}}
+{{- if eq (toString $c.Model.ExecutionProvider) "Cuda" -}}
+{{- $gpus := get (.Values.resources.limits | default dict) "nvidia.com/gpu" -}}
+{{- if not (and $gpus (gt (float64 $gpus) 0.0)) -}}
+{{- $errors = append $errors "config.Model.ExecutionProvider Cuda needs a GPU: set resources.limits.\"nvidia.com/gpu\" (1); without it the pods land on nodes without a GPU and the worker stops at start (it never falls back to the CPU)" -}}
+{{- end -}}
 {{- end -}}
 {{- range $key, $value := dict "config.State.Redis" $c.State.Redis "config.Model.RegistryRedis" $c.Model.RegistryRedis -}}
 {{- if regexMatch "(?i)(password|user|pwd)\\s*=" (include "alertbroker.endpoints" $value) -}}
