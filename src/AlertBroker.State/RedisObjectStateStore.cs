@@ -30,9 +30,14 @@ public sealed record RedisStateOptions
 /// </summary>
 public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
 {
-    // GETRANGE of a missing key is "", which is what a writer that expects version 0 sends.
+    // GETRANGE of a missing key is "", which is what a writer that expects version 0 sends. A key of another type (another
+    // program's hash or list under the prefix) answers WRONGTYPE: it was read as an unreadable state at version 0
+    // (ReadAsync), so it counts as missing here too, and SET replaces it whatever its type.
     private const string CheckAndSetScript = """
-        local current = redis.call('GETRANGE', KEYS[1], 0, 7)
+        local current = redis.pcall('GETRANGE', KEYS[1], 0, 7)
+        if type(current) == 'table' then
+          if current.err and string.find(current.err, 'WRONGTYPE', 1, true) then current = '' else return current end
+        end
         if current ~= ARGV[1] then return 0 end
         if ARGV[3] ~= '0' then
           redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -111,9 +116,17 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
             throw new StateStoreUnavailableException("Redis refused the batch: " + RedisErrors.Brief(e), e);
         }
 
-        await AwaitAll(tasks, cancellationToken).ConfigureAwait(false);
+        await AwaitAll(tasks, cancellationToken, tolerateWrongType: true).ConfigureAwait(false);
         for (var i = 0; i < tasks.Length; i++)
         {
+            if (tasks[i].IsFaulted)
+            {
+                // A key of another type (AwaitAll lets only WRONGTYPE through): an unreadable state at version 0, which
+                // the write that follows replaces (CheckAndSetScript).
+                results[i] = new ObjectState { Version = 0, Unreadable = true };
+                continue;
+            }
+
             var value = tasks[i].Result;
             results[i] = value.IsNull ? null : DecodeOrReset((byte[])value!);
         }
@@ -209,6 +222,8 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     }
 
     // Why Redis refused a write although it answers, with what to do; null for any other failure.
+    private static bool IsWrongType(Exception? e) => e is RedisServerException && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
+
     private static string? WriteRefusal(Exception e) => RedisWriteRefusal.Describe(e, "let old objects expire (AlertBroker:State:Ttl)");
 
     public void Dispose()
@@ -234,11 +249,15 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
     }
 
-    private async Task AwaitAll<T>(Task<T>[] tasks, CancellationToken cancellationToken)
+    private async Task AwaitAll<T>(Task<T>[] tasks, CancellationToken cancellationToken, bool tolerateWrongType = false)
     {
         try
         {
             await Task.WhenAll(tasks).WaitAsync(_options.CommandTimeout + _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException) when (tolerateWrongType && Array.TrueForAll(tasks, t => t.IsCompletedSuccessfully || IsWrongType(t.Exception?.InnerException)))
+        {
+            // Every failure is a key of another type: the caller reads those keys as unreadable.
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -379,6 +379,45 @@ public abstract class RedisStoreContractTestsBase : StoreContractTests, IDisposa
         return store;
     }
 
+    // A key of another Redis type at an object's key (another program writing under the same prefix): every read and write
+    // of it failed with WRONGTYPE, which the worker takes for an outage, so the batch holding that object was retried for
+    // ever and its partition stopped. It reads as an unreadable empty state, and the write replaces it.
+    [Theory]
+    [InlineData("hash")]
+    [InlineData("list")]
+    [InlineData("set")]
+    public async Task ReadAsync_KeyOfAnotherType_ReadsAsUnreadableEmptyStateThatAWriteReplaces(string type)
+    {
+        var store = (RedisObjectStateStore)CreateStore();
+        var key = NewKey();
+        var other = NewKey();
+        var storageKey = key.ToStorageKey(store.Options.KeyPrefix);
+        var db = store.Connection.GetDatabase();
+        Task written = type switch
+        {
+            "hash" => db.HashSetAsync(storageKey, "a", "b"),
+            "list" => db.ListRightPushAsync(storageKey, "a"),
+            _ => db.SetAddAsync(storageKey, "a"),
+        };
+        await written;
+        var committed = new bool[2];
+        await store.WriteAsync([new StateWrite(other, 0, StateWith(1, Obs(1, 59000)))], committed);
+
+        var results = new ObjectState?[2];
+        await store.ReadAsync([key, other], results);
+        Assert.True(results[0]!.Unreadable);
+        Assert.Equal(0, results[0]!.Version);
+        Assert.Empty(results[0]!.Observations);
+        Assert.Equal(1, results[1]!.Version);
+
+        await store.WriteAsync([new StateWrite(key, 0, StateWith(1, Obs(2, 59001))), new StateWrite(other, 1, StateWith(2, Obs(3, 59002)))], committed);
+        Assert.Equal([true, true], committed);
+        await store.ReadAsync([key, other], results);
+        Assert.False(results[0]!.Unreadable);
+        Assert.Equal(59001, Assert.Single(results[0]!.Observations).Mjd);
+        Assert.Equal(2, results[1]!.Version);
+    }
+
     [Fact]
     public async Task ReadAsync_CorruptRecord_ReadsAsEmptyStateThatAWriteReplaces()
     {

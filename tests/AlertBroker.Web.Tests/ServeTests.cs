@@ -458,8 +458,8 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await app.StopAsync();
     }
 
-    // An error reply from a Redis that answers (here WRONGTYPE; NOPERM for a user without read rights) was reported as
-    // "a data source did not answer", which sends an operator looking for an outage.
+    // An error reply from a Redis that answers (here WRONGTYPE at the recent list; NOPERM for a user without read rights)
+    // was reported as "a data source did not answer", which sends an operator looking for an outage.
     [Fact]
     public async Task Serve_RedisErrorReply_Answers503SayingTheSourceRefused()
     {
@@ -477,14 +477,21 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
 
-        foreach (var path in new[] { "/api/objects/ztf/ZTF26hash", "/api/objects/recent" })
+        using (var r = await http.GetAsync(new Uri("/api/objects/recent", UriKind.Relative)))
         {
-            using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
             using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
             var error = body.RootElement.GetProperty("error").GetString();
             Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
             Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
+        }
+
+        // An object key of another type reads as an unreadable record, as the worker reads it (which replaces it).
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26hash", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            Assert.StartsWith("the stored record could not be read", body.RootElement.GetProperty("unreadable").GetString(), StringComparison.Ordinal);
         }
 
         await serve.StopAsync();

@@ -64,3 +64,31 @@ public sealed class UnreadableStateTests
         public Task<bool> PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
     }
 }
+
+/// <summary>The same through a real Redis, where another program's hash sits at an object's key.</summary>
+public sealed class UnreadableRedisStateTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    // Every read of that key failed with WRONGTYPE, which the worker takes for an outage: the batch holding the object was
+    // retried for ever and its partition stopped ("State store unavailable (… WRONGTYPE …)" at every retry).
+    [Fact]
+    public async Task KeyOfAnotherType_NamedAsUnreadable_TheBatchGoesThrough_TheKeyIsReplaced()
+    {
+        Assert.True(redis.Available, redis.UnavailableReason);
+        var prefix = "wt" + Guid.NewGuid().ToString("N")[..8];
+        using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = redis.Configuration, KeyPrefix = prefix });
+        var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 2, seed: 4);
+        var foreign = new ObjectKey(Survey.Ztf, alerts[1].ObjectId);
+        await store.Connection.GetDatabase().HashSetAsync(foreign.ToStorageKey(prefix), "owner", "another program");
+        using var metrics = new WorkerMetrics();
+
+        var result = await new AlertBatchProcessor(new AlertDecoder(), store, () => TestModels.A, new ClassificationCodec(), metrics).ProcessAsync(PipelineTestKit.Inputs(alerts));
+
+        Assert.Equal([foreign], result.UnreadableStates);
+        Assert.Equal(alerts.Count, result.Outputs.Count);
+        Assert.Empty(result.DeadLetters);
+        var states = new ObjectState?[1];
+        await store.ReadAsync([foreign], states);
+        Assert.False(states[0]!.Unreadable);
+        Assert.NotEmpty(states[0]!.Observations);
+    }
+}
