@@ -123,6 +123,9 @@ internal sealed class WebSources : IDisposable
     /// <summary>The most overview event streams open at once (<c>AlertBroker:Web:MaxStreamClients</c>); more are answered 503.</summary>
     public int MaxStreamClients { get; init; } = 100;
 
+    /// <summary>The object pages' probability histories: how many run at once, and the last ones kept.</summary>
+    public HistoryComputations History { get; init; } = new(HistoryComputations.DefaultSlots, capacity: 32, wait: TimeSpan.FromSeconds(10));
+
     /// <summary>The clock the shared overview's age is measured with.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -182,6 +185,7 @@ internal sealed class WebSources : IDisposable
     public void Dispose()
     {
         Models.Dispose();
+        History.Dispose();
         foreach (var d in Owned)
         {
             d.Dispose();

@@ -455,6 +455,14 @@ internal static class WebApi
             return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, state.ModelId, false, null, lookup.Reason, lookup.Classes, [], null), Json);
         }
 
+        var history = await s.History.GetAsync(key, state.Version, state.ModelId, () => History(key, state, model, lookup), ct).ConfigureAwait(false);
+        return history is not null
+            ? Results.Json(history, Json)
+            : Results.Json(new ErrorDto($"busy: {s.History.Slots} probability histories are being computed; retry in a few seconds"), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static HistoryDto History(ObjectKey key, ObjectState state, AlertBroker.Worker.Scoring.ActiveModel model, ModelLookup lookup)
+    {
         var (steps, probabilities) = ProbabilityHistory.Compute(model, state.Observations);
         var rows = new List<HistoryStepDto>(steps.Length);
         for (var i = 0; i < steps.Length; i++)
@@ -475,7 +483,7 @@ internal static class WebApi
             difference = max;
         }
 
-        return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, state.ModelId, true, lookup.Source, null, model.Classes, rows, difference), Json);
+        return new HistoryDto(key.SurveyName, key.ObjectId, state.ModelId, true, lookup.Source, null, model.Classes, rows, difference);
     }
 
     private static async Task<(ObjectState? State, ObjectKey Key, IResult? Problem)> ReadStateAsync(WebSources s, string survey, string objectId, CancellationToken ct)

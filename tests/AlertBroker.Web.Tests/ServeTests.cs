@@ -141,6 +141,12 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             Assert.InRange(step.GetProperty("probabilities").EnumerateArray().Sum(p => p.GetDouble()), 1 - 1e-4, 1 + 1e-4);
         }
 
+        // Asked again while the object is unchanged: the same answer, without running the network again.
+        var histories = serve.Services.GetRequiredService<WebSources>().History;
+        Assert.Equal(1, histories.Runs);
+        Assert.Equal(history.ToString(), Get(http, "/api/objects/ztf/" + objectId + "/history").ToString());
+        Assert.Equal(1, histories.Runs);
+
         // Models: the version, the pointer and the live worker.
         var models = Get(http, "/api/models");
         Assert.Equal("ztf-bts", Assert.Single(models.GetProperty("versions").EnumerateArray()).GetProperty("name").GetString());
