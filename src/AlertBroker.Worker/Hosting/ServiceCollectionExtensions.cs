@@ -465,7 +465,7 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
             var now = DateTimeOffset.UtcNow;
             if (health.StateProbed(problem, now) is { } ended)
             {
-                Log.StateBack(logger, (now - ended.Since).TotalSeconds);
+                Log.StateBack(logger, Math.Round((now - ended.Since).TotalSeconds, 1));
             }
 
             // Down while an outage lasts, including one of a batch's refused writes that a probe cannot end yet.

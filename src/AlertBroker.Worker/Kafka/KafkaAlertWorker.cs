@@ -581,13 +581,13 @@ public sealed class KafkaAlertWorker
                     : _processor.ProcessAsync(inputs, abort).GetAwaiter().GetResult();
                 if (_health?.StateRecovered() is { } stateOutage)
                 {
-                    Log.StateBack(_logger, (DateTimeOffset.UtcNow - stateOutage.Since).TotalSeconds);
+                    Log.StateBack(_logger, Math.Round((DateTimeOffset.UtcNow - stateOutage.Since).TotalSeconds, 1));
                     Log.StateRecovered(_logger, attempt);
                 }
 
                 if (_health?.RegistryRecovered() is { } registryOutage)
                 {
-                    Log.RegistryBack(_logger, (DateTimeOffset.UtcNow - registryOutage.Since).TotalSeconds);
+                    Log.RegistryBack(_logger, Math.Round((DateTimeOffset.UtcNow - registryOutage.Since).TotalSeconds, 1));
                     _metrics?.SetDependency("schema_registry", true);
                 }
 
