@@ -598,6 +598,11 @@ public sealed partial class ChartTests
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=0", "config.Model.ExecutionProvider Cuda needs a GPU")]
     [InlineData("config.Model.Path=null,config.Model.RegistryRedis=\\ \\ ", "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis")]
     [InlineData("config.State.Redis=\\ ", "config.State.Redis is required when config.State.Store is Redis")]
+
+    // An output topic the input pattern matches was rendered; the worker refuses it at start (it would read back what it
+    // writes, without end).
+    [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*,config.Kafka.OutputTopic=ztf_classified", "config.Kafka.OutputTopic 'ztf_classified' matches config.Kafka.TopicPattern '^ztf_.*'")]
+    [InlineData("config.Kafka.TopicPattern=^alert.*", "config.Kafka.DeadLetterTopic 'alertbroker-dead-letters' matches config.Kafka.TopicPattern '^alert.*'")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -629,6 +634,7 @@ public sealed partial class ChartTests
     [InlineData("nameOverride=ab-2")]
     [InlineData("fullnameOverride=broker-ztf")]
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=1")]
+    [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_[0-9]+_programid[12],config.Kafka.OutputTopic=ztf_classified")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);

@@ -299,6 +299,10 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- range $i, $o := $outputs -}}
 {{- if has (index $o 1) ($c.Kafka.Topics | default list) -}}
 {{- $errors = append $errors (printf "config.Kafka.%s '%s' is also an input topic (config.Kafka.Topics): the worker would read back what it writes, without end" (index $o 0) (index $o 1)) -}}
+{{- else if and $c.Kafka.TopicPattern (index $o 1) (regexMatch (toString $c.Kafka.TopicPattern) (toString (index $o 1))) -}}
+{{- /* Go's RE2 and the worker's check agree on what the schema lets through (POSIX extended syntax without \d or (?...));
+       a backreference or \< \>, which RE2 lacks, never matches here and is left to the worker's own check at start. */ -}}
+{{- $errors = append $errors (printf "config.Kafka.%s '%s' matches config.Kafka.TopicPattern '%s': the worker would read back what it writes, without end; choose another topic or a narrower pattern" (index $o 0) (index $o 1) $c.Kafka.TopicPattern) -}}
 {{- end -}}
 {{- range $j, $other := $outputs -}}
 {{- if and (lt $i $j) (eq (index $o 1) (index $other 1)) -}}
