@@ -22,16 +22,9 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
     [Fact]
     public async Task ModelsStatus_RegistryKeyOfTheWrongType_NamesTheKey()
     {
-        var prefix = "wt" + Guid.NewGuid().ToString("N")[..8];
-        var package = TestModelPackages.Export(Path.Combine(_root, "wt"), "wt-gru", "1", 3, classes: ["a", "b"]);
-        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
-        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
-        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", "wt-gru@1", "--force", .. connection])).Code);
-        var key = "{" + prefix + "}:models:surveys";
-        await _redis.ExecuteAsync("DEL", key);
-        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", key, "not a set"), StringComparison.Ordinal);
+        var (prefix, key) = await RegistryWithAStringForItsSurveysAsync("wt");
 
-        var run = await AlertBrokerProcess.RunToEndAsync(["models", "status", .. connection]);
+        var run = await AlertBrokerProcess.RunToEndAsync(["models", "status", "--redis", _redis.Configuration, "--prefix", prefix]);
 
         Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
         Assert.Contains("WRONGTYPE", run.Stderr, StringComparison.Ordinal);
@@ -44,14 +37,7 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
     [Fact]
     public async Task Run_RegistryKeyOfTheWrongType_ExitThreeNamingTheKey()
     {
-        var prefix = "wr" + Guid.NewGuid().ToString("N")[..8];
-        var package = TestModelPackages.Export(Path.Combine(_root, "wr"), "wr-gru", "1", 3, classes: ["a", "b"]);
-        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
-        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
-        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", "wr-gru@1", "--force", .. connection])).Code);
-        var key = "{" + prefix + "}:models:surveys";
-        await _redis.ExecuteAsync("DEL", key);
-        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", key, "not a set"), StringComparison.Ordinal);
+        var (prefix, key) = await RegistryWithAStringForItsSurveysAsync("wr");
 
         var run = await AlertBrokerProcess.RunToEndAsync(
             ["run", "--bootstrap-servers", "127.0.0.1:1", "--topic", "ztf", "--in-memory", "--model-registry-redis", _redis.Configuration, "--http-port", "0"],
@@ -61,6 +47,20 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
         Assert.Contains("model registry: WRONGTYPE", run.Stderr, StringComparison.Ordinal);
         Assert.Contains(key + " is a string where the registry keeps a set", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("fatal", run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A registry with one model promoted, then another program's string put where it keeps its set of surveys.</summary>
+    private async Task<(string Prefix, string Key)> RegistryWithAStringForItsSurveysAsync(string name)
+    {
+        var prefix = name + Guid.NewGuid().ToString("N")[..8];
+        var package = TestModelPackages.Export(Path.Combine(_root, name), name + "-gru", "1", 3, classes: ["a", "b"]);
+        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "promote", name + "-gru@1", "--force", .. connection])).Code);
+        var key = "{" + prefix + "}:models:surveys";
+        await _redis.ExecuteAsync("DEL", key);
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("SET", key, "not a set"), StringComparison.Ordinal);
+        return (prefix, key);
     }
 
     [Fact]
