@@ -145,6 +145,12 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     private RedisKey Workers => _tag + ":models:workers";
 
+    /// <summary>The key of the workers' heartbeats, for messages.</summary>
+    internal string WorkersKeyName => Workers.ToString();
+
+    /// <summary>The keys of the shadow statistics, as a pattern, for messages.</summary>
+    internal string StatisticsKeysName => _tag + ":models:shadowstats:*";
+
     // The single-pointer keys of registries written before per-survey pointers (migrated to per-survey pointers on first
     // use; MigrateLegacyLayoutAsync copies a registry from before the hash tag into these).
     private RedisKey Active => _tag + ":models:active";
