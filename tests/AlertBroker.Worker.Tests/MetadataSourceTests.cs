@@ -245,6 +245,39 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         }
     }
 
+    // A shadow that requires the source beside an active model that needs none: the active model's alerts are scored as
+    // ever; the shadow's classifications say why it did not score.
+    [OnnxFact]
+    public async Task RedisHashSource_KeyOfAnotherType_OnlyTheShadowThatRequiresItIsWithheld()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var (shadow, _) = MetadataModel(seed: 46);
+        using var _ = shadow;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 2, alertsPerObject: 2, seed: 12);
+        var key = "foreign" + Guid.NewGuid().ToString("N")[..8] + ":z";
+        using var connection = await _redis.ConnectAsync();
+        await connection.GetDatabase().StringSetAsync(key, "another program's value");
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new RedisHashObjectValueSource(connection, key),
+            [("ztf", "mw-ebv")] = new RedisHashObjectValueSource(connection, key),
+        });
+        var models = ModelSet.Create(new Dictionary<string, ActiveModel> { ["ztf"] = TestModels.A }, new Dictionary<string, ActiveModel> { ["ztf"] = shadow }, sources);
+
+        var result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => models, new ClassificationCodec()).ProcessAsync(Inputs(alerts));
+
+        Assert.All(result.Outputs, o => Assert.NotEmpty(o.Classification.Probabilities));
+        Assert.Equal(alerts.Count, result.ShadowOutputs.Count);
+        foreach (var c in result.ShadowOutputs.Select(o => o.Classification))
+        {
+            Assert.Equal(ScoringPath.None, c.Scoring);
+            Assert.Equal("z-meta", c.ModelName);
+            Assert.Contains(key + ": the key is a string, not a hash", c.Reason, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, result.MetadataProblems.Count);
+    }
+
     // The same key at start, or when the registry declares it: it opened, so a model requiring it was served and every batch
     // then failed. Now it is a source that cannot be opened, as a CSV without its column: refused, naming the key and type.
     [Fact]
