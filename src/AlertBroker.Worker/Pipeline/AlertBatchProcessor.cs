@@ -506,6 +506,11 @@ public sealed class AlertBatchProcessor
                     {
                         System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(other);
                     }
+
+                    if (l.Pending.IsCanceled)
+                    {
+                        throw new OperationCanceledException();
+                    }
                 }
             }
         }
