@@ -264,7 +264,16 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         });
         var models = ModelSet.Create(new Dictionary<string, ActiveModel> { ["ztf"] = TestModels.A }, new Dictionary<string, ActiveModel> { ["ztf"] = shadow }, sources);
 
-        var result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => models, new ClassificationCodec()).ProcessAsync(Inputs(alerts));
+        using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
+        var counted = RoutingTests.CountMeasurements("alertbroker.metadata.lookups", out var listener, metrics, tag: "result");
+        BatchResult result;
+        using (listener)
+        {
+            result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => models, new ClassificationCodec(), metrics).ProcessAsync(Inputs(alerts));
+        }
+
+        // Two objects, each looked up in both sources.
+        Assert.Equal(4, counted.GetValueOrDefault("unavailable"));
 
         Assert.All(result.Outputs, o => Assert.NotEmpty(o.Classification.Probabilities));
         Assert.Equal(alerts.Count, result.ShadowOutputs.Count);
