@@ -465,7 +465,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? AlertBroker.Redis.RedisErrors.Brief(e));
+            Log.ShadowStatisticsFailed(_logger, await DescribeWriteFailureAsync(e, (_registry as RedisModelRegistry)?.StatisticsKeysName, CancellationToken.None).ConfigureAwait(false));
         }
 
         foreach (var m in Interlocked.Exchange(ref _models, WatchedModels.Empty).Distinct)
@@ -612,6 +612,32 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A failed heartbeat or statistics write in one line: a refusal to write (full, read-only) with its advice; WRONGTYPE
+    /// with the registry keys of the wrong type; NOPERM with the key(s) <paramref name="written"/> (Redis names none).
+    /// </summary>
+    private async Task<string> DescribeWriteFailureAsync(Exception e, string? written, CancellationToken cancellationToken)
+    {
+        if (AlertBroker.Redis.RedisWriteRefusal.Describe(e) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (written is not null && e is StackExchange.Redis.RedisServerException && e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            return $"{AlertBroker.Redis.RedisErrors.Brief(e)} ({written}: the registry's Redis user may not use it; its ACL needs the registry's keys)";
+        }
+
+        try
+        {
+            return await DescribeCheckFailureAsync(e, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return AlertBroker.Redis.RedisErrors.Brief(e);
+        }
+    }
+
     private static bool IsWrongType(Exception e) => e is StackExchange.Redis.RedisServerException && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
 
     private async Task LoopAsync(CancellationToken cancellationToken)
@@ -637,14 +663,25 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             if (DateTime.UtcNow >= nextHeartbeat)
             {
                 nextHeartbeat = DateTime.UtcNow + _options.HeartbeatInterval;
+
+                // Each on its own: another program's key at the workers hash stopped the shadow statistics too (they were
+                // flushed after the heartbeat in one try), so a promotion requiring a shadow could never pass.
                 try
                 {
                     await ReportHeartbeatAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.HeartbeatFailed(_logger, await DescribeWriteFailureAsync(e, (_registry as RedisModelRegistry)?.WorkersKeyName, cancellationToken).ConfigureAwait(false));
+                }
+
+                try
+                {
                     await FlushShadowStatisticsAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    Log.HeartbeatFailed(_logger, AlertBroker.Redis.RedisWriteRefusal.Describe(e) ?? AlertBroker.Redis.RedisErrors.Brief(e));
+                    Log.ShadowStatisticsFailed(_logger, await DescribeWriteFailureAsync(e, (_registry as RedisModelRegistry)?.StatisticsKeysName, cancellationToken).ConfigureAwait(false));
                 }
             }
         }

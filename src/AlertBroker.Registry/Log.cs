@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Heartbeat could not be reported: {Error}")]
     public static partial void HeartbeatFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow statistics could not be added to the registry (this worker keeps its counts for the next flush): {Error}")]
+    public static partial void ShadowStatisticsFailed(ILogger logger, string error);
 }

@@ -27,7 +27,15 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#.
     private const string IdentityLua = "local function ident(json) if not json then return '' end local m = cjson.decode(json) return m.name .. '@' .. m.version .. '#' .. m.sha256 end ";
 
-    private const string PushScript = """
+    // Checks each KEYS[i] against the type the registry keeps there ('' skips) before a script writes anything: Redis does
+    // not undo a script's earlier writes when a later command fails, so a key of another type (another program's, under
+    // the same prefix) met half-way left a package without its index entry, or a pointer moved without its audit record.
+    // Redis's own WRONGTYPE names no key; this one does.
+    private const string TypeCheckLua = "local function mistyped(types) for i, t in ipairs(types) do if t ~= '' then local actual = redis.call('TYPE', KEYS[i]).ok if actual ~= 'none' and actual ~= t then return 'WRONGTYPE ' .. KEYS[i] .. ' is a ' .. actual .. ' where the registry keeps a ' .. t end end end return nil end ";
+
+    private const string PushScript = TypeCheckLua + """
+        local bad = mistyped({'string', 'string', 'string', 'set'})
+        if bad then return redis.error_reply(bad) end
         local info = redis.call('GET', KEYS[1])
         if info then
           local old = cjson.decode(info)
@@ -42,7 +50,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         """;
 
     // KEYS: active:S, history:S, audit, surveys. ARGV: expected identity, pointer, record, channel, survey, event.
-    private const string SetActiveScript = IdentityLua + """
+    private const string SetActiveScript = IdentityLua + TypeCheckLua + """
+        local bad = mistyped({'string', 'list', 'list', 'set'})
+        if bad then return redis.error_reply(bad) end
         local cur = redis.call('GET', KEYS[1])
         if ident(cur) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         if cur then redis.call('LPUSH', KEYS[2], cur) end
@@ -54,7 +64,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         """;
 
     // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event, restored pointer.
-    private const string RollbackScript = IdentityLua + """
+    private const string RollbackScript = IdentityLua + TypeCheckLua + """
+        local bad = mistyped({'string', 'list', 'list'})
+        if bad then return redis.error_reply(bad) end
         if ident(redis.call('GET', KEYS[1])) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         local prev = redis.call('LINDEX', KEYS[2], 0)
         if not prev then return redis.error_reply('NOPREVIOUS') end
@@ -67,7 +79,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         """;
 
     // KEYS: shadow:S, audit, surveys. ARGV: pointer ('' clears), record, channel, survey, event.
-    private const string SetShadowScript = """
+    private const string SetShadowScript = TypeCheckLua + """
+        local bad = mistyped({'string', 'list', 'set'})
+        if bad then return redis.error_reply(bad) end
         if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
         redis.call('RPUSH', KEYS[2], ARGV[2])
         redis.call('SADD', KEYS[3], ARGV[4])
@@ -76,7 +90,9 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         """;
 
     // KEYS: metadata, audit. ARGV: field, declaration ('' removes), record, channel, event.
-    private const string SetMetadataScript = """
+    private const string SetMetadataScript = TypeCheckLua + """
+        local bad = mistyped({'hash', 'list'})
+        if bad then return redis.error_reply(bad) end
         local changed
         if ARGV[2] == '' then changed = redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) changed = 1 end
         if changed == 0 then return 0 end
@@ -144,6 +160,12 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     private RedisKey Audit => _tag + ":models:audit";
 
     private RedisKey Workers => _tag + ":models:workers";
+
+    /// <summary>The key of the workers' heartbeats, for messages.</summary>
+    internal string WorkersKeyName => Workers.ToString();
+
+    /// <summary>The keys of the shadow statistics, as a pattern, for messages.</summary>
+    internal string StatisticsKeysName => _tag + ":models:shadowstats:*";
 
     // The single-pointer keys of registries written before per-survey pointers (migrated to per-survey pointers on first
     // use; MigrateLegacyLayoutAsync copies a registry from before the hash tag into these).

@@ -126,6 +126,9 @@ internal static partial class Log
     [LoggerMessage(38, LogLevel.Warning, "The stored record of {Survey} object {ObjectId} could not be read (damaged, or written by another program): its light curve starts again from this alert ({More} more such objects in the batch)")]
     public static partial void StateUnreadable(ILogger logger, string survey, string objectId, int more);
 
+    [LoggerMessage(39, LogLevel.Warning, "{Problem}: its values are unknown in this batch; alerts of a model that requires it are stored and classified without probabilities (scoring NONE) until the key is a hash the worker may read")]
+    public static partial void MetadataUnavailable(ILogger logger, string problem);
+
     [LoggerMessage(60, LogLevel.Warning, "Configuration key {Key} is not a setting and is ignored{Hint}")]
     public static partial void UnknownConfigurationKey(ILogger logger, string key, string hint);
 }

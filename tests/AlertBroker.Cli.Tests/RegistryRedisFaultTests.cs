@@ -63,6 +63,47 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
         return (prefix, key);
     }
 
+    // An ACL user that may read the registry but not write it: "NOPERM this user has no permissions to access one of the
+    // keys used as arguments", naming nothing to grant. Now the keys and the grant are said; push, promote and metadata
+    // set write nothing (Redis checks a script's keys before running it) and exit 1.
+    [Fact]
+    public async Task ModelsWrites_ReadOnlyAclUser_ExitOneSayingWhatToGrant_NothingWritten()
+    {
+        var prefix = "ro" + Guid.NewGuid().ToString("N")[..8];
+        var user = "u" + prefix;
+        var package = TestModelPackages.Export(Path.Combine(_root, "ro"), "ro-gru", "1", 3, classes: ["a", "b"]);
+        var package2 = TestModelPackages.Export(Path.Combine(_root, "ro2"), "ro-gru", "2", 4, classes: ["a", "b"]);
+        string[] connection = ["--redis", _redis.Configuration, "--prefix", prefix];
+        Assert.Equal(0, (await AlertBrokerProcess.RunToEndAsync(["models", "push", package, .. connection])).Code);
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw-" + user, "%R~*", "&*", "+@all"), StringComparison.Ordinal);
+        try
+        {
+            var environment = new Dictionary<string, string?> { ["ALERTBROKER_REDIS_PASSWORD"] = "pw-" + user };
+            string[][] writes =
+            [
+                ["models", "push", package2, .. connection, "--redis-user", user],
+                ["models", "promote", "ro-gru@1", "--force", .. connection, "--redis-user", user],
+                ["models", "metadata", "set", .. connection, "--redis-user", user, "--survey", "ztf", "--source", "label", "--redis-hash", "labels"],
+            ];
+            foreach (var args in writes)
+            {
+                var run = await AlertBrokerProcess.RunToEndAsync(args, environment);
+
+                Assert.True(run.Code == 1, $"{string.Join(' ', args[..2])}: exit {run.Code}: {run.Output}");
+                Assert.Contains("NOPERM", run.Stderr, StringComparison.Ordinal);
+                Assert.Contains($"The Redis user may not use the registry's keys ({{{prefix}}}:*)", run.Stderr, StringComparison.Ordinal);
+            }
+
+            var list = await AlertBrokerProcess.RunToEndAsync(["models", "list", .. connection]);
+            Assert.Equal(0, list.Code);
+            Assert.Equal(":0", await _redis.ExecuteAsync("EXISTS", "{" + prefix + "}:model:ro-gru@2:info", "{" + prefix + "}:models:active:ztf", "{" + prefix + "}:models:audit", "{" + prefix + "}:models:metadata"));
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+
     [Fact]
     public async Task ModelsPush_RedisFull_SaysItRefusesWritesAndWhatToDo()
     {

@@ -235,7 +235,59 @@ public sealed class ActiveModelWatcherTests : IDisposable
     }
 }
 
-public sealed class RedisWatcherTests(RedisServerFixture redis) : RedisWatcherTestsBase(redis), IClassFixture<RedisServerFixture>;
+public sealed class RedisWatcherTests : RedisWatcherTestsBase, IClassFixture<RedisServerFixture>
+{
+    private readonly RedisServerFixture _redis;
+
+    public RedisWatcherTests(RedisServerFixture redis)
+        : base(redis)
+    {
+        _redis = redis;
+    }
+
+    // An ACL user that may read the registry but write only the shadow statistics: the heartbeat's HSET is refused, and
+    // the warning said "NOPERM this user has no permissions to access one of the keys used as arguments", naming none.
+    [Fact]
+    public async Task Heartbeat_UserMayNotWriteTheWorkersHash_WarningNamesTheKey_SwitchingGoesOn()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var tag = RedisModelRegistry.KeyTag(prefix);
+        using var admin = _redis.Connect();
+        var adminRegistry = new RedisModelRegistry(admin, prefix);
+        await adminRegistry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await adminRegistry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(adminRegistry);
+        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var user = "u" + prefix[6..18];
+        Assert.StartsWith("+OK", await _redis.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw-" + user, "%R~*", $"%W~{tag}:models:shadowstats:*", "&*", "+@all"), StringComparison.Ordinal);
+        try
+        {
+            using var connection = await AlertBroker.Redis.RedisConnectionFactory.ConnectAsync(_redis.Configuration, new AlertBroker.Redis.RedisOptions { User = user, Password = "pw-" + user });
+            var log = new MessageLog();
+            await using var watcher = new ActiveModelWatcher(new RedisModelRegistry(connection, prefix), new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromMilliseconds(50) }, log);
+            await watcher.StartAsync();
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!log.Messages.Any(m => m.StartsWith("Heartbeat could not be reported", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            var said = log.Messages.First(m => m.StartsWith("Heartbeat could not be reported", StringComparison.Ordinal));
+            Assert.Contains("NOPERM", said, StringComparison.Ordinal);
+            Assert.Contains(tag + ":models:workers: the registry's Redis user may not use it", said, StringComparison.Ordinal);
+
+            var switched = new TaskCompletionSource<LoadedModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+            watcher.Switched += m => switched.TrySetResult(m.Model!);
+            await promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
+            Assert.Equal(new ModelRef("m", "2"), (await switched.Task.WaitAsync(TimeSpan.FromSeconds(30))).Ref);
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+}
 
 /// <summary>Pub/sub notifications through an ACL user over TLS.</summary>
 public sealed class SecureRedisWatcherTests(SecureRedisServerFixture redis) : RedisWatcherTestsBase(redis), IClassFixture<SecureRedisServerFixture>;
@@ -298,6 +350,80 @@ public abstract class RedisWatcherTestsBase : IDisposable
         Assert.Contains(key + " is a string where the registry keeps a set", said, StringComparison.Ordinal);
         Assert.Contains("give the registry a prefix of its own", said, StringComparison.Ordinal);
     }
+    // Another program's string at the workers hash: the heartbeat failed with "Heartbeat could not be reported: WRONGTYPE
+    // Operation against a key holding the wrong kind of value" (no key named) and, since the shadow statistics were flushed
+    // after the heartbeat in the same try, they never reached the registry: promote --require-shadow could never pass.
+    [Fact]
+    public async Task Heartbeat_WorkersKeyOfAnotherType_WarningNamesTheKey_ShadowStatisticsAndSwitchingGoOn()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var registry = new RedisModelRegistry(_connection, prefix);
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(registry);
+        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var key = RedisModelRegistry.KeyTag(prefix) + ":models:workers";
+        await _connection.GetDatabase().StringSetAsync(key, "another program's value");
+        var log = new MessageLog();
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromMilliseconds(50), ShadowStatistics = accumulator }, log);
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await registry.GetShadowStatisticsAsync(pair) is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, (await registry.GetShadowStatisticsAsync(pair))?.Alerts);
+        var said = log.Messages.First(m => m.StartsWith("Heartbeat could not be reported", StringComparison.Ordinal));
+        Assert.Contains(key + " is a string where the registry keeps a hash", said, StringComparison.Ordinal);
+
+        // Switching does not depend on the heartbeat.
+        var switched = new TaskCompletionSource<LoadedModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Switched += m => switched.TrySetResult(m.Model!);
+        await promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
+        Assert.Equal(new ModelRef("m", "2"), (await switched.Task.WaitAsync(TimeSpan.FromSeconds(30))).Ref);
+    }
+
+    // The shadow statistics hash of the pair holding another type: the flush warned "WRONGTYPE …" without a key; the
+    // worker's counts are kept for the next flush and the heartbeat goes on.
+    [Fact]
+    public async Task FlushShadowStatistics_StatisticsKeyOfAnotherType_WarningNamesTheKey_HeartbeatGoesOn()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var registry = new RedisModelRegistry(_connection, prefix);
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(registry);
+        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var log = new MessageLog();
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromMilliseconds(50), ShadowStatistics = accumulator, WorkerId = "w-" + prefix }, log);
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        var key = RedisModelRegistry.KeyTag(prefix) + ":models:shadowstats:ztf:" + pair.Candidate + ":" + pair.Active;
+        await _connection.GetDatabase().ListRightPushAsync(key, "x");
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!log.Messages.Any(m => m.Contains(key, StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var said = log.Messages.First(m => m.Contains("WRONGTYPE", StringComparison.Ordinal));
+        Assert.Contains(key + " is a list where the registry keeps a hash", said, StringComparison.Ordinal);
+        Assert.Contains(await registry.GetWorkersAsync(TimeSpan.FromMinutes(1)), w => w.WorkerId == "w-" + prefix);
+        Assert.False(accumulator.IsEmpty);
+    }
+
     [Fact]
     public async Task Start_RegistryKeyOfTheWrongType_IsARegistryErrorNamingTheKey()
     {

@@ -549,6 +549,71 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
     protected override Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId) =>
         _connection.GetDatabase().HashSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:models:workers", workerId, "garbage{");
 
+    // A registry key a write needs holding another program's value: the scripts wrote up to the failing command (Redis
+    // does not undo a script's earlier writes), so a push left the package without its index entry (and a second push
+    // found it "already pushed" and never indexed it), a promotion or rollback moved the pointer without its audit record
+    // or notification. Every key is checked first now: nothing is written, and the error names the key.
+    [Fact]
+    public async Task Push_IndexKeyOfAnotherType_WritesNothing_NamesTheKey_AndPushesOnceItIsGone()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var db = _connection.GetDatabase();
+        await db.StringSetAsync(tag + ":models:index", "another program's value");
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+
+        foreach (var part in new[] { "info", "manifest", "onnx" })
+        {
+            Assert.False(await db.KeyExistsAsync(tag + ":model:m@1:" + part), part);
+        }
+
+        Assert.StartsWith("WRONGTYPE", e.Message, StringComparison.Ordinal);
+        Assert.Contains(tag + ":models:index is a string where the registry keeps a set", e.Message, StringComparison.Ordinal);
+
+        await db.KeyDeleteAsync(tag + ":models:index");
+        await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        Assert.Equal("m@1", Assert.Single(await registry.ListAsync()).Ref.ToString());
+    }
+
+    [Theory]
+    [InlineData("promote")]
+    [InlineData("rollback")]
+    [InlineData("shadow")]
+    [InlineData("metadata")]
+    public async Task Write_AuditKeyOfAnotherType_NothingChanges_TheErrorNamesTheKey(string action)
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var db = _connection.GetDatabase();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        if (action == "rollback")
+        {
+            await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+        }
+
+        await db.KeyDeleteAsync(tag + ":models:audit");
+        await db.SetAddAsync(tag + ":models:audit", "x");
+        var before = await db.HashGetAllAsync(tag + ":models:metadata");
+        var active = await registry.GetActiveAsync("ztf");
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => action switch
+        {
+            "promote" => registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2)),
+            "rollback" => registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1)),
+            "shadow" => registry.SetShadowAsync("ztf", v2, Record("shadow", null, v2)),
+            _ => registry.SetMetadataSourceAsync(new MetadataSourceDeclaration { Survey = "ztf", Source = "mw-ebv", RedisHash = "ebv" }, Record("metadata-set")),
+        });
+
+        Assert.Equal(active!.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(action == "rollback" ? "m@1" : null, (await registry.GetPreviousAsync("ztf"))?.Ref.ToString());
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        Assert.Equal(before.Length, (await db.HashGetAllAsync(tag + ":models:metadata")).Length);
+        Assert.Contains(tag + ":models:audit is a set where the registry keeps a list", e.Message, StringComparison.Ordinal);
+    }
+
     // Found by the web sweep: one member that is not a survey name made /api/models a 503 for every survey.
     [Fact]
     public async Task GetSurveys_MemberThatIsNotASurveyName_IsLeftOutAndTheStatusReads()

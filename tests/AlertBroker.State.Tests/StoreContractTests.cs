@@ -298,6 +298,19 @@ public sealed class RedisStoreContractTests(RedisServerFixture redis) : RedisSto
         }
     }
 
+    // Another program's hash at the probe's key: SET replaces a key of any type, so readiness is not held at 503 (the
+    // probe's one-minute string takes the key's place, as the documented probe key says).
+    [Fact]
+    public async Task Probe_KeyHeldByAnotherProgramAsAHash_IsNotAnOutage()
+    {
+        var prefix = "probe" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(":1", await _redis.ExecuteAsync("HSET", prefix + ":probe", "field", "another program's value"));
+        using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = _redis.Configuration, Security = _redis.SecurityOptions(), KeyPrefix = prefix });
+
+        Assert.Null(await store.ProbeAsync());
+        Assert.Null(await store.ProbeAsync());
+    }
+
     [Fact]
     public async Task Redis_FullUnderNoEviction_WritesAreRefusedSaidSoAndTheProbeSeesIt()
     {

@@ -146,6 +146,184 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         }
     }
 
+    // A Redis hash source whose key another program holds as another type, or that the worker's ACL user may not read: the
+    // HMGET failed with WRONGTYPE / NOPERM, which was taken for an outage (StateStoreUnavailableException), so the batch was
+    // retried for ever and its partition stopped. Now the alerts are stored, a model that requires the source is not fed
+    // "unknown" (scoring NONE, the model, a reason naming the key), and once the key is a hash the next alerts are scored.
+    [OnnxTheory]
+    [InlineData("string")]
+    [InlineData("list")]
+    [InlineData("noperm")]
+    public async Task RedisHashSource_KeyOfAnotherTypeOrRefused_AlertsStoredAndWithheldWithTheKeyNamed_ScoredOnceItIsAHash(string kind)
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var (model, reference) = MetadataModel(seed: 45);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 4, seed: 11);
+        var prefix = "foreign" + Guid.NewGuid().ToString("N")[..8];
+        var ebvKey = prefix + ":ebv";
+        var user = "u" + prefix;
+        var security = _redis.SecurityOptions();
+        if (kind == "noperm")
+        {
+            // A user that may use the state's keys and the redshift hash, not the E(B−V) one.
+            Assert.StartsWith("+OK", await _redis.ExecuteAsync("ACL", "SETUSER", user, "on", ">pw-" + prefix, $"~{prefix}:ztf:*", $"~{prefix}:z", "+@all"), StringComparison.Ordinal);
+            security = new AlertBroker.Redis.RedisOptions { User = user, Password = "pw-" + prefix };
+        }
+
+        try
+        {
+            using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions { Configuration = _redis.Configuration, Security = security, KeyPrefix = prefix });
+            using var admin = await _redis.ConnectAsync();
+            var db = admin.GetDatabase();
+            var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+            await db.HashSetAsync(prefix + ":z", [.. ids.Select(id => new StackExchange.Redis.HashEntry(id, "0.2"))]);
+            switch (kind)
+            {
+                case "string":
+                    await db.StringSetAsync(ebvKey, "another program's value");
+                    break;
+                case "list":
+                    await db.ListRightPushAsync(ebvKey, "x");
+                    break;
+                default:
+                    await db.HashSetAsync(ebvKey, [.. ids.Select(id => new StackExchange.Redis.HashEntry(id, "0.05"))]);
+                    break;
+            }
+
+            var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+            {
+                [("ztf", "host-redshift")] = new RedisHashObjectValueSource(store.Connection, prefix + ":z"),
+                [("ztf", "mw-ebv")] = new RedisHashObjectValueSource(store.Connection, ebvKey),
+            });
+            var processor = new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model, sources), new ClassificationCodec());
+            var inputs = Inputs(alerts);
+
+            var first = await processor.ProcessAsync(inputs.GetRange(0, 6));
+
+            Assert.Equal(6, first.Outputs.Count);
+            foreach (var c in first.Outputs.Select(o => o.Classification))
+            {
+                Assert.Equal(ScoringPath.None, c.Scoring);
+                Assert.Empty(c.Probabilities);
+                Assert.Equal("z-meta", c.ModelName);
+                Assert.Contains("mw-ebv", c.Reason, StringComparison.Ordinal);
+                Assert.Contains(ebvKey, c.Reason, StringComparison.Ordinal);
+                Assert.Contains(kind == "noperm" ? "NOPERM" : "is a " + kind + ", not a hash", c.Reason, StringComparison.Ordinal);
+            }
+
+            var problem = Assert.Single(first.MetadataProblems);
+            Assert.Contains(ebvKey, problem, StringComparison.Ordinal);
+            var states = new ObjectState?[ids.Count];
+            await store.ReadAsync([.. ids.Select(id => new ObjectKey(Survey.Ztf, id))], states);
+            Assert.All(states, s => Assert.NotEmpty(s!.Observations));
+
+            // The key made a hash the worker may read: the next alerts are scored with the values, from the whole stored curve.
+            await db.KeyDeleteAsync(ebvKey);
+            await db.HashSetAsync(ebvKey, [.. ids.Select(id => new StackExchange.Redis.HashEntry(id, "0.05"))]);
+            if (kind == "noperm")
+            {
+                Assert.StartsWith("+OK", await _redis.ExecuteAsync("ACL", "SETUSER", user, $"~{ebvKey}"), StringComparison.Ordinal);
+            }
+
+            var second = await processor.ProcessAsync(inputs.GetRange(6, 6));
+            Assert.Empty(second.MetadataProblems);
+            var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+            foreach (var c in second.Outputs.Select(o => o.Classification))
+            {
+                var probs = Reference(reference, curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray(), 0.2, 0.05, out var steps);
+                Assert.Equal(steps, c.StepCount);
+                AssertClose(probs.AsSpan((steps - 1) * 3, 3), c.Probabilities, 1e-4f);
+            }
+        }
+        finally
+        {
+            if (kind == "noperm")
+            {
+                await _redis.ExecuteAsync("ACL", "DELUSER", user);
+            }
+        }
+    }
+
+    // A shadow that requires the source beside an active model that needs none: the active model's alerts are scored as
+    // ever; the shadow's classifications say why it did not score.
+    [OnnxFact]
+    public async Task RedisHashSource_KeyOfAnotherType_OnlyTheShadowThatRequiresItIsWithheld()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var (shadow, _) = MetadataModel(seed: 46);
+        using var _ = shadow;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 2, alertsPerObject: 2, seed: 12);
+        var key = "foreign" + Guid.NewGuid().ToString("N")[..8] + ":z";
+        using var connection = await _redis.ConnectAsync();
+        await connection.GetDatabase().StringSetAsync(key, "another program's value");
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new RedisHashObjectValueSource(connection, key),
+            [("ztf", "mw-ebv")] = new RedisHashObjectValueSource(connection, key),
+        });
+        var models = ModelSet.Create(new Dictionary<string, ActiveModel> { ["ztf"] = TestModels.A }, new Dictionary<string, ActiveModel> { ["ztf"] = shadow }, sources);
+
+        using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
+        var counted = RoutingTests.CountMeasurements("alertbroker.metadata.lookups", out var listener, metrics, tag: "result");
+        BatchResult result;
+        using (listener)
+        {
+            result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => models, new ClassificationCodec(), metrics).ProcessAsync(Inputs(alerts));
+        }
+
+        // Two objects, each looked up in both sources.
+        Assert.Equal(4, counted.GetValueOrDefault("unavailable"));
+
+        Assert.All(result.Outputs, o => Assert.NotEmpty(o.Classification.Probabilities));
+        Assert.Equal(alerts.Count, result.ShadowOutputs.Count);
+        foreach (var c in result.ShadowOutputs.Select(o => o.Classification))
+        {
+            Assert.Equal(ScoringPath.None, c.Scoring);
+            Assert.Equal("z-meta", c.ModelName);
+            Assert.Contains(key + ": the key is a string, not a hash", c.Reason, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, result.MetadataProblems.Count);
+    }
+
+    // The same key at start, or when the registry declares it: it opened, so a model requiring it was served and every batch
+    // then failed. Now it is a source that cannot be opened, as a CSV without its column: refused, naming the key and type.
+    [Fact]
+    public async Task Factory_RedisHashSourceWhoseKeyIsAnotherType_CannotBeOpened_AndAModelRequiringItMayNotServe()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var prefix = "typed" + Guid.NewGuid().ToString("N")[..8];
+        using var connection = await _redis.ConnectAsync();
+        var db = connection.GetDatabase();
+        await db.StringSetAsync(prefix + ":ebv", "another program's value");
+        await db.HashSetAsync(prefix + ":z", "ZTF1", "0.1");
+        var problems = new List<string>();
+        var factory = new MetadataSourceFactory([("ztf", "mw-ebv", null, null, prefix + ":ebv"), ("ztf", "host-redshift", null, null, prefix + ":z")], () => connection, (_, _, p) => problems.Add(p));
+
+        var configured = factory.ConfiguredProblem("ztf", "mw-ebv");
+        Assert.NotNull(configured);
+        Assert.Contains($"redis-hash {prefix}:ebv: the key is a string, not a hash", configured, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker:Metadata:Sources:ztf:mw-ebv:RedisHash", configured, StringComparison.Ordinal);
+        Assert.Null(factory.ConfiguredProblem("ztf", "host-redshift"));
+
+        var atStart = factory.BuildChecked([]);
+        Assert.False(atStart.Supplies("ztf", "mw-ebv"));
+        Assert.True(atStart.Supplies("ztf", "host-redshift"));
+        Assert.Contains(problems, p => p.Contains(prefix + ":ebv", StringComparison.Ordinal));
+
+        // Declared in the registry (models metadata set … --redis-hash): the watcher's gate refuses the model.
+        var declaredOnly = new MetadataSourceFactory([], () => connection);
+        var refusal = declaredOnly.CheckSupplied("ztf", ["mw-ebv"], [new MetadataSourceDeclaration { Survey = "ztf", Source = "mw-ebv", RedisHash = prefix + ":ebv" }]);
+        Assert.NotNull(refusal);
+        Assert.Contains($"mw-ebv: redis-hash {prefix}:ebv: the key is a string, not a hash", refusal, StringComparison.Ordinal);
+
+        // Made a hash (or deleted: a key not written yet is every value unknown), it serves.
+        await db.KeyDeleteAsync(prefix + ":ebv");
+        Assert.Null(factory.ConfiguredProblem("ztf", "mw-ebv"));
+        Assert.Null(declaredOnly.CheckSupplied("ztf", ["mw-ebv"], [new MetadataSourceDeclaration { Survey = "ztf", Source = "mw-ebv", RedisHash = prefix + ":ebv" }]));
+    }
+
     // Read with a plain Split(','): the quoted header had no column "redshift" ("\"redshift\"") and quoted ids matched nothing.
     [Theory]
     [InlineData(false)]
@@ -319,6 +497,19 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         var models = served.Services.GetRequiredService<IBatchModelSource>().ForNextBatch();
         Assert.Equal("z-meta", models.For("ztf")!.Name);
         Assert.True(models.Metadata.Supplies("ztf", "host-redshift"));
+
+        // A Redis hash source whose key is another program's string: a setting to fix (exit 2), naming the key and its type
+        // (the fixture's plain server needs no credentials). It was served, and every batch then failed.
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var key = "foreign" + Guid.NewGuid().ToString("N")[..8] + ":ebv";
+        Assert.StartsWith("+OK", _redis.ExecuteAsync("SET", key, "x").GetAwaiter().GetResult(), StringComparison.Ordinal);
+        settings.Remove("AlertBroker:Metadata:Sources:ztf:mw-ebv:Csv");
+        settings["AlertBroker:Metadata:Sources:ztf:mw-ebv:RedisHash"] = key;
+        settings["AlertBroker:Metadata:Redis"] = _redis.Configuration;
+        using var foreign = WorkerHosts.Build(settings);
+        var refused2 = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => foreign.Services.GetRequiredService<IBatchModelSource>());
+        Assert.Contains($"redis-hash {key}: the key is a string, not a hash", refused2.Message, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker:Metadata:Sources:ztf:mw-ebv:RedisHash", refused2.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A package with the metadata branch, and the same weights for the reference forward pass.</summary>

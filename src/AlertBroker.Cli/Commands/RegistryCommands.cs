@@ -704,6 +704,14 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine(Markup.Escape($"Another program writes under the registry's prefix '{prefix}': give the registry a prefix of its own (--prefix, AlertBroker:Model:RegistryPrefix), or delete the key if it is not needed."));
             return 1;
         }
+        catch (StackExchange.Redis.RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            // "NOPERM this user has no permissions to access one of the keys used as arguments" says neither which keys nor
+            // what to grant. A registry script's keys are checked before it runs, so such a write changed nothing.
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisErrors.Brief(e)) + "[/]");
+            CliHelpers.Stderr.MarkupLine(Markup.Escape($"The Redis user may not use the registry's keys ({{{prefix}}}:*): a models command that changes the registry needs its ACL to allow reading and writing them (~{{{prefix}}}:*) and publishing on &{{{prefix}}}:models:events; the read-only ones (list, status, metadata list) need reading only."));
+            return 1;
+        }
         catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
         {
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisWriteRefusal.Describe(e) ?? RedisErrors.Brief(e)) + "[/]");

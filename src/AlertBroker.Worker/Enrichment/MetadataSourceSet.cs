@@ -38,6 +38,10 @@ public interface IObjectValueSource
     /// connection shares that read's round trip.
     /// </summary>
     /// <exception cref="StateStoreUnavailableException">a Redis source could not be reached (the batch is retried).</exception>
+    /// <exception cref="MetadataSourceException">
+    /// a Redis source answered but cannot serve: its key holds another type (another program's key) or the worker's user
+    /// may not read it (NOPERM). Retrying does not help: the batch goes on without the source's values.
+    /// </exception>
     Task LookupAsync(IReadOnlyList<string> objectIds, string?[] results, CancellationToken cancellationToken = default);
 }
 
@@ -147,6 +151,16 @@ public sealed class RedisHashObjectValueSource(IConnectionMultiplexer redis, str
         {
             values = await redis.GetDatabase().HashGetAsync(key, fields).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            // Another program's key under that name. Retrying the batch cannot help (it was retried for ever, the partition
+            // stopped, "State store unavailable"); the error names no key and no type: say both.
+            throw new MetadataSourceException($"{Description}: the key {await DescribeTypeAsync().ConfigureAwait(false)}, not a hash (another program's key?): {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            throw new MetadataSourceException($"{Description}: the worker's Redis user may not read the key (its ACL): {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             throw new StateStoreUnavailableException($"metadata {Description}: {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
@@ -155,6 +169,20 @@ public sealed class RedisHashObjectValueSource(IConnectionMultiplexer redis, str
         for (var i = 0; i < values.Length; i++)
         {
             results[i] = values[i].IsNull ? null : (string?)values[i];
+        }
+    }
+
+    // "is a string" (TYPE's answer), or "is not a hash" when TYPE itself fails.
+    private async Task<string> DescribeTypeAsync()
+    {
+        try
+        {
+            var type = await redis.GetDatabase().KeyTypeAsync(key).ConfigureAwait(false);
+            return "is a " + type.ToString().ToLowerInvariant();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return "is of another type";
         }
     }
 }
@@ -232,7 +260,14 @@ public sealed class MetadataSourceFactory
     }
 
     /// <summary>The sources for the configuration plus <paramref name="declarations"/>; ones that cannot be opened are left out (and reported).</summary>
-    public MetadataSourceSet Build(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations) => Build(declarations, null);
+    public MetadataSourceSet Build(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations) => Build(declarations, null, checkKeys: false);
+
+    /// <summary>
+    /// As <see cref="Build(IReadOnlyList{AlertBroker.Registry.MetadataSourceDeclaration})"/>, and a Redis hash source whose key
+    /// holds another type (another program's key) counts as one that cannot be opened: for the worker's start, where a
+    /// model that requires it is then refused (one <c>TYPE</c> per hash source, blocking; not for the batch path).
+    /// </summary>
+    public MetadataSourceSet BuildChecked(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations) => Build(declarations, null, checkKeys: true);
 
     /// <summary>
     /// Why a model needing <paramref name="needed"/> may not serve <paramref name="survey"/> here (a source neither configured
@@ -247,7 +282,7 @@ public sealed class MetadataSourceFactory
         }
 
         var problems = new Dictionary<(string, string), string>();
-        var sources = Build(declarations, problems);
+        var sources = Build(declarations, problems, checkKeys: true);
         var missing = sources.Missing(survey, needed);
         if (missing.Count == 0)
         {
@@ -273,7 +308,7 @@ public sealed class MetadataSourceFactory
 
             try
             {
-                Open(csv, column ?? source, hash);
+                Open(csv, column ?? source, hash, checkKey: true);
                 return null;
             }
             catch (MetadataSourceException e)
@@ -288,7 +323,7 @@ public sealed class MetadataSourceFactory
         return null;
     }
 
-    private MetadataSourceSet Build(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations, Dictionary<(string, string), string>? problems)
+    private MetadataSourceSet Build(IReadOnlyList<AlertBroker.Registry.MetadataSourceDeclaration> declarations, Dictionary<(string, string), string>? problems, bool checkKeys)
     {
         ArgumentNullException.ThrowIfNull(declarations);
         var map = new Dictionary<(string, string), IObjectValueSource>();
@@ -296,7 +331,7 @@ public sealed class MetadataSourceFactory
         {
             try
             {
-                map[(survey, source)] = Open(csv, column ?? source, hash);
+                map[(survey, source)] = Open(csv, column ?? source, hash, checkKeys);
                 problems?.Remove((survey, source));
             }
             catch (MetadataSourceException e)
@@ -319,7 +354,7 @@ public sealed class MetadataSourceFactory
         return new MetadataSourceSet(map);
     }
 
-    private IObjectValueSource Open(string? csv, string column, string? hash)
+    private IObjectValueSource Open(string? csv, string column, string? hash, bool checkKey)
     {
         lock (_lock)
         {
@@ -344,7 +379,32 @@ public sealed class MetadataSourceFactory
                 _cache[hashKey] = hashSource;
             }
 
+            if (checkKey)
+            {
+                CheckKeyType(_redis()!, hash!);
+            }
+
             return hashSource;
+        }
+    }
+
+    // A key of another type would fail every lookup (WRONGTYPE): refused where a missing source is. A key not there yet is
+    // fine (every value unknown until it is written); a Redis that does not answer now is left to the lookups to find.
+    private static void CheckKeyType(IConnectionMultiplexer redis, string key)
+    {
+        RedisType type;
+        try
+        {
+            type = redis.GetDatabase().KeyType(key);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return;
+        }
+
+        if (type is not (RedisType.Hash or RedisType.None or RedisType.Unknown))
+        {
+            throw new MetadataSourceException($"redis-hash {key}: the key is a {type.ToString().ToLowerInvariant()}, not a hash (another program's key?)");
         }
     }
 }

@@ -161,7 +161,7 @@ public static class ServiceCollectionExtensions
                 return CreateRegistrySource(o, sp.GetRequiredService<IOptions<RedisOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), factory, sp.GetRequiredService<ShadowStatisticsAccumulator>(), metrics, Announce, () => metrics.Error(WorkerError.ModelRefused), () => statistics.Snapshot().ToHeartbeat());
             }
 
-            var metadata = factory.Build([]);
+            var metadata = factory.BuildChecked([]);
             ModelSet set;
             var paths = o.AllPaths;
             if (paths.Count > 0)

@@ -605,6 +605,11 @@ public sealed class KafkaAlertWorker
                     Log.StateUnreadable(_logger, ModelSet.SurveyName(first.Survey), first.ObjectId, unreadable.Count - 1);
                 }
 
+                foreach (var problem in result.MetadataProblems.Distinct(StringComparer.Ordinal))
+                {
+                    Log.MetadataUnavailable(_logger, problem);
+                }
+
                 BatchCompleted?.Invoke(result);
                 return true;
             }
@@ -667,6 +672,7 @@ public sealed class KafkaAlertWorker
         var dead = new List<DeadLetter>();
         int alerts = 0, written = 0, added = 0, retries = 0, dropped = 0;
         var unreadable = new List<ObjectKey>();
+        var metadataProblems = new List<string>();
         var clock = Stopwatch.StartNew();
 
         // One set of models for the whole batch, even though its messages are retried one call at a time.
@@ -685,6 +691,7 @@ public sealed class KafkaAlertWorker
                 retries += r.CasRetries;
                 dropped += r.ObservationsDropped;
                 unreadable.AddRange(r.UnreadableStates);
+                metadataProblems.AddRange(r.MetadataProblems);
             }
             catch (Exception e) when (e is not (OperationCanceledException or StateStoreUnavailableException or StateConflictException or SchemaLookupUnavailableException))
             {
@@ -705,7 +712,7 @@ public sealed class KafkaAlertWorker
         }
 
         var t = clock.Elapsed;
-        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped, UnreadableStates = unreadable };
+        return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped, UnreadableStates = unreadable, MetadataProblems = metadataProblems };
     }
 
     private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, CancellationToken abort)

@@ -183,6 +183,7 @@ public sealed class AlertBatchProcessor
         TimeSpan readTime = metadataStart, scoreTime = default, writeTime = default;
         int written = 0, added = 0, retries = 0, dropped = 0;
         List<ObjectKey>? unreadable = null;
+        List<string>? metadataProblems = null;
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt >= MaxCasAttempts)
@@ -207,7 +208,7 @@ public sealed class AlertBatchProcessor
             await _store.ReadAsync(keys, states, cancellationToken).ConfigureAwait(false);
             if (attempt == 0)
             {
-                await ApplyMetadataAsync(lookups).ConfigureAwait(false);
+                metadataProblems = await ApplyMetadataAsync(lookups).ConfigureAwait(false);
                 for (var i = 0; i < states.Length; i++)
                 {
                     if (states[i] is { Unreadable: true })
@@ -304,6 +305,10 @@ public sealed class AlertBatchProcessor
             {
                 c = Scored(a, active.Model, picks[j], timestamp, received, classified);
             }
+            else if (work.ActiveWithheld is { } held)
+            {
+                c = WithoutMetadata(a, held, work, timestamp, received, classified);
+            }
             else
             {
                 c = new Classification(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, string.Empty, string.Empty, [], [], work.ObservationsAt(a.Mjd), 0, ScoringPath.None, timestamp, received, classified)
@@ -319,6 +324,12 @@ public sealed class AlertBatchProcessor
                 var s = Withheld(a, withheldShadow.Model, work, rejection, timestamp, received, classified);
                 (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
                 counts.Shadowed(work.Survey, withheldShadow.Model);
+            }
+            else if (work.ShadowWithheld is { } heldShadow)
+            {
+                var s = WithoutMetadata(a, heldShadow, work, timestamp, received, classified);
+                (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
+                counts.Shadowed(work.Survey, heldShadow.Model);
             }
             else if (work.Shadow is { } shadow)
             {
@@ -343,6 +354,7 @@ public sealed class AlertBatchProcessor
             ShadowOutputs = shadowOutputs ?? [],
             ObservationsDropped = dropped,
             UnreadableStates = unreadable ?? [],
+            MetadataProblems = metadataProblems ?? [],
         };
         _metrics?.RecordBatch(result);
         counts.Report(_metrics);
@@ -362,6 +374,13 @@ public sealed class AlertBatchProcessor
         {
             Reason = rejection.Message,
             Rejection = rejection.Kind,
+        };
+
+    // An alert whose model requires a metadata source that cannot serve now: the model, no probabilities, the problem.
+    private static Classification WithoutMetadata(Alert a, WithheldModel held, ObjectWork work, long? timestamp, long received, long classified) =>
+        new(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, held.Model.Name, held.Model.Version, [], [], work.ObservationsAt(a.Mjd), 0, ScoringPath.None, timestamp, received, classified)
+        {
+            Reason = held.Reason,
         };
 
     private static Func<ModelSet> SingleModel(Func<ActiveModel> model)
@@ -469,15 +488,52 @@ public sealed class AlertBatchProcessor
         return lookups;
     }
 
-    private async Task ApplyMetadataAsync(List<MetadataLookup> lookups)
+    // The problems of sources that answered but cannot serve (null when none).
+    private async Task<List<string>?> ApplyMetadataAsync(List<MetadataLookup> lookups)
     {
         if (lookups.Count > 0)
         {
-            await Task.WhenAll(lookups.Select(l => l.Pending)).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(lookups.Select(l => l.Pending)).ConfigureAwait(false);
+            }
+            catch (MetadataSourceException)
+            {
+                // Handled per lookup below; another lookup's outage still fails the batch (it is retried).
+                foreach (var l in lookups)
+                {
+                    if (l.Pending.Exception?.InnerException is { } other and not MetadataSourceException)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(other);
+                    }
+
+                    if (l.Pending.IsCanceled)
+                    {
+                        throw new OperationCanceledException();
+                    }
+                }
+            }
         }
 
+        List<string>? problems = null;
         foreach (var lookup in lookups)
         {
+            if (lookup.Pending.Exception?.InnerException is MetadataSourceException unusable)
+            {
+                // A Redis hash that is another program's key, or one the worker's user may not read: retrying cannot help
+                // (the batch was retried for ever and the partition stopped). Its values are unknown for this batch; a model
+                // that requires the source is not fed "unknown" but withheld (its alerts stored, scoring NONE, the reason).
+                var problem = $"{lookup.Survey} metadata {lookup.Source} unavailable: {unusable.Message}";
+                (problems ??= []).Add(problem);
+                foreach (var w in lookup.Works)
+                {
+                    w.SourceUnavailable(lookup.Source, problem);
+                }
+
+                _metrics?.MetadataUnavailable(lookup.Survey, lookup.Source, lookup.Works.Count);
+                continue;
+            }
+
             int found = 0, invalid = 0;
             for (var i = 0; i < lookup.Works.Count; i++)
             {
@@ -497,6 +553,8 @@ public sealed class AlertBatchProcessor
 
             _metrics?.MetadataLookups(lookup.Survey, lookup.Source, found, lookup.Works.Count - found - invalid, invalid);
         }
+
+        return problems;
     }
 
     // Each model scores its own objects: per model, incremental updates (a step or two) and full re-runs (whole light
@@ -608,6 +666,9 @@ public sealed class AlertBatchProcessor
     }
 
     private sealed record MetadataLookup(string Survey, string Source, List<ObjectWork> Works, string?[] Results, Task Pending);
+
+    // A model left out for an object in this batch, and why.
+    private sealed record WithheldModel(ActiveModel Model, string Reason);
 
     private readonly record struct AlertPick(ScoringPath Path, int Steps, int Observations, float[] Probabilities, PrefixRequest? Prefix);
 
@@ -937,11 +998,43 @@ public sealed class AlertBatchProcessor
 
         public string Survey { get; }
 
-        public ScoreTrack? Active { get; }
+        public ScoreTrack? Active { get; private set; }
 
-        public ScoreTrack? Shadow { get; }
+        public ScoreTrack? Shadow { get; private set; }
 
-        public ScoreTrack[] Tracks { get; }
+        public ScoreTrack[] Tracks { get; private set; }
+
+        /// <summary>The active model left out because a metadata source it requires cannot serve (see <see cref="SourceUnavailable"/>).</summary>
+        public WithheldModel? ActiveWithheld { get; private set; }
+
+        /// <summary>The shadow model left out for the same reason.</summary>
+        public WithheldModel? ShadowWithheld { get; private set; }
+
+        /// <summary>
+        /// <paramref name="source"/> cannot serve in this batch: a model that requires it is left out, as for a survey no model
+        /// serves (the light curve stored, the last scoring state kept, so the object is continued or re-run once the source
+        /// serves again), and its alerts are classified with scoring NONE and <paramref name="problem"/>. Called before
+        /// <see cref="Prepare"/>. A model whose metadata is optional keeps scoring, with the source's values unknown.
+        /// </summary>
+        public void SourceUnavailable(string source, string problem)
+        {
+            if (Active is { } active && active.Model.MetadataRequired && active.Model.MetadataSources.Contains(source))
+            {
+                ActiveWithheld = new WithheldModel(active.Model, problem);
+
+                // A shadow only runs beside an active model.
+                ShadowWithheld = Shadow is { } beside ? new WithheldModel(beside.Model, problem) : ShadowWithheld;
+                Active = null;
+                Shadow = null;
+                Tracks = [];
+            }
+            else if (Shadow is { } shadow && shadow.Model.MetadataRequired && shadow.Model.MetadataSources.Contains(source))
+            {
+                ShadowWithheld = new WithheldModel(shadow.Model, problem);
+                Shadow = null;
+                Tracks = Active is null ? [] : [Active];
+            }
+        }
 
         /// <summary>The object's class label (shadow statistics), when a label source has one.</summary>
         public string? Label { get; set; }

@@ -48,4 +48,11 @@ public sealed record BatchResult(
     /// curves start again from this batch's alerts.
     /// </summary>
     public IReadOnlyList<AlertBroker.State.ObjectKey> UnreadableStates { get; init; } = [];
+
+    /// <summary>
+    /// Metadata sources that answered but could not serve this batch (a Redis hash key of another type, one the worker's user
+    /// may not read), one line each naming the source and the key: their values were unknown, and the alerts of a model
+    /// that requires one were classified with scoring NONE and the reason.
+    /// </summary>
+    public IReadOnlyList<string> MetadataProblems { get; init; } = [];
 }

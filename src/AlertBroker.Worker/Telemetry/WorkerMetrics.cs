@@ -68,7 +68,7 @@ public sealed class WorkerMetrics : IDisposable
         _shadowCompared = _meter.CreateCounter<long>("alertbroker.shadow.compared", "{alert}", "Alerts both the active and the shadow model classified (first delivery), by survey and shadow model.");
         _shadowAgreed = _meter.CreateCounter<long>("alertbroker.shadow.agreed", "{alert}", "Of the compared alerts, those whose top class was the same, by survey and shadow model.");
         _shadowAbsDiff = _meter.CreateCounter<double>("alertbroker.shadow.abs_diff", "1", "Sum of |p_shadow - p_active| per class over compared alerts (divide by alertbroker.shadow.compared for the mean).");
-        _metadataLookups = _meter.CreateCounter<long>("alertbroker.metadata.lookups", "{object}", "Metadata lookups by survey, source and result (found, missing, invalid).");
+        _metadataLookups = _meter.CreateCounter<long>("alertbroker.metadata.lookups", "{object}", "Metadata lookups by survey, source and result (found, missing, invalid, unavailable).");
         _meter.CreateObservableGauge("alertbroker.model.serving", ObserveServing, "1", "1 per survey and role (active, shadow), tagged with the model name and version serving it.");
         _meter.CreateObservableGauge("alertbroker.model.metadata_missing", ObserveMetadataMissing, "1", "1 for each metadata source a model serving a survey needs but the worker has no source for (scored as unknown).");
         _meter.CreateObservableGauge("alertbroker.shadow.aggregate.alerts", () => ObserveShadow(g => g.Alerts), "{alert}", "Alerts compared for the survey's shadow model, summed over every worker (from the registry).");
@@ -173,6 +173,10 @@ public sealed class WorkerMetrics : IDisposable
             _metadataLookups.Add(invalid, s, src, new KeyValuePair<string, object?>("result", "invalid"));
         }
     }
+
+    /// <summary>Objects whose lookup found the source unable to serve (a Redis hash key of another type, an ACL refusal).</summary>
+    public void MetadataUnavailable(string survey, string source, long objects) =>
+        _metadataLookups.Add(objects, new KeyValuePair<string, object?>("survey", survey), new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("result", "unavailable"));
 
     public void ObservationsDropped(int count)
     {
