@@ -350,19 +350,14 @@ public abstract class RedisWatcherTestsBase : IDisposable
         Assert.Contains(key + " is a string where the registry keeps a set", said, StringComparison.Ordinal);
         Assert.Contains("give the registry a prefix of its own", said, StringComparison.Ordinal);
     }
+
     // Another program's string at the workers hash: the heartbeat failed with "Heartbeat could not be reported: WRONGTYPE
     // Operation against a key holding the wrong kind of value" (no key named) and, since the shadow statistics were flushed
     // after the heartbeat in the same try, they never reached the registry: promote --require-shadow could never pass.
     [Fact]
     public async Task Heartbeat_WorkersKeyOfAnotherType_WarningNamesTheKey_ShadowStatisticsAndSwitchingGoOn()
     {
-        var prefix = "watch-" + Guid.NewGuid().ToString("N");
-        var registry = new RedisModelRegistry(_connection, prefix);
-        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
-        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
-        var promoter = new ModelPromoter(registry);
-        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
-        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var (prefix, registry, promoter) = await RegistryWithActiveAndShadowAsync();
         var key = RedisModelRegistry.KeyTag(prefix) + ":models:workers";
         await _connection.GetDatabase().StringSetAsync(key, "another program's value");
         var log = new MessageLog();
@@ -395,13 +390,7 @@ public abstract class RedisWatcherTestsBase : IDisposable
     [Fact]
     public async Task FlushShadowStatistics_StatisticsKeyOfAnotherType_WarningNamesTheKey_HeartbeatGoesOn()
     {
-        var prefix = "watch-" + Guid.NewGuid().ToString("N");
-        var registry = new RedisModelRegistry(_connection, prefix);
-        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
-        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
-        var promoter = new ModelPromoter(registry);
-        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
-        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var (prefix, registry, promoter) = await RegistryWithActiveAndShadowAsync();
         var log = new MessageLog();
         var accumulator = new ShadowStatisticsAccumulator();
         await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromMilliseconds(50), ShadowStatistics = accumulator, WorkerId = "w-" + prefix }, log);
@@ -422,6 +411,19 @@ public abstract class RedisWatcherTestsBase : IDisposable
         Assert.Contains(key + " is a list where the registry keeps a hash", said, StringComparison.Ordinal);
         Assert.Contains(await registry.GetWorkersAsync(TimeSpan.FromMinutes(1)), w => w.WorkerId == "w-" + prefix);
         Assert.False(accumulator.IsEmpty);
+    }
+
+    /// <summary>A registry of its own with m@1 active and m@2 its shadow for ztf.</summary>
+    private async Task<(string Prefix, RedisModelRegistry Registry, ModelPromoter Promoter)> RegistryWithActiveAndShadowAsync()
+    {
+        var prefix = "watch-" + Guid.NewGuid().ToString("N");
+        var registry = new RedisModelRegistry(_connection, prefix);
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(registry);
+        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        return (prefix, registry, promoter);
     }
 
     [Fact]
