@@ -28,6 +28,17 @@ public static partial class RedisErrors
         return RedisConnectionFactory.Redact(message);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> is Redis's reply to a command on a key of another type (another program's key under the
+    /// same prefix), or the registry's own check saying so: <c>WRONGTYPE …</c>.
+    /// </summary>
+    public static bool IsWrongType(Exception? e) => IsReply(e, "WRONGTYPE");
+
+    /// <summary>Whether <paramref name="e"/> is Redis's refusal by the user's ACL: <c>NOPERM …</c>.</summary>
+    public static bool IsNoPermission(Exception? e) => IsReply(e, "NOPERM");
+
+    private static bool IsReply(Exception? e, string code) => e is RedisServerException && e.Message.StartsWith(code, StringComparison.Ordinal);
+
     /// <summary>A StackExchange.Redis client message cut before its diagnostics (see the type's summary).</summary>
     public static string Brief(string message)
     {

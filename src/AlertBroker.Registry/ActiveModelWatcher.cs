@@ -274,7 +274,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         {
             await CheckNowAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (StackExchange.Redis.RedisServerException e) when (IsWrongType(e))
+        catch (StackExchange.Redis.RedisServerException e) when (AlertBroker.Redis.RedisErrors.IsWrongType(e))
         {
             // A worker started on such a registry ended "fatal: RedisServerException: WRONGTYPE …" (exit 70), naming no key.
             throw new RegistryException(await DescribeCheckFailureAsync(e, cancellationToken).ConfigureAwait(false), e);
@@ -593,7 +593,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     private async Task<string> DescribeCheckFailureAsync(Exception e, CancellationToken cancellationToken)
     {
         var said = AlertBroker.Redis.RedisErrors.Brief(e);
-        if (!IsWrongType(e) || _registry is not RedisModelRegistry redis)
+        if (!AlertBroker.Redis.RedisErrors.IsWrongType(e) || _registry is not RedisModelRegistry redis)
         {
             return said;
         }
@@ -623,7 +623,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             return refusal;
         }
 
-        if (written is not null && e is StackExchange.Redis.RedisServerException && e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        if (written is not null && AlertBroker.Redis.RedisErrors.IsNoPermission(e))
         {
             return $"{AlertBroker.Redis.RedisErrors.Brief(e)} ({written}: the registry's Redis user may not use it; its ACL needs the registry's keys)";
         }
@@ -637,8 +637,6 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             return AlertBroker.Redis.RedisErrors.Brief(e);
         }
     }
-
-    private static bool IsWrongType(Exception e) => e is StackExchange.Redis.RedisServerException && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
 
     private async Task LoopAsync(CancellationToken cancellationToken)
     {

@@ -222,8 +222,6 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     }
 
     // Why Redis refused a write although it answers, with what to do; null for any other failure.
-    private static bool IsWrongType(Exception? e) => e is RedisServerException && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
-
     private static string? WriteRefusal(Exception e) => RedisWriteRefusal.Describe(e, "let old objects expire (AlertBroker:State:Ttl)");
 
     public void Dispose()
@@ -255,7 +253,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         {
             await Task.WhenAll(tasks).WaitAsync(_options.CommandTimeout + _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisServerException) when (tolerateWrongType && Array.TrueForAll(tasks, t => t.IsCompletedSuccessfully || IsWrongType(t.Exception?.InnerException)))
+        catch (RedisServerException) when (tolerateWrongType && Array.TrueForAll(tasks, t => t.IsCompletedSuccessfully || RedisErrors.IsWrongType(t.Exception?.InnerException)))
         {
             // Every failure is a key of another type: the caller reads those keys as unreadable.
         }

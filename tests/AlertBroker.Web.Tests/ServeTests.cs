@@ -40,6 +40,22 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         return app;
     }
 
+    /// <summary><c>serve</c> over the state store's Redis under <paramref name="prefix"/> (no registry), started on a free port.</summary>
+    private async Task<WebApplication> StartServeOverStateAsync(string prefix)
+    {
+        var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:State:Redis"] = _redis.Configuration,
+            ["AlertBroker:State:KeyPrefix"] = prefix,
+            ["AlertBroker:Telemetry:HttpPort"] = WebTestKit.FreePort().ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        return serve;
+    }
+
+    private static HttpClient Client(WebApplication serve) =>
+        new() { BaseAddress = new Uri("http://127.0.0.1:" + serve.Configuration["AlertBroker:Telemetry:HttpPort"]) };
+
     [OnnxFact]
     public async Task Serve_WorkerFleetOnRedis_ShowsHeartbeatNumbersRecentObjectsHistoryAndModels()
     {
@@ -226,17 +242,10 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     public async Task Api_DamagedStateRecord_SaysItCouldNotBeRead()
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
-        var port = WebTestKit.FreePort();
         var prefix = "damaged" + Guid.NewGuid().ToString("N")[..6];
         await _redis.ExecuteAsync("SET", new AlertBroker.State.ObjectKey(AlertBroker.Alerts.Survey.Ztf, "ZTF26damaged").ToStorageKey(prefix), "not a state record at all");
-        await using var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:State:Redis"] = _redis.Configuration,
-            ["AlertBroker:State:KeyPrefix"] = prefix,
-            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+        await using var serve = await StartServeOverStateAsync(prefix);
+        using var http = Client(serve);
 
         var o = Get(http, "/api/objects/ztf/ZTF26damaged");
 
@@ -304,15 +313,8 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var prefix = "recent" + Guid.NewGuid().ToString("N")[..8];
         const string Good = "{\"objectId\":\"ZTF26good\",\"survey\":\"ztf\",\"mjd\":60000.5,\"model\":\"ztf-bts@2.0.0\",\"topClass\":\"SNIa\",\"topProbability\":0.9,\"observations\":3,\"steps\":2,\"scoring\":\"Full\",\"classifiedUnixMs\":1}";
         await _redis.ExecuteAsync("LPUSH", prefix + ":recent-classifications", Good, "{}", "{\"objectId\":null,\"survey\":\"ztf\"}", "{\"objectId\":\"ZTF26nosurvey\"}", "not json");
-        var port = WebTestKit.FreePort();
-        await using var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:State:Redis"] = _redis.Configuration,
-            ["AlertBroker:State:KeyPrefix"] = prefix,
-            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+        await using var serve = await StartServeOverStateAsync(prefix);
+        using var http = Client(serve);
 
         var recent = Get(http, "/api/objects/recent");
         Assert.Equal("ZTF26good", Assert.Single(recent.GetProperty("items").EnumerateArray()).GetProperty("objectId").GetString());
@@ -473,15 +475,8 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var prefix = "wrongtype" + Guid.NewGuid().ToString("N")[..6];
         await _redis.ExecuteAsync("HSET", new AlertBroker.State.ObjectKey(AlertBroker.Alerts.Survey.Ztf, "ZTF26hash").ToStorageKey(prefix), "a", "b");
         await _redis.ExecuteAsync("HSET", prefix + ":recent-classifications", "a", "b");
-        var port = WebTestKit.FreePort();
-        await using var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:State:Redis"] = _redis.Configuration,
-            ["AlertBroker:State:KeyPrefix"] = prefix,
-            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+        await using var serve = await StartServeOverStateAsync(prefix);
+        using var http = Client(serve);
 
         using (var r = await http.GetAsync(new Uri("/api/objects/recent", UriKind.Relative)))
         {

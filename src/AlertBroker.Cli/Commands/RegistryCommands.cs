@@ -691,7 +691,7 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
             return 4;
         }
-        catch (StackExchange.Redis.RedisServerException e) when (registry is not null && e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        catch (StackExchange.Redis.RedisServerException e) when (registry is not null && RedisErrors.IsWrongType(e))
         {
             // "WRONGTYPE Operation against a key holding the wrong kind of value" names no key: find it.
             var mistyped = await FindMistypedKeysQuietlyAsync(registry).ConfigureAwait(false);
@@ -704,7 +704,7 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine(Markup.Escape($"Another program writes under the registry's prefix '{prefix}': give the registry a prefix of its own (--prefix, AlertBroker:Model:RegistryPrefix), or delete the key if it is not needed."));
             return 1;
         }
-        catch (StackExchange.Redis.RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        catch (StackExchange.Redis.RedisServerException e) when (RedisErrors.IsNoPermission(e))
         {
             // "NOPERM this user has no permissions to access one of the keys used as arguments" says neither which keys nor
             // what to grant. A registry script's keys are checked before it runs, so such a write changed nothing.

@@ -151,13 +151,13 @@ public sealed class RedisHashObjectValueSource(IConnectionMultiplexer redis, str
         {
             values = await redis.GetDatabase().HashGetAsync(key, fields).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        catch (RedisServerException e) when (AlertBroker.Redis.RedisErrors.IsWrongType(e))
         {
             // Another program's key under that name. Retrying the batch cannot help (it was retried for ever, the partition
             // stopped, "State store unavailable"); the error names no key and no type: say both.
             throw new MetadataSourceException($"{Description}: the key {await DescribeTypeAsync().ConfigureAwait(false)}, not a hash (another program's key?): {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        catch (RedisServerException e) when (AlertBroker.Redis.RedisErrors.IsNoPermission(e))
         {
             throw new MetadataSourceException($"{Description}: the worker's Redis user may not read the key (its ACL): {AlertBroker.Redis.RedisErrors.Brief(e)}", e);
         }
