@@ -1,3 +1,4 @@
+using System.Text;
 using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Registry;
@@ -173,30 +174,48 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public async Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default) =>
         (await GetSurveyAsync(survey, cancellationToken).ConfigureAwait(false)).Previous;
 
-    public async Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        SetActiveAsync([new PointerMove(survey, expectedCurrent, next, record)], cancellationToken);
+
+    public async Task SetActiveAsync(IReadOnlyList<PointerMove> moves, CancellationToken cancellationToken = default)
     {
-        RegistryNames.CheckSurvey(survey);
-        ArgumentNullException.ThrowIfNull(next);
-        ArgumentNullException.ThrowIfNull(record);
+        RegistryNames.CheckMoves(moves);
+        if (moves.Count == 0)
+        {
+            return;
+        }
+
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-        var current = ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
-        if (PackageDescriptions.Identity(current) != PackageDescriptions.Identity(expectedCurrent))
+
+        // Every survey's compare-and-set is checked, and everything serialised, before anything is written: the pointers move
+        // together, and never without their audit records.
+        var writes = new List<(string Survey, ActivePointer? Current, string Pointer)>(moves.Count);
+        var audit = new StringBuilder();
+        foreach (var (survey, expectedCurrent, next, record) in moves)
         {
-            throw new RegistryException($"the active model of {survey} changed while this promotion was being checked; check again");
+            var current = ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
+            if (PackageDescriptions.Identity(current) != PackageDescriptions.Identity(expectedCurrent))
+            {
+                throw new RegistryException(RegistryNames.ConflictMessage(survey, moves.Count));
+            }
+
+            writes.Add((survey, current, RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active })));
+            audit.Append(RegistryJson.Serialize(record with { Survey = survey })).Append('\n');
         }
 
-        // Everything is serialised before anything is written: the pointer never moves without its audit record.
-        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
-        var pointer = RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active });
-        Directory.CreateDirectory(SurveyDirectory(survey));
-        if (current is not null)
+        foreach (var (survey, current, pointer) in writes)
         {
-            File.AppendAllText(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
+            Directory.CreateDirectory(SurveyDirectory(survey));
+            if (current is not null)
+            {
+                File.AppendAllText(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
+            }
+
+            WriteAtomically(ActivePath(survey), pointer);
         }
 
-        WriteAtomically(ActivePath(survey), pointer);
-        File.AppendAllText(AuditPath, audit);
+        File.AppendAllText(AuditPath, audit.ToString());
     }
 
     public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)

@@ -47,6 +47,13 @@ public interface IModelRegistry
     /// </summary>
     Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Moves several surveys' active pointers as one change: each move as <see cref="SetActiveAsync(string, ActivePointer?, ActivePointer, PromotionRecord, CancellationToken)"/>,
+    /// and either every pointer moves (each with its history entry, audit record and notification) or none does — a
+    /// compare-and-set that fails for one survey, or a key of another type, leaves every survey as it was. The surveys must differ.
+    /// </summary>
+    Task SetActiveAsync(IReadOnlyList<PointerMove> moves, CancellationToken cancellationToken = default);
+
     /// <summary>The pointer a rollback of the survey would restore (the one before the current), or null.</summary>
     Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default);
 

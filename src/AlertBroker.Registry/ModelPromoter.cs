@@ -21,7 +21,7 @@ public interface IHoldoutEvaluator
 /// <summary>Why a promotion or shadow was refused.</summary>
 public enum PromotionRefusal
 {
-    /// <summary>Not refused (or only partly done: see <see cref="PromotionResult.Records"/>).</summary>
+    /// <summary>Not refused.</summary>
     None,
 
     /// <summary>A check failed (the gate, the package, the registry): exit 1.</summary>
@@ -75,7 +75,7 @@ public sealed record ShadowOptions
     public bool Force { get; init; }
 }
 
-/// <summary>The outcome of a promotion (or shadow) attempt: one record per survey whose pointer moved.</summary>
+/// <summary>The outcome of a promotion (or shadow) attempt: one record per survey whose pointer moved (a promotion moves every survey asked for, or none).</summary>
 public sealed record PromotionResult(bool Promoted, IReadOnlyList<string> Findings, PromotionRecord? Record)
 {
     /// <summary>The audit records written, one per survey.</summary>
@@ -275,13 +275,15 @@ public sealed class ModelPromoter(IModelRegistry registry)
         }
 
         var records = new List<PromotionRecord>();
+        var moves = new List<PointerMove>();
+        var utc = DateTimeOffset.UtcNow;
         foreach (var (survey, forced) in surveys)
         {
             var record = new PromotionRecord
             {
                 Action = "promote",
                 Survey = survey,
-                Utc = DateTimeOffset.UtcNow,
+                Utc = utc,
                 From = actives[survey]?.Ref.ToString(),
                 To = candidate.ToString(),
                 Metrics = metrics[survey],
@@ -289,17 +291,25 @@ public sealed class ModelPromoter(IModelRegistry registry)
                 Reason = options.Reason ?? string.Join("; ", findings),
                 By = options.By,
             };
-            try
-            {
-                await registry.SetActiveAsync(survey, actives[survey], candidatePointer with { SinceUtc = record.Utc }, record, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RegistryException e)
-            {
-                findings.Add("refused: " + e.Message);
-                continue;
-            }
-
             records.Add(record);
+            moves.Add(new PointerMove(survey, actives[survey], candidatePointer with { SinceUtc = utc }, record));
+        }
+
+        // Every survey's pointer moves in one change, or none does: before, a promotion to ztf and lsst could move ztf and
+        // then fail on lsst (its pointer changed meanwhile), leaving the two surveys on different models.
+        try
+        {
+            await registry.SetActiveAsync(moves, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException e)
+        {
+            findings.Add("refused: " + e.Message);
+            return new PromotionResult(false, findings, null);
+        }
+
+        foreach (var record in records)
+        {
+            var survey = record.Survey!;
             findings.Add(record.Forced ? $"{survey}: FORCED: promoted although a check failed; the audit record says so" : $"{survey}: promoted");
 
             // The shadowed candidate is now the active model: stop scoring it twice.
@@ -310,7 +320,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
             }
         }
 
-        return new PromotionResult(records.Count == surveys.Count, findings, records.FirstOrDefault()) { Records = records };
+        return new PromotionResult(true, findings, records.FirstOrDefault()) { Records = records };
     }
 
     /// <summary>Makes <paramref name="candidate"/> the shadow of each survey (checked as for a promotion, without the metric checks).</summary>

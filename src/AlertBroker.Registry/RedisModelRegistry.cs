@@ -49,18 +49,31 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return 1
         """;
 
-    // KEYS: active:S, history:S, audit, surveys. ARGV: expected identity, pointer, record, channel, survey, event.
+    // Moves one or more surveys' active pointers, all or none: every survey's compare-and-set (and every key's type) is
+    // checked before anything is written. KEYS: audit, surveys, then active:S and history:S for each survey. ARGV: channel,
+    // then for each survey: expected identity, pointer, record, survey, event.
     private const string SetActiveScript = IdentityLua + TypeCheckLua + """
-        local bad = mistyped({'string', 'list', 'list', 'set'})
+        local types = {'list', 'set'}
+        for i = 3, #KEYS, 2 do types[i] = 'string' types[i + 1] = 'list' end
+        local bad = mistyped(types)
         if bad then return redis.error_reply(bad) end
-        local cur = redis.call('GET', KEYS[1])
-        if ident(cur) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
-        if cur then redis.call('LPUSH', KEYS[2], cur) end
-        redis.call('SET', KEYS[1], ARGV[2])
-        redis.call('RPUSH', KEYS[3], ARGV[3])
-        redis.call('SADD', KEYS[4], ARGV[5])
-        redis.call('PUBLISH', ARGV[4], ARGV[6])
-        return 1
+        local n = (#KEYS - 2) / 2
+        local current = {}
+        for j = 1, n do
+          local cur = redis.call('GET', KEYS[1 + 2 * j])
+          local a = 2 + 5 * (j - 1)
+          if ident(cur) ~= ARGV[a] then return redis.error_reply('CONFLICT ' .. ARGV[a + 3]) end
+          current[j] = cur
+        end
+        for j = 1, n do
+          local a = 2 + 5 * (j - 1)
+          if current[j] then redis.call('LPUSH', KEYS[2 + 2 * j], current[j]) end
+          redis.call('SET', KEYS[1 + 2 * j], ARGV[a + 1])
+          redis.call('RPUSH', KEYS[1], ARGV[a + 2])
+          redis.call('SADD', KEYS[2], ARGV[a + 3])
+          redis.call('PUBLISH', ARGV[1], ARGV[a + 4])
+        end
+        return n
         """;
 
     // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event, restored pointer.
@@ -324,23 +337,44 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return Pointer(await _db.ListGetByIndexAsync(HistoryKey(survey), 0).ConfigureAwait(false), survey, PointerRoles.Active, HistoryKey(survey));
     }
 
-    public async Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default)
+    public Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        SetActiveAsync([new PointerMove(survey, expectedCurrent, next, record)], cancellationToken);
+
+    public async Task SetActiveAsync(IReadOnlyList<PointerMove> moves, CancellationToken cancellationToken = default)
     {
-        RegistryNames.CheckSurvey(survey);
-        ArgumentNullException.ThrowIfNull(next);
-        ArgumentNullException.ThrowIfNull(record);
+        RegistryNames.CheckMoves(moves);
+        if (moves.Count == 0)
+        {
+            return;
+        }
+
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        next = next with { Survey = survey, Role = PointerRoles.Active };
+        var keys = new RedisKey[2 + (2 * moves.Count)];
+        var args = new RedisValue[1 + (5 * moves.Count)];
+        keys[0] = Audit;
+        keys[1] = SurveysSet;
+        args[0] = EventsChannel;
+        for (var j = 0; j < moves.Count; j++)
+        {
+            var (survey, expectedCurrent, next, record) = moves[j];
+            next = next with { Survey = survey, Role = PointerRoles.Active };
+            keys[2 + (2 * j)] = ActiveKey(survey);
+            keys[3 + (2 * j)] = HistoryKey(survey);
+            args[1 + (5 * j)] = PackageDescriptions.Identity(expectedCurrent);
+            args[2 + (5 * j)] = RegistryJson.Serialize(next);
+            args[3 + (5 * j)] = RegistryJson.Serialize(record with { Survey = survey });
+            args[4 + (5 * j)] = survey;
+            args[5 + (5 * j)] = Event(PointerRoles.Active, survey, next);
+        }
+
         try
         {
-            await _db.ScriptEvaluateAsync(
-                SetActiveScript,
-                [ActiveKey(survey), HistoryKey(survey), Audit, SurveysSet],
-                [PackageDescriptions.Identity(expectedCurrent), RegistryJson.Serialize(next), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, survey, Event(PointerRoles.Active, survey, next)]).ConfigureAwait(false);
+            await _db.ScriptEvaluateAsync(SetActiveScript, keys, args).ConfigureAwait(false);
         }
-        catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
+        catch (RedisServerException e) when (e.Message.StartsWith("CONFLICT", StringComparison.Ordinal))
         {
-            throw new RegistryException($"the active model of {survey} changed while this promotion was being checked; check again", e);
+            var survey = e.Message.Length > "CONFLICT ".Length ? e.Message["CONFLICT ".Length..] : moves[0].Survey;
+            throw new RegistryException(RegistryNames.ConflictMessage(survey, moves.Count), e);
         }
     }
 

@@ -52,6 +52,9 @@ public sealed record RegisteredModel
     public ModelRef Ref => new(Name, Version);
 }
 
+/// <summary>One survey's active pointer moving from <paramref name="ExpectedCurrent"/> to <paramref name="Next"/>, with its audit record.</summary>
+public sealed record PointerMove(string Survey, ActivePointer? ExpectedCurrent, ActivePointer Next, PromotionRecord Record);
+
 /// <summary>
 /// A pointer to one registered model version: a survey's active model (what its alerts are classified with) or its shadow
 /// model (a candidate scored beside the active one). Compare-and-set compares name, version and SHA-256.
@@ -215,6 +218,28 @@ public static class RegistryNames
     /// <summary>Throws <see cref="RegistryException"/> when <paramref name="survey"/> is not a survey name.</summary>
     public static string CheckSurvey(string survey) =>
         IsSurvey(survey) ? survey : throw new RegistryException($"'{survey}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
+
+    /// <summary>Checks a set of pointer moves: survey names valid and distinct, pointers and records present.</summary>
+    public static void CheckMoves(IReadOnlyList<PointerMove> moves)
+    {
+        ArgumentNullException.ThrowIfNull(moves);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var move in moves)
+        {
+            ArgumentNullException.ThrowIfNull(move);
+            CheckSurvey(move.Survey);
+            ArgumentNullException.ThrowIfNull(move.Next);
+            ArgumentNullException.ThrowIfNull(move.Record);
+            if (!seen.Add(move.Survey))
+            {
+                throw new RegistryException($"{move.Survey} is moved twice in one change");
+            }
+        }
+    }
+
+    /// <summary>What a failed compare-and-set says; with several surveys, that none of them moved.</summary>
+    public static string ConflictMessage(string survey, int surveys) =>
+        $"the active model of {survey} changed while this promotion was being checked; check again" + (surveys > 1 ? " (no survey's pointer was moved)" : string.Empty);
 }
 
 /// <summary>One change of a pointer or of a metadata source, as recorded in the audit trail.</summary>

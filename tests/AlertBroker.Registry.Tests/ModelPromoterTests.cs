@@ -138,6 +138,32 @@ public sealed class ModelPromoterTests : IDisposable
         Assert.Equal(new ModelRef("both", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
     }
 
+    // Another operator promotes to lsst while this promotion of a ztf+lsst model is being checked. Before, ztf moved and
+    // lsst was refused, leaving the surveys on different models with a partly-done result; now neither moves.
+    [Fact]
+    public async Task Promote_SeveralSurveys_OneChangedDuringTheCheck_NeitherMoves()
+    {
+        await _registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a");
+        await _registry.PushAsync(TestPackages.Valid("both", "2", 2, surveys: ["ztf", "lsst"]), "a");
+        var lsstOnly = await _registry.PushAsync(TestPackages.Valid("lsst-m", "1", 3, surveys: ["lsst"]), "a");
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("both", "1"), new PromotionOptions())).Promoted);
+        var both1 = await _registry.GetActiveAsync("lsst");
+        var racing = InterceptingRegistry.Create(_registry, async () =>
+        {
+            var pointer = new ActivePointer { Name = lsstOnly.Name, Version = lsstOnly.Version, Sha256 = lsstOnly.Sha256, SinceUtc = DateTimeOffset.UtcNow };
+            await _registry.SetActiveAsync("lsst", both1, pointer, new PromotionRecord { Action = "promote", Survey = "lsst", Utc = DateTimeOffset.UtcNow, To = "lsst-m@1", By = "other" });
+        });
+
+        var result = await new ModelPromoter(racing).PromoteAsync(new ModelRef("both", "2"), new PromotionOptions());
+
+        Assert.False(result.Promoted);
+        Assert.Empty(result.Records);
+        Assert.Contains(result.Findings, f => f.StartsWith("refused: the active model of lsst changed", StringComparison.Ordinal));
+        Assert.Equal(new ModelRef("both", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(new ModelRef("lsst-m", "1"), (await _registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.DoesNotContain(await _registry.GetAuditAsync(), r => r.To == "both@2");
+    }
+
     [Fact]
     public async Task Promote_SurveyTheModelDoesNotDeclare_IsRefused_UnlessForced_AndTheAuditSaysSo()
     {
@@ -368,6 +394,40 @@ public sealed class ModelPromoterTests : IDisposable
     }
 
     /// <summary>A holdout whose AUROC per model version is fixed by the test.</summary>
+    /// <summary>Runs an action just before the first SetActiveAsync reaches the registry (what another operator does meanwhile).</summary>
+    public class InterceptingRegistry : System.Reflection.DispatchProxy
+    {
+        private IModelRegistry _inner = null!;
+        private Func<Task>? _before;
+
+        public static IModelRegistry Create(IModelRegistry inner, Func<Task> before)
+        {
+            var proxy = Create<IModelRegistry, InterceptingRegistry>();
+            var self = (InterceptingRegistry)(object)proxy;
+            self._inner = inner;
+            self._before = before;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            if (targetMethod.Name == nameof(IModelRegistry.SetActiveAsync) && _before is { } before)
+            {
+                _before = null;
+                return RunAfter(before, () => (Task)targetMethod.Invoke(_inner, args)!);
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
+
+        private static async Task RunAfter(Func<Task> before, Func<Task> call)
+        {
+            await before();
+            await call();
+        }
+    }
+
     private sealed class FixedHoldout(Dictionary<string, double> aurocByVersion) : IHoldoutEvaluator
     {
         public string Description => "fixed test holdout";

@@ -206,6 +206,44 @@ public abstract class RegistryContractTests
         Assert.Equal(l1.Ref, snapshot.Surveys["lsst"].Active!.Ref);
     }
 
+    // A promotion covering several surveys moved them one at a time: a compare-and-set failing on the second left the
+    // first moved. Now the moves are one change.
+    [Fact]
+    public async Task SetActive_SeveralSurveys_AllMoveOrNone()
+    {
+        var registry = CreateRegistry();
+        var a = Active(await registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        var b = Active(await registry.PushAsync(TestPackages.Valid("both", "2", 2, surveys: ["ztf", "lsst"]), "a"));
+        var other = Active(await registry.PushAsync(TestPackages.Valid("lsst-m", "1", 3, surveys: ["lsst"]), "a"));
+        await registry.SetActiveAsync([new PointerMove("ztf", null, a, Record("promote", null, a)), new PointerMove("lsst", null, a, Record("promote", null, a))]);
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
+
+        // lsst moved since the promotion read it: neither survey moves, nothing is audited, and the error names lsst.
+        await registry.SetActiveAsync("lsst", a, other, Record("promote", a, other));
+        var auditBefore = (await registry.GetAuditAsync()).Count;
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync(
+            [new PointerMove("ztf", a, b, Record("promote", a, b)), new PointerMove("lsst", a, b, Record("promote", a, b))]));
+        Assert.Contains("active model of lsst changed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no survey's pointer was moved", e.Message, StringComparison.Ordinal);
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetPreviousAsync("ztf"));
+        Assert.Equal(other.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.Equal(auditBefore, (await registry.GetAuditAsync()).Count);
+
+        // Checked against what is there now, both move, each with its history entry and audit record.
+        await registry.SetActiveAsync([new PointerMove("ztf", a, b, Record("promote", a, b)), new PointerMove("lsst", other, b, Record("promote", other, b))]);
+        Assert.Equal((b.Ref, a.Ref), ((await registry.GetActiveAsync("ztf"))!.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref));
+        Assert.Equal((b.Ref, other.Ref), ((await registry.GetActiveAsync("lsst"))!.Ref, (await registry.GetPreviousAsync("lsst"))!.Ref));
+        var audit = await registry.GetAuditAsync();
+        Assert.Equal(["ztf", "lsst"], audit.Skip(auditBefore).Select(r => r.Survey));
+
+        // The same survey twice in one change is a mistake, not two moves.
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync(
+            [new PointerMove("ztf", b, a, Record("promote", b, a)), new PointerMove("ztf", b, a, Record("promote", b, a))]));
+        Assert.Equal(b.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+    }
+
     [Fact]
     public async Task SetActive_SurveyNameThatIsNotOne_IsRefused()
     {
@@ -612,6 +650,29 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Null(await registry.GetShadowAsync("ztf"));
         Assert.Equal(before.Length, (await db.HashGetAllAsync(tag + ":models:metadata")).Length);
         Assert.Contains(tag + ":models:audit is a set where the registry keeps a list", e.Message, StringComparison.Ordinal);
+    }
+
+    // The second survey's history key holding another program's value: the first survey's pointer does not move either.
+    [Fact]
+    public async Task SetActive_SeveralSurveys_LaterKeyOfAnotherType_NeitherMoves()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var a = Active(await registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        var b = Active(await registry.PushAsync(TestPackages.Valid("both", "2", 2, surveys: ["ztf", "lsst"]), "a"));
+        await registry.SetActiveAsync([new PointerMove("ztf", null, a, Record("promote", null, a)), new PointerMove("lsst", null, a, Record("promote", null, a))]);
+        await _connection.GetDatabase().KeyDeleteAsync(tag + ":models:history:lsst");
+        await _connection.GetDatabase().StringSetAsync(tag + ":models:history:lsst", "another program's value");
+        var auditBefore = (await registry.GetAuditAsync()).Count;
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => registry.SetActiveAsync(
+            [new PointerMove("ztf", a, b, Record("promote", a, b)), new PointerMove("lsst", a, b, Record("promote", a, b))]));
+
+        Assert.Contains(tag + ":models:history:lsst is a string where the registry keeps a list", e.Message, StringComparison.Ordinal);
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetPreviousAsync("ztf"));
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
+        Assert.Equal(auditBefore, (await registry.GetAuditAsync()).Count);
     }
 
     // Found by the web sweep: one member that is not a survey name made /api/models a 503 for every survey.

@@ -420,7 +420,7 @@ internal static class RegistryCommands
         WriteFindings(result);
         AnsiConsole.MarkupLine(result.Promoted
             ? $"[green]promoted {Markup.Escape(model.ToString())}[/] for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}"
-            : result.Records.Count > 0 ? $"[yellow]promoted {Markup.Escape(model.ToString())} only for {Markup.Escape(string.Join(", ", result.Records.Select(r => r.Survey)))}[/]" : "[red]not promoted[/]");
+            : "[red]not promoted[/] (no survey's pointer was moved)");
         return result.Promoted ? 0 : result.Refusal == PromotionRefusal.Request ? 2 : 1;
     }
 
