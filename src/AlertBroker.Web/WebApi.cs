@@ -62,7 +62,8 @@ internal static class WebApi
             catch (Exception e) when (IsSourceFailure(e))
             {
                 Log.SourceFailed(Logger(context.HttpContext), context.HttpContext.Request.Path, e.Message);
-                return Results.Json(new ErrorDto(SourceError(e)), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+                var error = await SourceErrorAsync(e, context.HttpContext.RequestServices.GetService<WebSources>()).ConfigureAwait(false);
+                return Results.Json(new ErrorDto(error), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -315,7 +316,7 @@ internal static class WebApi
             }
             catch (Exception e) when (IsSourceFailure(e))
             {
-                json = JsonSerializer.Serialize(new ErrorDto(SourceError(e)), Json);
+                json = JsonSerializer.Serialize(new ErrorDto(await SourceErrorAsync(e, s).ConfigureAwait(false)), Json);
             }
             catch (Exception e)
             {
@@ -557,6 +558,33 @@ internal static class WebApi
         (e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
             ? "a data source refused the request: "
             : "a data source did not answer: ") + AlertBroker.Redis.RedisErrors.Brief(e);
+
+    /// <summary>
+    /// <see cref="SourceError"/>, and for Redis's WRONGTYPE (which names no key) the registry's keys of another type, found
+    /// as <c>models</c> commands find them (a user whose ACL forbids SCAN, or a registry that does not answer within 2 s,
+    /// gets the error without them).
+    /// </summary>
+    private static async Task<string> SourceErrorAsync(Exception e, WebSources? s)
+    {
+        var error = SourceError(e);
+        if (!AlertBroker.Redis.RedisErrors.IsWrongType(e) || !e.Message.Contains("Operation against a key", StringComparison.Ordinal) || s?.Registry is not RedisModelRegistry registry)
+        {
+            return error;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var mistyped = await registry.FindMistypedKeysAsync(timeout.Token).ConfigureAwait(false);
+            return mistyped.Count == 0
+                ? error
+                : $"{error}: {string.Join("; ", mistyped)} (another program writes under the registry's prefix: give the registry a prefix of its own, AlertBroker:Model:RegistryPrefix)";
+        }
+        catch (Exception e2) when (e2 is StackExchange.Redis.RedisException or TimeoutException or OperationCanceledException)
+        {
+            return error;
+        }
+    }
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;

@@ -466,6 +466,36 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await app.StopAsync();
     }
 
+    // A registry key holding another program's value: /api/models answered "WRONGTYPE Operation against a key holding the
+    // wrong kind of value", naming no key; it names the key now, as models commands do.
+    [Fact]
+    public async Task Serve_RegistryKeyOfAnotherType_The503NamesTheKey()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "regwrong" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:models:surveys", "another program's value");
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = WebTestKit.FreePort().ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = Client(serve);
+
+        using (var r = await http.GetAsync(new Uri("/api/models", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            var error = body.RootElement.GetProperty("error").GetString();
+            Assert.StartsWith("a data source refused the request: WRONGTYPE", error, StringComparison.Ordinal);
+            Assert.Contains("{" + registryPrefix + "}:models:surveys is a string where the registry keeps a set", error, StringComparison.Ordinal);
+            Assert.Contains("a prefix of its own", error, StringComparison.Ordinal);
+        }
+
+        await serve.StopAsync();
+    }
+
     // An error reply from a Redis that answers (here WRONGTYPE at the recent list; NOPERM for a user without read rights)
     // was reported as "a data source did not answer", which sends an operator looking for an outage.
     [Fact]
@@ -485,6 +515,9 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             var error = body.RootElement.GetProperty("error").GetString();
             Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
             Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
+
+            // Redis's own reply names no key: the key and what to do are said.
+            Assert.Contains(prefix + ":recent-classifications is a hash where the workers keep a list", error, StringComparison.Ordinal);
         }
 
         // An object key of another type reads as an unreadable record, as the worker reads it (which replaces it).

@@ -147,7 +147,21 @@ public sealed class RedisRecentClassifications
     public static async Task<IReadOnlyList<RecentClassification>> ReadAsync(IDatabaseAsync db, string keyPrefix, int count)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var values = await db.ListRangeAsync(Key(keyPrefix), 0, Math.Max(0, count - 1)).ConfigureAwait(false);
+        RedisValue[] values;
+        try
+        {
+            values = await db.ListRangeAsync(Key(keyPrefix), 0, Math.Max(0, count - 1)).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (AlertBroker.Redis.RedisErrors.IsWrongType(e))
+        {
+            // Redis's WRONGTYPE names no key: say which, and why it happens.
+            var type = await db.KeyTypeAsync(Key(keyPrefix)).ConfigureAwait(false);
+            throw new RedisServerException(
+                RedisErrorKind.WrongType,
+                CommandFlags.None,
+                $"WRONGTYPE {Key(keyPrefix)} is a {type.ToString().ToLowerInvariant()} where the workers keep a list of recent classifications (another program writes under the state prefix: give the state store a prefix of its own, AlertBroker:State:KeyPrefix)");
+        }
+
         var list = new List<RecentClassification>(values.Length);
         foreach (var v in values)
         {
