@@ -227,7 +227,7 @@ public sealed class ModelMetadataTests : IDisposable
         { "surveys: []", "surveys is empty" },
         { "surveys: [\"ZTF\"]", "lower-case" },
         { "surveys: [\"ztf\", \"ztf\"]", "twice" },
-        { "requiresMetadata: false", "requiresMetadata is false" },
+        { "requiresMetadata: true, nothing listed", "requiresMetadata is true but metadata lists nothing" },
         { "metadata: []", "no metadata entry says what supplies it" },
         { "metadata-unknown-feature", "which encoding.metaFeatures does not list" },
         { "metadata-no-source", "does not say what supplies it" },
@@ -254,8 +254,9 @@ public sealed class ModelMetadataTests : IDisposable
                 case "surveys: [\"ztf\", \"ztf\"]":
                     j["surveys"] = new JsonArray("ztf", "ztf");
                     break;
-                case "requiresMetadata: false":
-                    j["requiresMetadata"] = false;
+                case "requiresMetadata: true, nothing listed":
+                    j["requiresMetadata"] = true;
+                    j["metadata"] = new JsonArray();
                     break;
                 case "metadata: []":
                     j["metadata"] = new JsonArray();
@@ -282,6 +283,20 @@ public sealed class ModelMetadataTests : IDisposable
         var e = LoadFails(dir);
 
         Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
+    // "requiresMetadata": false with metadata listed was refused as inconsistent, so the optional metadata the worker, the
+    // catalogue and the promotion gate support (scored as unknown where no source supplies it) could not be declared.
+    [Fact]
+    public void Load_OptionalMetadata_LoadsAndSaysItIsNotRequired()
+    {
+        var dir = Export(metadata: true, out _, name: "optional");
+        EditJson(dir, j => j["requiresMetadata"] = false);
+
+        using var package = ModelPackage.Load(dir, LightCurveEncoding.Supported);
+
+        Assert.False(package.Manifest.EffectiveRequiresMetadata);
+        Assert.Equal(["host-redshift", "mw-ebv"], package.Manifest.EffectiveMetadata.Select(m => m.Source).Distinct());
     }
 
     [Fact]

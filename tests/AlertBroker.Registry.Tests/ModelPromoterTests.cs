@@ -208,6 +208,17 @@ public sealed class ModelPromoterTests : IDisposable
     }
 
     [Fact]
+    public async Task Promote_ModelWhoseMetadataIsOptional_IsPromotedWithoutADeclaredSource()
+    {
+        await _registry.PushAsync(TestPackages.Valid("optional", "1", 1, metadata: true, metadataOptional: true), "a");
+
+        var result = await _promoter.PromoteAsync(new ModelRef("optional", "1"), new PromotionOptions());
+
+        Assert.True(result.Promoted, string.Join("\n", result.Findings));
+        Assert.Empty(await _registry.GetMetadataSourcesAsync());
+    }
+
+    [Fact]
     public async Task Promote_RequireShadow_RefusesUntilEnoughAgreeingAlertsWereShadowed()
     {
         var v1 = await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");

@@ -5,12 +5,12 @@ namespace AlertBroker.Registry.Tests;
 /// <summary>Small model packages with random weights, and broken variants of them.</summary>
 internal static class TestPackages
 {
-    public static ModelPackageBytes Valid(string name, string version, int seed = 1, IReadOnlyList<string>? surveys = null, bool metadata = false)
+    public static ModelPackageBytes Valid(string name, string version, int seed = 1, IReadOnlyList<string>? surveys = null, bool metadata = false, bool metadataOptional = false)
     {
         var dir = Directory.CreateTempSubdirectory("ab-pkg-").FullName;
         try
         {
-            TestModelPackages.Export(dir, name, version, seed, metadata: metadata, surveys: surveys);
+            TestModelPackages.Export(dir, name, version, seed, metadata: metadata, surveys: surveys, metadataOptional: metadataOptional);
             return new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
         }
         finally

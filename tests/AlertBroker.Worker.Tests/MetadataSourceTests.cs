@@ -245,6 +245,41 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         }
     }
 
+    // A model whose metadata is optional ("requiresMetadata": false) beside a source that cannot serve (another program's
+    // string at its key): not withheld, but scored with the source's values unknown and the other source's values used.
+    [OnnxFact]
+    public async Task RedisHashSource_KeyOfAnotherType_AModelWhoseMetadataIsOptionalScoresWithTheValuesUnknown()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var (model, reference) = MetadataModel(seed: 47, optional: true);
+        using var _ = model;
+        Assert.False(model.MetadataRequired);
+        var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 2, seed: 13);
+        var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+        var prefix = "optional" + Guid.NewGuid().ToString("N")[..8];
+        using var connection = await _redis.ConnectAsync();
+        var db = connection.GetDatabase();
+        await db.HashSetAsync(prefix + ":z", [.. ids.Select(id => new StackExchange.Redis.HashEntry(id, "0.2"))]);
+        await db.StringSetAsync(prefix + ":ebv", "another program's value");
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new RedisHashObjectValueSource(connection, prefix + ":z"),
+            [("ztf", "mw-ebv")] = new RedisHashObjectValueSource(connection, prefix + ":ebv"),
+        });
+
+        var result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => ModelSet.Of(model, sources), new ClassificationCodec()).ProcessAsync(Inputs(alerts));
+
+        Assert.Contains(prefix + ":ebv", Assert.Single(result.MetadataProblems), StringComparison.Ordinal);
+        var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+        Assert.Equal(alerts.Count, result.Outputs.Count);
+        foreach (var c in result.Outputs.Select(o => o.Classification))
+        {
+            Assert.NotEqual(ScoringPath.None, c.Scoring);
+            var probs = Reference(reference, curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd).ToArray(), 0.2, double.NaN, out var steps);
+            AssertClose(probs.AsSpan((steps - 1) * 3, 3), c.Probabilities, 1e-4f);
+        }
+    }
+
     // A shadow that requires the source beside an active model that needs none: the active model's alerts are scored as
     // ever; the shadow's classifications say why it did not score.
     [OnnxFact]
@@ -471,6 +506,25 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
     }
 
     [OnnxFact]
+    public void Host_FixedModelWhoseMetadataIsOptional_WithoutSources_Serves()
+    {
+        var dir = TestModelPackages.Export(Path.Combine(_root, "optional-host"), "z-meta", "1", 48, hidden: Hidden, classes: s_classes, metadata: true, metadataOptional: true);
+        using var host = WorkerHosts.Build(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BootstrapServers"] = "127.0.0.1:9",
+            ["AlertBroker:Kafka:Topics:0"] = "in",
+            ["AlertBroker:State:Store"] = "InMemory",
+            ["AlertBroker:Model:Path"] = dir,
+            ["AlertBroker:Telemetry:HttpPort"] = "0",
+        });
+
+        var models = host.Services.GetRequiredService<IBatchModelSource>().ForNextBatch();
+
+        Assert.Equal("z-meta", models.For("ztf")!.Name);
+        Assert.False(models.Metadata.Supplies("ztf", "host-redshift"));
+    }
+
+    [OnnxFact]
     public void Host_FixedModelThatRequiresMetadata_WithoutItsSources_IsRefused_AndWithCsvSourcesServes()
     {
         var dir = TestModelPackages.Export(Path.Combine(_root, "required"), "z-meta", "1", 44, hidden: Hidden, classes: s_classes, metadata: true);
@@ -513,9 +567,9 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
     }
 
     /// <summary>A package with the metadata branch, and the same weights for the reference forward pass.</summary>
-    private (ActiveModel Model, GruClassifier Reference) MetadataModel(int seed)
+    private (ActiveModel Model, GruClassifier Reference) MetadataModel(int seed, bool optional = false)
     {
-        var dir = TestModelPackages.Export(Path.Combine(_root, "m" + seed.ToString(CultureInfo.InvariantCulture)), "z-meta", "1", seed, hidden: Hidden, classes: s_classes, metadata: true);
+        var dir = TestModelPackages.Export(Path.Combine(_root, "m" + seed.ToString(CultureInfo.InvariantCulture)), "z-meta", "1", seed, hidden: Hidden, classes: s_classes, metadata: true, metadataOptional: optional);
         var weights = GruClassifierWeights.Random(TestModelPackages.Config(Hidden, s_classes.Length, metadata: true), seed);
         return (ActiveModel.Load(dir), new GruClassifier(weights));
     }

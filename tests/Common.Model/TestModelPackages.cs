@@ -12,15 +12,16 @@ internal static class TestModelPackages
     /// <summary>
     /// Exports a package with the project's feature encoding and a small network into <paramref name="directory"/>: by default
     /// one that uses only what alerts carry (no metadata branch) and declares ZTF; <paramref name="metadata"/> adds the
-    /// metadata branch (host redshift and E(B−V), which then must be supplied by a source).
+    /// metadata branch (host redshift and E(B−V), which then must be supplied by a source, or with <paramref name="metadataOptional"/>
+    /// are used where a source supplies them: <c>"requiresMetadata": false</c>).
     /// </summary>
-    public static string Export(string directory, string name, string version, long seed, int hidden = 8, IReadOnlyList<string>? classes = null, bool metadata = false, IReadOnlyList<string>? surveys = null)
+    public static string Export(string directory, string name, string version, long seed, int hidden = 8, IReadOnlyList<string>? classes = null, bool metadata = false, IReadOnlyList<string>? surveys = null, bool metadataOptional = false)
     {
         classes ??= Classes;
         var config = Config(hidden, classes.Count, metadata);
         GruClassifierExporter.ExportPackage(
             GruClassifierWeights.Random(config, seed),
-            new ModelManifest { Name = name, Version = version, Classes = [.. classes], Surveys = surveys, Encoding = LightCurveEncoding.Descriptor(metadata) },
+            new ModelManifest { Name = name, Version = version, Classes = [.. classes], Surveys = surveys, Encoding = LightCurveEncoding.Descriptor(metadata), RequiresMetadata = metadata && metadataOptional ? false : null },
             directory);
         return directory;
     }

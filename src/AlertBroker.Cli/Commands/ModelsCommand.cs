@@ -142,9 +142,10 @@ internal static class ModelsCommand
         card.AddRow("created", m.CreatedUtc.ToString("u", inv));
         card.AddRow("classes", Markup.Escape(string.Join(", ", m.Classes)));
         card.AddRow("surveys", Markup.Escape(string.Join(", ", m.EffectiveSurveys) + (m.Surveys is null ? " (default: the package does not say)" : string.Empty)));
-        card.AddRow("needs metadata", Markup.Escape(m.EffectiveRequiresMetadata
-            ? string.Join("; ", m.EffectiveMetadata.Select(e => $"{e.Name} from {e.Source}")) + (m.Metadata is null ? " (inferred from the metadata features)" : string.Empty)
-            : "no: only what alerts carry"));
+        card.AddRow("needs metadata", Markup.Escape(m.EffectiveMetadata.Count == 0
+            ? "no: only what alerts carry"
+            : (m.EffectiveRequiresMetadata ? string.Empty : "optional (unknown where no source supplies it): ")
+                + string.Join("; ", m.EffectiveMetadata.Select(e => $"{e.Name} from {e.Source}")) + (m.Metadata is null ? " (inferred from the metadata features)" : string.Empty)));
         card.AddRow("encoding", Markup.Escape($"{m.Encoding.Name} v{m.Encoding.Version}"));
         card.AddRow("step features", Markup.Escape(string.Join(", ", m.Encoding.StepFeatures)));
         card.AddRow("points fed", m.EffectiveDetectionsOnly ? "detections only (trained on detections; forced photometry is left out)" : "detections and forced photometry");

@@ -790,7 +790,7 @@ internal sealed class TrainingCli
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        var meta = manifest.EffectiveRequiresMetadata;
+        var meta = manifest.EffectiveMetadata.Count > 0;
         sb.Append(inv, $"# Model card: {manifest.Name} {manifest.Version}\n\n");
         sb.Append(meta
             ? "GRU classifier (two GRU layers of 100 → dense 100 tanh; metadata → dense 10 tanh; merge 100 ReLU → latent 100 ReLU → softmax), "
@@ -798,7 +798,9 @@ internal sealed class TrainingCli
         sb.Append(inv, $"feature encoding `{manifest.Encoding.Name}` v{manifest.Encoding.Version}, trained by `AlertBroker.Training`.\n\n");
         sb.Append(inv, $"- surveys: {string.Join(", ", manifest.EffectiveSurveys)}\n");
         sb.Append(meta
-            ? $"- needs metadata: {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}; alerts do not carry it, so the model is for places where a source supplies it\n"
+            ? manifest.EffectiveRequiresMetadata
+                ? $"- needs metadata: {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}; alerts do not carry it, so the model is for places where a source supplies it\n"
+                : $"- uses metadata where a source supplies it (optional; unknown elsewhere): {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}\n"
             : "- needs no metadata: uses only what alerts carry (time, band, flux and its error of each detection); step times are observer-frame\n");
         sb.Append(inv, $"- classes: {string.Join(", ", classes)}\n");
         sb.Append(inv, $"- data: `{source}`\n");

@@ -28,8 +28,9 @@ public sealed record ModelManifest
     public IReadOnlyList<string>? Surveys { get; init; }
 
     /// <summary>
-    /// Whether the model needs metadata that alerts do not carry (true iff <see cref="Metadata"/> lists any), as written;
-    /// null in packages that predate the field. Use <see cref="EffectiveRequiresMetadata"/>.
+    /// Whether the model needs the metadata <see cref="Metadata"/> lists (which alerts do not carry): true, it may serve a
+    /// survey only where a source supplies each entry; false with entries listed, the metadata is optional (scored as unknown
+    /// where no source supplies it); as written, null in packages that predate the field. Use <see cref="EffectiveRequiresMetadata"/>.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? RequiresMetadata { get; init; }

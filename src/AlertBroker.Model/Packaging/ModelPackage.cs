@@ -813,11 +813,10 @@ public sealed class ModelPackage : IDisposable
             }
         }
 
-        if (m.RequiresMetadata is { } requires && requires != (m.EffectiveMetadata.Count > 0))
+        // false with metadata listed: the metadata is optional (the model is scored with "unknown" where no source supplies it).
+        if (m.RequiresMetadata is true && m.EffectiveMetadata.Count == 0)
         {
-            invalid(requires
-                ? "requiresMetadata is true but metadata lists nothing the model needs"
-                : $"requiresMetadata is false but the model needs metadata ({string.Join(", ", m.EffectiveMetadata.Select(e => e.Name))})");
+            invalid("requiresMetadata is true but metadata lists nothing the model needs");
         }
     }
 
