@@ -250,25 +250,41 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default) =>
         Task.FromResult(ReadPointer(ShadowPath(RegistryNames.CheckSurvey(survey)), survey, PointerRoles.Shadow));
 
-    public async Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default)
+    public Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        SetShadowAsync([new ShadowMove(survey, shadow, record)], cancellationToken);
+
+    public async Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default)
     {
-        RegistryNames.CheckSurvey(survey);
-        ArgumentNullException.ThrowIfNull(record);
-        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
-        var pointer = shadow is null ? null : RegistryJson.Serialize(shadow with { Survey = survey, Role = PointerRoles.Shadow });
-        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-        Directory.CreateDirectory(SurveyDirectory(survey));
-        if (pointer is null)
+        RegistryNames.CheckMoves(moves);
+        if (moves.Count == 0)
         {
-            File.Delete(ShadowPath(survey));
-        }
-        else
-        {
-            WriteAtomically(ShadowPath(survey), pointer);
+            return;
         }
 
-        File.AppendAllText(AuditPath, audit);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var audit = new StringBuilder();
+        var writes = new List<(string Survey, string? Pointer)>(moves.Count);
+        foreach (var (survey, shadow, record) in moves)
+        {
+            audit.Append(RegistryJson.Serialize(record with { Survey = survey })).Append('\n');
+            writes.Add((survey, shadow is null ? null : RegistryJson.Serialize(shadow with { Survey = survey, Role = PointerRoles.Shadow })));
+        }
+
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (survey, pointer) in writes)
+        {
+            Directory.CreateDirectory(SurveyDirectory(survey));
+            if (pointer is null)
+            {
+                File.Delete(ShadowPath(survey));
+            }
+            else
+            {
+                WriteAtomically(ShadowPath(survey), pointer);
+            }
+        }
+
+        File.AppendAllText(AuditPath, audit.ToString());
     }
 
     public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)

@@ -66,6 +66,9 @@ public interface IModelRegistry
     /// <summary>Sets (or, with null, clears) the survey's shadow pointer, appends <paramref name="record"/> and notifies the workers.</summary>
     Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets or clears several surveys' shadow pointers as one change: all (each audited and notified) or none. The surveys must differ.</summary>
+    Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default);
+
     /// <summary>Adds a worker's increments to the comparison's statistics (each field added atomically; see <see cref="ShadowStatistics"/>).</summary>
     Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default);
 

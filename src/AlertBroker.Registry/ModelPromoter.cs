@@ -359,6 +359,8 @@ public sealed class ModelPromoter(IModelRegistry registry)
 
         findings.Add($"loads in ONNX Runtime; encoding {package.Manifest.Encoding.Id} is supported; scores valid probabilities");
         var records = new List<PromotionRecord>();
+        var moves = new List<ShadowMove>();
+        var utc = DateTimeOffset.UtcNow;
         foreach (var (survey, forced) in surveys)
         {
             var previous = await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false);
@@ -366,15 +368,21 @@ public sealed class ModelPromoter(IModelRegistry registry)
             {
                 Action = "shadow",
                 Survey = survey,
-                Utc = DateTimeOffset.UtcNow,
+                Utc = utc,
                 From = previous?.Ref.ToString(),
                 To = candidate.ToString(),
                 Forced = forced,
                 Reason = options.Reason ?? string.Join("; ", findings),
                 By = options.By,
             };
-            await registry.SetShadowAsync(survey, Pointer(registered, record.Utc), record, cancellationToken).ConfigureAwait(false);
             records.Add(record);
+            moves.Add(new ShadowMove(survey, Pointer(registered, utc), record));
+        }
+
+        // Every survey's shadow is set in one change, or none is.
+        await registry.SetShadowAsync(moves, cancellationToken).ConfigureAwait(false);
+        foreach (var (survey, forced) in surveys)
+        {
             findings.Add($"{survey}: workers now also score every alert with {candidate}{(forced ? " (FORCED: the model does not declare the survey)" : string.Empty)}");
         }
 

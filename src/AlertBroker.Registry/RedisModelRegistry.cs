@@ -91,16 +91,23 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return ARGV[6]
         """;
 
-    // KEYS: shadow:S, audit, surveys. ARGV: pointer ('' clears), record, channel, survey, event.
+    // Sets (or, where the pointer is '', clears) one or more surveys' shadow pointers, all or none. KEYS: audit, surveys, then shadow:S
+    // for each survey. ARGV: channel, then for each survey: pointer, record, survey, event.
     private const string SetShadowScript = TypeCheckLua + """
-        local bad = mistyped({'string', 'list', 'set'})
+        local types = {'list', 'set'}
+        for i = 3, #KEYS do types[i] = 'string' end
+        local bad = mistyped(types)
         if bad then return redis.error_reply(bad) end
-        if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
-        redis.call('RPUSH', KEYS[2], ARGV[2])
-        redis.call('SADD', KEYS[3], ARGV[4])
-        redis.call('PUBLISH', ARGV[3], ARGV[5])
-        return 1
+        for j = 1, #KEYS - 2 do
+          local a = 2 + 4 * (j - 1)
+          if ARGV[a] == '' then redis.call('DEL', KEYS[2 + j]) else redis.call('SET', KEYS[2 + j], ARGV[a]) end
+          redis.call('RPUSH', KEYS[1], ARGV[a + 1])
+          redis.call('SADD', KEYS[2], ARGV[a + 2])
+          redis.call('PUBLISH', ARGV[1], ARGV[a + 3])
+        end
+        return #KEYS - 2
         """;
+
 
     // KEYS: metadata, audit. ARGV: field, declaration ('' removes), record, channel, event.
     private const string SetMetadataScript = TypeCheckLua + """
@@ -410,16 +417,35 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return Pointer(await _db.StringGetAsync(ShadowKey(survey)).ConfigureAwait(false), survey, PointerRoles.Shadow, ShadowKey(survey));
     }
 
-    public async Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default)
+    public Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        SetShadowAsync([new ShadowMove(survey, shadow, record)], cancellationToken);
+
+    public async Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default)
     {
-        RegistryNames.CheckSurvey(survey);
-        ArgumentNullException.ThrowIfNull(record);
+        RegistryNames.CheckMoves(moves);
+        if (moves.Count == 0)
+        {
+            return;
+        }
+
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        shadow = shadow is null ? null : shadow with { Survey = survey, Role = PointerRoles.Shadow };
-        await _db.ScriptEvaluateAsync(
-            SetShadowScript,
-            [ShadowKey(survey), Audit, SurveysSet],
-            [shadow is null ? string.Empty : RegistryJson.Serialize(shadow), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, survey, Event(PointerRoles.Shadow, survey, shadow)]).ConfigureAwait(false);
+        var keys = new RedisKey[2 + moves.Count];
+        var args = new RedisValue[1 + (4 * moves.Count)];
+        keys[0] = Audit;
+        keys[1] = SurveysSet;
+        args[0] = EventsChannel;
+        for (var j = 0; j < moves.Count; j++)
+        {
+            var (survey, shadow, record) = moves[j];
+            shadow = shadow is null ? null : shadow with { Survey = survey, Role = PointerRoles.Shadow };
+            keys[2 + j] = ShadowKey(survey);
+            args[1 + (4 * j)] = shadow is null ? string.Empty : RegistryJson.Serialize(shadow);
+            args[2 + (4 * j)] = RegistryJson.Serialize(record with { Survey = survey });
+            args[3 + (4 * j)] = survey;
+            args[4 + (4 * j)] = Event(PointerRoles.Shadow, survey, shadow);
+        }
+
+        await _db.ScriptEvaluateAsync(SetShadowScript, keys, args).ConfigureAwait(false);
     }
 
     public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)

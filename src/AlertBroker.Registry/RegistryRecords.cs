@@ -52,6 +52,9 @@ public sealed record RegisteredModel
     public ModelRef Ref => new(Name, Version);
 }
 
+/// <summary>One survey's shadow pointer set to <paramref name="Shadow"/> (null: cleared), with its audit record.</summary>
+public sealed record ShadowMove(string Survey, ActivePointer? Shadow, PromotionRecord Record);
+
 /// <summary>One survey's active pointer moving from <paramref name="ExpectedCurrent"/> to <paramref name="Next"/>, with its audit record.</summary>
 public sealed record PointerMove(string Survey, ActivePointer? ExpectedCurrent, ActivePointer Next, PromotionRecord Record);
 
@@ -219,20 +222,42 @@ public static class RegistryNames
     public static string CheckSurvey(string survey) =>
         IsSurvey(survey) ? survey : throw new RegistryException($"'{survey}' is not a survey name (lower-case letters, digits and '-', e.g. ztf, lsst)");
 
-    /// <summary>Checks a set of pointer moves: survey names valid and distinct, pointers and records present.</summary>
+    /// <summary>Checks a set of active-pointer moves: survey names valid and distinct, pointers and records present.</summary>
     public static void CheckMoves(IReadOnlyList<PointerMove> moves)
     {
         ArgumentNullException.ThrowIfNull(moves);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var move in moves)
         {
             ArgumentNullException.ThrowIfNull(move);
-            CheckSurvey(move.Survey);
             ArgumentNullException.ThrowIfNull(move.Next);
             ArgumentNullException.ThrowIfNull(move.Record);
-            if (!seen.Add(move.Survey))
+        }
+
+        CheckSurveysOnce(moves.Select(m => m.Survey));
+    }
+
+    /// <summary>Checks a set of shadow-pointer changes: survey names valid and distinct, records present.</summary>
+    public static void CheckMoves(IReadOnlyList<ShadowMove> moves)
+    {
+        ArgumentNullException.ThrowIfNull(moves);
+        foreach (var move in moves)
+        {
+            ArgumentNullException.ThrowIfNull(move);
+            ArgumentNullException.ThrowIfNull(move.Record);
+        }
+
+        CheckSurveysOnce(moves.Select(m => m.Survey));
+    }
+
+    private static void CheckSurveysOnce(IEnumerable<string> surveys)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var survey in surveys)
+        {
+            CheckSurvey(survey);
+            if (!seen.Add(survey))
             {
-                throw new RegistryException($"{move.Survey} is moved twice in one change");
+                throw new RegistryException($"{survey} is changed twice in one change");
             }
         }
     }

@@ -245,6 +245,25 @@ public abstract class RegistryContractTests
     }
 
     [Fact]
+    public async Task SetShadow_SeveralSurveys_SetAndClearedTogether()
+    {
+        var registry = CreateRegistry();
+        var a = Active(await registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+
+        await registry.SetShadowAsync([new ShadowMove("ztf", a, Record("shadow", null, a)), new ShadowMove("lsst", a, Record("shadow", null, a))]);
+        Assert.Equal(a.Ref, (await registry.GetShadowAsync("ztf"))!.Ref);
+        Assert.Equal(a.Ref, (await registry.GetShadowAsync("lsst"))!.Ref);
+        Assert.Equal(["lsst", "ztf"], await registry.GetSurveysAsync());
+
+        await registry.SetShadowAsync([new ShadowMove("ztf", null, Record("shadow-clear")), new ShadowMove("lsst", null, Record("shadow-clear"))]);
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        Assert.Null(await registry.GetShadowAsync("lsst"));
+        Assert.Equal(["shadow", "shadow", "shadow-clear", "shadow-clear"], (await registry.GetAuditAsync()).Select(r => r.Action));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetShadowAsync([new ShadowMove("ztf", a, Record("shadow", null, a)), new ShadowMove("ztf", a, Record("shadow", null, a))]));
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+    }
+
+    [Fact]
     public async Task SetActive_SurveyNameThatIsNotOne_IsRefused()
     {
         var registry = CreateRegistry();
@@ -673,6 +692,22 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Null(await registry.GetPreviousAsync("ztf"));
         Assert.Equal(a.Ref, (await registry.GetActiveAsync("lsst"))!.Ref);
         Assert.Equal(auditBefore, (await registry.GetAuditAsync()).Count);
+    }
+
+    [Fact]
+    public async Task SetShadow_SeveralSurveys_LaterKeyOfAnotherType_NeitherIsSet()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var a = Active(await registry.PushAsync(TestPackages.Valid("both", "1", 1, surveys: ["ztf", "lsst"]), "a"));
+        await _connection.GetDatabase().ListRightPushAsync(tag + ":models:shadow:lsst", "another program's value");
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => registry.SetShadowAsync(
+            [new ShadowMove("ztf", a, Record("shadow", null, a)), new ShadowMove("lsst", a, Record("shadow", null, a))]));
+
+        Assert.Contains(tag + ":models:shadow:lsst is a list where the registry keeps a string", e.Message, StringComparison.Ordinal);
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        Assert.Empty(await registry.GetAuditAsync());
     }
 
     // Found by the web sweep: one member that is not a survey name made /api/models a 503 for every survey.
