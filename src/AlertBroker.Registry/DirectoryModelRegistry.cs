@@ -174,9 +174,6 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public async Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default) =>
         (await GetSurveyAsync(survey, cancellationToken).ConfigureAwait(false)).Previous;
 
-    public Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default) =>
-        SetActiveAsync([new PointerMove(survey, expectedCurrent, next, record)], cancellationToken);
-
     public async Task SetActiveAsync(IReadOnlyList<PointerMove> moves, CancellationToken cancellationToken = default)
     {
         RegistryNames.CheckMoves(moves);
@@ -249,9 +246,6 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     public Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default) =>
         Task.FromResult(ReadPointer(ShadowPath(RegistryNames.CheckSurvey(survey)), survey, PointerRoles.Shadow));
-
-    public Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default) =>
-        SetShadowAsync([new ShadowMove(survey, shadow, record)], cancellationToken);
 
     public async Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default)
     {

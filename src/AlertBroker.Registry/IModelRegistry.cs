@@ -41,14 +41,7 @@ public interface IModelRegistry
     Task<ActivePointer?> GetActiveAsync(string survey, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Moves the survey's active pointer to <paramref name="next"/> when it still equals <paramref name="expectedCurrent"/>
-    /// (compare-and-set), remembers the old one for rollback, appends <paramref name="record"/> to the audit trail and
-    /// notifies the workers — all or nothing. Other surveys' pointers are not touched.
-    /// </summary>
-    Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Moves several surveys' active pointers as one change: each move as <see cref="SetActiveAsync(string, ActivePointer?, ActivePointer, PromotionRecord, CancellationToken)"/>,
+    /// Moves several surveys' active pointers as one change: each move as <see cref="ModelRegistryExtensions.SetActiveAsync"/>,
     /// and either every pointer moves (each with its history entry, audit record and notification) or none does — a
     /// compare-and-set that fails for one survey, or a key of another type, leaves every survey as it was. The surveys must differ.
     /// </summary>
@@ -62,9 +55,6 @@ public interface IModelRegistry
 
     /// <summary>The survey's shadow pointer (a candidate scored beside the active model), or null.</summary>
     Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default);
-
-    /// <summary>Sets (or, with null, clears) the survey's shadow pointer, appends <paramref name="record"/> and notifies the workers.</summary>
-    Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default);
 
     /// <summary>Sets or clears several surveys' shadow pointers as one change: all (each audited and notified) or none. The surveys must differ.</summary>
     Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default);
@@ -97,4 +87,20 @@ public interface IModelRegistry
 
     /// <summary>Heartbeats newer than <paramref name="maxAge"/>.</summary>
     Task<IReadOnlyList<WorkerHeartbeat>> GetWorkersAsync(TimeSpan maxAge, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One-survey forms of the registry's pointer changes.</summary>
+public static class ModelRegistryExtensions
+{
+    /// <summary>
+    /// Moves the survey's active pointer to <paramref name="next"/> when it still equals <paramref name="expectedCurrent"/>
+    /// (compare-and-set), remembers the old one for rollback, appends <paramref name="record"/> to the audit trail and
+    /// notifies the workers — all or nothing. Other surveys' pointers are not touched.
+    /// </summary>
+    public static Task SetActiveAsync(this IModelRegistry registry, string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        registry.SetActiveAsync([new PointerMove(survey, expectedCurrent, next, record)], cancellationToken);
+
+    /// <summary>Sets (or, with null, clears) the survey's shadow pointer, appends <paramref name="record"/> and notifies the workers.</summary>
+    public static Task SetShadowAsync(this IModelRegistry registry, string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default) =>
+        registry.SetShadowAsync([new ShadowMove(survey, shadow, record)], cancellationToken);
 }

@@ -344,9 +344,6 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return Pointer(await _db.ListGetByIndexAsync(HistoryKey(survey), 0).ConfigureAwait(false), survey, PointerRoles.Active, HistoryKey(survey));
     }
 
-    public Task SetActiveAsync(string survey, ActivePointer? expectedCurrent, ActivePointer next, PromotionRecord record, CancellationToken cancellationToken = default) =>
-        SetActiveAsync([new PointerMove(survey, expectedCurrent, next, record)], cancellationToken);
-
     public async Task SetActiveAsync(IReadOnlyList<PointerMove> moves, CancellationToken cancellationToken = default)
     {
         RegistryNames.CheckMoves(moves);
@@ -416,9 +413,6 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         RegistryNames.CheckSurvey(survey);
         return Pointer(await _db.StringGetAsync(ShadowKey(survey)).ConfigureAwait(false), survey, PointerRoles.Shadow, ShadowKey(survey));
     }
-
-    public Task SetShadowAsync(string survey, ActivePointer? shadow, PromotionRecord record, CancellationToken cancellationToken = default) =>
-        SetShadowAsync([new ShadowMove(survey, shadow, record)], cancellationToken);
 
     public async Task SetShadowAsync(IReadOnlyList<ShadowMove> moves, CancellationToken cancellationToken = default)
     {
