@@ -246,7 +246,7 @@ public sealed partial class MonitoringChartTests
             {
                 inTelemetry = line.StartsWith("## Telemetry", StringComparison.Ordinal);
             }
-            else if (inTelemetry && line.StartsWith("| `alertbroker.", StringComparison.Ordinal))
+            else if (inTelemetry && (line.StartsWith("| `alertbroker.", StringComparison.Ordinal) || line.StartsWith("| `dotnet.", StringComparison.Ordinal)))
             {
                 names.Add(line.Split('|', StringSplitOptions.TrimEntries)[2].Trim('`'));
             }
@@ -256,6 +256,6 @@ public sealed partial class MonitoringChartTests
         return names;
     }
 
-    [GeneratedRegex(@"\b(alertbroker_[a-z_]+|up)\{([^}]*)\}")]
+    [GeneratedRegex(@"\b(alertbroker_[a-z_]+|dotnet_[a-z_]+|up)\{([^}]*)\}")]
     private static partial Regex Selectors();
 }

@@ -213,6 +213,10 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         Assert.Equal(1, scrape.Value("alertbroker_kafka_log_messages_total", "level=warning"));
         Assert.Equal(4, scrape.Value("alertbroker_kafka_partitions_assigned"));
         Assert.Equal(0, scrape.Value("alertbroker_dependency_up", "dependency=redis"));
+
+        // The runtime's own series: a live process has memory and has used CPU.
+        Assert.True(scrape.Value("dotnet_process_memory_working_set_bytes") > 10_000_000);
+        Assert.True(scrape.Samples.Where(x => x.Name == "dotnet_process_cpu_time_seconds_total").Sum(x => x.Value) > 0);
     }
 
     [Fact]
@@ -338,7 +342,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
                 continue;
             }
 
-            if (!inTelemetry || !line.StartsWith("| `alertbroker.", StringComparison.Ordinal))
+            if (!inTelemetry || !(line.StartsWith("| `alertbroker.", StringComparison.Ordinal) || line.StartsWith("| `dotnet.", StringComparison.Ordinal)))
             {
                 continue;
             }

@@ -21,6 +21,9 @@ public static class WorkerTelemetry
     /// <summary>Histogram buckets for counts (messages per batch).</summary>
     private static readonly double[] s_countBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
+    /// <summary>The runtime's built-in meter (.NET 9 and later): process-wide, so every host in a process exports the same series.</summary>
+    internal const string RuntimeMeterName = "System.Runtime";
+
     internal static void Add(IServiceCollection services, IConfiguration configuration)
     {
         // Read here, not from IOptions: exporters are chosen while services are registered. A malformed value is left to
@@ -32,7 +35,9 @@ public static class WorkerTelemetry
             .ConfigureResource(r => r.AddService("alertbroker-worker"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(WorkerMetrics.MeterName);
+                // .NET's own "System.Runtime" meter: GC heap and collections, working set, CPU time, thread pool, exceptions
+                // (dotnet_* series), for memory and starvation on the same dashboard; collected only when scraped.
+                metrics.AddMeter(WorkerMetrics.MeterName, RuntimeMeterName);
                 metrics.AddPrometheusExporter(o =>
                     {
                         // The series keep the labels they always had (no otel_scope_* labels on every line).
@@ -50,12 +55,12 @@ public static class WorkerTelemetry
         }
     }
 
-    // Only this host's meters (made by its IMeterFactory) are exported: another host, or a WorkerMetrics created without
-    // the factory, in the same process must not add to these series.
+    // Only this host's meters (made by its IMeterFactory) are exported, and the runtime's: another host, or a WorkerMetrics
+    // created without the factory, in the same process must not add to these series.
     private static void AddViews(IServiceProvider services, MeterProviderBuilder builder)
     {
         var factory = services.GetService<IMeterFactory>();
-        builder.AddView(instrument => factory is not null && !ReferenceEquals(instrument.Meter.Scope, factory) ? MetricStreamConfiguration.Drop : BucketsFor(instrument));
+        builder.AddView(instrument => instrument.Meter.Name != RuntimeMeterName && factory is not null && !ReferenceEquals(instrument.Meter.Scope, factory) ? MetricStreamConfiguration.Drop : BucketsFor(instrument));
     }
 
     // The SDK's default histogram buckets (0 … 10000) suit milliseconds; the worker records seconds and counts.
