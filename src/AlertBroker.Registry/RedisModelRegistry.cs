@@ -91,8 +91,8 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return ARGV[6]
         """;
 
-    // Sets (or, where the pointer is '', clears) one or more surveys' shadow pointers, all or none. KEYS: audit, surveys, then shadow:S
-    // for each survey. ARGV: channel, then for each survey: pointer, record, survey, event.
+    // Sets (or, where the pointer is '', clears) one or more surveys' shadow pointers, all or none. KEYS: audit, surveys,
+    // then shadow:S for each survey. ARGV: channel, then for each survey: pointer, record, survey, event.
     private const string SetShadowScript = TypeCheckLua + """
         local types = {'list', 'set'}
         for i = 3, #KEYS do types[i] = 'string' end
@@ -107,7 +107,6 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         end
         return #KEYS - 2
         """;
-
 
     // KEYS: metadata, audit. ARGV: field, declaration ('' removes), record, channel, event.
     private const string SetMetadataScript = TypeCheckLua + """
