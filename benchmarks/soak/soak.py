@@ -13,7 +13,7 @@ Usage (docs/performance.md, "A long run"):
   dotnet publish src/AlertBroker.Cli -c Release -o /tmp/ab
   python3 benchmarks/soak/soak.py --alertbroker /tmp/ab/alertbroker --alerts /tmp/soak-ztf.avro --seconds 900 --rate 1000
 """
-import argparse, os, re, signal, subprocess, sys, time, urllib.request
+import argparse, json, os, re, signal, subprocess, sys, time, urllib.request
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--alertbroker", required=True, help="the published alertbroker executable")
@@ -51,7 +51,8 @@ if bootstrap is None:
     sys.exit("mock-kafka printed no bootstrap servers")
 registry = ["--redis", "127.0.0.1:" + a.redis_port, "--prefix", "soak"]
 print(sh(*AB, "models", "push", a.model, *registry).stdout.strip().splitlines()[-1], flush=True)
-name_version = sh("python3", "-c", f"import json;j=json.load(open('{a.model}/model.json'));print(j['name']+'@'+j['version'])").stdout.strip()
+manifest = json.load(open(os.path.join(a.model, "model.json")))
+name_version = manifest["name"] + "@" + manifest["version"]
 print(sh(*AB, "models", "promote", name_version, *registry).stdout.strip().splitlines()[-1], flush=True)
 worker = subprocess.Popen(
     AB + ["run", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--output-topic", "out", "--dead-letter-topic", "dead",

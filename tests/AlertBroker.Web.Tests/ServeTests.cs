@@ -53,6 +53,15 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         return serve;
     }
 
+    /// <summary>GETs <paramref name="path"/>, asserts a 503, and returns its JSON body's error.</summary>
+    private static async Task<string> Error503Async(HttpClient http, string path)
+    {
+        using var r = await http.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("error").GetString()!;
+    }
+
     private static HttpClient Client(WebApplication serve) =>
         new() { BaseAddress = new Uri("http://127.0.0.1:" + serve.Configuration["AlertBroker:Telemetry:HttpPort"]) };
 
@@ -483,15 +492,10 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StartAsync();
         using var http = Client(serve);
 
-        using (var r = await http.GetAsync(new Uri("/api/models", UriKind.Relative)))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
-            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
-            var error = body.RootElement.GetProperty("error").GetString();
-            Assert.StartsWith("a data source refused the request: WRONGTYPE", error, StringComparison.Ordinal);
-            Assert.Contains("{" + registryPrefix + "}:models:surveys is a string where the registry keeps a set", error, StringComparison.Ordinal);
-            Assert.Contains("a prefix of its own", error, StringComparison.Ordinal);
-        }
+        var error = await Error503Async(http, "/api/models");
+        Assert.StartsWith("a data source refused the request: WRONGTYPE", error, StringComparison.Ordinal);
+        Assert.Contains("{" + registryPrefix + "}:models:surveys is a string where the registry keeps a set", error, StringComparison.Ordinal);
+        Assert.Contains("a prefix of its own", error, StringComparison.Ordinal);
 
         await serve.StopAsync();
     }
@@ -508,17 +512,12 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await using var serve = await StartServeOverStateAsync(prefix);
         using var http = Client(serve);
 
-        using (var r = await http.GetAsync(new Uri("/api/objects/recent", UriKind.Relative)))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
-            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
-            var error = body.RootElement.GetProperty("error").GetString();
-            Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
-            Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
+        var error = await Error503Async(http, "/api/objects/recent");
+        Assert.StartsWith("a data source refused the request: ", error, StringComparison.Ordinal);
+        Assert.Contains("WRONGTYPE", error, StringComparison.Ordinal);
 
-            // Redis's own reply names no key: the key and what to do are said.
-            Assert.Contains(prefix + ":recent-classifications is a hash where the workers keep a list", error, StringComparison.Ordinal);
-        }
+        // Redis's own reply names no key: the key and what to do are said.
+        Assert.Contains(prefix + ":recent-classifications is a hash where the workers keep a list", error, StringComparison.Ordinal);
 
         // An object key of another type reads as an unreadable record, as the worker reads it (which replaces it).
         using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26hash", UriKind.Relative)))
