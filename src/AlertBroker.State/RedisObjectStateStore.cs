@@ -185,14 +185,37 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     /// <summary>
     /// Like <see cref="PingAsync"/>, but also writes (one expiring key under the prefix) and says why: null when Redis
     /// answers a PING and takes the write in time, otherwise the failure in words (no password in it: StackExchange.Redis
-    /// names endpoints and the failure type only), marked when Redis answers but refuses writes.
+    /// names endpoints and the failure type only), marked when Redis answers but refuses writes. On a Redis Cluster every
+    /// primary of the slot map is asked (a PING to it and a write of a key in one of its slots, <c>{prefix}:probe:{n}</c>),
+    /// so one full, read-only or silent shard is seen while the others answer; the reason names that shard.
     /// </summary>
     public async Task<StateStoreProblem?> ProbeAsync(CancellationToken cancellationToken = default)
     {
         var db = _connection.GetDatabase();
+        if (ClusterProbeKeys(db) is { } shards)
+        {
+            var answers = await Task.WhenAll(shards.Select(s => ProbeShardAsync(db, s.Server, s.Key, cancellationToken))).ConfigureAwait(false);
+            var failed = Enumerable.Range(0, shards.Count).Where(i => answers[i] is not null).ToList();
+            if (failed.Count == 0)
+            {
+                return null;
+            }
+
+            // A shard that does not answer is named before one that refuses writes; the count says how many more fail.
+            var first = failed.OrderBy(i => answers[i]!.WritesRefused).First();
+            var more = failed.Count > 1 ? $" (and {failed.Count - 1} more of the {shards.Count} shards)" : "";
+            return answers[first]! with { Reason = $"shard {Format(shards[first].Server.EndPoint)}: {answers[first]!.Reason}{more}" };
+        }
+
+        return await ProbeShardAsync(db, server: null, _options.KeyPrefix + ":probe", cancellationToken).ConfigureAwait(false);
+    }
+
+    // One PING (to the server, or to any when null) and one write of the key (which lives on that server).
+    private async Task<StateStoreProblem?> ProbeShardAsync(IDatabase db, IServer? server, string key, CancellationToken cancellationToken)
+    {
         try
         {
-            await db.PingAsync().WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            await (server is null ? db.PingAsync() : server.PingAsync()).WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -200,11 +223,10 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
         }
 
         // A server that answers may still refuse every write (full under noeviction, a replica after a failover, a failing
-        // snapshot): one short-lived key under the prefix (where the worker may write) says whether it takes one. With
-        // Redis Cluster that is one shard's answer; a batch refused by another keeps the outage open (WorkerHealth).
+        // snapshot): one short-lived key under the prefix (where the worker may write) says whether it takes one.
         try
         {
-            await db.StringSetAsync(_options.KeyPrefix + ":probe", 1, TimeSpan.FromMinutes(1)).WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            await db.StringSetAsync(key, 1, TimeSpan.FromMinutes(1)).WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission)
@@ -220,6 +242,35 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
                 : new(e is TimeoutException ? $"no answer to a write within {_options.CommandTimeout.TotalSeconds:F0} s" : RedisErrors.Brief(e));
         }
     }
+
+    // On a Redis Cluster, each primary that serves slots with one probe key in its slots ({prefix}:probe:{n}: the hash tag
+    // n alone decides the slot), found from the client's slot map (no round trip); null when not a cluster. The map is
+    // read afresh every probe, so slots that moved are followed.
+    private List<(IServer Server, string Key)>? ClusterProbeKeys(IDatabase db)
+    {
+        var servers = _connection.GetServers();
+        if (!Array.Exists(servers, s => s.ServerType == ServerType.Cluster))
+        {
+            return null;
+        }
+
+        var primaries = servers.Where(s => !s.IsReplica).ToDictionary(s => s.EndPoint);
+        var found = new Dictionary<System.Net.EndPoint, (IServer, string)>();
+
+        // 16,384 slots: every primary that owns at least one is met well within this many tags.
+        for (var n = 0; n < 65_536 && found.Count < primaries.Count; n++)
+        {
+            var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:probe:{{{n}}}");
+            if (db.IdentifyEndpoint(key) is { } endpoint && !found.ContainsKey(endpoint) && primaries.TryGetValue(endpoint, out var server))
+            {
+                found[endpoint] = (server, key);
+            }
+        }
+
+        return found.Count == 0 ? null : [.. found.Values.OrderBy(v => Format(v.Item1.EndPoint), StringComparer.Ordinal)];
+    }
+
+    private static string Format(System.Net.EndPoint endpoint) => EndPointCollection.ToString(endpoint);
 
     // Why Redis refused a write although it answers, with what to do; null for any other failure.
     private static string? WriteRefusal(Exception e) => RedisWriteRefusal.Describe(e, "let old objects expire (AlertBroker:State:Ttl)");

@@ -519,4 +519,55 @@ public sealed class RedisClusterStoreContractTests(RedisClusterFixture redis) : 
             Assert.NotEmpty(server.Keys(pattern: store.Options.KeyPrefix + ":*", pageSize: 1000));
         }
     }
+
+    [Fact]
+    public async Task Probe_EveryMasterIsAsked_OneFullShardIsSeenAndNamed()
+    {
+        // The probe used to write one key, so a full shard other than that key's said nothing until a batch was refused
+        // there; now every primary takes a PING and a write of a key in its own slots.
+        var store = (RedisObjectStateStore)CreateStore();
+        Assert.Null(await store.ProbeAsync());
+        using var admin = await AlertBroker.Redis.RedisConnectionFactory.ConnectAsync(
+            StackExchange.Redis.ConfigurationOptions.Parse(_redis.Configuration + ",allowAdmin=true"), waitForServer: true);
+        var masters = admin.GetServers().Where(s => !s.IsReplica).ToList();
+        Assert.Equal(RedisClusterFixture.Masters, masters.Count);
+        foreach (var server in masters)
+        {
+            Assert.Single(server.Keys(pattern: store.Options.KeyPrefix + ":probe:*"));
+        }
+
+        // Each master in turn at maxmemory 1 (noeviction): the probe says writes are refused and names that master.
+        foreach (var full in masters)
+        {
+            await full.ConfigSetAsync("maxmemory", "1");
+            try
+            {
+                var problem = await store.ProbeAsync();
+                Assert.True(problem is { WritesRefused: true }, problem?.ToString());
+                Assert.StartsWith($"shard {StackExchange.Redis.EndPointCollection.ToString(full.EndPoint)}: Redis refuses writes: it is full", problem!.Reason, StringComparison.Ordinal);
+                Assert.DoesNotContain("more of the", problem.Reason, StringComparison.Ordinal);
+            }
+            finally
+            {
+                await full.ConfigSetAsync("maxmemory", "0");
+            }
+        }
+
+        // Two full shards: the first named, the other counted.
+        await masters[0].ConfigSetAsync("maxmemory", "1");
+        await masters[1].ConfigSetAsync("maxmemory", "1");
+        try
+        {
+            var problem = await store.ProbeAsync();
+            Assert.True(problem is { WritesRefused: true }, problem?.ToString());
+            Assert.EndsWith($"(and 1 more of the {RedisClusterFixture.Masters} shards)", problem!.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await masters[0].ConfigSetAsync("maxmemory", "0");
+            await masters[1].ConfigSetAsync("maxmemory", "0");
+        }
+
+        Assert.Null(await store.ProbeAsync());
+    }
 }

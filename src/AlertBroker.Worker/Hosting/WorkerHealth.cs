@@ -80,7 +80,8 @@ public sealed class WorkerHealth
     /// <summary>
     /// How long after a batch's writes were refused a probe that goes through does not end the outage: while the batch is
     /// in hand it is retried at least every <c>AlertBroker:State:RetryMaxMs</c> (5 s by default), so a refusal this recent
-    /// means it is still refused — by a Redis Cluster shard the probe's key does not live on, for one.
+    /// means it is still refused — where an ACL refuses the probe's own key and the PING alone decides, for one, or by a
+    /// shard that joined the cluster after the client last read the slot map.
     /// </summary>
     public static readonly TimeSpan BatchRefusalHold = TimeSpan.FromSeconds(60);
 
@@ -107,8 +108,8 @@ public sealed class WorkerHealth
     /// <summary>
     /// Ends the state-store outage: after a batch went through, or (<paramref name="byProbe"/>) after the monitor's or the
     /// readiness check's probe did — which does not end it within <see cref="BatchRefusalHold"/> of a batch's refused
-    /// writes (a full shard that the probe does not write to would otherwise be called well every few seconds while the
-    /// batch in hand stays refused).
+    /// writes (a full server that the probe cannot see refusing writes would otherwise be called well every few seconds while
+    /// the batch in hand stays refused).
     /// </summary>
     /// <returns>the outage that ended, if there was one.</returns>
     public Outage? StateRecovered(bool byProbe = false, DateTimeOffset? now = null)
