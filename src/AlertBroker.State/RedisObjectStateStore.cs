@@ -192,7 +192,7 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     public async Task<StateStoreProblem?> ProbeAsync(CancellationToken cancellationToken = default)
     {
         var db = _connection.GetDatabase();
-        if (ClusterProbeKeys(db) is { } shards)
+        if (ClusterProbeKeys() is { } shards)
         {
             var answers = await Task.WhenAll(shards.Select(s => ProbeShardAsync(db, s.Server, s.Key, cancellationToken))).ConfigureAwait(false);
             var failed = Enumerable.Range(0, shards.Count).Where(i => answers[i] is not null).ToList();
@@ -244,30 +244,42 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
     }
 
     // On a Redis Cluster, each primary that serves slots with one probe key in its slots ({prefix}:probe:{n}: the hash tag
-    // n alone decides the slot), found from the client's slot map (no round trip); null when not a cluster. The map is
-    // read afresh every probe, so slots that moved are followed.
-    private List<(IServer Server, string Key)>? ClusterProbeKeys(IDatabase db)
+    // n alone decides the slot), found from the slot map the client last read (no round trip: a cluster that is down is
+    // then said by the PINGs and writes, not by this); null when not a cluster. Read afresh every probe, so slots that
+    // moved are followed.
+    private List<(IServer Server, string Key)>? ClusterProbeKeys()
     {
         var servers = _connection.GetServers();
-        if (!Array.Exists(servers, s => s.ServerType == ServerType.Cluster))
+        if (!Array.Exists(servers, s => s.ServerType == ServerType.Cluster)
+            || servers.Select(s => s.ClusterConfiguration).FirstOrDefault(c => c is not null) is not { } map)
         {
             return null;
         }
 
-        var primaries = servers.Where(s => !s.IsReplica).ToDictionary(s => s.EndPoint);
-        var found = new Dictionary<System.Net.EndPoint, (IServer, string)>();
+        var primaries = map.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0).Select(n => n.EndPoint).ToHashSet();
+        var found = new Dictionary<System.Net.EndPoint, string>();
 
         // 16,384 slots: every primary that owns at least one is met well within this many tags.
         for (var n = 0; n < 65_536 && found.Count < primaries.Count; n++)
         {
             var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:probe:{{{n}}}");
-            if (db.IdentifyEndpoint(key) is { } endpoint && !found.ContainsKey(endpoint) && primaries.TryGetValue(endpoint, out var server))
+            if (map.GetBySlot(key)?.EndPoint is { } endpoint && primaries.Contains(endpoint))
             {
-                found[endpoint] = (server, key);
+                found.TryAdd(endpoint, key);
             }
         }
 
-        return found.Count == 0 ? null : [.. found.Values.OrderBy(v => Format(v.Item1.EndPoint), StringComparer.Ordinal)];
+        var shards = new List<(IServer Server, string Key)>(found.Count);
+        foreach (var (endpoint, key) in found)
+        {
+            if (Array.Find(servers, s => s.EndPoint.Equals(endpoint)) is { } server)
+            {
+                shards.Add((server, key));
+            }
+        }
+
+        shards.Sort((a, b) => string.CompareOrdinal(Format(a.Server.EndPoint), Format(b.Server.EndPoint)));
+        return shards.Count == 0 ? null : shards;
     }
 
     private static string Format(System.Net.EndPoint endpoint) => EndPointCollection.ToString(endpoint);

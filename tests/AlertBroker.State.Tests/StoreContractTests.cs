@@ -571,3 +571,54 @@ public sealed class RedisClusterStoreContractTests(RedisClusterFixture redis) : 
         Assert.Null(await store.ProbeAsync());
     }
 }
+
+/// <summary>A Redis Cluster of its own that loses a master: the probe names the shard while the others answer, and never throws.</summary>
+public sealed class RedisClusterShardDownTests(RedisClusterFixture redis) : IClassFixture<RedisClusterFixture>
+{
+    [Fact]
+    public async Task Probe_OneMasterStops_TheShardIsNamed_ThenTheClusterIsDown_NoException()
+    {
+        Assert.True(redis.Available, redis.UnavailableReason);
+        using var store = await RedisObjectStateStore.ConnectAsync(new RedisStateOptions
+        {
+            Configuration = redis.Configuration,
+            KeyPrefix = "down",
+            CommandTimeout = TimeSpan.FromSeconds(2),
+        });
+        Assert.Null(await store.ProbeAsync());
+
+        var port = redis.NodePorts[^1];
+        using (var admin = await AlertBroker.Redis.RedisConnectionFactory.ConnectAsync(
+            StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port},allowAdmin=true"), waitForServer: true))
+        {
+            try
+            {
+                admin.GetServer("127.0.0.1", port).Shutdown(StackExchange.Redis.ShutdownMode.Never);
+            }
+            catch (StackExchange.Redis.RedisConnectionException)
+            {
+                // The server closes the connection as it stops.
+            }
+        }
+
+        var problem = await store.ProbeAsync();
+        Assert.True(problem is { WritesRefused: false }, problem?.ToString());
+        Assert.StartsWith($"shard 127.0.0.1:{port}: ", problem!.Reason, StringComparison.Ordinal);
+
+        // After the node timeout (5 s) the survivors say CLUSTERDOWN to every keyed command: still a problem, said, not thrown.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            problem = await store.ProbeAsync();
+            Assert.NotNull(problem);
+            if (problem.Reason.Contains("CLUSTERDOWN", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.Contains("CLUSTERDOWN", problem!.Reason, StringComparison.Ordinal);
+    }
+}
