@@ -258,7 +258,10 @@ internal static class RunCommand
 
             cancellationToken.ThrowIfCancellationRequested();
             var exit = app.Services.GetRequiredService<WorkerExit>();
+            var hosted = app.Services.GetServices<IHostedService>().ToList(); // RunAsync disposes the host's services
             await ((IHost)app).RunAsync(cancellationToken).ConfigureAwait(false);
+            exit.FailOnFaultedServices(hosted);
+
             if (exit.Code != WorkerExit.CleanStop)
             {
                 CliHelpers.Stderr.MarkupLine($"[red]the worker stopped on an error (exit code {exit.Code}):[/] " + Markup.Escape(exit.Reason ?? "?"));

@@ -429,6 +429,23 @@ public sealed class WorkerExit
             _reason = reason;
         }
     }
+
+    /// <summary>
+    /// After the host stopped: a background service that threw stops the host, and the host's RunAsync returns normally
+    /// after that, so a fault of any of them is recorded here as a fatal runtime error (70) — never a clean stop.
+    /// </summary>
+    public void FailOnFaultedServices(IEnumerable<IHostedService> services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        foreach (var service in services.OfType<BackgroundService>())
+        {
+            if (service.ExecuteTask is { IsFaulted: true } failed)
+            {
+                var e = failed.Exception.GetBaseException();
+                Fail(FatalRuntimeError, service.GetType().Name + " failed: " + e.GetType().Name + ": " + e.Message);
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -457,9 +474,15 @@ internal sealed class StateStoreMonitor(IServiceProvider services, WorkerHealth 
             {
                 problem = await store.ProbeAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // A probe that fails in a way it does not foresee says so in readiness; it must not stop the worker (a
+                // BackgroundService that throws stops the host), whose batches decide on their own.
+                problem = new StateStoreProblem("the probe failed: " + e.GetType().Name + ": " + e.Message);
             }
 
             var now = DateTimeOffset.UtcNow;
