@@ -40,6 +40,12 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Information, "Shutting down: finished the batch in hand, committed offsets, closed the consumer ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void Stopped(ILogger logger, long batches, long alerts, long deadLetters);
 
+    [LoggerMessage(63, LogLevel.Warning, "Shutting down: the batch in hand ({Messages} messages) was not finished before the stop (its state writes or messages were not acknowledged), so its offsets are not committed and the next owner reads it again; committed the batches before it, closed the consumer ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
+    public static partial void StoppedUnfinished(ILogger logger, int messages, long batches, long alerts, long deadLetters);
+
+    [LoggerMessage(64, LogLevel.Warning, "Stopped without committing: {Why}; what was read and not committed is read again by the next owner ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
+    public static partial void StoppedWithoutCommit(ILogger logger, string why, long batches, long alerts, long deadLetters);
+
     [LoggerMessage(11, LogLevel.Warning, "Kafka {Client} error {Code}: {Reason}")]
     public static partial void KafkaError(ILogger logger, string client, string code, string reason);
 

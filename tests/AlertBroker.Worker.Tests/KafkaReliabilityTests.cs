@@ -75,6 +75,9 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Equal("0", Header(d, KafkaAlertWorker.SourcePartitionHeader));
         var outputs = topics.ReadAll(topics.Output, r => r.Count >= before.Count + after.Count, s_timeout);
         Assert.Equal(before.Concat(after).Select(a => a.Candid).ToHashSet(), TestTopics.SourceIds(outputs));
+
+        // A clean stop says so (the unfinished and uncommitted endings are said otherwise: the state-outage test below).
+        Assert.Contains(logs.Lines, l => l.StartsWith("Information: Shutting down: finished the batch in hand, committed offsets, closed the consumer", StringComparison.Ordinal));
     }
 
     [OnnxFact]
@@ -416,6 +419,11 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Contains("committed the offsets of the alerts processed", revoked, StringComparison.Ordinal);
         Assert.DoesNotContain("@", revoked, StringComparison.Ordinal);
         Assert.Equal(0, first.Classifications);
+
+        // The last line says the batch in hand was not finished (it said "finished the batch in hand" whatever happened).
+        var stopped = Assert.Single(logs.Lines, l => l.Contains("Shutting down:", StringComparison.Ordinal));
+        Assert.Contains("the batch in hand (3 messages) was not finished before the stop", stopped, StringComparison.Ordinal);
+        Assert.DoesNotContain("finished the batch in hand", stopped, StringComparison.Ordinal);
 
         var second = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()));
         using var stop2 = new CancellationTokenSource();

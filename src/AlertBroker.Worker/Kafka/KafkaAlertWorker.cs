@@ -258,6 +258,9 @@ public sealed class KafkaAlertWorker
                 _health?.InGroup = false;
             })
             .Build();
+        var unfinished = 0;
+        var ended = false;
+        var commitFailed = false;
         try
         {
             var topics = new List<string>(_options.Topics);
@@ -269,6 +272,7 @@ public sealed class KafkaAlertWorker
             _health?.Running = true;
             if (!WaitForKafka(producer, stoppingToken, abort))
             {
+                ended = true; // stopped before anything was read
                 return;
             }
 
@@ -295,6 +299,7 @@ public sealed class KafkaAlertWorker
                 _metrics?.MessagesReceived(inputs.Count);
                 if (!ProcessAndPublish(producer, inputs, stoppingToken, abort))
                 {
+                    unfinished = inputs.Count;
                     break;
                 }
 
@@ -305,7 +310,7 @@ public sealed class KafkaAlertWorker
             if (!abort.IsCancellationRequested)
             {
                 // Commits what was stored (only batches whose state writes and messages were acknowledged) and leaves the group.
-                TryCommit(consumer);
+                commitFailed = !TryCommit(consumer);
                 try
                 {
                     consumer.Close();
@@ -320,6 +325,8 @@ public sealed class KafkaAlertWorker
             {
                 throw new KafkaFatalException($"librdkafka reported a fatal error {fatal.Code}: {fatal.Reason}");
             }
+
+            ended = true;
         }
         finally
         {
@@ -328,7 +335,24 @@ public sealed class KafkaAlertWorker
             _health?.InGroup = false;
             _metrics?.SetAssignedPartitions(0);
             consumer.Dispose();
-            Log.Stopped(_logger, Batches, Alerts, DeadLetters);
+            // What the log says of the ending is what happened: "committed" only where the commit went through.
+            var notCommitted = _fatal is { } f ? $"librdkafka reported a fatal error {f.Code}"
+                : abort.IsCancellationRequested ? "the worker aborted"
+                : !ended ? "the consume loop failed"
+                : commitFailed ? "the commit failed"
+                : null;
+            if (notCommitted is not null)
+            {
+                Log.StoppedWithoutCommit(_logger, notCommitted, Batches, Alerts, DeadLetters);
+            }
+            else if (unfinished > 0)
+            {
+                Log.StoppedUnfinished(_logger, unfinished, Batches, Alerts, DeadLetters);
+            }
+            else
+            {
+                Log.Stopped(_logger, Batches, Alerts, DeadLetters);
+            }
         }
     }
 
@@ -957,19 +981,23 @@ public sealed class KafkaAlertWorker
         }
     }
 
-    private void TryCommit(IConsumer<Ignore, byte[]> consumer)
+    // false when the commit failed (nothing stored to commit is not a failure).
+    private bool TryCommit(IConsumer<Ignore, byte[]> consumer)
     {
         try
         {
             consumer.Commit();
+            return true;
         }
         catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
         {
+            return true;
         }
         catch (KafkaException e)
         {
             _metrics?.Error(WorkerError.Commit);
             Log.CommitFailed(_logger, e.Error.Reason);
+            return false;
         }
     }
 
