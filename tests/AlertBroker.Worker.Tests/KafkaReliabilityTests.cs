@@ -335,6 +335,10 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
 
         // librdkafka's own line ("rdkafka#producer-1 FAIL: … Connect to ipv4#127.0.0.1:1 failed") reaches the worker's log at error level (syslog 3).
         Assert.Contains(logs.Entries, x => x.Level == LogLevel.Error && x.Message.StartsWith("librdkafka rdkafka#producer", StringComparison.Ordinal) && x.Message.Contains(" FAIL: ", StringComparison.Ordinal) && x.Message.Contains("Connection refused", StringComparison.Ordinal));
+
+        // Its last line does not claim a finished batch or a commit: nothing was read.
+        Assert.Contains("Information: Stopped before reading anything: nothing to commit", logs.Lines);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("Shutting down", StringComparison.Ordinal) || l.Contains("Stopped without committing", StringComparison.Ordinal));
     }
 
     [Theory]

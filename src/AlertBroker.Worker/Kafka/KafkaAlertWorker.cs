@@ -259,6 +259,7 @@ public sealed class KafkaAlertWorker
             })
             .Build();
         var unfinished = 0;
+        var subscribed = false;
         var ended = false;
         var commitFailed = false;
         try
@@ -272,12 +273,12 @@ public sealed class KafkaAlertWorker
             _health?.Running = true;
             if (!WaitForKafka(producer, stoppingToken, abort))
             {
-                ended = true; // stopped before anything was read
                 return;
             }
 
             Log.Starting(_logger, _options.GroupId, string.Join(",", topics), _options.OutputTopic, _options.DeadLetterTopic, _options.BatchSize, _options.BatchTimeoutMs);
             consumer.Subscribe(topics);
+            subscribed = true;
             var batch = new List<ConsumeResult<Ignore, byte[]>>(_options.BatchSize);
             var inputs = new List<InputMessage>(_options.BatchSize);
             while (!stoppingToken.IsCancellationRequested && !abort.IsCancellationRequested && _fatal is null)
@@ -341,7 +342,12 @@ public sealed class KafkaAlertWorker
                 : !ended ? "the consume loop failed"
                 : commitFailed ? "the commit failed"
                 : null;
-            if (notCommitted is not null)
+            if (!subscribed && _fatal is null)
+            {
+                // Stopped while waiting for Kafka at start, or Kafka did not answer (exit code 4, said on its own).
+                Log.StoppedBeforeReading(_logger);
+            }
+            else if (notCommitted is not null)
             {
                 Log.StoppedWithoutCommit(_logger, notCommitted, Batches, Alerts, DeadLetters);
             }
