@@ -256,23 +256,18 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
             return null;
         }
 
-        var primaries = map.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0).Select(n => n.EndPoint).ToHashSet();
-        var found = new Dictionary<System.Net.EndPoint, string>();
+        // The primaries that serve slots, as the client's servers (a node the client does not know is left out).
+        var primaries = map.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0)
+            .Select(n => Array.Find(servers, s => s.EndPoint.Equals(n.EndPoint)))
+            .OfType<IServer>()
+            .ToDictionary(s => s.EndPoint);
+        var shards = new List<(IServer Server, string Key)>(primaries.Count);
 
         // 16,384 slots: every primary that owns at least one is met well within this many tags.
-        for (var n = 0; n < 65_536 && found.Count < primaries.Count; n++)
+        for (var n = 0; n < 65_536 && primaries.Count > 0; n++)
         {
             var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:probe:{{{n}}}");
-            if (map.GetBySlot(key)?.EndPoint is { } endpoint && primaries.Contains(endpoint))
-            {
-                found.TryAdd(endpoint, key);
-            }
-        }
-
-        var shards = new List<(IServer Server, string Key)>(found.Count);
-        foreach (var (endpoint, key) in found)
-        {
-            if (Array.Find(servers, s => s.EndPoint.Equals(endpoint)) is { } server)
+            if (map.GetBySlot(key)?.EndPoint is { } endpoint && primaries.Remove(endpoint, out var server))
             {
                 shards.Add((server, key));
             }

@@ -14,19 +14,9 @@ public sealed class WorkerExitTests
     [Fact]
     public async Task BackgroundServiceThatThrows_HostReturnsNormally_ExitIsFatalNamingIt()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddHostedService<Throws>();
-        builder.Services.AddHostedService<EndsWell>();
-        using var host = builder.Build();
+        var (exit, timedOut) = await RunHostAsync(TimeSpan.FromSeconds(30), s => s.AddHostedService<Throws>().AddHostedService<EndsWell>());
+        Assert.False(timedOut, "the host should have stopped on the failure"); // RunAsync returned: that is the trap
 
-        var hosted = host.Services.GetServices<IHostedService>().ToList(); // RunAsync disposes the host's services
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await host.RunAsync(timeout.Token); // returns: that is the trap
-        Assert.False(timeout.IsCancellationRequested, "the host should have stopped on the failure");
-
-        var exit = new WorkerExit();
-        exit.FailOnFaultedServices(hosted);
         Assert.Equal(WorkerExit.FatalRuntimeError, exit.Code);
         Assert.Equal("Throws failed: InvalidOperationException: the probe broke", exit.Reason);
     }
@@ -34,20 +24,27 @@ public sealed class WorkerExitTests
     [Fact]
     public async Task BackgroundServicesThatEndWellOrAreCancelled_ExitStaysClean()
     {
+        var (exit, _) = await RunHostAsync(TimeSpan.FromMilliseconds(300), s => s.AddHostedService<EndsWell>().AddHostedService<RunsUntilStopped>());
+
+        Assert.Equal(WorkerExit.CleanStop, exit.Code);
+        Assert.Null(exit.Reason);
+    }
+
+    // Runs a host with these services until it stops or the time is up, then records its faulted services as run does.
+    private static async Task<(WorkerExit Exit, bool TimedOut)> RunHostAsync(TimeSpan limit, Action<IServiceCollection> services)
+    {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddHostedService<EndsWell>();
-        builder.Services.AddHostedService<RunsUntilStopped>();
+        services(builder.Services);
         using var host = builder.Build();
 
-        var hosted = host.Services.GetServices<IHostedService>().ToList();
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var hosted = host.Services.GetServices<IHostedService>().ToList(); // RunAsync disposes the host's services
+        using var stop = new CancellationTokenSource(limit);
         await host.RunAsync(stop.Token);
 
         var exit = new WorkerExit();
         exit.FailOnFaultedServices(hosted);
-        Assert.Equal(WorkerExit.CleanStop, exit.Code);
-        Assert.Null(exit.Reason);
+        return (exit, stop.IsCancellationRequested);
     }
 
     private sealed class Throws : BackgroundService
