@@ -25,6 +25,8 @@ ap.add_argument("--repeat", default="20", help="passes over the alerts")
 ap.add_argument("--redis-port", default="6411")
 ap.add_argument("--http-port", default="9611")
 ap.add_argument("--logs", default=".", help="where worker.log and producer.log go")
+ap.add_argument("--swap-model", help="a second model package: promoted and rolled back in turn every --swap-every seconds (hot swaps)")
+ap.add_argument("--swap-every", type=float, default=0, help="seconds between hot swaps (0: none)")
 a = ap.parse_args()
 AB = [a.alertbroker]
 URL = f"http://127.0.0.1:{a.http_port}"
@@ -54,6 +56,11 @@ print(sh(*AB, "models", "push", a.model, *registry).stdout.strip().splitlines()[
 manifest = json.load(open(os.path.join(a.model, "model.json")))
 name_version = manifest["name"] + "@" + manifest["version"]
 print(sh(*AB, "models", "promote", name_version, *registry).stdout.strip().splitlines()[-1], flush=True)
+swaps = []
+if a.swap_model and a.swap_every > 0:
+    print(sh(*AB, "models", "push", a.swap_model, *registry).stdout.strip().splitlines()[-1], flush=True)
+    swap_manifest = json.load(open(os.path.join(a.swap_model, "model.json")))
+    swaps = [swap_manifest["name"] + "@" + swap_manifest["version"], name_version]
 worker = subprocess.Popen(
     AB + ["run", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--output-topic", "out", "--dead-letter-topic", "dead",
           "--redis", "127.0.0.1:" + a.redis_port, "--model-registry-redis", "127.0.0.1:" + a.redis_port, "--http-port", a.http_port, "--web"],
@@ -63,9 +70,18 @@ producer = subprocess.Popen(
     AB + ["replay", a.alerts, "--to-kafka", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--rate", a.rate, "--repeat", a.repeat, "--quiet"],
     stdout=open(os.path.join(a.logs, "producer.log"), "w"), stderr=subprocess.STDOUT)
 start = time.time()
+swapped = 0
 try:
     while time.time() - start < a.seconds:
-        time.sleep(30)
+        sample_at = time.time() + 30
+        while swaps and time.time() + a.swap_every < sample_at:
+            time.sleep(a.swap_every)
+            # --force: the gate's holdout comparison is not what is soaked here; the swap is.
+            result = sh(*AB, "models", "promote", swaps[swapped % 2], *registry, "--force")
+            if result.returncode != 0:
+                print("promote:", result.returncode, result.stderr.strip(), flush=True)
+            swapped += 1
+        time.sleep(max(0.0, sample_at - time.time()))
         rss = int(open(f"/proc/{worker.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
         try:
             metrics = urllib.request.urlopen(URL + "/metrics", timeout=5).read().decode()
@@ -79,7 +95,7 @@ try:
         keys = sh("redis-cli", "-p", a.redis_port, "dbsize").stdout.strip()
         print(f"t={int(time.time() - start)}s rss={rss}MB heap={heap:.0f}MB alerts={total(metrics, 'alertbroker_alerts_received_total')} "
               f"lag={total(metrics, 'alertbroker_consumer_lag')} dead={total(metrics, 'alertbroker_dead_letters_total')} "
-              f"redis={redis_memory} keys={keys} producer={'sending' if producer.poll() is None else 'done'}", flush=True)
+              f"redis={redis_memory} keys={keys} swaps={swapped} producer={'sending' if producer.poll() is None else 'done'}", flush=True)
 finally:
     producer.terminate()
     producer.wait()

@@ -102,17 +102,10 @@ public sealed class ModelPromoter(IModelRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(options);
         var findings = new List<string>();
-        var registered = await registry.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
-        if (registered is null)
+        var (registered, surveys, refused) = await ResolveAsync(candidate, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return new PromotionResult(false, [$"{candidate} is not registered; push it first"], null);
-        }
-
-        var manifest = await registry.GetManifestAsync(candidate, cancellationToken).ConfigureAwait(false);
-        var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
-        if (surveys is null)
-        {
-            return new PromotionResult(false, findings, null) { Refusal = PromotionRefusal.Request };
+            return refused;
         }
 
         var candidatePointer = Pointer(registered, DateTimeOffset.UtcNow);
@@ -328,17 +321,10 @@ public sealed class ModelPromoter(IModelRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(options);
         var findings = new List<string>();
-        var registered = await registry.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
-        if (registered is null)
+        var (registered, surveys, refused) = await ResolveAsync(candidate, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return new PromotionResult(false, [$"{candidate} is not registered; push it first"], null);
-        }
-
-        var manifest = await registry.GetManifestAsync(candidate, cancellationToken).ConfigureAwait(false);
-        var surveys = await ChooseSurveysAsync(candidate, manifest, options.Surveys, options.Force, findings, cancellationToken).ConfigureAwait(false);
-        if (surveys is null)
-        {
-            return new PromotionResult(false, findings, null) { Refusal = PromotionRefusal.Request };
+            return refused;
         }
 
         foreach (var survey in surveys.Keys.ToList())
@@ -455,6 +441,25 @@ public sealed class ModelPromoter(IModelRegistry registry)
     }
 
     // The surveys to move (value: whether a check was forced for it), or null when refused.
+    /// <summary>
+    /// The registered candidate and the surveys it is asked for (each with whether it was forced); a refusal instead when it
+    /// is not registered or the surveys cannot be chosen. Shared by promotion and shadowing.
+    /// </summary>
+    private async Task<(RegisteredModel Registered, Dictionary<string, bool> Surveys, PromotionResult? Refused)> ResolveAsync(ModelRef candidate, IReadOnlyList<string>? requested, bool force, List<string> findings, CancellationToken cancellationToken)
+    {
+        var registered = await registry.GetAsync(candidate, cancellationToken).ConfigureAwait(false);
+        if (registered is null)
+        {
+            return (null!, null!, new PromotionResult(false, [$"{candidate} is not registered; push it first"], null));
+        }
+
+        var manifest = await registry.GetManifestAsync(candidate, cancellationToken).ConfigureAwait(false);
+        var surveys = await ChooseSurveysAsync(candidate, manifest, requested, force, findings, cancellationToken).ConfigureAwait(false);
+        return surveys is null
+            ? (registered, null!, new PromotionResult(false, findings, null) { Refusal = PromotionRefusal.Request })
+            : (registered, surveys, null);
+    }
+
     private async Task<Dictionary<string, bool>?> ChooseSurveysAsync(ModelRef candidate, ModelManifest? manifest, IReadOnlyList<string>? requested, bool force, List<string> findings, CancellationToken cancellationToken)
     {
         var declared = manifest?.EffectiveSurveys ?? await PackageDescriptions.SurveysOfAsync(registry, candidate, cancellationToken).ConfigureAwait(false);

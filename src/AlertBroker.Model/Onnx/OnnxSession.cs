@@ -349,6 +349,7 @@ public sealed class OnnxSession : IDisposable
         {
             RunOptions.Dispose();
             Session.Dispose();
+            NativeHeap.Trim();
             return true;
         }
     }
