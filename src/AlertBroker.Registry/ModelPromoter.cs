@@ -440,7 +440,6 @@ public sealed class ModelPromoter(IModelRegistry registry)
         return [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal).Where(s => !declared.Contains(s))];
     }
 
-    // The surveys to move (value: whether a check was forced for it), or null when refused.
     /// <summary>
     /// The registered candidate and the surveys it is asked for (each with whether it was forced); a refusal instead when it
     /// is not registered or the surveys cannot be chosen. Shared by promotion and shadowing.
@@ -460,6 +459,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
             : (registered, surveys, null);
     }
 
+    // The surveys to move (value: whether a check was forced for it), or null when refused.
     private async Task<Dictionary<string, bool>?> ChooseSurveysAsync(ModelRef candidate, ModelManifest? manifest, IReadOnlyList<string>? requested, bool force, List<string> findings, CancellationToken cancellationToken)
     {
         var declared = manifest?.EffectiveSurveys ?? await PackageDescriptions.SurveysOfAsync(registry, candidate, cancellationToken).ConfigureAwait(false);
