@@ -28,6 +28,8 @@ ap.add_argument("--logs", default=".", help="where worker.log and producer.log g
 ap.add_argument("--swap-model", help="a second model package: promoted and rolled back in turn every --swap-every seconds (hot swaps)")
 ap.add_argument("--swap-every", type=float, default=0, help="seconds between hot swaps (0: none)")
 a = ap.parse_args()
+if (a.swap_model is None) != (a.swap_every <= 0):
+    sys.exit("--swap-model and a positive --swap-every go together")
 AB = [a.alertbroker]
 URL = f"http://127.0.0.1:{a.http_port}"
 
@@ -57,7 +59,7 @@ manifest = json.load(open(os.path.join(a.model, "model.json")))
 name_version = manifest["name"] + "@" + manifest["version"]
 print(sh(*AB, "models", "promote", name_version, *registry).stdout.strip().splitlines()[-1], flush=True)
 swaps = []
-if a.swap_model and a.swap_every > 0:
+if a.swap_model:
     print(sh(*AB, "models", "push", a.swap_model, *registry).stdout.strip().splitlines()[-1], flush=True)
     swap_manifest = json.load(open(os.path.join(a.swap_model, "model.json")))
     swaps = [swap_manifest["name"] + "@" + swap_manifest["version"], name_version]
@@ -71,16 +73,19 @@ producer = subprocess.Popen(
     stdout=open(os.path.join(a.logs, "producer.log"), "w"), stderr=subprocess.STDOUT)
 start = time.time()
 swapped = 0
+swap_at = start + a.swap_every
 try:
     while time.time() - start < a.seconds:
+        # A sample every 30 s; swaps on their own clock in between (a swap interval over 30 s spans samples).
         sample_at = time.time() + 30
-        while swaps and time.time() + a.swap_every < sample_at:
-            time.sleep(a.swap_every)
+        while swaps and swap_at < sample_at:
+            time.sleep(max(0.0, swap_at - time.time()))
             # --force: the gate's holdout comparison is not what is soaked here; the swap is.
             result = sh(*AB, "models", "promote", swaps[swapped % 2], *registry, "--force")
             if result.returncode != 0:
                 print("promote:", result.returncode, result.stderr.strip(), flush=True)
             swapped += 1
+            swap_at = max(swap_at + a.swap_every, time.time())
         time.sleep(max(0.0, sample_at - time.time()))
         rss = int(open(f"/proc/{worker.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
         try:
