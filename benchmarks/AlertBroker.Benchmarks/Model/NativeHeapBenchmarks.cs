@@ -5,10 +5,10 @@ using BenchmarkDotNet.Attributes;
 namespace AlertBroker.Benchmarks.Model;
 
 /// <summary>
-/// What <see cref="NativeHeap.Trim"/> costs when a session is released (once per model swap, on the thread that ends the
-/// last batch using the old model): before each call, <see cref="FreedMegabytes"/> of C heap in 64 KB chunks is allocated,
-/// touched and freed below one live chunk, as a released ONNX Runtime arena leaves it. A hot swap left about 3.5 MB
-/// (docs/performance.md, "Hot swaps and memory").
+/// What <see cref="NativeHeap.Trim"/> costs when a session is released (once per model swap, on the registry watcher's
+/// thread or the one that ends the last batch using the old model): before each call, <see cref="FreedMegabytes"/> of C
+/// heap in 64 KB chunks is allocated, touched and freed below one live chunk, as a released ONNX Runtime arena leaves it.
+/// A hot swap left about 3.5 MB (docs/performance.md, "Hot swaps and memory").
 /// </summary>
 [InvocationCount(1)]
 [MemoryDiagnoser]
