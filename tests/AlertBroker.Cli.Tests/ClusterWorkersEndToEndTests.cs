@@ -1,15 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using AlertBroker.Alerts;
 using AlertBroker.Redis;
 using AlertBroker.Registry;
-using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
-using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Simulation;
-using Confluent.Kafka;
 
 namespace AlertBroker.Cli.Tests;
 
@@ -103,9 +98,9 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             var phase1 = older.GroupBy(a => a.ObjectId).SelectMany(g => g.Take(4)).OrderBy(a => a.Mjd).ToList();
             var phase2 = older.GroupBy(a => a.ObjectId).SelectMany(g => g.Skip(4)).Concat(newer).OrderBy(a => a.Mjd).ToList();
             var partitionOf = new Dictionary<long, int>();
-            await ProduceAsync(input, phase1, partitionOf);
-            var outputs = ReadUntil(output, phase1.Count);
-            Assert.True(SourceIds(outputs).SetEquals(phase1.Select(a => a.Candid)), $"phase 1: {outputs.Count} classifications for {phase1.Count} alerts\n" + Logs(workers));
+            await WorkerStreamKit.ProduceAsync(_kafka.BootstrapServers, input, phase1, partitionOf);
+            var outputs = WorkerStreamKit.ReadClassifications(_kafka.BootstrapServers, output, phase1.Count, s_step);
+            Assert.True(WorkerStreamKit.SourceIds(outputs).SetEquals(phase1.Select(a => a.Candid)), $"phase 1: {outputs.Count} classifications for {phase1.Count} alerts\n" + Logs(workers));
             Assert.All(outputs, o => Assert.Equal("1", o.ModelVersion));
 
             // The promotion, as an operator (or the chart's Job) makes it: the real command against the cluster-hosted registry.
@@ -137,10 +132,10 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             var (_, status, _) = await AlertBrokerProcess.RunAsync(["models", "status", .. registry], timeout: s_step);
             Assert.All(ids, i => Assert.Contains(i, status, StringComparison.Ordinal));
 
-            await ProduceAsync(input, phase2, partitionOf);
-            var all = ReadUntil(output, phase1.Count + phase2.Count);
+            await WorkerStreamKit.ProduceAsync(_kafka.BootstrapServers, input, phase2, partitionOf);
+            var all = WorkerStreamKit.ReadClassifications(_kafka.BootstrapServers, output, phase1.Count + phase2.Count, s_step);
             var second = all.Where(o => phase2.Any(a => a.Candid == o.SourceId)).ToList();
-            Assert.True(SourceIds(all).SetEquals(phase1.Concat(phase2).Select(a => a.Candid)), $"{all.Count} classifications for {phase1.Count + phase2.Count} alerts\n" + Logs(workers));
+            Assert.True(WorkerStreamKit.SourceIds(all).SetEquals(phase1.Concat(phase2).Select(a => a.Candid)), $"{all.Count} classifications for {phase1.Count + phase2.Count} alerts\n" + Logs(workers));
             Assert.All(second, o => Assert.Equal("2", o.ModelVersion));
 
             // Each worker classified in both phases, with v1 then with v2: attributed through the partition each alert went to.
@@ -165,22 +160,7 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             }
 
             // State: every object's stored observations are exactly the ones its alerts carried, and objects lie on every master.
-            var decoder = new AlertDecoder();
-            var sent = phase1.Concat(phase2).GroupBy(a => a.ObjectId).ToDictionary(
-                g => g.Key,
-                g => g.SelectMany(a => Observations(decoder.DecodeSingle(a.Message))).ToHashSet());
-            using var store = new RedisObjectStateStore(redis, new RedisStateOptions { Configuration = _redis.Configuration, KeyPrefix = statePrefix });
-            var keys = sent.Keys.Select(o => new ObjectKey(Survey.Ztf, o)).ToList();
-            var states = new ObjectState?[keys.Count];
-            await store.ReadAsync(keys, states);
-            for (var i = 0; i < keys.Count; i++)
-            {
-                Assert.NotNull(states[i]);
-                var stored = states[i]!.Observations.Select(o => (o.SourceId, o.Kind)).ToHashSet();
-                Assert.True(stored.SetEquals(sent[keys[i].ObjectId]), $"{keys[i]}: stored {stored.Count}, sent {sent[keys[i].ObjectId].Count}");
-                Assert.Equal(states[i]!.Observations.Length, stored.Count);
-            }
-
+            var keys = await WorkerStreamKit.AssertStoredExactlyAsync(redis, _redis.Configuration, statePrefix, phase1.Concat(phase2));
             var masters = keys.Select(k => redis.GetDatabase().IdentifyEndpoint(k.ToStorageKey(statePrefix))!.ToString()).Distinct().Count();
             Assert.Equal(RedisClusterFixture.Masters, masters);
         }
@@ -192,11 +172,6 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
             }
         }
     }
-
-    private static IEnumerable<(long SourceId, ObservationKind Kind)> Observations(Alert alert) =>
-        alert.Detections.Concat(alert.UpperLimits).Concat(alert.ForcedPhotometry).Select(o => (o.SourceId, o.Kind));
-
-    private static HashSet<long> SourceIds(IEnumerable<Classification> outputs) => outputs.Select(o => o.SourceId).ToHashSet();
 
     private static string Logs(List<AlertBrokerProcess> workers) =>
         string.Join("\n----\n", workers.Select((w, i) => $"worker {i} (pid {w.Id}):\n{w.Output}"));
@@ -238,42 +213,5 @@ public sealed class ClusterWorkersEndToEndTests : IClassFixture<RedisClusterFixt
         }
 
         return result;
-    }
-
-    private async Task ProduceAsync(string topic, List<SyntheticZtfAlerts.SyntheticAlert> alerts, Dictionary<long, int> partitionOf)
-    {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, LingerMs = 5 }).Build();
-        foreach (var a in alerts)
-        {
-            var report = await producer.ProduceAsync(topic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(a.ObjectId), Value = a.Message });
-            partitionOf[a.Candid] = report.Partition.Value;
-        }
-
-        producer.Flush(TimeSpan.FromSeconds(10));
-    }
-
-    /// <summary>Reads the output topic from the start until it holds every expected alert's classification (or the time is up).</summary>
-    private List<Classification> ReadUntil(string topic, int expected)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N")[..8],
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).SetLogHandler((_, _) => { }).Build();
-        consumer.Subscribe(topic);
-        var results = new List<Classification>();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < s_step && SourceIds(results).Count < expected)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
-            {
-                results.Add(ClassificationCodec.Decode(r.Message.Value));
-            }
-        }
-
-        consumer.Close();
-        return results;
     }
 }

@@ -8,11 +8,12 @@ namespace AlertBroker.Tests.Common;
 /// A real three-master Redis Cluster on loopback for the duration of a test class (or collection): three
 /// <c>redis-server --cluster-enabled yes</c> processes on free ports (each with its own free cluster-bus port), joined by
 /// <c>redis-cli --cluster create … --cluster-replicas 0</c>, ready once every node reports <c>cluster_state:ok</c>.
-/// <see cref="RedisServerFixture.Configuration"/> names all three nodes, as a deployment names its seed nodes; clients
+/// <see cref="RedisServerFixture.Configuration"/> names all three masters, as a deployment names its seed nodes; clients
 /// discover the slot map from them. No persistence. When redis-server or redis-cli is missing, <see cref="Available"/> is
-/// false and the tests report why.
+/// false and the tests report why. <see cref="RedisClusterWithReplicasFixture"/> gives each master a replica, so that a
+/// master can be killed and the cluster fail over.
 /// </summary>
-public sealed class RedisClusterFixture : RedisServerFixture
+public class RedisClusterFixture : RedisServerFixture
 {
     /// <summary>Masters of the cluster.</summary>
     public const int Masters = 3;
@@ -20,21 +21,39 @@ public sealed class RedisClusterFixture : RedisServerFixture
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "ab-redis-cluster-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly List<Process> _processes = [];
     private readonly List<int> _ports = [];
+    private readonly List<int> _masterPorts = [];
     private readonly StringBuilder _log = new();
+    private readonly int _replicasPerMaster;
+    private readonly int _nodeTimeoutMs;
     private bool _ready;
 
     public RedisClusterFixture()
+        : this(replicasPerMaster: 0, nodeTimeoutMs: 5000)
     {
+    }
+
+    /// <param name="replicasPerMaster">Replicas of each master (<c>--cluster-replicas</c>).</param>
+    /// <param name="nodeTimeoutMs"><c>cluster-node-timeout</c>: how long a master may not answer before its replica takes over.</param>
+    protected RedisClusterFixture(int replicasPerMaster, int nodeTimeoutMs)
+    {
+        _replicasPerMaster = replicasPerMaster;
+        _nodeTimeoutMs = nodeTimeoutMs;
         UnavailableReason = "redis-server or redis-cli is not installed (run eng/setup.sh)";
     }
 
-    /// <summary>The client port of each master.</summary>
+    /// <summary>Every node of the cluster, masters and replicas.</summary>
+    public int Nodes => Masters * (1 + _replicasPerMaster);
+
+    /// <summary>The client port of each node, masters and replicas, in the order they were started.</summary>
     public IReadOnlyList<int> NodePorts => _ports;
 
-    public override bool Available => _processes.Count == Masters && _processes.TrueForAll(p => !p.HasExited) && _ready;
+    /// <summary>The client port of each node that was a master when the cluster was made (<see cref="RedisServerFixture.Configuration"/>'s seeds).</summary>
+    public IReadOnlyList<int> MasterPorts => _masterPorts;
 
-    /// <summary>Every master, <c>127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3</c>.</summary>
-    public override string Configuration => string.Join(",", _ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
+    public override bool Available => _processes.Count == Nodes && _processes.TrueForAll(p => !p.HasExited) && _ready;
+
+    /// <summary>The masters as made, <c>127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3</c>.</summary>
+    public override string Configuration => string.Join(",", _masterPorts.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
 
     public override async Task InitializeAsync()
     {
@@ -46,7 +65,7 @@ public sealed class RedisClusterFixture : RedisServerFixture
         }
 
         Directory.CreateDirectory(_dataDir);
-        for (var i = 0; i < Masters; i++)
+        for (var i = 0; i < Nodes; i++)
         {
             // A free port can be taken between FreePort and redis-server's bind (tests run in parallel): try other ports.
             for (var attempt = 1; ; attempt++)
@@ -57,7 +76,7 @@ public sealed class RedisClusterFixture : RedisServerFixture
                 [
                     "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--cluster-enabled", "yes",
                     "--cluster-port", bus.ToString(CultureInfo.InvariantCulture), "--cluster-config-file", Path.Combine(_dataDir, $"nodes-{port}.conf"),
-                    "--cluster-node-timeout", "5000", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir,
+                    "--cluster-node-timeout", _nodeTimeoutMs.ToString(CultureInfo.InvariantCulture), "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir,
                 ];
                 var log = new StringBuilder();
                 var (process, portTaken) = await LaunchAsync(server, arguments, log).ConfigureAwait(false);
@@ -80,67 +99,180 @@ public sealed class RedisClusterFixture : RedisServerFixture
         Port = _ports[0];
         var create = new List<string> { "--cluster", "create" };
         create.AddRange(_ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
-        create.AddRange(["--cluster-replicas", "0", "--cluster-yes"]);
+        create.AddRange(["--cluster-replicas", _replicasPerMaster.ToString(CultureInfo.InvariantCulture), "--cluster-yes"]);
         var (exit, output) = await RunAsync(cli, create).ConfigureAwait(false);
         if (exit != 0)
         {
             throw new InvalidOperationException("redis-cli --cluster create failed: " + output + "\n" + Snapshot(_log));
         }
 
-        // Every node must know the whole slot map before a client asks any of them.
+        // Every node must know the whole slot map before a client asks any of them, and every replica must have its master's
+        // data (a replica still loading cannot take over).
         var clock = Stopwatch.StartNew();
         foreach (var port in _ports)
         {
             while (true)
             {
-                var (_, state) = await RunAsync(cli, ["-p", port.ToString(CultureInfo.InvariantCulture), "cluster", "info"]).ConfigureAwait(false);
-                if (state.Contains("cluster_state:ok", StringComparison.Ordinal))
+                var (_, state) = await CliAsync(port, "cluster", "info").ConfigureAwait(false);
+                var (_, replication) = await CliAsync(port, "info", "replication").ConfigureAwait(false);
+                var isReplica = replication.Contains("role:slave", StringComparison.Ordinal);
+                if (state.Contains("cluster_state:ok", StringComparison.Ordinal)
+                    && (!isReplica || replication.Contains("master_link_status:up", StringComparison.Ordinal)))
                 {
                     break;
                 }
 
                 if (clock.Elapsed > TimeSpan.FromSeconds(30))
                 {
-                    throw new InvalidOperationException($"node {port} did not reach cluster_state:ok: {state}");
+                    throw new InvalidOperationException($"node {port} did not reach cluster_state:ok (and, for a replica, its master's data): {state}\n{replication}");
                 }
 
                 await Task.Delay(100).ConfigureAwait(false);
             }
         }
 
+        _masterPorts.AddRange((await ClusterNodesAsync().ConfigureAwait(false)).Where(n => n.IsMaster).Select(n => n.Port).Order());
+        if (_masterPorts.Count != Masters)
+        {
+            throw new InvalidOperationException($"redis-cli --cluster create made {_masterPorts.Count} masters, not {Masters}: {output}");
+        }
+
+        Port = _masterPorts[0];
         _ready = true;
     }
 
-    /// <summary>The port of the master that serves <paramref name="key"/>'s slot (asked with <c>CLUSTER KEYSLOT</c> and <c>CLUSTER SLOTS</c>' view through redis-cli).</summary>
-    public async Task<int> MasterOfAsync(string key)
+    /// <summary>One line of <c>CLUSTER NODES</c>: a node's id, client port, whether it is a master now, whether the others
+    /// flag it failed, the id of the master it replicates (null for a master) and the slots it serves.</summary>
+    public sealed record ClusterNode(string Id, int Port, bool IsMaster, bool Failed, string? MasterId, IReadOnlyList<(int From, int To)> Slots);
+
+    /// <summary>The cluster as a node that is still running sees it.</summary>
+    public async Task<IReadOnlyList<ClusterNode>> ClusterNodesAsync()
     {
-        var cli = FindProgram("redis-cli")!;
-        var (_, slotText) = await RunAsync(cli, ["-p", Port.ToString(CultureInfo.InvariantCulture), "cluster", "keyslot", key]).ConfigureAwait(false);
-        var slot = int.Parse(slotText.Trim(), CultureInfo.InvariantCulture);
-        var (_, nodes) = await RunAsync(cli, ["-p", Port.ToString(CultureInfo.InvariantCulture), "cluster", "nodes"]).ConfigureAwait(false);
-        foreach (var line in nodes.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var (_, text) = await CliAsync(AliveNodePort(), "cluster", "nodes").ConfigureAwait(false);
+        var nodes = new List<ClusterNode>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             // <id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <state> <slot ranges…>
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 9 || !f[2].Contains("master", StringComparison.Ordinal))
+            if (f.Length < 8)
             {
                 continue;
             }
 
             var port = int.Parse(f[1][(f[1].IndexOf(':', StringComparison.Ordinal) + 1)..f[1].IndexOf('@', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
-            foreach (var range in f.Skip(8))
+            var flags = f[2].Split(',');
+            var slots = new List<(int, int)>();
+            foreach (var range in f.Skip(8).Where(r => !r.StartsWith('[')))
             {
                 var dash = range.IndexOf('-', StringComparison.Ordinal);
                 var lo = int.Parse(dash < 0 ? range : range[..dash], CultureInfo.InvariantCulture);
-                var hi = dash < 0 ? lo : int.Parse(range[(dash + 1)..], CultureInfo.InvariantCulture);
-                if (slot >= lo && slot <= hi)
-                {
-                    return port;
-                }
+                slots.Add((lo, dash < 0 ? lo : int.Parse(range[(dash + 1)..], CultureInfo.InvariantCulture)));
             }
+
+            nodes.Add(new ClusterNode(f[0], port, flags.Contains("master"), flags.Contains("fail"), f[3] == "-" ? null : f[3], slots));
         }
 
-        throw new InvalidOperationException($"no master serves slot {slot} of '{key}':\n{nodes}");
+        return nodes;
+    }
+
+    /// <summary>Kills the node on <paramref name="port"/> at once (SIGKILL: no shutdown, no last replication).</summary>
+    public async Task KillNodeAsync(int port)
+    {
+        var process = _processes[_ports.IndexOf(port)];
+        process.Kill();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until every master's replicas have acknowledged all it has written (their replication offsets equal the
+    /// master's), so that a master killed next loses nothing. The masters' periodic pings to their replicas also advance
+    /// the offset, so the two are compared in one reading, again until they agree.
+    /// </summary>
+    public async Task WaitForReplicasInSyncAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (var node in (await ClusterNodesAsync().ConfigureAwait(false)).Where(n => n.IsMaster && !n.Failed))
+        {
+            while (true)
+            {
+                var (_, info) = await CliAsync(node.Port, "info", "replication").ConfigureAwait(false);
+                var master = Field(info, "master_repl_offset");
+                var replicas = info.Split('\n')
+                    .Where(l => l.StartsWith("slave", StringComparison.Ordinal) && l.Contains("offset=", StringComparison.Ordinal))
+                    .Select(l => long.Parse(l[(l.IndexOf("offset=", StringComparison.Ordinal) + 7)..].Split(',')[0], CultureInfo.InvariantCulture))
+                    .ToList();
+                if (replicas.Count == _replicasPerMaster && replicas.TrueForAll(o => o == master))
+                {
+                    break;
+                }
+
+                if (clock.Elapsed > timeout)
+                {
+                    throw new TimeoutException($"the replicas of {node.Port} did not catch up: {info}");
+                }
+
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the cluster has failed over from the killed master on <paramref name="lostPort"/>: its replica is a master
+    /// serving its slots and every running node says <c>cluster_state:ok</c>. Returns the new master's port.
+    /// </summary>
+    public async Task<int> WaitForFailoverAsync(int lostPort, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var nodes = await ClusterNodesAsync().ConfigureAwait(false);
+            var lost = nodes.Single(n => n.Port == lostPort);
+            var successor = nodes.FirstOrDefault(n => n.Port != lostPort && n.IsMaster && !n.Failed && lost.Slots.Count == 0 && n.Slots.Count > 0
+                && _processes[_ports.IndexOf(n.Port)] is { HasExited: false } && !_masterPorts.Contains(n.Port));
+            if (successor is not null)
+            {
+                var ok = true;
+                foreach (var port in _ports.Where((_, i) => !_processes[i].HasExited))
+                {
+                    ok &= (await CliAsync(port, "cluster", "info").ConfigureAwait(false)).Output.Contains("cluster_state:ok", StringComparison.Ordinal);
+                }
+
+                if (ok)
+                {
+                    return successor.Port;
+                }
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"no failover from {lostPort} within {timeout}: " + string.Join("; ", nodes));
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves <paramref name="slots"/> slots, with their keys, from one master to another (<c>redis-cli --cluster reshard</c>).</summary>
+    public async Task<(int Exit, string Output)> ReshardAsync(int fromPort, int toPort, int slots)
+    {
+        var nodes = await ClusterNodesAsync().ConfigureAwait(false);
+        var cli = FindProgram("redis-cli")!;
+        return await RunAsync(cli,
+        [
+            "--cluster", "reshard", "127.0.0.1:" + fromPort.ToString(CultureInfo.InvariantCulture),
+            "--cluster-from", nodes.Single(n => n.Port == fromPort).Id, "--cluster-to", nodes.Single(n => n.Port == toPort).Id,
+            "--cluster-slots", slots.ToString(CultureInfo.InvariantCulture), "--cluster-yes",
+        ]).ConfigureAwait(false);
+    }
+
+    /// <summary>The port of the master that serves <paramref name="key"/>'s slot (asked with <c>CLUSTER KEYSLOT</c> and <c>CLUSTER NODES</c> through redis-cli).</summary>
+    public async Task<int> MasterOfAsync(string key)
+    {
+        var (_, slotText) = await CliAsync(AliveNodePort(), "cluster", "keyslot", key).ConfigureAwait(false);
+        var slot = int.Parse(slotText.Trim(), CultureInfo.InvariantCulture);
+        var nodes = await ClusterNodesAsync().ConfigureAwait(false);
+        return nodes.FirstOrDefault(n => n.IsMaster && !n.Failed && n.Slots.Any(r => slot >= r.From && slot <= r.To))?.Port
+            ?? throw new InvalidOperationException($"no master serves slot {slot} of '{key}': " + string.Join("; ", nodes));
     }
 
     public override async Task DisposeAsync()
@@ -166,6 +298,17 @@ public sealed class RedisClusterFixture : RedisServerFixture
         }
     }
 
+    private int AliveNodePort() => _ports.Where((_, i) => !_processes[i].HasExited).First();
+
+    private static long Field(string info, string name)
+    {
+        var line = info.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+        return long.Parse(line[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
+        RunAsync(FindProgram("redis-cli")!, ["-p", port.ToString(CultureInfo.InvariantCulture), .. command]);
+
     private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -179,5 +322,17 @@ public sealed class RedisClusterFixture : RedisServerFixture
         var stdout = await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
         await process.WaitForExitAsync().ConfigureAwait(false);
         return (process.ExitCode, stdout + await stderr.ConfigureAwait(false));
+    }
+}
+
+/// <summary>
+/// A Redis Cluster of three masters, each with one replica (six nodes), and a <c>cluster-node-timeout</c> of one second: a
+/// killed master's replica takes over in about two seconds.
+/// </summary>
+public sealed class RedisClusterWithReplicasFixture : RedisClusterFixture
+{
+    public RedisClusterWithReplicasFixture()
+        : base(replicasPerMaster: 1, nodeTimeoutMs: 1000)
+    {
     }
 }

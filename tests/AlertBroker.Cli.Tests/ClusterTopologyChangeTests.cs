@@ -1,0 +1,175 @@
+using System.Globalization;
+using AlertBroker.Alerts;
+using AlertBroker.Redis;
+using AlertBroker.State;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Simulation;
+using StackExchange.Redis;
+
+namespace AlertBroker.Cli.Tests;
+
+/// <summary>
+/// A running <c>alertbroker run</c> while the Redis Cluster under it changes: a master killed, its replica taking over
+/// (<see cref="ClusterFailoverTests"/>), and slots moved to another master with their keys (<see cref="ClusterReshardTests"/>).
+/// One worker on librdkafka's mock cluster keeps its object state in the cluster; alerts go in before and during the
+/// change, and afterwards every alert has its classification, nothing was dead-lettered, the worker stops with exit code
+/// 0, and every object's stored light curve holds exactly the observations its alerts carried.
+/// </summary>
+public abstract class ClusterTopologyChangeTestsBase : IDisposable
+{
+    protected static readonly TimeSpan Step = TimeSpan.FromSeconds(90);
+    private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-e2e-topology-").FullName;
+    private readonly string _id = Guid.NewGuid().ToString("N")[..8];
+    private AlertBrokerProcess? _worker;
+
+    protected ClusterTopologyChangeTestsBase(RedisClusterFixture redis)
+    {
+        Redis = redis;
+        Assert.True(redis.Available, redis.UnavailableReason);
+    }
+
+    protected RedisClusterFixture Redis { get; }
+
+    protected string StatePrefix => "st" + _id;
+
+    private protected AlertBrokerProcess Worker => _worker ?? throw new InvalidOperationException("no worker started");
+
+    public void Dispose()
+    {
+        _worker?.Dispose();
+        _kafka.Dispose();
+        Directory.Delete(_root, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The first four alerts of each of <paramref name="objects"/> objects, then their last two with three of as many new objects.</summary>
+    protected static (List<SyntheticZtfAlerts.SyntheticAlert> First, List<SyntheticZtfAlerts.SyntheticAlert> Second) Phases(int objects)
+    {
+        var older = SyntheticZtfAlerts.Generate(objects, 6, seed: 5);
+        var newer = SyntheticZtfAlerts.Generate(objects, 3, seed: 6, objectOffset: 1000);
+        return (
+            older.GroupBy(a => a.ObjectId).SelectMany(g => g.Take(4)).OrderBy(a => a.Mjd).ToList(),
+            older.GroupBy(a => a.ObjectId).SelectMany(g => g.Skip(4)).Concat(newer).OrderBy(a => a.Mjd).ToList());
+    }
+
+    /// <summary>Starts the worker (state in the cluster, a small model package), waits until it holds the input's
+    /// partitions, and has it classify <paramref name="first"/>.</summary>
+    protected async Task StartWorkerAsync(IReadOnlyCollection<SyntheticZtfAlerts.SyntheticAlert> first)
+    {
+        _kafka.CreateTopics(Input, Output, DeadLetters);
+        var model = TestModelPackages.Export(Path.Combine(_root, "model"), "topology-gru", "1", seed: 11);
+        _worker = AlertBrokerProcess.Start(
+            [
+                "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output,
+                "--dead-letter-topic", DeadLetters, "--redis", Redis.Configuration, "--model", model,
+                "--batch-size", "50", "--batch-timeout-ms", "50", "--http-port", "0",
+            ],
+            new Dictionary<string, string?>
+            {
+                ["AlertBroker__State__KeyPrefix"] = StatePrefix,
+                ["AlertBroker__Kafka__CommitIntervalMs"] = "200",
+            });
+        Assert.True(await _worker.WaitForLineAsync("Partitions assigned:", Step), "the worker did not join its group:\n" + _worker.Output);
+        await ProduceAsync(first);
+        var outputs = WorkerStreamKit.ReadClassifications(_kafka.BootstrapServers, Output, first.Count, Step);
+        Assert.True(WorkerStreamKit.SourceIds(outputs).SetEquals(first.Select(a => a.Candid)), $"before the change: {outputs.Count} classifications for {first.Count} alerts\n" + _worker.Output);
+    }
+
+    protected Task ProduceAsync(IEnumerable<SyntheticZtfAlerts.SyntheticAlert> alerts, int perSecond = 0) =>
+        WorkerStreamKit.ProduceAsync(_kafka.BootstrapServers, Input, alerts, perSecond: perSecond);
+
+    /// <summary>
+    /// Waits for the classification of every alert <paramref name="sent"/>, checks that nothing was dead-lettered and that
+    /// the worker stops with exit code 0, then reads the stored light curves back through a new connection to the cluster's
+    /// masters now; returns that connection.
+    /// </summary>
+    protected async Task<ConnectionMultiplexer> AssertEverythingClassifiedAndStoredAsync(IReadOnlyCollection<SyntheticZtfAlerts.SyntheticAlert> sent)
+    {
+        var outputs = WorkerStreamKit.ReadClassifications(_kafka.BootstrapServers, Output, sent.Count, Step);
+        Assert.True(WorkerStreamKit.SourceIds(outputs).SetEquals(sent.Select(a => a.Candid)), $"{WorkerStreamKit.SourceIds(outputs).Count} of {sent.Count} alerts classified\n" + Worker.Output);
+        var deadLetters = WorkerStreamKit.ReadUntil(_kafka.BootstrapServers, DeadLetters, _ => false, TimeSpan.FromSeconds(2));
+        Assert.True(deadLetters.Count == 0, $"{deadLetters.Count} dead letters\n" + Worker.Output);
+
+        Worker.Terminate();
+        await Worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(Worker.ExitCode == 0, $"exit code {Worker.ExitCode}:\n{Worker.Output}");
+
+        var masters = (await Redis.ClusterNodesAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => "127.0.0.1:" + n.Port.ToString(CultureInfo.InvariantCulture));
+        var redis = await RedisConnectionFactory.ConnectAsync(string.Join(",", masters));
+        await WorkerStreamKit.AssertStoredExactlyAsync(redis, Redis.Configuration, StatePrefix, sent);
+        return redis;
+    }
+
+    /// <summary>The objects of <paramref name="alerts"/>, each with the port of the master that serves its stored light curve now.</summary>
+    protected async Task<Dictionary<ObjectKey, int>> MastersOfAsync(IEnumerable<SyntheticZtfAlerts.SyntheticAlert> alerts)
+    {
+        var masters = new Dictionary<ObjectKey, int>();
+        foreach (var key in alerts.Select(a => new ObjectKey(Survey.Ztf, a.ObjectId)).Distinct())
+        {
+            masters[key] = await Redis.MasterOfAsync(key.ToStorageKey(StatePrefix));
+        }
+
+        return masters;
+    }
+
+    private string Input => "in-" + _id;
+
+    private string Output => "out-" + _id;
+
+    private string DeadLetters => "dlq-" + _id;
+}
+
+/// <summary>A master killed (SIGKILL) while the worker runs, with alerts for its objects arriving at once.</summary>
+public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) : ClusterTopologyChangeTestsBase(redis), IClassFixture<RedisClusterWithReplicasFixture>
+{
+    [Fact]
+    public async Task AMasterKilled_ItsReplicaTakesOver_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
+    {
+        var (first, second) = Phases(40);
+        await StartWorkerAsync(first);
+
+        // The victim serves some of the objects; its replica has everything it wrote, so nothing may be missing afterwards
+        // (with writes not yet replicated, the loss of those is Redis's asynchronous replication, not the worker's).
+        var masters = await MastersOfAsync(first);
+        var victim = masters.Values.First();
+        var onVictim = masters.Where(m => m.Value == victim).Select(m => m.Key).ToList();
+        Assert.True(onVictim.Count > 0 && onVictim.Count < masters.Count, $"{onVictim.Count} of {masters.Count} objects on the master to be killed");
+        await Redis.WaitForReplicasInSyncAsync(Step);
+        await Redis.KillNodeAsync(victim);
+        var produced = ProduceAsync(second, perSecond: 100);
+        var successor = await Redis.WaitForFailoverAsync(victim, Step);
+        await produced;
+
+        using (var connection = await AssertEverythingClassifiedAndStoredAsync([.. first, .. second]))
+        {
+            // The victim's objects (updated after the kill) are now served by its former replica.
+            Assert.All(onVictim, k => Assert.Equal(successor, ((System.Net.IPEndPoint)connection.GetDatabase().IdentifyEndpoint(k.ToStorageKey(StatePrefix))!).Port));
+        }
+    }
+}
+
+/// <summary>Slots moved from one master to another (<c>redis-cli --cluster reshard</c>, keys migrating) while alerts arrive.</summary>
+public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterTopologyChangeTestsBase(redis), IClassFixture<RedisClusterFixture>
+{
+    [Fact]
+    public async Task SlotsMovedWithTheirKeys_WhileAlertsArrive_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
+    {
+        var (first, second) = Phases(60);
+        await StartWorkerAsync(first);
+
+        var before = await MastersOfAsync(first);
+
+        // Alerts arrive through the whole move (about 3 s for 3,000 slots here; the alerts take 5 s).
+        int from = Redis.MasterPorts[0], to = Redis.MasterPorts[1];
+        var produced = ProduceAsync(second, perSecond: 60);
+        var (exit, output) = await Redis.ReshardAsync(from, to, 3000);
+        Assert.True(exit == 0, "redis-cli --cluster reshard: " + output);
+        await produced;
+
+        (await AssertEverythingClassifiedAndStoredAsync([.. first, .. second])).Dispose();
+        var after = await MastersOfAsync(first);
+        var onSource = before.Where(m => m.Value == from).Select(m => m.Key).ToList();
+        Assert.True(onSource.Any(k => after[k] == to), $"none of the {onSource.Count} objects on {from} moved: nothing was tested");
+    }
+}
