@@ -11,7 +11,8 @@ namespace AlertBroker.Tests.Common;
 /// <see cref="RedisServerFixture.Configuration"/> names all three masters, as a deployment names its seed nodes; clients
 /// discover the slot map from them. No persistence. When redis-server or redis-cli is missing, <see cref="Available"/> is
 /// false and the tests report why. <see cref="RedisClusterWithReplicasFixture"/> gives each master a replica, so that a
-/// master can be killed and the cluster fail over.
+/// master can be killed and the cluster fail over; <see cref="SecureRedisClusterFixture"/> speaks only TLS, to clients and
+/// between nodes, with an ACL user.
 /// </summary>
 public class RedisClusterFixture : RedisServerFixture
 {
@@ -28,13 +29,15 @@ public class RedisClusterFixture : RedisServerFixture
     private bool _ready;
 
     public RedisClusterFixture()
-        : this(replicasPerMaster: 0, nodeTimeoutMs: 5000)
+        : this(replicasPerMaster: 0, nodeTimeoutMs: 5000, secure: false)
     {
     }
 
     /// <param name="replicasPerMaster">Replicas of each master (<c>--cluster-replicas</c>).</param>
     /// <param name="nodeTimeoutMs"><c>cluster-node-timeout</c>: how long a master may not answer before its replica takes over.</param>
-    protected RedisClusterFixture(int replicasPerMaster, int nodeTimeoutMs)
+    /// <param name="secure">TLS only (clients, cluster bus and replication), the <c>default</c> user off, an ACL user with a password.</param>
+    protected RedisClusterFixture(int replicasPerMaster, int nodeTimeoutMs, bool secure)
+        : base(secure, requireClientCertificate: false)
     {
         _replicasPerMaster = replicasPerMaster;
         _nodeTimeoutMs = nodeTimeoutMs;
@@ -65,6 +68,11 @@ public class RedisClusterFixture : RedisServerFixture
         }
 
         Directory.CreateDirectory(_dataDir);
+        if (Tls && !await MakeCertificatesAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         for (var i = 0; i < Nodes; i++)
         {
             // A free port can be taken between FreePort and redis-server's bind (tests run in parallel): try other ports.
@@ -72,12 +80,29 @@ public class RedisClusterFixture : RedisServerFixture
             {
                 var port = FreePort();
                 var bus = FreePort();
-                string[] arguments =
+                List<string> arguments =
                 [
-                    "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--cluster-enabled", "yes",
+                    "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                     "--cluster-port", bus.ToString(CultureInfo.InvariantCulture), "--cluster-config-file", Path.Combine(_dataDir, $"nodes-{port}.conf"),
                     "--cluster-node-timeout", _nodeTimeoutMs.ToString(CultureInfo.InvariantCulture), "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir,
                 ];
+                if (Tls)
+                {
+                    // The nodes announce their TLS port in the slot map; the bus and replication speak TLS too.
+                    var dir = Path.GetDirectoryName(CaFile)!;
+                    arguments.AddRange(["--port", "0", "--tls-port", port.ToString(CultureInfo.InvariantCulture), "--tls-cluster", "yes", "--tls-replication", "yes"]);
+                    arguments.AddRange(["--tls-cert-file", Path.Combine(dir, "server.crt"), "--tls-key-file", Path.Combine(dir, "server.key"), "--tls-ca-cert-file", CaFile!, "--tls-auth-clients", "no"]);
+
+                    // A node checks the certificate of every node that connects to its bus, whatever tls-auth-clients says:
+                    // the nodes connect with the client certificate (the server's is for serverAuth only).
+                    arguments.AddRange(["--tls-client-cert-file", ClientCertificateFile!, "--tls-client-key-file", ClientKeyFile!]);
+                    arguments.AddRange(["--user", "default", "off", "--user", User!, "on", ">" + Password, "~*", "&*", "+@all", "--masteruser", User!, "--masterauth", Password!]);
+                }
+                else
+                {
+                    arguments.AddRange(["--port", port.ToString(CultureInfo.InvariantCulture)]);
+                }
+
                 var log = new StringBuilder();
                 var (process, portTaken) = await LaunchAsync(server, arguments, log).ConfigureAwait(false);
                 Append(_log, Snapshot(log));
@@ -97,10 +122,10 @@ public class RedisClusterFixture : RedisServerFixture
         }
 
         Port = _ports[0];
-        var create = new List<string> { "--cluster", "create" };
+        var create = new List<string>(CliSecurity()) { "--cluster", "create" };
         create.AddRange(_ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
         create.AddRange(["--cluster-replicas", _replicasPerMaster.ToString(CultureInfo.InvariantCulture), "--cluster-yes"]);
-        var (exit, output) = await RunAsync(cli, create).ConfigureAwait(false);
+        var (exit, output) = await RunAsync(cli, create, CliEnvironment()).ConfigureAwait(false);
         if (exit != 0)
         {
             throw new InvalidOperationException("redis-cli --cluster create failed: " + output + "\n" + Snapshot(_log));
@@ -259,10 +284,10 @@ public class RedisClusterFixture : RedisServerFixture
         var cli = FindProgram("redis-cli")!;
         return await RunAsync(cli,
         [
-            "--cluster", "reshard", "127.0.0.1:" + fromPort.ToString(CultureInfo.InvariantCulture),
+            .. CliSecurity(), "--cluster", "reshard", "127.0.0.1:" + fromPort.ToString(CultureInfo.InvariantCulture),
             "--cluster-from", nodes.Single(n => n.Port == fromPort).Id, "--cluster-to", nodes.Single(n => n.Port == toPort).Id,
             "--cluster-slots", slots.ToString(CultureInfo.InvariantCulture), "--cluster-yes",
-        ]).ConfigureAwait(false);
+        ], CliEnvironment()).ConfigureAwait(false);
     }
 
     /// <summary>The port of the master that serves <paramref name="key"/>'s slot (asked with <c>CLUSTER KEYSLOT</c> and <c>CLUSTER NODES</c> through redis-cli).</summary>
@@ -296,6 +321,8 @@ public class RedisClusterFixture : RedisServerFixture
         catch (IOException)
         {
         }
+
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     private int AliveNodePort() => _ports.Where((_, i) => !_processes[i].HasExited).First();
@@ -306,22 +333,44 @@ public class RedisClusterFixture : RedisServerFixture
         return long.Parse(line[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
     }
 
-    private static Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
-        RunAsync(FindProgram("redis-cli")!, ["-p", port.ToString(CultureInfo.InvariantCulture), .. command]);
+    private Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
+        RunAsync(FindProgram("redis-cli")!, [.. CliSecurity(), "-p", port.ToString(CultureInfo.InvariantCulture), .. command], CliEnvironment());
 
-    private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args)
+    // redis-cli over TLS as the ACL user; the password goes in REDISCLI_AUTH (on the command line it adds a warning to the output).
+    private string[] CliSecurity() => Tls ? ["--tls", "--cacert", CaFile!, "--user", User!] : [];
+
+    private Dictionary<string, string> CliEnvironment() => Tls ? new() { ["REDISCLI_AUTH"] = Password! } : [];
+
+    private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args, Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
         }
 
+        // redis-cli waits for ever where a cluster does not form ("Waiting for the cluster to join"): killed after a minute.
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        return (process.ExitCode, stdout + await stderr.ConfigureAwait(false));
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return (-1, $"{program} {string.Join(' ', args)}: no answer within 60 s, killed: " + await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+        }
+
+        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
     }
 }
 
@@ -332,7 +381,20 @@ public class RedisClusterFixture : RedisServerFixture
 public sealed class RedisClusterWithReplicasFixture : RedisClusterFixture
 {
     public RedisClusterWithReplicasFixture()
-        : base(replicasPerMaster: 1, nodeTimeoutMs: 1000)
+        : base(replicasPerMaster: 1, nodeTimeoutMs: 1000, secure: false)
+    {
+    }
+}
+
+/// <summary>
+/// A three-master Redis Cluster that speaks only TLS (to clients, on the cluster bus and for replication; certificates
+/// from the fixture's own CA, for 127.0.0.1), with the <c>default</c> user off and an ACL user with a password: what a
+/// managed Redis Cluster with encryption in transit and authentication offers.
+/// </summary>
+public sealed class SecureRedisClusterFixture : RedisClusterFixture
+{
+    public SecureRedisClusterFixture()
+        : base(replicasPerMaster: 0, nodeTimeoutMs: 5000, secure: true)
     {
     }
 }

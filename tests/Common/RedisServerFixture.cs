@@ -294,8 +294,11 @@ public class RedisServerFixture : IAsyncLifetime
         return end < 0 ? reply : reply[..end];
     }
 
-    private async Task<bool> MakeCertificatesAsync()
+    /// <summary>Makes the CA, server and client certificates (see the class remarks) in the fixture's directory; false, with
+    /// <see cref="UnavailableReason"/>, when openssl is missing.</summary>
+    protected async Task<bool> MakeCertificatesAsync()
     {
+        Directory.CreateDirectory(_dataDir);
         if (FindProgram("openssl") is not { } openssl)
         {
             UnavailableReason = "openssl is not installed (run eng/setup.sh)";

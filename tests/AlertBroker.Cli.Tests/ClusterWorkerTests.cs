@@ -3,27 +3,29 @@ using AlertBroker.Alerts;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Simulation;
 using StackExchange.Redis;
 
 namespace AlertBroker.Cli.Tests;
 
 /// <summary>
-/// A running <c>alertbroker run</c> while the Redis Cluster under it changes: a master killed, its replica taking over
-/// (<see cref="ClusterFailoverTests"/>), and slots moved to another master with their keys (<see cref="ClusterReshardTests"/>).
-/// One worker on librdkafka's mock cluster keeps its object state in the cluster; alerts go in before and during the
-/// change, and afterwards every alert has its classification, nothing was dead-lettered, the worker stops with exit code
-/// 0, and every object's stored light curve holds exactly the observations its alerts carried.
+/// One <c>alertbroker run</c> on librdkafka's mock cluster with its object state in a Redis Cluster that changes under it
+/// — a master killed, its replica taking over (<see cref="ClusterFailoverTests"/>); slots moved to another master with
+/// their keys (<see cref="ClusterReshardTests"/>) — or that speaks only TLS with an ACL user, registry included
+/// (<see cref="SecureClusterWorkerTests"/>). Alerts go in before and during the change, and afterwards every alert has its
+/// classification, nothing was dead-lettered, the worker stops with exit code 0, and every object's stored light curve
+/// holds exactly the observations its alerts carried.
 /// </summary>
-public abstract class ClusterTopologyChangeTestsBase : IDisposable
+public abstract class ClusterWorkerTestsBase : IDisposable
 {
     protected static readonly TimeSpan Step = TimeSpan.FromSeconds(90);
     private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
-    private readonly string _root = Directory.CreateTempSubdirectory("ab-e2e-topology-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("ab-e2e-cluster-worker-").FullName;
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
     private AlertBrokerProcess? _worker;
 
-    protected ClusterTopologyChangeTestsBase(RedisClusterFixture redis)
+    protected ClusterWorkerTestsBase(RedisClusterFixture redis)
     {
         Redis = redis;
         Assert.True(redis.Available, redis.UnavailableReason);
@@ -53,28 +55,54 @@ public abstract class ClusterTopologyChangeTestsBase : IDisposable
             older.GroupBy(a => a.ObjectId).SelectMany(g => g.Skip(4)).Concat(newer).OrderBy(a => a.Mjd).ToList());
     }
 
-    /// <summary>Starts the worker (state in the cluster, a small model package), waits until it holds the input's
-    /// partitions, and has it classify <paramref name="first"/>.</summary>
-    protected async Task StartWorkerAsync(IReadOnlyCollection<SyntheticZtfAlerts.SyntheticAlert> first)
+    /// <summary>
+    /// The <c>AlertBroker:Redis</c> settings of the fixture's ACL user and TLS, as environment variables (none for a plain
+    /// cluster), and the registry prefix of this test.
+    /// </summary>
+    protected Dictionary<string, string?> RedisEnvironment()
+    {
+        var environment = new Dictionary<string, string?> { ["AlertBroker__Model__RegistryPrefix"] = "reg" + _id };
+        if (Redis.Tls)
+        {
+            environment["AlertBroker__Redis__User"] = Redis.User;
+            environment["AlertBroker__Redis__Password"] = Redis.Password;
+            environment["AlertBroker__Redis__Tls"] = "true";
+            environment["AlertBroker__Redis__TlsCaFile"] = Redis.CaFile;
+        }
+
+        return environment;
+    }
+
+    /// <summary>
+    /// Starts the worker (state in the cluster; the model the cluster-hosted registry makes active when
+    /// <paramref name="fromRegistry"/>, else a small package), waits until it holds the input's partitions, and has it
+    /// classify <paramref name="first"/>; returns those classifications.
+    /// </summary>
+    protected async Task<List<Classification>> StartWorkerAsync(IReadOnlyCollection<SyntheticZtfAlerts.SyntheticAlert> first, bool fromRegistry = false)
     {
         _kafka.CreateTopics(Input, Output, DeadLetters);
-        var model = TestModelPackages.Export(Path.Combine(_root, "model"), "topology-gru", "1", seed: 11);
+        var environment = RedisEnvironment();
+        environment["AlertBroker__State__KeyPrefix"] = StatePrefix;
+        environment["AlertBroker__Kafka__CommitIntervalMs"] = "200";
+        string[] model = fromRegistry
+            ? ["--model-registry-redis", Redis.Configuration]
+            : ["--model", TestModelPackages.Export(Path.Combine(_root, "model"), "cluster-gru", "1", seed: 11)];
         _worker = AlertBrokerProcess.Start(
             [
                 "run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output,
-                "--dead-letter-topic", DeadLetters, "--redis", Redis.Configuration, "--model", model,
+                "--dead-letter-topic", DeadLetters, "--redis", Redis.Configuration, .. model,
                 "--batch-size", "50", "--batch-timeout-ms", "50", "--http-port", "0",
             ],
-            new Dictionary<string, string?>
-            {
-                ["AlertBroker__State__KeyPrefix"] = StatePrefix,
-                ["AlertBroker__Kafka__CommitIntervalMs"] = "200",
-            });
+            environment);
         Assert.True(await _worker.WaitForLineAsync("Partitions assigned:", Step), "the worker did not join its group:\n" + _worker.Output);
         await ProduceAsync(first);
         var outputs = WorkerStreamKit.ReadClassifications(_kafka.BootstrapServers, Output, first.Count, Step);
-        Assert.True(WorkerStreamKit.SourceIds(outputs).SetEquals(first.Select(a => a.Candid)), $"before the change: {outputs.Count} classifications for {first.Count} alerts\n" + _worker.Output);
+        Assert.True(WorkerStreamKit.SourceIds(outputs).SetEquals(first.Select(a => a.Candid)), $"first phase: {outputs.Count} classifications for {first.Count} alerts\n" + _worker.Output);
+        return outputs;
     }
+
+    /// <summary>A registry package made in the test's directory.</summary>
+    protected string Package(string name, string version) => TestModelPackages.Export(Path.Combine(_root, name + version), name, version, seed: 12);
 
     protected Task ProduceAsync(IEnumerable<SyntheticZtfAlerts.SyntheticAlert> alerts, int perSecond = 0) =>
         WorkerStreamKit.ProduceAsync(_kafka.BootstrapServers, Input, alerts, perSecond: perSecond);
@@ -96,7 +124,7 @@ public abstract class ClusterTopologyChangeTestsBase : IDisposable
         Assert.True(Worker.ExitCode == 0, $"exit code {Worker.ExitCode}:\n{Worker.Output}");
 
         var masters = (await Redis.ClusterNodesAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => "127.0.0.1:" + n.Port.ToString(CultureInfo.InvariantCulture));
-        var redis = await RedisConnectionFactory.ConnectAsync(string.Join(",", masters));
+        var redis = await RedisConnectionFactory.ConnectAsync(string.Join(",", masters), Redis.SecurityOptions());
         await WorkerStreamKit.AssertStoredExactlyAsync(redis, Redis.Configuration, StatePrefix, sent);
         return redis;
     }
@@ -121,7 +149,7 @@ public abstract class ClusterTopologyChangeTestsBase : IDisposable
 }
 
 /// <summary>A master killed (SIGKILL) while the worker runs, with alerts for its objects arriving at once.</summary>
-public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) : ClusterTopologyChangeTestsBase(redis), IClassFixture<RedisClusterWithReplicasFixture>
+public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<RedisClusterWithReplicasFixture>
 {
     [Fact]
     public async Task AMasterKilled_ItsReplicaTakesOver_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
@@ -150,7 +178,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) 
 }
 
 /// <summary>Slots moved from one master to another (<c>redis-cli --cluster reshard</c>, keys migrating) while alerts arrive.</summary>
-public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterTopologyChangeTestsBase(redis), IClassFixture<RedisClusterFixture>
+public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<RedisClusterFixture>
 {
     [Fact]
     public async Task SlotsMovedWithTheirKeys_WhileAlertsArrive_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
@@ -171,5 +199,35 @@ public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterTopo
         var after = await MastersOfAsync(first);
         var onSource = before.Where(m => m.Value == from).Select(m => m.Key).ToList();
         Assert.True(onSource.Any(k => after[k] == to), $"none of the {onSource.Count} objects on {from} moved: nothing was tested");
+    }
+}
+
+/// <summary>
+/// A Redis Cluster that speaks only TLS, with an ACL user (as a managed cluster with encryption in transit and
+/// authentication): the registry commands push and promote there, and the worker follows that registry and keeps its
+/// state there, every setting from the environment as the chart passes them.
+/// </summary>
+public sealed class SecureClusterWorkerTests(SecureRedisClusterFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<SecureRedisClusterFixture>
+{
+    [Fact]
+    public async Task TlsAndAclCluster_RegistryAndState_EverythingClassifiedAndStored_OnEveryMaster()
+    {
+        var environment = RedisEnvironment();
+        environment["AlertBroker__Model__RegistryRedis"] = Redis.Configuration;
+        foreach (var args in new[] { new[] { "models", "push", Package("tls-gru", "1") }, ["models", "promote", "tls-gru@1", "--actor", "test"] })
+        {
+            var (exit, output, _) = await AlertBrokerProcess.RunAsync(args, environment, Step);
+            Assert.True(exit == 0, string.Join(' ', args) + " → " + exit + ":\n" + output);
+        }
+
+        var (first, second) = Phases(30);
+        var classifications = await StartWorkerAsync(first, fromRegistry: true);
+        Assert.All(classifications, c => Assert.Equal("tls-gru", c.ModelName));
+        await ProduceAsync(second);
+
+        using var connection = await AssertEverythingClassifiedAndStoredAsync([.. first, .. second]);
+        var masters = first.Concat(second).Select(a => new ObjectKey(Survey.Ztf, a.ObjectId).ToStorageKey(StatePrefix)).Distinct()
+            .Select(k => connection.GetDatabase().IdentifyEndpoint(k)!.ToString()).Distinct().Count();
+        Assert.Equal(RedisClusterFixture.Masters, masters);
     }
 }
