@@ -32,7 +32,7 @@ public static class RedisWriteRefusal
         var advice = server.Kind switch
         {
             RedisErrorKind.OutOfMemory => $"it is full (used memory over maxmemory, with a policy that evicts nothing): raise maxmemory{(freeing is null ? string.Empty : ", " + freeing)} or add shards",
-            RedisErrorKind.ReadOnly => "it is a read-only replica: give the primary's address",
+            RedisErrorKind.ReadOnly => "it is a read-only replica: give the primary's address (behind a Sentinel or a Redis Cluster, this passes once a failover has promoted the replica)",
             RedisErrorKind.Misconfigured => "it cannot write its snapshot and stops writes until it can: see the Redis server's log",
             RedisErrorKind.NoReplicas => "fewer replicas answer than its min-replicas-to-write: see the replicas",
             _ => null,

@@ -125,7 +125,7 @@ public class RedisClusterFixture : RedisServerFixture
         var create = new List<string>(CliSecurity()) { "--cluster", "create" };
         create.AddRange(_ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
         create.AddRange(["--cluster-replicas", _replicasPerMaster.ToString(CultureInfo.InvariantCulture), "--cluster-yes"]);
-        var (exit, output) = await RunAsync(cli, create, CliEnvironment()).ConfigureAwait(false);
+        var (exit, output) = await RunProcessAsync(cli, create, CliEnvironment()).ConfigureAwait(false);
         if (exit != 0)
         {
             throw new InvalidOperationException("redis-cli --cluster create failed: " + output + "\n" + Snapshot(_log));
@@ -282,7 +282,7 @@ public class RedisClusterFixture : RedisServerFixture
     {
         var nodes = await ClusterNodesAsync().ConfigureAwait(false);
         var cli = FindProgram("redis-cli")!;
-        return await RunAsync(cli,
+        return await RunProcessAsync(cli,
         [
             .. CliSecurity(), "--cluster", "reshard", "127.0.0.1:" + fromPort.ToString(CultureInfo.InvariantCulture),
             "--cluster-from", nodes.Single(n => n.Port == fromPort).Id, "--cluster-to", nodes.Single(n => n.Port == toPort).Id,
@@ -334,44 +334,13 @@ public class RedisClusterFixture : RedisServerFixture
     }
 
     private Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
-        RunAsync(FindProgram("redis-cli")!, [.. CliSecurity(), "-p", port.ToString(CultureInfo.InvariantCulture), .. command], CliEnvironment());
+        RunProcessAsync(FindProgram("redis-cli")!, [.. CliSecurity(), "-p", port.ToString(CultureInfo.InvariantCulture), .. command], CliEnvironment());
 
     // redis-cli over TLS as the ACL user; the password goes in REDISCLI_AUTH (on the command line it adds a warning to the output).
     private string[] CliSecurity() => Tls ? ["--tls", "--cacert", CaFile!, "--user", User!] : [];
 
     private Dictionary<string, string> CliEnvironment() => Tls ? new() { ["REDISCLI_AUTH"] = Password! } : [];
 
-    private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args, Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        // redis-cli waits for ever where a cluster does not form ("Waiting for the cluster to join"): killed after a minute.
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            await process.WaitForExitAsync().ConfigureAwait(false);
-            return (-1, $"{program} {string.Join(' ', args)}: no answer within 60 s, killed: " + await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
-        }
-
-        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
-    }
 }
 
 /// <summary>

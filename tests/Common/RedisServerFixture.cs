@@ -136,10 +136,10 @@ public class RedisServerFixture : IAsyncLifetime
 
     /// <summary>
     /// Starts <paramref name="server"/> with <paramref name="arguments"/> and waits for its own "Ready to accept connections"
-    /// line (a connection alone could reach another process on a taken port). Returns the running process, or null when it
-    /// exited; <c>PortTaken</c> says it exited because a port it was to bind was in use.
+    /// line, or <paramref name="readyLine"/> (a connection alone could reach another process on a taken port). Returns the
+    /// running process, or null when it exited; <c>PortTaken</c> says it exited because a port it was to bind was in use.
     /// </summary>
-    protected static async Task<(Process? Process, bool PortTaken)> LaunchAsync(string server, IEnumerable<string> arguments, StringBuilder log)
+    protected static async Task<(Process? Process, bool PortTaken)> LaunchAsync(string server, IEnumerable<string> arguments, StringBuilder log, string readyLine = "Ready to accept connections")
     {
         var info = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments)
@@ -152,7 +152,7 @@ public class RedisServerFixture : IAsyncLifetime
         process.OutputDataReceived += (_, e) =>
         {
             Append(log, e.Data);
-            if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
+            if (e.Data?.Contains(readyLine, StringComparison.Ordinal) == true)
             {
                 ready.TrySetResult();
             }
@@ -340,6 +340,41 @@ public class RedisServerFixture : IAsyncLifetime
         ClientCertificateFile = F("client.crt");
         ClientKeyFile = F("client.key");
         return true;
+    }
+
+    /// <summary>
+    /// Runs a program (redis-cli) to its end and returns its exit code and output (stdout, then stderr). One that has not
+    /// ended within a minute is killed (redis-cli waits for ever where a cluster does not form) and gives exit code -1.
+    /// </summary>
+    protected static async Task<(int Exit, string Output)> RunProcessAsync(string program, IEnumerable<string> args, Dictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
+
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return (-1, $"{program} {string.Join(' ', args)}: no answer within 60 s, killed: " + await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+        }
+
+        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
     }
 
     protected static string? FindProgram(string name)

@@ -10,14 +10,15 @@ using StackExchange.Redis;
 namespace AlertBroker.Cli.Tests;
 
 /// <summary>
-/// One <c>alertbroker run</c> on librdkafka's mock cluster with its object state in a Redis Cluster that changes under it
-/// — a master killed, its replica taking over (<see cref="ClusterFailoverTests"/>); slots moved to another master with
-/// their keys (<see cref="ClusterReshardTests"/>) — or that speaks only TLS with an ACL user, registry included
+/// One <c>alertbroker run</c> on librdkafka's mock cluster with its object state in a Redis deployment that changes under
+/// it — a Redis Cluster master killed, its replica taking over (<see cref="ClusterFailoverTests"/>); slots moved to
+/// another master with their keys (<see cref="ClusterReshardTests"/>); a Sentinel-watched primary killed
+/// (<see cref="SentinelFailoverTests"/>) — or a cluster that speaks only TLS with an ACL user, registry included
 /// (<see cref="SecureClusterWorkerTests"/>). Alerts go in before and during the change, and afterwards every alert has its
 /// classification, nothing was dead-lettered, the worker stops with exit code 0, and every object's stored light curve
 /// holds exactly the observations its alerts carried.
 /// </summary>
-public abstract class ClusterWorkerTestsBase : IDisposable
+public abstract class RedisTopologyWorkerTestsBase : IDisposable
 {
     protected static readonly TimeSpan Step = TimeSpan.FromSeconds(90);
     private readonly MockKafkaCluster _kafka = MockKafkaCluster.Start();
@@ -25,13 +26,16 @@ public abstract class ClusterWorkerTestsBase : IDisposable
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
     private AlertBrokerProcess? _worker;
 
-    protected ClusterWorkerTestsBase(RedisClusterFixture redis)
+    protected RedisTopologyWorkerTestsBase(RedisServerFixture redis)
     {
         Redis = redis;
         Assert.True(redis.Available, redis.UnavailableReason);
     }
 
-    protected RedisClusterFixture Redis { get; }
+    protected RedisServerFixture Redis { get; }
+
+    /// <summary>The Redis Cluster (for the tests that have one).</summary>
+    protected RedisClusterFixture Cluster => (RedisClusterFixture)Redis;
 
     protected string StatePrefix => "st" + _id;
 
@@ -59,7 +63,7 @@ public abstract class ClusterWorkerTestsBase : IDisposable
     /// The <c>AlertBroker:Redis</c> settings of the fixture's ACL user and TLS, as environment variables (none for a plain
     /// cluster), and the registry prefix of this test.
     /// </summary>
-    protected Dictionary<string, string?> RedisEnvironment()
+    private Dictionary<string, string?> RedisEnvironment()
     {
         var environment = new Dictionary<string, string?> { ["AlertBroker__Model__RegistryPrefix"] = "reg" + _id };
         if (Redis.Tls)
@@ -101,16 +105,29 @@ public abstract class ClusterWorkerTestsBase : IDisposable
         return outputs;
     }
 
-    /// <summary>A registry package made in the test's directory.</summary>
-    protected string Package(string name, string version) => TestModelPackages.Export(Path.Combine(_root, name + version), name, version, seed: 12);
+    /// <summary>
+    /// Makes a package <paramref name="name"/>@1, pushes it to the registry in the fixture's Redis and promotes it, with the
+    /// real commands and every setting from the environment, as the chart's promote Job runs them.
+    /// </summary>
+    protected async Task PushAndPromoteAsync(string name)
+    {
+        var environment = RedisEnvironment();
+        environment["AlertBroker__Model__RegistryRedis"] = Redis.Configuration;
+        var package = TestModelPackages.Export(Path.Combine(_root, name), name, "1", seed: 12);
+        foreach (var args in new[] { new[] { "models", "push", package }, ["models", "promote", name + "@1", "--actor", "test"] })
+        {
+            var (exit, output, _) = await AlertBrokerProcess.RunAsync(args, environment, Step);
+            Assert.True(exit == 0, string.Join(' ', args) + " → " + exit + ":\n" + output);
+        }
+    }
 
     protected Task ProduceAsync(IEnumerable<SyntheticZtfAlerts.SyntheticAlert> alerts, int perSecond = 0) =>
         WorkerStreamKit.ProduceAsync(_kafka.BootstrapServers, Input, alerts, perSecond: perSecond);
 
     /// <summary>
     /// Waits for the classification of every alert <paramref name="sent"/>, checks that nothing was dead-lettered and that
-    /// the worker stops with exit code 0, then reads the stored light curves back through a new connection to the cluster's
-    /// masters now; returns that connection.
+    /// the worker stops with exit code 0, then reads the stored light curves back through a new connection (to a cluster's
+    /// masters now, or through the Sentinel); returns that connection.
     /// </summary>
     protected async Task<ConnectionMultiplexer> AssertEverythingClassifiedAndStoredAsync(IReadOnlyCollection<SyntheticZtfAlerts.SyntheticAlert> sent)
     {
@@ -123,8 +140,10 @@ public abstract class ClusterWorkerTestsBase : IDisposable
         await Worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(Worker.ExitCode == 0, $"exit code {Worker.ExitCode}:\n{Worker.Output}");
 
-        var masters = (await Redis.ClusterNodesAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => "127.0.0.1:" + n.Port.ToString(CultureInfo.InvariantCulture));
-        var redis = await RedisConnectionFactory.ConnectAsync(string.Join(",", masters), Redis.SecurityOptions());
+        var endpoints = Redis is RedisClusterFixture cluster
+            ? string.Join(",", (await cluster.ClusterNodesAsync()).Where(n => n.IsMaster && !n.Failed && n.Slots.Count > 0).Select(n => "127.0.0.1:" + n.Port.ToString(CultureInfo.InvariantCulture)))
+            : Redis.Configuration;
+        var redis = await RedisConnectionFactory.ConnectAsync(endpoints, Redis.SecurityOptions());
         await WorkerStreamKit.AssertStoredExactlyAsync(redis, Redis.Configuration, StatePrefix, sent);
         return redis;
     }
@@ -135,7 +154,7 @@ public abstract class ClusterWorkerTestsBase : IDisposable
         var masters = new Dictionary<ObjectKey, int>();
         foreach (var key in alerts.Select(a => new ObjectKey(Survey.Ztf, a.ObjectId)).Distinct())
         {
-            masters[key] = await Redis.MasterOfAsync(key.ToStorageKey(StatePrefix));
+            masters[key] = await Cluster.MasterOfAsync(key.ToStorageKey(StatePrefix));
         }
 
         return masters;
@@ -149,7 +168,7 @@ public abstract class ClusterWorkerTestsBase : IDisposable
 }
 
 /// <summary>A master killed (SIGKILL) while the worker runs, with alerts for its objects arriving at once.</summary>
-public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<RedisClusterWithReplicasFixture>
+public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) : RedisTopologyWorkerTestsBase(redis), IClassFixture<RedisClusterWithReplicasFixture>
 {
     [Fact]
     public async Task AMasterKilled_ItsReplicaTakesOver_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
@@ -163,10 +182,10 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) 
         var victim = masters.Values.First();
         var onVictim = masters.Where(m => m.Value == victim).Select(m => m.Key).ToList();
         Assert.True(onVictim.Count > 0 && onVictim.Count < masters.Count, $"{onVictim.Count} of {masters.Count} objects on the master to be killed");
-        await Redis.WaitForReplicasInSyncAsync(Step);
-        await Redis.KillNodeAsync(victim);
+        await Cluster.WaitForReplicasInSyncAsync(Step);
+        await Cluster.KillNodeAsync(victim);
         var produced = ProduceAsync(second, perSecond: 100);
-        var successor = await Redis.WaitForFailoverAsync(victim, Step);
+        var successor = await Cluster.WaitForFailoverAsync(victim, Step);
         await produced;
 
         using (var connection = await AssertEverythingClassifiedAndStoredAsync([.. first, .. second]))
@@ -178,7 +197,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis) 
 }
 
 /// <summary>Slots moved from one master to another (<c>redis-cli --cluster reshard</c>, keys migrating) while alerts arrive.</summary>
-public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<RedisClusterFixture>
+public sealed class ClusterReshardTests(RedisClusterFixture redis) : RedisTopologyWorkerTestsBase(redis), IClassFixture<RedisClusterFixture>
 {
     [Fact]
     public async Task SlotsMovedWithTheirKeys_WhileAlertsArrive_TheWorkerGoesOnWithoutLosingOrDeadLetteringAnything()
@@ -189,9 +208,9 @@ public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterWork
         var before = await MastersOfAsync(first);
 
         // Alerts arrive through the whole move (about 3 s for 3,000 slots here; the alerts take 5 s).
-        int from = Redis.MasterPorts[0], to = Redis.MasterPorts[1];
+        int from = Cluster.MasterPorts[0], to = Cluster.MasterPorts[1];
         var produced = ProduceAsync(second, perSecond: 60);
-        var (exit, output) = await Redis.ReshardAsync(from, to, 3000);
+        var (exit, output) = await Cluster.ReshardAsync(from, to, 3000);
         Assert.True(exit == 0, "redis-cli --cluster reshard: " + output);
         await produced;
 
@@ -207,18 +226,12 @@ public sealed class ClusterReshardTests(RedisClusterFixture redis) : ClusterWork
 /// authentication): the registry commands push and promote there, and the worker follows that registry and keeps its
 /// state there, every setting from the environment as the chart passes them.
 /// </summary>
-public sealed class SecureClusterWorkerTests(SecureRedisClusterFixture redis) : ClusterWorkerTestsBase(redis), IClassFixture<SecureRedisClusterFixture>
+public sealed class SecureClusterWorkerTests(SecureRedisClusterFixture redis) : RedisTopologyWorkerTestsBase(redis), IClassFixture<SecureRedisClusterFixture>
 {
     [Fact]
     public async Task TlsAndAclCluster_RegistryAndState_EverythingClassifiedAndStored_OnEveryMaster()
     {
-        var environment = RedisEnvironment();
-        environment["AlertBroker__Model__RegistryRedis"] = Redis.Configuration;
-        foreach (var args in new[] { new[] { "models", "push", Package("tls-gru", "1") }, ["models", "promote", "tls-gru@1", "--actor", "test"] })
-        {
-            var (exit, output, _) = await AlertBrokerProcess.RunAsync(args, environment, Step);
-            Assert.True(exit == 0, string.Join(' ', args) + " → " + exit + ":\n" + output);
-        }
+        await PushAndPromoteAsync("tls-gru");
 
         var (first, second) = Phases(30);
         var classifications = await StartWorkerAsync(first, fromRegistry: true);
@@ -229,5 +242,32 @@ public sealed class SecureClusterWorkerTests(SecureRedisClusterFixture redis) : 
         var masters = first.Concat(second).Select(a => new ObjectKey(Survey.Ztf, a.ObjectId).ToStorageKey(StatePrefix)).Distinct()
             .Select(k => connection.GetDatabase().IdentifyEndpoint(k)!.ToString()).Distinct().Count();
         Assert.Equal(RedisClusterFixture.Masters, masters);
+    }
+}
+
+/// <summary>
+/// A primary watched by a Sentinel, killed (SIGKILL) while the worker runs with alerts arriving: the Sentinel promotes the
+/// replica, and the worker — given the Sentinel and the service name, state and registry both there — follows it.
+/// </summary>
+public sealed class SentinelFailoverTests(RedisSentinelFixture redis) : RedisTopologyWorkerTestsBase(redis), IClassFixture<RedisSentinelFixture>
+{
+    [Fact]
+    public async Task ThePrimaryKilled_TheSentinelPromotesTheReplica_TheWorkerFollowsWithoutLosingOrDeadLetteringAnything()
+    {
+        var sentinel = (RedisSentinelFixture)Redis;
+        await PushAndPromoteAsync("sentinel-gru");
+
+        var (first, second) = Phases(40);
+        Assert.All(await StartWorkerAsync(first, fromRegistry: true), c => Assert.Equal("sentinel-gru", c.ModelName));
+
+        await sentinel.WaitForReplicaInSyncAsync(Step);
+        var lost = await sentinel.KillPrimaryAsync();
+        var produced = ProduceAsync(second, perSecond: 100);
+        var promoted = await sentinel.WaitForFailoverAsync(lost, Step);
+        await produced;
+
+        using var connection = await AssertEverythingClassifiedAndStoredAsync([.. first, .. second]);
+        var key = new ObjectKey(Survey.Ztf, first[0].ObjectId).ToStorageKey(StatePrefix);
+        Assert.Equal(promoted, ((System.Net.IPEndPoint)connection.GetDatabase().IdentifyEndpoint(key)!).Port);
     }
 }
