@@ -238,16 +238,16 @@ public sealed class KafkaAlertWorker
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 var committing = !abort.IsCancellationRequested;
-                if (committing)
-                {
-                    TryCommit(c);
-                }
+                var committed = committing && TryCommit(c);
 
                 // "@103" beside "committed" read as offset 103 committed while a batch held back by a Redis outage was not.
+                // A commit that failed (Kafka unreachable) is not called committed: the next owner starts from the last one that was.
                 Log.Revoked(
                     _logger,
                     string.Join(", ", partitions.Select(p => p.Offset.IsSpecial ? p.TopicPartition.ToString() : $"{p.TopicPartition} (read to {p.Offset.Value})")),
-                    committing ? "committed the offsets of the alerts processed (what was read and not processed is read again by the next owner)" : "not committed (the worker is aborting)");
+                    committed ? "committed the offsets of the alerts processed (what was read and not processed is read again by the next owner)"
+                        : committing ? "the commit failed (see above): the next owner reads again from the last committed offsets, so alerts processed since then are processed twice"
+                        : "not committed (the worker is aborting)");
                 ChangeAssignment(partitions.ConvertAll(p => p.TopicPartition), add: false);
             })
             .SetPartitionsLostHandler((_, partitions) =>
