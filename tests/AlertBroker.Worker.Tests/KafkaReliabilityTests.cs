@@ -438,6 +438,36 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.True(all, $"{second.Classifications} of {alerts.Count} classified by the next member");
     }
 
+    /// <summary>
+    /// Stopped while Kafka is gone, with alerts processed since the last commit: librdkafka's final commit waits for the
+    /// group coordinator (until the session times out, and in about one run in three of this test, before the bound, for
+    /// ever); the worker gives it <see cref="KafkaAlertWorker.FinalCommitTimeout"/>, says the commit failed (nothing claims
+    /// the offsets committed) and stops.
+    /// </summary>
+    [Fact]
+    public async Task Worker_StoppedWhileKafkaIsGone_GivesUpTheFinalCommit_SaysSo_AndStops()
+    {
+        var kafka = MockKafkaCluster.Start();
+        var topics = new TestTopics(kafka);
+        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 44);
+        var logs = new LogCapture();
+        var options = topics.Options();
+        options.CommitIntervalMs = 3_600_000; // no periodic commit: what is processed stays uncommitted until the stop
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalCommitTimeout = TimeSpan.FromSeconds(1) };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
+
+        kafka.Dispose();
+        await stop.CancelAsync();
+        await run.WaitAsync(s_timeout);
+
+        Assert.Contains(logs.Lines, l => l.Contains("Kafka did not answer the final commit within 1 s", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("Stopped without committing: the commit failed", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("committed the offsets", StringComparison.Ordinal));
+    }
+
     private static string? Header(ConsumeResult<byte[]?, byte[]> r, string name) =>
         r.Message.Headers.TryGetLastBytes(name, out var b) ? Encoding.UTF8.GetString(b) : null;
 

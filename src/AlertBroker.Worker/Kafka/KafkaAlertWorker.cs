@@ -121,6 +121,14 @@ public sealed class KafkaAlertWorker
     /// </summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// At the stop, how long the final commit may take. librdkafka's commit is synchronous and waits for the group
+    /// coordinator: where no broker answers, until the session times out (45 s by default) and at times without end.
+    /// Past this the worker stops without the commit and without leaving the group, rather than outlive the host's
+    /// shutdown timeout; what was not committed is read again by the next owner.
+    /// </summary>
+    public TimeSpan FinalCommitTimeout { get; init; } = TimeSpan.FromSeconds(8);
+
     /// <summary>Raised on the consume thread after each batch is published and its offsets stored.</summary>
     public event Action<BatchResult>? BatchCompleted;
 
@@ -260,6 +268,7 @@ public sealed class KafkaAlertWorker
             .Build();
         var unfinished = 0;
         var subscribed = false;
+        Task? committing = null;
         var ended = false;
         var commitFailed = false;
         try
@@ -311,14 +320,26 @@ public sealed class KafkaAlertWorker
             if (!abort.IsCancellationRequested)
             {
                 // Commits what was stored (only batches whose state writes and messages were acknowledged) and leaves the group.
-                commitFailed = !TryCommit(consumer);
-                try
+                var commit = Task.Run(() => TryCommit(consumer), CancellationToken.None);
+                if (!commit.Wait(FinalCommitTimeout, CancellationToken.None))
                 {
-                    consumer.Close();
+                    // Still committing on another thread: closing or disposing the consumer now would wait for it too.
+                    committing = commit;
+                    commitFailed = true;
+                    _metrics?.Error(WorkerError.Commit);
+                    Log.FinalCommitTimedOut(_logger, FinalCommitTimeout.TotalSeconds);
                 }
-                catch (KafkaException e) when (_fatal is not null)
+                else
                 {
-                    Log.CommitFailed(_logger, e.Error.Reason);
+                    commitFailed = !commit.Result;
+                    try
+                    {
+                        consumer.Close();
+                    }
+                    catch (KafkaException e) when (_fatal is not null)
+                    {
+                        Log.CommitFailed(_logger, e.Error.Reason);
+                    }
                 }
             }
 
@@ -335,7 +356,16 @@ public sealed class KafkaAlertWorker
             _health?.AssignedPartitions = 0;
             _health?.InGroup = false;
             _metrics?.SetAssignedPartitions(0);
-            consumer.Dispose();
+            if (committing is null)
+            {
+                consumer.Dispose();
+            }
+            else
+            {
+                // Released when the commit ends, if it ever does; a process exits without waiting for it.
+                _ = committing.ContinueWith(_ => consumer.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
             // What the log says of the ending is what happened: "committed" only where the commit went through.
             var notCommitted = _fatal is { } f ? $"librdkafka reported a fatal error {f.Code}"
                 : abort.IsCancellationRequested ? "the worker aborted"
