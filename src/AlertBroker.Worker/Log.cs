@@ -46,8 +46,8 @@ internal static partial class Log
     [LoggerMessage(65, LogLevel.Information, "Stopped before reading anything: nothing to commit")]
     public static partial void StoppedBeforeReading(ILogger logger);
 
-    [LoggerMessage(66, LogLevel.Error, "Kafka did not answer the final commit within {Seconds} s (librdkafka waits for the group coordinator, at times without end where no broker answers): stopping without it and without leaving the group, which gives this member's partitions to the others after its session.timeout.ms")]
-    public static partial void FinalCommitTimedOut(ILogger logger, double seconds);
+    [LoggerMessage(66, LogLevel.Error, "Kafka did not answer {Step} within {Seconds} s (librdkafka waits for the group coordinator, at times without end where no broker answers): stopping without it and without leaving the group, which gives this member's partitions to the others after its session.timeout.ms")]
+    public static partial void FinalStepTimedOut(ILogger logger, string step, double seconds);
 
     [LoggerMessage(64, LogLevel.Warning, "Stopped without committing: {Why}; what was read and not committed is read again by the next owner ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void StoppedWithoutCommit(ILogger logger, string why, long batches, long alerts, long deadLetters);

@@ -441,7 +441,7 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
     /// <summary>
     /// Stopped while Kafka is gone, with alerts processed since the last commit: librdkafka's final commit waits for the
     /// group coordinator (until the session times out, and in about one run in three of this test, before the bound, for
-    /// ever); the worker gives it <see cref="KafkaAlertWorker.FinalCommitTimeout"/>, says the commit failed (nothing claims
+    /// ever); the worker gives it <see cref="KafkaAlertWorker.FinalStepTimeout"/>, says the commit failed (nothing claims
     /// the offsets committed) and stops.
     /// </summary>
     [Fact]
@@ -453,7 +453,7 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         var logs = new LogCapture();
         var options = topics.Options();
         options.CommitIntervalMs = 3_600_000; // no periodic commit: what is processed stays uncommitted until the stop
-        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalCommitTimeout = TimeSpan.FromSeconds(1) };
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
         using var stop = new CancellationTokenSource();
         var run = worker.RunAsync(stop.Token);
         await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);

@@ -122,12 +122,13 @@ public sealed class KafkaAlertWorker
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// At the stop, how long the final commit may take. librdkafka's commit is synchronous and waits for the group
-    /// coordinator: where no broker answers, until the session times out (45 s by default) and at times without end.
-    /// Past this the worker stops without the commit and without leaving the group, rather than outlive the host's
-    /// shutdown timeout; what was not committed is read again by the next owner.
+    /// At the stop, how long the final commit, and then the group leave (the consumer's close), may each take. Both wait
+    /// for the group coordinator in librdkafka: where no broker answers, until the session times out (45 s by default) and
+    /// at times without end (librdkafka issue 3740). Past this the worker stops without that step — and without leaving
+    /// the group, which gives this member's partitions to the others after its session.timeout.ms — rather than outlive
+    /// the host's shutdown timeout, whose last 10 s are kept for these two steps.
     /// </summary>
-    public TimeSpan FinalCommitTimeout { get; init; } = TimeSpan.FromSeconds(8);
+    public TimeSpan FinalStepTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Raised on the consume thread after each batch is published and its offsets stored.</summary>
     public event Action<BatchResult>? BatchCompleted;
@@ -268,7 +269,7 @@ public sealed class KafkaAlertWorker
             .Build();
         var unfinished = 0;
         var subscribed = false;
-        Task? committing = null;
+        Task? pending = null;
         var ended = false;
         var commitFailed = false;
         try
@@ -321,24 +322,33 @@ public sealed class KafkaAlertWorker
             {
                 // Commits what was stored (only batches whose state writes and messages were acknowledged) and leaves the group.
                 var commit = Task.Run(() => TryCommit(consumer), CancellationToken.None);
-                if (!commit.Wait(FinalCommitTimeout, CancellationToken.None))
+                if (!commit.Wait(FinalStepTimeout, CancellationToken.None))
                 {
                     // Still committing on another thread: closing or disposing the consumer now would wait for it too.
-                    committing = commit;
+                    pending = commit;
                     commitFailed = true;
                     _metrics?.Error(WorkerError.Commit);
-                    Log.FinalCommitTimedOut(_logger, FinalCommitTimeout.TotalSeconds);
+                    Log.FinalStepTimedOut(_logger, "the final commit", FinalStepTimeout.TotalSeconds);
                 }
                 else
                 {
                     commitFailed = !commit.Result;
+                    var close = Task.Run(consumer.Close, CancellationToken.None);
                     try
                     {
-                        consumer.Close();
+                        if (!close.Wait(FinalStepTimeout, CancellationToken.None))
+                        {
+                            pending = close;
+                            Log.FinalStepTimedOut(_logger, "the group leave", FinalStepTimeout.TotalSeconds);
+                        }
                     }
-                    catch (KafkaException e) when (_fatal is not null)
+                    catch (AggregateException e) when (_fatal is not null && e.InnerException is KafkaException k)
                     {
-                        Log.CommitFailed(_logger, e.Error.Reason);
+                        Log.CommitFailed(_logger, k.Error.Reason);
+                    }
+                    catch (AggregateException e) when (e.InnerException is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
                     }
                 }
             }
@@ -356,14 +366,14 @@ public sealed class KafkaAlertWorker
             _health?.AssignedPartitions = 0;
             _health?.InGroup = false;
             _metrics?.SetAssignedPartitions(0);
-            if (committing is null)
+            if (pending is null)
             {
                 consumer.Dispose();
             }
             else
             {
-                // Released when the commit ends, if it ever does; a process exits without waiting for it.
-                _ = committing.ContinueWith(_ => consumer.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                // Released when that step ends, if it ever does; a process exits without waiting for it.
+                _ = pending.ContinueWith(_ => consumer.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
             // What the log says of the ending is what happened: "committed" only where the commit went through.
