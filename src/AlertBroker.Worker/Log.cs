@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(66, LogLevel.Error, "Kafka did not answer {Step} within {Seconds} s (librdkafka waits for the group coordinator, at times without end where no broker answers): stopping without it and without leaving the group, which gives this member's partitions to the others after its session.timeout.ms")]
     public static partial void FinalStepTimedOut(ILogger logger, string step, double seconds);
 
+    [LoggerMessage(67, LogLevel.Warning, "Shutting down: finished the batch in hand and committed offsets, but did not leave the group (Kafka did not answer): the group gives this member's partitions to the others after its session.timeout.ms ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
+    public static partial void StoppedWithoutLeaving(ILogger logger, long batches, long alerts, long deadLetters);
+
     [LoggerMessage(64, LogLevel.Warning, "Stopped without committing: {Why}; what was read and not committed is read again by the next owner ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void StoppedWithoutCommit(ILogger logger, string why, long batches, long alerts, long deadLetters);
 

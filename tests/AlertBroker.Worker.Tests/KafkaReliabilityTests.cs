@@ -468,6 +468,34 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.DoesNotContain(logs.Lines, l => l.Contains("committed the offsets", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Stopped while Kafka is gone with everything already committed: the final commit has nothing to do, and librdkafka's
+    /// close (the group leave) waits for the coordinator; the worker gives it <see cref="KafkaAlertWorker.FinalStepTimeout"/>
+    /// and stops, saying it committed but did not leave the group (not "closed the consumer").
+    /// </summary>
+    [Fact]
+    public async Task Worker_StoppedWhileKafkaIsGone_AfterItsLastCommit_GivesUpTheGroupLeave_SaysSo_AndStops()
+    {
+        var kafka = MockKafkaCluster.Start();
+        var topics = new TestTopics(kafka);
+        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 45);
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
+        await Task.Delay(1000); // several periodic commits (every 200 ms): nothing is left to commit
+
+        kafka.Dispose();
+        await stop.CancelAsync();
+        await run.WaitAsync(s_timeout);
+
+        Assert.Contains(logs.Lines, l => l.Contains("Kafka did not answer the group leave within 1 s", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("Shutting down: finished the batch in hand and committed offsets, but did not leave the group", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("closed the consumer", StringComparison.Ordinal));
+    }
+
     private static string? Header(ConsumeResult<byte[]?, byte[]> r, string name) =>
         r.Message.Headers.TryGetLastBytes(name, out var b) ? Encoding.UTF8.GetString(b) : null;
 

@@ -270,6 +270,7 @@ public sealed class KafkaAlertWorker
         var unfinished = 0;
         var subscribed = false;
         Task? pending = null;
+        var leaveTimedOut = false;
         var ended = false;
         var commitFailed = false;
         try
@@ -339,6 +340,7 @@ public sealed class KafkaAlertWorker
                         if (!close.Wait(FinalStepTimeout, CancellationToken.None))
                         {
                             pending = close;
+                            leaveTimedOut = true;
                             Log.FinalStepTimedOut(_logger, "the group leave", FinalStepTimeout.TotalSeconds);
                         }
                     }
@@ -390,6 +392,10 @@ public sealed class KafkaAlertWorker
             else if (notCommitted is not null)
             {
                 Log.StoppedWithoutCommit(_logger, notCommitted, Batches, Alerts, DeadLetters);
+            }
+            else if (leaveTimedOut && unfinished == 0)
+            {
+                Log.StoppedWithoutLeaving(_logger, Batches, Alerts, DeadLetters);
             }
             else if (unfinished > 0)
             {
