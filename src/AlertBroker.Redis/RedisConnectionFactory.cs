@@ -148,7 +148,8 @@ public static partial class RedisConnectionFactory
             throw new RedisConnectionFailedException(
                 RedisConnectFailure.Unreachable,
                 endpoints,
-                $"Redis at {endpoints} is unreachable ({e.FailureType}): is it running and listening there{(configuration.Ssl ? ", with TLS" : ", without TLS (set Tls if it expects TLS)")}?",
+                $"Redis at {endpoints} is unreachable ({e.FailureType}): is it running and listening there{(configuration.Ssl ? ", with TLS" : ", without TLS (set Tls if it expects TLS)")}?"
+                    + (string.IsNullOrEmpty(configuration.ServiceName) ? string.Empty : $" With serviceName={Redact(configuration.ServiceName)} these are Sentinels: does one of them monitor a primary of that name, and does it answer?"),
                 e);
         }
     }

@@ -281,3 +281,21 @@ public sealed class MutualTlsRedisConnectionTests : IClassFixture<MutualTlsRedis
         Assert.NotEqual(RedisConnectFailure.Authentication, e.Failure);
     }
 }
+
+/// <summary>A Sentinel that answers but monitors no primary of the name given: the error says to check the name.</summary>
+public sealed class SentinelConnectionTests(RedisSentinelFixture sentinel) : IClassFixture<RedisSentinelFixture>
+{
+    [Fact]
+    public async Task ConnectAsync_SentinelWithoutThatServiceName_SaysToCheckTheName()
+    {
+        Assert.True(sentinel.Available, sentinel.UnavailableReason);
+        var endpoints = "127.0.0.1:" + sentinel.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(endpoints + ",serviceName=no-such-primary", client: new RedisClientSettings { ConnectRetry = 1 }));
+        Assert.Equal(RedisConnectFailure.Unreachable, e.Failure);
+        Assert.Contains("With serviceName=no-such-primary these are Sentinels: does one of them monitor a primary of that name", e.Message, StringComparison.Ordinal);
+
+        using var right = await RedisConnectionFactory.ConnectAsync(sentinel.Configuration);
+        Assert.Equal("PONG", (await right.GetDatabase().ExecuteAsync("PING")).ToString());
+    }
+}
+
