@@ -447,21 +447,7 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
     [Fact]
     public async Task Worker_StoppedWhileKafkaIsGone_GivesUpTheFinalCommit_SaysSo_AndStops()
     {
-        var kafka = MockKafkaCluster.Start();
-        var topics = new TestTopics(kafka);
-        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 44);
-        var logs = new LogCapture();
-        var options = topics.Options();
-        options.CommitIntervalMs = 3_600_000; // no periodic commit: what is processed stays uncommitted until the stop
-        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
-        using var stop = new CancellationTokenSource();
-        var run = worker.RunAsync(stop.Token);
-        await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
-        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
-
-        kafka.Dispose();
-        await stop.CancelAsync();
-        await run.WaitAsync(s_timeout);
+        var logs = await StopWhileKafkaIsGoneAsync(seed: 44, commitIntervalMs: 3_600_000); // no periodic commit: all is left for the stop
 
         Assert.Contains(logs.Lines, l => l.Contains("Kafka did not answer the final commit within 1 s", StringComparison.Ordinal));
         Assert.Contains(logs.Lines, l => l.Contains("Stopped without committing: the commit failed", StringComparison.Ordinal));
@@ -476,24 +462,34 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
     [Fact]
     public async Task Worker_StoppedWhileKafkaIsGone_AfterItsLastCommit_GivesUpTheGroupLeave_SaysSo_AndStops()
     {
-        var kafka = MockKafkaCluster.Start();
-        var topics = new TestTopics(kafka);
-        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 45);
-        var logs = new LogCapture();
-        var worker = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
-        using var stop = new CancellationTokenSource();
-        var run = worker.RunAsync(stop.Token);
-        await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
-        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
-        await Task.Delay(1000); // several periodic commits (every 200 ms): nothing is left to commit
-
-        kafka.Dispose();
-        await stop.CancelAsync();
-        await run.WaitAsync(s_timeout);
+        var logs = await StopWhileKafkaIsGoneAsync(seed: 45, commitIntervalMs: 200, settle: TimeSpan.FromSeconds(1)); // several periodic commits: nothing is left
 
         Assert.Contains(logs.Lines, l => l.Contains("Kafka did not answer the group leave within 1 s", StringComparison.Ordinal));
         Assert.Contains(logs.Lines, l => l.Contains("Shutting down: finished the batch in hand and committed offsets, but did not leave the group", StringComparison.Ordinal));
         Assert.DoesNotContain(logs.Lines, l => l.Contains("closed the consumer", StringComparison.Ordinal));
+    }
+
+    // A worker on its own mock cluster (FinalStepTimeout 1 s) classifies three alerts; after `settle` the cluster is
+    // disposed and the worker stopped; returns its log once it has stopped (within s_timeout, else the test fails).
+    private static async Task<LogCapture> StopWhileKafkaIsGoneAsync(int seed, int commitIntervalMs, TimeSpan settle = default)
+    {
+        var kafka = MockKafkaCluster.Start();
+        var topics = new TestTopics(kafka);
+        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: seed);
+        var logs = new LogCapture();
+        var options = topics.Options();
+        options.CommitIntervalMs = commitIntervalMs;
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
+        await Task.Delay(settle);
+
+        kafka.Dispose();
+        await stop.CancelAsync();
+        await run.WaitAsync(s_timeout);
+        return logs;
     }
 
     private static string? Header(ConsumeResult<byte[]?, byte[]> r, string name) =>
