@@ -440,7 +440,7 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
 
     /// <summary>
     /// Stopped while Kafka is gone, with alerts processed since the last commit: librdkafka's final commit waits for the
-    /// group coordinator (until the session times out, and in about one run in three of this test, before the bound, for
+    /// group coordinator (until the session times out, and in about one run in six of this test, before the bound, for
     /// ever); the worker gives it <see cref="KafkaAlertWorker.FinalStepTimeout"/>, says the commit failed (nothing claims
     /// the offsets committed) and stops.
     /// </summary>
