@@ -208,36 +208,13 @@ public class RedisClusterFixture : RedisServerFixture
         await process.WaitForExitAsync().ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Waits until every master's replicas have acknowledged all it has written (their replication offsets equal the
-    /// master's), so that a master killed next loses nothing. The masters' periodic pings to their replicas also advance
-    /// the offset, so the two are compared in one reading, again until they agree.
-    /// </summary>
+    /// <summary>Waits until every master's replicas have acknowledged all it has written, so that a master killed next loses nothing.</summary>
     public async Task WaitForReplicasInSyncAsync(TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         foreach (var node in (await ClusterNodesAsync().ConfigureAwait(false)).Where(n => n.IsMaster && !n.Failed))
         {
-            while (true)
-            {
-                var (_, info) = await CliAsync(node.Port, "info", "replication").ConfigureAwait(false);
-                var master = Field(info, "master_repl_offset");
-                var replicas = info.Split('\n')
-                    .Where(l => l.StartsWith("slave", StringComparison.Ordinal) && l.Contains("offset=", StringComparison.Ordinal))
-                    .Select(l => long.Parse(l[(l.IndexOf("offset=", StringComparison.Ordinal) + 7)..].Split(',')[0], CultureInfo.InvariantCulture))
-                    .ToList();
-                if (replicas.Count == _replicasPerMaster && replicas.TrueForAll(o => o == master))
-                {
-                    break;
-                }
-
-                if (clock.Elapsed > timeout)
-                {
-                    throw new TimeoutException($"the replicas of {node.Port} did not catch up: {info}");
-                }
-
-                await Task.Delay(50).ConfigureAwait(false);
-            }
+            await WaitForReplicasAsync(async () => (await CliAsync(node.Port, "info", "replication").ConfigureAwait(false)).Output, _replicasPerMaster, clock, timeout, node.Port.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
         }
     }
 
@@ -326,12 +303,6 @@ public class RedisClusterFixture : RedisServerFixture
     }
 
     private int AliveNodePort() => _ports.Where((_, i) => !_processes[i].HasExited).First();
-
-    private static long Field(string info, string name)
-    {
-        var line = info.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal));
-        return long.Parse(line[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
-    }
 
     private Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
         RunProcessAsync(FindProgram("redis-cli")!, [.. CliSecurity(), "-p", port.ToString(CultureInfo.InvariantCulture), .. command], CliEnvironment());

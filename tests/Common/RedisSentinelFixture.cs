@@ -63,29 +63,11 @@ public sealed class RedisSentinelFixture : RedisServerFixture
             : throw new InvalidOperationException("the Sentinel names no primary: " + text);
     }
 
-    /// <summary>Waits until the replica has acknowledged all the primary has written (equal replication offsets), so that a
-    /// primary killed next loses nothing.</summary>
+    /// <summary>Waits until the replica has acknowledged all the primary has written, so that a primary killed next loses nothing.</summary>
     public async Task WaitForReplicaInSyncAsync(TimeSpan timeout)
     {
         var primary = await PrimaryPortAsync().ConfigureAwait(false);
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var (_, info) = await CliAsync(primary, "info", "replication").ConfigureAwait(false);
-            var offset = info.Split('\n').FirstOrDefault(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal))?[19..].Trim();
-            var replica = info.Split('\n').FirstOrDefault(l => l.StartsWith("slave0:", StringComparison.Ordinal) && l.Contains("state=online", StringComparison.Ordinal));
-            if (offset is not null && replica is not null && replica.Contains("offset=" + offset + ",", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"the replica of {primary} did not catch up: {info}");
-            }
-
-            await Task.Delay(50).ConfigureAwait(false);
-        }
+        await WaitForReplicasAsync(async () => (await CliAsync(primary, "info", "replication").ConfigureAwait(false)).Output, 1, Stopwatch.StartNew(), timeout, primary.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
     }
 
     /// <summary>Kills the primary at once (SIGKILL); returns its port.</summary>

@@ -377,6 +377,33 @@ public class RedisServerFixture : IAsyncLifetime
         return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// Waits until a primary's <c>INFO replication</c> (read by <paramref name="readInfo"/>) lists <paramref name="replicas"/>
+    /// online replicas whose offsets equal its own, so that the primary killed next loses nothing. Its periodic pings to the
+    /// replicas also advance the offset, so the two are compared in one reading, again until they agree.
+    /// </summary>
+    protected static async Task WaitForReplicasAsync(Func<Task<string>> readInfo, int replicas, Stopwatch clock, TimeSpan timeout, string primary)
+    {
+        while (true)
+        {
+            var info = await readInfo().ConfigureAwait(false);
+            var lines = info.Split('\n', StringSplitOptions.TrimEntries);
+            var own = lines.FirstOrDefault(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal))?["master_repl_offset:".Length..];
+            var online = lines.Where(l => l.StartsWith("slave", StringComparison.Ordinal) && l.Contains("state=online", StringComparison.Ordinal)).ToList();
+            if (own is not null && online.Count == replicas && online.TrueForAll(l => l.Contains("offset=" + own + ",", StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"the replicas of {primary} did not catch up: {info}");
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
     protected static string? FindProgram(string name)
     {
         foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/usr/sbin" })
