@@ -14,6 +14,9 @@ APT_PACKAGES+=(openssl)
 # The web view's browser tests (tests/AlertBroker.Web.Tests): Debian's headless Chromium and the chromedriver built from the
 # same source package, so the two always match (Selenium.WebDriver drives them by path; nothing is downloaded at run time).
 APT_PACKAGES+=(chromium chromium-driver)
+# The oracle of the Avro container codec tests (tests/AlertBroker.Avro.Tests/ContainerCodecTests.cs): Apache Avro's
+# Python implementation with its snappy and zstandard codecs, run by Debian's /usr/bin/python3.
+APT_PACKAGES+=(python3-avro python3-snappy python3-zstandard)
 
 log() { printf '[setup] %s\n' "$*"; }
 as_root() { if [[ $(id -u) -ne 0 ]]; then sudo "$@"; else "$@"; fi; }

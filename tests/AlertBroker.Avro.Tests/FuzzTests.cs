@@ -178,6 +178,52 @@ public class FuzzTests
         }
     }
 
+    [Theory]
+    [InlineData("deflate")]
+    [InlineData("snappy")]
+    [InlineData("zstandard")]
+    [InlineData("bzip2")]
+    public void BitFlipsAndTruncations_CompressedBlocks_OnlyAvroExceptions(string codec)
+    {
+        // The third-party decompressors see the hostile bytes first; whatever they throw must reach the caller as an
+        // AvroFormatException (ContainerFormat.DecompressInto), never as their own exception types.
+        var random = new Random(7);
+        var cache = new AvroSchemaCache(16);
+        var schema = (RecordSchema)AvroSchema.Parse("""{"type":"record","name":"R","fields":[{"name":"id","type":"long"},{"name":"s","type":"string"},{"name":"b","type":"bytes"}]}""");
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, schema, codec, blockSizeBytes: 2048, leaveOpen: true))
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                writer.Write(new GenericRecord(schema) { ["id"] = (long)i, ["s"] = "object-" + (i % 17), ["b"] = new ReadOnlyMemory<byte>(new byte[i % 40]) });
+            }
+        }
+
+        var original = stream.ToArray();
+        var headerLength = AvroContainerReader.Open(original, cache).Header.Length;
+        Assert.True(TryDecodeContainer(original, cache));
+        var failures = 0;
+        for (var i = 0; i < 1500; i++)
+        {
+            var data = (byte[])original.Clone();
+            if (i % 4 == 0)
+            {
+                data = data[..random.Next(headerLength, data.Length)];
+            }
+            else
+            {
+                for (var k = 0; k <= i % 3; k++)
+                {
+                    data[random.Next(headerLength, data.Length)] ^= (byte)(1 << random.Next(8));
+                }
+            }
+
+            failures += TryDecodeContainer(data, cache) ? 0 : 1;
+        }
+
+        Assert.True(failures > 1000, $"{codec}: only {failures} of 1500 damaged files were refused");
+    }
+
     [SharedDataFact]
     public void BitFlips_RealAlerts_OnlyAvroExceptions()
     {

@@ -58,6 +58,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("simulate alerts --schema-id -1 --framing confluent --out {out}", "--schema-id must be in [1, 2147483647], not -1")]
     [InlineData("simulate alerts --out ", "--out needs a path, not an empty string")]
     [InlineData("simulate alerts --schema-id 5 --out {out}", "--schema-id is the schema id of --framing confluent; container framing (the default) carries none")]
+    [InlineData("simulate alerts --codec xz --out {out}", "Argument 'xz' not recognized. Must be one of:")]
+    [InlineData("simulate alerts --codec snappy --framing confluent --out {out}", "--codec is the codec of Avro container files; --framing confluent writes bare datums, which have none")]
     [InlineData("simulate alerts --objects-per-night NaN --out {out}", "--objects-per-night must be above 0 and at most 1000000, not NaN.")]
     [InlineData("simulate alerts --objects-per-night 1e400 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not Infinity.")]
     [InlineData("simulate alerts --objects-per-night 1e7 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not 10000000.")]

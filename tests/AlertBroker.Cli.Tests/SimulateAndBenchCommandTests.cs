@@ -123,6 +123,58 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("files", "zstandard")]
+    [InlineData("tar", "snappy")]
+    [InlineData("avro", "bzip2")]
+    [InlineData("files", "deflate")]
+    public void SimulateAlerts_WithACodec_ReplaysToTheSameAlerts(string format, string codec)
+    {
+        // The same stream written uncompressed and with the codec: every message's container says the codec, and
+        // replay normalises both to the same alerts, byte for byte.
+        string Write(string c)
+        {
+            var output = Path.Combine(_root, $"{format}-{c}") + (format == "avro" ? ".avro" : "");
+            Assert.Equal(0, Run("simulate", "alerts", "--nights", "2", "--objects-per-night", "15", "--no-cutouts", "--seed", "11", "--format", format, "--codec", c, "--out", output));
+            return output;
+        }
+
+        var plain = Write("null");
+        var packed = Write(codec);
+        var message = format switch
+        {
+            "avro" => File.ReadAllBytes(packed),
+            "files" => File.ReadAllBytes(Directory.EnumerateFiles(packed, "*.avro", SearchOption.AllDirectories).First()),
+            _ => FirstTarEntry(Directory.EnumerateFiles(packed, "*.tar.gz", SearchOption.AllDirectories).First()),
+        };
+        Assert.Equal(codec, AlertBroker.Avro.AvroContainerReader.Open(message).Header.Codec);
+
+        var plainOut = Path.Combine(_root, "plain.jsonl");
+        var packedOut = Path.Combine(_root, "packed.jsonl");
+        Assert.Equal(0, Run("replay", plain, "--quiet", "--out", plainOut));
+        Assert.Equal(0, Run("replay", packed, "--quiet", "--out", packedOut));
+        var alerts = File.ReadAllLines(plainOut);
+        Assert.True(alerts.Length > 20, $"only {alerts.Length} alerts");
+        Assert.Equal(alerts, File.ReadAllLines(packedOut));
+    }
+
+    private static byte[] FirstTarEntry(string archive)
+    {
+        using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
+        using var tar = new System.Formats.Tar.TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.DataStream is { } data)
+            {
+                using var copy = new MemoryStream();
+                data.CopyTo(copy);
+                return copy.ToArray();
+            }
+        }
+
+        throw new InvalidOperationException($"{archive} holds no file");
+    }
+
     [Fact]
     public async Task SimulateAlerts_NoAlertInTheNights_ExitsOneSayingWhy()
     {

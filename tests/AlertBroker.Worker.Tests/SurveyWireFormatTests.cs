@@ -66,11 +66,16 @@ public sealed class SurveyWireFormatTests
     }
 
     // A ZTF container of several alerts (simulate alerts --format avro, a night in one file) was sent as one message of
-    // every alert, over the broker's message.max.bytes; ZTF publishes one container per alert.
-    [SharedDataFact]
-    public void ToWire_ZtfContainerOfSeveralAlerts_IsSplitIntoOneContainerPerAlert()
+    // every alert, over the broker's message.max.bytes; ZTF publishes one container per alert. A compressed archive is
+    // split the same way, into uncompressed single-alert containers as ZTF's.
+    [SharedDataTheory]
+    [InlineData("null")]
+    [InlineData("zstandard")]
+    [InlineData("snappy")]
+    public void ToWire_ZtfContainerOfSeveralAlerts_IsSplitIntoOneContainerPerAlert(string codec)
     {
-        var (combined, expected) = CombinedZtfContainer();
+        var (combined, expected) = CombinedZtfContainer(codec);
+        Assert.Equal(codec, AlertBroker.Avro.AvroContainerReader.Open(combined).Header.Codec);
         var wire = new SurveyWireFormat();
         var decoder = new AlertDecoder();
 
@@ -83,6 +88,7 @@ public sealed class SurveyWireFormatTests
             Assert.True(reader.TryReadBlock(out var block));
             Assert.Equal(1, block.Count);
             Assert.False(reader.TryReadBlock(out _));
+            Assert.Equal("null", reader.Header.Codec);
             var alert = decoder.DecodeSingle(messages[i]);
             Assert.Equal(expected[i].ObjectId, alert.ObjectId);
             Assert.Equal(expected[i].SourceId, alert.SourceId);
@@ -105,7 +111,7 @@ public sealed class SurveyWireFormatTests
     }
 
     // The real ZTF samples that share the first one's schema, re-encoded into one container (their records as they are).
-    private static (byte[] Container, List<Alert> Alerts) CombinedZtfContainer()
+    private static (byte[] Container, List<Alert> Alerts) CombinedZtfContainer(string codec = "null")
     {
         AlertBroker.Avro.AvroSchema? schema = null;
         var alerts = new List<Alert>();
@@ -121,7 +127,7 @@ public sealed class SurveyWireFormatTests
                 continue;
             }
 
-            writer ??= new AlertBroker.Avro.AvroContainerWriter(buffer, schema, leaveOpen: true);
+            writer ??= new AlertBroker.Avro.AvroContainerWriter(buffer, schema, codec, leaveOpen: true);
             while (reader.TryReadBlock(out var block))
             {
                 Assert.Equal(1, block.Count);

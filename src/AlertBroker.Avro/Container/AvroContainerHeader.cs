@@ -36,7 +36,7 @@ public sealed class AvroContainerHeader
     /// <summary>The writer schema (<c>avro.schema</c>).</summary>
     public AvroSchema Schema { get; }
 
-    /// <summary>The codec (<c>avro.codec</c>): "null" or "deflate".</summary>
+    /// <summary>The codec (<c>avro.codec</c>): "null", "deflate", "snappy", "zstandard", "bzip2" or "xz".</summary>
     public string Codec { get; }
 
     /// <summary>The 16-byte sync marker that follows every block.</summary>

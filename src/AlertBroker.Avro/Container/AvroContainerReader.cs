@@ -18,6 +18,9 @@ public sealed class AvroContainerReader
         _position = header.Length;
     }
 
+    /// <summary>The codecs the container readers read: the spec's six (null, deflate, snappy, zstandard, bzip2, xz).</summary>
+    public static IReadOnlyList<string> Codecs { get; } = [ContainerFormat.NullCodec, ContainerFormat.DeflateCodec, ContainerFormat.SnappyCodec, ContainerFormat.ZstandardCodec, ContainerFormat.Bzip2Codec, ContainerFormat.XzCodec];
+
     public AvroContainerHeader Header { get; }
 
     /// <summary>Offset of the next block.</summary>
@@ -143,9 +146,9 @@ public sealed class AvroContainerReader
 
         _position = r.Position;
         var data = _file.Slice(dataStart, (int)size);
-        if (ReferenceEquals(Header.Codec, ContainerFormat.DeflateCodec))
+        if (!ReferenceEquals(Header.Codec, ContainerFormat.NullCodec))
         {
-            data = ContainerFormat.Inflate(data, _limits.MaxBlockLength, dataStart);
+            data = ContainerFormat.Decompress(Header.Codec, data, _limits.MaxBlockLength, dataStart);
         }
 
         block = new AvroBlock(count, data, dataStart);

@@ -149,10 +149,10 @@ public sealed class AvroContainerStreamReader : IDisposable
         _start += ContainerFormat.SyncLength;
         _consumed += ContainerFormat.SyncLength;
         ReadOnlyMemory<byte> data = _buffer.AsMemory(dataStart, (int)size);
-        if (ReferenceEquals(Header.Codec, ContainerFormat.DeflateCodec))
+        if (!ReferenceEquals(Header.Codec, ContainerFormat.NullCodec))
         {
             _inflated ??= new PooledBufferWriter(64 * 1024);
-            ContainerFormat.InflateInto(data, _inflated, _limits.MaxBlockLength, dataOffset);
+            ContainerFormat.DecompressInto(Header.Codec, data, _inflated, _limits.MaxBlockLength, dataOffset);
             data = _inflated.WrittenMemory;
         }
 

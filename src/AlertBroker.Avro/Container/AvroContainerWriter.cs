@@ -13,7 +13,7 @@ public sealed class AvroContainerWriter : IDisposable
     private readonly PooledBufferWriter _block = new(64 * 1024);
     private readonly AvroWriter _blockWriter;
     private readonly GenericDatumWriter _datumWriter;
-    private MemoryStream? _compressed;
+    private PooledBufferWriter? _compressed;
     private long _count;
     private bool _disposed;
 
@@ -33,6 +33,9 @@ public sealed class AvroContainerWriter : IDisposable
         RandomNumberGenerator.Fill(_sync);
         WriteHeader(metadata);
     }
+
+    /// <summary>The codecs this writer writes: null, deflate, snappy, zstandard and bzip2 (xz is read, not written).</summary>
+    public static IReadOnlyList<string> Codecs { get; } = [ContainerFormat.NullCodec, ContainerFormat.DeflateCodec, ContainerFormat.SnappyCodec, ContainerFormat.ZstandardCodec, ContainerFormat.Bzip2Codec];
 
     public AvroSchema Schema { get; }
 
@@ -139,12 +142,11 @@ public sealed class AvroContainerWriter : IDisposable
         }
 
         ReadOnlySpan<byte> payload = _block.WrittenSpan;
-        if (ReferenceEquals(_codec, ContainerFormat.DeflateCodec))
+        if (!ReferenceEquals(_codec, ContainerFormat.NullCodec))
         {
-            _compressed ??= new MemoryStream();
-            _compressed.SetLength(0);
-            ContainerFormat.Deflate(payload, _compressed);
-            payload = _compressed.GetBuffer().AsSpan(0, (int)_compressed.Length);
+            _compressed ??= new PooledBufferWriter(64 * 1024);
+            ContainerFormat.Compress(_codec, payload, _compressed);
+            payload = _compressed.WrittenSpan;
         }
 
         Span<byte> prefix = stackalloc byte[20];

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
 namespace AlertBroker.Avro;
@@ -9,7 +11,16 @@ internal static class ContainerFormat
 {
     public const string NullCodec = "null";
     public const string DeflateCodec = "deflate";
+    public const string SnappyCodec = "snappy";
+    public const string ZstandardCodec = "zstandard";
+    public const string Bzip2Codec = "bzip2";
+    public const string XzCodec = "xz";
     public const int SyncLength = 16;
+
+    /// <summary>zstd level of the writer: the default of the Java implementation's codec factory.</summary>
+    public const int ZstandardLevel = 3;
+
+    private const string ReadableCodecs = "'null', 'deflate', 'snappy', 'zstandard', 'bzip2' and 'xz'";
 
     public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
 
@@ -30,38 +41,163 @@ internal static class ContainerFormat
             return DeflateCodec;
         }
 
+        if (name.SequenceEqual("snappy"u8))
+        {
+            return SnappyCodec;
+        }
+
+        if (name.SequenceEqual("zstandard"u8))
+        {
+            return ZstandardCodec;
+        }
+
+        if (name.SequenceEqual("bzip2"u8))
+        {
+            return Bzip2Codec;
+        }
+
+        if (name.SequenceEqual("xz"u8))
+        {
+            return XzCodec;
+        }
+
         var text = System.Text.Encoding.UTF8.GetString(name[..Math.Min(name.Length, 64)]);
-        throw new AvroFormatException($"unsupported codec '{text}' (this reader supports 'null' and 'deflate')", offset);
+        throw new AvroFormatException($"unsupported codec '{text}' (this reader supports {ReadableCodecs})", offset);
     }
 
+    /// <summary>The interned name of a codec the writer can write; xz is read-only here (no managed xz encoder).</summary>
     public static string ValidateCodecName(string codec) => codec switch
     {
         NullCodec => NullCodec,
         DeflateCodec => DeflateCodec,
-        _ => throw new AvroException($"unsupported codec '{codec}' (this writer supports 'null' and 'deflate')"),
+        SnappyCodec => SnappyCodec,
+        ZstandardCodec => ZstandardCodec,
+        Bzip2Codec => Bzip2Codec,
+        XzCodec => throw new AvroException("this writer cannot write codec 'xz' (it reads it; write 'zstandard', 'bzip2', 'deflate', 'snappy' or 'null')"),
+        _ => throw new AvroException($"unsupported codec '{codec}' (this writer supports 'null', 'deflate', 'snappy', 'zstandard' and 'bzip2')"),
     };
 
-    /// <summary>Inflates a raw RFC 1951 block into a new array, refusing output beyond <paramref name="maxLength"/>.</summary>
-    public static byte[] Inflate(ReadOnlyMemory<byte> compressed, int maxLength, long offset)
+    /// <summary>Decompresses a block into a new array, refusing output beyond <paramref name="maxLength"/>.</summary>
+    public static byte[] Decompress(string codec, ReadOnlyMemory<byte> compressed, int maxLength, long offset)
     {
-        using var output = new PooledBufferWriter(Math.Max(compressed.Length * 4, 1024));
-        InflateInto(compressed, output, maxLength, offset);
+        using var output = new PooledBufferWriter((int)Math.Clamp(compressed.Length * 4L, 1024, 1 << 20));
+        DecompressInto(codec, compressed, output, maxLength, offset);
         return output.WrittenSpan.ToArray();
     }
 
-    public static void InflateInto(ReadOnlyMemory<byte> compressed, PooledBufferWriter output, int maxLength, long offset)
+    /// <summary>
+    /// Decompresses one block of a container file written with <paramref name="codec"/> (not "null") into
+    /// <paramref name="output"/> (cleared first). Corrupt data, a failed checksum and output beyond
+    /// <paramref name="maxLength"/> are <see cref="AvroFormatException"/>s at <paramref name="offset"/>, whatever the
+    /// decompressor threw.
+    /// </summary>
+    public static void DecompressInto(string codec, ReadOnlyMemory<byte> compressed, PooledBufferWriter output, int maxLength, long offset)
     {
         output.Clear();
+        try
+        {
+            switch (codec)
+            {
+                case SnappyCodec:
+                    UnsnappyInto(compressed.Span, output, maxLength, offset);
+                    break;
+                case DeflateCodec:
+                    DecompressStreamInto(codec, compressed, static s => new DeflateStream(s, CompressionMode.Decompress), output, maxLength, offset);
+                    break;
+                case ZstandardCodec:
+                    DecompressStreamInto(codec, compressed, static s => new ZstdSharp.DecompressionStream(s, leaveOpen: false), output, maxLength, offset);
+                    break;
+                case Bzip2Codec:
+                    DecompressStreamInto(codec, compressed, static s => SharpCompress.Compressors.BZip2.BZip2Stream.Create(s, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true), output, maxLength, offset);
+                    break;
+                case XzCodec:
+                    DecompressStreamInto(codec, compressed, static s => new SharpCompress.Compressors.Xz.XZStream(s), output, maxLength, offset);
+                    break;
+                default:
+                    throw new AvroFormatException($"codec '{codec}' has no decompressor", offset);
+            }
+        }
+        catch (Exception ex) when (ex is not AvroException and not OutOfMemoryException)
+        {
+            // Third-party decompressors fed untrusted bytes throw many types (InvalidDataException, ZstdException,
+            // SharpCompress's format exceptions, index errors on truncated input): to the caller all mean one thing.
+            throw new AvroFormatException($"corrupt {codec} block: {ex.Message}", offset, ex);
+        }
+    }
+
+    /// <summary>Compresses one block's datums with <paramref name="codec"/> (not "null") into <paramref name="destination"/> (cleared first).</summary>
+    public static void Compress(string codec, ReadOnlySpan<byte> data, PooledBufferWriter destination)
+    {
+        destination.Clear();
+        switch (codec)
+        {
+            case SnappyCodec:
+            {
+                // The spec: the snappy block, then the big-endian CRC-32 of the uncompressed data.
+                var span = destination.GetSpan(Snappier.Snappy.GetMaxCompressedLength(data.Length) + 4);
+                var n = Snappier.Snappy.Compress(data, span);
+                BinaryPrimitives.WriteUInt32BigEndian(span[n..], Crc32.HashToUInt32(data));
+                destination.Advance(n + 4);
+                break;
+            }
+
+            case ZstandardCodec:
+            {
+                using var compressor = new ZstdSharp.Compressor(ZstandardLevel);
+                var span = destination.GetSpan(ZstdSharp.Compressor.GetCompressBound(data.Length));
+                destination.Advance(compressor.Wrap(data, span));
+                break;
+            }
+
+            case DeflateCodec:
+                CompressStream(data, destination, static s => new DeflateStream(s, CompressionLevel.Optimal, leaveOpen: true));
+                break;
+            case Bzip2Codec:
+                CompressStream(data, destination, static s => SharpCompress.Compressors.BZip2.BZip2Stream.Create(s, SharpCompress.Compressors.CompressionMode.Compress, decompressConcatenated: false, leaveOpen: true));
+                break;
+            default:
+                throw new AvroException($"codec '{codec}' has no compressor");
+        }
+    }
+
+    private static void UnsnappyInto(ReadOnlySpan<byte> block, PooledBufferWriter output, int maxLength, long offset)
+    {
+        if (block.Length < 4)
+        {
+            throw new AvroFormatException($"snappy block of {block.Length} bytes has no room for its CRC-32", offset);
+        }
+
+        var body = block[..^4];
+        var length = Snappier.Snappy.GetUncompressedLength(body);
+        if (length < 0 || length > maxLength)
+        {
+            throw new AvroFormatException($"snappy block inflates to {length} bytes, beyond the limit of {maxLength}", offset);
+        }
+
+        var span = output.GetSpan(Math.Max(length, 1));
+        var n = Snappier.Snappy.Decompress(body, span);
+        var expected = BinaryPrimitives.ReadUInt32BigEndian(block[^4..]);
+        var actual = Crc32.HashToUInt32(span[..n]);
+        if (actual != expected)
+        {
+            throw new AvroFormatException($"snappy block fails its CRC-32 (stored {expected:x8}, computed {actual:x8})", offset);
+        }
+
+        output.Advance(n);
+    }
+
+    private static void DecompressStreamInto(string codec, ReadOnlyMemory<byte> compressed, Func<Stream, Stream> open, PooledBufferWriter output, int maxLength, long offset)
+    {
         Stream input = MemoryMarshal.TryGetArray(compressed, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(compressed.ToArray(), writable: false);
         try
         {
-            using var inflater = new DeflateStream(input, CompressionMode.Decompress);
+            using var decompressor = open(input);
             while (true)
             {
                 var span = output.GetSpan(Math.Min(64 * 1024, Math.Max(1, maxLength - output.WrittenCount + 1)));
-                var n = inflater.Read(span);
+                var n = decompressor.Read(span);
                 if (n == 0)
                 {
                     break;
@@ -70,13 +206,9 @@ internal static class ContainerFormat
                 output.Advance(n);
                 if (output.WrittenCount > maxLength)
                 {
-                    throw new AvroFormatException($"deflate block inflates beyond the limit of {maxLength} bytes", offset);
+                    throw new AvroFormatException($"{codec} block inflates beyond the limit of {maxLength} bytes", offset);
                 }
             }
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new AvroFormatException("corrupt deflate block: " + ex.Message, offset, ex);
         }
         finally
         {
@@ -84,10 +216,13 @@ internal static class ContainerFormat
         }
     }
 
-    public static void Deflate(ReadOnlySpan<byte> data, Stream destination)
+    private static void CompressStream(ReadOnlySpan<byte> data, PooledBufferWriter destination, Func<Stream, Stream> open)
     {
-        using var deflater = new DeflateStream(destination, CompressionLevel.Optimal, leaveOpen: true);
-        deflater.Write(data);
+        using var sink = new BufferWriterStream(destination);
+        using (var compressor = open(sink))
+        {
+            compressor.Write(data);
+        }
     }
 
     public static void CheckNotReserved(IReadOnlyDictionary<string, byte[]>? metadata)

@@ -159,9 +159,11 @@ internal static class SimulateCommand
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
         var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent (a registry id: 1 or more).", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId }.InRange(1, int.MaxValue);
         var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." }.OutputFile();
+        var codec = new Option<string>("--codec") { Description = "Avro container codec of the files written: null (default, as ZTF), deflate, snappy, zstandard or bzip2 (replay and run read these and xz).", DefaultValueFactory = _ => "null" };
+        codec.AcceptOnlyFromAmong([.. AlertBroker.Avro.AvroContainerWriter.Codecs]);
         var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
         {
-            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels,
+            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels, codec,
         };
         command.Validators.Add(result =>
         {
@@ -176,6 +178,12 @@ internal static class SimulateCommand
             if (result.GetResult(schemaId) is { Implicit: false } && !string.Equals(result.GetValue(framing), "confluent", StringComparison.OrdinalIgnoreCase))
             {
                 result.AddError("--schema-id is the schema id of --framing confluent; container framing (the default) carries none");
+            }
+
+            // A Confluent-framed message is a bare datum: there is no container to compress.
+            if (result.GetResult(codec) is { Implicit: false } && string.Equals(result.GetValue(framing), "confluent", StringComparison.OrdinalIgnoreCase))
+            {
+                result.AddError("--codec is the codec of Avro container files; --framing confluent writes bare datums, which have none");
             }
 
             // An existing path of the other kind was found only when writing began: exit 1, "Access to the path … is
@@ -216,7 +224,7 @@ internal static class SimulateCommand
                 "CONFLUENT" => AlertFraming.ConfluentWire,
                 _ => throw new ArgumentException($"unknown --framing '{parse.GetValue(framing)}' (expected container or confluent)"),
             };
-            return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels));
+            return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels), parse.GetValue(codec)!);
         })));
         return command;
     }
@@ -541,7 +549,7 @@ internal static class SimulateCommand
         return 0;
     }
 
-    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken, string? labelsPath = null)
+    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken, string? labelsPath = null, string codec = "null")
     {
         var estimate = options.Nights * options.ObjectsPerNight * AlertsPerObjectNight * (!cutouts ? AlertBytesWithoutCutouts : options.Simulation.Survey.Name == ZtfSurvey.Model.Name ? ZtfAlertBytes : RubinAlertBytes);
         if (OutputSpace.Shortfall(output, estimate) is { } shortfall)
@@ -559,7 +567,7 @@ internal static class SimulateCommand
         var watch = Stopwatch.StartNew();
         AlertStreamSummary summary;
         using (var labels = labelsPath is null ? null : new StreamWriter(labelsPath))
-        using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId) { Labels = labels })
+        using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
         {
             try
             {

@@ -50,6 +50,7 @@ public sealed class AlertStreamWriter : IDisposable
     private readonly bool _cutouts;
     private readonly AlertFraming _framing;
     private readonly int _schemaId;
+    private readonly string _codec;
     private readonly ArrayBufferWriter<byte> _wire = new(128 * 1024);
     private Stream? _tarStream;
     private int _entriesThisNight;
@@ -73,7 +74,8 @@ public sealed class AlertStreamWriter : IDisposable
         long seed,
         bool cutouts = true,
         AlertFraming framing = AlertFraming.Container,
-        int schemaId = DefaultSchemaId)
+        int schemaId = DefaultSchemaId,
+        string codec = "null")
     {
         ArgumentNullException.ThrowIfNull(survey);
         ArgumentNullException.ThrowIfNull(output);
@@ -86,6 +88,17 @@ public sealed class AlertStreamWriter : IDisposable
         _layout = layout;
         _framing = framing;
         _schemaId = schemaId;
+        _codec = codec;
+        if (framing == AlertFraming.ConfluentWire && codec != "null")
+        {
+            throw new ArgumentException("Confluent-framed messages are bare datums: a container codec does not apply", nameof(codec));
+        }
+
+        // Refused here, before any file is created, rather than by the first message.
+        if (!AvroContainerWriter.Codecs.Contains(codec))
+        {
+            throw new ArgumentException($"unknown codec '{codec}' (expected {string.Join(", ", AvroContainerWriter.Codecs)})", nameof(codec));
+        }
         if (framing == AlertFraming.ConfluentWire && layout == AlertOutputLayout.SingleFile)
         {
             throw new ArgumentException("Confluent-framed messages are single datums: write them as files or nightly archives, not one container file", nameof(framing));
@@ -99,7 +112,7 @@ public sealed class AlertStreamWriter : IDisposable
                 Directory.CreateDirectory(dir);
             }
 
-            _single = new AvroContainerWriter(new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, "null", null, 256 * 1024);
+            _single = new AvroContainerWriter(new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
         }
         else
         {
@@ -135,7 +148,7 @@ public sealed class AlertStreamWriter : IDisposable
         }
 
         _message.SetLength(0);
-        using (var container = new AvroContainerWriter(_message, _encoder.Schema, "null", null, 256 * 1024, leaveOpen: true))
+        using (var container = new AvroContainerWriter(_message, _encoder.Schema, _codec, null, 256 * 1024, leaveOpen: true))
         {
             container.WriteEncoded(_encoder.Encode(alert.Curve, alert.PointIndex));
         }
