@@ -43,6 +43,9 @@ internal static partial class Log
     [LoggerMessage(63, LogLevel.Warning, "Shutting down: the batch in hand ({Messages} messages) was not finished before the stop (its state writes or messages were not acknowledged), so its offsets are not committed and the next owner reads it again; committed the batches before it, closed the consumer ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void StoppedUnfinished(ILogger logger, int messages, long batches, long alerts, long deadLetters);
 
+    [LoggerMessage(68, LogLevel.Warning, "Shutting down: the batch in hand ({Messages} messages) was not finished before the stop (its state writes or messages were not acknowledged), so its offsets are not committed and the next owner reads it again; committed the batches before it, but did not leave the group (Kafka did not answer): the group gives this member's partitions to the others after its session.timeout.ms ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
+    public static partial void StoppedUnfinishedWithoutLeaving(ILogger logger, int messages, long batches, long alerts, long deadLetters);
+
     [LoggerMessage(65, LogLevel.Information, "Stopped before reading anything: nothing to commit")]
     public static partial void StoppedBeforeReading(ILogger logger);
 

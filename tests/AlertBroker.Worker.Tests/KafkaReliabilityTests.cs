@@ -469,9 +469,34 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.DoesNotContain(logs.Lines, l => l.Contains("closed the consumer", StringComparison.Ordinal));
     }
 
-    // A worker on its own mock cluster (FinalStepTimeout 1 s) classifies three alerts; after `settle` the cluster is
-    // disposed and the worker stopped; returns its log once it has stopped (within s_timeout, else the test fails).
-    private static async Task<LogCapture> StopWhileKafkaIsGoneAsync(int seed, int commitIntervalMs, TimeSpan settle = default)
+    /// <summary>
+    /// The double fault: the group leave given up (Kafka gone at the stop, everything classified before committed, as in
+    /// the test above) and the batch in hand unfinished (the state store down for the last three alerts). The last line
+    /// says both: that batch not committed, and no group leave (it said "closed the consumer").
+    /// </summary>
+    [Fact]
+    public async Task Worker_StoppedWithABatchUnfinished_WhileKafkaIsGone_SaysItDidNotLeaveTheGroup()
+    {
+        var store = new StallingStore(new InMemoryObjectStateStore());
+        var logs = await StopWhileKafkaIsGoneAsync(seed: 46, commitIntervalMs: 200, settle: TimeSpan.FromSeconds(1), store: store, beforeKafkaGoes: async (topics, log) =>
+        {
+            store.StallFor = TimeSpan.FromDays(1);
+            var more = SyntheticZtfAlerts.Generate(3, 1, seed: 47, objectOffset: 100);
+            await topics.ProduceAsync([.. more.Select(a => ((string?)a.ObjectId, a.Message))]);
+            Assert.True(await TestTopics.WaitUntilAsync(() => log.Lines.Count(l => l.Contains("State store unavailable", StringComparison.Ordinal)) >= 2, s_timeout), "the store did not stall");
+        });
+
+        var stopped = Assert.Single(logs.Lines, l => l.Contains("Shutting down:", StringComparison.Ordinal));
+        Assert.Contains("was not finished before the stop", stopped, StringComparison.Ordinal);
+        Assert.Contains(logs.Lines, l => l.Contains("Kafka did not answer the group leave within 1 s", StringComparison.Ordinal));
+        Assert.Contains("committed the batches before it, but did not leave the group", stopped, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("closed the consumer", StringComparison.Ordinal));
+    }
+
+    // A worker on its own mock cluster (FinalStepTimeout 1 s) classifies three alerts; after `settle` (and
+    // `beforeKafkaGoes`) the cluster is disposed and the worker stopped; returns its log once it has stopped (within
+    // s_timeout, else the test fails).
+    private static async Task<LogCapture> StopWhileKafkaIsGoneAsync(int seed, int commitIntervalMs, TimeSpan settle = default, IObjectStateStore? store = null, Func<TestTopics, LogCapture, Task>? beforeKafkaGoes = null)
     {
         var kafka = MockKafkaCluster.Start();
         var topics = new TestTopics(kafka);
@@ -479,12 +504,16 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         var logs = new LogCapture();
         var options = topics.Options();
         options.CommitIntervalMs = commitIntervalMs;
-        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
+        var worker = new KafkaAlertWorker(options, new StateOptions { RetryInitialMs = 50, RetryMaxMs = 200 }, Processor(store ?? new InMemoryObjectStateStore()), logger: logs) { FinalStepTimeout = TimeSpan.FromSeconds(1) };
         using var stop = new CancellationTokenSource();
         var run = worker.RunAsync(stop.Token);
         await topics.ProduceAsync([.. alerts.Select(a => ((string?)a.ObjectId, a.Message))]);
         Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} of {alerts.Count} classified");
         await Task.Delay(settle);
+        if (beforeKafkaGoes is not null)
+        {
+            await beforeKafkaGoes(topics, logs);
+        }
 
         kafka.Dispose();
         await stop.CancelAsync();

@@ -10,8 +10,11 @@ namespace AlertBroker.Tests.Common;
 /// Cluster. <see cref="Configuration"/> is what a worker is given, the Sentinel's address and the service name
 /// (<c>127.0.0.1:PORT,serviceName=NAME</c>); the client asks the Sentinel for the primary and follows it after a failover.
 /// No persistence. When redis-server or redis-cli is missing, <see cref="Available"/> is false and the tests report why.
+/// The secure variant (<see cref="SecureRedisSentinelFixture"/>) speaks TLS only, everywhere (clients, replication, the
+/// Sentinel's own port and its connections to the data nodes), with the <c>default</c> user off and one ACL user, the
+/// same on the Sentinel and on the data nodes (a client gives one set of credentials for both).
 /// </summary>
-public sealed class RedisSentinelFixture : RedisServerFixture
+public class RedisSentinelFixture : RedisServerFixture
 {
     /// <summary>The name the Sentinel monitors the primary under.</summary>
     public const string ServiceName = "alertbroker-primary";
@@ -23,6 +26,12 @@ public sealed class RedisSentinelFixture : RedisServerFixture
     private int _sentinelPort;
 
     public RedisSentinelFixture()
+        : this(secure: false)
+    {
+    }
+
+    protected RedisSentinelFixture(bool secure)
+        : base(secure, requireClientCertificate: false)
     {
         UnavailableReason = "redis-server or redis-cli is not installed (run eng/setup.sh)";
     }
@@ -44,6 +53,11 @@ public sealed class RedisSentinelFixture : RedisServerFixture
         }
 
         Directory.CreateDirectory(_dataDir);
+        if (Tls && !await MakeCertificatesAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         var primary = await StartAsync(server, [], "Ready to accept connections").ConfigureAwait(false);
         await StartAsync(server, ["--replicaof", "127.0.0.1", primary.ToString(CultureInfo.InvariantCulture)], "MASTER <-> REPLICA sync: Finished with success").ConfigureAwait(false);
 
@@ -138,17 +152,20 @@ public sealed class RedisSentinelFixture : RedisServerFixture
             if (sentinel is { } primary)
             {
                 var file = Path.Combine(_dataDir, $"sentinel-{text}.conf");
-                await File.WriteAllTextAsync(file, string.Join('\n',
+                string[] settings =
+                [
                     "bind 127.0.0.1",
-                    "port " + text,
                     $"sentinel monitor {ServiceName} 127.0.0.1 {primary.ToString(CultureInfo.InvariantCulture)} 1",
                     $"sentinel down-after-milliseconds {ServiceName} 1000",
-                    $"sentinel failover-timeout {ServiceName} 10000") + "\n").ConfigureAwait(false);
+                    $"sentinel failover-timeout {ServiceName} 10000",
+                    .. SentinelSecurity(text),
+                ];
+                await File.WriteAllTextAsync(file, string.Join('\n', settings) + "\n").ConfigureAwait(false);
                 arguments = [file, "--sentinel"];
             }
             else
             {
-                arguments = ["--bind", "127.0.0.1", "--port", text, "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir, .. extra];
+                arguments = ["--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir, .. extra, .. NodeSecurity(text)];
             }
 
             var log = new StringBuilder();
@@ -176,6 +193,57 @@ public sealed class RedisSentinelFixture : RedisServerFixture
         }
     }
 
-    private static Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
-        RunProcessAsync(FindProgram("redis-cli")!, ["-p", port.ToString(CultureInfo.InvariantCulture), .. command]);
+    // A data node's port and, when secure, its TLS and ACL settings: TLS only (replication too), the default user off, the
+    // ACL user, which the replica also uses to replicate.
+    private string[] NodeSecurity(string port)
+    {
+        if (!Tls)
+        {
+            return ["--port", port];
+        }
+
+        var dir = Path.GetDirectoryName(CaFile)!;
+        return
+        [
+            "--port", "0", "--tls-port", port, "--tls-replication", "yes",
+            "--tls-cert-file", Path.Combine(dir, "server.crt"), "--tls-key-file", Path.Combine(dir, "server.key"), "--tls-ca-cert-file", CaFile!, "--tls-auth-clients", "no",
+            "--user", "default", "off", "--user", User!, "on", ">" + Password, "~*", "&*", "+@all", "--masteruser", User!, "--masterauth", Password!,
+        ];
+    }
+
+    // The Sentinel's port and, when secure, the same in sentinel.conf: TLS on its port and to the data nodes
+    // (tls-replication), the ACL user for clients, and the credentials it gives the data nodes.
+    private string[] SentinelSecurity(string port)
+    {
+        if (!Tls)
+        {
+            return ["port " + port];
+        }
+
+        var dir = Path.GetDirectoryName(CaFile)!;
+        return
+        [
+            "port 0", "tls-port " + port, "tls-replication yes",
+            "tls-cert-file " + Path.Combine(dir, "server.crt"), "tls-key-file " + Path.Combine(dir, "server.key"), "tls-ca-cert-file " + CaFile, "tls-auth-clients no",
+            "user default off", $"user {User} on >{Password} ~* &* +@all",
+            $"sentinel auth-user {ServiceName} {User}", $"sentinel auth-pass {ServiceName} {Password}",
+        ];
+    }
+
+    // redis-cli, over TLS as the ACL user when secure (the password in REDISCLI_AUTH: on the command line it adds a warning
+    // to the output).
+    private Task<(int Exit, string Output)> CliAsync(int port, params string[] command) =>
+        RunProcessAsync(
+            FindProgram("redis-cli")!,
+            ["-p", port.ToString(CultureInfo.InvariantCulture), .. Tls ? new[] { "--tls", "--cacert", CaFile!, "--user", User! } : [], .. command],
+            Tls ? new() { ["REDISCLI_AUTH"] = Password! } : null);
+}
+
+/// <summary>The Sentinel deployment with TLS everywhere and an ACL user (see <see cref="RedisSentinelFixture"/>).</summary>
+public sealed class SecureRedisSentinelFixture : RedisSentinelFixture
+{
+    public SecureRedisSentinelFixture()
+        : base(secure: true)
+    {
+    }
 }

@@ -397,6 +397,10 @@ public sealed class KafkaAlertWorker
             {
                 Log.StoppedWithoutLeaving(_logger, Batches, Alerts, DeadLetters);
             }
+            else if (unfinished > 0 && leaveTimedOut)
+            {
+                Log.StoppedUnfinishedWithoutLeaving(_logger, unfinished, Batches, Alerts, DeadLetters);
+            }
             else if (unfinished > 0)
             {
                 Log.StoppedUnfinished(_logger, unfinished, Batches, Alerts, DeadLetters);
