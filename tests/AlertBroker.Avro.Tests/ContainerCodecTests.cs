@@ -137,6 +137,30 @@ public class ContainerCodecTests
         Assert.Contains("snappy block fails its CRC-32", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("snappy")]
+    [InlineData("bzip2")]
+    [InlineData("xz")]
+    [InlineData("zstandard")]
+    public void CodecsWithAChecksum_ABitFlippedInIncompressibleData_IsCaught(string codec)
+    {
+        // Random bytes do not compress: the codecs store them nearly as they are, so a flipped bit there decompresses
+        // cleanly to one wrong bit, and only the codec's own check (snappy's CRC-32, bzip2's block CRC, xz's CRC-64,
+        // zstd's content checksum, which our writer sets) can tell. deflate carries none, nor do zstandard blocks from
+        // writers that leave the checksum out (the Java and Python defaults): a flip there reaches the datum, as it
+        // would in any Avro reader (checked when this test was written).
+        var payload = new byte[100_000];
+        new Random(5).NextBytes(payload);
+        var plain = WriteRows("null", 1, 1 << 20, AvroSchema.Bytes, _ => payload);
+        var file = codec == "xz" ? Recode([plain], "xz")[0] : WriteRows(codec, 1, 1 << 20, AvroSchema.Bytes, _ => payload);
+        Assert.Equal(payload, ((ReadOnlyMemory<byte>)AvroContainerReader.Open(file).ReadAll().Single()!).ToArray());
+
+        var corrupt = (byte[])file.Clone();
+        corrupt[AvroContainerReader.Open(file).Header.Length + 50_000] ^= 0x10;
+        var ex = Assert.Throws<AvroFormatException>(() => AvroContainerReader.Open(corrupt).ReadAll().ToList());
+        Assert.Contains(codec, ex.Message, StringComparison.Ordinal);
+    }
+
     private static List<long> BlocksOf(byte[] file)
     {
         var reader = AvroContainerReader.Open(file);

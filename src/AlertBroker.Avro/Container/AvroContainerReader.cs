@@ -19,7 +19,7 @@ public sealed class AvroContainerReader
     }
 
     /// <summary>The codecs the container readers read: the spec's six (null, deflate, snappy, zstandard, bzip2, xz).</summary>
-    public static IReadOnlyList<string> Codecs { get; } = [ContainerFormat.NullCodec, ContainerFormat.DeflateCodec, ContainerFormat.SnappyCodec, ContainerFormat.ZstandardCodec, ContainerFormat.Bzip2Codec, ContainerFormat.XzCodec];
+    public static IReadOnlyList<string> Codecs { get; } = [.. ContainerFormat.ReadableCodecNames.Select(c => c.Name)];
 
     public AvroContainerHeader Header { get; }
 

@@ -28,37 +28,19 @@ internal static class ContainerFormat
 
     public static ReadOnlySpan<byte> CodecKey => "avro.codec"u8;
 
+    /// <summary>The codecs the readers know, each with its name's UTF-8 bytes, as the header spells it.</summary>
+    public static readonly (string Name, byte[] Utf8)[] ReadableCodecNames =
+        [.. new[] { NullCodec, DeflateCodec, SnappyCodec, ZstandardCodec, Bzip2Codec, XzCodec }.Select(c => (c, System.Text.Encoding.UTF8.GetBytes(c)))];
+
     /// <summary>Maps codec name bytes to the interned codec string, without allocating for the known ones.</summary>
     public static string ResolveCodec(ReadOnlySpan<byte> name, long offset)
     {
-        if (name.SequenceEqual("null"u8))
+        foreach (var (codec, utf8) in ReadableCodecNames)
         {
-            return NullCodec;
-        }
-
-        if (name.SequenceEqual("deflate"u8))
-        {
-            return DeflateCodec;
-        }
-
-        if (name.SequenceEqual("snappy"u8))
-        {
-            return SnappyCodec;
-        }
-
-        if (name.SequenceEqual("zstandard"u8))
-        {
-            return ZstandardCodec;
-        }
-
-        if (name.SequenceEqual("bzip2"u8))
-        {
-            return Bzip2Codec;
-        }
-
-        if (name.SequenceEqual("xz"u8))
-        {
-            return XzCodec;
+            if (name.SequenceEqual(utf8))
+            {
+                return codec;
+            }
         }
 
         var text = System.Text.Encoding.UTF8.GetString(name[..Math.Min(name.Length, 64)]);
@@ -143,7 +125,10 @@ internal static class ContainerFormat
 
             case ZstandardCodec:
             {
+                // With zstd's content checksum (4 bytes a block; any zstd decoder checks it where present), which the
+                // Java and Python codecs leave out: without it a damaged block can decompress to wrong bytes unseen.
                 using var compressor = new ZstdSharp.Compressor(ZstandardLevel);
+                compressor.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
                 var span = destination.GetSpan(ZstdSharp.Compressor.GetCompressBound(data.Length));
                 destination.Advance(compressor.Wrap(data, span));
                 break;
