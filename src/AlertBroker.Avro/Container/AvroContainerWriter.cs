@@ -35,7 +35,7 @@ public sealed class AvroContainerWriter : IDisposable
     }
 
     /// <summary>The codecs this writer writes: null, deflate, snappy, zstandard and bzip2 (xz is read, not written).</summary>
-    public static IReadOnlyList<string> Codecs { get; } = [ContainerFormat.NullCodec, ContainerFormat.DeflateCodec, ContainerFormat.SnappyCodec, ContainerFormat.ZstandardCodec, ContainerFormat.Bzip2Codec];
+    public static IReadOnlyList<string> Codecs { get; } = ContainerFormat.WritableCodecNames.AsReadOnly();
 
     public AvroSchema Schema { get; }
 

@@ -20,8 +20,6 @@ internal static class ContainerFormat
     /// <summary>zstd level of the writer: the default of the Java implementation's codec factory.</summary>
     public const int ZstandardLevel = 3;
 
-    private const string ReadableCodecs = "'null', 'deflate', 'snappy', 'zstandard', 'bzip2' and 'xz'";
-
     public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
 
     public static ReadOnlySpan<byte> SchemaKey => "avro.schema"u8;
@@ -31,6 +29,9 @@ internal static class ContainerFormat
     /// <summary>The codecs the readers know, each with its name's UTF-8 bytes, as the header spells it.</summary>
     public static readonly (string Name, byte[] Utf8)[] ReadableCodecNames =
         [.. new[] { NullCodec, DeflateCodec, SnappyCodec, ZstandardCodec, Bzip2Codec, XzCodec }.Select(c => (c, System.Text.Encoding.UTF8.GetBytes(c)))];
+
+    /// <summary>The codecs the writer writes: all but xz (SharpCompress decompresses xz only).</summary>
+    public static readonly string[] WritableCodecNames = [NullCodec, DeflateCodec, SnappyCodec, ZstandardCodec, Bzip2Codec];
 
     /// <summary>Maps codec name bytes to the interned codec string, without allocating for the known ones.</summary>
     public static string ResolveCodec(ReadOnlySpan<byte> name, long offset)
@@ -44,20 +45,17 @@ internal static class ContainerFormat
         }
 
         var text = System.Text.Encoding.UTF8.GetString(name[..Math.Min(name.Length, 64)]);
-        throw new AvroFormatException($"unsupported codec '{text}' (this reader supports {ReadableCodecs})", offset);
+        throw new AvroFormatException($"unsupported codec '{text}' (this reader supports {Quoted(ReadableCodecNames.Select(c => c.Name))})", offset);
     }
 
     /// <summary>The interned name of a codec the writer can write; xz is read-only here (no managed xz encoder).</summary>
-    public static string ValidateCodecName(string codec) => codec switch
-    {
-        NullCodec => NullCodec,
-        DeflateCodec => DeflateCodec,
-        SnappyCodec => SnappyCodec,
-        ZstandardCodec => ZstandardCodec,
-        Bzip2Codec => Bzip2Codec,
-        XzCodec => throw new AvroException("this writer cannot write codec 'xz' (it reads it; write 'zstandard', 'bzip2', 'deflate', 'snappy' or 'null')"),
-        _ => throw new AvroException($"unsupported codec '{codec}' (this writer supports 'null', 'deflate', 'snappy', 'zstandard' and 'bzip2')"),
-    };
+    public static string ValidateCodecName(string codec) =>
+        Array.Find(WritableCodecNames, c => c == codec)
+        ?? throw new AvroException(codec == XzCodec
+            ? $"this writer cannot write codec 'xz' (it reads it; write {Quoted(WritableCodecNames)})"
+            : $"unsupported codec '{codec}' (this writer supports {Quoted(WritableCodecNames)})");
+
+    private static string Quoted(IEnumerable<string> codecs) => string.Join(", ", codecs.Select(c => $"'{c}'"));
 
     /// <summary>Decompresses a block into a new array, refusing output beyond <paramref name="maxLength"/>.</summary>
     public static byte[] Decompress(string codec, ReadOnlyMemory<byte> compressed, int maxLength, long offset)

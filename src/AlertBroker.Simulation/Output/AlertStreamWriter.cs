@@ -99,6 +99,7 @@ public sealed class AlertStreamWriter : IDisposable
         {
             throw new ArgumentException($"unknown codec '{codec}' (expected {string.Join(", ", AvroContainerWriter.Codecs)})", nameof(codec));
         }
+
         if (framing == AlertFraming.ConfluentWire && layout == AlertOutputLayout.SingleFile)
         {
             throw new ArgumentException("Confluent-framed messages are single datums: write them as files or nightly archives, not one container file", nameof(framing));

@@ -393,13 +393,16 @@ public sealed class KafkaAlertWorker
             {
                 Log.StoppedWithoutCommit(_logger, notCommitted, Batches, Alerts, DeadLetters);
             }
-            else if (leaveTimedOut && unfinished == 0)
+            else if (leaveTimedOut)
             {
-                Log.StoppedWithoutLeaving(_logger, Batches, Alerts, DeadLetters);
-            }
-            else if (unfinished > 0 && leaveTimedOut)
-            {
-                Log.StoppedUnfinishedWithoutLeaving(_logger, unfinished, Batches, Alerts, DeadLetters);
+                if (unfinished > 0)
+                {
+                    Log.StoppedUnfinishedWithoutLeaving(_logger, unfinished, Batches, Alerts, DeadLetters);
+                }
+                else
+                {
+                    Log.StoppedWithoutLeaving(_logger, Batches, Alerts, DeadLetters);
+                }
             }
             else if (unfinished > 0)
             {
