@@ -178,6 +178,10 @@ public sealed class AlertDecoder
                 }
             }
         }
+        catch (AvroLimitExceededException e)
+        {
+            throw new AlertFormatException(AlertErrorKind.TooLarge, e.Message, -1, e);
+        }
         catch (AvroFormatException e)
         {
             throw new AlertFormatException(AlertErrorKind.CorruptAvro, e.Message, -1, e);

@@ -23,6 +23,13 @@ public enum AlertErrorKind
 
     /// <summary>The alert carries more observations than <see cref="AlertValidation.MaxObservationsPerAlert"/>.</summary>
     HistoryTooLong,
+
+    /// <summary>
+    /// The message's compressed Avro blocks inflate beyond the decoder's limit (<see cref="AlertBroker.Avro.AvroLimits.MaxInflatedBytes"/>,
+    /// or <see cref="AlertBroker.Avro.AvroLimits.MaxBlockLength"/> for one block): a compression bomb, or an alert larger than
+    /// the limit was set for. Refused after at most that much decompression.
+    /// </summary>
+    TooLarge,
 }
 
 /// <summary>A typed failure to decode or normalise one alert message.</summary>

@@ -37,7 +37,7 @@ public sealed class AvroSchemaException : AvroException
 }
 
 /// <summary>The binary data does not decode under its schema; <see cref="Offset"/> is the absolute byte offset of the failure.</summary>
-public sealed class AvroFormatException : AvroException
+public class AvroFormatException : AvroException
 {
     public AvroFormatException()
     {
@@ -67,6 +67,37 @@ public sealed class AvroFormatException : AvroException
 
     /// <summary>Absolute byte offset where decoding failed.</summary>
     public long Offset { get; }
+}
+
+/// <summary>
+/// Data that would inflate beyond a limit of <see cref="AvroLimits"/> (<see cref="AvroLimits.MaxBlockLength"/> or
+/// <see cref="AvroLimits.MaxInflatedBytes"/>): not necessarily corrupt, but refused before more memory or time is spent on
+/// it (a compression bomb, or a message larger than the reader was configured for).
+/// </summary>
+public sealed class AvroLimitExceededException : AvroFormatException
+{
+    public AvroLimitExceededException()
+    {
+    }
+
+    public AvroLimitExceededException(string message)
+        : base(message)
+    {
+    }
+
+    public AvroLimitExceededException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public AvroLimitExceededException(string message, long offset, long limit)
+        : base(message, offset)
+    {
+        Limit = limit;
+    }
+
+    /// <summary>The limit, in bytes, that the data would have exceeded.</summary>
+    public long Limit { get; }
 }
 
 /// <summary>A writer schema cannot be resolved against a reader schema; the message names the path of the mismatch.</summary>

@@ -21,6 +21,13 @@ public sealed record AvroLimits
     /// <summary>Largest decompressed container block (default 256 MiB); guards against compression bombs.</summary>
     public int MaxBlockLength { get; init; } = 256 * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes the compressed blocks of one container may inflate to, in total (default: no limit beyond
+    /// <see cref="MaxBlockLength"/> per block). A reader of Kafka messages, each one alert, sets it far lower: one small
+    /// message then costs at most this much memory and decompression work, however many blocks it claims.
+    /// </summary>
+    public long MaxInflatedBytes { get; init; } = long.MaxValue;
+
     /// <summary>The defaults above.</summary>
     public static AvroLimits Default { get; } = new();
 }

@@ -100,10 +100,39 @@ public class ContainerCodecTests
         var file = codec == "xz" ? Recode([WriteRows("null", 1, 1 << 20, AvroSchema.Bytes, _ => new byte[200_000])], "xz")[0] : WriteRows(codec, 1, 1 << 20, AvroSchema.Bytes, _ => new byte[200_000]);
         var limits = AvroLimits.Default with { MaxBlockLength = 10_000 };
         var reader = AvroContainerReader.Open(file, limits: limits);
-        var ex = Assert.Throws<AvroFormatException>(() => reader.TryReadBlock(out _));
+        var ex = Assert.Throws<AvroLimitExceededException>(() => reader.TryReadBlock(out _));
         Assert.Contains("beyond the limit", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(10_000, ex.Limit);
         using var stream = new AvroContainerStreamReader(new MemoryStream(file), limits: limits);
-        Assert.Throws<AvroFormatException>(() => stream.TryReadBlock(out _));
+        Assert.Equal(10_000, Assert.Throws<AvroLimitExceededException>(() => stream.TryReadBlock(out _)).Limit);
+    }
+
+    // Ten blocks of 20,003 inflated bytes each (a 20,000-byte value and its length) under a limit of 50,000 in all: the
+    // first two are read, the third is refused as it inflates past what is left (at most 9,988 bytes of it are inflated).
+    [Theory]
+    [MemberData(nameof(CompressedWritableCodecs))]
+    public void BlocksBeyondTheTotalLimit_TheFirstOverItIsRefused_InBothReaders(string codec)
+    {
+        var file = WriteRows(codec, 10, 1, AvroSchema.Bytes, i => Enumerable.Repeat((byte)i, 20_000).ToArray());
+        Assert.True(file.Length < 10 * 20_000 / 4, $"{codec}: {file.Length} bytes");
+        var limits = AvroLimits.Default with { MaxInflatedBytes = 50_000 };
+
+        var reader = AvroContainerReader.Open(file, limits: limits);
+        Assert.True(reader.TryReadBlock(out var first));
+        Assert.Equal(20_003, first.Data.Length);
+        Assert.True(reader.TryReadBlock(out _));
+        var ex = Assert.Throws<AvroLimitExceededException>(() => reader.TryReadBlock(out _));
+        Assert.Equal(50_000, ex.Limit);
+        Assert.Contains("beyond the limit of 50000 bytes in all", ex.Message, StringComparison.Ordinal);
+
+        using var stream = new AvroContainerStreamReader(new MemoryStream(file), limits: limits);
+        Assert.True(stream.TryReadBlock(out _));
+        Assert.True(stream.TryReadBlock(out _));
+        Assert.Equal(50_000, Assert.Throws<AvroLimitExceededException>(() => stream.TryReadBlock(out _)).Limit);
+
+        // A limit that holds them all reads them all; uncompressed blocks are not counted (they cost no inflation).
+        Assert.Equal(10, AvroContainerReader.Open(file, limits: limits with { MaxInflatedBytes = 200_030 }).ReadAll().Count());
+        Assert.Equal(10, AvroContainerReader.Open(WriteRows("null", 10, 1, AvroSchema.Bytes, _ => new byte[20_000]), limits: limits).ReadAll().Count());
     }
 
     [Theory]

@@ -17,7 +17,8 @@ namespace AlertBroker.Cli.Tests;
 /// <summary>
 /// The process-level fault suite (<c>--filter Category=Fault</c>, or <c>bash eng/fault-suite.sh</c>): a real
 /// <c>alertbroker run</c> against librdkafka's mock cluster and a real redis-server, fed good alerts and a poison mix
-/// (random bytes, a truncated alert, a wrong schema, 20 MB, NaN, an absurd time, a 100,000-point history), then
+/// (random bytes, a truncated alert, a wrong schema, 20 MB, NaN, an absurd time, a 100,000-point history, a few kilobytes
+/// inflating to 64 MB), then
 /// <c>kill -9</c> mid-stream and a restart, a Redis restart with persistence, a Redis stop/start without it, and SIGTERM.
 /// The output and dead-letter topics are read back with <c>alertbroker consume --jsonl</c>; the report (alerts in,
 /// classifications out, lost, duplicated, dead letters by kind, state consistency) is printed and asserted: 0 lost,
@@ -250,6 +251,7 @@ public sealed class FaultSuiteTests : IClassFixture<RedisServerFixture>, IDispos
         yield return ("NaN magnitude", nameof(AlertErrorKind.InvalidValue), Mutate(sample.Message, c => c["magpsf"] = float.NaN));
         yield return ("MJD 1e30", nameof(AlertErrorKind.InvalidValue), Mutate(sample.Message, c => c["jd"] = 1e30));
         yield return ("100,000-point history", nameof(AlertErrorKind.HistoryTooLong), SyntheticZtfAlerts.LongHistory(9_999_999, 100_000, seed: 3).Message);
+        yield return ("zstandard bomb", nameof(AlertErrorKind.TooLarge), SyntheticZtfAlerts.CompressionBomb(64 * 1024 * 1024));
     }
 
     private static byte[] Mutate(byte[] container, Action<GenericRecord> changeCandidate)

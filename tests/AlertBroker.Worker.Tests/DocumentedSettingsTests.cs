@@ -104,6 +104,7 @@ public sealed partial class DocumentedSettingsTests
         { "State:RetryInitialMs", "0" },
         { "State:MaxObservationsPerObject", "-1" },
         { "Alerts:MaxObservationsPerAlert", "-1" },
+        { "Alerts:MaxInflatedBytes", "-1" },
         { "Model:RegistryPrefix", "\"\"" },
         { "Model:RegistryPrefix", "\"{alertbroker}\"" },
         { "Model:RegistryPollSeconds", "0" },

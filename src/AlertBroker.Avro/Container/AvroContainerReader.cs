@@ -9,6 +9,7 @@ public sealed class AvroContainerReader
     private readonly ReadOnlyMemory<byte> _file;
     private readonly AvroLimits _limits;
     private int _position;
+    private long _inflated;
 
     private AvroContainerReader(ReadOnlyMemory<byte> file, AvroContainerHeader header, AvroLimits limits)
     {
@@ -148,7 +149,9 @@ public sealed class AvroContainerReader
         var data = _file.Slice(dataStart, (int)size);
         if (!ReferenceEquals(Header.Codec, ContainerFormat.NullCodec))
         {
-            data = ContainerFormat.Decompress(Header.Codec, data, _limits.MaxBlockLength, dataStart);
+            using var output = new PooledBufferWriter((int)Math.Clamp(size * 4L, 1024, 1 << 20));
+            ContainerFormat.InflateBlockInto(Header.Codec, data, output, _limits, ref _inflated, dataStart);
+            data = output.WrittenSpan.ToArray();
         }
 
         block = new AvroBlock(count, data, dataStart);

@@ -19,6 +19,7 @@ public sealed class AvroContainerStreamReader : IDisposable
     private long _consumed;
     private bool _eof;
     private PooledBufferWriter? _inflated;
+    private long _inflatedBytes;
 
     public AvroContainerStreamReader(Stream stream, AvroSchemaCache? cache = null, AvroLimits? limits = null, bool leaveOpen = false)
     {
@@ -126,9 +127,14 @@ public sealed class AvroContainerStreamReader : IDisposable
 
         var sizeOffset = _consumed;
         var size = ReadVarLong();
-        if (size < 0 || size > _limits.MaxBlockLength)
+        if (size < 0)
         {
-            throw new AvroFormatException($"block size {size} is negative or exceeds the limit of {_limits.MaxBlockLength}", sizeOffset);
+            throw new AvroFormatException($"block size {size} is negative", sizeOffset);
+        }
+
+        if (size > _limits.MaxBlockLength)
+        {
+            throw new AvroLimitExceededException($"block size {size} exceeds the limit of {_limits.MaxBlockLength}", sizeOffset, _limits.MaxBlockLength);
         }
 
         var dataOffset = _consumed;
@@ -152,7 +158,7 @@ public sealed class AvroContainerStreamReader : IDisposable
         if (!ReferenceEquals(Header.Codec, ContainerFormat.NullCodec))
         {
             _inflated ??= new PooledBufferWriter(64 * 1024);
-            ContainerFormat.DecompressInto(Header.Codec, data, _inflated, _limits.MaxBlockLength, dataOffset);
+            ContainerFormat.InflateBlockInto(Header.Codec, data, _inflated, _limits, ref _inflatedBytes, dataOffset);
             data = _inflated.WrittenMemory;
         }
 

@@ -57,12 +57,25 @@ internal static class ContainerFormat
 
     private static string Quoted(IEnumerable<string> codecs) => string.Join(", ", codecs.Select(c => $"'{c}'"));
 
-    /// <summary>Decompresses a block into a new array, refusing output beyond <paramref name="maxLength"/>.</summary>
-    public static byte[] Decompress(string codec, ReadOnlyMemory<byte> compressed, int maxLength, long offset)
+    /// <summary>
+    /// Decompresses one block of a container as <see cref="DecompressInto"/>, within both of <paramref name="limits"/>'
+    /// bounds: <see cref="AvroLimits.MaxBlockLength"/> for the block and what is left of
+    /// <see cref="AvroLimits.MaxInflatedBytes"/> after the <paramref name="inflated"/> bytes of the blocks before it
+    /// (which grows by this block's length).
+    /// </summary>
+    public static void InflateBlockInto(string codec, ReadOnlyMemory<byte> compressed, PooledBufferWriter output, AvroLimits limits, ref long inflated, long offset)
     {
-        using var output = new PooledBufferWriter((int)Math.Clamp(compressed.Length * 4L, 1024, 1 << 20));
-        DecompressInto(codec, compressed, output, maxLength, offset);
-        return output.WrittenSpan.ToArray();
+        var left = Math.Max(0, limits.MaxInflatedBytes - inflated);
+        try
+        {
+            DecompressInto(codec, compressed, output, (int)Math.Min(limits.MaxBlockLength, left), offset);
+        }
+        catch (AvroLimitExceededException) when (left < limits.MaxBlockLength)
+        {
+            throw new AvroLimitExceededException($"the container's {codec} blocks inflate beyond the limit of {limits.MaxInflatedBytes} bytes in all", offset, limits.MaxInflatedBytes);
+        }
+
+        inflated += output.WrittenCount;
     }
 
     /// <summary>
@@ -154,7 +167,9 @@ internal static class ContainerFormat
         var length = Snappier.Snappy.GetUncompressedLength(body);
         if (length < 0 || length > maxLength)
         {
-            throw new AvroFormatException($"snappy block inflates to {length} bytes, beyond the limit of {maxLength}", offset);
+            throw length < 0
+                ? new AvroFormatException($"snappy block declares a negative length {length}", offset)
+                : new AvroLimitExceededException($"snappy block inflates to {length} bytes, beyond the limit of {maxLength}", offset, maxLength);
         }
 
         var span = output.GetSpan(Math.Max(length, 1));
@@ -189,7 +204,7 @@ internal static class ContainerFormat
                 output.Advance(n);
                 if (output.WrittenCount > maxLength)
                 {
-                    throw new AvroFormatException($"{codec} block inflates beyond the limit of {maxLength} bytes", offset);
+                    throw new AvroLimitExceededException($"{codec} block inflates beyond the limit of {maxLength} bytes", offset, maxLength);
                 }
             }
         }

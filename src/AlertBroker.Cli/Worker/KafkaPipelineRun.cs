@@ -103,7 +103,7 @@ internal sealed class KafkaPipelineRun
         const string Output = "classifications";
         const string Dead = "dead-letters";
         cluster.CreateTopics(Input, Output, Dead);
-        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas });
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas, Limits = new AlertOptions().ToDecoderLimits() });
         var metrics = Metrics ?? new WorkerMetrics();
         var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics, Candidates = Candidates };
         var options = new KafkaOptions

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AlertBroker.Alerts;
 using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Scoring;
@@ -42,7 +43,7 @@ internal static class PipelineBench
         using var metrics = observe == PipelineObservation.None ? null : new WorkerMetrics();
         using var statistics = observe == PipelineObservation.Web ? new WorkerStatistics(metrics!) : null;
         var recent = observe == PipelineObservation.Web ? new RecentClassificationLog(500) : null;
-        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = schemas });
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = schemas, Limits = new AlertOptions().ToDecoderLimits() });
         var codec = new ClassificationCodec();
         var inputs = new InputMessage[messages.Count];
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

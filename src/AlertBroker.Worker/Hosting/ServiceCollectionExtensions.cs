@@ -252,7 +252,8 @@ public static class ServiceCollectionExtensions
             ISchemaLookup? lookup = registry.Client is { } client
                 ? new ConfluentSchemaRegistryLookup(client)
                 : !string.IsNullOrWhiteSpace(o.SchemaDirectory) ? new DirectorySchemaLookup(o.SchemaDirectory) : null;
-            return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup, Validation = sp.GetRequiredService<IOptions<AlertOptions>>().Value.ToValidation() });
+            var alerts = sp.GetRequiredService<IOptions<AlertOptions>>().Value;
+            return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup, Validation = alerts.ToValidation(), Limits = alerts.ToDecoderLimits() });
         });
         services.AddSingleton(sp =>
         {

@@ -163,6 +163,21 @@ public sealed class AlertOptions
     /// <summary>Most observations (all kinds) one alert may carry; an alert over it is dead-lettered (<c>HistoryTooLong</c>). 0: no limit.</summary>
     public int MaxObservationsPerAlert { get; set; } = s_defaults.MaxObservationsPerAlert;
 
+    /// <summary>
+    /// Most bytes one message's compressed Avro blocks may inflate to, in all (default 16 MiB, about a hundred times a real
+    /// alert with its cutouts); a message that would inflate further is dead-lettered as <c>TooLarge</c> after at most this
+    /// much decompression, so a few kilobytes of compression bomb cost neither the decoder's 256 MiB block limit in memory
+    /// nor seconds of a partition's time. 0: only that block limit.
+    /// </summary>
+    public long MaxInflatedBytes { get; set; } = DefaultMaxInflatedBytes;
+
+    /// <summary>The default of <see cref="MaxInflatedBytes"/>: 16 MiB.</summary>
+    public const long DefaultMaxInflatedBytes = 16 * 1024 * 1024;
+
+    /// <summary>The decoder's limits under these settings: <see cref="MaxInflatedBytes"/> over the defaults.</summary>
+    public AlertBroker.Avro.AvroLimits ToDecoderLimits() =>
+        MaxInflatedBytes == 0 ? AlertBroker.Avro.AvroLimits.Default : AlertBroker.Avro.AvroLimits.Default with { MaxInflatedBytes = MaxInflatedBytes };
+
     /// <summary>The checks as the decoder takes them.</summary>
     public AlertBroker.Alerts.AlertValidation ToValidation() => new()
     {
@@ -178,8 +193,13 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
 {
     public ValidateOptionsResult Validate(string? name, AlertOptions options)
     {
-        var problems = options.ToValidation().Problems();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => "AlertBroker:Alerts: " + p));
+        var problems = options.ToValidation().Problems().Select(p => "AlertBroker:Alerts: " + p).ToList();
+        if (options.MaxInflatedBytes < 0)
+        {
+            problems.Add("AlertBroker:Alerts:MaxInflatedBytes must be 0 (only the decoder's 256 MiB block limit) or a number of bytes.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }
 

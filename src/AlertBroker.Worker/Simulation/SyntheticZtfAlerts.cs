@@ -126,6 +126,45 @@ public sealed class SyntheticZtfAlerts
         return new SyntheticAlert(curve.ObjectId, last.Id, last.Jd - 2400000.5, Container(buffer.WrittenSpan));
     }
 
+    /// <summary>
+    /// A compression bomb: a ZTF-schema container of a few kilobytes whose one zstandard block inflates to
+    /// <paramref name="inflatedBytes"/> zeros (the decoder's inflation limits; tests and the fault suite).
+    /// </summary>
+    public static byte[] CompressionBomb(int inflatedBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inflatedBytes);
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, Schema, "zstandard", blockSizeBytes: inflatedBytes, leaveOpen: true))
+        {
+            writer.WriteEncoded(new byte[inflatedBytes]);
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>The alert(s) of a container message written again with <paramref name="codec"/> (block by block).</summary>
+    public static byte[] Recompress(byte[] container, string codec)
+    {
+        var reader = AvroContainerReader.Open(container);
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, reader.Header.Schema, codec, leaveOpen: true))
+        {
+            while (reader.TryReadBlock(out var block))
+            {
+                var span = block.Data.Span;
+                var datums = new AvroReader(span);
+                for (long i = 0; i < block.Count; i++)
+                {
+                    var start = datums.Position;
+                    datums.Skip(reader.Header.Schema);
+                    writer.WriteEncoded(span[start..datums.Position]);
+                }
+            }
+        }
+
+        return stream.ToArray();
+    }
+
     private static void Write(ArrayBufferWriter<byte> buffer, Curve c, int index, int maxHistory)
     {
         var w = new AvroWriter(buffer);
