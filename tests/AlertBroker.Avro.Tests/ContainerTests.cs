@@ -161,6 +161,6 @@ public class ContainerTests
 
         var limits = AvroLimits.Default with { MaxBlockLength = 10_000 };
         var reader = AvroContainerReader.Open(stream.ToArray(), limits: limits);
-        Assert.Throws<AvroFormatException>(() => reader.TryReadBlock(out _));
+        Assert.Equal(10_000, Assert.Throws<AvroLimitExceededException>(() => reader.TryReadBlock(out _)).Limit);
     }
 }

@@ -31,21 +31,58 @@ public sealed class SchemaRegistryLookupTests
     }
 
     [Fact]
-    public async Task GetSchemaAsync_UnknownId_ThrowsWithRegistryMessageAndAsksAgainNextTime()
+    public async Task GetSchemaAsync_UnknownId_ThrowsWithRegistryMessageAndAsksAgainAfterTheRefusalTtl()
     {
         await using var registry = await FakeSchemaRegistry.StartAsync();
-        using var lookup = ConfluentSchemaRegistryLookup.Create(registry.Url);
+        var clock = new ManualClock();
+        using var lookup = new ConfluentSchemaRegistryLookup(SchemaRegistryClients.Create(registry.Url), ownsClient: true, clock);
 
-        var e = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(77));
+        var e = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
         Assert.Contains("404", e.Message, StringComparison.Ordinal);
         Assert.Contains("40403", e.Message, StringComparison.Ordinal);
 
-        // Not cached: once the schema exists, the same id resolves.
-        var id = registry.Add("late-value", RecordS);
-        Assert.Equal(1, id);
-        await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(77));
-        Assert.True(registry.CountRequests("GET", "/schemas/ids/77") >= 2);
-        Assert.Equal("S", ((RecordSchema)await lookup.GetSchemaAsync(id)).FullName);
+        // A stream of messages with the unregistered id: the registry is asked once, every message still refused with its answer.
+        for (var i = 0; i < 200; i++)
+        {
+            var again = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
+            Assert.Equal(e.Message, again.Message);
+        }
+
+        Assert.Equal(1, registry.CountRequests("GET", "/schemas/ids/1"));
+
+        // Registered meanwhile: found once the refusal has been remembered for its time, not before.
+        Assert.Equal(1, registry.Add("late-value", RecordS));
+        clock.Advance(ConfluentSchemaRegistryLookup.DefaultRefusalTtl - TimeSpan.FromMilliseconds(10));
+        await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
+        Assert.Equal(1, registry.CountRequests("GET", "/schemas/ids/1"));
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal("S", ((RecordSchema)await lookup.GetSchemaAsync(1)).FullName);
+        Assert.Equal(2, registry.CountRequests("GET", "/schemas/ids/1"));
+    }
+
+    [Fact]
+    public async Task GetSchemaAsync_RefusalTtlZero_AsksEveryTime()
+    {
+        await using var registry = await FakeSchemaRegistry.StartAsync();
+        using var lookup = new ConfluentSchemaRegistryLookup(SchemaRegistryClients.Create(registry.Url), ownsClient: true) { RefusalTtl = TimeSpan.Zero };
+        for (var i = 0; i < 3; i++)
+        {
+            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(77));
+        }
+
+        Assert.Equal(3, registry.CountRequests("GET", "/schemas/ids/77"));
+    }
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 
     [Fact]

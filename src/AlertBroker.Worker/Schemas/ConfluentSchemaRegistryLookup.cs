@@ -8,7 +8,10 @@ namespace AlertBroker.Worker.Schemas;
 /// Resolves Confluent-wire schema ids through Confluent's schema registry client (authentication, TLS, retries and its
 /// cache come with it); AlertBroker's own Avro code parses the schema and decodes. Each id is parsed once and the same
 /// <see cref="AvroSchema"/> instance returned afterwards (so compiled decoding plans are reused); concurrent misses share
-/// one fetch; failures are not cached. Schema references (named types registered under other subjects) are resolved.
+/// one fetch. A definitive refusal (the id is not registered, not Avro, invalid) is remembered for
+/// <see cref="RefusalTtl"/>, so a stream of messages with an unregistered id asks the registry about once per that time
+/// rather than once per message, and a schema registered later is found within it; an unanswered lookup (registry down)
+/// is not remembered. Schema references (named types registered under other subjects) are resolved.
 /// </summary>
 public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
 {
@@ -16,13 +19,25 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
     private readonly bool _ownsClient;
     private readonly ConcurrentDictionary<int, AvroSchema> _schemas = new();
     private readonly ConcurrentDictionary<int, Lazy<Task<AvroSchema>>> _fetches = new();
+    private readonly ConcurrentDictionary<int, (long Until, AvroSchemaLookupException Error)> _refused = new();
+    private readonly TimeProvider _time;
 
-    public ConfluentSchemaRegistryLookup(ISchemaRegistryClient client, bool ownsClient = false)
+    public ConfluentSchemaRegistryLookup(ISchemaRegistryClient client, bool ownsClient = false, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
         _ownsClient = ownsClient;
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How long a definitive refusal of an id is remembered (default 5 s; zero: not at all).</summary>
+    public TimeSpan RefusalTtl { get; init; } = DefaultRefusalTtl;
+
+    /// <summary>The default <see cref="RefusalTtl"/>.</summary>
+    public static readonly TimeSpan DefaultRefusalTtl = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most refused ids remembered at once (messages with random ids must not grow the map without end).</summary>
+    internal const int MaxRemembered = 10_000;
 
     /// <summary>A lookup with its own client for <paramref name="url"/> (basic authentication when a user name is given).</summary>
     public static ConfluentSchemaRegistryLookup Create(string url, string? username = null, string? password = null) =>
@@ -33,6 +48,16 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
         if (_schemas.TryGetValue(schemaId, out var known))
         {
             return ValueTask.FromResult(known);
+        }
+
+        if (_refused.TryGetValue(schemaId, out var refused))
+        {
+            if (_time.GetTimestamp() < refused.Until)
+            {
+                return ValueTask.FromException<AvroSchema>(new AvroSchemaLookupException(refused.Error.Message, refused.Error));
+            }
+
+            _refused.TryRemove(new KeyValuePair<int, (long, AvroSchemaLookupException)>(schemaId, refused));
         }
 
         var fetch = _fetches.GetOrAdd(schemaId, id => new Lazy<Task<AvroSchema>>(() => FetchAsync(id), LazyThreadSafetyMode.ExecutionAndPublication));
@@ -53,6 +78,11 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
         {
             return await fetch.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (AvroSchemaLookupException e) when (fetch.Value.IsCompleted)
+        {
+            Remember(schemaId, e);
+            throw;
+        }
         finally
         {
             // Success is kept in _schemas; a failure is forgotten so that the next message asks again.
@@ -61,6 +91,33 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
                 _fetches.TryRemove(new KeyValuePair<int, Lazy<Task<AvroSchema>>>(schemaId, fetch));
             }
         }
+    }
+
+    private void Remember(int schemaId, AvroSchemaLookupException error)
+    {
+        if (RefusalTtl <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        if (_refused.Count >= MaxRemembered)
+        {
+            foreach (var (id, entry) in _refused)
+            {
+                if (entry.Until <= now)
+                {
+                    _refused.TryRemove(new KeyValuePair<int, (long, AvroSchemaLookupException)>(id, entry));
+                }
+            }
+
+            if (_refused.Count >= MaxRemembered)
+            {
+                _refused.Clear();
+            }
+        }
+
+        _refused[schemaId] = (now + (long)(RefusalTtl.TotalSeconds * _time.TimestampFrequency), error);
     }
 
     private async Task<AvroSchema> FetchAsync(int id)
