@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(68, LogLevel.Warning, "Shutting down: the batch in hand ({Messages} messages) was not finished before the stop (its state writes or messages were not acknowledged), so its offsets are not committed and the next owner reads it again; committed the batches before it, but did not leave the group (Kafka did not answer): the group gives this member's partitions to the others after its session.timeout.ms ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void StoppedUnfinishedWithoutLeaving(ILogger logger, int messages, long batches, long alerts, long deadLetters);
 
+    [LoggerMessage(69, LogLevel.Warning, "{Count} more dead letters of kind {Kind} in the last {Seconds:F0} s were not logged one by one (the first {PerWindow} of each kind in a {WindowSeconds:F0}-s window are); every one went to {Topic} and is counted in alertbroker_dead_letters_total")]
+    public static partial void DeadLettersNotLogged(ILogger logger, long count, string kind, double seconds, int perWindow, double windowSeconds, string topic);
+
     [LoggerMessage(65, LogLevel.Information, "Stopped before reading anything: nothing to commit")]
     public static partial void StoppedBeforeReading(ILogger logger);
 

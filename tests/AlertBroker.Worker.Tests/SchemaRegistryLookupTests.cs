@@ -73,18 +73,6 @@ public sealed class SchemaRegistryLookupTests
         Assert.Equal(3, registry.CountRequests("GET", "/schemas/ids/77"));
     }
 
-    /// <summary>A clock that moves only when told.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
-
     [Fact]
     public async Task GetSchemaAsync_RegistryWithBasicAuth_SendsTheCredentials()
     {

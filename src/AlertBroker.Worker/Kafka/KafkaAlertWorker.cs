@@ -113,6 +113,9 @@ public sealed class KafkaAlertWorker
         _producerMessageMaxBytes = CreateProducerConfig(options).MessageMaxBytes ?? 1_000_000;
     }
 
+    /// <summary>How many dead letters are logged one by one (the rest are counted and summed up per window).</summary>
+    internal DeadLetterLogLimiter DeadLetterLog { get; init; } = new();
+
     /// <summary>
     /// After a stop is requested, how long the batch in hand may still take to be acknowledged by Kafka; past it, the batch
     /// is abandoned uncommitted (re-delivered after a restart) and the worker closes. Keep it below the host's shutdown
@@ -298,6 +301,7 @@ public sealed class KafkaAlertWorker
                 Fill(consumer, batch, stoppingToken, abort);
                 if (batch.Count == 0 || abort.IsCancellationRequested || _fatal is not null)
                 {
+                    LogDeadLettersNotLogged(force: false);
                     continue;
                 }
 
@@ -317,6 +321,7 @@ public sealed class KafkaAlertWorker
 
                 StoreOffsets(consumer, batch);
                 UpdateLag(consumer);
+                LogDeadLettersNotLogged(force: false);
             }
 
             if (!abort.IsCancellationRequested)
@@ -378,6 +383,8 @@ public sealed class KafkaAlertWorker
                 _ = pending.ContinueWith(_ => consumer.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
+            LogDeadLettersNotLogged(force: true);
+
             // What the log says of the ending is what happened: "committed" only where the commit went through.
             var notCommitted = _fatal is { } f ? $"librdkafka reported a fatal error {f.Code}"
                 : abort.IsCancellationRequested ? "the worker aborted"
@@ -412,6 +419,14 @@ public sealed class KafkaAlertWorker
             {
                 Log.Stopped(_logger, Batches, Alerts, DeadLetters);
             }
+        }
+    }
+
+    private void LogDeadLettersNotLogged(bool force)
+    {
+        foreach (var (kind, count, over) in DeadLetterLog.TakeSuppressed(force))
+        {
+            Log.DeadLettersNotLogged(_logger, count, kind, over.TotalSeconds, DeadLetterLog.PerKindPerWindow, DeadLetterLog.Window.TotalSeconds, _options.DeadLetterTopic);
         }
     }
 
@@ -889,7 +904,11 @@ public sealed class KafkaAlertWorker
         for (var i = 0; i < deadLetters.Count; i++)
         {
             var d = deadLetters[i];
-            Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
+            if (DeadLetterLog.ShouldLog(d.Kind))
+            {
+                Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
+            }
+
             kept[i] = Math.Min(d.Message.Value.Length, DeadLetterBudget(d));
             ProduceDeadLetter(i);
         }

@@ -85,7 +85,8 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
         }
         finally
         {
-            // Success is kept in _schemas; a failure is forgotten so that the next message asks again.
+            // Success is kept in _schemas, a refusal in _refused for RefusalTtl; the shared fetch itself is dropped either
+            // way, so an unanswered lookup (the registry down) is asked again by the next message.
             if (fetch.Value.IsCompleted)
             {
                 _fetches.TryRemove(new KeyValuePair<int, Lazy<Task<AvroSchema>>>(schemaId, fetch));

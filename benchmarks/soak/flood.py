@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A flood of poison through the whole worker: how fast `alertbroker run` dead-letters messages that are not alerts, and
+how many log lines and bytes that costs. Not a unit test: a measurement for docs/performance.md.
+
+    python3 benchmarks/soak/flood.py --alertbroker /tmp/ab/alertbroker --messages 10000
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("--alertbroker", required=True, help="the published alertbroker executable")
+p.add_argument("--messages", type=int, default=10000, help="poison messages (100 random bytes each, not Avro)")
+p.add_argument("--http-port", default="19466")
+a = p.parse_args()
+AB = [a.alertbroker]
+work = tempfile.mkdtemp(prefix="ab-flood-")
+poison = os.path.join(work, "poison")
+os.mkdir(poison)
+for i in range(a.messages):
+    with open(os.path.join(poison, f"{i:06d}.bin"), "wb") as f:
+        f.write(b"\x7f" + os.urandom(99))
+
+kafka = subprocess.Popen(AB + ["mock-kafka", "--topic", "alerts", "--topic", "out", "--topic", "dead"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+bootstrap = None
+for _ in range(100):
+    m = re.search(r"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)", kafka.stdout.readline())
+    if m:
+        bootstrap = m.group(1)
+        break
+if bootstrap is None:
+    sys.exit("mock-kafka printed no bootstrap servers")
+worker = None
+try:
+    sent = subprocess.run(AB + ["replay", poison, "--to-kafka", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--quiet"], capture_output=True, text=True)
+    if sent.returncode != 0:
+        sys.exit(f"replay --to-kafka: exit {sent.returncode}: {sent.stderr.strip()}")
+    log = os.path.join(work, "worker.log")
+    worker = subprocess.Popen(
+        AB + ["run", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--output-topic", "out", "--dead-letter-topic", "dead",
+              "--in-memory", "--random-model", "--http-port", a.http_port],
+        stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    first = last = None
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        time.sleep(0.2)
+        try:
+            metrics = urllib.request.urlopen(f"http://127.0.0.1:{a.http_port}/metrics", timeout=5).read().decode()
+        except Exception:  # noqa: BLE001 - not up yet
+            continue
+        dead = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("alertbroker_dead_letters_total") and not l.startswith("#"))
+        if dead > 0 and first is None:
+            first = (time.time(), dead)
+        if dead >= a.messages:
+            last = (time.time(), dead)
+            break
+    worker.send_signal(signal.SIGTERM)
+    code = worker.wait(60)
+    if first is None or last is None:
+        sys.exit(f"not every message was dead-lettered in time (worker exit {code}); log: {log}")
+    text = open(log).read()
+    lines = text.count("\n")
+    per_letter = len(re.findall(r"Dead letter from", text))
+    rate = (last[1] - first[1]) / max(last[0] - first[0], 1e-3)
+    print(f"{a.messages} poison messages dead-lettered; {rate:,.0f} dead letters/s after the first (sampled every 0.2 s); "
+          f"worker log {lines:,} lines, {len(text.encode()):,} bytes ({per_letter:,} 'Dead letter from' lines); exit {code}")
+finally:
+    if worker is not None and worker.poll() is None:
+        worker.kill()
+    kafka.terminate()
+    kafka.wait(30)

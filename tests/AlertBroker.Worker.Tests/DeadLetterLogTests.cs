@@ -1,0 +1,92 @@
+using AlertBroker.State;
+using AlertBroker.Worker.Hosting;
+using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Simulation;
+using AlertBroker.Worker.Telemetry;
+using Microsoft.Extensions.Logging;
+using static AlertBroker.Worker.Tests.PipelineTestKit;
+
+namespace AlertBroker.Worker.Tests;
+
+/// <summary>A flood of poison is logged a few lines a window, not a line a message; every dead letter is still sent and counted.</summary>
+public sealed class DeadLetterLogTests : IClassFixture<MockKafkaFixture>
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(40);
+    private readonly MockKafkaFixture _kafka;
+
+    public DeadLetterLogTests(MockKafkaFixture kafka)
+    {
+        _kafka = kafka;
+    }
+
+    [Fact]
+    public void Limiter_FirstOfEachKindPerWindow_TheRestCountedAndSaidWhenTheWindowHasPassed()
+    {
+        var clock = new ManualClock();
+        var limiter = new DeadLetterLogLimiter(clock, perKindPerWindow: 3, window: TimeSpan.FromSeconds(10));
+
+        Assert.Equal([true, true, true, false, false], Enumerable.Range(0, 5).Select(_ => limiter.ShouldLog("NotAvro")));
+        Assert.True(limiter.ShouldLog("CorruptAvro"));
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Empty(limiter.TakeSuppressed());
+        Assert.False(limiter.ShouldLog("NotAvro"));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var said = Assert.Single(limiter.TakeSuppressed());
+        Assert.Equal(("NotAvro", 3L, TimeSpan.FromSeconds(10)), said);
+
+        // A new window: each kind is logged again from its first.
+        Assert.True(limiter.ShouldLog("NotAvro"));
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Empty(limiter.TakeSuppressed());
+
+        // At a stop, what was held back is said whatever the window.
+        Assert.True(limiter.ShouldLog("InvalidValue"));
+        Assert.True(limiter.ShouldLog("InvalidValue"));
+        Assert.True(limiter.ShouldLog("InvalidValue"));
+        Assert.False(limiter.ShouldLog("InvalidValue"));
+        Assert.Equal(("InvalidValue", 1L, TimeSpan.Zero), Assert.Single(limiter.TakeSuppressed(force: true)));
+    }
+
+    [OnnxFact]
+    public async Task Worker_FloodOfPoison_LogsTheFirstOfTheKindAndOneSummary_SendsAndCountsEveryOne()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var alerts = SyntheticZtfAlerts.Generate(3, 2, seed: 5);
+        var messages = new List<(string?, byte[])>();
+        for (var i = 0; i < 40; i++)
+        {
+            messages.Add((null, [0x7F, .. BitConverter.GetBytes(i), 1, 2, 3]));
+        }
+
+        messages.AddRange(alerts.Select(a => ((string?)a.ObjectId, a.Message)));
+        var logs = new LogCapture();
+        var metrics = new WorkerMetrics();
+        var worker = new KafkaAlertWorker(topics.Options(20), new StateOptions(), Processor(new InMemoryObjectStateStore()), metrics, logger: logs)
+        {
+            DeadLetterLog = new DeadLetterLogLimiter(window: TimeSpan.FromHours(1)),
+        };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync(messages);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 40, s_timeout);
+        var outputs = topics.ReadAll(topics.Output, r => r.Count >= alerts.Count, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(40, dead.Count);
+        Assert.Equal(alerts.Count, outputs.Count);
+        Assert.Equal(40, worker.DeadLetters);
+        var lines = logs.Entries.Where(e => e.Message.StartsWith("Dead letter from", StringComparison.Ordinal)).ToList();
+        Assert.Equal(DeadLetterLogLimiter.DefaultPerKindPerWindow, lines.Count);
+        Assert.All(lines, l => Assert.Contains(": NotAvro: ", l.Message, StringComparison.Ordinal));
+        var summary = Assert.Single(logs.Entries, e => e.Message.Contains("more dead letters", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, summary.Level);
+        Assert.StartsWith($"30 more dead letters of kind NotAvro in the last ", summary.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"every one went to {topics.DeadLetters} and is counted in alertbroker_dead_letters_total", summary.Message, StringComparison.Ordinal);
+
+        // Said before the last line of the stop.
+        var order = logs.Entries.Select(e => e.Message).ToList();
+        Assert.True(order.FindIndex(m => m.Contains("more dead letters", StringComparison.Ordinal)) < order.FindLastIndex(m => m.StartsWith("Shutting down", StringComparison.Ordinal) || m.StartsWith("Stopped", StringComparison.Ordinal)));
+    }
+}
