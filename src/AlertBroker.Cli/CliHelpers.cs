@@ -586,9 +586,9 @@ internal static class CliHelpers
     /// <summary>
     /// A decoder resolving Confluent-wire schema ids in a registry (Confluent's client; basic authentication from
     /// <c>AlertBroker__Schemas__RegistryUsername</c> and <c>AlertBroker__Schemas__RegistryPassword</c>, as for <c>run</c>)
-    /// or a directory of <c>&lt;id&gt;.avsc</c> files.
+    /// or a directory of <c>&lt;id&gt;.avsc</c> files; <paramref name="limits"/> (default: the decoder's) bound what a message may cost.
     /// </summary>
-    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir)
+    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir, AlertBroker.Avro.AvroLimits? limits = null)
     {
         ISchemaLookup? lookup = registry is not null
             ? ConfluentSchemaRegistryLookup.Create(
@@ -596,7 +596,7 @@ internal static class CliHelpers
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryUsername"),
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryPassword"))
             : schemaDir is not null ? new DirectorySchemaLookup(schemaDir) : null;
-        return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup });
+        return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup, Limits = limits ?? AlertBroker.Avro.AvroLimits.Default });
     }
 
     /// <summary>

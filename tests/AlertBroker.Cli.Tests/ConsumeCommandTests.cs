@@ -128,6 +128,26 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.All(lines, l => Assert.Matches(@"^mixed-\w+\[1\]@\d+ alert ztf 3\.3 ZTF\w+ source \d+ MJD", l));
     }
 
+    [Fact]
+    public async Task Consume_ACompressionBomb_IsTooLargeAfterTheWorkersLimit_AndTheNextMessageIsRead()
+    {
+        var good = SyntheticZtfAlerts.Generate(1, 1, seed: 63)[0];
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<byte[]?, byte[]> { Value = SyntheticZtfAlerts.CompressionBomb(64 * 1024 * 1024) });
+            await producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<byte[]?, byte[]> { Value = good.Message });
+        }
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--limit", "2", "--jsonl"]);
+
+        Assert.True(code == 0, output);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("TooLarge: ", lines[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("16777216", lines[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(good.ObjectId, lines[1].GetProperty("objectId").GetString());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

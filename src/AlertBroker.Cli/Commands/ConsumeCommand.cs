@@ -102,7 +102,8 @@ internal static class ConsumeCommand
                 IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
                 Properties = properties,
             };
-            var alertDecoder = CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir));
+            // Kafka messages, as the worker reads them: a dead-lettered compression bomb is refused after as little work.
+            var alertDecoder = CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir), new AlertBroker.Worker.Hosting.AlertOptions().ToDecoderLimits());
             var decoder = new TopicMessageDecoder(alertDecoder);
             DeadLetterRedrive? handler = null;
             if (chosen.Count > 0)
