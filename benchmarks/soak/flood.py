@@ -19,6 +19,8 @@ import tempfile
 import time
 import urllib.request
 
+import mockkafka
+
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("--alertbroker", required=True, help="the published alertbroker executable")
 p.add_argument("--messages", type=int, default=5000, help="Rubin alerts the worker has no schema for (at most 6000)")
@@ -34,15 +36,7 @@ sim = subprocess.run(AB + ["simulate", "alerts", "--survey", "lsst", "--nights",
 if sim.returncode != 0:
     sys.exit(f"simulate alerts: exit {sim.returncode}: {sim.stderr.strip()}")
 
-kafka = subprocess.Popen(AB + ["mock-kafka", "--topic", "alerts", "--topic", "out", "--topic", "dead"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-bootstrap = None
-for _ in range(100):
-    m = re.search(r"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)", kafka.stdout.readline())
-    if m:
-        bootstrap = m.group(1)
-        break
-if bootstrap is None:
-    sys.exit("mock-kafka printed no bootstrap servers")
+kafka, bootstrap = mockkafka.start(a.alertbroker)
 worker = None
 try:
     sent = subprocess.run(AB + ["replay", poison, "--to-kafka", "--bootstrap-servers", bootstrap, "--topic", "alerts", "--limit", str(a.messages),
@@ -75,8 +69,11 @@ try:
     text = open(log).read()
     lines = text.count("\n")
     per_letter = len(re.findall(r"Dead letter from", text))
-    rate = (last[1] - first[1]) / max(last[0] - first[0], 1e-3)
-    print(f"{a.messages} poison messages dead-lettered; {rate:,.0f} dead letters/s after the first (sampled every 0.01 s); "
+    if last[0] > first[0]:
+        rate = f"{(last[1] - first[1]) / (last[0] - first[0]):,.0f} dead letters/s after the first (sampled every 0.01 s)"
+    else:
+        rate = "all within one 0.01-s sample (rate not resolved: send more)"
+    print(f"{a.messages} poison messages dead-lettered; {rate}; "
           f"worker log {lines:,} lines, {len(text.encode()):,} bytes ({per_letter:,} 'Dead letter from' lines); exit {code}")
 finally:
     if worker is not None and worker.poll() is None:

@@ -15,6 +15,8 @@ Usage (docs/performance.md, "A long run"):
 """
 import argparse, json, os, re, signal, subprocess, sys, time, urllib.request
 
+import mockkafka
+
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--alertbroker", required=True, help="the published alertbroker executable")
 ap.add_argument("--alerts", required=True, help="alert file or folder to replay")
@@ -44,15 +46,7 @@ def total(text, name):
 
 
 sh("redis-server", "--port", a.redis_port, "--daemonize", "yes", "--save", "", "--appendonly", "no")
-kafka = subprocess.Popen(AB + ["mock-kafka", "--topic", "alerts", "--topic", "out", "--topic", "dead"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-bootstrap = None
-for _ in range(100):
-    m = re.search(r"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)", kafka.stdout.readline())
-    if m:
-        bootstrap = m.group(1)
-        break
-if bootstrap is None:
-    sys.exit("mock-kafka printed no bootstrap servers")
+kafka, bootstrap = mockkafka.start(a.alertbroker)
 registry = ["--redis", "127.0.0.1:" + a.redis_port, "--prefix", "soak"]
 print(sh(*AB, "models", "push", a.model, *registry).stdout.strip().splitlines()[-1], flush=True)
 manifest = json.load(open(os.path.join(a.model, "model.json")))
