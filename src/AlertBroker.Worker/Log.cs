@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(69, LogLevel.Warning, "{Count} more dead letters of kind {Kind} in the last {Seconds:F0} s were not logged one by one (the first {PerWindow} of each kind in a {WindowSeconds:F0}-s window are); every one went to {Topic} and is counted in alertbroker_dead_letters_total")]
     public static partial void DeadLettersNotLogged(ILogger logger, long count, string kind, double seconds, int perWindow, double windowSeconds, string topic);
 
+    [LoggerMessage(70, LogLevel.Warning, "{Count} more dead letters of kind {Kind} over the size limit in the last {Seconds:F0} s were sent as a reference without a line each (the first {PerWindow} of each kind in a {WindowSeconds:F0}-s window are logged with their SHA-256); each reference in {Topic} carries it, and alertbroker_dead_letters_truncated_total counts them")]
+    public static partial void TruncatedNotLogged(ILogger logger, long count, string kind, double seconds, int perWindow, double windowSeconds, string topic);
+
     [LoggerMessage(65, LogLevel.Information, "Stopped before reading anything: nothing to commit")]
     public static partial void StoppedBeforeReading(ILogger logger);
 

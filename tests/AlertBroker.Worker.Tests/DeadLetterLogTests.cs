@@ -89,4 +89,42 @@ public sealed class DeadLetterLogTests : IClassFixture<MockKafkaFixture>
         var order = logs.Entries.Select(e => e.Message).ToList();
         Assert.True(order.FindIndex(m => m.Contains("more dead letters", StringComparison.Ordinal)) < order.FindLastIndex(m => m.StartsWith("Shutting down", StringComparison.Ordinal) || m.StartsWith("Stopped", StringComparison.Ordinal)));
     }
+
+    [OnnxFact]
+    public async Task Worker_FloodOfOversizedPoison_LogsTheFirstReferencesAndOneSummary_SendsEveryOneAsAReference()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var messages = new List<(string?, byte[])>();
+        for (var i = 0; i < 30; i++)
+        {
+            var value = new byte[5000];
+            value[0] = 0x7F;
+            BitConverter.GetBytes(i).CopyTo(value, 1);
+            messages.Add((null, value));
+        }
+
+        var logs = new LogCapture();
+        var options = topics.Options(20);
+        options.DeadLetterMaxBytes = 4096;
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs)
+        {
+            TruncatedLog = new DeadLetterLogLimiter(perKindPerWindow: 4, window: TimeSpan.FromHours(1)),
+        };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync(messages);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 30, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(30, dead.Count);
+        Assert.All(dead, d => Assert.True(d.Message.Value.Length < 5000, "each dead letter is a reference with the start of the payload"));
+        Assert.All(dead, d => Assert.NotNull(d.Message.Headers.FirstOrDefault(h => h.Key == KafkaAlertWorker.PayloadSha256Header)));
+        var references = logs.Entries.Where(e => e.Message.Contains("over the 4096-byte limit: sent as a reference", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, references.Count);
+        var summary = Assert.Single(logs.Entries, e => e.Message.Contains("over the size limit in the last", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, summary.Level);
+        Assert.StartsWith("26 more dead letters of kind NotAvro over the size limit", summary.Message, StringComparison.Ordinal);
+        Assert.Contains($"each reference in {topics.DeadLetters} carries it", summary.Message, StringComparison.Ordinal);
+    }
 }

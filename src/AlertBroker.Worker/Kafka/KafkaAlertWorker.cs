@@ -116,6 +116,9 @@ public sealed class KafkaAlertWorker
     /// <summary>How many dead letters are logged one by one (the rest are counted and summed up per window).</summary>
     internal DeadLetterLogLimiter DeadLetterLog { get; init; } = new();
 
+    /// <summary>Bounds the lines for dead letters sent as a reference (over the size limit), as <see cref="DeadLetterLog"/> does for dead letters.</summary>
+    internal DeadLetterLogLimiter TruncatedLog { get; init; } = new();
+
     /// <summary>
     /// After a stop is requested, how long the batch in hand may still take to be acknowledged by Kafka; past it, the batch
     /// is abandoned uncommitted (re-delivered after a restart) and the worker closes. Keep it below the host's shutdown
@@ -427,6 +430,11 @@ public sealed class KafkaAlertWorker
         foreach (var (kind, count, over) in DeadLetterLog.TakeSuppressed(force))
         {
             Log.DeadLettersNotLogged(_logger, count, kind, over.TotalSeconds, DeadLetterLog.PerKindPerWindow, DeadLetterLog.Window.TotalSeconds, _options.DeadLetterTopic);
+        }
+
+        foreach (var (kind, count, over) in TruncatedLog.TakeSuppressed(force))
+        {
+            Log.TruncatedNotLogged(_logger, count, kind, over.TotalSeconds, TruncatedLog.PerKindPerWindow, TruncatedLog.Window.TotalSeconds, _options.DeadLetterTopic);
         }
     }
 
@@ -942,7 +950,10 @@ public sealed class KafkaAlertWorker
             {
                 var d = deadLetters[i];
                 _metrics?.DeadLetterTruncated();
-                Log.DeadLetterTruncated(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Message.Value.Length, Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes), Sha256(d.Message.Value.Span), kept[i]);
+                if (TruncatedLog.ShouldLog(d.Kind))
+                {
+                    Log.DeadLetterTruncated(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Message.Value.Length, Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes), Sha256(d.Message.Value.Span), kept[i]);
+                }
             }
         }
 
