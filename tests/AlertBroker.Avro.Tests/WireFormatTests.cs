@@ -58,4 +58,71 @@ public class WireFormatTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task DirectoryLookup_MissingId_RememberedForTheMissTtlThenFound()
+    {
+        var dir = Directory.CreateTempSubdirectory("avro-dir-");
+        try
+        {
+            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
+            var first = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+            Assert.Contains("7.avsc", first.Message, StringComparison.Ordinal);
+
+            // The file appears: a stream of messages with that id is still refused, with the same message, until the
+            // miss has been remembered for its time; then the file is read.
+            File.WriteAllText(Path.Combine(dir.FullName, "7-late.avsc"), """{"type":"record","name":"q.L","fields":[{"name":"x","type":"int"}]}""");
+            for (var i = 0; i < 100; i++)
+            {
+                var again = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+                Assert.Equal(first.Message, again.Message);
+            }
+
+            clock.Advance(DirectorySchemaLookup.DefaultMissTtl - TimeSpan.FromMilliseconds(10));
+            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            Assert.Equal("q.L", ((RecordSchema)await lookup.GetSchemaAsync(7)).FullName);
+
+            // An invalid file is refused and remembered the same way; mended, it is read once the time has passed.
+            File.WriteAllText(Path.Combine(dir.FullName, "8.avsc"), "{not json");
+            var invalid = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
+            Assert.Contains("invalid", invalid.Message, StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(dir.FullName, "8.avsc"), """{"type":"record","name":"q.M","fields":[]}""");
+            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
+            clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
+            Assert.Equal("q.M", ((RecordSchema)await lookup.GetSchemaAsync(8)).FullName);
+
+            // With MissTtl zero a file added after a miss is found at once.
+            var eager = new DirectorySchemaLookup(dir.FullName, clock) { MissTtl = TimeSpan.Zero };
+            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await eager.GetSchemaAsync(9));
+            File.WriteAllText(Path.Combine(dir.FullName, "9.avsc"), """{"type":"record","name":"q.N","fields":[]}""");
+            Assert.Equal("q.N", ((RecordSchema)await eager.GetSchemaAsync(9)).FullName);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task DirectoryLookup_ManyUnknownIds_TheRememberedMissesStayBounded()
+    {
+        var dir = Directory.CreateTempSubdirectory("avro-dir-");
+        try
+        {
+            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
+            for (var id = 0; id < SchemaRefusals.MaxRemembered + 50; id++)
+            {
+                await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(id));
+            }
+
+            Assert.True(lookup.RememberedMisses <= SchemaRefusals.MaxRemembered, $"{lookup.RememberedMisses} misses remembered");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -5,34 +5,58 @@ namespace AlertBroker.Avro;
 
 /// <summary>
 /// Resolves schema ids from a directory: id N is the file <c>N.avsc</c> or <c>N-anything.avsc</c>; the other
-/// <c>.avsc</c> files provide named types those schemas may reference. Results are cached.
+/// <c>.avsc</c> files provide named types those schemas may reference. Schemas found are kept. An id with no file (or
+/// an invalid one) is remembered as refused for <see cref="MissTtl"/>, so a stream of messages with an unknown id costs
+/// the file system about one look per id per that time rather than one per message, and a file added later is found
+/// within it.
 /// </summary>
 public sealed class DirectorySchemaLookup : ISchemaLookup
 {
     private readonly string _directory;
     private readonly ConcurrentDictionary<int, Lazy<AvroSchema>> _cache = new();
+    private readonly SchemaRefusals _missed;
     private readonly Lazy<AvroSchemaSet> _sharedTypes;
 
-    public DirectorySchemaLookup(string directory)
+    public DirectorySchemaLookup(string directory, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _directory = directory;
+        _missed = new SchemaRefusals(time);
         _sharedTypes = new Lazy<AvroSchemaSet>(LoadSharedTypes, LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>How long an id without a (valid) schema file is remembered as refused (default 5 s; zero: not at all).</summary>
+    public TimeSpan MissTtl { get; init; } = DefaultMissTtl;
+
+    /// <summary>The default <see cref="MissTtl"/>.</summary>
+    public static readonly TimeSpan DefaultMissTtl = TimeSpan.FromSeconds(5);
+
+    internal int RememberedMisses => _missed.Count;
 
     public string Directory => _directory;
 
     public ValueTask<AvroSchema> GetSchemaAsync(int schemaId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var lazy = _cache.GetOrAdd(schemaId, id => new Lazy<AvroSchema>(() => Load(id), LazyThreadSafetyMode.ExecutionAndPublication));
+        if (_missed.TryGet(schemaId, out var missed))
+        {
+            throw missed;
+        }
+
+        var lazy = _cache.GetOrAdd(schemaId, static (id, self) => new Lazy<AvroSchema>(() => self.Load(id), LazyThreadSafetyMode.ExecutionAndPublication), this);
         try
         {
             return ValueTask.FromResult(lazy.Value);
         }
+        catch (AvroSchemaLookupException e)
+        {
+            // A failure is not kept as the schema (the file may appear or be mended later), only remembered for MissTtl.
+            _cache.TryRemove(new KeyValuePair<int, Lazy<AvroSchema>>(schemaId, lazy));
+            _missed.Remember(schemaId, e, MissTtl);
+            throw;
+        }
         catch
         {
-            // A failure is not cached: the file may appear later.
             _cache.TryRemove(new KeyValuePair<int, Lazy<AvroSchema>>(schemaId, lazy));
             throw;
         }

@@ -19,15 +19,14 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
     private readonly bool _ownsClient;
     private readonly ConcurrentDictionary<int, AvroSchema> _schemas = new();
     private readonly ConcurrentDictionary<int, Lazy<Task<AvroSchema>>> _fetches = new();
-    private readonly ConcurrentDictionary<int, (long Until, AvroSchemaLookupException Error)> _refused = new();
-    private readonly TimeProvider _time;
+    private readonly SchemaRefusals _refused;
 
     public ConfluentSchemaRegistryLookup(ISchemaRegistryClient client, bool ownsClient = false, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
         _ownsClient = ownsClient;
-        _time = time ?? TimeProvider.System;
+        _refused = new SchemaRefusals(time);
     }
 
     /// <summary>How long a definitive refusal of an id is remembered (default 5 s; zero: not at all).</summary>
@@ -35,9 +34,6 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
 
     /// <summary>The default <see cref="RefusalTtl"/>.</summary>
     public static readonly TimeSpan DefaultRefusalTtl = TimeSpan.FromSeconds(5);
-
-    /// <summary>Most refused ids remembered at once (messages with random ids must not grow the map without end).</summary>
-    internal const int MaxRemembered = 10_000;
 
     /// <summary>A lookup with its own client for <paramref name="url"/> (basic authentication when a user name is given).</summary>
     public static ConfluentSchemaRegistryLookup Create(string url, string? username = null, string? password = null) =>
@@ -50,14 +46,9 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
             return ValueTask.FromResult(known);
         }
 
-        if (_refused.TryGetValue(schemaId, out var refused))
+        if (_refused.TryGet(schemaId, out var refused))
         {
-            if (_time.GetTimestamp() < refused.Until)
-            {
-                return ValueTask.FromException<AvroSchema>(new AvroSchemaLookupException(refused.Error.Message, refused.Error));
-            }
-
-            _refused.TryRemove(new KeyValuePair<int, (long, AvroSchemaLookupException)>(schemaId, refused));
+            return ValueTask.FromException<AvroSchema>(refused);
         }
 
         var fetch = _fetches.GetOrAdd(schemaId, id => new Lazy<Task<AvroSchema>>(() => FetchAsync(id), LazyThreadSafetyMode.ExecutionAndPublication));
@@ -80,7 +71,7 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
         }
         catch (AvroSchemaLookupException e) when (fetch.Value.IsCompleted)
         {
-            Remember(schemaId, e);
+            _refused.Remember(schemaId, e, RefusalTtl);
             throw;
         }
         finally
@@ -92,33 +83,6 @@ public sealed class ConfluentSchemaRegistryLookup : ISchemaLookup, IDisposable
                 _fetches.TryRemove(new KeyValuePair<int, Lazy<Task<AvroSchema>>>(schemaId, fetch));
             }
         }
-    }
-
-    private void Remember(int schemaId, AvroSchemaLookupException error)
-    {
-        if (RefusalTtl <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        var now = _time.GetTimestamp();
-        if (_refused.Count >= MaxRemembered)
-        {
-            foreach (var (id, entry) in _refused)
-            {
-                if (entry.Until <= now)
-                {
-                    _refused.TryRemove(new KeyValuePair<int, (long, AvroSchemaLookupException)>(id, entry));
-                }
-            }
-
-            if (_refused.Count >= MaxRemembered)
-            {
-                _refused.Clear();
-            }
-        }
-
-        _refused[schemaId] = (now + (long)(RefusalTtl.TotalSeconds * _time.TimestampFrequency), error);
     }
 
     private async Task<AvroSchema> FetchAsync(int id)
