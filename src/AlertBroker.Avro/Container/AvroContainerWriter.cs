@@ -117,7 +117,7 @@ public sealed class AvroContainerWriter : IDisposable
         var entries = 2 + (metadata?.Count ?? 0);
         w.WriteBlockCount(entries);
         w.WriteString("avro.schema");
-        w.WriteBytes(System.Text.Encoding.UTF8.GetBytes(Schema.ToJson()));
+        w.WriteBytes(Schema.JsonUtf8);
         w.WriteString("avro.codec");
         w.WriteBytes(System.Text.Encoding.UTF8.GetBytes(_codec));
         if (metadata is not null)

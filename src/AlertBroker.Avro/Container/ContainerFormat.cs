@@ -20,6 +20,16 @@ internal static class ContainerFormat
     /// <summary>zstd level of the writer: the default of the Java implementation's codec factory.</summary>
     public const int ZstandardLevel = 3;
 
+    [ThreadStatic]
+    private static ZstdSharp.Compressor? t_zstd;
+
+    private static ZstdSharp.Compressor NewZstdCompressor()
+    {
+        var compressor = new ZstdSharp.Compressor(ZstandardLevel);
+        compressor.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        return compressor;
+    }
+
     public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
 
     public static ReadOnlySpan<byte> SchemaKey => "avro.schema"u8;
@@ -138,8 +148,9 @@ internal static class ContainerFormat
             {
                 // With zstd's content checksum (4 bytes a block; any zstd decoder checks it where present), which the
                 // Java and Python codecs leave out: without it a damaged block can decompress to wrong bytes unseen.
-                using var compressor = new ZstdSharp.Compressor(ZstandardLevel);
-                compressor.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+                // One compressor a thread, reused: its context costs more to make than a block to compress, and each
+                // Wrap (ZSTD_compress2) starts a new frame with the parameters kept.
+                var compressor = t_zstd ??= NewZstdCompressor();
                 var span = destination.GetSpan(ZstdSharp.Compressor.GetCompressBound(data.Length));
                 destination.Advance(compressor.Wrap(data, span));
                 break;

@@ -14,6 +14,7 @@ public abstract class AvroSchema
         FrozenDictionary<string, JsonElement>.Empty;
 
     private string? _canonicalForm;
+    private byte[]? _jsonUtf8;
     private ulong _fingerprint;
     private volatile bool _hasFingerprint;
 
@@ -106,6 +107,9 @@ public abstract class AvroSchema
 
     /// <summary>The full schema as JSON (docs, aliases, defaults, logical types and extra attributes included).</summary>
     public string ToJson() => SchemaJsonWriter.Write(this);
+
+    /// <summary><see cref="ToJson"/> as UTF-8, made once: what every container file written with this schema carries in its header.</summary>
+    internal ReadOnlySpan<byte> JsonUtf8 => _jsonUtf8 ??= Encoding.UTF8.GetBytes(ToJson());
 
     /// <inheritdoc/>
     public override string ToString() => ToJson();
