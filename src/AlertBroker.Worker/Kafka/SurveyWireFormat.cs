@@ -44,29 +44,34 @@ public sealed class SurveyWireFormat : ISchemaLookup
         }
     }
 
-    // Rubin: one Confluent-wire message per record.
-    private List<byte[]> ToConfluentWire(AvroContainerReader reader)
+    // Rubin: one Confluent-wire message per record. The records are found (and so checked) first; the messages are
+    // made one at a time as they are taken, so a large archive is not held twice.
+    private IEnumerable<byte[]> ToConfluentWire(AvroContainerReader reader)
     {
         var schema = reader.Header.Schema;
         var id = SchemaId(schema);
-        var messages = new List<byte[]>();
-        foreach (var record in Records(Blocks(reader, out _), schema))
-        {
-            var message = new byte[ConfluentWireFormat.HeaderLength + record.Length];
-            message[0] = 0;
-            BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
-            record.Span.CopyTo(message.AsSpan(ConfluentWireFormat.HeaderLength));
-            messages.Add(message);
-        }
-
+        var records = Records(Blocks(reader, out _), schema);
         _schemas.TryAdd(id, schema);
-        return messages;
+        return Messages(records, id);
+
+        static IEnumerable<byte[]> Messages(List<ReadOnlyMemory<byte>> records, int id)
+        {
+            foreach (var record in records)
+            {
+                var message = new byte[ConfluentWireFormat.HeaderLength + record.Length];
+                message[0] = 0;
+                BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(1), id);
+                record.Span.CopyTo(message.AsSpan(ConfluentWireFormat.HeaderLength));
+                yield return message;
+            }
+        }
     }
 
     // ZTF publishes one container file per alert: a container of one record passes through byte for byte; one of several
     // (simulate alerts --format avro, a night concatenated into one file) becomes one container per record, with the same
     // schema and metadata (uncompressed). Sent whole it was one message of every alert, over a broker's message.max.bytes.
-    private static List<byte[]> ToSingleAlertContainers(AvroContainerReader reader, ReadOnlyMemory<byte> archived)
+    // As for Rubin, the records are found first and each container written as it is taken.
+    private static IEnumerable<byte[]> ToSingleAlertContainers(AvroContainerReader reader, ReadOnlyMemory<byte> archived)
     {
         var blocks = Blocks(reader, out var count);
 
@@ -81,20 +86,22 @@ public sealed class SurveyWireFormat : ISchemaLookup
         var metadata = reader.Header.Metadata
             .Where(m => m.Key is not ("avro.schema" or "avro.codec"))
             .ToDictionary(m => m.Key, m => m.Value.ToArray(), StringComparer.Ordinal);
-        var messages = new List<byte[]>(records.Count);
-        using var buffer = new MemoryStream();
-        foreach (var record in records)
+        return Containers(records, reader.Header.Schema, metadata);
+
+        static IEnumerable<byte[]> Containers(List<ReadOnlyMemory<byte>> records, AvroSchema schema, Dictionary<string, byte[]> metadata)
         {
-            buffer.SetLength(0);
-            using (var writer = new AvroContainerWriter(buffer, reader.Header.Schema, metadata: metadata, leaveOpen: true))
+            using var buffer = new MemoryStream();
+            foreach (var record in records)
             {
-                writer.WriteEncoded(record.Span);
+                buffer.SetLength(0);
+                using (var writer = new AvroContainerWriter(buffer, schema, metadata: metadata, leaveOpen: true))
+                {
+                    writer.WriteEncoded(record.Span);
+                }
+
+                yield return buffer.ToArray();
             }
-
-            messages.Add(buffer.ToArray());
         }
-
-        return messages;
     }
 
     // Every block of the container (checked against its sync marker) and how many records they hold.
