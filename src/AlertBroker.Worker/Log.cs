@@ -64,6 +64,9 @@ internal static partial class Log
     [LoggerMessage(64, LogLevel.Warning, "Stopped without committing: {Why}; what was read and not committed is read again by the next owner ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]
     public static partial void StoppedWithoutCommit(ILogger logger, string why, long batches, long alerts, long deadLetters);
 
+    [LoggerMessage(71, LogLevel.Warning, "Not yet a member of consumer group {GroupId} after {Seconds} s: no partitions assigned, nothing read. Kafka has not finished the group's rebalance — a member that stopped without leaving the group holds it up to its session.timeout.ms ({SessionTimeoutSeconds} s) — or its coordinator does not answer (see Kafka errors above); /readyz says not ready until it does")]
+    public static partial void NotInGroup(ILogger logger, string groupId, long seconds, double sessionTimeoutSeconds);
+
     [LoggerMessage(11, LogLevel.Warning, "Kafka {Client} error {Code}: {Reason}")]
     public static partial void KafkaError(ILogger logger, string client, string code, string reason);
 

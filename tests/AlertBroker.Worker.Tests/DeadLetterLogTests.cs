@@ -127,4 +127,41 @@ public sealed class DeadLetterLogTests : IClassFixture<MockKafkaFixture>
         Assert.StartsWith("26 more dead letters of kind NotAvro over the size limit", summary.Message, StringComparison.Ordinal);
         Assert.Contains($"each reference in {topics.DeadLetters} carries it", summary.Message, StringComparison.Ordinal);
     }
+
+    [OnnxFact]
+    public async Task Worker_FloodThenSilence_TheCountIsSaidOnceTheWindowHasPassed_NotWithTheNextMessage()
+    {
+        // A flood and then nothing: the count of what was not logged is due when the window ends, whether or not another
+        // message comes (it waited for the next batch or the stop). The first flood ends a window that began at the
+        // start (its count is said at once); the second falls in a new one, followed by silence.
+        var topics = new TestTopics(_kafka.Cluster);
+        var messages = Enumerable.Range(0, 12).Select(i => ((string?)null, (byte[])[0x7F, .. BitConverter.GetBytes(i)])).ToList();
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(20), new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs)
+        {
+            DeadLetterLog = new DeadLetterLogLimiter(perKindPerWindow: 2, window: TimeSpan.FromSeconds(2)),
+        };
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync(messages[..6]);
+        var first = await TestTopics.WaitUntilAsync(() => Told() >= 6, s_timeout);
+        await topics.ProduceAsync(messages[6..]);
+        var second = await TestTopics.WaitUntilAsync(() => Told() >= 12, s_timeout);
+        var beforeStop = logs.Entries.Count;
+        var toldWhileRunning = Told();
+        await stop.CancelAsync();
+        await run;
+
+        var all = string.Join("\n", logs.Entries.Select(e => e.Message));
+        Assert.True(first && second, $"told of {toldWhileRunning} of 12 dead letters while the worker ran:\n{all}");
+        Assert.Equal(12, worker.DeadLetters);
+        Assert.Equal(2, logs.Entries.Count(e => e.Message.Contains(" more dead letters of kind NotAvro", StringComparison.Ordinal)));
+        Assert.DoesNotContain(logs.Entries.Skip(beforeStop), e => e.Message.Contains("more dead letters", StringComparison.Ordinal));
+
+        // Dead letters logged one by one, plus those counted in the "N more dead letters" lines.
+        long Told() => logs.Entries.Sum(e =>
+            e.Message.StartsWith("Dead letter from", StringComparison.Ordinal) ? 1
+            : e.Message.Contains(" more dead letters of kind NotAvro", StringComparison.Ordinal) ? long.Parse(e.Message[..e.Message.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture)
+            : 0);
+    }
 }

@@ -4,6 +4,7 @@ using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Simulation;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 using static AlertBroker.Worker.Tests.PipelineTestKit;
 
 namespace AlertBroker.Worker.Tests;
@@ -78,6 +79,50 @@ public sealed class KafkaGroupMembershipTests
         await run;
 
         Assert.False(LeftGroup(leaves, topics.Group));
+    }
+
+    [OnnxFact]
+    public async Task Worker_GroupRebalanceNotFinished_SaysSoInTheLogUntilItIsIn()
+    {
+        // A group whose rebalance has not ended keeps a newcomer out without a word from librdkafka. On Kafka that is a
+        // member that stopped without leaving (until its session times out); the mock's coordinator does it after the last
+        // member's LeaveGroup, for session.timeout.ms − 1 s (5 s here; see the remarks above), and drops a member whose
+        // connection closes, so a clean stop is what holds the group here. The newcomer says so after
+        // NotInGroupWarnAfter, and once in, reads.
+        using var cluster = MockKafkaCluster.Start();
+        var topics = new TestTopics(cluster);
+        var firstHealth = new WorkerHealth();
+        var first = topics.Worker(Processor(new InMemoryObjectStateStore()), health: firstHealth);
+        using var stopFirst = new CancellationTokenSource();
+        var runFirst = first.RunAsync(stopFirst.Token);
+        Assert.True(await TestTopics.WaitUntilAsync(() => firstHealth.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "never assigned");
+        await stopFirst.CancelAsync();
+        await runFirst;
+
+        var logs = new LogCapture();
+        var health = new WorkerHealth();
+        var next = new KafkaAlertWorker(topics.Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), health: health, logger: logs)
+        {
+            NotInGroupWarnAfter = TimeSpan.FromSeconds(1),
+        };
+        using var stop = new CancellationTokenSource();
+        var run = next.RunAsync(stop.Token);
+        var joined = await TestTopics.WaitUntilAsync(() => health.InGroup, s_timeout);
+        var alerts = SyntheticZtfAlerts.Generate(3, 2, seed: 53);
+        await topics.ProduceAsync(Keyed(alerts));
+        var read = await TestTopics.WaitUntilAsync(() => next.Classifications >= alerts.Count, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(joined, "the newcomer never joined the group");
+        Assert.True(read, $"classified {next.Classifications} of {alerts.Count}");
+        var messages = logs.Entries.Select(e => e.Message).ToList();
+        var waiting = messages.FindIndex(m => m.StartsWith($"Not yet a member of consumer group {topics.Group} after ", StringComparison.Ordinal));
+        var assigned = messages.FindIndex(m => m.StartsWith("Partitions assigned", StringComparison.Ordinal));
+        Assert.True(waiting >= 0, "no line about the wait:\n" + string.Join("\n", messages));
+        Assert.True(waiting < assigned, "the wait was said after the assignment");
+        Assert.Contains("session.timeout.ms (6 s)", messages[waiting], StringComparison.Ordinal);
+        Assert.Equal(LogLevel.Warning, logs.Entries.ElementAt(waiting).Level);
     }
 
     [Fact]

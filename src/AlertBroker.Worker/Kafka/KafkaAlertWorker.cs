@@ -94,6 +94,9 @@ public sealed class KafkaAlertWorker
     private volatile Error? _fatal;
     private volatile Error? _lastError;
     private long _stopRequested;
+    private long _notInGroupSince;
+    private long _notInGroupWarned;
+    private readonly int _sessionTimeoutMs;
     private long _batches;
     private long _alerts;
     private long _deadLetters;
@@ -111,7 +114,17 @@ public sealed class KafkaAlertWorker
         _health = health;
         _logger = logger ?? NullLogger.Instance;
         _producerMessageMaxBytes = CreateProducerConfig(options).MessageMaxBytes ?? 1_000_000;
+        _sessionTimeoutMs = CreateConsumerConfig(options).SessionTimeoutMs ?? 45_000;
     }
+
+    /// <summary>
+    /// How long the worker may wait for the consumer group to take it in (its first assignment, or a new one after its
+    /// partitions were lost) before it says so in the log; then again every <see cref="NotInGroupWarnEvery"/>.
+    /// </summary>
+    public TimeSpan NotInGroupWarnAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the wait for the group is logged again, after the first line.</summary>
+    public TimeSpan NotInGroupWarnEvery { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How many dead letters are logged one by one (the rest are counted and summed up per window).</summary>
     internal DeadLetterLogLimiter DeadLetterLog { get; init; } = new();
@@ -268,6 +281,7 @@ public sealed class KafkaAlertWorker
             .SetPartitionsLostHandler((_, partitions) =>
             {
                 Log.PartitionsLost(_logger, string.Join(", ", partitions));
+                Interlocked.Exchange(ref _notInGroupSince, Stopwatch.GetTimestamp());
                 _metrics?.PartitionsLost(partitions.Count);
                 ChangeAssignment(partitions.ConvertAll(p => p.TopicPartition), add: false);
                 _health?.InGroup = false;
@@ -294,6 +308,7 @@ public sealed class KafkaAlertWorker
             }
 
             Log.Starting(_logger, _options.GroupId, string.Join(",", topics), _options.OutputTopic, _options.DeadLetterTopic, _options.BatchSize, _options.BatchTimeoutMs);
+            Interlocked.Exchange(ref _notInGroupSince, Stopwatch.GetTimestamp());
             consumer.Subscribe(topics);
             subscribed = true;
             var batch = new List<ConsumeResult<Ignore, byte[]>>(_options.BatchSize);
@@ -600,10 +615,33 @@ public sealed class KafkaAlertWorker
         {
             // An assignment, even an empty one (more members than partitions), means the group has this member.
             _health?.InGroup = true;
+            Interlocked.Exchange(ref _notInGroupSince, 0);
+            Interlocked.Exchange(ref _notInGroupWarned, 0);
             _metrics?.StartCounting(partitions.Select(p => p.Topic));
         }
 
         _metrics?.SetAssignedPartitions(count);
+    }
+
+    // Joining a group is silent in librdkafka: a member that stopped without leaving holds the group's rebalance up to its
+    // session.timeout.ms, and a coordinator that does not answer holds it without end. Said in the log, not only by /readyz.
+    private void WarnIfNotInGroup()
+    {
+        var since = Interlocked.Read(ref _notInGroupSince);
+        if (since == 0)
+        {
+            return;
+        }
+
+        var waited = Stopwatch.GetElapsedTime(since);
+        var warned = Interlocked.Read(ref _notInGroupWarned);
+        if (waited < NotInGroupWarnAfter || (warned != 0 && Stopwatch.GetElapsedTime(warned) < NotInGroupWarnEvery))
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _notInGroupWarned, Stopwatch.GetTimestamp());
+        Log.NotInGroup(_logger, _options.GroupId, (long)waited.TotalSeconds, _sessionTimeoutMs / 1000.0);
     }
 
     private bool Draining(out TimeSpan sinceStop)
@@ -658,6 +696,9 @@ public sealed class KafkaAlertWorker
                     break;
                 }
 
+                // Nothing to read (every 100 ms while idle): what is due in the log is said now, not with the next message.
+                LogDeadLettersNotLogged(force: false);
+                WarnIfNotInGroup();
                 clock.Restart();
                 continue;
             }
