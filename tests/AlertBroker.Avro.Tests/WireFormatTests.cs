@@ -106,6 +106,31 @@ public class WireFormatTests
     }
 
     [Fact]
+    public async Task DirectoryLookup_BrokenSharedTypesFile_RefusedUntilMendedThenRead()
+    {
+        var dir = Directory.CreateTempSubdirectory("avro-dir-");
+        try
+        {
+            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+            File.WriteAllText(Path.Combine(dir.FullName, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":""");
+            File.WriteAllText(Path.Combine(dir.FullName, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
+            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
+            var broken = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
+            Assert.Contains("shared schema files", broken.Message, StringComparison.Ordinal);
+
+            // Mended: read once the miss has been remembered for its time, without a restart.
+            File.WriteAllText(Path.Combine(dir.FullName, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
+            clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
+            var schema = (RecordSchema)await lookup.GetSchemaAsync(1);
+            Assert.Equal("q.Hash", ((NamedSchema)schema.Fields[0].Schema).FullName);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DirectoryLookup_ManyUnknownIds_TheRememberedMissesStayBounded()
     {
         var dir = Directory.CreateTempSubdirectory("avro-dir-");

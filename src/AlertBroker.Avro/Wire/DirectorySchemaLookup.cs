@@ -15,14 +15,14 @@ public sealed class DirectorySchemaLookup : ISchemaLookup
     private readonly string _directory;
     private readonly ConcurrentDictionary<int, Lazy<AvroSchema>> _cache = new();
     private readonly SchemaRefusals _missed;
-    private readonly Lazy<AvroSchemaSet> _sharedTypes;
+    private readonly Lock _sharedTypesLock = new();
+    private AvroSchemaSet? _sharedTypes;
 
     public DirectorySchemaLookup(string directory, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _directory = directory;
         _missed = new SchemaRefusals(time);
-        _sharedTypes = new Lazy<AvroSchemaSet>(LoadSharedTypes, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>How long an id without a (valid) schema file is remembered as refused (default 5 s; zero: not at all).</summary>
@@ -70,7 +70,7 @@ public sealed class DirectorySchemaLookup : ISchemaLookup
         var file = FindFile(id) ?? throw new AvroSchemaLookupException($"no schema file for id {id} in {_directory} (expected {id}.avsc or {id}-*.avsc)");
         try
         {
-            return AvroSchema.Parse(File.ReadAllBytes(file), _sharedTypes.Value);
+            return AvroSchema.Parse(File.ReadAllBytes(file), SharedTypes());
         }
         catch (AvroSchemaException ex)
         {
@@ -98,6 +98,16 @@ public sealed class DirectorySchemaLookup : ISchemaLookup
         var matches = System.IO.Directory.GetFiles(_directory, id.ToString(CultureInfo.InvariantCulture) + "-*.avsc");
         Array.Sort(matches, StringComparer.Ordinal);
         return matches.Length > 0 ? matches[0] : null;
+    }
+
+    // Loaded once they load; a failure is not kept (it was, for the process's life), so a mended file is read at the
+    // next lookup that needs it (at most once per id per MissTtl).
+    private AvroSchemaSet SharedTypes()
+    {
+        lock (_sharedTypesLock)
+        {
+            return _sharedTypes ??= LoadSharedTypes();
+        }
     }
 
     private AvroSchemaSet LoadSharedTypes()
