@@ -2,8 +2,12 @@ using System.Buffers;
 
 namespace AlertBroker.Avro.Tests;
 
-public class WireFormatTests
+public sealed class WireFormatTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("avro-dir-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
     [Fact]
     public void ConfluentHeader_RoundTrips()
     {
@@ -37,117 +41,85 @@ public class WireFormatTests
     [Fact]
     public async Task DirectoryLookup_FindsIdFilesAndSharedTypes()
     {
-        var dir = Directory.CreateTempSubdirectory("avro-dir-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
-            File.WriteAllText(Path.Combine(dir.FullName, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
-            File.WriteAllText(Path.Combine(dir.FullName, "2-alert-v2.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"},{"name":"n","type":"int"}]}""");
-            var lookup = new DirectorySchemaLookup(dir.FullName);
-            var one = (RecordSchema)await lookup.GetSchemaAsync(1);
-            var two = (RecordSchema)await lookup.GetSchemaAsync(2);
-            Assert.Single(one.Fields);
-            Assert.Equal(2, two.Fields.Count);
-            Assert.Same(one.Fields[0].Schema, two.Fields[0].Schema);
-            Assert.Same(one, await lookup.GetSchemaAsync(1));
-            var ex = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(3));
-            Assert.Contains("3", ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        File.WriteAllText(Path.Combine(_dir, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
+        File.WriteAllText(Path.Combine(_dir, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
+        File.WriteAllText(Path.Combine(_dir, "2-alert-v2.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"},{"name":"n","type":"int"}]}""");
+        var lookup = new DirectorySchemaLookup(_dir);
+        var one = (RecordSchema)await lookup.GetSchemaAsync(1);
+        var two = (RecordSchema)await lookup.GetSchemaAsync(2);
+        Assert.Single(one.Fields);
+        Assert.Equal(2, two.Fields.Count);
+        Assert.Same(one.Fields[0].Schema, two.Fields[0].Schema);
+        Assert.Same(one, await lookup.GetSchemaAsync(1));
+        var ex = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(3));
+        Assert.Contains("3", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task DirectoryLookup_MissingId_RememberedForTheMissTtlThenFound()
     {
-        var dir = Directory.CreateTempSubdirectory("avro-dir-");
-        try
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var lookup = new DirectorySchemaLookup(_dir, clock);
+        var first = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+        Assert.Contains("7.avsc", first.Message, StringComparison.Ordinal);
+
+        // The file appears: a stream of messages with that id is still refused, with the same message, until the
+        // miss has been remembered for its time; then the file is read.
+        File.WriteAllText(Path.Combine(_dir, "7-late.avsc"), """{"type":"record","name":"q.L","fields":[{"name":"x","type":"int"}]}""");
+        for (var i = 0; i < 100; i++)
         {
-            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
-            var first = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
-            Assert.Contains("7.avsc", first.Message, StringComparison.Ordinal);
-
-            // The file appears: a stream of messages with that id is still refused, with the same message, until the
-            // miss has been remembered for its time; then the file is read.
-            File.WriteAllText(Path.Combine(dir.FullName, "7-late.avsc"), """{"type":"record","name":"q.L","fields":[{"name":"x","type":"int"}]}""");
-            for (var i = 0; i < 100; i++)
-            {
-                var again = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
-                Assert.Equal(first.Message, again.Message);
-            }
-
-            clock.Advance(DirectorySchemaLookup.DefaultMissTtl - TimeSpan.FromMilliseconds(10));
-            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
-            clock.Advance(TimeSpan.FromMilliseconds(20));
-            Assert.Equal("q.L", ((RecordSchema)await lookup.GetSchemaAsync(7)).FullName);
-
-            // An invalid file is refused and remembered the same way; mended, it is read once the time has passed.
-            File.WriteAllText(Path.Combine(dir.FullName, "8.avsc"), "{not json");
-            var invalid = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
-            Assert.Contains("invalid", invalid.Message, StringComparison.Ordinal);
-            File.WriteAllText(Path.Combine(dir.FullName, "8.avsc"), """{"type":"record","name":"q.M","fields":[]}""");
-            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
-            clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
-            Assert.Equal("q.M", ((RecordSchema)await lookup.GetSchemaAsync(8)).FullName);
-
-            // With MissTtl zero a file added after a miss is found at once.
-            var eager = new DirectorySchemaLookup(dir.FullName, clock) { MissTtl = TimeSpan.Zero };
-            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await eager.GetSchemaAsync(9));
-            File.WriteAllText(Path.Combine(dir.FullName, "9.avsc"), """{"type":"record","name":"q.N","fields":[]}""");
-            Assert.Equal("q.N", ((RecordSchema)await eager.GetSchemaAsync(9)).FullName);
+            var again = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+            Assert.Equal(first.Message, again.Message);
         }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+
+        clock.Advance(DirectorySchemaLookup.DefaultMissTtl - TimeSpan.FromMilliseconds(10));
+        await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(7));
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal("q.L", ((RecordSchema)await lookup.GetSchemaAsync(7)).FullName);
+
+        // An invalid file is refused and remembered the same way; mended, it is read once the time has passed.
+        File.WriteAllText(Path.Combine(_dir, "8.avsc"), "{not json");
+        var invalid = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
+        Assert.Contains("invalid", invalid.Message, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(_dir, "8.avsc"), """{"type":"record","name":"q.M","fields":[]}""");
+        await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(8));
+        clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
+        Assert.Equal("q.M", ((RecordSchema)await lookup.GetSchemaAsync(8)).FullName);
+
+        // With MissTtl zero a file added after a miss is found at once.
+        var eager = new DirectorySchemaLookup(_dir, clock) { MissTtl = TimeSpan.Zero };
+        await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await eager.GetSchemaAsync(9));
+        File.WriteAllText(Path.Combine(_dir, "9.avsc"), """{"type":"record","name":"q.N","fields":[]}""");
+        Assert.Equal("q.N", ((RecordSchema)await eager.GetSchemaAsync(9)).FullName);
     }
 
     [Fact]
     public async Task DirectoryLookup_BrokenSharedTypesFile_RefusedUntilMendedThenRead()
     {
-        var dir = Directory.CreateTempSubdirectory("avro-dir-");
-        try
-        {
-            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-            File.WriteAllText(Path.Combine(dir.FullName, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":""");
-            File.WriteAllText(Path.Combine(dir.FullName, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
-            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
-            var broken = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
-            Assert.Contains("shared schema files", broken.Message, StringComparison.Ordinal);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        File.WriteAllText(Path.Combine(_dir, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":""");
+        File.WriteAllText(Path.Combine(_dir, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
+        var lookup = new DirectorySchemaLookup(_dir, clock);
+        var broken = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
+        Assert.Contains("shared schema files", broken.Message, StringComparison.Ordinal);
 
-            // Mended: read once the miss has been remembered for its time, without a restart.
-            File.WriteAllText(Path.Combine(dir.FullName, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
-            clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
-            var schema = (RecordSchema)await lookup.GetSchemaAsync(1);
-            Assert.Equal("q.Hash", ((NamedSchema)schema.Fields[0].Schema).FullName);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        // Mended: read once the miss has been remembered for its time, without a restart.
+        File.WriteAllText(Path.Combine(_dir, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
+        clock.Advance(DirectorySchemaLookup.DefaultMissTtl);
+        var schema = (RecordSchema)await lookup.GetSchemaAsync(1);
+        Assert.Equal("q.Hash", ((NamedSchema)schema.Fields[0].Schema).FullName);
     }
 
     [Fact]
     public async Task DirectoryLookup_ManyUnknownIds_TheRememberedMissesStayBounded()
     {
-        var dir = Directory.CreateTempSubdirectory("avro-dir-");
-        try
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var lookup = new DirectorySchemaLookup(_dir, clock);
+        for (var id = 0; id < SchemaRefusals.MaxRemembered + 50; id++)
         {
-            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-            var lookup = new DirectorySchemaLookup(dir.FullName, clock);
-            for (var id = 0; id < SchemaRefusals.MaxRemembered + 50; id++)
-            {
-                await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(id));
-            }
+            await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(id));
+        }
 
-            Assert.True(lookup.RememberedMisses <= SchemaRefusals.MaxRemembered, $"{lookup.RememberedMisses} misses remembered");
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        Assert.True(lookup.RememberedMisses <= SchemaRefusals.MaxRemembered, $"{lookup.RememberedMisses} misses remembered");
     }
 }
