@@ -123,6 +123,25 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task BenchPipeline_Device_NamesTheExecutionProviderAndRefusesCudaOnTheCpuBuild()
+    {
+        // --device reaches every model the benchmark loads (it had none: the CUDA build could not be measured).
+        var model = TestModelPackages.Export(Path.Combine(_root, "device", "1"), "device-gru", "1", seed: 3);
+        string[] quick = ["bench", "pipeline", "--model", model, "--mode", "embedded", "--seconds", "0.2", "--sim-nights", "0", "--objects", "20"];
+
+        var cpu = await AlertBrokerProcess.RunToEndAsync([.. quick, "--device", "cpu"]);
+        Assert.True(cpu.Code == 0, $"exit {cpu.Code}: {cpu.Output}");
+        Assert.Contains("model: device-gru 1 (", cpu.Output, StringComparison.Ordinal);
+        Assert.Contains(", on CPU", cpu.Output, StringComparison.Ordinal);
+
+        var cuda = await AlertBrokerProcess.RunToEndAsync([.. quick, "--device", "cuda"]);
+        Assert.True(cuda.Code == 3, $"exit {cuda.Code}: {cuda.Output}");
+        Assert.Contains("model unusable (execution provider unavailable)", cuda.Stderr, StringComparison.Ordinal);
+        Assert.Contains("OnnxRuntimeFlavour=Gpu", cuda.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("alerts/s", cuda.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("files", "zstandard")]
     [InlineData("tar", "snappy")]

@@ -37,10 +37,11 @@ internal static class BenchCommand
         var model = NoBlankPaths(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
         var shadow = NoBlankPaths(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
+        var device = ModelCli.DeviceOption();
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = $"Simulated messages pushed through the mock cluster in (c) (1 to {DemoCommand.MaxSyntheticAlerts}).", DefaultValueFactory = _ => 3000 }.InRange(1, (int)DemoCommand.MaxSyntheticAlerts);
         var command = new Command("pipeline", "End to end: decode → state → incremental GRU scoring → encode, from Kafka message bytes; reports alerts/s and batch latency percentiles.")
         {
-            paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, shadow, kafkaMessages, observe,
+            paths, mode, seconds, simNights, simPerNight, objects, perObject, batch, redis, model, shadow, kafkaMessages, observe, device,
         };
         redisSecurity.AddTo(command);
         command.Validators.Add(result =>
@@ -81,7 +82,7 @@ internal static class BenchCommand
                 return 2;
             }
 
-            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetResult(shadow) is null ? null : parse.GetValue(shadow) ?? [], parse.GetValue(kafkaMessages), ct, observation).ConfigureAwait(false);
+            return await Worker.PipelineBenchCommand.RunAsync(given, parse.GetValue(mode) ?? "all", TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(simNights), parse.GetValue(simPerNight), parse.GetValue(objects), parse.GetValue(perObject), parse.GetValue(batch), parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetResult(shadow) is null ? null : parse.GetValue(shadow) ?? [], parse.GetValue(kafkaMessages), ct, observation, ModelCli.SessionOptions(parse.GetValue(device), intraOpThreads: 1)).ConfigureAwait(false);
         });
         return command;
     }

@@ -12,12 +12,12 @@ internal static class DemoModel
     /// <see cref="Load"/>, or null after reporting in one line why a model cannot be used (the caller exits with
     /// <see cref="ModelCli.ModelUnusableExitCode"/>).
     /// </summary>
-    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description)
+    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description, AlertBroker.Model.Onnx.OnnxSessionOptions? sessionOptions = null)
     {
         description = "(none)";
         try
         {
-            return Load(directories, out description);
+            return Load(directories, out description, sessionOptions);
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {
@@ -26,7 +26,10 @@ internal static class DemoModel
         }
     }
 
-    public static ModelSet Load(IReadOnlyList<string> directories, out string description)
+    /// <param name="directories">The packages given (none: per survey the newest under <c>models/</c>).</param>
+    /// <param name="description">What was loaded, in one line.</param>
+    /// <param name="sessionOptions">Threads and execution provider of every session (CPU by default).</param>
+    public static ModelSet Load(IReadOnlyList<string> directories, out string description, AlertBroker.Model.Onnx.OnnxSessionOptions? sessionOptions = null)
     {
         ArgumentNullException.ThrowIfNull(directories);
         if (directories.Count > 0)
@@ -36,7 +39,7 @@ internal static class DemoModel
             {
                 foreach (var d in directories)
                 {
-                    models.Add(ActiveModel.Load(d));
+                    models.Add(ActiveModel.Load(d, sessionOptions));
                 }
 
                 var set = ModelSet.Of(models);
@@ -58,7 +61,7 @@ internal static class DemoModel
             var choices = ModelCatalog.PickPerSurvey(ModelCatalog.Scan(root), static (_, _) => false);
             if (choices.Count > 0)
             {
-                var set = ModelCatalog.Load(choices);
+                var set = ModelCatalog.Load(choices, sessionOptions);
                 description = string.Join("; ", choices.Select(c => $"{c.Survey}: {c.Package.Directory}"
                     + (c.MissingMetadata.Count > 0 ? $" (needs {string.Join(", ", c.MissingMetadata)}: no source here, scored as unknown)" : string.Empty)));
                 return set;
@@ -70,7 +73,7 @@ internal static class DemoModel
             ? $"no checkout's models/ found from {Environment.CurrentDirectory} or {AppContext.BaseDirectory}: run it in the checkout or give --model models/<name>/<version>"
             : $"no trained model in {root} yet";
         description = $"RANDOM WEIGHTS for every survey ({why}), exported to {temp} — the class probabilities below mean nothing";
-        return ModelSet.Of(ActiveModel.CreateRandom(temp));
+        return ModelSet.Of(ActiveModel.CreateRandom(temp, sessionOptions: sessionOptions));
     }
 
     /// <summary>Disposes the models a <see cref="Load"/> created.</summary>

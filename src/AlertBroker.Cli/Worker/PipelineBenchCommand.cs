@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlertBroker.Model.Onnx;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
@@ -11,10 +12,10 @@ namespace AlertBroker.Cli.Worker;
 internal static class PipelineBenchCommand
 {
     /// <summary>The benchmark; shadowDirs null: no shadow; empty: each active model is shadowed by a second load of itself (a separate session and state); else these packages shadow the surveys they declare.</summary>
-    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None)
+    public static async Task<int> RunAsync(string[] paths, string mode, TimeSpan duration, int simNights, double simPerNight, int objects, int perObject, int batchSize, string? redis, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, IReadOnlyList<string>? shadowDirs, int kafkaMessages, CancellationToken ct, PipelineObservation observe = PipelineObservation.None, OnnxSessionOptions? sessionOptions = null)
     {
         var all = mode == "all";
-        var active = LoadModels(modelDirs, out var modelDescription, out var exit);
+        var active = LoadModels(modelDirs, out var modelDescription, out var exit, sessionOptions: sessionOptions);
         if (active is null)
         {
             return exit;
@@ -27,8 +28,8 @@ internal static class PipelineBenchCommand
             if (shadowDirs is not null)
             {
                 shadowSet = shadowDirs.Count > 0
-                    ? LoadModels(shadowDirs, out _, out exit, "--shadow")
-                    : ModelSet.Create(active.Active.ToDictionary(kv => kv.Key, kv => ActiveModel.Load(kv.Value.Package.Source)));
+                    ? LoadModels(shadowDirs, out _, out exit, "--shadow", sessionOptions)
+                    : ModelSet.Create(active.Active.ToDictionary(kv => kv.Key, kv => ActiveModel.Load(kv.Value.Package.Source, sessionOptions)));
                 if (shadowSet is null)
                 {
                     return exit;
@@ -54,12 +55,12 @@ internal static class PipelineBenchCommand
     /// be used; 2 when the packages given do not make a model set (two declare one survey) — a usage error said in one
     /// line, not "unexpected error" (exit 70).
     /// </summary>
-    internal static ModelSet? LoadModels(IReadOnlyList<string> directories, out string description, out int exit, string option = "--model")
+    internal static ModelSet? LoadModels(IReadOnlyList<string> directories, out string description, out int exit, string option = "--model", OnnxSessionOptions? sessionOptions = null)
     {
         description = "(none)";
         try
         {
-            var set = DemoModel.TryLoad(directories, out description);
+            var set = DemoModel.TryLoad(directories, out description, sessionOptions);
             exit = set is null ? ModelCli.ModelUnusableExitCode : 0;
             return set;
         }
@@ -77,7 +78,7 @@ internal static class PipelineBenchCommand
         foreach (var m in model.Distinct)
         {
             var roles = string.Join(", ", model.Active.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key).Concat(model.Shadows.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key + " shadow")));
-            AnsiConsole.WriteLine($"model: {m.Name} {m.Version} ({m.Classes.Length} classes, {m.Scorer.Dimensions.Layers}×{m.Scorer.Dimensions.HiddenSize} GRU) for {roles}");
+            AnsiConsole.WriteLine($"model: {m.Name} {m.Version} ({m.Classes.Length} classes, {m.Scorer.Dimensions.Layers}×{m.Scorer.Dimensions.HiddenSize} GRU) for {roles}, on {m.Package.Session.ExecutionProvider}");
         }
 
         AnsiConsole.WriteLine("models from " + modelDescription);
