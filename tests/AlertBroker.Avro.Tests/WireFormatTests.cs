@@ -111,6 +111,35 @@ public sealed class WireFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task DirectoryLookup_SharedTypeAddedLater_UsedByTheNewIdWithoutARestart()
+    {
+        File.WriteAllText(Path.Combine(_dir, "types.avsc"), """{"type":"fixed","name":"q.Hash","size":4}""");
+        File.WriteAllText(Path.Combine(_dir, "1.avsc"), """{"type":"record","name":"q.A","fields":[{"name":"h","type":"q.Hash"}]}""");
+        var lookup = new DirectorySchemaLookup(_dir) { MissTtl = TimeSpan.Zero };
+        var one = (RecordSchema)await lookup.GetSchemaAsync(1);
+
+        // A new schema version arrives with a new shared type (the shared types were read once, for id 1: it was refused
+        // until the process restarted).
+        File.WriteAllText(Path.Combine(_dir, "2.avsc"), """{"type":"record","name":"q.B","fields":[{"name":"h","type":"q.Hash"},{"name":"c","type":"q.Cutout"}]}""");
+        File.WriteAllText(Path.Combine(_dir, "cutout.avsc"), """{"type":"record","name":"q.Cutout","fields":[{"name":"data","type":"bytes"}]}""");
+        var two = (RecordSchema)await lookup.GetSchemaAsync(2);
+        Assert.Equal("q.Cutout", ((NamedSchema)two.Fields[1].Schema).FullName);
+
+        // Id 1 keeps the schema it was loaded with; unchanged files are not read again (the same types for the next id).
+        Assert.Same(one, await lookup.GetSchemaAsync(1));
+        File.WriteAllText(Path.Combine(_dir, "3.avsc"), """{"type":"record","name":"q.C","fields":[{"name":"c","type":"q.Cutout"}]}""");
+        var three = (RecordSchema)await lookup.GetSchemaAsync(3);
+        Assert.Same(two.Fields[1].Schema, three.Fields[0].Schema);
+
+        // A shared type removed: a new id that needs it is refused naming the type; the loaded ones still decode.
+        File.Delete(Path.Combine(_dir, "cutout.avsc"));
+        File.WriteAllText(Path.Combine(_dir, "4.avsc"), """{"type":"record","name":"q.D","fields":[{"name":"c","type":"q.Cutout"}]}""");
+        var gone = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(4));
+        Assert.Contains("q.Cutout", gone.Message, StringComparison.Ordinal);
+        Assert.Same(two, await lookup.GetSchemaAsync(2));
+    }
+
+    [Fact]
     public async Task DirectoryLookup_ManyUnknownIds_TheRememberedMissesStayBounded()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();

@@ -8,7 +8,9 @@ namespace AlertBroker.Avro;
 /// <c>.avsc</c> files provide named types those schemas may reference. Schemas found are kept. An id with no file (or
 /// an invalid one) is remembered as refused for <see cref="MissTtl"/>, so a stream of messages with an unknown id costs
 /// the file system about one look per id per that time rather than one per message, and a file added later is found
-/// within it.
+/// within it. The shared-types files are read again when a new id is loaded and they have changed (added, removed,
+/// rewritten) since they were last read, so a new schema version that brings a new shared type needs no restart; the
+/// schemas already loaded keep the types they were parsed with.
 /// </summary>
 public sealed class DirectorySchemaLookup : ISchemaLookup
 {
@@ -16,7 +18,7 @@ public sealed class DirectorySchemaLookup : ISchemaLookup
     private readonly ConcurrentDictionary<int, Lazy<AvroSchema>> _cache = new();
     private readonly SchemaRefusals _missed;
     private readonly Lock _sharedTypesLock = new();
-    private AvroSchemaSet? _sharedTypes;
+    private (AvroSchemaSet Set, string Files)? _sharedTypes;
 
     public DirectorySchemaLookup(string directory, TimeProvider? time = null)
     {
@@ -100,32 +102,43 @@ public sealed class DirectorySchemaLookup : ISchemaLookup
         return matches.Length > 0 ? matches[0] : null;
     }
 
-    // Loaded once they load; a failure is not kept (it was, for the process's life), so a mended file is read at the
-    // next lookup that needs it (at most once per id per MissTtl).
+    // Read when first needed and again whenever the files have changed since (compared by name, size and time written:
+    // one directory listing per schema loaded, which happens once per id). A failure is not kept: a mended file is read at
+    // the next lookup that needs it (at most once per id per MissTtl).
     private AvroSchemaSet SharedTypes()
     {
         lock (_sharedTypesLock)
         {
-            return _sharedTypes ??= LoadSharedTypes();
+            var files = SharedTypeFiles();
+            var state = string.Join('\n', files.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Name}\t{f.Length}\t{f.LastWriteTimeUtc.Ticks}")));
+            if (_sharedTypes is { } known && known.Files == state)
+            {
+                return known.Set;
+            }
+
+            try
+            {
+                var set = AvroSchemaSet.LoadFiles(files.Select(f => f.FullName));
+                _sharedTypes = (set, state);
+                return set;
+            }
+            catch (AvroSchemaException ex)
+            {
+                throw new AvroSchemaLookupException($"the shared schema files in {_directory} do not load: {ex.Message}", ex);
+            }
         }
     }
 
-    private AvroSchemaSet LoadSharedTypes()
+    private FileInfo[] SharedTypeFiles()
     {
         if (!System.IO.Directory.Exists(_directory))
         {
-            return new AvroSchemaSet();
+            return [];
         }
 
-        var files = System.IO.Directory.GetFiles(_directory, "*.avsc").Where(f => !IsIdFile(Path.GetFileNameWithoutExtension(f)));
-        try
-        {
-            return AvroSchemaSet.LoadFiles(files);
-        }
-        catch (AvroSchemaException ex)
-        {
-            throw new AvroSchemaLookupException($"the shared schema files in {_directory} do not load: {ex.Message}", ex);
-        }
+        var files = new DirectoryInfo(_directory).GetFiles("*.avsc").Where(f => !IsIdFile(Path.GetFileNameWithoutExtension(f.Name))).ToArray();
+        Array.Sort(files, static (a, b) => StringComparer.Ordinal.Compare(a.Name, b.Name));
+        return files;
     }
 
     private static bool IsIdFile(string name)
