@@ -7,6 +7,7 @@ using AlertBroker.Worker.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AlertBroker.Web.Tests;
 
@@ -220,7 +221,7 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var source = new CountingStatisticsSource { Gate = gate };
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         using var sources = Sources(source, refreshSeconds: 2, clock);
 
         var waiting = Enumerable.Range(0, 50).Select(_ => sources.Overview.GetAsync(CancellationToken.None, CancellationToken.None)).ToList();
@@ -248,7 +249,7 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var source = new CountingStatisticsSource { Gate = gate };
-        using var sources = Sources(source, refreshSeconds: 3600, new ManualClock());
+        using var sources = Sources(source, refreshSeconds: 3600, new FakeTimeProvider());
         using var stopping = new CancellationTokenSource();
         using var client = new CancellationTokenSource();
 
@@ -266,7 +267,7 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
 
         // The application stopping does cancel it.
         using var stopped = new CancellationTokenSource();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var held = new CountingStatisticsSource { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         using var heldSources = Sources(held, refreshSeconds: 3600, clock);
         var pending = heldSources.Overview.GetAsync(stopped.Token, CancellationToken.None);
@@ -279,7 +280,7 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
     public async Task Snapshot_SourceFails_EveryCallerGetsTheFailureOfTheOneComputation()
     {
         var source = new CountingStatisticsSource { Failure = new RegistryException("registry down") };
-        using var sources = Sources(source, refreshSeconds: 3600, new ManualClock());
+        using var sources = Sources(source, refreshSeconds: 3600, new FakeTimeProvider());
 
         var calls = Enumerable.Range(0, 5).Select(_ => sources.Overview.GetAsync(CancellationToken.None, CancellationToken.None)).ToList();
 
@@ -384,18 +385,6 @@ internal sealed class CountingStatisticsSource : IStatisticsSource
 
         return Failure is { } e ? throw e : [];
     }
-}
-
-/// <summary>A clock that moves only when told.</summary>
-internal sealed class ManualClock : TimeProvider
-{
-    private long _ticks;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }
 
 /// <summary>Keeps every log entry (category, level, message, exception) in memory.</summary>

@@ -4,6 +4,7 @@ using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Simulation;
 using AlertBroker.Worker.Telemetry;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using static AlertBroker.Worker.Tests.PipelineTestKit;
 
 namespace AlertBroker.Worker.Tests;
@@ -22,7 +23,7 @@ public sealed class DeadLetterLogTests : IClassFixture<MockKafkaFixture>
     [Fact]
     public void Limiter_FirstOfEachKindPerWindow_TheRestCountedAndSaidWhenTheWindowHasPassed()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var limiter = new DeadLetterLogLimiter(clock, perKindPerWindow: 3, window: TimeSpan.FromSeconds(10));
 
         Assert.Equal([true, true, true, false, false], Enumerable.Range(0, 5).Select(_ => limiter.ShouldLog("NotAvro")));

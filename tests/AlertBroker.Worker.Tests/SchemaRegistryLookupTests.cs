@@ -6,6 +6,7 @@ using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Schemas;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AlertBroker.Worker.Tests;
 
@@ -34,7 +35,7 @@ public sealed class SchemaRegistryLookupTests
     public async Task GetSchemaAsync_UnknownId_ThrowsWithRegistryMessageAndAsksAgainAfterTheRefusalTtl()
     {
         await using var registry = await FakeSchemaRegistry.StartAsync();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         using var lookup = new ConfluentSchemaRegistryLookup(SchemaRegistryClients.Create(registry.Url), ownsClient: true, clock);
 
         var e = await Assert.ThrowsAsync<AvroSchemaLookupException>(async () => await lookup.GetSchemaAsync(1));
