@@ -4,7 +4,10 @@
 #     with no ALERTBROKER_* or LD_LIBRARY_PATH variables: `models inspect`, `score` and `demo` work;
 #  2. the GPU flavour (-p:OnnxRuntimeFlavour=Gpu: Microsoft.ML.OnnxRuntime.Gpu, CUDA 13) restores and builds into
 #     bin/gpu + obj/gpu, runs on the CPU, and `--device cuda` on a host without CUDA ends with exit 3 and one line that
-#     says so (on a host with CUDA it must succeed instead).
+#     says so (on a host with CUDA it must succeed instead);
+#  3. the container image's program: the Dockerfile's self-contained publish command, run on a copy of its build
+#     context, gives a program that finds librdkafka and ONNX Runtime in its own folder: `demo` works (librdkafka was
+#     looked for everywhere but there, so the image's worker could not start; no Docker engine here to build the image).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -53,3 +56,20 @@ elif ((rc == 3)) && [[ "$err" == "model unusable (execution provider unavailable
 else
   fail "GPU build, --device cuda: exit $rc, expected 0 (CUDA present) or 3 with one line: $err"
 fi
+
+# 3. the container image's publish: the Dockerfile's own command, on a copy of the files its build context lets through,
+#    then the image's program run from another directory (the runtime stage is Debian 12, as here)
+start=$SECONDS
+publish="$(grep -o 'dotnet publish src/AlertBroker.Cli/AlertBroker.Cli.csproj [^\\]*-o /app' Dockerfile)" || fail "no dotnet publish … -o /app in the Dockerfile"
+mkdir "$work/context"
+tar -C "$root" --exclude='bin' --exclude='obj' -cf - global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig schemas src \
+  | tar -C "$work/context" -xf -
+(cd "$work/context" && ${publish% -o /app} -o "$work/image-app" -nologo -v q >/dev/null) || fail "the Dockerfile's publish: ${publish}"
+ls "$work/image-app"/libonnxruntime.so* "$work/image-app"/*librdkafka*.so* >/dev/null || fail "the image's publish output lacks a native library"
+inputs=()
+[[ -d "$root/../shared/alert-samples" ]] && inputs=("$root/../shared/alert-samples")
+out="$(cd "$work/elsewhere" && "${clean_env[@]}" "$work/image-app/alertbroker" demo --nights 1 --model "$model" "${inputs[@]}" 2>&1)" \
+  || fail "the image's program, demo: $out"
+[[ "$out" == *"classifications"* ]] || fail "the image's program, demo printed no summary: $out"
+log "the Dockerfile's self-contained publish ($((SECONDS - start)) s, $(du -sh "$work/image-app" | cut -f1)): demo from another directory (librdkafka and ONNX Runtime from its own folder)"
+rm -rf "$work/context" "$work/image-app"

@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Worker starting: group {GroupId}, topics {Topics}, output {OutputTopic}, dead letters {DeadLetterTopic}, batches of {BatchSize} messages or {BatchTimeoutMs} ms")]
     public static partial void Starting(ILogger logger, string groupId, string topics, string outputTopic, string deadLetterTopic, int batchSize, int batchTimeoutMs);
 
-    [LoggerMessage(2, LogLevel.Information, "Model {Name} {Version} loaded ({Classes} classes, id {ModelId})")]
-    public static partial void ModelLoaded(ILogger logger, string name, string version, int classes, string modelId);
+    [LoggerMessage(2, LogLevel.Information, "Model {Name} {Version} loaded ({Classes} classes, id {ModelId}) on {ExecutionProvider}")]
+    public static partial void ModelLoaded(ILogger logger, string name, string version, int classes, string modelId, string executionProvider);
 
     [LoggerMessage(3, LogLevel.Warning, "Model: no package configured; exported a model with RANDOM weights to {Directory}: its probabilities mean nothing")]
     public static partial void RandomModel(ILogger logger, string directory);

@@ -246,6 +246,9 @@ public sealed class WorkerStartChecksTests : IDisposable
 
         Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}; output:\n{worker.Output}");
         Assert.False(Directory.Exists(directory), directory + " is still there");
+
+        // Where the model runs is said when it is loaded (with --device cuda: "on CUDA device 0").
+        Assert.Matches(@"Model random-gru \S+ loaded \(\d+ classes, id [^)]+\) on CPU", worker.Output);
     }
 
     // Every /readyz probe while the worker was not ready logged the framework's own "fail:" line: with a Kubernetes probe

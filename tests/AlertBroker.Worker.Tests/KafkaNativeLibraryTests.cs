@@ -69,6 +69,24 @@ public sealed class KafkaNativeLibraryTests
     }
 
     [Fact]
+    public void Candidates_SelfContainedApplication_LookInTheApplicationsOwnFolder()
+    {
+        // Self-contained (dotnet publish --self-contained): the .NET runtime is the application's folder. That folder was
+        // left out as "the runtime's", so only runtimes/linux-x64/native/ was looked in and the published program found no
+        // librdkafka (seen on the GPU machine: "the packaged librdkafka was not found").
+        var app = Path.Combine(Path.GetTempPath(), "ab-app");
+        var selfContained = KafkaNativeLibrary.Candidates(app + "/", app, app, null, System.Runtime.InteropServices.Architecture.X64, "linux-x64");
+        Assert.Equal(Path.Combine(app, "centos8-librdkafka.so"), selfContained[0]);
+
+        // Framework-dependent: the shared runtime's folder is still never looked in, the application's always.
+        var shared = "/usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.0";
+        var dependent = KafkaNativeLibrary.Candidates(app + "/", app, shared + "/", shared, System.Runtime.InteropServices.Architecture.X64, "linux-x64");
+        Assert.Equal(
+            [Path.Combine(app, "centos8-librdkafka.so"), Path.Combine(app, "runtimes", "linux-x64", "native", "centos8-librdkafka.so")],
+            dependent);
+    }
+
+    [Fact]
     public void WorkerMetrics_AfterLoad_ReportsLibrdkafkaVersionAsInfoGauge()
     {
         var version = KafkaNativeLibrary.Load();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Redis;
@@ -123,7 +124,8 @@ public static class ServiceCollectionExtensions
             {
                 foreach (var m in set.Distinct)
                 {
-                    Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id);
+                    var session = m.Package.Session;
+                    Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id, session.Options.UseCuda ? string.Create(CultureInfo.InvariantCulture, $"CUDA device {session.Options.CudaDeviceId}") : session.ExecutionProvider);
                 }
 
                 var serving = new List<(string, string, string, string)>();

@@ -146,11 +146,22 @@ public static class KafkaNativeLibrary
     }
 
     /// <summary>Where the library is looked for, in order (the first file that exists and loads wins).</summary>
-    public static IReadOnlyList<string> Candidates()
+    public static IReadOnlyList<string> Candidates() => Candidates(
+        AppContext.BaseDirectory,
+        Path.GetDirectoryName(typeof(Library).Assembly.Location),
+        RuntimeEnvironment.GetRuntimeDirectory(),
+        AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string,
+        RuntimeInformation.ProcessArchitecture,
+        RuntimeInformation.RuntimeIdentifier);
+
+    /// <summary>
+    /// <see cref="Candidates()"/> for a given layout: the application's folder, Confluent.Kafka's, the .NET runtime's, the
+    /// host's native search folders, the process architecture and runtime identifier.
+    /// </summary>
+    internal static IReadOnlyList<string> Candidates(string baseDirectory, string? assemblyDirectory, string runtimeDirectory, string? nativeSearchDirectories, Architecture architecture, string rid)
     {
-        var rid = RuntimeInformation.RuntimeIdentifier;
         var musl = rid.StartsWith("linux-musl", StringComparison.Ordinal);
-        var (ridFolder, fileNames) = RuntimeInformation.ProcessArchitecture switch
+        var (ridFolder, fileNames) = architecture switch
         {
             Architecture.X64 when musl => ("linux-x64", new[] { "alpine-librdkafka.so" }),
             Architecture.X64 => ("linux-x64", new[] { "centos8-librdkafka.so" }),
@@ -159,14 +170,19 @@ public static class KafkaNativeLibrary
             var other => ("linux-" + other.ToString().ToLowerInvariant(), new[] { "librdkafka.so" }),
         };
 
+        static string Normalise(string dir) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+
+        // The shared .NET runtime's folder holds no librdkafka of the application's: it is left out, unless the application is
+        // self-contained, where the runtime is the application's own folder (leaving it out there found nothing).
+        var runtime = Normalise(runtimeDirectory);
+        var excluded = runtime == Normalise(baseDirectory) ? null : runtime;
         var directories = new List<string>();
-        var runtimeDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory()));
         void Add(string? dir)
         {
             if (!string.IsNullOrEmpty(dir))
             {
-                var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-                if (!directories.Contains(full) && full != runtimeDirectory)
+                var full = Normalise(dir);
+                if (!directories.Contains(full) && full != excluded)
                 {
                     directories.Add(full);
                 }
@@ -174,7 +190,7 @@ public static class KafkaNativeLibrary
         }
 
         // RID-specific build or publish output: the natives sit beside the program; portable output: under runtimes/.
-        foreach (var root in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(Library).Assembly.Location) })
+        foreach (var root in new[] { baseDirectory, assemblyDirectory })
         {
             Add(root);
             if (!string.IsNullOrEmpty(root))
@@ -184,9 +200,9 @@ public static class KafkaNativeLibrary
         }
 
         // The folders the host resolved the app's native assets to (e.g. the package cache with additional probing paths).
-        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirs)
+        if (nativeSearchDirectories is not null)
         {
-            foreach (var dir in searchDirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            foreach (var dir in nativeSearchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
             {
                 Add(dir);
             }
