@@ -4,6 +4,15 @@ namespace AlertBroker.Model.Tests;
 
 public class OnnxRuntimeTests
 {
+    [Theory]
+    [InlineData(
+        "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2043 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /app/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory",
+        "Failed to load library /app/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory")]
+    [InlineData("Load model from x.onnx failed:Protobuf parsing failed.\n", "Load model from x.onnx failed:Protobuf parsing failed.")]
+    [InlineData("a [ONNXRuntimeError] : 2 : INVALID_ARGUMENT : b\nc", "b c")]
+    public void Clean_NativeSourcePrefixAndLineBreaks_Removed(string native, string expected) =>
+        Assert.Equal(expected, OnnxErrors.Clean(native));
+
     [Fact]
     public void LibraryLocation_DefaultBuild_IsTheLibraryBesideTheProgram()
     {

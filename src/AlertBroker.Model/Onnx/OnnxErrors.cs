@@ -88,6 +88,10 @@ internal static partial class OnnxErrors
     [GeneratedRegex(@"^\[ErrorCode:(?<code>[A-Za-z]+)\]\s*")]
     private static partial Regex CodePrefix();
 
+    // The native library's own prefix: "/onnxruntime_src/…/file.cc:123 function [ONNXRuntimeError] : 1 : FAIL : ".
+    [GeneratedRegex(@"^.*?\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*[A-Z_]+\s*:\s*")]
+    private static partial Regex NativePrefix();
+
     public static OnnxRuntimeException Wrap(Ort.OnnxRuntimeException e, string? context = null)
     {
         var message = e.Message;
@@ -99,9 +103,15 @@ internal static partial class OnnxErrors
             message = message[match.Length..];
         }
 
-        message = OneLine(message);
+        message = Clean(message);
         return new OnnxRuntimeException(code, context is null ? message : context + ": " + message, e);
     }
+
+    /// <summary>
+    /// One line, without the native source location and error-code prefix the runtime puts before some messages (what
+    /// failed is what follows it).
+    /// </summary>
+    internal static string Clean(string message) => NativePrefix().Replace(OneLine(message), string.Empty, 1);
 
     /// <summary>Runtime messages can span lines (source locations, loader hints); one line per error reads better in logs.</summary>
     public static string OneLine(string message) =>
