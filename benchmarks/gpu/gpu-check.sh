@@ -9,11 +9,17 @@
 # libcudart.so.13, the script looks for the libraries (a CUDA toolkit under /usr/local, or the nvidia-* Python
 # wheels of a PyTorch install) and says which folders it used.
 set -u
+if (($# < 2)) || [[ ! -x "$1/alertbroker" ]]; then
+    echo "usage: benchmarks/gpu/gpu-check.sh APP OUT [SAMPLES] (APP: a folder holding the published alertbroker; got '${1:-}')" >&2
+    exit 2
+fi
 app=$(cd "$1" && pwd)
 out=$2
 samples=${3:-../shared/alert-samples}
 seconds=${SECONDS_PER_CASE:-5}
 ab="$app/alertbroker"
+[[ -d "$samples/ztf-real-50" && -d "$samples/lsst" ]] || { echo "gpu-check.sh: $samples holds no ztf-real-50/ and lsst/" >&2; exit 2; }
+[[ -d models/ztf-bts/2.7.0 ]] || { echo "gpu-check.sh: run it from the checkout's root (models/ztf-bts/2.7.0 not found)" >&2; exit 2; }
 mkdir -p "$out"
 summary="$out/summary.txt"
 : >"$summary"

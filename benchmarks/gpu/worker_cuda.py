@@ -22,6 +22,13 @@ ap.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
 ap.add_argument("--http-port", default="9612")
 ap.add_argument("--logs", default=".", help="where worker.log goes")
 a = ap.parse_args()
+if not (os.path.isfile(a.alertbroker) and os.access(a.alertbroker, os.X_OK)):
+    ap.error(f"--alertbroker {a.alertbroker}: not an executable file")
+for sub in ("ztf-real-50", "lsst"):
+    if not os.path.isdir(os.path.join(a.samples, sub)):
+        ap.error(f"--samples {a.samples}: holds no {sub}/")
+if not os.path.isdir("models/ztf-bts/2.7.0"):
+    ap.error("run it from the checkout's root (models/ztf-bts/2.7.0 not found)")
 AB = [a.alertbroker]
 failures = []
 

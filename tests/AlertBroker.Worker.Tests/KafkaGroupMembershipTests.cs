@@ -69,11 +69,8 @@ public sealed class KafkaGroupMembershipTests
         var leaves = new ConcurrentQueue<string>();
         using var cluster = StartLoggingCluster(leaves);
         var topics = new TestTopics(cluster);
-        var health = new WorkerHealth();
-        var worker = topics.Worker(Processor(new InMemoryObjectStateStore()), health: health);
         using var never = new CancellationTokenSource();
-        var run = worker.RunAsync(never.Token);
-        Assert.True(await TestTopics.WaitUntilAsync(() => health.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "never assigned");
+        var (worker, run) = await StartAssignedAsync(topics, never.Token);
 
         worker.Abort();
         await run;
@@ -91,11 +88,8 @@ public sealed class KafkaGroupMembershipTests
         // NotInGroupWarnAfter, and once in, reads.
         using var cluster = MockKafkaCluster.Start();
         var topics = new TestTopics(cluster);
-        var firstHealth = new WorkerHealth();
-        var first = topics.Worker(Processor(new InMemoryObjectStateStore()), health: firstHealth);
         using var stopFirst = new CancellationTokenSource();
-        var runFirst = first.RunAsync(stopFirst.Token);
-        Assert.True(await TestTopics.WaitUntilAsync(() => firstHealth.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "never assigned");
+        var (_, runFirst) = await StartAssignedAsync(topics, stopFirst.Token);
         await stopFirst.CancelAsync();
         await runFirst;
 
@@ -123,6 +117,16 @@ public sealed class KafkaGroupMembershipTests
         Assert.True(waiting < assigned, "the wait was said after the assignment");
         Assert.Contains("session.timeout.ms (6 s)", messages[waiting], StringComparison.Ordinal);
         Assert.Equal(LogLevel.Warning, logs.Entries.ElementAt(waiting).Level);
+    }
+
+    // A worker with in-memory state, started and holding every partition of the topic.
+    private static async Task<(KafkaAlertWorker Worker, Task Run)> StartAssignedAsync(TestTopics topics, CancellationToken stop)
+    {
+        var health = new WorkerHealth();
+        var worker = topics.Worker(Processor(new InMemoryObjectStateStore()), health: health);
+        var run = worker.RunAsync(stop);
+        Assert.True(await TestTopics.WaitUntilAsync(() => health.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "never assigned");
+        return (worker, run);
     }
 
     [Fact]

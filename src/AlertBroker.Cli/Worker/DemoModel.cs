@@ -1,3 +1,4 @@
+using AlertBroker.Model.Onnx;
 using AlertBroker.Worker.Scoring;
 
 namespace AlertBroker.Cli.Worker;
@@ -12,7 +13,7 @@ internal static class DemoModel
     /// <see cref="Load"/>, or null after reporting in one line why a model cannot be used (the caller exits with
     /// <see cref="ModelCli.ModelUnusableExitCode"/>).
     /// </summary>
-    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description, AlertBroker.Model.Onnx.OnnxSessionOptions? sessionOptions = null)
+    public static ModelSet? TryLoad(IReadOnlyList<string> directories, out string description, OnnxSessionOptions? sessionOptions = null)
     {
         description = "(none)";
         try
@@ -29,7 +30,7 @@ internal static class DemoModel
     /// <param name="directories">The packages given (none: per survey the newest under <c>models/</c>).</param>
     /// <param name="description">What was loaded, in one line.</param>
     /// <param name="sessionOptions">Threads and execution provider of every session (CPU by default).</param>
-    public static ModelSet Load(IReadOnlyList<string> directories, out string description, AlertBroker.Model.Onnx.OnnxSessionOptions? sessionOptions = null)
+    public static ModelSet Load(IReadOnlyList<string> directories, out string description, OnnxSessionOptions? sessionOptions = null)
     {
         ArgumentNullException.ThrowIfNull(directories);
         if (directories.Count > 0)

@@ -78,7 +78,7 @@ internal static class PipelineBenchCommand
         foreach (var m in model.Distinct)
         {
             var roles = string.Join(", ", model.Active.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key).Concat(model.Shadows.Where(kv => ReferenceEquals(kv.Value, m)).Select(kv => kv.Key + " shadow")));
-            AnsiConsole.WriteLine($"model: {m.Name} {m.Version} ({m.Classes.Length} classes, {m.Scorer.Dimensions.Layers}×{m.Scorer.Dimensions.HiddenSize} GRU) for {roles}, on {m.Package.Session.ExecutionProvider}");
+            AnsiConsole.WriteLine($"model: {m.Name} {m.Version} ({m.Classes.Length} classes, {m.Scorer.Dimensions.Layers}×{m.Scorer.Dimensions.HiddenSize} GRU) for {roles}, on {m.Package.Session.Device}");
         }
 
         AnsiConsole.WriteLine("models from " + modelDescription);

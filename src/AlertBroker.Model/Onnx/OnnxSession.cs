@@ -35,6 +35,9 @@ public sealed class OnnxSession : IDisposable
     /// <summary>The execution provider the session was created for: <c>CPU</c> or <c>CUDA</c>.</summary>
     public string ExecutionProvider => Options.UseCuda ? "CUDA" : "CPU";
 
+    /// <summary>Where the session runs, for logs: <c>CPU</c> or <c>CUDA device N</c>.</summary>
+    public string Device => Options.UseCuda ? string.Create(CultureInfo.InvariantCulture, $"CUDA device {Options.CudaDeviceId}") : "CPU";
+
     public static OnnxSession FromFile(string path, OnnxSessionOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

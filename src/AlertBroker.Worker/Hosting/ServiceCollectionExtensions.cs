@@ -1,4 +1,3 @@
-using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Redis;
@@ -124,8 +123,7 @@ public static class ServiceCollectionExtensions
             {
                 foreach (var m in set.Distinct)
                 {
-                    var session = m.Package.Session;
-                    Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id, session.Options.UseCuda ? string.Create(CultureInfo.InvariantCulture, $"CUDA device {session.Options.CudaDeviceId}") : session.ExecutionProvider);
+                    Log.ModelLoaded(logger, m.Name, m.Version, m.Classes.Length, m.Id, m.Package.Session.Device);
                 }
 
                 var serving = new List<(string, string, string, string)>();
