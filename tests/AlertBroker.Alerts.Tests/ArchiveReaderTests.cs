@@ -11,16 +11,22 @@ public sealed class ArchiveReaderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [SharedDataFact]
-    public void Read_NightlyTarGz_StreamsEveryAvroEntry()
+    // PAX is Python's tarfile default: a long name is a `path` record of an extended header, and the hand-written reader
+    // used before 2026-12-05 read such an entry's truncated ustar name instead, leaving half of these alerts out.
+    [SharedDataTheory]
+    [InlineData(TarEntryFormat.Gnu)]
+    [InlineData(TarEntryFormat.Pax)]
+    public void Read_NightlyTarGz_StreamsEveryAvroEntry(TarEntryFormat format)
     {
         var sources = SharedData.Files("alert-samples/ztf-real-50").Take(12).ToArray();
         var archive = Path.Combine(_dir, "ztf_public_20210101.tar.gz");
         using (var gz = new GZipStream(File.Create(archive), CompressionLevel.Fastest))
-        using (var tar = new TarWriter(gz, TarEntryFormat.Gnu))
+        using (var tar = new TarWriter(gz, format))
         {
-            tar.WriteEntry(new GnuTarEntry(TarEntryType.Directory, "night/"));
-            tar.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, "night/README.txt") { DataStream = new MemoryStream("not an alert"u8.ToArray()) });
+            tar.WriteEntry(format == TarEntryFormat.Gnu ? new GnuTarEntry(TarEntryType.Directory, "night/") : new PaxTarEntry(TarEntryType.Directory, "night/"));
+            var readme = format == TarEntryFormat.Gnu ? (TarEntry)new GnuTarEntry(TarEntryType.RegularFile, "night/README.txt") : new PaxTarEntry(TarEntryType.RegularFile, "night/README.txt");
+            readme.DataStream = new MemoryStream("not an alert"u8.ToArray());
+            tar.WriteEntry(readme);
             foreach (var (file, i) in sources.Select((f, i) => (f, i)))
             {
                 // Alternate short and very long names (GNU long-name entries).
@@ -306,6 +312,171 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Contains("message limit", inputs[0].Error!.Message, StringComparison.Ordinal);
         Assert.Null(inputs[1].Error); // empty: the decoder says so, as for an empty file
         Assert.Equal(0, inputs[1].Length);
+    }
+
+    // A container file of many alerts (a night of `simulate alerts`, a concatenated archive) was read whole, and one over
+    // 256 MiB was refused: a large one is cut at block boundaries into messages that each start with the file's header.
+    [SharedDataFact]
+    public void Read_LargeContainer_IsCutAtBlockBoundariesIntoContainersOfTheSameAlerts()
+    {
+        var (header, block) = HeaderAndBlock();
+        var file = Path.Combine(_dir, "night.avro");
+        WriteContainer(file, header, block, 200);
+
+        var inputs = Copy(AlertArchiveReader.Read([file], new AlertArchiveReader.ContainerSplit(0, 3 * block.Length)));
+
+        Assert.Equal(67, inputs.Count); // 66 messages of three blocks, one of two
+        Assert.All(inputs, i => Assert.Null(i.Error));
+        Assert.All(inputs, i => Assert.Equal(file, i.Source));
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            Assert.Equal(Concat(header, block, i < 66 ? 3 : 2), inputs[i].Bytes);
+        }
+
+        var alerts = Decode(inputs);
+        Assert.Equal(200, alerts.Count);
+        var original = Assert.Single(Decode([(file, File.ReadAllBytes(SharedData.Files("alert-samples/ztf-real-50")[0]), null)]));
+        Assert.All(alerts, a => Assert.Equal((original.ObjectId, original.SourceId, original.Detections.Length), (a.ObjectId, a.SourceId, a.Detections.Length)));
+    }
+
+    [SharedDataFact]
+    public void Read_ContainerOverTheSplitSize_IsCutWithTheDefaults_AndASmallerOneIsReadWhole()
+    {
+        var (header, block) = HeaderAndBlock();
+        var copies = (int)(AlertArchiveReader.SplitContainersAbove / block.Length) + 40; // just over 16 MiB
+        var large = Path.Combine(_dir, "large.avro");
+        var small = Path.Combine(_dir, "small.avro");
+        WriteContainer(large, header, block, copies);
+        WriteContainer(small, header, block, 10);
+
+        var inputs = Copy(AlertArchiveReader.Read([large, small]));
+
+        Assert.Equal(3, inputs.Count);
+        Assert.All(inputs, i => Assert.Null(i.Error));
+        Assert.True(inputs[0].Bytes.Length - header.Length <= AlertArchiveReader.ContainerChunkBytes);
+        Assert.Equal(copies, Decode(inputs.Take(2)).Count);
+        Assert.Equal(File.ReadAllBytes(small), inputs[2].Bytes);
+    }
+
+    [SharedDataFact]
+    public void Read_CorruptOrTruncatedLargeContainer_GivesTheBlocksBeforeTheFaultThenAnError()
+    {
+        var (header, block) = HeaderAndBlock();
+        var split = new AlertArchiveReader.ContainerSplit(0, 4 * block.Length);
+
+        var corrupt = Path.Combine(_dir, "corrupt.avro");
+        var bytes = Concat(header, block, 20);
+        bytes[header.Length + (11 * block.Length) - 1] ^= 0xff; // the 11th block's sync marker
+        File.WriteAllBytes(corrupt, bytes);
+        var inputs = Copy(AlertArchiveReader.Read([corrupt], split));
+        Assert.Equal(10, Decode(inputs.Where(i => i.Error is null)).Count);
+        var error = Assert.Single(inputs, i => i.Error is not null).Error!;
+        Assert.Equal(AlertErrorKind.CorruptAvro, error.Kind);
+        Assert.Equal($"container block 11: its sync marker does not match the header's; the 10 blocks before it were read (at byte {header.Length + (10 * block.Length)})", error.Message);
+        Assert.Null(inputs[^2].Error);
+
+        var truncated = Path.Combine(_dir, "truncated.avro");
+        File.WriteAllBytes(truncated, Concat(header, block, 20)[..^100]);
+        inputs = Copy(AlertArchiveReader.Read([truncated], split));
+        Assert.Equal(19, Decode(inputs.Where(i => i.Error is null)).Count);
+        Assert.Contains("container block 20", inputs[^1].Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", inputs[^1].Error!.Message, StringComparison.Ordinal);
+
+        // A block that says it holds more than a message may: refused by its size, nothing allocated for it.
+        var absurd = Path.Combine(_dir, "absurd.avro");
+        File.WriteAllBytes(absurd, [.. Concat(header, block, 2), 0x02, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]); // 1 object, 2^34 bytes
+        inputs = Copy(AlertArchiveReader.Read([absurd], split));
+        Assert.Equal(2, Decode(inputs.Where(i => i.Error is null)).Count);
+        Assert.Equal(AlertErrorKind.TooLarge, inputs[^1].Error!.Kind);
+        Assert.Contains("over the 268435456-byte message limit", inputs[^1].Error!.Message, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public async Task Read_ContainerThroughAPipeOrGzipped_IsCutAsAFileIs()
+    {
+        var (header, block) = HeaderAndBlock();
+        var split = new AlertArchiveReader.ContainerSplit(long.MaxValue, 5 * block.Length); // files are never cut: pipes and .avro.gz are
+        var gz = Path.Combine(_dir, "night.avro.gz");
+        using (var stream = new GZipStream(File.Create(gz), CompressionLevel.Fastest))
+        {
+            stream.Write(Concat(header, block, 12));
+        }
+
+        var inputs = Copy(AlertArchiveReader.Read([gz], split));
+        Assert.Equal([5, 5, 2], inputs.Select(i => (i.Bytes.Length - header.Length) / block.Length));
+        Assert.Equal(12, Decode(inputs).Count);
+
+        var fifo = Path.Combine(_dir, "alerts.fifo");
+        Assert.Equal(0, MakeFifo(fifo, 0b110_000_000));
+        var writer = Task.Run(() =>
+        {
+            using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            stream.Write(Concat(header, block, 7));
+        });
+        inputs = Copy(AlertArchiveReader.Read([fifo], split));
+        await writer;
+        Assert.Equal([5, 2], inputs.Select(i => (i.Bytes.Length - header.Length) / block.Length));
+        Assert.Equal(7, Decode(inputs).Count);
+
+        // Corrupt gzip data around a container: the blocks before the fault come out, then one error; nothing is thrown.
+        var corrupt = File.ReadAllBytes(gz);
+        corrupt[corrupt.Length / 2] ^= 0x55;
+        corrupt[(corrupt.Length / 2) + 1] ^= 0x55;
+        var corruptGz = Path.Combine(_dir, "corrupt.avro.gz");
+        File.WriteAllBytes(corruptGz, corrupt);
+        inputs = Copy(AlertArchiveReader.Read([corruptGz], split));
+        Assert.NotNull(inputs[^1].Error);
+        Assert.All(inputs[..^1], i => Assert.Null(i.Error));
+        Assert.True(Decode(inputs[..^1]).Count < 12);
+
+        // A piped container that is whole but not readable is passed on as it is, for the decoder to say why.
+        var broken = Path.Combine(_dir, "broken.avro.gz");
+        using (var stream = new GZipStream(File.Create(broken), CompressionLevel.Fastest))
+        {
+            stream.Write("Obj\u0001 not a header"u8);
+        }
+
+        var one = Assert.Single(Copy(AlertArchiveReader.Read([broken], split)));
+        Assert.Null(one.Error);
+        Assert.Equal("Obj\u0001 not a header"u8.ToArray(), one.Bytes);
+        Assert.Throws<AlertFormatException>(() => new AlertDecoder().Decode(one.Bytes, new List<Alert>()));
+    }
+
+    // A real ZTF alert file's header and its one block (count, size, data, sync marker), as bytes.
+    private static (byte[] Header, byte[] Block) HeaderAndBlock()
+    {
+        var bytes = File.ReadAllBytes(SharedData.Files("alert-samples/ztf-real-50")[0]);
+        var length = AlertBroker.Avro.AvroContainerReader.Open(bytes).Header.Length;
+        return (bytes[..length], bytes[length..]);
+    }
+
+    private static byte[] Concat(byte[] header, byte[] block, int blocks)
+    {
+        var bytes = new byte[header.Length + (blocks * block.Length)];
+        header.CopyTo(bytes, 0);
+        for (var i = 0; i < blocks; i++)
+        {
+            block.CopyTo(bytes, header.Length + (i * block.Length));
+        }
+
+        return bytes;
+    }
+
+    private static void WriteContainer(string path, byte[] header, byte[] block, int blocks) => File.WriteAllBytes(path, Concat(header, block, blocks));
+
+    private static List<(string Source, byte[] Bytes, AlertFormatException? Error)> Copy(IEnumerable<AlertInput> inputs) =>
+        [.. inputs.Select(i => (i.Source, i.Payload.ToArray(), i.Error))];
+
+    private static List<Alert> Decode(IEnumerable<(string Source, byte[] Bytes, AlertFormatException? Error)> inputs)
+    {
+        var decoder = new AlertDecoder();
+        var alerts = new List<Alert>();
+        foreach (var input in inputs)
+        {
+            decoder.Decode(input.Bytes, alerts);
+        }
+
+        return alerts;
     }
 
     [DllImport("libc.so.6", EntryPoint = "mkfifo", SetLastError = true)]

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Formats.Tar;
 using System.IO.Compression;
+using AlertBroker.Avro;
 
 namespace AlertBroker.Alerts.Archives;
 
@@ -12,6 +14,23 @@ public static class AlertArchiveReader
 {
     /// <summary>Largest single message or archive entry read into memory.</summary>
     public const int MaxMessageBytes = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// An Avro container file larger than this (a night of simulated alerts in one file, a concatenated archive) is not read
+    /// whole: it is cut at block boundaries into messages of about <see cref="ContainerChunkBytes"/>, each the file's own
+    /// header followed by whole blocks, so a file of any size is read in bounded memory. Piped and <c>.avro.gz</c>
+    /// containers are always read this way (a small one is then one message, byte for byte the file).
+    /// </summary>
+    public const long SplitContainersAbove = 16 * 1024 * 1024;
+
+    /// <summary>About how many bytes of blocks each message cut from a large container holds (a larger single block is its own message).</summary>
+    public const int ContainerChunkBytes = 16 * 1024 * 1024;
+
+    // The most bytes a container header (magic, metadata with the schema, sync marker) may take.
+    private const int MaxContainerHeaderBytes = 16 * 1024 * 1024;
+
+    // The length of a container's sync marker, which ends its header and every block.
+    private const int SyncLength = 16;
 
     private const int TarBlock = 512;
 
@@ -42,7 +61,11 @@ public static class AlertArchiveReader
     }
 
     /// <summary>Every message under the given paths (files, directories, archives), in order.</summary>
-    public static IEnumerable<AlertInput> Read(IEnumerable<string> paths, CancellationToken cancellationToken = default)
+    public static IEnumerable<AlertInput> Read(IEnumerable<string> paths, CancellationToken cancellationToken = default) =>
+        Read(paths, new ContainerSplit(SplitContainersAbove, ContainerChunkBytes), cancellationToken);
+
+    /// <summary>As <see cref="Read(IEnumerable{string}, CancellationToken)"/>, with other sizes for cutting large containers (tests).</summary>
+    internal static IEnumerable<AlertInput> Read(IEnumerable<string> paths, ContainerSplit split, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var buffer = new PooledBuffer();
@@ -64,7 +87,7 @@ public static class AlertArchiveReader
                             continue;
                         }
 
-                        foreach (var input in ReadFile(file, buffer, cancellationToken))
+                        foreach (var input in ReadFile(file, buffer, split, cancellationToken))
                         {
                             yield return input;
                         }
@@ -72,7 +95,7 @@ public static class AlertArchiveReader
                 }
                 else
                 {
-                    foreach (var input in ReadFile(path, buffer, cancellationToken))
+                    foreach (var input in ReadFile(path, buffer, split, cancellationToken))
                     {
                         yield return input;
                     }
@@ -85,7 +108,7 @@ public static class AlertArchiveReader
         }
     }
 
-    private static IEnumerable<AlertInput> ReadFile(string path, PooledBuffer buffer, CancellationToken cancellationToken)
+    private static IEnumerable<AlertInput> ReadFile(string path, PooledBuffer buffer, ContainerSplit split, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (IsArchive(path))
@@ -100,7 +123,8 @@ public static class AlertArchiveReader
 
         AlertFormatException? error = null;
         var length = 0;
-        Stream? archive = null;
+        Stream? opened = null;
+        var kind = StreamKind.Message;
         try
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
@@ -111,7 +135,12 @@ public static class AlertArchiveReader
                     // A pipe (`inspect /dev/stdin`, a shell's `<(zcat …)`, `curl … |`) or a device has no length to read up
                     // front (seeking fails, or it says 0) and no name to go by: what it holds says what it is. An .avro.gz
                     // is read the same way (decompressed; it was skipped in a directory and "not an Avro message" alone).
-                    archive = ReadStreamed(path, stream, buffer, out length, out error);
+                    (opened, kind) = ReadStreamed(stream, buffer, out length, out error);
+                }
+                else if (stream.Length > split.Above && StartsWithContainerMagic(stream))
+                {
+                    opened = stream;
+                    kind = StreamKind.Container;
                 }
                 else if (stream.Length > MaxMessageBytes)
                 {
@@ -125,7 +154,7 @@ public static class AlertArchiveReader
             }
             finally
             {
-                if (archive is null)
+                if (opened is null)
                 {
                     stream.Dispose();
                 }
@@ -136,9 +165,10 @@ public static class AlertArchiveReader
             error = new AlertFormatException(AlertErrorKind.Archive, e.Message, -1, e);
         }
 
-        if (archive is not null)
+        if (opened is not null)
         {
-            foreach (var input in ReadTar(path, archive, buffer, cancellationToken))
+            var inputs = kind == StreamKind.Tar ? ReadTar(path, opened, buffer, cancellationToken) : ReadContainer(path, opened, buffer, split.ChunkBytes, cancellationToken);
+            foreach (var input in inputs)
             {
                 yield return input;
             }
@@ -151,12 +181,138 @@ public static class AlertArchiveReader
             : new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
     }
 
+    // Reads the first bytes of a seekable file and goes back to its start.
+    private static bool StartsWithContainerMagic(FileStream stream)
+    {
+        Span<byte> head = stackalloc byte[4];
+        var seen = ReadAtMost(stream, head);
+        stream.Position = 0;
+        return AvroContainerReader.IsContainer(head[..seen]) && seen == head.Length;
+    }
+
+    /// <summary>
+    /// An Avro container file read block by block: its header, then its blocks, each checked (counts and sizes in range,
+    /// the sync marker the header's), gathered into messages of about <paramref name="chunkBytes"/> that each start with the
+    /// file's header — so each is a container file the decoder reads as it reads any. A file that cannot be read further
+    /// (a corrupt block, a truncated end) gives the messages before it, then one error naming the block and the byte.
+    /// </summary>
+    private static IEnumerable<AlertInput> ReadContainer(string path, Stream opened, PooledBuffer buffer, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var header = ReadContainerHeader(opened, buffer, out var sync, out var leftover, out var error);
+        using var stream = new BufferedStream(new PrefixedStream(leftover, opened), 1 << 16);
+        if (header <= 0)
+        {
+            // A header that cannot be parsed in a stream that ended: the bytes are one message, and the decoder says what is
+            // wrong with them as it says for any file; one that goes on past 16 MiB without a whole header is refused here.
+            yield return error is null ? new AlertInput(path, buffer.Memory(-header)) : new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
+            yield break;
+        }
+
+        var length = header; // the header stays at the start of the buffer; each message's blocks follow it
+        var offset = (long)header;
+        var blocks = 0L;
+        var messages = 0;
+        var prefix = new byte[20]; // a block's two varints, as read
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!ReadBlockPrefix(stream, prefix, out var prefixLength, out var size, offset, blocks, out error))
+            {
+                break;
+            }
+
+            var blockBytes = prefixLength + size + SyncLength;
+            if (header + blockBytes > MaxMessageBytes)
+            {
+                error = new AlertFormatException(AlertErrorKind.TooLarge, $"container block {blocks + 1} holds {size} bytes: over the {MaxMessageBytes}-byte message limit", offset);
+                break;
+            }
+
+            if (length > header && length - header + blockBytes > chunkBytes)
+            {
+                // The message is full: it goes out, and this block starts the next one.
+                messages++;
+                yield return new AlertInput(path, buffer.Memory(length));
+                length = header;
+            }
+
+            if (!ReadBlockBody(stream, buffer, ref length, prefix.AsSpan(0, prefixLength), (int)size, sync, offset, blocks, out error))
+            {
+                break;
+            }
+
+            blocks++;
+            offset += blockBytes;
+        }
+
+        if (length > header || messages == 0)
+        {
+            // What was read whole goes out (a container without blocks is one message: the decoder says it holds no alerts).
+            yield return new AlertInput(path, buffer.Memory(length));
+        }
+
+        if (error is not null)
+        {
+            yield return new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
+        }
+    }
+
+    // The header into the start of the buffer, parsed (and its schema checked) as the decoder parses it; returns its length.
+    // The bytes read past the header (the first blocks') come back in `leftover`. A stream that ends before its header
+    // parses gives minus its length (its bytes are in the buffer, to be decoded as one message).
+    private static int ReadContainerHeader(Stream stream, PooledBuffer buffer, out byte[] sync, out byte[] leftover, out AlertFormatException? error)
+    {
+        sync = [];
+        leftover = [];
+        error = null;
+        var size = 64 * 1024;
+        var read = 0;
+        while (true)
+        {
+            var array = read == 0 ? buffer.Get(size) : buffer.Grow(read, size);
+            try
+            {
+                read += ReadAtMost(stream, array.AsSpan(read, size - read));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                // A pipe that fails, corrupt gzip data around the container.
+                error = new AlertFormatException(AlertErrorKind.Archive, e.Message, -1, e);
+                return 0;
+            }
+
+            try
+            {
+                var container = AvroContainerReader.Open(array.AsMemory(0, read));
+                var length = container.Header.Length;
+                sync = container.Header.SyncMarker.ToArray();
+                leftover = array.AsSpan(length, read - length).ToArray();
+                return length;
+            }
+            catch (Exception e) when (e is AvroException)
+            {
+                if (read < size)
+                {
+                    return -read;
+                }
+
+                if (size >= MaxContainerHeaderBytes)
+                {
+                    error = new AlertFormatException(AlertErrorKind.CorruptAvro, $"no readable container header in the first {MaxContainerHeaderBytes} bytes: {e.Message}", -1, e);
+                    return 0;
+                }
+
+                size = Math.Min(size * 4, MaxContainerHeaderBytes);
+            }
+        }
+    }
+
     /// <summary>
     /// A pipe, device or <c>.avro.gz</c>: gzip-compressed data is decompressed; a tar archive (ustar magic at byte 257) is returned to be read
     /// entry by entry (a nightly archive straight from <c>curl</c>, never held whole); anything else is read to its end as
     /// one message, at most <see cref="MaxMessageBytes"/>.
     /// </summary>
-    private static Stream? ReadStreamed(string path, Stream stream, PooledBuffer buffer, out int length, out AlertFormatException? error)
+    private static (Stream? Opened, StreamKind Kind) ReadStreamed(Stream stream, PooledBuffer buffer, out int length, out AlertFormatException? error)
     {
         error = null;
         length = 0;
@@ -171,7 +327,12 @@ public static class AlertArchiveReader
 
         if (seen == TarBlock && head.Slice(257, 5).SequenceEqual("ustar"u8))
         {
-            return new PrefixedStream(head.ToArray(), source);
+            return (new PrefixedStream(head.ToArray(), source), StreamKind.Tar);
+        }
+
+        if (AvroContainerReader.IsContainer(head[..seen]))
+        {
+            return (new PrefixedStream(head[..seen].ToArray(), source), StreamKind.Container);
         }
 
         head[..seen].CopyTo(buffer.Get(ReadToEndStart));
@@ -187,7 +348,119 @@ public static class AlertArchiveReader
             length = 0;
         }
 
-        return null;
+        return (null, StreamKind.Message);
+    }
+
+    /// <summary>When a container file is cut into messages (<see cref="SplitContainersAbove"/>, <see cref="ContainerChunkBytes"/>).</summary>
+    internal readonly record struct ContainerSplit(long Above, int ChunkBytes);
+
+    private enum StreamKind
+    {
+        Message,
+        Tar,
+        Container,
+    }
+
+    // A block's object count and size, their bytes kept as read; false at the end of the file (error null) or when they
+    // cannot be read or are out of range (error set).
+    private static bool ReadBlockPrefix(Stream stream, byte[] prefix, out int prefixLength, out long size, long offset, long blocks, out AlertFormatException? error)
+    {
+        prefixLength = 0;
+        size = 0;
+        error = null;
+        try
+        {
+            if (!ReadVarLong(stream, prefix, ref prefixLength, out var count, endAllowed: true))
+            {
+                return false;
+            }
+
+            if (count < 0 || count > AvroLimits.Default.MaxCollectionItems || !ReadVarLong(stream, prefix, ref prefixLength, out size, endAllowed: false) || size < 0)
+            {
+                error = Corrupt(offset, blocks, count < 0 || count > AvroLimits.Default.MaxCollectionItems ? $"invalid block object count {count}" : $"invalid block size {size}");
+                return false;
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or FormatException)
+        {
+            error = StreamError(e, offset, blocks);
+            return false;
+        }
+    }
+
+    // Appends a block (its prefix, data and sync marker) to the message in the buffer, checking the sync marker.
+    private static bool ReadBlockBody(Stream stream, PooledBuffer buffer, ref int length, ReadOnlySpan<byte> prefix, int size, byte[] sync, long offset, long blocks, out AlertFormatException? error)
+    {
+        error = null;
+        var end = length + prefix.Length + size + SyncLength;
+        var array = buffer.Get(0);
+        if (array.Length < end)
+        {
+            array = buffer.Grow(length, Math.Max(end, (int)Math.Min((long)array.Length * 2, MaxMessageBytes)));
+        }
+
+        prefix.CopyTo(array.AsSpan(length));
+        try
+        {
+            stream.ReadExactly(array, length + prefix.Length, size + SyncLength);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or FormatException)
+        {
+            error = StreamError(e, offset, blocks);
+            return false;
+        }
+
+        if (!array.AsSpan(end - SyncLength, SyncLength).SequenceEqual(sync))
+        {
+            error = Corrupt(offset, blocks, "its sync marker does not match the header's");
+            return false;
+        }
+
+        length = end;
+        return true;
+    }
+
+    private static AlertFormatException Corrupt(long offset, long blocks, string what) =>
+        new(AlertErrorKind.CorruptAvro, $"container block {blocks + 1}: {what}; the {blocks} blocks before it were read", offset);
+
+    private static AlertFormatException StreamError(Exception e, long offset, long blocks) => e is EndOfStreamException
+        ? Corrupt(offset, blocks, "the file ends inside it (truncated)")
+        : new AlertFormatException(AlertErrorKind.Archive, $"container block {blocks + 1}: {e.Message}; the {blocks} blocks before it were read", offset, e);
+
+    // An Avro long (zig-zag varint), its bytes appended to `bytes`; false at a clean end of stream before its first byte
+    // when that is allowed. A stream that ends inside it, or more than ten bytes, throws.
+    private static bool ReadVarLong(Stream stream, byte[] bytes, ref int used, out long value, bool endAllowed)
+    {
+        ulong raw = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            var b = stream.ReadByte();
+            if (b < 0)
+            {
+                if (shift == 0 && endAllowed)
+                {
+                    value = 0;
+                    return false;
+                }
+
+                throw new EndOfStreamException();
+            }
+
+            if (shift > 63)
+            {
+                throw new FormatException("a varint longer than ten bytes");
+            }
+
+            bytes[used++] = (byte)b;
+            raw |= (ulong)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0)
+            {
+                value = (long)(raw >> 1) ^ -(long)(raw & 1);
+                return true;
+            }
+        }
     }
 
     // Reads until the span is full or the stream ends; returns the bytes read.
@@ -266,233 +539,63 @@ public static class AlertArchiveReader
             yield break;
         }
 
-        using (stream)
+        // System.Formats.Tar reads ustar, GNU (long names, base-256 sizes) and PAX (a `path` record for a long name: the hand-written
+        // reader used before took such an entry's truncated ustar name, so half of a PAX archive's alerts were left out)
+        // and checks every header's checksum. Entries are read in turn from the (gzip) stream, never extracted to disk.
+        using var tar = new TarReader(stream!, leaveOpen: false);
+        var entries = 0;
+        while (true)
         {
-            var tar = new TarEntryReader(stream!);
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                TarEntry entry;
-                AlertFormatException? error = null;
-                try
-                {
-                    if (!tar.TryReadNext(buffer, out entry))
-                    {
-                        yield break;
-                    }
-                }
-                catch (Exception e) when (e is IOException or InvalidDataException or FormatException or EndOfStreamException)
-                {
-                    error = new AlertFormatException(AlertErrorKind.Archive, $"corrupt archive after {tar.EntriesRead} entries: {e.Message}", tar.Position, e);
-                    entry = default;
-                }
-
-                if (error is not null)
-                {
-                    yield return new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
-                    yield break;
-                }
-
-                if (entry.Name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase))
-                {
-                    yield return entry.TooLarge
-                        ? new AlertInput(path + "!" + entry.Name, ReadOnlyMemory<byte>.Empty, new AlertFormatException(AlertErrorKind.Archive, $"entry over the {MaxMessageBytes}-byte limit"))
-                        : new AlertInput(path + "!" + entry.Name, buffer.Memory(entry.Length));
-                }
-            }
-        }
-    }
-
-    private readonly record struct TarEntry(string Name, int Length, bool TooLarge);
-
-    /// <summary>A minimal streaming reader of POSIX ustar / GNU tar: regular files only, long names supported.</summary>
-    private sealed class TarEntryReader(Stream stream)
-    {
-        private readonly byte[] _header = new byte[TarBlock];
-        private string? _longName;
-
-        public int EntriesRead { get; private set; }
-
-        public long Position { get; private set; }
-
-        public bool TryReadNext(PooledBuffer buffer, out TarEntry entry)
-        {
-            while (true)
-            {
-                if (!ReadBlock(_header))
-                {
-                    entry = default;
-                    return false;
-                }
-
-                if (_header.AsSpan().IndexOfAnyExcept((byte)0) < 0)
-                {
-                    // End-of-archive marker (two zero blocks; one is enough to stop).
-                    entry = default;
-                    return false;
-                }
-
-                VerifyChecksum();
-                var size = ParseSize(_header.AsSpan(124, 12));
-                var type = (char)_header[156];
-                var name = _longName ?? ParseName();
-                _longName = null;
-                var padded = (size + TarBlock - 1) / TarBlock * TarBlock;
-
-                if (type == 'L')
-                {
-                    // GNU long name: the data is the next entry's name.
-                    if (size > 64 * 1024)
-                    {
-                        throw new InvalidDataException($"long name of {size} bytes");
-                    }
-
-                    var nameBytes = new byte[padded];
-                    stream.ReadExactly(nameBytes);
-                    Position += padded;
-                    _longName = System.Text.Encoding.UTF8.GetString(nameBytes, 0, (int)size).TrimEnd('\0');
-                    continue;
-                }
-
-                if (type is not ('0' or '\0' or '7'))
-                {
-                    Skip(padded);
-                    continue;
-                }
-
-                EntriesRead++;
-                if (size > MaxMessageBytes || !name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase))
-                {
-                    Skip(padded);
-                    entry = new TarEntry(name, 0, size > MaxMessageBytes);
-                    return true;
-                }
-
-                var data = buffer.Get((int)padded);
-                stream.ReadExactly(data, 0, (int)padded);
-                Position += padded;
-                entry = new TarEntry(name, (int)size, false);
-                return true;
-            }
-        }
-
-        private bool ReadBlock(byte[] block)
-        {
-            var read = stream.ReadAtLeast(block, TarBlock, throwOnEndOfStream: false);
-            if (read == 0)
-            {
-                return false;
-            }
-
-            if (read < TarBlock)
-            {
-                throw new EndOfStreamException($"truncated tar header ({read} of {TarBlock} bytes)");
-            }
-
-            Position += TarBlock;
-            return true;
-        }
-
-        private void Skip(long bytes)
-        {
-            var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            cancellationToken.ThrowIfCancellationRequested();
+            AlertFormatException? error = null;
+            string? name = null;
+            var length = 0;
             try
             {
-                while (bytes > 0)
-                {
-                    var n = (int)Math.Min(bytes, scratch.Length);
-                    stream.ReadExactly(scratch, 0, n);
-                    bytes -= n;
-                    Position += n;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-        }
-
-        private void VerifyChecksum()
-        {
-            var stored = ParseOctal(_header.AsSpan(148, 8));
-            long sum = 0;
-            for (var i = 0; i < TarBlock; i++)
-            {
-                sum += i is >= 148 and < 156 ? (byte)' ' : _header[i];
-            }
-
-            if (sum != stored)
-            {
-                throw new InvalidDataException($"tar header checksum mismatch (stored {stored}, computed {sum})");
-            }
-        }
-
-        private string ParseName()
-        {
-            var name = CString(_header.AsSpan(0, 100));
-            var isUstar = _header.AsSpan(257, 5).SequenceEqual("ustar"u8);
-            var prefix = isUstar ? CString(_header.AsSpan(345, 155)) : string.Empty;
-            return prefix.Length > 0 ? prefix + "/" + name : name;
-        }
-
-        private static string CString(ReadOnlySpan<byte> field)
-        {
-            var end = field.IndexOf((byte)0);
-            return System.Text.Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
-        }
-
-        private static long ParseSize(ReadOnlySpan<byte> field)
-        {
-            if ((field[0] & 0x80) != 0)
-            {
-                // GNU base-256 for sizes over 8 GiB.
-                long value = field[0] & 0x7F;
-                for (var i = 1; i < field.Length; i++)
-                {
-                    if (value > (long.MaxValue >> 8))
-                    {
-                        throw new InvalidDataException("tar entry size overflows");
-                    }
-
-                    value = (value << 8) | field[i];
-                }
-
-                return value;
-            }
-
-            return ParseOctal(field);
-        }
-
-        private static long ParseOctal(ReadOnlySpan<byte> field)
-        {
-            long value = 0;
-            var i = 0;
-            while (i < field.Length && field[i] == ' ')
-            {
-                i++;
-            }
-
-            for (; i < field.Length; i++)
-            {
-                var c = field[i];
-                if (c is 0 or (byte)' ')
+                var entry = tar.GetNextEntry(copyData: false);
+                if (entry is null)
                 {
                     break;
                 }
 
-                if (c is < (byte)'0' or > (byte)'7' || value > (long.MaxValue >> 3))
+                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
                 {
-                    throw new InvalidDataException("invalid octal number in tar header");
+                    entries++;
+                    if (entry.Name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase))
+                    {
+                        name = entry.Name;
+                        if (entry.Length > MaxMessageBytes)
+                        {
+                            length = -1; // its data is skipped by the next GetNextEntry
+                        }
+                        else
+                        {
+                            length = (int)entry.Length;
+                            entry.DataStream?.ReadExactly(buffer.Get(length), 0, length);
+                        }
+                    }
                 }
-
-                value = (value << 3) | (uint)(c - '0');
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+            {
+                error = new AlertFormatException(AlertErrorKind.Archive, $"corrupt archive after {entries} entries: {e.Message}", -1, e);
             }
 
-            return value;
+            if (error is not null)
+            {
+                yield return new AlertInput(path, ReadOnlyMemory<byte>.Empty, error);
+                yield break;
+            }
+
+            if (name is not null)
+            {
+                yield return length < 0
+                    ? new AlertInput(path + "!" + name, ReadOnlyMemory<byte>.Empty, new AlertFormatException(AlertErrorKind.Archive, $"entry over the {MaxMessageBytes}-byte limit"))
+                    : new AlertInput(path + "!" + name, buffer.Memory(length));
+            }
         }
     }
 
-    /// <summary>One growing buffer reused for every message of an enumeration.</summary>
     /// <summary>A read-only stream of some bytes already read, then the rest of the stream they came from.</summary>
     private sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyStream
     {
@@ -522,6 +625,7 @@ public static class AlertArchiveReader
         }
     }
 
+    /// <summary>One growing buffer reused for every message of an enumeration.</summary>
     private sealed class PooledBuffer : IDisposable
     {
         private byte[] _array = ArrayPool<byte>.Shared.Rent(128 * 1024);
