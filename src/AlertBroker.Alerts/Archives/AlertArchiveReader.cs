@@ -187,7 +187,7 @@ public static class AlertArchiveReader
         Span<byte> head = stackalloc byte[4];
         var seen = ReadAtMost(stream, head);
         stream.Position = 0;
-        return AvroContainerReader.IsContainer(head[..seen]) && seen == head.Length;
+        return AvroContainerReader.IsContainer(head[..seen]);
     }
 
     /// <summary>
@@ -375,9 +375,16 @@ public static class AlertArchiveReader
                 return false;
             }
 
-            if (count < 0 || count > AvroLimits.Default.MaxCollectionItems || !ReadVarLong(stream, prefix, ref prefixLength, out size, endAllowed: false) || size < 0)
+            if (count < 0 || count > AvroLimits.Default.MaxCollectionItems)
             {
-                error = Corrupt(offset, blocks, count < 0 || count > AvroLimits.Default.MaxCollectionItems ? $"invalid block object count {count}" : $"invalid block size {size}");
+                error = Corrupt(offset, blocks, $"invalid block object count {count}");
+                return false;
+            }
+
+            ReadVarLong(stream, prefix, ref prefixLength, out size, endAllowed: false);
+            if (size < 0)
+            {
+                error = Corrupt(offset, blocks, $"invalid block size {size}");
                 return false;
             }
 
