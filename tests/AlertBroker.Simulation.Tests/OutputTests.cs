@@ -91,7 +91,7 @@ public class OutputTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101,\"g,19,0.1\nA,102,g,19,0.1\n");
 
         var open = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));
-        Assert.Contains("x_lightcurves.csv: line 3: a quoted cell is not closed", open.Message, StringComparison.Ordinal);
+        Assert.Contains("x_lightcurves.csv: line 3: a quoted field that is never closed", open.Message, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101\n");
         var shortRow = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));

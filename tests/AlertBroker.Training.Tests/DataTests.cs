@@ -266,13 +266,13 @@ public sealed class DataTests : IDisposable
 
         var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
 
-        Assert.Contains($"ztf_open_{file}.csv: line {line}: a quoted cell is not closed", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"ztf_open_{file}.csv: line {line}: a quoted field that is never closed", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Read_RecordOverTheLineLimit_IsAnInvalidDataExceptionNamingWhereItStarts()
+    public void Read_RecordOverTheLimit_IsAnInvalidDataExceptionNamingWhereItStarts()
     {
-        var rows = string.Concat(Enumerable.Repeat("A,100,g,19,0.1\n", CsvRecordReader.DefaultMaxRecordLines + 5));
+        var rows = string.Concat(Enumerable.Repeat("A,100,g,19,0.1\n", (CsvRecordReader.DefaultMaxRecordBytes / 15) + 5000));
         File.WriteAllText(Path.Combine(_dir, "ztf_long_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,\"19,0.1\n" + rows);
         File.WriteAllText(Path.Combine(_dir, "ztf_long_metadata.csv"), "object_id,class\nA,SNIa\n");
 
@@ -303,7 +303,7 @@ public sealed class DataTests : IDisposable
 
         var e = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir));
 
-        Assert.Contains($"ztf_giant_metadata.csv.gz: line 1: the record starting there is longer than {CsvRecordReader.DefaultMaxRecordChars} characters", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"ztf_giant_metadata.csv.gz: line 1: the record starting there is longer than {CsvRecordReader.DefaultMaxRecordBytes} bytes", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -137,10 +137,18 @@ public sealed class MetricsTests
         var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal("object_id,class,view,steps,\"p_SN Ia, normal\",\"p_TDE \"\"x\"\"\",p_C", lines[0].TrimEnd('\r'));
-        Assert.Equal(["object_id", "class", "view", "steps", "p_SN Ia, normal", "p_TDE \"x\"", "p_C"], AlertBroker.Alerts.Csv.CsvLine.Split(lines[0]));
-        Assert.All(lines.Skip(1), l => Assert.Equal(7, AlertBroker.Alerts.Csv.CsvLine.Split(l).Length));
-        Assert.Equal("SN Ia, normal", AlertBroker.Alerts.Csv.CsvLine.Split(lines[1])[1]);
-        Assert.Equal("TDE \"x\"", AlertBroker.Alerts.Csv.CsvLine.Split(lines.Last())[1]);
+        using var reader = new AlertBroker.Alerts.Csv.CsvRecordReader(new StringReader(writer.ToString()), "predictions.csv");
+        Assert.Equal(["object_id", "class", "view", "steps", "p_SN Ia, normal", "p_TDE \"x\"", "p_C"], reader.ReadHeader());
+        var records = new List<string[]>();
+        while (reader.ReadFields() is { } cells)
+        {
+            records.Add(cells);
+        }
+
+        Assert.Equal(lines.Length - 1, records.Count);
+        Assert.All(records, r => Assert.Equal(7, r.Length));
+        Assert.Equal("SN Ia, normal", records[0][1]);
+        Assert.Equal("TDE \"x\"", records[^1][1]);
     }
 
     [Fact]

@@ -410,7 +410,7 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
 
         Assert.Equal(new string?[] { "0.1", "0.2", null }, values.AsEnumerable());
         Assert.Equal(2, redshift.Count);
-        Assert.Equal("spiral host,\nz from \"SDSS\"", comments[0]);
+        Assert.Equal("spiral host,\r\nz from \"SDSS\"\r\n", comments[0]); // inside quotes, as written (RFC 4180)
     }
 
     [Fact]
@@ -421,7 +421,7 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
 
         var e = Assert.Throws<MetadataSourceException>(() => new CsvObjectValueSource(csv, "redshift"));
 
-        Assert.Contains("open.csv: line 3: a quoted cell is not closed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("open.csv: line 3: a quoted field that is never closed", e.Message, StringComparison.Ordinal);
         Assert.False(e.ColumnMissing);
     }
 

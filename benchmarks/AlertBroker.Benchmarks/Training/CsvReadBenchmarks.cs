@@ -43,11 +43,11 @@ public class CsvReadBenchmarks
     {
         var path = Path.Combine(_plain, "ztf_bts_train_lightcurves.csv");
         using var text = new StreamReader(path);
-        var reader = new CsvRecordReader(text, path);
+        using var reader = new CsvRecordReader(text, path);
         long chars = 0;
-        while (reader.ReadRecord() is { } record)
+        while (reader.ReadFields() is { } cells)
         {
-            foreach (var cell in CsvLine.Split(record))
+            foreach (var cell in cells)
             {
                 chars += cell.Length;
             }

@@ -45,19 +45,13 @@ public static class LabelledSetReader
         var ordered = new List<LabelledLightCurve>();
         using (var text = new StreamReader(metadataPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(metadataPath) : File.OpenRead(metadataPath)))
         {
-            var reader = new CsvRecordReader(text, metadataPath);
+            using var reader = new CsvRecordReader(text, metadataPath);
             var header = reader.ReadHeader();
             var idCol = Column(header, metadataPath, "object_id");
             var classCol = Column(header, metadataPath, "class");
             var zCol = Array.IndexOf(header, "redshift");
-            while (reader.ReadRecord() is { } line)
+            while (reader.ReadFields() is { } cells)
             {
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                var cells = CsvLine.SplitTrimmed(line);
                 if (cells.Length <= Math.Max(idCol, classCol))
                 {
                     throw TooFewColumns(metadataPath, reader.Line);
@@ -80,7 +74,7 @@ public static class LabelledSetReader
             ? (Stream)new CheckedGZipStream(curvesPath)
             : File.OpenRead(curvesPath);
         using var curvesText = new StreamReader(stream);
-        var lines = new CsvRecordReader(curvesText, curvesPath);
+        using var lines = new CsvRecordReader(curvesText, curvesPath);
         var columns = lines.ReadHeader();
         var id = Column(columns, curvesPath, "object_id");
         var mjd = Column(columns, curvesPath, "mjd");
@@ -90,14 +84,8 @@ public static class LabelledSetReader
         var value = isMag ? magCol : Column(columns, curvesPath, "flux");
         var error = Column(columns, curvesPath, isMag ? "mag_err" : "flux_err");
         var detectedCol = Array.IndexOf(columns, "detected");
-        while (lines.ReadRecord() is { } line)
+        while (lines.ReadFields() is { } cells)
         {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            var cells = CsvLine.SplitTrimmed(line);
             if (cells.Length <= Math.Max(Math.Max(id, mjd), Math.Max(band, Math.Max(value, error))))
             {
                 throw TooFewColumns(curvesPath, lines.Line);

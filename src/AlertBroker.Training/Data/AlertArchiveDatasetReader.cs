@@ -82,7 +82,7 @@ public static class AlertArchiveDatasetReader
     private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
     {
         using var text = LightCurveCsvReader.OpenText(path);
-        var reader = new CsvRecordReader(text, path);
+        using var reader = new CsvRecordReader(text, path);
         var header = reader.ReadHeader();
         var id = Array.IndexOf(header, "object_id");
         var cls = Array.IndexOf(header, "class");
@@ -95,10 +95,8 @@ public static class AlertArchiveDatasetReader
         var ebv = Array.IndexOf(header, "mwebv");
         var result = new Dictionary<string, (string, double, double)>(StringComparer.Ordinal);
         var redshiftValues = new LightCurveCsvReader.RedshiftValues(redshiftColumn, path);
-        string? line;
-        while ((line = reader.ReadRecord()) is not null)
+        while (reader.ReadFields() is { } f)
         {
-            var f = CsvLine.Split(line);
             if (f.Length <= Math.Max(id, cls))
             {
                 continue;

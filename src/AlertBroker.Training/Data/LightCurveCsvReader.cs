@@ -50,7 +50,7 @@ public static class LightCurveCsvReader
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         using (var text = OpenText(lightCurves))
         {
-            var reader = new CsvRecordReader(text, lightCurves);
+            using var reader = new CsvRecordReader(text, lightCurves);
             var header = reader.ReadHeader();
             int id = Column(header, "object_id", lightCurves), mjd = Column(header, "mjd", lightCurves), band = Column(header, "band", lightCurves);
             var mag = Array.IndexOf(header, "mag");
@@ -66,19 +66,12 @@ public static class LightCurveCsvReader
 
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
-            string? line;
-            while ((line = reader.ReadRecord()) is not null)
+            while (reader.ReadFields() is { } f)
             {
                 // Where the record starts (a record may span lines: a quoted cell holding a line break); its row number
                 // (the observation's id) is the line before, as when every record was one line.
                 var at = reader.Line;
                 var row = at - 1;
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                var f = CsvLine.Split(line);
                 if (f.Length < header.Length)
                 {
                     rejections.Add("too few columns", lightCurves, at);
@@ -286,7 +279,7 @@ public static class LightCurveCsvReader
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var text = OpenText(path);
-        var reader = new CsvRecordReader(text, path);
+        using var reader = new CsvRecordReader(text, path);
         var header = reader.ReadHeader();
         int id = Column(header, "object_id", path), cls = Column(header, "class", path);
         var z = RedshiftIndex(header, options.RedshiftColumn, path);
@@ -294,16 +287,9 @@ public static class LightCurveCsvReader
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
         var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
-        string? line;
-        while ((line = reader.ReadRecord()) is not null)
+        while (reader.ReadFields() is { } f)
         {
             var number = reader.Line;
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            var f = CsvLine.Split(line);
             var problem = f.Length <= Math.Max(id, cls) || f[id].Trim().Length == 0 || f[cls].Trim().Length == 0 ? "metadata without an id or class"
                 : !seen.Add(f[id]) ? "metadata repeating an object id"
                 : null;

@@ -67,9 +67,8 @@ public sealed class CsvObjectValueSource : IObjectValueSource
         {
             // StreamReader as File.ReadAllLines read it: UTF-8, or the encoding a byte order mark names (the mark dropped).
             using var text = new StreamReader(path);
-            var records = new CsvRecordReader(text, path);
-            var first = records.ReadRecord() ?? throw new MetadataSourceException($"{Description}: the file is empty (a header row is needed)");
-            var header = Split(first);
+            using var records = new CsvRecordReader(text, path);
+            var header = records.ReadFields() ?? throw new MetadataSourceException($"{Description}: the file is empty (a header row is needed)");
             var valueIndex = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
             if (valueIndex < 0)
             {
@@ -78,14 +77,8 @@ public sealed class CsvObjectValueSource : IObjectValueSource
 
             var idIndex = Math.Max(0, Array.FindIndex(header, h => s_idColumns.Contains(h.ToLowerInvariant())));
             _values = new Dictionary<string, string>(StringComparer.Ordinal);
-            while (records.ReadRecord() is { } record)
+            while (records.ReadFields() is { } cells)
             {
-                if (record.Length == 0)
-                {
-                    continue;
-                }
-
-                var cells = Split(record);
                 if (cells.Length > Math.Max(idIndex, valueIndex) && cells[idIndex].Length > 0 && cells[valueIndex].Length > 0)
                 {
                     _values[cells[idIndex]] = cells[valueIndex];
@@ -94,7 +87,7 @@ public sealed class CsvObjectValueSource : IObjectValueSource
         }
         catch (InvalidDataException e)
         {
-            // From CsvRecordReader: a quote left open, a record over its limits; the message names the line it starts at.
+            // From CsvRecordReader: malformed quoting, a record over its limit; the message names the line it starts at.
             throw new MetadataSourceException($"{Description}: {e.Message}", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -119,9 +112,6 @@ public sealed class CsvObjectValueSource : IObjectValueSource
 
         return Task.CompletedTask;
     }
-
-    // Before, a plain Split(','): a quoted header named no column ("\"z\"") and quoted ids matched no object.
-    private static string[] Split(string line) => CsvLine.SplitTrimmed(line);
 }
 
 /// <summary>
