@@ -90,6 +90,21 @@ public sealed class MetricsTests
         Assert.Contains("\"macroAuroc\": 1", ReportWriter.ToJson(report), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0.0, 1.0)]
+    [InlineData(0.3, 0.9)]
+    [InlineData(-1.0, 1.0)]
+    public void SvgChart_AxisTicks_ReadAsNumbersWithoutANegativeZero(double yMin, double yMax)
+    {
+        // A tick at zero came out as "-0" (Math.Ceiling(-1e-9) is -0.0): the ROC chart of every report read "-0" at its origin.
+        var svg = SvgChart.Lines("t", "x", "y", [new ChartSeries("s", [0, 0.5, 1], [yMin, 0.5, yMax])], yMin, yMax, xMin: 0, xMax: 1);
+        var labels = System.Text.RegularExpressions.Regex.Matches(svg, "font-size='11'>([^<]*)</text>").Select(m => m.Groups[1].Value).ToList();
+
+        Assert.DoesNotContain("-0", labels);
+        Assert.Contains("0", labels);
+        Assert.All(labels.Where(l => l != "s"), l => Assert.True(double.TryParse(l, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _), l));
+    }
+
     [Fact]
     public void PredictionTable_RowsPerObjectAndView_RecomputeTheReportsFigures()
     {

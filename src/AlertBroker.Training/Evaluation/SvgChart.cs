@@ -247,9 +247,19 @@ public static class SvgChart
         return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
     }
 
-    private static string Label(double v) => Math.Abs(v) >= 100 || v == Math.Round(v)
-        ? v.ToString("0.##", CultureInfo.InvariantCulture)
-        : v.ToString("0.###", CultureInfo.InvariantCulture);
+    // A tick at zero may be computed as -0.0 (Math.Ceiling(-1e-9) * step) or as a rounding residue (0.1 + 0.2 - 0.3):
+    // both printed "-0" on the axes of every chart whose axis starts at 0.
+    private static string Label(double v)
+    {
+        if (Math.Abs(v) < 1e-9)
+        {
+            v = 0;
+        }
+
+        return Math.Abs(v) >= 100 || v == Math.Round(v)
+            ? v.ToString("0.##", CultureInfo.InvariantCulture)
+            : v.ToString("0.###", CultureInfo.InvariantCulture);
+    }
 
     private static string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
 
