@@ -74,7 +74,7 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("replay {pkg} --to-kafka --topic t --bootstrap-servers localhost:1 --out {out}", "--out writes the normalised alerts to a file and --to-kafka publishes them: give one")]
     [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
     [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
-    [InlineData("bench pipeline --model  {pkg}", "--model needs a path, not an empty string")]
+    [InlineData("bench pipeline --model  {pkg}", "--model needs a model package directory, not an empty string")]
     [InlineData("bench pipeline --objects 2000000 --alerts-per-object 1000 {pkg}", "--objects × --alerts-per-object must be at most 500000 synthetic alerts, not 2000000000.")]
     [InlineData("bench pipeline --objects 200000 --alerts-per-object 1 {pkg}", "--objects must be in [0, 100000], not 200000")]
     [InlineData("bench pipeline --alerts-per-object 100000000 {pkg}", "--alerts-per-object must be in [1, 1000], not 100000000")]

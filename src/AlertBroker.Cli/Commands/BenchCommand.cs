@@ -34,8 +34,8 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch (1 to 100000, as run).", DefaultValueFactory = _ => 500 }.InRange(1, 100_000);
         var redis = new Option<string?>("--redis") { Description = "Redis endpoint (host:port) for (b), with --redis-user, --redis-tls, …; default: start a local redis-server." }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
-        var model = NoBlankPaths(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
-        var shadow = NoBlankPaths(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });
+        var model = ModelsCommand.PackageDirectory(new Option<string[]>("--model") { Description = "Model package; repeat for several, each serving the surveys it declares (default: per survey the newest under models/, else random weights of the default shape)." });
+        var shadow = ModelsCommand.PackageDirectory(new Option<string[]>("--shadow") { Description = "Also score every alert with a shadow model (its own state, shadow classifications, agreement statistics): the given package(s), or with no value a second load of each active model.", Arity = ArgumentArity.ZeroOrMore });
         var observe = new Option<string>("--observe") { Description = "(a) and (b): attach nothing (none), the worker's metrics (metrics), or the metrics plus the web view's statistics and recent-classification lists (web).", DefaultValueFactory = _ => "none" };
         var device = ModelCli.DeviceOption();
         var kafkaMessages = new Option<int>("--kafka-messages") { Description = $"Simulated messages pushed through the mock cluster in (c) (1 to {DemoCommand.MaxSyntheticAlerts}).", DefaultValueFactory = _ => 3000 }.InRange(1, (int)DemoCommand.MaxSyntheticAlerts);
@@ -161,22 +161,6 @@ internal static class BenchCommand
     // Above 0 and at most a day: 1e300 s overflowed a TimeSpan ("unexpected error").
     private static Option<double> Seconds(string what) =>
         new Option<double>("--seconds") { Description = what + ", in seconds: above 0, at most 86400.", DefaultValueFactory = _ => 10 }.AtLeast(0, exclusive: true).InRange(0, 86_400);
-
-    /// <summary>
-    /// Model directories given must not be empty strings (a usage error naming the option, exit 2): "" reached the
-    /// loader as "The value cannot be an empty string (Parameter 'directory')", an unexpected error.
-    /// </summary>
-    internal static Option<string[]> NoBlankPaths(Option<string[]> option)
-    {
-        option.Validators.Add(result =>
-        {
-            if (CliHelpers.TryGetValue(result, out string[]? values) && values is not null && values.Any(string.IsNullOrWhiteSpace))
-            {
-                result.AddError($"{option.Name} needs a path, not an empty string");
-            }
-        });
-        return option;
-    }
 
     internal readonly record struct DecodeResult(long Messages, long Alerts, long Bytes, long AllocatedBytes, TimeSpan Elapsed);
 

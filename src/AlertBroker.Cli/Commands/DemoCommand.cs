@@ -43,7 +43,7 @@ internal static class DemoCommand
         var perObject = new Option<int>("--alerts-per-object") { Description = $"Alerts per synthetic object (1 to {MaxAlertsPerObject}; objects × alerts at most {MaxSyntheticAlerts}).", DefaultValueFactory = _ => 5 }.InRange(1, MaxAlertsPerObject);
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne }.RedisEndpoints();
         var redisSecurity = new RedisCliOptions();
-        var model = BenchCommand.NoBlankPaths(new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." });
+        var model = ModelsCommand.PackageDirectory(new Option<string[]>("--model") { Description = "Model package directory; repeat for several, each serving the surveys its model.json declares (default: per survey the newest under models/, else random weights)." });
         var batch = new Option<int>("--batch-size") { Description = "Messages per batch (1 to 100000, as run).", DefaultValueFactory = _ => 200 }.InRange(1, 100_000);
         var serve = new Option<bool>("--serve") { Description = "Serve the web view (overview, models, objects) while the demo runs and after it ends, until Ctrl-C; prints its address." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };

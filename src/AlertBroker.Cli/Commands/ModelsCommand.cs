@@ -27,9 +27,11 @@ internal static class ModelsCommand
     }
 
     /// <summary>
-    /// A model package path is checked when the command line is parsed: empty, or a file (model.onnx, model.json), is a usage
-    /// error (exit 2) saying that a package is a directory holding model.json and model.onnx — not "package directory … does
-    /// not exist" (exit 3), which read as a typo. A path that does not exist is left to the package loader.
+    /// A model package path is checked when the command line is parsed: empty, a file (model.onnx, model.json), or a path
+    /// that does not exist is a usage error (exit 2), as every other input path of the command line (a file saying that a
+    /// package is a directory holding model.json and model.onnx). A path that does not exist went to the package loader
+    /// before, "model unusable … MissingFile" (exit 3) from score, bench and demo where evaluate, finetune and run said
+    /// "no such directory" (exit 2). A directory that is there but not a usable package is the loader's (exit 3).
     /// </summary>
     internal static Argument<T> PackageDirectory<T>(Argument<T> argument)
     {
@@ -72,6 +74,12 @@ internal static class ModelsCommand
             else if (File.Exists(path))
             {
                 error($"{path} is a file ({name}): a model package is a directory holding {ModelPackage.ManifestFileName} and {ModelPackage.OnnxFileName}");
+            }
+            else if (!Directory.Exists(path))
+            {
+                error(path.StartsWith('-') && name.StartsWith('-')
+                    ? $"{path}: not an option of this command (read as a {name} value; see --help)"
+                    : $"no such directory: {path} ({name})");
             }
         }
     }
