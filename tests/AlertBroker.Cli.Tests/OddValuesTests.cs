@@ -82,6 +82,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("bench pipeline --objects NaN {pkg}", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
     [InlineData("bench pipeline --kafka-messages 2147483647 {pkg}", "--kafka-messages must be in [1, 500000], not 2147483647")]
     [InlineData("bench pipeline --batch-size 100001 {pkg}", "--batch-size must be in [1, 100000], not 100001")]
+    [InlineData("demo --objects-per-night abc", "Cannot parse argument 'abc' for option '--objects-per-night'")] // was "unexpected error", exit 70
+    [InlineData("demo --objects-per-night NaN", "--objects-per-night must be above 0 and at most 1000000, not NaN.")]
     [InlineData("demo --objects NaN", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
     [InlineData("demo --http-port 1234 --nights 0 --objects 5", "--http-port is for --serve (the web view); without it the demo serves nothing")]
     [InlineData("demo --http-address 0.0.0.0 --nights 0 --objects 5", "--http-address is for --serve (the web view); without it the demo serves nothing")]
@@ -100,6 +102,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("train --data {pkg} --l2-sp NaN --out {out}", "--l2-sp must be in [0, 1000000], not NaN")]
     [InlineData("train --data {pkg} --benchmark --sequences 0 --out {out}", "--sequences must be in [1, 10000000], not 0")]
     [InlineData("train --data {pkg} --benchmark --sequences 2147483647 --out {out}", "--sequences must be in [1, 10000000], not 2147483647")]
+    [InlineData("train --data {pkg} --benchmark --sequences abc --out {out}", "Cannot parse argument 'abc' for option '--sequences'")] // was "unexpected error", exit 70
+    [InlineData("train --data {pkg} --benchmark --steps x --out {out}", "Cannot parse argument 'x' for option '--steps'")]
     [InlineData("train --data {pkg} --benchmark --steps 0 --out {out}", "--steps must be in [1, 10000], not 0")]
     [InlineData("train --data {pkg} --benchmark --steps 2147483647 --out {out}", "--steps must be in [1, 10000], not 2147483647")]
     [InlineData("train --data {pkg} --benchmark --sequences 100000 --steps 10000 --out {out}", "--sequences × --steps must be at most 20,000,000 steps in all, not 1,000,000,000")]

@@ -33,8 +33,8 @@ internal static class DemoCommand
         perNight.Validators.Add(result =>
         {
             // One message for both ends (AtLeast and InRange each named only their own bound).
-            var v = result.GetValueOrDefault<double>();
-            if (!(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
+            // Not a number: the parser's own error stands (GetValueOrDefault threw here: "unexpected error", exit 70).
+            if (CliHelpers.TryGetValue(result, out double v) && !(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects-per-night must be above 0 and at most {AlertStreamSimulator.MaxObjectsPerNight}, not {v}."));
             }

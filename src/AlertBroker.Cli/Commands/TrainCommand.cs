@@ -27,7 +27,9 @@ internal static class TrainCommand
         command.Options.Add(steps);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(benchmark) && (long)result.GetValue(sequences) * result.GetValue(steps) is var cells and > MaxBenchmarkCells)
+            // A count that does not parse keeps the parser's own error (GetValue threw here: "unexpected error", exit 70).
+            if (result.GetValue(benchmark) && CliHelpers.TryGetValue(result, sequences, out var n) && CliHelpers.TryGetValue(result, steps, out var t)
+                && (long)n * t is var cells and > MaxBenchmarkCells)
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"--sequences × --steps must be at most {MaxBenchmarkCells:N0} steps in all, not {cells:N0}."));
             }
