@@ -65,6 +65,7 @@ internal static class ModelCli
             ? $"{p.PackageSource}: {string.Join("; ", p.Problems)}"
             : CliHelpers.PlainMessage(e);
         text = string.Join(' ', text.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return what is null ? text : what + ": " + text;
+        // A message that already starts with the path (ModelIo's "DIR: …") is not prefixed with it twice.
+        return what is null || text.StartsWith(what + ":", StringComparison.Ordinal) ? text : what + ": " + text;
     }
 }

@@ -568,7 +568,9 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             throw new RegistryException($"downloaded model.onnx has SHA-256 {sha}, the pointer says {active.Sha256}");
         }
 
-        var package = ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, _options.SessionOptions, active.Ref.ToString());
+        // The smoke batch as the promotion gate runs it: a pointer set behind the gate's back to a package whose output is
+        // not a probability distribution is refused here, and the worker keeps the model it has.
+        var package = ModelPackager.Verified(ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, _options.SessionOptions, active.Ref.ToString()), active.Ref.ToString());
         var model = new LoadedModel(active.Ref, package);
 
         // Warm: the first Run allocates ORT's arenas and JITs our paths; do it here, not in a live batch.

@@ -155,6 +155,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         metrics.SetModels([("ztf", "active", "ztf-bts", "1.0.0"), ("ztf", "shadow", "ztf-bts", "1.1.0")]);
         metrics.SetMetadataMissing([("lsst", "lsst-meta@1", "host-redshift")]);
         metrics.Unserved("lsst", 3);
+        metrics.InvalidOutput("ztf", "ztf-bts", "1.0.0", 2);
         metrics.Filtered("ztf", "negative-flux", 5);
         metrics.MetadataLookups("ztf", "host-redshift", 2, 1, 0);
         metrics.Shadow("ztf", "ztf-bts", "1.1.0", ["a"], 1, 1, 1, [0.25]);

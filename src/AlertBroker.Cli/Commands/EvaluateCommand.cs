@@ -5,6 +5,7 @@ using AlertBroker.Cli.Training;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Packaging;
+using AlertBroker.Model.Scoring;
 using AlertBroker.Training.Data;
 using AlertBroker.Training.Evaluation;
 using AlertBroker.Training.Training;
@@ -222,7 +223,7 @@ internal static class EvaluateCommand
         {
             try
             {
-                using var package = ModelPackage.Load(modelDir, StepEncodings.Ids, ModelCli.SessionOptions("cpu", intraOpThreads: 0));
+                using var package = ModelPackager.Verified(ModelPackage.Load(modelDir, StepEncodings.Ids, ModelCli.SessionOptions("cpu", intraOpThreads: 0)), modelDir);
                 steps = OnnxEvaluation.PredictSteps(package, encoded);
             }
             catch (Exception e) when (ModelCli.IsModelUnusable(e))
@@ -231,6 +232,29 @@ internal static class EvaluateCommand
             }
 
             CliHelpers.Stderr.MarkupLine("[grey]scored through ONNX Runtime (the graph was not exported by AlertBroker, so its weights are not read back)[/]");
+        }
+
+        // Figures computed from NaNs (a network that overflows on some light curves) would rank garbage and print a
+        // plausible macro AUROC: the model is reported unusable instead, naming how many objects and the first.
+        var invalid = 0;
+        string? firstInvalid = null;
+        for (var i = 0; i < steps.Length; i++)
+        {
+            for (var t = 0; t + classes.Count <= steps[i].Length; t += classes.Count)
+            {
+                if (ProbabilityCheck.Problem(steps[i].AsSpan(t, classes.Count)) is { } wrong)
+                {
+                    invalid++;
+                    firstInvalid ??= string.Create(CultureInfo.InvariantCulture, $"{encoded.ObjectIds[i]} after step {(t / classes.Count) + 1}: {wrong}");
+                    break;
+                }
+            }
+        }
+
+        if (firstInvalid is not null)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"model unusable (invalid output): {modelDir} gave no probability distribution for {invalid} of {steps.Length} object(s) (first {firstInvalid}); nothing is evaluated")));
+            return ModelCli.ModelUnusableExitCode;
         }
 
         var evaluated = EvaluationReport.FromPredictions(encoded, steps, Math.Max(0, bootstrap));

@@ -90,7 +90,7 @@ internal static class ModelsCommand
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1));
+            package = ModelPackager.Verified(ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1)), directory);
         }
         catch (ModelPackageException e)
         {

@@ -77,6 +77,12 @@ internal static class ScoreCommand
         public CandidateRejection? NotCandidate { get; init; }
 
         public IReadOnlyList<string> Classes { get; init; } = [];
+
+        /// <summary>
+        /// Why the model's output for the object is not a probability distribution (e.g. "class 0 is NaN"), when it is not:
+        /// <see cref="Probabilities"/> is then empty and the object is written without them (the worker publishes it so).
+        /// </summary>
+        public string? InvalidOutput { get; init; }
     }
 
     /// <summary>Exit 0 when objects were scored, 1 when none could be, 3 when the model (or ONNX Runtime) cannot be used.</summary>
@@ -91,7 +97,7 @@ internal static class ScoreCommand
         {
             foreach (var dir in modelDirectories)
             {
-                packages.Add(ModelPackage.Load(dir, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0)));
+                packages.Add(ModelPackager.Verified(ModelPackage.Load(dir, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0)), dir));
             }
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
@@ -187,7 +193,7 @@ internal static class ScoreCommand
                             return ModelCli.ReportModelUnusable(e, $"{survey}: the registry's active model");
                         }
 
-                        package = ModelPackage.Load(bytes.Manifest, bytes.Onnx, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0), active.Ref.ToString());
+                        package = ModelPackager.Verified(ModelPackage.Load(bytes.Manifest, bytes.Onnx, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0), active.Ref.ToString()), active.Ref.ToString());
                         loaded[key] = package;
                     }
 
@@ -198,7 +204,7 @@ internal static class ScoreCommand
                 {
                     if (!loaded.TryGetValue(choice.Package.Directory, out var package))
                     {
-                        package = ModelPackage.Load(choice.Package.Directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0));
+                        package = ModelPackager.Verified(ModelPackage.Load(choice.Package.Directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 0)), choice.Package.Directory);
                         loaded[choice.Package.Directory] = package;
                     }
 
@@ -307,6 +313,16 @@ internal static class ScoreCommand
             CliHelpers.Stderr.MarkupLine($"[yellow]{errors} message(s) could not be decoded and were skipped[/]");
         }
 
+        // A model that gives NaN (or anything but a distribution) for some light curves is broken: those objects are written
+        // without probabilities, and the exit code says the model cannot be used as it is.
+        var invalid = scores.Where(x => x.InvalidOutput is not null).ToList();
+        if (invalid.Count > 0)
+        {
+            var first = invalid[0];
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"model unusable (invalid output): {first.Model} gave no probability distribution for {invalid.Count} of {scores.Count} object(s) (first {first.ObjectId}: {first.InvalidOutput}); they are written without probabilities")));
+            return ModelCli.ModelUnusableExitCode;
+        }
+
         return scores.Count == 0 ? 1 : 0;
     }
 
@@ -413,7 +429,8 @@ internal static class ScoreCommand
             {
                 var (id, survey, steps, n, notCandidate) = pending[i];
                 var last = results[i].Probabilities.AsSpan((results[i].Steps - 1) * d.Classes, d.Classes).ToArray();
-                scores.Add(new ObjectScore(id, survey, steps[^1].Mjd, n, steps.Length, last) { NotCandidate = notCandidate });
+                var problem = ProbabilityCheck.Problem(last);
+                scores.Add(new ObjectScore(id, survey, steps[^1].Mjd, n, steps.Length, problem is null ? last : []) { NotCandidate = notCandidate, InvalidOutput = problem });
             }
 
             requests.Clear();
@@ -459,13 +476,15 @@ internal static class ScoreCommand
         foreach (var s in scores)
         {
             var top = ArgMax(s.Probabilities);
-            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), Markup.Escape(s.Classes[top]), s.Probabilities[top].ToString("F3", inv), Markup.Escape(s.Model), s.NotCandidate is { } r ? "[yellow]no: " + CandidateFilter.Tag(r.Kind) + "[/]" : "yes");
+            var topClass = top < 0 ? "[red]none: invalid output[/]" : Markup.Escape(s.Classes[top]);
+            var p = top < 0 ? "-" : s.Probabilities[top].ToString("F3", inv);
+            table.AddRow(Markup.Escape(s.ObjectId), s.LastMjd.ToString("F4", inv), s.Observations.ToString(inv), s.Steps.ToString(inv), topClass, p, Markup.Escape(s.Model), s.NotCandidate is { } r ? "[yellow]no: " + CandidateFilter.Tag(r.Kind) + "[/]" : "yes");
         }
 
         AnsiConsole.Write(table);
     }
 
-    private static void WriteJsonLines(TextWriter output, List<ObjectScore> scores)
+    internal static void WriteJsonLines(TextWriter output, List<ObjectScore> scores)
     {
         foreach (var s in scores)
         {
@@ -487,15 +506,27 @@ internal static class ScoreCommand
                 w.WriteNumber("steps", s.Steps);
                 var top = ArgMax(s.Probabilities);
                 var classes = s.Classes;
-                w.WriteString("topClass", classes[top]);
-                w.WriteNumber("topProbability", s.Probabilities[top]);
-                w.WriteStartObject("probabilities");
-                for (var c = 0; c < classes.Count; c++)
+                if (top < 0)
                 {
-                    w.WriteNumber(classes[c], s.Probabilities[c]);
+                    // The model's output was not a distribution: no numbers that could pass for probabilities.
+                    w.WriteNull("topClass");
+                    w.WriteNull("topProbability");
+                    w.WriteNull("probabilities");
+                    w.WriteString("invalidOutput", s.InvalidOutput);
+                }
+                else
+                {
+                    w.WriteString("topClass", classes[top]);
+                    w.WriteNumber("topProbability", s.Probabilities[top]);
+                    w.WriteStartObject("probabilities");
+                    for (var c = 0; c < classes.Count; c++)
+                    {
+                        w.WriteNumber(classes[c], s.Probabilities[c]);
+                    }
+
+                    w.WriteEndObject();
                 }
 
-                w.WriteEndObject();
                 w.WriteEndObject();
             }
 
@@ -503,9 +534,10 @@ internal static class ScoreCommand
         }
     }
 
+    // -1 for no probabilities.
     private static int ArgMax(float[] values)
     {
-        var best = 0;
+        var best = values.Length > 0 ? 0 : -1;
         for (var i = 1; i < values.Length; i++)
         {
             if (values[i] > values[best])

@@ -260,6 +260,11 @@ public sealed class ModelPackage : IDisposable
             problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.opset is {declared.Opset} but the ONNX file imports opset {graph.DefaultOpset}"));
         }
 
+        if (graph.NaNWeight is { } nan)
+        {
+            problems.Add(new(ModelPackageProblemKind.InvalidOutput, OnnxGraphInfo.NaNWeightProblem(nan)));
+        }
+
         CheckTensors(manifest, [.. graph.Inputs.Select(ToInfo)], [.. graph.Outputs.Select(ToInfo)], problems);
         return problems;
     }
@@ -543,6 +548,11 @@ public sealed class ModelPackage : IDisposable
             if (manifest.Onnx.Opset != 0 && header.DefaultOpset != manifest.Onnx.Opset)
             {
                 problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.opset is {manifest.Onnx.Opset} but the ONNX file imports opset {header.DefaultOpset}"));
+            }
+
+            if (OnnxGraphInfo.FindNaN(header) is { } nan)
+            {
+                problems.Add(new(ModelPackageProblemKind.InvalidOutput, OnnxGraphInfo.NaNWeightProblem(nan)));
             }
         }
         catch (FormatException e)

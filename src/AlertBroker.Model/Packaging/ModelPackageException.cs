@@ -29,6 +29,12 @@ public enum ModelPackageProblemKind
     /// metadata features, band wavelengths or scaling constants. The worker would compute other numbers than the network expects.
     /// </summary>
     EncodingMismatch,
+
+    /// <summary>
+    /// The network's output on the smoke batch (light curves of 1, 3 and 6 synthetic steps) is not a probability
+    /// distribution after every step (NaN or infinite weights, logits), or ignores its lengths or state input.
+    /// </summary>
+    InvalidOutput,
 }
 
 /// <summary>One problem found in a model package.</summary>

@@ -273,22 +273,9 @@ public static class ModelPackager
         {
             for (var t = 0; t < together[i].Steps; t++)
             {
-                double sum = 0;
-                for (var c = 0; c < d.Classes; c++)
+                if (ProbabilityCheck.Problem(together[i].Probabilities.AsSpan(t * d.Classes, d.Classes)) is { } problem)
                 {
-                    var p = together[i].Probabilities[(t * d.Classes) + c];
-                    if (!float.IsFinite(p) || p < 0)
-                    {
-                        problems.Add(string.Create(CultureInfo.InvariantCulture, $"the probabilities are not valid: class {c} after step {t} of a {lengths[i]}-step light curve is {p} (are they logits? the output must be a softmax)"));
-                        return problems;
-                    }
-
-                    sum += p;
-                }
-
-                if (Math.Abs(sum - 1) > 1e-3)
-                {
-                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"the probabilities after step {t} of a {lengths[i]}-step light curve sum to {sum:G6}, not 1 (are they logits or sigmoids? the output must be a softmax over the classes)"));
+                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"the probabilities after step {t} of a {lengths[i]}-step light curve are not a distribution: {problem} (the output must be a softmax over the classes, not logits or sigmoids, from finite weights)"));
                     return problems;
                 }
             }
@@ -323,6 +310,49 @@ public static class ModelPackager
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// Runs the smoke batch (<see cref="SmokeTest"/>) on a loaded package with its own encoding and throws
+    /// <see cref="ModelPackageException"/> (<see cref="ModelPackageProblemKind.InvalidOutput"/>) when it finds anything: what
+    /// every command that serves or evaluates a package given by path checks, as the promotion gate does for the registry.
+    /// </summary>
+    public static void Verify(ModelPackage package, string source)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        List<string> problems;
+        try
+        {
+            problems = SmokeTest(package, StepEncodings.Get(package.Manifest.Encoding.Id));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            problems = [$"the model loads but fails to run: {e.Message}"];
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ModelPackageException(source, [.. problems.Select(p => new ModelPackageProblem(ModelPackageProblemKind.InvalidOutput, p))]);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Verify"/> for a package just loaded: returns it, or disposes it and throws. For example
+    /// <c>ModelPackager.Verified(ModelPackage.Load(dir, …), dir)</c>.
+    /// </summary>
+    public static ModelPackage Verified(ModelPackage package, string source)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        try
+        {
+            Verify(package, source);
+            return package;
+        }
+        catch
+        {
+            package.Dispose();
+            throw;
+        }
     }
 
     // Overrides first, then the standard names, then structure; every unassigned or ambiguous tensor becomes a problem.

@@ -68,6 +68,17 @@ public static class ModelIo
             throw new InvalidDataException($"{directory}: model.json's network is not the ONNX graph's: {differences}.");
         }
 
+        // A network with a NaN or infinite weight gives no probabilities at all (every output NaN): not a base, a teacher, a
+        // member or a model to evaluate (its "macro AUROC" would be the ranking of NaNs).
+        foreach (var tensor in weights.Parameters)
+        {
+            var bad = Array.FindIndex(tensor.Values, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{directory}: the network's weights are not finite ({tensor.Name}[{bad}] is {tensor.Values[bad]}); the package cannot give probabilities"));
+            }
+        }
+
         return new TrainedModel(weights, manifest.Classes, manifest);
     }
 

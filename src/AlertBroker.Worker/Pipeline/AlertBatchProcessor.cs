@@ -303,7 +303,7 @@ public sealed class AlertBatchProcessor
             }
             else if (work.Active is { } active)
             {
-                c = Scored(a, active.Model, picks[j], timestamp, received, classified);
+                c = Checked(Scored(a, active.Model, picks[j], timestamp, received, classified), active.Model, work.Survey, counts);
             }
             else if (work.ActiveWithheld is { } held)
             {
@@ -333,7 +333,7 @@ public sealed class AlertBatchProcessor
             }
             else if (work.Shadow is { } shadow)
             {
-                var s = Scored(a, shadow.Model, shadowPicks[j], timestamp, received, classified);
+                var s = Checked(Scored(a, shadow.Model, shadowPicks[j], timestamp, received, classified), shadow.Model, work.Survey, counts);
                 (shadowOutputs ??= []).Add(new OutputMessage(a.ObjectId, _codec.Encode(s), s) { Source = source });
                 counts.Shadowed(work.Survey, shadow.Model);
 
@@ -367,6 +367,27 @@ public sealed class AlertBatchProcessor
     private static Classification Scored(Alert a, ActiveModel model, AlertPick pick, long? timestamp, long received, long classified) =>
         new(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, model.Name, model.Version, model.Classes,
             pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities, pick.Observations, pick.Steps, pick.Path, timestamp, received, classified);
+
+    // A model whose output is not a probability distribution (NaN or infinite weights, a graph that overflows on this light
+    // curve): the alert keeps its model but gets no probabilities, scoring NONE and the problem as the reason, and is counted
+    // (alertbroker.alerts.invalid_output). Nothing that could pass for probabilities leaves the worker, and the JSON views
+    // (recent classifications) never meet a NaN.
+    private static Classification Checked(Classification c, ActiveModel model, string survey, BatchCounts counts)
+    {
+        if (c.Probabilities.Length == 0 || ProbabilityCheck.Problem(c.Probabilities) is not { } problem)
+        {
+            return c;
+        }
+
+        counts.InvalidOutput(survey, model);
+        return c with
+        {
+            Classes = [],
+            Probabilities = [],
+            Scoring = ScoringPath.None,
+            Reason = $"the model's output is not a probability distribution ({problem}): no probabilities",
+        };
+    }
 
     // An alert that is not a transient candidate: the model that serves it, no probabilities, the rejection as the reason.
     private static Classification Withheld(Alert a, ActiveModel model, ObjectWork work, CandidateRejection rejection, long? timestamp, long received, long classified) =>
@@ -697,6 +718,7 @@ public sealed class AlertBatchProcessor
         private Dictionary<string, long>? _unserved;
         private Dictionary<(string Survey, CandidateRejectionKind Kind), long>? _filtered;
         private Dictionary<(string Survey, ActiveModel Model), ShadowTally>? _shadow;
+        private Dictionary<(string Survey, ActiveModel Model), long>? _invalid;
 
         public void Unserved(string survey)
         {
@@ -712,6 +734,13 @@ public sealed class AlertBatchProcessor
         }
 
         public void Shadowed(string survey, ActiveModel model) => Tally(survey, model).Classified++;
+
+        public void InvalidOutput(string survey, ActiveModel model)
+        {
+            _invalid ??= [];
+            var key = (survey, model);
+            _invalid[key] = _invalid.GetValueOrDefault(key) + 1;
+        }
 
         public void Compared(string survey, ActiveModel shadow, bool agreed, string[] activeClasses, float[] active, float[] candidate)
         {
@@ -748,6 +777,14 @@ public sealed class AlertBatchProcessor
                 foreach (var (survey, n) in _unserved)
                 {
                     metrics.Unserved(survey, n);
+                }
+            }
+
+            if (_invalid is not null)
+            {
+                foreach (var ((survey, model), n) in _invalid)
+                {
+                    metrics.InvalidOutput(survey, model.Name, model.Version, n);
                 }
             }
 

@@ -175,10 +175,14 @@ public sealed class ActiveModel : IDisposable
     /// <summary>The metadata vector every request carries (empty when the model has no metadata branch).</summary>
     public float[] Meta { get; }
 
-    /// <summary>Loads a package directory; <paramref name="sessionOptions"/> chooses threads and the execution provider (CPU by default).</summary>
+    /// <summary>
+    /// Loads a package directory and runs the smoke batch on it (<see cref="ModelPackager.Verify"/>: a package whose output is
+    /// not a probability distribution is refused as <see cref="ModelPackageProblemKind.InvalidOutput"/>, as the promotion gate
+    /// refuses it); <paramref name="sessionOptions"/> chooses threads and the execution provider (CPU by default).
+    /// </summary>
     public static ActiveModel Load(string directory, OnnxSessionOptions? sessionOptions = null)
     {
-        var package = ModelPackage.Load(directory, StepEncodings.Ids, sessionOptions);
+        var package = ModelPackager.Verified(ModelPackage.Load(directory, StepEncodings.Ids, sessionOptions), directory);
         try
         {
             return new ActiveModel(package);

@@ -25,6 +25,7 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Histogram<double> _stageSeconds;
     private readonly Histogram<double> _endToEndSeconds;
     private readonly Counter<long> _unserved;
+    private readonly Counter<long> _invalidOutput;
     private readonly Counter<long> _filtered;
     private readonly Counter<long> _shadowClassifications;
     private readonly Counter<long> _shadowCompared;
@@ -64,6 +65,7 @@ public sealed class WorkerMetrics : IDisposable
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
         _filtered = _meter.CreateCounter<long>("alertbroker.alerts.filtered", "{alert}", "Alerts that are not transient candidates (low real/bogus, negative difference flux, solar-system object, star) or carry too few detections (AlertBroker:Candidates:MinDetections): stored and scored, published without probabilities, by survey and reason.");
         _unserved = _meter.CreateCounter<long>("alertbroker.alerts.unserved", "{alert}", "Alerts of a survey no loaded model serves (stored, classified with scoring NONE and a reason), by survey.");
+        _invalidOutput = _meter.CreateCounter<long>("alertbroker.alerts.invalid_output", "{classification}", "Classifications (active and shadow) whose model gave no probability distribution (NaN, infinite or negative values, or a sum other than 1): published with the model, scoring NONE, no probabilities and the problem as the reason, by survey, model and version. Any increase means a broken model.");
         _shadowClassifications = _meter.CreateCounter<long>("alertbroker.shadow.classifications", "{classification}", "Shadow classifications produced (shadow topic), by survey and shadow model.");
         _shadowCompared = _meter.CreateCounter<long>("alertbroker.shadow.compared", "{alert}", "Alerts both the active and the shadow model classified (first delivery), by survey and shadow model.");
         _shadowAgreed = _meter.CreateCounter<long>("alertbroker.shadow.agreed", "{alert}", "Of the compared alerts, those whose top class was the same, by survey and shadow model.");
@@ -142,6 +144,9 @@ public sealed class WorkerMetrics : IDisposable
     public void Filtered(string survey, string reason, long count) => _filtered.Add(count, new KeyValuePair<string, object?>("survey", survey), new KeyValuePair<string, object?>("reason", reason));
 
     public void Unserved(string survey, long count) => _unserved.Add(count, new KeyValuePair<string, object?>("survey", survey));
+
+    public void InvalidOutput(string survey, string model, string version, long count) =>
+        _invalidOutput.Add(count, new KeyValuePair<string, object?>("survey", survey), new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("version", version));
 
     public void Shadow(string survey, string model, string version, string[] classes, long classified, long compared, long agreed, double[] absDiff)
     {
