@@ -32,7 +32,4 @@ public static class ProbabilityCheck
             ? string.Create(CultureInfo.InvariantCulture, $"they sum to {sum:G6}, not 1")
             : null;
     }
-
-    /// <summary>True when <paramref name="row"/> is a distribution (<see cref="Problem"/> is null).</summary>
-    public static bool IsDistribution(ReadOnlySpan<float> row) => Problem(row) is null;
 }
