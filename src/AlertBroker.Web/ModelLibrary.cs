@@ -170,7 +170,11 @@ internal sealed class ModelLibrary : IDisposable
                 {
                     classes = registered.Classes;
                     var bytes = await _registry.GetPackageAsync(registered.Ref, cancellationToken).ConfigureAwait(false);
-                    var model = new ActiveModel(ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, source: $"registry {name}@{version}"));
+                    // The smoke batch, as ActiveModel.Load runs it for a directory: a package whose network gives NaN (a
+                    // registry written before the promotion gate ran it, or by hand) is unavailable with its reason, not a
+                    // history of null probabilities.
+                    var source = $"registry {name}@{version}";
+                    var model = new ActiveModel(ModelPackager.Verified(ModelPackage.Load(bytes.Manifest, bytes.Onnx, LightCurveEncoding.Supported, source: source), source));
                     return Loaded(modelId, model, "the model registry");
                 }
             }

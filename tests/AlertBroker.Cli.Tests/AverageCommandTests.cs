@@ -182,6 +182,33 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Contains("cut", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("model.json")]
+    [InlineData("model.onnx")]
+    public void AverageAndPriors_APackageMissingAFile_ExitTwoNamingTheFileInOurWords(string missing)
+    {
+        // Was "models average: Could not find file '/tmp/e1/model.json'." (.NET's words), where models inspect says
+        // "MissingFile: model.json is missing".
+        var a = Member("full", 1);
+        var partial = Member("partial", 2);
+        File.Delete(Path.Combine(partial, missing));
+
+        var (exit, _, stderr) = Average([a, partial], Path.Combine(_root, "from-partial", "1"));
+        var err = new StringWriter();
+        var priors = PriorsCommand.Run(partial, "A=1,B=1,C=1", "A=1,B=1,C=1", null, Path.Combine(_root, "priors-partial", "1"), null, null, new StringWriter(), err);
+
+        Assert.Equal(2, exit);
+        Assert.Equal(2, priors);
+        foreach (var text in new[] { stderr, err.ToString() })
+        {
+            Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains($"{partial} is not a sound model package: MissingFile: {missing} is missing", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Could not find", text, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "from-partial", "1")));
+    }
+
     [Fact]
     public void AverageAndPriors_OutputThatCannotBeWritten_ExitTwoWithOneLine()
     {

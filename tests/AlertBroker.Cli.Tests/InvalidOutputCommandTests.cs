@@ -17,19 +17,22 @@ public sealed class InvalidOutputCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [SharedDataFact]
-    public async Task APackageThatGivesNaN_IsModelUnusable_ForInspectScoreDemoEvaluateAndAverage()
+    public async Task APackageThatGivesNaN_IsModelUnusable_ForInspectScoreDemoEvaluateVerifyAndAverage()
     {
         // +∞ in the output bias: the files are in order, every output is NaN. NaN there: the weights say so.
         var infinite = BrokenModelPackages.Export(Path.Combine(_root, "inf", "nan-model", "1.0.0"), float.PositiveInfinity);
         var nan = BrokenModelPackages.Export(Path.Combine(_root, "nan", "nan-model", "1.0.0"), float.NaN);
         var alerts = SharedData.Sample("ztf");
         var bts = SharedData.Path("labelled", "ztf-bts");
+        var reference = Path.Combine(_root, "reference.json");
+        File.WriteAllText(reference, "{}");
 
         (string[] Args, string Says)[] runs =
         [
             (["models", "inspect", infinite], "InvalidOutput: the probabilities after step 0 of a 1-step light curve are not a distribution: class 0 is NaN"),
             (["score", alerts, "--model", infinite, "--jsonl"], "InvalidOutput"),
             (["demo", "--model", infinite], "InvalidOutput"),
+            (["models", "verify", infinite, "--reference", reference], "InvalidOutput"),
             (["evaluate", "--model", infinite, "--data", bts], "the network's weights are not finite (output.bias[0] is Infinity)"),
             (["models", "inspect", nan], "InvalidOutput: the weight output.bias[0] is NaN"),
             (["score", alerts, "--model", nan], "InvalidOutput: the weight output.bias[0] is NaN"),

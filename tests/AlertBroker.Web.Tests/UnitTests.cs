@@ -95,6 +95,33 @@ public sealed class WorkerStatisticsTests
         }
     }
 
+    [OnnxFact]
+    public async Task ModelLibrary_RegistryPackageWhoseNetworkGivesNaN_IsUnavailableWithTheReason()
+    {
+        // A directory package went through ActiveModel.Load (the smoke batch); a registry package did not, and the light
+        // curve page showed its history as null probabilities. An infinite output bias passes every file check (only a NaN
+        // weight is refused on load) and makes every output NaN.
+        var dir = Path.Combine(Path.GetTempPath(), "ab-web-lib-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var package = BrokenModelPackages.Export(Path.Combine(dir, "export"), float.PositiveInfinity);
+            var registry = new AlertBroker.Registry.DirectoryModelRegistry(Path.Combine(dir, "registry"));
+            var pushed = await registry.PushAsync(new AlertBroker.Registry.ModelPackageBytes(File.ReadAllBytes(Path.Combine(package, "model.json")), File.ReadAllBytes(Path.Combine(package, "model.onnx"))), "web-tests");
+            using var library = new ModelLibrary(registry, []);
+
+            var found = await library.FindAsync($"nan-model/1.0.0/{pushed.Sha256[..12]}");
+
+            Assert.False(found.Available);
+            Assert.Contains("the registry's package cannot be used", found.Reason, StringComparison.Ordinal);
+            Assert.Contains("InvalidOutput", found.Reason, StringComparison.Ordinal);
+            Assert.Equal(TestModelPackages.Classes, found.Classes);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static OutputMessage Output(string objectId, long? timestamp) =>
         new(objectId, [], new Classification(objectId, 1, 1, Survey.Ztf, 60000, "m", "1", ["A", "B"], [0.25f, 0.75f], 3, 3, ScoringPath.Full, timestamp, 0, 0));
 }

@@ -203,7 +203,9 @@ internal static class ModelPackagingCommands
         ModelPackage package;
         try
         {
-            package = ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1));
+            // The smoke batch too, as every command that loads a package by path: a network that gives NaN is unusable
+            // (exit 3), whatever a reference recorded from it says.
+            package = ModelPackager.Verified(ModelPackage.Load(directory, StepEncodings.Ids, ModelCli.SessionOptions(device, intraOpThreads: 1)), directory);
         }
         catch (Exception e) when (ModelCli.IsModelUnusable(e))
         {

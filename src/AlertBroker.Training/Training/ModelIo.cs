@@ -36,7 +36,18 @@ public static class ModelIo
     public static TrainedModel LoadPackage(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var (manifestBytes, onnx) = ModelPackage.ReadFiles(directory);
+        byte[] manifestBytes, onnx;
+        try
+        {
+            (manifestBytes, onnx) = ModelPackage.ReadFiles(directory);
+        }
+        catch (FileNotFoundException e)
+        {
+            // In the words models inspect uses, not .NET's "Could not find file '…/model.json'" (models average, ensemble,
+            // priors, finetune --from, --distill-from on a directory that is not a package).
+            throw new InvalidDataException($"{directory} is not a sound model package: {ModelPackageProblemKind.MissingFile}: {Path.GetFileName(e.FileName ?? ModelPackage.ManifestFileName)} is missing", e);
+        }
+
         var manifest = ModelPackage.ParseManifest(manifestBytes);
 
         // What a worker would refuse is not a base to fine-tune or a teacher to distil from (finetune --from trained from a
