@@ -165,6 +165,11 @@ public sealed record MetadataSourceDeclaration
     /// <summary>A problem with the declaration, or null.</summary>
     public string? Validate()
     {
+        if (Survey is null)
+        {
+            return "\"survey\" is null";
+        }
+
         if (!RegistryNames.IsSurvey(Survey))
         {
             return $"'{Survey}' is not a survey name (lower-case letters, digits, '-')";
@@ -373,8 +378,79 @@ internal static class RegistryJson
             throw new RegistryException($"registry record {source} is not valid JSON ({e.Message}): repair it, or remove it to forget what it held", e);
         }
 
-        return value ?? throw new RegistryException($"registry record {source} is empty (JSON null): repair it, or remove it to forget what it held");
+        if (value is null)
+        {
+            throw new RegistryException($"registry record {source} is empty (JSON null): repair it, or remove it to forget what it held");
+        }
+
+        // Valid JSON of the right shape can still hold what no registry writes (a "sha256" of "", a null "classes", a null
+        // "to"): every reader sliced, counted or printed those and ended in "unexpected error" (models list, status).
+        if (Problem(value) is { } problem)
+        {
+            throw new RegistryException($"registry record {source} is not a valid {Kind(value)}: {problem}: repair it, or remove it to forget what it held");
+        }
+
+        return value;
     }
+
+    /// <summary>What a registry record read back holds that no registry writes, or null.</summary>
+    internal static string? Problem(object record) => record switch
+    {
+        RegisteredModel m => Missing(("name", m.Name), ("version", m.Version), ("encoding", m.Encoding), ("pushedBy", m.PushedBy))
+            ?? Sha256Problem(m.Sha256)
+            ?? ListProblem("classes", m.Classes, allowNull: false)
+            ?? ListProblem("surveys", m.Surveys, allowNull: true)
+            ?? ListProblem("metadataSources", m.MetadataSources, allowNull: true)
+            ?? (m.Metrics is null ? "\"metrics\" is null" : null),
+        ActivePointer p => Missing(("name", p.Name), ("version", p.Version)) ?? Sha256Problem(p.Sha256),
+        PromotionRecord r => (r.Action is null ? "\"action\" is null" : null)
+            ?? (r.To is null ? "\"to\" is null" : null)
+            ?? (r.By is null ? "\"by\" is null" : null)
+            ?? (r.Metrics is null ? "\"metrics\" is null" : null),
+        WorkerHeartbeat h => Missing(("workerId", h.WorkerId))
+            ?? (h.Statistics is { DeadLetters: null } ? "\"statistics.deadLetters\" is null" : null),
+        // Only what every reader relies on: a declaration written by an older release under an older naming rule stays readable.
+        MetadataSourceDeclaration d => Missing(("survey", d.Survey), ("source", d.Source))
+            ?? (d.Csv is null && d.RedisHash is null ? "neither \"csv\" nor \"redisHash\" is given" : null),
+        RegistryEvent e => (e.Kind is null ? "\"kind\" is null" : null) ?? (e.Pointer is { } pointer ? Problem(pointer) : null),
+        IEnumerable<MetadataSourceDeclaration> list => list.Select((d, i) => d is null ? $"entry {i + 1} is null" : Problem(d) is { } p ? $"entry {i + 1}: {p}" : null).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
+
+    private static string Kind(object record) => record switch
+    {
+        RegisteredModel => "model record",
+        ActivePointer => "model pointer",
+        PromotionRecord => "audit record",
+        WorkerHeartbeat => "worker heartbeat",
+        MetadataSourceDeclaration => "metadata source",
+        RegistryEvent => "registry event",
+        IEnumerable<MetadataSourceDeclaration> => "list of metadata sources",
+        _ => "record",
+    };
+
+    private static string? Missing(params (string Field, string? Value)[] fields)
+    {
+        foreach (var (field, value) in fields)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return $"\"{field}\" is {(value is null ? "null" : "empty")}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Sha256Problem(string? sha256) =>
+        sha256 is { Length: 64 } && sha256.All(char.IsAsciiHexDigit)
+            ? null
+            : sha256 is null ? "\"sha256\" is null" : $"\"sha256\" is not 64 hexadecimal digits ({sha256.Length} characters)";
+
+    private static string? ListProblem(string field, IReadOnlyList<string>? list, bool allowNull) =>
+        list is null
+            ? allowNull ? null : $"\"{field}\" is null"
+            : list.Any(string.IsNullOrWhiteSpace) ? $"\"{field}\" holds a null or empty entry" : null;
 }
 
 /// <summary>A registry operation failed: unknown model, hash mismatch, a concurrent change, an unreachable store.</summary>

@@ -15,7 +15,7 @@ public abstract class RegistryContractTests
     protected abstract Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst);
 
     /// <summary>Overwrites the survey's active pointer with text that is not JSON, behind the registry's back; returns the file or key the error must name.</summary>
-    protected abstract Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey);
+    protected abstract Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey, string text = "garbage{");
 
     [Fact]
     public async Task Read_ActivePointerNotJson_IsARegistryErrorNamingWhere()
@@ -33,6 +33,56 @@ public abstract class RegistryContractTests
             Assert.Contains("is not valid JSON", e.Message, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>Overwrites a pushed model's record (what <c>models list</c> reads) with <paramref name="json"/>; returns the file or key the error must name.</summary>
+    protected abstract Task<string> OverwriteModelRecordAsync(IModelRegistry registry, ModelRef model, string json);
+
+    [Theory]
+    [InlineData("sha256", "\"\"", "\"sha256\" is not 64 hexadecimal digits (0 characters)")]
+    [InlineData("sha256", "\"../../etc\"", "\"sha256\" is not 64 hexadecimal digits (9 characters)")]
+    [InlineData("sha256", "null", "\"sha256\" is null")]
+    [InlineData("encoding", "null", "\"encoding\" is null")]
+    [InlineData("classes", "null", "\"classes\" is null")]
+    [InlineData("metrics", "null", "\"metrics\" is null")]
+    [InlineData("name", "\"\"", "\"name\" is empty")]
+    public async Task Read_ModelRecordValidJsonThatNoRegistryWrites_IsARegistryErrorNamingWhereAndWhat(string field, string value, string says)
+    {
+        // Found by mutating a directory registry's files: `models list` ended in "unexpected error" (exit 70) on each of
+        // these (it sliced, joined or counted the field); now they are read as the damaged records they are.
+        var registry = CreateRegistry();
+        var pushed = await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        var record = System.Text.Json.Nodes.JsonNode.Parse(RegistryJsonText(pushed))!.AsObject();
+        record[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        var where = await OverwriteModelRecordAsync(registry, pushed.Ref, record.ToJsonString());
+
+        foreach (var read in new Func<Task>[] { () => registry.ListAsync(), () => registry.GetAsync(pushed.Ref) })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Contains(where, e.Message, StringComparison.Ordinal);
+            Assert.Contains("is not a valid model record: " + says, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Read_PointerOrAuditRecordValidJsonThatNoRegistryWrites_IsARegistryErrorNamingWhat()
+    {
+        var registry = CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+
+        var pointer = await CorruptActivePointerAsync(registry, "ztf", RegistryJsonText(v1 with { Sha256 = "" }));
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetActiveAsync("ztf"));
+        Assert.Contains(pointer, e.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a valid model pointer: \"sha256\" is not 64 hexadecimal digits", e.Message, StringComparison.Ordinal);
+
+        // "to": null ended `models status` in "unexpected error (NullReferenceException)".
+        var audit = await CorruptOldestAuditRecordAsync(registry, "{\"action\":\"promote\",\"utc\":\"2026-12-06T00:00:00+00:00\",\"to\":null,\"by\":\"x\"}");
+        var a = await Assert.ThrowsAsync<RegistryException>(() => registry.GetRecentAuditAsync(10));
+        Assert.Contains(audit, a.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a valid audit record: \"to\" is null", a.Message, StringComparison.Ordinal);
+    }
+
+    private static string RegistryJsonText<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
 
     /// <summary>Overwrites one worker's heartbeat with text that is not JSON, behind the registry's back.</summary>
     protected abstract Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId);
@@ -403,7 +453,7 @@ public abstract class RegistryContractTests
     }
 
     /// <summary>Overwrites the oldest audit record with text that is not JSON, behind the registry's back; returns the file or key the error must name.</summary>
-    protected abstract Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry);
+    protected abstract Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry, string text = "garbage{");
 
     [Fact]
     public async Task GetRecentAudit_OlderRecordDamaged_ReadsTheNewestWithoutIt_ADamagedOneIsNamed()
@@ -488,24 +538,51 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         return Task.CompletedTask;
     }
 
-    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey)
+    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey, string text = "garbage{")
     {
         var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "surveys", survey, "active.json");
-        await File.WriteAllTextAsync(path, "garbage{");
+        await File.WriteAllTextAsync(path, text);
         return path;
     }
 
-    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry)
+    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry, string text = "garbage{")
     {
         var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "audit.jsonl");
         var lines = await File.ReadAllLinesAsync(path);
-        lines[0] = "garbage{";
+        lines[0] = text;
         await File.WriteAllLinesAsync(path, lines);
+        return path;
+    }
+
+    protected override async Task<string> OverwriteModelRecordAsync(IModelRegistry registry, ModelRef model, string json)
+    {
+        var path = Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "models", model + ".json");
+        Assert.True(File.Exists(path), path);
+        await File.WriteAllTextAsync(path, json);
         return path;
     }
 
     protected override Task CorruptHeartbeatAsync(IModelRegistry registry, string workerId) =>
         File.WriteAllTextAsync(Path.Combine(((DirectoryModelRegistry)registry).Root, ".registry", "workers", workerId + ".json"), "garbage{");
+
+    [Theory]
+    [InlineData("[null]", "is not a valid list of metadata sources: entry 1 is null")]
+    [InlineData("[{\"survey\":null,\"source\":\"host-redshift\",\"csv\":\"z.csv\"}]", "entry 1: \"survey\" is null")]
+    [InlineData("[{\"survey\":\"ztf\",\"source\":\"host-redshift\"}]", "entry 1: neither \"csv\" nor \"redisHash\" is given")]
+    [InlineData("[{\"survey\":\"ztf\",\"source\":null,\"csv\":\"z.csv\"}]", "entry 1: \"source\" is null")]
+    public async Task GetMetadataSources_AListThatNoRegistryWrites_IsARegistryErrorNamingTheFile(string json, string says)
+    {
+        // Found by mutating a registry's files: models status and models metadata list ended in "unexpected error" (exit 70).
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var path = Path.Combine(registry.Root, ".registry", "metadata.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, json);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetMetadataSourcesAsync());
+
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains(says, e.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task ReadOnlyCalls_OnAPlainDirectory_CreateNothing()
@@ -589,17 +666,25 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx) =>
         _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":onnx", onnx);
 
-    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey)
+    protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey, string text = "garbage{")
     {
         var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:active:" + survey;
-        await _connection.GetDatabase().StringSetAsync(key, "garbage{");
+        await _connection.GetDatabase().StringSetAsync(key, text);
         return key;
     }
 
-    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry)
+    protected override async Task<string> CorruptOldestAuditRecordAsync(IModelRegistry registry, string text = "garbage{")
     {
         var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:models:audit";
-        await _connection.GetDatabase().ListSetByIndexAsync(key, 0, "garbage{");
+        await _connection.GetDatabase().ListSetByIndexAsync(key, 0, text);
+        return key;
+    }
+
+    protected override async Task<string> OverwriteModelRecordAsync(IModelRegistry registry, ModelRef model, string json)
+    {
+        var key = "{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":info";
+        Assert.True(await _connection.GetDatabase().KeyExistsAsync(key), key);
+        await _connection.GetDatabase().StringSetAsync(key, json);
         return key;
     }
 
