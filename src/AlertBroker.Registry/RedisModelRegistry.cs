@@ -575,22 +575,20 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     /// <summary>
     /// A heartbeat record, or null when it cannot be read (damaged, or its file gone since it was listed) or is valid JSON
-    /// that no worker writes: a null worker id or dead-letter map. Such a record passed, and the fleet's overview (every
-    /// page and event stream of <c>serve</c>) failed on it with a NullReferenceException.
+    /// that no worker writes (a null worker id or dead-letter map: <see cref="RegistryJson.Deserialize"/> refuses it). Such a
+    /// record passed, and the fleet's overview (every page and event stream of <c>serve</c>) failed on it with a
+    /// NullReferenceException.
     /// </summary>
     internal static WorkerHeartbeat? TryHeartbeat(Func<WorkerHeartbeat> read)
     {
-        WorkerHeartbeat heartbeat;
         try
         {
-            heartbeat = read();
+            return read();
         }
         catch (Exception e) when (e is RegistryException or FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
-
-        return heartbeat.WorkerId is null || heartbeat.Statistics is { DeadLetters: null } ? null : heartbeat;
     }
 
     /// <summary>Subscribes to registry changes (pointer moves, shadows, metadata sources).</summary>
