@@ -167,7 +167,7 @@ public sealed class AverageCommandTests : IDisposable
     }
 
     [Fact]
-    public void Average_APackageWhoseOnnxWasCut_ExitsTwoSayingWhichAndWhy()
+    public void Average_APackageWhoseOnnxWasCut_ModelUnusableExitThreeSayingWhichAndWhy()
     {
         var a = Member("whole", 1);
         var cut = Member("cut", 2);
@@ -176,8 +176,9 @@ public sealed class AverageCommandTests : IDisposable
 
         var (exit, _, stderr) = Average([a, cut], Path.Combine(_root, "from-cut", "1"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("models average: model unusable (invalid model package): ", stderr, StringComparison.Ordinal);
         Assert.Contains("is not a sound model package", stderr, StringComparison.Ordinal);
         Assert.Contains("cut", stderr, StringComparison.Ordinal);
     }
@@ -185,7 +186,7 @@ public sealed class AverageCommandTests : IDisposable
     [Theory]
     [InlineData("model.json")]
     [InlineData("model.onnx")]
-    public void AverageAndPriors_APackageMissingAFile_ExitTwoNamingTheFileInOurWords(string missing)
+    public void AverageAndPriors_APackageMissingAFile_ModelUnusableExitThreeNamingTheFileInOurWords(string missing)
     {
         // Was "models average: Could not find file '/tmp/e1/model.json'." (.NET's words), where models inspect says
         // "MissingFile: model.json is missing".
@@ -197,12 +198,12 @@ public sealed class AverageCommandTests : IDisposable
         var err = new StringWriter();
         var priors = PriorsCommand.Run(partial, "A=1,B=1,C=1", "A=1,B=1,C=1", null, Path.Combine(_root, "priors-partial", "1"), null, null, new StringWriter(), err);
 
-        Assert.Equal(2, exit);
-        Assert.Equal(2, priors);
+        Assert.Equal(3, exit);
+        Assert.Equal(3, priors);
         foreach (var text in new[] { stderr, err.ToString() })
         {
             Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.Contains($"{partial} is not a sound model package: MissingFile: {missing} is missing", text, StringComparison.Ordinal);
+            Assert.Contains($"model unusable (invalid model package): {partial} is not a sound model package: MissingFile: {missing} is missing", text, StringComparison.Ordinal);
             Assert.DoesNotContain("Could not find", text, StringComparison.Ordinal);
         }
 

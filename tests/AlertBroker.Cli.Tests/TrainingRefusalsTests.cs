@@ -79,7 +79,7 @@ public sealed class TrainingRefusalsTests : IDisposable
     [Theory]
     [InlineData("hidden", "is not a sound model package")] // in the graph's tensors (h0): the package check sees it
     [InlineData("merge", "model.json's network is not the ONNX graph's: merge")] // inside the graph only
-    public async Task Finetune_BaseWhoseModelJsonDescribesAnotherNetwork_ExitOneSayingWhat(string field, string message)
+    public async Task Finetune_BaseWhoseModelJsonDescribesAnotherNetwork_ModelUnusableExitThreeSayingWhat(string field, string message)
     {
         // model.json says 200 hidden units over a 100-unit graph (its hash left right): models inspect refuses it
         // (TensorMismatch); finetune trained from it and exported, exit 0.
@@ -90,9 +90,47 @@ public sealed class TrainingRefusalsTests : IDisposable
         manifest["network"]![field] = manifest["network"]![field]!.GetValue<int>() * 2;
         await File.WriteAllTextAsync(manifestPath, manifest.ToJsonString());
 
-        var output = await Refused(1, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+        var output = await Refused(3, "finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
 
+        Assert.Contains("model unusable (invalid model package): ", output, StringComparison.Ordinal);
         Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A base, teacher or experiment base that a worker would refuse is "model unusable", exit 3, as for every command
+    /// that loads a model (the README's rule); finetune said "cannot start", exit 1, and experiment transfer exit 1.
+    /// </summary>
+    [Theory]
+    [InlineData("finetune --from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "model.json", "{broken} is not a sound model package: MissingFile: model.json is missing")]
+    [InlineData("finetune --from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "model.onnx", "{broken} is not a sound model package: MissingFile: model.onnx is missing")]
+    [InlineData("finetune --from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "cut", "{broken} is not a sound model package: HashMismatch")]
+    [InlineData("finetune --from {good} --distill-from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "model.onnx", "--distill-from: {broken} is not a sound model package: MissingFile: model.onnx is missing")]
+    [InlineData("finetune --from {good} --distill-from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "cut", "--distill-from: {broken} is not a sound model package: HashMismatch")]
+    [InlineData("train --distill-from {broken} --data {data} --no-meta --epochs 1 --quiet --out {out}", "model.json", "--distill-from: {broken} is not a sound model package: MissingFile: model.json is missing")]
+    [InlineData("experiment transfer --base {broken} --ztf-sim {data} --bts {data} --des {data} --targets ztf-bts --quick --out {out}", "cut", "experiment transfer: {broken} is not a sound model package: HashMismatch")]
+    public async Task TrainingCommands_ABaseOrTeacherAWorkerWouldRefuse_ModelUnusableExitThree(string command, string damage, string says)
+    {
+        var data = WriteData();
+        var good = Package("base", "1", "SNIa", "SNII", "TDE");
+        var broken = Package("broken", "1", "SNIa", "SNII", "TDE");
+        if (damage == "cut")
+        {
+            // model.onnx cut short, model.json left as it was: its SHA-256 no longer matches.
+            var onnx = Path.Combine(broken, "model.onnx");
+            File.WriteAllBytes(onnx, File.ReadAllBytes(onnx)[..200]);
+        }
+        else
+        {
+            File.Delete(Path.Combine(broken, damage));
+        }
+
+        string Fill(string text) => text.Replace("{broken}", broken, StringComparison.Ordinal).Replace("{good}", good, StringComparison.Ordinal)
+            .Replace("{data}", data, StringComparison.Ordinal).Replace("{out}", Out, StringComparison.Ordinal);
+        var output = await Refused(3, Fill(command).Split(' '));
+
+        Assert.Contains("model unusable (invalid model package): " + Fill(says), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot start", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Could not find", output, StringComparison.Ordinal);
     }
 
     [Theory]

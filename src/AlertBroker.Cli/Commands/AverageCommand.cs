@@ -100,6 +100,11 @@ internal static class AverageCommand
 
             weights = combination.Combine(models);
         }
+        catch (ModelPackageException e)
+        {
+            // A member a worker would refuse: "model unusable", exit 3, as for every command that loads a model.
+            return DerivedPackages.ReportUnusable(combination.Command, e, stderr);
+        }
         catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
             stderr.WriteLine($"{combination.Command}: {ModelCli.OneLine(e)}");

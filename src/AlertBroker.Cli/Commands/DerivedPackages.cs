@@ -22,6 +22,17 @@ internal static class DerivedPackages
     /// </summary>
     public static TrainedModel Load(string directory) => ModelIo.LoadPackage(directory);
 
+    /// <summary>
+    /// One line for a source package a worker would refuse ("COMMAND: model unusable (invalid model package): …") and
+    /// <see cref="ModelCli.ModelUnusableExitCode"/> (3), as for every command that loads a model.
+    /// </summary>
+    public static int ReportUnusable(string command, ModelPackageException e, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        stderr.WriteLine($"{command}: model unusable ({ModelCli.Kind(e)}): {ModelCli.OneLine(e)}");
+        return ModelCli.ModelUnusableExitCode;
+    }
+
     /// <summary>The failures of reading, checking or combining source packages that are the user's input, not a bug.</summary>
     public static bool IsInputProblem(Exception e) =>
         e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or KeyNotFoundException or ModelPackageException or System.Text.Json.JsonException;

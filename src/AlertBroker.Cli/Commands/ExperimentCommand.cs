@@ -129,13 +129,22 @@ internal static class ExperimentCommand
                 StepLoss = stepLossKind,
             };
             var console = CliHelpers.Stderr;
+            var outputExisted = Directory.Exists(options.OutputDirectory);
             TransferResults results;
             try
             {
                 results = TransferExperiment.Run(options, line => console.WriteLine(line), ct);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException or ModelPackageException)
+            catch (ModelPackageException e)
             {
+                // A --base or --base-redshift package a worker would refuse: "model unusable", exit 3, as for every
+                // command that loads a model.
+                RemoveIfCreatedEmpty(options.OutputDirectory, outputExisted);
+                return Task.FromResult(ModelCli.ReportModelUnusable(e, "experiment transfer"));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException)
+            {
+                RemoveIfCreatedEmpty(options.OutputDirectory, outputExisted);
                 console.MarkupLine($"[red]experiment transfer:[/] {Markup.Escape(ModelCli.OneLine(e))}");
                 return Task.FromResult(1);
             }
@@ -276,5 +285,24 @@ internal static class ExperimentCommand
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The experiment creates its output directory first (an unwritable one fails at once, not after hours); a run refused
+    /// before writing anything leaves no empty directory behind it.
+    /// </summary>
+    private static void RemoveIfCreatedEmpty(string directory, bool existed)
+    {
+        try
+        {
+            if (!existed && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left as it is: the refusal is what the user needs to read.
+        }
     }
 }

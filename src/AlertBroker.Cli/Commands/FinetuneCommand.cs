@@ -96,7 +96,13 @@ internal static class FinetuneCommand
             CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
             return 2;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
+        catch (ModelPackageException e)
+        {
+            // A base a worker would refuse (a file missing, hash, manifest or graph wrong, weights not finite): "model
+            // unusable", exit 3, as for every command that loads a model (it was "cannot start", exit 1).
+            return ModelCli.ReportModelUnusable(e);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException)
         {
             CliHelpers.Stderr.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
             return 1;

@@ -54,6 +54,10 @@ internal static class PriorsCommand
                 : ClassPriors.TrainingPriors(manifest, out why) ?? throw new ArgumentException($"{why}; give --training-priors");
             adjusted = ClassPriors.Adjust(model.Weights, model.Classes, training, deployment);
         }
+        catch (ModelPackageException e)
+        {
+            return DerivedPackages.ReportUnusable("models priors", e, stderr);
+        }
         catch (Exception e) when (DerivedPackages.IsInputProblem(e))
         {
             stderr.WriteLine($"models priors: {ModelCli.OneLine(e)}");

@@ -599,7 +599,12 @@ internal sealed class TrainingCli
             }
             classWeightPower = parse.GetValue(Unweighted) ? 0 : ParseClassWeightPower(parse.GetValue(ClassWeights)!);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException or ModelPackageException)
+        catch (ModelPackageException e)
+        {
+            // --distill-from a teacher a worker would refuse: "model unusable", exit 3, as for the base.
+            return ModelCli.ReportModelUnusable(e, "--distill-from");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or KeyNotFoundException)
         {
             console.MarkupLine($"[red]cannot start:[/] {Markup.Escape(e.Message)}");
             return 1;

@@ -32,7 +32,11 @@ public static class ModelIo
     public static IStepEncoding EncodingOf(ModelManifest? manifest) =>
         manifest?.Encoding is { } e ? StepEncodings.Get(e.Id) : StepEncodings.Default;
 
-    /// <summary>Reads the weights of a package written by the trainer (its <c>model.onnx</c>) and its classes.</summary>
+    /// <summary>
+    /// Reads the weights of a package written by the trainer (its <c>model.onnx</c>) and its classes. A package a worker
+    /// would refuse (a file missing, the manifest, hash or graph wrong, a network that gives no probabilities) is a
+    /// <see cref="ModelPackageException"/>: "model unusable", exit 3, for every command that loads one.
+    /// </summary>
     public static TrainedModel LoadPackage(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -45,7 +49,7 @@ public static class ModelIo
         {
             // In the words models inspect uses, not .NET's "Could not find file '…/model.json'" (models average, ensemble,
             // priors, finetune --from, --distill-from on a directory that is not a package).
-            throw new InvalidDataException($"{directory} is not a sound model package: {ModelPackageProblemKind.MissingFile}: {Path.GetFileName(e.FileName ?? ModelPackage.ManifestFileName)} is missing", e);
+            throw new ModelPackageException($"{directory} is not a sound model package: {ModelPackageProblemKind.MissingFile}: {Path.GetFileName(e.FileName ?? ModelPackage.ManifestFileName)} is missing", e);
         }
 
         var manifest = ModelPackage.ParseManifest(manifestBytes);
@@ -55,7 +59,7 @@ public static class ModelIo
         var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
         if (problems.Count > 0)
         {
-            throw new InvalidDataException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
+            throw new ModelPackageException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
         }
 
         return FromPackage(directory, manifest, onnx);
@@ -68,7 +72,7 @@ public static class ModelIo
         var weights = GruClassifierExporter.FromOnnx(onnx);
         if (weights.Config.Classes != manifest.Classes.Count)
         {
-            throw new InvalidDataException($"{directory}: model.json lists {manifest.Classes.Count} classes, the network has {weights.Config.Classes}.");
+            throw new ModelPackageException($"{directory}: model.json lists {manifest.Classes.Count} classes, the network has {weights.Config.Classes}.");
         }
 
         // The weights come from the ONNX graph; a model.json describing another network (a 200-unit network over a
@@ -76,7 +80,7 @@ public static class ModelIo
         if (manifest.Network is { } declared && GruClassifierExporter.Describe(weights.Config) is var actual
             && Differences(declared, actual) is { Length: > 0 } differences)
         {
-            throw new InvalidDataException($"{directory}: model.json's network is not the ONNX graph's: {differences}.");
+            throw new ModelPackageException($"{directory}: model.json's network is not the ONNX graph's: {differences}.");
         }
 
         // A network with a NaN or infinite weight gives no probabilities at all (every output NaN): not a base, a teacher, a
@@ -86,7 +90,7 @@ public static class ModelIo
             var bad = Array.FindIndex(tensor.Values, v => !float.IsFinite(v));
             if (bad >= 0)
             {
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{directory}: the network's weights are not finite ({tensor.Name}[{bad}] is {tensor.Values[bad]}); the package cannot give probabilities"));
+                throw new ModelPackageException(string.Create(CultureInfo.InvariantCulture, $"{directory}: the network's weights are not finite ({tensor.Name}[{bad}] is {tensor.Values[bad]}); the package cannot give probabilities"));
             }
         }
 
