@@ -230,6 +230,21 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.DoesNotContain("published", stdout, StringComparison.Ordinal);
     }
 
+    // The Kafka security variables replay reads, of the wrong shape: an enum as a number was taken as a value no code handles,
+    // an object for the SASL user was "Cannot create instance of type 'System.String'".
+    [SharedDataTheory]
+    [InlineData("AlertBroker__Kafka__SecurityProtocol", "-1", "AlertBroker:Kafka:SecurityProtocol: '-1' is not one of Plaintext, Ssl, SaslPlaintext or SaslSsl.")]
+    [InlineData("AlertBroker__Kafka__SaslUsername__name", "x", "AlertBroker:Kafka:SaslUsername takes one value, not an object or a list (it holds name).")]
+    public async Task ReplayToKafka_SecurityVariableOfTheWrongShape_ExitsTwoNamingIt(string variable, string value, string says)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", "t", "--bootstrap-servers", "127.0.0.1:1"],
+            new Dictionary<string, string?> { [variable] = value }, TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Contains("invalid Kafka settings: " + says, output, StringComparison.Ordinal);
+    }
+
     [SharedDataTheory]
     [InlineData("consume")]
     [InlineData("consume-redrive")]

@@ -35,6 +35,65 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.Contains("security.protocol", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A value of the wrong shape in a --config file or a variable: exit 2 naming the key, where an object for a setting
+    /// without a default ended in "fatal: InvalidOperationException: Cannot create instance of type 'System.String'"
+    /// (exit 70, no key named) and SecurityProtocol "-1" in ArgumentOutOfRangeException (exit 70).
+    /// </summary>
+    [Theory]
+    [InlineData("{\"AlertBroker\":{\"Kafka\":{\"SaslUsername\":{\"name\":\"x\"}}}}", null, "AlertBroker:Kafka:SaslUsername takes one value, not an object or a list")]
+    [InlineData("{\"AlertBroker\":{\"Kafka\":{\"SslCaLocation\":[\"a.pem\",\"b.pem\"]}}}", null, "AlertBroker:Kafka:SslCaLocation takes one value, not an object or a list")]
+    [InlineData("{\"AlertBroker\":{\"Kafka\":{\"SecurityProtocol\":\"-1\"}}}", null, "AlertBroker:Kafka:SecurityProtocol: '-1' is not one of Plaintext, Ssl, SaslPlaintext or SaslSsl.")]
+    [InlineData(null, "AlertBroker__Kafka__SaslMechanism=7", "AlertBroker:Kafka:SaslMechanism: '7' is not one of Plain, ScramSha256 or ScramSha512.")]
+    public async Task Run_AValueOfTheWrongShape_ExitsTwoNamingTheKey(string? config, string? variable, string says)
+    {
+        var arguments = Run("--in-memory", "--random-model");
+        if (config is not null)
+        {
+            var file = Path.Combine(_root, "shape.json");
+            await File.WriteAllTextAsync(file, config);
+            arguments = [.. arguments, "--config", file];
+        }
+
+        var environment = new Dictionary<string, string?>();
+        if (variable?.Split('=', 2) is [var name, var value])
+        {
+            environment[name] = value;
+        }
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(arguments, environment);
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("invalid configuration:", output, StringComparison.Ordinal);
+        Assert.Contains(says, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fatal", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_AValueOfTheWrongShape_ExitsTwoNamingTheKey()
+    {
+        // The web view's model directory given as an object: "Cannot create instance of type 'System.String'" before.
+        var file = Path.Combine(_root, "serve-shape.json");
+        await File.WriteAllTextAsync(file, "{\"AlertBroker\":{\"Web\":{\"ModelDirectory\":{\"path\":\"models\"}}}}");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["serve", "--config", file, "--http-port", "19997"]);
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("AlertBroker:Web:ModelDirectory takes one value, not an object or a list (it holds path).", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisCommands_RedisVariableOfTheWrongShape_ExitTwoNamingIt()
+    {
+        // The Redis variables every --redis command reads: AlertBroker__Redis__User__name=… was "Cannot create instance of
+        // type 'System.String'" under "invalid Redis settings", naming no key.
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["models", "list", "--redis", "127.0.0.1:1"], new Dictionary<string, string?> { ["AlertBroker__Redis__User__name"] = "x" });
+
+        Assert.True(code == 2, $"exit code {code}; output:\n{output}");
+        Assert.Contains("invalid Redis settings: AlertBroker:Redis:User takes one value, not an object or a list (it holds name).", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_ZeroBatchSize_ExitsTwo()
     {

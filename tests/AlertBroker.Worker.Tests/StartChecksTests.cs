@@ -299,5 +299,52 @@ public sealed class StartChecksTests : IDisposable
         }).Build();
 
         Assert.Empty(ConfigurationKeyCheck.Find(configuration));
+        Assert.Empty(ConfigurationKeyCheck.ShapeProblems(configuration));
+    }
+
+    // Found by writing every worker setting as an object, a list, a number, … into a --config file: an object or a list
+    // for a setting without a default (SaslUsername, SslCaLocation, RegistryPassword …) ended in "fatal: Cannot create
+    // instance of type 'System.String'" (exit 70, no key named); SecurityProtocol "-1" bound as an undefined value and
+    // ended in ArgumentOutOfRangeException (exit 70); a single value for a list (AlertBroker__Kafka__Topics=ztf) was
+    // ignored without a word.
+    [Theory]
+    [InlineData("AlertBroker:Kafka:SaslUsername:name", "x", "AlertBroker:Kafka:SaslUsername takes one value, not an object or a list (it holds name).")]
+    [InlineData("AlertBroker:Schemas:RegistryPassword:0", "x", "AlertBroker:Schemas:RegistryPassword takes one value, not an object or a list (it holds 0).")]
+    [InlineData("AlertBroker:Kafka:Properties:linger.ms:a", "5", "AlertBroker:Kafka:Properties:linger.ms takes one value, not an object or a list (it holds a).")]
+    [InlineData("AlertBroker:Kafka:SecurityProtocol", "-1", "AlertBroker:Kafka:SecurityProtocol: '-1' is not one of Plaintext, Ssl, SaslPlaintext or SaslSsl.")]
+    [InlineData("AlertBroker:Kafka:SaslMechanism", "Plain,ScramSha256", "AlertBroker:Kafka:SaslMechanism: 'Plain,ScramSha256' is not one of Plain, ScramSha256 or ScramSha512.")]
+    [InlineData("AlertBroker:State:Store", "7", "AlertBroker:State:Store: '7' is not one of")]
+    [InlineData("AlertBroker:Kafka:Topics", "ztf", "AlertBroker:Kafka:Topics takes a list (a JSON array; as environment variables AlertBroker__Kafka__Topics__0, __1 …), not one value ('ztf').")]
+    [InlineData("AlertBroker:Model:Paths", "models/x/1", "AlertBroker:Model:Paths takes a list")]
+    [InlineData("AlertBroker:Metadata:Sources", "z.csv", "AlertBroker:Metadata:Sources takes named settings (a JSON object: NAME: VALUE, …), not one value ('z.csv').")]
+    [InlineData("AlertBroker:Metadata:Sources:ztf:host-redshift", "z.csv", "AlertBroker:Metadata:Sources:ztf:host-redshift takes settings (Csv, Column, RedisHash), not one value ('z.csv').")]
+    public void ShapeProblems_AValueOfTheWrongShape_NamesTheKey(string key, string value, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:BatchSize"] = "5",
+            [key] = value,
+        }).Build();
+
+        var problem = Assert.Single(ConfigurationKeyCheck.ShapeProblems(configuration));
+
+        Assert.StartsWith(expected, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShapeProblems_EnumNamesInAnyCaseAndEmptyValues_AreFine()
+    {
+        // Names are matched as the binder matches them (any case, spaces around); "" and JSON's [] / {} / null are no value.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Kafka:SecurityProtocol"] = " saslssl ",
+            ["AlertBroker:Kafka:SaslMechanism"] = "",
+            ["AlertBroker:Kafka:Topics"] = "",
+            ["AlertBroker:Kafka:Properties"] = "",
+            ["AlertBroker:Kafka:TopicPattern"] = null,
+            ["AlertBroker:State:Store"] = "InMemory",
+        }).Build();
+
+        Assert.Empty(ConfigurationKeyCheck.ShapeProblems(configuration));
     }
 }

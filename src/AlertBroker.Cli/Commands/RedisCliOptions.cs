@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlertBroker.Redis;
+using AlertBroker.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
@@ -113,7 +114,14 @@ internal sealed class RedisCliOptions
     internal static RedisOptions FromEnvironment(IDictionary<string, string?> given)
     {
         ArgumentNullException.ThrowIfNull(given);
-        var section = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(RedisOptions.Section);
+        var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+        if (ConfigurationKeyCheck.ShapeProblems(environment, "Redis") is { Count: > 0 } shapes)
+        {
+            // AlertBroker__Redis__User__x=… was the binder's "Cannot create instance of type 'System.String'" (no key named).
+            throw new InvalidOperationException(string.Join(" ", shapes));
+        }
+
+        var section = environment.GetSection(RedisOptions.Section);
         foreach (var child in section.GetChildren())
         {
             given[child.Key] = child.Value;

@@ -244,6 +244,14 @@ internal static class RunCommand
             builder.AddAlertBrokerWebInWorker();
         }
 
+        // An object where a setting takes one value, one value where it takes a list, an enum given as a number: the
+        // binder's "Cannot create instance of type 'System.String'" (no key named, "fatal", exit 70) or a setting quietly
+        // left at its default. One line each, before the host starts.
+        if (ConfigurationKeyCheck.ShapeProblems(builder.Configuration) is { Count: > 0 } shapes)
+        {
+            return InvalidConfiguration(shapes);
+        }
+
         try
         {
             await using var app = builder.Build();
@@ -349,15 +357,15 @@ internal static class RunCommand
         static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
     }
 
-    private static int InvalidConfiguration(IEnumerable<OptionsValidationException> errors)
+    private static int InvalidConfiguration(IEnumerable<OptionsValidationException> errors) =>
+        InvalidConfiguration(errors.SelectMany(e => e.Failures));
+
+    private static int InvalidConfiguration(IEnumerable<string> failures)
     {
         CliHelpers.Stderr.MarkupLine("[red]invalid configuration:[/]");
-        foreach (var e in errors)
+        foreach (var failure in failures)
         {
-            foreach (var failure in e.Failures)
-            {
-                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(failure));
-            }
+            CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(failure));
         }
 
         return 2;

@@ -90,6 +90,13 @@ internal static class ServeCommand
 
         builder.AddAlertBrokerHttp();
         builder.AddAlertBrokerWebStandalone();
+
+        // As run does: values of the wrong shape (an object for a port, an enum given as a number) named before the start.
+        if (ConfigurationKeyCheck.ShapeProblems(builder.Configuration) is { Count: > 0 } shapes)
+        {
+            return Invalid(shapes);
+        }
+
         try
         {
             await using var app = builder.Build();

@@ -20,7 +20,15 @@ internal static class KafkaReplay
         KafkaOptions security;
         try
         {
-            security = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
+            var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            if (ConfigurationKeyCheck.ShapeProblems(environment, "Kafka") is { Count: > 0 } shapes)
+            {
+                // AlertBroker__Kafka__SecurityProtocol=-1 bound as an undefined enum value (ArgumentOutOfRangeException later).
+                CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(string.Join(" ", shapes)));
+                return false;
+            }
+
+            security = environment.GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
         }
         catch (InvalidOperationException e)
         {

@@ -40,7 +40,7 @@ internal static class ConfigurationKeyCheck
         {
             if (Sections.TryGetValue(section.Key, out var type))
             {
-                CheckValue(section, type, found);
+                Inspect(section, type, found, []);
             }
             else
             {
@@ -51,6 +51,32 @@ internal static class ConfigurationKeyCheck
         return found;
     }
 
+    /// <summary>
+    /// Values of the wrong shape, which the configuration binder either rejects with a message that names no key ("Cannot
+    /// create instance of type 'System.String'", the worker's "fatal", exit 70) or accepts in a way no one meant: an object
+    /// or a list where a setting takes one value (<c>"SaslUsername": {"name": "x"}</c>); one value where it takes a list
+    /// or settings (<c>AlertBroker__Kafka__Topics=ztf</c>, ignored: no topic); an enum given as a number or as several
+    /// names (<c>"SecurityProtocol": "-1"</c> or <c>"Ssl,Plaintext"</c>, which the binder turns into a value no code
+    /// handles). Each is one line naming the key; the commands report them as invalid configuration (exit 2) before the
+    /// host starts. <paramref name="sections"/> limits the check to those sections of <see cref="Root"/> (default: all).
+    /// </summary>
+    public static List<string> ShapeProblems(IConfiguration configuration, params string[] sections)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        foreach (var section in configuration.GetSection(Root).GetChildren())
+        {
+            if (Sections.TryGetValue(section.Key, out var type) && (sections.Length == 0 || sections.Contains(section.Key, StringComparer.OrdinalIgnoreCase)))
+            {
+                Inspect(section, type, [], problems);
+            }
+        }
+
+        return problems;
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+
     /// <summary>Logs one warning per unknown key.</summary>
     public static void Warn(IConfiguration configuration, ILogger logger)
     {
@@ -60,46 +86,76 @@ internal static class ConfigurationKeyCheck
         }
     }
 
-    private static void CheckValue(IConfigurationSection section, Type type, List<(string, string?)> found)
+    /// <summary>
+    /// Walks a section as the binder would bind it to <paramref name="type"/>: keys no property has go to
+    /// <paramref name="unknown"/> (with the likely intended one), values of the wrong shape to <paramref name="shapes"/>.
+    /// </summary>
+    private static void Inspect(IConfigurationSection section, Type type, List<(string, string?)> unknown, List<string> shapes)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        var children = section.GetChildren().ToList();
         if (IsScalar(type))
         {
-            return;
-        }
-
-        if (DictionaryValueType(type) is { } valueType)
-        {
-            foreach (var child in section.GetChildren())
+            if (type == typeof(object))
             {
-                CheckValue(child, valueType, found);
+                return;
+            }
+
+            if (children.Count > 0)
+            {
+                shapes.Add($"{section.Path} takes one value, not an object or a list (it holds {string.Join(", ", children.Take(3).Select(c => c.Key))}{(children.Count > 3 ? ", …" : string.Empty)}).");
+            }
+            else if (type.IsEnum && !string.IsNullOrWhiteSpace(section.Value)
+                && Enum.TryParse(type, section.Value, ignoreCase: true, out _)
+                && !Enum.GetNames(type).Contains(section.Value.Trim(), StringComparer.OrdinalIgnoreCase))
+            {
+                // The binder's Enum.Parse takes "-1", "7" and "Ssl,Plaintext" (undefined or combined values). A name it
+                // does not know it refuses itself, and the commands say which names are accepted (with hints); the
+                // values it would take are refused here in the same words.
+                var names = Enum.GetNames(type);
+                shapes.Add($"{section.Path}: '{section.Value}' is not one of {(names.Length == 1 ? names[0] : string.Join(", ", names[..^1]) + " or " + names[^1])}.");
             }
 
             return;
         }
 
-        if (ElementType(type) is { } elementType)
+        // A list, a dictionary or a class given one value: the binder ignores it (the setting keeps its default). An
+        // empty value is an empty list or object (what a JSON "[]" or "{}" reads as).
+        if (children.Count == 0)
         {
-            foreach (var child in section.GetChildren())
+            if (!string.IsNullOrWhiteSpace(section.Value))
             {
-                CheckValue(child, elementType, found);
+                var takes = DictionaryValueType(type) is not null ? "named settings (a JSON object: NAME: VALUE, …)"
+                    : ElementType(type) is not null ? $"a list (a JSON array; as environment variables {section.Path.Replace(":", "__", StringComparison.Ordinal)}__0, __1 …)"
+                    : $"settings ({string.Join(", ", type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name))})";
+                shapes.Add($"{section.Path} takes {takes}, not one value ('{Shorten(section.Value)}').");
+            }
+
+            return;
+        }
+
+        if ((DictionaryValueType(type) ?? ElementType(type)) is { } itemType)
+        {
+            foreach (var child in children)
+            {
+                Inspect(child, itemType, unknown, shapes);
             }
 
             return;
         }
 
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0).ToList();
-        foreach (var child in section.GetChildren())
+        foreach (var child in children)
         {
             var property = properties.Find(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
             if (property is null)
             {
                 var prefix = section.Path + ":";
-                found.Add((child.Path, Closest(child.Key, properties.Select(p => p.Name)) is { } s ? prefix + s : null));
+                unknown.Add((child.Path, Closest(child.Key, properties.Select(p => p.Name)) is { } s ? prefix + s : null));
             }
             else
             {
-                CheckValue(child, property.PropertyType, found);
+                Inspect(child, property.PropertyType, unknown, shapes);
             }
         }
     }
