@@ -37,6 +37,43 @@ public sealed class AverageCommandTests : IDisposable
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
+    private static void SetRecorded(string package, string field, string json)
+    {
+        var path = Path.Combine(package, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["training"]!["data"]![field] = JsonNode.Parse(json);
+        File.WriteAllText(path, manifest.ToJsonString());
+    }
+
+    // Found by mutating every field of a shipped model.json (207 fields × 13 values, models inspect, models priors, score):
+    // a hand-edited training.data.priors, .ensemble or .split that is not an object made JsonNode's indexer throw ("The
+    // node must be of type 'JsonObject'": unexpected error, exit 70). Such a record now says nothing, as a missing one.
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("0")]
+    [InlineData("[]")]
+    [InlineData("\"x\"")]
+    public async Task DerivedPackagesAndInspect_ARecordThatIsNotAnObject_IsReadAsAbsent(string json)
+    {
+        var a = Member("odd-a", 1);
+        var b = Member("odd-b", 2);
+        SetRecorded(a, "priors", json);
+        SetRecorded(a, "split", json);
+        SetRecorded(a, "ensemble", json);
+
+        var err = new StringWriter();
+        var priors = PriorsCommand.Run(a, "A=1,B=1,C=1", null, null, Path.Combine(_root, "odd-priors", "1"), null, null, new StringWriter(), err);
+        var (averaged, _, averageErr) = Average([a, b], Path.Combine(_root, "odd-average", "1"));
+        var (inspected, inspectOutput, _) = await AlertBrokerProcess.RunAsync(["models", "inspect", a]);
+
+        // No class counts recorded either: the training priors must be given, as for any package that does not record them.
+        Assert.Equal(2, priors);
+        Assert.Contains("give --training-priors", err.ToString(), StringComparison.Ordinal);
+        Assert.True(averaged == 0, averageErr);
+        Assert.True(inspected == 0, inspectOutput);
+        Assert.DoesNotContain("an ensemble", inspectOutput, StringComparison.Ordinal);
+    }
+
     // models average M M (or a copy of M beside it) was accepted: M weighed twice in the mean.
     [Theory]
     [InlineData(false)]

@@ -123,7 +123,7 @@ internal static class AverageCommand
                 ["name"] = m.Name,
                 ["version"] = m.Version,
                 ["sha256"] = m.Onnx.Sha256,
-                ["splitSeed"] = m.Training.Data?["split"]?["seed"]?.DeepClone(),
+                ["splitSeed"] = (m.Training.Data?["split"] as JsonObject)?["seed"]?.DeepClone(),
                 ["base"] = m.Training.Data?["base"]?.DeepClone(),
             });
         }

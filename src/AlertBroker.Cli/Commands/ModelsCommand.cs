@@ -162,7 +162,7 @@ internal static class ModelsCommand
         card.AddRow("network", Markup.Escape(m.Network.Dense == 0 && m.Network.Merge == 0 && m.Network.Latent == 0
             ? string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → {m.Network.Classes} classes (head not described: packaged from an external graph)")
             : string.Create(inv, $"{m.Network.Type}: {m.Network.Layers} × {m.Network.Hidden} → dense {m.Network.Dense} → merge {m.Network.Merge} → latent {m.Network.Latent} → {m.Network.Classes} classes; meta {m.Network.MetaFeatures} → {m.Network.MetaDense}")
-                + (m.Training.Data?["ensemble"]?["members"] is System.Text.Json.Nodes.JsonArray members
+                + (m.Training.Data?["ensemble"] is System.Text.Json.Nodes.JsonObject ensemble && ensemble["members"] is System.Text.Json.Nodes.JsonArray members
                     ? string.Create(inv, $"; an ensemble: {members.Count} members side by side, mean of their logits (models ensemble)")
                     : string.Empty)));
         var roles = m.EffectiveRoles;

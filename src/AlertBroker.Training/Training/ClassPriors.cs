@@ -24,7 +24,9 @@ public static class ClassPriors
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var data = manifest.Training.Data;
-        if (data?["priors"]?["deployment"] is JsonObject adjusted)
+        // Pattern matching, not ?["deployment"]: a hand-edited "priors" that is not an object ("", 0, []) made JsonNode's
+        // indexer throw ("The node must be of type 'JsonObject'": models priors ended in "unexpected error", exit 70).
+        if (data?["priors"] is JsonObject recorded && recorded["deployment"] is JsonObject adjusted)
         {
             reason = null;
             return Normalise(manifest.Classes, c => adjusted[c] is JsonValue v && v.TryGetValue<double>(out var x) ? x : double.NaN, out reason);
