@@ -269,6 +269,29 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("network.classes", StringComparison.Ordinal));
     }
 
+    // Found by mutating every field of a shipped model.json: a negative head width passed models inspect and score.
+    [Theory]
+    [InlineData("dense")]
+    [InlineData("metaDense")]
+    [InlineData("merge")]
+    [InlineData("latent")]
+    public void Load_ANegativeHeadWidth_ReportsInvalidManifest(string field)
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with
+        {
+            Network = field switch
+            {
+                "dense" => m.Network with { Dense = -1 },
+                "metaDense" => m.Network with { MetaDense = -1 },
+                "merge" => m.Network with { Merge = -1 },
+                _ => m.Network with { Latent = -1 },
+            },
+        });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains($"network.{field} must be 0 (not described) or positive, not -1", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("  ")]

@@ -636,6 +636,16 @@ public sealed class ModelPackage : IDisposable
                 Invalid($"network.metaFeatures must be 0 or positive, not {network.MetaFeatures}");
             }
 
+            // The head's widths are informational (0: not described, as for a packaged external graph), but a negative
+            // width describes no network: models inspect printed "dense -1" and score served the package.
+            foreach (var (field, width) in new[] { ("dense", network.Dense), ("metaDense", network.MetaDense), ("merge", network.Merge), ("latent", network.Latent) })
+            {
+                if (width < 0)
+                {
+                    Invalid($"network.{field} must be 0 (not described) or positive, not {width}");
+                }
+            }
+
             if (network.Classes != classes.Count)
             {
                 Invalid($"network.classes is {network.Classes} but {classes.Count} class names are listed");
