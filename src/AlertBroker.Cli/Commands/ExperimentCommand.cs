@@ -129,7 +129,14 @@ internal static class ExperimentCommand
                 StepLoss = stepLossKind,
             };
             var console = CliHelpers.Stderr;
-            var outputExisted = Directory.Exists(options.OutputDirectory);
+
+            // Places that cannot be written are said before the experiment runs (the probe leaves nothing behind); the
+            // output directory itself is made when the first results are written, so a refused run leaves none.
+            if (!CliHelpers.CanWriteDirectory(options.OutputDirectory) || !CliHelpers.CanWriteDirectory(options.ModelsDirectory))
+            {
+                return Task.FromResult(1);
+            }
+
             TransferResults results;
             try
             {
@@ -139,12 +146,10 @@ internal static class ExperimentCommand
             {
                 // A --base or --base-redshift package a worker would refuse: "model unusable", exit 3, as for every
                 // command that loads a model.
-                RemoveIfCreatedEmpty(options.OutputDirectory, outputExisted);
                 return Task.FromResult(ModelCli.ReportModelUnusable(e, "experiment transfer"));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException)
             {
-                RemoveIfCreatedEmpty(options.OutputDirectory, outputExisted);
                 console.MarkupLine($"[red]experiment transfer:[/] {Markup.Escape(ModelCli.OneLine(e))}");
                 return Task.FromResult(1);
             }
@@ -285,24 +290,5 @@ internal static class ExperimentCommand
         }
 
         return list;
-    }
-
-    /// <summary>
-    /// The experiment creates its output directory first (an unwritable one fails at once, not after hours); a run refused
-    /// before writing anything leaves no empty directory behind it.
-    /// </summary>
-    private static void RemoveIfCreatedEmpty(string directory, bool existed)
-    {
-        try
-        {
-            if (!existed && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
-            {
-                Directory.Delete(directory);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left as it is: the refusal is what the user needs to read.
-        }
     }
 }

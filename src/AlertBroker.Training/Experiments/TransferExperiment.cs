@@ -205,7 +205,6 @@ public static class TransferExperiment
         }
 
         var started = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture);
-        Directory.CreateDirectory(options.OutputDirectory);
         var csv = new CsvReadOptions { DetectionsOnly = options.DetectionsOnly };
 
         // 1. A base model per condition: reused, or trained on the ZTF simulations.
