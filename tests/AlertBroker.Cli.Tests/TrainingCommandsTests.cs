@@ -8,6 +8,7 @@ using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
+using AlertBroker.Training.Training;
 
 namespace AlertBroker.Cli.Tests;
 
@@ -45,6 +46,29 @@ public sealed class TrainingCommandsTests : IDisposable
     }
 
     private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
+
+    // A catalogue's "missing" in the metadata (-99, a negative A_V) is read as unknown, as the worker reads it from its
+    // sources: said on stderr with the first line, and recorded in the package's provenance.
+    [Fact]
+    public async Task Train_MetadataValuesTheNetworkCannotTake_AreSaidAndRecorded()
+    {
+        var data = WriteData();
+        var metadata = Path.Combine(data, "ztf_toy_metadata.csv");
+        var lines = File.ReadAllLines(metadata);
+        lines[3] = "ZTFtoy002,TDE,-99,0.1";
+        lines[5] = "ZTFtoy004,SNII,0.054,-1";
+        lines[6] = "ZTFtoy005,TDE,-99,0.1";
+        File.WriteAllLines(metadata, lines);
+        var dir = Path.Combine(_root, "models", "toy-meta", "1.0.0");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--classes", "SNIa,SNII,TDE", "--test", "0.25", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains($"3 metadata value(s) read as unknown (2 redshift not a number from 0 to 15, 1 a_v not a number from 0 to 10); the first: {metadata} line 4", run.Stderr, StringComparison.Ordinal);
+        var recorded = ModelIo.LoadPackage(dir).Manifest!.Training.Data!["metadataReadAsUnknown"]!;
+        Assert.Equal(2, (int)recorded["redshift not a number from 0 to 15"]!);
+        Assert.Equal(1, (int)recorded["a_v not a number from 0 to 10"]!);
+    }
 
     [Fact]
     public void TrainFinetuneEvaluate_NoMetadata_PackagesWithoutMetaInputAndEarlyCurves()

@@ -172,6 +172,83 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, data.Rejected.ByReason["error out of range"]);
     }
 
+    // A catalogue's "missing" (-99, -1, 99), a negative E(B-V) or a number beyond single precision was used as a value
+    // (a negative redshift was unknown, a negative or infinite E(B-V) and a redshift of 1e300 — infinite as a float — were
+    // not), while the worker used every finite number: one rule now (MetadataValues), unknown and counted.
+    [Fact]
+    public void Read_MetadataValuesTheNetworkCannotTake_AreUnknownAndCounted()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_meta_lightcurves.csv"),
+            "object_id,mjd,band,mag,mag_err\n" + string.Join('\n', "ABCDEFGH".Select(c => $"{c},100,g,19,0.1")) + "\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_meta_metadata.csv"), string.Join('\n',
+            "object_id,class,redshift,mwebv",
+            "A,SNIa,0.05,0.03",
+            "B,SNIa,-99,-99",
+            "C,SNIa,-1,0.02",
+            "D,SNIa,99,11",
+            "E,SNIa,1e300,Infinity",
+            "F,SNIa,,",
+            "G,SNIa,0,0",
+            "H,SNIa,15,10") + "\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        var z = data.Objects.ToDictionary(o => o.ObjectId, o => o.Redshift);
+        var ebv = data.Objects.ToDictionary(o => o.ObjectId, o => o.MwEbv);
+        Assert.Equal(0.05, z["A"], 10);
+        Assert.Equal(0.03, ebv["A"], 10);
+        Assert.Equal(0, z["G"]);
+        Assert.Equal(0, ebv["G"]);
+        Assert.Equal(15, z["H"]);
+        Assert.Equal(10, ebv["H"]);
+        Assert.Equal(0.02, ebv["C"], 10);
+        foreach (var id in new[] { "B", "C", "D", "E", "F" })
+        {
+            Assert.True(double.IsNaN(z[id]), id);
+        }
+
+        foreach (var id in new[] { "B", "D", "E", "F" })
+        {
+            Assert.True(double.IsNaN(ebv[id]), id);
+        }
+
+        Assert.Equal(4, data.UnknownMetadata.ByReason["redshift not a number from 0 to 15"]);
+        Assert.Equal(3, data.UnknownMetadata.ByReason["mwebv not a number from 0 to 10"]);
+        Assert.Equal(3, data.UnknownMetadata.FirstLine);
+        Assert.Equal(
+            "7 metadata value(s) read as unknown (4 redshift not a number from 0 to 15, 3 mwebv not a number from 0 to 10); the first: " + Path.Combine(_dir, "ztf_meta_metadata.csv") + " line 3",
+            data.UnknownMetadata.ToString());
+        Assert.Equal(0, data.Rejected.Total);
+
+        // Kept through a class mapping and added up by a concatenation, as the rows left out are.
+        Assert.Equal(7, data.Map(ClassMapping.Identity).UnknownMetadata.Total);
+        Assert.Equal(14, LabelledDataset.Concat("both", [data, data]).UnknownMetadata.Total);
+        Assert.StartsWith("7 metadata value(s) read as unknown (", LabelledDataset.Concat("one", [new LabelledDataset("empty", []), data]).UnknownMetadata.ToString(), StringComparison.Ordinal);
+
+        // A_V is E(B-V) x 3.1: 31 mag is E(B-V) 10 (used), 40 mag is not.
+        File.WriteAllText(Path.Combine(_dir, "ztf_meta_metadata.csv"), "object_id,class,a_v\nA,SNIa,31\nB,SNIa,40\nC,SNIa,-0.5\n");
+        data = LightCurveCsvReader.Read(_dir);
+        Assert.Equal(10, data.Objects.Single(o => o.ObjectId == "A").MwEbv, 10);
+        Assert.Equal(2, data.UnknownMetadata.ByReason["a_v not a number from 0 to 10"]);
+    }
+
+    // A named redshift column whose numbers are all a "missing" value would train the metadata input on nothing, as one
+    // without any number would: refused, naming the column and a value.
+    [Fact]
+    public void Read_NamedRedshiftColumnWithoutOneUsableRedshift_IsRefused()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_z_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nB,100,g,19,0.1\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_z_metadata.csv"), "object_id,class,host_photoz,redshift\nA,SNIa,-99,-99\nB,SNII,-99,-99\n");
+
+        var error = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir, new CsvReadOptions { RedshiftColumn = "host_photoz" }));
+        Assert.Contains("the redshift column 'host_photoz' holds no redshift (a number from 0 to 15; its 2 numbers are all outside, e.g. '-99')", error.Message, StringComparison.Ordinal);
+
+        // The default column is optional: its -99s are unknown, counted.
+        var data = LightCurveCsvReader.Read(_dir);
+        Assert.All(data.Objects, o => Assert.True(double.IsNaN(o.Redshift)));
+        Assert.Equal(2, data.UnknownMetadata.Total);
+    }
+
     [Fact]
     public void Read_RowsThatAreNotObservations_AreLeftOutCountedByReasonAndTheGoodRowsKept()
     {
@@ -384,6 +461,17 @@ public sealed class DataTests : IDisposable
         Assert.All(DatasetLoader.Load([alerts], labels, new CsvReadOptions { RedshiftColumn = "host_photoz" }, null).Objects, o => Assert.Equal(0.07, o.Redshift, 10));
         Assert.All(DatasetLoader.Load([alerts], labels, null, null).Objects, o => Assert.True(double.IsNaN(o.Redshift)));
         Assert.Throws<InvalidDataException>(() => DatasetLoader.Load([alerts], labels, new CsvReadOptions { RedshiftColumn = "photoz" }, null));
+
+        // Labels follow the same rule for values as the CSV pairs and the worker: a negative redshift (used as it stood
+        // here before) or E(B-V) is unknown and counted.
+        var first = ids.Order(StringComparer.Ordinal).First();
+        File.WriteAllLines(labels, ["object_id,class,redshift,mwebv", .. ids.Select(id => id == first ? id + ",SNIa,-99,-1" : id + ",SNIa,0.1,0.02")]);
+        data = DatasetLoader.Load([alerts], labels, null, null);
+        Assert.True(double.IsNaN(data.Objects.Single(o => o.ObjectId == first).Redshift));
+        Assert.True(double.IsNaN(data.Objects.Single(o => o.ObjectId == first).MwEbv));
+        Assert.All(data.Objects.Where(o => o.ObjectId != first), o => Assert.Equal(0.1, o.Redshift, 10));
+        Assert.Equal(1, data.UnknownMetadata.ByReason["redshift not a number from 0 to 15"]);
+        Assert.Equal(1, data.UnknownMetadata.ByReason["mwebv not a number from 0 to 10"]);
     }
 
     [Fact]

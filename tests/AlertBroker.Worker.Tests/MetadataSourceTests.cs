@@ -91,6 +91,63 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.True(Math.Abs(unknown[((n0 - 1) * 3) + 0] - withZ.Probabilities[0]) > 1e-4 || Math.Abs(unknown[((n0 - 1) * 3) + 1] - withZ.Probabilities[1]) > 1e-4);
     }
 
+    // A catalogue's "missing" (-99, -1), a negative E(B-V) or a redshift of 1e300 (infinite as a float: the network gave
+    // NaN, and the alert was reported as the model's invalid output) reached the network as a value, where the trainer
+    // reads such values as unknown. One rule now (MetadataValues): unknown, counted as invalid lookups.
+    [OnnxFact]
+    public async Task CsvSource_ValuesTheNetworkCannotTake_AreUnknownAsInTraining_AndCountedInvalid()
+    {
+        var (model, reference) = MetadataModel(seed: 47);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 5, alertsPerObject: 3, seed: 13);
+        var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+        var csv = Path.Combine(_root, "sentinels.csv");
+        File.WriteAllLines(csv, [
+            "object_id,redshift,ebv",
+            $"{ids[0]},-99,-99",
+            $"{ids[1]},-1,0.02",
+            $"{ids[2]},1e300,11",
+            $"{ids[3]},99,-0.5",
+            $"{ids[4]},0.1,0.05",
+        ]);
+        var sources = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new CsvObjectValueSource(csv, "redshift"),
+            [("ztf", "mw-ebv")] = new CsvObjectValueSource(csv, "ebv"),
+        });
+        var expected = new Dictionary<string, (double Z, double Ebv)>
+        {
+            [ids[0]] = (double.NaN, double.NaN),
+            [ids[1]] = (double.NaN, 0.02),
+            [ids[2]] = (double.NaN, double.NaN),
+            [ids[3]] = (double.NaN, double.NaN),
+            [ids[4]] = (0.1, 0.05),
+        };
+
+        using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
+        var counted = RoutingTests.CountMeasurements("alertbroker.metadata.lookups", out var listener, metrics, tag: "result");
+        BatchResult result;
+        using (listener)
+        {
+            result = await new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => ModelSet.Of(model, sources), new ClassificationCodec(), metrics).ProcessAsync(Inputs(alerts));
+        }
+
+        var curves = ExpectedLightCurves(alerts.Select(a => a.Message));
+        Assert.Equal(alerts.Count, result.Outputs.Count);
+        foreach (var c in result.Outputs.Select(o => o.Classification))
+        {
+            Assert.NotEqual(ScoringPath.None, c.Scoring);
+            var (z, ebv) = expected[c.ObjectId];
+            var probs = Reference(reference, [.. curves[new ObjectKey(c.Survey, c.ObjectId)].Where(p => p.Mjd <= c.Mjd)], z, ebv, out var steps);
+            AssertClose(probs.AsSpan((steps - 1) * s_classes.Length, s_classes.Length), c.Probabilities, 1e-4f);
+        }
+
+        // Five objects in each of two sources: seven values not taken, three found.
+        Assert.Equal(7, counted.GetValueOrDefault("invalid"));
+        Assert.Equal(3, counted.GetValueOrDefault("found"));
+        Assert.Equal(0, counted.GetValueOrDefault("missing"));
+    }
+
     [OnnxFact]
     public async Task MetadataArrivingLater_TheStoredStateIsNotContinued_TheLightCurveIsReRunWithIt()
     {

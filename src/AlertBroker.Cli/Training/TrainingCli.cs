@@ -185,12 +185,17 @@ internal sealed class TrainingCli
                 throw new IdsNotInDataException($"--exclude-ids: {NoneOfTheIds(held)}, so it would leave nothing out (ids are matched exactly against the object_id column)");
             }
 
-            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut };
+            data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut, UnknownMetadata = data.UnknownMetadata };
         }
 
         if (data.Rejected.Total > 0)
         {
             CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(data.Rejected.ToString())}[/]");
+        }
+
+        if (data.UnknownMetadata.Total > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(data.UnknownMetadata.ToString())}[/]");
         }
 
         return data;
@@ -727,6 +732,17 @@ internal sealed class TrainingCli
             }
 
             provenance["rejectedRows"] = rows;
+        }
+
+        if (data.UnknownMetadata.Total > 0)
+        {
+            var values = new JsonObject();
+            foreach (var (reason, count) in data.UnknownMetadata.ByReason)
+            {
+                values[reason] = count;
+            }
+
+            provenance["metadataReadAsUnknown"] = values;
         }
 
         var surveys = parse.GetValue(Surveys) is { } list

@@ -2,6 +2,7 @@ using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
 using AlertBroker.Alerts.Csv;
+using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Training.Data;
 
@@ -17,7 +18,8 @@ public static class AlertArchiveDatasetReader
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(labelsCsv);
-        var labels = ReadLabels(labelsCsv, redshiftColumn);
+        var unknown = new RejectionCounter();
+        var labels = ReadLabels(labelsCsv, redshiftColumn, unknown);
         var decoder = new AlertDecoder();
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
@@ -76,10 +78,11 @@ public static class AlertArchiveDatasetReader
         {
             Rejected = rejections.ToRejected("message"),
             LeftOut = new LeftOutObjects { WithoutObservations = labels.Count - objects.Count },
+            UnknownMetadata = unknown.ToUnknownMetadata(),
         };
     }
 
-    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn)
+    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn, RejectionCounter unknown)
     {
         using var text = LightCurveCsvReader.OpenText(path);
         using var reader = new CsvRecordReader(text, path);
@@ -102,7 +105,10 @@ public static class AlertArchiveDatasetReader
                 continue;
             }
 
-            result[f[id]] = (f[cls].Trim(), z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN, Value(f, ebv));
+            // The rule the light-curve CSVs and the worker follow (MetadataValues): a value the network cannot be given is
+            // unknown, and counted. Before, a negative redshift or E(B−V) was used here as it stood.
+            var redshift = LightCurveCsvReader.Usable(MetadataSources.HostRedshift, z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN, redshiftColumn, unknown, path, reader.Line);
+            result[f[id]] = (f[cls].Trim(), redshift, LightCurveCsvReader.Usable(MetadataSources.MilkyWayEbv, Value(f, ebv), "mwebv", unknown, path, reader.Line));
         }
 
         if (z >= 0)

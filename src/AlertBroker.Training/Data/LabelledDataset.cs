@@ -26,6 +26,12 @@ public sealed class LabelledDataset
     /// <summary>Objects of the source files that are not in <see cref="Objects"/> (no observation, no label), counted.</summary>
     public LeftOutObjects LeftOut { get; init; } = LeftOutObjects.None;
 
+    /// <summary>
+    /// Metadata values of the source files read as unknown because the network cannot be given them (a redshift outside
+    /// 0–15, an E(B−V) outside 0–10: <see cref="AlertBroker.Model.Features.MetadataValues"/>), by column (empty: none).
+    /// </summary>
+    public RejectedRows UnknownMetadata { get; init; } = RejectedRows.None;
+
     /// <summary>Objects per class, in order of first appearance.</summary>
     public IReadOnlyDictionary<string, int> ClassCounts()
     {
@@ -52,7 +58,7 @@ public sealed class LabelledDataset
             }
         }
 
-        return new LabelledDataset(Name, list) { Rejected = Rejected, LeftOut = LeftOut };
+        return new LabelledDataset(Name, list) { Rejected = Rejected, LeftOut = LeftOut, UnknownMetadata = UnknownMetadata };
     }
 
     /// <summary>Objects at the given indices, in that order.</summary>
@@ -75,14 +81,16 @@ public sealed class LabelledDataset
         var list = new List<LabelledObject>();
         var rejected = RejectedRows.None;
         var leftOut = LeftOutObjects.None;
+        var unknown = RejectedRows.None;
         foreach (var s in sets)
         {
             list.AddRange(s.Objects);
             rejected = rejected.Add(s.Rejected);
             leftOut = leftOut.Add(s.LeftOut);
+            unknown = unknown.Add(s.UnknownMetadata);
         }
 
-        return new LabelledDataset(name, list) { Rejected = rejected, LeftOut = leftOut };
+        return new LabelledDataset(name, list) { Rejected = rejected, LeftOut = leftOut, UnknownMetadata = unknown };
     }
 }
 
@@ -95,6 +103,9 @@ public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, st
 {
     /// <summary>What was left out: CSV rows, or alert messages of archives (<see cref="FirstLine"/> 0 there).</summary>
     public string Unit { get; init; } = "row";
+
+    /// <summary>What happened to them: "left out", or "read as unknown" for metadata values.</summary>
+    public string Verb { get; init; } = "left out";
 
     public static RejectedRows None { get; } = new(new Dictionary<string, long>(), null, 0);
 
@@ -115,13 +126,13 @@ public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, st
             merged[reason] = merged.GetValueOrDefault(reason) + count;
         }
 
-        return Total > 0 ? this with { ByReason = merged } : new RejectedRows(merged, other.FirstFile, other.FirstLine);
+        return Total > 0 ? this with { ByReason = merged } : other with { ByReason = merged };
     }
 
     /// <summary>One line: "12 row(s) left out (8 unknown band, 4 error not positive); the first: FILE line 731".</summary>
     public override string ToString() => Total == 0
-        ? "no rows left out"
-        : $"{Total} {Unit}(s) left out ({string.Join(", ", ByReason.OrderByDescending(p => p.Value).Select(p => $"{p.Value} {p.Key}"))}); the first: {FirstFile}{(FirstLine > 0 ? $" line {FirstLine}" : string.Empty)}";
+        ? $"no {Unit}s {Verb}"
+        : $"{Total} {Unit}(s) {Verb} ({string.Join(", ", ByReason.OrderByDescending(p => p.Value).Select(p => $"{p.Value} {p.Key}"))}); the first: {FirstFile}{(FirstLine > 0 ? $" line {FirstLine}" : string.Empty)}";
 }
 
 /// <summary>
@@ -212,4 +223,8 @@ public sealed class RejectionCounter
     /// <summary>The counts so far (<see cref="RejectedRows.None"/> when nothing was left out), in units of <paramref name="unit"/>.</summary>
     public RejectedRows ToRejected(string unit = "row") =>
         _counts.Count == 0 ? RejectedRows.None : new RejectedRows(new Dictionary<string, long>(_counts, StringComparer.Ordinal), _firstFile, _firstLine) { Unit = unit };
+
+    /// <summary>The counts as metadata values read as unknown: "3 metadata value(s) read as unknown (…); the first: FILE line 7".</summary>
+    public RejectedRows ToUnknownMetadata() =>
+        _counts.Count == 0 ? RejectedRows.None : ToRejected("metadata value") with { Verb = "read as unknown" };
 }

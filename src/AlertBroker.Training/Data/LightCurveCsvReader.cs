@@ -2,6 +2,8 @@ using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
 using AlertBroker.Alerts.Csv;
+using AlertBroker.Model.Features;
+using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Training.Data;
 
@@ -46,7 +48,8 @@ public static class LightCurveCsvReader
         var (lightCurves, metadata) = ResolvePair(path);
         var survey = options.Survey ?? InferSurvey(lightCurves, options.FallbackSurvey);
         var rejections = new RejectionCounter();
-        var meta = ReadMetadata(metadata, options, rejections);
+        var unknown = new RejectionCounter();
+        var meta = ReadMetadata(metadata, options, rejections, unknown);
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         using (var text = OpenText(lightCurves))
         {
@@ -159,7 +162,7 @@ public static class LightCurveCsvReader
             WithoutObservations = meta.Count - objects.Count,
             WithoutLabel = observations.Keys.Count(id => !labelled.Contains(id)),
         };
-        return new LabelledDataset(lightCurves, objects) { Rejected = rejections.ToRejected(), LeftOut = leftOut };
+        return new LabelledDataset(lightCurves, objects) { Rejected = rejections.ToRejected(), LeftOut = leftOut, UnknownMetadata = unknown.ToUnknownMetadata() };
     }
 
     /// <summary>
@@ -275,7 +278,7 @@ public static class LightCurveCsvReader
         return fallback ?? throw new InvalidDataException($"{path}: cannot tell the survey from the name; pass it (ztf, lsst or des).");
     }
 
-    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, RejectionCounter rejections)
+    private static List<(string Id, string Class, double Redshift, double Ebv)> ReadMetadata(string path, CsvReadOptions options, RejectionCounter rejections, RejectionCounter unknown)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         using var text = OpenText(path);
@@ -299,9 +302,13 @@ public static class LightCurveCsvReader
                 continue;
             }
 
-            var redshift = z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN;
-            var e = ebv >= 0 && ebv < f.Length ? ParseOrNaN(f[ebv]) : av >= 0 && av < f.Length ? ParseOrNaN(f[av]) / 3.1 : double.NaN;
-            list.Add((f[id], f[cls].Trim(), redshift >= 0 ? redshift : double.NaN, e));
+            // A value the network cannot be given (a catalogue's -99 for "missing", a negative redshift, 1e300) is unknown,
+            // as the worker reads it from its sources (MetadataValues), and counted.
+            var redshift = Usable(MetadataSources.HostRedshift, z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN, options.RedshiftColumn, unknown, path, number);
+            var e = ebv >= 0 && ebv < f.Length ? Usable(MetadataSources.MilkyWayEbv, ParseOrNaN(f[ebv]), "mwebv", unknown, path, number)
+                : av >= 0 && av < f.Length ? Usable(MetadataSources.MilkyWayEbv, ParseOrNaN(f[av]) / 3.1, "a_v", unknown, path, number)
+                : double.NaN;
+            list.Add((f[id], f[cls].Trim(), redshift, e));
         }
 
         if (z >= 0)
@@ -338,7 +345,9 @@ public static class LightCurveCsvReader
     {
         private int _filled;
         private int _numbers;
+        private int _usable;
         private string? _sample;
+        private string? _unusable;
 
         public double Add(string cell)
         {
@@ -352,6 +361,15 @@ public static class LightCurveCsvReader
             if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v))
             {
                 _numbers++;
+                if (MetadataValues.IsUsable(MetadataSources.HostRedshift, v))
+                {
+                    _usable++;
+                }
+                else
+                {
+                    _unusable ??= text;
+                }
+
                 return v;
             }
 
@@ -375,6 +393,13 @@ public static class LightCurveCsvReader
             {
                 throw new InvalidDataException($"{path}: the redshift column '{column}' holds no finite number; name a numeric column with --redshift-column, or none.");
             }
+
+            // Numbers, but none a redshift (every one -99, say): read as unknown, the set would train a metadata input on
+            // nothing, as above.
+            if (_usable == 0 && _numbers > 0 && column != "redshift")
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the redshift column '{column}' holds no redshift ({MetadataValues.Range(MetadataSources.HostRedshift)}; its {_numbers} numbers are all outside, e.g. '{_unusable}'); name another column with --redshift-column, or none."));
+            }
         }
     }
 
@@ -388,6 +413,21 @@ public static class LightCurveCsvReader
     {
         var i = Array.IndexOf(header, name);
         return i >= 0 ? i : throw new InvalidDataException($"{path}: column '{name}' is missing.");
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> when <paramref name="source"/> can take it (<see cref="MetadataValues.IsUsable"/>), else NaN;
+    /// a number it cannot take is counted in <paramref name="unknown"/> under the column's name.
+    /// </summary>
+    internal static double Usable(string source, double value, string column, RejectionCounter unknown, string path, long line)
+    {
+        if (double.IsNaN(value) || MetadataValues.IsUsable(source, value))
+        {
+            return value;
+        }
+
+        unknown.Add($"{column} not {MetadataValues.Range(source)}", path, line);
+        return double.NaN;
     }
 
     private static double ParseOrNaN(string s) =>

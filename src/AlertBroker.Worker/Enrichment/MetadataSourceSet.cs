@@ -1,5 +1,6 @@
 using System.Globalization;
 using AlertBroker.Alerts.Csv;
+using AlertBroker.Model.Features;
 using AlertBroker.State;
 using StackExchange.Redis;
 
@@ -205,8 +206,12 @@ public sealed class MetadataSourceSet
     /// <summary>The sources <paramref name="needed"/> that this set does not supply for <paramref name="survey"/>.</summary>
     public IReadOnlyList<string> Missing(string survey, IEnumerable<string> needed) => [.. needed.Where(s => !Supplies(survey, s))];
 
-    /// <summary>A metadata value as a number: finite, or NaN (unknown) when absent or not a finite number.</summary>
-    public static double ParseValue(string? text, out bool invalid)
+    /// <summary>
+    /// A value of <paramref name="source"/> as the network is given it: a number the source can take
+    /// (<see cref="MetadataValues.IsUsable"/>: a redshift from 0 to 15, an E(B−V) from 0 to 10, …), or NaN (unknown) when
+    /// absent (<paramref name="invalid"/> false) or not such a number (true: a word, NaN, a catalogue's −99 for "missing").
+    /// </summary>
+    public static double ParseValue(string source, string? text, out bool invalid)
     {
         invalid = false;
         if (text is null)
@@ -214,7 +219,7 @@ public sealed class MetadataSourceSet
             return double.NaN;
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v))
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && MetadataValues.IsUsable(source, v))
         {
             return v;
         }

@@ -566,7 +566,7 @@ public sealed class AlertBatchProcessor
                     continue;
                 }
 
-                var value = MetadataSourceSet.ParseValue(text, out var bad);
+                var value = MetadataSourceSet.ParseValue(lookup.Source, text, out var bad);
                 invalid += bad ? 1 : 0;
                 found += double.IsFinite(value) ? 1 : 0;
                 lookup.Works[i].SetMetadata(lookup.Source, value);

@@ -99,7 +99,8 @@ public sealed class ActiveModel : IDisposable
     public bool MetadataRequired { get; }
 
     /// <summary>
-    /// Fills an object's metadata vector from its source values (NaN: unknown) by the manifest's declaration: each entry's
+    /// Fills an object's metadata vector from its source values (NaN, or a value the source cannot take by
+    /// <see cref="MetadataValues.IsUsable"/>: unknown) by the manifest's declaration: each entry's
     /// value features get the value (0 when unknown), features named <c>…_known</c> get 1 or 0 — the encoding's rule, so an
     /// unknown value is never confused with zero. <paramref name="redshift"/> receives the value of an entry with
     /// <c>timeDilation</c> when known (the step times become rest-frame), else NaN. Returns whether any value was known.
@@ -114,7 +115,7 @@ public sealed class ActiveModel : IDisposable
         {
             var entry = Metadata[e];
             var value = valueOfSource(entry.Source);
-            var known = double.IsFinite(value);
+            var known = MetadataValues.IsUsable(entry.Source, value);
             anyKnown |= known;
             if (known && entry.TimeDilation)
             {
