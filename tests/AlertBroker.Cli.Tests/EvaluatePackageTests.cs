@@ -64,6 +64,35 @@ public sealed class EvaluatePackageTests : IDisposable
         return dir;
     }
 
+    // The model's name directory (models/toy) for a package (models/toy/2.10.0): every command that loads a package says
+    // which versions it holds and which to give (it said "model.json is missing; model.onnx is missing"), exit 3 as before.
+    [SharedDataFact]
+    public async Task ModelNameDirectoryForAPackage_EveryCommandNamesTheVersionToGive()
+    {
+        var data = WriteData();
+        Package("2.9.0", 1);
+        var newest = Package("2.10.0", 2);
+        var name = Path.GetDirectoryName(newest)!;
+        var alerts = SharedData.Path("alert-samples", "ztf");
+        string[][] commands =
+        [
+            ["evaluate", "--model", name, "--data", data],
+            ["finetune", "--from", name, "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Path.Combine(_root, "out", "toy", "3.0.0")],
+            ["score", "--model", name, alerts],
+            ["models", "inspect", name],
+            ["models", "push", name, "--registry", Path.Combine(_root, "registry")],
+        ];
+
+        foreach (var args in commands)
+        {
+            var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+            Assert.True(code == 3, $"{string.Join(' ', args)}: exit {code}: {output}");
+            Assert.Contains($"model.json is missing: {name} holds packages in its subdirectories 2.9.0, 2.10.0 (a package is NAME/VERSION): give {newest}", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("model.onnx is missing", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Evaluate_OnnxSwappedForAnotherNetwork_ModelUnusableExitThree()
     {

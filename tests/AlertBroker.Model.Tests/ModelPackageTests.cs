@@ -115,6 +115,31 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(e.Problems, p => p.Message.Contains("model.onnx", StringComparison.Ordinal));
     }
 
+    // models/ztf-bts given for models/ztf-bts/2.7.0: the problem names the versions it holds (in version order, 2.10.0
+    // after 2.9.0) and the one to give, instead of two missing files. A subdirectory without model.json or a hidden one
+    // is not a version.
+    [Fact]
+    public void Load_ModelNameDirectoryHoldingVersions_NamesThemAndTheNewest()
+    {
+        var name = Directory.CreateDirectory(Path.Combine(_root, "toy")).FullName;
+        foreach (var version in new[] { "2.10.0", "2.9.0", "1.0.0", ".staging", "notes" })
+        {
+            Directory.CreateDirectory(Path.Combine(name, version));
+            if (version != "notes")
+            {
+                File.WriteAllText(Path.Combine(name, version, "model.json"), "{}");
+            }
+        }
+
+        var e = LoadFails(name);
+
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ModelPackageProblemKind.MissingFile, problem.Kind);
+        Assert.Equal($"model.json is missing: {name} holds packages in its subdirectories 1.0.0, 2.9.0, 2.10.0 (a package is NAME/VERSION): give {Path.Combine(name, "2.10.0")}", problem.Message);
+        Assert.Equal(["1.0.0", "2.9.0", "2.10.0"], ModelPackage.VersionsIn(name));
+        Assert.Empty(ModelPackage.VersionsIn(Path.Combine(_root, "nope")));
+    }
+
     [Fact]
     public void Load_OnnxMissing_ReportsMissingFile()
     {

@@ -365,7 +365,7 @@ internal static class EvaluateCommand
         var manifestPath = Path.Combine(modelDir, ModelPackage.ManifestFileName);
         if (!File.Exists(manifestPath))
         {
-            throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{ModelPackage.ManifestFileName} is missing")]);
+            throw new ModelPackageException(modelDir, [ModelPackage.ManifestMissing(modelDir, out _)]);
         }
 
         var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(manifestPath));

@@ -199,9 +199,9 @@ internal static class ExperimentCommand
                 return;
             }
 
-            var versions = Directory.EnumerateDirectories(dir).Where(d => !Path.GetFileName(d).StartsWith('.') && File.Exists(Path.Combine(d, ModelPackage.ManifestFileName))).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            var versions = ModelPackage.VersionsIn(dir);
             result.AddError(versions.Count > 0
-                ? $"{option.Name} {dir} is not a model package (no {ModelPackage.ManifestFileName}); it holds the versions {string.Join(", ", versions)}: give {Path.Combine(dir, versions[^1]!)}."
+                ? $"{option.Name} {dir} is not a model package (no {ModelPackage.ManifestFileName}); it holds the versions {string.Join(", ", versions)}: give {Path.Combine(dir, versions[^1])}."
                 : $"{option.Name} {dir} is not a model package: it needs a NAME/VERSION directory holding {ModelPackage.ManifestFileName}.");
         });
     }

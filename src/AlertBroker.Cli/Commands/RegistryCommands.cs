@@ -232,12 +232,15 @@ internal static class RegistryCommands
         // A directory without one of the two files was .NET's "Could not find file '…/model.json'", exit 1; it is a package
         // no worker can serve, refused as the others below.
         var missing = new List<ModelPackageProblem>();
-        foreach (var name in new[] { ModelPackage.ManifestFileName, ModelPackage.OnnxFileName })
+        IReadOnlyList<string> versions = [];
+        if (!File.Exists(Path.Combine(directory, ModelPackage.ManifestFileName)))
         {
-            if (!File.Exists(Path.Combine(directory, name)))
-            {
-                missing.Add(new(ModelPackageProblemKind.MissingFile, $"{name} is missing"));
-            }
+            missing.Add(ModelPackage.ManifestMissing(directory, out versions));
+        }
+
+        if (versions.Count == 0 && !File.Exists(Path.Combine(directory, ModelPackage.OnnxFileName)))
+        {
+            missing.Add(new(ModelPackageProblemKind.MissingFile, $"{ModelPackage.OnnxFileName} is missing"));
         }
 
         var problems = missing;

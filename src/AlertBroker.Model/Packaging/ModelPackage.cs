@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using AlertBroker.Model.Features;
@@ -108,13 +109,74 @@ public sealed class ModelPackage : IDisposable
         onnxSha256 is not null && manifest?.Onnx?.Sha256 is { Length: > 0 } expected
         && !string.Equals(expected, onnxSha256, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The problem of a <paramref name="directory"/> without <c>model.json</c>. When it holds packages of one model name
+    /// (<paramref name="versions"/>: <c>models/ztf-bts</c> given for <c>models/ztf-bts/2.7.0</c>, the likely mistake), the
+    /// problem names them and the newest to give, and a caller need not add that the ONNX file is missing too.
+    /// </summary>
+    public static ModelPackageProblem ManifestMissing(string directory, out IReadOnlyList<string> versions)
+    {
+        versions = VersionsIn(directory);
+        return new(ModelPackageProblemKind.MissingFile, versions.Count > 0
+            ? $"{ManifestFileName} is missing: {directory} holds packages in its subdirectories {string.Join(", ", versions)} (a package is NAME/VERSION): give {Path.Combine(directory, versions[^1])}"
+            : $"{ManifestFileName} is missing");
+    }
+
+    /// <summary>
+    /// The subdirectories of <paramref name="directory"/> that hold a <c>model.json</c> (packages of one model name), in
+    /// version order (numeric parts compared as numbers: 2.10.0 after 2.7.0); empty when there are none or it cannot be read.
+    /// </summary>
+    public static IReadOnlyList<string> VersionsIn(string directory)
+    {
+        try
+        {
+            return [.. Directory.EnumerateDirectories(directory)
+                .Where(d => !Path.GetFileName(d).StartsWith('.') && File.Exists(Path.Combine(d, ManifestFileName)))
+                .Select(d => Path.GetFileName(d))
+                .Order(VersionOrder.Instance)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return [];
+        }
+    }
+
+    // "2.10.0" after "2.7.0": dot-separated parts compared as numbers where both are, else ordinally.
+    private sealed class VersionOrder : IComparer<string>
+    {
+        public static VersionOrder Instance { get; } = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var a = (x ?? string.Empty).Split('.');
+            var b = (y ?? string.Empty).Split('.');
+            for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+            {
+                var c = long.TryParse(a[i], NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+                    && long.TryParse(b[i], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                    ? m.CompareTo(n)
+                    : string.CompareOrdinal(a[i], b[i]);
+                if (c != 0)
+                {
+                    return c;
+                }
+            }
+
+            return a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(x, y);
+        }
+    }
+
     private static (ModelManifest? Manifest, byte[]? Onnx) ReadFiles(string directory, List<ModelPackageProblem> problems)
     {
         var manifestPath = Path.Combine(directory, ManifestFileName);
         ModelManifest? manifest = null;
         if (!File.Exists(manifestPath))
         {
-            problems.Add(new(ModelPackageProblemKind.MissingFile, $"{ManifestFileName} is missing"));
+            problems.Add(ManifestMissing(directory, out var versions));
+            if (versions.Count > 0)
+            {
+                return (null, null);
+            }
         }
         else
         {

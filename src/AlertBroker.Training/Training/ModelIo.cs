@@ -49,7 +49,9 @@ public static class ModelIo
         {
             // In the words models inspect uses, not .NET's "Could not find file '…/model.json'" (models average, ensemble,
             // priors, finetune --from, --distill-from on a directory that is not a package).
-            throw new ModelPackageException($"{directory} is not a sound model package: {ModelPackageProblemKind.MissingFile}: {Path.GetFileName(e.FileName ?? ModelPackage.ManifestFileName)} is missing", e);
+            var missing = Path.GetFileName(e.FileName ?? ModelPackage.ManifestFileName);
+            var problem = missing == ModelPackage.ManifestFileName ? ModelPackage.ManifestMissing(directory, out _) : new(ModelPackageProblemKind.MissingFile, $"{missing} is missing");
+            throw new ModelPackageException($"{directory} is not a sound model package: {problem}", e);
         }
 
         var manifest = ModelPackage.ParseManifest(manifestBytes);
