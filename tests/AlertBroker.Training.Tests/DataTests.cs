@@ -172,9 +172,9 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, data.Rejected.ByReason["error out of range"]);
     }
 
-    // A catalogue's "missing" (-99, -1, 99), a negative E(B-V) or a number beyond single precision was used as a value
-    // (a negative redshift was unknown, a negative or infinite E(B-V) and a redshift of 1e300 — infinite as a float — were
-    // not), while the worker used every finite number: one rule now (MetadataValues), unknown and counted.
+    // A negative redshift was unknown here, but a negative or huge E(B-V) (a catalogue's -99 for "missing") and a redshift
+    // of 1e300 (infinite as a float) were used as values, and the worker used every finite number: one rule now
+    // (MetadataValues), unknown and counted.
     [Fact]
     public void Read_MetadataValuesTheNetworkCannotTake_AreUnknownAndCounted()
     {

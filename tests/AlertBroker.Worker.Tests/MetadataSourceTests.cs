@@ -91,9 +91,9 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.True(Math.Abs(unknown[((n0 - 1) * 3) + 0] - withZ.Probabilities[0]) > 1e-4 || Math.Abs(unknown[((n0 - 1) * 3) + 1] - withZ.Probabilities[1]) > 1e-4);
     }
 
-    // A catalogue's "missing" (-99, -1), a negative E(B-V) or a redshift of 1e300 (infinite as a float: the network gave
-    // NaN, and the alert was reported as the model's invalid output) reached the network as a value, where the trainer
-    // reads such values as unknown. One rule now (MetadataValues): unknown, counted as invalid lookups.
+    // A catalogue's "missing" (-99, -1), a negative E(B-V) or a redshift of 1e300 (infinite as a float) reached the network
+    // as a value, where the trainer reads such values as unknown. One rule now (MetadataValues): unknown, counted as
+    // invalid lookups.
     [OnnxFact]
     public async Task CsvSource_ValuesTheNetworkCannotTake_AreUnknownAsInTraining_AndCountedInvalid()
     {
