@@ -204,4 +204,53 @@ public sealed class MetricsTests
         Assert.Equal("SNII", map.Map("SNII"));
         Assert.Equal("X", ClassMapping.Parse("A,B").Map("X"));
     }
+
+    // '*,Other' was read as "do not drop the others" and its target ignored without a word: it now merges every class no
+    // rule names into one (an "other" class); a named class keeps its rule, a dropped one stays dropped.
+    [Fact]
+    public void ClassMapping_StarWithATarget_MergesEveryUnnamedClassIntoIt()
+    {
+        var map = ClassMapping.Parse("SN Ia,SNIa\nAGN,-\n*,Other\n");
+
+        Assert.Equal("SNIa", map.Map("SN Ia"));
+        Assert.Null(map.Map("AGN"));
+        Assert.Equal("Other", map.Map("CV"));
+        Assert.Equal("Other", map.Map("SN IIn"));
+        Assert.Null(ClassMapping.Parse("*,-").Map("CV"));
+        Assert.Null(ClassMapping.Parse("*,").Map("CV"));
+    }
+
+    // A line with two commas mapped 'A' to the class 'B,C'; a class given two rules took the later one; a control character
+    // made a class no one could name. Each is refused naming the line (and, read from a file, the file).
+    [Theory]
+    [InlineData("A,B,C", "line 1: expected 'from,to' (one comma; a class name cannot hold one), got 'A,B,C'")]
+    [InlineData("A,B\n\nA,C", "line 3: 'A' is given two rules, 'B' on line 1 and 'C' here")]
+    [InlineData("A,-\nA,B", "line 2: 'A' is given two rules, '-' on line 1 and 'B' here")]
+    [InlineData("*,-\n*,Other", "line 2: '*' is given two rules, '-' on line 1 and 'Other' here")]
+    [InlineData("A,B\u0001", "line 1: expected 'from,to' with class names, got 'A,B?' (an empty name or a control character)")]
+    [InlineData(",A", "line 1: expected 'from,to' (one comma; a class name cannot hold one), got ',A'")]
+    public void ClassMapping_AmbiguousLines_AreRefusedNamingTheLine(string text, string message)
+    {
+        var e = Assert.Throws<FormatException>(() => ClassMapping.Parse(text));
+        Assert.Equal("Class mapping " + message + ".", e.Message);
+
+        var file = Path.Combine(Path.GetTempPath(), "ab-classmap-" + Guid.NewGuid().ToString("N") + ".txt");
+        File.WriteAllText(file, text);
+        try
+        {
+            Assert.Equal($"{file}: Class mapping {message}.", Assert.Throws<FormatException>(() => ClassMapping.Load(file)).Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void ClassMapping_TheSameRuleTwice_IsOneRule()
+    {
+        var map = ClassMapping.Parse("A,B\nA,B\nC,-\nC,");
+        Assert.Equal("B", map.Map("A"));
+        Assert.Null(map.Map("C"));
+    }
 }

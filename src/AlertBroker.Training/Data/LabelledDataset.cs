@@ -137,31 +137,35 @@ public sealed record RejectedRows(IReadOnlyDictionary<string, long> ByReason, st
 
 /// <summary>
 /// A class-mapping: merges subtypes into classes and drops classes. Text form, one rule per line:
-/// <c>from,to</c> (rename), <c>from,</c> or <c>from,-</c> (drop); <c>*,-</c> drops every class no rule names;
-/// <c>#</c> starts a comment. Classes without a rule keep their name unless <c>*</c> says otherwise.
+/// <c>from,to</c> (rename), <c>from,</c> or <c>from,-</c> (drop); <c>*,-</c> drops every class no rule names and
+/// <c>*,to</c> renames every such class to <c>to</c> (an "other" class); <c>#</c> starts a comment. Classes without a rule
+/// keep their name unless <c>*</c> says otherwise. A line with more than one comma, a name holding a control character,
+/// or a class given two different rules is refused (<see cref="FormatException"/> naming the line): a class name cannot
+/// hold a comma, and the later rule silently won.
 /// </summary>
 public sealed class ClassMapping
 {
     private readonly Dictionary<string, string?> _rules;
     private readonly bool _dropOthers;
+    private readonly string? _othersTo;
 
-    public ClassMapping(IReadOnlyDictionary<string, string?> rules, bool dropOthers)
+    public ClassMapping(IReadOnlyDictionary<string, string?> rules, bool dropOthers, string? othersTo = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         _rules = new Dictionary<string, string?>(rules, StringComparer.Ordinal);
         _dropOthers = dropOthers;
+        _othersTo = othersTo;
     }
 
     public static ClassMapping Identity { get; } = new(new Dictionary<string, string?>(), dropOthers: false);
 
     /// <summary>The class an input class becomes, or null when it is dropped.</summary>
-    public string? Map(string cls) => _rules.TryGetValue(cls, out var to) ? to : _dropOthers ? null : cls;
+    public string? Map(string cls) => _rules.TryGetValue(cls, out var to) ? to : _dropOthers ? null : _othersTo ?? cls;
 
     public static ClassMapping Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var rules = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var dropOthers = false;
+        var rules = new Dictionary<string, (string? To, int Line)>(StringComparer.Ordinal);
         var lineNumber = 0;
         foreach (var raw in text.Split('\n'))
         {
@@ -179,27 +183,55 @@ public sealed class ClassMapping
             }
 
             var comma = line.IndexOf(',', StringComparison.Ordinal);
-            if (comma <= 0)
+            if (comma <= 0 || line.IndexOf(',', comma + 1) >= 0)
             {
-                throw new FormatException($"Class mapping line {lineNumber}: expected 'from,to', got '{raw.Trim()}'.");
+                throw new FormatException($"Class mapping line {lineNumber}: expected 'from,to' (one comma; a class name cannot hold one), got '{Shown(raw.Trim())}'.");
             }
 
             var from = line[..comma].Trim();
             var to = line[(comma + 1)..].Trim();
-            var drop = to.Length == 0 || to == "-";
-            if (from == "*")
+            if (from.Length == 0 || from.Any(char.IsControl) || to.Any(char.IsControl))
             {
-                dropOthers = drop;
+                throw new FormatException($"Class mapping line {lineNumber}: expected 'from,to' with class names, got '{Shown(raw.Trim())}' (an empty name or a control character).");
+            }
+
+            var target = to.Length == 0 || to == "-" ? null : to;
+            if (rules.TryGetValue(from, out var earlier))
+            {
+                if (earlier.To != target)
+                {
+                    throw new FormatException($"Class mapping line {lineNumber}: '{from}' is given two rules, '{earlier.To ?? "-"}' on line {earlier.Line} and '{target ?? "-"}' here.");
+                }
+
                 continue;
             }
 
-            rules[from] = drop ? null : to;
+            rules[from] = (target, lineNumber);
         }
 
-        return new ClassMapping(rules, dropOthers);
+        var others = rules.Remove("*", out var star) ? star.To : null;
+        return new ClassMapping(rules.ToDictionary(r => r.Key, r => r.Value.To, StringComparer.Ordinal), dropOthers: star.Line > 0 && others is null, othersTo: others);
     }
 
-    public static ClassMapping Load(string path) => Parse(File.ReadAllText(path));
+    /// <summary>Reads a class-mapping file; a refused line is named with the file (<see cref="FormatException"/>).</summary>
+    public static ClassMapping Load(string path)
+    {
+        try
+        {
+            return Parse(File.ReadAllText(path));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    // A refused line as shown in the message: at most 80 characters, control characters as '?'.
+    private static string Shown(string line)
+    {
+        var cut = line.Length > 80 ? line[..80] + "…" : line;
+        return string.Concat(cut.Select(c => char.IsControl(c) ? '?' : c));
+    }
 }
 
 /// <summary>Counts what a reader leaves out, by reason, and remembers where the first one was (<see cref="RejectedRows"/>).</summary>
