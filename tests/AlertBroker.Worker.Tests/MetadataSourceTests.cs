@@ -438,6 +438,26 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         Assert.Equal("host, \"bright\"", notes[0]);
     }
 
+    // An object id given twice: the last value was used without a word, where the trainer keeps the first of a repeated id.
+    // Now the first, and the source's description (logged at start) says how many were left out and where the first was.
+    [Fact]
+    public async Task CsvSource_RepeatedObjectId_TheFirstValueIsUsed_AndTheDescriptionSaysSo()
+    {
+        var csv = Path.Combine(_root, "repeated.csv");
+        File.WriteAllText(csv, "object_id,z\nZTF1,0.1\nZTF2,0.2\nZTF1,0.9\nZTF2,\nZTF1,0.5\n");
+
+        var source = new CsvObjectValueSource(csv, "z");
+        var values = new string?[2];
+        await source.LookupAsync(["ZTF1", "ZTF2"], values);
+
+        Assert.Equal(new string?[] { "0.1", "0.2" }, values.AsEnumerable());
+        Assert.Equal(2, source.Repeated);
+        Assert.Equal($"csv {csv} (column z; 2 value(s) for an object id given before left out, the first value of each used; the first: ZTF1 on line 4)", source.Description);
+        File.WriteAllText(csv, "object_id,z\nZTF1,0.1\nZTF2,0.2\n");
+        Assert.Equal($"csv {csv} (column z)", new CsvObjectValueSource(csv, "z").Description);
+        Assert.Equal(0, new CsvObjectValueSource(csv, "z").Repeated);
+    }
+
     [Fact]
     public async Task CsvSource_ByteOrderMarkBeforeAnUnquotedHeader_TheFirstColumnIsNamed()
     {

@@ -78,12 +78,24 @@ public sealed class CsvObjectValueSource : IObjectValueSource
 
             var idIndex = Math.Max(0, Array.FindIndex(header, h => s_idColumns.Contains(h.ToLowerInvariant())));
             _values = new Dictionary<string, string>(StringComparer.Ordinal);
+            string? firstRepeat = null;
+            long firstRepeatLine = 0;
             while (records.ReadFields() is { } cells)
             {
-                if (cells.Length > Math.Max(idIndex, valueIndex) && cells[idIndex].Length > 0 && cells[valueIndex].Length > 0)
+                // An id given twice (a catalogue with several host candidates): the first value is used, as the trainer
+                // reads its metadata files; the last one was, without a word.
+                if (cells.Length > Math.Max(idIndex, valueIndex) && cells[idIndex].Length > 0 && cells[valueIndex].Length > 0
+                    && !_values.TryAdd(cells[idIndex], cells[valueIndex]))
                 {
-                    _values[cells[idIndex]] = cells[valueIndex];
+                    Repeated++;
+                    firstRepeat ??= cells[idIndex];
+                    firstRepeatLine = firstRepeatLine == 0 ? records.Line : firstRepeatLine;
                 }
+            }
+
+            if (Repeated > 0)
+            {
+                Description = string.Create(CultureInfo.InvariantCulture, $"csv {path} (column {column}; {Repeated} value(s) for an object id given before left out, the first value of each used; the first: {firstRepeat} on line {firstRepeatLine})");
             }
         }
         catch (InvalidDataException e)
@@ -101,6 +113,9 @@ public sealed class CsvObjectValueSource : IObjectValueSource
 
     /// <summary>Objects with a value.</summary>
     public int Count => _values.Count;
+
+    /// <summary>Rows whose object id an earlier row gave a value (left out: the first value is used).</summary>
+    public int Repeated { get; }
 
     public Task LookupAsync(IReadOnlyList<string> objectIds, string?[] results, CancellationToken cancellationToken = default)
     {
