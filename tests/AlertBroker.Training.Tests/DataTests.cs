@@ -472,6 +472,19 @@ public sealed class DataTests : IDisposable
         Assert.All(data.Objects.Where(o => o.ObjectId != first), o => Assert.Equal(0.1, o.Redshift, 10));
         Assert.Equal(1, data.UnknownMetadata.ByReason["redshift not a number from 0 to 15"]);
         Assert.Equal(1, data.UnknownMetadata.ByReason["mwebv not a number from 0 to 10"]);
+
+        // A repeated id kept the last row's class without a word and an empty class was a class: now, as in the CSV pairs'
+        // metadata, the first row is kept and the others are left out and counted, with the messages left out.
+        var sorted = ids.Order(StringComparer.Ordinal).ToList();
+        File.WriteAllLines(labels, ["object_id,class", .. sorted.Select(id => id + ",SNIa"), sorted[0] + ",SNII", sorted[1] + ",", ",SNII"]);
+        data = DatasetLoader.Load([alerts], labels, null, null);
+        Assert.Equal(ids.Count, data.Objects.Count);
+        Assert.All(data.Objects, o => Assert.Equal("SNIa", o.Class));
+        Assert.Equal(1, data.Rejected.ByReason["label repeating an object id"]);
+        Assert.Equal(2, data.Rejected.ByReason["label without an id or class"]);
+        Assert.Equal(2, data.Rejected.ByReason["not a decodable alert"]);
+        Assert.StartsWith("5 label row or message(s) left out (", data.Rejected.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith($"the first: {labels} line {ids.Count + 2}", data.Rejected.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,8 @@ public static class AlertArchiveDatasetReader
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(labelsCsv);
         var unknown = new RejectionCounter();
-        var labels = ReadLabels(labelsCsv, redshiftColumn, unknown);
+        var rejectedLabels = new RejectionCounter();
+        var labels = ReadLabels(labelsCsv, redshiftColumn, unknown, rejectedLabels);
         var decoder = new AlertDecoder();
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
@@ -76,13 +77,16 @@ public static class AlertArchiveDatasetReader
 
         return new LabelledDataset(string.Join(';', paths), objects)
         {
-            Rejected = rejections.ToRejected("message"),
+            // Label rows and alert messages left out, counted together; the unit says which kinds there are.
+            Rejected = rejectedLabels.ToRejected().Add(rejections.ToRejected()) is { Total: > 0 } all
+                ? all with { Unit = rejectedLabels.ToRejected().Total == 0 ? "message" : rejections.ToRejected().Total == 0 ? "label row" : "label row or message" }
+                : RejectedRows.None,
             LeftOut = new LeftOutObjects { WithoutObservations = labels.Count - objects.Count },
             UnknownMetadata = unknown.ToUnknownMetadata(),
         };
     }
 
-    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn, RejectionCounter unknown)
+    private static Dictionary<string, (string Class, double Redshift, double Ebv)> ReadLabels(string path, string redshiftColumn, RejectionCounter unknown, RejectionCounter rejected)
     {
         using var text = LightCurveCsvReader.OpenText(path);
         using var reader = new CsvRecordReader(text, path);
@@ -100,8 +104,14 @@ public static class AlertArchiveDatasetReader
         var redshiftValues = new LightCurveCsvReader.RedshiftValues(redshiftColumn, path);
         while (reader.ReadFields() is { } f)
         {
-            if (f.Length <= Math.Max(id, cls))
+            // As the light-curve CSVs' metadata reader: a row without an id or class, or repeating an id (the first kept), is
+            // left out and counted. A repeated id took the last row's class without a word, and an empty class was a class.
+            var problem = f.Length <= Math.Max(id, cls) || f[id].Trim().Length == 0 || f[cls].Trim().Length == 0 ? "label without an id or class"
+                : result.ContainsKey(f[id]) ? "label repeating an object id"
+                : null;
+            if (problem is not null)
             {
+                rejected.Add(problem, path, reader.Line);
                 continue;
             }
 
