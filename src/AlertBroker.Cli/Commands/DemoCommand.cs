@@ -327,7 +327,7 @@ internal static class DemoCommand
         foreach (var c in r.LatestByObject.Values.OrderByDescending(c => c.ObservationCount).ThenBy(c => c.ObjectId, StringComparer.Ordinal).Take(6))
         {
             var probabilities = c.Probabilities.Length == 0 ? c.Reason ?? "-" : c.ModelName + " " + c.ModelVersion + ": " + string.Join(" ", c.Probabilities.Select((p, i) => string.Create(inv, $"{c.Classes[i]} {p:F2}")));
-            examples.AddRow(Markup.Escape(c.Survey + " " + c.ObjectId), c.ObservationCount.ToString(inv), c.StepCount.ToString(inv), Markup.Escape(c.TopClass ?? "-"), Markup.Escape(probabilities));
+            examples.AddRow(Markup.Escape(c.Survey.ToString().ToLowerInvariant() + " " + c.ObjectId), c.ObservationCount.ToString(inv), c.StepCount.ToString(inv), Markup.Escape(c.TopClass ?? "-"), Markup.Escape(probabilities));
         }
 
         AnsiConsole.Write(examples);
