@@ -204,6 +204,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     private readonly SemaphoreSlim _checkLock = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private readonly Dictionary<(string Survey, string Role), string> _refused = [];
     private readonly Dictionary<string, string> _errors = new(StringComparer.Ordinal);
     private WatchedModels _models = WatchedModels.Empty;
@@ -444,8 +445,14 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         Volatile.Write(ref _statistics, statistics);
     }
 
+    /// <summary>Stops the watcher, flushes what the shadow statistics hold and retires the models; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
