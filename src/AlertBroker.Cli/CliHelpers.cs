@@ -284,6 +284,20 @@ internal static class CliHelpers
     /// <summary>An output directory option must not name an existing file (a usage error, before any work is done).</summary>
     public static Option<T> OutputDirectory<T>(this Option<T> option) => option.NotExisting(PathKind.File, "a directory to write");
 
+    /// <summary>Whether <paramref name="path"/> names the root of a file system (<c>/</c>, <c>//</c>, <c>/./..</c>).</summary>
+    internal static bool IsFileSystemRoot(string path)
+    {
+        try
+        {
+            var full = Path.GetFullPath(path);
+            return string.Equals(full, Path.GetPathRoot(full), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false;
+        }
+    }
+
     private static Option<T> NotExisting<T>(this Option<T> option, PathKind wrong, string takes)
     {
         ArgumentNullException.ThrowIfNull(option);
@@ -296,6 +310,12 @@ internal static class CliHelpers
             else if (result.GetValueOrDefault<T>() is string path && (wrong == PathKind.Directory ? Directory.Exists(path) : File.Exists(path)))
             {
                 result.AddError($"{path} is a {(wrong == PathKind.Directory ? "directory" : "file")}; {option.Name} takes {takes}");
+            }
+            else if (result.GetValueOrDefault<T>() is string root && IsFileSystemRoot(root))
+            {
+                // "--out /": a package took its version from an empty folder name and failed only when writing ("The value
+                // cannot be an empty string"), after a whole training run for train and finetune.
+                result.AddError($"{root} is the file system's root; {option.Name} takes {takes} below it");
             }
         });
         return option;

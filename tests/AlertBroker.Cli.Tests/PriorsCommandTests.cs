@@ -73,6 +73,22 @@ public sealed class PriorsCommandTests : IDisposable
         Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));
     }
 
+    // The printed shift was ln(d/t), and d/t overflows a double for a training share of 1e-320: "SNIa Infinity" for a
+    // package whose bias moved by a finite +736.
+    [Fact]
+    public void Priors_ATinyTrainingShare_PrintsTheFiniteShiftTheBiasMovedBy()
+    {
+        var source = Model("m-tiny", "N/N_c");
+        var output = Path.Combine(_root, "moved-tiny", "2");
+
+        var (exit, stdout, stderr) = Priors(source, "SNIa=1,SNII=1,TDE=1", output, training: "SNIa=1e-320,SNII=1,TDE=1");
+
+        Assert.True(exit == 0, stderr);
+        Assert.DoesNotContain("Infinity", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"output bias  SNIa \+73\d\.\d{3}, SNII -0\.405, TDE -0\.405", stdout);
+        Assert.All(LastProbabilities(output), p => Assert.True(float.IsFinite(p)));
+    }
+
     [Fact]
     public void Priors_ARareClass_RecordedUnrounded_AndMovingBackRestores()
     {

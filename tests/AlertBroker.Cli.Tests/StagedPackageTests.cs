@@ -31,6 +31,32 @@ public sealed class StagedPackageTests : IDisposable
         Assert.Equal([Target], Directory.GetFileSystemEntries(Path.GetDirectoryName(Target)!));
     }
 
+    // "--out /proc/x" said "Could not find file '/proc/.x.staging-50bb…'": a hidden path the user never gave.
+    [Fact]
+    public void Write_InADirectoryThatTakesNoNewDirectory_NamesItAndTheTargetNotTheStagingDirectory()
+    {
+        var target = Path.Combine("/proc", "ab-staged-" + Guid.NewGuid().ToString("N"));
+
+        var e = Assert.Throws<IOException>(() => StagedPackage.Write(target, _ => 0));
+
+        Assert.StartsWith($"cannot write {target}: cannot create a directory in /proc (", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".staging-", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("//")]
+    [InlineData("/tmp/..")]
+    public void Write_TheFileSystemRoot_IsRefusedBeforeAnythingIsWritten(string target)
+    {
+        var wrote = false;
+
+        var e = Assert.Throws<ArgumentException>(() => StagedPackage.Write(target, _ => wrote = true));
+
+        Assert.Contains("is the file system's root", e.Message, StringComparison.Ordinal);
+        Assert.False(wrote);
+    }
+
     [Fact]
     public void Write_FailsOrIsStoppedAfterTheOnnxFile_NoTargetAndNoStagingIsLeft()
     {

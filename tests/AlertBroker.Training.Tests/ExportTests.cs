@@ -19,6 +19,30 @@ public sealed class ExportTests : IDisposable
         }
     }
 
+    // models average|ensemble|priors said "model.json: InvalidJson: …" for a manifest that does not parse, without saying
+    // which of their packages it was; every other problem named the directory.
+    [Theory]
+    [InlineData("{ \"version\": 5 }", "InvalidJson")]
+    [InlineData("", "InvalidJson")]
+    [InlineData("[]", "InvalidJson")]
+    public void LoadPackage_AManifestThatDoesNotParse_IsNamedWithItsDirectory(string manifest, string kind)
+    {
+        var root = SharedData.RepositoryRoot();
+        if (root is null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_dir);
+        File.Copy(Path.Combine(root, "models", "ztf-bts", "2.2.0", ModelPackage.OnnxFileName), Path.Combine(_dir, ModelPackage.OnnxFileName));
+        File.WriteAllText(Path.Combine(_dir, ModelPackage.ManifestFileName), manifest);
+
+        var e = Assert.Throws<ModelPackageException>(() => ModelIo.LoadPackage(_dir));
+
+        Assert.StartsWith($"{_dir} is not a sound model package: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(kind, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LoadPackage_EveryShippedPackage_LoadsAsABase()
     {

@@ -97,7 +97,9 @@ internal static class PriorsCommand
         stdout.WriteLine(string.Create(inv, $"wrote {manifestOut.Name} {manifestOut.Version} in {output} (sha256 {manifestOut.Onnx.Sha256[..12]})"));
         stdout.WriteLine($"  trained on   {ClassPriors.Describe(training, model.Classes)}");
         stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
-        stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Math.Log(deployment[c] / training[c]):+0.000;-0.000}"))));
+        // ln d − ln t, as ClassPriors.Adjust moves the bias: the ratio d/t overflows a double for a share as small as 1e-320
+        // (printed "Infinity" for a finite shift).
+        stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Math.Log(deployment[c]) - Math.Log(training[c]):+0.000;-0.000}"))));
         return 0;
     }
 }

@@ -37,12 +37,28 @@ internal static class StagedPackage
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(exchange);
-        var full = ResolveLink(Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar));
+        var absolute = Path.GetFullPath(target);
+        if (string.Equals(absolute, Path.GetPathRoot(absolute), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{target} is the file system's root, not a directory a package can be written to.", nameof(target));
+        }
+
+        var full = ResolveLink(absolute.TrimEnd(Path.DirectorySeparatorChar));
         var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{target} has no parent directory.", nameof(target));
+
         Directory.CreateDirectory(parent);
         RemoveStale(parent, DateTime.UtcNow - StaleAfter);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.staging-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        try
+        {
+            Directory.CreateDirectory(staging);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // .NET names the hidden staging directory ("Could not find file '/proc/.x.staging-50bb…'"), which the user never
+            // gave: say which directory could not be written in.
+            throw new IOException($"cannot write {full}: cannot create a directory in {parent} ({e.Message.Replace(staging, full, StringComparison.Ordinal)})", e);
+        }
         var remove = true;
         try
         {

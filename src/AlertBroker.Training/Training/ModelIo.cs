@@ -54,17 +54,17 @@ public static class ModelIo
             throw new ModelPackageException($"{directory} is not a sound model package: {problem}", e);
         }
 
-        var manifest = ModelPackage.ParseManifest(manifestBytes);
-
         // What a worker would refuse is not a base to fine-tune or a teacher to distil from (finetune --from trained from a
-        // package models inspect refuses): the manifest, the hash, the encoding, the graph's tensors.
+        // package models inspect refuses): the manifest, the hash, the encoding, the graph's tensors. Checked before the
+        // manifest is parsed on its own, so that one that does not parse is named with its directory too (models average
+        // said "model.json: InvalidJson: …" without saying which of its packages).
         var problems = ModelPackage.Check(manifestBytes, onnx, StepEncodings.Ids);
         if (problems.Count > 0)
         {
             throw new ModelPackageException($"{directory} is not a sound model package: {problems[0].Kind}: {problems[0].Message}{(problems.Count > 1 ? $" (and {problems.Count - 1} more)" : string.Empty)}");
         }
 
-        return FromPackage(directory, manifest, onnx);
+        return FromPackage(directory, ModelPackage.ParseManifest(manifestBytes), onnx);
     }
 
     /// <summary>A package's network from its parsed manifest and ONNX bytes already read (<paramref name="directory"/> names it in errors).</summary>
