@@ -62,6 +62,33 @@ public sealed class ArchiveReaderTests : IDisposable
     // An alert stored gzip-compressed (alert.avro.gz) was skipped without a word inside a directory, and named alone it
     // was "gzip-compressed data, not an Avro message": it is read decompressed, as through a pipe; a corrupt one is an
     // archive error and the files after it are read.
+    // A link loop was followed until the system refused the path: one alert and a link to its own directory replayed 41
+    // times (replay said "alerts 41, objects 1", exit 0).
+    [SharedDataFact]
+    public void Read_Directory_LinksToDirectoriesAreFollowedButEachDirectoryIsReadOnce()
+    {
+        var files = SharedData.Files("alert-samples/ztf").ToArray();
+        var root = Directory.CreateDirectory(Path.Combine(_dir, "root")).FullName;
+        var sub = Directory.CreateDirectory(Path.Combine(root, "sub")).FullName;
+        var outside = Directory.CreateDirectory(Path.Combine(_dir, "outside")).FullName;
+        File.Copy(files[0], Path.Combine(root, "a.avro"));
+        File.Copy(files[1], Path.Combine(sub, "b.avro"));
+        File.Copy(files[2], Path.Combine(outside, "c.avro"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "self"), root);             // a loop
+        Directory.CreateSymbolicLink(Path.Combine(sub, "up"), "..");                // a relative loop through the parent
+        Directory.CreateSymbolicLink(Path.Combine(root, "sub-again"), sub);         // a second way to one directory
+        Directory.CreateSymbolicLink(Path.Combine(root, "ext"), outside);           // a directory kept elsewhere
+
+        var inputs = AlertArchiveReader.Read([root]).Select(i => i.Source).ToList();
+
+        Assert.Equal([Path.Combine(root, "a.avro"), Path.Combine(root, "ext", "c.avro"), Path.Combine(sub, "b.avro")], inputs);
+
+        // Given through a link to it, the loop inside still ends at the first turn.
+        var link = Path.Combine(_dir, "link-to-root");
+        Directory.CreateSymbolicLink(link, root);
+        Assert.Equal(3, AlertArchiveReader.Read([link]).Count());
+    }
+
     [SharedDataFact]
     public void Read_AvroGzFiles_AreDecompressedInADirectoryAndAlone()
     {

@@ -164,6 +164,32 @@ public sealed class OddValuesTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "escape_metadata.csv")));
     }
 
+    // Found fold by fold: fold 1 written, then "Access to the path … is denied", exit 1.
+    [SharedDataFact]
+    public async Task Split_AFoldPathIsADirectory_UsageErrorBeforeAnyFoldIsWritten()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "w2"));
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["split", "--data", SharedData.Path("labelled", "ztf-bts"), "--classes", "SNIa,SNII", "--folds", "3", "--out", Path.Combine(_root, "w{k}")]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{Path.Combine(_root, "w2")} (fold 2) is a directory; --out takes a pattern of files to write", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_root));
+    }
+
+    // A fold that cannot be written (its directory is a file) left the folds before it in place, exit 1: a set a user could
+    // take for a whole split.
+    [SharedDataFact]
+    public async Task Split_AFoldCannotBeWritten_NoFoldIsLeftAndNoPartialFile()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_root, "x2"), "not a directory\n");
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["split", "--data", SharedData.Path("labelled", "ztf-bts"), "--classes", "SNIa,SNII", "--folds", "3", "--out", Path.Combine(_root, "x{k}", "f.txt")]);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot write {Path.Combine(_root, "x2", "f.txt")}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(".partial", output, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(_root, "x2")], Directory.GetFiles(_root, "*", SearchOption.AllDirectories));
+    }
+
     [SharedDataFact]
     public async Task Split_MoreFoldsThanObjects_UsageErrorNoFiles()
     {

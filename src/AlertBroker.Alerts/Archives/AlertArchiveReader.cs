@@ -46,17 +46,42 @@ public static class AlertArchiveReader
     /// <summary>True for a gzip-compressed alert file (<c>.avro.gz</c>): read decompressed, as one message (or as a tar archive when it holds one).</summary>
     public static bool IsCompressedMessage(string path) => path.EndsWith(".avro.gz", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The files a directory contributes: Avro files (<c>.avro</c>, <c>.avro.gz</c>) and archives, in a stable order.</summary>
+    /// <summary>
+    /// The files a directory contributes: Avro files (<c>.avro</c>, <c>.avro.gz</c>) and archives, in a stable order. Links
+    /// to directories are followed, but every directory is read once: one reached again (a link to itself or to a parent,
+    /// or two links to one directory) is skipped. Before, a link loop was followed until the system refused the path
+    /// (40 levels): a directory holding one alert and a link to itself replayed it 41 times.
+    /// </summary>
     public static IEnumerable<string> ExpandDirectory(string directory)
     {
-        var files = Directory.GetFiles(directory, "*", SearchOption.AllDirectories);
-        Array.Sort(files, StringComparer.Ordinal);
+        var files = new List<string>();
+        Walk(directory, files, new HashSet<string>(StringComparer.Ordinal));
+        files.Sort(StringComparer.Ordinal);
         foreach (var f in files)
         {
             if (f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || IsCompressedMessage(f) || IsArchive(f))
             {
                 yield return f;
             }
+        }
+    }
+
+    // `directory` is the path as reached from the given one (what is listed); a directory is known by its device and inode,
+    // whatever the path (the full path where they cannot be asked: not Linux).
+    private static void Walk(string directory, List<string> files, HashSet<string> visited)
+    {
+        var identity = FileType.IdentityOf(directory);
+        if (!visited.Add(identity is { } id ? $"{id.Device}:{id.Inode}" : Path.GetFullPath(directory)))
+        {
+            return;
+        }
+
+        files.AddRange(Directory.GetFiles(directory));
+        var subs = Directory.GetDirectories(directory);
+        Array.Sort(subs, StringComparer.Ordinal); // a directory reached two ways is listed under the first in this order
+        foreach (var sub in subs)
+        {
+            Walk(sub, files, visited);
         }
     }
 

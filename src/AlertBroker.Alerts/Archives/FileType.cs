@@ -31,7 +31,7 @@ public enum FileKind
 /// <summary>
 /// The type of a file, which .NET 10 does not tell (<c>FileInfo.Attributes</c> is <c>Normal</c> for a FIFO and a
 /// device alike, and opening a FIFO blocks): <c>statx(2)</c> with <c>STATX_TYPE</c> (glibc 2.28 and later; Debian 12 has
-/// 2.36). The structure statx fills has one layout on every architecture, so only the mode's offset is needed.
+/// 2.36). The structure statx fills has one layout on every architecture, so only the offsets of the fields read are needed.
 /// </summary>
 public static partial class FileType
 {
@@ -40,6 +40,10 @@ public static partial class FileType
     private const uint StatxType = 0x1;
     private const int StatxSize = 256;
     private const int ModeOffset = 0x1C;
+    private const uint StatxIno = 0x100;
+    private const int InodeOffset = 0x20;
+    private const int DeviceMajorOffset = 0x88;
+    private const int DeviceMinorOffset = 0x8C;
 
     /// <summary>What <paramref name="path"/> names (a symbolic link: what it leads to); <see cref="FileKind.Unknown"/> where that cannot be asked.</summary>
     public static FileKind Of(string path)
@@ -73,6 +77,35 @@ public static partial class FileType
             0xC000 => FileKind.Socket,
             _ => FileKind.Unknown,
         };
+    }
+
+    /// <summary>
+    /// Which file <paramref name="path"/> is (links followed): its device and inode numbers, the same for every path that
+    /// leads to it; null where that cannot be asked (see <see cref="FileKind.Unknown"/>).
+    /// </summary>
+    public static (ulong Device, ulong Inode)? IdentityOf(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var buffer = new byte[StatxSize];
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxIno, buffer) != 0 || (BinaryPrimitives.ReadUInt32LittleEndian(buffer) & StatxIno) == 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+
+        var device = ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(DeviceMajorOffset)) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(DeviceMinorOffset));
+        return (device, BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(InodeOffset)));
     }
 
     /// <summary>"a named pipe", "a character device", …, for messages.</summary>

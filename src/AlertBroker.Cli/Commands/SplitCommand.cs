@@ -31,6 +31,12 @@ internal static class SplitCommand
             {
                 result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
             }
+            else if (result.GetResult(folds) is { Implicit: false } && result.GetValue(folds) is var k and >= 2 and <= MaxFolds && result.GetValue(output) is { } foldPattern
+                && Enumerable.Range(1, k).Select(i => (Fold: i, Path: FoldPath(foldPattern, i))).FirstOrDefault(f => Directory.Exists(f.Path)) is { Path: not null } taken)
+            {
+                // Found only when writing, fold by fold: fold 1 written, then "Access to the path … is denied", exit 1.
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{taken.Path} (fold {taken.Fold}) is a directory; --out takes a pattern of files to write"));
+            }
         });
         command.RefuseOutputThatIsAnInput(output, PathKind.File, cli.Data, cli.Labels, cli.ExcludeIds, cli.ClassMap);
         command.SetAction((parse, ct) => Task.FromResult(parse.GetValue(folds) > 0 ? RunFolds(cli, parse, parse.GetValue(output)!, parse.GetValue(folds), ct) : Run(cli, parse, parse.GetValue(output)!, ct)));
@@ -92,36 +98,80 @@ internal static class SplitCommand
         var seed = parse.GetValue(cli.Seed);
         var inv = CultureInfo.InvariantCulture;
         var assigned = HoldoutIds.StratifiedFolds(encoded, folds, seed);
-        for (var k = 0; k < folds; k++)
+
+        // All folds or none: each is written beside its place under a hidden name, and moved into place only when every
+        // one was written (a fold that could not be written left the folds before it, new or overwritten, beside the old
+        // later ones: a set a user could take for a whole split).
+        var staged = new List<(string Temp, string Path, int Count)>();
+        try
         {
-            var path = pattern.Replace("{k}", (k + 1).ToString(inv), StringComparison.Ordinal);
-            var written = TryWrite(path, assigned[k],
-            [
-                string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
-                string.Create(inv, $"Rule: stratified by class (each class's objects shuffled with seed {seed} and dealt round-robin), classes {string.Join(',', classes)}."),
-                "Written by `alertbroker split --folds` (docs/training.md).",
-            ]);
-            if (written is null)
+            for (var k = 0; k < folds; k++)
             {
-                return 1;
+                var path = FoldPath(pattern, k + 1);
+                var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+                var written = TryWrite(temp, path, assigned[k],
+                [
+                    string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
+                    string.Create(inv, $"Rule: stratified by class (each class's objects shuffled with seed {seed} and dealt round-robin), classes {string.Join(',', classes)}."),
+                    "Written by `alertbroker split --folds` (docs/training.md).",
+                ]);
+                if (written is null)
+                {
+                    return 1;
+                }
+
+                staged.Add((temp, path, written.Count));
             }
 
-            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {written.Count} ids → {path}")));
-        }
+            for (var k = 0; k < staged.Count; k++)
+            {
+                var (temp, path, count) = staged[k];
+                try
+                {
+                    File.Move(temp, path, overwrite: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    CliHelpers.CannotWrite(path, e.Message.Replace(temp, path, StringComparison.Ordinal));
+                    return 1;
+                }
 
-        return 0;
+                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {count} ids → {path}")));
+            }
+
+            staged.Clear();
+            return 0;
+        }
+        finally
+        {
+            foreach (var (temp, _, _) in staged)
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
     }
 
+    private static string FoldPath(string pattern, int fold) => pattern.Replace("{k}", fold.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
     // The ids file, or null after saying on stderr why it cannot be written (a missing or read-only directory).
-    private static HoldoutIds? TryWrite(string path, IEnumerable<string> ids, IEnumerable<string> header)
+    private static HoldoutIds? TryWrite(string path, IEnumerable<string> ids, IEnumerable<string> header) => TryWrite(path, path, ids, header);
+
+    // As above, written at `file` and named in a message as `shownAs` (the place a staged fold goes to).
+    private static HoldoutIds? TryWrite(string file, string shownAs, IEnumerable<string> ids, IEnumerable<string> header)
     {
         try
         {
-            return HoldoutIds.Write(path, ids, header);
+            return HoldoutIds.Write(file, ids, header);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.CannotWrite(path, e.Message);
+            CliHelpers.CannotWrite(shownAs, e.Message.Replace(file, shownAs, StringComparison.Ordinal));
             return null;
         }
     }
