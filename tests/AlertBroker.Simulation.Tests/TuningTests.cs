@@ -193,4 +193,86 @@ public sealed class TuningTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    // Only "positive" was asked of the time scales: a rise of 1e6 days made one light curve of 3.2 million epochs, 1e308 a
+    // run that never ended; a negative maxRedshift ended in "no SNIa passed the selection", exit 2; a class given twice
+    // was taken once, the other ignored.
+    [Theory]
+    [InlineData("riseDays", "1e308")]
+    [InlineData("riseDays", "1e6")]
+    [InlineData("riseDays", "0")]
+    [InlineData("declineDays", "1e5")]
+    [InlineData("coolingDays", "-1")]
+    [InlineData("maxRedshift", "-1")]
+    [InlineData("maxRedshift", "100")]
+    [InlineData("peakAbsMag", "5")]
+    [InlineData("timeScaleScatter", "3")]
+    [InlineData("plateauTailFraction", "2")]
+    [InlineData("ratePerMpc3Yr", "1e300")]
+    [InlineData("hostAvMean", "-0.1")]
+    public void TunedParameters_AValueNoRunCanUse_IsRefusedNamingTheField(string field, string value)
+    {
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(repo, "docs", "results", "simulation-tuning", "tuned-parameters.json")))!;
+        node["classes"]![0]![field] = System.Text.Json.Nodes.JsonValue.Create(double.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        var path = Path.Combine(Directory.CreateTempSubdirectory("ab-tuned-range-").FullName, "tuned-parameters.json");
+        try
+        {
+            File.WriteAllText(path, node.ToJsonString());
+
+            var e = Assert.Throws<InvalidDataException>(() => TunedParameters.Read(path));
+
+            Assert.Contains($"class 'SNIa' has {field} ", e.Message, StringComparison.Ordinal);
+            Assert.Contains(", outside ", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TunedParameters_Ranges_HoldEveryBuiltInClassEveryRecordedFileAndEveryValueTheTunerCanReach()
+    {
+        foreach (var c in TransientClasses.All.Concat(LiteraturePriors.Classes))
+        {
+            foreach (var (field, get, min, max, minExclusive) in TunedParameters.Ranges)
+            {
+                var v = get(c);
+                Assert.True((minExclusive ? v > min : v >= min) && v <= max, $"{c.Name}.{field} = {v}");
+            }
+        }
+
+        foreach (var p in LiteraturePriors.Tunable.Concat(LiteraturePriors.RiseShapes).Where(p => p.Target != "survey"))
+        {
+            var field = char.ToLowerInvariant(p.Name[0]) + p.Name[1..];
+            var (_, _, min, max, minExclusive) = TunedParameters.Ranges.Single(r => r.Field == field);
+            Assert.True((minExclusive ? p.Min > min : p.Min >= min) && p.Max <= max, $"{p.Key} [{p.Min}, {p.Max}]");
+        }
+
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        // (first-run/ is the record of the first tuning, written before the depth offset existed: not a file --parameters reads.)
+        foreach (var file in Directory.GetFiles(Path.Combine(repo, "docs", "results"), "tuned-parameters.json", SearchOption.AllDirectories).Where(f => File.ReadAllText(f).Contains("limitingMagOffset", StringComparison.Ordinal)))
+        {
+            Assert.NotEmpty(TunedParameters.Read(file).Classes);
+        }
+    }
+
+    [Fact]
+    public void TunedParameters_AClassGivenTwice_IsRefused()
+    {
+        var repo = SharedData.RepositoryRoot() ?? throw new InvalidOperationException("no repository root");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(repo, "docs", "results", "simulation-tuning", "tuned-parameters.json")))!;
+        node["classes"]!.AsArray().Add(node["classes"]![0]!.DeepClone());
+        var path = Path.Combine(Directory.CreateTempSubdirectory("ab-tuned-twice-").FullName, "tuned-parameters.json");
+        try
+        {
+            File.WriteAllText(path, node.ToJsonString());
+            Assert.Contains("class 'SNIa' is given twice", Assert.Throws<InvalidDataException>(() => TunedParameters.Read(path)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
 }

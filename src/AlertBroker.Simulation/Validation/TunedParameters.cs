@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using AlertBroker.Simulation.Populations;
 using AlertBroker.Simulation.Surveys;
@@ -44,6 +45,12 @@ public sealed record TunedParameters(IReadOnlyList<TransientClassModel> Classes,
                 var model = node.Deserialize<TransientClassModel>(s_json)
                     ?? throw new InvalidDataException($"{path}: a class entry is null");
                 Check(path, model);
+                if (classes.Any(c => c.Name == model.Name))
+                {
+                    // Apply took the first and ignored the other without a word.
+                    throw new InvalidDataException($"{path}: class '{model.Name}' is given twice");
+                }
+
                 classes.Add(model);
             }
 
@@ -76,14 +83,51 @@ public sealed record TunedParameters(IReadOnlyList<TransientClassModel> Classes,
         return survey with { FieldNightProbability = FieldNightProbability, LimitingMagOffset = LimitingMagOffset };
     }
 
+    /// <summary>
+    /// The range every class value must fall in. Wide enough for any transient and for every value <c>simulate tune</c>
+    /// can reach (at most 4× its literature priors), narrow enough that a run can use it: only "positive" was asked of the
+    /// time scales, and a rise of 1e6 days made one light curve of 3.2 million epochs, 1e308 a run that never ended.
+    /// </summary>
+    public static IReadOnlyList<(string Field, Func<TransientClassModel, double> Get, double Min, double Max, bool MinExclusive)> Ranges { get; } =
+    [
+        ("peakAbsMag", m => m.PeakAbsMag, -30, 0, false),
+        ("peakAbsMagSigma", m => m.PeakAbsMagSigma, 0, 5, false),
+        ("referenceWavelengthMicron", m => m.ReferenceWavelengthMicron, 0, 10, true),
+        ("riseDays", m => m.RiseDays, 0, 365, true),
+        ("declineDays", m => m.DeclineDays, 0, 3650, true),
+        ("riseShape", m => m.RiseShape, 0.05, 2, false),
+        ("timeScaleScatter", m => m.TimeScaleScatter, 0, 1, false),
+        ("declineWavelengthIndex", m => m.DeclineWavelengthIndex, -10, 10, false),
+        ("stretchLuminosity", m => m.StretchLuminosity, -20, 20, false),
+        ("peakTemperatureK", m => m.PeakTemperatureK, 0, 1e6, true),
+        ("peakTemperatureSigmaK", m => m.PeakTemperatureSigmaK, 0, 1e5, false),
+        ("lateTemperatureK", m => m.LateTemperatureK, 0, 1e6, true),
+        ("coolingDays", m => m.CoolingDays, 0, 3650, true),
+        ("earlyTemperatureK", m => m.EarlyTemperatureK, 0, 1e6, false),
+        ("uvCutoffMicron", m => m.UvCutoffMicron, 0, 10, false),
+        ("ratePerMpc3Yr", m => m.RatePerMpc3Yr, 0, 1, false),
+        ("rateEvolutionIndex", m => m.RateEvolutionIndex, -10, 10, false),
+        ("maxRedshift", m => m.MaxRedshift, 0, 15, true),
+        ("plateauEndDays", m => m.PlateauEndDays, 0, 3650, false),
+        ("plateauTailFraction", m => m.PlateauTailFraction, 0, 1, false),
+        ("hostAvMean", m => m.HostAvMean, 0, 10, false),
+    ];
+
     private static void Check(string path, TransientClassModel m)
     {
-        static bool Positive(double v) => double.IsFinite(v) && v > 0;
-        if (string.IsNullOrWhiteSpace(m.Name) || !double.IsFinite(m.PeakAbsMag) || !Positive(m.RiseDays) || !Positive(m.DeclineDays)
-            || !Positive(m.PeakTemperatureK) || !Positive(m.LateTemperatureK) || !Positive(m.CoolingDays) || !Positive(m.ReferenceWavelengthMicron)
-            || !(m.RiseShape is >= 0.05 and <= 2.0) || !(m.RatePerMpc3Yr >= 0))
+        if (string.IsNullOrWhiteSpace(m.Name))
         {
-            throw new InvalidDataException($"{path}: class '{m.Name}' has a value out of range (time scales, temperatures and wavelengths must be positive, rise shape in [0.05, 2])");
+            throw new InvalidDataException($"{path}: a class has no name");
+        }
+
+        foreach (var (field, get, min, max, minExclusive) in Ranges)
+        {
+            var v = get(m);
+            if (!double.IsFinite(v) || (minExclusive ? v <= min : v < min) || v > max)
+            {
+                // A negative maxRedshift ended in "no SNIa passed the selection in 10000 attempts", exit 2, as if an option were wrong.
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: class '{m.Name}' has {field} {v}, outside {(minExclusive ? "(" : "[")}{min}, {max}]"));
+            }
         }
     }
 }
