@@ -81,6 +81,22 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_root, "tune")));
     }
 
+    // A class the simulated set lacks printed and wrote rows of NaN ("SNII peak_mag real 18.286 sim NaN KS NaN"), exit 0.
+    [SharedDataFact]
+    public void Compare_ASimulatedSetWithoutSomeClasses_ComparesTheOthersAndNamesWhatItLeftOut()
+    {
+        var sim = Path.Combine(_root, "sim-snia");
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "40", "--seed", "3", "--classes", "SNIa", "--bts", "--out", sim));
+        var output = Path.Combine(_root, "cmp-snia");
+
+        Assert.Equal(0, Run("simulate", "compare", "--real", SharedData.Path("labelled", "ztf-bts"), "--sim", sim, "--out", output));
+
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.DoesNotContain("NaN", report, StringComparison.Ordinal);
+        Assert.Contains("Left out of the comparison: SNII (no simulated light curve), SNIbc (no simulated light curve), SLSN-I (no simulated light curve), TDE (no simulated light curve).", report, StringComparison.Ordinal);
+        Assert.Contains("SNIa", report, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void CompareWithoutASimulatedPair_ExitsOneWithOneLine()
     {

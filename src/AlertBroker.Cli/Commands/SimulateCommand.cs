@@ -654,8 +654,24 @@ internal static class SimulateCommand
                 $"Simulated: {count} ZTF light curves, equal class mix, BTS-like selection (complete to 18.5 mag, 35% at 19.0), seed {seed} (`alertbroker simulate compare --n {count} --seed {seed}`).\n\nNatural class fractions the simulator predicts for a flux-limited sample at this depth (before the soft 18.5–19 completeness): {fractions}.");
         }
 
+        // Only classes with light curves on both sides can be compared: a class the simulated set lacks (--n 1, a --sim
+        // made with --classes SNIa) printed and wrote rows of NaN, exit 0.
         var classes = TransientClasses.RealSetClasses.Select(c => c.Name).ToList();
-        var report = new ComparisonReport(real, simulated, classes);
+        var compared = classes.Where(c => real.Any(f => f.ClassName == c) && simulated.Any(f => f.ClassName == c)).ToList();
+        var leftOut = classes.Except(compared).Select(c => $"{c} ({(real.Any(f => f.ClassName == c) ? "no simulated" : simulated.Any(f => f.ClassName == c) ? "no real" : "no real or simulated")} light curve)").ToList();
+        if (compared.Count == 0)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"no class has both real and simulated light curves ({simulated.Count} simulated{(simPath is null ? "; give a larger --n" : $" in {simPath}")}): {string.Join(", ", leftOut)}")));
+            return simPath is null ? 2 : 1;
+        }
+
+        if (leftOut.Count > 0)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape($"left out of the comparison: {string.Join(", ", leftOut)}"));
+            source += $"\n\nLeft out of the comparison: {string.Join(", ", leftOut)}.";
+        }
+
+        var report = new ComparisonReport(real, simulated, compared);
         var path = report.Write(output, $"Real set: {realDescription}. {source}");
         foreach (var row in report.Rows)
         {
