@@ -95,6 +95,13 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.DoesNotContain("NaN", report, StringComparison.Ordinal);
         Assert.Contains("Left out of the comparison: SNII (no simulated light curve), SNIbc (no simulated light curve), SLSN-I (no simulated light curve), TDE (no simulated light curve).", report, StringComparison.Ordinal);
         Assert.Contains("SNIa", report, StringComparison.Ordinal);
+
+        // One simulated light curve per class: quantities it cannot measure (colour in the first 5 days) are "–", not NaN.
+        var tiny = Path.Combine(_root, "cmp-n1");
+        Assert.Equal(0, Run("simulate", "compare", "--n", "1", "--real", SharedData.Path("labelled", "ztf-bts"), "--out", tiny));
+        var tinyReport = File.ReadAllText(Path.Combine(tiny, "report.md"));
+        Assert.DoesNotContain("NaN", tinyReport, StringComparison.Ordinal);
+        Assert.Contains("| 0 | ", tinyReport, StringComparison.Ordinal);
     }
 
     [Fact]

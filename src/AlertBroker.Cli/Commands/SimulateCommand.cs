@@ -675,7 +675,7 @@ internal static class SimulateCommand
         var path = report.Write(output, $"Real set: {realDescription}. {source}");
         foreach (var row in report.Rows)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.ClassName,-7} {row.Quantity,-18} real {row.RealMedian,8:0.###} sim {row.SimulatedMedian,8:0.###}  KS {row.KsDistance:0.000}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.ClassName,-7} {row.Quantity,-18} real {ComparisonReport.Cell(row.RealMedian, "0.###"),8} sim {ComparisonReport.Cell(row.SimulatedMedian, "0.###"),8}  KS {ComparisonReport.Cell(row.KsDistance, "0.000")}"));
         }
 
         CliHelpers.Stderr.MarkupLine(Markup.Escape("report: " + path));

@@ -54,6 +54,10 @@ public sealed class ComparisonReport
     public (int Real, int Simulated) Count(string className) =>
         (_real.TryGetValue(className, out var r) ? r.Count : 0, _simulated.TryGetValue(className, out var s) ? s.Count : 0);
 
+    /// <summary>A figure as the report shows it: "–" where a side has no finite value of the quantity (n 0), not "NaN".</summary>
+    public static string Cell(double value, string format) =>
+        double.IsNaN(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
+
     /// <summary>Writes <c>report.md</c> and <c>{quantity}.svg</c> into <paramref name="directory"/>; returns the report path.</summary>
     public string Write(string directory, string preamble)
     {
@@ -73,7 +77,7 @@ public sealed class ComparisonReport
         md.Append("| class | quantity | n real | n sim | median real | median sim | KS D | p |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         foreach (var row in Rows)
         {
-            md.Append(inv, $"| {row.ClassName} | {row.Quantity} | {row.RealCount} | {row.SimulatedCount} | {row.RealMedian:0.###} | {row.SimulatedMedian:0.###} | {row.KsDistance:0.000} | {row.KsPValue:0.###} |\n");
+            md.Append(inv, $"| {row.ClassName} | {row.Quantity} | {row.RealCount} | {row.SimulatedCount} | {Cell(row.RealMedian, "0.###")} | {Cell(row.SimulatedMedian, "0.###")} | {Cell(row.KsDistance, "0.000")} | {Cell(row.KsPValue, "0.###")} |\n");
         }
 
         md.Append("\nFigures (real: black, simulated: red; each histogram normalised to unit area):\n\n");
