@@ -233,6 +233,31 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.True(two.Code == 0, two.Output);
     }
 
+    // A run without an alert replaced an existing container with an empty one, an existing labels file with its header,
+    // and left an empty night folder or archive, while stdout named the output as written.
+    [Theory]
+    [InlineData("avro")]
+    [InlineData("files")]
+    [InlineData("tar")]
+    public async Task SimulateAlerts_NoAlert_LeavesWhatOutHeldAsItWasAndWritesNothing(string format)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "keep-" + format)).FullName;
+        var output = Path.Combine(dir, format == "avro" ? "stream.avro" : "out");
+        var labels = Path.Combine(dir, "labels.csv");
+        var earlier = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--nights", "2", "--format", "avro", "--out", Path.Combine(dir, "stream.avro"), "--labels", labels]);
+        Assert.True(earlier.Code == 0, earlier.Output);
+        var before = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => (f, File.ReadAllBytes(f))).ToList();
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--format", format, "--out", output, "--labels", labels]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("and nothing was written", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, run.Stdout, StringComparison.Ordinal);
+        var after = Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(before.Select(b => b.f), after);
+        Assert.All(before, b => Assert.Equal(b.Item2, File.ReadAllBytes(b.f)));
+    }
+
     [Theory]
     [InlineData("bench", "pipeline", "--objects", "-5")]
     [InlineData("bench", "pipeline", "--batch-size", "0")]

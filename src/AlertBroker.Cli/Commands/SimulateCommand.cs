@@ -566,28 +566,60 @@ internal static class SimulateCommand
         var stream = new AlertStreamSimulator(options);
         var watch = Stopwatch.StartNew();
         AlertStreamSummary summary;
-        using (var labels = labelsPath is null ? null : new StreamWriter(labelsPath))
-        using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
+
+        // The labels under a hidden name until the run has alerts (a run without one left a header-only labels file,
+        // over an earlier one).
+        var labelsPartial = labelsPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(labelsPath))!, $".{Path.GetFileName(labelsPath)}.{Guid.NewGuid():N}.partial");
+        try
         {
-            try
+            using (var labels = labelsPartial is null ? null : new StreamWriter(labelsPartial))
+            using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
             {
-                summary = writer.WriteStream(
-                    stream,
-                    (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
-                    cancellationToken);
+                try
+                {
+                    summary = writer.WriteStream(
+                        stream,
+                        (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
+                        cancellationToken);
+                    if (summary.Alerts == 0)
+                    {
+                        // Nothing to keep: what the run would have written is removed, and what --out held stays as it was.
+                        writer.Discard();
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Stopped between two alerts: disposing the writer closes the night's archive (or the container) after
+                    // its last whole alert, so everything in OUT reads; say how far it got (it ended without a word, or
+                    // was cut mid-archive by the grace period when a night took longer than that).
+                    summary = writer.Summary;
+                    if (summary.Alerts == 0)
+                    {
+                        writer.Discard();
+                    }
+
+                    writer.Dispose();
+                    labels?.Dispose();
+                    KeepLabels(labelsPartial, labelsPath, summary.Alerts > 0);
+                    CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
+                    if (summary.Alerts > 0)
+                    {
+                        Console.WriteLine(output);
+                    }
+
+                    return 130;
+                }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+            KeepLabels(labelsPartial, labelsPath, summary.Alerts > 0);
+        }
+        finally
+        {
+            if (labelsPartial is not null && File.Exists(labelsPartial))
             {
-                // Stopped between two alerts: disposing the writer closes the night's archive (or the container) after
-                // its last whole alert, so everything in OUT reads; say how far it got (it ended without a word, or
-                // was cut mid-archive by the grace period when a night took longer than that).
-                summary = writer.Summary;
-                writer.Dispose();
-                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
-                Console.WriteLine(output);
-                return 130;
+                File.Delete(labelsPartial);
             }
         }
 
@@ -595,18 +627,31 @@ internal static class SimulateCommand
         CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
             CultureInfo.InvariantCulture,
             $"{summary.Alerts} alerts from {summary.Objects} objects over {summary.Nights} nights, {summary.Bytes / 1e6:0.0} MB ({(summary.Alerts > 0 ? summary.Bytes / summary.Alerts / 1024.0 : 0):0.0} KB/alert) in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Alerts / watch.Elapsed.TotalSeconds:0} alerts/s")));
-        Console.WriteLine(output);
+        if (summary.Alerts > 0)
+        {
+            Console.WriteLine(output);
+        }
+
         if (summary.Alerts == 0)
         {
             // `simulate alerts --survey lsst` with the defaults (one night, MJD 61000, clouded out for the default seed)
             // wrote nothing and ended 0: a stream sample without a single alert.
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
                 CultureInfo.InvariantCulture,
-                $"simulate alerts: no alert in {summary.Nights} night(s): nothing was observed (the simulated weather closes about a quarter of the nights, and a night outside the survey's season has no visits); give more --nights, another --start-mjd or --seed")));
+                $"simulate alerts: no alert in {summary.Nights} night(s): nothing was observed (the simulated weather closes about a quarter of the nights, and a night outside the survey's season has no visits), and nothing was written; give more --nights, another --start-mjd or --seed")));
             return 1;
         }
 
         return 0;
+    }
+
+    // The labels file moved into place (keep) or left to be removed.
+    private static void KeepLabels(string? partial, string? path, bool keep)
+    {
+        if (keep && partial is not null && path is not null && File.Exists(partial))
+        {
+            File.Move(partial, path, overwrite: true);
+        }
     }
 
     internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, string? excludeIds, CancellationToken cancellationToken)

@@ -64,6 +64,15 @@ public sealed class AlertStreamWriter : IDisposable
     private long _bytes;
     private int _nights;
 
+    // Files written under a hidden name, moved into place when whole (a night's archive at the end of a night with alerts,
+    // the rest when the writer is disposed), or removed by Discard: a run that ended without a single alert replaced an
+    // existing container with an empty one and left an empty night folder or archive behind.
+    private readonly List<(string Partial, string Final)> _pending = [];
+    private string? _pendingTar;
+    private readonly List<string> _createdDirectories = [];
+    private readonly List<string> _createdFiles = [];
+    private bool _discard;
+
     /// <summary>Schema id used for Confluent-framed messages unless another is given.</summary>
     public const int DefaultSchemaId = 9001;
 
@@ -110,22 +119,29 @@ public sealed class AlertStreamWriter : IDisposable
             var dir = Path.GetDirectoryName(Path.GetFullPath(output));
             if (dir is not null)
             {
-                Directory.CreateDirectory(dir);
+                CreateDirectory(dir);
             }
 
-            _single = new AvroContainerWriter(new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
+            _single = new AvroContainerWriter(new FileStream(Stage(output), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
         }
         else
         {
-            Directory.CreateDirectory(output);
+            CreateDirectory(output);
         }
 
         if (framing == AlertFraming.ConfluentWire)
         {
             // Where DirectorySchemaLookup (alertbroker replay --schema-dir OUT/schemas) finds the writer schema.
             var schemas = Path.Combine(output, "schemas");
-            Directory.CreateDirectory(schemas);
-            File.WriteAllText(Path.Combine(schemas, schemaId.ToString(CultureInfo.InvariantCulture) + ".avsc"), AlertSchemas.Json(survey.Survey));
+            CreateDirectory(schemas);
+            var schemaFile = Path.Combine(schemas, schemaId.ToString(CultureInfo.InvariantCulture) + ".avsc");
+            if (!File.Exists(schemaFile))
+            {
+                _createdFiles.Add(schemaFile);
+            }
+
+            // In place at once (a reader of the first messages needs it); the same schema for the same id every time.
+            File.WriteAllText(schemaFile, AlertSchemas.Json(survey.Survey));
         }
     }
 
@@ -207,10 +223,11 @@ public sealed class AlertStreamWriter : IDisposable
         {
             case AlertOutputLayout.Files:
                 _nightDirectory = Path.Combine(_output, date);
-                Directory.CreateDirectory(_nightDirectory);
+                CreateDirectory(_nightDirectory);
                 break;
             case AlertOutputLayout.NightlyTar:
-                var path = Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz");
+                var path = Stage(Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz"));
+                _pendingTar = path;
                 // Stored, not compressed: the messages are dominated by already-gzipped cutouts, and deflating them
                 // again would cost most of the write time for a percent or two.
                 var gzip = new GZipStream(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _cutouts ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
@@ -273,8 +290,22 @@ public sealed class AlertStreamWriter : IDisposable
 
             _tarStream.Dispose();
             _tarStream = null;
+            if (_entriesThisNight > 0 && _pendingTar is not null)
+            {
+                // Whole now: in place at once, as a night's archive appears in a real alert archive.
+                MoveIntoPlace(_pendingTar);
+            }
+
+            _pendingTar = null;
         }
     }
+
+    /// <summary>
+    /// What this writer wrote is removed when it is disposed, instead of moved into place: for a run that produced nothing
+    /// worth keeping (no alert at all). Files it replaces stay as they were; archives of nights with alerts are in place
+    /// already.
+    /// </summary>
+    public void Discard() => _discard = true;
 
     public void Dispose()
     {
@@ -282,6 +313,64 @@ public sealed class AlertStreamWriter : IDisposable
         _single?.Dispose();
         _single = null;
         _message.Dispose();
+        foreach (var (partial, _) in _pending.ToList())
+        {
+            if (_discard)
+            {
+                File.Delete(partial);
+            }
+            else
+            {
+                MoveIntoPlace(partial);
+            }
+        }
+
+        _pending.Clear();
+        if (_discard)
+        {
+            foreach (var file in _createdFiles)
+            {
+                File.Delete(file);
+            }
+
+            // Deepest first: a night folder, then the output folder, each only if this writer made it and left it empty.
+            for (var i = _createdDirectories.Count - 1; i >= 0; i--)
+            {
+                if (Directory.Exists(_createdDirectories[i]) && !Directory.EnumerateFileSystemEntries(_createdDirectories[i]).Any())
+                {
+                    Directory.Delete(_createdDirectories[i]);
+                }
+            }
+        }
+    }
+
+    // The hidden name `final` is written under until it is whole.
+    private string Stage(string final)
+    {
+        var full = Path.GetFullPath(final);
+        var partial = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
+        _pending.Add((partial, final));
+        return partial;
+    }
+
+    private void MoveIntoPlace(string partial)
+    {
+        var i = _pending.FindIndex(p => p.Partial == partial);
+        File.Move(partial, _pending[i].Final, overwrite: true);
+        _pending.RemoveAt(i);
+    }
+
+    // Creates a directory (and its parents), remembering those that did not exist so that Discard can remove them.
+    private void CreateDirectory(string directory)
+    {
+        var missing = new Stack<string>();
+        for (var d = Path.GetFullPath(directory); !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+        {
+            missing.Push(d);
+        }
+
+        Directory.CreateDirectory(directory);
+        _createdDirectories.AddRange(missing);
     }
 
     private string MessageName(SimulatedAlert alert) => _encoder.Survey == Survey.Ztf
