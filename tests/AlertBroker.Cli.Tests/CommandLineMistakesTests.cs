@@ -466,6 +466,30 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
     }
 
+    // A replay that read no alert (every file corrupt) emptied an existing --out file, exit 1.
+    [SharedDataFact]
+    public async Task Replay_NoAlertRead_LeavesAnExistingOutFileAsItWas_AndOneRead_ReplacesIt()
+    {
+        var output = Path.Combine(_root, "alerts.jsonl");
+        await File.WriteAllTextAsync(output, "{\"earlier\":1}\n");
+        var garbage = Path.Combine(_root, "garbage.avro");
+        await File.WriteAllBytesAsync(garbage, [1, 2, 3, 4, 5, 6, 7, 8]);
+
+        var (code, text, _) = await AlertBrokerProcess.RunAsync(["replay", garbage, "--quiet", "--out", output]);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"no alert could be read; {output} was not written", text, StringComparison.Ordinal);
+        Assert.Equal("{\"earlier\":1}\n", await File.ReadAllTextAsync(output));
+        Assert.Equal([output, garbage], Directory.GetFiles(_root).Order(StringComparer.Ordinal));
+
+        var sample = Directory.GetFiles(SharedData.Path("alert-samples", "ztf"), "*.avro")[0];
+        var (ok, _, _) = await AlertBrokerProcess.RunAsync(["replay", sample, "--quiet", "--out", output]);
+        Assert.Equal(0, ok);
+        Assert.StartsWith("{", (await File.ReadAllLinesAsync(output)).Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain("earlier", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
+        Assert.Equal([output, garbage], Directory.GetFiles(_root).Order(StringComparer.Ordinal));
+    }
+
     // A holdout labels file without the needed columns ended in "unexpected error" (exit 70).
     [Fact]
     public async Task Promote_HoldoutThatCannotBeRead_ExitOneSayingSo()

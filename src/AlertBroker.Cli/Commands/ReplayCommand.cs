@@ -83,7 +83,11 @@ internal static class ReplayCommand
             return 1;
         }
 
-        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), options)
+        // The JSON lines go to a hidden file beside --out, moved into place when the run read an alert: a run that read
+        // none (every file corrupt) emptied an existing --out file.
+        var outPath = options.OutPath;
+        var partial = outPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, $".{Path.GetFileName(outPath)}.{Guid.NewGuid():N}.partial");
+        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), partial is null ? options : options with { OutPath = partial })
         {
             Progress = quiet ? null : ProgressPrinter(),
         };
@@ -91,11 +95,22 @@ internal static class ReplayCommand
         try
         {
             stats = replayer.Run(paths, cancellationToken);
+            if (partial is not null && stats.Alerts > 0)
+            {
+                File.Move(partial, outPath!, overwrite: true);
+            }
         }
-        catch (Exception e) when (options.OutPath is not null && e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (outPath is not null && e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.CannotWrite(options.OutPath, e.Message);
+            CliHelpers.CannotWrite(outPath, e.Message.Replace(partial!, outPath, StringComparison.Ordinal));
             return 1;
+        }
+        finally
+        {
+            if (partial is not null && File.Exists(partial))
+            {
+                File.Delete(partial);
+            }
         }
 
         ReplayReport.Write(AnsiConsole.Console, stats);
@@ -107,7 +122,7 @@ internal static class ReplayCommand
 
         if (stats.Alerts == 0)
         {
-            CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");
+            CliHelpers.Stderr.MarkupLine(outPath is null ? "[red]no alert could be read[/]" : $"[red]no alert could be read[/]; {Markup.Escape(outPath)} was not written");
             return 1;
         }
 
