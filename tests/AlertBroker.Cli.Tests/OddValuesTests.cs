@@ -201,6 +201,26 @@ public sealed class OddValuesTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root));
     }
 
+    // Checked when the command runs, these were said "simulate lightcurves: why" without the "alertbroker" prefix and the
+    // pointer to --help that every other usage error has; a class given twice in --mix took the later weight silently.
+    [Theory]
+    [InlineData("alertbroker simulate lightcurves: --first-detection-sigma must be in [0, 100], not -3.", "lightcurves", "--n", "5", "--first-detection-sigma", "-3")]
+    [InlineData("alertbroker simulate lightcurves: --detection-efficiency-mag must be in [0, 5] mag, not -1.", "lightcurves", "--n", "5", "--detection-efficiency-mag", "-1")]
+    [InlineData("alertbroker simulate lightcurves: class 'SNIa' is given twice in --mix", "lightcurves", "--n", "5", "--mix", "SNIa=1,SNIa=2")]
+    [InlineData("alertbroker simulate alerts: unknown --format 'bogus' (expected files, tar or avro)", "alerts", "--format", "bogus")]
+    [InlineData("alertbroker simulate alerts: the first night must be MJD 58030", "alerts", "--start-mjd", "58029")]
+    public async Task Simulate_ASettingCheckedWhenItRuns_IsSaidAsEveryUsageError(string message, params string[] args)
+    {
+        var output = Path.Combine(_root, "sim-out");
+        var (code, text, _) = await AlertBrokerProcess.RunAsync(["simulate", .. args, "--out", output]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, text, StringComparison.Ordinal);
+        Assert.Contains($"(the options: alertbroker simulate {args[0]} --help)", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public async Task TwoModelsForOneSurvey_UsageErrorNotUnexpected()
     {

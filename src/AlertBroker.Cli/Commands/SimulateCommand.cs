@@ -428,6 +428,7 @@ internal static class SimulateCommand
 
         // Explicit weights: every class named gets its weight, the rest 0.
         var weights = new double[classes.Count];
+        var given = new HashSet<int>();
         foreach (var part in mix.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=');
@@ -441,6 +442,13 @@ internal static class SimulateCommand
             {
                 if (classes[i].Name.Equals(kv[0], StringComparison.OrdinalIgnoreCase))
                 {
+                    if (given.Contains(i))
+                    {
+                        // The later weight was used without a word.
+                        throw new ArgumentException($"class '{kv[0]}' is given twice in --mix");
+                    }
+
+                    given.Add(i);
                     weights[i] = w;
                     found = true;
                 }
@@ -485,16 +493,23 @@ internal static class SimulateCommand
         catch (SimulationSelectionException e)
         {
             // Settings under which no object of a class can be made (e.g. almost every epoch dropped): one line, exit 2.
-            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(e.Message)}");
-            return 2;
+            return UsageError(command, e.Message);
         }
         catch (ArgumentException e)
         {
             // A bad setting (--mix, --classes, --format, --framing, --survey, a value out of range): one line, usage exit code.
             // The library's ArgumentException names its parameter ("(Parameter 'options')"): not the user's concern.
-            CliHelpers.Stderr.MarkupLine($"[red]{command}:[/] {Markup.Escape(CliHelpers.PlainMessage(e))}");
-            return 2;
+            return UsageError(command, CliHelpers.PlainMessage(e));
         }
+    }
+
+    // In the words of every usage error the parser finds (AlertBrokerCommand): "alertbroker CMD: why" and where the options
+    // are; these settings are checked when the command runs, and said "CMD: why" alone.
+    private static int UsageError(string command, string why)
+    {
+        CliHelpers.Stderr.MarkupLine($"[red]alertbroker {Markup.Escape(command)}:[/] {Markup.Escape(why)}");
+        CliHelpers.Stderr.MarkupLine(Markup.Escape($"(the options: alertbroker {command} --help)"));
+        return 2;
     }
 
     /// <summary>
