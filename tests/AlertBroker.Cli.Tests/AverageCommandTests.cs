@@ -194,6 +194,16 @@ public sealed class AverageCommandTests : IDisposable
             Assert.Contains(expected, stderr, StringComparison.Ordinal);
         }
 
+        // Members of two class mixes made one package whose priors record (the first member's) described neither.
+        var moved = Member("moved", 5);
+        SetRecorded(moved, "priors", """{"training":{"A":0.3333,"B":0.3333,"C":0.3334},"deployment":{"A":0.8,"B":0.15,"C":0.05}}""");
+        var (mixed, _, mixErr) = Average([moved, a], Path.Combine(_root, "out-mixed", "1"));
+        Assert.Equal(2, mixed);
+        Assert.Contains("model 2 differs from model 1: its outputs are set to the class mix it was trained on, model 1's to A=0.8, B=0.15, C=0.05", mixErr, StringComparison.Ordinal);
+        var movedToo = Member("moved-too", 6);
+        SetRecorded(movedToo, "priors", """{"training":{"A":0.3333,"B":0.3333,"C":0.3334},"deployment":{"A":0.8,"B":0.15,"C":0.05}}""");
+        Assert.Equal(0, Average([moved, movedToo], Path.Combine(_root, "out-one-mix", "1")).Exit);
+
         var (one, _, err) = Average([a], Path.Combine(_root, "single", "1"));
         Assert.Equal(2, one);
         Assert.Contains("at least two models", err, StringComparison.Ordinal);

@@ -279,6 +279,7 @@ public static class ModelIo
                 : other.Manifest?.Encoding.Id != first.Manifest?.Encoding.Id ? $"encoding {other.Manifest?.Encoding.Id} vs {first.Manifest?.Encoding.Id}"
                 : other.Manifest?.EffectiveDetectionsOnly != first.Manifest?.EffectiveDetectionsOnly ? "one was trained on detections only, the other on every point"
                 : !(other.Manifest?.EffectiveSurveys ?? []).SequenceEqual(first.Manifest?.EffectiveSurveys ?? []) ? $"surveys {string.Join(',', other.Manifest?.EffectiveSurveys ?? [])} vs {string.Join(',', first.Manifest?.EffectiveSurveys ?? [])}"
+                : MixOf(other) != MixOf(first) ? $"its outputs are set to the class mix {MixOf(other)}, model 1's to {MixOf(first)} (combine members of one mix: models priors moves a package to another)"
                 : null;
             if (difference is not null)
             {
@@ -288,6 +289,14 @@ public static class ModelIo
 
         return first;
     }
+
+    // The class mix `models priors` moved a package's outputs to (training.data.priors.deployment), or "the one it was
+    // trained on". Members of two mixes averaged into one package whose record (the first member's) described neither:
+    // a later models priors started from the wrong mix.
+    private static string MixOf(TrainedModel model) =>
+        model.Manifest?.Training.Data?["priors"] is JsonObject { } priors && priors["deployment"] is JsonObject deployment
+            ? string.Join(", ", model.Classes.Select(c => deployment[c] is JsonValue v && v.TryGetValue(out double p) ? string.Create(CultureInfo.InvariantCulture, $"{c}={p:G6}") : $"{c}=?"))
+            : "it was trained on";
 
     /// <summary>The <c>encoding</c> section, saying whether the model was trained on detections only (as the data description records it).</summary>
     private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data)
