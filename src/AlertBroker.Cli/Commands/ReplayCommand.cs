@@ -86,7 +86,7 @@ internal static class ReplayCommand
         // The JSON lines go to a hidden file beside --out, moved into place when the run read an alert: a run that read
         // none (every file corrupt) emptied an existing --out file.
         var outPath = options.OutPath;
-        var partial = outPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, $".{Path.GetFileName(outPath)}.{Guid.NewGuid():N}.partial");
+        var partial = outPath is null ? null : Simulation.Output.PartialFiles.For(outPath);
         var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), partial is null ? options : options with { OutPath = partial })
         {
             Progress = quiet ? null : ProgressPrinter(),

@@ -584,7 +584,7 @@ internal static class SimulateCommand
 
         // The labels under a hidden name until the run has alerts (a run without one left a header-only labels file,
         // over an earlier one).
-        var labelsPartial = labelsPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(labelsPath))!, $".{Path.GetFileName(labelsPath)}.{Guid.NewGuid():N}.partial");
+        var labelsPartial = labelsPath is null ? null : PartialFiles.For(labelsPath);
         try
         {
             using (var labels = labelsPartial is null ? null : new StreamWriter(labelsPartial))

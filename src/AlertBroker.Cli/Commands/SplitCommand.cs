@@ -108,7 +108,7 @@ internal static class SplitCommand
             for (var k = 0; k < folds; k++)
             {
                 var path = FoldPath(pattern, k + 1);
-                var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+                var temp = Simulation.Output.PartialFiles.For(path);
                 var written = TryWrite(temp, path, assigned[k],
                 [
                     string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),

@@ -347,8 +347,7 @@ public sealed class AlertStreamWriter : IDisposable
     // The hidden name `final` is written under until it is whole.
     private string Stage(string final)
     {
-        var full = Path.GetFullPath(final);
-        var partial = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
+        var partial = PartialFiles.For(final);
         _pending.Add((partial, final));
         return partial;
     }
