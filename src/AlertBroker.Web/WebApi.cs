@@ -97,9 +97,12 @@ internal static class WebApi
             return TypedResults.ServerSentEvents(StreamOverviewAsync(s, Logger(context), life.ApplicationStopping, context.RequestAborted), eventType: "overview");
         });
         api.MapMethods("/models", ReadMethods, async (WebSources s, CancellationToken ct) => Results.Json(await ModelsAsync(s, ct).ConfigureAwait(false), Json));
-        api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, string? limit, CancellationToken ct) =>
+        api.MapMethods("/objects/recent", ReadMethods, async (WebSources s, HttpRequest request, CancellationToken ct) =>
         {
-            // Bound here rather than as int?: a value that is not a number would otherwise answer 400 with no body at all.
+            // Read here rather than bound as int?: a value that is not a number would otherwise answer 400 with no body at
+            // all; and not bound as string: a repeated limit with one empty value (?limit=5&limit=) was bound as "5".
+            var limits = request.Query["limit"];
+            var limit = limits.Count == 0 ? null : limits.Count == 1 ? limits[0] ?? string.Empty : string.Empty;
             var count = 100;
             if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRecent))
             {

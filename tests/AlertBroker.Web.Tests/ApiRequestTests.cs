@@ -115,6 +115,9 @@ public sealed class ApiRequestTests : IAsyncLifetime
     [InlineData("-1")]
     [InlineData("1001")]
     [InlineData("1&limit=2")]
+    [InlineData("5&limit=")] // bound as "5": answered 200 with five items
+    [InlineData("&limit=5")]
+    [InlineData("3&limit=3")]
     public async Task Recent_LimitNotAWholeNumberFrom1To1000_AnswersJson400(string limit)
     {
         using var response = await Http.GetAsync(new Uri("/api/objects/recent?limit=" + limit, UriKind.Relative));
