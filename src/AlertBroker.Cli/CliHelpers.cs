@@ -84,6 +84,25 @@ internal static class CliHelpers
         return option;
     }
 
+    /// <summary>
+    /// Refuses (one parse error naming the option, exit 2) a value outside (<paramref name="minimum"/>, <paramref name="maximum"/>]:
+    /// above the minimum, at most the maximum; NaN and infinities always. <c>AtLeast(0, exclusive: true).InRange(0, max)</c>
+    /// said two things of -1, "must be above 0" and "must be in [0, max]", the second as if 0 were allowed.
+    /// </summary>
+    public static Option<T> AboveAndAtMost<T>(this Option<T> option, T minimum, T maximum)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out T value) && (OutOfRange(value, minimum, maximum) || value == minimum))
+            {
+                result.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be above {minimum} and at most {maximum}, not {value}."));
+            }
+        });
+        return option;
+    }
+
     /// <inheritdoc cref="InRange{T}(Option{T}, T, T)"/>
     public static Option<T?> InRange<T>(this Option<T?> option, T minimum, T maximum)
         where T : struct, System.Numerics.INumber<T>
@@ -488,6 +507,25 @@ internal static class CliHelpers
             if (Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
             {
                 Directory.CreateDirectory(folder);
+            }
+
+            // The file itself too: a folder that exists but takes no file (/proc/x) or a file that cannot be written
+            // (/proc/version) was found only after the work (evaluate --predictions evaluated, wrote its report, then
+            // failed). An existing regular file is opened for writing without being changed; a new one is made and
+            // removed. Anything else (a pipe, a device, /dev/stdout) is left to the write: opening a pipe waits for a reader.
+            if (!File.Exists(file) && !Directory.Exists(file))
+            {
+                using (new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+                {
+                }
+
+                File.Delete(file);
+            }
+            else if (AlertBroker.Alerts.Archives.FileType.Of(file) == AlertBroker.Alerts.Archives.FileKind.Regular)
+            {
+                using (new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1))
+                {
+                }
             }
 
             return true;

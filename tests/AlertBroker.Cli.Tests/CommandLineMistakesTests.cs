@@ -490,6 +490,35 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Equal([output, garbage], Directory.GetFiles(_root).Order(StringComparer.Ordinal));
     }
 
+    // A model that needs metadata (1.0.0: host redshift, E(B-V)) was scored by score --model with them unknown without a
+    // word; found in a registry directory, it was skipped with "no model serves this survey", as if there were none.
+    [SharedDataFact]
+    public async Task Score_AModelThatNeedsMetadata_IsSaidToScoreWithItUnknown_OrSkippedSayingWhy()
+    {
+        var sample = Directory.GetFiles(SharedData.Path("alert-samples", "ztf"), "*.avro")[0];
+        var given = await AlertBrokerProcess.RunToEndAsync(["score", sample, "--model", "models/ztf-bts/1.0.0"]);
+        Assert.True(given.Code == 0, given.Output);
+        Assert.Contains("warning: ztf-bts 1.0.0 needs host-redshift, mw-ebv, which alerts do not carry and score has no source of: it scores with them unknown", given.Stderr, StringComparison.Ordinal);
+
+        var registry = Path.Combine(_root, "needs-metadata");
+        CopyDirectory(Path.Combine(SharedData.RepositoryRoot()!, "models", "ztf-bts", "1.0.0"), Path.Combine(registry, "ztf-bts", "1.0.0"));
+        var found = await AlertBrokerProcess.RunToEndAsync(["score", sample, "--registry", registry]);
+        Assert.Equal(1, found.Code);
+        Assert.Contains($"ztf: no model serves this survey; its objects are not scored ({Path.Combine(registry, "ztf-bts", "1.0.0")} declares it but needs host-redshift, mw-ebv", found.Stderr, StringComparison.Ordinal);
+
+        var plain = await AlertBrokerProcess.RunToEndAsync(["score", sample, "--model", "models/ztf-bts/2.7.0"]);
+        Assert.DoesNotContain("needs", plain.Stderr, StringComparison.Ordinal);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
     // A holdout labels file without the needed columns ended in "unexpected error" (exit 70).
     [Fact]
     public async Task Promote_HoldoutThatCannotBeRead_ExitOneSayingSo()

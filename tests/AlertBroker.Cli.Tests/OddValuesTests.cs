@@ -72,8 +72,13 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("replay {pkg} --kafka-property acks=all", "--kafka-property is for --to-kafka (publishing the alerts); without it replay only reads them")]
     [InlineData("replay {pkg} --write-schemas {out}", "--write-schemas is for --to-kafka (publishing the alerts); without it replay only reads them")]
     [InlineData("replay {pkg} --to-kafka --topic t --bootstrap-servers localhost:1 --out {out}", "--out writes the normalised alerts to a file and --to-kafka publishes them: give one")]
-    [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
-    [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be in [0, 86400], not 1E+300")]
+    [InlineData("bench decode --seconds 1e300 {pkg}", "--seconds must be above 0 and at most 86400, not 1E+300")]
+    [InlineData("bench pipeline --seconds 1e300 {pkg}", "--seconds must be above 0 and at most 86400, not 1E+300")]
+    [InlineData("score {pkg} --model {pkg} --redis 127.0.0.1:1", "--redis picks the models from a registry; --model names them: give one or the other")] // ignored: exit 0
+    [InlineData("score {pkg} --model {pkg} --registry {pkg}", "--registry picks the models from a registry; --model names them: give one or the other")]
+    [InlineData("score {pkg} --model {pkg} --prefix x", "--prefix picks the models from a registry; --model names them: give one or the other")]
+    [InlineData("bench decode --seconds -1 {pkg}", "--seconds must be above 0 and at most 86400, not -1")] // and "must be in [0, 86400]", as if 0 were allowed
+    [InlineData("bench pipeline --sim-objects-per-night 0", "--sim-objects-per-night must be above 0 and at most 1000000, not 0")]
     [InlineData("bench pipeline --model  {pkg}", "--model needs a model package directory, not an empty string")]
     [InlineData("bench pipeline --objects 2000000 --alerts-per-object 1000 {pkg}", "--objects × --alerts-per-object must be at most 500000 synthetic alerts, not 2000000000.")]
     [InlineData("bench pipeline --objects 200000 --alerts-per-object 1 {pkg}", "--objects must be in [0, 100000], not 200000")]

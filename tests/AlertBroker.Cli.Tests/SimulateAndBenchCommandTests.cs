@@ -111,6 +111,18 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.Equal(1, Run("simulate", "compare", "--real", empty, "--sim", empty, "--out", Path.Combine(_root, "cmp")));
     }
 
+    // A run shorter than one pass measured nothing: "mean NaN KiB", "Infinity bytes per alert", exit 0.
+    [SharedDataFact]
+    public async Task BenchDecode_ATinyDuration_MeasuresOnePassAtLeast()
+    {
+        var run = await AlertBrokerProcess.RunToEndAsync(["bench", "decode", "--seconds", "1e-6", SharedData.Path("alert-samples", "ztf")]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.DoesNotContain("NaN", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Infinity", run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("decoded:  0 alerts", run.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void BenchDecode_MessagesThatDoNotDecode_AreLeftOutNotThrown()
     {

@@ -248,6 +248,41 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(message, output, StringComparison.Ordinal);
     }
 
+    // Objects of one class have no one-against-the-rest AUROC: "macro AUROC NaN", NaN at every day (and in
+    // evaluation.json), exit 0. The same through --split test naming objects of one class.
+    [Fact]
+    public async Task Evaluate_ObjectsOfOneClass_ExitOneSayingSoAndWritesNoReport()
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var report = Path.Combine(_root, "report-one-class");
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--exclude-ids", Ids([.. Enumerable.Range(0, 30).Where(i => i % 3 != 0).Select(i => $"ZTFtoy{i:D3}")]), "--report", report);
+        Assert.Contains("every one of the 10 evaluated objects is of class SNIa; the figures (one class against the rest) need objects of at least two classes", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(report, "evaluation.json")));
+
+        var split = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--split", "test", "--test-ids", Ids("ZTFtoy001", "ZTFtoy004"));
+        Assert.Contains("is of class SNII", split, StringComparison.Ordinal);
+    }
+
+    // A --predictions file in a folder that takes none (/proc) was found after the evaluation: every figure printed and
+    // the report written, then "cannot write", exit 1.
+    [Theory]
+    [InlineData("/proc/alertbroker-predictions.csv")]
+    public async Task Evaluate_PredictionsThatCannotBeWritten_SaidBeforeTheWork(string predictions)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var report = Path.Combine(_root, "report-before");
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--predictions", predictions, "--report", report);
+
+        Assert.Contains($"cannot write {predictions}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("macro AUROC", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(report));
+    }
+
     // Every reader took the first of two columns of one name: a second 'mag' (or 'class') was ignored without a word.
     [Theory]
     [InlineData("lightcurves", "object_id,mjd,band,mag,mag_err,mag")]

@@ -455,6 +455,16 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, data.Rejected.ByReason["not a decodable alert"]);
         Assert.EndsWith("zz-cut.avro", data.Rejected.FirstFile, StringComparison.Ordinal);
         Assert.StartsWith("2 message(s) left out (2 not a decodable alert); the first: ", data.Rejected.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, data.LeftOut.WithoutLabel);
+
+        // Observed objects without a label row were dropped without being counted ("0 light curves without a label").
+        var labelledHalf = ids.Order(StringComparer.Ordinal).Take(ids.Count / 2).ToArray();
+        File.WriteAllLines(labels, ["object_id,class", .. labelledHalf.Select(id => id + ",SNIa"), "ZTFnothere,SNII"]);
+        var half = DatasetLoader.Load([alerts], labels, null, null);
+        Assert.Equal(labelledHalf.Length, half.Objects.Count);
+        Assert.Equal(ids.Count - labelledHalf.Length, half.LeftOut.WithoutLabel);
+        Assert.Equal(1, half.LeftOut.WithoutObservations);
+        File.WriteAllLines(labels, ["object_id,class", .. ids.Select(id => id + ",SNIa")]);
 
         // The labels' redshift column follows --redshift-column as the CSV pairs' does.
         File.WriteAllLines(labels, ["object_id,class,host_photoz", .. ids.Select(id => id + ",SNIa,0.07")]);

@@ -214,6 +214,14 @@ internal static class EvaluateCommand
             return 1;
         }
 
+        // One-vs-rest AUROC needs objects of two classes: objects of one printed "macro AUROC NaN" (and NaN at every day,
+        // in evaluation.json too), exit 0.
+        if (encoded.Labels.Distinct().Count() < 2)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]cannot evaluate:[/] every one of the {encoded.Count:N0} evaluated objects is of class {Markup.Escape(encoded.Classes[encoded.Labels[0]])}; the figures (one class against the rest) need objects of at least two classes");
+            return 1;
+        }
+
         float[][] steps;
         if (model is not null)
         {

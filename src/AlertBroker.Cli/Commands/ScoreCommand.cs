@@ -38,6 +38,14 @@ internal static class ScoreCommand
         var command = new Command("score", "Score the objects in alert files from scratch and print each object's class probabilities, the model that gave them and whether its newest alert is a transient candidate (the worker publishes probabilities only for those; score scores every object) (exit 3 when a model cannot be used).") { model, paths, jsonl, device, registry, redis, prefix, detectionsOnly, minDetections, schemaRegistry, schemaDir };
         security.AddTo(command);
         CliHelpers.OneSchemaSource(command, schemaRegistry, schemaDir);
+
+        // What picks the models without --model: with it, they were ignored without a word (--redis to a server that does
+        // not answer, exit 0).
+        CliHelpers.OnlyWith(
+            command,
+            [registry, redis, prefix, security.User, security.Password, security.Tls, security.Ca, security.Certificate, security.Key],
+            result => result.GetResult(model) is not { Implicit: false },
+            name => $"{name} picks the models from a registry; --model names them: give one or the other");
         command.SetAction(async (parse, ct) =>
         {
             // Confluent-wire files (Rubin alerts saved from Kafka) need their schemas, as for inspect and replay.
@@ -214,7 +222,11 @@ internal static class ScoreCommand
                 }
                 else
                 {
-                    CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(survey)}: no model serves this survey; its objects are not scored[/]");
+                    // A package that declares the survey but needs metadata nothing here supplies is not a default (a
+                    // worker would not serve it either); say so rather than "no model" (it looked as if none was found).
+                    var skipped = catalog.FirstOrDefault(c => c.Manifest.IsForSurvey(survey) && c.Manifest.EffectiveRequiresMetadata);
+                    CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(survey)}: no model serves this survey; its objects are not scored"
+                        + (skipped is null ? string.Empty : $" ({Markup.Escape(skipped.Directory)} declares it but needs {Markup.Escape(string.Join(", ", skipped.Manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)))}, which alerts do not carry: give it with --model to score it with them unknown)") + "[/]");
                 }
             }
 
@@ -260,6 +272,12 @@ internal static class ScoreCommand
             if (modelFor(survey) is { } p)
             {
                 packages[survey] = p;
+                if (p.Manifest.EffectiveRequiresMetadata && p.Manifest.EffectiveMetadata.Count > 0)
+                {
+                    // score has no metadata source: such a model was scored with its metadata unknown without a word.
+                    CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(p.Manifest.Name)} {Markup.Escape(p.Manifest.Version)} needs {Markup.Escape(string.Join(", ", p.Manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)))}, which alerts do not carry and score has no source of: it scores with them unknown (a worker serves it only where a metadata source supplies them)[/]");
+                }
+
                 if (!p.Manifest.IsForSurvey(survey))
                 {
                     // One --model scores every object; a model made for other surveys' bands and cadence still gives

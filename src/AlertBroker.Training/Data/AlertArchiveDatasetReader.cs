@@ -25,6 +25,7 @@ public static class AlertArchiveDatasetReader
         var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
         var alerts = new List<Alert>();
         var rejections = new RejectionCounter();
+        var unlabelled = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
         {
@@ -49,6 +50,8 @@ public static class AlertArchiveDatasetReader
             {
                 if (!labels.ContainsKey(alert.ObjectId))
                 {
+                    // Counted, as the CSV pairs count light curves without a metadata row (they were dropped without a word).
+                    unlabelled.Add(alert.ObjectId);
                     continue;
                 }
 
@@ -81,7 +84,7 @@ public static class AlertArchiveDatasetReader
             Rejected = rejectedLabels.ToRejected().Add(rejections.ToRejected()) is { Total: > 0 } all
                 ? all with { Unit = rejectedLabels.ToRejected().Total == 0 ? "message" : rejections.ToRejected().Total == 0 ? "label row" : "label row or message" }
                 : RejectedRows.None,
-            LeftOut = new LeftOutObjects { WithoutObservations = labels.Count - objects.Count },
+            LeftOut = new LeftOutObjects { WithoutObservations = labels.Count - objects.Count, WithoutLabel = unlabelled.Count },
             UnknownMetadata = unknown.ToUnknownMetadata(),
         };
     }

@@ -81,7 +81,7 @@ public sealed record LeftOutObjects
 
         if (WithoutLabel > 0)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{WithoutLabel} observed without a metadata row (no class)"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{WithoutLabel} observed without a metadata row or label (no class)"));
         }
 
         if (WithoutSteps > 0)
