@@ -266,6 +266,21 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("is of class SNII", split, StringComparison.Ordinal);
     }
 
+    // Only "none of the ids" was said: ids missing from the data shrank the test part without a word.
+    [Fact]
+    public async Task Evaluate_TestIdsSomeNotInTheData_SaysHowManyTheTestPartLacks()
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var ids = Ids("ZTFtoy000", "ZTFtoy001", "ZTFtoy002", "ZTFnope1", "ZTFnope2");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["evaluate", "--model", model, "--data", data, "--no-meta", "--split", "test", "--test-ids", ids]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains($"--test-ids: 2 of the 5 ids in {ids} are not among the objects read (not in the data, or left out as said above): the test part has 3", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("3 objects: macro AUROC", run.Stdout, StringComparison.Ordinal);
+    }
+
     // A --predictions file in a folder that takes none (/proc) was found after the evaluation: every figure printed and
     // the report written, then "cannot write", exit 1.
     [Theory]

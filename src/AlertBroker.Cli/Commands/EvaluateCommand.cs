@@ -173,6 +173,7 @@ internal static class EvaluateCommand
                     return given ? 2 : 1;
                 }
 
+                TrainingCli.ReportIdsNotRead(holdout, test.Length);
                 var rest = holdout.Select(encoded, inside: false);
                 var inner = DatasetSplit.Stratified(rest.Select(i => encoded.Labels[i]).ToArray(), val, 0, seed);
                 encoded = encoded.Subset(part switch

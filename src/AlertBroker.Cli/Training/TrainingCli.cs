@@ -453,6 +453,7 @@ internal sealed class TrainingCli
 
         var holdout = HoldoutIds.Read(file);
         var test = holdout.Select(encoded, inside: true);
+        ReportIdsNotRead(holdout, test.Length);
         var rest = holdout.Select(encoded, inside: false);
         var restLabels = rest.Select(i => encoded.Labels[i]).ToArray();
         var inner = DatasetSplit.Stratified(restLabels, parse.GetValue(Validation), 0, seed);
@@ -462,6 +463,19 @@ internal sealed class TrainingCli
     /// <summary>The refusal of a --test-ids file that picks no object of the data.</summary>
     /// <summary>An ids file none of whose ids is in the data: a usage error (exit 2), as for --test-ids.</summary>
     internal sealed class IdsNotInDataException(string message) : IOException(message);
+
+    /// <summary>
+    /// Says, when some ids of a test-ids file are not among the objects read, how many the test part lacks: only "none of
+    /// the ids" was said, and a test part short of listed objects was reported as the listed one.
+    /// </summary>
+    public static void ReportIdsNotRead(HoldoutIds holdout, int found)
+    {
+        ArgumentNullException.ThrowIfNull(holdout);
+        if (found < holdout.Count)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"--test-ids: {holdout.Count - found:N0} of the {holdout.Count:N0} ids in {holdout.Source} are not among the objects read (not in the data, or left out as said above): the test part has {found:N0}")));
+        }
+    }
 
     public static string NoneOfTheIds(HoldoutIds ids) => $"none of the {ids.Count} ids in {ids.Source} is in the data";
 
