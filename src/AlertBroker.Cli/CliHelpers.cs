@@ -513,7 +513,11 @@ internal static class CliHelpers
             // (/proc/version) was found only after the work (evaluate --predictions evaluated, wrote its report, then
             // failed). An existing regular file is opened for writing without being changed; a new one is made and
             // removed. Anything else (a pipe, a device, /dev/stdout) is left to the write: opening a pipe waits for a reader.
-            if (!File.Exists(file) && !Directory.Exists(file))
+            if (new FileInfo(file).LinkTarget is not null)
+            {
+                // A link (to nothing yet, or to something): left to the write, which goes where the link leads.
+            }
+            else if (!File.Exists(file) && !Directory.Exists(file))
             {
                 using (new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
                 {

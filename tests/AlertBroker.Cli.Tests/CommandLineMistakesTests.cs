@@ -488,6 +488,17 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.StartsWith("{", (await File.ReadAllLinesAsync(output)).Single(), StringComparison.Ordinal);
         Assert.DoesNotContain("earlier", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
         Assert.Equal([output, garbage], Directory.GetFiles(_root).Order(StringComparer.Ordinal));
+
+        // Only a regular file is written under a hidden name and moved: a link stays a link (the file it leads to is
+        // written), and a device is written straight — the move replaced /dev/full with a regular file.
+        var link = Path.Combine(_root, "link.jsonl");
+        File.CreateSymbolicLink(link, output);
+        await File.WriteAllTextAsync(output, "{\"earlier\":2}\n");
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["replay", sample, "--quiet", "--out", link])).Code);
+        Assert.Equal(output, new FileInfo(link).LinkTarget);
+        Assert.DoesNotContain("earlier", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
+        Assert.Equal(0, (await AlertBrokerProcess.RunAsync(["replay", sample, "--quiet", "--out", "/dev/null"])).Code);
+        Assert.Equal(AlertBroker.Alerts.Archives.FileKind.CharacterDevice, AlertBroker.Alerts.Archives.FileType.Of("/dev/null"));
     }
 
     // A model that needs metadata (1.0.0: host redshift, E(B-V)) was scored by score --model with them unknown without a

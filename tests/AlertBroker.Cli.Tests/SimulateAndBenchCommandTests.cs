@@ -270,6 +270,17 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.All(before, b => Assert.Equal(b.Item2, File.ReadAllBytes(b.f)));
     }
 
+    // A container and labels that are not regular files are written straight, not under a hidden name moved over them.
+    [Fact]
+    public async Task SimulateAlerts_ToADevice_WritesStraightAndLeavesTheDevice()
+    {
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--nights", "2", "--format", "avro", "--out", "/dev/null", "--labels", "/dev/stdout"]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Equal(AlertBroker.Alerts.Archives.FileKind.CharacterDevice, AlertBroker.Alerts.Archives.FileType.Of("/dev/null"));
+        Assert.Contains("object_id,class,redshift,mwebv", run.Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("bench", "pipeline", "--objects", "-5")]
     [InlineData("bench", "pipeline", "--batch-size", "0")]

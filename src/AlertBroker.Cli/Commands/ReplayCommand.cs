@@ -86,7 +86,8 @@ internal static class ReplayCommand
         // The JSON lines go to a hidden file beside --out, moved into place when the run read an alert: a run that read
         // none (every file corrupt) emptied an existing --out file.
         var outPath = options.OutPath;
-        var partial = outPath is null ? null : Simulation.Output.PartialFiles.For(outPath);
+        string? target = null;
+        var partial = outPath is null ? null : Simulation.Output.PartialFiles.For(outPath, out target);
         var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), partial is null ? options : options with { OutPath = partial })
         {
             Progress = quiet ? null : ProgressPrinter(),
@@ -97,12 +98,12 @@ internal static class ReplayCommand
             stats = replayer.Run(paths, cancellationToken);
             if (partial is not null && stats.Alerts > 0)
             {
-                File.Move(partial, outPath!, overwrite: true);
+                File.Move(partial, target!, overwrite: true);
             }
         }
         catch (Exception e) when (outPath is not null && e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.CannotWrite(outPath, e.Message.Replace(partial!, outPath, StringComparison.Ordinal));
+            CliHelpers.CannotWrite(outPath, partial is null ? e.Message : e.Message.Replace(partial, outPath, StringComparison.Ordinal));
             return 1;
         }
         finally

@@ -584,10 +584,12 @@ internal static class SimulateCommand
 
         // The labels under a hidden name until the run has alerts (a run without one left a header-only labels file,
         // over an earlier one).
-        var labelsPartial = labelsPath is null ? null : PartialFiles.For(labelsPath);
+        // (A labels path that is not a regular file, /dev/stdout say, is written straight.)
+        string? labelsTarget = null;
+        var labelsPartial = labelsPath is null ? null : PartialFiles.For(labelsPath, out labelsTarget);
         try
         {
-            using (var labels = labelsPartial is null ? null : new StreamWriter(labelsPartial))
+            using (var labels = labelsPath is null ? null : new StreamWriter(labelsPartial ?? labelsPath))
             using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
             {
                 try
@@ -615,7 +617,7 @@ internal static class SimulateCommand
 
                     writer.Dispose();
                     labels?.Dispose();
-                    KeepLabels(labelsPartial, labelsPath, summary.Alerts > 0);
+                    KeepLabels(labelsPartial, labelsTarget, summary.Alerts > 0);
                     CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
                         CultureInfo.InvariantCulture,
                         $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
@@ -628,7 +630,7 @@ internal static class SimulateCommand
                 }
             }
 
-            KeepLabels(labelsPartial, labelsPath, summary.Alerts > 0);
+            KeepLabels(labelsPartial, labelsTarget, summary.Alerts > 0);
         }
         finally
         {

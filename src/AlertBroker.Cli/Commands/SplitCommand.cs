@@ -31,7 +31,7 @@ internal static class SplitCommand
             {
                 result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
             }
-            else if (result.GetResult(folds) is { Implicit: false } && result.GetValue(folds) is var k and >= 2 and <= MaxFolds && result.GetValue(output) is { } foldPattern
+            else if (result.GetResult(folds) is { Implicit: false } given && CliHelpers.TryGetValue(given, out int k) && k is >= 2 and <= MaxFolds && result.GetValue(output) is { } foldPattern
                 && Enumerable.Range(1, k).Select(i => (Fold: i, Path: FoldPath(foldPattern, i))).FirstOrDefault(f => Directory.Exists(f.Path)) is { Path: not null } taken)
             {
                 // Found only when writing, fold by fold: fold 1 written, then "Access to the path … is denied", exit 1.
@@ -108,7 +108,7 @@ internal static class SplitCommand
             for (var k = 0; k < folds; k++)
             {
                 var path = FoldPath(pattern, k + 1);
-                var temp = Simulation.Output.PartialFiles.For(path);
+                var temp = Simulation.Output.PartialFiles.For(path, out var target) ?? path;
                 var written = TryWrite(temp, path, assigned[k],
                 [
                     string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
@@ -120,7 +120,7 @@ internal static class SplitCommand
                     return 1;
                 }
 
-                staged.Add((temp, path, written.Count));
+                staged.Add((temp, target, written.Count));
             }
 
             for (var k = 0; k < staged.Count; k++)
@@ -128,7 +128,10 @@ internal static class SplitCommand
                 var (temp, path, count) = staged[k];
                 try
                 {
-                    File.Move(temp, path, overwrite: true);
+                    if (temp != path)
+                    {
+                        File.Move(temp, path, overwrite: true);
+                    }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -144,7 +147,7 @@ internal static class SplitCommand
         }
         finally
         {
-            foreach (var (temp, _, _) in staged)
+            foreach (var (temp, _, _) in staged.Where(e => e.Temp != e.Path))
             {
                 try
                 {

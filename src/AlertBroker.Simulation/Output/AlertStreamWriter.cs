@@ -227,7 +227,7 @@ public sealed class AlertStreamWriter : IDisposable
                 break;
             case AlertOutputLayout.NightlyTar:
                 var path = Stage(Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz"));
-                _pendingTar = path;
+                _pendingTar = _pending.Any(p => p.Partial == path) ? path : null;
                 // Stored, not compressed: the messages are dominated by already-gzipped cutouts, and deflating them
                 // again would cost most of the write time for a percent or two.
                 var gzip = new GZipStream(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _cutouts ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
@@ -347,8 +347,13 @@ public sealed class AlertStreamWriter : IDisposable
     // The hidden name `final` is written under until it is whole.
     private string Stage(string final)
     {
-        var partial = PartialFiles.For(final);
-        _pending.Add((partial, final));
+        // Something other than a regular file (--out /dev/null) is written straight.
+        if (PartialFiles.For(final, out var target) is not { } partial)
+        {
+            return final;
+        }
+
+        _pending.Add((partial, target));
         return partial;
     }
 

@@ -1,3 +1,5 @@
+using AlertBroker.Alerts.Archives;
+
 namespace AlertBroker.Simulation.Output;
 
 /// <summary>
@@ -7,11 +9,36 @@ namespace AlertBroker.Simulation.Output;
 /// </summary>
 public static class PartialFiles
 {
-    /// <summary>A fresh hidden path beside <paramref name="path"/>.</summary>
-    public static string For(string path)
+    /// <summary>
+    /// A fresh hidden path beside the file <paramref name="path"/> names, and in <paramref name="target"/> where it goes
+    /// when whole: the path, or for a symbolic link the file it leads to (moving onto the link would replace the link).
+    /// Null when the path names something other than a regular file — a device, a pipe, <c>/dev/stdout</c>: that is
+    /// written straight (a move would replace <c>/dev/full</c> with a regular file).
+    /// </summary>
+    public static string? For(string path, out string target)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
+        target = path;
+
+        // What the path leads to, links followed (/dev/stdout → /proc/self/fd/1 → a pipe): anything but a regular file,
+        // or nothing yet, is written straight.
+        if (FileType.Of(path) is not (FileKind.Regular or FileKind.Unknown))
+        {
+            return null;
+        }
+
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null)
+        {
+            if (info.ResolveLinkTarget(returnFinalTarget: true) is not { } resolved)
+            {
+                return null;
+            }
+
+            target = resolved.FullName;
+        }
+
+        var full = Path.GetFullPath(target);
         return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}{LabelledCsvWriter.PartialSuffix}");
     }
 }
