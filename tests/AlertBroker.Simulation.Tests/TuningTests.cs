@@ -269,6 +269,12 @@ public sealed class TuningTests
         {
             File.WriteAllText(path, node.ToJsonString());
             Assert.Contains("class 'SNIa' is given twice", Assert.Throws<InvalidDataException>(() => TunedParameters.Read(path)).Message, StringComparison.Ordinal);
+
+            // A name the simulator does not make was ignored by Apply without a word.
+            node["classes"]!.AsArray().RemoveAt(node["classes"]!.AsArray().Count - 1);
+            node["classes"]![0]!["name"] = "Foo";
+            File.WriteAllText(path, node.ToJsonString());
+            Assert.Contains("class 'Foo' is not a class the simulator makes (SNIa, SNII, SNIbc, SLSN-I, TDE, SNIIn)", Assert.Throws<InvalidDataException>(() => TunedParameters.Read(path)).Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -45,6 +45,12 @@ public sealed record TunedParameters(IReadOnlyList<TransientClassModel> Classes,
                 var model = node.Deserialize<TransientClassModel>(s_json)
                     ?? throw new InvalidDataException($"{path}: a class entry is null");
                 Check(path, model);
+                if (!TransientClasses.All.Any(c => c.Name == model.Name))
+                {
+                    // Apply replaces built-in classes by name: another name was ignored without a word.
+                    throw new InvalidDataException($"{path}: class '{model.Name}' is not a class the simulator makes ({string.Join(", ", TransientClasses.All.Select(c => c.Name))})");
+                }
+
                 if (classes.Any(c => c.Name == model.Name))
                 {
                     // Apply took the first and ignored the other without a word.
