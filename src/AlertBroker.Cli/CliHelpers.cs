@@ -512,12 +512,10 @@ internal static class CliHelpers
             // The file itself too: a folder that exists but takes no file (/proc/x) or a file that cannot be written
             // (/proc/version) was found only after the work (evaluate --predictions evaluated, wrote its report, then
             // failed). An existing regular file is opened for writing without being changed; a new one is made and
-            // removed. Anything else (a pipe, a device, /dev/stdout) is left to the write: opening a pipe waits for a reader.
-            if (new FileInfo(file).LinkTarget is not null)
-            {
-                // A link (to nothing yet, or to something): left to the write, which goes where the link leads.
-            }
-            else if (!File.Exists(file) && !Directory.Exists(file))
+            // removed. Anything else (a pipe, a device, /dev/stdout) is left to the write: opening a pipe waits for a reader;
+            // so is a link (to nothing yet, or to something), the write going where it leads.
+            var isLink = new FileInfo(file).LinkTarget is not null;
+            if (!isLink && !File.Exists(file) && !Directory.Exists(file))
             {
                 using (new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
                 {
@@ -525,7 +523,7 @@ internal static class CliHelpers
 
                 File.Delete(file);
             }
-            else if (AlertBroker.Alerts.Archives.FileType.Of(file) == AlertBroker.Alerts.Archives.FileKind.Regular)
+            else if (!isLink && AlertBroker.Alerts.Archives.FileType.Of(file) == AlertBroker.Alerts.Archives.FileKind.Regular)
             {
                 using (new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1))
                 {

@@ -86,9 +86,8 @@ internal static class ReplayCommand
         // The JSON lines go to a hidden file beside --out, moved into place when the run read an alert: a run that read
         // none (every file corrupt) emptied an existing --out file.
         var outPath = options.OutPath;
-        string? target = null;
-        var partial = outPath is null ? null : Simulation.Output.PartialFiles.For(outPath, out target);
-        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), partial is null ? options : options with { OutPath = partial })
+        using var outFile = outPath is null ? null : Simulation.Output.PartialFile.Begin(outPath);
+        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), outFile is null ? options : options with { OutPath = outFile.WritePath })
         {
             Progress = quiet ? null : ProgressPrinter(),
         };
@@ -96,22 +95,15 @@ internal static class ReplayCommand
         try
         {
             stats = replayer.Run(paths, cancellationToken);
-            if (partial is not null && stats.Alerts > 0)
+            if (stats.Alerts > 0)
             {
-                File.Move(partial, target!, overwrite: true);
+                outFile?.Commit();
             }
         }
         catch (Exception e) when (outPath is not null && e is IOException or UnauthorizedAccessException)
         {
-            CliHelpers.CannotWrite(outPath, partial is null ? e.Message : e.Message.Replace(partial, outPath, StringComparison.Ordinal));
+            CliHelpers.CannotWrite(outPath, outFile!.InWordsOfThePath(e.Message));
             return 1;
-        }
-        finally
-        {
-            if (partial is not null && File.Exists(partial))
-            {
-                File.Delete(partial);
-            }
         }
 
         ReplayReport.Write(AnsiConsole.Console, stats);

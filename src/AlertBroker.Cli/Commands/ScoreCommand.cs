@@ -226,7 +226,7 @@ internal static class ScoreCommand
                     // worker would not serve it either); say so rather than "no model" (it looked as if none was found).
                     var skipped = catalog.FirstOrDefault(c => c.Manifest.IsForSurvey(survey) && c.Manifest.EffectiveRequiresMetadata);
                     CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(survey)}: no model serves this survey; its objects are not scored"
-                        + (skipped is null ? string.Empty : $" ({Markup.Escape(skipped.Directory)} declares it but needs {Markup.Escape(string.Join(", ", skipped.Manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)))}, which alerts do not carry: give it with --model to score it with them unknown)") + "[/]");
+                        + (skipped is null ? string.Empty : $" ({Markup.Escape(skipped.Directory)} declares it but needs {Markup.Escape(MetadataSources(skipped.Manifest))}, which alerts do not carry: give it with --model to score it with them unknown)") + "[/]");
                 }
             }
 
@@ -258,6 +258,10 @@ internal static class ScoreCommand
         }
     }
 
+    // The metadata sources a model declares, for messages: "host-redshift, mw-ebv".
+    private static string MetadataSources(ModelManifest manifest) =>
+        string.Join(", ", manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal));
+
     private static int ScoreAndWrite(Func<string, ModelPackage?> modelFor, IReadOnlyList<string> paths, bool jsonl, TextWriter output, CancellationToken cancellationToken, bool detectionsOnly, int minDetections, AlertDecoder? decoder)
     {
         var objects = Collect(paths, cancellationToken, out var errors, detectionsOnly, decoder);
@@ -275,7 +279,7 @@ internal static class ScoreCommand
                 if (p.Manifest.EffectiveRequiresMetadata && p.Manifest.EffectiveMetadata.Count > 0)
                 {
                     // score has no metadata source: such a model was scored with its metadata unknown without a word.
-                    CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(p.Manifest.Name)} {Markup.Escape(p.Manifest.Version)} needs {Markup.Escape(string.Join(", ", p.Manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)))}, which alerts do not carry and score has no source of: it scores with them unknown (a worker serves it only where a metadata source supplies them)[/]");
+                    CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(p.Manifest.Name)} {Markup.Escape(p.Manifest.Version)} needs {Markup.Escape(MetadataSources(p.Manifest))}, which alerts do not carry and score has no source of: it scores with them unknown (a worker serves it only where a metadata source supplies them)[/]");
                 }
 
                 if (!p.Manifest.IsForSurvey(survey))

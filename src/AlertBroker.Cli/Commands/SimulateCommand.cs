@@ -583,13 +583,11 @@ internal static class SimulateCommand
         AlertStreamSummary summary;
 
         // The labels under a hidden name until the run has alerts (a run without one left a header-only labels file,
-        // over an earlier one).
-        // (A labels path that is not a regular file, /dev/stdout say, is written straight.)
-        string? labelsTarget = null;
-        var labelsPartial = labelsPath is null ? null : PartialFiles.For(labelsPath, out labelsTarget);
-        try
+        // over an earlier one); a labels path that is not a regular file (/dev/stdout) is written straight.
+        var stopped = false;
+        using (var labelsFile = labelsPath is null ? null : PartialFile.Begin(labelsPath))
         {
-            using (var labels = labelsPath is null ? null : new StreamWriter(labelsPartial ?? labelsPath))
+            using (var labels = labelsFile is null ? null : new StreamWriter(labelsFile.WritePath))
             using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
             {
                 try
@@ -598,46 +596,41 @@ internal static class SimulateCommand
                         stream,
                         (night, alerts) => CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"night {night:0}: {alerts} alerts"))),
                         cancellationToken);
-                    if (summary.Alerts == 0)
-                    {
-                        // Nothing to keep: what the run would have written is removed, and what --out held stays as it was.
-                        writer.Discard();
-                    }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    // Stopped between two alerts: disposing the writer closes the night's archive (or the container) after
-                    // its last whole alert, so everything in OUT reads; say how far it got (it ended without a word, or
-                    // was cut mid-archive by the grace period when a night took longer than that).
+                    // Stopped between two alerts: disposing the writer (below) closes the night's archive (or the
+                    // container) after its last whole alert, so everything in OUT reads.
                     summary = writer.Summary;
-                    if (summary.Alerts == 0)
-                    {
-                        writer.Discard();
-                    }
+                    stopped = true;
+                }
 
-                    writer.Dispose();
-                    labels?.Dispose();
-                    KeepLabels(labelsPartial, labelsTarget, summary.Alerts > 0);
-                    CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
-                    if (summary.Alerts > 0)
-                    {
-                        Console.WriteLine(output);
-                    }
-
-                    return 130;
+                if (summary.Alerts == 0)
+                {
+                    // Nothing to keep: what the run would have written is removed, and what --out held stays as it was.
+                    writer.Discard();
                 }
             }
 
-            KeepLabels(labelsPartial, labelsTarget, summary.Alerts > 0);
-        }
-        finally
-        {
-            if (labelsPartial is not null && File.Exists(labelsPartial))
+            if (summary.Alerts > 0)
             {
-                File.Delete(labelsPartial);
+                labelsFile?.Commit();
             }
+        }
+
+        if (stopped)
+        {
+            // Say how far it got (it ended without a word, or was cut mid-archive by the grace period when a night took
+            // longer than that).
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"simulate alerts: stopped after {summary.Alerts} alert(s) from {summary.Objects} object(s) in {summary.Nights} night(s); what was written is whole (the last night holds the alerts up to the stop)")));
+            if (summary.Alerts > 0)
+            {
+                Console.WriteLine(output);
+            }
+
+            return 130;
         }
 
         watch.Stop();
@@ -660,15 +653,6 @@ internal static class SimulateCommand
         }
 
         return 0;
-    }
-
-    // The labels file moved into place (keep) or left to be removed.
-    private static void KeepLabels(string? partial, string? path, bool keep)
-    {
-        if (keep && partial is not null && path is not null && File.Exists(partial))
-        {
-            File.Move(partial, path, overwrite: true);
-        }
     }
 
     internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, string? excludeIds, CancellationToken cancellationToken)

@@ -102,14 +102,14 @@ internal static class SplitCommand
         // All folds or none: each is written beside its place under a hidden name, and moved into place only when every
         // one was written (a fold that could not be written left the folds before it, new or overwritten, beside the old
         // later ones: a set a user could take for a whole split).
-        var staged = new List<(string Temp, string Path, int Count)>();
+        var staged = new List<(Simulation.Output.PartialFile File, int Count)>();
         try
         {
             for (var k = 0; k < folds; k++)
             {
-                var path = FoldPath(pattern, k + 1);
-                var temp = Simulation.Output.PartialFiles.For(path, out var target) ?? path;
-                var written = TryWrite(temp, path, assigned[k],
+                var file = Simulation.Output.PartialFile.Begin(FoldPath(pattern, k + 1));
+                staged.Add((file, 0));
+                var written = TryWrite(file.WritePath, file.Path, assigned[k],
                 [
                     string.Create(inv, $"Fold {k + 1} of {folds} of {data.Name}: {assigned[k].Length} of {encoded.Count} objects."),
                     string.Create(inv, $"Rule: stratified by class (each class's objects shuffled with seed {seed} and dealt round-robin), classes {string.Join(',', classes)}."),
@@ -120,43 +120,30 @@ internal static class SplitCommand
                     return 1;
                 }
 
-                staged.Add((temp, target, written.Count));
+                staged[k] = (file, written.Count);
             }
 
             for (var k = 0; k < staged.Count; k++)
             {
-                var (temp, path, count) = staged[k];
+                var (file, count) = staged[k];
                 try
                 {
-                    if (temp != path)
-                    {
-                        File.Move(temp, path, overwrite: true);
-                    }
+                    file.Commit();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    CliHelpers.CannotWrite(path, e.Message.Replace(temp, path, StringComparison.Ordinal));
+                    CliHelpers.CannotWrite(file.Path, file.InWordsOfThePath(e.Message));
                     return 1;
                 }
 
-                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {count} ids → {path}")));
+                CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"fold {k + 1}: {count} ids → {file.Path}")));
             }
 
-            staged.Clear();
             return 0;
         }
         finally
         {
-            foreach (var (temp, _, _) in staged.Where(e => e.Temp != e.Path))
-            {
-                try
-                {
-                    File.Delete(temp);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                }
-            }
+            staged.ForEach(s => s.File.Dispose());
         }
     }
 

@@ -67,8 +67,8 @@ public sealed class AlertStreamWriter : IDisposable
     // Files written under a hidden name, moved into place when whole (a night's archive at the end of a night with alerts,
     // the rest when the writer is disposed), or removed by Discard: a run that ended without a single alert replaced an
     // existing container with an empty one and left an empty night folder or archive behind.
-    private readonly List<(string Partial, string Final)> _pending = [];
-    private string? _pendingTar;
+    private readonly List<PartialFile> _pending = [];
+    private PartialFile? _pendingTar;
     private readonly List<string> _createdDirectories = [];
     private readonly List<string> _createdFiles = [];
     private bool _discard;
@@ -122,7 +122,7 @@ public sealed class AlertStreamWriter : IDisposable
                 CreateDirectory(dir);
             }
 
-            _single = new AvroContainerWriter(new FileStream(Stage(output), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
+            _single = new AvroContainerWriter(new FileStream(Stage(output).WritePath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
         }
         else
         {
@@ -226,8 +226,8 @@ public sealed class AlertStreamWriter : IDisposable
                 CreateDirectory(_nightDirectory);
                 break;
             case AlertOutputLayout.NightlyTar:
-                var path = Stage(Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz"));
-                _pendingTar = _pending.Any(p => p.Partial == path) ? path : null;
+                _pendingTar = Stage(Path.Combine(_output, $"{SurveyName}_public_{date}.tar.gz"));
+                var path = _pendingTar.WritePath;
                 // Stored, not compressed: the messages are dominated by already-gzipped cutouts, and deflating them
                 // again would cost most of the write time for a percent or two.
                 var gzip = new GZipStream(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _cutouts ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
@@ -293,7 +293,8 @@ public sealed class AlertStreamWriter : IDisposable
             if (_entriesThisNight > 0 && _pendingTar is not null)
             {
                 // Whole now: in place at once, as a night's archive appears in a real alert archive.
-                MoveIntoPlace(_pendingTar);
+                _pendingTar.Commit();
+                _pending.Remove(_pendingTar);
             }
 
             _pendingTar = null;
@@ -313,16 +314,14 @@ public sealed class AlertStreamWriter : IDisposable
         _single?.Dispose();
         _single = null;
         _message.Dispose();
-        foreach (var (partial, _) in _pending.ToList())
+        foreach (var file in _pending)
         {
-            if (_discard)
+            if (!_discard)
             {
-                File.Delete(partial);
+                file.Commit();
             }
-            else
-            {
-                MoveIntoPlace(partial);
-            }
+
+            file.Dispose();
         }
 
         _pending.Clear();
@@ -344,24 +343,12 @@ public sealed class AlertStreamWriter : IDisposable
         }
     }
 
-    // The hidden name `final` is written under until it is whole.
-    private string Stage(string final)
+    // `final` under a hidden name until it is whole (something other than a regular file, --out /dev/null, straight).
+    private PartialFile Stage(string final)
     {
-        // Something other than a regular file (--out /dev/null) is written straight.
-        if (PartialFiles.For(final, out var target) is not { } partial)
-        {
-            return final;
-        }
-
-        _pending.Add((partial, target));
-        return partial;
-    }
-
-    private void MoveIntoPlace(string partial)
-    {
-        var i = _pending.FindIndex(p => p.Partial == partial);
-        File.Move(partial, _pending[i].Final, overwrite: true);
-        _pending.RemoveAt(i);
+        var file = PartialFile.Begin(final);
+        _pending.Add(file);
+        return file;
     }
 
     // Creates a directory (and its parents), remembering those that did not exist so that Discard can remove them.
