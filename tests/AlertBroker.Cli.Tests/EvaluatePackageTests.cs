@@ -110,6 +110,29 @@ public sealed class EvaluatePackageTests : IDisposable
         Assert.DoesNotContain("macro AUROC", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Evaluate_SplitOfAPackageThatRecordsNone_RefusedUntilTheSplitIsGiven()
+    {
+        // model.json without training.data.split (a package written by hand, or from an outside graph): --split test was
+        // the default split's test part (seed 1, 0.15/0.15), objects the model may have been trained on, reported as held out.
+        var data = WriteData();
+        var package = Package("1.0.0", 1);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", data, "--split", "test"]);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains("records no training split (training.data.split), so which objects it saw is not known", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("macro AUROC", output, StringComparison.Ordinal);
+
+        // The split given: evaluated (6 of 12 objects in the test part); --split all needs none.
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", data, "--split", "test", "--seed", "3", "--test", "0.5", "--val", "0"]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("6 objects", output, StringComparison.Ordinal);
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", data]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("12 objects", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("model.json")]
     [InlineData("model.onnx")]

@@ -16,14 +16,26 @@ namespace AlertBroker.Cli.Commands;
 /// <summary><c>alertbroker evaluate --model DIR --data …</c>: metrics, JSON and an HTML report.</summary>
 internal static class EvaluateCommand
 {
+    /// <summary>The fewest and most bootstrap resamples <c>--bootstrap</c> takes (0, none, besides).</summary>
+    internal const int MinimumResamples = 200, MaximumResamples = 100_000;
+
     public static Command Create()
     {
         var cli = new TrainingCli();
         var model = new Option<string>("--model") { Description = "Model package directory.", Required = true }.MustExist(PathKind.Directory);
-        var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given).", DefaultValueFactory = _ => "all" }.AcceptOnlyFromAmong("all", "test", "validation", "train");
+        var split = new Option<string>("--split") { Description = "Which part of --data to evaluate: all, or the test/validation/train part of the split the model was trained with (seed and fractions from model.json unless given; a model whose model.json records no split needs it given).", DefaultValueFactory = _ => "all" }.AcceptOnlyFromAmong("all", "test", "validation", "train");
         var report = new Option<string?>("--report") { Description = "Directory for evaluation.json and evaluation.html (default: print only)." }.OutputDirectory();
         var predictions = new Option<string?>("--predictions") { Description = "Also write every object's class probabilities at 0, 2, 5, 10, 15, 20, 30 and 50 days and on its whole light curve to this CSV (object_id, class, view, steps, p_<class>…): the numbers the figures are computed from." }.OutputFile();
-        var bootstrap = new Option<int>("--bootstrap") { Description = "Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day); 0 = none; at most 100000.", DefaultValueFactory = _ => 0 }.InRange(0, 100_000);
+        var bootstrap = new Option<int>("--bootstrap") { Description = $"Class-stratified bootstrap resamples of the evaluated objects for 95% intervals of the macro AUROC (whole and every day): 0 = none, else {MinimumResamples}–{MaximumResamples} (1000 is usual).", DefaultValueFactory = _ => 0 };
+        bootstrap.Validators.Add(result =>
+        {
+            // A 95% percentile interval from a few resamples rests on a handful of draws in each tail (none at all below
+            // 40): 5 resamples gave an "interval" that left out the figure itself.
+            if (CliHelpers.TryGetValue(result, out int n) && n != 0 && n is < MinimumResamples or > MaximumResamples)
+            {
+                result.AddError($"--bootstrap must be 0 (none) or {MinimumResamples}–{MaximumResamples} resamples (a 95% interval from fewer rests on a handful of draws in each tail), not {n}.");
+            }
+        });
         var command = new Command("evaluate", "Evaluate a model package on labelled light curves: macro AUROC, F1, accuracy, per-class figures, confusion matrix, early classification (exit 3 when the package cannot be used, 1 when the data cannot be read).");
         cli.AddEvaluationOptionsTo(command);
         command.Options.Add(model);
@@ -39,8 +51,7 @@ internal static class EvaluateCommand
     private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, string? predictionsFile, CancellationToken ct)
     {
         var splitOnly = new Option[] { cli.TestIds, cli.Validation, cli.Test }.FirstOrDefault(o => part == "all" && Given(parse, o));
-        if ((bootstrap < 0 ? $"--bootstrap must be 0 (none) or more, not {bootstrap}."
-            : splitOnly is not null ? $"{splitOnly.Name} picks a part of --data: give --split test, validation or train with it (--split all evaluates every object)."
+        if ((splitOnly is not null ? $"{splitOnly.Name} picks a part of --data: give --split test, validation or train with it (--split all evaluates every object)."
             : cli.DataSettingsProblem(parse)) is { } problem)
         {
             CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
@@ -72,6 +83,16 @@ internal static class EvaluateCommand
         catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
         {
             return ModelCli.ReportModelUnusable(e, e is ModelPackageException ? null : modelDir);
+        }
+
+        // A package whose model.json records no training split (one packaged from an outside graph, or written by hand)
+        // gave its "test part" from the default split (seed 1, 0.15/0.15): objects it may have been trained on, reported
+        // as held out. The split has to be said.
+        if (part != "all" && manifest.Training.Data?["split"] is null
+            && !new Option[] { cli.Seed, cli.Validation, cli.Test, cli.TestIds }.Any(o => Given(parse, o)))
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape($"--split {part}: {modelDir}'s model.json records no training split (training.data.split), so which objects it saw is not known: give the split it was trained with (--test-ids FILE, or --seed, --val and --test), or use --split all on data it has not seen.")}[/]");
+            return 2;
         }
 
         try
@@ -266,7 +287,7 @@ internal static class EvaluateCommand
             return ModelCli.ModelUnusableExitCode;
         }
 
-        var evaluated = EvaluationReport.FromPredictions(encoded, steps, Math.Max(0, bootstrap));
+        var evaluated = EvaluationReport.FromPredictions(encoded, steps, bootstrap);
 
         var result = evaluated with
         {
