@@ -109,6 +109,24 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [SharedDataFact]
+    public void Score_AnObservationInSeveralAlerts_CountedOnce()
+    {
+        // Each alert repeats its object's earlier photometry; the observations column counted every copy (ZTF17aaajnnn:
+        // 64 observations, 64 steps; the folder given twice: 128 observations, 64 steps).
+        var dir = ExportRandomModel("score-twice");
+        var folder = SharedData.Path("alert-samples", "ztf");
+        var once = new StringWriter();
+        var twice = new StringWriter();
+
+        Assert.Equal(0, ScoreCommand.Run(dir, [folder], jsonl: true, once, CancellationToken.None));
+        Assert.Equal(0, ScoreCommand.Run(dir, [folder, folder], jsonl: true, twice, CancellationToken.None));
+
+        Assert.Equal(once.ToString(), twice.ToString());
+        var rows = once.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(rows, r => r.GetProperty("observations").GetInt32() == 64 && r.GetProperty("steps").GetInt32() == 64);
+    }
+
+    [SharedDataFact]
     public async Task Score_RubinAlertsWithAZtfOnlyModel_WarnsOnceThatTheModelWasNotTrainedForTheSurvey()
     {
         var dir = TestModelPackages.Export(Path.Combine(_root, "ztf-only", "1"), "test-gru", "1", seed: 7, classes: s_classes, surveys: ["ztf"]);

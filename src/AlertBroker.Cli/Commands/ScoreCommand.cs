@@ -74,6 +74,24 @@ internal static class ScoreCommand
     {
         /// <summary>The object's newest alert (by MJD): what the worker's transient-candidate check would judge now.</summary>
         public Alert? Latest { get; set; }
+
+        private readonly HashSet<(long, ObservationKind)> _seen = [];
+
+        /// <summary>
+        /// Adds the observations not already held, by (source id, kind) as the worker's stored light curve merges them: an
+        /// alert repeats its object's earlier photometry, and one file given twice repeated all of it (the "observations"
+        /// column counted each copy).
+        /// </summary>
+        public void Add(Observation[] observations)
+        {
+            foreach (var o in observations)
+            {
+                if (_seen.Add((o.SourceId, o.Kind)))
+                {
+                    Observations.Add(o);
+                }
+            }
+        }
     }
 
     /// <summary>One object's score, and the model that gave it.</summary>
@@ -371,7 +389,7 @@ internal static class ScoreCommand
         return seen.Count;
     }
 
-    /// <summary>Every object's observations, merged across its alerts (deduplicated later by source id).</summary>
+    /// <summary>Every object's observations, merged across its alerts (each once, by source id and kind).</summary>
     internal static Dictionary<string, ObjectObservations> Collect(IReadOnlyList<string> paths, CancellationToken cancellationToken, out int errors, bool detectionsOnly = false, AlertDecoder? decoder = null)
     {
         decoder ??= new AlertDecoder();
@@ -411,10 +429,10 @@ internal static class ScoreCommand
                     entry.Latest = alert;
                 }
 
-                entry.Observations.AddRange(alert.Detections);
+                entry.Add(alert.Detections);
                 if (!detectionsOnly)
                 {
-                    entry.Observations.AddRange(alert.ForcedPhotometry);
+                    entry.Add(alert.ForcedPhotometry);
                 }
             }
         }
