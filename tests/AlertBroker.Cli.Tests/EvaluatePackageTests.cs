@@ -133,6 +133,30 @@ public sealed class EvaluatePackageTests : IDisposable
         Assert.Contains("12 objects", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Evaluate_LightCurvesOfASurveyTheModelDoesNotDeclare_SaidOnStderrAndInTheReport()
+    {
+        // A ZTF model on DES bands was evaluated without a word (score warns of the same for alerts).
+        var ztf = WriteData();
+        var des = Path.Combine(_root, "des-toy");
+        Directory.CreateDirectory(des);
+        File.Copy(Path.Combine(ztf, "ztf_toy_lightcurves.csv"), Path.Combine(des, "des_toy_lightcurves.csv"));
+        File.Copy(Path.Combine(ztf, "ztf_toy_metadata.csv"), Path.Combine(des, "des_toy_metadata.csv"));
+        var package = Package("1.0.0", 1);
+        var report = Path.Combine(_root, "report");
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", des, "--report", report]);
+
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("warning: toy 1.0.0 was not trained for the des survey (it declares ztf): 12 of 12 objects have des bands", output, StringComparison.Ordinal);
+        var conditions = JsonNode.Parse(File.ReadAllText(Path.Combine(report, "evaluation.json")))!["conditions"]!.GetValue<string>();
+        Assert.EndsWith("; des bands, the model declares ztf", conditions, StringComparison.Ordinal);
+
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", ztf]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("model.json")]
     [InlineData("model.onnx")]

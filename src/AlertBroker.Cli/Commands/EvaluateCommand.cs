@@ -136,6 +136,16 @@ internal static class EvaluateCommand
 
         var maxSteps = !Given(parse, cli.MaxSteps) && recordedMaxSteps is { } ms ? ms : parse.GetValue(cli.MaxSteps);
 
+        // Light curves of a survey the model does not declare (the ZTF model on DES or LSST bands) are scored through the
+        // encoding's wavelengths like any others; the figures are then not the model's on what it was made for. Said on
+        // stderr and in the report's conditions, as score says it of alerts.
+        var otherSurveys = ModelIo.SurveysOf(data).Where(s => !manifest.IsForSurvey(s)).ToList();
+        if (otherSurveys.Count > 0)
+        {
+            var objects = data.Objects.Count(o => o.Observations.Any(p => ModelIo.SurveyNameOf(p.Band) is { } s && otherSurveys.Contains(s)));
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"warning: {manifest.Name} {manifest.Version} was not trained for the {string.Join(" and ", otherSurveys)} survey{(otherSurveys.Count > 1 ? "s" : string.Empty)} (it declares {string.Join(", ", manifest.EffectiveSurveys)}): {objects} of {data.Objects.Count} objects have {string.Join("/", otherSurveys)} bands, and its figures on them are not what it was made for")));
+        }
+
         // Metadata: a model without the branch gets none; one with it gets the data's values, or with --no-meta none of
         // them (every value flagged unknown, observer-frame times): what the worker gives it without a metadata source.
         var metadata = manifest.Network.MetaFeatures == 0 ? MetadataUse.None : parse.GetValue(cli.NoMeta) ? MetadataUse.Unknown : MetadataUse.Known;
@@ -293,7 +303,7 @@ internal static class EvaluateCommand
         {
             Model = modelDir,
             Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
-            Conditions = TrainingCli.Conditions(metadata, maxSteps),
+            Conditions = TrainingCli.Conditions(metadata, maxSteps) + (otherSurveys.Count == 0 ? string.Empty : $"; {string.Join("/", otherSurveys)} bands, the model declares {string.Join(", ", manifest.EffectiveSurveys)}"),
             History = ModelIo.History(manifest),
             LeftOut = leftOut,
         };

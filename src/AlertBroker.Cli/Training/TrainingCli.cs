@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using AlertBroker.Alerts;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
@@ -264,8 +263,8 @@ internal sealed class TrainingCli
         };
         var pool = DatasetLoader.Load(paths, null, options, null, ct);
         var encoding = StepEncoding(parse);
-        mixSurveys = SurveysOf(pool);
-        if (MixSurveyNote(SurveysOf(data), pool, encoding) is { } note)
+        mixSurveys = ModelIo.SurveysOf(pool);
+        if (MixSurveyNote(ModelIo.SurveysOf(data), pool, encoding) is { } note)
         {
             CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
         }
@@ -306,22 +305,6 @@ internal sealed class TrainingCli
         return replay;
     }
 
-    /// <summary>The surveys ("ztf", "lsst", "des") whose bands the light curves of <paramref name="data"/> hold, sorted.</summary>
-    public static IReadOnlyList<string> SurveysOf(LabelledDataset data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        var bands = new HashSet<Passband>();
-        foreach (var o in data.Objects)
-        {
-            foreach (var observation in o.Observations)
-            {
-                bands.Add(observation.Band);
-            }
-        }
-
-        return [.. bands.Select(b => LightCurveEncoding.BandKey(b).Split(':')[0]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-    }
-
     /// <summary>
     /// One line when the replay pool's bands are another survey's than the training data's (null when they are the same):
     /// each keeps its own survey's wavelengths, which the user should know. Throws <see cref="ArgumentException"/> when the
@@ -339,7 +322,7 @@ internal sealed class TrainingCli
             throw new ArgumentException($"--mix-data {pool.Name} has bands {string.Join(", ", unknown)}, which the encoding {encoding.Id} cannot represent (it knows {string.Join(", ", encoding.BandWavelengthsMicron.Keys)}).");
         }
 
-        var mix = SurveysOf(pool);
+        var mix = ModelIo.SurveysOf(pool);
         return mix.SequenceEqual(dataSurveys, StringComparer.Ordinal)
             ? null
             : $"replay: --mix-data holds {string.Join("+", mix)} bands and --data {string.Join("+", dataSurveys)} bands; each keeps its own survey's wavelengths (the mix data's survey comes from its file or folder names, --survey only where they do not say).";

@@ -432,44 +432,28 @@ public static class ModelIo
     public static IReadOnlyList<string> SurveysOf(LabelledDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        bool ztf = false, lsst = false, des = false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var o in data.Objects)
         {
             foreach (var p in o.Observations)
             {
-                switch (Passbands.SurveyOf(p.Band))
+                if (SurveyNameOf(p.Band) is { } survey)
                 {
-                    case Survey.Ztf:
-                        ztf = true;
-                        break;
-                    case Survey.Lsst:
-                        lsst = true;
-                        break;
-                    default:
-                        des |= p.Band is >= Passband.DesG and <= Passband.DesZ;
-                        break;
+                    seen.Add(survey);
                 }
             }
         }
 
-        var list = new List<string>();
-        if (ztf)
-        {
-            list.Add(SurveyNames.Ztf);
-        }
-
-        if (lsst)
-        {
-            list.Add(SurveyNames.Lsst);
-        }
-
-        if (des)
-        {
-            list.Add("des");
-        }
-
-        return list;
+        return [.. new[] { SurveyNames.Ztf, SurveyNames.Lsst, "des" }.Where(seen.Contains)];
     }
+
+    /// <summary>The survey that defines <paramref name="band"/> as model.json names surveys ("ztf", "lsst", "des"); null for an unknown band.</summary>
+    public static string? SurveyNameOf(Passband band) => Passbands.SurveyOf(band) switch
+    {
+        Survey.Ztf => SurveyNames.Ztf,
+        Survey.Lsst => SurveyNames.Lsst,
+        _ => band is >= Passband.DesG and <= Passband.DesZ ? "des" : null,
+    };
 
     /// <summary>A JSON description of a data set for <c>model.json</c>.</summary>
     public static JsonObject Describe(string source, EncodedDataset set, string part)
