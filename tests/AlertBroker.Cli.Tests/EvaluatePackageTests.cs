@@ -56,11 +56,11 @@ public sealed class EvaluatePackageTests : IDisposable
         return dir;
     }
 
-    private string Package(string version, long seed)
+    private string Package(string version, long seed, JsonObject? trainingData = null)
     {
         var dir = Path.Combine(_root, "models", "toy", version);
         var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(2, metadata: false) with { HiddenSize = 4 }, seed);
-        ModelIo.Export(weights, ["SNIa", "SNII"], "toy", version, dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        ModelIo.Export(weights, ["SNIa", "SNII"], "toy", version, dir, trainingData ?? [], new Dictionary<string, double>(), surveys: ["ztf"]);
         return dir;
     }
 
@@ -155,6 +155,40 @@ public sealed class EvaluatePackageTests : IDisposable
         (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", ztf]);
         Assert.True(code == 0, $"exit {code}: {output}");
         Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_SplitSettingOtherThanTheRecordedOne_SaidOnStderrAndInTheReport()
+    {
+        // model.json records seed 1, 0.2/0.25; --seed 5 evaluated another split's test part, objects the model was
+        // trained on among them, reported as "(test part)" without a word. A model fitted on every object (test fraction
+        // 0) given --test 0.3 or a --test-ids file had its training objects reported as held out.
+        var data = WriteData();
+        var split = Package("3.0.0", 1, new JsonObject { ["split"] = new JsonObject { ["seed"] = 1, ["validationFraction"] = 0.2, ["testFraction"] = 0.25 } });
+        var all = Package("4.0.0", 1, new JsonObject { ["split"] = new JsonObject { ["seed"] = 1, ["validationFraction"] = 0.2, ["testFraction"] = 0 } });
+        var ids = Path.Combine(_root, "ids.txt");
+        File.WriteAllLines(ids, ["ZTFtoy000", "ZTFtoy001", "ZTFtoy002", "ZTFtoy003"]);
+        var report = Path.Combine(_root, "report");
+        const string Said = "not the split model.json records, so this test part is not the one the model was held out from";
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", split, "--data", data, "--split", "test", "--seed", "5", "--report", report]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains($"warning: --seed 5 (model.json records 1): {Said}", output, StringComparison.Ordinal);
+        var line = JsonNode.Parse(File.ReadAllText(Path.Combine(report, "evaluation.json")))!["data"]!.GetValue<string>();
+        Assert.EndsWith("(test part of a split other than the one model.json records)", line, StringComparison.Ordinal);
+
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", all, "--data", data, "--split", "test", "--test", "0.3"]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains($"--test 0.3 (model.json records 0): {Said}", output, StringComparison.Ordinal);
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", all, "--data", data, "--split", "test", "--test-ids", ids]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.Contains("(model.json records a split by fractions, no test ids)", output, StringComparison.Ordinal);
+
+        // The recorded settings given again, or none given: no warning.
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", split, "--data", data, "--split", "test", "--seed", "1", "--test", "0.25", "--report", report]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+        Assert.EndsWith("(test part)", JsonNode.Parse(File.ReadAllText(Path.Combine(report, "evaluation.json")))!["data"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -153,6 +153,7 @@ internal static class EvaluateCommand
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = maxSteps, Metadata = metadata, Encoding = encoding });
         var leftOut = encoded.LeftOut;
         TrainingCli.ReportLeftOut(encoded);
+        var otherSplit = new List<string>();
         if (part != "all")
         {
             ulong? recordedSeed;
@@ -170,6 +171,17 @@ internal static class EvaluateCommand
             {
                 CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
                 return 1;
+            }
+
+            // A split setting given that is not the one model.json records evaluates another split's part, as held out,
+            // though objects the model was trained on may be in it: said (stderr and the report's data line).
+            void Differs<T>(Option<T> option, T given, T? recorded)
+                where T : struct, IEquatable<T>
+            {
+                if (splitInfo is not null && Given(parse, option) && recorded is { } r && !r.Equals(given))
+                {
+                    otherSplit.Add(string.Create(CultureInfo.InvariantCulture, $"{option.Name} {given} (model.json records {r})"));
+                }
             }
 
             var seed = !Given(parse, cli.Seed) && recordedSeed is { } s ? s : parse.GetValue(cli.Seed);
@@ -205,6 +217,18 @@ internal static class EvaluateCommand
                 }
 
                 TrainingCli.ReportIdsNotRead(holdout, test.Length);
+                if (parse.GetValue(cli.TestIds) is not null && splitInfo is not null && holdout.Sha256 != recordedSha)
+                {
+                    otherSplit.Add(recordedSha is null ? $"--test-ids {idsFile} (model.json records a split by fractions, no test ids)" : $"--test-ids {idsFile} (not the file model.json records: sha256 {holdout.Sha256[..12]}…)");
+                }
+
+                if (part != "test")
+                {
+                    // The validation part is drawn from the rest by seed and fraction.
+                    Differs(cli.Seed, seed, recordedSeed);
+                    Differs(cli.Validation, val, recordedVal);
+                }
+
                 var rest = holdout.Select(encoded, inside: false);
                 var inner = DatasetSplit.Stratified(rest.Select(i => encoded.Labels[i]).ToArray(), val, 0, seed);
                 encoded = encoded.Subset(part switch
@@ -230,6 +254,9 @@ internal static class EvaluateCommand
                     return 1;
                 }
 
+                Differs(cli.Seed, seed, recordedSeed);
+                Differs(cli.Validation, val, recordedVal);
+                Differs(cli.Test, test, recordedTest);
                 var split = DatasetSplit.Stratified(encoded.Labels, val, test, seed);
                 encoded = encoded.Subset(part switch
                 {
@@ -238,6 +265,11 @@ internal static class EvaluateCommand
                     _ => split.Train,
                 });
             }
+        }
+
+        if (otherSplit.Count > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(string.Join("; ", otherSplit))}: not the split model.json records, so this {part} part is not the one the model was held out from (objects it was trained on may be in it)[/]");
         }
 
         if (encoded.Count == 0)
@@ -302,7 +334,7 @@ internal static class EvaluateCommand
         var result = evaluated with
         {
             Model = modelDir,
-            Data = data.Name + (part == "all" ? string.Empty : $" ({part} part)"),
+            Data = data.Name + (part == "all" ? string.Empty : otherSplit.Count > 0 ? $" ({part} part of a split other than the one model.json records)" : $" ({part} part)"),
             Conditions = TrainingCli.Conditions(metadata, maxSteps) + (otherSurveys.Count == 0 ? string.Empty : $"; {string.Join("/", otherSurveys)} bands, the model declares {string.Join(", ", manifest.EffectiveSurveys)}"),
             History = ModelIo.History(manifest),
             LeftOut = leftOut,
