@@ -431,9 +431,14 @@ public sealed class TrainingCommandsTests : IDisposable
 
         // A class of the model with no object in the data has no AUROC: the macro figures average the others, as said.
         File.WriteAllLines(meta, File.ReadAllLines(meta).Where(l => !l.Contains(",TDE,", StringComparison.Ordinal)));
-        (exit, _, _, stderr) = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
+        (exit, var stdout, _, stderr) = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
         Assert.Equal(0, exit);
         Assert.Contains("no object of class TDE in the data: the macro figures average the other 2 classes", stderr.ReplaceLineEndings(" "), StringComparison.Ordinal);
+
+        // Its row in the table shows "–" for the figures it has none of (as the HTML report does), not NaN.
+        var row = Assert.Single(stdout.Split('\n'), l => l.Contains("│ TDE ", StringComparison.Ordinal));
+        Assert.DoesNotContain("NaN", stdout, StringComparison.Ordinal);
+        Assert.Equal(3, row.Split('–').Length - 1);
         Assert.Contains("No object of class TDE: the macro figures average the other classes.", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
     }
 }

@@ -368,8 +368,6 @@ internal static class EvaluateCommand
         }
     }
 
-    private static string Interval(IReadOnlyList<double>? i) => i is { Count: 2 } && double.IsFinite(i[0]) ? Markup.Escape($" [{i[0]:0.000}, {i[1]:0.000}]") : string.Empty;
-
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     // training.data.{name} of model.json: null when absent or null, else an object (InvalidDataException naming it).
@@ -465,7 +463,7 @@ internal static class EvaluateCommand
         table.AddColumn(new TableColumn("AUROC").RightAligned());
         foreach (var c in r.PerClass)
         {
-            table.AddRow(Markup.Escape(c.Class), c.Support.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{c.Precision:0.000}", $"{c.Recall:0.000}", $"{c.F1:0.000}", $"{c.Auroc:0.000}");
+            table.AddRow(Markup.Escape(c.Class), c.Support.ToString(System.Globalization.CultureInfo.InvariantCulture), ReportWriter.N(c.Precision), ReportWriter.N(c.Recall), ReportWriter.N(c.F1), ReportWriter.N(c.Auroc));
         }
 
         AnsiConsole.Write(table);
@@ -482,10 +480,10 @@ internal static class EvaluateCommand
         early.AddColumn(new TableColumn("macro AUROC").RightAligned());
         foreach (var p in r.Early)
         {
-            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", $"{p.MacroAuroc:0.000}{Interval(p.MacroAurocInterval)}");
+            early.AddRow($"{p.Days}", $"{p.Objects}", $"{p.StillObserved}", ReportWriter.N(p.MacroAuroc) + Markup.Escape(ReportWriter.Interval(p.MacroAurocInterval)));
         }
 
-        early.AddRow("whole", $"{r.Objects}", "–", $"{r.MacroAuroc:0.000}{Interval(r.MacroAurocInterval)}");
+        early.AddRow("whole", $"{r.Objects}", "–", ReportWriter.N(r.MacroAuroc) + Markup.Escape(ReportWriter.Interval(r.MacroAurocInterval)));
         AnsiConsole.Write(early);
     }
 }

@@ -138,9 +138,11 @@ public static class ReportWriter
         File.WriteAllText(Path.Combine(directory, "evaluation.html"), ToHtml(report));
     }
 
-    private static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
+    /// <summary>A figure as the report and <c>evaluate</c>'s tables show it: three decimals, "–" where there is none (NaN: a class without objects).</summary>
+    public static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
 
-    private static string Interval(IReadOnlyList<double>? interval) =>
+    /// <summary>" [a, b]" for a bootstrap interval, empty where none was computed.</summary>
+    public static string Interval(IReadOnlyList<double>? interval) =>
         interval is { Count: 2 } i && double.IsFinite(i[0]) ? $" [{N(i[0])}, {N(i[1])}]" : string.Empty;
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
