@@ -49,7 +49,14 @@ public sealed class CheckedGZipStream : ReadOnlyStream
 
         _decompressed += n;
 
-        // Header (10 bytes) + trailer (8 bytes) at the least; anything shorter is left to the decompressor. The check is
+        // Fewer bytes than a gzip header (10) and trailer (8), but some: cut inside them (the decompressor ended quietly
+        // and the file read as "is empty").
+        if (n == 0 && buffer.Length > 0 && _compressed.Ended && _compressed.Total is > 0 and < 18)
+        {
+            throw new InvalidDataException($"{_path} is cut short: {_compressed.Total} bytes, fewer than a gzip file's header and trailer (18); copy or download it again.");
+        }
+
+        // Header (10 bytes) + trailer (8 bytes) at the least; anything shorter is refused above. The check is
         // made once the compressed bytes have all been read (the decompressor reads on to the end, looking for a further
         // member), with the size their last four bytes record.
         if (n == 0 && buffer.Length > 0 && _compressed.Ended && _compressed.Total >= 18 && _decompressed < (1L << 32)

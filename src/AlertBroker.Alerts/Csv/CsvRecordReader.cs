@@ -24,11 +24,15 @@ namespace AlertBroker.Alerts.Csv;
 /// never reading it whole first.</item>
 /// </list>
 /// Every refusal is an <see cref="InvalidDataException"/> (what the readers throw for a malformed file) naming the file and
-/// the line where the record starts. The reader reads ahead of the record it returns: read the <see cref="TextReader"/>
+/// the line where the record starts; so is text that is not UTF-8 where the <see cref="TextReader"/> decodes strictly
+/// (<see cref="StrictUtf8"/>), named with the last line read. The reader reads ahead of the record it returns: read the <see cref="TextReader"/>
 /// through it alone. Disposing it leaves the <see cref="TextReader"/> open.
 /// </remarks>
 public sealed class CsvRecordReader : IDisposable
 {
+    /// <summary>UTF-8 that throws on an invalid byte sequence (no byte order mark written): for readers that must not guess.</summary>
+    public static System.Text.Encoding StrictUtf8 { get; } = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The longest record read, in UTF-8 bytes: 1 MiB.</summary>
     public const int DefaultMaxRecordBytes = 1 << 20;
 
@@ -95,6 +99,14 @@ public sealed class CsvRecordReader : IDisposable
         {
             _atEnd = true;
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{Path}: line {e.LineNumber}: {Reason(e)}"), e);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            // A reader opened with strict UTF-8 (the trainer's): Latin-1 ids decoded with replacement characters merged
+            // distinct objects ('SN\xe91' and 'SN\xe81' both 'SN\ufffd1').
+            _atEnd = true;
+            var bytes = e.BytesUnknown is { Length: > 0 } b ? " (bytes " + Convert.ToHexString(b) + ")" : string.Empty;
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{Path}: not UTF-8 text{bytes}{(Line > 0 ? $" after line {Line}" : string.Empty)}; save the file as UTF-8"), e);
         }
     }
 

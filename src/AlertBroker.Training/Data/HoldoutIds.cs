@@ -72,6 +72,11 @@ public sealed class HoldoutIds
         ArgumentNullException.ThrowIfNull(headerLines);
         var sorted = ids.ToList();
         sorted.Sort(StringComparer.Ordinal);
+        if (sorted.Select(NotWritable).FirstOrDefault(p => p is not null) is { } problem)
+        {
+            throw new InvalidDataException(problem);
+        }
+
         var sb = new StringBuilder();
         foreach (var h in headerLines)
         {
@@ -91,6 +96,22 @@ public sealed class HoldoutIds
 
         File.WriteAllText(path, sb.ToString());
         return Read(path);
+    }
+
+    /// <summary>
+    /// Why <paramref name="id"/> cannot be a line of an id file (null: it can): <see cref="Read"/> cuts a line at <c>#</c>
+    /// and trims it, so 'OBJ#1' came back as 'OBJ' (two such ids: "listed twice", an unexpected error) and ' OBJ1 ' as
+    /// 'OBJ1', another object or none.
+    /// </summary>
+    public static string? NotWritable(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var why = id.Length == 0 ? "it is empty"
+            : id.Contains('#', StringComparison.Ordinal) ? "it holds '#', which starts a comment there"
+            : id.Any(c => c is '\n' or '\r') ? "it holds a line break"
+            : id.Trim().Length != id.Length ? "it starts or ends with white space, which is trimmed there"
+            : null;
+        return why is null ? null : $"object id '{(id.Length > 80 ? id[..80] + "…" : id).ReplaceLineEndings(" ")}' cannot be written to an id file: {why} (rename the object in the data)";
     }
 
     /// <summary>

@@ -74,7 +74,11 @@ public sealed class LabelledDataset
         return new LabelledDataset(Name, list);
     }
 
-    /// <summary>Concatenates sets (e.g. several simulation files).</summary>
+    /// <summary>
+    /// Concatenates sets (e.g. several simulation files). An object id in two sets is refused (<see cref="InvalidDataException"/>
+    /// naming both): splits and id files pick objects by id, and the same set given twice put its objects in training and
+    /// test parts at once (a test AUROC of 1.000).
+    /// </summary>
     public static LabelledDataset Concat(string name, IEnumerable<LabelledDataset> sets)
     {
         ArgumentNullException.ThrowIfNull(sets);
@@ -82,8 +86,17 @@ public sealed class LabelledDataset
         var rejected = RejectedRows.None;
         var leftOut = LeftOutObjects.None;
         var unknown = RejectedRows.None;
+        var from = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var s in sets)
         {
+            foreach (var o in s.Objects)
+            {
+                if (!from.TryAdd(o.ObjectId, s.Name))
+                {
+                    throw new InvalidDataException($"object id '{o.ObjectId}' is in {from[o.ObjectId]} and in {s.Name}{(from[o.ObjectId] == s.Name ? " (given twice)" : string.Empty)}: object ids must be unique across the data sets given (splits and id files pick objects by id); give each set once, or rename one set's ids.");
+                }
+            }
+
             list.AddRange(s.Objects);
             rejected = rejected.Add(s.Rejected);
             leftOut = leftOut.Add(s.LeftOut);

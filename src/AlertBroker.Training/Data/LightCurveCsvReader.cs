@@ -39,7 +39,8 @@ public static class LightCurveCsvReader
 {
     /// <summary>
     /// Reads a pair given as a directory holding one pair, a light-curve file or a metadata file (its partner is
-    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv(.gz)</c>; an uncompressed one first).
+    /// found by replacing <c>_lightcurves.csv(.gz)</c> ↔ <c>_metadata.csv(.gz)</c>; a partner there both plain and gzipped
+    /// is refused).
     /// </summary>
     public static LabelledDataset Read(string path, CsvReadOptions? options = null)
     {
@@ -67,6 +68,15 @@ public static class LightCurveCsvReader
                 throw new InvalidDataException($"{lightCurves}: needs mag,mag_err or flux,flux_err columns.");
             }
 
+            // The header's width without trailing unnamed columns (a header ending in a comma): a row needs that many
+            // cells, and a cell past it that holds anything is a row that does not fit the header (decimal commas:
+            // "A1,58000,g,18,52,0,12" was read as mag 18, error 52), not trailing emptiness.
+            var width = header.Length;
+            while (width > 0 && header[width - 1].Length == 0)
+            {
+                width--;
+            }
+
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
             while (reader.ReadFields() is { } f)
@@ -75,9 +85,21 @@ public static class LightCurveCsvReader
                 // (the observation's id) is the line before, as when every record was one line.
                 var at = reader.Line;
                 var row = at - 1;
-                if (f.Length < header.Length)
+                if (f.Length < width)
                 {
                     rejections.Add("too few columns", lightCurves, at);
+                    continue;
+                }
+
+                if (MoreCellsThan(f, width))
+                {
+                    rejections.Add("more cells than the header", lightCurves, at);
+                    continue;
+                }
+
+                if (f[id].Length == 0)
+                {
+                    rejections.Add("row without an object id", lightCurves, at);
                     continue;
                 }
 
@@ -207,11 +229,13 @@ public static class LightCurveCsvReader
     {
         if (Directory.Exists(path))
         {
-            var files = Directory.GetFiles(path, "*_lightcurves.csv*");
+            // Only the two names a pair's light-curve file can have: a backup beside it (…_lightcurves.csv.bak) was counted.
+            var files = Directory.GetFiles(path, "*_lightcurves.csv*")
+                .Where(f => f.EndsWith("_lightcurves.csv", StringComparison.Ordinal) || f.EndsWith("_lightcurves.csv.gz", StringComparison.Ordinal)).ToArray();
             Array.Sort(files, StringComparer.Ordinal);
             if (files.Length != 1)
             {
-                throw new FileNotFoundException($"{path}: expected exactly one *_lightcurves.csv[.gz], found {files.Length}.");
+                throw new FileNotFoundException($"{path}: expected exactly one *_lightcurves.csv[.gz], found {files.Length}{(files.Length > 1 ? ": " + string.Join(", ", files.Select(Path.GetFileName)) + "; give the one to read" : string.Empty)}.");
             }
 
             path = files[0];
@@ -224,18 +248,12 @@ public static class LightCurveCsvReader
         if (name.AsSpan(stem.Length).StartsWith("_metadata.csv", StringComparison.Ordinal))
         {
             metadata = path;
-            lightCurves = File.Exists(Path.Combine(dir, stem + "_lightcurves.csv.gz"))
-                ? Path.Combine(dir, stem + "_lightcurves.csv.gz")
-                : Path.Combine(dir, stem + "_lightcurves.csv");
+            lightCurves = Partner(Path.Combine(dir, stem + "_lightcurves.csv"), path);
         }
         else
         {
             lightCurves = path;
-            metadata = Path.Combine(dir, stem + "_metadata.csv");
-            if (!File.Exists(metadata) && File.Exists(metadata + ".gz"))
-            {
-                metadata += ".gz";
-            }
+            metadata = Partner(Path.Combine(dir, stem + "_metadata.csv"), path);
         }
 
         if (!File.Exists(lightCurves) || !File.Exists(metadata))
@@ -245,6 +263,16 @@ public static class LightCurveCsvReader
         }
 
         return (lightCurves, metadata);
+    }
+
+    // The partner file, plain or gzipped; both present is refused (the 3-row .gz was read in place of the whole .csv
+    // beside it when the metadata file was given, while the directory was refused).
+    private static string Partner(string plain, string given)
+    {
+        var gz = plain + ".gz";
+        return File.Exists(plain) && File.Exists(gz)
+            ? throw new InvalidDataException($"{Path.GetFileName(plain)} and {Path.GetFileName(gz)} are both beside {given}: which one is its partner is not clear; remove or rename one.")
+            : File.Exists(gz) ? gz : plain;
     }
 
     /// <summary>
@@ -290,10 +318,17 @@ public static class LightCurveCsvReader
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
         var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
+        var width = header.Length;
+        while (width > 0 && header[width - 1].Length == 0)
+        {
+            width--;
+        }
+
         while (reader.ReadFields() is { } f)
         {
             var number = reader.Line;
             var problem = f.Length <= Math.Max(id, cls) || f[id].Trim().Length == 0 || f[cls].Trim().Length == 0 ? "metadata without an id or class"
+                : MoreCellsThan(f, width) ? "metadata with more cells than the header"
                 : !seen.Add(f[id]) ? "metadata repeating an object id"
                 : null;
             if (problem is not null)
@@ -304,9 +339,12 @@ public static class LightCurveCsvReader
 
             // A value the network cannot be given (a catalogue's -99 for "missing", a negative redshift, 1e300) is unknown,
             // as the worker reads it from its sources (MetadataValues), and counted.
-            var redshift = Usable(MetadataSources.HostRedshift, z >= 0 && z < f.Length ? redshiftValues.Add(f[z]) : double.NaN, options.RedshiftColumn, unknown, path, number);
-            var e = ebv >= 0 && ebv < f.Length ? Usable(MetadataSources.MilkyWayEbv, ParseOrNaN(f[ebv]), "mwebv", unknown, path, number)
-                : av >= 0 && av < f.Length ? Usable(MetadataSources.MilkyWayEbv, ParseOrNaN(f[av]) / 3.1, "a_v", unknown, path, number)
+            // Text that is not a number and not a "missing" word (abc) is unknown too, and counted.
+            var redshift = z >= 0 && z < f.Length
+                ? Usable(MetadataSources.HostRedshift, Cell(redshiftValues.Add(f[z]), f[z], options.RedshiftColumn, unknown, path, number), options.RedshiftColumn, unknown, path, number)
+                : double.NaN;
+            var e = ebv >= 0 && ebv < f.Length ? Usable(MetadataSources.MilkyWayEbv, Cell(ParseOrNaN(f[ebv]), f[ebv], "mwebv", unknown, path, number), "mwebv", unknown, path, number)
+                : av >= 0 && av < f.Length ? Usable(MetadataSources.MilkyWayEbv, Cell(ParseOrNaN(f[av]), f[av], "a_v", unknown, path, number) / 3.1, "a_v", unknown, path, number, AvRange)
                 : double.NaN;
             list.Add((f[id], f[cls].Trim(), redshift, e));
         }
@@ -403,10 +441,24 @@ public static class LightCurveCsvReader
         }
     }
 
+    private static bool MoreCellsThan(string[] cells, int width)
+    {
+        for (var i = width; i < cells.Length; i++)
+        {
+            if (cells[i].Length > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     internal static TextReader OpenText(string path)
     {
         Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(path) : File.OpenRead(path);
-        return new StreamReader(stream, bufferSize: 1 << 16);
+        // Strict UTF-8: bytes of another encoding (Latin-1 ids) are refused, naming the file, not read as U+FFFD.
+        return new StreamReader(stream, CsvRecordReader.StrictUtf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
     }
 
     private static int Column(string[] header, string name, string path)
@@ -419,15 +471,38 @@ public static class LightCurveCsvReader
     /// <paramref name="value"/> when <paramref name="source"/> can take it (<see cref="MetadataValues.IsUsable"/>), else NaN;
     /// a number it cannot take is counted in <paramref name="unknown"/> under the column's name.
     /// </summary>
-    internal static double Usable(string source, double value, string column, RejectionCounter unknown, string path, long line)
+    internal static double Usable(string source, double value, string column, RejectionCounter unknown, string path, long line, string? range = null)
     {
         if (double.IsNaN(value) || MetadataValues.IsUsable(source, value))
         {
             return value;
         }
 
-        unknown.Add($"{column} not {MetadataValues.Range(source)}", path, line);
+        unknown.Add($"{column} not {range ?? MetadataValues.Range(source)}", path, line);
         return double.NaN;
+    }
+
+    // A_V is read as E(B−V) = A_V / 3.1, so its range is 3.1 times E(B−V)'s: A_V 40 was said to be "not a number from 0 to
+    // 10" while 20 was taken.
+    private static readonly string AvRange = string.Create(CultureInfo.InvariantCulture, $"a number from 0 to {MetadataValues.MaxMilkyWayEbv * 3.1:0.#}");
+
+    // A metadata cell read as NaN: counted as unknown when it held text that is neither a number nor a word for "missing".
+    private static double Cell(double value, string cell, string column, RejectionCounter unknown, string path, long line)
+    {
+        if (double.IsNaN(value) && IsText(cell))
+        {
+            unknown.Add($"{column} not a number", path, line);
+        }
+
+        return value;
+    }
+
+    private static bool IsText(string cell)
+    {
+        var text = cell.Trim();
+        return text.Length > 0 && !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            && !text.Equals("nan", StringComparison.OrdinalIgnoreCase) && !text.Equals("null", StringComparison.OrdinalIgnoreCase)
+            && !text.Equals("na", StringComparison.OrdinalIgnoreCase) && !text.Equals("none", StringComparison.OrdinalIgnoreCase);
     }
 
     private static double ParseOrNaN(string s) =>
