@@ -44,4 +44,44 @@ public sealed class ExperimentCommandTests : IDisposable
         Assert.Equal(expected, code);
         Assert.False(Directory.Exists(output));
     }
+
+    // --des given as a file of its pair (the path check takes files) dropped the des-sims target without a word.
+    [Fact]
+    public void Transfer_DesGivenAsAFileOfItsPair_IsATarget()
+    {
+        var ztf = WritePair("ztf-toy", "ztf_toy", "ZTF", magnitudes: true);
+        var des = WritePair("des-toy", "des_toy", "DES", magnitudes: false);
+        var output = Path.Combine(_root, "out");
+
+        var code = AlertBrokerCommand.Create().Parse(["experiment", "transfer", "--ztf-sim", ztf, "--bts", ztf, "--des", Path.Combine(des, "des_toy_lightcurves.csv"),
+            "--base-epochs", "1", "--base-objects", "40", "--seeds", "1", "--max-epochs", "1", "--modes", "scratch", "--min-seeds", "1", "--threads", "1", "--out", output]).Invoke();
+
+        Assert.Equal(0, code);
+        Assert.Contains("\"des-sims\"", File.ReadAllText(Path.Combine(output, "transfer-results.json")), StringComparison.Ordinal);
+    }
+
+    // 40 objects, SNIa rising and SNII falling, 8 points each in g and r.
+    private string WritePair(string folder, string stem, string prefix, bool magnitudes)
+    {
+        var dir = Path.Combine(_root, folder);
+        Directory.CreateDirectory(dir);
+        var lc = new System.Text.StringBuilder(magnitudes ? "object_id,mjd,band,mag,mag_err\n" : "object_id,mjd,band,flux,flux_err\n");
+        var meta = new System.Text.StringBuilder("object_id,class\n");
+        for (var i = 0; i < 40; i++)
+        {
+            var ia = i % 2 == 0;
+            meta.Append(System.Globalization.CultureInfo.InvariantCulture, $"{prefix}{i},{(ia ? "SNIa" : "SNII")}\n");
+            for (var t = 0; t < 8; t++)
+            {
+                var mag = 19 + ((ia ? -0.1 : 0.1) * t);
+                var value = magnitudes ? mag : Math.Pow(10, (27.5 - mag) / 2.5);
+                var error = magnitudes ? 0.05 : value * 0.05;
+                lc.Append(System.Globalization.CultureInfo.InvariantCulture, $"{prefix}{i},{58000 + (3.0 * t) + (0.1 * i)},{(t % 2 == 0 ? "g" : "r")},{value:0.####},{error:0.####}\n");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(dir, stem + "_lightcurves.csv"), lc.ToString());
+        File.WriteAllText(Path.Combine(dir, stem + "_metadata.csv"), meta.ToString());
+        return dir;
+    }
 }

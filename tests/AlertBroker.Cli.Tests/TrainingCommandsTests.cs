@@ -64,10 +64,88 @@ public sealed class TrainingCommandsTests : IDisposable
         var run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--classes", "SNIa,SNII,TDE", "--test", "0.25", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir]);
 
         Assert.True(run.Code == 0, run.Output);
-        Assert.Contains($"3 metadata value(s) read as unknown (2 redshift not a number from 0 to 15, 1 a_v not a number from 0 to 10); the first: {metadata} line 4", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"3 metadata value(s) read as unknown (2 redshift not a number from 0 to 15, 1 a_v not a number from 0 to 31); the first: {metadata} line 4", run.Stderr, StringComparison.Ordinal);
         var recorded = ModelIo.LoadPackage(dir).Manifest!.Training.Data!["metadataReadAsUnknown"]!;
         Assert.Equal(2, (int)recorded["redshift not a number from 0 to 15"]!);
-        Assert.Equal(1, (int)recorded["a_v not a number from 0 to 10"]!);
+        Assert.Equal(1, (int)recorded["a_v not a number from 0 to 31"]!);
+    }
+
+    // --mix-data was read without a word about its rows, metadata values and objects left out (train said them of --data),
+    // and a pool of which nothing could be read ended in "--mix-data has no objects of the classes …".
+    [Fact]
+    public async Task Train_MixDataLeftOut_SaidAndRecorded_NothingReadableSaysWhy()
+    {
+        var data = WriteData();
+        var pool = Path.Combine(_root, "pool");
+        Directory.CreateDirectory(pool);
+        var rows = File.ReadAllLines(Path.Combine(data, "ztf_toy_lightcurves.csv"));
+        rows[1] = rows[1].Replace(",g,", ",x,", StringComparison.Ordinal).Replace(",r,", ",x,", StringComparison.Ordinal);
+        File.WriteAllLines(Path.Combine(pool, "ztf_pool_lightcurves.csv"), rows);
+        File.WriteAllLines(Path.Combine(pool, "ztf_pool_metadata.csv"), File.ReadAllLines(Path.Combine(data, "ztf_toy_metadata.csv"))
+            .Select(l => l.StartsWith("ZTFtoy001,", StringComparison.Ordinal) ? "ZTFtoy001,SNII,-99,0.1" : l).Append("ZTFtoy999,SNIa,0.1,0.1"));
+        var dir = Path.Combine(_root, "models", "mix", "1.0.0");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--mix-data", pool, "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", dir]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains($"--mix-data: 1 row(s) left out (1 unknown band); the first: {Path.Combine(pool, "ztf_pool_lightcurves.csv")} line 2", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--mix-data: 1 metadata value(s) read as unknown (1 redshift not a number from 0 to 15)", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--mix-data: 1 object(s) of the data left out: 1 labelled without a usable observation", run.Stderr, StringComparison.Ordinal);
+        var replay = ModelIo.LoadPackage(dir).Manifest!.Training.Data!["replay"]!;
+        Assert.Equal(1, (int)replay["rejectedRows"]!["unknown band"]!);
+        Assert.Equal(1, (int)replay["metadataReadAsUnknown"]!["redshift not a number from 0 to 15"]!);
+        Assert.Equal(1, (int)replay["objectsLeftOut"]!);
+
+        // Every pool MJD written as a JD: the reason and the first line, not "no objects of the classes".
+        File.WriteAllLines(Path.Combine(pool, "ztf_pool_lightcurves.csv"), rows.Select((r, i) => i == 0 ? r : r.Replace(",59", ",2459", StringComparison.Ordinal)));
+        run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--mix-data", pool, "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--threads", "1", "--quiet", "--out", Path.Combine(_root, "models", "mix", "2.0.0")]);
+        Assert.Equal(1, run.Code);
+        Assert.Contains("--mix-data " + Path.Combine(pool, "ztf_pool_lightcurves.csv") + ": no labelled light curve to read", run.Stderr, StringComparison.Ordinal);
+        static string Compact(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c))); // the console wraps long lines
+        Assert.True(Compact(run.Stderr).Contains(Compact("time out of range, 1 unknown band); the first: " + Path.Combine(pool, "ztf_pool_lightcurves.csv") + " line 2"), StringComparison.Ordinal), run.Stderr);
+    }
+
+    // Ids an id file cannot hold: 'OBJ#1' and 'OBJ#2' were written, read back as 'OBJ' twice: "unexpected error", exit 70,
+    // the broken file left on disk.
+    [Fact]
+    public async Task Split_IdsAnIdFileCannotHold_RefusedNothingWritten()
+    {
+        var data = WriteData();
+        var meta = Path.Combine(data, "ztf_toy_metadata.csv");
+        var lc = Path.Combine(data, "ztf_toy_lightcurves.csv");
+        File.WriteAllText(meta, File.ReadAllText(meta).Replace("ZTFtoy000,", "OBJ#1,", StringComparison.Ordinal).Replace("ZTFtoy003,", "OBJ#2,", StringComparison.Ordinal));
+        File.WriteAllText(lc, File.ReadAllText(lc).Replace("ZTFtoy000,", "OBJ#1,", StringComparison.Ordinal).Replace("ZTFtoy003,", "OBJ#2,", StringComparison.Ordinal));
+        var ids = Path.Combine(_root, "ids.txt");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["split", "--data", data, "--test", "0.5", "--out", ids]);
+
+        Assert.True(run.Code == 1, run.Output);
+        Assert.Matches(@"object id 'OBJ#[12]' cannot be written to an id file: it holds '#', which starts a comment there", run.Stderr);
+        Assert.DoesNotContain("unexpected", run.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(ids));
+    }
+
+    // The same set given twice: 120 objects from 60, the same objects in training and test parts (a test AUROC of 1.000).
+    [Fact]
+    public async Task TrainSplitEvaluate_AnObjectIdInTwoDataSets_Refused()
+    {
+        var data = WriteData();
+        var copy = Path.Combine(_root, "copy");
+        Directory.CreateDirectory(copy);
+        File.Copy(Path.Combine(data, "ztf_toy_lightcurves.csv"), Path.Combine(copy, "ztf_copy_lightcurves.csv"));
+        File.Copy(Path.Combine(data, "ztf_toy_metadata.csv"), Path.Combine(copy, "ztf_copy_metadata.csv"));
+
+        foreach (var args in new[]
+        {
+            new[] { "split", "--data", data, copy, "--out", Path.Combine(_root, "ids.txt") },
+            ["train", "--data", data, data, "--epochs", "1", "--quiet", "--out", Path.Combine(_root, "models", "twice", "1.0.0")],
+        })
+        {
+            var run = await AlertBrokerProcess.RunToEndAsync(args);
+            Assert.True(run.Code == 1, run.Output);
+            Assert.Contains("object id 'ZTFtoy000' is in ", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains("objectidsmustbeuniqueacrossthedatasetsgiven", string.Concat(run.Stderr.Where(c => !char.IsWhiteSpace(c))), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

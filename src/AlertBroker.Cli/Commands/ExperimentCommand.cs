@@ -16,7 +16,7 @@ internal static class ExperimentCommand
         var ztfSim = new Option<string>("--ztf-sim") { Description = "Simulated ZTF light curves (CSV pair from 'alertbroker simulate lightcurves --survey ztf --bts'): the base training set.", Required = true }.MustExist(PathKind.FileOrDirectory);
         var lsstSim = new Option<string?>("--lsst-sim") { Description = "Simulated LSST light curves (CSV pair from 'alertbroker simulate lightcurves --survey lsst')." }.MustExist(PathKind.FileOrDirectory);
         var bts = BtsDirectory(new Option<string?>("--bts") { Description = "Real ZTF BTS set: the directory holding its CSV pair (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory));
-        var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations (default ../shared/labelled/des-snphotcc-sims)." }.MustExist(PathKind.FileOrDirectory);
+        var des = new Option<string?>("--des") { Description = "DES SNPhotCC simulations: the directory holding the CSV pair, or either file of it (default ../shared/labelled/des-snphotcc-sims)." }.MustExist(PathKind.FileOrDirectory);
         var baseModel = new Option<string?>("--base") { Description = "Reuse this base package instead of training one (for the 'redshift' condition too unless --base-redshift is given; a base with a metadata branch loses it in the 'stream' condition)." }.MustExist(PathKind.Directory);
         MustBePackage(baseModel);
         var baseRedshift = new Option<string?>("--base-redshift") { Description = "Base package with a metadata branch for the 'redshift' condition." }.MustExist(PathKind.Directory);
@@ -67,7 +67,8 @@ internal static class ExperimentCommand
             {
                 new("ztf-bts", "Real ZTF Bright Transient Survey light curves (alert photometry, g and r), spectroscopic classes", btsPath, "ztf", five, isQuick ? maxPool : 0, parse.GetValue(btsTestIds)),
             };
-            if (desPath is not null && Directory.Exists(desPath))
+            // A --des file (either half of the pair) is read like its directory; it was skipped without a word.
+            if (desPath is not null && (Directory.Exists(desPath) || (parse.GetValue(des) is not null && File.Exists(desPath))))
             {
                 targets.Add(new("des-sims", "DES SNPhotCC simulations (SNANA, griz), detections at S/N ≥ 5, classes SNIa, SNII, SNIbc", desPath, "des", ["SNIa", "SNII", "SNIbc"], maxPool));
             }

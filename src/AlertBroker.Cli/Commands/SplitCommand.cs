@@ -159,6 +159,12 @@ internal static class SplitCommand
         {
             return HoldoutIds.Write(file, ids, header);
         }
+        catch (InvalidDataException e)
+        {
+            // An id the file cannot hold (HoldoutIds.NotWritable): nothing written.
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return null;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             CliHelpers.CannotWrite(shownAs, e.Message.Replace(file, shownAs, StringComparison.Ordinal));

@@ -165,13 +165,7 @@ internal sealed class TrainingCli
             DetectionsOnly = detectionsOnly ?? parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
-        var data = DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct);
-        if (data.Objects.Count == 0)
-        {
-            // A file with a header and no rows (or no object both labelled and observed) went on to fail later with a
-            // message about classes or an empty split that did not say the data were empty.
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{data.Name}: no labelled light curve to read ({data.LeftOut.WithoutObservations} labelled objects without a usable observation, {data.LeftOut.WithoutLabel} light curves without a label{(data.Rejected.Total > 0 ? $", {data.Rejected.Total} rows left out" : string.Empty)})."));
-        }
+        var data = Readable(DatasetLoader.Load(paths, parse.GetValue(Labels), options, mapFile is null ? null : ClassMapping.Load(mapFile), ct), "--data");
 
         if (parse.GetValue(ExcludeIds) is { } excluded)
         {
@@ -187,17 +181,53 @@ internal sealed class TrainingCli
             data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut, UnknownMetadata = data.UnknownMetadata };
         }
 
-        if (data.Rejected.Total > 0)
-        {
-            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(data.Rejected.ToString())}[/]");
-        }
+        Say(data.Rejected, null);
+        Say(data.UnknownMetadata, null);
+        return data;
+    }
 
-        if (data.UnknownMetadata.Total > 0)
+    /// <summary>
+    /// <paramref name="data"/> as read for <paramref name="option"/>, refused (<see cref="InvalidDataException"/>) when it
+    /// holds no labelled light curve, saying why: how many objects had no usable observation or no label, and the rows left
+    /// out by reason with the first one's file and line (it said "12 rows left out" and not that every MJD was a JD).
+    /// </summary>
+    internal static LabelledDataset Readable(LabelledDataset data, string option)
+    {
+        if (data.Objects.Count == 0)
         {
-            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(data.UnknownMetadata.ToString())}[/]");
+            // A file with a header and no rows (or no object both labelled and observed) went on to fail later with a
+            // message about classes or an empty split that did not say the data were empty.
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{(option == "--data" ? string.Empty : option + " ")}{data.Name}: no labelled light curve to read ({data.LeftOut.WithoutObservations} labelled objects without a usable observation, {data.LeftOut.WithoutLabel} light curves without a label{(data.Rejected.Total > 0 ? $"; {data.Rejected}" : string.Empty)})."));
         }
 
         return data;
+    }
+
+    // One line on stderr for rows left out or metadata read as unknown (nothing when there are none), naming the option
+    // the data came from when it is not --data.
+    private static void Say(RejectedRows counted, string? option)
+    {
+        if (counted.Total > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape((option is null ? string.Empty : option + ": ") + counted)}[/]");
+        }
+    }
+
+    /// <summary>{reason: count} for model.json (null when nothing was counted).</summary>
+    internal static JsonObject? Counts(RejectedRows counted)
+    {
+        if (counted.Total == 0)
+        {
+            return null;
+        }
+
+        var json = new JsonObject();
+        foreach (var (reason, count) in counted.ByReason)
+        {
+            json[reason] = count;
+        }
+
+        return json;
     }
 
     /// <summary>Says on stderr which objects of the data were left out of <paramref name="encoded"/> and why, if any were.</summary>
@@ -244,11 +274,12 @@ internal sealed class TrainingCli
     /// The replay pool of --mix-data, encoded like the training data (null without --mix-data). Its survey comes from its
     /// own file or folder names, <c>--survey</c> only where they do not say: <c>--survey</c> describes <c>--data</c>, and
     /// before, ZTF simulations replayed while fine-tuning on LSST (<c>--survey lsst</c>) were read as LSST g and r, at
-    /// LSST's wavelengths, without a word. <paramref name="mixSurveys"/> are the surveys whose bands the pool holds.
+    /// LSST's wavelengths, without a word. <paramref name="pool"/> is the mix data as read (rows and objects left out
+    /// counted; said on stderr as for --data, and recorded in model.json).
     /// </summary>
-    public ReplayOptions? Replay(ParseResult parse, IReadOnlyList<string> classes, LabelledDataset data, out IReadOnlyList<string> mixSurveys, CancellationToken ct)
+    public ReplayOptions? Replay(ParseResult parse, IReadOnlyList<string> classes, LabelledDataset data, out LabelledDataset? pool, CancellationToken ct)
     {
-        mixSurveys = [];
+        pool = null;
         var paths = parse.GetValue(MixData) ?? [];
         if (paths.Length == 0)
         {
@@ -261,9 +292,10 @@ internal sealed class TrainingCli
             DetectionsOnly = parse.GetValue(DetectionsOnly),
             RedshiftColumn = parse.GetValue(RedshiftColumn) ?? "redshift",
         };
-        var pool = DatasetLoader.Load(paths, null, options, null, ct);
+        pool = Readable(DatasetLoader.Load(paths, null, options, null, ct), "--mix-data");
+        Say(pool.Rejected, "--mix-data");
+        Say(pool.UnknownMetadata, "--mix-data");
         var encoding = StepEncoding(parse);
-        mixSurveys = ModelIo.SurveysOf(pool);
         if (MixSurveyNote(ModelIo.SurveysOf(data), pool, encoding) is { } note)
         {
             CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
@@ -294,7 +326,12 @@ internal sealed class TrainingCli
             objects.Add(o);
         }
 
-        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects), classes, Encoding(parse, encoding));
+        var encoded = EncodedDataset.Encode(new LabelledDataset(pool.Name, objects) { LeftOut = pool.LeftOut }, classes, Encoding(parse, encoding));
+        if (encoded.LeftOut.Total > 0)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]--mix-data: {Markup.Escape(encoded.LeftOut.Describe(encoded.Classes))}[/]");
+        }
+
         if (encoded.Count == 0)
         {
             throw new ArgumentException($"--mix-data has no objects of the classes {string.Join(", ", keep)}.");
@@ -563,12 +600,12 @@ internal sealed class TrainingCli
 
         var weights = initial(classes);
         ReplayOptions? replay;
-        IReadOnlyList<string> mixSurveys;
+        LabelledDataset? mixPool;
         AugmentationOptions? augmentation;
         double classWeightPower;
         try
         {
-            replay = Replay(parse, classes, data, out mixSurveys, ct);
+            replay = Replay(parse, classes, data, out mixPool, ct);
             augmentation = Augmentation(parse);
             if (parse.GetValue(DistillFrom) is { } teacherDir)
             {
@@ -700,7 +737,10 @@ internal sealed class TrainingCli
             provenance["replay"] = new JsonObject
             {
                 ["data"] = string.Join(';', parse.GetValue(MixData) ?? []),
-                ["surveys"] = new JsonArray([.. mixSurveys.Select(x => (JsonNode?)x)]),
+                ["surveys"] = new JsonArray([.. ModelIo.SurveysOf(mixPool!).Select(x => (JsonNode?)x)]),
+                ["rejectedRows"] = Counts(mixPool!.Rejected),
+                ["metadataReadAsUnknown"] = Counts(mixPool.UnknownMetadata),
+                ["objectsLeftOut"] = replay.Pool.LeftOut.Total,
                 ["classes"] = ModelIo.Describe("replay", replay.Pool, "all")["classCounts"]!.DeepClone(),
                 ["ratio"] = replay.Ratio,
                 ["weight"] = replay.Weight,
@@ -720,25 +760,13 @@ internal sealed class TrainingCli
         }
 
         provenance["classCounts"] = ModelIo.Describe(data.Name, encoded, "all")["classCounts"]!.DeepClone();
-        if (data.Rejected.Total > 0)
+        if (Counts(data.Rejected) is { } rows)
         {
-            var rows = new JsonObject();
-            foreach (var (reason, count) in data.Rejected.ByReason)
-            {
-                rows[reason] = count;
-            }
-
             provenance["rejectedRows"] = rows;
         }
 
-        if (data.UnknownMetadata.Total > 0)
+        if (Counts(data.UnknownMetadata) is { } values)
         {
-            var values = new JsonObject();
-            foreach (var (reason, count) in data.UnknownMetadata.ByReason)
-            {
-                values[reason] = count;
-            }
-
             provenance["metadataReadAsUnknown"] = values;
         }
 

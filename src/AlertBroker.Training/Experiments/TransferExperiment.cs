@@ -226,11 +226,17 @@ public static class TransferExperiment
         {
             var target = options.Targets[ti];
             var raw = LightCurveCsvReader.Read(target.Path, csv with { Survey = target.Survey });
+            LogReading(target.Name, raw, log);
             foreach (var condition in options.Conditions)
             {
                 var useMeta = condition == Redshift;
                 var baseModel = bases[condition];
                 var encoded = EncodedDataset.Encode(raw, target.Classes, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None });
+                if (condition == options.Conditions[0] && encoded.LeftOut.Total > 0)
+                {
+                    log($"{target.Name}: {encoded.LeftOut.Describe(encoded.Classes)}");
+                }
+
                 var (test, pool) = TestAndPool(options, target, encoded);
                 pools[target.Name] = pool.Length;
                 tests[target.Name] = test.Count;
@@ -347,7 +353,13 @@ public static class TransferExperiment
         }
 
         var sim = LightCurveCsvReader.Read(options.BaseData, csv with { Survey = "ztf" });
+        LogReading("base", sim, log);
         var encoded = EncodedDataset.Encode(sim, options.BaseClasses, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None });
+        if (encoded.LeftOut.Total > 0)
+        {
+            log($"base: {encoded.LeftOut.Describe(encoded.Classes)}");
+        }
+
         if (options.BaseObjects > 0 && options.BaseObjects < encoded.Count)
         {
             var all = Enumerable.Range(0, encoded.Count).ToArray();
@@ -709,6 +721,20 @@ public static class TransferExperiment
     private static string F(double v) => double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–";
 
     private static string P(double v) => double.IsFinite(v) ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "–";
+
+    // Rows left out and metadata read as unknown while reading a set, as train and evaluate say them (they were not said).
+    private static void LogReading(string name, LabelledDataset data, Action<string> log)
+    {
+        if (data.Rejected.Total > 0)
+        {
+            log($"{name}: {data.Rejected}");
+        }
+
+        if (data.UnknownMetadata.Total > 0)
+        {
+            log($"{name}: {data.UnknownMetadata}");
+        }
+    }
 
     private sealed class LogProgress(Action<string> log, string name) : ITrainingProgress
     {
