@@ -29,6 +29,7 @@ public sealed class ExperimentCommandTests : IDisposable
     [InlineData("--sizes", "bogus", 1)]
     [InlineData("--sizes", "100,1.5", 1)]
     [InlineData("--sizes", "-0.3", 1)]
+    [InlineData("--sizes", "10", 1)]
     [InlineData("--seeds", "0", 1)]
     [InlineData("--min-seeds", "-1", 1)]
     [InlineData("--max-epochs", "0", 1)]

@@ -120,9 +120,22 @@ public sealed class TrainingCommandsTests : IDisposable
         var run = await AlertBrokerProcess.RunToEndAsync(["split", "--data", data, "--test", "0.5", "--out", ids]);
 
         Assert.True(run.Code == 1, run.Output);
+        Assert.DoesNotContain("left out", run.Stderr, StringComparison.Ordinal);
         Assert.Matches(@"object id 'OBJ#[12]' cannot be written to an id file: it holds '#', which starts a comment there", run.Stderr);
         Assert.DoesNotContain("unexpected", run.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(ids));
+    }
+
+    // split left objects out (classes not asked for, no usable observation) without a word; train and evaluate said it.
+    [Fact]
+    public async Task Split_ObjectsLeftOut_Said()
+    {
+        var data = WriteData();
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["split", "--data", data, "--classes", "SNIa,SNII", "--test", "0.25", "--out", Path.Combine(_root, "ids.txt")]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("20 object(s) of the data left out: 20 of classes the split does not have (TDE 20; its classes: SNIa, SNII)", run.Stderr.ReplaceLineEndings(" "), StringComparison.Ordinal);
     }
 
     // The same set given twice: 120 objects from 60, the same objects in training and test parts (a test AUROC of 1.000).

@@ -12,6 +12,10 @@ public sealed class ExperimentTests
     {
         Assert.Equal([100, 200, 337, 674, 1123], TransferExperiment.Sizes([100, 200, 0.3, 0.6, 1.0], 1123));
         Assert.Equal([45, 100, 150], TransferExperiment.Sizes([100, 200, 0.3, 1.0], 150));
+
+        // The sizes not run are said (they were left out without a word): below the minimum, above the pool.
+        Assert.Equal([150], TransferExperiment.Sizes([0.05, 200], 150, out var dropped));
+        Assert.Equal(["0.05 (8 objects): below 20", "200: above the pool of 150"], dropped);
     }
 
     [Fact]

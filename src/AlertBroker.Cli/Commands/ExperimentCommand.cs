@@ -242,6 +242,12 @@ internal static class ExperimentCommand
                 throw new ArgumentException($"--sizes: '{part}' is neither a count (a whole number above 1) nor a fraction in (0, 1].");
             }
 
+            if (v > 1 && v < TransferExperiment.MinimumSize)
+            {
+                // It was left out without a word.
+                throw new ArgumentException($"--sizes: {part} objects is below {TransferExperiment.MinimumSize}, the fewest a run is trained on.");
+            }
+
             sizes.Add(v);
         }
 

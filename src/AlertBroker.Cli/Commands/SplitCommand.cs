@@ -239,6 +239,7 @@ internal static class SplitCommand
         var classList = parse.GetValue(cli.Classes);
         IReadOnlyList<string> classes = classList is null ? EncodedDataset.DefaultClasses(data) : classList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var encoded = EncodedDataset.Encode(data, classes, new EncodingOptions { MaxSteps = int.MaxValue, Metadata = MetadataUse.None });
+        TrainingCli.ReportLeftOut(encoded, "the split"); // as train and evaluate say it: split said nothing of the objects it left out
         var exit = TrainingCli.CheckClasses(data, encoded, refuseAbsent: true) ?? 0;
         if (exit == 0 && encoded.Count == 0)
         {

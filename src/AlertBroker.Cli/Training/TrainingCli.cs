@@ -231,11 +231,11 @@ internal sealed class TrainingCli
     }
 
     /// <summary>Says on stderr which objects of the data were left out of <paramref name="encoded"/> and why, if any were.</summary>
-    public static void ReportLeftOut(EncodedDataset encoded)
+    public static void ReportLeftOut(EncodedDataset encoded, string whose = "the model")
     {
         if (encoded.LeftOut.Total > 0)
         {
-            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(encoded.LeftOut.Describe(encoded.Classes))}[/]");
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(encoded.LeftOut.Describe(encoded.Classes, whose))}[/]");
         }
     }
 

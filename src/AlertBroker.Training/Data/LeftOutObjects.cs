@@ -54,7 +54,7 @@ public sealed record LeftOutObjects
     /// One line: how many objects were left out and why; for a class name that equals one of <paramref name="classes"/>
     /// but for case, the name it probably means.
     /// </summary>
-    public string Describe(IReadOnlyList<string> classes)
+    public string Describe(IReadOnlyList<string> classes, string whose = "the model")
     {
         ArgumentNullException.ThrowIfNull(classes);
         var parts = new List<string>();
@@ -62,7 +62,7 @@ public sealed record LeftOutObjects
         {
             var counted = OtherClasses.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
                 .Select(p => string.Create(CultureInfo.InvariantCulture, $"{(p.Key.Length == 0 ? "(empty)" : p.Key)} {p.Value}"));
-            var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{OtherClasses.Values.Sum()} of classes the model does not have ({string.Join(", ", counted)}; its classes: {string.Join(", ", classes)}");
+            var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{OtherClasses.Values.Sum()} of classes {whose} does not have ({string.Join(", ", counted)}; its classes: {string.Join(", ", classes)}");
             foreach (var name in OtherClasses.Keys.Order(StringComparer.Ordinal))
             {
                 if (classes.FirstOrDefault(c => string.Equals(c, name, StringComparison.OrdinalIgnoreCase)) is { } meant)

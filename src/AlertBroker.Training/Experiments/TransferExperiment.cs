@@ -240,8 +240,8 @@ public static class TransferExperiment
                 var (test, pool) = TestAndPool(options, target, encoded);
                 pools[target.Name] = pool.Length;
                 tests[target.Name] = test.Count;
-                var sizes = Sizes(options.Sizes, pool.Length);
-                log($"{target.Name} ({ConditionLabel(condition)}): {encoded.Count} objects, test {test.Count}, pool {pool.Length}; sizes {string.Join(", ", sizes)}");
+                var sizes = Sizes(options.Sizes, pool.Length, out var dropped);
+                log($"{target.Name} ({ConditionLabel(condition)}): {encoded.Count} objects, test {test.Count}, pool {pool.Length}; sizes {string.Join(", ", sizes)}{(dropped.Count > 0 ? $" (not run: {string.Join("; ", dropped)})" : string.Empty)}");
                 var zero = ModelIo.AdaptHead(baseModel, target.Classes, replaceHead: false, seed: 1);
                 var zeroReport = EvaluationReport.Evaluate(zero, test, options.Threads);
                 zeroShot[Key(target.Name, condition)] = zeroReport.MacroAuroc;
@@ -426,13 +426,33 @@ public static class TransferExperiment
         return (test, pool);
     }
 
-    internal static int[] Sizes(IReadOnlyList<double> spec, int pool)
+    /// <summary>The fewest objects a run is trained on: a training size below it is not run.</summary>
+    public const int MinimumSize = 20;
+
+    internal static int[] Sizes(IReadOnlyList<double> spec, int pool) => Sizes(spec, pool, out _);
+
+    /// <summary>
+    /// The training sizes of <paramref name="spec"/> (counts, or fractions of the pool) for a pool of <paramref name="pool"/>,
+    /// and the whole pool; <paramref name="dropped"/> says which were not run and why (below <see cref="MinimumSize"/>,
+    /// above the pool): they were left out without a word.
+    /// </summary>
+    internal static int[] Sizes(IReadOnlyList<double> spec, int pool, out List<string> dropped)
     {
         var set = new SortedSet<int>();
+        dropped = [];
         foreach (var s in spec)
         {
             var n = s > 1 ? (int)s : (int)Math.Round(s * pool);
-            if (n >= 20 && n <= pool)
+            var given = s.ToString(System.Globalization.CultureInfo.InvariantCulture) + (s > 1 ? string.Empty : $" ({n} objects)");
+            if (n < MinimumSize)
+            {
+                dropped.Add($"{given}: below {MinimumSize}");
+            }
+            else if (n > pool)
+            {
+                dropped.Add($"{given}: above the pool of {pool}");
+            }
+            else
             {
                 set.Add(n);
             }
