@@ -199,7 +199,7 @@ public sealed class TrainingCommandsTests : IDisposable
         }
 
         // Without --no-meta the base cannot be fine-tuned: it has no metadata branch to feed.
-        Assert.Equal(1, Run("finetune", "--from", baseDir, "--data", data, "--out", Path.Combine(_root, "models", "toy", "bad")));
+        Assert.Equal(2, Run("finetune", "--from", baseDir, "--data", data, "--out", Path.Combine(_root, "models", "toy", "bad")));
 
         var evalDir = Path.Combine(_root, "eval");
         var predictions = Path.Combine(_root, "predictions", "test.csv");
@@ -505,6 +505,7 @@ public sealed class TrainingCommandsTests : IDisposable
         var meta = Path.Combine(data, "ztf_toy_metadata.csv");
         File.WriteAllText(meta, File.ReadAllText(meta).Replace("ZTFtoy000,SNIa", "ZTFtoy000,snia", StringComparison.Ordinal)
             .Replace("ZTFtoy001,SNII", "ZTFtoy001,SNIIn", StringComparison.Ordinal) + "ZTFtoyNone,SNIa,0.1,0.1\n");
+        File.AppendAllText(Path.Combine(data, "ztf_toy_lightcurves.csv"), "ZTFtoy010,59001,x,18.5,0.05\n");
         var (exit, _, _, stderr) = AlertBrokerProcess.RunToEnd(_root, "evaluate", "--model", dir, "--data", data, "--report", evalDir);
         Assert.Equal(0, exit);
 
@@ -519,6 +520,12 @@ public sealed class TrainingCommandsTests : IDisposable
         Assert.Contains("3 object(s) of the data left out: 2 of classes the model does not have", said, StringComparison.Ordinal);
         Assert.Contains("'snia' is not 'SNIa'", said, StringComparison.Ordinal);
         Assert.Contains("Not evaluated: 3 object(s)", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
+
+        // Rows of the files left out are in the report too (they were said on stderr only).
+        Assert.Equal(1, evaluation.GetProperty("rejectedRows").GetProperty("byReason").GetProperty("unknown band").GetInt64());
+        Assert.Equal(1, evaluation.GetProperty("rejectedRows").GetProperty("total").GetInt64());
+        Assert.Equal(0, evaluation.GetProperty("metadataReadAsUnknown").GetProperty("total").GetInt64());
+        Assert.Contains("Reading the data: 1 row(s) left out (1 unknown band)", File.ReadAllText(Path.Combine(evalDir, "evaluation.html")), StringComparison.Ordinal);
 
         // A class of the model with no object in the data has no AUROC: the macro figures average the others, as said.
         File.WriteAllLines(meta, File.ReadAllLines(meta).Where(l => !l.Contains(",TDE,", StringComparison.Ordinal)));

@@ -338,6 +338,8 @@ internal static class EvaluateCommand
             Conditions = TrainingCli.Conditions(metadata, maxSteps) + (otherSurveys.Count == 0 ? string.Empty : $"; {string.Join("/", otherSurveys)} bands, the model declares {string.Join(", ", manifest.EffectiveSurveys)}"),
             History = ModelIo.History(manifest),
             LeftOut = leftOut,
+            RejectedRows = data.Rejected,
+            MetadataReadAsUnknown = data.UnknownMetadata,
         };
         Print(result);
         if (reportDir is not null)

@@ -119,8 +119,9 @@ internal static class FinetuneCommand
         var baseHasMeta = baseModel.Weights.Config.MetaFeatures > 0;
         if (!noMeta && !baseHasMeta)
         {
+            // A usage error (the option it needs is named), as the other option checks of finetune: it was exit 1.
             CliHelpers.Stderr.MarkupLine("[red]the base model has no metadata branch: fine-tune it with --no-meta[/]");
-            return 1;
+            return 2;
         }
 
         if (noMeta && baseHasMeta)

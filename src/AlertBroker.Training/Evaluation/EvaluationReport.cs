@@ -65,6 +65,12 @@ public sealed record EvaluationReport
     /// <summary>Objects of the data that were not evaluated, and why (a class the model does not have, no observation, …).</summary>
     public LeftOutObjects LeftOut { get; init; } = LeftOutObjects.None;
 
+    /// <summary>Rows of the data's files that were not observations, by reason, with the first (file and line).</summary>
+    public RejectedRows RejectedRows { get; init; } = RejectedRows.None;
+
+    /// <summary>Metadata values of the data's files read as unknown, by reason, with the first.</summary>
+    public RejectedRows MetadataReadAsUnknown { get; init; } = RejectedRows.None with { Unit = "metadata value", Verb = "read as unknown" };
+
     /// <summary>Learning curves of the training run, when known.</summary>
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
 
