@@ -48,14 +48,33 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var model = PackageDescriptions.Describe(package, pushedBy, DateTimeOffset.UtcNow);
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var existing = ReadInfo(model.Ref);
+        var dir = PackageDirectory(model.Ref);
         if (existing is not null)
         {
-            return string.Equals(existing.Sha256, model.Sha256, StringComparison.OrdinalIgnoreCase)
-                ? existing
-                : throw new RegistryException($"{model.Ref} is already registered with other bytes; push a new version instead");
+            // Pushed before: the same model (else refused), its stored files restored if they were damaged or deleted
+            // since (it said "pushed" and left them as they were).
+            if (PackageDescriptions.RepushProblem(existing, model) is { } problem)
+            {
+                throw new RegistryException(problem);
+            }
+
+            var manifestPath = Path.Combine(dir, ModelPackage.ManifestFileName);
+            var onnxPath = Path.Combine(dir, ModelPackage.OnnxFileName);
+            var stored = File.Exists(manifestPath) && File.Exists(onnxPath)
+                ? new ModelPackageBytes(await File.ReadAllBytesAsync(manifestPath, cancellationToken).ConfigureAwait(false), await File.ReadAllBytesAsync(onnxPath, cancellationToken).ConfigureAwait(false))
+                : null;
+            if (PackageDescriptions.Repair(existing, model, stored) is not { } repaired)
+            {
+                return existing;
+            }
+
+            Directory.CreateDirectory(dir);
+            await File.WriteAllBytesAsync(onnxPath, package.Onnx, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(manifestPath, package.Manifest, cancellationToken).ConfigureAwait(false);
+            WriteAtomically(InfoPath(model.Ref), RegistryJson.Serialize(repaired));
+            return repaired;
         }
 
-        var dir = PackageDirectory(model.Ref);
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.GetDirectoryName(InfoPath(model.Ref))!);
         await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.OnnxFileName), package.Onnx, cancellationToken).ConfigureAwait(false);
@@ -97,7 +116,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     public async Task<ModelManifest?> GetManifestAsync(ModelRef model, CancellationToken cancellationToken = default)
     {
-        if (ReadInfo(model) is null)
+        if (ReadInfo(model) is not { } info)
         {
             return null;
         }
@@ -105,7 +124,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var path = Path.Combine(PackageDirectory(model), ModelPackage.ManifestFileName);
         try
         {
-            return PackageDescriptions.ParseManifest(model, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            return PackageDescriptions.VerifyManifest(info, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
         }
         catch (IOException e)
         {

@@ -33,6 +33,7 @@ internal static class PackageDescriptions
             Name = manifest.Name,
             Version = manifest.Version,
             Sha256 = sha,
+            ManifestSha256 = ModelPackage.ComputeSha256(package.Manifest),
             Encoding = manifest.Encoding.Id.ToString(),
             Classes = manifest.Classes,
             Metrics = manifest.Training.Metrics,
@@ -43,13 +44,85 @@ internal static class PackageDescriptions
         };
     }
 
-    /// <summary>Checks stored bytes against the hash recorded at push time.</summary>
+    /// <summary>Checks stored bytes against the hashes recorded at push time (model.onnx, and model.json: <see cref="VerifyManifest"/>).</summary>
     public static ModelPackageBytes Verify(RegisteredModel model, ModelPackageBytes package)
     {
         var sha = ModelPackage.ComputeSha256(package.Onnx);
-        return string.Equals(sha, model.Sha256, StringComparison.OrdinalIgnoreCase)
-            ? package
-            : throw new RegistryException($"{model.Ref}: stored model.onnx has SHA-256 {sha}, registered as {model.Sha256}");
+        if (!string.Equals(sha, model.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RegistryException($"{model.Ref}: stored model.onnx has SHA-256 {sha}, registered as {model.Sha256}");
+        }
+
+        _ = VerifyManifest(model, package.Manifest);
+        return package;
+    }
+
+    /// <summary>
+    /// The stored model.json, parsed, after checking it is the one pushed: its SHA-256 against the record's, or for a record
+    /// pushed before the record kept that hash, its name, version, classes and surveys against the record's.
+    /// </summary>
+    public static ModelManifest VerifyManifest(RegisteredModel model, byte[] manifest)
+    {
+        if (model.ManifestSha256 is { } recorded)
+        {
+            var sha = ModelPackage.ComputeSha256(manifest);
+            if (!string.Equals(sha, recorded, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new RegistryException($"{model.Ref}: stored model.json has SHA-256 {sha}, registered as {recorded}: it was changed after the push; push the package again to restore it, or push a new version");
+            }
+        }
+
+        var parsed = ParseManifest(model.Ref, manifest);
+        var differs = parsed.Name != model.Name ? "name"
+            : parsed.Version != model.Version ? "version"
+            : !parsed.Classes.SequenceEqual(model.Classes, StringComparer.Ordinal) ? "classes"
+            : model.Surveys is { } surveys && !parsed.EffectiveSurveys.SequenceEqual(surveys, StringComparer.Ordinal) ? "surveys"
+            : null;
+        return differs is null ? parsed
+            : throw new RegistryException($"{model.Ref}: stored model.json does not match its registry record ({differs} differ): it was changed after the push; push the package again to restore it, or push a new version");
+    }
+
+    /// <summary>
+    /// Why <paramref name="pushed"/> may not be pushed again over <paramref name="existing"/> (null: it is the same model):
+    /// other ONNX bytes, or a model.json that says other things a worker serves by (name, version, encoding, classes,
+    /// surveys, metadata sources: changing them under the same version was ignored, "pushed"). A model.json exported again
+    /// (another creation time) is the same model.
+    /// </summary>
+    public static string? RepushProblem(RegisteredModel existing, RegisteredModel pushed)
+    {
+        if (!string.Equals(existing.Sha256, pushed.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"{pushed.Ref} is already registered with other bytes; push a new version instead";
+        }
+
+        var differs = existing.Encoding != pushed.Encoding ? "encoding"
+            : !existing.Classes.SequenceEqual(pushed.Classes, StringComparer.Ordinal) ? "classes"
+            : existing.Surveys is { } surveys && !surveys.SequenceEqual(pushed.Surveys ?? [], StringComparer.Ordinal) ? "surveys"
+            : existing.MetadataSources is { } sources && !sources.SequenceEqual(pushed.MetadataSources ?? [], StringComparer.Ordinal) ? "metadata sources"
+            : null;
+        return differs is null ? null : $"{pushed.Ref} is already registered with another model.json (its {differs} differ); push a new version instead";
+    }
+
+    /// <summary>
+    /// The record to write back when the stored package of a model pushed again no longer verifies (<paramref name="stored"/>
+    /// null: missing), its files then rewritten from the push; null when the stored package is sound (nothing to do).
+    /// </summary>
+    public static RegisteredModel? Repair(RegisteredModel existing, RegisteredModel pushed, ModelPackageBytes? stored)
+    {
+        if (stored is not null)
+        {
+            try
+            {
+                _ = Verify(existing, stored);
+                return null;
+            }
+            catch (RegistryException)
+            {
+                // damaged: restored below
+            }
+        }
+
+        return existing with { ManifestSha256 = pushed.ManifestSha256 };
     }
 
     /// <summary>The model.json bytes, parsed; a manifest that does not parse is a registry error.</summary>

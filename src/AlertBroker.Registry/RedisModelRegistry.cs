@@ -212,6 +212,29 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         ArgumentNullException.ThrowIfNull(package);
         var model = PackageDescriptions.Describe(package, pushedBy, DateTimeOffset.UtcNow);
         var key = model.Ref.ToString();
+        if (await GetAsync(model.Ref, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            // Pushed before: the same model (else refused), its stored bytes restored if they were damaged or deleted since.
+            if (PackageDescriptions.RepushProblem(existing, model) is { } problem)
+            {
+                throw new RegistryException(problem);
+            }
+
+            var stored = await _db.StringGetAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
+            if (PackageDescriptions.Repair(existing, model, stored[0].HasValue && stored[1].HasValue ? new ModelPackageBytes(stored[0]!, stored[1]!) : null) is not { } repaired)
+            {
+                return existing;
+            }
+
+            var batch = _db.CreateTransaction();
+            _ = batch.StringSetAsync(Key(key, "manifest"), package.Manifest);
+            _ = batch.StringSetAsync(Key(key, "onnx"), package.Onnx);
+            _ = batch.StringSetAsync(Key(key, "info"), RegistryJson.Serialize(repaired));
+            _ = batch.SetAddAsync(Index, key);
+            await batch.ExecuteAsync().ConfigureAwait(false);
+            return repaired;
+        }
+
         try
         {
             await _db.ScriptEvaluateAsync(
@@ -273,7 +296,15 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     public async Task<ModelManifest?> GetManifestAsync(ModelRef model, CancellationToken cancellationToken = default)
     {
         var v = await _db.StringGetAsync(Key(model.ToString(), "manifest")).ConfigureAwait(false);
-        return v.HasValue ? PackageDescriptions.ParseManifest(model, v!) : null;
+        if (!v.HasValue)
+        {
+            return null;
+        }
+
+        // Checked against the record, as the package bytes are (a model.json changed after the push was promoted).
+        return await GetAsync(model, cancellationToken).ConfigureAwait(false) is { } info
+            ? PackageDescriptions.VerifyManifest(info, v!)
+            : PackageDescriptions.ParseManifest(model, v!);
     }
 
     public async Task<IReadOnlyList<string>> GetSurveysAsync(CancellationToken cancellationToken = default)

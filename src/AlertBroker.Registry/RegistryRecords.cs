@@ -32,6 +32,13 @@ public sealed record RegisteredModel
     /// <summary>SHA-256 of model.onnx (lower-case hex), as in model.json.</summary>
     public required string Sha256 { get; init; }
 
+    /// <summary>
+    /// SHA-256 of the model.json bytes pushed (lower-case hex); null in records pushed before the field. A model.json
+    /// changed in the registry after the push (its classes reordered, a survey added) was promoted and served: only
+    /// model.onnx was checked.
+    /// </summary>
+    public string? ManifestSha256 { get; init; }
+
     public required string Encoding { get; init; }
 
     public IReadOnlyList<string> Classes { get; init; } = [];

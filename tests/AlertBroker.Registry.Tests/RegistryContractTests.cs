@@ -160,6 +160,50 @@ public abstract class RegistryContractTests
         Assert.Empty(await registry.ListAsync());
     }
 
+    /// <summary>Overwrites the stored model.json behind the registry's back.</summary>
+    protected abstract Task TamperManifestAsync(IModelRegistry registry, ModelRef model, byte[] manifest);
+
+    // A model.json changed in the registry after the push (classes reordered, a survey added) was promoted and served:
+    // only model.onnx was checked against the record.
+    [Fact]
+    public async Task GetPackageAndManifest_ModelJsonChangedAfterPush_IsRefused()
+    {
+        var registry = CreateRegistry();
+        var valid = TestPackages.Valid("m", "1");
+        var model = (await registry.PushAsync(valid, "a")).Ref;
+        var changed = TestPackages.WithManifest(valid, m => m with { Classes = [.. m.Classes.Reverse()], Surveys = ["ztf", "lsst"] });
+        await TamperManifestAsync(registry, model, changed.Manifest);
+
+        foreach (var read in new Func<Task>[] { () => registry.GetPackageAsync(model), () => registry.GetManifestAsync(model) })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Contains("stored model.json has SHA-256", e.Message, StringComparison.Ordinal);
+            Assert.Contains("it was changed after the push", e.Message, StringComparison.Ordinal);
+        }
+
+        // Pushed again, the package restores it; the changed model.json pushed under the same version is refused.
+        await registry.PushAsync(valid, "a");
+        Assert.Equal(valid.Manifest, (await registry.GetPackageAsync(model)).Manifest);
+        var e2 = await Assert.ThrowsAsync<RegistryException>(() => registry.PushAsync(changed, "a"));
+        Assert.Equal("m@1 is already registered with another model.json (its classes differ); push a new version instead", e2.Message);
+    }
+
+    // Pushing the same package again said "pushed" and left damaged stored bytes as they were.
+    [Fact]
+    public async Task Push_SamePackageAgain_RestoresDamagedStoredBytes()
+    {
+        var registry = CreateRegistry();
+        var valid = TestPackages.Valid("m", "1");
+        var model = (await registry.PushAsync(valid, "a")).Ref;
+        await TamperAsync(registry, model, [1, 2, 3]);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.GetPackageAsync(model));
+
+        await registry.PushAsync(valid, "a");
+
+        Assert.Equal(valid.Onnx, (await registry.GetPackageAsync(model)).Onnx);
+        Assert.Single(await registry.ListAsync());
+    }
+
     [Fact]
     public async Task GetPackage_BytesChangedAfterPush_IsRefused()
     {
@@ -529,6 +573,12 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         return Task.CompletedTask;
     }
 
+    protected override Task TamperManifestAsync(IModelRegistry registry, ModelRef model, byte[] manifest)
+    {
+        File.WriteAllBytes(Path.Combine(((DirectoryModelRegistry)registry).Root, model.Name, model.Version, "model.json"), manifest);
+        return Task.CompletedTask;
+    }
+
     protected override Task WriteLegacyPointerAsync(IModelRegistry registry, ActivePointer active, IReadOnlyList<ActivePointer> historyNewestFirst)
     {
         // The layout before per-survey pointers: .registry/active.json and history.jsonl (oldest first).
@@ -665,6 +715,9 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
 
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx) =>
         _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":onnx", onnx);
+
+    protected override Task TamperManifestAsync(IModelRegistry registry, ModelRef model, byte[] manifest) =>
+        _connection.GetDatabase().StringSetAsync("{" + ((RedisModelRegistry)registry).Prefix + "}:model:" + model + ":manifest", manifest);
 
     protected override async Task<string> CorruptActivePointerAsync(IModelRegistry registry, string survey, string text = "garbage{")
     {

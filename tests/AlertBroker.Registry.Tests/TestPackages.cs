@@ -45,6 +45,6 @@ internal static class TestPackages
     public static ModelPackageBytes WrongShapes(string name, string version) =>
         WithManifest(Valid(name, version), m => m with { Network = m.Network with { Hidden = 16 } });
 
-    private static ModelPackageBytes WithManifest(ModelPackageBytes package, Func<ModelManifest, ModelManifest> change, byte[]? onnx = null) =>
+    public static ModelPackageBytes WithManifest(ModelPackageBytes package, Func<ModelManifest, ModelManifest> change, byte[]? onnx = null) =>
         new(ModelPackage.SerializeManifest(change(ModelPackage.ParseManifest(package.Manifest))), onnx ?? package.Onnx);
 }

@@ -589,8 +589,9 @@ internal static class RegistryCommands
             {
                 return await action(new DirectoryModelRegistry(path)).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is RegistryException or IOException or FormatException)
+            catch (Exception e) when (e is RegistryException or IOException or FormatException or UnauthorizedAccessException)
             {
+                // UnauthorizedAccessException: a registry folder this user may not write (read-only, /sys): it was exit 70.
                 CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
                 return 1;
             }
