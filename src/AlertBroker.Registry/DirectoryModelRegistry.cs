@@ -139,6 +139,15 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var dir = Path.Combine(_meta, "surveys");
         if (FolderExists(dir))
         {
+            foreach (var f in Directory.GetFiles(dir))
+            {
+                // A survey's folder made a file: the survey was left out of status without a word.
+                if (RegistryNames.IsSurvey(Path.GetFileName(f)))
+                {
+                    _ = FolderExists(f);
+                }
+            }
+
             foreach (var d in Directory.GetDirectories(dir))
             {
                 var survey = Path.GetFileName(d);
@@ -498,13 +507,28 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     private static bool RecordExists(string path) =>
         File.Exists(path) || (Directory.Exists(path)
             ? throw new RegistryException($"registry record {path} is a directory, not a file: repair it, or remove it to forget what it held")
-            : false);
+            : NoFileInPlaceOfAFolder(path));
 
     /// <summary>Whether a registry folder is there; a file in its place is a damaged registry (<see cref="RecordExists"/>).</summary>
     private static bool FolderExists(string path) =>
         Directory.Exists(path) || (File.Exists(path)
             ? throw new RegistryException($"registry folder {path} is a file, not a directory: repair it, or remove it to forget what it held")
-            : false);
+            : NoFileInPlaceOfAFolder(path));
+
+    // False, after checking the folders above a path that is not there: one of them a file (.registry, or surveys/ztf, made a
+    // file) read as an empty registry, or as "no model is active for ztf", exit 0 or 1 with nothing said of the damage.
+    private static bool NoFileInPlaceOfAFolder(string path)
+    {
+        for (var dir = Path.GetDirectoryName(path); !string.IsNullOrEmpty(dir) && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(dir))
+            {
+                throw new RegistryException($"registry folder {dir} is a file, not a directory: repair it, or remove it to forget what it held");
+            }
+        }
+
+        return false;
+    }
 
     private static T ReadJson<T>(string path) => RegistryJson.Deserialize<T>(File.ReadAllText(path), path);
 

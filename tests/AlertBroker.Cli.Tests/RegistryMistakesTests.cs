@@ -34,6 +34,38 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.Null(await new DirectoryModelRegistry(registry).GetActiveAsync("ztf"));
     }
 
+    // A registry folder this user may not write (/sys refuses even root): "unexpected error (UnauthorizedAccessException)", exit 70.
+    [Fact]
+    public async Task Push_RegistryThatCannotBeWritten_ExitOneInOneLine()
+    {
+        if (!Directory.Exists("/sys/kernel"))
+        {
+            return;
+        }
+
+        var run = await RunAsync("models", "push", Export("1"), "--registry", "/sys/kernel");
+
+        Assert.True(run.Code == 1, run.Output);
+        Assert.Contains("/sys/kernel/.registry", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected", run.Output, StringComparison.Ordinal);
+    }
+
+    // A name or version that is a path step ('..', '.', holding '/'): "cannot be used as a model name or version", exit 1.
+    [Theory]
+    [InlineData("mistake@../1")]
+    [InlineData("../mistake@1")]
+    [InlineData("mistake@1/..")]
+    [InlineData("mistake@.")]
+    public async Task Promote_ReferenceThatIsAPathStep_UsageError(string reference)
+    {
+        var registry = await RegistryWithAsync("1");
+
+        var run = await RunAsync("models", "promote", reference, "--registry", registry);
+
+        Assert.True(run.Code == 2, run.Output);
+        Assert.Contains("is not NAME@VERSION", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Promote_NotNameAtVersion_UsageError()
     {

@@ -567,6 +567,33 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
 
     protected override IModelRegistry CreateRegistry() => new DirectoryModelRegistry(Path.Combine(_root, Guid.NewGuid().ToString("N")));
 
+    // A survey's folder, or .registry itself, made a file read as an empty registry ("no model is active for ztf", status
+    // without the survey, exit 0): said as the damage it is, as .registry/models made a file already was.
+    [Fact]
+    public async Task Read_SurveyFolderOrRegistryFolderMadeAFile_IsARegistryErrorNamingIt()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var survey = Path.Combine(registry.Root, ".registry", "surveys", "ztf");
+        Directory.Delete(survey, recursive: true);
+        File.WriteAllText(survey, "x");
+
+        foreach (var read in new Func<Task>[] { () => registry.GetSurveysAsync(), () => registry.GetActiveAsync("ztf"), () => registry.GetSurveyAsync("ztf") })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Equal($"registry folder {survey} is a file, not a directory: repair it, or remove it to forget what it held", e.Message);
+        }
+
+        var meta = Path.Combine(registry.Root, ".registry");
+        Directory.Delete(meta, recursive: true);
+        File.WriteAllText(meta, "x");
+        foreach (var read in new Func<Task>[] { () => registry.GetSurveysAsync(), () => registry.ListAsync() })
+        {
+            Assert.Contains($"registry folder {meta} is a file", (await Assert.ThrowsAsync<RegistryException>(read)).Message, StringComparison.Ordinal);
+        }
+    }
+
     protected override Task TamperAsync(IModelRegistry registry, ModelRef model, byte[] onnx)
     {
         File.WriteAllBytes(Path.Combine(((DirectoryModelRegistry)registry).Root, model.Name, model.Version, "model.onnx"), onnx);

@@ -178,10 +178,14 @@ internal static class RegistryCommands
         return argument;
     }
 
+    // A name or version is a path segment of a directory registry: '..', '.', or one holding '/' or '\' ('ztf-bts@../2.7.0')
+    // is no reference (it was "cannot be used as a model name or version", exit 1).
     private static bool IsModelRef(string text)
     {
         var at = text.LastIndexOf('@');
-        return at > 0 && at < text.Length - 1 && !text.Any(char.IsControl) && !string.IsNullOrWhiteSpace(text[..at]) && !string.IsNullOrWhiteSpace(text[(at + 1)..]);
+        return at > 0 && at < text.Length - 1 && !text.Any(char.IsControl) && IsSegment(text[..at]) && IsSegment(text[(at + 1)..]);
+
+        static bool IsSegment(string s) => !string.IsNullOrWhiteSpace(s) && s is not ("." or "..") && s.IndexOfAny(['/', '\\']) < 0;
     }
 
     /// <summary>Every --survey value (comma-separated or repeated) must be a survey name: a usage error (exit 2) otherwise.</summary>
