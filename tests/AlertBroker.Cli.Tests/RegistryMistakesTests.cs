@@ -50,6 +50,29 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.DoesNotContain("unexpected", run.Output, StringComparison.Ordinal);
     }
 
+    // model.onnx a link to /dev/zero: push read it until memory ran out ("unexpected error", exit 70); models package --onnx
+    // /dev/zero the same.
+    [Fact]
+    public async Task PushAndPackage_FileThatIsADevice_RefusedNamingIt()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var package = Export("1");
+        File.Delete(Path.Combine(package, "model.onnx"));
+        File.CreateSymbolicLink(Path.Combine(package, "model.onnx"), "/dev/zero");
+
+        var push = await RunAsync("models", "push", package, "--registry", Path.Combine(_root, "reg"));
+        var packaged = await RunAsync("models", "package", "--onnx", "/dev/zero", "--classes", "SNIa,SNII", "--encoding", "alertbroker-lc", "--out", Path.Combine(_root, "pk", "x", "1"));
+
+        Assert.True(push.Code == 3, push.Output);
+        Assert.Contains("MissingFile: model.onnx is a character device, not a regular file", push.Output, StringComparison.Ordinal);
+        Assert.True(packaged.Code == 2, packaged.Output);
+        Assert.Contains("--onnx /dev/zero is a character device, not a regular file", packaged.Output, StringComparison.Ordinal);
+    }
+
     // A name or version that is a path step ('..', '.', holding '/'): "cannot be used as a model name or version", exit 1.
     [Theory]
     [InlineData("mistake@../1")]

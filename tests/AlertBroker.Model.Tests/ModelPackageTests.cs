@@ -38,6 +38,38 @@ public sealed class ModelPackageTests : IDisposable
     private static ModelPackageException LoadFails(string dir, params EncodingId[] supported) =>
         Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, supported.Length == 0 ? [s_encoding] : supported));
 
+    // A package file that is not a regular one: /dev/zero was read until memory ran out ("unexpected error"), a named pipe
+    // waited for a writer forever, a link to nothing was "Could not find file" (exit 1) or unexpected (exit 70).
+    [Theory]
+    [InlineData("model.onnx", "/dev/zero", "model.onnx is a character device, not a regular file")]
+    [InlineData("model.json", "/dev/zero", "model.json is a character device, not a regular file")]
+    [InlineData("model.onnx", "/nonexistent-ab-target", "model.onnx is a symbolic link to /nonexistent-ab-target, which does not exist")]
+    [InlineData("model.onnx", "fifo", "model.onnx is a named pipe, not a regular file")]
+    public void Load_PackageFileThatIsNotARegularFile_MissingFileNamingWhatItIs(string file, string target, string said)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var dir = Export(out _);
+        var path = Path.Combine(dir, file);
+        File.Delete(path);
+        if (target == "fifo")
+        {
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+            mkfifo.WaitForExit();
+        }
+        else
+        {
+            File.CreateSymbolicLink(path, target);
+        }
+
+        var e = LoadFails(dir);
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.MissingFile && p.Message == said);
+        Assert.Contains(said, Assert.Throws<ModelPackageException>(() => ModelPackage.ReadFiles(dir)).Message, StringComparison.Ordinal);
+    }
+
     private static void RewriteManifest(string dir, Func<ModelManifest, ModelManifest> change)
     {
         var path = Path.Combine(dir, ModelPackage.ManifestFileName);

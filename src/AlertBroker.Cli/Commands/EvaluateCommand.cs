@@ -440,7 +440,7 @@ internal static class EvaluateCommand
             throw new ModelPackageException(modelDir, [ModelPackage.ManifestMissing(modelDir, out _)]);
         }
 
-        var manifest = ModelPackage.ParseManifest(File.ReadAllBytes(manifestPath));
+        var manifest = ModelPackage.ParseManifest(ModelPackage.ReadPackageFile(modelDir, ModelPackage.ManifestFileName));
         var onnxName = string.IsNullOrEmpty(manifest.Onnx?.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File;
         if (Path.GetFileName(onnxName) != onnxName || !File.Exists(Path.Combine(modelDir, onnxName)))
         {

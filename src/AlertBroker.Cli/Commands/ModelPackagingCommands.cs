@@ -112,6 +112,28 @@ internal static class ModelPackagingCommands
         string? Device = null,
         bool DetectionsOnly = false);
 
+    /// <summary>The largest reference-output file `models verify` reads (bytes).</summary>
+    internal const long MaxReferenceBytes = 1L << 30;
+
+    /// <summary>
+    /// A file option's bytes, refused (<see cref="IOException"/>, one line) when it is not a regular file or is larger than
+    /// <paramref name="max"/>: /dev/zero was read until memory ran out ("unexpected error", exit 70), a named pipe waited
+    /// for a writer forever.
+    /// </summary>
+    internal static byte[] ReadRegularFile(string path, string option, long max)
+    {
+        var kind = AlertBroker.Alerts.Archives.FileType.Of(path);
+        if (kind is not (AlertBroker.Alerts.Archives.FileKind.Regular or AlertBroker.Alerts.Archives.FileKind.Unknown))
+        {
+            throw new IOException($"{option} {path} is {AlertBroker.Alerts.Archives.FileType.Describe(kind)}, not a regular file");
+        }
+
+        var length = new FileInfo(path).Length;
+        return length > max
+            ? throw new IOException(string.Create(CultureInfo.InvariantCulture, $"{option} {path} is {length:N0} bytes, more than the {max:N0} read"))
+            : File.ReadAllBytes(path);
+    }
+
     /// <summary>Exit 0 with the package written, 1 listing what does not fit, 2 for unusable arguments, 3 when ONNX Runtime cannot be used.</summary>
     internal static int Package(PackageArguments arguments, TextWriter output, TextWriter errors)
     {
@@ -121,7 +143,7 @@ internal static class ModelPackagingCommands
         {
             encoding = StepEncodings.Parse(arguments.Encoding);
             encoding = arguments.DetectionsOnly ? StepEncodings.DetectionsOnly(encoding) : encoding;
-            bytes = File.ReadAllBytes(arguments.Onnx);
+            bytes = ReadRegularFile(arguments.Onnx, "--onnx", ModelPackage.MaxOnnxBytes);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -217,7 +239,7 @@ internal static class ModelPackagingCommands
             byte[] reference;
             try
             {
-                reference = File.ReadAllBytes(referencePath);
+                reference = ReadRegularFile(referencePath, "--reference", MaxReferenceBytes);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {

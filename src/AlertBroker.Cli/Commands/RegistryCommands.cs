@@ -250,9 +250,18 @@ internal static class RegistryCommands
         var problems = missing;
         if (missing.Count == 0)
         {
-            // Read together: a package swapped in while it is read (train --out over it) is read whole.
-            var (manifestBytes, onnxBytes) = ModelPackage.ReadFiles(directory);
-            var package = new ModelPackageBytes(manifestBytes, onnxBytes);
+            // Read together: a package swapped in while it is read (train --out over it) is read whole. A file that is not
+            // a regular one (a named pipe, /dev/zero, a link to nothing) is a problem like the others (it was exit 70).
+            ModelPackageBytes package;
+            try
+            {
+                var (manifestBytes, onnxBytes) = ModelPackage.ReadFiles(directory);
+                package = new ModelPackageBytes(manifestBytes, onnxBytes);
+            }
+            catch (ModelPackageException e)
+            {
+                return Refused(directory, e.Problems);
+            }
 
             // Refuse what no worker could serve before it is stored: the manifest, the hash, the encoding (implemented, and its
             // feature count, names and constants), and the graph's declared tensors against the scoring contract. Checked from the
@@ -266,6 +275,11 @@ internal static class RegistryCommands
             }
         }
 
+        return Refused(directory, problems);
+    }
+
+    private static int Refused(string directory, IReadOnlyList<ModelPackageProblem> problems)
+    {
         CliHelpers.Stderr.MarkupLine($"[red]refused: {Markup.Escape(directory)} is not a package a worker can serve ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):[/]");
         foreach (var problem in problems)
         {

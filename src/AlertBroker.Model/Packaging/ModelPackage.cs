@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlertBroker.Alerts.Archives;
 using System.Security.Cryptography;
 using System.Text.Json;
 using AlertBroker.Model.Features;
@@ -88,10 +89,10 @@ public sealed class ModelPackage : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         for (var attempt = 1; ; attempt++)
         {
-            var manifestBytes = File.ReadAllBytes(Path.Combine(directory, ManifestFileName));
+            var manifestBytes = ReadPackageFile(directory, ManifestFileName);
             var manifest = TryParseManifest(manifestBytes, []);
             var onnxName = manifest?.Onnx?.File is { Length: > 0 } named && IsPlainFileName(named) ? named : OnnxFileName;
-            var onnx = File.ReadAllBytes(Path.Combine(directory, onnxName));
+            var onnx = ReadPackageFile(directory, onnxName);
             if (attempt <= MaxRereads && IsStale(manifest, ComputeSha256(onnx)))
             {
                 continue;
@@ -103,6 +104,58 @@ public sealed class ModelPackage : IDisposable
 
     // How many times more a package's files are read while they do not belong together.
     private const int MaxRereads = 4;
+
+    /// <summary>The largest model.json read (bytes): a manifest is kilobytes; a bigger file is not one.</summary>
+    public const long MaxManifestBytes = 64L << 20;
+
+    /// <summary>The largest ONNX file read (bytes): ONNX's protobuf cannot hold 2 GiB in one file.</summary>
+    public const long MaxOnnxBytes = int.MaxValue;
+
+    /// <summary>
+    /// A package file's bytes. What is not a regular file (a named pipe: the read waited for a writer forever; a device such
+    /// as /dev/zero: read until memory ran out, "unexpected error"), a symbolic link to nothing ("Could not find file", or
+    /// unexpected), and a file above <see cref="MaxManifestBytes"/> or <see cref="MaxOnnxBytes"/> is a
+    /// <see cref="ModelPackageException"/> naming it (a package no worker can use). Other failures throw as
+    /// <see cref="File.ReadAllBytes(string)"/> does.
+    /// </summary>
+    public static byte[] ReadPackageFile(string directory, string name) =>
+        ReadPackageFile(directory, name, out var problem) ?? throw new ModelPackageException(directory, [problem!]);
+
+    private static byte[]? ReadPackageFile(string directory, string name, out ModelPackageProblem? problem)
+    {
+        var path = Path.Combine(directory, name);
+        problem = null;
+        var kind = FileType.Of(path);
+        var info = new FileInfo(path);
+        if (info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+        {
+            // File.Exists is true for a link to nothing: it read as "Could not find file", or "unexpected error".
+            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is a symbolic link to {target}, which does not exist");
+            return null;
+        }
+
+        if (!info.Exists && kind == FileKind.Unknown)
+        {
+            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is missing");
+            return null;
+        }
+
+        if (kind is not (FileKind.Regular or FileKind.Unknown))
+        {
+            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is {FileType.Describe(kind)}, not a regular file");
+            return null;
+        }
+
+        var max = name == ManifestFileName ? MaxManifestBytes : MaxOnnxBytes;
+        var length = new FileInfo(path).Length;
+        if (length > max)
+        {
+            problem = new(name == ManifestFileName ? ModelPackageProblemKind.InvalidJson : ModelPackageProblemKind.OnnxLoadFailed, string.Create(CultureInfo.InvariantCulture, $"{name} is {length:N0} bytes, more than the {max:N0} a package file may have"));
+            return null;
+        }
+
+        return File.ReadAllBytes(path);
+    }
 
     // The ONNX file read is not the one the model.json read names (a package swapped between the two reads, or broken).
     private static bool IsStale(ModelManifest? manifest, string? onnxSha256) =>
@@ -178,9 +231,13 @@ public sealed class ModelPackage : IDisposable
                 return (null, null);
             }
         }
+        else if (ReadPackageFile(directory, ManifestFileName, out var unreadable) is { } manifestBytes)
+        {
+            manifest = TryParseManifest(manifestBytes, problems);
+        }
         else
         {
-            manifest = TryParseManifest(File.ReadAllBytes(manifestPath), problems);
+            problems.Add(unreadable!);
         }
 
         var onnxName = manifest?.Onnx?.File is { Length: > 0 } named ? named : OnnxFileName;
@@ -189,13 +246,13 @@ public sealed class ModelPackage : IDisposable
         {
             problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{onnxName}' must be a file name inside the package directory"));
         }
-        else if (!File.Exists(Path.Combine(directory, onnxName)))
+        else if (ReadPackageFile(directory, onnxName, out var unreadable) is { } bytes)
         {
-            problems.Add(new(ModelPackageProblemKind.MissingFile, $"{onnxName} is missing"));
+            onnx = bytes;
         }
         else
         {
-            onnx = File.ReadAllBytes(Path.Combine(directory, onnxName));
+            problems.Add(unreadable!);
         }
 
         return (manifest, onnx);
