@@ -24,6 +24,7 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("models average {pkg} {pkg} --out {out} --name ", "--name needs a value, not an empty string")]
     [InlineData("models ensemble {pkg} {pkg} --out {out} --version ", "--version needs a value, not an empty string")]
     [InlineData("models average {pkg} {pkg} --out {out} --name bad/x", "--name must be one path segment")]
+    [InlineData("models priors {pkg} --priors A=1 --out {out} --name a@b", "--name must be one path segment (no '/', '\\', '.' or '..') without '@'")]
     [InlineData("models priors {pkg} --priors A=1 --out {out} --version ..", "--version must be one path segment")]
     [InlineData("models average {pkg} {pkg} --out ", "--out needs a path, not an empty string")]
     [InlineData("models ensemble {pkg} {pkg} --out ", "--out needs a path, not an empty string")]

@@ -317,6 +317,22 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("'probs'", StringComparison.Ordinal));
     }
 
+    // A version holding a line break was pushed and could never be promoted; a name holding '@' passed inspect and was
+    // refused by push: name and version make NAME@VERSION.
+    [Theory]
+    [InlineData("a@b", "1.0.0", "name 'a@b'")]
+    [InlineData("ztf-gru", "1.0\n0", "version '1.0?0'")]
+    [InlineData("ztf-gru", "1.0.0 ", "version '1.0.0 '")]
+    [InlineData("ztf-gru", "../x", "version '../x'")]
+    public void Load_NameOrVersionThatCannotBeAReference_ReportsInvalidManifest(string name, string version, string said)
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Name = name, Version = version });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.StartsWith(said, StringComparison.Ordinal) && p.Message.Contains("without '@', control characters", StringComparison.Ordinal));
+        Assert.True(ModelPackage.IsModelName("ztf-bts") && ModelPackage.IsModelName("2.7.0-rc1"));
+    }
+
     [Fact]
     public void Load_ClassNamesDisagreeWithNetworkClasses_ReportsInvalidManifest()
     {

@@ -48,10 +48,12 @@ internal static class DerivedPackages
         option.NotBlank();
         option.Validators.Add(result =>
         {
+            // The manifest's rule (ModelPackage.IsModelName): '@' or a control character made a package that push refused
+            // or that could never be promoted.
             if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && !string.IsNullOrWhiteSpace(value)
-                && (value is "." or ".." || value.IndexOfAny(['/', '\\']) >= 0))
+                && !ModelPackage.IsModelName(value))
             {
-                result.AddError($"{option.Name} must be one path segment (no '/', '\\', '.' or '..'), not '{value}'.");
+                result.AddError($"{option.Name} must be one path segment (no '/', '\\', '.' or '..') without '@', control characters or white space at either end, not '{string.Concat(value.Select(c => char.IsControl(c) ? '?' : c))}'.");
             }
         });
         return option;

@@ -696,14 +696,17 @@ public sealed class ModelPackage : IDisposable
     {
         void Invalid(string message) => problems.Add(new(ModelPackageProblemKind.InvalidManifest, message));
 
-        if (!IsPathSegment(m.Name))
+        // Name and version make the reference NAME@VERSION and a registry's paths: a version holding a line break was
+        // pushed and could never be promoted (a reference with a control character is refused), a name holding '@' was
+        // inspected as sound and refused by push.
+        if (!IsModelName(m.Name))
         {
-            Invalid($"name '{m.Name}' must be a non-empty path segment (no '/', '\\', '..')");
+            Invalid($"name '{Shown(m.Name)}' must be a non-empty path segment (no '/', '\\', '..'), without '@', control characters or white space at either end");
         }
 
-        if (!IsPathSegment(m.Version))
+        if (!IsModelName(m.Version))
         {
-            Invalid($"version '{m.Version}' must be a non-empty path segment (no '/', '\\', '..')");
+            Invalid($"version '{Shown(m.Version)}' must be a non-empty path segment (no '/', '\\', '..'), without '@', control characters or white space at either end");
         }
 
         var classes = m.Classes ?? [];
@@ -1062,6 +1065,12 @@ public sealed class ModelPackage : IDisposable
         !string.IsNullOrWhiteSpace(value) && value != "." && value != ".." && value.IndexOfAny(['/', '\\', '\0']) < 0;
 
     private static bool IsPlainFileName(string value) => IsPathSegment(value);
+
+    /// <summary>Whether <paramref name="value"/> can be a model's name or version (see <see cref="ValidateManifest"/>).</summary>
+    public static bool IsModelName(string? value) =>
+        IsPathSegment(value) && !value!.Contains('@', StringComparison.Ordinal) && !value.Any(char.IsControl) && value.Trim().Length == value.Length;
+
+    private static string Shown(string? value) => value is null ? string.Empty : string.Concat(value.Select(c => char.IsControl(c) ? '?' : c));
 
     private static void WriteAtomically(string path, ReadOnlySpan<byte> data)
     {
