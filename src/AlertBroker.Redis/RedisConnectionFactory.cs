@@ -33,6 +33,11 @@ public static partial class RedisConnectionFactory
             {
                 throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}' have an empty entry (two commas in a row, or a comma at the start or end): write host:port entries separated by single commas.");
             }
+
+            if (EndpointProblem(entry.Trim()) is { } problem)
+            {
+                throw new ArgumentException($"Redis endpoints '{Redact(endpoints)}': {problem}; write host:port entries separated by single commas.");
+            }
         }
 
         security ??= RedisOptions.None;
@@ -94,6 +99,33 @@ public static partial class RedisConnectionFactory
         // client would only fill in when connecting: set here, so messages and logs show the port really used, not ":0".
         configuration.SetDefaultPorts();
         return configuration;
+    }
+
+    // What is wrong with one entry that the client's parser takes as a host (null: nothing, or an option such as ssl=true):
+    // a URL ('redis://h:p' became the host 'redis://h:p' on port 6379), no host (':16391' the same), port 0 (replaced by
+    // 6379 without a word, so a Redis there would be used).
+    private static string? EndpointProblem(string entry)
+    {
+        if (entry.Contains('=', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (entry.Contains("://", StringComparison.Ordinal))
+        {
+            return $"'{entry}' is a URL, not host:port";
+        }
+
+        var ipv6 = entry.StartsWith('[') || entry.Count(c => c == ':') > 1;
+        if (ipv6)
+        {
+            return entry.StartsWith('[') && entry.EndsWith("]:0", StringComparison.Ordinal) ? $"'{entry}' has port 0" : null;
+        }
+
+        var colon = entry.IndexOf(':', StringComparison.Ordinal);
+        return colon == 0 ? $"'{entry}' has no host"
+            : colon > 0 && entry[(colon + 1)..].Trim() is { Length: > 0 } port && port.All(c => c == '0') ? $"'{entry}' has port 0"
+            : null;
     }
 
     /// <summary>Configures (<see cref="CreateConfiguration"/>) and connects (<see cref="ConnectAsync(ConfigurationOptions, bool)"/>).</summary>

@@ -70,6 +70,22 @@ public sealed class RedisConnectionFactoryTests
         Assert.DoesNotContain("topsecret", e.Message, StringComparison.Ordinal);
     }
 
+    // Port 0 was replaced by 6379 without a word (a Redis there would be used); a URL and an entry without a host were
+    // taken as hosts ("Redis at redis://h:1:6379 is unreachable").
+    [Theory]
+    [InlineData("127.0.0.1:0", "'127.0.0.1:0' has port 0")]
+    [InlineData("a:1,b:00", "'b:00' has port 0")]
+    [InlineData("[::1]:0", "'[::1]:0' has port 0")]
+    [InlineData("redis://127.0.0.1:16391", "'redis://127.0.0.1:16391' is a URL, not host:port")]
+    [InlineData(":16391,password=topsecret", "':16391' has no host")]
+    public void CreateConfiguration_EntryThatIsNoHostAndPort_ThrowsNamingIt(string endpoints, string said)
+    {
+        var e = Assert.Throws<ArgumentException>(() => RedisConnectionFactory.CreateConfiguration(endpoints));
+        Assert.Contains(said, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("topsecret", e.Message, StringComparison.Ordinal);
+        Assert.Equal("127.0.0.1:6379,[::1]:7000,h:6379", RedisConnectionFactory.DescribeEndpoints(RedisConnectionFactory.CreateConfiguration("127.0.0.1,[::1]:7000,h,ssl=false")));
+    }
+
     [Theory]
     [InlineData("a,b", false, "a:6379,b:6379")]
     [InlineData("a,b:7000", true, "a:6380,b:7000")]
