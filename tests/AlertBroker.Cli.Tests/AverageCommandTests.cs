@@ -21,6 +21,7 @@ public sealed class AverageCommandTests : IDisposable
         var data = new JsonObject
         {
             ["mode"] = "finetune",
+            ["base"] = new JsonObject { ["name"] = "base", ["version"] = "1", ["sha256"] = new string('a', 64) },
             ["split"] = new JsonObject { ["seed"] = seed },
             ["encoding"] = new JsonObject { ["detectionsOnly"] = detectionsOnly },
             ["history"] = new JsonArray(),
@@ -338,5 +339,33 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Equal(2, AverageCommand.Run([members[0], Member("e3", 3, ["A", "B", "D"])], Path.Combine(_root, "ens-bad", "1"), null, null, new StringWriter(), err, AverageCommand.Combination.Ensemble));
         Assert.StartsWith("models ensemble: ", err.ToString(), StringComparison.Ordinal);
         Assert.Contains("classes A,B,D vs A,B,C", err.ToString(), StringComparison.Ordinal);
+    }
+
+    // Two bases trained from scratch were averaged (members F1 0.34 and 0.31, the average 0.02, exit 0). A base averaged
+    // with its own fine-tune is one origin (weight-space interpolation), and stays allowed.
+    [Fact]
+    public void Average_MembersOfDifferentBases_RefusedPointingToEnsemble()
+    {
+        var a = Member("base-a", 1);
+        var b = Member("base-b", 2);
+        SetRecorded(b, "base", "{\"name\":\"other\",\"version\":\"2\",\"sha256\":\"" + new string('b', 64) + "\"}");
+
+        var (exit, _, stderr) = Average([a, b], Path.Combine(_root, "mixed-bases", "1"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("were not fine-tuned from one base", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{a}: base base 1", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{b}: base other 2", stderr, StringComparison.Ordinal);
+        Assert.Contains("combine them with models ensemble", stderr, StringComparison.Ordinal);
+
+        // Two from scratch: refused; a base with its fine-tune: one origin.
+        var scratch1 = Member("scratch-1", 3);
+        var scratch2 = Member("scratch-2", 4);
+        SetRecorded(scratch1, "base", "null");
+        SetRecorded(scratch2, "base", "null");
+        Assert.Equal(2, Average([scratch1, scratch2], Path.Combine(_root, "scratch", "1")).Exit);
+        var tuned = Member("tuned", 5);
+        SetRecorded(tuned, "base", "{\"name\":\"m\",\"version\":\"3\",\"sha256\":\"" + JsonNode.Parse(File.ReadAllText(Path.Combine(scratch1, "model.json")))!["onnx"]!["sha256"]!.GetValue<string>() + "\"}");
+        Assert.Equal(0, Average([scratch1, tuned], Path.Combine(_root, "interpolated", "1")).Exit);
     }
 }

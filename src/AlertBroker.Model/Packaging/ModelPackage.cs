@@ -119,9 +119,11 @@ public sealed class ModelPackage : IDisposable
     /// <see cref="File.ReadAllBytes(string)"/> does.
     /// </summary>
     public static byte[] ReadPackageFile(string directory, string name) =>
-        ReadPackageFile(directory, name, out var problem) ?? throw new ModelPackageException(directory, [problem!]);
+        ReadPackageFile(directory, name, out var problem, missingThrows: true) ?? throw new ModelPackageException(directory, [problem!]);
 
-    private static byte[]? ReadPackageFile(string directory, string name, out ModelPackageProblem? problem)
+    // missingThrows: a file that is not there throws as File.ReadAllBytes does (callers put it in their own words), else it
+    // is the problem "NAME is missing".
+    private static byte[]? ReadPackageFile(string directory, string name, out ModelPackageProblem? problem, bool missingThrows = false)
     {
         var path = Path.Combine(directory, name);
         problem = null;
@@ -136,6 +138,11 @@ public sealed class ModelPackage : IDisposable
 
         if (!info.Exists && kind == FileKind.Unknown)
         {
+            if (missingThrows)
+            {
+                return File.ReadAllBytes(path);
+            }
+
             problem = new(ModelPackageProblemKind.MissingFile, $"{name} is missing");
             return null;
         }

@@ -45,6 +45,11 @@ public static class ModelIo
         {
             (manifestBytes, onnx) = ModelPackage.ReadFiles(directory);
         }
+        catch (ModelPackageException e) when (e.Problems.Count > 0)
+        {
+            // A package file that is not a regular file (ModelPackage.ReadPackageFile), in the same words as below.
+            throw new ModelPackageException($"{directory} is not a sound model package: {e.Problems[0]}", e);
+        }
         catch (FileNotFoundException e)
         {
             // In the words models inspect uses, not .NET's "Could not find file '…/model.json'" (models average, ensemble,
