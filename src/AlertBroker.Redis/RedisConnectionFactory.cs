@@ -128,6 +128,49 @@ public static partial class RedisConnectionFactory
             : null;
     }
 
+    // A user whose password the server refuses, where the default user needs none: the client went on as the default
+    // user (keys written, exit 0) though the server answered WRONGPASS. Asked of the first connected server (ACL WHOAMI,
+    // Redis 6 and later); a server that cannot be asked (NOPERM, an older Redis) is taken at its word.
+    private static async Task EnsureUserAsync(ConnectionMultiplexer connection, ConfigurationOptions configuration)
+    {
+        if (string.IsNullOrEmpty(configuration.User) || !string.IsNullOrEmpty(configuration.ServiceName))
+        {
+            return;
+        }
+
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endpoint);
+            if (!server.IsConnected)
+            {
+                continue;
+            }
+
+            string? user;
+            try
+            {
+                user = (string?)await server.ExecuteAsync("ACL", "WHOAMI").ConfigureAwait(false);
+            }
+            catch (RedisServerException)
+            {
+                return;
+            }
+
+            if (user is not null && user != configuration.User)
+            {
+                var endpoints = DescribeEndpoints(configuration);
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw new RedisConnectionFailedException(
+                    RedisConnectFailure.Authentication,
+                    endpoints,
+                    $"Redis at {endpoints} refused the credentials of user '{configuration.User}': the connection is user '{user}' instead. Check the Redis user and password.",
+                    null);
+            }
+
+            return;
+        }
+    }
+
     /// <summary>Configures (<see cref="CreateConfiguration"/>) and connects (<see cref="ConnectAsync(ConfigurationOptions, bool)"/>).</summary>
     /// <exception cref="RedisConnectionFailedException">credentials or TLS refused, or (unless <see cref="RedisClientSettings.WaitForServer"/>) no endpoint reachable.</exception>
     public static Task<ConnectionMultiplexer> ConnectAsync(string endpoints, RedisOptions? security = null, RedisClientSettings? client = null)
@@ -149,7 +192,9 @@ public static partial class RedisConnectionFactory
         first.AbortOnConnectFail = true;
         try
         {
-            return await ConnectionMultiplexer.ConnectAsync(first).ConfigureAwait(false);
+            var connection = await ConnectionMultiplexer.ConnectAsync(first).ConfigureAwait(false);
+            await EnsureUserAsync(connection, configuration).ConfigureAwait(false);
+            return connection;
         }
         catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
         {

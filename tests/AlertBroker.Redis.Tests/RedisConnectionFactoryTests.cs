@@ -315,3 +315,34 @@ public sealed class SentinelConnectionTests(RedisSentinelFixture sentinel) : ICl
     }
 }
 
+
+/// <summary>Credentials against a server whose default user needs no password.</summary>
+public sealed class DefaultUserRedisConnectionTests : IClassFixture<RedisServerFixture>
+{
+    private readonly RedisServerFixture _redis;
+
+    public DefaultUserRedisConnectionTests(RedisServerFixture redis)
+    {
+        _redis = redis;
+    }
+
+    // A user whose password the server refused: the client went on as the default user (the registry written, exit 0)
+    // though the server answered WRONGPASS.
+    [Fact]
+    public async Task ConnectAsync_UserWithAWrongPassword_ThrowsAuthenticationNotTheDefaultUser()
+    {
+        var user = "bob" + Guid.NewGuid().ToString("N")[..8];
+        using (var admin = await RedisConnectionFactory.ConnectAsync(_redis.Configuration))
+        {
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", user, "on", ">secret", "~*", "&*", "+@all");
+        }
+
+        var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync(_redis.Configuration, new RedisOptions { User = user, Password = "wrong" }));
+
+        Assert.Equal(RedisConnectFailure.Authentication, e.Failure);
+        Assert.Contains($"refused the credentials of user '{user}'", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", e.ToString(), StringComparison.Ordinal);
+        using var right = await RedisConnectionFactory.ConnectAsync(_redis.Configuration, new RedisOptions { User = user, Password = "secret" });
+        Assert.Equal(user, (string?)await right.GetDatabase().ExecuteAsync("ACL", "WHOAMI"));
+    }
+}
