@@ -1,7 +1,7 @@
 using System.Globalization;
-using AlertBroker.Alerts.Archives;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AlertBroker.Alerts.Archives;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Onnx.Protobuf;
