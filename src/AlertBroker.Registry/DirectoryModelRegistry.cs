@@ -75,12 +75,31 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             return repaired;
         }
 
-        Directory.CreateDirectory(dir);
-        Directory.CreateDirectory(Path.GetDirectoryName(InfoPath(model.Ref))!);
-        await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.OnnxFileName), package.Onnx, cancellationToken).ConfigureAwait(false);
-        await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.ManifestFileName), package.Manifest, cancellationToken).ConfigureAwait(false);
-        WriteAtomically(InfoPath(model.Ref), RegistryJson.Serialize(model));
-        return model;
+        var nameDir = Path.GetDirectoryName(dir)!;
+        var created = !Directory.Exists(nameDir) ? nameDir : !Directory.Exists(dir) ? dir : null;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            Directory.CreateDirectory(Path.GetDirectoryName(InfoPath(model.Ref))!);
+            await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.OnnxFileName), package.Onnx, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(Path.Combine(dir, ModelPackage.ManifestFileName), package.Manifest, cancellationToken).ConfigureAwait(false);
+            WriteAtomically(InfoPath(model.Ref), RegistryJson.Serialize(model));
+            return model;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && created is not null)
+        {
+            // A push that failed part-way (a name too long for the record's file name) left package files no record names.
+            try
+            {
+                Directory.Delete(created, recursive: true);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // what is left is named by the message below
+            }
+
+            throw new RegistryException($"{model.Ref} could not be pushed to {_root}: {e.Message}", e);
+        }
     }
 
     public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken = default)
@@ -89,7 +108,14 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var dir = Path.Combine(_meta, "models");
         foreach (var file in FolderExists(dir) ? Directory.GetFiles(dir, "*.json") : [])
         {
-            models.Add(ReadJson<RegisteredModel>(file));
+            // A record is named after its model: a copy under another name listed the model twice.
+            var model = ReadJson<RegisteredModel>(file);
+            if (Path.GetFileName(file) != model.Ref + ".json")
+            {
+                throw new RegistryException($"registry record {file} holds {model.Ref}, whose record is {model.Ref}.json: rename or remove it");
+            }
+
+            models.Add(model);
         }
 
         models.Sort(static (a, b) => a.PushedUtc.CompareTo(b.PushedUtc));
@@ -653,6 +679,19 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     {
         Directory.CreateDirectory(_meta);
         var path = Path.Combine(_meta, "lock");
+
+        // The lock is a file the registry makes and deletes: a link in its place was followed (a write created the file it
+        // names, anywhere), a directory was "unexpected error".
+        if (new FileInfo(path).LinkTarget is { } target)
+        {
+            throw new RegistryException($"registry lock {path} is a symbolic link (to {target}), not the file the registry makes: remove it");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new RegistryException($"registry lock {path} is a directory, not the file the registry makes: remove it");
+        }
+
         var deadline = DateTime.UtcNow + s_lockTimeout;
         while (true)
         {

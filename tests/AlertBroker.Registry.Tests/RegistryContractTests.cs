@@ -567,6 +567,33 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
 
     protected override IModelRegistry CreateRegistry() => new DirectoryModelRegistry(Path.Combine(_root, Guid.NewGuid().ToString("N")));
 
+    // Found by the models sweep: a link as .registry/lock was followed (a push created the file it names); a push that
+    // failed on a name too long for its record left package files no record names; a record copied under another name
+    // listed its model twice.
+    [Fact]
+    public async Task Push_LockThatIsALink_FailedPush_RecordUnderAnotherName_AreSaidOrCleanedUp()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        var lockPath = Path.Combine(registry.Root, ".registry", "lock");
+        var target = Path.Combine(_root, "lock-target-" + Guid.NewGuid().ToString("N"));
+        File.CreateSymbolicLink(lockPath, target);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        Assert.Contains("is a symbolic link", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(target));
+        File.Delete(lockPath);
+
+        var longName = new string('n', 250);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.PushAsync(TestPackages.WithManifest(TestPackages.Valid("m", "3", seed: 3), m => m with { Name = longName }), "a"));
+        Assert.False(Directory.Exists(Path.Combine(registry.Root, longName)));
+
+        var records = Path.Combine(registry.Root, ".registry", "models");
+        File.Copy(Path.Combine(records, "m@1.json"), Path.Combine(records, "m@9.json"));
+        var listed = await Assert.ThrowsAsync<RegistryException>(() => registry.ListAsync());
+        Assert.Contains("holds m@1, whose record is m@1.json", listed.Message, StringComparison.Ordinal);
+    }
+
     // A survey's folder, or .registry itself, made a file read as an empty registry ("no model is active for ztf", status
     // without the survey, exit 0): said as the damage it is, as .registry/models made a file already was.
     [Fact]
