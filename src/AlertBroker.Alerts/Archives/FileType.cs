@@ -108,6 +108,12 @@ public static partial class FileType
         return (device, BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(InodeOffset)));
     }
 
+    /// <summary>
+    /// "a named pipe", "a character device", … when <paramref name="path"/> leads to something that is not a regular file
+    /// (a read of it would wait forever or never end); null for a regular file, or where the type cannot be asked.
+    /// </summary>
+    public static string? NotRegular(string path) => Of(path) is var kind && kind is FileKind.Regular or FileKind.Unknown ? null : Describe(kind);
+
     /// <summary>"a named pipe", "a character device", …, for messages.</summary>
     public static string Describe(FileKind kind) => kind switch
     {

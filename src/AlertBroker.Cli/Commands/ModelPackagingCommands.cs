@@ -122,10 +122,9 @@ internal static class ModelPackagingCommands
     /// </summary>
     internal static byte[] ReadRegularFile(string path, string option, long max)
     {
-        var kind = AlertBroker.Alerts.Archives.FileType.Of(path);
-        if (kind is not (AlertBroker.Alerts.Archives.FileKind.Regular or AlertBroker.Alerts.Archives.FileKind.Unknown))
+        if (AlertBroker.Alerts.Archives.FileType.NotRegular(path) is { } kind)
         {
-            throw new IOException($"{option} {path} is {AlertBroker.Alerts.Archives.FileType.Describe(kind)}, not a regular file");
+            throw new IOException($"{option} {path} is {kind}, not a regular file");
         }
 
         var length = new FileInfo(path).Length;

@@ -127,7 +127,6 @@ public sealed class ModelPackage : IDisposable
     {
         var path = Path.Combine(directory, name);
         problem = null;
-        var kind = FileType.Of(path);
         var info = new FileInfo(path);
         if (info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
         {
@@ -136,7 +135,7 @@ public sealed class ModelPackage : IDisposable
             return null;
         }
 
-        if (!info.Exists && kind == FileKind.Unknown)
+        if (!info.Exists && FileType.Of(path) == FileKind.Unknown)
         {
             if (missingThrows)
             {
@@ -147,14 +146,14 @@ public sealed class ModelPackage : IDisposable
             return null;
         }
 
-        if (kind is not (FileKind.Regular or FileKind.Unknown))
+        if (FileType.NotRegular(path) is { } kind)
         {
-            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is {FileType.Describe(kind)}, not a regular file");
+            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is {kind}, not a regular file");
             return null;
         }
 
         var max = name == ManifestFileName ? MaxManifestBytes : MaxOnnxBytes;
-        var length = new FileInfo(path).Length;
+        var length = info.Length;
         if (length > max)
         {
             problem = new(name == ManifestFileName ? ModelPackageProblemKind.InvalidJson : ModelPackageProblemKind.OnnxLoadFailed, string.Create(CultureInfo.InvariantCulture, $"{name} is {length:N0} bytes, more than the {max:N0} a package file may have"));

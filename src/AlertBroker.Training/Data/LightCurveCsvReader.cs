@@ -68,14 +68,9 @@ public static class LightCurveCsvReader
                 throw new InvalidDataException($"{lightCurves}: needs mag,mag_err or flux,flux_err columns.");
             }
 
-            // The header's width without trailing unnamed columns (a header ending in a comma): a row needs that many
-            // cells, and a cell past it that holds anything is a row that does not fit the header (decimal commas:
-            // "A1,58000,g,18,52,0,12" was read as mag 18, error 52), not trailing emptiness.
-            var width = header.Length;
-            while (width > 0 && header[width - 1].Length == 0)
-            {
-                width--;
-            }
+            // A row needs HeaderWidth cells; a cell past it that holds anything is a row that does not fit the header
+            // (decimal commas: "A1,58000,g,18,52,0,12" was read as mag 18, error 52), not trailing emptiness.
+            var width = HeaderWidth(header);
 
             var fluxScale = Math.Pow(10.0, (Photometry.AbZeroPointMicroJy - options.FluxZeroPoint) / 2.5);
             var bandCache = new Dictionary<string, Passband>(StringComparer.Ordinal);
@@ -318,11 +313,7 @@ public static class LightCurveCsvReader
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
         var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
-        var width = header.Length;
-        while (width > 0 && header[width - 1].Length == 0)
-        {
-            width--;
-        }
+        var width = HeaderWidth(header);
 
         while (reader.ReadFields() is { } f)
         {
@@ -439,6 +430,18 @@ public static class LightCurveCsvReader
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the redshift column '{column}' holds no redshift ({MetadataValues.Range(MetadataSources.HostRedshift)}; its {_numbers} numbers are all outside, e.g. '{_unusable}'); name another column with --redshift-column, or none."));
             }
         }
+    }
+
+    // The header's width without trailing unnamed columns (a header ending in a comma).
+    private static int HeaderWidth(string[] header)
+    {
+        var width = header.Length;
+        while (width > 0 && header[width - 1].Length == 0)
+        {
+            width--;
+        }
+
+        return width;
     }
 
     private static bool MoreCellsThan(string[] cells, int width)
