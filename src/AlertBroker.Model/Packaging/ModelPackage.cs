@@ -5,6 +5,7 @@ using AlertBroker.Alerts.Archives;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Onnx;
 using AlertBroker.Model.Onnx.Protobuf;
+using Microsoft.Win32.SafeHandles;
 
 namespace AlertBroker.Model.Packaging;
 
@@ -89,16 +90,21 @@ public sealed class ModelPackage : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         for (var attempt = 1; ; attempt++)
         {
-            var manifestBytes = ReadPackageFile(directory, ManifestFileName);
-            var manifest = TryParseManifest(manifestBytes, []);
-            var onnxName = manifest?.Onnx?.File is { Length: > 0 } named && IsPlainFileName(named) ? named : OnnxFileName;
-            var onnx = ReadPackageFile(directory, onnxName);
-            if (attempt <= MaxRereads && IsStale(manifest, ComputeSha256(onnx)))
+            var (manifestHandle, early) = OpenPair(directory, OpenPackageFile(directory, ManifestFileName, out var problem, missingThrows: true) ?? throw new ModelPackageException(directory, [problem!]));
+            using (manifestHandle)
+            using (early)
             {
-                continue;
-            }
+                var manifestBytes = ReadOpened(manifestHandle, ManifestFileName, out problem) ?? throw new ModelPackageException(directory, [problem!]);
+                var manifest = TryParseManifest(manifestBytes, []);
+                var onnxName = manifest?.Onnx?.File is { Length: > 0 } named && IsPlainFileName(named) ? named : OnnxFileName;
+                var onnx = ReadOnnx(directory, onnxName, early, out problem, missingThrows: true) ?? throw new ModelPackageException(directory, [problem!]);
+                if (attempt <= MaxRereads && IsStale(manifest, ComputeSha256(onnx)))
+                {
+                    continue;
+                }
 
-            return (manifestBytes, onnx);
+                return (manifestBytes, onnx);
+            }
         }
     }
 
@@ -118,12 +124,15 @@ public sealed class ModelPackage : IDisposable
     /// <see cref="ModelPackageException"/> naming it (a package no worker can use). Other failures throw as
     /// <see cref="File.ReadAllBytes(string)"/> does.
     /// </summary>
-    public static byte[] ReadPackageFile(string directory, string name) =>
-        ReadPackageFile(directory, name, out var problem, missingThrows: true) ?? throw new ModelPackageException(directory, [problem!]);
+    public static byte[] ReadPackageFile(string directory, string name)
+    {
+        using var handle = OpenPackageFile(directory, name, out var problem, missingThrows: true) ?? throw new ModelPackageException(directory, [problem!]);
+        return ReadOpened(handle, name, out problem) ?? throw new ModelPackageException(directory, [problem!]);
+    }
 
-    // missingThrows: a file that is not there throws as File.ReadAllBytes does (callers put it in their own words), else it
-    // is the problem "NAME is missing".
-    private static byte[]? ReadPackageFile(string directory, string name, out ModelPackageProblem? problem, bool missingThrows = false)
+    // A package file opened for reading, or null and the problem that keeps it from being read (missingThrows: a file that
+    // is not there throws as File.ReadAllBytes does, and callers put it in their own words; else it is "NAME is missing").
+    private static SafeFileHandle? OpenPackageFile(string directory, string name, out ModelPackageProblem? problem, bool missingThrows = false)
     {
         var path = Path.Combine(directory, name);
         problem = null;
@@ -139,7 +148,7 @@ public sealed class ModelPackage : IDisposable
         {
             if (missingThrows)
             {
-                return File.ReadAllBytes(path);
+                return File.OpenHandle(path);
             }
 
             problem = new(ModelPackageProblemKind.MissingFile, $"{name} is missing");
@@ -152,15 +161,63 @@ public sealed class ModelPackage : IDisposable
             return null;
         }
 
+        // Deleting or replacing the file while it is open (a package swapped in) is allowed: the open file stays readable.
+        return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+    }
+
+    // A package's model.json, opened, and at once its model.onnx when that is there (null else): a package swapped in
+    // between the two opens gives files of two versions (read again by the callers), and opening both before either is read
+    // and parsed keeps that window microseconds wide, where a writer that rewrites the package over and over had the reads
+    // disagree five times in a row. A manifest naming another ONNX file (onnx.file) has that one opened after it is read.
+    private static (SafeFileHandle Manifest, SafeFileHandle? Onnx) OpenPair(string directory, SafeFileHandle manifest)
+    {
+        try
+        {
+            return (manifest, File.Exists(Path.Combine(directory, OnnxFileName)) ? OpenPackageFile(directory, OnnxFileName, out _) : null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Read again by name after the manifest, where it is said in the words of that read.
+            return (manifest, null);
+        }
+    }
+
+    // The ONNX file's bytes: from the handle opened with the manifest when the manifest names model.onnx, else read by name.
+    private static byte[]? ReadOnnx(string directory, string onnxName, SafeFileHandle? early, out ModelPackageProblem? problem, bool missingThrows)
+    {
+        if (early is not null && onnxName == OnnxFileName)
+        {
+            return ReadOpened(early, onnxName, out problem);
+        }
+
+        using var handle = OpenPackageFile(directory, onnxName, out problem, missingThrows);
+        return handle is null ? null : ReadOpened(handle, onnxName, out problem);
+    }
+
+    // An open package file's bytes, or null and the problem when it is above its size limit.
+    private static byte[]? ReadOpened(SafeFileHandle handle, string name, out ModelPackageProblem? problem)
+    {
+        problem = null;
         var max = name == ManifestFileName ? MaxManifestBytes : MaxOnnxBytes;
-        var length = info.Length;
+        var length = RandomAccess.GetLength(handle);
         if (length > max)
         {
             problem = new(name == ManifestFileName ? ModelPackageProblemKind.InvalidJson : ModelPackageProblemKind.OnnxLoadFailed, string.Create(CultureInfo.InvariantCulture, $"{name} is {length:N0} bytes, more than the {max:N0} a package file may have"));
             return null;
         }
 
-        return File.ReadAllBytes(path);
+        // As File.ReadAllBytes: the length at open, or to the end where a file says 0 (as /proc's do).
+        using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        if (length == 0)
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+
+        var bytes = new byte[length];
+        var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        return read == bytes.Length ? bytes : bytes[..read];
     }
 
     // The ONNX file read is not the one the model.json read names (a package swapped between the two reads, or broken).
@@ -229,39 +286,58 @@ public sealed class ModelPackage : IDisposable
     {
         var manifestPath = Path.Combine(directory, ManifestFileName);
         ModelManifest? manifest = null;
-        if (!File.Exists(manifestPath))
+        SafeFileHandle? early = null;
+        try
         {
-            problems.Add(ManifestMissing(directory, out var versions));
-            if (versions.Count > 0)
+            if (!File.Exists(manifestPath))
             {
-                return (null, null);
+                problems.Add(ManifestMissing(directory, out var versions));
+                if (versions.Count > 0)
+                {
+                    return (null, null);
+                }
             }
-        }
-        else if (ReadPackageFile(directory, ManifestFileName, out var unreadable) is { } manifestBytes)
-        {
-            manifest = TryParseManifest(manifestBytes, problems);
-        }
-        else
-        {
-            problems.Add(unreadable!);
-        }
+            else if (OpenPackageFile(directory, ManifestFileName, out var unopened) is { } opened)
+            {
+                (var manifestHandle, early) = OpenPair(directory, opened);
+                using (manifestHandle)
+                {
+                    if (ReadOpened(manifestHandle, ManifestFileName, out var unreadable) is { } manifestBytes)
+                    {
+                        manifest = TryParseManifest(manifestBytes, problems);
+                    }
+                    else
+                    {
+                        problems.Add(unreadable!);
+                    }
+                }
+            }
+            else
+            {
+                problems.Add(unopened!);
+            }
 
-        var onnxName = manifest?.Onnx?.File is { Length: > 0 } named ? named : OnnxFileName;
-        byte[]? onnx = null;
-        if (!IsPlainFileName(onnxName))
-        {
-            problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{onnxName}' must be a file name inside the package directory"));
-        }
-        else if (ReadPackageFile(directory, onnxName, out var unreadable) is { } bytes)
-        {
-            onnx = bytes;
-        }
-        else
-        {
-            problems.Add(unreadable!);
-        }
+            var onnxName = manifest?.Onnx?.File is { Length: > 0 } named ? named : OnnxFileName;
+            byte[]? onnx = null;
+            if (!IsPlainFileName(onnxName))
+            {
+                problems.Add(new(ModelPackageProblemKind.InvalidManifest, $"onnx.file '{onnxName}' must be a file name inside the package directory"));
+            }
+            else if (ReadOnnx(directory, onnxName, early, out var unreadable, missingThrows: false) is { } bytes)
+            {
+                onnx = bytes;
+            }
+            else
+            {
+                problems.Add(unreadable!);
+            }
 
-        return (manifest, onnx);
+            return (manifest, onnx);
+        }
+        finally
+        {
+            early?.Dispose();
+        }
     }
 
     /// <summary>Loads and validates a package from its two files' bytes (e.g. fetched from Redis).</summary>
