@@ -486,6 +486,13 @@ public sealed class ModelPromoter(IModelRegistry registry)
                 return null;
             }
 
+            if (isDeclared && !RegistryNames.KnownSurveys.Contains(survey, StringComparer.Ordinal))
+            {
+                // A survey the model declares (a typo in model.json, or one a later release may route): its pointer is kept,
+                // but nothing scores with it, and the operator should hear that rather than see "promoted" alone.
+                findings.Add($"warning: {survey} is not a survey the workers route alerts of ({string.Join(", ", RegistryNames.KnownSurveys)}): its pointer is kept, but no worker scores with it");
+            }
+
             surveys[survey] = !isDeclared;
         }
 

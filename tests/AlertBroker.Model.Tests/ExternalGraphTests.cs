@@ -391,6 +391,8 @@ public sealed class ExternalGraphTests : IDisposable
     [InlineData("{\"x\": [[[1, 2, 3, 4]]], \"probs\": [[[0.2, 0.2, 0.2, 0.2, 0.2]]]}", "no value for input 'h0' (float32 [2, ?, 16])")]
     [InlineData("{\"x\": [[[1, 2, 3, 4, 5, 6]]], \"h0\": [[[0]]], \"probs\": [1]}", "input 'x' is [1, 1, 6] in the reference but the graph declares float32 [?, ?, 4]")]
     [InlineData("{\"x\": [[[1, 2, 3, 4]]], \"h0\": [[[0]]], \"note\": 1}", "input 'h0' is [1, 1, 1] in the reference")]
+    [InlineData("{\"x\": [[[1e400, 2, 3, 4]]], \"probs\": [1]}", "'x[0][0][0]' is 1e400, beyond the range of a 64-bit float")]
+    [InlineData("{\"x\": [[[1, 2, 3, 1e300]]], \"probs\": [1]}", "input 'x' is float32 but the reference holds 1E+300, beyond its range")]
     public void Verify_UnusableReference_OneClearLine(string json, string expected)
     {
         var (package, _, _, _) = PackagedWithReference(23);

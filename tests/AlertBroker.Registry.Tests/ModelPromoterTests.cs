@@ -164,6 +164,24 @@ public sealed class ModelPromoterTests : IDisposable
         Assert.DoesNotContain(await _registry.GetAuditAsync(), r => r.To == "both@2");
     }
 
+    // A model whose model.json declares a survey no worker routes (a typo, "ztff") was promoted there with only "promoted"
+    // said: a pointer nothing reads. It is still promoted (a declared survey is the package's word), with a warning.
+    [Fact]
+    public async Task Promote_ADeclaredSurveyTheWorkersDoNotRoute_IsPromotedWithAWarning()
+    {
+        await _registry.PushAsync(TestPackages.Valid("typo", "1", 1, surveys: ["ztff"]), "a");
+        await _registry.PushAsync(TestPackages.Valid("ztf-m", "1", 2), "a");
+
+        var result = await _promoter.PromoteAsync(new ModelRef("typo", "1"), new PromotionOptions());
+        var known = await _promoter.PromoteAsync(new ModelRef("ztf-m", "1"), new PromotionOptions());
+
+        Assert.True(result.Promoted, string.Join("\n", result.Findings));
+        Assert.Equal(["ztff"], result.Records.Select(r => r.Survey));
+        Assert.Contains(result.Findings, f => f.StartsWith("warning: ztff is not a survey the workers route alerts of (ztf, lsst)", StringComparison.Ordinal));
+        Assert.True(known.Promoted);
+        Assert.DoesNotContain(known.Findings, f => f.Contains("not a survey the workers route", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Promote_SurveyTheModelDoesNotDeclare_IsRefused_UnlessForced_AndTheAuditSaysSo()
     {

@@ -181,7 +181,8 @@ public static class ReferenceVerifier
                     : $"'{path}' is {Kind(element)}, not a number");
             }
 
-            values.Add(element.GetDouble());
+            // A number beyond double's range (1e400) is not a value a framework wrote (it read as infinity and was fed so).
+            values.Add(element.TryGetDouble(out var value) && double.IsFinite(value) ? value : throw new ReferenceFormatException($"'{path}' is {element.GetRawText()}, beyond the range of a 64-bit float"));
             return;
         }
 
@@ -221,6 +222,15 @@ public static class ReferenceVerifier
         switch (input.ElementType)
         {
             case OnnxElementType.Float:
+                foreach (var v in values)
+                {
+                    // 1e300 became +infinity in float32 and was fed as that without a word.
+                    if (double.IsFinite(v) && !float.IsFinite((float)v))
+                    {
+                        throw new ReferenceFormatException(string.Create(CultureInfo.InvariantCulture, $"input '{input.Name}' is float32 but the reference holds {v}, beyond its range (±{float.MaxValue})"));
+                    }
+                }
+
                 return Array.ConvertAll(values, v => (float)v);
             case OnnxElementType.Int32:
             case OnnxElementType.Int64:
