@@ -15,6 +15,8 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     [Theory]
     [InlineData("lightcurves", "--mix", "bogus")]
     [InlineData("lightcurves", "--classes", "Foo")]
+    [InlineData("lightcurves", "--classes", "")]
+    [InlineData("lightcurves", "--classes", "SNIa,SNIa")]
     [InlineData("lightcurves", "--survey", "hst")]
     [InlineData("lightcurves", "--detection-efficiency-mag", "-0.1")]
     [InlineData("lightcurves", "--detection-efficiency-mag", "9")]
@@ -102,6 +104,31 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         var tinyReport = File.ReadAllText(Path.Combine(tiny, "report.md"));
         Assert.DoesNotContain("NaN", tinyReport, StringComparison.Ordinal);
         Assert.Contains("| 0 | ", tinyReport, StringComparison.Ordinal);
+    }
+
+    // An --exclude-ids list that names no object of the real set (one made for another set) left nothing out without a
+    // word ("without the 0 ids"); for tune, the part the list was to keep out was tuned on. Refused; a partial match is said.
+    [Fact]
+    public async Task Compare_ExcludeIdsThatMatchNoRealObject_IsRefused_SomeNotFound_AreSaid()
+    {
+        var set = Path.Combine(_root, "set");
+        Assert.Equal(0, Run("simulate", "lightcurves", "--n", "30", "--seed", "4", "--out", set));
+        var firstId = File.ReadLines(Directory.GetFiles(set, "*_metadata.csv").Single()).Skip(1).First().Split(',')[0];
+        var none = Path.Combine(_root, "none.txt");
+        File.WriteAllText(none, "ZTF00other1\nZTF00other2\n");
+        var some = Path.Combine(_root, "some.txt");
+        File.WriteAllText(some, $"{firstId}\nZTF00other2\n");
+
+        var refused = await AlertBrokerProcess.RunToEndAsync(["simulate", "compare", "--real", set, "--sim", set, "--exclude-ids", none, "--out", Path.Combine(_root, "c1")]);
+        var partial = await AlertBrokerProcess.RunToEndAsync(["simulate", "compare", "--real", set, "--sim", set, "--exclude-ids", some, "--out", Path.Combine(_root, "c2")]);
+
+        Assert.True(refused.Code == 2, refused.Output);
+        static string Flat(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+        Assert.Contains("noneofthe2idsin--exclude-ids", Flat(refused.Stderr), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "c1")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "c1")).Any());
+        Assert.True(partial.Code == 0, partial.Output);
+        Assert.Contains("warning:1ofthe2idsin--exclude-ids", Flat(partial.Stderr), StringComparison.Ordinal);
+        Assert.Contains("without the 1 ids", File.ReadAllText(Path.Combine(_root, "c2", "report.md")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -281,6 +308,36 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.Contains("object_id,class,redshift,mwebv", run.Stdout, StringComparison.Ordinal);
     }
 
+    // A CSV file for --real or --sim read as "no real set: pass --real DIR" (although --real was given) or "Could not find a
+    // part of the path": the sets are directories, and a file is a usage error naming the option.
+    [Theory]
+    [InlineData("compare", "--real")]
+    [InlineData("compare", "--sim")]
+    [InlineData("tune", "--real")]
+    public void SimulateCompareOrTune_AFileWhereTheSetsDirectoryGoes_IsAParseErrorNamingTheOption(string sub, string option)
+    {
+        var file = Path.Combine(_root, "ztf_sim_metadata.csv");
+        File.WriteAllText(file, "object_id,class\n");
+
+        var parse = AlertBrokerCommand.Create().Parse(["simulate", sub, option, file, "--exclude-ids", file]);
+
+        Assert.Contains(parse.Errors, e => e.Message.Contains(option, StringComparison.Ordinal) && e.Message.Contains(file, StringComparison.Ordinal));
+    }
+
+    // Labels to a device that takes nothing failed only after every alert file was written (40 files left, exit 1).
+    [Fact]
+    public async Task SimulateAlerts_LabelsToAFullDevice_FailsBeforeWritingTheStream()
+    {
+        var output = Path.Combine(_root, "full-labels");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--no-cutouts", "--objects-per-night", "3", "--out", output, "--labels", "/dev/full"]);
+
+        Assert.True(run.Code == 1, run.Output);
+        Assert.Contains("/dev/full", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("alerts from", run.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any(), "the stream was written");
+    }
+
     [Theory]
     [InlineData("bench", "pipeline", "--objects", "-5")]
     [InlineData("bench", "pipeline", "--batch-size", "0")]
@@ -296,6 +353,8 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     [InlineData("simulate", "alerts", "--nights", "-2")]
     [InlineData("simulate", "compare", "--n", "-5")]
     [InlineData("simulate", "tune", "--per-class", "0")]
+    [InlineData("simulate", "tune", "--per-class", "2147483647")]
+    [InlineData("simulate", "tune", "--rounds", "1001")]
     public void CountOrRateOutOfRange_IsAParseErrorNamingTheOption(string command, string? sub, string option, string value)
     {
         var args = new List<string> { command };

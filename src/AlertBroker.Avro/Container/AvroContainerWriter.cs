@@ -17,7 +17,12 @@ public sealed class AvroContainerWriter : IDisposable
     private long _count;
     private bool _disposed;
 
-    public AvroContainerWriter(Stream output, AvroSchema schema, string codec = "null", IReadOnlyDictionary<string, byte[]>? metadata = null, int blockSizeBytes = 64 * 1024, bool leaveOpen = false)
+    /// <summary>
+    /// A writer whose header is written at once. <paramref name="syncMarker"/> is the file's 16-byte sync marker, random
+    /// when null (the spec's way); a writer that must give the same bytes for the same input (a seeded simulation) passes
+    /// one derived from its seed.
+    /// </summary>
+    public AvroContainerWriter(Stream output, AvroSchema schema, string codec = "null", IReadOnlyDictionary<string, byte[]>? metadata = null, int blockSizeBytes = 64 * 1024, bool leaveOpen = false, byte[]? syncMarker = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(schema);
@@ -30,7 +35,16 @@ public sealed class AvroContainerWriter : IDisposable
         Schema = schema;
         _datumWriter = new GenericDatumWriter(schema);
         _blockWriter = new AvroWriter(_block);
-        RandomNumberGenerator.Fill(_sync);
+        if (syncMarker is null)
+        {
+            RandomNumberGenerator.Fill(_sync);
+        }
+        else
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(syncMarker.Length, ContainerFormat.SyncLength, nameof(syncMarker));
+            syncMarker.CopyTo(_sync, 0);
+        }
+
         WriteHeader(metadata);
     }
 

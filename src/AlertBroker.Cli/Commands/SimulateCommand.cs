@@ -244,8 +244,8 @@ internal static class SimulateCommand
 
     private static Command Compare()
     {
-        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
-        var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves' (default: simulate --n ZTF light curves with the BTS-like selection)." }.MustExist(PathKind.FileOrDirectory);
+        var real = new Option<string?>("--real") { Description = "Real labelled set: the directory of its CSV pair (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.Directory);
+        var sim = new Option<string?>("--sim") { Description = "A simulated set written by 'simulate lightcurves': the directory of its CSV pair (default: simulate --n ZTF light curves with the BTS-like selection)." }.MustExist(PathKind.Directory);
         var n = new Option<long>("--n") { Description = "Light curves to simulate when --sim is not given (at most 1000000).", DefaultValueFactory = _ => 20_000 }.InRange(1L, 1_000_000L);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Report directory (report.md and SVG histograms).", DefaultValueFactory = _ => "simulation-compare" }.OutputDirectory();
@@ -265,11 +265,12 @@ internal static class SimulateCommand
 
     private static Command Tune()
     {
-        var real = new Option<string?>("--real") { Description = "Real labelled set (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.FileOrDirectory);
+        var real = new Option<string?>("--real") { Description = "Real labelled set: the directory of its CSV pair (default ../shared/labelled/ztf-bts)." }.MustExist(PathKind.Directory);
         var exclude = ExcludeIdsOption();
         exclude.Required = true;
-        var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation.", DefaultValueFactory = _ => 1500 }.AtLeast(1);
-        var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most.", DefaultValueFactory = _ => 8 }.AtLeast(1);
+        // Bounded as compare's --n (2147483647 per class was an out-of-memory "unexpected error"; 300000000 ran for hours).
+        var perClass = new Option<int>("--per-class") { Description = "Simulated light curves per class and evaluation (at most 100000).", DefaultValueFactory = _ => 1500 }.InRange(1, 100_000);
+        var rounds = new Option<int>("--rounds") { Description = "Coordinate-descent rounds at most (1 to 1000).", DefaultValueFactory = _ => 8 }.InRange(1, 1000);
         var seed = SeedOption();
         var output = new Option<string>("--out") { Description = "Directory for tuning.md, tuning-steps.csv and tuned-parameters.json.", DefaultValueFactory = _ => "simulation-tuning" }.OutputDirectory();
         var riseShape = new Option<bool>("--rise-shape") { Description = "Also tune every class's rise shape ν (a Richards rise; prior 1, Bazin's curve, σ 0.3 dex). Simulate with the result by 'simulate lightcurves --parameters OUT/tuned-parameters.json'." };
@@ -285,10 +286,10 @@ internal static class SimulateCommand
     internal static int RunTune(string? realPath, string excludeIds, int perClass, int rounds, long seed, string output, CancellationToken cancellationToken, bool riseShape = false, string? startFile = null)
     {
         var startFrom = startFile is null ? null : TunedParameters.Read(startFile);
-        var real = ReadReal(realPath, excludeIds, out var description);
+        var real = ReadReal("simulate tune", realPath, excludeIds, out var description, out var failure);
         if (real is null)
         {
-            return 1;
+            return failure;
         }
 
         if (NothingLeft(real, excludeIds) is { } refused)
@@ -357,10 +358,12 @@ internal static class SimulateCommand
         return 2;
     }
 
-    // The real light curves' features, without the excluded ids; null (after a message) when they cannot be read.
-    private static List<LightCurveFeatures>? ReadReal(string? realPath, string? excludeIds, out string description)
+    // The real light curves' features, without the excluded ids; null (after a message) when they cannot be read (failure 1)
+    // or the ids exclude none of them (failure 2).
+    private static List<LightCurveFeatures>? ReadReal(string command, string? realPath, string? excludeIds, out string description, out int failure)
     {
         description = string.Empty;
+        failure = 1;
         realPath ??= CliHelpers.FindSharedDirectory() is { } shared ? Path.Combine(shared, "labelled", "ztf-bts") : null;
         if (realPath is null || !Directory.Exists(realPath))
         {
@@ -393,6 +396,20 @@ internal static class SimulateCommand
             }
         }
 
+        if (holdout is not null && holdout.Count > 0 && all - real.Count < holdout.Count)
+        {
+            // A list made for another set excluded nothing, and the report said "without the 0 ids": for tune, the test
+            // part the list was to keep out was used for tuning. None found is refused; some not found are said.
+            var excluded = all - real.Count;
+            if (excluded == 0)
+            {
+                failure = UsageError(command, string.Create(CultureInfo.InvariantCulture, $"none of the {holdout.Count} ids in --exclude-ids {excludeIds} is an object of {realPath}: nothing would be left out (a list for another set?)"));
+                return null;
+            }
+
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"warning: {holdout.Count - excluded} of the {holdout.Count} ids in --exclude-ids {excludeIds} are not objects of {realPath}; {excluded} left out")));
+        }
+
         var shown = Path.IsPathRooted(realPath) ? Path.GetRelativePath(Environment.CurrentDirectory, realPath) : realPath;
         realPath = shown;
         description = holdout is null
@@ -404,12 +421,24 @@ internal static class SimulateCommand
     internal static SimulationOptions BuildOptions(SurveyModel survey, long seed, string mix, string? classList)
     {
         var classes = TransientClasses.RealSetClasses;
-        if (!string.IsNullOrWhiteSpace(classList))
+        if (classList is not null)
         {
+            // An empty --classes was read as the defaults, and a class named twice simulated it twice as often.
+            if (string.IsNullOrWhiteSpace(classList))
+            {
+                throw new ArgumentException("--classes is empty: name at least one class, or leave the option out for the defaults");
+            }
+
             var list = new List<TransientClassModel>();
             foreach (var name in classList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                list.Add(TransientClasses.ByName(name));
+                var model = TransientClasses.ByName(name);
+                if (list.Contains(model))
+                {
+                    throw new ArgumentException($"--classes names {model.Name} twice");
+                }
+
+                list.Add(model);
             }
 
             classes = list;
@@ -590,6 +619,21 @@ internal static class SimulateCommand
             using (var labels = labelsFile is null ? null : new StreamWriter(labelsFile.WritePath))
             using (var writer = new AlertStreamWriter(options.Simulation.Survey, output, layout, options.Simulation.Seed, cutouts, framing, schemaId, codec) { Labels = labels })
             {
+                if (labelsFile is { IsStaged: false })
+                {
+                    try
+                    {
+                        // A labels path written straight (a device): its header out now, so that one that takes nothing
+                        // (/dev/full) fails before the stream is written, not after every alert file was.
+                        labels!.Flush();
+                    }
+                    catch (IOException)
+                    {
+                        writer.Discard();
+                        throw;
+                    }
+                }
+
                 try
                 {
                     summary = writer.WriteStream(
@@ -657,10 +701,10 @@ internal static class SimulateCommand
 
     internal static int RunCompare(string? realPath, string? simPath, long count, long seed, string output, string? excludeIds, CancellationToken cancellationToken)
     {
-        var real = ReadReal(realPath, excludeIds, out var realDescription);
+        var real = ReadReal("simulate compare", realPath, excludeIds, out var realDescription, out var failure);
         if (real is null)
         {
-            return 1;
+            return failure;
         }
 
         if (NothingLeft(real, excludeIds) is { } refused)

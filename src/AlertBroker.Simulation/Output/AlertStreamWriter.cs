@@ -72,6 +72,19 @@ public sealed class AlertStreamWriter : IDisposable
     private readonly List<string> _createdDirectories = [];
     private readonly List<string> _createdFiles = [];
     private bool _discard;
+    private readonly long _seed;
+    private long _containers;
+    private DateTime _nightStart;
+
+    // Container files' sync markers from the seed and the container's ordinal (random ones made every run's bytes differ,
+    // where the same seed and options are to give the same output): the first 16 bytes of SHA-256 over both.
+    private byte[] NextSyncMarker()
+    {
+        Span<byte> input = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input, _seed);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input[8..], _containers++);
+        return System.Security.Cryptography.SHA256.HashData(input)[..16];
+    }
 
     /// <summary>Schema id used for Confluent-framed messages unless another is given.</summary>
     public const int DefaultSchemaId = 9001;
@@ -88,6 +101,7 @@ public sealed class AlertStreamWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(survey);
         ArgumentNullException.ThrowIfNull(output);
+        _seed = seed;
         _encoder = survey.Survey == Survey.Ztf
             ? new ZtfAlertEncoder(cutouts ? CutoutFactory.Ztf(seed) : null, survey.AlertHistoryDays)
             : new RubinAlertEncoder(cutouts ? CutoutFactory.Lsst(seed) : null, survey.AlertHistoryDays);
@@ -122,7 +136,7 @@ public sealed class AlertStreamWriter : IDisposable
                 CreateDirectory(dir);
             }
 
-            _single = new AvroContainerWriter(new FileStream(Stage(output).WritePath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024);
+            _single = new AvroContainerWriter(new FileStream(Stage(output).WritePath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), _encoder.Schema, codec, null, 256 * 1024, syncMarker: NextSyncMarker());
         }
         else
         {
@@ -165,7 +179,7 @@ public sealed class AlertStreamWriter : IDisposable
         }
 
         _message.SetLength(0);
-        using (var container = new AvroContainerWriter(_message, _encoder.Schema, _codec, null, 256 * 1024, leaveOpen: true))
+        using (var container = new AvroContainerWriter(_message, _encoder.Schema, _codec, null, 256 * 1024, leaveOpen: true, syncMarker: NextSyncMarker()))
         {
             container.WriteEncoded(_encoder.Encode(alert.Curve, alert.PointIndex));
         }
@@ -218,7 +232,8 @@ public sealed class AlertStreamWriter : IDisposable
     {
         EndNight();
         _nights++;
-        var date = s_mjdEpoch.AddDays(Math.Floor(nightMjd)).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        _nightStart = s_mjdEpoch.AddDays(Math.Floor(nightMjd));
+        var date = _nightStart.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         switch (_layout)
         {
             case AlertOutputLayout.Files:
@@ -271,7 +286,8 @@ public sealed class AlertStreamWriter : IDisposable
         }
 
         using var data = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
-        var entry = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = data };
+        // Dated the night, not the moment of writing (that made two runs' archives differ, as the sync markers did).
+        var entry = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = data, ModificationTime = new DateTimeOffset(_nightStart, TimeSpan.Zero) };
         _tar!.WriteEntry(entry);
         _entriesThisNight++;
     }
