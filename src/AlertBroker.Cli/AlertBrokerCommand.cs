@@ -81,24 +81,36 @@ internal static class AlertBrokerCommand
     /// Runs every command but <c>run</c> with SIGINT (Ctrl-C) and SIGTERM as a stop request: the command's token is
     /// cancelled, so it stops where it checks it and cleans up (a partial output removed); the exit code is then 130
     /// (SIGINT) or 143 (SIGTERM) unless it had finished with 0. A command still running <see cref="StopGrace"/> later,
-    /// or a second signal, ends the process with that code.
+    /// or a second signal (more than <see cref="SameRequest"/> after the first), ends the process with that code.
     /// </summary>
     /// <remarks>
     /// System.CommandLine's own handler is not used: its default is off (ProcessTerminationTimeout null: a signal
     /// killed the process in the middle of writing), and it is registered only once the action has returned its task,
     /// which for a command that does its work synchronously is after the work.
     /// </remarks>
+    // A signal this soon after the first is the same request delivered twice, not a second one.
+    private static readonly TimeSpan SameRequest = TimeSpan.FromMilliseconds(250);
+
     private static async Task<int> InvokeStoppableAsync(ParseResult parse)
     {
         using var stop = new CancellationTokenSource();
         using var finished = new CancellationTokenSource();
         var signalled = 0;
+        var firstSignal = 0L;
         void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
             var code = context.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? 130 : 143;
+            Interlocked.CompareExchange(ref firstSignal, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
             if (Interlocked.CompareExchange(ref signalled, code, 0) != 0)
             {
-                // A second signal: end now (the runtime's default for it).
+                // A second signal: end now (the runtime's default for it) — unless it comes within SameRequest of the first,
+                // as from `timeout`, which signals the command and then its whole process group: that ended the process
+                // mid-write, its partial files left and nothing said (about 1 run in 7).
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref firstSignal)) < SameRequest)
+                {
+                    context.Cancel = true;
+                }
+
                 return;
             }
 

@@ -71,6 +71,29 @@ public sealed class StopSignalTests : IDisposable
         Assert.Equal(int.Parse(stopped.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1, File.ReadAllLines(labels).Length);
     }
 
+    // `timeout` signals the command and then its whole process group: the same SIGINT twice within microseconds. The second
+    // was taken as "end now" and the process died mid-write, its partial files left and nothing said (1 run in 7).
+    [Fact]
+    public async Task SimulateLightCurves_TheSameSignalTwiceAtOnce_StillStopsCleanly()
+    {
+        var output = Path.Combine(_root, "twice");
+        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "2000000", "--out", output, "--seed", "1"]);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!p.HasExited && !(Directory.Exists(output) && Directory.GetFiles(output).Length > 0) && waited.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(p.HasExited, p.Output);
+        p.Signal(2);
+        p.Signal(2);
+        await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{p.Output}");
+        Assert.Contains("simulate lightcurves: stopped; nothing written", p.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(output));
+    }
+
     // A paced replay stopped by a signal ended without a word: now the summary up to there, and --out holds whole lines.
     [SharedDataFact]
     public async Task PacedReplay_Sigterm_PrintsTheSummarySoFarAndStopsWith143()
