@@ -180,6 +180,43 @@ public class OutputTests : IDisposable
         Assert.Equal(5, LabelledSetReader.Read(_dir).Count);
     }
 
+    // The metadata file could not take its name (a directory there, an immutable file) after the light curves had taken
+    // theirs: exit 1 and a pair of two runs (5 new light curves beside 30 objects' metadata). Now the old pair stays whole.
+    [Fact]
+    public void LabelledCsv_TheSecondFileCannotTakeItsName_TheEarlierPairStaysWhole()
+    {
+        var curves = new LightCurveSimulator(new SimulationOptions { Seed = 4 }).Simulate(5).ToList();
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            curves.ForEach(writer.Write);
+            writer.Complete();
+        }
+
+        var before = Directory.GetFiles(_dir).ToDictionary(f => f, File.ReadAllBytes);
+        using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+            writer.Write(curves[0]);
+
+            // The metadata's name taken by a directory after the run began (the constructor refuses one there before).
+            File.Move(writer.MetadataPath, writer.MetadataPath + ".aside");
+            Directory.CreateDirectory(Path.Combine(writer.MetadataPath, "occupied"));
+            Assert.ThrowsAny<IOException>(writer.Complete);
+            Directory.Delete(writer.MetadataPath, recursive: true);
+            File.Move(writer.MetadataPath + ".aside", writer.MetadataPath);
+        }
+
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), Directory.GetFiles(_dir).Order(StringComparer.Ordinal));
+        Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+        Assert.Equal(5, LabelledSetReader.Read(_dir).Count);
+
+        // A directory where a file of the pair goes is refused before anything is written.
+        var other = Path.Combine(_dir, "other");
+        Directory.CreateDirectory(Path.Combine(other, "x_metadata.csv"));
+        var e = Assert.Throws<IOException>(() => new LabelledCsvWriter(other, "x"));
+        Assert.Contains("x_metadata.csv is a directory", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["x_metadata.csv"], Directory.GetFileSystemEntries(other).Select(Path.GetFileName));
+    }
+
     [SharedDataFact]
     public void LabelledSetReader_LightCurvesCutShort_IsAnErrorNamingTheFile()
     {

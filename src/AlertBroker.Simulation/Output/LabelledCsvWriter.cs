@@ -41,9 +41,30 @@ public sealed class LabelledCsvWriter : IDisposable
         Directory.CreateDirectory(directory);
         LightCurvesPath = Path.Combine(directory, prefix + "_lightcurves.csv.gz");
         MetadataPath = Path.Combine(directory, prefix + "_metadata.csv");
+
+        // A directory where a file of the pair (or its partial file) goes failed only at the end, after the other file
+        // had replaced its namesake (a pair of two runs), or as "Access to the path is denied" with a partial file left.
+        foreach (var path in new[] { LightCurvesPath, MetadataPath, LightCurvesPath + PartialSuffix, MetadataPath + PartialSuffix })
+        {
+            if (Directory.Exists(path))
+            {
+                throw new IOException($"{path} is a directory, where this run writes a file; move it or give another --out or --prefix");
+            }
+        }
+
         var gzip = new GZipStream(new FileStream(LightCurvesPath + PartialSuffix, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), CompressionLevel.Fastest);
         _lightCurves = new StreamWriter(gzip, new UTF8Encoding(false), 1 << 16);
-        _metadata = new StreamWriter(MetadataPath + PartialSuffix, false, new UTF8Encoding(false), 1 << 16);
+        try
+        {
+            _metadata = new StreamWriter(MetadataPath + PartialSuffix, false, new UTF8Encoding(false), 1 << 16);
+        }
+        catch
+        {
+            _lightCurves.Dispose();
+            File.Delete(LightCurvesPath + PartialSuffix);
+            throw;
+        }
+
         _lightCurves.Write("object_id,mjd,band,flux,flux_err,detected\n");
         _metadata.Write(MetadataHeader + "\n");
     }
@@ -99,14 +120,45 @@ public sealed class LabelledCsvWriter : IDisposable
         ObjectsWritten++;
     }
 
-    /// <summary>Closes both files and gives them their names (replacing a pair of the same names).</summary>
+    /// <summary>
+    /// Closes both files and gives them their names (replacing a pair of the same names). When the second cannot take its
+    /// name, the first file's old namesake is put back: the pair on disk is the old one or the new one, never one of each.
+    /// </summary>
     public void Complete()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _lightCurves.Dispose();
         _metadata.Dispose();
-        File.Move(LightCurvesPath + PartialSuffix, LightCurvesPath, overwrite: true);
-        File.Move(MetadataPath + PartialSuffix, MetadataPath, overwrite: true);
+        var kept = File.Exists(LightCurvesPath) ? Path.Combine(Path.GetDirectoryName(LightCurvesPath)!, $".{Path.GetFileName(LightCurvesPath)}.{Guid.NewGuid():N}.old") : null;
+        if (kept is not null)
+        {
+            File.Move(LightCurvesPath, kept);
+        }
+
+        try
+        {
+            File.Move(LightCurvesPath + PartialSuffix, LightCurvesPath, overwrite: true);
+            File.Move(MetadataPath + PartialSuffix, MetadataPath, overwrite: true);
+        }
+        catch
+        {
+            if (kept is not null)
+            {
+                File.Move(kept, LightCurvesPath, overwrite: true);
+            }
+            else if (!File.Exists(LightCurvesPath + PartialSuffix))
+            {
+                File.Delete(LightCurvesPath);
+            }
+
+            throw;
+        }
+
+        if (kept is not null)
+        {
+            File.Delete(kept);
+        }
+
         _completed = true;
     }
 
