@@ -150,7 +150,38 @@ public sealed class ArchiveReaderTests : IDisposable
 
         // The source is named once, by whoever reports it ("cut.tar: cut.tar: corrupt archive …" before).
         Assert.Equal(archive, inputs[0].Source);
-        Assert.StartsWith("corrupt archive after ", inputs[0].Error!.Message, StringComparison.Ordinal);
+        Assert.StartsWith("corrupt archive after 0 whole entries", inputs[0].Error!.Message, StringComparison.Ordinal);
+    }
+
+    // A .tar.gz cut inside its last bytes (the gzip trailer; the tar's end blocks whole) read as whole, without a word:
+    // .NET's GZipStream ends quietly where the file does. Its alerts are still read; the cut is an error after them.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(10)]
+    public void Read_TarGzCutInItsTrailer_YieldsTheAlertsThenAnError(int cut)
+    {
+        var archive = Path.Combine(_dir, "cut.tar.gz");
+        using (var stream = File.Create(archive))
+        using (var gzip = new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar))
+        {
+            tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "a.avro") { DataStream = new MemoryStream(new byte[] { 1, 2, 3 }) });
+            tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "b.avro") { DataStream = new MemoryStream(new byte[] { 4, 5 }) });
+        }
+
+        var whole = AlertArchiveReader.Read([archive]).ToList();
+        var bytes = File.ReadAllBytes(archive);
+        File.WriteAllBytes(archive, bytes[..^cut]);
+        var inputs = AlertArchiveReader.Read([archive]).ToList();
+
+        Assert.Equal(2, whole.Count);
+        Assert.All(whole, i => Assert.Null(i.Error));
+        Assert.Equal(3, inputs.Count);
+        Assert.Null(inputs[0].Error);
+        Assert.Null(inputs[1].Error);
+        Assert.Equal(AlertErrorKind.Archive, inputs[2].Error!.Kind);
+        Assert.Contains("cut short", inputs[2].Error!.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -147,9 +147,11 @@ public class InspectCommandTests
         Assert.InRange(negatives, 1, lines.Length - 1);
     }
 
-    // As replay: a bad file among good ones is reported and skipped, the good ones are shown, and the exit code is 0.
+    // A bad file among good ones is reported and skipped, and the good ones are shown; the exit code is 1, as cat's or
+    // gzip -t's when one input fails (it was 0, as replay's summary: a corrupt file, or an archive cut after its first
+    // alerts, looked read whole to a script).
     [SharedDataFact]
-    public void Run_BadFileAmongGoodOnes_ShowsTheGoodOnesAndExitsZero()
+    public void Run_BadFileAmongGoodOnes_ShowsTheGoodOnesAndExitsOne()
     {
         var good = SharedData.Files("alert-samples/ztf-real-50")[0];
         var bad = Path.GetTempFileName();
@@ -158,10 +160,12 @@ public class InspectCommandTests
             File.WriteAllText(bad, "definitely not avro");
             var output = new StringWriter();
             var exit = InspectCommand.Run([bad, good], json: false, normalized: false, limit: 0, new AlertDecoder(), output, CancellationToken.None);
+            var alone = InspectCommand.Run([good], json: false, normalized: false, limit: 0, new AlertDecoder(), new StringWriter(), CancellationToken.None);
 
-            Assert.Equal(0, exit);
+            Assert.Equal(1, exit);
             var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith(good, line, StringComparison.Ordinal);
+            Assert.Equal(0, alone);
         }
         finally
         {

@@ -556,8 +556,9 @@ public static class AlertArchiveReader
             }
             else
             {
+                // A .tar.gz checked against its gzip trailer (CheckedGZipStream): one cut inside its last bytes read whole, exit 0.
                 var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                stream = path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? file : new GZipStream(file, CompressionMode.Decompress);
+                stream = path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? file : new CheckedGZipStream(path, file);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -587,12 +588,13 @@ public static class AlertArchiveReader
                 var entry = tar.GetNextEntry(copyData: false);
                 if (entry is null)
                 {
+                    // The tar's end blocks: the gzip data after them is read too, so its trailer is checked.
+                    stream!.CopyTo(Stream.Null);
                     break;
                 }
 
                 if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
                 {
-                    entries++;
                     if (entry.Name.EndsWith(".avro", StringComparison.OrdinalIgnoreCase))
                     {
                         name = entry.Name;
@@ -606,11 +608,14 @@ public static class AlertArchiveReader
                             entry.DataStream?.ReadExactly(buffer.Get(length), 0, length);
                         }
                     }
+
+                    // Counted once read whole ("after 21 entries" came with 20 read, the 21st cut).
+                    entries++;
                 }
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
             {
-                error = new AlertFormatException(AlertErrorKind.Archive, $"corrupt archive after {entries} entries: {e.Message}", -1, e);
+                error = new AlertFormatException(AlertErrorKind.Archive, $"corrupt archive after {entries} whole entries: {e.Message}", -1, e);
             }
 
             if (error is not null)

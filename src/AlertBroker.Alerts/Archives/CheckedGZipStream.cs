@@ -22,9 +22,15 @@ public sealed class CheckedGZipStream : ReadOnlyStream
     private long _decompressed;
 
     public CheckedGZipStream(string path)
+        : this(path, File.OpenRead(path))
+    {
+    }
+
+    /// <summary>The gzip data of <paramref name="file"/> (opened from <paramref name="path"/>, which errors name), which this stream then owns.</summary>
+    public CheckedGZipStream(string path, Stream file)
     {
         _path = path;
-        _compressed = new TailKeeper(File.OpenRead(path));
+        _compressed = new TailKeeper(file);
         _gzip = new GZipStream(_compressed, CompressionMode.Decompress);
     }
 

@@ -109,7 +109,9 @@ internal static class InspectCommand
             return 1;
         }
 
-        return printed == 0 ? 1 : 0;
+        // An input that could not be read is exit 1 even when others printed (a corrupt file among good ones, an archive cut
+        // after its first alerts ended 0): what was read is printed, and the failures said, as before.
+        return printed == 0 || failures > 0 ? 1 : 0;
     }
 
     private static long WriteRawRecords(ReadOnlyMemory<byte> payload, AlertDecoder decoder, Utf8JsonWriter writer, StreamWriterBridge stdout, long budget)
