@@ -126,6 +126,31 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("unreachable", output, StringComparison.Ordinal);
     }
 
+    // Bootstrap servers that cannot be right were handed to librdkafka, which made something of them ("host:" host:0,
+    // ":9092" localhost:9092, port 70000 the port 4464) and failed to connect: exit 4 "did not answer" after the wait.
+    // consume --redrive to a name Kafka refuses said "2 re-driven" (exit 0); to the topic being read wrote the payloads back
+    // into it; --timeout 1e-8 rounded to "wait until Ctrl-C" and never stopped.
+    [Theory]
+    [InlineData("consume --topic t --bootstrap-servers 127.0.0.1:70000", "'127.0.0.1:70000' has the port '70000'")]
+    [InlineData("consume --topic t --bootstrap-servers host:", "'host:' has the port ''")]
+    [InlineData("consume --topic t --bootstrap-servers :9092", "':9092' has no host")]
+    [InlineData("consume --topic t --bootstrap-servers a,,b", "has an empty entry")]
+    [InlineData("replay {file} --to-kafka --topic t --bootstrap-servers 127.0.0.1:0", "'127.0.0.1:0' has the port '0'")]
+    [InlineData("run --in-memory --random-model --topic t --http-port 0 --bootstrap-servers h:-1", "AlertBroker:Kafka:BootstrapServers is not a list of host:port: 'h:-1' has the port '-1'")]
+    [InlineData("consume --topic dlq --bootstrap-servers h:1 --kind CorruptAvro --redrive bad/topic", "--redrive 'bad/topic' is not a Kafka topic name")]
+    [InlineData("consume --topic dlq --bootstrap-servers h:1 --kind CorruptAvro --redrive dlq", "--redrive dlq is also a --topic read here")]
+    [InlineData("consume --topic dlq --bootstrap-servers h:1 --timeout 0.00000001", "--timeout must be 0 (wait until Ctrl-C) or at least 0.001 seconds")]
+    public async Task KafkaSettingThatCannotBeRight_UsageErrorAtOnce(string command, string expected)
+    {
+        var file = Path.Combine(_root, "x.avro");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(command.Replace("{file}", file, StringComparison.Ordinal).Split(' '));
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains(expected.Replace(" ", string.Empty, StringComparison.Ordinal), output.Replace(" ", string.Empty, StringComparison.Ordinal).ReplaceLineEndings(string.Empty), StringComparison.Ordinal);
+        Assert.DoesNotContain("did not answer", output, StringComparison.Ordinal);
+    }
+
     // "… must be less than or equal to '65535'. (Parameter 'port')\nActual value was 99999. (Parameter 'endpoints')": the
     // names of .NET parameters and a second line, shown to the operator as they were.
     [Theory]
@@ -405,7 +430,7 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("experiment transfer --ztf-sim {missing} --quick", "no such file or directory: {missing} (--ztf-sim)")]
     [InlineData("experiment transfer --ztf-sim {dir} --base {file} --quick", "{file} is a file; --base takes a directory")]
     [InlineData("simulate lightcurves --parameters {missing} --out {out}", "no such file or directory: {missing} (--parameters)")]
-    [InlineData("simulate compare --real {missing} --out {out}", "no such file or directory: {missing} (--real)")]
+    [InlineData("simulate compare --real {missing} --out {out}", "no such directory: {missing} (--real)")]
     [InlineData("simulate tune --exclude-ids {missing} --out {out}", "no such file: {missing} (--exclude-ids)")]
     [InlineData("score {broken}", "{broken} is a symbolic link to {missing}, which does not exist")]
     [InlineData("train --data {broken} --out {out}", "{broken} is a symbolic link to {missing}, which does not exist (--data)")]

@@ -187,6 +187,25 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.Contains("[consume] 0 messages", output, StringComparison.Ordinal);
     }
 
+    // A reader given no partition (a topic that is not there; a group still rebalancing after a stopped run, until that
+    // member's session ends) read nothing and said "0 messages", exit 0, as for an empty topic: an operator concluded no
+    // dead letter was left. Now it says no partition was assigned; the new-messages run above (one assigned) does not.
+    [Fact]
+    public async Task Consume_NoPartitionAssigned_SaysSoRatherThanAnEmptyTopic()
+    {
+        var missing = "not-there-" + Guid.NewGuid().ToString("N")[..8];
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", missing, "--timeout", "0.5"]);
+        var (_, present, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--timeout", "0.5"]);
+
+        Assert.True(code == 0, output);
+        Assert.Equal(string.Empty, stdout.Trim());
+        var flat = string.Concat(output.Where(c => !char.IsWhiteSpace(c)));
+        Assert.Contains("consume:nopartitionof" + missing + "wasassignedtothisreader", flat, StringComparison.Ordinal);
+        Assert.Contains("isthetopicthere?", flat, StringComparison.Ordinal);
+        Assert.DoesNotContain("nopartitionof", string.Concat(present.Where(c => !char.IsWhiteSpace(c))), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Consume_IdleTimeoutShorterThanTheGroupJoin_StillReadsWhatIsThere()
     {

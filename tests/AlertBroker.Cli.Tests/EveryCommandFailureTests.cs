@@ -64,8 +64,8 @@ public sealed partial class EveryCommandFailureTests : IDisposable
         ["split"] = new(i => ["split", "--data", i.Missing, "--classes", "A,B", "--out", Path.Combine(i.Out, "ids.txt")], false, "no such file or directory"),
         ["simulate lightcurves"] = new(_ => ["simulate", "lightcurves", "--survey", "ztf", "--n", "5", "--out", "/proc/alertbroker-cannot-write-here"], false, "cannot write the output"),
         ["simulate alerts"] = new(_ => ["simulate", "alerts", "--survey", "ztf", "--nights", "1", "--out", "/proc/alertbroker-cannot-write-here"], false, "cannot write the output"),
-        ["simulate compare"] = new(i => ["simulate", "compare", "--real", i.Missing, "--out", Path.Combine(i.Out, "compare")], false, "no such file or directory"),
-        ["simulate tune"] = new(i => ["simulate", "tune", "--real", i.Missing, "--exclude-ids", i.Missing, "--out", Path.Combine(i.Out, "tune")], false, "no such file or directory"),
+        ["simulate compare"] = new(i => ["simulate", "compare", "--real", i.Missing, "--out", Path.Combine(i.Out, "compare")], false, "no such directory"),
+        ["simulate tune"] = new(i => ["simulate", "tune", "--real", i.Missing, "--exclude-ids", i.Missing, "--out", Path.Combine(i.Out, "tune")], false, "no such directory"),
     };
 
     [Fact]

@@ -50,12 +50,40 @@ internal static class ConsumeCommand
             topics, fromBeginning, limit, jsonl, bootstrap, group, idle, kafkaProperty, registry, schemaDir, kinds, savePayloads, redrive,
         };
         CliHelpers.OneSchemaSource(command, registry, schemaDir);
+        command.Validators.Add(result =>
+        {
+            // A name Kafka refuses was "re-driven" (exit 0) to a topic no broker keeps and no consume can read; the topic
+            // being read had the payloads written back into it and read again as messages of the same run.
+            if (result.GetValue(redrive) is { Length: > 0 } target)
+            {
+                if (!KafkaTopicName.IsValid(target))
+                {
+                    result.AddError($"--redrive '{target}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
+                }
+                else if ((result.GetValue(topics) ?? []).Contains(target, StringComparer.Ordinal))
+                {
+                    result.AddError($"--redrive {target} is also a --topic read here: re-drive to the alert topic the worker reads, not back into the topic being read.");
+                }
+            }
+
+            // Below a millisecond the wait rounded to nothing, which means "until Ctrl-C": 1e-8 never stopped.
+            if (result.GetValue(idle) is > 0 and < 0.001)
+            {
+                result.AddError("--timeout must be 0 (wait until Ctrl-C) or at least 0.001 seconds.");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             var servers = parse.GetValue(bootstrap) ?? Environment.GetEnvironmentVariable("AlertBroker__Kafka__BootstrapServers");
             if (string.IsNullOrWhiteSpace(servers))
             {
                 CliHelpers.Stderr.MarkupLine("[red]consume needs --bootstrap-servers[/] (or AlertBroker__Kafka__BootstrapServers)");
+                return 2;
+            }
+
+            if (AlertBroker.Worker.Kafka.KafkaBootstrapServers.Problem(servers) is { } badServers)
+            {
+                CliHelpers.Stderr.MarkupLine($"[red]--bootstrap-servers is not a list of host:port:[/] {Markup.Escape(badServers)}");
                 return 2;
             }
 

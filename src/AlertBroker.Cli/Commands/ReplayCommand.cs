@@ -131,6 +131,12 @@ internal static class ReplayCommand
             return 2;
         }
 
+        if (AlertBroker.Worker.Kafka.KafkaBootstrapServers.Problem(bootstrap) is { } badServers)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]--bootstrap-servers is not a list of host:port:[/] {Markup.Escape(badServers)}");
+            return 2;
+        }
+
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in properties)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using Spectre.Console;
 
@@ -73,6 +74,8 @@ internal static class TopicReader
         // offset to be looked up; neither is idleness. Until caught up it gives up 30 s later than the timeout.
         var idle = Stopwatch.StartNew();
         var assignment = new HashSet<TopicPartition>();
+        var everAssigned = false;
+        var reading = Stopwatch.StartNew();
         var atEnd = new HashSet<TopicPartition>();
         void Drop(List<TopicPartitionOffset> partitions)
         {
@@ -88,6 +91,7 @@ internal static class TopicReader
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                everAssigned |= partitions.Count > 0;
                 assignment.UnionWith(partitions);
                 atEnd.ExceptWith(partitions);
                 idle.Restart();
@@ -197,6 +201,16 @@ internal static class TopicReader
         if (failure is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        if (!everAssigned && !cancellationToken.IsCancellationRequested)
+        {
+            // "0 messages" alone read as an empty topic: a rerun with the same --group right after a stopped one waits for
+            // the old member's session to end (45 s by default) before the group hands out partitions again, and an
+            // operator concluded that no dead letter was left to re-drive.
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"consume: no partition of {string.Join(", ", settings.Topics)} was assigned to this reader in {reading.Elapsed.TotalSeconds:0} s, so nothing was read (which does not mean the topic is empty): {(settings.Group is null ? $"is the topic there?{(lastError is null ? string.Empty : $" (Kafka's last error: {lastError})")}" : $"the group {settings.Group} is still rebalancing (a stopped member's session lasts session.timeout.ms, 45 s by default) or its other members hold every partition; rerun with a longer --timeout")}")));
         }
 
         return 0;

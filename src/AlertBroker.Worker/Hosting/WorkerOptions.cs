@@ -1,4 +1,5 @@
 using AlertBroker.Redis;
+using AlertBroker.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Hosting;
@@ -343,6 +344,10 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (string.IsNullOrWhiteSpace(options.BootstrapServers))
         {
             problems.Add("AlertBroker:Kafka:BootstrapServers is required (e.g. AlertBroker__Kafka__BootstrapServers=broker:9092 or --bootstrap-servers).");
+        }
+        else if (KafkaBootstrapServers.Problem(options.BootstrapServers) is { } bootstrapProblem)
+        {
+            problems.Add($"AlertBroker:Kafka:BootstrapServers is not a list of host:port: {bootstrapProblem}.");
         }
 
         if (options.Topics.Count == 0 && string.IsNullOrWhiteSpace(options.TopicPattern))
