@@ -411,6 +411,7 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("evaluate --model {dir} --data {data} --predictions {dir}", "{dir} is a directory; --predictions takes a file to write")]
     [InlineData("evaluate --model {dir} --data {data} --report {file}", "{file} is a file; --report takes a directory to write")]
     [InlineData("train --data {data} --out {file}", "{file} is a file; --out takes a directory to write")]
+    [InlineData("train --data {data} --out {broken}", "{broken} is a symbolic link to {missing}, which does not exist; --out takes a directory to write")]
     [InlineData("replay {dir} --out {dir}", "{dir} is a directory; --out takes a file to write")]
     [InlineData("split --data {data} --classes A,B --out {dir}", "{dir} is a directory; --out takes a file to write")]
     [InlineData("simulate lightcurves --n 5 --out {file}", "{file} is a file; --out takes a directory to write")]

@@ -132,7 +132,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--redrive", "t")]
+    [InlineData("--redrive", "other")]
     [InlineData("--save-payloads", "dir")]
     [InlineData("--kind", "Bogus")]
     public async Task Redrive_WithoutAKindOrWithAnUnknownOne_ExitsTwo(string option, string value)

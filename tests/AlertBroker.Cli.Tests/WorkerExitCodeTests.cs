@@ -253,6 +253,20 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.Contains(pointer, output, StringComparison.Ordinal);
     }
 
+    // Every input a dead letter: the summary said "p50 NaN ms, p90 NaN ms" for an end-to-end latency nothing had.
+    [Fact]
+    public async Task Demo_NothingClassified_SaysSoWithoutNaN()
+    {
+        var junk = Directory.CreateDirectory(Path.Combine(_root, "junk")).FullName;
+        File.WriteAllBytes(Path.Combine(junk, "a.avro"), new byte[2000]);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["demo", junk, "--nights", "0"], timeout: TimeSpan.FromSeconds(120));
+
+        Assert.True(code == 1, $"exit code {code}; output:\n{output}");
+        Assert.Contains("– (no alert was classified)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
+    }
+
     // demo --redis with an unreachable Redis waited ~90 s with every batch failing, then printed an empty summary.
     [Fact]
     public async Task Demo_RedisUnreachable_ExitsFourAtOnce()

@@ -308,12 +308,7 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.False(Directory.Exists(killedDirectory), killedDirectory + " is still there");
     }
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 
     private static void AssertExitTwo(int code, string output)
     {

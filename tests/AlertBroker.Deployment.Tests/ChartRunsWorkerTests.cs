@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using YamlDotNet.RepresentationModel;
 
@@ -340,12 +339,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         return last;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>A child process whose output is kept (for failure messages) and whose stdout lines can be read.</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
 
@@ -146,12 +145,7 @@ public sealed class RedisConnectionFactoryTests
         }
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>ACL user and password over TLS against a real redis-server (CA and certificates made by openssl).</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using AlertBroker.Alerts;
 using AlertBroker.Alerts.Archives;
@@ -15,12 +13,7 @@ public sealed class OnnxFactAttribute : FactAttribute
 
 internal static class WebTestKit
 {
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestPorts.Free();
 
     /// <summary>The shipped models (<c>models/NAME/VERSION</c> in the checkout).</summary>
     public static string ShippedModel(string name, string version) =>

@@ -81,12 +81,7 @@ internal static class WorkerHosts
         return false;
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>The worker as <c>alertbroker run</c> hosts it: configuration, validation, health and metrics endpoints.</summary>

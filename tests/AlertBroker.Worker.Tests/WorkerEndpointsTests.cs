@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
@@ -370,12 +369,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
     private static string Description(JsonElement body, string check) =>
         body.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("name").GetString() == check).GetProperty("description").GetString()!;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 
     private sealed class FakeStore : IObjectStateStore
     {

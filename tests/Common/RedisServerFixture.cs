@@ -442,12 +442,7 @@ public class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    protected static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    protected static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>A redis-server with an ACL user and password (the <c>default</c> user off) that speaks only TLS.</summary>

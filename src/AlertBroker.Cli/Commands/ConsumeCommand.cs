@@ -54,20 +54,20 @@ internal static class ConsumeCommand
         {
             // A name Kafka refuses was "re-driven" (exit 0) to a topic no broker keeps and no consume can read; the topic
             // being read had the payloads written back into it and read again as messages of the same run.
-            if (result.GetValue(redrive) is { Length: > 0 } target)
+            if (CliHelpers.TryGetValue(result, redrive, out var target) && target is { Length: > 0 })
             {
                 if (!KafkaTopicName.IsValid(target))
                 {
                     result.AddError($"--redrive '{target}' is not a Kafka topic name ({KafkaTopicName.Rule}).");
                 }
-                else if ((result.GetValue(topics) ?? []).Contains(target, StringComparer.Ordinal))
+                else if (CliHelpers.TryGetValue(result, topics, out var read) && (read ?? []).Contains(target, StringComparer.Ordinal))
                 {
                     result.AddError($"--redrive {target} is also a --topic read here: re-drive to the alert topic the worker reads, not back into the topic being read.");
                 }
             }
 
             // Below a millisecond the wait rounded to nothing, which means "until Ctrl-C": 1e-8 never stopped.
-            if (result.GetValue(idle) is > 0 and < 0.001)
+            if (CliHelpers.TryGetValue(result, idle, out var wait) && wait is > 0 and < 0.001)
             {
                 result.AddError("--timeout must be 0 (wait until Ctrl-C) or at least 0.001 seconds.");
             }

@@ -296,7 +296,10 @@ internal static class DemoCommand
             AnsiConsole.WriteLine(string.Create(inv, $"dead letters:    {count:N0} {kind}, the first: {line} (on a deployment: alertbroker consume --kind {kind})"));
         }
 
-        AnsiConsole.WriteLine(string.Create(inv, $"latency:         Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p90 {Percentiles.Of(r.EndToEndMs, 90):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms"));
+        // Nothing classified (every input a dead letter): no latency to give ("p50 NaN ms" before).
+        AnsiConsole.WriteLine(r.EndToEndMs.Count == 0
+            ? "latency:         – (no alert was classified)"
+            : string.Create(inv, $"latency:         Kafka timestamp → classified p50 {Percentiles.Of(r.EndToEndMs, 50):F0} ms, p90 {Percentiles.Of(r.EndToEndMs, 90):F0} ms, p99 {Percentiles.Of(r.EndToEndMs, 99):F0} ms"));
         AnsiConsole.WriteLine(string.Create(inv, $"batch:           processing p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms ({r.BatchMs.Count} batches)"));
         if (r.Withheld.Count > 0)
         {
