@@ -15,16 +15,7 @@ public sealed class StopSignalTests : IDisposable
     public async Task SimulateLightCurves_Sigterm_StopsWith143AndLeavesNoFiles()
     {
         var output = Path.Combine(_root, "sims");
-        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "2000000", "--out", output, "--seed", "1"]);
-
-        // Stop it once it is writing (the partial files exist).
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!p.HasExited && !(Directory.Exists(output) && Directory.GetFiles(output).Length > 0) && waited.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.False(p.HasExited, p.Output);
+        using var p = await StartWritingLightCurvesAsync(output);
         p.Signal(15);
         await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
@@ -77,14 +68,7 @@ public sealed class StopSignalTests : IDisposable
     public async Task SimulateLightCurves_TheSameSignalTwiceAtOnce_StillStopsCleanly()
     {
         var output = Path.Combine(_root, "twice");
-        using var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "2000000", "--out", output, "--seed", "1"]);
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!p.HasExited && !(Directory.Exists(output) && Directory.GetFiles(output).Length > 0) && waited.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.False(p.HasExited, p.Output);
+        using var p = await StartWritingLightCurvesAsync(output);
         p.Signal(2);
         p.Signal(2);
         await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -114,5 +98,19 @@ public sealed class StopSignalTests : IDisposable
         Assert.All(lines, l => System.Text.Json.JsonDocument.Parse(l).Dispose());
         Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("still running", p.Output, StringComparison.Ordinal);
+    }
+
+    // simulate lightcurves started on 2,000,000 light curves, returned once it is writing (the partial files exist).
+    private static async Task<AlertBrokerProcess> StartWritingLightCurvesAsync(string output)
+    {
+        var p = AlertBrokerProcess.Start(["simulate", "lightcurves", "--survey", "ztf", "--n", "2000000", "--out", output, "--seed", "1"]);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!p.HasExited && !(Directory.Exists(output) && Directory.GetFiles(output).Length > 0) && waited.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(p.HasExited, p.Output);
+        return p;
     }
 }

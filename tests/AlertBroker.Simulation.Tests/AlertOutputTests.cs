@@ -229,26 +229,29 @@ public class AlertOutputTests : IDisposable
         Assert.All(truth.Values, c => Assert.Contains(c, TransientClasses.All.Select(m => m.Name)));
     }
 
+    // Two nights of three objects each, written in the layout (no cutouts).
+    private string WriteSmallStream(SurveyModel survey, long seed, AlertOutputLayout layout, string name)
+    {
+        var path = Path.Combine(_dir, name);
+        var options = new AlertStreamOptions
+        {
+            Simulation = new SimulationOptions { Survey = survey, Seed = seed, ClassMix = ClassMixKind.Natural, MinDetections = 1 },
+            Nights = 2,
+            ObjectsPerNight = 3,
+            LeadDays = 100,
+        };
+        using (var writer = new AlertStreamWriter(survey, path, layout, seed, cutouts: false))
+        {
+            writer.WriteStream(new AlertStreamSimulator(options));
+        }
+
+        return path;
+    }
+
     [Fact]
     public void WriteStream_SameSeed_SameBytes()
     {
-        byte[] Run(string name)
-        {
-            var path = Path.Combine(_dir, name);
-            var options = new AlertStreamOptions
-            {
-                Simulation = new SimulationOptions { Survey = LsstSurvey.Model, Seed = 5, ClassMix = ClassMixKind.Natural, MinDetections = 1 },
-                Nights = 2,
-                ObjectsPerNight = 3,
-                LeadDays = 100,
-            };
-            using (var writer = new AlertStreamWriter(LsstSurvey.Model, path, AlertOutputLayout.SingleFile, 5, cutouts: false))
-            {
-                writer.WriteStream(new AlertStreamSimulator(options));
-            }
-
-            return File.ReadAllBytes(path);
-        }
+        byte[] Run(string name) => File.ReadAllBytes(WriteSmallStream(LsstSurvey.Model, 5, AlertOutputLayout.SingleFile, name));
 
         var a = Run("a.avro");
         var b = Run("b.avro");
@@ -264,23 +267,8 @@ public class AlertOutputTests : IDisposable
     [Fact]
     public void WriteStream_NightlyArchives_SameSeed_SameBytes()
     {
-        Dictionary<string, byte[]> Run(string name)
-        {
-            var path = Path.Combine(_dir, name);
-            var options = new AlertStreamOptions
-            {
-                Simulation = new SimulationOptions { Survey = ZtfSurvey.Model, Seed = 6, ClassMix = ClassMixKind.Natural, MinDetections = 1 },
-                Nights = 2,
-                ObjectsPerNight = 3,
-                LeadDays = 100,
-            };
-            using (var writer = new AlertStreamWriter(ZtfSurvey.Model, path, AlertOutputLayout.NightlyTar, 6, cutouts: false))
-            {
-                writer.WriteStream(new AlertStreamSimulator(options));
-            }
-
-            return Directory.GetFiles(path).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
-        }
+        Dictionary<string, byte[]> Run(string name) =>
+            Directory.GetFiles(WriteSmallStream(ZtfSurvey.Model, 6, AlertOutputLayout.NightlyTar, name)).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
         var a = Run("a");
         Thread.Sleep(1100);
