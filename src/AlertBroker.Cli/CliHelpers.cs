@@ -317,21 +317,6 @@ internal static class CliHelpers
         }
     }
 
-    // What a symbolic link to nothing names; null for anything else.
-    private static string? DanglingLinkTarget(string path)
-    {
-        try
-        {
-            var info = new FileInfo(path);
-            // Directory.Exists follows the link (a link to a directory is not dangling though its FileInfo target "does not exist").
-            return info.LinkTarget is { } target && !Directory.Exists(path) && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true } ? target : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
     private static Option<T> NotExisting<T>(this Option<T> option, PathKind wrong, string takes)
     {
         ArgumentNullException.ThrowIfNull(option);
@@ -341,7 +326,7 @@ internal static class CliHelpers
             {
                 result.AddError($"{option.Name} needs a path, not an empty string");
             }
-            else if (result.GetValueOrDefault<T>() is string link && wrong == PathKind.File && DanglingLinkTarget(link) is { } target)
+            else if (result.GetValueOrDefault<T>() is string link && wrong == PathKind.File && BrokenLinkTarget(link) is { } target)
             {
                 // File.Exists is true for a link to nothing: it was called "a file".
                 result.AddError($"{link} is a symbolic link to {target}, which does not exist; {option.Name} takes {takes}");

@@ -17,7 +17,7 @@ public sealed partial class DemoServeTests
             return;
         }
 
-        var port = FreePort();
+        var port = TestPorts.Free();
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "alertbroker"))
         {
             RedirectStandardOutput = true,
@@ -89,6 +89,4 @@ public sealed partial class DemoServeTests
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
-
-    private static int FreePort() => TestPorts.Free();
 }

@@ -138,10 +138,7 @@ public sealed class EvaluatePackageTests : IDisposable
     {
         // A ZTF model on DES bands was evaluated without a word (score warns of the same for alerts).
         var ztf = WriteData();
-        var des = Path.Combine(_root, "des-toy");
-        Directory.CreateDirectory(des);
-        File.Copy(Path.Combine(ztf, "ztf_toy_lightcurves.csv"), Path.Combine(des, "des_toy_lightcurves.csv"));
-        File.Copy(Path.Combine(ztf, "ztf_toy_metadata.csv"), Path.Combine(des, "des_toy_metadata.csv"));
+        var des = LabelledPairs.CopyAs(ztf, "ztf_toy", Path.Combine(_root, "des-toy"), "des_toy");
         var package = Package("1.0.0", 1);
         var report = Path.Combine(_root, "report");
 

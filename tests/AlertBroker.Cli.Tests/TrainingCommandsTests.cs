@@ -143,10 +143,7 @@ public sealed class TrainingCommandsTests : IDisposable
     public async Task TrainSplitEvaluate_AnObjectIdInTwoDataSets_Refused()
     {
         var data = WriteData();
-        var copy = Path.Combine(_root, "copy");
-        Directory.CreateDirectory(copy);
-        File.Copy(Path.Combine(data, "ztf_toy_lightcurves.csv"), Path.Combine(copy, "ztf_copy_lightcurves.csv"));
-        File.Copy(Path.Combine(data, "ztf_toy_metadata.csv"), Path.Combine(copy, "ztf_copy_metadata.csv"));
+        var copy = LabelledPairs.CopyAs(data, "ztf_toy", Path.Combine(_root, "copy"), "ztf_copy");
 
         foreach (var args in new[]
         {
@@ -262,10 +259,7 @@ public sealed class TrainingCommandsTests : IDisposable
     public void Train_MixDataOfAnotherSurvey_KeepsItsOwnSurveyAndIsRecorded()
     {
         var ztf = WriteData();
-        var plain = Path.Combine(_root, "plain");
-        Directory.CreateDirectory(plain);
-        File.Copy(Path.Combine(ztf, "ztf_toy_lightcurves.csv"), Path.Combine(plain, "toy_lightcurves.csv"));
-        File.Copy(Path.Combine(ztf, "ztf_toy_metadata.csv"), Path.Combine(plain, "toy_metadata.csv"));
+        var plain = LabelledPairs.CopyAs(ztf, "ztf_toy", Path.Combine(_root, "plain"), "toy");
         var dir = Path.Combine(_root, "models", "lsst-mixed", "1.0.0");
 
         Assert.Equal(0, Run("train", "--data", plain, "--survey", "lsst", "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet",

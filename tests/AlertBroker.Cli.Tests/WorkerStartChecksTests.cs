@@ -218,7 +218,7 @@ public sealed class WorkerStartChecksTests : IDisposable
     [Fact]
     public async Task Serve_MistypedKey_WarnsNamingItAndServes()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
 
         using var serve = AlertBrokerProcess.Start(["serve", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?> { ["AlertBroker__Web__RefreshSecnds"] = "5" });
 
@@ -256,7 +256,7 @@ public sealed class WorkerStartChecksTests : IDisposable
     [Fact]
     public async Task Run_NotReady_ReadyzAnswers503_WithoutALogLinePerProbe()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
 
         // Kafka that never answers: the worker waits for it (AlertBroker:Kafka:StartTimeoutMs) with /readyz up and failing.
         using var worker = AlertBrokerProcess.Start(["run", "--bootstrap-servers", "127.0.0.1:9", "--topic", _topic, "--in-memory", "--random-model", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -307,8 +307,6 @@ public sealed class WorkerStartChecksTests : IDisposable
 
         Assert.False(Directory.Exists(killedDirectory), killedDirectory + " is still there");
     }
-
-    private static int FreePort() => TestPorts.Free();
 
     private static void AssertExitTwo(int code, string output)
     {

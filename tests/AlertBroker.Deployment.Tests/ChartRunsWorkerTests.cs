@@ -43,7 +43,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
         Assert.Matches(@"^127\.0\.0\.1:\d+", bootstrap);
 
-        var port = FreePort();
+        var port = TestPorts.Free();
         var m = Helm.Template(["minimal"], [.. WorkerSettings(bootstrap, topic, port), "drain.timeoutSeconds=20", "terminationGracePeriodSeconds=30"]);
 
         // The ConfigMap's file, and the container's plain (non-secret) variables, exactly as rendered.
@@ -95,7 +95,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
             $"config.Kafka.BootstrapServers={bootstrap}",
             $"config.State.Redis={_redis.Configuration}",
             "config.Model.Path=" + Path.Combine(Helm.RepositoryRoot, "models", "ztf-bts", "2.7.0"),
-            "metrics.port=" + FreePort().ToString(CultureInfo.InvariantCulture),
+            "metrics.port=" + TestPorts.Free().ToString(CultureInfo.InvariantCulture),
             "security.kafka.securityProtocol=SaslSsl",
             "security.kafka.sasl.mechanism=ScramSha256",
             "security.kafka.sasl.existingSecret=kafka-user",
@@ -167,7 +167,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         var topic = "prom-" + Guid.NewGuid().ToString("N")[..8];
         var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
         var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
-        var port = FreePort();
+        var port = TestPorts.Free();
         var m = Helm.Template(["monitoring"], WorkerSettings(bootstrap, topic, port));
         var configFile = Path.Combine(_dir, "alertbroker-prom.json");
         await File.WriteAllTextAsync(configFile, m.OfKind("ConfigMap").Single(c => c.Get("data") is YamlMappingNode data && data.Get("alertbroker.json") is not null).Str("data", "alertbroker.json"));
@@ -182,7 +182,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         var alertNames = rule.Map("spec").Seq("groups").Cast<YamlMappingNode>().SelectMany(g => g.Seq("rules").Cast<YamlMappingNode>()).Select(r => r.Str("alert")!).Order(StringComparer.Ordinal).ToList();
         var promDir = Directory.CreateDirectory(Path.Combine(_dir, "prometheus")).FullName;
         await File.WriteAllTextAsync(Path.Combine(promDir, "rules.yaml"), rule.Map("spec").ToYamlString());
-        var promPort = FreePort();
+        var promPort = TestPorts.Free();
         await File.WriteAllTextAsync(Path.Combine(promDir, "prometheus.yml"), string.Join('\n',
             "global: {scrape_interval: 1s, evaluation_interval: 1s}",
             "rule_files: [rules.yaml]",
@@ -338,8 +338,6 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
         Assert.Fail($"{path} answered {last} for {timeout}:\n{worker.Output}");
         return last;
     }
-
-    private static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>A child process whose output is kept (for failure messages) and whose stdout lines can be read.</summary>

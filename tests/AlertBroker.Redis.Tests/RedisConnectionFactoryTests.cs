@@ -111,7 +111,7 @@ public sealed class RedisConnectionFactoryTests
     [Fact]
     public async Task ConnectAsync_NothingListening_ThrowsUnreachable()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
         var e = await Assert.ThrowsAsync<RedisConnectionFailedException>(() => RedisConnectionFactory.ConnectAsync("127.0.0.1:" + port, new RedisOptions { Password = "hunter2" }, new RedisClientSettings { ConnectRetry = 1 }));
         Assert.Equal(RedisConnectFailure.Unreachable, e.Failure);
         Assert.Equal("127.0.0.1:" + port, e.Endpoints);
@@ -122,7 +122,7 @@ public sealed class RedisConnectionFactoryTests
     public async Task ConnectAsync_WaitForServer_ConnectsOnceTheServerStarts()
     {
         Assert.NotNull(RedisServerFixture.FindServer());
-        var port = FreePort();
+        var port = TestPorts.Free();
         using var connection = await RedisConnectionFactory.ConnectAsync("127.0.0.1:" + port, client: new RedisClientSettings { WaitForServer = true, ConnectRetry = 1 });
         Assert.False(connection.IsConnected);
 
@@ -144,8 +144,6 @@ public sealed class RedisConnectionFactoryTests
             await server.DisposeAsync();
         }
     }
-
-    internal static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>ACL user and password over TLS against a real redis-server (CA and certificates made by openssl).</summary>
@@ -308,7 +306,6 @@ public sealed class SentinelConnectionTests(RedisSentinelFixture sentinel) : ICl
         Assert.Equal("PONG", (await right.GetDatabase().ExecuteAsync("PING")).ToString());
     }
 }
-
 
 /// <summary>Credentials against a server whose default user needs no password.</summary>
 public sealed class DefaultUserRedisConnectionTests : IClassFixture<RedisServerFixture>

@@ -32,7 +32,7 @@ public sealed class ApiRequestTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = WebTestKit.FreePort();
+        _port = TestPorts.Free();
         _statistics = new WorkerStatistics(_metrics);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();

@@ -307,7 +307,7 @@ public sealed class OverviewStreamTests(BrowserFixture browser) : IClassFixture<
 
     private async Task<HttpClient> StartAsync(IStatisticsSource statistics, double refreshSeconds, int? maxStreamClients = null, ILoggerProvider? logs = null)
     {
-        var port = WebTestKit.FreePort();
+        var port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         if (logs is not null)

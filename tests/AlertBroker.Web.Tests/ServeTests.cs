@@ -47,7 +47,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         {
             ["AlertBroker:State:Redis"] = _redis.Configuration,
             ["AlertBroker:State:KeyPrefix"] = prefix,
-            ["AlertBroker:Telemetry:HttpPort"] = WebTestKit.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
         });
         await serve.StartAsync();
         return serve;
@@ -84,7 +84,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
 
         using var kafka = MockKafkaCluster.Start();
         kafka.CreateTopics("in", "out", "dead");
-        var workerPort = WebTestKit.FreePort();
+        var workerPort = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -111,7 +111,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await WebTestKit.ProduceAsync(kafka.BootstrapServers, "in", alerts.Select(a => ((string?)a.ObjectId, a.Message)));
         Assert.True(await WebTestKit.WaitUntilAsync(() => loop.Alerts >= alerts.Count, TimeSpan.FromSeconds(60)));
 
-        var port = WebTestKit.FreePort();
+        var port = TestPorts.Free();
         await using var serve = BuildServe(new Dictionary<string, string?>
         {
             ["AlertBroker:State:Redis"] = _redis.Configuration,
@@ -200,7 +200,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     public async Task Api_UnknownSurveyMissingObjectAndNoStore_AnswerJsonErrors()
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
-        var port = WebTestKit.FreePort();
+        var port = TestPorts.Free();
         await using var serve = BuildServe(new Dictionary<string, string?>
         {
             ["AlertBroker:State:Redis"] = _redis.Configuration,
@@ -282,7 +282,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var workers = "{" + registryPrefix + "}:models:workers";
         await _redis.ExecuteAsync("HSET", workers, "dead-letters-null", "{\"workerId\":\"bad-1\",\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":5,\"deadLetters\":null}}");
         await _redis.ExecuteAsync("HSET", workers, "worker-id-null", "{\"workerId\":null,\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":7}}");
-        var port = WebTestKit.FreePort();
+        var port = TestPorts.Free();
         await using var serve = BuildServe(new Dictionary<string, string?>
         {
             ["AlertBroker:State:Redis"] = _redis.Configuration,
@@ -341,8 +341,8 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     public async Task Serve_StateRedisDownAtStart_SaysSoAnswers503AndRecoversWhenItComesUp()
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
-        var redisPort = WebTestKit.FreePort();
-        var port = WebTestKit.FreePort();
+        var redisPort = TestPorts.Free();
+        var port = TestPorts.Free();
         await using var serve = BuildServe(new Dictionary<string, string?>
         {
             ["AlertBroker:State:Redis"] = "127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture),
@@ -391,7 +391,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
         var registryRedis = new RedisServerFixture();
-        var port = WebTestKit.FreePort();
+        var port = TestPorts.Free();
         try
         {
             await registryRedis.InitializeAsync();
@@ -440,8 +440,8 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     [Fact]
     public async Task WorkerView_StateRedisDown_RecentListStillAnswersFromMemory_ObjectsAnswer503()
     {
-        var redisPort = WebTestKit.FreePort();
-        var port = WebTestKit.FreePort();
+        var redisPort = TestPorts.Free();
+        var port = TestPorts.Free();
         var store = await AlertBroker.State.RedisObjectStateStore.ConnectAsync(new AlertBroker.State.RedisStateOptions { Configuration = "127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture), KeyPrefix = "ab" });
         using var metrics = new AlertBroker.Worker.Telemetry.WorkerMetrics();
         using var statistics = new AlertBroker.Worker.Telemetry.WorkerStatistics(metrics);
@@ -487,7 +487,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         {
             ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
             ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
-            ["AlertBroker:Telemetry:HttpPort"] = WebTestKit.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
         });
         await serve.StartAsync();
         using var http = Client(serve);

@@ -70,7 +70,7 @@ public sealed class StreamFixture : IAsyncLifetime
         MessagesFed = messages.Count;
         _kafka = MockKafkaCluster.Start();
         _kafka.CreateTopics("alerts", "classifications", "dead-letters");
-        Port = WebTestKit.FreePort();
+        Port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

@@ -13,8 +13,6 @@ public sealed class OnnxFactAttribute : FactAttribute
 
 internal static class WebTestKit
 {
-    public static int FreePort() => TestPorts.Free();
-
     /// <summary>The shipped models (<c>models/NAME/VERSION</c> in the checkout).</summary>
     public static string ShippedModel(string name, string version) =>
         Path.Combine(SharedData.RepositoryRoot() ?? throw new InvalidOperationException("the checkout was not found"), "models", name, version);

@@ -80,8 +80,6 @@ internal static class WorkerHosts
 
         return false;
     }
-
-    public static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>The worker as <c>alertbroker run</c> hosts it: configuration, validation, health and metrics endpoints.</summary>
@@ -155,7 +153,7 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
     public async Task Host_AlertsFlow_HealthReadyAndMetricsEndpointsReport()
     {
         var topics = new TestTopics(_kafka.Cluster);
-        var port = WorkerHosts.FreePort();
+        var port = TestPorts.Free();
         var settings = WorkerHosts.Settings(topics, port);
         settings["AlertBroker:State:Store"] = "InMemory";
         settings["AlertBroker:Model:Path"] = TestModels.A.Package.Source;
@@ -222,7 +220,7 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
     public async Task Host_StateOverAclAndTls_ClassifiesAndReadyzFollowsRedis()
     {
         var topics = new TestTopics(_kafka.Cluster);
-        var port = WorkerHosts.FreePort();
+        var port = TestPorts.Free();
         var settings = WorkerHosts.Settings(topics, port);
         settings["AlertBroker:State:Redis"] = _redis.Configuration;
         settings["AlertBroker:State:KeyPrefix"] = "hw" + Guid.NewGuid().ToString("N")[..8];
@@ -285,7 +283,7 @@ public sealed class SecureRedisHostedWorkerTests : IClassFixture<MockKafkaFixtur
         }
 
         var topics = new TestTopics(_kafka.Cluster);
-        var port = WorkerHosts.FreePort();
+        var port = TestPorts.Free();
         var settings = WorkerHosts.Settings(topics, port);
         settings["AlertBroker:State:Store"] = "InMemory";
         settings["AlertBroker:Model:RegistryRedis"] = _redis.Configuration;

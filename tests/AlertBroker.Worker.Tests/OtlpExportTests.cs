@@ -20,7 +20,7 @@ public sealed class OtlpExportTests
     public async Task OtlpEndpoint_Set_MetricsAreExportedToTheCollectorOnShutdown()
     {
         var received = new List<byte[]>();
-        var port = WorkerHosts.FreePort();
+        var port = TestPorts.Free();
 
         // A minimal OTLP/gRPC collector: HTTP/2 without TLS, one unary method that answers an empty response.
         var collectorBuilder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });

@@ -29,7 +29,7 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -368,8 +368,6 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
 
     private static string Description(JsonElement body, string check) =>
         body.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("name").GetString() == check).GetProperty("description").GetString()!;
-
-    private static int FreePort() => TestPorts.Free();
 
     private sealed class FakeStore : IObjectStateStore
     {

@@ -75,11 +75,11 @@ public class RedisClusterFixture : RedisServerFixture
 
         for (var i = 0; i < Nodes; i++)
         {
-            // A free port can be taken between FreePort and redis-server's bind (tests run in parallel): try other ports.
+            // A free port can be taken between TestPorts.Free and redis-server's bind (tests run in parallel): try other ports.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort();
-                var bus = FreePort();
+                var port = TestPorts.Free();
+                var bus = TestPorts.Free();
                 List<string> arguments =
                 [
                     "--bind", "127.0.0.1", "--cluster-enabled", "yes",
@@ -311,7 +311,6 @@ public class RedisClusterFixture : RedisServerFixture
     private string[] CliSecurity() => Tls ? ["--tls", "--cacert", CaFile!, "--user", User!] : [];
 
     private Dictionary<string, string> CliEnvironment() => Tls ? new() { ["REDISCLI_AUTH"] = Password! } : [];
-
 }
 
 /// <summary>

@@ -141,12 +141,12 @@ public class RedisSentinelFixture : RedisServerFixture
     }
 
     // Starts a data node (or, with sentinel, the Sentinel watching that primary) on a free port; tries other ports when one
-    // is taken between FreePort and the bind.
+    // is taken between TestPorts.Free and the bind.
     private async Task<int> StartAsync(string server, string[] extra, string readyLine, int? sentinel = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = TestPorts.Free();
             var text = port.ToString(CultureInfo.InvariantCulture);
             List<string> arguments;
             if (sentinel is { } primary)

@@ -95,11 +95,11 @@ public class RedisServerFixture : IAsyncLifetime
             return;
         }
 
-        // A free port can be taken by another process between FreePort and redis-server's bind (tests run in parallel):
+        // A free port can be taken by another process between TestPorts.Free and redis-server's bind (tests run in parallel):
         // a server that could not bind a port it was not asked for is started again on another one.
         for (var attempt = 1; ; attempt++)
         {
-            Port = port != 0 ? port : FreePort();
+            Port = port != 0 ? port : TestPorts.Free();
             var portText = Port.ToString(CultureInfo.InvariantCulture);
             var arguments = new List<string> { "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--dir", _dataDir };
             if (_secure)
@@ -441,8 +441,6 @@ public class RedisServerFixture : IAsyncLifetime
             return log.ToString();
         }
     }
-
-    protected static int FreePort() => TestPorts.Free();
 }
 
 /// <summary>A redis-server with an ACL user and password (the <c>default</c> user off) that speaks only TLS.</summary>
