@@ -665,6 +665,37 @@ internal static class CliHelpers
     }
 
     /// <summary>
+    /// The <c>--kafka-property key=value</c> settings as a dictionary (a later key replaces an earlier one); null, after
+    /// saying why on stderr, when one is not key=value or would replace <c>--bootstrap-servers</c> (or, where
+    /// <paramref name="group"/> is given — the empty string for a throw-away group —, <c>--group</c>) with another value.
+    /// </summary>
+    public static Dictionary<string, string>? TryKafkaProperties(IEnumerable<string> values, string servers, string? group)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in values)
+        {
+            var eq = p.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                Stderr.MarkupLine($"[red]--kafka-property must be key=value:[/] {Markup.Escape(p)}");
+                return null;
+            }
+
+            properties[p[..eq]] = p[(eq + 1)..];
+        }
+
+        if (AlertBroker.Worker.Kafka.KafkaBootstrapServers.Overridden(properties, servers, group) is { } overridden)
+        {
+            var option = overridden.Group ? "--group" : "--bootstrap-servers";
+            Stderr.MarkupLine($"[red]--kafka-property {Markup.Escape(overridden.Name)}={Markup.Escape(overridden.Value)} contradicts {option}:[/] give it with {option} only");
+            return null;
+        }
+
+        return properties;
+    }
+
+    /// <summary>
     /// Builds a Kafka client from settings a user gave (<c>--kafka-property</c>); null (after saying why on stderr) when
     /// librdkafka refuses them — an unknown key or a bad value is a setting problem (exit 2), not an unexpected error.
     /// </summary>

@@ -84,7 +84,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
         var (code, output, stdout) = await AlertBrokerProcess.RunAsync(redrive);
         Assert.True(code == 0, output);
         Assert.Contains("[consume] 7 dead letters of kind InvalidValue; 6 re-driven to " + Input + "; 6 saved in " + saved + "; 1 held only a reference", output, StringComparison.Ordinal);
-        Assert.Contains("1 other messages passed over", output, StringComparison.Ordinal);
+        Assert.Contains("1 other message passed over", output, StringComparison.Ordinal);
         Assert.Contains("only the first 100 of 20000000 bytes", output, StringComparison.Ordinal);
         Assert.Equal(7, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the NotAvro dead letter is not shown
 
@@ -183,6 +183,77 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.Equal(
             alerts.Select(a => Convert.ToHexString(a.Message)).Order(StringComparer.Ordinal),
             redriven.Select(m => Convert.ToHexString(m.Message.Value)).Distinct().Order(StringComparer.Ordinal));
+    }
+
+    // A directory where a payload's file goes was reported as "Access to the path … is denied".
+    [Fact]
+    public async Task SavePayloads_ADirectoryHoldsTheFileName_StopsSayingSo()
+    {
+        _kafka.CreateTopics(DeadLetters);
+        var alert = SyntheticZtfAlerts.Generate(1, 1, seed: 74)[0];
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(new TopicPartition(DeadLetters, 0), new Message<byte[]?, byte[]>
+            {
+                Value = alert.Message,
+                Headers = new Headers
+                {
+                    { "alertbroker.error.kind", "InvalidValue"u8.ToArray() },
+                    { KafkaAlertWorker.SourceTopicHeader, Encoding.UTF8.GetBytes(Input) },
+                    { KafkaAlertWorker.SourcePartitionHeader, "2"u8.ToArray() },
+                    { KafkaAlertWorker.SourceOffsetHeader, "5"u8.ToArray() },
+                },
+            });
+        }
+
+        var saved = Path.Combine(_root, "saved");
+        var taken = Directory.CreateDirectory(Path.Combine(saved, Input + "-2-5.avro")).FullName;
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning",
+            "--timeout", "3", "--kind", "InvalidValue", "--save-payloads", saved]);
+
+        Assert.True(code == 1, $"exit code {code}: {output}");
+        var flat = string.Concat(output.Where(c => !char.IsWhiteSpace(c)));
+        Assert.Contains(string.Concat((DeadLetters + "[0]@0: not saved: " + taken + " is a directory").Where(c => !char.IsWhiteSpace(c))), flat, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", output, StringComparison.Ordinal);
+    }
+
+    // The summary wrote "5578 other messages" beside the consume line's "5,851 messages".
+    [Fact]
+    public void Summary_LargeCounts_WrittenWithThousandsSeparators()
+    {
+        var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: null, "127.0.0.1:9092", new Dictionary<string, string>(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
+        for (var i = 0; i < 5578; i++)
+        {
+            Assert.False(handler.Selects(new TopicMessage("t", 0, i, null, null, TopicMessageType.Alert)));
+        }
+
+        Assert.Equal("[consume] 0 dead letters of kind InvalidValue; 5,578 other messages passed over", handler.Summary(null, null));
+    }
+
+    // Brokers that went away mid-re-drive: the publish waited out librdkafka's 300-s message timeout, silent, before the
+    // command could say so. It fails after DeliveryTimeoutMs (30 s) now.
+    [Fact]
+    public async Task Redrive_BrokersGone_ThePublishFailsWithinTheDeliveryTimeout()
+    {
+        var gone = MockKafkaCluster.Start();
+        var servers = gone.BootstrapServers;
+        gone.CreateTopics(Input);
+        using var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: Input, servers, new Dictionary<string, string>(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
+        gone.Dispose();
+
+        var message = new TopicMessage(DeadLetters, 0, 0, null, null, TopicMessageType.DeadLetter)
+        {
+            DeadLetter = new DeadLetterInfo("InvalidValue", "x", 3, null, null, null),
+            Payload = new byte[] { 1, 2, 3 },
+        };
+        var publish = handler.Handle(message);
+        var finished = await Task.WhenAny(publish, Task.Delay(TimeSpan.FromSeconds(150)));
+
+        Assert.Same(publish, finished);
+        var e = await Assert.ThrowsAsync<DeadLetterRedriveException>(() => publish);
+        Assert.Contains(DeadLetters + "[0]@0: not re-driven:", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.Redriven);
     }
 
     [Fact]

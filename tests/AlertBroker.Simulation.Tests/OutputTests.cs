@@ -48,6 +48,40 @@ public class OutputTests : IDisposable
         }
     }
 
+    // A run that failed (an unreachable selection, a cancellation) left the --out folder it had made, empty.
+    [Fact]
+    public void LabelledCsv_NotCompleted_RemovesTheFoldersItMadeButNotOthers()
+    {
+        var made = Path.Combine(_dir, "a", "b") + Path.DirectorySeparatorChar;
+        Directory.CreateDirectory(_dir);
+        using (new LabelledCsvWriter(made, "ztf_sim"))
+        {
+            Assert.True(Directory.Exists(made));
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "a")));
+        Assert.True(Directory.Exists(_dir));
+
+        // A folder that was there stays, as does anything the run did not write.
+        var other = Path.Combine(_dir, "other.txt");
+        File.WriteAllText(other, "x");
+        using (new LabelledCsvWriter(_dir, "ztf_sim"))
+        {
+        }
+
+        Assert.True(File.Exists(other));
+        Assert.Equal([other], Directory.GetFileSystemEntries(_dir));
+
+        // A folder it made that something else wrote into meanwhile stays.
+        var shared = Path.Combine(_dir, "shared");
+        using (new LabelledCsvWriter(shared, "ztf_sim"))
+        {
+            File.WriteAllText(Path.Combine(shared, "theirs.txt"), "y");
+        }
+
+        Assert.True(File.Exists(Path.Combine(shared, "theirs.txt")));
+    }
+
     [Fact]
     public void LabelledSetReader_QuotedHeaderAndDetectedAsFloatOrWord_ReadsTheFlags()
     {
@@ -162,7 +196,7 @@ public class OutputTests : IDisposable
             Assert.False(File.Exists(writer.LightCurvesPath));
         }
 
-        Assert.Empty(Directory.GetFiles(_dir));
+        Assert.False(Directory.Exists(_dir)); // nor the folder it made
 
         using (var writer = new LabelledCsvWriter(_dir, "ztf_sim"))
         {

@@ -117,6 +117,31 @@ public sealed class StartChecksTests : IDisposable
         return result.FailureMessage;
     }
 
+    // Properties:bootstrap.servers replaced BootstrapServers (set after it): the worker connected elsewhere than every
+    // message and check named.
+    [Theory]
+    [InlineData("bootstrap.servers", "10.0.0.9:9092", "BootstrapServers")]
+    [InlineData("metadata.broker.list", "10.0.0.9:9092", "BootstrapServers")]
+    [InlineData("group.id", "other", "GroupId")]
+    public void Validate_PropertyReplacingATypedSetting_FailsNamingBoth(string name, string value, string key)
+    {
+        var message = Failure(Kafka(o => o.Properties[name] = value));
+
+        Assert.Contains($"AlertBroker:Kafka:Properties:{name} ({value}) contradicts AlertBroker:Kafka:{key}", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PropertyRepeatingATypedSetting_Accepted()
+    {
+        var result = new KafkaOptionsValidator().Validate(null, Kafka(o =>
+        {
+            o.Properties["bootstrap.servers"] = "127.0.0.1:9092";
+            o.Properties["group.id"] = "alertbroker";
+        }));
+
+        Assert.False(result.Failed, result.FailureMessage);
+    }
+
     // The worker read its own dead letters back and dead-lettered them again, without end.
     [Theory]
     [InlineData("DeadLetterTopic")]

@@ -87,17 +87,9 @@ internal static class ConsumeCommand
                 return 2;
             }
 
-            var properties = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var p in parse.GetValue(kafkaProperty) ?? [])
+            if (CliHelpers.TryKafkaProperties(parse.GetValue(kafkaProperty) ?? [], servers, parse.GetValue(group) ?? string.Empty) is not { } properties)
             {
-                var eq = p.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
-                {
-                    CliHelpers.Stderr.MarkupLine($"[red]--kafka-property must be key=value:[/] {Markup.Escape(p)}");
-                    return 2;
-                }
-
-                properties[p[..eq]] = p[(eq + 1)..];
+                return 2;
             }
 
             if (parse.GetValue(limit) < 0 || parse.GetValue(idle) < 0)
@@ -217,7 +209,7 @@ internal static class ConsumeCommand
 
             Console.Out.Flush();
             var total = counts.Values.Sum();
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[consume] {total} messages") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")))));
+            Console.Error.WriteLine("[consume] " + CliHelpers.Counted(total, "message") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value:N0} {kv.Key}")))));
             if (handler is not null)
             {
                 handler.Flush();

@@ -137,17 +137,9 @@ internal static class ReplayCommand
             return 2;
         }
 
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in properties)
+        if (CliHelpers.TryKafkaProperties(properties, bootstrap, group: null) is not { } settings)
         {
-            var eq = p.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                CliHelpers.Stderr.MarkupLine($"[red]--kafka-property must be key=value:[/] {Markup.Escape(p)}");
-                return 2;
-            }
-
-            settings[p[..eq]] = p[(eq + 1)..];
+            return 2;
         }
 
         if (!CliHelpers.TryLoadKafka())

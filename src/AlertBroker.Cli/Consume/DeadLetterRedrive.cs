@@ -76,6 +76,13 @@ internal sealed class DeadLetterRedrive : IDisposable
     }
 
     /// <summary>
+    /// How long a re-driven message may wait for the broker's acknowledgement (librdkafka's <c>message.timeout.ms</c>,
+    /// 300 s by default: a re-drive whose brokers went away sat silent for five minutes before it said so). A
+    /// <c>--kafka-property message.timeout.ms=N</c> replaces it.
+    /// </summary>
+    public const int DeliveryTimeoutMs = 30_000;
+
+    /// <summary>
     /// Prepares the output: creates <paramref name="directory"/> and, for <paramref name="topic"/>, a producer (acks=all,
     /// idempotent) with <paramref name="properties"/>. Throws <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/>
     /// for a directory it cannot create, <see cref="KafkaException"/>/<see cref="ArgumentException"/> for settings librdkafka refuses.
@@ -90,7 +97,7 @@ internal sealed class DeadLetterRedrive : IDisposable
         IProducer<byte[]?, byte[]>? producer = null;
         if (topic is not null)
         {
-            var config = new ProducerConfig { BootstrapServers = bootstrapServers, Acks = Acks.All, EnableIdempotence = true, MessageMaxBytes = 16 * 1024 * 1024 };
+            var config = new ProducerConfig { BootstrapServers = bootstrapServers, Acks = Acks.All, EnableIdempotence = true, MessageMaxBytes = 16 * 1024 * 1024, MessageTimeoutMs = DeliveryTimeoutMs };
             foreach (var (k, v) in properties)
             {
                 config.Set(k, v);
@@ -138,13 +145,16 @@ internal sealed class DeadLetterRedrive : IDisposable
         if (_directory is not null)
         {
             var name = message.Source is { } source ? $"{source.Topic}-{source.Partition}-{source.Offset}" : $"{message.Topic}-{message.Partition}-{message.Offset}";
+            var file = Path.Combine(_directory, SafeName(name) + ".avro");
             try
             {
-                File.WriteAllBytes(Path.Combine(_directory, SafeName(name) + ".avro"), payload);
+                File.WriteAllBytes(file, payload);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return Task.FromException(new DeadLetterRedriveException($"{message.Position}: not saved: {e.Message}", e));
+                // A directory of that name was reported as "Access to the path … is denied", as if a permission were missing.
+                var why = Directory.Exists(file) ? file + " is a directory" : e.Message;
+                return Task.FromException(new DeadLetterRedriveException($"{message.Position}: not saved: {why}", e));
             }
 
             Saved++;
@@ -198,20 +208,20 @@ internal sealed class DeadLetterRedrive : IDisposable
         var parts = new List<string> { CliHelpers.Counted(Matched, "dead letter") + " of kind " + string.Join(", ", _kinds.Order(StringComparer.Ordinal)) };
         if (topic is not null)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Redriven} re-driven to {topic}"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Redriven:N0} re-driven to {topic}"));
         }
 
         if (directory is not null)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Saved} saved in {directory}"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Saved:N0} saved in {directory}"));
         }
 
         if (ReferencesOnly > 0)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{ReferencesOnly} held only a reference to an over-size payload (not saved or re-driven)"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{ReferencesOnly:N0} held only a reference to an over-size payload (not saved or re-driven)"));
         }
 
-        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Skipped} other messages passed over"));
+        parts.Add(CliHelpers.Counted(Skipped, "other message") + " passed over");
         return "[consume] " + string.Join("; ", parts);
     }
 

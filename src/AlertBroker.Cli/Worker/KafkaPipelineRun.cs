@@ -342,6 +342,11 @@ internal sealed class KafkaPipelineRun
             if (input.Error is not null)
             {
                 counts.Unreadable++;
+                if (counts.Problems.Count < ArchiveCounts.ProblemsKept)
+                {
+                    counts.Problems.Add(input.Source + ": " + input.Error.Message);
+                }
+
                 continue;
             }
 
@@ -368,7 +373,13 @@ internal sealed class KafkaPipelineRun
     /// <summary>What <see cref="EnumerateArchives"/> could not read (inputs) or decode (messages, still returned).</summary>
     public sealed class ArchiveCounts
     {
+        /// <summary>How many unreadable inputs <see cref="Problems"/> names.</summary>
+        public const int ProblemsKept = 20;
+
         public int Unreadable { get; set; }
+
+        /// <summary>The first <see cref="ProblemsKept"/> unreadable inputs, each "SOURCE: why".</summary>
+        public List<string> Problems { get; } = [];
 
         public int Undecodable { get; set; }
     }

@@ -203,7 +203,19 @@ internal static class KafkaReplay
         }
 
         var left = producer.Flush(TimeSpan.FromSeconds(60));
-        Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(counts.Unreadable > 0 ? $"; {counts.Unreadable} unreadable inputs skipped" : string.Empty)}"));
+
+        // Which inputs, and why: the count alone left a cut archive to be found by hand.
+        foreach (var problem in counts.Problems)
+        {
+            CliHelpers.Stderr.MarkupLine("[yellow]not published, unreadable:[/] " + Markup.Escape(problem));
+        }
+
+        if (counts.Unreadable > counts.Problems.Count)
+        {
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"… and {counts.Unreadable - counts.Problems.Count:N0} more")));
+        }
+
+        Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(counts.Unreadable > 0 ? "; " + CliHelpers.Counted(counts.Unreadable, "unreadable input") + " skipped" : string.Empty)}"));
         if (schemasWritten > 0)
         {
             Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin schema ids used: {string.Join(", ", wire.Schemas.Keys.Order())} (in {schemaDirectory})"));

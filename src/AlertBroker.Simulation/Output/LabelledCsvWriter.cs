@@ -27,6 +27,8 @@ public sealed class LabelledCsvWriter : IDisposable
     private readonly StreamWriter _lightCurves;
     private readonly StreamWriter _metadata;
     private readonly char[] _line = new char[256];
+    private readonly string _directory;
+    private readonly string? _createdFrom;
     private bool _completed;
     private bool _disposed;
 
@@ -36,6 +38,13 @@ public sealed class LabelledCsvWriter : IDisposable
         if (!IsPlainPrefix(prefix))
         {
             throw new ArgumentException($"the file prefix must be part of a file name (no '/', '\\' or '..'), not '{prefix}'", nameof(prefix));
+        }
+
+        // The outermost directory this run creates: a run that fails leaves no empty folders behind.
+        _directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        for (var d = _directory; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+        {
+            _createdFrom = d;
         }
 
         Directory.CreateDirectory(directory);
@@ -62,6 +71,7 @@ public sealed class LabelledCsvWriter : IDisposable
         {
             _lightCurves.Dispose();
             File.Delete(LightCurvesPath + PartialSuffix);
+            RemoveCreatedDirectories();
             throw;
         }
 
@@ -162,7 +172,7 @@ public sealed class LabelledCsvWriter : IDisposable
         _completed = true;
     }
 
-    /// <summary>Without <see cref="Complete"/> (an exception, a cancellation), removes the partial files.</summary>
+    /// <summary>Without <see cref="Complete"/> (an exception, a cancellation), removes the partial files and the directories it created, when empty.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -188,5 +198,32 @@ public sealed class LabelledCsvWriter : IDisposable
 
         File.Delete(LightCurvesPath + PartialSuffix);
         File.Delete(MetadataPath + PartialSuffix);
+        RemoveCreatedDirectories();
+    }
+
+    // The directories the constructor created, innermost first, each only while empty.
+    private void RemoveCreatedDirectories()
+    {
+        if (_createdFrom is null)
+        {
+            return;
+        }
+
+        for (var d = _directory; d is not null && d.Length >= _createdFrom.Length; d = Path.GetDirectoryName(d))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(d).Any())
+                {
+                    return;
+                }
+
+                Directory.Delete(d);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+        }
     }
 }

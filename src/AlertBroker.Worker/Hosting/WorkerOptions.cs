@@ -349,6 +349,12 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         {
             problems.Add($"AlertBroker:Kafka:BootstrapServers is not a list of host:port: {bootstrapProblem}.");
         }
+        else if (KafkaBootstrapServers.Overridden(options.Properties, options.BootstrapServers, options.GroupId) is { } overridden)
+        {
+            var key = overridden.Group ? "GroupId" : "BootstrapServers";
+            var typed = overridden.Group ? options.GroupId : options.BootstrapServers;
+            problems.Add($"AlertBroker:Kafka:Properties:{overridden.Name} ({overridden.Value}) contradicts AlertBroker:Kafka:{key} ({typed}): set it in one place only (AlertBroker:Kafka:{key}).");
+        }
 
         if (options.Topics.Count == 0 && string.IsNullOrWhiteSpace(options.TopicPattern))
         {

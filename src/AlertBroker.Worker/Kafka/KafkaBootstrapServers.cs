@@ -80,4 +80,27 @@ internal static class KafkaBootstrapServers
 
         return null;
     }
+
+    /// <summary>
+    /// The pass-through setting among <paramref name="properties"/> that would replace the servers (or the consumer group)
+    /// given by their own option with another value (<c>bootstrap.servers</c>, its alias <c>metadata.broker.list</c>,
+    /// <c>group.id</c>). librdkafka takes the last value set, so such a setting
+    /// connected somewhere else than every message (and the group check) said.
+    /// </summary>
+    /// <returns>The setting's name and value, and whether it names the group (else the servers); null when none does.</returns>
+    public static (string Name, string Value, bool Group)? Overridden(IEnumerable<KeyValuePair<string, string>> properties, string servers, string? group)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        foreach (var (name, value) in properties)
+        {
+            var isServers = name.Equals("bootstrap.servers", StringComparison.OrdinalIgnoreCase) || name.Equals("metadata.broker.list", StringComparison.OrdinalIgnoreCase);
+            var isGroup = group is not null && name.Equals("group.id", StringComparison.OrdinalIgnoreCase);
+            if ((isServers && !string.Equals(value.Trim(), servers.Trim(), StringComparison.Ordinal)) || (isGroup && !string.Equals(value, group, StringComparison.Ordinal)))
+            {
+                return (name, value, isGroup);
+            }
+        }
+
+        return null;
+    }
 }
