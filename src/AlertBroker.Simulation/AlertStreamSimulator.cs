@@ -72,7 +72,25 @@ public sealed class AlertStreamSimulator
         _options = options;
         _simulator = new LightCurveSimulator(options.Simulation with { Selection = null });
         _start = Math.Floor(start);
+
+        // Without a first night given, nights that the weather closes every one of (for this seed) start instead on the
+        // first night after the survey's default that it leaves open: every default LSST run (seed 1, MJD 61000) was one
+        // clouded night, no alert and exit 1. A default window with an open night stays where it was (its stream unchanged).
+        if (options.StartMjd is null && !Enumerable.Range(0, options.Nights).Any(n => _simulator.IsClear(_start + n)))
+        {
+            for (var night = _start + options.Nights; night <= last && night <= survey.DefaultStartMjd + MaxDefaultStartShiftNights; night++)
+            {
+                if (_simulator.IsClear(night))
+                {
+                    _start = night;
+                    break;
+                }
+            }
+        }
     }
+
+    /// <summary>How far past the survey's default the default first night moves to find a night the weather leaves open.</summary>
+    public const int MaxDefaultStartShiftNights = 60;
 
     /// <summary>
     /// The first nights (MJD) a stream of <paramref name="nights"/> nights may start on: every alert, its history

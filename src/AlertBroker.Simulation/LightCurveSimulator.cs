@@ -214,6 +214,17 @@ public sealed class LightCurveSimulator
         return brightest;
     }
 
+    /// <summary>
+    /// Whether the weather leaves the night of <paramref name="night"/> (MJD) open: weather and conditions are shared by
+    /// every object on the same night (hashed from the seed), as on the sky.
+    /// </summary>
+    public bool IsClear(double night)
+    {
+        night = Math.Floor(night);
+        return SimRandom.Hash01(_options.Seed, (long)night, 0) < _survey.ClearNightFraction
+            && !(_survey.LostSpells.Probability > 0 && SimRandom.Hash01(_options.Seed, (long)Math.Floor(night / _survey.LostSpells.LengthNights), 3) < _survey.LostSpells.Probability);
+    }
+
     private void MakeSchedule(Transient transient, SimRandom rng, double seasonPhase, List<SimulatedPoint> points)
     {
         points.Clear();
@@ -239,9 +250,7 @@ public sealed class LightCurveSimulator
 
             var nightId = (long)night;
 
-            // Weather and conditions are shared by every object on the same night (hashed from the seed), as on the sky.
-            if (SimRandom.Hash01(seed, nightId, 0) >= _survey.ClearNightFraction
-                || (_survey.LostSpells.Probability > 0 && SimRandom.Hash01(seed, (long)Math.Floor(night / _survey.LostSpells.LengthNights), 3) < _survey.LostSpells.Probability))
+            if (!IsClear(night))
             {
                 continue;
             }

@@ -259,17 +259,29 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
     [Fact]
     public async Task SimulateAlerts_NoAlertInTheNights_ExitsOneSayingWhy()
     {
-        // LSST's default first night (MJD 61000) is clouded out for the default seed: the defaults wrote no alert, exit 0.
+        // LSST's default first night (MJD 61000) is clouded out for the default seed: such a night wrote no alert, exit 0.
         var output = Path.Combine(_root, "lsst-night");
-        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--out", output]);
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--start-mjd", "61000", "--out", output]);
 
         Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
         Assert.Contains("simulate alerts: no alert in 1 night(s): nothing was observed", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("give more --nights", run.Stderr, StringComparison.Ordinal);
 
         // The next night has alerts: two nights are a stream.
-        var two = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--nights", "2", "--out", Path.Combine(_root, "lsst-nights")]);
+        var two = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--start-mjd", "61000", "--nights", "2", "--out", Path.Combine(_root, "lsst-nights")]);
         Assert.True(two.Code == 0, two.Output);
+    }
+
+    // With every default, simulate alerts --survey lsst was that clouded night: exit 1. Without --start-mjd the first night
+    // is now the first one from the survey's default that the weather leaves open for the seed.
+    [Fact]
+    public async Task SimulateAlerts_LsstDefaults_StartOnAnOpenNightAndWriteAlerts()
+    {
+        var output = Path.Combine(_root, "lsst-default");
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--out", output]);
+
+        Assert.True(run.Code == 0, $"exit {run.Code}: {run.Output}");
+        Assert.NotEmpty(Directory.GetFiles(output, "*.avro", SearchOption.AllDirectories));
     }
 
     // A run without an alert replaced an existing container with an empty one, an existing labels file with its header,
@@ -287,7 +299,7 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.True(earlier.Code == 0, earlier.Output);
         var before = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => (f, File.ReadAllBytes(f))).ToList();
 
-        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--format", format, "--out", output, "--labels", labels]);
+        var run = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--no-cutouts", "--start-mjd", "61000", "--format", format, "--out", output, "--labels", labels]);
 
         Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
         Assert.Contains("and nothing was written", run.Stderr, StringComparison.Ordinal);

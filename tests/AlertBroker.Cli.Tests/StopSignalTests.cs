@@ -21,7 +21,7 @@ public sealed class StopSignalTests : IDisposable
 
         Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}:\n{p.Output}");
         Assert.Contains("simulate lightcurves: stopped; nothing written", p.Output, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(output));
+        Assert.False(Directory.Exists(output)); // nor the --out folder it made
         Assert.DoesNotContain("unexpected error", p.Output, StringComparison.Ordinal);
     }
 
@@ -75,7 +75,7 @@ public sealed class StopSignalTests : IDisposable
 
         Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{p.Output}");
         Assert.Contains("simulate lightcurves: stopped; nothing written", p.Output, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(output));
+        Assert.False(Directory.Exists(output)); // nor the --out folder it made
     }
 
     // A paced replay stopped by a signal ended without a word: now the summary up to there, and --out holds whole lines.

@@ -159,6 +159,34 @@ public class AlertOutputTests : IDisposable
         }
     }
 
+    // simulate alerts --survey lsst with every default was one night the weather closes for seed 1: no alert, exit 1.
+    [Fact]
+    public void DefaultStart_EveryNightClosed_MovesToTheFirstOpenNightOnly()
+    {
+        AlertStreamSimulator Stream(int nights, double? start) => new(new AlertStreamOptions
+        {
+            Simulation = new SimulationOptions { Survey = LsstSurvey.Model, Seed = 1 },
+            Nights = nights,
+            StartMjd = start,
+        });
+
+        var weather = new LightCurveSimulator(new SimulationOptions { Survey = LsstSurvey.Model, Seed = 1 });
+        Assert.False(weather.IsClear(LsstSurvey.Model.DefaultStartMjd));
+
+        // One night: the first open one after the default.
+        var moved = Stream(1, null).StartMjd;
+        Assert.True(moved > LsstSurvey.Model.DefaultStartMjd);
+        Assert.True(weather.IsClear(moved));
+        for (var night = LsstSurvey.Model.DefaultStartMjd; night < moved; night++)
+        {
+            Assert.False(weather.IsClear(night));
+        }
+
+        // A window with an open night, and a first night given, stay where they are (the streams made before, unchanged).
+        Assert.Equal(LsstSurvey.Model.DefaultStartMjd, Stream(2, null).StartMjd);
+        Assert.Equal(LsstSurvey.Model.DefaultStartMjd, Stream(1, LsstSurvey.Model.DefaultStartMjd).StartMjd);
+    }
+
     [Fact]
     public void WriteStream_NightlyTarArchives_ReadBackTimeOrderedThroughArchiveReader()
     {

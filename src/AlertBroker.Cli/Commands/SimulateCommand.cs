@@ -155,7 +155,7 @@ internal static class SimulateCommand
             }
         });
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
-        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's." };
+        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's (ztf 58650, lsst 61000), or when the weather closes every night from there, the first night after it that it leaves open for the seed." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
         var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent (a registry id: 1 or more).", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId }.InRange(1, int.MaxValue);
         var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." }.OutputFile();
