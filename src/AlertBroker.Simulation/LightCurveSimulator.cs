@@ -421,16 +421,27 @@ public sealed class LightCurveSimulator
         };
     }
 
-    // Parallel.For wraps what the bodies throw in an AggregateException: the first of them is what went wrong.
+    // What the body throws for the lowest index that fails, whichever worker got there first: Break(i) lets every lower
+    // index run and stops the higher ones, so a failing run says the same thing every time (it named whichever object a
+    // worker failed on first, another class from run to run).
     internal static void RunParallel(int count, Action<int> body)
     {
-        try
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, Exception>();
+        Parallel.For(0, count, (i, state) =>
         {
-            Parallel.For(0, count, body);
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            try
+            {
+                body(i);
+            }
+            catch (Exception e)
+            {
+                failures[i] = e;
+                state.Break();
+            }
+        });
+        if (!failures.IsEmpty)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures[failures.Keys.Min()]).Throw();
         }
     }
 

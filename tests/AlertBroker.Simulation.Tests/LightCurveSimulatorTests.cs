@@ -9,6 +9,30 @@ public class LightCurveSimulatorTests
     private static LightCurveSimulator Ztf(long seed = 7, SpectroscopicSelection? selection = null) =>
         new(new SimulationOptions { Survey = ZtfSurvey.Model, Seed = seed, Selection = selection });
 
+    // A failing simulation named whichever object a parallel worker failed on first: another object (and class) from run
+    // to run. It is the lowest failing index now, however the work was split.
+    [Fact]
+    public void RunParallel_SeveralFail_ThrowsTheLowestIndexs()
+    {
+        using var laterFailed = new ManualResetEventSlim();
+        var e = Assert.Throws<InvalidOperationException>(() => LightCurveSimulator.RunParallel(2048, i =>
+        {
+            if (i == 1)
+            {
+                laterFailed.Wait(TimeSpan.FromSeconds(10)); // fails last, as a slow object would
+                throw new InvalidOperationException("1");
+            }
+
+            if (i == 1500)
+            {
+                laterFailed.Set();
+                throw new InvalidOperationException("1500");
+            }
+        }));
+
+        Assert.Equal("1", e.Message);
+    }
+
     [Fact]
     public void Simulate_SameSeed_SameLightCurves()
     {
