@@ -301,6 +301,105 @@ public sealed class DataTests : IDisposable
         Assert.Equal(3, meta.Rejected.FirstLine);
     }
 
+    // The BTS file repeats 95 rows exactly; the trainer read each twice, where the worker, deduplicating by source id, sees
+    // a measurement once.
+    [Fact]
+    public void Read_RowRepeatingAnEarlierRowExactly_IsLeftOutCountedWithTheFirstOnesLine()
+    {
+        WritePair("ztf_dup", "object_id,class\nA,SNIa\n",
+            "object_id,mjd,band,mag,mag_err",
+            "A,100,g,19,0.1",
+            "A,100,g,19,0.1",        // line 3: repeats line 2, straight after
+            "A,101,r,18.5,0.1",
+            "A,102,g,18.2,0.05",
+            "A,101,r,18.5,0.1",      // repeats line 4, out of time order
+            "A,100,g,19,0.1",        // line 2 a third time
+            "A,99,g,19.4,0.2");      // out of time order, not a repeat: kept
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        var a = Assert.Single(data.Objects);
+        Assert.Equal([100.0, 101, 102, 99], a.Observations.Select(o => o.Mjd));
+        Assert.Equal([1L, 3, 4, 7], a.Observations.Select(o => o.SourceId)); // the first of each kept
+        Assert.Equal(3, data.Rejected.Total);
+        Assert.Equal(3, data.Rejected.ByReason["repeats an earlier row exactly"]);
+        Assert.Equal(3, data.Rejected.FirstLine);
+        Assert.EndsWith("ztf_dup_lightcurves.csv", data.Rejected.FirstFile, StringComparison.Ordinal);
+        Assert.Contains("3 row(s) left out (3 repeats an earlier row exactly)", data.Rejected.ToString(), StringComparison.Ordinal);
+    }
+
+    // The same object, time and band with another value, error or detection flag is another measurement (a detection and
+    // forced photometry of one image, a remeasurement): kept, and only the exact repeat goes.
+    [Fact]
+    public void Read_SameTimeAndBandWithAnotherValueErrorOrFlag_IsKept_OnlyTheExactRepeatLeftOut()
+    {
+        WritePair("lsst_near", "object_id,class\nA,SNIa\n",
+            "object_id,mjd,band,flux,flux_err,detected",
+            "A,100,g,1000,10,1",
+            "A,100,g,1000.5,10,1",   // another value
+            "A,100,g,1000,12,1",     // another error
+            "A,100,g,1000,10,0",     // the same numbers, not a detection: forced photometry
+            "A,100,r,1000,10,1",     // another band
+            "A,100.001,g,1000,10,1", // another time
+            "A,100,g,1000,10,1");    // line 8: the only exact repeat
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal(6, Assert.Single(data.Objects).Observations.Length);
+        Assert.Equal(1, data.Rejected.Total);
+        Assert.Equal(1, data.Rejected.ByReason["repeats an earlier row exactly"]);
+        Assert.Equal(8, data.Rejected.FirstLine);
+
+        // Left out by --detections-only, the forced row is not a repeat of anything: only the exact one is counted.
+        var detections = LightCurveCsvReader.Read(_dir, new CsvReadOptions { DetectionsOnly = true });
+        Assert.Equal(5, Assert.Single(detections.Objects).Observations.Length);
+        Assert.Equal(1, detections.Rejected.Total);
+    }
+
+    // Compared as numbers, not as text: a file written by two tools (18.5 and 18.50) holds one measurement, not two.
+    [Theory]
+    [InlineData("A,100,g,18.50,0.10")]
+    [InlineData("A,100.0,g,18.5,0.1")]
+    [InlineData("A,1e2,g,1.85e1,1E-1")]
+    [InlineData("A,100,G,18.5,0.1")]
+    [InlineData("\"A\",100,g,18.5,0.1")]
+    public void Read_SameMeasurementWrittenDifferently_IsARepeat(string repeat)
+    {
+        WritePair("ztf_text", "object_id,class\nA,SNIa\n", "object_id,mjd,band,mag,mag_err", "A,100,g,18.5,0.1", repeat, "A,101,g,18.5,0.1");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal([100.0, 101], Assert.Single(data.Objects).Observations.Select(o => o.Mjd));
+        Assert.Equal(1, data.Rejected.ByReason["repeats an earlier row exactly"]);
+        Assert.Equal(3, data.Rejected.FirstLine);
+    }
+
+    // Repeats are per object: another object's row with the same numbers is its own measurement.
+    [Fact]
+    public void Read_SameRowInAnotherObject_IsNotARepeat()
+    {
+        WritePair("ztf_two", "object_id,class\nA,SNIa\nB,SNII\n",
+            "object_id,mjd,band,mag,mag_err",
+            "A,100,g,19,0.1",
+            "B,100,g,19,0.1",
+            "A,101,r,18,0.1",
+            "B,101,r,18,0.1",
+            "B,100,g,19,0.1");       // line 6: repeats B's line 3
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal([2, 2], data.Objects.Select(o => o.Observations.Length));
+        Assert.Equal(1, data.Rejected.Total);
+        Assert.Equal(6, data.Rejected.FirstLine);
+    }
+
+    // A CSV pair in the test folder: STEM_lightcurves.csv of the rows given (the header first), STEM_metadata.csv as given.
+    private void WritePair(string stem, string metadata, params string[] lightCurveRows)
+    {
+        File.WriteAllText(Path.Combine(_dir, stem + "_lightcurves.csv"), string.Join('\n', lightCurveRows) + "\n");
+        File.WriteAllText(Path.Combine(_dir, stem + "_metadata.csv"), metadata);
+    }
+
     // One record was one line: a catalogue's multi-line comment split its record, and the rest read as rows of garbage.
     [Fact]
     public void Read_QuotedCellsHoldingLineBreaks_AreOneRecord_AndLaterRowsAreNamedByTheirOwnLine()
@@ -540,6 +639,12 @@ public sealed class DataTests : IDisposable
         Assert.Equal(1200, counts["SNIa"]);
         Assert.Equal(9, counts["TDE"]);
         Assert.All(data.Objects, o => Assert.All(o.Observations, p => Assert.True(p.Band is Passband.ZtfG or Passband.ZtfR)));
+
+        // 95 of its 56,295 rows repeat an earlier row exactly (71 objects); 183 more share an earlier row's time and band
+        // with other values and stay.
+        Assert.Equal(95, data.Rejected.ByReason["repeats an earlier row exactly"]);
+        Assert.Equal(95, data.Rejected.Total);
+        Assert.Equal(56_295 - 95, data.Objects.Sum(o => o.Observations.Length));
     }
 
     // A pair whose light curves are gzip-compressed, as each member's bytes in order (several: a multi-member file).

@@ -33,7 +33,9 @@ public sealed record CsvReadOptions
 /// Reads light-curve CSV pairs: <c>*_lightcurves.csv[.gz]</c> (<c>object_id, mjd, band, mag, mag_err</c> or
 /// <c>object_id, mjd, band, flux, flux_err</c> [, <c>detected</c>]) and <c>*_metadata.csv[.gz]</c> (<c>object_id, class</c>
 /// and optionally <c>redshift</c>, <c>host_photoz</c>, <c>mwebv</c> or <c>a_v</c> (E(B−V) = A_V / 3.1)).
-/// Magnitudes are AB; fluxes are on <see cref="CsvReadOptions.FluxZeroPoint"/>. All become µJy observations.
+/// Magnitudes are AB; fluxes are on <see cref="CsvReadOptions.FluxZeroPoint"/>. All become µJy observations. Rows that
+/// are not observations are left out and counted by reason (<see cref="LabelledDataset.Rejected"/>), among them a row
+/// that repeats an earlier row of its object exactly (time, band, kind, value and error, as parsed).
 /// </summary>
 public static class LightCurveCsvReader
 {
@@ -51,7 +53,7 @@ public static class LightCurveCsvReader
         var rejections = new RejectionCounter();
         var unknown = new RejectionCounter();
         var meta = ReadMetadata(metadata, options, rejections, unknown);
-        var observations = new Dictionary<string, List<Observation>>(StringComparer.Ordinal);
+        var observations = new Dictionary<string, Curve>(StringComparer.Ordinal);
         using (var text = OpenText(lightCurves))
         {
             using var reader = new CsvRecordReader(text, lightCurves);
@@ -153,13 +155,19 @@ public static class LightCurveCsvReader
                 }
 
                 var objectId = f[id];
-                if (!observations.TryGetValue(objectId, out var list))
+                if (!observations.TryGetValue(objectId, out var curve))
                 {
-                    list = [];
-                    observations[objectId] = list;
+                    curve = new Curve();
+                    observations[objectId] = curve;
                 }
 
-                list.Add(new Observation(row, time, passband, kind, (float)microJy, (float)error, float.NaN));
+                // The same measurement written twice (BTS: 95 rows) would count twice; the worker keeps one observation per
+                // source id, so a light curve in the stream never holds it twice. The same time and band with another value
+                // or error is another measurement (a detection and forced photometry) and stays.
+                if (!curve.TryAdd(new Observation(row, time, passband, kind, (float)microJy, (float)error, float.NaN), value, valueError))
+                {
+                    rejections.Add("repeats an earlier row exactly", lightCurves, at);
+                }
             }
         }
 
@@ -168,9 +176,9 @@ public static class LightCurveCsvReader
         foreach (var (objectId, cls, z, ebv) in meta)
         {
             labelled.Add(objectId);
-            if (observations.TryGetValue(objectId, out var list))
+            if (observations.TryGetValue(objectId, out var curve))
             {
-                objects.Add(new LabelledObject(objectId, cls, [.. list], z, ebv));
+                objects.Add(new LabelledObject(objectId, cls, [.. curve.Points], z, ebv));
             }
         }
 
@@ -462,6 +470,58 @@ public static class LightCurveCsvReader
         Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new CheckedGZipStream(path) : File.OpenRead(path);
         // Strict UTF-8: bytes of another encoding (Latin-1 ids) are refused, naming the file, not read as U+FFFD.
         return new StreamReader(stream, CsvRecordReader.StrictUtf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+    }
+
+    /// <summary>
+    /// One object's points as read, refusing a row that repeats an earlier one exactly: the same time, band and kind, and
+    /// the same value and error as parsed (18.5 is 18.50; a magnitude or flux, before it becomes single-precision µJy).
+    /// </summary>
+    private sealed class Curve
+    {
+        private readonly List<(double Value, double Error)> _parsed = [];
+        private HashSet<(double Time, Passband Band, ObservationKind Kind, double Value, double Error)>? _seen;
+        private double _latest = double.NegativeInfinity;
+
+        public List<Observation> Points { get; } = [];
+
+        /// <summary>Adds <paramref name="point"/>, read from <paramref name="value"/> and <paramref name="error"/>; false when it repeats an earlier point.</summary>
+        public bool TryAdd(Observation point, double value, double error)
+        {
+            // Rows in time order (every shared set) need no set: a repeat can only be one of the last points, those at the
+            // latest time. A global set of every row made reading the 1.2 M DES rows 75% slower. The first row out of time
+            // order starts this object's set of every point.
+            if (_seen is null && point.Mjd < _latest)
+            {
+                _seen = new(Points.Count);
+                for (var i = 0; i < Points.Count; i++)
+                {
+                    _seen.Add((Points[i].Mjd, Points[i].Band, Points[i].Kind, _parsed[i].Value, _parsed[i].Error));
+                }
+            }
+
+            if (_seen is not null)
+            {
+                if (!_seen.Add((point.Mjd, point.Band, point.Kind, value, error)))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                for (var i = Points.Count - 1; i >= 0 && Points[i].Mjd == point.Mjd; i--)
+                {
+                    if (Points[i].Band == point.Band && Points[i].Kind == point.Kind && _parsed[i] == (value, error))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            Points.Add(point);
+            _parsed.Add((value, error));
+            _latest = Math.Max(_latest, point.Mjd);
+            return true;
+        }
     }
 
     private static int Column(string[] header, string name, string path)
