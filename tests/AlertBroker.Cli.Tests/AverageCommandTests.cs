@@ -122,6 +122,16 @@ public sealed class AverageCommandTests : IDisposable
         Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));
     }
 
+    // models priors printed a bias shift that rounds to zero from below as "SNII -+0.000".
+    [Theory]
+    [InlineData(-0.0004, "+0.000")]
+    [InlineData(-0.0, "+0.000")]
+    [InlineData(0.0004, "+0.000")]
+    [InlineData(-0.0006, "-0.001")]
+    [InlineData(1.2346, "+1.235")]
+    public void PriorsBiasShift_RoundingToZero_PrintedWithoutADoubleSign(double shift, string printed) =>
+        Assert.Equal(printed, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{PriorsCommand.Signed(shift):+0.000;-0.000}"));
+
     [Fact]
     public void Average_Written_TheCardNamesOutNotTheStagingDirectory()
     {
@@ -204,6 +214,17 @@ public sealed class AverageCommandTests : IDisposable
         var movedToo = Member("moved-too", 6);
         SetRecorded(movedToo, "priors", """{"training":{"A":0.3333,"B":0.3333,"C":0.3334},"deployment":{"A":0.8,"B":0.15,"C":0.05}}""");
         Assert.Equal(0, Average([moved, movedToo], Path.Combine(_root, "out-one-mix", "1")).Exit);
+
+        // The same mix recorded to six decimals (as packages made before every digit was kept, e.g. ztf-bts 2.2.0) and in
+        // full: one mix (refused as two); a mix that differs in the fifth decimal is still another.
+        var rounded = Member("rounded", 7);
+        SetRecorded(rounded, "priors", """{"deployment":{"A":0.747996,"B":0.196795,"C":0.055209}}""");
+        var full = Member("full", 8);
+        SetRecorded(full, "priors", """{"deployment":{"A":0.7479957,"B":0.19679501,"C":0.0552093}}""");
+        var another = Member("other", 9);
+        SetRecorded(another, "priors", """{"deployment":{"A":0.747996,"B":0.196805,"C":0.055199}}""");
+        Assert.Equal(0, Average([rounded, full], Path.Combine(_root, "out-rounded", "1")).Exit);
+        Assert.Equal(2, Average([rounded, another], Path.Combine(_root, "out-other", "1")).Exit);
 
         var (one, _, err) = Average([a], Path.Combine(_root, "single", "1"));
         Assert.Equal(2, one);

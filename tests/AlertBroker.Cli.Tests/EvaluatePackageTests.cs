@@ -181,6 +181,19 @@ public sealed class EvaluatePackageTests : IDisposable
         Assert.True(code == 0, $"exit {code}: {output}");
         Assert.Contains("(model.json records a split by fractions, no test ids)", output, StringComparison.Ordinal);
 
+        // Ids that name exactly the test part of the split model.json records by fractions (what `split` writes with the
+        // same rule, as data/splits/ztf-bts-test-ids.txt is for ztf-bts 1.0.0) hold out the same objects: the warning
+        // said otherwise.
+        var byFractions = Package("5.0.0", 1, new JsonObject { ["split"] = new JsonObject { ["seed"] = 7, ["validationFraction"] = 0, ["testFraction"] = 0.3 } });
+        var same = Path.Combine(_root, "same-ids.txt");
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["split", "--data", data, "--classes", "SNIa,SNII", "--test", "0.3", "--seed", "7", "--out", same]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", byFractions, "--data", data, "--split", "test", "--test-ids", same]);
+        Assert.True(code == 0, $"exit {code}: {output}");
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+        (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", byFractions, "--data", data, "--split", "test", "--test-ids", ids]);
+        Assert.Contains("(model.json records a split by fractions, no test ids)", output, StringComparison.Ordinal);
+
         // The recorded settings given again, or none given: no warning.
         (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", split, "--data", data, "--split", "test", "--seed", "1", "--test", "0.25", "--report", report]);
         Assert.True(code == 0, $"exit {code}: {output}");

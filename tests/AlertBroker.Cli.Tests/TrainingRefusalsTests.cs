@@ -65,6 +65,29 @@ public sealed class TrainingRefusalsTests : IDisposable
         return output;
     }
 
+    // A directory where a package file goes (model.json, MODEL_CARD.md) was refused only after the training ran to its end,
+    // as an "unexpected error", exit 70. It is refused before any training now, as an output that cannot be written.
+    [Theory]
+    [InlineData("train", "model.json")]
+    [InlineData("finetune", "MODEL_CARD.md")]
+    public async Task TrainingCommands_ADirectoryWhereAPackageFileGoes_RefusedBeforeTraining(string command, string file)
+    {
+        var data = WriteData();
+        var target = Path.Combine(_root, "taken", "1.0.0");
+        var taken = Directory.CreateDirectory(Path.Combine(target, file)).FullName;
+        string[] args = command == "train"
+            ? ["train", "--data", data, "--epochs", "1", "--quiet", "--out", target]
+            : ["finetune", "--from", Package("base", "1.0.0", "SNIa", "SNII", "TDE"), "--data", data, "--epochs", "1", "--quiet", "--no-meta", "--out", target];
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args);
+
+        Assert.True(code == 1, $"exit {code}: {output}");
+        var flat = string.Concat(output.Where(c => !char.IsWhiteSpace(c)));
+        Assert.Contains(string.Concat(($"cannot write {target}: {taken} is a directory; this run writes a file there").Where(c => !char.IsWhiteSpace(c))), flat, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal([taken], Directory.GetFileSystemEntries(target));
+    }
+
     [Fact]
     public async Task Finetune_ClassesNamesOneNeitherBaseNorDataHas_ExitTwoNamingIt()
     {

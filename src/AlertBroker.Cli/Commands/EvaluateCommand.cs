@@ -217,7 +217,11 @@ internal static class EvaluateCommand
                 }
 
                 TrainingCli.ReportIdsNotRead(holdout, test.Length);
-                if (parse.GetValue(cli.TestIds) is not null && splitInfo is not null && holdout.Sha256 != recordedSha)
+                // A model that records its split by fractions (1.0.0: seed 12345, test 0.3) and ids that name exactly that
+                // split's test part (the file `split` wrote with the same rule) hold out the same objects: no warning.
+                if (parse.GetValue(cli.TestIds) is not null && splitInfo is not null && holdout.Sha256 != recordedSha
+                    && !(recordedSha is null && recordedTest is { } rt && rt > 0 && (recordedVal ?? 0) + rt < 1 && recordedSeed is { } rs
+                         && DatasetSplit.Stratified(encoded.Labels, recordedVal ?? 0, rt, rs).Test.Order().SequenceEqual(test.Order())))
                 {
                     otherSplit.Add(recordedSha is null ? $"--test-ids {idsFile} (model.json records a split by fractions, no test ids)" : $"--test-ids {idsFile} (not the file model.json records: sha256 {holdout.Sha256[..12]}…)");
                 }

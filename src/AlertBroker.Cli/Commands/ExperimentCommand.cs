@@ -40,7 +40,7 @@ internal static class ExperimentCommand
         // As train's --threads: every shard has its own gradient buffers, and --threads 100000 took 2.7 GB in 20 s and went on.
         var threads = new Option<int>("--threads") { Description = "Threads (batch shards), 1 to 256.", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 2) }.InRange(1, 256);
         var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
-        var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object or last (see 'train --help').", DefaultValueFactory = _ => "all" };
+        var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object, last or checkpoints (see 'train --help').", DefaultValueFactory = _ => "all" };
         ParsedBy(stepLoss, Training.TrainingCli.ParseStepLoss);
         var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." }.MustExist(PathKind.File);
         var targetsOption = new Option<string?>("--targets") { Description = "Targets to run, comma-separated: ztf-bts, des-sims, lsst-sims (default: all available)." };

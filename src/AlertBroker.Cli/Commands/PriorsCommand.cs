@@ -99,7 +99,11 @@ internal static class PriorsCommand
         stdout.WriteLine($"  deployed to  {ClassPriors.Describe(deployment, model.Classes)}");
         // ln d − ln t, as ClassPriors.Adjust moves the bias: the ratio d/t overflows a double for a share as small as 1e-320
         // (printed "Infinity" for a finite shift).
-        stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Math.Log(deployment[c]) - Math.Log(training[c]):+0.000;-0.000}"))));
+        stdout.WriteLine("  output bias  " + string.Join(", ", model.Classes.Select(c => string.Create(inv, $"{c} {Signed(Math.Log(deployment[c]) - Math.Log(training[c])):+0.000;-0.000}"))));
         return 0;
     }
+
+    // Rounded first: a shift that rounds to zero from below printed "-+0.000" (.NET formats it by the first section after
+    // the minus sign); −0 becomes +0.
+    internal static double Signed(double shift) => Math.Round(shift, 3) + 0.0;
 }

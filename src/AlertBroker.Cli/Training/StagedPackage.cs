@@ -26,6 +26,34 @@ namespace AlertBroker.Cli.Training;
 /// </summary>
 internal static class StagedPackage
 {
+    /// <summary>The files a training run's package has at its top level (model, manifest, card, evaluation report).</summary>
+    public static readonly string[] TrainedFileNames = [ModelPackage.ManifestFileName, ModelPackage.OnnxFileName, "MODEL_CARD.md", "evaluation.json", "evaluation.html"];
+
+    /// <summary>
+    /// Why <paramref name="target"/> cannot take a package with <paramref name="files"/>: a directory (not a link to one)
+    /// where one of them goes, which <see cref="Write{T}(string, Func{string, T})"/> refuses only once everything is
+    /// written — for a training run, after the training. Null when it can (or does not exist yet).
+    /// </summary>
+    public static string? TargetProblem(string? target, IEnumerable<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (string.IsNullOrEmpty(target) || !Directory.Exists(target))
+        {
+            return null;
+        }
+
+        foreach (var file in files)
+        {
+            var there = new DirectoryInfo(Path.Combine(target, file));
+            if (there.Exists && there.LinkTarget is null)
+            {
+                return $"{there.FullName} is a directory; this run writes a file there";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Runs <paramref name="write"/> on a staging directory and moves what it wrote into <paramref name="target"/>.</summary>
     public static T Write<T>(string target, Func<string, T> write) => Write(target, write, LinuxFileSystem.TryExchange);
 

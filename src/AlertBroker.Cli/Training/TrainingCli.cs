@@ -434,7 +434,22 @@ internal sealed class TrainingCli
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>Whether --out and --checkpoints can be written (said on stderr when not), checked before any training.</summary>
-    public bool CanWriteOutputs(ParseResult parse) => CliHelpers.CanWriteDirectory(parse.GetValue(Out)) && CliHelpers.CanWriteDirectory(parse.GetValue(Checkpoints));
+    public bool CanWriteOutputs(ParseResult parse)
+    {
+        if (!CliHelpers.CanWriteDirectory(parse.GetValue(Out)) || !CliHelpers.CanWriteDirectory(parse.GetValue(Checkpoints)))
+        {
+            return false;
+        }
+
+        // A directory where a package file goes was refused only after the training, as an "unexpected error" (exit 70).
+        if (StagedPackage.TargetProblem(parse.GetValue(Out), StagedPackage.TrainedFileNames) is { } problem)
+        {
+            CliHelpers.CannotWrite(parse.GetValue(Out)!, problem);
+            return false;
+        }
+
+        return true;
+    }
 
     public AugmentationOptions? Augmentation(ParseResult parse)
     {
@@ -775,18 +790,31 @@ internal sealed class TrainingCli
             : ModelIo.SurveysOf(data);
         // Written beside --out and put in place in one step (StagedPackage): a run that fails or is stopped here leaves no
         // half-written package.
-        var manifest = StagedPackage.Write(full, staging =>
+        ModelManifest manifest;
+        try
         {
-            var written = ModelIo.Export(result.Weights, classes, name, version, staging, provenance, metrics, result.History, surveys, encoding);
-            if (report is not null)
+            manifest = StagedPackage.Write(full, staging =>
             {
-                ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
-            }
+                var written = ModelIo.Export(result.Weights, classes, name, version, staging, provenance, metrics, result.History, surveys, encoding);
+                if (report is not null)
+                {
+                    ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
+                }
 
-            File.WriteAllText(Path.Combine(staging, "MODEL_CARD.md"), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
-            ct.ThrowIfCancellationRequested();
-            return written;
-        });
+                File.WriteAllText(Path.Combine(staging, "MODEL_CARD.md"), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+                ct.ThrowIfCancellationRequested();
+                return written;
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // What changed under --out while the run trained (a directory made where a file goes, a full disk): nothing
+            // moved; said as any output that cannot be written, not as an unexpected error.
+            var prefix = $"cannot write {full}: ";
+            CliHelpers.CannotWrite(full, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message);
+            return 1;
+        }
+
         console.MarkupLine($"[green]exported[/] {Markup.Escape(full)} (sha256 {manifest.Onnx.Sha256[..12]}…)");
         return 0;
     }

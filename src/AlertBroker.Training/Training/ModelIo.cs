@@ -284,7 +284,7 @@ public static class ModelIo
                 : other.Manifest?.Encoding.Id != first.Manifest?.Encoding.Id ? $"encoding {other.Manifest?.Encoding.Id} vs {first.Manifest?.Encoding.Id}"
                 : other.Manifest?.EffectiveDetectionsOnly != first.Manifest?.EffectiveDetectionsOnly ? "one was trained on detections only, the other on every point"
                 : !(other.Manifest?.EffectiveSurveys ?? []).SequenceEqual(first.Manifest?.EffectiveSurveys ?? []) ? $"surveys {string.Join(',', other.Manifest?.EffectiveSurveys ?? [])} vs {string.Join(',', first.Manifest?.EffectiveSurveys ?? [])}"
-                : MixOf(other) != MixOf(first) ? $"its outputs are set to the class mix {MixOf(other)}, model 1's to {MixOf(first)} (combine members of one mix: models priors moves a package to another)"
+                : !SameMix(other, first) ? $"its outputs are set to the class mix {MixOf(other)}, model 1's to {MixOf(first)} (combine members of one mix: models priors moves a package to another)"
                 : null;
             if (difference is not null)
             {
@@ -299,9 +299,33 @@ public static class ModelIo
     // trained on". Members of two mixes averaged into one package whose record (the first member's) described neither:
     // a later models priors started from the wrong mix.
     private static string MixOf(TrainedModel model) =>
+        Mix(model) is { } mix ? string.Join(", ", model.Classes.Select((c, i) => double.IsNaN(mix[i]) ? $"{c}=?" : string.Create(CultureInfo.InvariantCulture, $"{c}={mix[i]:G6}"))) : "it was trained on";
+
+    // One mix when every share agrees to the six decimals older packages recorded (0.055209 and 0.0552093 are one mix:
+    // the same `models priors` arguments, written before and after the record kept every digit).
+    private static bool SameMix(TrainedModel a, TrainedModel b)
+    {
+        var (x, y) = (Mix(a), Mix(b));
+        if (x is null || y is null)
+        {
+            return x is null && y is null;
+        }
+
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (double.IsNaN(x[i]) || double.IsNaN(y[i]) || Math.Abs(x[i] - y[i]) > 1e-6 + (1e-5 * Math.Max(x[i], y[i])))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static double[]? Mix(TrainedModel model) =>
         model.Manifest?.Training.Data?["priors"] is JsonObject { } priors && priors["deployment"] is JsonObject deployment
-            ? string.Join(", ", model.Classes.Select(c => deployment[c] is JsonValue v && v.TryGetValue(out double p) ? string.Create(CultureInfo.InvariantCulture, $"{c}={p:G6}") : $"{c}=?"))
-            : "it was trained on";
+            ? [.. model.Classes.Select(c => deployment[c] is JsonValue v && v.TryGetValue(out double p) ? p : double.NaN)]
+            : null;
 
     /// <summary>The <c>encoding</c> section, saying whether the model was trained on detections only (as the data description records it).</summary>
     private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data)
