@@ -27,7 +27,7 @@ namespace AlertBroker.Cli.Training;
 internal static class StagedPackage
 {
     /// <summary>The files a training run's package has at its top level (model, manifest, card, evaluation report).</summary>
-    public static readonly string[] TrainedFileNames = [ModelPackage.ManifestFileName, ModelPackage.OnnxFileName, "MODEL_CARD.md", "evaluation.json", "evaluation.html"];
+    public static readonly string[] TrainedFileNames = [ModelPackage.ManifestFileName, ModelPackage.OnnxFileName, Commands.DerivedPackages.FileName, "evaluation.json", "evaluation.html"];
 
     /// <summary>
     /// Why <paramref name="target"/> cannot take a package with <paramref name="files"/>: a directory (not a link to one)

@@ -801,7 +801,7 @@ internal sealed class TrainingCli
                     ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
                 }
 
-                File.WriteAllText(Path.Combine(staging, "MODEL_CARD.md"), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+                File.WriteAllText(Path.Combine(staging, DerivedPackages.FileName), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
                 ct.ThrowIfCancellationRequested();
                 return written;
             });
