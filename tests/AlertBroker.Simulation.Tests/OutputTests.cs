@@ -100,6 +100,28 @@ public class OutputTests : IDisposable
         Assert.Equal([true, true, true, false, false], curve.Points.Select(p => p.Detected));
     }
 
+    // simulate compare and tune read the BTS file's 95 exactly repeated rows twice, where the trainer and the worker read
+    // each measurement once.
+    [Fact]
+    public void LabelledSetReader_RowRepeatingAnEarlierRowOfItsObject_ReadOnce()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\nB,SNII\n");
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), string.Join('\n',
+            "object_id,mjd,band,mag,mag_err",
+            "A,100,g,19,0.1",
+            "A,100,r,19,0.1",
+            "A,100,g,19.00,0.10", // the first row again
+            "A,100,g,19.2,0.1",   // another measurement at the same time and band
+            "B,100,g,19,0.1",     // another object's
+            ""));
+
+        var curves = LabelledSetReader.Read(_dir);
+
+        Assert.Equal(3, curves[0].Points.Count);
+        Assert.Single(curves[1].Points);
+    }
+
     [Fact]
     public void LabelledSetReader_QuotedCellsHoldingLineBreaks_AreOneRecord()
     {

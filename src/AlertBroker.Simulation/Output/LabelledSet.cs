@@ -32,7 +32,8 @@ public sealed class LabelledLightCurve
 /// <summary>
 /// Reads a labelled CSV pair (<c>*_metadata.csv[.gz]</c> + <c>*_lightcurves.csv[.gz]</c>) in either layout of
 /// <c>../shared/labelled</c>: magnitudes (<c>mag,mag_err</c>, AB) or fluxes (<c>flux,flux_err</c>, FLUXCAL at
-/// zero point 27.5, with an optional <c>detected</c> column). Used by <c>simulate compare</c>; small sets only (everything is held in memory).
+/// zero point 27.5, with an optional <c>detected</c> column). A row repeating an earlier row of its object exactly is read
+/// once. Used by <c>simulate compare</c> and <c>tune</c>; small sets only (everything is held in memory).
 /// </summary>
 public static class LabelledSetReader
 {
@@ -116,8 +117,13 @@ public static class LabelledSetReader
             curve.Points.Add(new LabelledPoint(ParseOrNaN(cells[mjd]), cells[band].Length > 0 ? char.ToLowerInvariant(cells[band][0]) : '?', flux, fluxErr, detected));
         }
 
+        var seen = new HashSet<LabelledPoint>();
         foreach (var curve in ordered)
         {
+            // A row that repeats an earlier row of the object exactly is one measurement (the BTS file has 95), read once,
+            // as the trainer's reader and the worker (one observation per source id) see it.
+            seen.Clear();
+            curve.Points.RemoveAll(p => !seen.Add(p));
             curve.Points.Sort(static (a, b) => a.Mjd.CompareTo(b.Mjd));
         }
 
