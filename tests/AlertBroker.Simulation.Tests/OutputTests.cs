@@ -82,12 +82,18 @@ public class OutputTests : IDisposable
         Assert.True(File.Exists(Path.Combine(shared, "theirs.txt")));
     }
 
+    // A labelled pair x_metadata.csv + x_lightcurves.csv in _dir, as the readers find it.
+    private void WritePair(string metadata, string lightCurves)
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), metadata);
+        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), lightCurves);
+    }
+
     [Fact]
     public void LabelledSetReader_QuotedHeaderAndDetectedAsFloatOrWord_ReadsTheFlags()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "\"object_id\",\"class\"\nA,SNIa\n");
-        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), string.Join('\n',
+        WritePair("\"object_id\",\"class\"\nA,SNIa\n", string.Join('\n',
             "\"object_id\",\"mjd\",\"band\",\"flux\",\"flux_err\",\"detected\"",
             "A,100,g,10,10,1.0",
             "A,101,g,10,10,TRUE",
@@ -105,9 +111,7 @@ public class OutputTests : IDisposable
     [Fact]
     public void LabelledSetReader_RowRepeatingAnEarlierRowOfItsObject_ReadOnce()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\nB,SNII\n");
-        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), string.Join('\n',
+        WritePair("object_id,class\nA,SNIa\nB,SNII\n", string.Join('\n',
             "object_id,mjd,band,mag,mag_err",
             "A,100,g,19,0.1",
             "A,100,r,19,0.1",
@@ -125,9 +129,7 @@ public class OutputTests : IDisposable
     [Fact]
     public void LabelledSetReader_QuotedCellsHoldingLineBreaks_AreOneRecord()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,comment,class,redshift\r\nA,\"host:\r\nspiral, \"\"arm\"\"\",SNIa,0.05\r\nB,,SNII,0.02\r\n");
-        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err,note\nA,100,g,19,0.1,\"a\n\nb\"\nA,101,r,18,0.1,\nB,100,g,18,0.1,x\n");
+        WritePair("object_id,comment,class,redshift\r\nA,\"host:\r\nspiral, \"\"arm\"\"\",SNIa,0.05\r\nB,,SNII,0.02\r\n", "object_id,mjd,band,mag,mag_err,note\nA,100,g,19,0.1,\"a\n\nb\"\nA,101,r,18,0.1,\nB,100,g,18,0.1,x\n");
 
         var curves = LabelledSetReader.Read(_dir);
 
@@ -142,9 +144,7 @@ public class OutputTests : IDisposable
     [Fact]
     public void LabelledSetReader_QuoteLeftOpenOrTooFewColumns_IsAnInvalidDataExceptionNamingTheLine()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\n");
-        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101,\"g,19,0.1\nA,102,g,19,0.1\n");
+        WritePair("object_id,class\nA,SNIa\n", "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nA,101,\"g,19,0.1\nA,102,g,19,0.1\n");
 
         var open = Assert.Throws<InvalidDataException>(() => LabelledSetReader.Read(_dir));
         Assert.Contains("x_lightcurves.csv: line 3: a quoted field that is never closed", open.Message, StringComparison.Ordinal);
@@ -173,9 +173,7 @@ public class OutputTests : IDisposable
     [Fact]
     public void LabelledSetReader_BandLettersInUpperCase_AreReadAsTheLowerCaseBands()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "x_metadata.csv"), "object_id,class\nA,SNIa\n");
-        File.WriteAllText(Path.Combine(_dir, "x_lightcurves.csv"), "object_id,mjd,band,mag,mag_err\nA,100,G,19,0.1\nA,101,R,19,0.1\nA,102,g,19,0.1\n");
+        WritePair("object_id,class\nA,SNIa\n", "object_id,mjd,band,mag,mag_err\nA,100,G,19,0.1\nA,101,R,19,0.1\nA,102,g,19,0.1\n");
 
         var curve = Assert.Single(LabelledSetReader.Read(_dir));
         Assert.Equal(['g', 'r', 'g'], curve.Points.Select(p => p.Band));
