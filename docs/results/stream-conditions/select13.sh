@@ -62,3 +62,9 @@ python3 $D/cvsummary.py --json $D/cv14-results.json "$OUT/r20-ensemble-control" 
   "$OUT/r20-control-soup4-priors" "$OUT/r20-ms4000-soup4-priors" "$OUT/r20-base2-control-soup4-priors" \
   "$OUT/r20-base2-ms4000-soup4-priors" "$OUT/r20-ensemble-control-seeds5-8"
 python3 $D/longcurves.py "$OUT" $D/long-curves.json r20-ensemble-control r20-ensemble-ms4000 r20-ensemble-control-seeds5-8
+# Also afterwards: both control seed sets in one four-network ensemble (twice 2.7.0's scoring cost).
+$D/cvensemble.sh r20-ensemble4-control r20-control-soup4-priors r20-base2-control-soup4-priors \
+  r20-control-seeds5-8-soup4-priors r20-base2-control-seeds5-8-soup4-priors
+python3 $D/cvsummary.py --json $D/cv14-results.json "$OUT/r20-ensemble-control" "$OUT/r20-ensemble-ms4000" \
+  "$OUT/r20-control-soup4-priors" "$OUT/r20-ms4000-soup4-priors" "$OUT/r20-base2-control-soup4-priors" \
+  "$OUT/r20-base2-ms4000-soup4-priors" "$OUT/r20-ensemble-control-seeds5-8" "$OUT/r20-ensemble4-control"
