@@ -358,6 +358,9 @@ internal static class SimulateCommand
         return 2;
     }
 
+    // What the reader left out of a set (rows, objects) or read as unknown, one yellow line, as train says it.
+    private static void Note(string line) => CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
+
     // The real light curves' features, without the excluded ids; null (after a message) when they cannot be read (failure 1)
     // or the ids exclude none of them (failure 2).
     private static List<LightCurveFeatures>? ReadReal(string command, string? realPath, string? excludeIds, out string description, out int failure)
@@ -387,7 +390,7 @@ internal static class SimulateCommand
 
         var real = new List<LightCurveFeatures>();
         var all = 0;
-        foreach (var curve in LabelledSetReader.Read(realPath))
+        foreach (var curve in LabelledLightCurves.Read(realPath, "--real", Note))
         {
             all++;
             if (holdout is null || !holdout.Contains(curve.ObjectId))
@@ -716,7 +719,7 @@ internal static class SimulateCommand
         string source;
         if (simPath is not null)
         {
-            foreach (var curve in LabelledSetReader.Read(simPath))
+            foreach (var curve in LabelledLightCurves.Read(simPath, "--sim", Note))
             {
                 simulated.Add(LightCurveFeatures.From(curve));
             }
