@@ -6,12 +6,13 @@
 #   writes $OUT/NAME/s{seed}-fold{k}/ (model.json, evaluation.json: the fold's held-out objects); summarise with cvsummary.py.
 # With NAME containing "zero-shot", the base itself is evaluated on each fold (no seeds). "{k}" in an option is replaced
 # by the fold's number (e.g. a per-fold teacher: --distill-from "$OUT/teacher/s0-fold{k}/pkg"). NOMETA= (empty) trains
-# with the metadata (a base with a metadata branch); by default --no-meta.
+# with the metadata (a base with a metadata branch); by default --no-meta. VAL: the validation fraction (default 0.2).
 set -euo pipefail
 A=${A:-alertbroker}
 OUT=${OUT:-/tmp/cv}
 BTS=${BTS:-../shared/labelled/ztf-bts}
 NOMETA=${NOMETA---no-meta}
+VAL=${VAL:-0.2}
 name=$1
 base=$2
 seeds=$3
@@ -27,7 +28,7 @@ for k in 1 2 3 4; do
     mkdir -p "$OUT/$name"
     [[ -f "$dir/evaluation.json" ]] && continue
     $A finetune --from "$base" --data "$BTS" --detections-only $NOMETA \
-      --exclude-ids data/splits/ztf-bts-test-ids.txt --test-ids "data/splits/ztf-bts-cv/fold$k.txt" --val 0.2 \
+      --exclude-ids data/splits/ztf-bts-test-ids.txt --test-ids "data/splits/ztf-bts-cv/fold$k.txt" --val "$VAL" \
       --quiet --seed "$s" "${@//\{k\}/$k}" --out "$dir" > "$dir.log" 2>&1 || { echo "failed: $dir (see $dir.log)" >&2; exit 1; }
   done
 done
