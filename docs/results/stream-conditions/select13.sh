@@ -33,14 +33,17 @@ $D/cvensemble.sh r20-ensemble-ms4000 r20-ms4000-soup4-priors r20-base2-ms4000-so
 python3 $D/cvsummary.py --json $D/cv14-results.json "$OUT/r20-ensemble-control" "$OUT/r20-ensemble-ms4000" \
   "$OUT/r20-control-soup4-priors" "$OUT/r20-ms4000-soup4-priors" "$OUT/r20-base2-control-soup4-priors" "$OUT/r20-base2-ms4000-soup4-priors"
 # (b): every fold package of both ensembles as the worker scores it
-for c in r20-ensemble-control r20-ensemble-ms4000; do
-  for k in 1 2 3 4; do
-    dir="$OUT/$c/s0-fold$k"
-    [[ -f "$dir/every/evaluation.json" ]] || $A evaluate --model "$dir/pkg" --data "$BTS" --detections-only \
-      --test-ids "data/splits/ztf-bts-cv/fold$k.txt" --split test --max-steps 4000 --report "$dir/every" \
-      --predictions "$dir/every.csv" > /dev/null
+every_observation() {
+  for c in "$@"; do
+    for k in 1 2 3 4; do
+      dir="$OUT/$c/s0-fold$k"
+      [[ -f "$dir/every/evaluation.json" ]] || $A evaluate --model "$dir/pkg" --data "$BTS" --detections-only \
+        --test-ids "data/splits/ztf-bts-cv/fold$k.txt" --split test --max-steps 4000 --report "$dir/every" \
+        --predictions "$dir/every.csv" > /dev/null
+    done
   done
-done
+}
+every_observation r20-ensemble-control r20-ensemble-ms4000
 python3 $D/longcurves.py "$OUT" $D/long-curves.json r20-ensemble-control r20-ensemble-ms4000
 # (c)
 $D/streamcheck.sh $D/stream-check-r20.json "$OUT/r20-ensemble-control" "$OUT/r20-ensemble-ms4000"
@@ -52,12 +55,7 @@ for arm in control base2-control; do
   $D/cvpriors.sh "r20-$arm-seeds5-8-soup4" "$natural" "r20-$arm-seeds5-8-soup4-priors"
 done
 $D/cvensemble.sh r20-ensemble-control-seeds5-8 r20-control-seeds5-8-soup4-priors r20-base2-control-seeds5-8-soup4-priors
-for k in 1 2 3 4; do
-  dir="$OUT/r20-ensemble-control-seeds5-8/s0-fold$k"
-  [[ -f "$dir/every/evaluation.json" ]] || $A evaluate --model "$dir/pkg" --data "$BTS" --detections-only \
-    --test-ids "data/splits/ztf-bts-cv/fold$k.txt" --split test --max-steps 4000 --report "$dir/every" \
-    --predictions "$dir/every.csv" > /dev/null
-done
+every_observation r20-ensemble-control-seeds5-8
 python3 $D/cvsummary.py --json $D/cv14-results.json "$OUT/r20-ensemble-control" "$OUT/r20-ensemble-ms4000" \
   "$OUT/r20-control-soup4-priors" "$OUT/r20-ms4000-soup4-priors" "$OUT/r20-base2-control-soup4-priors" \
   "$OUT/r20-base2-ms4000-soup4-priors" "$OUT/r20-ensemble-control-seeds5-8"
