@@ -138,6 +138,34 @@ public sealed class LabelledLightCurvesTests : IDisposable
 
     // A pair whose file and folder names say no survey: compare and tune are ZTF comparisons, and the simulator's own reader
     // took any band letter; the trainer's reader would refuse it ("cannot tell the survey").
+    // The reader's advice for a folder of two pairs ("give the one to read") and for a redshift column of words ("name a
+    // numeric column with --redshift-column") named what compare and tune do not take: a file for --real/--sim, an option
+    // they do not have.
+    [Fact]
+    public void Read_AFolderOfTwoPairs_IsAnErrorNamingBothAndTheOption()
+    {
+        var dir = WritePair("ztf_a", "object_id,class\nA,SNIa\n", "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+        WritePair("ztf_b", "object_id,class\nA,SNIa\n", "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => LabelledLightCurves.Read(dir, "--real", _said.Add));
+
+        Assert.Contains("ztf_a_lightcurves.csv, ztf_b_lightcurves.csv", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--real takes a directory holding one pair", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("give the one to read", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ARedshiftColumnOfWords_AdvisesCorrectingItNotAnOptionCompareLacks()
+    {
+        var dir = WritePair("ztf_z", "object_id,class,redshift\nA,SNIa,abc\nB,SNII,def\n", "object_id,mjd,band,mag,mag_err\nA,100,g,19,0.1\nB,100,r,19,0.1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => Read(dir));
+
+        Assert.Contains("the redshift column 'redshift' is not numeric", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its values must be numbers (empty where unknown), or leave the column out", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--redshift-column", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_NamesThatSayNoSurvey_BandsReadAsZtf()
     {

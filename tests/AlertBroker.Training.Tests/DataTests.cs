@@ -393,6 +393,19 @@ public sealed class DataTests : IDisposable
         Assert.Equal(6, data.Rejected.FirstLine);
     }
 
+    // The advice names the option that chooses the column: train's, or none for a caller without one (simulate compare, tune).
+    [Theory]
+    [InlineData("--redshift-column", "name a numeric column with --redshift-column, or none.")]
+    [InlineData(null, "its values must be numbers (empty where unknown), or leave the column out.")]
+    public void Read_RedshiftColumnOfWords_AdviceNamesTheCallersOption(string? option, string advice)
+    {
+        WritePair("ztf_w", "object_id,class,redshift\nA,SNIa,abc\nB,SNII,def\n", "object_id,mjd,band,mag,mag_err", "A,100,g,19,0.1", "B,100,g,19,0.1");
+
+        var error = Assert.Throws<InvalidDataException>(() => LightCurveCsvReader.Read(_dir, new CsvReadOptions { RedshiftColumnOption = option }));
+
+        Assert.Contains("the redshift column 'redshift' is not numeric (2 of 2 values are not numbers, e.g. 'abc'); " + advice, error.Message, StringComparison.Ordinal);
+    }
+
     // A CSV pair in the test folder: STEM_lightcurves.csv of the rows given (the header first), STEM_metadata.csv as given.
     private void WritePair(string stem, string metadata, params string[] lightCurveRows)
     {

@@ -16,7 +16,7 @@ internal static class LabelledLightCurves
     /// the simulator's old reader took any band letter); fluxes at zero point 27.5, S/N ≥ 5 a detection where there is no
     /// <c>detected</c> column; the <c>redshift</c> column.
     /// </summary>
-    internal static CsvReadOptions Options { get; } = new() { FallbackSurvey = "ztf" };
+    internal static CsvReadOptions Options { get; } = new() { FallbackSurvey = "ztf", RedshiftColumnOption = null };
 
     /// <summary>
     /// The pair in <paramref name="directory"/> as labelled light curves, in metadata order; <paramref name="say"/> is
@@ -25,6 +25,15 @@ internal static class LabelledLightCurves
     public static List<LabelledLightCurve> Read(string directory, string option, Action<string> say)
     {
         ArgumentNullException.ThrowIfNull(say);
+        // The reader asks for the one pair to read when a directory holds several; compare and tune take the directory only.
+        var pairs = Directory.Exists(directory)
+            ? Directory.GetFiles(directory, "*_lightcurves.csv*").Where(f => f.EndsWith("_lightcurves.csv", StringComparison.Ordinal) || f.EndsWith("_lightcurves.csv.gz", StringComparison.Ordinal)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()
+            : [];
+        if (pairs.Length > 1)
+        {
+            throw new InvalidDataException($"{directory}: {pairs.Length} light-curve files ({string.Join(", ", pairs)}); {option} takes a directory holding one pair: move the others out");
+        }
+
         var data = LightCurveCsvReader.Read(directory, Options);
         foreach (var line in Notes(data, option))
         {

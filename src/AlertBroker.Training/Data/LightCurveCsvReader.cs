@@ -27,6 +27,12 @@ public sealed record CsvReadOptions
 
     /// <summary>Metadata column used as redshift ("redshift", "host_photoz", …); "none" leaves it unknown.</summary>
     public string RedshiftColumn { get; init; } = "redshift";
+
+    /// <summary>
+    /// The option that names <see cref="RedshiftColumn"/>, for the advice of a redshift column that is not numeric; null for a
+    /// command without one (<c>simulate compare</c>, <c>tune</c>: the advice is then to correct the column or leave it out).
+    /// </summary>
+    public string? RedshiftColumnOption { get; init; } = "--redshift-column";
 }
 
 /// <summary>
@@ -320,7 +326,7 @@ public static class LightCurveCsvReader
         var ebv = Array.IndexOf(header, "mwebv");
         var av = Array.IndexOf(header, "a_v");
         var list = new List<(string, string, double, double)>();
-        var redshiftValues = new RedshiftValues(options.RedshiftColumn, path);
+        var redshiftValues = new RedshiftValues(options.RedshiftColumn, path, options.RedshiftColumnOption);
         var width = HeaderWidth(header);
 
         while (reader.ReadFields() is { } f)
@@ -378,7 +384,7 @@ public static class LightCurveCsvReader
     /// unknown, every redshift would be NaN: a package equal to one trained without it that still declared a metadata
     /// input, refused later by <c>run</c>.
     /// </summary>
-    internal sealed class RedshiftValues(string column, string path)
+    internal sealed class RedshiftValues(string column, string path, string? option = "--redshift-column")
     {
         private int _filled;
         private int _numbers;
@@ -423,7 +429,7 @@ public static class LightCurveCsvReader
             var words = _filled - _numbers;
             if (_sample is not null && words * 2 > _filled)
             {
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the redshift column '{column}' is not numeric ({words} of {_filled} values are not numbers, e.g. '{_sample}'); name a numeric column with --redshift-column, or none."));
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the redshift column '{column}' is not numeric ({words} of {_filled} values are not numbers, e.g. '{_sample}'); {(option is null ? "its values must be numbers (empty where unknown), or leave the column out" : $"name a numeric column with {option}, or none")}."));
             }
 
             if (_numbers == 0 && column != "redshift")
