@@ -260,6 +260,83 @@ public sealed class ExternalGraphTests : IDisposable
         Assert.False(Directory.Exists(dir));
     }
 
+    // Weights kept beside the file ("external data") made a package that loaded only where the weights happened to be
+    // relative to the working directory (ONNX Runtime loads the package's bytes): refused by package and by every load.
+    [Fact]
+    public void Package_WeightsStoredOutsideTheFile_RefusedNamingThemAndHowToExport()
+    {
+        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
+        var batch = OnnxDimension.Dynamic("batch");
+        var steps = OnnxDimension.Dynamic("steps");
+        b.AddInput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
+        b.AddOutput("probs", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(5));
+        b.AddInitializer(OnnxInitializer.Float("w", new float[20], 4, 5) with { ExternalLocation = "weights.bin" });
+        var logits = b.Add("MatMul", "logits", ["x", "w"]);
+        b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
+        var onnx = b.ToBytes();
+        var dir = Path.Combine(_root, "external", "1");
+
+        var result = ModelPackager.Package(Request(onnx), dir);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.StartsWith("the weights of w (in weights.bin) are stored outside the ONNX file (external data)", problem, StringComparison.Ordinal);
+        Assert.Contains("torch.onnx.export(..., external_data=False)", problem, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+        Assert.Equal("w (in weights.bin)", OnnxGraphInfo.Read(onnx).ExternalWeight);
+    }
+
+    [Fact]
+    public void Load_PackageWhoseGraphKeepsItsWeightsOutside_RefusedBeforeOnnxRuntimeLooksForThem()
+    {
+        // A package as `models package` wrote one from beside its weights before the check: the sound graph packaged, then its
+        // bytes replaced (and the manifest's hash recomputed) by the same graph with its weights outside.
+        byte[] Graph(string? location)
+        {
+            var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
+            b.AddInput("x", OnnxElementType.Float, OnnxDimension.Dynamic("batch"), OnnxDimension.Dynamic("steps"), OnnxDimension.Fixed(4));
+            b.AddOutput("probs", OnnxElementType.Float, OnnxDimension.Dynamic("batch"), OnnxDimension.Dynamic("steps"), OnnxDimension.Fixed(5));
+            b.AddInitializer(OnnxInitializer.Float("w", new float[20], 4, 5) with { ExternalLocation = location });
+            var logits = b.Add("MatMul", "logits", ["x", "w"]);
+            b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
+            return b.ToBytes();
+        }
+
+        var dir = Path.Combine(_root, "pkg", "1");
+        var sound = ModelPackager.Package(Request(Graph(null)), dir);
+        Assert.True(sound.Succeeded, string.Join("; ", sound.Problems));
+        ModelPackage.Save(dir, sound.Manifest!, Graph("weights.bin"));
+
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, StepEncodings.Ids));
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.OnnxLoadFailed && p.Message.Contains("stored outside the ONNX file", StringComparison.Ordinal));
+    }
+
+    // A graph that passed: each output row depends on the batch mean of the inputs (as a time-major GRU fed batch-major rows
+    // mixes them), so an object's probabilities depended on which objects shared its call, and the smoke batch, whose rows
+    // all had different lengths and so never shared a call without a lengths input, did not see it.
+    [Fact]
+    public void Package_GraphThatMixesTheRowsOfABatch_RefusedByTheSmokeBatch()
+    {
+        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
+        var batch = OnnxDimension.Dynamic("batch");
+        var steps = OnnxDimension.Dynamic("steps");
+        b.AddInput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
+        b.AddOutput("probs", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(5));
+        b.AddInitializer(OnnxInitializer.Float("w", Enumerable.Range(0, 20).Select(i => (i % 7 - 3) * 0.3f).ToArray(), 4, 5));
+        var mean = b.Add("ReduceMean", "batch_mean", ["x"], OnnxAttribute.Of("axes", new long[] { 0 }), OnnxAttribute.Of("keepdims", 1L));
+        var mixed = b.Add("Add", "mixed", ["x", mean]);
+        var logits = b.Add("MatMul", "logits", [mixed, "w"]);
+        b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
+        var dir = Path.Combine(_root, "batch-mixing", "1");
+
+        var result = ModelPackager.Package(Request(b.ToBytes()), dir);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.StartsWith("two 3-step rows scored in one batch differ from the same rows alone by", problem, StringComparison.Ordinal);
+        Assert.Contains("the graph mixes the rows of a batch", problem, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
     [Fact]
     public void Package_GraphThatIgnoresItsStateInput_RefusedByTheSmokeBatch()
     {

@@ -21,6 +21,9 @@ public sealed record OnnxGraphInfo(
     /// <summary>The first float initializer element that is NaN, as "NAME[INDEX]"; null when there is none.</summary>
     public string? NaNWeight { get; init; }
 
+    /// <summary>The first initializer whose values the file does not hold, as "NAME (in LOCATION)"; null when it holds them all.</summary>
+    public string? ExternalWeight { get; init; }
+
     /// <summary>Reads the file's declarations; throws <see cref="FormatException"/> when the bytes are not an ONNX ModelProto.</summary>
     public static OnnxGraphInfo Read(ReadOnlySpan<byte> model)
     {
@@ -28,6 +31,7 @@ public sealed record OnnxGraphInfo(
         return new OnnxGraphInfo(reader.ProducerName, reader.ProducerVersion, reader.IrVersion, reader.DefaultOpset, reader.Metadata, reader.Inputs, reader.Outputs)
         {
             NaNWeight = FindNaN(reader),
+            ExternalWeight = FindExternal(reader),
         };
     }
 
@@ -49,6 +53,28 @@ public sealed record OnnxGraphInfo(
 
         return null;
     }
+
+    /// <summary>
+    /// Weights kept beside the file ("external data", which exporters write for large models) are not part of a package's one
+    /// <c>model.onnx</c>: ONNX Runtime, loading the package's bytes, looked for them relative to the working directory, so a
+    /// package made beside its weights loaded there and nowhere else (and their NaNs were never seen).
+    /// </summary>
+    internal static string? FindExternal(OnnxModelReader reader)
+    {
+        foreach (var (name, tensor) in reader.Initializers)
+        {
+            if (tensor.ExternalLocation is { } location)
+            {
+                return $"{name} (in {location})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The package problem for weights kept outside the ONNX file.</summary>
+    internal static string ExternalWeightProblem(string where) =>
+        $"the weights of {where} are stored outside the ONNX file (external data); a package is one self-contained model.onnx: export the model with its weights inside (PyTorch: torch.onnx.export(..., external_data=False); onnx: onnx.save_model(model, path, save_as_external_data=False); both need the model under 2 GB)";
 
     /// <summary>The package problem for a NaN weight.</summary>
     internal static string NaNWeightProblem(string where) =>

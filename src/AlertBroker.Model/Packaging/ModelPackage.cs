@@ -466,6 +466,11 @@ public sealed class ModelPackage : IDisposable
             problems.Add(new(ModelPackageProblemKind.InvalidOutput, OnnxGraphInfo.NaNWeightProblem(nan)));
         }
 
+        if (graph.ExternalWeight is { } external)
+        {
+            problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, OnnxGraphInfo.ExternalWeightProblem(external)));
+        }
+
         CheckTensors(manifest, [.. graph.Inputs.Select(ToInfo)], [.. graph.Outputs.Select(ToInfo)], problems);
         return problems;
     }
@@ -754,6 +759,13 @@ public sealed class ModelPackage : IDisposable
             if (OnnxGraphInfo.FindNaN(header) is { } nan)
             {
                 problems.Add(new(ModelPackageProblemKind.InvalidOutput, OnnxGraphInfo.NaNWeightProblem(nan)));
+            }
+
+            // Not loaded at all: ONNX Runtime would look for the weights relative to the working directory.
+            if (OnnxGraphInfo.FindExternal(header) is { } external)
+            {
+                problems.Add(new(ModelPackageProblemKind.OnnxLoadFailed, OnnxGraphInfo.ExternalWeightProblem(external)));
+                return null;
             }
         }
         catch (FormatException e)

@@ -68,6 +68,11 @@ public static class ModelPackager
             return new PackagingResult(null, new TensorRoles(), [$"{request.Source} is not an ONNX model (ModelProto): {e.Message}"], notes);
         }
 
+        if (graph.ExternalWeight is { } external)
+        {
+            return new PackagingResult(null, new TensorRoles(), [OnnxGraphInfo.ExternalWeightProblem(external)], notes);
+        }
+
         if (graph.Inputs.Count == 0 || graph.Outputs.Count == 0)
         {
             problems.Add($"{request.Source} declares {graph.Inputs.Count} inputs and {graph.Outputs.Count} outputs; a classifier needs at least the step features in and the probabilities out");
@@ -245,7 +250,8 @@ public static class ModelPackager
     /// batch) and returns what is wrong: probabilities must be finite, non-negative and sum to 1 after every step; with a
     /// lengths input, each row of the padded batch must equal the row alone (a graph that ignores lengths fails here); with a
     /// state, 6 steps at once must equal 3 steps then 3 more from the returned state (a graph that ignores its state input
-    /// fails here). Tolerance 1e-4.
+    /// fails here); two rows of one length scored together must each equal the row alone (a graph that mixes the rows of a
+    /// batch fails here). Tolerance 1e-4.
     /// </summary>
     public static List<string> SmokeTest(ModelPackage package, IStepEncoding encoding)
     {
@@ -290,6 +296,26 @@ public static class ModelPackager
             {
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"a {lengths[i]}-step row scored in a batch padded to {lengths.Max()} steps differs from the same row alone by {diff:G3}: the graph does not honour its lengths input '{scorer.Roles.Lengths}' (its recurrence runs over the padding); export it without a lengths input and the scorer will never pad"));
                 break;
+            }
+        }
+
+        // Two rows of one length, which share a call with or without a lengths input (the scorer groups rows by length when
+        // it cannot pad), must each equal the row alone. The rows above all have different lengths, so a graph that mixes the
+        // rows of a batch — a time-major export ([steps, batch, features]) fed batch-major rows, a normalisation over the
+        // batch — passed them and then scored an object by whichever objects shared its call.
+        if (problems.Count == 0)
+        {
+            ScoringRequest[] twins = [.. new[] { 11, 12 }.Select(seed => new ScoringRequest(SyntheticSteps(encoding, 3, seed), meta, ReadOnlyMemory<float>.Empty))];
+            var pair = scorer.Score(twins);
+            for (var i = 0; i < twins.Length; i++)
+            {
+                var alone = scorer.Score([twins[i]])[0];
+                var diff = Math.Max(MaxDiff(alone.Probabilities, pair[i].Probabilities), MaxDiff(alone.HiddenState, pair[i].HiddenState));
+                if (diff > tolerance)
+                {
+                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"two 3-step rows scored in one batch differ from the same rows alone by {diff:G3}: the graph mixes the rows of a batch, so an object's probabilities would depend on the objects scored with it; the contract is batch-major, [batch, steps, features] in and [batch, steps, classes] out (PyTorch: nn.GRU(batch_first=True), or transpose before and after a time-major GRU)"));
+                    break;
+                }
             }
         }
 

@@ -117,10 +117,21 @@ public static class ModelIo
 
         Compare("layers", declared.Layers, actual.Layers);
         Compare("hidden", declared.Hidden, actual.Hidden);
-        Compare("dense", declared.Dense, actual.Dense);
-        Compare("metaDense", declared.MetaDense, actual.MetaDense);
-        Compare("merge", declared.Merge, actual.Merge);
-        Compare("latent", declared.Latent, actual.Latent);
+        // The head's widths are informational, 0 where model.json does not describe them (`models package` writes 0: a graph
+        // trained elsewhere, or one of ours packaged again, was refused here by evaluate, priors, average, ensemble and
+        // finetune --from while inspect, score and promote took it).
+        void CompareDescribed(string name, int said, int graph)
+        {
+            if (said != 0)
+            {
+                Compare(name, said, graph);
+            }
+        }
+
+        CompareDescribed("dense", declared.Dense, actual.Dense);
+        CompareDescribed("metaDense", declared.MetaDense, actual.MetaDense);
+        CompareDescribed("merge", declared.Merge, actual.Merge);
+        CompareDescribed("latent", declared.Latent, actual.Latent);
         Compare("inputFeatures", declared.InputFeatures, actual.InputFeatures);
         Compare("metaFeatures", declared.MetaFeatures, actual.MetaFeatures);
         return string.Join(", ", differences);

@@ -40,6 +40,12 @@ internal sealed record OnnxValueInfo(string Name, OnnxElementType ElementType, O
 
 internal sealed record OnnxInitializer(string Name, OnnxElementType ElementType, long[] Dims, byte[] RawData)
 {
+    /// <summary>
+    /// Written as external data (the values in this file beside the model, as exporters do for large models; not what a
+    /// package may hold) instead of <see cref="RawData"/>; null writes the values inside.
+    /// </summary>
+    public string? ExternalLocation { get; init; }
+
     public static OnnxInitializer Float(string name, ReadOnlySpan<float> values, params long[] dims) =>
         new(name, OnnxElementType.Float, dims, MemoryMarshal.AsBytes(values).ToArray());
 
@@ -194,6 +200,17 @@ internal sealed class OnnxModelBuilder
 
         w.WriteInt64(2, (long)tensor.ElementType);             // TensorProto.data_type
         w.WriteString(8, tensor.Name);                         // TensorProto.name
+        if (tensor.ExternalLocation is { } location)
+        {
+            w.WriteMessage(13, e =>                            // TensorProto.external_data (StringStringEntryProto)
+            {
+                e.WriteString(1, "location");
+                e.WriteString(2, location);
+            });
+            w.WriteInt64(14, 1);                               // TensorProto.data_location: EXTERNAL
+            return;
+        }
+
         w.WriteBytes(9, tensor.RawData);                       // TensorProto.raw_data (little-endian)
     }
 

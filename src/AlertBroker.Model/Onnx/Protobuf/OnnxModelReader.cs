@@ -3,7 +3,14 @@ using System.Buffers.Binary;
 namespace AlertBroker.Model.Onnx.Protobuf;
 
 // An initializer read back from a model: float or int64 data, whatever field the writer used.
-internal sealed record OnnxInitializerData(string Name, OnnxElementType ElementType, long[] Dims, float[] Floats, long[] Int64s);
+internal sealed record OnnxInitializerData(string Name, OnnxElementType ElementType, long[] Dims, float[] Floats, long[] Int64s)
+{
+    /// <summary>
+    /// Where the tensor's values are when the file does not hold them (TensorProto.data_location EXTERNAL: its
+    /// <c>external_data</c> "location", a path relative to the model file; "?" when none is named); null when the file holds them.
+    /// </summary>
+    public string? ExternalLocation { get; init; }
+}
 
 // The facts AlertBroker reads from an ONNX file: header, opsets, metadata, initializers, operator types and the graph's
 // declared inputs and outputs.
@@ -224,10 +231,24 @@ internal sealed class OnnxModelReader
         byte[]? raw = null;
         var floats = new List<float>();
         var longs = new List<long>();
+        var external = false;
+        string? location = null;
         while (reader.TryReadTag(out var field, out var wire))
         {
             switch (field)
             {
+                case 13 when wire == WireType.LengthDelimited:
+                    // TensorProto.external_data: StringStringEntryProto (key 1, value 2); "location" names the file.
+                    var (key, value) = ReadEntry(reader.ReadBytes());
+                    if (key == "location")
+                    {
+                        location = value;
+                    }
+
+                    break;
+                case 14 when wire == WireType.Varint:
+                    external = reader.ReadInt64() == 1; // TensorProto.data_location: DEFAULT 0, EXTERNAL 1
+                    break;
                 case 1 when wire == WireType.Varint:
                     dims.Add(reader.ReadInt64());
                     break;
@@ -286,7 +307,30 @@ internal sealed class OnnxModelReader
             }
         }
 
-        return new OnnxInitializerData(name, type, [.. dims], [.. floats], [.. longs]);
+        return new OnnxInitializerData(name, type, [.. dims], [.. floats], [.. longs]) { ExternalLocation = external ? location ?? "?" : null };
+    }
+
+    private static (string? Key, string? Value) ReadEntry(ReadOnlySpan<byte> entry)
+    {
+        var reader = new ProtoReader(entry);
+        string? key = null, value = null;
+        while (reader.TryReadTag(out var field, out var wire))
+        {
+            if (field == 1 && wire == WireType.LengthDelimited)
+            {
+                key = reader.ReadString();
+            }
+            else if (field == 2 && wire == WireType.LengthDelimited)
+            {
+                value = reader.ReadString();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        return (key, value);
     }
 
     private static void ReadPackedVarints(ReadOnlySpan<byte> packed, List<long> target)
