@@ -219,6 +219,27 @@ public sealed class ExternalGraphTests : IDisposable
         Assert.Contains(result.Problems, p => p.Contains("input 'x' dimension 1 (steps) is fixed at 656", StringComparison.Ordinal));
     }
 
+    // Exported without dynamic_axes, with the standard names: x [1, ?, 4] was taken for the state in by its shape, and the
+    // problems were "no input looks like the step features" and "h0 plays no part" instead of the fixed dimension.
+    [Fact]
+    public void Describe_StandardNamesWithAFixedBatch_EachTakesItsRoleAndTheFixedDimensionIsNamed()
+    {
+        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 14 };
+        var steps = OnnxDimension.Dynamic("steps");
+        b.AddInput("x", OnnxElementType.Float, OnnxDimension.Fixed(1), steps, OnnxDimension.Fixed(4));
+        b.AddInput("h0", OnnxElementType.Float, OnnxDimension.Fixed(2), OnnxDimension.Fixed(1), OnnxDimension.Fixed(8));
+        b.AddOutput("probs", OnnxElementType.Float, OnnxDimension.Fixed(1), steps, OnnxDimension.Fixed(5));
+        b.AddOutput("hn", OnnxElementType.Float, OnnxDimension.Fixed(2), OnnxDimension.Fixed(1), OnnxDimension.Fixed(8));
+        b.AddNode("Identity", ["x"], ["probs"]);
+        b.AddNode("Identity", ["h0"], ["hn"]);
+
+        var result = ModelPackager.Describe(Request(b.ToBytes()));
+
+        Assert.Equal(("x", "h0", "probs", "hn"), (result.Roles.Steps, result.Roles.StateIn, result.Roles.Probabilities, result.Roles.StateOut));
+        Assert.Contains(result.Problems, p => p.Contains("input 'x' dimension 0 (batch) is fixed at 1 in the graph; it must be dynamic", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Problems, p => p.Contains("no input looks like the step features", StringComparison.Ordinal) || p.Contains("plays no part", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Describe_NotOnnx_OneProblem()
     {

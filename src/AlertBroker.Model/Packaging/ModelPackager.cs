@@ -382,6 +382,8 @@ public static class ModelPackager
     }
 
     // Overrides first, then the standard names, then structure; every unassigned or ambiguous tensor becomes a problem.
+    private static readonly HashSet<string> StandardNames = new(StringComparer.Ordinal) { "x", "h0", "meta", "lengths", "probs", "hn" };
+
     private static TensorRoles MapRoles(TensorRoles overrides, List<OnnxTensorInfo> inputs, List<OnnxTensorInfo> outputs, List<string> problems, List<string> notes)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
@@ -417,15 +419,18 @@ public static class ModelPackager
                 return current;
             }
 
+            // A tensor with a role's standard name takes that role whatever its shape, and is no other role's candidate: an
+            // export with fixed dimensions (no dynamic_axes) then hears what to change ("dimension 0 (batch) is fixed at 1")
+            // from the contract check, where before its x [1, ?, 6] was taken for the state in and its h0 "played no part".
             var free = pool.Where(t => !used.Contains(t.Name)).ToList();
-            if (free.FirstOrDefault(t => t.Name == standard && fits(t)) is { } named)
+            if (free.FirstOrDefault(t => t.Name == standard) is { } named)
             {
                 used.Add(named.Name);
                 notes.Add($"{role}: '{named.Name}' (the standard name)");
                 return named.Name;
             }
 
-            var candidates = free.Where(fits).ToList();
+            var candidates = free.Where(t => !StandardNames.Contains(t.Name) && fits(t)).ToList();
             if (candidates.Count == 1)
             {
                 used.Add(candidates[0].Name);
