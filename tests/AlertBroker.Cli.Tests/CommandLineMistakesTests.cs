@@ -426,6 +426,8 @@ public sealed class CommandLineMistakesTests : IDisposable
     [InlineData("models priors {missing} --priors A=1 --out {out}", "no such directory: {missing}")]
     [InlineData("models package --onnx {missing} --classes A,B --encoding alertbroker-lc --out {out}", "no such file: {missing} (--onnx)")]
     [InlineData("models verify {dir} --reference {dir}", "{dir} is a directory; --reference takes a file")]
+    [InlineData("models verify {missing} --reference {file}", "no such directory: {missing} (<dir>)")]
+    [InlineData("models verify {file} --reference {file}", "{file} is a file (<dir>): a model package is a directory")]
     [InlineData("models promote a@1 --registry {dir} --holdout {missing}", "no such file or directory: {missing} (--holdout)")]
     [InlineData("score {dir} --registry {missing}", "no such directory: {missing} (--registry)")]
     [InlineData("experiment transfer --ztf-sim {missing} --quick", "no such file or directory: {missing} (--ztf-sim)")]

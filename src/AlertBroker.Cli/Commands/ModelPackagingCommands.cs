@@ -84,7 +84,9 @@ internal static class ModelPackagingCommands
 
     private static Command CreateVerify()
     {
-        var dir = new Argument<string>("dir") { Description = "The package directory (model.json and model.onnx)." };
+        // Checked at parse time as for models inspect: a path that does not exist or a file is a usage error (exit 2), not
+        // "model unusable … does not exist" (exit 3).
+        var dir = ModelsCommand.PackageDirectory(new Argument<string>("dir") { Description = "The package directory (model.json and model.onnx)." });
         var reference = new Option<string>("--reference") { Description = "JSON object: keys naming graph inputs are fed (nested arrays), keys naming outputs are compared, other keys ignored.", Required = true }.MustExist(PathKind.File);
         var tolerance = new Option<double>("--tolerance") { Description = "Largest allowed |difference| per element.", DefaultValueFactory = _ => 1e-4 };
         tolerance.Validators.Add(result =>
