@@ -75,6 +75,52 @@ public sealed class AverageCommandTests : IDisposable
         Assert.DoesNotContain("an ensemble", inspectOutput, StringComparison.Ordinal);
     }
 
+    // models priors --out o3/m@x/1 said "name 'm@x' must be …" about a hidden '.1.staging-…' directory and left o3/m@x
+    // behind; models package said the graph "does not fit the scoring contract" (exit 1). Each now names --out and what it
+    // took from it (exit 2), before any work, and writes nothing.
+    [Theory]
+    [InlineData("priors", "m@x/1", "the model name is taken from its parent folder, 'm@x'")]
+    [InlineData("average", "m@x/1", "the model name is taken from its parent folder, 'm@x'")]
+    [InlineData("ensemble", "m/1 ", "the version is taken from its last folder, '1 '")]
+    [InlineData("priors", "m/1\t", "the version is taken from its last folder, '1?'")]
+    public void DerivedPackages_ANameOrVersionFromOutThatModelJsonRefuses_UsageErrorNamingOutAndNothingWritten(string command, string outUnder, string said)
+    {
+        var a = Member("out-a", 1);
+        var b = Member("out-b", 2);
+        var where = Path.Combine(_root, "o3");
+        var output = Path.Combine(where, outUnder);
+        var err = new StringWriter();
+
+        var exit = command switch
+        {
+            "priors" => PriorsCommand.Run(a, "A=1,B=1,C=1", "A=1,B=1,C=1", null, output, null, null, new StringWriter(), err),
+            "average" => AverageCommand.Run([a, b], output, null, null, new StringWriter(), err),
+            _ => AverageCommand.Run([a, b], output, null, null, new StringWriter(), err, AverageCommand.Combination.Ensemble),
+        };
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"--out {output}: {said}", err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("give --", err.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("staging", err.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(where));
+    }
+
+    // A name past the bound (ModelPackage.MaxModelNameBytes) made a package that models push refused ("The path … is too
+    // long"); --name is refused by the option's validation, a name from --out as above.
+    [Fact]
+    public void Priors_ANameFromOutLongerThanTheBound_UsageErrorAndNothingWritten()
+    {
+        var a = Member("long-a", 1);
+        var output = Path.Combine(_root, "o4", new string('a', ModelPackage.MaxModelNameBytes + 1), "1");
+        var err = new StringWriter();
+
+        var exit = PriorsCommand.Run(a, "A=1,B=1,C=1", "A=1,B=1,C=1", null, output, null, null, new StringWriter(), err);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("at most 50 bytes in UTF-8", err.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "o4")));
+    }
+
     // models average M M (or a copy of M beside it) was accepted: M weighed twice in the mean.
     [Theory]
     [InlineData(false)]

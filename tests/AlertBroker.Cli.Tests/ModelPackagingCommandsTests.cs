@@ -56,6 +56,25 @@ public sealed class ModelPackagingCommandsTests : IDisposable
         Assert.Null(ModelPackage.ParseManifest(File.ReadAllBytes(Path.Combine(_root, "models", "all", "1", "model.json"))).Encoding.DetectionsOnly);
     }
 
+    // The graph fits: the name or version taken from --out is what model.json refuses. Was exit 1, "… does not fit the
+    // scoring contract: name 'm@x' must be …", after loading the graph.
+    [Theory]
+    [InlineData("m@x/1", "the model name is taken from its parent folder, 'm@x'", "give --name")]
+    [InlineData("m/1 ", "the version is taken from its last folder, '1 '", "give --version")]
+    [InlineData("m/1.0.0-and-a-version-of-more-than-fifty-bytes-is-too-long", "the version is taken from its last folder", "at most 50 bytes in UTF-8")]
+    public void Package_ANameOrVersionFromOutThatModelJsonRefuses_ExitsTwoNamingOut(string outUnder, string said, string alsoSaid)
+    {
+        var output = Path.Combine(_root, "o2", outUnder);
+
+        var (exit, _, errors) = Package(Onnx(4, GruClassifierExportOptions.PyTorchStyle), "muthukrishna2025", output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"models package: --out {output}: {said}", errors, StringComparison.Ordinal);
+        Assert.Contains(alsoSaid, errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not fit", errors, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "o2")));
+    }
+
     [Fact]
     public void Package_UnknownEncoding_ExitsTwoNamingTheImplementedOnes()
     {

@@ -333,6 +333,22 @@ public sealed class ModelPackageTests : IDisposable
         Assert.True(ModelPackage.IsModelName("ztf-bts") && ModelPackage.IsModelName("2.7.0-rc1"));
     }
 
+    // A 300-character name was packaged and inspected as sound, then refused by models push ("The path … is too long"):
+    // name and version are bounded in UTF-8 bytes, the unit of a file name (see ModelPackage.MaxModelNameBytes).
+    [Fact]
+    public void IsModelName_LongerThan50BytesInUtf8_IsRefusedAndLoadSaysSo()
+    {
+        Assert.True(ModelPackage.IsModelName(new string('a', 50)));
+        Assert.False(ModelPackage.IsModelName(new string('a', 51)));
+        Assert.True(ModelPackage.IsModelName(new string('é', 25)));
+        Assert.False(ModelPackage.IsModelName(new string('€', 17)));
+
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Name = new string('a', 300) });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.StartsWith("name 'aaa", StringComparison.Ordinal) && p.Message.Contains("at most 50 bytes in UTF-8", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Load_ClassNamesDisagreeWithNetworkClasses_ReportsInvalidManifest()
     {

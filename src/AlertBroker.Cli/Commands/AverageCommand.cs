@@ -88,6 +88,12 @@ internal static class AverageCommand
     internal static int Run(IReadOnlyList<string> packages, string output, string? name, string? version, TextWriter stdout, TextWriter stderr, Combination? combination = null)
     {
         combination ??= Combination.Average;
+        if (DerivedPackages.OutNamesProblem(output, name, version) is { } outProblem)
+        {
+            stderr.WriteLine($"{combination.Command}: {outProblem}");
+            return BadArguments;
+        }
+
         if (DerivedPackages.AlreadyHoldsAPackage(combination.Command, output, stderr))
         {
             return BadArguments;

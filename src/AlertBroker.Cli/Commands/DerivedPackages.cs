@@ -53,11 +53,47 @@ internal static class DerivedPackages
             if (!result.Implicit && CliHelpers.TryGetValue(result, out string? value) && !string.IsNullOrWhiteSpace(value)
                 && !ModelPackage.IsModelName(value))
             {
-                result.AddError($"{option.Name} must be one path segment (no '/', '\\', '.' or '..') without '@', control characters or white space at either end, not '{string.Concat(value.Select(c => char.IsControl(c) ? '?' : c))}'.");
+                result.AddError($"{option.Name} must be one path segment (no '/', '\\', '.' or '..') without '@', control characters or white space at either end, {ModelPackage.ModelNameLengthRule}, not '{Shown(value)}'.");
             }
         });
         return option;
     }
+
+    /// <summary>
+    /// The name and version a package written to <paramref name="output"/> gets: <paramref name="name"/> and
+    /// <paramref name="version"/> when given, otherwise the two last folders of <paramref name="output"/>
+    /// (models/&lt;name&gt;/&lt;version&gt;).
+    /// </summary>
+    public static (string Name, string Version) NamesFor(string output, string? name, string? version)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        return (name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model", version ?? Path.GetFileName(full));
+    }
+
+    /// <summary>
+    /// Why the name or version taken from <c>--out</c> (when <c>--name</c> or <c>--version</c> is not given) cannot be a
+    /// model's, as one usage line naming <c>--out</c>; null when both can. Checked before any work: <c>--out m@x/1</c> was
+    /// refused by <c>models package</c> as a graph that "does not fit the scoring contract" (exit 1), and by
+    /// <c>models priors</c>/<c>average</c>/<c>ensemble</c> with a message naming the hidden staging directory, after
+    /// making <c>--out</c>'s parent folders, which stayed behind.
+    /// </summary>
+    public static string? OutNamesProblem(string? output, string? name, string? version)
+    {
+        if (string.IsNullOrWhiteSpace(output) || CliHelpers.IsFileSystemRoot(output))
+        {
+            // Said by --out's own validation.
+            return null;
+        }
+
+        var (derivedName, derivedVersion) = NamesFor(output, name, version);
+        return name is null && !ModelPackage.IsModelName(derivedName)
+            ? $"--out {output}: the model name is taken from its parent folder, '{Shown(derivedName)}', which must be {ModelPackage.ModelNameRule}; give --name, or write to models/<name>/<version>"
+            : version is null && !ModelPackage.IsModelName(derivedVersion)
+            ? $"--out {output}: the version is taken from its last folder, '{Shown(derivedVersion)}', which must be {ModelPackage.ModelNameRule}; give --version, or write to models/<name>/<version>"
+            : null;
+    }
+
+    private static string Shown(string value) => string.Concat(value.Select(c => char.IsControl(c) ? '?' : c));
 
     /// <summary>True (after one line on <paramref name="stderr"/>) when <paramref name="output"/> already holds a package.</summary>
     public static bool AlreadyHoldsAPackage(string command, string output, TextWriter stderr)
@@ -85,8 +121,7 @@ internal static class DerivedPackages
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(whatWasDone);
         var full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
-        name ??= Path.GetFileName(Path.GetDirectoryName(full)) ?? "model";
-        version ??= Path.GetFileName(full);
+        (name, version) = NamesFor(output, name, version);
         return StagedPackage.Write(full, staging =>
         {
             var manifest = ModelIo.Export(

@@ -138,6 +138,12 @@ internal static class ModelPackagingCommands
     /// <summary>Exit 0 with the package written, 1 listing what does not fit, 2 for unusable arguments, 3 when ONNX Runtime cannot be used.</summary>
     internal static int Package(PackageArguments arguments, TextWriter output, TextWriter errors)
     {
+        if (DerivedPackages.OutNamesProblem(arguments.Out, arguments.Name, arguments.Version) is { } outProblem)
+        {
+            errors.WriteLine($"models package: {outProblem}");
+            return BadArguments;
+        }
+
         IStepEncoding encoding;
         byte[] bytes;
         try
@@ -153,6 +159,7 @@ internal static class ModelPackagingCommands
         }
 
         var full = Path.GetFullPath(arguments.Out);
+        var names = DerivedPackages.NamesFor(arguments.Out, arguments.Name, arguments.Version);
         if (File.Exists(Path.Combine(full, ModelPackage.ManifestFileName)))
         {
             errors.WriteLine($"models package: {full} already holds a package (model.json); write a new version directory");
@@ -165,8 +172,8 @@ internal static class ModelPackagingCommands
             Source = Path.GetFileName(arguments.Onnx),
             Classes = Split(arguments.Classes),
             Encoding = encoding,
-            Name = arguments.Name ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model",
-            Version = arguments.Version ?? Path.GetFileName(full),
+            Name = names.Name,
+            Version = names.Version,
             Surveys = arguments.Surveys is null ? null : Split(arguments.Surveys),
             Overrides = arguments.Overrides,
         };

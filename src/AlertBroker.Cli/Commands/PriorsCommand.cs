@@ -34,6 +34,12 @@ internal static class PriorsCommand
     /// <summary>Exit 0 with the package written; 2 (one line) when the package cannot be read or the priors are unusable.</summary>
     internal static int Run(string package, string priors, string? trainingPriors, string? source, string output, string? name, string? version, TextWriter stdout, TextWriter stderr)
     {
+        if (DerivedPackages.OutNamesProblem(output, name, version) is { } outProblem)
+        {
+            stderr.WriteLine($"models priors: {outProblem}");
+            return BadArguments;
+        }
+
         if (DerivedPackages.AlreadyHoldsAPackage("models priors", output, stderr))
         {
             return BadArguments;

@@ -380,6 +380,7 @@ internal sealed class TrainingCli
             : parse.GetValue(LearningRate) is { } lr && !(float.IsFinite(lr) && lr > 0) ? string.Create(inv, $"--lr must be a positive number, not {lr}.")
             : !(parse.GetValue(DistillWeight) is > 0 and <= 1) ? string.Create(inv, $"--distill-weight must be in (0, 1], not {parse.GetValue(DistillWeight)}.")
             : !(parse.GetValue(DistillTemperature) is > 0 and <= 100) ? string.Create(inv, $"--distill-temperature must be in (0, 100], not {parse.GetValue(DistillTemperature)}.")
+            : parse.GetValue(Out) is { } output ? Commands.DerivedPackages.OutNamesProblem(output, parse.GetValue(Name), parse.GetValue(Version))
             : null);
         if ((problem ?? DependencyProblem(parse)) is { } found)
         {
@@ -717,8 +718,7 @@ internal sealed class TrainingCli
         }
 
         var full = Path.GetFullPath(outDir);
-        var version = parse.GetValue(Version) ?? Path.GetFileName(full);
-        var name = parse.GetValue(Name) ?? Path.GetFileName(Path.GetDirectoryName(full)) ?? "model";
+        var (name, version) = Commands.DerivedPackages.NamesFor(outDir, parse.GetValue(Name), parse.GetValue(Version));
         provenance["split"] = new JsonObject
         {
             ["seed"] = seed,

@@ -795,12 +795,12 @@ public sealed class ModelPackage : IDisposable
         // inspected as sound and refused by push.
         if (!IsModelName(m.Name))
         {
-            Invalid($"name '{Shown(m.Name)}' must be a non-empty path segment (no '/', '\\', '..'), without '@', control characters or white space at either end");
+            Invalid($"name '{Shown(m.Name)}' must be {ModelNameRule}");
         }
 
         if (!IsModelName(m.Version))
         {
-            Invalid($"version '{Shown(m.Version)}' must be a non-empty path segment (no '/', '\\', '..'), without '@', control characters or white space at either end");
+            Invalid($"version '{Shown(m.Version)}' must be {ModelNameRule}");
         }
 
         var classes = m.Classes ?? [];
@@ -1160,9 +1160,25 @@ public sealed class ModelPackage : IDisposable
 
     private static bool IsPlainFileName(string value) => IsPathSegment(value);
 
-    /// <summary>Whether <paramref name="value"/> can be a model's name or version (see <see cref="ValidateManifest"/>).</summary>
+    /// <summary>
+    /// The longest model name or version, in UTF-8 bytes. Both are path segments of a directory registry
+    /// (<c>NAME/VERSION</c>), and its shadow statistics file holds two references, <c>NAME@VERSION~NAME@VERSION.json</c>,
+    /// plus a temporary suffix (<c>.tmp-PID</c>), in one file name of at most 255 bytes: 2 × (50 + 1 + 50) + 20 fits.
+    /// Without a bound a 300-character name was packaged and inspected as sound and refused only by <c>models push</c>
+    /// ("The path … is too long").
+    /// </summary>
+    public const int MaxModelNameBytes = 50;
+
+    /// <summary>What a model's name or version must be, as the messages that refuse one say it.</summary>
+    public const string ModelNameRule = "a non-empty path segment (no '/', '\\', '..'), without '@', control characters or white space at either end, " + ModelNameLengthRule;
+
+    /// <summary>The length part of <see cref="ModelNameRule"/>.</summary>
+    public const string ModelNameLengthRule = "at most 50 bytes in UTF-8 (50 ASCII characters)";
+
+    /// <summary>Whether <paramref name="value"/> can be a model's name or version (see <see cref="ValidateManifest"/> and <see cref="ModelNameRule"/>).</summary>
     public static bool IsModelName(string? value) =>
-        IsPathSegment(value) && !value!.Contains('@', StringComparison.Ordinal) && !value.Any(char.IsControl) && value.Trim().Length == value.Length;
+        IsPathSegment(value) && !value!.Contains('@', StringComparison.Ordinal) && !value.Any(char.IsControl) && value.Trim().Length == value.Length
+        && System.Text.Encoding.UTF8.GetByteCount(value) <= MaxModelNameBytes;
 
     private static string Shown(string? value) => value is null ? string.Empty : string.Concat(value.Select(c => char.IsControl(c) ? '?' : c));
 
