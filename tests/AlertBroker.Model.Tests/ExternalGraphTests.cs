@@ -503,6 +503,159 @@ public sealed class ExternalGraphTests : IDisposable
         }
     }
 
+    // The reference is read as a stream of tokens: a reader that hands over one byte at a time (every token split across
+    // refills) gives the same comparison as the whole file at once.
+    [Fact]
+    public void Verify_StreamReadOneByteAtATime_SameResultAsTheWholeFile()
+    {
+        var (package, json, _, _) = PackagedWithReference(25);
+        using (package)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+            var whole = ReferenceVerifier.Verify(package.Session, bytes, 1e-4);
+            using var trickle = new TrickleStream(bytes);
+
+            var streamed = ReferenceVerifier.Verify(package.Session, trickle, 1e-4);
+
+            Assert.True(streamed.Passed);
+            Assert.Equal(whole.Fed, streamed.Fed);
+            Assert.Equal(whole.Ignored, streamed.Ignored);
+            Assert.Equal(whole.Outputs.Select(o => (o.Output, o.MaxAbsDifference, string.Join(",", o.Shape))), streamed.Outputs.Select(o => (o.Output, o.MaxAbsDifference, string.Join(",", o.Shape))));
+        }
+    }
+
+    // models verify of a 103 MB reference peaked at 3.06 GB (0.93 GB reading it alone): the whole file, a JsonDocument over
+    // a copy of it, a List<double> per key. A key that is not a tensor is now skipped a token at a time: 200 MB of it
+    // allocate a few MB, not hundreds.
+    [Fact]
+    public void Verify_ALargeIgnoredKey_IsSkippedWithoutHoldingIt()
+    {
+        var (package, json, _, _) = PackagedWithReference(26);
+        using (package)
+        {
+            var row = System.Text.Encoding.UTF8.GetBytes("[0.123456,0.234567,0.345678,0.456789],");
+            var copies = (200 << 20) / row.Length;
+            using var big = new RepeatingStream(System.Text.Encoding.UTF8.GetBytes("{\"extra\": ["), row, copies, System.Text.Encoding.UTF8.GetBytes("[0]], " + json.TrimStart()[1..]));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+
+            var result = ReferenceVerifier.Verify(package.Session, big, 1e-4);
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(result.Passed);
+            Assert.Equal("extra", result.Ignored[0]);
+            Assert.True(allocated < 16 << 20, $"{allocated:N0} bytes allocated to skip {(long)copies * row.Length:N0}");
+        }
+    }
+
+    [Fact]
+    public void Verify_MoreNumbersThanTheBound_RefusedNamingIt()
+    {
+        var (package, json, _, _) = PackagedWithReference(27);
+        using (package)
+        {
+            using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+
+            var e = Assert.Throws<ReferenceFormatException>(() => ReferenceVerifier.Verify(package.Session, stream, 1e-4, maxNumbers: 50));
+
+            Assert.Contains("the reference holds more than 50 numbers, the most verify reads", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    // model.json with a byte order mark was read, a reference with one was "not valid JSON ('0xEF' is an invalid start of
+    // a value)".
+    [Fact]
+    public void Verify_ReferenceWithAUtf8ByteOrderMark_IsRead()
+    {
+        var (package, json, _, _) = PackagedWithReference(28);
+        using (package)
+        {
+            var result = ReferenceVerifier.Verify(package.Session, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(json)], 1e-4);
+
+            Assert.True(result.Passed);
+        }
+    }
+
+    // The NaN/Infinity hint followed every invalid-JSON message, a truncated file or a nesting too deep among them.
+    [Theory]
+    [InlineData("{\"x\": [[[NaN, 2, 3, 4]]]}", true)]
+    [InlineData("{\"x\": [[[1, Infinity, 3, 4]]]}", true)]
+    [InlineData("{\"x\": [[[1, 2, -Infinity, 4]]]}", true)]
+    [InlineData("{\"x\": [[[1, 2, 3, 4]]], ", false)]
+    [InlineData("{\"x\": [[[1, 2, 3, 4]]]} trailing", false)]
+    [InlineData("{\"note\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", false)]
+    public void Verify_InvalidJson_HintsAtNaNOnlyForNaNOrInfinity(string json, bool hint)
+    {
+        var (package, _, _, _) = PackagedWithReference(29);
+        using (package)
+        {
+            var e = Assert.Throws<ReferenceFormatException>(() => ReferenceVerifier.Verify(package.Session, System.Text.Encoding.UTF8.GetBytes(json), 1e-4));
+
+            Assert.StartsWith("the reference is not valid JSON at line 1", e.Message, StringComparison.Ordinal);
+            Assert.Equal(hint, e.Message.Contains("NaN and Infinity are not JSON", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Hands over one byte per read.</summary>
+    private sealed class TrickleStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1));
+    }
+
+    /// <summary>A prefix, one chunk many times over, a suffix, made as it is read.</summary>
+    private sealed class RepeatingStream(byte[] prefix, byte[] chunk, int copies, byte[] suffix) : Stream
+    {
+        private long _position;
+
+        private long Total => prefix.Length + ((long)chunk.Length * copies) + suffix.Length;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => Total;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = 0;
+            while (n < count && _position < Total)
+            {
+                var p = _position;
+                byte b;
+                if (p < prefix.Length)
+                {
+                    b = prefix[p];
+                }
+                else if ((p -= prefix.Length) < (long)chunk.Length * copies)
+                {
+                    b = chunk[p % chunk.Length];
+                }
+                else
+                {
+                    b = suffix[p - ((long)chunk.Length * copies)];
+                }
+
+                buffer[offset + n++] = b;
+                _position++;
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact]
     public void Verify_ReferenceWithoutAnyOutput_SaysThereIsNothingToCompare()
     {

@@ -135,6 +135,28 @@ internal static class ModelPackagingCommands
             : File.ReadAllBytes(path);
     }
 
+    /// <summary>
+    /// <see cref="ReadRegularFile"/>'s checks, then the file open for reading rather than read: the reference is read as a
+    /// stream (<see cref="ReferenceVerifier"/>), so that its bytes are never all in memory.
+    /// </summary>
+    internal static FileStream OpenRegularFile(string path, string option, long max)
+    {
+        if (AlertBroker.Alerts.Archives.FileType.NotRegular(path) is { } kind)
+        {
+            throw new IOException($"{option} {path} is {kind}, not a regular file");
+        }
+
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        if (stream.Length > max)
+        {
+            var length = stream.Length;
+            stream.Dispose();
+            throw new IOException(string.Create(CultureInfo.InvariantCulture, $"{option} {path} is {length:N0} bytes, more than the {max:N0} read"));
+        }
+
+        return stream;
+    }
+
     /// <summary>Exit 0 with the package written, 1 listing what does not fit, 2 for unusable arguments, 3 when ONNX Runtime cannot be used.</summary>
     internal static int Package(PackageArguments arguments, TextWriter output, TextWriter errors)
     {
@@ -244,21 +266,16 @@ internal static class ModelPackagingCommands
 
         using (package)
         {
-            byte[] reference;
+            VerificationResult result;
             try
             {
-                reference = ReadRegularFile(referencePath, "--reference", MaxReferenceBytes);
+                using var reference = OpenRegularFile(referencePath, "--reference", MaxReferenceBytes);
+                result = ReferenceVerifier.Verify(package.Session, reference, tolerance);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 errors.WriteLine($"models verify: cannot read the reference {referencePath}: {ModelCli.OneLine(e)}");
                 return BadArguments;
-            }
-
-            VerificationResult result;
-            try
-            {
-                result = ReferenceVerifier.Verify(package.Session, reference, tolerance);
             }
             catch (ReferenceFormatException e)
             {
