@@ -382,19 +382,19 @@ internal static class RegistryJson
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
-            throw new RegistryException($"registry record {source} is not valid JSON ({e.Message}): repair it, or remove it to forget what it held", e);
+            throw new RegistryException($"registry record {source} is not valid JSON ({e.Message}): repair it, or remove it to forget what it held", e) { DamagedRecord = true };
         }
 
         if (value is null)
         {
-            throw new RegistryException($"registry record {source} is empty (JSON null): repair it, or remove it to forget what it held");
+            throw new RegistryException($"registry record {source} is empty (JSON null): repair it, or remove it to forget what it held") { DamagedRecord = true };
         }
 
         // Valid JSON of the right shape can still hold what no registry writes (a "sha256" of "", a null "classes", a null
         // "to"): every reader sliced, counted or printed those and ended in "unexpected error" (models list, status).
         if (Problem(value) is { } problem)
         {
-            throw new RegistryException($"registry record {source} is not a valid {Kind(value)}: {problem}: repair it, or remove it to forget what it held");
+            throw new RegistryException($"registry record {source} is not a valid {Kind(value)}: {problem}: repair it, or remove it to forget what it held") { DamagedRecord = true };
         }
 
         return value;
@@ -463,6 +463,9 @@ internal static class RegistryJson
 /// <summary>A registry operation failed: unknown model, hash mismatch, a concurrent change, an unreachable store.</summary>
 public sealed class RegistryException : Exception
 {
+    /// <summary>A record the registry holds but cannot read (not JSON, or not of its kind): the store answered.</summary>
+    public bool DamagedRecord { get; init; }
+
     public RegistryException()
     {
     }

@@ -62,7 +62,17 @@ internal sealed class InProcessStatisticsSource(WorkerStatistics statistics, str
     public Task<IReadOnlyList<WorkerNumbers>> ReadAsync(CancellationToken cancellationToken)
     {
         var s = statistics.Snapshot();
-        var model = s.ModelName is null ? null : s.ModelName + "@" + s.ModelVersion;
+
+        // As the worker's heartbeat names them: one model, or "lsst=…, ztf=…" when the surveys have different ones (the
+        // overview named whichever active gauge was read last).
+        var active = s.Serving.Where(m => m.Role == "active").ToList();
+        var distinct = active.Select(m => m.Name + "@" + m.Version).Distinct(StringComparer.Ordinal).ToList();
+        var model = distinct.Count switch
+        {
+            0 => s.ModelName is null ? null : s.ModelName + "@" + s.ModelVersion,
+            1 => distinct[0],
+            _ => string.Join(", ", active.OrderBy(m => m.Survey, StringComparer.Ordinal).Select(m => m.Survey + "=" + m.Name + "@" + m.Version)),
+        };
         return Task.FromResult<IReadOnlyList<WorkerNumbers>>([new WorkerNumbers(workerId, model, s.Utc, s.ToHeartbeat(), s, null)]);
     }
 }

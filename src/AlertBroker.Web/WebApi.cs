@@ -159,7 +159,7 @@ internal static class WebApi
             n.Summary?.LatencyP50Ms,
             n.Summary?.LatencyP99Ms,
             n.Summary?.ConsumerLag,
-            n.Summary?.DeadLetters.Values.Sum(),
+            n.Summary is null ? null : Total(n.Summary.DeadLetters.Values),
             n.LastError)).ToList();
         if (s.Statistics.Kind == "worker" && numbers.Count == 1 && numbers[0].Full is { } full)
         {
@@ -203,7 +203,7 @@ internal static class WebApi
         {
             foreach (var (kind, count) in r.DeadLetters)
             {
-                dead[kind] = dead.GetValueOrDefault(kind) + count;
+                dead[kind] = Add(dead.GetValueOrDefault(kind), count);
             }
         }
 
@@ -211,16 +211,16 @@ internal static class WebApi
             "heartbeats",
             DateTimeOffset.UtcNow,
             reporting.Count,
-            reporting.Sum(r => r.Alerts),
-            reporting.Sum(r => r.Classifications),
-            reporting.Sum(r => r.Withheld),
+            Total(reporting.Select(r => r.Alerts)),
+            Total(reporting.Select(r => r.Classifications)),
+            Total(reporting.Select(r => r.Withheld)),
             reporting.Sum(r => r.AlertsPerSecond),
             reporting.Sum(r => r.AlertsPerSecondMinute),
             null,
-            new LatencyDto(Max(reporting.Select(r => r.LatencyP50Ms)), Max(reporting.Select(r => r.LatencyP90Ms)), Max(reporting.Select(r => r.LatencyP99Ms)), reporting.Sum(r => r.LatencySamples)),
+            new LatencyDto(Max(reporting.Select(r => r.LatencyP50Ms)), Max(reporting.Select(r => r.LatencyP90Ms)), Max(reporting.Select(r => r.LatencyP99Ms)), (int)Math.Clamp(Total(reporting.Select(r => (long)r.LatencySamples)), int.MinValue, int.MaxValue)),
             null,
             dead,
-            new LagDto(reporting.Sum(r => r.ConsumerLag), []),
+            new LagDto(Total(reporting.Select(r => r.ConsumerLag)), []),
             [],
             models,
             rows,
@@ -432,9 +432,7 @@ internal static class WebApi
         // Whether the object's newest alert went out without probabilities, and why (it was not a transient candidate),
         // as the worker recorded it in the state: the state keeps the network's numbers either way.
         var withheld = NullIfEmpty(state.NewestAlertWithheld);
-        var unreadable = state.Unreadable
-            ? "the stored record could not be read (damaged, or written by another program): the worker starts the object's light curve again from its next alert"
-            : null;
+        var unreadable = state.Unreadable ? UnreadableRecord : null;
         return Results.Json(
             new ObjectDto(key.SurveyName, key.ObjectId, state.Version, DateTimeOffset.FromUnixTimeMilliseconds(state.UpdatedUnixMs), observations, bands, NullIfEmpty(state.ModelId), latest, withheld, unreadable),
             Json);
@@ -448,9 +446,10 @@ internal static class WebApi
             return problem;
         }
 
+        // An unreadable record has no model either: it was said to be "not scored yet", where the object page says why.
         if (string.IsNullOrEmpty(state!.ModelId))
         {
-            return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, null, false, null, "the object has not been scored yet (no usable observation)", null, [], null), Json);
+            return Results.Json(new HistoryDto(key.SurveyName, key.ObjectId, null, false, null, state.Unreadable ? UnreadableRecord : "the object has not been scored yet (no usable observation)", null, [], null), Json);
         }
 
         var lookup = await s.Models.FindAsync(state.ModelId, ct).ConfigureAwait(false);
@@ -549,6 +548,8 @@ internal static class WebApi
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
+    private const string UnreadableRecord = "the stored record could not be read (damaged, or written by another program): the worker starts the object's light curve again from its next alert";
+
     private const string InternalError = "internal error (the server's log says what failed)";
 
     private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web");
@@ -558,7 +559,9 @@ internal static class WebApi
     /// that answered: it was reported as "did not answer", which sends an operator looking for an outage.
     /// </summary>
     private static string SourceError(Exception e) =>
-        (e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
+        (e is RegistryException { DamagedRecord: true }
+            ? "a data source holds a record it cannot read: " // it answered; the record is damaged (no outage to look for)
+            : e is StackExchange.Redis.RedisServerException || e.InnerException is StackExchange.Redis.RedisServerException
             ? "a data source refused the request: "
             : "a data source did not answer: ") + AlertBroker.Redis.RedisErrors.Brief(e);
 
@@ -588,6 +591,13 @@ internal static class WebApi
             return error;
         }
     }
+
+    // Counts summed over workers' heartbeats, held at the ends of long's range: a heartbeat with a counter near long.MaxValue
+    // (damaged, or another program's) made every overview and stream a 500 (OverflowException) for as long as it stayed fresh.
+    private static long Add(long a, long b) =>
+        b > 0 && a > long.MaxValue - b ? long.MaxValue : b < 0 && a < long.MinValue - b ? long.MinValue : a + b;
+
+    private static long Total(IEnumerable<long> values) => values.Aggregate(0L, Add);
 
     private static bool IsSourceFailure(Exception e) =>
         e is StateStoreUnavailableException or RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException;

@@ -313,6 +313,38 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // Two fresh heartbeats whose counters add past long's range (a damaged or foreign record) made /api/overview and every
+    // stream a 500 (OverflowException in the sums) for as long as they stayed fresh: the totals are held at the maximum.
+    [Fact]
+    public async Task Serve_HeartbeatCountersThatAddPastTheRange_TheOverviewAnswersWithTheTotalsHeld()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "hbmax" + Guid.NewGuid().ToString("N")[..8];
+        var utc = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        var workers = "{" + registryPrefix + "}:models:workers";
+        foreach (var id in new[] { "w1", "w2" })
+        {
+            await _redis.ExecuteAsync("HSET", workers, id, "{\"workerId\":\"" + id + "\",\"utc\":\"" + utc + "\",\"statistics\":{\"alerts\":9223372036854775807,\"deadLetters\":{\"A\":9223372036854775807,\"B\":5}}}");
+        }
+
+        var port = TestPorts.Free();
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
+
+        var overview = Get(http, "/api/overview");
+
+        Assert.Equal(2, overview.GetProperty("workers").GetInt32());
+        Assert.Equal(long.MaxValue, overview.GetProperty("alerts").GetInt64());
+        Assert.All(overview.GetProperty("perWorker").EnumerateArray(), w => Assert.Equal(long.MaxValue, w.GetProperty("deadLetters").GetInt64()));
+        await serve.StopAsync();
+    }
+
     // An entry of the recent-classification list that was valid JSON without an object id was listed with null fields,
     // and /api/objects/search failed on it with a NullReferenceException (an empty 500 for every query) until it aged out.
     [Fact]
@@ -500,6 +532,30 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         await serve.StopAsync();
     }
 
+    // A registry record that is not JSON (another program's value, a torn write) was reported as "a data source did not
+    // answer": the registry answered, and the operator went looking for an outage.
+    [Fact]
+    public async Task Serve_RegistryRecordThatIsNotJson_The503SaysTheRecordCannotBeReadNotThatNothingAnswered()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "regjson" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:index", "m@1");
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:model:m@1:info", "not json{");
+        await using var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        using var http = Client(serve);
+
+        var error = await Error503Async(http, "/api/models");
+
+        Assert.StartsWith("a data source holds a record it cannot read: registry record Redis key {" + registryPrefix + "}:model:m@1:info is not valid JSON", error, StringComparison.Ordinal);
+        await serve.StopAsync();
+    }
+
     // An error reply from a Redis that answers (here WRONGTYPE at the recent list; NOPERM for a user without read rights)
     // was reported as "a data source did not answer", which sends an operator looking for an outage.
     [Fact]
@@ -525,6 +581,14 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
             Assert.StartsWith("the stored record could not be read", body.RootElement.GetProperty("unreadable").GetString(), StringComparison.Ordinal);
+        }
+
+        // And its probability history says the same, not "not scored yet".
+        using (var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26hash/history", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            Assert.StartsWith("the stored record could not be read", body.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
         await serve.StopAsync();

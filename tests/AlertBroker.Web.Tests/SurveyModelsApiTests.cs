@@ -50,6 +50,23 @@ public sealed class SurveyModelsApiTests : IDisposable
         Assert.Equal("l", overview.Models["lsst"].Active!.Name);
     }
 
+    // The worker's row named whichever active gauge was read last (one of the two models) where its heartbeat says both.
+    [Fact]
+    public async Task Overview_InProcessWorkerServingTwoSurveys_RowNamesEachSurveysModelAsTheHeartbeatDoes()
+    {
+        using var metrics = new WorkerMetrics();
+        using var statistics = new WorkerStatistics(metrics);
+        using var sources = Sources(statistics, null);
+
+        metrics.SetModels([("ztf", "active", "ztf-bts", "2.0.0"), ("lsst", "active", "lsst-sim", "1.0.0"), ("ztf", "shadow", "ztf-next", "0.1.0")]);
+        var two = await WebApi.OverviewAsync(sources, CancellationToken.None);
+        metrics.SetModels([("ztf", "active", "both", "1.0.0"), ("lsst", "active", "both", "1.0.0")]);
+        var one = await WebApi.OverviewAsync(sources, CancellationToken.None);
+
+        Assert.Equal("lsst=lsst-sim@1.0.0, ztf=ztf-bts@2.0.0", Assert.Single(two.PerWorker).Model);
+        Assert.Equal("both@1.0.0", Assert.Single(one.PerWorker).Model);
+    }
+
     [Fact]
     public async Task Overview_WithoutARegistry_ShowsTheModelsTheWorkerServesPerSurvey()
     {

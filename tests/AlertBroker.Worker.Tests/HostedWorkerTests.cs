@@ -201,6 +201,63 @@ public sealed class HostedWorkerTests : IClassFixture<MockKafkaFixture>
         var outputs = topics.ReadAll(topics.Output, r => r.Count >= alerts.Count, TimeSpan.FromSeconds(30));
         Assert.Equal(alerts.Select(a => a.Candid).ToHashSet(), TestTopics.SourceIds(outputs));
     }
+
+    // The serving gauges were set only when a batch took the new set: a worker with no alerts named the model it had stopped
+    // serving in /metrics (and in its web view's overview) until an alert came, while its log and heartbeat named the new one.
+    [OnnxFact]
+    public async Task Host_PromotionWhileNoAlertsArrive_MetricsNameTheNewModel()
+    {
+        var root = Directory.CreateTempSubdirectory("ab-idle-swap-").FullName;
+        try
+        {
+            var registry = new DirectoryModelRegistry(Path.Combine(root, "registry"));
+            string[] classes = ["SNIa", "SNII", "SNIbc", "SLSN-I", "TDE"];
+            foreach (var (version, seed) in new[] { ("1", 11L), ("2", 22L) })
+            {
+                var dir = TestModelPackages.Export(Path.Combine(root, "export", version), "idle", version, seed, hidden: 8, classes: classes);
+                await registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "test");
+            }
+
+            var promoter = new ModelPromoter(registry);
+            Assert.True((await promoter.PromoteAsync(new ModelRef("idle", "1"), new PromotionOptions())).Promoted);
+            var topics = new TestTopics(_kafka.Cluster);
+            var port = TestPorts.Free();
+            var settings = WorkerHosts.Settings(topics, port);
+            settings["AlertBroker:State:Store"] = "InMemory";
+            settings["AlertBroker:Model:RegistryDirectory"] = Path.Combine(root, "registry");
+            settings["AlertBroker:Model:RegistryPollSeconds"] = "1";
+            await using var host = WorkerHosts.Build(settings);
+            await host.StartAsync();
+            using var http = WorkerHosts.Client(port);
+            async Task<bool> Serves(string version)
+            {
+                for (var i = 0; i < 300; i++)
+                {
+                    var scrape = PrometheusScrape.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+                    if (scrape.Samples.Any(x => x.Name == "alertbroker_model_active" && x.Value == 1 && x.Labels["version"] == version)
+                        && !scrape.Samples.Any(x => x.Name == "alertbroker_model_active" && x.Value == 1 && x.Labels["version"] != version))
+                    {
+                        return true;
+                    }
+
+                    await Task.Delay(100);
+                }
+
+                return false;
+            }
+
+            Assert.True(await Serves("1"));
+            Assert.True((await promoter.PromoteAsync(new ModelRef("idle", "2"), new PromotionOptions())).Promoted);
+
+            Assert.True(await Serves("2"), "/metrics still names idle 1 after the watcher switched to idle 2 (no alert has come)");
+            Assert.Equal(0, host.Services.GetRequiredService<Kafka.KafkaAlertWorker>().Alerts);
+            await host.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
 
 /// <summary>The hosted worker with its state and its model registry in a Redis that wants an ACL user, a password and TLS.</summary>

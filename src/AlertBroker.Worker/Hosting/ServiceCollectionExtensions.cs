@@ -332,6 +332,11 @@ public static class ServiceCollectionExtensions
             },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
+
+        // The serving gauges follow the registry as soon as the watcher has switched, not at the next batch: an idle worker's
+        // /metrics (and the web view's overview, which reads them) named the model it had stopped serving until an alert came.
+        // The rest of the announcement (metadata sources, their gauge) still comes with the next batch's set.
+        watcher.Changed += models => metrics.SetModels(RegistryModelSource.Serving(models));
         watcher.StartAsync().GetAwaiter().GetResult();
         if (watcher.Models.Active.Count == 0)
         {

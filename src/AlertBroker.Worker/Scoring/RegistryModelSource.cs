@@ -65,6 +65,21 @@ public sealed class RegistryModelSource : IBatchModelSource, IAsyncDisposable
 
     public ActiveModelWatcher Watcher => _watcher;
 
+    /// <summary>What <paramref name="models"/> serve, survey by survey, as the serving gauges take it (active first).</summary>
+    public static IEnumerable<(string Survey, string Role, string Name, string Version)> Serving(WatchedModels models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        foreach (var (survey, m) in models.Active)
+        {
+            yield return (survey, "active", m.Ref.Name, m.Ref.Version);
+        }
+
+        foreach (var (survey, m) in models.Shadows)
+        {
+            yield return (survey, "shadow", m.Ref.Name, m.Ref.Version);
+        }
+    }
+
     public ModelSet ForNextBatch()
     {
         lock (_gate)
