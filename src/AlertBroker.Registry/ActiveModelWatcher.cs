@@ -252,6 +252,8 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     /// <summary>How many survey models (active or shadow) were switched.</summary>
     public int Switches { get; private set; }
 
+    private long _heartbeats;
+
     /// <summary>Raised after each switch of one survey's model (from the watcher's thread).</summary>
     public event Action<ModelSwitch>? Switched;
 
@@ -475,6 +477,19 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             Log.ShadowStatisticsFailed(_logger, await DescribeWriteFailureAsync(e, (_registry as RedisModelRegistry)?.StatisticsKeysName, CancellationToken.None).ConfigureAwait(false));
         }
 
+        if (_loop is not null)
+        {
+            try
+            {
+                // A worker that stops cleanly leaves no heartbeat behind (they piled up, one per pod or process id).
+                await _registry.RemoveHeartbeatAsync(_options.WorkerId, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.HeartbeatFailed(_logger, await DescribeWriteFailureAsync(e, (_registry as RedisModelRegistry)?.WorkersKeyName, CancellationToken.None).ConfigureAwait(false));
+            }
+        }
+
         foreach (var m in Interlocked.Exchange(ref _models, WatchedModels.Empty).Distinct)
         {
             m.Retire();
@@ -676,6 +691,13 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 try
                 {
                     await ReportHeartbeatAsync(cancellationToken).ConfigureAwait(false);
+
+                    // Workers killed without a clean stop leave their heartbeats, one per pod or process id, and every status
+                    // and overview read reads them all: any live worker removes those a day old, once every 60 heartbeats.
+                    if (_heartbeats++ % 60 == 0)
+                    {
+                        await _registry.PruneHeartbeatsAsync(StaleHeartbeatAge, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -695,4 +717,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>How old a heartbeat is before a live worker removes it (<see cref="IModelRegistry.PruneHeartbeatsAsync"/>).</summary>
+    public static readonly TimeSpan StaleHeartbeatAge = TimeSpan.FromDays(1);
 }

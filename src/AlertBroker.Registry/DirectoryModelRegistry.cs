@@ -437,7 +437,6 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var workers = new List<WorkerHeartbeat>();
         if (FolderExists(WorkersPath))
         {
-            var cutoff = DateTimeOffset.UtcNow - maxAge;
             foreach (var file in Directory.GetFiles(WorkersPath, "*.json"))
             {
                 // A damaged heartbeat is one worker's ephemeral note: left out, as in the Redis registry.
@@ -446,7 +445,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
                     continue;
                 }
 
-                if (heartbeat.Utc >= cutoff)
+                if (RedisModelRegistry.IsLive(heartbeat, maxAge))
                 {
                     workers.Add(heartbeat);
                 }
@@ -455,6 +454,43 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         workers.Sort(static (a, b) => string.CompareOrdinal(a.WorkerId, b.WorkerId));
         return Task.FromResult<IReadOnlyList<WorkerHeartbeat>>(workers);
+    }
+
+    public Task RemoveHeartbeatAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workerId);
+        var path = Path.Combine(WorkersPath, SafeName(workerId) + ".json");
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<int> PruneHeartbeatsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        var removed = 0;
+        if (FolderExists(WorkersPath))
+        {
+            foreach (var file in Directory.GetFiles(WorkersPath, "*.json"))
+            {
+                if (RedisModelRegistry.TryHeartbeat(() => ReadJson<WorkerHeartbeat>(file)) is not { } heartbeat || !RedisModelRegistry.IsLive(heartbeat, olderThan))
+                {
+                    try
+                    {
+                        File.Delete(file);
+                        removed++;
+                    }
+                    catch (IOException)
+                    {
+                        // Gone already, or another worker's prune got there first.
+                    }
+                }
+            }
+        }
+
+        return Task.FromResult(removed);
     }
 
     private string SurveyDirectory(string survey) => Path.Combine(_meta, "surveys", RegistryNames.CheckSurvey(survey));

@@ -85,8 +85,21 @@ public interface IModelRegistry
 
     Task ReportHeartbeatAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken = default);
 
-    /// <summary>Heartbeats newer than <paramref name="maxAge"/>.</summary>
+    /// <summary>
+    /// Heartbeats newer than <paramref name="maxAge"/> (and not stamped more than <paramref name="maxAge"/> ahead: a clock far
+    /// in the future would keep a dead worker live for ever).
+    /// </summary>
     Task<IReadOnlyList<WorkerHeartbeat>> GetWorkersAsync(TimeSpan maxAge, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes one worker's heartbeat (a worker that stops cleanly); nothing when there is none.</summary>
+    Task RemoveHeartbeatAsync(string workerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes the heartbeats last written more than <paramref name="olderThan"/> ago, and damaged ones (workers killed
+    /// without a clean stop: every pod or process id adds one, and every status and overview read all of them); returns how
+    /// many.
+    /// </summary>
+    Task<int> PruneHeartbeatsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One-survey forms of the registry's pointer changes.</summary>

@@ -583,7 +583,6 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     public async Task<IReadOnlyList<WorkerHeartbeat>> GetWorkersAsync(TimeSpan maxAge, CancellationToken cancellationToken = default)
     {
         var entries = await _db.HashGetAllAsync(Workers).ConfigureAwait(false);
-        var cutoff = DateTimeOffset.UtcNow - maxAge;
         var workers = new List<WorkerHeartbeat>();
         foreach (var e in entries)
         {
@@ -594,7 +593,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
                 continue;
             }
 
-            if (heartbeat.Utc >= cutoff)
+            if (IsLive(heartbeat, maxAge))
             {
                 workers.Add(heartbeat);
             }
@@ -602,6 +601,40 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
         workers.Sort(static (a, b) => string.CompareOrdinal(a.WorkerId, b.WorkerId));
         return workers;
+    }
+
+    /// <summary>Written within <paramref name="maxAge"/> of now, on either side (clock skew, not a date years ahead).</summary>
+    internal static bool IsLive(WorkerHeartbeat heartbeat, TimeSpan maxAge)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return heartbeat.Utc >= now - maxAge && heartbeat.Utc <= now + maxAge;
+    }
+
+    public Task RemoveHeartbeatAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workerId);
+        return _db.HashDeleteAsync(Workers, workerId);
+    }
+
+    public async Task<int> PruneHeartbeatsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        var stale = new List<RedisValue>();
+        await foreach (var e in _db.HashScanAsync(Workers, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            var heartbeat = TryHeartbeat(() => RegistryJson.Deserialize<WorkerHeartbeat>(e.Value!, $"Redis hash {Workers} field {e.Name}"));
+            if (heartbeat is null || !IsLive(heartbeat, olderThan))
+            {
+                stale.Add(e.Name);
+            }
+        }
+
+        var removed = 0;
+        foreach (var chunk in stale.Chunk(1000))
+        {
+            removed += (int)await _db.HashDeleteAsync(Workers, chunk).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 
     /// <summary>

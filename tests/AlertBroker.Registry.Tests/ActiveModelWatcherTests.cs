@@ -236,6 +236,29 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Null(watcher.CurrentFor("ztf"));
     }
 
+    // A worker that stopped left its heartbeat for ever (one per pod or process id): a clean stop removes it, and a live
+    // worker removes those of workers gone a day or more.
+    [Fact]
+    public async Task Heartbeats_ALiveWorkerPrunesOldOnes_AndACleanStopRemovesItsOwn()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "killed-last-week", Model = "m@1", Utc = DateTimeOffset.UtcNow - TimeSpan.FromDays(7) });
+        var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { WorkerId = "w-live", PollInterval = TimeSpan.FromMilliseconds(50), HeartbeatInterval = TimeSpan.FromMilliseconds(50) });
+        await watcher.StartAsync();
+        async Task<List<string>> Ids() => [.. (await _registry.GetWorkersAsync(TimeSpan.FromDays(3650))).Select(w => w.WorkerId)];
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await Ids()).SequenceEqual(["w-live"]) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(["w-live"], await Ids());
+        await watcher.DisposeAsync();
+        Assert.Empty(await Ids());
+    }
+
     [Fact]
     public async Task Poll_WithoutNotifications_CatchesUp()
     {

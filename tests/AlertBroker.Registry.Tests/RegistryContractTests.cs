@@ -553,6 +553,40 @@ public abstract class RegistryContractTests
         Assert.Equal("m@2", w.Model);
     }
 
+    // A heartbeat stamped years ahead (a clock gone wrong) counted as a live worker for ever.
+    [Fact]
+    public async Task Heartbeats_StampedFarAhead_AreNotLive()
+    {
+        var registry = CreateRegistry();
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "skewed", Model = "m@1", Utc = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(20) });
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "future", Model = "m@1", Utc = new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero) });
+
+        var workers = await registry.GetWorkersAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal("skewed", Assert.Single(workers).WorkerId);
+    }
+
+    // Workers that stopped (cleanly or not) left their heartbeats for ever, one per pod or process id, and every status and
+    // overview read all of them: a clean stop removes its own, and a live worker prunes those a day old.
+    [Fact]
+    public async Task Heartbeats_RemovedOnRequest_AndPrunedWhenOld()
+    {
+        var registry = CreateRegistry();
+        var now = DateTimeOffset.UtcNow;
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "live", Model = "m@1", Utc = now });
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "stopped", Model = "m@1", Utc = now });
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "killed-yesterday", Model = "m@1", Utc = now - TimeSpan.FromDays(2) });
+        await registry.ReportHeartbeatAsync(new WorkerHeartbeat { WorkerId = "an-hour-ago", Model = "m@1", Utc = now - TimeSpan.FromHours(1) });
+
+        await registry.RemoveHeartbeatAsync("stopped");
+        await registry.RemoveHeartbeatAsync("never-there");
+        var pruned = await registry.PruneHeartbeatsAsync(TimeSpan.FromDays(1));
+
+        Assert.Equal(1, pruned);
+        var all = await registry.GetWorkersAsync(TimeSpan.FromDays(3650));
+        Assert.Equal(["an-hour-ago", "live"], all.Select(w => w.WorkerId));
+    }
+
     internal static ActivePointer Active(RegisteredModel m) => new() { Name = m.Name, Version = m.Version, Sha256 = m.Sha256, SinceUtc = DateTimeOffset.UtcNow };
 
     internal static PromotionRecord Record(string action, ActivePointer? from, ActivePointer to) =>
