@@ -53,6 +53,18 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         return serve;
     }
 
+    private async Task<WebApplication> StartServeOverRegistryAsync(string registryPrefix)
+    {
+        var serve = BuildServe(new Dictionary<string, string?>
+        {
+            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
+            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
+        });
+        await serve.StartAsync();
+        return serve;
+    }
+
     /// <summary>GETs <paramref name="path"/>, asserts a 503, and returns its JSON body's error.</summary>
     private static async Task<string> Error503Async(HttpClient http, string path)
     {
@@ -515,13 +527,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         Assert.True(_redis.Available, _redis.UnavailableReason);
         var registryPrefix = "regwrong" + Guid.NewGuid().ToString("N")[..6];
         await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:models:surveys", "another program's value");
-        await using var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
-            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
-            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
+        await using var serve = await StartServeOverRegistryAsync(registryPrefix);
         using var http = Client(serve);
 
         var error = await Error503Async(http, "/api/models");
@@ -541,13 +547,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var registryPrefix = "regjson" + Guid.NewGuid().ToString("N")[..6];
         await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:index", "m@1");
         await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:model:m@1:info", "not json{");
-        await using var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
-            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
-            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
+        await using var serve = await StartServeOverRegistryAsync(registryPrefix);
         using var http = Client(serve);
 
         var error = await Error503Async(http, "/api/models");

@@ -232,19 +232,13 @@ internal sealed class OnnxModelReader
         var floats = new List<float>();
         var longs = new List<long>();
         var external = false;
-        string? location = null;
+        var externalData = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.TryReadTag(out var field, out var wire))
         {
             switch (field)
             {
                 case 13 when wire == WireType.LengthDelimited:
-                    // TensorProto.external_data: StringStringEntryProto (key 1, value 2); "location" names the file.
-                    var (key, value) = ReadEntry(reader.ReadBytes());
-                    if (key == "location")
-                    {
-                        location = value;
-                    }
-
+                    ReadEntry(reader.ReadBytes(), externalData); // TensorProto.external_data: "location" names the file
                     break;
                 case 14 when wire == WireType.Varint:
                     external = reader.ReadInt64() == 1; // TensorProto.data_location: DEFAULT 0, EXTERNAL 1
@@ -307,30 +301,7 @@ internal sealed class OnnxModelReader
             }
         }
 
-        return new OnnxInitializerData(name, type, [.. dims], [.. floats], [.. longs]) { ExternalLocation = external ? location ?? "?" : null };
-    }
-
-    private static (string? Key, string? Value) ReadEntry(ReadOnlySpan<byte> entry)
-    {
-        var reader = new ProtoReader(entry);
-        string? key = null, value = null;
-        while (reader.TryReadTag(out var field, out var wire))
-        {
-            if (field == 1 && wire == WireType.LengthDelimited)
-            {
-                key = reader.ReadString();
-            }
-            else if (field == 2 && wire == WireType.LengthDelimited)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-
-        return (key, value);
+        return new OnnxInitializerData(name, type, [.. dims], [.. floats], [.. longs]) { ExternalLocation = external ? externalData.GetValueOrDefault("location", "?") : null };
     }
 
     private static void ReadPackedVarints(ReadOnlySpan<byte> packed, List<long> target)
