@@ -43,6 +43,24 @@ public sealed class ExternalGraphTests : IDisposable
         Overrides = overrides ?? new TensorRoles(),
     };
 
+    // A stateless per-step classifier, x [batch, steps, 4] → softmax(x·w) [batch, steps, 5]: with externalLocation its
+    // weights are written as external data; with mixRows each row first gets the batch's mean added (rows depend on each other).
+    private static byte[] SoftmaxGraph(float[] w, string? externalLocation = null, bool mixRows = false)
+    {
+        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
+        var batch = OnnxDimension.Dynamic("batch");
+        var steps = OnnxDimension.Dynamic("steps");
+        b.AddInput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
+        b.AddOutput("probs", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(5));
+        b.AddInitializer(OnnxInitializer.Float("w", w, 4, 5) with { ExternalLocation = externalLocation });
+        var input = mixRows
+            ? b.Add("Add", "mixed", ["x", b.Add("ReduceMean", "batch_mean", ["x"], OnnxAttribute.Of("axes", new long[] { 0 }), OnnxAttribute.Of("keepdims", 1L))])
+            : "x";
+        var logits = b.Add("MatMul", "logits", [input, "w"]);
+        b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
+        return b.ToBytes();
+    }
+
     [Fact]
     public void Score_GraphWithoutLengths_MixedLengthBatchEqualsEachRowAloneAndTheReference()
     {
@@ -286,15 +304,7 @@ public sealed class ExternalGraphTests : IDisposable
     [Fact]
     public void Package_WeightsStoredOutsideTheFile_RefusedNamingThemAndHowToExport()
     {
-        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
-        var batch = OnnxDimension.Dynamic("batch");
-        var steps = OnnxDimension.Dynamic("steps");
-        b.AddInput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
-        b.AddOutput("probs", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(5));
-        b.AddInitializer(OnnxInitializer.Float("w", new float[20], 4, 5) with { ExternalLocation = "weights.bin" });
-        var logits = b.Add("MatMul", "logits", ["x", "w"]);
-        b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
-        var onnx = b.ToBytes();
+        var onnx = SoftmaxGraph(new float[20], externalLocation: "weights.bin");
         var dir = Path.Combine(_root, "external", "1");
 
         var result = ModelPackager.Package(Request(onnx), dir);
@@ -311,21 +321,10 @@ public sealed class ExternalGraphTests : IDisposable
     {
         // A package as `models package` wrote one from beside its weights before the check: the sound graph packaged, then its
         // bytes replaced (and the manifest's hash recomputed) by the same graph with its weights outside.
-        byte[] Graph(string? location)
-        {
-            var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
-            b.AddInput("x", OnnxElementType.Float, OnnxDimension.Dynamic("batch"), OnnxDimension.Dynamic("steps"), OnnxDimension.Fixed(4));
-            b.AddOutput("probs", OnnxElementType.Float, OnnxDimension.Dynamic("batch"), OnnxDimension.Dynamic("steps"), OnnxDimension.Fixed(5));
-            b.AddInitializer(OnnxInitializer.Float("w", new float[20], 4, 5) with { ExternalLocation = location });
-            var logits = b.Add("MatMul", "logits", ["x", "w"]);
-            b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
-            return b.ToBytes();
-        }
-
         var dir = Path.Combine(_root, "pkg", "1");
-        var sound = ModelPackager.Package(Request(Graph(null)), dir);
+        var sound = ModelPackager.Package(Request(SoftmaxGraph(new float[20])), dir);
         Assert.True(sound.Succeeded, string.Join("; ", sound.Problems));
-        ModelPackage.Save(dir, sound.Manifest!, Graph("weights.bin"));
+        ModelPackage.Save(dir, sound.Manifest!, SoftmaxGraph(new float[20], externalLocation: "weights.bin"));
 
         var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, StepEncodings.Ids));
 
@@ -338,19 +337,10 @@ public sealed class ExternalGraphTests : IDisposable
     [Fact]
     public void Package_GraphThatMixesTheRowsOfABatch_RefusedByTheSmokeBatch()
     {
-        var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
-        var batch = OnnxDimension.Dynamic("batch");
-        var steps = OnnxDimension.Dynamic("steps");
-        b.AddInput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
-        b.AddOutput("probs", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(5));
-        b.AddInitializer(OnnxInitializer.Float("w", Enumerable.Range(0, 20).Select(i => (i % 7 - 3) * 0.3f).ToArray(), 4, 5));
-        var mean = b.Add("ReduceMean", "batch_mean", ["x"], OnnxAttribute.Of("axes", new long[] { 0 }), OnnxAttribute.Of("keepdims", 1L));
-        var mixed = b.Add("Add", "mixed", ["x", mean]);
-        var logits = b.Add("MatMul", "logits", [mixed, "w"]);
-        b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
+        var onnx = SoftmaxGraph([.. Enumerable.Range(0, 20).Select(i => (i % 7 - 3) * 0.3f)], mixRows: true);
         var dir = Path.Combine(_root, "batch-mixing", "1");
 
-        var result = ModelPackager.Package(Request(b.ToBytes()), dir);
+        var result = ModelPackager.Package(Request(onnx), dir);
 
         var problem = Assert.Single(result.Problems);
         Assert.StartsWith("two 3-step rows scored in one batch differ from the same rows alone by", problem, StringComparison.Ordinal);

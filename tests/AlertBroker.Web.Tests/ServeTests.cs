@@ -41,24 +41,19 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     }
 
     /// <summary><c>serve</c> over the state store's Redis under <paramref name="prefix"/> (no registry), started on a free port.</summary>
-    private async Task<WebApplication> StartServeOverStateAsync(string prefix)
-    {
-        var serve = BuildServe(new Dictionary<string, string?>
-        {
-            ["AlertBroker:State:Redis"] = _redis.Configuration,
-            ["AlertBroker:State:KeyPrefix"] = prefix,
-            ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
-        });
-        await serve.StartAsync();
-        return serve;
-    }
+    private Task<WebApplication> StartServeOverStateAsync(string prefix) =>
+        StartServeAsync("AlertBroker:State:Redis", "AlertBroker:State:KeyPrefix", prefix);
 
-    private async Task<WebApplication> StartServeOverRegistryAsync(string registryPrefix)
+    private Task<WebApplication> StartServeOverRegistryAsync(string registryPrefix) =>
+        StartServeAsync("AlertBroker:Model:RegistryRedis", "AlertBroker:Model:RegistryPrefix", registryPrefix);
+
+    // serve over the fixture's Redis, as the state store or the model registry (redisKey), with that prefix, on a free port.
+    private async Task<WebApplication> StartServeAsync(string redisKey, string prefixKey, string prefix)
     {
         var serve = BuildServe(new Dictionary<string, string?>
         {
-            ["AlertBroker:Model:RegistryRedis"] = _redis.Configuration,
-            ["AlertBroker:Model:RegistryPrefix"] = registryPrefix,
+            [redisKey] = _redis.Configuration,
+            [prefixKey] = prefix,
             ["AlertBroker:Telemetry:HttpPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture),
         });
         await serve.StartAsync();
