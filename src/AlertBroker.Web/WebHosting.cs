@@ -22,7 +22,7 @@ namespace AlertBroker.Web;
 /// <item><see cref="AddAlertBrokerWebInWorker"/>: inside <c>alertbroker run</c> (<c>--web</c> or
 /// <c>AlertBroker:Web:Enabled</c>), on the worker's HTTP listener: the worker's own statistics and recent
 /// classifications, its state store, and the registry it follows.</item>
-/// <item><see cref="AddAlertBrokerWebStandalone"/>: <c>alertbroker serve</c>: the state store's Redis
+/// <item><see cref="AddAlertBrokerWebStandalone"/>: <c>alertbroker serve</c> (with its own <c>/healthz</c> and <c>/readyz</c>): the state store's Redis
 /// (<c>AlertBroker:State:*</c>) and the model registry (<c>AlertBroker:Model:Registry*</c>), the keys <c>run</c> uses;
 /// the fleet's numbers from the workers' registry heartbeats; recent classifications from the list the workers keep in
 /// the state store's Redis.</item>
@@ -114,6 +114,8 @@ public static class WebHosting
             };
         });
         services.AddHostedService<WebSourcesStarter>();
+        services.AddHealthChecks().AddServeChecks();
+        services.AddSingleton<StandaloneHealthEndpoints>();
         return builder;
     }
 
@@ -126,12 +128,21 @@ public static class WebHosting
         return services;
     }
 
-    /// <summary>Maps the pages (<c>/ui/…</c>, <c>/</c> redirects there) and the read-only JSON API (<c>/api/…</c>).</summary>
+    /// <summary>
+    /// Maps the pages (<c>/ui/…</c>, <c>/</c> redirects there) and the read-only JSON API (<c>/api/…</c>); for
+    /// <see cref="AddAlertBrokerWebStandalone"/> (<c>serve</c>) also <c>/healthz</c> and <c>/readyz</c> (a worker maps its
+    /// own).
+    /// </summary>
     public static IEndpointRouteBuilder MapAlertBrokerWeb(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         WebApi.Map(endpoints);
         WebAssets.Map(endpoints);
+        if (endpoints.ServiceProvider.GetService<StandaloneHealthEndpoints>() is not null)
+        {
+            endpoints.MapAlertBrokerHealthEndpoints();
+        }
+
         return endpoints;
     }
 

@@ -99,6 +99,27 @@ public sealed class ModelPackagingCommandsTests : IDisposable
         Assert.False(Directory.Exists(output));
     }
 
+    // "--meta lengths" got two lines contradicting each other ("has 0 metadata features but encoding … fills 4" and "is
+    // given as the metadata input but the model has no metadata features"), neither saying an int32 [batch] is no metadata.
+    // Now: that, and (as for any input no role takes) that the scorer could not feed it.
+    [Fact]
+    public void Package_MetaNamesTheLengthsInput_OneLineSayingItIsNotAMetadataVector()
+    {
+        var output = Path.Combine(_root, "meta-lengths", "1");
+
+        var (exit, _, errors) = Package(Onnx(6, GruClassifierExportOptions.Default with { SelfDescribing = false }), "alertbroker-lc", output, new TensorRoles { Metadata = "lengths" });
+
+        Assert.Equal(1, exit);
+        var problems = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("does not fit:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            [
+                "does not fit: input 'lengths' (int32 [?]) cannot be the metadata input, which is float32 [batch, M]",
+                "does not fit: the graph has input 'lengths' (int32 [?]) that plays no part in the scoring contract (step features, metadata, state in, lengths); the scorer could not feed it",
+            ],
+            problems);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public void Package_OutputAlreadyHoldsAPackage_ExitsTwo()
     {

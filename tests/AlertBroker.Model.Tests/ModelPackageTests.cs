@@ -393,6 +393,22 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains("classes[1] is empty: every class needs a name", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("SN Ia, normal", "SN Ia, normal")]
+    [InlineData("SNIa=0.5", "SNIa=0.5")]
+    [InlineData("SN\nIa", "SN?Ia")]
+    [InlineData("SNIa ", "SNIa ")]
+    [InlineData("\tSNIa", "?SNIa")]
+    public void Load_AClassNameThatCannotBeWrittenInAList_ReportsInvalidManifest(string name, string shown)
+    {
+        // Such a name passed models inspect and package: models priors --priors NAME=P,… could not name it, and a newline
+        // split its line in every report.
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Classes = [.. m.Classes.Take(1), name, .. m.Classes.Skip(2)] });
+
+        Assert.Contains(LoadFails(dir).Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest && p.Message.Contains($"classes[1] '{shown}' cannot be a class name: no ',' or '=', control character or space at either end", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Load_HiddenOrLayersDifferFromH0_ReportsTensorMismatch()
     {

@@ -118,6 +118,8 @@ public sealed partial class DocumentedSettingsTests
         { "Candidates:MinDetections", "0" },
         { "Candidates:MinDetections", "1001" },
         { "Telemetry:OtlpEndpoint", "\"collector:4317\"" },
+        { "Telemetry:AllowedHosts", "\"broker.example.org:9464\"" },
+        { "Telemetry:AllowedHosts", "\"http://broker.example.org\"" },
         { "Web:RecentClassifications", "100001" },
         { "Web:RefreshSeconds", "0.1" },
         { "Web:MaxStreamClients", "0" },

@@ -278,6 +278,36 @@ public sealed class StartChecksTests : IDisposable
         Assert.True(new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { OtlpEndpoint = "http://collector:4317" }).Succeeded);
     }
 
+    [Theory]
+    [InlineData("broker.example.org:9464", "is not a host name")]
+    [InlineData("http://broker.example.org", "is not a host name")]
+    [InlineData("localhost;broker/ui", "is not a host name")]
+    [InlineData("::1", "write it in brackets ([::1])")]
+    [InlineData("[broker]", "is not an IPv6 address in brackets")]
+    [InlineData("broker.*.org", "is not a host name")]
+    public void Validate_AllowedHostThatIsNotAHostName_FailsNamingIt(string hosts, string problem)
+    {
+        var result = new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { AllowedHosts = hosts });
+
+        Assert.True(result.Failed);
+        Assert.Contains("AlertBroker:Telemetry:AllowedHosts: '", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(problem, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "127.0.0.1", "localhost;127.0.0.1;[::1]")]
+    [InlineData("", "::1", "localhost;127.0.0.1;[::1]")]
+    [InlineData(null, "0.0.0.0", "*")]
+    [InlineData(null, "10.1.2.3", "*")]
+    [InlineData(" broker.example.org ; *.svc.cluster.local;[::1],10.0.0.5 ", "127.0.0.1", "broker.example.org;*.svc.cluster.local;[::1];10.0.0.5")]
+    public void AllowedHostList_GivenOrTheDefaultForTheAddress(string? hosts, string address, string expected)
+    {
+        var options = new TelemetryOptions { AllowedHosts = hosts, HttpAddress = address };
+
+        Assert.True(new TelemetryOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(expected, string.Join(';', options.AllowedHostList()));
+    }
+
     // Mistyped keys were ignored without a word.
     [Fact]
     public void Find_MistypedKeys_NamesEachWithTheLikelyKey()

@@ -80,7 +80,7 @@ internal static class ServeCommand
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
 
-        // It would announce /healthz, /readyz and /metrics, which only a worker serves; the address is printed below.
+        // It would announce /metrics too, which only a worker serves; the address is printed below.
         builder.Logging.AddFilter("AlertBroker.Worker.Hosting.HttpListeningAnnouncer", LogLevel.None);
         if (builder.Configuration["AlertBroker:Telemetry:HttpPort"]?.Trim() == "0")
         {

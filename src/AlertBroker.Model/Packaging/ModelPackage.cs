@@ -510,6 +510,20 @@ public sealed class ModelPackage : IDisposable
         }
     }
 
+    private static int IndexOfUnwritable(IReadOnlyList<string> names)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            var name = names[i];
+            if (name.AsSpan().IndexOfAny(',', '=') >= 0 || name.Any(char.IsControl) || char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     private static int IndexOfBlank(IReadOnlyList<string> names)
     {
         for (var i = 0; i < names.Count; i++)
@@ -812,6 +826,12 @@ public sealed class ModelPackage : IDisposable
         {
             // A class without a name cannot be told apart in a classification, a report or a promotion (train refuses one).
             Invalid($"classes[{blank}] is {(classes[blank] is null ? "null" : "empty")}: every class needs a name");
+        }
+        else if (IndexOfUnwritable(classes) is >= 0 and var odd)
+        {
+            // Class names are written in NAME=P,… and from,to lists (models priors --priors, --class-map) and in
+            // line-oriented output: one holding a separator, a control character or outer spaces could not be named there.
+            Invalid($"classes[{odd}] '{Shown(classes[odd])}' cannot be a class name: no ',' or '=', control character or space at either end");
         }
         else if (new HashSet<string>(classes).Count != classes.Count)
         {

@@ -100,6 +100,15 @@ public static class ModelPackager
         }
 
         var metaInput = Find(inputs, roles.Metadata);
+        if (metaInput is not null && !(metaInput.ElementType == OnnxElementType.Float && metaInput.Shape.Count == 2))
+        {
+            // One line saying what is wrong: "--meta lengths" was told both that it had 0 metadata features and that the
+            // model had none, contradicting each other and missing that an integer [batch] tensor is no metadata vector.
+            problems.Add($"input '{metaInput.Name}' ({ScoringContract.Describe(metaInput)}) cannot be the metadata input, which is float32 [batch, M]");
+            roles = roles with { Metadata = null };
+            metaInput = null;
+        }
+
         var metaFeatures = metaInput is { Shape.Count: 2 } && metaInput.Shape[1] >= 0 ? (int)metaInput.Shape[1] : 0;
         if (metaInput is not null && encoding.MetaFeatureCount == 0)
         {

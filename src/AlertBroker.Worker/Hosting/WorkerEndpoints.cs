@@ -24,6 +24,19 @@ public static class WorkerEndpoints
     public static IEndpointRouteBuilder MapAlertBrokerWorkerEndpoints(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapAlertBrokerHealthEndpoints();
+        endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
+        return endpoints;
+    }
+
+    /// <summary>
+    /// <c>/healthz</c> and <c>/readyz</c> only, over whatever checks the application registered with the tags
+    /// <see cref="WorkerHealthChecks.LiveTag"/> and <see cref="WorkerHealthChecks.ReadyTag"/> (the worker's, or
+    /// <c>serve</c>'s).
+    /// </summary>
+    public static IEndpointRouteBuilder MapAlertBrokerHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.LiveTag),
@@ -34,7 +47,6 @@ public static class WorkerEndpoints
             Predicate = r => r.Tags.Contains(WorkerHealthChecks.ReadyTag),
             ResponseWriter = WorkerHealthChecks.WriteJsonAsync,
         }).WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
-        endpoints.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata(s_readMethods)).Add(NoSniffNoStore);
         return endpoints;
     }
 

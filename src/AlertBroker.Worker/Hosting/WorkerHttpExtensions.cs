@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -45,9 +47,24 @@ public static class WorkerHttpExtensions
                 kestrel.Listen(ip, p);
             }
         });
+        // Requests naming another host are answered 400 before anything else runs (TelemetryOptions.AllowedHosts).
+        builder.Services.AddHostFiltering(_ => { });
+        builder.Services.AddOptions<HostFilteringOptions>().Configure<IOptions<TelemetryOptions>>((filtering, telemetry) =>
+            filtering.AllowedHosts = [.. telemetry.Value.AllowedHostList()]);
+        builder.Services.AddTransient<IStartupFilter, HostFilteringFirst>();
         builder.Services.AddHostedService<HttpListeningAnnouncer>();
         return builder;
     }
+}
+
+/// <summary>Puts the host filter in front of every other middleware and endpoint.</summary>
+internal sealed class HostFilteringFirst : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.UseHostFiltering();
+        next(app);
+    };
 }
 
 /// <summary>With <c>HttpPort</c> 0 the application keeps its host but listens nowhere.</summary>

@@ -333,6 +333,58 @@ public sealed class TelemetryOptions
 
     /// <summary>OTLP endpoint for metrics and traces (e.g. http://collector:4317); none when empty.</summary>
     public string? OtlpEndpoint { get; set; }
+
+    /// <summary>
+    /// The host names a request may name in its <c>Host</c> header (without the port), separated by <c>;</c>: <c>*</c> for
+    /// any, <c>*.example.org</c> for any name under it, IPv6 addresses in brackets. Any other request is answered 400.
+    /// Empty (the default): on a loopback <see cref="HttpAddress"/>, <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>
+    /// only, so that a web page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) cannot read the pages,
+    /// the API or the metrics through a browser; on any other address, any host (give the names clients use to restrict it).
+    /// </summary>
+    public string? AllowedHosts { get; set; }
+
+    /// <summary>The hosts answered: <see cref="AllowedHosts"/> split, or the default for <see cref="HttpAddress"/>.</summary>
+    public IReadOnlyList<string> AllowedHostList()
+    {
+        var given = SplitHosts(AllowedHosts);
+        if (given.Count > 0)
+        {
+            return given;
+        }
+
+        return System.Net.IPAddress.TryParse(HttpAddress, out var ip) && System.Net.IPAddress.IsLoopback(ip)
+            ? ["localhost", "127.0.0.1", "[::1]"]
+            : ["*"];
+    }
+
+    internal static List<string> SplitHosts(string? hosts) =>
+        (hosts ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    /// <summary>Why <paramref name="host"/> cannot be an <see cref="AllowedHosts"/> entry, or null when it can.</summary>
+    internal static string? HostProblem(string host)
+    {
+        if (host == "*")
+        {
+            return null;
+        }
+
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            return System.Net.IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? null
+                : "is not an IPv6 address in brackets";
+        }
+
+        if (System.Net.IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return "is an IPv6 address: write it in brackets ([" + host + "])";
+        }
+
+        var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+        return Uri.CheckHostName(name) is UriHostNameType.Dns or UriHostNameType.IPv4 && !name.Contains('*', StringComparison.Ordinal)
+            ? null
+            : "is not a host name (no scheme, port or path: example.org, *.example.org, 10.0.0.5, [::1] or *)";
+    }
 }
 
 /// <summary>Start-time checks with messages that say what to set.</summary>
@@ -715,6 +767,14 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
         if (!System.Net.IPAddress.TryParse(options.HttpAddress, out _))
         {
             return ValidateOptionsResult.Fail("AlertBroker:Telemetry:HttpAddress must be an IP address (127.0.0.1 keeps the endpoints on loopback).");
+        }
+
+        foreach (var host in TelemetryOptions.SplitHosts(options.AllowedHosts))
+        {
+            if (TelemetryOptions.HostProblem(host) is { } problem)
+            {
+                return ValidateOptionsResult.Fail($"AlertBroker:Telemetry:AllowedHosts: '{host}' {problem}.");
+            }
         }
 
         // "collector:4317" parses as an absolute URI with scheme "collector"; the OTLP exporter needs http or https.
