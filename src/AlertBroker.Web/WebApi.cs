@@ -243,9 +243,37 @@ internal static class WebApi
         }
 
         s.ThrowIfRegistryDisconnected();
-        var status = await RegistryStatus.ReadAsync(s.Registry, LiveWorker, auditTail: 0, ct).ConfigureAwait(false);
-        var audit = await s.Registry.GetRecentAuditAsync(MaxAuditRecords, ct).ConfigureAwait(false);
-        var versions = (await s.Registry.ListAsync(ct).ConfigureAwait(false))
+
+        // One damaged record (a torn write, another program's value) took the whole page: each part is read on its own, and
+        // a part whose record cannot be read is left out with a note naming the record; only when none can be read is the
+        // page the 503 (SourceError: "a data source holds a record it cannot read").
+        var damaged = new List<RegistryException>();
+        async Task<T?> Readable<T>(Func<Task<T>> read)
+            where T : class
+        {
+            try
+            {
+                return await read().ConfigureAwait(false);
+            }
+            catch (RegistryException e) when (e.DamagedRecord)
+            {
+                damaged.Add(e);
+                return null;
+            }
+        }
+
+        var registry = s.Registry;
+        var status = await Readable(() => RegistryStatus.ReadAsync(registry, LiveWorker, auditTail: 0, ct)).ConfigureAwait(false);
+        var audit = await Readable(() => registry.GetRecentAuditAsync(MaxAuditRecords, ct)).ConfigureAwait(false);
+        var listed = await Readable(() => registry.ListAsync(ct)).ConfigureAwait(false);
+        if (status is null && audit is null && listed is null)
+        {
+            throw damaged[0];
+        }
+
+        notes.AddRange(damaged.Select(e => "Left out: " + e.Message));
+        status ??= new RegistryStatus { Surveys = [], Workers = [], Audit = [] };
+        var versions = (listed ?? [])
             .Select(m => new ModelVersionDto(
                 m.Name,
                 m.Version,
@@ -262,7 +290,7 @@ internal static class WebApi
                 ShadowFor = [.. status.Surveys.Where(v => Same(m, v.Shadow)).Select(v => v.Survey)],
             })
             .ToList();
-        if (!status.Surveys.Any(v => v.Active is not null))
+        if (!status.Surveys.Any(v => v.Active is not null) && damaged.Count == 0)
         {
             notes.Add("No model is active yet: push one and promote it (alertbroker models push / promote [--survey S]).");
         }
@@ -270,7 +298,7 @@ internal static class WebApi
         var pointers = status.Surveys
             .Where(v => v.Active is not null || v.Previous is not null || v.Shadow is not null)
             .ToDictionary(v => v.Survey, v => new SurveyPointersDto(ModelPointerDto.From(v.Active), ModelPointerDto.From(v.Previous), ModelPointerDto.From(v.Shadow), v.ShadowStatistics), StringComparer.Ordinal);
-        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. audit.Records.Reverse()], status.Workers, local, notes) { AuditTruncated = audit.HasOlder };
+        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. (audit?.Records ?? []).Reverse()], status.Workers, local, notes) { AuditTruncated = audit?.HasOlder ?? false };
     }
 
     /// <summary>Per survey, the active and shadow models: the registry's pointers, else the fixed models the worker serves.</summary>

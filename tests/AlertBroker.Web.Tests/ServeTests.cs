@@ -534,20 +534,71 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     }
 
     // A registry record that is not JSON (another program's value, a torn write) was reported as "a data source did not
-    // answer": the registry answered, and the operator went looking for an outage.
+    // answer": the registry answered, and the operator went looking for an outage. Then one such record took the whole
+    // models page; now the parts that can be read are shown, with a note naming the record.
     [Fact]
-    public async Task Serve_RegistryRecordThatIsNotJson_The503SaysTheRecordCannotBeReadNotThatNothingAnswered()
+    public async Task Serve_OneModelRecordThatIsNotJson_ThePageShowsTheRestWithANoteNamingTheRecord()
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
         var registryPrefix = "regjson" + Guid.NewGuid().ToString("N")[..6];
         await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:index", "m@1");
         await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:model:m@1:info", "not json{");
+        await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:surveys", "ztf");
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:models:active:ztf", JsonSerializer.Serialize(new { name = "m", version = "1", sha256 = new string('a', 64), sinceUtc = DateTimeOffset.UtcNow }));
+        await using var serve = await StartServeOverRegistryAsync(registryPrefix);
+        using var http = Client(serve);
+
+        var page = Get(http, "/api/models");
+
+        Assert.Equal(0, page.GetProperty("versions").GetArrayLength());
+        Assert.Equal("m", page.GetProperty("pointers").GetProperty("ztf").GetProperty("active").GetProperty("name").GetString());
+        var note = Assert.Single(page.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!));
+        Assert.StartsWith("Left out: registry record Redis key {" + registryPrefix + "}:model:m@1:info is not valid JSON", note, StringComparison.Ordinal);
+        await serve.StopAsync();
+    }
+
+    [Fact]
+    public async Task Serve_ActivePointerThatIsNotJson_TheVersionsAndAuditStillShow()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "regptr" + Guid.NewGuid().ToString("N")[..6];
+        using (var connection = await _redis.ConnectAsync())
+        {
+            var registry = new RedisModelRegistry(connection, registryPrefix);
+            var dir = WebTestKit.ShippedModel("ztf-bts", "2.0.0");
+            await registry.PushAsync(new ModelPackageBytes(File.ReadAllBytes(Path.Combine(dir, "model.json")), File.ReadAllBytes(Path.Combine(dir, "model.onnx"))), "serve-test");
+        }
+
+        await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:surveys", "ztf");
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:models:active:ztf", "{\"name\":");
+        await using var serve = await StartServeOverRegistryAsync(registryPrefix);
+        using var http = Client(serve);
+
+        var page = Get(http, "/api/models");
+
+        Assert.Equal("ztf-bts", Assert.Single(page.GetProperty("versions").EnumerateArray()).GetProperty("name").GetString());
+        var note = Assert.Single(page.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!));
+        Assert.StartsWith("Left out: registry record Redis key {" + registryPrefix + "}:models:active:ztf is not valid JSON", note, StringComparison.Ordinal);
+        await serve.StopAsync();
+    }
+
+    // Nothing readable: the page is the 503 that says a record cannot be read (not that nothing answered).
+    [Fact]
+    public async Task Serve_EveryPartDamaged_The503SaysTheRecordCannotBeReadNotThatNothingAnswered()
+    {
+        Assert.True(_redis.Available, _redis.UnavailableReason);
+        var registryPrefix = "regall" + Guid.NewGuid().ToString("N")[..6];
+        await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:index", "m@1");
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:model:m@1:info", "not json{");
+        await _redis.ExecuteAsync("SADD", "{" + registryPrefix + "}:models:surveys", "ztf");
+        await _redis.ExecuteAsync("SET", "{" + registryPrefix + "}:models:active:ztf", "null");
+        await _redis.ExecuteAsync("LPUSH", "{" + registryPrefix + "}:models:audit", "[1,");
         await using var serve = await StartServeOverRegistryAsync(registryPrefix);
         using var http = Client(serve);
 
         var error = await Error503Async(http, "/api/models");
 
-        Assert.StartsWith("a data source holds a record it cannot read: registry record Redis key {" + registryPrefix + "}:model:m@1:info is not valid JSON", error, StringComparison.Ordinal);
+        Assert.StartsWith("a data source holds a record it cannot read: registry record Redis key {" + registryPrefix + "}:models:active:ztf", error, StringComparison.Ordinal);
         await serve.StopAsync();
     }
 
