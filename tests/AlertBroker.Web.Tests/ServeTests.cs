@@ -396,6 +396,13 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
 
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)) };
 
+        // Live, not ready: the readiness check names the store (serve had no probe of its own).
+        Assert.Equal(HttpStatusCode.OK, (await ServeProbeAndHostTests.HealthAsync(http, "/healthz")).Code);
+        var notReady = await ServeProbeAndHostTests.HealthAsync(http, "/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.Code);
+        Assert.Contains(notReady.Checks, c => c is { Name: "redis", Status: "Unhealthy" } && c.Description == "the state store (Redis 127.0.0.1:" + redisPort.ToString(CultureInfo.InvariantCulture) + " prefix ab) is not connected (reconnecting in the background)");
+        Assert.Contains(notReady.Checks, c => c is { Name: "model_registry", Status: "Healthy", Description: "no model registry configured" });
+
         // Each answered only after the Redis client's 5 s timeout, with its diagnostics dump; now at once, saying what is down.
         foreach (var path in new[] { "/api/objects/ztf/ZTF26aaaaaaa", "/api/objects/ztf/ZTF26aaaaaaa/history", "/api/objects/search?q=ZTF26", "/api/objects/recent" })
         {
@@ -415,6 +422,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             Assert.True(await WebTestKit.WaitUntilAsync(() => sources.StoreNotAnswering() is null, TimeSpan.FromSeconds(30)), "the store did not reconnect");
             using var r = await http.GetAsync(new Uri("/api/objects/ztf/ZTF26aaaaaaa", UriKind.Relative));
             Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await ServeProbeAndHostTests.HealthAsync(http, "/readyz")).Code);
         }
         finally
         {
@@ -450,6 +458,12 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
             await registryRedis.StopAsync();
             var sources = serve.Services.GetRequiredService<WebSources>();
             Assert.True(await WebTestKit.WaitUntilAsync(() => sources.RegistryConnection is { IsConnected: false }, TimeSpan.FromSeconds(30)), "the client did not notice the registry Redis was gone");
+
+            // Not ready, naming the registry; the store it also reads answers.
+            var ready = await ServeProbeAndHostTests.HealthAsync(http, "/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.Code);
+            Assert.Contains(ready.Checks, c => c is { Name: "model_registry", Status: "Unhealthy" } && c.Description == "the model registry (Redis " + registryRedis.Configuration + " prefix gone) is not connected (reconnecting in the background)");
+            Assert.Contains(ready.Checks, c => c is { Name: "redis", Status: "Healthy" });
 
             var expected = "a data source did not answer: the model registry (Redis " + registryRedis.Configuration + " prefix gone) is not connected (reconnecting in the background)";
             foreach (var path in new[] { "/api/models", "/api/overview" })
