@@ -109,13 +109,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         foreach (var file in FolderExists(dir) ? Directory.GetFiles(dir, "*.json") : [])
         {
             // A record is named after its model: a copy under another name listed the model twice.
-            var model = ReadJson<RegisteredModel>(file);
-            if (Path.GetFileName(file) != model.Ref + ".json")
-            {
-                throw new RegistryException($"registry record {file} holds {model.Ref}, whose record is {model.Ref}.json: rename or remove it");
-            }
-
-            models.Add(model);
+            models.Add(CheckNamed(ReadJson<RegisteredModel>(file), file));
         }
 
         models.Sort(static (a, b) => a.PushedUtc.CompareTo(b.PushedUtc));
@@ -255,18 +249,20 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             audit.Append(RegistryJson.Serialize(record with { Survey = survey })).Append('\n');
         }
 
+        using var change = new StagedChange();
         foreach (var (survey, current, pointer) in writes)
         {
             Directory.CreateDirectory(SurveyDirectory(survey));
             if (current is not null)
             {
-                File.AppendAllText(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
+                change.Append(HistoryPath(survey), RegistryJson.Serialize(current) + "\n");
             }
 
-            WriteAtomically(ActivePath(survey), pointer);
+            change.Replace(ActivePath(survey), pointer);
         }
 
-        File.AppendAllText(AuditPath, audit.ToString());
+        change.Append(AuditPath, audit.ToString());
+        change.Commit();
     }
 
     public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -292,9 +288,11 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active, SinceUtc = record.Utc };
         var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
         history.RemoveAt(history.Count - 1);
-        WriteAtomically(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
-        WriteAtomically(ActivePath(survey), RegistryJson.Serialize(previous));
-        File.AppendAllText(AuditPath, audit);
+        using var change = new StagedChange();
+        change.Replace(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
+        change.Replace(ActivePath(survey), RegistryJson.Serialize(previous));
+        change.Append(AuditPath, audit);
+        change.Commit();
         return previous;
     }
 
@@ -319,20 +317,22 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
 
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        using var change = new StagedChange();
         foreach (var (survey, pointer) in writes)
         {
             Directory.CreateDirectory(SurveyDirectory(survey));
             if (pointer is null)
             {
-                File.Delete(ShadowPath(survey));
+                change.Delete(ShadowPath(survey));
             }
             else
             {
-                WriteAtomically(ShadowPath(survey), pointer);
+                change.Replace(ShadowPath(survey), pointer);
             }
         }
 
-        File.AppendAllText(AuditPath, audit.ToString());
+        change.Append(AuditPath, audit.ToString());
+        change.Commit();
     }
 
     public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)
@@ -378,8 +378,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var list = ReadMetadata();
         list.RemoveAll(d => d.Survey == declaration.Survey && d.Source == declaration.Source);
         list.Add(declaration);
-        WriteMetadata(list);
-        File.AppendAllText(AuditPath, audit);
+        using var change = new StagedChange();
+        change.Replace(MetadataPath, RegistryJson.Serialize(list));
+        change.Append(AuditPath, audit);
+        change.Commit();
     }
 
     public async Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -393,8 +395,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             return false;
         }
 
-        WriteMetadata(list);
-        File.AppendAllText(AuditPath, audit);
+        using var change = new StagedChange();
+        change.Replace(MetadataPath, RegistryJson.Serialize(list));
+        change.Append(AuditPath, audit);
+        change.Commit();
         return true;
     }
 
@@ -514,7 +518,6 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         return list;
     }
 
-    private void WriteMetadata(List<MetadataSourceDeclaration> list) => WriteAtomically(MetadataPath, RegistryJson.Serialize(list));
 
     /// <summary>Moves a single-pointer registry's pointer and history to the surveys its model declares (once per instance).</summary>
     private async Task EnsureMigratedAsync(CancellationToken cancellationToken)
@@ -555,11 +558,18 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     private string InfoPath(ModelRef model) => Path.Combine(_meta, "models", SafeName(model.ToString()) + ".json");
 
+    // The record asked for must be the model's own: a copy filed under another name was promoted under that name while the
+    // pointer named the copied model.
     private RegisteredModel? ReadInfo(ModelRef model)
     {
         var path = InfoPath(model);
-        return RecordExists(path) ? ReadJson<RegisteredModel>(path) : null;
+        return RecordExists(path) ? CheckNamed(ReadJson<RegisteredModel>(path), path) : null;
     }
+
+    private static RegisteredModel CheckNamed(RegisteredModel model, string path) =>
+        Path.GetFileName(path) == model.Ref + ".json"
+            ? model
+            : throw new RegistryException($"registry record {path} holds {model.Ref}, whose record is {model.Ref}.json: rename or remove it") { DamagedRecord = true };
 
     /// <summary>
     /// Whether a registry record file is there. Something else in its place (a directory where <c>active.json</c> belongs)
@@ -738,6 +748,116 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new RegistryException($"registry lock {path} was held by another command for more than {s_lockTimeout.TotalSeconds:F0} s; try again (a lock is released when its process ends)", e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One change to several registry files that a failure leaves as it found them: every file is opened, or its new content
+    /// written to a temporary file beside it, before any is changed (a directory in a record's place, a read-only file, a
+    /// full disk fail there); then the appends are written (the audit record among them) and the replacements renamed into
+    /// place. A pointer written before its audit record moved without one when the audit could not be written, and a
+    /// promotion over two surveys moved one of them when the other's history could not be.
+    /// </summary>
+    private sealed class StagedChange : IDisposable
+    {
+        private readonly List<(FileStream File, byte[] Text)> _appends = [];
+        private readonly List<(string Temp, string Path)> _replacements = [];
+        private readonly List<string> _deletions = [];
+        private readonly List<string> _created = [];
+        private bool _committed;
+
+        public void Append(string path, string text)
+        {
+            NotADirectory(path);
+            if (!File.Exists(path))
+            {
+                _created.Add(path);
+            }
+
+            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            _appends.Add((file, Encoding.UTF8.GetBytes(text)));
+
+            // A last line cut short (a torn write, a hand edit without its newline) would take the next record into it.
+            if (file.Length > 0)
+            {
+                file.Seek(-1, SeekOrigin.End);
+                if (file.ReadByte() != '\n')
+                {
+                    _appends[^1] = (file, [(byte)'\n', .. _appends[^1].Text]);
+                }
+            }
+
+            file.Seek(0, SeekOrigin.End);
+        }
+
+        public void Replace(string path, string content)
+        {
+            NotADirectory(path);
+            var temp = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _replacements.Add((temp, path));
+            File.WriteAllText(temp, content);
+        }
+
+        public void Delete(string path)
+        {
+            NotADirectory(path);
+            _deletions.Add(path);
+        }
+
+        public void Commit()
+        {
+            foreach (var (file, text) in _appends)
+            {
+                file.Write(text);
+                file.Flush(flushToDisk: true);
+            }
+
+            foreach (var (temp, path) in _replacements)
+            {
+                File.Move(temp, path, overwrite: true);
+            }
+
+            _replacements.Clear();
+            foreach (var path in _deletions)
+            {
+                File.Delete(path);
+            }
+
+            _committed = true;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (file, _) in _appends)
+            {
+                file.Dispose();
+            }
+
+            foreach (var (temp, _) in _replacements)
+            {
+                File.Delete(temp);
+            }
+
+            // A file opened for an append that never came was made empty by the opening: gone again, as it was.
+            foreach (var path in _committed ? [] : _created)
+            {
+                if (new FileInfo(path) is { Exists: true, Length: 0 })
+                {
+                    File.Delete(path);
+                }
+            }
+        }
+
+        private static void NotADirectory(string path)
+        {
+            if (Directory.Exists(path))
+            {
+                throw new RegistryException($"registry record {path} is a directory, not a file: repair it, or remove it to forget what it held") { DamagedRecord = true };
             }
         }
     }

@@ -403,9 +403,16 @@ public sealed class ModelPromoter(IModelRegistry registry)
             {
                 findings.Add($"refused: {previous.Ref} is registered now with other bytes (sha256 {package.Manifest.Onnx.Sha256}) than the pointer a rollback would restore ({previous.Sha256})");
             }
-            else if (package is not null)
+            else if (package is not null && SmokeTest(package, findings))
             {
-                SmokeTest(package, findings);
+                // The gate no promotion can override (a model that needs metadata only where a source supplies it) holds for
+                // a rollback too: rolling back to such a model after its source was removed put a model in place that every
+                // worker refuses. Only its refusal is kept; the line that says the sources are declared is not a problem.
+                var checks = new List<string>();
+                if (!await MetadataDeclaredAsync(previous.Ref, package.Manifest, [survey], checks, cancellationToken).ConfigureAwait(false))
+                {
+                    findings.AddRange(checks.Where(f => f.StartsWith("refused: ", StringComparison.Ordinal)));
+                }
             }
         }
 
@@ -425,7 +432,37 @@ public sealed class ModelPromoter(IModelRegistry registry)
             By = by,
         };
         await registry.RollbackAsync(survey, active, record, cancellationToken).ConfigureAwait(false);
+
+        // As after a promotion: the model now active is not also scored beside itself as its own shadow (models shadow
+        // refuses that state; a rollback to the shadowed model made it).
+        if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == previous.Ref)
+        {
+            await ClearShadowAsync(survey, by, $"{previous.Ref} became active again by a rollback", cancellationToken).ConfigureAwait(false);
+        }
+
         return record;
+    }
+
+    /// <summary>
+    /// The models of <paramref name="survey"/> (its active model and its shadow) that need <paramref name="source"/>, each as
+    /// "NAME@VERSION (active)": removing that source's declaration would leave them with a source every worker refuses them
+    /// without. A model whose manifest cannot be read is not counted (the pointer's own checks report it).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ModelsNeedingSourceAsync(string survey, string source, CancellationToken cancellationToken = default)
+    {
+        var pointers = await registry.GetSurveyAsync(survey, cancellationToken).ConfigureAwait(false);
+        var needing = new List<string>();
+        foreach (var (pointer, role) in new[] { (pointers.Active, "active"), (pointers.Shadow, "shadow") })
+        {
+            if (pointer is not null
+                && await registry.GetManifestAsync(pointer.Ref, cancellationToken).ConfigureAwait(false) is { EffectiveRequiresMetadata: true } manifest
+                && manifest.EffectiveMetadata.Any(m => m.Source == source))
+            {
+                needing.Add($"{pointer.Ref} ({role})");
+            }
+        }
+
+        return needing;
     }
 
     /// <summary>

@@ -83,6 +83,12 @@ public sealed class RegistryCommandsTests : IDisposable
         Assert.Equal(0, await RunAsync(["models", "promote", "cli-meta@1", "--registry", registry]));
         Assert.Equal("cli-meta@1", (await r.GetActiveAsync("ztf"))!.Ref.ToString());
 
+        // The active model needs the source: removing its declaration is refused (it went through, exit 0, and every worker
+        // then refused the active model); lsst's declarations are not ztf's.
+        Assert.Equal(1, await RunAsync(["models", "metadata", "remove", "--survey", "ztf", "--source", "mw-ebv", "--registry", registry]));
+        Assert.Contains(await r.GetMetadataSourcesAsync(), d => d is { Survey: "ztf", Source: "mw-ebv" });
+        Assert.DoesNotContain(await r.GetAuditAsync(), a => a.Action == "metadata-remove");
+
         // Rollback needs --survey once two surveys have models; it moves only that survey's pointer.
         Assert.NotEqual(0, await RunAsync(["models", "rollback", "--registry", registry]));
         Assert.Equal(0, await RunAsync(["models", "rollback", "--survey", "lsst", "--registry", registry]));

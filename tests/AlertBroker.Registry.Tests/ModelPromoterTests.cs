@@ -395,6 +395,50 @@ public sealed class ModelPromoterTests : IDisposable
         Assert.Equal(2, (await _registry.GetAuditAsync()).Count);
     }
 
+    // The gate no promotion can override held for promote and shadow but not for rollback: with its source removed, a
+    // rollback to a model that needs it put in place a model every worker refuses.
+    [Fact]
+    public async Task Rollback_ToAModelWhoseMetadataSourceWasRemoved_IsRefusedAndTheActiveModelStays()
+    {
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("ztf", "host-redshift", csv: "/data/z.csv"), RegistryContractTests.Record("metadata-set"));
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("ztf", "mw-ebv", hash: "ebv"), RegistryContractTests.Record("metadata-set"));
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "1", 1, metadata: true), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions())).Promoted);
+        Assert.Equal(["z-meta@1 (active)"], await _promoter.ModelsNeedingSourceAsync("ztf", "mw-ebv"));
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions())).Promoted);
+        Assert.Empty(await _promoter.ModelsNeedingSourceAsync("ztf", "mw-ebv"));
+        await _registry.RemoveMetadataSourceAsync("ztf", "mw-ebv", RegistryContractTests.Record("metadata-remove"));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("ztf", "carol", null));
+
+        Assert.StartsWith("cannot roll back ztf to z-meta@1; m@2 stays active: z-meta@1 needs metadata (host-redshift, mw-ebv) but the registry declares no source of mw-ebv for ztf", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new ModelRef("m", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+
+        // Declared again, the rollback goes through.
+        await _registry.SetMetadataSourceAsync(RegistryContractTests.Declaration("ztf", "mw-ebv", hash: "ebv"), RegistryContractTests.Record("metadata-set"));
+        Assert.Equal("z-meta@1", (await _promoter.RollbackAsync("ztf", "carol", null)).To);
+    }
+
+    // A rollback to the model being shadowed left it active and its own shadow (models shadow refuses that state), so
+    // workers would have scored every alert twice with it.
+    [Fact]
+    public async Task Rollback_ToTheShadowedModel_StopsShadowing()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
+        Assert.True((await _promoter.ShadowAsync(new ModelRef("m", "1"), new ShadowOptions())).Promoted);
+
+        await _promoter.RollbackAsync("ztf", "carol", null);
+
+        Assert.Equal(new ModelRef("m", "1"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await _registry.GetShadowAsync("ztf"));
+        var clear = (await _registry.GetAuditAsync())[^1];
+        Assert.Equal(("shadow-clear", "m@1", "carol"), (clear.Action, clear.From, clear.By));
+    }
+
     [Fact]
     public async Task Promote_CandidateWithCorruptStoredBytes_NamesTheReferenceOnce()
     {

@@ -628,6 +628,90 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         Assert.Contains("holds m@1, whose record is m@1.json", listed.Message, StringComparison.Ordinal);
     }
 
+    // Found by the registry hunt (2026-12-07): each pointer was written before the audit record, so an audit that could not
+    // be written (a directory in its place here; a full disk alike) left the pointer moved without its record, and a
+    // promotion over two surveys whose second history could not be written moved the first survey only.
+    [Fact]
+    public async Task Change_ThatCannotBeWrittenWhole_LeavesEveryRecordAsItWas()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", surveys: ["ztf", "lsst"]), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2, surveys: ["ztf", "lsst"]), "a"));
+        await registry.SetActiveAsync([new PointerMove("ztf", null, v1, Record("promote", null, v1)), new PointerMove("lsst", null, v1, Record("promote", null, v1))]);
+        var meta = Path.Combine(registry.Root, ".registry");
+        var audit = Path.Combine(meta, "audit.jsonl");
+        var auditBefore = File.ReadAllText(audit);
+
+        // Both surveys, the second's history unwritable: neither moves.
+        var lsstHistory = Path.Combine(meta, "surveys", "lsst", "history.jsonl");
+        Directory.CreateDirectory(lsstHistory);
+        var both = await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync([new PointerMove("ztf", v1, v2, Record("promote", v1, v2)), new PointerMove("lsst", v1, v2, Record("promote", v1, v2))]));
+        Assert.Equal($"registry record {lsstHistory} is a directory, not a file: repair it, or remove it to forget what it held", both.Message);
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.False(File.Exists(Path.Combine(meta, "surveys", "ztf", "history.jsonl")));
+        Assert.Equal(auditBefore, File.ReadAllText(audit));
+        Directory.Delete(lsstHistory);
+
+        // The audit unwritable: a promotion, a shadow and a metadata declaration change nothing.
+        File.Move(audit, audit + ".saved");
+        Directory.CreateDirectory(audit);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2)));
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.False(File.Exists(Path.Combine(meta, "surveys", "ztf", "history.jsonl")));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetShadowAsync("ztf", v2, Record("shadow", null, v2)));
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set")));
+        Assert.Empty(await registry.GetMetadataSourcesAsync());
+
+        // A rollback likewise.
+        Directory.Delete(audit);
+        File.Move(audit + ".saved", audit);
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+        auditBefore = File.ReadAllText(audit);
+        File.Move(audit, audit + ".saved");
+        Directory.CreateDirectory(audit);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1)));
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
+        Directory.Delete(audit);
+        File.Move(audit + ".saved", audit);
+        Assert.Equal(auditBefore, File.ReadAllText(audit));
+        Assert.Empty(Directory.GetFiles(meta, "*.tmp-*", SearchOption.AllDirectories));
+    }
+
+    // A last audit line without its newline (a hand edit, a torn write) took the next record into the same line.
+    [Fact]
+    public async Task Audit_LastLineWithoutItsNewline_TheNextRecordIsALineOfItsOwn()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var audit = Path.Combine(registry.Root, ".registry", "audit.jsonl");
+        File.WriteAllText(audit, File.ReadAllText(audit).TrimEnd('\n'));
+
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+
+        Assert.Equal(["m@1", "m@2"], (await registry.GetAuditAsync()).Select(r => r.To));
+    }
+
+    // A record copied under another name was listed as an error, but asked for by name it was that model's: promote m@9
+    // said "promoted m@9" while the pointer named m@1.
+    [Fact]
+    public async Task Get_RecordFiledUnderAnotherName_IsARegistryErrorNamingIt()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        var records = Path.Combine(registry.Root, ".registry", "models");
+        File.Copy(Path.Combine(records, "m@1.json"), Path.Combine(records, "m@9.json"));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetAsync(new ModelRef("m", "9")));
+
+        Assert.Equal($"registry record {Path.Combine(records, "m@9.json")} holds m@1, whose record is m@1.json: rename or remove it", e.Message);
+        Assert.True(e.DamagedRecord);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.GetPackageAsync(new ModelRef("m", "9")));
+    }
+
     // A survey's folder, or .registry itself, made a file read as an empty registry ("no model is active for ztf", status
     // without the survey, exit 0): said as the damage it is, as .registry/models made a file already was.
     [Fact]

@@ -517,6 +517,14 @@ internal static class RegistryCommands
 
     internal static async Task<int> RemoveMetadata(IModelRegistry registry, string survey, string source, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
+        // The promotion gate no one can override (a model that needs metadata only where a source supplies it) was undone
+        // by removing the source under the model: every worker then refused the active model.
+        if (await new ModelPromoter(registry).ModelsNeedingSourceAsync(survey, source, cancellationToken).ConfigureAwait(false) is { Count: > 0 } needing)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]refused:[/] {Markup.Escape(string.Join(" and ", needing))} needs {Markup.Escape(survey)}/{Markup.Escape(source)}: promote (or roll back to) a model that does not, or clear the shadow, before removing its source");
+            return 1;
+        }
+
         var record = new PromotionRecord { Action = "metadata-remove", Survey = survey, Utc = DateTimeOffset.UtcNow, From = source, To = string.Empty, Reason = reason, By = actor ?? Environment.UserName };
         var removed = await registry.RemoveMetadataSourceAsync(survey, source, record, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine(removed ? $"removed {Markup.Escape(survey)}/{Markup.Escape(source)}" : $"[yellow]{Markup.Escape(survey)}/{Markup.Escape(source)} was not declared[/]");
