@@ -447,6 +447,14 @@ internal static class RegistryCommands
 
     internal static async Task<int> Rollback(IModelRegistry registry, string? survey, string? reason, CancellationToken cancellationToken, string? actor = null)
     {
+        // Which survey to roll back is the caller's to say when several have models: a usage error (exit 2), as shadow
+        // --clear without --survey is (it was exit 1, as if the registry had refused).
+        if (survey is null && await registry.GetSurveysAsync(cancellationToken).ConfigureAwait(false) is { Count: > 1 } several)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]models rollback:[/] several surveys have models ({Markup.Escape(string.Join(", ", several))}): choose one with --survey");
+            return 2;
+        }
+
         survey = await OneSurveyAsync(registry, survey, cancellationToken).ConfigureAwait(false);
         var record = await new ModelPromoter(registry).RollbackAsync(survey, actor ?? Environment.UserName, reason, cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]rolled back[/] {Markup.Escape(survey)}: {Markup.Escape(record.From ?? "?")} → {Markup.Escape(record.To)}");
