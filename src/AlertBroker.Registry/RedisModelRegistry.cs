@@ -220,7 +220,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
                 throw new RegistryException(problem);
             }
 
-            var stored = await _db.StringGetAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
+            var stored = await StringGetCheckedAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
             if (PackageDescriptions.Repair(existing, model, stored[0].HasValue && stored[1].HasValue ? new ModelPackageBytes(stored[0]!, stored[1]!) : null) is not { } repaired)
             {
                 return existing;
@@ -259,7 +259,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             keys[i] = Key(members[i]!, "info");
         }
 
-        var values = keys.Length == 0 ? [] : await _db.StringGetAsync(keys).ConfigureAwait(false);
+        var values = await StringGetCheckedAsync(keys).ConfigureAwait(false);
         var models = new List<RegisteredModel>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
@@ -284,7 +284,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         var info = await GetAsync(model, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{model} is not registered");
         var key = model.ToString();
-        var values = await _db.StringGetAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
+        var values = await StringGetCheckedAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
         if (!values[0].HasValue || !values[1].HasValue)
         {
             throw new RegistryException($"{model}: package bytes are missing from the registry");
@@ -322,7 +322,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         RegistryNames.CheckSurvey(survey);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        var pointers = _db.StringGetAsync([ActiveKey(survey), ShadowKey(survey)]);
+        var pointers = StringGetCheckedAsync([ActiveKey(survey), ShadowKey(survey)]);
         var previous = _db.ListGetByIndexAsync(HistoryKey(survey), 0);
         var values = await pointers.ConfigureAwait(false);
         return new SurveyPointers
@@ -345,7 +345,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             keys[(2 * i) + 1] = ShadowKey(surveys[i]);
         }
 
-        var values = keys.Length == 0 ? [] : await _db.StringGetAsync(keys).ConfigureAwait(false);
+        var values = await StringGetCheckedAsync(keys).ConfigureAwait(false);
         var map = new Dictionary<string, SurveyPointers>(StringComparer.Ordinal);
         for (var i = 0; i < surveys.Count; i++)
         {
@@ -677,6 +677,54 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     private static string Event(string kind, string survey, ActivePointer? pointer) =>
         RegistryJson.Serialize(new RegistryEvent { Kind = kind, Survey = survey, Pointer = pointer });
+
+    /// <summary>
+    /// <paramref name="keys"/>' string values (null where a key is absent), as MGET reads them in one round trip, except that
+    /// a key of another type is a <see cref="RegistryException"/> naming it: MGET answers nil for it as for an absent key,
+    /// so another program's list at an active pointer read as "no model is active" (exit 0), and a model whose record was a
+    /// hash was left out of the list without a word. EXISTS goes out with the MGET (the same round trip; workers poll
+    /// <see cref="GetSnapshotAsync"/>); only when it counts more keys than MGET gave values are the nil keys' types asked.
+    /// </summary>
+    private async Task<RedisValue[]> StringGetCheckedAsync(RedisKey[] keys)
+    {
+        if (keys.Length == 0)
+        {
+            return [];
+        }
+
+        var get = _db.StringGetAsync(keys);
+        var exists = _db.KeyExistsAsync(keys);
+        await Task.WhenAll(get, exists).ConfigureAwait(false);
+        var values = await get.ConfigureAwait(false);
+        var read = 0;
+        foreach (var value in values)
+        {
+            read += value.IsNull ? 0 : 1;
+        }
+
+        if (await exists.ConfigureAwait(false) > read)
+        {
+            // Or a key written between the two commands: its type is then a string, and nothing is said.
+            var types = new List<(RedisKey Key, Task<RedisType> Type)>();
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (values[i].IsNull)
+                {
+                    types.Add((keys[i], _db.KeyTypeAsync(keys[i])));
+                }
+            }
+
+            foreach (var (key, type) in types)
+            {
+                if (await type.ConfigureAwait(false) is var actual and not (RedisType.None or RedisType.String))
+                {
+                    throw new RegistryException($"registry record Redis key {key} is a {actual.ToString().ToLowerInvariant()} where the registry keeps a string (another program's key under the registry's prefix?): remove it, or give the registry a prefix of its own") { DamagedRecord = true };
+                }
+            }
+        }
+
+        return values;
+    }
 
     private static ActivePointer? Pointer(RedisValue value, string survey, string role, RedisKey key) =>
         value.HasValue ? RegistryJson.Deserialize<ActivePointer>(value!, $"Redis key {key}") with { Survey = survey, Role = role } : null;

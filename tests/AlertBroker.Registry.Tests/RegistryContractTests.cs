@@ -1020,6 +1020,62 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Empty(await registry.GetAuditAsync());
     }
 
+    // Found by the CLI bug hunt: MGET answers nil for a key of another type, so such a key read as absent. `models status`
+    // said "active model: (none)" (exit 0) for a list at the active pointer, `models list` left out a model whose record
+    // was a hash, and a package whose model.json was a set read as "package bytes are missing".
+    [Theory]
+    [InlineData("models:active:ztf", "list")]
+    [InlineData("models:shadow:ztf", "hash")]
+    public async Task ReadPointers_KeyOfAnotherType_IsARegistryErrorNamingTheKeyAndItsType(string suffix, string type)
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var key = "{" + registry.Prefix + "}:" + suffix;
+        await ReplaceWithAnotherTypeAsync(key, type);
+
+        foreach (var read in new Func<Task>[] { () => registry.GetSurveyAsync("ztf"), () => registry.GetSnapshotAsync(), () => RegistryStatus.ReadAsync(registry, TimeSpan.FromSeconds(30)) })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Contains($"{key} is a {type} where the registry keeps a string", e.Message, StringComparison.Ordinal);
+            Assert.True(e.DamagedRecord);
+        }
+    }
+
+    [Theory]
+    [InlineData("info", "hash")]
+    [InlineData("manifest", "set")]
+    [InlineData("onnx", "list")]
+    public async Task ReadModels_PartOfAnotherType_IsARegistryErrorNamingTheKeyAndItsType(string part, string type)
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var key = "{" + registry.Prefix + "}:model:m@1:" + part;
+        await ReplaceWithAnotherTypeAsync(key, type);
+
+        // The model record is read by list and (with a single GET, which Redis refuses itself) by get; the bytes by get-package.
+        Func<Task> read = part == "info" ? () => registry.ListAsync() : () => registry.GetPackageAsync(new ModelRef("m", "1"));
+        var e = await Assert.ThrowsAsync<RegistryException>(read);
+
+        Assert.Contains($"{key} is a {type} where the registry keeps a string", e.Message, StringComparison.Ordinal);
+        Assert.True(e.DamagedRecord);
+        Assert.NotEmpty((await registry.GetPackageAsync(v2.Ref)).Onnx);
+    }
+
+    private async Task ReplaceWithAnotherTypeAsync(RedisKey key, string type)
+    {
+        var db = _connection.GetDatabase();
+        await db.KeyDeleteAsync(key);
+        Task write = type switch
+        {
+            "list" => db.ListRightPushAsync(key, "another program's value"),
+            "set" => db.SetAddAsync(key, "another program's value"),
+            _ => db.HashSetAsync(key, "field", "another program's value"),
+        };
+        await write;
+    }
+
     // Found by the web sweep: one member that is not a survey name made /api/models a 503 for every survey.
     [Fact]
     public async Task GetSurveys_MemberThatIsNotASurveyName_IsLeftOutAndTheStatusReads()
