@@ -265,7 +265,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         {
             if (values[i].HasValue)
             {
-                models.Add(RegistryJson.Deserialize<RegisteredModel>(values[i]!, $"Redis key {keys[i]}"));
+                models.Add(ModelRecord(values[i], keys[i], (string)members[i]!));
             }
         }
 
@@ -277,7 +277,21 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     {
         var key = Key(model.ToString(), "info");
         var v = await _db.StringGetAsync(key).ConfigureAwait(false);
-        return v.HasValue ? RegistryJson.Deserialize<RegisteredModel>(v!, $"Redis key {key}") : null;
+        return v.HasValue ? ModelRecord(v, key, model.ToString()) : null;
+    }
+
+    /// <summary>
+    /// The model record read from <paramref name="key"/>, the key of <paramref name="filedAs"/>. A record naming another
+    /// version (its keys copied to a new one) was read as what it names: <c>models promote m@9</c> said "promoted m@9" and
+    /// audited it while the pointer named m@1, and <c>models list</c> showed m@1 twice. The directory registry's list says so too.
+    /// </summary>
+    private static RegisteredModel ModelRecord(RedisValue value, RedisKey key, string filedAs)
+    {
+        var model = RegistryJson.Deserialize<RegisteredModel>(value!, $"Redis key {key}");
+        var named = model.Ref.ToString();
+        return named == filedAs
+            ? model
+            : throw new RegistryException($"registry record Redis key {key} names {named}, not {filedAs} (copied or renamed?): repair it, or remove it to forget what it held") { DamagedRecord = true };
     }
 
     public async Task<ModelPackageBytes> GetPackageAsync(ModelRef model, CancellationToken cancellationToken = default)

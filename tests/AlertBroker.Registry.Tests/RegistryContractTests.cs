@@ -1063,6 +1063,36 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.NotEmpty((await registry.GetPackageAsync(v2.Ref)).Onnx);
     }
 
+    // Found by the CLI bug hunt: m@1's keys copied to m@9 and indexed. `models promote m@9` said "promoted m@9" and audited
+    // it, but the pointer it wrote named m@1 (the record's own name), and `models list` showed m@1 twice. The directory
+    // registry's list refuses a record filed under another name; the Redis registry says the same.
+    [Fact]
+    public async Task GetAndList_RecordFiledUnderAnotherVersion_IsADamagedRecordNamingTheKeyAndBothVersions()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var db = _connection.GetDatabase();
+        var v1 = await registry.PushAsync(TestPackages.Valid("m", "1"), "a");
+        foreach (var part in new[] { "info", "manifest", "onnx" })
+        {
+            await db.StringSetAsync(tag + ":model:m@9:" + part, await db.StringGetAsync(tag + ":model:m@1:" + part));
+        }
+
+        await db.SetAddAsync(tag + ":models:index", "m@9");
+        var copy = new ModelRef("m", "9");
+
+        foreach (var read in new Func<Task>[] { () => registry.GetAsync(copy), () => registry.ListAsync(), () => registry.GetPackageAsync(copy), () => registry.GetManifestAsync(copy) })
+        {
+            var e = await Assert.ThrowsAsync<RegistryException>(read);
+            Assert.Contains($"registry record Redis key {tag}:model:m@9:info names m@1, not m@9 (copied or renamed?)", e.Message, StringComparison.Ordinal);
+            Assert.True(e.DamagedRecord);
+        }
+
+        Assert.Equal(v1.Sha256, (await registry.GetAsync(v1.Ref))!.Sha256);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.PushAsync(TestPackages.Valid("m", "9"), "a"));
+        Assert.Null(await registry.GetActiveAsync("ztf"));
+    }
+
     private async Task ReplaceWithAnotherTypeAsync(RedisKey key, string type)
     {
         var db = _connection.GetDatabase();
