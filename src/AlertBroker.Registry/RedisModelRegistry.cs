@@ -24,8 +24,32 @@ namespace AlertBroker.Registry;
 /// </remarks>
 public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryNotifications
 {
-    // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#.
-    private const string IdentityLua = "local function ident(json) if not json then return '' end local m = cjson.decode(json) return m.name .. '@' .. m.version .. '#' .. m.sha256 end ";
+    // Identity of a stored pointer, as PackageDescriptions.Identity builds it in C#. Field names are matched as the C# reader
+    // matches them (RegistryJson: case-insensitively), the registry's own lower-case spelling first: a pointer written with
+    // "Name"/"Sha256" (.NET's default naming) read in C#, but the scripts read m.sha256 and failed with a raw Lua error that
+    // named no key. Every script's caller has just read the same record in C#, which refuses a damaged one naming its key;
+    // what C# read and Lua still cannot (changed in between, or a field spelt twice in different cases) gets an identity no
+    // pointer has, so the compare-and-set fails ("check again") and nothing is written.
+    private const string IdentityLua = """
+        local function field(m, name)
+          local v = m[name]
+          if v == nil then
+            for k, x in pairs(m) do
+              if type(k) == 'string' and string.lower(k) == name then v = x break end
+            end
+          end
+          if type(v) == 'string' then return v end
+          return nil
+        end
+        local function ident(json)
+          if not json then return '' end
+          local ok, m = pcall(cjson.decode, json)
+          if not ok or type(m) ~= 'table' then return '?' end
+          local name, version, sha = field(m, 'name'), field(m, 'version'), field(m, 'sha256')
+          if not (name and version and sha) then return '?' end
+          return name .. '@' .. version .. '#' .. sha
+        end
+        """ + "\n";
 
     // Checks each KEYS[i] against the type the registry keeps there ('' skips) before a script writes anything: Redis does
     // not undo a script's earlier writes when a later command fails, so a key of another type (another program's, under

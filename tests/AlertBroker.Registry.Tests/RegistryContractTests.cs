@@ -1093,6 +1093,33 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Null(await registry.GetActiveAsync("ztf"));
     }
 
+    // A pointer written with capitalised field names ({"Name":…,"Sha256":…}, as .NET writes by default) reads in C# (the
+    // registry's JSON matches names case-insensitively), but the scripts' identity read m.sha256: promote and rollback
+    // failed with "attempt to concatenate field 'sha256' (a nil value)", naming no key. The scripts read it as C# does.
+    [Fact]
+    public async Task PromoteAndRollback_PointersWithCapitalisedFieldNames_AreReadAsTheRegistryReadsThem()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a"));
+        var capitalised = System.Text.Json.JsonSerializer.Serialize(v1);
+        Assert.Contains("\"Sha256\":", capitalised, StringComparison.Ordinal);
+        await _connection.GetDatabase().StringSetAsync("{" + registry.Prefix + "}:models:active:ztf", capitalised);
+        var current = await registry.GetActiveAsync("ztf");
+        Assert.Equal(v1.Ref, current!.Ref);
+
+        await registry.SetActiveAsync("ztf", current, v2, Record("promote", current, v2));
+
+        Assert.Equal(v2.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
+
+        // The capitalised pointer is now the history entry the rollback compares and restores.
+        var restored = await registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1));
+
+        Assert.Equal(v1.Ref, restored.Ref);
+        Assert.Equal(v1.Sha256, (await registry.GetActiveAsync("ztf"))!.Sha256);
+    }
+
     private async Task ReplaceWithAnotherTypeAsync(RedisKey key, string type)
     {
         var db = _connection.GetDatabase();
