@@ -115,6 +115,72 @@ public sealed class ArchiveReaderTests : IDisposable
         Assert.Equal(File.ReadAllBytes(files[1]), alone.Payload.ToArray());
     }
 
+    // Found by the CLI hunt (2026-12-07): an archive of .avro.gz entries replayed as 0 alerts, exit 0 (the same files in a
+    // directory were read); a damaged one is that entry's error, and the archive reads on.
+    [SharedDataFact]
+    public void Read_AvroGzEntriesInATar_AreDecompressed_ADamagedOneIsItsOwnError()
+    {
+        var files = SharedData.Files("alert-samples/ztf-real-50").Take(3).ToArray();
+        var archive = Path.Combine(_dir, "mixed.tar.gz");
+        using (var gz = new GZipStream(File.Create(archive), CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gz, TarEntryFormat.Pax))
+        {
+            void Entry(string name, byte[] data) => tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) });
+            Entry("a.avro.gz", Gzip(File.ReadAllBytes(files[0])));
+            Entry("b.avro.gz", [0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            Entry("c.avro", File.ReadAllBytes(files[1]));
+            Entry("d.AVRO.GZ", Gzip(File.ReadAllBytes(files[2])));
+        }
+
+        var inputs = AlertArchiveReader.Read([archive]).Select(i => (i.Source, Bytes: i.Payload.ToArray(), i.Error)).ToList();
+
+        Assert.Equal(["a.avro.gz", "b.avro.gz", "c.avro", "d.AVRO.GZ"], inputs.Select(i => i.Source[(i.Source.IndexOf('!', StringComparison.Ordinal) + 1)..]));
+        Assert.Equal(File.ReadAllBytes(files[0]), inputs[0].Bytes);
+        Assert.Equal(AlertErrorKind.Archive, inputs[1].Error?.Kind);
+        Assert.StartsWith("entry is not valid gzip", inputs[1].Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(files[1]), inputs[2].Bytes);
+        Assert.Equal(File.ReadAllBytes(files[2]), inputs[3].Bytes);
+    }
+
+    // A file is an archive by its name, compressed or not by its first bytes: a gzip tar named .tar was "Unable to parse
+    // number.", a plain tar named .tgz "unsupported compression method" (the same bytes through a pipe read whole).
+    [SharedDataTheory]
+    [InlineData(true, "night.tar")]
+    [InlineData(false, "night.tgz")]
+    [InlineData(false, "night.tar.gz")]
+    public void Read_ArchiveCompressedOrNotWhateverItsName_IsReadWhole(bool gzip, string name)
+    {
+        var files = SharedData.Files("alert-samples/ztf-real-50").Take(2).ToArray();
+        var tarBytes = new MemoryStream();
+        using (var tar = new TarWriter(tarBytes, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (var f in files)
+            {
+                tar.WriteEntry(f, Path.GetFileName(f));
+            }
+        }
+
+        var archive = Path.Combine(_dir, name);
+        File.WriteAllBytes(archive, gzip ? Gzip(tarBytes.ToArray()) : tarBytes.ToArray());
+
+        var inputs = AlertArchiveReader.Read([archive]).ToList();
+
+        Assert.Equal(2, inputs.Count);
+        Assert.All(inputs, i => Assert.Null(i.Error));
+        Assert.Equal(File.ReadAllBytes(files[1]), inputs[1].Payload.ToArray());
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        var output = new MemoryStream();
+        using (var gz = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gz.Write(data);
+        }
+
+        return output.ToArray();
+    }
+
     [Fact]
     public void Read_CorruptGzip_YieldsAnErrorAndContinues()
     {
