@@ -65,12 +65,13 @@ public sealed class WorkerStartChecksTests : IDisposable
     [InlineData("1e300")]
     [InlineData("NaN")]
     [InlineData("Infinity")]
+    [InlineData("1e-7")]
     public async Task Run_TtlHoursNotASaneNumber_ExitsTwoNamingTheKey(string hours)
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(Run("--in-memory", "--random-model"), new Dictionary<string, string?> { ["AlertBroker__State__TtlHours"] = hours });
 
         AssertExitTwo(code, output);
-        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to 87600", output, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours from 1 second", output, StringComparison.Ordinal);
     }
 
     // An address not on this host was "fatal: SocketException" (run, exit 70) or "unexpected error" (serve, demo).

@@ -100,6 +100,7 @@ public sealed partial class DocumentedSettingsTests
         { "State:KeyPrefix", "\"\"" },
         { "State:KeyPrefix", "\"{ab}\"" },
         { "State:TtlHours", "-1" },
+        { "State:TtlHours", "1e-7" },
         { "State:TtlHours", "87601" },
         { "State:RetryInitialMs", "0" },
         { "State:MaxObservationsPerObject", "-1" },

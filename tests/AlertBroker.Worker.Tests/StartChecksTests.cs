@@ -213,23 +213,27 @@ public sealed class StartChecksTests : IDisposable
         Assert.Contains("AlertBroker:Kafka:CommitIntervalMs must be between 1 and 86400000", Failure(Kafka(o => o.CommitIntervalMs = ms)), StringComparison.Ordinal);
     }
 
-    // TtlHours=1e300 ended in "fatal: OverflowException: TimeSpan overflowed", exit 70.
+    // TtlHours=1e300 ended in "fatal: OverflowException: TimeSpan overflowed", exit 70. Below one second (1e-7 hours) Redis
+    // was told 0 ms, which it reads as "no expiry": objects kept forever, while the in-memory store forgot them at once.
     [Theory]
     [InlineData(1e300)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
     [InlineData(87_601)]
     [InlineData(-1)]
-    public void Validate_TtlHoursNotFiniteOrTooLarge_Fails(double hours)
+    [InlineData(1e-7)]
+    [InlineData(0.000277)]
+    public void Validate_TtlHoursNotFiniteOrOutOfRange_Fails(double hours)
     {
         var result = new StateOptionsValidator().Validate(null, new StateOptions { TtlHours = hours });
 
         Assert.True(result.Failed);
-        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to 87600", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours from 1 second (0.000278) up to 87600", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData(0)]
+    [InlineData(1.0 / 3600)]
     [InlineData(24)]
     [InlineData(87_600)]
     public void Validate_TtlHoursInRange_Succeeds(double hours)

@@ -131,6 +131,12 @@ public sealed class StateOptions
     /// <summary>Largest <see cref="TtlHours"/>: 10 years (a TimeSpan of much more overflows; NaN and infinity are refused too).</summary>
     internal const double MaxTtlHours = 87_600;
 
+    /// <summary>
+    /// Smallest <see cref="TtlHours"/> above 0: one second. Redis expires in whole milliseconds and reads 0 as "no expiry",
+    /// so 1e-7 hours kept every object forever in Redis while the in-memory store forgot it at once.
+    /// </summary>
+    internal const double MinTtlHours = 1.0 / 3600;
+
     /// <summary>First and longest wait between retries while the store is unreachable, milliseconds.</summary>
     public int RetryInitialMs { get; set; } = 200;
 
@@ -707,9 +713,9 @@ internal sealed class StateOptionsValidator : IValidateOptions<StateOptions>
             problems.Add("AlertBroker:State:KeyPrefix must not contain { or }: in a Redis Cluster a hash tag would put every object in one slot.");
         }
 
-        if (!(options.TtlHours is >= 0 and <= StateOptions.MaxTtlHours))
+        if (!(options.TtlHours is 0 or (>= StateOptions.MinTtlHours and <= StateOptions.MaxTtlHours)))
         {
-            problems.Add($"AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours up to {StateOptions.MaxTtlHours} (10 years).");
+            problems.Add($"AlertBroker:State:TtlHours must be 0 (keep forever) or a number of hours from 1 second (0.000278) up to {StateOptions.MaxTtlHours} (10 years).");
         }
 
         if (options.RetryInitialMs < 1 || options.RetryMaxMs < options.RetryInitialMs)
