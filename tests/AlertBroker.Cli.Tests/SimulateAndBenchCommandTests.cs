@@ -204,6 +204,26 @@ public sealed class SimulateAndBenchCommandTests : IDisposable
         Assert.DoesNotContain("alerts/s", cuda.Output, StringComparison.Ordinal);
     }
 
+    // Found by the CLI hunt (2026-12-07): ZTF alerts benchmarked with an LSST-only model printed tens of thousands of
+    // alerts/s, exit 0, with "scoring: none 100%" the only hint that nothing was scored.
+    [SharedDataFact]
+    public async Task BenchPipeline_NoAlertScored_SaysTheFigureMeasuresNoScoring()
+    {
+        var lsst = TestModelPackages.Export(Path.Combine(_root, "lsst-only", "1"), "lsst-only", "1", seed: 3, surveys: ["lsst"]);
+        var ztf = TestModelPackages.Export(Path.Combine(_root, "ztf-too", "1"), "ztf-too", "1", seed: 3, surveys: ["ztf"]);
+        string[] quick = ["bench", "pipeline", SharedData.Path("alert-samples", "ztf-real-50"), "--mode", "embedded", "--seconds", "0.2", "--sim-nights", "0", "--objects", "0"];
+
+        var none = await AlertBrokerProcess.RunToEndAsync([.. quick, "--model", lsst]);
+        var scored = await AlertBrokerProcess.RunToEndAsync([.. quick, "--model", ztf]);
+
+        Assert.True(none.Code == 0, $"exit {none.Code}: {none.Output}");
+        Assert.Contains("noalertwasscored:thisfiguremeasuresdecodingandstoringonly", Squeezed(none.Stderr), StringComparison.Ordinal);
+        Assert.True(scored.Code == 0, $"exit {scored.Code}: {scored.Output}");
+        Assert.DoesNotContain("no alert was scored", scored.Stderr, StringComparison.Ordinal);
+
+        static string Squeezed(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+    }
+
     [Theory]
     [InlineData("files", "zstandard")]
     [InlineData("tar", "snappy")]

@@ -352,6 +352,7 @@ public sealed class TrainingRefusalsTests : IDisposable
     [InlineData("evaluate --model {model} --data {data} --predictions {data}/ztf_toy_lightcurves.csv", "--predictions {data}/ztf_toy_lightcurves.csv is also read by this command (--data {data})")]
     [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --out {model}", "--out {model} is also read by this command (--from {model})")]
     [InlineData("finetune --from {model} --distill-from {model}/../../m/1 --data {data} --no-meta --epochs 1 --quiet --out {model}/", "is also read by this command (--from {model})")]
+    [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --checkpoints {model} --out {data}/../ft/1", "--checkpoints {model} is also read by this command (--from {model})")]
     [InlineData("replay {data}/alert.avro --out {data}/alert.avro", "--out {data}/alert.avro is also read by this command (<paths> {data}/alert.avro)")]
     [InlineData("replay {data} --out {data}/night/alert.avro", "is also read by this command (<paths> {data})")]
     public async Task OutputIsAnInput_UsageErrorAndTheInputKept(string commandLine, string message)
@@ -369,6 +370,18 @@ public sealed class TrainingRefusalsTests : IDisposable
 
         Assert.Contains(Fill(message), output, StringComparison.Ordinal);
         Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllText(file.Key)));
+    }
+
+    // An --encoding other than the base's was exit 1, where every other option contradicting the base is a usage error.
+    [Fact]
+    public async Task Finetune_EncodingOtherThanTheBases_UsageError()
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+
+        var output = await Refused(2, "finetune", "--from", model, "--data", data, "--no-meta", "--encoding", "muthukrishna2025@1", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("fine-tuning keeps the base's encoding", output, StringComparison.Ordinal);
     }
 
     // Another set's ids (or a CSV whose lines are not ids) left nothing out, and the objects meant to be held out took

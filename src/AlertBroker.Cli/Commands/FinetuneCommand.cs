@@ -46,6 +46,9 @@ internal static class FinetuneCommand
         redisSecurity.AddTo(command);
         command.Options.Add(registry);
         command.RefuseOutputThatIsAnInput(cli.Out, PathKind.Directory, from, cli.DistillFrom);
+
+        // --checkpoints into the base package wrote best.weights and last.weights into the model it reads (exit 0).
+        command.RefuseOutputThatIsAnInput(cli.Checkpoints, PathKind.Directory, from, cli.DistillFrom);
         command.SetAction(async (parse, ct) =>
         {
             var exit = Run(cli, parse, parse.GetValue(from)!, parse.GetValue(trainLayers)!, parse.GetValue(newHead), ct);
@@ -110,8 +113,9 @@ internal static class FinetuneCommand
 
         if (parse.GetValue(cli.EncodingName) is { } named && !(StepEncodings.All.FirstOrDefault(e => $"{e.Id.Name}@{e.Id.Version}" == named || e.Id.Name == named) is { } asked && asked.Id == encoding.Id))
         {
+            // A usage error, as every other option that contradicts the base (--train meta, --classes) is (it was exit 1).
             CliHelpers.Stderr.MarkupLine($"[red]--encoding {Markup.Escape(named)}: the base model was trained with {Markup.Escape(encoding.Id.ToString())}; fine-tuning keeps the base's encoding[/]");
-            return 1;
+            return 2;
         }
 
         // An encoding without metadata features (muthukrishna2025) never has a metadata branch.

@@ -3,6 +3,7 @@ using AlertBroker.Model.Onnx;
 using AlertBroker.Redis;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Scoring;
 using Spectre.Console;
 
@@ -207,5 +208,11 @@ internal static class PipelineBenchCommand
         AnsiConsole.WriteLine(string.Create(inv, $"{what}, {dataset}:"));
         var shadows = r.ShadowClassifications > 0 ? string.Create(inv, $"; {r.ShadowClassifications:N0} shadow classifications") : string.Empty;
         AnsiConsole.WriteLine(string.Create(inv, $"    {r.AlertsPerSecond:N0} alerts/s ({r.Alerts:N0} alerts, {r.Passes} passes, {r.Elapsed.TotalSeconds:F1} s); batch latency p50 {Percentiles.Of(r.BatchMs, 50):F1} ms, p90 {Percentiles.Of(r.BatchMs, 90):F1} ms, p99 {Percentiles.Of(r.BatchMs, 99):F1} ms; {CliHelpers.Counted(r.DeadLetters, "dead letter")}; scoring: {paths}{shadows}"));
+
+        // ZTF alerts benchmarked with an LSST-only model printed tens of thousands of alerts/s with nothing scored.
+        if (r.Alerts > 0 && r.Paths.GetValueOrDefault(ScoringPath.None) == r.Alerts)
+        {
+            CliHelpers.Stderr.MarkupLine("[yellow]    no alert was scored: this figure measures decoding and storing only (does the model serve these alerts' survey? models inspect shows its surveys)[/]");
+        }
     }
 }
