@@ -285,6 +285,48 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.DoesNotContain("Health check", worker.Output, StringComparison.Ordinal);
     }
 
+    // serve's own probes (2026-12-07) likewise: its state store's Redis not there, /healthz 200 and /readyz 503 naming it,
+    // with no framework "fail:" line per probe.
+    [Fact]
+    public async Task Serve_StoreNotThere_LiveNotReady_WithoutALogLinePerProbe()
+    {
+        var port = TestPorts.Free();
+        var redisPort = TestPorts.Free();
+        using var serve = AlertBrokerProcess.Start(["serve", "--redis", "127.0.0.1:" + redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)), Timeout = TimeSpan.FromSeconds(5) };
+        var notReady = 0;
+        var live = false;
+        string body = "";
+        for (var i = 0; i < 100 && notReady < 4 && !serve.HasExited; i++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+                {
+                    notReady++;
+                    body = await response.Content.ReadAsStringAsync();
+                }
+
+                using var liveness = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+                live |= liveness.StatusCode == System.Net.HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        serve.Terminate();
+        await serve.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(notReady == 4 && live, $"/readyz answered 503 {notReady} times, /healthz 200: {live}; output:\n{serve.Output}");
+        Assert.Contains("the state store (Redis 127.0.0.1:" + redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture) + " prefix ab) is not connected", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Health check", serve.Output, StringComparison.Ordinal);
+    }
+
     // A run killed outright (SIGKILL) cannot remove its directory; the next --random-model run removes it.
     [Fact]
     public async Task Run_RandomModel_DirectoryOfAKilledRunRemovedByTheNext()

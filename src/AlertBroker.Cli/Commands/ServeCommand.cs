@@ -80,6 +80,10 @@ internal static class ServeCommand
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical);
 
+        // As in run: each /readyz probe while not ready logged a framework "fail:" line; the body names the failing check,
+        // and serve says once that the store does not answer.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
+
         // It would announce /metrics too, which only a worker serves; the address is printed below.
         builder.Logging.AddFilter("AlertBroker.Worker.Hosting.HttpListeningAnnouncer", LogLevel.None);
         if (builder.Configuration["AlertBroker:Telemetry:HttpPort"]?.Trim() == "0")
