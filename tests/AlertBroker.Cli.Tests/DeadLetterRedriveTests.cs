@@ -131,6 +131,38 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.Equal(9, (await ReadAsync(DeadLetters, 10, TimeSpan.FromSeconds(15))).Count);
     }
 
+    // Found by the worker hunt (2026-12-07): with the worker still dead-lettering what is re-driven (its cause not fixed),
+    // one consume --redrive re-drove the same dead letters round and round (4 became 4,068 in a minute) and its idle
+    // timeout never came. It now re-drives what the topic held when it started, and stops.
+    [Fact]
+    public async Task Redrive_CauseNotFixed_OneRunStopsAfterWhatTheTopicHeldAtItsStart()
+    {
+        _kafka.CreateTopics(Input, Output, DeadLetters);
+        var alerts = SyntheticZtfAlerts.Generate(2, 1, seed: 75);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            foreach (var a in alerts)
+            {
+                await producer.ProduceAsync(Input, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(a.ObjectId), Value = a.Message });
+            }
+        }
+
+        using var worker = StartWorker(new Dictionary<string, string?> { ["AlertBroker__Alerts__ZtfMaxMjd"] = "59000" });
+        var dead = await ReadAsync(DeadLetters, 2, TimeSpan.FromSeconds(90));
+        Assert.True(dead.Count == 2, $"{dead.Count} dead letters:\n{worker.Output}");
+
+        string[] redrive = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "30",
+            "--kind", "InvalidValue", "--redrive", Input, "--kafka-property", MockSession];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(redrive, timeout: TimeSpan.FromSeconds(120));
+
+        Assert.True(code == 0, output);
+        Assert.True(output.Contains("[consume] 2 dead letters of kind InvalidValue; 2 re-driven to " + Input, StringComparison.Ordinal), output);
+
+        // The worker dead-letters the two again (their cause is not fixed): four in all, and no more.
+        Assert.Equal(4, (await ReadAsync(DeadLetters, 6, TimeSpan.FromSeconds(15))).Count);
+        await StopAsync(worker);
+    }
+
     [Theory]
     [InlineData("--redrive", "other")]
     [InlineData("--save-payloads", "dir")]

@@ -121,6 +121,10 @@ internal static class ConsumeCommand
                 Group = parse.GetValue(group),
                 IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
                 Properties = properties,
+
+                // A re-driven dead letter whose cause is not fixed comes back on the topic being read: re-drive what it held
+                // at the start, then stop.
+                StopAtEndAtStart = parse.GetValue(redrive) is not null,
             };
             // Kafka messages, as the worker reads them: a dead-lettered compression bomb is refused after as little work.
             var alertDecoder = CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir), new AlertBroker.Worker.Hosting.AlertOptions().ToDecoderLimits());

@@ -25,6 +25,14 @@ internal sealed record TopicReaderSettings
     /// <summary>Stop after this long without a message (zero: never).</summary>
     public TimeSpan IdleTimeout { get; init; }
 
+    /// <summary>
+    /// Read only what each partition held when it was assigned (its end offset then) and stop once every assigned partition
+    /// is read that far: messages that arrive meanwhile are left for the next run, their offsets not stored. For re-driving
+    /// dead letters, whose unfixed ones come back on the topic being read: one run re-drove them round and round for ever
+    /// (4 dead letters became 4,068 in a minute) and the idle timeout never came.
+    /// </summary>
+    public bool StopAtEndAtStart { get; init; }
+
     /// <summary>Extra librdkafka settings (security).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 }
@@ -77,12 +85,17 @@ internal static class TopicReader
         var everAssigned = false;
         var reading = Stopwatch.StartNew();
         var atEnd = new HashSet<TopicPartition>();
+
+        // StopAtEndAtStart: each partition's end offset when first assigned, and the partitions read that far.
+        var endAtStart = new Dictionary<TopicPartition, long>();
+        var finished = new HashSet<TopicPartition>();
         void Drop(List<TopicPartitionOffset> partitions)
         {
             foreach (var p in partitions)
             {
                 assignment.Remove(p.TopicPartition);
                 atEnd.Remove(p.TopicPartition);
+                finished.Remove(p.TopicPartition);
             }
         }
 
@@ -121,6 +134,36 @@ internal static class TopicReader
         Exception? failure = null;
 
         // Stores the offsets of the handled messages at the head of the queue; with wait, waits for the head first.
+        // The end offset of each newly assigned partition, asked once; a partition that holds nothing to read (its end
+        // at or before where this reader starts) is finished at once. One whose end cannot be asked is read as without
+        // StopAtEndAtStart (the idle timeout ends it).
+        void RecordEnds()
+        {
+            foreach (var tp in assignment)
+            {
+                if (endAtStart.ContainsKey(tp))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var marks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5));
+                    endAtStart[tp] = marks.High.Value;
+                    var committed = settings.Group is null ? Offset.Unset : consumer.Committed([tp], TimeSpan.FromSeconds(5))[0].Offset;
+                    var start = committed.Value >= 0 ? committed.Value : settings.FromBeginning ? marks.Low.Value : marks.High.Value;
+                    if (start >= marks.High.Value)
+                    {
+                        finished.Add(tp);
+                    }
+                }
+                catch (KafkaException)
+                {
+                    endAtStart[tp] = long.MaxValue;
+                }
+            }
+        }
+
         async Task StoreHandledAsync(bool wait)
         {
             while (inFlight.Count > 0 && failure is null && (wait || inFlight.Peek().Handled.IsCompleted))
@@ -145,6 +188,15 @@ internal static class TopicReader
         {
             while (!cancellationToken.IsCancellationRequested && (settings.Limit == 0 || count < settings.Limit))
             {
+                if (settings.StopAtEndAtStart)
+                {
+                    RecordEnds();
+                    if (assignment.Count > 0 && finished.IsSupersetOf(assignment))
+                    {
+                        break;
+                    }
+                }
+
                 ConsumeResult<byte[]?, byte[]>? r;
                 try
                 {
@@ -160,6 +212,19 @@ internal static class TopicReader
                 {
                     atEnd.Add(r.TopicPartition);
                     idle.Restart();
+                    if (settings.StopAtEndAtStart && endAtStart.TryGetValue(r.TopicPartition, out var eofEnd) && r.Offset.Value >= eofEnd)
+                    {
+                        finished.Add(r.TopicPartition);
+                    }
+
+                    continue;
+                }
+
+                if (r is not null && settings.StopAtEndAtStart && endAtStart.TryGetValue(r.TopicPartition, out var end) && r.Offset.Value >= end)
+                {
+                    // Arrived after the start (a re-driven dead letter dead-lettered again, say): left for the next run.
+                    finished.Add(r.TopicPartition);
+                    consumer.Pause([r.TopicPartition]);
                     continue;
                 }
 
@@ -179,6 +244,11 @@ internal static class TopicReader
                 var handled = onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false));
                 inFlight.Enqueue((r, handled));
                 count++;
+                if (settings.StopAtEndAtStart && endAtStart.TryGetValue(r.TopicPartition, out var last) && r.Offset.Value + 1 >= last)
+                {
+                    finished.Add(r.TopicPartition);
+                    consumer.Pause([r.TopicPartition]);
+                }
 
                 // Committed (with a group) only once handled: the next poll's auto-commit or the close commits it.
                 await StoreHandledAsync(wait: inFlight.Count >= MaxInFlight).ConfigureAwait(false);
