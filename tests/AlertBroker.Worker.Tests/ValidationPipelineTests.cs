@@ -1,6 +1,7 @@
 using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.State;
+using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Simulation;
 using static AlertBroker.Worker.Tests.PipelineTestKit;
@@ -55,6 +56,57 @@ public sealed class ValidationPipelineTests
         Assert.Single((await Processor(store).ProcessAsync([new InputMessage(original, "in", 0, 1)])).Outputs);
         await store.ReadAsync([new ObjectKey(key.Survey, key.ObjectId)], states);
         Assert.NotNull(states[0]);
+    }
+
+    // Found by the worker hunt (2026-12-07): an alert whose every point has a flux error of 0 passes validation (an error
+    // may be 0) but gives the model no step; it was published without probabilities and without a reason.
+    [SharedDataFact]
+    public async Task ProcessAsync_NoPointTheModelCanScore_ClassifiedWithoutProbabilitiesSayingWhy()
+    {
+        // A sample that is a transient candidate and scored as it is (most real samples are bogus).
+        byte[]? candidate = null;
+        foreach (var file in SharedData.AvroFiles("ztf-real-50"))
+        {
+            var bytesOfFile = File.ReadAllBytes(file);
+            var scored = (await Processor(new InMemoryObjectStateStore()).ProcessAsync([new InputMessage(bytesOfFile, "in", 0, 0)])).Outputs.Single().Classification;
+            if (scored.Reason is null && scored.Probabilities.Length > 0)
+            {
+                candidate = bytesOfFile;
+                break;
+            }
+        }
+
+        Assert.NotNull(candidate);
+        var bytes = Mutate(candidate, alert =>
+        {
+            ZeroErrors((GenericRecord)alert["candidate"]!);
+            foreach (var list in new[] { alert["prv_candidates"], alert.Schema.Fields.Any(f => f.Name == "fp_hists") ? alert["fp_hists"] : null })
+            {
+                foreach (var point in list as List<object?> ?? [])
+                {
+                    ZeroErrors((GenericRecord)point!);
+                }
+            }
+        });
+
+        var result = await Processor(new InMemoryObjectStateStore()).ProcessAsync([new InputMessage(bytes, "in", 0, 0)]);
+
+        Assert.Empty(result.DeadLetters);
+        var c = Assert.Single(result.Outputs).Classification;
+        Assert.Equal(ScoringPath.None, c.Scoring);
+        Assert.Empty(c.Probabilities);
+        Assert.Equal(AlertBatchProcessor.NoStepReason, c.Reason);
+
+        static void ZeroErrors(GenericRecord point)
+        {
+            foreach (var field in new[] { "sigmapsf", "forcediffimfluxunc" })
+            {
+                if (point.Schema.Fields.Any(f => f.Name == field) && point[field] is float)
+                {
+                    point[field] = 0f;
+                }
+            }
+        }
     }
 
     private static int Count(string file, string field) =>

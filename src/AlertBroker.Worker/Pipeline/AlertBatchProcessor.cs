@@ -364,9 +364,16 @@ public sealed class AlertBatchProcessor
     }
 
     // An alert scored by a model (the active or the shadow one): its probabilities, from a prefix run when it took one.
+    // No step, no probabilities: the reason says why (it was null, so an alert of a candidate whose every point has a flux
+    // error of 0, or lies in a band the model has no wavelength for, was published without probabilities or a word).
     private static Classification Scored(Alert a, ActiveModel model, AlertPick pick, long? timestamp, long received, long classified) =>
         new(a.ObjectId, a.SourceId, a.AlertId != 0 ? a.AlertId : a.SourceId, a.Survey, a.Mjd, model.Name, model.Version, model.Classes,
-            pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities, pick.Observations, pick.Steps, pick.Path, timestamp, received, classified);
+            pick.Prefix is { } prefix ? prefix.Probabilities : pick.Probabilities, pick.Observations, pick.Steps, pick.Path, timestamp, received, classified)
+        {
+            Reason = pick.Path == ScoringPath.None ? NoStepReason : null,
+        };
+
+    internal const string NoStepReason = "no point up to this alert is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points): no probabilities";
 
     // A model whose output is not a probability distribution (NaN or infinite weights, a graph that overflows on this light
     // curve): the alert keeps its model but gets no probabilities, scoring NONE and the problem as the reason, and is counted
