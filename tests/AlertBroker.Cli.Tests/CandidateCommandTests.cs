@@ -44,6 +44,47 @@ public sealed class CandidateCommandTests
         Assert.Contains(parse.Errors, e => e.Message.Contains("--min-detections", StringComparison.Ordinal));
     }
 
+    // Found by the worker hunt (2026-12-07): an object whose every point has a flux error of 0 (valid, but no step for the
+    // network) was left out of score's table without a word; alone it gave an empty table and exit 1, nothing said.
+    [SharedDataFact]
+    public async Task Score_ObjectWithoutAPointTheModelScores_SaysSo()
+    {
+        var sample = SharedData.AvroFiles("ztf-real-50").First();
+        var reader = AlertBroker.Avro.AvroContainerReader.Open(File.ReadAllBytes(sample));
+        var record = (AlertBroker.Avro.GenericRecord)reader.ReadAll().Single()!;
+        foreach (var point in new[] { record["candidate"] }.Concat(record["prv_candidates"] as List<object?> ?? []).Concat(record.Schema.Fields.Any(f => f.Name == "fp_hists") ? record["fp_hists"] as List<object?> ?? [] : []))
+        {
+            var p = (AlertBroker.Avro.GenericRecord)point!;
+            foreach (var field in new[] { "sigmapsf", "forcediffimfluxunc" })
+            {
+                if (p.Schema.Fields.Any(f => f.Name == field) && p[field] is float)
+                {
+                    p[field] = 0f;
+                }
+            }
+        }
+
+        var dir = Directory.CreateTempSubdirectory("ab-score-zero-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "zero-errors.avro");
+            using (var stream = File.Create(file))
+            using (var writer = new AlertBroker.Avro.AvroContainerWriter(stream, reader.Header.Schema))
+            {
+                writer.Write(record);
+            }
+
+            var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
+
+            Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+            Assert.Contains("1object(s)notscored:noneoftheirpointsisonethemodelscores", string.Concat(run.Stderr.Where(c => !char.IsWhiteSpace(c))), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // The summary said "1 dead letters" and nothing more: now it names the kind and the first error.
     [SharedDataFact]
     public async Task Demo_SchemaSampleWithAnImpossibleTime_SummaryNamesTheDeadLettersKindAndError()

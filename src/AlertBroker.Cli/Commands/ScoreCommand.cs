@@ -353,6 +353,14 @@ internal static class ScoreCommand
             CliHelpers.Stderr.MarkupLine($"[yellow]{errors} message(s) could not be decoded and were skipped[/]");
         }
 
+        // Objects of a served survey with no step (every error 0, every band unknown to the model) were left out without a
+        // word: an empty table and exit 1 with nothing said.
+        var served = objects.Values.Count(o => packages.ContainsKey(AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)));
+        if (served > scores.Count)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{served - scores.Count} object(s) not scored: none of their points is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points)[/]");
+        }
+
         // A model that gives NaN (or anything but a distribution) for some light curves is broken: those objects are written
         // without probabilities, and the exit code says the model cannot be used as it is.
         var invalid = scores.Where(x => x.InvalidOutput is not null).ToList();
