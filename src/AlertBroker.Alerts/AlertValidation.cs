@@ -9,8 +9,9 @@ namespace AlertBroker.Alerts;
 /// <see cref="LsstMinMjd"/>..<see cref="LsstMaxMjd"/>);</item>
 /// <item>for a detection, a finite flux; for forced photometry, a flux that is finite or missing (NaN: ZTF's −99999
 /// sentinel, a null, a failed measurement), never infinite;</item>
-/// <item>an error that is missing (NaN, only where the flux is missing too or the point is a limit), or finite and not
-/// negative.</item>
+/// <item>an error that is finite and not negative, or missing (NaN) for a limit or a forced point (one with a flux but no
+/// error is kept and shown, as the survey sent it, but is not a step for the network, which cannot weigh it: refusing the
+/// whole alert for it would lose its good points).</item>
 /// </list>
 /// and the alert may carry at most <see cref="MaxObservationsPerAlert"/> observations in all.
 /// </summary>
