@@ -49,40 +49,62 @@ public sealed class CandidateCommandTests
     [SharedDataFact]
     public async Task Score_ObjectWithoutAPointTheModelScores_SaysSo()
     {
-        var sample = SharedData.AvroFiles("ztf-real-50").First();
-        var reader = AlertBroker.Avro.AvroContainerReader.Open(File.ReadAllBytes(sample));
-        var record = (AlertBroker.Avro.GenericRecord)reader.ReadAll().Single()!;
-        foreach (var point in new[] { record["candidate"] }.Concat(record["prv_candidates"] as List<object?> ?? []).Concat(record.Schema.Fields.Any(f => f.Name == "fp_hists") ? record["fp_hists"] as List<object?> ?? [] : []))
+        using var dir = new TempDirectory();
+        var file = MutatedSample(dir.Path, "zero-errors.avro", record =>
         {
-            var p = (AlertBroker.Avro.GenericRecord)point!;
-            foreach (var field in new[] { "sigmapsf", "forcediffimfluxunc" })
+            foreach (var point in new[] { record["candidate"] }.Concat(record["prv_candidates"] as List<object?> ?? []).Concat(record.Schema.Fields.Any(f => f.Name == "fp_hists") ? record["fp_hists"] as List<object?> ?? [] : []))
             {
-                if (p.Schema.Fields.Any(f => f.Name == field) && p[field] is float)
+                var p = (AlertBroker.Avro.GenericRecord)point!;
+                foreach (var field in new[] { "sigmapsf", "forcediffimfluxunc" })
                 {
-                    p[field] = 0f;
+                    if (p.Schema.Fields.Any(f => f.Name == field) && p[field] is float)
+                    {
+                        p[field] = 0f;
+                    }
                 }
             }
-        }
+        });
 
-        var dir = Directory.CreateTempSubdirectory("ab-score-zero-").FullName;
-        try
-        {
-            var file = Path.Combine(dir, "zero-errors.avro");
-            using (var stream = File.Create(file))
-            using (var writer = new AlertBroker.Avro.AvroContainerWriter(stream, reader.Header.Schema))
-            {
-                writer.Write(record);
-            }
+        var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
 
-            var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("1object(s)notscored:noneoftheirpointsisonethemodelscores", Squeezed(run.Stderr), StringComparison.Ordinal);
+    }
 
-            Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
-            Assert.Contains("1object(s)notscored:noneoftheirpointsisonethemodelscores", string.Concat(run.Stderr.Where(c => !char.IsWhiteSpace(c))), StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+    // The worker dead-letters an alert without an object id (InvalidValue); score gave it a row under "".
+    [SharedDataFact]
+    public async Task Score_AlertWithoutAnObjectId_IsRefusedAsTheWorkerRefusesIt()
+    {
+        using var dir = new TempDirectory();
+        var file = MutatedSample(dir.Path, "no-id.avro", record => record["objectId"] = string.Empty);
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("alertwithoutasurveyorobjectid", Squeezed(run.Stderr), StringComparison.Ordinal);
+        Assert.Contains("noalertcouldbereadfrom", Squeezed(run.Stderr), StringComparison.Ordinal);
+    }
+
+    // The first real ZTF sample, changed, written as a container file in the directory.
+    private static string MutatedSample(string directory, string name, Action<AlertBroker.Avro.GenericRecord> change)
+    {
+        var reader = AlertBroker.Avro.AvroContainerReader.Open(File.ReadAllBytes(SharedData.AvroFiles("ztf-real-50").First()));
+        var record = (AlertBroker.Avro.GenericRecord)reader.ReadAll().Single()!;
+        change(record);
+        var file = Path.Combine(directory, name);
+        using var stream = File.Create(file);
+        using var writer = new AlertBroker.Avro.AvroContainerWriter(stream, reader.Header.Schema);
+        writer.Write(record);
+        return file;
+    }
+
+    private static string Squeezed(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+
+    private sealed class TempDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("ab-score-sample-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 
     // The summary said "1 dead letters" and nothing more: now it names the kind and the first error.

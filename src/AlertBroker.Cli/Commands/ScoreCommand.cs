@@ -415,6 +415,12 @@ internal static class ScoreCommand
                 }
 
                 decoder.Decode(input.Payload, alerts);
+
+                // As the worker refuses it (a dead letter, InvalidValue): score gave it a row under an empty object id.
+                if (alerts.Any(a => string.IsNullOrEmpty(a.ObjectId) || a.Survey == Survey.Unknown))
+                {
+                    throw new AlertFormatException(AlertErrorKind.InvalidValue, "alert without a survey or object id");
+                }
             }
             catch (AlertFormatException e)
             {
