@@ -1,6 +1,10 @@
 using AlertBroker.Cli;
 using Spectre.Console;
 
+// ONNX Runtime's usage telemetry off before any thread could read the environment while it is set (OnnxTelemetry): its
+// uploader thread raced the runtime's static destructors at exit ("double free or corruption", exit 134).
+AlertBroker.Model.Onnx.OnnxTelemetry.TurnOff();
+
 // A standard output that cannot be written (a full disk, /dev/full) is said to be one: exit 1, not "unexpected error".
 StandardOutput.Install();
 

@@ -136,6 +136,42 @@ public sealed class ModelFailureTests : IDisposable
         Assert.Contains("from" + Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so"), card, StringComparison.Ordinal);
     }
 
+    // ONNX Runtime 1.31's Linux build starts Microsoft's 1DS telemetry with its first environment: an uploader thread, a
+    // device id and an SQLite event queue under ~/.cache/Microsoft/DeveloperTools/.onnxruntime. Its teardown at exit raced
+    // that thread: a demo that had printed its whole summary aborted, "double free or corruption (fasttop)", exit 134.
+    // Every command that loads a model now turns it off before the runtime's environment exists (OnnxTelemetry).
+    [Fact]
+    public async Task BuiltProgram_LoadingAModel_RuntimeTelemetryOff_NothingWrittenUnderHome()
+    {
+        var home = Directory.CreateDirectory(Path.Combine(_root, "home")).FullName;
+        var model = TestModelPackages.Export(Path.Combine(_root, "telemetry", "1"), "telemetry-gru", "1", seed: 5);
+
+        // No opt-out inherited from this test process, and none of the CI variables the runtime also takes as one.
+        var environment = new Dictionary<string, string?> { ["HOME"] = home, ["XDG_CACHE_HOME"] = null, ["ORT_DISABLE_TELEMETRY"] = null, ["ORT_TELEMETRY_DISABLED"] = null };
+        foreach (var ci in new[] { "CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "TRAVIS", "JENKINS_URL", "CODEBUILD_BUILD_ID", "BUILDKITE", "TEAMCITY_VERSION", "APPVEYOR", "BITBUCKET_BUILD_NUMBER", "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI" })
+        {
+            environment[ci] = null;
+        }
+
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "inspect", model], environment, TimeSpan.FromSeconds(120));
+
+        Assert.True(exit == 0, $"exit {exit}:\n{output}");
+        Assert.Contains("ONNX Runtime 1.31.1", output, StringComparison.Ordinal);
+        var written = Directory.GetFileSystemEntries(home, "*", SearchOption.AllDirectories);
+        Assert.True(written.Length == 0, "written under HOME: " + string.Join(", ", written));
+    }
+
+    // An operator's own value is theirs: set to anything, it is left as it is.
+    [Fact]
+    public async Task BuiltProgram_OperatorSetTheTelemetryVariable_LeftAsItIs()
+    {
+        var model = TestModelPackages.Export(Path.Combine(_root, "telemetry-operator", "1"), "telemetry-gru", "1", seed: 6);
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "inspect", model], new Dictionary<string, string?> { ["ORT_DISABLE_TELEMETRY"] = "true" }, TimeSpan.FromSeconds(120));
+
+        Assert.True(exit == 0, $"exit {exit}:\n{output}");
+        Assert.Contains("ORT_DISABLE_TELEMETRY=true set by the operator", output, StringComparison.Ordinal);
+    }
+
     [SharedDataFact]
     public void BuiltProgram_ScoreCorruptModel_OneLineOnStderrAndExitThree()
     {

@@ -34,6 +34,22 @@ public class OnnxRuntimeTests
         Assert.True(OnnxRuntime.IsAvailable);
     }
 
+    // The runtime reads ORT_DISABLE_TELEMETRY when it creates its environment: by then the native environment (getenv, not
+    // .NET's own copy) holds a value, ours ("1") unless the process was started with one.
+    [Fact]
+    public void EnsureInitialized_NativeEnvironmentHoldsTheTelemetryOptOut()
+    {
+        OnnxRuntime.EnsureInitialized();
+
+        Assert.False(string.IsNullOrEmpty(OnnxTelemetry.NativeValue()));
+        Assert.NotNull(OnnxTelemetry.State);
+        if (OnnxTelemetry.SetByUs)
+        {
+            Assert.Equal("1", OnnxTelemetry.NativeValue());
+            Assert.Equal("1", Environment.GetEnvironmentVariable(OnnxTelemetry.Variable));
+        }
+    }
+
     [Fact]
     public void GetAvailableProviders_CpuBuild_IncludesCpuProvider() =>
         Assert.Contains("CPUExecutionProvider", OnnxRuntime.GetAvailableProviders());

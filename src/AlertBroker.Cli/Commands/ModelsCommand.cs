@@ -174,6 +174,7 @@ internal static class ModelsCommand
         card.AddRow("onnx", Markup.Escape($"{m.Onnx.File}, opset {m.Onnx.Opset}, {m.Onnx.Producer}"));
         card.AddRow("sha256", m.Onnx.Sha256);
         card.AddRow("loaded by", Markup.Escape($"ONNX Runtime {OnnxRuntime.Version} ({OnnxRuntime.PackageName}, {package.Session.ExecutionProvider}) from {OnnxRuntime.LibraryLocation ?? "(unknown)"}"));
+        card.AddRow("runtime telemetry", Markup.Escape(OnnxTelemetry.State ?? "(not decided)"));
         card.AddRow("training data", Markup.Escape(m.Training.Data?.ToJsonString() ?? "(none)"));
         card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:G4}")))));
         if (EvaluationBeside(package.Source) is { } evaluation)

@@ -7,7 +7,7 @@ namespace AlertBroker.Model.Onnx;
 /// The process-wide ONNX Runtime of the NuGet package this assembly was built with (<see cref="Flavour"/>): its native
 /// library ships beside the program (<c>libonnxruntime.so</c>, copied from the package's <c>runtimes/linux-x64/native</c>),
 /// so nothing is looked up or configured. Initialised on first use; the runtime logs only fatal errors, since every error
-/// reaches the caller as an <see cref="OnnxRuntimeException"/>.
+/// reaches the caller as an <see cref="OnnxRuntimeException"/>, and its own usage telemetry is off (<see cref="OnnxTelemetry"/>).
 /// </summary>
 public static class OnnxRuntime
 {
@@ -94,8 +94,15 @@ public static class OnnxRuntime
 
             try
             {
+                // Before the first environment: the runtime reads the variable when it creates one (OnnxTelemetry).
+                OnnxTelemetry.TurnOff();
                 var env = Ort.OrtEnv.Instance();
                 env.EnvLogLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+                if (OnnxTelemetry.SetByUs)
+                {
+                    env.DisableTelemetryEvents();
+                }
+
                 s_loaded = new Loaded(env, env.GetVersionString(), FindLoadedLibrary());
                 return s_loaded;
             }
