@@ -161,15 +161,24 @@ public sealed class ModelFailureTests : IDisposable
         Assert.True(written.Length == 0, "written under HOME: " + string.Join(", ", written));
     }
 
-    // An operator's own value is theirs: set to anything, it is left as it is.
-    [Fact]
-    public async Task BuiltProgram_OperatorSetTheTelemetryVariable_LeftAsItIs()
+    // An operator's own value is theirs: either name set to anything is left as it is; unset, both are set.
+    [Theory]
+    [InlineData("ORT_DISABLE_TELEMETRY", "true", "ORT_DISABLE_TELEMETRY=true set by the operator")]
+    [InlineData("ORT_TELEMETRY_DISABLED", "0", "ORT_TELEMETRY_DISABLED=0 set by the operator")]
+    [InlineData(null, null, "off (ORT_DISABLE_TELEMETRY=1, ORT_TELEMETRY_DISABLED=1)")]
+    public async Task BuiltProgram_TelemetryVariables_OperatorValueKept_ElseBothSet(string? name, string? value, string expected)
     {
         var model = TestModelPackages.Export(Path.Combine(_root, "telemetry-operator", "1"), "telemetry-gru", "1", seed: 6);
-        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "inspect", model], new Dictionary<string, string?> { ["ORT_DISABLE_TELEMETRY"] = "true" }, TimeSpan.FromSeconds(120));
+        var environment = new Dictionary<string, string?> { ["ORT_DISABLE_TELEMETRY"] = null, ["ORT_TELEMETRY_DISABLED"] = null };
+        if (name is not null)
+        {
+            environment[name] = value;
+        }
+
+        var (exit, output, _) = await AlertBrokerProcess.RunAsync(["models", "inspect", model], environment, TimeSpan.FromSeconds(120));
 
         Assert.True(exit == 0, $"exit {exit}:\n{output}");
-        Assert.Contains("ORT_DISABLE_TELEMETRY=true set by the operator", output, StringComparison.Ordinal);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
     }
 
     [SharedDataFact]

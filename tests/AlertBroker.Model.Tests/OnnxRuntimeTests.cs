@@ -47,6 +47,7 @@ public class OnnxRuntimeTests
         {
             Assert.Equal("1", OnnxTelemetry.NativeValue());
             Assert.Equal("1", Environment.GetEnvironmentVariable(OnnxTelemetry.Variable));
+            Assert.Equal("1", Environment.GetEnvironmentVariable(OnnxTelemetry.LaterVariable));
         }
     }
 

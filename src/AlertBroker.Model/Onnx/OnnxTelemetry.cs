@@ -9,14 +9,18 @@ namespace AlertBroker.Model.Onnx;
 /// <c>~/.cache/Microsoft/DeveloperTools/.onnxruntime</c>; at process exit a C++ static destructor tears that client
 /// down while its thread still runs. Seen in CI: a <c>demo</c> that had printed its whole summary aborted with
 /// "double free or corruption (fasttop)", exit 134. A worker next to an alert stream has no business calling out or
-/// writing a device id into its home directory, so unless the operator set <c>ORT_DISABLE_TELEMETRY</c> themselves,
-/// the process environment gets <c>ORT_DISABLE_TELEMETRY=1</c> before the runtime reads it (the library checks it when
-/// the environment is created): no uploader thread, no cache files, nothing to race at exit.
+/// writing a device id into its home directory, so unless the operator set <c>ORT_DISABLE_TELEMETRY</c> (or
+/// <c>ORT_TELEMETRY_DISABLED</c>, the name later releases read) themselves, the process environment gets both set to
+/// <c>1</c> before the runtime reads them (the library checks when the environment is created): no uploader thread, no
+/// cache files, nothing to race at exit.
 /// </summary>
 public static partial class OnnxTelemetry
 {
-    /// <summary>The variable the runtime reads (1.31; later releases also read <c>ORT_TELEMETRY_DISABLED</c>).</summary>
+    /// <summary>The variable the runtime reads (1.31.1's binary).</summary>
     public const string Variable = "ORT_DISABLE_TELEMETRY";
+
+    /// <summary>The name later ONNX Runtime sources read instead: set too, so an upgrade keeps the opt-out.</summary>
+    public const string LaterVariable = "ORT_TELEMETRY_DISABLED";
 
     private const string LibC = "libc.so.6";
     private static readonly Lock s_lock = new();
@@ -29,8 +33,8 @@ public static partial class OnnxTelemetry
     public static bool SetByUs { get; private set; }
 
     /// <summary>
-    /// Sets <c>ORT_DISABLE_TELEMETRY=1</c> in the process environment unless it is already set to something (an operator's
-    /// own value, whatever it is, is kept; an empty one is replaced). Idempotent; call it before the first ONNX Runtime environment, as early in a program as
+    /// Sets <c>ORT_DISABLE_TELEMETRY=1</c> (and <c>ORT_TELEMETRY_DISABLED=1</c>) in the process environment unless the
+    /// operator set either to something (their value, whatever it is, is kept; an empty one is replaced). Idempotent; call it before the first ONNX Runtime environment, as early in a program as
     /// possible (<c>setenv</c> is not safe against other threads reading the environment at the same moment).
     /// </summary>
     public static void TurnOff()
@@ -51,23 +55,30 @@ public static partial class OnnxTelemetry
 
             try
             {
-                if (GetNative(Variable) is { Length: > 0 } existing)
+                foreach (var name in (string[])[Variable, LaterVariable])
                 {
-                    State = $"{Variable}={existing} set by the operator: left as it is";
-                    return;
+                    if (GetNative(name) is { Length: > 0 } existing)
+                    {
+                        State = $"{name}={existing} set by the operator: left as it is";
+                        return;
+                    }
                 }
 
                 // Unset or empty (which the runtime reads as "not disabled").
-                if (SetEnv(Variable, "1", 1) != 0)
+                foreach (var name in (string[])[Variable, LaterVariable])
                 {
-                    State = $"{Variable} could not be set (errno {Marshal.GetLastPInvokeError()}): the runtime's telemetry may run";
-                    return;
+                    if (SetEnv(name, "1", 1) != 0)
+                    {
+                        State = $"{name} could not be set (errno {Marshal.GetLastPInvokeError()}): the runtime's telemetry may run";
+                        return;
+                    }
+
+                    // The managed copy too, so child processes started from here inherit it.
+                    Environment.SetEnvironmentVariable(name, "1");
                 }
 
-                // The managed copy too, so child processes started from here inherit it.
-                Environment.SetEnvironmentVariable(Variable, "1");
                 SetByUs = true;
-                State = $"off ({Variable}=1)";
+                State = $"off ({Variable}=1, {LaterVariable}=1)";
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
