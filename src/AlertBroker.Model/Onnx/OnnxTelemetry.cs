@@ -23,6 +23,7 @@ public static partial class OnnxTelemetry
     public const string LaterVariable = "ORT_TELEMETRY_DISABLED";
 
     private const string LibC = "libc.so.6";
+    private static readonly string[] s_names = [Variable, LaterVariable];
     private static readonly Lock s_lock = new();
     private static bool s_applied;
 
@@ -34,8 +35,9 @@ public static partial class OnnxTelemetry
 
     /// <summary>
     /// Sets <c>ORT_DISABLE_TELEMETRY=1</c> (and <c>ORT_TELEMETRY_DISABLED=1</c>) in the process environment unless the
-    /// operator set either to something (their value, whatever it is, is kept; an empty one is replaced). Idempotent; call it before the first ONNX Runtime environment, as early in a program as
-    /// possible (<c>setenv</c> is not safe against other threads reading the environment at the same moment).
+    /// operator set either to something (their value, whatever it is, is kept; an empty one is replaced). Idempotent;
+    /// call it before the first ONNX Runtime environment, as early in a program as possible (<c>setenv</c> is not safe
+    /// against other threads reading the environment at the same moment).
     /// </summary>
     public static void TurnOff()
     {
@@ -55,7 +57,7 @@ public static partial class OnnxTelemetry
 
             try
             {
-                foreach (var name in (string[])[Variable, LaterVariable])
+                foreach (var name in s_names)
                 {
                     if (GetNative(name) is { Length: > 0 } existing)
                     {
@@ -65,7 +67,7 @@ public static partial class OnnxTelemetry
                 }
 
                 // Unset or empty (which the runtime reads as "not disabled").
-                foreach (var name in (string[])[Variable, LaterVariable])
+                foreach (var name in s_names)
                 {
                     if (SetEnv(name, "1", 1) != 0)
                     {
