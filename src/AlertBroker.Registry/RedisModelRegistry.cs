@@ -247,6 +247,8 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             var stored = await StringGetCheckedAsync([Key(key, "manifest"), Key(key, "onnx")]).ConfigureAwait(false);
             if (PackageDescriptions.Repair(existing, model, stored[0].HasValue && stored[1].HasValue ? new ModelPackageBytes(stored[0]!, stored[1]!) : null) is not { } repaired)
             {
+                // Whole, but perhaps no longer indexed (the index deleted or evicted): a push again puts it back in the list.
+                await _db.SetAddAsync(Index, key).ConfigureAwait(false);
                 return existing;
             }
 
@@ -287,10 +289,11 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         var models = new List<RegisteredModel>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
-            if (values[i].HasValue)
-            {
-                models.Add(ModelRecord(values[i], keys[i], (string)members[i]!));
-            }
+            // An index entry without its record (the record deleted by hand, or evicted by a Redis whose maxmemory-policy
+            // is not noeviction) was left out of the list without a word, so the model seemed never to have been pushed.
+            models.Add(values[i].HasValue
+                ? ModelRecord(values[i], keys[i], (string)members[i]!)
+                : throw new RegistryException($"registry index Redis key {Index} names {members[i]}, but its record Redis key {keys[i]} is missing (deleted, or evicted: give the registry's Redis maxmemory-policy noeviction): push that package again to restore it, or remove {members[i]} from the index to forget it") { DamagedRecord = true });
         }
 
         models.Sort(static (a, b) => a.PushedUtc.CompareTo(b.PushedUtc));

@@ -1093,6 +1093,45 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Null(await registry.GetActiveAsync("ztf"));
     }
 
+    // An index entry whose record is gone (deleted by hand, or evicted by a Redis without maxmemory-policy noeviction):
+    // `models list` left the model out without a word, as though it had never been pushed. It is a damaged record now,
+    // naming the index, the model and the missing key, and a push of the same package puts the record back.
+    [Fact]
+    public async Task List_IndexEntryWithoutItsRecord_IsADamagedRecord_AndAPushAgainRestoresIt()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var db = _connection.GetDatabase();
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await db.KeyDeleteAsync(tag + ":model:m@1:info");
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.ListAsync());
+
+        Assert.True(e.DamagedRecord);
+        Assert.Contains($"registry index Redis key {tag}:models:index names m@1, but its record Redis key {tag}:model:m@1:info is missing", e.Message, StringComparison.Ordinal);
+        Assert.Contains("noeviction", e.Message, StringComparison.Ordinal);
+
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        Assert.Equal(["m@1", "m@2"], (await registry.ListAsync()).Select(m => m.Ref.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    // The other way round: the index lost (deleted or evicted) while the records stay. A push of the same package found
+    // it "already pushed" and returned without indexing it, so it never came back to the list.
+    [Fact]
+    public async Task Push_AgainAfterTheIndexWasLost_ListsTheModelAgain()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var pushed = await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _connection.GetDatabase().KeyDeleteAsync("{" + registry.Prefix + "}:models:index");
+        Assert.Empty(await registry.ListAsync());
+
+        var again = await registry.PushAsync(TestPackages.Valid("m", "1", 1), "b");
+
+        Assert.Equal(pushed.PushedUtc, again.PushedUtc);
+        Assert.Equal("m@1", Assert.Single(await registry.ListAsync()).Ref.ToString());
+    }
+
     // A pointer written with capitalised field names ({"Name":…,"Sha256":…}, as .NET writes by default) reads in C# (the
     // registry's JSON matches names case-insensitively), but the scripts' identity read m.sha256: promote and rollback
     // failed with "attempt to concatenate field 'sha256' (a nil value)", naming no key. The scripts read it as C# does.
