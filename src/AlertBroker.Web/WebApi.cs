@@ -126,8 +126,8 @@ internal static class WebApi
                 ? Results.Json(new ErrorDto("give q once (one object id per search)"), Json, statusCode: StatusCodes.Status400BadRequest)
                 : await SearchAsync(s, q.ToString(), ct).ConfigureAwait(false);
         });
-        api.MapMethods("/objects/{survey}/{objectId}", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, objectId, ct).ConfigureAwait(false));
-        api.MapMethods("/objects/{survey}/{objectId}/history", ReadMethods, async (WebSources s, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, objectId, ct).ConfigureAwait(false));
+        api.MapMethods("/objects/{survey}/{objectId}", ReadMethods, async (WebSources s, HttpContext context, string survey, string objectId, CancellationToken ct) => await ObjectAsync(s, survey, ObjectIdSegment(context, objectId), ct).ConfigureAwait(false));
+        api.MapMethods("/objects/{survey}/{objectId}/history", ReadMethods, async (WebSources s, HttpContext context, string survey, string objectId, CancellationToken ct) => await HistoryAsync(s, survey, ObjectIdSegment(context, objectId), ct).ConfigureAwait(false));
 
         // Everything else under /api, any method: the routes above win wherever they match (a catch-all has the lowest
         // precedence), so this answers unknown routes (404) and methods that change state (405, on any route: the API is
@@ -412,6 +412,44 @@ internal static class WebApi
         }
 
         return Results.Json(new SearchDto(query, matches, notes), Json);
+    }
+
+    /// <summary>
+    /// The object id as the client encoded it. Kestrel decodes a request path except <c>%2F</c>, so an id holding a '/'
+    /// (<c>encodeURIComponent</c> sends <c>a%2Fb</c>) was routed as the six characters "a%2Fb" and never found, and an id
+    /// holding "%2F" itself (sent as <c>a%252Fb</c>) would read the same. When the routed value holds a '%', the segment is
+    /// taken from the request line as sent and decoded once, which tells the two apart.
+    /// </summary>
+    internal static string ObjectIdSegment(HttpContext context, string routed)
+    {
+        const string Route = "/api/objects/";
+        if (!routed.Contains('%', StringComparison.Ordinal)
+            || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is not { } raw
+            || !raw.StartsWith(Route, StringComparison.Ordinal))
+        {
+            return routed;
+        }
+
+        var path = raw.AsSpan(Route.Length);
+        var query = path.IndexOfAny('?', '#');
+        path = query >= 0 ? path[..query] : path;
+        var slash = path.IndexOf('/');
+        if (slash < 0)
+        {
+            return routed;
+        }
+
+        path = path[(slash + 1)..];
+        var end = path.IndexOf('/');
+        var segment = (end >= 0 ? path[..end] : path).ToString();
+        try
+        {
+            return Uri.UnescapeDataString(segment);
+        }
+        catch (UriFormatException)
+        {
+            return routed;
+        }
     }
 
     private static async Task<IResult> ObjectAsync(WebSources s, string survey, string objectId, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using AlertBroker.Alerts;
 using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Pipeline;
@@ -24,6 +25,7 @@ public sealed class ApiRequestTests : IAsyncLifetime
     private readonly WorkerMetrics _metrics = new();
     private readonly RecentClassificationLog _recent = new(10);
     private WorkerStatistics? _statistics;
+    private readonly InMemoryObjectStateStore _store = new();
     private WebApplication? _app;
     private HttpClient? _http;
     private int _port;
@@ -46,7 +48,7 @@ public sealed class ApiRequestTests : IAsyncLifetime
             Mode = "demo",
             Statistics = new InProcessStatisticsSource(_statistics, "test"),
             Recent = new InProcessRecentSource(_recent),
-            Store = new InMemoryObjectStateStore(),
+            Store = _store,
             Models = new ModelLibrary(null, []),
         });
         _app = builder.Build();
@@ -158,6 +160,38 @@ public sealed class ApiRequestTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(JsonValueKind.Array, body.RootElement.GetProperty("items").ValueKind);
+    }
+
+    // Object ids are whatever the alerts carry. Kestrel decodes a request path except %2F, so an id holding a '/' (the
+    // page sends encodeURIComponent's a%2Fb) was looked up as the characters "a%2Fb": "no such object", 404, for an object
+    // the store holds. An id holding "%2F" itself (sent as %252F) stays itself.
+    [Theory]
+    [InlineData("ZTF/slash", "ZTF%2Fslash")]
+    [InlineData("ZTF/slash", "ZTF%2fslash")]
+    [InlineData("ZTF%2Fpercent", "ZTF%252Fpercent")]
+    [InlineData("a b/c?d#e", "a%20b%2Fc%3Fd%23e")]
+    public async Task Object_IdHoldingASlashOrAPercent_IsFoundAsTheClientEncodedIt(string id, string encoded)
+    {
+        var committed = new bool[1];
+        await _store.WriteAsync(
+            [new StateWrite(new ObjectKey(Survey.Ztf, id), 0, new ObjectState
+            {
+                Version = 1,
+                UpdatedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                Observations = [new Observation(1, 60000.1, Passband.ZtfG, ObservationKind.Detection, 120f, 8f, 20.5f)],
+            })],
+            committed);
+        Assert.True(committed[0]);
+
+        using var found = await Http.GetAsync(new Uri("/api/objects/ztf/" + encoded + "?x=1", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        using var body = JsonDocument.Parse(await found.Content.ReadAsStringAsync());
+        Assert.Equal(id, body.RootElement.GetProperty("objectId").GetString());
+
+        using var history = await Http.GetAsync(new Uri("/api/objects/ztf/" + encoded + "/history", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, history.StatusCode);
+        using var historyBody = JsonDocument.Parse(await history.Content.ReadAsStringAsync());
+        Assert.Equal(id, historyBody.RootElement.GetProperty("objectId").GetString());
     }
 
     // HEAD answered 405 everywhere (uptime checks and curl -I use it; RFC 9110 asks every GET resource to answer it).
