@@ -39,11 +39,13 @@ public sealed class TrainingRefusalsTests : IDisposable
         return dir;
     }
 
-    private string Package(string name, string version, params string[] classes)
+    private string Package(string name, string version, params string[] classes) => Package(name, version, ["ztf"], classes);
+
+    private string Package(string name, string version, string[] surveys, params string[] classes)
     {
         var dir = Path.Combine(_root, "models", name, version);
         var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(classes.Length, metadata: false) with { HiddenSize = 4 }, 3);
-        ModelIo.Export(weights, classes, name, version, dir, new JsonObject(), new Dictionary<string, double>(), surveys: ["ztf"]);
+        ModelIo.Export(weights, classes, name, version, dir, new JsonObject(), new Dictionary<string, double>(), surveys: surveys);
         return dir;
     }
 
@@ -177,6 +179,29 @@ public sealed class TrainingRefusalsTests : IDisposable
         var output = await Refused(2, "train", "--data", WriteData(), "--augment-late-days", "5", "--epochs", "1", "--quiet", "--out", Out);
 
         Assert.Contains("--augment-late-days sets the longest late start: it needs --augment-late-start above 0", output, StringComparison.Ordinal);
+    }
+
+    // Found by the bug hunts: `--surveys lsst` on ZTF light curves, and a teacher made for LSST distilled into a ZTF
+    // student, were accepted without a word. The package then declared LSST (a registry routes every Rubin alert to it
+    // once promoted) without having seen a Rubin light curve. Still allowed (a user may mean it), but said on stderr.
+    [Fact]
+    public async Task TrainAndFinetune_SurveysTheDataDoNotHold_AWarningOnStderr_ExitZero()
+    {
+        var data = WriteData();
+
+        var lsst = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--surveys", "ztf,lsst", "--out", Out]);
+        Assert.True(lsst.Code == 0, lsst.Output);
+        Assert.Contains("warning: --surveys ztf,lsst: the training data hold no lsst bands (they hold ztf), so the model is declared for alerts it has never been shown", lsst.Stderr, StringComparison.Ordinal);
+
+        var ztf = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--surveys", "ztf", "--out", Path.Combine(_root, "out", "2.0.0")]);
+        Assert.True(ztf.Code == 0, ztf.Output);
+        Assert.DoesNotContain("warning", ztf.Stderr, StringComparison.Ordinal);
+
+        var baseDir = Package("base", "1", "SNIa", "SNII", "TDE");
+        var teacher = Package("teacher", "1", ["lsst"], "SNIa", "SNII", "TDE");
+        var distilled = await AlertBrokerProcess.RunToEndAsync(["finetune", "--from", baseDir, "--data", data, "--no-meta", "--distill-from", teacher, "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", Path.Combine(_root, "out", "3.0.0")]);
+        Assert.True(distilled.Code == 0, distilled.Output);
+        Assert.Contains("warning: --distill-from teacher 1 was not trained for the ztf survey of the training data (it declares lsst)", distilled.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

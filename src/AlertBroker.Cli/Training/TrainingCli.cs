@@ -343,6 +343,39 @@ internal sealed class TrainingCli
     }
 
     /// <summary>
+    /// A warning when <c>--surveys</c> names a survey whose bands neither the training data nor the replay pool hold (null
+    /// otherwise): such a model is routed that survey's alerts (the registry keeps one model per survey) and was never
+    /// shown a light curve of it, e.g. <c>--surveys lsst</c> on ZTF data. It was accepted without a word.
+    /// </summary>
+    public static string? UnseenSurveysNote(IReadOnlyList<string> declared, LabelledDataset data, LabelledDataset? mixPool)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        var seen = ModelIo.SurveysOf(data).Concat(mixPool is null ? [] : ModelIo.SurveysOf(mixPool)).Distinct(StringComparer.Ordinal).ToList();
+        var unseen = declared.Where(s => !seen.Contains(s, StringComparer.Ordinal)).ToList();
+        return unseen.Count == 0 || seen.Count == 0
+            ? null
+            : $"warning: --surveys {string.Join(",", declared)}: the training data hold no {string.Join(" or ", unseen)} bands (they hold {string.Join(", ", seen)}), so the model is declared for alerts it has never been shown; workers route every {string.Join(" and ", unseen)} alert to it once it is promoted for that survey. Train or fine-tune on that survey's light curves, or leave it out of --surveys.";
+    }
+
+    /// <summary>
+    /// A warning when the <c>--distill-from</c> teacher does not declare a survey of the training data's bands (null
+    /// otherwise): its probabilities on those light curves are not what it was made for, and the student learns from them.
+    /// </summary>
+    public static string? TeacherSurveysNote(TrainedModel teacher, LabelledDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        if (teacher.Manifest is not { } manifest)
+        {
+            return null;
+        }
+
+        var other = ModelIo.SurveysOf(data).Where(s => !manifest.IsForSurvey(s)).ToList();
+        return other.Count == 0
+            ? null
+            : $"warning: --distill-from {manifest.Name} {manifest.Version} was not trained for the {string.Join(" and ", other)} survey{(other.Count > 1 ? "s" : string.Empty)} of the training data (it declares {string.Join(", ", manifest.EffectiveSurveys)}): the student learns from its probabilities on light curves it was not made for.";
+    }
+
+    /// <summary>
     /// One line when the replay pool's bands are another survey's than the training data's (null when they are the same):
     /// each keeps its own survey's wavelengths, which the user should know. Throws <see cref="ArgumentException"/> when the
     /// encoding has no wavelength for a band of the pool (it could not represent those points).
@@ -641,6 +674,11 @@ internal sealed class TrainingCli
                     return 2;
                 }
 
+                if (TeacherSurveysNote(teacher, data) is { } teacherNote)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(teacherNote)}[/]");
+                }
+
                 var temperature = parse.GetValue(DistillTemperature);
                 train = train.WithSoftTargets(Distillation.TeacherTargets(teacher, data, train, parse.GetValue(MaxSteps), temperature, parse.GetValue(Threads)));
                 var withRedshift = data.Objects.Count(o => double.IsFinite(o.Redshift));
@@ -788,6 +826,11 @@ internal sealed class TrainingCli
         var surveys = parse.GetValue(Surveys) is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : ModelIo.SurveysOf(data);
+        if (parse.GetValue(Surveys) is not null && UnseenSurveysNote(surveys, data, mixPool) is { } unseen)
+        {
+            CliHelpers.Stderr.MarkupLine($"[yellow]{Markup.Escape(unseen)}[/]");
+        }
+
         // Written beside --out and put in place in one step (StagedPackage): a run that fails or is stopped here leaves no
         // half-written package.
         ModelManifest manifest;
