@@ -204,6 +204,37 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("warning: --distill-from teacher 1 was not trained for the ztf survey of the training data (it declares lsst)", distilled.Stderr, StringComparison.Ordinal);
     }
 
+    // Found by the trainer bug hunt: --exclude-ids was not recorded, so `evaluate --split test` of a model split by
+    // fractions drew its test part from every object: 9 objects where training had held out 7, one of them trained on
+    // and two never seen. The file is recorded beside the split now, and evaluate leaves the same objects out.
+    [Fact]
+    public async Task Evaluate_SplitByFractionsAfterExcludeIds_IsTheTestPartTrainingHeldOut()
+    {
+        var data = WriteData();
+        string[] excludedIds = ["ZTFtoy000", "ZTFtoy001", "ZTFtoy002", "ZTFtoy003", "ZTFtoy004", "ZTFtoy005"];
+        var excluded = Ids(excludedIds);
+        var trained = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet",
+            "--exclude-ids", excluded, "--val", "0.2", "--test", "0.3", "--seed", "3", "--out", Out]);
+        Assert.True(trained.Code == 0, trained.Output);
+        var split = JsonNode.Parse(File.ReadAllText(Path.Combine(Out, "model.json")))!["training"]!["data"]!["split"]!;
+        Assert.Equal(excluded, (string)split["excludeIds"]!);
+        var heldOut = (int)split["test"]!;
+
+        var predictions = Path.Combine(_root, "p.csv");
+        var evaluated = await AlertBrokerProcess.RunToEndAsync(["evaluate", "--model", Out, "--data", data, "--split", "test", "--predictions", predictions]);
+
+        Assert.True(evaluated.Code == 0, evaluated.Output);
+        Assert.DoesNotContain("warning", evaluated.Stderr, StringComparison.Ordinal);
+        var ids = File.ReadLines(predictions).Skip(1).Select(l => l.Split(',')[0]).Distinct().ToList();
+        Assert.Equal(heldOut, ids.Count);
+        Assert.Empty(ids.Intersect(excludedIds));
+
+        // Other ids left out at evaluation: another split, said.
+        var other = await AlertBrokerProcess.RunToEndAsync(["evaluate", "--model", Out, "--data", data, "--split", "test", "--exclude-ids", Ids("ZTFtoy010")]);
+        Assert.True(other.Code == 0, other.Output);
+        Assert.Contains("(not the file model.json records", other.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Finetune_TeacherClassesInAnotherOrder_ExitTwoPlainMessage()
     {

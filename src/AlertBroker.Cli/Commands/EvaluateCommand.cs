@@ -158,9 +158,11 @@ internal static class EvaluateCommand
         {
             ulong? recordedSeed;
             double? recordedVal, recordedTest;
-            string? recordedIds, recordedSha;
+            string? recordedIds, recordedSha, recordedExclude, recordedExcludeSha;
             try
             {
+                recordedExclude = RecordedText(splitInfo, "split", "excludeIds");
+                recordedExcludeSha = RecordedText(splitInfo, "split", "excludeIdsSha256");
                 recordedSeed = Recorded<ulong>(splitInfo, "split", "seed");
                 recordedVal = InRange(Recorded<double>(splitInfo, "split", "validationFraction"), "split", "validationFraction", 0, 1, highOpen: true);
                 recordedTest = InRange(Recorded<double>(splitInfo, "split", "testFraction"), "split", "testFraction", 0, 1, highOpen: true);
@@ -182,6 +184,40 @@ internal static class EvaluateCommand
                 {
                     otherSplit.Add(string.Create(CultureInfo.InvariantCulture, $"{option.Name} {given} (model.json records {r})"));
                 }
+            }
+
+            // The objects --exclude-ids left out at training: its parts were drawn from the rest. Until 2026-12-07 the file
+            // was not recorded, and `evaluate --split test` drew a test part from every object without a word (of 9 objects,
+            // one the model was trained on and two it never saw, where training had held out 7).
+            if (cli.ExcludedIds is { } excludedHere)
+            {
+                if (splitInfo is not null && excludedHere.Sha256 != recordedExcludeSha && (recordedSha is null || part != "test"))
+                {
+                    otherSplit.Add(recordedExcludeSha is null
+                        ? $"--exclude-ids {excludedHere.Source} (model.json records no excluded ids)"
+                        : $"--exclude-ids {excludedHere.Source} (not the file model.json records: sha256 {excludedHere.Sha256[..12]}…)");
+                }
+            }
+            else if (recordedExclude is { } excludeFile)
+            {
+                HoldoutIds excluded;
+                try
+                {
+                    excluded = HoldoutIds.Read(RecordedPath(excludeFile, modelDir));
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]cannot read the excluded ids:[/] {Markup.Escape(e.Message)} (the file model.json records as --exclude-ids at training; give it with --exclude-ids FILE)");
+                    return 1;
+                }
+
+                if (recordedExcludeSha is { } sha && sha != excluded.Sha256)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(excluded.Source)} has changed since the model was trained (sha256 {excluded.Sha256[..12]}…, model.json records {Markup.Escape(sha[..Math.Min(12, sha.Length)])}…)[/]");
+                    return 1;
+                }
+
+                encoded = encoded.Subset(excluded.Select(encoded, inside: false));
             }
 
             var seed = !Given(parse, cli.Seed) && recordedSeed is { } s ? s : parse.GetValue(cli.Seed);

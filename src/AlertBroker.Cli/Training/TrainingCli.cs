@@ -146,11 +146,18 @@ internal sealed class TrainingCli
     }
 
     /// <summary>
+    /// The <c>--exclude-ids</c> file <see cref="LoadData"/> left out of the data (null when none): recorded in the split,
+    /// since a split by fractions draws its parts from what is left.
+    /// </summary>
+    public HoldoutIds? ExcludedIds { get; private set; }
+
+    /// <summary>
     /// Reads --data (CSV pairs, or alerts with --labels). <paramref name="modelSurveys"/>: the surveys of the model the
     /// data are for; when it is one survey, it is the survey of CSV bands whose file and folder names do not say.
     /// </summary>
     public LabelledDataset LoadData(ParseResult parse, CancellationToken ct, bool? detectionsOnly = null, IReadOnlyList<string>? modelSurveys = null)
     {
+        ExcludedIds = null;
         var paths = parse.GetValue(Data) ?? [];
         if (paths.Length == 0)
         {
@@ -170,6 +177,7 @@ internal sealed class TrainingCli
         if (parse.GetValue(ExcludeIds) is { } excluded)
         {
             var held = HoldoutIds.Read(excluded);
+            ExcludedIds = held;
             var kept = held.Select(data, inside: false);
             if (kept.Objects.Count == data.Objects.Count)
             {
@@ -764,6 +772,8 @@ internal sealed class TrainingCli
             ["testFraction"] = split.Holdout is null ? parse.GetValue(Test) : null,
             ["testIds"] = split.Holdout?.Source,
             ["testIdsSha256"] = split.Holdout?.Sha256,
+            ["excludeIds"] = ExcludedIds?.Source,
+            ["excludeIdsSha256"] = ExcludedIds?.Sha256,
             ["train"] = train.Count,
             ["validation"] = validation?.Count ?? 0,
             ["test"] = test?.Count ?? 0,
