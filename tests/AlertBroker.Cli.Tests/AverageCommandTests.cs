@@ -435,4 +435,41 @@ public sealed class AverageCommandTests : IDisposable
         SetRecorded(tuned, "base", "{\"name\":\"m\",\"version\":\"3\",\"sha256\":\"" + JsonNode.Parse(File.ReadAllText(Path.Combine(scratch1, "model.json")))!["onnx"]!["sha256"]!.GetValue<string>() + "\"}");
         Assert.Equal(0, Average([scratch1, tuned], Path.Combine(_root, "interpolated", "1")).Exit);
     }
+
+    // Found by the trainer bug hunt: two fine-tunes of one data set with other seeds (a split by fractions each) were
+    // averaged, and the package recorded the first member's split with "the test part is the same for all": `evaluate
+    // --split test` then reported 9 objects, 7 of them in the second member's training part. Members held out from other
+    // objects leave the split out now (evaluate --split test refuses a package without one), with a warning; members held
+    // out from one test-ids file, whatever their seeds, keep it.
+    [Fact]
+    public void AverageAndEnsemble_MembersHeldOutFromOtherObjects_RecordNoSplitAndSaySo()
+    {
+        var ids = "{\"seed\":%SEED%,\"validationFraction\":0.2,\"testFraction\":null,\"testIds\":\"ids.txt\",\"testIdsSha256\":\"" + new string('c', 64) + "\"}";
+        var fractions = "{\"seed\":%SEED%,\"validationFraction\":0.15,\"testFraction\":0.15}";
+        var a = Member("split-a", 1);
+        var b = Member("split-b", 2);
+        SetRecorded(a, "split", ids.Replace("%SEED%", "1", StringComparison.Ordinal));
+        SetRecorded(b, "split", ids.Replace("%SEED%", "2", StringComparison.Ordinal));
+
+        var same = Path.Combine(_root, "same-test", "1");
+        var (exit, _, stderr) = Average([a, b], same);
+        Assert.True(exit == 0, stderr);
+        Assert.DoesNotContain("warning", stderr, StringComparison.Ordinal);
+        Assert.Equal(new string('c', 64), (string)ModelIo.LoadPackage(same).Manifest!.Training.Data!["split"]!["testIdsSha256"]!);
+
+        SetRecorded(a, "split", fractions.Replace("%SEED%", "1", StringComparison.Ordinal));
+        SetRecorded(b, "split", fractions.Replace("%SEED%", "2", StringComparison.Ordinal));
+        foreach (var combination in new[] { AverageCommand.Combination.Average, AverageCommand.Combination.Ensemble })
+        {
+            var output = Path.Combine(_root, "other-test-" + combination.Key, "1");
+            var err = new StringWriter();
+            Assert.Equal(0, AverageCommand.Run([a, b], output, null, null, new StringWriter(), err, combination));
+            Assert.Contains($"warning: {combination.Command}: the members were not held out from the same objects ({a}: seed 1, validation 0.15, test 0.15", err.ToString(), StringComparison.Ordinal);
+            Assert.Contains("`evaluate --split test` refuses it", err.ToString(), StringComparison.Ordinal);
+            var data = ModelIo.LoadPackage(output).Manifest!.Training.Data!;
+            Assert.Null(data["split"]);
+            Assert.Contains("held out from different test parts", (string)data[combination.Key]!["note"]!, StringComparison.Ordinal);
+            Assert.StartsWith("seed 2,", (string)data[combination.Key]!["members"]![1]!["testPart"]!, StringComparison.Ordinal);
+        }
+    }
 }

@@ -34,6 +34,30 @@ internal static class AverageCommand
     }
 
     /// <summary>
+    /// Which objects a member was held out from, as its <c>training.data.split</c> records them: the test-ids file's
+    /// SHA-256, "none" (no test part), or the seed and fractions with the data they were drawn from; null when no split is
+    /// recorded (a package from an outside graph).
+    /// </summary>
+    internal static string? TestPart(ModelManifest m)
+    {
+        if (m.Training.Data?["split"] is not JsonObject split)
+        {
+            return null;
+        }
+
+        string Text(string key) => split[key] is JsonValue v ? v.ToJsonString() : "null";
+        var excluded = Text("excludeIdsSha256");
+        if (split["testIdsSha256"] is JsonValue ids && ids.TryGetValue<string>(out var sha) && sha.Length > 0)
+        {
+            return $"test ids sha256 {sha}, excluded ids {excluded}";
+        }
+
+        return split["testFraction"] is JsonValue f && f.TryGetValue<double>(out var fraction) && fraction > 0
+            ? $"seed {Text("seed")}, validation {Text("validationFraction")}, test {Text("testFraction")}, excluded ids {excluded}, data {m.Training.Data?["source"]?.ToJsonString() ?? "null"}"
+            : "none";
+    }
+
+    /// <summary>
     /// What one of the two commands does with its members: <see cref="Key"/> names the record in <c>training.data</c>;
     /// the card nests the first member's card, or every member's when <see cref="EveryMemberCard"/>.
     /// </summary>
@@ -157,11 +181,35 @@ internal static class AverageCommand
             });
         }
 
+        // The recorded split is the first member's: `evaluate --split test` reads it back. Members held out from other
+        // objects (another seed or fraction of the same data, another test-ids file) have been trained on some of those:
+        // until 2026-12-07 the package said "the test part is the same for all" and evaluate reported a test part that
+        // 7 of 9 objects of a member's training part were in. The split is left out then (evaluate --split test refuses
+        // a package without one), and said.
+        var parts = models.Select(m => TestPart(m.Manifest!)).ToList();
+        var sameTestPart = parts.Distinct(StringComparer.Ordinal).Count() == 1;
+        string note;
+        if (sameTestPart)
+        {
+            note = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all";
+        }
+        else
+        {
+            data.Remove("split");
+            for (var i = 0; i < models.Count; i++)
+            {
+                members[i]!["testPart"] = parts[i] ?? "not recorded";
+            }
+
+            note = "the other fields describe the first member; the members were held out from different test parts (testPart), so no split is recorded: evaluate the package on objects none of its members was trained on";
+            stderr.WriteLine($"warning: {combination.Command}: the members were not held out from the same objects ({string.Join("; ", packages.Select((p, i) => $"{p}: {parts[i] ?? "no split recorded"}"))}); the package records no test part, so `evaluate --split test` refuses it: evaluate it with --split all on objects none of the members was trained on");
+        }
+
         data[combination.Key] = new JsonObject
         {
             ["rule"] = combination.Rule,
             ["members"] = members,
-            ["note"] = "the other fields describe the first member; each member drew its own validation part (splitSeed), the test part is the same for all",
+            ["note"] = note,
         };
         ModelManifest manifest;
         try
