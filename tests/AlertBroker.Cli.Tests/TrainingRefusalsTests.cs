@@ -235,6 +235,24 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("(not the file model.json records", other.Stderr, StringComparison.Ordinal);
     }
 
+    // Found by the trainer bug hunt: with --lr 1e30 the weights became NaN, the NaN validation loss was read as "no
+    // validation part", and the package was exported (exit 0, "test: macro AUROC 0.556" from NaN probabilities); evaluate
+    // and models inspect then refused it (exit 3). Training stops at the epoch, says why, and writes nothing.
+    [Theory]
+    [InlineData("train")]
+    [InlineData("finetune")]
+    public async Task TrainAndFinetune_ALearningRateThatDiverges_ExitOneNamingTheEpochAndWritesNothing(string command)
+    {
+        var data = WriteData();
+        string[] from = command == "finetune" ? ["--from", Package("base", "1", "SNIa", "SNII", "TDE"), "--train", "all"] : ["--classes", "SNIa,SNII,TDE"];
+        var run = await AlertBrokerProcess.RunToEndAsync([command, .. from, "--data", data, "--no-meta", "--epochs", "3", "--batch", "8", "--threads", "1", "--quiet", "--lr", "1e30", "--out", Out]);
+
+        Assert.True(run.Code == 1, run.Output);
+        Assert.Contains("cannot train: training diverged at epoch 1", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("lower the learning rate (--lr, now 1E+30)", run.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Out));
+    }
+
     [Fact]
     public async Task Finetune_TeacherClassesInAnotherOrder_ExitTwoPlainMessage()
     {

@@ -149,7 +149,7 @@ internal static class ExperimentCommand
                 // command that loads a model.
                 return Task.FromResult(ModelCli.ReportModelUnusable(e, "experiment transfer"));
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException or TrainingDivergedException)
             {
                 console.MarkupLine($"[red]experiment transfer:[/] {Markup.Escape(ModelCli.OneLine(e))}");
                 return Task.FromResult(1);

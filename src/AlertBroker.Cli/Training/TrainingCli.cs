@@ -737,7 +737,18 @@ internal sealed class TrainingCli
             DistillationWeight = train.HasSoftTargets ? parse.GetValue(DistillWeight) : 0,
         };
         console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by {options.Selection}, {options.Threads} thread(s)[/]");
-        var result = TrainWithProgress(weights, train, validation, options, parse.GetValue(Quiet), ct);
+        TrainingResult result;
+        try
+        {
+            result = TrainWithProgress(weights, train, validation, options, parse.GetValue(Quiet), ct);
+        }
+        catch (TrainingDivergedException e)
+        {
+            // Nothing is exported: the weights are no network (a NaN package passed as trained, exit 0, until 2026-12-07).
+            console.MarkupLine($"[red]cannot train:[/] {Markup.Escape(e.Message)}; nothing was written");
+            return 1;
+        }
+
         console.MarkupLine($"[green]best epoch {result.BestEpoch}[/] of {result.History.Count}{(result.StoppedEarly ? " (early stop)" : string.Empty)}");
 
         var report = test is not null ? EvaluationReport.Evaluate(result.Weights, test, options.Threads) : null;

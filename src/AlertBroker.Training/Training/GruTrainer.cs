@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Numerics.Tensors;
 using AlertBroker.Model.Network;
 using AlertBroker.Training.Data;
@@ -115,6 +116,19 @@ public enum SelectionMetric
 public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationLoss, double ValidationAccuracy, double ValidationMacroAuroc, double Seconds, double ValidationEarlyAuroc = double.NaN);
 
 /// <summary>The outcome: the best weights (lowest validation loss; the last when there is no validation set) and the history.</summary>
+/// <summary>
+/// Training diverged: a loss or a weight stopped being a finite number (a learning rate far too high), so no epoch from
+/// then on is a network. Until 2026-12-07 a NaN validation loss was read as "no validation part" and the epoch's
+/// training loss, measured before the weights blew up, chose it as the best: a package of NaN weights was exported, exit
+/// 0, with a "macro AUROC" computed from NaN probabilities, and every other command then refused it.
+/// </summary>
+public sealed class TrainingDivergedException(int epoch, double trainLoss, double validationLoss, float learningRate)
+    : Exception(string.Create(CultureInfo.InvariantCulture, $"training diverged at epoch {epoch} (training loss {trainLoss}, validation loss {validationLoss}; the weights are no longer finite numbers): lower the learning rate (--lr, now {learningRate}) or --gru-lr-scale"))
+{
+    /// <summary>The epoch (from 1) at whose end a loss or a weight was not finite.</summary>
+    public int Epoch { get; } = epoch;
+}
+
 public sealed record TrainingResult(GruClassifierWeights Weights, IReadOnlyList<EpochRecord> History, int BestEpoch, bool StoppedEarly, IReadOnlyList<float> ClassWeights);
 
 /// <summary>Receives progress; called on the training thread.</summary>
@@ -309,6 +323,10 @@ public static class GruTrainer
             var record = new EpochRecord(epoch, trainLoss, valLoss, valAcc, valAuc, clock.Elapsed.TotalSeconds, valEarly);
             history.Add(record);
             progress?.OnEpoch(record);
+            if (!double.IsFinite(trainLoss) || !AllFinite(weights))
+            {
+                throw new TrainingDivergedException(epoch, trainLoss, valLoss, options.LearningRate);
+            }
 
             var score = double.IsNaN(valLoss) ? trainLoss : options.Selection switch
             {
@@ -343,6 +361,22 @@ public static class GruTrainer
         }
 
         return new TrainingResult(options.RestoreBest && validation is not null && bestWeights is not null ? bestWeights : weights, history, bestEpoch, stoppedEarly, classWeights);
+    }
+
+    private static bool AllFinite(GruClassifierWeights weights)
+    {
+        foreach (var p in weights.Parameters)
+        {
+            foreach (var v in p.Values)
+            {
+                if (!float.IsFinite(v))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>w_c = N / N_c over the training set (0 for an absent class), or all ones.</summary>
