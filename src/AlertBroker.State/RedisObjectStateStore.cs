@@ -32,12 +32,15 @@ public sealed class RedisObjectStateStore : IObjectStateStore, IDisposable
 {
     // GETRANGE of a missing key is "", which is what a writer that expects version 0 sends. A key of another type (another
     // program's hash or list under the prefix) answers WRONGTYPE: it was read as an unreadable state at version 0
-    // (ReadAsync), so it counts as missing here too, and SET replaces it whatever its type.
+    // (ReadAsync), so it counts as missing here too, and SET replaces it whatever its type. A string shorter than 8 bytes,
+    // or whose first 8 bytes are zero, is version 0 to the reader (ObjectStateCodec.ReadVersion) and so here: compared as
+    // it was stored, it never equalled "" and every write over it lost (the worker retried its batch for ever).
     private const string CheckAndSetScript = """
         local current = redis.pcall('GETRANGE', KEYS[1], 0, 7)
         if type(current) == 'table' then
           if current.err and string.find(current.err, 'WRONGTYPE', 1, true) then current = '' else return current end
         end
+        if string.len(current) < 8 or current == '\0\0\0\0\0\0\0\0' then current = '' end
         if current ~= ARGV[1] then return 0 end
         if ARGV[3] ~= '0' then
           redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
