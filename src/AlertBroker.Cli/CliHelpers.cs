@@ -653,16 +653,17 @@ internal static class CliHelpers
     /// <c>AlertBroker__Schemas__RegistryUsername</c> and <c>AlertBroker__Schemas__RegistryPassword</c>, as for <c>run</c>)
     /// or a directory of <c>&lt;id&gt;.avsc</c> files; <paramref name="limits"/> (default: the decoder's) bound what a message may cost.
     /// </summary>
-    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir, AlertBroker.Avro.AvroLimits? limits = null)
-    {
-        ISchemaLookup? lookup = registry is not null
+    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir, AlertBroker.Avro.AvroLimits? limits = null) =>
+        new(new AlertDecoderOptions { SchemaLookup = CreateSchemaLookup(registry, schemaDir), Limits = limits ?? AlertBroker.Avro.AvroLimits.Default });
+
+    /// <summary>The schemas of Confluent-wire messages: <c>--schema-registry</c>, else <c>--schema-dir</c>, else none.</summary>
+    public static ISchemaLookup? CreateSchemaLookup(string? registry, string? schemaDir) =>
+        registry is not null
             ? ConfluentSchemaRegistryLookup.Create(
                 registry,
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryUsername"),
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryPassword"))
             : schemaDir is not null ? new DirectorySchemaLookup(schemaDir) : null;
-        return new AlertDecoder(new AlertDecoderOptions { SchemaLookup = lookup, Limits = limits ?? AlertBroker.Avro.AvroLimits.Default });
-    }
 
     /// <summary>
     /// The <c>--kafka-property key=value</c> settings as a dictionary (a later key replaces an earlier one); null, after

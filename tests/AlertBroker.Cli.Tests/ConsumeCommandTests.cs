@@ -391,6 +391,54 @@ public sealed class ConsumeCommandTests : IDisposable
         }
     }
 
+    // Found by the state/replay bug hunt: inputs already in Confluent wire (archived from a topic, or simulate alerts
+    // --framing confluent) could not be decoded by replay --to-kafka, which ignored --schema-dir and --schema-registry,
+    // so every message went out without a key (an object's alerts spread over partitions), exit 0 without a word. The
+    // schemas are looked up there now, and messages that still cannot be decoded are said.
+    [Fact]
+    public async Task ReplayToKafka_ConfluentWireInputs_KeyedThroughSchemaDir_AndUnkeyedOnesSaid()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ab-replay-wire-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var (made, madeOutput, _) = await AlertBrokerProcess.RunAsync(["simulate", "alerts", "--survey", "lsst", "--nights", "1", "--objects-per-night", "5", "--no-cutouts", "--framing", "confluent", "--out", dir]);
+            Assert.True(made == 0, madeOutput);
+            var schemas = Path.Combine(dir, "schemas");
+            Assert.True(Directory.Exists(schemas), madeOutput);
+
+            var topic = "wire-" + Guid.NewGuid().ToString("N")[..8];
+            var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+                ["replay", dir, "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--schema-dir", schemas, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
+                timeout: TimeSpan.FromSeconds(120));
+            Assert.True(code == 0, $"exit code {code}: {output}");
+            Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+            var sent = int.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"published (\d+) of \1 messages").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(sent > 0, stdout);
+            var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new AlertBroker.Avro.DirectorySchemaLookup(schemas) });
+            using (var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = "g-" + topic, AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
+            {
+                consumer.Subscribe(topic);
+                for (var read = 0; read < sent; read++)
+                {
+                    var result = consumer.Consume(TimeSpan.FromSeconds(30));
+                    Assert.NotNull(result);
+                    Assert.Equal(decoder.DecodeSingle(result.Message.Value).ObjectId, result.Message.Key);
+                }
+            }
+
+            var unkeyed = await AlertBrokerProcess.RunAsync(
+                ["replay", dir, "--to-kafka", "--topic", topic + "-2", "--bootstrap-servers", _kafka.BootstrapServers, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
+                timeout: TimeSpan.FromSeconds(120));
+            Assert.True(unkeyed.Code == 0, unkeyed.Output);
+            Assert.Contains($"warning: {sent} messages could not be decoded and went out without a key", unkeyed.Output, StringComparison.Ordinal);
+            Assert.Contains("--schema-dir DIR or --schema-registry URL", unkeyed.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // Rubin alerts go out in Confluent wire; the schema of each id is written to --write-schemas before the first message
     // that needs it (the replay now reads as it sends), and every message decodes through that directory.
     [SharedDataFact]

@@ -57,7 +57,7 @@ internal static class ReplayCommand
         command.RefuseOutputThatIsAnInput(output, PathKind.File, paths);
         CliHelpers.OneSchemaSource(command, registry, schemaDir);
         command.SetAction((parse, ct) => parse.GetValue(toKafka)
-            ? Task.FromResult(RunToKafka(parse.GetValue(paths)!, parse.GetValue(bootstrap), parse.GetValue(topic)!, parse.GetValue(rate), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(limit), parse.GetValue(writeSchemas), parse.GetValue(kafkaProperty) ?? [], parse.GetValue(quiet), ct))
+            ? Task.FromResult(RunToKafka(parse.GetValue(paths)!, parse.GetValue(bootstrap), parse.GetValue(topic)!, parse.GetValue(rate), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(limit), parse.GetValue(writeSchemas), parse.GetValue(kafkaProperty) ?? [], parse.GetValue(quiet), parse.GetValue(registry), parse.GetValue(schemaDir), ct))
             : Task.FromResult(Run(
             parse.GetValue(paths)!,
             new ReplayOptions
@@ -122,7 +122,7 @@ internal static class ReplayCommand
         return 0;
     }
 
-    private static int RunToKafka(string[] paths, string? bootstrap, string topic, double rate, int repeat, long limit, string? writeSchemas, string[] properties, bool quiet, CancellationToken ct)
+    private static int RunToKafka(string[] paths, string? bootstrap, string topic, double rate, int repeat, long limit, string? writeSchemas, string[] properties, bool quiet, string? registry, string? schemaDir, CancellationToken ct)
     {
         bootstrap ??= Environment.GetEnvironmentVariable("AlertBroker__Kafka__BootstrapServers");
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -147,7 +147,9 @@ internal static class ReplayCommand
             return 70;
         }
 
-        return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, ct);
+        // The schemas of inputs already in Confluent wire: without them such a message could not be decoded, so it went
+        // out without its object id as key (until 2026-12-07 --schema-dir and --schema-registry were ignored here).
+        return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, CliHelpers.CreateSchemaLookup(registry, schemaDir), ct);
     }
 
     private static Action<ReplayStatistics> ProgressPrinter()

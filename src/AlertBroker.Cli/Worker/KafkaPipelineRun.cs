@@ -359,10 +359,11 @@ internal sealed class KafkaPipelineRun
                     decoder.Decode(message, alerts);
                     key = alerts.Count > 0 ? alerts[0].ObjectId : null;
                 }
-                catch (AlertFormatException)
+                catch (AlertFormatException e)
                 {
                     // Still published: the worker's dead-letter path is part of what a replay exercises.
                     counts.Undecodable++;
+                    counts.FirstUndecodable ??= input.Source + ": " + e.Message;
                 }
 
                 yield return (key, message);
@@ -382,6 +383,9 @@ internal sealed class KafkaPipelineRun
         public List<string> Problems { get; } = [];
 
         public int Undecodable { get; set; }
+
+        /// <summary>The first message that did not decode, "SOURCE: why" (null when all did).</summary>
+        public string? FirstUndecodable { get; set; }
     }
 
     /// <summary>Synthetic ZTF-format alerts keyed by object.</summary>

@@ -17,10 +17,18 @@ public sealed class SurveyWireFormat : ISchemaLookup
 
     public IReadOnlyDictionary<int, AvroSchema> Schemas => _schemas;
 
+    /// <summary>
+    /// Where the schemas of inputs that are already Confluent-wire messages (archived from a topic) are found: the ids
+    /// this instance gave are its own, every other id is asked of this (<c>--schema-dir</c>, <c>--schema-registry</c>).
+    /// </summary>
+    public ISchemaLookup? Fallback { get; init; }
+
     public ValueTask<AvroSchema> GetSchemaAsync(int schemaId, CancellationToken cancellationToken = default) =>
         _schemas.TryGetValue(schemaId, out var s)
             ? ValueTask.FromResult(s)
-            : ValueTask.FromException<AvroSchema>(new AvroSchemaLookupException($"schema id {schemaId} is unknown"));
+            : Fallback is { } fallback
+                ? fallback.GetSchemaAsync(schemaId, cancellationToken)
+                : ValueTask.FromException<AvroSchema>(new AvroSchemaLookupException($"schema id {schemaId} is unknown"));
 
     /// <summary>
     /// The wire messages for one archived message (usually one). A container that cannot be split (corrupt) is returned
