@@ -203,7 +203,20 @@ public sealed class AlertDecoder
             var reader = new AvroReader(message.Span[offset..], _options.Limits, offset);
             builder.Validation = _options.Validation;
             PlanReader.ReadAlert(ref reader, plan, builder);
+
+            // One datum per message, as in a container's block: bytes left over (two messages run together, a datum written
+            // with another schema than its id names) were dropped without a word, the second alert lost.
+            if (!reader.IsAtEnd)
+            {
+                throw new AlertFormatException(AlertErrorKind.CorruptAvro, $"{reader.Remaining} unread bytes after the alert: a message holds one (two run together, or a datum written with another schema than its header names?)", reader.Offset);
+            }
+
             return builder.Build(plan);
+        }
+        catch (AvroLimitExceededException e)
+        {
+            // Over a limit is TooLarge here too, as in a container (it was CorruptAvro).
+            throw new AlertFormatException(AlertErrorKind.TooLarge, e.Message, -1, e);
         }
         catch (AvroFormatException e)
         {

@@ -28,6 +28,36 @@ public sealed class FramingTests : IDisposable
         Assert.Equal(AlertJson.ToJson(fromContainer), AlertJson.ToJson(fromWire));
     }
 
+    // Found by the state/replay bug hunt: a Confluent-wire or single-object message with bytes after its datum (two
+    // messages run together, or garbage appended) decoded as its first alert, "errors 0", the rest dropped without a
+    // word; a container's block with bytes left over was already CorruptAvro.
+    [SharedDataTheory]
+    [InlineData("twice")]
+    [InlineData("garbage")]
+    public void Decode_ConfluentWireAndSingleObject_BytesAfterTheDatum_AreCorruptAvro(string extra)
+    {
+        var (schemaJson, datum) = SingleDatum(File.ReadAllBytes(SharedData.Path("alert-samples", "lsst", "v7_4", "fakeAlert.avro")));
+        File.WriteAllBytes(Path.Combine(_dir, "42.avsc"), schemaJson);
+        var tail = extra == "twice" ? datum : "garbage"u8.ToArray();
+        var wire = new byte[5 + datum.Length + tail.Length];
+        BinaryPrimitives.WriteInt32BigEndian(wire.AsSpan(1), 42);
+        datum.CopyTo(wire.AsSpan(5));
+        tail.CopyTo(wire.AsSpan(5 + datum.Length));
+        var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = new DirectorySchemaLookup(_dir), Validation = AlertValidation.None });
+
+        var e = Assert.Throws<AlertFormatException>(() => decoder.DecodeSingle(wire));
+        Assert.Equal(AlertErrorKind.CorruptAvro, e.Kind);
+        Assert.Contains($"{tail.Length} unread bytes after the alert", e.Message, StringComparison.Ordinal);
+
+        var cache = new AvroSchemaCache();
+        var buffer = new ArrayBufferWriter<byte>();
+        SingleObjectEncoding.WriteHeader(buffer, cache.GetOrParse(schemaJson).Fingerprint);
+        buffer.Write(datum);
+        buffer.Write(tail);
+        var single = Assert.Throws<AlertFormatException>(() => new AlertDecoder(new AlertDecoderOptions { SchemaCache = cache, Validation = AlertValidation.None }).DecodeSingle(buffer.WrittenMemory));
+        Assert.Equal(AlertErrorKind.CorruptAvro, single.Kind);
+    }
+
     [SharedDataFact]
     public void Decode_ConfluentWire_WithoutLookup_IsSchemaNotFound()
     {
