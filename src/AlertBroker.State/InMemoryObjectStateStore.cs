@@ -6,8 +6,12 @@ namespace AlertBroker.State;
 /// </summary>
 public sealed class InMemoryObjectStateStore : IObjectStateStore
 {
+    /// <summary>Writes between two sweeps at the least; more when more objects are held, so a sweep costs O(1) per write.</summary>
+    internal const int SweepEvery = 4096;
+
     private readonly Dictionary<ObjectKey, Entry> _entries = [];
     private readonly Lock _lock = new();
+    private int _writesSinceSweep;
     private readonly TimeProvider _time;
     private readonly TimeSpan _ttl;
 
@@ -19,7 +23,10 @@ public sealed class InMemoryObjectStateStore : IObjectStateStore
         _time = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>Number of objects held (expired ones included until next touched).</summary>
+    /// <summary>
+    /// Number of objects held: expired ones are included until they are touched again or the next sweep, which runs
+    /// under a write once at least <see cref="SweepEvery"/> writes, and as many as there are objects, have gone by.
+    /// </summary>
     public int Count
     {
         get
@@ -68,6 +75,21 @@ public sealed class InMemoryObjectStateStore : IObjectStateStore
 
                 _entries[w.Key] = new Entry(ObjectStateCodec.Encode(w.State), _ttl > TimeSpan.Zero ? now + _ttl : DateTimeOffset.MaxValue);
                 committed[i] = true;
+            }
+
+            // An object never written again was forgotten only when its own key was read: `run --in-memory` with a TTL
+            // kept every object of a long stream, memory growing without bound where Redis forgets them.
+            _writesSinceSweep += writes.Count;
+            if (_ttl > TimeSpan.Zero && _writesSinceSweep >= Math.Max(SweepEvery, _entries.Count))
+            {
+                _writesSinceSweep = 0;
+                foreach (var (key, entry) in _entries)
+                {
+                    if (entry.Expires <= now)
+                    {
+                        _entries.Remove(key);
+                    }
+                }
             }
         }
 

@@ -257,6 +257,38 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
         return Task.CompletedTask;
     }
 
+    // Found by the state bug hunt: an expired object was removed only when its own key was read or written again, so
+    // `run --in-memory` with State:TtlHours kept every object of a long stream (memory without bound). Writes sweep.
+    [Fact]
+    public async Task Ttl_ObjectsNeverTouchedAgain_AreSweptAsWritesGoOn()
+    {
+        var store = new InMemoryObjectStateStore(TimeSpan.FromHours(1), _time);
+        var committed = new bool[1];
+        for (var i = 0; i < 1000; i++)
+        {
+            await store.WriteAsync([new StateWrite(new ObjectKey(AlertBroker.Alerts.Survey.Ztf, "old" + i), 0, StateWith(1, Obs(i, 59000)))], committed);
+        }
+
+        _time.Advance(TimeSpan.FromHours(2));
+        for (var i = 0; i < InMemoryObjectStateStore.SweepEvery; i++)
+        {
+            await store.WriteAsync([new StateWrite(new ObjectKey(AlertBroker.Alerts.Survey.Ztf, "new" + i), 0, StateWith(1, Obs(i, 59001)))], committed);
+        }
+
+        Assert.Equal(InMemoryObjectStateStore.SweepEvery, store.Count);
+
+        // Without a TTL nothing is ever swept.
+        var forever = new InMemoryObjectStateStore(timeProvider: _time);
+        for (var i = 0; i < InMemoryObjectStateStore.SweepEvery + 10; i++)
+        {
+            await forever.WriteAsync([new StateWrite(new ObjectKey(AlertBroker.Alerts.Survey.Ztf, "o" + i), 0, StateWith(1, Obs(i, 59000)))], committed);
+        }
+
+        _time.Advance(TimeSpan.FromDays(3650));
+        await forever.WriteAsync([new StateWrite(new ObjectKey(AlertBroker.Alerts.Survey.Ztf, "last"), 0, StateWith(1, Obs(1, 59000)))], committed);
+        Assert.Equal(InMemoryObjectStateStore.SweepEvery + 11, forever.Count);
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         private long _ticks = DateTimeOffset.UnixEpoch.AddYears(50).UtcTicks;
