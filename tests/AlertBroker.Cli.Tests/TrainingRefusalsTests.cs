@@ -17,16 +17,16 @@ public sealed class TrainingRefusalsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string WriteData()
+    private string WriteData(Func<int, int>? classOf = null, int objects = 30, string name = "ztf-toy")
     {
-        var dir = Path.Combine(_root, "ztf-toy");
+        var dir = Path.Combine(_root, name);
         Directory.CreateDirectory(dir);
         var lc = new StringBuilder("object_id,mjd,band,mag,mag_err\n");
         var meta = new StringBuilder("object_id,class,redshift,a_v\n");
         string[] classes = ["SNIa", "SNII", "TDE"];
-        for (var i = 0; i < 30; i++)
+        for (var i = 0; i < objects; i++)
         {
-            var cls = i % 3;
+            var cls = classOf?.Invoke(i) ?? i % 3;
             meta.Append(CultureInfo.InvariantCulture, $"ZTFtoy{i:D3},{classes[cls]},{0.05 + (0.001 * i)},0.1\n");
             for (var t = 0; t < 6; t++)
             {
@@ -251,6 +251,40 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("cannot train: training diverged at epoch 1", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("lower the learning rate (--lr, now 1E+30)", run.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Out));
+    }
+
+    // Found by the trainer bug hunt: with --val 0 there is no validation part, and --select and --patience (which judge
+    // epochs on it) were ignored without a word.
+    [Theory]
+    [InlineData("--select", "early-auroc")]
+    [InlineData("--patience", "2")]
+    public async Task Train_ValZeroWithAnOptionThatJudgesEpochsOnIt_ExitTwo(string option, string value)
+    {
+        var output = await Refused(2, "train", "--data", WriteData(), "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--val", "0", option, value, "--quiet", "--out", Out);
+
+        Assert.Contains($"{option} judges epochs on the validation part, and --val 0 leaves none", output, StringComparison.Ordinal);
+
+        // --patience 0 (off) says nothing about the validation part, and the scripts give it with --val 0.
+        var off = await AlertBrokerProcess.RunToEndAsync(["train", "--data", WriteData(), "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--val", "0", "--patience", "0", "--quiet", "--out", Out]);
+        Assert.True(off.Code == 0, off.Output);
+    }
+
+    // Found by the trainer bug hunt: 20 SNIa and 2 SNII, so the test part held SNIa only. train printed "test: macro AUROC
+    // NaN, macro F1 1.000, accuracy 1.000" and wrote NaN into evaluation.json, exit 0. It is said, and no figures written.
+    [Fact]
+    public async Task Train_ATestPartOfOneClass_SaysSoAndWritesNoTestFigures()
+    {
+        var data = WriteData(i => i < 20 ? 0 : 1, objects: 22, name: "lopsided");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--select", "auroc", "--out", Out]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("are all of class SNIa: no test figures (macro AUROC needs two classes)", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("warning: --select auroc: the validation part's", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("macro F1 1.000", run.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Out, "evaluation.json")));
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(Out, "model.json")))!["training"]!["metrics"]!.AsObject();
+        Assert.DoesNotContain(metrics, m => m.Key.StartsWith("test", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -470,6 +470,13 @@ internal sealed class TrainingCli
             return "--distill-from cannot be combined with --mix-data or --augment-*: the teacher's probabilities are for the light curves as they are.";
         }
 
+        // Both judge epochs on the validation part. With none they were ignored without a word (every epoch "val macro
+        // AUROC NaN", the last epoch kept).
+        if (parse.GetValue(Validation) <= 0 && (Given(parse, Select) ? (Option)Select : Given(parse, Patience) && parse.GetValue(Patience) > 0 ? (Option)Patience : null) is { } judged)
+        {
+            return $"{judged.Name} judges epochs on the validation part, and --val 0 leaves none: give --val above 0, or leave {judged.Name} out (the last epoch is kept).";
+        }
+
         return null;
     }
 
@@ -736,6 +743,12 @@ internal sealed class TrainingCli
             Augmentation = augmentation,
             DistillationWeight = train.HasSoftTargets ? parse.GetValue(DistillWeight) : 0,
         };
+        if (validation is not null && options.Selection != SelectionMetric.Loss && validation.Labels.Distinct().Count() < 2)
+        {
+            // Its macro AUROC is NaN every epoch, and the selection fell back to the validation loss without a word.
+            console.MarkupLine(Markup.Escape($"warning: --select {parse.GetValue(Select)}: the validation part's {validation.Count} objects are all of one class, so its AUROC is not defined; epochs are judged by the validation loss instead."));
+        }
+
         console.MarkupLine($"[grey]training {Markup.Escape(trainable.ToString())} of {weights.ParameterCount} parameters, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by {options.Selection}, {options.Threads} thread(s)[/]");
         TrainingResult result;
         try
@@ -751,7 +764,15 @@ internal sealed class TrainingCli
 
         console.MarkupLine($"[green]best epoch {result.BestEpoch}[/] of {result.History.Count}{(result.StoppedEarly ? " (early stop)" : string.Empty)}");
 
-        var report = test is not null ? EvaluationReport.Evaluate(result.Weights, test, options.Threads) : null;
+        // A test part of one class has no figures (one class against the rest needs two): it printed "macro AUROC NaN,
+        // macro F1 1.000" and wrote NaN into evaluation.json, exit 0. Said instead, and no test figures are written.
+        var testClasses = test is null ? 0 : test.Labels.Distinct().Count();
+        if (test is not null && testClasses < 2)
+        {
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"warning: the test part's {test.Count} objects are all of class {test.Classes[test.Labels[0]]}: no test figures (macro AUROC needs two classes). Classes with few objects may have none in it: {Counts(train)}; give more objects per class, a larger --test, or --test-ids.")));
+        }
+
+        var report = test is not null && testClasses >= 2 ? EvaluationReport.Evaluate(result.Weights, test, options.Threads) : null;
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { ["bestEpoch"] = result.BestEpoch, ["epochs"] = result.History.Count };
         if (report is not null)
         {
