@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Training.Experiments;
+using AlertBroker.Training.Training;
 
 namespace AlertBroker.Cli.Tests;
 
@@ -60,6 +62,32 @@ public sealed class ExperimentCommandTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains("\"des-sims\"", File.ReadAllText(Path.Combine(output, "transfer-results.json")), StringComparison.Ordinal);
     }
+
+    // A --base with another feature encoding than the default (muthukrishna2025, 4 features per step): the targets were
+    // encoded with alertbroker-lc (6) whatever the base's, and the runs read the first 4 of every 6 features (exit 0,
+    // AUROCs of misaligned features). Now every run of the condition, scratch included, uses the base's encoding.
+    [Fact]
+    public void Transfer_BaseWithAnotherEncoding_EveryRunUsesTheBasesEncoding()
+    {
+        var ztf = WritePair("ztf-toy", "ztf_toy", "ZTF", magnitudes: true);
+        var baseDir = Path.Combine(_root, "models", "mbase", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", ztf, "--detections-only", "--no-meta", "--encoding", "muthukrishna2025", "--classes", "SNIa,SNII", "--epochs", "1", "--threads", "1", "--quiet", "--out", baseDir));
+        var output = Path.Combine(_root, "out");
+        var models = Path.Combine(_root, "exported");
+
+        var code = Run("experiment", "transfer", "--ztf-sim", ztf, "--bts", ztf, "--base", baseDir, "--targets", "ztf-bts", "--sizes", "1", "--seeds", "1",
+            "--modes", "scratch,all", "--max-epochs", "1", "--min-seeds", "1", "--threads", "1", "--out", output, "--models", models);
+
+        Assert.Equal(0, code);
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "transfer-results.json")))!;
+        Assert.Equal("muthukrishna2025 v1", (string?)results["base"]!["stream"]!["encoding"]);
+        var exported = ModelIo.LoadPackage(Path.Combine(models, "ztf-bts", "1.0.0"));
+        Assert.Equal("muthukrishna2025", exported.Manifest!.Encoding.Name);
+        Assert.Equal(4, exported.Weights.Config.InputFeatures);
+        Assert.Equal("muthukrishna2025", (string?)exported.Manifest.Training.Data!["encoding"]!["name"]);
+    }
+
+    private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
 
     // 40 objects, SNIa rising and SNII falling, 8 points each in g and r.
     private string WritePair(string folder, string stem, string prefix, bool magnitudes)

@@ -1,5 +1,6 @@
 using AlertBroker.Model.Network;
 using AlertBroker.Training.Data;
+using AlertBroker.Training.Evaluation;
 using AlertBroker.Training.Training;
 
 namespace AlertBroker.Training.Tests;
@@ -140,5 +141,35 @@ public sealed class TrainerTests
         var replaced = ModelIo.AdaptHead(source, ["A", "B", "C"], replaceHead: true, seed: 2);
         Assert.NotEqual(source.Weights.Output.Weight, replaced.Output.Weight);
         Assert.Equal(source.Weights.Latent.Weight, replaced.Latent.Weight);
+    }
+
+    // Data encoded with 6 features per step (alertbroker-lc) run through a 4-feature network (muthukrishna2025): the
+    // trainer and the predictor copied the first 4 of every 6 into the network without a word (experiment transfer with
+    // a muthukrishna2025 base trained and scored on misaligned features).
+    [Fact]
+    public void Train_StepsWiderThanTheNetworkTakes_Throws()
+    {
+        var narrow = GruClassifierWeights.Random(ToyConfig() with { InputFeatures = 4 }, 3);
+        var data = TrendTask(20, 1);
+
+        var e = Assert.Throws<ArgumentException>(() => GruTrainer.Train(narrow, data, null, new TrainingOptions { MaxEpochs = 1, BatchSize = 8 }));
+        Assert.Contains("4 features per step; the data have 6", e.Message, StringComparison.Ordinal);
+        Assert.Equal("train", e.ParamName);
+
+        // The validation part too, whose loss and AUROC select the epoch.
+        var wide = GruClassifierWeights.Random(ToyConfig(), 3);
+        var validation = TrendTask(10, 2);
+        var narrowData = EncodedDataset.FromArrays(data.Classes, [.. Enumerable.Range(0, 10).Select(_ => new float[3 * 4])], new float[10 * 4], [.. Enumerable.Repeat(0, 10)], 4, stepFeatures: 4);
+        Assert.Equal("validation", Assert.Throws<ArgumentException>(() => GruTrainer.Train(wide, validation, narrowData, new TrainingOptions { MaxEpochs = 1 })).ParamName);
+    }
+
+    [Fact]
+    public void PredictAndEvaluate_StepsWiderThanTheNetworkTakes_Throw()
+    {
+        var narrow = GruClassifierWeights.Random(ToyConfig() with { InputFeatures = 4 }, 3);
+        var data = TrendTask(20, 1);
+
+        Assert.Throws<ArgumentException>(() => Predictor.Predict(narrow, data, threads: 1));
+        Assert.Throws<ArgumentException>(() => EvaluationReport.Evaluate(narrow, data, threads: 1));
     }
 }

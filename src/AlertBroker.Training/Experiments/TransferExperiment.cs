@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Data;
@@ -207,13 +208,19 @@ public static class TransferExperiment
         var started = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture);
         var csv = new CsvReadOptions { DetectionsOnly = options.DetectionsOnly };
 
-        // 1. A base model per condition: reused, or trained on the ZTF simulations.
+        // 1. A base model per condition: reused, or trained on the ZTF simulations. Every set of a condition is encoded
+        // with its base's feature encoding, the scratch runs included, so that both start from the same features: the
+        // targets were encoded with alertbroker-lc whatever the base's, and a muthukrishna2025 base (4 features per step)
+        // read the first 4 of every 6-feature step.
         var bases = new Dictionary<string, TrainedModel>(StringComparer.Ordinal);
+        var encodings = new Dictionary<string, IStepEncoding>(StringComparer.Ordinal);
         var baseInfo = new JsonObject();
         foreach (var condition in options.Conditions)
         {
             var info = new JsonObject();
             bases[condition] = BaseFor(options, condition, condition == options.Conditions[0], csv, info, log, cancellationToken);
+            encodings[condition] = ModelIo.EncodingOf(bases[condition].Manifest);
+            info["encoding"] = encodings[condition].Id.ToString();
             baseInfo[condition] = info;
         }
 
@@ -231,7 +238,8 @@ public static class TransferExperiment
             {
                 var useMeta = condition == Redshift;
                 var baseModel = bases[condition];
-                var encoded = EncodedDataset.Encode(raw, target.Classes, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None });
+                var encoding = encodings[condition];
+                var encoded = EncodedDataset.Encode(raw, target.Classes, new EncodingOptions { MaxSteps = options.MaxSteps, Metadata = useMeta ? MetadataUse.Known : MetadataUse.None, Encoding = encoding });
                 if (condition == options.Conditions[0] && encoded.LeftOut.Total > 0)
                 {
                     log($"{target.Name}: {encoded.LeftOut.Describe(encoded.Classes)}");
@@ -266,7 +274,7 @@ public static class TransferExperiment
                             cancellationToken.ThrowIfCancellationRequested();
                             var (initial, trainable, lr) = mode switch
                             {
-                                Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count, useMeta), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
+                                Scratch or ScratchLong => (GruClassifierWeights.Random(ModelIo.DefaultConfig(target.Classes.Count, useMeta, encoding), 100 + seed), TrainableLayers.All, options.ScratchLearningRate),
                                 Head => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.Parse("latent,output"), options.HeadLearningRate),
                                 AllFast => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllFastLearningRate),
                                 _ => (ModelIo.AdaptHead(baseModel, target.Classes, false, (ulong)(100 + seed)), TrainableLayers.All, options.AllLearningRate),
@@ -302,9 +310,9 @@ public static class TransferExperiment
                                 data["split"] = target.TestIds is not null
                                     ? new JsonObject { ["testIds"] = target.TestIds, ["testIdsSha256"] = HoldoutIds.Read(target.TestIds).Sha256, ["validationFraction"] = 0 }
                                     : new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
-                                data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
+                                data["encoding"] = new JsonObject { ["name"] = encoding.Id.Name, ["version"] = encoding.Id.Version, ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
                                 data["stepLoss"] = options.StepLoss.ToString();
-                                ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey]);
+                                ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey], encoding);
                                 ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, dir);
                                 log($"{target.Name}: exported the fine-tuned model to {dir}");
                             }
@@ -348,7 +356,13 @@ public static class TransferExperiment
 
             info["reused"] = path;
             info["metrics"] = JsonSerializer.SerializeToNode(model.Manifest?.Training.Metrics);
-            log($"base ({ConditionLabel(condition)}): reusing {path}");
+            log($"base ({ConditionLabel(condition)}): reusing {path} (feature encoding {ModelIo.EncodingOf(model.Manifest).Id}; the targets are encoded with it)");
+            if (model.Manifest is { } manifest && manifest.EffectiveDetectionsOnly != options.DetectionsOnly)
+            {
+                // Not a misalignment (the features are the same), but the base saw other points than the targets give it.
+                log($"base ({ConditionLabel(condition)}): {path} was trained on {(manifest.EffectiveDetectionsOnly ? "detections only" : "every point")}; the experiment reads {(options.DetectionsOnly ? "detections only" : "every point")}");
+            }
+
             return model;
         }
 

@@ -170,6 +170,17 @@ public static class GruTrainer
             throw new ArgumentException($"The network ({config.Classes} classes, {config.MetaFeatures} metadata features) does not fit the data ({train.Classes.Count} classes, {train.MetaFeatures}).", nameof(train));
         }
 
+        CheckStepFeatures(config, train, nameof(train));
+        if (validation is not null)
+        {
+            CheckStepFeatures(config, validation, nameof(validation));
+        }
+
+        if (options.Replay is { } replay)
+        {
+            CheckStepFeatures(config, replay.Pool, nameof(options));
+        }
+
         if (options.DistillationWeight != 0)
         {
             if (!(options.DistillationWeight is > 0 and <= 1))
@@ -380,6 +391,20 @@ public static class GruTrainer
     }
 
     /// <summary>w_c = N / N_c over the training set (0 for an absent class), or all ones.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when the data's steps are not as wide as the network's input: the trainer and
+    /// the predictor copied <see cref="GruClassifierConfig.InputFeatures"/>-wide slices out of wider rows without a word, so
+    /// data encoded with another feature encoding than the network's (6 features of alertbroker-lc into a 4-feature
+    /// muthukrishna2025 network) trained and scored on misaligned features.
+    /// </summary>
+    internal static void CheckStepFeatures(GruClassifierConfig config, EncodedDataset data, string parameter)
+    {
+        if (config.InputFeatures != data.StepFeatures)
+        {
+            throw new ArgumentException($"The network takes {config.InputFeatures} features per step; the data have {data.StepFeatures} (encoded with another feature encoding than the network's).", parameter);
+        }
+    }
+
     public static float[] ClassWeights(EncodedDataset train, bool weighted) => ClassWeights(train, weighted ? 1 : 0);
 
     /// <summary>w_c = (N / N_c)^<paramref name="power"/> over the training set (0 for an absent class); power 0 gives all ones.</summary>

@@ -18,6 +18,7 @@ public static class Predictor
     internal static float[][] Predict(NetworkView net, EncodedDataset data, int threads, ReadOnlySpan<float> classWeights, StepLoss stepLoss, out double loss)
     {
         ArgumentNullException.ThrowIfNull(data);
+        GruTrainer.CheckStepFeatures(net.Config, data, nameof(data));
         var k = net.Config.Classes;
         var result = new float[data.Count][];
         var chunks = (data.Count + Chunk - 1) / Chunk;
