@@ -87,6 +87,96 @@ public sealed class ExperimentCommandTests : IDisposable
         Assert.Equal("muthukrishna2025", (string?)exported.Manifest.Training.Data!["encoding"]!["name"]);
     }
 
+    // --models wrote "base": "ztf-sim-base 1.0.0" whatever --base named (and as a string, not the {name, version, sha256}
+    // that finetune writes and models average ties members by), "validationFraction": 0 although a fifth of the pool was
+    // drawn for validation, no class weights, and no MODEL_CARD.md.
+    [Fact]
+    public void Transfer_GivenBase_ExportedPackageNamesItAndRecordsSplitClassWeightsAndCard()
+    {
+        var ztf = WritePair("ztf-toy", "ztf_toy", "ZTF", magnitudes: true);
+        var baseDir = Path.Combine(_root, "models", "lcbase", "1.0.0");
+        Assert.Equal(0, Run("train", "--data", ztf, "--detections-only", "--no-meta", "--classes", "SNIa,SNII", "--epochs", "1", "--threads", "1", "--quiet", "--out", baseDir));
+        var models = Path.Combine(_root, "exported");
+
+        Assert.Equal(0, Run("experiment", "transfer", "--ztf-sim", ztf, "--bts", ztf, "--base", baseDir, "--targets", "ztf-bts", "--sizes", "1", "--seeds", "1",
+            "--modes", "all", "--max-epochs", "1", "--min-seeds", "1", "--threads", "1", "--out", Path.Combine(_root, "out"), "--models", models));
+
+        var package = Path.Combine(models, "ztf-bts", "1.0.0");
+        var data = ModelIo.LoadPackage(package).Manifest!.Training.Data!;
+        var sha = ModelIo.LoadPackage(baseDir).Manifest!.Onnx.Sha256;
+        Assert.Equal(("lcbase", "1.0.0", sha), ((string?)data["base"]!["name"], (string?)data["base"]!["version"], (string?)data["base"]!["sha256"]));
+        Assert.Equal(0.2, (double)data["split"]!["validationFraction"]!);
+        Assert.Equal(2000, (int)data["split"]!["validationSeed"]!);
+        Assert.True((int)data["split"]!["validation"]! > 0);
+        Assert.Equal((int)data["validation"]!, (int)data["split"]!["validation"]!);
+        Assert.Equal("N/N_c", (string?)data["classWeights"]);
+        var card = File.ReadAllText(Path.Combine(package, DerivedPackages.FileName));
+        Assert.Contains($"fine-tuned from `lcbase` 1.0.0 (ONNX sha256 {sha[..12]}", card, StringComparison.Ordinal);
+        Assert.Contains("class weights N/N_c", card, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(models, "ztf-bts"), ".*"));
+    }
+
+    // Without --base the experiment trains and exports its own: the fine-tuned package names that one, by its hash.
+    [Fact]
+    public void Transfer_OwnBase_ExportedPackageNamesTheBaseItTrained()
+    {
+        var ztf = WritePair("ztf-toy", "ztf_toy", "ZTF", magnitudes: true);
+        var models = Path.Combine(_root, "exported");
+
+        Assert.Equal(0, Run("experiment", "transfer", "--ztf-sim", ztf, "--bts", ztf, "--base-epochs", "1", "--base-objects", "40", "--targets", "ztf-bts", "--sizes", "1",
+            "--seeds", "1", "--modes", "all", "--max-epochs", "1", "--min-seeds", "1", "--threads", "1", "--out", Path.Combine(_root, "out"), "--models", models));
+
+        var baseManifest = ModelIo.LoadPackage(Path.Combine(models, TransferExperiment.BaseName, "1.0.0")).Manifest!;
+        var data = ModelIo.LoadPackage(Path.Combine(models, "ztf-bts", "1.0.0")).Manifest!.Training.Data!;
+        Assert.Equal((TransferExperiment.BaseName, "1.0.0", baseManifest.Onnx.Sha256), ((string?)data["base"]!["name"], (string?)data["base"]!["version"], (string?)data["base"]!["sha256"]));
+        Assert.Equal(0.1, (double)baseManifest.Training.Data!["split"]!["validationFraction"]!);
+        Assert.True(File.Exists(Path.Combine(models, TransferExperiment.BaseName, "1.0.0", DerivedPackages.FileName)));
+        Assert.True(File.Exists(Path.Combine(models, "ztf-bts", "1.0.0", DerivedPackages.FileName)));
+    }
+
+    // The packages were written in place, so a failure midway left one half-written; they now go through the writer the
+    // CLI gives (StagedPackage), and a writer that fails leaves nothing at the target.
+    [Fact]
+    public void Run_ModelsDirectory_EveryPackageGoesThroughTheWriter()
+    {
+        var ztf = WritePair("ztf-toy", "ztf_toy", "ZTF", magnitudes: true);
+        var models = Path.Combine(_root, "exported");
+        var targets = new List<string>();
+        var options = new TransferExperimentOptions
+        {
+            BaseData = ztf,
+            BaseObjects = 40,
+            BaseMaxEpochs = 1,
+            Targets = [new("ztf-bts", "toy", ztf, "ztf", ["SNIa", "SNII"])],
+            Seeds = 1,
+            Sizes = [1.0],
+            MaxEpochs = 1,
+            Modes = [TransferExperiment.All],
+            Threads = 1,
+            OutputDirectory = Path.Combine(_root, "out"),
+            ModelsDirectory = models,
+            WritePackage = (target, write) =>
+            {
+                targets.Add(target);
+                var staging = Path.Combine(_root, "staging-" + targets.Count);
+                Directory.CreateDirectory(staging);
+                var manifest = write(staging);
+                Assert.True(File.Exists(Path.Combine(staging, DerivedPackages.FileName)));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                Directory.Move(staging, target);
+                return manifest;
+            },
+        };
+
+        TransferExperiment.Run(options, _ => { });
+
+        Assert.Equal([Path.Combine(models, TransferExperiment.BaseName, "1.0.0"), Path.Combine(models, "ztf-bts", "1.0.0")], targets);
+
+        var failing = Path.Combine(_root, "failing");
+        Assert.Throws<IOException>(() => TransferExperiment.Run(options with { ModelsDirectory = failing, WritePackage = (_, write) => throw new IOException("disk full") }, _ => { }));
+        Assert.False(Directory.Exists(Path.Combine(failing, TransferExperiment.BaseName)));
+    }
+
     private static int Run(params string[] args) => AlertBrokerCommand.Create().Parse(args).Invoke();
 
     // 40 objects, SNIa rising and SNII falling, 8 points each in g and r.

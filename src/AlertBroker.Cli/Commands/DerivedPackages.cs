@@ -14,7 +14,7 @@ namespace AlertBroker.Cli.Commands;
 /// </summary>
 internal static class DerivedPackages
 {
-    public const string FileName = "MODEL_CARD.md";
+    public const string FileName = ModelCard.FileName;
 
     /// <summary>
     /// The weights and manifest of a trainer-written package, after <see cref="ModelPackage.Check"/> (hash, manifest,

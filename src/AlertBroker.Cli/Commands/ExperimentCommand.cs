@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlertBroker.Cli.Training;
 using AlertBroker.Model.Packaging;
 using AlertBroker.Training.Experiments;
 using AlertBroker.Training.Training;
@@ -125,6 +126,9 @@ internal static class ExperimentCommand
                 Modes = modeList,
                 OutputDirectory = parse.GetValue(output)!,
                 ModelsDirectory = parse.GetValue(models),
+
+                // As train and finetune write theirs: it wrote in place, so a failure midway left a half-written package.
+                WritePackage = StagedPackage.Write,
                 Conditions = conditionList,
                 MinSeedsForClaim = parse.GetValue(minSeeds),
                 StepLoss = stepLossKind,

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using AlertBroker.Cli.Commands;
 using AlertBroker.Model.Features;
@@ -654,7 +653,7 @@ internal sealed class TrainingCli
         var validation = split.Validation.Length > 0 ? encoded.Subset(split.Validation) : null;
         var test = split.Test.Length > 0 ? encoded.Subset(split.Test) : null;
         ReportLeftOut(encoded);
-        console.MarkupLine($"[grey]{encoded.Count} objects ({Counts(encoded)}); train {train.Count}, validation {validation?.Count ?? 0}, test {test?.Count ?? 0}; {encoded.TotalSteps} steps[/]");
+        console.MarkupLine($"[grey]{encoded.Count} objects ({ModelCard.Counts(encoded)}); train {train.Count}, validation {validation?.Count ?? 0}, test {test?.Count ?? 0}; {encoded.TotalSteps} steps[/]");
 
         if (parse.GetValue(MixClasses) is { } mixList && mixList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(n => !classes.Contains(n)) is { } notModel)
         {
@@ -720,7 +719,7 @@ internal sealed class TrainingCli
 
         if (replay is not null)
         {
-            console.MarkupLine($"[grey]replay: {replay.Pool.Count} objects ({Counts(replay.Pool)}) from {Markup.Escape(string.Join(';', parse.GetValue(MixData) ?? []))}, {replay.Ratio.ToString(CultureInfo.InvariantCulture)} per training object per epoch, weight {replay.Weight.ToString(CultureInfo.InvariantCulture)}[/]");
+            console.MarkupLine($"[grey]replay: {replay.Pool.Count} objects ({ModelCard.Counts(replay.Pool)}) from {Markup.Escape(string.Join(';', parse.GetValue(MixData) ?? []))}, {replay.Ratio.ToString(CultureInfo.InvariantCulture)} per training object per epoch, weight {replay.Weight.ToString(CultureInfo.InvariantCulture)}[/]");
         }
 
         var options = new TrainingOptions
@@ -816,7 +815,7 @@ internal sealed class TrainingCli
         provenance["batch"] = options.BatchSize;
         provenance["stepLoss"] = parse.GetValue(StepLoss);
         provenance["selection"] = parse.GetValue(Select);
-        provenance["classWeights"] = ClassWeightText(options);
+        provenance["classWeights"] = ModelCard.ClassWeightText(options);
         if (options.L2SpAlpha > 0)
         {
             provenance["l2sp"] = options.L2SpAlpha;
@@ -886,7 +885,7 @@ internal sealed class TrainingCli
                     ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
                 }
 
-                File.WriteAllText(Path.Combine(staging, DerivedPackages.FileName), ModelCard(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
+                File.WriteAllText(Path.Combine(staging, DerivedPackages.FileName), ModelCard.Text(written, classes, data.Name, train, validation, test, options, result, report, split.Holdout));
                 ct.ThrowIfCancellationRequested();
                 return written;
             });
@@ -932,91 +931,6 @@ internal sealed class TrainingCli
         MetadataUse.Unknown => "metadata withheld (stream conditions: redshift and MW E(B−V) unknown)",
         _ => "no metadata (the model has no metadata input)",
     }) + string.Create(CultureInfo.InvariantCulture, $"; first {maxSteps} observations");
-
-    public static string Counts(EncodedDataset data)
-    {
-        var counts = data.ClassCounts();
-        var parts = new string[counts.Length];
-        for (var i = 0; i < counts.Length; i++)
-        {
-            parts[i] = $"{data.Classes[i]} {counts[i]}";
-        }
-
-        return string.Join(", ", parts);
-    }
-
-    private static string ModelCard(ModelManifest manifest, IReadOnlyList<string> classes, string source, EncodedDataset train, EncodedDataset? validation, EncodedDataset? test, TrainingOptions options, TrainingResult result, EvaluationReport? report, HoldoutIds? holdout)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        var meta = manifest.EffectiveMetadata.Count > 0;
-        sb.Append(inv, $"# Model card: {manifest.Name} {manifest.Version}\n\n");
-        sb.Append(meta
-            ? "GRU classifier (two GRU layers of 100 → dense 100 tanh; metadata → dense 10 tanh; merge 100 ReLU → latent 100 ReLU → softmax), "
-            : "GRU classifier (two GRU layers of 100 → dense 100 tanh → dense 100 ReLU → latent 100 ReLU → softmax; no metadata branch, no `meta` input), ");
-        sb.Append(inv, $"feature encoding `{manifest.Encoding.Name}` v{manifest.Encoding.Version}, trained by `AlertBroker.Training`.\n\n");
-        sb.Append(inv, $"- surveys: {string.Join(", ", manifest.EffectiveSurveys)}\n");
-        sb.Append(meta
-            ? manifest.EffectiveRequiresMetadata
-                ? $"- needs metadata: {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}; alerts do not carry it, so the model is for places where a source supplies it\n"
-                : $"- uses metadata where a source supplies it (optional; unknown elsewhere): {string.Join(", ", manifest.EffectiveMetadata.Select(m => $"{m.Name} (from {m.Source})"))}\n"
-            : "- needs no metadata: uses only what alerts carry (time, band, flux and its error of each detection); step times are observer-frame\n");
-        sb.Append(inv, $"- classes: {string.Join(", ", classes)}\n");
-        sb.Append(inv, $"- data: `{source}`\n");
-        sb.Append(inv, $"- objects: train {train.Count} ({Counts(train)}), validation {validation?.Count ?? 0}, test {test?.Count ?? 0}{(holdout is null ? string.Empty : $" (the ids in `{holdout.Source}`, sha256 {holdout.Sha256[..12]}…)")}\n");
-        sb.Append(inv, $"- training: layers `{options.Trainable}`, Adam lr {options.LearningRate}{(options.GruLearningRateScale != 1 ? $" (GRU layers × {options.GruLearningRateScale})" : string.Empty)}, batch {options.BatchSize}, step loss {options.StepLoss}, selection by validation {options.Selection}, class weights {ClassWeightText(options)}{(options.L2SpAlpha > 0 ? $", L2-SP α {options.L2SpAlpha}" : string.Empty)}, seed {options.Seed}, best epoch {result.BestEpoch} of {result.History.Count}{(result.StoppedEarly ? " (early stopping, patience " + options.Patience + ")" : string.Empty)}\n");
-        if (options.Replay is { } r)
-        {
-            sb.Append(inv, $"- replay: {r.Ratio} objects per training object mixed into every epoch, drawn from {r.Pool.Count} ({Counts(r.Pool)}), each weighted {r.Weight} × the mean training object\n");
-        }
-
-        if (options.Augmentation is { } a)
-        {
-            sb.Append(inv, $"- augmentation (every epoch): late start with probability {a.LateStartProbability} (up to {a.LateStartDays} d), points dropped with probability {a.DropProbability}, flux noise {a.NoiseScale} σ, brightness shift up to ±{a.MagnitudeShift} mag\n");
-        }
-
-        if (options.DistillationWeight > 0 && manifest.Training.Data?["distillation"]?["teacher"] is { } teacher)
-        {
-            sb.Append(inv, $"- distillation: each step's target (1 − {options.DistillationWeight})·label + {options.DistillationWeight}·the probabilities of teacher `{teacher["name"]}` {teacher["version"]} (sha256 {((string?)teacher["sha256"])?[..12]}…; it saw its own metadata, this model did not), temperature {manifest.Training.Data["distillation"]!["temperature"]}\n");
-        }
-
-        if (report is not null)
-        {
-            sb.Append(inv, $"- test (held-out, full light curves): macro AUROC {report.MacroAuroc:0.000}, macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000}\n\n");
-            sb.Append("| class | support | precision | recall | AUROC |\n|---|---:|---:|---:|---:|\n");
-            foreach (var c in report.PerClass)
-            {
-                sb.Append(inv, $"| {c.Class} | {c.Support} | {c.Precision:0.000} | {c.Recall:0.000} | {c.Auroc:0.000} |\n");
-            }
-
-            sb.Append("\nMacro AUROC against days after first detection (probabilities after the last observation up to then):\n\n| days |");
-            foreach (var p in report.Early)
-            {
-                sb.Append(inv, $" {p.Days:0} |");
-            }
-
-            sb.Append(" whole |\n|---|");
-            foreach (var unused in report.Early)
-            {
-                sb.Append("---:|");
-            }
-
-            sb.Append("---:|\n| macro AUROC |");
-            foreach (var p in report.Early)
-            {
-                sb.Append(inv, $" {p.MacroAuroc:0.000} |");
-            }
-
-            sb.Append(inv, $" {report.MacroAuroc:0.000} |\n");
-            sb.Append("\nThe full report with ROC curves, confusion matrix, learning curves and the early-classification curve is `evaluation.html` (numbers in `evaluation.json`).\n");
-        }
-
-        sb.Append("\nLimits: classes with few training objects (SLSN-I, TDE) have unstable scores; the test split is small. Scores are per light curve as observed, not calibrated probabilities.\n");
-        return sb.ToString();
-    }
-
-    private static string ClassWeightText(TrainingOptions options) =>
-        !options.WeightClasses || options.ClassWeightPower == 0 ? "none" : options.ClassWeightPower == 1 ? "N/N_c" : options.ClassWeightPower == 0.5 ? "sqrt(N/N_c)" : string.Create(CultureInfo.InvariantCulture, $"(N/N_c)^{options.ClassWeightPower}");
 
     private sealed class SpectreProgress(ProgressTask task, int maxEpochs) : ITrainingProgress
     {

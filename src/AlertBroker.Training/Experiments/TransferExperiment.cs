@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using AlertBroker.Model.Features;
 using AlertBroker.Model.Network;
 using AlertBroker.Model.Packaging;
@@ -21,6 +22,12 @@ namespace AlertBroker.Training.Experiments;
 /// <param name="MaxPool">Cap on the training pool (objects outside the test set); 0 = no cap.</param>
 /// <param name="TestIds">File of held-out object ids (<see cref="HoldoutIds"/>) used as the fixed test part instead of the seeded 30% split.</param>
 public sealed record TransferTarget(string Name, string Description, string Path, string Survey, IReadOnlyList<string> Classes, int MaxPool = 0, string? TestIds = null);
+
+/// <summary>
+/// Puts a package in place: runs <paramref name="write"/> on a directory, which writes the package's files there, and
+/// makes what it wrote <paramref name="target"/>.
+/// </summary>
+public delegate ModelManifest PackageWriter(string target, Func<string, ModelManifest> write);
 
 /// <summary>Settings of <see cref="TransferExperiment"/>.</summary>
 public sealed record TransferExperimentOptions
@@ -86,6 +93,14 @@ public sealed record TransferExperimentOptions
     public string? ModelsDirectory { get; init; }
 
     public string ModelVersion { get; init; } = "1.0.0";
+
+    /// <summary>
+    /// How the packages under <see cref="ModelsDirectory"/> are put in place. The CLI passes its staged writer (as
+    /// <c>train</c> and <c>finetune</c> use), so that a run stopped or failing while it exports leaves no half-written
+    /// package; null writes into the target directory itself.
+    /// </summary>
+    [JsonIgnore]
+    public PackageWriter? WritePackage { get; init; }
 
     /// <summary>Which steps carry the loss in every run (base and targets).</summary>
     public StepLoss StepLoss { get; init; } = StepLoss.AllSteps;
@@ -281,7 +296,7 @@ public static class TransferExperiment
                             };
                             var clock = Stopwatch.StartNew();
                             var longRun = mode == ScratchLong;
-                            var result = GruTrainer.Train(initial, fit, val, new TrainingOptions
+                            var training = new TrainingOptions
                             {
                                 MaxEpochs = longRun ? options.LongEpochs : options.MaxEpochs,
                                 Patience = longRun ? 0 : options.Patience,
@@ -292,7 +307,8 @@ public static class TransferExperiment
                                 Trainable = trainable,
                                 Threads = options.Threads,
                                 StepLoss = options.StepLoss,
-                            }, null, cancellationToken);
+                            };
+                            var result = GruTrainer.Train(initial, fit, val, training, null, cancellationToken);
                             var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
                             var run = new TransferRun(target.Name, mode, size, seed, report.MacroAuroc, report.Accuracy, result.BestEpoch, result.History.Count, clock.Elapsed.TotalSeconds, [.. report.Early.Select(p => p.MacroAuroc)], condition);
                             runs.Add(run);
@@ -300,20 +316,42 @@ public static class TransferExperiment
 
                             if (ti == 0 && seed == 0 && size == pool.Length && mode == All && condition == options.Conditions[0] && options.ModelsDirectory is not null)
                             {
+                                // The base, split and class weights as finetune records them: the base was named "ztf-sim-base
+                                // VERSION" whatever --base gave (and as a string, which models average cannot tie members by), the
+                                // validation fraction was 0 although a validation part was drawn, and no class weights were said.
                                 var dir = System.IO.Path.Combine(options.ModelsDirectory, target.Name, options.ModelVersion);
+                                var holdout = target.TestIds is not null ? HoldoutIds.Read(target.TestIds) : null;
                                 var data = ModelIo.Describe(target.Path, fit, "fit");
                                 data["mode"] = "finetune";
-                                data["base"] = "ztf-sim-base " + options.ModelVersion;
+                                data["base"] = BaseReference(baseModel, options);
+                                data["baseMetadataDropped"] = baseInfo[condition]?["metadataDropped"] is not null;
                                 data["trainable"] = "all";
+                                data["learningRate"] = lr;
+                                data["batch"] = options.TargetBatchSize;
+                                data["classWeights"] = ModelCard.ClassWeightText(training);
                                 data["validation"] = val.Count;
                                 data["test"] = test.Count;
-                                data["split"] = target.TestIds is not null
-                                    ? new JsonObject { ["testIds"] = target.TestIds, ["testIdsSha256"] = HoldoutIds.Read(target.TestIds).Sha256, ["validationFraction"] = 0 }
-                                    : new JsonObject { ["seed"] = 12345, ["validationFraction"] = 0, ["testFraction"] = options.TestFraction };
+                                data["split"] = new JsonObject
+                                {
+                                    ["seed"] = holdout is null ? 12345 : null,
+                                    ["testFraction"] = holdout is null ? options.TestFraction : null,
+                                    ["testIds"] = holdout?.Source,
+                                    ["testIdsSha256"] = holdout?.Sha256,
+                                    ["validationFraction"] = options.ValidationFraction,
+                                    ["validationSeed"] = 2000 + seed,
+                                    ["train"] = fit.Count,
+                                    ["validation"] = val.Count,
+                                    ["test"] = test.Count,
+                                };
                                 data["encoding"] = new JsonObject { ["name"] = encoding.Id.Name, ["version"] = encoding.Id.Version, ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
                                 data["stepLoss"] = options.StepLoss.ToString();
-                                ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey], encoding);
-                                ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, dir);
+                                ExportPackage(options, dir, staging =>
+                                {
+                                    var written = ModelIo.Export(result.Weights, target.Classes, target.Name, options.ModelVersion, staging, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testMacroF1"] = report.MacroF1, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [target.Survey], encoding);
+                                    ReportWriter.Write(report with { Model = target.Name + " " + options.ModelVersion, Data = target.Path + " (held-out test part)", History = result.History }, staging);
+                                    File.WriteAllText(System.IO.Path.Combine(staging, ModelCard.FileName), ModelCard.Text(written, target.Classes, target.Path, fit, val, test, training, result, report, holdout));
+                                    return written;
+                                });
                                 log($"{target.Name}: exported the fine-tuned model to {dir}");
                             }
                         }
@@ -380,14 +418,16 @@ public static class TransferExperiment
             encoded = encoded.Subset(DatasetSplit.Subsample(all, encoded.LabelsInternal, options.BaseObjects, 99));
         }
 
-        var split = DatasetSplit.Stratified(encoded.Labels, 0.1, 0.1, 1);
+        const double BaseValidation = 0.1, BaseTest = 0.1;
+        var split = DatasetSplit.Stratified(encoded.Labels, BaseValidation, BaseTest, 1);
         var train = encoded.Subset(split.Train);
         var val = encoded.Subset(split.Validation);
         var test = encoded.Subset(split.Test);
         log($"base ({ConditionLabel(condition)}): training on {train.Count} simulated ZTF objects ({encoded.TotalSteps} steps in all)");
         var clock = Stopwatch.StartNew();
         var weights = GruClassifierWeights.Random(ModelIo.DefaultConfig(options.BaseClasses.Count, useMeta), 1);
-        var result = GruTrainer.Train(weights, train, val, new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads, StepLoss = options.StepLoss }, new LogProgress(log, "base"), cancellationToken);
+        var training = new TrainingOptions { MaxEpochs = options.BaseMaxEpochs, Patience = options.Patience, Seed = 1, Threads = options.Threads, StepLoss = options.StepLoss };
+        var result = GruTrainer.Train(weights, train, val, training, new LogProgress(log, "base"), cancellationToken);
         var report = EvaluationReport.Evaluate(result.Weights, test, options.Threads);
         info["objects"] = encoded.Count;
         info["train"] = train.Count;
@@ -396,19 +436,52 @@ public static class TransferExperiment
         info["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         info["testMacroAuroc"] = Math.Round(report.MacroAuroc, 4);
         log($"base ({ConditionLabel(condition)}): best epoch {result.BestEpoch}, simulated test macro AUROC {report.MacroAuroc:0.000} ({clock.Elapsed.TotalMinutes:0.0} min)");
+        ModelManifest? exported = null;
         if (export && options.ModelsDirectory is not null)
         {
-            var dir = System.IO.Path.Combine(options.ModelsDirectory, "ztf-sim-base", options.ModelVersion);
+            var dir = System.IO.Path.Combine(options.ModelsDirectory, BaseName, options.ModelVersion);
             var data = ModelIo.Describe(options.BaseData, encoded, "all");
             data["mode"] = "train";
-            data["encoding"] = new JsonObject { ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
+            data["learningRate"] = training.LearningRate;
+            data["batch"] = training.BatchSize;
+            data["classWeights"] = ModelCard.ClassWeightText(training);
+            data["split"] = new JsonObject { ["seed"] = 1, ["validationFraction"] = BaseValidation, ["testFraction"] = BaseTest, ["train"] = train.Count, ["validation"] = val.Count, ["test"] = test.Count };
+            data["encoding"] = new JsonObject { ["name"] = StepEncodings.Default.Id.Name, ["version"] = StepEncodings.Default.Id.Version, ["maxSteps"] = options.MaxSteps, ["metadata"] = useMeta, ["detectionsOnly"] = options.DetectionsOnly };
             data["stepLoss"] = options.StepLoss.ToString();
-            ModelIo.Export(result.Weights, options.BaseClasses, "ztf-sim-base", options.ModelVersion, dir, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [SurveyNames.Ztf]);
-            ReportWriter.Write(report with { Model = "ztf-sim-base " + options.ModelVersion, Data = options.BaseData + " (simulated test split)", History = result.History }, dir);
+            exported = ExportPackage(options, dir, staging =>
+            {
+                var written = ModelIo.Export(result.Weights, options.BaseClasses, BaseName, options.ModelVersion, staging, data, new Dictionary<string, double> { ["testMacroAuroc"] = report.MacroAuroc, ["testAccuracy"] = report.Accuracy, ["bestEpoch"] = result.BestEpoch }, result.History, [SurveyNames.Ztf]);
+                ReportWriter.Write(report with { Model = BaseName + " " + options.ModelVersion, Data = options.BaseData + " (simulated test split)", History = result.History }, staging);
+                File.WriteAllText(System.IO.Path.Combine(staging, ModelCard.FileName), ModelCard.Text(written, options.BaseClasses, options.BaseData, train, val, test, training, result, report, null));
+                return written;
+            });
             info["exported"] = dir;
         }
 
-        return new TrainedModel(result.Weights, options.BaseClasses, null);
+        // With its manifest when exported, so that the fine-tuned package names the base it came from by its hash.
+        return new TrainedModel(result.Weights, options.BaseClasses, exported);
+    }
+
+    /// <summary>The name of the base the experiment trains and exports.</summary>
+    public const string BaseName = "ztf-sim-base";
+
+    /// <summary>The base as <c>finetune</c> records it in <c>model.json</c> (name, version, ONNX sha256), which <c>models average</c> ties members to.</summary>
+    private static JsonObject BaseReference(TrainedModel baseModel, TransferExperimentOptions options) => new()
+    {
+        ["name"] = baseModel.Manifest?.Name ?? BaseName,
+        ["version"] = baseModel.Manifest?.Version ?? options.ModelVersion,
+        ["sha256"] = baseModel.Manifest?.Onnx.Sha256,
+    };
+
+    private static ModelManifest ExportPackage(TransferExperimentOptions options, string directory, Func<string, ModelManifest> write)
+    {
+        if (options.WritePackage is { } writer)
+        {
+            return writer(directory, write);
+        }
+
+        Directory.CreateDirectory(directory);
+        return write(directory);
     }
 
     private static (EncodedDataset Test, int[] Pool) TestAndPool(TransferExperimentOptions options, TransferTarget target, EncodedDataset encoded)
