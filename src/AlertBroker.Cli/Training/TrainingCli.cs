@@ -768,7 +768,7 @@ internal sealed class TrainingCli
         var testClasses = test is null ? 0 : test.Labels.Distinct().Count();
         if (test is not null && testClasses < 2)
         {
-            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"warning: the test part's {test.Count} objects are all of class {test.Classes[test.Labels[0]]}: no test figures (macro AUROC needs two classes). Classes with few objects may have none in it: {Counts(train)}; give more objects per class, a larger --test, or --test-ids.")));
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"warning: the test part's {test.Count} objects are all of class {test.Classes[test.Labels[0]]}: no test figures (macro AUROC needs two classes). Classes with few objects may have none in it: {ModelCard.Counts(train)}; give more objects per class, a larger --test, or --test-ids.")));
         }
 
         var report = test is not null && testClasses >= 2 ? EvaluationReport.Evaluate(result.Weights, test, options.Threads) : null;
