@@ -287,6 +287,28 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.DoesNotContain(metrics, m => m.Key.StartsWith("test", StringComparison.Ordinal));
     }
 
+    // Found by the trainer bug hunt: a base trained on the same data with another seed, fine-tuned: 7 of the 9 "test"
+    // objects had been in the base's training part, and the test figures were reported as held out without a word.
+    [Fact]
+    public async Task Finetune_BaseTrainedOnTheSameDataWithAnotherSplit_AWarning()
+    {
+        var data = WriteData();
+        var baseDir = Path.Combine(_root, "models", "same-data-base", "1.0.0");
+        var trained = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--seed", "3", "--out", baseDir]);
+        Assert.True(trained.Code == 0, trained.Output);
+
+        string[] finetune = ["finetune", "--from", baseDir, "--data", data, "--no-meta", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet"];
+        var other = await AlertBrokerProcess.RunToEndAsync([.. finetune, "--seed", "4", "--out", Path.Combine(_root, "out", "other")]);
+        Assert.True(other.Code == 0, other.Output);
+        Assert.Contains("warning: the base same-data-base 1.0.0 was trained on this data", other.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(seed 3, validation 0.15, test 0.15", other.Stderr, StringComparison.Ordinal);
+        Assert.Contains("here seed 4,", other.Stderr, StringComparison.Ordinal);
+
+        var same = await AlertBrokerProcess.RunToEndAsync([.. finetune, "--seed", "3", "--out", Path.Combine(_root, "out", "same")]);
+        Assert.True(same.Code == 0, same.Output);
+        Assert.DoesNotContain("warning", same.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Finetune_TeacherClassesInAnotherOrder_ExitTwoPlainMessage()
     {

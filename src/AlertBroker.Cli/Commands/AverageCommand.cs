@@ -38,9 +38,12 @@ internal static class AverageCommand
     /// SHA-256, "none" (no test part), or the seed and fractions with the data they were drawn from; null when no split is
     /// recorded (a package from an outside graph).
     /// </summary>
-    internal static string? TestPart(ModelManifest m)
+    internal static string? TestPart(ModelManifest m) => TestPart(m.Training.Data?["split"] as JsonObject, m.Training.Data?["source"]?.ToJsonString() ?? "null");
+
+    /// <summary>As above, for a split record and the data it was drawn from (as JSON text).</summary>
+    internal static string? TestPart(JsonObject? split, string source)
     {
-        if (m.Training.Data?["split"] is not JsonObject split)
+        if (split is null)
         {
             return null;
         }
@@ -53,7 +56,7 @@ internal static class AverageCommand
         }
 
         return split["testFraction"] is JsonValue f && f.TryGetValue<double>(out var fraction) && fraction > 0
-            ? $"seed {Text("seed")}, validation {Text("validationFraction")}, test {Text("testFraction")}, excluded ids {excluded}, data {m.Training.Data?["source"]?.ToJsonString() ?? "null"}"
+            ? $"seed {Text("seed")}, validation {Text("validationFraction")}, test {Text("testFraction")}, excluded ids {excluded}, data {source}"
             : "none";
     }
 
