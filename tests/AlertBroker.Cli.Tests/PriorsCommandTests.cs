@@ -67,7 +67,7 @@ public sealed class PriorsCommandTests : IDisposable
 
         var (exit, _, err) = Priors(model, "SNIa=0.7,SNII=0.25,TDE=0.05", output);
 
-        Assert.Equal(2, exit);
+        Assert.Equal(1, exit);
         Assert.Contains("cannot write the output", err, StringComparison.Ordinal);
         Assert.Equal([Path.Combine(output, "MODEL_CARD.md")], Directory.GetFileSystemEntries(output));
         Assert.Equal([output], Directory.GetFileSystemEntries(Path.GetDirectoryName(output)!));

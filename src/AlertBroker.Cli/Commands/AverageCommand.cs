@@ -229,8 +229,10 @@ internal static class AverageCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
+            // A place that cannot be written is exit 1, as for train's --out and every other output (it was 2, a usage
+            // error, until 2026-12-07); a name the file system refuses stays a usage error.
             stderr.WriteLine($"{combination.Command}: cannot write the output: {ModelCli.OneLine(e)}");
-            return BadArguments;
+            return e is ArgumentException ? BadArguments : 1;
         }
         catch (ModelPackageException e)
         {
