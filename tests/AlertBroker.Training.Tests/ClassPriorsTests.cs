@@ -22,7 +22,8 @@ public sealed class ClassPriorsTests
 
     [Theory]
     [InlineData("A=Infinity,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not Infinity")]
-    [InlineData("A=NaN,B=1,C=1", "no positive prior for class 'A'")]
+    [InlineData("A=NaN,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not NaN")]
+    [InlineData("A=1,C=1", "no positive prior for class 'B'")]
     [InlineData("A=0,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not 0")]
     [InlineData("A=-2,B=1,C=1", "no positive prior for class 'A': it must be a finite number above 0, not -2")]
     [InlineData("A=1e308,B=1e-320,C=1", "the prior for class 'B' is too small beside the others")]

@@ -88,6 +88,12 @@ public static class ClassPriors
             {
                 throw new ArgumentException($"class '{name}' is given twice");
             }
+
+            if (double.IsNaN(value))
+            {
+                // Said as a missing prior ("no positive prior for class 'A'"), though one was given.
+                throw new ArgumentException($"no positive prior for class '{name}': it must be a finite number above 0, not NaN");
+            }
         }
 
         return Normalise(classes, c => given.TryGetValue(c, out var v) ? v : double.NaN, out var reason)
