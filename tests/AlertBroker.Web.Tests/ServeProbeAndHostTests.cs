@@ -117,7 +117,7 @@ public sealed class ServeProbeAndHostTests : IClassFixture<RedisServerFixture>
     }
 
     [Fact]
-    public async Task AllowedHostsGiven_OnlyThoseNamesAnswer()
+    public async Task AllowedHostsGiven_OnlyThoseNamesAnswer_AndIpAddressesAndLocalhost()
     {
         Assert.True(_redis.Available, _redis.UnavailableReason);
         var port = TestPorts.Free();
@@ -126,7 +126,15 @@ public sealed class ServeProbeAndHostTests : IClassFixture<RedisServerFixture>
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz", "broker.example.org"));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz", "alertbroker.ns.svc.cluster.local:9464"));
         Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(port, "/healthz", "svc.cluster.local"));
-        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(port, "/healthz", "localhost"));
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(port, "/healthz", "rebound.example"));
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(port, "/healthz", "10.244.1.17.rebound.example:9464"));
+
+        // Found by the chart bug hunt: with names given (as docs/web.md advises for a pod), the kubelet's probes and
+        // Prometheus's scrapes, which name the pod's IP, got 400: the pod never became ready. An IP address or localhost
+        // is never what DNS rebinding sends, and is answered.
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz", "10.244.1.17:9464"));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz", "[fd00::17]:9464"));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz", "localhost"));
         await serve.StopAsync();
     }
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -48,23 +47,68 @@ public static class WorkerHttpExtensions
             }
         });
         // Requests naming another host are answered 400 before anything else runs (TelemetryOptions.AllowedHosts).
-        builder.Services.AddHostFiltering(_ => { });
-        builder.Services.AddOptions<HostFilteringOptions>().Configure<IOptions<TelemetryOptions>>((filtering, telemetry) =>
-            filtering.AllowedHosts = [.. telemetry.Value.AllowedHostList()]);
         builder.Services.AddTransient<IStartupFilter, HostFilteringFirst>();
         builder.Services.AddHostedService<HttpListeningAnnouncer>();
         return builder;
     }
 }
 
-/// <summary>Puts the host filter in front of every other middleware and endpoint.</summary>
-internal sealed class HostFilteringFirst : IStartupFilter
+/// <summary>
+/// The host check, in front of every other middleware and endpoint: a request whose <c>Host</c> names neither an
+/// <see cref="TelemetryOptions.AllowedHostList"/> entry, nor <c>localhost</c>, nor an IP address is answered 400.
+/// ASP.NET Core's host filtering took the list alone, so with names given (as docs/web.md advises for a pod) the kubelet's
+/// probes and Prometheus's scrapes, which name the pod's IP, were refused: the pod never became ready and restarted for
+/// ever. An IP address or localhost cannot be what DNS rebinding sends (that is a name the attacker controls), so
+/// answering them keeps the protection (docs/dependencies.md).
+/// </summary>
+internal sealed class HostFilteringFirst(IOptions<TelemetryOptions> telemetry) : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        app.UseHostFiltering();
+        var allowed = telemetry.Value.AllowedHostList();
+        app.Use(async (context, nextStep) =>
+        {
+            if (!Allows(allowed, context.Request.Host))
+            {
+                context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, "Bad Request: the Host header names a host this server does not answer (AlertBroker:Telemetry:AllowedHosts)\n", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            await nextStep(context).ConfigureAwait(false);
+        });
         next(app);
     };
+
+    /// <summary>Whether a request naming <paramref name="host"/> is answered (a request without a Host header is, as HTTP/1.0 sends none).</summary>
+    internal static bool Allows(IReadOnlyList<string> allowed, Microsoft.AspNetCore.Http.HostString host)
+    {
+        if (!host.HasValue)
+        {
+            return true;
+        }
+
+        var name = host.Host;
+        var bare = name.Length > 1 && name[0] == '[' && name[^1] == ']' ? name[1..^1] : name;
+        if (IPAddress.TryParse(bare, out _) || string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var entry in allowed)
+        {
+            if (entry == "*"
+                || (entry.StartsWith("*.", StringComparison.Ordinal)
+                    ? name.Length > entry.Length - 1 && name.EndsWith(entry[1..], StringComparison.OrdinalIgnoreCase)
+                    : string.Equals(name, entry, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>With <c>HttpPort</c> 0 the application keeps its host but listens nowhere.</summary>

@@ -346,6 +346,8 @@ public sealed class TelemetryOptions
     /// Empty (the default): on a loopback <see cref="HttpAddress"/>, <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>
     /// only, so that a web page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) cannot read the pages,
     /// the API or the metrics through a browser; on any other address, any host (give the names clients use to restrict it).
+    /// A request naming an IP address or <c>localhost</c> is answered whatever the list (the kubelet's probes and
+    /// Prometheus name the pod's IP; DNS rebinding sends a name).
     /// </summary>
     public string? AllowedHosts { get; set; }
 
