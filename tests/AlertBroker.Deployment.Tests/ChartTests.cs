@@ -129,6 +129,24 @@ public sealed partial class ChartTests
         AssertSelects(m.Single("Deployment").Map("spec", "selector", "matchLabels"), podLabels);
     }
 
+    // Found by the chart bug hunt: from a values file (YAML numbers are float64 to Helm) every Properties value of a
+    // million or more was written in exponent form ("5.24288e+07"), of which librdkafka reads the digits before the '.'
+    // (fetch.max.bytes 5; message.max.bytes 1, refused: the worker stopped at start). --set gives int64 and was right.
+    [HelmFact]
+    public void Template_KafkaPropertiesFromAValuesFile_WholeNumbersAreWrittenAsWritten()
+    {
+        var properties = ConfigFile(Helm.Template(["minimal", "kafka-properties"])).GetProperty("AlertBroker").GetProperty("Kafka").GetProperty("Properties");
+
+        Assert.Equal("52428800", properties.GetProperty("fetch.max.bytes").GetString());
+        Assert.Equal("1048576", properties.GetProperty("max.partition.fetch.bytes").GetString());
+        Assert.Equal("1000000", properties.GetProperty("queued.max.messages.kbytes").GetString());
+        Assert.Equal("3000000", properties.GetProperty("max.poll.interval.ms").GetString());
+        Assert.Equal("45000", properties.GetProperty("session.timeout.ms").GetString());
+        Assert.Equal("0", properties.GetProperty("statistics.interval.ms").GetString());
+        Assert.Equal("true", properties.GetProperty("enable.ssl.certificate.verification").GetString());
+        Assert.Equal("eu-west-1a", properties.GetProperty("client.rack").GetString());
+    }
+
     [HelmFact]
     public void Template_ConfigFile_CarriesTheWorkerSettingsUnderTheirOwnNames()
     {

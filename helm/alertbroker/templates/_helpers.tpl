@@ -97,7 +97,13 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- if and (eq $section "Kafka") (eq $key "Properties") -}}
 {{- $strings := dict -}}
 {{- range $name, $setting := $value -}}
+{{- /* A whole number from a values file is a float64, which toString wrote as 5.24288e+07 from a million up: librdkafka
+     read the digits before the '.' (fetch.max.bytes 5, message.max.bytes 1: refused, the worker stopped). */ -}}
+{{- if and (kindIs "float64" $setting) (eq (float64 (int64 $setting)) $setting) -}}
+{{- $_ := set $strings $name (toString (int64 $setting)) -}}
+{{- else -}}
 {{- $_ := set $strings $name (toString $setting) -}}
+{{- end -}}
 {{- end -}}
 {{- $value = $strings -}}
 {{- end -}}
