@@ -339,10 +339,18 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             var active = new Dictionary<string, LoadedModel>(current.Active, StringComparer.Ordinal);
             var shadows = new Dictionary<string, LoadedModel>(current.Shadows, StringComparer.Ordinal);
             var switches = new List<ModelSwitch>();
+            var metadataChanged = RegistryJson.Serialize(snapshot.MetadataSources) != RegistryJson.Serialize(current.MetadataSources);
+            if (metadataChanged)
+            {
+                // A model refused for its metadata may serve under the new declarations: every refusal is tried again (it
+                // stuck until a restart, or until another model was promoted first).
+                _refused.Clear();
+            }
+
             foreach (var (survey, pointers) in snapshot.Surveys)
             {
-                await ApplyAsync(survey, PointerRoles.Active, pointers.Active, active, loaded, fresh, snapshot.MetadataSources, switches, cancellationToken).ConfigureAwait(false);
-                await ApplyAsync(survey, PointerRoles.Shadow, pointers.Shadow, shadows, loaded, fresh, snapshot.MetadataSources, switches, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(survey, PointerRoles.Active, pointers.Active, active, loaded, fresh, snapshot.MetadataSources, metadataChanged, switches, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(survey, PointerRoles.Shadow, pointers.Shadow, shadows, loaded, fresh, snapshot.MetadataSources, metadataChanged, switches, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var survey in shadows.Keys.Where(s => !snapshot.Surveys.ContainsKey(s)).ToList())
@@ -351,7 +359,6 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 shadows.Remove(survey);
             }
 
-            var metadataChanged = RegistryJson.Serialize(snapshot.MetadataSources) != RegistryJson.Serialize(current.MetadataSources);
             if (switches.Count == 0 && !metadataChanged)
             {
                 foreach (var m in fresh)
@@ -508,6 +515,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         Dictionary<string, LoadedModel> loaded,
         List<LoadedModel> fresh,
         IReadOnlyList<MetadataSourceDeclaration> declarations,
+        bool metadataChanged,
         List<ModelSwitch> switches,
         CancellationToken cancellationToken)
     {
@@ -515,19 +523,54 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
         var key = role == PointerRoles.Shadow ? survey + " shadow" : survey;
         if (pointer is null)
         {
-            // A cleared shadow stops; an active pointer is never removed (a survey keeps its last model).
+            // A cleared shadow stops; an active pointer is never removed (a survey keeps its last model). A refusal of the
+            // pointer that was there is over: the same shadow set again later is tried again (it stuck: "shadows nothing").
             if (role == PointerRoles.Shadow && have is not null)
             {
                 map.Remove(survey);
                 switches.Add(new ModelSwitch(survey, role, null, have));
             }
 
+            _refused.Remove((survey, role));
             ClearError(key);
             return;
         }
 
         var identity = PackageDescriptions.Identity(pointer);
-        if ((have is not null && have.Identity == identity) || _refused.GetValueOrDefault((survey, role)) == identity)
+        if (have is not null && have.Identity == identity)
+        {
+            // The registry names the model held (a rollback from one this worker refused): that refusal is over, so the
+            // refused model promoted again is tried again (it stuck until a restart).
+            if (_refused.Remove((survey, role)))
+            {
+                ClearError(key);
+            }
+
+            // Declarations changed under the model held: said when it may no longer serve here. Its alerts are then
+            // classified without probabilities, stored, until a source supplies what it requires (AlertBatchProcessor).
+            if (metadataChanged)
+            {
+                if (_options.CanServe?.Invoke(survey, role, have.Package.Manifest, declarations) is { } lost)
+                {
+                    var error = $"{pointer.Ref} may no longer serve {survey} here: {lost}; its alerts are stored and classified without probabilities until the metadata is supplied";
+                    lock (_errors)
+                    {
+                        _errors[key] = error;
+                    }
+
+                    Log.ModelMayNoLongerServe(_logger, key, error);
+                    Refused?.Invoke(error);
+                }
+                else
+                {
+                    ClearError(key);
+                }
+            }
+
+            return;
+        }
+
+        if (_refused.GetValueOrDefault((survey, role)) == identity)
         {
             return;
         }

@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "{Survey}: refused a model ({Error}); still scoring with {Current}")]
     public static partial void RefusedModel(ILogger logger, string survey, string error, string current);
 
+    [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "{Survey}: {Error}")]
+    public static partial void ModelMayNoLongerServe(ILogger logger, string survey, string error);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Model registry check failed; will retry: {Error}")]
     public static partial void RegistryCheckFailed(ILogger logger, string error);
 

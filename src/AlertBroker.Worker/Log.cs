@@ -102,6 +102,10 @@ internal static partial class Log
     [LoggerMessage(34, LogLevel.Warning, "Model {Model} serves {Survey} but needs metadata ({Sources}) that no configured source supplies; its metadata is optional, so those values are scored as unknown (configure AlertBroker:Metadata:Sources:{Survey}:<source>, or use a model without metadata)")]
     public static partial void MetadataMissing(ILogger logger, string model, string survey, string sources);
 
+    // Event 34 said "optional" of every model, a required one included (which is withheld, AlertBatchProcessor).
+    [LoggerMessage(72, LogLevel.Warning, "Model {Model} serves {Survey} but requires metadata ({Sources}) that no source supplies here; its alerts are stored and classified without probabilities (scoring NONE, with the reason) until a source supplies it (models metadata set, or AlertBroker:Metadata:Sources:{Survey}:<source>)")]
+    public static partial void RequiredMetadataMissing(ILogger logger, string model, string survey, string sources);
+
     [LoggerMessage(35, LogLevel.Information, "Metadata source {Survey}/{Source}: {Description}")]
     public static partial void MetadataSource(ILogger logger, string survey, string source, string description);
 

@@ -166,6 +166,77 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Contains("z-meta@2", heartbeat.LastError, StringComparison.Ordinal);
     }
 
+    // Found by the routing bug hunt: a model this worker refused was never tried again. Declaring the source it lacked,
+    // rolling back to the model held and promoting the refused one again, or clearing and setting a refused shadow again,
+    // each did nothing until a restart (the shadow row said "ok" while nothing was shadowed). A held model whose source
+    // the registry's declarations no longer supply is said (its alerts are then withheld, AlertBatchProcessor).
+    [Fact]
+    public async Task Check_ARefusedModel_IsTriedAgainAfterTheDeclarationsChange_ARollbackOrAClearedShadow()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "2", 2, metadata: true), "a");
+        await _promoter.PromoteAsync(new ModelRef("z", "1"), new PromotionOptions());
+        var allowed = false;
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions
+        {
+            WorkerId = "w-retry",
+            PollInterval = TimeSpan.FromHours(1),
+            CanServe = (survey, _, manifest, declarations) => manifest.EffectiveRequiresMetadata && !(allowed || declarations.Any(d => d.Survey == survey)) ? "no metadata source here for " + survey : null,
+        });
+        await watcher.StartAsync();
+        var v1 = (await _registry.GetActiveAsync("ztf"))!;
+        var v2 = RegistryContractTests.Active((await _registry.GetAsync(new ModelRef("z-meta", "2")))!);
+
+        // Refused; a rollback to the model held ends the refusal, and the same model promoted again is tried again.
+        await _registry.SetActiveAsync("ztf", v1, v2, RegistryContractTests.Record("promote", v1, v2));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z", "1"), watcher.CurrentFor("ztf")!.Ref);
+        Assert.True(watcher.Errors.ContainsKey("ztf"));
+        await _registry.RollbackAsync("ztf", v2, RegistryContractTests.Record("rollback", v2, v1));
+        await watcher.CheckNowAsync();
+        Assert.False(watcher.Errors.ContainsKey("ztf"));
+        allowed = true;
+        await _registry.SetActiveAsync("ztf", v1, v2, RegistryContractTests.Record("promote", v1, v2));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z-meta", "2"), watcher.CurrentFor("ztf")!.Ref);
+
+        // A shadow refused, cleared, then set again once it may serve: loaded.
+        allowed = false;
+        var v3 = RegistryContractTests.Active(await _registry.PushAsync(TestPackages.Valid("z-meta", "3", 3, metadata: true), "a"));
+        await _registry.SetShadowAsync("ztf", v3, RegistryContractTests.Record("shadow", null, v3));
+        await watcher.CheckNowAsync();
+        Assert.Null(watcher.ShadowFor("ztf"));
+        Assert.True(watcher.Errors.ContainsKey("ztf shadow"));
+        await _registry.SetShadowAsync("ztf", null, RegistryContractTests.Record("shadow-clear"));
+        await watcher.CheckNowAsync();
+        allowed = true;
+        await _registry.SetShadowAsync("ztf", v3, RegistryContractTests.Record("shadow", null, v3));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z-meta", "3"), watcher.ShadowFor("ztf")!.Ref);
+
+        // Refused for want of a source, then loaded once the registry declares one (no other promotion in between).
+        allowed = false;
+        await _registry.SetShadowAsync("ztf", null, RegistryContractTests.Record("shadow-clear"));
+        await _registry.RollbackAsync("ztf", v2, RegistryContractTests.Record("rollback", v2, v1));
+        await watcher.CheckNowAsync();
+        await _registry.SetActiveAsync("ztf", v1, v2, RegistryContractTests.Record("promote", v1, v2));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z", "1"), watcher.CurrentFor("ztf")!.Ref);
+        var declared = new MetadataSourceDeclaration { Survey = "ztf", Source = "host-redshift", Csv = "/data/z.csv" };
+        await _registry.SetMetadataSourceAsync(declared, RegistryContractTests.Record("metadata-set"));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z-meta", "2"), watcher.CurrentFor("ztf")!.Ref);
+        Assert.False(watcher.Errors.ContainsKey("ztf"));
+
+        // The declaration removed under the model held: said, and the heartbeat carries it.
+        await _registry.RemoveMetadataSourceAsync("ztf", "host-redshift", RegistryContractTests.Record("metadata-remove"));
+        await watcher.CheckNowAsync();
+        Assert.Equal(new ModelRef("z-meta", "2"), watcher.CurrentFor("ztf")!.Ref);
+        Assert.Contains("z-meta@2 may no longer serve ztf here: no metadata source here for ztf", watcher.Errors["ztf"], StringComparison.Ordinal);
+        await watcher.ReportHeartbeatAsync();
+        Assert.Contains("may no longer serve", Assert.Single(await _registry.GetWorkersAsync(TimeSpan.FromMinutes(1))).LastError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Check_Shadow_LoadsTheCandidateBesideTheActiveModel_AndClearingStopsIt()
     {

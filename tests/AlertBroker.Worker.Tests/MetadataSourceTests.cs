@@ -203,6 +203,55 @@ public sealed class MetadataSourceTests : IDisposable, IClassFixture<RedisServer
         }
     }
 
+    // Found by the routing bug hunt: the registry's declaration of mw-ebv changed (models metadata set) to a CSV without
+    // the column while a model that requires it served. The new set lacked the source, and the model went on scoring with
+    // E(B−V) unknown (the log called its metadata "optional"). A required source that no source supplies withholds the
+    // model, as one that cannot answer does: stored, scoring NONE, the reason; and once supplied, scored again.
+    [OnnxFact]
+    public async Task RequiredSourceNotSupplied_ModelWithheldWithTheReason_ScoredOnceSupplied()
+    {
+        var (model, _) = MetadataModel(seed: 49);
+        using var _ = model;
+        var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 4, seed: 17);
+        var ids = alerts.Select(a => a.ObjectId).Distinct().ToList();
+        var csv = Path.Combine(_root, "z-only.csv");
+        File.WriteAllLines(csv, ["object_id,redshift,ebv", .. ids.Select(id => $"{id},0.1,0.05")]);
+        var redshiftOnly = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new CsvObjectValueSource(csv, "redshift"),
+        });
+        var both = new MetadataSourceSet(new Dictionary<(string, string), IObjectValueSource>
+        {
+            [("ztf", "host-redshift")] = new CsvObjectValueSource(csv, "redshift"),
+            [("ztf", "mw-ebv")] = new CsvObjectValueSource(csv, "ebv"),
+        });
+        var store = new InMemoryObjectStateStore();
+        var sources = redshiftOnly;
+        var processor = new AlertBatchProcessor(new AlertDecoder(), store, () => ModelSet.Of(model, sources), new ClassificationCodec());
+        var inputs = Inputs(alerts);
+
+        var first = await processor.ProcessAsync(inputs.GetRange(0, 6));
+
+        Assert.Equal(6, first.Outputs.Count);
+        foreach (var c in first.Outputs.Select(o => o.Classification))
+        {
+            Assert.Equal(ScoringPath.None, c.Scoring);
+            Assert.Empty(c.Probabilities);
+            Assert.Equal("z-meta", c.ModelName);
+            Assert.Contains("ztf metadata mw-ebv unavailable: no source supplies it here", c.Reason, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("mw-ebv", Assert.Single(first.MetadataProblems), StringComparison.Ordinal);
+        var states = new ObjectState?[ids.Count];
+        await store.ReadAsync([.. ids.Select(id => new ObjectKey(Survey.Ztf, id))], states);
+        Assert.All(states, s => Assert.NotEmpty(s!.Observations));
+
+        sources = both;
+        var second = await processor.ProcessAsync(inputs.GetRange(6, 6));
+        Assert.Empty(second.MetadataProblems);
+        Assert.All(second.Outputs, o => Assert.NotEqual(ScoringPath.None, o.Classification.Scoring));
+    }
+
     // A Redis hash source whose key another program holds as another type, or that the worker's ACL user may not read: the
     // HMGET failed with WRONGTYPE / NOPERM, which was taken for an outage (StateStoreUnavailableException), so the batch was
     // retried for ever and its partition stopped. Now the alerts are stored, a model that requires the source is not fed

@@ -135,7 +135,15 @@ public static class ServiceCollectionExtensions
                     var lacking = set.Metadata.Missing(survey, m.MetadataSources);
                     if (lacking.Count > 0)
                     {
-                        Log.MetadataMissing(logger, m.Name + " " + m.Version, survey, string.Join(", ", lacking));
+                        if (m.MetadataRequired)
+                        {
+                            Log.RequiredMetadataMissing(logger, m.Name + " " + m.Version, survey, string.Join(", ", lacking));
+                        }
+                        else
+                        {
+                            Log.MetadataMissing(logger, m.Name + " " + m.Version, survey, string.Join(", ", lacking));
+                        }
+
                         missing.AddRange(lacking.Select(l => (survey, m.Name + "@" + m.Version, l)));
                     }
                 }

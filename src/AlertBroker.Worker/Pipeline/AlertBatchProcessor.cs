@@ -175,6 +175,7 @@ public sealed class AlertBatchProcessor
 
         // 3. Metadata the models need (and shadow labels), requested now so Redis lookups travel with the state read.
         clock.Restart();
+        var unsupplied = WithholdUnsupplied(works.Values, models.Metadata);
         var lookups = StartMetadataLookups(works.Values, models.Metadata, cancellationToken);
         var metadataStart = clock.Elapsed;
 
@@ -209,6 +210,11 @@ public sealed class AlertBatchProcessor
             if (attempt == 0)
             {
                 metadataProblems = await ApplyMetadataAsync(lookups).ConfigureAwait(false);
+                if (unsupplied is not null)
+                {
+                    metadataProblems = [.. unsupplied, .. metadataProblems ?? []];
+                }
+
                 for (var i = 0; i < states.Length; i++)
                 {
                     if (states[i] is { Unreadable: true })
@@ -461,6 +467,55 @@ public sealed class AlertBatchProcessor
             // (a schema registry that cannot answer now is not: the batch is retried, as for a state-store outage).
             return new DeadLetter(message, "Internal", e.GetType().Name + ": " + e.Message);
         }
+    }
+
+    /// <summary>
+    /// Withholds a model that requires a metadata source this worker has not got (the registry's declaration changed to
+    /// one that cannot be opened while the model served): its alerts are classified with scoring NONE and the reason, as
+    /// for a source that cannot answer, never scored with the values unknown. Until 2026-12-07 such a model went on
+    /// scoring without its host redshift while the log called its metadata "optional". The problems, or null.
+    /// </summary>
+    private List<string>? WithholdUnsupplied(IEnumerable<ObjectWork> works, MetadataSourceSet sources)
+    {
+        List<string>? problems = null;
+        Dictionary<(string Survey, string Source), int>? counts = null;
+        foreach (var w in works)
+        {
+            Check(w, w.Active?.Model);
+            Check(w, w.Shadow?.Model);
+        }
+
+        void Check(ObjectWork w, ActiveModel? model)
+        {
+            if (model is not { MetadataRequired: true })
+            {
+                return;
+            }
+
+            foreach (var source in model.MetadataSources)
+            {
+                if (!sources.Supplies(w.Survey, source))
+                {
+                    var problem = $"{w.Survey} metadata {source} unavailable: no source supplies it here (its declaration cannot be used; models metadata set names a usable one)";
+                    w.SourceUnavailable(source, problem);
+                    counts ??= [];
+                    counts[(w.Survey, source)] = counts.GetValueOrDefault((w.Survey, source)) + 1;
+                    if (!(problems ??= []).Contains(problem))
+                    {
+                        problems.Add(problem);
+                    }
+
+                    return;
+                }
+            }
+        }
+
+        foreach (var ((survey, source), objects) in counts ?? [])
+        {
+            _metrics?.MetadataUnavailable(survey, source, objects);
+        }
+
+        return problems;
     }
 
     // One lookup per (survey, source) the batch's models need, over the objects of that survey.
