@@ -529,6 +529,18 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.Equal(AlertBroker.Alerts.Archives.FileKind.CharacterDevice, AlertBroker.Alerts.Archives.FileType.Of("/dev/null"));
     }
 
+    // Found by the routing bug hunt: demo --model of a package that needs metadata scored it with the values unknown and
+    // said nothing (the default pick says so, and score --model warns). Said now, and the alerts are still classified:
+    // the demo has no metadata source (a worker withholds such a model instead).
+    [SharedDataFact]
+    public async Task Demo_GivenAModelThatNeedsMetadata_SaysItScoresThemAsUnknown()
+    {
+        var run = await AlertBrokerProcess.RunToEndAsync(["demo", SharedData.Path("alert-samples", "ztf"), "--nights", "0", "--model", "models/ztf-bts/1.0.0"]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("ztf: ztf-bts 1.0.0 (needs host-redshift, mw-ebv: no source here, scored as unknown)", string.Join(' ', run.Output.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim())), StringComparison.Ordinal);
+    }
+
     // A model that needs metadata (1.0.0: host redshift, E(B-V)) was scored by score --model with them unknown without a
     // word; found in a registry directory, it was skipped with "no model serves this survey", as if there were none.
     [SharedDataFact]

@@ -87,6 +87,8 @@ internal static class DemoModel
         }
     }
 
+    // A given model that requires metadata is said to score it as unknown, as the default pick says (it went without a word).
     private static string Describe(ModelSet set, IReadOnlyList<string> directories) =>
-        string.Join("; ", set.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value.Name} {kv.Value.Version}")) + " from " + string.Join(", ", directories);
+        string.Join("; ", set.Active.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value.Name} {kv.Value.Version}"
+            + (kv.Value.MetadataRequired && kv.Value.MetadataSources.Count > 0 ? $" (needs {string.Join(", ", kv.Value.MetadataSources)}: no source here, scored as unknown)" : string.Empty))) + " from " + string.Join(", ", directories);
 }

@@ -105,7 +105,7 @@ internal sealed class KafkaPipelineRun
         cluster.CreateTopics(Input, Output, Dead);
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = Schemas, Limits = new AlertOptions().ToDecoderLimits() });
         var metrics = Metrics ?? new WorkerMetrics();
-        var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics, Candidates = Candidates };
+        var processor = new AlertBatchProcessor(decoder, Store, () => Models, new ClassificationCodec(), metrics) { ShadowStatistics = ShadowStatistics, Candidates = Candidates, ScoreUnsuppliedMetadataAsUnknown = true };
         var options = new KafkaOptions
         {
             BootstrapServers = cluster.BootstrapServers,

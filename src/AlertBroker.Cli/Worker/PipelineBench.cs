@@ -53,7 +53,7 @@ internal static class PipelineBench
         }
 
         // Warm-up pass (JIT, ONNX Runtime's first runs, schema plans), not measured.
-        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator() }, inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
+        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator(), ScoreUnsuppliedMetadataAsUnknown = true }, inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
 
         var batchMs = new List<double>();
         var paths = new Dictionary<ScoringPath, long>();
@@ -63,7 +63,7 @@ internal static class PipelineBench
         while ((passes == 0 || clock.Elapsed < duration) && !cancellationToken.IsCancellationRequested)
         {
             var store = newStore(passes);
-            var processor = new AlertBatchProcessor(decoder, store, () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator() };
+            var processor = new AlertBatchProcessor(decoder, store, () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator(), ScoreUnsuppliedMetadataAsUnknown = true };
             var redisList = recent is not null && store is RedisObjectStateStore redis ? new RedisRecentClassifications(redis.Connection, redis.Options.KeyPrefix, recent.Capacity) : null;
             var (a, d, sh) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
             (store as IDisposable)?.Dispose();

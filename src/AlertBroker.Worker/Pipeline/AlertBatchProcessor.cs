@@ -105,6 +105,12 @@ public sealed class AlertBatchProcessor
     /// <summary>Where shadow comparisons (candidate against active, per alert) are recorded; none when null.</summary>
     public ShadowStatisticsAccumulator? ShadowStatistics { get; init; }
 
+    /// <summary>
+    /// Score a model that requires metadata no source supplies with the values unknown (the demo and the benchmarks, which
+    /// have no sources and say so), rather than withhold it (the worker: false).
+    /// </summary>
+    public bool ScoreUnsuppliedMetadataAsUnknown { get; init; }
+
     public Task<BatchResult> ProcessAsync(IReadOnlyList<InputMessage> messages, CancellationToken cancellationToken = default) =>
         ProcessAsync(messages, _models(), cancellationToken);
 
@@ -175,7 +181,7 @@ public sealed class AlertBatchProcessor
 
         // 3. Metadata the models need (and shadow labels), requested now so Redis lookups travel with the state read.
         clock.Restart();
-        var unsupplied = WithholdUnsupplied(works.Values, models.Metadata);
+        var unsupplied = ScoreUnsuppliedMetadataAsUnknown ? null : WithholdUnsupplied(works.Values, models.Metadata);
         var lookups = StartMetadataLookups(works.Values, models.Metadata, cancellationToken);
         var metadataStart = clock.Elapsed;
 
