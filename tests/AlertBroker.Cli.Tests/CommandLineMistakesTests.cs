@@ -539,6 +539,12 @@ public sealed class CommandLineMistakesTests : IDisposable
 
         Assert.True(run.Code == 0, run.Output);
         Assert.Contains("ztf: ztf-bts 1.0.0 (needs host-redshift, mw-ebv: no source here, scored as unknown)", string.Join(' ', run.Output.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim())), StringComparison.Ordinal);
+
+        // Rubin alerts no model serves were filed under "(no usable point yet)" in the top-class table.
+        var unserved = await AlertBrokerProcess.RunToEndAsync(["demo", SharedData.Path("alert-samples", "lsst-real-v7_4"), "--nights", "0", "--model", "models/ztf-bts/2.7.0"]);
+        Assert.True(unserved.Code == 0, unserved.Output);
+        Assert.Contains("(no model serves lsst)", unserved.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("(no usable point yet)", unserved.Stdout, StringComparison.Ordinal);
     }
 
     // A model that needs metadata (1.0.0: host redshift, E(B-V)) was scored by score --model with them unknown without a

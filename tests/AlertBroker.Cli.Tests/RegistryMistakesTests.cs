@@ -148,6 +148,30 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
     }
 
+    // Found by the routing bug hunt: score --registry whose active model needs metadata scored it with the values unknown
+    // without a word, where score --model warns.
+    [SharedDataFact]
+    public async Task Score_RegistryActiveModelThatNeedsMetadata_WarnsThatItScoresThemUnknown()
+    {
+        var registry = Path.Combine(_root, "registry-meta");
+        Assert.Equal(0, (await RunAsync("models", "push", Path.Combine(SharedData.RepositoryRoot()!, "models", "ztf-bts", "1.0.0"), "--registry", registry)).Code);
+        var csv = Path.Combine(_root, "meta.csv");
+        await File.WriteAllTextAsync(csv, "object_id,host-redshift,mw-ebv\nZTF00aaaaaaa,0.1,0.02\n");
+        foreach (var source in new[] { "host-redshift", "mw-ebv" })
+        {
+            var set = await RunAsync("models", "metadata", "set", "--survey", "ztf", "--source", source, "--csv", csv, "--registry", registry);
+            Assert.True(set.Code == 0, set.Output);
+        }
+
+        var promoted = await RunAsync("models", "promote", "ztf-bts@1.0.0", "--registry", registry);
+        Assert.True(promoted.Code == 0, promoted.Output);
+
+        var run = await RunAsync("score", SharedData.Sample("ztf-real-50"), "--registry", registry);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("warning: ztf-bts 1.0.0 needs host-redshift, mw-ebv, which alerts do not carry; score does not read the registry's metadata sources", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Score_CorruptActivePointer_NamesTheFile_ExitOne()
     {

@@ -225,6 +225,11 @@ internal static class ScoreCommand
 
                     packages[survey] = package;
                     CliHelpers.Stderr.MarkupLine($"[grey]{Markup.Escape(survey)}: the registry's active model {Markup.Escape(active.Ref.ToString())}[/]");
+                    if (package.Manifest.EffectiveRequiresMetadata && package.Manifest.EffectiveMetadata.Count > 0)
+                    {
+                        // As for --model: it was scored with the values unknown without a word.
+                        CliHelpers.Stderr.MarkupLine($"[yellow]warning: {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)} needs {Markup.Escape(MetadataSources(package.Manifest))}, which alerts do not carry; score does not read the registry's metadata sources, so it scores with them unknown (a worker serves it with its sources)[/]");
+                    }
                 }
                 else if (choices.TryGetValue(survey, out var choice))
                 {

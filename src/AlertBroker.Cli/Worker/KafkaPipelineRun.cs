@@ -148,11 +148,17 @@ internal sealed class KafkaPipelineRun
                         result.Withheld[rejected] = result.Withheld.GetValueOrDefault(rejected) + 1;
                     }
 
+                    // Every classification without probabilities was "(no usable point yet)": Rubin alerts no model serves,
+                    // alerts withheld for metadata and invalid outputs included.
                     var top = c.TopClass ?? c.Rejection switch
                     {
-                        null => "(no usable point yet)",
                         CandidateRejectionKind.TooFewDetections => "(too few detections yet)",
-                        _ => "(not a transient candidate)",
+                        not null => "(not a transient candidate)",
+                        null when c.ModelName.Length == 0 => "(no model serves " + c.Survey.ToString().ToLowerInvariant() + ")",
+                        null when c.Reason is null or AlertBatchProcessor.NoStepReason => "(no usable point yet)",
+                        null when c.Reason.Contains(" metadata ", StringComparison.Ordinal) => "(metadata unavailable)",
+                        null when c.Reason.StartsWith("the model's output is not a probability distribution", StringComparison.Ordinal) => "(invalid model output)",
+                        null => "(not scored)",
                     };
                     result.ByTopClass[top] = result.ByTopClass.GetValueOrDefault(top) + 1;
                     result.ByPath[c.Scoring] = result.ByPath.GetValueOrDefault(c.Scoring) + 1;
