@@ -345,6 +345,12 @@ public sealed partial class ChartTests
     [InlineData("config.Model.RegistryRedis=redis:6379\\,user=ab\\,password=S3cret-reg-7Q", "config.Model.RegistryRedis must name endpoints only")]
     [InlineData("config.Schemas.RegistryUrl=https://ab:S3cret-url-7Q@registry:8081", "config.Schemas.RegistryUrl")]
     [InlineData("extraEnv[0].name=KAFKA_PASSWORD,extraEnv[0].value=S3cret-env-7Q", "extraEnv.0")]
+
+    // Found by the chart bug hunt: both went into the ConfigMap as written.
+    [InlineData("config.Metadata.Redis=meta:6379\\,password=S3cret-meta-7Q", "config.Metadata.Redis must name endpoints only")]
+    [InlineData("config.Metadata.Redis[0]=meta:6379,config.Metadata.Redis[1]=user=ab\\,password=S3cret-metal-7Q", "config.Metadata.Redis")]
+    [InlineData("config.Telemetry.OtlpEndpoint=https://ab:S3cret-otlp-7Q@collector:4318", "config.Telemetry.OtlpEndpoint")]
+    [InlineData("config.Telemetry.OtlpEndpoint=https://S3cret-otlpu-7Q@collector", "config.Telemetry.OtlpEndpoint")]
     public void Template_SecretGivenAsAValue_IsRefusedAndNotEchoed(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -466,6 +472,17 @@ public sealed partial class ChartTests
         Assert.Equal("redis-password", env["AlertBroker__Redis__Password"].Str("valueFrom", "secretKeyRef", "key"));
         Assert.False(env.ContainsKey("AlertBroker__Redis__User"));
         Assert.False(env.ContainsKey("AlertBroker__Redis__Tls"));
+    }
+
+    // Found by the chart bug hunt: Metadata:Redis was written as given, so a list of seed nodes (the form State.Redis
+    // takes) became a JSON array, which the worker cannot bind to its string setting.
+    [HelmFact]
+    public void Template_MetadataRedisAsAList_IsJoinedLikeTheStateRedis()
+    {
+        var ab = ConfigFile(Helm.Template(["minimal"], "config.Metadata.Redis={meta-0.meta:6379,meta-1.meta:6379}")).GetProperty("AlertBroker");
+
+        Assert.Equal("meta-0.meta:6379,meta-1.meta:6379", ab.GetProperty("Metadata").GetProperty("Redis").GetString());
+        Assert.Equal("meta:6379", ConfigFile(Helm.Template(["minimal"], "config.Metadata.Redis=\\ meta:6379\\ ")).GetProperty("AlertBroker").GetProperty("Metadata").GetProperty("Redis").GetString());
     }
 
     [HelmFact]
@@ -653,6 +670,8 @@ public sealed partial class ChartTests
     [InlineData("fullnameOverride=broker-ztf")]
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=1")]
     [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_[0-9]+_programid[12],config.Kafka.OutputTopic=ztf_classified")]
+    [InlineData("config.Telemetry.OtlpEndpoint=http://otel-collector.monitoring:4318/v1")]
+    [InlineData("config.Metadata.Redis=meta:6379\\,ssl=false")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);

@@ -91,7 +91,8 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- range $section, $settings := .Values.config -}}
 {{- $out := dict -}}
 {{- range $key, $value := $settings -}}
-{{- if or (and (eq $section "State") (eq $key "Redis")) (and (eq $section "Model") (eq $key "RegistryRedis")) -}}
+{{- /* Metadata:Redis was written as given: a list of seed nodes became a JSON array, which the worker cannot bind. */ -}}
+{{- if or (and (eq $section "State") (eq $key "Redis")) (and (eq $section "Model") (eq $key "RegistryRedis")) (and (eq $section "Metadata") (eq $key "Redis")) -}}
 {{- $value = include "alertbroker.endpoints" $value -}}
 {{- end -}}
 {{- if and (eq $section "Kafka") (eq $key "Properties") -}}
@@ -331,7 +332,8 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- $errors = append $errors "config.Model.ExecutionProvider Cuda needs a GPU: set resources.limits.\"nvidia.com/gpu\" (1); without it the pods land on nodes without a GPU and the worker stops at start (it never falls back to the CPU)" -}}
 {{- end -}}
 {{- end -}}
-{{- range $key, $value := dict "config.State.Redis" $c.State.Redis "config.Model.RegistryRedis" $c.Model.RegistryRedis -}}
+{{- /* config.Metadata.Redis was not checked: "meta:6379,password=…" went into the ConfigMap as written. */ -}}
+{{- range $key, $value := dict "config.State.Redis" $c.State.Redis "config.Model.RegistryRedis" $c.Model.RegistryRedis "config.Metadata.Redis" $c.Metadata.Redis -}}
 {{- if regexMatch "(?i)(password|user|pwd)\\s*=" (include "alertbroker.endpoints" $value) -}}
 {{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
 {{- end -}}
