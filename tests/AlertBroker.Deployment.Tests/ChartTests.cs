@@ -485,6 +485,30 @@ public sealed partial class ChartTests
         Assert.Equal("meta:6379", ConfigFile(Helm.Template(["minimal"], "config.Metadata.Redis=\\ meta:6379\\ ")).GetProperty("AlertBroker").GetProperty("Metadata").GetProperty("Redis").GetString());
     }
 
+    // Found by the chart bug hunt: the metrics Service was "<fullname>-metrics": up to 71 characters, and not a DNS-1035
+    // label (what Kubernetes requires of a Service name) for a release named "1ab" or "ab.prod", which every other object
+    // of the chart takes. The rules select the series by that name, so they must use the same one.
+    [HelmTheory]
+    [InlineData("ab", "ab-alertbroker-metrics")]
+    [InlineData("1ab", "ab-1ab-alertbroker-metrics")]
+    [InlineData("ab.prod", "ab-prod-alertbroker-metrics")]
+    [InlineData("abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi", "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi-a-metrics")]
+    public void Template_AnyReleaseName_NamesTheMetricsServiceWithADnsLabelTheRulesSelect(string release, string expected)
+    {
+        var result = Helm.Run("template", release, Helm.Chart, "--namespace", "alerts", "-f", Helm.Values("monitoring"));
+        Assert.True(result.ExitCode == 0, result.All);
+        var m = Manifests.Parse(result.StandardOutput);
+
+        var name = m.Single("Service").Str("metadata", "name")!;
+        Assert.Equal(expected, name);
+        Assert.Matches("^[a-z]([-a-z0-9]*[a-z0-9])?$", name);
+        Assert.True(name.Length <= 63, name);
+        var expressions = string.Join('\n', m.Single("PrometheusRule").Map("spec").Seq("groups").Cast<YamlMappingNode>()
+            .SelectMany(g => g.Seq("rules").Cast<YamlMappingNode>()).Select(r => r.Str("expr")));
+        var services = ServiceInSelector().Matches(expressions).Select(s => s.Groups[1].Value).Distinct().ToList();
+        Assert.Equal([name], services);
+    }
+
     [HelmFact]
     public void Template_Tls_MountsTheRedisClientCertificateAndUsesTheImageCaBundleForKafka()
     {
@@ -737,6 +761,9 @@ public sealed partial class ChartTests
 
     [GeneratedRegex("(?i)(password|passwd|secret|token|username|^AlertBroker__Redis__User$)")]
     private static partial Regex CredentialName();
+
+    [GeneratedRegex("service=\"([^\"]*)\"")]
+    private static partial Regex ServiceInSelector();
 
     [GeneratedRegex(@"S3cret-[a-z0-9]+-7Q")]
     private static partial Regex SecretInSet();

@@ -16,6 +16,19 @@
 {{- end -}}
 {{- end -}}
 
+{{/*
+The metrics Service's name, a DNS-1035 label: at most 63 characters, lower-case letters, digits and '-', starting with a
+letter. It was "<fullname>-metrics": up to 71 characters, and refused by Kubernetes for a release named "1ab" (a digit
+first) or "ab.prod" (a dot), though every other object took those names.
+*/}}
+{{- define "alertbroker.metricsServiceName" -}}
+{{- $base := include "alertbroker.fullname" . | replace "." "-" -}}
+{{- if not (regexMatch "^[a-z]" $base) -}}
+{{- $base = printf "ab-%s" $base -}}
+{{- end -}}
+{{- printf "%s-metrics" ($base | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
 {{- define "alertbroker.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
