@@ -647,6 +647,14 @@ public sealed partial class ChartTests
     [InlineData("metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.interval=1m,metrics.serviceMonitor.scrapeTimeout=61s", "metrics.serviceMonitor.scrapeTimeout (61s) must not exceed its interval (1m)")]
     [InlineData("extraEnv[0].name=AlertBroker__Telemetry__HttpAddress,extraEnv[0].value=127.0.0.1", "extraEnv[0] sets AlertBroker__Telemetry__HttpAddress, which the chart sets itself")]
     [InlineData("security.redis.tls.enabled=true,extraEnv[0].name=AlertBroker__Redis__Tls,extraEnv[0].value=off", "extraEnv[0] sets AlertBroker__Redis__Tls, which the chart sets itself")]
+
+    // Found by the chart bug hunt: a key of the configuration file set again in extraEnv (the environment wins over the
+    // file, in any case) was accepted: with HttpPort the worker listened elsewhere than the probes and the Service.
+    [InlineData("extraEnv[0].name=AlertBroker__Telemetry__HttpPort,extraEnv[0].valueFrom.configMapKeyRef.name=ports,extraEnv[0].valueFrom.configMapKeyRef.key=http", "extraEnv[0] sets AlertBroker__Telemetry__HttpPort, which the chart sets itself (from metrics.port)")]
+    [InlineData("extraEnv[0].name=ALERTBROKER__KAFKA__BATCHSIZE,extraEnv[0].value=1x", "extraEnv[0] sets ALERTBROKER__KAFKA__BATCHSIZE, which the chart sets itself (from config.Kafka.BatchSize)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Topics__1,extraEnv[0].value=ztf_b", "extraEnv[0] sets AlertBroker__Kafka__Topics__1, which the chart sets itself (from config.Kafka.Topics)")]
+    [InlineData("config.Kafka.Properties.client\\.id=ab,extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=cd", "(from config.Kafka.Properties.client.id)")]
+    [InlineData("extraEnv[0].name=Logging__LogLevel__Default,extraEnv[0].value=Trace", "extraEnv[0] sets Logging__LogLevel__Default, which the chart sets itself (from logLevel)")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -695,6 +703,8 @@ public sealed partial class ChartTests
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=1")]
     [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_[0-9]+_programid[12],config.Kafka.OutputTopic=ztf_classified")]
     [InlineData("config.Telemetry.OtlpEndpoint=http://otel-collector.monitoring:4318/v1")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=ab-7")]
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].valueFrom.secretKeyRef.name=otlp,extraEnv[0].valueFrom.secretKeyRef.key=headers")]
     [InlineData("config.Metadata.Redis=meta:6379\\,ssl=false")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {

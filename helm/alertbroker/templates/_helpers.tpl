@@ -426,9 +426,38 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- range regexFindAll "(?m)^- name: \\S+" $chartEnv -1 -}}
 {{- $chartEnvNames = append $chartEnvNames (trimPrefix "- name: " .) -}}
 {{- end -}}
+{{- /* The keys of the configuration file too, as environment names (.NET reads AlertBroker__Kafka__BatchSize as
+     AlertBroker:Kafka:BatchSize, in any case, and the environment wins over the file): AlertBroker__Telemetry__HttpPort
+     in extraEnv was accepted, and the worker listened elsewhere than the probes, the Service and the containerPort.
+     A list is one key (its elements are children); a map (Kafka.Properties, Metadata.Sources) a key per entry. */ -}}
+{{- $fileKeys := dict -}}
+{{- range $name := $chartEnvNames -}}
+{{- $_ := set $fileKeys (lower $name) (ternary "metrics.bindAddress" "security" (eq $name "AlertBroker__Telemetry__HttpAddress")) -}}
+{{- end -}}
+{{- $file := include "alertbroker.appConfig" . | fromJson -}}
+{{- range $section, $settings := $file.AlertBroker -}}
+{{- range $key, $value := $settings -}}
+{{- $from := printf "config.%s.%s" $section $key -}}
+{{- if and (eq $section "Telemetry") (eq $key "HttpPort") -}}
+{{- $from = "metrics.port" -}}
+{{- end -}}
+{{- if kindIs "map" $value -}}
+{{- range $entry, $_ := $value -}}
+{{- $_ := set $fileKeys (lower (printf "AlertBroker__%s__%s__%s" $section $key $entry)) (printf "%s.%s" $from $entry) -}}
+{{- end -}}
+{{- else -}}
+{{- $_ := set $fileKeys (lower (printf "AlertBroker__%s__%s" $section $key)) $from -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $fileKeys "shutdowntimeoutseconds" "drain.timeoutSeconds" -}}
+{{- $_ := set $fileKeys "logging__loglevel__default" "logLevel" -}}
 {{- range $i, $e := .Values.extraEnv -}}
-{{- if has $e.name $chartEnvNames -}}
-{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from config, security or metrics): set it there; a second definition would silently replace the chart's" $i $e.name) -}}
+{{- $name := lower (replace ":" "__" $e.name) -}}
+{{- range $key, $from := $fileKeys -}}
+{{- if or (eq $name $key) (hasPrefix (printf "%s__" $key) $name) -}}
+{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from %s): set it there; a second definition would silently replace the chart's" $i $e.name $from) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $sm := .Values.metrics.serviceMonitor -}}
