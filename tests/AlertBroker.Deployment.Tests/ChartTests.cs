@@ -655,6 +655,24 @@ public sealed partial class ChartTests
     [InlineData("extraEnv[0].name=AlertBroker__Kafka__Topics__1,extraEnv[0].value=ztf_b", "extraEnv[0] sets AlertBroker__Kafka__Topics__1, which the chart sets itself (from config.Kafka.Topics)")]
     [InlineData("config.Kafka.Properties.client\\.id=ab,extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=cd", "(from config.Kafka.Properties.client.id)")]
     [InlineData("extraEnv[0].name=Logging__LogLevel__Default,extraEnv[0].value=Trace", "extraEnv[0] sets Logging__LogLevel__Default, which the chart sets itself (from logLevel)")]
+
+    // Found by the chart bug hunt: settings the worker refuses at start (exit 2), or that make replicas fence each other,
+    // were rendered. The bootstrap list is checked as the worker checks it (KafkaBootstrapServers.Problem).
+    [InlineData("config.Kafka.BootstrapServers=a:9092\\,\\,b:9092", "config.Kafka.BootstrapServers is not a list of host:port: 'a:9092,,b:9092' has an empty entry")]
+    [InlineData("config.Kafka.BootstrapServers=a:9092\\,", "config.Kafka.BootstrapServers is not a list of host:port: 'a:9092,' has an empty entry")]
+    [InlineData("config.Kafka.BootstrapServers=:9092", "config.Kafka.BootstrapServers is not a list of host:port: ':9092' has no host")]
+    [InlineData("config.Kafka.BootstrapServers=kafka:", "config.Kafka.BootstrapServers is not a list of host:port: 'kafka:' has the port ''")]
+    [InlineData("config.Kafka.BootstrapServers=kafka:70000", "'kafka:70000' has the port '70000'; a port is a number from 1 to 65535")]
+    [InlineData("config.Kafka.BootstrapServers=kafka:0", "'kafka:0' has the port '0'")]
+    [InlineData("config.Kafka.BootstrapServers=kafka a:9092", "'kafka a:9092' holds a space")]
+    [InlineData("config.Kafka.BootstrapServers=[::1:9092", "'[::1:9092' opens '[' for an IPv6 address and does not close it")]
+    [InlineData("config.Kafka.BootstrapServers=[::1]9092", "'[::1]9092' has '9092' after its IPv6 address")]
+    [InlineData("config.Kafka.Properties.bootstrap\\.servers=kafka-0.kafka:9092\\,kafka-1.kafka:9092", "config.Kafka.Properties.bootstrap.servers: set config.Kafka.BootstrapServers instead")]
+    [InlineData("config.Kafka.Properties.metadata\\.broker\\.list=other:9092", "config.Kafka.Properties.metadata.broker.list: set config.Kafka.BootstrapServers instead")]
+    [InlineData("config.Kafka.Properties.group\\.id=alertbroker-2", "config.Kafka.Properties.group.id: set config.Kafka.GroupId instead")]
+    [InlineData("config.Kafka.Properties.group\\.instance\\.id=worker-0", "config.Kafka.Properties.group.instance.id is shared by every worker")]
+    [InlineData("config.Kafka.Properties.group\\.instance\\.id=worker-0,replicaCount=1,autoscaling.mode=keda", "config.Kafka.Properties.group.instance.id is shared by every worker")]
+    [InlineData("config.Kafka.Properties.group\\.instance\\.id=worker-0,replicaCount=1,updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0", "config.Kafka.Properties.group.instance.id is shared by every worker")]
     [InlineData("nameOverride=Bad_Name", "nameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=My.Broker", "fullnameOverride: Does not match pattern")]
     [InlineData("fullnameOverride=1broker", "fullnameOverride: Does not match pattern")]
@@ -703,6 +721,9 @@ public sealed partial class ChartTests
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=1")]
     [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_[0-9]+_programid[12],config.Kafka.OutputTopic=ztf_classified")]
     [InlineData("config.Telemetry.OtlpEndpoint=http://otel-collector.monitoring:4318/v1")]
+    [InlineData("config.Kafka.BootstrapServers=kafka-0.kafka:9092\\, kafka-1.kafka:9092")]
+    [InlineData("config.Kafka.BootstrapServers=SASL_SSL://kafka:9093\\,kafka-1\\,[fd00::1]:9092\\,[fd00::2]\\,fd00::3")]
+    [InlineData("config.Kafka.Properties.group\\.instance\\.id=worker-0,replicaCount=1")]
     [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=ab-7")]
     [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].valueFrom.secretKeyRef.name=otlp,extraEnv[0].valueFrom.secretKeyRef.key=headers")]
     [InlineData("config.Metadata.Redis=meta:6379\\,ssl=false")]
@@ -711,6 +732,32 @@ public sealed partial class ChartTests
         var result = Helm.TryTemplate(["minimal"], set);
 
         Assert.True(result.ExitCode == 0, set + ": " + result.All);
+    }
+
+    // Found by the chart bug hunt: the schema's least TtlHours above 0 (0.000277) was below the worker's (one second,
+    // 1.0 / 3600 as a double), so a value between them was rendered and the worker stopped at start. --set-json, as a
+    // values file does, gives Helm a number (--set gives a string for a fraction).
+    [HelmTheory]
+    [InlineData("0.000277", false)]
+    [InlineData("0.0002777777777777777", false)]
+    [InlineData("0.0002777777777777778", true)]
+    [InlineData("0.000278", true)]
+    [InlineData("0", true)]
+    public void Template_StateTtlHours_TakesTheWorkersLeastValueAndNothingBelow(string hours, bool accepted)
+    {
+        Assert.Equal(1.0 / 3600, 0.0002777777777777778);
+        var result = Helm.Run("template", "ab", Helm.Chart, "-f", Helm.Values("minimal"), "--set-json", "config.State.TtlHours=" + hours);
+
+        Assert.True(accepted == (result.ExitCode == 0), hours + ": " + result.All);
+        if (accepted)
+        {
+            var ttl = ConfigFile(Manifests.Parse(result.StandardOutput)).GetProperty("AlertBroker").GetProperty("State").GetProperty("TtlHours").GetDouble();
+            Assert.Equal(double.Parse(hours, System.Globalization.CultureInfo.InvariantCulture), ttl);
+        }
+        else
+        {
+            Assert.Contains("config.State.TtlHours", result.All, StringComparison.Ordinal);
+        }
     }
 
     // A promotion Job was rendered with a registry of spaces, which the promote command reads as no registry at all.

@@ -312,6 +312,75 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if not (trim (toString $c.Kafka.BootstrapServers)) -}}
 {{- $errors = append $errors "config.Kafka.BootstrapServers is required (the brokers, host:port[,host:port])" -}}
 {{- end -}}
+{{- /* The worker's own check of the list (KafkaBootstrapServers.Problem): "a:9092,,b:9092", ":9092", "host:" or a trailing
+     comma were rendered, and the worker stopped at start (exit 2). Entries are trimmed; a security-protocol prefix
+     (SASL_SSL://), a host without a port, [IPv6]:port and a bare IPv6 address are accepted, as there. */ -}}
+{{- $servers := toString ($c.Kafka.BootstrapServers | default "") -}}
+{{- if trim $servers -}}
+{{- range $raw := splitList "," $servers -}}
+{{- $entry := trim $raw -}}
+{{- $problem := "" -}}
+{{- $host := "" -}}
+{{- $port := "" -}}
+{{- $address := regexReplaceAll "^.*?://" $entry "" -}}
+{{- if not $entry -}}
+{{- $problem = printf "'%s' has an empty entry (host:port entries are separated by single commas)" $servers -}}
+{{- else if regexMatch "[\\p{Z}\\p{Cc}]" $entry -}}
+{{- $problem = printf "'%s' holds a space (host:port entries are separated by commas)" $entry -}}
+{{- else if hasPrefix "[" $address -}}
+{{- $parts := regexFindAll "^\\[([^\\]]*)\\](.*)$" $address 1 -}}
+{{- if not $parts -}}
+{{- $problem = printf "'%s' opens '[' for an IPv6 address and does not close it" $entry -}}
+{{- else -}}
+{{- $host = regexReplaceAll "^\\[([^\\]]*)\\](.*)$" $address "${1}" -}}
+{{- $rest := regexReplaceAll "^\\[([^\\]]*)\\](.*)$" $address "${2}" -}}
+{{- if and $rest (not (hasPrefix ":" $rest)) -}}
+{{- $problem = printf "'%s' has '%s' after its IPv6 address, where ':port' or nothing goes" $entry $rest -}}
+{{- else if $rest -}}
+{{- $port = printf "p%s" (trimPrefix ":" $rest) -}}
+{{- end -}}
+{{- end -}}
+{{- else if gt (len (splitList ":" $address)) 2 -}}
+{{- $host = $address -}}
+{{- else if contains ":" $address -}}
+{{- $host = regexReplaceAll ":.*$" $address "" -}}
+{{- $port = printf "p%s" (regexReplaceAll "^[^:]*:" $address "") -}}
+{{- else -}}
+{{- $host = $address -}}
+{{- end -}}
+{{- if and (not $problem) (not $host) -}}
+{{- $problem = printf "'%s' has no host (host:port)" $entry -}}
+{{- end -}}
+{{- /* $port is "p" + the port text when there is one (an empty port text is an error, no port is not). */ -}}
+{{- $p := trimPrefix "p" $port -}}
+{{- if and (not $problem) $port (not (and (regexMatch "^[0-9]+$" $p) (ge (atoi $p) 1) (le (atoi $p) 65535))) -}}
+{{- $problem = printf "'%s' has the port '%s'; a port is a number from 1 to 65535" $entry $p -}}
+{{- end -}}
+{{- if $problem -}}
+{{- $errors = append $errors (printf "config.Kafka.BootstrapServers is not a list of host:port: %s" $problem) -}}
+{{- break -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* Pass-through settings that a typed key owns: the worker stops at start when they differ from it, and where they
+     agree they are a second place to change. They were rendered. */ -}}
+{{- $owned := dict "bootstrap.servers" "BootstrapServers" "metadata.broker.list" "BootstrapServers" "group.id" "GroupId" -}}
+{{- range $name, $_ := ($c.Kafka.Properties | default dict) -}}
+{{- if hasKey $owned $name -}}
+{{- $errors = append $errors (printf "config.Kafka.Properties.%s: set config.Kafka.%s instead (one place only; the worker refuses a second, different value at start)" $name (get $owned $name)) -}}
+{{- end -}}
+{{- end -}}
+{{- /* A static member id in Properties is every replica's: a second member with it fences the first (librdkafka's fatal
+     error, exit 70), so more than one worker at a time, or a rollout that starts the new pod before the old one stops,
+     only crash-loops. It was rendered. */ -}}
+{{- if hasKey ($c.Kafka.Properties | default dict) "group.instance.id" -}}
+{{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
+{{- $several := ternary (gt (int .Values.autoscaling.maxReplicas) 1) (gt (int .Values.replicaCount) 1) (ne .Values.autoscaling.mode "none") -}}
+{{- $surge := and (eq .Values.updateStrategy.type "RollingUpdate") (not (regexMatch "^0+%?$" (toString (get $ru "maxSurge" | default 0)))) -}}
+{{- if or $several $surge -}}
+{{- $errors = append $errors "config.Kafka.Properties.group.instance.id is shared by every worker: with more than one (replicaCount, autoscaling.maxReplicas) or a surge pod (updateStrategy.rollingUpdate.maxSurge) a second member with that id fences the first, which stops (exit 70). A static member needs an id of its own per pod that survives the pod's restart (docs/operations.md, \"Static membership\")" -}}
+{{- end -}}
+{{- end -}}
 {{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
 {{- $errors = append $errors "set config.Kafka.Topics (a list) or config.Kafka.TopicPattern (a regular expression starting with ^)" -}}
 {{- end -}}
