@@ -681,7 +681,9 @@ public sealed partial class ChartTests
     // endpoint of spaces counted as set (the worker reads it as unset).
     [InlineData("config.Model.ExecutionProvider=Cuda", "config.Model.ExecutionProvider Cuda needs a GPU: set resources.limits.\"nvidia.com/gpu\"")]
     [InlineData("config.Model.ExecutionProvider=Cuda,resources.limits.nvidia\\.com/gpu=0", "config.Model.ExecutionProvider Cuda needs a GPU")]
-    [InlineData("config.Model.Path=null,config.Model.RegistryRedis=\\ \\ ", "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis")]
+    [InlineData("config.Model.Path=null,config.Model.RegistryRedis=\\ \\ ", "set config.Model.Path (a model in the image or a volume), config.Model.Paths")]
+    [InlineData("config.Model.Path=\\ ,config.Model.Paths[0]=\\ ,config.Model.SearchDirectory=\\ ", "set config.Model.Path (a model in the image or a volume), config.Model.Paths")]
+    [InlineData("config.Model.SearchDirectory=/models", "config.Model.SearchDirectory is used only without config.Model.Path, Paths and a registry")]
     [InlineData("config.State.Redis=\\ ", "config.State.Redis is required when config.State.Store is Redis")]
 
     // An output topic the input pattern matches was rendered; the worker refuses it at start (it would read back what it
@@ -758,6 +760,21 @@ public sealed partial class ChartTests
         {
             Assert.Contains("config.State.TtlHours", result.All, StringComparison.Ordinal);
         }
+    }
+
+    // Found by the chart bug hunt: the check asked for Path or a registry, so config.Model.Paths or SearchDirectory alone
+    // (both the worker's own settings) could never be used. An empty Path is left out of the file, so the worker uses them.
+    [HelmTheory]
+    [InlineData("config.Model.Path=,config.Model.SearchDirectory=/models", "SearchDirectory", "/models")]
+    [InlineData("config.Model.Path=null,config.Model.Paths={/models/ztf-bts/2.7.0,/models/lsst-bts/1.0.0}", "Paths", "/models/ztf-bts/2.7.0,/models/lsst-bts/1.0.0")]
+    public void Template_ModelPathsOrSearchDirectoryAlone_AreRenderedWithoutAPath(string set, string key, string expected)
+    {
+        var m = Helm.Template(["minimal"], set);
+        var model = ConfigFile(m).GetProperty("AlertBroker").GetProperty("Model");
+
+        Assert.False(model.TryGetProperty("Path", out _));
+        var value = model.GetProperty(key);
+        Assert.Equal(expected, value.ValueKind == JsonValueKind.Array ? string.Join(',', value.EnumerateArray().Select(e => e.GetString())) : value.GetString());
     }
 
     // A promotion Job was rendered with a registry of spaces, which the promote command reads as no registry at all.

@@ -405,8 +405,18 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (eq $c.State.Store "InMemory") (or (ne .Values.autoscaling.mode "none") (gt (int .Values.replicaCount) 1)) -}}
 {{- $errors = append $errors "config.State.Store InMemory keeps state inside one process: use it with replicaCount 1 and autoscaling.mode none only" -}}
 {{- end -}}
-{{- if not (or $c.Model.Path (include "alertbroker.endpoints" $c.Model.RegistryRedis) $c.Model.RegistryDirectory $c.Model.AllowRandom) -}}
-{{- $errors = append $errors "set config.Model.Path (a model in the image or a volume) or config.Model.RegistryRedis (follow the model registry)" -}}
+{{- /* Paths and SearchDirectory are the worker's too (Paths without Path; SearchDirectory with no Path, Paths or registry):
+     either alone was refused here, so neither could be used. */ -}}
+{{- $paths := list -}}
+{{- range ($c.Model.Paths | default list) -}}
+{{- if trim (toString .) -}}
+{{- $paths = append $paths . -}}
+{{- end -}}
+{{- end -}}
+{{- if not (or (trim (toString ($c.Model.Path | default ""))) $paths (trim (toString ($c.Model.SearchDirectory | default ""))) (include "alertbroker.endpoints" $c.Model.RegistryRedis) $c.Model.RegistryDirectory $c.Model.AllowRandom) -}}
+{{- $errors = append $errors "set config.Model.Path (a model in the image or a volume), config.Model.Paths (several packages), config.Model.SearchDirectory (the newest package per survey under it) or config.Model.RegistryRedis (follow the model registry)" -}}
+{{- else if and (trim (toString ($c.Model.SearchDirectory | default ""))) (or (trim (toString ($c.Model.Path | default ""))) $paths (include "alertbroker.endpoints" $c.Model.RegistryRedis) $c.Model.RegistryDirectory) -}}
+{{- $errors = append $errors "config.Model.SearchDirectory is used only without config.Model.Path, Paths and a registry, and one of those is set (the worker would ignore it): set config.Model.Path to \"\" (the default names the image's model) to search the directory" -}}
 {{- end -}}
 {{- if eq (toString $c.Model.ExecutionProvider) "Cuda" -}}
 {{- $gpus := get (.Values.resources.limits | default dict) "nvidia.com/gpu" -}}
