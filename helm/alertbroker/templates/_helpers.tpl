@@ -496,6 +496,23 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and .Values.podDisruptionBudget.enabled (eq (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) -}}
 {{- $errors = append $errors "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable (the other null)" -}}
 {{- end -}}
+{{- /* A budget that no eviction can fit blocks every node drain (kubectl drain waits for ever): maxUnavailable 0, minAvailable
+     100%, or minAvailable as many as the workers. It was rendered. */ -}}
+{{- $pdb := .Values.podDisruptionBudget -}}
+{{- if $pdb.enabled -}}
+{{- if and (not (kindIs "invalid" $pdb.maxUnavailable)) (regexMatch "^0+%?$" (toString $pdb.maxUnavailable)) -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.maxUnavailable %v lets no worker be evicted, so every node drain would wait for ever: use 1 (or disable the budget)" $pdb.maxUnavailable) -}}
+{{- else if kindIs "string" $pdb.minAvailable -}}
+{{- /* Kubernetes rounds a percentage of minAvailable up: 60% of 2 workers is 2. */ -}}
+{{- $percent := atoi (trimSuffix "%" $pdb.minAvailable) -}}
+{{- $replicas := int .Values.replicaCount -}}
+{{- if or (ge $percent 100) (and (eq .Values.autoscaling.mode "none") (gt $replicas 0) (ge (div (add (mul $percent $replicas) 99) 100) $replicas)) -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %s leaves no worker to evict (Kubernetes rounds the percentage up), so every node drain would wait for ever: use maxUnavailable 1" $pdb.minAvailable) -}}
+{{- end -}}
+{{- else if and (not (kindIs "invalid" $pdb.minAvailable)) (eq .Values.autoscaling.mode "none") (gt (int .Values.replicaCount) 0) (ge (int $pdb.minAvailable) (int .Values.replicaCount)) -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %v is not below replicaCount %v: no worker could be evicted, so every node drain would wait for ever; use maxUnavailable 1" $pdb.minAvailable .Values.replicaCount) -}}
+{{- end -}}
+{{- end -}}
 {{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
 {{- if and (eq .Values.updateStrategy.type "RollingUpdate") (regexMatch "^0+%?$" (toString (get $ru "maxSurge"))) (regexMatch "^0+%?$" (toString (get $ru "maxUnavailable"))) -}}
 {{- $errors = append $errors "updateStrategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0 (the rollout could never replace a worker; Kubernetes refuses it)" -}}
