@@ -509,6 +509,28 @@ public sealed partial class ChartTests
         Assert.Equal([name], services);
     }
 
+    // Found by the chart bug hunt: the dashboard's uid, title and file name were fixed, so two releases with the dashboard
+    // (in one namespace, or one name in two namespaces Grafana's sidecar reads) overwrote or clashed with each other.
+    [HelmFact]
+    public void Template_GrafanaDashboards_OfTwoReleasesHaveTheirOwnUidTitleAndFile()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (release, ns) in new[] { ("ab", "alerts"), ("ab-lsst", "alerts"), ("ab", "alerts-staging"), ("abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi", "alerts"), ("ab.prod", "alerts") })
+        {
+            var result = Helm.Run("template", release, Helm.Chart, "--namespace", ns, "-f", Helm.Values("monitoring"));
+            Assert.True(result.ExitCode == 0, result.All);
+            var map = Manifests.Parse(result.StandardOutput).OfKind("ConfigMap").Single(c => c.Str("metadata", "name")!.EndsWith("-dashboard", StringComparison.Ordinal));
+            var file = Assert.Single(map.Map("data").Children);
+            using var dashboard = JsonDocument.Parse(((YamlScalarNode)file.Value).Value!);
+            var uid = dashboard.RootElement.GetProperty("uid").GetString()!;
+
+            Assert.Matches("^[A-Za-z0-9_-]{1,40}$", uid);
+            Assert.Equal(uid + ".json", ((YamlScalarNode)file.Key).Value);
+            Assert.Equal($"AlertBroker workers ({ns}/{release})", dashboard.RootElement.GetProperty("title").GetString());
+            Assert.True(seen.Add(uid), $"{ns}/{release}: uid {uid} again");
+        }
+    }
+
     [HelmFact]
     public void Template_Tls_MountsTheRedisClientCertificateAndUsesTheImageCaBundleForKafka()
     {

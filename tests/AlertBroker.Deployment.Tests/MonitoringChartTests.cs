@@ -127,9 +127,11 @@ public sealed partial class MonitoringChartTests
         var m = Helm.Template(["monitoring"]);
         var map = m.OfKind("ConfigMap").Single(c => c.Str("metadata", "name") == "ab-alertbroker-dashboard");
         Assert.Equal("1", map.Str("metadata", "labels", "grafana_dashboard"));
-        using var json = JsonDocument.Parse(map.Str("data", "alertbroker-workers.json")!);
+        var file = Assert.Single(map.Map("data").Children);
+        using var json = JsonDocument.Parse(((YamlScalarNode)file.Value).Value!);
         var dashboard = json.RootElement;
-        Assert.Equal("alertbroker-workers", dashboard.GetProperty("uid").GetString());
+        Assert.Equal("ab-alertbroker-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("alerts/ab-alertbroker"u8))[..10], dashboard.GetProperty("uid").GetString());
+        Assert.Equal(dashboard.GetProperty("uid").GetString() + ".json", ((YamlScalarNode)file.Key).Value);
         Assert.Equal(["datasource", "namespace", "service"], dashboard.GetProperty("templating").GetProperty("list").EnumerateArray().Select(v => v.GetProperty("name").GetString()));
 
         var documented = DocumentedMetricFamilies();
