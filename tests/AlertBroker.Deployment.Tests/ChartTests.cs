@@ -105,6 +105,24 @@ public sealed partial class ChartTests
         Assert.Empty(m.OfKind("Secret"));
     }
 
+    // Found by the chart bug hunt: the readiness probe gave up after 3 s, while /readyz waits up to 6 s for Redis (the
+    // worker's limit on that check): a slow Redis showed as "probe timed out" instead of the body's reason.
+    [HelmFact]
+    public void Template_Defaults_ReadinessProbeOutwaitsTheWorkersRedisCheck()
+    {
+        var source = File.ReadAllText(Path.Combine(Helm.RepositoryRoot, "src", "AlertBroker.Worker", "Hosting", "WorkerHealthChecks.cs"));
+        var limit = RedisCheckTimeout().Match(source);
+        Assert.True(limit.Success, "the Redis check's timeout was not found in WorkerHealthChecks.cs");
+        var redisSeconds = int.Parse(limit.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        var probe = Helm.Template(["minimal"]).WorkerContainer().Map("readinessProbe");
+        var timeout = int.Parse(probe.Str("timeoutSeconds")!, System.Globalization.CultureInfo.InvariantCulture);
+        var period = int.Parse(probe.Str("periodSeconds")!, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(timeout > redisSeconds, $"readiness timeoutSeconds {timeout} is not above the worker's Redis check limit ({redisSeconds} s)");
+        Assert.True(period >= timeout, $"readiness periodSeconds {period} is below its timeoutSeconds {timeout}");
+    }
+
     [HelmFact]
     public void Template_Defaults_ExposeOnlyTheMetricsPortAndBudgetOneDisruption()
     {
@@ -868,6 +886,9 @@ public sealed partial class ChartTests
 
     [GeneratedRegex("(?i)(password|passwd|secret|token|username|^AlertBroker__Redis__User$)")]
     private static partial Regex CredentialName();
+
+    [GeneratedRegex(@"AddCheck<StateStoreCheck>\([^;]*TimeSpan\.FromSeconds\((\d+)\)")]
+    private static partial Regex RedisCheckTimeout();
 
     [GeneratedRegex("service=\"([^\"]*)\"")]
     private static partial Regex ServiceInSelector();
