@@ -94,7 +94,7 @@ public sealed partial class ChartTests
         Assert.Equal("ab-alertbroker", volumes["config"].Str("configMap", "name"));
         Assert.Equal(["run", "--config", ConfigPath], worker.Seq("args").Strings());
 
-        // Rolling one at a time without a surge pod (an idle extra group member would stall the rollout).
+        // Rolling one at a time without a surge pod (never more workers than asked for).
         Assert.Equal("0", deployment.Str("spec", "strategy", "rollingUpdate", "maxSurge"));
 
         Assert.Empty(m.OfKind("ScaledObject"));
