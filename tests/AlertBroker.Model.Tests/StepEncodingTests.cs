@@ -58,6 +58,33 @@ public class StepEncodingTests
         }
     }
 
+    // Found by the train/serve hunt: Rubin reports diaSources of either sign (181 of the 292 detections in the real
+    // samples are negative) and ZTF negative ones as isdiffpos 'f'. Every detection in the training data has a positive
+    // flux (the simulator detects at 5σ above zero; BTS light curves are magnitudes), so a negative one was a point the
+    // model never saw, and it moved time zero earlier. Neither is fed now; every-point models are unchanged.
+    [Fact]
+    public void DetectionsOnly_ANegativeDetection_IsNotAStep_NorTimeZero()
+    {
+        Observation[] curve =
+        [
+            Point(1, 100.0, Passband.LsstG, ObservationKind.Detection, -400f, 20f),
+            Point(2, 102.0, Passband.LsstR, ObservationKind.Detection, 300f, 10f),
+            Point(3, 104.0, Passband.LsstG, ObservationKind.Detection, -50f, 9f),
+            Point(4, 105.0, Passband.LsstG, ObservationKind.Detection, 500f, 12f),
+        ];
+        foreach (var inner in StepEncodings.All)
+        {
+            var e = StepEncodings.DetectionsOnly(inner);
+            Assert.False(e.IsCandidate(curve[0]));
+            Assert.Equal(inner.IsCandidate(curve[1]), e.IsCandidate(curve[1]));
+
+            var steps = e.SelectOrderedSteps(curve, out var t0);
+            Assert.Equal([2L, 4L], steps.Select(p => p.SourceId));
+            Assert.Equal(102.0, t0);
+            Assert.Contains(inner.SelectOrderedSteps(curve, out _), p => p.SourceId == 1);
+        }
+    }
+
     [Fact]
     public void ForModel_DetectionsOnlyFromTheEncodingSection_ElseFromTheTrainingRecord_ElseEveryPoint()
     {
