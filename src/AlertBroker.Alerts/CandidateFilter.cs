@@ -146,8 +146,15 @@ public sealed record CandidateFilter
             return new(CandidateRejectionKind.Star, Invariant($"not a transient candidate: on a Pan-STARRS1 star (sgscore1 {m.StarGalaxyScore:0.###} ≥ {MinStarScore:0.###}, {m.DistanceToNearestPs1Arcsec:0.##}″ away)"));
         }
 
-        var detections = Math.Max(alert.Detections.Length, objectDetections);
-        if (detections < MinDetections)
+        // Detections of positive flux: what a model is fed (a Rubin diaSource of either sign counted before 2026-12-07).
+        var positive = 0;
+        foreach (ref readonly var d in alert.Detections.AsSpan())
+        {
+            positive += d.FluxMicroJy > 0 ? 1 : 0;
+        }
+
+        var detections = Math.Max(positive, objectDetections);
+        if (MinDetections > 1 && detections < MinDetections)
         {
             return new(CandidateRejectionKind.TooFewDetections, Invariant($"not classified yet: {detections} detection(s) of the object, fewer than {MinDetections}"));
         }

@@ -130,6 +130,33 @@ public sealed class CandidateFilterTests
         Assert.Equal(rejected ? $"not classified yet: {Math.Max(inAlert, ofObject)} detection(s) of the object, fewer than 3" : null, r?.Message);
     }
 
+    // A Rubin object's diaSources of either sign counted as detections, though a model is fed the positive ones only:
+    // "3 detections" could mean one step. Only positive ones count now; the default minimum (1) is still no check.
+    [Fact]
+    public void Check_NegativeDetections_DoNotCountTowardTheMinimum()
+    {
+        var made = Make(Survey.Lsst, Passband.LsstI, 120, new AlertMetadata { RealBogus = 0.97f }, 3);
+        var alert = new Alert
+        {
+            Survey = made.Survey,
+            SchemaVersion = made.SchemaVersion,
+            ObjectId = made.ObjectId,
+            SourceId = made.SourceId,
+            Mjd = made.Mjd,
+            Band = made.Band,
+            Candidate = made.Candidate,
+            Detections = [made.Detections[0] with { FluxMicroJy = -80 }, made.Detections[1] with { FluxMicroJy = -60 }, made.Candidate],
+            Metadata = made.Metadata,
+        };
+
+        var r = (CandidateFilter.Default with { MinDetections = 2 }).Check(alert);
+
+        Assert.Equal(CandidateRejectionKind.TooFewDetections, r!.Kind);
+        Assert.Equal("not classified yet: 1 detection(s) of the object, fewer than 2", r.Message);
+        Assert.Null(CandidateFilter.Default.Check(alert));
+        Assert.Null((CandidateFilter.None with { MinDetections = 1 }).Check(Rubin(flux: -50)));
+    }
+
     [Fact]
     public void Check_None_AcceptsEverything()
     {

@@ -363,7 +363,7 @@ internal static class ScoreCommand
         var served = objects.Values.Count(o => packages.ContainsKey(AlertBroker.Worker.Scoring.ModelSet.SurveyName(o.Survey)));
         if (served > scores.Count)
         {
-            CliHelpers.Stderr.MarkupLine($"[yellow]{served - scores.Count} object(s) not scored: none of their points is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points)[/]");
+            CliHelpers.Stderr.MarkupLine($"[yellow]{served - scores.Count} object(s) not scored: none of their points is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points and no detection of negative flux)[/]");
         }
 
         // A model that gives NaN (or anything but a distribution) for some light curves is broken: those objects are written
@@ -393,7 +393,8 @@ internal static class ScoreCommand
         var seen = new HashSet<long>();
         foreach (var o in observations)
         {
-            if (o.Kind == ObservationKind.Detection && o.Mjd <= mjd)
+            // Detections of positive flux, as the worker counts them (the ones a model is fed).
+            if (o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0 && o.Mjd <= mjd)
             {
                 seen.Add(o.SourceId);
             }

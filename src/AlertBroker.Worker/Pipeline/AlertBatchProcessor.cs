@@ -385,7 +385,7 @@ public sealed class AlertBatchProcessor
             Reason = pick.Path == ScoringPath.None ? NoStepReason : null,
         };
 
-    internal const string NoStepReason = "no point up to this alert is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points): no probabilities";
+    internal const string NoStepReason = "no point up to this alert is one the model scores (a finite flux with a positive error, in a band the model knows; a detections-only model takes no forced points and no detection of negative flux): no probabilities";
 
     // A model whose output is not a probability distribution (NaN or infinite weights, a graph that overflows on this light
     // curve): the alert keeps its model but gets no probabilities, scoring NONE and the problem as the reason, and is counted
@@ -1188,7 +1188,10 @@ public sealed class AlertBatchProcessor
             }
         }
 
-        /// <summary>How many detections the merged light curve has at or before <paramref name="mjd"/>.</summary>
+        /// <summary>
+        /// How many detections of positive flux the merged light curve has at or before <paramref name="mjd"/>: those a
+        /// model is fed (a negative one counted, so "N detections" could mean fewer steps).
+        /// </summary>
         private int DetectionsAt(double mjd)
         {
             var n = 0;
@@ -1199,7 +1202,7 @@ public sealed class AlertBatchProcessor
                     break;
                 }
 
-                if (o.Kind == ObservationKind.Detection)
+                if (o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0)
                 {
                     n++;
                 }
