@@ -103,6 +103,9 @@ internal static partial class Log
     public static partial void MetadataMissing(ILogger logger, string model, string survey, string sources);
 
     // Event 34 said "optional" of every model, a required one included (which is withheld, AlertBatchProcessor).
+    [LoggerMessage(73, LogLevel.Warning, "{Count} more librdkafka lines of {Source} in the last {Seconds:F0} s were not logged (the first {PerWindow} of each client and facility in a {WindowSeconds:F0}-s window are); alertbroker_kafka_log_messages_total counts every one")]
+    public static partial void LibrdkafkaNotLogged(ILogger logger, long count, string source, double seconds, int perWindow, double windowSeconds);
+
     [LoggerMessage(72, LogLevel.Warning, "Model {Model} serves {Survey} but requires metadata ({Sources}) that no source supplies here; its alerts are stored and classified without probabilities (scoring NONE, with the reason) until a source supplies it (models metadata set, or AlertBroker:Metadata:Sources:{Survey}:<source>)")]
     public static partial void RequiredMetadataMissing(ILogger logger, string model, string survey, string sources);
 

@@ -341,6 +341,39 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.DoesNotContain(logs.Lines, l => l.Contains("Shutting down", StringComparison.Ordinal) || l.Contains("Stopped without committing", StringComparison.Ordinal));
     }
 
+    // Found by the long-run hunt: with the brokers down, librdkafka's FAIL line reached the worker's log about 22 times a
+    // second per worker, at error level, for as long as the outage lasted. Each client and facility now has the first few
+    // lines of a window logged and the rest counted, as dead letters do.
+    [Fact]
+    public async Task Worker_KafkaUnreachable_LibrdkafkaLinesAreBoundedPerClientAndFacility_TheRestCounted()
+    {
+        var options = new KafkaOptions
+        {
+            BootstrapServers = "127.0.0.1:1",
+            Topics = ["t"],
+            StartTimeoutMs = 6000,
+        };
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(options, new StateOptions(), new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), (Func<ModelSet>)(() => throw new InvalidOperationException("no model needed")), new ClassificationCodec()), new WorkerMetrics(), logger: logs)
+        {
+            LibrdkafkaLog = new DeadLetterLogLimiter(perKindPerWindow: 1, window: TimeSpan.FromSeconds(2)),
+        };
+
+        await Assert.ThrowsAsync<KafkaUnavailableException>(() => worker.RunAsync(CancellationToken.None).WaitAsync(s_timeout));
+
+        var lines = logs.Entries.Where(x => x.Message.StartsWith("librdkafka ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(lines, x => x.Message.Contains(" FAIL: ", StringComparison.Ordinal));
+        var summaries = logs.Entries.Where(x => x.Message.Contains("more librdkafka lines of ", StringComparison.Ordinal)).ToList();
+        Assert.True(summaries.Count > 0, "nothing was held back in 6 s of reconnects; log:\n" + string.Join('\n', logs.Lines));
+        Assert.Contains("alertbroker_kafka_log_messages_total counts every one", summaries[0].Message, StringComparison.Ordinal);
+
+        // At most one line per client and facility in each 2-s window: 6 s of reconnects give at most 4 windows.
+        foreach (var group in lines.GroupBy(x => string.Join(' ', x.Message.Split(' ').Skip(1).Take(2))))
+        {
+            Assert.True(group.Count() <= 4, $"{group.Count()} lines of {group.Key}");
+        }
+    }
+
     [Theory]
     [InlineData(SyslogLevel.Emergency, LogLevel.Critical)]
     [InlineData(SyslogLevel.Alert, LogLevel.Critical)]

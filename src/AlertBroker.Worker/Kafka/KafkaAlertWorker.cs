@@ -133,6 +133,15 @@ public sealed class KafkaAlertWorker
     internal DeadLetterLogLimiter TruncatedLog { get; init; } = new();
 
     /// <summary>
+    /// Bounds librdkafka's lines in the worker's log per client and facility, as <see cref="DeadLetterLog"/> does for dead
+    /// letters: while the brokers were down its FAIL line came about 22 times a second per worker at error level, for as
+    /// long as the outage lasted (80,000 lines an hour). Used from librdkafka's threads, under <see cref="_librdkafkaLogLock"/>.
+    /// </summary>
+    internal DeadLetterLogLimiter LibrdkafkaLog { get; init; } = new();
+
+    private readonly Lock _librdkafkaLogLock = new();
+
+    /// <summary>
     /// After a stop is requested, how long the batch in hand may still take to be acknowledged by Kafka; past it, the batch
     /// is abandoned uncommitted (re-delivered after a restart) and the worker closes. Keep it below the host's shutdown
     /// timeout (the hosted service sets it so) and the pod's grace period; librdkafka's own <c>message.timeout.ms</c>
@@ -440,8 +449,23 @@ public sealed class KafkaAlertWorker
         }
     }
 
+    private void LogLibrdkafkaNotLogged(IReadOnlyList<(string Kind, long Count, TimeSpan Over)> notLogged)
+    {
+        foreach (var (source, count, over) in notLogged)
+        {
+            Log.LibrdkafkaNotLogged(_logger, count, source, over.TotalSeconds, LibrdkafkaLog.PerKindPerWindow, LibrdkafkaLog.Window.TotalSeconds);
+        }
+    }
+
     private void LogDeadLettersNotLogged(bool force)
     {
+        IReadOnlyList<(string Kind, long Count, TimeSpan Over)> librdkafka;
+        lock (_librdkafkaLogLock)
+        {
+            librdkafka = LibrdkafkaLog.TakeSuppressed(force);
+        }
+
+        LogLibrdkafkaNotLogged(librdkafka);
         foreach (var (kind, count, over) in DeadLetterLog.TakeSuppressed(force))
         {
             Log.DeadLettersNotLogged(_logger, count, kind, over.TotalSeconds, DeadLetterLog.PerKindPerWindow, DeadLetterLog.Window.TotalSeconds, _options.DeadLetterTopic);
@@ -559,7 +583,19 @@ public sealed class KafkaAlertWorker
     private void OnLog(string client, LogMessage message)
     {
         var level = ToLogLevel(message.Level);
-        Log.Librdkafka(_logger, level, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, _options));
+        bool logged;
+        IReadOnlyList<(string Kind, long Count, TimeSpan Over)> notLogged;
+        lock (_librdkafkaLogLock)
+        {
+            logged = LibrdkafkaLog.ShouldLog(message.Name + " " + message.Facility);
+            notLogged = LibrdkafkaLog.TakeSuppressed();
+        }
+
+        LogLibrdkafkaNotLogged(notLogged);
+        if (logged)
+        {
+            Log.Librdkafka(_logger, level, message.Name, message.Facility, KafkaSecurity.Redact(message.Message, _options));
+        }
         if (message.Level <= SyslogLevel.Notice)
         {
             _metrics?.LibrdkafkaLog(message.Level.ToString().ToLowerInvariant());
