@@ -340,7 +340,7 @@ public sealed class KafkaAlertWorker
                 }
 
                 _metrics?.MessagesReceived(inputs.Count);
-                if (!ProcessAndPublish(producer, inputs, stoppingToken, abort))
+                if (!ProcessAndPublish(producer, consumer, inputs, stoppingToken, abort))
                 {
                     unfinished = inputs.Count;
                     break;
@@ -749,12 +749,13 @@ public sealed class KafkaAlertWorker
     }
 
     // Returns false when aborted or stopped while the batch could not be completed (its offsets are then not stored).
-    private bool ProcessAndPublish(IProducer<byte[]?, byte[]> producer, List<InputMessage> inputs, CancellationToken stoppingToken, CancellationToken abort)
+    private bool ProcessAndPublish(IProducer<byte[]?, byte[]> producer, IConsumer<Ignore, byte[]> consumer, List<InputMessage> inputs, CancellationToken stoppingToken, CancellationToken abort)
     {
         var delay = _retry.RetryInitialMs;
         var unexpected = 0;
         for (var attempt = 1; ; attempt++)
         {
+            var brokersFailed = false;
             try
             {
                 // A batch that keeps failing for a reason that is not the state store's or Kafka's is taken apart: each
@@ -824,6 +825,7 @@ public sealed class KafkaAlertWorker
             }
             catch (Exception e) when (e is PublishException or KafkaException)
             {
+                brokersFailed = true;
                 _metrics?.Error(WorkerError.Publish);
                 Log.PublishFailed(_logger, e.Message);
             }
@@ -833,6 +835,11 @@ public sealed class KafkaAlertWorker
                 _metrics?.Error(WorkerError.Internal);
                 Log.BatchFailed(_logger, e, e.Message);
             }
+
+            // The lag goes on growing while the batch waits: it was set after each finished batch only, so it read its last
+            // value (0) through a 71-s Redis outage while 22,546 messages piled up. Unless Kafka itself failed, the brokers
+            // answer, so their high watermarks are asked for.
+            UpdateLag(consumer, askBrokers: !brokersFailed);
 
             // A shutdown while the batch cannot be completed leaves it uncommitted: it is re-delivered after a restart.
             if (WaitHandle.WaitAny([abort.WaitHandle, stoppingToken.WaitHandle], delay) != WaitHandle.WaitTimeout)
@@ -1167,7 +1174,7 @@ public sealed class KafkaAlertWorker
         }
     }
 
-    private void UpdateLag(IConsumer<Ignore, byte[]> consumer)
+    private void UpdateLag(IConsumer<Ignore, byte[]> consumer, bool askBrokers = false)
     {
         if (_metrics is null && _health is null)
         {
@@ -1185,6 +1192,19 @@ public sealed class KafkaAlertWorker
         foreach (var tp in assignment)
         {
             var w = consumer.GetWatermarkOffsets(tp);
+            if (askBrokers)
+            {
+                try
+                {
+                    // The cached high watermark stops moving once the client's fetch queue is full.
+                    w = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromMilliseconds(500));
+                }
+                catch (KafkaException)
+                {
+                    // The brokers do not answer either: the cached value it is.
+                }
+            }
+
             var position = consumer.Position(tp);
             if (w.High.Value >= 0 && position.Value >= 0)
             {

@@ -60,7 +60,7 @@ public sealed class WorkerMetrics : IDisposable
         _batchSize = _meter.CreateHistogram<int>("alertbroker.batch.size", "{message}", "Messages per batch.");
         _stageSeconds = _meter.CreateHistogram<double>("alertbroker.stage.duration", "s", "Time per batch stage (decode, state_read, score, state_write, encode, publish, total).");
         _endToEndSeconds = _meter.CreateHistogram<double>("alertbroker.alert.latency", "s", "End to end: Kafka timestamp of the input message to classification produced.");
-        _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch.");
+        _meter.CreateObservableGauge("alertbroker.consumer.lag", ObserveLag, "{message}", "Messages between the consumer's position and the partition's high watermark, after each batch and while a batch waits to be retried.");
         _meter.CreateObservableGauge("alertbroker.model.active", ObserveModel, "1", "1 for the active model, tagged with its name and version.");
         _meter.CreateObservableGauge("alertbroker.librdkafka.info", ObserveLibrdkafka, unit: null, "1, tagged with the version of the librdkafka the Kafka client loaded (absent until it is loaded).");
         _filtered = _meter.CreateCounter<long>("alertbroker.alerts.filtered", "{alert}", "Alerts that are not transient candidates (low real/bogus, negative difference flux, solar-system object, star) or carry too few detections (AlertBroker:Candidates:MinDetections): stored and scored, published without probabilities, by survey and reason.");
