@@ -103,6 +103,9 @@ internal static partial class Log
     public static partial void MetadataMissing(ILogger logger, string model, string survey, string sources);
 
     // Event 34 said "optional" of every model, a required one included (which is withheld, AlertBatchProcessor).
+    [LoggerMessage(74, LogLevel.Warning, "{Count} more batches in the last {Seconds:F0} s had the same metadata problem (said once a minute; alertbroker_metadata_lookups_total counts the objects): {Problem}")]
+    public static partial void MetadataProblemNotLogged(ILogger logger, long count, double seconds, string problem);
+
     [LoggerMessage(73, LogLevel.Warning, "{Count} more librdkafka lines of {Source} in the last {Seconds:F0} s were not logged (the first {PerWindow} of each client and facility in a {WindowSeconds:F0}-s window are); alertbroker_kafka_log_messages_total counts every one")]
     public static partial void LibrdkafkaNotLogged(ILogger logger, long count, string source, double seconds, int perWindow, double windowSeconds);
 

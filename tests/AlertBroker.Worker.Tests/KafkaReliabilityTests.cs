@@ -224,6 +224,41 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Equal(0, worker.Classifications);
     }
 
+    // Found by the long-run hunt: a metadata source that cannot serve was logged once per batch for as long as it lasted
+    // (118 lines a minute at 500 alerts/s). Each problem is said once a minute now, and the batches not said are counted.
+    [OnnxFact]
+    public async Task Worker_AMetadataProblemInEveryBatch_IsSaidOnceAMinute_TheRestCountedAtTheStop()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var dir = Directory.CreateTempSubdirectory("ab-meta-log-").FullName;
+        try
+        {
+            using var model = ActiveModel.CreateRandom(dir, hiddenSize: 8, metadata: true, name: "needs-z");
+            Assert.True(model.MetadataRequired);
+            var alerts = SyntheticZtfAlerts.Generate(5, 1, seed: 53);
+            var logs = new LogCapture();
+            var worker = new KafkaAlertWorker(topics.Options(batchSize: 1), new StateOptions(), Processor(new InMemoryObjectStateStore(), model), logger: logs);
+            using (var stop = new CancellationTokenSource())
+            {
+                var run = worker.RunAsync(stop.Token);
+                await ProduceToPartitionAsync(topics, 0, alerts.Select(a => a.Message));
+                Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), string.Join('\n', logs.Lines));
+                await stop.CancelAsync();
+                await run;
+            }
+
+            Assert.True(worker.Batches >= 2, $"{worker.Batches} batches");
+            var said = Assert.Single(logs.Lines, l => l.Contains("unavailable: no source supplies it here", StringComparison.Ordinal) && !l.Contains("more batches", StringComparison.Ordinal));
+            Assert.StartsWith("Warning: ztf metadata ", said, StringComparison.Ordinal);
+            var counted = Assert.Single(logs.Lines, l => l.Contains("more batches in the last", StringComparison.Ordinal));
+            Assert.Contains($"{worker.Batches - 1} more batches", counted, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // The consumer-lag gauge of one partition of this worker's metrics (-1 when it reports none).
     private static long Lag(WorkerMetrics metrics, int partition)
     {
