@@ -155,8 +155,9 @@ public sealed class ModelCommandsTests : IDisposable
             return JsonDocument.Parse(output.ToString().Trim()).RootElement;
         }
 
+        // Detections of positive flux, the ones a model is fed (the run's count too).
         var detections = ScoreCommand.Collect([alert], CancellationToken.None, out _).Values.Single().Observations
-            .Where(o => o.Kind == ObservationKind.Detection).Select(o => o.SourceId).Distinct().Count();
+            .Where(o => o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0).Select(o => o.SourceId).Distinct().Count();
         Assert.True(detections > 5);
         Assert.True(Scored(1).GetProperty("candidate").GetBoolean());
         Assert.True(Scored(detections).GetProperty("candidate").GetBoolean());
@@ -223,7 +224,13 @@ public sealed class ModelCommandsTests : IDisposable
         var output = new StringWriter();
         Assert.Equal(0, ScoreCommand.Run(dir, [SharedData.Path("alert-samples", "lsst-real-v7_4")], jsonl: true, output, CancellationToken.None));
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(100, lines.Length);
+
+        // 1.1.0 is fed detections of positive flux only: an object whose every diaSource is negative gets no probabilities.
+        var objects = ScoreCommand.Collect([SharedData.Path("alert-samples", "lsst-real-v7_4")], CancellationToken.None, out _).Values;
+        Assert.Equal(100, objects.Count);
+        var scorable = version == "1.0.0" ? 100 : objects.Count(o => o.Observations.Any(p => p.Kind == ObservationKind.Detection && p.FluxMicroJy > 0 && p.FluxErrMicroJy > 0));
+        Assert.Equal(scorable, lines.Length);
+        Assert.True(scorable > 50, $"{scorable} objects with a positive detection");
         foreach (var line in lines)
         {
             var root = JsonDocument.Parse(line).RootElement;

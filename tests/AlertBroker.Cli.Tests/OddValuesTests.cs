@@ -297,7 +297,8 @@ public sealed class OddValuesTests : IDisposable
     public async Task Score_ConfluentWireRubinAlert_ScoredWithItsSchemaDirectory()
     {
         var wire = new AlertBroker.Worker.Kafka.SurveyWireFormat();
-        var archived = await File.ReadAllBytesAsync(SharedData.AvroFiles("lsst-real-v7_4").First());
+        // An object with detections of positive flux (a detections-only model is fed no negative ones).
+        var archived = await File.ReadAllBytesAsync(SharedData.AvroFiles("lsst-real-v7_4").Single(f => f.Contains("58804302898003989", StringComparison.Ordinal)));
         var file = Path.Combine(_root, "rubin-wire.avro");
         await File.WriteAllBytesAsync(file, wire.ToWire(archived).First());
         var schemas = Path.Combine(_root, "schemas");
