@@ -150,7 +150,7 @@ public sealed record CandidateFilter
         var positive = 0;
         foreach (ref readonly var d in alert.Detections.AsSpan())
         {
-            positive += d.FluxMicroJy > 0 ? 1 : 0;
+            positive += d.IsPositiveDetection ? 1 : 0;
         }
 
         var detections = Math.Max(positive, objectDetections);

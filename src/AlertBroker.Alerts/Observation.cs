@@ -36,4 +36,11 @@ public readonly record struct Observation(
 {
     /// <summary>The AB magnitude of the flux, NaN when the flux is missing or not positive.</summary>
     public double Magnitude => Photometry.MicroJyToMag(FluxMicroJy);
+
+    /// <summary>
+    /// A detection with a positive difference flux: what every detection in the training data is (the simulator detects
+    /// a point at 5σ above zero; BTS light curves are magnitudes), so what a detections-only model is fed and what
+    /// <c>--min-detections</c> counts. Rubin reports diaSources of either sign, ZTF negative ones as isdiffpos 'f'.
+    /// </summary>
+    public bool IsPositiveDetection => Kind == ObservationKind.Detection && FluxMicroJy > 0;
 }

@@ -394,7 +394,7 @@ internal static class ScoreCommand
         foreach (var o in observations)
         {
             // Detections of positive flux, as the worker counts them (the ones a model is fed).
-            if (o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0 && o.Mjd <= mjd)
+            if (o.IsPositiveDetection && o.Mjd <= mjd)
             {
                 seen.Add(o.SourceId);
             }

@@ -36,22 +36,15 @@ public sealed class DetectionsOnlyEncoding : IStepEncoding
 
     public IReadOnlyDictionary<string, double> BandWavelengthsMicron => Inner.BandWavelengthsMicron;
 
-    public bool IsCandidate(in Observation observation) => Fed(observation) && Inner.IsCandidate(observation);
+    // Detections of positive flux only (Observation.IsPositiveDetection): until 2026-12-07 a negative one was fed too, a point
+    // no training light curve has (on the 100 real Rubin alerts lsst-sim 1.1.0's probabilities moved by up to 0.6).
+    public bool IsCandidate(in Observation observation) => observation.IsPositiveDetection && Inner.IsCandidate(observation);
 
     public Observation[] SelectOrderedSteps(Observation[] timeOrdered, out double referenceMjd)
     {
         ArgumentNullException.ThrowIfNull(timeOrdered);
-        return Inner.SelectOrderedSteps(StepEncodings.Filter(timeOrdered, 0, static (o, _) => Fed(o)), out referenceMjd);
+        return Inner.SelectOrderedSteps(StepEncodings.Filter(timeOrdered, 0, static (o, _) => o.IsPositiveDetection), out referenceMjd);
     }
-
-    /// <summary>
-    /// A detection with a positive difference flux: what every detection in the training data is (the simulator detects a
-    /// point when its flux is at least 5σ above zero; BTS light curves are magnitudes). Rubin reports a diaSource of either
-    /// sign (181 of the 292 detections in the real samples are negative) and ZTF a negative one as isdiffpos 'f': fed as
-    /// steps, they gave a model points it never saw and moved its time zero (on the 100 real Rubin alerts, lsst-sim 1.1.0's
-    /// probabilities moved by up to 0.6 and the top class of 18 objects changed). Until 2026-12-07 every detection was fed.
-    /// </summary>
-    internal static bool Fed(in Observation o) => o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0;
 
     public void EncodeSteps(ReadOnlySpan<Observation> steps, int start, double referenceMjd, double redshift, Span<float> destination) =>
         Inner.EncodeSteps(steps, start, referenceMjd, redshift, destination);

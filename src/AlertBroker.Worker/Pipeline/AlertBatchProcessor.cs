@@ -483,8 +483,7 @@ public sealed class AlertBatchProcessor
     /// </summary>
     private List<string>? WithholdUnsupplied(IEnumerable<ObjectWork> works, MetadataSourceSet sources)
     {
-        List<string>? problems = null;
-        Dictionary<(string Survey, string Source), int>? counts = null;
+        Dictionary<(string Survey, string Source), (string Problem, int Objects)>? withheld = null;
         foreach (var w in works)
         {
             Check(w, w.Active?.Model);
@@ -502,26 +501,29 @@ public sealed class AlertBatchProcessor
             {
                 if (!sources.Supplies(w.Survey, source))
                 {
-                    var problem = $"{w.Survey} metadata {source} unavailable: no source supplies it here (its declaration cannot be used; models metadata set names a usable one)";
+                    // The problem is made once per survey and source, not per object.
+                    withheld ??= [];
+                    var (problem, objects) = withheld.TryGetValue((w.Survey, source), out var seen)
+                        ? seen
+                        : ($"{w.Survey} metadata {source} unavailable: no source supplies it here (its declaration cannot be used; models metadata set names a usable one)", 0);
+                    withheld[(w.Survey, source)] = (problem, objects + 1);
                     w.SourceUnavailable(source, problem);
-                    counts ??= [];
-                    counts[(w.Survey, source)] = counts.GetValueOrDefault((w.Survey, source)) + 1;
-                    if (!(problems ??= []).Contains(problem))
-                    {
-                        problems.Add(problem);
-                    }
-
                     return;
                 }
             }
         }
 
-        foreach (var ((survey, source), objects) in counts ?? [])
+        if (withheld is null)
+        {
+            return null;
+        }
+
+        foreach (var ((survey, source), (_, objects)) in withheld)
         {
             _metrics?.MetadataUnavailable(survey, source, objects);
         }
 
-        return problems;
+        return [.. withheld.Values.Select(v => v.Problem)];
     }
 
     // One lookup per (survey, source) the batch's models need, over the objects of that survey.
@@ -1202,7 +1204,7 @@ public sealed class AlertBatchProcessor
                     break;
                 }
 
-                if (o.Kind == ObservationKind.Detection && o.FluxMicroJy > 0)
+                if (o.IsPositiveDetection)
                 {
                     n++;
                 }
