@@ -251,6 +251,15 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("cannot train: training diverged at epoch 1", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("lower the learning rate (--lr, now 1E+30)", run.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Out));
+
+        // One step of it (one batch of 32): the weights grow huge but stay finite, the trainer's loss too, and ONNX
+        // Runtime's probabilities are NaN. Exported with exit 0 (models inspect then refused it, exit 3); checked as every
+        // load checks before anything is put in place.
+        var once = await AlertBrokerProcess.RunToEndAsync([command, .. from, "--data", data, "--no-meta", "--epochs", "1", "--batch", "32", "--threads", "1", "--quiet", "--lr", "1e30", "--out", Out]);
+        Assert.True(once.Code == 1, once.Output);
+        Assert.Contains("cannot train:", once.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", once.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Out));
     }
 
     // Found by the trainer bug hunt: with --val 0 there is no validation part, and --select and --patience (which judge

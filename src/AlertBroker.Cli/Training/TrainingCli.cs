@@ -880,6 +880,11 @@ internal sealed class TrainingCli
             manifest = StagedPackage.Write(full, staging =>
             {
                 var written = ModelIo.Export(result.Weights, classes, name, version, staging, provenance, metrics, result.History, surveys, encoding);
+
+                // The check every load makes, before anything is put in place: weights grown huge but still finite (--lr
+                // 1e30 for one epoch) passed the trainer's check, and ONNX Runtime's probabilities were NaN; the package
+                // was exported with exit 0 and every other command refused it.
+                ModelPackager.Verified(ModelPackage.Load(staging, StepEncodings.Ids), full).Dispose();
                 if (report is not null)
                 {
                     ReportWriter.Write(report with { Model = $"{name} {version}", Data = data.Name + " (test part)", Conditions = Conditions(UsesMetadata(parse, encoding) ? MetadataUse.Known : MetadataUse.None, parse.GetValue(MaxSteps)), History = result.History }, staging);
@@ -889,6 +894,11 @@ internal sealed class TrainingCli
                 ct.ThrowIfCancellationRequested();
                 return written;
             });
+        }
+        catch (ModelPackageException e)
+        {
+            console.MarkupLine($"[red]cannot train:[/] the trained network is not a usable model ({Markup.Escape(ModelCli.OneLine(e))}): training diverged; lower the learning rate (--lr, now {options.LearningRate.ToString(CultureInfo.InvariantCulture)}) or --gru-lr-scale; nothing was written");
+            return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
