@@ -34,7 +34,7 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "Dead letter from {Topic} [{Partition}] @{Offset}: {Kind}: {Error}")]
     public static partial void DeadLetter(ILogger logger, string topic, int partition, long offset, string kind, string error);
 
-    [LoggerMessage(9, LogLevel.Error, "Publishing a batch failed ({Error}); retrying the batch")]
+    [LoggerMessage(9, LogLevel.Error, "Publishing a batch failed ({Error}); retrying its publishing")]
     public static partial void PublishFailed(ILogger logger, string error);
 
     [LoggerMessage(10, LogLevel.Information, "Shutting down: finished the batch in hand, committed offsets, closed the consumer ({Batches} batches, {Alerts} alerts, {DeadLetters} dead letters)")]

@@ -125,6 +125,51 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         Assert.Equal("250000", Header(d, KafkaAlertWorker.PayloadSizeHeader));
     }
 
+    // Until 2026-12-07 a batch whose classifications could not be published was processed again before each new try: its
+    // alerts were counted again, and its classifications went out as re-deliveries (scoring CACHED, from the state the
+    // first try had written) instead of with the scoring they were given. Only the publishing is tried again now.
+    [OnnxFact]
+    public async Task Worker_PublishRefusedOnce_PublishesTheBatchAsProcessed_CountingItsAlertsOnce()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var alerts = SyntheticZtfAlerts.Generate(4, 2, seed: 53);
+        await ProduceToPartitionAsync(topics, 0, alerts.Select(a => a.Message));
+
+        // The broker refuses the worker's first produce request (a permanent error: librdkafka does not retry it).
+        _kafka.Cluster.PushRequestErrors(0, ErrorCode.TopicAuthorizationFailed);
+        using var metrics = new WorkerMetrics();
+        long received = 0, publishErrors = 0;
+        using var alertsListener = Listen(metrics, "alertbroker.alerts.received", (v, _) => Interlocked.Add(ref received, v));
+        using var errorsListener = Listen(metrics, "alertbroker.errors", (v, tags) =>
+        {
+            if (tags.TryGetValue("kind", out var kind) && (string?)kind == "publish")
+            {
+                Interlocked.Add(ref publishErrors, v);
+            }
+        });
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(batchSize: 100), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 200 }, new AlertBatchProcessor(new AlertDecoder(), new InMemoryObjectStateStore(), () => TestModels.A, new ClassificationCodec(), metrics), metrics, logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var outputs = topics.ReadAll(topics.Output, r => TestTopics.SourceIds(r).Count >= alerts.Count, s_timeout);
+        Assert.True(await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout), $"{worker.Classifications} classified; log:\n" + string.Join('\n', logs.Lines.TakeLast(20)));
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(Interlocked.Read(ref publishErrors) >= 1, "the refused publish is counted; log:\n" + string.Join('\n', logs.Lines.TakeLast(20)));
+        Assert.Equal(alerts.Count, Interlocked.Read(ref received));
+        Assert.Equal(alerts.Count, worker.Classifications);
+
+        // Every alert's classification as first scored; one refused produce request may have held only some of them, so
+        // an alert can be there twice (at-least-once), but never as a re-delivery of itself.
+        Assert.Equal(alerts.Select(a => a.Candid).ToHashSet(), TestTopics.SourceIds(outputs));
+        foreach (var o in outputs)
+        {
+            var c = ClassificationCodec.Decode(o.Message.Value);
+            Assert.True(c.Scoring is ScoringPath.Incremental or ScoringPath.Full, $"{c.ObjectId} {c.SourceId}: scoring {c.Scoring}");
+        }
+    }
+
     [OnnxFact]
     public async Task Worker_AssignedFourPartitions_ReportsFourBeforeAnyMessage()
     {

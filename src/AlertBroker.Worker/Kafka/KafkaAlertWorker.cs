@@ -761,6 +761,13 @@ public sealed class KafkaAlertWorker
     {
         var delay = _retry.RetryInitialMs;
         var unexpected = 0;
+
+        // A batch processed (its state written, its metrics recorded) whose publishing failed: only the publishing is
+        // retried. Until 2026-12-07 the whole batch was processed again, so its alerts, dead letters and filtered alerts
+        // were counted once more for each failed try, and its classifications went out as re-deliveries (scoring CACHED,
+        // the state already holding them) rather than with the scoring they were given.
+        BatchResult? processed = null;
+        var publishTries = 0;
         for (var attempt = 1; ; attempt++)
         {
             var brokersFailed = false;
@@ -768,9 +775,10 @@ public sealed class KafkaAlertWorker
             {
                 // A batch that keeps failing for a reason that is not the state store's or Kafka's is taken apart: each
                 // message alone, and the ones that still fail go to the dead-letter topic, so one cannot block a partition.
-                var result = unexpected >= MaxUnexpectedFailures
+                var result = processed ?? (unexpected >= MaxUnexpectedFailures
                     ? ProcessOneByOneAsync(inputs, allMayFail: unexpected >= 3 * MaxUnexpectedFailures, abort).GetAwaiter().GetResult()
-                    : _processor.ProcessAsync(inputs, abort).GetAwaiter().GetResult();
+                    : _processor.ProcessAsync(inputs, abort).GetAwaiter().GetResult());
+                processed = result;
                 if (_health?.StateRecovered() is { } stateOutage)
                 {
                     Log.StateBack(_logger, Math.Round((DateTimeOffset.UtcNow - stateOutage.Since).TotalSeconds, 1));
@@ -784,7 +792,7 @@ public sealed class KafkaAlertWorker
                 }
 
                 var clock = Stopwatch.StartNew();
-                Publish(producer, result, abort);
+                Publish(producer, result, retried: publishTries++ > 0, abort);
                 _metrics?.Stage("publish", clock.Elapsed);
                 _metrics?.Published(result, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                 Interlocked.Increment(ref _batches);
@@ -918,7 +926,8 @@ public sealed class KafkaAlertWorker
         return new BatchResult(inputs.Count, alerts, outputs, dead, written, added, retries, new StageTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, t)) { ShadowOutputs = shadows, ObservationsDropped = dropped, UnreadableStates = unreadable, MetadataProblems = metadataProblems };
     }
 
-    private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, CancellationToken abort)
+    // retried: the batch's publishing failed before; its dead letters were logged and their truncations counted then.
+    private void Publish(IProducer<byte[]?, byte[]> producer, BatchResult result, bool retried, CancellationToken abort)
     {
         var failures = 0;
         string? firstError = null;
@@ -1009,7 +1018,7 @@ public sealed class KafkaAlertWorker
         for (var i = 0; i < deadLetters.Count; i++)
         {
             var d = deadLetters[i];
-            if (DeadLetterLog.ShouldLog(d.Kind))
+            if (!retried && DeadLetterLog.ShouldLog(d.Kind))
             {
                 Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
             }
@@ -1043,7 +1052,7 @@ public sealed class KafkaAlertWorker
 
         for (var i = 0; i < deadLetters.Count; i++)
         {
-            if (kept[i] < deadLetters[i].Message.Value.Length)
+            if (!retried && kept[i] < deadLetters[i].Message.Value.Length)
             {
                 var d = deadLetters[i];
                 _metrics?.DeadLetterTruncated();
