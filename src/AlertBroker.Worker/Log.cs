@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "State store unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
     public static partial void StateUnavailable(ILogger logger, string error, int delayMs, int attempt);
 
+    [LoggerMessage(75, LogLevel.Warning, "State writes kept losing to another writer ({Error}): another worker writing the same objects (one that lost its partitions but still runs, or another deployment with the same State:KeyPrefix); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
+    public static partial void StateConflict(ILogger logger, string error, int delayMs, int attempt);
+
     // The Redis client's full diagnostics (queue lengths, thread pool, connection state), left out of the warning above.
     [LoggerMessage(62, LogLevel.Debug, "State store failure in full")]
     public static partial void StateUnavailableDetail(ILogger logger, Exception exception);

@@ -170,6 +170,34 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         }
     }
 
+    // Until 2026-12-07 writes that kept losing their check-and-set (another writer on the same objects) were taken for an
+    // outage: "State store unavailable" in the log, and the health (/readyz, the web view) said the store was down.
+    [OnnxFact]
+    public async Task Worker_StateWritesKeepLosing_SaysAnotherWriter_NotAnOutage_AndGoesOnOnceTheyWin()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var alerts = SyntheticZtfAlerts.Generate(3, 2, seed: 59);
+        await ProduceToPartitionAsync(topics, 0, alerts.Select(a => a.Message));
+        var store = new LosingStore(new InMemoryObjectStateStore()) { Losses = 45 };
+        var health = new WorkerHealth();
+        var logs = new LogCapture();
+        var worker = new KafkaAlertWorker(topics.Options(batchSize: 100), new StateOptions { RetryInitialMs = 50, RetryMaxMs = 200 }, new AlertBatchProcessor(new AlertDecoder(), store, () => TestModels.A, new ClassificationCodec()) { MaxCasAttempts = 5 }, health: health, logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        var conflictSaid = await TestTopics.WaitUntilAsync(() => logs.Lines.Any(l => l.Contains("State writes kept losing to another writer", StringComparison.Ordinal)), s_timeout);
+        var outageDuringConflict = health.StateOutage;
+        var done = await TestTopics.WaitUntilAsync(() => worker.Classifications >= alerts.Count, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(conflictSaid, "log:\n" + string.Join('\n', logs.Lines.TakeLast(20)));
+        Assert.Null(outageDuringConflict);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("State store unavailable", StringComparison.Ordinal));
+        Assert.True(done, $"{worker.Classifications} classified; log:\n" + string.Join('\n', logs.Lines.TakeLast(20)));
+        Assert.Equal(alerts.Count, worker.Classifications);
+        Assert.Equal(0, store.Losses);
+    }
+
     [OnnxFact]
     public async Task Worker_AssignedFourPartitions_ReportsFourBeforeAnyMessage()
     {
@@ -728,6 +756,30 @@ public sealed class KafkaReliabilityTests : IClassFixture<MockKafkaFixture>
         });
         listener.Start();
         return listener;
+    }
+
+    /// <summary>A store whose writes lose their check-and-set, changing nothing, until <see cref="Losses"/> have been lost.</summary>
+    private sealed class LosingStore(IObjectStateStore inner) : IObjectStateStore
+    {
+        private int _losses;
+
+        public int Losses { get => Volatile.Read(ref _losses); init => _losses = value; }
+
+        public Task ReadAsync(IReadOnlyList<ObjectKey> keys, ObjectState?[] results, CancellationToken cancellationToken = default) => inner.ReadAsync(keys, results, cancellationToken);
+
+        public Task WriteAsync(IReadOnlyList<StateWrite> writes, bool[] committed, CancellationToken cancellationToken = default)
+        {
+            if (Volatile.Read(ref _losses) > 0)
+            {
+                Interlocked.Decrement(ref _losses);
+                Array.Fill(committed, false, 0, writes.Count);
+                return Task.CompletedTask;
+            }
+
+            return inner.WriteAsync(writes, committed, cancellationToken);
+        }
+
+        public Task<bool> PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
     }
 
     /// <summary>A store whose reads fail as "unavailable" for a while once <see cref="StallFor"/> is set.</summary>

@@ -828,12 +828,19 @@ public sealed class KafkaAlertWorker
                 Log.DrainTimedOut(_logger, Math.Round(since.TotalSeconds, 1));
                 return false;
             }
-            catch (Exception e) when (e is StateStoreUnavailableException or StateConflictException)
+            catch (StateStoreUnavailableException e)
             {
-                _health?.StateFailed(e.Message, writesRefused: e is StateStoreUnavailableException { WritesRefused: true }, byBatch: true);
-                _metrics?.Error(e is StateConflictException ? WorkerError.StateConflict : WorkerError.StateUnavailable);
+                _health?.StateFailed(e.Message, writesRefused: e.WritesRefused, byBatch: true);
+                _metrics?.Error(WorkerError.StateUnavailable);
                 Log.StateUnavailable(_logger, e.Message, delay, attempt);
                 Log.StateUnavailableDetail(_logger, e);
+            }
+            catch (StateConflictException e)
+            {
+                // The store answers: another writer keeps changing these objects. Until 2026-12-07 this was taken for an
+                // outage: "State store unavailable" in the log, and /readyz and the web view said Redis was down.
+                _metrics?.Error(WorkerError.StateConflict);
+                Log.StateConflict(_logger, e.Message, delay, attempt);
             }
             catch (SchemaLookupUnavailableException e)
             {
