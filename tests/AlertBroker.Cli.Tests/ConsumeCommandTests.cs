@@ -36,6 +36,9 @@ public sealed class ConsumeCommandTests : IDisposable
         var m = new AlertBroker.Cli.Consume.TopicMessage("out", 0, 5, 1, c.ObjectId, AlertBroker.Cli.Consume.TopicMessageType.Classification) { Classification = c };
 
         Assert.Contains("MJD 59415.38000 not a transient candidate: negative difference flux", AlertBroker.Cli.Consume.TopicMessageDecoder.Describe(m), StringComparison.Ordinal);
+
+        // The scoring as the output schema spells it, in the text too (until 2026-12-07 the text said "None", the JSON "NONE").
+        Assert.Contains("(24 observations, 0 steps, NONE, ztf-bts@2.5.0)", AlertBroker.Cli.Consume.TopicMessageDecoder.Describe(m), StringComparison.Ordinal);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
         {

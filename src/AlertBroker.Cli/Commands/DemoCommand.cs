@@ -25,6 +25,15 @@ internal static class DemoCommand
 
     internal const long MaxSyntheticAlerts = 500_000;
 
+    /// <summary>
+    /// Where the archived alerts came from, for the summary's input line. No paths: the samples were looked for and not found
+    /// (until 2026-12-07 the line read "0 archived alerts from ;", which said nothing of the samples missing).
+    /// </summary>
+    internal static string InputsText(IReadOnlyList<string> inputs) =>
+        inputs.Count > 0
+            ? "from " + string.Join(", ", inputs)
+            : "(../shared/alert-samples was not found above the working directory or the program; pass alert files or directories to replay some)";
+
     public static Command Create()
     {
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore });
@@ -166,7 +175,7 @@ internal static class DemoCommand
             messages.AddRange(KafkaPipelineRun.Synthetic(objects, Math.Max(1, perObject), seed: 2026));
         }
 
-        AnsiConsole.MarkupLine(string.Create(inv, $"input:  {archived:N0} archived alerts from {Markup.Escape(string.Join(", ", inputs))}{(unreadable > 0 ? $" ({unreadable} unreadable files skipped)" : string.Empty)}; {simulated:N0} ZTF alerts from the survey simulator ({nights} nights, {perNight:G} transients peaking per night, no cutouts); {messages.Count - archived - simulated:N0} synthetic alerts"));
+        AnsiConsole.MarkupLine(string.Create(inv, $"input:  {archived:N0} archived alerts {Markup.Escape(InputsText(inputs))}{(unreadable > 0 ? $" ({unreadable} unreadable files skipped)" : string.Empty)}; {simulated:N0} ZTF alerts from the survey simulator ({nights} nights, {perNight:G} transients peaking per night, no cutouts); {messages.Count - archived - simulated:N0} synthetic alerts"));
         if (messages.Count == 0)
         {
             CliHelpers.Stderr.MarkupLine("[red]nothing to replay[/]");

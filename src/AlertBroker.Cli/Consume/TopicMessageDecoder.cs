@@ -171,7 +171,7 @@ internal sealed class TopicMessageDecoder(AlertDecoder alerts)
                 var c = m.Classification!;
                 s.Append(CultureInfo.InvariantCulture, $" classification {c.ObjectId} source {c.SourceId} MJD {c.Mjd:F5} ");
                 s.Append(c.TopClass is null ? c.Reason ?? "no probabilities yet" : string.Create(CultureInfo.InvariantCulture, $"{c.TopClass} {c.TopProbability:F3}"));
-                s.Append(CultureInfo.InvariantCulture, $" ({c.ObservationCount} observations, {c.StepCount} steps, {c.Scoring}, {c.ModelName}@{c.ModelVersion})");
+                s.Append(CultureInfo.InvariantCulture, $" ({c.ObservationCount} observations, {c.StepCount} steps, {c.Scoring.ToString().ToUpperInvariant()}, {c.ModelName}@{c.ModelVersion})");
                 break;
             case TopicMessageType.DeadLetter:
                 var d = m.DeadLetter!;
