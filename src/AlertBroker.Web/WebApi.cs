@@ -22,7 +22,7 @@ namespace AlertBroker.Web;
 /// </summary>
 internal static class WebApi
 {
-    public const int MaxObjectIdLength = 256;
+    public const int MaxObjectIdLength = Alert.MaxObjectIdLength;
 
     /// <summary>The most recent classifications one request may ask for (<c>/api/objects/recent?limit=</c>).</summary>
     public const int MaxRecent = 1000;

@@ -186,6 +186,59 @@ public sealed class FramingTests : IDisposable
         Assert.True(float.IsNaN(alert.Metadata.StarGalaxyScore));
     }
 
+    // Until 2026-12-07 any objectId was taken: a 400 KB id became a 400 KB Redis key, output key and web-view entry, and one
+    // holding an escape sequence and a newline printed a forged line through consume and inspect.
+    [Theory]
+    [InlineData("", "the objectId is empty")]
+    [InlineData("ZTF\n\u001b[31mINJECTED warn: fake", "a control character (U+000A) at character 4")]
+    [InlineData("ZTF21 aaaaaaa", "white space (U+0020) at character 6")]
+    [InlineData(null, "characters long (at most 256)")]
+    public void Decode_ZtfAlertWithAnUnusableObjectId_IsInvalidValueSayingWhy(string? objectId, string says)
+    {
+        objectId ??= "ZTF" + new string('a', 400_000);
+        var schema = AvroSchema.Parse("""
+            {"type":"record","name":"alert","namespace":"ztf","fields":[
+              {"name":"objectId","type":"string"},
+              {"name":"candid","type":"long"},
+              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[
+                {"name":"jd","type":"double"},{"name":"fid","type":"int"},{"name":"candid","type":"long"},
+                {"name":"magpsf","type":"float"},{"name":"sigmapsf","type":"float"}]}}]}
+            """);
+        var candidateSchema = (RecordSchema)((RecordSchema)schema).Fields[2].Schema;
+        byte[] Encode(string id)
+        {
+            using var stream = new MemoryStream();
+            using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
+            {
+                var candidate = new GenericRecord(candidateSchema);
+                candidate[0] = 2459000.5;
+                candidate[1] = 1;
+                candidate[2] = 77L;
+                candidate[3] = 18f;
+                candidate[4] = 0.1f;
+                var record = new GenericRecord((RecordSchema)schema);
+                record[0] = id;
+                record[1] = 77L;
+                record[2] = candidate;
+                writer.Write(record);
+            }
+
+            return stream.ToArray();
+        }
+
+        var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(objectId)));
+        Assert.Equal(AlertErrorKind.InvalidValue, e.Kind);
+        Assert.Contains(says, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("INJECTED", e.Message, StringComparison.Ordinal);
+
+        // Without the value checks too: the id keys everything the worker stores and publishes.
+        Assert.Equal(AlertErrorKind.InvalidValue, Assert.Throws<AlertFormatException>(() => new AlertDecoder(new AlertDecoderOptions { Validation = AlertValidation.None }).DecodeSingle(Encode(objectId))).Kind);
+
+        // The longest id allowed, and a real one, decode.
+        Assert.Equal(Alert.MaxObjectIdLength, new AlertDecoder().DecodeSingle(Encode(new string('Z', Alert.MaxObjectIdLength))).ObjectId.Length);
+        Assert.Equal("ZTF21aaaaaaa", new AlertDecoder().DecodeSingle(Encode("ZTF21aaaaaaa")).ObjectId);
+    }
+
     /// <summary>The writer schema JSON and the single encoded datum of a one-record container file.</summary>
     internal static (byte[] SchemaJson, byte[] Datum) SingleDatum(byte[] container)
     {

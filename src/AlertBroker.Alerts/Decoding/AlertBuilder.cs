@@ -207,6 +207,13 @@ internal sealed class AlertBuilder
         if (plan.Survey == Survey.Ztf)
         {
             objectId = _objectId ?? throw new AlertFormatException(AlertErrorKind.InvalidValue, "ZTF alert has no objectId");
+
+            // Until 2026-12-07 any string was taken: a 400 KB id became a 400 KB Redis key, output key and web-view entry, and
+            // one with an escape sequence and a newline printed a forged line through consume and inspect.
+            if (Alert.ObjectIdProblem(objectId) is { } problem)
+            {
+                throw new AlertFormatException(AlertErrorKind.InvalidValue, "ZTF alert: " + problem);
+            }
             sourceId = _trigger.SourceId != 0 ? _trigger.SourceId : _candid ?? 0;
         }
         else
