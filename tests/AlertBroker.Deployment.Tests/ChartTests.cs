@@ -670,6 +670,15 @@ public sealed partial class ChartTests
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=51%", "podDisruptionBudget.minAvailable 51% leaves no worker to evict")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=2", "podDisruptionBudget.minAvailable 2 is not below replicaCount 2")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=5,replicaCount=3", "podDisruptionBudget.minAvailable 5 is not below replicaCount 3")]
+
+    // A budget checked against replicaCount only: with autoscaling, one of autoscaling.minReplicas or more (or a percentage
+    // that rounds up to all of them) was rendered, and blocked every node drain while the autoscaler ran that few workers.
+    // KEDA with minReplicas 0 has no worker to protect at zero, but runs a single one after waking.
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=2,autoscaling.mode=hpa,autoscaling.minReplicas=2", "podDisruptionBudget.minAvailable 2 leaves no worker to evict while the autoscaler runs autoscaling.minReplicas (2)")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=3,autoscaling.mode=keda,autoscaling.minReplicas=2", "podDisruptionBudget.minAvailable 3 leaves no worker to evict while the autoscaler runs autoscaling.minReplicas (2)")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=60%,autoscaling.mode=hpa,autoscaling.minReplicas=2", "podDisruptionBudget.minAvailable 60% leaves no worker to evict (Kubernetes rounds the percentage up) while the autoscaler runs autoscaling.minReplicas (2)")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=1,autoscaling.mode=keda,autoscaling.minReplicas=0", "podDisruptionBudget.minAvailable 1 leaves no worker to evict while KEDA runs a single one: with autoscaling.minReplicas 0 there is no worker to protect at zero")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=10%,autoscaling.mode=keda,autoscaling.minReplicas=0", "podDisruptionBudget.minAvailable 10% leaves no worker to evict while KEDA runs a single one (Kubernetes rounds the percentage up)")]
     [InlineData("updateStrategy.rollingUpdate.maxUnavailable=0%", "maxSurge and maxUnavailable cannot both be 0")]
     [InlineData("updateStrategy.type=Rolling", "updateStrategy.type must be one of the following")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=-1", "updateStrategy.rollingUpdate.maxSurge: Must be greater than or equal to 0")]
@@ -756,7 +765,10 @@ public sealed partial class ChartTests
     [InlineData("podDisruptionBudget.maxUnavailable=100%")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=1")]
     [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=50%")]
-    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=2,autoscaling.mode=keda")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=2,autoscaling.mode=keda,autoscaling.minReplicas=3")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=50%,autoscaling.mode=hpa,autoscaling.minReplicas=2")]
+    [InlineData("podDisruptionBudget.maxUnavailable=null,podDisruptionBudget.minAvailable=0,autoscaling.mode=keda,autoscaling.minReplicas=0")]
+    [InlineData("podDisruptionBudget.maxUnavailable=1,autoscaling.mode=keda,autoscaling.minReplicas=0")]
     [InlineData("podDisruptionBudget.enabled=false,podDisruptionBudget.maxUnavailable=0")]
     [InlineData("updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0")]
     [InlineData("config.Kafka.OutputTopic=ztf.classified-v2")]

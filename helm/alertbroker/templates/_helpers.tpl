@@ -497,20 +497,41 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- $errors = append $errors "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable (the other null)" -}}
 {{- end -}}
 {{- /* A budget that no eviction can fit blocks every node drain (kubectl drain waits for ever): maxUnavailable 0, minAvailable
-     100%, or minAvailable as many as the workers. It was rendered. */ -}}
+     100%, or minAvailable as many as the fewest workers that run. It was rendered. Until 2026-12-07 minAvailable was
+     checked against replicaCount only: with autoscaling (hpa or keda) a budget of autoscaling.minReplicas or more passed,
+     and blocked every drain while the autoscaler kept that few workers. A budget is tested at the fewest workers that run
+     at once: replicaCount without autoscaling (0: nothing to protect), autoscaling.minReplicas with it, and 1 when KEDA
+     may scale to zero (at zero there is no worker to evict, but KEDA wakes one first and one runs while the lag is small).
+     Kubernetes rounds a percentage up (60% of 2 workers is 2); below 100% it leaves no worker to evict only among few
+     workers, so the fewest is the case to test. */ -}}
 {{- $pdb := .Values.podDisruptionBudget -}}
 {{- if $pdb.enabled -}}
+{{- $autoscaled := ne .Values.autoscaling.mode "none" -}}
+{{- $fewest := ternary (max 1 (int .Values.autoscaling.minReplicas)) (int .Values.replicaCount) $autoscaled -}}
+{{- $blocks := false -}}
+{{- $percent := "" -}}
 {{- if and (not (kindIs "invalid" $pdb.maxUnavailable)) (regexMatch "^0+%?$" (toString $pdb.maxUnavailable)) -}}
 {{- $errors = append $errors (printf "podDisruptionBudget.maxUnavailable %v lets no worker be evicted, so every node drain would wait for ever: use 1 (or disable the budget)" $pdb.maxUnavailable) -}}
 {{- else if kindIs "string" $pdb.minAvailable -}}
-{{- /* Kubernetes rounds a percentage of minAvailable up: 60% of 2 workers is 2. */ -}}
-{{- $percent := atoi (trimSuffix "%" $pdb.minAvailable) -}}
-{{- $replicas := int .Values.replicaCount -}}
-{{- if or (ge $percent 100) (and (eq .Values.autoscaling.mode "none") (gt $replicas 0) (ge (div (add (mul $percent $replicas) 99) 100) $replicas)) -}}
-{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %s leaves no worker to evict (Kubernetes rounds the percentage up), so every node drain would wait for ever: use maxUnavailable 1" $pdb.minAvailable) -}}
+{{- $p := atoi (trimSuffix "%" $pdb.minAvailable) -}}
+{{- $percent = " (Kubernetes rounds the percentage up)" -}}
+{{- if ge $p 100 -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %s leaves no worker to evict%s, so every node drain would wait for ever: use maxUnavailable 1" $pdb.minAvailable $percent) -}}
+{{- else -}}
+{{- $blocks = and (gt $fewest 0) (ge (div (add (mul $p $fewest) 99) 100) $fewest) -}}
 {{- end -}}
-{{- else if and (not (kindIs "invalid" $pdb.minAvailable)) (eq .Values.autoscaling.mode "none") (gt (int .Values.replicaCount) 0) (ge (int $pdb.minAvailable) (int .Values.replicaCount)) -}}
+{{- else if not (kindIs "invalid" $pdb.minAvailable) -}}
+{{- $blocks = and (gt $fewest 0) (ge (int $pdb.minAvailable) $fewest) -}}
+{{- end -}}
+{{- if not $blocks -}}
+{{- else if and (not $autoscaled) $percent -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %s leaves no worker to evict%s, so every node drain would wait for ever: use maxUnavailable 1" $pdb.minAvailable $percent) -}}
+{{- else if not $autoscaled -}}
 {{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %v is not below replicaCount %v: no worker could be evicted, so every node drain would wait for ever; use maxUnavailable 1" $pdb.minAvailable .Values.replicaCount) -}}
+{{- else if ge (int .Values.autoscaling.minReplicas) 1 -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %v leaves no worker to evict%s while the autoscaler runs autoscaling.minReplicas (%v), so every node drain would wait for ever then: use maxUnavailable 1" $pdb.minAvailable $percent .Values.autoscaling.minReplicas) -}}
+{{- else -}}
+{{- $errors = append $errors (printf "podDisruptionBudget.minAvailable %v leaves no worker to evict while KEDA runs a single one%s: with autoscaling.minReplicas 0 there is no worker to protect at zero, but KEDA wakes one worker first and keeps one while the lag is small, and every node drain would wait for ever then: use maxUnavailable 1" $pdb.minAvailable $percent) -}}
 {{- end -}}
 {{- end -}}
 {{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
