@@ -418,16 +418,30 @@ public sealed partial class ChartTests
     [HelmFact]
     public void Template_KedaWithoutKafkaCredentials_NeedsNoTriggerAuthentication()
     {
-        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "autoscaling.minReplicas=0", "config.Kafka.Topics={a,b}");
+        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "autoscaling.minReplicas=1", "config.Kafka.Topics={a,b}");
 
         Assert.Empty(m.OfKind("TriggerAuthentication"));
         var trigger = m.Single("ScaledObject").Map("spec").Seq("triggers").Cast<YamlMappingNode>().Single();
         Assert.Null(trigger.Get("authenticationRef"));
         Assert.Equal("none", trigger.Str("metadata", "sasl"));
         Assert.Equal("disable", trigger.Str("metadata", "tls"));
-        // Two input topics: KEDA sums the lag of every topic the group has committed offsets for.
+        // Two input topics: KEDA sums the lag of the topics the group subscribes to or has committed offsets for (one
+        // worker always runs: minReplicas 0 is refused without autoscaling.keda.topic).
         Assert.Null(trigger.Map("metadata").Get("topic"));
-        Assert.Equal("0", m.Single("ScaledObject").Str("spec", "minReplicaCount"));
+        Assert.Equal("1", m.Single("ScaledObject").Str("spec", "minReplicaCount"));
+    }
+
+    // Scaled to zero, the workers are woken by the lag of the topic KEDA is given: autoscaling.keda.topic beside a pattern
+    // or several input topics (without it that is refused: Template_InvalidValues_AreRefused).
+    [HelmFact]
+    public void Template_KedaScaledToZeroWithTopicPattern_WatchesTheTopicItIsGiven()
+    {
+        var m = Helm.Template(["minimal"], "autoscaling.mode=keda", "autoscaling.minReplicas=0", "config.Kafka.Topics=null", "config.Kafka.TopicPattern=^ztf_.*", "autoscaling.keda.topic=ztf_20261121_programid1");
+
+        var scaled = m.Single("ScaledObject");
+        Assert.Equal("0", scaled.Str("spec", "minReplicaCount"));
+        var trigger = scaled.Map("spec").Seq("triggers").Cast<YamlMappingNode>().Single();
+        Assert.Equal("ztf_20261121_programid1", trigger.Str("metadata", "topic"));
     }
 
     // "Topics:" left empty (null) beside a TopicPattern failed to render with "len of nil pointer" from the KEDA helper.
@@ -747,6 +761,12 @@ public sealed partial class ChartTests
     // writes, without end).
     [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*,config.Kafka.OutputTopic=ztf_classified", "config.Kafka.OutputTopic 'ztf_classified' matches config.Kafka.TopicPattern '^ztf_.*'")]
     [InlineData("config.Kafka.TopicPattern=^alert.*", "config.Kafka.DeadLetterTopic 'alertbroker-dead-letters' matches config.Kafka.TopicPattern '^alert.*'")]
+
+    // KEDA scaled to zero with no topic to watch (a TopicPattern, or several input topics) was rendered: at zero workers
+    // KEDA reads the lag only of the topics the group has committed offsets for, so a group that never committed (or whose
+    // offsets expired, or whose pattern matches a new topic) never woke the workers.
+    [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*", "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (config.Kafka.TopicPattern is set, so KEDA is given no topic)")]
+    [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics={ztf_a,ztf_b}", "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (config.Kafka.Topics has more than one topic, so KEDA is given no topic)")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);

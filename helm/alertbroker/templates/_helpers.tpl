@@ -490,6 +490,14 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (eq $a.mode "hpa") (lt (int $a.minReplicas) 1) -}}
 {{- $errors = append $errors "autoscaling.minReplicas must be at least 1 with mode hpa (scaling to zero needs mode keda)" -}}
 {{- end -}}
+{{- /* KEDA's Kafka scaler without a topic sums the lag of the topics the group has committed offsets for (those it
+     subscribes to as well only while a member is active), so at zero workers a group that never committed, whose offsets
+     expired (offsets.retention.minutes, 7 days by default), or whose pattern matches a new topic shows no lag and the
+     workers never start: KEDA's documentation names this edge case and its fixes (minReplicaCount above 0, or a topic).
+     Until 2026-12-07 it was rendered, with config.Kafka.TopicPattern or more than one input topic. */ -}}
+{{- if and (eq $a.mode "keda") (lt (int $a.minReplicas) 1) (not (include "alertbroker.kedaTopic" .)) -}}
+{{- $errors = append $errors (printf "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (%s, so KEDA is given no topic): without one KEDA reads the lag only of the topics the consumer group has committed offsets for, and at zero workers a group that never committed, whose offsets expired or whose pattern matches a new topic shows no lag, so the workers would never start; set autoscaling.keda.topic (the input topic whose lag wakes and scales them) or autoscaling.minReplicas 1" (ternary "config.Kafka.TopicPattern is set" "config.Kafka.Topics has more than one topic" (not (empty $c.Kafka.TopicPattern)))) -}}
+{{- end -}}
 {{- if and (eq $a.mode "hpa") (not (dig "requests" "cpu" "" .Values.resources)) -}}
 {{- $errors = append $errors "autoscaling.mode hpa scales on CPU utilisation, which needs resources.requests.cpu" -}}
 {{- end -}}
