@@ -259,6 +259,42 @@ public sealed partial class ChartTests
         Assert.True(missing.Count == 0, "config keys of values.yaml that values.schema.json does not list (helm would refuse them): " + string.Join(", ", missing));
     }
 
+    /// <summary>
+    /// extraEnv may set no key of config, though the configuration file leaves it out (empty, or null, which Helm drops
+    /// from the values): every key values.schema.json lists, each set to null, is refused through extraEnv and named.
+    /// Kafka.Properties entries may come from extraEnv (per-pod values through the downward API) and are tested apart.
+    /// Until 2026-12-07 only the keys in the file were refused.
+    /// </summary>
+    [HelmFact]
+    public void Template_ExtraEnvForEveryConfigKey_IsRefusedEvenWhenTheKeyIsNull()
+    {
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Helm.Chart, "values.schema.json")));
+        var sets = new List<string>();
+        var expected = new List<string>();
+        foreach (var section in schema.RootElement.GetProperty("properties").GetProperty("config").GetProperty("properties").EnumerateObject())
+        {
+            foreach (var key in section.Value.GetProperty("properties").EnumerateObject())
+            {
+                sets.Add($"config.{section.Name}.{key.Name}=null");
+                if (section.Name == "Kafka" && key.Name == "Properties")
+                {
+                    continue;
+                }
+
+                var i = expected.Count;
+                var name = $"AlertBroker__{section.Name}__{key.Name}";
+                sets.Add($"extraEnv[{i}].name={name},extraEnv[{i}].value=x");
+                expected.Add($"extraEnv[{i}] sets {name}, which belongs to config.{section.Name}.{key.Name}: set it there");
+            }
+        }
+
+        var result = Helm.TryTemplate(["minimal"], [.. sets]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        var missing = expected.Where(e => !result.StandardError.Contains(e, StringComparison.Ordinal)).ToList();
+        Assert.True(missing.Count == 0, "not refused:\n" + string.Join("\n", missing) + "\n" + result.StandardError);
+    }
+
     /// <summary>The environment variables the chart sets for credentials and TLS (the agreed AlertBroker:* keys).</summary>
     internal static readonly string[] ExpectedSecurityEnv =
     [
@@ -727,6 +763,18 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.Properties.client\\.id=ab,extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=cd", "(from config.Kafka.Properties.client.id)")]
     [InlineData("extraEnv[0].name=Logging__LogLevel__Default,extraEnv[0].value=Trace", "extraEnv[0] sets Logging__LogLevel__Default, which the chart sets itself (from logLevel)")]
 
+    // Found by the chart review: a config key the file leaves out (empty, or null) was accepted in extraEnv, beyond the
+    // chart's checks (an output topic against TopicPattern, the topic KEDA watches, a metadata source), and so was a
+    // librdkafka property that a typed key owns.
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__TopicPattern,extraEnv[0].value=^alert.*", "extraEnv[0] sets AlertBroker__Kafka__TopicPattern, which belongs to config.Kafka.TopicPattern: set it there")]
+    [InlineData("config.Kafka.ShadowTopic=null,extraEnv[0].name=AlertBroker__Kafka__ShadowTopic,extraEnv[0].value=ztf_20261121_programid1", "extraEnv[0] sets AlertBroker__Kafka__ShadowTopic, which belongs to config.Kafka.ShadowTopic: set it there")]
+    [InlineData("config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*,extraEnv[0].name=AlertBroker__Kafka__Topics__0,extraEnv[0].value=lsst", "extraEnv[0] sets AlertBroker__Kafka__Topics__0, which belongs to config.Kafka.Topics: set it there")]
+    [InlineData("extraEnv[0].name=alertbroker:schemas:registryurl,extraEnv[0].value=http://sr:8081", "extraEnv[0] sets alertbroker:schemas:registryurl, which belongs to config.Schemas.RegistryUrl")]
+    [InlineData("extraEnv[0].name=AlertBroker__Metadata__Sources__ztf__host-redshift__Csv,extraEnv[0].value=/meta/z.csv", "extraEnv[0] sets AlertBroker__Metadata__Sources__ztf__host-redshift__Csv, which belongs to config.Metadata.Sources")]
+    [InlineData("config.Metadata.Sources.ztf.host-redshift.RedisHash=meta:z,extraEnv[0].name=AlertBroker__Metadata__Sources__ztf__host-redshift__Csv,extraEnv[0].value=/meta/z.csv", "extraEnv[0] sets AlertBroker__Metadata__Sources__ztf__host-redshift__Csv, which the chart sets itself (from config.Metadata.Sources.ztf)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.id,extraEnv[0].value=other", "extraEnv[0] sets AlertBroker__Kafka__Properties__group.id, which the chart sets itself (from config.Kafka.GroupId)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__bootstrap.servers,extraEnv[0].value=other:9092", "extraEnv[0] sets AlertBroker__Kafka__Properties__bootstrap.servers, which the chart sets itself (from config.Kafka.BootstrapServers)")]
+
     // Found by the chart bug hunt: settings the worker refuses at start (exit 2), or that make replicas fence each other,
     // were rendered. The bootstrap list is checked as the worker checks it (KafkaBootstrapServers.Problem).
     [InlineData("config.Kafka.BootstrapServers=a:9092\\,\\,b:9092", "config.Kafka.BootstrapServers is not a list of host:port: 'a:9092,,b:9092' has an empty entry")]
@@ -810,6 +858,7 @@ public sealed partial class ChartTests
     [InlineData("config.Kafka.BootstrapServers=SASL_SSL://kafka:9093\\,kafka-1\\,[fd00::1]:9092\\,[fd00::2]\\,fd00::3")]
     [InlineData("config.Kafka.Properties.group\\.instance\\.id=worker-0,replicaCount=1")]
     [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__client.id,extraEnv[0].value=ab-7")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].valueFrom.fieldRef.fieldPath=metadata.name")]
     [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].valueFrom.secretKeyRef.name=otlp,extraEnv[0].valueFrom.secretKeyRef.key=headers")]
     [InlineData("config.Metadata.Redis=meta:6379\\,ssl=false")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)

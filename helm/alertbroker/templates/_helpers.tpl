@@ -303,6 +303,23 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- end -}}
 
 {{/*
+Every key of `config` (values.schema.json, which allows no other), by section: what extraEnv may not set, whether the
+value is set, empty or null (Helm drops a null key from .Values, so they cannot be read from there). A test keeps this
+list equal to the schema's.
+*/}}
+{{- define "alertbroker.configKeys" -}}
+Kafka: [BootstrapServers, GroupId, Topics, TopicPattern, OutputTopic, DeadLetterTopic, ShadowTopic, BatchSize, BatchTimeoutMs, AutoOffsetReset, CommitIntervalMs, DeadLetterMaxBytes, StartTimeoutMs, Properties]
+Schemas: [RegistryUrl, SchemaDirectory]
+State: [Store, Redis, KeyPrefix, TtlHours, RetryInitialMs, RetryMaxMs, MaxObservationsPerObject]
+Alerts: [ZtfMinMjd, ZtfMaxMjd, LsstMinMjd, LsstMaxMjd, MaxObservationsPerAlert, MaxInflatedBytes]
+Model: [Path, Paths, RegistryRedis, RegistryDirectory, SearchDirectory, RegistryPrefix, RegistryPollSeconds, AllowRandom, ExecutionProvider, CudaDeviceId]
+Metadata: [Redis, Sources]
+Candidates: [Enabled, ZtfMinRealBogus, LsstMinReliability, RequirePositiveFlux, SolarSystemRadiusArcsec, StarRadiusArcsec, MinStarScore, MinDetections]
+Telemetry: [OtlpEndpoint, AllowedHosts]
+Web: [Enabled, RecentClassifications, ModelDirectory, RefreshSeconds, MaxStreamClients]
+{{- end -}}
+
+{{/*
 Checks that JSON Schema cannot express (relations between values). Each failure names the value to change, and
 the chart renders nothing: a worker that would only crash-loop is not installed.
 */}}
@@ -577,12 +594,39 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- end -}}
 {{- $_ := set $fileKeys "shutdowntimeoutseconds" "drain.timeoutSeconds" -}}
 {{- $_ := set $fileKeys "logging__loglevel__default" "logLevel" -}}
+{{- /* And every other key of `config`, though the file leaves it out while it is empty or null (the worker's default
+     applies): in extraEnv it escaped the chart's checks, which see config only (an output topic against TopicPattern,
+     the topic KEDA watches, a metadata source's Csv or RedisHash). Until 2026-12-07 only the keys in the file were
+     refused, so AlertBroker__Kafka__TopicPattern or AlertBroker__Kafka__ShadowTopic (set to null) passed. A
+     Kafka.Properties entry is the exception: it may come from extraEnv, for a per-pod value through the downward API
+     (group.instance.id, docs/operations.md), unless config sets it or it is one a typed key owns. */ -}}
+{{- $configKeys := dict -}}
+{{- range $section, $keys := include "alertbroker.configKeys" . | fromYaml -}}
+{{- range $key := $keys -}}
+{{- $env := lower (printf "AlertBroker__%s__%s" $section $key) -}}
+{{- if and (not (hasKey $fileKeys $env)) (not (and (eq $section "Kafka") (eq $key "Properties"))) -}}
+{{- $_ := set $configKeys $env (printf "config.%s.%s" $section $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $property, $key := $owned -}}
+{{- $env := lower (printf "AlertBroker__Kafka__Properties__%s" $property) -}}
+{{- $typed := lower (printf "AlertBroker__Kafka__%s" $key) -}}
+{{- $_ := set (ternary $fileKeys $configKeys (hasKey $fileKeys $typed)) $env (printf "config.Kafka.%s" $key) -}}
+{{- end -}}
 {{- range $i, $e := .Values.extraEnv -}}
 {{- $name := lower (replace ":" "__" $e.name) -}}
-{{- range $key, $from := $fileKeys -}}
-{{- if or (eq $name $key) (hasPrefix (printf "%s__" $key) $name) -}}
-{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from %s): set it there; a second definition would silently replace the chart's" $i $e.name $from) -}}
+{{- /* The most specific key it sets: a metadata source in the file before config.Metadata.Sources as a whole. */ -}}
+{{- $match := "" -}}
+{{- range $key := concat (keys $fileKeys) (keys $configKeys) -}}
+{{- if and (or (eq $name $key) (hasPrefix (printf "%s__" $key) $name)) (gt (len $key) (len $match)) -}}
+{{- $match = $key -}}
 {{- end -}}
+{{- end -}}
+{{- if hasKey $fileKeys $match -}}
+{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which the chart sets itself (from %s): set it there; a second definition would silently replace the chart's" $i $e.name (get $fileKeys $match)) -}}
+{{- else if $match -}}
+{{- $errors = append $errors (printf "extraEnv[%d] sets %s, which belongs to %s: set it there, where the chart checks it with the other values (from extraEnv it would escape those checks; while a value is empty the chart leaves it out of the configuration file, and the worker's default applies)" $i $e.name (get $configKeys $match)) -}}
 {{- end -}}
 {{- end -}}
 {{- $sm := .Values.metrics.serviceMonitor -}}
