@@ -829,6 +829,48 @@ internal static class CliHelpers
     /// The project's shared sample folder (<c>../shared</c> beside the checkout), found by walking up from the
     /// working directory and from the program's own folder; null when there is none.
     /// </summary>
+    /// <summary>
+    /// A line made of data (alert fields, message keys and values, file names) safe to print on a terminal: each control
+    /// character (C0, DEL, C1: newlines and escape sequences among them) written as <c>\uXXXX</c>. Until 2026-12-07
+    /// <c>inspect</c> and <c>consume</c> printed them as they came, so a field holding ESC and a newline coloured the
+    /// terminal and forged a line.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var first = -1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsControl(text[i]))
+            {
+                first = i;
+                break;
+            }
+        }
+
+        if (first < 0)
+        {
+            return text;
+        }
+
+        var b = new System.Text.StringBuilder(text.Length + 16);
+        b.Append(text, 0, first);
+        for (var i = first; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsControl(c))
+            {
+                b.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                b.Append(c);
+            }
+        }
+
+        return b.ToString();
+    }
+
     public static string? FindSharedDirectory()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })

@@ -205,7 +205,7 @@ internal static class ConsumeCommand
                 }
                 else
                 {
-                    Console.Out.WriteLine(TopicMessageDecoder.Describe(message));
+                    Console.Out.WriteLine(CliHelpers.Printable(TopicMessageDecoder.Describe(message)));
                 }
 
                 return handled;

@@ -89,7 +89,7 @@ internal static class InspectCommand
                     }
                     else
                     {
-                        output.WriteLine(Summary(input.Source, alert));
+                        output.WriteLine(CliHelpers.Printable(Summary(input.Source, alert)));
                     }
 
                     printed++;
