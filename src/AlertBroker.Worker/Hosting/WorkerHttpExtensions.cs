@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -46,8 +47,10 @@ public static class WorkerHttpExtensions
                 kestrel.Listen(ip, p);
             }
         });
-        // Requests naming another host are answered 400 before anything else runs (TelemetryOptions.AllowedHosts).
+        // Requests naming another host are answered 400 before anything else runs (TelemetryOptions.AllowedHosts); then
+        // the JSON error bodies of what the framework rejects under /api (ApiErrorBodies).
         builder.Services.AddTransient<IStartupFilter, HostFilteringFirst>();
+        builder.Services.AddTransient<IStartupFilter, ApiErrorBodies>();
         builder.Services.AddHostedService<HttpListeningAnnouncer>();
         return builder;
     }
@@ -70,9 +73,17 @@ internal sealed class HostFilteringFirst(IOptions<TelemetryOptions> telemetry) :
         {
             if (!Allows(allowed, context.Request.Host))
             {
+                const string Refused = "the Host header names a host this server does not answer (AlertBroker:Telemetry:AllowedHosts)";
+                if (ApiErrorBodies.IsApi(context.Request.Path))
+                {
+                    // Until 2026-12-07 this was the plain text below on /api too, which a client of the API could not parse.
+                    await ApiErrorBodies.WriteAsync(context, Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest, Refused).ConfigureAwait(false);
+                    return;
+                }
+
                 context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest;
                 context.Response.ContentType = "text/plain; charset=utf-8";
-                await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, "Bad Request: the Host header names a host this server does not answer (AlertBroker:Telemetry:AllowedHosts)\n", context.RequestAborted).ConfigureAwait(false);
+                await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, "Bad Request: " + Refused + "\n", context.RequestAborted).ConfigureAwait(false);
                 return;
             }
 
@@ -108,6 +119,73 @@ internal sealed class HostFilteringFirst(IOptions<TelemetryOptions> telemetry) :
         }
 
         return false;
+    }
+}
+
+/// <summary>
+/// Under <c>/api</c>, the answers the framework writes itself get the API's JSON error (<c>{"error": "…"}</c>, with
+/// <c>X-Content-Type-Options: nosniff</c> and <c>Cache-Control: no-store</c>) instead of an empty body: a rejection Kestrel
+/// raises while the application reads the request (<see cref="Microsoft.AspNetCore.Http.BadHttpRequestException"/>: a body over the size limit 413,
+/// malformed chunks 400, a body sent too slowly 408), which Kestrel otherwise answers bare once the application has
+/// thrown it; and any 4xx/5xx left without a body (ASP.NET Core's status code pages, answering JSON). What Kestrel rejects
+/// while it parses the request line and headers (400, 414, 431, 505, …) never reaches any middleware and stays bare
+/// (docs/web.md). Pages and health endpoints keep the framework's answers: a browser shows them, no script parses them.
+/// </summary>
+internal sealed class ApiErrorBodies : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, nextStep) =>
+        {
+            if (!IsApi(context.Request.Path))
+            {
+                await nextStep(context).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await nextStep(context).ConfigureAwait(false);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                // Kestrel has already stopped reading this connection (it closes after the answer); the status is its own.
+                context.Response.Clear();
+                await WriteAsync(context, e.StatusCode, "the request was rejected: " + e.Message).ConfigureAwait(false);
+            }
+        });
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var status = http.Response.StatusCode;
+            return IsApi(http.Request.Path)
+                ? WriteAsync(http, status, (Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "error " + status.ToString(CultureInfo.InvariantCulture)).ToLowerInvariant())
+                : Task.CompletedTask;
+        });
+        next(app);
+    };
+
+    /// <summary>Whether <paramref name="path"/> is the JSON API's (<c>/api</c> and below).</summary>
+    internal static bool IsApi(PathString path) => path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The API's error shape: <c>{"error": message}</c> with the API's headers.</summary>
+    internal static async Task WriteAsync(HttpContext context, int status, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.CacheControl = "no-store";
+        var body = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(body))
+        {
+            json.WriteStartObject();
+            json.WriteString("error", message);
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = body.WrittenCount;
+        await response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 }
 
