@@ -152,7 +152,14 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     // KEYS: legacy active, legacy history, surveys, audit, then active:S and history:S per survey.
     // ARGV: expected legacy identity, n, the n surveys, the audit record.
-    private const string MigrateScript = IdentityLua + """
+    // Every key's type is checked first (TypeCheckLua): until 2026-12-07 a set of surveys of another type failed the SADD
+    // after the survey's pointer and history were written, and a per-survey pointer of another type (EXISTS) was skipped
+    // while the single pointer it should have taken was deleted.
+    private const string MigrateScript = IdentityLua + TypeCheckLua + """
+        local types = {'string', 'list', 'set', 'list'}
+        for i = 5, #KEYS, 2 do types[i] = 'string' types[i + 1] = 'list' end
+        local bad = mistyped(types)
+        if bad then return redis.error_reply(bad) end
         local legacy = redis.call('GET', KEYS[1])
         if not legacy then return 0 end
         if ident(legacy) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
@@ -253,11 +260,18 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             }
 
             var batch = _db.CreateTransaction();
-            _ = batch.StringSetAsync(Key(key, "manifest"), package.Manifest);
-            _ = batch.StringSetAsync(Key(key, "onnx"), package.Onnx);
-            _ = batch.StringSetAsync(Key(key, "info"), RegistryJson.Serialize(repaired));
-            _ = batch.SetAddAsync(Index, key);
+            Task[] writes =
+            [
+                batch.StringSetAsync(Key(key, "manifest"), package.Manifest),
+                batch.StringSetAsync(Key(key, "onnx"), package.Onnx),
+                batch.StringSetAsync(Key(key, "info"), RegistryJson.Serialize(repaired)),
+                batch.SetAddAsync(Index, key),
+            ];
             await batch.ExecuteAsync().ConfigureAwait(false);
+
+            // A command of the transaction that Redis refused (the index of another type: WRONGTYPE) fails its own task
+            // only: until 2026-12-07 those were discarded, and the push said it had restored a package it had not indexed.
+            await Task.WhenAll(writes).ConfigureAwait(false);
             return repaired;
         }
 

@@ -49,6 +49,24 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
         Assert.DoesNotContain("fatal", run.Output, StringComparison.Ordinal);
     }
 
+    // score --redis reads the registry's active model per survey with its own handler, which knew only the registry's own
+    // errors: another program's list at the active pointer ended "fatal: RedisServerException: WRONGTYPE …" (exit 70).
+    [SharedDataFact]
+    public async Task Score_RegistryKeyOfTheWrongType_ExitOneNamingTheKey()
+    {
+        var (prefix, _) = await RegistryWithAStringForItsSurveysAsync("ws");
+        var key = "{" + prefix + "}:models:active:ztf";
+        await _redis.ExecuteAsync("DEL", key);
+        await _redis.ExecuteAsync("RPUSH", key, "another program's value");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["score", SharedData.AvroFiles("ztf-real-50").First(), "--redis", _redis.Configuration, "--prefix", prefix]);
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("model registry: WRONGTYPE", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(key + " is a list where the registry keeps a string", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("fatal", run.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>A registry with one model promoted, then another program's string put where it keeps its set of surveys.</summary>
     private async Task<(string Prefix, string Key)> RegistryWithAStringForItsSurveysAsync(string name)
     {

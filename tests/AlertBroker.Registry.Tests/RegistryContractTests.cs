@@ -1159,6 +1159,86 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Equal(v1.Sha256, (await registry.GetActiveAsync("ztf"))!.Sha256);
     }
 
+    // The single pointer's migration checked no type: with the set of surveys another program's string, the SADD failed
+    // after the survey's pointer and history were written (Redis keeps a script's earlier writes).
+    [Fact]
+    public async Task MigrateSinglePointer_SurveysKeyOfAnotherType_WritesNothing_NamesTheKey()
+    {
+        var writer = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + writer.Prefix + "}";
+        var v1 = Active(await writer.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+        await WriteLegacyPointerAsync(writer, v1, []);
+        var db = _connection.GetDatabase();
+        await db.StringSetAsync(tag + ":models:surveys", "another program's value");
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => new RedisModelRegistry(_connection, writer.Prefix).GetActiveAsync("ztf"));
+
+        Assert.Contains(tag + ":models:surveys is a string where the registry keeps a set", e.Message, StringComparison.Ordinal);
+        Assert.False(await db.KeyExistsAsync(tag + ":models:active:ztf"));
+        Assert.True(await db.KeyExistsAsync(tag + ":models:active"));
+        Assert.Equal(0, await db.ListLengthAsync(tag + ":models:audit"));
+    }
+
+    // The keys of the layout before the hash tag have common names (PREFIX:models:index): another program's key of that
+    // name failed the hint that looks for such a registry with WRONGTYPE, so `models list` of an empty registry failed and a
+    // worker start without an active model ended "fatal" (exit 70). Such a key is no old registry.
+    [Fact]
+    public async Task FindLegacyLayout_KeysOfThoseNamesOfAnotherType_IsNoLegacyRegistry()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var db = _connection.GetDatabase();
+        await db.StringSetAsync(registry.Prefix + ":models:index", "another program's value");
+        await db.ListRightPushAsync(registry.Prefix + ":models:active", "another program's value");
+        await db.HashSetAsync(registry.Prefix + ":models:audit", "field", "another program's value");
+
+        Assert.Null(await registry.FindLegacyLayoutAsync());
+    }
+
+    // `models migrate` copied every key of the old names with DUMP/RESTORE whatever its type: another program's hash at
+    // PREFIX:models:audit became the registry's audit trail (every read WRONGTYPE), and --delete-legacy deleted it.
+    [Fact]
+    public async Task MigrateLegacyLayout_KeyOfAnotherType_CopiesAndDeletesNothing_NamesTheKey()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var db = _connection.GetDatabase();
+        await db.SetAddAsync(registry.Prefix + ":models:index", "m@1");
+        foreach (var part in new[] { "info", "manifest", "onnx" })
+        {
+            await db.StringSetAsync(registry.Prefix + ":model:m@1:" + part, "x");
+        }
+
+        await db.HashSetAsync(registry.Prefix + ":models:audit", "field", "another program's value");
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.MigrateLegacyLayoutAsync(deleteLegacy: true));
+
+        Assert.Contains(registry.Prefix + ":models:audit is a hash where a registry of the earlier layout keeps a list", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was copied or deleted", e.Message, StringComparison.Ordinal);
+        Assert.Equal(RedisType.Hash, await db.KeyTypeAsync(registry.Prefix + ":models:audit"));
+        Assert.True(await db.KeyExistsAsync(registry.Prefix + ":models:index"));
+        Assert.False(await db.KeyExistsAsync(tag + ":models:audit"));
+        Assert.False(await db.KeyExistsAsync(tag + ":model:m@1:info"));
+    }
+
+    // A push that restores a package's damaged bytes wrote them in a transaction whose commands' answers were dropped: with
+    // the index another program's string, its SADD failed and the push said it had restored the package (exit 0), which
+    // `models list` then never showed.
+    [Fact]
+    public async Task Push_RestoringBytes_IndexKeyOfAnotherType_IsAWrongTypeError()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var tag = "{" + registry.Prefix + "}";
+        var m = await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await TamperAsync(registry, m.Ref, [1, 2, 3]);
+        await _connection.GetDatabase().KeyDeleteAsync(tag + ":models:index");
+        await _connection.GetDatabase().StringSetAsync(tag + ":models:index", "another program's value");
+
+        var e = await Assert.ThrowsAsync<RedisServerException>(() => registry.PushAsync(TestPackages.Valid("m", "1", 1), "a"));
+
+        Assert.StartsWith("WRONGTYPE", e.Message, StringComparison.Ordinal);
+        Assert.Contains(tag + ":models:index is a string where the registry keeps a set", string.Join("; ", await registry.FindMistypedKeysAsync()), StringComparison.Ordinal);
+    }
+
     private async Task ReplaceWithAnotherTypeAsync(RedisKey key, string type)
     {
         var db = _connection.GetDatabase();

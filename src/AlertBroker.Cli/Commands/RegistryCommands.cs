@@ -684,7 +684,7 @@ internal static class RegistryCommands
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
-    private static async Task<IReadOnlyList<string>> FindMistypedKeysQuietlyAsync(RedisModelRegistry registry)
+    internal static async Task<IReadOnlyList<string>> FindMistypedKeysQuietlyAsync(RedisModelRegistry registry)
     {
         try
         {

@@ -270,6 +270,23 @@ internal static class ScoreCommand
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisConnectionFactory.Redact(CliHelpers.PlainMessage(e))) + "[/]");
             return e is RedisConnectionFailedException ? 4 : 1;
         }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // As models commands say it (exit 1): until 2026-12-07 a registry key of another type (Redis's WRONGTYPE, which
+            // names no key), a refusal or a timeout ended score with "fatal: RedisServerException …", exit 70.
+            CliHelpers.Stderr.MarkupLine("[red]model registry: " + Markup.Escape(RedisErrors.Brief(e)) + "[/]");
+            if (RedisErrors.IsWrongType(e) && connection is not null)
+            {
+                foreach (var line in await RegistryCommands.FindMistypedKeysQuietlyAsync(new RedisModelRegistry(connection, prefix)).ConfigureAwait(false))
+                {
+                    CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(line));
+                }
+
+                CliHelpers.Stderr.MarkupLine(Markup.Escape($"Another program writes under the registry's prefix '{prefix}': give the registry a prefix of its own (--prefix), or delete the key if it is not needed."));
+            }
+
+            return 1;
+        }
         finally
         {
             foreach (var p in loaded.Values)
