@@ -71,7 +71,8 @@ public sealed class CandidateCommandTests
         Assert.Contains("1object(s)notscored:noneoftheirpointsisonethemodelscores", Squeezed(run.Stderr), StringComparison.Ordinal);
     }
 
-    // The worker dead-letters an alert without an object id (InvalidValue); score gave it a row under "".
+    // The worker dead-letters an alert without an object id (InvalidValue); score gave it a row under "". Since 2026-12-07
+    // the decoder refuses it (an objectId must be 1 to 256 characters without control characters or white space).
     [SharedDataFact]
     public async Task Score_AlertWithoutAnObjectId_IsRefusedAsTheWorkerRefusesIt()
     {
@@ -81,7 +82,7 @@ public sealed class CandidateCommandTests
         var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
 
         Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
-        Assert.Contains("alertwithoutasurveyorobjectid", Squeezed(run.Stderr), StringComparison.Ordinal);
+        Assert.Contains("ZTFalert:theobjectidisempty", Squeezed(run.Stderr), StringComparison.Ordinal);
         Assert.Contains("noalertcouldbereadfrom", Squeezed(run.Stderr), StringComparison.Ordinal);
     }
 
