@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Registry;
 
@@ -359,13 +360,14 @@ public sealed record ModelPackageBytes(byte[] Manifest, byte[] Onnx);
 
 internal static class RegistryJson
 {
-    // Named floating-point literals: a metric that is NaN or infinite (an AUROC on a holdout of one class) is written as
-    // "NaN"/"Infinity" and read back, so a record can always be serialised (before, writing it threw after the pointer moved).
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    // A metric that is NaN or infinite (an AUROC on a holdout of one class) is written as null ("undefined") and read back as
+    // NaN, so a record can always be serialised (before, writing it threw after the pointer moved); records written until
+    // 2026-12-07 hold it as "NaN"/"Infinity", which are still read (FigureJson).
+    public static readonly JsonSerializerOptions Options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         WriteIndented = false,
-        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    }.WithFigures();
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 

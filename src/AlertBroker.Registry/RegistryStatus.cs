@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Registry;
 
@@ -78,11 +79,12 @@ public sealed record SurveyStatus
 /// </summary>
 public sealed record RegistryStatus
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
+    // An undefined figure (a NaN metric of an audit record or a model) is null (FigureJson): without it, serialising one threw.
+    private static readonly JsonSerializerOptions s_json = new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    }.WithFigures();
 
     public required IReadOnlyList<SurveyStatus> Surveys { get; init; }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlertBroker.Alerts;
 using AlertBroker.Model.Features;
+using AlertBroker.Model.Packaging;
 using AlertBroker.Registry;
 using AlertBroker.State;
 using Microsoft.AspNetCore.Builder;
@@ -41,12 +42,12 @@ internal static class WebApi
     /// <summary>Heartbeats newer than this count as live workers on the models page.</summary>
     public static readonly TimeSpan LiveWorker = TimeSpan.FromSeconds(60);
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    // Never fail a response on a NaN that slipped through (a model's metrics, say): it is written as null, "undefined"
+    // (FigureJson; until 2026-12-07 as the string "NaN", which a page's number formatting then printed as text).
+    public static readonly JsonSerializerOptions Json = new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
-        // Never fail a response on a NaN that slipped through (a model's metrics, say): write it as a string.
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
-    };
+    }.WithFigures();
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {

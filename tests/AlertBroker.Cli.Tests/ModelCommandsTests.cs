@@ -50,6 +50,22 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.Equal(0, RunInspect(dir).Exit);
     }
 
+    // Found by the data-integrity review (2026-12-07): evaluate writes an undefined figure as null now, and wrote it as "NaN"
+    // before; the card read a "NaN" macro AUROC as "present but not readable". Both read as undefined ("–").
+    [Theory]
+    [InlineData("null")]
+    [InlineData("\"NaN\"")]
+    public void Inspect_EvaluationJsonWithUndefinedFigures_NewAndOldSpelling_AreRead(string undefined)
+    {
+        var dir = ExportRandomModel("undefined-" + (undefined == "null" ? "null" : "nan"));
+        File.WriteAllText(Path.Combine(dir, "evaluation.json"), """
+            {"model": "m 1", "data": "d.csv (test part)", "objects": 3, "macroAuroc": UNDEFINED,
+             "early": [{"days": 0, "macroAuroc": UNDEFINED}, {"days": 10, "macroAuroc": 0.75}]}
+            """.Replace("UNDEFINED", undefined, StringComparison.Ordinal));
+
+        Assert.Equal("macro AUROC – on whole light curves; 10 d 0.750; 3 objects of d.csv (test part), evaluated as m 1", ModelsCommand.EvaluationBeside(dir));
+    }
+
     [Fact]
     public void Inspect_TamperedPackage_ListsTheProblemAndFails()
     {

@@ -117,6 +117,60 @@ public sealed class ModelPackageTests : IDisposable
         Assert.DoesNotContain("\"id\"", json);
     }
 
+    // Found by the data-integrity review (2026-12-07): an undefined metric (NaN) was written as the string "NaN", which a
+    // strict reader (jq, JSON.parse into a number field, pydantic) takes for a string where a number belongs. It is null
+    // now, read back as NaN; a model.json written before, with "NaN", is still read.
+    [Fact]
+    public void SerializeManifest_UndefinedMetric_IsNull_ReadBackAsNaN_AndTheOldStringIsStillRead()
+    {
+        Export(out var manifest);
+        manifest = manifest with { Training = manifest.Training with { Metrics = new Dictionary<string, double> { ["testMacroAuroc"] = double.NaN, ["testAccuracy"] = 0.75 } } };
+
+        var bytes = ModelPackage.SerializeManifest(manifest);
+
+        using (var strict = System.Text.Json.JsonDocument.Parse(bytes))
+        {
+            var metrics = strict.RootElement.GetProperty("training").GetProperty("metrics");
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, metrics.GetProperty("testMacroAuroc").ValueKind);
+            Assert.Equal(0.75, metrics.GetProperty("testAccuracy").GetDouble());
+        }
+
+        var back = ModelPackage.ParseManifest(bytes).Training.Metrics;
+        Assert.True(double.IsNaN(back["testMacroAuroc"]));
+        Assert.Equal(0.75, back["testAccuracy"]);
+
+        var old = System.Text.Encoding.UTF8.GetString(bytes).Replace("\"testMacroAuroc\": null", "\"testMacroAuroc\": \"NaN\"", StringComparison.Ordinal);
+        Assert.Contains("\"NaN\"", old, StringComparison.Ordinal);
+        Assert.True(double.IsNaN(ModelPackage.ParseManifest(System.Text.Encoding.UTF8.GetBytes(old)).Training.Metrics["testMacroAuroc"]));
+    }
+
+    [Theory]
+    [InlineData("null", double.NaN)]
+    [InlineData("\"NaN\"", double.NaN)]
+    [InlineData("\"Infinity\"", double.PositiveInfinity)]
+    [InlineData("\"-Infinity\"", double.NegativeInfinity)]
+    [InlineData("0.5", 0.5)]
+    public void FigureConverter_ReadsNullNumbersAndTheNamedLiteralsOfEarlierReleases(string json, double expected)
+    {
+        var options = new System.Text.Json.JsonSerializerOptions().WithFigures();
+
+        Assert.Equal(expected, System.Text.Json.JsonSerializer.Deserialize<double>(json, options));
+        Assert.Equal((float)expected, System.Text.Json.JsonSerializer.Deserialize<float>(json, options));
+        Assert.Equal(double.IsFinite(expected) ? json : "null", System.Text.Json.JsonSerializer.Serialize(expected, options));
+    }
+
+    [Theory]
+    [InlineData("\"high\"")]
+    [InlineData("true")]
+    [InlineData("{}")]
+    [InlineData("1e400")]
+    public void FigureConverter_NotANumber_IsAJsonException(string json)
+    {
+        var options = new System.Text.Json.JsonSerializerOptions().WithFigures();
+
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<double>(json, options));
+    }
+
     [Fact]
     public void Load_FromBytes_ValidatesLikeDirectory()
     {

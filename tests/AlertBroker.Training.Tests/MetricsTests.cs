@@ -90,6 +90,91 @@ public sealed class MetricsTests
         Assert.Contains("\"macroAuroc\": 1", ReportWriter.ToJson(report), StringComparison.Ordinal);
     }
 
+    // Found by the data-integrity review (2026-12-07): evaluation.json wrote an undefined figure (the AUROC, recall and F1 of
+    // a class no test object has) as the string "NaN", where strict readers (jq's arithmetic, JSON.parse into a number
+    // field, a typed reader) need a number. It is null now; the report's own reader reads null and the old "NaN" alike.
+    [Fact]
+    public async Task ReportJson_UndefinedFigures_AreNull_ForStrictReaders_AndReadBack()
+    {
+        float[][] days = [[0, 3, 12], [0, 1], [0, 6, 7], [0], [0, 25], [0, 2, 4]];
+        var steps = days.Select(d => new float[d.Length * 6]).ToArray();
+        var data = EncodedDataset.FromArrays(["A", "B", "C"], steps, [], [0, 1, 0, 1, 0, 1], 0, days);
+        var report = EvaluationReport.FromPredictions(data, TestNetworks.RandomDistributions(data, 4));
+        Assert.True(double.IsNaN(report.PerClass[2].Auroc));
+
+        var json = ReportWriter.ToJson(report);
+
+        using (var document = System.Text.Json.JsonDocument.Parse(json))
+        {
+            var c = document.RootElement.GetProperty("perClass")[2];
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, c.GetProperty("auroc").ValueKind);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, c.GetProperty("f1").ValueKind);
+            Assert.Equal(System.Text.Json.JsonValueKind.Number, document.RootElement.GetProperty("macroAuroc").ValueKind);
+            Assert.Empty(NamedLiterals(document.RootElement));
+        }
+
+        // A typed reader with the default options (no named floating-point literals) reads every figure.
+        var strict = System.Text.Json.JsonSerializer.Deserialize<StrictReport>(json, new System.Text.Json.JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+        Assert.Null(strict.PerClass[2].Auroc);
+        Assert.Equal(report.MacroAuroc, strict.MacroAuroc);
+
+        // Round trip with the report's options, from this release's file and from one written before (with "NaN").
+        var old = json.Replace("null", "\"NaN\"", StringComparison.Ordinal);
+        Assert.Contains("\"auroc\": \"NaN\"", old, StringComparison.Ordinal);
+        foreach (var text in new[] { json, old })
+        {
+            var perClass = System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("perClass").GetRawText();
+            var back = System.Text.Json.JsonSerializer.Deserialize<ClassReport[]>(perClass, ReportWriter.JsonOptions)!;
+            Assert.Equal(report.PerClass, back);
+        }
+
+        // Python's json with every named constant refused, and no figure a string.
+        var path = Path.Combine(Path.GetTempPath(), $"evaluation-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("""
+                import json, sys
+                def refuse(name): raise ValueError("not JSON: " + name)
+                def walk(v):
+                    if isinstance(v, dict): [walk(x) for x in v.values()]
+                    elif isinstance(v, list): [walk(x) for x in v]
+                    elif v in ("NaN", "Infinity", "-Infinity"): raise ValueError("a figure written as a string: " + v)
+                d = json.load(open(sys.argv[1]), parse_constant=refuse)
+                walk(d)
+                assert d["perClass"][2]["auroc"] is None
+                print("ok")
+                """);
+            start.ArgumentList.Add(path);
+            using var python = System.Diagnostics.Process.Start(start)!;
+            var stderr = python.StandardError.ReadToEndAsync();
+            var stdout = await python.StandardOutput.ReadToEndAsync();
+            await python.WaitForExitAsync();
+            Assert.True(python.ExitCode == 0, await stderr);
+            Assert.Equal("ok", stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static List<string> NamedLiterals(System.Text.Json.JsonElement e) => e.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Object => [.. e.EnumerateObject().SelectMany(p => NamedLiterals(p.Value))],
+        System.Text.Json.JsonValueKind.Array => [.. e.EnumerateArray().SelectMany(NamedLiterals)],
+        System.Text.Json.JsonValueKind.String when e.GetString() is "NaN" or "Infinity" or "-Infinity" => [e.GetString()!],
+        _ => [],
+    };
+
+    private sealed record StrictClass(string Class, int Support, double? Precision, double? Recall, double? F1, double? Auroc);
+
+    private sealed record StrictEarly(double Days, int Objects, double? MacroAuroc, double? Accuracy);
+
+    private sealed record StrictReport(double? MacroAuroc, double? MacroF1, double? Accuracy, double? MeanEarlyMacroAuroc, List<StrictClass> PerClass, List<StrictEarly> Early);
+
     [Theory]
     [InlineData(0.0, 1.0)]
     [InlineData(0.3, 0.9)]

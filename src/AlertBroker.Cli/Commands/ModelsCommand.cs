@@ -176,7 +176,7 @@ internal static class ModelsCommand
         card.AddRow("loaded by", Markup.Escape($"ONNX Runtime {OnnxRuntime.Version} ({OnnxRuntime.PackageName}, {package.Session.ExecutionProvider}) from {OnnxRuntime.LibraryLocation ?? "(unknown)"}"));
         card.AddRow("runtime telemetry", Markup.Escape(OnnxTelemetry.State ?? "(not decided)"));
         card.AddRow("training data", Markup.Escape(m.Training.Data?.ToJsonString() ?? "(none)"));
-        card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:G4}")))));
+        card.AddRow("metrics", Markup.Escape(m.Training.Metrics.Count == 0 ? "(none)" : string.Join(", ", m.Training.Metrics.Select(kv => double.IsFinite(kv.Value) ? string.Create(inv, $"{kv.Key} {kv.Value:G4}") : kv.Key + " – (undefined)"))));
         if (EvaluationBeside(package.Source) is { } evaluation)
         {
             card.AddRow("evaluation.json", Markup.Escape(evaluation));
@@ -200,24 +200,39 @@ internal static class ModelsCommand
         var inv = CultureInfo.InvariantCulture;
         try
         {
+            // An undefined figure is null (written since 2026-12-07) or "NaN" (written before): both read as undefined, "–";
+            // until 2026-12-07 a "NaN" macro AUROC made the whole line "present but not readable".
             var e = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
-            if (e?["macroAuroc"]?.GetValue<double>() is not double whole)
+            if (e is not System.Text.Json.Nodes.JsonObject o || !o.TryGetPropertyValue("macroAuroc", out var wholeNode))
             {
                 return "present but without a macroAuroc";
             }
 
+            var whole = Figure(wholeNode);
             var early = e["early"] is System.Text.Json.Nodes.JsonArray points
-                ? string.Join(", ", points.Select(p => (Days: p?["days"]?.GetValue<double>(), Auroc: p?["macroAuroc"]?.GetValue<double>()))
-                    .Where(p => p.Days is not null && p.Auroc is not null)
+                ? string.Join(", ", points.Select(p => (Days: Figure(p?["days"]), Auroc: Figure(p?["macroAuroc"])))
+                    .Where(p => double.IsFinite(p.Days) && double.IsFinite(p.Auroc))
                     .Select(p => string.Create(inv, $"{p.Days:0} d {p.Auroc:F3}")))
                 : string.Empty;
-            return string.Create(inv, $"macro AUROC {whole:F3} on whole light curves{(early.Length == 0 ? string.Empty : "; " + early)}; {e["objects"]?.GetValue<int>()} objects of {e["data"]?.GetValue<string>() ?? "?"}, evaluated as {e["model"]?.GetValue<string>() ?? "?"}");
+            return string.Create(inv, $"macro AUROC {AlertBroker.Training.Evaluation.ReportWriter.N(whole)} on whole light curves{(early.Length == 0 ? string.Empty : "; " + early)}; {e["objects"]?.GetValue<int>()} objects of {e["data"]?.GetValue<string>() ?? "?"}, evaluated as {e["model"]?.GetValue<string>() ?? "?"}");
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
         {
             return "present but not readable: " + ex.Message;
         }
     }
+
+    /// <summary>
+    /// A figure of <c>evaluation.json</c>: its number; NaN (undefined) for null or a named literal ("NaN", as files written
+    /// until 2026-12-07 hold it); a <see cref="FormatException"/> for anything else.
+    /// </summary>
+    private static double Figure(System.Text.Json.Nodes.JsonNode? node) => node switch
+    {
+        null => double.NaN,
+        System.Text.Json.Nodes.JsonValue v when v.TryGetValue<double>(out var d) => d,
+        System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var s) && s is "NaN" or "Infinity" or "-Infinity" => double.NaN,
+        _ => throw new FormatException($"{node.ToJsonString()} is not a number"),
+    };
 
     private static string Describe(TensorSpec t) => $"{t.Name} {t.ElementType}[{string.Join(", ", t.Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}]";
 }

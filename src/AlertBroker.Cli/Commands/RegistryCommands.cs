@@ -310,7 +310,7 @@ internal static class RegistryCommands
                 "[blue]" + Markup.Escape(string.Join(", ", shadowFor)) + "[/]",
                 Markup.Escape(m.Encoding),
                 Markup.Escape(string.Join(", ", m.Classes)),
-                Markup.Escape(string.Join(", ", m.Metrics.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G4}")))),
+                Markup.Escape(string.Join(", ", m.Metrics.Select(kv => double.IsFinite(kv.Value) ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G4}") : kv.Key + " –"))),
                 Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{m.PushedUtc:u} by {m.PushedBy}")),
                 m.Sha256[..12]);
         }

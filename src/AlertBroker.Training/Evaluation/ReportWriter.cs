@@ -3,20 +3,23 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlertBroker.Model.Packaging;
 
 namespace AlertBroker.Training.Evaluation;
 
 /// <summary>Writes an <see cref="EvaluationReport"/> as JSON and as one self-contained HTML page with SVG charts.</summary>
 public static class ReportWriter
 {
-    /// <summary>camelCase, indented, NaN written as "NaN".</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new()
+    /// <summary>
+    /// camelCase, indented; an undefined figure (NaN: the AUROC of a class without objects, an early point without objects)
+    /// written as JSON null and read back from null or, as files written until 2026-12-07 hold it, "NaN" (<see cref="FigureJson"/>).
+    /// </summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    }.WithFigures();
 
     public static string ToJson(EvaluationReport report) => JsonSerializer.Serialize(report, JsonOptions);
 

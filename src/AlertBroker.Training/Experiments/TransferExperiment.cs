@@ -393,7 +393,7 @@ public static class TransferExperiment
             }
 
             info["reused"] = path;
-            info["metrics"] = JsonSerializer.SerializeToNode(model.Manifest?.Training.Metrics);
+            info["metrics"] = JsonSerializer.SerializeToNode(model.Manifest?.Training.Metrics, ReportWriter.JsonOptions);
             log($"base ({ConditionLabel(condition)}): reusing {path} (feature encoding {ModelIo.EncodingOf(model.Manifest).Id}; the targets are encoded with it)");
             if (model.Manifest is { } manifest && manifest.EffectiveDetectionsOnly != options.DetectionsOnly)
             {

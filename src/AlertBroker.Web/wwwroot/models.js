@@ -36,7 +36,7 @@ function render(m) {
       h('td', {}, h('code', { text: shortSha(v.sha256), title: v.sha256 })),
       h('td', { text: v.encoding }),
       h('td', { text: v.classes.join(', ') }),
-      h('td', { text: Object.entries(v.metrics || {}).map(([k, x]) => `${k} ${typeof x === 'number' ? x.toFixed(4) : x}`).join(', ') || '–' }),
+      h('td', { text: Object.entries(v.metrics || {}).map(([k, x]) => `${k} ${typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : '–'}`).join(', ') || '–' }),
       h('td', { text: `${when(v.pushedUtc)} by ${v.pushedBy}` }),
       h('td', {}, ...(v.activeFor || []).map((s) => h('span', { class: 'badge active', text: `active ${s}` })), ' ',
         ...(v.shadowFor || []).map((s) => h('span', { class: 'badge shadow', text: `shadow ${s}` })), ' ',
