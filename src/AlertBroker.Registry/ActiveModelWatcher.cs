@@ -260,6 +260,12 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     /// <summary>Raised when a model is refused (hash mismatch, load failure, unsupported encoding, missing metadata source); the argument says why.</summary>
     public event Action<string>? Refused;
 
+    /// <summary>
+    /// Raised when a survey's shadow statistics record cannot be read (damaged: <see cref="ShadowStatistics.Problem"/>), at
+    /// each flush that meets it; the argument says which record and why. The comparison is left out of the gauges.
+    /// </summary>
+    public event Action<string>? ShadowStatisticsDamaged;
+
     /// <summary>Raised after the set of models or the metadata declarations changed.</summary>
     public event Action<WatchedModels>? Changed;
 
@@ -444,9 +450,20 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             if (models.Active.TryGetValue(survey, out var active))
             {
                 var pair = new ShadowPair(survey, shadow.ShortIdentity, active.ShortIdentity);
-                if (await _registry.GetShadowStatisticsAsync(pair, cancellationToken).ConfigureAwait(false) is { } s)
+                try
                 {
-                    statistics[pair] = s;
+                    if (await _registry.GetShadowStatisticsAsync(pair, cancellationToken).ConfigureAwait(false) is { } s)
+                    {
+                        statistics[pair] = s;
+                    }
+                }
+                catch (RegistryException e) when (e.DamagedRecord)
+                {
+                    // This worker's increments were added; only the read-back failed. A damaged record (a hand edit: −3
+                    // alerts, more agreed than compared) is left out of the gauges, not shown as a made-up agreement, and
+                    // the other surveys' comparisons are read all the same (until 2026-12-07 it was read as it was).
+                    Log.ShadowStatisticsDamaged(_logger, e.Message);
+                    ShadowStatisticsDamaged?.Invoke(e.Message);
                 }
             }
         }

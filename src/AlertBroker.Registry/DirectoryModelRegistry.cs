@@ -358,7 +358,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     public Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)
     {
         var path = StatsPath(pair);
-        return Task.FromResult(RecordExists(path) ? ShadowStatistics.FromFields(pair, ReadJson<Dictionary<string, double>>(path)) : null);
+        return Task.FromResult(RecordExists(path) ? ShadowStatistics.Read(pair, ReadJson<Dictionary<string, double>>(path), path) : null);
     }
 
     public Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default) =>

@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow statistics could not be added to the registry (this worker keeps its counts for the next flush): {Error}")]
     public static partial void ShadowStatisticsFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Error, Message = "Shadow statistics cannot be read, left out of the gauges: {Error}")]
+    public static partial void ShadowStatisticsDamaged(ILogger logger, string error);
 }

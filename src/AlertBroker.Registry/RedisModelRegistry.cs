@@ -560,10 +560,11 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             // Written by HINCRBYFLOAT only; anything else (a hand edit) is named, not an InvalidCastException (exit 70).
             fields[e.Name!] = e.Value.TryParse(out double value)
                 ? value
-                : throw new RegistryException($"registry record Redis hash {StatsKey(pair)} field {e.Name} is not a number");
+                : throw new RegistryException($"registry record Redis hash {StatsKey(pair)} is not valid shadow statistics: field \"{e.Name}\" is not a number: repair it, or remove it to start the comparison again") { DamagedRecord = true };
         }
 
-        return ShadowStatistics.FromFields(pair, fields);
+        // Numbers no worker writes (negative counts, more agreed than compared, NaN) are a damaged record too.
+        return ShadowStatistics.Read(pair, fields, $"Redis hash {StatsKey(pair)}");
     }
 
     public async Task<IReadOnlyList<MetadataSourceDeclaration>> GetMetadataSourcesAsync(CancellationToken cancellationToken = default)
@@ -834,7 +835,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
 
     private RedisKey ShadowKey(string survey) => _tag + ":models:shadow:" + survey;
 
-    private RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
+    internal RedisKey StatsKey(ShadowPair pair) => _tag + ":models:shadowstats:" + RegistryNames.CheckSurvey(pair.Survey) + ":" + pair.Candidate + ":" + pair.Active;
 
     /// <summary>
     /// The registry's keys that hold another kind of value than the registry keeps there, as "KEY is a list where the

@@ -109,6 +109,99 @@ public sealed class ShadowStatistics
         return new(pair, fields);
     }
 
+    /// <summary>
+    /// The statistics of a record read back from <paramref name="source"/> (a Redis hash or a file, named in the error): a
+    /// record holding what no worker writes (<see cref="Problem"/>) is a damaged record, a <see cref="RegistryException"/>.
+    /// </summary>
+    /// <remarks>
+    /// Until 2026-12-07 such a record was read as it was: <c>models status</c>, the web view and the workers' gauges showed
+    /// an agreement of 150% or −3 alerts compared, and <c>models promote --min-agreement</c> passed on agreed &gt; alerts.
+    /// </remarks>
+    public static ShadowStatistics Read(ShadowPair pair, IReadOnlyDictionary<string, double> fields, string source)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        return Problem(fields) is { } problem
+            ? throw new RegistryException($"registry record {source} is not valid shadow statistics: {problem}: repair it, or remove it to start the comparison again") { DamagedRecord = true }
+            : new(pair, fields);
+    }
+
+    /// <summary>
+    /// What stored fields hold that no worker writes, or null: a value that is not finite; a count (<c>alerts</c>,
+    /// <c>agreed</c>, <c>labelled</c>, a histogram bin) that is negative, not whole, or above 2^53 (where adding 1 no longer
+    /// changes it: an overflow); more agreed or labelled alerts than alerts; a Σ|Δp| that is negative or above the alerts
+    /// (a mean |Δp| outside [0, 1]); a class histogram that counts more alerts than were labelled.
+    /// </summary>
+    public static string? Problem(IReadOnlyDictionary<string, double> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var (key, value) in fields)
+        {
+            if (!double.IsFinite(value))
+            {
+                return $"field \"{key}\" is {value.ToString(inv)}";
+            }
+        }
+
+        double alerts = fields.GetValueOrDefault("alerts"), agreed = fields.GetValueOrDefault("agreed"), labelled = fields.GetValueOrDefault("labelled");
+        if ((CountProblem("alerts", alerts) ?? CountProblem("agreed", agreed) ?? CountProblem("labelled", labelled)) is { } count)
+        {
+            return count;
+        }
+
+        if (agreed > alerts)
+        {
+            return string.Create(inv, $"\"agreed\" ({agreed}) is greater than \"alerts\" ({alerts})");
+        }
+
+        if (labelled > alerts)
+        {
+            return string.Create(inv, $"\"labelled\" ({labelled}) is greater than \"alerts\" ({alerts})");
+        }
+
+        var histograms = new Dictionary<(char Role, string Class), double>();
+        foreach (var (key, value) in fields)
+        {
+            if (key.StartsWith("dp:", StringComparison.Ordinal))
+            {
+                // Each alert adds |Δp| ≤ 1; the slack covers the rounding of a long sum.
+                if (value < 0 || value > (alerts * (1 + 1e-9)) + 1e-6)
+                {
+                    return string.Create(inv, $"\"{key}\" ({value}) is {(value < 0 ? "negative" : "more than \"alerts\" (" + alerts.ToString(inv) + ")")}: a mean |Δp| outside [0, 1]");
+                }
+            }
+            else if (TryParseHistogramField(key, out var role, out var cls, out _, out _))
+            {
+                if (CountProblem(key, value) is { } bin)
+                {
+                    return bin;
+                }
+
+                histograms[(role, cls)] = histograms.GetValueOrDefault((role, cls)) + value;
+            }
+        }
+
+        foreach (var ((role, cls), total) in histograms)
+        {
+            // Every labelled alert adds one to each class histogram of each model (a positive or a negative).
+            if (total > labelled)
+            {
+                return string.Create(inv, $"the {(role == 'c' ? "candidate" : "active model")}'s histogram of class {cls} counts {total} alerts, more than \"labelled\" ({labelled})");
+            }
+        }
+
+        return null;
+    }
+
+    // 2^53: above it a double no longer holds every whole number, and adding one alert leaves the count as it was.
+    private const double MaxCount = 9007199254740992;
+
+    private static string? CountProblem(string field, double value) =>
+        value < 0 ? string.Create(CultureInfo.InvariantCulture, $"\"{field}\" is negative ({value})")
+        : value != Math.Floor(value) ? string.Create(CultureInfo.InvariantCulture, $"\"{field}\" is not a whole number ({value})")
+        : value > MaxCount ? string.Create(CultureInfo.InvariantCulture, $"\"{field}\" ({value:R}) is above 2^53, where a count no longer adds up (an overflow)")
+        : null;
+
     /// <summary>The histogram bin of a probability: 0.1-wide bins of logit(p) over [−10, 10].</summary>
     public static int Bin(float p)
     {

@@ -148,6 +148,30 @@ public sealed class RegistryMistakesTests : IDisposable
         Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
     }
 
+    // Found by the data-integrity review (2026-12-07): shadow statistics with more agreed alerts than compared ones (a hand
+    // edit) were shown by models status as an agreement of 1.200 (exit 0), and passed promote --min-agreement. Both are
+    // now the damaged-record line naming the file, exit 1; nothing is promoted.
+    [Theory]
+    [InlineData("status")]
+    [InlineData("promote mistake@2 --require-shadow 5 --min-agreement 0.9")]
+    public async Task DamagedShadowStatistics_OneLineNamingTheFile_ExitOne(string command)
+    {
+        var registry = await RegistryWithAsync("1", "2");
+        Assert.Equal(0, (await RunAsync("models", "promote", "mistake@1", "--registry", registry)).Code);
+        Assert.Equal(0, (await RunAsync("models", "shadow", "mistake@2", "--registry", registry)).Code);
+        var store = new DirectoryModelRegistry(registry);
+        var pair = ShadowPair.Of("ztf", (await store.GetShadowAsync("ztf"))!, (await store.GetActiveAsync("ztf"))!);
+        await store.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 10, ["agreed"] = 12 });
+        var file = Directory.GetFiles(Path.Combine(registry, ".registry"), "*.json", SearchOption.AllDirectories).Single(f => f.Contains("shadow-stats", StringComparison.Ordinal));
+
+        var run = await RunAsync([.. "models".Split(' '), .. command.Split(' '), "--registry", registry]);
+
+        Assert.Equal(1, run.Code);
+        Assert.Contains($"registry record {file} is not valid shadow statistics: \"agreed\" (12) is greater than \"alerts\" (10)", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+        Assert.Equal("mistake@1", (await store.GetActiveAsync("ztf"))!.Ref.ToString());
+    }
+
     // Found by the routing bug hunt: score --registry whose active model needs metadata scored it with the values unknown
     // without a word, where score --model warns.
     [SharedDataFact]

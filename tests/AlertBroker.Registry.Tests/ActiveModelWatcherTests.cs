@@ -291,6 +291,34 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Equal((0.1 + 0.3) / 4, stats.MeanAbsDiff["a"], 6);
     }
 
+    // Found by the data-integrity review (2026-12-07): the workers' gauges showed a damaged record as it was (an agreement of
+    // 150%). It is left out of the gauges, said and raised (the worker counts it), and the worker's own counts still go in.
+    [Fact]
+    public async Task FlushShadowStatistics_DamagedRecord_IsLeftOutAndRaised_TheCountsAreAdded()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        var damaged = new List<string>();
+        watcher.ShadowStatisticsDamaged += damaged.Add;
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 2, ["agreed"] = 5 });
+
+        await watcher.FlushShadowStatisticsAsync();
+
+        Assert.True(accumulator.IsEmpty);
+        Assert.False(watcher.ShadowStatistics.ContainsKey(pair));
+        var said = Assert.Single(damaged);
+        Assert.Contains("shadow-stats", said, StringComparison.Ordinal);
+        Assert.Contains("\"agreed\" (6) is greater than \"alerts\" (3)", said, StringComparison.Ordinal);
+    }
+
     // Disposed twice (a test or host stopping it, then its 'await using'): the second call threw ObjectDisposedException
     // from the disposed stop token.
     [Fact]

@@ -1116,6 +1116,70 @@ public abstract class RedisRegistryTestsBase : RegistryContractTests, IDisposabl
         Assert.Equal(["m@1", "m@2"], (await registry.ListAsync()).Select(m => m.Ref.ToString()).Order(StringComparer.Ordinal));
     }
 
+    // Found by the data-integrity review (2026-12-07): shadow statistics were read back without a range check, so a
+    // hand-edited or damaged hash (−3 alerts, 12 agreed of 10, "nan") was shown by models status and the web view (an
+    // agreement of 120%) and passed a promotion's --min-agreement. Each is now a damaged record naming the key.
+    [Theory]
+    [InlineData("alerts", "-3", "\"alerts\" is negative (-3)")]
+    [InlineData("alerts", "2.5", "\"alerts\" is not a whole number (2.5)")]
+    [InlineData("alerts", "1e300", "\"alerts\" (1E+300) is above 2^53")]
+    [InlineData("agreed", "12", "\"agreed\" (12) is greater than \"alerts\" (10)")]
+    [InlineData("agreed", "-1", "\"agreed\" is negative (-1)")]
+    [InlineData("labelled", "11", "\"labelled\" (11) is greater than \"alerts\" (10)")]
+    [InlineData("agreed", "nan", "field \"agreed\" is NaN")]
+    [InlineData("dp:SNIa", "inf", "field \"dp:SNIa\" is Infinity")]
+    [InlineData("dp:SNIa", "-0.5", "\"dp:SNIa\" (-0.5) is negative: a mean |Δp| outside [0, 1]")]
+    [InlineData("dp:SNIa", "10.5", "\"dp:SNIa\" (10.5) is more than \"alerts\" (10): a mean |Δp| outside [0, 1]")]
+    [InlineData("roc:c:SNIa:n:7", "-1", "\"roc:c:SNIa:n:7\" is negative (-1)")]
+    [InlineData("roc:a:SNIa:p:3", "9", "the active model's histogram of class SNIa counts 13 alerts, more than \"labelled\" (4)")]
+    [InlineData("agreed", "abc", "field \"agreed\" is not a number")]
+    public async Task GetShadowStatistics_DamagedHash_IsADamagedRecordNamingTheKeyAndTheProblem(string field, string value, string problem)
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var pair = new ShadowPair("ztf", "m@2#abc", "m@1#def");
+        var fine = new ShadowPair("ztf", "m@3#abc", "m@1#def");
+        var valid = new Dictionary<string, double> { ["alerts"] = 10, ["agreed"] = 7, ["labelled"] = 4, ["dp:SNIa"] = 2.5, ["roc:c:SNIa:p:150"] = 1, ["roc:c:SNIa:n:40"] = 3, ["roc:a:SNIa:p:120"] = 1, ["roc:a:SNIa:n:60"] = 3 };
+        await registry.AddShadowStatisticsAsync(pair, valid);
+        await registry.AddShadowStatisticsAsync(fine, valid);
+        Assert.Equal(0.7, (await registry.GetShadowStatisticsAsync(pair))!.Agreement, 12);
+
+        await _connection.GetDatabase().HashSetAsync(registry.StatsKey(pair), field, value);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.GetShadowStatisticsAsync(pair));
+        Assert.True(e.DamagedRecord);
+        Assert.Contains($"registry record Redis hash {registry.StatsKey(pair)} is not valid shadow statistics: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("repair it, or remove it to start the comparison again", e.Message, StringComparison.Ordinal);
+
+        // Another comparison is read all the same.
+        Assert.Equal(10, (await registry.GetShadowStatisticsAsync(fine))!.Alerts);
+    }
+
+    // models status (and the web view, through RegistryStatus) and the promotion gate read the same record: a damaged one
+    // is the same typed error there (the CLI's exit 1), not a figure shown or acted on.
+    [Fact]
+    public async Task StatusAndPromotion_DamagedShadowStatistics_AreADamagedRecord()
+    {
+        var registry = (RedisModelRegistry)CreateRegistry();
+        var v1 = await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(registry);
+        Assert.True((await promoter.PromoteAsync(v1.Ref, new PromotionOptions())).Promoted);
+        Assert.True((await promoter.ShadowAsync(v2.Ref, new ShadowOptions())).Promoted);
+        var pair = ShadowPair.Of("ztf", Active(v2), Active(v1));
+        await registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 10, ["agreed"] = 10 });
+        await _connection.GetDatabase().HashSetAsync(registry.StatsKey(pair), "agreed", "12");
+
+        var status = await Assert.ThrowsAsync<RegistryException>(() => RegistryStatus.ReadAsync(registry, TimeSpan.FromSeconds(30)));
+        Assert.True(status.DamagedRecord);
+        Assert.Contains("\"agreed\" (12) is greater than \"alerts\" (10)", status.Message, StringComparison.Ordinal);
+
+        // Before: agreement 1.2 ≥ 0.9, promoted.
+        var promote = await Assert.ThrowsAsync<RegistryException>(() => promoter.PromoteAsync(v2.Ref, new PromotionOptions { RequireShadowAlerts = 5, MinShadowAgreement = 0.9 }));
+        Assert.True(promote.DamagedRecord);
+        Assert.Equal(v1.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+    }
+
     // The other way round: the index lost (deleted or evicted) while the records stay. A push of the same package found
     // it "already pushed" and returned without indexing it, so it never came back to the list.
     [Fact]

@@ -340,6 +340,7 @@ public static class ServiceCollectionExtensions
             },
             loggers.CreateLogger<ActiveModelWatcher>());
         watcher.Refused += _ => refused();
+        watcher.ShadowStatisticsDamaged += _ => metrics.Error(WorkerError.RegistryRecordDamaged);
 
         // The serving gauges follow the registry as soon as the watcher has switched, not at the next batch: an idle worker's
         // /metrics (and the web view's overview, which reads them) named the model it had stopped serving until an alert came.

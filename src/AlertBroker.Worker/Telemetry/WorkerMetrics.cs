@@ -112,6 +112,7 @@ public sealed class WorkerMetrics : IDisposable
         WorkerError.Commit => "commit",
         WorkerError.KafkaConsume => "kafka_consume",
         WorkerError.ModelRefused => "model_refused",
+        WorkerError.RegistryRecordDamaged => "registry_record_damaged",
         WorkerError.Internal => "internal",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
@@ -408,4 +409,7 @@ public enum WorkerError
 
     /// <summary>An unexpected failure in a batch (a bug), caught so the worker goes on.</summary>
     Internal,
+
+    /// <summary>A registry record the worker reads could not be (shadow statistics holding what no worker writes), at each read.</summary>
+    RegistryRecordDamaged,
 }
