@@ -82,7 +82,7 @@ public sealed class CandidateCommandTests
         var run = await AlertBrokerProcess.RunToEndAsync(["score", file, "--model", "models/ztf-bts/2.7.0"]);
 
         Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
-        Assert.Contains("ZTFalert:theobjectidisempty", Squeezed(run.Stderr), StringComparison.Ordinal);
+        Assert.Contains("ZTFalert:theobjectIdisempty", Squeezed(run.Stderr), StringComparison.Ordinal);
         Assert.Contains("noalertcouldbereadfrom", Squeezed(run.Stderr), StringComparison.Ordinal);
     }
 
