@@ -271,8 +271,36 @@ public static partial class RedisConnectionFactory
     }
 
     /// <summary>
-    /// A configuration string or message fit to print or log: the value of every <c>password=</c> option and the password
-    /// of any <c>scheme://user:password@host</c> URI replaced by <c>*****</c>.
+    /// A Redis connection string as it may be shown to anyone (a page, the JSON API, <c>/readyz</c>, a log line, a
+    /// message): its endpoints only, <c>host:port,host:port</c> with the default ports filled in
+    /// (<paramref name="tls"/>: 6380 rather than 6379), never its options, so never a user or a password written in it
+    /// (<c>127.0.0.1:6379,user=u,password=p</c> is <c>127.0.0.1:6379</c>). A string that cannot be parsed is shown
+    /// <see cref="Redact"/>ed. Until 2026-12-07 the web view showed the string as given, password included.
+    /// </summary>
+    public static string Describe(string? endpoints, bool tls = false)
+    {
+        if (string.IsNullOrWhiteSpace(endpoints))
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            var configuration = ConfigurationOptions.Parse(endpoints);
+            configuration.Ssl |= tls;
+            configuration.SetDefaultPorts();
+            return configuration.EndPoints.Count == 0 ? Redact(endpoints) : DescribeEndpoints(configuration);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return Redact(endpoints);
+        }
+    }
+
+    /// <summary>
+    /// A configuration string or message fit to print or log: the value of every <c>password=</c> option (any casing; the
+    /// whole value up to the next comma or line end, as StackExchange.Redis splits its options by comma only, so a password
+    /// may hold spaces) and the password of any <c>scheme://user:password@host</c> URI replaced by <c>*****</c>.
     /// </summary>
     public static string Redact(string? text)
     {
@@ -293,7 +321,8 @@ public static partial class RedisConnectionFactory
     [GeneratedRegex(@" ?\(Parameter '[^']*'\)")]
     private static partial Regex ParameterSuffix();
 
-    [GeneratedRegex(@"((?:^|[,\s])\s*password\s*=\s*)[^,\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // Until 2026-12-07 the value ended at the first whitespace too: "password=ab cd" was shown as "password=***** cd".
+    [GeneratedRegex(@"((?:^|[,\s])\s*password\s*=\s*)[^,\r\n]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PasswordOption();
 
     [GeneratedRegex(@"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -108,6 +108,29 @@ public sealed class RedisConnectionFactoryTests
         Assert.Equal(expected, RedisConnectionFactory.Redact(text));
     }
 
+    // StackExchange.Redis splits its options at commas only and trims each value, so a password may hold spaces; the
+    // redaction stopped at the first one ("password=***** cd") until 2026-12-07.
+    [Theory]
+    [InlineData("127.0.0.1:6390,password=ab cd", "127.0.0.1:6390,password=*****", "ab cd")]
+    [InlineData("h:1,PASSWORD = ab cd ,ssl=false", "h:1,PASSWORD = *****,ssl=false", "ab cd")]
+    [InlineData("h:1,user=u,Password=a b\tc=d", "h:1,user=u,Password=*****", "a b\tc=d")]
+    public void Redact_PasswordWithSpaces_HidesAllOfIt(string configuration, string expected, string parsedPassword)
+    {
+        Assert.Equal(parsedPassword, ConfigurationOptions.Parse(configuration).Password);
+        Assert.Equal(expected, RedisConnectionFactory.Redact(configuration));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6390,password=ab cd", false, "127.0.0.1:6390")]
+    [InlineData("h:1,User=u,PASSWORD=p q,abortConnect=false", false, "h:1")]
+    [InlineData("a,b:7000,password=x", true, "a:6380,b:7000")]
+    [InlineData("h:1,nosuchoption=1,password=x y", false, "h:1,nosuchoption=1,password=*****")]
+    [InlineData("  ", false, "")]
+    public void Describe_ConnectionString_EndpointsOnlyNeverThePassword(string configuration, bool tls, string expected)
+    {
+        Assert.Equal(expected, RedisConnectionFactory.Describe(configuration, tls));
+    }
+
     [Fact]
     public async Task ConnectAsync_NothingListening_ThrowsUnreachable()
     {
