@@ -41,7 +41,8 @@ public static class WebHosting
             var web = sp.GetRequiredService<IOptions<WebOptions>>().Value;
             var model = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            var (registry, description, owned, registryConnection) = OpenRegistry(model, sp.GetRequiredService<IOptions<RedisOptions>>().Value);
+            var security = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            var (registry, description, owned, registryConnection) = OpenRegistry(model, security);
             var statistics = sp.GetRequiredService<WorkerStatistics>();
             var workerId = Environment.MachineName + "-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return new WebSources
@@ -52,7 +53,7 @@ public static class WebHosting
                     ? new InProcessRecentSource(sp.GetRequiredService<RecentClassificationLog>())
                     : new NoRecentSource("none kept (AlertBroker:Web:RecentClassifications is 0)"),
                 Store = sp.GetRequiredService<IObjectStateStore>(),
-                StoreDescription = state.Store == StateStoreKind.InMemory ? "in process memory" : "Redis " + state.Redis + " prefix " + state.KeyPrefix,
+                StoreDescription = state.Store == StateStoreKind.InMemory ? "in process memory" : DescribeRedis(state.Redis, security, state.KeyPrefix),
                 Registry = registry,
                 RegistryDescription = description,
                 RegistryConnection = registryConnection,
@@ -103,7 +104,7 @@ public static class WebHosting
                 Statistics = new HeartbeatStatisticsSource(registry),
                 Recent = new RedisRecentSource(store.Connection, state.KeyPrefix),
                 Store = store,
-                StoreDescription = "Redis " + state.Redis + " prefix " + state.KeyPrefix,
+                StoreDescription = DescribeRedis(state.Redis, security, state.KeyPrefix),
                 Registry = registry,
                 RegistryDescription = description,
                 RegistryConnection = registryConnection,
@@ -168,13 +169,19 @@ public static class WebHosting
     internal static string? PackageRoot(string? packageDirectory) =>
         !string.IsNullOrWhiteSpace(packageDirectory) && Directory.Exists(packageDirectory) ? packageDirectory : null;
 
+    // What the pages, /api/models, /readyz, 503 bodies and the start's log line say of a store in Redis: its endpoints only.
+    // Until 2026-12-07 they showed the connection string as given, so a password written in it
+    // ("127.0.0.1:6379,password=…", which StackExchange.Redis accepts) was shown to anyone who could reach the port.
+    internal static string DescribeRedis(string? endpoints, RedisOptions security, string prefix) =>
+        "Redis " + RedisConnectionFactory.Describe(endpoints, security.Tls) + " prefix " + prefix;
+
     private static (IModelRegistry? Registry, string? Description, IReadOnlyList<IDisposable> Owned, IConnectionMultiplexer? Connection) OpenRegistry(ModelOptions model, RedisOptions security)
     {
         if (!string.IsNullOrWhiteSpace(model.RegistryRedis))
         {
             // The worker's own watcher holds another connection: the web view's reads never queue behind its work.
             var connection = RedisConnectionFactory.ConnectAsync(model.RegistryRedis, security).GetAwaiter().GetResult();
-            return (new RedisModelRegistry(connection, model.RegistryPrefix), "Redis " + model.RegistryRedis + " prefix " + model.RegistryPrefix, [connection], connection);
+            return (new RedisModelRegistry(connection, model.RegistryPrefix), DescribeRedis(model.RegistryRedis, security, model.RegistryPrefix), [connection], connection);
         }
 
         if (!string.IsNullOrWhiteSpace(model.RegistryDirectory))

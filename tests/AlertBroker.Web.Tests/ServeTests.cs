@@ -28,10 +28,15 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
     }
 
     /// <summary>As <c>ServeCommand</c> builds it: the worker's HTTP wiring plus the standalone web view.</summary>
-    internal static WebApplication BuildServe(Dictionary<string, string?> settings)
+    internal static WebApplication BuildServe(Dictionary<string, string?> settings, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddAlertBrokerHttp();
         builder.AddAlertBrokerWebStandalone();

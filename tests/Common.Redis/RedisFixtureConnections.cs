@@ -8,7 +8,7 @@ internal static class RedisFixtureConnections
 {
     /// <summary>The <c>AlertBroker:Redis</c> settings that open this server (none for a plain one).</summary>
     public static RedisOptions SecurityOptions(this RedisServerFixture redis) => !redis.Tls
-        ? RedisOptions.None
+        ? redis.Password is null ? RedisOptions.None : new RedisOptions { User = redis.User, Password = redis.Password }
         : new RedisOptions
         {
             User = redis.User,

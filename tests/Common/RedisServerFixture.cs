@@ -31,7 +31,7 @@ public class RedisServerFixture : IAsyncLifetime
     {
     }
 
-    protected RedisServerFixture(bool secure, bool requireClientCertificate)
+    protected RedisServerFixture(bool secure, bool requireClientCertificate, bool requirePassword = false)
     {
         _secure = secure;
         _requireClientCertificate = requireClientCertificate;
@@ -39,6 +39,12 @@ public class RedisServerFixture : IAsyncLifetime
         {
             User = "alertbroker";
             Password = "pw-" + Guid.NewGuid().ToString("N");
+        }
+        else if (requirePassword)
+        {
+            // Spaces, as StackExchange.Redis accepts in a password=: a redaction that stops at one leaves the rest shown.
+            User = "alertbroker";
+            Password = "S3cret " + Guid.NewGuid().ToString("N") + " pw";
         }
     }
 
@@ -50,10 +56,10 @@ public class RedisServerFixture : IAsyncLifetime
     /// <summary>Why the server is not available (redis-server or openssl missing), when it is not.</summary>
     public string UnavailableReason { get; protected set; } = "redis-server is not installed (run eng/setup.sh)";
 
-    /// <summary>The endpoint, <c>127.0.0.1:PORT</c>; a secure server also needs <see cref="User"/>, <see cref="Password"/> and TLS.</summary>
+    /// <summary>The endpoint, <c>127.0.0.1:PORT</c>; a secure server also needs <see cref="User"/>, <see cref="Password"/> and TLS, a password-protected one the password.</summary>
     public virtual string Configuration => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The ACL user (secure servers only; the <c>default</c> user is off there).</summary>
+    /// <summary>The ACL user (secure and password-protected servers only; the <c>default</c> user is off on a secure one).</summary>
     public string? User { get; }
 
     public string? Password { get; }
@@ -113,6 +119,11 @@ public class RedisServerFixture : IAsyncLifetime
             else
             {
                 arguments.AddRange(["--port", portText]);
+                if (Password is not null)
+                {
+                    arguments.AddRange(["--requirepass", Password]);
+                    arguments.AddRange(["--user", User!, "on", ">" + Password, "~*", "&*", "+@all"]);
+                }
             }
 
             var log = new StringBuilder();
@@ -207,7 +218,11 @@ public class RedisServerFixture : IAsyncLifetime
 
                 await tls.AuthenticateAsClientAsync(options).ConfigureAwait(false);
                 stream = tls;
-                var auth = await SendAsync(stream, ["AUTH", User!, Password!]).ConfigureAwait(false);
+            }
+
+            if (Password is not null)
+            {
+                var auth = await SendAsync(stream, ["AUTH", User!, Password]).ConfigureAwait(false);
                 if (!auth.StartsWith("+OK", StringComparison.Ordinal))
                 {
                     throw new InvalidOperationException("AUTH failed: " + auth);
@@ -448,6 +463,18 @@ public sealed class SecureRedisServerFixture : RedisServerFixture
 {
     public SecureRedisServerFixture()
         : base(secure: true, requireClientCertificate: false)
+    {
+    }
+}
+
+/// <summary>
+/// A plain (no TLS) redis-server that requires a password: the <c>default</c> user's (<c>requirepass</c>) and an ACL user
+/// <see cref="RedisServerFixture.User"/> with the same one, which holds spaces.
+/// </summary>
+public sealed class PasswordRedisServerFixture : RedisServerFixture
+{
+    public PasswordRedisServerFixture()
+        : base(secure: false, requireClientCertificate: false, requirePassword: true)
     {
     }
 }

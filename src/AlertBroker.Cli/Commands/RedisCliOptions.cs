@@ -130,7 +130,13 @@ internal sealed class RedisCliOptions
         return section.Get<RedisOptions>() ?? new RedisOptions();
     }
 
-    /// <summary>For <c>run</c>: the options given on the command line as configuration overrides (validated with the rest of the configuration).</summary>
+    /// <summary>
+    /// For <c>run</c> and <c>serve</c>: the options given on the command line as configuration overrides (validated with the
+    /// rest of the configuration), and <c>$ALERTBROKER_REDIS_PASSWORD</c> where <c>--redis-password</c> is not given, as its
+    /// help says; so, as for the other commands (<see cref="Read"/>), the variable wins over <c>AlertBroker__Redis__Password</c>
+    /// and a <c>--config</c> file, and the option over the variable. Until 2026-12-07 run and serve ignored the variable
+    /// (a password-protected Redis answered NOAUTH: exit 4).
+    /// </summary>
     public void AddOverrides(ParseResult parse, IDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(parse);
@@ -145,7 +151,7 @@ internal sealed class RedisCliOptions
         }
 
         Set(nameof(RedisOptions.User), parse.GetValue(User));
-        Set(nameof(RedisOptions.Password), parse.GetValue(Password));
+        Set(nameof(RedisOptions.Password), parse.GetValue(Password) ?? NullIfEmpty(Environment.GetEnvironmentVariable(PasswordVariable)));
         var ca = parse.GetValue(Ca);
         var certificate = parse.GetValue(Certificate);
         if (parse.GetValue(Tls) || ca is not null || certificate is not null)

@@ -341,7 +341,7 @@ internal static class RunCommand
     /// </summary>
     internal static void WarnModelIgnoredForRegistry(IConfiguration configuration, IReadOnlyDictionary<string, string?> overrides)
     {
-        var registry = NullIfBlank(configuration["AlertBroker:Model:RegistryRedis"]) is { } redis ? $"the registry in Redis {redis}"
+        var registry = NullIfBlank(configuration["AlertBroker:Model:RegistryRedis"]) is { } redis ? $"the registry in Redis {RedisConnectionFactory.Describe(redis)}"
             : NullIfBlank(configuration["AlertBroker:Model:RegistryDirectory"]) is { } directory ? $"the registry directory {directory}"
             : null;
         if (registry is null || !overrides.Keys.Any(k => k.StartsWith("AlertBroker:Model:Paths:", StringComparison.Ordinal)))
