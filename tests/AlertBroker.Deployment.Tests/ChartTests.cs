@@ -405,6 +405,27 @@ public sealed partial class ChartTests
     [InlineData("config.Metadata.Redis[0]=meta:6379,config.Metadata.Redis[1]=user=ab\\,password=S3cret-metal-7Q", "config.Metadata.Redis")]
     [InlineData("config.Telemetry.OtlpEndpoint=https://ab:S3cret-otlp-7Q@collector:4318", "config.Telemetry.OtlpEndpoint")]
     [InlineData("config.Telemetry.OtlpEndpoint=https://S3cret-otlpu-7Q@collector", "config.Telemetry.OtlpEndpoint")]
+
+    // Found by the security review: docs/deployment.md said these were refused, and each was rendered with the secret in
+    // the Deployment (extraEnv) or the ConfigMap (a URL's query). The OTLP headers carry the collector's credentials, so
+    // a plain value there is refused whatever it looks like; other names by what the value looks like.
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].value=Authorization=Bearer S3cret-otlph-7Q", "extraEnv[0] OTEL_EXPORTER_OTLP_HEADERS has a plain value: the OTLP exporter's headers carry the collector's credentials")]
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].value=x-honeycomb-team=S3cret-otlph2-7Q", "extraEnv[0] OTEL_EXPORTER_OTLP_HEADERS has a plain value")]
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_TRACES_HEADERS,extraEnv[0].value=S3cret-otlph3-7Q", "extraEnv[0] OTEL_EXPORTER_OTLP_TRACES_HEADERS has a plain value")]
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].value=Authorization=Bearer $(OTLP_TOKEN)\\,x-team=S3cret-otlph4-7Q", "extraEnv[0] OTEL_EXPORTER_OTLP_HEADERS has a plain value")]
+    [InlineData("extraEnv[0].name=CACHE_URL,extraEnv[0].value=redis://$(REDIS_USER):S3cret-envref-7Q@redis:6379", "extraEnv[0] CACHE_URL has a plain value holding what looks like a credential (user info in a URL")]
+    [InlineData("extraEnv[0].name=SCHEMA_REGISTRY,extraEnv[0].value=https://bob:S3cret-envurl-7Q@sr.example:8081", "extraEnv[0] SCHEMA_REGISTRY has a plain value holding what looks like a credential (user info in a URL")]
+    [InlineData("extraEnv[0].name=GIT_REMOTE,extraEnv[0].value=https://S3cret-envurl2-7Q@git.example/models.git", "extraEnv[0] GIT_REMOTE has a plain value holding what looks like a credential (user info in a URL")]
+    [InlineData("extraEnv[0].name=REDIS_CONFIGURATION,extraEnv[0].value=redis:6379\\,password=S3cret-envredis-7Q", "extraEnv[0] REDIS_CONFIGURATION has a plain value holding what looks like a credential (a value for the key 'password')")]
+    [InlineData("extraEnv[0].name=COLLECTOR_HEADER,extraEnv[0].value=Authorization: Basic S3cret-envbasic-7Q", "extraEnv[0] COLLECTOR_HEADER has a plain value holding what looks like a credential (an Authorization header's credential")]
+    [InlineData("extraEnv[0].name=UPSTREAM,extraEnv[0].value=bearer S3cret-envbearer-7Q", "(an Authorization header's credential")]
+    [InlineData("extraEnv[0].name=WEBHOOK,extraEnv[0].value=https://hooks.example/x?channel=a&api_key=S3cret-envq-7Q", "extraEnv[0] WEBHOOK has a plain value holding what looks like a credential (a value for the key 'api_key')")]
+    [InlineData("extraEnv[0].name=STORAGE,extraEnv[0].value=AccountName=ab;AccountKey=S3cret-envaz-7Q", "(a value for the key 'AccountKey')")]
+    [InlineData("config.Telemetry.OtlpEndpoint=http://collector:4317/?api_key=S3cret-otlpq-7Q", "config.Telemetry.OtlpEndpoint holds what looks like a credential (a value for the key 'api_key'), which would be in the ConfigMap")]
+    [InlineData("config.Schemas.RegistryUrl=https://sr:8081/?password=S3cret-srq-7Q", "config.Schemas.RegistryUrl holds what looks like a credential (a value for the key 'password'), which would be in the ConfigMap")]
+    [InlineData("config.Schemas.RegistryUrl=https://sr-0:8081\\,https://sr-1:8081/?access_token=S3cret-srq2-7Q", "config.Schemas.RegistryUrl holds what looks like a credential (a value for the key 'access_token')")]
+    [InlineData("metrics.prometheusRule.runbookUrl=https://wiki.example/runbook?token=S3cret-rbq-7Q", "metrics.prometheusRule.runbookUrl holds what looks like a credential (a value for the key 'token'), which would be in the PrometheusRule")]
+    [InlineData("metrics.prometheusRule.runbookUrl=https://ops:S3cret-rbu-7Q@wiki.example/runbook", "metrics.prometheusRule.runbookUrl holds what looks like a credential (user info in a URL")]
     public void Template_SecretGivenAsAValue_IsRefusedAndNotEchoed(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
@@ -413,6 +434,20 @@ public sealed partial class ChartTests
         Assert.Contains(expected, result.All, StringComparison.Ordinal);
         var secret = SecretInSet().Match(set).Value;
         Assert.DoesNotContain(secret, result.All, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A plain extraEnv value holding a JSON object with a credential member (given with --set-json, which --set cannot
+    /// express) is refused like a key=value pair, and neither the secret nor the value is echoed.
+    /// </summary>
+    [HelmFact]
+    public void Template_ExtraEnvJsonValueWithACredentialMember_IsRefusedAndNotEchoed()
+    {
+        var result = Helm.Run("template", "ab", Helm.Chart, "-f", Helm.Values("minimal"), "--set-json", """extraEnv=[{"name":"CLIENT_SETTINGS","value":"{\"url\": \"https://api.example\", \"client_secret\": \"S3cret-json-7Q\"}"}]""");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("extraEnv[0] CLIENT_SETTINGS has a plain value holding what looks like a credential (a value for the key 'client_secret')", result.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3cret-json-7Q", result.All, StringComparison.Ordinal);
     }
 
     [HelmFact]
@@ -815,12 +850,81 @@ public sealed partial class ChartTests
     // offsets expired, or whose pattern matches a new topic) never woke the workers.
     [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*", "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (config.Kafka.TopicPattern is set, so KEDA is given no topic)")]
     [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics={ztf_a,ztf_b}", "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (config.Kafka.Topics has more than one topic, so KEDA is given no topic)")]
+
+    // Found by the chart review: KEDA was given a topic the workers never read (its lag is not theirs and, with no offset
+    // committed, only grows: maxReplicas workers for ever).
+    [InlineData("autoscaling.mode=keda,autoscaling.keda.topic=ztf_20261122_programid1", "autoscaling.keda.topic 'ztf_20261122_programid1' is not in config.Kafka.Topics [ztf_20261121_programid1]: the workers never read it")]
+    [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics=null,config.Kafka.TopicPattern=^ztf_.*,autoscaling.keda.topic=lsst_alerts", "autoscaling.keda.topic 'lsst_alerts' does not match config.Kafka.TopicPattern '^ztf_.*': the workers never read it")]
+    [InlineData("autoscaling.mode=keda,config.Kafka.TopicPattern=^ztf_.*,autoscaling.keda.topic=lsst_alerts", "autoscaling.keda.topic 'lsst_alerts' is not in config.Kafka.Topics [ztf_20261121_programid1] and does not match config.Kafka.TopicPattern '^ztf_.*'")]
+
+    // Found by the chart review: a static member id from extraEnv with one value for every pod was accepted, while the
+    // same setting under config was refused; the workers fence each other (exit 70).
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].value=worker-0", "extraEnv[0] gives AlertBroker__Kafka__Properties__group.instance.id the same value in every pod (a plain value): with more than one worker")]
+    [InlineData("replicaCount=1,autoscaling.mode=keda,extraEnv[0].name=AlertBroker:Kafka:Properties:group.instance.id,extraEnv[0].value=worker-0", "extraEnv[0] gives AlertBroker:Kafka:Properties:group.instance.id the same value in every pod (a plain value)")]
+    [InlineData("replicaCount=1,updateStrategy.rollingUpdate.maxSurge=1,updateStrategy.rollingUpdate.maxUnavailable=0,extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].value=worker-0", "extraEnv[0] gives AlertBroker__Kafka__Properties__group.instance.id the same value in every pod (a plain value)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].valueFrom.configMapKeyRef.name=ids,extraEnv[0].valueFrom.configMapKeyRef.key=id", "the same value in every pod (a value from a ConfigMap, a Secret or a resource)")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].valueFrom.fieldRef.fieldPath=spec.nodeName", "the same value in every pod (valueFrom.fieldRef spec.nodeName, which the pods share)")]
+
+    // Found by the chart review: the web view, which has no authentication, was put outside the cluster without a word.
+    [InlineData("config.Web.Enabled=true,metrics.service.type=LoadBalancer", "config.Web.Enabled with metrics.service.type LoadBalancer makes the web view reachable from outside the cluster, and it has no authentication")]
+    [InlineData("config.Web.Enabled=true,metrics.service.type=NodePort", "config.Web.Enabled with metrics.service.type NodePort makes the web view reachable from outside the cluster")]
+    [InlineData("config.Web.Enabled=true,metrics.service.type=NodePort,metrics.service.allowWebViewOutsideCluster=yes", "metrics.service.allowWebViewOutsideCluster: Invalid type. Expected: boolean")]
+
+    // A null output topic was left to the worker's default, beyond the checks of the output topics; two were refused as
+    // "both '%!s(<nil>)'".
+    [InlineData("config.Kafka.ShadowTopic=null", "config.Kafka.ShadowTopic must be set: the topic the worker writes the classifications of shadow models to")]
     public void Template_InvalidValues_AreRefused(string set, string expected)
     {
         var result = Helm.TryTemplate(["minimal"], set);
 
         Assert.True(result.ExitCode != 0, "accepted: " + set);
         Assert.Contains(expected, result.All, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Two null output topics were refused as "config.Kafka.OutputTopic and DeadLetterTopic are both '%!s(&lt;nil&gt;)'";
+    /// each is named as a topic that must be set, as the worker says.
+    /// </summary>
+    [HelmFact]
+    public void Template_TwoNullOutputTopics_SayEachMustBeSet()
+    {
+        var result = Helm.TryTemplate(["minimal"], "config.Kafka.OutputTopic=null,config.Kafka.DeadLetterTopic=null");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("config.Kafka.OutputTopic must be set: the topic the worker writes its classifications to", result.All, StringComparison.Ordinal);
+        Assert.Contains("config.Kafka.DeadLetterTopic must be set: the topic the worker writes the alerts it cannot process to", result.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("%!", result.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("are both", result.All, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// NOTES.txt says when the HTTP surfaces, which have no authentication, are reachable beyond what the operator may
+    /// expect: a NodePort or LoadBalancer Service (metrics, health and, when enabled, the web view), and the web view
+    /// open to every pod without a NetworkPolicy that lists who may connect. Until 2026-12-07 it said nothing.
+    /// </summary>
+    [HelmTheory]
+    [InlineData("metrics.service.type=NodePort", "WARNING: metrics.service.type NodePort puts /metrics, /healthz and /readyz outside\nthe cluster, without authentication")]
+    [InlineData("config.Web.Enabled=true,metrics.service.type=LoadBalancer,metrics.service.allowWebViewOutsideCluster=true", "WARNING: metrics.service.type LoadBalancer puts the web view (pages and JSON API), /metrics, /healthz and /readyz outside")]
+    [InlineData("config.Web.Enabled=true,metrics.service.type=LoadBalancer,metrics.service.allowWebViewOutsideCluster=true", "No NetworkPolicy limits who may connect")]
+    [InlineData("config.Web.Enabled=true", "WARNING: the web view (pages and JSON API) has no authentication, and every pod of the cluster can reach it")]
+    [InlineData("config.Web.Enabled=true,networkPolicy.enabled=true", "WARNING: the web view (pages and JSON API) has no authentication, and every pod of the cluster can reach it")]
+    public void Notes_SurfacesWithoutAuthenticationWithinReach_AreWarnedOf(string set, string expected)
+    {
+        var notes = Helm.Notes(["minimal"], set);
+
+        Assert.Contains(expected, notes, StringComparison.Ordinal);
+    }
+
+    [HelmTheory]
+    [InlineData("metrics.port=9464")]
+    [InlineData("config.Web.Enabled=true,networkPolicy.enabled=true,networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring")]
+    [InlineData("metrics.service.enabled=false,metrics.service.type=NodePort")]
+    public void Notes_ClusterIpOrAWebViewBehindANetworkPolicy_WarnOfNoExposure(string set)
+    {
+        var notes = Helm.Notes(["minimal"], set);
+
+        Assert.Contains("Upgrading, rolling back and promoting models", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("authentication", notes, StringComparison.Ordinal);
     }
 
     [HelmTheory]
@@ -861,6 +965,33 @@ public sealed partial class ChartTests
     [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].valueFrom.fieldRef.fieldPath=metadata.name")]
     [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].valueFrom.secretKeyRef.name=otlp,extraEnv[0].valueFrom.secretKeyRef.key=headers")]
     [InlineData("config.Metadata.Redis=meta:6379\\,ssl=false")]
+
+    // Ordinary values beside the credential checks: pairs, URLs, host:port and addresses that name no secret.
+    [InlineData("extraEnv[0].name=OTEL_RESOURCE_ATTRIBUTES,extraEnv[0].value=deployment.environment=prod\\,service.namespace=alerts")]
+    [InlineData("extraEnv[0].name=UPSTREAM,extraEnv[0].value=http://auth:8080/path?monkey=1&max_tokens=5&sort=key")]
+    [InlineData("extraEnv[0].name=CONTACT,extraEnv[0].value=ops@example.org")]
+    [InlineData("extraEnv[0].name=NO_PROXY,extraEnv[0].value=.svc\\,.cluster.local\\,10.0.0.0/8")]
+    [InlineData("extraEnv[0].name=DOTNET_ENVIRONMENT,extraEnv[0].value=Production,extraEnv[1].name=TZ,extraEnv[1].value=UTC")]
+    [InlineData("config.Schemas.RegistryUrl=https://sr-0:8081\\,https://sr-1:8081")]
+    [InlineData("config.Telemetry.OtlpEndpoint=http://otel-collector.monitoring:4318/v1?compression=gzip")]
+
+    // A value composed from variables that come from a Secret ($(NAME), which Kubernetes expands) holds no credential.
+    [InlineData("extraEnv[0].name=OTLP_TOKEN,extraEnv[0].valueFrom.secretKeyRef.name=otlp,extraEnv[0].valueFrom.secretKeyRef.key=token,extraEnv[1].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[1].value=Authorization=Bearer $(OTLP_TOKEN)")]
+    [InlineData("extraEnv[0].name=OTEL_EXPORTER_OTLP_HEADERS,extraEnv[0].value=api-key=$(OTLP_KEY)\\,x-team=$(OTLP_TEAM)")]
+    [InlineData("extraEnv[0].name=CACHE_URL,extraEnv[0].value=redis://:$(REDIS_PASSWORD)@redis:6379")]
+    [InlineData("extraEnv[0].name=CACHE_CONFIGURATION,extraEnv[0].value=redis:6379\\,user=ab\\,password=$(REDIS_PASSWORD)")]
+    [InlineData("metrics.prometheusRule.runbookUrl=https://wiki.example/runbooks/alertbroker?view=full#alerts")]
+
+    // The web view outside the cluster when it is meant; metrics alone there (a warning in NOTES.txt); KEDA watching an
+    // input topic; a static member id in extraEnv for one worker.
+    [InlineData("config.Web.Enabled=true,metrics.service.type=LoadBalancer,metrics.service.allowWebViewOutsideCluster=true")]
+    [InlineData("config.Web.Enabled=true,metrics.service.enabled=false,metrics.service.type=LoadBalancer")]
+    [InlineData("metrics.service.type=NodePort")]
+    [InlineData("autoscaling.mode=keda,autoscaling.keda.topic=ztf_20261121_programid1")]
+    [InlineData("autoscaling.mode=keda,autoscaling.minReplicas=0,config.Kafka.Topics=null,config.Kafka.TopicPattern=^(ztf|lsst)_.*,autoscaling.keda.topic=lsst_alerts")]
+    [InlineData("autoscaling.keda.topic=not-read-while-mode-is-none")]
+    [InlineData("replicaCount=1,extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].value=worker-0")]
+    [InlineData("extraEnv[0].name=AlertBroker__Kafka__Properties__group.instance.id,extraEnv[0].valueFrom.fieldRef.fieldPath=status.podIP")]
     public void Template_ValidValuesNearTheLimits_AreAccepted(string set)
     {
         var result = Helm.TryTemplate(["minimal"], set);

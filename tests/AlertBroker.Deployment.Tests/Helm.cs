@@ -66,6 +66,55 @@ internal static class Helm
         return Run([.. args]);
     }
 
+    /// <summary>
+    /// The chart's NOTES.txt as <c>helm install</c> would print it, which <c>helm template</c> leaves out and
+    /// <c>install --dry-run</c> renders only with a cluster: a copy of the chart gets a template that renders the notes
+    /// (tpl, so the chart's named templates apply) into a YAML string; fails the test if helm fails.
+    /// </summary>
+    public static string Notes(string[] valueFiles, params string[] sets)
+    {
+        var copy = Directory.CreateTempSubdirectory("ab-chart-notes-");
+        try
+        {
+            CopyDirectory(Chart, copy.FullName);
+            File.Copy(System.IO.Path.Combine(copy.FullName, "templates", "NOTES.txt"), System.IO.Path.Combine(copy.FullName, "notes-under-test.txt"));
+            File.WriteAllText(System.IO.Path.Combine(copy.FullName, "templates", "notes-under-test.yaml"), "notes: {{ tpl (.Files.Get \"notes-under-test.txt\") . | toJson }}\n");
+            var args = new List<string> { "template", "ab", copy.FullName, "--namespace", "alerts", "--show-only", "templates/notes-under-test.yaml" };
+            foreach (var f in valueFiles)
+            {
+                args.Add("-f");
+                args.Add(Values(f));
+            }
+
+            foreach (var s in sets)
+            {
+                args.Add("--set");
+                args.Add(s);
+            }
+
+            var result = Run([.. args]);
+            Assert.True(result.ExitCode == 0, "helm template failed:\n" + result.StandardError);
+            return Manifests.Parse(result.StandardOutput).Documents.Single().Str("notes")!;
+        }
+        finally
+        {
+            copy.Delete(recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, dir)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, file)));
+        }
+    }
+
     private static string? Locate()
     {
         var configured = Environment.GetEnvironmentVariable("ALERTBROKER_HELM");

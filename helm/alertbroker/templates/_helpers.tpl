@@ -303,6 +303,45 @@ Telemetry:HttpPort comes from metrics.port; the host's shutdownTimeoutSeconds fr
 {{- end -}}
 
 {{/*
+What in a value looks like a credential, in words that do not repeat it (helm prints the error; CI logs keep it); empty
+when nothing does. User info in a URL (scheme://user:password@host), an Authorization header's scheme and credential
+(Bearer …, Basic …), and a key=value pair whose key names a secret, at the start or after a space, '?', '&', '#', ';' or
+',' (a URL's query, a connection string, OTLP headers) or as a JSON member. Short words (key, pwd, sig, auth, pass)
+count alone or after '_', '.' or '-' only, so that "monkey=" or "host:port" pass. A Kubernetes reference to another
+variable, $(NAME), is no credential: "redis://:$(REDIS_PASSWORD)@redis:6379" or "password=$(PW)" compose a value from
+one that comes from a Secret.
+*/}}
+{{- define "alertbroker.credentialHint" -}}
+{{- $v := toString . -}}
+{{- $ref := "\\$\\([A-Za-z_][A-Za-z0-9_]*\\)" -}}
+{{- $secretKey := "(?i)((password|passwd|secret|token|apikey|accesskey|accountkey|credentials?|signature|authorization)|(^|[_.-])(pass|pwd|key|sig|auth))$" -}}
+{{- $found := "" -}}
+{{- range $userinfo := regexFindAll "(?i)[a-z][a-z0-9+.-]*://[^/?#@\\s]*@" $v -1 -}}
+{{- $userinfo = regexReplaceAll "^[^:]*://(.*)@$" $userinfo "${1}" -}}
+{{- /* The password, or a user name alone (a token given as the user, https://TOKEN@host). */ -}}
+{{- $secret := ternary (regexReplaceAll "^[^:]*:" $userinfo "") $userinfo (contains ":" $userinfo) -}}
+{{- if regexReplaceAll $ref $secret "" -}}
+{{- $found = "user info in a URL, scheme://user:password@host" -}}
+{{- break -}}
+{{- end -}}
+{{- end -}}
+{{- if $found -}}
+{{- else if regexMatch "(?i)(^|[^a-z0-9])(bearer|basic)\\s+[a-z0-9._~+/-]{6,}" $v -}}
+{{- $found = "an Authorization header's credential, Bearer or Basic" -}}
+{{- else -}}
+{{- range $pair := concat (regexFindAll "(^|[\\s?&#;,])[A-Za-z0-9_.-]+\\s*=\\s*[^\\s&#;,]+" $v -1) (regexFindAll "\"[A-Za-z0-9_.-]+\"\\s*:\\s*\"[^\"]+" $v -1) -}}
+{{- $key := regexReplaceAll "^[\\s?&#;,\"]*([A-Za-z0-9_.-]+)[\\s\"]*[=:].*$" $pair "${1}" -}}
+{{- $value := regexReplaceAll "^[^=:]*[=:][\\s\"]*" $pair "" -}}
+{{- if and (regexMatch $secretKey $key) (regexReplaceAll $ref $value "") -}}
+{{- $found = printf "a value for the key '%s'" $key -}}
+{{- break -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $found -}}
+{{- end -}}
+
+{{/*
 Every key of `config` (values.schema.json, which allows no other), by section: what extraEnv may not set, whether the
 value is set, empty or null (Helm drops a null key from .Values, so they cannot be read from there). A test keeps this
 list equal to the schema's.
@@ -390,10 +429,10 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- /* A static member id in Properties is every replica's: a second member with it fences the first (librdkafka's fatal
      error, exit 70), so more than one worker at a time, or a rollout that starts the new pod before the old one stops,
      only crash-loops. It was rendered. */ -}}
-{{- if hasKey ($c.Kafka.Properties | default dict) "group.instance.id" -}}
 {{- $ru := .Values.updateStrategy.rollingUpdate | default dict -}}
 {{- $several := ternary (gt (int .Values.autoscaling.maxReplicas) 1) (gt (int .Values.replicaCount) 1) (ne .Values.autoscaling.mode "none") -}}
 {{- $surge := and (eq .Values.updateStrategy.type "RollingUpdate") (not (regexMatch "^0+%?$" (toString (get $ru "maxSurge" | default 0)))) -}}
+{{- if hasKey ($c.Kafka.Properties | default dict) "group.instance.id" -}}
 {{- if or $several $surge -}}
 {{- $errors = append $errors "config.Kafka.Properties.group.instance.id is shared by every worker: with more than one (replicaCount, autoscaling.maxReplicas) or a surge pod (updateStrategy.rollingUpdate.maxSurge) a second member with that id fences the first, which stops (exit 70). A static member needs an id of its own per pod that survives the pod's restart (docs/operations.md, \"Static membership\")" -}}
 {{- end -}}
@@ -401,7 +440,17 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- if and (empty $c.Kafka.Topics) (not $c.Kafka.TopicPattern) -}}
 {{- $errors = append $errors "set config.Kafka.Topics (a list) or config.Kafka.TopicPattern (a regular expression starting with ^)" -}}
 {{- end -}}
-{{- $outputs := list (list "OutputTopic" $c.Kafka.OutputTopic) (list "DeadLetterTopic" $c.Kafka.DeadLetterTopic) (list "ShadowTopic" $c.Kafka.ShadowTopic) -}}
+{{- /* A null output topic (Helm drops the key, the schema never sees it) was left out of the file, to the worker's built-in
+     default, beyond the checks below. Until 2026-12-07 one was rendered, and two were refused as "both '%!s(<nil>)'". The
+     worker needs all three (an empty one "must be set"), and the chart's defaults give them. */ -}}
+{{- $outputs := list -}}
+{{- range $o := list (list "OutputTopic" $c.Kafka.OutputTopic "its classifications") (list "DeadLetterTopic" $c.Kafka.DeadLetterTopic "the alerts it cannot process") (list "ShadowTopic" $c.Kafka.ShadowTopic "the classifications of shadow models") -}}
+{{- if trim (toString ((index $o 1) | default "")) -}}
+{{- $outputs = append $outputs $o -}}
+{{- else -}}
+{{- $errors = append $errors (printf "config.Kafka.%s must be set: the topic the worker writes %s to (a null one is left out of the configuration file, to the worker's built-in default, where the chart's checks of the output topics against the input topics and each other do not reach it)" (index $o 0) (index $o 2)) -}}
+{{- end -}}
+{{- end -}}
 {{- range $i, $o := $outputs -}}
 {{- if has (index $o 1) ($c.Kafka.Topics | default list) -}}
 {{- $errors = append $errors (printf "config.Kafka.%s '%s' is also an input topic (config.Kafka.Topics): the worker would read back what it writes, without end" (index $o 0) (index $o 1)) -}}
@@ -445,6 +494,15 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- range $key, $value := dict "config.State.Redis" $c.State.Redis "config.Model.RegistryRedis" $c.Model.RegistryRedis "config.Metadata.Redis" $c.Metadata.Redis -}}
 {{- if regexMatch "(?i)(password|user|pwd)\\s*=" (include "alertbroker.endpoints" $value) -}}
 {{- $errors = append $errors (printf "%s must name endpoints only: credentials in it would land in a ConfigMap; use security.redis.auth.existingSecret" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- /* The URL-valued keys go into the ConfigMap (the runbook link into the PrometheusRule, and every alert's notification).
+     The schema refuses user info in the two of config; until 2026-12-07 a credential in the query
+     (http://collector:4317/?api_key=…) was rendered. */ -}}
+{{- $urls := list (list "config.Telemetry.OtlpEndpoint" $c.Telemetry.OtlpEndpoint "a collector's credentials go in extraEnv as OTEL_EXPORTER_OTLP_HEADERS, valueFrom a Secret") (list "config.Schemas.RegistryUrl" $c.Schemas.RegistryUrl "the registry's credentials come from security.schemaRegistry.auth.existingSecret") (list "metrics.prometheusRule.runbookUrl" .Values.metrics.prometheusRule.runbookUrl "link to a page that needs no credential in its address") -}}
+{{- range $u := $urls -}}
+{{- with include "alertbroker.credentialHint" (index $u 1) -}}
+{{- $errors = append $errors (printf "%s holds what looks like a credential (%s), which would be in the %s for anyone who may read it: %s" (index $u 0) . (ternary "PrometheusRule" "ConfigMap" (hasPrefix "metrics." (index $u 0))) (index $u 2)) -}}
 {{- end -}}
 {{- end -}}
 {{- range $survey := list "Ztf" "Lsst" -}}
@@ -514,6 +572,25 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
      Until 2026-12-07 it was rendered, with config.Kafka.TopicPattern or more than one input topic. */ -}}
 {{- if and (eq $a.mode "keda") (lt (int $a.minReplicas) 1) (not (include "alertbroker.kedaTopic" .)) -}}
 {{- $errors = append $errors (printf "autoscaling.mode keda with autoscaling.minReplicas 0 needs autoscaling.keda.topic here (%s, so KEDA is given no topic): without one KEDA reads the lag only of the topics the consumer group has committed offsets for, and at zero workers a group that never committed, whose offsets expired or whose pattern matches a new topic shows no lag, so the workers would never start; set autoscaling.keda.topic (the input topic whose lag wakes and scales them) or autoscaling.minReplicas 1" (ternary "config.Kafka.TopicPattern is set" "config.Kafka.Topics has more than one topic" (not (empty $c.Kafka.TopicPattern)))) -}}
+{{- end -}}
+{{- /* A topic the group never reads has no committed offset: KEDA counts its whole log as lag (offsetResetPolicy earliest,
+     the default), which only grows, and keeps maxReplicas workers running, or none (latest). Until 2026-12-07 any name
+     was rendered. A pattern with what RE2 lacks (a backreference, \< \>) is left alone, as for the output topics
+     above. */ -}}
+{{- if and (eq $a.mode "keda") $a.keda.topic -}}
+{{- $topic := toString $a.keda.topic -}}
+{{- $pattern := toString ($c.Kafka.TopicPattern | default "") -}}
+{{- $read := or (has $topic ($c.Kafka.Topics | default list)) (and $pattern (or (regexMatch "\\\\[1-9<>]" $pattern) (regexMatch $pattern $topic))) -}}
+{{- if not $read -}}
+{{- $inputs := list -}}
+{{- with $c.Kafka.Topics -}}
+{{- $inputs = append $inputs (printf "is not in config.Kafka.Topics [%s]" (join ", " .)) -}}
+{{- end -}}
+{{- with $pattern -}}
+{{- $inputs = append $inputs (printf "does not match config.Kafka.TopicPattern '%s'" .) -}}
+{{- end -}}
+{{- $errors = append $errors (printf "autoscaling.keda.topic '%s' %s: the workers never read it or commit an offset there, so KEDA would scale on a lag that is not theirs (with AutoOffsetReset earliest the whole topic, which only grows: autoscaling.maxReplicas workers for ever; with latest none); name an input topic" $topic (join " and " $inputs)) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $a.mode "hpa") (not (dig "requests" "cpu" "" .Values.resources)) -}}
 {{- $errors = append $errors "autoscaling.mode hpa scales on CPU utilisation, which needs resources.requests.cpu" -}}
@@ -628,6 +705,50 @@ the chart renders nothing: a worker that would only crash-loop is not installed.
 {{- else if $match -}}
 {{- $errors = append $errors (printf "extraEnv[%d] sets %s, which belongs to %s: set it there, where the chart checks it with the other values (from extraEnv it would escape those checks; while a value is empty the chart leaves it out of the configuration file, and the worker's default applies)" $i $e.name (get $configKeys $match)) -}}
 {{- end -}}
+{{- /* A plain value is in the Deployment for anyone who may read it, and in the release's stored values. The schema
+     refuses one only by the name (password, secret, token, credential); until 2026-12-07 the values were not looked at,
+     and OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer …", which values.yaml points collector credentials to, a URL
+     with user info or a connection string with password= were rendered. The OTLP exporter's headers are the collector's
+     credentials whatever they look like, so a plain value there is refused unless it is composed from variables that
+     come from a Secret. Neither message echoes the value. */ -}}
+{{- $plain := and (hasKey $e "value") (ne (toString $e.value) "") -}}
+{{- if and $plain (regexMatch "(?i)^OTEL_EXPORTER_OTLP(_[A-Z]+)?_HEADERS$" $e.name) -}}
+{{- /* Unless every header's value is composed of variables from elsewhere ($(NAME), defined earlier in the list from a
+     Secret), with at most a scheme word before: "Authorization=Bearer $(OTLP_TOKEN)". */ -}}
+{{- $composed := true -}}
+{{- range $header := splitList "," (toString $e.value) -}}
+{{- $hv := regexReplaceAll "^[^=]*=" $header "" -}}
+{{- if not (and (regexMatch "\\$\\([A-Za-z_][A-Za-z0-9_]*\\)" $hv) (regexMatch "^\\s*([A-Za-z]+\\s+)?$" (regexReplaceAll "\\$\\([A-Za-z_][A-Za-z0-9_]*\\)" $hv ""))) -}}
+{{- $composed = false -}}
+{{- end -}}
+{{- end -}}
+{{- if not $composed -}}
+{{- $errors = append $errors (printf "extraEnv[%d] %s has a plain value: the OTLP exporter's headers carry the collector's credentials (Authorization=…, api-key=…), which a plain value puts in the Deployment for anyone who may read it; take it from a Secret (valueFrom.secretKeyRef), or compose each header's value from variables that come from one ($(NAME), e.g. Authorization=Bearer $(OTLP_TOKEN))" $i $e.name) -}}
+{{- end -}}
+{{- else if $plain -}}
+{{- with include "alertbroker.credentialHint" $e.value -}}
+{{- $errors = append $errors (printf "extraEnv[%d] %s has a plain value holding what looks like a credential (%s), which would be in the Deployment for anyone who may read it: take it from a Secret (valueFrom.secretKeyRef), or compose it from a variable that comes from one ($(NAME), defined before it); if it is no secret, take it from a ConfigMap (valueFrom.configMapKeyRef)" $i $e.name .) -}}
+{{- end -}}
+{{- end -}}
+{{- /* A static member id from extraEnv is checked as in config.Kafka.Properties: one value for every pod (a plain value,
+     a ConfigMap's or Secret's, a pod field all the pods share) fences one worker with the next. Until 2026-12-07 a plain
+     value was accepted here while the same setting under config was refused. */ -}}
+{{- if and (eq $name "alertbroker__kafka__properties__group.instance.id") (or $several $surge) -}}
+{{- $field := dig "valueFrom" "fieldRef" "fieldPath" "" $e -}}
+{{- if not (has $field (list "metadata.name" "metadata.uid" "status.podIP" "status.podIPs")) -}}
+{{- $source := ternary (printf "valueFrom.fieldRef %s, which the pods share" $field) (ternary "a plain value" "a value from a ConfigMap, a Secret or a resource" (hasKey $e "value")) (ne $field "") -}}
+{{- $errors = append $errors (printf "extraEnv[%d] gives %s the same value in every pod (%s): with more than one worker (replicaCount, autoscaling.maxReplicas) or a surge pod (updateStrategy.rollingUpdate.maxSurge) a second member with that id fences the first, which stops (exit 70). Take a per-pod id from the downward API (valueFrom.fieldRef.fieldPath metadata.name; docs/operations.md, \"Static membership\")" $i $e.name $source) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* The web view has no authentication (nor have /metrics, /healthz, /readyz): through a NodePort or a LoadBalancer
+     anyone who reaches a node or the load balancer reads the pages and the JSON API. Until 2026-12-07 that was rendered
+     without a word. Refused rather than warned about: NOTES.txt is shown once by helm install and not at all by GitOps
+     tools (Argo CD, Flux), so a warning could go unseen while the data is public; an exposure that is meant (an internal
+     load balancer, a network that is private) is one value away, and that value documents the decision. */ -}}
+{{- $svc := .Values.metrics.service -}}
+{{- if and $c.Web.Enabled $svc.enabled (ne $svc.type "ClusterIP") (not $svc.allowWebViewOutsideCluster) -}}
+{{- $errors = append $errors (printf "config.Web.Enabled with metrics.service.type %s makes the web view reachable from outside the cluster, and it has no authentication (the pages, the JSON API with every object's light curve and classifications, /metrics): keep the type ClusterIP and put an authenticating proxy or Ingress in front, or set metrics.service.allowWebViewOutsideCluster true if that exposure is meant (an internal load balancer, a private network)" $svc.type) -}}
 {{- end -}}
 {{- $sm := .Values.metrics.serviceMonitor -}}
 {{- if $sm.enabled -}}
