@@ -44,7 +44,8 @@ internal static class AlertBrokerCommand
         // No response files: "@2.7.0" (models promote with the name left out) was read as a file of arguments and said
         // "Response file not found '2.7.0'"; nothing here documents or needs them.
         var parse = Create().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+        var takenAsValues = args.Length > 0 && parse.Action is not System.CommandLine.Help.HelpAction ? OptionsTakenAsValues(parse) : [];
+        if (args.Length > 0 && ((parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction) || takenAsValues.Count > 0))
         {
             var names = new List<string>();
             for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
@@ -53,9 +54,18 @@ internal static class AlertBrokerCommand
             }
 
             var command = string.Join(' ', names);
+            foreach (var problem in takenAsValues)
+            {
+                Console.Error.WriteLine($"{command}: {problem}");
+            }
+
             foreach (var error in parse.Errors)
             {
-                Console.Error.WriteLine($"{command}: {Readable(error.Message)}");
+                // A path option's own check says the same of a stray option it was given as a path.
+                if (!takenAsValues.Contains(error.Message))
+                {
+                    Console.Error.WriteLine($"{command}: {Readable(error.Message)}");
+                }
             }
 
             Console.Error.WriteLine($"(the options: {command} --help)");
@@ -72,6 +82,61 @@ internal static class AlertBrokerCommand
         return parse.CommandResult.Command.Name is "run"
             ? parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false })
             : InvokeStoppableAsync(parse);
+    }
+
+    /// <summary>
+    /// The words of the command line that look like options the command does not have but were taken as values: one
+    /// line each, naming the word and what took it. System.CommandLine takes any word that is not one of the command's
+    /// options as a value of a multi-value option before it (<c>AllowMultipleArgumentsPerToken</c>: <c>consume --topic x
+    /// --idle 3</c> read the topics <c>x</c>, <c>--idle</c> and <c>3</c>) or of a positional argument (<c>replay --bogus
+    /// DIR</c>). A word that starts with <c>--</c> is never a value; one that starts with a single <c>-</c> is one only right
+    /// after its option (<c>--topic -x</c>, a negative number) or after <c>--</c>. Until 2026-12-07 such words were used
+    /// as values.
+    /// </summary>
+    internal static List<string> OptionsTakenAsValues(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var problems = new List<string>();
+        System.CommandLine.Parsing.Token? previous = null;
+        foreach (var token in parse.Tokens)
+        {
+            if (token.Type == System.CommandLine.Parsing.TokenType.DoubleDash)
+            {
+                break;
+            }
+
+            var value = token.Value;
+            if (token.Type == System.CommandLine.Parsing.TokenType.Argument && value.Length > 1 && value[0] == '-'
+                && (value[1] == '-' || (previous?.Type != System.CommandLine.Parsing.TokenType.Option && !double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)))
+                && !parse.UnmatchedTokens.Contains(value))
+            {
+                problems.Add($"{value}: not an option of this command (read as a {TakenBy(parse.CommandResult, token)} value; see --help)");
+            }
+
+            previous = token;
+        }
+
+        return problems;
+    }
+
+    // What took the word as its value: an option's name, or a positional argument's <name>.
+    private static string TakenBy(System.CommandLine.Parsing.CommandResult command, System.CommandLine.Parsing.Token token)
+    {
+        foreach (var child in command.Children)
+        {
+            if (child.Tokens.Any(t => ReferenceEquals(t, token)))
+            {
+                switch (child)
+                {
+                    case System.CommandLine.Parsing.OptionResult o:
+                        return o.Option.Name;
+                    case System.CommandLine.Parsing.ArgumentResult a:
+                        return "<" + a.Argument.Name + ">";
+                }
+            }
+        }
+
+        return "command-line";
     }
 
     /// <summary>How long a command has to end after SIGINT or SIGTERM before the process ends without it.</summary>

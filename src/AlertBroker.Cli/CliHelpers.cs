@@ -3,8 +3,10 @@ using AlertBroker.Alerts;
 using AlertBroker.Avro;
 using AlertBroker.Redis;
 using AlertBroker.Training.Data;
+using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Schemas;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace AlertBroker.Cli;
@@ -20,9 +22,15 @@ internal static class CliHelpers
         };
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } url && !SchemaRegistryClients.IsValidUrl(url))
+            var url = result.GetValueOrDefault<string?>();
+            if (url is not null && !SchemaRegistryClients.IsValidUrl(url))
             {
                 result.AddError("--schema-registry must be an absolute http:// or https:// URL (several separated by commas).");
+            }
+            else if (SchemaRegistryClients.HasUserInfo(url))
+            {
+                // The URL is printed in the registry client's errors: its password was in the exit message.
+                result.AddError(SchemaRegistryClients.UserInfoProblem("--schema-registry"));
             }
         });
         return option;
@@ -700,7 +708,7 @@ internal static class CliHelpers
     /// Builds a Kafka client from settings a user gave (<c>--kafka-property</c>); null (after saying why on stderr) when
     /// librdkafka refuses them — an unknown key or a bad value is a setting problem (exit 2), not an unexpected error.
     /// </summary>
-    public static T? TryBuildKafkaClient<T>(Func<T> build)
+    public static T? TryBuildKafkaClient<T>(Func<T> build, KafkaOptions security)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -710,9 +718,56 @@ internal static class CliHelpers
         }
         catch (Exception e) when (IsKafkaConfigurationError(e))
         {
-            ReportKafkaConfigurationError(e);
+            ReportKafkaConfigurationError(e, security);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The worker's typed Kafka security settings (<c>AlertBroker__Kafka__SecurityProtocol</c>, <c>…SaslMechanism</c>,
+    /// <c>…SaslUsername</c>, <c>…SaslPassword</c>, <c>…SslCaLocation</c>, …) from the environment, checked as <c>run</c>
+    /// checks them, with <paramref name="properties"/> (<c>--kafka-property</c>) as their pass-through; null (after saying
+    /// why on stderr: the command exits 2) when a variable is of the wrong shape or the settings cannot be used together.
+    /// Every Kafka client a command makes applies the result with <see cref="KafkaSecurity.Apply"/>
+    /// after its <c>--kafka-property</c> settings.
+    /// </summary>
+    public static KafkaOptions? TryKafkaSecurity(string bootstrapServers, IReadOnlyDictionary<string, string> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        KafkaOptions security;
+        try
+        {
+            var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            if (ConfigurationKeyCheck.ShapeProblems(environment, "Kafka") is { Count: > 0 } shapes)
+            {
+                // AlertBroker__Kafka__SecurityProtocol=-1 bound as an undefined enum value (ArgumentOutOfRangeException later).
+                Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(string.Join(" ", shapes)));
+                return null;
+            }
+
+            security = environment.GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(e.Message));
+            return null;
+        }
+
+        security.BootstrapServers = bootstrapServers;
+        security.Properties = new Dictionary<string, string>(properties, StringComparer.Ordinal);
+        var problems = KafkaSecurity.Validate(security);
+        if (problems.Count > 0)
+        {
+            Stderr.MarkupLine("[red]invalid Kafka settings:[/]");
+            foreach (var p in problems)
+            {
+                Stderr.MarkupLine("  " + Markup.Escape(p));
+            }
+
+            return null;
+        }
+
+        return security;
     }
 
     /// <summary>
@@ -736,14 +791,47 @@ internal static class CliHelpers
         }
     }
 
+    /// <summary>
+    /// The reason to keep as a client's last error: <paramref name="error"/>'s, unless it is only its code's generic words
+    /// ("Local: Broker transport failure") and a reason was heard already: a refused TLS handshake ("SSL handshake failed:
+    /// …") is what the brokers' not answering is said to be, not the bare transport failure that follows it.
+    /// </summary>
+    public static string MoreSpecific(string? last, Confluent.Kafka.Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return last is not null && string.Equals(error.Reason, Confluent.Kafka.ErrorCodeExtensions.GetReason(error.Code), StringComparison.Ordinal) ? last : error.Reason;
+    }
+
+    /// <summary>
+    /// As <see cref="KafkaAnswers(Confluent.Kafka.Handle, string, Func{string?})"/>, asked by a short-lived admin client made
+    /// from <paramref name="config"/> (a consumer's settings, security included), whose errors are heard at once.
+    /// </summary>
+    public static bool KafkaAnswers(IEnumerable<KeyValuePair<string, string>> config, string bootstrapServers)
+    {
+        string? lastError = null;
+        using var admin = new Confluent.Kafka.AdminClientBuilder(config)
+            .SetErrorHandler((_, e) => lastError = MoreSpecific(lastError, e))
+            .SetLogHandler((_, _) => { })
+            .Build();
+        return KafkaAnswers(admin.Handle, bootstrapServers, () => lastError);
+    }
+
     /// <summary>What librdkafka throws when it refuses a client configuration.</summary>
     public static bool IsKafkaConfigurationError(Exception e) => e is InvalidOperationException or ArgumentException or Confluent.Kafka.KafkaException;
 
-    /// <summary>Says on stderr that librdkafka refused the client configuration, and why.</summary>
-    public static void ReportKafkaConfigurationError(Exception e)
+    /// <summary>Says on stderr that librdkafka refused the client configuration, and why (<see cref="KafkaConfigurationErrorText"/>).</summary>
+    public static void ReportKafkaConfigurationError(Exception e, KafkaOptions security) =>
+        Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(KafkaConfigurationErrorText(e, security)));
+
+    /// <summary>
+    /// librdkafka's reason for refusing a client configuration with every secret of <paramref name="security"/> (typed or
+    /// given with <c>--kafka-property</c>) replaced by <c>*****</c>. Until 2026-12-07 the reason was printed as it came.
+    /// </summary>
+    public static string KafkaConfigurationErrorText(Exception e, KafkaOptions security)
     {
         ArgumentNullException.ThrowIfNull(e);
-        Stderr.MarkupLine("[red]librdkafka does not accept the client configuration:[/] " + Markup.Escape(e.Message));
+        ArgumentNullException.ThrowIfNull(security);
+        return KafkaSecurity.Redact(e.Message, security);
     }
 
     /// <summary>Loads the packaged librdkafka for a command that uses Kafka; false (after saying why on stderr) when it cannot.</summary>

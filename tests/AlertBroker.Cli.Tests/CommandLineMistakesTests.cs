@@ -476,6 +476,35 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.DoesNotContain("no such file or directory: 3", output, StringComparison.Ordinal);
     }
 
+    // An option a command does not have, after a multi-value option (AllowMultipleArgumentsPerToken) or among positional
+    // paths, was taken as more values: consume --topic x --idle 3 subscribed to the topics x, --idle and 3.
+    [Theory]
+    [InlineData("consume --bootstrap-servers 127.0.0.1:1 --topic x --idle 3", "--idle", "--topic")]
+    [InlineData("consume --bootstrap-servers 127.0.0.1:1 --topic x -v", "-v", "--topic")]
+    [InlineData("consume --bootstrap-servers 127.0.0.1:1 --topic x --kind InvalidValue --save", "--save", "--kind")]
+    [InlineData("consume --bootstrap-servers 127.0.0.1:1 --topic x --kafka-property a=b --bogus", "--bogus", "--kafka-property")]
+    [InlineData("replay {root} --to-kafka --topic t --bootstrap-servers 127.0.0.1:1 --kafka-property a=b --rate-limit 5", "--rate-limit", "--kafka-property")]
+    [InlineData("replay --bogus {root}", "--bogus", "<paths>")]
+    [InlineData("run --bootstrap-servers 127.0.0.1:1 --topic t --topics u --in-memory --random-model --http-port 0", "--topics", "--topic")]
+    [InlineData("mock-kafka --topic t --port 0", "--port", "--topic")]
+    [InlineData("models promote m@1 --survey ztf --all", "--all", "--survey")]
+    public async Task UnknownOptionAfterSeveralValues_ExitsTwoNamingIt(string commandLine, string option, string takenBy)
+    {
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(commandLine.Replace("{root}", _root, StringComparison.Ordinal).Split(' '), timeout: TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains($"{option}: not an option of this command (read as a {takenBy} value; see --help)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+    }
+
+    // A value that starts with '-' right after its option, or a negative number, is still a value.
+    [Fact]
+    public void OptionsTakenAsValues_ValueRightAfterItsOption_NotCounted()
+    {
+        Assert.Empty(AlertBrokerCommand.OptionsTakenAsValues(AlertBrokerCommand.Create().Parse(["consume", "--topic", "-x", "--limit", "-1", "--topic", "y"])));
+        Assert.Single(AlertBrokerCommand.OptionsTakenAsValues(AlertBrokerCommand.Create().Parse(["consume", "--topic", "x", "--topic", "y", "--idle"])));
+    }
+
     // An output place that cannot be made is said before the work, not after it: train trained, evaluate evaluated, and
     // then ended in "unexpected error" (exit 70); replay --out into a missing place did the same.
     [Theory]

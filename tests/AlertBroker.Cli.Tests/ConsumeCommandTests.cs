@@ -267,6 +267,88 @@ public sealed class ConsumeCommandTests : IDisposable
         Assert.Contains("invalid Kafka settings: " + says, output, StringComparison.Ordinal);
     }
 
+    // consume read in plaintext whatever AlertBroker__Kafka__SecurityProtocol said (it took only --kafka-property, so its
+    // SASL password could be given only on the command line, in ps). It applies the worker's settings now, as replay
+    // --to-kafka does: SASL over TLS against the mock's plaintext listener is not read in plaintext but fails the
+    // handshake, exit 4, the password written nowhere.
+    [SharedDataTheory]
+    [InlineData("consume")]
+    [InlineData("consume-redrive")]
+    [InlineData("replay")]
+    public async Task KafkaSecurityFromTheEnvironment_PlaintextBrokers_NotReadInPlaintextExitsFour(string command)
+    {
+        const string Password = "consume-Sasl-Secret-4711";
+        string[] args = command switch
+        {
+            "consume" => ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--timeout", "2"],
+            "consume-redrive" => ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--timeout", "2", "--kind", "InvalidValue", "--redrive", "t2"],
+            _ => ["replay", SharedData.Path("alert-samples", "ztf"), "--to-kafka", "--topic", _topic, "--bootstrap-servers", _kafka.BootstrapServers, "--quiet"],
+        };
+        var environment = new Dictionary<string, string?>
+        {
+            ["AlertBroker__Kafka__SecurityProtocol"] = "SaslSsl",
+            ["AlertBroker__Kafka__SaslMechanism"] = "ScramSha512",
+            ["AlertBroker__Kafka__SaslUsername"] = "alertbroker",
+            ["AlertBroker__Kafka__SaslPassword"] = Password,
+        };
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(_topic, new Message<byte[]?, byte[]> { Value = [1, 2, 3] });
+        }
+
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(args, environment, TimeSpan.FromSeconds(90));
+
+        Assert.True(code == 4, $"exit code {code}: {output}");
+        Assert.Contains($"Kafka at {_kafka.BootstrapServers} did not answer:", output, StringComparison.Ordinal);
+        // "SSL handshake failed: …", or "… connection reset by peer (after 1ms in state SSL_HANDSHAKE)", as the timing falls.
+        Assert.Matches("(?i)ssl[ _]handshake", output);
+        Assert.Empty(stdout);
+        Assert.DoesNotContain(Password, output + stdout, StringComparison.Ordinal);
+    }
+
+    // The same refusals as replay's (ReplayToKafka_SecurityVariableOfTheWrongShape_ExitsTwoNamingIt) and run's: a variable
+    // of the wrong shape, or SASL settings without a SASL protocol, exit 2 naming the key, the password not echoed.
+    [Theory]
+    [InlineData("consume", "AlertBroker__Kafka__SecurityProtocol", "-1", "invalid Kafka settings: AlertBroker:Kafka:SecurityProtocol: '-1' is not one of Plaintext, Ssl, SaslPlaintext or SaslSsl.")]
+    [InlineData("consume", "AlertBroker__Kafka__SaslUsername__name", "x", "invalid Kafka settings: AlertBroker:Kafka:SaslUsername takes one value, not an object or a list (it holds name).")]
+    [InlineData("consume", "AlertBroker__Kafka__SaslPassword", "consume-Secret-0815", "AlertBroker:Kafka:SaslPassword is set but AlertBroker:Kafka:SecurityProtocol is not set (plaintext): SASL needs SaslPlaintext or SaslSsl.")]
+    [InlineData("consume-redrive", "AlertBroker__Kafka__SslCaLocation", "/nonexistent/ca.pem", "AlertBroker:Kafka:SslCaLocation is set but AlertBroker:Kafka:SecurityProtocol is not set (plaintext): TLS needs Ssl or SaslSsl.")]
+    public async Task Consume_KafkaSecurityVariableWrong_ExitsTwoNamingIt(string command, string variable, string value, string says)
+    {
+        string[] args = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--from-beginning", "--timeout", "1"];
+        if (command == "consume-redrive")
+        {
+            args = [.. args, "--kind", "InvalidValue", "--redrive", "t2"];
+        }
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(args, new Dictionary<string, string?> { [variable] = value }, TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Contains(says, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[consume]", output, StringComparison.Ordinal);
+        if (variable.EndsWith("Password", StringComparison.Ordinal))
+        {
+            Assert.DoesNotContain(value, output, StringComparison.Ordinal);
+        }
+    }
+
+    // librdkafka's reason for refusing a configuration was printed as it came, a secret it quoted included.
+    [Fact]
+    public void KafkaConfigurationErrorText_ReasonQuotingASecret_Redacted()
+    {
+        var security = new AlertBroker.Worker.Hosting.KafkaOptions
+        {
+            SaslPassword = "typed-Secret-1",
+            Properties = new Dictionary<string, string> { ["ssl.key.password"] = "passed-Secret-2" },
+        };
+        var refused = new ArgumentException("Invalid value \"typed-Secret-1\" for configuration property \"sasl.mechanisms\"; ssl.key.password=passed-Secret-2");
+
+        var text = CliHelpers.KafkaConfigurationErrorText(refused, security);
+
+        Assert.DoesNotContain("Secret", text, StringComparison.Ordinal);
+        Assert.Contains("Invalid value \"*****\" for configuration property \"sasl.mechanisms\"", text, StringComparison.Ordinal);
+    }
+
     [SharedDataTheory]
     [InlineData("consume")]
     [InlineData("consume-redrive")]

@@ -254,7 +254,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
     [Fact]
     public void Summary_LargeCounts_WrittenWithThousandsSeparators()
     {
-        var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: null, "127.0.0.1:9092", new Dictionary<string, string>(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
+        var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: null, "127.0.0.1:9092", new Dictionary<string, string>(), new AlertBroker.Worker.Hosting.KafkaOptions(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
         for (var i = 0; i < 5578; i++)
         {
             Assert.False(handler.Selects(new TopicMessage("t", 0, i, null, null, TopicMessageType.Alert)));
@@ -271,7 +271,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
         var gone = MockKafkaCluster.Start();
         var servers = gone.BootstrapServers;
         gone.CreateTopics(Input);
-        using var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: Input, servers, new Dictionary<string, string>(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
+        using var handler = DeadLetterRedrive.Create(["InvalidValue"], directory: null, topic: Input, servers, new Dictionary<string, string>(), new AlertBroker.Worker.Hosting.KafkaOptions(), new AlertBroker.Alerts.AlertDecoder(), _ => { });
         gone.Dispose();
 
         var message = new TopicMessage(DeadLetters, 0, 0, null, null, TopicMessageType.DeadLetter)

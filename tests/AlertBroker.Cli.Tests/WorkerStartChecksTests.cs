@@ -61,6 +61,20 @@ public sealed class WorkerStartChecksTests : IDisposable
         Assert.Contains("AlertBroker:Kafka:TopicPattern '^ztf[' is not a valid regular expression", output, StringComparison.Ordinal);
     }
 
+    // A pattern whose check against an output topic ran past the regex timeout counted as not matching: the worker started
+    // and subscribed to its own output topic (the pattern matches it). A check that cannot finish refuses the pattern.
+    [Fact]
+    public async Task Run_TopicPatternTooSlowToCheckAgainstTheOutputTopic_ExitsTwoSayingSo()
+    {
+        const string Output = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-out";
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(
+            ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic-pattern", "^((a+)+$|a*-out)", "--output-topic", Output, "--group", "g-" + _topic, "--http-port", "0", "--in-memory", "--random-model"],
+            timeout: TimeSpan.FromSeconds(60));
+
+        AssertExitTwo(code, output);
+        Assert.Contains($"AlertBroker:Kafka:TopicPattern '^((a+)+$|a*-out)' took too long (over 1 s) to check against AlertBroker:Kafka:OutputTopic '{Output}'", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("1e300")]
     [InlineData("NaN")]

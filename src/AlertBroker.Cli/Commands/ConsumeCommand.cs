@@ -39,7 +39,7 @@ internal static class ConsumeCommand
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers (default: AlertBroker__Kafka__BootstrapServers)." };
         var group = new Option<string?>("--group") { Description = "Consume as this group and commit its offsets (default: a throw-away group that commits nothing)." };
         var idle = new Option<double>("--timeout") { Description = "Stop after this many seconds without a message, up to 86400 (0: wait until Ctrl-C)." }.InRange(0.0, 86_400.0);
-        var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "A librdkafka setting key=value (SASL/SSL…); repeatable.", AllowMultipleArgumentsPerToken = true };
+        var kafkaProperty = new Option<string[]>("--kafka-property") { Description = "A librdkafka setting key=value; repeatable. SASL/TLS come from AlertBroker__Kafka__SecurityProtocol, SaslMechanism, SaslUsername, SaslPassword, SslCaLocation, … in the environment, as for run.", AllowMultipleArgumentsPerToken = true };
         var registry = CliHelpers.SchemaRegistryOption();
         var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var kinds = new Option<string[]>("--kind") { Description = $"Only dead letters of these kinds (repeatable or comma-separated: {string.Join(", ", DeadLetterRedrive.Kinds)}); other messages are passed over.", AllowMultipleArgumentsPerToken = true };
@@ -92,6 +92,13 @@ internal static class ConsumeCommand
                 return 2;
             }
 
+            // The worker's typed security settings from the environment (AlertBroker__Kafka__SecurityProtocol, …SaslPassword,
+            // …), as run and replay --to-kafka read them, for the reader and the --redrive producer alike.
+            if (CliHelpers.TryKafkaSecurity(servers, properties) is not { } security)
+            {
+                return 2;
+            }
+
             if (parse.GetValue(limit) < 0 || parse.GetValue(idle) < 0)
             {
                 CliHelpers.Stderr.MarkupLine("[red]--limit and --timeout must not be negative[/]");
@@ -121,6 +128,7 @@ internal static class ConsumeCommand
                 Group = parse.GetValue(group),
                 IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idle)),
                 Properties = properties,
+                Security = security,
 
                 // A re-driven dead letter whose cause is not fixed comes back on the topic being read: re-drive what it held
                 // at the start, then stop.
@@ -134,7 +142,7 @@ internal static class ConsumeCommand
             {
                 try
                 {
-                    handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, alertDecoder,
+                    handler = DeadLetterRedrive.Create(chosen, parse.GetValue(savePayloads), parse.GetValue(redrive), servers, properties, security, alertDecoder,
                         note => CliHelpers.Stderr.MarkupLine("[yellow]" + Markup.Escape(note) + "[/]"));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -144,7 +152,7 @@ internal static class ConsumeCommand
                 }
                 catch (Exception e) when (CliHelpers.IsKafkaConfigurationError(e))
                 {
-                    CliHelpers.ReportKafkaConfigurationError(e);
+                    CliHelpers.ReportKafkaConfigurationError(e, security);
                     return 2;
                 }
             }

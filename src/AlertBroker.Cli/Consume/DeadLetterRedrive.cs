@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AlertBroker.Alerts;
+using AlertBroker.Worker.Hosting;
 using Confluent.Kafka;
 
 namespace AlertBroker.Cli.Consume;
@@ -84,10 +85,10 @@ internal sealed class DeadLetterRedrive : IDisposable
 
     /// <summary>
     /// Prepares the output: creates <paramref name="directory"/> and, for <paramref name="topic"/>, a producer (acks=all,
-    /// idempotent) with <paramref name="properties"/>. Throws <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/>
+    /// idempotent) with <paramref name="properties"/> and the typed <paramref name="security"/> settings (as the reader's). Throws <see cref="IOException"/>/<see cref="UnauthorizedAccessException"/>
     /// for a directory it cannot create, <see cref="KafkaException"/>/<see cref="ArgumentException"/> for settings librdkafka refuses.
     /// </summary>
-    public static DeadLetterRedrive Create(HashSet<string> kinds, string? directory, string? topic, string bootstrapServers, IReadOnlyDictionary<string, string> properties, AlertDecoder decoder, Action<string> note)
+    public static DeadLetterRedrive Create(HashSet<string> kinds, string? directory, string? topic, string bootstrapServers, IReadOnlyDictionary<string, string> properties, KafkaOptions security, AlertDecoder decoder, Action<string> note)
     {
         if (directory is not null)
         {
@@ -103,6 +104,7 @@ internal sealed class DeadLetterRedrive : IDisposable
                 config.Set(k, v);
             }
 
+            KafkaSecurity.Apply(config, security);
             producer = new ProducerBuilder<byte[]?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AlertBroker.Worker.Hosting;
 using Confluent.Kafka;
 using Spectre.Console;
 
@@ -33,8 +34,15 @@ internal sealed record TopicReaderSettings
     /// </summary>
     public bool StopAtEndAtStart { get; init; }
 
-    /// <summary>Extra librdkafka settings (security).</summary>
+    /// <summary>Extra librdkafka settings (<c>--kafka-property</c>).</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The typed security settings (<c>AlertBroker__Kafka__SecurityProtocol</c>, <c>…SaslPassword</c>, …: <see cref="CliHelpers.TryKafkaSecurity"/>),
+    /// applied after <see cref="Properties"/>. Until 2026-12-07 consume took only <c>--kafka-property</c> and read in
+    /// plaintext whatever the environment said.
+    /// </summary>
+    public KafkaOptions Security { get; init; } = new();
 }
 
 /// <summary>Reads topics with a plain consumer and hands each decoded message on; used by <c>consume</c> and the fault suite.</summary>
@@ -71,6 +79,8 @@ internal static class TopicReader
             config.Set(k, v);
         }
 
+        KafkaSecurity.Apply(config, settings.Security);
+
         // The end-of-partition events tell when the reader has caught up with what the topic holds (set after the extra
         // settings: the idle timeout depends on them).
         config.EnablePartitionEof = true;
@@ -100,7 +110,7 @@ internal static class TopicReader
         }
 
         var built = CliHelpers.TryBuildKafkaClient(() => new ConsumerBuilder<byte[]?, byte[]>(config)
-            .SetErrorHandler((_, e) => lastError = e.Reason)
+            .SetErrorHandler((_, e) => lastError = CliHelpers.MoreSpecific(lastError, e))
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
@@ -115,14 +125,17 @@ internal static class TopicReader
             })
             .SetPartitionsRevokedHandler((_, partitions) => Drop(partitions))
             .SetPartitionsLostHandler((_, partitions) => Drop(partitions))
-            .Build());
+            .Build(), settings.Security);
         if (built is null)
         {
             return 2;
         }
 
         using var consumer = built;
-        if (!CliHelpers.KafkaAnswers(consumer.Handle, settings.BootstrapServers, () => lastError))
+
+        // Asked by a client of its own: a consumer's errors are served only by Consume, so its handler had heard nothing
+        // but the bare "Local: Broker transport failure" when the brokers refused its TLS handshake.
+        if (!CliHelpers.KafkaAnswers(config, settings.BootstrapServers))
         {
             return 4;
         }

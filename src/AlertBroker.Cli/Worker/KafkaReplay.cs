@@ -4,7 +4,6 @@ using AlertBroker.Avro;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
 using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace AlertBroker.Cli.Worker;
@@ -15,46 +14,6 @@ namespace AlertBroker.Cli.Worker;
 /// </summary>
 internal static class KafkaReplay
 {
-    /// <summary>Applies <c>AlertBroker:Kafka:Security*/Sasl*/Ssl*</c> from the environment; false (after saying why) when they are invalid.</summary>
-    internal static bool TryApplySecurity(ClientConfig config, string bootstrapServers, IReadOnlyDictionary<string, string> properties)
-    {
-        KafkaOptions security;
-        try
-        {
-            var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-            if (ConfigurationKeyCheck.ShapeProblems(environment, "Kafka") is { Count: > 0 } shapes)
-            {
-                // AlertBroker__Kafka__SecurityProtocol=-1 bound as an undefined enum value (ArgumentOutOfRangeException later).
-                CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(string.Join(" ", shapes)));
-                return false;
-            }
-
-            security = environment.GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
-        }
-        catch (InvalidOperationException e)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/] " + Markup.Escape(e.Message));
-            return false;
-        }
-
-        security.BootstrapServers = bootstrapServers;
-        security.Properties = new Dictionary<string, string>(properties, StringComparer.Ordinal);
-        var problems = KafkaSecurity.Validate(security);
-        if (problems.Count > 0)
-        {
-            CliHelpers.Stderr.MarkupLine("[red]invalid Kafka settings:[/]");
-            foreach (var p in problems)
-            {
-                CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(p));
-            }
-
-            return false;
-        }
-
-        KafkaSecurity.Apply(config, security);
-        return true;
-    }
-
     public static int Run(IReadOnlyList<string> paths, string bootstrapServers, string topic, double rate, int repeat, long limit, string? writeSchemas, IReadOnlyDictionary<string, string> properties, bool quiet, ISchemaLookup? inputSchemas, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -113,17 +72,19 @@ internal static class KafkaReplay
         }
 
         // The worker's typed security settings from the environment (AlertBroker__Kafka__SecurityProtocol, …SaslPassword, …).
-        if (!TryApplySecurity(config, bootstrapServers, properties))
+        if (CliHelpers.TryKafkaSecurity(bootstrapServers, properties) is not { } security)
         {
             return 2;
         }
 
+        KafkaSecurity.Apply(config, security);
+
         long sent = 0, failed = 0;
         string? firstError = null, lastError = null;
         if (CliHelpers.TryBuildKafkaClient(() => new ProducerBuilder<byte[]?, byte[]>(config)
-            .SetErrorHandler((_, e) => lastError = e.Reason)
+            .SetErrorHandler((_, e) => lastError = CliHelpers.MoreSpecific(lastError, e))
             .SetLogHandler((_, _) => { })
-            .Build()) is not { } built)
+            .Build(), security) is not { } built)
         {
             return 2;
         }

@@ -472,9 +472,11 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             {
                 problems.Add($"AlertBroker:Kafka:{key} '{topic}' is also an input topic (AlertBroker:Kafka:Topics): the worker would read back what it writes, without end. Choose another topic.");
             }
-            else if (pattern is not null && MatchesPattern(pattern, topic))
+            else if (pattern is not null && MatchesPattern(pattern, topic) is var matches && matches != false)
             {
-                problems.Add($"AlertBroker:Kafka:{key} '{topic}' matches AlertBroker:Kafka:TopicPattern '{options.TopicPattern}': the worker would read back what it writes, without end. Choose another topic or a narrower pattern.");
+                problems.Add(matches is null
+                    ? $"AlertBroker:Kafka:TopicPattern '{options.TopicPattern}' took too long (over 1 s) to check against AlertBroker:Kafka:{key} '{topic}': whether the worker would read back what it writes cannot be told. Use a simpler pattern."
+                    : $"AlertBroker:Kafka:{key} '{topic}' matches AlertBroker:Kafka:TopicPattern '{options.TopicPattern}': the worker would read back what it writes, without end. Choose another topic or a narrower pattern.");
             }
         }
 
@@ -548,7 +550,9 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    private static bool MatchesPattern(System.Text.RegularExpressions.Regex pattern, string topic)
+    // Null when the match timed out (a pattern with catastrophic backtracking): refused, as a match could not be ruled out.
+    // Until 2026-12-07 a timeout counted as no match, and such a pattern subscribed to the worker's own output topic.
+    private static bool? MatchesPattern(System.Text.RegularExpressions.Regex pattern, string topic)
     {
         try
         {
@@ -556,7 +560,7 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         }
         catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
         {
-            return false;
+            return null;
         }
     }
 }
@@ -569,6 +573,10 @@ internal sealed class SchemaOptionsValidator : IValidateOptions<SchemaOptions>
         if (!string.IsNullOrWhiteSpace(options.RegistryUrl) && !Schemas.SchemaRegistryClients.IsValidUrl(options.RegistryUrl))
         {
             problems.Add("AlertBroker:Schemas:RegistryUrl must be an absolute http:// or https:// URL (several separated by commas).");
+        }
+        else if (Schemas.SchemaRegistryClients.HasUserInfo(options.RegistryUrl))
+        {
+            problems.Add(Schemas.SchemaRegistryClients.UserInfoProblem("AlertBroker:Schemas:RegistryUrl"));
         }
 
         if (!string.IsNullOrEmpty(options.RegistryPassword) && string.IsNullOrEmpty(options.RegistryUsername))
