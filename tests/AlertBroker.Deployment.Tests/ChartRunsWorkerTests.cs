@@ -39,7 +39,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
 
         var cli = CliPath();
         var topic = "chart-" + Guid.NewGuid().ToString("N")[..8];
-        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
+        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic], new Dictionary<string, string>());
         var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
         Assert.Matches(@"^127\.0\.0\.1:\d+", bootstrap);
 
@@ -165,7 +165,7 @@ public sealed class ChartRunsWorkerTests : IClassFixture<RedisServerFixture>, ID
 
         var cli = CliPath();
         var topic = "prom-" + Guid.NewGuid().ToString("N")[..8];
-        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic, "--partitions", "2"], new Dictionary<string, string>());
+        var kafka = Start(cli, _dir, ["mock-kafka", "--topic", topic], new Dictionary<string, string>());
         var bootstrap = kafka.ReadLine(TimeSpan.FromSeconds(30));
         var port = TestPorts.Free();
         var m = Helm.Template(["monitoring"], WorkerSettings(bootstrap, topic, port));
