@@ -221,6 +221,15 @@ internal static class TopicReader
                     continue;
                 }
 
+                // Partitions assigned within this very Consume call, which already returned one of their messages: their ends
+                // are asked now, before anything is handled. Until 2026-12-07 they were asked on the next turn, after this
+                // message had been re-driven, and a worker quick enough to dead-letter it again had moved the end past it: a CI
+                // run re-drove 3 of the 2 dead letters the topic held at the start.
+                if (r is not null && settings.StopAtEndAtStart && !endAtStart.ContainsKey(r.TopicPartition))
+                {
+                    RecordEnds();
+                }
+
                 if (r is not null && r.IsPartitionEOF)
                 {
                     atEnd.Add(r.TopicPartition);
