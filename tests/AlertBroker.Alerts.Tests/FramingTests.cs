@@ -145,35 +145,7 @@ public sealed class FramingTests : IDisposable
     [Fact]
     public void Decode_ZtfAlertWithNaNTime_IsInvalidValue()
     {
-        var schema = AvroSchema.Parse("""
-            {"type":"record","name":"alert","namespace":"ztf","fields":[
-              {"name":"objectId","type":"string"},
-              {"name":"candid","type":"long"},
-              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[
-                {"name":"jd","type":"double"},{"name":"fid","type":"int"},{"name":"candid","type":"long"},
-                {"name":"magpsf","type":"float"},{"name":"sigmapsf","type":"float"}]}}]}
-            """);
-        var candidateSchema = (RecordSchema)((RecordSchema)schema).Fields[2].Schema;
-        byte[] Encode(double jd, float mag)
-        {
-            using var stream = new MemoryStream();
-            using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
-            {
-                var candidate = new GenericRecord(candidateSchema);
-                candidate[0] = jd;
-                candidate[1] = 1;
-                candidate[2] = 77L;
-                candidate[3] = mag;
-                candidate[4] = 0.1f;
-                var record = new GenericRecord((RecordSchema)schema);
-                record[0] = "ZTF21aaaaaaa";
-                record[1] = 77L;
-                record[2] = candidate;
-                writer.Write(record);
-            }
-
-            return stream.ToArray();
-        }
+        static byte[] Encode(double jd, float mag) => MinimalZtfAlert("ZTF21aaaaaaa", jd, mag);
 
         Assert.Equal(AlertErrorKind.InvalidValue, Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(double.NaN, 18f))).Kind);
 
@@ -196,35 +168,7 @@ public sealed class FramingTests : IDisposable
     public void Decode_ZtfAlertWithAnUnusableObjectId_IsInvalidValueSayingWhy(string? objectId, string says)
     {
         objectId ??= "ZTF" + new string('a', 400_000);
-        var schema = AvroSchema.Parse("""
-            {"type":"record","name":"alert","namespace":"ztf","fields":[
-              {"name":"objectId","type":"string"},
-              {"name":"candid","type":"long"},
-              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[
-                {"name":"jd","type":"double"},{"name":"fid","type":"int"},{"name":"candid","type":"long"},
-                {"name":"magpsf","type":"float"},{"name":"sigmapsf","type":"float"}]}}]}
-            """);
-        var candidateSchema = (RecordSchema)((RecordSchema)schema).Fields[2].Schema;
-        byte[] Encode(string id)
-        {
-            using var stream = new MemoryStream();
-            using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
-            {
-                var candidate = new GenericRecord(candidateSchema);
-                candidate[0] = 2459000.5;
-                candidate[1] = 1;
-                candidate[2] = 77L;
-                candidate[3] = 18f;
-                candidate[4] = 0.1f;
-                var record = new GenericRecord((RecordSchema)schema);
-                record[0] = id;
-                record[1] = 77L;
-                record[2] = candidate;
-                writer.Write(record);
-            }
-
-            return stream.ToArray();
-        }
+        static byte[] Encode(string id) => MinimalZtfAlert(id, 2459000.5, 18f);
 
         var e = Assert.Throws<AlertFormatException>(() => new AlertDecoder().DecodeSingle(Encode(objectId)));
         Assert.Equal(AlertErrorKind.InvalidValue, e.Kind);
@@ -237,6 +181,37 @@ public sealed class FramingTests : IDisposable
         // The longest id allowed, and a real one, decode.
         Assert.Equal(Alert.MaxObjectIdLength, new AlertDecoder().DecodeSingle(Encode(new string('Z', Alert.MaxObjectIdLength))).ObjectId.Length);
         Assert.Equal("ZTF21aaaaaaa", new AlertDecoder().DecodeSingle(Encode("ZTF21aaaaaaa")).ObjectId);
+    }
+
+    /// <summary>A one-alert container file of a minimal ZTF schema: object id, candid and a candidate (jd, fid, candid, magpsf, sigmapsf 0.1).</summary>
+    private static byte[] MinimalZtfAlert(string objectId, double jd, float mag)
+    {
+        var schema = AvroSchema.Parse("""
+            {"type":"record","name":"alert","namespace":"ztf","fields":[
+              {"name":"objectId","type":"string"},
+              {"name":"candid","type":"long"},
+              {"name":"candidate","type":{"type":"record","name":"candidate","fields":[
+                {"name":"jd","type":"double"},{"name":"fid","type":"int"},{"name":"candid","type":"long"},
+                {"name":"magpsf","type":"float"},{"name":"sigmapsf","type":"float"}]}}]}
+            """);
+        var candidateSchema = (RecordSchema)((RecordSchema)schema).Fields[2].Schema;
+        using var stream = new MemoryStream();
+        using (var writer = new AvroContainerWriter(stream, schema, leaveOpen: true))
+        {
+            var candidate = new GenericRecord(candidateSchema);
+            candidate[0] = jd;
+            candidate[1] = 1;
+            candidate[2] = 77L;
+            candidate[3] = mag;
+            candidate[4] = 0.1f;
+            var record = new GenericRecord((RecordSchema)schema);
+            record[0] = objectId;
+            record[1] = 77L;
+            record[2] = candidate;
+            writer.Write(record);
+        }
+
+        return stream.ToArray();
     }
 
     /// <summary>The writer schema JSON and the single encoded datum of a one-record container file.</summary>
