@@ -5,6 +5,7 @@ using AlertBroker.Worker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AlertBroker.Worker.Hosting;
@@ -44,7 +45,12 @@ internal sealed class RecentClassificationsRecorder(IServiceProvider services, I
 
         var log = services.GetRequiredService<RecentClassificationLog>();
         var redis = services.GetRequiredService<IObjectStateStore>() is RedisObjectStateStore store
-            ? new RedisRecentClassifications(store.Connection, store.Options.KeyPrefix, capacity)
+            ? new RedisRecentClassifications(
+                store.Connection,
+                store.Options.KeyPrefix,
+                capacity,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Worker.RecentClassifications"),
+                services.GetRequiredService<WorkerMetrics>())
             : null;
         services.GetRequiredService<KafkaAlertWorker>().BatchCompleted += batch =>
         {

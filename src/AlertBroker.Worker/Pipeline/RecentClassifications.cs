@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using AlertBroker.Alerts;
 using AlertBroker.Worker.Output;
+using AlertBroker.Worker.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace AlertBroker.Worker.Pipeline;
@@ -95,8 +98,11 @@ public sealed class RecentClassificationLog
 /// <summary>
 /// Recent classifications in a capped Redis list beside the object states, for a web view that runs outside the workers
 /// (<c>alertbroker serve</c>). Per batch the worker sends one <c>LPUSH</c> of the batch's newest classifications (at most
-/// <see cref="PerBatch"/>) and one <c>LTRIM</c>, fire-and-forget: the consume loop never waits for them, and a lost entry
-/// only shortens a list that is a view, not a record (the output topic is the record).
+/// <see cref="PerBatch"/>) and one <c>LTRIM</c>: the consume loop never waits for them, and a lost entry only shortens a
+/// list that is a view, not a record (the output topic is the record). A failure is counted
+/// (<c>alertbroker_errors_total{kind="recent_classifications"}</c>) and logged when it starts, at most once a minute while
+/// it lasts, and when writes go through again (until 2026-12-07 they were sent fire-and-forget, so a key of another type
+/// at the list's name left the web view's list empty without a word).
 /// </summary>
 public sealed class RedisRecentClassifications
 {
@@ -107,8 +113,15 @@ public sealed class RedisRecentClassifications
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisKey _key;
     private readonly int _capacity;
+    private readonly ILogger _logger;
+    private readonly WorkerMetrics? _metrics;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private bool _failing;
+    private long _failedSinceLog;
+    private DateTimeOffset _lastLog;
 
-    public RedisRecentClassifications(IConnectionMultiplexer redis, string keyPrefix, int capacity)
+    public RedisRecentClassifications(IConnectionMultiplexer redis, string keyPrefix, int capacity, ILogger? logger = null, WorkerMetrics? metrics = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
@@ -116,7 +129,18 @@ public sealed class RedisRecentClassifications
         _redis = redis;
         _key = Key(keyPrefix);
         _capacity = capacity;
+        _logger = logger ?? NullLogger.Instance;
+        _metrics = metrics;
+        _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How often, at most, a lasting failure is logged again.</summary>
+    public static TimeSpan LogInterval { get; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Batches whose entries could not be written (since this process started).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    private long _failures;
 
     /// <summary><c>{prefix}:recent-classifications</c> (object keys are <c>{prefix}:{survey}:{id}</c>, so it cannot clash with one).</summary>
     public static string Key(string keyPrefix) => keyPrefix + ":recent-classifications";
@@ -139,8 +163,79 @@ public sealed class RedisRecentClassifications
         }
 
         var db = _redis.GetDatabase();
-        _ = db.ListLeftPushAsync(_key, values, flags: CommandFlags.FireAndForget);
-        _ = db.ListTrimAsync(_key, 0, _capacity - 1, CommandFlags.FireAndForget);
+        Task push, trim;
+        try
+        {
+            push = db.ListLeftPushAsync(_key, values);
+            trim = db.ListTrimAsync(_key, 0, _capacity - 1);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            Completed(e);
+            return;
+        }
+
+        // Not awaited: the consume loop goes on; the continuation only reports.
+        _ = Task.WhenAll(push, trim).ContinueWith(
+            static (t, state) => ((RedisRecentClassifications)state!).Completed(t.Exception?.Flatten().InnerExceptions[0]),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void Completed(Exception? error)
+    {
+        if (error is null)
+        {
+            lock (_gate)
+            {
+                if (!_failing)
+                {
+                    return;
+                }
+
+                _failing = false;
+                _logger.LogInformation("Recent classifications are written to {Key} again ({Failed} batches' entries were lost)", _key.ToString(), _failedSinceLog);
+                _failedSinceLog = 0;
+            }
+
+            return;
+        }
+
+        _metrics?.Error(WorkerError.RecentClassifications);
+        lock (_gate)
+        {
+            _failedSinceLog++;
+            var now = _time.GetUtcNow();
+            if (_failing && now - _lastLog < LogInterval)
+            {
+                Interlocked.Increment(ref _failures);
+                return;
+            }
+
+            _failing = true;
+            _lastLog = now;
+            var failed = _failedSinceLog;
+            _failedSinceLog = 0;
+            if (error is RedisServerException server && AlertBroker.Redis.RedisErrors.IsWrongType(server))
+            {
+                _logger.LogWarning(
+                    "Recent classifications cannot be written ({Failed} batches' entries lost): {Key} is not a list (another program writes under the state prefix: give the state store a prefix of its own, AlertBroker:State:KeyPrefix, or delete the key); classifying and publishing go on, the web view's list of recent classifications does not grow",
+                    failed,
+                    _key.ToString());
+            }
+            else
+            {
+                _logger.LogWarning(
+                    "Recent classifications cannot be written to {Key} ({Failed} batches' entries lost): {Error}; classifying and publishing go on",
+                    _key.ToString(),
+                    failed,
+                    error.Message);
+            }
+
+            Interlocked.Increment(ref _failures);
+        }
     }
 
     /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries, and entries without an object id, survey, model or scoring, are skipped).</summary>

@@ -113,6 +113,7 @@ public sealed class WorkerMetrics : IDisposable
         WorkerError.KafkaConsume => "kafka_consume",
         WorkerError.ModelRefused => "model_refused",
         WorkerError.RegistryRecordDamaged => "registry_record_damaged",
+        WorkerError.RecentClassifications => "recent_classifications",
         WorkerError.Internal => "internal",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
@@ -412,4 +413,7 @@ public enum WorkerError
 
     /// <summary>A registry record the worker reads could not be (shadow statistics holding what no worker writes), at each read.</summary>
     RegistryRecordDamaged,
+
+    /// <summary>A batch's entries of the recent-classifications list (the web view's) could not be written to Redis.</summary>
+    RecentClassifications,
 }
