@@ -426,6 +426,7 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
     /// <summary>Adds the worker's shadow statistics to the registry's, then reads back the aggregated statistics of the current comparisons.</summary>
     public async Task FlushShadowStatisticsAsync(CancellationToken cancellationToken = default)
     {
+        var unwritable = new HashSet<ShadowPair>();
         if (_options.ShadowStatistics is { } accumulator)
         {
             var drained = accumulator.Drain();
@@ -434,6 +435,16 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
                 try
                 {
                     await _registry.AddShadowStatisticsAsync(drained[i].Key, drained[i].Value, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RegistryException e) when (e.DamagedRecord)
+                {
+                    // A record that cannot take the increments (a field that is not a number, a key or file of another
+                    // kind) keeps them here until it is repaired or removed; the other comparisons are added and read all
+                    // the same (until 2026-12-07 the whole flush failed on it, every 5 s, and no comparison's gauges moved).
+                    accumulator.Restore([drained[i]]);
+                    unwritable.Add(drained[i].Key);
+                    Log.ShadowStatisticsDamaged(_logger, e.Message);
+                    ShadowStatisticsDamaged?.Invoke(e.Message);
                 }
                 catch
                 {
@@ -450,6 +461,11 @@ public sealed class ActiveModelWatcher : IAsyncDisposable
             if (models.Active.TryGetValue(survey, out var active))
             {
                 var pair = new ShadowPair(survey, shadow.ShortIdentity, active.ShortIdentity);
+                if (unwritable.Contains(pair))
+                {
+                    continue; // said above, once
+                }
+
                 try
                 {
                     if (await _registry.GetShadowStatisticsAsync(pair, cancellationToken).ConfigureAwait(false) is { } s)

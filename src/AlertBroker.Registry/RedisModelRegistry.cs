@@ -145,7 +145,16 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         """;
 
     // KEYS: stats hash. ARGV: field, increment, field, increment, …
-    private const string AddStatisticsScript = """
+    // Every field is checked before any is added: a hash of another type, or a field that is not a number (a hand edit),
+    // is a damaged record (DAMAGED …), and nothing is added. Until 2026-12-07 HINCRBYFLOAT failed part-way, after the
+    // fields before it had been added, and the worker's whole flush failed with it, every 5 s.
+    private const string AddStatisticsScript = TypeCheckLua + """
+        local bad = mistyped({'hash'})
+        if bad then return redis.error_reply('DAMAGED ' .. bad) end
+        for i = 1, #ARGV, 2 do
+          local v = redis.call('HGET', KEYS[1], ARGV[i])
+          if v and not tonumber(v) then return redis.error_reply('DAMAGED field "' .. ARGV[i] .. '" is not a number') end
+        end
         for i = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
         return 1
         """;
@@ -543,7 +552,14 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             args[i++] = value;
         }
 
-        await _db.ScriptEvaluateAsync(AddStatisticsScript, [StatsKey(pair)], args).ConfigureAwait(false);
+        try
+        {
+            await _db.ScriptEvaluateAsync(AddStatisticsScript, [StatsKey(pair)], args).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("DAMAGED ", StringComparison.Ordinal))
+        {
+            throw new RegistryException($"registry record Redis hash {StatsKey(pair)} is not valid shadow statistics: {e.Message["DAMAGED ".Length..]}: repair it, or remove it to start the comparison again; nothing was added to it (the workers keep their counts until then)") { DamagedRecord = true };
+        }
     }
 
     public async Task<ShadowStatistics?> GetShadowStatisticsAsync(ShadowPair pair, CancellationToken cancellationToken = default)

@@ -319,6 +319,41 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Contains("\"agreed\" (6) is greater than \"alerts\" (3)", said, StringComparison.Ordinal);
     }
 
+    // A record the worker's counts cannot be added to (not JSON): the whole flush threw, every 5 s, so no comparison's gauges
+    // moved. It is said once per flush and raised; the counts wait in the worker until the record is repaired or removed.
+    [Fact]
+    public async Task FlushShadowStatistics_RecordThatCannotTakeTheCounts_KeepsThemUntilItIsRemoved()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        var damaged = new List<string>();
+        watcher.ShadowStatisticsDamaged += damaged.Add;
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 2, ["agreed"] = 2 });
+        var file = Assert.Single(Directory.GetFiles(_root, "*.json", SearchOption.AllDirectories), f => f.Contains("shadow-stats", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(file, "{\"alerts\": 2, \"agreed\": ");
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
+
+        await watcher.FlushShadowStatisticsAsync();
+
+        Assert.False(accumulator.IsEmpty);
+        Assert.False(watcher.ShadowStatistics.ContainsKey(pair));
+        Assert.Contains("is not valid JSON", Assert.Single(damaged), StringComparison.Ordinal);
+        Assert.Equal("{\"alerts\": 2, \"agreed\": ", await File.ReadAllTextAsync(file));
+
+        File.Delete(file);
+        await watcher.FlushShadowStatisticsAsync();
+        Assert.True(accumulator.IsEmpty);
+        Assert.Equal(1, watcher.ShadowStatistics[pair].Alerts);
+        Assert.Single(damaged);
+    }
+
     // Disposed twice (a test or host stopping it, then its 'await using'): the second call threw ObjectDisposedException
     // from the disposed stop token.
     [Fact]
@@ -459,6 +494,45 @@ public abstract class RedisWatcherTestsBase : IDisposable
         await new ModelPromoter(registry).PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
 
         Assert.Equal(new ModelRef("m", "1"), (await switched.Task.WaitAsync(TimeSpan.FromSeconds(30))).Ref);
+    }
+
+    // A field that is not a number (a hand edit): HINCRBYFLOAT failed part-way (the fields before it added), and the worker's
+    // whole flush threw, every 5 s, so no comparison's gauges moved. Now nothing is added, it is said once per flush and
+    // raised, and the counts wait in the worker until the record is repaired or removed.
+    [Fact]
+    public async Task FlushShadowStatistics_FieldThatIsNotANumber_NothingAdded_CountsKeptUntilItIsRemoved()
+    {
+        var registry = new RedisModelRegistry(_connection, "watch-" + Guid.NewGuid().ToString("N"));
+        await registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var promoter = new ModelPromoter(registry);
+        await promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
+        var accumulator = new ShadowStatisticsAccumulator();
+        await using var watcher = new ActiveModelWatcher(registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), HeartbeatInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        var damaged = new List<string>();
+        watcher.ShadowStatisticsDamaged += damaged.Add;
+        await watcher.StartAsync();
+        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        var db = _connection.GetDatabase();
+        await db.HashSetAsync(registry.StatsKey(pair), "alerts", "many");
+        string[] classes = ["a", "b"];
+        accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], "a");
+
+        await watcher.FlushShadowStatisticsAsync();
+
+        Assert.False(accumulator.IsEmpty);
+        Assert.False(watcher.ShadowStatistics.ContainsKey(pair));
+        var said = Assert.Single(damaged);
+        Assert.Contains("field \"alerts\" is not a number", said, StringComparison.Ordinal);
+        Assert.Contains("nothing was added", said, StringComparison.Ordinal);
+        Assert.Equal([new HashEntry("alerts", "many")], await db.HashGetAllAsync(registry.StatsKey(pair)));
+
+        await db.KeyDeleteAsync(registry.StatsKey(pair));
+        await watcher.FlushShadowStatisticsAsync();
+        Assert.True(accumulator.IsEmpty);
+        Assert.Equal(1, watcher.ShadowStatistics[pair].Alerts);
+        Assert.Single(damaged);
     }
 
     // Another program's string where the registry keeps a set: the worker's watcher logged Redis's "WRONGTYPE Operation
