@@ -84,11 +84,8 @@ public static class ServiceCollectionExtensions
             // that the connection reconnects by itself and an outage pauses consumption until Redis is back.
             var connection = RedisConnectionFactory.ConnectAsync(RedisObjectStateStore.CreateConfiguration(storeOptions), waitForServer: false).GetAwaiter().GetResult();
             var store = new RedisObjectStateStore(connection, storeOptions, ownsConnection: true);
-            Log.RedisState(
-                sp.GetRequiredService<ILogger<RedisObjectStateStore>>(),
-                RedisConnectionFactory.DescribeEndpoints(RedisObjectStateStore.CreateConfiguration(store.Options)),
-                string.IsNullOrEmpty(security.User) ? "default" : security.User,
-                security.Tls);
+            var (endpoints, user, tls) = DescribeRedisState(store.Options);
+            Log.RedisState(sp.GetRequiredService<ILogger<RedisObjectStateStore>>(), endpoints, user, tls);
             return store;
         });
         services.AddSingleton(sp => new ShadowStatisticsAccumulator());
@@ -358,6 +355,17 @@ public static class ServiceCollectionExtensions
         var source = new RegistryModelSource(watcher, announce, metadata.Build, metrics);
         source.ForNextBatch();
         return source;
+    }
+
+    /// <summary>
+    /// What the start-up line says of the state store: its endpoints, user and TLS as the connection uses them — the
+    /// <c>AlertBroker:Redis</c> settings, else <c>user=</c> and <c>ssl=</c> in the connection string (until 2026-12-07 the
+    /// line showed the settings alone: "user default, TLS False" for a connection string that logged in as another user over TLS).
+    /// </summary>
+    internal static (string Endpoints, string User, bool Tls) DescribeRedisState(RedisStateOptions options)
+    {
+        var configuration = RedisObjectStateStore.CreateConfiguration(options);
+        return (RedisConnectionFactory.DescribeEndpoints(configuration), string.IsNullOrEmpty(configuration.User) ? "default" : configuration.User, configuration.Ssl);
     }
 }
 
