@@ -59,10 +59,14 @@ internal static class AlertBrokerCommand
                 Console.Error.WriteLine($"{command}: {problem}");
             }
 
+            // The words themselves ("--bogus" of "--bogus: not an option …").
+            var words = takenAsValues.Select(p => p[..p.IndexOf(": not an option", StringComparison.Ordinal)]).ToList();
             foreach (var error in parse.Errors)
             {
-                // A path option's own check says the same of a stray option it was given as a path.
-                if (!takenAsValues.Contains(error.Message))
+                // A path option's own check says the same of a stray option it was given as a path, and a path argument's
+                // check that it exists ("no such file or directory: --bogus") is about the same word: until 2026-12-07 both
+                // lines were printed.
+                if (!takenAsValues.Contains(error.Message) && !words.Any(w => error.Message.EndsWith(": " + w, StringComparison.Ordinal)))
                 {
                     Console.Error.WriteLine($"{command}: {Readable(error.Message)}");
                 }

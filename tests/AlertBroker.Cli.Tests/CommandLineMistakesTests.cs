@@ -495,6 +495,9 @@ public sealed class CommandLineMistakesTests : IDisposable
         Assert.True(code == 2, $"exit {code}: {output}");
         Assert.Contains($"{option}: not an option of this command (read as a {takenBy} value; see --help)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", output, StringComparison.Ordinal);
+
+        // One line about the word: a path argument's "no such file or directory: --bogus" was printed after it.
+        Assert.DoesNotContain("no such file or directory: " + option, output, StringComparison.Ordinal);
     }
 
     // A value that starts with '-' right after its option, or a negative number, is still a value.

@@ -236,6 +236,7 @@ public sealed class ConsumeCommandTests : IDisposable
 
         Assert.True(code == 4, $"exit code {code}: {output}");
         Assert.Contains("Kafka at 127.0.0.1:1 did not answer:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[consume] 0 messages", output, StringComparison.Ordinal);
     }
 
     // replay --to-kafka queued every message, flushed for a minute, then said "published 0 of N" (exit 1) between pages of

@@ -221,7 +221,13 @@ internal static class ConsumeCommand
 
             Console.Out.Flush();
             var total = counts.Values.Sum();
-            Console.Error.WriteLine("[consume] " + CliHelpers.Counted(total, "message") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value:N0} {kv.Key}")))));
+
+            // Kafka that never answered read nothing: the error line says all (until 2026-12-07 "[consume] 0 messages" followed it).
+            if (exit != 4 || total != 0)
+            {
+                Console.Error.WriteLine("[consume] " + CliHelpers.Counted(total, "message") + (total == 0 ? string.Empty : ": " + string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value:N0} {kv.Key}")))));
+            }
+
             if (handler is not null)
             {
                 handler.Flush();
