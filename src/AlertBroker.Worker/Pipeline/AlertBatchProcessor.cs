@@ -143,8 +143,9 @@ public sealed class AlertBatchProcessor
             var error = await DecodeAsync(messages[i], decoded, cancellationToken).ConfigureAwait(false);
             if (error is not null)
             {
+                // Counted with the batch's other figures once it is processed (RecordBatch): counted here, a batch retried
+                // after a Redis outage counted its dead letters again at every try (until 2026-12-07).
                 deadLetters.Add(error);
-                _metrics?.DeadLetter(error.Kind);
                 continue;
             }
 

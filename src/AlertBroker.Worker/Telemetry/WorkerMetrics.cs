@@ -278,6 +278,11 @@ public sealed class WorkerMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         _alertsIn.Add(batch.Alerts);
+        foreach (var d in batch.DeadLetters)
+        {
+            DeadLetter(d.Kind);
+        }
+
         _observationsAdded.Add(batch.ObservationsAdded);
         ObservationsDropped(batch.ObservationsDropped);
         foreach (var survey in batch.UnreadableStates.GroupBy(k => k.Survey))
