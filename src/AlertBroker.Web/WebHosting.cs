@@ -58,7 +58,7 @@ public static class WebHosting
                 RegistryDescription = description,
                 RegistryConnection = registryConnection,
                 FixedModels = () => statistics.Snapshot().Serving,
-                Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
+                Models = new ModelLibrary(registry, ModelDirectories(web, model), sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
                 MaxStreamClients = web.MaxStreamClients,
                 Owned = owned,
@@ -108,7 +108,7 @@ public static class WebHosting
                 Registry = registry,
                 RegistryDescription = description,
                 RegistryConnection = registryConnection,
-                Models = new ModelLibrary(registry, [web.ModelDirectory, PackageRoot(model.Path), CheckoutModels()], sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
+                Models = new ModelLibrary(registry, ModelDirectories(web, model), sp.GetRequiredService<ILoggerFactory>().CreateLogger("AlertBroker.Web")),
                 RefreshSeconds = web.RefreshSeconds,
                 MaxStreamClients = web.MaxStreamClients,
                 Owned = [.. owned, store],
@@ -164,6 +164,15 @@ public static class WebHosting
 
         return null;
     }
+
+    /// <summary>
+    /// Where the web view looks for a classification's package: <c>AlertBroker:Web:ModelDirectory</c>, every package the
+    /// worker was given (<c>AlertBroker:Model:Path</c> and <c>Paths</c>: <c>run --model</c> gives the latter), the checkout's
+    /// <c>models/</c>. Until 2026-12-07 <c>Paths</c> was left out, so <c>run --web --model DIR</c> outside a checkout could
+    /// not recompute an object's class history ("no model registry and no model directory is configured").
+    /// </summary>
+    internal static List<string?> ModelDirectories(WebOptions web, ModelOptions model) =>
+        [web.ModelDirectory, .. model.AllPaths.Select(PackageRoot), CheckoutModels()];
 
     /// <summary>The package directory itself (it holds its own <c>model.json</c>), when it exists.</summary>
     internal static string? PackageRoot(string? packageDirectory) =>

@@ -1,4 +1,5 @@
 using AlertBroker.Alerts;
+using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Output;
 using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Telemetry;
@@ -67,6 +68,30 @@ public sealed class WorkerStatisticsTests
         Assert.True(ModelLibrary.TryParseId("team/ztf-bts/1.0.0/1ce20f77bb37", out var name, out var version, out var sha));
         Assert.Equal(("team/ztf-bts", "1.0.0", "1ce20f77bb37"), (name, version, sha));
         Assert.False(ModelLibrary.TryParseId("nonsense", out _, out _, out _));
+    }
+
+    // run --model DIR sets AlertBroker:Model:Paths, which the web view did not look in: outside a checkout an object's class
+    // history was "no model registry and no model directory is configured".
+    [OnnxFact]
+    public async Task ModelDirectories_ThePackagesTheWorkerWasGiven_AreFound()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ab-web-paths-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var first = TestModelPackages.Export(Path.Combine(dir, "a", "given-a", "1.0.0"), "given-a", "1.0.0", seed: 1);
+            var second = TestModelPackages.Export(Path.Combine(dir, "b", "given-b", "2.0.0"), "given-b", "2.0.0", seed: 2);
+            var directories = WebHosting.ModelDirectories(new WebOptions(), new ModelOptions { Paths = [first, second] });
+            using var library = new ModelLibrary(null, directories);
+
+            Assert.Equal(["given-a", "given-b"], library.ListDirectoryPackages().Select(p => p.Name).Where(n => n.StartsWith("given-", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            var sha = library.ListDirectoryPackages().Single(p => p.Name == "given-b").Sha256;
+            var found = await library.FindAsync("given-b/2.0.0/" + sha[..12]);
+            Assert.True(found.Available, found.Reason);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [OnnxFact]
