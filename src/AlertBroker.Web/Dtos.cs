@@ -69,6 +69,12 @@ internal sealed record ModelsDto(
 {
     /// <summary>The trail holds older records than <see cref="Audit"/> (which is the newest <see cref="WebApi.MaxAuditRecords"/>).</summary>
     public bool AuditTruncated { get; init; }
+
+    /// <summary>
+    /// The parts left out because a record in them cannot be read (<c>status</c>: pointers and workers; <c>audit</c>;
+    /// <c>versions</c>), each named in <see cref="Notes"/>: an empty list there means "could not be read", not "none".
+    /// </summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
 }
 
 internal sealed record ModelVersionDto(string Name, string Version, string Sha256, string Encoding, IReadOnlyList<string> Classes, IReadOnlyDictionary<string, double> Metrics, string PushedBy, DateTimeOffset PushedUtc, bool Active, bool Rollback)

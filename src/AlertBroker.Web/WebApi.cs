@@ -273,6 +273,7 @@ internal static class WebApi
         }
 
         notes.AddRange(damaged.Select(e => "Left out: " + e.Message));
+        List<string> leftOut = [.. new[] { ("status", status is null), ("audit", audit is null), ("versions", listed is null) }.Where(p => p.Item2).Select(p => p.Item1)];
         status ??= new RegistryStatus { Surveys = [], Workers = [], Audit = [] };
         var versions = (listed ?? [])
             .Select(m => new ModelVersionDto(
@@ -299,7 +300,7 @@ internal static class WebApi
         var pointers = status.Surveys
             .Where(v => v.Active is not null || v.Previous is not null || v.Shadow is not null)
             .ToDictionary(v => v.Survey, v => new SurveyPointersDto(ModelPointerDto.From(v.Active), ModelPointerDto.From(v.Previous), ModelPointerDto.From(v.Shadow), v.ShadowStatistics), StringComparer.Ordinal);
-        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. (audit?.Records ?? []).Reverse()], status.Workers, local, notes) { AuditTruncated = audit?.HasOlder ?? false };
+        return new ModelsDto(s.RegistryDescription, versions, pointers, [.. (audit?.Records ?? []).Reverse()], status.Workers, local, notes) { AuditTruncated = audit?.HasOlder ?? false, LeftOut = leftOut };
     }
 
     /// <summary>Per survey, the active and shadow models: the registry's pointers, else the fixed models the worker serves.</summary>

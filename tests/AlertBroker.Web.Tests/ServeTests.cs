@@ -365,7 +365,9 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         Assert.True(_redis.Available, _redis.UnavailableReason);
         var prefix = "recent" + Guid.NewGuid().ToString("N")[..8];
         const string Good = "{\"objectId\":\"ZTF26good\",\"survey\":\"ztf\",\"mjd\":60000.5,\"model\":\"ztf-bts@2.0.0\",\"topClass\":\"SNIa\",\"topProbability\":0.9,\"observations\":3,\"steps\":2,\"scoring\":\"Full\",\"classifiedUnixMs\":1}";
-        await _redis.ExecuteAsync("LPUSH", prefix + ":recent-classifications", Good, "{}", "{\"objectId\":null,\"survey\":\"ztf\"}", "{\"objectId\":\"ZTF26nosurvey\"}", "not json");
+        // The last: a classification time no browser Date holds, which took the objects page's whole list (2026-12-07).
+        const string BadTime = "{\"objectId\":\"ZTF26badtime\",\"survey\":\"ztf\",\"mjd\":60000.5,\"model\":\"m@1\",\"scoring\":\"Full\",\"classifiedUnixMs\":8640000000000001}";
+        await _redis.ExecuteAsync("LPUSH", prefix + ":recent-classifications", Good, "{}", "{\"objectId\":null,\"survey\":\"ztf\"}", "{\"objectId\":\"ZTF26nosurvey\"}", "not json", BadTime);
         await using var serve = await StartServeOverStateAsync(prefix);
         using var http = Client(serve);
 
@@ -570,6 +572,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var page = Get(http, "/api/models");
 
         Assert.Equal(0, page.GetProperty("versions").GetArrayLength());
+        Assert.Equal(["versions"], page.GetProperty("leftOut").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal("m", page.GetProperty("pointers").GetProperty("ztf").GetProperty("active").GetProperty("name").GetString());
         var note = Assert.Single(page.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!));
         Assert.StartsWith("Left out: registry record Redis key {" + registryPrefix + "}:model:m@1:info is not valid JSON", note, StringComparison.Ordinal);
@@ -596,6 +599,7 @@ public sealed class ServeTests : IClassFixture<RedisServerFixture>
         var page = Get(http, "/api/models");
 
         Assert.Equal("ztf-bts", Assert.Single(page.GetProperty("versions").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(["status"], page.GetProperty("leftOut").EnumerateArray().Select(p => p.GetString()));
         var note = Assert.Single(page.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!));
         Assert.StartsWith("Left out: registry record Redis key {" + registryPrefix + "}:models:active:ztf is not valid JSON", note, StringComparison.Ordinal);
         await serve.StopAsync();

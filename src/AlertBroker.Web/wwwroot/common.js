@@ -65,13 +65,18 @@ export function ms(value) {
 
 export function when(value) {
   if (!value) return '–';
-  const d = typeof value === 'number' ? new Date(value) : new Date(value);
+  const d = new Date(value);
+  // A time no Date holds (a damaged entry's 8.64e15 + 1 ms) is shown as such: toISOString threw, and one such entry took
+  // the whole list of recent classifications off the page (until 2026-12-07).
+  if (Number.isNaN(d.getTime())) return `invalid time (${String(value).slice(0, 40)})`;
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 export function age(value) {
   if (!value) return '–';
-  const seconds = Math.max(0, (Date.now() - new Date(value).getTime()) / 1000);
+  const t = new Date(value).getTime();
+  if (Number.isNaN(t)) return '–';
+  const seconds = Math.max(0, (Date.now() - t) / 1000);
   if (seconds < 90) return `${Math.round(seconds)} s ago`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
   return `${Math.round(seconds / 3600)} h ago`;

@@ -30,7 +30,8 @@ public sealed record RecentClassification(
             c.ObjectId,
             SurveyName(c.Survey),
             c.Mjd,
-            c.ModelName + "@" + c.ModelVersion,
+            // A survey no model serves: "none" (until 2026-12-07 "@").
+            string.IsNullOrEmpty(c.ModelName) ? "none" : c.ModelName + "@" + c.ModelVersion,
             c.TopClass,
             c.TopClass is null ? null : c.TopProbability,
             c.ObservationCount,
@@ -238,7 +239,10 @@ public sealed class RedisRecentClassifications
         }
     }
 
-    /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries, and entries without an object id, survey, model or scoring, are skipped).</summary>
+    /// <summary>The last millisecond of year 9999: a classification time past it (or before 1970) is a damaged entry.</summary>
+    private const long MaxUnixMs = 253_402_300_799_999;
+
+    /// <summary>Up to <paramref name="count"/> entries, newest first (unreadable entries, entries without an object id, survey, model or scoring, and entries with a classification time before 1970 or after 9999, are skipped).</summary>
     public static async Task<IReadOnlyList<RecentClassification>> ReadAsync(IDatabaseAsync db, string keyPrefix, int count)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -265,7 +269,8 @@ public sealed class RedisRecentClassifications
                 // Valid JSON without an object id or survey (damaged, or written by another program) is as unreadable as
                 // invalid JSON: it was listed with null fields, and the search failed on it (a 500 for every query).
                 if (JsonSerializer.Deserialize<RecentClassification>((byte[])v!, s_json) is { } r
-                    && !string.IsNullOrEmpty(r.ObjectId) && !string.IsNullOrEmpty(r.Survey) && r.Model is not null && r.Scoring is not null)
+                    && !string.IsNullOrEmpty(r.ObjectId) && !string.IsNullOrEmpty(r.Survey) && r.Model is not null && r.Scoring is not null
+                    && r.ClassifiedUnixMs is >= 0 and <= MaxUnixMs)
                 {
                     list.Add(r);
                 }
