@@ -797,6 +797,9 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
         return options.OtlpEndpoint is { Length: > 0 } e
             && !(Uri.TryCreate(e, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0)
             ? ValidateOptionsResult.Fail($"AlertBroker:Telemetry:OtlpEndpoint '{e}' must be an http:// or https:// URL (e.g. http://collector:4317).")
+            : Schemas.SchemaRegistryClients.HasUserInfo(options.OtlpEndpoint)
+            // Logged at start and in export errors (until 2026-12-07 accepted; the chart refused it already).
+            ? ValidateOptionsResult.Fail("AlertBroker:Telemetry:OtlpEndpoint holds a user name or password: give the collector's credentials as a header in OTEL_EXPORTER_OTLP_HEADERS (e.g. Authorization=Basic …, from a secret), not in the URL.")
             : ValidateOptionsResult.Success;
     }
 }

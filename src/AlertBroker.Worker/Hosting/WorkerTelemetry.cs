@@ -51,6 +51,10 @@ public static class WorkerTelemetry
         services.ConfigureOpenTelemetryMeterProvider(AddViews);
         if (otlpUri is not null)
         {
+            services.AddHostedService(sp => new OtlpExportMonitorService(
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<OtlpExportMonitor>>(),
+                sp.GetRequiredService<WorkerMetrics>(),
+                otlpUri.GetLeftPart(UriPartial.Path)));
             telemetry.WithTracing(tracing => tracing.AddSource(WorkerMetrics.MeterName).AddOtlpExporter(o => o.Endpoint = otlpUri));
         }
     }

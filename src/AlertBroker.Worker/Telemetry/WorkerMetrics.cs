@@ -114,6 +114,7 @@ public sealed class WorkerMetrics : IDisposable
         WorkerError.ModelRefused => "model_refused",
         WorkerError.RegistryRecordDamaged => "registry_record_damaged",
         WorkerError.RecentClassifications => "recent_classifications",
+        WorkerError.OtlpExport => "otlp_export",
         WorkerError.Internal => "internal",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
@@ -421,4 +422,7 @@ public enum WorkerError
 
     /// <summary>A batch's entries of the recent-classifications list (the web view's) could not be written to Redis.</summary>
     RecentClassifications,
+
+    /// <summary>The OTLP exporter reported a failed export (the collector did not answer or refused it).</summary>
+    OtlpExport,
 }
