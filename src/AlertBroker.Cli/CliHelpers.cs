@@ -457,7 +457,7 @@ internal static class CliHelpers
     }
 
     // The full path, through a symbolic link at its end (`ln -s data.csv out.csv`, then --out out.csv).
-    private static string Canonical(string path)
+    internal static string Canonical(string path)
     {
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         try

@@ -605,4 +605,58 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("no real object is left", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Out, "tuned-parameters.json")));
     }
+
+    // Found by the training-commands hunt: --predictions was checked against --data and the ids files given, not against
+    // the package evaluated or the ids files its model.json records, nor the report's files: each was overwritten, exit 0
+    // (the package or the ids file unusable afterwards, the report's JSON a CSV).
+    [Theory]
+    [InlineData("{model}/model.json", "is inside the package being evaluated (--model {model})")]
+    [InlineData("{model}/model.onnx", "is inside the package being evaluated (--model {model})")]
+    [InlineData("{model}/notes.csv", "is inside the package being evaluated (--model {model})")]
+    [InlineData("{ids}", "is the --test-ids file {model}'s model.json records (training.data.split.testIds)")]
+    [InlineData("{excluded}", "is the --exclude-ids file {model}'s model.json records (training.data.split.excludeIds)")]
+    [InlineData("{report}/evaluation.json", "is the report's evaluation.json (--report {report})")]
+    [InlineData("{report}/evaluation.html", "is the report's evaluation.html (--report {report})")]
+    public async Task Evaluate_PredictionsOverThePackageItsRecordedIdsOrTheReport_UsageErrorAndKept(string predictions, string message)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var ids = Ids("ZTFtoy000", "ZTFtoy001", "ZTFtoy002");
+        var excluded = Ids("ZTFtoy003");
+        var report = Path.Combine(_root, "report");
+        var manifestPath = Path.Combine(model, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        manifest["training"]!["data"] = new JsonObject { ["split"] = new JsonObject { ["seed"] = 1, ["validationFraction"] = 0.2, ["testIds"] = ids, ["excludeIds"] = excluded } };
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        string Fill(string text) => text.Replace("{model}", model, StringComparison.Ordinal).Replace("{ids}", ids, StringComparison.Ordinal)
+            .Replace("{excluded}", excluded, StringComparison.Ordinal).Replace("{report}", report, StringComparison.Ordinal);
+        var before = Directory.GetFiles(_root, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+
+        var output = await Refused(2, "evaluate", "--model", model, "--data", data, "--no-meta", "--report", report, "--predictions", Fill(predictions));
+
+        Assert.Contains($"--predictions {Fill(predictions)} {Fill(message)}", output, StringComparison.Ordinal);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(_root, "*", SearchOption.AllDirectories).Order());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+    }
+
+    // Found by the training-commands hunt: a directory where a report file goes was "unexpected error
+    // (UnauthorizedAccessException)", exit 70, after the evaluation, with evaluation.json written and --predictions not.
+    [Theory]
+    [InlineData("evaluation.json")]
+    [InlineData("evaluation.html")]
+    public async Task Evaluate_AReportFileIsADirectory_CannotWriteExitOneBeforeTheEvaluation(string file)
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+        var report = Path.Combine(_root, "report");
+        var taken = Directory.CreateDirectory(Path.Combine(report, file)).FullName;
+        var predictions = Path.Combine(_root, "predictions.csv");
+
+        var output = await Refused(1, "evaluate", "--model", model, "--data", data, "--no-meta", "--report", report, "--predictions", predictions);
+
+        Assert.Contains($"cannot write {report}: {taken} is a directory; this run writes a file there", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("macro AUROC", output, StringComparison.Ordinal);
+        Assert.Equal([taken], Directory.GetFileSystemEntries(report));
+        Assert.False(File.Exists(predictions));
+    }
 }

@@ -48,6 +48,8 @@ internal static class EvaluateCommand
         return command;
     }
 
+    private static readonly string[] ReportFiles = ["evaluation.json", "evaluation.html"];
+
     private static int Run(TrainingCli cli, ParseResult parse, string modelDir, string part, string? reportDir, int bootstrap, string? predictionsFile, CancellationToken ct)
     {
         var splitOnly = new Option[] { cli.TestIds, cli.Validation, cli.Test }.FirstOrDefault(o => part == "all" && Given(parse, o));
@@ -61,6 +63,14 @@ internal static class EvaluateCommand
         // Places that cannot be written are said before the evaluation runs, not after it.
         if (!CliHelpers.CanWriteFileIn(predictionsFile) || !CliHelpers.CanWriteDirectory(reportDir))
         {
+            return 1;
+        }
+
+        // A directory where a report file goes was an "unexpected error" (exit 70) after the evaluation, evaluation.json
+        // written and --predictions not (until 2026-12-07).
+        if (StagedPackage.TargetProblem(reportDir, ReportFiles) is { } taken)
+        {
+            CliHelpers.CannotWrite(reportDir!, taken);
             return 1;
         }
 
@@ -83,6 +93,12 @@ internal static class EvaluateCommand
         catch (Exception e) when (ModelCli.IsModelUnusable(e) || e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
         {
             return ModelCli.ReportModelUnusable(e, e is ModelPackageException ? null : modelDir);
+        }
+
+        if (predictionsFile is not null && PredictionsClash(predictionsFile, modelDir, reportDir, manifest.Training.Data?["split"] as JsonObject) is { } clash)
+        {
+            CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape(clash)}[/]");
+            return 2;
         }
 
         // A package whose model.json records no training split (one packaged from an outside graph, or written by hand)
@@ -384,11 +400,65 @@ internal static class EvaluateCommand
         Print(result);
         if (reportDir is not null)
         {
-            ReportWriter.Write(result, reportDir);
+            try
+            {
+                ReportWriter.Write(result, reportDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // What changed under --report while the evaluation ran (a directory made where a file goes, a full disk).
+                CliHelpers.CannotWrite(reportDir, e.Message);
+                return 1;
+            }
+
             CliHelpers.Stderr.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(reportDir, "evaluation.html"))} and evaluation.json");
         }
 
         return predictionsFile is null || WritePredictions(predictionsFile, encoded, steps) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Why --predictions may not be written where it points (null: it may): a file of the package evaluated (model.json,
+    /// model.onnx or any other file in it), an ids file its model.json records (read back by <c>--split</c>), or a file of
+    /// the report. Until 2026-12-07 each was overwritten, exit 0: the package or the ids file unusable afterwards.
+    /// </summary>
+    private static string? PredictionsClash(string file, string modelDir, string? reportDir, JsonObject? split)
+    {
+        string target, model;
+        try
+        {
+            target = CliHelpers.Canonical(file);
+            model = CliHelpers.Canonical(modelDir);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
+        {
+            return null;
+        }
+
+        var relative = Path.GetRelativePath(model, target);
+        if (relative != "." && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+        {
+            return $"--predictions {file} is inside the package being evaluated (--model {modelDir}): writing it would change the package; give a path outside it";
+        }
+
+        foreach (var (key, option) in new[] { ("testIds", "--test-ids"), ("excludeIds", "--exclude-ids") })
+        {
+            if (split?[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String
+                && string.Equals(CliHelpers.Canonical(RecordedPath(value.GetValue<string>(), modelDir)), target, StringComparison.Ordinal))
+            {
+                return $"--predictions {file} is the {option} file {modelDir}'s model.json records (training.data.split.{key}): writing it would overwrite the ids the model was held out by; give another path";
+            }
+        }
+
+        foreach (var name in new[] { "evaluation.json", "evaluation.html" })
+        {
+            if (reportDir is not null && string.Equals(CliHelpers.Canonical(Path.Combine(reportDir, name)), target, StringComparison.Ordinal))
+            {
+                return $"--predictions {file} is the report's {name} (--report {reportDir}): both would be written to one file; give another path";
+            }
+        }
+
+        return null;
     }
 
     private static bool WritePredictions(string file, EncodedDataset encoded, float[][] steps)
