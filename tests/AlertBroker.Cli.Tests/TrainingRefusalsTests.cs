@@ -659,4 +659,64 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Equal([taken], Directory.GetFileSystemEntries(report));
         Assert.False(File.Exists(predictions));
     }
+
+    // Found by the training-commands hunt: a split leaving no training object crashed train and finetune ("unexpected
+    // error (ArgumentException): The training set is empty", exit 70).
+    [Theory]
+    [InlineData("train", "--test 0.999 --val 0", "--val 0 and --test 0.999 take all 30 objects (SNIa 10, SNII 10, TDE 10) between them: none is left to train on; give smaller fractions")]
+    [InlineData("train", "--test 0 --val 0.999 --patience 0", "--val 0.999 and --test 0 take all 30 objects")]
+    [InlineData("finetune", "--test 0.999 --val 0", "--val 0 and --test 0.999 take all 30 objects")]
+    [InlineData("train", "--test-ids {all}", "--test-ids {all} lists every one of the 30 objects of the data: none is left to train on")]
+    [InlineData("finetune", "--test-ids {all}", "--test-ids {all} lists every one of the 30 objects of the data: none is left to train on")]
+    [InlineData("train", "--test-ids {some} --test 0 --val 0.999 --patience 0", "--val 0.999 takes all 27 objects --test-ids {some} does not hold out: none is left to train on; give a smaller --val")]
+    public async Task TrainAndFinetune_ASplitLeavingNoTrainingObject_ExitTwoSayingWhy(string command, string split, string message)
+    {
+        var data = WriteData();
+        var all = Ids([.. Enumerable.Range(0, 30).Select(i => $"ZTFtoy{i:D3}")]);
+        var some = Ids("ZTFtoy000", "ZTFtoy001", "ZTFtoy002");
+        string Fill(string text) => text.Replace("{all}", all, StringComparison.Ordinal).Replace("{some}", some, StringComparison.Ordinal);
+        string[] from = command == "finetune" ? ["--from", Package("base", "1", "SNIa", "SNII", "TDE")] : ["--classes", "SNIa,SNII,TDE"];
+
+        var output = await Refused(2, [command, .. from, "--data", data, "--no-meta", .. Fill(split).Split(' '), "--epochs", "1", "--quiet", "--out", Out]);
+
+        Assert.Contains(Fill(message), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 1", output, StringComparison.Ordinal);
+    }
+
+    // Found by the training-commands hunt: --exclude-ids listing every object gave "a classifier needs at least two
+    // classes; the data hold 0 (; --class-map may have merged them)" (train) and "no objects of the model's classes in the
+    // data" (evaluate); an empty part of a split, the latter too, though the data hold such objects.
+    [Theory]
+    [InlineData("train")]
+    [InlineData("finetune")]
+    [InlineData("evaluate")]
+    public async Task ExcludeIdsListingEveryObject_ExitTwoNamingTheFile(string command)
+    {
+        var data = WriteData();
+        var all = Ids([.. Enumerable.Range(0, 30).Select(i => $"ZTFtoy{i:D3}")]);
+        string[] args = command switch
+        {
+            "train" => ["train", "--data", data, "--exclude-ids", all, "--no-meta", "--epochs", "1", "--quiet", "--out", Out],
+            "finetune" => ["finetune", "--from", Package("base", "1", "SNIa", "SNII", "TDE"), "--data", data, "--exclude-ids", all, "--no-meta", "--epochs", "1", "--quiet", "--out", Out],
+            _ => ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, "--exclude-ids", all, "--no-meta"],
+        };
+
+        var output = await Refused(2, args);
+
+        Assert.Contains($"--exclude-ids {all} lists every one of the 30 objects of --data: nothing is left; exclude only some of them", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("(;", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("no objects of the model's classes", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_AnEmptyPartOfTheSplitGiven_ExitTwoSayingThePartIsEmpty()
+    {
+        var data = WriteData();
+        var model = Package("m", "1", "SNIa", "SNII", "TDE");
+
+        var output = await Refused(2, "evaluate", "--model", model, "--data", data, "--no-meta", "--split", "train", "--test", "0.999", "--val", "0");
+
+        Assert.Contains("--split train: the train part of the split holds none of the 30 objects of the model's classes in the data (--val and --test take them); give smaller --val or --test", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("no objects of the model's classes", output, StringComparison.Ordinal);
+    }
 }

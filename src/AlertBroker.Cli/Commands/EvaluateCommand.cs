@@ -170,6 +170,7 @@ internal static class EvaluateCommand
         var leftOut = encoded.LeftOut;
         TrainingCli.ReportLeftOut(encoded);
         var otherSplit = new List<string>();
+        var before = encoded.Count;
         if (part != "all")
         {
             ulong? recordedSeed;
@@ -234,7 +235,14 @@ internal static class EvaluateCommand
                 }
 
                 encoded = encoded.Subset(excluded.Select(encoded, inside: false));
+                if (encoded.Count == 0)
+                {
+                    CliHelpers.Stderr.MarkupLine($"[red]{Markup.Escape($"{excluded.Source} (the --exclude-ids file model.json records) lists every object of the data: nothing is left to draw the {part} part from")}[/]");
+                    return 1;
+                }
             }
+
+            before = encoded.Count;
 
             var seed = !Given(parse, cli.Seed) && recordedSeed is { } s ? s : parse.GetValue(cli.Seed);
             var val = !Given(parse, cli.Validation) && recordedVal is { } v ? v : parse.GetValue(cli.Validation);
@@ -330,8 +338,13 @@ internal static class EvaluateCommand
 
         if (encoded.Count == 0)
         {
-            CliHelpers.Stderr.MarkupLine("[red]no objects of the model's classes in the data[/]");
-            return 1;
+            // An empty part of a split was said as "no objects of the model's classes in the data", though the data hold
+            // them (until 2026-12-07).
+            var fractionsGiven = Given(parse, cli.Validation) || Given(parse, cli.Test);
+            CliHelpers.Stderr.MarkupLine(before == 0
+                ? "[red]no objects of the model's classes in the data[/]"
+                : $"[red]{Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"--split {part}: the {part} part of the split holds none of the {before} objects of the model's classes in the data ({(fractionsGiven ? "--val and --test take them" : "the split's fractions take them")}); {(fractionsGiven ? "give smaller --val or --test" : "evaluate another part")}"))}[/]");
+            return before > 0 && fractionsGiven ? 2 : 1;
         }
 
         // One-vs-rest AUROC needs objects of two classes: objects of one printed "macro AUROC NaN" (and NaN at every day,

@@ -185,6 +185,13 @@ internal sealed class TrainingCli
                 throw new IdsNotInDataException($"--exclude-ids: {NoneOfTheIds(held)}, so it would leave nothing out (ids are matched exactly against the object_id column)");
             }
 
+            if (kept.Objects.Count == 0)
+            {
+                // Every object left out: train said "needs at least two classes; the data hold 0 (; --class-map may have
+                // merged them)" and evaluate "no objects of the model's classes in the data" (until 2026-12-07).
+                throw new IdsNotInDataException(string.Create(CultureInfo.InvariantCulture, $"--exclude-ids {excluded} lists every one of the {data.Objects.Count} objects of --data: nothing is left; exclude only some of them"));
+            }
+
             data = new LabelledDataset($"{data.Name} without the {data.Objects.Count - kept.Objects.Count} ids in {excluded}", kept.Objects) { Rejected = data.Rejected, LeftOut = data.LeftOut, UnknownMetadata = data.UnknownMetadata };
         }
 
@@ -543,8 +550,10 @@ internal sealed class TrainingCli
         return ([.. inner.Train.Select(i => rest[i])], [.. inner.Validation.Select(i => rest[i])], test, holdout);
     }
 
-    /// <summary>The refusal of a --test-ids file that picks no object of the data.</summary>
-    /// <summary>An ids file none of whose ids is in the data: a usage error (exit 2), as for --test-ids.</summary>
+    /// <summary>
+    /// An ids file that does not fit the data: none of its ids is in them, or (--exclude-ids) all of them are. A usage
+    /// error (exit 2), as for --test-ids.
+    /// </summary>
     internal sealed class IdsNotInDataException(string message) : IOException(message);
 
     /// <summary>
@@ -614,7 +623,25 @@ internal sealed class TrainingCli
                 return 2;
             }
 
-            console.MarkupLine($"[red]a classifier needs at least two classes; the data hold {classes.Count}[/] ({Markup.Escape(string.Join(", ", classes))}; --class-map may have merged them)");
+            // Where the objects went is said: "(; --class-map may have merged them)" was said of data that --exclude-ids had
+            // emptied, and of data read without a class map.
+            var whence = new List<string>();
+            if (classes.Count > 0)
+            {
+                whence.Add(string.Join(", ", classes));
+            }
+
+            if (ExcludedIds is { } excludedHere)
+            {
+                whence.Add($"after --exclude-ids {excludedHere.Source} left its objects out");
+            }
+
+            if (Given(parse, ClassMap))
+            {
+                whence.Add("--class-map may have merged them");
+            }
+
+            console.MarkupLine($"[red]a classifier needs at least two classes; the data hold {classes.Count}[/]{Markup.Escape(whence.Count == 0 ? string.Empty : $" ({string.Join("; ", whence)})")}");
             return 1;
         }
 
@@ -646,6 +673,25 @@ internal sealed class TrainingCli
         {
             // It trained with "test 0" and exported a package whose provenance names a test set it never saw.
             console.MarkupLine($"[red]{Markup.Escape(NoneOfTheIds(ids))}[/] (ids are matched exactly against the object_id column, after --class-map and the class list)");
+            return 2;
+        }
+
+        if (split.Train.Length == 0)
+        {
+            // Nothing left to train on: the trainer threw "The training set is empty" ("unexpected error", exit 70) until
+            // 2026-12-07. A usage error: fractions, or an ids file, that take every object.
+            var inv = CultureInfo.InvariantCulture;
+            if (split.Holdout is { } every && split.Validation.Length == 0)
+            {
+                // Exit 2 as for a --test-ids file none of whose ids is in the data: the file does not fit the data.
+                console.MarkupLine($"[red]{Markup.Escape(string.Create(inv, $"--test-ids {every.Source} lists every one of the {encoded.Count} objects of the data: none is left to train on; hold out only some of them, or give more data"))}[/]");
+                return 2;
+            }
+
+            var why = split.Holdout is { } some
+                ? string.Create(inv, $"--val {parse.GetValue(Validation)} takes all {split.Validation.Length} objects --test-ids {some.Source} does not hold out: none is left to train on; give a smaller --val")
+                : string.Create(inv, $"--val {parse.GetValue(Validation)} and --test {parse.GetValue(Test)} take all {encoded.Count} objects ({ModelCard.Counts(encoded)}) between them: none is left to train on; give smaller fractions");
+            console.MarkupLine($"[red]{Markup.Escape(why)}[/]");
             return 2;
         }
 
