@@ -492,6 +492,8 @@ public sealed class TrainingRefusalsTests : IDisposable
     [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --out {model}", "--out {model} is also read by this command (--from {model})")]
     [InlineData("finetune --from {model} --distill-from {model}/../../m/1 --data {data} --no-meta --epochs 1 --quiet --out {model}/", "is also read by this command (--from {model})")]
     [InlineData("finetune --from {model} --data {data} --no-meta --epochs 1 --quiet --checkpoints {model} --out {data}/../ft/1", "--checkpoints {model} is also read by this command (--from {model})")]
+    [InlineData("train --distill-from {model} --data {data} --no-meta --epochs 1 --quiet --out {model}", "--out {model} is also read by this command (--distill-from {model})")]
+    [InlineData("train --distill-from {model} --data {data} --no-meta --epochs 1 --quiet --checkpoints {model} --out {data}/../t/1", "--checkpoints {model} is also read by this command (--distill-from {model})")]
     [InlineData("replay {data}/alert.avro --out {data}/alert.avro", "--out {data}/alert.avro is also read by this command (<paths> {data}/alert.avro)")]
     [InlineData("replay {data} --out {data}/night/alert.avro", "is also read by this command (<paths> {data})")]
     public async Task OutputIsAnInput_UsageErrorAndTheInputKept(string commandLine, string message)

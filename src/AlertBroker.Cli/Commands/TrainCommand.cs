@@ -25,6 +25,11 @@ internal static class TrainCommand
         command.Options.Add(benchmark);
         command.Options.Add(sequences);
         command.Options.Add(steps);
+
+        // --out or --checkpoints at the teacher package wrote the student over the model it distils from (exit 0), as
+        // finetune refuses for its base and teacher.
+        command.RefuseOutputThatIsAnInput(cli.Out, PathKind.Directory, cli.DistillFrom);
+        command.RefuseOutputThatIsAnInput(cli.Checkpoints, PathKind.Directory, cli.DistillFrom);
         command.Validators.Add(result =>
         {
             // A count that does not parse keeps the parser's own error (GetValue threw here: "unexpected error", exit 70).
