@@ -721,4 +721,17 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("--split train: the train part of the split holds none of the 30 objects of the model's classes in the data (--val and --test take them); give smaller --val or --test", output, StringComparison.Ordinal);
         Assert.DoesNotContain("no objects of the model's classes", output, StringComparison.Ordinal);
     }
+
+    // Found by the training-commands hunt: --modes '' or ',' ran no mode, exit 0, and wrote empty results over the last.
+    [Theory]
+    [InlineData(",")]
+    [InlineData("")]
+    public async Task ExperimentTransfer_ModesListingNoMode_UsageError(string modes)
+    {
+        var data = WriteData();
+
+        var output = await Refused(2, "experiment", "transfer", "--ztf-sim", data, "--bts", data, "--targets", "ztf-bts", "--modes", modes, "--out", Out);
+
+        Assert.Contains($"--modes lists no mode ('{modes}'): give scratch, scratch-long, head, all and/or all-fast", output, StringComparison.Ordinal);
+    }
 }

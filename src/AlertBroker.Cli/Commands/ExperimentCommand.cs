@@ -295,6 +295,12 @@ internal static class ExperimentCommand
             });
         }
 
+        if (list.Count == 0)
+        {
+            // '' or ',' ran no mode, exit 0, and wrote empty results over the last run's.
+            throw new ArgumentException($"--modes lists no mode ('{text}'): give scratch, scratch-long, head, all and/or all-fast.");
+        }
+
         if (longScratch && !list.Contains(TransferExperiment.ScratchLong))
         {
             list.Insert(Math.Min(1, list.Count), TransferExperiment.ScratchLong);
