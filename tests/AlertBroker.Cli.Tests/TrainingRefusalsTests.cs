@@ -734,4 +734,22 @@ public sealed class TrainingRefusalsTests : IDisposable
 
         Assert.Contains($"--modes lists no mode ('{modes}'): give scratch, scratch-long, head, all and/or all-fast", output, StringComparison.Ordinal);
     }
+
+    // Found by the training-commands hunt: target data of one class ran, every run "AUROC NaN", exit 0; a header-only
+    // --bts printed "macro AUROC NaN" and then "The training set is empty". Refused as train refuses it, before any run.
+    [Theory]
+    [InlineData("one class", "objects of one class only (SNIa 30)")]
+    [InlineData("header only", "no object of its classes")]
+    public async Task ExperimentTransfer_TargetDataOfFewerThanTwoClasses_ExitOneBeforeAnyRun(string kind, string says)
+    {
+        var data = WriteData();
+        var bts = WriteData(_ => 0, objects: kind == "one class" ? 30 : 0, name: "bts");
+        var baseDir = Package("base", "1", "SNIa", "SNII", "SNIbc", "SLSN-I", "TDE");
+
+        var output = await Refused(1, "experiment", "transfer", "--base", baseDir, "--ztf-sim", data, "--bts", bts, "--targets", "ztf-bts", "--quick", "--seeds", "1", "--modes", "scratch", "--max-epochs", "1", "--threads", "1", "--out", Out);
+
+        Assert.Contains($"ztf-bts: a classifier needs at least two classes; {bts} holds {says}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("training set is empty", output, StringComparison.Ordinal);
+    }
 }

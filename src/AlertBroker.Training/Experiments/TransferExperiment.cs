@@ -260,6 +260,14 @@ public static class TransferExperiment
                     log($"{target.Name}: {encoded.LeftOut.Describe(encoded.Classes)}");
                 }
 
+                // One class has nothing to tell apart (the runs reported AUROC NaN, exit 0), and none was "macro AUROC NaN"
+                // before "The training set is empty": refused as train refuses it, before anything is trained.
+                if (encoded.Labels.Distinct().Count() is var present and < 2)
+                {
+                    var held = present == 0 ? "no object of its classes" : $"objects of one class only ({encoded.Classes[encoded.Labels[0]]} {encoded.Count})";
+                    throw new InvalidDataException($"{target.Name}: a classifier needs at least two classes; {target.Path} holds {held}: give data with objects of at least two of {string.Join(", ", target.Classes)}");
+                }
+
                 var (test, pool) = TestAndPool(options, target, encoded);
                 pools[target.Name] = pool.Length;
                 tests[target.Name] = test.Count;
