@@ -259,6 +259,7 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.True(once.Code == 1, once.Output);
         Assert.Contains("cannot train:", once.Stderr, StringComparison.Ordinal);
         Assert.Contains("nothing was written", once.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("test: macro AUROC", once.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Out));
     }
 
@@ -751,5 +752,27 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains($"ztf-bts: a classifier needs at least two classes; {bts} holds {says}", output, StringComparison.Ordinal);
         Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
         Assert.DoesNotContain("training set is empty", output, StringComparison.Ordinal);
+    }
+
+    // Found by the training-commands hunt: train's test figures averaged fewer classes than the model has without a word
+    // (evaluate says it), MODEL_CARD.md wrote NaN for undefined figures, and its limits named SLSN-I and TDE whatever the
+    // classes and counts.
+    [Fact]
+    public async Task Train_AClassWithoutTestObjects_SaidAndTheCardShowsDashesAndItsOwnLimits()
+    {
+        // SNIa 14, SNII 14 and one TDE, which the stratified split puts in the training part.
+        var data = WriteData(i => i < 14 ? 0 : i < 28 ? 1 : 2, objects: 29, name: "one-tde");
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", Out]);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("no object of class TDE in the test part: the macro figures average the other 2 classes", run.Stderr, StringComparison.Ordinal);
+        var card = File.ReadAllText(Path.Combine(Out, "MODEL_CARD.md"));
+        Assert.DoesNotContain("NaN", card, StringComparison.Ordinal);
+        Assert.Contains("| TDE | 0 | 0.000 | – | – |", card, StringComparison.Ordinal);
+        Assert.Contains("(no test object of class TDE: the macro figures average the other 2 classes)", card, StringComparison.Ordinal);
+        Assert.Contains("Limits: classes with fewer than 50 training objects (SNIa ", card, StringComparison.Ordinal);
+        Assert.Contains("TDE 1) have unstable scores", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("SLSN-I", card, StringComparison.Ordinal);
     }
 }

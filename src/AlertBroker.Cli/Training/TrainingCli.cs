@@ -830,12 +830,29 @@ internal sealed class TrainingCli
                 metrics[string.Create(CultureInfo.InvariantCulture, $"testMacroAurocDay{p.Days:0}")] = p.MacroAuroc;
             }
 
-            console.MarkupLine($"test: macro AUROC [bold]{report.MacroAuroc:0.000}[/], macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000} ({test!.Count} objects); early: {string.Join(", ", report.Early.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Days:0} d {p.MacroAuroc:0.000}")))}");
+        }
+
+        // Said once the package is known to be usable: a "test: macro AUROC …" line came before "training diverged"
+        // (nothing written) until 2026-12-07.
+        void SayTestFigures()
+        {
+            if (report is null)
+            {
+                return;
+            }
+
+            console.MarkupLine($"test: macro AUROC [bold]{ReportWriter.N(report.MacroAuroc)}[/], macro F1 {ReportWriter.N(report.MacroF1)}, accuracy {ReportWriter.N(report.Accuracy)} ({test!.Count} objects); early: {string.Join(", ", report.Early.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Days:0} d {ReportWriter.N(p.MacroAuroc)}")))}");
+            if (report.ClassesWithoutObjects() is { Count: > 0 } absent)
+            {
+                // As evaluate says it: the macro figures silently averaged fewer classes than the model has.
+                console.MarkupLine($"[yellow]no object of class {Markup.Escape(string.Join(", ", absent))} in the test part: the macro figures average the other {report.PerClass.Count - absent.Count} classes[/]");
+            }
         }
 
         var outDir = parse.GetValue(Out);
         if (outDir is null)
         {
+            SayTestFigures();
             console.MarkupLine("[yellow]no --out: nothing exported[/]");
             return 0;
         }
@@ -955,6 +972,7 @@ internal sealed class TrainingCli
             return 1;
         }
 
+        SayTestFigures();
         console.MarkupLine($"[green]exported[/] {Markup.Escape(full)} (sha256 {manifest.Onnx.Sha256[..12]}…)");
         return 0;
     }

@@ -72,11 +72,11 @@ public static class ModelCard
 
         if (report is not null)
         {
-            sb.Append(inv, $"- test (held-out, full light curves): macro AUROC {report.MacroAuroc:0.000}, macro F1 {report.MacroF1:0.000}, accuracy {report.Accuracy:0.000}\n\n");
+            sb.Append(inv, $"- test (held-out, full light curves): macro AUROC {ReportWriter.N(report.MacroAuroc)}, macro F1 {ReportWriter.N(report.MacroF1)}, accuracy {ReportWriter.N(report.Accuracy)}{(report.ClassesWithoutObjects() is { Count: > 0 } absent ? $" (no test object of class {string.Join(", ", absent)}: the macro figures average the other {report.PerClass.Count - absent.Count} classes)" : string.Empty)}\n\n");
             sb.Append("| class | support | precision | recall | AUROC |\n|---|---:|---:|---:|---:|\n");
             foreach (var c in report.PerClass)
             {
-                sb.Append(inv, $"| {c.Class} | {c.Support} | {c.Precision:0.000} | {c.Recall:0.000} | {c.Auroc:0.000} |\n");
+                sb.Append(inv, $"| {c.Class} | {c.Support} | {ReportWriter.N(c.Precision)} | {ReportWriter.N(c.Recall)} | {ReportWriter.N(c.Auroc)} |\n");
             }
 
             sb.Append("\nMacro AUROC against days after first detection (probabilities after the last observation up to then):\n\n| days |");
@@ -94,14 +94,46 @@ public static class ModelCard
             sb.Append("---:|\n| macro AUROC |");
             foreach (var p in report.Early)
             {
-                sb.Append(inv, $" {p.MacroAuroc:0.000} |");
+                sb.Append(inv, $" {ReportWriter.N(p.MacroAuroc)} |");
             }
 
-            sb.Append(inv, $" {report.MacroAuroc:0.000} |\n");
+            sb.Append(inv, $" {ReportWriter.N(report.MacroAuroc)} |\n");
             sb.Append("\nThe full report with ROC curves, confusion matrix, learning curves and the early-classification curve is `evaluation.html` (numbers in `evaluation.json`).\n");
         }
 
-        sb.Append("\nLimits: classes with few training objects (SLSN-I, TDE) have unstable scores; the test split is small. Scores are per light curve as observed, not calibrated probabilities.\n");
+        sb.Append('\n').Append(Limits(train, test)).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>A class with fewer training objects than this is named in the card's limits.</summary>
+    public const int FewTrainingObjects = 50;
+
+    /// <summary>
+    /// The card's limits, from this run's counts: it named SLSN-I and TDE as the classes with few training objects and
+    /// called the test part small whatever the classes and counts were (until 2026-12-07).
+    /// </summary>
+    public static string Limits(EncodedDataset train, EncodedDataset? test)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var inv = CultureInfo.InvariantCulture;
+        var counts = train.ClassCounts();
+        var few = new List<string>();
+        for (var i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] < FewTrainingObjects)
+            {
+                few.Add(string.Create(inv, $"{train.Classes[i]} {counts[i]}"));
+            }
+        }
+
+        var sb = new StringBuilder("Limits: ");
+        sb.Append(few.Count > 0
+            ? string.Create(inv, $"classes with fewer than {FewTrainingObjects} training objects ({string.Join(", ", few)}) have unstable scores; ")
+            : string.Create(inv, $"every class has {FewTrainingObjects} or more training objects; "));
+        sb.Append(test is null
+            ? "there is no test part, so no held-out scores. "
+            : string.Create(inv, $"the test part holds {test.Count} objects ({Counts(test)}), and a class's scores rest on its test objects alone. "));
+        sb.Append("Scores are per light curve as observed, not calibrated probabilities.");
         return sb.ToString();
     }
 
