@@ -232,6 +232,24 @@ public sealed class DataTests : IDisposable
         Assert.Equal(2, data.UnknownMetadata.ByReason["a_v not a number from 0 to 31"]);
     }
 
+    // Found by the training-commands hunt: a redshift of Infinity, -Infinity or 1e400 (infinite as a double) was read as
+    // unknown but not counted, where 1e300, -1 and text were, and an a_v of Infinity was.
+    [Fact]
+    public void Read_InfiniteRedshift_IsUnknownAndCounted()
+    {
+        File.WriteAllText(Path.Combine(_dir, "ztf_inf_lightcurves.csv"),
+            "object_id,mjd,band,mag,mag_err\n" + string.Join('\n', "ABCD".Select(c => $"{c},100,g,19,0.1")) + "\n");
+        File.WriteAllText(Path.Combine(_dir, "ztf_inf_metadata.csv"), "object_id,class,redshift\nA,SNIa,0.1\nB,SNIa,Infinity\nC,SNII,-Infinity\nD,SNII,1e400\n");
+
+        var data = LightCurveCsvReader.Read(_dir);
+
+        Assert.Equal(0.1, data.Objects.Single(o => o.ObjectId == "A").Redshift, 10);
+        Assert.All(data.Objects.Where(o => o.ObjectId != "A"), o => Assert.True(double.IsNaN(o.Redshift), o.ObjectId));
+        Assert.Equal(3, data.UnknownMetadata.ByReason["redshift not a number from 0 to 15"]);
+        Assert.Equal(3, data.UnknownMetadata.FirstLine);
+        Assert.Equal(3, data.UnknownMetadata.Total);
+    }
+
     // A named redshift column whose numbers are all a "missing" value would train the metadata input on nothing, as one
     // without any number would: refused, naming the column and a value.
     [Fact]

@@ -401,7 +401,9 @@ public static class LightCurveCsvReader
             }
 
             _filled++;
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v))
+            // Infinity, -Infinity and 1e400 (infinite as a double) are numbers outside the range, returned as they are so that
+            // Usable counts them as read as unknown: they were NaN here, unknown without a word, until 2026-12-07.
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v))
             {
                 _numbers++;
                 if (MetadataValues.IsUsable(MetadataSources.HostRedshift, v))
@@ -434,7 +436,7 @@ public static class LightCurveCsvReader
 
             if (_numbers == 0 && column != "redshift")
             {
-                throw new InvalidDataException($"{path}: the redshift column '{column}' holds no finite number; name a numeric column with --redshift-column, or none.");
+                throw new InvalidDataException($"{path}: the redshift column '{column}' holds no number; name a numeric column with --redshift-column, or none.");
             }
 
             // Numbers, but none a redshift (every one -99, say): read as unknown, the set would train a metadata input on
