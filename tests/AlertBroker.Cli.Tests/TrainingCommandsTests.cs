@@ -462,11 +462,11 @@ public sealed class TrainingCommandsTests : IDisposable
             Assert.DoesNotContain("meta", package.Session.Inputs.Select(i => i.Name));
         }
 
-        // evaluate encodes with the model's own encoding, and refuses to be told another.
+        // evaluate encodes with the model's own encoding, and refuses to be told another (a usage error, exit 2, as for finetune).
         var evalDir = Path.Combine(_root, "eval-paper");
         Assert.Equal(0, Run("evaluate", "--model", dir, "--data", data, "--report", evalDir));
         Assert.Equal(60, JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "evaluation.json"))).RootElement.GetProperty("objects").GetInt32());
-        Assert.Equal(1, Run("evaluate", "--model", dir, "--data", data, "--encoding", "alertbroker-lc"));
+        Assert.Equal(2, Run("evaluate", "--model", dir, "--data", data, "--encoding", "alertbroker-lc"));
 
         // score: real ZTF alerts encoded with it give valid probabilities.
         var output = new StringWriter();

@@ -775,4 +775,20 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("TDE 1) have unstable scores", card, StringComparison.Ordinal);
         Assert.DoesNotContain("SLSN-I", card, StringComparison.Ordinal);
     }
+
+    // Found by the training-commands hunt: evaluate --encoding other than the model's was exit 1 where finetune's is 2;
+    // split --folds with --test ignored --test without a word.
+    [Fact]
+    public async Task EvaluateEncodingMismatchAndSplitFoldsWithTest_UsageErrors()
+    {
+        var data = WriteData();
+
+        var evaluate = await Refused(2, "evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, "--no-meta", "--encoding", "muthukrishna2025");
+        Assert.Contains("evaluate encodes with the model's own encoding", evaluate, StringComparison.Ordinal);
+
+        var folds = Path.Combine(_root, "folds", "fold{k}.txt");
+        var split = await Refused(2, "split", "--data", data, "--folds", "3", "--test", "0.3", "--out", folds);
+        Assert.Contains("--folds splits every object into K folds and takes no --test fraction", split, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "folds")));
+    }
 }

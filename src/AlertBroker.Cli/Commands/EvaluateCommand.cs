@@ -130,7 +130,9 @@ internal static class EvaluateCommand
         if (parse.GetValue(cli.EncodingName) is { } named && StepEncodings.All.FirstOrDefault(x => x.Id.Name == named || $"{x.Id.Name}@{x.Id.Version}" == named)?.Id != encoding.Id)
         {
             CliHelpers.Stderr.MarkupLine($"[red]--encoding {Markup.Escape(named)}: the model was trained with {Markup.Escape(encoding.Id.ToString())}; evaluate encodes with the model's own encoding[/]");
-            return 1;
+
+            // A usage error, as finetune's is (it was exit 1 until 2026-12-07).
+            return 2;
         }
 
         // What model.json records of the training split and encoding. A value of another type (a seed written as text,

@@ -26,8 +26,15 @@ internal static class SplitCommand
 
         command.Validators.Add(result =>
         {
+            // Folds cover every object, so there is no test fraction to take: --test was ignored without a word (until
+            // 2026-12-07).
+            if (result.GetResult(folds) is { Implicit: false } && result.GetResult(cli.Test) is { Implicit: false })
+            {
+                result.AddError("--folds splits every object into K folds and takes no --test fraction: give one or the other (for folds of the objects outside a test part, --exclude-ids the test ids file)");
+            }
+
             // A pattern without {k} would write every fold to one file, each over the last.
-            if (result.GetResult(folds) is { Implicit: false } && result.GetValue(output) is { } pattern && !pattern.Contains("{k}", StringComparison.Ordinal))
+            else if (result.GetResult(folds) is { Implicit: false } && result.GetValue(output) is { } pattern && !pattern.Contains("{k}", StringComparison.Ordinal))
             {
                 result.AddError("--folds needs an --out pattern containing {k} (the fold number), e.g. --out folds/fold{k}.txt");
             }
