@@ -791,4 +791,23 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains("--folds splits every object into K folds and takes no --test fraction", split, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_root, "folds")));
     }
+
+    // Found by the training-commands hunt: the epoch line printed "val macro AUROC NaN" for a validation part of one class
+    // and "val loss NaN" for none.
+    [Fact]
+    public async Task Train_EpochLine_SaysUndefinedValidationFiguresInWords()
+    {
+        var data = WriteData(i => i < 20 ? 0 : 1, objects: 22, name: "lopsided");
+
+        var one = await AlertBrokerProcess.RunToEndAsync(["train", "--data", data, "--no-meta", "--classes", "SNIa,SNII", "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet", "--out", Out]);
+        Assert.True(one.Code == 0, one.Output);
+        Assert.Contains("val macro AUROC n/a (one class)", one.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", one.Output, StringComparison.Ordinal);
+
+        var none = await AlertBrokerProcess.RunToEndAsync(["train", "--data", WriteData(), "--no-meta", "--classes", "SNIa,SNII,TDE", "--epochs", "1", "--batch", "8", "--threads", "1", "--val", "0", "--patience", "0", "--quiet", "--out", Path.Combine(_root, "out", "2.0.0")]);
+        Assert.True(none.Code == 0, none.Output);
+        Assert.Contains("epoch 1: train loss ", none.Output, StringComparison.Ordinal);
+        Assert.Contains(", no validation part, ", none.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", none.Output, StringComparison.Ordinal);
+    }
 }

@@ -1018,7 +1018,7 @@ internal sealed class TrainingCli
 
         public void OnEpoch(EpochRecord record)
         {
-            _last = double.IsNaN(record.ValidationLoss) ? string.Empty : $" | val loss {record.ValidationLoss:0.000} AUROC {record.ValidationMacroAuroc:0.000}";
+            _last = double.IsNaN(record.ValidationLoss) ? string.Empty : $" | val loss {record.ValidationLoss:0.000} AUROC {ReportWriter.N(record.ValidationMacroAuroc)}";
             task.Value = record.Epoch;
         }
     }
@@ -1029,9 +1029,17 @@ internal sealed class TrainingCli
         {
         }
 
-        public void OnEpoch(EpochRecord r) =>
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train loss {r.TrainLoss:0.0000}, val loss {r.ValidationLoss:0.0000}, val acc {r.ValidationAccuracy:0.000}, val macro AUROC {r.ValidationMacroAuroc:0.000}, {r.Seconds:0.0} s"));
+        public void OnEpoch(EpochRecord r) => console.WriteLine(EpochLine(r));
     }
+
+    /// <summary>
+    /// An epoch's line: figures that are not defined are said as such ("val macro AUROC NaN" was printed for a validation
+    /// part of one class, and "val loss NaN" for none, until 2026-12-07).
+    /// </summary>
+    internal static string EpochLine(EpochRecord r) => double.IsNaN(r.ValidationLoss)
+        ? string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train loss {r.TrainLoss:0.0000}, no validation part, {r.Seconds:0.0} s")
+        : string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train loss {r.TrainLoss:0.0000}, val loss {r.ValidationLoss:0.0000}, val acc {r.ValidationAccuracy:0.000}, val macro AUROC {(double.IsNaN(r.ValidationMacroAuroc) ? "n/a (one class)" : r.ValidationMacroAuroc.ToString("0.000", CultureInfo.InvariantCulture))}, {r.Seconds:0.0} s");
+
     /// <summary>--survey, when given, must name a survey whose bands the reader knows (ztf, lsst, des): a usage error before the data are read (every row was left out as "unknown band", then "needs at least two classes").</summary>
     private static Option<string?> KnownSurvey(Option<string?> option)
     {
