@@ -277,6 +277,43 @@ internal static class CliHelpers
     public static Argument<string[]> ExistingPaths(Argument<string[]> argument) => argument.MustExist(PathKind.FileOrDirectory);
 
     /// <summary>
+    /// An ids file (<c>--test-ids</c>, <c>--exclude-ids</c>) must hold at least one id: an empty one was "cannot read the
+    /// test ids" (exit 1) only after the data were read, where ids that match nothing are a usage error (exit 2). Read as
+    /// <see cref="HoldoutIds.Read"/> reads it (a BOM, '#' comments and blank lines are no ids); a file that cannot be read
+    /// is left to that.
+    /// </summary>
+    public static Option<string?> HoldingIds(this Option<string?> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !TryGetValue(result, out string? path) || path is null || !File.Exists(path))
+            {
+                return;
+            }
+
+            try
+            {
+                foreach (var raw in File.ReadLines(path))
+                {
+                    var hash = raw.IndexOf('#', StringComparison.Ordinal);
+                    if ((hash >= 0 ? raw[..hash] : raw).Trim().Trim('\uFEFF').Trim().Length > 0)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+
+            result.AddError($"{option.Name} {path} holds no object ids (one id per line, '#' comments): give the ids of the objects it is for");
+        });
+        return option;
+    }
+
+    /// <summary>
     /// The input path(s) an option or argument names must exist, as <paramref name="kind"/> says: otherwise a usage error
     /// (exit 2) naming the path and the option, before anything runs — not .NET's "Could not find a part of the path …"
     /// or "Access to the path … is denied" (a directory where a file is wanted) from deep inside the command. A value

@@ -810,4 +810,24 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.Contains(", no validation part, ", none.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("NaN", none.Output, StringComparison.Ordinal);
     }
+
+    // Found by the training-commands hunt: an empty ids file was exit 1 ("cannot read the test ids"), noticed only after
+    // the data were read, where a file none of whose ids is in the data is a usage error.
+    [Theory]
+    [InlineData("train", "--test-ids")]
+    [InlineData("train", "--exclude-ids")]
+    [InlineData("evaluate", "--exclude-ids")]
+    public async Task IdsFileWithoutIds_UsageError(string command, string option)
+    {
+        var data = WriteData();
+        var empty = Path.Combine(_root, "empty-ids.txt");
+        File.WriteAllText(empty, "\uFEFF# held out: none yet\n\n   \n");
+        string[] args = command == "train"
+            ? ["train", "--data", data, option, empty, "--no-meta", "--epochs", "1", "--quiet", "--out", Out]
+            : ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, option, empty, "--no-meta"];
+
+        var output = await Refused(2, args);
+
+        Assert.Contains($"{option} {empty} holds no object ids (one id per line, '#' comments)", output, StringComparison.Ordinal);
+    }
 }

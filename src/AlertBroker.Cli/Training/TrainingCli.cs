@@ -35,9 +35,9 @@ internal sealed class TrainingCli
 
     public Option<string?> EncodingName { get; } = KnownEncoding(new Option<string?>("--encoding") { Description = $"Feature encoding, NAME or NAME@VERSION: {StepEncodings.Describe()} (default alertbroker-lc; finetune and evaluate: the model's own). muthukrishna2025 has no metadata features, so its networks have no metadata branch." });
 
-    public Option<string?> TestIds { get; } = new Option<string?>("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." }.MustExist(PathKind.File);
+    public Option<string?> TestIds { get; } = new Option<string?>("--test-ids") { Description = "File of held-out object ids (one per line, '#' comments; e.g. data/splits/ztf-bts-test-ids.txt): these are the test part, and --val is drawn from the rest (--test is then ignored)." }.MustExist(PathKind.File).HoldingIds();
 
-    public Option<string?> ExcludeIds { get; } = new Option<string?>("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." }.MustExist(PathKind.File);
+    public Option<string?> ExcludeIds { get; } = new Option<string?>("--exclude-ids") { Description = "File of object ids to leave out of --data entirely (e.g. the held-out test ids while choosing settings by cross-validation on the rest)." }.MustExist(PathKind.File).HoldingIds();
 
     public Option<string> StepLoss { get; } = new("--step-loss") { Description = "Which steps carry the loss: all (every step weighs 1), object (every step 1/length: each light curve weighs 1), last (final step only, as Muthukrishna & Gupta's code), checkpoints (1/9 on each step current at 0, 2, 5, 10, 15, 20, 30, 50 days and on the last: weights time as the early-classification evaluation does).", DefaultValueFactory = _ => "all" };
 
