@@ -473,4 +473,44 @@ public sealed class AverageCommandTests : IDisposable
             Assert.StartsWith("seed 2,", (string)data[combination.Key]!["members"]![1]!["testPart"]!, StringComparison.Ordinal);
         }
     }
+
+    // `models package --detections-only` writes encoding.detectionsOnly and nothing in training.data; priors, average and
+    // ensemble carried only training.data's record, so their package of a detections-only network said "every point"
+    // (fed forced photometry), and one whose encoding section said false while training.data said true said the opposite.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DerivedPackages_PointSelectionSaidOnlyInTheEncodingSection_IsKept(bool detectionsOnly)
+    {
+        var a = Member("sel-a", 1);
+        var b = Member("sel-b", 2);
+        foreach (var member in new[] { a, b })
+        {
+            var path = Path.Combine(member, "model.json");
+            var json = JsonNode.Parse(File.ReadAllText(path))!;
+            json["encoding"]!["detectionsOnly"] = detectionsOnly;
+            var recorded = json["training"]!["data"]!["encoding"]!.AsObject();
+            recorded.Remove("detectionsOnly");
+            if (!detectionsOnly)
+            {
+                recorded["detectionsOnly"] = true;
+            }
+
+            File.WriteAllText(path, json.ToJsonString());
+            Assert.Equal(detectionsOnly, ModelIo.LoadPackage(member).Manifest!.EffectiveDetectionsOnly);
+        }
+
+        var err = new StringWriter();
+        var priors = PriorsCommand.Run(a, "A=0.5,B=0.3,C=0.2", "A=1,B=1,C=1", null, Path.Combine(_root, "sel-priors", "1"), null, null, new StringWriter(), err);
+        var averaged = AverageCommand.Run([a, b], Path.Combine(_root, "sel-average", "1"), null, null, new StringWriter(), err);
+        var combined = AverageCommand.Run([a, b], Path.Combine(_root, "sel-ensemble", "1"), null, null, new StringWriter(), err, AverageCommand.Combination.Ensemble);
+
+        Assert.True(priors == 0 && averaged == 0 && combined == 0, err.ToString());
+        foreach (var derived in new[] { "sel-priors", "sel-average", "sel-ensemble" })
+        {
+            var manifest = ModelIo.LoadPackage(Path.Combine(_root, derived, "1")).Manifest!;
+            Assert.True(manifest.EffectiveDetectionsOnly == detectionsOnly, derived);
+            Assert.Equal(detectionsOnly, manifest.Encoding.DetectionsOnly);
+        }
+    }
 }

@@ -133,7 +133,11 @@ internal static class DerivedPackages
                 data,
                 new Dictionary<string, double>(),
                 surveys: source.EffectiveSurveys,
-                encoding: ModelIo.EncodingOf(source));
+                encoding: ModelIo.EncodingOf(source),
+                // The source's selection, also when only encoding.detectionsOnly says it (what `models package
+                // --detections-only` writes): until 2026-12-07 only training.data's record was carried, and a
+                // detections-only network's derived package was fed forced photometry.
+                detectionsOnly: source.EffectiveDetectionsOnly);
             WriteCard(staging, output, manifest.Name, manifest.Version, whatWasDone(manifest), sources);
             return manifest;
         });

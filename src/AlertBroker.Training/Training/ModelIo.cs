@@ -139,7 +139,9 @@ public static class ModelIo
 
     /// <summary>
     /// Exports a package into <paramref name="directory"/> through the model core, with the training summary
-    /// (data description, metrics, learning curves) in <c>model.json</c>.
+    /// (data description, metrics, learning curves) in <c>model.json</c>. <paramref name="detectionsOnly"/>, when given,
+    /// is the point selection written (a package made from another keeps that one's, whichever field recorded it);
+    /// otherwise the encoding's, else what <paramref name="data"/> records.
     /// </summary>
     public static ModelManifest Export(
         GruClassifierWeights weights,
@@ -151,7 +153,8 @@ public static class ModelIo
         IReadOnlyDictionary<string, double> metrics,
         IReadOnlyList<EpochRecord>? history = null,
         IReadOnlyList<string>? surveys = null,
-        IStepEncoding? encoding = null)
+        IStepEncoding? encoding = null,
+        bool? detectionsOnly = null)
     {
         encoding ??= StepEncodings.Default;
         ArgumentNullException.ThrowIfNull(weights);
@@ -194,7 +197,7 @@ public static class ModelIo
             Surveys = surveys is { Count: > 0 } ? surveys : ModelManifest.DefaultSurveys,
             RequiresMetadata = metadata,
             Metadata = encoding.MetadataRequirements(metadata),
-            Encoding = DescriptorOf(encoding, metadata, data),
+            Encoding = DescriptorOf(encoding, metadata, data, detectionsOnly),
             Training = new TrainingSummary { Data = data, Metrics = finite },
         };
         return GruClassifierExporter.ExportPackage(weights, manifest, directory);
@@ -339,10 +342,10 @@ public static class ModelIo
             : null;
 
     /// <summary>The <c>encoding</c> section, saying whether the model was trained on detections only (as the data description records it).</summary>
-    private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data)
+    private static FeatureEncodingDescriptor DescriptorOf(IStepEncoding encoding, bool metadata, JsonObject data, bool? detectionsOnly)
     {
         var descriptor = encoding.Descriptor(metadata);
-        return descriptor with { DetectionsOnly = descriptor.DetectionsOnly ?? ModelManifest.RecordedDetectionsOnly(data) };
+        return descriptor with { DetectionsOnly = detectionsOnly ?? descriptor.DetectionsOnly ?? ModelManifest.RecordedDetectionsOnly(data) };
     }
 
     /// <summary>The learning curves stored in a package's <c>model.json</c> by <see cref="Export"/>, if any.</summary>
