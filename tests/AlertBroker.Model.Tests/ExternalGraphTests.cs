@@ -45,7 +45,9 @@ public sealed class ExternalGraphTests : IDisposable
 
     // A stateless per-step classifier, x [batch, steps, 4] → softmax(x·w) [batch, steps, 5]: with externalLocation its
     // weights are written as external data; with mixRows each row first gets the batch's mean added (rows depend on each other).
-    private static byte[] SoftmaxGraph(float[] w, string? externalLocation = null, bool mixRows = false)
+    // With meanOverSteps each step first has the mean over all the row's steps taken away (step k depends on later steps);
+    // with returnInput the graph also returns its input x as an output named x.
+    private static byte[] SoftmaxGraph(float[] w, string? externalLocation = null, bool mixRows = false, bool meanOverSteps = false, bool returnInput = false)
     {
         var b = new OnnxModelBuilder { ProducerName = "pytorch", Opset = 13 };
         var batch = OnnxDimension.Dynamic("batch");
@@ -55,7 +57,14 @@ public sealed class ExternalGraphTests : IDisposable
         b.AddInitializer(OnnxInitializer.Float("w", w, 4, 5) with { ExternalLocation = externalLocation });
         var input = mixRows
             ? b.Add("Add", "mixed", ["x", b.Add("ReduceMean", "batch_mean", ["x"], OnnxAttribute.Of("axes", new long[] { 0 }), OnnxAttribute.Of("keepdims", 1L))])
+            : meanOverSteps
+            ? b.Add("Sub", "centred", ["x", b.Add("ReduceMean", "step_mean", ["x"], OnnxAttribute.Of("axes", new long[] { 1 }), OnnxAttribute.Of("keepdims", 1L))])
             : "x";
+        if (returnInput)
+        {
+            b.AddOutput("x", OnnxElementType.Float, batch, steps, OnnxDimension.Fixed(4));
+        }
+
         var logits = b.Add("MatMul", "logits", [input, "w"]);
         b.AddNode("Softmax", [logits], ["probs"], OnnxAttribute.Of("axis", -1L));
         return b.ToBytes();
@@ -346,6 +355,32 @@ public sealed class ExternalGraphTests : IDisposable
         Assert.StartsWith("two 3-step rows scored in one batch differ from the same rows alone by", problem, StringComparison.Ordinal);
         Assert.Contains("the graph mixes the rows of a batch", problem, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
+    }
+
+    // A graph that returns its input x also as an output named x: the contract check took the output for the input (one
+    // name) and BatchScorer threw, "unexpected error (ArgumentException)", exit 70, from package, inspect and score.
+    [Fact]
+    public void DescribeAndLoad_GraphWithAnOutputNamedAsItsInput_DoesNotFit()
+    {
+        float[] w = [.. Enumerable.Range(0, 20).Select(i => i * 0.05f)];
+        var described = ModelPackager.Describe(Request(SoftmaxGraph(w, returnInput: true)));
+        var dir = Path.Combine(_root, "x-out", "1");
+        var sound = ModelPackager.Package(Request(SoftmaxGraph(w)), dir);
+        Assert.True(sound.Succeeded, string.Join("; ", sound.Problems));
+        var onnx = SoftmaxGraph(w, returnInput: true);
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), onnx);
+        var m = sound.Manifest!;
+        var handMade = m with
+        {
+            Tensors = m.Tensors with { Outputs = [.. m.Tensors.Outputs, m.Tensors.Inputs.Single(i => i.Name == "x")] },
+            Onnx = m.Onnx with { Sha256 = ModelPackage.ComputeSha256(onnx) },
+        };
+        File.WriteAllBytes(Path.Combine(dir, "model.json"), ModelPackage.SerializeManifest(handMade));
+
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(dir, StepEncodings.Ids));
+
+        Assert.Contains(described.Problems, p => p.StartsWith("the graph has output 'x' (float32 [?, ?, 4]) that plays no part in the scoring contract", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.TensorMismatch && p.Message.Contains("output 'x'", StringComparison.Ordinal));
     }
 
     [Fact]

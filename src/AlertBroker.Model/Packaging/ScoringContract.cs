@@ -114,10 +114,14 @@ public static class ScoringContract
             Expect(problems, outputs, roles.Probabilities, "output", "probabilities", [OnnxElementType.Float], [null, null, classes], ["batch", "steps", "classes"]);
         }
 
-        // Nothing else: every input is fed by the scorer, every output is bound by it.
+        // Nothing else: every input is fed by the scorer, every output is bound by it. An input's name must be an input
+        // role's and an output's an output role's: a graph returning its input 'x' as an output of the same name passed
+        // here (the name was taken) and ended in BatchScorer's ArgumentException, "unexpected error" (until 2026-12-07).
+        string?[] inputRoles = [roles.Steps, roles.Metadata, roles.StateIn, roles.Lengths];
+        string?[] outputRoles = [roles.Probabilities, roles.StateOut];
         foreach (var input in inputs)
         {
-            if (!named.ContainsKey(input.Name))
+            if (Array.IndexOf(inputRoles, input.Name) < 0)
             {
                 problems.Add($"the graph has input '{input.Name}' ({Describe(input)}) that plays no part in the scoring contract (step features, metadata, state in, lengths); the scorer could not feed it");
             }
@@ -125,7 +129,7 @@ public static class ScoringContract
 
         foreach (var output in outputs)
         {
-            if (!named.ContainsKey(output.Name))
+            if (Array.IndexOf(outputRoles, output.Name) < 0)
             {
                 problems.Add($"the graph has output '{output.Name}' ({Describe(output)}) that plays no part in the scoring contract (probabilities, state out); export without it");
             }
