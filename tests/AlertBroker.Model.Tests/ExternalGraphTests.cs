@@ -357,6 +357,27 @@ public sealed class ExternalGraphTests : IDisposable
         Assert.False(Directory.Exists(dir));
     }
 
+    // A graph whose step k depends on later steps was packaged: the worker scores an alert from the steps up to it while
+    // evaluate reads step k of one run over the whole curve, so the two disagreed. Refused by package and on every load.
+    [Fact]
+    public void PackageAndVerify_GraphThatIsNotCausal_RefusedByTheSmokeBatch()
+    {
+        float[] w = [.. Enumerable.Range(0, 20).Select(i => (i % 7 - 3) * 0.3f)];
+        var dir = Path.Combine(_root, "non-causal", "1");
+
+        var result = ModelPackager.Package(Request(SoftmaxGraph(w, meanOverSteps: true)), dir);
+        var sound = ModelPackager.Package(Request(SoftmaxGraph(w)), dir);
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), SoftmaxGraph(w, meanOverSteps: true));
+        File.WriteAllBytes(Path.Combine(dir, "model.json"), ModelPackage.SerializeManifest(sound.Manifest! with { Onnx = sound.Manifest!.Onnx with { Sha256 = ModelPackage.ComputeSha256(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))) } }));
+        using var loaded = ModelPackage.Load(dir, StepEncodings.Ids);
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackager.Verify(loaded, dir));
+
+        var problem = Assert.Single(result.Problems);
+        Assert.StartsWith("the network is not causal: its output at step k depends on later steps (the probabilities after the first 3 steps of a 6-step light curve differ from those of the same 3 steps alone by ", problem, StringComparison.Ordinal);
+        Assert.True(sound.Succeeded, string.Join("; ", sound.Problems));
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidOutput && p.Message.StartsWith("the network is not causal", StringComparison.Ordinal));
+    }
+
     // A graph that returns its input x also as an output named x: the contract check took the output for the input (one
     // name) and BatchScorer threw, "unexpected error (ArgumentException)", exit 70, from package, inspect and score.
     [Fact]
