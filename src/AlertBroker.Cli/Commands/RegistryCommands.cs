@@ -231,18 +231,22 @@ internal static class RegistryCommands
         return await WithRedisRegistry(redisConfig, security, prefix, r => Push(r, packageDirectory, cancellationToken), origin: origin).ConfigureAwait(false);
     }
 
+    private static bool Present(string path) => File.Exists(path) || Directory.Exists(path);
+
     internal static async Task<int> Push(IModelRegistry registry, string directory, CancellationToken cancellationToken, string? actor = null)
     {
         // A directory without one of the two files was .NET's "Could not find file '…/model.json'", exit 1; it is a package
         // no worker can serve, refused as the others below.
         var missing = new List<ModelPackageProblem>();
         IReadOnlyList<string> versions = [];
-        if (!File.Exists(Path.Combine(directory, ModelPackage.ManifestFileName)))
+        // A directory in a file's place is read below and said as one ("is a directory, not a regular file"), as by
+        // models inspect and priors.
+        if (!Present(Path.Combine(directory, ModelPackage.ManifestFileName)))
         {
             missing.Add(ModelPackage.ManifestMissing(directory, out versions));
         }
 
-        if (versions.Count == 0 && !File.Exists(Path.Combine(directory, ModelPackage.OnnxFileName)))
+        if (versions.Count == 0 && !Present(Path.Combine(directory, ModelPackage.OnnxFileName)))
         {
             missing.Add(new(ModelPackageProblemKind.MissingFile, $"{ModelPackage.OnnxFileName} is missing"));
         }

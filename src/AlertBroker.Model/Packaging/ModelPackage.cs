@@ -137,11 +137,27 @@ public sealed class ModelPackage : IDisposable
         var path = Path.Combine(directory, name);
         problem = null;
         var info = new FileInfo(path);
-        if (info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+        if (info.LinkTarget is { } target)
         {
-            // File.Exists is true for a link to nothing: it read as "Could not find file", or "unexpected error".
-            problem = new(ModelPackageProblemKind.MissingFile, $"{name} is a symbolic link to {target}, which does not exist");
-            return null;
+            FileSystemInfo? final;
+            try
+            {
+                final = info.ResolveLinkTarget(returnFinalTarget: true);
+            }
+            catch (IOException)
+            {
+                // A loop of links (or a chain longer than the system follows): "Too many levels of symbolic links" ended
+                // every command in "unexpected error" (exit 70) until 2026-12-07.
+                problem = new(ModelPackageProblemKind.MissingFile, $"{name} is a symbolic link to {target} that never leads to a file (a loop of symbolic links, or too many levels of them)");
+                return null;
+            }
+
+            if (final is not { Exists: true })
+            {
+                // File.Exists is true for a link to nothing: it read as "Could not find file", or "unexpected error".
+                problem = new(ModelPackageProblemKind.MissingFile, $"{name} is a symbolic link to {target}, which does not exist");
+                return null;
+            }
         }
 
         if (!info.Exists && FileType.Of(path) == FileKind.Unknown)
@@ -289,7 +305,9 @@ public sealed class ModelPackage : IDisposable
         SafeFileHandle? early = null;
         try
         {
-            if (!File.Exists(manifestPath))
+            // A directory named model.json is said as what it is ("is a directory, not a regular file"), as every command
+            // that reads the files through ReadFiles said it; Load said "model.json is missing" until 2026-12-07.
+            if (!File.Exists(manifestPath) && !Directory.Exists(manifestPath))
             {
                 problems.Add(ManifestMissing(directory, out var versions));
                 if (versions.Count > 0)
