@@ -79,6 +79,25 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(said, Assert.Throws<ModelPackageException>(() => ModelPackage.ReadFiles(dir)).Message, StringComparison.Ordinal);
     }
 
+    // The serializer keeps the last of a key given twice: `"name": "other"` appended made the package "other" without a word.
+    [Theory]
+    [InlineData("name")]
+    [InlineData("training.data.source")]
+    public void Load_AKeyGivenTwice_InvalidJsonNamingTheKey(string key)
+    {
+        var dir = Export(out _);
+        var path = Path.Combine(dir, ModelPackage.ManifestFileName);
+        var text = File.ReadAllText(path);
+        var (inside, field) = key == "name" ? ("{", "name") : ("\"data\": {", "source");
+        var at = text.IndexOf(inside, StringComparison.Ordinal) + inside.Length;
+        File.WriteAllText(path, text[..at] + $" \"{field}\": \"other\"," + text[at..]);
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidJson && p.Message == $"model.json gives the key '{key}' twice in one object: keep one of them");
+        Assert.Contains(ModelPackage.Check(File.ReadAllBytes(path), File.ReadAllBytes(Path.Combine(dir, "model.onnx")), [s_encoding]), p => p.Kind == ModelPackageProblemKind.InvalidJson);
+    }
+
     private static void RewriteManifest(string dir, Func<ModelManifest, ModelManifest> change)
     {
         var path = Path.Combine(dir, ModelPackage.ManifestFileName);

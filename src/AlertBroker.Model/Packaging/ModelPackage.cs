@@ -579,6 +579,13 @@ public sealed class ModelPackage : IDisposable
             // refused here, once, naming each null; so is an onnx.file that leaves the package directory.
             var before = problems.Count;
             CheckNulls(json, problems);
+            if (DuplicateKey(json, problems) is { } duplicate)
+            {
+                // The serializer keeps the last of a key given twice: a model.json with `"name": "other"` appended was
+                // read (and pushed) as "other" without a word until 2026-12-07.
+                problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} gives the key '{duplicate}' twice in one object: keep one of them"));
+            }
+
             if (manifest.Onnx?.File is { Length: > 0 } file && !IsPlainFileName(file))
             {
                 // Read by every command as directory/onnx.file: "../x.onnx" or "/abs/x.onnx" would load (and hash, and
@@ -593,6 +600,56 @@ public sealed class ModelPackage : IDisposable
             problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} is not a valid manifest: {e.Message}"));
             return null;
         }
+    }
+
+    // The first key given twice in one object, as its path (training.data.priors), anywhere in the document; null when none is.
+    private static string? DuplicateKey(ReadOnlySpan<byte> json, List<ModelPackageProblem> problems)
+    {
+        using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        try
+        {
+            return DuplicateKey(document.RootElement, string.Empty);
+        }
+        catch (InvalidOperationException)
+        {
+            // A key whose bytes are not UTF-8 (the serializer skips an unknown key unread): JSON is UTF-8 text.
+            problems.Add(new(ModelPackageProblemKind.InvalidJson, $"{ManifestFileName} holds a key that is not valid UTF-8"));
+            return null;
+        }
+    }
+
+    private static string? DuplicateKey(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in element.EnumerateObject())
+            {
+                var at = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+                if (!seen.Add(property.Name))
+                {
+                    return at;
+                }
+
+                if (DuplicateKey(property.Value, at) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                if (DuplicateKey(item, string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]")) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+
+        return null;
     }
 
     // Explicit JSON nulls where the manifest's records declare non-null values (a section, a list, a name, an entry),
