@@ -177,4 +177,26 @@ public sealed class ModelPackagingCommandsTests : IDisposable
     }
 
     private static Task<int> RunAsync(string[] args) => AlertBrokerCommand.Create().Parse(args).InvokeAsync();
+
+    // A class name model.json refuses was "does not fit the scoring contract" (exit 1) or, 100,000 characters long,
+    // packaged; an empty entry was dropped without a word. Each is a bad argument now, exit 2, before the graph is read.
+    [Theory]
+    [InlineData("A=1,B,C", "ztf", "--classes: 'A=1' cannot be a class name: no ',' or '=', control character or space at either end.")]
+    [InlineData("A,,B,C", "ztf", "--classes has an empty name (two commas in a row, or one at either end)")]
+    [InlineData("A,B,C,", "ztf", "--classes has an empty name")]
+    [InlineData("LONG,B,C", "ztf", "cannot be a class name: at most 64 bytes in UTF-8, not 65.")]
+    [InlineData("A,B,C", "ztf,", "--surveys has an empty name (two commas in a row, or one at either end)")]
+    public async Task Package_AClassOrSurveyListModelJsonRefuses_UsageErrorNamingTheOption(string classes, string surveys, string expected)
+    {
+        var onnx = Onnx(4, GruClassifierExportOptions.PyTorchStyle);
+        var output = Path.Combine(_root, "listed", "1");
+        string[] args = ["models", "package", "--onnx", onnx, "--classes", classes.Replace("LONG", new string('L', 65), StringComparison.Ordinal), "--surveys", surveys, "--encoding", "muthukrishna2025", "--out", output];
+
+        var (exit, said, _) = await AlertBrokerProcess.RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, said, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not fit", said, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
 }

@@ -98,6 +98,23 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains(ModelPackage.Check(File.ReadAllBytes(path), File.ReadAllBytes(Path.Combine(dir, "model.onnx")), [s_encoding]), p => p.Kind == ModelPackageProblemKind.InvalidJson);
     }
 
+    // A class name of a million characters passed models inspect and push (score --jsonl wrote 1 MB an object).
+    [Fact]
+    public void Load_AClassNameOver64Bytes_InvalidManifestShowingItShortened()
+    {
+        var dir = Export(out _);
+        RewriteManifest(dir, m => m with { Classes = [new string('Q', 65), .. m.Classes.Skip(1)] });
+        var atTheLimit = ModelPackage.GetDirectory(_root, "limit", "1");
+        GruClassifierExporter.ExportPackage(GruClassifierWeights.Random(s_config, 21), Template(s_config) with { Name = "limit", Version = "1", Classes = [new string('é', 32), "b", "c", "d", "e"] }, atTheLimit);
+
+        var e = LoadFails(dir);
+
+        Assert.Contains(e.Problems, p => p.Kind == ModelPackageProblemKind.InvalidManifest
+            && p.Message == $"classes[0] '{new string('Q', 40)}… (65 characters)' cannot be a class name: at most 64 bytes in UTF-8, not 65");
+        using var loaded = ModelPackage.Load(atTheLimit, [s_encoding]);
+        Assert.Equal(64, System.Text.Encoding.UTF8.GetByteCount(loaded.Manifest.Classes[0]));
+    }
+
     private static void RewriteManifest(string dir, Func<ModelManifest, ModelManifest> change)
     {
         var path = Path.Combine(dir, ModelPackage.ManifestFileName);

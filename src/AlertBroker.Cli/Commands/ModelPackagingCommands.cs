@@ -309,12 +309,24 @@ internal static class ModelPackagingCommands
             return "--classes needs the class names, comma-separated, not an empty list.";
         }
 
+        // An empty entry (A,,B or a trailing comma) was dropped without a word, and a name model.json refuses (A=1, one of
+        // 100,000 characters) was "does not fit the scoring contract", exit 1, or packaged, until 2026-12-07.
+        if (HasEmptyEntry(list))
+        {
+            return "--classes has an empty name (two commas in a row, or one at either end); list every class once, comma-separated.";
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in names)
         {
             if (n.Any(char.IsControl))
             {
                 return "--classes must not hold a line break or another control character.";
+            }
+
+            if (ModelPackage.ClassNameProblem(n) is { } problem)
+            {
+                return $"--classes: '{ModelPackage.ShownShort(n)}' cannot be a class name: {problem}.";
             }
 
             if (!seen.Add(n))
@@ -333,6 +345,11 @@ internal static class ModelPackagingCommands
         if (names.Length == 0)
         {
             return "--surveys needs survey names (ztf, lsst), not an empty list.";
+        }
+
+        if (HasEmptyEntry(list))
+        {
+            return "--surveys has an empty name (two commas in a row, or one at either end); list the surveys comma-separated (ztf, lsst).";
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -354,6 +371,8 @@ internal static class ModelPackagingCommands
 
         return null;
     }
+
+    private static bool HasEmptyEntry(string list) => list.Split(',', StringSplitOptions.TrimEntries).Any(e => e.Length == 0);
 
     private static string[] Split(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 

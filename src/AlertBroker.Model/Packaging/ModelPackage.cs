@@ -533,7 +533,7 @@ public sealed class ModelPackage : IDisposable
         for (var i = 0; i < names.Count; i++)
         {
             var name = names[i];
-            if (name.AsSpan().IndexOfAny(',', '=') >= 0 || name.Any(char.IsControl) || char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1]))
+            if (ClassNameProblem(name) is not null)
             {
                 return i;
             }
@@ -906,7 +906,8 @@ public sealed class ModelPackage : IDisposable
         {
             // Class names are written in NAME=P,… and from,to lists (models priors --priors, --class-map) and in
             // line-oriented output: one holding a separator, a control character or outer spaces could not be named there.
-            Invalid($"classes[{odd}] '{Shown(classes[odd])}' cannot be a class name: no ',' or '=', control character or space at either end");
+            // A name of a million characters passed until 2026-12-07 (score --jsonl wrote 1 MB an object).
+            Invalid($"classes[{odd}] '{ShownShort(classes[odd])}' cannot be a class name: {ClassNameProblem(classes[odd])}");
         }
         else if (new HashSet<string>(classes).Count != classes.Count)
         {
@@ -1274,6 +1275,26 @@ public sealed class ModelPackage : IDisposable
     public static bool IsModelName(string? value) =>
         IsPathSegment(value) && !value!.Contains('@', StringComparison.Ordinal) && !value.Any(char.IsControl) && value.Trim().Length == value.Length
         && System.Text.Encoding.UTF8.GetByteCount(value) <= MaxModelNameBytes;
+
+    /// <summary>The longest class name, in UTF-8 bytes (the longest shipped is 6).</summary>
+    public const int MaxClassNameBytes = 64;
+
+    /// <summary>
+    /// Why <paramref name="name"/> cannot be a class name (a rule to quote after "cannot be a class name: "), or null when it
+    /// can: not blank, no ',' or '=' (names are written in NAME=P,… lists), no control character or space at either end, at
+    /// most <see cref="MaxClassNameBytes"/> bytes in UTF-8.
+    /// </summary>
+    public static string? ClassNameProblem(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? "every class needs a name"
+        : name.AsSpan().IndexOfAny(',', '=') >= 0 || name.Any(char.IsControl) || char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1])
+            ? "no ',' or '=', control character or space at either end"
+        : System.Text.Encoding.UTF8.GetByteCount(name) > MaxClassNameBytes
+            ? string.Create(CultureInfo.InvariantCulture, $"at most {MaxClassNameBytes} bytes in UTF-8, not {System.Text.Encoding.UTF8.GetByteCount(name)}")
+        : null;
+
+    /// <summary><see cref="Shown"/>, its first 40 characters and a count when it is longer (a name of a million characters).</summary>
+    public static string ShownShort(string? value) =>
+        value is { Length: > 40 } ? string.Create(CultureInfo.InvariantCulture, $"{Shown(value[..40])}… ({value.Length} characters)") : Shown(value);
 
     private static string Shown(string? value) => value is null ? string.Empty : string.Concat(value.Select(c => char.IsControl(c) ? '?' : c));
 
