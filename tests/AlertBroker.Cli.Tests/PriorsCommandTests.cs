@@ -150,6 +150,39 @@ public sealed class PriorsCommandTests : IDisposable
         }
     }
 
+    // A package models priors wrote records the move (adjustedFrom) and the mix moved to (priors.deployment); with the mix
+    // unreadable, the class counts were taken for the training mix and the shift applied a second time (exit 0).
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData(null)]
+    [InlineData("{\"deployment\": \"x\"}")]
+    public void Priors_AMovedPackageWhoseMixCannotBeRead_AsksForTrainingPriors(string? priorsRecord)
+    {
+        var source = Model("moved-src", "N/N_c");
+        var moved = Path.Combine(_root, "moved", "1");
+        Assert.Equal(0, Priors(source, "SNIa=0.7,SNII=0.25,TDE=0.05", moved).Exit);
+        var path = Path.Combine(moved, ModelPackage.ManifestFileName);
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        var data = json["training"]!["data"]!.AsObject();
+        data.Remove("priors");
+        if (priorsRecord is not null)
+        {
+            data["priors"] = JsonNode.Parse(priorsRecord);
+        }
+
+        File.WriteAllText(path, json.ToJsonString());
+
+        var (exit, _, stderr) = Priors(moved, "SNIa=0.5,SNII=0.3,TDE=0.2", Path.Combine(_root, "twice", "1"));
+        var (given, _, givenErr) = Priors(moved, "SNIa=0.5,SNII=0.3,TDE=0.2", Path.Combine(_root, "given", "1"), training: "SNIa=0.7,SNII=0.25,TDE=0.05");
+
+        Assert.Equal(2, exit);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("the output bias was moved already (training.data.adjustedFrom) but not to which class mix", stderr, StringComparison.Ordinal);
+        Assert.Contains("give --training-priors", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "twice")));
+        Assert.True(given == 0, givenErr);
+    }
+
     [Theory]
     [InlineData("SNIa=0.7,SNII=0.3", "no positive prior for class 'TDE'")]
     [InlineData("SNIa=0.7,SNII=0.2,AGN=0.1", "'AGN' is not a class of the model")]

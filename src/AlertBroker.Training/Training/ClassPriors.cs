@@ -32,6 +32,14 @@ public static class ClassPriors
             return Normalise(manifest.Classes, c => adjusted[c] is JsonValue v && v.TryGetValue<double>(out var x) ? x : double.NaN, out reason);
         }
 
+        // models priors records both; with adjustedFrom and no readable mix the bias has moved already, and the class
+        // counts below describe the mix before that move: until 2026-12-07 the shift was applied twice.
+        if (data?["adjustedFrom"] is not null)
+        {
+            reason = "model.json records that the output bias was moved already (training.data.adjustedFrom) but not to which class mix (training.data.priors.deployment is missing or not an object of class shares), so the mix it now reflects is unknown";
+            return null;
+        }
+
         if (data?["replay"] is not null)
         {
             reason = "the batches mixed replayed simulations in (model.json training.data.replay): the training mix is not the recorded class counts";
