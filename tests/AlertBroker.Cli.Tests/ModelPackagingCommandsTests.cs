@@ -199,4 +199,14 @@ public sealed class ModelPackagingCommandsTests : IDisposable
         Assert.DoesNotContain("does not fit", said, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));
     }
+
+    // 200,000 ignored keys in a reference printed one "ignored keys:" line of 2.7 MB.
+    [Fact]
+    public void IgnoredKeys_ManyKeys_NamesTenAndCountsTheRest()
+    {
+        var keys = Enumerable.Range(0, 200_000).Select(i => $"k{i}").ToArray();
+
+        Assert.Equal("k0, k1, k2, k3, k4, k5, k6, k7, k8, k9 and 199990 more", ModelPackagingCommands.IgnoredKeys(keys));
+        Assert.Equal("framework", ModelPackagingCommands.IgnoredKeys(["framework"]));
+    }
 }

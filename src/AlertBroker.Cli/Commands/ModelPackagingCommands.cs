@@ -288,7 +288,7 @@ internal static class ModelPackagingCommands
             }
 
             var inv = CultureInfo.InvariantCulture;
-            output.WriteLine($"fed {string.Join(", ", result.Fed)} from {referencePath}{(result.Ignored.Count == 0 ? string.Empty : $" (ignored keys: {string.Join(", ", result.Ignored)})")}");
+            output.WriteLine($"fed {string.Join(", ", result.Fed)} from {referencePath}{(result.Ignored.Count == 0 ? string.Empty : $" (ignored keys: {IgnoredKeys(result.Ignored)})")}");
             foreach (var o in result.Outputs)
             {
                 output.WriteLine(string.Create(inv, $"{o.Output} [{string.Join(", ", o.Shape)}]: max |difference| {o.MaxAbsDifference:G3} at [{string.Join(", ", o.WorstIndex)}] — {(o.Within(tolerance) ? "ok" : "BEYOND")} (tolerance {tolerance:G3})"));
@@ -371,6 +371,15 @@ internal static class ModelPackagingCommands
 
         return null;
     }
+
+    /// <summary>The most ignored keys <c>models verify</c> names; the rest are counted.</summary>
+    internal const int MaxIgnoredKeysShown = 10;
+
+    // 200,000 ignored keys printed one line of 2.7 MB until 2026-12-07.
+    internal static string IgnoredKeys(IReadOnlyList<string> ignored) =>
+        ignored.Count <= MaxIgnoredKeysShown
+            ? string.Join(", ", ignored)
+            : string.Create(CultureInfo.InvariantCulture, $"{string.Join(", ", ignored.Take(MaxIgnoredKeysShown))} and {ignored.Count - MaxIgnoredKeysShown} more");
 
     private static bool HasEmptyEntry(string list) => list.Split(',', StringSplitOptions.TrimEntries).Any(e => e.Length == 0);
 
