@@ -93,6 +93,24 @@ public sealed class EvaluatePackageTests : IDisposable
         }
     }
 
+    // A directory where model.json or model.onnx should be: every other command says so; evaluate said "is missing".
+    [Theory]
+    [InlineData("model.json")]
+    [InlineData("model.onnx")]
+    public async Task Evaluate_PackageFileThatIsADirectory_SaidAsADirectory(string file)
+    {
+        var data = WriteData();
+        var package = Package("1.0.0", 1);
+        File.Delete(Path.Combine(package, file));
+        Directory.CreateDirectory(Path.Combine(package, file));
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(["evaluate", "--model", package, "--data", data]);
+
+        Assert.True(code == 3, $"exit {code}: {output}");
+        Assert.Contains(file + " is a directory, not a regular file", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("is missing", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Evaluate_OnnxSwappedForAnotherNetwork_ModelUnusableExitThree()
     {

@@ -18,7 +18,6 @@ public sealed class WorkerStatisticsTests
         var outputs = Enumerable.Range(0, 100).Select(i => Output("ZTF" + i, now - (i + 1) * 10)).ToList();
         var batch = new BatchResult(101, 100, outputs, [new DeadLetter(default, "NotAvro", "x")], 100, 100, 0, new StageTimings(default, default, default, default, default, TimeSpan.FromMilliseconds(12)));
         metrics.MessagesReceived(101);
-        metrics.DeadLetter("NotAvro");
         metrics.RecordBatch(batch);
         metrics.Published(batch, now);
         metrics.SetLag("alerts", 2, 40);

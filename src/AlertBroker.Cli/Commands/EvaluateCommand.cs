@@ -560,14 +560,16 @@ internal static class EvaluateCommand
     private static (ModelManifest Manifest, byte[] Onnx) ReadCheckedPackage(string modelDir)
     {
         var manifestPath = Path.Combine(modelDir, ModelPackage.ManifestFileName);
-        if (!File.Exists(manifestPath))
+        // A directory named model.json (or model.onnx) is said as what it is by the reads below, as every other command
+        // says it; evaluate said "model.json is missing" until 2026-12-07.
+        if (!File.Exists(manifestPath) && !Directory.Exists(manifestPath))
         {
             throw new ModelPackageException(modelDir, [ModelPackage.ManifestMissing(modelDir, out _)]);
         }
 
         var manifest = ModelPackage.ParseManifest(ModelPackage.ReadPackageFile(modelDir, ModelPackage.ManifestFileName));
         var onnxName = string.IsNullOrEmpty(manifest.Onnx?.File) ? ModelPackage.OnnxFileName : manifest.Onnx.File;
-        if (Path.GetFileName(onnxName) != onnxName || !File.Exists(Path.Combine(modelDir, onnxName)))
+        if (Path.GetFileName(onnxName) != onnxName || !(File.Exists(Path.Combine(modelDir, onnxName)) || Directory.Exists(Path.Combine(modelDir, onnxName))))
         {
             throw new ModelPackageException(modelDir, [new(ModelPackageProblemKind.MissingFile, $"{onnxName} is missing")]);
         }

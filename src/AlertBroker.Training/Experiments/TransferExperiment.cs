@@ -858,6 +858,6 @@ public static class TransferExperiment
         }
 
         public void OnEpoch(EpochRecord r) =>
-            log(string.Create(CultureInfo.InvariantCulture, $"{name} epoch {r.Epoch}: train loss {r.TrainLoss:0.000}, val loss {r.ValidationLoss:0.000}, val macro AUROC {r.ValidationMacroAuroc:0.000}, {r.Seconds:0.0} s"));
+            log(string.Create(CultureInfo.InvariantCulture, $"{name} epoch {r.Epoch}: train loss {r.TrainLoss:0.000}, val loss {r.ValidationLoss:0.000}, val macro AUROC {(double.IsNaN(r.ValidationMacroAuroc) ? "n/a (one class)" : r.ValidationMacroAuroc.ToString("0.000", CultureInfo.InvariantCulture))}, {r.Seconds:0.0} s"));
     }
 }
