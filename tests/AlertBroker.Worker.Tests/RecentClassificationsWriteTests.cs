@@ -54,6 +54,17 @@ public sealed class RecentClassificationsWriteTests(RedisServerFixture redis) : 
         Assert.Equal(batch.Outputs.Count, listed.Count);
     }
 
+    // A survey no model serves: its classification has no model name, and the recent list showed "@" (2026-12-07).
+    [Fact]
+    public void From_ClassificationWithoutAModel_NamesNone()
+    {
+        var unserved = new Classification("obj", 1, 2, Survey.Lsst, 60000, string.Empty, string.Empty, [], [], 1, 0, ScoringPath.None, null, 0, 0) { Reason = "no model serves lsst" };
+        var served = unserved with { ModelName = "m", ModelVersion = "1.0.0" };
+
+        Assert.Equal("none", RecentClassification.From(unserved).Model);
+        Assert.Equal("m@1.0.0", RecentClassification.From(served).Model);
+    }
+
     private static async Task<BatchResult> Batch()
     {
         var alerts = SyntheticZtfAlerts.Generate(objects: 3, alertsPerObject: 1, seed: 9);
