@@ -265,17 +265,27 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Same(active, watcher.CurrentFor("ztf"));
     }
 
-    [Fact]
-    public async Task FlushShadowStatistics_AddsTheWorkersCounts_AndReadsBackTheAggregate()
+    // m@1 active for ztf and m@2 its shadow, and a started watcher that flushes the accumulator's counts and lists what it
+    // says is damaged (the caller disposes the watcher).
+    private async Task<(ActiveModelWatcher Watcher, ShadowStatisticsAccumulator Accumulator, ShadowPair Pair, List<string> Damaged)> StartShadowWatcherAsync()
     {
         await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
         await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
         await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
         await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
         var accumulator = new ShadowStatisticsAccumulator();
-        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
+        var damaged = new List<string>();
+        watcher.ShadowStatisticsDamaged += damaged.Add;
         await watcher.StartAsync();
-        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        return (watcher, accumulator, new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity), damaged);
+    }
+
+    [Fact]
+    public async Task FlushShadowStatistics_AddsTheWorkersCounts_AndReadsBackTheAggregate()
+    {
+        var (watcher, accumulator, pair, _) = await StartShadowWatcherAsync();
+        await using var owned = watcher;
         string[] classes = ["a", "b"];
         accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
         accumulator.Record(pair, classes, [0.3f, 0.7f], classes, [0.6f, 0.4f], null);
@@ -296,16 +306,8 @@ public sealed class ActiveModelWatcherTests : IDisposable
     [Fact]
     public async Task FlushShadowStatistics_DamagedRecord_IsLeftOutAndRaised_TheCountsAreAdded()
     {
-        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
-        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
-        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
-        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
-        var accumulator = new ShadowStatisticsAccumulator();
-        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
-        var damaged = new List<string>();
-        watcher.ShadowStatisticsDamaged += damaged.Add;
-        await watcher.StartAsync();
-        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        var (watcher, accumulator, pair, damaged) = await StartShadowWatcherAsync();
+        await using var owned = watcher;
         string[] classes = ["a", "b"];
         accumulator.Record(pair, classes, [0.9f, 0.1f], classes, [0.8f, 0.2f], null);
         await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 2, ["agreed"] = 5 });
@@ -324,16 +326,8 @@ public sealed class ActiveModelWatcherTests : IDisposable
     [Fact]
     public async Task FlushShadowStatistics_RecordThatCannotTakeTheCounts_KeepsThemUntilItIsRemoved()
     {
-        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
-        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
-        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
-        await _promoter.ShadowAsync(new ModelRef("m", "2"), new ShadowOptions());
-        var accumulator = new ShadowStatisticsAccumulator();
-        await using var watcher = new ActiveModelWatcher(_registry, new ActiveModelWatcherOptions { PollInterval = TimeSpan.FromHours(1), ShadowStatistics = accumulator });
-        var damaged = new List<string>();
-        watcher.ShadowStatisticsDamaged += damaged.Add;
-        await watcher.StartAsync();
-        var pair = new ShadowPair("ztf", watcher.ShadowFor("ztf")!.ShortIdentity, watcher.CurrentFor("ztf")!.ShortIdentity);
+        var (watcher, accumulator, pair, damaged) = await StartShadowWatcherAsync();
+        await using var owned = watcher;
         await _registry.AddShadowStatisticsAsync(pair, new Dictionary<string, double> { ["alerts"] = 2, ["agreed"] = 2 });
         var file = Assert.Single(Directory.GetFiles(_root, "*.json", SearchOption.AllDirectories), f => f.Contains("shadow-stats", StringComparison.Ordinal));
         await File.WriteAllTextAsync(file, "{\"alerts\": 2, \"agreed\": ");
