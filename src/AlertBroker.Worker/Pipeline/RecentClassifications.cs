@@ -116,11 +116,7 @@ public sealed class RedisRecentClassifications
     private readonly int _capacity;
     private readonly ILogger _logger;
     private readonly WorkerMetrics? _metrics;
-    private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private bool _failing;
-    private long _failedSinceLog;
-    private DateTimeOffset _lastLog;
+    private readonly FailureLogThrottle _throttle;
 
     public RedisRecentClassifications(IConnectionMultiplexer redis, string keyPrefix, int capacity, ILogger? logger = null, WorkerMetrics? metrics = null, TimeProvider? time = null)
     {
@@ -132,16 +128,14 @@ public sealed class RedisRecentClassifications
         _capacity = capacity;
         _logger = logger ?? NullLogger.Instance;
         _metrics = metrics;
-        _time = time ?? TimeProvider.System;
+        _throttle = new FailureLogThrottle(LogInterval, time);
     }
 
     /// <summary>How often, at most, a lasting failure is logged again.</summary>
     public static TimeSpan LogInterval { get; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Batches whose entries could not be written (since this process started).</summary>
-    public long Failures => Interlocked.Read(ref _failures);
-
-    private long _failures;
+    public long Failures => _throttle.Failures;
 
     /// <summary><c>{prefix}:recent-classifications</c> (object keys are <c>{prefix}:{survey}:{id}</c>, so it cannot clash with one).</summary>
     public static string Key(string keyPrefix) => keyPrefix + ":recent-classifications";
@@ -189,36 +183,13 @@ public sealed class RedisRecentClassifications
     {
         if (error is null)
         {
-            lock (_gate)
-            {
-                if (!_failing)
-                {
-                    return;
-                }
-
-                _failing = false;
-                _logger.LogInformation("Recent classifications are written to {Key} again ({Failed} batches' entries were lost)", _key.ToString(), _failedSinceLog);
-                _failedSinceLog = 0;
-            }
-
+            _throttle.Recovered(lost => _logger.LogInformation("Recent classifications are written to {Key} again ({Failed} batches' entries were lost)", _key.ToString(), lost));
             return;
         }
 
         _metrics?.Error(WorkerError.RecentClassifications);
-        lock (_gate)
+        _throttle.Failed(failed =>
         {
-            _failedSinceLog++;
-            var now = _time.GetUtcNow();
-            if (_failing && now - _lastLog < LogInterval)
-            {
-                Interlocked.Increment(ref _failures);
-                return;
-            }
-
-            _failing = true;
-            _lastLog = now;
-            var failed = _failedSinceLog;
-            _failedSinceLog = 0;
             if (error is RedisServerException server && AlertBroker.Redis.RedisErrors.IsWrongType(server))
             {
                 _logger.LogWarning(
@@ -234,9 +205,7 @@ public sealed class RedisRecentClassifications
                     failed,
                     error.Message);
             }
-
-            Interlocked.Increment(ref _failures);
-        }
+        });
     }
 
     /// <summary>The last millisecond of year 9999: a classification time past it (or before 1970) is a damaged entry.</summary>

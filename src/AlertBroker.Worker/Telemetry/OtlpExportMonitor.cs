@@ -20,11 +20,7 @@ public sealed class OtlpExportMonitor : EventListener
     private readonly WorkerMetrics? _metrics;
     private readonly string _sourceName;
     private readonly string _endpoint;
-    private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private DateTimeOffset _lastLog = DateTimeOffset.MinValue;
-    private long _since;
-    private long _failures;
+    private readonly FailureLogThrottle _throttle;
 
     public OtlpExportMonitor(ILogger logger, string endpoint, WorkerMetrics? metrics = null, string sourceName = ExporterEventSource, TimeProvider? time = null)
         : base()
@@ -33,7 +29,7 @@ public sealed class OtlpExportMonitor : EventListener
         _metrics = metrics;
         _sourceName = sourceName;
         _endpoint = endpoint;
-        _time = time ?? TimeProvider.System;
+        _throttle = new FailureLogThrottle(LogInterval, time);
 
         // EventListener's base constructor calls OnEventSourceCreated for existing sources before this one's fields are
         // set: those are enabled again here.
@@ -50,7 +46,7 @@ public sealed class OtlpExportMonitor : EventListener
     public static TimeSpan LogInterval { get; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Failures reported so far.</summary>
-    public long Failures => Interlocked.Read(ref _failures);
+    public long Failures => _throttle.Failures;
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -71,23 +67,11 @@ public sealed class OtlpExportMonitor : EventListener
 
         var message = Format(eventData);
         _metrics?.Error(WorkerError.OtlpExport);
-        lock (_gate)
-        {
-            _since++;
-            var now = _time.GetUtcNow();
-            if (now - _lastLog >= LogInterval)
-            {
-                _logger.LogWarning(
-                    "OTLP export to {Endpoint} failed ({Count} failures since the last such line; metrics and traces that did not go out are lost, /metrics is unaffected): {Error}",
-                    _endpoint,
-                    _since,
-                    message);
-                _lastLog = now;
-                _since = 0;
-            }
-
-            Interlocked.Increment(ref _failures);
-        }
+        _throttle.Failed(since => _logger.LogWarning(
+            "OTLP export to {Endpoint} failed ({Count} failures since the last such line; metrics and traces that did not go out are lost, /metrics is unaffected): {Error}",
+            _endpoint,
+            since,
+            message));
     }
 
     private static string Format(EventWrittenEventArgs e)
