@@ -294,13 +294,9 @@ internal static class CliHelpers
 
             try
             {
-                foreach (var raw in File.ReadLines(path))
+                if (AlertBroker.Training.Data.HoldoutIds.HoldsIds(path))
                 {
-                    var hash = raw.IndexOf('#', StringComparison.Ordinal);
-                    if ((hash >= 0 ? raw[..hash] : raw).Trim().Trim('\uFEFF').Trim().Length > 0)
-                    {
-                        return;
-                    }
+                    return;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

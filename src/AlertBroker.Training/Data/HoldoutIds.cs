@@ -37,19 +37,8 @@ public sealed class HoldoutIds
         ArgumentNullException.ThrowIfNull(path);
         var bytes = File.ReadAllBytes(path);
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        var lineNumber = 0;
-        // A BOM (Windows editors write one) is not part of the first id: left in, that id would match no object.
-        var text = Encoding.UTF8.GetString(bytes);
-        foreach (var raw in (text.StartsWith('\uFEFF') ? text[1..] : text).Split('\n'))
+        foreach (var (lineNumber, line) in Parse(Encoding.UTF8.GetString(bytes)))
         {
-            lineNumber++;
-            var hash = raw.IndexOf('#', StringComparison.Ordinal);
-            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
             if (!ids.Add(line))
             {
                 throw new InvalidDataException($"{path}:{lineNumber}: object id '{line}' is listed twice.");
@@ -62,6 +51,26 @@ public sealed class HoldoutIds
         }
 
         return new HoldoutIds(path, ids, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    /// <summary>Whether the file holds at least one id, read as <see cref="Read"/> reads it (a command line's early check).</summary>
+    public static bool HoldsIds(string path) => Parse(File.ReadAllText(path)).Any();
+
+    // The ids of a file's text with their line numbers: '#' comments, blank lines and surrounding white space are none. A
+    // BOM (Windows editors write one) is not part of the first id: left in, that id would match no object.
+    private static IEnumerable<(int LineNumber, string Id)> Parse(string text)
+    {
+        var lineNumber = 0;
+        foreach (var raw in (text.StartsWith('\uFEFF') ? text[1..] : text).Split('\n'))
+        {
+            lineNumber++;
+            var hash = raw.IndexOf('#', StringComparison.Ordinal);
+            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
+            if (line.Length > 0)
+            {
+                yield return (lineNumber, line);
+            }
+        }
     }
 
     /// <summary>Writes ids (sorted ordinally, one per line) after a comment header; returns what <see cref="Read"/> gives back.</summary>
