@@ -817,14 +817,22 @@ public sealed class TrainingRefusalsTests : IDisposable
     [InlineData("train", "--test-ids")]
     [InlineData("train", "--exclude-ids")]
     [InlineData("evaluate", "--exclude-ids")]
+    // Until 2026-12-07 simulate tune's --exclude-ids and experiment transfer's --bts-test-ids took an empty file too:
+    // "cannot read …: no object ids", exit 1, after the rest of the command line had been taken.
+    [InlineData("simulate tune", "--exclude-ids")]
+    [InlineData("experiment transfer", "--bts-test-ids")]
     public async Task IdsFileWithoutIds_UsageError(string command, string option)
     {
         var data = WriteData();
         var empty = Path.Combine(_root, "empty-ids.txt");
         File.WriteAllText(empty, "\uFEFF# held out: none yet\n\n   \n");
-        string[] args = command == "train"
-            ? ["train", "--data", data, option, empty, "--no-meta", "--epochs", "1", "--quiet", "--out", Out]
-            : ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, option, empty, "--no-meta"];
+        string[] args = command switch
+        {
+            "train" => ["train", "--data", data, option, empty, "--no-meta", "--epochs", "1", "--quiet", "--out", Out],
+            "evaluate" => ["evaluate", "--model", Package("m", "1", "SNIa", "SNII", "TDE"), "--data", data, option, empty, "--no-meta"],
+            "simulate tune" => ["simulate", "tune", "--real", data, option, empty, "--per-class", "2", "--rounds", "1", "--out", Path.Combine(_root, "tune")],
+            _ => ["experiment", "transfer", "--ztf-sim", data, "--bts", data, option, empty, "--targets", "ztf-bts", "--out", Path.Combine(_root, "transfer")],
+        };
 
         var output = await Refused(2, args);
 

@@ -43,7 +43,7 @@ internal static class ExperimentCommand
         var noMeta = new Option<bool>("--no-meta") { Description = "The same as --conditions stream (kept for older command lines)." };
         var stepLoss = new Option<string>("--step-loss") { Description = "Which steps carry the loss: all, object, last or checkpoints (see 'train --help').", DefaultValueFactory = _ => "all" };
         ParsedBy(stepLoss, Training.TrainingCli.ParseStepLoss);
-        var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." }.MustExist(PathKind.File);
+        var btsTestIds = new Option<string?>("--bts-test-ids") { Description = "Held-out BTS object ids (e.g. data/splits/ztf-bts-test-ids.txt) instead of the seeded 30% split." }.MustExist(PathKind.File).HoldingIds();
         var targetsOption = new Option<string?>("--targets") { Description = "Targets to run, comma-separated: ztf-bts, des-sims, lsst-sims (default: all available)." };
         ParsedBy(targetsOption, ParseTargets);
         var transfer = new Command("transfer", "Simulations → real ZTF data, and ZTF → DES/LSST: AUROC against training size, from scratch versus transferred.")

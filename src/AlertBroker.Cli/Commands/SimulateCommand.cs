@@ -261,7 +261,7 @@ internal static class SimulateCommand
     private static Option<string?> ExcludeIdsOption() => new Option<string?>("--exclude-ids")
     {
         Description = "Object ids to leave out of the real set (the held-out test part, e.g. data/splits/ztf-bts-test-ids.txt): compare with the tuning part only.",
-    }.MustExist(PathKind.File);
+    }.MustExist(PathKind.File).HoldingIds();
 
     private static Command Tune()
     {
