@@ -811,6 +811,31 @@ public sealed class TrainingRefusalsTests : IDisposable
         Assert.DoesNotContain("NaN", none.Output, StringComparison.Ordinal);
     }
 
+    // A label no package may hold as a class name: until 2026-12-07 it trained every epoch, then said "the trained network
+    // is not a usable model … training diverged; lower the learning rate" (exit 1), which was not the cause.
+    [Fact]
+    public async Task ClassNameNoPackageMayHold_RefusedBeforeTraining()
+    {
+        var data = WriteData();
+        var metadata = Path.Combine(data, "ztf_toy_metadata.csv");
+        var longName = new string('X', 70);
+        File.WriteAllText(metadata, File.ReadAllText(metadata).Replace(",TDE,", "," + longName + ",", StringComparison.Ordinal));
+
+        var output = await Refused(1, "train", "--data", data, "--no-meta", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains($"class '{new string('X', 40)}… (70 characters)' of the data cannot be a class name: at most 64 bytes in UTF-8, not 70; rename it with --class-map", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("diverged", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClassesOptionWithANameNoPackageMayHold_UsageError()
+    {
+        var output = await Refused(2, "train", "--data", WriteData(), "--no-meta", "--classes", "SNIa, SNII,TDE=1", "--epochs", "1", "--quiet", "--out", Out);
+
+        Assert.Contains("--classes: 'TDE=1' cannot be a class name: no ',' or '=', control character or space at either end.", output, StringComparison.Ordinal);
+    }
+
     // Found by the training-commands hunt: an empty ids file was exit 1 ("cannot read the test ids"), noticed only after
     // the data were read, where a file none of whose ids is in the data is a usage error.
     [Theory]

@@ -645,6 +645,14 @@ internal sealed class TrainingCli
             return 1;
         }
 
+        // A class name no package may hold (a label of 70 characters, one with a comma): until 2026-12-07 found only when the
+        // package was written, after every epoch, and said as "training diverged; lower the learning rate" (exit 1).
+        if (classes.Select(c => (Name: c, Problem: ModelPackage.ClassNameProblem(c))).FirstOrDefault(p => p.Problem is not null) is { Problem: { } problem } badName)
+        {
+            console.MarkupLine($"[red]class '{Markup.Escape(ModelPackage.ShownShort(badName.Name))}' of the data cannot be a class name:[/] {Markup.Escape(problem)}; rename it with --class-map (a line 'from,to')");
+            return 1;
+        }
+
         var encoded = EncodedDataset.Encode(data, classes, Encoding(parse, encoding));
         if (encoded.Count == 0)
         {
@@ -1104,6 +1112,10 @@ internal sealed class TrainingCli
             else if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
             {
                 result.AddError($"{option.Name} names '{twice.Key}' twice.");
+            }
+            else if (names.Select(n => (Name: n, Problem: ModelPackage.ClassNameProblem(n))).FirstOrDefault(p => p.Problem is not null) is { Problem: { } problem } bad)
+            {
+                result.AddError($"{option.Name}: '{ModelPackage.ShownShort(bad.Name)}' cannot be a class name: {problem}.");
             }
         });
         return option;
