@@ -354,6 +354,25 @@ public sealed class RegistryMistakesTests : IDisposable
     }
 
     [Theory]
+    [InlineData("model.json")]
+    [InlineData("model.onnx")]
+    public async Task Push_PackageFileThatIsADirectory_RefusedModelUnusableExitThree(string file)
+    {
+        var package = Export("1");
+        File.Delete(Path.Combine(package, file));
+        Directory.CreateDirectory(Path.Combine(package, file));
+        var registry = Path.Combine(_root, "new-registry");
+
+        var run = await RunAsync("models", "push", package, "--registry", registry);
+
+        Assert.Equal(3, run.Code);
+        Assert.Contains($"refused: {package} is not a package a worker can serve (1 problem):", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"MissingFile: {file} is a directory, not a regular file", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(registry, ".registry", "1")));
+    }
+
+    [Theory]
     [InlineData("push {pkg}")]
     [InlineData("list")]
     [InlineData("status")]
