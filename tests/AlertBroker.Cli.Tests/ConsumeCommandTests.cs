@@ -525,6 +525,34 @@ public sealed class ConsumeCommandTests : IDisposable
         }
     }
 
+    // Found by the scale-out hunt: the hint about Confluent-wire inputs followed every message that did not decode (a
+    // container whose MJD is out of range, bytes that are no Avro at all), where no schema was missing.
+    [Fact]
+    public async Task ReplayToKafka_UndecodableForAnotherReason_NoSchemaHint()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ab-replay-junk-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var junk = Path.Combine(dir, "junk.avro");
+            File.WriteAllText(junk, "hello, not an alert");
+            var topic = "junk-" + Guid.NewGuid().ToString("N")[..8];
+
+            var (code, output, stdout) = await AlertBrokerProcess.RunAsync(
+                ["replay", junk, "--to-kafka", "--topic", topic, "--bootstrap-servers", _kafka.BootstrapServers, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
+                timeout: TimeSpan.FromSeconds(120));
+
+            Assert.True(code == 0, output);
+            Assert.Contains("published 1 of 1 messages", stdout, StringComparison.Ordinal);
+            Assert.Contains($"warning: 1 message could not be decoded and went out without a key (their object's alerts may land on several partitions, out of order); the first: {junk}: not an Avro container", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("--schema-dir", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // Rubin alerts go out in Confluent wire; the schema of each id is written to --write-schemas before the first message
     // that needs it (the replay now reads as it sends), and every message decodes through that directory.
     [SharedDataFact]

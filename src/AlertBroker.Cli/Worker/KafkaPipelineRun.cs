@@ -370,6 +370,10 @@ internal sealed class KafkaPipelineRun
                     // Still published: the worker's dead-letter path is part of what a replay exercises.
                     counts.Undecodable++;
                     counts.FirstUndecodable ??= input.Source + ": " + e.Message;
+                    if (e.Kind == AlertErrorKind.SchemaNotFound)
+                    {
+                        counts.WithoutSchema++;
+                    }
                 }
 
                 yield return (key, message);
@@ -392,6 +396,9 @@ internal sealed class KafkaPipelineRun
 
         /// <summary>The first message that did not decode, "SOURCE: why" (null when all did).</summary>
         public string? FirstUndecodable { get; set; }
+
+        /// <summary>How many of the <see cref="Undecodable"/> messages did so for want of their writer schema.</summary>
+        public int WithoutSchema { get; set; }
     }
 
     /// <summary>Synthetic ZTF-format alerts keyed by object.</summary>

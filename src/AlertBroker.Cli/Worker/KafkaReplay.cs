@@ -180,8 +180,9 @@ internal static class KafkaReplay
         if (counts.Undecodable > 0)
         {
             // Still published (the worker's dead-letter path is part of what a replay exercises), but without a key: an
-            // object's alerts may then spread over partitions. It went without a word.
-            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"warning: {CliHelpers.Counted(counts.Undecodable, "message")} could not be decoded and went out without a key (their object's alerts may land on several partitions, out of order); the first: {counts.FirstUndecodable}{(inputSchemas is null ? "; inputs already in Confluent wire need their schemas: --schema-dir DIR or --schema-registry URL" : string.Empty)}")));
+            // object's alerts may then spread over partitions. It went without a word. The hint about Confluent-wire inputs
+            // is for messages that lacked their schema only (until 2026-12-07 it followed any failure, an MJD out of range too).
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"warning: {CliHelpers.Counted(counts.Undecodable, "message")} could not be decoded and went out without a key (their object's alerts may land on several partitions, out of order); the first: {counts.FirstUndecodable}{(inputSchemas is null && counts.WithoutSchema > 0 ? "; inputs already in Confluent wire need their schemas: --schema-dir DIR or --schema-registry URL" : string.Empty)}")));
         }
 
         Console.WriteLine(string.Create(inv, $"published {sent - failed - left:N0} of {sent:N0} messages to {topic} in {clock.Elapsed.TotalSeconds:F1} s{(counts.Unreadable > 0 ? "; " + CliHelpers.Counted(counts.Unreadable, "unreadable input") + " skipped" : string.Empty)}"));
