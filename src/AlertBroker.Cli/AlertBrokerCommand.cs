@@ -44,7 +44,7 @@ internal static class AlertBrokerCommand
         // No response files: "@2.7.0" (models promote with the name left out) was read as a file of arguments and said
         // "Response file not found '2.7.0'"; nothing here documents or needs them.
         var parse = Create().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        var takenAsValues = args.Length > 0 && parse.Action is not System.CommandLine.Help.HelpAction ? OptionsTakenAsValues(parse) : [];
+        var takenAsValues = args.Length > 0 && parse.Action is not System.CommandLine.Help.HelpAction ? [.. OptionsTakenAsValues(parse), .. NumbersWithCommas(parse)] : new List<string>();
         if (args.Length > 0 && ((parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction) || takenAsValues.Count > 0))
         {
             var names = new List<string>();
@@ -60,13 +60,15 @@ internal static class AlertBrokerCommand
             }
 
             // The words themselves ("--bogus" of "--bogus: not an option …").
-            var words = takenAsValues.Select(p => p[..p.IndexOf(": not an option", StringComparison.Ordinal)]).ToList();
+            var words = takenAsValues.Where(p => p.Contains(": not an option", StringComparison.Ordinal)).Select(p => p[..p.IndexOf(": not an option", StringComparison.Ordinal)]).ToList();
             foreach (var error in parse.Errors)
             {
                 // A path option's own check says the same of a stray option it was given as a path, and a path argument's
                 // check that it exists ("no such file or directory: --bogus") is about the same word: until 2026-12-07 both
                 // lines were printed.
-                if (!takenAsValues.Contains(error.Message) && !words.Any(w => error.Message.EndsWith(": " + w, StringComparison.Ordinal)))
+                // A number with a ',' is said once, by NumbersWithCommas (an integer option's own "Cannot parse" too).
+                if (!takenAsValues.Contains(error.Message) && !words.Any(w => error.Message.EndsWith(": " + w, StringComparison.Ordinal))
+                    && !takenAsValues.Any(p => p.Contains("' is not a number", StringComparison.Ordinal) && error.Message.Contains(p[p.IndexOf('\'', StringComparison.Ordinal)..(p.IndexOf("' is not a number", StringComparison.Ordinal) + 1)], StringComparison.Ordinal)))
                 {
                     Console.Error.WriteLine($"{command}: {Readable(error.Message)}");
                 }
@@ -121,6 +123,55 @@ internal static class AlertBrokerCommand
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// A number given with a ',' to an option or argument that takes numbers, one line each. The parser reads a number with
+    /// its culture's thousands separators, so <c>--seconds 1,5</c> was 15 seconds (and <c>1,000</c> a thousand): a ',' is
+    /// neither a decimal point nor a separator here; until 2026-12-07 it was read so without a word, by every command.
+    /// </summary>
+    internal static List<string> NumbersWithCommas(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var problems = new List<string>();
+        Visit(parse.RootCommandResult);
+        return problems;
+
+        void Visit(System.CommandLine.Parsing.SymbolResult result)
+        {
+            var (name, type) = result switch
+            {
+                System.CommandLine.Parsing.OptionResult o => (o.Option.Name, o.Option.ValueType),
+                System.CommandLine.Parsing.ArgumentResult a when a.Parent is System.CommandLine.Parsing.CommandResult => ("<" + a.Argument.Name + ">", a.Argument.ValueType),
+                _ => (null, null),
+            };
+            if (name is not null && IsNumeric(type!))
+            {
+                foreach (var token in result.Tokens)
+                {
+                    if (token.Type == System.CommandLine.Parsing.TokenType.Argument && token.Value.Contains(',', StringComparison.Ordinal))
+                    {
+                        problems.Add($"{name}: '{token.Value}' is not a number: a ',' is neither a decimal point nor a separator here (write 1.5, 1000)");
+                    }
+                }
+            }
+
+            if (result is System.CommandLine.Parsing.CommandResult command)
+            {
+                foreach (var child in command.Children)
+                {
+                    Visit(child);
+                }
+            }
+        }
+
+        static bool IsNumeric(Type type)
+        {
+            type = Nullable.GetUnderlyingType(type) ?? (type.IsArray ? type.GetElementType()! : type);
+            type = Nullable.GetUnderlyingType(type) ?? type;
+            return type == typeof(double) || type == typeof(float) || type == typeof(decimal) || type == typeof(int) || type == typeof(long)
+                || type == typeof(short) || type == typeof(uint) || type == typeof(ulong) || type == typeof(TimeSpan);
+        }
     }
 
     // What took the word as its value: an option's name, or a positional argument's <name>.
