@@ -159,7 +159,7 @@ internal static class DemoCommand
         {
             try
             {
-                var night = SimulatedNights.Ztf(nights, perNight, seed: 2026, maxMessages: 5000);
+                var night = SimulatedNights.Ztf(nights, perNight, seed: 2026, maxMessages: 5000, out _);
                 simulated = night.Count;
                 messages.AddRange(night);
             }

@@ -339,11 +339,11 @@ internal sealed class KafkaPipelineRun
     /// As <see cref="ReadArchives(IEnumerable{string}, SurveyWireFormat, out int)"/>, one message at a time as the archives
     /// are read (a night's archive need not fit in memory); <paramref name="counts"/> grows as it goes.
     /// </summary>
-    public static IEnumerable<(string? Key, byte[] Value)> EnumerateArchives(IEnumerable<string> paths, SurveyWireFormat wire, ArchiveCounts counts)
+    public static IEnumerable<(string? Key, byte[] Value)> EnumerateArchives(IEnumerable<string> paths, SurveyWireFormat wire, ArchiveCounts counts, CancellationToken cancellationToken = default)
     {
         var decoder = new AlertDecoder(new AlertDecoderOptions { SchemaLookup = wire });
         var alerts = new List<Alert>(1);
-        foreach (var input in AlertArchiveReader.Read(paths))
+        foreach (var input in AlertArchiveReader.Read(paths, cancellationToken))
         {
             if (input.Error is not null)
             {
@@ -374,6 +374,11 @@ internal sealed class KafkaPipelineRun
                     {
                         counts.WithoutSchema++;
                     }
+
+                    if (counts.UndecodableExamples.Count < ArchiveCounts.ProblemsKept)
+                    {
+                        counts.UndecodableExamples.Add(input.Source + ": " + e.Message);
+                    }
                 }
 
                 yield return (key, message);
@@ -394,6 +399,9 @@ internal sealed class KafkaPipelineRun
 
         public int Undecodable { get; set; }
 
+        /// <summary>The first <see cref="ProblemsKept"/> messages that did not decode, each "SOURCE: why".</summary>
+        public List<string> UndecodableExamples { get; } = [];
+
         /// <summary>The first message that did not decode, "SOURCE: why" (null when all did).</summary>
         public string? FirstUndecodable { get; set; }
 
@@ -402,10 +410,11 @@ internal sealed class KafkaPipelineRun
     }
 
     /// <summary>Synthetic ZTF-format alerts keyed by object.</summary>
-    public static List<(string? Key, byte[] Value)> Synthetic(int objects, int alertsPerObject, int seed)
+    public static List<(string? Key, byte[] Value)> Synthetic(int objects, int alertsPerObject, int seed, CancellationToken cancellationToken = default)
     {
         var list = new List<(string?, byte[])>();
-        foreach (var a in SyntheticZtfAlerts.Generate(objects, alertsPerObject, seed))
+        // 500,000 alerts take longer than the grace period a stop request leaves.
+        foreach (var a in SyntheticZtfAlerts.Generate(objects, alertsPerObject, seed, cancellationToken: cancellationToken))
         {
             list.Add((a.ObjectId, a.Message));
         }

@@ -16,6 +16,9 @@ internal sealed record PipelineBenchResult(int Passes, long Messages, long Alert
     public long ShadowClassifications { get; init; }
 
     public double AlertsPerSecond => Alerts / Math.Max(1e-9, Elapsed.TotalSeconds);
+
+    /// <summary>Classifications without probabilities, by why: the candidate filter's reason, no model for the survey, or no usable point yet.</summary>
+    public Dictionary<string, long> Unscored { get; init; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>What the benchmark attaches to the batch step, as a worker would.</summary>
@@ -53,10 +56,11 @@ internal static class PipelineBench
         }
 
         // Warm-up pass (JIT, ONNX Runtime's first runs, schema plans), not measured.
-        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator(), ScoreUnsuppliedMetadataAsUnknown = true }, inputs, batchSize, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
+        await OnePassAsync(new AlertBatchProcessor(decoder, newStore(-1), () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator(), ScoreUnsuppliedMetadataAsUnknown = true }, inputs, batchSize, null, null, null, cancellationToken, metrics, recent, null).ConfigureAwait(false);
 
         var batchMs = new List<double>();
         var paths = new Dictionary<ScoringPath, long>();
+        var unscored = new Dictionary<string, long>(StringComparer.Ordinal);
         long alerts = 0, dead = 0, count = 0, shadows = 0;
         var passes = 0;
         var clock = Stopwatch.StartNew();
@@ -65,7 +69,7 @@ internal static class PipelineBench
             var store = newStore(passes);
             var processor = new AlertBatchProcessor(decoder, store, () => models, codec, metrics) { ShadowStatistics = new AlertBroker.Registry.ShadowStatisticsAccumulator(), ScoreUnsuppliedMetadataAsUnknown = true };
             var redisList = recent is not null && store is RedisObjectStateStore redis ? new RedisRecentClassifications(redis.Connection, redis.Options.KeyPrefix, recent.Capacity) : null;
-            var (a, d, sh) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
+            var (a, d, sh) = await OnePassAsync(processor, inputs, batchSize, batchMs, paths, unscored, cancellationToken, metrics, recent, redisList).ConfigureAwait(false);
             (store as IDisposable)?.Dispose();
             alerts += a;
             dead += d;
@@ -74,10 +78,10 @@ internal static class PipelineBench
             passes++;
         }
 
-        return new PipelineBenchResult(passes, count, alerts, dead, clock.Elapsed, batchMs, paths) { ShadowClassifications = shadows };
+        return new PipelineBenchResult(passes, count, alerts, dead, clock.Elapsed, batchMs, paths) { ShadowClassifications = shadows, Unscored = unscored };
     }
 
-    private static async Task<(long Alerts, long Dead, long Shadows)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, CancellationToken cancellationToken, WorkerMetrics? metrics, RecentClassificationLog? recent, RedisRecentClassifications? redisList)
+    private static async Task<(long Alerts, long Dead, long Shadows)> OnePassAsync(AlertBatchProcessor processor, InputMessage[] inputs, int batchSize, List<double>? batchMs, Dictionary<ScoringPath, long>? paths, Dictionary<string, long>? unscored, CancellationToken cancellationToken, WorkerMetrics? metrics, RecentClassificationLog? recent, RedisRecentClassifications? redisList)
     {
         long alerts = 0, dead = 0, shadows = 0;
         for (var i = 0; i < inputs.Length; i += batchSize)
@@ -104,10 +108,27 @@ internal static class PipelineBench
                 foreach (var o in result.Outputs)
                 {
                     paths[o.Classification.Scoring] = paths.GetValueOrDefault(o.Classification.Scoring) + 1;
+                    if (unscored is not null && o.Classification.Scoring == ScoringPath.None)
+                    {
+                        var why = UnscoredReason(o.Classification);
+                        unscored[why] = unscored.GetValueOrDefault(why) + 1;
+                    }
                 }
             }
         }
 
         return (alerts, dead, shadows);
     }
+
+    // Why a classification carries no probabilities, in the words of the report.
+    private static string UnscoredReason(Classification c) => c.Rejection switch
+    {
+        CandidateRejectionKind.NegativeFlux => "not a transient candidate: a negative subtraction (fainter than the template)",
+        CandidateRejectionKind.LowReliability => "not a transient candidate: real/bogus score below the threshold",
+        CandidateRejectionKind.SolarSystemObject => "not a transient candidate: a known solar-system object",
+        CandidateRejectionKind.Star => "not a transient candidate: a catalogued star",
+        CandidateRejectionKind.TooFewDetections => "too few detections yet",
+        _ when c.ModelName.Length == 0 => "no model serves " + c.Survey.ToString().ToLowerInvariant(),
+        _ => "no usable point yet",
+    };
 }

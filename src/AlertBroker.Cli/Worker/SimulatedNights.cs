@@ -8,8 +8,20 @@ namespace AlertBroker.Cli.Worker;
 /// <summary>Alert messages from <c>AlertBroker.Simulation</c>'s survey simulator (ZTF format, no cutouts), keyed by object id, in time order.</summary>
 internal static class SimulatedNights
 {
-    public static List<(string? Key, byte[] Value)> Ztf(int nights, double objectsPerNight, long seed, int maxMessages)
+    /// <summary>The most transients per night <c>bench pipeline</c> asks of the simulator (1000 takes about 45 s to build on two cores).</summary>
+    public const double MaxObjectsPerNight = 1000;
+
+    /// <summary>The most alerts <c>bench pipeline</c> takes from the simulator.</summary>
+    public const int MaxMessages = 20_000;
+
+    /// <summary>
+    /// The alerts of <paramref name="nights"/> nights, at most <paramref name="maxMessages"/>; <paramref name="nightsIncluded"/>:
+    /// how many nights are in whole or in part (fewer than asked when the cap cut the stream). The token is seen between
+    /// alerts and within the simulator's batches; the scratch directory is removed however it ends.
+    /// </summary>
+    public static List<(string? Key, byte[] Value)> Ztf(int nights, double objectsPerNight, long seed, int maxMessages, out int nightsIncluded, CancellationToken cancellationToken = default)
     {
+        nightsIncluded = 0;
         var simulator = new AlertStreamSimulator(new AlertStreamOptions
         {
             Nights = Math.Max(1, nights),
@@ -23,8 +35,14 @@ internal static class SimulatedNights
         try
         {
             using var writer = new AlertStreamWriter(ZtfSurvey.Model, scratch, AlertOutputLayout.Files, seed, cutouts: false);
-            foreach (var (_, night) in simulator.Nights())
+            foreach (var (_, night) in simulator.Nights(cancellationToken))
             {
+                if (list.Count >= maxMessages)
+                {
+                    return list;
+                }
+
+                nightsIncluded++;
                 foreach (var alert in night)
                 {
                     if (list.Count >= maxMessages)
@@ -32,6 +50,7 @@ internal static class SimulatedNights
                         return list;
                     }
 
+                    cancellationToken.ThrowIfCancellationRequested();
                     var message = writer.EncodeMessage(alert).ToArray();
                     alerts.Clear();
                     decoder.Decode(message, alerts);

@@ -43,13 +43,19 @@ public sealed class SyntheticZtfAlerts
     /// Generates <paramref name="objects"/> objects with <paramref name="alertsPerObject"/> alerts each (at least 1), in time
     /// order. <paramref name="objectOffset"/> shifts the object numbering so separate calls give disjoint objects.
     /// </summary>
-    public static List<SyntheticAlert> Generate(int objects, int alertsPerObject, int seed = 1, int objectOffset = 0, int maxHistory = 30)
+    /// <remarks><paramref name="cancellationToken"/> is seen every 1,024 alerts (500,000 take longer than a command's stop grace period).</remarks>
+    public static List<SyntheticAlert> Generate(int objects, int alertsPerObject, int seed = 1, int objectOffset = 0, int maxHistory = 30, CancellationToken cancellationToken = default)
     {
         var random = new Random(seed);
         var pending = new List<(double Jd, int Object, int Index)>();
         var curves = new Curve[objects];
         for (var o = 0; o < objects; o++)
         {
+            if ((o & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             var n = Math.Max(1, alertsPerObject);
             var start = 2460000.5 + (random.NextDouble() * 2);
             var points = new Point[n + (n / 2)];
@@ -89,6 +95,11 @@ public sealed class SyntheticZtfAlerts
         var buffer = new ArrayBufferWriter<byte>(4096);
         foreach (var (jd, o, index) in pending)
         {
+            if ((result.Count & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             var c = curves[o];
             buffer.Clear();
             Write(buffer, c, index, maxHistory);
