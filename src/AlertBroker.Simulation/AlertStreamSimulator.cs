@@ -43,9 +43,11 @@ public sealed class AlertStreamSimulator
     {
         ArgumentNullException.ThrowIfNull(options);
         // An infinite (or astronomically large) rate brought objects in for ever: the stream never reached its first night.
-        if (options.Nights < 1 || !(options.ObjectsPerNight > 0 && options.ObjectsPerNight <= MaxObjectsPerNight))
+        // A tiny one (1e-14) placed the objects' peaks beyond MJD 2^53, where a night could no longer be stepped: the
+        // stream hung for ever.
+        if (options.Nights < 1 || !(options.ObjectsPerNight >= MinObjectsPerNight && options.ObjectsPerNight <= MaxObjectsPerNight))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"need at least one night and a positive object rate of at most {MaxObjectsPerNight:0} per night"));
+            throw new ArgumentOutOfRangeException(nameof(options), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"need at least one night and an object rate from {MinObjectsPerNight} to {MaxObjectsPerNight:0} per night, not {options.ObjectsPerNight}"));
         }
 
         var survey = options.Simulation.Survey;
@@ -106,9 +108,32 @@ public sealed class AlertStreamSimulator
     /// <summary>The most transients peaking per night a stream is made with (about 100 times Rubin's).</summary>
     public const double MaxObjectsPerNight = 1_000_000;
 
+    /// <summary>
+    /// The fewest transients peaking per night a stream is made with: one every 1,000 nights, so that several still peak
+    /// within the time window the decoder accepts (5,000 nights for ZTF, 6,000 for Rubin). Objects are placed 1/rate
+    /// nights apart: at far lower rates their peaks lay beyond any date a light curve is simulated at
+    /// (<see cref="LightCurveSimulator.MaxPeakMjd"/>).
+    /// </summary>
+    public const double MinObjectsPerNight = 0.001;
+
     public SurveyModel Survey => _options.Simulation.Survey;
 
     public double StartMjd => _start;
+
+    /// <summary>How many of the stream's nights the weather leaves open (the rest are clouded out for every object).</summary>
+    public int ClearNights
+    {
+        get
+        {
+            var clear = 0;
+            for (var n = 0; n < _options.Nights; n++)
+            {
+                clear += _simulator.IsClear(_start + n) ? 1 : 0;
+            }
+
+            return clear;
+        }
+    }
 
     /// <summary>The alerts of each night, in time order (ties broken by object), one list per night.</summary>
     public IEnumerable<(double NightMjd, IReadOnlyList<SimulatedAlert> Alerts)> Nights(CancellationToken cancellationToken = default)

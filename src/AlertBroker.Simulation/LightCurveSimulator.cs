@@ -110,9 +110,23 @@ public sealed class LightCurveSimulator
         return SimulateCore(index, rng, classIndex, peakMjd: null);
     }
 
+    /// <summary>
+    /// The latest (and, negated, the earliest) peak a light curve is simulated at, MJD: about the year 29,000, far beyond
+    /// any survey and far inside the range where a double still counts nights one by one (2^53).
+    /// </summary>
+    public const double MaxPeakMjd = 10_000_000;
+
     /// <summary>Object <paramref name="index"/> of the run with its reference-band peak at <paramref name="peakMjd"/> (alert streams).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="peakMjd"/> is not finite or beyond ±<see cref="MaxPeakMjd"/>.</exception>
     public SimulatedLightCurve SimulateAt(long index, double peakMjd, TransientClassModel? model = null)
     {
+        // A peak beyond MJD 2^53 (an alert stream at 1e-14 objects a night) made a schedule whose night never advanced: a
+        // simulation that spun for ever.
+        if (!(Math.Abs(peakMjd) <= MaxPeakMjd))
+        {
+            throw new ArgumentOutOfRangeException(nameof(peakMjd), peakMjd, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a light curve's peak must be within MJD ±{MaxPeakMjd:0}"));
+        }
+
         var rng = new SimRandom(_options.Seed, index);
         var classIndex = model is null ? PickClass(rng) : IndexOfClass(model);
         return SimulateCore(index, rng, classIndex, peakMjd);
@@ -235,8 +249,18 @@ public sealed class LightCurveSimulator
         var realism = _options.Realism;
         var seed = _options.Seed;
         var (pairMin, pairMax) = _survey.PairSeparationDays;
-        for (var night = Math.Floor(start); night <= end; night++)
+        // Nights counted from the first: a double stepped by one stops advancing beyond 2^53, and the loop then never
+        // ended. Such dates are refused by SimulateAt; this guards anything else that gets here (and a span of ten million
+        // nights, some 27,000 years, far beyond any light curve the class ranges allow).
+        var firstNight = Math.Floor(start);
+        if (!(firstNight + 1 > firstNight) || !(end - firstNight < 10_000_000))
         {
+            throw new ArgumentOutOfRangeException(nameof(transient), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"nights from MJD {start} to {end} cannot be counted"));
+        }
+
+        for (var k = 0L; firstNight + k <= end; k++)
+        {
+            var night = firstNight + k;
             var sincePhase = (night - seasonPhase) % 365.25;
             if (sincePhase < 0)
             {

@@ -86,8 +86,18 @@ public sealed class AlertStreamWriter : IDisposable
         return System.Security.Cryptography.SHA256.HashData(input)[..16];
     }
 
-    /// <summary>Schema id used for Confluent-framed messages unless another is given.</summary>
-    public const int DefaultSchemaId = 9001;
+    /// <summary>Schema id of Confluent-framed ZTF messages unless another is given.</summary>
+    public const int ZtfDefaultSchemaId = 9001;
+
+    /// <summary>
+    /// Schema id of Confluent-framed Rubin messages unless another is given: not ZTF's, so that one schema folder (or
+    /// registry) serves both streams (until 2026-12-07 both were 9001, and a Rubin stream read with the ZTF schema was
+    /// corrupt Avro).
+    /// </summary>
+    public const int LsstDefaultSchemaId = 9002;
+
+    /// <summary>The schema id Confluent-framed messages of <paramref name="survey"/> get unless another is given.</summary>
+    public static int DefaultSchemaId(Survey survey) => survey == Survey.Ztf ? ZtfDefaultSchemaId : LsstDefaultSchemaId;
 
     public AlertStreamWriter(
         SurveyModel survey,
@@ -96,11 +106,12 @@ public sealed class AlertStreamWriter : IDisposable
         long seed,
         bool cutouts = true,
         AlertFraming framing = AlertFraming.Container,
-        int schemaId = DefaultSchemaId,
+        int? schemaId = null,
         string codec = "null")
     {
         ArgumentNullException.ThrowIfNull(survey);
         ArgumentNullException.ThrowIfNull(output);
+        var id = schemaId ?? DefaultSchemaId(survey.Survey);
         _seed = seed;
         _encoder = survey.Survey == Survey.Ztf
             ? new ZtfAlertEncoder(cutouts ? CutoutFactory.Ztf(seed) : null, survey.AlertHistoryDays)
@@ -110,7 +121,7 @@ public sealed class AlertStreamWriter : IDisposable
         _output = output;
         _layout = layout;
         _framing = framing;
-        _schemaId = schemaId;
+        _schemaId = id;
         _codec = codec;
         if (framing == AlertFraming.ConfluentWire && codec != "null")
         {
@@ -148,7 +159,7 @@ public sealed class AlertStreamWriter : IDisposable
             // Where DirectorySchemaLookup (alertbroker replay --schema-dir OUT/schemas) finds the writer schema.
             var schemas = Path.Combine(output, "schemas");
             CreateDirectory(schemas);
-            var schemaFile = Path.Combine(schemas, schemaId.ToString(CultureInfo.InvariantCulture) + ".avsc");
+            var schemaFile = Path.Combine(schemas, id.ToString(CultureInfo.InvariantCulture) + ".avsc");
             if (!File.Exists(schemaFile))
             {
                 _createdFiles.Add(schemaFile);

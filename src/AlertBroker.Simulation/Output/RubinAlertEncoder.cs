@@ -108,7 +108,9 @@ internal sealed class RubinAlertEncoder : IAlertEncoder
         o["i_psfFluxNdata"] = perBand[3];
         o["z_psfFluxNdata"] = perBand[4];
         o["y_psfFluxNdata"] = perBand[5];
-        o["nDiaSources"] = previous.Count + 1;
+        // Every detection of the object's life up to this one, as the per-band counts and firstDiaSourceMjdTai say (it
+        // counted only the 365 days of prvDiaSources: 97 beside band counts summing to 132).
+        o["nDiaSources"] = perBand[0] + perBand[1] + perBand[2] + perBand[3] + perBand[4] + perBand[5];
         o["firstDiaSourceMjdTai"] = firstMjd;
         o["lastDiaSourceMjdTai"] = p.Mjd;
         alert["diaObject"] = o;
