@@ -142,6 +142,13 @@ internal static class ReplayCommand
             return 2;
         }
 
+        // A --write-schemas folder that cannot be made is said before anything is read or sent (exit 1, as for any output
+        // place); one that cannot be written, or the default ./replay-schemas, when the first Rubin alert needs it.
+        if (!CliHelpers.CanWriteDirectory(writeSchemas))
+        {
+            return 1;
+        }
+
         if (!CliHelpers.TryLoadKafka())
         {
             return 70;

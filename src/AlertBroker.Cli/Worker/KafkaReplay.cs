@@ -32,7 +32,17 @@ internal static class KafkaReplay
                 // A Rubin schema's file is there before the first message that needs it is sent.
                 if (wire.Schemas.Count > schemasWritten)
                 {
-                    wire.WriteSchemaDirectory(schemaDirectory);
+                    try
+                    {
+                        wire.WriteSchemaDirectory(schemaDirectory);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                    {
+                        // It ended in "unexpected error (UnauthorizedAccessException)", exit 70; the message that needs the
+                        // schema is not sent without it.
+                        throw new SchemaFolderException(e.Message, e);
+                    }
+
                     if (schemasWritten == 0)
                     {
                         Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin alerts are sent in Confluent wire format; their schemas are written to {schemaDirectory} as <id>.avsc (give the worker --schema-dir {schemaDirectory}, or register them under those ids)"));
@@ -48,9 +58,18 @@ internal static class KafkaReplay
 
         // The first message is read before anything is connected: inputs of which nothing reads are exit 1 whatever Kafka does.
         using var first = FirstPass().GetEnumerator();
-        if (!first.MoveNext())
+        try
         {
-            CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");
+            if (!first.MoveNext())
+            {
+                CliHelpers.Stderr.MarkupLine("[red]no alert could be read[/]");
+                return 1;
+            }
+        }
+        catch (SchemaFolderException e)
+        {
+            // Before anything is connected or sent.
+            CliHelpers.CannotWrite(schemaDirectory, e.Message + " (the Rubin schemas go there: --write-schemas DIR); nothing was published");
             return 1;
         }
 
@@ -81,6 +100,7 @@ internal static class KafkaReplay
 
         long sent = 0, failed = 0;
         string? firstError = null, lastError = null;
+        SchemaFolderException? cannotWriteSchemas = null;
         if (CliHelpers.TryBuildKafkaClient(() => new ProducerBuilder<byte[]?, byte[]>(config)
             .SetErrorHandler((_, e) => lastError = CliHelpers.MoreSpecific(lastError, e))
             .SetLogHandler((_, _) => { })
@@ -99,10 +119,26 @@ internal static class KafkaReplay
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         // The limit ends the passes too: with --repeat 2147483647 --limit N it ran that many empty passes after the Nth message.
-        for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested && !(limit > 0 && sent >= limit); pass++)
+        for (var pass = 0; pass < Math.Max(1, repeat) && !cancellationToken.IsCancellationRequested && !(limit > 0 && sent >= limit) && cannotWriteSchemas is null; pass++)
         {
-            foreach (var (key, value) in pass == 0 ? FromFirst() : kept!)
+            using var messages = (pass == 0 ? FromFirst() : kept!).GetEnumerator();
+            while (true)
             {
+                try
+                {
+                    if (!messages.MoveNext())
+                    {
+                        break;
+                    }
+                }
+                catch (SchemaFolderException e)
+                {
+                    // The first Rubin alert after others were sent: it and the rest stay unsent.
+                    cannotWriteSchemas = e;
+                    break;
+                }
+
+                var (key, value) = messages.Current;
                 if (cancellationToken.IsCancellationRequested || (limit > 0 && sent >= limit))
                 {
                     break;
@@ -191,12 +227,20 @@ internal static class KafkaReplay
             Console.Error.WriteLine(string.Create(inv, $"[replay] Rubin schema ids used: {string.Join(", ", wire.Schemas.Keys.Order())} (in {schemaDirectory})"));
         }
 
+        if (cannotWriteSchemas is not null)
+        {
+            CliHelpers.CannotWrite(schemaDirectory, cannotWriteSchemas.Message + string.Create(inv, $" (the Rubin schemas go there: --write-schemas DIR); stopped before the first Rubin alert, after {sent:N0} message(s)"));
+        }
+
         if (failed > 0 || left > 0)
         {
             CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"{failed} messages failed ({firstError}), {left} still queued")));
             return 1;
         }
 
-        return 0;
+        return cannotWriteSchemas is null ? 0 : 1;
     }
+
+    /// <summary>The folder of Rubin schemas (<c>--write-schemas</c>, default <c>./replay-schemas</c>) cannot be written.</summary>
+    private sealed class SchemaFolderException(string message, Exception inner) : Exception(message, inner);
 }
