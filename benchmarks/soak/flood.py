@@ -2,7 +2,7 @@
 """A flood of dead letters through the whole worker: how fast `alertbroker run` dead-letters a stream it cannot read, and
 how many log lines and bytes that costs. Not a unit test: a measurement for docs/performance.md.
 
-The flood is the commonest one in practice: Rubin alerts (Confluent wire, schema id 9001) reaching a worker that has no
+The flood is the commonest one in practice: Rubin alerts (Confluent wire) reaching a worker that has no
 schema source for them, so every message is dead-lettered as SchemaNotFound. (`replay --to-kafka` publishes only what it
 can decode, so random bytes cannot be sent this way.) The mock keeps about 5 MB per partition: 4 partitions x 2.7 kB
 alerts bound --messages to about 6,000.

@@ -65,9 +65,9 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("simulate alerts --schema-id 5 --out {out}", "--schema-id is the schema id of --framing confluent; container framing (the default) carries none")]
     [InlineData("simulate alerts --codec xz --out {out}", "Argument 'xz' not recognized. Must be one of:")]
     [InlineData("simulate alerts --codec snappy --framing confluent --out {out}", "--codec is the codec of Avro container files; --framing confluent writes bare datums, which have none")]
-    [InlineData("simulate alerts --objects-per-night NaN --out {out}", "--objects-per-night must be above 0 and at most 1000000, not NaN.")]
-    [InlineData("simulate alerts --objects-per-night 1e400 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not Infinity.")]
-    [InlineData("simulate alerts --objects-per-night 1e7 --out {out}", "--objects-per-night must be above 0 and at most 1000000, not 10000000.")]
+    [InlineData("simulate alerts --objects-per-night NaN --out {out}", "--objects-per-night must be in [0.001, 1000000], not NaN.")]
+    [InlineData("simulate alerts --objects-per-night 1e400 --out {out}", "--objects-per-night must be in [0.001, 1000000], not Infinity.")]
+    [InlineData("simulate alerts --objects-per-night 1e7 --out {out}", "--objects-per-night must be in [0.001, 1000000], not 10000000.")]
     [InlineData("simulate alerts --format avro --out {pkg}", "{pkg} is a directory; --out with --format avro takes a file to write")]
     [InlineData("simulate alerts --format tar --out {file}", "{file} is a file; --out takes a directory to write (or a .avro file with --format avro)")]
     [InlineData("replay {pkg} --rate 1e-9 --limit 1", "--rate must be in [0.001, 1000000000], not 1E-09")]
@@ -83,8 +83,8 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("score {pkg} --model {pkg} --registry {pkg}", "--registry picks the models from a registry; --model names them: give one or the other")]
     [InlineData("score {pkg} --model {pkg} --prefix x", "--prefix picks the models from a registry; --model names them: give one or the other")]
     [InlineData("bench decode --seconds -1 {pkg}", "--seconds must be above 0 and at most 86400, not -1")] // and "must be in [0, 86400]", as if 0 were allowed
-    [InlineData("bench pipeline --sim-objects-per-night 0", "--sim-objects-per-night must be above 0 and at most 1000, not 0")]
-    [InlineData("bench pipeline --sim-objects-per-night 10000", "--sim-objects-per-night must be above 0 and at most 1000, not 10000")] // was accepted and never finished
+    [InlineData("bench pipeline --sim-objects-per-night 0", "--sim-objects-per-night must be in [0.001, 1000], not 0")]
+    [InlineData("bench pipeline --sim-objects-per-night 10000", "--sim-objects-per-night must be in [0.001, 1000], not 10000")] // was accepted and never finished
     [InlineData("bench pipeline --model  {pkg}", "--model needs a model package directory, not an empty string")]
     [InlineData("bench pipeline --objects 2000000 --alerts-per-object 1000 {pkg}", "--objects × --alerts-per-object must be at most 500000 synthetic alerts, not 2000000000.")]
     [InlineData("bench pipeline --objects 200000 --alerts-per-object 1 {pkg}", "--objects must be in [0, 100000], not 200000")]
@@ -94,7 +94,7 @@ public sealed class OddValuesTests : IDisposable
     [InlineData("bench pipeline --kafka-messages 2147483647 {pkg}", "--kafka-messages must be in [1, 500000], not 2147483647")]
     [InlineData("bench pipeline --batch-size 100001 {pkg}", "--batch-size must be in [1, 100000], not 100001")]
     [InlineData("demo --objects-per-night abc", "Cannot parse argument 'abc' for option '--objects-per-night'")] // was "unexpected error", exit 70
-    [InlineData("demo --objects-per-night NaN", "--objects-per-night must be above 0 and at most 1000000, not NaN.")]
+    [InlineData("demo --objects-per-night NaN", "--objects-per-night must be in [0.001, 1000000], not NaN.")]
     [InlineData("demo --objects NaN", "Cannot parse argument 'NaN' for option '--objects' as an integer")]
     [InlineData("demo --http-port 1234 --nights 0 --objects 5", "--http-port is for --serve (the web view); without it the demo serves nothing")]
     [InlineData("demo --http-address 0.0.0.0 --nights 0 --objects 5", "--http-address is for --serve (the web view); without it the demo serves nothing")]

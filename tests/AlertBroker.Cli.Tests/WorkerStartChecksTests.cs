@@ -111,8 +111,8 @@ public sealed class WorkerStartChecksTests : IDisposable
     [InlineData("--objects must be in [0, 100000], not 1000000", "--objects", "1000000")]
     [InlineData("--alerts-per-object must be in [1, 1000], not 100000000", "--alerts-per-object", "100000000")]
     [InlineData("--batch-size must be in [1, 100000], not 100001", "--batch-size", "100001")]
-    [InlineData("--objects-per-night must be above 0 and at most 1000000, not 0", "--objects-per-night", "0")]
-    [InlineData("--objects-per-night must be above 0 and at most 1000000, not 2000000", "--objects-per-night", "2000000")]
+    [InlineData("--objects-per-night must be in [0.001, 1000000], not 0", "--objects-per-night", "0")]
+    [InlineData("--objects-per-night must be in [0.001, 1000000], not 2000000", "--objects-per-night", "2000000")]
     public async Task Demo_UnboundedSizes_ExitTwo(string expected, params string[] args)
     {
         var (code, output, _) = await AlertBrokerProcess.RunAsync(["demo", .. args]);

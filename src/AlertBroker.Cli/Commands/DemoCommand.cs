@@ -3,7 +3,6 @@ using System.Globalization;
 using AlertBroker.Alerts;
 using AlertBroker.Cli.Worker;
 using AlertBroker.Redis;
-using AlertBroker.Simulation;
 using AlertBroker.State;
 using AlertBroker.Worker.Kafka;
 using AlertBroker.Worker.Scoring;
@@ -38,16 +37,8 @@ internal static class DemoCommand
     {
         var paths = CliHelpers.ExistingPaths(new Argument<string[]>("paths") { Description = "Alert files, directories or .tar.gz archives to replay (default: ../shared/alert-samples).", Arity = ArgumentArity.ZeroOrMore });
         var nights = new Option<int>("--nights") { Description = "Nights of ZTF alerts from the survey simulator, 0 (none) to 1000.", DefaultValueFactory = _ => 5 }.InRange(0, 1000);
-        var perNight = new Option<double>("--objects-per-night") { Description = "Simulator: transients peaking per night (sets the alert rate; up to 1e6).", DefaultValueFactory = _ => 40 };
-        perNight.Validators.Add(result =>
-        {
-            // One message for both ends (AtLeast and InRange each named only their own bound).
-            // Not a number: the parser's own error stands (GetValueOrDefault threw here: "unexpected error", exit 70).
-            if (CliHelpers.TryGetValue(result, out double v) && !(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects-per-night must be above 0 and at most {AlertStreamSimulator.MaxObjectsPerNight}, not {v}."));
-            }
-        });
+        // A rate as small as 1e-20 placed the simulated objects' peaks beyond MJD 2^53: the demo hung for ever.
+        var perNight = SimulateCommand.ObjectsPerNightOption("Simulator: transients peaking per night (sets the alert rate; 0.001 to 1e6).", 40);
         var objects = new Option<int>("--objects") { Description = $"Also a small synthetic stream of N objects (deterministic, used by the tests; 0: none; at most {MaxSyntheticObjects}).", DefaultValueFactory = _ => 0 }.InRange(0, MaxSyntheticObjects);
         var perObject = new Option<int>("--alerts-per-object") { Description = $"Alerts per synthetic object (1 to {MaxAlertsPerObject}; objects × alerts at most {MaxSyntheticAlerts}).", DefaultValueFactory = _ => 5 }.InRange(1, MaxAlertsPerObject);
         var redis = new Option<string?>("--redis") { Description = "Keep state in Redis: its endpoint (host:port; see --redis-user, --redis-tls, …), or no value to start a local redis-server.", Arity = ArgumentArity.ZeroOrOne }.RedisEndpoints();
@@ -58,12 +49,17 @@ internal static class DemoCommand
         var httpPort = new Option<int>("--http-port") { Description = "Port of the web view with --serve.", DefaultValueFactory = _ => 9464 };
         var httpAddress = new Option<string>("--http-address") { Description = "Address of the web view with --serve (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var allAlerts = new Option<bool>("--all-alerts") { Description = "Publish probabilities for every alert, not only for transient candidates (as run --all-alerts)." };
+        // Confluent-wire inputs (simulate alerts --framing confluent) were all SchemaNotFound dead letters: demo had no way
+        // to be given their schemas.
+        var registry = CliHelpers.SchemaRegistryOption();
+        var schemaDir = CliHelpers.SchemaDirOption().MustExist(PathKind.Directory);
         var minDetections = new Option<int>("--min-detections") { Description = "Publish probabilities only once the object has at least N detections up to the alert, in the packet or its stored light curve (as run --min-detections: 1 to 1000).", DefaultValueFactory = _ => 1 }.InRange(1, 1000);
         var command = new Command("demo", "Run the whole pipeline (mock Kafka in-process → decode → state → incremental GRU scoring → classifications out) and print a summary.")
         {
-            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections,
+            paths, nights, perNight, objects, perObject, redis, model, batch, serve, httpPort, httpAddress, allAlerts, minDetections, registry, schemaDir,
         };
         redisSecurity.AddTo(command);
+        CliHelpers.OneSchemaSource(command, registry, schemaDir);
 
         // Without --serve no web view is started: the port or address given was ignored without a word.
         CliHelpers.OnlyWith(command, [httpPort, httpAddress], r => r.GetValue(serve), name => $"{name} is for --serve (the web view); without it the demo serves nothing");
@@ -112,12 +108,30 @@ internal static class DemoCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
-            return await RunAsync(inputs, parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), parse.GetValue(allAlerts) ? CandidateFilter.None : CandidateFilter.Default with { MinDetections = parse.GetValue(minDetections) }, web, stop.Token).ConfigureAwait(false);
+            // The schemas of Confluent-wire inputs: --schema-registry or --schema-dir, else the schemas/ folders that
+            // simulate alerts writes beside its streams.
+            var (schemas, schemaSource) = parse.GetValue(registry) is null && parse.GetValue(schemaDir) is null
+                ? InputSchemas(inputs)
+                : (CliHelpers.CreateSchemaLookup(parse.GetValue(registry), parse.GetValue(schemaDir)), parse.GetValue(registry) is { } url ? "--schema-registry " + url : "--schema-dir " + parse.GetValue(schemaDir));
+            return await RunAsync(new DemoInputs(inputs, schemas, schemaSource), parse.GetValue(nights), parse.GetValue(perNight), parse.GetValue(objects), parse.GetValue(perObject), useRedis, parse.GetValue(redis), security, parse.GetValue(model) ?? [], parse.GetValue(batch), parse.GetValue(allAlerts) ? CandidateFilter.None : CandidateFilter.Default with { MinDetections = parse.GetValue(minDetections) }, web, stop.Token).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
+    /// <summary>The most simulated alerts the demo replays: the rest of the nights asked for are left out, and the input line says so.</summary>
+    internal const int MaxSimulatedAlerts = 5000;
+
+    private static (AlertBroker.Avro.ISchemaLookup? Lookup, string? Source) InputSchemas(IReadOnlyList<string> inputs)
+    {
+        var folders = InputSchemaFolders.Find(inputs);
+        return (InputSchemaFolders.Lookup(folders), folders.Count == 0 ? null : string.Join(", ", folders.Select(Shown)) + " (beside the inputs)");
+    }
+
+    // A folder under the working directory relative to it, any other one whole.
+    private static string Shown(string folder) =>
+        Path.GetRelativePath(Environment.CurrentDirectory, folder) is var relative && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative) ? relative : folder;
+
+    private static async Task<int> RunAsync(DemoInputs inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, IReadOnlyList<string> modelDirs, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
     {
         if (!CliHelpers.TryLoadKafka())
         {
@@ -147,21 +161,34 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> inputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
+    private static async Task<int> RunAsync(DemoInputs demoInputs, int nights, double perNight, int objects, int perObject, bool useRedis, string? redisConfiguration, RedisOptions redisSecurity, ModelSet model, int batchSize, CandidateFilter candidates, WebViewRequest? web, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
 
-        var wire = new SurveyWireFormat();
+        var inputs = demoInputs.Paths;
+        var wire = new SurveyWireFormat { Fallback = demoInputs.Schemas };
+        if (demoInputs.SchemaSource is { } schemaSource)
+        {
+            AnsiConsole.MarkupLine("schemas: Confluent-wire inputs' schema ids from " + Markup.Escape(schemaSource));
+        }
+
         var messages = KafkaPipelineRun.ReadArchives(inputs, wire, out var unreadable);
         var archived = messages.Count;
         var simulated = 0;
+        SimulatedStream? stream = null;
         if (nights > 0)
         {
             try
             {
-                var night = SimulatedNights.Ztf(nights, perNight, seed: 2026, maxMessages: 5000, out _);
-                simulated = night.Count;
-                messages.AddRange(night);
+                stream = SimulatedNights.ZtfStream(nights, perNight, seed: 2026, maxMessages: MaxSimulatedAlerts, ct);
+                simulated = stream.Messages.Count;
+                messages.AddRange(stream.Messages);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Stopped while the nights were simulated (a high rate takes minutes): a demo ends on a stop with 0.
+                CliHelpers.Stderr.MarkupLine("[yellow]demo: stopped while simulating the nights; nothing was replayed[/]");
+                return 0;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -175,7 +202,7 @@ internal static class DemoCommand
             messages.AddRange(KafkaPipelineRun.Synthetic(objects, Math.Max(1, perObject), seed: 2026));
         }
 
-        AnsiConsole.MarkupLine(string.Create(inv, $"input:  {archived:N0} archived alerts {Markup.Escape(InputsText(inputs))}{(unreadable > 0 ? $" ({unreadable} unreadable files skipped)" : string.Empty)}; {simulated:N0} ZTF alerts from the survey simulator ({nights} nights, {perNight:G} transients peaking per night, no cutouts); {messages.Count - archived - simulated:N0} synthetic alerts"));
+        AnsiConsole.MarkupLine(string.Create(inv, $"input:  {archived:N0} archived alerts {Markup.Escape(InputsText(inputs))}{(unreadable > 0 ? $" ({unreadable} unreadable files skipped)" : string.Empty)}; {simulated:N0} ZTF alerts from the survey simulator ({nights} nights, {perNight:G} transients peaking per night, no cutouts{SimulatedText(stream)}); {messages.Count - archived - simulated:N0} synthetic alerts"));
         if (messages.Count == 0)
         {
             CliHelpers.Stderr.MarkupLine("[red]nothing to replay[/]");
@@ -344,6 +371,17 @@ internal static class DemoCommand
 
         AnsiConsole.Write(examples);
     }
+
+    /// <summary>
+    /// When <see cref="MaxSimulatedAlerts"/> cut the simulated stream, how far it got (until 2026-12-07 a cut stream was
+    /// said as "5,000 ZTF alerts … (30 nights, …)" while only the first 13 were in); empty when every night is in.
+    /// </summary>
+    internal static string SimulatedText(SimulatedStream? stream) =>
+        stream is not { Cut: true }
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"; cut at the demo's {MaxSimulatedAlerts:N0} simulated alerts: the first {stream.WholeNights} night(s) whole{(stream.PartOfNext ? $" and part of night {stream.WholeNights + 1}" : string.Empty)}, lower --nights or --objects-per-night to have them all");
+
+    private sealed record DemoInputs(IReadOnlyList<string> Paths, AlertBroker.Avro.ISchemaLookup? Schemas, string? SchemaSource);
 
     private sealed record WebViewRequest(string Address, int Port);
 }

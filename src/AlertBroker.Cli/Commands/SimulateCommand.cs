@@ -144,26 +144,30 @@ internal static class SimulateCommand
         });
         var seed = SeedOption();
         var format = new Option<string>("--format") { Description = "files (one .avro per alert in a folder per night), tar (nightly .tar.gz archives) or avro (one container file).", DefaultValueFactory = _ => "files" };
-        var rate = new Option<double>("--objects-per-night") { Description = "Detectable transients peaking per night (sets the alert rate).", DefaultValueFactory = _ => 20 };
-        rate.Validators.Add(result =>
+        // NaN, infinities and rates above the simulator's bound reached the disk-space estimate first: exit 1, "would write
+        // about NaN kB"; a rate as small as 1e-14 placed the objects' peaks beyond MJD 2^53 and the run hung for ever.
+        var rate = ObjectsPerNightOption("Detectable transients peaking per night (sets the alert rate; 0.001 to 1e6).", 20);
+        var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
+        var start = new Option<double?>("--start-mjd") { Description = "First night (a whole MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's (ztf 58650, lsst 61000), or when the weather closes every night from there, the first night after it that it leaves open for the seed." };
+        start.Validators.Add(result =>
         {
-            // NaN, infinities and rates above the simulator's bound reached the disk-space estimate first: exit 1, "would
-            // write about NaN kB".
-            if (CliHelpers.TryGetValue(result, out double v) && !(v > 0 && v <= AlertStreamSimulator.MaxObjectsPerNight))
+            // A night is a whole MJD: 58650.7 was taken as 58650 without a word (NaN and values outside the window are
+            // said by the window check, naming the window).
+            if (CliHelpers.TryGetValue(result, out double? value) && value is { } v && double.IsFinite(v) && v != Math.Floor(v))
             {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--objects-per-night must be above 0 and at most {AlertStreamSimulator.MaxObjectsPerNight}, not {v}."));
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--start-mjd is a night: a whole MJD such as {Math.Floor(v)}, not {v}."));
             }
         });
-        var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave the cutouts out (small messages)." };
-        var start = new Option<double?>("--start-mjd") { Description = "First night (MJD), inside the survey's window the decoder accepts (ztf 58030 to 63000, lsst 60365 to 66000, less the nights); default the survey's (ztf 58650, lsst 61000), or when the weather closes every night from there, the first night after it that it leaves open for the seed." };
         var framing = new Option<string>("--framing") { Description = "container (an Avro container file per message, as ZTF) or confluent (Confluent wire with a schema id, as Rubin's Kafka stream; schema in OUT/schemas/).", DefaultValueFactory = _ => "container" };
-        var schemaId = new Option<int>("--schema-id") { Description = "Schema id for --framing confluent (a registry id: 1 or more).", DefaultValueFactory = _ => AlertStreamWriter.DefaultSchemaId }.InRange(1, int.MaxValue);
+        var schemaId = new Option<int?>("--schema-id") { Description = $"Schema id for --framing confluent (a registry id: 1 or more; default {AlertStreamWriter.ZtfDefaultSchemaId} for ztf, {AlertStreamWriter.LsstDefaultSchemaId} for lsst)." }.InRange(1, int.MaxValue);
         var labels = new Option<string?>("--labels") { Description = "Also write each object's truth (object_id,class,redshift,mwebv; the alerts' object ids) to this CSV, for 'evaluate --data OUT --labels FILE'." }.OutputFile();
         var codec = new Option<string>("--codec") { Description = "Avro container codec of the files written: null (default, as ZTF), deflate, snappy, zstandard or bzip2 (replay and run read these and xz).", DefaultValueFactory = _ => "null" };
         codec.AcceptOnlyFromAmong([.. AlertBroker.Avro.AvroContainerWriter.Codecs]);
+        var classes = new Option<string?>("--classes") { Description = "Comma-separated classes of the stream, in their natural mix (default every class: SNIa,SNII,SNIbc,SLSN-I,TDE,SNIIn)." };
+        var replace = new Option<bool>("--replace") { Description = "--out holds an earlier alert stream: remove it (its night folders, nightly archives and schemas/) before writing this one, instead of refusing." };
         var command = new Command("alerts", "Simulate a time-ordered alert stream in the survey's format (ZTF or Rubin Avro, with history and cutouts).")
         {
-            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels, codec,
+            survey, nights, output, seed, format, rate, noCutouts, start, framing, schemaId, labels, codec, classes, replace,
         };
         command.Validators.Add(result =>
         {
@@ -178,6 +182,12 @@ internal static class SimulateCommand
             if (result.GetResult(schemaId) is { Implicit: false } && !string.Equals(result.GetValue(framing), "confluent", StringComparison.OrdinalIgnoreCase))
             {
                 result.AddError("--schema-id is the schema id of --framing confluent; container framing (the default) carries none");
+            }
+
+            // A container (--format avro) is replaced whole by every run: there is no earlier stream to remove beside it.
+            if (result.GetValue(replace) && string.Equals(result.GetValue(format), "avro", StringComparison.OrdinalIgnoreCase))
+            {
+                result.AddError("--replace removes an earlier stream from a folder of nights (--format files or tar); --format avro replaces its container file whole");
             }
 
             // A Confluent-framed message is a bare datum: there is no container to compress.
@@ -195,9 +205,20 @@ internal static class SimulateCommand
                 {
                     result.AddError($"{place} is a directory; --out with --format avro takes a file to write");
                 }
+                else if (oneFile && Path.EndsInDirectorySeparator(place))
+                {
+                    // It made the folder, then failed "Access to the path … is denied" and left the folder behind.
+                    result.AddError($"{place} ends in '{place[^1]}', a directory; --out with --format avro takes a file to write, such as {Path.Combine(place, "alerts.avro")}");
+                }
                 else if (!oneFile && File.Exists(place))
                 {
                     result.AddError($"{place} is a file; --out takes a directory to write (or a .avro file with --format avro)");
+                }
+                else if (!oneFile && !result.GetValue(replace) && EarlierStream(place) is { Count: > 0 } earlier)
+                {
+                    // A second stream was written among the first (seed 1, then seed 2: one folder of two streams, which
+                    // replay and evaluate read as one, and --labels covering only the second).
+                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"{place} already holds an alert stream ({Describe(earlier)}); this one would be mixed into it: give a new or empty folder, or --replace to remove that stream first"));
                 }
             }
         });
@@ -213,7 +234,7 @@ internal static class SimulateCommand
             };
             var options = new AlertStreamOptions
             {
-                Simulation = new SimulationOptions { Survey = model, Seed = parse.GetValue(seed), ClassMix = ClassMixKind.Natural, MinDetections = 1, Classes = TransientClasses.All },
+                Simulation = BuildOptions(model, parse.GetValue(seed), "natural", parse.GetValue(classes), TransientClasses.All) with { MinDetections = 1 },
                 Nights = Math.Max(1, parse.GetValue(nights)),
                 ObjectsPerNight = parse.GetValue(rate),
                 StartMjd = parse.GetValue(start),
@@ -224,9 +245,113 @@ internal static class SimulateCommand
                 "CONFLUENT" => AlertFraming.ConfluentWire,
                 _ => throw new ArgumentException($"unknown --framing '{parse.GetValue(framing)}' (expected container or confluent)"),
             };
-            return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels), parse.GetValue(codec)!);
+            return RunAlerts(options, parse.GetValue(output)!, layout, !parse.GetValue(noCutouts), messageFraming, parse.GetValue(schemaId), ct, parse.GetValue(labels), parse.GetValue(codec)!, parse.GetValue(replace));
         })));
         return command;
+    }
+
+    /// <summary>
+    /// <c>--objects-per-night</c> of <c>simulate alerts</c> and <c>demo</c>: <see cref="AlertStreamSimulator.MinObjectsPerNight"/>
+    /// to <see cref="AlertStreamSimulator.MaxObjectsPerNight"/>, NaN and infinities refused (exit 2, naming the option).
+    /// </summary>
+    internal static Option<double> ObjectsPerNightOption(string description, double defaultValue) =>
+        new Option<double>("--objects-per-night") { Description = description, DefaultValueFactory = _ => defaultValue }
+            .InRange(AlertStreamSimulator.MinObjectsPerNight, AlertStreamSimulator.MaxObjectsPerNight);
+
+    // What an alert stream written into `directory` before left there: night folders of alert files (yyyymmdd/*.avro) and
+    // nightly archives (SURVEY_public_yyyymmdd.tar.gz); empty when there is none (or no such folder).
+    internal static List<string> EarlierStream(string directory)
+    {
+        var found = new List<string>();
+        if (!Directory.Exists(directory))
+        {
+            return found;
+        }
+
+        try
+        {
+            foreach (var folder in Directory.EnumerateDirectories(directory))
+            {
+                if (IsNightName(Path.GetFileName(folder)) && Directory.EnumerateFiles(folder, "*.avro").Any())
+                {
+                    found.Add(folder);
+                }
+            }
+
+            foreach (var file in Directory.EnumerateFiles(directory, "*_public_*.tar.gz"))
+            {
+                var name = Path.GetFileName(file);
+                if (IsNightName(name[(name.LastIndexOf('_') + 1)..^".tar.gz".Length]))
+                {
+                    found.Add(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable: the write says what is wrong with it.
+        }
+
+        found.Sort(StringComparer.Ordinal);
+        return found;
+
+        static bool IsNightName(string name) => name.Length == 8 && name.All(char.IsAsciiDigit);
+    }
+
+    private static string Describe(List<string> earlier)
+    {
+        var folders = earlier.Count(Directory.Exists);
+        var archives = earlier.Count - folders;
+        var parts = new List<string>();
+        if (folders > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{folders} night folder{(folders == 1 ? string.Empty : "s")} of alert files"));
+        }
+
+        if (archives > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{archives} nightly archive{(archives == 1 ? string.Empty : "s")}"));
+        }
+
+        return $"{string.Join(" and ", parts)}, the first {Path.GetFileName(earlier[0])}";
+    }
+
+    // --replace: the earlier stream's alert files, archives and schema files go; anything else in the folder stays.
+    private static void RemoveEarlierStream(string directory)
+    {
+        foreach (var entry in EarlierStream(directory))
+        {
+            if (Directory.Exists(entry))
+            {
+                foreach (var file in Directory.EnumerateFiles(entry, "*.avro"))
+                {
+                    File.Delete(file);
+                }
+
+                if (!Directory.EnumerateFileSystemEntries(entry).Any())
+                {
+                    Directory.Delete(entry);
+                }
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+
+        var schemas = Path.Combine(directory, "schemas");
+        if (Directory.Exists(schemas))
+        {
+            foreach (var file in Directory.EnumerateFiles(schemas, "*.avsc"))
+            {
+                File.Delete(file);
+            }
+
+            if (!Directory.EnumerateFileSystemEntries(schemas).Any())
+            {
+                Directory.Delete(schemas);
+            }
+        }
     }
 
     private static bool SamePath(string a, string b)
@@ -421,9 +546,9 @@ internal static class SimulateCommand
         return real;
     }
 
-    internal static SimulationOptions BuildOptions(SurveyModel survey, long seed, string mix, string? classList)
+    internal static SimulationOptions BuildOptions(SurveyModel survey, long seed, string mix, string? classList, IReadOnlyList<TransientClassModel>? defaultClasses = null)
     {
-        var classes = TransientClasses.RealSetClasses;
+        var classes = defaultClasses ?? TransientClasses.RealSetClasses;
         if (classList is not null)
         {
             // An empty --classes was read as the defaults, and a class named twice simulated it twice as often.
@@ -596,8 +721,11 @@ internal static class SimulateCommand
         return 0;
     }
 
-    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int schemaId, CancellationToken cancellationToken, string? labelsPath = null, string codec = "null")
+    internal static int RunAlerts(AlertStreamOptions options, string output, AlertOutputLayout layout, bool cutouts, AlertFraming framing, int? schemaId, CancellationToken cancellationToken, string? labelsPath = null, string codec = "null", bool replace = false)
     {
+        // The nights are checked against the decoder's window before the disk: 100000000 nights were "would write about
+        // 1300 TB", exit 1, where the nights themselves cannot be (exit 2).
+        var stream = new AlertStreamSimulator(options);
         var estimate = options.Nights * options.ObjectsPerNight * AlertsPerObjectNight * (!cutouts ? AlertBytesWithoutCutouts : options.Simulation.Survey.Name == ZtfSurvey.Model.Name ? ZtfAlertBytes : RubinAlertBytes);
         if (OutputSpace.Shortfall(output, estimate) is { } shortfall)
         {
@@ -610,7 +738,11 @@ internal static class SimulateCommand
             return 1;
         }
 
-        var stream = new AlertStreamSimulator(options);
+        if (replace && layout != AlertOutputLayout.SingleFile)
+        {
+            RemoveEarlierStream(output);
+        }
+
         var watch = Stopwatch.StartNew();
         AlertStreamSummary summary;
 
@@ -692,10 +824,16 @@ internal static class SimulateCommand
         if (summary.Alerts == 0)
         {
             // `simulate alerts --survey lsst` with the defaults (one night, MJD 61000, clouded out for the default seed)
-            // wrote nothing and ended 0: a stream sample without a single alert.
-            CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
-                CultureInfo.InvariantCulture,
-                $"simulate alerts: no alert in {summary.Nights} night(s): nothing was observed (the simulated weather closes about a quarter of the nights, and a night outside the survey's season has no visits), and nothing was written; give more --nights, another --start-mjd or --seed")));
+            // wrote nothing and ended 0: a stream sample without a single alert. With a night open, the weather is not
+            // the cause: at a low rate no object was detected in the nights (it said "nothing was observed … weather").
+            var clear = stream.ClearNights;
+            CliHelpers.Stderr.MarkupLine(Markup.Escape(clear == 0
+                ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"simulate alerts: no alert in {summary.Nights} night(s): nothing was observed (the simulated weather closes about a quarter of the nights, and a night outside the survey's season has no visits), and nothing was written; give more --nights, another --start-mjd or --seed")
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"simulate alerts: no alert in {summary.Nights} night(s): the weather left {clear} of them open, but at {options.ObjectsPerNight:G} transient(s) peaking per night no object was detected in them (an object is seen on some nights of its season only), and nothing was written; give a higher --objects-per-night or more --nights")));
             return 1;
         }
 

@@ -308,7 +308,9 @@ internal static class PipelineBenchCommand
         {
             try
             {
-                var sim = SimulatedNights.Ztf(simNights, simPerNight, seed: 11, maxMessages: SimulatedNights.MaxMessages, out var nightsIn, ct).ConvertAll(m => m.Value);
+                var stream = SimulatedNights.ZtfStream(simNights, simPerNight, seed: 11, maxMessages: SimulatedNights.MaxMessages, ct);
+                var sim = stream.Messages.ConvertAll(m => m.Value);
+                var nightsIn = stream.Cut ? stream.WholeNights + (stream.PartOfNext ? 1 : 0) : simNights;
                 if (sim.Count == 0)
                 {
                     CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(inv, $"survey simulator: no alert in {CliHelpers.Counted(simNights, "night")} at {simPerNight:G} transients/night; left out")));

@@ -5,6 +5,13 @@ using AlertBroker.Simulation.Surveys;
 
 namespace AlertBroker.Cli.Worker;
 
+/// <summary>
+/// A simulated stream as messages: <see cref="Messages"/> in time order, and how much of the <see cref="NightsAsked"/>
+/// nights they hold: all of them, or (<see cref="Cut"/>) the first <see cref="WholeNights"/> whole and part of the next,
+/// when the stream had more alerts than were to be taken (<see cref="PartOfNext"/>: some of the next night's alerts are in).
+/// </summary>
+internal sealed record SimulatedStream(List<(string? Key, byte[] Value)> Messages, int NightsAsked, int WholeNights, bool Cut, bool PartOfNext = false);
+
 /// <summary>Alert messages from <c>AlertBroker.Simulation</c>'s survey simulator (ZTF format, no cutouts), keyed by object id, in time order.</summary>
 internal static class SimulatedNights
 {
@@ -15,16 +22,15 @@ internal static class SimulatedNights
     public const int MaxMessages = 20_000;
 
     /// <summary>
-    /// The alerts of <paramref name="nights"/> nights, at most <paramref name="maxMessages"/>; <paramref name="nightsIncluded"/>:
-    /// how many nights are in whole or in part (fewer than asked when the cap cut the stream). The token is seen between
-    /// alerts and within the simulator's batches; the scratch directory is removed however it ends.
+    /// At most <paramref name="maxMessages"/> alerts of the nights, and whether that cut the stream (and where); a stop
+    /// request is seen between alerts and between the simulator's batches of objects.
     /// </summary>
-    public static List<(string? Key, byte[] Value)> Ztf(int nights, double objectsPerNight, long seed, int maxMessages, out int nightsIncluded, CancellationToken cancellationToken = default)
+    public static SimulatedStream ZtfStream(int nights, double objectsPerNight, long seed, int maxMessages, CancellationToken cancellationToken = default)
     {
-        nightsIncluded = 0;
+        var asked = Math.Max(1, nights);
         var simulator = new AlertStreamSimulator(new AlertStreamOptions
         {
-            Nights = Math.Max(1, nights),
+            Nights = asked,
             ObjectsPerNight = objectsPerNight,
             Simulation = new SimulationOptions { Survey = ZtfSurvey.Model, Seed = seed, ClassMix = ClassMixKind.Natural, MinDetections = 1 },
         });
@@ -35,30 +41,30 @@ internal static class SimulatedNights
         try
         {
             using var writer = new AlertStreamWriter(ZtfSurvey.Model, scratch, AlertOutputLayout.Files, seed, cutouts: false);
+            var whole = 0;
             foreach (var (_, night) in simulator.Nights(cancellationToken))
             {
-                if (list.Count >= maxMessages)
-                {
-                    return list;
-                }
-
-                nightsIncluded++;
+                var taken = 0;
                 foreach (var alert in night)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     if (list.Count >= maxMessages)
                     {
-                        return list;
+                        return new SimulatedStream(list, asked, whole, Cut: true, PartOfNext: taken > 0);
                     }
 
-                    cancellationToken.ThrowIfCancellationRequested();
+                    taken++;
+
                     var message = writer.EncodeMessage(alert).ToArray();
                     alerts.Clear();
                     decoder.Decode(message, alerts);
                     list.Add((alerts.Count > 0 ? alerts[0].ObjectId : null, message));
                 }
+
+                whole++;
             }
 
-            return list;
+            return new SimulatedStream(list, asked, whole, Cut: false);
         }
         finally
         {
