@@ -335,39 +335,28 @@ public sealed class RegistryMistakesTests : IDisposable
     }
 
     [Theory]
-    [InlineData("model.json")]
-    [InlineData("model.onnx")]
-    public async Task Push_PackageMissingAFile_RefusedModelUnusableExitThree(string file)
+    [InlineData("model.json", false, "model.json is missing")]
+    [InlineData("model.onnx", false, "model.onnx is missing")]
+    [InlineData("model.json", true, "model.json is a directory, not a regular file")]
+    [InlineData("model.onnx", true, "model.onnx is a directory, not a regular file")]
+    public async Task Push_PackageMissingAFile_RefusedModelUnusableExitThree(string file, bool directoryInItsPlace, string problem)
     {
         // It was .NET's "Could not find file '…/model.json'", exit 1, where a corrupt file was refused with exit 3.
         var package = Export("1");
         File.Delete(Path.Combine(package, file));
+        if (directoryInItsPlace)
+        {
+            Directory.CreateDirectory(Path.Combine(package, file));
+        }
+
         var registry = Path.Combine(_root, "new-registry");
 
         var run = await RunAsync("models", "push", package, "--registry", registry);
 
         Assert.Equal(3, run.Code);
         Assert.Contains($"refused: {package} is not a package a worker can serve (1 problem):", run.Output, StringComparison.Ordinal);
-        Assert.Contains($"MissingFile: {file} is missing", run.Output, StringComparison.Ordinal);
+        Assert.Contains("MissingFile: " + problem, run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Could not find file", run.Output, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(registry, ".registry", "1")));
-    }
-
-    [Theory]
-    [InlineData("model.json")]
-    [InlineData("model.onnx")]
-    public async Task Push_PackageFileThatIsADirectory_RefusedModelUnusableExitThree(string file)
-    {
-        var package = Export("1");
-        File.Delete(Path.Combine(package, file));
-        Directory.CreateDirectory(Path.Combine(package, file));
-        var registry = Path.Combine(_root, "new-registry");
-
-        var run = await RunAsync("models", "push", package, "--registry", registry);
-
-        Assert.Equal(3, run.Code);
-        Assert.Contains($"refused: {package} is not a package a worker can serve (1 problem):", run.Output, StringComparison.Ordinal);
-        Assert.Contains($"MissingFile: {file} is a directory, not a regular file", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("unexpected error", run.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(registry, ".registry", "1")));
     }
