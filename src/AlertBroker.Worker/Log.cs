@@ -76,6 +76,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Debug, "Batch: {Messages} messages, {Alerts} alerts, {DeadLetters} dead letters in {Milliseconds} ms")]
     public static partial void Batch(ILogger logger, int messages, int alerts, int deadLetters, double milliseconds);
 
+    [LoggerMessage(76, LogLevel.Information, "Committing offsets at the stop: {Error} (the group is finishing a rebalance); committing again with its new generation")]
+    public static partial void CommitRetried(ILogger logger, string error);
+
     [LoggerMessage(13, LogLevel.Error, "Committing offsets failed: {Error}")]
     public static partial void CommitFailed(ILogger logger, string error);
 

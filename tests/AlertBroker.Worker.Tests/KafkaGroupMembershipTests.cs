@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using AlertBroker.State;
 using AlertBroker.Worker.Hosting;
 using AlertBroker.Worker.Kafka;
+using AlertBroker.Worker.Pipeline;
 using AlertBroker.Worker.Simulation;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -117,6 +118,116 @@ public sealed class KafkaGroupMembershipTests
         Assert.True(waiting < assigned, "the wait was said after the assignment");
         Assert.Contains("session.timeout.ms (6 s)", messages[waiting], StringComparison.Ordinal);
         Assert.Equal(LogLevel.Warning, logs.Entries.ElementAt(waiting).Level);
+    }
+
+    /// <summary>
+    /// Found by the scaling hunt: a worker stopped during a cooperative rebalance (a second member had just joined; the first
+    /// had given up half its partitions and rejoined) sent its final commit while its JoinGroup was pending. The coordinator
+    /// answers it only after the join, refusing it then (the group is at a new generation), or not within the 5 s the
+    /// worker gives it: "Committing offsets failed: Broker: Specified group generation id is not valid" and a last line
+    /// "Stopped without committing: the commit failed" although the close then committed; or "Kafka did not answer the final
+    /// commit", no close and no LeaveGroup. Stopped at once after its "Partitions revoked" line, and a second after it (its
+    /// JoinGroup pending), the first worker commits — made again with the new generation —, says so in its last line as in
+    /// the revocation at its close, and leaves the group; no alert is classified twice where the worker said it committed.
+    /// </summary>
+    /// <remarks>
+    /// The mock's coordinator holds a JoinGroup for session.timeout.ms − 1 s (docs/operations.md), and every request of that
+    /// member behind it: the first worker gets a FinalStepTimeout above that (5 s here, with the tests' 6-s session); on
+    /// Kafka the join ends once every member has rejoined, on its next heartbeat.
+    /// </remarks>
+    [OnnxTheory]
+    [InlineData(0)]
+    [InlineData(1000)]
+    public async Task Workers_FirstStoppedDuringTheRebalanceTheSecondStarted_CommitsLeavesAndSaysSo_NothingCommittedIsClassifiedTwice(int stopAfterMs)
+    {
+        var leaves = new ConcurrentQueue<string>();
+        using var cluster = StartLoggingCluster(leaves);
+        var topics = new TestTopics(cluster);
+        KafkaOptions Options()
+        {
+            // No periodic commit: what the first worker processed after the revocation is committed by its stop or not at all.
+            var options = topics.Options();
+            options.CommitIntervalMs = 3_600_000;
+            return options;
+        }
+
+        var classified = new ConcurrentDictionary<(int Partition, long Offset), int>();
+        void Count(BatchResult r)
+        {
+            foreach (var o in r.Outputs)
+            {
+                classified.AddOrUpdate((o.Source.Partition, o.Source.Offset), 1, (_, n) => n + 1);
+            }
+        }
+
+        using var stopFirst = new CancellationTokenSource();
+        var secondStarted = 0;
+        var stopping = 0;
+        var logs = new LogCapture
+        {
+            OnEntry = (level, line) =>
+            {
+                if (line.StartsWith("Partitions revoked:", StringComparison.Ordinal) && Volatile.Read(ref secondStarted) == 1 && Interlocked.Exchange(ref stopping, 1) == 0)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(stopAfterMs);
+                        await stopFirst.CancelAsync();
+                    });
+                }
+            },
+        };
+        var healthFirst = new WorkerHealth();
+        var first = new KafkaAlertWorker(Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), health: healthFirst, logger: logs)
+        {
+            FinalStepTimeout = TimeSpan.FromSeconds(15),
+        };
+        first.BatchCompleted += Count;
+        var runFirst = first.RunAsync(stopFirst.Token);
+        Assert.True(await TestTopics.WaitUntilAsync(() => healthFirst.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout), "the first worker was never assigned");
+
+        // Alerts keep coming through the rebalance and the stop.
+        var alerts = SyntheticZtfAlerts.Generate(100, 4, seed: 54);
+        var produce = topics.ProduceAsync(Keyed(alerts), perSecond: 40);
+        Assert.True(await TestTopics.WaitUntilAsync(() => first.Classifications >= 20, s_timeout), $"the first worker classified {first.Classifications}");
+
+        var healthSecond = new WorkerHealth();
+        var second = new KafkaAlertWorker(Options(), new StateOptions(), Processor(new InMemoryObjectStateStore()), health: healthSecond);
+        second.BatchCompleted += Count;
+        using var stopSecond = new CancellationTokenSource();
+        Volatile.Write(ref secondStarted, 1);
+        var runSecond = second.RunAsync(stopSecond.Token);
+
+        await runFirst.WaitAsync(s_timeout);
+        var left = await TestTopics.WaitUntilAsync(() => LeftGroup(leaves, topics.Group), s_timeout);
+        var tookAll = await TestTopics.WaitUntilAsync(() => healthSecond.AssignedPartitions == MockKafkaCluster.PartitionsPerTopic, s_timeout);
+        await produce;
+        var all = await TestTopics.WaitUntilAsync(() => classified.Count == alerts.Count, s_timeout);
+        await stopSecond.CancelAsync();
+        await runSecond;
+
+        var lines = logs.Lines.Where(l => !l.Contains(" librdkafka ", StringComparison.Ordinal)).ToList();
+        var log = string.Join("\n", lines);
+        Assert.Equal(1, Volatile.Read(ref stopping));
+        var handedOver = lines.FindIndex(l => l.Contains("Partitions revoked:", StringComparison.Ordinal));
+        var closing = lines.FindLastIndex(l => l.Contains("Partitions revoked:", StringComparison.Ordinal));
+        Assert.True(closing > handedOver, "no revocation at the close:\n" + log);
+        Assert.DoesNotContain(lines, l => l.Contains("Kafka did not answer", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines.Skip(handedOver + 1), l => l.Contains("Committing offsets failed", StringComparison.Ordinal));
+
+        // The last line says it committed, as the revocation of what it still held at the close does.
+        Assert.Contains("committed the offsets of the alerts processed", lines[closing], StringComparison.Ordinal);
+        Assert.StartsWith("Information: Shutting down: finished the batch in hand, committed offsets, closed the consumer", lines[^1], StringComparison.Ordinal);
+
+        Assert.True(left, "the broker saw no LeaveGroup from the stopped worker:\n" + log);
+        Assert.True(tookAll, $"the second worker holds {healthSecond.AssignedPartitions} partitions");
+        Assert.True(all, $"{classified.Count} of {alerts.Count} alerts classified");
+
+        // The partitions handed over in the rebalance itself had their offsets committed then, unless the line says the commit
+        // failed (the mock may answer that commit "rebalance in progress": then those alerts are read again, as it says).
+        var handedOverFailed = !lines[handedOver].Contains("committed the offsets", StringComparison.Ordinal);
+        var handedOverPartitions = System.Text.RegularExpressions.Regex.Matches(lines[handedOver], @"\[\[(\d+)\]\]").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.DoesNotContain(classified, c => c.Value > 1 && !(handedOverFailed && handedOverPartitions.Contains(c.Key.Partition)));
     }
 
     // A worker with in-memory state, started and holding every partition of the topic.

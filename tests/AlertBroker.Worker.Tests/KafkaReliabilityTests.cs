@@ -817,6 +817,9 @@ internal sealed class LogCapture : ILogger
 
     public IEnumerable<string> Lines => Entries.Select(e => e.Level + ": " + e.Message);
 
+    /// <summary>Called with each entry as it is logged, on the logging thread (e.g. to act on a line at once).</summary>
+    public Action<LogLevel, string>? OnEntry { get; init; }
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
@@ -825,6 +828,7 @@ internal sealed class LogCapture : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         Entries.Enqueue((logLevel, formatter(state, exception)));
+        OnEntry?.Invoke(logLevel, formatter(state, exception));
         if (Environment.GetEnvironmentVariable("AB_TEST_LOG") is { } file)
         {
             lock (Entries)

@@ -92,6 +92,16 @@ public sealed class KafkaAlertWorker
     private readonly HashSet<TopicPartition> _assignment = [];
     private readonly int _producerMessageMaxBytes;
     private volatile Error? _fatal;
+
+    // The final commit, made by the revoked handler while the consumer closes: set by that handler, read after Close().
+    private const int CloseCommitNone = 0;
+    private const int CloseCommitRunning = 1;
+    private const int CloseCommitDone = 2;
+    private const int CloseCommitFailed = 3;
+    private const int CloseCommitNothing = 4;
+    private volatile bool _closing;
+    private volatile bool _stopCommitFailed;
+    private int _closeCommit;
     private volatile Error? _lastError;
     private long _stopRequested;
     private long _notInGroupSince;
@@ -278,7 +288,22 @@ public sealed class KafkaAlertWorker
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 var committing = !abort.IsCancellationRequested;
-                var committed = committing && TryCommit(c);
+                var closing = committing && _closing;
+                if (closing)
+                {
+                    Interlocked.CompareExchange(ref _closeCommit, CloseCommitRunning, CloseCommitNone);
+                }
+
+                var commit = committing ? TryCommit(c) : CommitResult.Failed;
+
+                // Nothing left to commit means committed only where the commit at the stop went through: after it failed
+                // (the member dropped from the group and taken back, say), librdkafka holds no stored offset any more.
+                var committed = commit == CommitResult.Committed || (commit == CommitResult.NothingToCommit && !_stopCommitFailed);
+                if (closing)
+                {
+                    // A failure sticks: the offsets of one revocation were not committed, whatever a later one did.
+                    Interlocked.CompareExchange(ref _closeCommit, commit switch { CommitResult.Committed => CloseCommitDone, CommitResult.NothingToCommit => CloseCommitNothing, _ => CloseCommitFailed }, CloseCommitRunning);
+                }
 
                 // "@103" beside "committed" read as offset 103 committed while a batch held back by a Redis outage was not.
                 // A commit that failed (Kafka unreachable) is not called committed: the next owner starts from the last one that was.
@@ -292,6 +317,12 @@ public sealed class KafkaAlertWorker
             })
             .SetPartitionsLostHandler((_, partitions) =>
             {
+                if (_closing)
+                {
+                    // Lost as the consumer closed (its session ended): nothing of them could be committed.
+                    Volatile.Write(ref _closeCommit, CloseCommitFailed);
+                }
+
                 Log.PartitionsLost(_logger, string.Join(", ", partitions));
                 Interlocked.Exchange(ref _notInGroupSince, Stopwatch.GetTimestamp());
                 _metrics?.PartitionsLost(partitions.Count);
@@ -356,8 +387,14 @@ public sealed class KafkaAlertWorker
 
             if (!abort.IsCancellationRequested)
             {
-                // Commits what was stored (only batches whose state writes and messages were acknowledged) and leaves the group.
-                var commit = Task.Run(() => TryCommit(consumer), CancellationToken.None);
+                // Commits what was stored (only batches whose state writes and messages were acknowledged), then closes the
+                // consumer, which revokes what is still assigned — the revoked handler commits anything stored since — and
+                // leaves the group. A commit sent while this member's JoinGroup is pending (a cooperative rebalance: a member
+                // joined or left, and this one rejoined) waits behind it at the coordinator and is then refused, the group
+                // having moved to a new generation; it is made again with that generation (CommitAtStop). Until 2026-12-07
+                // such a refusal ended the stop with "Stopped without committing: the commit failed", even where the close
+                // then committed, and the alerts processed since the last commit were read again by the next owner.
+                var commit = Task.Run(() => CommitAtStop(consumer), CancellationToken.None);
                 if (!commit.Wait(FinalStepTimeout, CancellationToken.None))
                 {
                     // Still committing on another thread: closing or disposing the consumer now would wait for it too.
@@ -368,24 +405,48 @@ public sealed class KafkaAlertWorker
                 }
                 else
                 {
-                    commitFailed = !commit.Result;
+                    _stopCommitFailed = !commit.Result;
+                    ServeCallbacksBeforeClose(consumer);
+                    _closing = true;
                     var close = Task.Run(consumer.Close, CancellationToken.None);
+                    var closed = false;
                     try
                     {
-                        if (!close.Wait(FinalStepTimeout, CancellationToken.None))
-                        {
-                            pending = close;
-                            leaveTimedOut = true;
-                            Log.FinalStepTimedOut(_logger, "the group leave", FinalStepTimeout.TotalSeconds);
-                        }
+                        closed = close.Wait(FinalStepTimeout, CancellationToken.None);
                     }
                     catch (AggregateException e) when (_fatal is not null && e.InnerException is KafkaException k)
                     {
+                        closed = true;
                         Log.CommitFailed(_logger, k.Error.Reason);
                     }
                     catch (AggregateException e) when (e.InnerException is not null)
                     {
                         System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                    }
+
+                    // The revocation in the close commits what is still stored: where it committed offsets, a failure before
+                    // it is mended; where it failed (or has not answered), the stop did not commit; where it found nothing
+                    // left, the commit before it decides.
+                    var closeCommit = Volatile.Read(ref _closeCommit);
+                    commitFailed = closeCommit switch
+                    {
+                        CloseCommitDone => false,
+                        CloseCommitNone or CloseCommitNothing => !commit.Result,
+                        _ => true,
+                    };
+                    if (!closed)
+                    {
+                        pending = close;
+                        if (closeCommit == CloseCommitRunning)
+                        {
+                            _metrics?.Error(WorkerError.Commit);
+                            Log.FinalStepTimedOut(_logger, "the final commit", FinalStepTimeout.TotalSeconds);
+                        }
+                        else
+                        {
+                            leaveTimedOut = true;
+                            Log.FinalStepTimedOut(_logger, "the group leave", FinalStepTimeout.TotalSeconds);
+                        }
                     }
                 }
             }
@@ -1183,23 +1244,84 @@ public sealed class KafkaAlertWorker
         }
     }
 
-    // false when the commit failed (nothing stored to commit is not a failure).
-    private bool TryCommit(IConsumer<Ignore, byte[]> consumer)
+    // A rebalance finished during the stop leaves this member's new assignment waiting to be served. Close() would serve it
+    // itself, but librdkafka 2.16 may then have ended the group's part of the close before the revoked handler's unassign,
+    // which then waits for ever (seen on the mock cluster: the LeaveGroup answered, Close() never returned). Served here
+    // first; a message polled meanwhile is not processed and its offset not stored, so the next owner reads it.
+    private static void ServeCallbacksBeforeClose(IConsumer<Ignore, byte[]> consumer)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            try
+            {
+                if (consumer.Consume(TimeSpan.Zero) is null)
+                {
+                    return;
+                }
+            }
+            catch (ConsumeException)
+            {
+                // A broken message: not processed either.
+            }
+        }
+    }
+
+    // The commit at the stop (false when it failed). One refused because the group moved to a new generation while it
+    // waited behind this member's JoinGroup, or because a rebalance is not finished yet, is made again: the consumer, still
+    // subscribed, takes the new generation on librdkafka's own thread (its SyncGroup needs nothing from this one). The
+    // caller bounds the whole by FinalStepTimeout; past it, the tries end here too.
+    private bool CommitAtStop(IConsumer<Ignore, byte[]> consumer)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                consumer.Commit();
+                return true;
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
+            {
+                return true;
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.Local_State && clock.Elapsed < FinalStepTimeout)
+            {
+                Log.CommitRetried(_logger, e.Error.Reason);
+                Thread.Sleep(100);
+            }
+            catch (KafkaException e)
+            {
+                _metrics?.Error(WorkerError.Commit);
+                Log.CommitFailed(_logger, e.Error.Reason);
+                return false;
+            }
+        }
+    }
+
+    private enum CommitResult
+    {
+        Committed,
+        NothingToCommit,
+        Failed,
+    }
+
+    private CommitResult TryCommit(IConsumer<Ignore, byte[]> consumer)
     {
         try
         {
             consumer.Commit();
-            return true;
+            return CommitResult.Committed;
         }
         catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
         {
-            return true;
+            return CommitResult.NothingToCommit;
         }
         catch (KafkaException e)
         {
             _metrics?.Error(WorkerError.Commit);
             Log.CommitFailed(_logger, e.Error.Reason);
-            return false;
+            return CommitResult.Failed;
         }
     }
 
