@@ -21,11 +21,17 @@ namespace AlertBroker.Worker.Tests;
 public sealed class WorkerEndpointsTests : IAsyncLifetime
 {
     private readonly FakeStore _store = new();
-    private readonly WorkerHealth _health = new();
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _clock = new();
+    private readonly WorkerHealth _health;
     private WebApplication? _app;
     private HttpClient? _http;
 
     private HttpClient Http => _http!;
+
+    public WorkerEndpointsTests()
+    {
+        _health = new WorkerHealth(_clock);
+    }
 
     public async Task InitializeAsync()
     {
@@ -108,11 +114,28 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         _health.AssignedPartitions = 0;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
 
-        // A member of the group with no partition (more members than partitions) is ready: it stands by.
+        // A member of the group with no partition is waiting for partitions — a cooperative rebalance gives a joining member
+        // an empty assignment first — until that has lasted StandByAfter: then it stands by (more members than partitions),
+        // ready. Until 2026-12-07 it was ready, "standing by", at once, in the middle of the rebalance.
+        _health.StandByAfter = TimeSpan.FromSeconds(12);
         _health.InGroup = true;
         (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Contains("0 partitions assigned for 0 s: a member of the consumer group waiting for partitions (a rebalance in progress, or more members than partitions); ready, standing by, once that has lasted 12 s", Description(body, "kafka_partitions"), StringComparison.Ordinal);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        (code, body) = await GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, code);
-        Assert.Contains("standing by", Description(body, "kafka_partitions"), StringComparison.Ordinal);
+        Assert.Contains("0 partitions assigned for 12 s: a member of the consumer group standing by", Description(body, "kafka_partitions"), StringComparison.Ordinal);
+
+        // Partitions, then none again (a rebalance took them): waiting again, counted from then.
+        _health.AssignedPartitions = 2;
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+        _health.AssignedPartitions = 0;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Code);
+        _clock.Advance(TimeSpan.FromSeconds(12));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
 
         // A schema registry that stopped answering lookups: not ready, with the reason and since when.
         _health.RegistryFailed("503 ServiceUnavailable", DateTimeOffset.UtcNow.AddSeconds(-42));

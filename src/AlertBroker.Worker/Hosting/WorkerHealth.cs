@@ -6,19 +6,29 @@ namespace AlertBroker.Worker.Hosting;
 /// loaded, and for each dependency that can fail after start (the state store, the schema registry) whether its last
 /// use succeeded, since when it fails and why.
 /// </summary>
-public sealed class WorkerHealth
+public sealed class WorkerHealth(TimeProvider? time = null)
 {
     private readonly Lock _lock = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _modelLoaded;
     private int _assigned;
     private volatile bool _running;
     private volatile bool _inGroup;
+    private long _emptySince;
     private Outage? _state;
     private Outage? _registry;
 
     public bool ModelLoaded { get => _modelLoaded; set => _modelLoaded = value; }
 
-    public int AssignedPartitions { get => Volatile.Read(ref _assigned); set => Volatile.Write(ref _assigned, value); }
+    public int AssignedPartitions
+    {
+        get => Volatile.Read(ref _assigned);
+        set
+        {
+            Volatile.Write(ref _assigned, value);
+            NoteEmptyAssignment();
+        }
+    }
 
     /// <summary>The consume loop is alive.</summary>
     public bool Running { get => _running; set => _running = value; }
@@ -27,7 +37,46 @@ public sealed class WorkerHealth
     /// The consumer is a member of its group: it received an assignment from the group (possibly empty, when the group has
     /// more members than partitions) and has not lost it since.
     /// </summary>
-    public bool InGroup { get => _inGroup; set => _inGroup = value; }
+    public bool InGroup
+    {
+        get => _inGroup;
+        set
+        {
+            _inGroup = value;
+            NoteEmptyAssignment();
+        }
+    }
+
+    /// <summary>
+    /// How long a member of the group must have held no partition before it is taken to be standing by (more members than
+    /// partitions) rather than waiting in a rebalance: a cooperative rebalance hands a joining member an empty assignment
+    /// first, and its partitions a round later. The worker sets it from its consumer's session timeout (twice it: each
+    /// round may wait that long for a member that stopped without leaving; 90 s with the default 45 s).
+    /// </summary>
+    public TimeSpan StandByAfter { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long this member of the group has held no partition (null: it holds some, or is not a member).</summary>
+    public TimeSpan? EmptyAssignmentFor
+    {
+        get
+        {
+            var since = Interlocked.Read(ref _emptySince);
+            return since == 0 ? null : _time.GetElapsedTime(since);
+        }
+    }
+
+    // Starts the clock when the member is in the group with no partition, keeps it while that lasts, clears it otherwise.
+    private void NoteEmptyAssignment()
+    {
+        if (_inGroup && Volatile.Read(ref _assigned) == 0)
+        {
+            Interlocked.CompareExchange(ref _emptySince, _time.GetTimestamp(), 0);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _emptySince, 0);
+        }
+    }
 
     /// <summary>The last state-store operation succeeded.</summary>
     public bool StateReachable

@@ -11,7 +11,7 @@ namespace AlertBroker.Worker.Hosting;
 /// The worker's health checks (<c>Microsoft.Extensions.Diagnostics.HealthChecks</c>). Liveness (tag <see cref="LiveTag"/>,
 /// served at <c>/healthz</c>): the consume loop is alive. Readiness (tag <see cref="ReadyTag"/>, <c>/readyz</c>): the
 /// consumer is a member of its group (with partitions, or standing by with none when the group has more members than
-/// partitions), the state store (Redis) answers a ping, the schema registry (when one is used) answered the last lookup,
+/// partitions and that has lasted <see cref="WorkerHealth.StandByAfter"/>), the state store (Redis) answers a ping, the schema registry (when one is used) answered the last lookup,
 /// a model is loaded. Each failing check says why and since when. Other parts may add checks with these tags; they then
 /// count in the same endpoints.
 /// </summary>
@@ -82,18 +82,31 @@ public static class WorkerHealthChecks
     }
 
     // A member with no partition (more members than partitions) is ready: it is doing what it should — standing by to take
-    // partitions at the next rebalance — and marking it unready would only stall rollouts and autoscalers. Not ready: not
-    // (yet, or any more) a member of the group.
+    // partitions at the next rebalance — and marking it unready would only stall rollouts and autoscalers. But a member
+    // that has just joined holds no partition either: a cooperative rebalance gives it an empty assignment first and its
+    // partitions a round later. Until 2026-12-07 that was called standing by and ready at once (for 7–45 s on the mock
+    // cluster, with 2 members for 4 partitions), so a rolling update stopped the next old worker mid-rebalance. Only an
+    // empty assignment that lasted WorkerHealth.StandByAfter is standing by now. Not ready: not (yet, or any more) a member.
     private sealed class PartitionsAssignedCheck(WorkerHealth health) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             var n = health.AssignedPartitions;
-            return Task.FromResult(n > 0
-                ? HealthCheckResult.Healthy(n.ToString(CultureInfo.InvariantCulture) + " partition(s) assigned")
-                : health.InGroup
-                    ? HealthCheckResult.Healthy("0 partitions assigned: a member of the consumer group standing by (the group has more members than partitions)")
-                    : HealthCheckResult.Unhealthy("not a member of the consumer group yet: no assignment received (joining, or the group coordinator is unreachable)"));
+            if (n > 0)
+            {
+                return Task.FromResult(HealthCheckResult.Healthy(n.ToString(CultureInfo.InvariantCulture) + " partition(s) assigned"));
+            }
+
+            if (!health.InGroup)
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy("not a member of the consumer group yet: no assignment received (joining, or the group coordinator is unreachable)"));
+            }
+
+            var empty = health.EmptyAssignmentFor ?? TimeSpan.Zero;
+            var seconds = Math.Floor(empty.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Task.FromResult(empty >= health.StandByAfter
+                ? HealthCheckResult.Healthy($"0 partitions assigned for {seconds} s: a member of the consumer group standing by (the group has more members than partitions)")
+                : HealthCheckResult.Unhealthy($"0 partitions assigned for {seconds} s: a member of the consumer group waiting for partitions (a rebalance in progress, or more members than partitions); ready, standing by, once that has lasted {health.StandByAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s"));
         }
     }
 

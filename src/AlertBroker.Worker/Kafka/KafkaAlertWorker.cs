@@ -125,6 +125,7 @@ public sealed class KafkaAlertWorker
         _logger = logger ?? NullLogger.Instance;
         _producerMessageMaxBytes = CreateProducerConfig(options).MessageMaxBytes ?? 1_000_000;
         _sessionTimeoutMs = CreateConsumerConfig(options).SessionTimeoutMs ?? 45_000;
+        health?.StandByAfter = TimeSpan.FromMilliseconds(2.0 * _sessionTimeoutMs);
     }
 
     /// <summary>
