@@ -213,13 +213,24 @@ public sealed class KafkaGroupMembershipTests
         var closing = lines.FindLastIndex(l => l.Contains("Partitions revoked:", StringComparison.Ordinal));
         Assert.True(closing > handedOver, "no revocation at the close:\n" + log);
         Assert.DoesNotContain(lines, l => l.Contains("Kafka did not answer", StringComparison.Ordinal));
-        Assert.DoesNotContain(lines.Skip(handedOver + 1), l => l.Contains("Committing offsets failed", StringComparison.Ordinal));
 
-        // The last line says it committed, as the revocation of what it still held at the close does.
-        Assert.Contains("committed the offsets of the alerts processed", lines[closing], StringComparison.Ordinal);
-        Assert.StartsWith("Information: Shutting down: finished the batch in hand, committed offsets, closed the consumer", lines[^1], StringComparison.Ordinal);
+        // The last line says what the revocation of what it still held at the close says. That is "committed", but for the
+        // mock at times (about 1 run in 12 of the 1-s case, with other Kafka tests beside it) dropping the member from the
+        // group while its commit is retried ("Unknown member"): then both say the commit failed, and nothing claims it.
+        if (lines.Skip(handedOver + 1).Any(l => l.Contains("Committing offsets failed", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain("committed the offsets of the alerts processed", lines[closing], StringComparison.Ordinal);
+            Assert.StartsWith("Warning: Stopped without committing: the commit failed", lines[^1], StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("committed the offsets of the alerts processed", lines[closing], StringComparison.Ordinal);
+            Assert.StartsWith("Information: Shutting down: finished the batch in hand, committed offsets, closed the consumer", lines[^1], StringComparison.Ordinal);
+        }
 
-        Assert.True(left, "the broker saw no LeaveGroup from the stopped worker:\n" + log);
+        // A member the mock dropped from the group (the path above) has no group to leave.
+        var dropped = lines.Any(l => l.Contains("Committing offsets failed", StringComparison.Ordinal) && l.Contains("Unknown member", StringComparison.OrdinalIgnoreCase));
+        Assert.True(left || dropped, "the broker saw no LeaveGroup from the stopped worker:\n" + log);
         Assert.True(tookAll, $"the second worker holds {healthSecond.AssignedPartitions} partitions");
         Assert.True(all, $"{classified.Count} of {alerts.Count} alerts classified");
 
@@ -227,7 +238,8 @@ public sealed class KafkaGroupMembershipTests
         // failed (the mock may answer that commit "rebalance in progress": then those alerts are read again, as it says).
         var handedOverFailed = !lines[handedOver].Contains("committed the offsets", StringComparison.Ordinal);
         var handedOverPartitions = System.Text.RegularExpressions.Regex.Matches(lines[handedOver], @"\[\[(\d+)\]\]").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
-        Assert.DoesNotContain(classified, c => c.Value > 1 && !(handedOverFailed && handedOverPartitions.Contains(c.Key.Partition)));
+        var stopCommitted = lines[^1].StartsWith("Information: Shutting down: finished the batch in hand, committed offsets", StringComparison.Ordinal);
+        Assert.DoesNotContain(classified, c => c.Value > 1 && stopCommitted && !(handedOverFailed && handedOverPartitions.Contains(c.Key.Partition)));
     }
 
     // A worker with in-memory state, started and holding every partition of the topic.
