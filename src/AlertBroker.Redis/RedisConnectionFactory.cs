@@ -188,6 +188,16 @@ public static partial class RedisConnectionFactory
     public static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration, bool waitForServer)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (waitForServer && await EveryEndpointRefusesAsync(configuration).ConfigureAwait(false))
+        {
+            // Nothing listens at any endpoint: no credentials or TLS to check now, so straight to the retrying connection.
+            // The attempt below waits out the client's whole connect timeout (5 s) even for a refused connection, and the
+            // web view (serve) and the worker listened only after it (11–15 s after start on two busy cores).
+            var background = configuration.Clone();
+            background.AbortOnConnectFail = false;
+            return await ConnectionMultiplexer.ConnectAsync(background).ConfigureAwait(false);
+        }
+
         var first = configuration.Clone();
         first.AbortOnConnectFail = true;
         try
@@ -229,6 +239,49 @@ public static partial class RedisConnectionFactory
                     + (string.IsNullOrEmpty(configuration.ServiceName) ? string.Empty : $" With serviceName={Redact(configuration.ServiceName)} these are Sentinels: does one of them monitor a primary of that name, and does it answer?"),
                 e);
         }
+    }
+
+    // Whether every endpoint refuses a TCP connection at once (nothing listens there). An endpoint that does not answer
+    // within a second, a name that does not resolve, or one of another kind (a Unix socket) counts as not refusing: the
+    // client's own attempt then decides, as before.
+    internal static async Task<bool> EveryEndpointRefusesAsync(ConfigurationOptions configuration)
+    {
+        if (configuration.EndPoints.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var endpoint in configuration.EndPoints)
+        {
+            var (host, port) = endpoint switch
+            {
+                IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+                DnsEndPoint dns => (dns.Host, dns.Port),
+                _ => (null, 0),
+            };
+            if (host is null)
+            {
+                return false;
+            }
+
+            using var client = new System.Net.Sockets.TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try
+            {
+                await client.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                return false;
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+            {
+                // Refused: look at the next one.
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // StackExchange.Redis reports a TLS handshake that fails as an authentication failure. Against a server without TLS the
