@@ -177,13 +177,7 @@ public sealed class RedisConnectionFactoryTests
         using var listening = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listening.Start();
         var open = ((System.Net.IPEndPoint)listening.LocalEndpoint).Port;
-        int closed;
-        using (var gone = new TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            gone.Start();
-            closed = ((System.Net.IPEndPoint)gone.LocalEndpoint).Port;
-            gone.Stop();
-        }
+        var closed = ClosedPort();
 
         Assert.True(await RedisConnectionFactory.EveryEndpointRefusesAsync(ConfigurationOptions.Parse($"127.0.0.1:{closed}")));
         Assert.False(await RedisConnectionFactory.EveryEndpointRefusesAsync(ConfigurationOptions.Parse($"127.0.0.1:{open}")));
@@ -191,16 +185,20 @@ public sealed class RedisConnectionFactoryTests
         Assert.False(await RedisConnectionFactory.EveryEndpointRefusesAsync(ConfigurationOptions.Parse("no-such-host.invalid:6379")));
     }
 
+    // A loopback port nothing listens on (one just let go).
+    private static int ClosedPort()
+    {
+        using var gone = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        gone.Start();
+        var port = ((System.Net.IPEndPoint)gone.LocalEndpoint).Port;
+        gone.Stop();
+        return port;
+    }
+
     [Fact]
     public async Task ConnectAsync_WaitingForAServerThatRefuses_ReturnsAConnectionThatRetries()
     {
-        int closed;
-        using (var gone = new TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            gone.Start();
-            closed = ((System.Net.IPEndPoint)gone.LocalEndpoint).Port;
-            gone.Stop();
-        }
+        var closed = ClosedPort();
 
         var configuration = RedisConnectionFactory.CreateConfiguration($"127.0.0.1:{closed}", null, new RedisClientSettings { WaitForServer = true });
         using var connection = await RedisConnectionFactory.ConnectAsync(configuration, waitForServer: true);

@@ -1272,33 +1272,7 @@ public sealed class KafkaAlertWorker
     // waited behind this member's JoinGroup, or because a rebalance is not finished yet, is made again: the consumer, still
     // subscribed, takes the new generation on librdkafka's own thread (its SyncGroup needs nothing from this one). The
     // caller bounds the whole by FinalStepTimeout; past it, the tries end here too.
-    private bool CommitAtStop(IConsumer<Ignore, byte[]> consumer)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                consumer.Commit();
-                return true;
-            }
-            catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
-            {
-                return true;
-            }
-            catch (KafkaException e) when (e.Error.Code is ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.Local_State && clock.Elapsed < FinalStepTimeout)
-            {
-                Log.CommitRetried(_logger, e.Error.Reason);
-                Thread.Sleep(100);
-            }
-            catch (KafkaException e)
-            {
-                _metrics?.Error(WorkerError.Commit);
-                Log.CommitFailed(_logger, e.Error.Reason);
-                return false;
-            }
-        }
-    }
+    private bool CommitAtStop(IConsumer<Ignore, byte[]> consumer) => TryCommit(consumer, retryFor: FinalStepTimeout) != CommitResult.Failed;
 
     private enum CommitResult
     {
@@ -1307,22 +1281,32 @@ public sealed class KafkaAlertWorker
         Failed,
     }
 
-    private CommitResult TryCommit(IConsumer<Ignore, byte[]> consumer)
+    // A commit refused for a rebalance (a new generation, one in progress) is made again for up to retryFor (none by default).
+    private CommitResult TryCommit(IConsumer<Ignore, byte[]> consumer, TimeSpan retryFor = default)
     {
-        try
+        var clock = Stopwatch.StartNew();
+        while (true)
         {
-            consumer.Commit();
-            return CommitResult.Committed;
-        }
-        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
-        {
-            return CommitResult.NothingToCommit;
-        }
-        catch (KafkaException e)
-        {
-            _metrics?.Error(WorkerError.Commit);
-            Log.CommitFailed(_logger, e.Error.Reason);
-            return CommitResult.Failed;
+            try
+            {
+                consumer.Commit();
+                return CommitResult.Committed;
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_NoOffset)
+            {
+                return CommitResult.NothingToCommit;
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.Local_State && clock.Elapsed < retryFor)
+            {
+                Log.CommitRetried(_logger, e.Error.Reason);
+                Thread.Sleep(100);
+            }
+            catch (KafkaException e)
+            {
+                _metrics?.Error(WorkerError.Commit);
+                Log.CommitFailed(_logger, e.Error.Reason);
+                return CommitResult.Failed;
+            }
         }
     }
 
