@@ -692,19 +692,25 @@ internal static class CliHelpers
     /// <summary>
     /// A decoder resolving Confluent-wire schema ids in a registry (Confluent's client; basic authentication from
     /// <c>AlertBroker__Schemas__RegistryUsername</c> and <c>AlertBroker__Schemas__RegistryPassword</c>, as for <c>run</c>)
-    /// or a directory of <c>&lt;id&gt;.avsc</c> files; <paramref name="limits"/> (default: the decoder's) bound what a message may cost.
+    /// or a directory of <c>&lt;id&gt;.avsc</c> files, else the <c>schemas/</c> folders beside <paramref name="inputs"/>
+    /// (see <see cref="CreateSchemaLookup"/>); <paramref name="limits"/> (default: the decoder's) bound what a message may cost.
     /// </summary>
-    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir, AlertBroker.Avro.AvroLimits? limits = null) =>
-        new(new AlertDecoderOptions { SchemaLookup = CreateSchemaLookup(registry, schemaDir), Limits = limits ?? AlertBroker.Avro.AvroLimits.Default });
+    public static AlertDecoder CreateDecoder(string? registry, string? schemaDir, AlertBroker.Avro.AvroLimits? limits = null, IEnumerable<string>? inputs = null) =>
+        new(new AlertDecoderOptions { SchemaLookup = CreateSchemaLookup(registry, schemaDir, inputs), Limits = limits ?? AlertBroker.Avro.AvroLimits.Default });
 
-    /// <summary>The schemas of Confluent-wire messages: <c>--schema-registry</c>, else <c>--schema-dir</c>, else none.</summary>
-    public static ISchemaLookup? CreateSchemaLookup(string? registry, string? schemaDir) =>
+    /// <summary>
+    /// The schemas of Confluent-wire messages: <c>--schema-registry</c>, else <c>--schema-dir</c>, else the
+    /// <c>schemas/</c> folders that <c>simulate alerts --framing confluent</c> writes beside its streams, found from the
+    /// <paramref name="inputs"/> read (an input folder's own or its parent's, a file's folder's), else none.
+    /// </summary>
+    public static ISchemaLookup? CreateSchemaLookup(string? registry, string? schemaDir, IEnumerable<string>? inputs = null) =>
         registry is not null
             ? ConfluentSchemaRegistryLookup.Create(
                 registry,
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryUsername"),
                 Environment.GetEnvironmentVariable("AlertBroker__Schemas__RegistryPassword"))
-            : schemaDir is not null ? new DirectorySchemaLookup(schemaDir) : null;
+            : schemaDir is not null ? new DirectorySchemaLookup(schemaDir)
+            : inputs is null ? null : Worker.InputSchemaFolders.Lookup(Worker.InputSchemaFolders.Find(inputs));
 
     /// <summary>
     /// The <c>--kafka-property key=value</c> settings as a dictionary (a later key replaces an earlier one); null, after

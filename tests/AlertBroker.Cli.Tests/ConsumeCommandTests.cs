@@ -512,8 +512,25 @@ public sealed class ConsumeCommandTests : IDisposable
                 }
             }
 
+            // Without --schema-dir, the schemas/ folder simulate wrote beside the stream is read (until 2026-12-08 only
+            // demo looked there, and every message went out unkeyed).
+            var beside = await AlertBrokerProcess.RunAsync(
+                ["replay", dir, "--to-kafka", "--topic", topic + "-1", "--bootstrap-servers", _kafka.BootstrapServers, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
+                timeout: TimeSpan.FromSeconds(120));
+            Assert.True(beside.Code == 0, beside.Output);
+            Assert.Contains($"published {sent} of {sent} messages", beside.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("warning", beside.Output, StringComparison.Ordinal);
+
+            // The alerts elsewhere (not under the stream, whose schemas/ a night folder's parent holds), without their
+            // schemas: unkeyed, and said.
+            var moved = Directory.CreateDirectory(Path.Combine(dir + "-moved", "alerts")).FullName;
+            foreach (var file in Directory.GetFiles(dir, "*.avro", SearchOption.AllDirectories))
+            {
+                File.Copy(file, Path.Combine(moved, Path.GetFileName(file)));
+            }
+
             var unkeyed = await AlertBrokerProcess.RunAsync(
-                ["replay", dir, "--to-kafka", "--topic", topic + "-2", "--bootstrap-servers", _kafka.BootstrapServers, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
+                ["replay", moved, "--to-kafka", "--topic", topic + "-2", "--bootstrap-servers", _kafka.BootstrapServers, "--quiet", "--write-schemas", Path.Combine(dir, "written")],
                 timeout: TimeSpan.FromSeconds(120));
             Assert.True(unkeyed.Code == 0, unkeyed.Output);
             Assert.Contains($"warning: {sent} messages could not be decoded and went out without a key", unkeyed.Output, StringComparison.Ordinal);
@@ -522,6 +539,10 @@ public sealed class ConsumeCommandTests : IDisposable
         finally
         {
             Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(dir + "-moved"))
+            {
+                Directory.Delete(dir + "-moved", recursive: true);
+            }
         }
     }
 

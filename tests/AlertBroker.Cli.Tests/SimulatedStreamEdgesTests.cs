@@ -179,6 +179,44 @@ public sealed class SimulatedStreamEdgesTests : IDisposable
         Assert.Contains("--schema-registry and --schema-dir are two sources of schemas: give one", both.Stderr, StringComparison.Ordinal);
     }
 
+    // inspect, replay and score read a Confluent-framed simulated stream through the schemas/ folder beside it, as demo
+    // does: until 2026-12-08 every alert was a SchemaNotFound failure without --schema-dir (exit 1).
+    [Fact]
+    public async Task InspectReplayScore_ConfluentFramedSimulatedStream_ReadThroughItsSchemasFolder()
+    {
+        var stream = Path.Combine(_root, "lsst-wire");
+        var made = await AlertBrokerProcess.RunToEndAsync(["simulate", "alerts", "--survey", "lsst", "--nights", "1", "--objects-per-night", "5", "--no-cutouts", "--framing", "confluent", "--out", stream]);
+        Assert.True(made.Code == 0, made.Output);
+        var files = Directory.GetFiles(stream, "*.avro", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        Assert.Contains("over 1 night,", made.Stderr, StringComparison.Ordinal);
+
+        // A night folder (its parent holds schemas/) and one file of it.
+        var night = Path.GetDirectoryName(files[0])!;
+        foreach (var input in new[] { stream, night, files[0] })
+        {
+            var inspect = await AlertBrokerProcess.RunToEndAsync(["inspect", input, "--limit", "1"]);
+            Assert.True(inspect.Code == 0, $"inspect {input}: exit {inspect.Code}: {inspect.Output}");
+            Assert.DoesNotContain("SchemaNotFound", inspect.Output, StringComparison.Ordinal);
+        }
+
+        var replay = await AlertBrokerProcess.RunToEndAsync(["replay", stream, "--quiet"]);
+        Assert.True(replay.Code == 0, $"exit {replay.Code}: {replay.Output}");
+        Assert.Matches(string.Create(System.Globalization.CultureInfo.InvariantCulture, $@"│ alerts\s+│\s+{files.Length} │"), replay.Stdout);
+
+        var score = await AlertBrokerProcess.RunToEndAsync(["score", stream, "--jsonl"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(score.Code == 0, $"exit {score.Code}: {score.Output}");
+        var scored = score.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(scored);
+        Assert.All(scored, line => Assert.Contains("\"survey\":\"lsst\"", line, StringComparison.Ordinal));
+
+        // Elsewhere without their schemas they still fail, and say why.
+        var moved = Directory.CreateDirectory(Path.Combine(_root, "wire-moved")).FullName;
+        File.Copy(files[0], Path.Combine(moved, Path.GetFileName(files[0])));
+        var lost = await AlertBrokerProcess.RunToEndAsync(["inspect", moved]);
+        Assert.True(lost.Code == 1, $"exit {lost.Code}: {lost.Output}");
+    }
+
     // demo --nights 30 replayed the first 5,000 simulated alerts (13 nights) and said "5,000 ZTF alerts … (30 nights, …)".
     [Fact]
     public async Task Demo_SimulatedNightsCutByTheCap_SaysHowFarTheyGo()

@@ -37,7 +37,7 @@ internal static class InspectCommand
             parse.GetValue(json),
             parse.GetValue(normalized),
             parse.GetValue(limit),
-            CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir)),
+            CliHelpers.CreateDecoder(parse.GetValue(registry), parse.GetValue(schemaDir), inputs: parse.GetValue(paths)),
             Console.Out,
             ct)));
         return command;

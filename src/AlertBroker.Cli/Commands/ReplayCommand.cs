@@ -87,7 +87,7 @@ internal static class ReplayCommand
         // none (every file corrupt) emptied an existing --out file.
         var outPath = options.OutPath;
         using var outFile = outPath is null ? null : Simulation.Output.PartialFile.Begin(outPath);
-        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir), outFile is null ? options : options with { OutPath = outFile.WritePath })
+        var replayer = new AlertReplayer(CliHelpers.CreateDecoder(registry, schemaDir, inputs: paths), outFile is null ? options : options with { OutPath = outFile.WritePath })
         {
             Progress = quiet ? null : ProgressPrinter(),
         };
@@ -156,7 +156,7 @@ internal static class ReplayCommand
 
         // The schemas of inputs already in Confluent wire: without them such a message could not be decoded, so it went
         // out without its object id as key (until 2026-12-07 --schema-dir and --schema-registry were ignored here).
-        return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, CliHelpers.CreateSchemaLookup(registry, schemaDir), ct);
+        return Worker.KafkaReplay.Run(paths, bootstrap, topic, rate, repeat, limit, writeSchemas, settings, quiet, CliHelpers.CreateSchemaLookup(registry, schemaDir, paths), ct);
     }
 
     private static Action<ReplayStatistics> ProgressPrinter()

@@ -49,7 +49,7 @@ internal static class ScoreCommand
         command.SetAction(async (parse, ct) =>
         {
             // Confluent-wire files (Rubin alerts saved from Kafka) need their schemas, as for inspect and replay.
-            var decoder = CliHelpers.CreateDecoder(parse.GetValue(schemaRegistry), parse.GetValue(schemaDir));
+            var decoder = CliHelpers.CreateDecoder(parse.GetValue(schemaRegistry), parse.GetValue(schemaDir), inputs: parse.GetValue(paths));
             var models = parse.GetValue(model) ?? [];
             if (models.Length > 0)
             {

@@ -815,7 +815,7 @@ internal static class SimulateCommand
         watch.Stop();
         CliHelpers.Stderr.MarkupLine(Markup.Escape(string.Create(
             CultureInfo.InvariantCulture,
-            $"{summary.Alerts} alerts from {summary.Objects} objects over {summary.Nights} nights, {summary.Bytes / 1e6:0.0} MB ({(summary.Alerts > 0 ? summary.Bytes / summary.Alerts / 1024.0 : 0):0.0} KB/alert) in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Alerts / watch.Elapsed.TotalSeconds:0} alerts/s")));
+            $"{CliHelpers.Counted(summary.Alerts, "alert")} from {CliHelpers.Counted(summary.Objects, "object")} over {CliHelpers.Counted(summary.Nights, "night")}, {summary.Bytes / 1e6:0.0} MB ({(summary.Alerts > 0 ? summary.Bytes / summary.Alerts / 1024.0 : 0):0.0} KB/alert) in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Alerts / watch.Elapsed.TotalSeconds:0} alerts/s")));
         if (summary.Alerts > 0)
         {
             Console.WriteLine(output);
