@@ -65,7 +65,29 @@ internal static class ModelCli
             ? $"{p.PackageSource}: {string.Join("; ", p.Problems)}"
             : CliHelpers.PlainMessage(e);
         text = string.Join(' ', text.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        // An alert folder taken as a package: most often the alert paths written after an option that takes packages
+        // and every value after it (bench pipeline --shadow ALERTS said only that model.json and model.onnx were missing).
+        if (e is ModelPackageException { PackageSource: { } source } && HoldsAlertFiles(source))
+        {
+            text += "; it holds alert files, not a model package (an option that takes packages, such as --shadow, takes every path after it: give the alert paths before it)";
+        }
+
         // A message that already starts with the path (ModelIo's "DIR: …") is not prefixed with it twice.
         return what is null || text.StartsWith(what + ":", StringComparison.Ordinal) ? text : what + ": " + text;
+    }
+
+    private static bool HoldsAlertFiles(string path)
+    {
+        try
+        {
+            return Directory.Exists(path)
+                && !File.Exists(Path.Combine(path, "model.json"))
+                && Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 3 })
+                    .Any(f => f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
     }
 }

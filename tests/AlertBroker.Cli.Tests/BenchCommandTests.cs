@@ -22,6 +22,19 @@ public sealed class BenchCommandTests
         Assert.DoesNotContain("alerts/s", p.Output, StringComparison.Ordinal);
     }
 
+    // --shadow takes every path after it: `bench pipeline --shadow ALERTS` read the alert folder as a package and said
+    // only that model.json and model.onnx were missing (until 2026-12-08).
+    [SharedDataFact]
+    public async Task BenchPipeline_AlertFolderAfterShadow_SaysItHoldsAlertsNotAPackage()
+    {
+        var alerts = SharedData.Sample("ztf-real-50");
+        var run = await AlertBrokerProcess.RunToEndAsync(["bench", "pipeline", "--mode", "embedded", "--seconds", "0.2", "--shadow", alerts]);
+
+        Assert.True(run.Code == 3, $"exit {run.Code}: {run.Output}");
+        Assert.Contains($"{alerts}: MissingFile: model.json is missing", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("it holds alert files, not a model package (an option that takes packages, such as --shadow, takes every path after it: give the alert paths before it)", run.Stderr, StringComparison.Ordinal);
+    }
+
     // The simulated nights were built without looking at the token: the forced exit 5 s later left the scratch directory.
     [Fact]
     public async Task BenchPipeline_SigtermWhileBuildingTheSimulatedNights_StopsWith143AndRemovesItsScratch()
