@@ -370,6 +370,88 @@ public sealed class WorkerExitCodeTests : IDisposable
         Assert.Contains("not an address of this host", output, StringComparison.Ordinal);
     }
 
+    // Found by the web hunt (2026-12-08): the web server was stopped first and waited for requests in progress until the
+    // host's 30-s shutdown timeout, so one client that never finished its request held run's stop 30 s, the worker went on
+    // consuming meanwhile and drained last with the budget spent. The worker now stops first; the server closes what is
+    // left after a 1-s grace. Ordering, not time: the worker's last line comes while that connection is still open.
+    [Fact]
+    public async Task Run_ClientWithAnUnfinishedRequest_WorkerStopsFirstAndExitsZero()
+    {
+        var port = FreePort();
+        using var p = AlertBrokerProcess.Start(["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--in-memory", "--random-model", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(await p.WaitForLineAsync("Partitions assigned", TimeSpan.FromMinutes(2)), p.Output);
+        using var client = await UnfinishedRequestAsync(port);
+        var closed = ClosedByServerAsync(client);
+
+        p.Signal(15);
+        Assert.True(await p.WaitForLineAsync("Shutting down:", TimeSpan.FromMinutes(2)), p.Output);
+        Assert.False(closed.IsCompleted, "the web server closed the unfinished request's connection before the worker stopped:\n" + p.Output);
+        await p.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}:\n{p.Output}");
+        Assert.True(closed.IsCompleted, "the connection outlived the process");
+    }
+
+    // serve was ended by the CLI's 5-s stop limit (exit 143, "still running 5 s after the stop request") while the web
+    // server waited for such a request.
+    [Fact]
+    public async Task Serve_ClientWithAnUnfinishedRequest_StopsWithZero()
+    {
+        var port = FreePort();
+        using var p = AlertBrokerProcess.Start(["serve", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(await p.WaitForLineAsync("web view: ", TimeSpan.FromMinutes(1)), p.Output);
+        using var client = await UnfinishedRequestAsync(port);
+
+        p.Signal(15);
+        await p.WaitForExitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}:\n{p.Output}");
+        Assert.DoesNotContain("still running", p.Output, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    // A request whose headers never end (no blank line): the server waits for the rest. A whole request (HEAD: an
+    // answer without a body) is answered on the connection first, so that the server is reading it when the stop comes.
+    private static async Task<System.Net.Sockets.TcpClient> UnfinishedRequestAsync(int port)
+    {
+        var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync("HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
+        var received = new System.Text.StringBuilder();
+        var buffer = new byte[1024];
+        while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            Assert.True(read > 0, "the server closed the connection before answering: " + received);
+            received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        await stream.WriteAsync("GET /metrics HTTP/1.1\r\nHost: localhost\r\n"u8.ToArray());
+        return client;
+    }
+
+    // Completes when the server closes (or resets) the connection.
+    private static Task ClosedByServerAsync(System.Net.Sockets.TcpClient client) => Task.Run(async () =>
+    {
+        var buffer = new byte[256];
+        try
+        {
+            while (await client.GetStream().ReadAsync(buffer) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+        }
+    });
+
     private string[] Run(params string[] extra) =>
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", _topic, "--group", "g-" + _topic, "--http-port", "0", .. extra];
 }

@@ -375,10 +375,24 @@ public static class ServiceCollectionExtensions
 /// it validates options, and resolving them connects to Redis and loads the model, which must come after every option
 /// was checked (so one start reports all configuration problems).
 /// </summary>
-internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplicationLifetime lifetime, WorkerExit exit, ILogger<KafkaWorkerService> logger) : BackgroundService
+internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplicationLifetime lifetime, WorkerExit exit, ILogger<KafkaWorkerService> logger) : BackgroundService, IHostedLifecycleService
 {
     private KafkaAlertWorker? _worker;
     private IBatchModelSource? _model;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The worker is stopped first, before any other service (the web server, telemetry, the state store's monitor): its
+    /// batch, commit and group leave get the whole shutdown budget, the endpoints answer (and /metrics counts) until it
+    /// is done. It was stopped last, after the web server, which waits for requests in progress: one unfinished request
+    /// spent the budget and the worker went on consuming meanwhile (until 2026-12-08).
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {

@@ -52,8 +52,65 @@ public static class WorkerHttpExtensions
         builder.Services.AddTransient<IStartupFilter, HostFilteringFirst>();
         builder.Services.AddTransient<IStartupFilter, ApiErrorBodies>();
         builder.Services.AddHostedService<HttpListeningAnnouncer>();
+        BoundStop(builder.Services);
         return builder;
     }
+
+    /// <summary>
+    /// How long requests still in progress at a stop may take before their connections are closed: the web server
+    /// otherwise waits for them until the host's shutdown timeout (30 s), and one client that never finishes its request
+    /// (a header left open, a body shorter than its Content-Length) held every stop that long (serve was ended by the CLI's
+    /// 5-s limit, exit 143; until 2026-12-08).
+    /// </summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
+
+    // The server registered so far (Kestrel) stopped within StopGrace; the host's own token still applies when shorter.
+    private static void BoundStop(IServiceCollection services)
+    {
+        var descriptor = services.LastOrDefault(d => d.ServiceType == typeof(IServer) && !d.IsKeyedService);
+        if (descriptor is null)
+        {
+            return;
+        }
+
+        services.Remove(descriptor);
+        Func<IServiceProvider, IServer> inner;
+        if (descriptor.ImplementationInstance is IServer instance)
+        {
+            inner = _ => instance;
+        }
+        else if (descriptor.ImplementationFactory is { } factory)
+        {
+            inner = sp => (IServer)factory(sp);
+        }
+        else
+        {
+            // The concrete type registered as itself, so the container builds it as it did for IServer.
+            var type = descriptor.ImplementationType!;
+            services.TryAdd(ServiceDescriptor.Singleton(type, type));
+            inner = sp => (IServer)sp.GetRequiredService(type);
+        }
+
+        services.AddSingleton<IServer>(sp => new BoundedStopServer(inner(sp), StopGrace));
+    }
+}
+
+/// <summary>A web server whose stop waits at most a grace period for the requests in progress, then closes their connections.</summary>
+internal sealed class BoundedStopServer(IServer inner, TimeSpan grace) : IServer
+{
+    public IFeatureCollection Features => inner.Features;
+
+    public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+        where TContext : notnull => inner.StartAsync(application, cancellationToken);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(grace);
+        await inner.StopAsync(bounded.Token).ConfigureAwait(false);
+    }
+
+    public void Dispose() => inner.Dispose();
 }
 
 /// <summary>
