@@ -249,7 +249,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             audit.Append(RegistryJson.Serialize(record with { Survey = survey })).Append('\n');
         }
 
-        using var change = new StagedChange();
+        using var change = new StagedChange(this);
         foreach (var (survey, current, pointer) in writes)
         {
             Directory.CreateDirectory(SurveyDirectory(survey));
@@ -288,7 +288,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active, SinceUtc = record.Utc };
         var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
         history.RemoveAt(history.Count - 1);
-        using var change = new StagedChange();
+        using var change = new StagedChange(this);
         change.Replace(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
         change.Replace(ActivePath(survey), RegistryJson.Serialize(previous));
         change.Append(AuditPath, audit);
@@ -317,7 +317,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
 
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
-        using var change = new StagedChange();
+        using var change = new StagedChange(this);
         foreach (var (survey, pointer) in writes)
         {
             Directory.CreateDirectory(SurveyDirectory(survey));
@@ -378,7 +378,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         var list = ReadMetadata();
         list.RemoveAll(d => d.Survey == declaration.Survey && d.Source == declaration.Source);
         list.Add(declaration);
-        using var change = new StagedChange();
+        using var change = new StagedChange(this);
         change.Replace(MetadataPath, RegistryJson.Serialize(list));
         change.Append(AuditPath, audit);
         change.Commit();
@@ -395,7 +395,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             return false;
         }
 
-        using var change = new StagedChange();
+        using var change = new StagedChange(this);
         change.Replace(MetadataPath, RegistryJson.Serialize(list));
         change.Append(AuditPath, audit);
         change.Commit();
@@ -508,7 +508,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     private string StatsPath(ShadowPair pair) =>
         Path.Combine(SurveyDirectory(pair.Survey), "shadow-stats", SafeName(pair.Candidate) + "~" + SafeName(pair.Active) + ".json");
 
-    private static ActivePointer? ReadPointer(string path, string survey, string role) =>
+    private ActivePointer? ReadPointer(string path, string survey, string role) =>
         RecordExists(path) ? ReadJson<ActivePointer>(path) with { Survey = survey, Role = role } : null;
 
     private List<MetadataSourceDeclaration> ReadMetadata()
@@ -576,10 +576,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     /// is a damaged registry, said as one: read as "no record", it showed no active model and <c>score --registry</c> fell
     /// back without a word to the newest package.
     /// </summary>
-    private static bool RecordExists(string path) =>
-        File.Exists(path) || (Directory.Exists(path)
+    private bool RecordExists(string path) =>
+        PendingExists(path) ?? (File.Exists(path) || (Directory.Exists(path)
             ? throw new RegistryException($"registry record {path} is a directory, not a file: repair it, or remove it to forget what it held")
-            : NoFileInPlaceOfAFolder(path));
+            : NoFileInPlaceOfAFolder(path)));
 
     /// <summary>Whether a registry folder is there; a file in its place is a damaged registry (<see cref="RecordExists"/>).</summary>
     private static bool FolderExists(string path) =>
@@ -602,37 +602,75 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         return false;
     }
 
-    private static T ReadJson<T>(string path) => RegistryJson.Deserialize<T>(File.ReadAllText(path), path);
+    private T ReadJson<T>(string path) => RegistryJson.Deserialize<T>(PendingText(path) ?? File.ReadAllText(path), path);
 
-    private static List<string> ReadLines(string path)
+    /// <summary>
+    /// The non-empty lines of a record file (a history, the audit), as the last committed change left them: a change still
+    /// being applied (or interrupted by a crash) is read as applied (<see cref="PendingText"/>), and a last line without its
+    /// newline that is not JSON (a write torn by a crash or a full disk under an older release) is left out.
+    /// </summary>
+    private List<string> ReadLines(string path)
     {
         var lines = new List<string>();
-        if (RecordExists(path))
+        var text = PendingText(path) ?? (RecordExists(path) ? File.ReadAllText(path) : null);
+        if (text is null)
         {
-            foreach (var line in File.ReadAllLines(path))
+            return lines;
+        }
+
+        foreach (var line in text.Split('\n'))
+        {
+            var trimmed = line.TrimEnd('\r');
+            if (trimmed.Length > 0)
             {
-                if (line.Length > 0)
-                {
-                    lines.Add(line);
-                }
+                lines.Add(trimmed);
             }
         }
 
+        if (lines.Count > 0 && !text.EndsWith('\n') && !IsJson(lines[^1]))
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+
         return lines;
+    }
+
+    /// <summary>Whether <paramref name="line"/> is one JSON value (a record, whatever its fields).</summary>
+    private static bool IsJson(string line)
+    {
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(line);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
     /// The last <paramref name="count"/> non-empty lines of the file (oldest first), read backwards from its end in blocks:
     /// a long file costs what those lines cost, not what the whole file does.
     /// </summary>
-    private static List<string> TailLines(string path, long count)
+    private List<string> TailLines(string path, long count)
     {
         const int Block = 64 * 1024;
+        if (PendingText(path) is not null)
+        {
+            // A change being applied, or left by a crash: read as applied (rare; the whole file is read).
+            var all = ReadLines(path);
+            return all.Count > count ? all.GetRange(all.Count - (int)count, (int)count) : all;
+        }
+
         var lines = new List<string>();
         if (!RecordExists(path))
         {
             return lines;
         }
+
+        // One line more than asked: the last may be a torn write, left out below.
+        var wanted = count + 1;
 
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         var start = RandomAccess.GetLength(file);
@@ -658,7 +696,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
             tail.CopyTo(grown, size);
             tail = grown;
-            if (CompleteLines(tail, start == 0) > count)
+            if (CompleteLines(tail, start == 0) > wanted)
             {
                 break;
             }
@@ -677,6 +715,11 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             {
                 lines.Add(System.Text.Encoding.UTF8.GetString(line));
             }
+        }
+
+        if (lines.Count > 0 && tail.Length > 0 && tail[^1] != (byte)'\n' && !IsJson(lines[^1]))
+        {
+            lines.RemoveAt(lines.Count - 1);
         }
 
         return lines.Count > count ? lines.GetRange(lines.Count - (int)count, (int)count) : lines;
@@ -739,118 +782,483 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
 
         var deadline = DateTime.UtcNow + s_lockTimeout;
+        FileStream held;
         while (true)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                Fault?.Invoke("lock", path);
+                held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                break;
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException e) when (IsHeldByAnother(e) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (IOException e) when (IsHeldByAnother(e))
             {
                 throw new RegistryException($"registry lock {path} was held by another command for more than {s_lockTimeout.TotalSeconds:F0} s; try again (a lock is released when its process ends)", e);
             }
+            catch (IOException e)
+            {
+                // A read-only file system, a full disk, an I/O error: said at once (until 2026-12-08 every one of them was
+                // retried for 30 s and then called a lock held by another command).
+                throw new RegistryException($"registry lock {path} cannot be taken: {e.Message}", e);
+            }
+        }
+
+        try
+        {
+            // What a command that died while holding the lock left: a change it had committed but not yet applied is
+            // completed, and the files it wrote aside are removed (all of them are written under the lock).
+            CompletePendingChange();
+            RemoveStaleTemporaryFiles();
+            return held;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The lock could not be taken because another open handle holds it (and only then is it worth waiting).</summary>
+    private static bool IsHeldByAnother(IOException e) =>
+        e.HResult is 11 or 35 // EWOULDBLOCK/EAGAIN from flock on Linux, macOS
+            or unchecked((int)0x80070020) or unchecked((int)0x80070021); // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
+
+    /// <summary>
+    /// Fault injection for tests: called with what the registry is about to do ("lock", "stage", "journal", "append",
+    /// "rename") and the file, before it does it (for "append", after half the record is written); it may throw, as a full
+    /// disk or a read-only file system would (an <see cref="IOException"/>), or as a process killed there would
+    /// (<see cref="SimulatedCrashException"/>: nothing is cleaned up).
+    /// </summary>
+    internal Action<string, string>? Fault { get; set; }
+
+    /// <summary>Thrown by a <see cref="Fault"/> hook to stop a change where it is, as if its process had been killed.</summary>
+    internal sealed class SimulatedCrashException : Exception
+    {
+        public SimulatedCrashException()
+            : base("simulated crash")
+        {
         }
     }
 
     /// <summary>
-    /// One change to several registry files that a failure leaves as it found them: every file is opened, or its new content
-    /// written to a temporary file beside it, before any is changed (a directory in a record's place, a read-only file, a
-    /// full disk fail there); then the appends are written (the audit record among them) and the replacements renamed into
-    /// place. A pointer written before its audit record moved without one when the audit could not be written, and a
-    /// promotion over two surveys moved one of them when the other's history could not be.
+    /// The change committed but not yet wholly applied: written whole (aside, then renamed into place) before any record
+    /// file is touched, and deleted once every file says what it says. Its presence is the commit point of a change.
     /// </summary>
-    private sealed class StagedChange : IDisposable
+    private string JournalPath => Path.Combine(_meta, "change.json");
+
+    private ChangeJournal? ReadJournal()
     {
-        private readonly List<(FileStream File, byte[] Text)> _appends = [];
-        private readonly List<(string Temp, string Path)> _replacements = [];
-        private readonly List<string> _deletions = [];
-        private readonly List<string> _created = [];
-        private bool _committed;
+        string text;
+        try
+        {
+            text = File.ReadAllText(JournalPath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        return RegistryJson.Deserialize<ChangeJournal>(text, JournalPath);
+    }
+
+    /// <summary>
+    /// A record file's text as the pending change (<see cref="JournalPath"/>) makes it, or null when no change is pending
+    /// for it: readers see a change whole from its commit point on, whether or not its files have been written yet.
+    /// </summary>
+    private string? PendingText(string path)
+    {
+        if (!File.Exists(JournalPath) || ReadJournal() is not { } journal)
+        {
+            return null;
+        }
+
+        var relative = Path.GetRelativePath(_meta, path);
+        foreach (var replacement in journal.Replacements)
+        {
+            if (replacement.Path == relative)
+            {
+                return replacement.Content;
+            }
+        }
+
+        foreach (var append in journal.Appends)
+        {
+            if (append.Path == relative)
+            {
+                var before = Array.Empty<byte>();
+                if (File.Exists(path))
+                {
+                    using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    before = new byte[Math.Min(append.Length, RandomAccess.GetLength(file))];
+                    var read = 0;
+                    while (read < before.Length && RandomAccess.Read(file, before.AsSpan(read), read) is var n and > 0)
+                    {
+                        read += n;
+                    }
+                }
+
+                return Encoding.UTF8.GetString(before) + append.Text;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether the pending change leaves the record there (null: it does not touch it).</summary>
+    private bool? PendingExists(string path)
+    {
+        if (!File.Exists(JournalPath) || ReadJournal() is not { } journal)
+        {
+            return null;
+        }
+
+        var relative = Path.GetRelativePath(_meta, path);
+        foreach (var replacement in journal.Replacements)
+        {
+            if (replacement.Path == relative)
+            {
+                return replacement.Content is not null;
+            }
+        }
+
+        return journal.Appends.Any(a => a.Path == relative) ? true : null;
+    }
+
+    /// <summary>Applies a change its command committed but did not finish (killed, or its disk full after the commit point).</summary>
+    private void CompletePendingChange()
+    {
+        if (ReadJournal() is not { } journal)
+        {
+            return;
+        }
+
+        var tag = "." + Guid.NewGuid().ToString("N")[..8];
+        var renamed = 0;
+        Apply(journal, journal.Replacements.Select(r => (Temp: (string?)null, r)).ToList(), tag, ref renamed);
+        File.Delete(JournalPath);
+    }
+
+    /// <summary>
+    /// Writes a committed change's files: each append at the length its file had when the change was made (a torn
+    /// write of an earlier try cut off first), then each replacement and deletion. Idempotent: a crash part-way is completed
+    /// by doing it again.
+    /// </summary>
+    private void Apply(ChangeJournal journal, List<(string? Temp, JournalReplacement Replacement)> replacements, string tag, ref int renamed)
+    {
+        foreach (var append in journal.Appends)
+        {
+            var path = Path.Combine(_meta, append.Path);
+            using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            if (file.Length > append.Length)
+            {
+                file.SetLength(append.Length);
+            }
+
+            file.Seek(0, SeekOrigin.End);
+            var bytes = Encoding.UTF8.GetBytes(append.Text);
+            file.Write(bytes, 0, bytes.Length / 2);
+            Fault?.Invoke("append", path);
+            file.Write(bytes, bytes.Length / 2, bytes.Length - (bytes.Length / 2));
+            file.Flush(flushToDisk: true);
+        }
+
+        foreach (var (staged, replacement) in replacements)
+        {
+            var path = Path.Combine(_meta, replacement.Path);
+            Fault?.Invoke("rename", path);
+            if (replacement.Content is null)
+            {
+                File.Delete(path);
+                renamed++;
+                continue;
+            }
+
+            var temp = staged ?? WriteAside(path, replacement.Content, tag);
+            File.Move(temp, path, overwrite: true);
+            renamed++;
+        }
+    }
+
+    /// <summary>Writes <paramref name="content"/> to a temporary file beside <paramref name="path"/>, on disk; returns its name.</summary>
+    private string WriteAside(string path, string content, string tag)
+    {
+        var temp = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + tag;
+        try
+        {
+            Fault?.Invoke(path == JournalPath ? "journal" : "stage", path);
+            using var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None);
+            file.Write(Encoding.UTF8.GetBytes(content));
+            file.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is not SimulatedCrashException)
+        {
+            TryDelete(temp);
+            throw;
+        }
+
+        return temp;
+    }
+
+    /// <summary>
+    /// Removes the files written aside (<c>*.tmp-PID…</c>) in the folders whose files are written only under the lock: any
+    /// there while this command holds it were left by a command that died, or failed without cleaning up.
+    /// </summary>
+    private void RemoveStaleTemporaryFiles()
+    {
+        var surveys = Path.Combine(_meta, "surveys");
+        var folders = new List<string> { _meta, Path.Combine(_meta, "models") };
+        if (Directory.Exists(surveys))
+        {
+            foreach (var survey in Directory.GetDirectories(surveys))
+            {
+                folders.Add(survey);
+                folders.Add(Path.Combine(survey, "shadow-stats"));
+            }
+        }
+
+        foreach (var folder in folders)
+        {
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(folder, "*.tmp-*"))
+            {
+                TryDelete(file);
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next command holding the lock.
+        }
+    }
+
+    /// <summary>What a pending change appends to one record file, and the file's length before it (relative to .registry).</summary>
+    internal sealed record JournalAppend(string Path, long Length, string Text);
+
+    /// <summary>What a pending change writes in place of one record file (null: deletes it).</summary>
+    internal sealed record JournalReplacement(string Path, string? Content);
+
+    internal sealed record ChangeJournal(IReadOnlyList<JournalAppend> Appends, IReadOnlyList<JournalReplacement> Replacements);
+
+    /// <summary>
+    /// One change to several registry files, all or nothing for every reader and for a crash or a full disk part-way: every
+    /// file is checked and every replacement written aside first (a directory in a record's place, a read-only file, a
+    /// full disk fail there, before anything is changed); then the whole change is written to <see cref="JournalPath"/>
+    /// (the commit point: readers read the registry as changed from then on); then the appends are written (the audit
+    /// record among them) and the replacements renamed into place, and the journal deleted. A failure before the commit
+    /// point changes nothing; one while the files are written cuts the appends back and deletes the journal, so nothing is
+    /// changed either; a crash after the commit point is completed by the next command that takes the lock. Until
+    /// 2026-12-08 the appends were written in place first: a full disk or a kill before the pointer's rename left the
+    /// history grown and a torn audit line, and the pointer where it was.
+    /// </summary>
+    private sealed class StagedChange(DirectoryModelRegistry owner) : IDisposable
+    {
+        private readonly List<JournalAppend> _appends = [];
+        private readonly List<JournalReplacement> _replacements = [];
+        private readonly List<string> _staged = [];
+        private readonly HashSet<string> _created = [];
+        private readonly string _tag = "." + Guid.NewGuid().ToString("N")[..8];
+        private bool _crashed;
 
         public void Append(string path, string text)
         {
             NotADirectory(path);
-            if (!File.Exists(path))
+            var length = 0L;
+            if (File.Exists(path))
+            {
+                using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                length = file.Length;
+
+                // A last line cut short (a torn write of an older release, a hand edit without its newline) would take the
+                // next record into it: a record is ended with its newline, and a torn one that is not JSON is cut off.
+                if (length > 0)
+                {
+                    file.Seek(-1, SeekOrigin.End);
+                    if (file.ReadByte() != '\n')
+                    {
+                        var lastLine = LastLineStart(file);
+                        file.Seek(lastLine, SeekOrigin.Begin);
+                        var bytes = new byte[length - lastLine];
+                        file.ReadExactly(bytes);
+                        if (IsJson(Encoding.UTF8.GetString(bytes)))
+                        {
+                            text = "\n" + text;
+                        }
+                        else
+                        {
+                            length = lastLine;
+                        }
+                    }
+                }
+            }
+            else
             {
                 _created.Add(path);
             }
 
-            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-            _appends.Add((file, Encoding.UTF8.GetBytes(text)));
-
-            // A last line cut short (a torn write, a hand edit without its newline) would take the next record into it.
-            if (file.Length > 0)
+            var relative = Path.GetRelativePath(owner._meta, path);
+            var existing = _appends.FindIndex(a => a.Path == relative);
+            if (existing >= 0)
             {
-                file.Seek(-1, SeekOrigin.End);
-                if (file.ReadByte() != '\n')
-                {
-                    _appends[^1] = (file, [(byte)'\n', .. _appends[^1].Text]);
-                }
+                _appends[existing] = _appends[existing] with { Text = _appends[existing].Text + text };
             }
-
-            file.Seek(0, SeekOrigin.End);
+            else
+            {
+                _appends.Add(new JournalAppend(relative, length, text));
+            }
         }
 
         public void Replace(string path, string content)
         {
             NotADirectory(path);
-            var temp = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _replacements.Add((temp, path));
-            File.WriteAllText(temp, content);
+            _replacements.Add(new JournalReplacement(Path.GetRelativePath(owner._meta, path), content));
         }
 
         public void Delete(string path)
         {
             NotADirectory(path);
-            _deletions.Add(path);
+            _replacements.Add(new JournalReplacement(Path.GetRelativePath(owner._meta, path), null));
         }
 
         public void Commit()
         {
-            foreach (var (file, text) in _appends)
+            try
             {
-                file.Write(text);
-                file.Flush(flushToDisk: true);
+                CommitCore();
+            }
+            catch (SimulatedCrashException)
+            {
+                _crashed = true;
+                throw;
+            }
+        }
+
+        private void CommitCore()
+        {
+            // Everything written aside first: a full disk or a read-only file fails here, with nothing changed.
+            var replacements = new List<(string? Temp, JournalReplacement Replacement)>();
+            try
+            {
+                foreach (var replacement in _replacements)
+                {
+                    var temp = replacement.Content is null ? null : owner.WriteAside(Path.Combine(owner._meta, replacement.Path), replacement.Content, _tag);
+                    if (temp is not null)
+                    {
+                        _staged.Add(temp);
+                    }
+
+                    replacements.Add((temp, replacement));
+                }
+
+                var journal = new ChangeJournal(_appends, _replacements);
+                var journalTemp = owner.WriteAside(owner.JournalPath, RegistryJson.Serialize(journal), _tag);
+                File.Move(journalTemp, owner.JournalPath, overwrite: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new RegistryException($"the registry change could not be written in {owner._meta}: {e.Message}; nothing was changed", e);
             }
 
-            foreach (var (temp, path) in _replacements)
+            // Committed: readers see the change from here on.
+            var renamed = 0;
+            try
             {
-                File.Move(temp, path, overwrite: true);
+                owner.Apply(new ChangeJournal(_appends, _replacements), replacements, _tag, ref renamed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (renamed == 0 && Undo())
+                {
+                    throw new RegistryException($"the registry change could not be written in {owner._meta}: {e.Message}; nothing was changed", e);
+                }
+
+                throw new RegistryException($"the registry change could not be completed in {owner._meta}: {e.Message}; it is recorded in {owner.JournalPath}, and the next registry command completes it", e);
             }
 
-            _replacements.Clear();
-            foreach (var path in _deletions)
-            {
-                File.Delete(path);
-            }
+            _staged.Clear();
+            File.Delete(owner.JournalPath);
+        }
 
-            _committed = true;
+        /// <summary>Cuts every append back and withdraws the journal (before any rename); false when that fails too.</summary>
+        private bool Undo()
+        {
+            try
+            {
+                foreach (var append in _appends)
+                {
+                    var path = Path.Combine(owner._meta, append.Path);
+                    if (!File.Exists(path))
+                    {
+                        continue;
+                    }
+
+                    if (_created.Contains(path))
+                    {
+                        // Made by this change: gone again, as it was.
+                        File.Delete(path);
+                        continue;
+                    }
+
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                    stream.SetLength(Math.Min(append.Length, stream.Length));
+                    stream.Flush(flushToDisk: true);
+                }
+
+                File.Delete(owner.JournalPath);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
         }
 
         public void Dispose()
         {
-            foreach (var (file, _) in _appends)
+            if (_crashed)
             {
-                file.Dispose();
+                return;
             }
 
-            foreach (var (temp, _) in _replacements)
+            foreach (var temp in _staged)
             {
-                File.Delete(temp);
+                TryDelete(temp);
             }
+        }
 
-            // A file opened for an append that never came was made empty by the opening: gone again, as it was.
-            foreach (var path in _committed ? [] : _created)
+        private static long LastLineStart(FileStream file)
+        {
+            var position = file.Length - 1;
+            var buffer = new byte[4096];
+            while (position > 0)
             {
-                if (new FileInfo(path) is { Exists: true, Length: 0 })
+                var size = (int)Math.Min(buffer.Length, position);
+                file.Seek(position - size, SeekOrigin.Begin);
+                file.ReadExactly(buffer, 0, size);
+                var newline = buffer.AsSpan(0, size).LastIndexOf((byte)'\n');
+                if (newline >= 0)
                 {
-                    File.Delete(path);
+                    return position - size + newline + 1;
                 }
+
+                position -= size;
             }
+
+            return 0;
         }
 
         private static void NotADirectory(string path)

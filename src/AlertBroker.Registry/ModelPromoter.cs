@@ -393,6 +393,13 @@ public sealed class ModelPromoter(IModelRegistry registry)
     {
         var active = await registry.GetActiveAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"no model is active for {survey}");
         var previous = await registry.GetPreviousAsync(survey, cancellationToken).ConfigureAwait(false) ?? throw new RegistryException($"{survey} has no earlier model to roll back to");
+        if (previous.Ref == active.Ref)
+        {
+            // A history entry an interrupted change of an older release left (the directory registry appended it before it
+            // moved the pointer): "rolled back ztf: m@2 → m@2", exit 0, changed nothing.
+            throw new RegistryException($"a rollback would restore {previous.Ref}, the active model itself, for {survey} (a history entry left by an interrupted change): nothing was rolled back; remove that entry from the survey's history to roll back further");
+        }
+
 
         // As a promotion: the model rolled back to must still be one a worker can serve (its stored bytes match their hash,
         // it loads and scores). Before, a rollback to corrupted bytes reported success and every worker refused the model.

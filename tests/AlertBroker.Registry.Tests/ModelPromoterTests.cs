@@ -109,6 +109,26 @@ public sealed class ModelPromoterTests : IDisposable
         await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("ztf", "carol", null));
     }
 
+    // Found by the registry hunt (2026-12-08): a history that ends with the active model itself (left by a promotion killed
+    // or out of disk under an older release) made `models rollback` print "rolled back ztf: m@2 → m@2", exit 0.
+    [Fact]
+    public async Task Rollback_HistoryEndsWithTheActiveModelItself_IsRefusedNotANoOpSuccess()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        await _promoter.PromoteAsync(new ModelRef("m", "2"), new PromotionOptions());
+        var history = Path.Combine(_root, ".registry", "surveys", "ztf", "history.jsonl");
+        File.AppendAllText(history, File.ReadAllText(Path.Combine(_root, ".registry", "surveys", "ztf", "active.json")) + "\n");
+        var auditBefore = (await _registry.GetAuditAsync()).Count;
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => _promoter.RollbackAsync("ztf", "carol", null));
+
+        Assert.Contains("a rollback would restore m@2, the active model itself", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new ModelRef("m", "2"), (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(auditBefore, (await _registry.GetAuditAsync()).Count);
+    }
+
     [Fact]
     public async Task Promote_Unregistered_IsRefused()
     {

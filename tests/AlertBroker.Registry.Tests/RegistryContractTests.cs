@@ -679,6 +679,113 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         Assert.Empty(Directory.GetFiles(meta, "*.tmp-*", SearchOption.AllDirectories));
     }
 
+    // Found by the registry hunt (2026-12-08): a full disk while a promotion appended its audit record left the history
+    // grown by the active model, a torn audit line (every later `models status` exit 1) and active.json.tmp-PID behind,
+    // with the pointer where it was; `models rollback` then "rolled back" to the active model itself.
+    [Theory]
+    [InlineData("stage", "active.json")]
+    [InlineData("journal", "change.json")]
+    [InlineData("append", "history.jsonl")]
+    [InlineData("append", "audit.jsonl")]
+    public async Task Change_DiskFullPartWay_ChangesNothingAndLeavesNothingBehind(string stage, string file)
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+        var meta = Path.Combine(registry.Root, ".registry");
+        var before = RecordFiles(meta);
+        registry.Fault = (what, path) =>
+        {
+            if (what == stage && Path.GetFileName(path) == file)
+            {
+                throw new IOException("No space left on device", 28);
+            }
+        };
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("ztf", v2, v1, Record("promote", v2, v1)));
+
+        Assert.Contains("No space left on device; nothing was changed", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, RecordFiles(meta));
+        registry.Fault = null;
+        Assert.Equal(v2.Ref, (await registry.GetSurveyAsync("ztf")).Active!.Ref);
+        Assert.Equal(v1.Ref, (await registry.GetSurveyAsync("ztf")).Previous!.Ref);
+        Assert.Equal(2, (await registry.GetRecentAuditAsync(10)).Records.Count);
+        Assert.Equal(v1.Ref, (await registry.RollbackAsync("ztf", v2, Record("rollback", v2, v1))).Ref);
+    }
+
+    // The same found with kill -9 between the appends and the pointer's rename: the audit recorded a promotion that never
+    // happened and the history held the active model twice. A change is now committed by one rename (its journal): killed
+    // before, nothing changed; killed after, readers see it whole and the next command holding the lock completes it.
+    [Theory]
+    [InlineData("stage", false)]
+    [InlineData("journal", false)]
+    [InlineData("append", true)]
+    [InlineData("rename", true)]
+    public async Task Change_KilledPartWay_IsWholeOrAbsentForReaders_AndTheNextCommandTidiesUp(string stage, bool committed)
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var meta = Path.Combine(registry.Root, ".registry");
+        registry.Fault = (what, path) =>
+        {
+            if (what == stage && Path.GetFileName(path) is "audit.jsonl" or "active.json" or "change.json")
+            {
+                throw new DirectoryModelRegistry.SimulatedCrashException();
+            }
+        };
+
+        await Assert.ThrowsAsync<DirectoryModelRegistry.SimulatedCrashException>(() => registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2)));
+
+        // Another process reads what the killed one left.
+        var reader = new DirectoryModelRegistry(registry.Root);
+        var survey = await reader.GetSurveyAsync("ztf");
+        Assert.Equal(committed ? v2.Ref : v1.Ref, survey.Active!.Ref);
+        Assert.Equal(committed ? v1.Ref : null, survey.Previous?.Ref);
+        Assert.Equal(committed ? ["m@1", "m@2"] : ["m@1"], (await reader.GetRecentAuditAsync(10)).Records.Select(r => r.To));
+        Assert.Equal(committed ? ["m@1", "m@2"] : ["m@1"], (await reader.GetAuditAsync()).Select(r => r.To));
+
+        // The next command holding the lock completes (or forgets) it, and removes what was written aside.
+        await reader.SetMetadataSourceAsync(Declaration("ztf", "label", csv: "/data/labels.csv"), Record("metadata-set"));
+        Assert.Empty(Directory.GetFiles(meta, "*.tmp-*", SearchOption.AllDirectories));
+        Assert.False(File.Exists(Path.Combine(meta, "change.json")));
+        var history = Path.Combine(meta, "surveys", "ztf", "history.jsonl");
+        Assert.Equal(committed ? 1 : 0, File.Exists(history) ? File.ReadAllLines(history).Length : 0);
+        Assert.Equal(committed ? ["m@1", "m@2", string.Empty] : ["m@1", string.Empty], File.ReadAllLines(Path.Combine(meta, "audit.jsonl")).Select(l => RegistryJson.Deserialize<PromotionRecord>(l, "audit").To));
+        Assert.Equal(committed ? v2.Ref : v1.Ref, (await reader.GetActiveAsync("ztf"))!.Ref);
+    }
+
+    // What a kill or a full disk left under an older release: a torn last audit line (every `models status` failed on it,
+    // exit 1) and an active.json.tmp-PID (never removed).
+    [Fact]
+    public async Task Audit_TornLastLineLeftByAnOlderRelease_IsLeftOutByReaders_AndCutOffByTheNextChange()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var v2 = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+        var meta = Path.Combine(registry.Root, ".registry");
+        var audit = Path.Combine(meta, "audit.jsonl");
+        File.AppendAllText(audit, "{\"action\":\"promote\",\"survey\":\"ztf\",\"utc\":\"2026-12-0");
+        var stale = Path.Combine(meta, "surveys", "ztf", "active.json.tmp-999999");
+        File.WriteAllText(stale, "{}");
+
+        Assert.Equal(["m@1"], (await registry.GetRecentAuditAsync(10)).Records.Select(r => r.To));
+        Assert.Equal(["m@1"], (await registry.GetAuditAsync()).Select(r => r.To));
+
+        await registry.SetActiveAsync("ztf", v1, v2, Record("promote", v1, v2));
+
+        Assert.Equal(["m@1", "m@2"], (await registry.GetAuditAsync()).Select(r => r.To));
+        Assert.Equal(2, File.ReadAllLines(audit).Length);
+        Assert.False(File.Exists(stale));
+    }
+
+    private static SortedDictionary<string, string> RecordFiles(string meta) =>
+        new(Directory.GetFiles(meta, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "lock").ToDictionary(f => Path.GetRelativePath(meta, f), File.ReadAllText), StringComparer.Ordinal);
+
     // A last audit line without its newline (a hand edit, a torn write) took the next record into the same line.
     [Fact]
     public async Task Audit_LastLineWithoutItsNewline_TheNextRecordIsALineOfItsOwn()
