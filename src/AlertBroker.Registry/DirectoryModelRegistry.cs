@@ -235,22 +235,35 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
         // Every survey's compare-and-set is checked, and everything serialised, before anything is written: the pointers move
         // together, and never without their audit records.
-        var writes = new List<(string Survey, ActivePointer? Current, string Pointer)>(moves.Count);
+        // The metadata sources each model needs are checked here too, under the same lock as `models metadata remove`:
+        // checked before it (in the promoter), a source removed meanwhile left an active model no worker would serve.
+        var writes = new List<(string Survey, ActivePointer? Current, string Pointer, bool ClearShadow)>(moves.Count);
         var audit = new StringBuilder();
-        foreach (var (survey, expectedCurrent, next, record) in moves)
+        var declared = ReadMetadata();
+        foreach (var move in moves)
         {
+            var (survey, expectedCurrent, next, record) = move;
             var current = ReadPointer(ActivePath(survey), survey, PointerRoles.Active);
             if (PackageDescriptions.Identity(current) != PackageDescriptions.Identity(expectedCurrent))
             {
                 throw new RegistryException(RegistryNames.ConflictMessage(survey, moves.Count));
             }
 
-            writes.Add((survey, current, RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active })));
+            CheckSourcesDeclared(declared, next.Ref, survey, move.RequiredSources);
+            writes.Add((survey, current, RegistryJson.Serialize(next with { Survey = survey, Role = PointerRoles.Active }), false));
             audit.Append(RegistryJson.Serialize(record with { Survey = survey })).Append('\n');
+
+            // Promoting the shadow ends its shadowing, in the same change: a shadow set meanwhile to the model promoted
+            // would otherwise be scored beside itself.
+            if (ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow) is { } shadow && shadow.Ref == next.Ref)
+            {
+                writes[^1] = writes[^1] with { ClearShadow = true };
+                audit.Append(RegistryJson.Serialize(RegistryNames.ShadowClearedByPromotion(survey, next, record))).Append('\n');
+            }
         }
 
         using var change = new StagedChange(this);
-        foreach (var (survey, current, pointer) in writes)
+        foreach (var (survey, current, pointer, clearShadow) in writes)
         {
             Directory.CreateDirectory(SurveyDirectory(survey));
             if (current is not null)
@@ -259,6 +272,10 @@ public sealed class DirectoryModelRegistry : IModelRegistry
             }
 
             change.Replace(ActivePath(survey), pointer);
+            if (clearShadow)
+            {
+                change.Delete(ShadowPath(survey));
+            }
         }
 
         change.Append(AuditPath, audit.ToString());
@@ -317,6 +334,29 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         }
 
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+
+        // Checked under the lock, as promotions are: a shadow set from what was read before (another operator's shadow,
+        // the model promoted meanwhile, a source removed meanwhile) is refused, and nothing is set.
+        var declared = ReadMetadata();
+        foreach (var move in moves)
+        {
+            var current = ReadPointer(ShadowPath(move.Survey), move.Survey, PointerRoles.Shadow);
+            if (move.CompareAndSet && PackageDescriptions.Identity(current) != PackageDescriptions.Identity(move.ExpectedCurrent))
+            {
+                throw new RegistryException(RegistryNames.ShadowConflictMessage(move.Survey, moves.Count));
+            }
+
+            if (move.Shadow is { } shadow)
+            {
+                if (ReadPointer(ActivePath(move.Survey), move.Survey, PointerRoles.Active) is { } active && active.Ref == shadow.Ref)
+                {
+                    throw new RegistryException(RegistryNames.ShadowIsActiveMessage(shadow.Ref.ToString(), move.Survey));
+                }
+
+                CheckSourcesDeclared(declared, shadow.Ref, move.Survey, move.RequiredSources);
+            }
+        }
+
         using var change = new StagedChange(this);
         foreach (var (survey, pointer) in writes)
         {
@@ -388,11 +428,23 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     {
         ArgumentNullException.ThrowIfNull(record);
         var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
         var list = ReadMetadata();
         if (list.RemoveAll(d => d.Survey == survey && d.Source == source) == 0)
         {
             return false;
+        }
+
+        // Under the lock that promotions and shadows take: checked before it, a model promoted meanwhile kept a source
+        // no longer declared.
+        if (RegistryNames.IsSurvey(survey))
+        {
+            var needing = await ModelPromoter.ModelsNeedingSourceAsync(this, ReadPointer(ActivePath(survey), survey, PointerRoles.Active), ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow), source, cancellationToken).ConfigureAwait(false);
+            if (needing.Count > 0)
+            {
+                throw new RegistryException(ModelPromoter.NeedingSourceMessage(needing, survey, source));
+            }
         }
 
         using var change = new StagedChange(this);
@@ -510,6 +562,17 @@ public sealed class DirectoryModelRegistry : IModelRegistry
 
     private ActivePointer? ReadPointer(string path, string survey, string role) =>
         RecordExists(path) ? ReadJson<ActivePointer>(path) with { Survey = survey, Role = role } : null;
+
+    private static void CheckSourcesDeclared(List<MetadataSourceDeclaration> declared, ModelRef model, string survey, IReadOnlyList<string> sources)
+    {
+        foreach (var source in sources)
+        {
+            if (!declared.Any(d => d.Survey == survey && d.Source == source))
+            {
+                throw new RegistryException(RegistryNames.MissingSourceMessage(model.ToString(), survey, source));
+            }
+        }
+    }
 
     private List<MetadataSourceDeclaration> ReadMetadata()
     {

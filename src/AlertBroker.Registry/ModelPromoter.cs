@@ -285,7 +285,16 @@ public sealed class ModelPromoter(IModelRegistry registry)
                 By = options.By,
             };
             records.Add(record);
-            moves.Add(new PointerMove(survey, actives[survey], candidatePointer with { SinceUtc = utc }, record));
+            moves.Add(new PointerMove(survey, actives[survey], candidatePointer with { SinceUtc = utc }, record) { RequiredSources = RequiredSources(package.Manifest) });
+        }
+
+        var shadowed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var survey in surveys.Keys)
+        {
+            if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == candidate)
+            {
+                shadowed.Add(survey);
+            }
         }
 
         // Every survey's pointer moves in one change, or none does: before, a promotion to ztf and lsst could move ztf and
@@ -305,10 +314,9 @@ public sealed class ModelPromoter(IModelRegistry registry)
             var survey = record.Survey!;
             findings.Add(record.Forced ? $"{survey}: FORCED: promoted although a check failed; the audit record says so" : $"{survey}: promoted");
 
-            // The shadowed candidate is now the active model: stop scoring it twice.
-            if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == candidate)
+            // The shadowed candidate is now the active model: the registry stopped scoring it twice in the same change.
+            if (shadowed.Contains(survey))
             {
-                await ClearShadowAsync(survey, options.By, $"{candidate} was promoted", cancellationToken).ConfigureAwait(false);
                 findings.Add($"{survey}: the shadow {candidate} was promoted, so shadowing stops");
             }
         }
@@ -350,6 +358,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         foreach (var (survey, forced) in surveys)
         {
             var previous = await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false);
+
             var record = new PromotionRecord
             {
                 Action = "shadow",
@@ -362,11 +371,21 @@ public sealed class ModelPromoter(IModelRegistry registry)
                 By = options.By,
             };
             records.Add(record);
-            moves.Add(new ShadowMove(survey, Pointer(registered, utc), record));
+            moves.Add(new ShadowMove(survey, Pointer(registered, utc), record) { CompareAndSet = true, ExpectedCurrent = previous, RequiredSources = RequiredSources(package.Manifest) });
         }
 
-        // Every survey's shadow is set in one change, or none is.
-        await registry.SetShadowAsync(moves, cancellationToken).ConfigureAwait(false);
+        // Every survey's shadow is set in one change, or none is, and only while each is still what was read above (as
+        // promotions are): ten operators shadowing at once were each told "shadowing X" while one of them won.
+        try
+        {
+            await registry.SetShadowAsync(moves, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException e)
+        {
+            findings.Add("refused: " + e.Message);
+            return new PromotionResult(false, findings, null);
+        }
+
         foreach (var (survey, forced) in surveys)
         {
             findings.Add($"{survey}: workers now also score every alert with {candidate}{(forced ? " (FORCED: the model does not declare the survey)" : string.Empty)}");
@@ -385,7 +404,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         }
 
         var record = new PromotionRecord { Action = "shadow-clear", Survey = survey, Utc = DateTimeOffset.UtcNow, From = current.Ref.ToString(), To = string.Empty, Reason = reason, By = by };
-        await registry.SetShadowAsync(survey, null, record, cancellationToken).ConfigureAwait(false);
+        await registry.SetShadowAsync([new ShadowMove(survey, null, record) { CompareAndSet = true, ExpectedCurrent = current }], cancellationToken).ConfigureAwait(false);
         return record;
     }
 
@@ -458,8 +477,18 @@ public sealed class ModelPromoter(IModelRegistry registry)
     public async Task<IReadOnlyList<string>> ModelsNeedingSourceAsync(string survey, string source, CancellationToken cancellationToken = default)
     {
         var pointers = await registry.GetSurveyAsync(survey, cancellationToken).ConfigureAwait(false);
+        return await ModelsNeedingSourceAsync(registry, pointers.Active, pointers.Shadow, source, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What refusing to remove a source that <paramref name="needing"/> need says.</summary>
+    public static string NeedingSourceMessage(IReadOnlyList<string> needing, string survey, string source) =>
+        $"refused: {string.Join(" and ", needing)} needs {survey}/{source}: promote (or roll back to) a model that does not, or clear the shadow, before removing its source";
+
+    /// <summary>Which of the two pointers' models need <paramref name="source"/>; the registries ask it inside their atomic step.</summary>
+    internal static async Task<IReadOnlyList<string>> ModelsNeedingSourceAsync(IModelRegistry registry, ActivePointer? active, ActivePointer? shadow, string source, CancellationToken cancellationToken)
+    {
         var needing = new List<string>();
-        foreach (var (pointer, role) in new[] { (pointers.Active, "active"), (pointers.Shadow, "shadow") })
+        foreach (var (pointer, role) in new[] { (active, "active"), (shadow, "shadow") })
         {
             if (pointer is not null
                 && await registry.GetManifestAsync(pointer.Ref, cancellationToken).ConfigureAwait(false) is { EffectiveRequiresMetadata: true } manifest
@@ -646,6 +675,10 @@ public sealed class ModelPromoter(IModelRegistry registry)
         findings.Add(text);
         return ok;
     }
+
+    /// <summary>The sources a model cannot be served without (none when its metadata is optional).</summary>
+    private static IReadOnlyList<string> RequiredSources(ModelManifest manifest) =>
+        manifest.EffectiveRequiresMetadata ? [.. manifest.EffectiveMetadata.Select(m => m.Source).Distinct(StringComparer.Ordinal)] : [];
 
     private static ActivePointer Pointer(RegisteredModel model, DateTimeOffset since) =>
         new() { Name = model.Name, Version = model.Version, Sha256 = model.Sha256, SinceUtc = since };

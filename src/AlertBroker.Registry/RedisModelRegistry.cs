@@ -49,6 +49,20 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
           if not (name and version and sha) then return '?' end
           return name .. '@' .. version .. '#' .. sha
         end
+        local function ref(json)
+          if not json then return '' end
+          local ok, m = pcall(cjson.decode, json)
+          if not ok or type(m) ~= 'table' then return '?' end
+          local name, version = field(m, 'name'), field(m, 'version')
+          if not (name and version) then return '?' end
+          return name .. '@' .. version
+        end
+        local function undeclared(metadata, fields)
+          for f in string.gmatch(fields, '[^\n]+') do
+            if redis.call('HEXISTS', metadata, f) == 0 then return f end
+          end
+          return nil
+        end
         """ + "\n";
 
     // Checks each KEYS[i] against the type the registry keeps there ('' skips) before a script writes anything: Redis does
@@ -73,29 +87,39 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return 1
         """;
 
-    // Moves one or more surveys' active pointers, all or none: every survey's compare-and-set (and every key's type) is
-    // checked before anything is written. KEYS: audit, surveys, then active:S and history:S for each survey. ARGV: channel,
-    // then for each survey: expected identity, pointer, record, survey, event.
+    // Moves one or more surveys' active pointers, all or none: every survey's compare-and-set, the metadata sources its
+    // model needs (declared for the survey, checked here and not before the script: a source removed meanwhile left an
+    // active model no worker serves) and every key's type are checked before anything is written. A survey whose shadow is
+    // the model promoted stops shadowing it in the same step. KEYS: audit, surveys, metadata, then active:S, history:S and
+    // shadow:S for each survey. ARGV: channel, then for each survey: expected identity, pointer, record, survey, event,
+    // required "SURVEY/SOURCE" fields (newline-separated), the model's NAME@VERSION, shadow-clear record, shadow-clear event.
     private const string SetActiveScript = IdentityLua + TypeCheckLua + """
-        local types = {'list', 'set'}
-        for i = 3, #KEYS, 2 do types[i] = 'string' types[i + 1] = 'list' end
+        local types = {'list', 'set', 'hash'}
+        for i = 4, #KEYS, 3 do types[i] = 'string' types[i + 1] = 'list' types[i + 2] = 'string' end
         local bad = mistyped(types)
         if bad then return redis.error_reply(bad) end
-        local n = (#KEYS - 2) / 2
+        local n = (#KEYS - 3) / 3
         local current = {}
         for j = 1, n do
-          local cur = redis.call('GET', KEYS[1 + 2 * j])
-          local a = 2 + 5 * (j - 1)
+          local cur = redis.call('GET', KEYS[1 + 3 * j])
+          local a = 2 + 9 * (j - 1)
           if ident(cur) ~= ARGV[a] then return redis.error_reply('CONFLICT ' .. ARGV[a + 3]) end
+          local missing = undeclared(KEYS[3], ARGV[a + 5])
+          if missing then return redis.error_reply('NOSOURCE ' .. missing) end
           current[j] = cur
         end
         for j = 1, n do
-          local a = 2 + 5 * (j - 1)
-          if current[j] then redis.call('LPUSH', KEYS[2 + 2 * j], current[j]) end
-          redis.call('SET', KEYS[1 + 2 * j], ARGV[a + 1])
+          local a = 2 + 9 * (j - 1)
+          if current[j] then redis.call('LPUSH', KEYS[2 + 3 * j], current[j]) end
+          redis.call('SET', KEYS[1 + 3 * j], ARGV[a + 1])
           redis.call('RPUSH', KEYS[1], ARGV[a + 2])
           redis.call('SADD', KEYS[2], ARGV[a + 3])
           redis.call('PUBLISH', ARGV[1], ARGV[a + 4])
+          if ref(redis.call('GET', KEYS[3 + 3 * j])) == ARGV[a + 6] then
+            redis.call('DEL', KEYS[3 + 3 * j])
+            redis.call('RPUSH', KEYS[1], ARGV[a + 7])
+            redis.call('PUBLISH', ARGV[1], ARGV[a + 8])
+          end
         end
         return n
         """;
@@ -115,21 +139,34 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return ARGV[6]
         """;
 
-    // Sets (or, where the pointer is '', clears) one or more surveys' shadow pointers, all or none. KEYS: audit, surveys,
-    // then shadow:S for each survey. ARGV: channel, then for each survey: pointer, record, survey, event.
-    private const string SetShadowScript = TypeCheckLua + """
-        local types = {'list', 'set'}
-        for i = 3, #KEYS do types[i] = 'string' end
+    // Sets (or, where the pointer is '', clears) one or more surveys' shadow pointers, all or none, each only while the
+    // survey's shadow is still the one the command checked ('*': any), never to the survey's active model, and never to a
+    // model needing a source the survey does not declare. KEYS: audit, surveys, metadata, then shadow:S and active:S for
+    // each survey. ARGV: channel, then for each survey: pointer, record, survey, event, expected identity, the model's
+    // NAME@VERSION, required "SURVEY/SOURCE" fields (newline-separated).
+    private const string SetShadowScript = IdentityLua + TypeCheckLua + """
+        local types = {'list', 'set', 'hash'}
+        for i = 4, #KEYS, 2 do types[i] = 'string' types[i + 1] = 'string' end
         local bad = mistyped(types)
         if bad then return redis.error_reply(bad) end
-        for j = 1, #KEYS - 2 do
-          local a = 2 + 4 * (j - 1)
-          if ARGV[a] == '' then redis.call('DEL', KEYS[2 + j]) else redis.call('SET', KEYS[2 + j], ARGV[a]) end
+        local n = (#KEYS - 3) / 2
+        for j = 1, n do
+          local a = 2 + 7 * (j - 1)
+          if ARGV[a + 4] ~= '*' and ident(redis.call('GET', KEYS[2 + 2 * j])) ~= ARGV[a + 4] then return redis.error_reply('CONFLICT ' .. ARGV[a + 2]) end
+          if ARGV[a] ~= '' then
+            if ref(redis.call('GET', KEYS[3 + 2 * j])) == ARGV[a + 5] then return redis.error_reply('ISACTIVE ' .. ARGV[a + 2]) end
+            local missing = undeclared(KEYS[3], ARGV[a + 6])
+            if missing then return redis.error_reply('NOSOURCE ' .. missing) end
+          end
+        end
+        for j = 1, n do
+          local a = 2 + 7 * (j - 1)
+          if ARGV[a] == '' then redis.call('DEL', KEYS[2 + 2 * j]) else redis.call('SET', KEYS[2 + 2 * j], ARGV[a]) end
           redis.call('RPUSH', KEYS[1], ARGV[a + 1])
           redis.call('SADD', KEYS[2], ARGV[a + 2])
           redis.call('PUBLISH', ARGV[1], ARGV[a + 3])
         end
-        return #KEYS - 2
+        return n
         """;
 
     // KEYS: metadata, audit. ARGV: field, declaration ('' removes), record, channel, event.
@@ -447,22 +484,31 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         }
 
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        var keys = new RedisKey[2 + (2 * moves.Count)];
-        var args = new RedisValue[1 + (5 * moves.Count)];
+        const int PerSurvey = 9;
+        var keys = new RedisKey[3 + (3 * moves.Count)];
+        var args = new RedisValue[1 + (PerSurvey * moves.Count)];
         keys[0] = Audit;
         keys[1] = SurveysSet;
+        keys[2] = Metadata;
         args[0] = EventsChannel;
         for (var j = 0; j < moves.Count; j++)
         {
-            var (survey, expectedCurrent, next, record) = moves[j];
+            var move = moves[j];
+            var (survey, expectedCurrent, next, record) = move;
             next = next with { Survey = survey, Role = PointerRoles.Active };
-            keys[2 + (2 * j)] = ActiveKey(survey);
-            keys[3 + (2 * j)] = HistoryKey(survey);
-            args[1 + (5 * j)] = PackageDescriptions.Identity(expectedCurrent);
-            args[2 + (5 * j)] = RegistryJson.Serialize(next);
-            args[3 + (5 * j)] = RegistryJson.Serialize(record with { Survey = survey });
-            args[4 + (5 * j)] = survey;
-            args[5 + (5 * j)] = Event(PointerRoles.Active, survey, next);
+            keys[3 + (3 * j)] = ActiveKey(survey);
+            keys[4 + (3 * j)] = HistoryKey(survey);
+            keys[5 + (3 * j)] = ShadowKey(survey);
+            var a = 1 + (PerSurvey * j);
+            args[a] = PackageDescriptions.Identity(expectedCurrent);
+            args[a + 1] = RegistryJson.Serialize(next);
+            args[a + 2] = RegistryJson.Serialize(record with { Survey = survey });
+            args[a + 3] = survey;
+            args[a + 4] = Event(PointerRoles.Active, survey, next);
+            args[a + 5] = string.Join('\n', move.RequiredSources.Select(source => survey + "/" + source));
+            args[a + 6] = next.Ref.ToString();
+            args[a + 7] = RegistryJson.Serialize(RegistryNames.ShadowClearedByPromotion(survey, next, record));
+            args[a + 8] = Event(PointerRoles.Shadow, survey, null);
         }
 
         try
@@ -474,6 +520,20 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
             var survey = e.Message.Length > "CONFLICT ".Length ? e.Message["CONFLICT ".Length..] : moves[0].Survey;
             throw new RegistryException(RegistryNames.ConflictMessage(survey, moves.Count), e);
         }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSOURCE ", StringComparison.Ordinal))
+        {
+            throw MissingSource(e, moves.Select(m => (m.Survey, m.Next.Ref)));
+        }
+    }
+
+    /// <summary>The refusal a script's NOSOURCE SURVEY/SOURCE stands for.</summary>
+    private static RegistryException MissingSource(RedisServerException e, IEnumerable<(string Survey, ModelRef Model)> moves)
+    {
+        var field = e.Message["NOSOURCE ".Length..];
+        var slash = field.IndexOf('/', StringComparison.Ordinal);
+        var survey = slash < 0 ? field : field[..slash];
+        var model = moves.FirstOrDefault(m => m.Survey == survey).Model;
+        return new RegistryException(RegistryNames.MissingSourceMessage(model.ToString(), survey, slash < 0 ? field : field[(slash + 1)..]), e);
     }
 
     public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
@@ -517,23 +577,47 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         }
 
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        var keys = new RedisKey[2 + moves.Count];
-        var args = new RedisValue[1 + (4 * moves.Count)];
+        const int PerSurvey = 7;
+        var keys = new RedisKey[3 + (2 * moves.Count)];
+        var args = new RedisValue[1 + (PerSurvey * moves.Count)];
         keys[0] = Audit;
         keys[1] = SurveysSet;
+        keys[2] = Metadata;
         args[0] = EventsChannel;
         for (var j = 0; j < moves.Count; j++)
         {
-            var (survey, shadow, record) = moves[j];
+            var move = moves[j];
+            var (survey, shadow, record) = move;
             shadow = shadow is null ? null : shadow with { Survey = survey, Role = PointerRoles.Shadow };
-            keys[2 + j] = ShadowKey(survey);
-            args[1 + (4 * j)] = shadow is null ? string.Empty : RegistryJson.Serialize(shadow);
-            args[2 + (4 * j)] = RegistryJson.Serialize(record with { Survey = survey });
-            args[3 + (4 * j)] = survey;
-            args[4 + (4 * j)] = Event(PointerRoles.Shadow, survey, shadow);
+            keys[3 + (2 * j)] = ShadowKey(survey);
+            keys[4 + (2 * j)] = ActiveKey(survey);
+            var a = 1 + (PerSurvey * j);
+            args[a] = shadow is null ? string.Empty : RegistryJson.Serialize(shadow);
+            args[a + 1] = RegistryJson.Serialize(record with { Survey = survey });
+            args[a + 2] = survey;
+            args[a + 3] = Event(PointerRoles.Shadow, survey, shadow);
+            args[a + 4] = move.CompareAndSet ? PackageDescriptions.Identity(move.ExpectedCurrent) : "*";
+            args[a + 5] = shadow?.Ref.ToString() ?? string.Empty;
+            args[a + 6] = string.Join('\n', move.RequiredSources.Select(source => survey + "/" + source));
         }
 
-        await _db.ScriptEvaluateAsync(SetShadowScript, keys, args).ConfigureAwait(false);
+        try
+        {
+            await _db.ScriptEvaluateAsync(SetShadowScript, keys, args).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("CONFLICT ", StringComparison.Ordinal))
+        {
+            throw new RegistryException(RegistryNames.ShadowConflictMessage(e.Message["CONFLICT ".Length..], moves.Count), e);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("ISACTIVE ", StringComparison.Ordinal))
+        {
+            var survey = e.Message["ISACTIVE ".Length..];
+            throw new RegistryException(RegistryNames.ShadowIsActiveMessage(moves.First(m => m.Survey == survey).Shadow!.Ref.ToString(), survey), e);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSOURCE ", StringComparison.Ordinal))
+        {
+            throw MissingSource(e, moves.Where(m => m.Shadow is not null).Select(m => (m.Survey, m.Shadow!.Ref)));
+        }
     }
 
     public async Task AddShadowStatisticsAsync(ShadowPair pair, IReadOnlyDictionary<string, double> increments, CancellationToken cancellationToken = default)
@@ -609,11 +693,40 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
     public async Task<bool> RemoveMetadataSourceAsync(string survey, string source, PromotionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var result = await _db.ScriptEvaluateAsync(
-            SetMetadataScript,
-            [Metadata, Audit],
-            [survey + "/" + source, string.Empty, RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event("metadata", survey, null)]).ConfigureAwait(false);
-        return (int)result == 1;
+        RedisValue[] args = [survey + "/" + source, string.Empty, RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event("metadata", survey, null)];
+        if (!RegistryNames.IsSurvey(survey))
+        {
+            return (int)await _db.ScriptEvaluateAsync(SetMetadataScript, [Metadata, Audit], args).ConfigureAwait(false) == 1;
+        }
+
+        // The survey's models are checked, and the source removed only while its pointers are still the ones checked
+        // (WATCH): checked before, a model promoted meanwhile kept a source no longer declared.
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var pointers = await StringGetCheckedAsync([ActiveKey(survey), ShadowKey(survey)]).ConfigureAwait(false);
+            var needing = await ModelPromoter.ModelsNeedingSourceAsync(
+                this,
+                Pointer(pointers[0], survey, PointerRoles.Active, ActiveKey(survey)),
+                Pointer(pointers[1], survey, PointerRoles.Shadow, ShadowKey(survey)),
+                source,
+                cancellationToken).ConfigureAwait(false);
+            if (needing.Count > 0)
+            {
+                throw new RegistryException(ModelPromoter.NeedingSourceMessage(needing, survey, source));
+            }
+
+            var transaction = _db.CreateTransaction();
+            transaction.AddCondition(pointers[0].IsNull ? Condition.KeyNotExists(ActiveKey(survey)) : Condition.StringEqual(ActiveKey(survey), pointers[0]));
+            transaction.AddCondition(pointers[1].IsNull ? Condition.KeyNotExists(ShadowKey(survey)) : Condition.StringEqual(ShadowKey(survey), pointers[1]));
+            var result = transaction.ScriptEvaluateAsync(SetMetadataScript, [Metadata, Audit], args);
+            if (await transaction.ExecuteAsync().ConfigureAwait(false))
+            {
+                return (int)await result.ConfigureAwait(false) == 1;
+            }
+        }
+
+        throw new RegistryException($"the models of {survey} kept changing while {survey}/{source} was being removed; try again");
     }
 
     public async Task<IReadOnlyList<PromotionRecord>> GetAuditAsync(CancellationToken cancellationToken = default)

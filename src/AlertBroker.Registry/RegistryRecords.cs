@@ -60,11 +60,35 @@ public sealed record RegisteredModel
     public ModelRef Ref => new(Name, Version);
 }
 
-/// <summary>One survey's shadow pointer set to <paramref name="Shadow"/> (null: cleared), with its audit record.</summary>
-public sealed record ShadowMove(string Survey, ActivePointer? Shadow, PromotionRecord Record);
+/// <summary>
+/// One survey's shadow pointer set to <paramref name="Shadow"/> (null: cleared), with its audit record. The registry refuses,
+/// in the same atomic step, a shadow that is the survey's active model, one that needs a metadata source
+/// (<see cref="RequiredSources"/>) the survey does not declare, and, with <see cref="CompareAndSet"/>, a move whose survey's
+/// shadow is no longer <see cref="ExpectedCurrent"/>.
+/// </summary>
+public sealed record ShadowMove(string Survey, ActivePointer? Shadow, PromotionRecord Record)
+{
+    /// <summary>Move only while the survey's shadow is still <see cref="ExpectedCurrent"/> (compare-and-set, as promotions are).</summary>
+    public bool CompareAndSet { get; init; }
 
-/// <summary>One survey's active pointer moving from <paramref name="ExpectedCurrent"/> to <paramref name="Next"/>, with its audit record.</summary>
-public sealed record PointerMove(string Survey, ActivePointer? ExpectedCurrent, ActivePointer Next, PromotionRecord Record);
+    /// <summary>The shadow the move was checked against (null: none), compared when <see cref="CompareAndSet"/> is set.</summary>
+    public ActivePointer? ExpectedCurrent { get; init; }
+
+    /// <summary>The metadata sources the new shadow needs (<c>metadata[].source</c> of a model that requires them): each must be declared for the survey.</summary>
+    public IReadOnlyList<string> RequiredSources { get; init; } = [];
+}
+
+/// <summary>
+/// One survey's active pointer moving from <paramref name="ExpectedCurrent"/> to <paramref name="Next"/>, with its audit
+/// record. The registry refuses, in the same atomic step, a move whose model needs a metadata source
+/// (<see cref="RequiredSources"/>) the survey does not declare; a survey whose shadow is the model promoted stops shadowing
+/// it in the same step (audited as "shadow-clear").
+/// </summary>
+public sealed record PointerMove(string Survey, ActivePointer? ExpectedCurrent, ActivePointer Next, PromotionRecord Record)
+{
+    /// <summary>The metadata sources the model needs (<c>metadata[].source</c> of a model that requires them): each must be declared for the survey.</summary>
+    public IReadOnlyList<string> RequiredSources { get; init; } = [];
+}
 
 /// <summary>
 /// A pointer to one registered model version: a survey's active model (what its alerts are classified with) or its shadow
@@ -274,6 +298,22 @@ public static class RegistryNames
             }
         }
     }
+
+    /// <summary>What a move refused for a metadata source the survey no longer declares says.</summary>
+    public static string MissingSourceMessage(string model, string survey, string source) =>
+        $"{model} needs the metadata source {source}, which is no longer declared for {survey} (removed while this change was being checked); nothing was changed: declare it (models metadata set) and try again";
+
+    /// <summary>What a failed shadow compare-and-set says.</summary>
+    public static string ShadowConflictMessage(string survey, int surveys) =>
+        $"the shadow of {survey} changed while this change was being checked; check again" + (surveys > 1 ? " (no survey's shadow was set)" : string.Empty);
+
+    /// <summary>What a shadow that is the survey's active model says.</summary>
+    public static string ShadowIsActiveMessage(string model, string survey) =>
+        $"{model} is the active model of {survey}; a shadow is a different model scored beside it";
+
+    /// <summary>The audit record of a shadow stopped because its model was promoted (in the promotion's own change).</summary>
+    internal static PromotionRecord ShadowClearedByPromotion(string survey, ActivePointer promoted, PromotionRecord promotion) =>
+        new() { Action = "shadow-clear", Survey = survey, Utc = promotion.Utc, From = promoted.Ref.ToString(), To = string.Empty, Reason = $"{promoted.Ref} was promoted", By = promotion.By };
 
     /// <summary>What a failed compare-and-set says; with several surveys, that none of them moved.</summary>
     public static string ConflictMessage(string survey, int surveys) =>

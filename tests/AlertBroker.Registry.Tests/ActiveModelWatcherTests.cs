@@ -228,8 +228,9 @@ public sealed class ActiveModelWatcherTests : IDisposable
         Assert.Equal(new ModelRef("z-meta", "2"), watcher.CurrentFor("ztf")!.Ref);
         Assert.False(watcher.Errors.ContainsKey("ztf"));
 
-        // The declaration removed under the model held: said, and the heartbeat carries it.
-        await _registry.RemoveMetadataSourceAsync("ztf", "host-redshift", RegistryContractTests.Record("metadata-remove"));
+        // The declaration removed under the model held (by hand: the registry refuses to remove a source its active model
+        // needs): said, and the heartbeat carries it.
+        await File.WriteAllTextAsync(Path.Combine(_root, ".registry", "metadata.json"), "[]");
         await watcher.CheckNowAsync();
         Assert.Equal(new ModelRef("z-meta", "2"), watcher.CurrentFor("ztf")!.Ref);
         Assert.Contains("z-meta@2 may no longer serve ztf here: no metadata source here for ztf", watcher.Errors["ztf"], StringComparison.Ordinal);

@@ -129,6 +129,82 @@ public sealed class ModelPromoterTests : IDisposable
         Assert.Equal(auditBefore, (await _registry.GetAuditAsync()).Count);
     }
 
+    // Found by the registry hunt (2026-12-08): `models promote` of a model needing metadata and `models metadata remove` of
+    // its source, run together, both exited 0: the gate was checked before the pointer's compare-and-set, which covered the
+    // pointer only. The registry now checks the sources in the move's own atomic step.
+    [Fact]
+    public async Task Promote_SourceRemovedWhileTheCandidateIsChecked_IsRefusedAndNothingMoves()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "1", 1, metadata: true), "a");
+        foreach (var source in new[] { "host-redshift", "mw-ebv" })
+        {
+            await _registry.SetMetadataSourceAsync(new MetadataSourceDeclaration { Survey = "ztf", Source = source, Csv = "/data/m.csv", By = "t", Utc = DateTimeOffset.UtcNow }, new PromotionRecord { Action = "metadata-set", Utc = DateTimeOffset.UtcNow, To = source, By = "t" });
+        }
+
+        var racing = InterceptingRegistry.Create(_registry, async () =>
+            Assert.True(await _registry.RemoveMetadataSourceAsync("ztf", "mw-ebv", new PromotionRecord { Action = "metadata-remove", Utc = DateTimeOffset.UtcNow, To = string.Empty, By = "other" })));
+
+        var result = await new ModelPromoter(racing).PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions());
+
+        Assert.False(result.Promoted);
+        Assert.Contains(result.Findings, f => f.Contains("z-meta@1 needs the metadata source mw-ebv, which is no longer declared for ztf", StringComparison.Ordinal));
+        Assert.Null(await _registry.GetActiveAsync("ztf"));
+    }
+
+    // The other order: the source's removal checked the survey's models before its lock, so a model promoted meanwhile
+    // kept a source no longer declared. The registry refuses the removal itself while the active model or shadow needs it.
+    [Fact]
+    public async Task RemoveMetadataSource_WhileTheActiveModelNeedsIt_IsRefusedByTheRegistry()
+    {
+        await _registry.PushAsync(TestPackages.Valid("z-meta", "1", 1, metadata: true), "a");
+        foreach (var source in new[] { "host-redshift", "mw-ebv" })
+        {
+            await _registry.SetMetadataSourceAsync(new MetadataSourceDeclaration { Survey = "ztf", Source = source, Csv = "/data/m.csv", By = "t", Utc = DateTimeOffset.UtcNow }, new PromotionRecord { Action = "metadata-set", Utc = DateTimeOffset.UtcNow, To = source, By = "t" });
+        }
+
+        Assert.True((await _promoter.PromoteAsync(new ModelRef("z-meta", "1"), new PromotionOptions())).Promoted);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => _registry.RemoveMetadataSourceAsync("ztf", "mw-ebv", new PromotionRecord { Action = "metadata-remove", Utc = DateTimeOffset.UtcNow, To = string.Empty, By = "other" }));
+
+        Assert.Equal("refused: z-meta@1 (active) needs ztf/mw-ebv: promote (or roll back to) a model that does not, or clear the shadow, before removing its source", e.Message);
+        Assert.Equal(2, (await _registry.GetMetadataSourcesAsync()).Count);
+    }
+
+    // Found by the registry hunt: `models shadow` had no compare-and-set. Ten at once each said "shadowing X" while one won;
+    // and one racing `models promote` of the same model left it active and its own shadow (scored twice against itself).
+    [Fact]
+    public async Task Shadow_ShadowChangedWhileTheCandidateIsChecked_IsRefused()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        var v3 = await _registry.PushAsync(TestPackages.Valid("m", "3", 3), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var racing = InterceptingRegistry.Create(_registry, () => new ModelPromoter(_registry).ShadowAsync(v3.Ref, new ShadowOptions()), nameof(IModelRegistry.SetShadowAsync));
+
+        var result = await new ModelPromoter(racing).ShadowAsync(v2.Ref, new ShadowOptions());
+
+        Assert.False(result.Promoted);
+        Assert.Contains("refused: the shadow of ztf changed while this change was being checked; check again", result.Findings);
+        Assert.Equal(v3.Ref, (await _registry.GetShadowAsync("ztf"))!.Ref);
+        Assert.Equal(["promote", "shadow"], (await _registry.GetAuditAsync()).Select(r => r.Action));
+    }
+
+    [Fact]
+    public async Task Shadow_CandidatePromotedWhileItIsChecked_IsRefused_NeverActiveAndShadow()
+    {
+        await _registry.PushAsync(TestPackages.Valid("m", "1", 1), "a");
+        var v2 = await _registry.PushAsync(TestPackages.Valid("m", "2", 2), "a");
+        await _promoter.PromoteAsync(new ModelRef("m", "1"), new PromotionOptions());
+        var racing = InterceptingRegistry.Create(_registry, () => new ModelPromoter(_registry).PromoteAsync(v2.Ref, new PromotionOptions()), nameof(IModelRegistry.SetShadowAsync));
+
+        var result = await new ModelPromoter(racing).ShadowAsync(v2.Ref, new ShadowOptions());
+
+        Assert.False(result.Promoted);
+        Assert.Contains("refused: m@2 is the active model of ztf; a shadow is a different model scored beside it", result.Findings);
+        Assert.Equal(v2.Ref, (await _registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await _registry.GetShadowAsync("ztf"));
+    }
+
     [Fact]
     public async Task Promote_Unregistered_IsRefused()
     {
@@ -493,19 +569,22 @@ public sealed class ModelPromoterTests : IDisposable
         private IModelRegistry _inner = null!;
         private Func<Task>? _before;
 
-        public static IModelRegistry Create(IModelRegistry inner, Func<Task> before)
+        private string _method = nameof(IModelRegistry.SetActiveAsync);
+
+        public static IModelRegistry Create(IModelRegistry inner, Func<Task> before, string method = nameof(IModelRegistry.SetActiveAsync))
         {
             var proxy = Create<IModelRegistry, InterceptingRegistry>();
             var self = (InterceptingRegistry)(object)proxy;
             self._inner = inner;
             self._before = before;
+            self._method = method;
             return proxy;
         }
 
         protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
         {
             ArgumentNullException.ThrowIfNull(targetMethod);
-            if (targetMethod.Name == nameof(IModelRegistry.SetActiveAsync) && _before is { } before)
+            if (targetMethod.Name == _method && _before is { } before)
             {
                 _before = null;
                 return RunAfter(before, () => (Task)targetMethod.Invoke(_inner, args)!);

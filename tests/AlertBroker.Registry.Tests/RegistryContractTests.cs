@@ -538,6 +538,60 @@ public abstract class RegistryContractTests
 
     internal static PromotionRecord Record(string action) => new() { Action = action, Utc = DateTimeOffset.UtcNow, To = string.Empty, By = "test" };
 
+    // Found by the registry hunt (2026-12-08): the metadata gate, the shadow's compare-and-set and "a shadow is never the
+    // active model" were checked outside the registry's atomic step (or not at all), so racing commands could each pass.
+    [Fact]
+    public async Task PointerMoves_CheckSourcesShadowAndActiveInTheirAtomicStep()
+    {
+        var registry = CreateRegistry();
+        var a = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var b = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        var c = Active(await registry.PushAsync(TestPackages.Valid("m", "3", seed: 3), "a"));
+
+        // A move needing a source the survey does not declare: refused, nothing moved or audited.
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync([new PointerMove("ztf", null, a, Record("promote", null, a)) { RequiredSources = ["host-redshift"] }]));
+        Assert.Equal(RegistryNames.MissingSourceMessage("m@1", "ztf", "host-redshift"), e.Message);
+        await Assert.ThrowsAsync<RegistryException>(() => registry.SetShadowAsync([new ShadowMove("ztf", a, Record("shadow", null, a)) { RequiredSources = ["host-redshift"] }]));
+        Assert.Null(await registry.GetActiveAsync("ztf"));
+        Assert.Empty(await registry.GetAuditAsync());
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.SetActiveAsync([new PointerMove("ztf", null, a, Record("promote", null, a)) { RequiredSources = ["host-redshift"] }]);
+
+        // A shadow moves only from the one it was checked against, and is never the active model.
+        await registry.SetShadowAsync([new ShadowMove("ztf", b, Record("shadow", null, b)) { CompareAndSet = true, ExpectedCurrent = null }]);
+        var conflict = await Assert.ThrowsAsync<RegistryException>(() => registry.SetShadowAsync([new ShadowMove("ztf", c, Record("shadow", null, c)) { CompareAndSet = true, ExpectedCurrent = null }]));
+        Assert.Equal(RegistryNames.ShadowConflictMessage("ztf", 1), conflict.Message);
+        var same = await Assert.ThrowsAsync<RegistryException>(() => registry.SetShadowAsync("ztf", a, Record("shadow", null, a)));
+        Assert.Equal("m@1 is the active model of ztf; a shadow is a different model scored beside it", same.Message);
+        Assert.Equal(b.Ref, (await registry.GetShadowAsync("ztf"))!.Ref);
+
+        // Promoting the shadow stops it in the same change, audited.
+        await registry.SetActiveAsync("ztf", a, b, Record("promote", a, b));
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        var audit = await registry.GetAuditAsync();
+        Assert.Equal(["metadata-set", "promote", "shadow", "promote", "shadow-clear"], audit.Select(r => r.Action));
+        Assert.Equal("m@2", audit[^1].From);
+    }
+
+    [Fact]
+    public async Task RemoveMetadataSource_NeededByTheActiveModelOrShadow_IsRefused()
+    {
+        var registry = CreateRegistry();
+        var plain = Active(await registry.PushAsync(TestPackages.Valid("p", "1"), "a"));
+        var meta = Active(await registry.PushAsync(TestPackages.Valid("z-meta", "1", metadata: true), "a"));
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "mw-ebv", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.SetActiveAsync("ztf", null, plain, Record("promote", null, plain));
+        await registry.SetShadowAsync("ztf", meta, Record("shadow", null, meta));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.RemoveMetadataSourceAsync("ztf", "mw-ebv", Record("metadata-remove")));
+
+        Assert.Equal("refused: z-meta@1 (shadow) needs ztf/mw-ebv: promote (or roll back to) a model that does not, or clear the shadow, before removing its source", e.Message);
+        Assert.Equal(2, (await registry.GetMetadataSourcesAsync()).Count);
+        await registry.SetShadowAsync("ztf", null, Record("shadow-clear"));
+        Assert.True(await registry.RemoveMetadataSourceAsync("ztf", "mw-ebv", Record("metadata-remove")));
+    }
+
     [Fact]
     public async Task Heartbeats_OnlyRecentOnesAreReported()
     {
