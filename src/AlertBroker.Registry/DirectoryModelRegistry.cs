@@ -886,7 +886,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
     }
 
     /// <summary>The lock could not be taken because another open handle holds it (and only then is it worth waiting).</summary>
-    private static bool IsHeldByAnother(IOException e) =>
+    internal static bool IsHeldByAnother(IOException e) =>
         e.HResult is 11 or 35 // EWOULDBLOCK/EAGAIN from flock on Linux, macOS
             or unchecked((int)0x80070020) or unchecked((int)0x80070021); // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
 

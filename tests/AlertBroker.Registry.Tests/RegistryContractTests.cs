@@ -812,6 +812,38 @@ public sealed class DirectoryRegistryTests : RegistryContractTests, IDisposable
         Assert.Equal(committed ? v2.Ref : v1.Ref, (await reader.GetActiveAsync("ztf"))!.Ref);
     }
 
+    // Found by the registry hunt (2026-12-08): on a read-only file system every change waited 30 s and then said "registry
+    // lock … was held by another command for more than 30 s; try again": every IOException was taken for contention.
+    [Fact]
+    public async Task Lock_ThatCannotBeTakenForAnotherReason_IsSaidAtOnce_ContentionIsWaitedFor()
+    {
+        var registry = (DirectoryModelRegistry)CreateRegistry();
+        var v1 = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        registry.Fault = (what, path) =>
+        {
+            if (what == "lock")
+            {
+                throw new IOException($"Read-only file system : '{path}'", 30);
+            }
+        };
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1)));
+
+        Assert.StartsWith($"registry lock {Path.Combine(registry.Root, ".registry", "lock")} cannot be taken: Read-only file system", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("held by another command", e.Message, StringComparison.Ordinal);
+
+        // What another command holding the lock makes the open fail with is still waited for.
+        registry.Fault = null;
+        var lockPath = Path.Combine(registry.Root, ".registry", "lock");
+        using (new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var held = Assert.ThrowsAny<IOException>(() => new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            Assert.True(DirectoryModelRegistry.IsHeldByAnother(held), $"{held.HResult}: {held.Message}");
+        }
+
+        await registry.SetActiveAsync("ztf", null, v1, Record("promote", null, v1));
+    }
+
     // What a kill or a full disk left under an older release: a torn last audit line (every `models status` failed on it,
     // exit 1) and an active.json.tmp-PID (never removed).
     [Fact]
