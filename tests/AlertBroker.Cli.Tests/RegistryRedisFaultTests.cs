@@ -17,6 +17,28 @@ public sealed class RegistryRedisFaultTests : IClassFixture<RedisServerFixture>,
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // Found by the registry hunt (2026-12-08): a Redis that stops answering mid-command (CLIENT PAUSE WRITE here; a
+    // failover or a lost connection alike) gave the client's raw "Timeout awaiting response (outbound=…)", exit 1, though
+    // the change may have been made. It is an unreachable service (exit 4), and the operator is told to check first.
+    [Fact]
+    public async Task ModelsWrite_RedisStopsAnsweringMidCommand_ExitFourSayingTheOutcomeIsUnknown()
+    {
+        var prefix = "paused-" + Guid.NewGuid().ToString("N")[..8];
+        await _redis.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
+        AlertBrokerProcess.Finished run;
+        try
+        {
+            run = await AlertBrokerProcess.RunToEndAsync(["models", "metadata", "set", "--redis", _redis.Configuration, "--prefix", prefix, "--survey", "ztf", "--source", "label", "--csv", "/data/labels.csv"]);
+        }
+        finally
+        {
+            await _redis.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        Assert.True(run.Code == 4, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("the registry's Redis stopped answering (timeout): whether this command's change was made is unknown; check with 'alertbroker models status' before trying again", run.Stderr, StringComparison.Ordinal);
+    }
+
     // Another program's string where the registry keeps a set: Redis's "WRONGTYPE Operation against a key holding the
     // wrong kind of value" named no key; the key, both types and the way out are said.
     [Fact]

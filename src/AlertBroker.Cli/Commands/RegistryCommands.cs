@@ -754,6 +754,16 @@ internal static class RegistryCommands
             CliHelpers.Stderr.MarkupLine(Markup.Escape($"The Redis user may not use the registry's keys ({{{prefix}}}:*): a models command that changes the registry needs its ACL to allow reading and writing them (~{{{prefix}}}:*) and publishing on &{{{prefix}}}:models:events; the read-only ones (list, status, metadata list) need reading only."));
             return 1;
         }
+        catch (Exception e) when (e is StackExchange.Redis.RedisTimeoutException or StackExchange.Redis.RedisConnectionException)
+        {
+            // Redis stopped answering (a timeout, a lost connection) after the command had started: a script sent may or
+            // may not have run. Until 2026-12-08 this was the client's raw message ("Timeout awaiting response
+            // (outbound=4KiB …)"), exit 1, though the pointer may have moved: now it is what it is, an unreachable
+            // service (exit 4, as at connect), and the operator is told to look before trying again.
+            CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape($"the registry's Redis stopped answering ({(e is StackExchange.Redis.RedisTimeoutException ? "timeout" : "connection lost")}): whether this command's change was made is unknown; check with 'alertbroker models status' before trying again") + "[/]");
+            CliHelpers.Stderr.MarkupLine("  " + Markup.Escape(RedisErrors.Brief(e)));
+            return 4;
+        }
         catch (Exception e) when (e is RegistryException or StackExchange.Redis.RedisException or TimeoutException or IOException or FormatException)
         {
             CliHelpers.Stderr.MarkupLine("[red]" + Markup.Escape(RedisWriteRefusal.Describe(e) ?? RedisErrors.Brief(e)) + "[/]");
