@@ -282,7 +282,7 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         change.Commit();
     }
 
-    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, IReadOnlyList<string>? requiredSources = null, CancellationToken cancellationToken = default)
     {
         RegistryNames.CheckSurvey(survey);
         ArgumentNullException.ThrowIfNull(expectedCurrent);
@@ -304,10 +304,26 @@ public sealed class DirectoryModelRegistry : IModelRegistry
         // Active again since the rollback (the history entry keeps the time it was first promoted).
         var previous = RegistryJson.Deserialize<ActivePointer>(history[^1], $"{HistoryPath(survey)} (last line)") with { Survey = survey, Role = PointerRoles.Active, SinceUtc = record.Utc };
         var audit = RegistryJson.Serialize(record with { Survey = survey }) + "\n";
+
+        // Under the lock, as for promotions: the sources the restored model needs were checked before it by the promoter,
+        // and a `metadata remove` meanwhile left an active model no worker serves; a shadow of the restored model set
+        // meanwhile would be scored beside itself (until 2026-12-08 both were checked outside this step).
+        CheckSourcesDeclared(ReadMetadata(), previous.Ref, survey, requiredSources ?? []);
+        var clearShadow = ReadPointer(ShadowPath(survey), survey, PointerRoles.Shadow) is { } shadow && shadow.Ref == previous.Ref;
+        if (clearShadow)
+        {
+            audit += RegistryJson.Serialize(RegistryNames.ShadowClearedByRollback(survey, previous, record)) + "\n";
+        }
+
         history.RemoveAt(history.Count - 1);
         using var change = new StagedChange(this);
         change.Replace(HistoryPath(survey), history.Count == 0 ? string.Empty : string.Join('\n', history) + "\n");
         change.Replace(ActivePath(survey), RegistryJson.Serialize(previous));
+        if (clearShadow)
+        {
+            change.Delete(ShadowPath(survey));
+        }
+
         change.Append(AuditPath, audit);
         change.Commit();
         return previous;

@@ -50,8 +50,13 @@ public interface IModelRegistry
     /// <summary>The pointer a rollback of the survey would restore (the one before the current), or null.</summary>
     Task<ActivePointer?> GetPreviousAsync(string survey, CancellationToken cancellationToken = default);
 
-    /// <summary>Restores the survey's previous pointer when its current one still equals <paramref name="expectedCurrent"/>.</summary>
-    Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Restores the survey's previous pointer when its current one still equals <paramref name="expectedCurrent"/>, and,
+    /// in the same atomic step, only while the survey declares every one of <paramref name="requiredSources"/> (the metadata
+    /// sources the restored model needs); a shadow that is the restored model is cleared in that step (audited as
+    /// "shadow-clear").
+    /// </summary>
+    Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, IReadOnlyList<string>? requiredSources = null, CancellationToken cancellationToken = default);
 
     /// <summary>The survey's shadow pointer (a candidate scored beside the active model), or null.</summary>
     Task<ActivePointer?> GetShadowAsync(string survey, CancellationToken cancellationToken = default);

@@ -423,6 +423,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
         // As a promotion: the model rolled back to must still be one a worker can serve (its stored bytes match their hash,
         // it loads and scores). Before, a rollback to corrupted bytes reported success and every worker refused the model.
         var findings = new List<string>();
+        IReadOnlyList<string> required = [];
         using (var package = await TryLoadAsync(previous.Ref, findings, cancellationToken).ConfigureAwait(false))
         {
             if (package is not null && !string.Equals(package.Manifest.Onnx.Sha256, previous.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -431,6 +432,7 @@ public sealed class ModelPromoter(IModelRegistry registry)
             }
             else if (package is not null && SmokeTest(package, findings))
             {
+                required = RequiredSources(package.Manifest);
                 // The gate no promotion can override (a model that needs metadata only where a source supplies it) holds for
                 // a rollback too: rolling back to such a model after its source was removed put a model in place that every
                 // worker refuses. Only its refusal is kept; the line that says the sources are declared is not a problem.
@@ -457,15 +459,10 @@ public sealed class ModelPromoter(IModelRegistry registry)
             Reason = reason,
             By = by,
         };
-        await registry.RollbackAsync(survey, active, record, cancellationToken).ConfigureAwait(false);
-
-        // As after a promotion: the model now active is not also scored beside itself as its own shadow (models shadow
-        // refuses that state; a rollback to the shadowed model made it).
-        if (await registry.GetShadowAsync(survey, cancellationToken).ConfigureAwait(false) is { } shadow && shadow.Ref == previous.Ref)
-        {
-            await ClearShadowAsync(survey, by, $"{previous.Ref} became active again by a rollback", cancellationToken).ConfigureAwait(false);
-        }
-
+        // The sources the restored model needs are checked again in the registry's atomic step (a `metadata remove` may
+        // come between), and a shadow of that model is cleared in the same step: the model now active is not also scored
+        // beside itself as its own shadow (until 2026-12-08 both came after the rollback, outside it).
+        await registry.RollbackAsync(survey, active, record, required, cancellationToken).ConfigureAwait(false);
         return record;
     }
 

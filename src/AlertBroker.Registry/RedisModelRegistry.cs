@@ -124,18 +124,27 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return n
         """;
 
-    // KEYS: active:S, history:S, audit. ARGV: expected identity, previous identity, record, channel, event, restored pointer.
+    // KEYS: active:S, history:S, audit, metadata, shadow:S. ARGV: expected identity, previous identity, record, channel,
+    // event, restored pointer, required "SURVEY/SOURCE" fields (newline-separated), the restored model's NAME@VERSION,
+    // shadow-clear record, shadow-clear event. The sources and the shadow are checked in the step, as for promotions.
     private const string RollbackScript = IdentityLua + TypeCheckLua + """
-        local bad = mistyped({'string', 'list', 'list'})
+        local bad = mistyped({'string', 'list', 'list', 'hash', 'string'})
         if bad then return redis.error_reply(bad) end
         if ident(redis.call('GET', KEYS[1])) ~= ARGV[1] then return redis.error_reply('CONFLICT') end
         local prev = redis.call('LINDEX', KEYS[2], 0)
         if not prev then return redis.error_reply('NOPREVIOUS') end
         if ident(prev) ~= ARGV[2] then return redis.error_reply('CONFLICT') end
+        local missing = undeclared(KEYS[4], ARGV[7])
+        if missing then return redis.error_reply('NOSOURCE ' .. missing) end
         redis.call('LPOP', KEYS[2])
         redis.call('SET', KEYS[1], ARGV[6])
         redis.call('RPUSH', KEYS[3], ARGV[3])
         redis.call('PUBLISH', ARGV[4], ARGV[5])
+        if ref(redis.call('GET', KEYS[5])) == ARGV[8] then
+          redis.call('DEL', KEYS[5])
+          redis.call('RPUSH', KEYS[3], ARGV[9])
+          redis.call('PUBLISH', ARGV[4], ARGV[10])
+        end
         return ARGV[6]
         """;
 
@@ -536,7 +545,7 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         return new RegistryException(RegistryNames.MissingSourceMessage(model.ToString(), survey, slash < 0 ? field : field[(slash + 1)..]), e);
     }
 
-    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, CancellationToken cancellationToken = default)
+    public async Task<ActivePointer> RollbackAsync(string survey, ActivePointer expectedCurrent, PromotionRecord record, IReadOnlyList<string>? requiredSources = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(expectedCurrent);
         ArgumentNullException.ThrowIfNull(record);
@@ -548,8 +557,11 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         {
             var result = await _db.ScriptEvaluateAsync(
                 RollbackScript,
-                [ActiveKey(survey), HistoryKey(survey), Audit],
-                [PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous), RegistryJson.Serialize(restored)]).ConfigureAwait(false);
+                [ActiveKey(survey), HistoryKey(survey), Audit, Metadata, ShadowKey(survey)],
+                [
+                    PackageDescriptions.Identity(expectedCurrent), PackageDescriptions.Identity(previous), RegistryJson.Serialize(record with { Survey = survey }), EventsChannel, Event(PointerRoles.Active, survey, previous), RegistryJson.Serialize(restored),
+                    string.Join('\n', (requiredSources ?? []).Select(source => survey + "/" + source)), previous.Ref.ToString(), RegistryJson.Serialize(RegistryNames.ShadowClearedByRollback(survey, previous, record)), Event(PointerRoles.Shadow, survey, null),
+                ]).ConfigureAwait(false);
             return RegistryJson.Deserialize<ActivePointer>((string)result!, $"Redis list {HistoryKey(survey)} (first entry)") with { Survey = survey, Role = PointerRoles.Active };
         }
         catch (RedisServerException e) when (e.Message.Contains("CONFLICT", StringComparison.Ordinal))
@@ -559,6 +571,10 @@ public sealed partial class RedisModelRegistry : IModelRegistry, IModelRegistryN
         catch (RedisServerException e) when (e.Message.Contains("NOPREVIOUS", StringComparison.Ordinal))
         {
             throw new RegistryException($"{survey} has no earlier model to roll back to", e);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSOURCE ", StringComparison.Ordinal))
+        {
+            throw MissingSource(e, [(survey, previous.Ref)]);
         }
     }
 

@@ -315,6 +315,10 @@ public static class RegistryNames
     internal static PromotionRecord ShadowClearedByPromotion(string survey, ActivePointer promoted, PromotionRecord promotion) =>
         new() { Action = "shadow-clear", Survey = survey, Utc = promotion.Utc, From = promoted.Ref.ToString(), To = string.Empty, Reason = $"{promoted.Ref} was promoted", By = promotion.By };
 
+    /// <summary>The audit record of a shadow cleared because a rollback made its model active again.</summary>
+    internal static PromotionRecord ShadowClearedByRollback(string survey, ActivePointer restored, PromotionRecord rollback) =>
+        new() { Action = "shadow-clear", Survey = survey, Utc = rollback.Utc, From = restored.Ref.ToString(), To = string.Empty, Reason = $"{restored.Ref} became active again by a rollback", By = rollback.By };
+
     /// <summary>What a failed compare-and-set says; with several surveys, that none of them moved.</summary>
     public static string ConflictMessage(string survey, int surveys) =>
         $"the active model of {survey} changed while this promotion was being checked; check again" + (surveys > 1 ? " (no survey's pointer was moved)" : string.Empty);

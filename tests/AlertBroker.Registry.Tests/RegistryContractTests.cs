@@ -573,6 +573,41 @@ public abstract class RegistryContractTests
         Assert.Equal("m@2", audit[^1].From);
     }
 
+    // The rollback's own checks came after the registry's step until 2026-12-08: the sources the restored model needs were
+    // checked before it (a `metadata remove` between left an active model no worker serves), and its shadow was cleared
+    // after it (a shadow set between scored the model beside itself).
+    [Fact]
+    public async Task Rollback_ChecksSourcesAndClearsTheRestoredModelsShadowInItsAtomicStep()
+    {
+        var registry = CreateRegistry();
+        var a = Active(await registry.PushAsync(TestPackages.Valid("m", "1"), "a"));
+        var b = Active(await registry.PushAsync(TestPackages.Valid("m", "2", seed: 2), "a"));
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        await registry.SetActiveAsync([new PointerMove("ztf", null, a, Record("promote", null, a)) { RequiredSources = ["host-redshift"] }]);
+        await registry.SetActiveAsync("ztf", a, b, Record("promote", a, b));
+        await registry.SetShadowAsync("ztf", a, Record("shadow", null, a));
+
+        // A source the restored model needs, no longer declared: refused, nothing moved or audited.
+        await registry.SetShadowAsync("ztf", null, Record("shadow-clear"));
+        Assert.True(await registry.RemoveMetadataSourceAsync("ztf", "host-redshift", Record("metadata-remove")));
+        await registry.SetShadowAsync("ztf", a, Record("shadow", null, a));
+        var audited = (await registry.GetAuditAsync()).Count;
+        var e = await Assert.ThrowsAsync<RegistryException>(() => registry.RollbackAsync("ztf", b, Record("rollback", b, a), ["host-redshift"]));
+        Assert.Equal(RegistryNames.MissingSourceMessage("m@1", "ztf", "host-redshift"), e.Message);
+        Assert.Equal(b.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Equal(a.Ref, (await registry.GetPreviousAsync("ztf"))!.Ref);
+        Assert.Equal(audited, (await registry.GetAuditAsync()).Count);
+
+        // Declared again: rolled back, and the shadow that was the restored model cleared in the same step, audited.
+        await registry.SetMetadataSourceAsync(Declaration("ztf", "host-redshift", csv: "/data/z.csv"), Record("metadata-set"));
+        Assert.Equal(a.Ref, (await registry.RollbackAsync("ztf", b, Record("rollback", b, a), ["host-redshift"])).Ref);
+        Assert.Equal(a.Ref, (await registry.GetActiveAsync("ztf"))!.Ref);
+        Assert.Null(await registry.GetShadowAsync("ztf"));
+        var audit = await registry.GetAuditAsync();
+        Assert.Equal(["rollback", "shadow-clear"], audit.TakeLast(2).Select(r => r.Action));
+        Assert.Equal("m@1", audit[^1].From);
+    }
+
     [Fact]
     public async Task RemoveMetadataSource_NeededByTheActiveModelOrShadow_IsRefused()
     {
