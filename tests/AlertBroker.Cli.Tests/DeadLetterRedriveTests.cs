@@ -175,6 +175,23 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.Contains("InvalidValue", output, StringComparison.Ordinal); // the line names the kinds there are
     }
 
+    // An empty --kind (or only commas) named no kind and was taken as no filter: every message printed, exit 0, while
+    // --topic "" and --redrive "" were usage errors.
+    [Theory]
+    [InlineData("")]
+    [InlineData(",")]
+    [InlineData(" , ")]
+    public async Task Kind_EmptyValue_ExitsTwoInOneLine(string value)
+    {
+        _kafka.CreateTopics(DeadLetters);
+        var (code, output, stdout) = await AlertBrokerProcess.RunAsync(["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters,
+            "--from-beginning", "--timeout", "2", "--kind", value]);
+
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Equal($"--kind needs a dead-letter kind, not '{value}' (the worker writes {string.Join(", ", DeadLetterRedrive.Kinds)})", output.Trim());
+        Assert.Empty(stdout);
+    }
+
     [Fact]
     public async Task Redrive_BrokerRefusesAPublish_StopsExitOneAndTheGroupStartsThereAgain()
     {

@@ -61,6 +61,16 @@ internal sealed class DeadLetterRedrive : IDisposable
     public static HashSet<string>? ParseKinds(IEnumerable<string> given, out string? problem)
     {
         var kinds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var value in given)
+        {
+            // An empty value (--kind "", --kind ,) named no kind and was taken as no --kind at all: every message shown, exit 0.
+            if (value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
+            {
+                problem = $"--kind needs a dead-letter kind, not '{value}' (the worker writes {string.Join(", ", Kinds)})";
+                return null;
+            }
+        }
+
         foreach (var name in given.SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             if (Kinds.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)) is not { } kind)
