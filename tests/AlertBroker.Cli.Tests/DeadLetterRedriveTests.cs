@@ -267,6 +267,49 @@ public sealed class DeadLetterRedriveTests : IDisposable
         Assert.DoesNotContain("denied", output, StringComparison.Ordinal);
     }
 
+    // A full disk: "not saved: No space left on device", exit 1, but the cut file (4,096 or 0 bytes) was left under the
+    // payload's name, and inspect read it as a corrupt alert. The file-size limit (ulimit -f, SIGXFSZ ignored) cuts a
+    // write the same way: the first write past it fails, what went before it stays in the file.
+    [Fact]
+    public async Task SavePayloads_AWriteFailsMidPayload_NoFileIsLeftForIt()
+    {
+        _kafka.CreateTopics(DeadLetters);
+        var small = new byte[1000];
+        var large = new byte[40_000];
+        Random.Shared.NextBytes(small);
+        Random.Shared.NextBytes(large);
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
+        {
+            var offset = 0;
+            foreach (var value in new[] { small, large })
+            {
+                await producer.ProduceAsync(new TopicPartition(DeadLetters, 0), new Message<byte[]?, byte[]>
+                {
+                    Value = value,
+                    Headers = new Headers
+                    {
+                        { "alertbroker.error.kind", "InvalidValue"u8.ToArray() },
+                        { KafkaAlertWorker.SourceTopicHeader, Encoding.UTF8.GetBytes(Input) },
+                        { KafkaAlertWorker.SourcePartitionHeader, "3"u8.ToArray() },
+                        { KafkaAlertWorker.SourceOffsetHeader, Encoding.UTF8.GetBytes((offset++).ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                    },
+                });
+            }
+        }
+
+        var saved = Path.Combine(_root, "saved");
+        string[] consume = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "3",
+            "--kind", "InvalidValue", "--save-payloads", saved];
+        // The runtime's W^X double mapping of code lives in a file the limit would cut too (it could not start): off here.
+        var run = await AlertBrokerProcess.RunToEndAsync(["-c", "ulimit -f 16; trap '' XFSZ; DOTNET_EnableWriteXorExecute=0 exec \"$0\" \"$@\"", AlertBrokerProcess.ProgramPath, .. consume], program: "/bin/bash");
+
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains(DeadLetters + "[0]@1: not saved: File too large", string.Concat(run.Output.Where(c => c != '\n')), StringComparison.Ordinal);
+        var file = Assert.Single(Directory.GetFiles(saved, "*", SearchOption.AllDirectories));
+        Assert.Equal(Path.Combine(saved, Input + "-3-0.avro"), file);
+        Assert.Equal(small, File.ReadAllBytes(file));
+    }
+
     // The summary wrote "5578 other messages" beside the consume line's "5,851 messages".
     [Fact]
     public void Summary_LargeCounts_WrittenWithThousandsSeparators()

@@ -160,7 +160,7 @@ internal sealed class DeadLetterRedrive : IDisposable
             var file = Path.Combine(_directory, SafeName(name) + ".avro");
             try
             {
-                File.WriteAllBytes(file, payload);
+                WriteWhole(file, payload);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -258,6 +258,43 @@ internal sealed class DeadLetterRedrive : IDisposable
         catch (Exception e) when (e is AlertFormatException or AlertBroker.Avro.SchemaLookupUnavailableException)
         {
             return null;
+        }
+    }
+
+    // Written under a temporary name in the same folder and renamed when whole: a payload said "not saved" leaves no file.
+    // Written straight to its name, a full disk (or a file-size limit) left the cut file (0 or 4,096 bytes, say), which
+    // inspect and replay then read as a corrupt alert. The temporary name is hidden and not *.avro (what inspect, replay and
+    // score read in a folder); one left by a killed run is never taken for a payload.
+    private static void WriteWhole(string file, byte[] payload)
+    {
+        var temp = Path.Combine(Path.GetDirectoryName(file)!, "." + Path.GetFileName(file) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
+        try
+        {
+            try
+            {
+                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                stream.Write(payload);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                // .NET's word for EFBIG, which ended the command as "unexpected error", exit 70.
+                throw new IOException("File too large (over the process's file-size limit, ulimit -f, or the file system's largest file)", e);
+            }
+
+            File.Move(temp, file, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Said by the first failure; a temporary file that cannot be deleted either is hidden and not *.avro.
+            }
+
+            throw;
         }
     }
 
