@@ -278,24 +278,7 @@ public sealed class DeadLetterRedriveTests : IDisposable
         var large = new byte[40_000];
         Random.Shared.NextBytes(small);
         Random.Shared.NextBytes(large);
-        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build())
-        {
-            var offset = 0;
-            foreach (var value in new[] { small, large })
-            {
-                await producer.ProduceAsync(new TopicPartition(DeadLetters, 0), new Message<byte[]?, byte[]>
-                {
-                    Value = value,
-                    Headers = new Headers
-                    {
-                        { "alertbroker.error.kind", "InvalidValue"u8.ToArray() },
-                        { KafkaAlertWorker.SourceTopicHeader, Encoding.UTF8.GetBytes(Input) },
-                        { KafkaAlertWorker.SourcePartitionHeader, "3"u8.ToArray() },
-                        { KafkaAlertWorker.SourceOffsetHeader, Encoding.UTF8.GetBytes((offset++).ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                    },
-                });
-            }
-        }
+        await ProduceDeadLettersAsync((small, 0), (large, 1));
 
         var saved = Path.Combine(_root, "saved");
         string[] consume = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "3",
@@ -308,6 +291,46 @@ public sealed class DeadLetterRedriveTests : IDisposable
         var file = Assert.Single(Directory.GetFiles(saved, "*", SearchOption.AllDirectories));
         Assert.Equal(Path.Combine(saved, Input + "-3-0.avro"), file);
         Assert.Equal(small, File.ReadAllBytes(file));
+    }
+
+    // After a worker's kill -9 and restart, 25,500 dead letters for 20,000 source positions were "25,500 saved" in a folder
+    // of 20,000 files: each overwrote the file of its source position without a word, files of earlier runs included. A
+    // repeat with the same bytes is now counted as one and not written again; other bytes at a saved position go beside.
+    [Fact]
+    public async Task SavePayloads_RepeatedSourcePositions_CountedApartAndNothingOverwritten()
+    {
+        _kafka.CreateTopics(DeadLetters);
+        byte[][] payloads = [new byte[300], new byte[300], new byte[300], new byte[300]];
+        foreach (var p in payloads)
+        {
+            Random.Shared.NextBytes(p);
+        }
+
+        var saved = Directory.CreateDirectory(Path.Combine(_root, "saved")).FullName;
+        File.WriteAllBytes(Path.Combine(saved, Input + "-3-2.avro"), payloads[3]); // from an earlier run
+
+        // Offset 0 twice with the same bytes (re-read after a restart); offset 1 twice with other bytes; offset 2 as saved before.
+        await ProduceDeadLettersAsync((payloads[0], 0), (payloads[0], 0), (payloads[1], 1), (payloads[2], 1), (payloads[3], 2));
+        string[] consume = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "3",
+            "--kind", "InvalidValue", "--save-payloads", saved];
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(consume);
+
+        Assert.True(code == 0, output);
+        var flat = output.Replace("\n", string.Empty, StringComparison.Ordinal);
+        Assert.Contains("[consume] 5 dead letters of kind InvalidValue; 3 saved in " + saved + " (1 of them beside an earlier file of the same source position that holds other bytes, as NAME.2.avro, …); 2 repeated a source position already saved (same bytes, not written again); 0 other messages passed over", flat, StringComparison.Ordinal);
+        Assert.Equal(
+            new[] { Input + "-3-0.avro", Input + "-3-1.2.avro", Input + "-3-1.avro", Input + "-3-2.avro" },
+            Directory.GetFiles(saved).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(payloads[0], File.ReadAllBytes(Path.Combine(saved, Input + "-3-0.avro")));
+        Assert.Equal(payloads[1], File.ReadAllBytes(Path.Combine(saved, Input + "-3-1.avro")));
+        Assert.Equal(payloads[2], File.ReadAllBytes(Path.Combine(saved, Input + "-3-1.2.avro")));
+        Assert.Equal(payloads[3], File.ReadAllBytes(Path.Combine(saved, Input + "-3-2.avro")));
+
+        // The same run again: every one is already there, nothing is written.
+        (code, output, _) = await AlertBrokerProcess.RunAsync(consume);
+        Assert.True(code == 0, output);
+        Assert.Contains("; 0 saved in " + saved + "; 5 repeated a source position already saved (same bytes, not written again)", output.Replace("\n", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal(4, Directory.GetFiles(saved).Length);
     }
 
     // The summary wrote "5578 other messages" beside the consume line's "5,851 messages".
@@ -361,6 +384,26 @@ public sealed class DeadLetterRedriveTests : IDisposable
         ["run", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", Input, "--group", "g-" + _id, "--output-topic", Output, "--dead-letter-topic", DeadLetters,
             "--in-memory", "--random-model", "--batch-size", "10", "--http-port", "0"],
         new Dictionary<string, string?>(environment) { ["AlertBroker__Kafka__Properties__session.timeout.ms"] = "6000" });
+
+    // Dead letters of kind InvalidValue in partition 0 of the dead-letter topic, each from Input[3] at the offset given.
+    private async Task ProduceDeadLettersAsync(params (byte[] Payload, int SourceOffset)[] letters)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+        foreach (var (payload, offset) in letters)
+        {
+            await producer.ProduceAsync(new TopicPartition(DeadLetters, 0), new Message<byte[]?, byte[]>
+            {
+                Value = payload,
+                Headers = new Headers
+                {
+                    { "alertbroker.error.kind", "InvalidValue"u8.ToArray() },
+                    { KafkaAlertWorker.SourceTopicHeader, Encoding.UTF8.GetBytes(Input) },
+                    { KafkaAlertWorker.SourcePartitionHeader, "3"u8.ToArray() },
+                    { KafkaAlertWorker.SourceOffsetHeader, Encoding.UTF8.GetBytes(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                },
+            });
+        }
+    }
 
     private static async Task StopAsync(AlertBrokerProcess worker)
     {

@@ -42,8 +42,15 @@ internal sealed class DeadLetterRedrive : IDisposable
     /// <summary>Dead letters of the chosen kinds read.</summary>
     public long Matched { get; private set; }
 
-    /// <summary>Whole payloads written to files.</summary>
+    /// <summary>Whole payloads written to files (each a file of its own).</summary>
     public long Saved { get; private set; }
+
+    /// <summary>Of <see cref="Saved"/>, those written beside a file of the same source position that holds other bytes
+    /// (as <c>NAME.2.avro</c>, …).</summary>
+    public long SavedBeside { get; private set; }
+
+    /// <summary>Payloads not written again: a file of their source position in the folder already holds the same bytes.</summary>
+    public long Repeated { get; private set; }
 
     /// <summary>Whole payloads published again and acknowledged.</summary>
     public long Redriven => Interlocked.Read(ref _redriven);
@@ -157,19 +164,26 @@ internal sealed class DeadLetterRedrive : IDisposable
         if (_directory is not null)
         {
             var name = message.Source is { } source ? $"{source.Topic}-{source.Partition}-{source.Offset}" : $"{message.Topic}-{message.Partition}-{message.Offset}";
-            var file = Path.Combine(_directory, SafeName(name) + ".avro");
             try
             {
-                WriteWhole(file, payload);
+                switch (Save(_directory, SafeName(name), payload))
+                {
+                    case SaveOutcome.Repeated:
+                        Repeated++;
+                        break;
+                    case SaveOutcome.Beside:
+                        Saved++;
+                        SavedBeside++;
+                        break;
+                    default:
+                        Saved++;
+                        break;
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A directory of that name was reported as "Access to the path … is denied", as if a permission were missing.
-                var why = Directory.Exists(file) ? file + " is a directory" : e.Message;
-                return Task.FromException(new DeadLetterRedriveException($"{message.Position}: not saved: {why}", e));
+                return Task.FromException(new DeadLetterRedriveException($"{message.Position}: not saved: {e.Message}", e));
             }
-
-            Saved++;
         }
 
         return _producer is null ? Task.CompletedTask : Publish(message.Position, payload);
@@ -225,7 +239,12 @@ internal sealed class DeadLetterRedrive : IDisposable
 
         if (directory is not null)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Saved:N0} saved in {directory}"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Saved:N0} saved in {directory}")
+                + (SavedBeside > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({SavedBeside:N0} of them beside an earlier file of the same source position that holds other bytes, as NAME.2.avro, …)") : string.Empty));
+            if (Repeated > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{Repeated:N0} repeated a source position already saved (same bytes, not written again)"));
+            }
         }
 
         if (ReferencesOnly > 0)
@@ -261,42 +280,107 @@ internal sealed class DeadLetterRedrive : IDisposable
         }
     }
 
-    // Written under a temporary name in the same folder and renamed when whole: a payload said "not saved" leaves no file.
-    // Written straight to its name, a full disk (or a file-size limit) left the cut file (0 or 4,096 bytes, say), which
-    // inspect and replay then read as a corrupt alert. The temporary name is hidden and not *.avro (what inspect, replay and
-    // score read in a folder); one left by a killed run is never taken for a payload.
-    private static void WriteWhole(string file, byte[] payload)
+    private enum SaveOutcome
     {
-        var temp = Path.Combine(Path.GetDirectoryName(file)!, "." + Path.GetFileName(file) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
+        Written,
+        Beside,
+        Repeated,
+    }
+
+    // The payload as NAME.avro. A file of that name that holds the same bytes is the same dead letter again (the worker
+    // re-read its source after a restart, or an earlier run saved it here): nothing is written. One that holds other bytes
+    // is kept, and the payload goes beside it as NAME.2.avro (NAME.3.avro, …: the first free name, unless one of them
+    // holds the same bytes). Until 2026-12-08 every dead letter overwrote the file of its source position and was counted
+    // as saved: "25,500 saved" for 20,000 files after a worker's kill -9 and restart, earlier runs' files replaced.
+    //
+    // Written under a temporary name in the same folder and renamed when whole, never over an existing file: a payload
+    // said "not saved" leaves no file. Written straight to its name, a full disk (or a file-size limit) left the cut file
+    // (0 or 4,096 bytes, say), which inspect and replay then read as a corrupt alert. The temporary name is hidden and not
+    // *.avro (what inspect, replay and score read in a folder): one left by a killed run is never taken for a payload.
+    private static SaveOutcome Save(string directory, string name, byte[] payload)
+    {
+        string? temp = null;
         try
         {
-            try
+            for (var n = 1; ; n++)
             {
-                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                stream.Write(payload);
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                // .NET's word for EFBIG, which ended the command as "unexpected error", exit 70.
-                throw new IOException("File too large (over the process's file-size limit, ulimit -f, or the file system's largest file)", e);
-            }
+                var file = Path.Combine(directory, n == 1 ? name + ".avro" : string.Create(CultureInfo.InvariantCulture, $"{name}.{n}.avro"));
+                if (Directory.Exists(file))
+                {
+                    // Was reported as "Access to the path … is denied", as if a permission were missing.
+                    throw new IOException(file + " is a directory");
+                }
 
-            File.Move(temp, file, overwrite: true);
+                if (File.Exists(file))
+                {
+                    if (SameBytes(file, payload))
+                    {
+                        return SaveOutcome.Repeated;
+                    }
+
+                    continue;
+                }
+
+                temp ??= WriteTemporary(directory, name, payload);
+                try
+                {
+                    File.Move(temp, file, overwrite: false);
+                    temp = null;
+                    return n == 1 ? SaveOutcome.Written : SaveOutcome.Beside;
+                }
+                catch (IOException) when (File.Exists(file))
+                {
+                    // Taken meanwhile (another run saving into the same folder): looked at again.
+                    n--;
+                }
+            }
         }
-        catch
+        finally
         {
-            try
+            if (temp is not null)
             {
-                File.Delete(temp);
+                TryDelete(temp);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Said by the first failure; a temporary file that cannot be deleted either is hidden and not *.avro.
-            }
-
-            throw;
         }
     }
+
+    private static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The failure that led here is said; a temporary file that cannot be deleted either is hidden and not *.avro.
+        }
+    }
+
+    private static string WriteTemporary(string directory, string name, byte[] payload)
+    {
+        var temp = Path.Combine(directory, "." + name + ".avro." + Guid.NewGuid().ToString("N")[..8] + ".partial");
+        try
+        {
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            stream.Write(payload);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // .NET's word for EFBIG, which ended the command as "unexpected error", exit 70.
+            TryDelete(temp);
+            throw new IOException("File too large (over the process's file-size limit, ulimit -f, or the file system's largest file)", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw;
+        }
+
+        return temp;
+    }
+
+    private static bool SameBytes(string file, byte[] payload) =>
+        new FileInfo(file).Length == payload.Length && File.ReadAllBytes(file).AsSpan().SequenceEqual(payload);
 
     private static string SafeName(string name)
     {
