@@ -234,6 +234,32 @@ public sealed class DeadLetterRedriveTests : IDisposable
             redriven.Select(m => Convert.ToHexString(m.Message.Value)).Distinct().Order(StringComparer.Ordinal));
     }
 
+    // `consume --redrive … > /dev/full`: the first dead letter was re-driven, then its line could not be printed; it was
+    // neither counted nor committed, and the same group's rerun re-drove it a second time.
+    [Fact]
+    public async Task Redrive_StandardOutputCannotBeWritten_NothingIsRedrivenTwice()
+    {
+        Assert.True(File.Exists("/dev/full"), "Linux's /dev/full");
+        _kafka.CreateTopics(Input, DeadLetters);
+        var alerts = SyntheticZtfAlerts.Generate(3, 1, seed: 76);
+        await ProduceDeadLettersAsync([.. alerts.Select((a, i) => (a.Message, i))]);
+        string[] redrive = ["consume", "--bootstrap-servers", _kafka.BootstrapServers, "--topic", DeadLetters, "--from-beginning", "--timeout", "3",
+            "--kind", "InvalidValue", "--redrive", Input, "--group", "redrive-" + _id, "--kafka-property", MockSession];
+
+        var run = await AlertBrokerProcess.RunToEndAsync(["-c", "exec \"$0\" \"$@\" > /dev/full", AlertBrokerProcess.ProgramPath, .. redrive], program: "/bin/bash");
+        Assert.True(run.Code == 1, $"exit {run.Code}: {run.Output}");
+        Assert.Contains("alertbroker: cannot write standard output: No space left on device", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[consume] 0 dead letters of kind InvalidValue; 0 re-driven to " + Input, run.Stderr, StringComparison.Ordinal);
+
+        var (code, output, _) = await AlertBrokerProcess.RunAsync(redrive);
+        Assert.True(code == 0, output);
+        Assert.True(output.Contains("[consume] 3 dead letters of kind InvalidValue; 3 re-driven to " + Input, StringComparison.Ordinal), output);
+        var redriven = await ReadAsync(Input, 4, TimeSpan.FromSeconds(8));
+        Assert.Equal(
+            alerts.Select(a => Convert.ToHexString(a.Message)).Order(StringComparer.Ordinal),
+            redriven.Select(m => Convert.ToHexString(m.Message.Value)).Order(StringComparer.Ordinal));
+    }
+
     // A directory where a payload's file goes was reported as "Access to the path … is denied".
     [Fact]
     public async Task SavePayloads_ADirectoryHoldsTheFileName_StopsSayingSo()

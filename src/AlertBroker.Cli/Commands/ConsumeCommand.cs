@@ -159,6 +159,7 @@ internal static class ConsumeCommand
 
             using var redriving = handler;
             string? failure = null;
+            StandardOutputException? unprintable = null;
             var asJson = parse.GetValue(jsonl);
             var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
             using var stdout = Console.OpenStandardOutput();
@@ -173,20 +174,22 @@ internal static class ConsumeCommand
                 // The reading stopped there, that message's offset not stored: a rerun with the same --group starts with it.
                 failure = e.Message;
             }
+            catch (StandardOutputException e)
+            {
+                // Likewise; what was handled before it is counted below (the summaries go to stderr) and committed.
+                unprintable = e;
+            }
 
             Task Show(TopicMessage message)
             {
-                var handled = Task.CompletedTask;
-                if (handler is not null)
+                if (handler is not null && !handler.Selects(message))
                 {
-                    if (!handler.Selects(message))
-                    {
-                        return handled;
-                    }
-
-                    handled = handler.Handle(message);
+                    return Task.CompletedTask;
                 }
 
+                // Printed first, then saved or re-driven: a message that cannot be printed (stdout on a full disk) is neither,
+                // nor committed, and a rerun with the same --group takes it up once. Until 2026-12-08 it was re-driven before
+                // the print failed, not counted or committed, and the rerun re-drove it a second time.
                 var key = message.Type switch
                 {
                     TopicMessageType.DeadLetter => "dead letters " + message.DeadLetter!.Kind,
@@ -194,7 +197,6 @@ internal static class ConsumeCommand
                     TopicMessageType.Alert => "alerts",
                     _ => "undecodable",
                 };
-                counts[key] = counts.GetValueOrDefault(key) + 1;
                 if (asJson)
                 {
                     try
@@ -216,10 +218,15 @@ internal static class ConsumeCommand
                     Console.Out.WriteLine(CliHelpers.Printable(TopicMessageDecoder.Describe(message)));
                 }
 
-                return handled;
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+                return handler is null ? Task.CompletedTask : handler.Handle(message);
             }
 
-            Console.Out.Flush();
+            if (unprintable is null)
+            {
+                Console.Out.Flush();
+            }
+
             var total = counts.Values.Sum();
 
             // Kafka that never answered read nothing: the error line says all (until 2026-12-07 "[consume] 0 messages" followed it).
@@ -237,6 +244,12 @@ internal static class ConsumeCommand
             if (failure is not null)
             {
                 CliHelpers.Stderr.MarkupLine("[red]stopped:[/] " + Markup.Escape(failure));
+                return 1;
+            }
+
+            if (unprintable is not null)
+            {
+                Console.Error.WriteLine($"alertbroker: {unprintable.Message}");
                 return 1;
             }
 

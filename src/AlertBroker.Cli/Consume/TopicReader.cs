@@ -57,7 +57,8 @@ internal static class TopicReader
     /// handled (a completed task: handled now; a pending one, e.g. a publish awaiting its acknowledgement: reading goes on,
     /// up to <see cref="MaxInFlight"/> in flight). A message's offset is stored — and, with a group
     /// (<see cref="TopicReaderSettings.Group"/>), committed — only once it and every message before it were handled. A
-    /// failed task stops the reading: what was in flight is waited for, and the first failure is thrown.</param>
+    /// failed task, or an exception from the call, stops the reading: what was in flight is waited for, and the first
+    /// failure is thrown.</param>
     /// <param name="cancellationToken">Stops the reading.</param>
     /// <returns>0 when done (limit, idle timeout or cancellation), 2 when librdkafka refuses the configuration, 4 when Kafka does not answer within 15 s.</returns>
     public static async Task<int> ReadAsync(TopicReaderSettings settings, TopicMessageDecoder decoder, Func<TopicMessage, Task> onMessage, CancellationToken cancellationToken)
@@ -263,7 +264,20 @@ internal static class TopicReader
 
                 idle.Restart();
                 atEnd.Remove(r.TopicPartition);
-                var handled = onMessage(await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false));
+                var message = await decoder.DecodeAsync(r, cancellationToken).ConfigureAwait(false);
+                Task handled;
+                try
+                {
+                    handled = onMessage(message);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A failure of the call itself (standard output that cannot be written) stops the reading as a failed task
+                    // does: the messages handled before it are waited for and their offsets stored. Thrown straight out, it
+                    // left the publishes still in flight uncommitted, and a rerun with the group re-drove them again.
+                    handled = Task.FromException(e);
+                }
+
                 inFlight.Enqueue((r, handled));
                 count++;
                 if (settings.StopAtEndAtStart && endAtStart.TryGetValue(r.TopicPartition, out var last) && r.Offset.Value + 1 >= last)
