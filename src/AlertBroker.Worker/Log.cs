@@ -148,8 +148,11 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Warning, "Schema registry unavailable ({Error}); consumption paused, retrying the batch in {DelayMs} ms (attempt {Attempt})")]
     public static partial void RegistryUnavailable(ILogger logger, string error, int delayMs, int attempt);
 
-    [LoggerMessage(25, LogLevel.Warning, "Dead letter from {Topic} [{Partition}] @{Offset} ({Size} bytes) is over the {Limit}-byte limit: sent as a reference (SHA-256 {Sha256}) with the first {Kept} bytes")]
-    public static partial void DeadLetterTruncated(ILogger logger, string topic, int partition, long offset, int size, int limit, string sha256, int kept);
+    // Reason names the bound that cut it: "is over the 4096-byte limit (AlertBroker:Kafka:DeadLetterMaxBytes)", the
+    // producer's message.max.bytes, or Kafka's refusal. Until 2026-12-08 it named the limit whatever the size ("2600 bytes
+    // is over the 4096-byte limit").
+    [LoggerMessage(25, LogLevel.Warning, "Dead letter from {Topic} [{Partition}] @{Offset} ({Size} bytes) {Reason}: sent as a reference (SHA-256 {Sha256}) with the first {Kept} bytes")]
+    public static partial void DeadLetterTruncated(ILogger logger, string topic, int partition, long offset, int size, string reason, string sha256, int kept);
 
     [LoggerMessage(26, LogLevel.Warning, "Shutting down: the batch in hand was not acknowledged by Kafka within {Seconds} s; its offsets are not committed (it is re-delivered after a restart)")]
     public static partial void DrainTimedOut(ILogger logger, double seconds);

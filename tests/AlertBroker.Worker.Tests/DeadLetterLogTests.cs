@@ -121,13 +121,81 @@ public sealed class DeadLetterLogTests : IClassFixture<MockKafkaFixture>
         Assert.Equal(30, dead.Count);
         Assert.All(dead, d => Assert.True(d.Message.Value.Length < 5000, "each dead letter is a reference with the start of the payload"));
         Assert.All(dead, d => Assert.NotNull(d.Message.Headers.FirstOrDefault(h => h.Key == KafkaAlertWorker.PayloadSha256Header)));
-        var references = logs.Entries.Where(e => e.Message.Contains("over the 4096-byte limit: sent as a reference", StringComparison.Ordinal)).ToList();
+        var references = logs.Entries.Where(e => e.Message.Contains("(5000 bytes) is over the 4096-byte limit (AlertBroker:Kafka:DeadLetterMaxBytes): sent as a reference", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, references.Count);
         var summary = Assert.Single(logs.Entries, e => e.Message.Contains("over the size limit in the last", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, summary.Level);
         Assert.StartsWith("26 more dead letters of kind NotAvro over the size limit", summary.Message, StringComparison.Ordinal);
         Assert.Contains($"each reference in {topics.DeadLetters} carries it", summary.Message, StringComparison.Ordinal);
     }
+
+    // With DeadLetterMaxBytes=4096 a 2,600-byte payload was cut to its first 2,572 bytes and logged "(2600 bytes) is over
+    // the 4096-byte limit": the headers' allowance came out of the limit (with the default 1 MB, every payload over about
+    // 998.5 KB was cut). A payload up to the limit is now sent whole; one over it keeps the limit's worth.
+    [OnnxFact]
+    public async Task Worker_PayloadUpToTheLimit_SentWhole_OneOverIt_KeepsTheLimitAndSaysSo()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var values = new[] { 2600, 4096, 4097 }.Select(n =>
+        {
+            var v = new byte[n];
+            Random.Shared.NextBytes(v);
+            v[0] = 0x7F;
+            return v;
+        }).ToList();
+        var logs = new LogCapture();
+        var options = topics.Options(20);
+        options.DeadLetterMaxBytes = 4096;
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync([.. values.Select(v => ((string?)null, v))]);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 3, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(3, dead.Count);
+        var bySize = dead.ToDictionary(d => int.Parse(Header(d, KafkaAlertWorker.PayloadSizeHeader) ?? d.Message.Value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(values[0], bySize[2600].Message.Value);
+        Assert.Equal(values[1], bySize[4096].Message.Value);
+        Assert.Null(Header(bySize[2600], KafkaAlertWorker.PayloadSha256Header));
+        Assert.Null(Header(bySize[4096], KafkaAlertWorker.PayloadSha256Header));
+        Assert.Equal(values[2][..4096], bySize[4097].Message.Value);
+        Assert.Equal("4096", Header(bySize[4097], KafkaAlertWorker.PayloadKeptHeader));
+        var line = Assert.Single(logs.Entries, e => e.Message.Contains("sent as a reference", StringComparison.Ordinal));
+        Assert.Contains("(4097 bytes) is over the 4096-byte limit (AlertBroker:Kafka:DeadLetterMaxBytes): sent as a reference", line.Message, StringComparison.Ordinal);
+        Assert.EndsWith("with the first 4096 bytes", line.Message, StringComparison.Ordinal);
+    }
+
+    // Under DeadLetterMaxBytes but, with its headers, over the producer's message.max.bytes: cut, and the line names that
+    // bound (it said "(5000 bytes) is over the 6000-byte limit").
+    [OnnxFact]
+    public async Task Worker_PayloadOverTheProducersMessageMaxBytes_TheLineNamesThatBound()
+    {
+        var topics = new TestTopics(_kafka.Cluster);
+        var value = new byte[5000];
+        Random.Shared.NextBytes(value);
+        value[0] = 0x7F;
+        var logs = new LogCapture();
+        var options = topics.Options(20);
+        options.Properties["message.max.bytes"] = "6000";
+        var worker = new KafkaAlertWorker(options, new StateOptions(), Processor(new InMemoryObjectStateStore()), new WorkerMetrics(), logger: logs);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await topics.ProduceAsync([(null, value)]);
+        var dead = topics.ReadAll(topics.DeadLetters, r => r.Count >= 1, s_timeout);
+        await stop.CancelAsync();
+        await run;
+
+        var letter = Assert.Single(dead);
+        Assert.Equal("5000", Header(letter, KafkaAlertWorker.PayloadSizeHeader));
+        Assert.True(letter.Message.Value.Length < 5000);
+        var line = Assert.Single(logs.Entries, e => e.Message.Contains("sent as a reference", StringComparison.Ordinal));
+        Assert.Contains("(5000 bytes) is, with the dead letter's headers, over the producer's message.max.bytes (6000 bytes): sent as a reference", line.Message, StringComparison.Ordinal);
+    }
+
+    private static string? Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]> r, string name) =>
+        r.Message.Headers?.TryGetLastBytes(name, out var v) == true ? System.Text.Encoding.UTF8.GetString(v) : null;
 
     [OnnxFact]
     public async Task Worker_FloodThenSilence_TheCountIsSaidOnceTheWindowHasPassed_NotWithTheNextMessage()

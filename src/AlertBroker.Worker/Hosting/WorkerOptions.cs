@@ -28,10 +28,11 @@ public sealed class KafkaOptions
     public string ShadowTopic { get; set; } = "alertbroker-shadow-classifications";
 
     /// <summary>
-    /// Largest dead letter sent whole, in bytes (default 1,000,000: under Kafka's default <c>message.max.bytes</c> of
-    /// 1,048,588). A larger message goes to the dead-letter topic as a reference — source topic, partition, offset, size,
-    /// SHA-256 and the error in headers — with as much of its start as fits; the producer's <c>message.max.bytes</c> and a
-    /// broker's "message too large" answer lower the size further, so a dead letter never blocks a partition.
+    /// Largest payload a dead letter carries whole, in bytes (default 1,000,000: with the headers, under Kafka's default
+    /// <c>message.max.bytes</c> of 1,048,588); the headers come on top of it. A larger message goes to the dead-letter
+    /// topic as a reference — source topic, partition, offset, size, SHA-256 and the error in headers — with its first
+    /// bytes up to this limit; the producer's <c>message.max.bytes</c> (with the headers) and a broker's "message too
+    /// large" answer lower the size further, so a dead letter never blocks a partition.
     /// </summary>
     public int DeadLetterMaxBytes { get; set; } = 1_000_000;
 

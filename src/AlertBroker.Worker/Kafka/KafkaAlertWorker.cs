@@ -1059,6 +1059,7 @@ public sealed class KafkaAlertWorker
         // with less of the payload, and finally with none: a dead letter can always be written, so it never blocks.
         var deadLetters = result.DeadLetters;
         var kept = new int[deadLetters.Count];
+        var cut = new DeadLetterCut[deadLetters.Count];
         var tooLarge = new System.Collections.Concurrent.ConcurrentQueue<int>();
         void ProduceDeadLetter(int index)
         {
@@ -1092,7 +1093,7 @@ public sealed class KafkaAlertWorker
                 Log.DeadLetter(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Kind, d.Error);
             }
 
-            kept[i] = Math.Min(d.Message.Value.Length, DeadLetterBudget(d));
+            (kept[i], cut[i]) = DeadLetterBudget(d);
             ProduceDeadLetter(i);
         }
 
@@ -1108,6 +1109,7 @@ public sealed class KafkaAlertWorker
             foreach (var i in again)
             {
                 kept[i] = round >= 3 ? 0 : Math.Min(kept[i], deadLetters[i].Message.Value.Length) / 4;
+                cut[i] = DeadLetterCut.Refused;
                 ProduceDeadLetter(i);
             }
 
@@ -1127,7 +1129,7 @@ public sealed class KafkaAlertWorker
                 _metrics?.DeadLetterTruncated();
                 if (TruncatedLog.ShouldLog(d.Kind))
                 {
-                    Log.DeadLetterTruncated(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Message.Value.Length, Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes), Sha256(d.Message.Value.Span), kept[i]);
+                    Log.DeadLetterTruncated(_logger, d.Message.Topic, d.Message.Partition, d.Message.Offset, d.Message.Value.Length, CutReason(cut[i]), Sha256(d.Message.Value.Span), kept[i]);
                 }
             }
         }
@@ -1165,15 +1167,46 @@ public sealed class KafkaAlertWorker
 
     public const string PayloadKeptHeader = "alertbroker.payload.kept";
 
-    // Bytes of payload a dead letter may carry whole: the smaller of the configured limit and the producer's
-    // message.max.bytes, less what the headers and the record framing take.
-    private int DeadLetterBudget(DeadLetter d)
+    // Why a dead letter holds only the first bytes of its payload.
+    private enum DeadLetterCut
     {
-        var limit = Math.Min(_options.DeadLetterMaxBytes, _producerMessageMaxBytes);
-        var overhead = 1024 + Math.Min(d.Error.Length, 2000) * 3 + d.Message.Topic.Length + 256;
-        var budget = Math.Max(0, limit - overhead);
-        return d.Message.Value.Length <= budget ? d.Message.Value.Length : budget;
+        None,
+
+        // Over AlertBroker:Kafka:DeadLetterMaxBytes.
+        Limit,
+
+        // Under it, but over the producer's message.max.bytes with the dead letter's headers.
+        Producer,
+
+        // Refused by Kafka as too large (the broker's message.max.bytes, the topic's max.message.bytes).
+        Refused,
     }
+
+    // Bytes of payload a dead letter carries: the whole payload when it is within AlertBroker:Kafka:DeadLetterMaxBytes and,
+    // with the headers and the record framing, within the producer's message.max.bytes; otherwise the first bytes that fit
+    // both. The limit is the payload's: until 2026-12-08 the headers' allowance (1,280 bytes and three times the error's
+    // length) came out of it, so a 2,600-byte payload was cut "over the 4096-byte limit", and with the default 1 MB any
+    // payload over about 998.5 KB.
+    private (int Kept, DeadLetterCut Cut) DeadLetterBudget(DeadLetter d)
+    {
+        var length = d.Message.Value.Length;
+        var overhead = 1024 + Math.Min(d.Error.Length, 2000) * 3 + d.Message.Topic.Length + 256;
+        var room = Math.Max(0, _producerMessageMaxBytes - overhead);
+        if (length <= _options.DeadLetterMaxBytes && length <= room)
+        {
+            return (length, DeadLetterCut.None);
+        }
+
+        return (Math.Min(_options.DeadLetterMaxBytes, room), length > _options.DeadLetterMaxBytes ? DeadLetterCut.Limit : DeadLetterCut.Producer);
+    }
+
+    // The bound a cut dead letter's log line names: the one that cut it.
+    private string CutReason(DeadLetterCut cut) => cut switch
+    {
+        DeadLetterCut.Limit => string.Create(CultureInfo.InvariantCulture, $"is over the {_options.DeadLetterMaxBytes}-byte limit (AlertBroker:Kafka:DeadLetterMaxBytes)"),
+        DeadLetterCut.Producer => string.Create(CultureInfo.InvariantCulture, $"is, with the dead letter's headers, over the producer's message.max.bytes ({_producerMessageMaxBytes} bytes)"),
+        _ => "was refused as too large by Kafka (the producer's or a broker's message.max.bytes, or the topic's max.message.bytes)",
+    };
 
     private static Message<byte[]?, byte[]> DeadLetterMessage(DeadLetter d, int kept)
     {
