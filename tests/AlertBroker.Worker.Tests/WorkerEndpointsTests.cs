@@ -93,6 +93,15 @@ public sealed class WorkerEndpointsTests : IAsyncLifetime
         _store.Up = true;
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
 
+        // Stopping (SIGTERM): the endpoints answer during the worker's drain since it stops before the web server; not
+        // ready from the stop on, whatever it still holds.
+        _health.Stopping = true;
+        (code, body) = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+        Assert.Equal("stopping: finishing the batch in hand, committing its offsets and leaving the consumer group", Description(body, "kafka_partitions"));
+        _health.Stopping = false;
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/readyz")).Code);
+
         // A batch whose writes Redis refused (full, a replica): a PING that answers does not make the worker ready again
         // (it was: "Redis answers" while the batch in hand was refused for ever); the next batch that goes through does.
         const string Full = "Redis refuses writes: it is full (OOM command not allowed when used memory > 'maxmemory'.)";

@@ -390,7 +390,11 @@ internal sealed class KafkaWorkerService(IServiceProvider services, IHostApplica
     /// is done. It was stopped last, after the web server, which waits for requests in progress: one unfinished request
     /// spent the budget and the worker went on consuming meanwhile (until 2026-12-08).
     /// </summary>
-    public Task StoppingAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<WorkerHealth>().Stopping = true;
+        return StopAsync(cancellationToken);
+    }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -11,6 +11,7 @@ public sealed class WorkerHealth(TimeProvider? time = null)
     private readonly Lock _lock = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _modelLoaded;
+    private volatile bool _stopping;
     private int _assigned;
     private volatile bool _running;
     private volatile bool _inGroup;
@@ -32,6 +33,12 @@ public sealed class WorkerHealth(TimeProvider? time = null)
 
     /// <summary>The consume loop is alive.</summary>
     public bool Running { get => _running; set => _running = value; }
+
+    /// <summary>
+    /// A stop was asked for: the worker is finishing its batch, committing and leaving its group (the endpoints answer
+    /// until it is done; /readyz says not ready from here on).
+    /// </summary>
+    public bool Stopping { get => _stopping; set => _stopping = value; }
 
     /// <summary>
     /// The consumer is a member of its group: it received an assignment from the group (possibly empty, when the group has

@@ -91,6 +91,12 @@ public static class WorkerHealthChecks
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            // Since the worker stops before the web server (2026-12-08), /readyz answers during its drain: not ready then.
+            if (health.Stopping)
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy("stopping: finishing the batch in hand, committing its offsets and leaving the consumer group"));
+            }
+
             var n = health.AssignedPartitions;
             if (n > 0)
             {
