@@ -300,9 +300,10 @@ public sealed class OddValuesTests : IDisposable
         var wire = new AlertBroker.Worker.Kafka.SurveyWireFormat();
         // An object with detections of positive flux (a detections-only model is fed no negative ones).
         var archived = await File.ReadAllBytesAsync(SharedData.AvroFiles("lsst-real-v7_4").Single(f => f.Contains("58804302898003989", StringComparison.Ordinal)));
-        var file = Path.Combine(_root, "rubin-wire.avro");
+        // Not beside the file (nor beside its folder), where score would find them without --schema-dir (since 2026-12-08).
+        var file = Path.Combine(Directory.CreateDirectory(Path.Combine(_root, "wire")).FullName, "rubin-wire.avro");
         await File.WriteAllBytesAsync(file, wire.ToWire(archived).First());
-        var schemas = Path.Combine(_root, "schemas");
+        var schemas = Path.Combine(_root, "elsewhere", "schemas");
         wire.WriteSchemaDirectory(schemas);
         var package = SharedData.RepositoryRoot() is { } root ? Path.Combine(root, "models", "lsst-sim", "1.1.0") : null;
         if (package is null)
