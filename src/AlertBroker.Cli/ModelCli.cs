@@ -83,7 +83,7 @@ internal static class ModelCli
             return Directory.Exists(path)
                 && !File.Exists(Path.Combine(path, "model.json"))
                 && Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 3 })
-                    .Any(f => f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase));
+                    .Any(AlertBroker.Alerts.Archives.AlertArchiveReader.IsAlertFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

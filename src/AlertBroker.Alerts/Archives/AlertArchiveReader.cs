@@ -46,6 +46,10 @@ public static class AlertArchiveReader
     /// <summary>True for a gzip-compressed alert file (<c>.avro.gz</c>): read decompressed, as one message (or as a tar archive when it holds one).</summary>
     public static bool IsCompressedMessage(string path) => path.EndsWith(".avro.gz", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>True for the file names a directory contributes (<see cref="ExpandDirectory"/>): <c>.avro</c>, <c>.avro.gz</c> and archives.</summary>
+    public static bool IsAlertFile(string path) =>
+        path.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || IsCompressedMessage(path) || IsArchive(path);
+
     /// <summary>
     /// The files a directory contributes: Avro files (<c>.avro</c>, <c>.avro.gz</c>) and archives, in a stable order. Links
     /// to directories are followed, but every directory is read once: one reached again (a link to itself or to a parent,
@@ -59,7 +63,7 @@ public static class AlertArchiveReader
         files.Sort(StringComparer.Ordinal);
         foreach (var f in files)
         {
-            if (f.EndsWith(".avro", StringComparison.OrdinalIgnoreCase) || IsCompressedMessage(f) || IsArchive(f))
+            if (IsAlertFile(f))
             {
                 yield return f;
             }
